@@ -1,0 +1,124 @@
+"""Exporting images as PNG files that carry their prompt and settings.
+
+A PNG original keeps its bytes: our text chunks are spliced in before the image
+data, so nothing is re-encoded. JPEG and WebP originals are converted to PNG.
+The `myimages` chunk holds everything this app needs to restore the record on
+re-import; a `parameters` chunk (Automatic1111 style) is added for other tools
+when the file has none.
+"""
+from __future__ import annotations
+
+import io
+import re
+import struct
+import unicodedata
+import zlib
+from pathlib import Path
+from typing import Iterable
+
+from PIL import Image
+
+from .errors import StoreError
+from .files import display_image, write_new_file
+from .library import Library
+from .metadata import OWN_KEY, build_a1111_text, build_own_chunk
+from .records import ImageRecord
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SLUG_LENGTH = 60
+
+
+def slug(text: str, length: int = SLUG_LENGTH) -> str:
+    """A file-name-safe, lower-case ASCII slug: never a path, never empty."""
+    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    text = text[:length].rstrip("-")
+    return text or "image"
+
+
+def export_name(record: ImageRecord) -> str:
+    return f"{record.id}-{slug(record.prompt)}"
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def _itxt(keyword: str, text: str) -> bytes:
+    return _chunk(b"iTXt", keyword.encode("latin-1") + b"\x00\x00\x00\x00\x00" + text.encode("utf-8"))
+
+
+def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    if not data.startswith(PNG_SIGNATURE):
+        raise ValueError("not a PNG")
+    chunks, pos = [], len(PNG_SIGNATURE)
+    while pos + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[pos:pos + 4])
+        kind = data[pos + 4:pos + 8]
+        end = pos + 12 + length
+        if end > len(data):
+            raise ValueError("truncated PNG")
+        chunks.append((kind, data[pos:end]))
+        pos = end
+        if kind == b"IEND":
+            break
+    return chunks
+
+
+def _text_keyword(kind: bytes, raw: bytes) -> str:
+    if kind not in (b"tEXt", b"iTXt", b"zTXt"):
+        return ""
+    body = raw[8:-4]
+    return body.split(b"\x00", 1)[0].decode("latin-1", "replace")
+
+
+def png_with_metadata(record: ImageRecord) -> bytes:
+    """The PNG bytes of an image with its prompt and settings written in."""
+    own = _itxt(
+        OWN_KEY,
+        build_own_chunk(record.prompt, record.negative_prompt, record.model, record.text_accuracy,
+                        record.generated_at.isoformat(), record.params),
+    )
+    try:
+        data = record.path.read_bytes()
+    except OSError as exc:
+        raise StoreError(f"The file of image #{record.id} cannot be read ({exc.strerror}); run `myimages doctor`.") \
+            from exc
+    try:
+        chunks = _png_chunks(data) if record.ext == "png" else None
+    except ValueError:
+        chunks = None
+    if chunks is None:
+        with Image.open(io.BytesIO(data)) as image:
+            out = io.BytesIO()
+            display_image(image).save(out, "PNG")
+        chunks = _png_chunks(out.getvalue())
+    keywords = {_text_keyword(kind, raw) for kind, raw in chunks}
+    extra = [own]
+    if "parameters" not in keywords:
+        extra.append(_itxt("parameters", build_a1111_text(record.prompt, record.negative_prompt,
+                                                          record.model, record.text_accuracy)))
+    out = [PNG_SIGNATURE]
+    inserted = False
+    for kind, raw in chunks:
+        if _text_keyword(kind, raw) == OWN_KEY:
+            continue  # replaced by the current record
+        if kind == b"IDAT" and not inserted:
+            out.extend(extra)
+            inserted = True
+        out.append(raw)
+    return b"".join(out)
+
+
+def export_images(library: Library, image_ids: Iterable[int], folder: Path) -> list[Path]:
+    """Write each image as `ID-slug.png` into folder, never overwriting a file."""
+    folder = Path(folder).expanduser()
+    records = [library.get(i) for i in image_ids]
+    written = []
+    for record in records:
+        data = png_with_metadata(record)
+        try:
+            written.append(write_new_file(folder, export_name(record), ".png", data))
+        except OSError as exc:
+            raise StoreError(f"Cannot write to {folder}: {exc.strerror or exc}.") from exc
+    return written

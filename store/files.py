@@ -1,0 +1,149 @@
+"""Image files on disk: originals by content hash, thumbnails, atomic writes.
+
+Layout of a library folder:
+  library.db                     the SQLite database (unless PostgreSQL is used)
+  originals/ab/<sha256>.<ext>    each original once, named by its content hash
+  thumbs/ab/<sha256>.png         its thumbnail (THUMB_SIZE px at most)
+Temporary files start with TMP_PREFIX and live beside their final name until an
+atomic rename; anything still named so is a leftover that `doctor` removes.
+"""
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterator
+
+from PIL import Image, ImageOps
+
+THUMB_SIZE = 256
+TMP_PREFIX = ".tmp-"
+
+
+def fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, write: Callable[[io.BufferedWriter], None], *, replace: bool = True) -> Path:
+    """Write through a temporary file in the same folder, then rename it into place.
+
+    With replace=False an existing file is kept and FileExistsError raised (the
+    check and the rename are one step: os.link fails if the name exists).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if replace:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)
+            tmp.unlink()
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+    return path
+
+
+def write_bytes_atomic(path: Path, data: bytes, *, replace: bool = True) -> Path:
+    return write_atomic(path, lambda handle: handle.write(data), replace=replace)
+
+
+def unique_path(folder: Path, stem: str, suffix: str) -> Path:
+    """`folder/stem.suffix`, or `stem (2).suffix` and so on when taken."""
+    candidate = folder / f"{stem}{suffix}"
+    number = 2
+    while candidate.exists():
+        candidate = folder / f"{stem} ({number}){suffix}"
+        number += 1
+    return candidate
+
+
+def write_new_file(folder: Path, stem: str, suffix: str, data: bytes) -> Path:
+    """Write `data` under a name that does not exist yet; never overwrites."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for _ in range(1000):
+        target = unique_path(folder, stem, suffix)
+        try:
+            return write_bytes_atomic(target, data, replace=False)
+        except FileExistsError:
+            continue  # someone took the name between the check and the link
+    raise FileExistsError(f"no free file name for {stem}{suffix} in {folder}")
+
+
+def display_image(image: Image.Image) -> Image.Image:
+    """An image in a mode every consumer handles (RGB or RGBA), upright."""
+    try:
+        image = ImageOps.exif_transpose(image)
+    except Exception:  # noqa: BLE001 - a broken orientation tag is ignored
+        pass
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        image = image.convert("I").point(lambda v: v * (1 / 256)).convert("L")
+    elif image.mode == "F":
+        image = image.convert("L")
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        image.mode in ("P", "L", "RGB", "1") and "transparency" in image.info
+    )
+    return image.convert("RGBA" if has_alpha else "RGB")
+
+
+def make_thumbnail(image: Image.Image) -> bytes:
+    """PNG bytes of a small copy (at most THUMB_SIZE px on its long side)."""
+    thumb = display_image(image)
+    thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    out = io.BytesIO()
+    thumb.save(out, "PNG", compress_level=1)
+    return out.getvalue()
+
+
+class FileStore:
+    """Where a library's files live, and the only code that writes them."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.originals = root / "originals"
+        self.thumbs = root / "thumbs"
+
+    def original_path(self, sha256: str, ext: str) -> Path:
+        return self.originals / sha256[:2] / f"{sha256}.{ext}"
+
+    def thumbnail_path(self, sha256: str) -> Path:
+        return self.thumbs / sha256[:2] / f"{sha256}.png"
+
+    def store(self, sha256: str, ext: str, data: bytes, thumbnail: bytes) -> None:
+        """Put an original and its thumbnail in place (content-addressed: kept if present)."""
+        original = self.original_path(sha256, ext)
+        if not (original.exists() and original.stat().st_size == len(data)):
+            write_bytes_atomic(original, data)
+        thumb = self.thumbnail_path(sha256)
+        if not thumb.exists():
+            write_bytes_atomic(thumb, thumbnail)
+
+    def remove(self, sha256: str, ext: str) -> None:
+        for path in (self.original_path(sha256, ext), self.thumbnail_path(sha256)):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+
+    def walk(self) -> Iterator[Path]:
+        for top in (self.originals, self.thumbs):
+            if top.is_dir():
+                for folder, _dirs, files in os.walk(top):
+                    for name in files:
+                        yield Path(folder) / name

@@ -1,0 +1,275 @@
+"""Importing image files: find them, read them, refuse bad ones, store the rest.
+
+The expensive part (decode, hash, thumbnail, metadata) runs in a small thread
+pool (Pillow releases the GIL while decoding), the database writes in the
+caller's thread in batches. A bad file is reported with a reason and skipped;
+nothing already in the library changes because of it.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import threading
+import warnings
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from PIL import Image, UnidentifiedImageError
+
+from .errors import BadImage
+from .files import make_thumbnail
+from .library import Library, NewImage
+from .metadata import Metadata, parse_chunks, read_chunks
+from .records import to_stored
+
+FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+EXTENSIONS = {".png", ".jpg", ".jpeg", ".webp"}
+MAX_FILE_BYTES = 512 * 1024 * 1024
+
+# We refuse images past Pillow's pixel limit ourselves, with a clear reason;
+# the warning Pillow prints between one and two times the limit is noise.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+
+@dataclass
+class ImportOptions:
+    """Values given on the command line; each overrides what the file says."""
+
+    prompt: str | None = None
+    model: str | None = None
+    text_accuracy: str | None = None
+    generated_at: datetime | None = None
+    collection: str | None = None
+    recursive: bool = False
+
+
+@dataclass
+class ImportReport:
+    imported: list[tuple[Path, int]] = field(default_factory=list)
+    duplicates: list[tuple[Path, int]] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+    cancelled: bool = False
+
+    def summary(self) -> str:
+        text = (
+            f"{len(self.imported)} imported, {len(self.duplicates)} "
+            f"duplicate{'s' if len(self.duplicates) != 1 else ''}, {len(self.failed)} failed"
+        )
+        return text + (" (cancelled)" if self.cancelled else "")
+
+
+def parse_date(text: str) -> datetime:
+    """An ISO 8601 date or date-time (a trailing Z is accepted)."""
+    text = text.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    return datetime.fromisoformat(text)
+
+
+def collect_files(paths: Iterable[Path], recursive: bool, report: ImportReport) -> list[Path]:
+    """Files to import: those named, and image files inside the folders named."""
+    found: list[Path] = []
+    seen: set[Path] = set()
+
+    def add(path: Path) -> None:
+        try:
+            key = path.resolve()
+        except (OSError, RuntimeError):
+            key = path
+        if key not in seen:
+            seen.add(key)
+            found.append(path)
+
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            if recursive:
+                walker = os.walk(path, onerror=lambda e: report.failed.append(
+                    (Path(e.filename or path), f"cannot read folder: {e.strerror}")))
+                entries = ((Path(folder), sorted(files)) for folder, dirs, files in walker if dirs.sort() is None)
+            else:
+                try:
+                    entries = iter([(path, sorted(p.name for p in path.iterdir() if not p.is_dir()))])
+                except OSError as exc:
+                    report.failed.append((path, f"cannot read folder: {exc.strerror}"))
+                    continue
+            for folder, names in entries:
+                for name in names:
+                    if Path(name).suffix.lower() in EXTENSIONS:
+                        add(folder / name)
+        elif path.exists() or path.is_symlink():
+            add(path)
+        else:
+            report.failed.append((path, "no such file or folder"))
+    return found
+
+
+@dataclass
+class Prepared:
+    path: Path
+    image: NewImage | None = None
+    error: str = ""
+
+
+def prepare_bytes(data: bytes, name: str) -> tuple[NewImage, Metadata, dict]:
+    """Check and read one image's bytes; BadImage with a reason when it cannot be imported."""
+    if not data:
+        raise BadImage("empty file")
+    try:
+        image = Image.open(io.BytesIO(data))
+    except UnidentifiedImageError:
+        raise BadImage("not an image Pillow can read") from None
+    except Image.DecompressionBombError as exc:
+        raise BadImage(f"image too large ({exc})") from None
+    except Exception as exc:  # noqa: BLE001
+        raise BadImage(f"cannot read image: {exc}") from None
+    with image:
+        if image.format not in FORMATS:
+            raise BadImage(f"unsupported format {image.format} (PNG, JPEG and WebP can be imported)")
+        width, height = image.size
+        if width * height > Image.MAX_IMAGE_PIXELS:
+            raise BadImage(
+                f"image too large: {width}x{height} pixels is over the limit of {Image.MAX_IMAGE_PIXELS:,}"
+            )
+        if getattr(image, "n_frames", 1) > 1:
+            raise BadImage("animated images are not supported")
+        try:
+            image.load()
+        except Exception as exc:  # noqa: BLE001 - truncated or corrupt data
+            raise BadImage(f"damaged image data ({exc})") from None
+        chunks = read_chunks(image)  # after load(): PNG text after the image data counts too
+        meta = parse_chunks(chunks)
+        try:
+            thumbnail = make_thumbnail(image)
+        except Exception as exc:  # noqa: BLE001
+            raise BadImage(f"cannot make a thumbnail ({exc})") from None
+        ext = FORMATS[image.format]
+        if image.format == "JPEG":
+            from PIL import ImageOps  # orientation matters for the size shown
+            try:
+                width, height = ImageOps.exif_transpose(image).size
+            except Exception:  # noqa: BLE001
+                pass
+    new = NewImage(
+        sha256=hashlib.sha256(data).hexdigest(),
+        ext=ext,
+        data=data,
+        thumbnail=thumbnail,
+        width=width,
+        height=height,
+        source_name=name,
+    )
+    return new, meta, chunks
+
+
+def _file_date(meta: Metadata, chunks: dict, path: Path) -> datetime | None:
+    for text in (meta.generated_at, chunks.get("Creation Time", ""), chunks.get("date:create", "")):
+        if text:
+            try:
+                return to_stored(parse_date(text))
+            except ValueError:
+                pass
+    try:
+        return to_stored(datetime.fromtimestamp(path.stat().st_mtime))
+    except (OSError, ValueError, OverflowError):
+        return None
+
+
+def prepare_file(path: Path, options: ImportOptions) -> Prepared:
+    try:
+        if not path.is_file():
+            return Prepared(path, error="not a regular file")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return Prepared(path, error=f"file too large ({size // (1024 * 1024)} MB)")
+        data = path.read_bytes()
+    except PermissionError:
+        return Prepared(path, error="permission denied")
+    except OSError as exc:
+        return Prepared(path, error=f"cannot read file: {exc.strerror or exc}")
+    try:
+        new, meta, chunks = prepare_bytes(data, path.name)
+    except BadImage as exc:
+        return Prepared(path, error=str(exc))
+    new.prompt = options.prompt if options.prompt is not None else meta.prompt
+    new.negative_prompt = meta.negative_prompt
+    new.model = options.model if options.model is not None else meta.model
+    new.text_accuracy = options.text_accuracy if options.text_accuracy is not None else meta.text_accuracy
+    new.params = dict(meta.params)
+    if meta.source:
+        new.params.setdefault("_format", meta.source)
+    new.generated_at = to_stored(options.generated_at) if options.generated_at else _file_date(meta, chunks, path)
+    return Prepared(path, image=new)
+
+
+Progress = Callable[[int, int, Path], None]
+
+
+def import_files(
+    library: Library,
+    paths: Iterable[Path | str],
+    options: ImportOptions | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | Callable[[], bool] | None = None,
+    workers: int | None = None,
+    batch: int = 32,
+) -> ImportReport:
+    """Import files and folders. `progress(done, total, path)` is called after each file."""
+    options = options or ImportOptions()
+    report = ImportReport()
+    files = collect_files([Path(p) for p in paths], options.recursive, report)
+    collection_ids = [library.ensure_collection(options.collection).id] if options.collection else []
+    total = len(files)
+    is_cancelled = (cancel.is_set if isinstance(cancel, threading.Event) else cancel) or (lambda: False)
+    workers = workers or min(2, os.cpu_count() or 1)
+    pending: list[Prepared] = []
+    done = 0
+
+    def flush() -> None:
+        items = [p for p in pending if p.image is not None]
+        results = library.add_images([p.image for p in items], collection_ids) if items else []
+        for prepared, (image_id, created) in zip(items, results):
+            (report.imported if created else report.duplicates).append((prepared.path, image_id))
+        pending.clear()
+
+    def ordered() -> Iterator[Prepared]:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import") as pool:
+            queue: list[Future] = []
+            source = iter(files)
+            exhausted = False
+            while True:
+                while not exhausted and len(queue) < workers * 3:
+                    try:
+                        path = next(source)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    queue.append(pool.submit(prepare_file, path, options))
+                if not queue:
+                    return
+                wait(queue[:1], return_when=FIRST_COMPLETED)
+                yield queue.pop(0).result()
+                if is_cancelled():
+                    for future in queue:
+                        future.cancel()
+                    return
+
+    for prepared in ordered():
+        if prepared.error:
+            report.failed.append((prepared.path, prepared.error))
+        else:
+            pending.append(prepared)
+        done += 1
+        if len(pending) >= batch:
+            flush()
+        if progress:
+            progress(done, total, prepared.path)
+        if is_cancelled():
+            report.cancelled = done < total
+            break
+    flush()
+    return report

@@ -1,0 +1,531 @@
+"""The library: one folder of files plus a database, seen by one acting account.
+
+Everything the TUI and the command line do to images and collections goes
+through a `Library`. Every read and write is scoped to the acting account.
+"""
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from peewee import JOIN, SQL, Database, IntegrityError, NodeList, SqliteDatabase, Value, fn
+from playhouse.db_url import connect as connect_url
+
+from .errors import Duplicate, NotFound, StoreError
+from .files import FileStore
+from .migrations import is_postgres, migrate_to_latest
+from .models import PLANS, Account, Collection, Image, ImageCollection, database
+from .records import (
+    FAVORITES_ONLY,
+    NON_FAVORITES,
+    AccountRecord,
+    CollectionRecord,
+    Filters,
+    ImageRecord,
+    to_local,
+    utc_now,
+)
+
+DB_NAME = "library.db"
+MAX_NAME = 100
+BUSY_TIMEOUT_MS = 30_000
+
+
+def default_account_name() -> str:
+    name = os.environ.get("MYIMAGES_ACCOUNT", "").strip()
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name (some containers)
+        return "me"
+
+
+def open_database(root: Path, database_url: str | None = None) -> Database:
+    url = database_url or os.environ.get("MYIMAGES_DATABASE_URL") or ""
+    if url:
+        return connect_url(url)
+    return SqliteDatabase(
+        str(root / DB_NAME),
+        pragmas={
+            "journal_mode": "wal",
+            "foreign_keys": 1,
+            "cache_size": -64_000,
+            "synchronous": "normal",
+            "busy_timeout": BUSY_TIMEOUT_MS,
+        },
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        lock_type="IMMEDIATE",  # writers queue for the lock instead of failing on upgrade
+    )
+
+
+def _check_name(kind: str, name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise StoreError(f"A {kind} name cannot be empty.")
+    if len(name) > MAX_NAME:
+        raise StoreError(f"A {kind} name can have at most {MAX_NAME} characters.")
+    return name
+
+
+@dataclass
+class NewImage:
+    """Everything needed to add one image (files already made, not yet stored)."""
+
+    sha256: str
+    ext: str
+    data: bytes
+    thumbnail: bytes
+    width: int
+    height: int
+    prompt: str = ""
+    negative_prompt: str = ""
+    model: str = ""
+    text_accuracy: str = ""
+    generated_at: Any = None  # naive UTC datetime
+    params: dict[str, Any] | None = None
+    source_name: str = ""
+    parent_id: int | None = None
+    derivation: str = ""
+
+
+class Library:
+    def __init__(self, root: Path | str, account: str | None = None, database_url: str | None = None):
+        self.root = Path(root).expanduser()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"Cannot create the library folder {self.root}: {exc.strerror}.") from exc
+        self.files = FileStore(self.root)
+        self.db = open_database(self.root, database_url)
+        database.initialize(self.db)
+        try:
+            self.db.connect(reuse_if_open=True)
+            migrate_to_latest(self.db)
+        except StoreError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a corrupt or unreadable database file
+            raise StoreError(f"Cannot open the library database in {self.root}: {exc}.") from exc
+        self.account = self._ensure_account(account or default_account_name())
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def close(self) -> None:
+        if not self.db.is_closed():
+            self.db.close()
+
+    def __enter__(self) -> "Library":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def uses_postgres(self) -> bool:
+        return is_postgres(self.db)
+
+    def _ensure_account(self, name: str) -> AccountRecord:
+        name = _check_name("account", name)
+        row = Account.get_or_none(Account.name == name)
+        if row is None:
+            try:
+                with self.db.atomic():
+                    row = Account.create(name=name, plan="free", created_at=utc_now())
+            except IntegrityError:  # another process made it a moment ago
+                row = Account.get(Account.name == name)
+        return AccountRecord(row.id, row.name, row.plan)
+
+    def refresh_account(self) -> AccountRecord:
+        row = Account.get_by_id(self.account.id)
+        self.account = AccountRecord(row.id, row.name, row.plan)
+        return self.account
+
+    # -- queries -----------------------------------------------------------
+
+    def _mine(self):
+        return Image.owner == self.account.id
+
+    def _search_clause(self, text: str):
+        text = text.strip()
+        if not text:
+            return None
+        if self.uses_postgres:
+            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            return NodeList((Image.prompt, SQL("ILIKE"), Value(pattern)))
+        if len(text) >= 3:
+            phrase = '"' + text.replace('"', '""') + '"'
+            return Image.id.in_(SQL("(SELECT rowid FROM image_fts WHERE image_fts MATCH ?)", [phrase]))
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return NodeList((Image.prompt, SQL("LIKE"), Value(pattern), SQL("ESCAPE '\\'")))
+
+    def _where(self, filters: Filters):
+        clauses = [self._mine()]
+        search = self._search_clause(filters.search)
+        if search is not None:
+            clauses.append(search)
+        if filters.favorite == FAVORITES_ONLY:
+            clauses.append(Image.favorite == True)  # noqa: E712 - peewee expression
+        elif filters.favorite == NON_FAVORITES:
+            clauses.append(Image.favorite == False)  # noqa: E712
+        if filters.collection_id is not None:
+            self._own_collection(filters.collection_id)
+            members = ImageCollection.select(ImageCollection.image).where(
+                ImageCollection.collection == filters.collection_id
+            )
+            clauses.append(Image.id.in_(members))
+        return clauses
+
+    def count(self, filters: Filters | None = None) -> int:
+        """How many images the filters let through."""
+        return Image.select().where(*self._where(filters or Filters())).count()
+
+    def total(self) -> int:
+        """How many images the account has, unfiltered."""
+        return Image.select().where(self._mine()).count()
+
+    def _select(self):
+        return Image.select(Image, Account.name).join(Account, on=(Image.owner == Account.id))
+
+    def page(self, filters: Filters | None = None, offset: int = 0, limit: int = 50) -> list[ImageRecord]:
+        """One page of images, newest first (by generation date, then id)."""
+        query = (
+            self._select()
+            .where(*self._where(filters or Filters()))
+            .order_by(Image.generated_at.desc(), Image.id.desc())
+            .offset(max(0, offset))
+            .limit(max(0, limit))
+        )
+        return self._records(query)
+
+    def iter_images(self, filters: Filters | None = None, batch: int = 500) -> Iterator[ImageRecord]:
+        """Every image the filters let through, newest first, read in keyset pages."""
+        clauses = self._where(filters or Filters())
+        last: tuple[Any, int] | None = None
+        while True:
+            query = self._select().where(*clauses)
+            if last is not None:
+                query = query.where(
+                    (Image.generated_at < last[0]) | ((Image.generated_at == last[0]) & (Image.id < last[1]))
+                )
+            rows = list(query.order_by(Image.generated_at.desc(), Image.id.desc()).limit(batch))
+            if not rows:
+                return
+            yield from self._records(rows)
+            last = (rows[-1].generated_at, rows[-1].id)
+
+    def get(self, image_id: int) -> ImageRecord:
+        rows = list(self._select().where(self._mine(), Image.id == image_id))
+        if not rows:
+            raise NotFound(f"No image #{image_id}.")
+        return self._records(rows)[0]
+
+    def position(self, image_id: int, filters: Filters | None = None) -> int | None:
+        """The index of an image in the filtered, newest-first order (None if not shown)."""
+        try:
+            row = Image.get((Image.id == image_id) & self._mine())
+        except Image.DoesNotExist:
+            return None
+        clauses = self._where(filters or Filters())
+        if not Image.select().where(*clauses, Image.id == image_id).exists():
+            return None
+        return Image.select().where(
+            *clauses,
+            (Image.generated_at > row.generated_at) | ((Image.generated_at == row.generated_at) & (Image.id > row.id)),
+        ).count()
+
+    def _records(self, rows: Iterable[Image]) -> list[ImageRecord]:
+        rows = list(rows)
+        names = self._collections_of([r.id for r in rows])
+        return [self._record(r, names.get(r.id, [])) for r in rows]
+
+    def _record(self, row: Image, collections: list[str]) -> ImageRecord:
+        try:
+            params = json.loads(row.params or "{}")
+        except ValueError:
+            params = {}
+        owner = getattr(row, "account", None)
+        return ImageRecord(
+            id=row.id,
+            owner=owner.name if owner is not None else self.account.name,
+            prompt=row.prompt,
+            negative_prompt=row.negative_prompt,
+            model=row.model,
+            text_accuracy=row.text_accuracy,
+            generated_at=to_local(row.generated_at),
+            imported_at=to_local(row.imported_at),
+            width=row.width,
+            height=row.height,
+            file_size=row.file_size,
+            sha256=row.sha256,
+            ext=row.ext,
+            favorite=bool(row.favorite),
+            params=params if isinstance(params, dict) else {},
+            source_name=row.source_name,
+            parent_id=row.parent_id,
+            derivation=row.derivation,
+            path=self.files.original_path(row.sha256, row.ext),
+            thumbnail_path=self.files.thumbnail_path(row.sha256),
+            collections=collections,
+        )
+
+    def _collections_of(self, ids: Sequence[int]) -> dict[int, list[str]]:
+        if not ids:
+            return {}
+        query = (
+            ImageCollection.select(ImageCollection.image, Collection.name)
+            .join(Collection)
+            .where(ImageCollection.image.in_(list(ids)), Collection.owner == self.account.id)
+            .order_by(Collection.name)
+            .tuples()
+        )
+        result: dict[int, list[str]] = {}
+        for image_id, name in query:
+            result.setdefault(image_id, []).append(name)
+        return result
+
+    def _own_ids(self, image_ids: Iterable[int]) -> list[int]:
+        """The ids, all of them the account's own; NotFound names the first that is not."""
+        wanted = list(dict.fromkeys(int(i) for i in image_ids))
+        found: set[int] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            found.update(i for (i,) in Image.select(Image.id).where(self._mine(), Image.id.in_(chunk)).tuples())
+        for image_id in wanted:
+            if image_id not in found:
+                raise NotFound(f"No image #{image_id}.")
+        return wanted
+
+    # -- favorites ---------------------------------------------------------
+
+    def set_favorite(self, image_ids: Iterable[int], value: bool = True) -> int:
+        ids = self._own_ids(image_ids)
+        with self.db.atomic():
+            for start in range(0, len(ids), 500):
+                Image.update(favorite=value).where(self._mine(), Image.id.in_(ids[start:start + 500])).execute()
+        return len(ids)
+
+    def toggle_favorite(self, image_id: int) -> bool:
+        with self.db.atomic():
+            row = Image.get_or_none((Image.id == image_id) & self._mine())
+            if row is None:
+                raise NotFound(f"No image #{image_id}.")
+            value = not row.favorite
+            Image.update(favorite=value).where(Image.id == image_id).execute()
+        return value
+
+    # -- deleting ----------------------------------------------------------
+
+    def delete(self, image_ids: Iterable[int]) -> int:
+        """Delete images, their memberships and (when nothing else uses them) their files.
+
+        The database commits first; files go after, so a crash in between
+        leaves only orphan files, which `doctor` removes.
+        """
+        ids = self._own_ids(image_ids)
+        files: set[tuple[str, str]] = set()
+        with self.db.atomic():
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                files.update(Image.select(Image.sha256, Image.ext).where(Image.id.in_(chunk)).tuples())
+                ImageCollection.delete().where(ImageCollection.image.in_(chunk)).execute()
+                Image.update(parent=None).where(Image.parent.in_(chunk)).execute()
+                Image.delete().where(self._mine(), Image.id.in_(chunk)).execute()
+        for sha256, ext in files:
+            if not Image.select().where(Image.sha256 == sha256).exists():
+                self.files.remove(sha256, ext)
+        return len(ids)
+
+    # -- collections -------------------------------------------------------
+
+    def collections(self) -> list[CollectionRecord]:
+        count = fn.COUNT(ImageCollection.image)
+        query = (
+            Collection.select(Collection.id, Collection.name, count.alias("n"))
+            .join(ImageCollection, JOIN.LEFT_OUTER)
+            .where(Collection.owner == self.account.id)
+            .group_by(Collection.id, Collection.name)
+            .order_by(fn.LOWER(Collection.name))
+        )
+        return [CollectionRecord(c.id, c.name, c.n) for c in query]
+
+    def _own_collection(self, collection_id: int) -> Collection:
+        row = Collection.get_or_none((Collection.id == collection_id) & (Collection.owner == self.account.id))
+        if row is None:
+            raise NotFound(f"No collection #{collection_id}.")
+        return row
+
+    def collection(self, name_or_id: str | int) -> CollectionRecord:
+        """A collection by exact name (any case) or by id."""
+        row = None
+        if isinstance(name_or_id, int) or (isinstance(name_or_id, str) and name_or_id.isdigit()):
+            row = Collection.get_or_none(
+                (Collection.id == int(name_or_id)) & (Collection.owner == self.account.id)
+            )
+        if row is None and isinstance(name_or_id, str):
+            name = " ".join(name_or_id.split())
+            row = Collection.get_or_none(
+                (fn.LOWER(Collection.name) == name.lower()) & (Collection.owner == self.account.id)
+            )
+        if row is None:
+            raise NotFound(f'No collection "{name_or_id}".')
+        count = ImageCollection.select().where(ImageCollection.collection == row.id).count()
+        return CollectionRecord(row.id, row.name, count)
+
+    def create_collection(self, name: str) -> CollectionRecord:
+        name = _check_name("collection", name)
+        try:
+            with self.db.atomic():
+                taken = Collection.select().where(
+                    (fn.LOWER(Collection.name) == name.lower()) & (Collection.owner == self.account.id)
+                ).exists()
+                if taken:
+                    raise Duplicate(f'A collection named "{name}" already exists.')
+                row = Collection.create(owner=self.account.id, name=name, created_at=utc_now())
+        except IntegrityError as exc:
+            raise Duplicate(f'A collection named "{name}" already exists.') from exc
+        return CollectionRecord(row.id, row.name, 0)
+
+    def ensure_collection(self, name: str) -> CollectionRecord:
+        try:
+            return self.collection(name)
+        except NotFound:
+            try:
+                return self.create_collection(name)
+            except Duplicate:  # made by another process in between
+                return self.collection(name)
+
+    def rename_collection(self, name_or_id: str | int, new_name: str) -> CollectionRecord:
+        current = self.collection(name_or_id)
+        new_name = _check_name("collection", new_name)
+        with self.db.atomic():
+            clash = Collection.select().where(
+                (fn.LOWER(Collection.name) == new_name.lower())
+                & (Collection.owner == self.account.id)
+                & (Collection.id != current.id)
+            ).exists()
+            if clash:
+                raise Duplicate(f'A collection named "{new_name}" already exists.')
+            Collection.update(name=new_name).where(Collection.id == current.id).execute()
+        return CollectionRecord(current.id, new_name, current.count)
+
+    def delete_collection(self, name_or_id: str | int) -> CollectionRecord:
+        """Delete a collection; its images stay in the library."""
+        current = self.collection(name_or_id)
+        with self.db.atomic():
+            ImageCollection.delete().where(ImageCollection.collection == current.id).execute()
+            Collection.delete().where(Collection.id == current.id).execute()
+        return current
+
+    def add_to_collection(self, image_ids: Iterable[int], collection_id: int) -> int:
+        """Add images to a collection; returns how many were not in it before."""
+        self._own_collection(collection_id)
+        ids = self._own_ids(image_ids)
+        added = 0
+        with self.db.atomic():
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                present = set(
+                    i for (i,) in ImageCollection.select(ImageCollection.image)
+                    .where(ImageCollection.collection == collection_id, ImageCollection.image.in_(chunk)).tuples()
+                )
+                rows = [{"image": i, "collection": collection_id} for i in chunk if i not in present]
+                if rows:
+                    ImageCollection.insert_many(rows).on_conflict_ignore().execute()
+                added += len(rows)
+        return added
+
+    def remove_from_collection(self, image_ids: Iterable[int], collection_id: int) -> int:
+        self._own_collection(collection_id)
+        ids = self._own_ids(image_ids)
+        removed = 0
+        with self.db.atomic():
+            for start in range(0, len(ids), 500):
+                removed += ImageCollection.delete().where(
+                    ImageCollection.collection == collection_id, ImageCollection.image.in_(ids[start:start + 500])
+                ).execute()
+        return removed
+
+    def membership(self, image_ids: Iterable[int]) -> dict[int, int]:
+        """For each collection id, how many of these images are in it."""
+        ids = self._own_ids(image_ids)
+        result: dict[int, int] = {}
+        for start in range(0, len(ids), 500):
+            query = (
+                ImageCollection.select(ImageCollection.collection, fn.COUNT(ImageCollection.image))
+                .join(Collection)
+                .where(ImageCollection.image.in_(ids[start:start + 500]), Collection.owner == self.account.id)
+                .group_by(ImageCollection.collection)
+                .tuples()
+            )
+            for collection_id, n in query:
+                result[collection_id] = result.get(collection_id, 0) + n
+        return result
+
+    # -- adding images -----------------------------------------------------
+
+    def find_by_hash(self, sha256: str) -> int | None:
+        row = Image.select(Image.id).where(self._mine(), Image.sha256 == sha256).first()
+        return row.id if row else None
+
+    def add_images(self, items: Sequence[NewImage], collection_ids: Sequence[int] = ()) -> list[tuple[int, bool]]:
+        """Store files, then rows; returns (id, created) per item, created False for a duplicate.
+
+        Files are written first (atomically); if the process dies before the
+        rows commit, the files are orphans that `doctor` removes.
+        """
+        for cid in collection_ids:
+            self._own_collection(cid)
+        for item in items:
+            if self.find_by_hash(item.sha256) is None:
+                self.files.store(item.sha256, item.ext, item.data, item.thumbnail)
+        results: list[tuple[int, bool]] = []
+        now = utc_now()
+        with self.db.atomic():
+            for item in items:
+                existing = self.find_by_hash(item.sha256)
+                if existing is not None:
+                    results.append((existing, False))
+                    continue
+                if item.parent_id is not None:
+                    self._own_ids([item.parent_id])
+                row = Image.create(
+                    owner=self.account.id,
+                    prompt=item.prompt,
+                    negative_prompt=item.negative_prompt,
+                    model=item.model,
+                    text_accuracy=item.text_accuracy,
+                    generated_at=item.generated_at or now,
+                    imported_at=now,
+                    width=item.width,
+                    height=item.height,
+                    file_size=len(item.data),
+                    sha256=item.sha256,
+                    ext=item.ext,
+                    params=json.dumps(item.params or {}, ensure_ascii=False, default=str),
+                    source_name=item.source_name,
+                    parent=item.parent_id,
+                    derivation=item.derivation,
+                )
+                results.append((row.id, True))
+            ids = [i for i, _ in results]
+            for cid in collection_ids:
+                rows = [{"image": i, "collection": cid} for i in dict.fromkeys(ids)]
+                for start in range(0, len(rows), 500):
+                    ImageCollection.insert_many(rows[start:start + 500]).on_conflict_ignore().execute()
+        return results
+
+    # -- accounts ----------------------------------------------------------
+
+    def accounts(self) -> list[AccountRecord]:
+        return [AccountRecord(a.id, a.name, a.plan) for a in Account.select().order_by(Account.name)]
+
+    def set_plan(self, plan: str) -> AccountRecord:
+        if plan not in PLANS:
+            raise StoreError(f"A plan is one of: {', '.join(PLANS)}.")
+        with self.db.atomic():
+            Account.update(plan=plan).where(Account.id == self.account.id).execute()
+        return self.refresh_account()

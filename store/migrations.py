@@ -1,0 +1,91 @@
+"""Schema versions. A library made by any earlier version opens in this one.
+
+A new library gets the current tables at once and the latest version number.
+An existing one runs each step after its recorded version, in one transaction.
+To change the schema: change models.py, add a step here that brings an older
+library to the new shape (playhouse.migrate for columns), and bump LATEST.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from peewee import Database, PostgresqlDatabase
+from playhouse.migrate import PostgresqlMigrator, SchemaMigrator, SqliteMigrator
+
+from .errors import StoreError
+from .models import MODELS, Setting
+
+LATEST = 2
+VERSION_KEY = "schema_version"
+
+
+def is_postgres(db: Database) -> bool:
+    return isinstance(db, PostgresqlDatabase)
+
+
+def create_search_index(db: Database) -> None:
+    """Fast case-insensitive substring search on prompts."""
+    if is_postgres(db):
+        db.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        db.execute_sql(
+            "CREATE INDEX IF NOT EXISTS image_prompt_trgm ON image USING gin (prompt gin_trgm_ops)"
+        )
+        return
+    for sql in (
+        "CREATE VIRTUAL TABLE IF NOT EXISTS image_fts USING fts5("
+        "prompt, content='image', content_rowid='id', tokenize='trigram')",
+        "CREATE TRIGGER IF NOT EXISTS image_fts_ai AFTER INSERT ON image BEGIN "
+        "INSERT INTO image_fts(rowid, prompt) VALUES (new.id, new.prompt); END",
+        "CREATE TRIGGER IF NOT EXISTS image_fts_ad AFTER DELETE ON image BEGIN "
+        "INSERT INTO image_fts(image_fts, rowid, prompt) VALUES ('delete', old.id, old.prompt); END",
+        "CREATE TRIGGER IF NOT EXISTS image_fts_au AFTER UPDATE OF prompt ON image BEGIN "
+        "INSERT INTO image_fts(image_fts, rowid, prompt) VALUES ('delete', old.id, old.prompt); "
+        "INSERT INTO image_fts(rowid, prompt) VALUES (new.id, new.prompt); END",
+        "INSERT INTO image_fts(image_fts) VALUES ('rebuild')",
+    ):
+        db.execute_sql(sql)
+
+
+def _step_2_search_index(db: Database, migrator: SchemaMigrator) -> None:
+    # Version 1 libraries searched with LIKE; version 2 adds the trigram index.
+    create_search_index(db)
+
+
+STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
+    2: _step_2_search_index,
+}
+
+
+def schema_version(db: Database) -> int | None:
+    if "setting" not in db.get_tables():
+        return None
+    row = Setting.get_or_none(Setting.key == VERSION_KEY)
+    return int(row.value) if row else 1
+
+
+def _set_version(version: int) -> None:
+    Setting.insert(key=VERSION_KEY, value=str(version)).on_conflict(
+        conflict_target=[Setting.key], update={Setting.value: str(version)}
+    ).execute()
+
+
+def migrate_to_latest(db: Database) -> int:
+    """Create or upgrade the schema; returns the version it started from (0 if new)."""
+    with db.atomic():
+        version = schema_version(db)
+        if version is None:
+            db.create_tables(MODELS)
+            create_search_index(db)
+            _set_version(LATEST)
+            return 0
+        if version > LATEST:
+            raise StoreError(
+                f"This library was made by a newer version of My Images (schema {version}, "
+                f"this version knows up to {LATEST}); update My Images to open it."
+            )
+        migrator = PostgresqlMigrator(db) if is_postgres(db) else SqliteMigrator(db)
+        for step in range(version + 1, LATEST + 1):
+            STEPS[step](db, migrator)
+        if version < LATEST:
+            _set_version(LATEST)
+        return version

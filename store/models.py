@@ -1,0 +1,90 @@
+"""Peewee models of a library. Rows never leave the store: see records.py."""
+from __future__ import annotations
+
+from peewee import (
+    AutoField,
+    BooleanField,
+    CharField,
+    CompositeKey,
+    DatabaseProxy,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database = DatabaseProxy()
+
+PLANS = ("free", "premium")
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Setting(BaseModel):
+    """Key/value facts about the library itself, such as the schema version."""
+
+    key = CharField(primary_key=True)
+    value = TextField()
+
+
+class Account(BaseModel):
+    id = AutoField()
+    name = CharField(unique=True)
+    plan = CharField(default="free")  # free: images public; premium: images private
+    created_at = DateTimeField()
+
+
+class Image(BaseModel):
+    id = AutoField()
+    owner = ForeignKeyField(Account, backref="images", on_delete="CASCADE")
+    prompt = TextField(default="")
+    negative_prompt = TextField(default="")
+    model = TextField(default="")
+    text_accuracy = TextField(default="")
+    generated_at = DateTimeField()  # UTC, naive
+    imported_at = DateTimeField()  # UTC, naive
+    width = IntegerField()
+    height = IntegerField()
+    file_size = IntegerField()
+    sha256 = CharField(max_length=64)
+    ext = CharField(max_length=8)  # png, jpg or webp: the stored original's type
+    favorite = BooleanField(default=False)
+    params = TextField(default="{}")  # raw generation parameters, JSON
+    source_name = TextField(default="")  # the file name it was imported from
+    parent = ForeignKeyField("self", null=True, backref="derived", on_delete="SET NULL")
+    derivation = TextField(default="")  # "background removed", "cell 2,3", ...
+
+    class Meta:
+        indexes = (
+            (("owner", "sha256"), True),
+            (("owner", "generated_at", "id"), False),
+            (("owner", "favorite", "generated_at", "id"), False),
+            (("sha256",), False),
+        )
+
+
+class Collection(BaseModel):
+    id = AutoField()
+    owner = ForeignKeyField(Account, backref="collections", on_delete="CASCADE")
+    name = CharField()
+    created_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("owner", "name"), True),)
+
+
+class ImageCollection(BaseModel):
+    image = ForeignKeyField(Image, on_delete="CASCADE")
+    collection = ForeignKeyField(Collection, on_delete="CASCADE")
+
+    class Meta:
+        primary_key = CompositeKey("collection", "image")
+        indexes = ((("image", "collection"), False),)
+
+
+MODELS = [Setting, Account, Image, Collection, ImageCollection]

@@ -1,0 +1,132 @@
+"""Plain records the store hands out; widgets and the command line never see Peewee rows."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+FAVORITE_ALL = "all"
+FAVORITES_ONLY = "favorites"
+NON_FAVORITES = "non-favorites"
+FAVORITE_CHOICES = (FAVORITE_ALL, FAVORITES_ONLY, NON_FAVORITES)
+
+
+def utc_now() -> datetime:
+    """Naive UTC, as stored."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def to_local(stored: datetime) -> datetime:
+    """A stored naive-UTC time as an aware local time."""
+    return stored.replace(tzinfo=timezone.utc).astimezone()
+
+
+def to_stored(moment: datetime) -> datetime:
+    """Any datetime (aware, or naive meaning local time) as naive UTC."""
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the grid or `myimages list` shows. All parts combine."""
+
+    search: str = ""
+    favorite: str = FAVORITE_ALL
+    collection_id: int | None = None
+
+    def describe(self, collection_name: str | None = None) -> str:
+        parts = []
+        if self.search.strip():
+            parts.append(f'prompt contains "{self.search.strip()}"')
+        if self.favorite == FAVORITES_ONLY:
+            parts.append("favorites only")
+        elif self.favorite == NON_FAVORITES:
+            parts.append("non-favorites")
+        if self.collection_id is not None:
+            parts.append(f"in {collection_name or 'collection'}")
+        return ", ".join(parts)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.search.strip()) or self.favorite != FAVORITE_ALL or self.collection_id is not None
+
+
+@dataclass(frozen=True)
+class AccountRecord:
+    id: int
+    name: str
+    plan: str
+
+    @property
+    def public(self) -> bool:
+        return self.plan == "free"
+
+    @property
+    def privacy_text(self) -> str:
+        if self.public:
+            return "Free — your images are public"
+        return "Premium — your images are private"
+
+
+@dataclass(frozen=True)
+class CollectionRecord:
+    id: int
+    name: str
+    count: int = 0
+
+
+@dataclass
+class ImageRecord:
+    id: int
+    owner: str
+    prompt: str
+    negative_prompt: str
+    model: str
+    text_accuracy: str
+    generated_at: datetime  # aware, local time
+    imported_at: datetime  # aware, local time
+    width: int
+    height: int
+    file_size: int
+    sha256: str
+    ext: str
+    favorite: bool
+    params: dict[str, Any]
+    source_name: str
+    parent_id: int | None
+    derivation: str
+    path: Path
+    thumbnail_path: Path
+    collections: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "prompt": self.prompt,
+            "model": self.model,
+            "text_accuracy": self.text_accuracy,
+            "generated_at": self.generated_at.isoformat(),
+            "favorite": self.favorite,
+            "collections": list(self.collections),
+            "width": self.width,
+            "height": self.height,
+            "path": str(self.path),
+            "owner": self.owner,
+            "negative_prompt": self.negative_prompt,
+            "imported_at": self.imported_at.isoformat(),
+            "file_size": self.file_size,
+            "sha256": self.sha256,
+            "derived_from": self.parent_id,
+            "derivation": self.derivation,
+        }
+
+    @property
+    def origin(self) -> str:
+        """What a derived image came from, in words; empty for an original."""
+        if not self.derivation:
+            return ""
+        source = f"#{self.parent_id}" if self.parent_id else "a deleted image"
+        return f"{self.derivation} of {source}" if self.derivation.startswith("cell") else f"{self.derivation} from {source}"

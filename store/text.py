@@ -1,0 +1,64 @@
+"""Making text from files safe to print in a terminal.
+
+Prompts, collection names and account names come from files and users. They may
+hold ANSI/OSC escape sequences, other control characters, bidi overrides or
+zero-width characters. `printable` neutralises all of those so that the text is
+shown literally and cannot move the cursor, clear the screen, write the
+clipboard or reorder what follows it. (Rich markup is a separate matter: the UI
+never interprets stored text as markup; see widgets.)
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Characters that change how the text around them is shown.
+_INVISIBLE = {
+    "\u200b", "\u200c", "\u200d", "\u200e", "\u200f",  # zero width, LRM/RLM
+    "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",  # bidi embeddings/overrides
+    "\u2066", "\u2067", "\u2068", "\u2069",  # bidi isolates
+    "\u2060", "\ufeff", "\u061c",
+}
+
+_ESCAPE_SEQ = re.compile(
+    r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC ... BEL/ST
+    r"|\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS/SOS/PM/APC
+    r"|\x1b."  # two-character escapes
+)
+
+
+def _visible(ch: str) -> str:
+    code = ord(ch)
+    if ch in _INVISIBLE:
+        return f"<U+{code:04X}>"
+    if code < 0x20:
+        return chr(0x2400 + code)  # the Control Pictures block: ␛, ␇, ...
+    if code == 0x7F:
+        return "\u2421"
+    if 0x80 <= code < 0xA0:
+        return f"<U+{code:04X}>"
+    return ch
+
+
+def printable(text: str | None, *, keep_newlines: bool = False) -> str:
+    """Return `text` with escape sequences and control characters made visible."""
+    if not text:
+        return ""
+    text = _ESCAPE_SEQ.sub(lambda m: "".join(_visible(c) for c in m.group(0)), text)
+    out = []
+    for ch in text:
+        if keep_newlines and ch in "\n\t":
+            out.append(ch)
+        elif ch in _INVISIBLE or ord(ch) < 0x20 or ord(ch) == 0x7F or 0x80 <= ord(ch) < 0xA0:
+            out.append(_visible(ch))
+        elif unicodedata.category(ch) == "Cs":  # lone surrogate from bad decoding
+            out.append("\ufffd")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def one_line(text: str | None) -> str:
+    """A single line for lists and cards: whitespace runs collapse to a space."""
+    return printable(" ".join((text or "").split()))

@@ -1,0 +1,425 @@
+"""The `myimages` command: opens the TUI, or runs one command on the library.
+
+Commands other than the TUI never import Textual. Every command goes through
+the same store API as the TUI. User mistakes end with one sentence on stderr
+and a non-zero exit code, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import threading
+from pathlib import Path
+from typing import Sequence
+
+from store import locations
+from store.errors import StoreError
+from store.records import FAVORITE_ALL, FAVORITES_ONLY, NON_FAVORITES, Filters
+from store.text import one_line, printable
+
+IMAGE_MODES = ("auto", "kitty", "sixel", "halfcell", "none")
+
+
+class UserError(Exception):
+    """A mistake in how the command was called."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one sentence, exit code 2, no traceback
+        self.print_usage(sys.stderr)
+        self.exit(2, f"myimages: {message}\n")
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--library", metavar="DIR", default=argparse.SUPPRESS,
+                        help="library folder (default: $MYIMAGES_LIBRARY or the user data folder)")
+    common.add_argument("--account", metavar="NAME", default=argparse.SUPPRESS,
+                        help="acting account (default: $MYIMAGES_ACCOUNT or your login name)")
+    common.add_argument("--database-url", metavar="URL", default=argparse.SUPPRESS,
+                        help="keep records in this database (postgresql://…) instead of the library's SQLite file")
+    return common
+
+
+def _ids(values: Sequence[str]) -> list[int]:
+    ids = []
+    for value in values:
+        text = value.lstrip("#")
+        if not text.isdigit():
+            raise UserError(f'"{value}" is not an image id (ids are whole numbers, as `myimages list` shows).')
+        ids.append(int(text))
+    return ids
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = Parser(prog="myimages", parents=[common],
+                    description="My Images: a terminal library for your generated images.")
+    parser.add_argument("--demo", action="store_true", help="open the demo library (made on first use)")
+    parser.add_argument("--images", choices=IMAGE_MODES, default="auto",
+                        help="how to draw thumbnails: auto, kitty, sixel, halfcell or none")
+    parser.add_argument("--downloads", metavar="DIR", help="where downloads go")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    p = sub.add_parser("import", parents=[common], help="import PNG, JPEG and WebP files and folders")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--recursive", "-r", action="store_true", help="also look in sub-folders")
+    p.add_argument("--prompt", help="the prompt (overrides the file's)")
+    p.add_argument("--model", help="the model name (overrides the file's)")
+    p.add_argument("--text-accuracy", metavar="VALUE", help="the text-accuracy setting (overrides the file's)")
+    p.add_argument("--collection", metavar="NAME", help="also add the images to this collection")
+    p.add_argument("--date", metavar="ISO", help="generation date, e.g. 2026-03-01 or 2026-03-01T14:30")
+
+    p = sub.add_parser("list", parents=[common], help="list images, newest first")
+    p.add_argument("--search", default="", metavar="TEXT", help="prompt contains TEXT (any case)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--favorites", action="store_true", help="favorites only")
+    group.add_argument("--non-favorites", action="store_true", help="non-favorites only")
+    p.add_argument("--collection", metavar="NAME", help="only images in this collection")
+    p.add_argument("--limit", type=int, metavar="N", help="at most N images")
+    p.add_argument("--json", action="store_true", help="print a JSON array")
+
+    p = sub.add_parser("info", parents=[common], help="show everything about one image")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("favorite", parents=[common], help="mark images as favorites (or not, with --off)")
+    p.add_argument("ids", nargs="+", metavar="ID")
+    p.add_argument("--off", action="store_true", help="remove the favorite mark")
+
+    p = sub.add_parser("delete", parents=[common], help="delete images and their files")
+    p.add_argument("ids", nargs="+", metavar="ID")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+
+    p = sub.add_parser("export", parents=[common], help="write images as PNG files with their metadata")
+    p.add_argument("ids", nargs="+", metavar="ID")
+    p.add_argument("--to", required=True, metavar="DIR", help="target folder")
+
+    p = sub.add_parser("collection", parents=[common], help="list and change collections")
+    csub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=Parser)
+    csub.add_parser("list", parents=[common], help="collections and their sizes")
+    c = csub.add_parser("create", parents=[common], help="create a collection")
+    c.add_argument("name")
+    c = csub.add_parser("rename", parents=[common], help="rename a collection")
+    c.add_argument("name")
+    c.add_argument("new_name")
+    c = csub.add_parser("delete", parents=[common], help="delete a collection (its images stay)")
+    c.add_argument("name")
+    for action, text in (("add", "add images to a collection"), ("remove", "take images out of a collection")):
+        c = csub.add_parser(action, parents=[common], help=text)
+        c.add_argument("name")
+        c.add_argument("ids", nargs="+", metavar="ID")
+
+    p = sub.add_parser("demo", parents=[common], help="fill a library with generated demo images")
+    p.add_argument("--count", type=int, default=60, metavar="N")
+
+    p = sub.add_parser("doctor", parents=[common], help="check the library; remove orphans, remake thumbnails")
+    p.add_argument("--remove-missing", action="store_true", help="drop records whose file is gone")
+    p.add_argument("--min-age", type=float, default=600.0, metavar="SECONDS",
+                   help="leave files younger than this alone (another import may be running)")
+    return parser
+
+
+def _library_path(args: argparse.Namespace) -> Path:
+    if getattr(args, "library", None):
+        return Path(args.library).expanduser()
+    if getattr(args, "demo", False):
+        return locations.demo_library()
+    return locations.default_library()
+
+
+def open_library(args: argparse.Namespace):
+    from store.library import Library
+
+    return Library(_library_path(args), account=getattr(args, "account", None),
+                   database_url=getattr(args, "database_url", None))
+
+
+def _filters(library, args: argparse.Namespace) -> Filters:
+    favorite = FAVORITES_ONLY if args.favorites else NON_FAVORITES if args.non_favorites else FAVORITE_ALL
+    collection_id = library.collection(args.collection).id if args.collection else None
+    return Filters(search=args.search, favorite=favorite, collection_id=collection_id)
+
+
+def _progress_printer(label: str):
+    if not sys.stderr.isatty():
+        return None
+    width = shutil.get_terminal_size((80, 20)).columns
+
+    def show(done: int, total: int, path: Path) -> None:
+        bar_width = 24
+        filled = bar_width * done // max(total, 1)
+        text = f"\r{label} [{'#' * filled}{'.' * (bar_width - filled)}] {done}/{total} {one_line(path.name)}"
+        sys.stderr.write(text[: width - 1].ljust(width - 1))
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from store.importer import ImportOptions, import_files, parse_date
+
+    date = None
+    if args.date:
+        try:
+            date = parse_date(args.date)
+        except ValueError:
+            raise UserError(f'"{args.date}" is not a date (use ISO 8601, e.g. 2026-03-01 or 2026-03-01T14:30).')
+    options = ImportOptions(prompt=args.prompt, model=args.model, text_accuracy=args.text_accuracy,
+                            generated_at=date, collection=args.collection, recursive=args.recursive)
+    with open_library(args) as library:
+        cancel = threading.Event()
+        try:
+            report = import_files(library, args.paths, options, progress=_progress_printer("Importing"),
+                                  cancel=cancel)
+        except KeyboardInterrupt:
+            print("myimages: import interrupted; what was imported so far is kept.", file=sys.stderr)
+            return 130
+    for path, image_id in report.duplicates:
+        print(f"duplicate: {printable(str(path))} is already image #{image_id}")
+    for path, reason in report.failed:
+        print(f"failed: {printable(str(path))}: {printable(reason)}", file=sys.stderr)
+    print(report.summary())
+    return 1 if report.failed and not (report.imported or report.duplicates) else 0
+
+
+def _line(record, width: int) -> str:
+    star = "★" if record.favorite else " "
+    date = record.generated_at.strftime("%Y-%m-%d %H:%M")
+    head = f"{record.id:>7} {star} {date}  "
+    tail = f"  [{', '.join(one_line(c) for c in record.collections)}]" if record.collections else ""
+    room = max(10, width - len(head) - len(tail))
+    prompt = one_line(record.prompt) or "(no prompt)"
+    if len(prompt) > room:
+        prompt = prompt[: room - 1] + "…"
+    return head + prompt + tail
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    if args.limit is not None and args.limit < 0:
+        raise UserError("--limit must be 0 or more.")
+    with open_library(args) as library:
+        filters = _filters(library, args)
+        records = library.iter_images(filters)
+        if args.json:
+            out = []
+            for record in records:
+                if args.limit is not None and len(out) >= args.limit:
+                    break
+                out.append(record.as_json())
+            print(json.dumps(out, indent=2))
+            return 0
+        width = shutil.get_terminal_size((100, 20)).columns if sys.stdout.isatty() else 10_000
+        shown = 0
+        for record in records:
+            if args.limit is not None and shown >= args.limit:
+                break
+            print(_line(record, width))
+            shown += 1
+        total = library.count(filters)
+        if sys.stdout.isatty() or shown == 0:
+            print(f"{shown} of {total} images" + (f" ({printable(filters.describe(args.collection))})"
+                                                  if filters.active else ""), file=sys.stderr)
+    return 0
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def info_lines(record) -> list[tuple[str, str]]:
+    """The fields the info screen and `myimages info` show, as (label, text)."""
+    rows = [
+        ("Image", f"#{record.id}"),
+        ("Owner", record.owner),
+        ("Model", record.model or "unknown"),
+        ("Text accuracy", record.text_accuracy or "not recorded"),
+        ("Generated", record.generated_at.strftime("%Y-%m-%d %H:%M:%S %Z")),
+        ("Imported", record.imported_at.strftime("%Y-%m-%d %H:%M:%S %Z")),
+        ("Favorite", "yes" if record.favorite else "no"),
+        ("Collections", ", ".join(record.collections) or "none"),
+        ("Dimensions", f"{record.width} × {record.height}"),
+        ("File size", _size(record.file_size)),
+        ("File", str(record.path)),
+    ]
+    if record.source_name:
+        rows.append(("Imported from", record.source_name))
+    if record.origin:
+        rows.append(("Derived", record.origin))
+    rows.append(("Prompt", record.prompt or "(none)"))
+    if record.negative_prompt:
+        rows.append(("Negative prompt", record.negative_prompt))
+    return rows
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    (image_id,) = _ids([args.id])
+    with open_library(args) as library:
+        record = library.get(image_id)
+    if args.json:
+        data = record.as_json()
+        data["params"] = record.params
+        print(json.dumps(data, indent=2))
+        return 0
+    for label, text in info_lines(record):
+        print(f"{label + ':':<17}{printable(text, keep_newlines=True)}")
+    return 0
+
+
+def cmd_favorite(args: argparse.Namespace) -> int:
+    ids = _ids(args.ids)
+    with open_library(args) as library:
+        n = library.set_favorite(ids, not args.off)
+    print(f"{n} image{'s' if n != 1 else ''} {'unmarked' if args.off else 'marked as favorite'}")
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    ids = _ids(args.ids)
+    with open_library(args) as library:
+        for image_id in ids:
+            library.get(image_id)  # unknown ids fail before anything is asked or deleted
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise UserError("Not deleting without confirmation: add --yes.")
+            what = f"image #{ids[0]}" if len(ids) == 1 else f"these {len(ids)} images"
+            answer = input(f"Are you sure you want to delete {what}? This cannot be undone. [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Nothing deleted.")
+                return 1
+        n = library.delete(ids)
+    print(f"{n} image{'s' if n != 1 else ''} deleted")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from store.export import export_images
+
+    ids = _ids(args.ids)
+    with open_library(args) as library:
+        paths = export_images(library, ids, Path(args.to))
+    for path in paths:
+        print(printable(str(path)))
+    return 0
+
+
+def cmd_collection(args: argparse.Namespace) -> int:
+    with open_library(args) as library:
+        if args.action == "list":
+            collections = library.collections()
+            for c in collections:
+                print(f"{c.id:>5}  {printable(c.name)}  ({c.count} image{'s' if c.count != 1 else ''})")
+            if not collections:
+                print("No collections yet: `myimages collection create NAME` makes one.", file=sys.stderr)
+        elif args.action == "create":
+            c = library.create_collection(args.name)
+            print(f'Collection "{printable(c.name)}" created')
+        elif args.action == "rename":
+            old = library.collection(args.name)
+            c = library.rename_collection(old.id, args.new_name)
+            print(f'Collection "{printable(old.name)}" renamed to "{printable(c.name)}"')
+        elif args.action == "delete":
+            c = library.delete_collection(args.name)
+            print(f'Collection "{printable(c.name)}" deleted (its {c.count} images stay in the library)')
+        else:
+            c = library.collection(args.name)
+            ids = _ids(args.ids)
+            if args.action == "add":
+                n = library.add_to_collection(ids, c.id)
+                print(f'{n} image{"s" if n != 1 else ""} added to "{printable(c.name)}"')
+            else:
+                n = library.remove_from_collection(ids, c.id)
+                print(f'{n} image{"s" if n != 1 else ""} removed from "{printable(c.name)}"')
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from store.demo import generate
+
+    if args.count < 1:
+        raise UserError("--count must be 1 or more.")
+    if not getattr(args, "library", None):
+        args.demo = True
+    with open_library(args) as library:
+        def progress(done: int, total: int) -> None:
+            if sys.stderr.isatty():
+                sys.stderr.write(f"\rMaking demo images: {done}/{total}")
+                sys.stderr.flush()
+
+        n = generate(library, args.count, progress=progress)
+        if sys.stderr.isatty():
+            sys.stderr.write("\n")
+        print(f"{n} demo images added to {printable(str(library.root))}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from store.doctor import check
+
+    with open_library(args) as library:
+        report = check(library, min_age=args.min_age, remove_missing=args.remove_missing)
+    for line in report.lines():
+        print(line)
+    return 0 if report.integrity == "ok" else 1
+
+
+def ensure_demo(args: argparse.Namespace) -> None:
+    """Make the demo library the first time it is opened."""
+    from store.demo import generate
+
+    with open_library(args) as library:
+        if library.total() == 0:
+            print("Making the demo library (first run only)…", file=sys.stderr)
+            generate(library, 60)
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    if args.demo:
+        ensure_demo(args)
+    from tui.app import run
+
+    downloads = Path(args.downloads).expanduser() if args.downloads else locations.downloads_folder()
+    return run(_library_path(args), account=getattr(args, "account", None),
+               database_url=getattr(args, "database_url", None), images=args.images, downloads=downloads)
+
+
+COMMANDS = {
+    "import": cmd_import,
+    "list": cmd_list,
+    "info": cmd_info,
+    "favorite": cmd_favorite,
+    "delete": cmd_delete,
+    "export": cmd_export,
+    "collection": cmd_collection,
+    "demo": cmd_demo,
+    "doctor": cmd_doctor,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        handler = COMMANDS.get(args.command, cmd_tui)
+        return handler(args)
+    except (StoreError, UserError) as exc:
+        print(f"myimages: {printable(str(exc))}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
