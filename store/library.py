@@ -217,6 +217,16 @@ class Library:
             yield from self._records(rows)
             last = (rows[-1].generated_at, rows[-1].id)
 
+    def ids(self, filters: Filters | None = None) -> list[int]:
+        """The ids the filters let through, newest first (for "select all")."""
+        query = (
+            Image.select(Image.id)
+            .where(*self._where(filters or Filters()))
+            .order_by(Image.generated_at.desc(), Image.id.desc())
+            .tuples()
+        )
+        return [i for (i,) in query]
+
     def get(self, image_id: int) -> ImageRecord:
         rows = list(self._select().where(self._mine(), Image.id == image_id))
         if not rows:

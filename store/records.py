@@ -29,6 +29,16 @@ def to_stored(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
 
+def human_size(n: float) -> str:
+    if n < 1024:
+        return f"{int(n)} bytes"
+    for unit in ("KB", "MB", "GB"):
+        n /= 1024
+        if n < 1024 or unit == "GB":
+            return f"{n:.1f} {unit}"
+    return f"{n:.1f} GB"
+
+
 @dataclass(frozen=True)
 class Filters:
     """What the grid or `myimages list` shows. All parts combine."""
@@ -122,6 +132,30 @@ class ImageRecord:
             "derived_from": self.parent_id,
             "derivation": self.derivation,
         }
+
+    def info_rows(self) -> list[tuple[str, str]]:
+        """The fields the info screen and `myimages info` show, as (label, text)."""
+        rows = [
+            ("Image", f"#{self.id}"),
+            ("Owner", self.owner),
+            ("Model", self.model or "unknown"),
+            ("Text accuracy", self.text_accuracy or "not recorded"),
+            ("Generated", self.generated_at.strftime("%Y-%m-%d %H:%M:%S %Z")),
+            ("Imported", self.imported_at.strftime("%Y-%m-%d %H:%M:%S %Z")),
+            ("Favorite", "yes" if self.favorite else "no"),
+            ("Collections", ", ".join(self.collections) or "none"),
+            ("Dimensions", f"{self.width} × {self.height} pixels"),
+            ("File size", human_size(self.file_size)),
+            ("File", str(self.path)),
+        ]
+        if self.source_name:
+            rows.append(("Imported from", self.source_name))
+        if self.origin:
+            rows.append(("Derived", self.origin))
+        rows.append(("Prompt", self.prompt or "(none)"))
+        if self.negative_prompt:
+            rows.append(("Negative prompt", self.negative_prompt))
+        return rows
 
     @property
     def origin(self) -> str:

@@ -228,39 +228,6 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _size(n: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)
-
-
-def info_lines(record) -> list[tuple[str, str]]:
-    """The fields the info screen and `myimages info` show, as (label, text)."""
-    rows = [
-        ("Image", f"#{record.id}"),
-        ("Owner", record.owner),
-        ("Model", record.model or "unknown"),
-        ("Text accuracy", record.text_accuracy or "not recorded"),
-        ("Generated", record.generated_at.strftime("%Y-%m-%d %H:%M:%S %Z")),
-        ("Imported", record.imported_at.strftime("%Y-%m-%d %H:%M:%S %Z")),
-        ("Favorite", "yes" if record.favorite else "no"),
-        ("Collections", ", ".join(record.collections) or "none"),
-        ("Dimensions", f"{record.width} × {record.height}"),
-        ("File size", _size(record.file_size)),
-        ("File", str(record.path)),
-    ]
-    if record.source_name:
-        rows.append(("Imported from", record.source_name))
-    if record.origin:
-        rows.append(("Derived", record.origin))
-    rows.append(("Prompt", record.prompt or "(none)"))
-    if record.negative_prompt:
-        rows.append(("Negative prompt", record.negative_prompt))
-    return rows
-
-
 def cmd_info(args: argparse.Namespace) -> int:
     (image_id,) = _ids([args.id])
     with open_library(args) as library:
@@ -270,7 +237,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         data["params"] = record.params
         print(json.dumps(data, indent=2))
         return 0
-    for label, text in info_lines(record):
+    for label, text in record.info_rows():
         print(f"{label + ':':<17}{printable(text, keep_newlines=True)}")
     return 0
 

@@ -1,0 +1,92 @@
+"""Add to collection: the account's collections as checkboxes, and "Create New Collection".
+
+Checking a box adds the image(s) to that collection at once, unchecking removes
+them. For several images a box is checked when all of them are in it.
+"""
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, SelectionList, Static
+from textual.widgets.selection_list import Selection
+
+from store.errors import StoreError
+from store.library import Library
+from store.text import one_line
+
+
+class AddToCollectionScreen(ModalScreen[bool]):
+    """Answers True when any membership changed."""
+
+    BINDINGS = [Binding("escape", "close", "Done", id="collections.close")]
+
+    def __init__(self, library: Library, image_ids: list[int]) -> None:
+        super().__init__()
+        self.library = library
+        self.image_ids = list(image_ids)
+        self.changed = False
+
+    def compose(self) -> ComposeResult:
+        n = len(self.image_ids)
+        title = f"Add image #{self.image_ids[0]} to collections" if n == 1 else f"Add {n} images to collections"
+        with Vertical(classes="dialog", id="collections-dialog"):
+            yield Static(title, classes="title", markup=False)
+            yield Static("space checks or unchecks; changes apply at once", classes="hint")
+            yield SelectionList[int](*self._selections(), id="collection-list")
+            yield Input(placeholder="Create New Collection… (type a name, Enter)", id="new-collection")
+            with Horizontal(classes="buttons"):
+                yield Button("Done", id="done", variant="primary")
+
+    def _selections(self) -> list[Selection[int]]:
+        membership = self.library.membership(self.image_ids)
+        n = len(self.image_ids)
+        return [
+            Selection(Text(f"{one_line(c.name)}  ({c.count})"), c.id, membership.get(c.id, 0) == n)
+            for c in self.library.collections()
+        ]
+
+    def on_mount(self) -> None:
+        listing = self.query_one("#collection-list", SelectionList)
+        (listing if listing.option_count else self.query_one("#new-collection", Input)).focus()
+
+    @on(SelectionList.SelectionToggled, "#collection-list")
+    def _toggled(self, event: SelectionList.SelectionToggled) -> None:
+        collection_id = event.selection.value
+        listing = self.query_one("#collection-list", SelectionList)
+        try:
+            if collection_id in listing.selected:
+                n = self.library.add_to_collection(self.image_ids, collection_id)
+                self.notify(f"Added {n} image{'s' if n != 1 else ''} to the collection.", markup=False)
+            else:
+                n = self.library.remove_from_collection(self.image_ids, collection_id)
+                self.notify(f"Removed {n} image{'s' if n != 1 else ''} from the collection.", markup=False)
+        except StoreError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.changed = True
+
+    @on(Input.Submitted, "#new-collection")
+    def _create(self, event: Input.Submitted) -> None:
+        try:
+            collection = self.library.create_collection(event.value)
+            self.library.add_to_collection(self.image_ids, collection.id)
+        except StoreError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.changed = True
+        event.input.value = ""
+        listing = self.query_one("#collection-list", SelectionList)
+        listing.clear_options()
+        listing.add_options(self._selections())
+        listing.focus()
+        self.notify(f'Created "{one_line(collection.name)}" and added the image(s) to it.', markup=False)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(self.changed)
+
+    def action_close(self) -> None:
+        self.dismiss(self.changed)

@@ -1,0 +1,39 @@
+"""The delete confirmation: Cancel has focus, Esc cancels."""
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+
+class ConfirmDeleteScreen(ModalScreen[bool]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="delete.cancel")]
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count = count
+
+    @property
+    def question(self) -> str:
+        if self.count == 1:
+            return "Are you sure you want to delete this image?"
+        return f"Are you sure you want to delete these {self.count} images?"
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="delete-dialog"):
+            yield Static(self.question, id="question", markup=False)
+            yield Static("Deleting is permanent: it cannot be undone.", classes="hint")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel", variant="primary")
+                yield Button("Delete", id="delete", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "delete")
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

@@ -1,0 +1,291 @@
+"""The main screen: filters, status line, bulk bar and the card grid."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Static
+from textual.worker import get_current_worker
+
+from store.errors import NotFound, StoreError
+from store.export import export_images
+from store.library import Library
+from store.records import FAVORITE_ALL, Filters, ImageRecord
+from store.text import one_line
+from widgets.card import CardAction
+from widgets.card_grid import PAGE_SIZE, CardGrid
+from widgets.filter_bar import FilterBar
+from widgets.thumbnails import grid_image_class
+
+from .collections_screen import AddToCollectionScreen
+from .confirm_delete import ConfirmDeleteScreen
+from .info_screen import InfoScreen
+from .prompt_screen import PromptScreen
+from .viewer_screen import ViewerScreen
+
+CARD_ACTIONS = [
+    CardAction("favorite", "♡", "Favorite (f)"),
+    CardAction("prompt", "📋", "View and copy the prompt (p)"),
+    CardAction("download", "⬇", "Download the PNG (s)"),
+    CardAction("info", "ℹ", "Info (i)"),
+    CardAction("delete", "🗑", "Delete (d)"),
+    CardAction("collect", "📁", "Add to collection (a)"),
+]
+
+
+class LibrarySource:
+    """The grid's rows: one filtered query on the library."""
+
+    def __init__(self, library: Library, filters: Filters):
+        self.library = library
+        self.filters = filters
+
+    def count(self) -> int:
+        return self.library.count(self.filters)
+
+    def fetch(self, offset: int, limit: int) -> list[ImageRecord]:
+        return self.library.page(self.filters, offset, limit)
+
+
+class GalleryScreen(Screen):
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search", id="gallery.search"),
+        Binding("escape", "back", "Back", id="gallery.back"),
+        Binding("enter", "view", "View", id="gallery.view"),
+        Binding("f", "favorite", "Favorite", id="gallery.favorite"),
+        Binding("p", "prompt", "Prompt", id="gallery.prompt"),
+        Binding("s", "download", "Download", id="gallery.download"),
+        Binding("i", "info", "Info", id="gallery.info"),
+        Binding("d", "delete", "Delete", id="gallery.delete"),
+        Binding("a", "collect", "Collection", id="gallery.collect"),
+        Binding("space", "select", "Select", id="gallery.select"),
+        Binding("ctrl+a", "select_all", "Select all", id="gallery.select_all"),
+        Binding("q", "app.quit", "Quit", id="gallery.quit"),
+    ]
+
+    def __init__(self, library: Library, image_mode: str) -> None:
+        super().__init__()
+        self.library = library
+        self.image_mode = image_mode
+        self.filters = Filters()
+        self.shown = 0
+        self.total = 0
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield FilterBar(id="filters")
+        yield Static("", id="status")
+        with Horizontal(id="bulk-bar"):
+            yield Static("", id="bulk-count")
+            yield Button("Delete Selected", id="bulk-delete", variant="error", compact=True)
+            yield Button("Add to Collection", id="bulk-collect", variant="primary", compact=True)
+            yield Button("Clear Selection", id="bulk-clear", compact=True)
+        yield CardGrid(CARD_ACTIONS, grid_image_class(self.image_mode), id="grid")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "My Images"
+        self.sub_title = f"{self.library.account.name} · {self.library.account.privacy_text}"
+        self.query_one("#filters", FilterBar).set_collections(self.library.collections())
+        self.grid.focus()
+        self.reload()
+
+    @property
+    def grid(self) -> CardGrid:
+        return self.query_one("#grid", CardGrid)
+
+    # -- loading results ---------------------------------------------------
+
+    def reload(self, *, keep_position: bool = False, focus_index: int | None = None) -> None:
+        self.run_query(self.filters, keep_position, focus_index)
+
+    @work(thread=True, exclusive=True, group="query")
+    def run_query(self, filters: Filters, keep_position: bool, focus_index: int | None) -> None:
+        worker = get_current_worker()
+        try:
+            with self.library.db.connection_context():
+                shown = self.library.count(filters)
+                first = self.library.page(filters, 0, PAGE_SIZE) if not keep_position else None
+                total = self.library.total() if filters.active else shown
+        except NotFound:  # the collection filtered on was deleted meanwhile
+            self.app.call_from_thread(self.query_one("#filters", FilterBar).set_collections,
+                                      self.library.collections())
+            return
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._show_result, filters, shown, total, first, keep_position, focus_index)
+
+    def _show_result(self, filters: Filters, shown: int, total: int, first: list[ImageRecord] | None,
+                     keep_position: bool, focus_index: int | None) -> None:
+        self.filters = filters
+        self.shown, self.total = shown, total
+        grid = self.grid
+        grid.empty_message = self._empty_message()
+        grid.load(LibrarySource(self.library, filters), shown, first, keep_position=keep_position,
+                  focus_index=focus_index)
+        self._update_status()
+
+    def _empty_message(self) -> str:
+        if self.total == 0 and not self.filters.active:
+            return ("Your library is empty.\n\nImport images with:  myimages import PATH…\n"
+                    "or open the demo library with:  myimages --demo")
+        description = self.filters.describe(self._collection_name())
+        return (f"No images match: {one_line(description)}.\n\n"
+                "Clear the search (/ then delete the text) or set the dropdowns back to All Images.")
+
+    def _collection_name(self) -> str | None:
+        return self.query_one("#filters", FilterBar).collection_name(self.filters.collection_id)
+
+    def _update_status(self) -> None:
+        text = f"{self.shown} of {self.total} images"
+        if self.filters.active:
+            text += " · " + one_line(self.filters.describe(self._collection_name()))
+        self.query_one("#status", Static).update(Text(text))
+        count = len(self.grid.selected)
+        bar = self.query_one("#bulk-bar")
+        bar.display = count > 0
+        self.query_one("#bulk-count", Static).update(f"{count} selected")
+
+    @on(FilterBar.Changed)
+    def _filters_changed(self, event: FilterBar.Changed) -> None:
+        self.run_query(event.filters, False, None)
+
+    @on(FilterBar.Submitted)
+    def _search_submitted(self) -> None:
+        self.grid.focus()
+
+    @on(CardGrid.SelectionChanged)
+    def _selection_changed(self) -> None:
+        self._update_status()
+
+    @on(CardGrid.ActionRequested)
+    def _card_action(self, event: CardGrid.ActionRequested) -> None:
+        self.run_action(event.action)
+
+    @on(CardGrid.Opened)
+    def _opened(self) -> None:
+        self.action_view()
+
+    # -- actions -----------------------------------------------------------
+
+    def _current(self) -> ImageRecord | None:
+        record = self.grid.current
+        if record is None:
+            self.notify("No image here.", severity="warning")
+        return record
+
+    def _targets(self) -> list[int]:
+        """The selection if there is one, else the current image."""
+        if self.grid.selected:
+            return sorted(self.grid.selected)
+        record = self._current()
+        return [record.id] if record else []
+
+    def _fail(self, exc: Exception) -> None:
+        self.notify(str(exc), title="Not done", severity="error", markup=False)
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_back(self) -> None:
+        if not self.grid.has_focus:
+            self.grid.focus()
+        else:
+            self.grid.clear_selection()
+
+    def action_view(self) -> None:
+        record = self._current()
+        if record:
+            self.app.push_screen(ViewerScreen(record, self.image_mode))
+
+    def action_favorite(self) -> None:
+        record = self._current()
+        if not record:
+            return
+        try:
+            value = self.library.toggle_favorite(record.id)
+        except StoreError as exc:
+            self._fail(exc)
+            return
+        self.grid.update_record(replace(record, favorite=value))
+        if self.filters.favorite != FAVORITE_ALL:
+            self.reload(keep_position=True)
+
+    def action_prompt(self) -> None:
+        record = self._current()
+        if record:
+            self.app.push_screen(PromptScreen(record))
+
+    def action_info(self) -> None:
+        record = self._current()
+        if record:
+            self.app.push_screen(InfoScreen(record))
+
+    def action_download(self) -> None:
+        record = self._current()
+        if not record:
+            return
+        try:
+            (path,) = export_images(self.library, [record.id], self.app.downloads)
+        except StoreError as exc:
+            self._fail(exc)
+            return
+        self.notify(f"Saved {path}", title="Downloaded", markup=False)
+
+    def action_delete(self) -> None:
+        ids = self._targets()
+        if not ids:
+            return
+
+        def answered(confirmed: bool | None) -> None:
+            if not confirmed:
+                return
+            try:
+                n = self.library.delete(ids)
+            except StoreError as exc:
+                self._fail(exc)
+                return
+            self.grid.selected.difference_update(ids)
+            self.notify(f"Deleted {n} image{'s' if n != 1 else ''}.")
+            self.query_one("#filters", FilterBar).set_collections(self.library.collections())
+            self.reload(keep_position=True)
+            self._update_status()
+
+        self.app.push_screen(ConfirmDeleteScreen(len(ids)), answered)
+
+    def action_collect(self) -> None:
+        ids = self._targets()
+        if not ids:
+            return
+
+        def closed(changed: bool | None) -> None:
+            if changed:
+                self.query_one("#filters", FilterBar).set_collections(self.library.collections())
+                self.reload(keep_position=True)
+
+        self.app.push_screen(AddToCollectionScreen(self.library, ids), closed)
+
+    def action_select(self) -> None:
+        record = self._current()
+        if record:
+            self.grid.toggle_selected(record)
+
+    def action_select_all(self) -> None:
+        ids = self.library.ids(self.filters)
+        self.grid.select_ids(set(ids))
+        self.notify(f"{len(ids)} images selected.")
+
+    def run_action(self, action: str) -> None:
+        getattr(self, f"action_{action}")()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "bulk-delete":
+            self.action_delete()
+        elif event.button.id == "bulk-collect":
+            self.action_collect()
+        elif event.button.id == "bulk-clear":
+            self.grid.clear_selection()

@@ -1,0 +1,43 @@
+"""Everything about one image: model, text accuracy, date, prompt, collections, file."""
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from store.records import ImageRecord
+from store.text import printable
+
+
+class InfoScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,i", "close", "Close", id="info.close")]
+
+    def __init__(self, record: ImageRecord) -> None:
+        super().__init__()
+        self.record = record
+
+    def compose(self) -> ComposeResult:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        for label, value in self.record.info_rows():
+            table.add_row(Text(label), Text(printable(value, keep_newlines=True)))
+        with Vertical(classes="dialog", id="info-dialog"):
+            yield Static(f"Image #{self.record.id}", classes="title")
+            with VerticalScroll(id="info-scroll"):
+                yield Static(table, id="info-table")
+            with Horizontal(classes="buttons"):
+                yield Button("Close", id="close", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#close", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,55 @@
+"""The full prompt, scrollable, with a Copy button."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from store.records import ImageRecord
+from store.text import printable
+
+from .clipboard import copy_text
+
+
+class PromptScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,q", "close", "Close", id="prompt.close"),
+        Binding("c,y", "copy", "Copy", id="prompt.copy"),
+    ]
+
+    def __init__(self, record: ImageRecord) -> None:
+        super().__init__()
+        self.record = record
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="prompt-dialog"):
+            yield Static(f"Prompt of image #{self.record.id}", classes="title")
+            with VerticalScroll(id="prompt-scroll"):
+                yield Static(Text(printable(self.record.prompt, keep_newlines=True) or "(no prompt)"),
+                             id="prompt-text")
+                if self.record.negative_prompt:
+                    yield Static("Negative prompt", classes="subtitle")
+                    yield Static(Text(printable(self.record.negative_prompt, keep_newlines=True)),
+                                 id="negative-text")
+            with Horizontal(classes="buttons"):
+                yield Button("Copy", id="copy", variant="primary")
+                yield Button("Close", id="close")
+
+    def on_mount(self) -> None:
+        self.query_one("#copy", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "copy":
+            self.action_copy()
+        else:
+            self.dismiss(None)
+
+    def action_copy(self) -> None:
+        # The prompt is copied as stored: it is the user's own text, to paste elsewhere.
+        self.notify(copy_text(self.app, self.record.prompt), title="Copied", markup=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

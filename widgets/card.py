@@ -1,0 +1,148 @@
+"""One image card: thumbnail, prompt, selection box and action buttons.
+
+Cards are recycled by the grid: `show()` binds a card to another image.
+The card never talks to the store; it posts messages the screen acts on.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Button, Static
+
+from store.records import ImageRecord
+from store.text import one_line
+
+
+@dataclass(frozen=True)
+class CardAction:
+    name: str  # the screen action it runs: "favorite", "prompt", ...
+    icon: str
+    tooltip: str
+
+
+class ActionButton(Button):
+    """A one-cell icon button; clicking works, focus stays on the grid."""
+
+    ALLOW_SELECT = False
+
+    def __init__(self, action: CardAction):
+        super().__init__(action.icon, id=f"act-{action.name}", classes="card-action", compact=True)
+        self.action_name = action.name
+        self.can_focus = False
+        self.tooltip = action.tooltip
+
+
+class ImageCard(Widget):
+    DEFAULT_CSS = """
+    ImageCard {
+        border: round $panel-lighten-2;
+        padding: 0 1;
+        height: 1fr;
+        width: 1fr;
+        layout: vertical;
+    }
+    ImageCard.-current { border: round $accent; background: $boost; }
+    ImageCard.-selected { border: double $success; }
+    ImageCard.-current.-selected { border: double $accent; }
+    ImageCard.-empty { visibility: hidden; }
+    ImageCard .card-top { height: 1; }
+    ImageCard #check { width: 4; }
+    ImageCard #when { width: 1fr; color: $text-muted; text-align: right; }
+    ImageCard #thumb-box { height: 1fr; align: center middle; }
+    ImageCard #thumb { width: auto; height: 1fr; }
+    ImageCard #no-thumb { width: 100%; height: 1fr; content-align: center middle; color: $text-muted; }
+    ImageCard #prompt { height: 2; color: $text; }
+    ImageCard .card-actions { height: 1; }
+    ImageCard .card-action {
+        width: 3; min-width: 3; height: 1; border: none; padding: 0; margin: 0;
+        background: transparent; color: $text;
+    }
+    ImageCard .card-action:hover { background: $accent 40%; }
+    ImageCard #act-favorite.-on { color: $error; }
+    """
+
+    class ActionPressed(Message):
+        """A card's button was clicked."""
+
+        def __init__(self, card: "ImageCard", action: str) -> None:
+            super().__init__()
+            self.card = card
+            self.action = action
+
+    class Clicked(Message):
+        def __init__(self, card: "ImageCard", double: bool, toggle: bool) -> None:
+            super().__init__()
+            self.card = card
+            self.double = double
+            self.toggle = toggle  # the click was on the selection box
+
+    def __init__(self, slot: int, actions: list[CardAction], image_class: type | None) -> None:
+        super().__init__(id=f"card-{slot}")
+        self.slot = slot
+        self.index: int | None = None
+        self.record: ImageRecord | None = None
+        self._actions = actions
+        self._image_class = image_class
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="card-top"):
+            yield Static("☐", id="check")
+            yield Static("", id="when")
+        with Horizontal(id="thumb-box"):
+            if self._image_class is not None:
+                yield self._image_class(None, id="thumb")
+            else:
+                yield Static("", id="no-thumb")
+        yield Static("", id="prompt")
+        with Horizontal(classes="card-actions"):
+            for action in self._actions:
+                yield ActionButton(action)
+
+    def show(self, index: int | None, record: ImageRecord | None, picture, *, selected: bool, current: bool,
+             owner_visible: bool = False) -> None:
+        """Bind the card to an image (or to nothing: an empty, hidden card)."""
+        self.index = index
+        self.record = record
+        self.set_class(record is None, "-empty")
+        self.set_class(current and record is not None, "-current")
+        self.set_class(selected and record is not None, "-selected")
+        if record is None:
+            return
+        self.query_one("#check", Static).update("☑" if selected else "☐")
+        when = record.generated_at.strftime("%Y-%m-%d")
+        if owner_visible:
+            when = f"{one_line(record.owner)} · {when}"
+        self.query_one("#when", Static).update(Text(when))
+        prompt = one_line(record.prompt) or "(no prompt)"
+        room = 2 * max(10, self.size.width - 4) - 1  # two lines inside the border and padding
+        if len(prompt) > room:
+            prompt = prompt[: room - 1].rstrip() + "…"
+        self.query_one("#prompt", Static).update(Text(prompt))
+        if self._image_class is not None:
+            thumb = self.query_one("#thumb")
+            if thumb.image is not picture:
+                thumb.image = picture
+        else:
+            self.query_one("#no-thumb", Static).update(f"#{record.id}  {record.width}×{record.height}")
+        for button in self.query(ActionButton):
+            if button.action_name == "favorite":
+                button.label = "♥" if record.favorite else "♡"
+                button.set_class(record.favorite, "-on")
+                button.tooltip = "Unfavorite (f)" if record.favorite else "Favorite (f)"
+
+    @on(Button.Pressed, ".card-action")
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if self.record is not None:
+            self.post_message(self.ActionPressed(self, event.button.action_name))
+
+    def on_click(self, event) -> None:
+        if self.record is not None:
+            on_box = event.widget is not None and event.widget.id == "check"
+            self.post_message(self.Clicked(self, event.chain > 1, on_box))

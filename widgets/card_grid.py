@@ -1,0 +1,349 @@
+"""The virtualized card grid.
+
+Only the cards that fit the screen exist (one pool of `ImageCard` widgets, sized
+to the grid's rows and columns); scrolling rebinds them to other images. Rows
+come from a `GridSource` a page at a time and are cached per page, so a library
+of 100,000 images costs no more than one of 100.
+"""
+from __future__ import annotations
+
+from typing import Callable, Protocol
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Static
+
+from store.records import ImageRecord
+
+from .card import CardAction, ImageCard
+from .thumbnails import ThumbnailCache
+
+PAGE_SIZE = 60
+MIN_CARD_WIDTH = 28
+TARGET_CARD_HEIGHT = 14
+MIN_CARD_HEIGHT = 11
+
+
+class GridSource(Protocol):
+    def count(self) -> int: ...
+
+    def fetch(self, offset: int, limit: int) -> list[ImageRecord]: ...
+
+
+class ScrollIndicator(Widget):
+    """A one-column bar showing where the visible rows are in the whole result."""
+
+    DEFAULT_CSS = """
+    ScrollIndicator { width: 1; height: 1fr; dock: right; }
+    """
+
+    position = reactive(0.0)
+    fraction = reactive(1.0)
+
+    def render_line(self, y: int) -> Strip:
+        height = self.size.height
+        if height <= 0:
+            return Strip.blank(1)
+        thumb = max(1, round(height * min(1.0, self.fraction)))
+        start = round((height - thumb) * self.position)
+        on_thumb = start <= y < start + thumb
+        style = Style(bgcolor="grey50" if on_thumb else "grey19")
+        return Strip([Segment(" ", style)])
+
+    def on_click(self, event: events.Click) -> None:
+        if self.size.height > 0 and isinstance(self.parent, CardGrid):
+            self.parent.scroll_to_fraction(event.y / max(1, self.size.height - 1))
+
+
+class CardGrid(Widget, can_focus=True):
+    """A focusable grid of image cards with a highlighted current card."""
+
+    DEFAULT_CSS = """
+    CardGrid { height: 1fr; width: 1fr; }
+    CardGrid #cards { layout: grid; grid-gutter: 0; height: 1fr; width: 1fr; }
+    CardGrid #grid-empty {
+        width: 1fr; height: 1fr; content-align: center middle; text-align: center;
+        color: $text-muted; display: none;
+    }
+    CardGrid.-empty #grid-empty { display: block; }
+    CardGrid.-empty #cards { display: none; }
+    """
+
+    BINDINGS = [
+        Binding("up,k", "move(0,-1)", "Up", show=False, id="grid.up"),
+        Binding("down,j", "move(0,1)", "Down", show=False, id="grid.down"),
+        Binding("left,h", "move(-1,0)", "Left", show=False, id="grid.left"),
+        Binding("right,l", "move(1,0)", "Right", show=False, id="grid.right"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="grid.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="grid.page_down"),
+        Binding("home", "jump(0)", "First", show=False, id="grid.home"),
+        Binding("end", "jump(-1)", "Last", show=False, id="grid.end"),
+    ]
+
+    cursor: reactive[int] = reactive(0, init=False)
+    top_row: reactive[int] = reactive(0, init=False)
+
+    class Highlighted(Message):
+        def __init__(self, grid: "CardGrid", record: ImageRecord | None) -> None:
+            super().__init__()
+            self.grid = grid
+            self.record = record
+
+    class ActionRequested(Message):
+        """A card's button asked for an action on its image."""
+
+        def __init__(self, grid: "CardGrid", action: str, record: ImageRecord) -> None:
+            super().__init__()
+            self.grid = grid
+            self.action = action
+            self.record = record
+
+    class SelectionChanged(Message):
+        def __init__(self, grid: "CardGrid", count: int) -> None:
+            super().__init__()
+            self.grid = grid
+            self.count = count
+
+    class Opened(Message):
+        def __init__(self, grid: "CardGrid", record: ImageRecord) -> None:
+            super().__init__()
+            self.grid = grid
+            self.record = record
+
+    def __init__(self, actions: list[CardAction], image_class: type | None, *, id: str | None = None,
+                 owner_visible: bool = False) -> None:
+        super().__init__(id=id)
+        self.actions = actions
+        self.image_class = image_class
+        self.owner_visible = owner_visible
+        self.source: GridSource | None = None
+        self.total = 0
+        self.columns = 1
+        self.rows = 1
+        self.selected: set[int] = set()
+        self.empty_message = ""
+        self.thumbnails = ThumbnailCache()
+        self._pages: dict[int, list[ImageRecord]] = {}
+        self._cards: list[ImageCard] = []
+
+    def compose(self) -> ComposeResult:
+        yield ScrollIndicator()
+        yield Container(id="cards")
+        yield Static("", id="grid-empty")
+
+    # -- data --------------------------------------------------------------
+
+    def load(self, source: GridSource, total: int, first_page: list[ImageRecord] | None = None,
+             *, keep_position: bool = False, focus_index: int | None = None) -> None:
+        """Show a new result. `first_page` may be handed over when a worker already read it."""
+        self.source = source
+        self.total = total
+        self._pages = {0: first_page} if first_page is not None else {}
+        old_cursor = self.cursor
+        if focus_index is not None:
+            target = focus_index
+        elif keep_position:
+            target = old_cursor
+        else:
+            target = 0
+        if not keep_position and focus_index is None and self.selected:
+            self.selected.clear()
+            self.post_message(self.SelectionChanged(self, 0))
+        self.set_class(total == 0, "-empty")
+        self.query_one("#grid-empty", Static).update(Text(self.empty_message))
+        self._set_cursor(max(0, min(target, total - 1)), force=True)
+
+    def invalidate(self) -> None:
+        self._pages.clear()
+
+    def record_at(self, index: int) -> ImageRecord | None:
+        if self.source is None or not 0 <= index < self.total:
+            return None
+        page_number, offset = divmod(index, PAGE_SIZE)
+        page = self._pages.get(page_number)
+        if page is None:
+            page = self.source.fetch(page_number * PAGE_SIZE, PAGE_SIZE)
+            self._pages[page_number] = page
+            if len(self._pages) > 20:  # keep memory flat while scrolling far
+                for key in sorted(self._pages, key=lambda k: abs(k - page_number))[20:]:
+                    del self._pages[key]
+        return page[offset] if offset < len(page) else None
+
+    def update_record(self, record: ImageRecord) -> None:
+        """Replace a cached record (after a change that keeps it in the result)."""
+        for page in self._pages.values():
+            for i, old in enumerate(page):
+                if old.id == record.id:
+                    page[i] = record
+        self._refresh_cards()
+
+    @property
+    def current(self) -> ImageRecord | None:
+        return self.record_at(self.cursor)
+
+    # -- selection ---------------------------------------------------------
+
+    def toggle_selected(self, record: ImageRecord) -> None:
+        if record.id in self.selected:
+            self.selected.discard(record.id)
+        else:
+            self.selected.add(record.id)
+        self._refresh_cards()
+        self.post_message(self.SelectionChanged(self, len(self.selected)))
+
+    def select_ids(self, ids: set[int]) -> None:
+        self.selected = set(ids)
+        self._refresh_cards()
+        self.post_message(self.SelectionChanged(self, len(self.selected)))
+
+    def clear_selection(self) -> None:
+        if self.selected:
+            self.select_ids(set())
+
+    # -- geometry ----------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._layout_cards()
+
+    def _layout_cards(self) -> None:
+        width = max(1, self.size.width - 1)
+        height = max(1, self.size.height)
+        columns = max(1, width // MIN_CARD_WIDTH)
+        rows = max(1, height // TARGET_CARD_HEIGHT)
+        card_height = max(MIN_CARD_HEIGHT, height // rows)
+        rows = max(1, height // card_height)
+        container = self.query_one("#cards", Container)
+        container.styles.grid_size_columns = columns
+        container.styles.grid_size_rows = rows
+        container.styles.grid_rows = str(card_height)
+        self.columns, self.rows = columns, rows
+        wanted = columns * rows
+        with self.app.batch_update():
+            if len(self._cards) > wanted:
+                extra = self._cards[wanted:]
+                self._cards = self._cards[:wanted]
+                for card in extra:
+                    card.remove()
+            elif len(self._cards) < wanted:
+                new = [ImageCard(i, self.actions, self.image_class) for i in range(len(self._cards), wanted)]
+                self._cards.extend(new)
+                container.mount_all(new)
+        self._set_cursor(self.cursor, force=True)
+
+    @property
+    def mounted_cards(self) -> int:
+        return len(self.query(ImageCard))
+
+    def _max_top(self) -> int:
+        total_rows = -(-self.total // self.columns)
+        return max(0, total_rows - self.rows)
+
+    def _set_cursor(self, index: int, force: bool = False) -> None:
+        index = max(0, min(index, self.total - 1)) if self.total else 0
+        row = index // self.columns
+        top = self.top_row
+        if row < top:
+            top = row
+        elif row >= top + self.rows:
+            top = row - self.rows + 1
+        top = max(0, min(top, self._max_top()))
+        changed = index != self.cursor
+        self.set_reactive(CardGrid.cursor, index)
+        self.set_reactive(CardGrid.top_row, top)
+        self._refresh_cards()
+        if changed or force:
+            self.post_message(self.Highlighted(self, self.record_at(index)))
+
+    def _refresh_cards(self) -> None:
+        if not self._cards:
+            return
+        first = self.top_row * self.columns
+        with self.app.batch_update():
+            for slot, card in enumerate(self._cards):
+                index = first + slot
+                record = self.record_at(index)
+                picture = self.thumbnails.get(record.thumbnail_path) if record and self.image_class else None
+                card.show(index if record else None, record, picture,
+                          selected=record is not None and record.id in self.selected,
+                          current=index == self.cursor, owner_visible=self.owner_visible)
+        indicator = self.query_one(ScrollIndicator)
+        total_rows = max(1, -(-self.total // self.columns))
+        indicator.fraction = self.rows / total_rows
+        indicator.position = self.top_row / self._max_top() if self._max_top() else 0.0
+
+    def scroll_rows(self, delta: int) -> None:
+        top = max(0, min(self.top_row + delta, self._max_top()))
+        if top == self.top_row:
+            return
+        shift = (top - self.top_row) * self.columns
+        self.set_reactive(CardGrid.top_row, top)
+        # keep the cursor on screen, in the same place relative to the view
+        cursor = max(top * self.columns, min(self.cursor + shift, (top + self.rows) * self.columns - 1))
+        self._set_cursor(min(cursor, self.total - 1))
+
+    def scroll_to_fraction(self, fraction: float) -> None:
+        top = round(max(0.0, min(1.0, fraction)) * self._max_top())
+        self.scroll_rows(top - self.top_row)
+
+    # -- input -------------------------------------------------------------
+
+    def action_move(self, dx: int, dy: int) -> None:
+        if not self.total:
+            return
+        if dx:
+            self._set_cursor(self.cursor + dx)
+        else:
+            target = self.cursor + dy * self.columns
+            if 0 <= target < self.total:
+                self._set_cursor(target)
+            elif dy > 0 and self.cursor // self.columns < (self.total - 1) // self.columns:
+                self._set_cursor(self.total - 1)  # a shorter last row
+
+    def action_page(self, direction: int) -> None:
+        if not self.total:
+            return
+        step = self.rows * self.columns
+        self.set_reactive(CardGrid.top_row, max(0, min(self.top_row + direction * self.rows, self._max_top())))
+        self._set_cursor(self.cursor + direction * step)
+
+    def action_jump(self, where: int) -> None:
+        self._set_cursor(0 if where == 0 else self.total - 1)
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        event.stop()
+        self.scroll_rows(1)
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        event.stop()
+        self.scroll_rows(-1)
+
+    @on(ImageCard.Clicked)
+    def _card_clicked(self, event: ImageCard.Clicked) -> None:
+        event.stop()
+        self.focus()
+        if event.card.index is not None:
+            self._set_cursor(event.card.index)
+            if event.toggle and event.card.record is not None:
+                self.toggle_selected(event.card.record)
+            elif event.double and event.card.record is not None:
+                self.post_message(self.Opened(self, event.card.record))
+
+    @on(ImageCard.ActionPressed)
+    def _card_action(self, event: ImageCard.ActionPressed) -> None:
+        event.stop()
+        if event.card.index is not None and event.card.record is not None:
+            self._set_cursor(event.card.index)
+            self.post_message(self.ActionRequested(self, event.action, event.card.record))
+
+    def watch_has_focus(self, focused: bool) -> None:  # pragma: no cover - visual only
+        self.set_class(focused, "-focused")

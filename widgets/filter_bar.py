@@ -1,0 +1,123 @@
+"""Search input and the favorite and collection dropdowns above the grid."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Input, Select
+
+from store.records import FAVORITE_ALL, FAVORITES_ONLY, NON_FAVORITES, CollectionRecord, Filters
+from store.text import one_line
+
+FAVORITE_OPTIONS = [("All Images", FAVORITE_ALL), ("Favorites Only", FAVORITES_ONLY),
+                    ("Non-Favorites", NON_FAVORITES)]
+ALL_COLLECTIONS = -1  # the "All Images" entry of the collection dropdown
+SEARCH_DEBOUNCE = 0.15
+
+
+class FilterBar(Horizontal):
+    DEFAULT_CSS = """
+    FilterBar { height: 3; padding: 0 1; }
+    FilterBar #search { width: 1fr; }
+    FilterBar #favorite-filter { width: 20; }
+    FilterBar #collection-filter { width: 26; }
+    """
+
+    class Changed(Message):
+        """The filters changed (search is debounced)."""
+
+        def __init__(self, bar: "FilterBar", filters: Filters) -> None:
+            super().__init__()
+            self.bar = bar
+            self.filters = filters
+
+    def __init__(self, *, id: str | None = None, show_favorites: bool = True, show_collections: bool = True):
+        super().__init__(id=id)
+        self._timer: Timer | None = None
+        self._collections: list[CollectionRecord] = []
+        self.show_favorites = show_favorites
+        self.show_collections = show_collections
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="Search prompts…  (/)", id="search")
+        if self.show_favorites:
+            yield Select(FAVORITE_OPTIONS, value=FAVORITE_ALL, allow_blank=False, id="favorite-filter")
+        if self.show_collections:
+            yield Select([("All Images", ALL_COLLECTIONS)], value=ALL_COLLECTIONS, allow_blank=False,
+                         id="collection-filter")
+
+    @property
+    def filters(self) -> Filters:
+        search = self.query_one("#search", Input).value
+        favorite = FAVORITE_ALL
+        collection = None
+        if self.show_favorites:
+            favorite = self.query_one("#favorite-filter", Select).value
+        if self.show_collections:
+            value = self.query_one("#collection-filter", Select).value
+            collection = None if value in (ALL_COLLECTIONS, Select.NULL) else value
+        return Filters(search=search, favorite=favorite, collection_id=collection)
+
+    def collection_name(self, collection_id: int | None) -> str | None:
+        for c in self._collections:
+            if c.id == collection_id:
+                return c.name
+        return None
+
+    def set_collections(self, collections: list[CollectionRecord]) -> None:
+        """Refill the collection dropdown, keeping the choice if it still exists."""
+        if not self.show_collections:
+            return
+        self._collections = list(collections)
+        select = self.query_one("#collection-filter", Select)
+        current = select.value
+        options = [(Text("All Images"), ALL_COLLECTIONS)] + [
+            (Text(f"{one_line(c.name)} ({c.count})"), c.id) for c in collections
+        ]
+        with self.prevent(Select.Changed):
+            select.set_options(options)
+            select.value = current if any(c.id == current for c in collections) else ALL_COLLECTIONS
+        if current not in (ALL_COLLECTIONS, select.value):
+            self._emit()
+
+    def clear(self) -> None:
+        with self.prevent(Input.Changed, Select.Changed):
+            self.query_one("#search", Input).value = ""
+            if self.show_favorites:
+                self.query_one("#favorite-filter", Select).value = FAVORITE_ALL
+            if self.show_collections:
+                self.query_one("#collection-filter", Select).value = ALL_COLLECTIONS
+        self._emit()
+
+    def _emit(self) -> None:
+        self.post_message(self.Changed(self, self.filters))
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(SEARCH_DEBOUNCE, self._emit)
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self._timer is not None:
+            self._timer.stop()
+        self._emit()
+        self.post_message(self.Submitted(self))
+
+    class Submitted(Message):
+        """Enter in the search box: the user wants to go to the results."""
+
+        def __init__(self, bar: "FilterBar") -> None:
+            super().__init__()
+            self.bar = bar
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self._emit()
