@@ -78,10 +78,12 @@ def check(library: Library, *, min_age: float = 600.0, remove_missing: bool = Fa
             path.unlink(missing_ok=True)
             report.orphans_removed.append(path)
     missing: list[int] = []
+    missing_files: list[tuple[str, str]] = []
     for image_id, sha256, ext in ImageRow.select(ImageRow.id, ImageRow.sha256, ImageRow.ext).tuples().iterator():
         original = library.files.original_path(sha256, ext)
         if not original.exists():
             missing.append(image_id)
+            missing_files.append((sha256, ext))
             continue
         thumb = library.files.thumbnail_path(sha256)
         if not thumb.exists():
@@ -98,4 +100,7 @@ def check(library: Library, *, min_age: float = 600.0, remove_missing: bool = Fa
             for start in range(0, len(missing), 500):
                 ImageRow.delete().where(ImageRow.id.in_(missing[start:start + 500])).execute()
         report.records_removed = list(missing)
+        for sha256, ext in missing_files:
+            if not ImageRow.select().where(ImageRow.sha256 == sha256).exists():
+                library.files.remove(sha256, ext)
     return report

@@ -125,8 +125,8 @@ def prepare_bytes(data: bytes, name: str) -> tuple[NewImage, Metadata, dict]:
         raise BadImage("not an image Pillow can read") from None
     except Image.DecompressionBombError as exc:
         raise BadImage(f"image too large ({exc})") from None
-    except Exception as exc:  # noqa: BLE001
-        raise BadImage(f"cannot read image: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - truncated headers and other damage
+        raise BadImage(f"damaged image data ({exc})") from None
     with image:
         if image.format not in FORMATS:
             raise BadImage(f"unsupported format {image.format} (PNG, JPEG and WebP can be imported)")

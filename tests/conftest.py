@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image, PngImagePlugin
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+REAL_METADATA = SHARED / "fixtures" / "real-metadata"
+
+# Background removal uses the pinned model file; nothing is downloaded in tests.
+os.environ.setdefault("U2NET_HOME", str(SHARED / "models"))
+
+
+@pytest.fixture(autouse=True)
+def hermetic(tmp_path_factory, monkeypatch):
+    """Every test gets its own library, demo and downloads folders."""
+    base = tmp_path_factory.mktemp("env")
+    monkeypatch.setenv("MYIMAGES_LIBRARY", str(base / "library"))
+    monkeypatch.setenv("MYIMAGES_DEMO", str(base / "demo"))
+    monkeypatch.setenv("MYIMAGES_DOWNLOADS", str(base / "downloads"))
+    monkeypatch.setenv("MYIMAGES_ACCOUNT", "alice")
+    monkeypatch.delenv("MYIMAGES_DATABASE_URL", raising=False)
+    yield base
+
+
+@pytest.fixture
+def library(tmp_path):
+    from store.library import Library
+
+    lib = Library(tmp_path / "lib", account="alice")
+    yield lib
+    lib.close()
+
+
+def png_bytes(size=(32, 24), colour=(200, 30, 30), text: dict | None = None, mode="RGB") -> bytes:
+    image = Image.new(mode, size, colour)
+    info = PngImagePlugin.PngInfo()
+    for key, value in (text or {}).items():
+        info.add_text(key, value)
+    out = io.BytesIO()
+    image.save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def write_png(path: Path, **kwargs) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(png_bytes(**kwargs))
+    return path
+
+
+@pytest.fixture
+def make_png(tmp_path):
+    counter = iter(range(1, 1_000_000))
+
+    def make(name: str | None = None, **kwargs) -> Path:
+        n = next(counter)
+        kwargs.setdefault("colour", ((n * 37) % 256, (n * 91) % 256, (n * 53) % 256))
+        return write_png(tmp_path / "in" / (name or f"image{n}.png"), **kwargs)
+
+    return make

@@ -1,0 +1,218 @@
+"""Importing files (good, duplicate, bad), exporting and re-importing, doctor, demo."""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from datetime import datetime, timezone
+
+import pytest
+from PIL import Image
+
+from store.demo import generate, iter_layout_sheets
+from store.doctor import check
+from store.export import export_images, slug
+from store.importer import ImportOptions, import_files
+from store.library import Library
+from store.records import Filters
+
+from .conftest import REAL_METADATA, png_bytes
+
+
+def test_import_real_generator_folder(library):
+    report = import_files(library, [REAL_METADATA], ImportOptions(recursive=True))
+    assert len(report.imported) == 10
+    assert [p.name for p, _ in report.failed] == ["empty-file.png"]
+    assert "empty" in report.failed[0][1]
+    found = {r.source_name: r for r in library.iter_images()}
+    assert found["a1111.png"].prompt == "photo of a duck"
+    assert found["a1111.png"].model == "realistic_realisticVisionV20_v20"
+    assert found["a1111.png"].text_accuracy == "5"
+    assert found["novelai.png"].model == "Stable Diffusion 1D44365E"
+    assert found["1x1.jpg"].width == 1 and found["1x1.jpg"].prompt == ""
+    assert found["text-after-idat.png"].prompt == "photo of a duck"
+
+
+def test_duplicates_are_one_image(library, make_png):
+    path = make_png()
+    first = import_files(library, [path])
+    copy = path.with_name("copy.png")
+    shutil.copy(path, copy)
+    second = import_files(library, [path, copy])
+    assert len(first.imported) == 1 and not second.imported
+    assert [i for _, i in second.duplicates] == [first.imported[0][1]] * 2
+    assert library.total() == 1
+    assert "2 duplicates" in second.summary()
+
+
+def test_command_line_values_override_file(library, make_png):
+    path = make_png(text={"parameters": "file prompt\nSteps: 2, CFG scale: 3, Seed: 4, Model: file-model"})
+    when = datetime(2025, 1, 2, 3, 4, tzinfo=timezone.utc)
+    import_files(library, [path], ImportOptions(prompt="cli prompt", text_accuracy="high", generated_at=when,
+                                                collection="Imported"))
+    (record,) = library.page()
+    assert record.prompt == "cli prompt"
+    assert record.model == "file-model"
+    assert record.text_accuracy == "high"
+    assert record.generated_at == when
+    assert record.collections == ["Imported"]
+    assert record.params["Seed"] == "4"
+
+
+def make_bad_files(folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    good = png_bytes(size=(64, 64))
+    (folder / "empty.png").write_bytes(b"")
+    (folder / "truncated.png").write_bytes(good[: len(good) // 2])
+    (folder / "text.png").write_bytes(b"hello, I am not an image\n" * 20)
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "GIF")
+    (folder / "animated.png").write_bytes(out.getvalue())
+    # past Pillow's pixel limit, tiny on disk
+    big = io.BytesIO()
+    Image.new("1", (12000, 12000)).save(big, "PNG")
+    (folder / "bomb.png").write_bytes(big.getvalue())
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), "green").save(out, "JPEG")
+    jpeg = out.getvalue()
+    (folder / "truncated.jpg").write_bytes(jpeg[: len(jpeg) // 3])
+    (folder / "good.png").write_bytes(good)
+
+
+def test_bad_files_are_reported_and_skipped(library, make_png, tmp_path):
+    existing = make_png()
+    import_files(library, [existing])
+    before = [r.id for r in library.iter_images()]
+    folder = tmp_path / "bad"
+    make_bad_files(folder)
+    report = import_files(library, [folder, tmp_path / "missing.png"])
+    reasons = {p.name: reason for p, reason in report.failed}
+    assert [p.name for p, _ in report.imported] == ["good.png"]
+    assert set(reasons) == {"empty.png", "truncated.png", "text.png", "animated.png", "bomb.png",
+                            "truncated.jpg", "missing.png"}
+    assert reasons["empty.png"] == "empty file"
+    assert "not an image" in reasons["text.png"]
+    assert "GIF" in reasons["animated.png"]
+    assert "too large" in reasons["bomb.png"]
+    assert "damaged" in reasons["truncated.png"] and "damaged" in reasons["truncated.jpg"]
+    assert reasons["missing.png"] == "no such file or folder"
+    assert [r.id for r in library.iter_images()][1:] == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads everything")
+def test_unreadable_file(library, tmp_path):
+    path = tmp_path / "locked.png"
+    path.write_bytes(png_bytes())
+    path.chmod(0)
+    report = import_files(library, [path])
+    assert report.failed[0][1] == "permission denied"
+
+
+def test_transparency_and_modes_import(library, tmp_path):
+    folder = tmp_path / "modes"
+    folder.mkdir()
+    Image.new("I;16", (20, 20), 40000).save(folder / "sixteen.png")
+    palette = Image.new("P", (20, 20), 1)
+    palette.info["transparency"] = 1
+    palette.save(folder / "palette.png", transparency=1)
+    Image.new("CMYK", (20, 20), (0, 50, 100, 0)).save(folder / "cmyk.jpg")
+    Image.new("RGBA", (20, 10), (0, 0, 0, 0)).save(folder / "clear.webp")
+    report = import_files(library, [folder])
+    assert not report.failed, report.failed
+    assert len(report.imported) == 4
+    for record in library.iter_images():
+        with Image.open(record.thumbnail_path) as thumb:
+            assert thumb.mode in ("RGB", "RGBA")
+
+
+def test_export_round_trip(library, make_png, tmp_path):
+    path = make_png(text={"parameters": "orig\nSteps: 2, CFG scale: 3, Seed: 4, Model: m1"})
+    import_files(library, [path], ImportOptions(prompt="a prompt with ünïcode / and ../ parts",
+                                                text_accuracy="9"))
+    (record,) = library.page()
+    library.set_favorite([record.id])
+    out_dir = tmp_path / "out"
+    (first,) = export_images(library, [record.id], out_dir)
+    (second,) = export_images(library, [record.id], out_dir)
+    assert first.parent == out_dir and second.parent == out_dir and first != second
+    assert first.name == f"{record.id}-a-prompt-with-unicode-and-parts.png"
+    assert second.name.endswith("(2).png")
+    with Image.open(first) as image:
+        image.load()
+        assert "myimages" in image.text and image.text["parameters"].startswith("orig")
+        assert image.tobytes() == Image.open(record.path).tobytes()
+    other = Library(tmp_path / "other")
+    import_files(other, [first])
+    (copy,) = other.page()
+    assert (copy.prompt, copy.model, copy.text_accuracy) == (record.prompt, "m1", "9")
+    assert copy.generated_at == record.generated_at
+
+
+def test_export_jpeg_becomes_png(library, tmp_path):
+    src = tmp_path / "photo.jpg"
+    Image.new("RGB", (30, 20), "red").save(src, "JPEG")
+    import_files(library, [src], ImportOptions(prompt="jpeg prompt"))
+    (record,) = library.page()
+    (path,) = export_images(library, [record.id], tmp_path / "out")
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.size == (30, 20)
+        assert "jpeg prompt" in image.text["myimages"]
+
+
+@pytest.mark.parametrize("text", ["../../etc/passwd", "/absolute", "CON", "a" * 10_000, "", "...", "NUL.txt"])
+def test_slug_is_always_a_plain_name(text):
+    name = slug(text)
+    assert name and "/" not in name and ".." not in name and len(name) <= 60
+    assert all(c.isalnum() or c == "-" for c in name)
+
+
+def test_doctor_repairs(library, make_png):
+    import_files(library, [make_png(), make_png()])
+    first, second = library.page()
+    first.thumbnail_path.unlink()
+    orphan = library.files.original_path("ab" * 32, "png")
+    orphan.parent.mkdir(parents=True, exist_ok=True)
+    orphan.write_bytes(b"x")
+    leftover = first.path.parent / ".tmp-abc"
+    leftover.write_bytes(b"half")
+    second.path.unlink()
+    report = check(library, min_age=0)
+    assert report.integrity == "ok"
+    assert report.thumbnails_made == [first.id] and first.thumbnail_path.exists()
+    assert orphan in report.orphans_removed and not orphan.exists()
+    assert leftover in report.leftovers_removed and not leftover.exists()
+    assert report.missing_originals == [second.id]
+    assert library.total() == 2
+    report = check(library, min_age=0, remove_missing=True)
+    assert report.records_removed == [second.id] and library.total() == 1
+    assert check(library, min_age=0).clean
+
+
+def test_doctor_leaves_young_files_alone(library):
+    young = library.files.original_path("cd" * 32, "png")
+    young.parent.mkdir(parents=True, exist_ok=True)
+    young.write_bytes(b"being imported")
+    check(library)  # default: files younger than 10 minutes are not orphans yet
+    assert young.exists()
+
+
+def test_demo_library(library):
+    assert generate(library, 60) == 60
+    assert library.total() == 60
+    assert len(library.collections()) == 3
+    assert 0 < library.count(Filters(favorite="favorites")) < 60
+    layouts = {r.params.get("layout") for r in library.iter_images()}
+    assert {"1x1", "2x2", "3x3", "4x4"} <= layouts
+    dates = [r.generated_at for r in library.iter_images()]
+    assert (max(dates) - min(dates)).days > 60
+    assert len({r.model for r in library.iter_images()}) > 1
+    assert library.count(Filters(search="sword")) > 0
+
+
+def test_demo_sheets_know_their_items():
+    for sheet in iter_layout_sheets():
+        assert len(sheet.masks) == sheet.rows * sheet.cols
+        for box, mask in zip(sheet.boxes, sheet.masks):
+            bbox = mask.getbbox()
+            assert bbox is not None
+            assert box[0] <= bbox[0] and bbox[2] <= box[2]

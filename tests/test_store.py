@@ -1,0 +1,192 @@
+"""The library: records, queries, favorites, collections, delete, files, migrations."""
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from datetime import datetime, timedelta
+
+import pytest
+
+from store.errors import Duplicate, NotFound, StoreError
+from store.importer import ImportOptions, import_files
+from store.library import Library
+from store.records import FAVORITES_ONLY, NON_FAVORITES, Filters
+
+from .conftest import ROOT
+
+
+def add(library, make_png, prompt, days_ago=0, **kwargs):
+    path = make_png()
+    date = datetime(2026, 6, 1, 12, 0) - timedelta(days=days_ago)
+    report = import_files(library, [path], ImportOptions(prompt=prompt, generated_at=date, **kwargs))
+    assert not report.failed, report.failed
+    return report.imported[0][1]
+
+
+@pytest.fixture
+def filled(library, make_png):
+    ids = {
+        "diamond": add(library, make_png, "Diamond sword, pixel art", 1),
+        "ruby": add(library, make_png, "ruby ring", 2),
+        "dia2": add(library, make_png, "a DIAMOND gem", 3),
+        "potion": add(library, make_png, "health potion", 4),
+        "empty": add(library, make_png, "", 5),
+    }
+    library.set_favorite([ids["diamond"], ids["potion"]])
+    weapons = library.create_collection("Weapons")
+    library.add_to_collection([ids["diamond"], ids["ruby"]], weapons.id)
+    return library, ids, weapons
+
+
+def prompts(records):
+    return [r.prompt for r in records]
+
+
+def test_newest_first_and_paging(filled):
+    library, ids, _ = filled
+    page = library.page(Filters(), 0, 3)
+    assert prompts(page) == ["Diamond sword, pixel art", "ruby ring", "a DIAMOND gem"]
+    assert prompts(library.page(Filters(), 3, 3)) == ["health potion", ""]
+    assert [r.id for r in library.iter_images(batch=2)] == [r.id for r in library.page(Filters(), 0, 10)]
+    assert library.count() == library.total() == 5
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("diamond", {"Diamond sword, pixel art", "a DIAMOND gem"}),
+    ("DIAM", {"Diamond sword, pixel art", "a DIAMOND gem"}),
+    ("ia", {"Diamond sword, pixel art", "a DIAMOND gem"}),
+    ("r", {"Diamond sword, pixel art", "ruby ring"}),
+    ("sword, pix", {"Diamond sword, pixel art"}),
+    ("nothing like it", set()),
+    ('quote " inside', set()),
+    ("100%", set()),
+    ("_", set()),
+])
+def test_search_is_case_insensitive_partial(filled, text, expected):
+    library, _, _ = filled
+    assert set(prompts(library.page(Filters(search=text), 0, 50))) == expected
+    assert library.count(Filters(search=text)) == len(expected)
+
+
+def test_filters_combine(filled):
+    library, ids, weapons = filled
+    assert set(prompts(library.page(Filters(favorite=FAVORITES_ONLY), 0, 50))) == {
+        "Diamond sword, pixel art", "health potion"}
+    assert library.count(Filters(favorite=NON_FAVORITES)) == 3
+    assert set(prompts(library.page(Filters(collection_id=weapons.id), 0, 50))) == {
+        "Diamond sword, pixel art", "ruby ring"}
+    both = Filters(search="diamond", favorite=NON_FAVORITES)
+    assert prompts(library.page(both, 0, 50)) == ["a DIAMOND gem"]
+    three = Filters(search="dia", favorite=FAVORITES_ONLY, collection_id=weapons.id)
+    assert prompts(library.page(three, 0, 50)) == ["Diamond sword, pixel art"]
+    assert library.position(ids["ruby"], Filters(collection_id=weapons.id)) == 1
+    assert library.position(ids["potion"], Filters(collection_id=weapons.id)) is None
+
+
+def test_favorite_toggle(filled):
+    library, ids, _ = filled
+    assert library.toggle_favorite(ids["ruby"]) is True
+    assert library.get(ids["ruby"]).favorite
+    assert library.toggle_favorite(ids["ruby"]) is False
+    with pytest.raises(NotFound):
+        library.toggle_favorite(99999)
+
+
+def test_collections(filled):
+    library, ids, weapons = filled
+    with pytest.raises(Duplicate):
+        library.create_collection("weapons")
+    with pytest.raises(StoreError):
+        library.create_collection("   ")
+    gems = library.create_collection("Gems")
+    assert library.add_to_collection([ids["dia2"], ids["ruby"]], gems.id) == 2
+    assert library.add_to_collection([ids["dia2"]], gems.id) == 0
+    assert sorted(library.get(ids["ruby"]).collections) == ["Gems", "Weapons"]
+    assert library.membership([ids["ruby"], ids["dia2"]]) == {weapons.id: 1, gems.id: 2}
+    assert [(c.name, c.count) for c in library.collections()] == [("Gems", 2), ("Weapons", 2)]
+    library.rename_collection(gems.id, "Jewels")
+    with pytest.raises(Duplicate):
+        library.rename_collection("Jewels", "WEAPONS")
+    assert library.remove_from_collection([ids["ruby"]], gems.id) == 1
+    library.delete_collection("jewels")
+    assert library.get(ids["dia2"]).collections == []
+    assert library.count() == 5  # images stay
+    with pytest.raises(NotFound):
+        library.collection("Jewels")
+
+
+def test_delete_removes_record_files_and_memberships(filled):
+    library, ids, weapons = filled
+    record = library.get(ids["diamond"])
+    assert record.path.exists() and record.thumbnail_path.exists()
+    assert library.delete([ids["diamond"]]) == 1
+    assert not record.path.exists() and not record.thumbnail_path.exists()
+    with pytest.raises(NotFound):
+        library.get(ids["diamond"])
+    assert library.collection(weapons.id).count == 1
+    with pytest.raises(NotFound):
+        library.delete([ids["ruby"], 424242])
+    assert library.get(ids["ruby"])  # nothing deleted when one id is unknown
+
+
+def test_files_shared_by_content_stay_while_used(library, make_png, tmp_path):
+    path = make_png()
+    import_files(library, [path])
+    other = Library(library.root, account="bob")
+    (bob_id,) = [i for _, i in import_files(other, [path]).imported]
+    alice_id = library.find_by_hash(other.get(bob_id).sha256)
+    other.delete([bob_id])
+    assert library.get(alice_id).path.exists()
+
+
+def test_accounts_do_not_see_each_other(filled):
+    library, ids, weapons = filled
+    bob = Library(library.root, account="bob")
+    assert bob.count() == 0
+    with pytest.raises(NotFound):
+        bob.get(ids["ruby"])
+    with pytest.raises(NotFound):
+        bob.delete([ids["ruby"]])
+    with pytest.raises(NotFound):
+        bob.add_to_collection([ids["ruby"]], weapons.id)
+    assert bob.collections() == []
+
+
+def test_database_settings(library):
+    pragmas = {name: library.db.execute_sql(f"PRAGMA {name}").fetchone()[0]
+               for name in ("journal_mode", "foreign_keys")}
+    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1}
+
+
+def test_migration_from_version_1(tmp_path, make_png):
+    """A version-1 library (no search index) opens, is upgraded and searches."""
+    root = tmp_path / "old"
+    lib = Library(root)
+    import_files(lib, [make_png()], ImportOptions(prompt="an old diamond"))
+    lib.db.execute_sql("DROP TABLE image_fts")
+    for trigger in ("image_fts_ai", "image_fts_ad", "image_fts_au"):
+        lib.db.execute_sql(f"DROP TRIGGER {trigger}")
+    lib.db.execute_sql("DELETE FROM setting")  # version 1 had no version row
+    lib.close()
+    again = Library(root)
+    assert again.db.execute_sql("SELECT value FROM setting WHERE key='schema_version'").fetchone()[0] == "2"
+    assert prompts(again.page(Filters(search="diamond"))) == ["an old diamond"]
+
+
+def test_newer_schema_is_refused(tmp_path):
+    root = tmp_path / "new"
+    Library(root).close()
+    con = sqlite3.connect(root / "library.db")
+    con.execute("UPDATE setting SET value='99' WHERE key='schema_version'")
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError, match="newer version"):
+        Library(root)
+
+
+def test_store_never_imports_textual():
+    code = ("import sys, store.library, store.importer, store.export, store.demo, store.doctor, store.metadata;"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'textual_image', 'rich')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
