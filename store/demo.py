@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import random
 from dataclasses import dataclass
 from datetime import timedelta
@@ -269,6 +270,16 @@ def generate(library: Library, count: int = 60, seed: int = 7,
         if progress:
             progress(added, count)
 
+    library.files.durable = count <= 200  # bulk: one sync at the end instead of one per file
+    try:
+        _generate_into(library, count, rng, now, span_days, templates, unique, size, collections, batch, flush)
+    finally:
+        library.files.durable = True
+        os.sync()
+    return added
+
+
+def _generate_into(library, count, rng, now, span_days, templates, unique, size, collections, batch, flush):
     for index in range(count):
         if index < unique:
             sheet, prompt = demo_sheet(rng, size)
@@ -304,7 +315,6 @@ def generate(library: Library, count: int = 60, seed: int = 7,
             flush()
     if batch:
         flush()
-    return added
 
 
 def iter_layout_sheets(size: int = 768) -> Iterator[Sheet]:

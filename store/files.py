@@ -34,7 +34,8 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, write: Callable[[io.BufferedWriter], None], *, replace: bool = True) -> Path:
+def write_atomic(path: Path, write: Callable[[io.BufferedWriter], None], *, replace: bool = True,
+                 durable: bool = True) -> Path:
     """Write through a temporary file in the same folder, then rename it into place.
 
     With replace=False an existing file is kept and FileExistsError raised (the
@@ -47,7 +48,8 @@ def write_atomic(path: Path, write: Callable[[io.BufferedWriter], None], *, repl
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         if replace:
             os.replace(tmp, path)
         else:
@@ -56,12 +58,13 @@ def write_atomic(path: Path, write: Callable[[io.BufferedWriter], None], *, repl
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
     return path
 
 
-def write_bytes_atomic(path: Path, data: bytes, *, replace: bool = True) -> Path:
-    return write_atomic(path, lambda handle: handle.write(data), replace=replace)
+def write_bytes_atomic(path: Path, data: bytes, *, replace: bool = True, durable: bool = True) -> Path:
+    return write_atomic(path, lambda handle: handle.write(data), replace=replace, durable=durable)
 
 
 def unique_path(folder: Path, stem: str, suffix: str) -> Path:
@@ -118,6 +121,9 @@ class FileStore:
         self.root = root
         self.originals = root / "originals"
         self.thumbs = root / "thumbs"
+        # Each file is synced to disk before its record commits. Bulk generators
+        # (the demo) switch this off and sync once at the end.
+        self.durable = True
 
     def original_path(self, sha256: str, ext: str) -> Path:
         return self.originals / sha256[:2] / f"{sha256}.{ext}"
@@ -129,10 +135,10 @@ class FileStore:
         """Put an original and its thumbnail in place (content-addressed: kept if present)."""
         original = self.original_path(sha256, ext)
         if not (original.exists() and original.stat().st_size == len(data)):
-            write_bytes_atomic(original, data)
+            write_bytes_atomic(original, data, durable=self.durable)
         thumb = self.thumbnail_path(sha256)
         if not thumb.exists():
-            write_bytes_atomic(thumb, thumbnail)
+            write_bytes_atomic(thumb, thumbnail, durable=self.durable)
 
     def remove(self, sha256: str, ext: str) -> None:
         for path in (self.original_path(sha256, ext), self.thumbnail_path(sha256)):

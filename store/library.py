@@ -481,6 +481,15 @@ class Library:
         row = Image.select(Image.id).where(self._mine(), Image.sha256 == sha256).first()
         return row.id if row else None
 
+    def _ids_by_hash(self, hashes: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        unique = list(dict.fromkeys(hashes))
+        for start in range(0, len(unique), 500):
+            query = Image.select(Image.sha256, Image.id).where(
+                self._mine(), Image.sha256.in_(unique[start:start + 500])).tuples()
+            found.update(query)
+        return found
+
     def add_images(self, items: Sequence[NewImage], collection_ids: Sequence[int] = ()) -> list[tuple[int, bool]]:
         """Store files, then rows; returns (id, created) per item, created False for a duplicate.
 
@@ -489,43 +498,57 @@ class Library:
         """
         for cid in collection_ids:
             self._own_collection(cid)
+        parents = [item.parent_id for item in items if item.parent_id is not None]
+        if parents:
+            self._own_ids(parents)
+        present = self._ids_by_hash([item.sha256 for item in items])
         for item in items:
-            if self.find_by_hash(item.sha256) is None:
+            if item.sha256 not in present:
                 self.files.store(item.sha256, item.ext, item.data, item.thumbnail)
-        results: list[tuple[int, bool]] = []
         now = utc_now()
         with self.db.atomic():
+            present = self._ids_by_hash([item.sha256 for item in items])  # again, inside the lock
+            rows, seen = [], set(present)
             for item in items:
-                existing = self.find_by_hash(item.sha256)
-                if existing is not None:
-                    results.append((existing, False))
+                if item.sha256 in seen:
                     continue
-                if item.parent_id is not None:
-                    self._own_ids([item.parent_id])
-                row = Image.create(
-                    owner=self.account.id,
-                    prompt=item.prompt,
-                    negative_prompt=item.negative_prompt,
-                    model=item.model,
-                    text_accuracy=item.text_accuracy,
-                    generated_at=item.generated_at or now,
-                    imported_at=now,
-                    width=item.width,
-                    height=item.height,
-                    file_size=len(item.data),
-                    sha256=item.sha256,
-                    ext=item.ext,
-                    params=json.dumps(item.params or {}, ensure_ascii=False, default=str),
-                    source_name=item.source_name,
-                    parent=item.parent_id,
-                    derivation=item.derivation,
-                )
-                results.append((row.id, True))
-            ids = [i for i, _ in results]
+                seen.add(item.sha256)
+                rows.append({
+                    "owner": self.account.id,
+                    "prompt": item.prompt,
+                    "negative_prompt": item.negative_prompt,
+                    "model": item.model,
+                    "text_accuracy": item.text_accuracy,
+                    "generated_at": item.generated_at or now,
+                    "imported_at": now,
+                    "width": item.width,
+                    "height": item.height,
+                    "file_size": len(item.data),
+                    "sha256": item.sha256,
+                    "ext": item.ext,
+                    "params": json.dumps(item.params or {}, ensure_ascii=False, default=str),
+                    "source_name": item.source_name,
+                    "parent": item.parent_id,
+                    "derivation": item.derivation,
+                })
+            for start in range(0, len(rows), 100):
+                Image.insert_many(rows[start:start + 100]).execute()
+            new_ids = self._ids_by_hash([row["sha256"] for row in rows])
+            results: list[tuple[int, bool]] = []
+            created: set[str] = set()
+            for item in items:
+                if item.sha256 in present:
+                    results.append((present[item.sha256], False))
+                elif item.sha256 in created:
+                    results.append((new_ids[item.sha256], False))  # the same file twice in one batch
+                else:
+                    created.add(item.sha256)
+                    results.append((new_ids[item.sha256], True))
+            ids = list(dict.fromkeys(i for i, _ in results))
             for cid in collection_ids:
-                rows = [{"image": i, "collection": cid} for i in dict.fromkeys(ids)]
-                for start in range(0, len(rows), 500):
-                    ImageCollection.insert_many(rows[start:start + 500]).on_conflict_ignore().execute()
+                links = [{"image": i, "collection": cid} for i in ids]
+                for start in range(0, len(links), 500):
+                    ImageCollection.insert_many(links[start:start + 500]).on_conflict_ignore().execute()
         return results
 
     # -- accounts ----------------------------------------------------------

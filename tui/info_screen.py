@@ -1,11 +1,10 @@
 """Everything about one image: model, text accuracy, date, prompt, collections, file."""
 from __future__ import annotations
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
@@ -21,15 +20,13 @@ class InfoScreen(ModalScreen[None]):
         self.record = record
 
     def compose(self) -> ComposeResult:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold", no_wrap=True)
-        table.add_column()
-        for label, value in self.record.info_rows():
-            table.add_row(Text(label), Text(printable(value, keep_newlines=True)))
         with Vertical(classes="dialog", id="info-dialog"):
             yield Static(f"Image #{self.record.id}", classes="title")
             with VerticalScroll(id="info-scroll"):
-                yield Static(table, id="info-table")
+                with Grid(id="info-table"):
+                    for label, value in self.record.info_rows():
+                        yield Static(Text(label), classes="info-label")
+                        yield Static(Text(printable(value, keep_newlines=True)), classes="info-value")
             with Horizontal(classes="buttons"):
                 yield Button("Close", id="close", variant="primary")
 

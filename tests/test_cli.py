@@ -1,0 +1,158 @@
+"""The command line: exit codes, plain and JSON output, errors without tracebacks."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tui.cli import main
+
+from .conftest import REAL_METADATA, ROOT
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def lib_dir(tmp_path, capsys, make_png):
+    folder = tmp_path / "cli-lib"
+    assert run(capsys, "import", "--library", str(folder), str(make_png()), "--prompt", "a diamond sword",
+               "--model", "M1", "--text-accuracy", "7", "--date", "2026-01-02T03:04:05Z")[0] == 0
+    assert run(capsys, "import", "--library", str(folder), str(make_png()), "--prompt", "ruby [bold red]ring[/]",
+               "--collection", "Jewels", "--date", "2026-02-01")[0] == 0
+    return folder
+
+
+def test_import_summary_and_duplicates(capsys, tmp_path, make_png):
+    path = make_png()
+    code, out, err = run(capsys, "import", "--library", str(tmp_path / "l"), str(path))
+    assert code == 0 and "1 imported, 0 duplicates, 0 failed" in out
+    code, out, err = run(capsys, "import", "--library", str(tmp_path / "l"), str(path))
+    assert code == 0 and "duplicate:" in out and "is already image #1" in out
+
+
+def test_import_reports_failures(capsys, tmp_path):
+    code, out, err = run(capsys, "import", "--library", str(tmp_path / "l"), "-r", str(REAL_METADATA))
+    assert code == 0
+    assert "10 imported" in out
+    assert "empty-file.png: empty file" in err
+
+
+def test_import_only_failures_exits_non_zero(capsys, tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_text("nope")
+    code, out, err = run(capsys, "import", "--library", str(tmp_path / "l"), str(bad))
+    assert code == 1 and "bad.png" in err
+
+
+def test_list_json(capsys, lib_dir):
+    code, out, err = run(capsys, "list", "--library", str(lib_dir), "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert [d["prompt"] for d in data] == ["ruby [bold red]ring[/]", "a diamond sword"]
+    first = data[1]
+    assert set(first) >= {"id", "prompt", "model", "text_accuracy", "generated_at", "favorite", "collections",
+                          "width", "height", "path"}
+    assert first["model"] == "M1" and first["text_accuracy"] == "7" and first["favorite"] is False
+    assert first["generated_at"].startswith("2026-01-02T") or "2026-01-0" in first["generated_at"]
+    assert data[0]["collections"] == ["Jewels"]
+    assert Path(first["path"]).exists()
+
+
+def test_list_filters(capsys, lib_dir):
+    assert run(capsys, "favorite", "--library", str(lib_dir), "1")[0] == 0
+    code, out, _ = run(capsys, "list", "--library", str(lib_dir), "--favorites", "--json")
+    assert [d["id"] for d in json.loads(out)] == [1]
+    code, out, _ = run(capsys, "list", "--library", str(lib_dir), "--non-favorites", "--search", "RING", "--json")
+    assert [d["id"] for d in json.loads(out)] == [2]
+    code, out, _ = run(capsys, "list", "--library", str(lib_dir), "--collection", "jewels", "--limit", "1")
+    assert code == 0 and "ruby [bold red]ring[/]" in out
+    code, out, err = run(capsys, "list", "--library", str(lib_dir), "--collection", "Nope")
+    assert code == 1 and err.strip() == 'myimages: No collection "Nope".'
+
+
+def test_info(capsys, lib_dir):
+    code, out, _ = run(capsys, "info", "--library", str(lib_dir), "1")
+    assert code == 0 and "Model:" in out and "M1" in out and "Text accuracy:" in out
+    code, out, _ = run(capsys, "info", "--library", str(lib_dir), "2", "--json")
+    assert json.loads(out)["collections"] == ["Jewels"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["info", "99"], "No image #99."),
+    (["info", "abc"], 'is not an image id'),
+    (["favorite", "5"], "No image #5."),
+    (["export", "1", "42", "--to", "/tmp/x"], "No image #42."),
+    (["collection", "create", "jewels"], 'already exists'),
+    (["collection", "add", "Jewels", "7"], "No image #7."),
+    (["import", "/no/such/file.png", "--date", "yesterday"], "is not a date"),
+])
+def test_user_mistakes_are_one_sentence(capsys, lib_dir, args, message):
+    code, out, err = run(capsys, *args, "--library", str(lib_dir))
+    assert code != 0
+    assert message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_bad_option_exits_2(capsys, lib_dir):
+    with pytest.raises(SystemExit) as exc:
+        main(["list", "--library", str(lib_dir), "--sort", "x"])
+    assert exc.value.code == 2
+
+
+def test_delete_needs_yes_without_a_terminal(capsys, lib_dir, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", open(os.devnull))
+    code, out, err = run(capsys, "delete", "--library", str(lib_dir), "1")
+    assert code == 1 and "--yes" in err
+    code, out, err = run(capsys, "delete", "--library", str(lib_dir), "1", "--yes")
+    assert code == 0 and "1 image deleted" in out
+    code, out, _ = run(capsys, "list", "--library", str(lib_dir), "--json")
+    assert [d["id"] for d in json.loads(out)] == [2]
+
+
+def test_export_and_collections(capsys, lib_dir, tmp_path):
+    code, out, _ = run(capsys, "export", "--library", str(lib_dir), "1", "2", "--to", str(tmp_path / "out"))
+    assert code == 0
+    names = sorted(Path(line).name for line in out.split())
+    assert names == ["1-a-diamond-sword.png", "2-ruby-bold-red-ring.png"]
+    assert run(capsys, "collection", "create", "Swords", "--library", str(lib_dir))[0] == 0
+    assert run(capsys, "collection", "add", "swords", "1", "2", "--library", str(lib_dir))[1].startswith("2 images")
+    assert run(capsys, "collection", "remove", "Swords", "2", "--library", str(lib_dir))[0] == 0
+    assert run(capsys, "collection", "rename", "Swords", "Blades", "--library", str(lib_dir))[0] == 0
+    code, out, _ = run(capsys, "collection", "list", "--library", str(lib_dir))
+    assert "Blades  (1 image)" in out and "Jewels  (1 image)" in out
+    assert run(capsys, "collection", "delete", "Blades", "--library", str(lib_dir))[0] == 0
+    code, out, _ = run(capsys, "list", "--library", str(lib_dir), "--json")
+    assert len(json.loads(out)) == 2
+
+
+def test_plain_output_neutralises_escape_sequences(capsys, tmp_path, make_png):
+    nasty = "evil \x1b]52;c;aGk=\x07 \x1b[2J \u202e txt"
+    run(capsys, "import", "--library", str(tmp_path / "l"), str(make_png()), "--prompt", nasty)
+    code, out, _ = run(capsys, "list", "--library", str(tmp_path / "l"))
+    assert "\x1b" not in out and "\u202e" not in out and "\x07" not in out
+    code, out, _ = run(capsys, "list", "--library", str(tmp_path / "l"), "--json")
+    assert "\x1b" not in out and json.loads(out)[0]["prompt"] == nasty
+
+
+def test_doctor_and_demo_commands(capsys, tmp_path):
+    code, out, _ = run(capsys, "demo", "--library", str(tmp_path / "d"), "--count", "12")
+    assert code == 0 and "12 demo images" in out
+    code, out, _ = run(capsys, "doctor", "--library", str(tmp_path / "d"))
+    assert code == 0 and "database integrity: ok" in out and "every image has its file" in out
+
+
+def test_console_script_runs_without_traceback(tmp_path):
+    exe = Path(sys.executable).with_name("myimages")
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "tui.cli"]
+    env = dict(os.environ, MYIMAGES_LIBRARY=str(tmp_path / "l"))
+    out = subprocess.run(command + ["info", "12"], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert out.returncode == 1
+    assert out.stderr == "myimages: No image #12.\n"

@@ -1,0 +1,402 @@
+"""The gallery screen, driven through the real app with Pilot."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from textual.widgets import Button, Input, Select, SelectionList, Static
+
+from store.importer import ImportOptions, import_files
+from store.library import Library
+from store.records import Filters
+from tui.app import MyImagesApp
+from tui.collections_screen import AddToCollectionScreen
+from tui.confirm_delete import ConfirmDeleteScreen
+from tui.info_screen import InfoScreen
+from tui.prompt_screen import PromptScreen
+from tui.viewer_screen import ViewerScreen
+from widgets.card import ImageCard
+from widgets.card_grid import CardGrid
+
+PROMPTS = [
+    "diamond sword, pixel art icon",
+    "ruby ring, shiny",
+    "Diamond shield, 16-bit",
+    "health potion [bold red]not markup[/] [@click=app.quit]click[/] [link=http://x]l[/]",
+    "golden key",
+    "mana potion",
+]
+
+
+@pytest.fixture
+def lib(tmp_path, make_png):
+    library = Library(tmp_path / "gallery-lib", account="alice")
+    start = datetime(2026, 5, 1, 12, 0)
+    for n, prompt in enumerate(PROMPTS):
+        import_files(library, [make_png(size=(40, 30))],
+                     ImportOptions(prompt=prompt, model=f"model-{n}", text_accuracy=str(n + 5),
+                                   generated_at=start + timedelta(days=n)))
+    yield library
+    library.close()
+
+
+def make_app(library, tmp_path):
+    return MyImagesApp(library, images="halfcell", downloads=tmp_path / "downloads")
+
+
+async def settle(pilot, app):
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def text_of(widget: Static) -> str:
+    return str(widget.render())
+
+
+def info_text(app) -> str:
+    return "\n".join(text_of(w) for w in app.screen.query("#info-table Static"))
+
+
+def grid(app) -> CardGrid:
+    return app.screen.query_one("#grid", CardGrid)
+
+
+def status(app) -> str:
+    return text_of(app.screen.query_one("#status", Static))
+
+
+def card_prompts(app) -> list[str]:
+    return [card.record.prompt for card in app.screen.query(ImageCard) if card.record is not None]
+
+
+async def test_grid_shows_newest_first_with_cards(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        assert status(app) == "6 of 6 images"
+        assert card_prompts(app) == list(reversed(PROMPTS))[: len(card_prompts(app))]
+        assert grid(app).current.prompt == "mana potion"
+        first = app.screen.query(ImageCard).first()
+        assert len(first.query(Button)) == 6
+        assert "mana potion" in text_of(first.query_one("#prompt", Static))
+
+
+async def test_usable_at_80x24(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        g = grid(app)
+        assert g.columns >= 2 and g.rows >= 1
+        card = app.screen.query(ImageCard).first()
+        assert card.region.bottom <= app.screen.query_one("Footer").region.y
+        assert card.query_one("#act-collect").region.right <= card.region.right
+
+
+async def test_arrow_and_vim_keys_move(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        g = grid(app)
+        await pilot.press("right")
+        assert g.cursor == 1
+        await pilot.press("l", "h")
+        assert g.cursor == 1
+        await pilot.press("j")
+        assert g.cursor == min(1 + g.columns, 5)
+        await pilot.press("end")
+        assert g.cursor == 5
+        await pilot.press("home")
+        assert g.cursor == 0
+
+
+async def test_search_as_you_type_and_filters_combine(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"DIAMOND")
+        await pilot.pause(0.3)
+        await settle(pilot, app)
+        assert sorted(card_prompts(app)) == ["Diamond shield, 16-bit", "diamond sword, pixel art icon"]
+        assert status(app).startswith("2 of 6 images")
+        lib.set_favorite([grid(app).current.id])  # the shield: newest of the two
+        app.screen.query_one("#favorite-filter", Select).value = "favorites"
+        await settle(pilot, app)
+        assert card_prompts(app) == ["Diamond shield, 16-bit"]
+        app.screen.query_one("#favorite-filter", Select).value = "non-favorites"
+        await settle(pilot, app)
+        assert card_prompts(app) == ["diamond sword, pixel art icon"]
+        await pilot.press("escape")
+        assert app.focused is grid(app)
+
+
+async def test_collection_filter(lib, tmp_path):
+    potions = lib.create_collection("Potions")
+    ids = [r.id for r in lib.page(Filters(search="potion"))]
+    lib.add_to_collection(ids, potions.id)
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        select = app.screen.query_one("#collection-filter", Select)
+        select.value = potions.id
+        await settle(pilot, app)
+        assert sorted(card_prompts(app)) == sorted(p for p in PROMPTS if "potion" in p)
+        assert "in Potions" in status(app)
+
+
+async def test_empty_result_says_how_to_clear(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("slash", *"zzzz")
+        await pilot.pause(0.3)
+        await settle(pilot, app)
+        assert status(app).startswith("0 of 6 images")
+        message = text_of(app.screen.query_one("#grid-empty", Static))
+        assert "No images match" in message and "All Images" in message
+        assert grid(app).has_class("-empty")
+
+
+async def test_favorite_by_key_and_by_click(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        record = grid(app).current
+        await pilot.press("f")
+        assert lib.get(record.id).favorite
+        card = app.screen.query(ImageCard).first()
+        assert str(card.query_one("#act-favorite", Button).label) == "♥"
+        await pilot.click("#card-0 #act-favorite")
+        await pilot.pause()
+        assert not lib.get(record.id).favorite
+        assert str(card.query_one("#act-favorite", Button).label) == "♡"
+
+
+async def test_unfavorite_leaves_favorites_filter_at_once(lib, tmp_path):
+    lib.set_favorite([r.id for r in lib.page()[:2]])
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        app.screen.query_one("#favorite-filter", Select).value = "favorites"
+        await settle(pilot, app)
+        assert len(card_prompts(app)) == 2
+        await pilot.press("f")
+        await settle(pilot, app)
+        assert len(card_prompts(app)) == 1
+        assert status(app).startswith("1 of 6")
+
+
+async def test_prompt_modal_and_copy(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("right", "right")
+        record = grid(app).current
+        await pilot.press("p")
+        assert isinstance(app.screen, PromptScreen)
+        shown = text_of(app.screen.query_one("#prompt-text", Static))
+        assert shown == record.prompt
+        await pilot.click("#copy")
+        assert app.clipboard == record.prompt
+        await pilot.press("escape")
+        assert not isinstance(app.screen, PromptScreen)
+        await pilot.click("#card-0 #act-prompt")
+        assert isinstance(app.screen, PromptScreen)
+
+
+async def test_markup_in_prompts_is_shown_literally(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("slash", *"health")
+        await pilot.pause(0.3)
+        await settle(pilot, app)
+        await pilot.press("escape")
+        card = app.screen.query(ImageCard).first()
+        assert "[bold red]not markup[/]" in text_of(card.query_one("#prompt", Static))
+        await pilot.press("p")
+        assert text_of(app.screen.query_one("#prompt-text", Static)) == PROMPTS[3]
+        await pilot.press("escape", "i")
+        assert isinstance(app.screen, InfoScreen)
+        assert "[@click=app.quit]click[/]" in info_text(app)
+        await pilot.press("escape")
+        assert app.is_running
+
+
+async def test_info_modal(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.click("#card-1 #act-info")
+        assert isinstance(app.screen, InfoScreen)
+        table = info_text(app)
+        for expected in ("Model", "model-4", "Text accuracy", "9", "Generated", "2026-05-05", "golden key",
+                         "Collections", "Dimensions", "40 × 30"):
+            assert expected in table
+        await pilot.press("escape")
+        assert not isinstance(app.screen, InfoScreen)
+
+
+async def test_download_never_overwrites(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("s")
+        await pilot.click("#card-0 #act-download")
+        await pilot.pause()
+        files = sorted(p.name for p in (tmp_path / "downloads").iterdir())
+        record = grid(app).current
+        assert files == [f"{record.id}-mana-potion (2).png", f"{record.id}-mana-potion.png"]
+
+
+async def test_delete_cancel_paths_then_delete(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        record = grid(app).current
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmDeleteScreen)
+        assert text_of(app.screen.query_one("#question", Static)) == "Are you sure you want to delete this image?"
+        assert app.focused.id == "cancel"
+        await pilot.press("enter")  # Cancel has the focus
+        await pilot.press("d", "escape")
+        await pilot.click("#card-0 #act-delete")
+        await pilot.click("#cancel")
+        await settle(pilot, app)
+        assert lib.get(record.id)
+        await pilot.press("d")
+        await pilot.click("#delete")
+        await settle(pilot, app)
+        assert lib.total() == 5
+        assert status(app) == "5 of 5 images"
+        assert record.prompt not in card_prompts(app)
+        assert not record.path.exists()
+
+
+async def test_bulk_select_delete(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        bar = app.screen.query_one("#bulk-bar")
+        assert not bar.display
+        first = grid(app).current
+        await pilot.press("space", "right", "space")
+        assert bar.display
+        assert text_of(app.screen.query_one("#bulk-count", Static)) == "2 selected"
+        assert grid(app).current.id != first.id
+        await pilot.click("#bulk-delete")
+        assert text_of(app.screen.query_one("#question", Static)) == \
+            "Are you sure you want to delete these 2 images?"
+        await pilot.click("#delete")
+        await settle(pilot, app)
+        assert lib.total() == 4
+        assert not bar.display
+
+
+async def test_select_by_click_on_box_select_all_and_escape(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.click("#card-1 #check")
+        assert grid(app).selected == {grid(app).record_at(1).id}
+        await pilot.press("ctrl+a")
+        assert len(grid(app).selected) == 6
+        await pilot.press("escape")
+        assert not grid(app).selected
+
+
+async def test_add_to_collection_single_and_bulk(lib, tmp_path):
+    existing = lib.create_collection("Existing")
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        one = grid(app).current
+        await pilot.press("a")
+        assert isinstance(app.screen, AddToCollectionScreen)
+        listing = app.screen.query_one("#collection-list", SelectionList)
+        assert listing.selected == []
+        await pilot.press("space")  # check "Existing"
+        assert lib.get(one.id).collections == ["Existing"]
+        await pilot.click("#new-collection")
+        await pilot.press(*"Loot", "enter")
+        assert sorted(lib.get(one.id).collections) == ["Existing", "Loot"]
+        await pilot.press("escape")
+        await settle(pilot, app)
+        await pilot.press("space", "right", "space")
+        two = sorted(grid(app).selected)
+        await pilot.click("#bulk-collect")
+        listing = app.screen.query_one("#collection-list", SelectionList)
+        assert listing.selected == []  # not all of the selection is in either
+        await pilot.press("space")
+        assert all(lib.get(i).collections[:1] == ["Existing"] for i in two)
+        await pilot.press("space")  # unchecking removes from all of them
+        assert all("Existing" not in lib.get(i).collections for i in two)
+        await pilot.click("#done")
+        await settle(pilot, app)
+        options = app.screen.query_one("#collection-filter", Select)._options
+        assert any("Loot" in str(label) for label, _ in options)
+    assert lib.collection(existing.id).count == 0
+
+
+async def test_enter_opens_large_view(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("enter")
+        assert isinstance(app.screen, ViewerScreen)
+        assert app.screen.query_one("#large-image")
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ViewerScreen)
+        await pilot.double_click("#card-2")
+        assert isinstance(app.screen, ViewerScreen)
+
+
+async def test_empty_library_message(tmp_path):
+    library = Library(tmp_path / "empty", account="alice")
+    app = make_app(library, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        assert "Your library is empty" in text_of(app.screen.query_one("#grid-empty", Static))
+        await pilot.press("f", "d", "p")  # nothing to act on: no crash
+        assert app.is_running
+
+
+@pytest.fixture(scope="module")
+def big_library(tmp_path_factory):
+    from store.demo import generate
+
+    root = tmp_path_factory.mktemp("big")
+    library = Library(root / "lib", account="alice")
+    generate(library, 10_000)
+    library.close()
+    return root / "lib"
+
+
+async def test_large_library_pages_to_the_end_with_few_widgets(big_library, tmp_path):
+    library = Library(big_library, account="alice")
+    app = make_app(library, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        g = grid(app)
+        assert g.total == 10_000
+        pool = g.mounted_cards
+        assert pool <= g.rows * g.columns <= 24
+        for _ in range(30):
+            await pilot.press("pagedown")
+        assert g.cursor == min(9_999, 30 * g.rows * g.columns)
+        await pilot.press("end")
+        await pilot.pause()
+        assert g.cursor == 9_999
+        last = library.page(Filters(), 9_999, 1)[0]
+        assert g.current.id == last.id
+        assert last.id in [c.record.id for c in app.screen.query(ImageCard) if c.record]
+        assert g.mounted_cards == pool
+        assert len(g._pages) <= 20
+        await pilot.press("slash", *"sword")
+        await pilot.pause(0.3)
+        await settle(pilot, app)
+        assert g.total == library.count(Filters(search="sword")) > 0
+        assert g.mounted_cards == pool
+    library.close()
