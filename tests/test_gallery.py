@@ -50,7 +50,7 @@ async def settle(pilot, app):
     await pilot.pause()
 
 
-def text_of(widget: Static) -> str:
+def text_of(widget) -> str:
     return str(widget.render())
 
 
@@ -79,7 +79,19 @@ async def test_grid_shows_newest_first_with_cards(lib, tmp_path):
         assert grid(app).current.prompt == "mana potion"
         first = app.screen.query(ImageCard).first()
         assert len(first.query(Button)) == 6
-        assert "mana potion" in text_of(first.query_one("#prompt", Static))
+        assert "mana potion" in text_of(first.query_one("#prompt"))
+
+
+async def test_long_prompt_is_cut_with_an_ellipsis(tmp_path, make_png):
+    library = Library(tmp_path / "long", account="alice")
+    import_files(library, [make_png()], ImportOptions(prompt="word " * 200))
+    app = make_app(library, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        prompt = app.screen.query_one("#card-0 #prompt")
+        lines = text_of(prompt).split("\n")
+        assert len(lines) == 2 and lines[-1].endswith("…")
+        assert all(len(line) <= prompt.size.width for line in lines)
 
 
 async def test_usable_at_80x24(lib, tmp_path):
@@ -215,7 +227,7 @@ async def test_markup_in_prompts_is_shown_literally(lib, tmp_path):
         await settle(pilot, app)
         await pilot.press("escape")
         card = app.screen.query(ImageCard).first()
-        assert "[bold red]not markup[/]" in text_of(card.query_one("#prompt", Static))
+        assert "[bold red]not markup[/]" in " ".join(text_of(card.query_one("#prompt")).split())
         await pilot.press("p")
         assert text_of(app.screen.query_one("#prompt-text", Static)) == PROMPTS[3]
         await pilot.press("escape", "i")

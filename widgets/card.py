@@ -38,6 +38,33 @@ class ActionButton(Button):
         self.tooltip = action.tooltip
 
 
+class CardPrompt(Widget):
+    """The prompt in at most `height` lines, cut with an ellipsis to the space there is."""
+
+    DEFAULT_CSS = "CardPrompt { height: 2; }"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.text = ""
+
+    def set_text(self, text: str) -> None:
+        if text != self.text:
+            self.text = text
+            self.refresh()
+
+    def render(self) -> Text:
+        width, height = max(1, self.size.width), max(1, self.size.height)
+        lines = Text(self.text).wrap(self.app.console, width, overflow="fold")
+        if len(lines) > height:
+            kept = lines[:height]
+            last = kept[-1]
+            last.truncate(width - 1)
+            last.rstrip()
+            last.append("…")
+            lines = kept
+        return Text("\n").join(lines)
+
+
 class ImageCard(Widget):
     DEFAULT_CSS = """
     ImageCard {
@@ -57,7 +84,7 @@ class ImageCard(Widget):
     ImageCard #thumb-box { height: 1fr; align: center middle; }
     ImageCard #thumb { width: auto; height: 1fr; }
     ImageCard #no-thumb { width: 100%; height: 1fr; content-align: center middle; color: $text-muted; }
-    ImageCard #prompt { height: 2; color: $text; }
+    ImageCard #prompt { color: $text; }
     ImageCard .card-actions { height: 1; }
     ImageCard .card-action {
         width: 3; min-width: 3; height: 1; border: none; padding: 0; margin: 0;
@@ -99,7 +126,7 @@ class ImageCard(Widget):
                 yield self._image_class(None, id="thumb")
             else:
                 yield Static("", id="no-thumb")
-        yield Static("", id="prompt")
+        yield CardPrompt(id="prompt")
         with Horizontal(classes="card-actions"):
             for action in self._actions:
                 yield ActionButton(action)
@@ -119,11 +146,7 @@ class ImageCard(Widget):
         if owner_visible:
             when = f"{one_line(record.owner)} · {when}"
         self.query_one("#when", Static).update(Text(when))
-        prompt = one_line(record.prompt) or "(no prompt)"
-        room = 2 * max(10, self.size.width - 4) - 1  # two lines inside the border and padding
-        if len(prompt) > room:
-            prompt = prompt[: room - 1].rstrip() + "…"
-        self.query_one("#prompt", Static).update(Text(prompt))
+        self.query_one("#prompt", CardPrompt).set_text(one_line(record.prompt) or "(no prompt)")
         if self._image_class is not None:
             thumb = self.query_one("#thumb")
             if thumb.image is not picture:
