@@ -412,3 +412,17 @@ async def test_large_library_pages_to_the_end_with_few_widgets(big_library, tmp_
         assert g.total == library.count(Filters(search="sword")) > 0
         assert g.mounted_cards == pool
     library.close()
+
+
+async def test_command_palette_lists_gallery_actions(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        record = grid(app).current
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"favorite")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert lib.get(record.id).favorite

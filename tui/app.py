@@ -10,6 +10,7 @@ from textual.binding import Binding
 
 from store.library import Library
 
+from .commands import GalleryCommands
 from .gallery_screen import GalleryScreen
 
 
@@ -17,6 +18,7 @@ class MyImagesApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "My Images"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit")]
+    COMMANDS = App.COMMANDS | {GalleryCommands}
 
     def __init__(self, library: Library, *, images: str = "auto", downloads: Path | None = None) -> None:
         super().__init__()

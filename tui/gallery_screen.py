@@ -164,7 +164,7 @@ class GalleryScreen(Screen):
 
     @on(CardGrid.ActionRequested)
     def _card_action(self, event: CardGrid.ActionRequested) -> None:
-        self.run_action(event.action)
+        self.perform(event.action)
 
     @on(CardGrid.Opened)
     def _opened(self) -> None:
@@ -279,7 +279,11 @@ class GalleryScreen(Screen):
         self.grid.select_ids(set(ids))
         self.notify(f"{len(ids)} images selected.")
 
-    def run_action(self, action: str) -> None:
+    def perform(self, action: str) -> None:
+        """Run one of this screen's actions by name (card buttons, the command palette)."""
+        if action == "app.quit":
+            self.app.exit()
+            return
         getattr(self, f"action_{action}")()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -82,7 +82,7 @@ class ImageCard(Widget):
     ImageCard #check { width: 4; }
     ImageCard #when { width: 1fr; color: $text-muted; text-align: right; }
     ImageCard #thumb-box { height: 1fr; align: center middle; }
-    ImageCard #thumb { width: auto; height: 1fr; }
+    ImageCard #thumb { width: 1; height: 1; }
     ImageCard #no-thumb { width: 100%; height: 1fr; content-align: center middle; color: $text-muted; }
     ImageCard #prompt { color: $text; }
     ImageCard .card-actions { height: 1; }
@@ -151,6 +151,7 @@ class ImageCard(Widget):
             thumb = self.query_one("#thumb")
             if thumb.image is not picture:
                 thumb.image = picture
+            self._fit_thumb()
         else:
             self.query_one("#no-thumb", Static).update(f"#{record.id}  {record.width}×{record.height}")
         for button in self.query(ActionButton):
@@ -158,6 +159,22 @@ class ImageCard(Widget):
                 button.label = "♥" if record.favorite else "♡"
                 button.set_class(record.favorite, "-on")
                 button.tooltip = "Unfavorite (f)" if record.favorite else "Favorite (f)"
+
+    def _fit_thumb(self) -> None:
+        """Size the picture to its box, keeping the image's shape (a cell is twice as tall as wide)."""
+        if self.record is None or self._image_class is None:
+            return
+        box = self.query_one("#thumb-box").size
+        if box.width <= 0 or box.height <= 0:
+            return
+        w, h = max(1, self.record.width), max(1, self.record.height)
+        scale = min(box.width / w, 2 * box.height / h)
+        thumb = self.query_one("#thumb")
+        thumb.styles.width = max(1, min(box.width, round(w * scale)))
+        thumb.styles.height = max(1, min(box.height, round(h * scale / 2)))
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_thumb)
 
     @on(Button.Pressed, ".card-action")
     def _pressed(self, event: Button.Pressed) -> None:
