@@ -28,10 +28,10 @@ Draw = Callable[[ImageDraw.ImageDraw, tuple, tuple], None]
 
 
 def _sword(d: ImageDraw.ImageDraw, main: tuple, dark: tuple) -> None:
-    d.polygon([(25, 3), (29, 3), (29, 7), (13, 23), (9, 19)], fill=main, outline=dark)
-    d.rectangle([6, 18, 9, 21], fill=dark)
-    d.polygon([(6, 14), (8, 14), (18, 24), (18, 26), (16, 26), (6, 16)], fill=(120, 80, 40), outline=dark)
-    d.rectangle([3, 24, 8, 29], fill=(140, 90, 50), outline=dark)
+    d.polygon([(26, 2), (30, 2), (30, 6), (13, 23), (9, 19)], fill=main, outline=dark)  # blade
+    d.polygon([(5, 17), (8, 14), (18, 24), (15, 27)], fill=(150, 100, 50), outline=dark)  # guard
+    d.polygon([(9, 21), (11, 23), (6, 28), (4, 26)], fill=(120, 80, 40), outline=dark)  # grip
+    d.rectangle([2, 26, 6, 30], fill=main, outline=dark)  # pommel
 
 
 def _gem(d: ImageDraw.ImageDraw, main: tuple, dark: tuple) -> None:
@@ -44,7 +44,7 @@ def _potion(d: ImageDraw.ImageDraw, main: tuple, dark: tuple) -> None:
     d.rectangle([13, 3, 19, 6], fill=(150, 100, 60), outline=dark)
     d.rectangle([14, 7, 18, 12], fill=(200, 220, 230), outline=dark)
     d.ellipse([6, 11, 26, 29], fill=main, outline=dark)
-    d.rectangle([10, 15, 13, 18], fill=(255, 255, 255))
+    d.rectangle([10, 15, 13, 18], fill=(190, 235, 255))
 
 
 def _shield(d: ImageDraw.ImageDraw, main: tuple, dark: tuple) -> None:
@@ -96,9 +96,9 @@ def _axe(d: ImageDraw.ImageDraw, main: tuple, dark: tuple) -> None:
 
 def _mushroom(d: ImageDraw.ImageDraw, main: tuple, dark: tuple) -> None:
     d.pieslice([3, 4, 29, 26], 180, 360, fill=main, outline=dark)
-    d.rectangle([12, 15, 20, 28], fill=(240, 230, 210), outline=dark)
-    d.ellipse([8, 7, 12, 11], fill=(255, 255, 255))
-    d.ellipse([19, 8, 23, 12], fill=(255, 255, 255))
+    d.rectangle([12, 15, 20, 28], fill=(205, 170, 120), outline=dark)
+    d.ellipse([8, 7, 12, 11], fill=(255, 235, 120))
+    d.ellipse([19, 8, 23, 12], fill=(255, 235, 120))
 
 
 def _scroll(d: ImageDraw.ImageDraw, main: tuple, dark: tuple) -> None:
@@ -162,12 +162,17 @@ class Sheet:
     background: tuple[int, int, int]
 
 
-def draw_item(spec: ItemSpec) -> Image.Image:
+def outline_for(background: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Outlines contrast with the background, as a generator's sprites do."""
+    return (245, 245, 240) if sum(background) < 300 else (25, 22, 30)
+
+
+def draw_item(spec: ItemSpec, background: tuple[int, int, int] = (245, 245, 245)) -> Image.Image:
     """One item on a transparent ITEM_PIXELS canvas (RGBA)."""
     canvas = Image.new("RGBA", (ITEM_PIXELS, ITEM_PIXELS), (0, 0, 0, 0))
     draw_fn, _ = ITEMS[spec.kind]
     main = COLOURS.get(spec.variant, (200, 200, 200))
-    dark = tuple(max(0, c // 3) for c in main)
+    dark = outline_for(background)
     draw_fn(ImageDraw.Draw(canvas), main + (255,), dark + (255,))
     return canvas
 
@@ -187,7 +192,7 @@ def render_sheet(items: list[ItemSpec], rows: int, cols: int, size: int = 768,
         r, c = divmod(index, cols)
         left = gutter + c * (cell + gutter)
         top = gutter + r * (cell + gutter)
-        art = draw_item(spec).resize((cell, cell), Image.Resampling.NEAREST)
+        art = draw_item(spec, background).resize((cell, cell), Image.Resampling.NEAREST)
         sheet.paste(art, (left, top), art)
         mask = Image.new("L", sheet.size, 0)
         mask.paste(art.getchannel("A").point(lambda a: 255 if a >= 128 else 0), (left, top))

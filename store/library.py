@@ -430,6 +430,12 @@ class Library:
             Collection.delete().where(Collection.id == current.id).execute()
         return current
 
+    def collection_ids_of(self, image_id: int) -> list[int]:
+        self._own_ids([image_id])
+        query = (ImageCollection.select(ImageCollection.collection).join(Collection)
+                 .where(ImageCollection.image == image_id, Collection.owner == self.account.id).tuples())
+        return [c for (c,) in query]
+
     def add_to_collection(self, image_ids: Iterable[int], collection_id: int) -> int:
         """Add images to a collection; returns how many were not in it before."""
         self._own_collection(collection_id)

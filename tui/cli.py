@@ -39,6 +39,8 @@ def _common() -> argparse.ArgumentParser:
                         help="library folder (default: $MYIMAGES_LIBRARY or the user data folder)")
     common.add_argument("--account", metavar="NAME", default=argparse.SUPPRESS,
                         help="acting account (default: $MYIMAGES_ACCOUNT or your login name)")
+    common.add_argument("--demo", action="store_true", default=argparse.SUPPRESS,
+                        help="use the demo library (made on first use by the app)")
     common.add_argument("--database-url", metavar="URL", default=argparse.SUPPRESS,
                         help="keep records in this database (postgresql://…) instead of the library's SQLite file")
     return common
@@ -58,7 +60,6 @@ def build_parser() -> argparse.ArgumentParser:
     common = _common()
     parser = Parser(prog="myimages", parents=[common],
                     description="My Images: a terminal library for your generated images.")
-    parser.add_argument("--demo", action="store_true", help="open the demo library (made on first use)")
     parser.add_argument("--images", choices=IMAGE_MODES, default="auto",
                         help="how to draw thumbnails: auto, kitty, sixel, halfcell or none")
     parser.add_argument("--downloads", metavar="DIR", help="where downloads go")
@@ -112,6 +113,20 @@ def build_parser() -> argparse.ArgumentParser:
         c = csub.add_parser(action, parents=[common], help=text)
         c.add_argument("name")
         c.add_argument("ids", nargs="+", metavar="ID")
+
+    p = sub.add_parser("clean", parents=[common], help="remove the background: each result is a new image")
+    p.add_argument("ids", nargs="+", metavar="ID")
+    p.add_argument("--model", metavar="NAME", help="rembg model (default: $MYIMAGES_REMBG_MODEL or u2netp)")
+
+    p = sub.add_parser("grid", parents=[common], help="cut a sheet into its items")
+    p.add_argument("id")
+    p.add_argument("--rows", type=int, metavar="R", help="rows (default: detected)")
+    p.add_argument("--cols", type=int, metavar="C", help="columns (default: detected)")
+    p.add_argument("--trim", action="store_true", help="trim each item to its content")
+    p.add_argument("--clean", action="store_true", help="remove the background of each item")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--to", metavar="DIR", help="write the items as PNG files into DIR")
+    target.add_argument("--save", action="store_true", help="save the items to the library")
 
     p = sub.add_parser("demo", parents=[common], help="fill a library with generated demo images")
     p.add_argument("--count", type=int, default=60, metavar="N")
@@ -309,6 +324,41 @@ def cmd_collection(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_clean(args: argparse.Namespace) -> int:
+    from store.background import clean_images
+
+    ids = _ids(args.ids)
+    with open_library(args) as library:
+        for image_id in ids:
+            library.get(image_id)
+        report = clean_images(library, ids, model=args.model)
+    for source, new in report.created:
+        print(f"#{source}: background removed, saved as new image #{new}")
+    for source, reason in report.failed:
+        print(f"#{source}: not cleaned: {printable(reason)}", file=sys.stderr)
+    return 0 if report.created else 1
+
+
+def cmd_grid(args: argparse.Namespace) -> int:
+    from store import grid
+    from store.background import open_original
+
+    (image_id,) = _ids([args.id])
+    with open_library(args) as library:
+        sheet = open_original(library, image_id)
+        layout = grid.layout_for(sheet, args.rows, args.cols)
+        found = grid.detect(sheet)
+        print(f"Detected grid: {found.rows} x {found.cols}"
+              + ("" if layout.detected else f"; cutting {layout.rows} x {layout.cols} in equal parts"))
+        result = grid.cut(library, image_id, layout, layout.cells, trimmed=args.trim, cleaned=args.clean,
+                          save=args.save, folder=Path(args.to).expanduser() if args.to else None)
+    for path in result.written:
+        print(printable(str(path)))
+    if result.saved_ids:
+        print(f"{len(result.saved_ids)} items saved as images " + ", ".join(f"#{i}" for i in result.saved_ids))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from store.demo import generate
 
@@ -350,7 +400,7 @@ def ensure_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
-    if args.demo:
+    if getattr(args, "demo", False):
         ensure_demo(args)
     from tui.app import run
 
@@ -367,6 +417,8 @@ COMMANDS = {
     "delete": cmd_delete,
     "export": cmd_export,
     "collection": cmd_collection,
+    "clean": cmd_clean,
+    "grid": cmd_grid,
     "demo": cmd_demo,
     "doctor": cmd_doctor,
 }

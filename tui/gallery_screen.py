@@ -24,15 +24,19 @@ from widgets.thumbnails import grid_image_class
 
 from .collections_screen import AddToCollectionScreen
 from .confirm_delete import ConfirmDeleteScreen
+from .grid_editor_screen import GridEditorResult, GridEditorScreen
 from .info_screen import InfoScreen
+from .progress_screen import JobOutcome, ProgressScreen
 from .prompt_screen import PromptScreen
 from .viewer_screen import ViewerScreen
 
 CARD_ACTIONS = [
     CardAction("favorite", "♡", "Favorite (f)"),
     CardAction("prompt", "📋", "View and copy the prompt (p)"),
+    CardAction("clean", "🪄", "Clean background (b)"),
     CardAction("download", "⬇", "Download the PNG (s)"),
     CardAction("info", "ℹ", "Info (i)"),
+    CardAction("grid", "🎯", "Create grid: cut the sheet into items (g)"),
     CardAction("delete", "🗑", "Delete (d)"),
     CardAction("collect", "📁", "Add to collection (a)"),
 ]
@@ -59,8 +63,10 @@ class GalleryScreen(Screen):
         Binding("enter", "view", "View", id="gallery.view"),
         Binding("f", "favorite", "Favorite", id="gallery.favorite"),
         Binding("p", "prompt", "Prompt", id="gallery.prompt"),
+        Binding("b", "clean", "Clean bg", id="gallery.clean"),
         Binding("s", "download", "Download", id="gallery.download"),
         Binding("i", "info", "Info", id="gallery.info"),
+        Binding("g", "grid", "Grid", id="gallery.grid"),
         Binding("d", "delete", "Delete", id="gallery.delete"),
         Binding("a", "collect", "Collection", id="gallery.collect"),
         Binding("space", "select", "Select", id="gallery.select"),
@@ -268,6 +274,59 @@ class GalleryScreen(Screen):
                 self.reload(keep_position=True)
 
         self.app.push_screen(AddToCollectionScreen(self.library, ids), closed)
+
+    def show_new_image(self, image_id: int) -> None:
+        """Reload the grid and put the focus on an image that was just made."""
+        self.query_one("#filters", FilterBar).set_collections(self.library.collections())
+        index = self.library.position(image_id, self.filters)
+        self.reload(keep_position=index is None, focus_index=index)
+
+    def action_clean(self) -> None:
+        ids = self._targets()
+        if not ids:
+            return
+        from store.background import clean_images
+
+        def job(progress, cancelled):
+            return clean_images(self.library, ids, cancelled=cancelled,
+                                progress=lambda done, total, image_id: progress(done, total, f"#{image_id}"))
+
+        def finished(outcome: JobOutcome | None) -> None:
+            if outcome is None:
+                return
+            if outcome.error is not None:
+                self._fail(outcome.error)
+                return
+            report = outcome.result
+            for image_id, reason in report.failed:
+                self.notify(f"#{image_id}: {reason}", title="Not cleaned", severity="error", markup=False)
+            if report.created:
+                made = ", ".join(f"#{new}" for _, new in report.created)
+                self.notify(f"Background removed: new image{'s' if len(report.created) > 1 else ''} {made} "
+                            "(the original is unchanged).", title="Cleaned", markup=False)
+                self.grid.clear_selection()
+                self.show_new_image(report.created[-1][1])
+            elif report.cancelled:
+                self.notify("Cancelled: nothing was cleaned.")
+
+        title = "Removing the background" + (f" of {len(ids)} images" if len(ids) > 1 else f" of #{ids[0]}")
+        self.app.push_screen(ProgressScreen(title, job, total=len(ids)), finished)
+
+    def action_grid(self) -> None:
+        record = self._current()
+        if not record:
+            return
+        try:
+            screen = GridEditorScreen(self.library, record, self.image_mode, self.app.downloads)
+        except StoreError as exc:
+            self._fail(exc)
+            return
+
+        def closed(result: GridEditorResult | None) -> None:
+            if result and result.saved_ids:
+                self.show_new_image(result.saved_ids[0])
+
+        self.app.push_screen(screen, closed)
 
     def action_select(self) -> None:
         record = self._current()

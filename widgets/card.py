@@ -18,6 +18,8 @@ from textual.widgets import Button, Static
 from store.records import ImageRecord
 from store.text import one_line
 
+from .thumbnails import fit_cells
+
 
 @dataclass(frozen=True)
 class CardAction:
@@ -167,11 +169,9 @@ class ImageCard(Widget):
         box = self.query_one("#thumb-box").size
         if box.width <= 0 or box.height <= 0:
             return
-        w, h = max(1, self.record.width), max(1, self.record.height)
-        scale = min(box.width / w, 2 * box.height / h)
         thumb = self.query_one("#thumb")
-        thumb.styles.width = max(1, min(box.width, round(w * scale)))
-        thumb.styles.height = max(1, min(box.height, round(h * scale / 2)))
+        thumb.styles.width, thumb.styles.height = fit_cells(box.width, box.height, self.record.width,
+                                                            self.record.height)
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._fit_thumb)

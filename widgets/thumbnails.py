@@ -37,6 +37,17 @@ def large_image_class(mode: str):
             "unicode": UnicodeImage}.get(mode)
 
 
+def fit_cells(box_width: int, box_height: int, width: int, height: int) -> tuple[int, int]:
+    """Cells (columns, rows) that show a width x height picture in a box, keeping its shape.
+
+    A terminal cell is about twice as tall as it is wide: a square picture of
+    N columns takes N/2 rows.
+    """
+    width, height = max(1, width), max(1, height)
+    scale = min(box_width / width, 2 * box_height / height)
+    return (max(1, min(box_width, round(width * scale))), max(1, min(box_height, round(height * scale / 2))))
+
+
 def on_checkerboard(image: Image.Image, square: int = 4) -> Image.Image:
     """An RGBA image composited over a grey checkerboard (RGB result)."""
     if image.mode != "RGBA":

@@ -1,0 +1,205 @@
+"""Clean background: rembg removes it, the result is a new image in the library.
+
+One rembg session per process and model, made lazily on first use (importing
+rembg takes seconds: never at start-up, never on the UI thread). The session is
+shared by threads; onnxruntime's `run` is thread-safe.
+
+Generated item sheets usually sit on a plain background. When the picture's
+border is one plain colour, rembg's mask is refined by it: the parts of the
+picture that differ from the background and touch what rembg found are kept
+whole, with soft edges from the colour distance. That recovers thin parts
+(blades, handles, outlines) the small u2netp model misses, and it keeps holes
+open. On any other background rembg's own mask is used as it is.
+"""
+from __future__ import annotations
+
+import io
+import os
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+from .errors import StoreError
+from .files import display_image
+from .library import Library, NewImage
+from .records import utc_now
+
+DEFAULT_MODEL = "u2netp"
+PLAIN_TOLERANCE = 16  # max channel difference still counted as the background colour
+PLAIN_SHARE = 0.9  # share of border pixels that must be that colour
+EDGE_LOW, EDGE_HIGH = 10, 40  # colour distance ramp for soft edges
+
+_sessions: dict[str, object] = {}
+_lock = threading.Lock()
+
+
+class BackgroundError(StoreError):
+    """Background removal is not possible (no model, no runtime)."""
+
+
+def model_name() -> str:
+    return os.environ.get("MYIMAGES_REMBG_MODEL", "").strip() or DEFAULT_MODEL
+
+
+def model_folder() -> str:
+    """Where rembg looks for NAME.onnx files first (U2NET_HOME, else ~/.u2net)."""
+    return os.environ.get("U2NET_HOME") or os.path.join(os.path.expanduser("~"), ".u2net")
+
+
+def get_session(model: str | None = None):
+    """The process's rembg session for a model, made on first use."""
+    model = model or model_name()
+    with _lock:
+        if model in _sessions:
+            return _sessions[model]
+        try:
+            from rembg import new_session
+        except Exception as exc:  # noqa: BLE001 - a broken or missing runtime
+            raise BackgroundError(f"Background removal is not available: rembg cannot be loaded ({exc}).") from exc
+        try:
+            session = new_session(model)
+        except Exception as exc:  # noqa: BLE001 - offline without the file, unknown name, bad file
+            path = os.path.join(model_folder(), f"{model}.onnx")
+            if "onnx" in type(exc).__name__.lower() or "ONNX" in str(exc):
+                reason = f"the model file {path} is damaged ({exc})"
+            elif isinstance(exc, (ValueError, KeyError)):
+                reason = f'"{model}" is not a rembg model name'
+            else:
+                reason = (f"the model file {model}.onnx is not on this machine and could not be downloaded. "
+                          f"Connect to the network once (rembg downloads it), or put {model}.onnx in "
+                          f"{model_folder()}, or point U2NET_HOME at a folder holding it")
+            raise BackgroundError(f"Cannot remove backgrounds: {reason}.") from exc
+        _sessions[model] = session
+        return session
+
+
+def plain_background(rgb: np.ndarray) -> np.ndarray | None:
+    """The background colour if the picture's border is one plain colour."""
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).astype(np.int16)
+    colour = np.median(border, axis=0)
+    close = np.abs(border - colour).max(axis=1) <= PLAIN_TOLERANCE
+    return colour if close.mean() >= PLAIN_SHARE else None
+
+
+def refine_mask(rgb: np.ndarray, rembg_alpha: np.ndarray) -> np.ndarray:
+    """rembg's alpha, refined by a plain background when there is one."""
+    colour = plain_background(rgb)
+    if colour is None:
+        return rembg_alpha
+    from scipy import ndimage
+
+    distance = np.abs(rgb.astype(np.int16) - colour).max(axis=2)
+    different = distance > (EDGE_LOW + EDGE_HIGH) // 2
+    labels, count = ndimage.label(different, structure=np.ones((3, 3)))
+    if count == 0:
+        return rembg_alpha
+    found = rembg_alpha >= 128
+    touched = np.unique(labels[found & different])
+    touched = touched[touched > 0]
+    if touched.size == 0:
+        return rembg_alpha
+    # Objects like those rembg found count too: on a sheet it often finds one item of several.
+    sizes = ndimage.sum_labels(np.ones_like(labels), labels, index=np.arange(1, count + 1))
+    smallest = sizes[touched - 1].min()
+    alike = np.flatnonzero(sizes >= smallest * 0.25) + 1
+    keep = np.isin(labels, np.union1d(touched, alike))
+    keep = ndimage.binary_dilation(keep, iterations=1)
+    ramp = np.clip((distance - EDGE_LOW) / (EDGE_HIGH - EDGE_LOW), 0.0, 1.0)
+    return np.where(keep, (ramp * 255).astype(np.uint8), 0).astype(np.uint8)
+
+
+def remove_background(image: Image.Image, model: str | None = None) -> Image.Image:
+    """An RGBA copy of the picture with its background transparent."""
+    from rembg import remove
+
+    session = get_session(model)
+    picture = display_image(image).convert("RGB")
+    cut = remove(picture, session=session)
+    rgb = np.asarray(picture)
+    alpha = refine_mask(rgb, np.asarray(cut.getchannel("A")))
+    result = picture.convert("RGBA")
+    result.putalpha(Image.fromarray(alpha, "L"))
+    return result
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "PNG", compress_level=6)
+    return out.getvalue()
+
+
+def derived_image(library: Library, source_id: int, picture: Image.Image, derivation: str,
+                  name_suffix: str) -> NewImage:
+    """A NewImage made from a picture cut or cleaned out of image `source_id`."""
+    import hashlib
+
+    from .files import make_thumbnail
+
+    record = library.get(source_id)
+    data = png_bytes(picture)
+    stem = os.path.splitext(record.source_name or f"image-{record.id}")[0]
+    return NewImage(
+        sha256=hashlib.sha256(data).hexdigest(), ext="png", data=data, thumbnail=make_thumbnail(picture),
+        width=picture.width, height=picture.height, prompt=record.prompt,
+        negative_prompt=record.negative_prompt, model=record.model, text_accuracy=record.text_accuracy,
+        generated_at=utc_now(), params=dict(record.params), source_name=f"{stem}{name_suffix}.png",
+        parent_id=record.id, derivation=derivation,
+    )
+
+
+def save_derived(library: Library, source_id: int, items: list[NewImage]) -> list[int]:
+    """Store derived images, in the source's collections; returns their ids."""
+    results = library.add_images(items, library.collection_ids_of(source_id))
+    return [image_id for image_id, _ in results]
+
+
+def open_original(library: Library, image_id: int) -> Image.Image:
+    record = library.get(image_id)
+    try:
+        with Image.open(record.path) as source:
+            source.load()
+            return display_image(source)
+    except OSError as exc:
+        raise StoreError(f"The file of image #{image_id} cannot be read ({exc}); run `myimages doctor`.") from exc
+
+
+def clean_image(library: Library, image_id: int, model: str | None = None) -> int:
+    """Remove the background of one image; returns the new image's id."""
+    picture = open_original(library, image_id)
+    cleaned = remove_background(picture, model)
+    (new_id,) = save_derived(library, image_id, [derived_image(library, image_id, cleaned,
+                                                               "background removed", "-clean")])
+    return new_id
+
+
+@dataclass
+class CleanReport:
+    created: list[tuple[int, int]]  # (source id, new id)
+    failed: list[tuple[int, str]]
+    cancelled: bool = False
+
+
+def clean_images(library: Library, image_ids: list[int], model: str | None = None,
+                 progress: Callable[[int, int, int], None] | None = None,
+                 cancelled: Callable[[], bool] = lambda: False) -> CleanReport:
+    """Clean several images; a failure on one is reported and the rest go on."""
+    report = CleanReport([], [])
+    get_session(model)  # no model: one clear error before anything starts
+    for done, image_id in enumerate(image_ids, start=1):
+        if cancelled():
+            report.cancelled = True
+            break
+        try:
+            report.created.append((image_id, clean_image(library, image_id, model)))
+        except BackgroundError:
+            raise
+        except StoreError as exc:
+            report.failed.append((image_id, str(exc)))
+        except Exception as exc:  # noqa: BLE001 - one bad image never stops the rest
+            report.failed.append((image_id, f"{type(exc).__name__}: {exc}"))
+        if progress:
+            progress(done, len(image_ids), image_id)
+    return report

@@ -1,0 +1,107 @@
+"""Clean background with the real rembg and the pinned u2netp model (no download)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from store import background
+from store.background import BackgroundError, clean_image, clean_images, remove_background
+from store.demo import BACKGROUNDS, ITEMS, ItemSpec, iter_layout_sheets, render_sheet
+from store.errors import NotFound
+from store.importer import ImportOptions, import_files
+
+
+def iou(alpha: Image.Image, mask: Image.Image) -> float:
+    a = np.asarray(alpha) >= 128
+    m = np.asarray(mask) >= 128
+    return float((a & m).sum() / max(1, (a | m).sum()))
+
+
+@pytest.mark.parametrize("background_colour", [BACKGROUNDS[0], BACKGROUNDS[1], BACKGROUNDS[3], BACKGROUNDS[4]])
+def test_cleaned_demo_items_match_their_true_shape(background_colour):
+    scores = {}
+    for kind, (_, variants) in ITEMS.items():
+        sheet = render_sheet([ItemSpec(kind, variants[0])], 1, 1, size=320, background=background_colour)
+        result = remove_background(sheet.image)
+        assert result.mode == "RGBA" and result.size == sheet.image.size
+        scores[kind] = iou(result.getchannel("A"), sheet.masks[0])
+    worst = min(scores, key=scores.get)
+    assert scores[worst] >= 0.90, scores
+
+
+def test_cleaned_sheets_keep_every_item():
+    for sheet in iter_layout_sheets(size=512):
+        alpha = remove_background(sheet.image).getchannel("A")
+        for box, mask in zip(sheet.boxes, sheet.masks):
+            assert iou(alpha.crop(box), mask.crop(box)) >= 0.90
+
+
+def test_clean_one_image_makes_a_derived_image(library, tmp_path):
+    sheet = render_sheet([ItemSpec("sword", "iron")], 1, 1, size=256)
+    path = tmp_path / "sword.png"
+    sheet.image.save(path)
+    import_files(library, [path], ImportOptions(prompt="iron sword", model="M", text_accuracy="7",
+                                                collection="Weapons"))
+    (original,) = library.page()
+    library.set_favorite([original.id])
+    before = original.path.read_bytes()
+    new_id = clean_image(library, original.id)
+    cleaned = library.get(new_id)
+    assert (cleaned.prompt, cleaned.model, cleaned.text_accuracy) == ("iron sword", "M", "7")
+    assert cleaned.collections == ["Weapons"]
+    assert cleaned.parent_id == original.id and cleaned.derivation == "background removed"
+    assert cleaned.origin == f"background removed from #{original.id}"
+    assert not cleaned.favorite
+    assert original.path.read_bytes() == before  # the original never changes
+    with Image.open(cleaned.path) as image:
+        assert image.mode == "RGBA"
+        assert image.getchannel("A").getextrema() == (0, 255)
+    assert library.page()[0].id == new_id  # newest: shown first
+
+
+def test_clean_a_selection_goes_on_after_a_failure(library, make_png):
+    import_files(library, [make_png(size=(64, 64)), make_png(size=(64, 64))])
+    first, second = [r.id for r in library.page()]
+    library.get(second).path.unlink()  # this one will fail
+    seen = []
+    report = clean_images(library, [second, first], progress=lambda done, total, image_id: seen.append(done))
+    assert [s for s, _ in report.created] == [first]
+    assert report.failed[0][0] == second and "cannot be read" in report.failed[0][1]
+    assert seen == [1, 2]
+
+
+def test_clean_can_be_cancelled(library, make_png):
+    import_files(library, [make_png(size=(64, 64)), make_png(size=(64, 64))])
+    ids = [r.id for r in library.page()]
+    report = clean_images(library, ids, cancelled=lambda: True)
+    assert report.cancelled and not report.created
+    assert library.total() == 2
+
+
+def test_clean_refuses_other_accounts_images(library, make_png):
+    from store.library import Library
+
+    import_files(library, [make_png()])
+    (record,) = library.page()
+    with pytest.raises(NotFound):
+        clean_image(Library(library.root, account="mallory"), record.id)
+
+
+def test_missing_model_offline_says_how_to_get_it(library, make_png, tmp_path, monkeypatch):
+    import pooch
+
+    def offline(*args, **kwargs):
+        import requests
+
+        raise requests.exceptions.ConnectionError("no network")
+
+    monkeypatch.setenv("U2NET_HOME", str(tmp_path / "no-models"))
+    monkeypatch.setattr(pooch, "retrieve", offline)
+    monkeypatch.setattr(background, "_sessions", {})
+    import_files(library, [make_png()])
+    (record,) = library.page()
+    with pytest.raises(BackgroundError) as exc:
+        clean_images(library, [record.id], model="u2netp")
+    assert "u2netp.onnx" in str(exc.value) and "U2NET_HOME" in str(exc.value)
+    assert library.total() == 1

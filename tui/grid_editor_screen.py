@@ -1,0 +1,270 @@
+"""The grid editor: cut a generated sheet into its items.
+
+The sheet is shown with the cut lines over it; the focused cell is shown large
+beside it. Rows and columns start at the detected grid and can be changed.
+Selected cells are saved to the library as derived images, or downloaded.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Static
+
+from store import grid as grid_cut
+from store.background import open_original
+from store.errors import StoreError
+from store.library import Library
+from store.records import ImageRecord
+from widgets.thumbnails import fit_cells, grid_image_class, on_checkerboard
+
+from .progress_screen import JobOutcome, ProgressScreen
+
+PREVIEW_PIXELS = 320
+LINE = (255, 0, 200)
+FOCUS = (255, 220, 0)
+CHOSEN = (40, 220, 90)
+
+
+@dataclass
+class GridEditorResult:
+    saved_ids: list[int]
+    written: list[Path]
+
+
+class SheetView(Container, can_focus=True):
+    """The focusable area holding the sheet preview."""
+
+    DEFAULT_CSS = """
+    SheetView { width: 1fr; height: 1fr; align: center middle; border: round $panel-lighten-2; }
+    SheetView:focus { border: round $accent; }
+    """
+
+
+class GridEditorScreen(ModalScreen[GridEditorResult | None]):
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="grid.close"),
+        Binding("up,k", "move(0,-1)", "Up", show=False, id="grid.up"),
+        Binding("down,j", "move(0,1)", "Down", show=False, id="grid.down"),
+        Binding("left,h", "move(-1,0)", "Left", show=False, id="grid.left"),
+        Binding("right,l", "move(1,0)", "Right", show=False, id="grid.right"),
+        Binding("space", "toggle", "Select", id="grid.toggle"),
+        Binding("a", "select_all", "Select all", id="grid.select_all"),
+        Binding("r", "rows(1)", "Rows +", id="grid.rows_more"),
+        Binding("R", "rows(-1)", "Rows −", id="grid.rows_fewer"),
+        Binding("c", "cols(1)", "Columns +", id="grid.cols_more"),
+        Binding("C", "cols(-1)", "Columns −", id="grid.cols_fewer"),
+        Binding("t", "toggle_option('trim')", "Trim", id="grid.trim"),
+        Binding("b", "toggle_option('clean')", "Remove background", id="grid.clean"),
+        Binding("s", "save", "Save to library", id="grid.save"),
+        Binding("w", "download", "Download", id="grid.download"),
+    ]
+
+    def __init__(self, library: Library, record: ImageRecord, image_mode: str, downloads: Path,
+                 *, can_save: bool = True) -> None:
+        super().__init__()
+        self.library = library
+        self.record = record
+        self.image_mode = image_mode
+        self.downloads = downloads
+        self.can_save = can_save
+        self.sheet = open_original(library, record.id)
+        self.detected = grid_cut.detect(self.sheet)
+        self.cut_layout = self.detected
+        self.focus_cell = (0, 0)
+        self.selected: set[tuple[int, int]] = set(self.cut_layout.cells)
+        preview = self.sheet.copy()
+        preview.thumbnail((PREVIEW_PIXELS, PREVIEW_PIXELS))
+        self.preview_base = on_checkerboard(preview.convert("RGBA")) if preview.mode == "RGBA" else \
+            preview.convert("RGB")
+        self.scale = (preview.width / self.sheet.width, preview.height / self.sheet.height)
+
+    def compose(self) -> ComposeResult:
+        image_class = grid_image_class(self.image_mode)
+        with Vertical(classes="dialog", id="grid-dialog"):
+            yield Static(Text(f"Grid editor — image #{self.record.id} ({self.sheet.width}×{self.sheet.height})"),
+                         classes="title")
+            with Horizontal(id="grid-body"):
+                with SheetView(id="sheet"):
+                    if image_class:
+                        yield image_class(None, id="sheet-image")
+                with Vertical(id="grid-side"):
+                    yield Static("", id="cell-title")
+                    with Container(id="cell-box"):
+                        if image_class:
+                            yield image_class(None, id="cell-image")
+                    with Horizontal(classes="grid-size"):
+                        yield Label("Rows")
+                        yield Input(str(self.cut_layout.rows), id="rows", type="integer", max_length=2)
+                        yield Label("Columns")
+                        yield Input(str(self.cut_layout.cols), id="cols", type="integer", max_length=2)
+                    yield Static(f"Detected: {self.detected.rows} × {self.detected.cols}", id="detected")
+                    yield Checkbox("Trim to content (t)", id="trim")
+                    yield Checkbox("Remove background (b)", id="clean")
+                    yield Static("", id="chosen")
+                    with Horizontal(classes="buttons"):
+                        if self.can_save:
+                            yield Button("Save to library", id="save", variant="primary")
+                        yield Button("Download", id="download")
+                        yield Button("Close", id="close")
+            yield Static("arrows move · space selects · a all · r/R rows · c/C columns · "
+                         "s save · w download · Esc close", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#sheet", SheetView).focus()
+        self.call_after_refresh(self.redraw)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.redraw)
+
+    # -- drawing -----------------------------------------------------------
+
+    def preview_picture(self) -> Image.Image:
+        picture = self.preview_base.copy().convert("RGB")
+        overlay = Image.new("RGBA", picture.size, (0, 0, 0, 0))
+        draw = ImageDraw.Draw(overlay)
+        sx, sy = self.scale
+        for row, col in self.cut_layout.cells:
+            left, top, right, bottom = self.cut_layout.box(row, col)
+            box = (left * sx, top * sy, right * sx - 1, bottom * sy - 1)
+            if (row, col) in self.selected:
+                draw.rectangle(box, fill=CHOSEN + (60,))
+            draw.rectangle(box, outline=LINE + (255,), width=1)
+        left, top, right, bottom = self.cut_layout.box(*self.focus_cell)
+        draw.rectangle((left * sx, top * sy, right * sx - 1, bottom * sy - 1), outline=FOCUS + (255,), width=3)
+        picture.paste(overlay, (0, 0), overlay)
+        return picture
+
+    def redraw(self) -> None:
+        row, col = self.focus_cell
+        cell = self.sheet.crop(self.cut_layout.box(row, col))
+        mark = "selected" if self.focus_cell in self.selected else "not selected"
+        self.query_one("#cell-title", Static).update(f"Cell {row + 1},{col + 1} ({mark})")
+        self.query_one("#chosen", Static).update(
+            f"{len(self.selected)} of {self.cut_layout.rows * self.cut_layout.cols} cells selected")
+        images = self.query("#sheet-image")
+        if not images:
+            return
+        self._show(images.first(), self.preview_picture(), self.query_one("#sheet").content_size)
+        cell.thumbnail((PREVIEW_PIXELS, PREVIEW_PIXELS))
+        self._show(self.query_one("#cell-image"), on_checkerboard(cell.convert("RGBA")),
+                   self.query_one("#cell-box").content_size)
+
+    @staticmethod
+    def _show(widget, picture: Image.Image, box) -> None:
+        widget.image = picture
+        if box.width > 0 and box.height > 0:
+            widget.styles.width, widget.styles.height = fit_cells(box.width, box.height, picture.width,
+                                                                  picture.height)
+
+    # -- editing -----------------------------------------------------------
+
+    def set_layout(self, rows: int, cols: int) -> None:
+        try:
+            layout = grid_cut.layout_for(self.sheet, rows, cols)
+        except StoreError as exc:
+            self.notify(str(exc), severity="warning", markup=False)
+            return
+        changed = (layout.rows, layout.cols) != (self.cut_layout.rows, self.cut_layout.cols)
+        self.cut_layout = layout
+        if changed:
+            self.selected = set(layout.cells)
+            self.focus_cell = (min(self.focus_cell[0], rows - 1), min(self.focus_cell[1], cols - 1))
+        for name, value in (("#rows", rows), ("#cols", cols)):
+            field = self.query_one(name, Input)
+            if field.value != str(value):
+                with field.prevent(Input.Changed):
+                    field.value = str(value)
+        self.redraw()
+
+    @on(Input.Changed, "#rows, #cols")
+    def _size_typed(self, event: Input.Changed) -> None:
+        try:
+            rows = int(self.query_one("#rows", Input).value)
+            cols = int(self.query_one("#cols", Input).value)
+        except ValueError:
+            return  # half-typed: wait for a number
+        if 1 <= rows <= grid_cut.MAX_CELLS and 1 <= cols <= grid_cut.MAX_CELLS:
+            self.set_layout(rows, cols)
+
+    @on(Input.Submitted, "#rows, #cols")
+    def _size_done(self) -> None:
+        self.query_one("#sheet", SheetView).focus()
+
+    def action_rows(self, delta: int) -> None:
+        self.set_layout(max(1, min(grid_cut.MAX_CELLS, self.cut_layout.rows + delta)), self.cut_layout.cols)
+
+    def action_cols(self, delta: int) -> None:
+        self.set_layout(self.cut_layout.rows, max(1, min(grid_cut.MAX_CELLS, self.cut_layout.cols + delta)))
+
+    def action_move(self, dx: int, dy: int) -> None:
+        row, col = self.focus_cell
+        self.focus_cell = (max(0, min(self.cut_layout.rows - 1, row + dy)), max(0, min(self.cut_layout.cols - 1, col + dx)))
+        self.redraw()
+
+    def action_toggle(self) -> None:
+        self.selected ^= {self.focus_cell}
+        self.redraw()
+
+    def action_select_all(self) -> None:
+        every = set(self.cut_layout.cells)
+        self.selected = set() if self.selected == every else every
+        self.redraw()
+
+    def action_toggle_option(self, name: str) -> None:
+        box = self.query_one(f"#{name}", Checkbox)
+        box.value = not box.value
+
+    # -- doing -------------------------------------------------------------
+
+    def _run(self, save: bool) -> None:
+        if not self.selected:
+            self.notify("Select at least one cell (space, or a for all).", severity="warning")
+            return
+        cells = sorted(self.selected)
+        trimmed = self.query_one("#trim", Checkbox).value
+        cleaned = self.query_one("#clean", Checkbox).value
+        layout, image_id = self.cut_layout, self.record.id
+        folder = None if save else self.downloads
+
+        def job(progress, cancelled):
+            return grid_cut.cut(self.library, image_id, layout, cells, trimmed=trimmed, cleaned=cleaned,
+                                save=save, folder=folder, cancelled=cancelled,
+                                progress=lambda done, total: progress(done, total, "cells"))
+
+        def finished(outcome: JobOutcome | None) -> None:
+            if outcome is None:
+                return
+            if outcome.error is not None:
+                self.notify(str(outcome.error), title="Not done", severity="error", markup=False)
+                return
+            result = outcome.result
+            if save:
+                self.notify(f"Saved {len(result.saved_ids)} items to the library.", markup=False)
+                self.dismiss(GridEditorResult(result.saved_ids, []))
+            else:
+                where = result.written[0].parent if result.written else self.downloads
+                self.notify(f"Downloaded {len(result.written)} items to {where}", markup=False)
+
+        title = "Saving items to the library" if save else "Downloading items"
+        self.app.push_screen(ProgressScreen(title, job, total=len(cells)), finished)
+
+    def action_save(self) -> None:
+        if self.can_save:
+            self._run(save=True)
+
+    def action_download(self) -> None:
+        self._run(save=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        {"save": self.action_save, "download": self.action_download, "close": self.action_close}[event.button.id]()

@@ -1,0 +1,75 @@
+"""Slow work with a progress bar, a running count and Cancel.
+
+The job runs in a thread worker; it receives `progress(done, total, text)` and
+`cancelled()` and returns a result. The screen answers with a `JobOutcome`.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, ProgressBar, Static
+
+Job = Callable[[Callable[[int, int, str], None], Callable[[], bool]], Any]
+
+
+@dataclass
+class JobOutcome:
+    result: Any = None
+    error: BaseException | None = None
+    cancelled: bool = False
+
+
+class ProgressScreen(ModalScreen[JobOutcome]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="progress.cancel")]
+
+    def __init__(self, title: str, job: Job, total: int | None = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.job = job
+        self.total = total
+        self._cancel = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="progress-dialog"):
+            yield Static(Text(self.title_text), classes="title")
+            yield ProgressBar(total=self.total, id="progress-bar", show_eta=False)
+            yield Static("Starting…", id="progress-text")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+        self.run_job()
+
+    def _update(self, done: int, total: int, text: str) -> None:
+        bar = self.query_one("#progress-bar", ProgressBar)
+        bar.update(total=total, progress=done)
+        self.query_one("#progress-text", Static).update(Text(f"{done} of {total}  {text}".rstrip()))
+
+    @work(thread=True, exclusive=True, group="job")
+    def run_job(self) -> None:
+        def progress(done: int, total: int, text: str = "") -> None:
+            self.app.call_from_thread(self._update, done, total, text)
+
+        try:
+            result = self.job(progress, self._cancel.is_set)
+            outcome = JobOutcome(result=result, cancelled=self._cancel.is_set())
+        except Exception as exc:  # noqa: BLE001 - handed to the caller, shown as a notification
+            outcome = JobOutcome(error=exc, cancelled=self._cancel.is_set())
+        self.app.call_from_thread(self.dismiss, outcome)
+
+    def action_cancel(self) -> None:
+        self._cancel.set()
+        self.query_one("#progress-text", Static).update("Cancelling after the current item…")
+        self.query_one("#cancel", Button).disabled = True
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.action_cancel()
