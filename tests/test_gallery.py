@@ -426,3 +426,88 @@ async def test_command_palette_lists_gallery_actions(lib, tmp_path):
         await pilot.press("enter")
         await settle(pilot, app)
         assert lib.get(record.id).favorite
+
+
+async def test_clean_background_by_key_focuses_the_new_image(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("right")
+        source = grid(app).current
+        await pilot.press("b")
+        await settle(pilot, app)
+        await settle(pilot, app)
+        assert lib.total() == 7
+        current = grid(app).current
+        assert current.parent_id == source.id and current.derivation == "background removed"
+        assert status(app) == "7 of 7 images"
+
+
+async def test_clean_selection_by_click_with_progress(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("space", "right", "space")
+        chosen = set(grid(app).selected)
+        await pilot.click("#card-1 #act-clean")
+        await settle(pilot, app)
+        await settle(pilot, app)
+        derived = [r for r in lib.iter_images() if r.parent_id]
+        assert {r.parent_id for r in derived} == chosen
+        assert not grid(app).selected
+
+
+async def test_grid_editor_keyboard_path(tmp_path):
+    from store.demo import iter_layout_sheets
+
+    library = Library(tmp_path / "sheets", account="alice")
+    sheet = list(iter_layout_sheets(size=384))[1]  # 2x2
+    path = tmp_path / "sheet.png"
+    sheet.image.save(path)
+    import_files(library, [path], ImportOptions(prompt="four items"))
+    (record,) = library.page()
+    app = make_app(library, tmp_path)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("g")
+        from tui.grid_editor_screen import GridEditorScreen
+
+        editor = app.screen
+        assert isinstance(editor, GridEditorScreen)
+        assert (editor.cut_layout.rows, editor.cut_layout.cols) == (2, 2)
+        assert text_of(editor.query_one("#detected")) == "Detected: 2 × 2"
+        assert len(editor.selected) == 4
+        await pilot.press("a")  # all -> none
+        assert not editor.selected
+        await pilot.press("right", "down", "space")
+        assert editor.focus_cell == (1, 1) and editor.selected == {(1, 1)}
+        assert text_of(editor.query_one("#cell-title")) == "Cell 2,2 (selected)"
+        await pilot.press("w")  # download
+        await settle(pilot, app)
+        assert sorted(p.name for p in (tmp_path / "downloads").iterdir()) == ["sheet_r2c2.png"]
+        await pilot.press("c")  # 3 columns: equal parts, everything selected again
+        assert editor.cut_layout.cols == 3 and editor.query_one("#cols", Input).value == "3"
+        await pilot.press("C", "t")
+        assert editor.query_one("#trim").value is True
+        await pilot.press("space", "s")
+        await settle(pilot, app)
+        await settle(pilot, app)
+        assert not isinstance(app.screen, GridEditorScreen)
+        derived = [r for r in library.iter_images() if r.parent_id == record.id]
+        assert sorted(r.derivation for r in derived) == ["cell 1,1", "cell 1,2", "cell 2,1"]
+        assert grid(app).current.parent_id == record.id
+    library.close()
+
+
+async def test_grid_editor_rows_typed_and_close(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await settle(pilot, app)
+        await pilot.click("#card-0 #act-grid")
+        editor = app.screen
+        await pilot.click("#rows")
+        await pilot.press("end", "backspace", "4", "enter")
+        assert editor.cut_layout.rows == 4
+        await pilot.press("escape")
+        assert app.screen is not editor
+        assert lib.total() == 6

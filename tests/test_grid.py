@@ -1,0 +1,169 @@
+"""Grid detection, cutting, trimming, saving and downloading items; the command line forms."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from store import grid
+from store.demo import BACKGROUNDS, ITEMS, ItemSpec, iter_layout_sheets, render_sheet
+from store.errors import StoreError
+from store.importer import ImportOptions, import_files
+from tui.cli import main
+
+
+def test_every_demo_layout_is_detected_exactly():
+    for sheet in iter_layout_sheets():
+        layout = grid.detect(sheet.image)
+        assert (layout.rows, layout.cols) == (sheet.rows, sheet.cols)
+        # each cut box holds exactly one item, whole
+        for (row, col), box in zip(layout.cells, sheet.boxes):
+            left, top, right, bottom = layout.box(row, col)
+            assert left <= box[0] and top <= box[1] and box[2] <= right and box[3] <= bottom
+
+
+@pytest.mark.parametrize("rows, cols", [(2, 3), (3, 2), (1, 4), (4, 1), (5, 5)])
+def test_rectangular_layouts(rows, cols):
+    kinds = list(ITEMS)
+    specs = [ItemSpec(kinds[i % len(kinds)], "iron") for i in range(rows * cols)]
+    sheet = render_sheet(specs, rows, cols, size=600, background=BACKGROUNDS[2])
+    layout = grid.detect(sheet.image)
+    assert (layout.rows, layout.cols) == (rows, cols)
+
+
+def uneven_sheet() -> tuple[Image.Image, list[tuple[int, int, int, int]]]:
+    """Items of different sizes at uneven positions on a plain background."""
+    image = Image.new("RGB", (700, 420), (250, 250, 250))
+    boxes = []
+    xs = [(10, 120), (150, 330), (400, 690)]  # gutters of 30 and 70 pixels, margins 10 and 10
+    ys = [(5, 180), (260, 410)]
+    for top, bottom in ys:
+        for left, right in xs:
+            image.paste((200, 40, 40), (left + 5, top + 5, right - 5, bottom - 5))
+            boxes.append((left + 5, top + 5, right - 5, bottom - 5))
+    return image, boxes
+
+
+def test_uneven_gutters_are_detected_and_cut_between_items():
+    image, boxes = uneven_sheet()
+    layout = grid.detect(image)
+    assert (layout.rows, layout.cols) == (2, 3)
+    assert layout.x_cuts == (0, (115 + 155) // 2, (325 + 405) // 2, 700)
+    assert layout.y_cuts == (0, (175 + 265) // 2, 420)
+    for (row, col), box in zip(layout.cells, boxes):
+        left, top, right, bottom = layout.box(row, col)
+        assert left <= box[0] and top <= box[1] and box[2] <= right and box[3] <= bottom
+
+
+def test_photo_without_plain_background_is_one_cell():
+    noise = Image.fromarray(np.random.default_rng(1).integers(0, 255, (200, 300, 3), dtype=np.uint8))
+    assert (grid.detect(noise).rows, grid.detect(noise).cols) == (1, 1)
+
+
+def test_other_counts_cut_in_equal_parts():
+    image, _ = uneven_sheet()
+    layout = grid.layout_for(image, rows=4, cols=2)
+    assert layout.x_cuts == (0, 350, 700) and layout.y_cuts == (0, 105, 210, 315, 420)
+    assert not layout.detected
+    with pytest.raises(StoreError):
+        grid.layout_for(image, rows=17)
+    with pytest.raises(StoreError):
+        grid.layout_for(image, cols=0)
+
+
+def test_cut_and_trim_give_exact_boxes():
+    image, boxes = uneven_sheet()
+    layout = grid.detect(image)
+    cell = grid.cut_cell(image, layout, 0, 1)
+    assert cell.size == (layout.x_cuts[2] - layout.x_cuts[1], layout.y_cuts[1])
+    trimmed = grid.cut_cell(image, layout, 0, 1, trimmed=True)
+    item_w, item_h = boxes[1][2] - boxes[1][0], boxes[1][3] - boxes[1][1]
+    margin = round(grid.TRIM_MARGIN * max(item_w, item_h))
+    assert trimmed.size == (item_w + 2 * margin, item_h + 2 * margin)
+    inner = np.asarray(trimmed)[margin:-margin, margin:-margin]
+    assert (inner == (200, 40, 40)).all()
+
+
+def test_trim_of_a_transparent_cell_uses_alpha():
+    cell = Image.new("RGBA", (100, 80), (0, 0, 0, 0))
+    cell.paste((10, 200, 10, 255), (40, 30, 60, 50))
+    trimmed = grid.trim(cell)
+    assert trimmed.size == (20 + 2, 20 + 2)
+
+
+@pytest.fixture
+def sheet_in_library(library, tmp_path):
+    sheet = list(iter_layout_sheets(size=384))[2]  # 3x3
+    path = tmp_path / "items sheet.png"
+    sheet.image.save(path)
+    import_files(library, [path], ImportOptions(prompt="nine items", model="M", collection="Sheets"))
+    (record,) = library.page()
+    return library, record, sheet
+
+
+def test_save_items_to_library(sheet_in_library):
+    library, record, sheet = sheet_in_library
+    layout = grid.detect(sheet.image)
+    result = grid.cut(library, record.id, layout, [(0, 0), (2, 1)], trimmed=True, save=True)
+    assert len(result.saved_ids) == 2
+    first = library.get(result.saved_ids[0])
+    assert first.derivation == "cell 1,1" and first.parent_id == record.id
+    assert first.origin == f"cell 1,1 of #{record.id}"
+    assert (first.prompt, first.model, first.collections) == ("nine items", "M", ["Sheets"])
+    assert library.get(result.saved_ids[1]).derivation == "cell 3,2"
+    assert library.total() == 3
+
+
+def test_download_items_never_overwrites(sheet_in_library, tmp_path):
+    library, record, sheet = sheet_in_library
+    layout = grid.detect(sheet.image)
+    out = tmp_path / "items"
+    first = grid.cut(library, record.id, layout, [(0, 0), (1, 2)], folder=out)
+    again = grid.cut(library, record.id, layout, [(0, 0)], folder=out)
+    assert [p.name for p in first.written] == ["items-sheet_r1c1.png", "items-sheet_r2c3.png"]
+    assert again.written[0].name == "items-sheet_r1c1 (2).png"
+    assert library.total() == 1
+    with Image.open(first.written[0]) as image:
+        assert image.size == tuple(np.subtract(layout.box(0, 0)[2:], layout.box(0, 0)[:2]))
+
+
+def test_cut_refuses_cells_outside_the_grid(sheet_in_library):
+    library, record, sheet = sheet_in_library
+    with pytest.raises(StoreError):
+        grid.cut(library, record.id, grid.detect(sheet.image), [(3, 0)], save=True)
+
+
+def test_command_line_grid_forms(sheet_in_library, tmp_path, capsys):
+    library, record, _ = sheet_in_library
+    args = ["--library", str(library.root), "--account", "alice"]
+    assert main(["grid", str(record.id), "--to", str(tmp_path / "cli"), *args]) == 0
+    out = capsys.readouterr().out
+    assert "Detected grid: 3 x 3" in out and out.count("_r") == 9
+    assert main(["grid", str(record.id), "--rows", "1", "--cols", "3", "--trim", "--save", *args]) == 0
+    out = capsys.readouterr().out
+    assert "cutting 1 x 3 in equal parts" in out and "3 items saved" in out
+    with pytest.raises(SystemExit):
+        main(["grid", str(record.id), *args])  # --to or --save is required
+    assert main(["grid", "999", "--save", *args]) == 1
+    assert "No image #999." in capsys.readouterr().err
+
+
+def test_command_line_grid_with_clean(sheet_in_library, tmp_path, capsys):
+    library, record, sheet = sheet_in_library
+    args = ["--library", str(library.root), "--account", "alice"]
+    assert main(["grid", str(record.id), "--clean", "--trim", "--to", str(tmp_path / "clean"), *args]) == 0
+    files = sorted((tmp_path / "clean").iterdir())
+    assert len(files) == 9
+    with Image.open(files[0]) as image:
+        assert image.mode == "RGBA" and image.getchannel("A").getextrema()[0] == 0
+
+
+def test_command_line_clean(sheet_in_library, capsys):
+    library, record, _ = sheet_in_library
+    args = ["--library", str(library.root), "--account", "alice"]
+    assert main(["clean", str(record.id), *args]) == 0
+    assert "background removed, saved as new image #2" in capsys.readouterr().out
+    assert main(["clean", "77", *args]) == 1
+    assert "No image #77." in capsys.readouterr().err
