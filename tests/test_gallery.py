@@ -78,7 +78,8 @@ async def test_grid_shows_newest_first_with_cards(lib, tmp_path):
         assert card_prompts(app) == list(reversed(PROMPTS))[: len(card_prompts(app))]
         assert grid(app).current.prompt == "mana potion"
         first = app.screen.query(ImageCard).first()
-        assert len(first.query(Button)) == 6
+        icons = [str(b.label) for b in first.query(Button)]
+        assert icons == ["♡", "📋", "🪄", "⬇", "ℹ", "🎯", "🗑", "📁"]
         assert "mana potion" in text_of(first.query_one("#prompt"))
 
 
