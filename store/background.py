@@ -168,6 +168,7 @@ def open_original(library: Library, image_id: int) -> Image.Image:
 
 def clean_image(library: Library, image_id: int, model: str | None = None) -> int:
     """Remove the background of one image; returns the new image's id."""
+    library.require_own(image_id)
     picture = open_original(library, image_id)
     cleaned = remove_background(picture, model)
     (new_id,) = save_derived(library, image_id, [derived_image(library, image_id, cleaned,

@@ -19,3 +19,7 @@ class BadImage(StoreError):
 
 class LibraryLocked(StoreError):
     """The database stayed busy longer than we are willing to wait."""
+
+
+class NotYours(StoreError):
+    """A public image of another account: it can be read, never changed."""

@@ -15,13 +15,14 @@ from typing import Any, Iterable, Iterator, Sequence
 from peewee import JOIN, SQL, Database, IntegrityError, NodeList, SqliteDatabase, Value, fn
 from playhouse.db_url import connect as connect_url
 
-from .errors import Duplicate, NotFound, StoreError
+from .errors import Duplicate, NotFound, NotYours, StoreError
 from .files import FileStore
 from .migrations import is_postgres, migrate_to_latest
 from .models import PLANS, Account, Collection, Image, ImageCollection, database
 from .records import (
     FAVORITES_ONLY,
     NON_FAVORITES,
+    SCOPE_PUBLIC,
     AccountRecord,
     CollectionRecord,
     Filters,
@@ -45,8 +46,20 @@ def default_account_name() -> str:
         return "me"
 
 
+# One database object per location in a process: several Library objects on one
+# library (one per account) share it, so they never wait on each other's locks.
+_DATABASES: dict[str, Database] = {}
+
+
 def open_database(root: Path, database_url: str | None = None) -> Database:
     url = database_url or os.environ.get("MYIMAGES_DATABASE_URL") or ""
+    key = url or str((root / DB_NAME).resolve())
+    if key not in _DATABASES:
+        _DATABASES[key] = _new_database(root, url)
+    return _DATABASES[key]
+
+
+def _new_database(root: Path, url: str) -> Database:
     if url:
         return connect_url(url)
     return SqliteDatabase(
@@ -118,6 +131,11 @@ class Library:
         if not self.db.is_closed():
             self.db.close()
 
+    def _activate(self) -> None:
+        """Point the models at this library's database (several libraries in one process)."""
+        if database.obj is not self.db:
+            database.initialize(self.db)
+
     def __enter__(self) -> "Library":
         return self
 
@@ -149,6 +167,15 @@ class Library:
     def _mine(self):
         return Image.owner == self.account.id
 
+    @staticmethod
+    def _public():
+        """Images of free accounts: public. Visibility follows the owner's plan, nothing per image."""
+        return Image.owner.in_(Account.select(Account.id).where(Account.plan == "free"))
+
+    def _visible(self):
+        """What the acting account may read: its own images and every public one."""
+        return self._mine() | self._public()
+
     def _search_clause(self, text: str):
         text = text.strip()
         if not text:
@@ -163,7 +190,7 @@ class Library:
         return NodeList((Image.prompt, SQL("LIKE"), Value(pattern), SQL("ESCAPE '\\'")))
 
     def _where(self, filters: Filters):
-        clauses = [self._mine()]
+        clauses = [self._public() if filters.scope == SCOPE_PUBLIC else self._mine()]
         search = self._search_clause(filters.search)
         if search is not None:
             clauses.append(search)
@@ -188,7 +215,7 @@ class Library:
         return Image.select().where(self._mine()).count()
 
     def _select(self):
-        return Image.select(Image, Account.name).join(Account, on=(Image.owner == Account.id))
+        return Image.select(Image, Account.name).join(Account, on=(Image.owner == Account.id), attr="owner_account")
 
     def page(self, filters: Filters | None = None, offset: int = 0, limit: int = 50) -> list[ImageRecord]:
         """One page of images, newest first (by generation date, then id)."""
@@ -228,7 +255,8 @@ class Library:
         return [i for (i,) in query]
 
     def get(self, image_id: int) -> ImageRecord:
-        rows = list(self._select().where(self._mine(), Image.id == image_id))
+        """One image the account may read (its own or a public one); NotFound for anything else."""
+        rows = list(self._select().where(self._visible(), Image.id == image_id))
         if not rows:
             raise NotFound(f"No image #{image_id}.")
         return self._records(rows)[0]
@@ -236,7 +264,7 @@ class Library:
     def position(self, image_id: int, filters: Filters | None = None) -> int | None:
         """The index of an image in the filtered, newest-first order (None if not shown)."""
         try:
-            row = Image.get((Image.id == image_id) & self._mine())
+            row = Image.get((Image.id == image_id) & self._visible())
         except Image.DoesNotExist:
             return None
         clauses = self._where(filters or Filters())
@@ -257,7 +285,7 @@ class Library:
             params = json.loads(row.params or "{}")
         except ValueError:
             params = {}
-        owner = getattr(row, "account", None)
+        owner = getattr(row, "owner_account", None)
         return ImageRecord(
             id=row.id,
             owner=owner.name if owner is not None else self.account.name,
@@ -306,8 +334,15 @@ class Library:
             found.update(i for (i,) in Image.select(Image.id).where(self._mine(), Image.id.in_(chunk)).tuples())
         for image_id in wanted:
             if image_id not in found:
+                if Image.select().where(Image.id == image_id, self._public()).exists():
+                    raise NotYours(f"Image #{image_id} belongs to another account: you can view and "
+                                   "download it, not change it.")
                 raise NotFound(f"No image #{image_id}.")
         return wanted
+
+    def require_own(self, image_id: int) -> None:
+        """Raise unless the image is the acting account's own."""
+        self._own_ids([image_id])
 
     # -- favorites ---------------------------------------------------------
 
@@ -322,7 +357,7 @@ class Library:
         with self.db.atomic():
             row = Image.get_or_none((Image.id == image_id) & self._mine())
             if row is None:
-                raise NotFound(f"No image #{image_id}.")
+                self._own_ids([image_id])  # raises the right error
             value = not row.favorite
             Image.update(favorite=value).where(Image.id == image_id).execute()
         return value
@@ -562,9 +597,33 @@ class Library:
     def accounts(self) -> list[AccountRecord]:
         return [AccountRecord(a.id, a.name, a.plan) for a in Account.select().order_by(Account.name)]
 
+    def create_account(self, name: str) -> AccountRecord:
+        """A new free account (for example for a new user of a shared library)."""
+        name = _check_name("account", name)
+        if Account.select().where(Account.name == name).exists():
+            raise Duplicate(f'An account named "{name}" already exists.')
+        return self._ensure_account(name)
+
     def set_plan(self, plan: str) -> AccountRecord:
+        """Change the acting account's plan: all its images turn public (free) or private (premium) at once."""
         if plan not in PLANS:
             raise StoreError(f"A plan is one of: {', '.join(PLANS)}.")
         with self.db.atomic():
             Account.update(plan=plan).where(Account.id == self.account.id).execute()
         return self.refresh_account()
+
+
+def _activating(method):
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        self._activate()
+        return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+for _name, _value in list(vars(Library).items()):
+    if callable(_value) and not _name.startswith("_") and _name not in ("close",):
+        setattr(Library, _name, _activating(_value))

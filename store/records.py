@@ -10,6 +10,8 @@ FAVORITE_ALL = "all"
 FAVORITES_ONLY = "favorites"
 NON_FAVORITES = "non-favorites"
 FAVORITE_CHOICES = (FAVORITE_ALL, FAVORITES_ONLY, NON_FAVORITES)
+SCOPE_MINE = "mine"  # the acting account's own images
+SCOPE_PUBLIC = "public"  # every free account's images: the public gallery
 
 
 def utc_now() -> datetime:
@@ -46,6 +48,7 @@ class Filters:
     search: str = ""
     favorite: str = FAVORITE_ALL
     collection_id: int | None = None
+    scope: str = SCOPE_MINE
 
     def describe(self, collection_name: str | None = None) -> str:
         parts = []

@@ -512,3 +512,43 @@ async def test_grid_editor_rows_typed_and_close(lib, tmp_path):
         await pilot.press("escape")
         assert app.screen is not editor
         assert lib.total() == 6
+
+
+async def test_public_gallery_is_read_only(lib, tmp_path, make_png):
+    carol = Library(lib.root, account="carol")
+    import_files(carol, [make_png()], ImportOptions(prompt="carol's public castle"))
+    dave = Library(lib.root, account="dave")
+    import_files(dave, [make_png()], ImportOptions(prompt="dave's private castle"))
+    dave.set_plan("premium")
+    castle = carol.page()[0]
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        assert "Free — your images are public" in app.screen.sub_title
+        await pilot.press("v")
+        await settle(pilot, app)
+        public = app.screen
+        assert public.public and "Public gallery" in public.sub_title
+        assert status(app) == "7 of 7 images"  # alice's six (free) and carol's; never dave's
+        await pilot.press("slash", *"castle")
+        await pilot.pause(0.3)
+        await settle(pilot, app)
+        assert card_prompts(app) == ["carol's public castle"]
+        await pilot.press("escape")
+        card = app.screen.query(ImageCard).first()
+        assert [str(b.label) for b in card.query(Button)] == ["📋", "⬇", "ℹ", "🎯"]
+        assert "carol" in text_of(card.query_one("#when"))
+        await pilot.press("f", "d", "space", "a", "b")
+        await settle(pilot, app)
+        assert not carol.get(castle.id).favorite and carol.total() == 1 and not grid(app).selected
+        assert isinstance(app.screen, type(public)) and app.screen is public
+        await pilot.press("i")
+        assert "carol" in info_text(app)
+        await pilot.press("escape", "s")
+        await pilot.pause()
+        assert len(list((tmp_path / "downloads").iterdir())) == 1
+        await pilot.press("g")
+        assert not app.screen.query("#save")  # only Download for another account's sheet
+        await pilot.press("escape", "v")
+        await settle(pilot, app)
+        assert not app.screen.public

@@ -142,6 +142,7 @@ def test_files_shared_by_content_stay_while_used(library, make_png, tmp_path):
 
 def test_accounts_do_not_see_each_other(filled):
     library, ids, weapons = filled
+    library.set_plan("premium")
     bob = Library(library.root, account="bob")
     assert bob.count() == 0
     with pytest.raises(NotFound):

@@ -17,7 +17,7 @@ from typing import Sequence
 
 from store import locations
 from store.errors import StoreError
-from store.records import FAVORITE_ALL, FAVORITES_ONLY, NON_FAVORITES, Filters
+from store.records import FAVORITE_ALL, FAVORITES_ONLY, NON_FAVORITES, SCOPE_PUBLIC, Filters
 from store.text import one_line, printable
 
 IMAGE_MODES = ("auto", "kitty", "sixel", "halfcell", "none")
@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--non-favorites", action="store_true", help="non-favorites only")
     p.add_argument("--collection", metavar="NAME", help="only images in this collection")
     p.add_argument("--limit", type=int, metavar="N", help="at most N images")
+    p.add_argument("--public", action="store_true", help="the public gallery: every free account's images")
     p.add_argument("--json", action="store_true", help="print a JSON array")
 
     p = sub.add_parser("info", parents=[common], help="show everything about one image")
@@ -128,6 +129,16 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--to", metavar="DIR", help="write the items as PNG files into DIR")
     target.add_argument("--save", action="store_true", help="save the items to the library")
 
+    p = sub.add_parser("account", parents=[common], help="accounts and their plans (free: public, premium: private)")
+    asub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=Parser)
+    asub.add_parser("show", parents=[common], help="the acting account and its plan")
+    asub.add_parser("list", parents=[common], help="every account of the library")
+    a = asub.add_parser("create", parents=[common], help="create a free account")
+    a.add_argument("name")
+    a = asub.add_parser("set-plan", parents=[common], help="change your plan: free or premium")
+    a.add_argument("name")
+    a.add_argument("plan", choices=["free", "premium"])
+
     p = sub.add_parser("demo", parents=[common], help="fill a library with generated demo images")
     p.add_argument("--count", type=int, default=60, metavar="N")
 
@@ -155,6 +166,10 @@ def open_library(args: argparse.Namespace):
 
 def _filters(library, args: argparse.Namespace) -> Filters:
     favorite = FAVORITES_ONLY if args.favorites else NON_FAVORITES if args.non_favorites else FAVORITE_ALL
+    if args.public:
+        if favorite != FAVORITE_ALL or args.collection:
+            raise UserError("--public lists every free account's images: only --search and --limit apply.")
+        return Filters(search=args.search, scope=SCOPE_PUBLIC)
     collection_id = library.collection(args.collection).id if args.collection else None
     return Filters(search=args.search, favorite=favorite, collection_id=collection_id)
 
@@ -203,10 +218,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if report.failed and not (report.imported or report.duplicates) else 0
 
 
-def _line(record, width: int) -> str:
-    star = "★" if record.favorite else " "
+def _line(record, width: int, owner: bool = False) -> str:
+    star = "★" if record.favorite and not owner else " "
     date = record.generated_at.strftime("%Y-%m-%d %H:%M")
-    head = f"{record.id:>7} {star} {date}  "
+    head = f"{record.id:>7} {star} {date}  " + (f"{one_line(record.owner)}: " if owner else "")
     tail = f"  [{', '.join(one_line(c) for c in record.collections)}]" if record.collections else ""
     room = max(10, width - len(head) - len(tail))
     prompt = one_line(record.prompt) or "(no prompt)"
@@ -234,7 +249,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         for record in records:
             if args.limit is not None and shown >= args.limit:
                 break
-            print(_line(record, width))
+            print(_line(record, width, owner=args.public))
             shown += 1
         total = library.count(filters)
         if sys.stdout.isatty() or shown == 0:
@@ -359,6 +374,27 @@ def cmd_grid(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_account(args: argparse.Namespace) -> int:
+    with open_library(args) as library:
+        me = library.account
+        if args.action == "show":
+            print(f"{printable(me.name)}: {me.privacy_text}")
+        elif args.action == "list":
+            for account in library.accounts():
+                mark = "*" if account.id == me.id else " "
+                print(f"{mark} {printable(account.name)}  {account.plan}  "
+                      f"({'images public' if account.public else 'images private'})")
+        elif args.action == "create":
+            account = library.create_account(args.name)
+            print(f'Account "{printable(account.name)}" created: {account.privacy_text.split(" — ")[0]}')
+        else:
+            if " ".join(args.name.split()) != me.name:
+                raise UserError(f'You can change only your own plan (you are "{me.name}").')
+            account = library.set_plan(args.plan)
+            print(f"{printable(account.name)}: {account.privacy_text}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from store.demo import generate
 
@@ -419,6 +455,7 @@ COMMANDS = {
     "collection": cmd_collection,
     "clean": cmd_clean,
     "grid": cmd_grid,
+    "account": cmd_account,
     "demo": cmd_demo,
     "doctor": cmd_doctor,
 }

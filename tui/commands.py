@@ -16,11 +16,13 @@ class GalleryCommands(Provider):
         for candidate in reversed(self.app.screen_stack):
             if isinstance(candidate, GalleryScreen):
                 screen = candidate
-                break
+                break  # the topmost gallery: the public one when it is open
         if screen is None:
             return []
         commands = []
         for binding in GalleryScreen.BINDINGS:
+            if screen.check_action(binding.action, ()) is False:
+                continue
             key = binding.key.split(",")[0]
             name = f"{binding.description} ({self.app.get_key_display(binding)})"
             commands.append((name, partial(screen.perform, binding.action), f"key: {key}"))

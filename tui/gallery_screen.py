@@ -15,7 +15,7 @@ from textual.worker import get_current_worker
 from store.errors import NotFound, StoreError
 from store.export import export_images
 from store.library import Library
-from store.records import FAVORITE_ALL, Filters, ImageRecord
+from store.records import FAVORITE_ALL, SCOPE_MINE, SCOPE_PUBLIC, Filters, ImageRecord
 from store.text import one_line
 from widgets.card import CardAction
 from widgets.card_grid import PAGE_SIZE, CardGrid
@@ -40,6 +40,9 @@ CARD_ACTIONS = [
     CardAction("delete", "🗑", "Delete (d)"),
     CardAction("collect", "📁", "Add to collection (a)"),
 ]
+# On the public gallery only reading actions exist.
+PUBLIC_ACTIONS = [a for a in CARD_ACTIONS if a.name in ("prompt", "download", "info", "grid")]
+WRITE_ACTIONS = {"favorite", "clean", "delete", "collect", "select", "select_all"}
 
 
 class LibrarySource:
@@ -71,32 +74,41 @@ class GalleryScreen(Screen):
         Binding("a", "collect", "Collection", id="gallery.collect"),
         Binding("space", "select", "Select", id="gallery.select"),
         Binding("ctrl+a", "select_all", "Select all", id="gallery.select_all"),
+        Binding("v", "public_view", "Public gallery", id="gallery.public_view"),
+        Binding("v", "my_view", "My images", id="gallery.my_view"),
         Binding("q", "app.quit", "Quit", id="gallery.quit"),
     ]
 
-    def __init__(self, library: Library, image_mode: str) -> None:
+    def __init__(self, library: Library, image_mode: str, *, public: bool = False) -> None:
         super().__init__()
         self.library = library
         self.image_mode = image_mode
-        self.filters = Filters()
+        self.public = public
+        self.scope = SCOPE_PUBLIC if public else SCOPE_MINE
+        self.filters = Filters(scope=self.scope)
         self.shown = 0
         self.total = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield FilterBar(id="filters")
+        yield FilterBar(id="filters", show_favorites=not self.public, show_collections=not self.public)
         yield Static("", id="status")
         with Horizontal(id="bulk-bar"):
             yield Static("", id="bulk-count")
             yield Button("Delete Selected", id="bulk-delete", variant="error", compact=True)
             yield Button("Add to Collection", id="bulk-collect", variant="primary", compact=True)
             yield Button("Clear Selection", id="bulk-clear", compact=True)
-        yield CardGrid(CARD_ACTIONS, grid_image_class(self.image_mode), id="grid")
+        yield CardGrid(PUBLIC_ACTIONS if self.public else CARD_ACTIONS, grid_image_class(self.image_mode),
+                       id="grid", owner_visible=self.public)
         yield Footer()
 
     def on_mount(self) -> None:
         self.title = "My Images"
-        self.sub_title = f"{self.library.account.name} · {self.library.account.privacy_text}"
+        account = self.library.refresh_account()
+        if self.public:
+            self.sub_title = "Public gallery — the images of every free account (read only)"
+        else:
+            self.sub_title = f"{one_line(account.name)} · {account.privacy_text}"
         self.query_one("#filters", FilterBar).set_collections(self.library.collections())
         self.grid.focus()
         self.reload()
@@ -117,7 +129,7 @@ class GalleryScreen(Screen):
             with self.library.db.connection_context():
                 shown = self.library.count(filters)
                 first = self.library.page(filters, 0, PAGE_SIZE) if not keep_position else None
-                total = self.library.total() if filters.active else shown
+                total = self.library.count(Filters(scope=filters.scope)) if filters.active else shown
         except NotFound:  # the collection filtered on was deleted meanwhile
             self.app.call_from_thread(self.query_one("#filters", FilterBar).set_collections,
                                       self.library.collections())
@@ -136,6 +148,8 @@ class GalleryScreen(Screen):
         self._update_status()
 
     def _empty_message(self) -> str:
+        if self.public and self.total == 0:
+            return "No public images yet: the images of free accounts appear here.\n\nPress v to go back."
         if self.total == 0 and not self.filters.active:
             return ("Your library is empty.\n\nImport images with:  myimages import PATH…\n"
                     "or open the demo library with:  myimages --demo")
@@ -158,7 +172,7 @@ class GalleryScreen(Screen):
 
     @on(FilterBar.Changed)
     def _filters_changed(self, event: FilterBar.Changed) -> None:
-        self.run_query(event.filters, False, None)
+        self.run_query(replace(event.filters, scope=self.scope), False, None)
 
     @on(FilterBar.Submitted)
     def _search_submitted(self) -> None:
@@ -193,6 +207,19 @@ class GalleryScreen(Screen):
 
     def _fail(self, exc: Exception) -> None:
         self.notify(str(exc), title="Not done", severity="error", markup=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.public and action in WRITE_ACTIONS | {"public_view"}:
+            return False
+        if not self.public and action == "my_view":
+            return False
+        return True
+
+    def action_public_view(self) -> None:
+        self.app.push_screen(GalleryScreen(self.library, self.image_mode, public=True))
+
+    def action_my_view(self) -> None:
+        self.dismiss()
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()
@@ -317,7 +344,8 @@ class GalleryScreen(Screen):
         if not record:
             return
         try:
-            screen = GridEditorScreen(self.library, record, self.image_mode, self.app.downloads)
+            screen = GridEditorScreen(self.library, record, self.image_mode, self.app.downloads,
+                                      can_save=record.owner == self.library.account.name)
         except StoreError as exc:
             self._fail(exc)
             return
@@ -340,6 +368,10 @@ class GalleryScreen(Screen):
 
     def perform(self, action: str) -> None:
         """Run one of this screen's actions by name (card buttons, the command palette)."""
+        if self.check_action(action, ()) is False:
+            self.notify("Not on the public gallery: images of other accounts can only be viewed.",
+                        severity="warning")
+            return
         if action == "app.quit":
             self.app.exit()
             return

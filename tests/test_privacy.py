@@ -1,0 +1,159 @@
+"""Accounts and privacy: free accounts' images are public, premium accounts' private.
+
+Every store entry point and command is tried as a second account against the
+first one's private and public images.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from store import grid
+from store.background import clean_image
+from store.errors import NotFound, NotYours, StoreError
+from store.export import export_images
+from store.importer import ImportOptions, import_files
+from store.library import Library
+from store.records import SCOPE_PUBLIC, Filters
+from tui.cli import main
+
+
+@pytest.fixture
+def two(tmp_path, make_png):
+    """alice (premium: private) and carol (free: public), seen by bob."""
+    root = tmp_path / "shared"
+    alice = Library(root, account="alice")
+    import_files(alice, [make_png(size=(60, 60))], ImportOptions(prompt="alice secret dragon"))
+    alice.set_plan("premium")
+    carol = Library(root, account="carol")
+    import_files(carol, [make_png(size=(60, 60))], ImportOptions(prompt="carol public dragon"))
+    bob = Library(root, account="bob")
+    private_id = alice.page()[0].id
+    public_id = carol.page()[0].id
+    alice.create_collection("Alice's")
+    yield root, alice, carol, bob, private_id, public_id
+
+
+def test_visibility_follows_the_plan(two):
+    root, alice, carol, bob, private_id, public_id = two
+    public = Filters(scope=SCOPE_PUBLIC)
+    assert [r.id for r in bob.page(public)] == [public_id]
+    assert bob.count(public) == 1 and bob.count(Filters(search="dragon", scope=SCOPE_PUBLIC)) == 1
+    assert bob.page(public)[0].owner == "carol"
+    carol.set_plan("premium")  # every one of carol's images turns private at once
+    assert bob.count(public) == 0
+    alice.set_plan("free")
+    assert [r.id for r in bob.page(public)] == [private_id]
+    assert alice.refresh_account().privacy_text == "Free — your images are public"
+
+
+def test_private_images_do_not_exist_for_others(two, tmp_path):
+    root, alice, carol, bob, private_id, public_id = two
+    assert bob.count() == 0 and bob.total() == 0 and bob.page() == []
+    assert bob.position(private_id) is None
+    attempts = [
+        lambda: bob.get(private_id),
+        lambda: bob.toggle_favorite(private_id),
+        lambda: bob.set_favorite([private_id]),
+        lambda: bob.delete([private_id]),
+        lambda: bob.membership([private_id]),
+        lambda: bob.add_to_collection([private_id], bob.create_collection("Mine").id),
+        lambda: export_images(bob, [private_id], tmp_path / "out"),
+        lambda: clean_image(bob, private_id),
+        lambda: grid.cut(bob, private_id, grid.Layout(1, 1, (0, 60), (0, 60)), [(0, 0)], folder=tmp_path / "g"),
+    ]
+    for attempt in attempts:
+        with pytest.raises(NotFound) as exc:
+            attempt()
+        assert str(exc.value) == f"No image #{private_id}."  # the same as an id that never existed
+    assert not (tmp_path / "out").exists() and not (tmp_path / "g").exists()
+    assert alice.get(private_id).prompt == "alice secret dragon"
+
+
+def test_public_images_of_others_are_read_only(two, tmp_path):
+    root, alice, carol, bob, private_id, public_id = two
+    record = bob.get(public_id)
+    assert record.owner == "carol"
+    assert export_images(bob, [public_id], tmp_path / "out")[0].exists()
+    items = grid.cut(bob, public_id, grid.Layout(1, 1, (0, 60), (0, 60)), [(0, 0)], folder=tmp_path / "g")
+    assert len(items.written) == 1
+    writes = [
+        lambda: bob.toggle_favorite(public_id),
+        lambda: bob.set_favorite([public_id]),
+        lambda: bob.delete([public_id]),
+        lambda: bob.add_to_collection([public_id], bob.create_collection("Loot").id),
+        lambda: bob.remove_from_collection([public_id], bob.collection("Loot").id),
+        lambda: clean_image(bob, public_id),
+        lambda: grid.cut(bob, public_id, grid.Layout(1, 1, (0, 60), (0, 60)), [(0, 0)], save=True),
+    ]
+    for attempt in writes:
+        with pytest.raises(NotYours):
+            attempt()
+    assert not carol.get(public_id).favorite and carol.total() == 1 and bob.total() == 0
+
+
+def test_collections_are_per_account(two):
+    root, alice, carol, bob, private_id, public_id = two
+    mine = alice.collection("Alice's")
+    for attempt in (lambda: bob.collection(mine.id), lambda: bob.rename_collection(mine.id, "x"),
+                    lambda: bob.delete_collection(mine.id), lambda: bob.add_to_collection([], mine.id),
+                    lambda: bob.page(Filters(collection_id=mine.id))):
+        with pytest.raises(NotFound):
+            attempt()
+    assert bob.collections() == []
+    assert bob.create_collection("Alice's").id != mine.id  # names are unique per owner only
+
+
+def test_plans_and_accounts(two):
+    root, alice, carol, bob, *_ = two
+    with pytest.raises(StoreError):
+        bob.set_plan("gold")
+    assert bob.account.plan == "free"
+    assert [a.name for a in bob.accounts()] == ["alice", "bob", "carol"]
+    assert bob.create_account("dave").plan == "free"
+    with pytest.raises(StoreError):
+        bob.create_account("dave")
+
+
+def cli(capsys, root, account, *args):
+    code = main([*args, "--library", str(root), "--account", account])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_command_line_as_another_account(two, capsys, tmp_path):
+    root, alice, carol, bob, private_id, public_id = two
+    code, out, _ = cli(capsys, root, "bob", "list", "--json")
+    assert json.loads(out) == []
+    code, out, _ = cli(capsys, root, "bob", "list", "--public", "--json")
+    assert [d["id"] for d in json.loads(out)] == [public_id] and json.loads(out)[0]["owner"] == "carol"
+    code, out, _ = cli(capsys, root, "bob", "list", "--public")
+    assert "carol: carol public dragon" in out and "alice" not in out
+    for args in (["info", str(private_id)], ["favorite", str(private_id)], ["delete", str(private_id), "--yes"],
+                 ["export", str(private_id), "--to", str(tmp_path / "x")], ["clean", str(private_id)],
+                 ["grid", str(private_id), "--save"], ["grid", str(private_id), "--to", str(tmp_path / "x")],
+                 ["collection", "add", "Alice's", str(private_id)]):
+        code, out, err = cli(capsys, root, "bob", *args)
+        assert code == 1 and (f"No image #{private_id}." in err or "No collection" in err), (args, err)
+    for args in (["favorite", str(public_id)], ["delete", str(public_id), "--yes"], ["clean", str(public_id)],
+                 ["grid", str(public_id), "--save"]):
+        code, out, err = cli(capsys, root, "bob", *args)
+        assert code == 1 and "belongs to another account" in err, (args, err)
+    assert cli(capsys, root, "bob", "info", str(public_id))[0] == 0
+    assert cli(capsys, root, "bob", "export", str(public_id), "--to", str(tmp_path / "ok"))[0] == 0
+    assert cli(capsys, root, "bob", "grid", str(public_id), "--to", str(tmp_path / "ok"))[0] == 0
+    assert not (tmp_path / "x").exists()
+    assert alice.total() == 1 and carol.total() == 1 and not carol.get(public_id).favorite
+
+
+def test_account_commands(two, capsys):
+    root, *_ = two
+    assert cli(capsys, root, "bob", "account", "show")[1] == "bob: Free — your images are public\n"
+    code, out, _ = cli(capsys, root, "bob", "account", "list")
+    assert "* bob  free" in out and "  alice  premium  (images private)" in out
+    code, out, err = cli(capsys, root, "bob", "account", "set-plan", "alice", "free")
+    assert code == 1 and "only your own plan" in err
+    assert cli(capsys, root, "bob", "account", "set-plan", "bob", "premium")[1] == \
+        "bob: Premium — your images are private\n"
+    assert "created" in cli(capsys, root, "bob", "account", "create", "erin")[1]
