@@ -114,7 +114,8 @@ class Library:
         except OSError as exc:
             raise StoreError(f"Cannot create the library folder {self.root}: {exc.strerror}.") from exc
         self.files = FileStore(self.root)
-        self.db = open_database(self.root, database_url)
+        self.database_url = database_url or os.environ.get("MYIMAGES_DATABASE_URL") or None
+        self.db = open_database(self.root, self.database_url)
         database.initialize(self.db)
         try:
             self.db.connect(reuse_if_open=True)

@@ -27,11 +27,37 @@ def hermetic(tmp_path_factory, monkeypatch):
     yield base
 
 
+@pytest.fixture(scope="session")
+def postgres_server():
+    from .postgres import Server
+
+    server = Server().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request):
+    """None for the library's own SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    from store import library as library_module
+
+    server = request.getfixturevalue("postgres_server")
+    name, url = server.new_database()
+    yield url
+    db = library_module._DATABASES.pop(url, None)
+    if db is not None:
+        db.close()
+    server.drop_database(name)
+
+
 @pytest.fixture
-def library(tmp_path):
+def library(tmp_path, db_url):
     from store.library import Library
 
-    lib = Library(tmp_path / "lib", account="alice")
+    lib = Library(tmp_path / "lib", account="alice", database_url=db_url)
     yield lib
     lib.close()
 

@@ -8,7 +8,7 @@ from PIL import Image
 from store import background
 from store.background import BackgroundError, clean_image, clean_images, remove_background
 from store.demo import BACKGROUNDS, ITEMS, ItemSpec, iter_layout_sheets, render_sheet
-from store.errors import NotFound
+from store.errors import NotFound, NotYours
 from store.importer import ImportOptions, import_files
 
 
@@ -84,8 +84,13 @@ def test_clean_refuses_other_accounts_images(library, make_png):
 
     import_files(library, [make_png()])
     (record,) = library.page()
+    mallory = Library(library.root, account="mallory", database_url=library.database_url)
+    with pytest.raises(NotYours):  # alice is free: her image is public, but not mallory's to change
+        clean_image(mallory, record.id)
+    library.set_plan("premium")
     with pytest.raises(NotFound):
-        clean_image(Library(library.root, account="mallory"), record.id)
+        clean_image(mallory, record.id)
+    assert library.total() == 1
 
 
 def test_missing_model_offline_says_how_to_get_it(library, make_png, tmp_path, monkeypatch):

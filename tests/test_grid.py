@@ -135,9 +135,14 @@ def test_cut_refuses_cells_outside_the_grid(sheet_in_library):
         grid.cut(library, record.id, grid.detect(sheet.image), [(3, 0)], save=True)
 
 
+def cli_args(library) -> list[str]:
+    args = ["--library", str(library.root), "--account", "alice"]
+    return args + (["--database-url", library.database_url] if library.database_url else [])
+
+
 def test_command_line_grid_forms(sheet_in_library, tmp_path, capsys):
     library, record, _ = sheet_in_library
-    args = ["--library", str(library.root), "--account", "alice"]
+    args = cli_args(library)
     assert main(["grid", str(record.id), "--to", str(tmp_path / "cli"), *args]) == 0
     out = capsys.readouterr().out
     assert "Detected grid: 3 x 3" in out and out.count("_r") == 9
@@ -152,7 +157,7 @@ def test_command_line_grid_forms(sheet_in_library, tmp_path, capsys):
 
 def test_command_line_grid_with_clean(sheet_in_library, tmp_path, capsys):
     library, record, sheet = sheet_in_library
-    args = ["--library", str(library.root), "--account", "alice"]
+    args = cli_args(library)
     assert main(["grid", str(record.id), "--clean", "--trim", "--to", str(tmp_path / "clean"), *args]) == 0
     files = sorted((tmp_path / "clean").iterdir())
     assert len(files) == 9
@@ -162,7 +167,7 @@ def test_command_line_grid_with_clean(sheet_in_library, tmp_path, capsys):
 
 def test_command_line_clean(sheet_in_library, capsys):
     library, record, _ = sheet_in_library
-    args = ["--library", str(library.root), "--account", "alice"]
+    args = cli_args(library)
     assert main(["clean", str(record.id), *args]) == 0
     assert "background removed, saved as new image #2" in capsys.readouterr().out
     assert main(["clean", "77", *args]) == 1

@@ -20,15 +20,17 @@ from tui.cli import main
 
 
 @pytest.fixture
-def two(tmp_path, make_png):
+def two(tmp_path, make_png, db_url, monkeypatch):
     """alice (premium: private) and carol (free: public), seen by bob."""
+    if db_url:
+        monkeypatch.setenv("MYIMAGES_DATABASE_URL", db_url)  # for the command line too
     root = tmp_path / "shared"
-    alice = Library(root, account="alice")
+    alice = Library(root, account="alice", database_url=db_url)
     import_files(alice, [make_png(size=(60, 60))], ImportOptions(prompt="alice secret dragon"))
     alice.set_plan("premium")
-    carol = Library(root, account="carol")
+    carol = Library(root, account="carol", database_url=db_url)
     import_files(carol, [make_png(size=(60, 60))], ImportOptions(prompt="carol public dragon"))
-    bob = Library(root, account="bob")
+    bob = Library(root, account="bob", database_url=db_url)
     private_id = alice.page()[0].id
     public_id = carol.page()[0].id
     alice.create_collection("Alice's")

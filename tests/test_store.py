@@ -133,7 +133,7 @@ def test_delete_removes_record_files_and_memberships(filled):
 def test_files_shared_by_content_stay_while_used(library, make_png, tmp_path):
     path = make_png()
     import_files(library, [path])
-    other = Library(library.root, account="bob")
+    other = Library(library.root, account="bob", database_url=library.database_url)
     (bob_id,) = [i for _, i in import_files(other, [path]).imported]
     alice_id = library.find_by_hash(other.get(bob_id).sha256)
     other.delete([bob_id])
@@ -143,7 +143,7 @@ def test_files_shared_by_content_stay_while_used(library, make_png, tmp_path):
 def test_accounts_do_not_see_each_other(filled):
     library, ids, weapons = filled
     library.set_plan("premium")
-    bob = Library(library.root, account="bob")
+    bob = Library(library.root, account="bob", database_url=library.database_url)
     assert bob.count() == 0
     with pytest.raises(NotFound):
         bob.get(ids["ruby"])
@@ -155,6 +155,8 @@ def test_accounts_do_not_see_each_other(filled):
 
 
 def test_database_settings(library):
+    if library.uses_postgres:
+        pytest.skip("SQLite pragmas")
     pragmas = {name: library.db.execute_sql(f"PRAGMA {name}").fetchone()[0]
                for name in ("journal_mode", "foreign_keys")}
     assert pragmas == {"journal_mode": "wal", "foreign_keys": 1}
