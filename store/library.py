@@ -33,6 +33,7 @@ from .records import (
 
 DB_NAME = "library.db"
 MAX_NAME = 100
+FEW_MATCHES = 5000  # below this many matches a search's page is sorted, not walked in date order
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -209,21 +210,35 @@ class Library:
 
     def count(self, filters: Filters | None = None) -> int:
         """How many images the filters let through."""
-        return Image.select().where(*self._where(filters or Filters())).count()
+        return Image.select(fn.COUNT(Image.id)).where(*self._where(filters or Filters())).scalar() or 0
 
     def total(self) -> int:
         """How many images the account has, unfiltered."""
-        return Image.select().where(self._mine()).count()
+        return Image.select(fn.COUNT(Image.id)).where(self._mine()).scalar() or 0
+
+    def query(self, filters: Filters | None = None, offset: int = 0, limit: int = 50) -> tuple[int, list[ImageRecord]]:
+        """The count and one page together: the count picks the faster plan for the page."""
+        filters = filters or Filters()
+        count = self.count(filters)
+        return count, self.page(filters, offset, limit, count_hint=count)
 
     def _select(self):
         return Image.select(Image, Account.name).join(Account, on=(Image.owner == Account.id), attr="owner_account")
 
-    def page(self, filters: Filters | None = None, offset: int = 0, limit: int = 50) -> list[ImageRecord]:
-        """One page of images, newest first (by generation date, then id)."""
+    def page(self, filters: Filters | None = None, offset: int = 0, limit: int = 50,
+             count_hint: int | None = None) -> list[ImageRecord]:
+        """One page of images, newest first (by generation date, then id).
+
+        With a search that matches few images (count_hint), the matches are read
+        and sorted rather than the whole date index walked in order looking for them.
+        """
+        filters = filters or Filters()
+        few = count_hint is not None and count_hint <= FEW_MATCHES and bool(filters.search.strip())
+        newest = (SQL('+"t1"."generated_at" DESC') if few else Image.generated_at.desc())
         query = (
             self._select()
-            .where(*self._where(filters or Filters()))
-            .order_by(Image.generated_at.desc(), Image.id.desc())
+            .where(*self._where(filters))
+            .order_by(newest, Image.id.desc())
             .offset(max(0, offset))
             .limit(max(0, limit))
         )

@@ -48,15 +48,16 @@ WRITE_ACTIONS = {"favorite", "clean", "delete", "collect", "select", "select_all
 class LibrarySource:
     """The grid's rows: one filtered query on the library."""
 
-    def __init__(self, library: Library, filters: Filters):
+    def __init__(self, library: Library, filters: Filters, total: int):
         self.library = library
         self.filters = filters
+        self.total = total
 
     def count(self) -> int:
         return self.library.count(self.filters)
 
     def fetch(self, offset: int, limit: int) -> list[ImageRecord]:
-        return self.library.page(self.filters, offset, limit)
+        return self.library.page(self.filters, offset, limit, count_hint=self.total)
 
 
 class GalleryScreen(Screen):
@@ -127,8 +128,10 @@ class GalleryScreen(Screen):
         worker = get_current_worker()
         try:
             with self.library.db.connection_context():
-                shown = self.library.count(filters)
-                first = self.library.page(filters, 0, PAGE_SIZE) if not keep_position else None
+                if keep_position:
+                    shown, first = self.library.count(filters), None
+                else:
+                    shown, first = self.library.query(filters, 0, PAGE_SIZE)
                 total = self.library.count(Filters(scope=filters.scope)) if filters.active else shown
         except NotFound:  # the collection filtered on was deleted meanwhile
             self.app.call_from_thread(self.query_one("#filters", FilterBar).set_collections,
@@ -143,7 +146,7 @@ class GalleryScreen(Screen):
         self.shown, self.total = shown, total
         grid = self.grid
         grid.empty_message = self._empty_message()
-        grid.load(LibrarySource(self.library, filters), shown, first, keep_position=keep_position,
+        grid.load(LibrarySource(self.library, filters, shown), shown, first, keep_position=keep_position,
                   focus_index=focus_index)
         self._update_status()
 

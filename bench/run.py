@@ -1,0 +1,398 @@
+"""My Images benchmark: a small library (100 images) against a large one (100,000).
+
+Run by hand:  .venv/bin/python bench/run.py [--quick] [--skip-import] [--skip-clean]
+Prints a table and writes bench/results/latest.json. Every figure is measured on
+both libraries in one run, so machine noise cancels in the ratio. Libraries are
+made once into bench/cache/ (the large one takes a few minutes) and reused.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("U2NET_HOME", str(ROOT.parent / "shared" / "models"))
+
+from store.demo import generate  # noqa: E402
+from store.library import Library  # noqa: E402
+from store.records import FAVORITES_ONLY, NON_FAVORITES, Filters  # noqa: E402
+
+CACHE = HERE / "cache"
+RESULTS = HERE / "results"
+QUERIES = ["sword", "diamond", "pixel art", "potion", "set of 16", "ring", "zzz-no-match", "qx", "a", "s",
+           "po", "xy", "enchanted ring", "16-bit game sprite", "4x4", "shiny", "golden key", "grid",
+           "mushroom", "retro RPG item"]
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def stats(values: list[float]) -> dict:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"median": statistics.median(ordered), "p95": p95, "n": len(ordered)}
+
+
+def library_path(count: int) -> Path:
+    path = CACHE / f"lib-{count}"
+    marker = path / ".complete"
+    if not marker.exists():
+        print(f"making a library of {count:,} images in {path} (once)…", flush=True)
+        start = time.perf_counter()
+        library = Library(path, account="bench")
+        generate(library, count)
+        library.close()
+        marker.write_text(f"{time.perf_counter() - start:.1f} s\n")
+    return path
+
+
+# -- 1. start-up ---------------------------------------------------------------
+
+STARTUP_SCRIPT = r"""
+import sys, time, asyncio
+t0 = float(sys.argv[2])
+from tui.app import MyImagesApp
+from store.library import Library
+from widgets.card import ImageCard
+async def main():
+    app = MyImagesApp(Library(sys.argv[1], account="bench"), images="halfcell")
+    async with app.run_test(size=(160, 48)) as pilot:
+        while True:
+            cards = [c for c in app.screen.query(ImageCard) if c.record is not None] if app.screen.is_mounted else []
+            if cards:
+                break
+            await asyncio.sleep(0.002)
+        await pilot.pause()
+        print(time.time() - t0)
+asyncio.run(main())
+"""
+
+
+def bench_startup(path: Path, runs: int) -> dict:
+    times = []
+    for _ in range(runs):
+        start = time.time()
+        out = subprocess.run([sys.executable, "-c", STARTUP_SCRIPT, str(path), repr(start)], cwd=ROOT,
+                             capture_output=True, text=True, check=True)
+        times.append(float(out.stdout.strip().splitlines()[-1]))
+    return stats(times)
+
+
+def bench_startup_tmux(path: Path) -> float | None:
+    """Once, in a real terminal: tmux, until the first card's prompt text is on the screen."""
+    if subprocess.run(["which", "tmux"], capture_output=True).returncode:
+        return None
+    sock = "myimages-bench"
+    exe = Path(sys.executable).with_name("myimages")
+    start = time.time()
+    subprocess.run(["tmux", "-L", sock, "-f", "/dev/null", "new", "-d", "-s", "b", "-x", "160", "-y", "48",
+                    f"{exe} --library {path} --account bench --images halfcell"], check=True)
+    try:
+        while time.time() - start < 30:
+            screen = subprocess.run(["tmux", "-L", sock, "capture-pane", "-p", "-t", "b"], capture_output=True,
+                                    text=True).stdout
+            if "images" in screen and "♡" in screen or "♥" in screen:
+                return time.time() - start
+            time.sleep(0.01)
+        return None
+    finally:
+        subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True)
+
+
+# -- 2-4, 7. search, filters, scrolling, memory inside the running app --------
+
+async def bench_in_app(path: Path) -> dict:
+    from textual.widgets import Input
+
+    from tui.app import MyImagesApp
+    from widgets.card import ImageCard
+
+    library = Library(path, account="bench")
+    app = MyImagesApp(library, images="halfcell")
+    result: dict = {}
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        grid = screen.grid
+
+        async def shown(filters: Filters) -> float:
+            start = time.perf_counter()
+            screen.run_query(filters, False, None)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert screen.filters == filters
+            return time.perf_counter() - start
+
+        search_ui, search_store = [], []
+        for query in QUERIES:
+            filters = Filters(search=query)
+            start = time.perf_counter()
+            library.count(filters)
+            library.page(filters, 0, 60)
+            search_store.append(time.perf_counter() - start)
+            search_ui.append(await shown(filters))
+        # keystrokes through the real input, debounce included, for one query
+        search_box = screen.query_one("#search", Input)
+        search_box.focus()
+        start = time.perf_counter()
+        await pilot.press(*"sword")
+        while screen.filters.search != "sword":
+            await asyncio.sleep(0.001)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        result["typed_search_incl_debounce_s"] = time.perf_counter() - start
+        await pilot.press("escape")
+
+        collections = library.collections()
+        combos = [Filters(favorite=FAVORITES_ONLY), Filters(favorite=NON_FAVORITES),
+                  Filters(collection_id=collections[0].id), Filters(collection_id=collections[1].id),
+                  Filters(search="sword", favorite=FAVORITES_ONLY),
+                  Filters(search="potion", collection_id=collections[1].id),
+                  Filters(search="pixel", favorite=NON_FAVORITES, collection_id=collections[2].id),
+                  Filters()]
+        filter_ui, filter_store = [], []
+        for _ in range(3):
+            for filters in combos:
+                start = time.perf_counter()
+                library.count(filters)
+                library.page(filters, 0, 60)
+                filter_store.append(time.perf_counter() - start)
+                filter_ui.append(await shown(filters))
+        result["search_ui"] = stats(search_ui)
+        result["search_store"] = stats(search_store)
+        result["filters_ui"] = stats(filter_ui)
+        result["filters_store"] = stats(filter_store)
+
+        grid.focus()
+        pages = []
+        for _ in range(200):
+            start = time.perf_counter()
+            await pilot.press("pagedown")
+            pages.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        await pilot.press("end")
+        result["end_s"] = time.perf_counter() - start
+        result["pagedown"] = stats(pages)
+        result["mounted_cards"] = len(app.screen.query(ImageCard))
+        result["rss_mb_after"] = rss_mb()
+        result["peak_rss_mb"] = peak_mb()
+        result["images"] = grid.total
+    library.close()
+    return result
+
+
+def bench_app_in_process(path: Path) -> dict:
+    """Each library in its own process, so memory figures do not mix."""
+    script = (f"import asyncio, json, sys; sys.path.insert(0, {str(HERE)!r}); import run; "
+              f"print(json.dumps(asyncio.run(run.bench_in_app(run.Path({str(path)!r})))))")
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# -- 5. import -----------------------------------------------------------------
+
+def make_import_files(count: int) -> Path:
+    from PIL import Image, PngImagePlugin
+
+    folder = CACHE / f"import-{count}"
+    if (folder / ".complete").exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"making {count} 1024x1024 PNGs with metadata (once)…", flush=True)
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    for i in range(count):
+        base = rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)
+        image = Image.fromarray(base).resize((1024, 1024), Image.Resampling.BICUBIC)
+        info = PngImagePlugin.PngInfo()
+        info.add_text("parameters", f"generated item {i}, pixel art\nNegative prompt: blurry\n"
+                                    f"Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: {i}, Model: bench")
+        image.save(folder / f"gen-{i:05d}.png", pnginfo=info, compress_level=6)
+    (folder / ".complete").write_text("ok\n")
+    return folder
+
+
+def bare_import_loop(files: list[Path]) -> float:
+    """Only what any importer must do: decode and make a thumbnail."""
+    from PIL import Image
+
+    start = time.perf_counter()
+    for path in files:
+        with Image.open(path) as image:
+            image.load()
+            image.thumbnail((256, 256))
+    return time.perf_counter() - start
+
+
+def bench_import(count: int) -> dict:
+    import shutil
+    import tempfile
+
+    from store.importer import import_files
+
+    folder = make_import_files(count)
+    files = sorted(folder.glob("*.png"))
+    bare = bare_import_loop(files)
+    target = Path(tempfile.mkdtemp(prefix="bench-import-"))
+    try:
+        library = Library(target / "lib", account="bench")
+        start = time.perf_counter()
+        report = import_files(library, [folder])
+        app_time = time.perf_counter() - start
+        assert len(report.imported) == count, report.summary()
+        library.close()
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+    return {"files": count, "bare_per_s": count / bare, "app_per_s": count / app_time,
+            "app_over_bare": (count / app_time) / (count / bare)}
+
+
+# -- 6. clean background -------------------------------------------------------
+
+def bench_clean(runs: int) -> dict:
+    import shutil
+    import tempfile
+
+    from PIL import Image
+    from rembg import remove
+
+    from store.background import clean_image, get_session
+    from store.demo import ItemSpec, render_sheet
+    from store.importer import import_files
+
+    target = Path(tempfile.mkdtemp(prefix="bench-clean-"))
+    try:
+        sheet = render_sheet([ItemSpec("sword", "iron")] * 4, 2, 2, size=1024).image
+        sheet.save(target / "sheet.png")
+        picture = Image.open(target / "sheet.png").convert("RGB")
+        library = Library(target / "lib", account="bench")
+        import_files(library, [target / "sheet.png"])
+        image_id = library.page()[0].id
+        session = get_session()
+        remove(picture, session=session)  # warm up
+        bare, app = [], []
+        for _ in range(runs):
+            start = time.perf_counter()
+            remove(picture, session=session)
+            bare.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            new_id = clean_image(library, image_id)
+            app.append(time.perf_counter() - start)
+            library.delete([new_id])
+        library.close()
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+    b, a = statistics.median(bare), statistics.median(app)
+    return {"size": "1024x1024", "bare_s": b, "app_s": a, "app_over_bare": a / b}
+
+
+# -- report --------------------------------------------------------------------
+
+def row(name: str, small: float, large: float, unit: str = "ms", target: str = "") -> str:
+    scale = 1000 if unit == "ms" else 1
+    ratio = large / small if small else float("nan")
+    return f"| {name} | {small * scale:.1f} | {large * scale:.1f} | {ratio:.2f} | {target} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--large", type=int, default=100_000)
+    parser.add_argument("--small", type=int, default=100)
+    parser.add_argument("--import-files", type=int, default=1000)
+    parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--skip-clean", action="store_true")
+    args = parser.parse_args()
+    runs = 3 if args.quick else 7
+    small, large = library_path(args.small), library_path(args.large)
+    results: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                                 "platform": platform.platform()},
+                     "when": time.strftime("%Y-%m-%d %H:%M"), "small": args.small, "large": args.large}
+    print("start-up…", flush=True)
+    results["startup"] = {"small": bench_startup(small, runs), "large": bench_startup(large, runs)}
+    results["startup_tmux_s"] = {"small": bench_startup_tmux(small), "large": bench_startup_tmux(large)}
+    print("search, filters, scrolling, memory…", flush=True)
+    results["app"] = {"small": bench_app_in_process(small), "large": bench_app_in_process(large)}
+    if not args.skip_import:
+        print("import…", flush=True)
+        results["import"] = bench_import(args.import_files if not args.quick else 200)
+    if not args.skip_clean:
+        print("clean background…", flush=True)
+        results["clean"] = bench_clean(runs)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
+    print(report(results))
+
+
+def report(r: dict) -> str:
+    s, l = r["app"]["small"], r["app"]["large"]
+    lines = [
+        f"Machine: {r['machine']['cpus']} cores, Python {r['machine']['python']}, {r['machine']['platform']}; "
+        f"{r['when']}",
+        "",
+        f"| figure | {r['small']:,} images | {r['large']:,} images | large/small | target |",
+        "|---|---|---|---|---|",
+        row("start-up to first cards, median (ms)", r["startup"]["small"]["median"], r["startup"]["large"]["median"],
+            target="ratio ≤ 1.2, < 1500 ms"),
+        row("start-up, p95 (ms)", r["startup"]["small"]["p95"], r["startup"]["large"]["p95"]),
+    ]
+    tmux = r.get("startup_tmux_s", {})
+    if tmux.get("small") and tmux.get("large"):
+        lines.append(row("start-up in tmux, once (ms)", tmux["small"], tmux["large"]))
+    lines += [
+        row("search in the app, median (ms)", s["search_ui"]["median"], l["search_ui"]["median"]),
+        row("search in the app, p95 (ms)", s["search_ui"]["p95"], l["search_ui"]["p95"], target="≤ 100 ms"),
+        row("search, store query alone, p95 (ms)", s["search_store"]["p95"], l["search_store"]["p95"],
+            target="≤ 30 ms"),
+        row("typed 'sword' incl. 150 ms debounce (ms)", s["typed_search_incl_debounce_s"],
+            l["typed_search_incl_debounce_s"]),
+        row("filters in the app, p95 (ms)", s["filters_ui"]["p95"], l["filters_ui"]["p95"], target="≤ 100 ms"),
+        row("filters, store query alone, p95 (ms)", s["filters_store"]["p95"], l["filters_store"]["p95"],
+            target="≤ 30 ms"),
+        row("PageDown, median (ms)", s["pagedown"]["median"], l["pagedown"]["median"]),
+        row("PageDown, p95 (ms)", s["pagedown"]["p95"], l["pagedown"]["p95"], target="≤ 50 ms"),
+        row("End (ms)", s["end_s"], l["end_s"]),
+        f"| mounted card widgets after scrolling | {s['mounted_cards']} | {l['mounted_cards']} | | same |",
+        f"| RSS after search, filters, scroll (MB) | {s['rss_mb_after']:.0f} | {l['rss_mb_after']:.0f} | "
+        f"+{l['rss_mb_after'] - s['rss_mb_after']:.0f} MB | ≤ +50 MB |",
+        f"| peak RSS (MB) | {s['peak_rss_mb']:.0f} | {l['peak_rss_mb']:.0f} | | |",
+    ]
+    if "import" in r:
+        i = r["import"]
+        lines += ["", f"Import of {i['files']} 1024×1024 PNGs with metadata: app {i['app_per_s']:.1f}/s, "
+                      f"bare decode+thumbnail loop {i['bare_per_s']:.1f}/s, app/bare = {i['app_over_bare']:.2f} "
+                      "(target ≥ 0.7)."]
+    if "clean" in r:
+        c = r["clean"]
+        lines += ["", f"Clean background, {c['size']}: app {c['app_s']:.3f} s, bare rembg.remove "
+                      f"{c['bare_s']:.3f} s, app/bare = {c['app_over_bare']:.2f} (target ≤ 1.10)."]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
