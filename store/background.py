@@ -152,7 +152,10 @@ def derived_image(library: Library, source_id: int, picture: Image.Image, deriva
 
 def save_derived(library: Library, source_id: int, items: list[NewImage]) -> list[int]:
     """Store derived images, in the source's collections; returns their ids."""
-    results = library.add_images(items, library.collection_ids_of(source_id))
+    try:
+        results = library.add_images(items, library.collection_ids_of(source_id))
+    except OSError as exc:
+        raise StoreError(f"Cannot write to the library: {exc.strerror or exc}.") from exc
     return [image_id for image_id, _ in results]
 
 

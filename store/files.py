@@ -141,10 +141,11 @@ class FileStore:
             write_bytes_atomic(thumb, thumbnail, durable=self.durable)
 
     def remove(self, sha256: str, ext: str) -> None:
+        """Remove an image's files; one that cannot be removed is left to `doctor`."""
         for path in (self.original_path(sha256, ext), self.thumbnail_path(sha256)):
             try:
                 path.unlink()
-            except FileNotFoundError:
+            except OSError:
                 pass
 
     def walk(self) -> Iterator[Path]:

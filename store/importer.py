@@ -231,10 +231,17 @@ def import_files(
 
     def flush() -> None:
         items = [p for p in pending if p.image is not None]
-        results = library.add_images([p.image for p in items], collection_ids) if items else []
+        pending.clear()
+        if not items:
+            return
+        try:
+            results = library.add_images([p.image for p in items], collection_ids)
+        except OSError as exc:  # disk full, read-only library: these files are not imported
+            reason = f"cannot write to the library: {exc.strerror or exc}"
+            report.failed.extend((p.path, reason) for p in items)
+            return
         for prepared, (image_id, created) in zip(items, results):
             (report.imported if created else report.duplicates).append((prepared.path, image_id))
-        pending.clear()
 
     def ordered() -> Iterator[Prepared]:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import") as pool:

@@ -552,3 +552,44 @@ async def test_public_gallery_is_read_only(lib, tmp_path, make_png):
         await pilot.press("escape", "v")
         await settle(pilot, app)
         assert not app.screen.public
+
+
+NASTY = "evil \x1b]52;c;aGk=\x07 \x1b[2J\x1b[31mred \u202eflip\u200b [b]bold[/b] [@click=app.quit]q[/]"
+
+
+async def test_escape_sequences_are_neutralised_everywhere(tmp_path, make_png):
+    library = Library(tmp_path / "nasty", account="evil [red]name\x1b[2J")
+    import_files(library, [make_png()], ImportOptions(prompt=NASTY, model="m\x1b]8;;http://x\x07link"))
+    weird = library.create_collection("[bold]coll\x1b[2J\u202e")
+    library.add_to_collection([library.page()[0].id], weird.id)
+    app = make_app(library, tmp_path)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await settle(pilot, app)
+
+        def everything_shown() -> str:
+            parts = [text_of(w) for w in app.screen.query(Static)]
+            parts += [text_of(w) for w in app.screen.query("#prompt")]
+            parts.append(app.screen.sub_title or "")
+            return "\n".join(parts)
+
+        def clean(text: str) -> None:
+            assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text and "\u200b" not in text
+
+        clean(everything_shown())
+        assert text_of(app.screen.query_one("#card-0 #prompt")).startswith("evil ␛]52;c;aGk=␇")
+        select = app.screen.query_one("#collection-filter", Select)
+        assert any("[bold]coll" in str(label) for label, _ in select._options)
+        for label, _ in select._options:
+            clean(str(label))
+        for key in ("p", "i"):
+            await pilot.press(key)
+            clean(everything_shown())
+            assert "[b]bold[/b] [@click=app.quit]q[/]" in everything_shown()
+            await pilot.press("escape")
+        await pilot.press("a")
+        clean(everything_shown())
+        await pilot.press("escape", "s")  # download: the notification names the file
+        await pilot.pause()
+        for notification in app._notifications:
+            clean(notification.message)
+        assert app.is_running

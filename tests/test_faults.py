@@ -1,0 +1,189 @@
+"""Faults: disk full and read-only during import, export and clean; crashes; two processes at once."""
+from __future__ import annotations
+
+import errno
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from store import files as files_module
+from store.doctor import check
+from store.errors import StoreError
+from store.export import export_images
+from store.importer import import_files
+from store.library import Library
+
+from .conftest import ROOT, write_png
+
+
+def full_disk(monkeypatch, error=errno.ENOSPC):
+    """Every write into a file fails as a full (or read-only) disk makes it fail."""
+    real = files_module.write_atomic
+
+    def failing(path, write, **kwargs):
+        def broken(handle):
+            handle.write(b"partial")
+            raise OSError(error, os.strerror(error))
+
+        return real(path, broken, **kwargs)
+
+    monkeypatch.setattr(files_module, "write_atomic", failing)
+
+
+def snapshot(root):
+    con = sqlite3.connect(root / "library.db")
+    rows = con.execute("SELECT id, sha256, favorite FROM image ORDER BY id").fetchall()
+    con.close()
+    names = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and "library.db" not in p.name)
+    return rows, names
+
+
+@pytest.mark.parametrize("error", [errno.ENOSPC, errno.EROFS])
+def test_import_on_a_full_or_read_only_disk(tmp_path, make_png, monkeypatch, error):
+    library = Library(tmp_path / "lib")
+    import_files(library, [make_png()])
+    before = snapshot(library.root)
+    full_disk(monkeypatch, error)
+    report = import_files(library, [make_png(), make_png()])
+    assert not report.imported and len(report.failed) == 2
+    assert report.failed[0][1] == f"cannot write to the library: {os.strerror(error)}"
+    assert snapshot(library.root) == before  # no record, no file, no temporary file left
+
+
+def test_export_on_a_full_disk(tmp_path, make_png, monkeypatch):
+    library = Library(tmp_path / "lib")
+    import_files(library, [make_png()])
+    full_disk(monkeypatch)
+    with pytest.raises(StoreError, match="No space left on device"):
+        export_images(library, [library.page()[0].id], tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_clean_on_a_full_disk(tmp_path, make_png, monkeypatch):
+    from store.background import clean_images
+
+    library = Library(tmp_path / "lib")
+    import_files(library, [make_png(size=(64, 64))])
+    before = snapshot(library.root)
+    full_disk(monkeypatch)
+    report = clean_images(library, [library.page()[0].id])
+    assert not report.created and "No space left on device" in report.failed[0][1]
+    assert snapshot(library.root) == before
+
+
+IMPORTER = """
+import sys
+from store.library import Library
+from store.importer import import_files
+import_files(Library(sys.argv[1], account="alice"), [sys.argv[2]], batch=8)
+"""
+
+DELETER = """
+import sys
+from store.library import Library
+lib = Library(sys.argv[1], account="alice")
+ids = [r.id for r in lib.iter_images()]
+for start in range(0, len(ids), 10):
+    lib.delete(ids[start:start + 10])
+"""
+
+
+def assert_consistent(root):
+    library = Library(root, account="alice")
+    assert library.db.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
+    for record in library.iter_images():
+        assert record.path.exists() and record.thumbnail_path.exists(), record.id
+    for path in root.rglob("*"):
+        if path.is_file() and path.parent.name != root.name and not path.name.startswith(".tmp-"):
+            # a file under a final name is whole: its name is the hash of its content (originals)
+            if path.parent.parent.name == "originals":
+                import hashlib
+
+                assert hashlib.sha256(path.read_bytes()).hexdigest() == path.stem
+    report = check(library, min_age=0)
+    assert report.integrity == "ok" and not report.missing_originals
+    assert check(library, min_age=0).clean
+    count = library.total()
+    library.close()
+    return count
+
+
+@pytest.fixture(scope="module")
+def many_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("many")
+    for i in range(400):
+        write_png(folder / f"f{i:04d}.png", size=(300, 300), colour=(i % 256, (i * 7) % 256, (i * 13) % 256))
+    return folder
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_killed_during_import_and_bulk_delete(tmp_path, many_files, attempt):
+    rng = random.Random(attempt)
+    root = tmp_path / "lib"
+    Library(root, account="alice").close()
+    proc = subprocess.Popen([sys.executable, "-c", IMPORTER, str(root), str(many_files)], cwd=ROOT)
+    time.sleep(rng.uniform(0.8, 2.5))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    imported = assert_consistent(root)
+    # finish the import, then kill a bulk delete half way
+    import_files(Library(root, account="alice"), [many_files])
+    assert assert_consistent(root) == 400
+    proc = subprocess.Popen([sys.executable, "-c", DELETER, str(root)], cwd=ROOT)
+    time.sleep(rng.uniform(0.8, 2.0))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    left = assert_consistent(root)
+    assert 0 <= left <= 400 and imported <= 400
+
+
+WRITER = """
+import sys, time, random
+from store.library import Library
+lib = Library(sys.argv[1], account="alice")
+rng = random.Random(1)
+end = time.time() + float(sys.argv[2])
+changes = 0
+col = lib.ensure_collection("Busy")
+while time.time() < end:
+    ids = [r.id for r in lib.page(offset=0, limit=50)]
+    if not ids:
+        continue
+    choice = rng.random()
+    target = rng.choice(ids)
+    if choice < 0.5:
+        lib.toggle_favorite(target)
+    elif choice < 0.8:
+        lib.add_to_collection([target], col.id)
+    elif choice < 0.9:
+        lib.remove_from_collection([target], col.id)
+    else:
+        lib.delete([target])
+    changes += 1
+print(changes)
+"""
+
+
+def test_two_processes_on_one_library(tmp_path, many_files):
+    root = tmp_path / "lib"
+    lib = Library(root, account="alice")
+    import_files(lib, sorted(many_files.iterdir())[:60])
+    lib.close()
+    seconds = "8"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(root), seconds], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    importer = subprocess.Popen([sys.executable, "-c", IMPORTER, str(root), str(many_files)], cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = writer.communicate(timeout=120)
+    imp_out, imp_err = importer.communicate(timeout=300)
+    assert writer.returncode == 0, err
+    assert importer.returncode == 0, imp_err
+    assert "locked" not in err + imp_err
+    assert int(out.strip()) > 50
+    assert assert_consistent(root) >= 300

@@ -1,0 +1,75 @@
+"""Property-based tests: no input makes a metadata parser crash or take long."""
+from __future__ import annotations
+
+import json
+import time
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from store.export import slug
+from store.metadata import PARSERS, parse_chunks
+from store.text import one_line, printable
+
+KEYS = ["parameters", "prompt", "workflow", "invokeai_metadata", "sd-metadata", "Dream", "Comment", "Description",
+        "Software", "Source", "fooocus_scheme", "myimages", "negative_prompt", "guidance_scale"]
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=50),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5),
+    max_leaves=30,
+)
+chunk_text = st.one_of(st.text(max_size=300), json_values.map(lambda v: json.dumps(v)))
+chunks = st.dictionaries(st.sampled_from(KEYS), chunk_text, max_size=6)
+
+FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(chunks)
+def test_no_parser_raises(data):
+    for _name, parser in PARSERS:
+        try:
+            result = parser(data)
+        except Exception as exc:  # noqa: BLE001
+            raise AssertionError(f"{_name} raised {exc!r} on {data!r}") from exc
+        if result is not None:
+            assert isinstance(result.prompt, str) and isinstance(result.model, str)
+            json.dumps(result.params, default=str)
+
+
+@FAST
+@given(st.dictionaries(st.text(min_size=1, max_size=8), json_values, max_size=8))
+def test_comfyui_like_graphs(graph):
+    meta = parse_chunks({"prompt": json.dumps({"1": {"class_type": "KSampler", "inputs": graph}, **graph})})
+    assert isinstance(meta.prompt, str)
+
+
+def test_huge_inputs_are_quick():
+    deep = "[" * 100_000 + "]" * 100_000
+    wide = json.dumps({str(i): {"class_type": "CLIPTextEncode", "inputs": {"text": "x" * 50}} for i in range(20_000)})
+    chain = {str(i): {"class_type": "ConditioningCombine", "inputs": {"conditioning_1": [str(i + 1), 0]}}
+             for i in range(10_000)}
+    chain["s"] = {"class_type": "KSampler", "inputs": {"positive": ["0", 0]}}
+    for data in ({"prompt": deep}, {"prompt": wide}, {"prompt": json.dumps(chain)},
+                 {"parameters": "a, " * 300_000 + "\nSteps: 1, Seed: 2, CFG scale: 3"},
+                 {"invokeai_metadata": deep}, {"Comment": deep, "Software": "NovelAI"}):
+        start = time.perf_counter()
+        parse_chunks(data)
+        assert time.perf_counter() - start < 0.5, list(data)
+
+
+@FAST
+@given(st.text())
+def test_printable_text_has_no_control_characters(text):
+    shown = printable(text)
+    assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown and "\x00" not in shown
+    assert all(ch == "\n" or ord(ch) >= 0x20 for ch in printable(text, keep_newlines=True) if ch != "\t")
+    assert "\n" not in one_line(text)
+
+
+@FAST
+@given(st.text(max_size=20_000))
+def test_slug_is_a_safe_file_name(text):
+    name = slug(text)
+    assert 0 < len(name) <= 60 and "/" not in name and ".." not in name and not name.startswith("-")
