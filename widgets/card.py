@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.css.scalar import Scalar
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Button, Static
+from textual.widgets import Button
 
 from store.records import ImageRecord
 from store.text import one_line
@@ -40,19 +41,28 @@ class ActionButton(Button):
         self.tooltip = action.tooltip
 
 
-class CardPrompt(Widget):
-    """The prompt in at most `height` lines, cut with an ellipsis to the space there is."""
+class CardText(Widget):
+    """A line of plain text; changing it repaints only this widget (no layout pass)."""
 
-    DEFAULT_CSS = "CardPrompt { height: 2; }"
+    DEFAULT_CSS = "CardText { height: 1; }"
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, text: str = "", *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.text = ""
+        self.text = text
 
     def set_text(self, text: str) -> None:
         if text != self.text:
             self.text = text
             self.refresh()
+
+    def render(self) -> Text:
+        return Text(self.text, no_wrap=True, overflow="ellipsis")
+
+
+class CardPrompt(CardText):
+    """The prompt in at most `height` lines, cut with an ellipsis to the space there is."""
+
+    DEFAULT_CSS = "CardPrompt { height: 2; }"
 
     def render(self) -> Text:
         width, height = max(1, self.size.width), max(1, self.size.height)
@@ -121,13 +131,13 @@ class ImageCard(Widget):
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="card-top"):
-            yield Static("☐", id="check")
-            yield Static("", id="when")
+            yield CardText("☐", id="check")
+            yield CardText("", id="when")
         with Horizontal(id="thumb-box"):
             if self._image_class is not None:
                 yield self._image_class(None, id="thumb")
             else:
-                yield Static("", id="no-thumb")
+                yield CardText("", id="no-thumb")
         yield CardPrompt(id="prompt")
         with Horizontal(classes="card-actions"):
             for action in self._actions:
@@ -143,22 +153,26 @@ class ImageCard(Widget):
         self.set_class(selected and record is not None, "-selected")
         if record is None:
             return
-        self.query_one("#check", Static).update("☑" if selected else "☐")
+        self.query_one("#check", CardText).set_text("☑" if selected else "☐")
         when = record.generated_at.strftime("%Y-%m-%d")
         if owner_visible:
             when = f"{one_line(record.owner)} · {when}"
-        self.query_one("#when", Static).update(Text(when))
+        self.query_one("#when", CardText).set_text(when)
         self.query_one("#prompt", CardPrompt).set_text(one_line(record.prompt) or "(no prompt)")
         if self._image_class is not None:
             thumb = self.query_one("#thumb")
-            if thumb.image is not picture:
+            if hasattr(thumb, "show"):
+                thumb.show(picture, record.thumbnail_path)
+            elif thumb.image is not picture:
                 thumb.image = picture
             self._fit_thumb()
         else:
-            self.query_one("#no-thumb", Static).update(f"#{record.id}  {record.width}×{record.height}")
+            self.query_one("#no-thumb", CardText).set_text(f"#{record.id}  {record.width}×{record.height}")
         for button in self.query(ActionButton):
             if button.action_name == "favorite":
-                button.label = "♥" if record.favorite else "♡"
+                label = "♥" if record.favorite else "♡"
+                if str(button.label) != label:
+                    button.label = label
                 button.set_class(record.favorite, "-on")
                 button.tooltip = "Unfavorite (f)" if record.favorite else "Favorite (f)"
 
@@ -170,8 +184,9 @@ class ImageCard(Widget):
         if box.width <= 0 or box.height <= 0:
             return
         thumb = self.query_one("#thumb")
-        thumb.styles.width, thumb.styles.height = fit_cells(box.width, box.height, self.record.width,
-                                                            self.record.height)
+        width, height = fit_cells(box.width, box.height, self.record.width, self.record.height)
+        if (thumb.styles.width, thumb.styles.height) != (Scalar.parse(str(width)), Scalar.parse(str(height))):
+            thumb.styles.width, thumb.styles.height = width, height
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._fit_thumb)

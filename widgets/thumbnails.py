@@ -6,19 +6,100 @@ cleaned image never looks like its source.
 """
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from pathlib import Path
 
 from PIL import Image
+from rich.segment import Segment
+from textual.strip import Strip
+from textual.widget import Widget
 
 # textual-image asks the terminal what it can do when imported; that must happen
 # before the app starts reading input, so this module is imported early by tui.app.
+from textual_image.renderable.halfcell import Image as HalfcellRenderable
 from textual_image.widget import HalfcellImage, Image as AutoImage, SixelImage, TGPImage, UnicodeImage
 
 GRID_PIXELS = 64  # thumbnails are shrunk to this before reaching the renderer
+STRIP_CACHE_SIZE = 600  # rendered thumbnails kept (a screen of cards is about 15 to 40)
 CHECKER = ((200, 200, 200), (245, 245, 245))
 
 IMAGE_MODES = ("auto", "kitty", "sixel", "halfcell", "none")
+
+
+class CachedHalfcellImage(Widget):
+    """textual-image's half-block renderer, with the rendered lines cached per picture and size.
+
+    Rendering a picture into coloured cells is the costly part of drawing a card;
+    scrolling back and forth, and every repaint, reuse the lines instead.
+    """
+
+    DEFAULT_CSS = "CachedHalfcellImage { width: 16; height: 8; }"
+    _cache: OrderedDict[tuple, list[Strip]] = OrderedDict()
+    _lock = threading.Lock()
+
+    @staticmethod
+    def render_strips(console, picture: Image.Image, width: int, height: int) -> list[Strip]:
+        renderable = HalfcellRenderable(picture, width=width, height=height)
+        segments = list(console.render(renderable, console.options.update(width=width, height=height)))
+        return [Strip(line, width) for line in list(Segment.split_and_crop_lines(segments, width, pad=True))[:height]]
+
+    @classmethod
+    def cached(cls, key: tuple) -> list[Strip] | None:
+        with cls._lock:
+            strips = cls._cache.get(key)
+            if strips is not None:
+                cls._cache.move_to_end(key)
+            return strips
+
+    @classmethod
+    def remember(cls, key: tuple, strips: list[Strip]) -> None:
+        with cls._lock:
+            cls._cache[key] = strips
+            if len(cls._cache) > STRIP_CACHE_SIZE:
+                cls._cache.popitem(last=False)
+
+    def __init__(self, image: Image.Image | None = None, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._picture = image
+        self._key: object = None
+
+    @property
+    def image(self) -> Image.Image | None:
+        return self._picture
+
+    @image.setter
+    def image(self, picture: Image.Image | None) -> None:
+        self.show(picture, None)
+
+    def show(self, picture: Image.Image | None, key: object) -> None:
+        """Show a picture; `key` names it for the shared cache (None: not shared)."""
+        if picture is self._picture and key == self._key:
+            return
+        self._picture, self._key = picture, key
+        self.refresh()
+
+    def _strips(self, width: int, height: int) -> list[Strip]:
+        if self._key is None:  # not shared: keep this picture's lines on the widget itself
+            mine = getattr(self, "_own", None)
+            if mine is not None and mine[0] is self._picture and mine[1] == (width, height):
+                return mine[2]
+            strips = self.render_strips(self.app.console, self._picture, width, height)
+            self._own = (self._picture, (width, height), strips)
+            return strips
+        key = (self._key, width, height)
+        strips = self.cached(key)
+        if strips is None:
+            strips = self.render_strips(self.app.console, self._picture, width, height)
+            self.remember(key, strips)
+        return strips
+
+    def render_line(self, y: int) -> Strip:
+        width, height = self.size
+        if self._picture is None or width <= 0 or height <= 0:
+            return Strip.blank(width)
+        strips = self._strips(width, height)
+        return strips[y] if y < len(strips) else Strip.blank(width)
 
 
 def grid_image_class(mode: str):
@@ -28,7 +109,7 @@ def grid_image_class(mode: str):
     own README), so `auto` draws coloured half-block cells there; the large view
     uses the best protocol instead. Forcing kitty or sixel is the user's choice.
     """
-    return {"kitty": TGPImage, "sixel": SixelImage, "halfcell": HalfcellImage, "auto": HalfcellImage,
+    return {"kitty": TGPImage, "sixel": SixelImage, "halfcell": CachedHalfcellImage, "auto": CachedHalfcellImage,
             "unicode": UnicodeImage}.get(mode)
 
 
@@ -81,15 +162,18 @@ class ThumbnailCache:
     def __init__(self, size: int = 400):
         self.size = size
         self._items: OrderedDict[Path, Image.Image | None] = OrderedDict()
+        self._lock = threading.Lock()  # the grid's prefetch thread fills it too
 
     def get(self, path: Path) -> Image.Image | None:
-        if path in self._items:
-            self._items.move_to_end(path)
-            return self._items[path]
+        with self._lock:
+            if path in self._items:
+                self._items.move_to_end(path)
+                return self._items[path]
         picture = load_picture(path, GRID_PIXELS)
-        self._items[path] = picture
-        if len(self._items) > self.size:
-            self._items.popitem(last=False)
+        with self._lock:
+            self._items[path] = picture
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
         return picture
 
     def forget(self, path: Path) -> None:
