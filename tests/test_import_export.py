@@ -76,7 +76,11 @@ def make_bad_files(folder):
     Image.new("RGB", (64, 64), "green").save(out, "JPEG")
     jpeg = out.getvalue()
     (folder / "truncated.jpg").write_bytes(jpeg[: len(jpeg) // 3])
+    frames = [Image.new("RGB", (16, 16), colour) for colour in ("red", "blue")]
+    frames[0].save(folder / "animated.webp", save_all=True, append_images=frames[1:], duration=100)
     (folder / "good.png").write_bytes(good)
+    os.symlink(folder, folder / "loop")  # a symlink loop in the folder
+    os.symlink(folder / "nowhere.png", folder / "dangling.png")
 
 
 def test_bad_files_are_reported_and_skipped(library, make_png, tmp_path):
@@ -89,7 +93,11 @@ def test_bad_files_are_reported_and_skipped(library, make_png, tmp_path):
     reasons = {p.name: reason for p, reason in report.failed}
     assert [p.name for p, _ in report.imported] == ["good.png"]
     assert set(reasons) == {"empty.png", "truncated.png", "text.png", "animated.png", "bomb.png",
-                            "truncated.jpg", "missing.png"}
+                            "truncated.jpg", "missing.png", "animated.webp", "dangling.png"}
+    assert reasons["animated.webp"] == "animated images are not supported"
+    assert reasons["dangling.png"] == "not a regular file"
+    again = import_files(library, [folder], ImportOptions(recursive=True))  # the loop is not followed
+    assert [p.name for p, _ in again.duplicates] == ["good.png"]
     assert reasons["empty.png"] == "empty file"
     assert "not an image" in reasons["text.png"]
     assert "GIF" in reasons["animated.png"]
@@ -117,9 +125,17 @@ def test_transparency_and_modes_import(library, tmp_path):
     palette.save(folder / "palette.png", transparency=1)
     Image.new("CMYK", (20, 20), (0, 50, 100, 0)).save(folder / "cmyk.jpg")
     Image.new("RGBA", (20, 10), (0, 0, 0, 0)).save(folder / "clear.webp")
+    rotated = Image.new("RGB", (40, 20), "orange")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90
+    rotated.save(folder / "rotated.jpg", exif=exif)
     report = import_files(library, [folder])
     assert not report.failed, report.failed
-    assert len(report.imported) == 4
+    assert len(report.imported) == 5
+    record = next(r for r in library.iter_images() if r.source_name == "rotated.jpg")
+    assert (record.width, record.height) == (20, 40)
+    with Image.open(record.thumbnail_path) as thumb:
+        assert thumb.width < thumb.height
     for record in library.iter_images():
         with Image.open(record.thumbnail_path) as thumb:
             assert thumb.mode in ("RGB", "RGBA")
