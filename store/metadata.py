@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from PIL import Image
 
@@ -116,30 +116,31 @@ def _link(value: Any) -> str | None:
     return None
 
 
-def _comfy_texts(graph: dict, start: str | None) -> list[str]:
-    """Texts of the prompt nodes reachable from a conditioning link."""
-    texts: list[str] = []
+def _walk(graph: dict, stack: list[str]) -> Iterator[dict]:
+    """The inputs of each node taken from `stack`, once each; callers push more ids onto it."""
     seen: set[str] = set()
-    stack = [start] if start else []
     while stack and len(seen) < MAX_GRAPH_NODES:
         node_id = stack.pop()
         if node_id in seen:
             continue
         seen.add(node_id)
         node = graph.get(node_id)
-        if not isinstance(node, dict) or not isinstance(node.get("inputs"), dict):
-            continue
-        inputs = node["inputs"]
+        if isinstance(node, dict) and isinstance(node.get("inputs"), dict):
+            yield node["inputs"]
+
+
+def _comfy_texts(graph: dict, start: str | None) -> list[str]:
+    """Texts of the prompt nodes reachable from a conditioning link."""
+    texts: list[str] = []
+    stack = [start] if start else []
+    for inputs in _walk(graph, stack):
         found = [inputs[k] for k in _TEXT_KEYS if isinstance(inputs.get(k), str) and inputs[k].strip()]
         if found:
             texts.append(found[0].strip())
             continue
-        if isinstance(node_id, str) and any(isinstance(inputs.get(k), list) for k in _TEXT_KEYS):
+        if any(isinstance(inputs.get(k), list) for k in _TEXT_KEYS):
             # text fed from another node (a primitive or a string node)
-            for k in _TEXT_KEYS:
-                target = _link(inputs.get(k))
-                if target:
-                    stack.append(target)
+            stack.extend(t for t in (_link(inputs.get(k)) for k in _TEXT_KEYS) if t)
             continue
         for key, value in reversed(list(inputs.items())):
             target = _link(value)
@@ -149,17 +150,8 @@ def _comfy_texts(graph: dict, start: str | None) -> list[str]:
 
 
 def _comfy_model(graph: dict, start: str | None) -> str:
-    seen: set[str] = set()
     stack = [start] if start else []
-    while stack and len(seen) < MAX_GRAPH_NODES:
-        node_id = stack.pop()
-        if node_id in seen:
-            continue
-        seen.add(node_id)
-        node = graph.get(node_id)
-        if not isinstance(node, dict) or not isinstance(node.get("inputs"), dict):
-            continue
-        inputs = node["inputs"]
+    for inputs in _walk(graph, stack):
         for key in ("ckpt_name", "unet_name", "model_name"):
             if isinstance(inputs.get(key), str):
                 return inputs[key]
