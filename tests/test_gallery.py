@@ -95,10 +95,19 @@ async def test_long_prompt_is_cut_with_an_ellipsis(tmp_path, make_png):
         assert all(len(line) <= prompt.size.width for line in lines)
 
 
+def assert_screen_lines_clean(app, width: int) -> None:
+    """Every painted line is exactly the screen's width, with no newline or escape inside:
+    nothing a thumbnail draws can spill over its neighbours or the header."""
+    for strip in app.screen._compositor.render_strips():
+        assert strip.cell_length == width
+        assert not any(ch in strip.text for ch in "\n\r\x1b")
+
+
 async def test_usable_at_80x24(lib, tmp_path):
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
+        assert_screen_lines_clean(app, 80)
         g = grid(app)
         assert g.columns >= 2 and g.rows >= 1
         card = app.screen.query(ImageCard).first()
@@ -407,6 +416,7 @@ async def test_large_library_pages_to_the_end_with_few_widgets(big_library, tmp_
         assert last.id in [c.record.id for c in app.screen.query(ImageCard) if c.record]
         assert g.mounted_cards == pool
         assert len(g._pages) <= 20
+        assert_screen_lines_clean(app, 120)
         await pilot.press("slash", *"sword")
         await pilot.pause(0.3)
         await settle(pilot, app)

@@ -42,7 +42,7 @@ class CachedHalfcellImage(Widget):
     def render_strips(console, picture: Image.Image, width: int, height: int) -> list[Strip]:
         renderable = HalfcellRenderable(picture, width=width, height=height)
         segments = list(console.render(renderable, console.options.update(width=width, height=height)))
-        return [Strip(line, width) for line in list(Segment.split_and_crop_lines(segments, width, pad=True))[:height]]
+        return [Strip(line, width) for line in list(Segment.split_and_crop_lines(segments, width, pad=True, include_new_lines=False))[:height]]
 
     @classmethod
     def cached(cls, key: tuple) -> list[Strip] | None:
