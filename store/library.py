@@ -68,7 +68,7 @@ def _new_database(root: Path, url: str) -> Database:
         pragmas={
             "journal_mode": "wal",
             "foreign_keys": 1,
-            "cache_size": -64_000,
+            "cache_size": -16_000,  # 16 MB per connection; each worker thread has one
             "synchronous": "normal",
             "busy_timeout": BUSY_TIMEOUT_MS,
         },
