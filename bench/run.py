@@ -102,11 +102,13 @@ def bench_startup_tmux(path: Path) -> float | None:
     """Once, in a real terminal: tmux, until the first card's prompt text is on the screen."""
     if subprocess.run(["which", "tmux"], capture_output=True).returncode:
         return None
-    sock = "myimages-bench"
+    sock = f"myimages-bench-{os.getpid()}-{path.name}"
     exe = Path(sys.executable).with_name("myimages")
     start = time.time()
-    subprocess.run(["tmux", "-L", sock, "-f", "/dev/null", "new", "-d", "-s", "b", "-x", "160", "-y", "48",
-                    f"{exe} --library {path} --account bench --images halfcell"], check=True)
+    started = subprocess.run(["tmux", "-L", sock, "-f", "/dev/null", "new", "-d", "-s", "b", "-x", "160", "-y",
+                              "48", f"{exe} --library {path} --account bench --images halfcell"])
+    if started.returncode:
+        return None
     try:
         while time.time() - start < 30:
             screen = subprocess.run(["tmux", "-L", sock, "capture-pane", "-p", "-t", "b"], capture_output=True,

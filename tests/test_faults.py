@@ -144,6 +144,43 @@ def test_killed_during_import_and_bulk_delete(tmp_path, many_files, attempt):
     assert 0 <= left <= 400 and imported <= 400
 
 
+CLEANER = """
+import sys
+from store.library import Library
+from store.background import clean_images
+lib = Library(sys.argv[1], account="alice")
+clean_images(lib, [r.id for r in lib.iter_images()])
+"""
+
+GRID_SAVER = """
+import sys
+from store.library import Library
+from store import grid
+from store.background import open_original
+lib = Library(sys.argv[1], account="alice")
+for record in list(lib.iter_images()):
+    layout = grid.layout_for(open_original(lib, record.id), 4, 4)
+    grid.cut(lib, record.id, layout, layout.cells, trimmed=True, save=True)
+"""
+
+
+@pytest.mark.parametrize("script, attempt", [("clean", 0), ("clean", 1), ("grid", 0), ("grid", 1)])
+def test_killed_during_bulk_clean_and_grid_save(tmp_path, many_files, script, attempt):
+    rng = random.Random(attempt + 10)
+    root = tmp_path / "lib"
+    import_files(Library(root, account="alice"), sorted(many_files.iterdir())[:40])
+    code = CLEANER if script == "clean" else GRID_SAVER
+    proc = subprocess.Popen([sys.executable, "-c", code, str(root)], cwd=ROOT, env=dict(os.environ))
+    time.sleep(rng.uniform(2.0, 4.0))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert assert_consistent(root) >= 40
+    library = Library(root, account="alice")
+    for record in library.iter_images():
+        if record.parent_id is not None:
+            assert library.get(record.parent_id)  # derived images point at their source
+
+
 WRITER = """
 import sys, time, random
 from store.library import Library
@@ -181,7 +218,7 @@ def test_two_processes_on_one_library(tmp_path, many_files):
     lib = Library(root, account="alice")
     import_files(lib, sorted(many_files.iterdir())[:60])
     lib.close()
-    seconds = "8"
+    seconds = "30"
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(root), seconds], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     importer = subprocess.Popen([sys.executable, "-c", IMPORTER, str(root), str(many_files)], cwd=ROOT,
