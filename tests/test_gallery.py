@@ -15,7 +15,7 @@ from tui.confirm_delete import ConfirmDeleteScreen
 from tui.info_screen import InfoScreen
 from tui.prompt_screen import PromptScreen
 from tui.viewer_screen import ViewerScreen
-from widgets.card import ImageCard
+from widgets.card import CardActions, ImageCard
 from widgets.card_grid import CardGrid
 
 PROMPTS = [
@@ -58,6 +58,13 @@ def info_text(app) -> str:
     return "\n".join(text_of(w) for w in app.screen.query("#info-table Static"))
 
 
+async def click_action(pilot, card: int, action: str) -> None:
+    """Click one of a card's action buttons (3-cell slots in its action row)."""
+    row = pilot.app.screen.query_one(f"#card-{card} .card-actions", CardActions)
+    await pilot.click(f"#card-{card} .card-actions", offset=(row.slot_of(action) * CardActions.SLOT + 1, 0))
+    await pilot.pause()
+
+
 def grid(app) -> CardGrid:
     return app.screen.query_one("#grid", CardGrid)
 
@@ -78,7 +85,7 @@ async def test_grid_shows_newest_first_with_cards(lib, tmp_path):
         assert card_prompts(app) == list(reversed(PROMPTS))[: len(card_prompts(app))]
         assert grid(app).current.prompt == "mana potion"
         first = app.screen.query(ImageCard).first()
-        icons = [str(b.label) for b in first.query(Button)]
+        icons = first.query_one(CardActions).icons
         assert icons == ["♡", "📋", "🪄", "⬇", "ℹ", "🎯", "🗑", "📁"]
         assert "mana potion" in text_of(first.query_one("#prompt"))
 
@@ -112,7 +119,8 @@ async def test_usable_at_80x24(lib, tmp_path):
         assert g.columns >= 2 and g.rows >= 1
         card = app.screen.query(ImageCard).first()
         assert card.region.bottom <= app.screen.query_one("Footer").region.y
-        assert card.query_one("#act-collect").region.right <= card.region.right
+        row = card.query_one(CardActions)
+        assert row.region.right <= card.region.right and row.region.width >= 8 * CardActions.SLOT
 
 
 async def test_arrow_and_vim_keys_move(lib, tmp_path):
@@ -189,11 +197,11 @@ async def test_favorite_by_key_and_by_click(lib, tmp_path):
         await pilot.press("f")
         assert lib.get(record.id).favorite
         card = app.screen.query(ImageCard).first()
-        assert str(card.query_one("#act-favorite", Button).label) == "♥"
-        await pilot.click("#card-0 #act-favorite")
+        assert card.query_one(CardActions).icons[0] == "♥"
+        await click_action(pilot, 0, "favorite")
         await pilot.pause()
         assert not lib.get(record.id).favorite
-        assert str(card.query_one("#act-favorite", Button).label) == "♡"
+        assert card.query_one(CardActions).icons[0] == "♡"
 
 
 async def test_unfavorite_leaves_favorites_filter_at_once(lib, tmp_path):
@@ -224,7 +232,7 @@ async def test_prompt_modal_and_copy(lib, tmp_path):
         assert app.clipboard == record.prompt
         await pilot.press("escape")
         assert not isinstance(app.screen, PromptScreen)
-        await pilot.click("#card-0 #act-prompt")
+        await click_action(pilot, 0, "prompt")
         assert isinstance(app.screen, PromptScreen)
 
 
@@ -251,7 +259,7 @@ async def test_info_modal(lib, tmp_path):
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
-        await pilot.click("#card-1 #act-info")
+        await click_action(pilot, 1, "info")
         assert isinstance(app.screen, InfoScreen)
         table = info_text(app)
         for expected in ("Model", "model-4", "Text accuracy", "9", "Generated", "2026-05-05", "golden key",
@@ -266,7 +274,7 @@ async def test_download_never_overwrites(lib, tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
         await pilot.press("s")
-        await pilot.click("#card-0 #act-download")
+        await click_action(pilot, 0, "download")
         await pilot.pause()
         files = sorted(p.name for p in (tmp_path / "downloads").iterdir())
         record = grid(app).current
@@ -284,7 +292,7 @@ async def test_delete_cancel_paths_then_delete(lib, tmp_path):
         assert app.focused.id == "cancel"
         await pilot.press("enter")  # Cancel has the focus
         await pilot.press("d", "escape")
-        await pilot.click("#card-0 #act-delete")
+        await click_action(pilot, 0, "delete")
         await pilot.click("#cancel")
         await settle(pilot, app)
         assert lib.get(record.id)
@@ -460,7 +468,7 @@ async def test_clean_selection_by_click_with_progress(lib, tmp_path):
         await settle(pilot, app)
         await pilot.press("space", "right", "space")
         chosen = set(grid(app).selected)
-        await pilot.click("#card-1 #act-clean")
+        await click_action(pilot, 1, "clean")
         await settle(pilot, app)
         await settle(pilot, app)
         derived = [r for r in lib.iter_images() if r.parent_id]
@@ -514,7 +522,7 @@ async def test_grid_editor_rows_typed_and_close(lib, tmp_path):
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(140, 44)) as pilot:
         await settle(pilot, app)
-        await pilot.click("#card-0 #act-grid")
+        await click_action(pilot, 0, "grid")
         editor = app.screen
         await pilot.click("#rows")
         await pilot.press("end", "backspace", "4", "enter")
@@ -546,7 +554,7 @@ async def test_public_gallery_is_read_only(lib, tmp_path, make_png):
         assert card_prompts(app) == ["carol's public castle"]
         await pilot.press("escape")
         card = app.screen.query(ImageCard).first()
-        assert [str(b.label) for b in card.query(Button)] == ["📋", "⬇", "ℹ", "🎯"]
+        assert card.query_one(CardActions).icons == ["📋", "⬇", "ℹ", "🎯"]
         assert "carol" in text_of(card.query_one("#when"))
         await pilot.press("f", "d", "space", "a", "b")
         await settle(pilot, app)

@@ -167,11 +167,13 @@ class GalleryScreen(Screen):
         text = f"{self.shown} of {self.total} images"
         if self.filters.active:
             text += " · " + one_line(self.filters.describe(self._collection_name()))
-        self.query_one("#status", Static).update(Text(text))
+        self.query_one("#status", Static).update(Text(text), layout=False)  # one fixed line
         count = len(self.grid.selected)
         bar = self.query_one("#bulk-bar")
-        bar.display = count > 0
-        self.query_one("#bulk-count", Static).update(f"{count} selected")
+        if bar.display != (count > 0):
+            bar.display = count > 0
+        if count:
+            self.query_one("#bulk-count", Static).update(f"{count} selected")
 
     @on(FilterBar.Changed)
     def _filters_changed(self, event: FilterBar.Changed) -> None:

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.css.scalar import Scalar
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Button
 
 from store.records import ImageRecord
 from store.text import one_line
@@ -29,16 +28,75 @@ class CardAction:
     tooltip: str
 
 
-class ActionButton(Button):
-    """A one-cell icon button; clicking works, focus stays on the grid."""
+class CardActions(Widget):
+    """The card's action buttons drawn as one line: one 3-cell slot per action.
 
-    ALLOW_SELECT = False
+    One widget instead of eight Buttons keeps a screen of cards cheap to repaint.
+    A click runs the action under the pointer; hovering shows its tooltip.
+    """
 
-    def __init__(self, action: CardAction):
-        super().__init__(action.icon, id=f"act-{action.name}", classes="card-action", compact=True)
-        self.action_name = action.name
-        self.can_focus = False
-        self.tooltip = action.tooltip
+    DEFAULT_CSS = """
+    CardActions { height: 1; width: 1fr; }
+    """
+    SLOT = 3
+
+    def __init__(self, actions: list[CardAction], *, classes: str | None = None) -> None:
+        super().__init__(classes=classes)
+        self.actions = actions
+        self.favorite = False
+        self._hover: int | None = None
+
+    @property
+    def icons(self) -> list[str]:
+        return [self._icon(a) for a in self.actions]
+
+    def _icon(self, action: CardAction) -> str:
+        if action.name == "favorite":
+            return "♥" if self.favorite else "♡"
+        return action.icon
+
+    def set_favorite(self, value: bool) -> None:
+        if value != self.favorite:
+            self.favorite = value
+            self.refresh()
+
+    def slot_of(self, name: str) -> int:
+        return [a.name for a in self.actions].index(name)
+
+    def render(self) -> Text:
+        line = Text(no_wrap=True, overflow="crop")
+        for index, action in enumerate(self.actions):
+            icon = self._icon(action)
+            cell = " " + icon + " " * (self.SLOT - 1 - cell_len(icon))
+            style = "bold red" if action.name == "favorite" and self.favorite else ""
+            if index == self._hover:
+                style += " reverse"
+            line.append(cell, style=style.strip())
+        return line
+
+    def _slot_at(self, x: int) -> int | None:
+        index = x // self.SLOT
+        return index if 0 <= index < len(self.actions) else None
+
+    def on_mouse_move(self, event) -> None:
+        index = self._slot_at(event.x)
+        if index != self._hover:
+            self._hover = index
+            self.tooltip = self.actions[index].tooltip if index is not None else None
+            self.refresh()
+
+    def on_leave(self) -> None:
+        self._hover = None
+        self.refresh()
+
+    def on_click(self, event) -> None:
+        index = self._slot_at(event.x)
+        if index is None:
+            return
+        event.stop()
+        card = self.parent
+        if isinstance(card, ImageCard) and card.record is not None:
+            card.post_message(ImageCard.ActionPressed(card, self.actions[index].name))
 
 
 class CardText(Widget):
@@ -98,12 +156,6 @@ class ImageCard(Widget):
     ImageCard #no-thumb { width: 100%; height: 1fr; content-align: center middle; color: $text-muted; }
     ImageCard #prompt { color: $text; }
     ImageCard .card-actions { height: 1; }
-    ImageCard .card-action {
-        width: 3; min-width: 3; height: 1; border: none; padding: 0; margin: 0;
-        background: transparent; color: $text;
-    }
-    ImageCard .card-action:hover { background: $accent 40%; }
-    ImageCard #act-favorite.-on { color: $error; }
     """
 
     class ActionPressed(Message):
@@ -139,9 +191,7 @@ class ImageCard(Widget):
             else:
                 yield CardText("", id="no-thumb")
         yield CardPrompt(id="prompt")
-        with Horizontal(classes="card-actions"):
-            for action in self._actions:
-                yield ActionButton(action)
+        yield CardActions(self._actions, classes="card-actions")
 
     def show(self, index: int | None, record: ImageRecord | None, picture, *, selected: bool, current: bool,
              owner_visible: bool = False) -> None:
@@ -168,13 +218,7 @@ class ImageCard(Widget):
             self._fit_thumb()
         else:
             self.query_one("#no-thumb", CardText).set_text(f"#{record.id}  {record.width}×{record.height}")
-        for button in self.query(ActionButton):
-            if button.action_name == "favorite":
-                label = "♥" if record.favorite else "♡"
-                if str(button.label) != label:
-                    button.label = label
-                button.set_class(record.favorite, "-on")
-                button.tooltip = "Unfavorite (f)" if record.favorite else "Favorite (f)"
+        self.query_one(CardActions).set_favorite(record.favorite)
 
     def _fit_thumb(self) -> None:
         """Size the picture to its box, keeping the image's shape (a cell is twice as tall as wide)."""
@@ -190,12 +234,6 @@ class ImageCard(Widget):
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._fit_thumb)
-
-    @on(Button.Pressed, ".card-action")
-    def _pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if self.record is not None:
-            self.post_message(self.ActionPressed(self, event.button.action_name))
 
     def on_click(self, event) -> None:
         if self.record is not None:

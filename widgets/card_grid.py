@@ -160,7 +160,8 @@ class CardGrid(Widget, can_focus=True):
             self.selected.clear()
             self.post_message(self.SelectionChanged(self, 0))
         self.set_class(total == 0, "-empty")
-        self.query_one("#grid-empty", Static).update(Text(self.empty_message))
+        if total == 0:
+            self.query_one("#grid-empty", Static).update(Text(self.empty_message))
         self._set_cursor(max(0, min(target, total - 1)), force=True)
 
     def invalidate(self) -> None:
