@@ -115,11 +115,14 @@ def assert_consistent(root):
     return count
 
 
+MANY = 1000  # files in the import that gets killed
+
+
 @pytest.fixture(scope="module")
 def many_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("many")
-    for i in range(400):
-        write_png(folder / f"f{i:04d}.png", size=(300, 300), colour=(i % 256, i // 256, (i * 13) % 256))
+    for i in range(MANY):
+        write_png(folder / f"f{i:04d}.png", size=(200, 200), colour=(i % 256, i // 256, (i * 13) % 256))
     return folder
 
 
@@ -135,13 +138,13 @@ def test_killed_during_import_and_bulk_delete(tmp_path, many_files, attempt):
     imported = assert_consistent(root)
     # finish the import, then kill a bulk delete half way
     import_files(Library(root, account="alice"), [many_files])
-    assert assert_consistent(root) == 400
+    assert assert_consistent(root) == MANY
     proc = subprocess.Popen([sys.executable, "-c", DELETER, str(root)], cwd=ROOT)
     time.sleep(rng.uniform(0.8, 2.0))
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     left = assert_consistent(root)
-    assert 0 <= left <= 400 and imported <= 400
+    assert 0 <= left <= MANY and imported <= MANY
 
 
 CLEANER = """
@@ -231,7 +234,7 @@ def test_two_processes_on_one_library(tmp_path, many_files):
     done = json.loads(out.strip().splitlines()[-1])
     assert done["changes"] > 50
     # (a deleted image may come back when the importer reaches its file again)
-    assert 400 - len(done["deleted"]) <= assert_consistent(root) <= 400
+    assert MANY - len(done["deleted"]) <= assert_consistent(root) <= MANY
     # no change was lost: the library holds the last state the writer set
     lib = Library(root, account="alice")
     for image_id in done["deleted"]:
