@@ -8,13 +8,17 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
+import numpy as np
+
 from peewee import JOIN, SQL, Database, IntegrityError, NodeList, SqliteDatabase, Value, fn
 from playhouse.db_url import connect as connect_url
 
+from .catalog import Catalog, Query
 from .errors import Duplicate, NotFound, NotYours, StoreError
 from .files import FileStore
 from .migrations import is_postgres, migrate_to_latest
@@ -33,7 +37,7 @@ from .records import (
 
 DB_NAME = "library.db"
 MAX_NAME = 100
-FEW_MATCHES = 5000  # below this many matches a search's page is sorted, not walked in date order
+FEW_MATCHES = 5000  # PostgreSQL: below this many matches a search's page is sorted, not walked in date order
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -50,14 +54,28 @@ def default_account_name() -> str:
 # One database object per location in a process: several Library objects on one
 # library (one per account) share it, so they never wait on each other's locks.
 _DATABASES: dict[str, Database] = {}
+_CATALOGS: dict[int, Catalog] = {}  # by id() of the database: one catalog per SQLite database
+_OPEN_LOCK = threading.Lock()
 
 
 def open_database(root: Path, database_url: str | None = None) -> Database:
     url = database_url or os.environ.get("MYIMAGES_DATABASE_URL") or ""
     key = url or str((root / DB_NAME).resolve())
-    if key not in _DATABASES:
-        _DATABASES[key] = _new_database(root, url)
-    return _DATABASES[key]
+    with _OPEN_LOCK:
+        if key not in _DATABASES:
+            _DATABASES[key] = _new_database(root, url)
+        return _DATABASES[key]
+
+
+def catalog_of(db: Database) -> Catalog | None:
+    """The in-memory catalog of a SQLite database (PostgreSQL searches with its trigram index)."""
+    if is_postgres(db):
+        return None
+    with _OPEN_LOCK:
+        catalog = _CATALOGS.get(id(db))
+        if catalog is None or catalog.db is not db:
+            catalog = _CATALOGS[id(db)] = Catalog(db)
+        return catalog
 
 
 def _new_database(root: Path, url: str) -> Database:
@@ -126,6 +144,7 @@ class Library:
         except Exception as exc:  # noqa: BLE001 - a corrupt or unreadable database file
             raise StoreError(f"Cannot open the library database in {self.root}: {exc}.") from exc
         self.account = self._ensure_account(account or default_account_name())
+        self.catalog = catalog_of(self.db)
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -179,17 +198,12 @@ class Library:
         return self._mine() | self._public()
 
     def _search_clause(self, text: str):
+        """PostgreSQL: ILIKE, served by the pg_trgm index (SQLite libraries search the catalog)."""
         text = text.strip()
         if not text:
             return None
-        if self.uses_postgres:
-            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            return NodeList((Image.prompt, SQL("ILIKE"), Value(pattern)))
-        if len(text) >= 3:
-            phrase = '"' + text.replace('"', '""') + '"'
-            return Image.id.in_(SQL("(SELECT rowid FROM image_fts WHERE image_fts MATCH ?)", [phrase]))
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        return NodeList((Image.prompt, SQL("LIKE"), Value(pattern), SQL("ESCAPE '\\'")))
+        return NodeList((Image.prompt, SQL("ILIKE"), Value(pattern)))
 
     def _where(self, filters: Filters):
         clauses = [self._public() if filters.scope == SCOPE_PUBLIC else self._mine()]
@@ -208,13 +222,34 @@ class Library:
             clauses.append(Image.id.in_(members))
         return clauses
 
+    def _selected(self, filters: Filters):
+        """The catalog's answer (ids, newest first), or None to ask SQL.
+
+        SQL answers on PostgreSQL, and on SQLite before the catalog is built when
+        there is no search (as fast there, and it keeps start-up from waiting for the build).
+        """
+        if self.catalog is None or (not self.catalog.ready and not filters.search.strip()):
+            return None
+        if filters.scope == SCOPE_PUBLIC:
+            owners = tuple(a for (a,) in Account.select(Account.id).where(Account.plan == "free").tuples())
+        else:
+            owners = (self.account.id,)
+        if filters.collection_id is not None:
+            self._own_collection(filters.collection_id)
+        favorite = {FAVORITES_ONLY: True, NON_FAVORITES: False}.get(filters.favorite)
+        return self.catalog.select(Query(owners, filters.search, favorite, filters.collection_id))
+
     def count(self, filters: Filters | None = None) -> int:
         """How many images the filters let through."""
-        return Image.select(fn.COUNT(Image.id)).where(*self._where(filters or Filters())).scalar() or 0
+        filters = filters or Filters()
+        selected = self._selected(filters)
+        if selected is not None:
+            return len(selected)
+        return Image.select(fn.COUNT(Image.id)).where(*self._where(filters)).scalar() or 0
 
     def total(self) -> int:
         """How many images the account has, unfiltered."""
-        return Image.select(fn.COUNT(Image.id)).where(self._mine()).scalar() or 0
+        return self.count(Filters())
 
     def query(self, filters: Filters | None = None, offset: int = 0, limit: int = 50) -> tuple[int, list[ImageRecord]]:
         """The count and one page together: the count picks the faster plan for the page."""
@@ -222,31 +257,56 @@ class Library:
         count = self.count(filters)
         return count, self.page(filters, offset, limit, count_hint=count)
 
+    def warm_up(self) -> None:
+        """Build or refresh the catalog now (call it from a background thread)."""
+        if self.catalog is not None:
+            self.catalog.sync()
+
     def _select(self):
         return Image.select(Image, Account.name).join(Account, on=(Image.owner == Account.id), attr="owner_account")
+
+    def _records_by_id(self, ids: Sequence[int]) -> list[ImageRecord]:
+        """Records of these images, in the order given."""
+        if not len(ids):
+            return []
+        wanted = [int(i) for i in ids]
+        rows = {}
+        for start in range(0, len(wanted), 500):
+            rows.update((r.id, r) for r in self._select().where(Image.id.in_(wanted[start:start + 500])))
+        return self._records([rows[i] for i in wanted if i in rows])
 
     def page(self, filters: Filters | None = None, offset: int = 0, limit: int = 50,
              count_hint: int | None = None) -> list[ImageRecord]:
         """One page of images, newest first (by generation date, then id).
 
-        With a search that matches few images (count_hint), the matches are read
-        and sorted rather than the whole date index walked in order looking for them.
+        On PostgreSQL, a search that matches few images (count_hint) reads and
+        sorts the matches rather than walking the whole date index looking for them.
         """
         filters = filters or Filters()
+        offset, limit = max(0, offset), max(0, limit)
+        selected = self._selected(filters)
+        if selected is not None:
+            return self._records_by_id(selected[offset:offset + limit])
         few = count_hint is not None and count_hint <= FEW_MATCHES and bool(filters.search.strip())
         newest = (SQL('+"t1"."generated_at" DESC') if few else Image.generated_at.desc())
         query = (
             self._select()
             .where(*self._where(filters))
             .order_by(newest, Image.id.desc())
-            .offset(max(0, offset))
-            .limit(max(0, limit))
+            .offset(offset)
+            .limit(limit)
         )
         return self._records(query)
 
     def iter_images(self, filters: Filters | None = None, batch: int = 500) -> Iterator[ImageRecord]:
-        """Every image the filters let through, newest first, read in keyset pages."""
-        clauses = self._where(filters or Filters())
+        """Every image the filters let through, newest first, read a batch at a time."""
+        filters = filters or Filters()
+        selected = self._selected(filters)
+        if selected is not None:
+            for start in range(0, len(selected), batch):
+                yield from self._records_by_id(selected[start:start + batch])
+            return
+        clauses = self._where(filters)
         last: tuple[Any, int] | None = None
         while True:
             query = self._select().where(*clauses)
@@ -262,9 +322,13 @@ class Library:
 
     def ids(self, filters: Filters | None = None) -> list[int]:
         """The ids the filters let through, newest first (for "select all")."""
+        filters = filters or Filters()
+        selected = self._selected(filters)
+        if selected is not None:
+            return selected.tolist()
         query = (
             Image.select(Image.id)
-            .where(*self._where(filters or Filters()))
+            .where(*self._where(filters))
             .order_by(Image.generated_at.desc(), Image.id.desc())
             .tuples()
         )
@@ -279,11 +343,16 @@ class Library:
 
     def position(self, image_id: int, filters: Filters | None = None) -> int | None:
         """The index of an image in the filtered, newest-first order (None if not shown)."""
+        filters = filters or Filters()
+        selected = self._selected(filters)
+        if selected is not None:
+            where = np.flatnonzero(selected == image_id)
+            return int(where[0]) if where.size else None
         try:
             row = Image.get((Image.id == image_id) & self._visible())
         except Image.DoesNotExist:
             return None
-        clauses = self._where(filters or Filters())
+        clauses = self._where(filters)
         if not Image.select().where(*clauses, Image.id == image_id).exists():
             return None
         return Image.select().where(

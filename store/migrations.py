@@ -12,10 +12,11 @@ from typing import Callable
 from peewee import Database, PostgresqlDatabase
 from playhouse.migrate import PostgresqlMigrator, SchemaMigrator, SqliteMigrator
 
+from .catalog import CHANGE_LOG_SQL
 from .errors import StoreError
 from .models import MODELS, Setting
 
-LATEST = 2
+LATEST = 3
 VERSION_KEY = "schema_version"
 
 
@@ -23,36 +24,38 @@ def is_postgres(db: Database) -> bool:
     return isinstance(db, PostgresqlDatabase)
 
 
-def create_search_index(db: Database) -> None:
-    """Fast case-insensitive substring search on prompts."""
+def create_search_support(db: Database) -> None:
+    """What fast search needs: a trigram index on PostgreSQL, the catalog's change log on SQLite."""
     if is_postgres(db):
         db.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         db.execute_sql(
             "CREATE INDEX IF NOT EXISTS image_prompt_trgm ON image USING gin (prompt gin_trgm_ops)"
         )
         return
-    for sql in (
-        "CREATE VIRTUAL TABLE IF NOT EXISTS image_fts USING fts5("
-        "prompt, content='image', content_rowid='id', tokenize='trigram')",
-        "CREATE TRIGGER IF NOT EXISTS image_fts_ai AFTER INSERT ON image BEGIN "
-        "INSERT INTO image_fts(rowid, prompt) VALUES (new.id, new.prompt); END",
-        "CREATE TRIGGER IF NOT EXISTS image_fts_ad AFTER DELETE ON image BEGIN "
-        "INSERT INTO image_fts(image_fts, rowid, prompt) VALUES ('delete', old.id, old.prompt); END",
-        "CREATE TRIGGER IF NOT EXISTS image_fts_au AFTER UPDATE OF prompt ON image BEGIN "
-        "INSERT INTO image_fts(image_fts, rowid, prompt) VALUES ('delete', old.id, old.prompt); "
-        "INSERT INTO image_fts(rowid, prompt) VALUES (new.id, new.prompt); END",
-        "INSERT INTO image_fts(image_fts) VALUES ('rebuild')",
-    ):
+    for sql in CHANGE_LOG_SQL:
         db.execute_sql(sql)
 
 
 def _step_2_search_index(db: Database, migrator: SchemaMigrator) -> None:
-    # Version 1 libraries searched with LIKE; version 2 adds the trigram index.
-    create_search_index(db)
+    # Version 1 libraries searched with LIKE; version 2 added a search index
+    # (on SQLite an FTS5 table, which step 3 replaces).
+    if is_postgres(db):
+        create_search_support(db)
+
+
+def _step_3_catalog(db: Database, migrator: SchemaMigrator) -> None:
+    # SQLite libraries search the in-memory catalog, which follows the change log.
+    if is_postgres(db):
+        return
+    for trigger in ("image_fts_ai", "image_fts_ad", "image_fts_au"):
+        db.execute_sql(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.execute_sql("DROP TABLE IF EXISTS image_fts")
+    create_search_support(db)
 
 
 STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _step_2_search_index,
+    3: _step_3_catalog,
 }
 
 
@@ -75,7 +78,7 @@ def migrate_to_latest(db: Database) -> int:
         version = schema_version(db)
         if version is None:
             db.create_tables(MODELS)
-            create_search_index(db)
+            create_search_support(db)
             _set_version(LATEST)
             return 0
         if version > LATEST:

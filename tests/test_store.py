@@ -162,19 +162,49 @@ def test_database_settings(library):
     assert pragmas == {"journal_mode": "wal", "foreign_keys": 1}
 
 
-def test_migration_from_version_1(tmp_path, make_png):
-    """A version-1 library (no search index) opens, is upgraded and searches."""
+V2_FTS = (
+    "CREATE VIRTUAL TABLE image_fts USING fts5(prompt, content='image', content_rowid='id', tokenize='trigram')",
+    "CREATE TRIGGER image_fts_ai AFTER INSERT ON image BEGIN "
+    "INSERT INTO image_fts(rowid, prompt) VALUES (new.id, new.prompt); END",
+    "CREATE TRIGGER image_fts_ad AFTER DELETE ON image BEGIN "
+    "INSERT INTO image_fts(image_fts, rowid, prompt) VALUES ('delete', old.id, old.prompt); END",
+    "CREATE TRIGGER image_fts_au AFTER UPDATE OF prompt ON image BEGIN "
+    "INSERT INTO image_fts(image_fts, rowid, prompt) VALUES ('delete', old.id, old.prompt); "
+    "INSERT INTO image_fts(rowid, prompt) VALUES (new.id, new.prompt); END",
+    "INSERT INTO image_fts(image_fts) VALUES ('rebuild')",
+)
+
+
+def _as_old_version(root, version):
+    """Turn a new library into the shape an older version made."""
+    con = sqlite3.connect(root / "library.db")
+    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall():
+        con.execute(f"DROP TRIGGER {name}")
+    con.execute("DROP TABLE image_change")
+    if version == 1:
+        con.execute("DELETE FROM setting")  # version 1 had no version row
+    else:
+        for sql in V2_FTS:
+            con.execute(sql)
+        con.execute("UPDATE setting SET value='2' WHERE key='schema_version'")
+    con.commit()
+    con.close()
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_migration_from_older_versions(tmp_path, make_png, version):
+    """A version-1 (no search index) or version-2 (FTS5) library opens, is upgraded, searches and follows changes."""
     root = tmp_path / "old"
     lib = Library(root)
     import_files(lib, [make_png()], ImportOptions(prompt="an old diamond"))
-    lib.db.execute_sql("DROP TABLE image_fts")
-    for trigger in ("image_fts_ai", "image_fts_ad", "image_fts_au"):
-        lib.db.execute_sql(f"DROP TRIGGER {trigger}")
-    lib.db.execute_sql("DELETE FROM setting")  # version 1 had no version row
     lib.close()
+    _as_old_version(root, version)
     again = Library(root)
-    assert again.db.execute_sql("SELECT value FROM setting WHERE key='schema_version'").fetchone()[0] == "2"
+    assert again.db.execute_sql("SELECT value FROM setting WHERE key='schema_version'").fetchone()[0] == "3"
+    assert "image_fts" not in again.db.get_tables()
     assert prompts(again.page(Filters(search="diamond"))) == ["an old diamond"]
+    import_files(again, [make_png()], ImportOptions(prompt="a new diamond"))
+    assert sorted(prompts(again.page(Filters(search="DIAMOND")))) == ["a new diamond", "an old diamond"]
 
 
 def test_newer_schema_is_refused(tmp_path):

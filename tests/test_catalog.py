@@ -1,0 +1,97 @@
+"""The in-memory catalog of a SQLite library follows every change, from this process or another."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime, timedelta
+
+from store.importer import ImportOptions, import_files
+from store.library import Library
+from store.records import FAVORITES_ONLY, NON_FAVORITES, Filters
+
+from .conftest import ROOT
+
+
+def add(library, make_png, prompt, days_ago=0):
+    date = datetime(2026, 6, 1, 12, 0) - timedelta(days=days_ago)
+    report = import_files(library, [make_png()], ImportOptions(prompt=prompt, generated_at=date))
+    return report.imported[0][1]
+
+
+def other_process(root, code):
+    """Run store code on the same library in another process, as account alice."""
+    script = f"import sys; from store.library import Library; lib = Library(sys.argv[1], account='alice'); {code}"
+    subprocess.run([sys.executable, "-c", script, str(root)], cwd=ROOT, check=True, capture_output=True)
+
+
+def test_catalog_answers_like_sql(tmp_path, make_png):
+    lib = Library(tmp_path / "lib", account="alice")
+    ids = [add(lib, make_png, p, d) for d, p in enumerate(
+        ["Straße of swords", "STRASSE sign", "pixel sword", "ruby ring", "", "[bold]sword[/]"])]
+    lib.set_favorite([ids[0], ids[3]])
+    assert not lib.catalog.ready
+    sql = {f: lib.ids(f) for f in (Filters(), Filters(favorite=FAVORITES_ONLY), Filters(favorite=NON_FAVORITES))}
+    lib.warm_up()
+    assert lib.catalog.ready
+    for f, expected in sql.items():
+        assert lib.ids(f) == expected == [i for i in ids if f.favorite == "all"
+                                          or (i in (ids[0], ids[3])) == (f.favorite == FAVORITES_ONLY)]
+    assert lib.ids(Filters(search="SWORD")) == [ids[0], ids[2], ids[5]]
+    assert lib.ids(Filters(search="strasse")) == [ids[0], ids[1]]  # case folding: ß is ss
+    assert lib.ids(Filters(search="d]")) == [ids[5]]
+    assert lib.count(Filters(search="s", favorite=FAVORITES_ONLY)) == 1
+    assert [r.id for r in lib.page(Filters(), 2, 2)] == ids[2:4]
+    assert lib.position(ids[4], Filters()) == 4 and lib.position(ids[4], Filters(search="x")) is None
+
+
+def test_catalog_follows_another_process(tmp_path, make_png):
+    root = tmp_path / "lib"
+    lib = Library(root, account="alice")
+    a, b, c = (add(lib, make_png, p, d) for d, p in enumerate(["apple", "banana", "cherry"]))
+    assert lib.ids(Filters(search="an")) == [b]  # builds the catalog
+    weapons = lib.create_collection("Weapons")
+    other_process(root, f"lib.set_favorite([{a}]); lib.delete([{c}]); lib.add_to_collection([{b}], {weapons.id})")
+    assert lib.ids(Filters()) == [a, b]
+    assert lib.ids(Filters(favorite=FAVORITES_ONLY)) == [a]
+    assert lib.ids(Filters(collection_id=weapons.id)) == [b]
+    # an image imported elsewhere, dated between the others, lands in its place
+    src = make_png()
+    other_process(root, "from store.importer import import_files, ImportOptions; from datetime import datetime; "
+                        f"import_files(lib, [{str(src)!r}], ImportOptions(prompt='banana bread', "
+                        "generated_at=datetime(2026, 5, 31, 18, 0)))")
+    found = lib.ids(Filters(search="banana"))
+    assert len(found) == 2 and found[1] == b
+    assert lib.ids(Filters())[:2] == [a, found[0]]
+
+
+def test_catalog_follows_plans_and_rebuilds_when_left_behind(tmp_path, make_png):
+    root = tmp_path / "lib"
+    alice = Library(root, account="alice")
+    bob = Library(root, account="bob")
+    x = add(alice, make_png, "alice's castle")
+    bob.warm_up()
+    assert bob.catalog.ready and bob.catalog is alice.catalog
+    assert bob.ids(Filters(scope="public")) == [x]
+    other_process(root, "lib.set_plan('premium')")
+    assert bob.ids(Filters(scope="public")) == []
+    seen = alice.catalog.version
+    # the change log is trimmed past what the catalog has seen: it builds itself again
+    alice.db.execute_sql("DELETE FROM image_change")
+    y = add(alice, make_png, "alice's tower", 1)
+    alice.db.execute_sql("DELETE FROM image_change WHERE image_id = ?", (y,))
+    alice.db.execute_sql("INSERT INTO image_change(image_id) VALUES (NULL)")
+    assert alice.ids(Filters(search="alice")) == [x, y]
+    assert alice.catalog.version > seen
+
+
+def test_change_log_is_trimmed(tmp_path, make_png):
+    lib = Library(tmp_path / "lib", account="alice")
+    image = add(lib, make_png, "flip")
+    for _ in range(3):
+        lib.db.execute_sql("INSERT INTO image_change(image_id) SELECT NULL FROM "
+                           "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000) "
+                           "SELECT i FROM n)")
+    rows = lib.db.execute_sql("SELECT COUNT(*) FROM image_change").fetchone()[0]
+    assert rows <= 21_000
+    lib.toggle_favorite(image)
+    assert lib.ids(Filters(favorite=FAVORITES_ONLY)) == [image]
