@@ -15,7 +15,7 @@ from tui.confirm_delete import ConfirmDeleteScreen
 from tui.info_screen import InfoScreen
 from tui.prompt_screen import PromptScreen
 from tui.viewer_screen import ViewerScreen
-from widgets.card import CardActions, ImageCard
+from widgets.card import SLOT, ImageCard
 from widgets.card_grid import CardGrid
 
 PROMPTS = [
@@ -60,9 +60,14 @@ def info_text(app) -> str:
 
 async def click_action(pilot, card: int, action: str) -> None:
     """Click one of a card's action buttons (3-cell slots in its action row)."""
-    row = pilot.app.screen.query_one(f"#card-{card} .card-actions", CardActions)
-    await pilot.click(f"#card-{card} .card-actions", offset=(row.slot_of(action) * CardActions.SLOT + 1, 0))
+    target = pilot.app.screen.query_one(f"#card-{card}", ImageCard)
+    await pilot.click(f"#card-{card}", offset=target.action_offset(action))
     await pilot.pause()
+
+
+def screen_text(app) -> str:
+    """What the screen shows, as text."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 def grid(app) -> CardGrid:
@@ -85,9 +90,10 @@ async def test_grid_shows_newest_first_with_cards(lib, tmp_path):
         assert card_prompts(app) == list(reversed(PROMPTS))[: len(card_prompts(app))]
         assert grid(app).current.prompt == "mana potion"
         first = app.screen.query(ImageCard).first()
-        icons = first.query_one(CardActions).icons
+        icons = first.icons
         assert icons == ["♡", "📋", "🪄", "⬇", "ℹ", "🎯", "🗑", "📁"]
-        assert "mana potion" in text_of(first.query_one("#prompt"))
+        assert "mana potion" in first.prompt_text
+        assert " ♡  📋 🪄 ⬇  ℹ " in screen_text(app)  # drawn on the screen, not only held
 
 
 async def test_long_prompt_is_cut_with_an_ellipsis(tmp_path, make_png):
@@ -96,10 +102,11 @@ async def test_long_prompt_is_cut_with_an_ellipsis(tmp_path, make_png):
     app = make_app(library, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
-        prompt = app.screen.query_one("#card-0 #prompt")
-        lines = text_of(prompt).split("\n")
+        card = app.screen.query_one("#card-0", ImageCard)
+        lines = card.prompt_text.split("\n")
         assert len(lines) == 2 and lines[-1].endswith("…")
-        assert all(len(line) <= prompt.size.width for line in lines)
+        assert all(len(line) <= card.content_size.width for line in lines)
+        assert lines[0] in screen_text(app)
 
 
 def assert_screen_lines_clean(app, width: int) -> None:
@@ -119,8 +126,8 @@ async def test_usable_at_80x24(lib, tmp_path):
         assert g.columns >= 2 and g.rows >= 1
         card = app.screen.query(ImageCard).first()
         assert card.region.bottom <= app.screen.query_one("Footer").region.y
-        row = card.query_one(CardActions)
-        assert row.region.right <= card.region.right and row.region.width >= 8 * CardActions.SLOT
+        assert card.content_size.width >= 8 * SLOT
+        assert "📁" in screen_text(app)  # the last action button is on the screen
 
 
 async def test_arrow_and_vim_keys_move(lib, tmp_path):
@@ -197,11 +204,11 @@ async def test_favorite_by_key_and_by_click(lib, tmp_path):
         await pilot.press("f")
         assert lib.get(record.id).favorite
         card = app.screen.query(ImageCard).first()
-        assert card.query_one(CardActions).icons[0] == "♥"
+        assert card.icons[0] == "♥" and "♥" in screen_text(app)
         await click_action(pilot, 0, "favorite")
         await pilot.pause()
         assert not lib.get(record.id).favorite
-        assert card.query_one(CardActions).icons[0] == "♡"
+        assert card.icons[0] == "♡" and "♥" not in screen_text(app)
 
 
 async def test_unfavorite_leaves_favorites_filter_at_once(lib, tmp_path):
@@ -245,7 +252,8 @@ async def test_markup_in_prompts_is_shown_literally(lib, tmp_path):
         await settle(pilot, app)
         await pilot.press("escape")
         card = app.screen.query(ImageCard).first()
-        assert "[bold red]not markup[/]" in " ".join(text_of(card.query_one("#prompt")).split())
+        assert "[bold red]not markup[/]" in " ".join(card.prompt_text.split())
+        assert "[bold red]not" in screen_text(app)
         await pilot.press("p")
         assert text_of(app.screen.query_one("#prompt-text", Static)) == PROMPTS[3]
         await pilot.press("escape", "i")
@@ -329,7 +337,7 @@ async def test_select_by_click_on_box_select_all_and_escape(lib, tmp_path):
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
-        await pilot.click("#card-1 #check")
+        await pilot.click("#card-1", offset=app.screen.query_one("#card-1", ImageCard).check_offset)
         assert grid(app).selected == {grid(app).record_at(1).id}
         await pilot.press("ctrl+a")
         assert len(grid(app).selected) == 6
@@ -430,6 +438,26 @@ async def test_large_library_pages_to_the_end_with_few_widgets(big_library, tmp_
         await settle(pilot, app)
         assert g.total == library.count(Filters(search="sword")) > 0
         assert g.mounted_cards == pool
+    library.close()
+
+
+async def test_thumbnails_are_drawn_in_a_worker_and_a_page_ahead(big_library, tmp_path):
+    library = Library(big_library, account="alice")
+    app = make_app(library, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        g = grid(app)
+        cards = list(app.screen.query(ImageCard))
+        # every card on screen shows its picture as half-block cells
+        assert all("▀" in "".join(line.text for line in card._render_lines()) for card in cards)
+        step = g.rows * g.columns
+        ahead = g._keys_for(step)
+        assert len(ahead) == len(cards)
+        assert all(g.strips.get(key) is not None for key in ahead)  # the next page is drawn already
+        await pilot.press("pagedown")
+        assert all(card._render_lines() and not card._thumb_missing for card in cards)
+        await settle(pilot, app)
+        assert all(g.strips.get(key) is not None for key in g._keys_for(2 * step))  # and the one after
     library.close()
 
 
@@ -554,8 +582,8 @@ async def test_public_gallery_is_read_only(lib, tmp_path, make_png):
         assert card_prompts(app) == ["carol's public castle"]
         await pilot.press("escape")
         card = app.screen.query(ImageCard).first()
-        assert card.query_one(CardActions).icons == ["📋", "⬇", "ℹ", "🎯"]
-        assert "carol" in text_of(card.query_one("#when"))
+        assert card.icons == ["📋", "⬇", "ℹ", "🎯"]
+        assert "carol" in card.header_text and "carol ·" in screen_text(app)
         await pilot.press("f", "d", "space", "a", "b")
         await settle(pilot, app)
         assert not carol.get(castle.id).favorite and carol.total() == 1 and not grid(app).selected
@@ -586,7 +614,8 @@ async def test_escape_sequences_are_neutralised_everywhere(tmp_path, make_png):
 
         def everything_shown() -> str:
             parts = [text_of(w) for w in app.screen.query(Static)]
-            parts += [text_of(w) for w in app.screen.query("#prompt")]
+            parts += [card.prompt_text + "\n" + card.header_text for card in app.screen.query(ImageCard)]
+            parts.append(screen_text(app))
             parts.append(app.screen.sub_title or "")
             return "\n".join(parts)
 
@@ -594,7 +623,7 @@ async def test_escape_sequences_are_neutralised_everywhere(tmp_path, make_png):
             assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text and "\u200b" not in text
 
         clean(everything_shown())
-        assert text_of(app.screen.query_one("#card-0 #prompt")).startswith("evil ␛]52;c;aGk=␇")
+        assert app.screen.query_one("#card-0", ImageCard).prompt_text.startswith("evil ␛]52;c;aGk=␇")
         select = app.screen.query_one("#collection-filter", Select)
         assert any("[bold]coll" in str(label) for label, _ in select._options)
         for label, _ in select._options:

@@ -1,24 +1,39 @@
-"""One image card: thumbnail, prompt, selection box and action buttons.
+"""One image card: selection box, date, thumbnail, prompt and action buttons.
 
-Cards are recycled by the grid: `show()` binds a card to another image.
-The card never talks to the store; it posts messages the screen acts on.
+A card is one widget that draws its own lines (no child widgets), so a screen
+of cards is cheap to lay out, restyle and repaint. Cards are recycled by the
+grid: `show()` binds a card to another image. The card never talks to the
+store; it posts messages the grid and the screen act on.
+
+Layout of the content area (inside the border and padding):
+    line 0              ☐ / ☑ on the left, the date (and owner) on the right
+    lines 1 … h-4       the thumbnail, centred, keeping its shape
+    lines h-3, h-2      the prompt, cut with an ellipsis
+    line h-1            the action buttons, one 3-cell slot each
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.css.scalar import Scalar
-from textual.containers import Horizontal
+from textual import events
+from textual.geometry import Offset
 from textual.message import Message
+from textual.strip import Strip
 from textual.widget import Widget
 
 from store.records import ImageRecord
 from store.text import one_line
 
 from .thumbnails import fit_cells
+
+SLOT = 3  # cells per action button
+PROMPT_LINES = 2
+PROMPT_CHARS = 2000  # a prompt is cut to this before it is laid out (prompts can be megabytes)
 
 
 @dataclass(frozen=True)
@@ -28,111 +43,8 @@ class CardAction:
     tooltip: str
 
 
-class CardActions(Widget):
-    """The card's action buttons drawn as one line: one 3-cell slot per action.
-
-    One widget instead of eight Buttons keeps a screen of cards cheap to repaint.
-    A click runs the action under the pointer; hovering shows its tooltip.
-    """
-
-    DEFAULT_CSS = """
-    CardActions { height: 1; width: 1fr; }
-    """
-    SLOT = 3
-
-    def __init__(self, actions: list[CardAction], *, classes: str | None = None) -> None:
-        super().__init__(classes=classes)
-        self.actions = actions
-        self.favorite = False
-        self._hover: int | None = None
-
-    @property
-    def icons(self) -> list[str]:
-        return [self._icon(a) for a in self.actions]
-
-    def _icon(self, action: CardAction) -> str:
-        if action.name == "favorite":
-            return "♥" if self.favorite else "♡"
-        return action.icon
-
-    def set_favorite(self, value: bool) -> None:
-        if value != self.favorite:
-            self.favorite = value
-            self.refresh()
-
-    def slot_of(self, name: str) -> int:
-        return [a.name for a in self.actions].index(name)
-
-    def render(self) -> Text:
-        line = Text(no_wrap=True, overflow="crop")
-        for index, action in enumerate(self.actions):
-            icon = self._icon(action)
-            cell = " " + icon + " " * (self.SLOT - 1 - cell_len(icon))
-            style = "bold red" if action.name == "favorite" and self.favorite else ""
-            if index == self._hover:
-                style += " reverse"
-            line.append(cell, style=style.strip())
-        return line
-
-    def _slot_at(self, x: int) -> int | None:
-        index = x // self.SLOT
-        return index if 0 <= index < len(self.actions) else None
-
-    def on_mouse_move(self, event) -> None:
-        index = self._slot_at(event.x)
-        if index != self._hover:
-            self._hover = index
-            self.tooltip = self.actions[index].tooltip if index is not None else None
-            self.refresh()
-
-    def on_leave(self) -> None:
-        self._hover = None
-        self.refresh()
-
-    def on_click(self, event) -> None:
-        index = self._slot_at(event.x)
-        if index is None:
-            return
-        event.stop()
-        card = self.parent
-        if isinstance(card, ImageCard) and card.record is not None:
-            card.post_message(ImageCard.ActionPressed(card, self.actions[index].name))
-
-
-class CardText(Widget):
-    """A line of plain text; changing it repaints only this widget (no layout pass)."""
-
-    DEFAULT_CSS = "CardText { height: 1; }"
-
-    def __init__(self, text: str = "", *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.text = text
-
-    def set_text(self, text: str) -> None:
-        if text != self.text:
-            self.text = text
-            self.refresh()
-
-    def render(self) -> Text:
-        return Text(self.text, no_wrap=True, overflow="ellipsis")
-
-
-class CardPrompt(CardText):
-    """The prompt in at most `height` lines, cut with an ellipsis to the space there is."""
-
-    DEFAULT_CSS = "CardPrompt { height: 2; }"
-
-    def render(self) -> Text:
-        width, height = max(1, self.size.width), max(1, self.size.height)
-        lines = Text(self.text).wrap(self.app.console, width, overflow="fold")
-        if len(lines) > height:
-            kept = lines[:height]
-            last = kept[-1]
-            last.truncate(width - 1)
-            last.rstrip()
-            last.append("…")
-            lines = kept
-        return Text("\n").join(lines)
+# Thumbnail lines (each a list of Segments) for a picture at a size, or None while they are being made.
+StripSource = Callable[[object, int, int], "list[list[Segment]] | None"]
 
 
 class ImageCard(Widget):
@@ -142,21 +54,17 @@ class ImageCard(Widget):
         padding: 0 1;
         height: 1fr;
         width: 1fr;
-        layout: vertical;
     }
     ImageCard.-current { border: round $accent; background: $boost; }
     ImageCard.-selected { border: double $success; }
     ImageCard.-current.-selected { border: double $accent; }
-    ImageCard.-empty { visibility: hidden; }
-    ImageCard .card-top { height: 1; }
-    ImageCard #check { width: 4; }
-    ImageCard #when { width: 1fr; color: $text-muted; text-align: right; }
-    ImageCard #thumb-box { height: 1fr; align: center middle; }
-    ImageCard #thumb { width: 1; height: 1; }
-    ImageCard #no-thumb { width: 100%; height: 1fr; content-align: center middle; color: $text-muted; }
-    ImageCard #prompt { color: $text; }
-    ImageCard .card-actions { height: 1; }
+    ImageCard > .image-card--muted { color: $text-muted; }
+    ImageCard > .image-card--favorite { color: $error; text-style: bold; }
+    ImageCard > .image-card--hover { text-style: reverse; }
+    ImageCard > .image-card--check { color: $success; text-style: bold; }
+    ImageCard #thumb { position: absolute; }
     """
+    COMPONENT_CLASSES = {"image-card--muted", "image-card--favorite", "image-card--hover", "image-card--check"}
 
     class ActionPressed(Message):
         """A card's button was clicked."""
@@ -173,69 +81,257 @@ class ImageCard(Widget):
             self.double = double
             self.toggle = toggle  # the click was on the selection box
 
-    def __init__(self, slot: int, actions: list[CardAction], image_class: type | None) -> None:
+    def __init__(self, slot: int, actions: list[CardAction], *, strips: StripSource | None = None,
+                 image_class: type | None = None) -> None:
+        """`strips` draws thumbnails as cells; `image_class` puts a picture widget (Kitty, Sixel) there instead."""
         super().__init__(id=f"card-{slot}")
         self.slot = slot
         self.index: int | None = None
         self.record: ImageRecord | None = None
+        self.selected = False
+        self.owner_visible = False
         self._actions = actions
+        self._strips = strips
         self._image_class = image_class
+        self._picture_widget: Widget | None = None
+        self._hover: int | None = None
+        self._lines: list[Strip] | None = None  # the content drawn, for _lines_size
+        self._lines_size = None
+        self._prompt_lines: list[Text] = []
+        self._thumb_missing = False
 
-    def compose(self) -> ComposeResult:
-        with Horizontal(classes="card-top"):
-            yield CardText("☐", id="check")
-            yield CardText("", id="when")
-        with Horizontal(id="thumb-box"):
-            if self._image_class is not None:
-                yield self._image_class(None, id="thumb")
-            else:
-                yield CardText("", id="no-thumb")
-        yield CardPrompt(id="prompt")
-        yield CardActions(self._actions, classes="card-actions")
+    # -- binding -----------------------------------------------------------
 
-    def show(self, index: int | None, record: ImageRecord | None, picture, *, selected: bool, current: bool,
-             owner_visible: bool = False) -> None:
+    def show(self, index: int | None, record: ImageRecord | None, *, selected: bool, current: bool,
+             owner_visible: bool = False, picture=None) -> None:
         """Bind the card to an image (or to nothing: an empty, hidden card)."""
+        same = (record == self.record and selected == self.selected and owner_visible == self.owner_visible
+                and not self._thumb_missing)
         self.index = index
         self.record = record
-        self.set_class(record is None, "-empty")
+        self.selected = selected
+        self.owner_visible = owner_visible
+        if self.has_class("-empty") != (record is None):  # an inline style: no restyle of the card
+            self.set_class(record is None, "-empty", update=False)
+            self.visible = record is not None
         self.set_class(current and record is not None, "-current")
         self.set_class(selected and record is not None, "-selected")
-        if record is None:
-            return
-        self.query_one("#check", CardText).set_text("☑" if selected else "☐")
-        when = record.generated_at.strftime("%Y-%m-%d")
-        if owner_visible:
-            when = f"{one_line(record.owner)} · {when}"
-        self.query_one("#when", CardText).set_text(when)
-        self.query_one("#prompt", CardPrompt).set_text(one_line(record.prompt) or "(no prompt)")
-        if self._image_class is not None:
-            thumb = self.query_one("#thumb")
-            if hasattr(thumb, "show"):
-                thumb.show(picture, record.thumbnail_path)
-            elif thumb.image is not picture:
-                thumb.image = picture
-            self._fit_thumb()
-        else:
-            self.query_one("#no-thumb", CardText).set_text(f"#{record.id}  {record.width}×{record.height}")
-        self.query_one(CardActions).set_favorite(record.favorite)
+        if self._picture_widget is not None and record is not None:
+            self._show_picture(picture)
+        if not same:
+            self._lines = None
+            self.refresh()
 
-    def _fit_thumb(self) -> None:
-        """Size the picture to its box, keeping the image's shape (a cell is twice as tall as wide)."""
-        if self.record is None or self._image_class is None:
-            return
-        box = self.query_one("#thumb-box").size
-        if box.width <= 0 or box.height <= 0:
-            return
-        thumb = self.query_one("#thumb")
-        width, height = fit_cells(box.width, box.height, self.record.width, self.record.height)
-        if (thumb.styles.width, thumb.styles.height) != (Scalar.parse(str(width)), Scalar.parse(str(height))):
-            thumb.styles.width, thumb.styles.height = width, height
+    def thumbnails_ready(self) -> None:
+        """New thumbnail lines were made: draw again if this card was waiting for one."""
+        if self._thumb_missing:
+            self._lines = None
+            self.refresh()
+
+    @property
+    def icons(self) -> list[str]:
+        return [self._icon(a) for a in self._actions]
+
+    def _icon(self, action: CardAction) -> str:
+        if action.name == "favorite":
+            return "♥" if self.record is not None and self.record.favorite else "♡"
+        return action.icon
+
+    # -- geometry --------------------------------------------------------------
+
+    @property
+    def thumb_box(self) -> tuple[int, int]:
+        """Columns and rows the thumbnail may take."""
+        width, height = self.content_size
+        return max(0, width), max(0, height - 2 - PROMPT_LINES)
+
+    def thumb_cells(self, record: ImageRecord | None = None) -> tuple[int, int]:
+        """The thumbnail's size in cells (keeping the picture's shape) for this card's image, or another."""
+        record = record or self.record
+        if record is None:
+            return 0, 0
+        box_width, box_height = self.thumb_box
+        if box_width <= 0 or box_height <= 0:
+            return 0, 0
+        return fit_cells(box_width, box_height, record.width, record.height)
+
+    @property
+    def actions_row(self) -> int:
+        return self.content_size.height - 1
+
+    def action_offset(self, name: str) -> Offset:
+        """Where to click for an action, relative to the card (tests and help use it)."""
+        index = [a.name for a in self._actions].index(name)
+        left, top = self.gutter.top_left
+        return Offset(left + index * SLOT + 1, top + self.actions_row)
+
+    @property
+    def check_offset(self) -> Offset:
+        left, top = self.gutter.top_left
+        return Offset(left, top)
+
+    @property
+    def prompt_text(self) -> str:
+        """The prompt as shown (its lines joined by newlines)."""
+        self._render_lines()
+        return "\n".join(line.plain for line in self._prompt_lines)
+
+    @property
+    def header_text(self) -> str:
+        return self._header().plain
+
+    # -- drawing ---------------------------------------------------------------
 
     def on_resize(self) -> None:
-        self.call_after_refresh(self._fit_thumb)
+        self.refresh()
+        if self._picture_widget is not None and self.record is not None:
+            self._place_picture()
 
-    def on_click(self, event) -> None:
-        if self.record is not None:
-            on_box = event.widget is not None and event.widget.id == "check"
-            self.post_message(self.Clicked(self, event.chain > 1, on_box))
+    def _header(self) -> Text:
+        record = self.record
+        width = self.content_size.width
+        check = Text("☑" if self.selected else "☐", style=self.get_component_rich_style("image-card--check", partial=True)
+                     if self.selected else "")
+        if record is None:
+            return check
+        when = record.generated_at.strftime("%Y-%m-%d")
+        if self.owner_visible:
+            when = f"{one_line(record.owner[:200])} · {when}"
+        room = max(0, width - 2)
+        date = Text(when, style=self.get_component_rich_style("image-card--muted"))
+        date.truncate(room, overflow="ellipsis")
+        header = Text.assemble(check, " " * max(1, width - 1 - date.cell_len), date)
+        header.truncate(width)
+        return header
+
+    def _prompt(self, width: int) -> list[Text]:
+        record = self.record
+        text = one_line(record.prompt[:PROMPT_CHARS]) if record else ""
+        lines = list(Text(text or "(no prompt)").wrap(self.app.console, max(1, width), overflow="fold"))
+        if len(lines) > PROMPT_LINES:
+            lines = lines[:PROMPT_LINES]
+            last = lines[-1]
+            last.truncate(width - 1)
+            last.rstrip()
+            last.append("…")
+        return lines
+
+    def _actions_line(self) -> Text:
+        line = Text(no_wrap=True, overflow="crop")
+        favorite = self.get_component_rich_style("image-card--favorite", partial=True)
+        hover = self.get_component_rich_style("image-card--hover", partial=True)
+        for index, action in enumerate(self._actions):
+            icon = self._icon(action)
+            style = Style()
+            if action.name == "favorite" and self.record is not None and self.record.favorite:
+                style += favorite
+            if index == self._hover:
+                style += hover
+            line.append(" " + icon + " " * max(0, SLOT - 1 - cell_len(icon)), style=style)
+        return line
+
+    def _text_strip(self, text: Text, width: int, base: Style) -> Strip:
+        text = text.copy()
+        text.truncate(width, pad=True)
+        segments = [Segment(s.text, base + s.style if s.style else base) for s in text.render(self.app.console, end="")]
+        return Strip(segments, width).crop_extend(0, width, base)
+
+    def _render_lines(self) -> list[Strip]:
+        if self._lines is not None and self._lines_size == self.content_size:
+            return self._lines
+        self._lines_size = self.content_size
+        width, height = self.content_size
+        base = self.rich_style
+        blank = Strip.blank(width, base)
+        self._prompt_lines = self._prompt(width) if width > 0 else []
+        self._thumb_missing = False
+        if self.record is None or width <= 0 or height <= 0:
+            self._lines = [blank] * max(0, height)
+            return self._lines
+        lines = [self._text_strip(self._header(), width, base)]
+        box_width, box_height = self.thumb_box
+        thumb = [blank] * box_height
+        if self._strips is not None and box_height > 0:
+            cells_w, cells_h = self.thumb_cells()
+            pictures = self._strips(self.record.thumbnail_path, cells_w, cells_h)
+            if pictures is None:
+                self._thumb_missing = True
+            else:
+                left, top = (box_width - cells_w) // 2, (box_height - cells_h) // 2
+                pad_left = [Segment(" " * left, base)]
+                pad_right = [Segment(" " * (box_width - left - cells_w), base)]
+                for row, segments in enumerate(pictures[:box_height - top]):
+                    thumb[top + row] = Strip(pad_left + segments + pad_right, box_width)
+        elif self._strips is None and self._image_class is None and box_height > 0:
+            info = f"#{self.record.id}  {self.record.width}×{self.record.height}"
+            thumb[box_height // 2] = self._text_strip(
+                Text(info.center(width)), width, self.get_component_rich_style("image-card--muted"))
+        lines += thumb
+        lines += [self._text_strip(t, width, base) for t in self._prompt_lines]
+        lines += [blank] * (PROMPT_LINES - len(self._prompt_lines))
+        lines.append(self._text_strip(self._actions_line(), width, base))
+        self._lines = (lines + [blank] * height)[:height]
+        return self._lines
+
+    def render_line(self, y: int) -> Strip:
+        lines = self._render_lines()
+        return lines[y] if 0 <= y < len(lines) else Strip.blank(self.content_size.width, self.rich_style)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._lines = None  # colours changed (class, theme)
+
+    # -- a picture widget (Kitty, Sixel) over the thumbnail area ----------------
+
+    def on_mount(self) -> None:
+        if self._image_class is not None and self._strips is None:
+            self._picture_widget = self._image_class(None, id="thumb")
+            self.mount(self._picture_widget)
+
+    def _show_picture(self, picture) -> None:
+        widget = self._picture_widget
+        if widget.image is not picture:
+            widget.image = picture
+        self._place_picture()
+
+    def _place_picture(self) -> None:
+        width, height = self.thumb_cells()
+        box_width, box_height = self.thumb_box
+        widget = self._picture_widget
+        widget.styles.width, widget.styles.height = max(1, width), max(1, height)
+        widget.styles.offset = ((box_width - width) // 2, 1 + (box_height - height) // 2)
+
+    # -- mouse -------------------------------------------------------------------
+
+    def _slot_at(self, offset: Offset | None) -> int | None:
+        if offset is None or offset.y != self.actions_row:
+            return None
+        index = offset.x // SLOT
+        return index if 0 <= index < len(self._actions) else None
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        index = self._slot_at(event.get_content_offset(self))
+        if index != self._hover:
+            self._hover = index
+            self.tooltip = self._actions[index].tooltip if index is not None else None
+            self._lines = None
+            self.refresh()
+
+    def on_leave(self) -> None:
+        if self._hover is not None:
+            self._hover = None
+            self.tooltip = None
+            self._lines = None
+            self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        if self.record is None:
+            return
+        event.stop()
+        offset = event.get_content_offset(self)
+        index = self._slot_at(offset)
+        if index is not None:
+            self.post_message(self.ActionPressed(self, self._actions[index].name))
+            return
+        on_box = offset is not None and offset.y == 0 and offset.x < 2
+        self.post_message(self.Clicked(self, event.chain > 1, on_box))

@@ -12,7 +12,7 @@ from typing import Callable, Protocol
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual import events, on
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
@@ -22,11 +22,12 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
 from store.records import ImageRecord
 
 from .card import CardAction, ImageCard
-from .thumbnails import ThumbnailCache
+from .thumbnails import CachedHalfcellImage, ThumbnailStrips
 
 PAGE_SIZE = 60
 MIN_CARD_WIDTH = 28
@@ -75,8 +76,6 @@ class CardGrid(Widget, can_focus=True):
         width: 1fr; height: 1fr; content-align: center middle; text-align: center;
         color: $text-muted; display: none;
     }
-    CardGrid.-empty #grid-empty { display: block; }
-    CardGrid.-empty #cards { display: none; }
     """
 
     BINDINGS = [
@@ -132,9 +131,13 @@ class CardGrid(Widget, can_focus=True):
         self.rows = 1
         self.selected: set[int] = set()
         self.empty_message = ""
-        self.thumbnails = ThumbnailCache()
+        # Half-block thumbnails are drawn by the cards from lines made in a worker;
+        # other picture widgets (Kitty, Sixel) get small pictures instead.
+        self.draws_cells = image_class is not None and issubclass(image_class, CachedHalfcellImage)
+        self.strips = ThumbnailStrips()
         self._pages: dict[int, list[ImageRecord]] = {}
         self._cards: list[ImageCard] = []
+        self._thumbnails_wanted = False
 
     def compose(self) -> ComposeResult:
         yield ScrollIndicator()
@@ -159,7 +162,10 @@ class CardGrid(Widget, can_focus=True):
         if not keep_position and focus_index is None and self.selected:
             self.selected.clear()
             self.post_message(self.SelectionChanged(self, 0))
-        self.set_class(total == 0, "-empty")
+        # Shown and hidden by inline styles, not CSS classes: a class change restyles every card.
+        self.set_class(total == 0, "-empty", update=False)
+        self.query_one("#cards").display = total > 0
+        self.query_one("#grid-empty").display = total == 0
         if total == 0:
             self.query_one("#grid-empty", Static).update(Text(self.empty_message))
         self._set_cursor(max(0, min(target, total - 1)), force=True)
@@ -236,7 +242,9 @@ class CardGrid(Widget, can_focus=True):
                 for card in extra:
                     card.remove()
             elif len(self._cards) < wanted:
-                new = [ImageCard(i, self.actions, self.image_class) for i in range(len(self._cards), wanted)]
+                new = [ImageCard(i, self.actions, strips=self._card_strips if self.draws_cells else None,
+                                 image_class=None if self.draws_cells else self.image_class)
+                       for i in range(len(self._cards), wanted)]
                 self._cards.extend(new)
                 container.mount_all(new)
         self._set_cursor(self.cursor, force=True)
@@ -269,18 +277,75 @@ class CardGrid(Widget, can_focus=True):
         if not self._cards:
             return
         first = self.top_row * self.columns
-        with self.app.batch_update():
-            for slot, card in enumerate(self._cards):
-                index = first + slot
-                record = self.record_at(index)
-                picture = self.thumbnails.get(record.thumbnail_path) if record and self.image_class else None
-                card.show(index if record else None, record, picture,
-                          selected=record is not None and record.id in self.selected,
-                          current=index == self.cursor, owner_visible=self.owner_visible)
+        pictures = self.strips.pictures if self.image_class is not None and not self.draws_cells else None
+        for slot, card in enumerate(self._cards):
+            index = first + slot
+            record = self.record_at(index)
+            card.show(index if record else None, record,
+                      selected=record is not None and record.id in self.selected,
+                      current=index == self.cursor, owner_visible=self.owner_visible,
+                      picture=pictures.get(record.thumbnail_path) if pictures is not None and record else None)
+        if self.draws_cells:
+            self._want_thumbnails()
         indicator = self.query_one(ScrollIndicator)
         total_rows = max(1, -(-self.total // self.columns))
         indicator.fraction = self.rows / total_rows
         indicator.position = self.top_row / self._max_top() if self._max_top() else 0.0
+
+    # -- thumbnails ------------------------------------------------------------
+
+    def _card_strips(self, path, width: int, height: int):
+        """The cards' source of thumbnail lines: what is ready now; the rest is made in a worker."""
+        strips = self.strips.get((path, width, height))
+        if strips is None:
+            self._want_thumbnails()
+        return strips
+
+    def _want_thumbnails(self) -> None:
+        """After the next paint, make what the screen lacks and what is a page away."""
+        if not self._thumbnails_wanted:
+            self._thumbnails_wanted = True
+            self.call_after_refresh(self._make_wanted_thumbnails)
+
+    def _keys_for(self, first: int) -> list[tuple]:
+        """Thumbnail keys (picture, columns, rows) of the cards from index `first`, slot by slot."""
+        keys = []
+        for slot, card in enumerate(self._cards):
+            record = self.record_at(first + slot) if 0 <= first + slot < self.total else None
+            if record is not None:
+                width, height = card.thumb_cells(record)
+                if width and height:
+                    keys.append((record.thumbnail_path, width, height))
+        return keys
+
+    def _make_wanted_thumbnails(self) -> None:
+        self._thumbnails_wanted = False
+        step = self.rows * self.columns
+        first = self.top_row * self.columns
+        visible = [k for k in self._keys_for(first) if self.strips.get(k) is None]
+        ahead = [k for k in self._keys_for(first + step) + self._keys_for(first - step) if self.strips.get(k) is None]
+        if visible or ahead:
+            self._make_thumbnails(visible, ahead)
+
+    @work(thread=True, exclusive=True, group="thumbnails")
+    def _make_thumbnails(self, visible: list[tuple], ahead: list[tuple]) -> None:
+        """Draw the thumbnails on screen, telling the cards as they come, then those a page away."""
+        worker = get_current_worker()
+        for n, key in enumerate(visible):
+            if worker.is_cancelled:
+                return
+            self.strips.make(key)
+            if n % 4 == 3 or n == len(visible) - 1:
+                self.app.call_from_thread(self._thumbnails_ready)
+        for key in ahead:
+            if worker.is_cancelled:
+                return
+            if self.strips.get(key) is None:
+                self.strips.make(key)
+
+    def _thumbnails_ready(self) -> None:
+        for card in self._cards:
+            card.thumbnails_ready()
 
     def scroll_rows(self, delta: int) -> None:
         top = max(0, min(self.top_row + delta, self._max_top()))

@@ -6,12 +6,16 @@ cleaned image never looks like its source.
 """
 from __future__ import annotations
 
+import io
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
 from PIL import Image
+from rich.console import Console
 from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -21,7 +25,8 @@ from textual_image.renderable.halfcell import Image as HalfcellRenderable
 from textual_image.widget import HalfcellImage, Image as AutoImage, SixelImage, TGPImage, UnicodeImage
 
 GRID_PIXELS = 64  # thumbnails are shrunk to this before reaching the renderer
-STRIP_CACHE_SIZE = 600  # rendered thumbnails kept (a screen of cards is about 15 to 40)
+STRIP_CACHE_SIZE = 160  # drawn thumbnails kept: several screens of 15 to 40 cards (about 100 KB each)
+PICTURE_CACHE_SIZE = 120  # small pictures kept to draw again at another size
 CHECKER = ((200, 200, 200), (245, 245, 245))
 
 IMAGE_MODES = ("auto", "kitty", "sixel", "halfcell", "none")
@@ -159,10 +164,10 @@ def load_picture(path: Path, max_side: int) -> Image.Image | None:
 class ThumbnailCache:
     """Least-recently-used cache of grid pictures, keyed by thumbnail path."""
 
-    def __init__(self, size: int = 400):
+    def __init__(self, size: int = PICTURE_CACHE_SIZE):
         self.size = size
         self._items: OrderedDict[Path, Image.Image | None] = OrderedDict()
-        self._lock = threading.Lock()  # the grid's prefetch thread fills it too
+        self._lock = threading.Lock()  # filled from the grid's thumbnail thread too
 
     def get(self, path: Path) -> Image.Image | None:
         with self._lock:
@@ -176,5 +181,61 @@ class ThumbnailCache:
                 self._items.popitem(last=False)
         return picture
 
-    def forget(self, path: Path) -> None:
-        self._items.pop(path, None)
+
+class ThumbnailStrips:
+    """Thumbnails drawn as coloured half-block cells (textual-image), kept per picture and size.
+
+    Each thumbnail is a list of lines, each line a list of Segments exactly as
+    wide as the thumbnail.
+
+    `get` is called while drawing and never waits; `make` reads and draws a
+    thumbnail and is meant for a background thread (the grid's thumbnail worker).
+    """
+
+    def __init__(self, size: int = STRIP_CACHE_SIZE):
+        self.size = size
+        self.pictures = ThumbnailCache()
+        self._items: OrderedDict[tuple, list[list[Segment]]] = OrderedDict()
+        self._styles: dict[Style, Style] = {}
+        self._lock = threading.Lock()
+        # A console of its own: drawing happens on worker threads, never on the app's console.
+        self._console = Console(width=400, height=200, color_system="truecolor", force_terminal=True,
+                                legacy_windows=False, file=io.StringIO())
+
+    def _compact(self, strip: Strip) -> list[Segment]:
+        """The line's segments with one shared Style per colour pair and runs of it merged.
+
+        A drawn thumbnail is a few hundred cells, each with its own Style and two
+        Colors; sharing them (and keeping segments, not Strips with their caches)
+        keeps the cache small and the garbage collector's work (it walks every
+        object) short.
+        """
+        styles = self._styles
+        if len(styles) > 50_000:
+            styles.clear()
+        return list(Segment.simplify(Segment(text, styles.setdefault(style, style)) for text, style, _ in strip))
+
+    def get(self, key: tuple) -> list[list[Segment]] | None:
+        with self._lock:
+            strips = self._items.get(key)
+            if strips is not None:
+                self._items.move_to_end(key)
+            return strips
+
+    def make(self, key: tuple) -> list[list[Segment]]:
+        path, width, height = key
+        picture = self.pictures.get(path)
+        if picture is None:
+            label = Text("(no picture)", style="dim", justify="center")
+            label.truncate(width, pad=True)
+            blank = [Segment(" " * width)]
+            strips = [blank] * (height // 2) + [list(label.render(self._console, end=""))] + \
+                [blank] * (height - height // 2 - 1)
+        else:
+            strips = [self._compact(strip)
+                      for strip in CachedHalfcellImage.render_strips(self._console, picture, width, height)]
+        with self._lock:
+            self._items[key] = strips
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return strips
