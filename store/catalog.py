@@ -103,18 +103,24 @@ class Catalog:
         return code
 
     def _build(self) -> None:
+        self._prompts, self._prompt_codes, self._matches = [], {}, {}
+        parts: list[tuple[np.ndarray, ...]] = []
         with self.db.atomic("DEFERRED"):  # one snapshot: the rows and the last change
             seq = self.db.execute_sql(f"SELECT COALESCE(MAX(seq), 0) FROM {CHANGE_TABLE}").fetchone()[0]
-            rows = self.db.execute_sql(
-                f"SELECT {_COLUMNS} FROM image ORDER BY generated_at DESC, id DESC").fetchall()
-        self._prompts, self._prompt_codes, self._matches = [], {}, {}
-        n = len(rows)
-        self._ids = np.fromiter((r[0] for r in rows), np.int64, n)
-        self._owners = np.fromiter((r[1] for r in rows), np.int32, n)
-        self._favorite = np.fromiter((bool(r[2]) for r in rows), bool, n)
-        self._dates = np.array([_date_key(r[3]) for r in rows], f"S{_DATE_WIDTH}") if n else \
-            np.zeros(0, f"S{_DATE_WIDTH}")
-        self._codes = np.fromiter((self._code(r[4]) for r in rows), np.int32, n)
+            cursor = self.db.execute_sql(f"SELECT {_COLUMNS} FROM image ORDER BY generated_at DESC, id DESC")
+            while rows := cursor.fetchmany(10_000):  # a chunk at a time: no list of every row
+                n = len(rows)
+                parts.append((
+                    np.fromiter((r[0] for r in rows), np.int64, n),
+                    np.fromiter((r[1] for r in rows), np.int32, n),
+                    np.fromiter((bool(r[2]) for r in rows), bool, n),
+                    np.array([_date_key(r[3]) for r in rows], f"S{_DATE_WIDTH}"),
+                    np.fromiter((self._code(r[4]) for r in rows), np.int32, n),
+                ))
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, bool), np.zeros(0, f"S{_DATE_WIDTH}"),
+                 np.zeros(0, np.int32))
+        columns = [np.concatenate([p[i] for p in parts]) if parts else empty[i] for i in range(5)]
+        self._ids, self._owners, self._favorite, self._dates, self._codes = columns
         self._seq = seq
         self._results.clear()
 

@@ -86,7 +86,7 @@ def _new_database(root: Path, url: str) -> Database:
         pragmas={
             "journal_mode": "wal",
             "foreign_keys": 1,
-            "cache_size": -16_000,  # 16 MB per connection; each worker thread has one
+            "cache_size": -8_000,  # 8 MB per connection (each worker thread has one); the catalog does the scanning
             "synchronous": "normal",
             "busy_timeout": BUSY_TIMEOUT_MS,
         },

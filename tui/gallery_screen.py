@@ -89,6 +89,7 @@ class GalleryScreen(Screen):
         self.filters = Filters(scope=self.scope)
         self.shown = 0
         self.total = 0
+        self._warmed = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -149,6 +150,15 @@ class GalleryScreen(Screen):
         grid.load(LibrarySource(self.library, filters, shown), shown, first, keep_position=keep_position,
                   focus_index=focus_index)
         self._update_status()
+        if not self._warmed:
+            self._warmed = True
+            self.call_after_refresh(self.warm_up)
+
+    @work(thread=True, group="catalog")
+    def warm_up(self) -> None:
+        """Build the search catalog once the first cards are on screen, so the first search is quick."""
+        with self.library.db.connection_context():
+            self.library.warm_up()
 
     def _empty_message(self) -> str:
         if self.public and self.total == 0:
