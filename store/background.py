@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageChops
 
 from .errors import StoreError
 from .files import display_image
@@ -95,14 +95,25 @@ def _grow(mask: np.ndarray) -> np.ndarray:
     return grown
 
 
-def refine_mask(rgb: np.ndarray, rembg_alpha: np.ndarray) -> np.ndarray:
+# Alpha for each colour distance from the background: 0 below EDGE_LOW, 255 from EDGE_HIGH.
+_RAMP = np.clip((np.arange(256) - EDGE_LOW) * (255 / (EDGE_HIGH - EDGE_LOW)), 0, 255).astype(np.uint8)
+
+
+def colour_distance(picture: Image.Image, colour: np.ndarray) -> np.ndarray:
+    """Per pixel, the largest channel difference from `colour` (uint8; in C, not numpy: 15x faster)."""
+    difference = ImageChops.difference(picture, Image.new("RGB", picture.size, tuple(int(c) for c in colour)))
+    red, green, blue = difference.split()
+    return np.asarray(ImageChops.lighter(ImageChops.lighter(red, green), blue))
+
+
+def refine_mask(rgb: np.ndarray, rembg_alpha: np.ndarray, picture: Image.Image | None = None) -> np.ndarray:
     """rembg's alpha, refined by a plain background when there is one."""
     colour = plain_background(rgb)
     if colour is None:
         return rembg_alpha
     from scipy import ndimage
 
-    distance = np.abs(rgb.astype(np.int16) - colour.astype(np.int16)).max(axis=2)
+    distance = colour_distance(picture if picture is not None else Image.fromarray(rgb, "RGB"), colour)
     different = distance > (EDGE_LOW + EDGE_HIGH) // 2
     labels, count = ndimage.label(different, structure=np.ones((3, 3)))
     if count == 0:
@@ -117,20 +128,26 @@ def refine_mask(rgb: np.ndarray, rembg_alpha: np.ndarray) -> np.ndarray:
     chosen = sizes >= smallest * 0.25
     chosen[0] = False
     chosen[touched] = True
-    keep = _grow(chosen[labels])
-    ramp = np.clip((distance - EDGE_LOW) * (255 / (EDGE_HIGH - EDGE_LOW)), 0, 255).astype(np.uint8)
-    return np.where(keep, ramp, 0).astype(np.uint8)
+    alpha = _RAMP[distance]
+    alpha[~_grow(chosen[labels])] = 0
+    return alpha
 
 
 def remove_background(image: Image.Image, model: str | None = None) -> Image.Image:
-    """An RGBA copy of the picture with its background transparent."""
-    from rembg import remove
+    """An RGBA copy of the picture with its background transparent.
 
+    The session's mask is what `rembg.remove` would cut with (its default
+    options); the cut itself is done here, once, after the refinement.
+    """
     session = get_session(model)
-    picture = display_image(image).convert("RGB")
-    cut = remove(picture, session=session)
-    rgb = np.asarray(picture)
-    alpha = refine_mask(rgb, np.asarray(cut.getchannel("A")))
+    picture = display_image(image)
+    if picture.mode != "RGB":
+        picture = picture.convert("RGB")
+    masks = [m.convert("L") for m in session.predict(picture)]
+    mask = masks[0]
+    for other in masks[1:]:  # models that answer with several masks: keep what any of them keeps
+        mask = ImageChops.lighter(mask, other)
+    alpha = refine_mask(np.asarray(picture), np.asarray(mask), picture)
     result = picture.convert("RGBA")
     result.putalpha(Image.fromarray(alpha, "L"))
     return result

@@ -90,9 +90,13 @@ def write_new_file(folder: Path, stem: str, suffix: str, data: bytes) -> Path:
 
 
 def display_image(image: Image.Image) -> Image.Image:
-    """An image in a mode every consumer handles (RGB or RGBA), upright."""
+    """An image in a mode every consumer handles (RGB or RGBA), upright.
+
+    May return the image itself when it is that already: never change the result in place.
+    """
     try:
-        image = ImageOps.exif_transpose(image)
+        if image.getexif().get(0x0112, 1) not in (0, 1):  # an EXIF orientation to apply
+            image = ImageOps.exif_transpose(image)
     except Exception:  # noqa: BLE001 - a broken orientation tag is ignored
         pass
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
@@ -102,13 +106,17 @@ def display_image(image: Image.Image) -> Image.Image:
     has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
         image.mode in ("P", "L", "RGB", "1") and "transparency" in image.info
     )
-    return image.convert("RGBA" if has_alpha else "RGB")
+    mode = "RGBA" if has_alpha else "RGB"
+    return image if image.mode == mode else image.convert(mode)
 
 
 def make_thumbnail(image: Image.Image) -> bytes:
     """PNG bytes of a small copy (at most THUMB_SIZE px on its long side)."""
-    thumb = display_image(image)
-    thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    picture = display_image(image)
+    scale = min(1.0, THUMB_SIZE / max(picture.size))
+    size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+    # reducing_gap=1: reduce() by a whole factor first, then Lanczos for the rest (4x faster than 3.0)
+    thumb = picture.resize(size, Image.Resampling.LANCZOS, reducing_gap=1.0) if scale < 1 else picture
     out = io.BytesIO()
     thumb.save(out, "PNG", compress_level=1)
     return out.getvalue()
