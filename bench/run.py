@@ -194,10 +194,19 @@ async def bench_in_app(path: Path) -> dict:
             return await until_shown(Filters(search=query, favorite=favorite, collection_id=collection), start)
 
         async def chosen(select: Select, value, filters: Filters) -> float:
-            """Pick a dropdown value: choice to cards painted."""
+            """Pick a dropdown value as a user does: open it, highlight the value, Enter. Enter to cards painted."""
+            from textual.widgets._select import SelectOverlay
+
+            select.focus()
+            await pilot.pause()
+            await pilot.press("enter")
+            await pilot.pause()
+            overlay = select.query_one(SelectOverlay)
+            overlay.highlighted = [v for _, v in select._options].index(value)
+            await pilot.pause()
             shown_at.clear()
             start = time.perf_counter()
-            select.value = value
+            await pilot.press("enter")
             return await until_shown(filters, start)
 
         search_ui, search_store = [], []

@@ -125,7 +125,7 @@ async def test_usable_at_80x24(lib, tmp_path):
         g = grid(app)
         assert g.columns >= 2 and g.rows >= 1
         card = app.screen.query(ImageCard).first()
-        assert card.region.bottom <= app.screen.query_one("Footer").region.y
+        assert card.region.bottom <= app.screen.query_one("KeyBar").region.y
         assert card.content_size.width >= 8 * SLOT
         assert "📁" in screen_text(app)  # the last action button is on the screen
 
@@ -459,6 +459,25 @@ async def test_thumbnails_are_drawn_in_a_worker_and_a_page_ahead(big_library, tm
         await settle(pilot, app)
         assert all(g.strips.get(key) is not None for key in g._keys_for(2 * step))  # and the one after
     library.close()
+
+
+async def test_key_bar_shows_the_keys_and_runs_them_on_click(lib, tmp_path):
+    from widgets.key_bar import KeyBar
+
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot, app)
+        bar = app.screen.query_one(KeyBar)
+        assert " / Search " in bar.text and " i Info " in bar.text and bar.text.rstrip().endswith("palette")
+        assert "Info" in screen_text(app).splitlines()[-1]
+        start = bar.text.index(" i Info ")
+        await pilot.click(KeyBar, offset=(start + 2, 0))
+        await pilot.pause()
+        assert isinstance(app.screen, InfoScreen)
+        await pilot.press("escape")
+        await pilot.press("slash")  # in the search box the grid's keys are not offered
+        await pilot.pause()
+        assert " f Favorite " not in app.screen.query_one(KeyBar).text
 
 
 async def test_command_palette_lists_gallery_actions(lib, tmp_path):

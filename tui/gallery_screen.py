@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Static
+from textual.widgets import Button, Header, Input, Static
 from textual.worker import get_current_worker
 
 from store.errors import NotFound, StoreError
@@ -20,6 +20,7 @@ from store.text import one_line
 from widgets.card import CardAction
 from widgets.card_grid import PAGE_SIZE, CardGrid
 from widgets.filter_bar import FilterBar
+from widgets.key_bar import KeyBar
 from widgets.thumbnails import grid_image_class
 
 from .collections_screen import AddToCollectionScreen
@@ -102,7 +103,7 @@ class GalleryScreen(Screen):
             yield Button("Clear Selection", id="bulk-clear", compact=True)
         yield CardGrid(PUBLIC_ACTIONS if self.public else CARD_ACTIONS, grid_image_class(self.image_mode),
                        id="grid", owner_visible=self.public)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = "My Images"

@@ -1,0 +1,119 @@
+"""The key bar: the screen's keys and what they do, on one line at the bottom.
+
+Textual's Footer mounts a widget per key and mounts them all again whenever the
+focus moves (opening a dropdown, going to the search box): 50-150 ms each time
+on these machines, in the middle of the user's action. This bar is one widget
+that draws the same line and only repaints when the keys change.
+"""
+from __future__ import annotations
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual import events
+from textual.screen import Screen
+from textual.widget import Widget
+
+
+class KeyBar(Widget):
+    DEFAULT_CSS = """
+    KeyBar {
+        dock: bottom;
+        height: 1;
+        background: $footer-background;
+        color: $footer-foreground;
+    }
+    KeyBar > .key-bar--key { color: $footer-key-foreground; background: $footer-key-background; text-style: bold; }
+    KeyBar > .key-bar--description { color: $footer-description-foreground; }
+    KeyBar > .key-bar--disabled { color: $text-disabled; }
+    KeyBar > .key-bar--hover { background: $block-hover-background; }
+    """
+    COMPONENT_CLASSES = {"key-bar--key", "key-bar--description", "key-bar--disabled", "key-bar--hover"}
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._keys: list[tuple[str, str, str, bool]] = []  # (key, shown key, description, enabled)
+        self._spans: list[tuple[int, int, str]] = []  # (start, end, key) of each entry on the line
+        self._hover: str | None = None
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        self._bindings_changed(self.screen)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: Screen) -> None:
+        if not self.is_attached or screen is not self.screen:
+            return
+        keys = []
+        palette = None
+        for _node, binding, enabled, _tooltip in screen.active_bindings.values():
+            entry = (binding.key, self.app.get_key_display(binding), binding.description, enabled)
+            if binding.action == "app.command_palette" or binding.key == self.app.COMMAND_PALETTE_BINDING:
+                palette = entry
+            elif binding.show:
+                keys.append(entry)
+        seen = set()
+        unique = [k for k in keys if not (k[2] in seen or seen.add(k[2]))]  # one entry per description
+        if palette is not None and self.app.ENABLE_COMMAND_PALETTE:
+            unique.append(palette)
+        if unique != self._keys:
+            self._keys = unique
+            self.refresh()
+
+    @property
+    def text(self) -> str:
+        """The line as plain text (tests)."""
+        return self.render().plain
+
+    def render(self) -> Text:
+        line = Text(no_wrap=True, overflow="crop")
+        key_style = self.get_component_rich_style("key-bar--key", partial=True)
+        description_style = self.get_component_rich_style("key-bar--description", partial=True)
+        disabled = self.get_component_rich_style("key-bar--disabled", partial=True)
+        hover = self.get_component_rich_style("key-bar--hover", partial=True)
+        self._spans = []
+        width = self.size.width
+        entries = self._keys
+        palette = entries[-1:] if entries and entries[-1][0] == self.app.COMMAND_PALETTE_BINDING else []
+        body = entries[: len(entries) - len(palette)]
+        palette_width = sum(cell_len(f" {k[1]} {k[2]} ") for k in palette)
+        for key, shown, description, enabled in body:
+            part = Text.assemble((f" {shown} ", key_style), (f"{description} ", description_style))
+            if not enabled:
+                part.stylize(disabled)
+            if key == self._hover:
+                part.stylize(hover)
+            if line.cell_len + part.cell_len > width - palette_width:
+                break
+            self._spans.append((line.cell_len, line.cell_len + part.cell_len, key))
+            line.append_text(part)
+        if palette:
+            key, shown, description, enabled = palette[0]
+            line.append(" " * max(0, width - palette_width - line.cell_len))
+            self._spans.append((line.cell_len, line.cell_len + palette_width, key))
+            line.append_text(Text.assemble((f" {shown} ", key_style), (f"{description} ", description_style)))
+        return line
+
+    def _key_at(self, x: int) -> str | None:
+        for start, end, key in self._spans:
+            if start <= x < end:
+                return key
+        return None
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        key = self._key_at(event.x)
+        if key != self._hover:
+            self._hover = key
+            self.refresh()
+
+    def on_leave(self) -> None:
+        if self._hover is not None:
+            self._hover = None
+            self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        key = self._key_at(event.x)
+        if key is not None:
+            event.stop()
+            self.app.simulate_key(key)  # as Textual's Footer does: the key, as if pressed
