@@ -82,7 +82,9 @@ async def main():
             if cards:
                 break
             await asyncio.sleep(0.002)
-        await pilot.pause()
+        painted = asyncio.Event()
+        app.screen.call_after_refresh(painted.set)  # the first screen with cards has been drawn
+        await painted.wait()
         print(time.time() - t0)
 asyncio.run(main())
 """
