@@ -17,6 +17,7 @@ import io
 import os
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -114,11 +115,16 @@ def refine_mask(rgb: np.ndarray, rembg_alpha: np.ndarray, picture: Image.Image |
     from scipy import ndimage
 
     distance = colour_distance(picture if picture is not None else Image.fromarray(rgb, "RGB"), colour)
-    different = distance > (EDGE_LOW + EDGE_HIGH) // 2
+    # Objects are found at half resolution on large pictures (4x less work); the
+    # kept area is grown by a pixel there, two here, and the soft edge comes
+    # from the full-resolution distance.
+    step = 2 if min(distance.shape) >= 512 else 1
+    coarse = distance[::step, ::step]
+    different = coarse > (EDGE_LOW + EDGE_HIGH) // 2
     labels, count = ndimage.label(different, structure=np.ones((3, 3)))
     if count == 0:
         return rembg_alpha
-    touched = np.unique(labels[(rembg_alpha >= 128) & different])
+    touched = np.unique(labels[(rembg_alpha[::step, ::step] >= 128) & different])
     touched = touched[touched > 0]
     if touched.size == 0:
         return rembg_alpha
@@ -128,8 +134,11 @@ def refine_mask(rgb: np.ndarray, rembg_alpha: np.ndarray, picture: Image.Image |
     chosen = sizes >= smallest * 0.25
     chosen[0] = False
     chosen[touched] = True
+    keep = _grow(chosen[labels])
+    if step > 1:
+        keep = keep.repeat(step, axis=0).repeat(step, axis=1)[:distance.shape[0], :distance.shape[1]]
     alpha = _RAMP[distance]
-    alpha[~_grow(chosen[labels])] = 0
+    alpha[~keep] = 0
     return alpha
 
 
@@ -160,7 +169,7 @@ def png_bytes(image: Image.Image) -> bytes:
 
 
 def derived_image(library: Library, source_id: int, picture: Image.Image, derivation: str,
-                  name_suffix: str) -> NewImage:
+                  name_suffix: str, thumbnail: bytes | None = None) -> NewImage:
     """A NewImage made from a picture cut or cleaned out of image `source_id`."""
     import hashlib
 
@@ -170,7 +179,8 @@ def derived_image(library: Library, source_id: int, picture: Image.Image, deriva
     data = png_bytes(picture)
     stem = os.path.splitext(record.source_name or f"image-{record.id}")[0]
     return NewImage(
-        sha256=hashlib.sha256(data).hexdigest(), ext="png", data=data, thumbnail=make_thumbnail(picture),
+        sha256=hashlib.sha256(data).hexdigest(), ext="png", data=data,
+        thumbnail=thumbnail or make_thumbnail(picture),
         width=picture.width, height=picture.height, prompt=record.prompt,
         negative_prompt=record.negative_prompt, model=record.model, text_accuracy=record.text_accuracy,
         generated_at=utc_now(), params=dict(record.params), source_name=f"{stem}{name_suffix}.png",
@@ -202,9 +212,24 @@ def clean_image(library: Library, image_id: int, model: str | None = None) -> in
     library.require_own(image_id)
     picture = open_original(library, image_id)
     cleaned = remove_background(picture, model)
+    thumbnail = cleaned_thumbnail(library.get(image_id).thumbnail_path, cleaned)
     (new_id,) = save_derived(library, image_id, [derived_image(library, image_id, cleaned,
-                                                               "background removed", "-clean")])
+                                                               "background removed", "-clean", thumbnail)])
     return new_id
+
+
+def cleaned_thumbnail(source_thumbnail: Path, cleaned: Image.Image) -> bytes | None:
+    """The source's thumbnail with the cleaned image's alpha: the same as making one
+    from the cleaned image, for a fraction of the work. None if the source has none."""
+    try:
+        with Image.open(source_thumbnail) as thumb:
+            thumb = thumb.convert("RGB")
+    except (OSError, ValueError):
+        return None
+    thumb.putalpha(cleaned.getchannel("A").resize(thumb.size, Image.Resampling.LANCZOS, reducing_gap=1.0))
+    out = io.BytesIO()
+    thumb.save(out, "PNG", compress_level=1)
+    return out.getvalue()
 
 
 @dataclass

@@ -57,6 +57,14 @@ def test_clean_one_image_makes_a_derived_image(library, tmp_path):
     with Image.open(cleaned.path) as image:
         assert image.mode == "RGBA"
         assert image.getchannel("A").getextrema() == (0, 255)
+        alpha = image.getchannel("A")
+    # its thumbnail (made from the source's, with the new alpha) is transparent where the image is
+    with Image.open(cleaned.thumbnail_path) as thumb, Image.open(original.thumbnail_path) as source_thumb:
+        assert thumb.mode == "RGBA" and thumb.size == source_thumb.size
+        small = alpha.resize(thumb.size)
+        diff = [abs(a - b) for a, b in zip(thumb.getchannel("A").getdata(), small.getdata())]
+        assert sum(diff) / len(diff) < 8
+        assert thumb.convert("RGB").tobytes() == source_thumb.convert("RGB").tobytes()
     assert library.page()[0].id == new_id  # newest: shown first
 
 
