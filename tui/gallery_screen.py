@@ -222,7 +222,7 @@ class GalleryScreen(Screen):
         return [record.id] if record else []
 
     def _fail(self, exc: Exception) -> None:
-        self.notify(str(exc), title="Not done", severity="error", markup=False)
+        self.notify(str(exc), title="Not done", severity="error", markup=False, timeout=12)  # time to read it
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.public and action in WRITE_ACTIONS | {"public_view"}:
