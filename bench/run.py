@@ -53,6 +53,14 @@ def stats(values: list[float]) -> dict:
     return {"median": statistics.median(ordered), "p95": p95, "n": len(ordered)}
 
 
+def store_query_s(library: Library, filters: Filters) -> float:
+    """What the grid asks the store for a new result: the count and the first page."""
+    start = time.perf_counter()
+    library.count(filters)
+    library.page(filters, 0, 60)
+    return time.perf_counter() - start
+
+
 def library_path(count: int) -> Path:
     path = CACHE / f"lib-{count}"
     marker = path / ".complete"
@@ -213,11 +221,7 @@ async def bench_in_app(path: Path) -> dict:
 
         search_ui, search_store = [], []
         for query in QUERIES:
-            filters = Filters(search=query)
-            start = time.perf_counter()
-            library.count(filters)
-            library.page(filters, 0, 60)
-            search_store.append(time.perf_counter() - start)
+            search_store.append(store_query_s(library, Filters(search=query)))
             search_ui.append(await typed(query))
         search_box.value = ""
         await pilot.pause(0.1)
@@ -236,20 +240,14 @@ async def bench_in_app(path: Path) -> dict:
         filter_ui, filter_store = [], []
         for _ in range(3):
             for select, value, filters in rounds:
-                start = time.perf_counter()
-                library.count(filters)
-                library.page(filters, 0, 60)
-                filter_store.append(time.perf_counter() - start)
+                filter_store.append(store_query_s(library, filters))
                 filter_ui.append(await chosen(select, value, filters))
             # search combined with the dropdowns
             for select, value, filters in [(favorites, FAVORITES_ONLY, None), (collection_box, c2, None)]:
                 await chosen(select, value, Filters(favorite=FAVORITES_ONLY, collection_id=c2 if select is
                                                     collection_box else None))
-            start = time.perf_counter()
-            combo = Filters(search="pixel", favorite=FAVORITES_ONLY, collection_id=c2)
-            library.count(combo)
-            library.page(combo, 0, 60)
-            filter_store.append(time.perf_counter() - start)
+            filter_store.append(store_query_s(library, Filters(search="pixel", favorite=FAVORITES_ONLY,
+                                                               collection_id=c2)))
             filter_ui.append(await typed("pixel", FAVORITES_ONLY, c2))
             result.setdefault("filter_rounds", []).append([round(t * 1000, 1) for t in filter_ui[-7:]])
             search_box.value = ""
@@ -331,13 +329,7 @@ def bench_distinct_prompts(path: Path) -> dict:
         start = time.perf_counter()
         library.warm_up()
         build = time.perf_counter() - start
-        times = []
-        for query in QUERIES:
-            filters = Filters(search=query)
-            start = time.perf_counter()
-            library.count(filters)
-            library.page(filters, 0, 60)
-            times.append(time.perf_counter() - start)
+        times = [store_query_s(library, Filters(search=query)) for query in QUERIES]
         distinct = library.db.execute_sql("SELECT COUNT(DISTINCT prompt) FROM image").fetchone()[0]
         library.close()
     finally:

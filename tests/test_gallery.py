@@ -659,3 +659,26 @@ async def test_escape_sequences_are_neutralised_everywhere(tmp_path, make_png):
         for notification in app._notifications:
             clean(notification.message)
         assert app.is_running
+
+
+async def test_full_garbage_collections_wait_for_a_pause_in_input(lib, tmp_path):
+    import gc
+    import time
+
+    before = gc.get_threshold()
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        assert gc.get_threshold()[2] == 1_000_000  # no automatic full collection while the app runs
+        seen = app._last_input
+        await pilot.press("right")
+        assert app._last_input > seen  # keys count as input
+        gc.collect(1)
+        assert gc.get_count()[2] > 0  # a young collection since the last full one
+        app._last_input = time.monotonic()
+        app._collect_when_idle()
+        assert gc.get_count()[2] > 0  # input a moment ago: it waits
+        app._last_input -= 10
+        app._collect_when_idle()
+        assert gc.get_count()[2] == 0  # a pause: the full collection ran
+    assert gc.get_threshold() == before

@@ -17,22 +17,6 @@ from .commands import GalleryCommands
 from .gallery_screen import GalleryScreen
 
 
-def limit_malloc_arenas(arenas: int = 2) -> None:
-    """Keep glibc from giving every worker thread its own memory arena.
-
-    Each thread worker (queries, thumbnails) is a new thread; with an arena
-    each, freed memory stays in the process and the resident size grows by
-    tens of MB on a large library. Two arenas are what glibc's own advice
-    (MALLOC_ARENA_MAX) suggests for such programs. Elsewhere this does nothing.
-    """
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # M_ARENA_MAX
-    except (OSError, AttributeError):
-        pass
-
-
 GC_IDLE_AFTER = 0.5  # seconds without a key or mouse event before a full garbage collection may run
 GC_FORCE_AFTER = 30  # young collections since the last full one, after which it runs anyway
 
@@ -44,8 +28,8 @@ class MyImagesApp(App):
     COMMANDS = App.COMMANDS | {GalleryCommands}
 
     def __init__(self, library: Library, *, images: str = "auto", downloads: Path | None = None) -> None:
-        limit_malloc_arenas()
         super().__init__()
+        self._gc_threshold = gc.get_threshold()
         self.library = library
         self.image_mode = images
         from store.locations import downloads_folder
@@ -63,7 +47,6 @@ class MyImagesApp(App):
 
     def _idle_gc(self) -> None:
         self._last_input = time.monotonic()
-        self._gc_threshold = gc.get_threshold()
         gc.set_threshold(self._gc_threshold[0], self._gc_threshold[1], 1_000_000)
         self.set_interval(GC_IDLE_AFTER, self._collect_when_idle)
 
@@ -73,7 +56,7 @@ class MyImagesApp(App):
             gc.collect()
 
     def on_unmount(self) -> None:
-        if hasattr(self, '_gc_threshold'): gc.set_threshold(*self._gc_threshold)
+        gc.set_threshold(*self._gc_threshold)  # as it was: other apps may run in this process (tests)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent):
