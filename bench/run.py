@@ -337,6 +337,22 @@ def bench_distinct_prompts(path: Path) -> dict:
     return {"distinct_prompts": distinct, "catalog_build_s": build, "search_store": stats(times)}
 
 
+def bench_hostile_metadata() -> dict:
+    """Milliseconds to parse each hostile chunk set of tests/test_parsers_property.py (median of 5)."""
+    from store.metadata import parse_chunks
+    from tests.test_parsers_property import hostile_inputs
+
+    result = {}
+    for n, data in enumerate(hostile_inputs()):
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            parse_chunks(data)
+            times.append(time.perf_counter() - start)
+        result[f"{n}:{'+'.join(data)}"] = statistics.median(times) * 1000
+    return result
+
+
 # -- 5. import -----------------------------------------------------------------
 
 def make_import_files(count: int) -> Path:
@@ -463,6 +479,7 @@ def main() -> None:
     print("search, filters, scrolling, memory…", flush=True)
     results["app"] = {"small": bench_app_in_process(small), "large": bench_app_in_process(large)}
     results["distinct"] = bench_distinct_prompts(large)
+    results["hostile_metadata_ms"] = bench_hostile_metadata()
     if not args.skip_import:
         print("import…", flush=True)
         results["import"] = bench_import(args.import_files if not args.quick else 200)
@@ -515,6 +532,10 @@ def report(r: dict) -> str:
         lines += ["", f"Search on {d['distinct_prompts']:,} distinct prompts (a copy of the large library, each prompt "
                       f"made unique): store query median {d['search_store']['median'] * 1000:.1f} ms, p95 "
                       f"{d['search_store']['p95'] * 1000:.1f} ms; building the catalog {d['catalog_build_s']:.2f} s."]
+    if "hostile_metadata_ms" in r:
+        worst = max(r["hostile_metadata_ms"].values())
+        lines += ["", f"Parsing hostile metadata (100,000-deep JSON, 20,000-node graphs, 1 MB text; "
+                      f"{len(r['hostile_metadata_ms'])} cases): slowest {worst:.1f} ms (target: a fraction of a second)."]
     if "import" in r:
         i = r["import"]
         lines += ["", f"Import of {i['files']} 1024×1024 PNGs with metadata: app {i['app_per_s']:.1f}/s, "
