@@ -28,6 +28,12 @@ _ESCAPE_SEQ = re.compile(
 )
 
 
+def _is_control(ch: str) -> bool:
+    """C0, DEL, C1, or a character that changes how the text around it is shown."""
+    code = ord(ch)
+    return code < 0x20 or 0x7F <= code < 0xA0 or ch in _INVISIBLE
+
+
 def _visible(ch: str) -> str:
     code = ord(ch)
     if ch in _INVISIBLE:
@@ -50,13 +56,30 @@ def printable(text: str | None, *, keep_newlines: bool = False) -> str:
     for ch in text:
         if keep_newlines and ch in "\n\t":
             out.append(ch)
-        elif ch in _INVISIBLE or ord(ch) < 0x20 or ord(ch) == 0x7F or 0x80 <= ord(ch) < 0xA0:
+        elif _is_control(ch):
             out.append(_visible(ch))
         elif unicodedata.category(ch) == "Cs":  # lone surrogate from bad decoding
             out.append("\ufffd")
         else:
             out.append(ch)
     return "".join(out)
+
+
+def clipboard_safe(text: str | None) -> str:
+    """`text` as it may go to a clipboard: every control character removed but newline and tab.
+
+    Pasted into a terminal, an ESC can end bracketed paste (`ESC[201~`) so that the
+    rest runs as typed commands; C1 controls, DEL, bidi controls and invisible
+    characters hide or reorder what is pasted. Line ends become `\n`; what is left of
+    an escape sequence (e.g. `[201~`) stays as plain, harmless text.
+    """
+    if not text:
+        return ""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(
+        ch for ch in text
+        if ch in "\n\t" or not (_is_control(ch) or unicodedata.category(ch) == "Cs")
+    )
 
 
 def one_line(text: str | None) -> str:

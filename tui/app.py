@@ -12,6 +12,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from store.library import Library
+from store.text import clipboard_safe
 
 from .commands import GalleryCommands
 from .gallery_screen import GalleryScreen
@@ -57,6 +58,10 @@ class MyImagesApp(App):
 
     def on_unmount(self) -> None:
         gc.set_threshold(*self._gc_threshold)  # as it was: other apps may run in this process (tests)
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """Every copy (Copy buttons, Textual's own text selection) loses its control characters."""
+        super().copy_to_clipboard(clipboard_safe(text))
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent):

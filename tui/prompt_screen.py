@@ -48,7 +48,7 @@ class PromptScreen(ModalScreen[None]):
             self.dismiss(None)
 
     def action_copy(self) -> None:
-        # The prompt is copied as stored: it is the user's own text, to paste elsewhere.
+        # The prompt as stored, less its control characters (newlines and tabs stay).
         self.notify(copy_text(self.app, self.record.prompt), title="Copied", markup=False)
 
     def action_close(self) -> None:
