@@ -42,6 +42,46 @@ CHANGE_LOG_SQL = (
     f"WHEN new.seq % 1000 = 0 BEGIN DELETE FROM {CHANGE_TABLE} WHERE seq <= new.seq - {KEEP_CHANGES}; END",
 )
 
+# PostgreSQL keeps a log too, for open galleries to notice changes made elsewhere (no catalog there):
+# one row per writing statement, trimmed to the last KEEP_POSTGRES_CHANGES rows.
+KEEP_POSTGRES_CHANGES = 1000
+POSTGRES_CHANGE_LOG_SQL = (
+    f"CREATE TABLE IF NOT EXISTS {CHANGE_TABLE} (seq BIGSERIAL PRIMARY KEY, image_id BIGINT)",
+    f"""CREATE OR REPLACE FUNCTION {CHANGE_TABLE}_note() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE n BIGINT;
+    BEGIN
+        INSERT INTO {CHANGE_TABLE}(image_id) VALUES (NULL) RETURNING seq INTO n;
+        IF mod(n, 100) = 0 THEN
+            DELETE FROM {CHANGE_TABLE} WHERE seq <= n - {KEEP_POSTGRES_CHANGES};
+        END IF;
+        RETURN NULL;
+    END $$""",
+    "DROP TRIGGER IF EXISTS image_change_image ON image",
+    f"CREATE TRIGGER image_change_image AFTER INSERT OR DELETE OR UPDATE OF owner_id, prompt, generated_at, "
+    f"favorite ON image FOR EACH STATEMENT EXECUTE PROCEDURE {CHANGE_TABLE}_note()",
+    "DROP TRIGGER IF EXISTS image_change_member ON image_collection",
+    f"CREATE TRIGGER image_change_member AFTER INSERT OR DELETE ON image_collection "
+    f"FOR EACH STATEMENT EXECUTE PROCEDURE {CHANGE_TABLE}_note()",
+    "DROP TRIGGER IF EXISTS image_change_plan ON account",
+    f"CREATE TRIGGER image_change_plan AFTER UPDATE OF plan ON account "
+    f"FOR EACH STATEMENT EXECUTE PROCEDURE {CHANGE_TABLE}_note()",
+)
+
+
+def change_token(db: Database, postgres: bool) -> tuple[int, int]:
+    """A value that differs after any committed change to images, memberships or plans (by any process).
+
+    SQLite: the last change's number (writers commit one at a time, in order).
+    PostgreSQL: the last number and how many rows the log holds, so a writer that
+    took a lower number but committed later still changes it. Both are index
+    look-ups on a small table: free to ask every second on any library size.
+    """
+    if postgres:
+        row = db.execute_sql(f"SELECT COALESCE(MAX(seq), 0), COUNT(*) FROM {CHANGE_TABLE}").fetchone()
+        return int(row[0]), int(row[1])
+    return int(db.execute_sql(f"SELECT COALESCE(MAX(seq), 0) FROM {CHANGE_TABLE}").fetchone()[0]), 0
+
+
 _COLUMNS = "id, owner_id, favorite, generated_at, prompt"
 _DATE_WIDTH = 26  # "YYYY-MM-DD HH:MM:SS.ffffff"
 

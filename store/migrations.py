@@ -12,11 +12,11 @@ from typing import Callable
 from peewee import Database, PostgresqlDatabase
 from playhouse.migrate import PostgresqlMigrator, SchemaMigrator, SqliteMigrator
 
-from .catalog import CHANGE_LOG_SQL
+from .catalog import CHANGE_LOG_SQL, POSTGRES_CHANGE_LOG_SQL
 from .errors import StoreError
 from .models import MODELS, Setting
 
-LATEST = 3
+LATEST = 4
 VERSION_KEY = "schema_version"
 
 
@@ -31,9 +31,17 @@ def create_search_support(db: Database) -> None:
         db.execute_sql(
             "CREATE INDEX IF NOT EXISTS image_prompt_trgm ON image USING gin (prompt gin_trgm_ops)"
         )
+        create_change_log(db)
         return
     for sql in CHANGE_LOG_SQL:
         db.execute_sql(sql)
+
+
+def create_change_log(db: Database) -> None:
+    """PostgreSQL: a small log of changes (one row per writing statement) that an open gallery polls."""
+    if is_postgres(db):
+        for sql in POSTGRES_CHANGE_LOG_SQL:
+            db.execute_sql(sql)
 
 
 def _step_2_search_index(db: Database, migrator: SchemaMigrator) -> None:
@@ -53,9 +61,15 @@ def _step_3_catalog(db: Database, migrator: SchemaMigrator) -> None:
     create_search_support(db)
 
 
+def _step_4_change_log(db: Database, migrator: SchemaMigrator) -> None:
+    # An open gallery follows changes made elsewhere; SQLite has had the change log since step 3.
+    create_change_log(db)
+
+
 STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _step_2_search_index,
     3: _step_3_catalog,
+    4: _step_4_change_log,
 }
 
 

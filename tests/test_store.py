@@ -11,6 +11,7 @@ import pytest
 from store.errors import Duplicate, NotFound, StoreError
 from store.importer import ImportOptions, import_files
 from store.library import Library
+from store.migrations import LATEST
 from store.records import FAVORITES_ONLY, NON_FAVORITES, Filters
 
 from .conftest import ROOT
@@ -176,7 +177,8 @@ V2_FTS = (
 
 
 def _as_old_version(root, version):
-    """Turn a new library into the shape an older version made."""
+    """Turn a new library into the shape an older version made (they had no library.json either)."""
+    (root / "library.json").unlink()
     con = sqlite3.connect(root / "library.db")
     for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall():
         con.execute(f"DROP TRIGGER {name}")
@@ -200,11 +202,31 @@ def test_migration_from_older_versions(tmp_path, make_png, version):
     lib.close()
     _as_old_version(root, version)
     again = Library(root)
-    assert again.db.execute_sql("SELECT value FROM setting WHERE key='schema_version'").fetchone()[0] == "3"
+    assert again.db.execute_sql("SELECT value FROM setting WHERE key='schema_version'").fetchone()[0] == str(LATEST)
     assert "image_fts" not in again.db.get_tables()
     assert prompts(again.page(Filters(search="diamond"))) == ["an old diamond"]
     import_files(again, [make_png()], ImportOptions(prompt="a new diamond"))
     assert sorted(prompts(again.page(Filters(search="DIAMOND")))) == ["a new diamond", "an old diamond"]
+
+
+def test_postgres_library_of_version_3_gains_the_change_log(tmp_path, make_png, db_url):
+    """Version 4 gave PostgreSQL libraries the change log an open gallery polls."""
+    if not db_url:
+        pytest.skip("SQLite has had it since version 3")
+    from store.catalog import change_token
+
+    lib = Library(tmp_path / "pg", database_url=db_url)
+    lib.db.execute_sql("DROP TABLE image_change CASCADE")
+    for trigger, table in (("image_change_image", "image"), ("image_change_member", "image_collection"),
+                           ("image_change_plan", "account")):
+        lib.db.execute_sql(f"DROP TRIGGER {trigger} ON {table}")
+    lib.db.execute_sql("UPDATE setting SET value='3' WHERE key='schema_version'")
+    lib.close()
+    again = Library(tmp_path / "pg", database_url=db_url)
+    assert again.db.execute_sql("SELECT value FROM setting WHERE key='schema_version'").fetchone()[0] == str(LATEST)
+    before = change_token(again.db, True)
+    import_files(again, [make_png()])
+    assert change_token(again.db, True) != before
 
 
 def test_newer_schema_is_refused(tmp_path):

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Header, Input, Static
 from textual.worker import get_current_worker
 
+from store.catalog import change_token
 from store.errors import NotFound, StoreError
 from store.export import export_images
 from store.library import Library
@@ -43,6 +44,7 @@ CARD_ACTIONS = [
 ]
 # On the public gallery only reading actions exist.
 PUBLIC_ACTIONS = [a for a in CARD_ACTIONS if a.name in ("prompt", "download", "info", "grid")]
+POLL_SECONDS = 1.0  # how often an open gallery asks whether the library changed elsewhere
 WRITE_ACTIONS = {"favorite", "clean", "delete", "collect", "select", "select_all"}
 
 
@@ -78,6 +80,7 @@ class GalleryScreen(Screen):
         Binding("ctrl+a", "select_all", "Select all", id="gallery.select_all"),
         Binding("v", "public_view", "Public gallery", id="gallery.public_view"),
         Binding("v", "my_view", "My images", id="gallery.my_view"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False, id="gallery.refresh"),
         Binding("q", "app.quit", "Quit", id="gallery.quit"),
     ]
 
@@ -91,6 +94,9 @@ class GalleryScreen(Screen):
         self.shown = 0
         self.total = 0
         self._warmed = False
+        self._token: tuple[int, int] | None = None  # the library's change token when the grid was last loaded
+        self._checking = False
+        self._collections = None  # the collections the dropdown lists, as last read by a change check
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -115,6 +121,7 @@ class GalleryScreen(Screen):
         self.query_one("#filters", FilterBar).set_collections(self.library.collections())
         self.grid.focus()
         self.reload()
+        self.set_interval(POLL_SECONDS, self._poll_changes)
 
     @property
     def grid(self) -> CardGrid:
@@ -125,11 +132,16 @@ class GalleryScreen(Screen):
     def reload(self, *, keep_position: bool = False, focus_index: int | None = None) -> None:
         self.run_query(self.filters, keep_position, focus_index)
 
-    @work(thread=True, exclusive=True, group="query")
-    def run_query(self, filters: Filters, keep_position: bool, focus_index: int | None) -> None:
+    @work(thread=True, exclusive=True, group="query", exit_on_error=False)
+    def run_query(self, filters: Filters, keep_position: bool, focus_index: int | None,
+                  focus_id: int | None = None) -> None:
         worker = get_current_worker()
         try:
             with self.library.db.connection_context():
+                token = change_token(self.library.db, self.library.uses_postgres)  # before reading: none missed
+                if focus_id is not None:  # keep the focused card, wherever it moved
+                    found = self.library.position(focus_id, filters)
+                    focus_index = found if found is not None else focus_index
                 if keep_position:
                     shown, first = self.library.count(filters), None
                 else:
@@ -140,6 +152,7 @@ class GalleryScreen(Screen):
                                       self.library.collections())
             return
         if not worker.is_cancelled:
+            self._token = token
             self.app.call_from_thread(self._show_result, filters, shown, total, first, keep_position, focus_index)
 
     def _show_result(self, filters: Filters, shown: int, total: int, first: list[ImageRecord] | None,
@@ -155,11 +168,81 @@ class GalleryScreen(Screen):
             self._warmed = True
             self.call_after_refresh(self.warm_up)
 
-    @work(thread=True, group="catalog")
+    @work(thread=True, group="catalog", exit_on_error=False)
     def warm_up(self) -> None:
         """Build the search catalog once the first cards are on screen, so the first search is quick."""
         with self.library.db.connection_context():
             self.library.warm_up()
+
+    # -- following the library -----------------------------------------------
+    # Imports, deletions, favorites and plan changes made by another process (or
+    # another user) show by themselves: a timer asks a worker for the library's
+    # change token every second (one index look-up), and only a changed token
+    # reloads the grid, keeping the focused card.
+
+    def _poll_changes(self) -> None:
+        if self._token is None or self._checking:
+            return
+        galleries = [s for s in self.app.screen_stack if isinstance(s, GalleryScreen)]
+        if galleries and galleries[-1] is not self:
+            return  # the public gallery on top follows the library for both
+        self._checking = True
+        self.check_changes(self._token, self._shown_elsewhere(), force=False)
+
+    def _shown_elsewhere(self) -> dict[int, list[Screen]]:
+        """The images the screens above this one show (dialogs, the large view), by id."""
+        shown: dict[int, list[Screen]] = {}
+        stack = self.app.screen_stack
+        for screen in stack[stack.index(self) + 1:] if self in stack else []:
+            record = getattr(screen, "record", None)
+            ids = [record.id] if isinstance(record, ImageRecord) else getattr(screen, "image_ids", [])
+            for image_id in ids:
+                shown.setdefault(image_id, []).append(screen)
+        return shown
+
+    @work(thread=True, exclusive=True, group="changes", exit_on_error=False)
+    def check_changes(self, seen: tuple[int, int] | None, shown: dict[int, list[Screen]], force: bool) -> None:
+        """Reload when the library changed since `seen`; close the dialogs of images that went away."""
+        try:
+            with self.library.db.connection_context():
+                token = change_token(self.library.db, self.library.uses_postgres)
+                if token == seen and not force:
+                    return
+                gone = []
+                for image_id in shown:
+                    try:
+                        self.library.get(image_id)
+                    except NotFound:
+                        gone.append(image_id)
+                account = self.library.refresh_account()
+                collections = None if self.public else self.library.collections()
+        except Exception:  # noqa: BLE001 - a busy or unreachable database: ask again at the next tick
+            return
+        finally:
+            self._checking = False
+        self.app.call_from_thread(self._library_changed, gone, [shown[i] for i in gone], account, collections)
+
+    def _library_changed(self, gone: list[int], screens: list[list[Screen]], account, collections) -> None:
+        closing = {screen for group in screens for screen in group}
+        for image_id in gone:
+            self.notify(f"Image #{image_id} was deleted or is no longer shared with you.",
+                        title="Closed", severity="warning")
+        while self.app.screen in closing:  # the dialogs showing a vanished image, from the top
+            screen = self.app.screen
+            closing.discard(screen)
+            screen.dismiss(None)
+        if not self.public:
+            self.sub_title = f"{one_line(account.name)} · {account.privacy_text}"
+            if collections != self._collections:
+                self._collections = collections
+                self.query_one("#filters", FilterBar).set_collections(collections)
+        self.grid.selected.difference_update(gone)
+        current = self.grid.current
+        self.run_query(self.filters, True, None, current.id if current else None)
+
+    def action_refresh(self) -> None:
+        """Read the library again now (it also follows changes by itself within a second or two)."""
+        self.check_changes(None, self._shown_elsewhere(), force=True)
 
     def _empty_message(self) -> str:
         if self.public and self.total == 0:

@@ -1,0 +1,222 @@
+"""The open gallery follows the library: changes made elsewhere show by themselves."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta
+
+import pytest
+from textual.widgets import Static
+
+from store.catalog import change_token
+from store.importer import ImportOptions, import_files
+from store.library import Library
+from tui import gallery_screen
+from tui.app import MyImagesApp
+from tui.gallery_screen import GalleryScreen
+from tui.info_screen import InfoScreen
+from tui.viewer_screen import ViewerScreen
+from widgets.card_grid import CardGrid
+
+from .conftest import ROOT
+
+FOLLOW_WITHIN = 2.0  # seconds: what the issue asks
+
+
+def token(lib: Library):
+    return change_token(lib.db, lib.uses_postgres)
+
+
+def add(lib, make_png, prompt, day):
+    report = import_files(lib, [make_png(size=(40, 30))],
+                          ImportOptions(prompt=prompt, generated_at=datetime(2026, 5, 1, 12) + timedelta(days=day)))
+    return report.imported[0][1]
+
+
+def test_change_token_moves_on_every_kind_of_change(library, make_png):
+    """Imports, favorites, deletions, collection members and plan changes all change the token."""
+    seen = [token(library)]
+
+    def changed() -> bool:
+        now = token(library)
+        moved = now != seen[-1]
+        seen.append(now)
+        return moved
+
+    a = add(library, make_png, "apple", 1)
+    assert changed()
+    b = add(library, make_png, "banana", 2)
+    assert changed()
+    assert not changed()  # nothing happened: the same token
+    library.toggle_favorite(a)
+    assert changed()
+    box = library.create_collection("Box")
+    library.add_to_collection([a], box.id)
+    assert changed()
+    library.remove_from_collection([a], box.id)
+    assert changed()
+    library.set_plan("premium")
+    assert changed()
+    library.delete([b])
+    assert changed()
+
+
+def test_postgres_change_log_is_trimmed(library, make_png):
+    if not library.uses_postgres:
+        pytest.skip("PostgreSQL's own log")
+    (a,) = [add(library, make_png, "apple", 1)]
+    for _ in range(1100):
+        library.toggle_favorite(a)
+    rows = library.db.execute_sql("SELECT COUNT(*) FROM image_change").fetchone()[0]
+    assert 0 < rows <= 1100
+
+
+@pytest.fixture
+def lib(tmp_path, make_png):
+    library = Library(tmp_path / "live", account="alice")
+    for n, prompt in enumerate(["one", "two", "three", "four"]):
+        add(library, make_png, prompt, n)
+    yield library
+    library.close()
+
+
+def make_app(library, tmp_path):
+    return MyImagesApp(library, images="none", downloads=tmp_path / "downloads")
+
+
+async def wait_until(pilot, condition, timeout: float) -> float:
+    """Let the app run until `condition()` holds; returns the seconds it took (fails after `timeout`)."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"not within {timeout} s")
+        await pilot.pause(0.02)
+    return time.monotonic() - start
+
+
+async def settle(pilot, app):
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def status(app) -> str:
+    return str(app.screen.query_one("#status", Static).render())
+
+
+def grid(app) -> CardGrid:
+    return app.screen.query_one("#grid", CardGrid)
+
+
+def notices(app) -> list[str]:
+    """Record every notification the app shows (the public way: through App.notify)."""
+    shown: list[str] = []
+    real = app.notify
+
+    def notify(message, *args, **kwargs):
+        shown.append(str(message))
+        return real(message, *args, **kwargs)
+
+    app.notify = notify
+    return shown
+
+
+async def test_import_by_another_process_shows_and_keeps_the_focused_card(lib, tmp_path, make_png):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        assert status(app) == "4 of 4 images"
+        await pilot.press("right", "right")
+        focused = grid(app).current
+        assert focused.prompt == "two" and grid(app).cursor == 2
+        source = make_png(size=(40, 30))
+        subprocess.run([sys.executable, "-m", "tui.cli", "--library", str(lib.root), "--account", "alice",
+                        "import", str(source), "--prompt", "newest", "--date", "2026-06-01T12:00:00"],
+                       cwd=ROOT, check=True, capture_output=True)
+        took = await wait_until(pilot, lambda: status(app) == "5 of 5 images", FOLLOW_WITHIN + 1)
+        assert took < FOLLOW_WITHIN + 0.5  # the subprocess' own start is not counted
+        await settle(pilot, app)
+        assert grid(app).current.id == focused.id and grid(app).cursor == 3  # the same card, one place on
+        assert grid(app).record_at(0).prompt == "newest"
+
+
+async def test_deleted_elsewhere_leaves_the_grid_and_its_dialog_closes(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        doomed = grid(app).current
+        await pilot.press("i")
+        await wait_until(pilot, lambda: isinstance(app.screen, InfoScreen), 2)
+        other = Library(lib.root, account="alice")
+        other.delete([doomed.id])
+        await wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen), FOLLOW_WITHIN)
+        await wait_until(pilot, lambda: status(app) == "3 of 3 images", FOLLOW_WITHIN)
+        assert any(f"#{doomed.id}" in text and "deleted" in text for text in shown)
+        assert doomed.id not in [grid(app).record_at(i).id for i in range(3)]
+
+
+async def test_favorite_elsewhere_shows_on_the_card(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        first = grid(app).current
+        assert not first.favorite
+        Library(lib.root, account="alice").toggle_favorite(first.id)
+        await wait_until(pilot, lambda: grid(app).current is not None and grid(app).current.favorite, FOLLOW_WITHIN)
+
+
+async def test_public_gallery_follows_a_plan_change(tmp_path, make_png):
+    root = tmp_path / "shared"
+    carol = Library(root, account="carol")
+    add(carol, make_png, "carol's dragon", 1)
+    bob = Library(root, account="bob")
+    app = make_app(bob, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        await pilot.press("v")
+        await wait_until(pilot, lambda: getattr(app.screen, "public", False) and status(app) == "1 of 1 images", 3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ViewerScreen), 2)
+        carol.set_plan("premium")  # every one of carol's images turns private at once
+        await wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen) and status(app) == "0 of 0 images",
+                         FOLLOW_WITHIN)
+        assert app.screen.public and any("no longer shared" in text for text in shown)
+
+
+async def test_refresh_key_reads_the_library_at_once(lib, tmp_path, monkeypatch):
+    monkeypatch.setattr(gallery_screen, "POLL_SECONDS", 3600)  # no polling: only the key
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        Library(lib.root, account="alice").delete([grid(app).record_at(3).id])
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: status(app) == "3 of 3 images", 2)
+        binding = next(b for b in GalleryScreen.BINDINGS if b.action == "refresh")
+        assert binding.id == "gallery.refresh" and binding.description
+
+
+async def test_polling_runs_in_a_worker_and_costs_one_lookup(lib, tmp_path, monkeypatch):
+    threads, calls = [], []
+    real = gallery_screen.change_token
+
+    def spy(db, postgres):
+        threads.append(threading.current_thread() is threading.main_thread())
+        calls.append(time.monotonic())
+        return real(db, postgres)
+
+    monkeypatch.setattr(gallery_screen, "change_token", spy)
+    monkeypatch.setattr(gallery_screen, "POLL_SECONDS", 0.1)
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        reloads = []
+        real_query = app.screen.run_query
+        app.screen.run_query = lambda *a, **k: (reloads.append(a), real_query(*a, **k))[1]
+        start = len(calls)
+        await wait_until(pilot, lambda: len(calls) >= start + 5, 3)
+        assert not any(threads)  # never on the UI thread
+        assert reloads == []  # nothing changed: no reload
