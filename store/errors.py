@@ -23,3 +23,39 @@ class LibraryLocked(StoreError):
 
 class NotYours(StoreError):
     """A public image of another account: it can be read, never changed."""
+
+
+class DatabaseFailed(StoreError):
+    """The database refused or failed a query (connection lost, disk full, damaged file…)."""
+
+
+class FileFailed(StoreError):
+    """A library file could not be read or written."""
+
+
+def _first_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split("\n")[0].split()).rstrip(".")
+    return text or type(exc).__name__
+
+
+def translate(exc: BaseException) -> StoreError:
+    """The StoreError to raise for a database or file error (one sentence for the user).
+
+    Anything else (a programming error) is not for the user: callers only pass
+    database errors (peewee, sqlite3, psycopg2) and OSError here.
+    """
+    if isinstance(exc, StoreError):
+        return exc
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        reason = exc.strerror or _first_line(exc)
+        return FileFailed(f"A library file could not be read or written{where}: {reason}.")
+    text = _first_line(exc)
+    lowered = text.lower()
+    if "database is locked" in lowered or "database table is locked" in lowered or "lock timeout" in lowered:
+        return LibraryLocked("The library is busy: another program kept its database locked too long; "
+                             "try again in a moment.")
+    if any(word in lowered for word in ("could not connect", "connection", "server closed", "terminating")):
+        return DatabaseFailed(f"The library database cannot be reached: {text}.")
+    return DatabaseFailed(f"The library database failed: {text}.")
+

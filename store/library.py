@@ -5,9 +5,12 @@ through a `Library`. Every read and write is scoped to the acting account.
 """
 from __future__ import annotations
 
+import functools
 import getpass
+import inspect
 import json
 import os
+import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +19,11 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from peewee import JOIN, SQL, Database, IntegrityError, NodeList, SqliteDatabase, Value, fn
+from peewee import PeeweeException as PeeweeError
 from playhouse.db_url import connect as connect_url
 
 from .catalog import Catalog, Query
-from .errors import Duplicate, NotFound, NotYours, StoreError
+from .errors import Duplicate, NotFound, NotYours, StoreError, translate
 from .files import FileStore
 from .migrations import is_postgres, migrate_to_latest
 from .models import PLANS, Account, Collection, Image, ImageCollection, database
@@ -288,7 +292,8 @@ class Library:
         if selected is not None:
             return self._records_by_id(selected[offset:offset + limit])
         few = count_hint is not None and count_hint <= FEW_MATCHES and bool(filters.search.strip())
-        newest = (SQL('+"t1"."generated_at" DESC') if few else Image.generated_at.desc())
+        # COALESCE(x, x) keeps PostgreSQL's planner off the date index (both back ends accept it)
+        newest = fn.COALESCE(Image.generated_at, Image.generated_at).desc() if few else Image.generated_at.desc()
         query = (
             self._select()
             .where(*self._where(filters))
@@ -698,17 +703,48 @@ class Library:
         return self.refresh_account()
 
 
-def _activating(method):
-    import functools
+# -- the store's boundary ------------------------------------------------------
+#
+# Every public method of Library goes through `_store_boundary`: it points the
+# models at this library's database, and turns database and file errors
+# (peewee, sqlite3, psycopg2, OSError) into StoreErrors with one sentence for
+# the user (LibraryLocked for a lock held too long). Callers above the store
+# (the TUI, the command line) therefore only ever handle StoreError.
+
+try:  # PostgreSQL's driver raises its own errors where peewee does not wrap them
+    from psycopg2 import Error as _PsycopgError
+except ImportError:  # pragma: no cover - psycopg2 is a dependency
+    _PsycopgError = PeeweeError
+DRIVER_ERRORS = (PeeweeError, sqlite3.Error, _PsycopgError, OSError)
+
+
+def _store_boundary(method):
+    if inspect.isgeneratorfunction(method):
+        @functools.wraps(method)
+        def generator(self, *args, **kwargs):
+            self._activate()
+            try:
+                yield from method(self, *args, **kwargs)
+            except StoreError:
+                raise
+            except DRIVER_ERRORS as exc:
+                raise translate(exc) from exc
+
+        return generator
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         self._activate()
-        return method(self, *args, **kwargs)
+        try:
+            return method(self, *args, **kwargs)
+        except StoreError:
+            raise
+        except DRIVER_ERRORS as exc:
+            raise translate(exc) from exc
 
     return wrapper
 
 
 for _name, _value in list(vars(Library).items()):
-    if callable(_value) and not _name.startswith("_") and _name not in ("close",):
-        setattr(Library, _name, _activating(_value))
+    if inspect.isfunction(_value) and not _name.startswith("_") and _name != "close":
+        setattr(Library, _name, _store_boundary(_value))

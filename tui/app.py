@@ -7,11 +7,13 @@ from pathlib import Path
 
 # Imported before the App starts: textual-image queries the terminal at import.
 import widgets.thumbnails  # noqa: F401
-from textual import events
+from textual import events, on
 from textual.app import App
 from textual.binding import Binding
+from textual.worker import Worker, WorkerState
 
-from store.library import Library
+from store.errors import StoreError, translate
+from store.library import DRIVER_ERRORS, Library
 from store.text import clipboard_safe
 
 from .commands import GalleryCommands
@@ -20,6 +22,24 @@ from .gallery_screen import GalleryScreen
 
 GC_IDLE_AFTER = 0.5  # seconds without a key or mouse event before a full garbage collection may run
 GC_FORCE_AFTER = 30  # young collections since the last full one, after which it runs anyway
+FAILURE_TIMEOUT = 12  # seconds an error stays on screen: time to read it
+
+
+# A worker's state changes are posted to the widget or screen that started it and,
+# by default, go no further. Letting them bubble brings every worker's failure to
+# the one handler below (`MyImagesApp._worker_failed`).
+Worker.StateChanged.bubble = True
+
+
+def failure_text(error: BaseException | None) -> str:
+    """One sentence for the user: a StoreError says it itself; anything else is named."""
+    if isinstance(error, StoreError):
+        return str(error)
+    if isinstance(error, DRIVER_ERRORS):  # raised outside the Library's methods (a raw query in a worker)
+        return str(translate(error))
+    detail = " ".join(str(error).split()) if error is not None else ""
+    name = type(error).__name__ if error is not None else "error"
+    return f"Something went wrong ({name}{': ' + detail if detail else ''}); the app goes on."
 
 
 class MyImagesApp(App):
@@ -31,6 +51,7 @@ class MyImagesApp(App):
     def __init__(self, library: Library, *, images: str = "auto", downloads: Path | None = None) -> None:
         super().__init__()
         self._gc_threshold = gc.get_threshold()
+        self._last_failure: tuple[str, float] = ("", 0.0)
         self.library = library
         self.image_mode = images
         from store.locations import downloads_folder
@@ -62,6 +83,19 @@ class MyImagesApp(App):
     def copy_to_clipboard(self, text: str) -> None:
         """Every copy (Copy buttons, Textual's own text selection) loses its control characters."""
         super().copy_to_clipboard(clipboard_safe(text))
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """Every worker runs with exit_on_error=False; a failure is shown here, the app goes on."""
+        if event.state != WorkerState.ERROR:
+            return
+        self.log.error(f"worker {event.worker.name!r} failed: {event.worker.error!r}")
+        message = failure_text(event.worker.error)
+        now = time.monotonic()
+        if self._last_failure[0] == message and now - self._last_failure[1] < FAILURE_TIMEOUT:
+            return  # the same reason is still on the screen
+        self._last_failure = (message, now)
+        self.notify(message, title="Not done", severity="error", markup=False, timeout=FAILURE_TIMEOUT)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent):

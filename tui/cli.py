@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Sequence
 
 from store import locations
-from store.errors import StoreError
+from store.errors import StoreError, translate
 from store.records import FAVORITE_ALL, FAVORITES_ONLY, NON_FAVORITES, SCOPE_PUBLIC, Filters
 from store.text import one_line, printable
 
@@ -475,6 +475,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # a file error outside the library (the store translates its own)
+        print(f"myimages: {printable(str(translate(exc)))}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

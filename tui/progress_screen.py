@@ -54,7 +54,7 @@ class ProgressScreen(ModalScreen[JobOutcome]):
         bar.update(total=total, progress=done)
         self.query_one("#progress-text", Static).update(Text(f"{done} of {total}  {text}".rstrip()))
 
-    @work(thread=True, exclusive=True, group="job")
+    @work(thread=True, exclusive=True, group="job", exit_on_error=False)
     def run_job(self) -> None:
         def progress(done: int, total: int, text: str = "") -> None:
             self.app.call_from_thread(self._update, done, total, text)

@@ -327,7 +327,7 @@ class CardGrid(Widget, can_focus=True):
         if visible or ahead:
             self._make_thumbnails(visible, ahead)
 
-    @work(thread=True, exclusive=True, group="thumbnails")
+    @work(thread=True, exclusive=True, group="thumbnails", exit_on_error=False)
     def _make_thumbnails(self, visible: list[tuple], ahead: list[tuple]) -> None:
         """Draw the thumbnails on screen, telling the cards as they come, then those a page away."""
         worker = get_current_worker()

@@ -1,0 +1,143 @@
+"""Database and file errors reach the user as one sentence, never as a traceback."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime, timedelta
+
+import peewee
+import pytest
+
+from store.errors import DatabaseFailed, FileFailed, LibraryLocked, StoreError
+from store.importer import ImportOptions, import_files
+from store.library import Library
+from store.records import Filters
+
+from .conftest import ROOT
+
+
+def test_paged_search_with_a_count_hint_runs_on_both_back_ends(library, make_png):
+    """The gallery pages a search with the count it has: PostgreSQL had no unary + for timestamps."""
+    start = datetime(2026, 5, 1)
+    for n, prompt in enumerate(["diamond sword", "ruby", "diamond shield"]):
+        import_files(library, [make_png()], ImportOptions(prompt=prompt, generated_at=start + timedelta(days=n)))
+    filters = Filters(search="diamond")
+    count = library.count(filters)
+    assert [r.prompt for r in library.page(filters, 0, 10, count_hint=count)] == ["diamond shield", "diamond sword"]
+    assert [r.prompt for r in library.page(filters, 1, 10, count_hint=count)] == ["diamond sword"]
+
+
+def _failing(exc):
+    def fail(*args, **kwargs):
+        raise exc
+    return fail
+
+
+@pytest.mark.parametrize("exc, kind, words", [
+    (peewee.OperationalError("database is locked"), LibraryLocked, "busy"),
+    (peewee.OperationalError("disk I/O error"), DatabaseFailed, "disk I/O error"),
+    (peewee.DatabaseError("database disk image is malformed"), DatabaseFailed, "malformed"),
+    (peewee.InterfaceError("connection already closed"), DatabaseFailed, "cannot be reached"),
+    (peewee.IntegrityError("UNIQUE constraint failed"), DatabaseFailed, "UNIQUE"),
+    (OSError(28, "No space left on device", "/lib/originals/ab"), FileFailed, "No space left on device"),
+    (PermissionError(13, "Permission denied", "/lib/thumbs/x"), FileFailed, "Permission denied"),
+])
+def test_driver_and_file_errors_become_store_errors(library, make_png, monkeypatch, exc, kind, words):
+    import_files(library, [make_png()], ImportOptions(prompt="one"))
+    (record,) = library.page()
+    monkeypatch.setattr(peewee.Database, "execute_sql", _failing(exc))
+    for call in (lambda: library.get(record.id), lambda: library.toggle_favorite(record.id),
+                 lambda: library.page(Filters(search="one"), 0, 5, count_hint=1),
+                 lambda: list(library.iter_images(Filters(search="zz"))), lambda: library.collections()):
+        with pytest.raises(kind) as raised:
+            call()
+        message = str(raised.value)
+        assert words in message and message.endswith(".") and "\n" not in message
+        assert raised.value.__cause__ is exc
+
+
+def test_psycopg2_errors_become_store_errors(library, monkeypatch):
+    import psycopg2
+
+    monkeypatch.setattr(peewee.Database, "execute_sql",
+                        _failing(psycopg2.OperationalError("server closed the connection unexpectedly\nmore")))
+    with pytest.raises(DatabaseFailed, match="cannot be reached: server closed the connection unexpectedly.$"):
+        library.collections()
+
+
+def test_a_locked_sqlite_library_says_busy(tmp_path, make_png):
+    """A real lock held by another connection, with a short wait: LibraryLocked, not OperationalError."""
+    import sqlite3
+
+    lib = Library(tmp_path / "locked", account="alice")
+    import_files(lib, [make_png()], ImportOptions(prompt="one"))
+    (record,) = lib.page()
+    lib.db.close()
+    lib.db.init(lib.db.database, timeout=0.05, pragmas={"busy_timeout": 50, "journal_mode": "wal"})
+    holder = sqlite3.connect(tmp_path / "locked" / "library.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(LibraryLocked):
+            lib.toggle_favorite(record.id)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert lib.toggle_favorite(record.id) is True
+    lib.close()
+
+
+def test_programming_errors_are_not_hidden(library, monkeypatch):
+    monkeypatch.setattr(peewee.Database, "execute_sql", _failing(KeyError("bug")))
+    with pytest.raises(KeyError):
+        library.collections()
+
+
+def test_command_line_never_prints_a_traceback_for_database_errors(tmp_path, make_png, capsys, monkeypatch):
+    """The database fails after the library opened (a lock, a lost server): one line on stderr, exit 1."""
+    from tui import cli
+
+    root = tmp_path / "lib"
+    lib = Library(root, account="alice")
+    import_files(lib, [make_png()], ImportOptions(prompt="one"))
+    lib.close()
+    real = peewee.Database.execute_sql
+
+    def locked_on_images(self, sql, *args, **kwargs):
+        if 'FROM "image"' in sql:
+            raise peewee.OperationalError("database is locked")
+        return real(self, sql, *args, **kwargs)
+
+    monkeypatch.setattr(peewee.Database, "execute_sql", locked_on_images)
+    for args in (["list"], ["info", "1"], ["favorite", "1"]):
+        code = cli.main(["--library", str(root), *args])
+        err = capsys.readouterr().err
+        assert code == 1, args
+        assert err.startswith("myimages: The library is busy") and len(err.strip().splitlines()) == 1
+
+
+def test_command_line_file_errors_are_one_line(tmp_path, make_png, capsys, monkeypatch):
+    from tui import cli
+
+    root = tmp_path / "lib"
+    lib = Library(root, account="alice")
+    import_files(lib, [make_png()], ImportOptions(prompt="one"))
+    (record,) = lib.page()
+    lib.close()
+    target = tmp_path / "out"
+    target.write_text("a file where a folder should be")
+    code = cli.main(["--library", str(root), "export", str(record.id), "--to", str(target / "sub")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("myimages: ") and "Traceback" not in err
+
+
+
+def test_command_line_file_errors_outside_the_store_are_one_line(capsys, monkeypatch):
+    from tui import cli
+
+    def full_disk(args):
+        raise OSError(28, "No space left on device", "/downloads/1-x.png")
+
+    monkeypatch.setitem(cli.COMMANDS, "list", full_disk)
+    assert cli.main(["list"]) == 1
+    assert capsys.readouterr().err == ("myimages: A library file could not be read or written "
+                                       "(/downloads/1-x.png): No space left on device.\n")
