@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -34,6 +34,26 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+_TMP_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789_"  # as tempfile's names
+
+
+def _new_temporary(folder: Path) -> tuple[int, Path]:
+    """A new empty file `folder/.tmp-XXXXXXXX`, open for writing.
+
+    Made with mode 0666 so that the kernel applies the user's umask (and the folder's
+    default ACL, if any), as for any ordinary tool's file: with umask 002 in a shared
+    group folder teammates can read it. (mkstemp's fixed 0600 kept them out.)
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = folder / (TMP_PREFIX + "".join(secrets.choice(_TMP_LETTERS) for _ in range(8)))
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary file name in {folder}")
+
+
 def write_atomic(path: Path, write: Callable[[io.BufferedWriter], None], *, replace: bool = True,
                  durable: bool = True) -> Path:
     """Write through a temporary file in the same folder, then rename it into place.
@@ -42,8 +62,7 @@ def write_atomic(path: Path, write: Callable[[io.BufferedWriter], None], *, repl
     check and the rename are one step: os.link fails if the name exists).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
-    tmp = Path(tmp_name)
+    fd, tmp = _new_temporary(path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
