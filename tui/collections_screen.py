@@ -29,6 +29,9 @@ class AddToCollectionScreen(ModalScreen[bool]):
         self.library = library
         self.image_ids = list(image_ids)
         self.changed = False
+        # Read now, so that a StoreError (an image deleted meanwhile, another account's) reaches
+        # the caller, which shows it, instead of failing while the dialog is drawn.
+        self._initial = self._selections()
 
     def compose(self) -> ComposeResult:
         n = len(self.image_ids)
@@ -36,7 +39,7 @@ class AddToCollectionScreen(ModalScreen[bool]):
         with Vertical(classes="dialog", id="collections-dialog"):
             yield Static(title, classes="title", markup=False)
             yield Static("space checks or unchecks; changes apply at once", classes="hint")
-            yield SelectionList[int](*self._selections(), id="collection-list")
+            yield SelectionList[int](*self._initial, id="collection-list")
             yield Input(placeholder="Create New Collection… (type a name, Enter)", id="new-collection")
             with Horizontal(classes="buttons"):
                 yield Button("Done", id="done", variant="primary")
@@ -51,7 +54,7 @@ class AddToCollectionScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         listing = self.query_one("#collection-list", SelectionList)
-        (listing if listing.option_count else self.query_one("#new-collection", Input)).focus()
+        self.set_focus(listing if listing.option_count else self.query_one("#new-collection", Input))
 
     @on(SelectionList.SelectionToggled, "#collection-list")
     def _toggled(self, event: SelectionList.SelectionToggled) -> None:
@@ -82,7 +85,7 @@ class AddToCollectionScreen(ModalScreen[bool]):
         listing = self.query_one("#collection-list", SelectionList)
         listing.clear_options()
         listing.add_options(self._selections())
-        listing.focus()
+        self.set_focus(listing)
         self.notify(f'Created "{one_line(collection.name)}" and added the image(s) to it.', markup=False)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -30,7 +30,7 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
                 yield Button("Delete", id="delete", variant="error")
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        self.set_focus(self.query_one("#cancel", Button))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "delete")

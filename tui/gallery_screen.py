@@ -1,10 +1,11 @@
 """The main screen: filters, status line, bulk bar and the card grid."""
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -46,6 +47,7 @@ CARD_ACTIONS = [
 PUBLIC_ACTIONS = [a for a in CARD_ACTIONS if a.name in ("prompt", "download", "info", "grid")]
 POLL_SECONDS = 1.0  # how often an open gallery asks whether the library changed elsewhere
 WRITE_ACTIONS = {"favorite", "clean", "delete", "collect", "select", "select_all"}
+READ_ONLY_NOTICE = 3  # seconds: a burst of write keys in the public gallery is told once
 
 
 class LibrarySource:
@@ -94,6 +96,7 @@ class GalleryScreen(Screen):
         self.shown = 0
         self.total = 0
         self._warmed = False
+        self._read_only_said = 0.0
         self._token: tuple[int, int] | None = None  # the library's change token when the grid was last loaded
         self._checking = False
         self._collections = None  # the collections the dropdown lists, as last read by a change check
@@ -102,11 +105,12 @@ class GalleryScreen(Screen):
         yield Header()
         yield FilterBar(id="filters", show_favorites=not self.public, show_collections=not self.public)
         yield Static("", id="status")
-        with Horizontal(id="bulk-bar"):
-            yield Static("", id="bulk-count")
-            yield Button("Delete Selected", id="bulk-delete", variant="error", compact=True)
-            yield Button("Add to Collection", id="bulk-collect", variant="primary", compact=True)
-            yield Button("Clear Selection", id="bulk-clear", compact=True)
+        if not self.public:  # read only: nothing to select, nothing to act on
+            with Horizontal(id="bulk-bar"):
+                yield Static("", id="bulk-count")
+                yield Button("Delete Selected", id="bulk-delete", variant="error", compact=True)
+                yield Button("Add to Collection", id="bulk-collect", variant="primary", compact=True)
+                yield Button("Clear Selection", id="bulk-clear", compact=True)
         yield CardGrid(PUBLIC_ACTIONS if self.public else CARD_ACTIONS, grid_image_class(self.image_mode),
                        id="grid", owner_visible=self.public)
         yield KeyBar()
@@ -119,7 +123,7 @@ class GalleryScreen(Screen):
         else:
             self.sub_title = f"{one_line(account.name)} · {account.privacy_text}"
         self.query_one("#filters", FilterBar).set_collections(self.library.collections())
-        self.grid.focus()
+        self.set_focus(self.grid)
         self.reload()
         self.set_interval(POLL_SECONDS, self._poll_changes)
 
@@ -262,6 +266,8 @@ class GalleryScreen(Screen):
         if self.filters.active:
             text += " · " + one_line(self.filters.describe(self._collection_name()))
         self.query_one("#status", Static).update(Text(text), layout=False)  # one fixed line
+        if self.public:
+            return
         count = len(self.grid.selected)
         bar = self.query_one("#bulk-bar")
         if bar.display != (count > 0):
@@ -275,7 +281,7 @@ class GalleryScreen(Screen):
 
     @on(FilterBar.Submitted)
     def _search_submitted(self) -> None:
-        self.grid.focus()
+        self.set_focus(self.grid)  # at once: the keys typed next act on the grid
 
     @on(CardGrid.SelectionChanged)
     def _selection_changed(self) -> None:
@@ -321,11 +327,13 @@ class GalleryScreen(Screen):
         self.dismiss()
 
     def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        # At once, not with focus() (which waits for the keys already queued): everything
+        # typed after "/", however fast it arrives, lands in the search box.
+        self.set_focus(self.query_one("#search", Input))
 
     def action_back(self) -> None:
         if not self.grid.has_focus:
-            self.grid.focus()
+            self.set_focus(self.grid)
         else:
             self.grid.clear_selection()
 
@@ -399,7 +407,12 @@ class GalleryScreen(Screen):
                 self.query_one("#filters", FilterBar).set_collections(self.library.collections())
                 self.reload(keep_position=True)
 
-        self.app.push_screen(AddToCollectionScreen(self.library, ids), closed)
+        try:
+            screen = AddToCollectionScreen(self.library, ids)
+        except StoreError as exc:  # deleted meanwhile, or not the account's own
+            self._fail(exc)
+            return
+        self.app.push_screen(screen, closed)
 
     def show_new_image(self, image_id: int) -> None:
         """Reload the grid and put the focus on an image that was just made."""
@@ -467,19 +480,39 @@ class GalleryScreen(Screen):
 
     def perform(self, action: str) -> None:
         """Run one of this screen's actions by name (card buttons, the command palette)."""
+        if self.public and action in WRITE_ACTIONS:
+            self._say_read_only()
+            return
         if self.check_action(action, ()) is False:
-            self.notify("Not on the public gallery: images of other accounts can only be viewed.",
-                        severity="warning")
             return
         if action == "app.quit":
             self.app.exit()
             return
         getattr(self, f"action_{action}")()
 
+    def _say_read_only(self) -> None:
+        """Once for a burst of write keys, briefly."""
+        now = time.monotonic()
+        if now - self._read_only_said > READ_ONLY_NOTICE:
+            self.notify("The public gallery is read only.", severity="warning", timeout=READ_ONLY_NOTICE)
+        self._read_only_said = now
+
+    def on_key(self, event: events.Key) -> None:
+        # A write key is not bound here (check_action): it reaches the screen unused.
+        if self.public and event.key in WRITE_KEYS:
+            event.stop()
+            self._say_read_only()
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
+        if self.public:
+            return
         if event.button.id == "bulk-delete":
             self.action_delete()
         elif event.button.id == "bulk-collect":
             self.action_collect()
         elif event.button.id == "bulk-clear":
             self.grid.clear_selection()
+
+
+# The keys of the write actions: in the public gallery they say it is read only.
+WRITE_KEYS = {key for b in GalleryScreen.BINDINGS if b.action in WRITE_ACTIONS for key in b.key.split(",")}

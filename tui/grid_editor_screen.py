@@ -118,7 +118,7 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
                          "s save · w download · Esc close", classes="hint")
 
     def on_mount(self) -> None:
-        self.query_one("#sheet", SheetView).focus()
+        self.set_focus(self.query_one("#sheet", SheetView))
         self.call_after_refresh(self.redraw)
 
     def on_resize(self) -> None:
@@ -196,7 +196,7 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
 
     @on(Input.Submitted, "#rows, #cols")
     def _size_done(self) -> None:
-        self.query_one("#sheet", SheetView).focus()
+        self.set_focus(self.query_one("#sheet", SheetView))  # at once: the next key acts on the sheet
 
     def action_rows(self, delta: int) -> None:
         self.set_layout(max(1, min(grid_cut.MAX_CELLS, self.cut_layout.rows + delta)), self.cut_layout.cols)

@@ -31,7 +31,7 @@ class InfoScreen(ModalScreen[None]):
                 yield Button("Close", id="close", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one("#close", Button).focus()
+        self.set_focus(self.query_one("#close", Button))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(None)

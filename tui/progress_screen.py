@@ -46,7 +46,7 @@ class ProgressScreen(ModalScreen[JobOutcome]):
                 yield Button("Cancel", id="cancel", variant="warning")
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        self.set_focus(self.query_one("#cancel", Button))
         self.run_job()
 
     def _update(self, done: int, total: int, text: str) -> None:

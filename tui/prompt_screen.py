@@ -39,7 +39,7 @@ class PromptScreen(ModalScreen[None]):
                 yield Button("Close", id="close")
 
     def on_mount(self) -> None:
-        self.query_one("#copy", Button).focus()
+        self.set_focus(self.query_one("#copy", Button))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "copy":

@@ -192,6 +192,8 @@ class ImageCard(Widget):
         width = self.content_size.width
         check = Text("☑" if self.selected else "☐", style=self.get_component_rich_style("image-card--check", partial=True)
                      if self.selected else "")
+        if self.owner_visible:  # the public gallery (owners shown) is read only: nothing to select
+            check = Text(" ")
         if record is None:
             return check
         when = record.generated_at.strftime("%Y-%m-%d")
@@ -333,5 +335,5 @@ class ImageCard(Widget):
         if index is not None:
             self.post_message(self.ActionPressed(self, self._actions[index].name))
             return
-        on_box = offset is not None and offset.y == 0 and offset.x < 2
+        on_box = offset is not None and offset.y == 0 and offset.x < 2 and not self.owner_visible
         self.post_message(self.Clicked(self, event.chain > 1, on_box))

@@ -1,0 +1,223 @@
+"""The gallery never crashes: store errors in workers, read-only public gallery, fast keys, small terminals."""
+from __future__ import annotations
+
+import peewee
+import pytest
+from textual import events
+from textual.widgets import Input, Static
+
+from store.importer import ImportOptions, import_files
+from store.library import Library
+from tui.collections_screen import AddToCollectionScreen
+from tui.confirm_delete import ConfirmDeleteScreen
+from tui.gallery_screen import GalleryScreen
+from tui.grid_editor_screen import GridEditorScreen
+from tui.info_screen import InfoScreen
+from widgets.card import ImageCard
+
+from .test_gallery import PROMPTS, grid, lib, make_app, settle, status  # noqa: F401 - lib is a fixture
+
+
+def record_notifications(app) -> list[tuple[str, str]]:
+    """Every notification the app shows from now on, as (severity, message)."""
+    shown: list[tuple[str, str]] = []
+    notify = app.notify
+
+    def recording(message, *args, **kwargs):
+        shown.append((kwargs.get("severity", "information"), str(message)))
+        return notify(message, *args, **kwargs)
+
+    app.notify = recording
+    return shown
+
+
+def type_at_once(app, keys: str | list[str]) -> None:
+    """Queue every key before the app handles any: a paste, fast typing, a laggy SSH link."""
+    for key in keys:
+        name = {"/": "slash", " ": "space", "\n": "enter"}.get(key, key)
+        app.post_message(events.Key(name, key if len(key) == 1 else None))
+
+
+# -- failures in workers ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("error, words", [
+    (peewee.OperationalError("database is locked"), "The library is busy"),
+    (peewee.InterfaceError("connection already closed"), "cannot be reached"),
+    (OSError(5, "Input/output error", "/lib/library.db"), "Input/output error"),
+])
+async def test_a_store_error_in_a_worker_is_a_notification(lib, tmp_path, monkeypatch, error, words):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        shown = record_notifications(app)
+
+        def fail(*args, **kwargs):
+            raise error
+
+        monkeypatch.setattr(peewee.Database, "execute_sql", fail)
+        await pilot.press("slash", *"potion")
+        await settle(pilot, app)
+        assert app.is_running
+        assert any(severity == "error" and words in message for severity, message in shown), shown
+        monkeypatch.undo()
+        await pilot.press("backspace")  # the library works again: so does the search
+        await settle(pilot, app)
+        assert status(app).startswith("2 of 6")
+
+
+async def test_an_unexpected_error_in_a_worker_is_a_notification(lib, tmp_path, monkeypatch):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        shown = record_notifications(app)
+        monkeypatch.setattr(Library, "count", lambda self, filters=None: 1 / 0)
+        await pilot.press("slash", *"potion")
+        await settle(pilot, app)
+        assert app.is_running
+        assert any("ZeroDivisionError" in message for _, message in shown), shown
+
+
+def test_every_worker_is_started_with_exit_on_error_false():
+    """A failing worker must never take the app down: the App's one handler shows why instead."""
+    import re
+
+    from .conftest import ROOT
+
+    for folder in ("tui", "widgets"):
+        for path in (ROOT / folder).glob("*.py"):
+            text = path.read_text()
+            for call in re.findall(r"@work\([^)]*\)|run_worker\([^)]*\)", text):
+                assert "exit_on_error=False" in call, f"{path.name}: {call}"
+
+
+# -- the crashes seen -----------------------------------------------------------------------------------
+
+
+async def test_add_to_collection_on_an_image_deleted_meanwhile(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        shown = record_notifications(app)
+        other = Library(lib.root, account="alice")
+        other.delete([grid(app).current.id])  # another process
+        await pilot.press("a")
+        await settle(pilot, app)
+        assert app.is_running and not isinstance(app.screen, AddToCollectionScreen)
+        assert any("No image" in message for _, message in shown), shown
+
+
+async def test_grid_editor_on_an_image_smaller_than_its_cells(tmp_path, make_png):
+    library = Library(tmp_path / "tiny", account="alice")
+    import_files(library, [make_png(size=(1, 1))], ImportOptions(prompt="one pixel"))
+    app = make_app(library, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        shown = record_notifications(app)
+        await pilot.press("g")
+        await settle(pilot, app)
+        editor = app.screen
+        assert isinstance(editor, GridEditorScreen)
+        await pilot.press("r", "c", "r", "down", "right", "space")
+        await settle(pilot, app)
+        assert app.is_running and app.screen is editor
+        assert (editor.cut_layout.rows, editor.cut_layout.cols) == (1, 1)
+        assert any("1×1" in message or "too small" in message for _, message in shown), shown
+        await pilot.click("#rows")
+        await pilot.press("end", "backspace", "5", "enter")
+        await settle(pilot, app)
+        assert app.is_running and editor.cut_layout.rows == 1
+    library.close()
+
+
+# -- the public gallery is read only --------------------------------------------------------------------
+
+
+async def public_gallery(lib, tmp_path, make_png, pilot, app):
+    carol = Library(lib.root, account="carol")
+    import_files(carol, [make_png()], ImportOptions(prompt="carol's public castle"))
+    await settle(pilot, app)
+    await pilot.press("v")
+    await settle(pilot, app)
+    assert app.screen.public
+    return carol
+
+
+async def test_public_gallery_has_no_checkbox_bulk_bar_or_write_action(lib, tmp_path, make_png):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        carol = await public_gallery(lib, tmp_path, make_png, pilot, app)
+        castle = carol.page()[0]
+        card = app.screen.query_one("#card-0", ImageCard)
+        assert card.record.id == castle.id
+        assert "☐" not in card.header_text
+        assert not app.screen.query("#bulk-bar")
+        shown = record_notifications(app)
+        await pilot.click("#card-0", offset=card.check_offset)  # where the box is in your own gallery
+        await pilot.press("space", "ctrl+a")
+        await settle(pilot, app)
+        assert not grid(app).selected and "☑" not in card.header_text
+        await pilot.press("f", "d", "a", "b", "f", "f")
+        await settle(pilot, app)
+        assert isinstance(app.screen, GalleryScreen) and app.screen.public
+        read_only = [m for _, m in shown if "read only" in m]
+        assert len(read_only) == 1, shown  # said once, briefly
+        assert not carol.get(castle.id).favorite and carol.total() == 1
+        app.screen.perform("delete")  # the command palette runs actions through perform()
+        app.screen.perform("collect")
+        await settle(pilot, app)
+        assert isinstance(app.screen, GalleryScreen) and carol.total() == 1
+        await pilot.press("ctrl+p")
+        await pilot.press(*"delete")
+        await settle(pilot, app)
+        palette_text = " ".join(str(w.render()) for w in app.screen.query("CommandList"))
+        assert "Delete" not in palette_text
+
+
+async def test_public_gallery_of_a_deleted_image(lib, tmp_path, make_png):
+    """Another account deletes its image while it is on screen: reading actions say so, no crash."""
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        carol = await public_gallery(lib, tmp_path, make_png, pilot, app)
+        shown = record_notifications(app)
+        carol.delete([carol.page()[0].id])
+        for key in ("s", "g", "a", "space"):
+            await pilot.press(key)
+            await settle(pilot, app)
+            if app.screen is not None and not isinstance(app.screen, GalleryScreen):
+                await pilot.press("escape")
+        assert app.is_running and isinstance(app.screen, GalleryScreen)
+        assert any("No image" in m for _, m in shown), shown
+
+
+# -- keys go where they were typed ------------------------------------------------------------------
+
+
+async def test_text_typed_at_once_after_slash_lands_in_the_search(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        type_at_once(app, "/diamond")
+        await settle(pilot, app)
+        await settle(pilot, app)
+        assert app.screen.query_one("#search", Input).value == "diamond"
+        assert isinstance(app.screen, GalleryScreen)  # no delete dialog, no info
+        assert not any(r.favorite for r in lib.iter_images())
+        assert not (tmp_path / "downloads").exists()
+        assert status(app).startswith("2 of 6")
+        await pilot.press("escape", "ctrl+a")  # back on the grid: select all
+        type_at_once(app, "/sword")
+        await settle(pilot, app)
+        assert app.screen.query_one("#search", Input).value == "sword"  # the box selects its text on focus
+        assert len(grid(app).selected) == 6  # no space toggled, no selection cleared
+        assert isinstance(app.screen, GalleryScreen) and not any(r.favorite for r in lib.iter_images())
+
+
+async def test_keys_typed_at_once_into_a_new_collection(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        one = grid(app).current
+        type_at_once(app, ["a", *"Loot", "enter"])  # no collection yet: the name field has the focus
+        await settle(pilot, app)
+        assert lib.get(one.id).collections == ["Loot"]
