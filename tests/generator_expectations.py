@@ -63,8 +63,8 @@ EXACT: dict[Path, tuple[str, str]] = {
     SHARED / "fooocus.png": ("a smiling goldfish", "juggernautXL_v8Rundiffusion"),
 }
 
-# Graphs with several samplers and no expectation in their source: a positive text of the saved chain (never a
-# negative text, never empty) and one of the file's checkpoints.
+# Graphs with several samplers and no exact expectation in their source: the prompt holds a positive text of the
+# saved chain (never a negative text, never empty, never a link) and the model is one of the file's checkpoints.
 NEGATIVE_START = "(hands), text, error"
 CHAINS: dict[Path, tuple[tuple[str, ...], tuple[str, ...]]] = {
     SHARED / "comfyui-multi-sampler.png": (
@@ -86,8 +86,8 @@ def judge(path: Path, prompt: str, model: str) -> tuple[bool, bool]:
         want_prompt, want_model = EXACT[path]
         return prompt == want_prompt.strip(), model == want_model
     starts, models = CHAINS[path]
-    return (bool(prompt) and prompt.startswith(starts) and NEGATIVE_START not in prompt
-            and "[" not in prompt[:2], model in models)
+    return (any(text in prompt for text in starts) and NEGATIVE_START not in prompt and not prompt.startswith("["),
+            model in models)
 
 
 ALL_FILES = sorted(list(EXACT) + list(CHAINS))
