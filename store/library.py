@@ -494,17 +494,20 @@ class Library:
         return row
 
     def collection(self, name_or_id: str | int) -> CollectionRecord:
-        """A collection by exact name (any case) or by id."""
+        """A collection by exact name (any case), else by id: an int, or a string of digits that names none.
+
+        Names come first: "1" is the collection named "1" when there is one, never collection #1.
+        """
         row = None
-        if isinstance(name_or_id, int) or (isinstance(name_or_id, str) and name_or_id.isdigit()):
-            row = Collection.get_or_none(
-                (Collection.id == int(name_or_id)) & (Collection.owner == self.account.id)
-            )
-        if row is None and isinstance(name_or_id, str):
+        if isinstance(name_or_id, str):
             name = " ".join(name_or_id.split())
             row = Collection.get_or_none(
                 (fn.LOWER(Collection.name) == name.lower()) & (Collection.owner == self.account.id)
             )
+        number = name_or_id if isinstance(name_or_id, int) else (
+            int(name_or_id) if name_or_id.isascii() and name_or_id.isdigit() else None)
+        if row is None and number is not None and 0 < number < 2**63:
+            row = Collection.get_or_none((Collection.id == number) & (Collection.owner == self.account.id))
         if row is None:
             raise NotFound(f'No collection "{name_or_id}".')
         count = ImageCollection.select().where(ImageCollection.collection == row.id).count()

@@ -128,7 +128,7 @@ def test_export_and_collections(capsys, lib_dir, tmp_path):
     assert run(capsys, "collection", "rename", "Swords", "Blades", "--library", str(lib_dir))[0] == 0
     code, out, _ = run(capsys, "collection", "list", "--library", str(lib_dir))
     assert "Blades  (1 image)" in out and "Jewels  (1 image)" in out
-    assert run(capsys, "collection", "delete", "Blades", "--library", str(lib_dir))[0] == 0
+    assert run(capsys, "collection", "delete", "Blades", "--library", str(lib_dir), "--yes")[0] == 0
     code, out, _ = run(capsys, "list", "--library", str(lib_dir), "--json")
     assert len(json.loads(out)) == 2
 
