@@ -97,6 +97,11 @@ def test_odd_ids_give_one_line(capsys, tmp_path, make_png, value):
     assert run(capsys, "info", "1", "--library", folder)[0] == 0  # nothing was changed
 
 
+def test_huge_demo_count_gives_one_line(capsys, tmp_path):
+    code, out, err = run(capsys, "demo", "--count", "99999999999999999999", "--library", str(tmp_path / "d"))
+    assert code == 1 and err == "myimages: --count must be between 1 and 1,000,000.\n"
+
+
 def test_tag_characters_soft_hyphen_and_line_separators_are_neutralised():
     text = "flag\U000E0067\U000E0062\U000E007Fend soft\u00adhyphen line\u2028para\u2029x\U000E0000"
     shown = printable(text)

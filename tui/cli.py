@@ -413,8 +413,8 @@ def cmd_account(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from store.demo import generate
 
-    if args.count < 1:
-        raise UserError("--count must be 1 or more.")
+    if not 1 <= args.count <= 1_000_000:  # a huge count would end in an OverflowError, not a sentence
+        raise UserError("--count must be between 1 and 1,000,000.")
     if not getattr(args, "library", None):
         args.demo = True
     with open_library(args) as library:
