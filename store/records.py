@@ -12,6 +12,9 @@ NON_FAVORITES = "non-favorites"
 FAVORITE_CHOICES = (FAVORITE_ALL, FAVORITES_ONLY, NON_FAVORITES)
 SCOPE_MINE = "mine"  # the acting account's own images
 SCOPE_PUBLIC = "public"  # every free account's images: the public gallery
+# params["_date_from"], set on import: where the generation date shown came from
+DATE_NOTES = {"file": " (from the file)", "modified": " (the file's modified time: no date in the file)",
+              "given": " (set by hand)"}
 
 
 def utc_now() -> datetime:
@@ -143,7 +146,7 @@ class ImageRecord:
             ("Owner", self.owner),
             ("Model", self.model or "unknown"),
             ("Text accuracy", self.text_accuracy or "not recorded"),
-            ("Generated", self.generated_at.strftime("%Y-%m-%d %H:%M:%S %Z")),
+            ("Generated", self.generated_at.strftime("%Y-%m-%d %H:%M:%S %Z") + self.date_note),
             ("Imported", self.imported_at.strftime("%Y-%m-%d %H:%M:%S %Z")),
             ("Favorite", "yes" if self.favorite else "no"),
             ("Collections", ", ".join(self.collections) or "none"),
@@ -159,6 +162,11 @@ class ImageRecord:
         if self.negative_prompt:
             rows.append(("Negative prompt", self.negative_prompt))
         return rows
+
+    @property
+    def date_note(self) -> str:
+        """Where the generation date came from, in words (empty when not recorded: older imports)."""
+        return DATE_NOTES.get(str(self.params.get("_date_from", "")), "")
 
     @property
     def origin(self) -> str:
