@@ -1,106 +1,216 @@
 """Finding and repairing what a crash or a hand-edit can leave behind.
 
-- leftover temporary files (TMP_PREFIX) from writes that never finished;
-- orphan files: originals or thumbnails no record points to (a crash between
-  writing the files and committing the record, or after a delete committed);
+For the acting account's records (a doctor run never reports or touches another
+account's images, and says only counts about the library as a whole):
 - missing thumbnails, made again from the original;
 - records whose original file is gone: reported, and removed on request.
-Files younger than `min_age` seconds are left alone: another process may be in
-the middle of an import that has written them but not yet committed its rows.
+
+For the library folder as a whole:
+- leftover temporary files from writes that never finished;
+- orphan files: originals or thumbnails that no record of any account points to
+  (a crash between writing the files and committing the record, or after a
+  delete committed).
+
+A file is only ever removed when all of these hold: it lies inside the library's
+own `originals/` or `thumbs/` folder (not reached through a link); its name is
+one the library itself writes (a content hash, or a temporary name); no record
+of any account points to it; and no import is running in any process (the files
+lock, see file_lock.py, held exclusively for the whole pass). Anything else
+is reported and left alone.
 """
 from __future__ import annotations
 
 import io
+import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
+from peewee import chunked
 from PIL import Image
 
+from .errors import StoreError
 from .files import TMP_PREFIX, make_thumbnail, write_bytes_atomic
 from .library import Library
 from .models import Image as ImageRow
+
+_HASH_FOLDER = re.compile(r"[0-9a-f]{2}")
+_ORIGINAL = re.compile(r"([0-9a-f]{64})\.(png|jpg|webp)")
+_THUMBNAIL = re.compile(r"([0-9a-f]{64})\.png")
+_TEMPORARY = re.compile(re.escape(TMP_PREFIX) + r"[a-z0-9_]{8}")
 
 
 @dataclass
 class DoctorReport:
     leftovers_removed: list[Path] = field(default_factory=list)
     orphans_removed: list[Path] = field(default_factory=list)
+    left_alone: list[Path] = field(default_factory=list)  # files the library did not write
+    not_walked: list[Path] = field(default_factory=list)  # originals/ or thumbs/ that are links
+    busy: bool = False  # another process was importing: nothing was removed
+    read_only: bool = False
     thumbnails_made: list[int] = field(default_factory=list)
     missing_originals: list[int] = field(default_factory=list)
+    unreadable: list[int] = field(default_factory=list)
     records_removed: list[int] = field(default_factory=list)
+    refused_removal: str = ""
     integrity: str = "ok"
 
     @property
     def clean(self) -> bool:
         return not (self.leftovers_removed or self.orphans_removed or self.thumbnails_made
-                    or self.missing_originals) and self.integrity == "ok"
+                    or self.missing_originals or self.unreadable) and self.integrity == "ok"
 
     def lines(self) -> list[str]:
         out = [f"database integrity: {self.integrity}"]
+        if self.read_only:
+            out.append("the library is read-only for you: nothing was changed")
+        if self.busy:
+            out.append("an import is running in another process: orphan files were left alone "
+                       "(run doctor again when it is done)")
         out.append(f"{len(self.leftovers_removed)} unfinished temporary files removed")
         out.append(f"{len(self.orphans_removed)} orphan files removed")
+        if self.left_alone:
+            out.append(f"{len(self.left_alone)} files the library did not write were left alone, "
+                       f"e.g. {self.left_alone[0]}")
+        for path in self.not_walked:
+            out.append(f"{path} is a link, not a folder of the library: it was not looked into")
         out.append(f"{len(self.thumbnails_made)} missing thumbnails made again")
+        if self.unreadable:
+            out.append(f"{len(self.unreadable)} of your images' files cannot be read (check their permissions): "
+                       f"{_ids(self.unreadable)}")
         if self.missing_originals:
-            ids = ", ".join(f"#{i}" for i in self.missing_originals[:20])
-            more = "" if len(self.missing_originals) <= 20 else f" and {len(self.missing_originals) - 20} more"
-            verb = "records removed" if self.records_removed else "run `myimages doctor --remove-missing` to drop them"
-            out.append(f"{len(self.missing_originals)} images have lost their file: {ids}{more} ({verb})")
+            if self.records_removed:
+                verb = "records removed"
+            elif self.refused_removal:
+                verb = self.refused_removal
+            else:
+                verb = "run `myimages doctor --remove-missing` to drop them"
+            out.append(f"{len(self.missing_originals)} of your images have lost their file: "
+                       f"{_ids(self.missing_originals)} ({verb})")
         else:
-            out.append("every image has its file")
+            out.append("every one of your images has its file")
         return out
 
 
+def _ids(ids: list[int]) -> str:
+    more = "" if len(ids) <= 20 else f" and {len(ids) - 20} more"
+    return ", ".join(f"#{i}" for i in ids[:20]) + more
+
+
 def check(library: Library, *, min_age: float = 600.0, remove_missing: bool = False) -> DoctorReport:
-    report = DoctorReport()
+    report = DoctorReport(read_only=library.read_only)
+    library.require_open()  # points the models at this library's database
     if not library.uses_postgres:
         rows = library.db.execute_sql("PRAGMA integrity_check").fetchall()
         report.integrity = ", ".join(r[0] for r in rows[:5])
-    now = time.time()
-    # Every account's records count: files are shared by content hash.
-    known: dict[str, str] = {}
-    for sha256, ext in ImageRow.select(ImageRow.sha256, ImageRow.ext).tuples().iterator():
-        known[sha256] = ext
-    for path in list(library.files.walk()):
-        try:
-            age = now - path.stat().st_mtime
-        except FileNotFoundError:
-            continue
-        if age < min_age:
-            continue
-        if path.name.startswith(TMP_PREFIX):
-            path.unlink(missing_ok=True)
-            report.leftovers_removed.append(path)
-            continue
-        sha256, _, ext = path.name.partition(".")
-        is_thumb = path.parent.parent == library.files.thumbs
-        if sha256 not in known or (not is_thumb and known[sha256] != ext):
-            path.unlink(missing_ok=True)
-            report.orphans_removed.append(path)
-    missing: list[int] = []
-    missing_files: list[tuple[str, str]] = []
-    for image_id, sha256, ext in ImageRow.select(ImageRow.id, ImageRow.sha256, ImageRow.ext).tuples().iterator():
+    _check_own_records(library, report)
+    if remove_missing and report.missing_originals and not library.read_only:
+        _remove_missing(library, report)
+    if library.read_only:
+        return report
+    with library.files_lock.removing(wait=False) as held:
+        if not held:
+            report.busy = True
+            return report
+        _remove_orphans(library, report, min_age)
+    return report
+
+
+def _check_own_records(library: Library, report: DoctorReport) -> None:
+    query = (ImageRow.select(ImageRow.id, ImageRow.sha256, ImageRow.ext)
+             .where(ImageRow.owner == library.account.id).order_by(ImageRow.id).tuples())
+    for image_id, sha256, ext in query.iterator():
         original = library.files.original_path(sha256, ext)
         if not original.exists():
-            missing.append(image_id)
-            missing_files.append((sha256, ext))
+            report.missing_originals.append(image_id)
             continue
         thumb = library.files.thumbnail_path(sha256)
-        if not thumb.exists():
-            try:
-                with Image.open(io.BytesIO(original.read_bytes())) as image:
-                    image.load()
-                    write_bytes_atomic(thumb, make_thumbnail(image))
-                report.thumbnails_made.append(image_id)
-            except Exception:  # noqa: BLE001 - an unreadable original is reported below
-                missing.append(image_id)
-    report.missing_originals = missing
-    if remove_missing and missing:
-        with library.db.atomic():
-            for start in range(0, len(missing), 500):
-                ImageRow.delete().where(ImageRow.id.in_(missing[start:start + 500])).execute()
-        report.records_removed = list(missing)
-        for sha256, ext in missing_files:
-            if not ImageRow.select().where(ImageRow.sha256 == sha256).exists():
-                library.files.remove(sha256, ext)
-    return report
+        if thumb.exists() or library.read_only:
+            continue
+        try:
+            data = original.read_bytes()
+        except OSError:
+            report.unreadable.append(image_id)
+            continue
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+                write_bytes_atomic(thumb, make_thumbnail(image))
+            report.thumbnails_made.append(image_id)
+        except OSError as exc:
+            if isinstance(exc, (PermissionError, FileNotFoundError)) or exc.errno is not None:
+                raise StoreError(f"Cannot write the thumbnail {thumb}: {exc.strerror or exc}.") from exc
+            report.unreadable.append(image_id)  # Pillow cannot decode it
+        except Exception:  # noqa: BLE001 - a damaged original is reported, never removed
+            report.unreadable.append(image_id)
+
+
+def _remove_missing(library: Library, report: DoctorReport) -> None:
+    total = ImageRow.select().where(ImageRow.owner == library.account.id).count()
+    if len(report.missing_originals) == total and total > 1:
+        report.refused_removal = ("not removed: every one of your images has lost its file, which looks like "
+                                  "the wrong library folder; delete them with `myimages delete` if they really are gone")
+        return
+    library.delete(report.missing_originals)  # their thumbnails go too, where no other record uses them
+    report.records_removed = list(report.missing_originals)
+
+
+def _library_folders(library: Library, report: DoctorReport) -> Iterator[tuple[str, Path]]:
+    """("originals" | "thumbs", the folder) for each of the library's own folders that is a real folder."""
+    for kind, top in (("originals", library.files.originals), ("thumbs", library.files.thumbs)):
+        if top.is_symlink():
+            report.not_walked.append(top)
+        elif top.is_dir():
+            yield kind, top
+
+
+def _remove_orphans(library: Library, report: DoctorReport, min_age: float) -> None:
+    now = time.time()
+    for kind, top in _library_folders(library, report):
+        pattern = _ORIGINAL if kind == "originals" else _THUMBNAIL
+        for folder, dirs, names in os.walk(top):  # never follows links
+            here = Path(folder)
+            ours = here.parent == top and _HASH_FOLDER.fullmatch(here.name) is not None
+            candidates: dict[str, list[Path]] = {}
+            for name in names:
+                path = here / name
+                if not ours or path.is_symlink():
+                    report.left_alone.append(path)
+                    continue
+                if _age(path, now) < min_age:
+                    continue
+                if _TEMPORARY.fullmatch(name):
+                    path.unlink(missing_ok=True)
+                    report.leftovers_removed.append(path)
+                    continue
+                match = pattern.fullmatch(name)
+                if match is None or not match.group(1).startswith(here.name):
+                    report.left_alone.append(path)
+                    continue
+                candidates.setdefault(match.group(1), []).append(path)
+            for path in _unreferenced(candidates, kind):
+                path.unlink(missing_ok=True)
+                report.orphans_removed.append(path)
+
+
+def _age(path: Path, now: float) -> float:
+    try:
+        return now - path.lstat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _unreferenced(candidates: dict[str, list[Path]], kind: str) -> list[Path]:
+    """The files no record of any account points to (an original must also have the record's type)."""
+    known: dict[str, set[str]] = {}
+    for chunk in chunked(list(candidates), 500):
+        for sha256, ext in ImageRow.select(ImageRow.sha256, ImageRow.ext).where(ImageRow.sha256.in_(chunk)).tuples():
+            known.setdefault(sha256, set()).add(ext)
+    orphans = []
+    for sha256, paths in candidates.items():
+        for path in paths:
+            if sha256 not in known or (kind == "originals" and path.suffix[1:] not in known[sha256]):
+                orphans.append(path)
+    return orphans

@@ -158,14 +158,21 @@ class FileStore:
     def thumbnail_path(self, sha256: str) -> Path:
         return self.thumbs / sha256[:2] / f"{sha256}.png"
 
-    def store(self, sha256: str, ext: str, data: bytes, thumbnail: bytes) -> None:
-        """Put an original and its thumbnail in place (content-addressed: kept if present)."""
+    def store(self, sha256: str, ext: str, data: bytes, thumbnail: bytes) -> bool:
+        """Put an original and its thumbnail in place (content-addressed: kept if present).
+
+        Returns whether anything was written (False: both were there already).
+        """
+        wrote = False
         original = self.original_path(sha256, ext)
         if not (original.exists() and original.stat().st_size == len(data)):
             write_bytes_atomic(original, data, durable=self.durable)
+            wrote = True
         thumb = self.thumbnail_path(sha256)
         if not thumb.exists():
             write_bytes_atomic(thumb, thumbnail, durable=self.durable)
+            wrote = True
+        return wrote
 
     def remove(self, sha256: str, ext: str) -> None:
         """Remove an image's files; one that cannot be removed is left to `doctor`."""

@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Iterator
 
 from PIL import Image, UnidentifiedImageError
 
-from .errors import BadImage
+from .errors import BadImage, StoreError
 from .files import make_thumbnail
 from .library import Library, NewImage
 from .metadata import Metadata, parse_chunks, read_chunks
@@ -238,13 +238,16 @@ def import_files(
         pending.clear()
         if not items:
             return
+        failed: list[tuple[int, str]] = []
         try:
-            results = library.add_images([p.image for p in items], collection_ids)
-        except OSError as exc:  # disk full, read-only library: these files are not imported
-            reason = f"cannot write to the library: {exc.strerror or exc}"
-            report.failed.extend((p.path, reason) for p in items)
+            results = library.add_images([p.image for p in items], collection_ids, failed=failed)
+        except StoreError as exc:  # the database cannot take them (disk full, locked): none is imported
+            report.failed.extend((p.path, str(exc)) for p in items)
             return
-        for prepared, (image_id, created) in zip(items, results):
+        refused = dict(failed)  # a file that did not fit on the disk: the others are imported
+        report.failed.extend((items[i].path, reason) for i, reason in failed)
+        stored = [p for i, p in enumerate(items) if i not in refused]
+        for prepared, (image_id, created) in zip(stored, results):
             (report.imported if created else report.duplicates).append((prepared.path, image_id))
 
     def ordered() -> Iterator[Prepared]:

@@ -5,11 +5,13 @@ through a `Library`. Every read and write is scoped to the acting account.
 """
 from __future__ import annotations
 
+import errno
 import functools
 import getpass
 import inspect
 import json
 import os
+import shutil
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -18,14 +20,28 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from peewee import JOIN, SQL, Database, IntegrityError, NodeList, SqliteDatabase, Value, fn
+from peewee import JOIN, SQL, Database, IntegrityError, NodeList, SqliteDatabase, Value, chunked, fn
 from peewee import PeeweeException as PeeweeError
 from playhouse.db_url import connect as connect_url
 
 from .catalog import Catalog, Query
 from .errors import Duplicate, NotFound, NotYours, StoreError, translate
+from .file_lock import FilesLock
 from .files import FileStore
-from .migrations import is_postgres, migrate_to_latest
+from .identity import (
+    MARKER,
+    POSTGRESQL,
+    SQLITE,
+    Identity,
+    claim_library_id,
+    count_image_files,
+    library_id,
+    new_identity,
+    read_marker,
+    server_of,
+    write_marker,
+)
+from .migrations import LATEST, is_postgres, migrate_to_latest, schema_version
 from .models import PLANS, Account, Collection, Image, ImageCollection, database
 from .records import (
     FAVORITES_ONLY,
@@ -43,6 +59,7 @@ DB_NAME = "library.db"
 MAX_NAME = 100
 FEW_MATCHES = 5000  # PostgreSQL: below this many matches a search's page is sorted, not walked in date order
 BUSY_TIMEOUT_MS = 30_000
+DISK_RESERVE = 512 * 1024  # bytes left free when storing a file: room for the database to commit
 
 
 def default_account_name() -> str:
@@ -62,13 +79,28 @@ _CATALOGS: dict[int, Catalog] = {}  # by id() of the database: one catalog per S
 _OPEN_LOCK = threading.Lock()
 
 
-def open_database(root: Path, database_url: str | None = None) -> Database:
+def open_database(root: Path, database_url: str | None = None, read_only: bool = False) -> Database:
     url = database_url or os.environ.get("MYIMAGES_DATABASE_URL") or ""
-    key = url or str((root / DB_NAME).resolve())
+    key = url or str((root / DB_NAME).resolve()) + (" (read only)" if read_only else "")
     with _OPEN_LOCK:
         if key not in _DATABASES:
-            _DATABASES[key] = _new_database(root, url)
+            _DATABASES[key] = _new_database(root, url, read_only)
         return _DATABASES[key]
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _may_write(root: Path, database_url: str | None) -> bool:
+    """Whether this user may change the library: its folder and (SQLite) its database file."""
+    if not os.access(root, os.W_OK):
+        return False
+    db_file = root / DB_NAME
+    return bool(database_url) or not db_file.exists() or os.access(db_file, os.W_OK)
 
 
 def catalog_of(db: Database) -> Catalog | None:
@@ -82,9 +114,11 @@ def catalog_of(db: Database) -> Catalog | None:
         return catalog
 
 
-def _new_database(root: Path, url: str) -> Database:
+def _new_database(root: Path, url: str, read_only: bool = False) -> Database:
     if url:
         return connect_url(url)
+    if read_only:
+        return _read_only_sqlite(root / DB_NAME)
     return SqliteDatabase(
         str(root / DB_NAME),
         pragmas={
@@ -97,6 +131,27 @@ def _new_database(root: Path, url: str) -> Database:
         timeout=BUSY_TIMEOUT_MS / 1000,
         lock_type="IMMEDIATE",  # writers queue for the lock instead of failing on upgrade
     )
+
+
+def _read_only_sqlite(path: Path) -> Database:
+    """A library the user may read but not write (another user's, a read-only mount).
+
+    `mode=ro` reads a WAL database while its owner writes to it, but needs the
+    owner's -shm file; when there is none (nobody has it open) and the folder
+    cannot take one, the file is opened as immutable, which then holds.
+    """
+    from urllib.parse import quote
+
+    uri = "file:" + quote(str(path.resolve()))
+    options = {"cache_size": -8_000, "busy_timeout": BUSY_TIMEOUT_MS, "query_only": 1}
+    db = SqliteDatabase(uri + "?mode=ro", uri=True, pragmas=options, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        db.connect()
+        db.execute_sql("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except Exception:  # noqa: BLE001 - no -shm to share: fall back to an immutable read
+        db.close()
+    return SqliteDatabase(uri + "?immutable=1", uri=True, pragmas=options, timeout=BUSY_TIMEOUT_MS / 1000)
 
 
 def _check_name(kind: str, name: str) -> str:
@@ -132,23 +187,130 @@ class NewImage:
 class Library:
     def __init__(self, root: Path | str, account: str | None = None, database_url: str | None = None):
         self.root = Path(root).expanduser()
+        self.database_url = database_url or os.environ.get("MYIMAGES_DATABASE_URL") or None
+        marker = read_marker(self.root)
+        self._refuse_wrong_back_end(marker)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"Cannot create the library folder {self.root}: {exc.strerror}.") from exc
+        self.read_only = not _may_write(self.root, self.database_url)
+        self.read_only_reason = "is read-only for you"
         self.files = FileStore(self.root)
-        self.database_url = database_url or os.environ.get("MYIMAGES_DATABASE_URL") or None
-        self.db = open_database(self.root, self.database_url)
-        database.initialize(self.db)
+        self.files_lock = FilesLock(self.root)
+        self._refuse_missing_database(marker)
         try:
-            self.db.connect(reuse_if_open=True)
-            migrate_to_latest(self.db)
+            self._connect(marker)
         except StoreError:
             raise
         except Exception as exc:  # noqa: BLE001 - a corrupt or unreadable database file
-            raise StoreError(f"Cannot open the library database in {self.root}: {exc}.") from exc
+            if not self._disk_is_full(exc):
+                raise StoreError(f"Cannot open the library database in {self.root}: {exc}.") from exc
+            # SQLite cannot even make its shared-memory file: read the library as it is, change nothing
+            self.close()
+            self.read_only, self.read_only_reason = True, "is on a full disk"
+            try:
+                self._connect(marker)
+            except Exception as again:  # noqa: BLE001
+                raise StoreError(f"Cannot open the library database in {self.root}: {again}.") from again
         self.account = self._ensure_account(account or default_account_name())
         self.catalog = catalog_of(self.db)
+
+    def _connect(self, marker: Identity | None) -> None:
+        self.db = open_database(self.root, self.database_url, read_only=self.read_only)
+        database.initialize(self.db)
+        self.db.connect(reuse_if_open=True)
+        self.identity = self._open_schema(marker)
+
+    def _disk_is_full(self, exc: Exception) -> bool:
+        if self.database_url or self.read_only or "disk" not in str(exc).lower():
+            return False
+        try:
+            return shutil.disk_usage(self.root).free < DISK_RESERVE
+        except OSError:
+            return False
+
+    # -- which database this folder belongs to (see identity.py) --------------
+
+    def _where_records_are(self) -> str:
+        if self.database_url:
+            return f"the PostgreSQL database {server_of(self.database_url)}"
+        return str(self.root / DB_NAME)
+
+    def _refuse_wrong_back_end(self, marker: Identity | None) -> None:
+        if marker is None:
+            return
+        if marker.database == POSTGRESQL and not self.database_url:
+            raise StoreError(f"The library in {self.root} keeps its records in PostgreSQL ({marker.server}): "
+                             "set MYIMAGES_DATABASE_URL (or --database-url) to open it.")
+        if marker.database == SQLITE and self.database_url:
+            raise StoreError(f"The library in {self.root} keeps its records in its own file {DB_NAME}, not in "
+                             "PostgreSQL: unset MYIMAGES_DATABASE_URL (or drop --database-url) to open it.")
+
+    def _refuse_missing_database(self, marker: Identity | None) -> None:
+        """Never make a new, empty database beside a library's files (SQLite would, on connecting)."""
+        if self.database_url:
+            return
+        db_file = self.root / DB_NAME
+        wal = self.root / (DB_NAME + "-wal")
+        if _size(db_file) or _size(wal):
+            return
+        if marker is not None:
+            raise StoreError(f"The library in {self.root} has lost its database file {DB_NAME} "
+                             f"({count_image_files(self.root):,} image files are still there): restore {DB_NAME} "
+                             "from a backup; nothing was changed.")
+        files = count_image_files(self.root)
+        if files:
+            raise StoreError(f"{self.root} holds {files:,} image files but no records ({DB_NAME} is missing or "
+                             "empty): restore it from a backup, or set MYIMAGES_DATABASE_URL if this library keeps "
+                             "its records in PostgreSQL; nothing was changed.")
+
+    def _open_schema(self, marker: Identity | None) -> Identity:
+        """Check (or, for a new library, make) the schema and the folder's identity; migrate when needed."""
+        version = schema_version(self.db)
+        stored = library_id(self.db) if version is not None else None
+        where = self._where_records_are()
+        if marker is not None:
+            if version is None:
+                raise StoreError(f"The library in {self.root} keeps its records in {marker.describe()}, but "
+                                 f"{where} holds none: check MYIMAGES_DATABASE_URL; nothing was changed.")
+            if stored != marker.library_id:
+                raise StoreError(f"{where} holds the records of another library than the one in {self.root}: "
+                                 "check MYIMAGES_DATABASE_URL and the library folder; nothing was changed.")
+            self._migrate(version)
+            return marker
+        if version is None:
+            files = count_image_files(self.root)
+            if files:
+                raise StoreError(f"{self.root} holds {files:,} image files but {where} holds no records: check "
+                                 "MYIMAGES_DATABASE_URL and the library folder; nothing was changed.")
+        elif stored is not None and self.database_url:
+            raise StoreError(f"{where} belongs to another library folder than {self.root} (which has no "
+                             f"{MARKER}): point --library or MYIMAGES_LIBRARY at the folder that holds its "
+                             f"{MARKER}; nothing was changed.")
+        self._migrate(version)
+        identity = new_identity(self.database_url)
+        if self.read_only:
+            return identity if stored is None else Identity(stored, identity.database, identity.server)
+        identity = Identity(claim_library_id(self.db, identity.library_id), identity.database, identity.server)
+        write_marker(self.root, identity)
+        return identity
+
+    def _migrate(self, version: int | None) -> None:
+        if version == LATEST:
+            return  # nothing to write: a full disk or a read-only library still opens
+        if self.read_only:
+            what = "is not a library yet" if version is None else "needs an upgrade to this version of My Images"
+            raise StoreError(f"{self.root} {what}, and you may not write there: ask its owner to open it once.")
+        migrate_to_latest(self.db)
+
+    def require_open(self) -> None:
+        """Nothing to do but be called: the store boundary binds this library's database (for store modules)."""
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise StoreError(f"The library in {self.root} {self.read_only_reason}: you can browse, search and "
+                             "download, not change it.")
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -174,6 +336,8 @@ class Library:
     def _ensure_account(self, name: str) -> AccountRecord:
         name = _check_name("account", name)
         row = Account.get_or_none(Account.name == name)
+        if row is None and self.read_only:
+            return AccountRecord(0, name, "free")  # no images of its own; it sees the public ones
         if row is None:
             try:
                 with self.db.atomic():
@@ -183,6 +347,8 @@ class Library:
         return AccountRecord(row.id, row.name, row.plan)
 
     def refresh_account(self) -> AccountRecord:
+        if self.account.id == 0:
+            return self.account
         row = Account.get_by_id(self.account.id)
         self.account = AccountRecord(row.id, row.name, row.plan)
         return self.account
@@ -437,6 +603,7 @@ class Library:
     # -- favorites ---------------------------------------------------------
 
     def set_favorite(self, image_ids: Iterable[int], value: bool = True) -> int:
+        self._check_writable()
         ids = self._own_ids(image_ids)
         with self.db.atomic():
             for start in range(0, len(ids), 500):
@@ -444,6 +611,7 @@ class Library:
         return len(ids)
 
     def toggle_favorite(self, image_id: int) -> bool:
+        self._check_writable()
         with self.db.atomic():
             row = Image.get_or_none((Image.id == image_id) & self._mine())
             if row is None:
@@ -460,19 +628,34 @@ class Library:
         The database commits first; files go after, so a crash in between
         leaves only orphan files, which `doctor` removes.
         """
+        self._check_writable()
         ids = self._own_ids(image_ids)
         files: set[tuple[str, str]] = set()
         with self.db.atomic():
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
+            for chunk in chunked(ids, 500):
                 files.update(Image.select(Image.sha256, Image.ext).where(Image.id.in_(chunk)).tuples())
                 ImageCollection.delete().where(ImageCollection.image.in_(chunk)).execute()
                 Image.update(parent=None).where(Image.parent.in_(chunk)).execute()
                 Image.delete().where(self._mine(), Image.id.in_(chunk)).execute()
-        for sha256, ext in files:
-            if not Image.select().where(Image.sha256 == sha256).exists():
-                self.files.remove(sha256, ext)
+        self._remove_unreferenced(files)
         return len(ids)
+
+    def _remove_unreferenced(self, files: Iterable[tuple[str, str]]) -> None:
+        """Remove these files where no record (of any account) points to them any more.
+
+        Under the files lock: no import is between reusing one of them and
+        committing the record that points to it.
+        """
+        files = list(files)
+        if not files:
+            return
+        with self.files_lock.removing():
+            for chunk in chunked(files, 500):
+                used = {h for (h,) in Image.select(Image.sha256).where(
+                    Image.sha256.in_([sha256 for sha256, _ in chunk])).distinct().tuples()}
+                for sha256, ext in chunk:
+                    if sha256 not in used:
+                        self.files.remove(sha256, ext)
 
     # -- collections -------------------------------------------------------
 
@@ -494,23 +677,27 @@ class Library:
         return row
 
     def collection(self, name_or_id: str | int) -> CollectionRecord:
-        """A collection by exact name (any case) or by id."""
+        """A collection by exact name (any case), else by id: an int, or a string of digits that names none.
+
+        Names come first: "1" is the collection named "1" when there is one, never collection #1.
+        """
         row = None
-        if isinstance(name_or_id, int) or (isinstance(name_or_id, str) and name_or_id.isdigit()):
-            row = Collection.get_or_none(
-                (Collection.id == int(name_or_id)) & (Collection.owner == self.account.id)
-            )
-        if row is None and isinstance(name_or_id, str):
+        if isinstance(name_or_id, str):
             name = " ".join(name_or_id.split())
             row = Collection.get_or_none(
                 (fn.LOWER(Collection.name) == name.lower()) & (Collection.owner == self.account.id)
             )
+        number = name_or_id if isinstance(name_or_id, int) else (
+            int(name_or_id) if name_or_id.isascii() and name_or_id.isdigit() else None)
+        if row is None and number is not None and 0 < number < 2**63:
+            row = Collection.get_or_none((Collection.id == number) & (Collection.owner == self.account.id))
         if row is None:
             raise NotFound(f'No collection "{name_or_id}".')
         count = ImageCollection.select().where(ImageCollection.collection == row.id).count()
         return CollectionRecord(row.id, row.name, count)
 
     def create_collection(self, name: str) -> CollectionRecord:
+        self._check_writable()
         name = _check_name("collection", name)
         try:
             with self.db.atomic():
@@ -534,6 +721,7 @@ class Library:
                 return self.collection(name)
 
     def rename_collection(self, name_or_id: str | int, new_name: str) -> CollectionRecord:
+        self._check_writable()
         current = self.collection(name_or_id)
         new_name = _check_name("collection", new_name)
         with self.db.atomic():
@@ -549,6 +737,7 @@ class Library:
 
     def delete_collection(self, name_or_id: str | int) -> CollectionRecord:
         """Delete a collection; its images stay in the library."""
+        self._check_writable()
         current = self.collection(name_or_id)
         with self.db.atomic():
             ImageCollection.delete().where(ImageCollection.collection == current.id).execute()
@@ -563,6 +752,7 @@ class Library:
 
     def add_to_collection(self, image_ids: Iterable[int], collection_id: int) -> int:
         """Add images to a collection; returns how many were not in it before."""
+        self._check_writable()
         self._own_collection(collection_id)
         ids = self._own_ids(image_ids)
         added = 0
@@ -580,6 +770,7 @@ class Library:
         return added
 
     def remove_from_collection(self, image_ids: Iterable[int], collection_id: int) -> int:
+        self._check_writable()
         self._own_collection(collection_id)
         ids = self._own_ids(image_ids)
         removed = 0
@@ -621,21 +812,58 @@ class Library:
             found.update(query)
         return found
 
-    def add_images(self, items: Sequence[NewImage], collection_ids: Sequence[int] = ()) -> list[tuple[int, bool]]:
+    def add_images(self, items: Sequence[NewImage], collection_ids: Sequence[int] = (),
+                   failed: list[tuple[int, str]] | None = None) -> list[tuple[int, bool]]:
         """Store files, then rows; returns (id, created) per item, created False for a duplicate.
 
-        Files are written first (atomically); if the process dies before the
-        rows commit, the files are orphans that `doctor` removes.
+        Files are written first (atomically), under the files lock shared, which
+        is held until the rows commit: a delete or `doctor` never removes a file
+        between this finding (or writing) it and its record being committed.
+
+        With `failed` given, an item whose file cannot be written (a full disk)
+        is left out and (its index, the reason) added there, and the others
+        are stored; the result then holds the stored items only. Without it,
+        the first failure raises and nothing is stored. Files written for
+        items that end up not stored are removed again.
         """
+        self._check_writable()
         for cid in collection_ids:
             self._own_collection(cid)
         parents = [item.parent_id for item in items if item.parent_id is not None]
         if parents:
             self._own_ids(parents)
-        present = self._ids_by_hash([item.sha256 for item in items])
-        for item in items:
+        written: list[tuple[str, str]] = []
+        try:
+            with self.files_lock.adding():
+                present = self._ids_by_hash([item.sha256 for item in items])
+                stored = self._store_files(items, present, written, failed)
+                results = self._insert_rows(stored, collection_ids)
+            written.clear()  # committed: the files are referenced now
+        finally:
+            self._remove_unreferenced(written)
+        return results
+
+    def _store_files(self, items: Sequence[NewImage], present: dict[str, int],
+                     written: list[tuple[str, str]], failed: list[tuple[int, str]] | None) -> list[NewImage]:
+        stored: list[NewImage] = []
+        for index, item in enumerate(items):
             if item.sha256 not in present:
-                self.files.store(item.sha256, item.ext, item.data, item.thumbnail)
+                try:
+                    free = shutil.disk_usage(self.root).free
+                    if free < len(item.data) + len(item.thumbnail) + DISK_RESERVE:
+                        raise OSError(errno.ENOSPC, f"not enough free disk space ({free // 1024:,} KB free)")
+                    if self.files.store(item.sha256, item.ext, item.data, item.thumbnail):
+                        written.append((item.sha256, item.ext))
+                except OSError as exc:
+                    written.append((item.sha256, item.ext))  # an original may be in place: removed if unused
+                    if failed is None:
+                        raise
+                    failed.append((index, f"cannot write to the library: {exc.strerror or exc}"))
+                    continue
+            stored.append(item)
+        return stored
+
+    def _insert_rows(self, items: Sequence[NewImage], collection_ids: Sequence[int]) -> list[tuple[int, bool]]:
         now = utc_now()
         with self.db.atomic():
             present = self._ids_by_hash([item.sha256 for item in items])  # again, inside the lock
@@ -662,8 +890,8 @@ class Library:
                     "parent": item.parent_id,
                     "derivation": item.derivation,
                 })
-            for start in range(0, len(rows), 100):
-                Image.insert_many(rows[start:start + 100]).execute()
+            for chunk in chunked(rows, 100):
+                Image.insert_many(chunk).execute()
             new_ids = self._ids_by_hash([row["sha256"] for row in rows])
             results: list[tuple[int, bool]] = []
             created: set[str] = set()
@@ -678,8 +906,8 @@ class Library:
             ids = list(dict.fromkeys(i for i, _ in results))
             for cid in collection_ids:
                 links = [{"image": i, "collection": cid} for i in ids]
-                for start in range(0, len(links), 500):
-                    ImageCollection.insert_many(links[start:start + 500]).on_conflict_ignore().execute()
+                for chunk in chunked(links, 500):
+                    ImageCollection.insert_many(chunk).on_conflict_ignore().execute()
         return results
 
     # -- accounts ----------------------------------------------------------
@@ -689,6 +917,7 @@ class Library:
 
     def create_account(self, name: str) -> AccountRecord:
         """A new free account (for example for a new user of a shared library)."""
+        self._check_writable()
         name = _check_name("account", name)
         if Account.select().where(Account.name == name).exists():
             raise Duplicate(f'An account named "{name}" already exists.')
@@ -696,6 +925,7 @@ class Library:
 
     def set_plan(self, plan: str) -> AccountRecord:
         """Change the acting account's plan: all its images turn public (free) or private (premium) at once."""
+        self._check_writable()
         if plan not in PLANS:
             raise StoreError(f"A plan is one of: {', '.join(PLANS)}.")
         with self.db.atomic():

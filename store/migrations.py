@@ -73,11 +73,33 @@ STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
 }
 
 
+def _where(db: Database) -> str:
+    return f"The library database {db.database}" + (" (PostgreSQL)" if is_postgres(db) else "")
+
+
 def schema_version(db: Database) -> int | None:
-    if "setting" not in db.get_tables():
+    """The schema version the database records; None for a new database (no tables at all).
+
+    Every version of My Images has recorded its schema version since the first. A
+    database with tables but no version (no `setting` table, no version row, or a
+    value that is not a version number) is refused with what is wrong: migrating it
+    on a guess could damage the records it holds.
+    """
+    tables = db.get_tables()
+    if not tables:
         return None
+    if "setting" not in tables:
+        raise StoreError(f"{_where(db)} has tables but no schema version (no setting table): it is not a "
+                         "My Images library, or it is damaged; nothing was changed.")
     row = Setting.get_or_none(Setting.key == VERSION_KEY)
-    return int(row.value) if row else 1
+    if row is None:
+        raise StoreError(f"{_where(db)} has lost its schema version (the {VERSION_KEY} setting is missing): "
+                         "restore it from a backup; nothing was changed.")
+    value = row.value if isinstance(row.value, str) else ""
+    if not (value.isascii() and value.isdigit() and int(value) >= 1):
+        raise StoreError(f'{_where(db)} records schema version "{row.value}", which is not a version number '
+                         "(1 or more): it is damaged; restore it from a backup; nothing was changed.")
+    return int(value)
 
 
 def _set_version(version: int) -> None:

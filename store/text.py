@@ -1,10 +1,10 @@
 """Making text from files safe to print in a terminal.
 
 Prompts, collection names and account names come from files and users. They may
-hold ANSI/OSC escape sequences, other control characters, bidi overrides or
-zero-width characters. `printable` neutralises all of those so that the text is
-shown literally and cannot move the cursor, clear the screen, write the
-clipboard or reorder what follows it. (Rich markup is a separate matter: the UI
+hold ANSI/OSC escape sequences, other control characters, bidi overrides,
+zero-width, tag or other invisible characters. `printable` neutralises all of
+those so that the text is shown literally and cannot move the cursor, clear the
+screen, write the clipboard, hide or reorder what follows it. (Rich markup is a separate matter: the UI
 never interprets stored text as markup; see widgets.)
 """
 from __future__ import annotations
@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Characters that change how the text around them is shown.
-_INVISIBLE = {
-    "\u200b", "\u200c", "\u200d", "\u200e", "\u200f",  # zero width, LRM/RLM
-    "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",  # bidi embeddings/overrides
-    "\u2066", "\u2067", "\u2068", "\u2069",  # bidi isolates
-    "\u2060", "\ufeff", "\u061c",
-}
+# Characters that change how the text around them is shown, or are not shown at all:
+# every format character (category Cf: zero width, LRM/RLM, bidi embeddings, overrides
+# and isolates, word joiner, BOM, soft hyphen, the tag characters U+E0001-E007F, ...),
+# the line and paragraph separators U+2028/2029 (Zl, Zp) and the unassigned rest of
+# the tag block.
+_HIDDEN_CATEGORIES = frozenset({"Cf", "Zl", "Zp"})
+_TAGS = range(0xE0000, 0xE0080)
 
 _ESCAPE_SEQ = re.compile(
     r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC ... BEL/ST
@@ -31,18 +31,18 @@ _ESCAPE_SEQ = re.compile(
 def _is_control(ch: str) -> bool:
     """C0, DEL, C1, or a character that changes how the text around it is shown."""
     code = ord(ch)
-    return code < 0x20 or 0x7F <= code < 0xA0 or ch in _INVISIBLE
+    if code < 0x20 or 0x7F <= code < 0xA0:
+        return True
+    return code >= 0xAD and (unicodedata.category(ch) in _HIDDEN_CATEGORIES or code in _TAGS)
 
 
 def _visible(ch: str) -> str:
     code = ord(ch)
-    if ch in _INVISIBLE:
-        return f"<U+{code:04X}>"
     if code < 0x20:
         return chr(0x2400 + code)  # the Control Pictures block: ␛, ␇, ...
     if code == 0x7F:
         return "\u2421"
-    if 0x80 <= code < 0xA0:
+    if _is_control(ch):
         return f"<U+{code:04X}>"
     return ch
 
@@ -80,6 +80,17 @@ def clipboard_safe(text: str | None) -> str:
         ch for ch in text
         if ch in "\n\t" or not (_is_control(ch) or unicodedata.category(ch) == "Cs")
     )
+
+
+CONTINUED = "│ "  # marks each further line of a field's value
+
+
+def field_value(text: str | None, indent: str = "") -> str:
+    """A field's value for `info`: printable, each line after the first marked with `indent` + "│ ".
+
+    A value's own lines (a prompt holding "\\nOwner: bob") then cannot pass for fields.
+    """
+    return printable(text, keep_newlines=True).replace("\n", "\n" + indent + CONTINUED)
 
 
 def one_line(text: str | None) -> str:

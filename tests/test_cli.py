@@ -128,7 +128,7 @@ def test_export_and_collections(capsys, lib_dir, tmp_path):
     assert run(capsys, "collection", "rename", "Swords", "Blades", "--library", str(lib_dir))[0] == 0
     code, out, _ = run(capsys, "collection", "list", "--library", str(lib_dir))
     assert "Blades  (1 image)" in out and "Jewels  (1 image)" in out
-    assert run(capsys, "collection", "delete", "Blades", "--library", str(lib_dir))[0] == 0
+    assert run(capsys, "collection", "delete", "Blades", "--library", str(lib_dir), "--yes")[0] == 0
     code, out, _ = run(capsys, "list", "--library", str(lib_dir), "--json")
     assert len(json.loads(out)) == 2
 
@@ -146,7 +146,7 @@ def test_doctor_and_demo_commands(capsys, tmp_path):
     code, out, _ = run(capsys, "demo", "--library", str(tmp_path / "d"), "--count", "12")
     assert code == 0 and "12 demo images" in out
     code, out, _ = run(capsys, "doctor", "--library", str(tmp_path / "d"))
-    assert code == 0 and "database integrity: ok" in out and "every image has its file" in out
+    assert code == 0 and "database integrity: ok" in out and "every one of your images has its file" in out
 
 
 def test_console_script_runs_without_traceback(tmp_path):

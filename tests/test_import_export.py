@@ -189,7 +189,7 @@ def test_doctor_repairs(library, make_png):
     orphan = library.files.original_path("ab" * 32, "png")
     orphan.parent.mkdir(parents=True, exist_ok=True)
     orphan.write_bytes(b"x")
-    leftover = first.path.parent / ".tmp-abc"
+    leftover = first.path.parent / ".tmp-abcd1234"  # a name mkstemp gives
     leftover.write_bytes(b"half")
     second.path.unlink()
     report = check(library, min_age=0)

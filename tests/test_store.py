@@ -184,7 +184,7 @@ def _as_old_version(root, version):
         con.execute(f"DROP TRIGGER {name}")
     con.execute("DROP TABLE image_change")
     if version == 1:
-        con.execute("DELETE FROM setting")  # version 1 had no version row
+        con.execute("UPDATE setting SET value='1' WHERE key='schema_version'")  # recorded since the first version
     else:
         for sql in V2_FTS:
             con.execute(sql)

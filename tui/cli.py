@@ -18,7 +18,7 @@ from typing import Sequence
 from store import locations
 from store.errors import StoreError, translate
 from store.records import FAVORITE_ALL, FAVORITES_ONLY, NON_FAVORITES, SCOPE_PUBLIC, Filters
-from store.text import one_line, printable
+from store.text import field_value, one_line, printable
 
 IMAGE_MODES = ("auto", "kitty", "sixel", "halfcell", "none")
 
@@ -46,12 +46,17 @@ def _common() -> argparse.ArgumentParser:
     return common
 
 
+MAX_ID = 2**63 - 1  # the largest id a database can hold
+
+
 def _ids(values: Sequence[str]) -> list[int]:
     ids = []
     for value in values:
         text = value.lstrip("#")
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):  # not "²", "①" or "٣", which str.isdigit() accepts
             raise UserError(f'"{value}" is not an image id (ids are whole numbers, as `myimages list` shows).')
+        if int(text) > MAX_ID:
+            raise UserError(f"No image #{int(text)}.")
         ids.append(int(text))
     return ids
 
@@ -109,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("name")
     c.add_argument("new_name")
     c = csub.add_parser("delete", parents=[common], help="delete a collection (its images stay)")
-    c.add_argument("name")
+    c.add_argument("name", help="its name, or its id when no collection has that name")
+    c.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     for action, text in (("add", "add images to a collection"), ("remove", "take images out of a collection")):
         c = csub.add_parser(action, parents=[common], help=text)
         c.add_argument("name")
@@ -272,7 +278,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2))
         return 0
     for label, text in record.info_rows():
-        print(f"{label + ':':<17}{printable(text, keep_newlines=True)}")
+        print(f"{label + ':':<17}{field_value(text, indent=' ' * 15)}")  # further lines: "               │ …"
     return 0
 
 
@@ -284,19 +290,22 @@ def cmd_favorite(args: argparse.Namespace) -> int:
     return 0
 
 
+def _confirmed(question: str) -> bool:
+    """Ask on the terminal; with no terminal to ask on, refuse (the caller did not say --yes)."""
+    if not sys.stdin.isatty():
+        raise UserError("Not deleting without confirmation: add --yes.")
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
 def cmd_delete(args: argparse.Namespace) -> int:
     ids = _ids(args.ids)
     with open_library(args) as library:
         for image_id in ids:
             library.get(image_id)  # unknown ids fail before anything is asked or deleted
-        if not args.yes:
-            if not sys.stdin.isatty():
-                raise UserError("Not deleting without confirmation: add --yes.")
-            what = f"image #{ids[0]}" if len(ids) == 1 else f"these {len(ids)} images"
-            answer = input(f"Are you sure you want to delete {what}? This cannot be undone. [y/N] ")
-            if answer.strip().lower() not in ("y", "yes"):
-                print("Nothing deleted.")
-                return 1
+        what = f"image #{ids[0]}" if len(ids) == 1 else f"these {len(ids)} images"
+        if not args.yes and not _confirmed(f"Are you sure you want to delete {what}? This cannot be undone."):
+            print("Nothing deleted.")
+            return 1
         n = library.delete(ids)
     print(f"{n} image{'s' if n != 1 else ''} deleted")
     return 0
@@ -329,7 +338,13 @@ def cmd_collection(args: argparse.Namespace) -> int:
             c = library.rename_collection(old.id, args.new_name)
             print(f'Collection "{printable(old.name)}" renamed to "{printable(c.name)}"')
         elif args.action == "delete":
-            c = library.delete_collection(args.name)
+            c = library.collection(args.name)
+            question = (f'Delete collection #{c.id} "{printable(c.name)}", which holds {c.count} '
+                        f'image{"s" if c.count != 1 else ""}? The images stay in the library.')
+            if c.count and not args.yes and not _confirmed(question):
+                print("Nothing deleted.")
+                return 1
+            c = library.delete_collection(c.id)
             print(f'Collection "{printable(c.name)}" deleted (its {c.count} images stay in the library)')
         else:
             c = library.collection(args.name)
@@ -402,8 +417,8 @@ def cmd_account(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from store.demo import generate
 
-    if args.count < 1:
-        raise UserError("--count must be 1 or more.")
+    if not 1 <= args.count <= 1_000_000:  # a huge count would end in an OverflowError, not a sentence
+        raise UserError("--count must be between 1 and 1,000,000.")
     if not getattr(args, "library", None):
         args.demo = True
     with open_library(args) as library:

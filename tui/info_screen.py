@@ -9,7 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from store.records import ImageRecord
-from store.text import printable
+from store.text import field_value
 
 
 class InfoScreen(ModalScreen[None]):
@@ -26,7 +26,7 @@ class InfoScreen(ModalScreen[None]):
                 with Grid(id="info-table"):
                     for label, value in self.record.info_rows():
                         yield Static(Text(label), classes="info-label")
-                        yield Static(Text(printable(value, keep_newlines=True)), classes="info-value")
+                        yield Static(Text(field_value(value)), classes="info-value")
             with Horizontal(classes="buttons"):
                 yield Button("Close", id="close", variant="primary")
 

@@ -1,0 +1,342 @@
+"""Nothing the user owns is lost: a library folder knows its database, doctor removes only its own
+orphans, imports and deletes of the same bytes never leave a record without its file, and a full
+or read-only disk still reads and loses nothing. (Issue #10, items 1, 2, 4 and 6.)"""
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from store.doctor import check
+from store.errors import StoreError
+from store.export import export_images
+from store.importer import import_files
+from store.library import Library
+from store.records import Filters
+from tui.cli import main
+
+from .conftest import ROOT, png_bytes, write_png
+
+
+def library_files(root: Path) -> list[Path]:
+    return sorted(p for top in ("originals", "thumbs") for p in (root / top).rglob("*") if p.is_file())
+
+
+def age(paths, seconds=3600):
+    for path in paths:
+        stamp = path.stat().st_mtime - seconds
+        os.utime(path, (stamp, stamp), follow_symlinks=False)
+
+
+@pytest.fixture
+def filled(tmp_path, make_png):
+    """A closed SQLite library of three images whose files are an hour old."""
+    root = tmp_path / "lib"
+    with Library(root, account="alice") as library:
+        import_files(library, [make_png(), make_png(), make_png()])
+    age(library_files(root))
+    return root
+
+
+# -- 1. a library folder knows its database --------------------------------------------------------
+
+@pytest.mark.parametrize("damage", ["empty", "missing"])
+def test_a_library_without_its_database_is_refused_and_doctor_removes_nothing(filled, capsys, damage):
+    before = library_files(filled)
+    if damage == "empty":
+        (filled / "library.db").write_bytes(b"")
+    else:
+        (filled / "library.db").unlink()
+    code = main(["doctor", "--library", str(filled)])
+    err = capsys.readouterr().err
+    assert code == 1 and "has lost its database file library.db (6 image files are still there)" in err
+    assert library_files(filled) == before
+    assert not (filled / "library.db").exists() or (filled / "library.db").stat().st_size == 0
+
+
+def test_files_without_records_or_marker_are_refused(tmp_path, capsys):
+    """A folder that happens to hold originals/ (a library made before markers, its database lost)."""
+    folder = tmp_path / "pictures"
+    mine = write_png(folder / "originals" / "holiday.png")
+    write_png(folder / "thumbs" / "x" / "cat.png")
+    age([mine])
+    code = main(["doctor", "--library", str(folder)])
+    assert code == 1 and "holds 2 image files but no records" in capsys.readouterr().err
+    assert mine.exists() and not (folder / "library.db").exists()
+
+
+def test_postgres_library_opened_without_its_url_is_refused(tmp_path, postgres_server, make_png, capsys):
+    name, url = postgres_server.new_database()
+    try:
+        root = tmp_path / "team"
+        with Library(root, account="alice", database_url=url) as library:
+            import_files(library, [make_png()])
+        age(library_files(root))
+        before = library_files(root)
+        assert not (root / "library.db").exists()
+        code = main(["doctor", "--library", str(root)])
+        err = capsys.readouterr().err
+        assert code == 1 and "keeps its records in PostgreSQL" in err and "MYIMAGES_DATABASE_URL" in err
+        assert "@" in err and "postgresql://postgres@127.0.0.1" in err  # the server, never a password
+        assert library_files(root) == before and not (root / "library.db").exists()
+        # and the database with another folder: never taken for a new library there
+        code = main(["doctor", "--remove-missing", "--library", str(tmp_path / "elsewhere"), "--database-url", url])
+        assert code == 1 and "belongs to another library folder" in capsys.readouterr().err
+        with Library(root, account="alice", database_url=url) as library:
+            assert library.total() == 1
+    finally:
+        from store import library as library_module
+
+        db = library_module._DATABASES.pop(url, None)
+        if db is not None:
+            db.close()
+        postgres_server.drop_database(name)
+
+
+def test_a_sqlite_library_opened_with_a_postgres_url_is_refused(filled, capsys):
+    code = main(["list", "--library", str(filled), "--database-url", "postgresql://u:secret@127.0.0.1:1/x"])
+    err = capsys.readouterr().err
+    assert code == 1 and "keeps its records in its own file library.db" in err and "secret" not in err
+
+
+def test_another_librarys_database_is_refused(tmp_path, make_png, capsys):
+    one, two = tmp_path / "one", tmp_path / "two"
+    for root in (one, two):
+        with Library(root) as library:
+            import_files(library, [make_png()])
+    shutil.copy(one / "library.db", two / "library.db")
+    assert main(["list", "--library", str(two)]) == 1
+    assert "holds the records of another library" in capsys.readouterr().err
+
+
+def test_a_library_made_before_markers_is_adopted(filled):
+    (filled / "library.json").unlink()
+    con = sqlite3.connect(filled / "library.db")
+    con.execute("DELETE FROM setting WHERE key='library_id'")
+    con.commit()
+    con.close()
+    with Library(filled) as library:
+        assert library.total() == 3
+    assert (filled / "library.json").exists()
+    with Library(filled) as library:
+        assert library.total() == 3
+
+
+def test_doctor_removes_only_its_own_names_in_its_own_folders(filled, tmp_path):
+    outside = tmp_path / "outside"
+    precious = write_png(outside / "aa" / ("ab" * 32 + ".png"))  # a hash-like name, but not ours
+    user_file = write_png(filled / "originals" / "notes" / "my drawing.png")
+    odd_name = write_png(filled / "originals" / "ab" / "ab-copy.png")
+    orphan = write_png(filled / "originals" / "cd" / ("cd" * 32 + ".png"))
+    shutil.rmtree(filled / "thumbs")
+    (filled / "thumbs").symlink_to(outside)
+    age([precious, user_file, odd_name, orphan])
+    with Library(filled) as library:
+        report = check(library, min_age=60)
+    assert precious.exists() and user_file.exists() and odd_name.exists()
+    assert report.orphans_removed == [orphan] and not orphan.exists()
+    assert user_file in report.left_alone and odd_name in report.left_alone
+    assert report.not_walked == [filled / "thumbs"]
+    assert any("is a link" in line for line in report.lines())
+
+
+def test_doctor_waits_for_no_import(filled):
+    """While another process is between writing files and committing their records, doctor removes nothing."""
+    orphan = write_png(filled / "originals" / "cd" / ("cd" * 32 + ".png"))
+    age([orphan])
+    with Library(filled) as library:
+        with Library(filled).files_lock.adding():  # what an import holds
+            report = check(library, min_age=0)
+        assert report.busy and orphan.exists() and not report.orphans_removed
+        assert check(library, min_age=0).orphans_removed == [orphan]
+
+
+# -- 2. doctor is per account -------------------------------------------------------------------------
+
+def test_doctor_reports_and_repairs_only_the_acting_account(tmp_path, make_png):
+    root = tmp_path / "lib"
+    alice, bob = Library(root, account="alice"), Library(root, account="bob")
+    import_files(alice, [make_png(), make_png()])
+    import_files(bob, [make_png(), make_png()])
+    bob.set_plan("premium")
+    for record in bob.page() + alice.page()[:1]:
+        record.path.unlink()
+    report = check(alice, min_age=0, remove_missing=True)
+    text = "\n".join(report.lines())
+    bob_ids = [r.id for r in bob.page()]
+    assert len(bob_ids) == 2
+    assert report.missing_originals == report.records_removed and len(report.records_removed) == 1
+    assert not any(f"#{i}" in text for i in bob_ids)
+    assert bob.total() == 2 and alice.total() == 1
+
+
+def test_remove_missing_refuses_when_every_image_is_missing(filled):
+    for path in (filled / "originals").rglob("*.png"):
+        path.unlink()
+    with Library(filled) as library:
+        report = check(library, min_age=0, remove_missing=True)
+        assert len(report.missing_originals) == 3 and not report.records_removed
+        assert "looks like the wrong library folder" in "\n".join(report.lines())
+        assert library.total() == 3
+
+
+# -- 4. a record never points at a missing file ---------------------------------------------------------
+
+RACER = r"""
+import sys
+from pathlib import Path
+from store.importer import import_files
+from store.library import Library
+lib = Library(sys.argv[1], account=sys.argv[2])
+files = sorted(Path(sys.argv[3]).iterdir())
+for round in range(int(sys.argv[4])):
+    import_files(lib, files, batch=8)
+    ids = [r.id for r in lib.page(limit=1000)]
+    lib.delete(ids[round % 2::2])
+print("done")
+"""
+
+
+def test_imports_and_deletes_of_the_same_bytes_in_two_processes(tmp_path):
+    shared = tmp_path / "shared-files"
+    for n in range(16):
+        write_png(shared / f"{n}.png", colour=(n * 15, 5, 5))
+    root = tmp_path / "lib"
+    Library(root).close()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    racers = [subprocess.Popen([sys.executable, "-c", RACER, str(root), name, str(shared), "25"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+              for name in ("alice", "bob")]
+    for racer in racers:
+        out, err = racer.communicate(timeout=300)
+        assert racer.returncode == 0 and "done" in out, err
+    con = sqlite3.connect(root / "library.db")
+    rows = con.execute("SELECT sha256, ext FROM image").fetchall()
+    con.close()
+    assert rows
+    lost = [r for r in rows if not (root / "originals" / r[0][:2] / f"{r[0]}.{r[1]}").exists()
+            or not (root / "thumbs" / r[0][:2] / f"{r[0]}.png").exists()]
+    assert lost == []
+
+
+def test_a_delete_never_removes_a_file_an_import_is_about_to_reference(tmp_path, make_png, monkeypatch):
+    """Bob deletes his last copy of some bytes while Alice's import has found the file but not yet committed."""
+    from store.files import FileStore
+
+    root = tmp_path / "lib"
+    picture = make_png()
+    alice, bob = Library(root, account="alice"), Library(root, account="bob")
+    import_files(bob, [picture])
+    bobs = bob.page()[0]
+    stored, go = threading.Event(), threading.Event()
+    real_store = FileStore.store
+
+    def store_then_pause(self, *args, **kwargs):
+        result = real_store(self, *args, **kwargs)
+        stored.set()
+        assert go.wait(30)
+        return result
+
+    monkeypatch.setattr(FileStore, "store", store_then_pause)
+    importing = threading.Thread(target=import_files, args=(alice, [picture]))
+    importing.start()
+    assert stored.wait(30)
+    deleting = threading.Thread(target=bob.delete, args=([bobs.id],))
+    deleting.start()
+    deleting.join(timeout=2)  # long enough for a delete that does not wait for the import to finish
+    go.set()
+    importing.join(30)
+    deleting.join(30)
+    assert bob.total() == 0 and alice.total() == 1
+    assert alice.page()[0].path.exists() and alice.page()[0].thumbnail_path.exists()
+
+
+def test_a_failed_commit_leaves_no_file(tmp_path, make_png, monkeypatch):
+    with Library(tmp_path / "lib") as library:
+        import_files(library, [make_png()])
+        before = library_files(library.root)
+
+        def broken(*args, **kwargs):
+            raise sqlite3.OperationalError("database or disk is full")
+
+        monkeypatch.setattr(Library, "_insert_rows", broken)
+        report = import_files(library, [make_png(), make_png()])
+        assert len(report.failed) == 2 and "database or disk is full" in report.failed[0][1]
+        assert library_files(library.root) == before
+
+
+# -- 6. a full or read-only disk ------------------------------------------------------------------------
+
+@pytest.fixture
+def small_disk(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small disk needs root")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode:
+        pytest.skip(f"the kernel refused a tmpfs mount: {done.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def noisy_png(path: Path, seed: int) -> Path:
+    """About 270 KB of PNG that does not compress."""
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.frombytes("RGB", (300, 300), os.urandom(300 * 300 * 3)).save(path)
+    return path
+
+
+def test_import_onto_a_small_disk_takes_what_fits(small_disk, tmp_path, capsys):
+    sources = [noisy_png(tmp_path / "in" / f"{n:02}.png", n) for n in range(12)]
+    assert 250_000 < sources[0].stat().st_size < 300_000
+    root = small_disk / "lib"
+    report = import_files(Library(root), sources)
+    assert 5 <= len(report.imported) < 12 and len(report.failed) == 12 - len(report.imported)
+    assert all("disk" in reason or "space" in reason for _path, reason in report.failed)
+    with Library(root) as library:  # no orphan: every file is a record's
+        files = {p.name.split(".")[0] for p in library_files(root)}
+        assert files == {r.sha256 for r in library.page(limit=100)}
+    # the disk is full now: reading still works
+    filler = small_disk / "filler"
+    with open(filler, "wb") as handle:
+        try:
+            while True:
+                handle.write(b"\0" * 65536)
+        except OSError:
+            pass
+    capsys.readouterr()
+    assert main(["list", "--library", str(root)]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == len(report.imported)
+    assert main(["doctor", "--library", str(root)]) == 0
+    assert "database integrity: ok" in capsys.readouterr().out
+
+
+def test_a_read_only_library_reads_and_refuses_writes_plainly(small_disk, make_png, tmp_path, capsys):
+    root = small_disk / "lib"
+    with Library(root, account="alice") as library:
+        import_files(library, [make_png()])
+        library.create_collection("Keep")
+        first = library.page()[0].id
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    assert main(["list", "--library", str(root)]) == 0 and capsys.readouterr().out.strip()
+    assert main(["info", str(first), "--library", str(root)]) == 0
+    out = tmp_path / "out"
+    assert main(["export", str(first), "--to", str(out), "--library", str(root)]) == 0
+    assert len(list(out.iterdir())) == 1
+    capsys.readouterr()
+    assert main(["favorite", str(first), "--library", str(root)]) == 1
+    assert "is read-only for you" in capsys.readouterr().err
+    assert main(["list", "--library", str(root), "--account", "carol"]) == 0  # a new name only sees the public
+    with Library(root) as library:
+        assert library.read_only and library.count(Filters(search="")) == 1
+        with pytest.raises(StoreError, match="read-only"):
+            library.delete([first])
