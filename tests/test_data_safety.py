@@ -340,3 +340,57 @@ def test_a_read_only_library_reads_and_refuses_writes_plainly(small_disk, make_p
         assert library.read_only and library.count(Filters(search="")) == 1
         with pytest.raises(StoreError, match="read-only"):
             library.delete([first])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="creating system users needs root")
+def test_another_users_library_is_read_only_for_a_second_user():
+    """Alice's own library (umask 022): Bob may read it; browsing, info, search and export work for him."""
+    import store.export  # noqa: F401 - the forked users may not read the interpreter's folder
+    from PIL import Image
+
+    from .system_users import shared_folder, temporary_team
+
+    Image.init()
+    with temporary_team("alice", "bob") as team:
+        alice, bob = team.users
+        shared = shared_folder(team)
+        library = shared / "alices-library"
+        picture = write_png(shared / "in" / "ring.png")
+        os.chmod(picture.parent, 0o755)
+        os.chmod(picture, 0o644)
+        done = alice.run(main, ["import", "--library", str(library), str(picture), "--prompt", "a ruby ring"],
+                         umask=0o022)
+        assert done.code == 0, done
+        seen = bob.run(main, ["list", "--public", "--search", "ruby", "--library", str(library)], umask=0o022)
+        assert seen.code == 0 and "a ruby ring" in seen.stdout, seen
+        info = bob.run(main, ["info", "1", "--library", str(library)], umask=0o022)
+        assert info.code == 0 and "a ruby ring" in info.stdout, info
+        exported = bob.run(main, ["export", "1", "--to", str(bob.home / "out"), "--library", str(library)],
+                           umask=0o022)
+        assert exported.code == 0, exported
+        refused = bob.run(main, ["collection", "create", "Mine", "--library", str(library)], umask=0o022)
+        assert refused.code == 1 and "is read-only for you" in refused.stderr, refused
+        assert sorted(p.name for p in library.iterdir()) == [".files.lock", "library.db", "library.json",
+                                                              "originals", "thumbs"]
+
+
+async def test_the_app_browses_a_read_only_library_and_says_so_on_a_write(small_disk, make_png):
+    from tui.app import MyImagesApp
+
+    from .ui import notices, settle, wait_until
+
+    root = small_disk / "lib"
+    with Library(root) as library:
+        import_files(library, [make_png(), make_png()])
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    library = Library(root)
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=(80, 24)) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        await pilot.press("right", "f")
+        await wait_until(pilot, lambda: any("read-only" in text for text in shown))
+        await pilot.press("/", "x")
+        await settle(pilot, app)
+        assert app.is_running
+    assert library.count(Filters(favorite="favorites")) == 0
