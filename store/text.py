@@ -85,12 +85,40 @@ def clipboard_safe(text: str | None) -> str:
 CONTINUED = "│ "  # marks each further line of a field's value
 
 
-def field_value(text: str | None, indent: str = "") -> str:
+def cells(ch: str) -> int:
+    """Terminal cells a character takes (wide East Asian characters and emoji 2, a tab at most 8)."""
+    if ch == "\t":
+        return 8
+    if unicodedata.combining(ch):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def _cut(line: str, width: int) -> list[str]:
+    """`line` in pieces of at most `width` cells."""
+    pieces, piece, used = [], [], 0
+    for ch in line:
+        size = cells(ch)
+        if piece and used + size > width:
+            pieces.append("".join(piece))
+            piece, used = [], 0
+        piece.append(ch)
+        used += size
+    pieces.append("".join(piece))
+    return pieces
+
+
+def field_value(text: str | None, indent: str = "", width: int = 0) -> str:
     """A field's value for `info`: printable, each line after the first marked with `indent` + "│ ".
 
     A value's own lines (a prompt holding "\\nOwner: bob") then cannot pass for fields.
+    With a `width`, lines are also cut to that many cells and marked the same way, so
+    that a terminal never wraps one (padding could bring "Owner: bob" to a row's start).
     """
-    return printable(text, keep_newlines=True).replace("\n", "\n" + indent + CONTINUED)
+    lines = printable(text, keep_newlines=True).split("\n")
+    if width > 0:
+        lines = [piece for line in lines for piece in _cut(line, width)]
+    return ("\n" + indent + CONTINUED).join(lines)
 
 
 def one_line(text: str | None) -> str:

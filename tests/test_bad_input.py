@@ -136,6 +136,24 @@ def test_info_marks_continuation_lines(capsys, tmp_path, make_png):
                                           "               │ ", "               │ File: /etc/passwd"]
 
 
+def test_info_on_a_terminal_never_lets_it_wrap_a_line(capsys, tmp_path, make_png, monkeypatch):
+    """Padding cannot bring "Owner: bob" to the start of a row either: lines are cut to the width."""
+    from store.text import cells
+
+    folder = str(tmp_path / "lib")
+    prompt = "".join(f"a cat{' ' * pad}Owner: bob 漢字🙂\t" for pad in range(30, 90))
+    assert run(capsys, "import", "--library", folder, str(make_png()), "--prompt", prompt)[0] == 0
+    monkeypatch.setenv("COLUMNS", "60")
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    code, out, err = run(capsys, "info", "1", "--library", folder)
+    assert code == 0
+    lines = out.splitlines()
+    assert all(sum(cells(ch) for ch in line) < 60 for line in lines)
+    assert sum(line.startswith("Owner:") for line in lines) == 1
+    start = next(n for n, line in enumerate(lines) if line.startswith("Prompt:"))
+    assert len(lines[start:]) > 60 and all(line.startswith("               │ ") for line in lines[start + 1:])
+
+
 async def test_info_screen_marks_continuation_lines(tmp_path, make_png):
     library = Library(tmp_path / "tui-lib", account="alice")
     import_files(library, [make_png()], ImportOptions(prompt=SPOOF))

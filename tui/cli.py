@@ -277,8 +277,10 @@ def cmd_info(args: argparse.Namespace) -> int:
         data["params"] = record.params
         print(json.dumps(data, indent=2))
         return 0
+    # Further lines of a value: "               │ …"; on a terminal cut to its width, so it never wraps them.
+    width = max(shutil.get_terminal_size().columns - 18, 20) if sys.stdout.isatty() else 0
     for label, text in record.info_rows():
-        print(f"{label + ':':<17}{field_value(text, indent=' ' * 15)}")  # further lines: "               │ …"
+        print(f"{label + ':':<17}{field_value(text, indent=' ' * 15, width=width)}")
     return 0
 
 
