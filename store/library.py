@@ -199,6 +199,7 @@ class Library:
         self.files = FileStore(self.root)
         self.files_lock = FilesLock(self.root)
         self._refuse_missing_database(marker)
+        self._create_database_file()
         try:
             self._connect(marker)
         except StoreError:
@@ -215,6 +216,18 @@ class Library:
                 raise StoreError(f"Cannot open the library database in {self.root}: {again}.") from again
         self.account = self._ensure_account(account or default_account_name())
         self.catalog = catalog_of(self.db)
+
+    def _create_database_file(self) -> None:
+        """A new library.db gets 0666 less the umask, like every other file (SQLite would make it 0644):
+        a team sharing a SQLite library in a group folder can then all write it (its -wal and -shm follow it)."""
+        if self.database_url or self.read_only:
+            return
+        try:
+            os.close(os.open(self.root / DB_NAME, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise StoreError(f"Cannot create {self.root / DB_NAME}: {exc.strerror or exc}.") from exc
 
     def _connect(self, marker: Identity | None) -> None:
         self.db = open_database(self.root, self.database_url, read_only=self.read_only)
@@ -712,13 +725,17 @@ class Library:
         return CollectionRecord(row.id, row.name, 0)
 
     def ensure_collection(self, name: str) -> CollectionRecord:
-        try:
-            return self.collection(name)
-        except NotFound:
+        """The collection of this name (never one whose id happens to be the name), made if needed."""
+        wanted = " ".join((name or "").split()).lower()
+        for _attempt in range(2):
+            row = Collection.get_or_none((fn.LOWER(Collection.name) == wanted) & (Collection.owner == self.account.id))
+            if row is not None:
+                return self.collection(row.id)
             try:
                 return self.create_collection(name)
             except Duplicate:  # made by another process in between
-                return self.collection(name)
+                continue
+        return self.collection(name)
 
     def rename_collection(self, name_or_id: str | int, new_name: str) -> CollectionRecord:
         self._check_writable()

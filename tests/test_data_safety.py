@@ -16,7 +16,7 @@ import pytest
 from store.doctor import check
 from store.errors import StoreError
 from store.export import export_images
-from store.importer import import_files
+from store.importer import ImportOptions, import_files
 from store.library import Library
 from store.records import Filters
 from tui.cli import main
@@ -191,7 +191,7 @@ def test_remove_missing_refuses_when_every_image_is_missing(filled):
 RACER = r"""
 import sys
 from pathlib import Path
-from store.importer import import_files
+from store.importer import ImportOptions, import_files
 from store.library import Library
 lib = Library(sys.argv[1], account=sys.argv[2])
 files = sorted(Path(sys.argv[3]).iterdir())
@@ -394,3 +394,20 @@ async def test_the_app_browses_a_read_only_library_and_says_so_on_a_write(small_
         await settle(pilot, app)
         assert app.is_running
     assert library.count(Filters(favorite="favorites")) == 0
+
+
+def test_a_new_sqlite_database_follows_the_umask(tmp_path):
+    old = os.umask(0o002)
+    try:
+        Library(tmp_path / "team").close()
+    finally:
+        os.umask(old)
+    assert (tmp_path / "team" / "library.db").stat().st_mode & 0o777 == 0o664
+
+
+def test_import_into_a_collection_named_like_an_id(tmp_path, make_png):
+    with Library(tmp_path / "lib") as library:
+        first = library.create_collection("Swords")
+        import_files(library, [make_png()], ImportOptions(collection=str(first.id)))
+        names = sorted(c.name for c in library.collections())
+        assert names == [str(first.id), "Swords"] and library.collection("Swords").count == 0
