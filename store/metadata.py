@@ -481,7 +481,7 @@ def parse_novelai(chunks: dict[str, str]) -> Metadata | None:
     if software != "NovelAI" and not (isinstance(comment, dict) and "uc" in comment):
         return None
     comment = comment if isinstance(comment, dict) else {}
-    prompt = chunks.get("Description") or _str(comment.get("prompt"))
+    prompt = chunks.get("Description") or chunks.get("exif:ImageDescription") or _str(comment.get("prompt"))
     return Metadata(
         prompt=prompt,
         negative_prompt=_str(comment.get("uc")),
@@ -836,8 +836,8 @@ def _read_exif(image: Image.Image, chunks: dict[str, str]) -> None:
         match = _EXIF_ENVELOPE.match(value)
         if match and value[match.end():].lstrip().startswith("{"):
             chunks.setdefault(match.group(1).lower(), value[match.end():])
-        elif tag == 0x010E and value.strip():
-            chunks.setdefault("Description", value.strip())
+        elif tag == 0x010E and value.strip():  # a camera's "OLYMPUS DIGITAL CAMERA" is no prompt: NovelAI only
+            chunks.setdefault("exif:ImageDescription", value.strip())
     for tag, key in ((0x0131, "exif:Software"), (0x0132, "exif:DateTime")):
         if isinstance(exif.get(tag), (str, bytes)):
             chunks.setdefault(key, _clean(exif[tag]).strip())
@@ -892,11 +892,10 @@ def read_stealth(image: Image.Image) -> str:
     width, height = image.size
     if width * height < 152:
         return ""
-    alpha = image.getchannel("A")
 
-    def bits(count: int) -> Any:
+    def bits(count: int) -> Any:  # only the columns needed: a large image's alpha is never copied whole
         columns = min(width, -(-count // height))
-        part = alpha.crop((0, 0, columns, height)).transpose(Image.Transpose.TRANSPOSE)
+        part = image.crop((0, 0, columns, height)).getchannel("A").transpose(Image.Transpose.TRANSPOSE)
         return np.frombuffer(part.tobytes(), dtype=np.uint8)[:count] & 1
 
     signature = np.packbits(bits(120)).tobytes()

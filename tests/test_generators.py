@@ -153,6 +153,16 @@ def test_no_metadata_no_made_up_prompt():
     assert parse_chunks({"exif:Software": "Adobe Photoshop", "exif:DateTime": "2024:01:02 03:04:05"}).prompt == ""
 
 
+def test_a_cameras_image_description_is_no_prompt():
+    image = Image.new("RGB", (8, 8))
+    exif = Image.Exif()
+    exif[0x010E] = "OLYMPUS DIGITAL CAMERA"
+    exif[0x010F] = "OLYMPUS"
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    assert read_bytes(out.getvalue())[0].prompt == ""
+
+
 def test_exif_date_time_original():
     image = Image.new("RGB", (8, 8))
     exif = Image.Exif()
