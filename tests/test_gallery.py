@@ -296,7 +296,8 @@ async def test_delete_cancel_paths_then_delete(lib, tmp_path):
         record = grid(app).current
         await pilot.press("d")
         assert isinstance(app.screen, ConfirmDeleteScreen)
-        assert text_of(app.screen.query_one("#question", Static)) == "Are you sure you want to delete this image?"
+        assert text_of(app.screen.query_one("#question", Static)) == \
+            f'Are you sure you want to delete image #{record.id}, "mana potion"?'
         assert app.focused.id == "cancel"
         await pilot.press("enter")  # Cancel has the focus
         await pilot.press("d", "escape")

@@ -15,7 +15,7 @@ from tui.grid_editor_screen import GridEditorScreen
 from tui.info_screen import InfoScreen
 from widgets.card import ImageCard
 
-from .test_gallery import PROMPTS, grid, lib, make_app, settle, status  # noqa: F401 - lib is a fixture
+from .test_gallery import PROMPTS, grid, lib, make_app, screen_text, settle, status  # noqa: F401 - lib is a fixture
 
 
 def record_notifications(app) -> list[tuple[str, str]]:
@@ -221,3 +221,104 @@ async def test_keys_typed_at_once_into_a_new_collection(lib, tmp_path):
         type_at_once(app, ["a", *"Loot", "enter"])  # no collection yet: the name field has the focus
         await settle(pilot, app)
         assert lib.get(one.id).collections == ["Loot"]
+
+
+# -- every screen usable at 80x24 ---------------------------------------------------------------------
+
+
+def _visible(app, selector: str) -> bool:
+    """On the screen and not covered or clipped: the widget is what is drawn at its middle."""
+    widget = app.screen.query_one(selector)
+    region = widget.region
+    if not (region.height > 0 and region.width > 0 and app.screen.region.contains_region(region)):
+        return False
+    try:
+        drawn, _ = app.screen.get_widget_at(*region.center)
+    except Exception:  # noqa: BLE001 - nothing drawn there
+        return False
+    return drawn is widget or widget in drawn.ancestors
+
+
+async def test_info_scrolls_by_keyboard_and_shows_close_at_80x24(tmp_path, make_png):
+    library = Library(tmp_path / "long", account="alice")
+    prompt = " ".join(f"word{n}" for n in range(400)) + " THE-END"
+    import_files(library, [make_png()], ImportOptions(prompt=prompt))
+    app = make_app(library, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("i")
+        await settle(pilot, app)
+        assert isinstance(app.screen, InfoScreen)
+        assert _visible(app, "#close")
+        scroll = app.screen.query_one("#info-scroll")
+        assert scroll.max_scroll_y > 0
+        for _ in range(40):
+            await pilot.press("down")
+        await pilot.press("end")
+        await settle(pilot, app)
+        assert scroll.scroll_y == scroll.max_scroll_y
+        await pilot.press("home")
+        await settle(pilot, app)
+        assert scroll.scroll_y == 0
+        await pilot.press("escape")
+        assert not isinstance(app.screen, InfoScreen)
+    library.close()
+
+
+async def test_grid_editor_buttons_visible_at_80x24(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("g")
+        await settle(pilot, app)
+        for button in ("#save", "#download", "#close"):
+            assert _visible(app, button), button
+
+
+async def test_modals_show_their_buttons_at_80x24(lib, tmp_path):
+    lib.create_collection("Existing")
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        for key, buttons in (("p", ("#copy", "#close")), ("d", ("#cancel", "#delete")), ("a", ("#done",)),
+                             ("i", ("#close",))):
+            await pilot.press(key)
+            await settle(pilot, app)
+            for button in buttons:
+                assert _visible(app, button), (key, button)
+            await pilot.press("escape")
+            await settle(pilot, app)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_dropdowns_do_not_wrap_and_have_labels(lib, tmp_path, size):
+    shop = lib.create_collection("Shop inventory of the week")
+    lib.add_to_collection([r.id for r in lib.page()], shop.id)
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        for selector in ("#favorite-filter", "#collection-filter"):
+            select = app.screen.query_one(selector)
+            assert select.region.height == 3, selector  # one line inside its box
+        app.screen.query_one("#favorite-filter").value = "non-favorites"
+        app.screen.query_one("#collection-filter").value = shop.id
+        await settle(pilot, app)
+        for selector in ("#favorite-filter", "#collection-filter"):
+            assert app.screen.query_one(selector).region.height == 3, selector
+        lines = screen_text(app).splitlines()
+        assert "Favorites" in lines[1] and "Collection" in lines[1]  # on the boxes' top edges
+        assert "Non-Favorites" in lines[2] and "Shop inventory" in lines[2]
+
+
+# -- messages say what happened -------------------------------------------------------------------------
+
+
+async def test_delete_confirmation_names_the_image(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        record = grid(app).current
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmDeleteScreen)
+        question = str(app.screen.query_one("#question", Static).render())
+        assert f"#{record.id}" in question and "mana potion" in question

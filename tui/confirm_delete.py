@@ -7,16 +7,28 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from store.records import ImageRecord
+from store.text import one_line
+
+PROMPT_START = 40  # characters of the prompt that name the image in the question
+
 
 class ConfirmDeleteScreen(ModalScreen[bool]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="delete.cancel")]
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, record: ImageRecord | None = None) -> None:
+        """`record`: the one image to delete, named in the question."""
         super().__init__()
         self.count = count
+        self.record = record
 
     @property
     def question(self) -> str:
+        if self.count == 1 and self.record is not None:
+            prompt = one_line(self.record.prompt)
+            start = f'"{prompt[:PROMPT_START]}…"' if len(prompt) > PROMPT_START else f'"{prompt}"' if prompt \
+                else "(no prompt)"
+            return f"Are you sure you want to delete image #{self.record.id}, {start}?"
         if self.count == 1:
             return "Are you sure you want to delete this image?"
         return f"Are you sure you want to delete these {self.count} images?"

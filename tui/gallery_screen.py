@@ -395,7 +395,15 @@ class GalleryScreen(Screen):
             self.reload(keep_position=True)
             self._update_status()
 
-        self.app.push_screen(ConfirmDeleteScreen(len(ids)), answered)
+        record = None
+        if len(ids) == 1:  # named in the question
+            current = self.grid.current
+            try:
+                record = current if current is not None and current.id == ids[0] else self.library.get(ids[0])
+            except StoreError as exc:
+                self._fail(exc)
+                return
+        self.app.push_screen(ConfirmDeleteScreen(len(ids), record), answered)
 
     def action_collect(self) -> None:
         ids = self._targets()

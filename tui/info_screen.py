@@ -5,14 +5,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from store.records import ImageRecord
 from store.text import field_value
 
+from .scrolling_modal import ScrollingModal
 
-class InfoScreen(ModalScreen[None]):
+
+class InfoScreen(ScrollingModal[None]):
     BINDINGS = [Binding("escape,q,i", "close", "Close", id="info.close")]
 
     def __init__(self, record: ImageRecord) -> None:

@@ -5,16 +5,17 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from store.records import ImageRecord
 from store.text import printable
 
 from .clipboard import copy_text
+from .scrolling_modal import ScrollingModal
 
 
-class PromptScreen(ModalScreen[None]):
+
+class PromptScreen(ScrollingModal[None]):
     BINDINGS = [
         Binding("escape,q", "close", "Close", id="prompt.close"),
         Binding("c,y", "copy", "Copy", id="prompt.copy"),

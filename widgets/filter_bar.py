@@ -24,6 +24,10 @@ class FilterBar(Horizontal):
     FilterBar #search { width: 1fr; }
     FilterBar #favorite-filter { width: 20; }
     FilterBar #collection-filter { width: 26; }
+    /* One line inside the box, cut with an ellipsis: a long value never wraps and breaks the box. */
+    FilterBar SelectCurrent { padding: 0 1; }
+    FilterBar SelectCurrent Static#label { text-wrap: nowrap; text-overflow: ellipsis; }
+    FilterBar SelectCurrent { border-title-color: $text-muted; border-title-align: left; }
     """
 
     class Changed(Message):
@@ -48,6 +52,12 @@ class FilterBar(Horizontal):
         if self.show_collections:
             yield Select([("All Images", ALL_COLLECTIONS)], value=ALL_COLLECTIONS, allow_blank=False,
                          id="collection-filter")
+
+    def on_mount(self) -> None:
+        # Each dropdown's box says what it filters by.
+        for selector, title in (("#favorite-filter", "Favorites"), ("#collection-filter", "Collection")):
+            for current in self.query(f"{selector} > SelectCurrent"):
+                current.border_title = title
 
     @property
     def filters(self) -> Filters:
