@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -188,13 +188,18 @@ def derived_image(library: Library, source_id: int, picture: Image.Image, deriva
     )
 
 
-def save_derived(library: Library, source_id: int, items: list[NewImage]) -> list[int]:
-    """Store derived images, in the source's collections; returns their ids."""
+def add_derived(library: Library, source_id: int, items: list[NewImage]) -> list[tuple[int, bool]]:
+    """Store derived images, in the source's collections; (id, created) for each, created False
+    when the same picture was already in the library (made before, or an identical item)."""
     try:
-        results = library.add_images(items, library.collection_ids_of(source_id))
+        return library.add_images(items, library.collection_ids_of(source_id))
     except OSError as exc:
         raise StoreError(f"Cannot write to the library: {exc.strerror or exc}.") from exc
-    return [image_id for image_id, _ in results]
+
+
+def save_derived(library: Library, source_id: int, items: list[NewImage]) -> list[int]:
+    """Store derived images, in the source's collections; returns their ids."""
+    return [image_id for image_id, _ in add_derived(library, source_id, items)]
 
 
 def open_original(library: Library, image_id: int) -> Image.Image:
@@ -209,13 +214,19 @@ def open_original(library: Library, image_id: int) -> Image.Image:
 
 def clean_image(library: Library, image_id: int, model: str | None = None) -> int:
     """Remove the background of one image; returns the new image's id."""
+    return clean_image_made(library, image_id, model)[0]
+
+
+def clean_image_made(library: Library, image_id: int, model: str | None = None) -> tuple[int, bool]:
+    """Remove the background of one image: (the cleaned image's id, whether it is new).
+    Not new when the image was cleaned before: the same cleaned picture is in the library."""
     library.require_own(image_id)
     picture = open_original(library, image_id)
     cleaned = remove_background(picture, model)
     thumbnail = cleaned_thumbnail(library.get(image_id).thumbnail_path, cleaned)
-    (new_id,) = save_derived(library, image_id, [derived_image(library, image_id, cleaned,
-                                                               "background removed", "-clean", thumbnail)])
-    return new_id
+    ((new_id, created),) = add_derived(library, image_id, [derived_image(library, image_id, cleaned,
+                                                                        "background removed", "-clean", thumbnail)])
+    return new_id, created
 
 
 def cleaned_thumbnail(source_thumbnail: Path, cleaned: Image.Image) -> bytes | None:
@@ -237,20 +248,38 @@ class CleanReport:
     created: list[tuple[int, int]]  # (source id, new id)
     failed: list[tuple[int, str]]
     cancelled: bool = False
+    existing: list[tuple[int, int]] = field(default_factory=list)  # (source id, its cleaned copy made before)
+    asked: int = 0  # how many images were to be cleaned
+
+    def summary(self) -> str:
+        """What happened, for the user (the failures are told one by one)."""
+        parts = []
+        if self.created:
+            made = ", ".join(f"#{new}" for _, new in self.created)
+            parts.append(f"Background removed: new image{'s' if len(self.created) > 1 else ''} {made} "
+                         "(the original is unchanged).")
+        for source, existing in self.existing:
+            parts.append(f"#{source} was cleaned before: its cleaned copy is #{existing}, nothing new was made.")
+        if self.cancelled:
+            done = len(self.created) + len(self.existing) + len(self.failed)
+            parts.append(f"Cancelled after {done} of {self.asked} images." if done else
+                         "Cancelled: nothing was cleaned.")
+        return " ".join(parts)
 
 
 def clean_images(library: Library, image_ids: list[int], model: str | None = None,
                  progress: Callable[[int, int, int], None] | None = None,
                  cancelled: Callable[[], bool] = lambda: False) -> CleanReport:
     """Clean several images; a failure on one is reported and the rest go on."""
-    report = CleanReport([], [])
+    report = CleanReport([], [], asked=len(image_ids))
     get_session(model)  # no model: one clear error before anything starts
     for done, image_id in enumerate(image_ids, start=1):
         if cancelled():
             report.cancelled = True
             break
         try:
-            report.created.append((image_id, clean_image(library, image_id, model)))
+            new_id, created = clean_image_made(library, image_id, model)
+            (report.created if created else report.existing).append((image_id, new_id))
         except BackgroundError:
             raise
         except StoreError as exc:

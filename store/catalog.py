@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import timezone
 
 import numpy as np
 from peewee import Database
+
+from .query import DEFAULT_SORT, SORTS, LORA_KEYS, SAMPLER_KEYS, SEED_KEYS, STEPS_KEYS, Parsed, Term, as_number, lora_names
 
 CHANGE_TABLE = "image_change"
 KEEP_CHANGES = 20_000  # the change table is trimmed to about this many rows
@@ -82,8 +85,25 @@ def change_token(db: Database, postgres: bool) -> tuple[int, int]:
     return int(db.execute_sql(f"SELECT COALESCE(MAX(seq), 0) FROM {CHANGE_TABLE}").fetchone()[0]), 0
 
 
-_COLUMNS = "id, owner_id, favorite, generated_at, prompt"
+def _json_first(keys: tuple[str, ...]) -> str:
+    return "COALESCE(" + ", ".join(f"json_extract(params, '$.\"{k}\"')" for k in keys) + ")"
+
+
+# What the catalog keeps of each image: the columns the query language filters and sorts on.
+# Parameters are read from the JSON once, by SQLite, when a row is read.
+_COLUMNS = (
+    "id, owner_id, favorite, generated_at, prompt, model, negative_prompt, text_accuracy, width, height, "
+    "CAST(strftime('%s', imported_at) AS INTEGER) * 1000000 + CAST(substr(imported_at, 21, 6) AS INTEGER), "
+    "COALESCE(parent_id, 0), derivation, "
+    f"CASE WHEN json_valid(params) THEN {_json_first(SEED_KEYS)} END, "
+    f"CASE WHEN json_valid(params) THEN {_json_first(STEPS_KEYS)} END, "
+    f"CASE WHEN json_valid(params) THEN {_json_first(SAMPLER_KEYS)} END, "
+    f"CASE WHEN json_valid(params) THEN {_json_first(LORA_KEYS)} END"
+)
 _DATE_WIDTH = 26  # "YYYY-MM-DD HH:MM:SS.ffffff"
+NO_SEED = np.iinfo(np.uint64).max  # a seed that is not recorded
+NO_NUMBER = -1  # steps, width, height not recorded
+DERIVED_KINDS = {"": 0, "cleaned": 1, "cell": 2, "other": 3}
 
 
 def _date_key(value) -> bytes:
@@ -94,14 +114,85 @@ def _date_key(value) -> bytes:
     return text.encode()[:_DATE_WIDTH]
 
 
+def _microseconds(moment) -> int:
+    """A naive-UTC datetime as microseconds since 1970 (how the catalog keeps import times)."""
+    return int(moment.replace(tzinfo=timezone.utc).timestamp()) * 1_000_000 + moment.microsecond
+
+
+def _derived_kind(derivation: str | None) -> int:
+    if not derivation:
+        return 0
+    if derivation.startswith("cell"):
+        return 2
+    return 1 if "background" in derivation else 3
+
+
+def _seed(value) -> int:
+    try:
+        number = int(str(value).strip()) if value is not None else -1
+    except ValueError:
+        return int(NO_SEED)
+    return number if 0 <= number < NO_SEED else int(NO_SEED)
+
+
+def _small(value, limit: int = 32_767) -> int:
+    number = as_number(value)
+    return int(min(number, limit)) if number is not None and number >= 0 else NO_NUMBER
+
+
+def _cfg(value) -> float:
+    number = as_number(value)
+    return float(number) if number is not None else float("nan")
+
+
+class _Strings:
+    """Distinct values of a text column, case-folded, each with a code; which contain a text, cached."""
+
+    def __init__(self) -> None:
+        self.values: list[str] = []
+        self.codes: dict[str, int] = {}
+        self._matches: dict[str, np.ndarray] = {}
+
+    def code(self, value: str | None) -> int:
+        folded = (value or "").casefold()
+        code = self.codes.get(folded)
+        if code is None:
+            code = len(self.values)
+            self.values.append(folded)
+            self.codes[folded] = code
+            self._matches.clear()
+        return code
+
+    def containing(self, text: str) -> np.ndarray:
+        found = self._matches.get(text)
+        if found is None:
+            found = np.fromiter((text in v for v in self.values), bool, len(self.values))
+            if len(self._matches) > 32:
+                self._matches.clear()
+            self._matches[text] = found
+        return found
+
+
+# The arrays, in one order: (name, dtype). All are indexed alike (newest first).
+_ARRAYS = (
+    ("ids", np.int64), ("owners", np.int32), ("favorite", bool), ("dates", f"S{_DATE_WIDTH}"), ("codes", np.int32),
+    ("models", np.int32), ("negatives", np.int32), ("cfg", np.float32), ("width", np.int32), ("height", np.int32),
+    ("imported", np.int64), ("parents", np.int64), ("derived", np.int8), ("seeds", np.uint64), ("steps", np.int16),
+    ("samplers", np.int32), ("loras", np.int32),
+)
+
+
 @dataclass(frozen=True)
 class Query:
     """What to select: all parts combine; None means no condition."""
 
     owners: tuple[int, ...]  # images of these accounts
-    search: str = ""  # prompt contains this (any case)
+    search: str = ""  # prompt contains this (any case), when `parsed` is None
     favorite: bool | None = None
     collection: int | None = None  # images in this collection
+    parsed: Parsed | None = None  # the query language (store/query.py), names already resolved to ids
+    sort: str = DEFAULT_SORT
+    seed: int = 0  # the random order's
 
 
 class Catalog:
@@ -111,15 +202,24 @@ class Catalog:
         self.db = db
         self._lock = threading.RLock()
         self._seq = -1  # the last change applied; -1: not built
-        self._ids = np.zeros(0, np.int64)
-        self._owners = np.zeros(0, np.int32)
-        self._favorite = np.zeros(0, bool)
-        self._dates = np.zeros(0, f"S{_DATE_WIDTH}")
-        self._codes = np.zeros(0, np.int32)  # index into _prompts
-        self._prompts: list[str] = []  # distinct prompts, case-folded
-        self._prompt_codes: dict[str, int] = {}
-        self._matches: dict[str, np.ndarray] = {}  # search text -> which distinct prompts contain it
+        self._set_columns(None)
+        self._prompt_strings = _Strings()  # distinct prompts, case-folded (codes index these)
+        self._strings = {"models": _Strings(), "negatives": _Strings(), "samplers": _Strings(), "loras": _Strings()}
         self._results: dict[Query, np.ndarray] = {}
+        self._orders: dict[tuple, np.ndarray] = {}  # a sort -> the positions of every image in that order
+        self._prompt_rank: np.ndarray | None = None
+
+    def _set_columns(self, columns: list[np.ndarray] | None) -> None:
+        for index, (name, dtype) in enumerate(_ARRAYS):
+            setattr(self, "_" + name, np.zeros(0, dtype) if columns is None else columns[index])
+
+    def _columns(self) -> list[np.ndarray]:
+        return [getattr(self, "_" + name) for name, _ in _ARRAYS]
+
+    @property
+    def nbytes(self) -> int:
+        """Memory the arrays take (the distinct strings come on top)."""
+        return sum(a.nbytes for a in self._columns())
 
     # -- keeping up with the database ---------------------------------------
 
@@ -132,37 +232,54 @@ class Catalog:
         """Built at least once (the first build reads every row: about 0.2 s per 100,000 images)."""
         return self._seq >= 0
 
-    def _code(self, prompt: str) -> int:
-        folded = (prompt or "").casefold()
-        code = self._prompt_codes.get(folded)
-        if code is None:
-            code = len(self._prompts)
-            self._prompts.append(folded)
-            self._prompt_codes[folded] = code
-            self._matches.clear()
-        return code
+    @property
+    def _prompts(self) -> list[str]:
+        return self._prompt_strings.values
+
+    def _arrays(self, rows: list[tuple]) -> tuple[np.ndarray, ...]:
+        """The catalog's columns for these rows (as _COLUMNS reads them)."""
+        n = len(rows)
+        models, negatives = self._strings["models"], self._strings["negatives"]
+        samplers, loras = self._strings["samplers"], self._strings["loras"]
+        return (
+            np.fromiter((r[0] for r in rows), np.int64, n),
+            np.fromiter((r[1] for r in rows), np.int32, n),
+            np.fromiter((bool(r[2]) for r in rows), bool, n),
+            np.array([_date_key(r[3]) for r in rows], f"S{_DATE_WIDTH}"),
+            np.fromiter((self._prompt_strings.code(r[4]) for r in rows), np.int32, n),
+            np.fromiter((models.code(r[5]) for r in rows), np.int32, n),
+            np.fromiter((negatives.code(r[6]) for r in rows), np.int32, n),
+            np.fromiter((_cfg(r[7]) for r in rows), np.float32, n),
+            np.fromiter((r[8] or 0 for r in rows), np.int32, n),
+            np.fromiter((r[9] or 0 for r in rows), np.int32, n),
+            np.fromiter((r[10] or 0 for r in rows), np.int64, n),
+            np.fromiter((r[11] or 0 for r in rows), np.int64, n),
+            np.fromiter((_derived_kind(r[12]) for r in rows), np.int8, n),
+            np.fromiter((_seed(r[13]) for r in rows), np.uint64, n),
+            np.fromiter((_small(r[14]) for r in rows), np.int16, n),
+            np.fromiter((samplers.code(r[15] if isinstance(r[15], str) else "") for r in rows), np.int32, n),
+            np.fromiter((loras.code(lora_names(r[4], r[16])) for r in rows), np.int32, n),
+        )
+
+    def _forget(self) -> None:
+        self._results.clear()
+        self._orders.clear()
+        self._prompt_rank = None
 
     def _build(self) -> None:
-        self._prompts, self._prompt_codes, self._matches = [], {}, {}
+        self._prompt_strings = _Strings()
+        self._strings = {name: _Strings() for name in self._strings}
         parts: list[tuple[np.ndarray, ...]] = []
         with self.db.atomic("DEFERRED"):  # one snapshot: the rows and the last change
             seq = self.db.execute_sql(f"SELECT COALESCE(MAX(seq), 0) FROM {CHANGE_TABLE}").fetchone()[0]
             cursor = self.db.execute_sql(f"SELECT {_COLUMNS} FROM image ORDER BY generated_at DESC, id DESC")
             while rows := cursor.fetchmany(10_000):  # a chunk at a time: no list of every row
-                n = len(rows)
-                parts.append((
-                    np.fromiter((r[0] for r in rows), np.int64, n),
-                    np.fromiter((r[1] for r in rows), np.int32, n),
-                    np.fromiter((bool(r[2]) for r in rows), bool, n),
-                    np.array([_date_key(r[3]) for r in rows], f"S{_DATE_WIDTH}"),
-                    np.fromiter((self._code(r[4]) for r in rows), np.int32, n),
-                ))
-        empty = (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, bool), np.zeros(0, f"S{_DATE_WIDTH}"),
-                 np.zeros(0, np.int32))
-        columns = [np.concatenate([p[i] for p in parts]) if parts else empty[i] for i in range(5)]
-        self._ids, self._owners, self._favorite, self._dates, self._codes = columns
+                parts.append(self._arrays(rows))
+        empty = [np.zeros(0, dtype) for _, dtype in _ARRAYS]
+        self._set_columns([np.concatenate([p[i] for p in parts]) if parts else empty[i]
+                           for i in range(len(_ARRAYS))])
         self._seq = seq
-        self._results.clear()
+        self._forget()
 
     def sync(self) -> None:
         """Catch up with every change committed since the last call (by any process)."""
@@ -193,40 +310,158 @@ class Catalog:
                 return
             self._patch(np.array(ids, np.int64), rows)
             self._seq = changes[-1][0]
-            self._results.clear()
+            self._forget()
 
     def _patch(self, changed: np.ndarray, rows: list[tuple]) -> None:
         """Drop the changed images, then put back the ones that still exist, in order."""
+        columns = self._columns()
         if changed.size:
             keep = ~np.isin(self._ids, changed)
             if not keep.all():
-                self._ids, self._owners = self._ids[keep], self._owners[keep]
-                self._favorite, self._dates, self._codes = self._favorite[keep], self._dates[keep], self._codes[keep]
-        if not rows:
-            return
-        self._ids = np.concatenate([self._ids, np.array([r[0] for r in rows], np.int64)])
-        self._owners = np.concatenate([self._owners, np.array([r[1] for r in rows], np.int32)])
-        self._favorite = np.concatenate([self._favorite, np.array([bool(r[2]) for r in rows], bool)])
-        self._dates = np.concatenate([self._dates, np.array([_date_key(r[3]) for r in rows], f"S{_DATE_WIDTH}")])
-        self._codes = np.concatenate([self._codes, np.array([self._code(r[4]) for r in rows], np.int32)])
-        order = np.lexsort((self._ids, self._dates))[::-1]  # newest first, then the higher id
-        self._ids, self._owners = self._ids[order], self._owners[order]
-        self._favorite, self._dates, self._codes = self._favorite[order], self._dates[order], self._codes[order]
+                columns = [c[keep] for c in columns]
+        if rows:
+            columns = [np.concatenate([c, new]) for c, new in zip(columns, self._arrays(rows))]
+            order = np.lexsort((columns[0], columns[3]))[::-1]  # newest first, then the higher id
+            columns = [c[order] for c in columns]
+        self._set_columns(columns)
 
     # -- answering -----------------------------------------------------------
 
     def _prompt_matches(self, text: str) -> np.ndarray:
         """For each distinct prompt: does it contain `text` (case-folded)?"""
-        found = self._matches.get(text)
-        if found is None:
-            found = np.fromiter((text in p for p in self._prompts), bool, len(self._prompts))
-            if len(self._matches) > 32:
-                self._matches.clear()
-            self._matches[text] = found
-        return found
+        return self._prompt_strings.containing(text)
+
+    @staticmethod
+    def _in_range(values: np.ndarray, bounds: tuple, kind=float) -> np.ndarray:
+        low, high, low_in, high_in = bounds
+        mask = np.ones(values.shape, bool)
+        if low is not None:
+            mask &= (values >= kind(low)) if low_in else (values > kind(low))
+        if high is not None:
+            mask &= (values <= kind(high)) if high_in else (values < kind(high))
+        return mask
+
+    def _number(self, values: np.ndarray, bounds: tuple, missing) -> np.ndarray:
+        low, high, low_in, high_in = bounds
+        if values.dtype == np.uint64:  # seeds: exact whole numbers; bounds beyond 0..2^64-2 clamp
+            low = None if low is None else int(np.ceil(low)) if low_in else int(np.floor(low)) + 1
+            high = None if high is None else int(np.floor(high)) if high_in else int(np.ceil(high)) - 1
+            if (low is not None and low >= int(NO_SEED)) or (high is not None and high < 0):
+                return np.zeros(values.shape, bool)
+            mask = values != missing
+            if low is not None and low > 0:
+                mask &= values >= np.uint64(low)
+            if high is not None:
+                mask &= values <= np.uint64(high)
+            return mask
+        if values.dtype == np.float32:  # cfg: compare as the stored float32
+            kind = np.float32
+            mask = ~np.isnan(values)
+        else:
+            kind = float
+            mask = values != missing
+        return mask & self._in_range(values, (low, high, low_in, high_in), kind)
+
+    def _term_mask(self, term: Term) -> np.ndarray:
+        f, v = term.field, term.value
+        if f == "prompt":
+            return self._prompt_matches(v)[self._codes]
+        if f in ("model", "negative", "sampler", "lora"):
+            name = {"model": "models", "negative": "negatives", "sampler": "samplers", "lora": "loras"}[f]
+            return self._strings[name].containing(v)[getattr(self, "_" + name)]
+        if f == "owner":  # resolved to owner ids by the library
+            return np.isin(self._owners, np.array(v, np.int32))
+        if f == "in":  # resolved to a collection id (-1: none by that name)
+            members = self.db.execute_sql(
+                "SELECT image_id FROM image_collection WHERE collection_id = ?", (v,)).fetchall()
+            return np.isin(self._ids, np.fromiter((m for (m,) in members), np.int64, len(members)))
+        if f == "file":
+            pattern = "%" + v.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            found = self.db.execute_sql(
+                "SELECT id FROM image WHERE source_name LIKE ? ESCAPE '\\'", (pattern,)).fetchall()
+            return np.isin(self._ids, np.fromiter((m for (m,) in found), np.int64, len(found)))
+        if f == "seed":
+            return self._number(self._seeds, v, NO_SEED)
+        if f == "steps":
+            return self._number(self._steps, v, NO_NUMBER)
+        if f == "cfg":
+            return self._number(self._cfg, v, None)
+        if f in ("width", "height"):
+            return self._number(getattr(self, "_" + f), v, NO_NUMBER)
+        if f == "id":
+            return self._number(self._ids, v, 0)
+        if f == "size":
+            mask = np.ones(self._ids.shape, bool)
+            for values, bounds in zip((self._width, self._height), v):
+                if bounds is not None:
+                    mask &= self._number(values, bounds, NO_NUMBER)
+            return mask
+        if f in ("date", "imported"):  # [start, end): either end may be open
+            values, key = (self._dates, _date_key) if f == "date" else (self._imported, _microseconds)
+            mask = np.ones(self._ids.shape, bool)
+            for bound, above in zip(v, (True, False)):
+                if bound is not None:
+                    mask &= (values >= key(bound)) if above else (values < key(bound))
+            return mask
+        if f == "is":
+            if v == "fav":
+                return self._favorite.copy()
+            if v == "derived":
+                return self._derived > 0
+            return self._derived == DERIVED_KINDS[v]
+        if f == "from":
+            return self._parents == v
+        return np.ones(self._ids.shape, bool)  # a field the catalog does not know holds for every image
+
+    def _parsed_mask(self, parsed: Parsed) -> np.ndarray | None:
+        result = None
+        for group in parsed.groups:
+            mask = None
+            for term in group:
+                part = self._term_mask(term)
+                if term.negate:
+                    part = ~part
+                mask = part if mask is None else mask & part
+            if mask is not None:
+                result = mask if result is None else result | mask
+        return result
+
+    def _order(self, sort: str, seed: int) -> np.ndarray:
+        """The positions of every image in this order (cached until the catalog changes)."""
+        key = (sort, seed if sort == "random" else 0)
+        order = self._orders.get(key)
+        if order is not None:
+            return order
+        n = len(self._ids)
+        if sort == "oldest":
+            order = np.arange(n - 1, -1, -1)
+        elif sort == "imported":
+            order = np.lexsort((-np.arange(n), -self._imported))  # recently imported; ties newest first
+        elif sort == "prompt":
+            if self._prompt_rank is None or len(self._prompt_rank) != len(self._prompts):
+                prompts = self._prompts
+                ranked = sorted(range(len(prompts)), key=prompts.__getitem__)
+                rank = np.empty(len(prompts), np.int32)
+                rank[np.array(ranked, np.int64)] = np.arange(len(prompts), dtype=np.int32)
+                self._prompt_rank = rank
+            order = np.argsort(self._prompt_rank[self._codes], kind="stable")
+        elif sort == "largest":
+            area = self._width.astype(np.int64) * self._height.astype(np.int64)
+            order = np.argsort(-area, kind="stable")
+        elif sort == "random":
+            order = np.argsort(random_keys(self._ids, seed), kind="stable")
+        elif sort == "favorites":
+            order = np.argsort(~self._favorite, kind="stable")
+        else:
+            order = np.arange(n)
+        order = order.astype(np.int32 if n < 2**31 else np.int64)
+        if len(self._orders) > 4:
+            self._orders.clear()
+        self._orders[key] = order
+        return order
 
     def select(self, query: Query) -> np.ndarray:
-        """The ids the query lets through, newest first (a read-only array)."""
+        """The ids the query lets through, in its order (newest first by default; a read-only array)."""
         self.sync()
         with self._lock:
             result = self._results.get(query)
@@ -236,9 +471,14 @@ class Catalog:
                 mask = self._owners == query.owners[0]
             else:
                 mask = np.isin(self._owners, np.array(query.owners, np.int32))
-            text = query.search.strip().casefold()
-            if text:
-                mask &= self._prompt_matches(text)[self._codes]
+            if query.parsed is not None:
+                found = self._parsed_mask(query.parsed)
+                if found is not None:
+                    mask &= found
+            else:
+                text = query.search.strip().casefold()
+                if text:
+                    mask &= self._prompt_matches(text)[self._codes]
             if query.favorite is not None:
                 mask &= self._favorite if query.favorite else ~self._favorite
             if query.collection is not None:
@@ -246,9 +486,22 @@ class Catalog:
                     "SELECT image_id FROM image_collection WHERE collection_id = ?", (query.collection,)
                 ).fetchall()
                 mask &= np.isin(self._ids, np.fromiter((m for (m,) in members), np.int64, len(members)))
-            result = self._ids[mask]
+            if query.sort == DEFAULT_SORT or query.sort not in SORTS:
+                result = self._ids[mask]
+            else:
+                order = self._order(query.sort, query.seed)
+                result = self._ids[order[mask[order]]]
             result.flags.writeable = False
             if len(self._results) > 16:
                 self._results.clear()
             self._results[query] = result
             return result
+
+
+def random_keys(ids: np.ndarray, seed: int) -> np.ndarray:
+    """A stable pseudo-random key per id (splitmix64 of id + seed): the same order for the same seed."""
+    with np.errstate(over="ignore"):
+        z = ids.astype(np.uint64) + np.uint64((seed * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))

@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-from .background import derived_image, open_original, plain_background, remove_background, save_derived
+from .background import add_derived, derived_image, open_original, plain_background, remove_background
 from .errors import StoreError
 from .export import slug
 from .files import write_new_file
@@ -143,9 +143,22 @@ def cut_cell(sheet: Image.Image, layout: Layout, row: int, col: int, *, trimmed:
 @dataclass
 class CutResult:
     cells: list[tuple[int, int]]
-    saved_ids: list[int]
+    saved_ids: list[int]  # one per saved cell; identical cells share one image
     written: list[Path]
     cancelled: bool = False
+    created: int = 0  # images new to the library among saved_ids
+
+    def saved_summary(self) -> str:
+        """What saving did, for the user: identical cells are one image, and may be in the library already."""
+        items, images = len(self.saved_ids), len(set(self.saved_ids))
+        text = f"Saved {items} item{'s' if items != 1 else ''} to the library"
+        if images < items:
+            text += f" as {images} image{'s' if images != 1 else ''} (identical cells were merged)"
+        if self.created < images:
+            old = images - self.created
+            text += (f"; {old} of them {'was' if old == 1 else 'were'} already in it" if self.created else
+                     f"; {'it was' if images == 1 else 'they were all'} already in it, nothing new was made")
+        return text + "."
 
 
 def cut(library: Library, image_id: int, layout: Layout, cells: list[tuple[int, int]], *, trimmed: bool = False,
@@ -181,5 +194,7 @@ def cut(library: Library, image_id: int, layout: Layout, cells: list[tuple[int, 
         if progress:
             progress(done, len(cells))
     if pending:
-        result.saved_ids = save_derived(library, image_id, pending)
+        saved = add_derived(library, image_id, pending)
+        result.saved_ids = [i for i, _ in saved]
+        result.created = sum(created for _, created in saved)
     return result

@@ -25,6 +25,8 @@ from peewee import PeeweeException as PeeweeError
 from playhouse.db_url import connect as connect_url
 
 from .catalog import Catalog, Query
+from .query import DEFAULT_SORT, SORTS, Parsed, parse
+from .query_sql import order_by, where_clause
 from .errors import Duplicate, NotFound, NotYours, StoreError, translate
 from .file_lock import FilesLock
 from .files import FileStore
@@ -388,9 +390,58 @@ class Library:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         return NodeList((Image.prompt, SQL("ILIKE"), Value(pattern)))
 
+    def parsed(self, filters: Filters) -> Parsed:
+        """The filters' search in the query language (store/query.py), collection and owner names
+        resolved to ids. Parts that cannot be read are left out (`search_problem` says what they are)."""
+        parsed = parse(filters.search)
+        if not any(t.field in ("in", "owner") for group in parsed.groups for t in group):
+            return parsed
+        from dataclasses import replace
+
+        names = None
+        groups = []
+        for group in parsed.groups:
+            terms = []
+            for term in group:
+                if term.field == "in":
+                    try:
+                        term = replace(term, value=self.collection(term.value).id)
+                    except NotFound:
+                        term = replace(term, value=-1)
+                elif term.field == "owner":
+                    if names is None:
+                        names = list(Account.select(Account.id, Account.name).tuples())
+                    term = replace(term, value=tuple(i for i, n in names if term.value in n.casefold()))
+                terms.append(term)
+            groups.append(tuple(terms))
+        return replace(parsed, groups=tuple(groups))
+
+    def search_problem(self, text: str) -> str:
+        """One sentence about what in a search cannot be read or found, or "" when it is all good."""
+        parsed = parse(text)
+        if parsed.error:
+            return parsed.error
+        for group in parsed.groups:
+            for term in group:
+                if term.field == "in":
+                    try:
+                        self.collection(term.value)
+                    except NotFound:
+                        names = ", ".join(c.name for c in self.collections()[:5])
+                        return f'No collection named "{term.value}"' + (f" (yours: {names})." if names else ".")
+        return ""
+
+    @staticmethod
+    def _sort(filters: Filters) -> str:
+        sort = parse(filters.search).sort or filters.sort
+        return sort if sort in SORTS else DEFAULT_SORT
+
+    def _order(self, filters: Filters) -> list:
+        return order_by(self._sort(filters), filters.seed)
+
     def _where(self, filters: Filters):
         clauses = [self._public() if filters.scope == SCOPE_PUBLIC else self._mine()]
-        search = self._search_clause(filters.search)
+        search = where_clause(self.parsed(filters), self.account.id)
         if search is not None:
             clauses.append(search)
         if filters.favorite == FAVORITES_ONLY:
@@ -411,7 +462,9 @@ class Library:
         SQL answers on PostgreSQL, and on SQLite before the catalog is built when
         there is no search (as fast there, and it keeps start-up from waiting for the build).
         """
-        if self.catalog is None or (not self.catalog.ready and not filters.search.strip()):
+        parsed = self.parsed(filters)
+        sort = self._sort(filters)
+        if self.catalog is None or (not self.catalog.ready and parsed.empty and sort == DEFAULT_SORT):
             return None
         if filters.scope == SCOPE_PUBLIC:
             owners = tuple(a for (a,) in Account.select(Account.id).where(Account.plan == "free").tuples())
@@ -420,7 +473,8 @@ class Library:
         if filters.collection_id is not None:
             self._own_collection(filters.collection_id)
         favorite = {FAVORITES_ONLY: True, NON_FAVORITES: False}.get(filters.favorite)
-        return self.catalog.select(Query(owners, filters.search, favorite, filters.collection_id))
+        return self.catalog.select(Query(owners, "", favorite, filters.collection_id, parsed, sort,
+                                         filters.seed if sort == "random" else 0))
 
     def count(self, filters: Filters | None = None) -> int:
         """How many images the filters let through."""
@@ -473,10 +527,11 @@ class Library:
         few = count_hint is not None and count_hint <= FEW_MATCHES and bool(filters.search.strip())
         # COALESCE(x, x) keeps PostgreSQL's planner off the date index (both back ends accept it)
         newest = fn.COALESCE(Image.generated_at, Image.generated_at).desc() if few else Image.generated_at.desc()
+        order = [newest, Image.id.desc()] if self._sort(filters) == DEFAULT_SORT else self._order(filters)
         query = (
             self._select()
             .where(*self._where(filters))
-            .order_by(newest, Image.id.desc())
+            .order_by(*order)
             .offset(offset)
             .limit(limit)
         )
@@ -491,6 +546,13 @@ class Library:
                 yield from self._records_by_id(selected[start:start + batch])
             return
         clauses = self._where(filters)
+        if self._sort(filters) != DEFAULT_SORT:  # other orders: a page at a time
+            offset = 0
+            while rows := list(self._select().where(*clauses).order_by(*self._order(filters))
+                               .offset(offset).limit(batch)):
+                yield from self._records(rows)
+                offset += len(rows)
+            return
         last: tuple[Any, int] | None = None
         while True:
             query = self._select().where(*clauses)
@@ -513,7 +575,7 @@ class Library:
         query = (
             Image.select(Image.id)
             .where(*self._where(filters))
-            .order_by(Image.generated_at.desc(), Image.id.desc())
+            .order_by(*self._order(filters))
             .tuples()
         )
         return [i for (i,) in query]
@@ -532,6 +594,9 @@ class Library:
         if selected is not None:
             where = np.flatnonzero(selected == image_id)
             return int(where[0]) if where.size else None
+        if self._sort(filters) != DEFAULT_SORT:
+            ids = self.ids(filters)
+            return ids.index(image_id) if image_id in ids else None
         try:
             row = Image.get((Image.id == image_id) & self._visible())
         except Image.DoesNotExist:

@@ -48,15 +48,19 @@ def human_size(n: float) -> str:
 class Filters:
     """What the grid or `myimages list` shows. All parts combine."""
 
-    search: str = ""
+    search: str = ""  # the query language of store/query.py
     favorite: str = FAVORITE_ALL
     collection_id: int | None = None
     scope: str = SCOPE_MINE
+    sort: str = "newest"  # one of store.query.SORTS (sort:NAME in the search wins)
+    seed: int = 0  # the random order's: the same seed, the same order
 
     def describe(self, collection_name: str | None = None) -> str:
+        from .query import parse
+
         parts = []
         if self.search.strip():
-            parts.append(f'prompt contains "{self.search.strip()}"')
+            parts.append(parse(self.search).describe() or f'prompt contains "{self.search.strip()}"')
         if self.favorite == FAVORITES_ONLY:
             parts.append("favorites only")
         elif self.favorite == NON_FAVORITES:

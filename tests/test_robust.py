@@ -38,6 +38,15 @@ def type_at_once(app, keys: str | list[str]) -> None:
         app.post_message(events.Key(name, key if len(key) == 1 else None))
 
 
+async def move_to(pilot, app, image_id: int) -> None:
+    """Move the highlight right until it is on the image."""
+    for _ in range(10):
+        if grid(app).current.id == image_id:
+            return
+        await pilot.press("right")
+    assert grid(app).current.id == image_id
+
+
 # -- failures in workers ----------------------------------------------------------------------------
 
 
@@ -209,7 +218,7 @@ async def test_text_typed_at_once_after_slash_lands_in_the_search(lib, tmp_path)
         type_at_once(app, "/sword")
         await settle(pilot, app)
         assert app.screen.query_one("#search", Input).value == "sword"  # the box selects its text on focus
-        assert len(grid(app).selected) == 6  # no space toggled, no selection cleared
+        assert isinstance(app.screen, GalleryScreen) and lib.total() == 6  # "d" did not ask to delete all six
         assert isinstance(app.screen, GalleryScreen) and not any(r.favorite for r in lib.iter_images())
 
 
@@ -322,3 +331,64 @@ async def test_delete_confirmation_names_the_image(lib, tmp_path):
         assert isinstance(app.screen, ConfirmDeleteScreen)
         question = str(app.screen.query_one("#question", Static).render())
         assert f"#{record.id}" in question and "mana potion" in question
+
+
+async def test_grid_editor_says_identical_cells_were_merged(lib, tmp_path):
+    """A plain picture cut 2x2: four identical cells are one image; saved again, nothing new."""
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await settle(pilot, app)
+        source = grid(app).current
+        shown = record_notifications(app)
+        for attempt in range(2):
+            await pilot.press("g")
+            await settle(pilot, app)
+            await pilot.press("r", "c", "s")
+            await settle(pilot, app)
+            await settle(pilot, app)
+            if attempt == 0:
+                await pilot.press("escape")
+                await move_to(pilot, app, source.id)  # back to the source: the new image has the focus
+        saved = [m for _, m in shown if m.startswith("Saved")]
+        assert saved == ["Saved 4 items to the library as 1 image (identical cells were merged).",
+                         "Saved 4 items to the library as 1 image (identical cells were merged); "
+                         "it was already in it, nothing new was made."], shown
+        assert lib.total() == 7
+
+
+def test_cleaning_twice_makes_nothing_new_and_says_so(tmp_path, make_png):
+    from store.background import clean_images
+
+    library = Library(tmp_path / "clean", account="alice")
+    import_files(library, [make_png(size=(48, 48)), make_png(size=(48, 48))])
+    first, second = [r.id for r in library.page()]
+    made = clean_images(library, [first])
+    again = clean_images(library, [first])
+    assert library.total() == 3
+    assert not again.created and again.existing == made.created
+    assert again.summary() == f"#{first} was cleaned before: its cleaned copy is #{made.created[0][1]}, " \
+                              "nothing new was made."
+    calls = []
+    cancelled = clean_images(library, [second, first], cancelled=lambda: bool(calls.append(1)) or len(calls) > 1)
+    assert cancelled.cancelled and len(cancelled.created) == 1
+    assert cancelled.summary().endswith("Cancelled after 1 of 2 images.")
+    assert cancelled.summary().startswith("Background removed: new image #")
+    library.close()
+
+
+async def test_clean_again_in_the_gallery_says_nothing_new(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        source = grid(app).current
+        shown = record_notifications(app)
+        await pilot.press("b")
+        await settle(pilot, app)
+        await settle(pilot, app)
+        await move_to(pilot, app, source.id)
+        await pilot.press("b")
+        await settle(pilot, app)
+        await settle(pilot, app)
+        assert lib.total() == 7
+        assert any("was cleaned before" in m and "nothing new was made" in m for _, m in shown), shown
+        assert not any("new image" in m for _, m in shown[1:]), shown

@@ -370,9 +370,11 @@ def cmd_clean(args: argparse.Namespace) -> int:
         report = clean_images(library, ids, model=args.model)
     for source, new in report.created:
         print(f"#{source}: background removed, saved as new image #{new}")
+    for source, existing in report.existing:
+        print(f"#{source}: cleaned before: its cleaned copy is #{existing}, nothing new was made")
     for source, reason in report.failed:
         print(f"#{source}: not cleaned: {printable(reason)}", file=sys.stderr)
-    return 0 if report.created else 1
+    return 0 if report.created or report.existing else 1
 
 
 def cmd_grid(args: argparse.Namespace) -> int:

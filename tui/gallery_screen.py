@@ -447,14 +447,14 @@ class GalleryScreen(Screen):
             report = outcome.result
             for image_id, reason in report.failed:
                 self.notify(f"#{image_id}: {reason}", title="Not cleaned", severity="error", markup=False)
-            if report.created:
-                made = ", ".join(f"#{new}" for _, new in report.created)
-                self.notify(f"Background removed: new image{'s' if len(report.created) > 1 else ''} {made} "
-                            "(the original is unchanged).", title="Cleaned", markup=False)
+            summary = report.summary()
+            if summary:
+                self.notify(summary, title="Cancelled" if report.cancelled else "Cleaned", markup=False,
+                            severity="warning" if report.cancelled else "information")
+            shown = report.created or report.existing
+            if shown:
                 self.grid.clear_selection()
-                self.show_new_image(report.created[-1][1])
-            elif report.cancelled:
-                self.notify("Cancelled: nothing was cleaned.")
+                self.show_new_image(shown[-1][1])
 
         title = "Removing the background" + (f" of {len(ids)} images" if len(ids) > 1 else f" of #{ids[0]}")
         self.app.push_screen(ProgressScreen(title, job, total=len(ids)), finished)

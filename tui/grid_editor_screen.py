@@ -247,7 +247,7 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
                 return
             result = outcome.result
             if save:
-                self.notify(f"Saved {len(result.saved_ids)} items to the library.", markup=False)
+                self.notify(result.saved_summary(), markup=False)
                 self.dismiss(GridEditorResult(result.saved_ids, []))
             else:
                 where = result.written[0].parent if result.written else self.downloads

@@ -1,0 +1,386 @@
+"""The search language: text typed in the search box (or `list --search`) -> a structured query.
+
+    ring pixel            every word in the prompt (any case, partial, any order)
+    "a quoted phrase"     the phrase as written (any case)
+    -word  -model:x       excludes
+    a | b   a OR b        alternatives (each side is a group of conditions)
+    model:sdxl  sampler:euler  negative:blurry  lora:detail  owner:bob  file:sheet
+    seed:123  steps:>=30  cfg:5-7.5  width:>1000  height:<=768  size:1024x1024  id:10-20
+    date:2026-11-25  date:2026-11  date:>2026-01-01  date:today  date:yesterday  date:7d
+    date:2026-01-01..2026-02-01   (imported: takes the same)
+    in:COLLECTION  is:fav  is:cleaned  is:cell  is:derived  from:ID
+
+`parse` is total: any string gives a Parsed; a part it cannot read is left out and
+`error` says what is wrong in one sentence (the rest still searches). The store
+evaluates a Parsed in the SQLite catalog (catalog.py) and as SQL (library.py).
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+TEXT_FIELDS = {"model", "sampler", "negative", "lora", "owner", "file"}
+NUMBER_FIELDS = {"seed", "steps", "cfg", "width", "height", "id"}
+DATE_FIELDS = {"date", "imported"}
+FLAGS = {"fav": "fav", "favorite": "fav", "favourite": "fav", "favorites": "fav", "cleaned": "cleaned",
+         "clean": "cleaned", "cell": "cell", "cells": "cell", "derived": "derived"}
+OTHER_FIELDS = {"in", "is", "from", "size", "source"}
+FIELDS = TEXT_FIELDS | NUMBER_FIELDS | DATE_FIELDS | OTHER_FIELDS
+ALIASES = {"neg": "negative", "negative_prompt": "negative", "text_accuracy": "cfg", "scale": "cfg",
+           "loras": "lora", "collection": "in", "created": "date", "generated": "date", "w": "width", "h": "height"}
+FIELD_LIST = "model, seed, steps, cfg, sampler, width, height, size, negative, lora, in, is, from, owner, file, " \
+             "date, imported, id"
+MAX_QUERY = 2000  # characters read of a query (a paste of a whole prompt still searches)
+MAX_TERMS = 64
+
+SORTS = ("newest", "oldest", "imported", "prompt", "largest", "random", "favorites")
+SORT_NAMES = {"newest": "newest first", "oldest": "oldest first", "imported": "recently imported",
+              "prompt": "prompt A–Z", "largest": "largest first", "random": "random order",
+              "favorites": "favorites first"}
+DEFAULT_SORT = "newest"
+
+
+@dataclass(frozen=True)
+class Term:
+    """One condition. `value` by kind:
+
+    text fields and "prompt": the case-folded text to contain;
+    numbers: (low, high, low_inclusive, high_inclusive), either end None for open;
+    dates: (start, end) naive-UTC datetimes, start inclusive, end exclusive, either None;
+    "is": the flag name; "from": an id; "in": a collection name (or id) as typed;
+    "size": ((w, w, True, True), (h, h, True, True)).
+    """
+
+    field: str  # "prompt", a field name
+    value: object
+    negate: bool = False
+    text: str = ""  # as typed (text fields: the value before case folding)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    groups: tuple[tuple[Term, ...], ...]  # any group may match; every term of a group must
+    error: str = ""  # one sentence about the first part that could not be read, or ""
+    sort: str | None = None  # sort:NAME typed in the query
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.groups)
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The prompt words and phrases searched for (not excluded): what to highlight."""
+        seen: dict[str, None] = {}
+        for group in self.groups:
+            for term in group:
+                if term.field == "prompt" and not term.negate and term.value:
+                    seen[str(term.value)] = None
+        return tuple(seen)
+
+    @property
+    def plain_text(self) -> str | None:
+        """The one prompt substring this query is, when it is just that (the fast path of old), else None."""
+        if len(self.groups) == 1 and len(self.groups[0]) == 1:
+            term = self.groups[0][0]
+            if term.field == "prompt" and not term.negate:
+                return str(term.value)
+        return None
+
+    def describe(self) -> str:
+        groups = [" and ".join(_describe(t) for t in group) for group in self.groups if group]
+        return " or ".join(f"({g})" if len(groups) > 1 and " and " in g else g for g in groups)
+
+
+_TOKEN = re.compile(r'\s*(-?)(?:([A-Za-z_]+):)?("(?:[^"]*)"?|\S+)')
+_NUMBER = r"\d+(?:\.\d*)?|\.\d+"
+_COMPARE = re.compile(rf"^(>=|<=|>|<|=)?({_NUMBER})$")
+_RANGE = re.compile(rf"^({_NUMBER})(?:-|\.\.)({_NUMBER})$")
+_SIZE = re.compile(r"^(\d+)?[x×*](\d+)?$", re.IGNORECASE)
+
+
+def _fail(message: str):
+    raise _Unreadable(message)
+
+
+class _Unreadable(ValueError):
+    pass
+
+
+def _number_value(field: str, text: str) -> tuple:
+    text = text.strip()
+    match = _RANGE.match(text)
+    if match:
+        low, high = _num(match.group(1)), _num(match.group(2))
+        if low > high:
+            low, high = high, low
+        return _whole(field, text, (low, high, True, True))
+    match = _COMPARE.match(text)
+    if not match:
+        if not text:
+            _fail(f"{field}: needs a number, e.g. {field}:30, {field}:>=30 or {field}:20-40.")
+        _fail(f'"{text}" is not a number for {field}: (try {field}:30, {field}:>=30 or {field}:20-40).')
+    op, number = match.group(1) or "=", _num(match.group(2))
+    value = {"=": (number, number, True, True), ">": (number, None, False, True), ">=": (number, None, True, True),
+             "<": (None, number, True, False), "<=": (None, number, True, True)}[op]
+    return _whole(field, text, value)
+
+
+def _num(text: str) -> int | float:
+    """Whole numbers stay exact (seeds go up to 2^64)."""
+    return int(text) if text.isdigit() else float(text)
+
+
+def _whole(field: str, text: str, value: tuple) -> tuple:
+    if field != "cfg" and any(v is not None and v != int(v) for v in value[:2]):
+        _fail(f"{field}: takes whole numbers, not {text}.")
+    if any(v is not None and v >= 2**64 for v in value[:2]):
+        _fail(f"{field}:{text} is out of range.")
+    return value
+
+
+def _local_midnight(day: date) -> datetime:
+    """The start of a local day, as naive UTC (how dates are stored)."""
+    local = datetime.combine(day, time()).astimezone()
+    return local.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _period(text: str, today: date) -> tuple[datetime, datetime]:
+    """A day, month or year (local time) as [start, end) in naive UTC."""
+    t = text.strip().lower()
+    if t == "today":
+        return _local_midnight(today), _local_midnight(today + timedelta(days=1))
+    if t == "yesterday":
+        return _local_midnight(today - timedelta(days=1)), _local_midnight(today)
+    try:
+        if re.fullmatch(r"\d{4}", t):
+            year = int(t)
+            return _local_midnight(date(year, 1, 1)), _local_midnight(date(year + 1, 1, 1))
+        if re.fullmatch(r"\d{4}-\d{1,2}", t):
+            year, month = (int(p) for p in t.split("-"))
+            first = date(year, month, 1)
+            following = date(year + (month == 12), month % 12 + 1, 1)
+            return _local_midnight(first), _local_midnight(following)
+        if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", t):
+            day = date(*(int(p) for p in t.split("-")))
+            return _local_midnight(day), _local_midnight(day + timedelta(days=1))
+    except (ValueError, OverflowError):
+        pass
+    _fail(f'"{text}" is not a date: use 2026-11-25, 2026-11, 2026, today, yesterday or 7d.')
+
+
+def _date_value(field: str, text: str, today: date) -> tuple:
+    t = text.strip().lower()
+    if not t:
+        _fail(f"{field}: needs a date, e.g. {field}:today, {field}:7d, {field}:2026-11 or {field}:>2026-01-01.")
+    recent = re.fullmatch(r"(\d{1,5})([dwmy])", t)
+    if recent:
+        n, unit = int(recent.group(1)), recent.group(2)
+        days = n * {"d": 1, "w": 7, "m": 30, "y": 365}[unit]
+        start = today - timedelta(days=max(0, days - 1))  # 7d: today and the six days before
+        try:
+            return _local_midnight(start), None
+        except (ValueError, OverflowError):
+            return None, None
+    for op in (">=", "<=", ">", "<"):
+        if t.startswith(op):
+            start, end = _period(t[len(op):], today)
+            return {">=": (start, None), ">": (end, None), "<": (None, start), "<=": (None, end)}[op]
+    if ".." in t:
+        first, _, last = t.partition("..")
+        start = _period(first, today)[0] if first else None
+        end = _period(last, today)[1] if last else None
+        if start and end and start > end:
+            start, end = _period(last, today)[0], _period(first, today)[1]
+        return start, end
+    return _period(t, today)
+
+
+def _term(field: str, raw: str, negate: bool, today: date) -> Term | None:
+    """One `field:value` token as a Term; raises _Unreadable with the sentence to show."""
+    key = ALIASES.get(field.lower(), field.lower())
+    value = raw[1:-1] if len(raw) >= 2 and raw.startswith('"') and raw.endswith('"') else raw.strip('"')
+    shown = f"{'-' if negate else ''}{field}:{raw}"
+    if key not in FIELDS:
+        _fail(f'Unknown field "{field}:" (fields: {FIELD_LIST}); put it in quotes to search the prompt for it.')
+    if key in TEXT_FIELDS:
+        if not value.strip():
+            _fail(f"{key}: needs some text, e.g. {key}:{'euler' if key == 'sampler' else 'xl'}.")
+        return Term(key, value.casefold(), negate, value)
+    if key in NUMBER_FIELDS:
+        return Term(key, _number_value(key, value), negate, shown)
+    if key in DATE_FIELDS:
+        return Term(key, _date_value(key, value, today), negate, shown)
+    if key == "is":
+        flag = FLAGS.get(value.lower())
+        if flag is None:
+            _fail(f'"is:{value}" is not known: use is:fav, is:cleaned, is:cell or is:derived.')
+        return Term("is", flag, negate, shown)
+    if key == "from":
+        if not (value.isascii() and value.lstrip("#").isdigit()) or int(value.lstrip("#")) >= 2**63:
+            _fail(f"from: needs an image number, e.g. from:12.")
+        return Term("from", int(value.lstrip("#")), negate, shown)
+    if key == "in":
+        if not value.strip():
+            _fail("in: needs a collection name, e.g. in:favourites or in:\"my sheets\".")
+        return Term("in", " ".join(value.split()), negate, shown)
+    if key == "size":
+        match = _SIZE.match(value.strip())
+        if not match or not (match.group(1) or match.group(2)):
+            _fail(f'"{value}" is not a size: use size:1024x1024 (or size:1024x, size:x768).')
+        width, height = (None if g is None else int(g) for g in match.groups())
+        exact = [None if v is None else (float(v), float(v), True, True) for v in (width, height)]
+        return Term("size", tuple(exact), negate, shown)
+    _fail("source: needs watched folders, which this library does not have yet; file: matches the imported "
+          "file's name.")
+
+
+def parse(text: str | None, today: date | None = None) -> Parsed:
+    """Read a query; never raises. A part that cannot be read is left out and named in `error`."""
+    return _parse_cached(text or "", today or date.today())
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_cached(text: str, today: date) -> Parsed:
+    groups: list[list[Term]] = [[]]
+    error = ""
+    sort = None
+    text = text[:MAX_QUERY]
+    position = 0
+    terms = 0
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None or match.end() == position:
+            break
+        position = match.end()
+        minus, field, raw = match.groups()
+        if not raw:
+            continue
+        if field is None and raw in ("|", "OR") and not minus:
+            if groups[-1]:
+                groups.append([])
+            continue
+        terms += 1
+        if terms > MAX_TERMS:
+            error = error or f"A query can have at most {MAX_TERMS} parts; the rest was left out."
+            break
+        if field is not None and field.lower() in ("sort", "order"):
+            if raw.lower() in SORTS:
+                sort = raw.lower()
+            else:
+                error = error or f'"{raw}" is not an order: use sort:{"|".join(SORTS)}.'
+            continue
+        if field is None and re.fullmatch(r"[A-Za-z_]+:", raw):
+            field, raw = raw[:-1], ""  # "seed:" with nothing after it yet
+        try:
+            if field is None:
+                if raw.startswith('"'):
+                    value = raw[1:-1] if len(raw) >= 2 and raw.endswith('"') else raw[1:]
+                else:
+                    value = raw
+                if not value.strip():
+                    if minus:
+                        raise _Unreadable("A lone - excludes nothing: write -word.")
+                    continue
+                groups[-1].append(Term("prompt", value.casefold(), bool(minus), value))
+            else:
+                groups[-1].append(_term(field, raw, bool(minus), today))
+        except _Unreadable as exc:
+            error = error or str(exc)
+        except Exception as exc:  # noqa: BLE001 - total: a surprise in a value is a hint, never a crash
+            error = error or f'Cannot read "{raw}": {exc}.'
+    result = tuple(tuple(g) for g in groups if g)
+    if len(groups) > 1 and not groups[-1] and not error:
+        error = "Nothing after | : add the alternative (e.g. ring | necklace)."
+    return Parsed(result, error, sort)
+
+
+def plain_query(text: str) -> Parsed:
+    """The search text as one prompt substring (the old behaviour), for callers that want it literally."""
+    value = text.strip().casefold()
+    return Parsed(((Term("prompt", value, False, text.strip()),),) if value else ())
+
+
+def _range_words(value: tuple, unit: str = "") -> str:
+    low, high, low_in, high_in = value
+
+    def num(v: float) -> str:
+        return f"{int(v)}" if v == int(v) else f"{v:g}"
+
+    if low is not None and high is not None:
+        return num(low) + unit if low == high else f"{num(low)}–{num(high)}{unit}"
+    if low is not None:
+        return f"{'≥' if low_in else '>'} {num(low)}{unit}"
+    return f"{'≤' if high_in else '<'} {num(high)}{unit}"
+
+
+def _describe(term: Term) -> str:
+    no = "not " if term.negate else ""
+    f, v = term.field, term.value
+    if f == "prompt":
+        return f'prompt {"lacks" if term.negate else "contains"} "{term.text}"'
+    if f in TEXT_FIELDS:
+        label = {"negative": "negative prompt", "file": "file name"}.get(f, f)
+        return f'{label} {"lacks" if term.negate else "contains"} "{term.text}"'
+    if f in NUMBER_FIELDS:
+        return f"{no}{f} {_range_words(v)}"
+    if f in DATE_FIELDS:
+        start, end = v
+        label = "generated" if f == "date" else "imported"
+        fmt = "%Y-%m-%d %H:%M"
+        parts = []
+        if start is not None:
+            parts.append(f"from {start.replace(tzinfo=timezone.utc).astimezone().strftime(fmt)}")
+        if end is not None:
+            parts.append(f"before {end.replace(tzinfo=timezone.utc).astimezone().strftime(fmt)}")
+        return f"{no}{label} {' '.join(parts) or 'any time'}"
+    if f == "is":
+        return {"fav": "favorites", "cleaned": "cleaned", "cell": "grid cells", "derived": "derived"}[v] \
+            if not term.negate else {"fav": "non-favorites", "cleaned": "not cleaned", "cell": "not grid cells",
+                                     "derived": "originals"}[v]
+    if f == "from":
+        return f"{no}derived from #{v}"
+    if f == "in":
+        return f'{no}in "{v}"'
+    if f == "size":
+        w, h = v
+        return f"{no}size {_range_words(w) if w else 'any'}×{_range_words(h) if h else 'any'}"
+    return term.text
+
+
+# -- what the prompt and params hold -------------------------------------------------
+
+_LORA_IN_PROMPT = re.compile(r"<(?:lora|lyco|locon):([^:>]+)", re.IGNORECASE)
+# The params keys each generator uses (A1111 capitalises; ComfyUI, InvokeAI, NovelAI, Easy Diffusion do not).
+SEED_KEYS = ("seed", "Seed", "noise_seed")
+STEPS_KEYS = ("steps", "Steps", "num_inference_steps")
+SAMPLER_KEYS = ("sampler", "Sampler", "sampler_name", "scheduler")
+LORA_KEYS = ("Lora hashes", "loras", "lora_name")
+
+
+def lora_names(prompt: str | None, listed) -> str:
+    """LoRA names in the prompt (<lora:name:w>) and in the params' list ("name: hash, ..."), case-folded,
+    one a line ("" for none)."""
+    names: set[str] = set()
+    if prompt and "<" in prompt:
+        names.update(m.group(1).strip().casefold() for m in _LORA_IN_PROMPT.finditer(prompt))
+    if isinstance(listed, str) and listed:
+        for part in listed.strip('"').split(","):
+            name = part.split(":")[0].strip().rsplit("/", 1)[-1]
+            if name:
+                names.add(name.casefold())
+    return "\n".join(sorted(names))
+
+
+def as_number(value) -> float | None:
+    """A parameter as a number (the text "7.5", 30, "1234"), or None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return None
+    return number if number == number else None

@@ -1,0 +1,151 @@
+"""The search language (query.py) as SQL for PostgreSQL: a WHERE clause and an ORDER BY.
+
+Words and text fields are ILIKE (the prompt's served by the pg_trgm index).
+Parameters are read from the params text with a regular expression, never cast
+to JSON (a damaged params value can never fail a search). A library on SQLite
+answers from its in-memory catalog instead (catalog.py); both give the same rows.
+"""
+from __future__ import annotations
+
+import re
+
+from peewee import SQL, Case, NodeList, Value, fn
+
+from .models import Image
+from .query import DEFAULT_SORT, LORA_KEYS, SAMPLER_KEYS, SEED_KEYS, STEPS_KEYS, Parsed, Term
+
+
+def _like(column, text: str):
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return NodeList((column, SQL("ILIKE"), Value(pattern)))
+
+
+def _param_text(keys: tuple[str, ...], quoted: bool):
+    """The first of these params keys' value, as text (a string value, or a number when not `quoted`)."""
+    names = "|".join(re.escape(k) for k in keys)
+    value = r'"((?:[^"\\]|\\.)*)"' if quoted else r'"?([0-9]+(?:\.[0-9]+)?)'
+    return fn.SUBSTRING(NodeList((Image.params, SQL("FROM"), Value(f'"(?:{names})":\\s*{value}')), glue=" "))
+
+
+def _numeric(text_expr):
+    return NodeList((SQL("CAST("), text_expr, SQL("AS NUMERIC)")), glue=" ")
+
+
+_CFG_NUMBER = r"^\s*[0-9]+(\.[0-9]*)?\s*$"
+
+
+def _cfg():
+    return Case(None, [(NodeList((Image.text_accuracy, SQL("~"), Value(_CFG_NUMBER))),
+                        _numeric(fn.TRIM(Image.text_accuracy)))], None)
+
+
+def _between(expr, bounds: tuple):
+    low, high, low_in, high_in = bounds
+    parts = []
+    if low is not None:
+        parts.append(expr >= low if low_in else expr > low)
+    if high is not None:
+        parts.append(expr <= high if high_in else expr < high)
+    clause = parts[0] if parts else (expr.is_null(False))
+    for part in parts[1:]:
+        clause &= part
+    return clause
+
+
+def _term(term: Term, account_id: int):
+    from .models import ImageCollection
+
+    f, v = term.field, term.value
+    if f == "prompt":
+        return _like(Image.prompt, term.text)
+    if f == "model":
+        return _like(Image.model, term.text)
+    if f == "negative":
+        return _like(Image.negative_prompt, term.text)
+    if f == "file":
+        return _like(Image.source_name, term.text)
+    if f == "sampler":
+        return _like(_param_text(SAMPLER_KEYS, True), term.text)
+    if f == "lora":
+        in_prompt = NodeList((Image.prompt, SQL("~*"), Value("<(lora|lyco|locon):[^:>]*" + re.escape(term.text))))
+        return in_prompt | _like(_param_text(LORA_KEYS, True), term.text)
+    if f == "owner":
+        return Image.owner.in_(list(v)) if v else SQL("FALSE")
+    if f == "in":
+        return Image.id.in_(ImageCollection.select(ImageCollection.image).where(ImageCollection.collection == v))
+    if f == "seed":
+        return _between(_numeric(_param_text(SEED_KEYS, False)), v)
+    if f == "steps":
+        return _between(_numeric(_param_text(STEPS_KEYS, False)), v)
+    if f == "cfg":
+        return _between(_cfg(), v)
+    if f == "width":
+        return _between(Image.width, v)
+    if f == "height":
+        return _between(Image.height, v)
+    if f == "id":
+        return _between(Image.id, v)
+    if f == "size":
+        clause = SQL("TRUE")
+        for column, bounds in zip((Image.width, Image.height), v):
+            if bounds is not None:
+                clause &= _between(column, bounds)
+        return clause
+    if f in ("date", "imported"):
+        column = Image.generated_at if f == "date" else Image.imported_at
+        start, end = v
+        clause = SQL("TRUE")
+        if start is not None:
+            clause &= column >= start
+        if end is not None:
+            clause &= column < end
+        return clause
+    if f == "is":
+        if v == "fav":
+            return Image.favorite == True  # noqa: E712 - peewee expression
+        if v == "derived":
+            return Image.derivation != ""
+        if v == "cell":
+            return Image.derivation.startswith("cell")
+        return ~Image.derivation.startswith("cell") & Image.derivation.contains("background")
+    if f == "from":
+        return Image.parent == v
+    return SQL("TRUE")
+
+
+def where_clause(parsed: Parsed, account_id: int):
+    """A condition for the parsed (and resolved) query, or None when it has no terms."""
+    result = None
+    for group in parsed.groups:
+        clause = None
+        for term in group:
+            part = _term(term, account_id)
+            if term.negate:
+                part = ~fn.COALESCE(part, False)  # an image without the value is "not" it
+            clause = part if clause is None else clause & part
+        if clause is not None:
+            result = clause if result is None else result | clause
+    return result
+
+
+def order_by(sort: str, seed: int = 0) -> list:
+    """ORDER BY for a sort (store/query.py SORTS); ties go newest first, like the catalog."""
+    newest = [Image.generated_at.desc(), Image.id.desc()]
+    if sort == "oldest":
+        return [Image.generated_at.asc(), Image.id.asc()]
+    if sort == "imported":
+        return [Image.imported_at.desc()] + newest
+    if sort == "prompt":
+        return [NodeList((fn.LOWER(Image.prompt), SQL('COLLATE "C"'))).asc()] + newest
+    if sort == "largest":
+        return [(Image.width * Image.height).desc()] + newest
+    if sort == "random":
+        return [fn.MD5(NodeList((fn.CAST(NodeList((Image.id, SQL("AS TEXT")))), SQL("||"), Value(str(seed))))).asc(),
+                Image.id.asc()]
+    if sort == "favorites":
+        return [Image.favorite.desc()] + newest
+    return newest
+
+
+def is_default(sort: str) -> bool:
+    return sort == DEFAULT_SORT

@@ -1,0 +1,185 @@
+"""The search language: the parser (total on any input), each field and operator on SQLite (the
+catalog) and PostgreSQL (SQL), and the sort orders, against a library with known values."""
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from store.library import NewImage
+from store.query import FIELD_LIST, SORTS, parse
+from store.records import FAVORITES_ONLY, SCOPE_PUBLIC, Filters
+
+# -- the parser -----------------------------------------------------------------
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(list('ab -:|"<>=.0123456789xXseditmoOR\\') + [
+    "seed:", "date:", "in:", "is:", "size:", "lora:", "cfg:", "steps:", "-", "..", "today", "7d"]), max_size=20).map("".join)
+    | st.text(max_size=60))
+def test_any_text_parses_or_hints_never_raises(text):
+    parsed = parse(text)
+    assert isinstance(parsed.error, str)
+    assert "\n" not in parsed.error
+    parsed.describe()
+    parsed.words
+
+
+def test_parser_reads_the_syntax():
+    p = parse('ring "pixel art" -blurry | necklace')
+    assert [[(t.field, t.value, t.negate) for t in g] for g in p.groups] == [
+        [("prompt", "ring", False), ("prompt", "pixel art", False), ("prompt", "blurry", True)],
+        [("prompt", "necklace", False)]]
+    assert p.words == ("ring", "pixel art", "necklace") and not p.error
+    assert parse("a OR b").groups == parse("a | b").groups
+    assert parse("seed:100-200").groups[0][0].value == (100, 200, True, True)
+    assert parse("steps:>=30").groups[0][0].value == (30, None, True, True)
+    assert parse("cfg:<7.5").groups[0][0].value == (None, 7.5, True, False)
+    assert parse("sort:random").sort == "random"
+    assert "Nothing after" in parse("ring |").error
+    assert parse("size:1024x768").groups[0][0].value == ((1024, 1024, True, True), (768, 768, True, True))
+
+
+@pytest.mark.parametrize("text, says", [
+    ("colour:red", "Unknown field"), ("seed:abc", "not a number"), ("seed:", "needs a number"),
+    ("steps:1.5", "whole numbers"), ("date:2026-13-01", "not a date"), ("is:blue", "is:fav"),
+    ("size:big", "not a size"), ("sort:upside", "not an order"),
+])
+def test_bad_parts_give_one_sentence_and_the_rest_still_searches(text, says):
+    parsed = parse(text + " ring")
+    assert says in parsed.error
+    assert ("prompt", "ring") in [(t.field, t.value) for g in parsed.groups for t in g]
+
+
+def test_unknown_field_hint_lists_the_fields():
+    assert FIELD_LIST in parse("foo:bar").error
+
+
+def test_dates_are_local_days():
+    today = date(2026, 11, 25)
+    start, end = parse("date:today", today).groups[0][0].value
+    assert end - start == timedelta(days=1)
+    assert parse("date:yesterday", today).groups[0][0].value[1] == start
+    assert parse("date:7d", today).groups[0][0].value == (start - timedelta(days=6), None)
+    month = parse("date:2026-11", today).groups[0][0].value
+    assert month[1] - month[0] == timedelta(days=30)
+    assert parse("date:>2026-11-24", today).groups[0][0].value == (start, None)
+    assert parse("date:2026-11-24..2026-11-25", today).groups[0][0].value == (start - timedelta(days=1), end)
+
+
+# -- fields and operators on both back ends -------------------------------------------
+
+PIXEL = b"\x89PNG not really"
+
+
+def new(n: int, prompt: str, *, days: int = 0, params=None, model="", negative="", cfg="", width=512, height=512,
+        parent=None, derivation="", source_name=""):
+    data = PIXEL + bytes([n])
+    return NewImage(sha256=hashlib.sha256(data).hexdigest(), ext="png", data=data, thumbnail=b"t", width=width,
+                    height=height, prompt=prompt, negative_prompt=negative, model=model, text_accuracy=cfg,
+                    generated_at=datetime(2026, 6, 10, 12, 0) - timedelta(days=days), params=params or {},
+                    parent_id=parent, derivation=derivation, source_name=source_name or f"file{n}.png")
+
+
+@pytest.fixture
+def known(library):
+    lib = library
+    (a, _), (b, _), (c, _), (d, _) = lib.add_images([
+        new(1, "pixel art ring, gold <lora:DetailTweaker:0.8>", days=0, model="SDXL base", cfg="7",
+            params={"Seed": "123", "Steps": "30", "Sampler": "DPM++ 2M Karras"}, width=1024, height=1024,
+            negative="blurry, lowres"),
+        new(2, "Ruby ring on velvet", days=1, model="flux-dev", cfg="3.5",
+            params={"seed": 5000000000, "steps": 20, "sampler_name": "euler"}, width=832, height=1216),
+        new(3, "a necklace, pixel art", days=40, model="sd15", cfg="7.5",
+            params={"noise_seed": 150, "num_inference_steps": 50, "Lora hashes": "add_more: abc123"},
+            width=512, height=512, source_name="sheet_of_items.png"),
+        new(4, "", days=400, params={}),
+    ])
+    [(e, _)] = lib.add_images([new(5, "pixel art ring, gold cut", days=0, parent=a, derivation="cell 1,2",
+                                   width=256, height=256)])
+    [(f, _)] = lib.add_images([new(6, "ruby ring clean", days=2, parent=b, derivation="background removed")])
+    lib.set_favorite([b, c])
+    sheets = lib.create_collection("My Sheets")
+    lib.add_to_collection([a, c], sheets.id)
+    return lib, dict(a=a, b=b, c=c, d=d, e=e, f=f)
+
+
+CASES = [
+    ("ring", "a b e f"), ("RING pixel", "a e"), ("pixel ring", "a e"), ('"art ring"', "a e"),
+    ('"ring pixel"', ""), ("ring -pixel", "b f"), ("necklace | ruby", "b c f"), ("necklace OR velvet", "b c"),
+    ("model:sdxl", "a"), ("-model:sd", "b d e f"), ("negative:blurry", "a"), ("sampler:dpm", "a"),
+    ("sampler:EULER", "b"), ("lora:detail", "a"), ("lora:add_more", "c"), ("seed:123", "a"),
+    ("seed:100-200", "a c"), ("seed:>1000", "b"), ("seed:5000000000", "b"), ("-seed:123", "b c d e f"),
+    ("steps:>=30", "a c"), ("steps:<30", "b"), ("steps:20-30", "a b"), ("cfg:7", "a"), ("cfg:>=7", "a c"),
+    ("cfg:3.5-7", "a b"), ("width:>800", "a b"), ("height:1216", "b"), ("size:1024x1024", "a"),
+    ("size:x512", "c d f"), ("in:\"my sheets\"", "a c"), ("-in:\"My Sheets\"", "b d e f"), ("is:fav", "b c"),
+    ("-is:fav ring", "a e f"), ("is:cell", "e"), ("is:cleaned", "f"), ("is:derived", "e f"), ("from:{a}", "e"),
+    ("file:SHEET", "c"), ("date:2026-06-10", "a e"), ("date:2026-06", "a b e f"), ("date:<2026-06-01", "c d"),
+    ("date:2026-06-08..2026-06-09", "b f"), ("id:{b}-{c}", "b c"), ("ring sort:oldest", "f b a e"),
+]
+
+
+@pytest.mark.parametrize("text, expected", CASES)
+def test_each_field_and_operator(known, text, expected):
+    lib, ids = known
+    text = text.format(**ids)
+    wanted = {ids[k] for k in expected.split()}
+    found = lib.ids(Filters(search=text))
+    assert set(found) == wanted, (text, found)
+    assert lib.count(Filters(search=text)) == len(wanted)
+    if "sort:" in text:
+        assert found == [ids[k] for k in expected.split()]
+
+
+def test_dropdowns_combine_with_the_query(known):
+    lib, ids = known
+    assert set(lib.ids(Filters(search="ring", favorite=FAVORITES_ONLY))) == {ids["b"]}
+
+
+def test_owner_field_in_the_public_gallery(known, tmp_path, db_url):
+    from store.library import Library
+
+    lib, ids = known
+    bob = Library(lib.root, account="bob", database_url=db_url)
+    assert set(bob.ids(Filters(search="owner:ali ring", scope=SCOPE_PUBLIC))) == {ids[k] for k in "abef"}
+    assert bob.ids(Filters(search="owner:carol", scope=SCOPE_PUBLIC)) == []
+
+
+def test_unknown_collection_is_a_problem_not_an_error(known):
+    lib, _ = known
+    assert 'No collection named "nope"' in lib.search_problem("in:nope")
+    assert lib.ids(Filters(search="in:nope")) == []
+    assert lib.search_problem("ring in:\"my sheets\"") == ""
+
+
+@pytest.mark.parametrize("sort", SORTS)
+def test_sort_orders(known, sort):
+    lib, ids = known
+    got = lib.ids(Filters(sort=sort, seed=7))
+    records = {r.id: r for r in lib.iter_images(Filters())}
+    assert sorted(got) == sorted(records)
+    newest = lib.ids(Filters())
+    if sort == "newest":
+        assert got == newest
+    elif sort == "oldest":
+        assert got == newest[::-1]
+    elif sort == "imported":
+        assert [records[i].imported_at for i in got] == sorted((r.imported_at for r in records.values()),
+                                                               reverse=True)
+    elif sort == "prompt":
+        assert [records[i].prompt.lower() for i in got] == sorted(r.prompt.lower() for r in records.values())
+    elif sort == "largest":
+        assert [records[i].width * records[i].height for i in got] == sorted(
+            (r.width * r.height for r in records.values()), reverse=True)
+    elif sort == "favorites":
+        assert set(got[:2]) == {ids["b"], ids["c"]}
+    elif sort == "random":
+        assert got == lib.ids(Filters(sort=sort, seed=7))  # stable for one seed
+        assert got != newest or got != lib.ids(Filters(sort=sort, seed=8))
+    # pages, the iterator and positions follow the order
+    assert [r.id for r in lib.page(Filters(sort=sort, seed=7), 2, 3)] == got[2:5]
+    assert [r.id for r in lib.iter_images(Filters(sort=sort, seed=7), batch=2)] == got
+    assert lib.position(got[3], Filters(sort=sort, seed=7)) == 3
