@@ -29,8 +29,10 @@ PROMPTS = [
 
 
 @pytest.fixture
-def lib(tmp_path, make_png):
-    library = Library(tmp_path / "gallery-lib", account="alice")
+def lib(request, tmp_path, make_png):
+    """The gallery's library on SQLite; a test that also takes `db_url` runs on PostgreSQL too."""
+    url = request.getfixturevalue("db_url") if "db_url" in request.fixturenames else None
+    library = Library(tmp_path / "gallery-lib", account="alice", database_url=url)
     start = datetime(2026, 5, 1, 12, 0)
     for n, prompt in enumerate(PROMPTS):
         import_files(library, [make_png(size=(40, 30))],
@@ -147,7 +149,7 @@ async def test_arrow_and_vim_keys_move(lib, tmp_path):
         assert g.cursor == 0
 
 
-async def test_search_as_you_type_and_filters_combine(lib, tmp_path):
+async def test_search_as_you_type_and_filters_combine(lib, tmp_path, db_url):  # both back ends
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
@@ -169,7 +171,7 @@ async def test_search_as_you_type_and_filters_combine(lib, tmp_path):
         assert app.focused is grid(app)
 
 
-async def test_collection_filter(lib, tmp_path):
+async def test_collection_filter(lib, tmp_path, db_url):  # both back ends
     potions = lib.create_collection("Potions")
     ids = [r.id for r in lib.page(Filters(search="potion"))]
     lib.add_to_collection(ids, potions.id)
@@ -196,7 +198,7 @@ async def test_empty_result_says_how_to_clear(lib, tmp_path):
         assert grid(app).has_class("-empty")
 
 
-async def test_favorite_by_key_and_by_click(lib, tmp_path):
+async def test_favorite_by_key_and_by_click(lib, tmp_path, db_url):  # both back ends
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
@@ -211,7 +213,7 @@ async def test_favorite_by_key_and_by_click(lib, tmp_path):
         assert card.icons[0] == "♡" and "♥" not in screen_text(app)
 
 
-async def test_unfavorite_leaves_favorites_filter_at_once(lib, tmp_path):
+async def test_unfavorite_leaves_favorites_filter_at_once(lib, tmp_path, db_url):  # both back ends
     lib.set_favorite([r.id for r in lib.page()[:2]])
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -289,7 +291,7 @@ async def test_download_never_overwrites(lib, tmp_path):
         assert files == [f"{record.id}-mana-potion (2).png", f"{record.id}-mana-potion.png"]
 
 
-async def test_delete_cancel_paths_then_delete(lib, tmp_path):
+async def test_delete_cancel_paths_then_delete(lib, tmp_path, db_url):  # both back ends
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
@@ -314,7 +316,7 @@ async def test_delete_cancel_paths_then_delete(lib, tmp_path):
         assert not record.path.exists()
 
 
-async def test_bulk_select_delete(lib, tmp_path):
+async def test_bulk_select_delete(lib, tmp_path, db_url):  # both back ends
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
@@ -346,7 +348,7 @@ async def test_select_by_click_on_box_select_all_and_escape(lib, tmp_path):
         assert not grid(app).selected
 
 
-async def test_add_to_collection_single_and_bulk(lib, tmp_path):
+async def test_add_to_collection_single_and_bulk(lib, tmp_path, db_url):  # both back ends
     existing = lib.create_collection("Existing")
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -580,10 +582,10 @@ async def test_grid_editor_rows_typed_and_close(lib, tmp_path):
         assert lib.total() == 6
 
 
-async def test_public_gallery_is_read_only(lib, tmp_path, make_png):
-    carol = Library(lib.root, account="carol")
+async def test_public_gallery_is_read_only(lib, tmp_path, make_png, db_url):  # both back ends
+    carol = Library(lib.root, account="carol", database_url=lib.database_url)
     import_files(carol, [make_png()], ImportOptions(prompt="carol's public castle"))
-    dave = Library(lib.root, account="dave")
+    dave = Library(lib.root, account="dave", database_url=lib.database_url)
     import_files(dave, [make_png()], ImportOptions(prompt="dave's private castle"))
     dave.set_plan("premium")
     castle = carol.page()[0]

@@ -103,12 +103,12 @@ def test_every_worker_is_started_with_exit_on_error_false():
 # -- the crashes seen -----------------------------------------------------------------------------------
 
 
-async def test_add_to_collection_on_an_image_deleted_meanwhile(lib, tmp_path):
+async def test_add_to_collection_on_an_image_deleted_meanwhile(lib, tmp_path, db_url):
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
         shown = record_notifications(app)
-        other = Library(lib.root, account="alice")
+        other = Library(lib.root, account="alice", database_url=lib.database_url)
         other.delete([grid(app).current.id])  # another process
         await pilot.press("a")
         await settle(pilot, app)
@@ -143,7 +143,7 @@ async def test_grid_editor_on_an_image_smaller_than_its_cells(tmp_path, make_png
 
 
 async def public_gallery(lib, tmp_path, make_png, pilot, app):
-    carol = Library(lib.root, account="carol")
+    carol = Library(lib.root, account="carol", database_url=lib.database_url)
     import_files(carol, [make_png()], ImportOptions(prompt="carol's public castle"))
     await settle(pilot, app)
     await pilot.press("v")
@@ -152,7 +152,7 @@ async def public_gallery(lib, tmp_path, make_png, pilot, app):
     return carol
 
 
-async def test_public_gallery_has_no_checkbox_bulk_bar_or_write_action(lib, tmp_path, make_png):
+async def test_public_gallery_has_no_checkbox_bulk_bar_or_write_action(lib, tmp_path, make_png, db_url):
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         carol = await public_gallery(lib, tmp_path, make_png, pilot, app)
@@ -202,7 +202,7 @@ async def test_public_gallery_of_a_deleted_image(lib, tmp_path, make_png):
 # -- keys go where they were typed ------------------------------------------------------------------
 
 
-async def test_text_typed_at_once_after_slash_lands_in_the_search(lib, tmp_path):
+async def test_text_typed_at_once_after_slash_lands_in_the_search(lib, tmp_path, db_url):
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
