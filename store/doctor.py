@@ -52,6 +52,7 @@ class DoctorReport:
     read_only: bool = False
     thumbnails_made: list[int] = field(default_factory=list)
     missing_originals: list[int] = field(default_factory=list)
+    missing_linked: list[int] = field(default_factory=list)  # linked files not where the record says
     unreadable: list[int] = field(default_factory=list)
     records_removed: list[int] = field(default_factory=list)
     refused_removal: str = ""
@@ -91,6 +92,9 @@ class DoctorReport:
                        f"{_ids(self.missing_originals)} ({verb})")
         else:
             out.append("every one of your images has its file")
+        if self.missing_linked:
+            out.append(f"{len(self.missing_linked)} of your linked images' files are not where they were: "
+                       f"{_ids(self.missing_linked)} (`myimages source scan` follows moves and drops the gone)")
         return out
 
 
@@ -119,9 +123,13 @@ def check(library: Library, *, min_age: float = 600.0, remove_missing: bool = Fa
 
 
 def _check_own_records(library: Library, report: DoctorReport) -> None:
-    query = (ImageRow.select(ImageRow.id, ImageRow.sha256, ImageRow.ext)
+    query = (ImageRow.select(ImageRow.id, ImageRow.sha256, ImageRow.ext, ImageRow.location)
              .where(ImageRow.owner == library.account.id).order_by(ImageRow.id).tuples())
-    for image_id, sha256, ext in query.iterator():
+    for image_id, sha256, ext, location in query.iterator():
+        if location:  # a linked file in a source folder: its thumbnail is made when needed
+            if not os.path.exists(location):
+                report.missing_linked.append(image_id)
+            continue
         original = library.files.original_path(sha256, ext)
         if not original.exists():
             report.missing_originals.append(image_id)

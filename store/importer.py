@@ -179,22 +179,23 @@ def _file_date(meta: Metadata, chunks: dict, path: Path) -> datetime | None:
         return None
 
 
-def prepare_file(path: Path, options: ImportOptions) -> Prepared:
+def read_file(path: Path) -> bytes:
+    """A file's bytes, or BadImage with the reason it cannot be read."""
     try:
         if not path.is_file():
-            return Prepared(path, error="not a regular file")
+            raise BadImage("not a regular file")
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return Prepared(path, error=f"file too large ({size // (1024 * 1024)} MB)")
-        data = path.read_bytes()
+            raise BadImage(f"file too large ({size // (1024 * 1024)} MB)")
+        return path.read_bytes()
     except PermissionError:
-        return Prepared(path, error="permission denied")
+        raise BadImage("permission denied") from None
     except OSError as exc:
-        return Prepared(path, error=f"cannot read file: {exc.strerror or exc}")
-    try:
-        new, meta, chunks = prepare_bytes(data, path.name)
-    except BadImage as exc:
-        return Prepared(path, error=str(exc))
+        raise BadImage(f"cannot read file: {exc.strerror or exc}") from None
+
+
+def describe(new: NewImage, meta: Metadata, chunks: dict, path: Path, options: ImportOptions) -> NewImage:
+    """Fill in what the file says (and what the options override) about an image."""
     new.prompt = options.prompt if options.prompt is not None else meta.prompt
     new.negative_prompt = meta.negative_prompt
     new.model = options.model if options.model is not None else meta.model
@@ -207,7 +208,15 @@ def prepare_file(path: Path, options: ImportOptions) -> Prepared:
         new.params["_given"] = given  # typed on the command line: `myimages reparse` leaves these alone
     new.generated_at = to_stored(options.generated_at) if options.generated_at else _file_date(meta, chunks, path)
     new.params["_date_from"] = "given" if options.generated_at else "file" if meta.generated_at else "modified"
-    return Prepared(path, image=new)
+    return new
+
+
+def prepare_file(path: Path, options: ImportOptions) -> Prepared:
+    try:
+        new, meta, chunks = prepare_bytes(read_file(path), path.name)
+    except BadImage as exc:
+        return Prepared(path, error=str(exc))
+    return Prepared(path, image=describe(new, meta, chunks, path, options))
 
 
 Progress = Callable[[int, int, Path], None]

@@ -184,6 +184,8 @@ class NewImage:
     source_name: str = ""
     parent_id: int | None = None
     derivation: str = ""
+    location: str = ""  # a file in a watched source folder, linked where it is: no copy is stored (data unused)
+    file_size: int | None = None  # when `data` is not given (linked files)
 
 
 class Library:
@@ -318,6 +320,72 @@ class Library:
             what = "is not a library yet" if version is None else "needs an upgrade to this version of My Images"
             raise StoreError(f"{self.root} {what}, and you may not write there: ask its owner to open it once.")
         migrate_to_latest(self.db)
+
+    # -- watched source folders (the work is in sources.py) --------------------
+
+    def add_source(self, folder: Path | str, mode: str = "link", progress=None, cancel=None):
+        """Follow a folder: its images become the account's (linked where they are, or copied); scans it now."""
+        from . import sources
+
+        return sources.add_source(self, folder, mode, progress=progress, cancel=cancel)
+
+    def sources(self):
+        from . import sources
+
+        return sources.list_sources(self)
+
+    def scan_sources(self, folder: Path | str | None = None, progress=None, cancel=None):
+        """Rescan one source (or all): reads only what is new or changed. Returns a ScanReport per source."""
+        from . import sources
+
+        if folder is None:
+            return sources.scan_all(self, progress=progress, cancel=cancel)
+        return [sources.scan_folder(self, folder, progress=progress, cancel=cancel)]
+
+    def scan_paths(self, paths: Sequence[Path]):
+        """Look at just these paths (a watcher's events); returns a ScanReport per source they touch."""
+        from . import sources
+
+        by_source: dict[int, tuple[Any, list[Path]]] = {}
+        for path in paths:
+            row = sources.source_of(self, Path(path))
+            if row is not None:
+                by_source.setdefault(row.id, (row, []))[1].append(Path(path))
+        return [sources.scan_source(self, row, only=found) for row, found in by_source.values()]
+
+    def remove_source(self, folder: Path | str) -> int:
+        """Stop following a folder; its linked images' records go (the files stay). Returns how many went."""
+        from . import sources
+
+        return sources.remove_source(self, folder)
+
+    def source_images(self, folder: Path | str) -> int:
+        """How many of the account's images a source holds (to say what removing it drops)."""
+        from . import sources
+
+        row = sources.find_source(self, folder)
+        return sources.count_images(self, row)
+
+    def make_thumbnails(self, cancel=None, limit: int | None = None) -> int:
+        """Thumbnails for linked images that have none yet (newest first)."""
+        from . import sources
+
+        return sources.make_thumbnails(self, cancel=cancel, limit=limit)
+
+    def require_writable(self) -> None:
+        """Raise the read-only sentence unless this user may change the library."""
+        self._check_writable()
+
+    def ids_by_hash(self, hashes: Sequence[str]) -> dict[str, int]:
+        """The account's images with these contents: {sha256: id}."""
+        return self._ids_by_hash(hashes)
+
+    def forget(self, image_ids: Sequence[int]) -> None:
+        """Drop records whose files are not the library's to delete (linked files gone, a source removed):
+        their memberships go with them, and thumbnails no record uses any more; no source file is touched."""
+        self._check_writable()
+        ids = [int(i) for i in image_ids]
+        self._delete_rows(ids)
 
     def require_open(self) -> None:
         """Nothing to do but be called: the store boundary binds this library's database (for store modules)."""
@@ -639,10 +707,18 @@ class Library:
             source_name=row.source_name,
             parent_id=row.parent_id,
             derivation=row.derivation,
-            path=self.files.original_path(row.sha256, row.ext),
-            thumbnail_path=self.files.thumbnail_path(row.sha256),
+            path=Path(row.location) if row.location else self.files.original_path(row.sha256, row.ext),
+            thumbnail_path=self._thumbnail_of(row),
             collections=collections,
+            linked=bool(row.location),
         )
+
+    def _thumbnail_of(self, row: Image) -> Path:
+        """The library's thumbnail; for a linked image not yet given one, its file (the grid shrinks it)."""
+        thumbnail = self.files.thumbnail_path(row.sha256)
+        if row.location and not thumbnail.exists():
+            return Path(row.location)
+        return thumbnail
 
     def _collections_of(self, ids: Sequence[int]) -> dict[int, list[str]]:
         if not ids:
@@ -704,10 +780,23 @@ class Library:
         """Delete images, their memberships and (when nothing else uses them) their files.
 
         The database commits first; files go after, so a crash in between
-        leaves only orphan files, which `doctor` removes.
+        leaves only orphan files, which `doctor` removes. A linked image's file
+        in its source folder is deleted too, if it is still the file that was
+        read (same size and modification time); otherwise it is left, and said.
         """
+        from . import sources
+
         self._check_writable()
         ids = self._own_ids(image_ids)
+        linked = sources.linked_paths(self, ids)
+        self._delete_rows(ids)
+        problems = sources.delete_linked_files(self, linked)
+        if problems:
+            raise StoreError(f"Deleted {len(ids)} image{'' if len(ids) == 1 else 's'}, but {problems[0]}"
+                             + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "") + ".")
+        return len(ids)
+
+    def _delete_rows(self, ids: list[int]) -> None:
         files: set[tuple[str, str]] = set()
         with self.db.atomic():
             for chunk in chunked(ids, 500):
@@ -716,7 +805,6 @@ class Library:
                 Image.update(parent=None).where(Image.parent.in_(chunk)).execute()
                 Image.delete().where(self._mine(), Image.id.in_(chunk)).execute()
         self._remove_unreferenced(files)
-        return len(ids)
 
     def _remove_unreferenced(self, files: Iterable[tuple[str, str]]) -> None:
         """Remove these files where no record (of any account) points to them any more.
@@ -929,7 +1017,7 @@ class Library:
                      written: list[tuple[str, str]], failed: list[tuple[int, str]] | None) -> list[NewImage]:
         stored: list[NewImage] = []
         for index, item in enumerate(items):
-            if item.sha256 not in present:
+            if item.sha256 not in present and not item.location:
                 try:
                     free = shutil.disk_usage(self.root).free
                     if free < len(item.data) + len(item.thumbnail) + DISK_RESERVE:
@@ -964,13 +1052,14 @@ class Library:
                     "imported_at": now,
                     "width": item.width,
                     "height": item.height,
-                    "file_size": len(item.data),
+                    "file_size": len(item.data) if item.file_size is None else item.file_size,
                     "sha256": item.sha256,
                     "ext": item.ext,
                     "params": json.dumps(item.params or {}, ensure_ascii=False, default=str),
                     "source_name": item.source_name,
                     "parent": item.parent_id,
                     "derivation": item.derivation,
+                    "location": item.location,
                 })
             for chunk in chunked(rows, 100):
                 Image.insert_many(chunk).execute()

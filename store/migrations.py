@@ -16,7 +16,7 @@ from .catalog import CHANGE_LOG_SQL, POSTGRES_CHANGE_LOG_SQL
 from .errors import StoreError
 from .models import MODELS, Setting
 
-LATEST = 4
+LATEST = 5
 VERSION_KEY = "schema_version"
 
 
@@ -66,10 +66,22 @@ def _step_4_change_log(db: Database, migrator: SchemaMigrator) -> None:
     create_change_log(db)
 
 
+def _step_5_sources(db: Database, migrator: SchemaMigrator) -> None:
+    # Watched source folders: images linked where they are (Image.location), the files seen, lost favorites.
+    from playhouse.migrate import migrate
+
+    from .models import Image, LostImage, Source, SourceFile
+
+    if "location" not in {c.name for c in db.get_columns("image")}:
+        migrate(migrator.add_column("image", "location", Image.location))
+    db.create_tables([Source, SourceFile, LostImage])
+
+
 STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _step_2_search_index,
     3: _step_3_catalog,
     4: _step_4_change_log,
+    5: _step_5_sources,
 }
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from peewee import (
     AutoField,
+    BigIntegerField,
     BooleanField,
     CharField,
     CompositeKey,
@@ -58,6 +59,9 @@ class Image(BaseModel):
     source_name = TextField(default="")  # the file name it was imported from
     parent = ForeignKeyField("self", null=True, backref="derived", on_delete="SET NULL")
     derivation = TextField(default="")  # "background removed", "cell 2,3", ...
+    # "" when the original is the library's own copy (originals/); else the absolute path of the
+    # file in a watched source folder it stays in (see sources.py)
+    location = TextField(default="")
 
     class Meta:
         indexes = (
@@ -87,4 +91,47 @@ class ImageCollection(BaseModel):
         indexes = ((("image", "collection"), False),)
 
 
-MODELS = [Setting, Account, Image, Collection, ImageCollection]
+class Source(BaseModel):
+    """A folder whose images belong to the account's library: linked where they are, or copied in."""
+
+    id = AutoField()
+    owner = ForeignKeyField(Account, backref="sources", on_delete="CASCADE")
+    path = TextField()  # absolute, resolved
+    mode = CharField(default="link")  # link: files stay where they are; copy: imported into the library
+    added_at = DateTimeField()
+    scanned_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("owner", "path"), True),)
+
+
+class SourceFile(BaseModel):
+    """One image file seen in a source: what it was when read, and which image it is."""
+
+    id = AutoField()
+    source = ForeignKeyField(Source, backref="files", on_delete="CASCADE")
+    relpath = TextField()
+    size = BigIntegerField()
+    mtime_ns = BigIntegerField()
+    sha256 = CharField(max_length=64, default="")
+    image = ForeignKeyField(Image, null=True, backref="source_files", on_delete="SET NULL")
+    error = TextField(default="")  # why it is not an image of the library (reported once)
+
+    class Meta:
+        indexes = ((("source", "relpath"), True), (("image",), False), (("sha256",), False))
+
+
+class LostImage(BaseModel):
+    """What a linked image had that its file cannot keep: favorite and collections, restored when it comes back."""
+
+    owner = ForeignKeyField(Account, on_delete="CASCADE")
+    sha256 = CharField(max_length=64)
+    favorite = BooleanField(default=False)
+    collections = TextField(default="[]")  # JSON list of collection ids
+    lost_at = DateTimeField()
+
+    class Meta:
+        primary_key = CompositeKey("owner", "sha256")
+
+
+MODELS = [Setting, Account, Image, Collection, ImageCollection, Source, SourceFile, LostImage]

@@ -121,6 +121,7 @@ class ImageRecord:
     path: Path
     thumbnail_path: Path
     collections: list[str] = field(default_factory=list)
+    linked: bool = False  # its file is in a watched source folder (`path`), not a copy in the library
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -20,6 +20,8 @@ from store.errors import StoreError, translate
 from store.records import FAVORITE_ALL, FAVORITES_ONLY, NON_FAVORITES, SCOPE_PUBLIC, Filters
 from store.text import field_value, one_line, printable
 
+from . import cli_sources
+
 IMAGE_MODES = ("auto", "kitty", "sixel", "halfcell", "none")
 
 
@@ -79,8 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--collection", metavar="NAME", help="also add the images to this collection")
     p.add_argument("--date", metavar="ISO", help="generation date, e.g. 2026-03-01 or 2026-03-01T14:30")
 
-    p = sub.add_parser("list", parents=[common], help="list images, newest first")
-    p.add_argument("--search", default="", metavar="TEXT", help="prompt contains TEXT (any case)")
+    from store.query import SEARCH_HELP, SORTS
+
+    p = sub.add_parser("list", parents=[common], help="list images, newest first", epilog=SEARCH_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--search", default="", metavar="QUERY", help="words in the prompt and fields (below)")
+    p.add_argument("--sort", choices=SORTS, default="newest", help="the order (default: newest first)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="--sort random: another order for another N")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--favorites", action="store_true", help="favorites only")
     group.add_argument("--non-favorites", action="store_true", help="non-favorites only")
@@ -156,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reparse", parents=[common], help="read prompts and settings again from the stored files")
     p.add_argument("ids", nargs="*", metavar="ID")
     p.add_argument("--all", action="store_true", help="every image of yours")
+
+    cli_sources.add_parsers(sub, common, Parser)
     return parser
 
 
@@ -179,9 +188,10 @@ def _filters(library, args: argparse.Namespace) -> Filters:
     if args.public:
         if favorite != FAVORITE_ALL or args.collection:
             raise UserError("--public lists every free account's images: only --search and --limit apply.")
-        return Filters(search=args.search, scope=SCOPE_PUBLIC)
+        return Filters(search=args.search, scope=SCOPE_PUBLIC, sort=args.sort, seed=args.seed)
     collection_id = library.collection(args.collection).id if args.collection else None
-    return Filters(search=args.search, favorite=favorite, collection_id=collection_id)
+    return Filters(search=args.search, favorite=favorite, collection_id=collection_id, sort=args.sort,
+                   seed=args.seed)
 
 
 def _progress_printer(label: str):
@@ -245,13 +255,24 @@ def cmd_list(args: argparse.Namespace) -> int:
         raise UserError("--limit must be 0 or more.")
     with open_library(args) as library:
         filters = _filters(library, args)
+        problem = library.search_problem(filters.search)
+        if problem:  # the rest of the query still searches
+            print(f"myimages: {printable(problem)}", file=sys.stderr)
         records = library.iter_images(filters)
         if args.json:
+            from store.query import matched_fields, param, parse
+
+            parsed = parse(filters.search)
             out = []
             for record in records:
                 if args.limit is not None and len(out) >= args.limit:
                     break
-                out.append(record.as_json())
+                data = record.as_json()
+                data.update(seed=param(record.params, "seed"), steps=param(record.params, "steps"),
+                            sampler=param(record.params, "sampler"),
+                            generated_at_source=str(record.params.get("_date_from", "")) or None,
+                            matched=matched_fields(parsed, record))
+                out.append(data)
             print(json.dumps(out, indent=2))
             return 0
         width = shutil.get_terminal_size((100, 20)).columns if sys.stdout.isatty() else 10_000
@@ -497,6 +518,8 @@ COMMANDS = {
     "demo": cmd_demo,
     "doctor": cmd_doctor,
     "reparse": cmd_reparse,
+    "source": cli_sources.cmd_source,
+    "watch": cli_sources.cmd_watch,
 }
 
 

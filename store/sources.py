@@ -1,0 +1,722 @@
+"""Watched source folders: the folders where images are generated, indexed where they are.
+
+A source belongs to one account. In `link` mode (the default) its files stay where
+they are: each becomes an image whose record keeps the file's path
+(`Image.location`), and only a thumbnail is kept in the library. In `copy` mode its
+files are imported into the library as `myimages import` does.
+
+What was seen in a source is kept per file (`SourceFile`: path, size, modification
+time, content hash, the image it is, or why it is not one), so that:
+- a scan reads only files that are new or changed (size or modification time);
+- an image's identity is its content: a file renamed or moved inside the sources
+  keeps its record, favorite and collections; the same picture in two places is
+  one image;
+- a bad file is reported once (its reason is kept) and not read again until it changes;
+- a linked file deleted outside drops its image from the gallery, but its favorite
+  and collections are kept (`LostImage`) and come back if the same content does.
+
+A file still being written is never read as an image: a PNG without its IEND chunk,
+a JPEG without its end marker, a WebP shorter than its RIFF header says, or an empty
+file, is left for the next scan (or the watcher's retry), not rejected.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import io
+import json
+import os
+import time
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from peewee import chunked, fn
+from PIL import Image as PILImage, PngImagePlugin
+
+from .errors import BadImage, NotFound, StoreError
+from .importer import EXTENSIONS, FORMATS, ImportOptions, describe, prepare_bytes, read_file
+from .library import Library, NewImage
+from .metadata import parse_chunks, read_chunks
+from .models import Collection, Image, ImageCollection, LostImage, Source, SourceFile
+from .records import to_local, utc_now
+
+LINK, COPY = "link", "copy"
+MODES = (LINK, COPY)
+GIVE_UP_AFTER = 60.0  # seconds a file may stay incomplete (unchanged) before it is read as it is
+MAX_TEXT_CHUNK = 16 * 1024 * 1024  # a compressed PNG text chunk is never inflated past this
+BATCH = 200
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class SourceRecord:
+    id: int
+    path: Path
+    mode: str
+    images: int
+    files: int
+    bad: list[tuple[str, str]]  # (path inside the source, reason)
+    scanned_at: datetime | None  # local time
+    watched: bool = False
+
+    def as_json(self) -> dict:
+        return {"path": str(self.path), "mode": self.mode, "images": self.images, "files": self.files,
+                "bad": [{"file": f, "reason": r} for f, r in self.bad],
+                "scanned_at": self.scanned_at.isoformat() if self.scanned_at else None, "watched": self.watched}
+
+
+@dataclass
+class ScanReport:
+    source: Path
+    added: list[int] = field(default_factory=list)  # new images
+    known: int = 0  # files that are images already in the library (another place, or linked again)
+    removed: int = 0  # images that left the gallery with their file
+    moved: int = 0
+    unchanged: int = 0
+    bad: list[tuple[Path, str]] = field(default_factory=list)  # newly found bad files, with the reason
+    waiting: list[Path] = field(default_factory=list)  # still being written: read at the next scan
+    cancelled: bool = False
+    problem: str = ""  # the folder could not be read (unmounted, removed): nothing was changed for it
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.removed or self.moved or self.bad or self.known or self.problem)
+
+    def summary(self) -> str:
+        if self.problem:
+            return self.problem
+        parts = [f"{len(self.added)} new image{'' if len(self.added) == 1 else 's'}"]
+        if self.known:
+            parts.append(f"{self.known} already in the library")
+        if self.removed:
+            parts.append(f"{self.removed} gone")
+        if self.moved:
+            parts.append(f"{self.moved} moved")
+        if self.bad:
+            parts.append(f"{len(self.bad)} skipped")
+        if self.waiting:
+            parts.append(f"{len(self.waiting)} still being written")
+        parts.append(f"{self.unchanged} unchanged")
+        return ", ".join(parts) + (" (cancelled)" if self.cancelled else "")
+
+
+# -- is the file complete? ---------------------------------------------------------------------
+
+def png_text(data: bytes) -> dict[str, str] | None:
+    """The text chunks of a PNG anywhere in the file, without decoding pixels; None if it has no IEND yet."""
+    chunks: dict[str, str] = {}
+    pos = 8
+    end = len(data)
+    while pos + 12 <= end:
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        kind = data[pos + 4:pos + 8]
+        body_end = pos + 8 + length
+        if body_end + 4 > end:
+            return None
+        if kind == b"IEND":
+            return chunks
+        if kind in (b"tEXt", b"zTXt", b"iTXt"):
+            try:
+                key, value = _text_chunk(kind, data[pos + 8:body_end])
+                chunks.setdefault(key, value)
+            except (ValueError, zlib.error, IndexError):
+                pass  # a damaged text chunk is no metadata
+        pos = body_end + 4
+    return None
+
+
+def _inflate(data: bytes) -> bytes:
+    inflater = zlib.decompressobj()
+    out = inflater.decompress(data, MAX_TEXT_CHUNK)
+    if inflater.unconsumed_tail:
+        raise ValueError("text chunk too large")
+    return out
+
+
+def _text_chunk(kind: bytes, body: bytes) -> tuple[str, str]:
+    key, _, rest = body.partition(b"\0")
+    name = key.decode("latin-1")
+    if kind == b"tEXt":
+        return name, rest.decode("latin-1")
+    if kind == b"zTXt":
+        return name, _inflate(rest[1:]).decode("latin-1")
+    compressed, rest = rest[0], rest[2:]
+    language, _, rest = rest.partition(b"\0")
+    translated, _, text = rest.partition(b"\0")
+    if compressed:
+        text = _inflate(text)
+    return name, PngImagePlugin.iTXt(text.decode("utf-8", "replace"), language.decode("latin-1", "replace"),
+                                     translated.decode("utf-8", "replace"))
+
+
+def is_complete(data: bytes) -> bool:
+    """Whether the file holds a whole image (its writer has finished), judged from its structure."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return png_text(data) is not None
+    if data.startswith(b"\xff\xd8"):
+        return data.rstrip(b"\0\r\n\t ").endswith(b"\xff\xd9")
+    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return len(data) >= 8 + int.from_bytes(data[4:8], "little")
+    return bool(data)  # not an image format we know: read it, and refuse it with the reason
+
+
+class _WithText:
+    """An opened (not decoded) PNG with its text chunks read from the bytes: metadata without the pixels."""
+
+    def __init__(self, image: PILImage.Image, text: dict[str, str]) -> None:
+        self._image = image
+        self.text = text
+
+    def __getattr__(self, name: str):
+        return getattr(self._image, name)
+
+
+# -- reading one file --------------------------------------------------------------------------
+
+@dataclass
+class Seen:
+    relpath: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class Indexed:
+    seen: Seen
+    path: Path
+    image: NewImage | None = None
+    error: str = ""
+    incomplete: bool = False
+    image_id: int | None = None  # once stored
+
+
+def index_file(path: Path, seen: Seen, mode: str) -> Indexed:
+    """Read one file of a source: a NewImage (linked, or with its data for copying), an error, or incomplete."""
+    result = Indexed(seen, path)
+    try:
+        data = read_file(path)
+    except BadImage as exc:
+        result.error = str(exc)
+        return result
+    waited = time.time() - seen.mtime_ns / 1e9
+    if not is_complete(data) and waited < GIVE_UP_AFTER:
+        result.incomplete = True
+        return result
+    try:
+        if mode == COPY:
+            new, meta, chunks = prepare_bytes(data, path.name)
+        else:
+            new, meta, chunks = _read_linked(data, path)
+    except BadImage as exc:
+        result.error = str(exc)
+        return result
+    result.image = describe(new, meta, chunks, path, ImportOptions())
+    if mode == LINK:
+        result.image.location = str(path)
+    return result
+
+
+def _read_linked(data: bytes, path: Path):
+    """What the library needs of a linked file: header and metadata, no pixels decoded (most files)."""
+    try:
+        image = PILImage.open(io.BytesIO(data))
+    except Exception:  # noqa: BLE001 - Pillow's own reasons, said by prepare_bytes
+        return prepare_bytes(data, path.name)  # raises BadImage with the reason
+    with image:
+        if image.format not in FORMATS or getattr(image, "n_frames", 1) > 1 \
+                or image.width * image.height > PILImage.MAX_IMAGE_PIXELS:
+            return prepare_bytes(data, path.name)  # raises BadImage with the reason
+        source = _WithText(image, png_text(data) or {}) if image.format == "PNG" else image
+        chunks = read_chunks(source)  # decodes pixels only to look for hidden (stealth) metadata
+        meta = parse_chunks(chunks)
+        width, height = image.size
+        if image.format == "JPEG" and image.getexif().get(0x0112, 1) in (5, 6, 7, 8):
+            width, height = height, width  # shown upright
+        new = NewImage(sha256=hashlib.sha256(data).hexdigest(), ext=FORMATS[image.format], data=b"",
+                       thumbnail=b"", width=width, height=height, source_name=path.name, file_size=len(data))
+    return new, meta, chunks
+
+
+# -- walking a folder --------------------------------------------------------------------------
+
+def walk(root: Path, only: Iterable[Path] | None = None) -> tuple[dict[str, Seen], set[str]]:
+    """Image files under `root` (or just the paths in `only`): {relative path: Seen}, and the
+    relative paths in `only` that are no longer there. Links and hidden names are not followed."""
+    seen: dict[str, Seen] = {}
+    gone: set[str] = set()
+    if only is not None:
+        for path in only:
+            try:
+                relpath = path.relative_to(root).as_posix()
+            except ValueError:
+                continue
+            try:
+                info = path.lstat()
+            except OSError:
+                gone.add(relpath)
+                continue
+            if _is_image_name(path.name) and not path.is_symlink() and path.is_file():
+                seen[relpath] = Seen(relpath, info.st_size, info.st_mtime_ns)
+            elif path.is_dir() and not path.is_symlink():  # a folder moved in: everything under it
+                for sub in _walk_all(path):
+                    seen[sub.relpath_from(root)] = sub.seen(root)
+            elif not path.is_dir():
+                gone.add(relpath)
+        return seen, gone
+    for entry in _walk_all(root):
+        seen[entry.relpath_from(root)] = entry.seen(root)
+    return seen, gone
+
+
+@dataclass
+class _Entry:
+    path: str
+    size: int
+    mtime_ns: int
+
+    def relpath_from(self, root: Path) -> str:
+        return Path(self.path).relative_to(root).as_posix()
+
+    def seen(self, root: Path) -> Seen:
+        return Seen(self.relpath_from(root), self.size, self.mtime_ns)
+
+
+def _is_image_name(name: str) -> bool:
+    return not name.startswith(".") and os.path.splitext(name)[1].lower() in EXTENSIONS
+
+
+def _walk_all(root: Path) -> Iterator[_Entry]:
+    stack = [str(root)]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+                        elif entry.is_file(follow_symlinks=False) and _is_image_name(entry.name):
+                            info = entry.stat(follow_symlinks=False)
+                            yield _Entry(entry.path, info.st_size, info.st_mtime_ns)
+                    except OSError:
+                        continue
+        except OSError:
+            if folder == str(root):
+                raise
+            continue  # an unreadable sub-folder: the rest is still followed
+
+
+# -- the API (Library delegates here) ------------------------------------------------------------
+
+def _check_folder(library: Library, folder: Path | str) -> Path:
+    path = Path(folder).expanduser()
+    try:
+        path = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise StoreError(f"No folder {folder}.") from None
+    if not path.is_dir():
+        raise StoreError(f"{path} is not a folder.")
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise StoreError(f"You may not read the folder {path}.")
+    root = library.root.resolve()
+    if path == root or root in path.parents or path in root.parents:
+        raise StoreError(f"{path} holds or is inside the library folder itself: pick the folder your "
+                         "generator writes to.")
+    return path
+
+
+def _own_sources(library: Library):
+    return Source.select().where(Source.owner == library.account.id).order_by(Source.path)
+
+
+def find_source(library: Library, folder: Path | str) -> Source:
+    wanted = Path(folder).expanduser()
+    candidates = {str(wanted.absolute())}
+    try:
+        candidates.add(str(wanted.resolve()))
+    except (OSError, RuntimeError):
+        pass
+    row = Source.get_or_none((Source.owner == library.account.id) & Source.path.in_(list(candidates)))
+    if row is None:
+        raise NotFound(f"{folder} is not one of your sources (see `myimages source list`).")
+    return row
+
+
+def add_source(library: Library, folder: Path | str, mode: str = LINK, progress: Progress | None = None,
+               cancel: Callable[[], bool] | None = None) -> ScanReport:
+    library.require_writable()
+    if mode not in MODES:
+        raise StoreError(f"A source's mode is {' or '.join(MODES)}.")
+    path = _check_folder(library, folder)
+    for other in _own_sources(library):
+        there = Path(other.path)
+        if there == path:
+            raise StoreError(f"{path} is already one of your sources.")
+        if there in path.parents:
+            raise StoreError(f"{path} is inside {there}, which you follow already.")
+        if path in there.parents:
+            raise StoreError(f"{path} holds {there}, which you follow already: remove that source first.")
+    with library.db.atomic():
+        row = Source.create(owner=library.account.id, path=str(path), mode=mode, added_at=utc_now())
+    return scan_source(library, row, progress=progress, cancel=cancel)
+
+
+def list_sources(library: Library) -> list[SourceRecord]:
+    out = []
+    watched = is_watched(library)
+    for row in _own_sources(library):
+        files = SourceFile.select().where(SourceFile.source == row.id)
+        images = (files.select(fn.COUNT(fn.DISTINCT(SourceFile.image)))
+                  .where(SourceFile.source == row.id, SourceFile.image.is_null(False)).scalar())
+        bad = [(f.relpath, f.error) for f in files.where(SourceFile.error != "").order_by(SourceFile.relpath)]
+        out.append(SourceRecord(row.id, Path(row.path), row.mode, images or 0, files.count(), bad,
+                                to_local(row.scanned_at) if row.scanned_at else None, watched))
+    return out
+
+
+def remove_source(library: Library, folder: Path | str) -> int:
+    """Stop following a folder and drop its linked images' records (files on disk are never touched)."""
+    library.require_writable()
+    row = find_source(library, folder)
+    image_ids = {i for (i,) in SourceFile.select(SourceFile.image)
+                 .where(SourceFile.source == row.id, SourceFile.image.is_null(False)).tuples()}
+    with library.db.atomic():
+        SourceFile.delete().where(SourceFile.source == row.id).execute()
+        Source.delete().where(Source.id == row.id).execute()
+    return _drop_unlinked(library, image_ids, keep_lost=False)
+
+
+def scan_all(library: Library, progress: Progress | None = None,
+             cancel: Callable[[], bool] | None = None) -> list[ScanReport]:
+    return [scan_source(library, row, progress=progress, cancel=cancel) for row in _own_sources(library)]
+
+
+def scan_folder(library: Library, folder: Path | str, progress: Progress | None = None,
+                cancel: Callable[[], bool] | None = None) -> ScanReport:
+    return scan_source(library, find_source(library, folder), progress=progress, cancel=cancel)
+
+
+def source_of(library: Library, path: Path) -> Source | None:
+    """The account's source a path lies in (the watcher's events), or None."""
+    for row in _own_sources(library):
+        root = Path(row.path)
+        if path == root or root in path.parents:
+            return row
+    return None
+
+
+def scan_source(library: Library, row: Source, only: Iterable[Path] | None = None,
+                progress: Progress | None = None, cancel: Callable[[], bool] | None = None) -> ScanReport:
+    """Bring the records up to date with the folder: read what is new or changed, drop what is gone.
+
+    With `only`, just those paths are looked at (the watcher's events); else the whole folder.
+    """
+    library.require_writable()
+    root = Path(row.path)
+    report = ScanReport(root)
+    if only is not None:
+        only = [Path(p) for p in only]
+        if any(p == root for p in only):
+            only = None  # the folder itself changed (made again, moved back): look at all of it
+    is_cancelled = cancel or (lambda: False)
+    try:
+        seen, gone = walk(root, only)
+    except OSError as exc:  # gone or unmounted: nothing is dropped for it, it is said
+        report.problem = f"Cannot read the source folder {root}: {exc.strerror or exc}; nothing changed for it."
+        return report
+    query = SourceFile.select().where(SourceFile.source == row.id)
+    if only is None:
+        known = {f.relpath: f for f in query.iterator()}
+    else:
+        known = {}
+        for part in chunked(list(seen) + list(gone), 500):
+            known.update((f.relpath, f) for f in query.where(SourceFile.relpath.in_(part)))
+        for folder in {p.relative_to(root).as_posix() for p in only if p != root and not p.is_file()}:
+            # a folder moved or deleted: the files recorded under it ("/" sorts just before "0")
+            known.update((f.relpath, f) for f in query.where(SourceFile.relpath >= folder + "/",
+                                                             SourceFile.relpath < folder + "0"))
+    changed = [s for rel, s in seen.items()
+               if rel not in known or (known[rel].size, known[rel].mtime_ns) != (s.size, s.mtime_ns)]
+    report.unchanged = len(seen) - len(changed)
+    removed = [f for rel, f in known.items() if rel not in seen]
+    total = len(changed)
+    done = 0
+    lost_images: set[int] = set()
+    with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1), thread_name_prefix="index") as pool:
+        for batch in chunked(changed, BATCH):
+            if is_cancelled():
+                report.cancelled = True
+                break
+            results = list(pool.map(lambda s: index_file(root / s.relpath, s, row.mode), batch))
+            lost_images |= _record_batch(library, row, results, known, report)
+            done += len(batch)
+            if progress:
+                progress(done, total)
+    if not report.cancelled and removed:
+        lost_images |= _forget_files(library, row, removed, report)
+    report.removed += _drop_unlinked(library, lost_images, keep_lost=True)
+    if only is None and not report.cancelled:
+        with library.db.atomic():
+            Source.update(scanned_at=utc_now()).where(Source.id == row.id).execute()
+    return report
+
+
+def _record_batch(library: Library, row: Source, results: list[Indexed], known: dict[str, SourceFile],
+                  report: ScanReport) -> set[int]:
+    """Store one batch of read files; returns images that lost a file here (content changed)."""
+    ready = [r for r in results if r.image is not None]
+    report.waiting.extend(r.path for r in results if r.incomplete)
+    ids: list[tuple[int, bool]] = []
+    if ready:
+        failed: list[tuple[int, str]] = []
+        before = set(library.ids_by_hash([r.image.sha256 for r in ready]))
+        ids = library.add_images([r.image for r in ready], failed=failed)
+        refused = dict(failed)
+        for i, reason in failed:
+            ready[i].error, ready[i].image = reason, None
+        stored = [r for i, r in enumerate(ready) if i not in refused]
+        new_hashes = []
+        for result, (image_id, created) in zip(stored, ids):
+            result.image_id = image_id
+            if created and result.image.sha256 not in before:
+                report.added.append(image_id)
+                new_hashes.append(result.image.sha256)
+            else:
+                report.known += 1
+        _restore_lost(library, new_hashes)
+        _relink_moved(library, [r for r in stored if r.image.location])
+    lost: set[int] = set()
+    with library.db.atomic():
+        for result in results:
+            if result.incomplete:
+                continue
+            previous = known.get(result.seen.relpath)
+            image_id = result.image_id
+            if previous is not None and previous.image_id and previous.image_id != image_id:
+                lost.add(previous.image_id)
+            if result.error and (previous is None or previous.error != result.error):
+                report.bad.append((result.path, result.error))
+            values = {"size": result.seen.size, "mtime_ns": result.seen.mtime_ns, "image": image_id,
+                      "sha256": result.image.sha256 if result.image else "", "error": result.error}
+            if previous is None:
+                SourceFile.insert(source=row.id, relpath=result.seen.relpath, **values).on_conflict(
+                    conflict_target=[SourceFile.source, SourceFile.relpath],
+                    update={getattr(SourceFile, k): v for k, v in values.items()}).execute()
+            else:
+                SourceFile.update(**values).where(SourceFile.id == previous.id).execute()
+    return lost
+
+
+def _relink_moved(library: Library, results: list[Indexed]) -> None:
+    """An image whose recorded file is gone but that is found again elsewhere points to its new place."""
+    by_id = {r.image_id: r for r in results}
+    if not by_id:
+        return
+    rows = Image.select(Image.id, Image.location).where(Image.id.in_(list(by_id)), Image.location != "")
+    with library.db.atomic():
+        for image in rows:
+            if not os.path.exists(image.location):
+                Image.update(location=str(by_id[image.id].path)).where(Image.id == image.id).execute()
+
+
+def _restore_lost(library: Library, hashes: list[str]) -> None:
+    """Favorites and collections of images whose content comes back into a source."""
+    if not hashes:
+        return
+    lost = list(LostImage.select().where(LostImage.owner == library.account.id, LostImage.sha256.in_(hashes)))
+    if not lost:
+        return
+    own_collections = {c for (c,) in Collection.select(Collection.id)
+                       .where(Collection.owner == library.account.id).tuples()}
+    ids = library.ids_by_hash([entry.sha256 for entry in lost])
+    with library.db.atomic():
+        for entry in lost:
+            image_id = ids.get(entry.sha256)
+            if image_id is None:
+                continue
+            if entry.favorite:
+                Image.update(favorite=True).where(Image.id == image_id).execute()
+            try:
+                collections = [int(c) for c in json.loads(entry.collections)]
+            except (ValueError, TypeError):
+                collections = []
+            links = [{"image": image_id, "collection": c} for c in collections if c in own_collections]
+            if links:
+                ImageCollection.insert_many(links).on_conflict_ignore().execute()
+            LostImage.delete().where(LostImage.owner == entry.owner, LostImage.sha256 == entry.sha256).execute()
+
+
+def _forget_files(library: Library, row: Source, removed: list[SourceFile], report: ScanReport) -> set[int]:
+    """Files gone from the folder: their rows go; returns the images they were."""
+    images = {f.image_id for f in removed if f.image_id}
+    with library.db.atomic():
+        for part in chunked([f.id for f in removed], 500):
+            SourceFile.delete().where(SourceFile.id.in_(part)).execute()
+    return images
+
+
+def _drop_unlinked(library: Library, image_ids: set[int], keep_lost: bool) -> int:
+    """Linked images left with no file in any source leave the gallery (their favorite and
+    collections kept in LostImage when `keep_lost`); a moved one points to a file it still has."""
+    if not image_ids:
+        return 0
+    dropped: list[int] = []
+    for part in chunked(sorted(image_ids), 500):
+        rows = list(Image.select(Image.id, Image.sha256, Image.location, Image.favorite)
+                    .where(Image.id.in_(part), Image.owner == library.account.id))
+        remaining: dict[int, str] = {}
+        for image_id, relpath, folder in (SourceFile.select(SourceFile.image, SourceFile.relpath, Source.path)
+                                          .join(Source).where(SourceFile.image.in_(part)).tuples()):
+            remaining.setdefault(image_id, str(Path(folder) / relpath))
+        with library.db.atomic():
+            for image in rows:
+                if image.id in remaining:
+                    if image.location and image.location != remaining[image.id] \
+                            and not os.path.exists(image.location):
+                        Image.update(location=remaining[image.id]).where(Image.id == image.id).execute()
+                    continue
+                if not image.location:
+                    continue  # the library has its own copy (copy mode, or imported too)
+                if keep_lost:
+                    collections = [c for (c,) in ImageCollection.select(ImageCollection.collection)
+                                   .where(ImageCollection.image == image.id).tuples()]
+                    if image.favorite or collections:
+                        kept = {"favorite": image.favorite, "collections": json.dumps(collections),
+                                "lost_at": utc_now()}
+                        LostImage.insert(owner=library.account.id, sha256=image.sha256, **kept).on_conflict(
+                            conflict_target=[LostImage.owner, LostImage.sha256],
+                            update={getattr(LostImage, k): v for k, v in kept.items()}).execute()
+                dropped.append(image.id)
+    if dropped:
+        library.forget(dropped)
+    return len(dropped)
+
+
+def linked_paths(library: Library, image_ids: Iterable[int]) -> dict[int, list[tuple[Path, int, int]]]:
+    """For linked images: every file in a link-mode source that is this image, with the size and
+    modification time it had when read (proof that the file there now is the same)."""
+    out: dict[int, list[tuple[Path, int, int]]] = {}
+    ids = list(image_ids)
+    for part in chunked(ids, 500):
+        query = (SourceFile.select(SourceFile.image, SourceFile.relpath, SourceFile.size, SourceFile.mtime_ns,
+                                   Source.path)
+                 .join(Source).where(SourceFile.image.in_(part), Source.mode == LINK).tuples())
+        for image_id, relpath, size, mtime_ns, folder in query:
+            out.setdefault(image_id, []).append((Path(folder) / relpath, size, mtime_ns))
+    return out
+
+
+def missing_linked(library: Library) -> list[int]:
+    """The account's linked images whose file is not where the record says (for doctor)."""
+    query = (Image.select(Image.id, Image.location)
+             .where(Image.owner == library.account.id, Image.location != "").order_by(Image.id).tuples())
+    return [image_id for image_id, location in query.iterator() if not os.path.exists(location)]
+
+
+def make_thumbnails(library: Library, cancel: Callable[[], bool] | None = None, limit: int | None = None) -> int:
+    """Give linked images without one a thumbnail in the library, newest first; returns how many were made."""
+    from .files import make_thumbnail, write_bytes_atomic
+
+    is_cancelled = cancel or (lambda: False)
+    made = 0
+    query = (Image.select(Image.sha256, Image.location)
+             .where(Image.owner == library.account.id, Image.location != "")
+             .order_by(Image.generated_at.desc(), Image.id.desc()).tuples())
+    for sha256, location in query.iterator():
+        if is_cancelled() or (limit is not None and made >= limit):
+            break
+        thumb = library.files.thumbnail_path(sha256)
+        if thumb.exists():
+            continue
+        try:
+            with PILImage.open(location) as image:
+                image.draft("RGB", (512, 512))
+                image.load()
+                data = make_thumbnail(image)
+            write_bytes_atomic(thumb, data, durable=False)
+            made += 1
+        except Exception:  # noqa: BLE001 - a file that cannot be read keeps showing itself (or nothing)
+            continue
+    return made
+
+
+# -- who is watching -------------------------------------------------------------------------------
+
+def _watch_lock_path(library: Library) -> Path:
+    return library.root / f".watching-{library.account.id}.lock"
+
+
+class WatchMark:
+    """Held (shared) by every process that follows the account's sources: `source list` tells from it."""
+
+    def __init__(self, library: Library) -> None:
+        self.fd: int | None = None
+        try:
+            self.fd = os.open(_watch_lock_path(library), os.O_RDWR | os.O_CREAT, 0o666)
+            fcntl.flock(self.fd, fcntl.LOCK_SH)
+        except OSError:
+            self.release()
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def is_watched(library: Library) -> bool:
+    try:
+        fd = os.open(_watch_lock_path(library), os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+
+def delete_linked_files(library: Library, linked: dict[int, list[tuple[Path, int, int]]]) -> list[str]:
+    """Delete the source files of deleted linked images (their records are gone already).
+
+    Only a file that is still the one read (same size and modification time) is
+    deleted; each one left is kept as a bad file of its source (so it is not
+    taken in again) and said in the result.
+    """
+    problems: list[str] = []
+    for files in linked.values():
+        for path, size, mtime_ns in files:
+            try:
+                info = path.lstat()
+                if (info.st_size, info.st_mtime_ns) != (size, mtime_ns):
+                    reason = "it changed since it was read"
+                else:
+                    path.unlink()
+                    continue
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                reason = exc.strerror or str(exc)
+            problems.append(f"the file {path} was not deleted: {reason}")
+            row = source_of(library, path)
+            if row is not None:
+                with library.db.atomic():
+                    SourceFile.update(error=f"deleted in My Images but not from the disk: {reason}").where(
+                        SourceFile.source == row.id,
+                        SourceFile.relpath == path.relative_to(row.path).as_posix()).execute()
+    return problems
+
+
+def count_images(library: Library, row: Source) -> int:
+    return (SourceFile.select(fn.COUNT(fn.DISTINCT(SourceFile.image)))
+            .where(SourceFile.source == row.id, SourceFile.image.is_null(False)).scalar()) or 0

@@ -1,0 +1,164 @@
+"""Following the account's source folders while a program runs (the TUI, or `myimages watch`).
+
+The operating system tells about changes (watchfiles: inotify on Linux); the changed
+paths are then looked at (`Library.scan_paths`), so a new file is in the library
+within a fraction of a second of its writer finishing it. A file still being
+written is looked at again a moment later. When the system's limit of watched
+folders is reached (inotify's `max_user_watches`), or watching fails otherwise,
+the folders are rescanned every few seconds instead, which reads only what changed.
+
+At start, every source is rescanned once (what changed while nothing watched),
+and thumbnails of linked images are made in the background while nothing else happens.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from .errors import StoreError
+from .library import Library
+from .sources import ScanReport, WatchMark
+
+RETRY_AFTER = 0.3  # seconds before a file that was still being written is looked at again
+CHECK_SOURCES_EVERY = 5.0  # seconds: sources added or removed by another process are picked up
+POLL_EVERY = 2.0  # seconds between rescans when the system cannot watch
+
+
+def inotify_limit() -> str:
+    try:
+        return open("/proc/sys/fs/inotify/max_user_watches").read().strip()
+    except OSError:
+        return "?"
+
+
+class SourceWatcher:
+    def __init__(self, library: Library, on_reports: Callable[[list[ScanReport]], None] | None = None,
+                 on_notice: Callable[[str], None] | None = None, *, force_polling: bool = False,
+                 poll_every: float = POLL_EVERY, thumbnails: bool = True) -> None:
+        self.library = library
+        self.on_reports = on_reports or (lambda reports: None)
+        self.on_notice = on_notice or (lambda text: None)
+        self.polling = force_polling
+        self.poll_every = poll_every
+        self.thumbnails = thumbnails
+        self.folders: list[str] = []
+        self._stop = threading.Event()
+        self._wake = threading.Event()  # stop, or the sources changed: watch again
+        self._thread: threading.Thread | None = None
+        self._pending: dict[Path, float] = {}
+        self.ready = threading.Event()  # set once the first scan is done and watching has begun
+
+    # -- control ----------------------------------------------------------------------
+
+    def start(self) -> "SourceWatcher":
+        self._thread = threading.Thread(target=self._run, name="myimages-watch", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def sources_changed(self) -> None:
+        """Call after adding or removing a source: the watch starts again on the new set."""
+        self._wake.set()
+
+    @property
+    def waiting(self) -> set[Path]:
+        """Files seen while still being written, to be looked at again."""
+        return set(self._pending)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # -- the thread ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        mark = WatchMark(self.library)
+        try:
+            self._scan(None)
+            while not self._stop.is_set():
+                self._wake.clear()
+                self.folders = [str(s.path) for s in self._safe(self.library.sources) or []]
+                if not self.folders:
+                    self.ready.set()
+                    self._wake.wait(CHECK_SOURCES_EVERY)
+                    continue
+                if self.polling:
+                    self._poll()
+                else:
+                    self._watch()
+        finally:
+            mark.release()
+            self.ready.set()
+            self.library.close()  # this thread's connection
+
+    def _safe(self, call, *args):
+        try:
+            return call(*args)
+        except StoreError as exc:
+            self.on_notice(str(exc))
+        except Exception as exc:  # noqa: BLE001 - the watcher never dies of one bad moment
+            self.on_notice(f"Following the source folders failed: {exc}.")
+        return None
+
+    def _scan(self, paths: list[Path] | None) -> None:
+        reports = self._safe(self.library.scan_sources) if paths is None else \
+            self._safe(self.library.scan_paths, paths)
+        if not reports:
+            return
+        now = time.monotonic()
+        for report in reports:
+            for path in report.waiting:
+                self._pending.setdefault(path, now)
+        if any(r.changed for r in reports):
+            self.on_reports(reports)
+
+    def _watch(self) -> None:
+        import watchfiles
+
+        last_check = time.monotonic()
+        try:
+            changes_seen = watchfiles.watch(
+                *self.folders, watch_filter=None, debounce=200, step=50, stop_event=self._wake,
+                rust_timeout=int(RETRY_AFTER * 1000), yield_on_timeout=True, raise_interrupt=False,
+                ignore_permission_denied=False)  # True would also hide the watch limit (watchfiles 1.3)
+            self.ready.set()
+            for changes in changes_seen:
+                paths = {Path(path) for _change, path in changes}
+                due = [p for p, since in self._pending.items() if time.monotonic() - since >= RETRY_AFTER]
+                for path in due:
+                    self._pending.pop(path, None)
+                if paths or due:
+                    self._scan(sorted(paths | set(due)))
+                elif self.thumbnails:
+                    self._safe(self.library.make_thumbnails, self._wake.is_set, 20)
+                if time.monotonic() - last_check > CHECK_SOURCES_EVERY:
+                    last_check = time.monotonic()
+                    now = [str(s.path) for s in self._safe(self.library.sources) or []]
+                    if now != self.folders:
+                        return
+                if self._wake.is_set():
+                    return
+        except OSError as exc:
+            self.polling = True
+            if "watch limit" in str(exc):
+                self.on_notice(f"The system's limit of watched folders is reached (fs.inotify.max_user_watches "
+                               f"= {inotify_limit()}): the sources are rescanned every {self.poll_every:g} s "
+                               "instead. Raise the limit to follow them at once.")
+            else:
+                self.on_notice(f"The source folders cannot be watched ({exc}): they are rescanned every "
+                               f"{self.poll_every:g} s instead.")
+
+    def _poll(self) -> None:
+        self.ready.set()
+        while not self._wake.is_set():
+            self._scan(None)
+            if self.thumbnails:
+                self._safe(self.library.make_thumbnails, self._wake.is_set, 50)
+            self._wake.wait(self.poll_every)

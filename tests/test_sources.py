@@ -1,0 +1,264 @@
+"""Watched source folders (issue 13): real folders and real files, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from store.doctor import check
+from store.errors import NotFound, StoreError
+from store.library import Library
+from store.records import FAVORITES_ONLY, Filters
+from store.sources import is_complete, png_text
+from store.watcher import SourceWatcher
+
+from .conftest import REAL_METADATA, png_bytes, write_png
+
+
+def a1111(prompt: str, n: int) -> bytes:
+    return png_bytes(colour=(n * 7 % 256, n * 13 % 256, 90),
+                     text={"parameters": f"{prompt}\nSteps: 20, Sampler: Euler, CFG scale: 7, Seed: {n}, "
+                                         f"Model: dreamshaper"})
+
+
+def put(folder: Path, name: str, data: bytes) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+@pytest.fixture
+def outputs(tmp_path):
+    folder = tmp_path / "outputs"
+    put(folder, "a.png", a1111("a red diamond", 1))
+    put(folder, "day2/b.png", a1111("a blue ring", 2))
+    put(folder, "day2/notes.txt", b"not an image")
+    broken = put(folder, "broken.png", b"\x89PNG\r\n\x1a\n" + b"junk" * 10)  # cut short an hour ago
+    os.utime(broken, (broken.stat().st_mtime - 3600,) * 2)
+    return folder
+
+
+def prompts(library, **filters):
+    return sorted(r.prompt for r in library.page(Filters(**filters), limit=100))
+
+
+def test_a_source_is_indexed_in_place(library, outputs):
+    report = library.add_source(outputs)
+    assert len(report.added) == 2 and [p.name for p, _ in report.bad] == ["broken.png"]
+    assert prompts(library) == ["a blue ring", "a red diamond"]
+    record = next(r for r in library.page() if r.prompt == "a red diamond")
+    assert record.linked and record.path == outputs.resolve() / "a.png" and record.model == "dreamshaper"
+    assert not list((library.root / "originals").rglob("*.png"))  # nothing copied
+    assert library.make_thumbnails() == 2 and library.get(record.id).thumbnail_path.parent.parent.name == "thumbs"
+    (source,) = library.sources()
+    assert (source.mode, source.images, source.files) == ("link", 2, 3)
+    assert source.bad[0][0] == "broken.png" and source.scanned_at is not None
+    again = library.scan_sources()[0]
+    assert not again.added and not again.bad and again.unchanged == 3  # a bad file is reported once
+
+
+def test_rename_move_and_delete_outside_keep_favorites_and_collections(library, outputs):
+    library.add_source(outputs)
+    ring = next(r for r in library.page() if r.prompt == "a blue ring")
+    library.set_favorite([ring.id])
+    keep = library.create_collection("Keep")
+    library.add_to_collection([ring.id], keep.id)
+    (outputs / "day2" / "b.png").rename(outputs / "moved.png")
+    report = library.scan_sources()[0]
+    assert not report.added and report.removed == 0
+    moved = library.get(ring.id)
+    assert moved.favorite and moved.collections == ["Keep"] and moved.path == outputs.resolve() / "moved.png"
+    data = (outputs / "moved.png").read_bytes()
+    (outputs / "moved.png").unlink()
+    assert library.scan_sources()[0].removed == 1
+    assert prompts(library) == ["a red diamond"]
+    with pytest.raises(NotFound):
+        library.get(ring.id)
+    put(outputs, "later/back.png", data)  # the same content comes back
+    assert len(library.scan_sources()[0].added) == 1
+    back = library.page(Filters(favorite=FAVORITES_ONLY))
+    assert [r.prompt for r in back] == ["a blue ring"] and back[0].collections == ["Keep"]
+
+
+def test_delete_in_the_app_deletes_the_file_and_names_a_changed_one(library, outputs):
+    library.add_source(outputs)
+    diamond = next(r for r in library.page() if r.prompt == "a red diamond")
+    library.delete([diamond.id])
+    assert not (outputs / "a.png").exists()
+    assert library.scan_sources()[0].added == []
+    ring = next(r for r in library.page() if r.prompt == "a blue ring")
+    os.utime(ring.path, ns=(1, 1))  # touched since it was read: not provably the same file
+    with pytest.raises(StoreError, match="was not deleted: it changed since it was read"):
+        library.delete([ring.id])
+    assert ring.path.exists() and library.total() == 0
+    assert any("deleted in My Images" in reason for _f, reason in library.sources()[0].bad)
+
+
+def test_copy_mode_imports_and_two_places_show_once(library, outputs, tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(outputs, other)
+    report = library.add_source(other, mode="copy")
+    assert len(report.added) == 2
+    assert len(list((library.root / "originals").rglob("*.png"))) == 2
+    report = library.add_source(outputs)  # the same pictures again, linked: one image each
+    assert not report.added and report.known == 2 and library.total() == 2
+    shutil.rmtree(other)  # a source folder gone (or a disk unmounted): said, nothing dropped
+    report = library.scan_sources()[0]
+    assert "Cannot read the source folder" in report.summary() and library.total() == 2
+
+
+def test_a_source_is_refused_plainly(library, outputs, tmp_path):
+    library.add_source(outputs)
+    for folder, words in ((tmp_path / "nowhere", "No folder"), (outputs, "already one of your sources"),
+                          (outputs / "day2", "is inside"), (tmp_path, "holds"),
+                          (library.root, "library folder"), (outputs / "a.png", "not a folder")):
+        with pytest.raises(StoreError, match=words):
+            library.add_source(folder)
+    with pytest.raises(NotFound):
+        library.remove_source(tmp_path / "nowhere")
+
+
+def test_remove_source_drops_its_images_and_touches_no_file(library, outputs):
+    library.add_source(outputs)
+    before = sorted(p for p in outputs.rglob("*"))
+    assert library.remove_source(outputs) == 2
+    assert library.total() == 0 and library.sources() == []
+    assert sorted(p for p in outputs.rglob("*")) == before
+
+
+def test_sources_belong_to_their_account(library, outputs):
+    library.add_source(outputs)
+    bob = Library(library.root, account="bob", database_url=library.database_url)
+    assert bob.sources() == [] and bob.total() == 0
+    library.set_plan("premium")
+    assert bob.count(Filters(scope="public")) == 0
+    bob.add_source(outputs)  # bob may follow the same folder: his own records
+    assert bob.total() == 2 and library.total() == 2
+
+
+def test_doctor_reports_linked_files_that_are_gone(library, outputs):
+    library.add_source(outputs)
+    (outputs / "a.png").unlink()
+    report = check(library, min_age=0)
+    assert len(report.missing_linked) == 1 and any("not where" in line for line in report.lines())
+    assert report.missing_originals == []
+
+
+def test_real_generator_files_in_a_source(library, tmp_path):
+    folder = tmp_path / "real"
+    shutil.copytree(REAL_METADATA, folder, ignore=shutil.ignore_patterns("*.md", "edge"))
+    report = library.add_source(folder)
+    assert len(report.added) == len(list(folder.glob("*.*"))) and not report.bad
+    linked = {r.source_name: r.prompt for r in library.page(limit=100)}
+    copied = Library(library.root.parent / "copied", account="alice", database_url=None)
+    from store.importer import import_files
+
+    import_files(copied, sorted(folder.glob("*.*")))
+    assert linked == {r.source_name: r.prompt for r in copied.page(limit=100)}  # same reading as import
+
+
+def test_half_written_files_wait(tmp_path):
+    data = a1111("a slow write", 3)
+    assert is_complete(data) and png_text(data)["parameters"].startswith("a slow write")
+    for cut in (0, 10, len(data) // 2, len(data) - 1):
+        assert not is_complete(data[:cut])
+
+
+def test_a_half_written_file_is_read_once_complete(library, tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    library.add_source(folder)
+    data = a1111("written in two goes", 4)
+    path = put(folder, "slow.png", data[: len(data) // 2])
+    report = library.scan_paths([path])[0]
+    assert report.waiting == [path] and not report.added and not report.bad
+    with open(path, "ab") as handle:
+        handle.write(data[len(data) // 2:])
+    report = library.scan_paths([path])[0]
+    assert len(report.added) == 1 and prompts(library) == ["written in two goes"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make a second user")
+def test_a_folder_the_user_cannot_read_is_refused(tmp_path):
+    import store.sources  # noqa: F401 - loaded before the fork
+    from tui.cli import main
+
+    from .system_users import shared_folder, temporary_team
+
+    with temporary_team("alice") as team:
+        (alice,) = team.users
+        shared = shared_folder(team)
+        private = shared / "private"
+        private.mkdir(mode=0o700)
+        result = alice.run(main, ["source", "add", str(private), "--library", str(shared / "lib")])
+        assert result.code == 1 and "You may not read the folder" in result.stderr, result
+
+
+# -- the watcher ----------------------------------------------------------------------------------
+
+def wait_for(condition, timeout=10.0):
+    done = threading.Event()
+    deadline = __import__("time").monotonic() + timeout
+    while not condition():
+        if __import__("time").monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s")
+        done.wait(0.05)
+
+
+@pytest.mark.parametrize("polling", [False, True])
+def test_the_watcher_follows_new_moved_and_deleted_files(tmp_path, polling):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    library = Library(tmp_path / "lib")
+    library.add_source(folder)
+    seen, notices = [], []
+    watcher = SourceWatcher(Library(tmp_path / "lib"), seen.append, notices.append, force_polling=polling,
+                            poll_every=0.3).start()
+    try:
+        assert watcher.ready.wait(10)
+        data = a1111("a new one", 5)
+        path = put(folder, "new.png", data[:100])  # a writer still at work
+        wait_for(lambda: path in watcher.waiting, 5)
+        assert library.total() == 0
+        with open(path, "ab") as handle:
+            handle.write(data[100:])
+        wait_for(lambda: library.total() == 1, 5)
+        image = library.page()[0]
+        library.set_favorite([image.id])
+        path.rename(folder / "renamed.png")
+        wait_for(lambda: library.get(image.id).path.name == "renamed.png", 5)
+        assert library.get(image.id).favorite
+        (folder / "renamed.png").unlink()
+        wait_for(lambda: library.total() == 0, 5)
+        assert not notices
+    finally:
+        watcher.stop()
+
+
+def test_the_watch_limit_falls_back_to_polling(tmp_path):
+    limit_file = Path("/proc/sys/fs/inotify/max_user_watches")
+    if os.geteuid() != 0 or not os.access(limit_file, os.W_OK):
+        pytest.skip("lowering the inotify limit needs root")
+    folder = tmp_path / "out"
+    for n in range(40):
+        (folder / f"day{n}").mkdir(parents=True)
+    library = Library(tmp_path / "lib")
+    library.add_source(folder)
+    notices = []
+    old = limit_file.read_text()
+    limit_file.write_text("20")
+    try:
+        watcher = SourceWatcher(Library(tmp_path / "lib"), on_notice=notices.append, poll_every=0.3).start()
+        wait_for(lambda: watcher.polling, 10)
+    finally:
+        limit_file.write_text(old)
+    try:
+        assert "limit of watched folders is reached (fs.inotify.max_user_watches = 20)" in notices[0]
+        put(folder, "day3/new.png", a1111("found by polling", 6))
+        wait_for(lambda: library.total() == 1, 5)
+    finally:
+        watcher.stop()

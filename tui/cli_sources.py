@@ -1,0 +1,131 @@
+"""`myimages source …` and `myimages watch`: watched source folders on the command line.
+
+The work is the store's (store/sources.py, store/watcher.py); this module only reads
+the arguments, asks before dropping records, and prints.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from store.text import printable
+
+
+def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
+    p = sub.add_parser("source", parents=[common],
+                       help="folders your generators write to, followed by the library (indexed in place)")
+    ssub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=parser_class)
+    a = ssub.add_parser("add", parents=[common], help="follow a folder: its images join your library now")
+    a.add_argument("folder")
+    a.add_argument("--copy", action="store_true",
+                   help="import the files into the library (and new ones as they come) instead of linking them")
+    a = ssub.add_parser("list", parents=[common], help="your source folders")
+    a.add_argument("--json", action="store_true")
+    a = ssub.add_parser("scan", parents=[common], help="look again now (reads only what changed)")
+    a.add_argument("folder", nargs="?")
+    a = ssub.add_parser("remove", parents=[common],
+                        help="stop following a folder and drop its linked images' records (the files stay)")
+    a.add_argument("folder")
+    a.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    sub.add_parser("watch", parents=[common], help="follow every source folder until interrupted (for a service)")
+
+
+def _progress(label: str):
+    from .cli import _progress_printer
+
+    show = _progress_printer(label)
+    if show is None:
+        return None
+    return lambda done, total: show(done, total, Path(""))
+
+
+def _print_report(report) -> None:
+    for path, reason in report.bad:
+        print(f"skipped: {printable(str(path))}: {printable(reason)}", file=sys.stderr)
+    print(f"{printable(str(report.source))}: {printable(report.summary())}")
+
+
+def cmd_source(args: argparse.Namespace) -> int:
+    from .cli import UserError, _confirmed, open_library
+
+    with open_library(args) as library:
+        if args.action == "add":
+            report = library.add_source(args.folder, "copy" if args.copy else "link",
+                                        progress=_progress("Scanning"))
+            _print_report(report)
+            return 0
+        if args.action == "scan":
+            reports = library.scan_sources(args.folder, progress=_progress("Scanning"))
+            if not reports:
+                print("You follow no folder yet: `myimages source add DIR`.")
+            for report in reports:
+                _print_report(report)
+            return 1 if any(r.problem for r in reports) else 0
+        if args.action == "remove":
+            count = library.source_images(args.folder)
+            question = (f"Stop following {args.folder} and drop its {count} image{'' if count == 1 else 's'} from "
+                        "the library (with their favorites and collections)? The files stay where they are.")
+            if count and not args.yes and not _confirmed(question):
+                print("Nothing changed.")
+                return 1
+            dropped = library.remove_source(args.folder)
+            print(f"No longer following {printable(args.folder)}; {dropped} image{'' if dropped == 1 else 's'} "
+                  "dropped from the library, no file touched.")
+            return 0
+        sources = library.sources()
+        if args.json:
+            print(json.dumps([s.as_json() for s in sources], ensure_ascii=False, indent=2))
+            return 0
+        if not sources:
+            print("You follow no folder yet: `myimages source add DIR`.")
+        for s in sources:
+            scanned = s.scanned_at.strftime("%Y-%m-%d %H:%M") if s.scanned_at else "never"
+            watched = "watched now" if s.watched else "not watched now"
+            print(f"{printable(str(s.path))}  ({s.mode}, {s.images} image{'' if s.images == 1 else 's'}, "
+                  f"last scan {scanned}, {watched})")
+            for name, reason in s.bad:
+                print(f"    skipped: {printable(name)}: {printable(reason)}")
+        if args.action != "list":
+            raise UserError(f"Unknown action {args.action}.")
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from store.watcher import SourceWatcher
+
+    from .cli import open_library
+
+    stop = threading.Event()
+    with open_library(args) as library:
+        if not library.sources():
+            print("You follow no folder yet: `myimages source add DIR` first.", file=sys.stderr)
+            return 1
+
+        def reports(found) -> None:
+            for report in found:
+                _print_report(report)
+            sys.stdout.flush()
+
+        def notice(text: str) -> None:
+            print(f"myimages: {printable(text)}", file=sys.stderr, flush=True)
+
+        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        watcher = SourceWatcher(library, reports, notice).start()
+        watcher.ready.wait(60)
+        folders = ", ".join(printable(f) for f in watcher.folders)
+        print(f"Watching {folders} (ctrl+c to stop).", flush=True)
+        try:
+            while not stop.wait(0.5):
+                if not watcher.running:
+                    return 1
+        except KeyboardInterrupt:
+            pass
+        finally:
+            watcher.stop()
+            signal.signal(signal.SIGTERM, previous)
+    print("Stopped watching.")
+    return 0
