@@ -8,7 +8,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from store.records import ImageRecord
-from store.text import one_line
+from store.text import one_line, printable
 
 PROMPT_START = 40  # characters of the prompt that name the image in the question
 
@@ -36,6 +36,9 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="delete-dialog"):
             yield Static(self.question, id="question", markup=False)
+            if self.record is not None and self.record.linked:
+                yield Static(f"Its file is deleted from your source folder too: {printable(str(self.record.path))}",
+                             id="linked-file", markup=False)
             yield Static("Deleting is permanent: it cannot be undone.", classes="hint")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")

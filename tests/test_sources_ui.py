@@ -1,0 +1,85 @@
+"""Watched sources in the app (issue 13): added from the gallery, followed while it runs."""
+from __future__ import annotations
+
+import pytest
+
+from store.library import Library
+from tui.app import MyImagesApp
+from tui.sources_screen import SourcesScreen
+
+from .conftest import png_bytes
+from .ui import notices, screen_text, settle, wait_until
+
+
+def a1111(prompt: str, n: int) -> bytes:
+    return png_bytes(colour=(n * 40 % 256, 80, 120), text={"parameters": f"{prompt}\nSteps: 20, Seed: {n}"})
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_add_a_source_from_the_gallery_and_follow_it(tmp_path, size):
+    out = tmp_path / "ComfyUI" / "output"
+    out.mkdir(parents=True)
+    (out / "first.png").write_bytes(a1111("a first pear", 1))
+    library = Library(tmp_path / "lib", account="alice")
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=size) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        await pilot.press("w")
+        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        assert "You follow no folder yet." in screen_text(app) and "Add" in screen_text(app)
+        await pilot.press(*str(out), "enter")
+        await wait_until(pilot, lambda: any("1 new image" in text for text in shown), 10)
+        await wait_until(pilot, lambda: "a first pear" in screen_text(app), 5)
+        # a file written while the app runs: its card within 2 s, with a notice
+        (out / "second.png").write_bytes(a1111("a second pear", 2))
+        waited = await wait_until(pilot, lambda: "a second pear" in screen_text(app), 5)
+        assert waited < 2.5
+        assert any(f"1 new image from {out}" in text for text in shown)
+        # the dialog lists it, watched
+        await pilot.press("w")
+        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        listed = screen_text(app)
+        assert "output" in listed and "2 images, watched)" in listed, listed
+        await pilot.press("escape")
+        # deleting one deletes its file, after a question that names it
+        await pilot.press("home", "d")
+        await wait_until(pilot, lambda: "deleted from your source folder too" in screen_text(app))
+        assert "second.png" in screen_text(app).replace("\n", "")
+        await pilot.press("tab", "enter")
+        await wait_until(pilot, lambda: not (out / "second.png").exists())
+        await wait_until(pilot, lambda: "a second pear" not in screen_text(app))
+        assert app.is_running and library.total() == 1
+
+
+async def test_removing_a_source_asks_and_touches_no_file(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.png").write_bytes(a1111("kept on disk", 3))
+    library = Library(tmp_path / "lib", account="alice")
+    library.add_source(out)
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("w")
+        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        await pilot.click("#remove")
+        await wait_until(pilot, lambda: "Stop following" in screen_text(app))
+        assert "1 image leave the library" in screen_text(app).replace("\n", " ").replace("  ", " ") or \
+            "Its 1 image" in screen_text(app)
+        await pilot.press("tab", "enter")
+        await wait_until(pilot, lambda: library.sources() == [] and library.total() == 0, 10)
+        assert (out / "a.png").exists()
+
+
+async def test_adding_a_bad_folder_says_why(tmp_path):
+    library = Library(tmp_path / "lib", account="alice")
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=(80, 24)) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        await pilot.press("w")
+        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        await pilot.press(*str(tmp_path / "missing"), "enter")
+        await wait_until(pilot, lambda: any("No folder" in text for text in shown), 10)
+        assert app.is_running and library.sources() == []

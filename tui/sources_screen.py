@@ -1,0 +1,193 @@
+"""Source folders: the folders the library follows, the files skipped in them, and adding one.
+
+Adding a folder scans it (a progress bar with Cancel, run by the gallery); removing
+one asks first, since its images' favorites and collections go with them. The
+store does the work (store/sources.py); the open app's watcher follows the change.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from store.errors import StoreError
+from store.library import Library
+from store.text import one_line
+
+from .progress_screen import ProgressScreen
+
+
+@dataclass
+class SourceRequest:
+    """What the user asked for: add `folder` (copying or not), or remove it."""
+
+    action: str  # "add" or "remove"
+    folder: str
+    copy: bool = False
+
+
+class SourcesScreen(ModalScreen[SourceRequest | None]):
+    BINDINGS = [Binding("escape", "close", "Close", id="sources.close")]
+
+    def __init__(self, library: Library) -> None:
+        super().__init__()
+        self.library = library
+        self.sources = library.sources()  # read before opening: a StoreError reaches the caller
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="sources-dialog"):
+            yield Static("Source folders", classes="title")
+            yield Static("Their images join your library where they are; new ones appear as they are written.",
+                         classes="hint")
+            yield OptionList(*self._options(), id="source-list")
+            with VerticalScroll(id="source-details"):
+                yield Static(self._details(0), id="source-bad", markup=False)
+            yield Input(placeholder="Add a folder: type its path, Enter", id="new-source")
+            yield Checkbox("Copy its images into the library (else they stay where they are)", id="copy-source")
+            with Horizontal(classes="buttons"):
+                yield Button("Remove", id="remove", variant="error", disabled=not self.sources)
+                yield Button("Add", id="add", variant="primary")
+                yield Button("Close", id="close")
+
+    def _options(self) -> list[Option]:
+        if not self.sources:
+            return [Option(Text("You follow no folder yet."), disabled=True)]
+        options = []
+        for source in self.sources:
+            watched = "watched" if source.watched else "not watched"
+            bad = f", {len(source.bad)} skipped" if source.bad else ""
+            images = f"{source.images} image{'' if source.images == 1 else 's'}"
+            label = Text(f"{one_line(str(source.path))}  ({source.mode}, {images}{bad}, {watched})")
+            options.append(Option(label, id=str(source.id)))
+        return options
+
+    def _details(self, index: int) -> str:
+        if not self.sources or index is None or index >= len(self.sources):
+            return ""
+        source = self.sources[index]
+        if not source.bad:
+            return "No file skipped."
+        return "Skipped:\n" + "\n".join(f"  {one_line(name)}: {one_line(reason)}" for name, reason in source.bad)
+
+    def on_mount(self) -> None:
+        self.set_focus(self.query_one("#new-source" if not self.sources else "#source-list"))
+
+    @on(OptionList.OptionHighlighted, "#source-list")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self.query_one("#source-bad", Static).update(self._details(event.option_index))
+
+    @on(Input.Submitted, "#new-source")
+    @on(Button.Pressed, "#add")
+    def _add(self) -> None:
+        folder = self.query_one("#new-source", Input).value.strip()
+        if not folder:
+            self.notify("Type the folder's path first.", severity="warning")
+            self.set_focus(self.query_one("#new-source", Input))
+            return
+        self.dismiss(SourceRequest("add", folder, self.query_one("#copy-source", Checkbox).value))
+
+    @on(Button.Pressed, "#remove")
+    def _remove(self) -> None:
+        index = self.query_one("#source-list", OptionList).highlighted
+        if not self.sources or index is None:
+            return
+        self.dismiss(SourceRequest("remove", str(self.sources[index].path)))
+
+    @on(Button.Pressed, "#close")
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmRemoveSourceScreen(ModalScreen[bool]):
+    """Removing a source drops its images' records (favorites and collections with them): asks first."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="remove-source.cancel")]
+
+    def __init__(self, folder: str, count: int) -> None:
+        super().__init__()
+        self.folder, self.count = folder, count
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="delete-dialog"):
+            yield Static(f"Stop following {one_line(self.folder)}?", classes="title", markup=False)
+            yield Static(f"Its {self.count} image{'' if self.count == 1 else 's'} leave the library, with their "
+                         "favorites and collections. The files stay where they are.", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel", variant="primary")
+                yield Button("Remove", id="remove", variant="error")
+
+    def on_mount(self) -> None:
+        self.set_focus(self.query_one("#cancel", Button))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "remove")
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+def source_count(library: Library, folder: str) -> int:
+    try:
+        return library.source_images(folder)
+    except StoreError:
+        return 0
+
+
+def open_sources(gallery) -> None:
+    """The gallery's `w`: the sources dialog, then the scan (progress bar, Cancel) or the removal it asks for."""
+    library = gallery.library
+    try:
+        screen = SourcesScreen(library)
+    except StoreError as exc:
+        gallery.notify(str(exc), severity="error", markup=False)
+        return
+
+    def done(outcome, verb: str) -> None:
+        if outcome is None:
+            return
+        if outcome.error is not None:
+            gallery.notify(str(outcome.error), title=f"Not {verb}", severity="error", markup=False, timeout=12)
+        elif outcome.result is not None:
+            gallery.notify(outcome.result, title=f"Source {verb}", markup=False)
+        watcher_changed = getattr(gallery.app, "sources_changed", None)
+        if watcher_changed:
+            watcher_changed()
+        gallery.reload(keep_position=True)
+
+    def answered(request: SourceRequest | None) -> None:
+        if request is None:
+            return
+        if request.action == "add":
+            def add(progress, cancelled):
+                report = library.add_source(request.folder, "copy" if request.copy else "link",
+                                            progress=lambda done, total: progress(done, total, "files read"),
+                                            cancel=cancelled)
+                return f"{one_line(str(report.source))}: {report.summary()}"
+
+            gallery.app.push_screen(ProgressScreen(f"Reading {one_line(request.folder)}", add, total=None),
+                                    lambda outcome: done(outcome, "added"))
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+
+            def remove(progress, cancelled):
+                n = library.remove_source(request.folder)
+                return f"No longer following {one_line(request.folder)}: {n} image{'' if n == 1 else 's'} left " \
+                       "the library (no file touched)."
+
+            gallery.app.push_screen(ProgressScreen(f"Removing {one_line(request.folder)}", remove, total=None),
+                                    lambda outcome: done(outcome, "removed"))
+
+        gallery.app.push_screen(ConfirmRemoveSourceScreen(request.folder, source_count(library, request.folder)),
+                                confirmed)
+
+    gallery.app.push_screen(screen, answered)
