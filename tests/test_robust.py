@@ -222,6 +222,35 @@ async def test_text_typed_at_once_after_slash_lands_in_the_search(lib, tmp_path,
         assert isinstance(app.screen, GalleryScreen) and not any(r.favorite for r in lib.iter_images())
 
 
+async def test_keys_typed_at_once_after_enter_or_escape_in_a_field(lib, tmp_path):
+    """Enter and Esc run bindings (they move the focus): the letters typed right after act where the focus went."""
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        type_at_once(app, ["/", *"potion", "enter", "f"])  # search, back to the grid, favorite
+        await settle(pilot, app)
+        assert app.screen.query_one("#search", Input).value == "potion"
+        assert status(app).startswith("2 of 6") and grid(app).current.favorite
+        type_at_once(app, ["/", "backspace", "escape", "f"])  # Esc: back to the grid, unfavorite
+        await settle(pilot, app)
+        assert app.screen.query_one("#search", Input).value == ""
+        assert not any(r.favorite for r in lib.iter_images())
+
+
+async def test_keys_typed_at_once_in_the_grid_editor_fields(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("g")
+        await settle(pilot, app)
+        editor = app.screen
+        await pilot.click("#rows")
+        type_at_once(app, ["end", "backspace", "3", "enter", "c", "c"])  # Enter: back to the sheet, c adds a column
+        await settle(pilot, app)
+        assert (editor.cut_layout.rows, editor.cut_layout.cols) == (3, 3)
+        assert editor.query_one("#rows", Input).value == "3"
+
+
 async def test_keys_typed_at_once_into_a_new_collection(lib, tmp_path):
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -316,7 +345,7 @@ async def test_dropdowns_do_not_wrap_and_have_labels(lib, tmp_path, size):
             assert app.screen.query_one(selector).region.height == 3, selector
         lines = screen_text(app).splitlines()
         assert "Favorites" in lines[1] and "Collection" in lines[1]  # on the boxes' top edges
-        assert "Non-Favorites" in lines[2] and "Shop inventory" in lines[2]
+        assert "Non-Favo" in lines[2] and "Shop inv" in lines[2]  # on one line (an ellipsis when narrow)
 
 
 # -- messages say what happened -------------------------------------------------------------------------

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import gc
 import time
-from collections import OrderedDict
 from pathlib import Path
 
 # Imported before the App starts: textual-image queries the terminal at import.
@@ -11,7 +10,6 @@ import widgets.thumbnails  # noqa: F401
 from textual import events, on
 from textual.app import App
 from textual.binding import Binding
-from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from store.errors import StoreError, translate
@@ -20,6 +18,7 @@ from store.text import clipboard_safe
 
 from .commands import GalleryCommands
 from .gallery_screen import GalleryScreen
+from .key_order import KeyOrder
 
 
 GC_IDLE_AFTER = 0.5  # seconds without a key or mouse event before a full garbage collection may run
@@ -54,7 +53,7 @@ class MyImagesApp(App):
         super().__init__()
         self._gc_threshold = gc.get_threshold()
         self._last_failure: tuple[str, float] = ("", 0.0)
-        self._key_targets: OrderedDict[int, Widget | None] = OrderedDict()
+        self._key_order = KeyOrder(self)
         self.library = library
         self.image_mode = images
         from store.locations import downloads_folder
@@ -103,34 +102,15 @@ class MyImagesApp(App):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent):
             self._last_input = time.monotonic()
-        if isinstance(event, events.Key) and self._key_went_astray(event):
-            return
-        await super().on_event(event)
-
-    # Keys go where the user typed them. The App hands each key to the widget focused
-    # when the key arrives, and runs a key's bindings only when the key comes back up
-    # from that widget. Keys that arrive together (a paste, fast typing, a laggy SSH
-    # link) are therefore all queued for one widget before the first of them runs:
-    # after "/" moves the focus to the search box, the rest of "/diamond" would come
-    # back from the grid and run the gallery's bindings (d deletes, i opens info). A
-    # key that comes back after the focus moved elsewhere is delivered again, to the
-    # widget that has the focus now, in the order typed.
-
-    def _key_went_astray(self, event: events.Key) -> bool:
-        if not event.is_forwarded:  # just arrived: remember where it goes
-            self._key_targets[id(event)] = self.focused
-            while len(self._key_targets) > 256:  # keys a widget kept for itself never come back
-                self._key_targets.popitem(last=False)
-            return False
-        if id(event) not in self._key_targets:
-            return False
-        target = self._key_targets.pop(id(event))
-        focused = self.focused
-        if target is None or focused is None or focused is target or target in focused.ancestors:
-            return False
-        self.post_message(events.Key(event.key, event.character))
-        return True
-
+        if not isinstance(event, events.Key):
+            await super().on_event(event)
+        elif not event.is_forwarded:  # from the terminal
+            if not self._key_order.arriving(event):
+                await super().on_event(event)
+                self._key_order.handed_on(event)
+        elif not self._key_order.went_astray(event):  # back from its widget (sent again if the focus left it)
+            await super().on_event(event)  # its bindings run now
+            self._key_order.returned(event)
 
 def run(library_path: Path, *, account: str | None = None, database_url: str | None = None,
         images: str = "auto", downloads: Path | None = None) -> int:
