@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -16,6 +17,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -72,6 +74,59 @@ def library_path(count: int) -> Path:
         library.close()
         marker.write_text(f"{time.perf_counter() - start:.1f} s\n")
     return path
+
+
+class StallMeter:
+    """The UI thread's longest stall: a task on the app's event loop asks to wake every 5 ms and
+    notes how late it wakes. Anything that holds the loop (a query, a decode, a full garbage
+    collection, a long repaint) makes it late. Two figures per activity (`phase`):
+
+    - busy: the UI thread's own CPU time during the late wait (work done on the UI thread);
+    - late: wall-clock lateness, which also counts waiting for the GIL held by a worker and
+      the process not being scheduled on a loaded machine;
+    - work: busy less the full garbage collections in that wait (the app runs them in pauses
+      of input, see tui/app.py): what the app's own code held the UI thread for.
+    """
+
+    TICK = 0.005
+
+    def __init__(self) -> None:
+        self.phase = "start"
+        self.busy: dict[str, float] = {}
+        self.late: dict[str, float] = {}
+        self.work: dict[str, float] = {}
+        self._gc_started = 0.0
+        self._gc_cpu = 0.0  # CPU time in full collections on the UI thread, running total
+        self._task: asyncio.Task | None = None
+
+    def _gc(self, phase: str, info: dict) -> None:
+        if info.get("generation") != 2 or threading.current_thread() is not threading.main_thread():
+            return
+        if phase == "start":
+            self._gc_started = time.thread_time()
+        else:
+            self._gc_cpu += time.thread_time() - self._gc_started
+
+    async def _run(self) -> None:
+        while True:
+            start, cpu, gc_cpu = time.perf_counter(), time.thread_time(), self._gc_cpu
+            await asyncio.sleep(self.TICK)
+            late = time.perf_counter() - start - self.TICK
+            busy = time.thread_time() - cpu
+            self.late[self.phase] = max(late, self.late.get(self.phase, 0.0))
+            self.busy[self.phase] = max(busy, self.busy.get(self.phase, 0.0))
+            self.work[self.phase] = max(busy - (self._gc_cpu - gc_cpu), self.work.get(self.phase, 0.0))
+
+    def start(self) -> None:
+        gc.callbacks.append(self._gc)
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def stop(self) -> dict:
+        if self._task is not None:
+            self._task.cancel()
+        gc.callbacks.remove(self._gc)
+        return {phase: {kind: round(getattr(self, kind)[phase] * 1000, 1) for kind in ("work", "busy", "late")}
+                for phase in self.late}
 
 
 # -- 1. start-up ---------------------------------------------------------------
@@ -153,6 +208,9 @@ async def bench_in_app(path: Path) -> dict:
         await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()
+        meter = StallMeter()
+        meter.start()
+        meter.phase = "search"
         screen = app.screen
         grid = screen.grid
         shown_at: dict = {}
@@ -227,6 +285,7 @@ async def bench_in_app(path: Path) -> dict:
         await pilot.pause(0.1)
         await settle()
 
+        meter.phase = "filters"
         collections = library.collections()
         c0, c1, c2 = (c.id for c in collections[:3])
         rounds = [
@@ -259,6 +318,7 @@ async def bench_in_app(path: Path) -> dict:
         result["filters_ui"] = stats(filter_ui)
         result["filters_store"] = stats(filter_store)
 
+        meter.phase = "scrolling"
         grid.focus()
         await pilot.pause()
         cards = list(app.screen.query(ImageCard))
@@ -288,6 +348,9 @@ async def bench_in_app(path: Path) -> dict:
         await pilot.press("end")
         await pilot.pause()
         result["end_s"] = time.perf_counter() - start
+        await settle()
+        await modals_and_changes(app, pilot, library, meter, settle)
+        result["ui_stall_ms"] = meter.stop()
         result["pagedown"] = stats(pages)
         result["pagedown_thumbnails"] = stats(complete)
         result["mounted_cards"] = len(app.screen.query(ImageCard))
@@ -296,6 +359,44 @@ async def bench_in_app(path: Path) -> dict:
         result["images"] = grid.total
     library.close()
     return result
+
+
+async def modals_and_changes(app, pilot, library: Library, meter: StallMeter, settle) -> None:
+    """The large view, the grid editor, and changes made by another process that the gallery follows."""
+    from tui.gallery_screen import GalleryScreen
+
+    gallery = app.screen
+    meter.phase = "large view"
+    for _ in range(3):
+        await pilot.press("enter")
+        await settle()
+        await pilot.press("escape")
+        await pilot.press("right")
+        await settle()
+    meter.phase = "grid editor"
+    for _ in range(3):
+        await pilot.press("g")
+        await settle()
+        await pilot.press("r", "c", "R", "C")
+        await settle()
+        await pilot.press("escape")
+        await pilot.press("right")
+        await settle()
+    meter.phase = "following changes"
+    other = Library(library.root, account=library.account.name)
+    for _ in range(3):
+        record = gallery.grid.current
+        seen = gallery.shown
+        other.toggle_favorite(record.id)  # another process's change: the poll sees it within a second
+        start = time.perf_counter()
+        while gallery.grid.current is None or gallery.grid.current.favorite == record.favorite:
+            if time.perf_counter() - start > 5:
+                raise RuntimeError("the gallery never followed a change made elsewhere")
+            await asyncio.sleep(0.01)
+        await settle()
+        assert gallery.shown == seen and isinstance(app.screen, GalleryScreen)
+    meter.phase = "idle with polling"
+    await asyncio.sleep(3)
 
 
 def bench_app_in_process(path: Path) -> dict:
@@ -527,6 +628,23 @@ def report(r: dict) -> str:
         f"+{l['rss_mb_after'] - s['rss_mb_after']:.0f} MB | ≤ +50 MB |",
         f"| peak RSS (MB) | {s['peak_rss_mb']:.0f} | {l['peak_rss_mb']:.0f} | | |",
     ]
+    if "ui_stall_ms" in s and "ui_stall_ms" in l:
+        def worst(side: dict, kind: str) -> float:
+            return max(v[kind] for v in side["ui_stall_ms"].values()) / 1000
+
+        lines.append(row("longest UI-thread stall, the app's own work (ms)", worst(s, "work"), worst(l, "work"),
+                         target="≤ 50 ms"))
+        lines.append(row("longest UI-thread stall, with full garbage collections (ms)", worst(s, "busy"),
+                         worst(l, "busy")))
+        lines.append(row("longest UI-thread stall, wall clock (ms)", worst(s, "late"), worst(l, "late")))
+
+        def phase_figures(side: dict, phase: str) -> str:
+            v = side["ui_stall_ms"].get(phase, {})
+            return "/".join(f"{v.get(kind, 0):.0f}" for kind in ("work", "busy", "late"))
+
+        lines += ["", "Longest UI-thread stall by activity, work/with GC/wall clock, small → large library (ms): "
+                  + "; ".join(f"{phase} {phase_figures(s, phase)} → {phase_figures(l, phase)}"
+                              for phase in l["ui_stall_ms"]) + "."]
     if "distinct" in r:
         d = r["distinct"]
         lines += ["", f"Search on {d['distinct_prompts']:,} distinct prompts (a copy of the large library, each prompt "

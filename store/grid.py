@@ -94,15 +94,20 @@ def detect(image: Image.Image) -> Layout:
     return Layout(len(row_runs), len(col_runs), _cuts(col_runs, width), _cuts(row_runs, height), detected=True)
 
 
-def layout_for(image: Image.Image, rows: int | None = None, cols: int | None = None) -> Layout:
-    """The detected layout, or equal parts when rows/cols differ from it."""
+def layout_for(image: Image.Image, rows: int | None = None, cols: int | None = None,
+               found: Layout | None = None) -> Layout:
+    """The detected layout, or equal parts when rows/cols differ from it.
+
+    `found` is what `detect(image)` gave, when the caller kept it: detection takes
+    a few hundred milliseconds on a large sheet.
+    """
     for value, name in ((rows, "rows"), (cols, "columns")):
         if value is not None and not 1 <= value <= MAX_CELLS:
             raise StoreError(f"The number of {name} must be between 1 and {MAX_CELLS}.")
     if (rows or 1) > image.height or (cols or 1) > image.width:  # every cell at least one pixel
         raise StoreError(f"This image is {image.width}×{image.height} pixels: it cannot be cut into "
                          f"{rows or 1} rows and {cols or 1} columns.")
-    found = detect(image)
+    found = found or detect(image)
     rows = rows or found.rows
     cols = cols or found.cols
     x_cuts = found.x_cuts if cols == found.cols else equal_cuts(image.width, cols)

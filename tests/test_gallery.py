@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from textual.widgets import Button, Input, Select, SelectionList, Static
+from rich.cells import cell_len
+from textual.widgets import Button, Input, OptionList, Select, SelectionList, Static
 
 from store.importer import ImportOptions, import_files
 from store.library import Library
@@ -17,6 +18,8 @@ from tui.prompt_screen import PromptScreen
 from tui.viewer_screen import ViewerScreen
 from widgets.card import SLOT, ImageCard
 from widgets.card_grid import CardGrid
+
+from . import ui
 
 PROMPTS = [
     "diamond sword, pixel art icon",
@@ -47,9 +50,12 @@ def make_app(library, tmp_path):
 
 
 async def settle(pilot, app):
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    await ui.settle(pilot, app)
+
+
+def select_labels(select: Select) -> list[str]:
+    """A dropdown's choices as shown (its public option list)."""
+    return [str(option.prompt) for option in select.query_one(OptionList).options]
 
 
 def text_of(widget) -> str:
@@ -69,7 +75,7 @@ async def click_action(pilot, card: int, action: str) -> None:
 
 def screen_text(app) -> str:
     """What the screen shows, as text."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    return ui.screen_text(app)
 
 
 def grid(app) -> CardGrid:
@@ -114,9 +120,9 @@ async def test_long_prompt_is_cut_with_an_ellipsis(tmp_path, make_png):
 def assert_screen_lines_clean(app, width: int) -> None:
     """Every painted line is exactly the screen's width, with no newline or escape inside:
     nothing a thumbnail draws can spill over its neighbours or the header."""
-    for strip in app.screen._compositor.render_strips():
-        assert strip.cell_length == width
-        assert not any(ch in strip.text for ch in "\n\r\x1b")
+    for line in ui.screen_lines(app):
+        assert cell_len(line) == width
+        assert not any(ch in line for ch in "\n\r\x1b"), repr(line)
 
 
 async def test_usable_at_80x24(lib, tmp_path):
@@ -376,8 +382,8 @@ async def test_add_to_collection_single_and_bulk(lib, tmp_path, db_url):  # both
         assert all("Existing" not in lib.get(i).collections for i in two)
         await pilot.click("#done")
         await settle(pilot, app)
-        options = app.screen.query_one("#collection-filter", Select)._options
-        assert any("Loot" in str(label) for label, _ in options)
+        options = select_labels(app.screen.query_one("#collection-filter", Select))
+        assert any("Loot" in label for label in options)
     assert lib.collection(existing.id).count == 0
 
 
@@ -387,6 +393,7 @@ async def test_enter_opens_large_view(lib, tmp_path):
         await settle(pilot, app)
         await pilot.press("enter")
         assert isinstance(app.screen, ViewerScreen)
+        await settle(pilot, app)  # decoded in a worker
         assert app.screen.query_one("#large-image")
         await pilot.press("escape")
         assert not isinstance(app.screen, ViewerScreen)
@@ -632,6 +639,7 @@ async def test_escape_sequences_are_neutralised_everywhere(tmp_path, make_png):
     library.add_to_collection([library.page()[0].id], weird.id)
     app = make_app(library, tmp_path)
     async with app.run_test(size=(140, 44)) as pilot:
+        shown_notices = ui.notices(app)
         await settle(pilot, app)
 
         def everything_shown() -> str:
@@ -647,9 +655,9 @@ async def test_escape_sequences_are_neutralised_everywhere(tmp_path, make_png):
         clean(everything_shown())
         assert app.screen.query_one("#card-0", ImageCard).prompt_text.startswith("evil ␛]52;c;aGk=␇")
         select = app.screen.query_one("#collection-filter", Select)
-        assert any("[bold]coll" in str(label) for label, _ in select._options)
-        for label, _ in select._options:
-            clean(str(label))
+        assert any("[bold]coll" in label for label in select_labels(select))
+        for label in select_labels(select):
+            clean(label)
         for key in ("p", "i"):
             await pilot.press(key)
             clean(everything_shown())
@@ -659,8 +667,9 @@ async def test_escape_sequences_are_neutralised_everywhere(tmp_path, make_png):
         clean(everything_shown())
         await pilot.press("escape", "s")  # download: the notification names the file
         await pilot.pause()
-        for notification in app._notifications:
-            clean(notification.message)
+        assert shown_notices
+        for message in shown_notices:
+            clean(message)
         assert app.is_running
 
 

@@ -21,6 +21,7 @@ from tui.viewer_screen import ViewerScreen
 from widgets.card_grid import CardGrid
 
 from .conftest import ROOT
+from .ui import notices, settle, wait_until
 
 FOLLOW_WITHIN = 2.0  # seconds: what the issue asks
 
@@ -86,41 +87,12 @@ def make_app(library, tmp_path):
     return MyImagesApp(library, images="none", downloads=tmp_path / "downloads")
 
 
-async def wait_until(pilot, condition, timeout: float) -> float:
-    """Let the app run until `condition()` holds; returns the seconds it took (fails after `timeout`)."""
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"not within {timeout} s")
-        await pilot.pause(0.02)
-    return time.monotonic() - start
-
-
-async def settle(pilot, app):
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 def status(app) -> str:
     return str(app.screen.query_one("#status", Static).render())
 
 
 def grid(app) -> CardGrid:
     return app.screen.query_one("#grid", CardGrid)
-
-
-def notices(app) -> list[str]:
-    """Record every notification the app shows (the public way: through App.notify)."""
-    shown: list[str] = []
-    real = app.notify
-
-    def notify(message, *args, **kwargs):
-        shown.append(str(message))
-        return real(message, *args, **kwargs)
-
-    app.notify = notify
-    return shown
 
 
 async def test_import_by_another_process_shows_and_keeps_the_focused_card(lib, tmp_path, make_png):
@@ -155,6 +127,7 @@ async def test_deleted_elsewhere_leaves_the_grid_and_its_dialog_closes(lib, tmp_
         await wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen), FOLLOW_WITHIN)
         await wait_until(pilot, lambda: status(app) == "3 of 3 images", FOLLOW_WITHIN)
         assert any(f"#{doomed.id}" in text and "deleted" in text for text in shown)
+        await settle(pilot, app)
         assert doomed.id not in [grid(app).record_at(i).id for i in range(3)]
 
 

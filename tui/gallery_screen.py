@@ -45,6 +45,7 @@ CARD_ACTIONS = [
 ]
 # On the public gallery only reading actions exist.
 PUBLIC_ACTIONS = [a for a in CARD_ACTIONS if a.name in ("prompt", "download", "info", "grid")]
+DELETE_CHUNK = 50  # images deleted per transaction by a bulk delete
 POLL_SECONDS = 1.0  # how often an open gallery asks whether the library changed elsewhere
 WRITE_ACTIONS = {"favorite", "clean", "delete", "collect", "select", "select_all"}
 READ_ONLY_NOTICE = 3  # seconds: a burst of write keys in the public gallery is told once
@@ -62,7 +63,9 @@ class LibrarySource:
         return self.library.count(self.filters)
 
     def fetch(self, offset: int, limit: int) -> list[ImageRecord]:
-        return self.library.page(self.filters, offset, limit, count_hint=self.total)
+        """Called by the grid's page worker (a thread of its own: a connection of its own)."""
+        with self.library.db.connection_context():
+            return self.library.page(self.filters, offset, limit, count_hint=self.total)
 
 
 class GalleryScreen(Screen):
@@ -224,9 +227,11 @@ class GalleryScreen(Screen):
             return
         finally:
             self._checking = False
-        self.app.call_from_thread(self._library_changed, gone, [shown[i] for i in gone], account, collections)
+        self.app.call_from_thread(self._library_changed, token, gone, [shown[i] for i in gone], account, collections,
+                                  force)
 
-    def _library_changed(self, gone: list[int], screens: list[list[Screen]], account, collections) -> None:
+    def _library_changed(self, token: tuple[int, int], gone: list[int], screens: list[list[Screen]], account,
+                         collections, force: bool) -> None:
         closing = {screen for group in screens for screen in group}
         for image_id in gone:
             self.notify(f"Image #{image_id} was deleted or is no longer shared with you.",
@@ -241,6 +246,8 @@ class GalleryScreen(Screen):
                 self._collections = collections
                 self.query_one("#filters", FilterBar).set_collections(collections)
         self.grid.selected.difference_update(gone)
+        if self._token == token and not force:
+            return  # a reload of this screen's own (after its own change) got there first
         current = self.grid.current
         self.run_query(self.filters, True, None, current.id if current else None)
 
@@ -300,7 +307,8 @@ class GalleryScreen(Screen):
     def _current(self) -> ImageRecord | None:
         record = self.grid.current
         if record is None:
-            self.notify("No image here.", severity="warning")
+            self.notify("Still loading: try again in a moment." if self.grid.is_loading(self.grid.cursor)
+                        else "No image here.", severity="warning")
         return record
 
     def _targets(self) -> list[int]:
@@ -365,35 +373,86 @@ class GalleryScreen(Screen):
         if record:
             self.app.push_screen(InfoScreen(record))
 
-    def action_download(self) -> None:
-        record = self._current()
-        if not record:
-            return
+    def _run_job(self, title: str, job, total: int, finished) -> None:
+        """Slow work off the UI thread: with a progress bar and Cancel for a selection, quietly for one image."""
+        if total > 1:
+            self.app.push_screen(ProgressScreen(title, job, total=total), finished)
+        else:
+            self._run_quietly(job, finished)
+
+    @work(thread=True, group="quick-job", exit_on_error=False)
+    def _run_quietly(self, job, finished) -> None:
         try:
-            (path,) = export_images(self.library, [record.id], self.app.downloads)
-        except StoreError as exc:
-            self._fail(exc)
+            outcome = JobOutcome(result=job(lambda done, total, text="": None, lambda: False))
+        except Exception as exc:  # noqa: BLE001 - handed to `finished`, shown as a notification
+            outcome = JobOutcome(error=exc)
+        self.app.call_from_thread(finished, outcome)
+
+    def action_download(self) -> None:
+        ids = self._targets()
+        if not ids:
             return
-        self.notify(f"Saved {path}", title="Downloaded", markup=False)
+        folder = self.app.downloads
+
+        def job(progress, cancelled):
+            written = []
+            for n, image_id in enumerate(ids):
+                if cancelled():
+                    break
+                written += export_images(self.library, [image_id], folder)
+                progress(n + 1, len(ids), f"#{image_id}")
+            return written
+
+        def finished(outcome: JobOutcome | None) -> None:
+            if outcome is None:
+                return
+            if outcome.error is not None:
+                self._fail(outcome.error)
+                return
+            written = outcome.result
+            if outcome.cancelled:
+                self.notify(f"Cancelled: downloaded {len(written)} of {len(ids)} images to {folder}", markup=False)
+            elif len(written) == 1:
+                self.notify(f"Saved {written[0]}", title="Downloaded", markup=False)
+            else:
+                self.notify(f"Downloaded {len(written)} images to {folder}", title="Downloaded", markup=False)
+
+        self._run_job(f"Downloading {len(ids)} images", job, len(ids), finished)
 
     def action_delete(self) -> None:
         ids = self._targets()
         if not ids:
             return
 
-        def answered(confirmed: bool | None) -> None:
-            if not confirmed:
+        deleted: list[int] = []
+
+        def job(progress, cancelled):
+            for start in range(0, len(ids), DELETE_CHUNK):  # a transaction per chunk: cancel between them
+                if cancelled():
+                    break
+                chunk = ids[start:start + DELETE_CHUNK]
+                self.library.delete(chunk)
+                deleted.extend(chunk)
+                progress(len(deleted), len(ids), "deleted")
+
+        def finished(outcome: JobOutcome | None) -> None:
+            if outcome is None:
                 return
-            try:
-                n = self.library.delete(ids)
-            except StoreError as exc:
-                self._fail(exc)
-                return
-            self.grid.selected.difference_update(ids)
-            self.notify(f"Deleted {n} image{'s' if n != 1 else ''}.")
+            if outcome.error is not None:
+                self._fail(outcome.error)
+            n = len(deleted)
+            self.grid.selected.difference_update(deleted)
+            if outcome.cancelled:
+                self.notify(f"Cancelled: deleted {n} of {len(ids)} images.")
+            elif outcome.error is None:
+                self.notify(f"Deleted {n} image{'s' if n != 1 else ''}.")
             self.query_one("#filters", FilterBar).set_collections(self.library.collections())
             self.reload(keep_position=True)
             self._update_status()
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self._run_job(f"Deleting {len(ids)} images", job, len(ids), finished)
 
         record = None
         if len(ids) == 1:  # named in the question
@@ -425,8 +484,7 @@ class GalleryScreen(Screen):
     def show_new_image(self, image_id: int) -> None:
         """Reload the grid and put the focus on an image that was just made."""
         self.query_one("#filters", FilterBar).set_collections(self.library.collections())
-        index = self.library.position(image_id, self.filters)
-        self.reload(keep_position=index is None, focus_index=index)
+        self.run_query(self.filters, True, None, image_id)  # finds where it landed in the worker
 
     def action_clean(self) -> None:
         ids = self._targets()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
@@ -75,21 +75,19 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
         self.image_mode = image_mode
         self.downloads = downloads
         self.can_save = can_save
-        self.sheet = open_original(library, record.id)
-        self.detected = grid_cut.detect(self.sheet)
-        self.cut_layout = self.detected
+        # Read, detected and shrunk once, in a worker (`load_sheet`); until then the editor says "Detecting…".
+        self.sheet: Image.Image | None = None
+        self.detected: grid_cut.Layout | None = None
+        self.cut_layout: grid_cut.Layout | None = None
         self.focus_cell = (0, 0)
-        self.selected: set[tuple[int, int]] = set(self.cut_layout.cells)
-        preview = self.sheet.copy()
-        preview.thumbnail((PREVIEW_PIXELS, PREVIEW_PIXELS))
-        self.preview_base = on_checkerboard(preview.convert("RGBA")) if preview.mode == "RGBA" else \
-            preview.convert("RGB")
-        self.scale = (preview.width / self.sheet.width, preview.height / self.sheet.height)
+        self.selected: set[tuple[int, int]] = set()
+        self.preview_base: Image.Image | None = None
+        self.scale = (1.0, 1.0)
 
     def compose(self) -> ComposeResult:
         image_class = grid_image_class(self.image_mode)
         with Vertical(classes="dialog", id="grid-dialog"):
-            yield Static(Text(f"Grid editor — image #{self.record.id} ({self.sheet.width}×{self.sheet.height})"),
+            yield Static(Text(f"Grid editor — image #{self.record.id} ({self.record.width}×{self.record.height})"),
                          classes="title")
             with Horizontal(id="grid-body"):
                 with SheetView(id="sheet"):
@@ -102,10 +100,10 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
                             yield image_class(None, id="cell-image")
                     with Horizontal(classes="grid-size"):
                         yield Label("Rows")
-                        yield Input(str(self.cut_layout.rows), id="rows", type="integer", max_length=2)
+                        yield Input("", id="rows", type="integer", max_length=2)
                         yield Label("Columns")
-                        yield Input(str(self.cut_layout.cols), id="cols", type="integer", max_length=2)
-                    yield Static(f"Detected: {self.detected.rows} × {self.detected.cols}", id="detected")
+                        yield Input("", id="cols", type="integer", max_length=2)
+                    yield Static("Detecting the grid…", id="detected")
                     yield Checkbox("Trim to content (t)", id="trim")
                     yield Checkbox("Remove background (b)", id="clean")
                     yield Static("", id="chosen")
@@ -119,7 +117,42 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#sheet", SheetView))
-        self.call_after_refresh(self.redraw)
+        self.load_sheet()
+
+    @work(thread=True, exclusive=True, group="sheet", exit_on_error=False)
+    def load_sheet(self) -> None:
+        """Read the sheet, detect its grid (a few hundred ms on 2048²) and shrink the preview: once, off the UI thread."""
+        try:
+            sheet = open_original(self.library, self.record.id)
+            detected = grid_cut.detect(sheet)
+        except StoreError as exc:
+            self.app.call_from_thread(self._load_failed, exc)
+            return
+        preview = sheet.copy()
+        preview.thumbnail((PREVIEW_PIXELS, PREVIEW_PIXELS))
+        base = on_checkerboard(preview.convert("RGBA")) if preview.mode == "RGBA" else preview.convert("RGB")
+        self.app.call_from_thread(self._sheet_ready, sheet, detected, base,
+                                  (preview.width / sheet.width, preview.height / sheet.height))
+
+    def _load_failed(self, exc: StoreError) -> None:
+        self.notify(str(exc), title="Not done", severity="error", markup=False, timeout=12)
+        self.dismiss(None)
+
+    def _sheet_ready(self, sheet: Image.Image, detected: grid_cut.Layout, base: Image.Image, scale) -> None:
+        self.sheet, self.detected, self.cut_layout = sheet, detected, detected
+        self.preview_base, self.scale = base, scale
+        self.selected = set(detected.cells)
+        for name, value in (("#rows", detected.rows), ("#cols", detected.cols)):
+            field = self.query_one(name, Input)
+            with field.prevent(Input.Changed):
+                field.value = str(value)
+        self.query_one("#detected", Static).update(f"Detected: {detected.rows} × {detected.cols}")
+        self.redraw()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.sheet is None and action != "close":
+            return False  # still reading the sheet
+        return True
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.redraw)
@@ -143,6 +176,8 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
         return picture
 
     def redraw(self) -> None:
+        if self.sheet is None:
+            return
         row, col = self.focus_cell
         cell = self.sheet.crop(self.cut_layout.box(row, col))
         mark = "selected" if self.focus_cell in self.selected else "not selected"
@@ -167,8 +202,10 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
     # -- editing -----------------------------------------------------------
 
     def set_layout(self, rows: int, cols: int) -> None:
+        if self.sheet is None:
+            return
         try:
-            layout = grid_cut.layout_for(self.sheet, rows, cols)
+            layout = grid_cut.layout_for(self.sheet, rows, cols, found=self.detected)
         except StoreError as exc:
             self.notify(str(exc), severity="warning", markup=False)
             return
@@ -225,6 +262,8 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
     # -- doing -------------------------------------------------------------
 
     def _run(self, save: bool) -> None:
+        if self.sheet is None:
+            return
         if not self.selected:
             self.notify("Select at least one cell (space, or a for all).", severity="warning")
             return

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, ProgressBar, Static
+from textual.worker import Worker, WorkerState
 
 Job = Callable[[Callable[[int, int, str], None], Callable[[], bool]], Any]
 
@@ -55,16 +56,21 @@ class ProgressScreen(ModalScreen[JobOutcome]):
         self.query_one("#progress-text", Static).update(Text(f"{done} of {total}  {text}".rstrip()))
 
     @work(thread=True, exclusive=True, group="job", exit_on_error=False)
-    def run_job(self) -> None:
+    def run_job(self) -> JobOutcome:
         def progress(done: int, total: int, text: str = "") -> None:
             self.app.call_from_thread(self._update, done, total, text)
 
         try:
             result = self.job(progress, self._cancel.is_set)
-            outcome = JobOutcome(result=result, cancelled=self._cancel.is_set())
+            return JobOutcome(result=result, cancelled=self._cancel.is_set())
         except Exception as exc:  # noqa: BLE001 - handed to the caller, shown as a notification
-            outcome = JobOutcome(error=exc, cancelled=self._cancel.is_set())
-        self.app.call_from_thread(self.dismiss, outcome)
+            return JobOutcome(error=exc, cancelled=self._cancel.is_set())
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Closed once the job's worker has finished (closing from inside it would cancel it).
+        if event.worker.group == "job" and event.state == WorkerState.SUCCESS:
+            event.stop()
+            self.dismiss(event.worker.result)
 
     def action_cancel(self) -> None:
         self._cancel.set()

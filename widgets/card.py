@@ -99,21 +99,24 @@ class ImageCard(Widget):
         self._lines_size = None
         self._prompt_lines: list[Text] = []
         self._thumb_missing = False
+        self.loading_record = False  # bound to an index whose record is still being read
 
     # -- binding -----------------------------------------------------------
 
     def show(self, index: int | None, record: ImageRecord | None, *, selected: bool, current: bool,
-             owner_visible: bool = False, picture=None) -> None:
-        """Bind the card to an image (or to nothing: an empty, hidden card)."""
+             owner_visible: bool = False, picture=None, loading: bool = False) -> None:
+        """Bind the card to an image (or to nothing: an empty, hidden card; or one that says "Loading…")."""
         same = (record == self.record and selected == self.selected and owner_visible == self.owner_visible
-                and not self._thumb_missing)
+                and not self._thumb_missing and loading == self.loading_record)
         self.index = index
         self.record = record
         self.selected = selected
         self.owner_visible = owner_visible
-        if self.has_class("-empty") != (record is None):  # an inline style: no restyle of the card
-            self.set_class(record is None, "-empty", update=False)
-            self.visible = record is not None
+        self.loading_record = loading and record is None
+        empty = record is None and not self.loading_record
+        if self.has_class("-empty") != empty:  # an inline style: no restyle of the card
+            self.set_class(empty, "-empty", update=False)
+            self.visible = not empty
         self.set_class(current and record is not None, "-current")
         self.set_class(selected and record is not None, "-selected")
         if self._picture_widget is not None and record is not None:
@@ -249,6 +252,9 @@ class ImageCard(Widget):
         self._thumb_missing = False
         if self.record is None or width <= 0 or height <= 0:
             self._lines = [blank] * max(0, height)
+            if self.loading_record and height > 0:
+                self._lines[height // 2] = self._text_strip(
+                    Text("Loading…".center(width)), width, self.get_component_rich_style("image-card--muted"))
             return self._lines
         lines = [self._text_strip(self._header(), width, base)]
         box_width, box_height = self.thumb_box

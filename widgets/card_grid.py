@@ -136,6 +136,8 @@ class CardGrid(Widget, can_focus=True):
         self.draws_cells = image_class is not None and issubclass(image_class, CachedHalfcellImage)
         self.strips = ThumbnailStrips()
         self._pages: dict[int, list[ImageRecord]] = {}
+        self._generation = 0  # bumped by every new result: pages read for an older one are dropped
+        self._loading: set[tuple[int, int]] = set()  # (generation, page) being read by a worker
         self._cards: list[ImageCard] = []
         self._thumbnails_wanted = False
 
@@ -151,6 +153,7 @@ class CardGrid(Widget, can_focus=True):
         """Show a new result. `first_page` may be handed over when a worker already read it."""
         self.source = source
         self.total = total
+        self._generation += 1
         self._pages = {0: first_page} if first_page is not None else {}
         old_cursor = self.cursor
         if focus_index is not None:
@@ -171,20 +174,53 @@ class CardGrid(Widget, can_focus=True):
         self._set_cursor(max(0, min(target, total - 1)), force=True)
 
     def invalidate(self) -> None:
+        self._generation += 1
         self._pages.clear()
 
     def record_at(self, index: int) -> ImageRecord | None:
+        """The image at an index, or None: none there, or its page is still being read (see `is_loading`)."""
         if self.source is None or not 0 <= index < self.total:
             return None
         page_number, offset = divmod(index, PAGE_SIZE)
         page = self._pages.get(page_number)
         if page is None:
-            page = self.source.fetch(page_number * PAGE_SIZE, PAGE_SIZE)
-            self._pages[page_number] = page
-            if len(self._pages) > 20:  # keep memory flat while scrolling far
-                for key in sorted(self._pages, key=lambda k: abs(k - page_number))[20:]:
-                    del self._pages[key]
+            self._request_page(page_number)
+            return None
         return page[offset] if offset < len(page) else None
+
+    def is_loading(self, index: int) -> bool:
+        """The image at this index is being read (its card shows "Loading…")."""
+        return (self.source is not None and 0 <= index < self.total
+                and (self._generation, index // PAGE_SIZE) in self._loading)
+
+    def _request_page(self, page_number: int) -> None:
+        key = (self._generation, page_number)
+        if key not in self._loading:
+            self._loading.add(key)
+            self._fetch_page(self.source, key)
+
+    @work(thread=True, group="pages", exit_on_error=False)
+    def _fetch_page(self, source: GridSource, key: tuple[int, int]) -> None:
+        """Read one page of records off the UI thread (a database round trip, more on PostgreSQL)."""
+        try:
+            rows = source.fetch(key[1] * PAGE_SIZE, PAGE_SIZE)
+        except Exception:
+            self.app.call_from_thread(self._loading.discard, key)  # asked again at the next repaint
+            raise
+        self.app.call_from_thread(self._page_ready, key, rows)
+
+    def _page_ready(self, key: tuple[int, int], rows: list[ImageRecord]) -> None:
+        self._loading.discard(key)
+        generation, page_number = key
+        if generation != self._generation:
+            return  # for a result no longer shown
+        self._pages[page_number] = rows
+        if len(self._pages) > 20:  # keep memory flat while scrolling far
+            for old in sorted(self._pages, key=lambda k: abs(k - page_number))[20:]:
+                del self._pages[old]
+        self._refresh_cards()
+        if self.cursor // PAGE_SIZE == page_number:
+            self.post_message(self.Highlighted(self, self.record_at(self.cursor)))
 
     def update_record(self, record: ImageRecord) -> None:
         """Replace a cached record (after a change that keeps it in the result)."""
@@ -278,21 +314,42 @@ class CardGrid(Widget, can_focus=True):
             return
         first = self.top_row * self.columns
         pictures = self.strips.pictures if self.image_class is not None and not self.draws_cells else None
+        missing: list = []
         for slot, card in enumerate(self._cards):
             index = first + slot
             record = self.record_at(index)
-            card.show(index if record else None, record,
+            loading = record is None and self.is_loading(index)
+            card.show(index if record or loading else None, record,
                       selected=record is not None and record.id in self.selected,
-                      current=index == self.cursor, owner_visible=self.owner_visible,
-                      picture=pictures.get(record.thumbnail_path) if pictures is not None and record else None)
+                      current=index == self.cursor, owner_visible=self.owner_visible, loading=loading,
+                      picture=self._picture_of(record, missing) if pictures is not None and record else None)
         if self.draws_cells:
             self._want_thumbnails()
+        elif missing:
+            self._load_pictures(missing)
         indicator = self.query_one(ScrollIndicator)
         total_rows = max(1, -(-self.total // self.columns))
         indicator.fraction = self.rows / total_rows
         indicator.position = self.top_row / self._max_top() if self._max_top() else 0.0
 
     # -- thumbnails ------------------------------------------------------------
+
+    def _picture_of(self, record: ImageRecord, missing: list):
+        """A picture for the Kitty or Sixel widgets if it is in memory; else noted in `missing` for a worker."""
+        found, picture = self.strips.pictures.peek(record.thumbnail_path)
+        if not found:
+            missing.append(record.thumbnail_path)
+        return picture
+
+    @work(thread=True, exclusive=True, group="pictures", exit_on_error=False)
+    def _load_pictures(self, paths: list) -> None:
+        """Read the thumbnails of the cards on screen (Kitty and Sixel modes), then show them."""
+        worker = get_current_worker()
+        for path in paths:
+            if worker.is_cancelled:
+                return
+            self.strips.pictures.get(path)
+        self.app.call_from_thread(self._refresh_cards)
 
     def _card_strips(self, path, width: int, height: int):
         """The cards' source of thumbnail lines: what is ready now; the rest is made in a worker."""

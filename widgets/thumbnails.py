@@ -169,6 +169,14 @@ class ThumbnailCache:
         self._items: OrderedDict[Path, Image.Image | None] = OrderedDict()
         self._lock = threading.Lock()  # filled from the grid's thumbnail thread too
 
+    def peek(self, path: Path) -> tuple[bool, Image.Image | None]:
+        """(True, picture) if it is in memory; (False, None) if it must be read first (`get`, in a worker)."""
+        with self._lock:
+            if path in self._items:
+                self._items.move_to_end(path)
+                return True, self._items[path]
+        return False, None
+
     def get(self, path: Path) -> Image.Image | None:
         with self._lock:
             if path in self._items:

@@ -1,0 +1,166 @@
+"""Nothing slow on the UI thread: page reads, decoding, grid detection, bulk deletes and downloads run in workers."""
+from __future__ import annotations
+
+import shutil
+import threading
+
+import pytest
+
+from store import grid as grid_cut
+from store.library import Library
+from tui import gallery_screen, grid_editor_screen, viewer_screen
+from tui.app import MyImagesApp
+from tui.confirm_delete import ConfirmDeleteScreen
+from tui.grid_editor_screen import GridEditorScreen
+from tui.progress_screen import ProgressScreen
+from tui.viewer_screen import ViewerScreen
+from widgets import thumbnails
+from widgets.card_grid import PAGE_SIZE, CardGrid
+
+from .ui import notices, settle, wait_until
+
+COUNT = 150  # images: three pages of the grid
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory):
+    from store.demo import generate
+
+    root = tmp_path_factory.mktemp("responsive") / "lib"
+    library = Library(root, account="alice")
+    generate(library, COUNT)
+    library.close()
+    return root
+
+
+@pytest.fixture
+def lib(demo_root, tmp_path):
+    root = tmp_path / "lib"
+    shutil.copytree(demo_root, root)
+    library = Library(root, account="alice")
+    yield library
+    library.close()
+
+
+def on_ui_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def spy(monkeypatch, owner, name: str) -> list[bool]:
+    """Replace owner.name by a wrapper noting, per call, whether it ran on the UI thread."""
+    calls: list[bool] = []
+    real = getattr(owner, name)
+
+    def wrapper(*args, **kwargs):
+        calls.append(on_ui_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, wrapper)
+    return calls
+
+
+def grid(app) -> CardGrid:
+    return app.screen.query_one("#grid", CardGrid)
+
+
+def make_app(library, tmp_path, images="none"):
+    return MyImagesApp(library, images=images, downloads=tmp_path / "downloads")
+
+
+async def test_pages_are_read_in_a_worker(lib, tmp_path, monkeypatch):
+    calls = spy(monkeypatch, gallery_screen.LibrarySource, "fetch")
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("end")  # the last page: not read yet
+        await settle(pilot, app)
+        assert grid(app).current is not None and grid(app).cursor == COUNT - 1
+        assert grid(app).current.id == lib.ids()[-1]
+        await pilot.press("home", "pagedown", "pagedown", "pagedown", "pagedown", "pagedown")
+        await settle(pilot, app)
+        assert grid(app).current.id == lib.ids()[grid(app).cursor]
+    assert calls and not any(calls)  # every page read off the UI thread
+    assert COUNT > 2 * PAGE_SIZE
+
+
+async def test_large_view_decodes_in_a_worker(lib, tmp_path, monkeypatch):
+    calls = spy(monkeypatch, viewer_screen, "load_picture")
+    app = make_app(lib, tmp_path, images="halfcell")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("enter")
+        assert isinstance(app.screen, ViewerScreen)
+        await wait_until(pilot, lambda: bool(app.screen.query("#large-image")))
+    assert calls == [False]
+
+
+async def test_grid_editor_detects_once_in_a_worker(lib, tmp_path, monkeypatch):
+    calls = spy(monkeypatch, grid_cut, "detect")
+    app = make_app(lib, tmp_path, images="halfcell")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("g")
+        assert isinstance(app.screen, GridEditorScreen)
+        editor = app.screen
+        await wait_until(pilot, lambda: editor.sheet is not None)
+        await pilot.press("r", "r", "c", "r", "C", "c", "R")
+        await settle(pilot, app)
+        assert (editor.cut_layout.rows, editor.cut_layout.cols) == (editor.detected.rows + 2, editor.detected.cols + 1)
+    assert calls == [False]  # once, off the UI thread
+
+
+async def test_deleting_a_selection_shows_progress_and_can_be_cancelled(lib, tmp_path, monkeypatch):
+    monkeypatch.setattr(gallery_screen, "DELETE_CHUNK", 10)
+    first_chunk_done, go_on = threading.Event(), threading.Event()
+    real = Library.delete
+    threads = []
+
+    def delete(self, ids):
+        threads.append(on_ui_thread())
+        n = real(self, ids)
+        first_chunk_done.set()
+        go_on.wait(10)  # until the test has pressed Cancel
+        return n
+
+    monkeypatch.setattr(Library, "delete", delete)
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        await pilot.press("ctrl+a", "d")
+        assert isinstance(app.screen, ConfirmDeleteScreen)
+        await pilot.click("#delete")
+        await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen) and first_chunk_done.is_set())
+        await pilot.press("escape")  # Cancel: the UI answers while the delete runs
+        go_on.set()
+        await wait_until(pilot, lambda: not isinstance(app.screen, ProgressScreen))
+        await settle(pilot, app)
+        assert lib.total() == COUNT - 10
+        assert any("Cancelled: deleted 10 of 150" in text for text in shown)
+        assert len(grid(app).selected) == COUNT - 10
+    assert threads == [False]
+
+
+async def test_downloading_a_selection_in_a_worker(lib, tmp_path, monkeypatch):
+    calls = spy(monkeypatch, gallery_screen, "export_images")
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("space", "right", "space", "right", "space", "s")
+        await wait_until(pilot, lambda: len(list((tmp_path / "downloads").glob("*.png"))) == 3
+                         and not isinstance(app.screen, ProgressScreen))
+        await pilot.press("escape", "right", "s")  # one image: no progress screen, still a worker
+        await wait_until(pilot, lambda: len(list((tmp_path / "downloads").glob("*.png"))) == 4)
+    assert len(calls) == 4 and not any(calls)
+
+
+async def test_forced_kitty_thumbnails_load_in_a_worker(lib, tmp_path, monkeypatch):
+    calls = spy(monkeypatch, thumbnails, "load_picture")
+    app = make_app(lib, tmp_path, images="kitty")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("pagedown")
+        await settle(pilot, app)
+        shown = [card for card in app.screen.query("ImageCard") if card.record is not None]
+        assert shown and all(card.query_one("#thumb").image is not None for card in shown)
+    assert calls and not any(calls)

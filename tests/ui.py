@@ -1,0 +1,74 @@
+"""Helpers for driving the real app in tests: waits on conditions, never fixed sleeps."""
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import time
+
+from rich.cells import cell_len
+
+
+async def settle(pilot, app, rounds: int = 3) -> None:
+    """Let the app finish what it started: the workers running now, and what their results start.
+
+    Exclusive workers legitimately cancel each other (a newer thumbnail batch, a newer
+    query), so a cancelled worker counts as finished here.
+    """
+    await pilot.pause()
+    for _ in range(rounds):
+        running = [w for w in app.workers if not w.is_finished]
+        if not running:
+            break
+        await asyncio.gather(*(w.wait() for w in running), return_exceptions=True)
+        await pilot.pause()
+    await pilot.pause()
+
+
+async def wait_until(pilot, condition, timeout: float = 5.0) -> float:
+    """Let the app run until `condition()` holds; returns the seconds it took (fails after `timeout`)."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"not within {timeout} s")
+        await pilot.pause(0.02)
+    return time.monotonic() - start
+
+
+_SVG_TEXT = re.compile(r'<text [^>]*?x="([\d.]+)"[^>]*?clip-path="url\(#[^)]*?-line-(\d+)\)">([^<]*)</text>')
+
+
+def screen_lines(app) -> list[str]:
+    """What the screen shows, line by line, read from the public SVG screenshot (not Textual's internals)."""
+    svg = app.export_screenshot()
+    width, height = app.size
+    char_width = 20 * 0.61  # rich's export_svg: character height 20, aspect ratio 0.61
+    rows: list[dict[int, str]] = [{} for _ in range(height)]
+    for x, line, text in _SVG_TEXT.findall(svg):
+        if text != "\n":  # the end of each line as the console printed it
+            rows[int(line)][round(float(x) / char_width)] = html.unescape(text).replace("\xa0", " ")
+    result = []
+    for row in rows:
+        out, column = "", 0
+        for start in sorted(row):
+            out += " " * max(0, start - column) + row[start]
+            column = start + cell_len(row[start])
+        result.append(out + " " * max(0, width - column))
+    return result
+
+
+def screen_text(app) -> str:
+    return "\n".join(screen_lines(app))
+
+
+def notices(app) -> list[str]:
+    """Record every notification the app shows from now on (through the public App.notify)."""
+    shown: list[str] = []
+    real = app.notify
+
+    def notify(message, *args, **kwargs):
+        shown.append(str(message))
+        return real(message, *args, **kwargs)
+
+    app.notify = notify
+    return shown
