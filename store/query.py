@@ -384,3 +384,84 @@ def as_number(value) -> float | None:
     except ValueError:
         return None
     return number if number == number else None
+
+
+SEARCH_HELP = """\
+search (the same in the app's search box):
+  ring pixel           every word in the prompt, any case, any order, partial
+  "pixel art"  -blurry a phrase as written; a minus excludes
+  ring | necklace      alternatives (also OR)
+  model:sdxl  sampler:euler  negative:blurry  lora:detail  file:sheet  owner:bob
+  seed:123  steps:>=30  cfg:5-7.5  width:>1000  height:<=768  size:1024x1024  id:10-20
+  date:2026-11-25  date:2026-11  date:>2026-01-01  date:today  date:yesterday  date:7d
+  date:2026-01-01..2026-02-01  (imported: the same, for the import date)
+  in:"My Sheets"  is:fav  -is:fav  is:cleaned  is:cell  is:derived  from:12
+  sort:newest|oldest|imported|prompt|largest|random|favorites
+"""
+
+
+def _contains(text: str | None, term: Term) -> bool:
+    return term.value in (text or "").casefold()
+
+
+def term_holds(term: Term, record) -> bool:
+    """Whether one (unnegated) term holds for an ImageRecord, as the store evaluates it; for `matched` lists."""
+    f, v = term.field, term.value
+    params = getattr(record, "params", {}) or {}
+    text = {"prompt": "prompt", "model": "model", "negative": "negative_prompt", "file": "source_name"}.get(f)
+    if text is not None:
+        return _contains(getattr(record, text), term)
+    if f == "owner":
+        return v in record.owner.casefold() if isinstance(v, str) else True
+    if f == "in":
+        return any(c.casefold() == str(v).casefold() for c in record.collections) if isinstance(v, str) else True
+    if f == "sampler":
+        return _contains(str(param(params, "sampler") or ""), term)
+    if f == "lora":
+        listed = next((params[k] for k in LORA_KEYS if k in params), None)
+        return term.value in lora_names(record.prompt, listed)
+    if f in ("seed", "steps", "cfg", "width", "height", "id"):
+        value = {"seed": lambda: as_number(param(params, "seed")), "steps": lambda: as_number(param(params, "steps")),
+                 "cfg": lambda: as_number(record.text_accuracy), "width": lambda: record.width,
+                 "height": lambda: record.height, "id": lambda: record.id}[f]()
+        return value is not None and _within(value, v)
+    if f == "size":
+        return all(b is None or _within(n, b) for n, b in zip((record.width, record.height), v))
+    if f in ("date", "imported"):
+        moment = (record.generated_at if f == "date" else record.imported_at).astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=None)
+        return (v[0] is None or moment >= v[0]) and (v[1] is None or moment < v[1])
+    if f == "is":
+        kind = record.derivation or ""
+        return {"fav": record.favorite, "derived": bool(kind), "cell": kind.startswith("cell"),
+                "cleaned": bool(kind) and not kind.startswith("cell") and "background" in kind}[v]
+    if f == "from":
+        return record.parent_id == v
+    return False
+
+
+def _within(value: float, bounds: tuple) -> bool:
+    low, high, low_in, high_in = bounds
+    if low is not None and not (value >= low if low_in else value > low):
+        return False
+    return high is None or (value <= high if high_in else value < high)
+
+
+def matched_fields(parsed: Parsed, record) -> list[str]:
+    """The fields of the query that this image matched (its searched words as "prompt")."""
+    fields: dict[str, None] = {}
+    for group in parsed.groups:
+        for term in group:
+            if not term.negate and term.field not in fields and term_holds(term, record):
+                fields[term.field] = None
+    return list(fields)
+
+
+def param(params: dict, name: str):
+    """A generation parameter whatever the generator called it (Seed, seed, noise_seed...), or None."""
+    keys = {"seed": SEED_KEYS, "steps": STEPS_KEYS, "sampler": SAMPLER_KEYS}[name]
+    for key in keys:
+        value = params.get(key)
+        if value not in (None, ""):
+            return value
+    return None

@@ -56,14 +56,10 @@ def _term(term: Term, account_id: int):
     from .models import ImageCollection
 
     f, v = term.field, term.value
-    if f == "prompt":
-        return _like(Image.prompt, term.text)
-    if f == "model":
-        return _like(Image.model, term.text)
-    if f == "negative":
-        return _like(Image.negative_prompt, term.text)
-    if f == "file":
-        return _like(Image.source_name, term.text)
+    text = {"prompt": Image.prompt, "model": Image.model, "negative": Image.negative_prompt,
+            "file": Image.source_name}.get(f)
+    if text is not None:
+        return _like(text, term.text)
     if f == "sampler":
         return _like(_param_text(SAMPLER_KEYS, True), term.text)
     if f == "lora":
@@ -77,14 +73,8 @@ def _term(term: Term, account_id: int):
         return _between(_numeric(_param_text(SEED_KEYS, False)), v)
     if f == "steps":
         return _between(_numeric(_param_text(STEPS_KEYS, False)), v)
-    if f == "cfg":
-        return _between(_cfg(), v)
-    if f == "width":
-        return _between(Image.width, v)
-    if f == "height":
-        return _between(Image.height, v)
-    if f == "id":
-        return _between(Image.id, v)
+    if f in ("cfg", "width", "height", "id"):
+        return _between({"cfg": _cfg(), "width": Image.width, "height": Image.height, "id": Image.id}[f], v)
     if f == "size":
         clause = SQL("TRUE")
         for column, bounds in zip((Image.width, Image.height), v):

@@ -39,7 +39,7 @@ from PIL import Image as PILImage, PngImagePlugin
 
 from .errors import BadImage, NotFound, StoreError
 from .importer import EXTENSIONS, FORMATS, ImportOptions, describe, prepare_bytes, read_file
-from .library import Library, NewImage, bulk_insert
+from .library import Library, NewImage
 from .metadata import parse_chunks, read_chunks
 from .models import Collection, Image, ImageCollection, LostImage, Source, SourceFile
 from .records import to_local, utc_now
@@ -47,7 +47,6 @@ from .records import to_local, utc_now
 LINK, COPY = "link", "copy"
 MODES = (LINK, COPY)
 GIVE_UP_AFTER = 60.0  # seconds a file may stay incomplete (unchanged) before it is read as it is
-EXIF_KEY = "\0exif"  # png_text's key for an eXIf chunk (no text chunk can have it: keys have no NUL)
 MAX_TEXT_CHUNK = 16 * 1024 * 1024  # a compressed PNG text chunk is never inflated past this
 BATCH = 200
 
@@ -109,9 +108,7 @@ class ScanReport:
 # -- is the file complete? ---------------------------------------------------------------------
 
 def png_text(data: bytes) -> dict[str, str] | None:
-    """The text chunks of a PNG anywhere in the file, without decoding pixels; None if it has no IEND yet.
-
-    An eXIf chunk comes back as bytes under the key EXIF_KEY."""
+    """The text chunks of a PNG anywhere in the file, without decoding pixels; None if it has no IEND yet."""
     chunks: dict[str, str] = {}
     pos = 8
     end = len(data)
@@ -123,9 +120,7 @@ def png_text(data: bytes) -> dict[str, str] | None:
             return None
         if kind == b"IEND":
             return chunks
-        if kind == b"eXIf":
-            chunks[EXIF_KEY] = data[pos + 8:body_end]
-        elif kind in (b"tEXt", b"zTXt", b"iTXt"):
+        if kind in (b"tEXt", b"zTXt", b"iTXt"):
             try:
                 key, value = _text_chunk(kind, data[pos + 8:body_end])
                 chunks.setdefault(key, value)
@@ -171,19 +166,11 @@ def is_complete(data: bytes) -> bool:
 
 
 class _WithText:
-    """An opened (not decoded) PNG with its text and EXIF chunks read from the bytes: metadata without
-    the pixels (Pillow decodes the whole image to find text or EXIF after the image data)."""
+    """An opened (not decoded) PNG with its text chunks read from the bytes: metadata without the pixels."""
 
     def __init__(self, image: PILImage.Image, text: dict[str, str]) -> None:
         self._image = image
-        self._exif = text.pop(EXIF_KEY, None)
         self.text = text
-
-    def getexif(self) -> PILImage.Exif:
-        exif = PILImage.Exif()
-        if self._exif:
-            exif.load(self._exif)
-        return exif
 
     def __getattr__(self, name: str):
         return getattr(self._image, name)
@@ -506,20 +493,24 @@ def _record_batch(library: Library, row: Source, results: list[Indexed], known: 
         _restore_lost(library, new_hashes)
         _relink_moved(library, [r for r in stored if r.image.location])
     lost: set[int] = set()
-    rows = []
-    for result in results:
-        if result.incomplete:
-            continue
-        previous = known.get(result.seen.relpath)
-        if previous is not None and previous.image_id and previous.image_id != result.image_id:
-            lost.add(previous.image_id)
-        if result.error and (previous is None or previous.error != result.error):
-            report.bad.append((result.path, result.error))
-        rows.append({"source": row.id, "relpath": result.seen.relpath, "size": result.seen.size,
-                     "mtime_ns": result.seen.mtime_ns, "sha256": result.image.sha256 if result.image else "",
-                     "image": result.image_id, "error": result.error})
     with library.db.atomic():
-        bulk_insert(library.db, SourceFile, rows, conflict=("source", "relpath"))
+        for result in results:
+            if result.incomplete:
+                continue
+            previous = known.get(result.seen.relpath)
+            image_id = result.image_id
+            if previous is not None and previous.image_id and previous.image_id != image_id:
+                lost.add(previous.image_id)
+            if result.error and (previous is None or previous.error != result.error):
+                report.bad.append((result.path, result.error))
+            values = {"size": result.seen.size, "mtime_ns": result.seen.mtime_ns, "image": image_id,
+                      "sha256": result.image.sha256 if result.image else "", "error": result.error}
+            if previous is None:
+                SourceFile.insert(source=row.id, relpath=result.seen.relpath, **values).on_conflict(
+                    conflict_target=[SourceFile.source, SourceFile.relpath],
+                    update={getattr(SourceFile, k): v for k, v in values.items()}).execute()
+            else:
+                SourceFile.update(**values).where(SourceFile.id == previous.id).execute()
     return lost
 
 

@@ -1,6 +1,7 @@
 """The main screen: filters, status line, bulk bar and the card grid."""
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import replace
 
@@ -17,12 +18,15 @@ from store.catalog import change_token
 from store.errors import NotFound, StoreError
 from store.export import export_images
 from store.library import Library
+from store.history import SearchHistory
+from store.query import DEFAULT_SORT, SORT_NAMES, parse
 from store.records import FAVORITE_ALL, SCOPE_MINE, SCOPE_PUBLIC, Filters, ImageRecord
 from store.text import one_line
-from widgets.card import CardAction
+from widgets.card import CardAction, ImageCard
 from widgets.card_grid import PAGE_SIZE, CardGrid
-from widgets.filter_bar import FilterBar
+from widgets.filter_bar import SEARCH_TIP, FilterBar
 from widgets.key_bar import KeyBar
+from widgets.search_history import SearchInput
 from widgets.thumbnails import grid_image_class
 
 from .collections_screen import AddToCollectionScreen
@@ -71,6 +75,7 @@ class LibrarySource:
 class GalleryScreen(Screen):
     BINDINGS = [
         Binding("slash", "focus_search", "Search", id="gallery.search"),
+        Binding("o", "cycle_sort", "Order", id="gallery.sort"),
         Binding("escape", "back", "Back", id="gallery.back"),
         Binding("enter", "view", "View", id="gallery.view"),
         Binding("f", "favorite", "Favorite", id="gallery.favorite"),
@@ -103,10 +108,14 @@ class GalleryScreen(Screen):
         self._token: tuple[int, int] | None = None  # the library's change token when the grid was last loaded
         self._checking = False
         self._collections = None  # the collections the dropdown lists, as last read by a change check
+        self.hint = ""  # what in the search cannot be read (the grid keeps the last good result)
+        self.highlight_words: tuple[str, ...] = ()  # the searched words, marked in the cards' prompts
+        self._seed = random.randrange(1, 2**31)  # the random order: stable while this view is open
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield FilterBar(id="filters", show_favorites=not self.public, show_collections=not self.public)
+        yield FilterBar(id="filters", show_favorites=not self.public, show_collections=not self.public,
+                        history=SearchHistory(self.library.root, self.library.account.name))
         yield Static("", id="status")
         if not self.public:  # read only: nothing to select, nothing to act on
             with Horizontal(id="bulk-bar"):
@@ -145,6 +154,10 @@ class GalleryScreen(Screen):
         worker = get_current_worker()
         try:
             with self.library.db.connection_context():
+                problem = self.library.search_problem(filters.search)
+                if problem:  # the grid keeps the last good result; the status line says what is wrong
+                    self.app.call_from_thread(self._show_hint, problem)
+                    return
                 token = change_token(self.library.db, self.library.uses_postgres)  # before reading: none missed
                 if focus_id is not None:  # keep the focused card, wherever it moved
                     found = self.library.position(focus_id, filters)
@@ -166,6 +179,8 @@ class GalleryScreen(Screen):
                      keep_position: bool, focus_index: int | None) -> None:
         self.filters = filters
         self.shown, self.total = shown, total
+        self.hint = ""
+        self._set_highlight(parse(filters.search).words)
         grid = self.grid
         grid.empty_message = self._empty_message()
         grid.load(LibrarySource(self.library, filters, shown), shown, first, keep_position=keep_position,
@@ -272,7 +287,16 @@ class GalleryScreen(Screen):
         text = f"{self.shown} of {self.total} images"
         if self.filters.active:
             text += " · " + one_line(self.filters.describe(self._collection_name()))
-        self.query_one("#status", Static).update(Text(text), layout=False)  # one fixed line
+        sort = parse(self.filters.search).sort or self.filters.sort
+        if sort != DEFAULT_SORT:
+            text += f" · {SORT_NAMES.get(sort, sort)}"
+        status = Text(text)
+        if self.hint:
+            status = Text.assemble(("⚠ " + one_line(self.hint), f"bold {self.app.current_theme.warning}"),
+                                   f" · still showing {text}")
+        elif isinstance(self.focused, SearchInput) and not self.focused.value:
+            status.append(" · " + SEARCH_TIP)
+        self.query_one("#status", Static).update(status, layout=False)  # one fixed line
         if self.public:
             return
         count = len(self.grid.selected)
@@ -284,7 +308,28 @@ class GalleryScreen(Screen):
 
     @on(FilterBar.Changed)
     def _filters_changed(self, event: FilterBar.Changed) -> None:
-        self.run_query(replace(event.filters, scope=self.scope), False, None)
+        self.run_query(replace(event.filters, scope=self.scope, seed=self._seed), False, None)
+
+    # -- the search language: hints, the order, highlighted matches ------------------
+
+    def _show_hint(self, problem: str) -> None:
+        self.hint = problem
+        self._update_status()
+
+    def _set_highlight(self, words: tuple[str, ...]) -> None:
+        if words != self.highlight_words:
+            self.highlight_words = words
+            for card in self.grid.query(ImageCard):
+                card.rehighlight()
+
+    def action_cycle_sort(self) -> None:
+        self.query_one("#filters", FilterBar).cycle_sort()
+
+    def on_descendant_focus(self) -> None:
+        self._update_status()  # the search box shows a tip on the syntax while it is empty
+
+    def on_descendant_blur(self) -> None:
+        self._update_status()
 
     @on(FilterBar.Submitted)
     def _search_submitted(self) -> None:
@@ -366,7 +411,7 @@ class GalleryScreen(Screen):
     def action_prompt(self) -> None:
         record = self._current()
         if record:
-            self.app.push_screen(PromptScreen(record))
+            self.app.push_screen(PromptScreen(record, self.highlight_words))
 
     def action_info(self) -> None:
         record = self._current()

@@ -10,6 +10,8 @@ from textual.widgets import Button, Static
 from store.records import ImageRecord
 from store.text import printable
 
+from widgets.highlight import highlight
+
 from .clipboard import copy_text
 from .scrolling_modal import ScrollingModal
 
@@ -21,16 +23,17 @@ class PromptScreen(ScrollingModal[None]):
         Binding("c,y", "copy", "Copy", id="prompt.copy"),
     ]
 
-    def __init__(self, record: ImageRecord) -> None:
+    def __init__(self, record: ImageRecord, highlight_words: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.record = record
+        self.highlight_words = highlight_words  # the searched words, shown where they occur
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="prompt-dialog"):
             yield Static(f"Prompt of image #{self.record.id}", classes="title")
             with VerticalScroll(id="prompt-scroll"):
-                yield Static(Text(printable(self.record.prompt, keep_newlines=True) or "(no prompt)"),
-                             id="prompt-text")
+                yield Static(highlight(Text(printable(self.record.prompt, keep_newlines=True) or "(no prompt)"),
+                                       self.highlight_words), id="prompt-text")
                 if self.record.negative_prompt:
                     yield Static("Negative prompt", classes="subtitle")
                     yield Static(Text(printable(self.record.negative_prompt, keep_newlines=True)),

@@ -29,6 +29,7 @@ from textual.widget import Widget
 from store.records import ImageRecord
 from store.text import one_line
 
+from .highlight import highlight
 from .thumbnails import fit_cells
 
 SLOT = 3  # cells per action button
@@ -62,9 +63,11 @@ class ImageCard(Widget):
     ImageCard > .image-card--favorite { color: $error; text-style: bold; }
     ImageCard > .image-card--hover { text-style: reverse; }
     ImageCard > .image-card--check { color: $success; text-style: bold; }
+    ImageCard > .image-card--match { color: $warning; text-style: bold underline; }
     ImageCard #thumb { position: absolute; }
     """
-    COMPONENT_CLASSES = {"image-card--muted", "image-card--favorite", "image-card--hover", "image-card--check"}
+    COMPONENT_CLASSES = {"image-card--muted", "image-card--favorite", "image-card--hover", "image-card--check",
+                         "image-card--match"}
 
     class ActionPressed(Message):
         """A card's button was clicked."""
@@ -122,6 +125,12 @@ class ImageCard(Widget):
         if self._picture_widget is not None and record is not None:
             self._show_picture(picture)
         if not same:
+            self._lines = None
+            self.refresh()
+
+    def rehighlight(self) -> None:
+        """The searched words changed: draw the prompt again."""
+        if self.record is not None:
             self._lines = None
             self.refresh()
 
@@ -212,7 +221,11 @@ class ImageCard(Widget):
     def _prompt(self, width: int) -> list[Text]:
         record = self.record
         text = one_line(record.prompt[:PROMPT_CHARS]) if record else ""
-        lines = list(Text(text or "(no prompt)").wrap(self.app.console, max(1, width), overflow="fold"))
+        prompt = Text(text or "(no prompt)")
+        words = getattr(self.screen, "highlight_words", ())  # the words searched for, shown where they match
+        if words and text:
+            highlight(prompt, words, self.get_component_rich_style("image-card--match", partial=True))
+        lines = list(prompt.wrap(self.app.console, max(1, width), overflow="fold"))
         if len(lines) > PROMPT_LINES:
             lines = lines[:PROMPT_LINES]
             last = lines[-1]

@@ -1,4 +1,4 @@
-"""Search input and the favorite and collection dropdowns above the grid."""
+"""Search input and the favorite, collection and order dropdowns above the grid."""
 from __future__ import annotations
 
 from rich.text import Text
@@ -9,21 +9,28 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Select
 
+from store.history import SearchHistory
+from store.query import DEFAULT_SORT, SORT_NAMES, SORTS
 from store.records import FAVORITE_ALL, FAVORITES_ONLY, NON_FAVORITES, CollectionRecord, Filters
 from store.text import one_line
+
+from .search_history import SearchInput
 
 FAVORITE_OPTIONS = [("All Images", FAVORITE_ALL), ("Favorites Only", FAVORITES_ONLY),
                     ("Non-Favorites", NON_FAVORITES)]
 ALL_COLLECTIONS = -1  # the "All Images" entry of the collection dropdown
+SEARCH_TIP = 'words -not "a phrase" a|b  model: seed:>9 steps: cfg: size:WxH date:7d in:NAME is:fav lora: sort:  ↑↓ history'
+SORT_OPTIONS = [(SORT_NAMES[s].capitalize(), s) for s in SORTS]
 SEARCH_DEBOUNCE = 0.04  # coalesces a burst of keys (a paste); a search takes a few ms
 
 
 class FilterBar(Horizontal):
     DEFAULT_CSS = """
     FilterBar { height: 3; padding: 0 1; }
-    FilterBar #search { width: 1fr; }
-    FilterBar #favorite-filter { width: 20; }
-    FilterBar #collection-filter { width: 26; }
+    FilterBar #search { width: 2fr; min-width: 16; }
+    FilterBar #favorite-filter { width: 1fr; max-width: 20; }
+    FilterBar #collection-filter { width: 1fr; max-width: 26; }
+    FilterBar #sort-order { width: 1fr; max-width: 22; }
     /* One line inside the box, cut with an ellipsis: a long value never wraps and breaks the box. */
     FilterBar SelectCurrent { padding: 0 1; }
     FilterBar SelectCurrent Static#label { text-wrap: nowrap; text-overflow: ellipsis; }
@@ -38,24 +45,28 @@ class FilterBar(Horizontal):
             self.bar = bar
             self.filters = filters
 
-    def __init__(self, *, id: str | None = None, show_favorites: bool = True, show_collections: bool = True):
+    def __init__(self, *, id: str | None = None, show_favorites: bool = True, show_collections: bool = True,
+                 history: SearchHistory | None = None):
         super().__init__(id=id)
+        self.history = history
         self._timer: Timer | None = None
         self._collections: list[CollectionRecord] = []
         self.show_favorites = show_favorites
         self.show_collections = show_collections
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="Search prompts…  (/)", id="search")
+        yield SearchInput(self.history, placeholder="Search…  (/)  ring -blurry seed:>100 is:fav", id="search")
         if self.show_favorites:
             yield Select(FAVORITE_OPTIONS, value=FAVORITE_ALL, allow_blank=False, id="favorite-filter")
         if self.show_collections:
             yield Select([("All Images", ALL_COLLECTIONS)], value=ALL_COLLECTIONS, allow_blank=False,
                          id="collection-filter")
+        yield Select(SORT_OPTIONS, value=DEFAULT_SORT, allow_blank=False, id="sort-order")
 
     def on_mount(self) -> None:
         # Each dropdown's box says what it filters by.
-        for selector, title in (("#favorite-filter", "Favorites"), ("#collection-filter", "Collection")):
+        for selector, title in (("#favorite-filter", "Favorites"), ("#collection-filter", "Collection"),
+                                ("#sort-order", "Order (o)")):
             for current in self.query(f"{selector} > SelectCurrent"):
                 current.border_title = title
 
@@ -69,7 +80,17 @@ class FilterBar(Horizontal):
         if self.show_collections:
             value = self.query_one("#collection-filter", Select).value
             collection = None if value in (ALL_COLLECTIONS, Select.NULL) else value
-        return Filters(search=search, favorite=favorite, collection_id=collection)
+        return Filters(search=search, favorite=favorite, collection_id=collection,
+                       sort=self.query_one("#sort-order", Select).value)
+
+    def cycle_sort(self) -> None:
+        """The next order (the `o` key)."""
+        select = self.query_one("#sort-order", Select)
+        select.value = SORTS[(SORTS.index(select.value) + 1) % len(SORTS)]  # posts Select.Changed
+
+    def remember_search(self) -> None:
+        """Keep the search in the history (Enter, or leaving the box)."""
+        self.query_one("#search", SearchInput).remember()
 
     def collection_name(self, collection_id: int | None) -> str | None:
         for c in self._collections:
@@ -118,6 +139,7 @@ class FilterBar(Horizontal):
         if self._timer is not None:
             self._timer.stop()
         self._emit()
+        self.remember_search()
         self.post_message(self.Submitted(self))
 
     class Submitted(Message):

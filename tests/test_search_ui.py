@@ -1,0 +1,206 @@
+"""The search language in the app: fields as you type, the hint for a query it cannot read, the order
+dropdown and its key, highlighted matches in cards and the prompt modal, search history."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+import pytest
+from textual.widgets import Input, Select, Static
+
+from store.history import SearchHistory
+from store.library import Library, NewImage
+from tui.app import MyImagesApp
+from tui.prompt_screen import PromptScreen
+from widgets.card import ImageCard
+from widgets.card_grid import CardGrid
+
+from . import ui
+
+SIZES = [(80, 24), (160, 48)]
+
+IMAGES = [  # prompt, seed, steps, width, days ago
+    ("pixel art ring, gold", 123, 30, 1024, 0),
+    ("Ruby ring on velvet", 5000, 20, 832, 1),
+    ("a necklace, pixel art", 150, 50, 512, 2),
+    ("blue potion", 77, 25, 640, 3),
+]
+
+
+def new(n, prompt, seed, steps, width, days):
+    data = b"not a png " + bytes([n])
+    return NewImage(sha256=hashlib.sha256(data).hexdigest(), ext="png", data=data, thumbnail=b"t", width=width,
+                    height=512, prompt=prompt, model="SDXL" if n % 2 else "flux",
+                    generated_at=datetime(2026, 6, 10, 12) - timedelta(days=days),
+                    params={"Seed": str(seed), "Steps": str(steps)})
+
+
+@pytest.fixture
+def lib(request, tmp_path):
+    url = request.getfixturevalue("db_url") if "db_url" in request.fixturenames else None
+    library = Library(tmp_path / "search-lib", account="alice", database_url=url)
+    library.add_images([new(n, *image) for n, image in enumerate(IMAGES)])
+    yield library
+    library.close()
+
+
+def make_app(library, tmp_path):
+    return MyImagesApp(library, images="none", downloads=tmp_path / "downloads")
+
+
+def prompts(app) -> list[str]:
+    cards = sorted((c for c in app.screen.query(ImageCard) if c.record is not None), key=lambda c: c.index)
+    return [c.record.prompt for c in cards]
+
+
+def status(app) -> str:
+    return str(app.screen.query_one("#status", Static).render())
+
+
+async def type_search(pilot, app, text: str) -> None:
+    await pilot.press("slash")
+    app.screen.query_one("#search", Input).value = ""
+    await pilot.press(*text)
+    await ui.wait_until(pilot, lambda: not any(w for w in app.workers if not w.is_finished and w.group == "query"))
+    await ui.settle(pilot, app)
+
+
+def marked(card: ImageCard) -> str:
+    """The characters of the card drawn underlined (how matches are marked)."""
+    out = []
+    for y in range(card.content_size.height + 2):
+        for segment in card.render_line(y):
+            if segment.style is not None and segment.style.underline:
+                out.append(segment.text)
+    return "".join(out)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_fields_as_you_type_and_highlighted_words(lib, tmp_path, size):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        await type_search(pilot, app, "ring steps:>=25")
+        assert prompts(app) == ["pixel art ring, gold"]
+        assert "steps ≥ 25" in status(app)
+        card = next(c for c in app.screen.query(ImageCard) if c.record is not None)
+        await ui.wait_until(pilot, lambda: marked(card) == "ring")
+        await type_search(pilot, app, "PIXEL | velvet")
+        expected = ["pixel art ring, gold", "Ruby ring on velvet", "a necklace, pixel art"]
+        assert status(app).startswith("3 of 4 images") and prompts(app) == expected[:len(prompts(app))]
+        assert marked(app.screen.query_one("#card-0", ImageCard)).casefold() == "pixel"
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_a_query_it_cannot_read_gives_a_hint_and_keeps_the_last_result(lib, tmp_path, size):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        await type_search(pilot, app, "ring")
+        before = prompts(app)
+        app.screen.query_one("#search", Input).insert_text_at_cursor(" seed:x")  # as a paste would
+        await ui.wait_until(pilot, lambda: status(app).startswith("⚠"))
+        assert "not a number for seed" in status(app)
+        assert prompts(app) == before
+        await pilot.press("backspace")
+        await pilot.press("1", "2", "3")
+        await ui.wait_until(pilot, lambda: prompts(app) == ["pixel art ring, gold"])
+        assert not status(app).startswith("⚠")
+
+
+async def test_a_query_hint_on_postgresql_too(lib, tmp_path, db_url):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.settle(pilot, app)
+        await type_search(pilot, app, "in:nowhere")
+        assert 'No collection named "nowhere"' in status(app)
+        await type_search(pilot, app, "seed:100-200 -velvet")
+        assert prompts(app) == ["pixel art ring, gold", "a necklace, pixel art"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_order_by_key_and_by_mouse(lib, tmp_path, size):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        newest = [p for p, *_ in IMAGES]
+        assert prompts(app) == newest[:len(prompts(app))]
+        await pilot.press("o")  # newest -> oldest
+        await ui.wait_until(pilot, lambda: "oldest first" in status(app))
+        await ui.settle(pilot, app)
+        assert prompts(app) == newest[::-1][:len(prompts(app))]
+        assert app.screen.query_one("#sort-order", Select).value == "oldest"
+        # the mouse: open the dropdown and pick "Largest first"
+        await pilot.click("#sort-order")
+        await pilot.pause()
+        await pilot.press("down", "down", "down", "enter")
+        await ui.wait_until(pilot, lambda: "largest first" in status(app))
+        await ui.settle(pilot, app)
+        widths = [w for _, _, _, w, _ in IMAGES]
+        assert [c.record.width for c in sorted((c for c in app.screen.query(ImageCard) if c.record),
+                                               key=lambda c: c.index)] == sorted(widths, reverse=True)[
+            :len(prompts(app))]
+        await pilot.press("escape", *"ooo")  # round to newest again: the status stops naming the order
+        await ui.wait_until(pilot, lambda: app.screen.query_one("#sort-order", Select).value == "newest")
+        await ui.wait_until(pilot, lambda: "first" not in status(app))
+
+
+async def test_random_order_is_stable_while_the_view_is_open(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ui.settle(pilot, app)
+        app.screen.query_one("#sort-order", Select).value = "random"
+        await ui.wait_until(pilot, lambda: "random order" in status(app))
+        await ui.settle(pilot, app)
+        first = prompts(app)
+        await type_search(pilot, app, "zzz")
+        await type_search(pilot, app, "")
+        await ui.wait_until(pilot, lambda: prompts(app) == first)
+
+
+async def test_prompt_modal_marks_the_matched_words(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.settle(pilot, app)
+        await type_search(pilot, app, "velvet")
+        await pilot.press("enter")  # to the grid
+        await pilot.press("p")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        text = app.screen.query_one("#prompt-text", Static).render()
+        assert [text.plain[s.start:s.end] for s in text.spans] == ["velvet"]
+
+
+async def test_history_up_down_and_ctrl_u(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.settle(pilot, app)
+        for query in ("ring", "pixel art"):
+            await type_search(pilot, app, query)
+            await pilot.press("enter")
+        search = app.screen.query_one("#search", Input)
+        await pilot.press("slash")
+        search.value = ""
+        await pilot.press("up")
+        assert search.value == "pixel art"
+        await pilot.press("up")
+        assert search.value == "ring"
+        await pilot.press("down", "down")
+        assert search.value == ""
+        await pilot.press("up")
+        await ui.wait_until(pilot, lambda: len(prompts(app)) == 2)
+        await pilot.press("ctrl+u")
+        assert search.value == ""
+    # kept per library and account
+    assert SearchHistory(lib.root, "alice").entries == ["ring", "pixel art"]
+    assert SearchHistory(lib.root, "bob").entries == []
+
+
+async def test_search_tip_while_the_box_is_empty(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ui.settle(pilot, app)
+        await pilot.press("slash")
+        await ui.wait_until(pilot, lambda: "seed:" in status(app))
+        await pilot.press("escape")
+        await ui.wait_until(pilot, lambda: "seed:" not in status(app))
+        assert isinstance(app.focused, CardGrid)
