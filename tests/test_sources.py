@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -201,12 +202,13 @@ def test_a_folder_the_user_cannot_read_is_refused(tmp_path):
 # -- the watcher ----------------------------------------------------------------------------------
 
 def wait_for(condition, timeout=10.0):
-    done = threading.Event()
-    deadline = __import__("time").monotonic() + timeout
+    """Wait on a condition (checked every 50 ms), failing after `timeout` seconds."""
+    tick = threading.Event()
+    deadline = time.monotonic() + timeout
     while not condition():
-        if __import__("time").monotonic() > deadline:
+        if time.monotonic() > deadline:
             raise AssertionError(f"not within {timeout} s")
-        done.wait(0.05)
+        tick.wait(0.05)
 
 
 @pytest.mark.parametrize("polling", [False, True])
@@ -262,3 +264,54 @@ def test_the_watch_limit_falls_back_to_polling(tmp_path):
         wait_for(lambda: library.total() == 1, 5)
     finally:
         watcher.stop()
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+def test_source_commands(tmp_path, outputs, capsys):
+    import json
+
+    from tui.cli import main
+
+    lib = ["--library", str(tmp_path / "cli-lib")]
+    assert main(["source", "add", str(outputs), *lib]) == 0
+    out, err = capsys.readouterr()
+    assert "2 new images" in out and "1 skipped" in out and "broken.png" in err
+    assert main(["source", "list", "--json", *lib]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert listed["images"] == 2 and listed["mode"] == "link" and listed["bad"][0]["file"] == "broken.png"
+    assert listed["watched"] is False
+    put(outputs, "c.png", a1111("a third", 9))
+    assert main(["source", "scan", *lib]) == 0 and "1 new image" in capsys.readouterr().out
+    assert main(["source", "remove", str(outputs), *lib]) == 1  # no terminal to ask on: refused
+    assert "--yes" in capsys.readouterr().err
+    assert main(["source", "remove", str(outputs), "--yes", *lib]) == 0
+    assert "3 images dropped" in capsys.readouterr().out and (outputs / "c.png").exists()
+    assert main(["source", "scan", str(outputs), *lib]) == 1
+    assert "is not one of your sources" in capsys.readouterr().err
+
+
+def test_watch_follows_until_stopped(tmp_path, outputs):
+    import signal
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    root = tmp_path / "lib"
+    Library(root).add_source(outputs)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MYIMAGES_LIBRARY=str(root))
+    watch = subprocess.Popen([sys.executable, "-m", "tui.cli", "watch"], env=env, cwd=ROOT, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert "Watching" in watch.stdout.readline()
+        library = Library(root)
+        assert library.sources()[0].watched
+        put(outputs, "later.png", a1111("written while watched", 11))
+        wait_for(lambda: library.total() == 3, 10)
+        assert "written while watched" in [r.prompt for r in library.page()][0]
+    finally:
+        watch.send_signal(signal.SIGTERM)
+        out, err = watch.communicate(timeout=20)
+    assert watch.returncode == 0 and "Stopped watching." in out, err
+    assert not Library(root).sources()[0].watched
