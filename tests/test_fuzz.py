@@ -21,11 +21,10 @@ from store.library import Library
 from store.records import Filters
 from tui.app import MyImagesApp
 
-# Keys a user may press (not the quit keys: the run must go on). Not ctrl+p: Textual 8.2's command
-# palette fails on PageUp/PageDown while its list is empty (KeyError in OptionList._move_page).
+# Keys a user may press (not the quit keys: the run must go on).
 KEYS = ["up", "down", "left", "right", "h", "j", "k", "l", "pageup", "pagedown", "home", "end", "enter",
         "escape", "tab", "shift+tab", "space", "ctrl+a", "slash", "f", "p", "s", "i", "g", "d", "a", "v",
-        "r", "R", "c", "C", "t", "w", "y", "backspace", "ctrl+r", "x", "o", "1", "2"]
+        "r", "R", "c", "C", "t", "w", "y", "backspace", "ctrl+p", "ctrl+r", "x", "o", "1", "2"]
 SIZES = [(80, 24), (160, 48), (100, 30), (60, 20), (120, 40)]
 
 

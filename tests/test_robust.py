@@ -421,3 +421,16 @@ async def test_clean_again_in_the_gallery_says_nothing_new(lib, tmp_path):
         assert lib.total() == 7
         assert any("was cleaned before" in m and "nothing new was made" in m for _, m in shown), shown
         assert not any("new image" in m for _, m in shown[1:]), shown
+
+
+@pytest.mark.parametrize("keys", [["ctrl+p", "pagedown"], ["ctrl+p", "f", "pageup", "pagedown"]])
+async def test_page_keys_in_a_command_palette_just_opened(lib, tmp_path, keys):
+    """Found by the fuzz test: Textual 8.2's palette fails on PageUp/PageDown before its list is laid out."""
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        type_at_once(app, keys)
+        await settle(pilot, app)
+        assert app.is_running
+        await pilot.press("pagedown", "escape")
+        assert isinstance(app.screen, GalleryScreen)

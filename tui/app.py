@@ -10,6 +10,7 @@ import widgets.thumbnails  # noqa: F401
 from textual import events, on
 from textual.app import App
 from textual.binding import Binding
+from textual.command import CommandList, CommandPalette
 from textual.worker import Worker, WorkerState
 
 from store.errors import StoreError, translate
@@ -86,6 +87,14 @@ class MyImagesApp(App):
         """Every copy (Copy buttons, Textual's own text selection) loses its control characters."""
         super().copy_to_clipboard(clipboard_safe(text))
 
+    def _palette_not_laid_out(self, event: events.Key) -> bool:
+        """PageUp/PageDown in the command palette before its list is laid out: Textual 8.2 fails on it
+        (KeyError in OptionList._move_page; found by the fuzz test). Such a key does nothing here."""
+        if event.key not in ("pageup", "pagedown") or not isinstance(self.screen, CommandPalette):
+            return False
+        lists = self.screen.query(CommandList)
+        return not lists or lists.first().scrollable_content_region.height == 0
+
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         """Every worker runs with exit_on_error=False; a failure is shown here, the app goes on."""
@@ -105,6 +114,8 @@ class MyImagesApp(App):
         if not isinstance(event, events.Key):
             await super().on_event(event)
         elif not event.is_forwarded:  # from the terminal
+            if self._palette_not_laid_out(event):
+                return
             if not self._key_order.arriving(event):
                 await super().on_event(event)
                 self._key_order.handed_on(event)
