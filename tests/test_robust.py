@@ -434,3 +434,23 @@ async def test_page_keys_in_a_command_palette_just_opened(lib, tmp_path, keys):
         assert app.is_running
         await pilot.press("pagedown", "escape")
         assert isinstance(app.screen, GalleryScreen)
+
+
+async def test_a_locked_library_on_the_ui_thread_is_a_notice(lib, tmp_path, monkeypatch):
+    """Reads made on the UI thread (opening the gallery, select all, the collections) fail with a notice."""
+    def locked(*args, **kwargs):
+        raise peewee.OperationalError("database is locked")
+
+    app = make_app(lib, tmp_path)
+    shown = record_notifications(app)
+    monkeypatch.setattr(peewee.Database, "execute_sql", locked)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+a", "a", "f", "d")
+        await settle(pilot, app)
+        assert app.is_running
+        assert shown and all("The library is busy" in m for severity, m in shown if severity == "error"), shown
+        monkeypatch.undo()
+        await pilot.press("escape", "ctrl+r")
+        await settle(pilot, app)
+        assert status(app).startswith("6 of 6")

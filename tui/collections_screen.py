@@ -77,6 +77,7 @@ class AddToCollectionScreen(ModalScreen[bool]):
         try:
             collection = self.library.create_collection(event.value)
             self.library.add_to_collection(self.image_ids, collection.id)
+            selections = self._selections()
         except StoreError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
@@ -84,7 +85,7 @@ class AddToCollectionScreen(ModalScreen[bool]):
         event.input.value = ""
         listing = self.query_one("#collection-list", SelectionList)
         listing.clear_options()
-        listing.add_options(self._selections())
+        listing.add_options(selections)
         self.set_focus(listing)
         self.notify(f'Created "{one_line(collection.name)}" and added the image(s) to it.', markup=False)
 

@@ -129,12 +129,16 @@ class GalleryScreen(Screen):
 
     def on_mount(self) -> None:
         self.title = "My Images"
-        account = self.library.refresh_account()
+        try:
+            account = self.library.refresh_account()
+        except StoreError as exc:  # the database is locked or unreachable: the rest is retried as it goes
+            self._fail(exc)
+            account = self.library.account
         if self.public:
             self.sub_title = "Public gallery — the images of every free account (read only)"
         else:
             self.sub_title = f"{one_line(account.name)} · {account.privacy_text}"
-        self.query_one("#filters", FilterBar).set_collections(self.library.collections())
+        self._refresh_collections()
         self.set_focus(self.grid)
         self.reload()
         self.set_interval(POLL_SECONDS, self._poll_changes)
@@ -363,6 +367,15 @@ class GalleryScreen(Screen):
         record = self._current()
         return [record.id] if record else []
 
+    def _refresh_collections(self) -> None:
+        """The collection dropdown from the library (left as it is if the library cannot be read now)."""
+        try:
+            collections = self.library.collections()
+        except StoreError as exc:
+            self._fail(exc)
+            return
+        self.query_one("#filters", FilterBar).set_collections(collections)
+
     def _fail(self, exc: Exception) -> None:
         self.notify(str(exc), title="Not done", severity="error", markup=False, timeout=12)  # time to read it
 
@@ -491,7 +504,7 @@ class GalleryScreen(Screen):
                 self.notify(f"Cancelled: deleted {n} of {len(ids)} images.")
             elif outcome.error is None:
                 self.notify(f"Deleted {n} image{'s' if n != 1 else ''}.")
-            self.query_one("#filters", FilterBar).set_collections(self.library.collections())
+            self._refresh_collections()
             self.reload(keep_position=True)
             self._update_status()
 
@@ -516,7 +529,7 @@ class GalleryScreen(Screen):
 
         def closed(changed: bool | None) -> None:
             if changed:
-                self.query_one("#filters", FilterBar).set_collections(self.library.collections())
+                self._refresh_collections()
                 self.reload(keep_position=True)
 
         try:
@@ -528,7 +541,7 @@ class GalleryScreen(Screen):
 
     def show_new_image(self, image_id: int) -> None:
         """Reload the grid and put the focus on an image that was just made."""
-        self.query_one("#filters", FilterBar).set_collections(self.library.collections())
+        self._refresh_collections()
         self.run_query(self.filters, True, None, image_id)  # finds where it landed in the worker
 
     def action_clean(self) -> None:
@@ -585,7 +598,11 @@ class GalleryScreen(Screen):
             self.grid.toggle_selected(record)
 
     def action_select_all(self) -> None:
-        ids = self.library.ids(self.filters)
+        try:
+            ids = self.library.ids(self.filters)
+        except StoreError as exc:
+            self._fail(exc)
+            return
         self.grid.select_ids(set(ids))
         self.notify(f"{len(ids)} images selected.")
 
