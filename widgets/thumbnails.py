@@ -77,6 +77,12 @@ class CachedHalfcellImage(Widget):
     def image(self, picture: Image.Image | None) -> None:
         self.show(picture, None)
 
+    def prepare(self, strips: list[Strip]) -> None:
+        """Take lines drawn beforehand (in a worker, see `render_strips`) and take their size."""
+        width, height = (strips[0].cell_length if strips else 0), len(strips)
+        self._own = (self._picture, (width, height), strips)
+        self.styles.width, self.styles.height = width, height
+
     def show(self, picture: Image.Image | None, key: object) -> None:
         """Show a picture; `key` names it for the shared cache (None: not shared)."""
         if picture is self._picture and key == self._key:
@@ -121,6 +127,19 @@ def grid_image_class(mode: str):
 def large_image_class(mode: str):
     return {"kitty": TGPImage, "sixel": SixelImage, "halfcell": HalfcellImage, "auto": AutoImage,
             "unicode": UnicodeImage}.get(mode)
+
+
+def large_draws_cells(mode: str) -> bool:
+    """The large view draws half-block cells (forced, or what `auto` chose): they can be drawn in a worker."""
+    from textual_image.renderable import Image as AutoRenderable
+
+    return mode == "halfcell" or (mode == "auto" and AutoRenderable is HalfcellRenderable)
+
+
+def cell_console() -> Console:
+    """A console of its own for drawing cells on a worker thread, never the app's."""
+    return Console(width=400, height=200, color_system="truecolor", force_terminal=True, legacy_windows=False,
+                   file=io.StringIO())
 
 
 def fit_cells(box_width: int, box_height: int, width: int, height: int) -> tuple[int, int]:
@@ -206,9 +225,7 @@ class ThumbnailStrips:
         self._items: OrderedDict[tuple, list[list[Segment]]] = OrderedDict()
         self._styles: dict[Style, Style] = {}
         self._lock = threading.Lock()
-        # A console of its own: drawing happens on worker threads, never on the app's console.
-        self._console = Console(width=400, height=200, color_system="truecolor", force_terminal=True,
-                                legacy_windows=False, file=io.StringIO())
+        self._console = cell_console()  # drawing happens on worker threads, never on the app's console
 
     def _compact(self, strip: Strip) -> list[Segment]:
         """The line's segments with one shared Style per colour pair and runs of it merged.
