@@ -78,11 +78,13 @@ def test_clean_on_a_full_disk(tmp_path, make_png, monkeypatch):
     assert snapshot(library.root) == before
 
 
+# The children print "done total" after each step, so the test can kill them mid-work and know where.
 IMPORTER = """
 import sys
 from store.library import Library
 from store.importer import import_files
-import_files(Library(sys.argv[1], account="alice"), [sys.argv[2]], batch=8)
+import_files(Library(sys.argv[1], account="alice"), [sys.argv[2]], batch=8,
+             progress=lambda done, total, path: print(done, total, flush=True))
 """
 
 DELETER = """
@@ -92,7 +94,30 @@ lib = Library(sys.argv[1], account="alice")
 ids = [r.id for r in lib.iter_images()]
 for start in range(0, len(ids), 10):
     lib.delete(ids[start:start + 10])
+    print(min(start + 10, len(ids)), len(ids), flush=True)
 """
+
+
+def kill_mid_work(args: list[str], at: float, timeout: float = 120) -> tuple[int, int]:
+    """Run a child that prints "done total" lines; kill it (SIGKILL) once `done` passes `at` of `total`.
+
+    Returns the last (done, total) it reported: proof that the kill landed mid-work.
+    """
+    proc = subprocess.Popen([sys.executable, "-c", *args], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                            env=dict(os.environ))
+    done, total = 0, 0
+    deadline = time.monotonic() + timeout
+    try:
+        for line in proc.stdout:
+            done, total = map(int, line.split())
+            if done >= at * total or time.monotonic() > deadline:
+                break
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+    assert 0 < done < total, f"the kill did not land mid-work: {done} of {total}"
+    return done, total
 
 
 def assert_consistent(root):
@@ -131,20 +156,19 @@ def test_killed_during_import_and_bulk_delete(tmp_path, many_files, attempt):
     rng = random.Random(attempt)
     root = tmp_path / "lib"
     Library(root, account="alice").close()
-    proc = subprocess.Popen([sys.executable, "-c", IMPORTER, str(root), str(many_files)], cwd=ROOT)
-    time.sleep(rng.uniform(0.8, 2.5))
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    read, total = kill_mid_work([IMPORTER, str(root), str(many_files)], at=rng.uniform(0.1, 0.8))
+    assert total == MANY
     imported = assert_consistent(root)
+    # files are committed 8 at a time: all but the last batch reported are in, and not every file
+    assert read - 8 <= imported < MANY
     # finish the import, then kill a bulk delete half way
     import_files(Library(root, account="alice"), [many_files])
     assert assert_consistent(root) == MANY
-    proc = subprocess.Popen([sys.executable, "-c", DELETER, str(root)], cwd=ROOT)
-    time.sleep(rng.uniform(0.8, 2.0))
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    deleted, total = kill_mid_work([DELETER, str(root)], at=rng.uniform(0.1, 0.8))
+    assert total == MANY
     left = assert_consistent(root)
-    assert 0 <= left <= MANY and imported <= MANY
+    # every delete reported is committed, and not every image went
+    assert 0 < left <= MANY - deleted
 
 
 CLEANER = """
@@ -152,7 +176,8 @@ import sys
 from store.library import Library
 from store.background import clean_images
 lib = Library(sys.argv[1], account="alice")
-clean_images(lib, [r.id for r in lib.iter_images()])
+ids = [r.id for r in lib.iter_images()]
+clean_images(lib, ids, progress=lambda done, total, image_id: print(done, total, flush=True))
 """
 
 GRID_SAVER = """
@@ -161,9 +186,11 @@ from store.library import Library
 from store import grid
 from store.background import open_original
 lib = Library(sys.argv[1], account="alice")
-for record in list(lib.iter_images()):
+records = list(lib.iter_images())
+for n, record in enumerate(records):
     layout = grid.layout_for(open_original(lib, record.id), 4, 4)
     grid.cut(lib, record.id, layout, layout.cells, trimmed=True, save=True)
+    print(n + 1, len(records), flush=True)
 """
 
 
@@ -173,10 +200,8 @@ def test_killed_during_bulk_clean_and_grid_save(tmp_path, many_files, script, at
     root = tmp_path / "lib"
     import_files(Library(root, account="alice"), sorted(many_files.iterdir())[:40])
     code = CLEANER if script == "clean" else GRID_SAVER
-    proc = subprocess.Popen([sys.executable, "-c", code, str(root)], cwd=ROOT, env=dict(os.environ))
-    time.sleep(rng.uniform(2.0, 4.0))
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    done, total = kill_mid_work([code, str(root)], at=rng.uniform(0.1, 0.6))
+    assert total == 40
     assert assert_consistent(root) >= 40
     library = Library(root, account="alice")
     for record in library.iter_images():

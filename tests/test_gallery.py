@@ -53,6 +53,13 @@ async def settle(pilot, app):
     await ui.settle(pilot, app)
 
 
+async def searched(pilot, app) -> None:
+    """Until the grid shows the result of what the search box holds (typing is debounced)."""
+    box = app.screen.query_one("#search", Input)
+    await ui.wait_until(pilot, lambda: app.screen.filters.search == box.value)
+    await settle(pilot, app)
+
+
 def select_labels(select: Select) -> list[str]:
     """A dropdown's choices as shown (its public option list)."""
     return [str(option.prompt) for option in select.query_one(OptionList).options]
@@ -162,7 +169,7 @@ async def test_search_as_you_type_and_filters_combine(lib, tmp_path, db_url):  #
         await pilot.press("slash")
         assert isinstance(app.focused, Input)
         await pilot.press(*"DIAMOND")
-        await pilot.pause(0.3)
+        await searched(pilot, app)
         await settle(pilot, app)
         assert sorted(card_prompts(app)) == ["Diamond shield, 16-bit", "diamond sword, pixel art icon"]
         assert status(app).startswith("2 of 6 images")
@@ -196,7 +203,7 @@ async def test_empty_result_says_how_to_clear(lib, tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
         await pilot.press("slash", *"zzzz")
-        await pilot.pause(0.3)
+        await searched(pilot, app)
         await settle(pilot, app)
         assert status(app).startswith("0 of 6 images")
         message = text_of(app.screen.query_one("#grid-empty", Static))
@@ -256,7 +263,7 @@ async def test_markup_in_prompts_is_shown_literally(lib, tmp_path):
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot, app)
         await pilot.press("slash", *"health")
-        await pilot.pause(0.3)
+        await searched(pilot, app)
         await settle(pilot, app)
         await pilot.press("escape")
         card = app.screen.query(ImageCard).first()
@@ -444,7 +451,7 @@ async def test_large_library_pages_to_the_end_with_few_widgets(big_library, tmp_
         assert len(g._pages) <= 20
         assert_screen_lines_clean(app, 120)
         await pilot.press("slash", *"sword")
-        await pilot.pause(0.3)
+        await searched(pilot, app)
         await settle(pilot, app)
         assert g.total == library.count(Filters(search="sword")) > 0
         assert g.mounted_cards == pool
@@ -498,7 +505,7 @@ async def test_command_palette_lists_gallery_actions(lib, tmp_path):
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"favorite")
-        await pilot.pause(0.5)
+        await ui.wait_until(pilot, lambda: app.screen.query_one(OptionList).option_count > 0)
         await pilot.press("enter")
         await settle(pilot, app)
         assert lib.get(record.id).favorite
@@ -606,7 +613,7 @@ async def test_public_gallery_is_read_only(lib, tmp_path, make_png, db_url):  # 
         assert public.public and "Public gallery" in public.sub_title
         assert status(app) == "7 of 7 images"  # alice's six (free) and carol's; never dave's
         await pilot.press("slash", *"castle")
-        await pilot.pause(0.3)
+        await searched(pilot, app)
         await settle(pilot, app)
         assert card_prompts(app) == ["carol's public castle"]
         await pilot.press("escape")
