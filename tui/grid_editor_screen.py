@@ -17,13 +17,14 @@ from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
+from textual.worker import get_current_worker
 
 from store import grid as grid_cut
 from store.background import open_original
 from store.errors import StoreError
 from store.library import Library
 from store.records import ImageRecord
-from widgets.thumbnails import fit_cells, grid_image_class, on_checkerboard
+from widgets.thumbnails import CachedHalfcellImage, cell_console, fit_cells, grid_image_class, on_checkerboard
 
 from .progress_screen import JobOutcome, ProgressScreen
 
@@ -179,25 +180,43 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
         if self.sheet is None:
             return
         row, col = self.focus_cell
-        cell = self.sheet.crop(self.cut_layout.box(row, col))
         mark = "selected" if self.focus_cell in self.selected else "not selected"
         self.query_one("#cell-title", Static).update(f"Cell {row + 1},{col + 1} ({mark})")
         self.query_one("#chosen", Static).update(
             f"{len(self.selected)} of {self.cut_layout.rows * self.cut_layout.cols} cells selected")
-        images = self.query("#sheet-image")
-        if not images:
-            return
-        self._show(images.first(), self.preview_picture(), self.query_one("#sheet").content_size)
-        cell.thumbnail((PREVIEW_PIXELS, PREVIEW_PIXELS))
-        self._show(self.query_one("#cell-image"), on_checkerboard(cell.convert("RGBA")),
-                   self.query_one("#cell-box").content_size)
+        if self.query("#sheet-image"):
+            self.draw_pictures(self.query_one("#sheet").content_size, self.query_one("#cell-box").content_size)
 
-    @staticmethod
-    def _show(widget, picture: Image.Image, box) -> None:
-        widget.image = picture
-        if box.width > 0 and box.height > 0:
-            widget.styles.width, widget.styles.height = fit_cells(box.width, box.height, picture.width,
-                                                                  picture.height)
+    @work(thread=True, exclusive=True, group="redraw", exit_on_error=False)
+    def draw_pictures(self, sheet_box, cell_box) -> None:
+        """Draw the sheet with its cut lines and the focused cell off the UI thread (each key redraws them);
+        as half-block cells, their lines too."""
+        worker = get_current_worker()
+        preview = self.preview_picture()
+        cell = self.sheet.crop(self.cut_layout.box(*self.focus_cell))
+        cell.thumbnail((PREVIEW_PIXELS, PREVIEW_PIXELS))
+        drawn = []
+        for picture, box in ((preview, sheet_box), (on_checkerboard(cell.convert("RGBA")), cell_box)):
+            size = fit_cells(box.width, box.height, picture.width, picture.height) \
+                if box.width > 0 and box.height > 0 else None
+            strips = None
+            if size and issubclass(grid_image_class(self.image_mode), CachedHalfcellImage):
+                strips = CachedHalfcellImage.render_strips(cell_console(), picture, *size)
+            drawn.append((picture, size, strips))
+            if worker.is_cancelled:
+                return
+        self.app.call_from_thread(self._show_pictures, worker, drawn)
+
+    def _show_pictures(self, worker, drawn) -> None:
+        if worker.is_cancelled:
+            return  # a newer drawing is on its way
+        for widget, (picture, size, strips) in zip((self.query_one("#sheet-image"), self.query_one("#cell-image")),
+                                                   drawn):
+            widget.image = picture
+            if strips:
+                widget.prepare(strips)
+            elif size:
+                widget.styles.width, widget.styles.height = size
 
     # -- editing -----------------------------------------------------------
 
