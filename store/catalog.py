@@ -146,12 +146,25 @@ def _cfg(value) -> float:
 
 
 class _Strings:
-    """Distinct values of a text column, case-folded, each with a code; which contain a text, cached."""
+    """Distinct values of a text column, case-folded, each with a code; which contain a text, cached.
+
+    Few values are tested one by one. Many (a library's prompts) are also kept as one UTF-8
+    blob, values apart by NUL: a search finds the text's occurrences with numpy, anchored on
+    its rarest byte, and maps them to values. The occurrences of recent searches are kept, so a
+    search one letter longer (typing) only filters them.
+    """
+
+    BLOB_FROM = 20_000  # values: below this a plain loop is as fast
 
     def __init__(self) -> None:
         self.values: list[str] = []
         self.codes: dict[str, int] = {}
         self._matches: dict[str, np.ndarray] = {}
+        self._blob = np.zeros(0, np.uint8)  # the values in `_blobbed`, each followed by a NUL
+        self._starts = np.zeros(0, np.int64)  # where each value starts in the blob
+        self._blobbed = 0
+        self._frequency = np.zeros(256, np.int64)  # of each byte in the blob: the anchor is the rarest
+        self._occurrences: dict[bytes, np.ndarray] = {}
 
     def code(self, value: str | None) -> int:
         folded = (value or "").casefold()
@@ -166,11 +179,62 @@ class _Strings:
     def containing(self, text: str) -> np.ndarray:
         found = self._matches.get(text)
         if found is None:
-            found = np.fromiter((text in v for v in self.values), bool, len(self.values))
+            if len(self.values) < self.BLOB_FROM:
+                found = np.fromiter((text in v for v in self.values), bool, len(self.values))
+            else:
+                found = self._search(text.encode())
             if len(self._matches) > 32:
                 self._matches.clear()
             self._matches[text] = found
         return found
+
+    def _extend_blob(self) -> None:
+        if self._blobbed == len(self.values):
+            return
+        new = [v.encode() for v in self.values[self._blobbed:]]
+        part = np.frombuffer(b"\0".join(new) + b"\0", np.uint8)
+        lengths = np.fromiter((len(b) + 1 for b in new), np.int64, len(new))
+        starts = len(self._blob) + np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        self._blob = np.concatenate([self._blob, part])
+        self._starts = np.concatenate([self._starts, starts])
+        self._frequency += np.bincount(part, minlength=256)
+        self._blobbed = len(self.values)
+        self._occurrences.clear()
+
+    def _find(self, pattern: bytes) -> np.ndarray:
+        """Where `pattern` starts in the blob (sorted)."""
+        known = self._occurrences.get(pattern[:-1]) if len(pattern) > 1 else None
+        blob, m = self._blob, len(pattern)
+        if known is not None:  # one letter more than a recent search
+            known = known[known + m <= len(blob)]
+            found = known[blob[known + m - 1] == pattern[-1]]
+        else:
+            anchor = min(range(m), key=lambda j: self._frequency[pattern[j]])
+            found = np.flatnonzero(blob == pattern[anchor]) - anchor
+            found = found[(found >= 0) & (found + m <= len(blob))]
+            for j in range(m):
+                if j != anchor and found.size:
+                    found = found[blob[found + j] == pattern[j]]
+        if len(self._occurrences) > 8:
+            self._occurrences.clear()
+        self._occurrences[pattern] = found
+        return found
+
+    def _search(self, pattern: bytes) -> np.ndarray:
+        self._extend_blob()
+        n = len(self.values)
+        if not pattern:
+            return np.ones(n, bool)
+        found = self._find(pattern)
+        mask = np.zeros(n, bool)
+        if found.size <= n:
+            mask[np.searchsorted(self._starts, found, "right") - 1] = True
+        else:  # more occurrences than values: for each value, its first occurrence from its start
+            first = np.searchsorted(found, self._starts)
+            ends = np.append(self._starts[1:], len(self._blob))
+            inside = first < found.size
+            mask[inside] = found[first[inside]] < ends[inside]
+        return mask
 
 
 # The arrays, in one order: (name, dtype). All are indexed alike (newest first).

@@ -183,3 +183,22 @@ def test_sort_orders(known, sort):
     assert [r.id for r in lib.page(Filters(sort=sort, seed=7), 2, 3)] == got[2:5]
     assert [r.id for r in lib.iter_images(Filters(sort=sort, seed=7), batch=2)] == got
     assert lib.position(got[3], Filters(sort=sort, seed=7)) == 3
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="abcß ,#é\x00", max_size=12), min_size=1, max_size=300),
+       st.lists(st.text(alphabet="abcß ,#é", max_size=4), min_size=1, max_size=8))
+def test_the_prompt_blob_search_finds_what_a_loop_finds(values, queries):
+    from store.catalog import _Strings
+
+    strings = _Strings()
+    strings.BLOB_FROM = 0  # the blob even for a few values
+    for value in values[: len(values) // 2]:
+        strings.code(value.replace("\x00", ""))
+    for query in queries:
+        if query == queries[len(queries) // 2]:
+            for value in values[len(values) // 2:]:  # values added between searches
+                strings.code(value.replace("\x00", ""))
+        for text in (query.casefold(), query.casefold() + "a"):  # and one letter more, as typed
+            expected = [text in v for v in strings.values]
+            assert strings.containing(text).tolist() == expected

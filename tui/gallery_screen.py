@@ -312,7 +312,8 @@ class GalleryScreen(Screen):
 
     @on(FilterBar.Changed)
     def _filters_changed(self, event: FilterBar.Changed) -> None:
-        self.run_query(replace(event.filters, scope=self.scope, seed=self._seed), False, None)
+        seed = self._seed if event.filters.sort == "random" or parse(event.filters.search).sort == "random" else 0
+        self.run_query(replace(event.filters, scope=self.scope, seed=seed), False, None)
 
     # -- the search language: hints, the order, highlighted matches ------------------
 
