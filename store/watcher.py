@@ -48,7 +48,8 @@ class SourceWatcher:
         self._wake = threading.Event()  # stop, or the sources changed: watch again
         self._thread: threading.Thread | None = None
         self._pending: dict[Path, float] = {}
-        self.ready = threading.Event()  # set once the first scan is done and watching has begun
+        self.ready = threading.Event()  # set once watching has begun and the first full scan is done
+        self._full_scan = True
 
     # -- control ----------------------------------------------------------------------
 
@@ -80,12 +81,13 @@ class SourceWatcher:
 
     def _run(self) -> None:
         mark = WatchMark(self.library)
+        self._full_scan = True  # what changed while nothing watched: once watching has begun
         try:
-            self._scan(None)
             while not self._stop.is_set():
                 self._wake.clear()
                 self.folders = [str(s.path) for s in self._safe(self.library.sources) or []]
                 if not self.folders:
+                    self._full_scan = False
                     self.ready.set()
                     self._wake.wait(CHECK_SOURCES_EVERY)
                     continue
@@ -128,8 +130,11 @@ class SourceWatcher:
                 *self.folders, watch_filter=None, debounce=200, step=50, stop_event=self._wake,
                 rust_timeout=int(RETRY_AFTER * 1000), yield_on_timeout=True, raise_interrupt=False,
                 ignore_permission_denied=False)  # True would also hide the watch limit (watchfiles 1.3)
-            self.ready.set()
             for changes in changes_seen:
+                if self._full_scan:  # the watch is in place now: nothing written from here on is missed
+                    self._full_scan = False
+                    self._scan(None)
+                    self.ready.set()
                 paths = {Path(path) for _change, path in changes}
                 due = [p for p, since in self._pending.items() if time.monotonic() - since >= RETRY_AFTER]
                 for path in due:
@@ -156,9 +161,10 @@ class SourceWatcher:
                                f"{self.poll_every:g} s instead.")
 
     def _poll(self) -> None:
-        self.ready.set()
         while not self._wake.is_set():
+            self._full_scan = False
             self._scan(None)
+            self.ready.set()
             if self.thumbnails:
                 self._safe(self.library.make_thumbnails, self._wake.is_set, 50)
             self._wake.wait(self.poll_every)
