@@ -314,7 +314,8 @@ async def test_grid_editor_buttons_visible_at_80x24(lib, tmp_path):
 
 
 async def test_modals_show_their_buttons_at_80x24(lib, tmp_path):
-    lib.create_collection("Existing")
+    for n in range(15):  # more than the list shows at once
+        lib.create_collection(f"Collection {n:02}")
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
