@@ -25,6 +25,9 @@ from .query import DEFAULT_SORT, SORTS, LORA_KEYS, SAMPLER_KEYS, SEED_KEYS, STEP
 
 CHANGE_TABLE = "image_change"
 KEEP_CHANGES = 20_000  # the change table is trimmed to about this many rows
+# An update of any of these is a change the catalog (and an open gallery) must see: the search fields.
+WATCHED_COLUMNS = ("owner_id, prompt, generated_at, favorite, negative_prompt, model, text_accuracy, width, height, "
+                   "params, parent_id, derivation, source_name")
 
 # The log of changes, written by triggers (see migrations.py).
 CHANGE_LOG_SQL = (
@@ -33,7 +36,7 @@ CHANGE_LOG_SQL = (
     f"INSERT INTO {CHANGE_TABLE}(image_id) VALUES (new.id); END",
     f"CREATE TRIGGER IF NOT EXISTS image_change_ad AFTER DELETE ON image BEGIN "
     f"INSERT INTO {CHANGE_TABLE}(image_id) VALUES (old.id); END",
-    f"CREATE TRIGGER IF NOT EXISTS image_change_au AFTER UPDATE OF owner_id, prompt, generated_at, favorite ON image "
+    f"CREATE TRIGGER IF NOT EXISTS image_change_au AFTER UPDATE OF {WATCHED_COLUMNS} ON image "
     f"BEGIN INSERT INTO {CHANGE_TABLE}(image_id) VALUES (new.id); END",
     f"CREATE TRIGGER IF NOT EXISTS image_change_mi AFTER INSERT ON image_collection BEGIN "
     f"INSERT INTO {CHANGE_TABLE}(image_id) VALUES (NULL); END",
@@ -60,8 +63,8 @@ POSTGRES_CHANGE_LOG_SQL = (
         RETURN NULL;
     END $$""",
     "DROP TRIGGER IF EXISTS image_change_image ON image",
-    f"CREATE TRIGGER image_change_image AFTER INSERT OR DELETE OR UPDATE OF owner_id, prompt, generated_at, "
-    f"favorite ON image FOR EACH STATEMENT EXECUTE PROCEDURE {CHANGE_TABLE}_note()",
+    f"CREATE TRIGGER image_change_image AFTER INSERT OR DELETE OR UPDATE OF {WATCHED_COLUMNS} "
+    f"ON image FOR EACH STATEMENT EXECUTE PROCEDURE {CHANGE_TABLE}_note()",
     "DROP TRIGGER IF EXISTS image_change_member ON image_collection",
     f"CREATE TRIGGER image_change_member AFTER INSERT OR DELETE ON image_collection "
     f"FOR EACH STATEMENT EXECUTE PROCEDURE {CHANGE_TABLE}_note()",

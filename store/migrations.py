@@ -16,7 +16,7 @@ from .catalog import CHANGE_LOG_SQL, POSTGRES_CHANGE_LOG_SQL
 from .errors import StoreError
 from .models import MODELS, Setting
 
-LATEST = 5
+LATEST = 6
 VERSION_KEY = "schema_version"
 
 
@@ -77,11 +77,21 @@ def _step_5_sources(db: Database, migrator: SchemaMigrator) -> None:
     db.create_tables([Source, SourceFile, LostImage])
 
 
+def _step_6_search_fields(db: Database, migrator: SchemaMigrator) -> None:
+    # The search language filters on more columns (model, params, size...): the change log follows them too.
+    if is_postgres(db):
+        create_change_log(db)  # drops and makes its triggers again
+        return
+    db.execute_sql("DROP TRIGGER IF EXISTS image_change_au")
+    create_search_support(db)
+
+
 STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _step_2_search_index,
     3: _step_3_catalog,
     4: _step_4_change_log,
     5: _step_5_sources,
+    6: _step_6_search_fields,
 }
 
 

@@ -202,3 +202,35 @@ def test_the_prompt_blob_search_finds_what_a_loop_finds(values, queries):
         for text in (query.casefold(), query.casefold() + "a"):  # and one letter more, as typed
             expected = [text in v for v in strings.values]
             assert strings.containing(text).tolist() == expected
+
+
+def test_the_catalog_follows_changed_parameters_from_another_process(known, db_url):
+    """A reparse (or any writer) that changes the model or the params is seen by an open catalog."""
+    from store.catalog import change_token
+
+    lib, ids = known
+    assert lib.ids(Filters(search="model:newmodel")) == []
+    before = change_token(lib.db, lib.uses_postgres)
+    lib.db.execute_sql("UPDATE image SET model = 'NewModel', params = '{\"seed\": 42}' WHERE id = "
+                       f"{ids['d']}")  # as another process would
+    assert change_token(lib.db, lib.uses_postgres) != before  # an open gallery sees it too
+    assert lib.ids(Filters(search="model:newmodel seed:42")) == [ids["d"]]
+
+
+def test_schema_6_makes_a_version_5_library_follow_the_search_fields(tmp_path):
+    import sqlite3
+
+    from store.library import Library
+    from store.migrations import LATEST
+
+    root = tmp_path / "old"
+    Library(root, account="alice").close()
+    con = sqlite3.connect(root / "library.db")
+    con.executescript("DROP TRIGGER image_change_au; CREATE TRIGGER image_change_au AFTER UPDATE OF owner_id, prompt, "
+                      "generated_at, favorite ON image BEGIN INSERT INTO image_change(image_id) VALUES (new.id); END; "
+                      "UPDATE setting SET value = '5' WHERE key = 'schema_version';")
+    con.close()
+    lib = Library(root, account="alice")
+    sql = lib.db.execute_sql("SELECT sql FROM sqlite_master WHERE name = 'image_change_au'").fetchone()[0]
+    assert "params" in sql and "model" in sql
+    assert lib.db.execute_sql("SELECT value FROM setting WHERE key = 'schema_version'").fetchone()[0] == str(LATEST)
