@@ -35,6 +35,7 @@ from .grid_editor_screen import GridEditorResult, GridEditorScreen
 from .info_screen import InfoScreen
 from .progress_screen import JobOutcome, ProgressScreen
 from .prompt_screen import PromptScreen
+from .search_help_screen import SearchHelpScreen
 from .viewer_screen import ViewerScreen
 
 CARD_ACTIONS = [
@@ -76,6 +77,7 @@ class GalleryScreen(Screen):
     BINDINGS = [
         Binding("slash", "focus_search", "Search", id="gallery.search"),
         Binding("o", "cycle_sort", "Order", id="gallery.sort"),
+        Binding("f1", "search_help", "Search help", id="gallery.search_help"),
         Binding("escape", "back", "Back", id="gallery.back"),
         Binding("enter", "view", "View", id="gallery.view"),
         Binding("f", "favorite", "Favorite", id="gallery.favorite"),
@@ -329,6 +331,9 @@ class GalleryScreen(Screen):
 
     def action_cycle_sort(self) -> None:
         self.query_one("#filters", FilterBar).cycle_sort()
+
+    def action_search_help(self) -> None:
+        self.app.push_screen(SearchHelpScreen())
 
     def on_descendant_focus(self) -> None:
         self._update_status()  # the search box shows a tip on the syntax while it is empty
