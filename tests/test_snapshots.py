@@ -1,0 +1,145 @@
+"""Pictures of every screen (pytest-textual-snapshot) at 80×24 and 160×48, on fixed data.
+
+The library is made the same way every time: fixed pictures, prompts, dates and
+folder (the info dialog shows the file's path), the clock's time zone set to UTC,
+thumbnails drawn as half-block cells. A changed picture fails the test; look at
+the report (`snapshot_report.html`) before accepting it with `--snapshot-update`.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from store.importer import ImportOptions, import_files
+from store.library import Library
+from store.models import Image
+from tui.app import MyImagesApp
+
+from .conftest import write_png
+from .ui import settle
+
+SIZES = [(80, 24), (160, 48)]
+FOLDER = Path(tempfile.gettempdir()) / "myimages-snapshots"  # fixed: the info dialog shows the file's path
+IMPORTED = datetime(2026, 5, 20, 9, 30)
+PROMPTS = [
+    ("diamond sword, pixel art icon", "pixel-xl", (90, 200, 230)),
+    ("ruby ring, shiny, game item", "pixel-xl", (200, 40, 60)),
+    ("Diamond shield, 16-bit, front view", "retro-v2", (120, 160, 210)),
+    ("health potion in a round bottle, glowing red liquid, cork stopper, fantasy RPG inventory icon, "
+     "clean outline, soft shading, transparent background", "retro-v2", (220, 60, 60)),
+    ("golden key", "pixel-xl", (230, 190, 60)),
+    ("mana potion", "pixel-xl", (60, 80, 220)),
+    ("set of 16 items, 4x4 grid", "sheet-1", (240, 240, 240)),
+]
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch):
+    """Dates are shown in local time: make it the same everywhere."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def sheet_png(path: Path) -> Path:
+    """A 4×4 sheet of coloured squares on white: the grid editor finds 4 × 4."""
+    from PIL import Image as PILImage, ImageDraw
+
+    picture = PILImage.new("RGB", (160, 160), (255, 255, 255))
+    draw = ImageDraw.Draw(picture)
+    for row in range(4):
+        for col in range(4):
+            x, y = 8 + col * 40, 8 + row * 40
+            draw.rectangle((x, y, x + 23, y + 23), fill=(40 + row * 50, 60 + col * 40, 160))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    picture.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def fixed_libraries():
+    """alice (premium) with seven images and two collections, carol (free) with two public ones; an empty one."""
+    shutil.rmtree(FOLDER, ignore_errors=True)
+    sources = FOLDER / "sources"
+    alice = Library(FOLDER / "library", account="alice")
+    start = datetime(2026, 5, 1, 12, 0)
+    for n, (prompt, model, colour) in enumerate(PROMPTS):
+        path = (sheet_png(sources / f"{n}.png") if prompt.startswith("set of")
+                else write_png(sources / f"{n}.png", size=(48, 36 if n % 2 else 48), colour=colour))
+        import_files(alice, [path], ImportOptions(prompt=prompt, model=model, text_accuracy=str(5 + n),
+                                                  generated_at=start + timedelta(days=n)))
+    ids = alice.ids()
+    alice.set_favorite(ids[1:3])
+    loot = alice.create_collection("Loot")
+    alice.add_to_collection(ids[:3], loot.id)
+    alice.create_collection("Shop inventory")
+    alice.set_plan("premium")
+    carol = Library(FOLDER / "library", account="carol")
+    for n, colour in enumerate([(30, 160, 90), (160, 90, 30)]):
+        import_files(carol, [write_png(sources / f"carol{n}.png", size=(40, 40), colour=colour)],
+                     ImportOptions(prompt=f"carol's public dragon {n + 1}", model="dragon-v1",
+                                   generated_at=start + timedelta(days=10 + n)))
+    Image.update(imported_at=IMPORTED).execute()
+    empty = Library(FOLDER / "empty", account="alice")
+    yield FOLDER / "library", FOLDER / "empty"
+    for library in (alice, carol, empty):
+        library.close()
+
+
+def app_on(root: Path) -> MyImagesApp:
+    return MyImagesApp(Library(root, account="alice"), images="halfcell", downloads=FOLDER / "downloads")
+
+
+def keys(*pressed: str):
+    """Before the picture: settle, press the keys (settling after each), freeze the cursor's blink."""
+
+    async def run_before(pilot) -> None:
+        await settle(pilot, pilot.app)
+        for key in pressed:
+            await pilot.press(key)
+            await settle(pilot, pilot.app)
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False
+        await settle(pilot, pilot.app)
+
+    return run_before
+
+
+SCREENS = {
+    "gallery": (),
+    "gallery-selection": ("space", "right", "space"),
+    "search-no-match": ("slash", "z", "q", "x", "escape"),
+    "prompt": ("p",),
+    "info": ("i",),
+    "delete": ("d",),
+    "collections": ("a",),
+    "large-view": ("enter",),
+    "grid-editor": ("g",),
+    "public-gallery": ("v",),
+    "public-info": ("v", "i"),
+}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("name", list(SCREENS))
+def test_screen(snap_compare, fixed_libraries, name, size):
+    root, _ = fixed_libraries
+    pressed = SCREENS[name]
+    if name.startswith("grid-editor") or name == "large-view":
+        pressed = ("home",) + pressed  # the newest image: the 4×4 sheet
+    assert snap_compare(app_on(root), terminal_size=size, run_before=keys(*pressed))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("name, pressed", [("empty-library", ()), ("empty-public-gallery", ("v",))])
+def test_empty_states(snap_compare, fixed_libraries, name, pressed, size):
+    _, empty = fixed_libraries
+    assert snap_compare(app_on(empty), terminal_size=size, run_before=keys(*pressed))
