@@ -148,6 +148,23 @@ def _cfg(value) -> float:
     return float(number) if number is not None else float("nan")
 
 
+class _Memo(dict):
+    """A conversion remembered per value (a column with few distinct values)."""
+
+    def __init__(self, convert) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __call__(self, value):
+        try:
+            return self[value]
+        except KeyError:
+            result = self[value] = self.convert(value)
+            return result
+        except TypeError:  # not hashable
+            return self.convert(value)
+
+
 class _Strings:
     """Distinct values of a text column, case-folded, each with a code; which contain a text, cached.
 
@@ -190,6 +207,11 @@ class _Strings:
                 self._matches.clear()
             self._matches[text] = found
         return found
+
+    def prepare(self) -> None:
+        """Make the search blob now (a build does it, off the keystroke path)."""
+        if len(self.values) >= self.BLOB_FROM:
+            self._extend_blob()
 
     def _extend_blob(self) -> None:
         if self._blobbed == len(self.values):
@@ -308,6 +330,8 @@ class Catalog:
         n = len(rows)
         models, negatives = self._strings["models"], self._strings["negatives"]
         samplers, loras = self._strings["samplers"], self._strings["loras"]
+        cfg, steps = _Memo(_cfg), _Memo(_small)  # few distinct values: each converted once
+        no_lora = loras.code("")
         return (
             np.fromiter((r[0] for r in rows), np.int64, n),
             np.fromiter((r[1] for r in rows), np.int32, n),
@@ -316,16 +340,18 @@ class Catalog:
             np.fromiter((self._prompt_strings.code(r[4]) for r in rows), np.int32, n),
             np.fromiter((models.code(r[5]) for r in rows), np.int32, n),
             np.fromiter((negatives.code(r[6]) for r in rows), np.int32, n),
-            np.fromiter((_cfg(r[7]) for r in rows), np.float32, n),
+            np.fromiter((cfg(r[7]) for r in rows), np.float32, n),
             np.fromiter((r[8] or 0 for r in rows), np.int32, n),
             np.fromiter((r[9] or 0 for r in rows), np.int32, n),
             np.fromiter((r[10] or 0 for r in rows), np.int64, n),
             np.fromiter((r[11] or 0 for r in rows), np.int64, n),
             np.fromiter((_derived_kind(r[12]) for r in rows), np.int8, n),
-            np.fromiter((_seed(r[13]) for r in rows), np.uint64, n),
-            np.fromiter((_small(r[14]) for r in rows), np.int16, n),
+            np.fromiter((r[13] if type(r[13]) is int and 0 <= r[13] < NO_SEED else _seed(r[13]) for r in rows),
+                        np.uint64, n),
+            np.fromiter((steps(r[14]) for r in rows), np.int16, n),
             np.fromiter((samplers.code(r[15] if isinstance(r[15], str) else "") for r in rows), np.int32, n),
-            np.fromiter((loras.code(lora_names(r[4], r[16])) for r in rows), np.int32, n),
+            np.fromiter((loras.code(lora_names(r[4], r[16])) if r[16] or "<" in r[4] else no_lora for r in rows),
+                        np.int32, n),
         )
 
     def _forget(self) -> None:
@@ -339,14 +365,17 @@ class Catalog:
         parts: list[tuple[np.ndarray, ...]] = []
         with self.db.atomic("DEFERRED"):  # one snapshot: the rows and the last change
             seq = self.db.execute_sql(f"SELECT COALESCE(MAX(seq), 0) FROM {CHANGE_TABLE}").fetchone()[0]
-            cursor = self.db.execute_sql(f"SELECT {_COLUMNS} FROM image ORDER BY generated_at DESC, id DESC")
+            cursor = self.db.execute_sql(f"SELECT {_COLUMNS} FROM image")  # in table order: sorted below
             while rows := cursor.fetchmany(10_000):  # a chunk at a time: no list of every row
                 parts.append(self._arrays(rows))
         empty = [np.zeros(0, dtype) for _, dtype in _ARRAYS]
-        self._set_columns([np.concatenate([p[i] for p in parts]) if parts else empty[i]
-                           for i in range(len(_ARRAYS))])
+        columns = [np.concatenate([p[i] for p in parts]) if parts else empty[i] for i in range(len(_ARRAYS))]
+        parts.clear()
+        order = np.lexsort((columns[0], columns[3]))[::-1]  # newest first, then the higher id
+        self._set_columns([c[order] for c in columns])
         self._seq = seq
         self._forget()
+        self._prompt_strings.prepare()  # the search blob now, not on the first key typed
 
     def sync(self) -> None:
         """Catch up with every change committed since the last call (by any process)."""
