@@ -24,6 +24,7 @@ from peewee import Database
 from .query import DEFAULT_SORT, SORTS, LORA_KEYS, SAMPLER_KEYS, SEED_KEYS, STEPS_KEYS, Parsed, Term, as_number, lora_names
 
 CHANGE_TABLE = "image_change"
+PLACE_AT_MOST = 2_000  # changed rows put in place one by one; more are sorted in with the rest
 KEEP_CHANGES = 20_000  # the change table is trimmed to about this many rows
 # An update of any of these is a change the catalog (and an open gallery) must see: the search fields.
 WATCHED_COLUMNS = ("owner_id, prompt, generated_at, favorite, negative_prompt, model, text_accuracy, width, height, "
@@ -409,16 +410,32 @@ class Catalog:
             self._forget()
 
     def _patch(self, changed: np.ndarray, rows: list[tuple]) -> None:
-        """Drop the changed images, then put back the ones that still exist, in order."""
+        """Drop the changed images, then put back the ones that still exist, in order.
+
+        A few rows (the usual case: a favorite, an import or a plan change made
+        elsewhere, which an open gallery follows) go each to its place found by a
+        binary search, with one copy of the columns; sorting the whole catalog
+        again took a second on 1,000,000 images.
+        """
         columns = self._columns()
         if changed.size:
             keep = ~np.isin(self._ids, changed)
             if not keep.all():
                 columns = [c[keep] for c in columns]
-        if rows:
+        if rows and len(rows) > PLACE_AT_MOST:
             columns = [np.concatenate([c, new]) for c, new in zip(columns, self._arrays(rows))]
             order = np.lexsort((columns[0], columns[3]))[::-1]  # newest first, then the higher id
             columns = [c[order] for c in columns]
+        elif rows:
+            new = self._arrays(rows)
+            order = np.lexsort((new[0], new[3]))[::-1]
+            new = [c[order] for c in new]
+            ids, dates = columns[0][::-1], columns[3][::-1]  # oldest first: ascending for searchsorted
+            places = []
+            for image_id, date in zip(new[0], new[3]):
+                low, high = np.searchsorted(dates, date, "left"), np.searchsorted(dates, date, "right")
+                places.append(len(ids) - (low + int(np.searchsorted(ids[low:high], image_id))))
+            columns = [np.insert(c, places, values) for c, values in zip(columns, new)]
         self._set_columns(columns)
 
     # -- answering -----------------------------------------------------------

@@ -193,3 +193,37 @@ async def test_polling_runs_in_a_worker_and_costs_one_lookup(lib, tmp_path, monk
         await wait_until(pilot, lambda: len(calls) >= start + 5, 3)
         assert not any(threads)  # never on the UI thread
         assert reloads == []  # nothing changed: no reload
+
+
+def test_catalog_puts_a_few_changes_in_place_without_sorting_everything(tmp_path, make_png, monkeypatch):
+    """Following a change on a large library must not sort the whole catalog (a second on 1,000,000 images)."""
+    import numpy as np
+
+    from store import catalog as catalog_module
+    from store.records import Filters
+
+    lib = Library(tmp_path / "order", account="alice")
+    same_day = datetime(2026, 5, 3, 12)
+    for n in range(30):  # many images share a date: ties are ordered by id
+        day = same_day if n % 3 else same_day + timedelta(days=n % 7 - 3)
+        import_files(lib, [make_png()], ImportOptions(prompt=f"p{n}", generated_at=day))
+    lib.warm_up()
+    sorted_sizes = []
+    real = np.lexsort
+
+    def lexsort(keys, *args, **kwargs):
+        sorted_sizes.append(len(keys[0]))
+        return real(keys, *args, **kwargs)
+
+    monkeypatch.setattr(catalog_module.np, "lexsort", lexsort)
+    other = Library(lib.root, account="alice")
+    ids = other.ids()
+    other.toggle_favorite(ids[4])
+    other.delete([ids[7]])
+    for day in (same_day, same_day - timedelta(days=9), same_day + timedelta(days=9)):
+        import_files(other, [make_png()], ImportOptions(prompt="new", generated_at=day))
+    expected = [i for (i,) in lib.db.execute_sql(
+        "SELECT id FROM image WHERE owner_id = ? ORDER BY generated_at DESC, id DESC", (lib.account.id,))]
+    assert lib.ids(Filters()) == expected  # syncs the catalog: every row in its place
+    assert lib.count(Filters(favorite="favorites")) == 1
+    assert sorted_sizes and max(sorted_sizes) < 5  # only the changed rows were sorted
