@@ -227,3 +227,21 @@ def test_catalog_puts_a_few_changes_in_place_without_sorting_everything(tmp_path
     assert lib.ids(Filters()) == expected  # syncs the catalog: every row in its place
     assert lib.count(Filters(favorite="favorites")) == 1
     assert sorted_sizes and max(sorted_sizes) < 5  # only the changed rows were sorted
+
+
+async def test_gallery_follows_another_writer_on_both_back_ends(tmp_path, make_png, db_url):
+    """PostgreSQL has no catalog: the gallery polls its change log the same way."""
+    library = Library(tmp_path / "both", account="alice", database_url=db_url)
+    for n, prompt in enumerate(["one", "two", "three"]):
+        add(library, make_png, prompt, n)
+    app = make_app(library, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        assert status(app) == "3 of 3 images"
+        other = Library(tmp_path / "both", account="alice", database_url=db_url)
+        other.toggle_favorite(grid(app).current.id)
+        add(other, make_png, "four", 9)
+        await wait_until(pilot, lambda: status(app) == "4 of 4 images", FOLLOW_WITHIN)
+        await settle(pilot, app)
+        assert grid(app).record_at(0).prompt == "four" and grid(app).current.favorite
+    library.close()
