@@ -16,7 +16,7 @@ from .catalog import CHANGE_LOG_SQL, POSTGRES_CHANGE_LOG_SQL
 from .errors import StoreError
 from .models import MODELS, Setting
 
-LATEST = 6
+LATEST = 7
 VERSION_KEY = "schema_version"
 
 
@@ -31,10 +31,20 @@ def create_search_support(db: Database) -> None:
         db.execute_sql(
             "CREATE INDEX IF NOT EXISTS image_prompt_trgm ON image USING gin (prompt gin_trgm_ops)"
         )
+        create_field_indexes(db)
         create_change_log(db)
         return
     for sql in CHANGE_LOG_SQL:
         db.execute_sql(sql)
+
+
+def create_field_indexes(db: Database) -> None:
+    """PostgreSQL: indexes for the search language's fields (model, negative prompt, sampler, seed, steps)."""
+    from .query_sql import SEARCH_INDEX_SQL
+
+    if is_postgres(db):
+        for sql in SEARCH_INDEX_SQL:
+            db.execute_sql(sql)
 
 
 def create_change_log(db: Database) -> None:
@@ -86,12 +96,18 @@ def _step_6_search_fields(db: Database, migrator: SchemaMigrator) -> None:
     create_search_support(db)
 
 
+def _step_7_field_indexes(db: Database, migrator: SchemaMigrator) -> None:
+    # PostgreSQL searches the fields with indexes (SQLite's catalog reads them into memory).
+    create_field_indexes(db)
+
+
 STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _step_2_search_index,
     3: _step_3_catalog,
     4: _step_4_change_log,
     5: _step_5_sources,
     6: _step_6_search_fields,
+    7: _step_7_field_indexes,
 }
 
 

@@ -20,18 +20,44 @@ def _like(column, text: str):
     return NodeList((column, SQL("ILIKE"), Value(pattern)))
 
 
-def _param_text(keys: tuple[str, ...], quoted: bool):
-    """The first of these params keys' value, as text (a string value, or a number when not `quoted`)."""
+def param_sql(keys: tuple[str, ...], quoted: bool) -> str:
+    """SQL for the first of these params keys' value, as text (a string value, or a number when not `quoted`).
+
+    The pattern is a literal, not a parameter: the same text makes the expression indexes
+    (SEARCH_INDEX_SQL), so the planner can use them.
+    """
     names = "|".join(re.escape(k) for k in keys)
     value = r'"((?:[^"\\]|\\.)*)"' if quoted else r'"?([0-9]+(?:\.[0-9]+)?)'
-    return fn.SUBSTRING(NodeList((Image.params, SQL("FROM"), Value(f'"(?:{names})":\\s*{value}')), glue=" "))
+    pattern = f'"(?:{names})":\\s*{value}'
+    assert "'" not in pattern and "%" not in pattern
+    return f"SUBSTRING(params FROM '{pattern}')"
+
+
+def number_sql(keys: tuple[str, ...]) -> str:
+    return f"CAST({param_sql(keys, False)} AS NUMERIC)"
+
+
+def _param_text(keys: tuple[str, ...], quoted: bool):
+    return SQL(param_sql(keys, quoted))
+
+
+# Indexes for the fields (PostgreSQL; made by schema 7 and for every new library).
+SEARCH_INDEX_SQL = (
+    "CREATE INDEX IF NOT EXISTS image_model_trgm ON image USING gin (model gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS image_negative_trgm ON image USING gin (negative_prompt gin_trgm_ops)",
+    f"CREATE INDEX IF NOT EXISTS image_sampler_trgm ON image USING gin (({param_sql(SAMPLER_KEYS, True)}) "
+    "gin_trgm_ops)",
+    f"CREATE INDEX IF NOT EXISTS image_seed ON image (({number_sql(SEED_KEYS)}))",
+    f"CREATE INDEX IF NOT EXISTS image_steps ON image (({number_sql(STEPS_KEYS)}))",
+    "CREATE INDEX IF NOT EXISTS image_imported ON image (owner_id, imported_at, id)",
+)
+
+
+_CFG_NUMBER = r"^\s*[0-9]+(\.[0-9]*)?\s*$"
 
 
 def _numeric(text_expr):
     return NodeList((SQL("CAST("), text_expr, SQL("AS NUMERIC)")), glue=" ")
-
-
-_CFG_NUMBER = r"^\s*[0-9]+(\.[0-9]*)?\s*$"
 
 
 def _cfg():
@@ -70,9 +96,9 @@ def _term(term: Term, account_id: int):
     if f == "in":
         return Image.id.in_(ImageCollection.select(ImageCollection.image).where(ImageCollection.collection == v))
     if f == "seed":
-        return _between(_numeric(_param_text(SEED_KEYS, False)), v)
+        return _between(SQL(number_sql(SEED_KEYS)), v)
     if f == "steps":
-        return _between(_numeric(_param_text(STEPS_KEYS, False)), v)
+        return _between(SQL(number_sql(STEPS_KEYS)), v)
     if f in ("cfg", "width", "height", "id"):
         return _between({"cfg": _cfg(), "width": Image.width, "height": Image.height, "id": Image.id}[f], v)
     if f == "size":

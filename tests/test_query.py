@@ -234,3 +234,22 @@ def test_schema_6_makes_a_version_5_library_follow_the_search_fields(tmp_path):
     sql = lib.db.execute_sql("SELECT sql FROM sqlite_master WHERE name = 'image_change_au'").fetchone()[0]
     assert "params" in sql and "model" in sql
     assert lib.db.execute_sql("SELECT value FROM setting WHERE key = 'schema_version'").fetchone()[0] == str(LATEST)
+
+
+def test_postgresql_uses_the_field_indexes(known, db_url):
+    """The seed and steps conditions are the indexed expressions, so PostgreSQL can use the indexes."""
+    if db_url is None:
+        pytest.skip("PostgreSQL only (SQLite searches its catalog)")
+    lib, _ = known
+    from store.models import Image
+    from store.query_sql import where_clause
+
+    lib.db.execute_sql("SET enable_seqscan = off")
+    try:
+        for text, index in (("seed:123", "image_seed"), ("steps:>=30", "image_steps"),
+                            ("model:sdxl", "image_model_trgm"), ("sampler:euler", "image_sampler_trgm")):
+            sql, params = Image.select(Image.id).where(where_clause(parse(text), lib.account.id)).sql()
+            plan = "\n".join(r[0] for r in lib.db.execute_sql("EXPLAIN " + sql, params).fetchall())
+            assert index in plan, (text, plan)
+    finally:
+        lib.db.execute_sql("SET enable_seqscan = on")
