@@ -156,6 +156,40 @@ def _read_only_sqlite(path: Path) -> Database:
     return SqliteDatabase(uri + "?immutable=1", uri=True, pragmas=options, timeout=BUSY_TIMEOUT_MS / 1000)
 
 
+def bulk_insert(db: Database, model, rows: list[dict[str, Any]], conflict: Sequence[str] = ()) -> None:
+    """Insert many rows with one prepared statement (executemany): peewee builds SQL per row,
+    which costs more than the insert itself on a large import or scan.
+
+    `conflict`: the unique columns; a row that clashes there updates the other columns instead.
+    Values go through each field's own conversion, so they are stored as peewee stores them.
+    """
+    if not rows:
+        return
+    fields = [model._meta.fields[name] for name in rows[0]]
+    defaults = [f for f in model._meta.sorted_fields  # peewee fills these in itself, not the database
+                if f.name not in rows[0] and f.default is not None and not f.primary_key]
+    fields += defaults
+
+    def quote(name: str) -> str:  # SQLite and PostgreSQL both quote names so
+        return '"' + name.replace('"', '""') + '"'
+
+    columns = ", ".join(quote(f.column_name) for f in fields)
+    sql = (f"INSERT INTO {quote(model._meta.table_name)} ({columns}) "
+           f"VALUES ({', '.join([db.param] * len(fields))})")
+    if conflict:
+        targets = [model._meta.fields[name].column_name for name in conflict]
+        updates = ", ".join(f"{quote(f.column_name)} = EXCLUDED.{quote(f.column_name)}"
+                            for f in fields if f.column_name not in targets)
+        sql += f" ON CONFLICT ({', '.join(quote(t) for t in targets)}) DO UPDATE SET {updates}"
+    fixed = [f.default() if callable(f.default) else f.default for f in defaults]
+    given = fields[:len(fields) - len(defaults)]
+    values = [[field.db_value(row[field.name]) for field in given] + [f.db_value(v) for f, v in zip(defaults, fixed)]
+              for row in rows]
+    cursor = db.cursor()
+    for part in chunked(values, 500):
+        cursor.executemany(sql, part)
+
+
 def _check_name(kind: str, name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
@@ -563,9 +597,10 @@ class Library:
         return count, self.page(filters, offset, limit, count_hint=count)
 
     def warm_up(self) -> None:
-        """Build or refresh the catalog now (call it from a background thread)."""
+        """Build or refresh the catalog now, and its sort orders (call it from a background thread)."""
         if self.catalog is not None:
             self.catalog.sync()
+            self.catalog.prepare_orders()
 
     def _select(self):
         return Image.select(Image, Account.name).join(Account, on=(Image.owner == Account.id), attr="owner_account")
@@ -975,11 +1010,12 @@ class Library:
 
     def _ids_by_hash(self, hashes: Sequence[str]) -> dict[str, int]:
         found: dict[str, int] = {}
-        unique = list(dict.fromkeys(hashes))
-        for start in range(0, len(unique), 500):
-            query = Image.select(Image.sha256, Image.id).where(
-                self._mine(), Image.sha256.in_(unique[start:start + 500])).tuples()
-            found.update(query)
+        # plain SQL: peewee's building of a 500-value IN list costs more than the look-up (large scans)
+        for part in chunked(list(dict.fromkeys(hashes)), 500):
+            marks = ", ".join([self.db.param] * len(part))
+            found.update(self.db.execute_sql(
+                f'SELECT "sha256", "id" FROM "image" WHERE "owner_id" = {self.db.param} AND "sha256" IN ({marks})',
+                [self.account.id, *part]).fetchall())
         return found
 
     def add_images(self, items: Sequence[NewImage], collection_ids: Sequence[int] = (),
@@ -1061,8 +1097,7 @@ class Library:
                     "derivation": item.derivation,
                     "location": item.location,
                 })
-            for chunk in chunked(rows, 100):
-                Image.insert_many(chunk).execute()
+            bulk_insert(self.db, Image, rows)
             new_ids = self._ids_by_hash([row["sha256"] for row in rows])
             results: list[tuple[int, bool]] = []
             created: set[str] = set()

@@ -26,10 +26,9 @@ import hashlib
 import io
 import json
 import os
-import multiprocessing
 import time
 import zlib
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -39,9 +38,9 @@ from peewee import chunked, fn
 from PIL import Image as PILImage, PngImagePlugin
 
 from .errors import BadImage, NotFound, StoreError
-from .importer import EXTENSIONS, FORMATS, ImportOptions, describe, prepare_bytes, read_file
+from .importer import EXTENSIONS, FORMATS, MAX_FILE_BYTES, ImportOptions, describe, prepare_bytes
 from .library import Library, NewImage, bulk_insert
-from .metadata import parse_chunks, read_chunks
+from .metadata import METADATA_KEYS, parse_chunks, read_chunks
 from .models import Collection, Image, ImageCollection, LostImage, Source, SourceFile
 from .records import to_local, utc_now
 
@@ -49,9 +48,10 @@ LINK, COPY = "link", "copy"
 MODES = (LINK, COPY)
 GIVE_UP_AFTER = 60.0  # seconds a file may stay incomplete (unchanged) before it is read as it is
 EXIF_KEY = "\0exif"  # png_text's key for an eXIf chunk (no text chunk can have it: keys have no NUL)
+ANIMATED_KEY = "\0animated"  # png_text's key for an acTL chunk (an animated PNG)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_TEXT_CHUNK = 16 * 1024 * 1024  # a compressed PNG text chunk is never inflated past this
 BATCH = 400
-PROCESS_FROM = 2000  # files to read in one scan from which processes read them (a start-up of ~0.3 s each)
 
 Progress = Callable[[int, int], None]
 
@@ -127,6 +127,8 @@ def png_text(data: bytes) -> dict[str, str] | None:
             return chunks
         if kind == b"eXIf":
             chunks[EXIF_KEY] = data[pos + 8:body_end]
+        elif kind == b"acTL":
+            chunks[ANIMATED_KEY] = "yes"
         elif kind in (b"tEXt", b"zTXt", b"iTXt"):
             try:
                 key, value = _text_chunk(kind, data[pos + 8:body_end])
@@ -163,7 +165,7 @@ def _text_chunk(kind: bytes, body: bytes) -> tuple[str, str]:
 
 def is_complete(data: bytes) -> bool:
     """Whether the file holds a whole image (its writer has finished), judged from its structure."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+    if data.startswith(PNG_SIGNATURE):
         return png_text(data) is not None
     if data.startswith(b"\xff\xd8"):
         return data.rstrip(b"\0\r\n\t ").endswith(b"\xff\xd9")
@@ -172,20 +174,29 @@ def is_complete(data: bytes) -> bool:
     return bool(data)  # not an image format we know: read it, and refuse it with the reason
 
 
-class _WithText:
-    """An opened (not decoded) PNG with its text and EXIF chunks read from the bytes: metadata without
-    the pixels (Pillow decodes the whole image to find text or EXIF after the image data)."""
+class _PngText:
+    """What read_chunks needs of a PNG, read from its chunks alone (Pillow need not even open it)."""
 
-    def __init__(self, image: PILImage.Image, text: dict[str, str]) -> None:
-        self._image = image
+    def __init__(self, text: dict[str, str]) -> None:
         self._exif = text.pop(EXIF_KEY, None)
         self.text = text
+        self.info: dict = {}
 
     def getexif(self) -> PILImage.Exif:
         exif = PILImage.Exif()
         if self._exif:
             exif.load(self._exif)
         return exif
+
+
+class _WithText(_PngText):
+    """An opened (not decoded) PNG with its text and EXIF chunks read from the bytes: metadata without
+    the pixels (Pillow decodes the whole image to find text or EXIF after the image data)."""
+
+    def __init__(self, image: PILImage.Image, text: dict[str, str]) -> None:
+        super().__init__(text)
+        self._image = image
+        self.info = image.info
 
     def __getattr__(self, name: str):
         return getattr(self._image, name)
@@ -214,19 +225,27 @@ def index_file(path: Path, seen: Seen, mode: str) -> Indexed:
     """Read one file of a source: a NewImage (linked, or with its data for copying), an error, or incomplete."""
     result = Indexed(seen, path)
     try:
-        data = read_file(path)
-    except BadImage as exc:
-        result.error = str(exc)
+        with open(path, "rb") as handle:  # the walk has seen it is a file: one open, one read
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except PermissionError:
+        result.error = "permission denied"
+        return result
+    except OSError as exc:
+        result.error = f"cannot read file: {exc.strerror or exc}"
+        return result
+    if len(data) > MAX_FILE_BYTES:
+        result.error = f"file too large (over {MAX_FILE_BYTES // (1024 * 1024)} MB)"
         return result
     waited = time.time() - seen.mtime_ns / 1e9
-    if not is_complete(data) and waited < GIVE_UP_AFTER:
+    text = png_text(data) if data.startswith(PNG_SIGNATURE) else None
+    if not (text is not None or is_complete(data)) and waited < GIVE_UP_AFTER:
         result.incomplete = True
         return result
     try:
         if mode == COPY:
             new, meta, chunks = prepare_bytes(data, path.name)
         else:
-            new, meta, chunks = _read_linked(data, path)
+            new, meta, chunks = _read_png(data, path, text) if text is not None else _read_linked(data, path)
     except BadImage as exc:
         result.error = str(exc)
         return result
@@ -255,6 +274,19 @@ def _read_linked(data: bytes, path: Path):
         new = NewImage(sha256=hashlib.sha256(data).hexdigest(), ext=FORMATS[image.format], data=b"",
                        thumbnail=b"", width=width, height=height, source_name=path.name, file_size=len(data))
     return new, meta, chunks
+
+
+def _read_png(data: bytes, path: Path, text: dict[str, str]):
+    """A whole PNG with metadata in its text chunks: size from its header, metadata from its chunks.
+    Anything else (no such metadata: perhaps hidden in the pixels; animated; odd) goes through Pillow."""
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data[12:16] != b"IHDR" or ANIMATED_KEY in text or not 0 < width * height <= PILImage.MAX_IMAGE_PIXELS \
+            or not any(key in text for key in METADATA_KEYS):
+        return _read_linked(data, path)
+    chunks = read_chunks(_PngText(dict(text)))
+    new = NewImage(sha256=hashlib.sha256(data).hexdigest(), ext="png", data=b"", thumbnail=b"", width=width,
+                   height=height, source_name=path.name, file_size=len(data))
+    return new, parse_chunks(chunks), chunks
 
 
 # -- walking a folder --------------------------------------------------------------------------
@@ -487,27 +519,8 @@ def scan_source(library: Library, row: Source, only: Iterable[Path] | None = Non
 
 
 def _read_files(root: Path, files: list[Seen], mode: str) -> Iterator[list[Indexed]]:
-    """The files read, in batches. Many linked files are read by processes, one per core (reading is
-    Python-bound: threads would share one core), streaming while this process writes the records; a
-    few, or files to copy (whose bytes are kept), by two threads a batch at a time."""
-    cores = os.cpu_count() or 1
-    if len(files) >= PROCESS_FROM and mode == LINK and cores > 1:
-        with ProcessPoolExecutor(max_workers=cores, mp_context=multiprocessing.get_context("spawn")) as pool:
-            results = pool.map(index_file, [root / f.relpath for f in files], files, [mode] * len(files),
-                               chunksize=32)
-            try:
-                batch: list[Indexed] = []
-                for result in results:
-                    batch.append(result)
-                    if len(batch) >= BATCH:
-                        yield batch
-                        batch = []
-                if batch:
-                    yield batch
-            finally:
-                pool.shutdown(wait=True, cancel_futures=True)
-        return
-    with ThreadPoolExecutor(max_workers=min(2, cores), thread_name_prefix="index") as pool:
+    """The files read by two threads, a batch at a time (the bytes of files to copy are held per batch only)."""
+    with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1), thread_name_prefix="index") as pool:
         for part in chunked(files, BATCH):
             yield list(pool.map(index_file, [root / f.relpath for f in part], part, [mode] * len(part)))
 
@@ -520,22 +533,22 @@ def _record_batch(library: Library, row: Source, results: list[Indexed], known: 
     ids: list[tuple[int, bool]] = []
     if ready:
         failed: list[tuple[int, str]] = []
-        before = set(library.ids_by_hash([r.image.sha256 for r in ready]))
         ids = library.add_images([r.image for r in ready], failed=failed)
         refused = dict(failed)
         for i, reason in failed:
             ready[i].error, ready[i].image = reason, None
         stored = [r for i, r in enumerate(ready) if i not in refused]
-        new_hashes = []
+        new_hashes, known_again = [], []
         for result, (image_id, created) in zip(stored, ids):
             result.image_id = image_id
-            if created and result.image.sha256 not in before:
+            if created:
                 report.added.append(image_id)
                 new_hashes.append(result.image.sha256)
             else:
                 report.known += 1
+                known_again.append(result)
         _restore_lost(library, new_hashes)
-        _relink_moved(library, [r for r in stored if r.image.location])
+        _relink_moved(library, [r for r in known_again if r.image.location])
     lost: set[int] = set()
     rows = []
     for result in results:
@@ -568,7 +581,7 @@ def _relink_moved(library: Library, results: list[Indexed]) -> None:
 
 def _restore_lost(library: Library, hashes: list[str]) -> None:
     """Favorites and collections of images whose content comes back into a source."""
-    if not hashes:
+    if not hashes or not LostImage.select().where(LostImage.owner == library.account.id).exists():
         return
     lost = list(LostImage.select().where(LostImage.owner == library.account.id, LostImage.sha256.in_(hashes)))
     if not lost:

@@ -150,16 +150,25 @@ def test_doctor_reports_linked_files_that_are_gone(library, outputs):
 
 
 def test_real_generator_files_in_a_source(library, tmp_path):
+    """Linked files are read without decoding their pixels: exactly what an import reads, on every real file."""
     folder = tmp_path / "real"
     shutil.copytree(REAL_METADATA, folder, ignore=shutil.ignore_patterns("*.md", "edge"))
+    shutil.copytree(Path(__file__).parent / "fixtures" / "generators", folder / "generators",
+                    ignore=shutil.ignore_patterns("*.md"))
+    files = sorted(p for p in folder.rglob("*.*"))
     report = library.add_source(folder)
-    assert len(report.added) == len(list(folder.glob("*.*"))) and not report.bad
-    linked = {r.source_name: r.prompt for r in library.page(limit=100)}
+    assert len(report.added) == len(files) and not report.bad
     copied = Library(library.root.parent / "copied", account="alice", database_url=None)
     from store.importer import import_files
 
-    import_files(copied, sorted(folder.glob("*.*")))
-    assert linked == {r.source_name: r.prompt for r in copied.page(limit=100)}  # same reading as import
+    import_files(copied, files)
+
+    def reading(lib):
+        return {r.source_name: (r.prompt, r.negative_prompt, r.model, r.text_accuracy, r.width, r.height,
+                                r.generated_at, {k: v for k, v in r.params.items()})
+                for r in lib.page(limit=100)}
+
+    assert reading(library) == reading(copied)
 
 
 def test_half_written_files_wait(tmp_path):
