@@ -149,6 +149,9 @@ def _cfg(value) -> float:
     return float(number) if number is not None else float("nan")
 
 
+RANK_BYTES = 48  # how much of a prompt the A-Z order reads on a large library
+
+
 class _Memo(dict):
     """A conversion remembered per value (a column with few distinct values)."""
 
@@ -208,6 +211,23 @@ class _Strings:
                 self._matches.clear()
             self._matches[text] = found
         return found
+
+    def rank(self) -> np.ndarray:
+        """Each value's place in A-Z (code point) order. Many values are ranked by their first
+        RANK_BYTES bytes with numpy (values alike that far tie, and their images go newest first)."""
+        n = len(self.values)
+        if n < self.BLOB_FROM:
+            ranked = np.array(sorted(range(n), key=self.values.__getitem__), np.int64)
+        else:
+            self._extend_blob()
+            ends = np.append(self._starts[1:], len(self._blob)) - 1  # each value's NUL
+            columns = np.arange(RANK_BYTES)
+            where = self._starts[:, None] + columns
+            heads = np.where(where < ends[:, None], self._blob[np.minimum(where, len(self._blob) - 1)], 0)
+            ranked = np.argsort(np.ascontiguousarray(heads).view(f"S{RANK_BYTES}").ravel(), kind="stable")
+        rank = np.empty(n, np.int32)
+        rank[ranked] = np.arange(n, dtype=np.int32)
+        return rank
 
     def prepare(self) -> None:
         """Make the search blob now (a build does it, off the keystroke path)."""
@@ -552,26 +572,38 @@ class Catalog:
             order = np.lexsort((-np.arange(n), -self._imported))  # recently imported; ties newest first
         elif sort == "prompt":
             if self._prompt_rank is None or len(self._prompt_rank) != len(self._prompts):
-                prompts = self._prompts
-                ranked = sorted(range(len(prompts)), key=prompts.__getitem__)
-                rank = np.empty(len(prompts), np.int32)
-                rank[np.array(ranked, np.int64)] = np.arange(len(prompts), dtype=np.int32)
-                self._prompt_rank = rank
+                self._prompt_rank = self._prompt_strings.rank()
             order = np.argsort(self._prompt_rank[self._codes], kind="stable")
         elif sort == "largest":
             area = self._width.astype(np.int64) * self._height.astype(np.int64)
             order = np.argsort(-area, kind="stable")
-        elif sort == "random":
-            order = np.argsort(random_keys(self._ids, seed), kind="stable")
+        elif sort == "random":  # one shuffle of the catalog (made once), started where the seed says
+            shuffle = self._orders.get(("shuffle", 0))
+            if shuffle is None:
+                shuffle = np.argsort(random_keys(self._ids, 0), kind="stable")
+                shuffle = shuffle.astype(np.int32 if n < 2**31 else np.int64)
+                self._orders[("shuffle", 0)] = shuffle
+            order = np.roll(shuffle, -(seed % max(n, 1))) if seed else shuffle
         elif sort == "favorites":
             order = np.argsort(~self._favorite, kind="stable")
         else:
             order = np.arange(n)
         order = order.astype(np.int32 if n < 2**31 else np.int64)
-        if len(self._orders) > 4:
+        if len(self._orders) > len(SORTS) + 2:  # every order, the shuffle and one random start
+            shuffle = self._orders.get(("shuffle", 0))
             self._orders.clear()
+            if shuffle is not None:
+                self._orders[("shuffle", 0)] = shuffle
         self._orders[key] = order
         return order
+
+    def prepare_orders(self) -> None:
+        """Work out every order now (a background thread), so changing the order is quick."""
+        self.sync()
+        with self._lock:
+            for sort in SORTS:
+                if sort != DEFAULT_SORT:
+                    self._order(sort, 0)
 
     def select(self, query: Query) -> np.ndarray:
         """The ids the query lets through, in its order (newest first by default; a read-only array)."""

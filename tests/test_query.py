@@ -253,3 +253,15 @@ def test_postgresql_uses_the_field_indexes(known, db_url):
             assert index in plan, (text, plan)
     finally:
         lib.db.execute_sql("SET enable_seqscan = on")
+
+
+def test_large_prompt_order_by_numpy_matches_python(monkeypatch):
+    from store.catalog import RANK_BYTES, _Strings
+
+    values = ["b", "", "a", "ab", "Ä", "a" * (RANK_BYTES - 1) + "z", "zz", "straße", "strasse", "é", "a" * (RANK_BYTES + 3)]
+    loop, blob = _Strings(), _Strings()
+    blob.BLOB_FROM = 0
+    for v in values:
+        loop.code(v)
+        blob.code(v)
+    assert blob.rank().tolist() == loop.rank().tolist()
