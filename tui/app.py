@@ -64,6 +64,51 @@ class MyImagesApp(App):
     def on_mount(self) -> None:
         self._idle_gc()
         self.push_screen(GalleryScreen(self.library, self.image_mode))
+        self._follow_sources()
+
+    # -- watched source folders: followed while the app runs (store/watcher.py) -----------
+
+    def _follow_sources(self) -> None:
+        self.watcher = None
+        if self.library.read_only:
+            return
+        from store.watcher import SourceWatcher
+
+        self.watcher = SourceWatcher(self.library, lambda reports: self._from_watcher(self._sources_reported, reports),
+                                     lambda text: self._from_watcher(self._source_notice, text)).start()
+
+    def _from_watcher(self, callback, *args) -> None:
+        try:
+            self.call_from_thread(callback, *args)
+        except RuntimeError:  # the app is closing
+            pass
+
+    def sources_changed(self) -> None:
+        """A source was added or removed here: the watcher follows the new set."""
+        if self.watcher is not None:
+            self.watcher.sources_changed()
+
+    def _sources_reported(self, reports) -> None:
+        from store.text import one_line
+
+        for report in reports:
+            where = one_line(str(report.source))
+            if report.problem:
+                self.notify(report.problem, title="Source folder", severity="warning", markup=False)
+                continue
+            if report.added:
+                n = len(report.added)
+                self.notify(f"{n} new image{'' if n == 1 else 's'} from {where}", title="New images", markup=False)
+            if report.bad:
+                n = len(report.bad)
+                self.notify(f"{n} file{'' if n == 1 else 's'} skipped in {where} (w shows why)",
+                            title="Source folder", severity="warning", markup=False)
+        galleries = [s for s in self.screen_stack if isinstance(s, GalleryScreen)]
+        if galleries:
+            galleries[-1].action_refresh()
+
+    def _source_notice(self, text: str) -> None:
+        self.notify(text, title="Source folders", severity="warning", markup=False, timeout=FAILURE_TIMEOUT)
 
     # Every repaint leaves cyclic garbage (Textual's strips cache themselves), and
     # a full collection walks every object: 50-150 ms on a large library, a
@@ -82,6 +127,8 @@ class MyImagesApp(App):
 
     def on_unmount(self) -> None:
         gc.set_threshold(*self._gc_threshold)  # as it was: other apps may run in this process (tests)
+        if getattr(self, "watcher", None) is not None:
+            self.watcher.stop()
 
     def copy_to_clipboard(self, text: str) -> None:
         """Every copy (Copy buttons, Textual's own text selection) loses its control characters."""
@@ -122,6 +169,7 @@ class MyImagesApp(App):
         elif not self._key_order.went_astray(event):  # back from its widget (sent again if the focus left it)
             await super().on_event(event)  # its bindings run now
             self._key_order.returned(event)
+
 
 def run(library_path: Path, *, account: str | None = None, database_url: str | None = None,
         images: str = "auto", downloads: Path | None = None) -> int:

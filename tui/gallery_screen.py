@@ -36,6 +36,7 @@ from .info_screen import InfoScreen
 from .progress_screen import JobOutcome, ProgressScreen
 from .prompt_screen import PromptScreen
 from .search_help_screen import SearchHelpScreen
+from .sources_screen import open_sources
 from .viewer_screen import ViewerScreen
 
 CARD_ACTIONS = [
@@ -52,7 +53,7 @@ CARD_ACTIONS = [
 PUBLIC_ACTIONS = [a for a in CARD_ACTIONS if a.name in ("prompt", "download", "info", "grid")]
 DELETE_CHUNK = 50  # images deleted per transaction by a bulk delete
 POLL_SECONDS = 1.0  # how often an open gallery asks whether the library changed elsewhere
-WRITE_ACTIONS = {"favorite", "clean", "delete", "collect", "select", "select_all"}
+WRITE_ACTIONS = {"favorite", "clean", "delete", "collect", "select", "select_all", "sources"}
 READ_ONLY_NOTICE = 3  # seconds: a burst of write keys in the public gallery is told once
 
 
@@ -93,6 +94,7 @@ class GalleryScreen(Screen):
         Binding("v", "public_view", "Public gallery", id="gallery.public_view"),
         Binding("v", "my_view", "My images", id="gallery.my_view"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="gallery.refresh"),
+        Binding("w", "sources", "Sources", id="gallery.sources"),
         Binding("q", "app.quit", "Quit", id="gallery.quit"),
     ]
 
@@ -602,6 +604,9 @@ class GalleryScreen(Screen):
         record = self._current()
         if record:
             self.grid.toggle_selected(record)
+
+    def action_sources(self) -> None:
+        open_sources(self)
 
     def action_select_all(self) -> None:
         try:
