@@ -28,7 +28,7 @@ PLACE_AT_MOST = 2_000  # changed rows put in place one by one; more are sorted i
 KEEP_CHANGES = 20_000  # the change table is trimmed to about this many rows
 # An update of any of these is a change the catalog (and an open gallery) must see: the search fields.
 WATCHED_COLUMNS = ("owner_id, prompt, generated_at, favorite, negative_prompt, model, text_accuracy, width, height, "
-                   "params, parent_id, derivation, source_name")
+                   "params, parent_id, derivation, source_name, trashed_at")
 
 # The log of changes, written by triggers (see migrations.py).
 CHANGE_LOG_SQL = (
@@ -386,7 +386,8 @@ class Catalog:
         parts: list[tuple[np.ndarray, ...]] = []
         with self.db.atomic("DEFERRED"):  # one snapshot: the rows and the last change
             seq = self.db.execute_sql(f"SELECT COALESCE(MAX(seq), 0) FROM {CHANGE_TABLE}").fetchone()[0]
-            cursor = self.db.execute_sql(f"SELECT {_COLUMNS} FROM image")  # in table order: sorted below
+            cursor = self.db.execute_sql(  # in table order: sorted below; trashed images are not shown
+                f"SELECT {_COLUMNS} FROM image WHERE trashed_at IS NULL")
             while rows := cursor.fetchmany(10_000):  # a chunk at a time: no list of every row
                 parts.append(self._arrays(rows))
         empty = [np.zeros(0, dtype) for _, dtype in _ARRAYS]
@@ -420,7 +421,8 @@ class Catalog:
                     for start in range(0, len(ids), 500):
                         chunk = ids[start:start + 500]
                         rows += self.db.execute_sql(
-                            f"SELECT {_COLUMNS} FROM image WHERE id IN ({','.join('?' * len(chunk))})", chunk
+                            f"SELECT {_COLUMNS} FROM image WHERE id IN ({','.join('?' * len(chunk))}) "
+                            "AND trashed_at IS NULL", chunk
                         ).fetchall()
             if self._seq < 0:
                 self._build()

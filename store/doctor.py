@@ -35,6 +35,7 @@ from .errors import StoreError
 from .files import TMP_PREFIX, make_thumbnail, write_bytes_atomic
 from .library import Library
 from .models import Image as ImageRow
+from .trash import trash_days
 
 _HASH_FOLDER = re.compile(r"[0-9a-f]{2}")
 _ORIGINAL = re.compile(r"([0-9a-f]{64})\.(png|jpg|webp)")
@@ -57,6 +58,8 @@ class DoctorReport:
     records_removed: list[int] = field(default_factory=list)
     refused_removal: str = ""
     integrity: str = "ok"
+    trash_expired: int = 0  # images in the trash longer than trash_days(), erased
+    trash_moves: int = 0  # linked files' moves into or out of the trash a kill interrupted, finished
 
     @property
     def clean(self) -> bool:
@@ -78,6 +81,10 @@ class DoctorReport:
         for path in self.not_walked:
             out.append(f"{path} is a link, not a folder of the library: it was not looked into")
         out.append(f"{len(self.thumbnails_made)} missing thumbnails made again")
+        if self.trash_expired:
+            out.append(f"{self.trash_expired} of your images were in the trash for more than {trash_days()} days: erased")
+        if self.trash_moves:
+            out.append(f"{self.trash_moves} interrupted moves of files into or out of the trash finished")
         if self.unreadable:
             out.append(f"{len(self.unreadable)} of your images' files cannot be read (check their permissions): "
                        f"{_ids(self.unreadable)}")
@@ -109,6 +116,9 @@ def check(library: Library, *, min_age: float = 600.0, remove_missing: bool = Fa
     if not library.uses_postgres:
         rows = library.db.execute_sql("PRAGMA integrity_check").fetchall()
         report.integrity = ", ".join(r[0] for r in rows[:5])
+    if not library.read_only:
+        report.trash_moves = library.finish_trash_moves()
+        report.trash_expired = library.expire_trash()
     _check_own_records(library, report)
     if remove_missing and report.missing_originals and not library.read_only:
         _remove_missing(library, report)

@@ -254,6 +254,17 @@ class Library:
                 raise StoreError(f"Cannot open the library database in {self.root}: {again}.") from again
         self.account = self._ensure_account(account or default_account_name())
         self.catalog = catalog_of(self.db)
+        if not self.read_only:
+            self._finish_trash_moves()
+
+    def _finish_trash_moves(self) -> None:
+        """Moves of linked files into or out of the trash that a kill interrupted are done on opening."""
+        from . import trash
+
+        try:
+            trash._finish(self)
+        except (StoreError, *DRIVER_ERRORS):  # noqa: BLE001 - never keeps a library from opening; doctor says
+            pass
 
     def _create_database_file(self) -> None:
         """A new library.db gets 0666 less the umask, like every other file (SQLite would make it 0644):
@@ -542,7 +553,7 @@ class Library:
         return order_by(self._sort(filters), filters.seed)
 
     def _where(self, filters: Filters):
-        clauses = [self._public() if filters.scope == SCOPE_PUBLIC else self._mine()]
+        clauses = [self._public() if filters.scope == SCOPE_PUBLIC else self._mine(), Image.trashed_at.is_null()]
         search = where_clause(self.parsed(filters), self.account.id)
         if search is not None:
             clauses.append(search)
@@ -685,7 +696,7 @@ class Library:
 
     def get(self, image_id: int) -> ImageRecord:
         """One image the account may read (its own or a public one); NotFound for anything else."""
-        rows = list(self._select().where(self._visible(), Image.id == image_id))
+        rows = list(self._select().where(self._visible(), Image.id == image_id, Image.trashed_at.is_null()))
         if not rows:
             raise NotFound(f"No image #{image_id}.")
         return self._records(rows)[0]
@@ -770,16 +781,23 @@ class Library:
             result.setdefault(image_id, []).append(name)
         return result
 
-    def _own_ids(self, image_ids: Iterable[int]) -> list[int]:
-        """The ids, all of them the account's own; NotFound names the first that is not."""
+    def _own_ids(self, image_ids: Iterable[int], trashed: bool | None = False) -> list[int]:
+        """The ids, all of them the account's own; NotFound names the first that is not.
+
+        `trashed`: False, images not in the trash (a trashed image is not found); True, only
+        trashed ones; None, either."""
         wanted = list(dict.fromkeys(int(i) for i in image_ids))
         found: set[int] = set()
+        state = [] if trashed is None else [Image.trashed_at.is_null(not trashed)]
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
-            found.update(i for (i,) in Image.select(Image.id).where(self._mine(), Image.id.in_(chunk)).tuples())
+            found.update(i for (i,) in Image.select(Image.id).where(
+                self._mine(), Image.id.in_(chunk), *state).tuples())
         for image_id in wanted:
             if image_id not in found:
-                if Image.select().where(Image.id == image_id, self._public()).exists():
+                if trashed and Image.select().where(self._mine(), Image.id == image_id).exists():
+                    raise NotFound(f"Image #{image_id} is not in the trash.")
+                if Image.select().where(Image.id == image_id, self._public(), Image.trashed_at.is_null()).exists():
                     raise NotYours(f"Image #{image_id} belongs to another account: you can view and "
                                    "download it, not change it.")
                 raise NotFound(f"No image #{image_id}.")
@@ -802,7 +820,7 @@ class Library:
     def toggle_favorite(self, image_id: int) -> bool:
         self._check_writable()
         with self.db.atomic():
-            row = Image.get_or_none((Image.id == image_id) & self._mine())
+            row = Image.get_or_none((Image.id == image_id) & self._mine() & Image.trashed_at.is_null())
             if row is None:
                 self._own_ids([image_id])  # raises the right error
             value = not row.favorite
@@ -812,7 +830,7 @@ class Library:
     # -- deleting ----------------------------------------------------------
 
     def delete(self, image_ids: Iterable[int]) -> int:
-        """Delete images, their memberships and (when nothing else uses them) their files.
+        """Erase images (in the trash or not), their memberships and (when nothing else uses them) their files.
 
         The database commits first; files go after, so a crash in between
         leaves only orphan files, which `doctor` removes. A linked image's file
@@ -821,10 +839,17 @@ class Library:
         """
         from . import sources
 
+        from . import trash
+
         self._check_writable()
-        ids = self._own_ids(image_ids)
-        linked = sources.linked_paths(self, ids)
+        ids = self._own_ids(image_ids, trashed=None)
+        in_the_open = [i for chunk in chunked(ids, 500) for (i,) in Image.select(Image.id).where(
+            Image.id.in_(chunk), Image.trashed_at.is_null()).tuples()]
+        linked = sources.linked_paths(self, in_the_open)  # a trashed one's file is in the trash folder
+        in_trash = trash.trash_files_of(self, ids)
         self._delete_rows(ids)
+        for path in in_trash:  # the trash folder's copies of linked files: the library's own now
+            path.unlink(missing_ok=True)
         problems = sources.delete_linked_files(self, linked)
         if problems:
             raise StoreError(f"Deleted {len(ids)} image{'' if len(ids) == 1 else 's'}, but {problems[0]}"
@@ -858,13 +883,70 @@ class Library:
                     if sha256 not in used:
                         self.files.remove(sha256, ext)
 
+    # -- the trash (the work is in trash.py) -----------------------------------
+
+    def trash(self, image_ids: Iterable[int]) -> int:
+        """Move images to the trash: hidden everywhere, restorable for trash_days() days."""
+        from . import trash
+
+        self._check_writable()
+        return len(trash.trash(self, image_ids))
+
+    def restore(self, image_ids: Iterable[int]) -> int:
+        """Bring trashed images back exactly: record, files, favorite, collections, place in the order."""
+        from . import trash
+
+        self._check_writable()
+        return len(trash.restore(self, image_ids))
+
+    def trashed(self):
+        """The account's trashed images (TrashedImage), the most recently deleted first."""
+        from . import trash
+
+        return trash.trashed(self)
+
+    def trash_count(self) -> int:
+        return Image.select().where(self._mine(), Image.trashed_at.is_null(False)).count()
+
+    def delete_forever(self, image_ids: Iterable[int]) -> int:
+        """Erase images that are in the trash (NotFound for one that is not)."""
+        self._check_writable()
+        return self.delete(self._own_ids(image_ids, trashed=True))
+
+    def empty_trash(self, older_than_days: float | None = None) -> int:
+        """Erase every trashed image (or those trashed more than `older_than_days` ago); returns how many."""
+        from . import trash
+
+        self._check_writable()
+        ids = trash.trashed_ids(self, older_than_days)
+        for start in range(0, len(ids), 500):
+            self.delete(ids[start:start + 500])
+        return len(ids)
+
+    def expire_trash(self) -> int:
+        """Erase what has been in the trash longer than trash_days() (start-up and doctor)."""
+        from . import trash
+
+        if self.read_only:
+            return 0
+        return self.empty_trash(trash.trash_days())
+
+    def finish_trash_moves(self) -> int:
+        """Finish moves of linked files into or out of the trash that a kill interrupted."""
+        from . import trash
+
+        if self.read_only:
+            return 0
+        return trash.finish_moves(self)
+
     # -- collections -------------------------------------------------------
 
     def collections(self) -> list[CollectionRecord]:
-        count = fn.COUNT(ImageCollection.image)
+        count = fn.COUNT(Image.id)
         query = (
             Collection.select(Collection.id, Collection.name, count.alias("n"))
             .join(ImageCollection, JOIN.LEFT_OUTER)
+            .join(Image, JOIN.LEFT_OUTER, on=((ImageCollection.image == Image.id) & Image.trashed_at.is_null()))
             .where(Collection.owner == self.account.id)
             .group_by(Collection.id, Collection.name)
             .order_by(fn.LOWER(Collection.name))
@@ -894,7 +976,8 @@ class Library:
             row = Collection.get_or_none((Collection.id == number) & (Collection.owner == self.account.id))
         if row is None:
             raise NotFound(f'No collection "{name_or_id}".')
-        count = ImageCollection.select().where(ImageCollection.collection == row.id).count()
+        count = (ImageCollection.select().join(Image).where(ImageCollection.collection == row.id,
+                                                            Image.trashed_at.is_null()).count())
         return CollectionRecord(row.id, row.name, count)
 
     def create_collection(self, name: str) -> CollectionRecord:
@@ -1073,6 +1156,10 @@ class Library:
         now = utc_now()
         with self.db.atomic():
             present = self._ids_by_hash([item.sha256 for item in items])  # again, inside the lock
+            if present:  # imported again while in the trash: it comes back (a linked one comes back by restore)
+                for chunk in chunked(list(present.values()), 500):
+                    Image.update(trashed_at=None).where(Image.id.in_(chunk), Image.trashed_at.is_null(False),
+                                                        Image.location == "").execute()
             rows, seen = [], set(present)
             for item in items:
                 if item.sha256 in seen:

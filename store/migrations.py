@@ -16,7 +16,7 @@ from .catalog import CHANGE_LOG_SQL, POSTGRES_CHANGE_LOG_SQL
 from .errors import StoreError
 from .models import MODELS, Setting
 
-LATEST = 7
+LATEST = 8
 VERSION_KEY = "schema_version"
 
 
@@ -101,6 +101,24 @@ def _step_7_field_indexes(db: Database, migrator: SchemaMigrator) -> None:
     create_field_indexes(db)
 
 
+def _step_8_trash(db: Database, migrator: SchemaMigrator) -> None:
+    # Issue 16: delete moves to the trash (Image.trashed_at); linked files moved there are recorded (TrashFile).
+    # The change log follows trashed_at, so a catalog and an open gallery see an image go and come back.
+    from playhouse.migrate import migrate
+
+    from .models import Image, TrashFile
+
+    if "trashed_at" not in {c.name for c in db.get_columns("image")}:
+        migrate(migrator.add_column("image", "trashed_at", Image.trashed_at),
+                migrator.add_index("image", ("owner_id", "trashed_at"), False))
+    db.create_tables([TrashFile])
+    if is_postgres(db):
+        create_change_log(db)  # drops and makes its triggers again
+        return
+    db.execute_sql("DROP TRIGGER IF EXISTS image_change_au")
+    create_search_support(db)
+
+
 STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _step_2_search_index,
     3: _step_3_catalog,
@@ -108,6 +126,7 @@ STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     5: _step_5_sources,
     6: _step_6_search_fields,
     7: _step_7_field_indexes,
+    8: _step_8_trash,
 }
 
 

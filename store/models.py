@@ -62,9 +62,11 @@ class Image(BaseModel):
     # "" when the original is the library's own copy (originals/); else the absolute path of the
     # file in a watched source folder it stays in (see sources.py)
     location = TextField(default="")
+    trashed_at = DateTimeField(null=True)  # UTC, naive: in the trash since then (see trash.py); None: not trashed
 
     class Meta:
         indexes = (
+            (("owner", "trashed_at"), False),
             (("owner", "sha256"), True),
             (("owner", "generated_at", "id"), False),
             (("owner", "favorite", "generated_at", "id"), False),
@@ -134,4 +136,20 @@ class LostImage(BaseModel):
         primary_key = CompositeKey("owner", "sha256")
 
 
-MODELS = [Setting, Account, Image, Collection, ImageCollection, Source, SourceFile, LostImage]
+class TrashFile(BaseModel):
+    """A linked image's file moved into the library's trash folder: where it was, where it is now.
+
+    Written with the image's trashed_at in one transaction before the file moves (and removed
+    after it moves back on restore): a move a kill interrupted is finished from it (trash.py)."""
+
+    id = AutoField()
+    image = ForeignKeyField(Image, backref="trash_files", on_delete="CASCADE")
+    original = TextField()  # absolute path in the source folder
+    trashed = TextField()  # path relative to the library folder: trash/<image id>-<n>-<name>
+    moved = BooleanField(default=False)  # the file is there (False: the move may not have happened yet)
+
+    class Meta:
+        indexes = ((("image",), False),)
+
+
+MODELS = [Setting, Account, Image, Collection, ImageCollection, Source, SourceFile, LostImage, TrashFile]

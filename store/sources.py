@@ -623,7 +623,8 @@ def _drop_unlinked(library: Library, image_ids: set[int], keep_lost: bool) -> in
     dropped: list[int] = []
     for part in chunked(sorted(image_ids), 500):
         rows = list(Image.select(Image.id, Image.sha256, Image.location, Image.favorite)
-                    .where(Image.id.in_(part), Image.owner == library.account.id))
+                    .where(Image.id.in_(part), Image.owner == library.account.id,
+                           Image.trashed_at.is_null()))  # a trashed one's file is in the trash folder (trash.py)
         remaining: dict[int, str] = {}
         for image_id, relpath, folder in (SourceFile.select(SourceFile.image, SourceFile.relpath, Source.path)
                                           .join(Source).where(SourceFile.image.in_(part)).tuples()):

@@ -1,0 +1,230 @@
+"""The trash (issue 16): a deleted image is kept, hidden, for TRASH_DAYS, and can be restored exactly.
+
+Trashing an image sets its `trashed_at`; nothing else about it changes (favorite,
+collections, dates, id: a restored image is back where it was). Every query that shows,
+counts or searches images leaves trashed ones out (library.py's SQL and the catalog).
+
+A linked image (a file in a watched source folder, see sources.py) has its file moved
+into the library's `trash/` folder and back on restore. The database is the truth and the
+files follow it: the transaction that trashes (or restores) an image also records where
+its files go (`TrashFile`), and only then are they moved (a hard link and an unlink on one
+file system, never overwriting; a copy, fsync and unlink across file systems). A kill in
+between leaves a record that says what is left to do, and `finish_moves` (run when a
+library opens for writing, and by `doctor`) does it. Erasing (delete forever, empty, expiry)
+goes through the library's ordinary delete: rows first, then files under the files lock.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
+
+from peewee import chunked
+
+from .files import TMP_PREFIX, fsync_dir
+from .models import Image, Source, SourceFile, TrashFile
+from .records import ImageRecord, to_local, utc_now
+
+if TYPE_CHECKING:
+    from .library import Library
+
+TRASH_DAYS = 30  # trashed images older than this are erased (start-up, doctor); MYIMAGES_TRASH_DAYS overrides
+TRASH_FOLDER = "trash"
+_TRASH_NAME = re.compile(r"\d+-\d+-.+")
+
+
+def trash_days() -> int:
+    value = os.environ.get("MYIMAGES_TRASH_DAYS", "").strip()
+    if value.isascii() and value.isdigit() and int(value) > 0:
+        return int(value)
+    return TRASH_DAYS
+
+
+@dataclass(frozen=True)
+class TrashedImage:
+    record: ImageRecord
+    trashed_at: datetime  # local, aware
+    expires_at: datetime  # local, aware
+
+
+def _move(source: Path, target: Path) -> None:
+    """Move a file without ever replacing one: link + unlink on one file system, else copy + fsync + unlink.
+
+    Safe to repeat after a kill: a target that is already the source is only unlinked from its old name.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        if not os.path.samefile(source, target):
+            raise
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EMLINK):
+            raise
+        tmp = target.parent / (TMP_PREFIX + "trash-" + target.name[:40])
+        shutil.copy2(source, tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.link(tmp, target)  # fails if the name was taken meanwhile: nothing replaced
+        tmp.unlink()
+    fsync_dir(target.parent)
+    source.unlink(missing_ok=True)
+    fsync_dir(source.parent)
+
+
+def _free_name(path: Path) -> Path:
+    """The path, or "name (restored N).ext" beside it when another file took its place meanwhile."""
+    if not os.path.lexists(path):
+        return path
+    for n in range(1, 1000):
+        candidate = path.with_name(f"{path.stem} (restored{'' if n == 1 else f' {n}'}){path.suffix}")
+        if not os.path.lexists(candidate):
+            return candidate
+    raise FileExistsError(errno.EEXIST, f"no free name for {path}")
+
+
+def trash(library: "Library", image_ids: Iterable[int]) -> list[int]:
+    """Move the account's images to the trash; returns their ids (NotFound for one that is not its own)."""
+    from . import sources
+
+    ids = library._own_ids(image_ids)
+    now = utc_now()
+    plans: list[dict] = []
+    locations: dict[int, str] = {}
+    for image_id, files in sources.linked_paths(library, ids).items():
+        for n, (path, size, mtime_ns) in enumerate(files):
+            try:
+                info = path.lstat()
+            except OSError:
+                continue
+            if (info.st_size, info.st_mtime_ns) != (size, mtime_ns):
+                continue  # not the file that was read: it is not this image any more, it stays
+            relative = f"{TRASH_FOLDER}/{image_id}-{n}-{path.name}"
+            plans.append({"image": image_id, "original": str(path), "trashed": relative, "moved": False})
+            locations.setdefault(image_id, str(library.root / relative))
+    with library.db.atomic():
+        for chunk in chunked(ids, 500):
+            Image.update(trashed_at=now).where(library._mine(), Image.id.in_(chunk)).execute()
+        for chunk in chunked(plans, 500):
+            TrashFile.insert_many(chunk).execute()
+        for image_id, location in locations.items():
+            Image.update(location=location).where(Image.id == image_id).execute()
+    if plans:
+        _finish(library, [image_id for image_id in locations])
+    return ids
+
+
+def restore(library: "Library", image_ids: Iterable[int]) -> list[int]:
+    """Bring trashed images back as they were (files of linked ones back into their folders)."""
+    ids = library._own_ids(image_ids, trashed=True)
+    files = list(TrashFile.select().where(TrashFile.image.in_(ids)).order_by(TrashFile.id)) if ids else []
+    back: dict[int, str] = {}
+    for row in files:
+        back.setdefault(row.image_id, row.original)
+    with library.db.atomic():
+        for chunk in chunked(ids, 500):
+            Image.update(trashed_at=None).where(library._mine(), Image.id.in_(chunk)).execute()
+        for image_id, original in back.items():
+            Image.update(location=original).where(Image.id == image_id).execute()
+    if files:
+        _finish(library, list(back))
+    return ids
+
+
+def _finish(library: "Library", image_ids: list[int] | None = None) -> int:
+    """Do the file moves the records ask for (all that are pending, or those of these images)."""
+    query = (TrashFile.select(TrashFile.id, TrashFile.image, TrashFile.original, TrashFile.trashed, TrashFile.moved,
+                              Image.trashed_at, Image.location, Image.sha256).join(Image))
+    if image_ids is not None:
+        query = query.where(TrashFile.image.in_(image_ids))
+    else:
+        query = query.where((TrashFile.moved == False) | Image.trashed_at.is_null())  # noqa: E712
+    done = 0
+    for row_id, image_id, original, relative, moved, trashed_at, location, sha256 in list(query.tuples()):
+        trashed = library.root / relative
+        original = Path(original)
+        if trashed_at is not None:  # into the trash
+            if not moved:
+                if os.path.lexists(original) and (
+                        not os.path.lexists(trashed) or os.path.samefile(original, trashed)):
+                    _move(original, trashed)
+                with library.db.atomic():
+                    TrashFile.update(moved=True).where(TrashFile.id == row_id).execute()
+                done += 1
+            continue
+        # restored: back to its folder (beside it, if another file took its name meanwhile)
+        if os.path.lexists(trashed):
+            target = original if (os.path.lexists(original) and os.path.samefile(trashed, original)) \
+                else _free_name(original)
+            _move(trashed, target)
+            _relink(library, image_id, sha256, original, target, location)
+        with library.db.atomic():
+            TrashFile.delete().where(TrashFile.id == row_id).execute()
+        done += 1
+    return done
+
+
+def _relink(library: "Library", image_id: int, sha256: str, original: Path, target: Path, location: str) -> None:
+    """The source's record of a file put back, as it is now (a rescan then sees it unchanged)."""
+    info = target.stat()
+    with library.db.atomic():
+        if target != original and location == str(original):
+            Image.update(location=str(target)).where(Image.id == image_id).execute()
+        for source in Source.select().where(Source.owner == library.account.id):
+            root = Path(source.path)
+            if root in target.parents:
+                row = {"source": source.id, "relpath": target.relative_to(root).as_posix(), "size": info.st_size,
+                       "mtime_ns": info.st_mtime_ns, "sha256": sha256, "image": image_id, "error": ""}
+                SourceFile.insert(**row).on_conflict(
+                    conflict_target=[SourceFile.source, SourceFile.relpath],
+                    update={getattr(SourceFile, k): v for k, v in row.items() if k not in ("source", "relpath")},
+                ).execute()
+                break
+
+
+def finish_moves(library: "Library") -> int:
+    """Moves a kill interrupted, done now; trash files no record knows (an erase killed before it unlinked) go."""
+    done = _finish(library)
+    folder = library.root / TRASH_FOLDER
+    if folder.is_dir() and not folder.is_symlink():
+        known = {t for (t,) in TrashFile.select(TrashFile.trashed).tuples()}
+        for path in folder.iterdir():
+            name = f"{TRASH_FOLDER}/{path.name}"
+            if path.is_file() and not path.is_symlink() and name not in known and (
+                    _TRASH_NAME.fullmatch(path.name) or path.name.startswith(TMP_PREFIX)):
+                with library.files_lock.removing():
+                    if not TrashFile.select().where(TrashFile.trashed == name).exists():
+                        path.unlink(missing_ok=True)
+                        done += 1
+    return done
+
+
+def trash_files_of(library: "Library", ids: list[int]) -> list[Path]:
+    """The trash folder's files of these images (erased with them)."""
+    out: list[Path] = []
+    for chunk in chunked(ids, 500):
+        out += [library.root / t for (t,) in TrashFile.select(TrashFile.trashed)
+                .where(TrashFile.image.in_(chunk)).tuples()]
+    return out
+
+
+def trashed(library: "Library") -> list[TrashedImage]:
+    """The account's trashed images, the most recently deleted first."""
+    days = trash_days()
+    rows = list(library._select().where(library._mine(), Image.trashed_at.is_null(False))
+                .order_by(Image.trashed_at.desc(), Image.id.desc()))
+    records = library._records(rows)
+    return [TrashedImage(record, to_local(row.trashed_at), to_local(row.trashed_at + timedelta(days=days)))
+            for record, row in zip(records, rows)]
+
+
+def trashed_ids(library: "Library", older_than_days: float | None = None) -> list[int]:
+    query = Image.select(Image.id).where(library._mine(), Image.trashed_at.is_null(False))
+    if older_than_days is not None:
+        query = query.where(Image.trashed_at < utc_now() - timedelta(days=older_than_days))
+    return [i for (i,) in query.order_by(Image.id).tuples()]

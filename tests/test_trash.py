@@ -1,0 +1,235 @@
+"""The trash (issue 16): delete moves to the trash, restore brings back exactly; on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta
+
+import pytest
+
+from store.doctor import check
+from store.errors import NotFound, NotYours
+from store.importer import ImportOptions, import_files
+from store.library import Library
+from store.migrations import LATEST
+from store.models import Image, TrashFile
+from store.records import SCOPE_PUBLIC, Filters, utc_now
+from store.trash import TRASH_DAYS
+
+from .conftest import png_bytes
+
+
+def shown(library, **filters):
+    return library.ids(Filters(**filters))
+
+
+@pytest.fixture
+def five(library, make_png):
+    """Five images, newest first "p4" … "p0"; #p2 a favorite in two collections."""
+    for n in range(5):
+        import_files(library, [make_png()], ImportOptions(prompt=f"a diamond p{n}", generated_at=datetime(2026, n + 1, 1, 12)))
+    ids = shown(library)
+    red, blue = library.ensure_collection("Red"), library.ensure_collection("Blue")
+    library.add_to_collection([ids[2]], red.id)
+    library.add_to_collection([ids[2], ids[3]], blue.id)
+    library.set_favorite([ids[2]])
+    return ids
+
+
+def test_trash_hides_and_restore_brings_back_exactly(library, five):
+    ids = five
+    before = library.get(ids[2])
+    position = library.position(ids[2])
+    assert library.trash([ids[2]]) == 1
+    # hidden everywhere: list, count, search, favorites, collections, get, public gallery, select all
+    assert shown(library) == [ids[0], ids[1], ids[3], ids[4]] and library.total() == 4
+    assert ids[2] not in shown(library, search="p2") and not shown(library, search="p2")
+    assert not shown(library, favorite="favorites") and not shown(library, search="is:fav")
+    assert {c.name: c.count for c in library.collections()} == {"Blue": 1, "Red": 0}
+    assert library.collection("Red").count == 0 and not shown(library, search='in:"Red"')
+    assert ids[2] not in shown(library, scope=SCOPE_PUBLIC)
+    assert library.position(ids[2]) is None
+    with pytest.raises(NotFound):
+        library.get(ids[2])
+    with pytest.raises(NotFound):
+        library.set_favorite([ids[2]], False)  # a trashed image cannot be changed
+    with pytest.raises(NotFound):
+        library.restore([ids[1]])  # not in the trash
+    (item,) = library.trashed()
+    assert item.record.id == ids[2] and item.record.favorite and item.record.collections == ["Blue", "Red"]
+    assert timedelta(days=TRASH_DAYS - 1) < item.expires_at - item.trashed_at <= timedelta(days=TRASH_DAYS)
+    assert item.record.path.exists()  # the original stays while it is in the trash
+    # restored exactly: the same record, favorite, collections and place
+    assert library.restore([ids[2]]) == 1
+    assert library.get(ids[2]) == before and library.position(ids[2]) == position
+    assert shown(library) == ids and library.trashed() == []
+    assert {c.name: c.count for c in library.collections()} == {"Blue": 2, "Red": 1}
+    assert check(library, min_age=0).clean
+
+
+def test_bulk_trash_newest_deleted_first_delete_forever_and_empty(library, five):
+    ids = five
+    library.trash(ids[:2])
+    Image.update(trashed_at=utc_now() - timedelta(hours=1)).where(Image.id == ids[0]).execute()
+    library.trash([ids[4]])
+    assert [t.record.id for t in library.trashed()] == [ids[4], ids[1], ids[0]]  # the latest deleted first
+    assert library.trash_count() == 3 and library.total() == 2
+    with pytest.raises(NotFound):
+        library.delete_forever([ids[3]])  # not in the trash: never erased by "delete forever"
+    path = library.trashed()[0].record.path
+    assert library.delete_forever([ids[4]]) == 1 and not path.exists()
+    assert [t.record.id for t in library.trashed()] == [ids[1], ids[0]]
+    assert library.empty_trash() == 2 and library.trashed() == [] and shown(library) == [ids[2], ids[3]]
+    report = check(library, min_age=0)
+    assert report.clean and not report.orphans_removed  # their files went with them
+
+
+def test_expiry_after_the_days_set(library, five, monkeypatch):
+    ids = five
+    library.trash(ids[:3])
+    old = utc_now() - timedelta(days=TRASH_DAYS, minutes=1)
+    Image.update(trashed_at=old).where(Image.id.in_(ids[:2])).execute()
+    assert library.expire_trash() == 2
+    assert [t.record.id for t in library.trashed()] == [ids[2]]
+    monkeypatch.setenv("MYIMAGES_TRASH_DAYS", "1")  # the setting
+    Image.update(trashed_at=utc_now() - timedelta(days=2)).where(Image.id == ids[2]).execute()
+    assert check(library, min_age=0).trash_expired == 1  # doctor expires too
+    assert library.trashed() == [] and shown(library) == ids[3:]
+
+
+def test_each_account_sees_its_own_trash(library, tmp_path, make_png, db_url):
+    import_files(library, [make_png()], ImportOptions(prompt="alice's public diamond"))
+    (mine,) = shown(library)
+    bob = Library(library.root, account="bob", database_url=db_url)
+    import_files(bob, [make_png()], ImportOptions(prompt="bob's diamond"))
+    (his,) = shown(bob)
+    assert mine in shown(bob, scope=SCOPE_PUBLIC)
+    library.trash([mine])
+    assert mine not in shown(bob, scope=SCOPE_PUBLIC) and bob.trashed() == []
+    with pytest.raises(NotFound):
+        bob.get(mine)
+    with pytest.raises(NotFound):
+        bob.restore([mine])
+    with pytest.raises(NotFound):
+        bob.delete_forever([mine])
+    with pytest.raises(NotYours):
+        library.trash([his])
+    bob.trash([his])
+    assert [t.record.id for t in library.trashed()] == [mine] and [t.record.id for t in bob.trashed()] == [his]
+    assert bob.empty_trash() == 1 and [t.record.id for t in library.trashed()] == [mine]
+    library.restore([mine])
+    assert mine in shown(bob, scope=SCOPE_PUBLIC)
+
+
+def test_importing_a_trashed_image_again_brings_it_back(library, make_png):
+    path = make_png()
+    import_files(library, [path], ImportOptions(prompt="again"))
+    (image_id,) = shown(library)
+    library.trash([image_id])
+    import_files(library, [path])
+    assert shown(library) == [image_id] and library.trashed() == []
+
+
+def test_a_linked_image_file_moves_to_the_trash_and_back(library, tmp_path):
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+    (folder / "day1").mkdir()
+    original = folder / "day1" / "a.png"
+    original.write_bytes(png_bytes(colour=(10, 200, 30), text={"parameters": "a linked ring\nSteps: 20, Seed: 5"}))
+    mtime = original.stat().st_mtime_ns
+    library.add_source(folder)
+    (image_id,) = shown(library)
+    library.set_favorite([image_id])
+    library.trash([image_id])
+    assert not original.exists()
+    (item,) = library.trashed()
+    assert item.record.path.parent == library.root / "trash" and item.record.path.exists()
+    # the source's scan does not take the moved-away file for one deleted outside: the record stays
+    library.scan_sources()
+    assert [t.record.id for t in library.trashed()] == [image_id] and shown(library) == []
+    assert library.restore([image_id]) == 1
+    assert original.exists() and original.stat().st_mtime_ns == mtime
+    record = library.get(image_id)
+    assert record.path == original and record.favorite and not list((library.root / "trash").iterdir())
+    report = library.scan_sources()[0]
+    assert not report.added and not report.removed and shown(library) == [image_id]
+    # erased from the trash: the file in the trash folder goes, nothing in the source folder is touched
+    library.trash([image_id])
+    other = folder / "day1" / "a.png"
+    other.write_bytes(b"a new file in its place")
+    library.delete_forever([image_id])
+    assert not list((library.root / "trash").iterdir()) and other.read_bytes() == b"a new file in its place"
+
+
+def test_a_restored_file_never_replaces_one_written_meanwhile(library, tmp_path):
+    folder = tmp_path / "outputs"
+    original = folder / "a.png"
+    folder.mkdir()
+    original.write_bytes(png_bytes(colour=(1, 2, 3), text={"parameters": "first\nSeed: 1"}))
+    library.add_source(folder)
+    (image_id,) = shown(library)
+    library.trash([image_id])
+    original.write_bytes(b"someone else's file")
+    library.restore([image_id])
+    assert original.read_bytes() == b"someone else's file"
+    assert library.get(image_id).path == folder / "a (restored).png"
+
+
+def test_an_interrupted_move_is_finished_on_opening(library, tmp_path, db_url):
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+    original = folder / "a.png"
+    original.write_bytes(png_bytes(colour=(9, 9, 9), text={"parameters": "moved\nSeed: 1"}))
+    library.add_source(folder)
+    (image_id,) = shown(library)
+    library.trash([image_id])
+    # as if killed after the trash's commit, before its file moved: the file back, the move not done
+    (library.root / "trash" / f"{image_id}-0-a.png").rename(original)
+    TrashFile.update(moved=False).execute()
+    again = Library(library.root, account="alice", database_url=db_url)
+    assert not original.exists() and again.trashed()[0].record.path.exists()
+    # and after the restore's commit, before the file moved back
+    Image.update(trashed_at=None, location=str(original)).where(Image.id == image_id).execute()
+    third = Library(library.root, account="alice", database_url=db_url)
+    assert original.exists() and third.get(image_id).path == original
+    assert not list((library.root / "trash").iterdir())
+
+
+def test_a_version_7_library_gains_the_trash(tmp_path, make_png):
+    root = tmp_path / "old"
+    lib = Library(root)
+    import_files(lib, [make_png(), make_png()])
+    lib.close()
+    con = sqlite3.connect(root / "library.db")
+    con.execute("DROP INDEX image_owner_id_trashed_at")
+    con.execute("ALTER TABLE image DROP COLUMN trashed_at")
+    con.execute("DROP TABLE trash_file")
+    con.execute("DROP TRIGGER image_change_au")
+    con.execute("CREATE TRIGGER image_change_au AFTER UPDATE OF owner_id, prompt, favorite ON image "
+                "BEGIN INSERT INTO image_change(image_id) VALUES (new.id); END")
+    con.execute("UPDATE setting SET value='7' WHERE key='schema_version'")
+    con.commit()
+    con.close()
+    again = Library(root)
+    assert again.db.execute_sql("SELECT value FROM setting WHERE key='schema_version'").fetchone()[0] == str(LATEST)
+    ids = shown(again, search="")
+    again.warm_up()  # the catalog is built: it must follow the trash through the change log
+    again.trash([ids[0]])
+    assert shown(again, search="id:>0") == ids[1:]
+    again.restore([ids[0]])
+    assert shown(again, search="id:>0") == ids
+
+
+def test_the_catalog_follows_another_process_trashing(tmp_path, make_png):
+    root = tmp_path / "lib"
+    here = Library(root)
+    import_files(here, [make_png(), make_png()])
+    ids = shown(here, search="id:>0")
+    other_db = sqlite3.connect(root / "library.db")
+    other_db.execute("UPDATE image SET trashed_at = '2026-01-01 00:00:00' WHERE id = ?", (ids[0],))
+    other_db.commit()
+    assert shown(here, search="id:>0") == ids[1:] and here.count(Filters(search="id:>0")) == 1
+    other_db.execute("UPDATE image SET trashed_at = NULL")
+    other_db.commit()
+    other_db.close()
+    assert shown(here, search="id:>0") == ids
+    assert Image.select().count() == 2
