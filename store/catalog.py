@@ -21,7 +21,8 @@ from datetime import timezone
 import numpy as np
 from peewee import Database
 
-from .query import DEFAULT_SORT, SORTS, LORA_KEYS, SAMPLER_KEYS, SEED_KEYS, STEPS_KEYS, Parsed, Term, as_number, lora_names
+from .query import (DEFAULT_SORT, LORA_KEYS, SAMPLER_KEYS, SEED_KEYS, SORTS, STEPS_KEYS, Parsed, Term, as_number,
+                    lora_names)
 
 CHANGE_TABLE = "image_change"
 PLACE_AT_MOST = 2_000  # changed rows put in place one by one; more are sorted in with the rest

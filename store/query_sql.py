@@ -41,7 +41,9 @@ def _param_text(keys: tuple[str, ...], quoted: bool):
     return SQL(param_sql(keys, quoted))
 
 
-# Indexes for the fields (PostgreSQL; made by schema 7 and for every new library).
+PROMPT_KEY = 'LEFT(LOWER(prompt), 100) COLLATE "C"'  # what the prompt A-Z order sorts by
+
+# Indexes for the fields and the orders (PostgreSQL; made by schema 7 and for every new library).
 SEARCH_INDEX_SQL = (
     "CREATE INDEX IF NOT EXISTS image_model_trgm ON image USING gin (model gin_trgm_ops)",
     "CREATE INDEX IF NOT EXISTS image_negative_trgm ON image USING gin (negative_prompt gin_trgm_ops)",
@@ -49,7 +51,10 @@ SEARCH_INDEX_SQL = (
     "gin_trgm_ops)",
     f"CREATE INDEX IF NOT EXISTS image_seed ON image (({number_sql(SEED_KEYS)}))",
     f"CREATE INDEX IF NOT EXISTS image_steps ON image (({number_sql(STEPS_KEYS)}))",
-    "CREATE INDEX IF NOT EXISTS image_imported ON image (owner_id, imported_at, id)",
+    "CREATE INDEX IF NOT EXISTS image_imported_order ON image (owner_id, imported_at DESC, generated_at DESC, id DESC)",
+    "CREATE INDEX IF NOT EXISTS image_largest_order ON image (owner_id, (width * height) DESC, generated_at DESC, "
+    "id DESC)",
+    f"CREATE INDEX IF NOT EXISTS image_prompt_order ON image (owner_id, ({PROMPT_KEY}), generated_at DESC, id DESC)",
 )
 
 
@@ -151,13 +156,12 @@ def order_by(sort: str, seed: int = 0) -> list:
         return [Image.generated_at.asc(), Image.id.asc()]
     if sort == "imported":
         return [Image.imported_at.desc()] + newest
-    if sort == "prompt":
-        return [NodeList((fn.LOWER(Image.prompt), SQL('COLLATE "C"'))).asc()] + newest
+    if sort == "prompt":  # the first PROMPT_KEY characters: the index holds them (prompts can be megabytes)
+        return [SQL(PROMPT_KEY).asc()] + newest
     if sort == "largest":
         return [(Image.width * Image.height).desc()] + newest
-    if sort == "random":
-        return [fn.MD5(NodeList((fn.CAST(NodeList((Image.id, SQL("AS TEXT")))), SQL("||"), Value(str(seed))))).asc(),
-                Image.id.asc()]
+    if sort == "random":  # PostgreSQL's own hash of the id with the seed: a stable order per seed
+        return [fn.hashint8extended(Image.id, int(seed) % 2**63).asc(), Image.id.asc()]
     if sort == "favorites":
         return [Image.favorite.desc()] + newest
     return newest

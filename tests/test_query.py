@@ -18,7 +18,8 @@ from store.records import FAVORITES_ONLY, SCOPE_PUBLIC, Filters
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from(list('ab -:|"<>=.0123456789xXseditmoOR\\') + [
-    "seed:", "date:", "in:", "is:", "size:", "lora:", "cfg:", "steps:", "-", "..", "today", "7d"]), max_size=20).map("".join)
+    "seed:", "date:", "in:", "is:", "size:", "lora:", "cfg:", "steps:", "-", "..", "today", "7d"]),
+    max_size=20).map("".join)
     | st.text(max_size=60))
 def test_any_text_parses_or_hints_never_raises(text):
     parsed = parse(text)
@@ -265,3 +266,24 @@ def test_large_prompt_order_by_numpy_matches_python(monkeypatch):
         loop.code(v)
         blob.code(v)
     assert blob.rank().tolist() == loop.rank().tolist()
+
+
+@pytest.mark.parametrize("sort, index", [("imported", "image_imported_order"), ("largest", "image_largest_order"),
+                                         ("prompt", "image_prompt_order")])
+def test_postgresql_orders_walk_an_index(known, db_url, sort, index):
+    if db_url is None:
+        pytest.skip("PostgreSQL only (SQLite sorts in its catalog)")
+    lib, _ = known
+    from store.models import Image
+    from store.query_sql import order_by
+
+    lib.db.execute_sql("SET enable_seqscan = off")
+    lib.db.execute_sql("SET enable_sort = off")
+    try:
+        query = Image.select(Image.id).where(Image.owner == lib.account.id).order_by(*order_by(sort)).limit(60)
+        sql, params = query.sql()
+        plan = "\n".join(r[0] for r in lib.db.execute_sql("EXPLAIN " + sql, params).fetchall())
+        assert index in plan and "Sort" not in plan, plan
+    finally:
+        lib.db.execute_sql("RESET enable_seqscan")
+        lib.db.execute_sql("RESET enable_sort")

@@ -19,7 +19,8 @@ from .search_history import SearchInput
 FAVORITE_OPTIONS = [("All Images", FAVORITE_ALL), ("Favorites Only", FAVORITES_ONLY),
                     ("Non-Favorites", NON_FAVORITES)]
 ALL_COLLECTIONS = -1  # the "All Images" entry of the collection dropdown
-SEARCH_TIP = 'F1 help · words -not "a phrase" a|b model: seed:>9 steps: cfg: size:WxH date:7d in:NAME is:fav lora: sort: ↑↓ history'
+SEARCH_TIP = ('F1 help · words -not "a phrase" a|b model: seed:>9 steps: cfg: size:WxH date:7d in:NAME is:fav lora: '
+              'sort: ↑↓ history')
 SORT_OPTIONS = [(SORT_NAMES[s].capitalize(), s) for s in SORTS]
 SEARCH_DEBOUNCE = 0.04  # coalesces a burst of keys (a paste); a search takes a few ms
 
