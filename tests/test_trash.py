@@ -233,3 +233,47 @@ def test_the_catalog_follows_another_process_trashing(tmp_path, make_png):
     other_db.close()
     assert shown(here, search="id:>0") == ids
     assert Image.select().count() == 2
+
+
+def test_command_line_delete_trash_list_restore_empty_and_permanent(capsys, tmp_path, make_png):
+    import json
+    import os
+    import sys
+
+    from tui.cli import main
+
+    def run(*args):
+        code = main([*args, "--library", str(tmp_path / "cli")])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    for n in range(3):
+        assert run("import", str(make_png()), "--prompt", f"cli diamond {n}")[0] == 0
+    code, out, _ = run("delete", "1", "2", "--yes")
+    assert code == 0 and "2 images deleted: moved to the trash" in out
+    code, out, _ = run("list", "--json")
+    assert [d["id"] for d in json.loads(out)] == [3]
+    code, _, err = run("info", "1")
+    assert code == 1 and "No image #1." in err
+    code, out, _ = run("trash", "list", "--json")
+    assert sorted(d["id"] for d in json.loads(out)) == [1, 2] and all("expires_at" in d for d in json.loads(out))
+    code, out, _ = run("trash", "list")
+    assert "cli diamond 1" in out and "deleted 20" in out
+    assert run("trash", "restore", "2")[1] == "1 image restored\n"
+    code, _, err = run("trash", "restore", "3")
+    assert code == 1 and "not in the trash" in err
+    old_stdin = sys.stdin
+    sys.stdin = open(os.devnull)
+    try:
+        code, _, err = run("trash", "empty")
+        assert code == 1 and "--yes" in err  # no terminal to ask on
+    finally:
+        sys.stdin.close()
+        sys.stdin = old_stdin
+    assert run("trash", "empty", "--yes")[1] == "1 image erased\n"
+    assert run("trash", "list")[1] == "The trash is empty.\n"
+    code, out, _ = run("delete", "3", "--permanent", "--yes")
+    assert code == 0 and "1 image deleted (erased)" in out
+    code, out, _ = run("list", "--json")
+    assert [d["id"] for d in json.loads(out)] == [2]
+    assert run("trash", "list", "--json")[1].strip() == "[]"

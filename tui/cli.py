@@ -20,7 +20,7 @@ from store.errors import StoreError, translate
 from store.records import FAVORITE_ALL, FAVORITES_ONLY, NON_FAVORITES, SCOPE_PUBLIC, Filters
 from store.text import field_value, one_line, printable
 
-from . import cli_sources
+from . import cli_sources, cli_trash
 
 IMAGE_MODES = ("auto", "kitty", "sixel", "halfcell", "none")
 
@@ -104,9 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ids", nargs="+", metavar="ID")
     p.add_argument("--off", action="store_true", help="remove the favorite mark")
 
-    p = sub.add_parser("delete", parents=[common], help="delete images and their files")
+    p = sub.add_parser("delete", parents=[common], help="move images to the trash (restorable for 30 days)")
     p.add_argument("ids", nargs="+", metavar="ID")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--permanent", action="store_true",
+                   help="erase the images and their files now (also images in the trash)")
 
     p = sub.add_parser("export", parents=[common], help="write images as PNG files with their metadata")
     p.add_argument("ids", nargs="+", metavar="ID")
@@ -165,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every image of yours")
 
     cli_sources.add_parsers(sub, common, Parser)
+    cli_trash.add_parsers(sub, common, Parser)
     return parser
 
 
@@ -323,15 +326,7 @@ def _confirmed(question: str) -> bool:
 def cmd_delete(args: argparse.Namespace) -> int:
     ids = _ids(args.ids)
     with open_library(args) as library:
-        for image_id in ids:
-            library.get(image_id)  # unknown ids fail before anything is asked or deleted
-        what = f"image #{ids[0]}" if len(ids) == 1 else f"these {len(ids)} images"
-        if not args.yes and not _confirmed(f"Are you sure you want to delete {what}? This cannot be undone."):
-            print("Nothing deleted.")
-            return 1
-        n = library.delete(ids)
-    print(f"{n} image{'s' if n != 1 else ''} deleted")
-    return 0
+        return cli_trash.delete(library, ids, args.permanent, args.yes)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -520,6 +515,7 @@ COMMANDS = {
     "reparse": cmd_reparse,
     "source": cli_sources.cmd_source,
     "watch": cli_sources.cmd_watch,
+    "trash": cli_trash.cmd_trash,
 }
 
 

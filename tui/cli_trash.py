@@ -1,0 +1,92 @@
+"""`myimages trash list|restore|empty` and what `myimages delete` says: the trash on the command line.
+
+The work is the store's (store/trash.py); this module reads the arguments, asks, and prints.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+
+from store.text import one_line, printable
+
+
+def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
+    p = sub.add_parser("trash", parents=[common],
+                       help="deleted images, kept for 30 days: list them, restore them, empty the trash")
+    tsub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=parser_class)
+    a = tsub.add_parser("list", parents=[common], help="your trashed images, the most recently deleted first")
+    a.add_argument("--json", action="store_true")
+    a = tsub.add_parser("restore", parents=[common], help="bring images back from the trash, as they were")
+    a.add_argument("ids", nargs="+", metavar="ID")
+    a = tsub.add_parser("empty", parents=[common], help="erase every image in your trash (asks first)")
+    a.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+
+
+def _plural(n: int) -> str:
+    return f"{n} image{'' if n == 1 else 's'}"
+
+
+def cmd_trash(args: argparse.Namespace) -> int:
+    from .cli import _confirmed, _ids, open_library
+
+    with open_library(args) as library:
+        if args.action == "list":
+            items = library.trashed()
+            if args.json:
+                print(json.dumps([dict(item.record.as_json(), trashed_at=item.trashed_at.isoformat(),
+                                       expires_at=item.expires_at.isoformat()) for item in items], indent=2))
+                return 0
+            if not items:
+                print("The trash is empty.")
+                return 0
+            width = shutil.get_terminal_size().columns if sys.stdout.isatty() else 100
+            for item in items:
+                head = f"{item.record.id:>7}  deleted {item.trashed_at:%Y-%m-%d %H:%M}  " \
+                       f"erased {item.expires_at:%Y-%m-%d}  "
+                prompt = one_line(item.record.prompt) or "(no prompt)"
+                room = max(10, width - len(head))
+                print(head + (prompt if len(prompt) <= room else prompt[:room - 1] + "…"))
+            return 0
+        if args.action == "restore":
+            n = library.restore(_ids(args.ids))
+            print(f"{_plural(n)} restored")
+            return 0
+        n = library.trash_count()
+        if n == 0:
+            print("The trash is empty.")
+            return 0
+        if not args.yes and not _confirmed(f"Erase the {_plural(n)} in your trash? This cannot be undone."):
+            print("Nothing erased.")
+            return 1
+        n = library.empty_trash()
+    print(f"{_plural(n)} erased")
+    return 0
+
+
+def delete(library, ids: list[int], permanent: bool, yes: bool) -> int:
+    """`myimages delete`: to the trash (or, --permanent, erased: also what is in the trash)."""
+    from store.trash import trash_days
+
+    from .cli import _confirmed
+
+    in_trash = {item.record.id for item in library.trashed()} if permanent else set()
+    for image_id in ids:
+        if image_id not in in_trash:
+            library.get(image_id)  # unknown ids fail before anything is asked or deleted
+    what = f"image #{ids[0]}" if len(ids) == 1 else f"these {len(ids)} images"
+    after = "This cannot be undone." if permanent else \
+        f"It can be restored for {trash_days()} days (myimages trash restore)."
+    if not yes and not _confirmed(f"Are you sure you want to delete {what}? {after}"):
+        print("Nothing deleted.")
+        return 1
+    if permanent:
+        n = library.delete(ids)
+        print(f"{_plural(n)} deleted (erased)")
+    else:
+        n = library.trash(ids)
+        print(f"{_plural(n)} deleted: moved to the trash (myimages trash restore "
+              f"{printable(' '.join(str(i) for i in ids[:5]))}{' …' if len(ids) > 5 else ''} brings "
+              f"{'it' if n == 1 else 'them'} back)")
+    return 0
