@@ -1,0 +1,310 @@
+"""The search language and sort orders on 1,000,000 images against 100 (issue 14). Run by hand:
+
+    .venv/bin/python bench/search.py [--large 1000000] [--postgres] [--skip-app]
+
+Makes (once, into bench/cache/) libraries whose every prompt is distinct and whose parameters
+vary (seed, steps, sampler, size, cfg, model, LoRAs, dates, favorites, derived images, a
+collection), straight into the database (no image files: the store query does not read them).
+Measures, on SQLite: building the catalog (time, memory of its arrays and of the process),
+the store query (count + first page of 60) for every query and every sort order, p95; in the
+app, a typed key to the grid painted; `myimages list --search` as a command. With --postgres,
+the same store queries on PostgreSQL (a server the tests' helper starts). Prints a table and
+writes bench/results/search.json.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+from run import rss_mb, stats, store_query_s  # noqa: E402
+
+from store.library import Library  # noqa: E402
+from store.query import SORTS  # noqa: E402
+from store.records import FAVORITES_ONLY, Filters  # noqa: E402
+
+CACHE = HERE / "cache"
+RESULTS = HERE / "results"
+QUERIES = [
+    "sword", "ring pixel", '"pixel art"', "sword -gold", "ring | necklace", "zzz-no-match", "a", "model:sdxl",
+    "seed:123456", "seed:1000-2000", "steps:>=40", "cfg:7", "cfg:5-7.5", "sampler:euler", "size:1024x1024",
+    "width:>1000", "lora:detail", "negative:blurry", "date:2026-03", "date:>2026-06-01", "date:7d", "is:fav",
+    "is:cell", "-is:fav ring", "in:bench", "ring steps:30 model:flux", "ring sort:random", "id:500-900",
+]
+WORDS = ("sword ring necklace potion shield helmet crown gem key scroll amulet staff bow axe dagger orb "
+         "golden silver ruby emerald diamond ancient cursed glowing tiny giant crystal shadow fire ice "
+         "pixel art icon portrait landscape castle forest dragon knight wizard cat robot city night").split()
+MODELS = ["SDXL base", "flux-dev", "sd15", "Pony XL", "Juggernaut XL", "DreamShaper 8", "RealVis", "Animagine"]
+SAMPLERS = ["euler", "euler_ancestral", "DPM++ 2M Karras", "dpmpp_sde", "ddim", "uni_pc", "heun", "lms"]
+SIZES = [(512, 512), (768, 768), (1024, 1024), (832, 1216), (1216, 832), (640, 960), (2048, 2048)]
+
+
+def make_library(count: int) -> Path:
+    """A library of `count` images with distinct prompts and varied parameters (made once)."""
+    path = CACHE / f"search-{count}"
+    marker = path / ".complete"
+    if marker.exists():
+        return path
+    print(f"making a library of {count:,} images in {path} (once)…", flush=True)
+    library = Library(path, account="bench")
+    owner = library.account.id
+    collection = library.create_collection("bench").id
+    library.close()
+    con = sqlite3.connect(path / "library.db")
+    rng = random.Random(14)
+    start = datetime(2025, 1, 1)
+    con.execute("BEGIN")
+    batch = []
+    for n in range(1, count + 1):
+        words = rng.sample(WORDS, 6)
+        lora = f" <lora:{rng.choice(['detail_tweaker', 'add_more', 'pixel_style'])}:0.8>" if n % 7 == 0 else ""
+        prompt = f"{', '.join(words)} #{n}{lora}"
+        width, height = rng.choice(SIZES)
+        params = {"Seed" if n % 2 else "seed": rng.randrange(2**32), "Steps" if n % 2 else "steps": rng.choice(
+            [20, 25, 30, 40, 50]), "Sampler" if n % 2 else "sampler_name": rng.choice(SAMPLERS)}
+        when = start + timedelta(seconds=rng.randrange(700 * 86400))
+        batch.append((owner, prompt, "blurry, lowres" if n % 3 == 0 else "", rng.choice(MODELS),
+                      str(rng.choice([3.5, 5, 6, 7, 7.5, 9])), when.isoformat(" "), (when + timedelta(days=1)).isoformat(" "),
+                      width, height, rng.randrange(100_000, 5_000_000), f"{n:064x}", "png", int(n % 20 == 0),
+                      json.dumps(params), f"img{n}.png", None, "cell 1,1" if n % 50 == 0 else ""))
+        if len(batch) == 50_000:
+            _insert(con, batch)
+            batch = []
+    _insert(con, batch)
+    con.execute("INSERT INTO image_collection (image_id, collection_id) SELECT id, ? FROM image WHERE id % 97 = 0",
+                (collection,))
+    con.execute("COMMIT")
+    con.close()
+    marker.write_text("done\n")
+    return path
+
+
+def _insert(con: sqlite3.Connection, rows: list[tuple]) -> None:
+    con.executemany(
+        "INSERT INTO image (owner_id, prompt, negative_prompt, model, text_accuracy, generated_at, imported_at, "
+        "width, height, file_size, sha256, ext, favorite, params, source_name, parent_id, derivation, location) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'')", rows)
+
+
+def measure_store(library: Library) -> dict:
+    """Every query and every sort order: count + first page, the first time (nothing cached) and again."""
+    out: dict = {}
+    first = [store_query_s(library, Filters(search=q)) for q in QUERIES]
+    again = [store_query_s(library, Filters(search=q)) for q in QUERIES]
+    out["queries_first"] = stats(first)
+    out["queries_again"] = stats(again)
+    out["per_query_ms"] = {q: round(t * 1000, 1) for q, t in zip(QUERIES, first)}
+    sort_first = {s: store_query_s(library, Filters(sort=s, seed=3)) for s in SORTS}
+    sort_filtered = {s: store_query_s(library, Filters(search="ring", favorite=FAVORITES_ONLY, sort=s, seed=3))
+                     for s in SORTS}
+    out["sorts_first_ms"] = {s: round(t * 1000, 1) for s, t in sort_first.items()}
+    out["sorts_then_filtered"] = stats(list(sort_filtered.values()))
+    out["sorts_first"] = stats(list(sort_first.values()))
+    return out
+
+
+def in_child(call: str) -> dict:
+    """Run `search.<call>` in a process of its own (memory figures apart) and return its JSON answer."""
+    script = f"import asyncio, json, sys; sys.path.insert(0, {str(HERE)!r}); import search; print(json.dumps({call}))"
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench_sqlite(count: int) -> dict:
+    return in_child(f"search._sqlite_in_process({str(make_library(count))!r})")
+
+
+def _sqlite_in_process(path: str) -> dict:
+    library = Library(path, account="bench")
+    before = rss_mb()
+    start = time.perf_counter()
+    library.warm_up()
+    result = {"catalog_build_s": time.perf_counter() - start, "catalog_arrays_mb": library.catalog.nbytes / 2**20,
+              "rss_after_build_mb": rss_mb(), "rss_build_delta_mb": rss_mb() - before}
+    result.update(measure_store(library))
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def bench_cli(path: Path, runs: int = 5) -> dict:
+    """`myimages list --search … --limit 20`, a process each time (it builds the catalog)."""
+    times = []
+    for query in ("ring", "seed:1000-2000", "model:flux steps:30")[: runs]:
+        start = time.perf_counter()
+        subprocess.run([str(Path(sys.executable).parent / "myimages"), "list", "--library", str(path), "--account", "bench",
+                        "--search", query, "--limit", "20"], cwd=ROOT, capture_output=True, check=True)
+        times.append(time.perf_counter() - start)
+    return stats(times)
+
+
+async def _in_app(path: str) -> dict:
+    """A typed key to the grid painted with its result, for each query (the app headless, 160x48)."""
+    from textual.widgets import Input
+
+    from tui.app import MyImagesApp
+
+    from textual.worker import WorkerCancelled
+
+    library = Library(path, account="bench")
+    app = MyImagesApp(library, images="halfcell")
+    times = []
+
+    async def settle() -> None:
+        while True:
+            try:
+                await app.workers.wait_for_complete()
+                return
+            except WorkerCancelled:  # replaced by a newer one: fine
+                continue
+
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle()
+        library.warm_up()
+        screen = app.screen
+        painted: list[float] = []
+        real = screen._show_result
+
+        def shown(*args, **kwargs):
+            real(*args, **kwargs)
+            screen.call_after_refresh(lambda: painted.append(time.perf_counter()))
+
+        screen._show_result = shown
+        box = screen.query_one("#search", Input)
+        for query in QUERIES + [q + " sort:oldest" for q in QUERIES[:5]]:
+            box.focus()
+            box.value = query[:-1]
+            box.action_end()
+            await pilot.pause(0.15)
+            await settle()
+            painted.clear()
+            start = time.perf_counter()
+            await pilot.press(query[-1])
+            while not painted and time.perf_counter() - start < 10:
+                await asyncio.sleep(0.0005)
+            if painted:
+                times.append(painted[0] - start)
+    return {"key_to_painted": stats(times)}
+
+
+def bench_app(path: Path) -> dict:
+    return in_child(f"asyncio.run(search._in_app({str(path)!r}))")
+
+
+def bench_postgres(path: Path) -> dict:
+    """The same store queries on PostgreSQL: the SQLite rows copied into a fresh server's database."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from postgres import Server
+
+    server = Server().start()
+    try:
+        name, url = server.new_database()
+        import tempfile
+
+        library = Library(tempfile.mkdtemp(prefix="bench-pg-"), account="bench", database_url=url)
+        library.create_collection("bench")
+        db = library.db
+        src = sqlite3.connect(path / "library.db")
+        cursor = src.execute("SELECT prompt, negative_prompt, model, text_accuracy, generated_at, imported_at, width, "
+                             "height, file_size, sha256, ext, favorite, params, source_name, derivation FROM image")
+        start = time.perf_counter()
+        with db.atomic():
+            from psycopg2.extras import execute_values
+
+            while rows := cursor.fetchmany(20_000):
+                execute_values(
+                    db.cursor(),
+                    "INSERT INTO image (owner_id, prompt, negative_prompt, model, text_accuracy, generated_at, "
+                    "imported_at, width, height, file_size, sha256, ext, favorite, params, source_name, derivation, "
+                    "location) VALUES %s",
+                    [(library.account.id, *r[:11], bool(r[11]), *r[12:], "") for r in rows], page_size=5000)
+            db.execute_sql("INSERT INTO image_collection (image_id, collection_id) SELECT id, "
+                           f"{library.collection('bench').id} FROM image WHERE MOD(id, 97) = 0")
+        db.execute_sql("ANALYZE")
+        loaded = time.perf_counter() - start
+        result = {"load_s": loaded}
+        result.update(measure_store(library))
+        library.close()
+        return result
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--large", type=int, default=1_000_000)
+    parser.add_argument("--small", type=int, default=100)
+    parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL (loads the large library)")
+    parser.add_argument("--skip-app", action="store_true")
+    parser.add_argument("--only-postgres", action="store_true", help="PostgreSQL only, added to the last results")
+    args = parser.parse_args()
+    CACHE.mkdir(exist_ok=True)
+    RESULTS.mkdir(exist_ok=True)
+    result: dict = {"when": datetime.now().strftime("%Y-%m-%d %H:%M"), "counts": [args.small, args.large]}
+    if args.only_postgres:
+        result = json.loads((RESULTS / "search.json").read_text())
+        args.postgres = True
+    for label, count in () if args.only_postgres else (("small", args.small), ("large", args.large)):
+        path = make_library(count)
+        result[label] = bench_sqlite(count)
+        result[label]["cli"] = bench_cli(path)
+        if not args.skip_app:
+            result[label].update(bench_app(path))
+        print(label, json.dumps(result[label], indent=1), flush=True)
+        (RESULTS / "search.json").write_text(json.dumps(result, indent=2))  # kept if a later part fails
+    if args.postgres:
+        result["postgres_large"] = bench_postgres(make_library(args.large))
+        print("postgres", json.dumps(result["postgres_large"], indent=1), flush=True)
+    (RESULTS / "search.json").write_text(json.dumps(result, indent=2))
+    print(report(result))
+
+
+def report(r: dict) -> str:
+    s, l = r["small"], r["large"]
+
+    def ms(d: dict, key: str, kind: str = "p95") -> str:
+        return f"{d[key][kind] * 1000:.1f}" if key in d else "–"
+
+    rows = [
+        f"| figure | {r['counts'][0]:,} images | {r['counts'][1]:,} images | target |",
+        "|---|---|---|---|",
+        f"| store query, every query first time, p95 (ms) | {ms(s, 'queries_first')} | {ms(l, 'queries_first')} | ≤ 30 |",
+        f"| store query, again (cached), p95 (ms) | {ms(s, 'queries_again')} | {ms(l, 'queries_again')} | |",
+        f"| sort change, first time, p95 (ms) | {ms(s, 'sorts_first')} | {ms(l, 'sorts_first')} | ≤ 30 |",
+        f"| sort then a filter, p95 (ms) | {ms(s, 'sorts_then_filtered')} | {ms(l, 'sorts_then_filtered')} | ≤ 30 |",
+        f"| key to painted grid, p95 (ms) | {ms(s, 'key_to_painted')} | {ms(l, 'key_to_painted')} | ≤ 100 |",
+        f"| `list --search … --limit 20`, median (ms) | {ms(s, 'cli', 'median')} | {ms(l, 'cli', 'median')} | "
+        f"≤ 1.5 × small |",
+        f"| catalog build (s) | {s['catalog_build_s']:.2f} | {l['catalog_build_s']:.2f} | |",
+        f"| catalog arrays (MB) | {s['catalog_arrays_mb']:.1f} | {l['catalog_arrays_mb']:.1f} | |",
+        f"| process RSS after build (MB) | {s['rss_after_build_mb']:.0f} | {l['rss_after_build_mb']:.0f} | |",
+    ]
+    if "postgres_large" in r:
+        p = r["postgres_large"]
+        rows.append(f"| PostgreSQL store query, first time, p95 (ms) | | {ms(p, 'queries_first')} | ≤ 50 |")
+        rows.append(f"| PostgreSQL sort change, p95 (ms) | | {ms(p, 'sorts_first')} | ≤ 50 |")
+    rows.append("")
+    rows.append(f"Slowest queries on {r['counts'][1]:,} (first time, ms): " + ", ".join(
+        f"`{q}` {t}" for q, t in sorted(l["per_query_ms"].items(), key=lambda x: -x[1])[:6]))
+    rows.append(f"Sort orders on {r['counts'][1]:,}, first time (ms): " + ", ".join(
+        f"{k} {v}" for k, v in l["sorts_first_ms"].items()))
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    main()
