@@ -26,6 +26,9 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 HOLD_AT_MOST = 0.1  # seconds: a key a widget keeps for itself never comes back; the next ones go on then
+# Enter, Esc or Tab in a text field: the focus moves through a few messages, which on a loaded machine
+# (or a busy app) can take longer than HOLD_AT_MOST; the next keys wait for it, a second at most.
+LEAVE_FIELD_AT_MOST = 1.0
 FOCUS_POLL = 0.005  # seconds between looks at the focus after Enter/Esc/Tab in a text field
 LEAVE_FIELD_KEYS = {"enter", "escape", "tab", "shift+tab"}
 REMEMBERED = 256
@@ -53,7 +56,8 @@ class KeyOrder:
         if not event.is_printable:  # its bindings run when it comes back: the next keys wait for them
             self._waiting_for = id(event)
             self._waiting_target = self.app.focused
-            self._timer = self.app.set_timer(HOLD_AT_MOST, self.release)
+            leaving = event.key in LEAVE_FIELD_KEYS and isinstance(self.app.focused, Input)
+            self._timer = self.app.set_timer(LEAVE_FIELD_AT_MOST if leaving else HOLD_AT_MOST, self.release)
         return False
 
     def handed_on(self, event: events.Key) -> None:
