@@ -261,7 +261,10 @@ def test_the_watch_limit_falls_back_to_polling(tmp_path):
     library.add_source(folder)
     notices = []
     old = limit_file.read_text()
-    limit_file.write_text("20")
+    try:
+        limit_file.write_text("20")
+    except OSError as exc:
+        pytest.skip(f"the kernel refused a lower inotify limit: {exc.strerror}")
     try:
         watcher = SourceWatcher(Library(tmp_path / "lib"), on_notice=notices.append, poll_every=0.3).start()
         wait_for(lambda: watcher.polling, 10)
