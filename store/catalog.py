@@ -511,10 +511,11 @@ class Catalog:
             members = self.db.execute_sql(
                 "SELECT image_id FROM image_collection WHERE collection_id = ?", (v,)).fetchall()
             return np.isin(self._ids, np.fromiter((m for (m,) in members), np.int64, len(members)))
-        if f == "file":
+        if f in ("file", "source"):  # read when asked (rare, and file names are one per image)
             pattern = "%" + v.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            column = "source_name" if f == "file" else "location"
             found = self.db.execute_sql(
-                "SELECT id FROM image WHERE source_name LIKE ? ESCAPE '\\'", (pattern,)).fetchall()
+                f"SELECT id FROM image WHERE {column} LIKE ? ESCAPE '\\'", (pattern,)).fetchall()
             return np.isin(self._ids, np.fromiter((m for (m,) in found), np.int64, len(found)))
         if f == "seed":
             return self._number(self._seeds, v, NO_SEED)

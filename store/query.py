@@ -21,17 +21,17 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-TEXT_FIELDS = {"model", "sampler", "negative", "lora", "owner", "file"}
+TEXT_FIELDS = {"model", "sampler", "negative", "lora", "owner", "file", "source"}
 NUMBER_FIELDS = {"seed", "steps", "cfg", "width", "height", "id"}
 DATE_FIELDS = {"date", "imported"}
 FLAGS = {"fav": "fav", "favorite": "fav", "favourite": "fav", "favorites": "fav", "cleaned": "cleaned",
          "clean": "cleaned", "cell": "cell", "cells": "cell", "derived": "derived"}
-OTHER_FIELDS = {"in", "is", "from", "size", "source"}
+OTHER_FIELDS = {"in", "is", "from", "size"}
 FIELDS = TEXT_FIELDS | NUMBER_FIELDS | DATE_FIELDS | OTHER_FIELDS
 ALIASES = {"neg": "negative", "negative_prompt": "negative", "text_accuracy": "cfg", "scale": "cfg",
            "loras": "lora", "collection": "in", "created": "date", "generated": "date", "w": "width", "h": "height"}
 FIELD_LIST = "model, seed, steps, cfg, sampler, width, height, size, negative, lora, in, is, from, owner, file, " \
-             "date, imported, id"
+             "source, date, imported, id"
 MAX_QUERY = 2000  # characters read of a query (a paste of a whole prompt still searches)
 MAX_TERMS = 64
 
@@ -232,8 +232,7 @@ def _term(field: str, raw: str, negate: bool, today: date) -> Term | None:
         width, height = (None if g is None else int(g) for g in match.groups())
         exact = [None if v is None else (float(v), float(v), True, True) for v in (width, height)]
         return Term("size", tuple(exact), negate, shown)
-    _fail("source: needs watched folders, which this library does not have yet; file: matches the imported "
-          "file's name.")
+    _fail(f'Unknown field "{field}:".')
 
 
 def parse(text: str | None, today: date | None = None) -> Parsed:
@@ -321,7 +320,7 @@ def _describe(term: Term) -> str:
     if f == "prompt":
         return f'prompt {"lacks" if term.negate else "contains"} "{term.text}"'
     if f in TEXT_FIELDS:
-        label = {"negative": "negative prompt", "file": "file name"}.get(f, f)
+        label = {"negative": "negative prompt", "file": "file name", "source": "source folder"}.get(f, f)
         return f'{label} {"lacks" if term.negate else "contains"} "{term.text}"'
     if f in NUMBER_FIELDS:
         return f"{no}{f} {_range_words(v)}"
@@ -392,6 +391,7 @@ search (the same in the app's search box):
   "pixel art"  -blurry a phrase as written; a minus excludes
   ring | necklace      alternatives (also OR)
   model:sdxl  sampler:euler  negative:blurry  lora:detail  file:sheet  owner:bob
+  source:outputs       images linked from a watched folder whose path holds "outputs"
   seed:123  steps:>=30  cfg:5-7.5  width:>1000  height:<=768  size:1024x1024  id:10-20
   date:2026-11-25  date:2026-11  date:>2026-01-01  date:today  date:yesterday  date:7d
   date:2026-01-01..2026-02-01  (imported: the same, for the import date)
@@ -411,6 +411,8 @@ def term_holds(term: Term, record) -> bool:
     text = {"prompt": "prompt", "model": "model", "negative": "negative_prompt", "file": "source_name"}.get(f)
     if text is not None:
         return _contains(getattr(record, text), term)
+    if f == "source":
+        return bool(getattr(record, "linked", False)) and _contains(str(record.path), term)
     if f == "owner":
         return v in record.owner.casefold() if isinstance(v, str) else True
     if f == "in":

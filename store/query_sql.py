@@ -88,7 +88,7 @@ def _term(term: Term, account_id: int):
 
     f, v = term.field, term.value
     text = {"prompt": Image.prompt, "model": Image.model, "negative": Image.negative_prompt,
-            "file": Image.source_name}.get(f)
+            "file": Image.source_name, "source": Image.location}.get(f)
     if text is not None:
         return _like(text, term.text)
     if f == "sampler":

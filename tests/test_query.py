@@ -287,3 +287,15 @@ def test_postgresql_orders_walk_an_index(known, db_url, sort, index):
     finally:
         lib.db.execute_sql("RESET enable_seqscan")
         lib.db.execute_sql("RESET enable_sort")
+
+
+def test_source_field_finds_images_of_a_watched_folder(library, make_png, tmp_path):
+    folder = tmp_path / "ComfyUI-outputs"
+    folder.mkdir()
+    make_png().rename(folder / "a.png")
+    library.add_source(folder, mode="link")
+    [linked] = library.ids(Filters())
+    assert library.ids(Filters(search="source:comfyui")) == [linked]
+    assert library.ids(Filters(search="source:elsewhere")) == []
+    assert library.ids(Filters(search="-source:comfyui")) == []
+    assert parse("source:").error
