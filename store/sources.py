@@ -90,6 +90,17 @@ class ScanReport:
     def changed(self) -> bool:
         return bool(self.added or self.removed or self.moved or self.bad or self.known or self.problem)
 
+    def as_json(self) -> dict:
+        return {"source": str(self.source), "added": self.added, "known": self.known, "removed": self.removed,
+                "moved": self.moved, "unchanged": self.unchanged, "bad": [[str(p), r] for p, r in self.bad],
+                "waiting": [str(p) for p in self.waiting], "cancelled": self.cancelled, "problem": self.problem}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ScanReport":
+        return cls(Path(data["source"]), list(data["added"]), int(data["known"]), int(data["removed"]),
+                   int(data["moved"]), int(data["unchanged"]), [(Path(p), r) for p, r in data["bad"]],
+                   [Path(p) for p in data["waiting"]], bool(data["cancelled"]), str(data["problem"]))
+
     def summary(self) -> str:
         if self.problem:
             return self.problem

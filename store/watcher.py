@@ -12,6 +12,10 @@ and thumbnails of linked images are made in the background while nothing else ha
 """
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -24,6 +28,7 @@ from .sources import ScanReport, WatchMark
 RETRY_AFTER = 0.3  # seconds before a file that was still being written is looked at again
 CHECK_SOURCES_EVERY = 5.0  # seconds: sources added or removed by another process are picked up
 POLL_EVERY = 2.0  # seconds between rescans when the system cannot watch
+CHILD_NICENESS = 10  # a rescan in a child process yields the processor to the app
 
 
 def inotify_limit() -> str:
@@ -36,13 +41,15 @@ def inotify_limit() -> str:
 class SourceWatcher:
     def __init__(self, library: Library, on_reports: Callable[[list[ScanReport]], None] | None = None,
                  on_notice: Callable[[str], None] | None = None, *, force_polling: bool = False,
-                 poll_every: float = POLL_EVERY, thumbnails: bool = True) -> None:
+                 poll_every: float = POLL_EVERY, thumbnails: bool = True, full_scans_apart: bool = False) -> None:
+        """`full_scans_apart`: full rescans in a child process (the app: its own process stays quick)."""
         self.library = library
         self.on_reports = on_reports or (lambda reports: None)
         self.on_notice = on_notice or (lambda text: None)
         self.polling = force_polling
         self.poll_every = poll_every
         self.thumbnails = thumbnails
+        self.full_scans_apart = full_scans_apart
         self.folders: list[str] = []
         self._stop = threading.Event()
         self._wake = threading.Event()  # stop, or the sources changed: watch again
@@ -110,8 +117,12 @@ class SourceWatcher:
         return None
 
     def _scan(self, paths: list[Path] | None) -> None:
-        reports = self._safe(self.library.scan_sources) if paths is None else \
-            self._safe(self.library.scan_paths, paths)
+        if paths is not None:
+            reports = self._safe(self.library.scan_paths, paths)
+        elif self.full_scans_apart:
+            reports = self._scan_in_child()
+        else:
+            reports = self._safe(self.library.scan_sources)
         if not reports:
             return
         now = time.monotonic()
@@ -120,6 +131,39 @@ class SourceWatcher:
                 self._pending.setdefault(path, now)
         if any(r.changed for r in reports):
             self.on_reports(reports)
+
+    def _scan_in_child(self) -> list[ScanReport] | None:
+        """A full rescan in a child process at a lower priority (store/scan_child.py): the app stays quick."""
+        env = dict(os.environ)
+        env.pop("MYIMAGES_DATABASE_URL", None)
+        if self.library.database_url:
+            env["MYIMAGES_DATABASE_URL"] = self.library.database_url
+        command = [sys.executable, "-m", "store.scan_child", str(self.library.root), self.library.account.name]
+        try:
+            child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                     cwd=str(Path(__file__).resolve().parent.parent),
+                                     preexec_fn=lambda: os.nice(CHILD_NICENESS))
+        except OSError as exc:
+            self.on_notice(f"Cannot start a rescan of the source folders: {exc.strerror or exc}; rescanning here.")
+            return self._safe(self.library.scan_sources)
+        while True:
+            try:
+                out, err = child.communicate(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                if self._stop.is_set():
+                    child.terminate()
+                    child.communicate()
+                    return None
+        if child.returncode != 0:
+            lines = err.strip().splitlines()
+            self.on_notice(lines[-1] if lines else f"The rescan of the source folders failed ({child.returncode}).")
+            return None
+        try:
+            return [ScanReport.from_json(item) for item in json.loads(out)]
+        except (ValueError, KeyError, TypeError):
+            self.on_notice("The rescan of the source folders gave an unreadable answer.")
+            return None
 
     def _watch(self) -> None:
         import watchfiles

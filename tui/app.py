@@ -7,7 +7,7 @@ from pathlib import Path
 
 # Imported before the App starts: textual-image queries the terminal at import.
 import widgets.thumbnails  # noqa: F401
-from textual import events, on
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import CommandList, CommandPalette
@@ -65,6 +65,18 @@ class MyImagesApp(App):
         self._idle_gc()
         self.push_screen(GalleryScreen(self.library, self.image_mode))
         self._follow_sources()
+        self._expire_trash()
+
+    @work(thread=True, group="trash-expiry", exit_on_error=False)
+    def _expire_trash(self) -> None:
+        """Images in the trash for longer than its days are erased at start-up (`doctor` does it too)."""
+        from store.trash import trash_days
+
+        with self.library.db.connection_context():
+            n = self.library.expire_trash()
+        if n:
+            self.call_from_thread(self.notify, f"{n} image{'' if n == 1 else 's'} deleted more than {trash_days()} "
+                                  "days ago erased from the trash.", markup=False)
 
     # -- watched source folders: followed while the app runs (store/watcher.py) -----------
 
@@ -75,7 +87,8 @@ class MyImagesApp(App):
         from store.watcher import SourceWatcher
 
         self.watcher = SourceWatcher(self.library, lambda reports: self._from_watcher(self._sources_reported, reports),
-                                     lambda text: self._from_watcher(self._source_notice, text)).start()
+                                     lambda text: self._from_watcher(self._source_notice, text),
+                                     full_scans_apart=True).start()
 
     def _from_watcher(self, callback, *args) -> None:
         try:
