@@ -19,6 +19,7 @@ import random
 import shutil
 import statistics
 import struct
+import subprocess
 import sys
 import tempfile
 import threading
@@ -164,11 +165,19 @@ def main() -> None:
         shutil.copytree(folder / "day000", other / "a")
         for n in range(1, 20):
             shutil.copytree(folder / f"day{n:03}", other / f"b{n}")
+        files_other = sum(1 for _ in other.rglob("*.png"))
         busy_library = Library(work / "lib", account="busy")
         indexing = threading.Thread(target=busy_library.add_source, args=(other,))
         indexing.start()
         busy = query_p95(library, 3.0)
         indexing.join()
+        busy_library.remove_source(other)
+        # as the app's watcher does it: in a child process at a lower priority
+        child = subprocess.Popen([sys.executable, "-m", "tui.cli", "source", "add", str(other), "--library",
+                                  str(work / "lib"), "--account", "child"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                 preexec_fn=lambda: os.nice(10))
+        busy_child = query_p95(library, 3.0)
+        child.wait()
         ready, *card = asyncio.run(new_file_to_card(work / "lib", folder))
         shutil.rmtree(folder / "new", ignore_errors=True)
     finally:
@@ -184,7 +193,10 @@ def main() -> None:
         (f"rescan {n} unchanged files (s)", f"{rescan:.2f}", "≤ 5 s"),
         ("thumbnails made in the background (per s)", f"{thumb_rate:.0f}", ""),
         ("store search p95, idle (ms)", f"{idle:.1f}", ""),
-        ("store search p95 while 20,000 files are indexed (ms)", f"{busy:.1f}", f"≤ 1.2x idle ({busy / idle:.2f}x)"),
+        (f"store search p95 while {files_other:,} files are indexed in this process (ms)", f"{busy:.1f}",
+         f"{busy / idle:.2f}x idle"),
+        (f"the same, indexed in a child process as the app does (ms)", f"{busy_child:.1f}",
+         f"≤ 1.2x idle ({busy_child / idle:.2f}x)"),
         ("app start: watcher's first rescan done (s)", f"{ready:.2f}", ""),
         ("new file to its card on screen, median (s)", f"{statistics.median(card):.2f}", "≤ 2 s"),
         ("new file to its card on screen, max (s)", f"{max(card):.2f}", ""),
