@@ -151,6 +151,8 @@ def _cfg(value) -> float:
 
 
 RANK_BYTES = 48  # how much of a prompt the A-Z order reads on a large library
+KEEP_OCCURRENCES = 4  # searches whose occurrences are kept for the next letter typed
+KEEP_OCCURRENCES_UP_TO = 4_000_000  # occurrences (int32): 16 MB at most each
 
 
 class _Memo(dict):
@@ -223,9 +225,12 @@ class _Strings:
             self._extend_blob()
             ends = np.append(self._starts[1:], len(self._blob)) - 1  # each value's NUL
             columns = np.arange(RANK_BYTES)
-            where = self._starts[:, None] + columns
-            heads = np.where(where < ends[:, None], self._blob[np.minimum(where, len(self._blob) - 1)], 0)
-            ranked = np.argsort(np.ascontiguousarray(heads).view(f"S{RANK_BYTES}").ravel(), kind="stable")
+            heads = np.zeros((n, RANK_BYTES), np.uint8)
+            for first in range(0, n, 65_536):  # in slices: the offsets of every byte at once would be 400 MB
+                part = slice(first, first + 65_536)
+                where = self._starts[part, None] + columns
+                heads[part] = np.where(where < ends[part, None], self._blob[np.minimum(where, len(self._blob) - 1)], 0)
+            ranked = np.argsort(heads.view(f"S{RANK_BYTES}").ravel(), kind="stable")
         rank = np.empty(n, np.int32)
         rank[ranked] = np.arange(n, dtype=np.int32)
         return rank
@@ -238,13 +243,16 @@ class _Strings:
     def _extend_blob(self) -> None:
         if self._blobbed == len(self.values):
             return
-        new = [v.encode() for v in self.values[self._blobbed:]]
-        part = np.frombuffer(b"\0".join(new) + b"\0", np.uint8)
-        lengths = np.fromiter((len(b) + 1 for b in new), np.int64, len(new))
-        starts = len(self._blob) + np.concatenate([[0], np.cumsum(lengths)[:-1]])
-        self._blob = np.concatenate([self._blob, part])
+        parts, lengths = [self._blob], [np.zeros(0, np.int64)]
+        for first in range(self._blobbed, len(self.values), 65_536):  # in slices: no second copy of every prompt
+            new = [v.encode() for v in self.values[first:first + 65_536]]
+            parts.append(np.frombuffer(b"\0".join(new) + b"\0", np.uint8))
+            lengths.append(np.fromiter((len(b) + 1 for b in new), np.int64, len(new)))
+            self._frequency += np.bincount(parts[-1], minlength=256)
+        lengths = np.concatenate(lengths)
+        starts = len(self._blob) + np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        self._blob = np.concatenate(parts)
         self._starts = np.concatenate([self._starts, starts])
-        self._frequency += np.bincount(part, minlength=256)
         self._blobbed = len(self.values)
         self._occurrences.clear()
 
@@ -262,9 +270,12 @@ class _Strings:
             for j in range(m):
                 if j != anchor and found.size:
                     found = found[blob[found + j] == pattern[j]]
-        if len(self._occurrences) > 8:
-            self._occurrences.clear()
-        self._occurrences[pattern] = found
+        if len(blob) < 2**31:
+            found = found.astype(np.int32, copy=False)  # half the memory of what is kept
+        if found.size <= KEEP_OCCURRENCES_UP_TO:  # bounded: a common letter occurs millions of times
+            if len(self._occurrences) >= KEEP_OCCURRENCES:
+                self._occurrences.clear()
+            self._occurrences[pattern] = found
         return found
 
     def _search(self, pattern: bytes) -> np.ndarray:
