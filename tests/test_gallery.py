@@ -326,7 +326,7 @@ async def test_delete_cancel_paths_then_delete(lib, tmp_path, db_url):  # both b
         assert lib.total() == 5
         assert status(app) == "5 of 5 images"
         assert record.prompt not in card_prompts(app)
-        assert not record.path.exists()
+        assert [t.record.id for t in lib.trashed()] == [record.id]  # in the trash (issue 16): u brings it back
 
 
 async def test_bulk_select_delete(lib, tmp_path, db_url):  # both back ends

@@ -112,7 +112,7 @@ async def test_grid_editor_detects_once_in_a_worker(lib, tmp_path, monkeypatch):
 async def test_deleting_a_selection_shows_progress_and_can_be_cancelled(lib, tmp_path, monkeypatch):
     monkeypatch.setattr(gallery_screen, "DELETE_CHUNK", 10)
     first_chunk_done, go_on = threading.Event(), threading.Event()
-    real = Library.delete
+    real = Library.trash  # a delete moves to the trash (issue 16)
     threads = []
 
     def delete(self, ids):
@@ -122,7 +122,7 @@ async def test_deleting_a_selection_shows_progress_and_can_be_cancelled(lib, tmp
         go_on.wait(10)  # until the test has pressed Cancel
         return n
 
-    monkeypatch.setattr(Library, "delete", delete)
+    monkeypatch.setattr(Library, "trash", delete)
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         shown = notices(app)
@@ -136,7 +136,7 @@ async def test_deleting_a_selection_shows_progress_and_can_be_cancelled(lib, tmp
         await wait_until(pilot, lambda: not isinstance(app.screen, ProgressScreen))
         await settle(pilot, app)
         assert lib.total() == COUNT - 10
-        assert any("Cancelled: deleted 10 of 150" in text for text in shown)
+        assert any("Cancelled: moved 10 of 150 images to the trash" in text for text in shown)
         assert len(grid(app).selected) == COUNT - 10
     assert threads == [False]
 

@@ -1,4 +1,8 @@
-"""The delete confirmation: Cancel has focus, Esc cancels."""
+"""The delete confirmation: Cancel has focus, Esc cancels.
+
+A delete moves to the trash (it says so, and for how long); `permanent` asks before erasing for good
+(delete forever, empty trash), with its own question.
+"""
 from __future__ import annotations
 
 from textual.app import ComposeResult
@@ -9,6 +13,7 @@ from textual.widgets import Button, Static
 
 from store.records import ImageRecord
 from store.text import one_line, printable
+from store.trash import trash_days
 
 PROMPT_START = 40  # characters of the prompt that name the image in the question
 
@@ -16,33 +21,47 @@ PROMPT_START = 40  # characters of the prompt that name the image in the questio
 class ConfirmDeleteScreen(ModalScreen[bool]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="delete.cancel")]
 
-    def __init__(self, count: int, record: ImageRecord | None = None) -> None:
-        """`record`: the one image to delete, named in the question."""
+    def __init__(self, count: int, record: ImageRecord | None = None, *, permanent: bool = False,
+                 question: str | None = None) -> None:
+        """`record`: the one image to delete, named in the question. `permanent`: erased, not trashed."""
         super().__init__()
         self.count = count
-        self.record = record
+        # An open gallery closes a dialog whose `record` went away: a trashed image's (delete forever) is only named.
+        self.record = None if permanent else record
+        self._named = record
+        self.permanent = permanent
+        self._question = question
 
     @property
     def question(self) -> str:
-        if self.count == 1 and self.record is not None:
-            prompt = one_line(self.record.prompt)
+        if self._question:
+            return self._question
+        forever = " forever" if self.permanent else ""
+        if self.count == 1 and self._named is not None:
+            prompt = one_line(self._named.prompt)
             start = f'"{prompt[:PROMPT_START]}…"' if len(prompt) > PROMPT_START else f'"{prompt}"' if prompt \
                 else "(no prompt)"
-            return f"Are you sure you want to delete image #{self.record.id}, {start}?"
+            return f"Are you sure you want to delete image #{self._named.id}{forever}, {start}?"
         if self.count == 1:
-            return "Are you sure you want to delete this image?"
-        return f"Are you sure you want to delete these {self.count} images?"
+            return f"Are you sure you want to delete this image{forever}?"
+        return f"Are you sure you want to delete these {self.count} images{forever}?"
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="delete-dialog"):
             yield Static(self.question, id="question", markup=False)
-            if self.record is not None and self.record.linked:
-                yield Static(f"Its file is deleted from your source folder too: {printable(str(self.record.path))}",
-                             id="linked-file", markup=False)
-            yield Static("Deleting is permanent: it cannot be undone.", classes="hint")
+            if self.record is not None and self.record.linked and not self.permanent:
+                yield Static(f"Its file moves from your source folder into the library's trash: "
+                             f"{printable(str(self.record.path))}", id="linked-file", markup=False)
+            if self.permanent:
+                yield Static("Deleting forever is permanent: it cannot be undone.", classes="hint")
+            else:
+                one = self.count == 1
+                yield Static(f"{'It goes' if one else 'They go'} to the trash: {'it' if one else 'they'} can be "
+                             f"restored for {trash_days()} days (u right after, or t for the trash).",
+                             classes="hint", id="trash-hint")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")
-                yield Button("Delete", id="delete", variant="error")
+                yield Button("Delete forever" if self.permanent else "Delete", id="delete", variant="error")
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#cancel", Button))

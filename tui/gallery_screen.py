@@ -37,6 +37,7 @@ from .progress_screen import JobOutcome, ProgressScreen
 from .prompt_screen import PromptScreen
 from .search_help_screen import SearchHelpScreen
 from .sources_screen import open_sources
+from .trash_screen import TrashScreen, chunked_job
 from .viewer_screen import ViewerScreen
 
 CARD_ACTIONS = [
@@ -53,7 +54,7 @@ CARD_ACTIONS = [
 PUBLIC_ACTIONS = [a for a in CARD_ACTIONS if a.name in ("prompt", "download", "info", "grid")]
 DELETE_CHUNK = 50  # images deleted per transaction by a bulk delete
 POLL_SECONDS = 1.0  # how often an open gallery asks whether the library changed elsewhere
-WRITE_ACTIONS = {"favorite", "clean", "delete", "collect", "select", "select_all", "sources"}
+WRITE_ACTIONS = {"favorite", "clean", "delete", "collect", "select", "select_all", "sources", "undo_delete", "trash"}
 READ_ONLY_NOTICE = 3  # seconds: a burst of write keys in the public gallery is told once
 
 
@@ -95,6 +96,8 @@ class GalleryScreen(Screen):
         Binding("v", "my_view", "My images", id="gallery.my_view"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="gallery.refresh"),
         Binding("w", "sources", "Sources", id="gallery.sources"),
+        Binding("u", "undo_delete", "Undo delete", show=False, id="gallery.undo_delete"),
+        Binding("t", "trash", "Trash", show=False, id="gallery.trash"),
         Binding("q", "app.quit", "Quit", id="gallery.quit"),
     ]
 
@@ -115,6 +118,7 @@ class GalleryScreen(Screen):
         self.hint = ""  # what in the search cannot be read (the grid keeps the last good result)
         self.highlight_words: tuple[str, ...] = ()  # the searched words, marked in the cards' prompts
         self._seed = random.randrange(1, 2**31)  # the random order: stable while this view is open
+        self._last_deleted: list[int] = []  # what `u` brings back from the trash
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -492,14 +496,9 @@ class GalleryScreen(Screen):
 
         deleted: list[int] = []
 
-        def job(progress, cancelled):
-            for start in range(0, len(ids), DELETE_CHUNK):  # a transaction per chunk: cancel between them
-                if cancelled():
-                    break
-                chunk = ids[start:start + DELETE_CHUNK]
-                self.library.delete(chunk)
-                deleted.extend(chunk)
-                progress(len(deleted), len(ids), "deleted")
+        def trash(chunk: list[int]) -> list[int]:  # a transaction per chunk: cancel between them
+            self.library.trash(chunk)
+            return chunk
 
         def finished(outcome: JobOutcome | None) -> None:
             if outcome is None:
@@ -508,16 +507,19 @@ class GalleryScreen(Screen):
                 self._fail(outcome.error)
             n = len(deleted)
             self.grid.selected.difference_update(deleted)
+            if deleted:
+                self._last_deleted = list(deleted)
             if outcome.cancelled:
-                self.notify(f"Cancelled: deleted {n} of {len(ids)} images.")
+                self.notify(f"Cancelled: moved {n} of {len(ids)} images to the trash (u undoes).")
             elif outcome.error is None:
-                self.notify(f"Deleted {n} image{'s' if n != 1 else ''}.")
+                self.notify(f"Moved {n} image{'s' if n != 1 else ''} to the trash: u undoes, t opens the trash.")
             self._refresh_collections()
             self.reload(keep_position=True)
             self._update_status()
 
         def answered(confirmed: bool | None) -> None:
             if confirmed:
+                job = chunked_job(ids, trash, deleted, "deleted", DELETE_CHUNK)
                 self._run_job(f"Deleting {len(ids)} images", job, len(ids), finished)
 
         record = None
@@ -607,6 +609,44 @@ class GalleryScreen(Screen):
 
     def action_sources(self) -> None:
         open_sources(self)
+
+    def action_undo_delete(self) -> None:
+        """Bring back what the last delete moved to the trash, where it was."""
+        ids = self._last_deleted
+        if not ids:
+            self.notify("Nothing to undo: no image was deleted here.", timeout=4)
+            return
+        restored: list[int] = []
+
+        def restore(chunk: list[int]) -> list[int]:
+            try:
+                self.library.restore(chunk)
+            except StoreError:  # some of them were erased or restored elsewhere meanwhile: the others
+                chunk = [i for i in chunk if i in {t.record.id for t in self.library.trashed()}]
+                self.library.restore(chunk)
+            return chunk
+
+        def finished(outcome: JobOutcome | None) -> None:
+            if outcome is None:
+                return
+            self._last_deleted = [i for i in ids if i not in set(restored)]
+            if restored:  # back in place: the focus goes to the first one
+                self.notify(f"Restored {len(restored)} image{'s' if len(restored) != 1 else ''}.")
+            if outcome.error is not None:
+                self._fail(outcome.error)
+            self._refresh_collections()
+            self.run_query(self.filters, True, None, restored[0] if restored else None)
+
+        job = chunked_job(ids, restore, restored, "restored", DELETE_CHUNK)
+        self._run_job(f"Restoring {len(ids)} images", job, len(ids), finished)
+
+    def action_trash(self) -> None:
+        def closed(restored: bool | None) -> None:
+            if restored:
+                self._refresh_collections()
+                self.reload(keep_position=True)
+
+        self.app.push_screen(TrashScreen(self.library), closed)
 
     def action_select_all(self) -> None:
         try:

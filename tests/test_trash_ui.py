@@ -1,0 +1,162 @@
+"""The trash in the app (issue 16): delete to the trash, u undoes, the trash view; keys and mouse, 80×24 and 160×48."""
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Button, DataTable, OptionList, Static
+
+from tui.confirm_delete import ConfirmDeleteScreen
+from tui.gallery_screen import GalleryScreen
+from tui.progress_screen import ProgressScreen
+from tui.trash_screen import TrashScreen
+
+from . import ui
+from .test_gallery import PROMPTS, card_prompts, grid, lib, make_app, status, text_of  # noqa: F401 - lib: a fixture
+
+SIZES = [(80, 24), (160, 48)]
+
+
+
+def trash_rows(app) -> list[str]:
+    table = app.screen.query_one("#trash-table", DataTable)
+    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+
+async def on_screen(pilot, app, kind) -> None:
+    """Until a screen of this kind is on top, laid out and has the focus, its work done (keys and clicks reach it)."""
+    await ui.wait_until(pilot, lambda: isinstance(app.screen, kind) and app.focused is not None
+                        and app.focused.screen is app.screen)
+    await ui.settle(pilot, app)
+
+
+async def gallery_shows(pilot, app, n: int) -> None:
+    await ui.wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen) and status(app) == f"{n} of {n} images",
+                        timeout=15)  # a loaded machine (2 cores shared), PostgreSQL
+    await ui.settle(pilot, app)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_delete_goes_to_the_trash_and_u_brings_it_back_where_it_was(lib, tmp_path, size, db_url):
+    ids = lib.ids()
+    second = ids[1]
+    collection = lib.ensure_collection("Keep")
+    lib.add_to_collection([second], collection.id)
+    lib.set_favorite([second])
+    before = lib.get(second)
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await gallery_shows(pilot, app, 6)
+        await pilot.press("right")
+        assert grid(app).current.id == second
+        await pilot.press("d")
+        await on_screen(pilot, app, ConfirmDeleteScreen)
+        assert text_of(app.screen.query_one("#question", Static)) == \
+            f'Are you sure you want to delete image #{second}, "{before.prompt}"?'
+        assert "restored for 30 days" in text_of(app.screen.query_one("#trash-hint", Static))
+        assert [str(b.label) for b in app.screen.query(Button)] == ["Cancel", "Delete"]
+        assert app.focused.id == "cancel"
+        await pilot.click("#delete")
+        await gallery_shows(pilot, app, 5)
+        assert before.prompt not in card_prompts(app) and before.path.exists()
+        assert [t.record.id for t in lib.trashed()] == [second]
+        await pilot.press("u")
+        await gallery_shows(pilot, app, 6)
+        await ui.wait_until(pilot, lambda: grid(app).current is not None and grid(app).current.id == second,
+                            timeout=15)
+        assert lib.get(second) == before and lib.ids() == ids and lib.trashed() == []
+        # a bulk delete (with its progress) and u: every one back
+        await pilot.press("ctrl+a", "d")
+        await on_screen(pilot, app, ConfirmDeleteScreen)
+        assert text_of(app.screen.query_one("#question", Static)) == "Are you sure you want to delete these 6 images?"
+        await pilot.click("#delete")
+        await ui.wait_until(pilot, lambda: lib.total() == 0, timeout=15)
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen) and not card_prompts(app))
+        await pilot.press("u")
+        await gallery_shows(pilot, app, 6)
+        assert lib.ids() == ids and lib.get(second) == before
+        await pilot.press("u")  # nothing left to undo: said, nothing changes
+        await ui.settle(pilot, app)
+        assert lib.ids() == ids
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_trash_view_restore_delete_forever_and_empty_by_key_and_mouse(lib, tmp_path, size):
+    ids = lib.ids()
+    lib.trash([ids[3]])
+    lib.trash([ids[1]])
+    lib.trash([ids[0], ids[5]])
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await gallery_shows(pilot, app, 2)
+        await pilot.press("t")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and app.screen.loaded)
+        await on_screen(pilot, app, TrashScreen)
+        rows = trash_rows(app)
+        assert rows[:2] in ([f"#{ids[0]}", f"#{ids[5]}"], [f"#{ids[5]}", f"#{ids[0]}"])  # deleted together
+        assert rows[2:] == [f"#{ids[1]}", f"#{ids[3]}"]  # the most recently deleted first
+        assert "4 images in the trash" in text_of(app.screen.query_one("#trash-status", Static))
+        screen = ui.screen_text(app)
+        for label in ("Restore", "Delete forever", "Empty trash", "Back"):
+            assert label in screen  # every button on screen at this size
+        # r restores the highlighted one
+        await pilot.press("down", "down")
+        await pilot.press("r")
+        await ui.wait_until(pilot, lambda: len(trash_rows(app)) == 3)
+        await on_screen(pilot, app, TrashScreen)
+        assert lib.get(ids[1]).id == ids[1] and trash_rows(app)[2:] == [f"#{ids[3]}"]
+        # d asks (its own question), then erases
+        await pilot.press("d")
+        await on_screen(pilot, app, ConfirmDeleteScreen)
+        assert "forever" in text_of(app.screen.query_one("#question", Static))
+        assert [str(b.label) for b in app.screen.query(Button)] == ["Cancel", "Delete forever"]
+        await pilot.press("enter")  # Cancel has the focus
+        await on_screen(pilot, app, TrashScreen)
+        assert len(trash_rows(app)) == 3
+        await pilot.press("d")
+        await on_screen(pilot, app, ConfirmDeleteScreen)
+        await pilot.click("#delete")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and len(trash_rows(app)) == 2)
+        await on_screen(pilot, app, TrashScreen)
+        assert lib.trash_count() == 2 and len(lib.ids()) == 3
+        # with the mouse: Restore, then Empty trash (asks), then Back
+        await pilot.click("#restore")
+        await ui.wait_until(pilot, lambda: len(trash_rows(app)) == 1)
+        await on_screen(pilot, app, TrashScreen)
+        await pilot.click("#empty")
+        await on_screen(pilot, app, ConfirmDeleteScreen)
+        assert text_of(app.screen.query_one("#question", Static)).startswith("Are you sure you want to empty the trash?")
+        await pilot.click("#delete")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and trash_rows(app) == [])
+        await on_screen(pilot, app, TrashScreen)
+        assert "The trash is empty" in text_of(app.screen.query_one("#trash-status", Static))
+        assert app.screen.query_one("#restore", Button).disabled
+        await pilot.click("#close")
+        await gallery_shows(pilot, app, 4)  # the restored ones are back in the grid
+        assert lib.trash_count() == 0 and len(lib.ids()) == 4
+
+
+async def test_trash_from_the_command_palette_and_escape_back(lib, tmp_path):
+    lib.trash([lib.ids()[0]])
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await gallery_shows(pilot, app, 5)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"trash")
+        await ui.wait_until(pilot, lambda: app.screen.query_one(OptionList).option_count > 0)
+        await pilot.press("enter")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and app.screen.loaded)
+        assert len(trash_rows(app)) == 1
+        await pilot.press("escape")
+        await gallery_shows(pilot, app, 5)
+
+
+async def test_the_public_gallery_has_no_trash_or_undo(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await gallery_shows(pilot, app, 6)
+        await pilot.press("v")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen) and app.screen.public)
+        shown = ui.notices(app)
+        await pilot.press("t", "u")
+        await ui.settle(pilot, app)
+        assert not isinstance(app.screen, TrashScreen) and any("read only" in n for n in shown)

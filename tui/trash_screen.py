@@ -1,0 +1,169 @@
+"""The trash: the account's deleted images, the most recently deleted first.
+
+Restore (r), delete forever (d, its own confirmation) and empty trash (e, asks too);
+Esc goes back. Every action is also a button. Reading and changing run in a worker (a failure is the
+app's one notification); the
+gallery behind reloads when the dialog closes after a change. The store does the work
+(store/trash.py); a trashed image shows nowhere else.
+"""
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Static
+
+from store.library import Library
+from store.text import one_line
+from store.trash import TrashedImage, trash_days
+
+from .confirm_delete import ConfirmDeleteScreen
+
+PROMPT_WIDTH = 200  # characters of a prompt in its cell (the table crops to the width)
+
+
+class TrashScreen(ModalScreen[bool]):
+    """Answers True when something was restored (the gallery then reloads and shows it)."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Back", id="trash.close"),
+        Binding("r", "restore", "Restore", id="trash.restore"),
+        Binding("d,delete", "delete_forever", "Delete forever", id="trash.delete_forever"),
+        Binding("e", "empty", "Empty trash", id="trash.empty"),
+    ]
+
+    def __init__(self, library: Library) -> None:
+        super().__init__()
+        self.library = library
+        self.items: list[TrashedImage] = []
+        self.restored: list[int] = []
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="trash-dialog"):
+            yield Static("Trash", classes="title")
+            yield Static(f"Deleted images are kept for {trash_days()} days, then erased.", classes="hint",
+                         id="trash-status")
+            yield DataTable(id="trash-table", cursor_type="row", zebra_stripes=True)
+            with Horizontal(classes="buttons"):
+                yield Button("Restore", id="restore", variant="primary")
+                yield Button("Delete forever", id="delete-forever", variant="error")
+                yield Button("Empty trash", id="empty", variant="error")
+                yield Button("Back", id="close")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#trash-table", DataTable)
+        table.add_columns("Image", "Deleted", "Erased on", "Prompt")
+        self.set_focus(table)
+        self.load()
+
+    # -- reading and changing, off the UI thread ---------------------------
+
+    @work(thread=True, exclusive=True, group="trash", exit_on_error=False)
+    def load(self, focus_index: int = 0) -> None:
+        with self.library.db.connection_context():
+            items = self.library.trashed()
+        self.app.call_from_thread(self._show, items, focus_index)
+
+    @work(thread=True, exclusive=True, group="trash", exit_on_error=False)
+    def _change(self, what: str, ids: list[int], focus_index: int) -> None:
+        with self.library.db.connection_context():
+            if what == "restore":
+                n = self.library.restore(ids)
+                self.restored.extend(ids)
+                message = f"Restored {n} image{'' if n == 1 else 's'}."
+            elif what == "forever":
+                n = self.library.delete_forever(ids)
+                message = f"Deleted {n} image{'' if n == 1 else 's'} forever."
+            else:
+                n = self.library.empty_trash()
+                message = f"Emptied the trash: {n} image{'' if n == 1 else 's'} erased."
+            items = self.library.trashed()
+        self.app.call_from_thread(self.notify, message)
+        self.app.call_from_thread(self._show, items, focus_index)
+
+    def _show(self, items: list[TrashedImage], focus_index: int) -> None:
+        self.items = items
+        self.loaded = True
+        table = self.query_one("#trash-table", DataTable)
+        table.clear()
+        for item in items:
+            prompt = one_line(item.record.prompt)[:PROMPT_WIDTH] or "(no prompt)"
+            table.add_row(f"#{item.record.id}", f"{item.trashed_at:%Y-%m-%d %H:%M}", f"{item.expires_at:%Y-%m-%d}",
+                          prompt, key=str(item.record.id))
+        if items:
+            table.move_cursor(row=min(focus_index, len(items) - 1))
+        n = len(items)
+        self.query_one("#trash-status", Static).update(
+            (f"{n} image{'' if n == 1 else 's'} in the trash" if n else "The trash is empty")
+            + f"; deleted images are kept for {trash_days()} days, then erased.")
+        for button in ("#restore", "#delete-forever", "#empty"):
+            self.query_one(button, Button).disabled = not n
+
+    def _current(self) -> tuple[TrashedImage, int] | None:
+        table = self.query_one("#trash-table", DataTable)
+        if not self.items or not 0 <= table.cursor_row < len(self.items):
+            return None
+        return self.items[table.cursor_row], table.cursor_row
+
+    # -- actions -----------------------------------------------------------
+
+    def action_restore(self) -> None:
+        current = self._current()
+        if current is not None:
+            self._change("restore", [current[0].record.id], current[1])
+
+    def action_delete_forever(self) -> None:
+        current = self._current()
+        if current is None:
+            return
+        item, row = current
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self._change("forever", [item.record.id], row)
+
+        self.app.push_screen(ConfirmDeleteScreen(1, item.record, permanent=True), answered)
+
+    def action_empty(self) -> None:
+        n = len(self.items)
+        if not n:
+            return
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self._change("empty", [], 0)
+
+        question = f"Are you sure you want to empty the trash? {'Its image is' if n == 1 else f'Its {n} images are'} " \
+                   "deleted forever."
+        self.app.push_screen(ConfirmDeleteScreen(n, permanent=True, question=question), answered)
+
+    def action_close(self) -> None:
+        self.dismiss(bool(self.restored))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        action = {"restore": self.action_restore, "delete-forever": self.action_delete_forever,
+                  "empty": self.action_empty, "close": self.action_close}.get(event.button.id or "")
+        if action is not None:
+            action()
+
+    @on(DataTable.RowSelected, "#trash-table")
+    def _row_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()  # a click or Enter on a row only chooses it: r (or Restore) restores
+
+
+def chunked_job(ids: list[int], act, done: list[int], verb: str, size: int):
+    """A job for the progress dialog: `act(chunk)` on `size` ids at a time (Cancel between chunks) returns
+    the ids it did, which go into `done` (the gallery's delete to the trash and its undo)."""
+
+    def job(progress, cancelled) -> None:
+        for start in range(0, len(ids), size):
+            if cancelled():
+                break
+            done.extend(act(ids[start:start + size]))
+            progress(len(done), len(ids), verb)
+
+    return job
