@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -271,3 +272,83 @@ def test_two_processes_on_one_library(tmp_path, many_files):
     for image_id, member in done["members"].items():
         if int(image_id) not in done["deleted"]:
             assert ("Busy" in lib.get(int(image_id)).collections) == member
+
+
+# Issue 16: the trash. The child moves every image to the trash (or back), 5 at a time.
+TRASHER = """
+import sys
+from store.library import Library
+lib = Library(sys.argv[1], account="alice")
+restore = sys.argv[2] == "restore"
+ids = [t.record.id for t in lib.trashed()] if restore else [r.id for r in lib.iter_images()]
+for start in range(0, len(ids), 5):
+    (lib.restore if restore else lib.trash)(ids[start:start + 5])
+    print(min(start + 5, len(ids)), len(ids), flush=True)
+"""
+
+
+def assert_whole_in_or_out_of_the_trash(root) -> tuple[int, int]:
+    """Every image is either in the trash or not, with all its files where that state says.
+
+    Opening the library finishes the file moves a kill interrupted (the records say what is left to do).
+    Returns (images in the trash, images out of it)."""
+    from store.models import Image, TrashFile
+
+    library = Library(root, account="alice")
+    library.require_open()
+    moves = {}
+    for image_id, original, trashed, moved in TrashFile.select(
+            TrashFile.image, TrashFile.original, TrashFile.trashed, TrashFile.moved).tuples():
+        moves.setdefault(image_id, []).append((Path(original), root / trashed, moved))
+    in_trash = out = 0
+    for image_id, trashed_at, location, sha256, ext in Image.select(
+            Image.id, Image.trashed_at, Image.location, Image.sha256, Image.ext).tuples():
+        if trashed_at is None:
+            out += 1
+            assert image_id not in moves, image_id  # a restore's moves are done and forgotten
+            path = Path(location) if location else library.files.original_path(sha256, ext)
+            assert path.exists() and (root / "trash") not in path.parents, image_id
+        else:
+            in_trash += 1
+            if location:  # linked: its file is in the trash folder, not in the source any more
+                assert [(o.exists(), t.exists(), m) for o, t, m in moves[image_id]] == [(False, True, True)], image_id
+                assert Path(location) == moves[image_id][0][1]
+            else:
+                assert library.files.original_path(sha256, ext).exists(), image_id
+    known = {t for _, t, _ in sum(moves.values(), [])}
+    leftovers = [p for p in (root / "trash").iterdir() if p not in known] if (root / "trash").exists() else []
+    assert not [p for p in leftovers if not p.name.startswith(".tmp-")], leftovers
+    library.close()
+    return in_trash, out
+
+
+@pytest.mark.parametrize("attempt", range(2))
+def test_killed_while_moving_to_the_trash_and_back(tmp_path, many_files, attempt):
+    rng = random.Random(attempt + 20)
+    root = tmp_path / "lib"
+    library = Library(root, account="alice")
+    import_files(library, sorted(many_files.iterdir())[:200])
+    outputs = tmp_path / "outputs"  # linked images: their files move into the library's trash folder
+    for i in range(100):
+        write_png(outputs / f"day{i % 3}" / f"g{i:03d}.png", size=(64, 64), colour=(i, 255 - i, 77))
+    library.add_source(outputs)
+    library.close()
+    total = 300
+    for direction in ("trash", "restore"):
+        done, reported = kill_mid_work([TRASHER, str(root), direction], at=rng.uniform(0.1, 0.8))
+        assert reported == total
+        in_trash, out = assert_whole_in_or_out_of_the_trash(root)
+        moved = in_trash if direction == "trash" else out
+        # every chunk reported is in its new state, at most the one being worked on more, and not every image
+        assert done <= moved <= done + 5 and in_trash + out == total and moved < total
+        assert assert_consistent(root) == out
+        if direction == "trash":  # the rest to the trash, then kill a restore half way
+            rest = Library(root, account="alice")
+            rest.trash(rest.ids())
+            rest.close()
+    # a scan of the source meanwhile drops nothing: trashed linked images keep their records
+    again = Library(root, account="alice")
+    again.scan_sources()
+    again.restore([t.record.id for t in again.trashed()])
+    assert again.total() == total and len(list(outputs.rglob("*.png"))) == 100
+    again.close()
