@@ -939,6 +939,28 @@ class Library:
             return 0
         return trash.finish_moves(self)
 
+    # -- duplicates and near-duplicates (the work is in duplicates.py) --------
+
+    def fill_perceptual_hashes(self, progress=None, cancel=None) -> int:
+        """Make the perceptual hash of images that have none yet (an older library; run in the background)."""
+        from . import duplicates
+
+        self._check_writable()
+        return duplicates.fill_hashes(self, progress=progress, cancel=cancel)
+
+    def duplicates(self, distance: int | None = None):
+        """Groups (DuplicateGroup) of the account's images that are the same picture in other files."""
+        from . import duplicates
+
+        return duplicates.find_groups(self, distance)
+
+    def merge_duplicates(self, keep: int, others: Iterable[int]) -> int:
+        """Move `others` to the trash; their favorite and collections go to `keep`."""
+        from . import duplicates
+
+        self._check_writable()
+        return duplicates.merge_into(self, int(keep), [int(i) for i in others])
+
     # -- collections -------------------------------------------------------
 
     def collections(self) -> list[CollectionRecord]:

@@ -16,7 +16,7 @@ from .catalog import CHANGE_LOG_SQL, POSTGRES_CHANGE_LOG_SQL
 from .errors import StoreError
 from .models import MODELS, Setting
 
-LATEST = 8
+LATEST = 9
 VERSION_KEY = "schema_version"
 
 
@@ -119,6 +119,16 @@ def _step_8_trash(db: Database, migrator: SchemaMigrator) -> None:
     create_search_support(db)
 
 
+def _step_9_perceptual_hash(db: Database, migrator: SchemaMigrator) -> None:
+    # Issue 16: near-duplicates are found by a perceptual hash per image (made in the background, duplicates.py).
+    from playhouse.migrate import migrate
+
+    from .models import Image
+
+    if "phash" not in {c.name for c in db.get_columns("image")}:
+        migrate(migrator.add_column("image", "phash", Image.phash))
+
+
 STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _step_2_search_index,
     3: _step_3_catalog,
@@ -127,6 +137,7 @@ STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     6: _step_6_search_fields,
     7: _step_7_field_indexes,
     8: _step_8_trash,
+    9: _step_9_perceptual_hash,
 }
 
 

@@ -63,6 +63,7 @@ class Image(BaseModel):
     # file in a watched source folder it stays in (see sources.py)
     location = TextField(default="")
     trashed_at = DateTimeField(null=True)  # UTC, naive: in the trash since then (see trash.py); None: not trashed
+    phash = CharField(max_length=16, default="")  # perceptual hash, 16 hex digits (duplicates.py); "": not made yet
 
     class Meta:
         indexes = (

@@ -20,7 +20,7 @@ from store.errors import StoreError, translate
 from store.records import FAVORITE_ALL, FAVORITES_ONLY, NON_FAVORITES, SCOPE_PUBLIC, Filters
 from store.text import field_value, one_line, printable
 
-from . import cli_sources, cli_trash
+from . import cli_duplicates, cli_sources, cli_trash
 
 IMAGE_MODES = ("auto", "kitty", "sixel", "halfcell", "none")
 
@@ -168,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_sources.add_parsers(sub, common, Parser)
     cli_trash.add_parsers(sub, common, Parser)
+    cli_duplicates.add_parsers(sub, common, Parser)
     return parser
 
 
@@ -516,6 +517,7 @@ COMMANDS = {
     "source": cli_sources.cmd_source,
     "watch": cli_sources.cmd_watch,
     "trash": cli_trash.cmd_trash,
+    "duplicates": cli_duplicates.cmd_duplicates,
 }
 
 

@@ -1,0 +1,176 @@
+"""Duplicates and near-duplicates (issue 16): the same picture in another file.
+
+Exact copies are one image already (content hash). This finds the rest (re-encoded, resized,
+PNG vs JPEG/WebP, with or without metadata) by a perceptual hash (imagehash's pHash, 64 bits,
+kept in Image.phash): two images are the same picture when their hashes differ in at most
+`max_distance()` bits.
+
+Grouping many images is done without comparing every pair: the 64 bits are cut into
+distance + 1 blocks, and two hashes that close agree exactly on at least one block (pigeonhole),
+so only images sharing a block value are compared (numpy, per bucket).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+from peewee import chunked
+
+from .models import Image
+from .records import ImageRecord
+
+if TYPE_CHECKING:
+    from .library import Library
+
+MAX_DISTANCE = 6  # bits; MYIMAGES_DUPLICATE_DISTANCE overrides (0-16)
+BATCH = 200
+MIN_SIDE = 16  # pixels: a smaller picture (a 1x1 placeholder) is not compared with any other
+
+
+def max_distance() -> int:
+    value = os.environ.get("MYIMAGES_DUPLICATE_DISTANCE", "").strip()
+    if value.isascii() and value.isdigit() and int(value) <= 16:
+        return int(value)
+    return MAX_DISTANCE
+
+
+def perceptual_hash(image) -> str:
+    """A PIL image's pHash as 16 hex digits."""
+    import imagehash
+
+    if image.mode not in ("RGB", "L"):
+        image = image.convert("RGBA").convert("RGB")
+    return str(imagehash.phash(image))
+
+
+@dataclass(frozen=True)
+class DuplicateGroup:
+    keep: ImageRecord  # the default one to keep: the largest with metadata
+    others: list[ImageRecord]
+    distance: int  # the largest difference in bits between the kept one and another
+
+    @property
+    def records(self) -> list[ImageRecord]:
+        return [self.keep, *self.others]
+
+
+def fill_hashes(library: "Library", progress: Callable[[int, int], None] | None = None,
+                cancel: Callable[[], bool] | None = None) -> int:
+    """Make the perceptual hash of the account's images that have none yet; returns how many were made."""
+    from PIL import Image as PILImage
+
+    todo = [i for (i,) in Image.select(Image.id).where(library._mine(), Image.trashed_at.is_null(),
+                                                        Image.phash == "").order_by(Image.id).tuples()]
+    made = 0
+    for part in chunked(todo, BATCH):
+        if cancel is not None and cancel():
+            break
+        hashes: dict[int, str] = {}
+        for record in library._records_by_id(part):
+            try:
+                with PILImage.open(record.path) as image:
+                    if min(image.size) < MIN_SIDE:  # too small to tell pictures apart: never grouped
+                        hashes[record.id] = "-"
+                        continue
+                    image.draft("RGB", (256, 256))  # JPEG: decoded small, enough for a 32x32 hash
+                    hashes[record.id] = perceptual_hash(image)
+            except Exception:  # noqa: BLE001 - a file that cannot be read is left out (doctor says why)
+                hashes[record.id] = "-"
+        with library.db.atomic():
+            for image_id, value in hashes.items():
+                Image.update(phash=value).where(Image.id == image_id).execute()
+        made += len(hashes)
+        if progress is not None:
+            progress(made, len(todo))
+    return made
+
+
+def _pairs_within(values: np.ndarray, distance: int) -> list[tuple[int, int]]:
+    """Index pairs (i, j) whose 64-bit values differ in at most `distance` bits."""
+    n = len(values)
+    if n < 2:
+        return []
+    blocks = distance + 1
+    edges = np.linspace(0, 64, blocks + 1).astype(int)
+    found: set[tuple[int, int]] = set()
+    for low, high in zip(edges[:-1], edges[1:]):
+        if high <= low:
+            continue
+        mask = np.uint64((1 << (high - low)) - 1)
+        keys = (values >> np.uint64(low)) & mask
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        ends = np.r_[starts[1:], n]
+        for start, end in zip(starts, ends):
+            if end - start < 2:
+                continue
+            members = order[start:end]
+            bucket = values[members]
+            differ = np.bitwise_count(bucket[:, None] ^ bucket[None, :])
+            i, j = np.nonzero(np.triu(differ <= distance, 1))
+            found.update(zip(members[i].tolist(), members[j].tolist()))
+    return sorted(found)
+
+
+def _keep_first(records: list[ImageRecord]) -> list[ImageRecord]:
+    """The one to keep first: the largest with metadata (a prompt), then the oldest import."""
+    return sorted(records, key=lambda r: (not r.prompt.strip(), -(r.width * r.height), -r.file_size, r.id))
+
+
+def find_groups(library: "Library", distance: int | None = None) -> list[DuplicateGroup]:
+    """Groups of the account's images (not in the trash) that are the same picture, the largest group first."""
+    distance = max_distance() if distance is None else distance
+    rows = [(i, h) for i, h in Image.select(Image.id, Image.phash).where(
+        library._mine(), Image.trashed_at.is_null(), Image.phash != "", Image.phash != "-").tuples()]
+    if len(rows) < 2:
+        return []
+    ids = np.array([i for i, _ in rows], np.int64)
+    values = np.array([int(h, 16) for _, h in rows], np.uint64)
+    parent = list(range(len(rows)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in _pairs_within(values, distance):
+        a, b = root(i), root(j)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    members: dict[int, list[int]] = {}
+    for index in range(len(rows)):
+        members.setdefault(root(index), []).append(index)
+    groups = []
+    for indexes in members.values():
+        if len(indexes) < 2:
+            continue
+        records = _keep_first(library._records_by_id(ids[indexes].tolist()))
+        keep = records[0]
+        kept_hash = values[indexes][ids[indexes] == keep.id][0]
+        far = int(np.bitwise_count(values[indexes] ^ kept_hash).max())
+        groups.append(DuplicateGroup(keep, records[1:], far))
+    groups.sort(key=lambda g: (-len(g.others), g.keep.id))
+    return groups
+
+
+def merge_into(library: "Library", keep: int, others: list[int]) -> int:
+    """Trash `others`; their favorite and collections go to `keep` first. Returns how many went."""
+    from .models import ImageCollection
+
+    ids = library._own_ids([keep, *others])
+    others = [i for i in ids if i != keep]
+    if not others:
+        return 0
+    with library.db.atomic():
+        if Image.select().where(Image.id.in_(others), Image.favorite == True).exists():  # noqa: E712
+            Image.update(favorite=True).where(Image.id == keep).execute()
+        collections = {c for (c,) in ImageCollection.select(ImageCollection.collection)
+                       .where(ImageCollection.image.in_(others)).tuples()}
+        if collections:
+            ImageCollection.insert_many([{"image": keep, "collection": c} for c in collections]
+                                        ).on_conflict_ignore().execute()
+    return library.trash(others)

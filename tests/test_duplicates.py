@@ -1,0 +1,102 @@
+"""Duplicates and near-duplicates (issue 16): the same picture in another file, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+
+from store.demo import generate
+from store.duplicates import _pairs_within
+from store.importer import ImportOptions, import_files
+
+from .conftest import REAL_METADATA
+
+
+def variants(path, folder) -> list:
+    """The same picture re-encoded (JPEG, WebP), resized to half, and as a PNG without its metadata."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with PILImage.open(path) as image:
+        picture = image.convert("RGB")
+    out = []
+    for name, size, fmt, options in (("jpeg.jpg", 1, "JPEG", {"quality": 80}), ("half.webp", 2, "WEBP", {}),
+                                     ("bare.png", 1, "PNG", {})):
+        target = folder / f"{path.stem}-{name}"
+        resized = picture.resize((picture.width // size, picture.height // size)) if size > 1 else picture
+        resized.save(target, fmt, **options)
+        out.append(target)
+    return out
+
+
+def test_reencodes_and_resizes_group_but_demo_sheets_do_not(library, tmp_path):
+    generate(library, count=24)
+    assert library.fill_perceptual_hashes() == 24
+    assert library.duplicates() == []  # 24 different sheets of one style: no group
+    originals = [r for r in library.page(limit=3)]
+    for record in originals:
+        import_files(library, variants(record.path, tmp_path / "variants"))
+    library.fill_perceptual_hashes()
+    groups = library.duplicates()
+    assert sorted(g.keep.id for g in groups) == sorted(r.id for r in originals)  # the original: largest, a prompt
+    assert all(len(g.others) == 3 and g.distance <= 6 for g in groups)
+    assert {o.ext for g in groups for o in g.others} == {"jpg", "webp", "png"}
+
+
+def test_real_generator_files_too_small_to_compare_are_never_grouped(library):
+    """The real generator files kept for the tests are cropped to 1x1 pixels: nothing to compare, no group."""
+    files = sorted(p for p in REAL_METADATA.iterdir() if p.suffix in (".png", ".jpg", ".webp"))
+    import_files(library, files)
+    assert library.fill_perceptual_hashes() == len(files)
+    assert library.duplicates() == []
+
+
+def test_keeping_one_moves_favorites_and_collections_to_it_and_trashes_the_rest(library, tmp_path, make_png):
+    path = make_png(size=(200, 150))
+    with PILImage.open(path) as image:  # a picture with structure: a flat colour hashes like any other
+        noise = np.random.default_rng(3).integers(0, 255, (15, 20, 3), dtype=np.uint8)
+        PILImage.fromarray(noise).resize((200, 150), PILImage.BICUBIC).save(path)
+    import_files(library, [path], ImportOptions(prompt="the original"))
+    import_files(library, variants(path, tmp_path / "v")[:2])
+    library.fill_perceptual_hashes()
+    (group,) = library.duplicates()
+    assert group.keep.prompt == "the original"
+    favorite, other = group.others
+    library.set_favorite([favorite.id])
+    shelf = library.ensure_collection("Shelf")
+    library.add_to_collection([other.id], shelf.id)
+    assert library.merge_duplicates(group.keep.id, [favorite.id, other.id]) == 2
+    kept = library.get(group.keep.id)
+    assert kept.favorite and kept.collections == ["Shelf"] and library.total() == 1
+    assert {t.record.id for t in library.trashed()} == {favorite.id, other.id}
+    assert library.duplicates() == []  # trashed images are not grouped
+
+
+def test_pairs_within_matches_comparing_every_pair():
+    rng = np.random.default_rng(5)
+    base = rng.integers(0, 2**63, 300, dtype=np.uint64)
+    flips = np.uint64(1) << rng.integers(0, 64, (300, 3)).astype(np.uint64)
+    values = np.concatenate([base, base ^ flips[:, 0] ^ flips[:, 1], base ^ flips[:, 0] ^ flips[:, 1] ^ flips[:, 2]])
+    for distance in (0, 2, 6):
+        every = {(i, j) for i in range(len(values)) for j in range(i + 1, len(values))
+                 if bin(int(values[i]) ^ int(values[j])).count("1") <= distance}
+        assert set(_pairs_within(values, distance)) == every
+
+
+def test_command_line_duplicates(capsys, tmp_path, make_png):
+    from tui.cli import main
+
+    path = make_png(size=(120, 90))
+    noise = np.random.default_rng(9).integers(0, 255, (9, 12, 3), dtype=np.uint8)
+    PILImage.fromarray(noise).resize((120, 90), PILImage.BICUBIC).save(path)
+    library = ["--library", str(tmp_path / "cli")]
+    assert main(["import", str(path), *map(str, variants(path, tmp_path / "v")[:1]), *library]) == 0
+    capsys.readouterr()
+    assert main(["duplicates", "--json", *library]) == 0
+    (group,) = json.loads(capsys.readouterr().out)
+    assert group["keep"] == 1 and group["others"] == [2] and len(group["images"]) == 2
+    assert main(["duplicates", "--trash", *library]) == 0
+    out = capsys.readouterr().out
+    assert "keep  #1" in out and "1 image moved to the trash" in out
+    assert main(["duplicates", *library]) == 0 and capsys.readouterr().out == "No duplicates.\n"
+    assert main(["duplicates", "--distance", "99", *library]) == 1
