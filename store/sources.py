@@ -451,7 +451,7 @@ def remove_source(library: Library, folder: Path | str) -> int:
     with library.db.atomic():
         SourceFile.delete().where(SourceFile.source == row.id).execute()
         Source.delete().where(Source.id == row.id).execute()
-    return _drop_unlinked(library, image_ids, keep_lost=False)
+    return len(_drop_unlinked(library, image_ids, keep_lost=False))
 
 
 def scan_all(library: Library, progress: Progress | None = None,
@@ -520,9 +520,14 @@ def scan_source(library: Library, row: Source, only: Iterable[Path] | None = Non
         if is_cancelled():
             report.cancelled = done < total
             break
+    gone_files: set[int] = set()
     if not report.cancelled and removed:
-        lost_images |= _forget_files(library, row, removed, report)
-    report.removed += _drop_unlinked(library, lost_images, keep_lost=True)
+        gone_files = _forget_files(library, removed)
+    dropped = _drop_unlinked(library, lost_images | gone_files, keep_lost=True)
+    report.removed += len(dropped)
+    # a file gone here whose image is still there (found in its new place in this scan): a move
+    report.moved = len(gone_files - set(dropped))
+    report.known = max(0, report.known - report.moved)
     if only is None and not report.cancelled:
         with library.db.atomic():
             Source.update(scanned_at=utc_now()).where(Source.id == row.id).execute()
@@ -617,7 +622,7 @@ def _restore_lost(library: Library, hashes: list[str]) -> None:
             LostImage.delete().where(LostImage.owner == entry.owner, LostImage.sha256 == entry.sha256).execute()
 
 
-def _forget_files(library: Library, row: Source, removed: list[SourceFile], report: ScanReport) -> set[int]:
+def _forget_files(library: Library, removed: list) -> set[int]:
     """Files gone from the folder: their rows go; returns the images they were."""
     images = {f.image_id for f in removed if f.image_id}
     with library.db.atomic():
@@ -626,11 +631,12 @@ def _forget_files(library: Library, row: Source, removed: list[SourceFile], repo
     return images
 
 
-def _drop_unlinked(library: Library, image_ids: set[int], keep_lost: bool) -> int:
+def _drop_unlinked(library: Library, image_ids: set[int], keep_lost: bool) -> list[int]:
     """Linked images left with no file in any source leave the gallery (their favorite and
-    collections kept in LostImage when `keep_lost`); a moved one points to a file it still has."""
+    collections kept in LostImage when `keep_lost`); a moved one points to a file it still has.
+    Returns the images dropped."""
     if not image_ids:
-        return 0
+        return []
     dropped: list[int] = []
     for part in chunked(sorted(image_ids), 500):
         rows = list(Image.select(Image.id, Image.sha256, Image.location, Image.favorite)
@@ -661,7 +667,7 @@ def _drop_unlinked(library: Library, image_ids: set[int], keep_lost: bool) -> in
                 dropped.append(image.id)
     if dropped:
         library.forget(dropped)
-    return len(dropped)
+    return dropped
 
 
 def linked_paths(library: Library, image_ids: Iterable[int]) -> dict[int, list[tuple[Path, int, int]]]:

@@ -70,7 +70,8 @@ def test_rename_move_and_delete_outside_keep_favorites_and_collections(library, 
     library.add_to_collection([ring.id], keep.id)
     (outputs / "day2" / "b.png").rename(outputs / "moved.png")
     report = library.scan_sources()[0]
-    assert not report.added and report.removed == 0
+    assert not report.added and report.removed == 0 and report.moved == 1 and report.known == 0
+    assert "1 moved" in report.summary()
     moved = library.get(ring.id)
     assert moved.favorite and moved.collections == ["Keep"] and moved.path == outputs.resolve() / "moved.png"
     data = (outputs / "moved.png").read_bytes()
