@@ -11,6 +11,7 @@ so only images sharing a block value are compared (numpy, per bucket).
 """
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
@@ -43,6 +44,20 @@ def perceptual_hash(image) -> str:
     if image.mode not in ("RGB", "L"):
         image = image.convert("RGBA").convert("RGB")
     return str(imagehash.phash(image))
+
+
+def thumbnail_hash(thumbnail: bytes, width: int, height: int) -> str:
+    """The hash at import, from the thumbnail just made (a 256 px PNG: about a millisecond, not a decode
+    of the whole picture); "" when it cannot be made (fill_hashes tries again from the file)."""
+    if min(width, height) < MIN_SIDE:
+        return "-"
+    try:
+        from PIL import Image as PILImage
+
+        with PILImage.open(io.BytesIO(thumbnail)) as image:
+            return perceptual_hash(image)
+    except Exception:  # noqa: BLE001
+        return ""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from typing import Callable, Iterable, Iterator
 from PIL import Image, UnidentifiedImageError
 
 from .errors import BadImage, StoreError
+from .duplicates import thumbnail_hash
 from .files import make_thumbnail
 from .library import Library, NewImage
 from .metadata import Metadata, parse_chunks, read_chunks
@@ -162,6 +163,7 @@ def prepare_bytes(data: bytes, name: str) -> tuple[NewImage, Metadata, dict]:
         width=width,
         height=height,
         source_name=name,
+        phash=thumbnail_hash(thumbnail, width, height),
     )
     return new, meta, chunks
 
