@@ -46,9 +46,9 @@ def perceptual_hash(image) -> str:
     return str(imagehash.phash(image))
 
 
-def thumbnail_hash(thumbnail: bytes, width: int, height: int) -> str:
+def thumbnail_hash(thumbnail: bytes, width: int, height: int) -> str | None:
     """The hash at import, from the thumbnail just made (a 256 px PNG: about a millisecond, not a decode
-    of the whole picture); "" when it cannot be made (fill_hashes tries again from the file)."""
+    of the whole picture); None when it cannot be made (fill_hashes tries again from the file)."""
     if min(width, height) < MIN_SIDE:
         return "-"
     try:
@@ -57,7 +57,7 @@ def thumbnail_hash(thumbnail: bytes, width: int, height: int) -> str:
         with PILImage.open(io.BytesIO(thumbnail)) as image:
             return perceptual_hash(image)
     except Exception:  # noqa: BLE001
-        return ""
+        return None
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,8 @@ def fill_hashes(library: "Library", progress: Callable[[int, int], None] | None 
     from PIL import Image as PILImage
 
     todo = [i for (i,) in Image.select(Image.id).where(library._mine(), Image.trashed_at.is_null(),
-                                                        Image.phash == "").order_by(Image.id).tuples()]
+                                                        Image.phash.is_null() | (Image.phash == ""))
+            .order_by(Image.id).tuples()]
     made = 0
     for part in chunked(todo, BATCH):
         if cancel is not None and cancel():
@@ -139,7 +140,8 @@ def find_groups(library: "Library", distance: int | None = None) -> list[Duplica
     """Groups of the account's images (not in the trash) that are the same picture, the largest group first."""
     distance = max_distance() if distance is None else distance
     rows = [(i, h) for i, h in Image.select(Image.id, Image.phash).where(
-        library._mine(), Image.trashed_at.is_null(), Image.phash != "", Image.phash != "-").tuples()]
+        library._mine(), Image.trashed_at.is_null(), Image.phash.is_null(False),
+        Image.phash.not_in(["", "-"])).tuples()]
     if len(rows) < 2:
         return []
     ids = np.array([i for i, _ in rows], np.int64)

@@ -220,7 +220,7 @@ class NewImage:
     derivation: str = ""
     location: str = ""  # a file in a watched source folder, linked where it is: no copy is stored (data unused)
     file_size: int | None = None  # when `data` is not given (linked files)
-    phash: str = ""  # perceptual hash (duplicates.py); "": made later by fill_perceptual_hashes
+    phash: str | None = None  # perceptual hash (duplicates.py); None: made later by fill_perceptual_hashes
 
 
 class Library:
@@ -1206,7 +1206,7 @@ class Library:
                     "parent": item.parent_id,
                     "derivation": item.derivation,
                     "location": item.location,
-                    "phash": item.phash,
+                    "phash": item.phash or "",  # "": made later (fill_perceptual_hashes)
                 })
             bulk_insert(self.db, Image, rows)
             new_ids = self._ids_by_hash([row["sha256"] for row in rows])

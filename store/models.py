@@ -63,7 +63,9 @@ class Image(BaseModel):
     # file in a watched source folder it stays in (see sources.py)
     location = TextField(default="")
     trashed_at = DateTimeField(null=True)  # UTC, naive: in the trash since then (see trash.py); None: not trashed
-    phash = CharField(max_length=16, default="")  # perceptual hash, 16 hex digits (duplicates.py); "": not made yet
+    # perceptual hash, 16 hex digits (duplicates.py); "-": not comparable; NULL or "": not made yet (nullable: adding it
+    # to an existing SQLite table needs no copy of the table, which would also drop its change-log triggers)
+    phash = CharField(max_length=16, null=True)
 
     class Meta:
         indexes = (

@@ -26,7 +26,8 @@ def shown(library, **filters):
 def five(library, make_png):
     """Five images, newest first "p4" … "p0"; #p2 a favorite in two collections."""
     for n in range(5):
-        import_files(library, [make_png()], ImportOptions(prompt=f"a diamond p{n}", generated_at=datetime(2026, n + 1, 1, 12)))
+        import_files(library, [make_png()],
+                     ImportOptions(prompt=f"a diamond p{n}", generated_at=datetime(2026, n + 1, 1, 12)))
     ids = shown(library)
     red, blue = library.ensure_collection("Red"), library.ensure_collection("Blue")
     library.add_to_collection([ids[2]], red.id)
@@ -202,6 +203,7 @@ def test_a_version_7_library_gains_the_trash(tmp_path, make_png):
     con = sqlite3.connect(root / "library.db")
     con.execute("DROP INDEX image_owner_id_trashed_at")
     con.execute("ALTER TABLE image DROP COLUMN trashed_at")
+    con.execute("ALTER TABLE image DROP COLUMN phash")  # schema 9 (duplicates) too
     con.execute("DROP TABLE trash_file")
     con.execute("DROP TRIGGER image_change_au")
     con.execute("CREATE TRIGGER image_change_au AFTER UPDATE OF owner_id, prompt, favorite ON image "
@@ -211,6 +213,7 @@ def test_a_version_7_library_gains_the_trash(tmp_path, make_png):
     con.close()
     again = Library(root)
     assert again.db.execute_sql("SELECT value FROM setting WHERE key='schema_version'").fetchone()[0] == str(LATEST)
+    assert {"trashed_at", "phash"} <= {c.name for c in again.db.get_columns("image")}
     ids = shown(again, search="")
     again.warm_up()  # the catalog is built: it must follow the trash through the change log
     again.trash([ids[0]])

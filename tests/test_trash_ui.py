@@ -1,4 +1,4 @@
-"""The trash in the app (issue 16): delete to the trash, u undoes, the trash view; keys and mouse, 80×24 and 160×48."""
+"""The trash in the app (issue 16): delete to the trash, u undoes, the trash view; keys, mouse, 80×24, 160×48."""
 from __future__ import annotations
 
 import pytest
@@ -123,7 +123,8 @@ async def test_trash_view_restore_delete_forever_and_empty_by_key_and_mouse(lib,
         await on_screen(pilot, app, TrashScreen)
         await pilot.click("#empty")
         await on_screen(pilot, app, ConfirmDeleteScreen)
-        assert text_of(app.screen.query_one("#question", Static)).startswith("Are you sure you want to empty the trash?")
+        question = text_of(app.screen.query_one("#question", Static))
+        assert question.startswith("Are you sure you want to empty the trash?")
         await pilot.click("#delete")
         await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and trash_rows(app) == [])
         await on_screen(pilot, app, TrashScreen)

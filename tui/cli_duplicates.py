@@ -55,5 +55,6 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
         for record in group.others:
             print(f"  {'trashed' if args.trash else 'also':<6}{_describe(record)}")
     if args.trash:
-        print(f"{trashed} image{'' if trashed == 1 else 's'} moved to the trash (myimages trash restore brings them back)")
+        print(f"{trashed} image{'' if trashed == 1 else 's'} moved to the trash "
+              "(myimages trash restore brings them back)")
     return 0
