@@ -161,3 +161,22 @@ async def test_the_public_gallery_has_no_trash_or_undo(lib, tmp_path):
         await pilot.press("t", "u")
         await ui.settle(pilot, app)
         assert not isinstance(app.screen, TrashScreen) and any("read only" in n for n in shown)
+
+
+async def test_the_app_erases_what_is_older_than_the_trash_days_at_start_up(lib, tmp_path):
+    from datetime import timedelta
+
+    from store.models import Image
+    from store.records import utc_now
+    from store.trash import TRASH_DAYS
+
+    old, recent = lib.ids()[:2]
+    lib.trash([old, recent])
+    Image.update(trashed_at=utc_now() - timedelta(days=TRASH_DAYS, hours=1)).where(Image.id == old).execute()
+    app = make_app(lib, tmp_path)
+    shown = ui.notices(app)  # before it starts: the erasing is among the first things it does
+    async with app.run_test(size=(80, 24)) as pilot:
+        await gallery_shows(pilot, app, 4)
+        await ui.wait_until(pilot, lambda: lib.trash_count() == 1)
+        assert [t.record.id for t in lib.trashed()] == [recent]
+        await ui.wait_until(pilot, lambda: any("erased from the trash" in n for n in shown))
