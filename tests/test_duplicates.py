@@ -100,3 +100,18 @@ def test_command_line_duplicates(capsys, tmp_path, make_png):
     assert "keep  #1" in out and "1 image moved to the trash" in out
     assert main(["duplicates", *library]) == 0 and capsys.readouterr().out == "No duplicates.\n"
     assert main(["duplicates", "--distance", "99", *library]) == 1
+
+
+async def test_the_app_makes_missing_hashes_in_the_background(library, tmp_path):
+    """A library older than the hashes (or the demo) gets them while the app runs."""
+    from store.models import Image
+    from tui.app import MyImagesApp
+
+    from . import ui
+
+    generate(library, count=6)
+    Image.update(phash=None).execute()
+    app = MyImagesApp(library, images="halfcell", downloads=tmp_path / "downloads")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.wait_until(pilot, lambda: not Image.select().where(Image.phash.is_null()).exists(), timeout=20)
+    assert library.duplicates() == []

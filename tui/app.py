@@ -11,7 +11,7 @@ from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import CommandList, CommandPalette
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from store.errors import StoreError, translate
 from store.library import DRIVER_ERRORS, Library
@@ -69,7 +69,8 @@ class MyImagesApp(App):
 
     @work(thread=True, group="trash-expiry", exit_on_error=False)
     def _expire_trash(self) -> None:
-        """Images in the trash for longer than its days are erased at start-up (`doctor` does it too)."""
+        """Images in the trash for longer than its days are erased at start-up (`doctor` does it too); then
+        images without a perceptual hash get one (store/duplicates.py), a batch at a time until the app quits."""
         from store.trash import trash_days
 
         with self.library.db.connection_context():
@@ -77,6 +78,10 @@ class MyImagesApp(App):
         if n:
             self.call_from_thread(self.notify, f"{n} image{'' if n == 1 else 's'} deleted more than {trash_days()} "
                                   "days ago erased from the trash.", markup=False)
+        if not self.library.read_only:  # then, for a library older than them, the near-duplicates' hashes
+            worker = get_current_worker()
+            with self.library.db.connection_context():
+                self.library.fill_perceptual_hashes(cancel=lambda: worker.is_cancelled)
 
     # -- watched source folders: followed while the app runs (store/watcher.py) -----------
 
