@@ -237,6 +237,30 @@ async def test_keys_typed_at_once_after_enter_or_escape_in_a_field(lib, tmp_path
         assert not any(r.favorite for r in lib.iter_images())
 
 
+async def test_keys_after_enter_act_on_the_results_of_a_slow_search(lib, tmp_path, monkeypatch):
+    """On a large library the search takes a while: f typed right after Enter still favorites the
+    first result of that search, not the card that was current before it."""
+    import threading
+    import time as clock
+
+    real_query = Library.query
+
+    def slow_query(self, *args, **kwargs):  # read at once, shown late: a result can be older than a key
+        result = real_query(self, *args, **kwargs)
+        if threading.current_thread() is not threading.main_thread():
+            clock.sleep(0.4)
+        return result
+
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        monkeypatch.setattr(Library, "query", slow_query)
+        type_at_once(app, ["/", *"potion", "enter", "f"])
+        await settle(pilot, app)
+        assert status(app).startswith("2 of 6") and grid(app).current.favorite
+        assert [r.prompt for r in lib.iter_images() if r.favorite] == [grid(app).current.prompt]
+
+
 async def test_keys_typed_at_once_in_the_grid_editor_fields(lib, tmp_path):
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(140, 44)) as pilot:

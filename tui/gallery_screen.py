@@ -56,6 +56,7 @@ DELETE_CHUNK = 50  # images deleted per transaction by a bulk delete
 POLL_SECONDS = 1.0  # how often an open gallery asks whether the library changed elsewhere
 WRITE_ACTIONS = {"favorite", "clean", "delete", "collect", "select", "select_all", "sources", "undo_delete", "trash"}
 READ_ONLY_NOTICE = 3  # seconds: a burst of write keys in the public gallery is told once
+FOCUS_GRID_AT_MOST = 0.9  # seconds after Enter in the search box: the grid gets the focus even without results
 
 
 class LibrarySource:
@@ -111,6 +112,7 @@ class GalleryScreen(Screen):
         self.shown = 0
         self.total = 0
         self._warmed = False
+        self._focus_grid_when_shown = False  # Enter in the search box: the grid gets the focus with the results
         self._read_only_said = 0.0
         self._token: tuple[int, int] | None = None  # the library's change token when the grid was last loaded
         self._checking = False
@@ -198,6 +200,7 @@ class GalleryScreen(Screen):
         grid.load(LibrarySource(self.library, filters, shown), shown, first, keep_position=keep_position,
                   focus_index=focus_index)
         self._update_status()
+        self._focus_grid_now()  # after Enter in the search box
         if not self._warmed:
             self._warmed = True
             self.call_after_refresh(self.warm_up)
@@ -328,6 +331,7 @@ class GalleryScreen(Screen):
     def _show_hint(self, problem: str) -> None:
         self.hint = problem
         self._update_status()
+        self._focus_grid_now()
 
     def _set_highlight(self, words: tuple[str, ...]) -> None:
         if words != self.highlight_words:
@@ -348,8 +352,19 @@ class GalleryScreen(Screen):
         self._update_status()
 
     @on(FilterBar.Submitted)
-    def _search_submitted(self) -> None:
-        self.set_focus(self.grid)  # at once: the keys typed next act on the grid
+    def _search_submitted(self, event: FilterBar.Submitted) -> None:
+        """Enter in the search box: to the grid once it shows what was searched, so that the keys
+        typed next (which wait for the focus to move: tui/key_order.py) act on those results."""
+        if event.bar.filters.search == self.filters.search:
+            self.set_focus(self.grid)
+        else:
+            self._focus_grid_when_shown = True
+            self.set_timer(FOCUS_GRID_AT_MOST, self._focus_grid_now)
+
+    def _focus_grid_now(self) -> None:
+        if self._focus_grid_when_shown:
+            self._focus_grid_when_shown = False
+            self.set_focus(self.grid)
 
     @on(CardGrid.SelectionChanged)
     def _selection_changed(self) -> None:
