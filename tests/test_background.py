@@ -18,7 +18,9 @@ def iou(alpha: Image.Image, mask: Image.Image) -> float:
     return float((a & m).sum() / max(1, (a | m).sum()))
 
 
-@pytest.mark.parametrize("background_colour", [BACKGROUNDS[0], BACKGROUNDS[1], BACKGROUNDS[3], BACKGROUNDS[4]])
+@pytest.mark.parametrize("background_colour", [BACKGROUNDS[0], BACKGROUNDS[1],
+                                               pytest.param(BACKGROUNDS[3], marks=pytest.mark.slow),
+                                               pytest.param(BACKGROUNDS[4], marks=pytest.mark.slow)])
 def test_cleaned_demo_items_match_their_true_shape(background_colour):
     scores = {}
     for kind, (_, variants) in ITEMS.items():

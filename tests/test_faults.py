@@ -152,7 +152,7 @@ def many_files(tmp_path_factory):
     return folder
 
 
-@pytest.mark.parametrize("attempt", range(3))
+@pytest.mark.parametrize("attempt", [0, 1, pytest.param(2, marks=pytest.mark.slow)])
 def test_killed_during_import_and_bulk_delete(tmp_path, many_files, attempt):
     rng = random.Random(attempt)
     root = tmp_path / "lib"
@@ -195,7 +195,8 @@ for n, record in enumerate(records):
 """
 
 
-@pytest.mark.parametrize("script, attempt", [("clean", 0), ("clean", 1), ("grid", 0), ("grid", 1)])
+@pytest.mark.parametrize("script, attempt", [("clean", 0), pytest.param("clean", 1, marks=pytest.mark.slow),
+                                             ("grid", 0), pytest.param("grid", 1, marks=pytest.mark.slow)])
 def test_killed_during_bulk_clean_and_grid_save(tmp_path, many_files, script, attempt):
     rng = random.Random(attempt + 10)
     root = tmp_path / "lib"
@@ -242,6 +243,7 @@ print(json.dumps({"changes": changes, "favorites": favorites, "members": members
 """
 
 
+@pytest.mark.slow  # two processes on one library also run in test_data_safety.py (imports and deletes)
 def test_two_processes_on_one_library(tmp_path, many_files):
     root = tmp_path / "lib"
     lib = Library(root, account="alice")

@@ -131,7 +131,7 @@ async def run_fuzz(tmp_path, make_png, db_url, seed, steps):
         library.close()
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", [1, 2, pytest.param(3, marks=pytest.mark.slow)])  # the default run: 2 seeds
 async def test_fuzz_sqlite(tmp_path, make_png, no_rembg, seed):
     await run_fuzz(tmp_path, make_png, None, seed, steps=500)
 
