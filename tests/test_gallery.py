@@ -518,9 +518,9 @@ async def test_clean_background_by_key_focuses_the_new_image(lib, tmp_path):
         await pilot.press("right")
         source = grid(app).current
         await pilot.press("b")
+        await ui.wait_until(pilot, lambda: lib.total() == 7 and grid(app).current is not None
+                            and grid(app).current.derivation == "background removed", 60)  # rembg loads first
         await settle(pilot, app)
-        await settle(pilot, app)
-        assert lib.total() == 7
         current = grid(app).current
         assert current.parent_id == source.id and current.derivation == "background removed"
         assert status(app) == "7 of 7 images"

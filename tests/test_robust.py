@@ -15,6 +15,7 @@ from tui.grid_editor_screen import GridEditorScreen
 from tui.info_screen import InfoScreen
 from widgets.card import ImageCard
 
+from .ui import wait_until
 from .test_gallery import PROMPTS, grid, lib, make_app, screen_text, settle, status  # noqa: F401 - lib is a fixture
 
 
@@ -254,11 +255,15 @@ async def test_keys_after_enter_act_on_the_results_of_a_slow_search(lib, tmp_pat
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
+        await pilot.press("right")  # the current card: "golden key", not a potion
+        await settle(pilot, app)
+        assert grid(app).current.prompt == "golden key"
         monkeypatch.setattr(Library, "query", slow_query)
         type_at_once(app, ["/", *"potion", "enter", "f"])
         await settle(pilot, app)
-        assert status(app).startswith("2 of 6") and grid(app).current.favorite
-        assert [r.prompt for r in lib.iter_images() if r.favorite] == [grid(app).current.prompt]
+        assert status(app).startswith("2 of 6")
+        assert [r.prompt for r in lib.iter_images() if r.favorite] == [grid(app).current.prompt] == ["mana potion"]
+        await wait_until(pilot, lambda: grid(app).current.favorite)  # the card shows it (at once, or on the next look)
 
 
 async def test_keys_typed_at_once_in_the_grid_editor_fields(lib, tmp_path):

@@ -132,14 +132,18 @@ class FilterBar(Horizontal):
         event.stop()
         if self._timer is not None:
             self._timer.stop()
-        self._timer = self.set_timer(SEARCH_DEBOUNCE, self._emit)
+        self._timer = self.set_timer(SEARCH_DEBOUNCE, self._emit_search)
+
+    def _emit_search(self) -> None:
+        self._timer = None
+        self._emit()
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if self._timer is not None:
+        if self._timer is not None:  # typed since the last search: search now (else it is on screen already)
             self._timer.stop()
-        self._emit()
+            self._emit_search()
         self.remember_search()
         self.post_message(self.Submitted(self))
 
