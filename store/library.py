@@ -804,6 +804,15 @@ class Library:
                 raise NotFound(f"No image #{image_id}.")
         return wanted
 
+    def own_existing(self, image_ids: Iterable[int]) -> set[int]:
+        """Those of the ids that are still the account's own images outside the trash (no error for the rest)."""
+        wanted = list(dict.fromkeys(int(i) for i in image_ids))
+        found: set[int] = set()
+        for chunk in chunked(wanted, 500):
+            found.update(i for (i,) in Image.select(Image.id).where(
+                self._mine(), Image.id.in_(chunk), Image.trashed_at.is_null()).tuples())
+        return found
+
     def require_own(self, image_id: int) -> None:
         """Raise unless the image is the acting account's own."""
         self._own_ids([image_id])

@@ -245,3 +245,19 @@ async def test_gallery_follows_another_writer_on_both_back_ends(tmp_path, make_p
         await settle(pilot, app)
         assert grid(app).record_at(0).prompt == "four" and grid(app).current.favorite
     library.close()
+
+
+async def test_selected_image_deleted_elsewhere_leaves_the_selection(lib, tmp_path):
+    """The bulk bar counts only images that still exist: one deleted by another process is unselected."""
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        first = grid(app).current
+        await pilot.press("space", "right", "space")
+        second = grid(app).current
+        await wait_until(pilot, lambda: grid(app).selected == {first.id, second.id}, 2)
+        other = Library(lib.root, account="alice")
+        other.delete([first.id])
+        other.close()
+        await wait_until(pilot, lambda: grid(app).selected == {second.id}, FOLLOW_WITHIN)
+        await wait_until(pilot, lambda: str(app.screen.query_one("#bulk-count", Static).render()) == "1 selected", 1)

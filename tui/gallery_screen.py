@@ -224,7 +224,7 @@ class GalleryScreen(Screen):
         if galleries and galleries[-1] is not self:
             return  # the public gallery on top follows the library for both
         self._checking = True
-        self.check_changes(self._token, self._shown_elsewhere(), force=False)
+        self.check_changes(self._token, self._shown_elsewhere(), set(self.grid.selected), force=False)
 
     def _shown_elsewhere(self) -> dict[int, list[Screen]]:
         """The images the screens above this one show (dialogs, the large view), by id."""
@@ -238,8 +238,10 @@ class GalleryScreen(Screen):
         return shown
 
     @work(thread=True, exclusive=True, group="changes", exit_on_error=False)
-    def check_changes(self, seen: tuple[int, int] | None, shown: dict[int, list[Screen]], force: bool) -> None:
-        """Reload when the library changed since `seen`; close the dialogs of images that went away."""
+    def check_changes(self, seen: tuple[int, int] | None, shown: dict[int, list[Screen]], selected: set[int],
+                      force: bool) -> None:
+        """Reload when the library changed since `seen`; close the dialogs of images that went away and
+        drop them from the selection."""
         try:
             with self.library.db.connection_context():
                 token = change_token(self.library.db, self.library.uses_postgres)
@@ -251,17 +253,18 @@ class GalleryScreen(Screen):
                         self.library.get(image_id)
                     except NotFound:
                         gone.append(image_id)
+                unselect = selected - self.library.own_existing(selected) if selected else set()
                 account = self.library.refresh_account()
                 collections = None if self.public else self.library.collections()
         except Exception:  # noqa: BLE001 - a busy or unreachable database: ask again at the next tick
             return
         finally:
             self._checking = False
-        self.app.call_from_thread(self._library_changed, token, gone, [shown[i] for i in gone], account, collections,
-                                  force)
+        self.app.call_from_thread(self._library_changed, token, gone, [shown[i] for i in gone], unselect, account,
+                                  collections, force)
 
-    def _library_changed(self, token: tuple[int, int], gone: list[int], screens: list[list[Screen]], account,
-                         collections, force: bool) -> None:
+    def _library_changed(self, token: tuple[int, int], gone: list[int], screens: list[list[Screen]],
+                         unselect: set[int], account, collections, force: bool) -> None:
         closing = {screen for group in screens for screen in group}
         for image_id in gone:
             self.notify(f"Image #{image_id} was deleted or is no longer shared with you.",
@@ -275,7 +278,7 @@ class GalleryScreen(Screen):
             if collections != self._collections:
                 self._collections = collections
                 self.query_one("#filters", FilterBar).set_collections(collections)
-        self.grid.selected.difference_update(gone)
+        self.grid.deselect(unselect.union(gone))
         if self._token == token and not force:
             return  # a reload of this screen's own (after its own change) got there first
         current = self.grid.current
@@ -283,7 +286,7 @@ class GalleryScreen(Screen):
 
     def action_refresh(self) -> None:
         """Read the library again now (it also follows changes by itself within a second or two)."""
-        self.check_changes(None, self._shown_elsewhere(), force=True)
+        self.check_changes(None, self._shown_elsewhere(), set(self.grid.selected), force=True)
 
     def _empty_message(self) -> str:
         if self.public and self.total == 0:
@@ -521,7 +524,7 @@ class GalleryScreen(Screen):
             if outcome.error is not None:
                 self._fail(outcome.error)
             n = len(deleted)
-            self.grid.selected.difference_update(deleted)
+            self.grid.deselect(set(deleted))
             if deleted:
                 self._last_deleted = list(deleted)
             if outcome.cancelled:

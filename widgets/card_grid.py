@@ -249,6 +249,11 @@ class CardGrid(Widget, can_focus=True):
         self._refresh_cards()
         self.post_message(self.SelectionChanged(self, len(self.selected)))
 
+    def deselect(self, ids: set[int]) -> None:
+        """Drop these ids from the selection (images deleted or hidden elsewhere)."""
+        if self.selected & ids:
+            self.select_ids(self.selected - ids)
+
     def clear_selection(self) -> None:
         if self.selected:
             self.select_ids(set())
