@@ -204,21 +204,3 @@ async def test_search_tip_while_the_box_is_empty(lib, tmp_path):
         await pilot.press("escape")
         await ui.wait_until(pilot, lambda: "seed:" not in status(app))
         assert isinstance(app.focused, CardGrid)
-
-
-@pytest.mark.parametrize("size", SIZES)
-async def test_search_help_by_f1_from_the_box_and_the_grid(lib, tmp_path, size):
-    from tui.search_help_screen import SearchHelpScreen
-
-    app = make_app(lib, tmp_path)
-    async with app.run_test(size=size) as pilot:
-        await ui.settle(pilot, app)
-        await pilot.press("slash", "f1")
-        await ui.wait_until(pilot, lambda: isinstance(app.screen, SearchHelpScreen))
-        assert "seed:123" in ui.screen_text(app) and "Close" in ui.screen_text(app)
-        await pilot.press("escape")
-        await ui.wait_until(pilot, lambda: not isinstance(app.screen, SearchHelpScreen))
-        await pilot.press("escape", "f1")  # from the grid, closed with the mouse
-        await ui.wait_until(pilot, lambda: isinstance(app.screen, SearchHelpScreen))
-        await pilot.click("#close")
-        await ui.wait_until(pilot, lambda: not isinstance(app.screen, SearchHelpScreen))

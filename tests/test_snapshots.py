@@ -125,6 +125,7 @@ SCREENS = {
     "grid-editor": ("g",),
     "public-gallery": ("v",),
     "public-info": ("v", "i"),
+    "help": ("question_mark",),
 }
 
 

@@ -47,7 +47,11 @@ def failure_text(error: BaseException | None) -> str:
 class MyImagesApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "My Images"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit")]
+    HELP_TITLE = "Everywhere"
+    BINDINGS = [
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
+        Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit"),
+    ]
     COMMANDS = App.COMMANDS | {GalleryCommands}
 
     def __init__(self, library: Library, *, images: str = "auto", downloads: Path | None = None) -> None:
@@ -56,6 +60,7 @@ class MyImagesApp(App):
         self._last_failure: tuple[str, float] = ("", 0.0)
         self._key_order = KeyOrder(self)
         self.library = library
+        self.keymap: dict[str, str] = {}  # binding id -> keys, the user's (settings file); the help shows them
         self.image_mode = images
         from store.locations import downloads_folder
 
@@ -147,6 +152,14 @@ class MyImagesApp(App):
         gc.set_threshold(*self._gc_threshold)  # as it was: other apps may run in this process (tests)
         if getattr(self, "watcher", None) is not None:
             self.watcher.stop()
+
+    def action_help(self) -> None:
+        """Every key of the screen on top, and the search syntax (first on screen from the search box)."""
+        from textual.widgets import Input
+
+        from .help_screen import HelpScreen
+
+        self.push_screen(HelpScreen(self.screen, at_search=isinstance(self.focused, Input)))
 
     def copy_to_clipboard(self, text: str) -> None:
         """Every copy (Copy buttons, Textual's own text selection) loses its control characters."""

@@ -35,7 +35,6 @@ from .grid_editor_screen import GridEditorResult, GridEditorScreen
 from .info_screen import InfoScreen
 from .progress_screen import JobOutcome, ProgressScreen
 from .prompt_screen import PromptScreen
-from .search_help_screen import SearchHelpScreen
 from .sources_screen import open_sources
 from .trash_screen import TrashScreen, chunked_job
 from .viewer_screen import ViewerScreen
@@ -77,10 +76,10 @@ class LibrarySource:
 
 
 class GalleryScreen(Screen):
+    HELP_TITLE = "Gallery"
     BINDINGS = [
         Binding("slash", "focus_search", "Search", id="gallery.search"),
         Binding("o", "cycle_sort", "Order", id="gallery.sort"),
-        Binding("f1", "search_help", "Search help", id="gallery.search_help"),
         Binding("escape", "back", "Back", id="gallery.back"),
         Binding("enter", "view", "View", id="gallery.view"),
         Binding("f", "favorite", "Favorite", id="gallery.favorite"),
@@ -344,9 +343,6 @@ class GalleryScreen(Screen):
 
     def action_cycle_sort(self) -> None:
         self.query_one("#filters", FilterBar).cycle_sort()
-
-    def action_search_help(self) -> None:
-        self.app.push_screen(SearchHelpScreen())
 
     def on_descendant_focus(self) -> None:
         self._update_status()  # the search box shows a tip on the syntax while it is empty

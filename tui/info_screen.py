@@ -10,10 +10,10 @@ from textual.widgets import Button, Static
 from store.records import ImageRecord
 from store.text import field_value
 
-from .scrolling_modal import ScrollingModal
+from .scrolling_modal import ReadingDialog
 
 
-class InfoScreen(ScrollingModal[None]):
+class InfoScreen(ReadingDialog):
     BINDINGS = [Binding("escape,q,i", "close", "Close", id="info.close")]
 
     def __init__(self, record: ImageRecord) -> None:
@@ -30,12 +30,3 @@ class InfoScreen(ScrollingModal[None]):
                         yield Static(Text(field_value(value)), classes="info-value")
             with Horizontal(classes="buttons"):
                 yield Button("Close", id="close", variant="primary")
-
-    def on_mount(self) -> None:
-        self.set_focus(self.query_one("#close", Button))
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(None)
-
-    def action_close(self) -> None:
-        self.dismiss(None)

@@ -27,3 +27,17 @@ class ScrollingModal(ModalScreen[Result]):
         for body in self.query(VerticalScroll).results(VerticalScroll):
             getattr(body, f"scroll_{how}")(animate=False)
             return
+
+
+class ReadingDialog(ScrollingModal[None]):
+    """A dialog to read (info, help): its one button, Close, has the focus; the button or the close key
+    (the subclass's binding) close it."""
+
+    def on_mount(self) -> None:
+        self.set_focus(self.query_one("#close"))
+
+    def on_button_pressed(self) -> None:
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

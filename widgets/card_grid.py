@@ -69,6 +69,8 @@ class ScrollIndicator(Widget):
 class CardGrid(Widget, can_focus=True):
     """A focusable grid of image cards with a highlighted current card."""
 
+    HELP_TITLE = "Moving in the grid"
+
     DEFAULT_CSS = """
     CardGrid { height: 1fr; width: 1fr; }
     CardGrid #cards { layout: grid; grid-gutter: 0; height: 1fr; width: 1fr; }

@@ -10,6 +10,7 @@ from __future__ import annotations
 from rich.cells import cell_len
 from rich.text import Text
 from textual import events
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
 
@@ -29,11 +30,15 @@ class KeyBar(Widget):
     """
     COMPONENT_CLASSES = {"key-bar--key", "key-bar--description", "key-bar--disabled", "key-bar--hover"}
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, more_action: str | None = "help") -> None:
+        """`more_action` is the app's action that lists every key (the help): its first key ends the line,
+        as "? more" when some keys did not fit, so that none is dropped without a word."""
         super().__init__(id=id)
+        self.more_action = more_action
         self._keys: list[tuple[str, str, str, bool]] = []  # (key, shown key, description, enabled)
         self._spans: list[tuple[int, int, str]] = []  # (start, end, key) of each entry on the line
         self._hover: str | None = None
+        self._more_key: str | None = None
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -46,15 +51,20 @@ class KeyBar(Widget):
         if not self.is_attached or screen is not self.screen:
             return
         keys = []
-        palette = None
-        for _node, binding, enabled, _tooltip in screen.active_bindings.values():
-            entry = (binding.key, self.app.get_key_display(binding), binding.description, enabled)
-            if binding.action == "app.command_palette" or binding.key == self.app.COMMAND_PALETTE_BINDING:
+        palette = more = None
+        for key, (_node, binding, enabled, _tooltip) in screen.active_bindings.items():
+            entry = (key, self.app.get_key_display(Binding(key, "")), binding.description, enabled)
+            if binding.action == "app.command_palette" or key == self.app.COMMAND_PALETTE_BINDING:
                 palette = entry
+            elif binding.action == self.more_action:
+                more = more or entry
             elif binding.show:
                 keys.append(entry)
         seen = set()
         unique = [k for k in keys if not (k[2] in seen or seen.add(k[2]))]  # one entry per description
+        self._more_key = more[0] if more is not None else None
+        if more is not None:
+            unique.append(more)
         if palette is not None and self.app.ENABLE_COMMAND_PALETTE:
             unique.append(palette)
         if unique != self._keys:
@@ -77,17 +87,31 @@ class KeyBar(Widget):
         entries = self._keys
         palette = entries[-1:] if entries and entries[-1][0] == self.app.COMMAND_PALETTE_BINDING else []
         body = entries[: len(entries) - len(palette)]
+        more = body.pop() if body and body[-1][0] == self._more_key else None
         palette_width = sum(cell_len(f" {k[1]} {k[2]} ") for k in palette)
-        for key, shown, description, enabled in body:
+
+        def part_of(key: str, shown: str, description: str, enabled: bool) -> Text:
             part = Text.assemble((f" {shown} ", key_style), (f"{description} ", description_style))
             if not enabled:
                 part.stylize(disabled)
             if key == self._hover:
                 part.stylize(hover)
-            if line.cell_len + part.cell_len > width - palette_width:
+            return part
+
+        parts = [(entry[0], part_of(*entry)) for entry in body]
+        room = width - palette_width
+        if more is not None:
+            fits = sum(part.cell_len for _key, part in parts) + cell_len(f" {more[1]} {more[2]} ") <= room
+            more_part = part_of(more[0], more[1], more[2] if fits else "more", more[3])
+            room -= more_part.cell_len
+        for key, part in parts:
+            if line.cell_len + part.cell_len > room:
                 break
             self._spans.append((line.cell_len, line.cell_len + part.cell_len, key))
             line.append_text(part)
+        if more is not None:
+            self._spans.append((line.cell_len, line.cell_len + more_part.cell_len, more[0]))
+            line.append_text(more_part)
         if palette:
             key, shown, description, enabled = palette[0]
             line.append(" " * max(0, width - palette_width - line.cell_len))

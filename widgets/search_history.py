@@ -10,6 +10,8 @@ from store.history import SearchHistory
 class SearchInput(Input):
     """An Input that remembers searches (kept per library and account by SearchHistory)."""
 
+    HELP_TITLE = "Search box"
+
     BINDINGS = [
         Binding("up", "history(-1)", "Earlier search", show=False, id="search.history_back"),
         Binding("down", "history(1)", "Later search", show=False, id="search.history_forward"),

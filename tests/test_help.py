@@ -1,0 +1,140 @@
+"""Help (`?`, F1): every key of the screen, read from its bindings, and the search syntax; the key bar's `? more`."""
+from __future__ import annotations
+
+import pytest
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+
+from store.library import Library
+from tui.app import MyImagesApp
+from tui.gallery_screen import GalleryScreen
+from tui.help_screen import HelpScreen
+from widgets.card_grid import CardGrid
+from widgets.key_bar import KeyBar
+from widgets.search_history import SearchInput
+
+from . import ui
+from .conftest import write_png
+
+SIZES = [(80, 24), (160, 48)]
+
+
+@pytest.fixture
+def lib(tmp_path):
+    from store.importer import ImportOptions, import_files
+
+    library = Library(tmp_path / "help-lib", account="alice")
+    import_files(library, [write_png(tmp_path / "in" / f"{n}.png", colour=(n * 60, 90, 40)) for n in range(3)],
+                 ImportOptions(prompt="a ring"))
+    yield library
+    library.close()
+
+
+def make_app(library, tmp_path):
+    return MyImagesApp(library, images="none", downloads=tmp_path / "downloads")
+
+
+def expected_rows(app, screen) -> list[tuple[str, str]]:
+    """(keys as shown, description) of every binding of the gallery, its grid, its search box and the app,
+    read from the classes' BINDINGS here, independently of the help screen's code."""
+    rows = []
+    for node_class, namespace in ((GalleryScreen, screen), (CardGrid, None), (SearchInput, None),
+                                  (MyImagesApp, None)):
+        for binding in node_class.BINDINGS:
+            if namespace is not None and namespace.check_action(binding.action, ()) is False:
+                continue
+            keys = " / ".join(app.get_key_display(Binding(k, "")) for k in binding.key.split(","))
+            rows.append((keys, binding.description))
+    return rows
+
+
+async def all_help_lines(pilot, app) -> list[str]:
+    """Every line the help shows, scrolled from top to bottom with PageDown."""
+    seen: list[str] = []
+    body = app.screen.query_one("#help-scroll", VerticalScroll)
+    while True:
+        seen += ui.screen_lines(app)
+        if body.scroll_y >= body.max_scroll_y:
+            return seen
+        before = body.scroll_y
+        await pilot.press("pagedown")
+        await ui.wait_until(pilot, lambda: body.scroll_y != before)
+
+
+@pytest.mark.parametrize("size, public", [((80, 24), False), ((160, 48), True)])
+async def test_help_lists_every_binding_of_the_screen(lib, tmp_path, size, public):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        if public:
+            await pilot.press("v")
+            await ui.wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen) and app.screen.public)
+            await ui.settle(pilot, app)
+        gallery = app.screen
+        expected = expected_rows(app, gallery)
+        await pilot.press("question_mark")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause()
+        lines = await all_help_lines(pilot, app)
+        for keys, description in expected:
+            assert any(keys in line and description in line for line in lines), (keys, description)
+        shown = {(row.keys, row.description) for row in app.screen.rows}
+        assert set(expected) <= shown
+        if public:  # the read-only gallery offers no write keys: the help does not list them
+            assert not any(row.action in ("delete", "favorite", "select") for row in app.screen.rows)
+        assert any("seed:123" in line for line in lines)  # the search syntax
+        await pilot.press("question_mark")  # the same key closes it
+        await ui.wait_until(pilot, lambda: app.screen is gallery)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_f1_from_the_search_box_starts_with_the_syntax_and_from_the_grid_with_the_keys(lib, tmp_path, size):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        await pilot.press("slash", "f1")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause()
+        assert "seed:123" in ui.screen_text(app) and "Close" in ui.screen_text(app)
+        await pilot.press("escape")
+        await ui.wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
+        await pilot.press("escape", "f1")  # from the grid; closed with the mouse
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause()
+        assert "Favorite" in ui.screen_text(app)
+        await pilot.click("#close")
+        await ui.wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_key_bar_ends_with_more_when_keys_do_not_fit_and_it_opens_the_help(lib, tmp_path, size):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        bar = app.screen.query_one(KeyBar)
+        text = bar.text
+        shown = [b for b in GalleryScreen.BINDINGS if b.show and app.screen.check_action(b.action, ()) is not False]
+        assert not all(f" {b.description} " in text for b in shown)  # the gallery has more keys than fit
+        assert " ? more " in text and text.rstrip().endswith("palette")
+        assert ui.screen_lines(app)[-1].rstrip().endswith("palette") and " ? more " in ui.screen_lines(app)[-1]
+        await pilot.click(KeyBar, offset=(text.index(" ? more ") + 2, 0))
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.press("escape")
+        await ui.wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
+        await pilot.press("slash")  # in the search box every key fits: the help is offered by its name
+        await ui.wait_until(pilot, lambda: " f1 Help " in bar.text)
+        assert " more " not in bar.text
+
+
+async def test_help_follows_the_keymap(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    app.keymap = {"gallery.favorite": "ctrl+f"}
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.set_keymap(app.keymap)
+        await ui.settle(pilot, app)
+        await pilot.press("question_mark")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause()
+        favorite = next(row for row in app.screen.rows if row.binding_id == "gallery.favorite")
+        assert favorite.keys == "^f"
+        assert any("^f" in line and "Favorite" in line for line in ui.screen_lines(app))

@@ -1,0 +1,127 @@
+"""Help (`?` or F1): every key of the screen below it, read from the bindings themselves, and the search syntax.
+
+Nothing here is typed by hand: the keys come from the screen's `BINDINGS`, those of the app's own widgets on
+it (the card grid, the search box) and the app's, as the user's keymap (settings file, `[keymap]`) rebinds
+them; an action the screen does not offer there (check_action says False: the public gallery's write keys)
+is left out.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.dom import DOMNode
+from textual.screen import Screen
+from textual.widgets import Button, Input, Static
+
+from store.query import SEARCH_HELP
+
+from .scrolling_modal import ReadingDialog
+
+OWN_PACKAGES = ("tui.", "widgets.")  # bindings of Textual's own widgets (an Input's cursor keys) are its business
+
+SEARCH_KEYS = """
+Enter in the search box goes to the results. A part that cannot be read is named under the search box;
+the grid keeps the last good result."""
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    section: str
+    keys: str  # as shown: "↑ / k"
+    description: str
+    binding_id: str | None
+    action: str
+
+
+def own_bindings(node_class: type) -> list[Binding]:
+    """The bindings a class of this app declares (its own and its bases' in tui/ and widgets/), in order."""
+    found: list[Binding] = []
+    for cls in reversed(node_class.__mro__):
+        if cls.__module__.startswith(OWN_PACKAGES) and "BINDINGS" in vars(cls):
+            for item in vars(cls)["BINDINGS"]:
+                found.append(item if isinstance(item, Binding) else Binding(*item))
+    return found
+
+
+def keys_of(app: App, binding: Binding) -> list[str]:
+    """The keys that run a binding now: the user's keymap first, else its own."""
+    keymap = getattr(app, "keymap", {}) or {}
+    text = keymap.get(binding.id, binding.key) if binding.id else binding.key
+    return [key.strip() for key in text.split(",") if key.strip()]
+
+
+def shown_keys(app: App, binding: Binding) -> str:
+    return " / ".join(app.get_key_display(Binding(key, "")) for key in keys_of(app, binding))
+
+
+def section_title(node: DOMNode) -> str:
+    return getattr(node, "HELP_TITLE", "") or type(node).__name__
+
+
+def help_rows(screen: Screen) -> list[KeyRow]:
+    """Every key the screen offers, grouped: the screen's, its widgets', then the app's."""
+    app = screen.app
+    nodes: list[DOMNode] = [screen]
+    seen = {type(screen)}
+    for widget in screen.query("*"):
+        if type(widget) not in seen and own_bindings(type(widget)):
+            seen.add(type(widget))
+            nodes.append(widget)
+    nodes.append(app)
+    rows: list[KeyRow] = []
+    for node in nodes:
+        title = section_title(node)
+        for binding in own_bindings(type(node)):
+            action = binding.action
+            if node is screen and screen.check_action(action, ()) is False:
+                continue
+            rows.append(KeyRow(title, shown_keys(app, binding), binding.description or action, binding.id, action))
+    if app.ENABLE_COMMAND_PALETTE:
+        rows.append(KeyRow(section_title(app), app.get_key_display(Binding(app.COMMAND_PALETTE_BINDING, "")),
+                           "Commands (every action by name)", None, "command_palette"))
+    return rows
+
+
+def rows_table(rows: list[KeyRow]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for row in rows:
+        table.add_row(row.keys, row.description)
+    return table
+
+
+class HelpScreen(ReadingDialog):
+    """The keys of `screen`, then (for a screen with a search box) the search syntax."""
+
+    BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close", id="help.close")]
+
+    def __init__(self, screen: Screen, *, search: bool | None = None, at_search: bool = False) -> None:
+        super().__init__()
+        self.rows = help_rows(screen)
+        self.title_text = f"Keys: {section_title(screen)}"
+        self.search = bool(screen.query(Input)) if search is None else search
+        self.at_search = at_search and self.search  # opened from the search box: its syntax comes first
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="help-dialog"):
+            yield Static(self.title_text, classes="title")
+            with VerticalScroll(id="help-scroll"):
+                if self.at_search:
+                    yield from self._search_syntax()
+                for section in dict.fromkeys(row.section for row in self.rows):
+                    yield Static(section, classes="subtitle")
+                    yield Static(rows_table([r for r in self.rows if r.section == section]), classes="help-keys")
+                if self.search and not self.at_search:
+                    yield from self._search_syntax()
+            with Horizontal(classes="buttons"):
+                yield Button("Close", id="close", variant="primary")
+
+    def _search_syntax(self) -> ComposeResult:
+        yield Static("Searching", classes="subtitle", id="help-search-title")
+        yield Static(Text(SEARCH_HELP.split("\n", 1)[1] + SEARCH_KEYS), id="help-search")
