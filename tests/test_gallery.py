@@ -683,6 +683,12 @@ async def test_escape_sequences_are_neutralised_everywhere(tmp_path, make_png):
 async def test_full_garbage_collections_wait_for_a_pause_in_input(lib, tmp_path):
     import gc
     import time
+    import weakref
+
+    from tui.app import GC_DEEP_AFTER, GC_FULL_AFTER
+
+    class Node:
+        pass
 
     before = gc.get_threshold()
     app = make_app(lib, tmp_path)
@@ -692,12 +698,26 @@ async def test_full_garbage_collections_wait_for_a_pause_in_input(lib, tmp_path)
         seen = app._last_input
         await pilot.press("right")
         assert app._last_input > seen  # keys count as input
-        gc.collect(1)
-        assert gc.get_count()[2] > 0  # a young collection since the last full one
+        for _ in range(GC_FULL_AFTER):
+            gc.collect(1)  # young collections since the last full one
         app._last_input = time.monotonic()
         app._collect_when_idle()
-        assert gc.get_count()[2] > 0  # input a moment ago: it waits
-        app._last_input -= 10
+        assert gc.get_count()[2] >= GC_FULL_AFTER  # input a moment ago: it waits
+        cycle = Node()
+        cycle.me = cycle  # garbage only a full collection frees, once it is dropped
+        alive = weakref.ref(cycle)
+        app._last_input -= 1
         app._collect_when_idle()
         assert gc.get_count()[2] == 0  # a pause: the full collection ran
+        assert gc.get_freeze_count() > 0  # and what survived it is not walked again
+        del cycle
+        gc.collect(1)
+        app._collect_when_idle()
+        assert gc.get_count()[2] == 1  # one young collection is not enough for a full one
+        assert alive() is not None  # frozen: an ordinary collection leaves it
+        app._last_input -= GC_DEEP_AFTER
+        app._collect_when_idle()
+        assert alive() is None  # a long pause: one collection walks the frozen objects too
+        assert gc.get_count()[2] == 0
     assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0  # nothing this app froze stays frozen after it
