@@ -85,13 +85,18 @@ async def test_pages_are_read_in_a_worker(lib, tmp_path, monkeypatch):
 
 async def test_large_view_decodes_in_a_worker(lib, tmp_path, monkeypatch):
     calls = spy(monkeypatch, viewer_screen, "load_picture")
+    full_calls = spy(monkeypatch, viewer_screen, "load_full_picture")
     app = make_app(lib, tmp_path, images="halfcell")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
         await pilot.press("enter")
         assert isinstance(app.screen, ViewerScreen)
         await wait_until(pilot, lambda: bool(app.screen.query("#large-image")))
-    assert calls == [False]
+        await pilot.press("right", "z", "right")  # the next image, drawn ahead; 1:1 and a pan
+        await wait_until(pilot, lambda: app.screen.shown_key and app.screen.shown_key[3] and
+                         app.screen.shown_key[4] != (0.5, 0.5))
+    calls += full_calls
+    assert calls and not any(calls)  # every picture read and drawn off the UI thread
 
 
 async def test_grid_editor_detects_once_in_a_worker(lib, tmp_path, monkeypatch):

@@ -122,6 +122,8 @@ SCREENS = {
     "delete": ("d",),
     "collections": ("a",),
     "large-view": ("enter",),
+    "large-view-info": ("enter", "right", "i"),
+    "large-view-zoom": ("enter", "z", "right"),
     "grid-editor": ("g",),
     "public-gallery": ("v",),
     "public-info": ("v", "i"),
@@ -134,7 +136,7 @@ SCREENS = {
 def test_screen(snap_compare, fixed_libraries, name, size):
     root, _ = fixed_libraries
     pressed = SCREENS[name]
-    if name.startswith("grid-editor") or name == "large-view":
+    if name.startswith("grid-editor") or name.startswith("large-view"):
         pressed = ("home",) + pressed  # the newest image: the 4×4 sheet
     assert snap_compare(app_on(root), terminal_size=size, run_before=keys(*pressed))
 

@@ -11,7 +11,7 @@ from textual.app import App
 from store.text import clipboard_safe
 
 
-def copy_text(app: App, text: str) -> str:
+def copy_text(app: App, text: str, what: str = "Prompt") -> str:
     """Copy through every route that may work; returns what happened, for a notification."""
     text = clipboard_safe(text)
     app.copy_to_clipboard(text)  # OSC 52: the terminal puts it on the clipboard, even over SSH
@@ -23,4 +23,4 @@ def copy_text(app: App, text: str) -> str:
         routes.append("system clipboard")
     except Exception:  # noqa: BLE001 - no local clipboard tool or no display (plain SSH)
         pass
-    return "Prompt copied to the " + " and ".join(routes) + "."
+    return f"{what} copied to the " + " and ".join(routes) + "."

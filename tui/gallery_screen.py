@@ -29,6 +29,7 @@ from widgets.key_bar import KeyBar
 from widgets.search_history import SearchInput
 from widgets.thumbnails import grid_image_class
 
+from .clipboard import copy_text
 from .collections_screen import AddToCollectionScreen
 from .confirm_delete import ConfirmDeleteScreen
 from .grid_editor_screen import GridEditorResult, GridEditorScreen
@@ -90,6 +91,8 @@ class GalleryScreen(Screen):
         Binding("g", "grid", "Grid", id="gallery.grid"),
         Binding("d", "delete", "Delete", id="gallery.delete"),
         Binding("a", "collect", "Collection", id="gallery.collect"),
+        Binding("y", "copy_path", "Copy path", show=False, id="gallery.copy_path"),
+        Binding("Y", "copy_folder", "Copy folder", show=False, id="gallery.copy_folder"),
         Binding("space", "select", "Select", id="gallery.select"),
         Binding("ctrl+a", "select_all", "Select all", id="gallery.select_all"),
         Binding("v", "public_view", "Public gallery", id="gallery.public_view"),
@@ -120,6 +123,7 @@ class GalleryScreen(Screen):
         self.highlight_words: tuple[str, ...] = ()  # the searched words, marked in the cards' prompts
         self._seed = random.randrange(1, 2**31)  # the random order: stable while this view is open
         self._last_deleted: list[int] = []  # what `u` brings back from the trash
+        self._deleting: set[int] = set()  # what a delete asked for here moves to the trash (no "was deleted" notice)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -264,8 +268,12 @@ class GalleryScreen(Screen):
 
     def _library_changed(self, token: tuple[int, int], gone: list[int], screens: list[list[Screen]],
                          unselect: set[int], account, collections, force: bool) -> None:
-        closing = {screen for group in screens for screen in group}
+        # A large view on this gallery is not closed: it follows the grid, which is read again below.
+        closing = {screen for group in screens for screen in group
+                   if not (isinstance(screen, ViewerScreen) and screen.gallery is self)}
         for image_id in gone:
+            if image_id in self._deleting:
+                continue  # deleted here (from a large view, say), not elsewhere
             self.notify(f"Image #{image_id} was deleted or is no longer shared with you.",
                         title="Closed", severity="warning")
         while self.app.screen in closing:  # the dialogs showing a vanished image, from the top
@@ -377,6 +385,13 @@ class GalleryScreen(Screen):
     def _opened(self) -> None:
         self.action_view()
 
+    @on(CardGrid.Highlighted)
+    def _highlighted(self) -> None:
+        """A large view open on this gallery shows the image under the grid's cursor."""
+        for screen in self.app.screen_stack:
+            if isinstance(screen, ViewerScreen) and screen.gallery is self:
+                screen.follow()
+
     # -- actions -----------------------------------------------------------
 
     def _current(self) -> ImageRecord | None:
@@ -432,25 +447,49 @@ class GalleryScreen(Screen):
     def action_view(self) -> None:
         record = self._current()
         if record:
-            self.app.push_screen(ViewerScreen(record, self.image_mode))
+            self.app.push_screen(ViewerScreen(self, record, self.image_mode))
 
     def action_favorite(self) -> None:
         record = self._current()
-        if not record:
-            return
+        if record:
+            self.toggle_favorite(record)
+
+    def toggle_favorite(self, record: ImageRecord) -> ImageRecord | None:
+        """Favorite or unfavorite one image; returns it as it is now (None if that failed)."""
         try:
             value = self.library.toggle_favorite(record.id)
         except StoreError as exc:
             self._fail(exc)
-            return
-        self.grid.update_record(replace(record, favorite=value))
+            return None
+        record = replace(record, favorite=value)
+        self.grid.update_record(record)
         if self.filters.favorite != FAVORITE_ALL:
             self.reload(keep_position=True)
+        return record
 
     def action_prompt(self) -> None:
         record = self._current()
         if record:
-            self.app.push_screen(PromptScreen(record, self.highlight_words))
+            self.show_prompt(record)
+
+    def show_prompt(self, record: ImageRecord) -> None:
+        self.app.push_screen(PromptScreen(record, self.highlight_words))
+
+    def action_copy_path(self) -> None:
+        record = self._current()
+        if record:
+            self.copy_path(record)
+
+    def action_copy_folder(self) -> None:
+        record = self._current()
+        if record:
+            self.copy_path(record, folder=True)
+
+    def copy_path(self, record: ImageRecord, *, folder: bool = False) -> None:
+        """The image's file path (or its folder) to the clipboards, control characters removed."""
+        path = record.path.parent if folder else record.path
+        said = copy_text(self.app, str(path), "Folder" if folder else "File path")
+        self.notify(f"{said}\n{one_line(str(path))}", title="Copied", markup=False)
 
     def action_info(self) -> None:
         record = self._current()
@@ -474,8 +513,10 @@ class GalleryScreen(Screen):
 
     def action_download(self) -> None:
         ids = self._targets()
-        if not ids:
-            return
+        if ids:
+            self.download(ids)
+
+    def download(self, ids: list[int]) -> None:
         folder = self.app.downloads
 
         def job(progress, cancelled):
@@ -505,9 +546,11 @@ class GalleryScreen(Screen):
 
     def action_delete(self) -> None:
         ids = self._targets()
-        if not ids:
-            return
+        if ids:
+            self.delete(ids)
 
+    def delete(self, ids: list[int]) -> None:
+        """To the trash after the question; the grid then reloads where it was (a large view shows the next)."""
         deleted: list[int] = []
 
         def trash(chunk: list[int]) -> list[int]:  # a transaction per chunk: cancel between them
@@ -533,6 +576,7 @@ class GalleryScreen(Screen):
 
         def answered(confirmed: bool | None) -> None:
             if confirmed:
+                self._deleting = set(ids)
                 job = chunked_job(ids, trash, deleted, "deleted", DELETE_CHUNK)
                 self._run_job(f"Deleting {len(ids)} images", job, len(ids), finished)
 
@@ -570,8 +614,10 @@ class GalleryScreen(Screen):
 
     def action_clean(self) -> None:
         ids = self._targets()
-        if not ids:
-            return
+        if ids:
+            self.clean(ids)
+
+    def clean(self, ids: list[int]) -> None:
         from store.background import clean_images
 
         def job(progress, cancelled):
@@ -601,8 +647,10 @@ class GalleryScreen(Screen):
 
     def action_grid(self) -> None:
         record = self._current()
-        if not record:
-            return
+        if record:
+            self.open_grid_editor(record)
+
+    def open_grid_editor(self, record: ImageRecord) -> None:
         try:
             screen = GridEditorScreen(self.library, record, self.image_mode, self.app.downloads,
                                       can_save=record.owner == self.library.account.name)
@@ -674,7 +722,7 @@ class GalleryScreen(Screen):
     def perform(self, action: str) -> None:
         """Run one of this screen's actions by name (card buttons, the command palette)."""
         if self.public and action in WRITE_ACTIONS:
-            self._say_read_only()
+            self.say_read_only()
             return
         if self.check_action(action, ()) is False:
             return
@@ -683,7 +731,7 @@ class GalleryScreen(Screen):
             return
         getattr(self, f"action_{action}")()
 
-    def _say_read_only(self) -> None:
+    def say_read_only(self) -> None:
         """Once for a burst of write keys, briefly."""
         now = time.monotonic()
         if now - self._read_only_said > READ_ONLY_NOTICE:
@@ -694,7 +742,7 @@ class GalleryScreen(Screen):
         # A write key is not bound here (check_action): it reaches the screen unused.
         if self.public and event.key in WRITE_KEYS:
             event.stop()
-            self._say_read_only()
+            self.say_read_only()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if self.public:

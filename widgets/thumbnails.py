@@ -180,6 +180,47 @@ def load_picture(path: Path, max_side: int) -> Image.Image | None:
     return on_checkerboard(picture, square=max(2, max_side // 16))
 
 
+def load_full_picture(path: Path) -> Image.Image | None:
+    """The whole picture at its own size (RGB; transparency on the checkerboard), or None if unreadable."""
+    try:
+        with Image.open(path) as source:
+            picture = source.copy()
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    if picture.mode not in ("RGB", "RGBA"):
+        picture = picture.convert("RGBA" if "transparency" in picture.info or "A" in picture.mode else "RGB")
+    return on_checkerboard(picture, square=8)
+
+
+def cell_pixels(draws_cells: bool) -> tuple[int, int]:
+    """The picture pixels one terminal cell shows at 1:1: half-block cells are 1 x 2; a graphics protocol
+    (Kitty, Sixel) shows the terminal's own cell size, as textual-image measured it (VT340's 10 x 20 when the
+    terminal does not say)."""
+    if draws_cells:
+        return 1, 2
+    try:
+        from textual_image._terminal import get_cell_size  # textual-image's own measure; no public one
+
+        size = get_cell_size()
+        return max(1, size.width), max(1, size.height)
+    except Exception:  # noqa: BLE001 - no terminal (tests, a pipe)
+        return 10, 20
+
+
+def zoom_window(picture_size: tuple[int, int], box_cells: tuple[int, int], cell: tuple[int, int],
+                centre: tuple[float, float]) -> tuple[int, int, int, int]:
+    """The part of a picture a box shows at 1:1, around `centre` (fractions of the picture), clamped inside
+    it: (left, top, right, bottom) in picture pixels."""
+    width, height = picture_size
+    view_w = min(width, max(1, box_cells[0] * cell[0]))
+    view_h = min(height, max(1, box_cells[1] * cell[1]))
+    left = round(centre[0] * width - view_w / 2)
+    top = round(centre[1] * height - view_h / 2)
+    left = max(0, min(left, width - view_w))
+    top = max(0, min(top, height - view_h))
+    return left, top, left + view_w, top + view_h
+
+
 class ThumbnailCache:
     """Least-recently-used cache of grid pictures, keyed by thumbnail path."""
 
