@@ -14,9 +14,12 @@ catalog too far behind (the table is trimmed) is built again.
 """
 from __future__ import annotations
 
+import json
+import mmap
 import threading
 from dataclasses import dataclass
 from datetime import timezone
+from pathlib import Path
 
 import numpy as np
 from peewee import Database
@@ -184,29 +187,52 @@ class _Strings:
     BLOB_FROM = 20_000  # values: below this a plain loop is as fast
 
     def __init__(self) -> None:
+        # Values kept as Python strings: all of them while few; once many are in the blob (`compact`),
+        # only those added since (code = _base + index). Strings of a million prompts take 150 MB more
+        # than their blob, and a saved catalog (`Catalog.save`) is loaded as the blob alone.
         self.values: list[str] = []
-        self.codes: dict[str, int] = {}
+        self.codes: dict[str, int] = {}  # value -> code, for the values in `values`
+        self._base = 0
         self._matches: dict[str, np.ndarray] = {}
         self._blob = np.zeros(0, np.uint8)  # the values in `_blobbed`, each followed by a NUL
         self._starts = np.zeros(0, np.int64)  # where each value starts in the blob
         self._blobbed = 0
         self._frequency = np.zeros(256, np.int64)  # of each byte in the blob: the anchor is the rarest
         self._occurrences: dict[bytes, np.ndarray] = {}
+        # The trigram index of blob[:_indexed] (see `_index`): each 3-byte sequence present, and where it occurs
+        self._indexed = 0
+        self._tri_keys = np.zeros(0, np.uint32)
+        self._tri_offsets = np.zeros(1, np.int64)
+        self._tri_positions = np.zeros(0, np.int32)
+
+    def __len__(self) -> int:
+        return self._base + len(self.values)
 
     def code(self, value: str | None) -> int:
+        """The value's code. A value already in the blob alone gets a code of its own again (two codes,
+        one value: searches and orders do not mind, and a lookup of every blob value would cost more)."""
         folded = (value or "").casefold()
         code = self.codes.get(folded)
         if code is None:
-            code = len(self.values)
+            code = len(self)
             self.values.append(folded)
             self.codes[folded] = code
-            self._matches.clear()
         return code
+
+    def _few(self) -> bool:
+        return self._base == 0 and len(self.values) < self.BLOB_FROM
 
     def containing(self, text: str) -> np.ndarray:
         found = self._matches.get(text)
+        if found is not None and len(found) < len(self):  # values added since: test those alone
+            if len(found) >= self._base:
+                added = self.values[len(found) - self._base:]
+                found = self._matches[text] = np.concatenate([found, np.fromiter((text in v for v in added), bool,
+                                                                                 len(added))])
+            else:
+                found = None
         if found is None:
-            if len(self.values) < self.BLOB_FROM:
+            if self._few():
                 found = np.fromiter((text in v for v in self.values), bool, len(self.values))
             else:
                 found = self._search(text.encode())
@@ -218,8 +244,8 @@ class _Strings:
     def rank(self) -> np.ndarray:
         """Each value's place in A-Z (code point) order. Many values are ranked by their first
         RANK_BYTES bytes with numpy (values alike that far tie, and their images go newest first)."""
-        n = len(self.values)
-        if n < self.BLOB_FROM:
+        n = len(self)
+        if self._few():
             ranked = np.array(sorted(range(n), key=self.values.__getitem__), np.int64)
         else:
             self._extend_blob()
@@ -236,15 +262,18 @@ class _Strings:
         return rank
 
     def prepare(self) -> None:
-        """Make the search blob now (a build does it, off the keystroke path)."""
-        if len(self.values) >= self.BLOB_FROM:
+        """Make the search blob now (a build does it, off the keystroke path), and keep many values in it alone."""
+        if not self._few():
             self._extend_blob()
+            self._base, self.values, self.codes = len(self), [], {}
+            self._matches.clear()
+            self._index()
 
     def _extend_blob(self) -> None:
-        if self._blobbed == len(self.values):
+        if self._blobbed == len(self):
             return
         parts, lengths = [self._blob], [np.zeros(0, np.int64)]
-        for first in range(self._blobbed, len(self.values), 65_536):  # in slices: no second copy of every prompt
+        for first in range(self._blobbed - self._base, len(self.values), 65_536):  # in slices: no second copy
             new = [v.encode() for v in self.values[first:first + 65_536]]
             parts.append(np.frombuffer(b"\0".join(new) + b"\0", np.uint8))
             lengths.append(np.fromiter((len(b) + 1 for b in new), np.int64, len(new)))
@@ -253,8 +282,37 @@ class _Strings:
         starts = len(self._blob) + np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
         self._blob = np.concatenate(parts)
         self._starts = np.concatenate([self._starts, starts])
-        self._blobbed = len(self.values)
+        self._blobbed = len(self)
         self._occurrences.clear()
+
+    def saved(self) -> dict[str, np.ndarray]:
+        """What `Catalog.save` writes of these values: the blob, where each starts, its byte counts."""
+        self._extend_blob()
+        if len(self._blob) - self._indexed > max(len(self._blob) // 20, 1_000_000):  # much added since: again
+            self._index()
+        return {"blob": self._blob, "starts": self._starts, "frequency": self._frequency, "tri_keys": self._tri_keys,
+                "tri_offsets": self._tri_offsets, "tri_positions": self._tri_positions,
+                "indexed": np.array([self._indexed], np.int64)}
+
+    @classmethod
+    def loaded(cls, arrays: dict[str, np.ndarray]) -> "_Strings":
+        """The values `saved` wrote (arrays read from the file, not copied); few are made strings again."""
+        strings = cls()
+        strings._blob, strings._starts = arrays["blob"], arrays["starts"]
+        strings._frequency = np.array(arrays["frequency"], np.int64)  # added to in place
+        strings._base = strings._blobbed = len(strings._starts)
+        strings._tri_keys, strings._tri_offsets = arrays["tri_keys"], arrays["tri_offsets"]
+        strings._tri_positions, strings._indexed = arrays["tri_positions"], int(arrays["indexed"][0])
+        if not (len(strings._tri_offsets) == len(strings._tri_keys) + 1 and 0 <= strings._indexed <= len(strings._blob)
+                and int(strings._tri_offsets[-1]) == len(strings._tri_positions)):
+            raise ValueError("a damaged trigram index")
+        if strings._base < cls.BLOB_FROM:
+            text = strings._blob.tobytes()
+            ends = [int(e) - 1 for e in strings._starts[1:]] + [len(text) - 1]  # each value's NUL
+            strings.values = [text[int(a):b].decode() for a, b in zip(strings._starts, ends)]
+            strings.codes = {v: i for i, v in enumerate(strings.values)}
+            strings._base = 0
+        return strings
 
     def _find(self, pattern: bytes) -> np.ndarray:
         """Where `pattern` starts in the blob (sorted)."""
@@ -263,13 +321,18 @@ class _Strings:
         if known is not None:  # one letter more than a recent search
             known = known[known + m <= len(blob)]
             found = known[blob[known + m - 1] == pattern[-1]]
-        else:
-            anchor = min(range(m), key=lambda j: self._frequency[pattern[j]])
-            found = np.flatnonzero(blob == pattern[anchor]) - anchor
+        elif m >= 3 and self._indexed:  # the rarest trigram's places, then the other bytes checked there
+            anchor, places = min(((j, self._postings(pattern[j:j + 3])) for j in range(m - 2)),
+                                 key=lambda item: len(item[1]))
+            found = places.astype(np.int64) - anchor
             found = found[(found >= 0) & (found + m <= len(blob))]
             for j in range(m):
-                if j != anchor and found.size:
+                if not anchor <= j < anchor + 3 and found.size:
                     found = found[blob[found + j] == pattern[j]]
+            if self._indexed < len(blob):  # values added since the index was made
+                found = np.concatenate([found, self._scan(pattern, self._indexed)])
+        else:
+            found = self._scan(pattern, 0)
         if len(blob) < 2**31:
             found = found.astype(np.int32, copy=False)  # half the memory of what is kept
         if found.size <= KEEP_OCCURRENCES_UP_TO:  # bounded: a common letter occurs millions of times
@@ -278,9 +341,56 @@ class _Strings:
             self._occurrences[pattern] = found
         return found
 
+    def _scan(self, pattern: bytes, start: int) -> np.ndarray:
+        """Where `pattern` starts in blob[start:], by a scan for its rarest byte (sorted)."""
+        blob, m = self._blob, len(pattern)
+        anchor = min(range(m), key=lambda j: self._frequency[pattern[j]])
+        found = np.flatnonzero(blob[start:] == pattern[anchor]) + (start - anchor)
+        found = found[(found >= start) & (found + m <= len(blob))]
+        for j in range(m):
+            if j != anchor and found.size:
+                found = found[blob[found + j] == pattern[j]]
+        return found
+
+    def _postings(self, trigram: bytes) -> np.ndarray:
+        """The places (sorted) where these 3 bytes occur in the indexed part of the blob."""
+        key = (trigram[0] << 16) | (trigram[1] << 8) | trigram[2]
+        at = int(np.searchsorted(self._tri_keys, key))
+        if at == len(self._tri_keys) or int(self._tri_keys[at]) != key:
+            return self._tri_positions[:0]
+        return self._tri_positions[int(self._tri_offsets[at]):int(self._tri_offsets[at + 1])]
+
+    def _index(self) -> None:
+        """Index every 3 bytes of the blob within a value: for each such trigram, the sorted places it
+        occurs. A search of 3 bytes or more then starts from the places of its rarest trigram (a few
+        thousand, typically) instead of scanning the blob (50 MB for a million prompts). Made in
+        slices of the blob: counted first, then each slice's places put in their trigram's part."""
+        blob = self._blob
+        size = len(blob)
+        counts = np.zeros(1 << 24, np.int64)
+        for first in range(0, size, _INDEX_SLICE):
+            keys, _ = _trigrams(blob, first, min(first + _INDEX_SLICE, size))
+            counts += np.bincount(keys, minlength=1 << 24)
+        keys_present = np.flatnonzero(counts).astype(np.uint32)
+        offsets = np.zeros(len(keys_present) + 1, np.int64)
+        np.cumsum(counts[keys_present], out=offsets[1:])
+        del counts
+        positions = np.empty(int(offsets[-1]), np.int32 if size < 2**31 else np.int64)
+        fill = offsets[:-1].copy()
+        for first in range(0, size, _INDEX_SLICE):
+            keys, places = _trigrams(blob, first, min(first + _INDEX_SLICE, size))
+            order = np.argsort(keys, kind="stable")  # places stay ascending within a trigram
+            keys, places = keys[order], places[order]
+            group = np.searchsorted(keys_present, keys)
+            rank = np.arange(len(keys)) - np.searchsorted(keys, keys, "left")
+            positions[fill[group] + rank] = places
+            fill += np.bincount(group, minlength=len(keys_present))
+        self._tri_keys, self._tri_offsets, self._tri_positions, self._indexed = keys_present, offsets, positions, size
+        self._occurrences.clear()
+
     def _search(self, pattern: bytes) -> np.ndarray:
         self._extend_blob()
-        n = len(self.values)
+        n = len(self)
         if not pattern:
             return np.ones(n, bool)
         found = self._find(pattern)
@@ -293,6 +403,21 @@ class _Strings:
             inside = first < found.size
             mask[inside] = found[first[inside]] < ends[inside]
         return mask
+
+
+_INDEX_SLICE = 1 << 22  # bytes of the blob indexed at a time
+
+
+def _trigrams(blob: np.ndarray, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+    """The trigrams (3 bytes as one number) starting at places first..last-1 of the blob that lie within
+    a value (no NUL), and their places."""
+    part = blob[first:last + 2].astype(np.uint32)
+    if len(part) < 3:
+        return np.zeros(0, np.uint32), np.zeros(0, np.int64)
+    head, middle, tail = part[:-2], part[1:-1], part[2:]
+    inside = np.flatnonzero((head != 0) & (middle != 0) & (tail != 0))
+    inside = inside[inside < last - first]
+    return (head[inside] << 16) | (middle[inside] << 8) | tail[inside], inside + first
 
 
 # The arrays, in one order: (name, dtype). All are indexed alike (newest first).
@@ -317,13 +442,30 @@ class Query:
     seed: int = 0  # the random order's
 
 
+SAVED_MAGIC = b"MYIMAGES-CATALOG"
+SAVED_FORMAT = 1  # changes with _ARRAYS or the strings' arrays: an older file is then read no more
+_STRINGS_PARTS = ("blob", "starts", "frequency", "tri_keys", "tri_offsets", "tri_positions", "indexed")
+SAVE_AFTER = KEEP_CHANGES // 2  # changes caught up since the file was written: write it again
+
+
+def _codes_fit(columns: list[np.ndarray], prompts: "_Strings", strings: dict[str, "_Strings"]) -> bool:
+    """Every code of a loaded catalog names a value it has (a damaged file must not fail a search later)."""
+    names = [name for name, _ in _ARRAYS]
+    checks = [(columns[names.index("codes")], prompts)] + [
+        (columns[names.index(key)], strings[key]) for key in strings]
+    return all(len(c) == 0 or (0 <= int(c.min()) and int(c.max()) < len(s)) for c, s in checks)
+
+
 class Catalog:
     """The images of one SQLite database, newest first (by generation date, then id)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, saved: Path | None = None, may_save: bool = False) -> None:
         self.db = db
+        self.saved = saved  # the catalog's file (see `save`); None: never kept on disk
+        self.may_save = may_save and saved is not None
         self._lock = threading.RLock()
         self._seq = -1  # the last change applied; -1: not built
+        self._saved_seq = -1  # the change the file was written or read at
         self._set_columns(None)
         self._prompt_strings = _Strings()  # distinct prompts, case-folded (codes index these)
         self._strings = {"models": _Strings(), "negatives": _Strings(), "samplers": _Strings(), "loras": _Strings()}
@@ -353,10 +495,6 @@ class Catalog:
     def ready(self) -> bool:
         """Built at least once (the first build reads every row: about 0.2 s per 100,000 images)."""
         return self._seq >= 0
-
-    @property
-    def _prompts(self) -> list[str]:
-        return self._prompt_strings.values
 
     def _arrays(self, rows: list[tuple]) -> tuple[np.ndarray, ...]:
         """The catalog's columns for these rows (as _COLUMNS reads them)."""
@@ -409,13 +547,111 @@ class Catalog:
         self._set_columns([c[order] for c in columns])
         self._seq = seq
         self._forget()
-        self._prompt_strings.prepare()  # the search blob now, not on the first key typed
+        for strings in (self._prompt_strings, *self._strings.values()):
+            strings.prepare()  # the search blob now, not on the first key typed
+
+    # -- kept on disk: a command answers without reading every row -----------
+
+    def open_saved(self) -> bool:
+        """Read the catalog from its file when it is not in memory yet (no rows read); True when it is now."""
+        with self._lock:
+            if self._seq < 0:
+                self._load()
+            return self._seq >= 0
+
+    def _library_id(self) -> str:
+        row = self.db.execute_sql("SELECT value FROM setting WHERE key = 'library_id'").fetchone()
+        return str(row[0]) if row else ""
+
+    def _change_at(self, seq: int) -> list:
+        """The change log's row `seq` as [present, image id]: tells this database's history from another's."""
+        row = self.db.execute_sql(f"SELECT image_id FROM {CHANGE_TABLE} WHERE seq = ?", (seq,)).fetchone()
+        return [row is not None, row[0] if row else None]
+
+    def save(self) -> bool:
+        """Write the catalog to its file (temporary file + rename): one header, then every array as it is
+        in memory. Another process (a command, the app's next start) reads it back with `open_saved`
+        in milliseconds and catches up with the change log from there, instead of reading every row."""
+        if not self.may_save or self._seq < 0:
+            return False
+        from .files import write_atomic
+
+        with self._lock:
+            arrays = {name: column for (name, _), column in zip(_ARRAYS, self._columns())}
+            for key, strings in (("prompts", self._prompt_strings), *self._strings.items()):
+                arrays.update({f"{key}.{part}": a for part, a in strings.saved().items()})
+            with self.db.atomic("DEFERRED"):
+                header = {"format": SAVED_FORMAT, "library": self._library_id(), "seq": self._seq,
+                          "change": self._change_at(self._seq), "arrays": []}
+            seq = self._seq
+        offset = 0
+        for name, array in arrays.items():
+            header["arrays"].append([name, array.dtype.str, len(array), offset])
+            offset += -(-array.nbytes // 64) * 64
+        head = json.dumps(header).encode()
+        start = -(-(len(SAVED_MAGIC) + 8 + len(head)) // 4096) * 4096
+
+        def write(handle) -> None:
+            handle.write(SAVED_MAGIC + start.to_bytes(8, "little") + head)
+            handle.write(bytes(start - len(SAVED_MAGIC) - 8 - len(head)))
+            for (name, _, _, at), array in zip(header["arrays"], arrays.values()):
+                handle.write(np.ascontiguousarray(array).data)
+                handle.write(bytes(-(-array.nbytes // 64) * 64 - array.nbytes))
+
+        try:
+            write_atomic(self.saved, write)
+        except OSError:  # a full disk or a read-only folder: the catalog still works from memory
+            return False
+        self._saved_seq = seq
+        return True
+
+    def _load(self) -> bool:
+        """The saved catalog, if it is this database's and the change log still reaches back to it."""
+        try:
+            with open(self.saved, "rb") as handle:
+                data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, TypeError, ValueError):  # no file (or no path), or an empty one
+            return False
+        try:
+            if data[:len(SAVED_MAGIC)] != SAVED_MAGIC:
+                return False
+            start = int.from_bytes(data[len(SAVED_MAGIC):len(SAVED_MAGIC) + 8], "little")
+            header = json.loads(bytes(data[len(SAVED_MAGIC) + 8:start]).rstrip(b"\0"))
+            if header.get("format") != SAVED_FORMAT:
+                return False
+            arrays = {name: np.frombuffer(data, np.dtype(dtype), count, start + at)
+                      for name, dtype, count, at in header["arrays"]}
+            seq = int(header["seq"])
+            with self.db.atomic("DEFERRED"):
+                if header["library"] != self._library_id():
+                    return False
+                oldest, newest = self.db.execute_sql(  # two look-ups (MIN and MAX in one SELECT read every row)
+                    f"SELECT (SELECT MIN(seq) FROM {CHANGE_TABLE}), (SELECT COALESCE(MAX(seq), 0) FROM {CHANGE_TABLE})"
+                ).fetchone()
+                if newest < seq or (oldest is not None and oldest > seq + 1):
+                    return False  # trimmed past it, or another history (a database restored from a copy)
+                if oldest is not None and oldest <= seq and self._change_at(seq) != header["change"]:
+                    return False
+            prompts = _Strings.loaded({part: arrays[f"prompts.{part}"] for part in _STRINGS_PARTS})
+            strings = {key: _Strings.loaded({part: arrays[f"{key}.{part}"] for part in _STRINGS_PARTS})
+                       for key in self._strings}
+            columns = [arrays[name] for name, _ in _ARRAYS]
+        except (ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError):  # damaged: read every row instead
+            return False
+        if any(len(c) != len(columns[0]) for c in columns) or not _codes_fit(columns, prompts, strings):
+            return False
+        self._prompt_strings, self._strings = prompts, strings
+        self._set_columns(columns)
+        self._seq = self._saved_seq = seq
+        self._forget()
+        return True
 
     def sync(self) -> None:
         """Catch up with every change committed since the last call (by any process)."""
         with self._lock:
-            if self._seq < 0:
+            if self._seq < 0 and not self._load():
                 self._build()
+                self.save()
                 return
             with self.db.atomic("DEFERRED"):
                 oldest, newest = self.db.execute_sql(
@@ -438,10 +674,13 @@ class Catalog:
                         ).fetchall()
             if self._seq < 0:
                 self._build()
+                self.save()
                 return
             self._patch(np.array(ids, np.int64), rows)
             self._seq = changes[-1][0]
             self._forget()
+            if self._seq - self._saved_seq > SAVE_AFTER:  # before the change log is trimmed past the file
+                self.save()
 
     def _patch(self, changed: np.ndarray, rows: list[tuple]) -> None:
         """Drop the changed images, then put back the ones that still exist, in order.
@@ -586,7 +825,7 @@ class Catalog:
         elif sort == "imported":
             order = np.lexsort((-np.arange(n), -self._imported))  # recently imported; ties newest first
         elif sort == "prompt":
-            if self._prompt_rank is None or len(self._prompt_rank) != len(self._prompts):
+            if self._prompt_rank is None or len(self._prompt_rank) != len(self._prompt_strings):
                 self._prompt_rank = self._prompt_strings.rank()
             order = np.argsort(self._prompt_rank[self._codes], kind="stable")
         elif sort == "largest":

@@ -2,6 +2,7 @@
 
 Layout of a library folder:
   library.db                     the SQLite database (unless PostgreSQL is used)
+  catalog.bin                    its search catalog as last saved (store/catalog.py; a cache, made again if gone)
   originals/ab/<sha256>.<ext>    each original once, named by its content hash
   thumbs/ab/<sha256>.png         its thumbnail (THUMB_SIZE px at most)
 Temporary files start with TMP_PREFIX and live beside their final name until an

@@ -58,6 +58,7 @@ from .records import (
 )
 
 DB_NAME = "library.db"
+CATALOG_FILE = "catalog.bin"  # the search catalog as last saved (catalog.py); made again when missing
 MAX_NAME = 100
 FEW_MATCHES = 5000  # PostgreSQL: below this many matches a search's page is sorted, not walked in date order
 BUSY_TIMEOUT_MS = 30_000
@@ -105,14 +106,15 @@ def _may_write(root: Path, database_url: str | None) -> bool:
     return bool(database_url) or not db_file.exists() or os.access(db_file, os.W_OK)
 
 
-def catalog_of(db: Database) -> Catalog | None:
-    """The in-memory catalog of a SQLite database (PostgreSQL searches with its trigram index)."""
+def catalog_of(db: Database, saved: Path | None = None, may_save: bool = False) -> Catalog | None:
+    """The in-memory catalog of a SQLite database (PostgreSQL searches with its trigram index), kept in
+    the file `saved` (written when `may_save`) for the next process to start from."""
     if is_postgres(db):
         return None
     with _OPEN_LOCK:
         catalog = _CATALOGS.get(id(db))
         if catalog is None or catalog.db is not db:
-            catalog = _CATALOGS[id(db)] = Catalog(db)
+            catalog = _CATALOGS[id(db)] = Catalog(db, saved, may_save)
         return catalog
 
 
@@ -254,7 +256,7 @@ class Library:
             except Exception as again:  # noqa: BLE001
                 raise StoreError(f"Cannot open the library database in {self.root}: {again}.") from again
         self.account = self._ensure_account(account or default_account_name())
-        self.catalog = catalog_of(self.db)
+        self.catalog = catalog_of(self.db, self.root / CATALOG_FILE, may_save=not self.read_only)
         if not self.read_only:
             self._finish_trash_moves()
 
@@ -573,13 +575,15 @@ class Library:
     def _selected(self, filters: Filters):
         """The catalog's answer (ids, newest first), or None to ask SQL.
 
-        SQL answers on PostgreSQL, and on SQLite before the catalog is built when
-        there is no search (as fast there, and it keeps start-up from waiting for the build).
+        SQL answers on PostgreSQL, and on SQLite before the catalog is built (and none was
+        saved) when there is no search: as fast there, and start-up does not wait for the build.
         """
         parsed = self.parsed(filters)
         sort = self._sort(filters)
-        if self.catalog is None or (not self.catalog.ready and parsed.empty and sort == DEFAULT_SORT):
+        if self.catalog is None:
             return None
+        if parsed.empty and sort == DEFAULT_SORT and not self.catalog.open_saved():
+            return None  # SQL's date index until the catalog is built (a saved one is read in milliseconds)
         if filters.scope == SCOPE_PUBLIC:
             owners = tuple(a for (a,) in Account.select(Account.id).where(Account.plan == "free").tuples())
         else:

@@ -262,7 +262,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         problem = library.search_problem(filters.search)
         if problem:  # the rest of the query still searches
             print(f"myimages: {printable(problem)}", file=sys.stderr)
-        records = library.iter_images(filters)
+        records = library.iter_images(filters, batch=min(max(args.limit or 500, 1), 500))
         if args.json:
             from store.query import matched_fields, param, parse
 
@@ -286,8 +286,8 @@ def cmd_list(args: argparse.Namespace) -> int:
                 break
             print(_line(record, width, owner=args.public))
             shown += 1
-        total = library.count(filters)
-        if sys.stdout.isatty() or shown == 0:
+        if sys.stdout.isatty() or shown == 0:  # counted only when said (a count reads every match)
+            total = library.count(filters)
             print(f"{shown} of {total} images" + (f" ({printable(filters.describe(args.collection))})"
                                                   if filters.active else ""), file=sys.stderr)
     return 0
