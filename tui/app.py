@@ -11,6 +11,8 @@ from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import CommandList, CommandPalette
+from textual.screen import ModalScreen
+from textual.widgets import Button
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from store.errors import StoreError, translate
@@ -53,6 +55,11 @@ class MyImagesApp(App):
     BINDINGS = [
         Binding("question_mark,f1", "help", "Help", id="app.help"),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit"),
+        # Every dialog's buttons, in one place: priority bindings are the only app keys a modal screen sees.
+        Binding("left", "dialog_button(-1)", "Previous button (dialogs)", show=False, priority=True,
+                id="app.previous_button"),
+        Binding("right", "dialog_button(1)", "Next button (dialogs)", show=False, priority=True,
+                id="app.next_button"),
     ]
     COMMANDS = App.COMMANDS | {GalleryCommands}
 
@@ -169,6 +176,25 @@ class MyImagesApp(App):
         gc.unfreeze()  # what this app froze may be collected again
         if getattr(self, "watcher", None) is not None:
             self.watcher.stop()
+
+    def _button_row(self) -> list[Button]:
+        """The buttons beside the focused one in a dialog (the focused one among them); else none."""
+        focused = self.focused
+        if not isinstance(focused, Button) or not isinstance(self.screen, ModalScreen) or focused.parent is None:
+            return []
+        return [b for b in focused.parent.children if isinstance(b, Button) and b.focusable]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "dialog_button":  # only on a dialog's button: elsewhere ← and → are the widgets' own
+            return len(self._button_row()) > 1
+        return True
+
+    def action_dialog_button(self, step: int) -> None:
+        """← and → move between a dialog's buttons (no wrapping: Right then Enter in [Cancel] [Delete] deletes)."""
+        row = self._button_row()
+        if self.focused in row:
+            index = max(0, min(len(row) - 1, row.index(self.focused) + step))
+            self.screen.set_focus(row[index])  # at once: an Enter typed right after presses it
 
     def action_help(self) -> None:
         """Every key of the screen on top, and the search syntax (first on screen from the search box)."""

@@ -47,10 +47,29 @@ class AddToCollectionScreen(ModalScreen[bool]):
     def _selections(self) -> list[Selection[int]]:
         membership = self.library.membership(self.image_ids)
         n = len(self.image_ids)
-        return [
-            Selection(Text(f"{one_line(c.name)}  ({c.count})"), c.id, membership.get(c.id, 0) == n)
-            for c in self.library.collections()
-        ]
+        return [Selection(self._prompt(c, membership.get(c.id, 0)), c.id, membership.get(c.id, 0) == n)
+                for c in self.library.collections()]
+
+    def _prompt(self, collection, members: int) -> Text:
+        """The collection's name and count; checked ones bold and marked in words too, not by colour alone."""
+        n = len(self.image_ids)
+        count = f"{collection.count} image{'' if collection.count == 1 else 's'}"
+        if members == n:
+            return Text.assemble((one_line(collection.name), "bold"), f"  ({count})  ",
+                                 ("✓ in it" if n == 1 else "✓ all in it", "bold"))
+        if members:
+            return Text.assemble(one_line(collection.name), f"  ({count})  ", (f"{members} of {n} in it", "italic"))
+        return Text.assemble(one_line(collection.name), (f"  ({count})", "dim"))
+
+    def _show_counts(self) -> None:
+        """After a change: every collection's count and state as the library has them now."""
+        listing = self.query_one("#collection-list", SelectionList)
+        membership = self.library.membership(self.image_ids)
+        by_id = {c.id: c for c in self.library.collections()}
+        for index in range(listing.option_count):
+            collection = by_id.get(listing.get_option_at_index(index).value)
+            if collection is not None:
+                listing.replace_option_prompt_at_index(index, self._prompt(collection, membership.get(collection.id, 0)))
 
     def on_mount(self) -> None:
         listing = self.query_one("#collection-list", SelectionList)
@@ -71,6 +90,10 @@ class AddToCollectionScreen(ModalScreen[bool]):
             self.notify(str(exc), severity="error", markup=False)
             return
         self.changed = True
+        try:
+            self._show_counts()
+        except StoreError as exc:
+            self.notify(str(exc), severity="error", markup=False)
 
     @on(Input.Submitted, "#new-collection")
     def _create(self, event: Input.Submitted) -> None:

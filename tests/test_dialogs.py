@@ -1,0 +1,98 @@
+"""Dialogs by keyboard (issue 15): ← and → move between any dialog's buttons; the collections dialog shows its
+counts as they change and its checked boxes plainly; y and Y copy the image's path and folder."""
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Button, SelectionList
+
+from store.importer import ImportOptions, import_files
+from store.library import Library
+from tui.app import MyImagesApp
+from tui.collections_screen import AddToCollectionScreen
+from tui.confirm_delete import ConfirmDeleteScreen
+from tui.gallery_screen import GalleryScreen
+from tui.trash_screen import TrashScreen
+
+from .ui import settle, wait_until
+
+
+@pytest.fixture
+def lib(tmp_path, make_png):
+    library = Library(tmp_path / "dialogs-lib", account="alice")
+    for n in range(3):
+        import_files(library, [make_png(size=(40, 30))], ImportOptions(prompt=f"item {n}"))
+    yield library
+    library.close()
+
+
+def make_app(library, tmp_path):
+    return MyImagesApp(library, images="none", downloads=tmp_path / "downloads")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_arrows_move_between_a_dialogs_buttons(lib, tmp_path, size):
+    first = lib.ids()[0]
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        await pilot.press("d", "right", "left", "enter")  # back on Cancel: nothing deleted
+        assert isinstance(app.screen, GalleryScreen) and first in lib.ids()
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmDeleteScreen) and app.focused.id == "cancel"
+        await pilot.press("right", "right")  # the last button: it stays there
+        assert app.focused.id == "delete"
+        await pilot.press("enter")  # Right then Enter deletes
+        await wait_until(pilot, lambda: first not in lib.ids())
+        await settle(pilot, app)
+        # the same in another dialog, with three buttons (the trash: Restore, Delete forever, Empty trash, Back)
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, TrashScreen))
+        await settle(pilot, app)
+        buttons = [b for b in app.screen.query(Button) if b.focusable]
+        app.screen.set_focus(buttons[0])
+        row = [b for b in buttons if b.parent is buttons[0].parent]
+        for expected in row[1:]:
+            await pilot.press("right")
+            assert app.focused is expected
+        await pilot.press("left")
+        assert app.focused is row[-2]
+
+
+async def test_collection_counts_follow_changes_and_states_are_plain(lib, tmp_path):
+    loot = lib.create_collection("Loot")
+    lib.add_to_collection(lib.ids()[1:], loot.id)  # two images in it, not the first
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("a")
+        assert isinstance(app.screen, AddToCollectionScreen)
+        listing = app.screen.query_one("#collection-list", SelectionList)
+
+        def prompt() -> str:
+            return str(listing.get_option_at_index(0).prompt)
+
+        assert prompt() == "Loot  (2 images)"
+        await pilot.press("space")
+        await wait_until(pilot, lambda: "3 images" in prompt())
+        assert prompt() == "Loot  (3 images)  ✓ in it" and listing.selected == [loot.id]
+        await pilot.press("space")
+        await wait_until(pilot, lambda: "2 images" in prompt())
+        assert "✓" not in prompt() and listing.selected == []
+        await pilot.press("escape", "space", "right", "space", "a")  # two selected: one of them in it
+        await wait_until(pilot, lambda: isinstance(app.screen, AddToCollectionScreen))
+        listing = app.screen.query_one("#collection-list", SelectionList)
+        assert prompt() == "Loot  (2 images)  1 of 2 in it"
+
+
+async def test_y_and_capital_y_copy_the_path_and_the_folder(lib, tmp_path, monkeypatch):
+    sent = {"terminal": [], "system": []}
+    monkeypatch.setattr(MyImagesApp, "copy_to_clipboard", lambda app, text: sent["terminal"].append(text))
+    monkeypatch.setattr("pyperclip.copy", lambda text: sent["system"].append(text))
+    record = lib.get(lib.ids()[0])
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("y", "Y")
+        await settle(pilot, app)
+    expected = [str(record.path), str(record.path.parent)]
+    assert sent == {"terminal": expected, "system": expected}
