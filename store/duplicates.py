@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 MAX_DISTANCE = 6  # bits; MYIMAGES_DUPLICATE_DISTANCE overrides (0-16)
 BATCH = 200
 MIN_SIDE = 16  # pixels: a smaller picture (a 1x1 placeholder) is not compared with any other
+FLAT_STDDEV = 2.0  # grey levels: a picture varying less than this is flat, and not compared either
 
 
 def max_distance() -> int:
@@ -38,11 +39,16 @@ def max_distance() -> int:
 
 
 def perceptual_hash(image) -> str:
-    """A PIL image's pHash as 16 hex digits."""
+    """A PIL image's pHash as 16 hex digits; "-" for a flat picture (one colour, or nearly): pHash sees
+    only structure, so every flat picture would hash alike whatever its colour."""
     import imagehash
+    from PIL import ImageStat
 
     if image.mode not in ("RGB", "L"):
         image = image.convert("RGBA").convert("RGB")
+    small = image.convert("L").resize((32, 32))
+    if ImageStat.Stat(small).stddev[0] < FLAT_STDDEV:
+        return "-"
     return str(imagehash.phash(image))
 
 
@@ -103,8 +109,13 @@ def fill_hashes(library: "Library", progress: Callable[[int, int], None] | None 
     return made
 
 
-def _pairs_within(values: np.ndarray, distance: int) -> list[tuple[int, int]]:
-    """Index pairs (i, j) whose 64-bit values differ in at most `distance` bits."""
+class Cancelled(Exception):
+    """Finding groups was cancelled (`cancel()` answered True)."""
+
+
+def _pairs_within(values: np.ndarray, distance: int, step: Callable[[], None] | None = None) -> list[tuple[int, int]]:
+    """Index pairs (i, j) whose 64-bit values differ in at most `distance` bits. `step()` is called after
+    each of the distance + 1 blocks (progress, and a chance to cancel by raising)."""
     n = len(values)
     if n < 2:
         return []
@@ -112,6 +123,8 @@ def _pairs_within(values: np.ndarray, distance: int) -> list[tuple[int, int]]:
     edges = np.linspace(0, 64, blocks + 1).astype(int)
     found: set[tuple[int, int]] = set()
     for low, high in zip(edges[:-1], edges[1:]):
+        if step is not None:
+            step()
         if high <= low:
             continue
         mask = np.uint64((1 << (high - low)) - 1)
@@ -136,9 +149,23 @@ def _keep_first(records: list[ImageRecord]) -> list[ImageRecord]:
     return sorted(records, key=lambda r: (not r.prompt.strip(), -(r.width * r.height), -r.file_size, r.id))
 
 
-def find_groups(library: "Library", distance: int | None = None) -> list[DuplicateGroup]:
-    """Groups of the account's images (not in the trash) that are the same picture, the largest group first."""
+def find_groups(library: "Library", distance: int | None = None,
+                progress: Callable[[int, int], None] | None = None,
+                cancel: Callable[[], bool] | None = None) -> list[DuplicateGroup]:
+    """Groups of the account's images (not in the trash) that are the same picture, the largest group first.
+
+    `progress(done, total)` is told after each of the distance + 2 steps (the comparison blocks and
+    reading the groups' records); `cancel()` answering True stops it with `Cancelled`."""
     distance = max_distance() if distance is None else distance
+    steps = [0]
+
+    def step() -> None:
+        if cancel is not None and cancel():
+            raise Cancelled()
+        if progress is not None:
+            progress(steps[0], distance + 2)
+        steps[0] += 1
+
     rows = [(i, h) for i, h in Image.select(Image.id, Image.phash).where(
         library._mine(), Image.trashed_at.is_null(), Image.phash.is_null(False),
         Image.phash.not_in(["", "-"])).tuples()]
@@ -154,10 +181,11 @@ def find_groups(library: "Library", distance: int | None = None) -> list[Duplica
             i = parent[i]
         return i
 
-    for i, j in _pairs_within(values, distance):
+    for i, j in _pairs_within(values, distance, step):
         a, b = root(i), root(j)
         if a != b:
             parent[max(a, b)] = min(a, b)
+    step()
     members: dict[int, list[int]] = {}
     for index in range(len(rows)):
         members.setdefault(root(index), []).append(index)
@@ -171,6 +199,8 @@ def find_groups(library: "Library", distance: int | None = None) -> list[Duplica
         far = int(np.bitwise_count(values[indexes] ^ kept_hash).max())
         groups.append(DuplicateGroup(keep, records[1:], far))
     groups.sort(key=lambda g: (-len(g.others), g.keep.id))
+    if progress is not None:
+        progress(distance + 2, distance + 2)
     return groups
 
 

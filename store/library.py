@@ -962,11 +962,12 @@ class Library:
         self._check_writable()
         return duplicates.fill_hashes(self, progress=progress, cancel=cancel)
 
-    def duplicates(self, distance: int | None = None):
-        """Groups (DuplicateGroup) of the account's images that are the same picture in other files."""
+    def duplicates(self, distance: int | None = None, progress=None, cancel=None):
+        """Groups (DuplicateGroup) of the account's images that are the same picture in other files
+        (`progress(done, total)`, and `cancel()` raising duplicates.Cancelled when it answers True)."""
         from . import duplicates
 
-        return duplicates.find_groups(self, distance)
+        return duplicates.find_groups(self, distance, progress=progress, cancel=cancel)
 
     def merge_duplicates(self, keep: int, others: Iterable[int]) -> int:
         """Move `others` to the trash; their favorite and collections go to `keep`."""

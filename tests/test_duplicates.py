@@ -115,3 +115,28 @@ async def test_the_app_makes_missing_hashes_in_the_background(library, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await ui.wait_until(pilot, lambda: not Image.select().where(Image.phash.is_null()).exists(), timeout=20)
     assert library.duplicates() == []
+
+
+def test_real_generator_files_group_with_their_resizes_and_upscales_and_not_with_each_other(library, tmp_path):
+    """Real files: Civitai's file, its hires pass and its upscale are one picture; a half-size WebP of the
+    Automatic1111 JPEG joins it; the other generators' pictures (one style, one model family: krea2 and
+    SD.Next are the closest pair, 16 bits apart) stay apart."""
+    from .generator_expectations import GENERATORS as FIXTURES
+
+    names = ["civitai.jpeg", "civitai-hires.jpg", "civitai-upscale.jpg", "sd-webui.jpg", "sd-next.jpg", "krea2.png",
+             "forge-neo.webp", "swarmui.jpg"]
+    files = [FIXTURES / name for name in names]
+    half = tmp_path / "sd-webui-half.webp"
+    with PILImage.open(FIXTURES / "sd-webui.jpg") as image:
+        image.convert("RGB").resize((512, 512)).save(half, "WEBP", quality=80)
+    report = import_files(library, [*files, half])
+    ids = {path.name: image_id for path, image_id in report.imported}
+    groups = {frozenset(r.id for r in g.records): g for g in library.duplicates()}
+    assert set(groups) == {frozenset(ids[n] for n in names[:3]), frozenset((ids["sd-webui.jpg"], ids[half.name]))}
+    assert groups[frozenset((ids["sd-webui.jpg"], ids[half.name]))].keep.id == ids["sd-webui.jpg"]  # the larger
+
+
+def test_flat_pictures_of_different_colours_are_not_duplicates(library, make_png):
+    """pHash sees structure only: every one-colour picture hashes alike, so flat ones are not compared."""
+    import_files(library, [make_png(size=(64, 64), colour=(200, 30, 30)), make_png(size=(64, 64), colour=(30, 30, 200))])
+    assert library.duplicates() == []

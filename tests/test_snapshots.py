@@ -146,3 +146,43 @@ def test_screen(snap_compare, fixed_libraries, name, size):
 def test_empty_states(snap_compare, fixed_libraries, name, pressed, size):
     _, empty = fixed_libraries
     assert snap_compare(app_on(empty), terminal_size=size, run_before=keys(*pressed))
+
+
+@pytest.fixture(scope="module")
+def duplicates_library():
+    """Two pictures, each with a re-encoded copy (one also resized), and a third picture: two groups."""
+    import numpy as np
+    from PIL import Image as PILImage
+
+    root = FOLDER / "duplicates"
+    shutil.rmtree(root, ignore_errors=True)
+    library = Library(root / "library", account="alice")
+    for n, prompt in enumerate(["a red potion", "a blue sword", "a green shield"]):
+        path = root / "sources" / f"{n}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        noise = np.random.default_rng(n + 1).integers(0, 255, (12, 16, 3), dtype=np.uint8)
+        picture = PILImage.fromarray(noise).resize((160, 120), PILImage.BICUBIC)
+        picture.save(path)
+        import_files(library, [path], ImportOptions(prompt=prompt, generated_at=datetime(2026, 5, 1 + n)))
+        if n < 2:
+            picture.save(root / "sources" / f"{n}.jpg", quality=85)
+            copies = [root / "sources" / f"{n}.jpg"]
+            if n == 0:
+                picture.resize((80, 60)).save(root / "sources" / f"{n}.webp")
+                copies.append(root / "sources" / f"{n}.webp")
+            import_files(library, copies, ImportOptions(generated_at=datetime(2026, 5, 1 + n, 1)))
+    Image.update(imported_at=IMPORTED).execute()
+    yield root / "library"
+    library.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_duplicates_view(snap_compare, duplicates_library, size):
+    """The duplicates view: the groups and the first group's members, the one to keep marked."""
+    assert snap_compare(app_on(duplicates_library), terminal_size=size, run_before=keys("D"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_duplicates_view_empty(snap_compare, fixed_libraries, size):
+    root, _ = fixed_libraries
+    assert snap_compare(app_on(root), terminal_size=size, run_before=keys("D"))

@@ -32,6 +32,7 @@ from widgets.thumbnails import grid_image_class
 from .clipboard import copy_text
 from .collections_screen import AddToCollectionScreen
 from .confirm_delete import ConfirmDeleteScreen
+from .duplicates_screen import DuplicatesScreen
 from .grid_editor_screen import GridEditorResult, GridEditorScreen
 from .info_screen import InfoScreen
 from .progress_screen import JobOutcome, ProgressScreen
@@ -54,7 +55,8 @@ CARD_ACTIONS = [
 PUBLIC_ACTIONS = [a for a in CARD_ACTIONS if a.name in ("prompt", "download", "info", "grid")]
 DELETE_CHUNK = 50  # images deleted per transaction by a bulk delete
 POLL_SECONDS = 1.0  # how often an open gallery asks whether the library changed elsewhere
-WRITE_ACTIONS = {"favorite", "clean", "delete", "collect", "select", "select_all", "sources", "undo_delete", "trash"}
+WRITE_ACTIONS = {"favorite", "clean", "delete", "collect", "select", "select_all", "sources", "undo_delete", "trash",
+                 "duplicates"}
 READ_ONLY_NOTICE = 3  # seconds: a burst of write keys in the public gallery is told once
 FOCUS_GRID_AT_MOST = 0.9  # seconds after Enter in the search box: the grid gets the focus even without results
 
@@ -101,6 +103,7 @@ class GalleryScreen(Screen):
         Binding("w", "sources", "Sources", id="gallery.sources"),
         Binding("u", "undo_delete", "Undo delete", show=False, id="gallery.undo_delete"),
         Binding("t", "trash", "Trash", show=False, id="gallery.trash"),
+        Binding("D", "duplicates", "Duplicates", show=False, id="gallery.duplicates"),
         Binding("q", "app.quit", "Quit", id="gallery.quit"),
     ]
 
@@ -709,6 +712,18 @@ class GalleryScreen(Screen):
                 self.reload(keep_position=True)
 
         self.app.push_screen(TrashScreen(self.library), closed)
+
+    def action_duplicates(self) -> None:
+        """The duplicates view (tui/duplicates_screen.py); what it moved to the trash, u brings back here too."""
+        def closed(trashed: list[int] | None) -> None:
+            if trashed:
+                self._last_deleted = list(trashed)
+                self.grid.selected.difference_update(trashed)
+                self._refresh_collections()
+                self.reload(keep_position=True)
+                self._update_status()
+
+        self.app.push_screen(DuplicatesScreen(self.library, self.image_mode), closed)
 
     def action_select_all(self) -> None:
         try:

@@ -1,0 +1,148 @@
+"""The duplicates view (issue 16): groups, the keeper, trashing the others; keys and mouse at 80×24 and 160×48."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+from textual.widgets import OptionList
+
+from store.importer import ImportOptions, import_files
+from store.library import Library
+from tui.confirm_delete import ConfirmDeleteScreen
+from tui.duplicates_screen import DuplicatesScreen
+from tui.gallery_screen import GalleryScreen
+from widgets.picture_tile import PictureTile
+
+from . import ui
+from .test_duplicates import variants
+from .test_gallery import make_app, status, text_of
+
+SIZES = [(80, 24), (160, 48)]
+
+
+def noise_png(path, seed: int, size=(200, 150)):
+    """A picture with structure (smooth noise): two seeds are two different pictures to a perceptual hash."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    noise = np.random.default_rng(seed).integers(0, 255, (size[1] // 10, size[0] // 10, 3), dtype=np.uint8)
+    PILImage.fromarray(noise).resize(size, PILImage.BICUBIC).save(path)
+    return path
+
+
+@pytest.fixture
+def dup_lib(tmp_path):
+    """Two groups: #1 (a prompt) with a JPEG (#2) and a half-size WebP (#3); #4 (a prompt) with a JPEG (#5);
+    and #6, another picture."""
+    library = Library(tmp_path / "dups", account="alice")
+    first, second = noise_png(tmp_path / "in" / "first.png", 1), noise_png(tmp_path / "in" / "second.png", 2)
+    import_files(library, [first], ImportOptions(prompt="first picture"))
+    import_files(library, variants(first, tmp_path / "v1")[:2])
+    import_files(library, [second], ImportOptions(prompt="second picture"))
+    import_files(library, variants(second, tmp_path / "v2")[:1])
+    import_files(library, [noise_png(tmp_path / "in" / "third.png", 3)], ImportOptions(prompt="another"))
+    yield library
+    library.close()
+
+
+def view(app) -> DuplicatesScreen:
+    assert isinstance(app.screen, DuplicatesScreen)
+    return app.screen
+
+
+async def open_view(pilot, app) -> DuplicatesScreen:
+    await ui.wait_until(pilot, lambda: status(app).endswith("images"), timeout=15)
+    await pilot.press("D")
+    await ui.wait_until(pilot, lambda: isinstance(app.screen, DuplicatesScreen) and app.screen.loaded, timeout=15)
+    await ui.settle(pilot, app)
+    return view(app)
+
+
+def marked(screen) -> list[int]:
+    return [t.record.id for t in screen.tiles if t.marked]
+
+
+async def confirm(pilot, app, *, click: bool) -> None:
+    await ui.wait_until(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
+    await ui.settle(pilot, app)
+    if click:
+        await pilot.click("#delete")
+    else:
+        await pilot.press("tab", "enter")  # Cancel has the focus; Tab to Delete
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_keys_change_the_keeper_and_trash_the_others_moving_favorites_and_collections(dup_lib, tmp_path, size):
+    dup_lib.set_favorite([3])
+    shelf = dup_lib.ensure_collection("Shelf")
+    dup_lib.add_to_collection([2], shelf.id)
+    app = make_app(dup_lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_view(pilot, app)
+        text = ui.screen_text(app)
+        assert "2 groups, 3 more images" in text and "1. 3 images" in text and "2. 2 images" in text
+        assert [t.record.id for t in screen.tiles] == [1, 2, 3] and marked(screen) == [1]  # the largest with a prompt
+        assert "has a prompt" in text and "no prompt" in text and "200×150 PNG" in text
+        await pilot.press("right", "right", "space")  # keep the half-size WebP instead
+        assert marked(screen) == [3]
+        assert "#3 has no prompt; #1 has one" in text_of(screen.query_one("#dup-caption"))
+        await pilot.press("d")
+        await confirm(pilot, app, click=False)
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, DuplicatesScreen) and len(screen.groups) == 1)
+        assert {t.record.id for t in dup_lib.trashed()} == {1, 2}
+        kept = dup_lib.get(3)
+        assert kept.favorite and kept.collections == ["Shelf"]
+        assert [t.record.id for t in screen.tiles] == [4, 5]
+        await pilot.press("u")  # brings the last merge back
+        await ui.wait_until(pilot, lambda: screen.loaded and len(screen.groups) == 2, timeout=15)
+        assert dup_lib.trashed() == []
+        await pilot.press("down")  # the second group; A: the others of every group
+        assert [t.record.id for t in screen.tiles] == [4, 5]
+        await pilot.press("A")
+        await confirm(pilot, app, click=False)
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, DuplicatesScreen) and screen.loaded
+                            and not screen.groups, timeout=15)
+        assert {t.record.id for t in dup_lib.trashed()} == {2, 3, 5} and dup_lib.total() == 3
+        assert "No duplicates" in ui.screen_text(app)
+        await pilot.press("escape")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen) and status(app) == "3 of 3 images",
+                            timeout=15)
+        await pilot.press("u")  # the gallery's undo brings back what the view trashed
+        await ui.wait_until(pilot, lambda: dup_lib.total() == 6, timeout=15)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_mouse_picks_a_group_and_a_keeper_and_trashes_the_others(dup_lib, tmp_path, size):
+    app = make_app(dup_lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_view(pilot, app)
+        groups = screen.query_one("#dup-groups", OptionList)
+        await pilot.click("#dup-groups", offset=(3, 2))  # the second line: the second group
+        await ui.wait_until(pilot, lambda: groups.highlighted == 1)
+        await ui.settle(pilot, app)
+        assert [t.record.id for t in screen.tiles] == [4, 5] and marked(screen) == [4]
+        await pilot.click(screen.tiles[1])
+        await pilot.click("#dup-keep")
+        assert marked(screen) == [5]
+        await pilot.click("#dup-merge")
+        await confirm(pilot, app, click=True)
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, DuplicatesScreen) and len(screen.groups) == 1)
+        assert [t.record.id for t in dup_lib.trashed()] == [4]
+        await pilot.click("#dup-close")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen) and status(app) == "5 of 5 images",
+                            timeout=15)
+
+
+async def test_threshold_keys_and_the_empty_state(tmp_path):
+    library = Library(tmp_path / "none", account="alice")
+    import_files(library, [noise_png(tmp_path / "a.png", 1), noise_png(tmp_path / "b.png", 2)])
+    app = make_app(library, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_view(pilot, app)
+        assert "No duplicates" in ui.screen_text(app) and screen.distance == 6
+        await pilot.press("left_square_bracket")
+        await ui.wait_until(pilot, lambda: screen.loaded)
+        assert screen.distance == 5 and "within 5 bits" in ui.screen_text(app)
+        for _ in range(30):  # looser and looser: at 16 bits, two different pictures of noise may meet
+            await pilot.press("right_square_bracket")
+        await ui.wait_until(pilot, lambda: screen.loaded)
+        assert screen.distance == 16
+    library.close()
