@@ -16,7 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, HorizontalScroll, Vertical
-from textual.screen import ModalScreen
+from textual.screen import Screen
 from textual.widgets import Button, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
@@ -43,6 +43,8 @@ GROUP_ACTIONS = {"member", "keep", "view", "merge", "merge_all"}
 class GroupList(OptionList, inherit_bindings=False):
     """The groups: an OptionList whose Enter is left to the screen (it views the image under the cursor)."""
 
+    HELP_TITLE = "The list of groups"
+
     BINDINGS = [
         Binding("up", "cursor_up", "Previous group", show=False, id="duplicates.previous_group"),
         Binding("down", "cursor_down", "Next group", show=False, id="duplicates.next_group"),
@@ -60,7 +62,8 @@ def member_lines(record) -> list[str]:
             "has a prompt" if record.prompt.strip() else "no prompt"]
 
 
-class DuplicatesScreen(ModalScreen[list[int]]):
+class DuplicatesScreen(Screen[list[int]]):
+    HELP_TITLE = "Duplicates"
     BINDINGS = [
         Binding("escape", "close", "Back", id="duplicates.close"),
         Binding("left,h", "member(-1)", "Previous image", show=False, id="duplicates.previous"),
