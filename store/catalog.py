@@ -393,6 +393,8 @@ class _Strings:
         n = len(self)
         if not pattern:
             return np.ones(n, bool)
+        if len(pattern) == 1:  # one letter: in each value or not, one pass over the blob (its places are millions)
+            return np.logical_or.reduceat(self._blob == pattern[0], self._starts) if n else np.zeros(0, bool)
         found = self._find(pattern)
         mask = np.zeros(n, bool)
         if found.size <= n:
@@ -717,6 +719,15 @@ class Catalog:
         """For each distinct prompt: does it contain `text` (case-folded)?"""
         return self._prompt_strings.containing(text)
 
+    def _members(self, collection_id: int) -> np.ndarray:
+        """Which images are in the collection (its ids read from the membership table's primary key)."""
+        members = self.db.execute_sql(
+            "SELECT image_id FROM image_collection WHERE collection_id = ?", (collection_id,)).fetchall()
+        members = np.fromiter((m for (m,) in members), np.int64, len(members))
+        if not members.size or not self._ids.size:
+            return np.zeros(self._ids.shape, bool)
+        return np.isin(self._ids, members, kind="table" if int(self._ids.max()) < 2**26 else None)
+
     @staticmethod
     def _in_range(values: np.ndarray, bounds: tuple, kind=float) -> np.ndarray:
         low, high, low_in, high_in = bounds
@@ -758,9 +769,7 @@ class Catalog:
         if f == "owner":  # resolved to owner ids by the library
             return np.isin(self._owners, np.array(v, np.int32))
         if f == "in":  # resolved to a collection id (-1: none by that name)
-            members = self.db.execute_sql(
-                "SELECT image_id FROM image_collection WHERE collection_id = ?", (v,)).fetchall()
-            return np.isin(self._ids, np.fromiter((m for (m,) in members), np.int64, len(members)))
+            return self._members(v)
         if f in ("file", "source"):  # read when asked (rare, and file names are one per image)
             pattern = "%" + v.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             column = "source_name" if f == "file" else "location"
@@ -881,10 +890,7 @@ class Catalog:
             if query.favorite is not None:
                 mask &= self._favorite if query.favorite else ~self._favorite
             if query.collection is not None:
-                members = self.db.execute_sql(
-                    "SELECT image_id FROM image_collection WHERE collection_id = ?", (query.collection,)
-                ).fetchall()
-                mask &= np.isin(self._ids, np.fromiter((m for (m,) in members), np.int64, len(members)))
+                mask &= self._members(query.collection)
             if query.sort == DEFAULT_SORT or query.sort not in SORTS:
                 result = self._ids[mask]
             else:

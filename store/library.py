@@ -520,10 +520,8 @@ class Library:
             terms = []
             for term in group:
                 if term.field == "in":
-                    try:
-                        term = replace(term, value=self.collection(term.value).id)
-                    except NotFound:
-                        term = replace(term, value=-1)
+                    row = self._collection_row(term.value)
+                    term = replace(term, value=row.id if row is not None else -1)
                 elif term.field == "owner":
                     if names is None:
                         names = list(Account.select(Account.id, Account.name).tuples())
@@ -539,12 +537,9 @@ class Library:
             return parsed.error
         for group in parsed.groups:
             for term in group:
-                if term.field == "in":
-                    try:
-                        self.collection(term.value)
-                    except NotFound:
-                        names = ", ".join(c.name for c in self.collections()[:5])
-                        return f'No collection named "{term.value}"' + (f" (yours: {names})." if names else ".")
+                if term.field == "in" and self._collection_row(term.value) is None:
+                    names = ", ".join(c.name for c in self.collections()[:5])
+                    return f'No collection named "{term.value}"' + (f" (yours: {names})." if names else ".")
         return ""
 
     @staticmethod
@@ -1001,6 +996,16 @@ class Library:
 
         Names come first: "1" is the collection named "1" when there is one, never collection #1.
         """
+        row = self._collection_row(name_or_id)
+        if row is None:
+            raise NotFound(f'No collection "{name_or_id}".')
+        count = (ImageCollection.select().join(Image).where(ImageCollection.collection == row.id,
+                                                            Image.trashed_at.is_null()).count())
+        return CollectionRecord(row.id, row.name, count)
+
+    def _collection_row(self, name_or_id: str | int) -> Collection | None:
+        """The account's collection `collection` names (without counting its images: a search resolves
+        `in:NAME` with it on every query)."""
         row = None
         if isinstance(name_or_id, str):
             name = " ".join(name_or_id.split())
@@ -1011,11 +1016,7 @@ class Library:
             int(name_or_id) if name_or_id.isascii() and name_or_id.isdigit() else None)
         if row is None and number is not None and 0 < number < 2**63:
             row = Collection.get_or_none((Collection.id == number) & (Collection.owner == self.account.id))
-        if row is None:
-            raise NotFound(f'No collection "{name_or_id}".')
-        count = (ImageCollection.select().join(Image).where(ImageCollection.collection == row.id,
-                                                            Image.trashed_at.is_null()).count())
-        return CollectionRecord(row.id, row.name, count)
+        return row
 
     def create_collection(self, name: str) -> CollectionRecord:
         self._check_writable()

@@ -159,6 +159,7 @@ def test_list_and_search_answer_from_the_saved_catalog(fresh, capsys):
         written, lambda w: "ring" in w["prompt"] and "pixel" in w["prompt"] and "gold" not in w["prompt"]
         and w["steps"] == 30)
     assert _listed(capsys, root, "--search", "#23999") == [23999]
+    assert _listed(capsys, root, "--search", "X", "--limit", "30") == _expected(written, lambda w: "x" in w["prompt"])[:30]
     assert _listed(capsys, root, "--search", "sampler:ddim", "--favorites", "--limit", "5") == _expected(
         written, lambda w: w["sampler"] == "ddim" and w["favorite"])[:5]
     assert _listed(capsys, root, "--sort", "oldest", "--limit", "3") == _expected(written, lambda w: True)[::-1][:3]
