@@ -28,7 +28,7 @@ from .files import display_image
 from .library import Library, NewImage
 from .records import utc_now
 
-DEFAULT_MODEL = "u2netp"
+from .settings import DEFAULT_REMBG_MODEL as DEFAULT_MODEL  # noqa: E402
 PLAIN_TOLERANCE = 16  # max channel difference still counted as the background colour
 PLAIN_SHARE = 0.9  # share of border pixels that must be that colour
 EDGE_LOW, EDGE_HIGH = 10, 40  # colour distance ramp for soft edges
@@ -42,7 +42,10 @@ class BackgroundError(StoreError):
 
 
 def model_name() -> str:
-    return os.environ.get("MYIMAGES_REMBG_MODEL", "").strip() or DEFAULT_MODEL
+    """MYIMAGES_REMBG_MODEL, else `rembg_model` in the settings file, else u2netp."""
+    from .settings import current
+
+    return current().rembg_model
 
 
 def model_folder() -> str:

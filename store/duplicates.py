@@ -12,7 +12,6 @@ so only images sharing a block value are compared (numpy, per bucket).
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
@@ -25,17 +24,17 @@ from .records import ImageRecord
 if TYPE_CHECKING:
     from .library import Library
 
-MAX_DISTANCE = 6  # bits; MYIMAGES_DUPLICATE_DISTANCE overrides (0-16)
+from .settings import DUPLICATE_DISTANCE as MAX_DISTANCE  # noqa: E402 - bits (0-16)
 BATCH = 200
 MIN_SIDE = 16  # pixels: a smaller picture (a 1x1 placeholder) is not compared with any other
 FLAT_STDDEV = 2.0  # grey levels: a picture varying less than this is flat, and not compared either
 
 
 def max_distance() -> int:
-    value = os.environ.get("MYIMAGES_DUPLICATE_DISTANCE", "").strip()
-    if value.isascii() and value.isdigit() and int(value) <= 16:
-        return int(value)
-    return MAX_DISTANCE
+    """MYIMAGES_DUPLICATE_DISTANCE, else `duplicate_distance` in the settings file, else 6."""
+    from .settings import current
+
+    return current().duplicate_distance
 
 
 def perceptual_hash(image) -> str:

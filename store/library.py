@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import errno
 import functools
-import getpass
 import inspect
 import json
 import os
@@ -24,6 +23,7 @@ from peewee import JOIN, SQL, Database, IntegrityError, NodeList, SqliteDatabase
 from peewee import PeeweeException as PeeweeError
 from playhouse.db_url import connect as connect_url
 
+from . import settings
 from .catalog import Catalog, Query
 from .query import DEFAULT_SORT, SORTS, Parsed, parse
 from .query_sql import order_by, where_clause
@@ -66,13 +66,8 @@ DISK_RESERVE = 512 * 1024  # bytes left free when storing a file: room for the d
 
 
 def default_account_name() -> str:
-    name = os.environ.get("MYIMAGES_ACCOUNT", "").strip()
-    if name:
-        return name
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no login name (some containers)
-        return "me"
+    """MYIMAGES_ACCOUNT, else `account` in the settings file, else the login name."""
+    return settings.current().account
 
 
 # One database object per location in a process: several Library objects on one
@@ -83,7 +78,7 @@ _OPEN_LOCK = threading.Lock()
 
 
 def open_database(root: Path, database_url: str | None = None, read_only: bool = False) -> Database:
-    url = database_url or os.environ.get("MYIMAGES_DATABASE_URL") or ""
+    url = database_url or settings.current().database_url
     key = url or str((root / DB_NAME).resolve()) + (" (read only)" if read_only else "")
     with _OPEN_LOCK:
         if key not in _DATABASES:
@@ -228,7 +223,7 @@ class NewImage:
 class Library:
     def __init__(self, root: Path | str, account: str | None = None, database_url: str | None = None):
         self.root = Path(root).expanduser()
-        self.database_url = database_url or os.environ.get("MYIMAGES_DATABASE_URL") or None
+        self.database_url = database_url or settings.current().database_url or None
         marker = read_marker(self.root)
         self._refuse_wrong_back_end(marker)
         try:

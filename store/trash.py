@@ -33,16 +33,16 @@ from .records import ImageRecord, to_local, utc_now
 if TYPE_CHECKING:
     from .library import Library
 
-TRASH_DAYS = 30  # trashed images older than this are erased (start-up, doctor); MYIMAGES_TRASH_DAYS overrides
+from .settings import TRASH_DAYS  # noqa: E402 - trashed images older than this are erased (start-up, doctor)
 TRASH_FOLDER = "trash"
 _TRASH_NAME = re.compile(r"\d+-\d+-.+")
 
 
 def trash_days() -> int:
-    value = os.environ.get("MYIMAGES_TRASH_DAYS", "").strip()
-    if value.isascii() and value.isdigit() and int(value) > 0:
-        return int(value)
-    return TRASH_DAYS
+    """MYIMAGES_TRASH_DAYS, else `trash_days` in the settings file, else 30."""
+    from .settings import current
+
+    return current().trash_days
 
 
 @dataclass(frozen=True)

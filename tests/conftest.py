@@ -17,12 +17,13 @@ os.environ.setdefault("U2NET_HOME", str(SHARED / "models"))
 
 @pytest.fixture(autouse=True)
 def hermetic(tmp_path_factory, monkeypatch):
-    """Every test gets its own library, demo and downloads folders."""
+    """Every test gets its own library, demo and downloads folders and settings file (none at first)."""
     base = tmp_path_factory.mktemp("env")
     monkeypatch.setenv("MYIMAGES_LIBRARY", str(base / "library"))
     monkeypatch.setenv("MYIMAGES_DEMO", str(base / "demo"))
     monkeypatch.setenv("MYIMAGES_DOWNLOADS", str(base / "downloads"))
     monkeypatch.setenv("MYIMAGES_ACCOUNT", "alice")
+    monkeypatch.setenv("MYIMAGES_CONFIG", str(base / "settings.toml"))  # never the developer's own file
     monkeypatch.delenv("MYIMAGES_DATABASE_URL", raising=False)
     yield base
 
@@ -88,3 +89,16 @@ def make_png(tmp_path):
         return write_png(tmp_path / "in" / (name or f"image{n}.png"), **kwargs)
 
     return make
+
+
+@pytest.fixture
+def small_library(tmp_path):
+    """Three small images ("a ring") of alice's on SQLite: for UI tests about keys, not data."""
+    from store.importer import ImportOptions, import_files
+    from store.library import Library
+
+    library = Library(tmp_path / "small-lib", account="alice")
+    import_files(library, [write_png(tmp_path / "in" / f"{n}.png", colour=(n * 60, 90, 40)) for n in range(3)],
+                 ImportOptions(prompt="a ring"))
+    yield library
+    library.close()

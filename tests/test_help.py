@@ -5,7 +5,6 @@ import pytest
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 
-from store.library import Library
 from tui.app import MyImagesApp
 from tui.gallery_screen import GalleryScreen
 from tui.help_screen import HelpScreen
@@ -14,20 +13,13 @@ from widgets.key_bar import KeyBar
 from widgets.search_history import SearchInput
 
 from . import ui
-from .conftest import write_png
 
 SIZES = [(80, 24), (160, 48)]
 
 
 @pytest.fixture
-def lib(tmp_path):
-    from store.importer import ImportOptions, import_files
-
-    library = Library(tmp_path / "help-lib", account="alice")
-    import_files(library, [write_png(tmp_path / "in" / f"{n}.png", colour=(n * 60, 90, 40)) for n in range(3)],
-                 ImportOptions(prompt="a ring"))
-    yield library
-    library.close()
+def lib(small_library):
+    return small_library
 
 
 def make_app(library, tmp_path):

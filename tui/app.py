@@ -17,6 +17,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from store.errors import StoreError, translate
 from store.library import DRIVER_ERRORS, Library
+from store.settings import Settings, changed as changed_settings, current as current_settings, save as save_settings
 from store.text import clipboard_safe
 
 from .commands import GalleryCommands
@@ -63,23 +64,59 @@ class MyImagesApp(App):
     ]
     COMMANDS = App.COMMANDS | {GalleryCommands}
 
-    def __init__(self, library: Library, *, images: str = "auto", downloads: Path | None = None) -> None:
+    def __init__(self, library: Library, *, images: str = "auto", downloads: Path | None = None,
+                 settings: Settings | None = None) -> None:
         super().__init__()
+        self.settings = settings if settings is not None else current_settings()
         self._gc_threshold = gc.get_threshold()
         self._last_failure: tuple[str, float] = ("", 0.0)
         self._key_order = KeyOrder(self)
         self.library = library
-        self.keymap: dict[str, str] = {}  # binding id -> keys, the user's (settings file); the help shows them
+        self.keymap: dict[str, str] = dict(self.settings.keymap)  # binding id -> keys (the help shows them)
         self.image_mode = images
-        from store.locations import downloads_folder
-
-        self.downloads = downloads or downloads_folder()
+        self.downloads = downloads or self.settings.downloads
 
     def on_mount(self) -> None:
+        self._apply_settings()
         self._idle_gc()
-        self.push_screen(GalleryScreen(self.library, self.image_mode))
+        self.push_screen(GalleryScreen(self.library, self.image_mode, sort=self.settings.sort))
         self._follow_sources()
         self._expire_trash()
+
+    # -- the settings file (store/settings.py) --------------------------------------------
+
+    def _apply_settings(self) -> None:
+        settings = self.settings
+        if settings.problem:
+            self.notify(settings.problem, title="Settings", severity="error", markup=False, timeout=FAILURE_TIMEOUT)
+        if settings.theme:
+            if settings.theme in self.available_themes:
+                self.theme = settings.theme
+            else:
+                self.notify(f'Settings: "theme" {settings.theme!r} is not a theme (ctrl+p, "theme" lists them).',
+                            title="Settings", severity="warning", markup=False, timeout=FAILURE_TIMEOUT)
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        self.theme_changed_signal.subscribe(self, lambda theme: self.remember(theme=theme.name))
+
+    def remember(self, **changes) -> None:
+        """A setting the user changed in the app (theme, card size, order): kept in the settings file
+        (written in a worker: the disk may be slow)."""
+        if all(getattr(self.settings, name) == value for name, value in changes.items()):
+            return
+        before = self.settings
+        self.settings = changed_settings(before, **changes)
+        if not before.problem:
+            self._write_settings(before, changes)
+
+    @work(thread=True, group="settings", exit_on_error=False)
+    def _write_settings(self, settings: Settings, changes: dict) -> None:
+        try:
+            save_settings(settings, **changes)
+        except OSError as exc:
+            self.call_from_thread(
+                self.notify, f"The settings file {settings.path} cannot be written ({exc.strerror}); the change "
+                "holds until the app quits.", title="Settings", severity="warning", markup=False)
 
     @work(thread=True, group="trash-expiry", exit_on_error=False)
     def _expire_trash(self) -> None:
@@ -246,10 +283,10 @@ class MyImagesApp(App):
 
 
 def run(library_path: Path, *, account: str | None = None, database_url: str | None = None,
-        images: str = "auto", downloads: Path | None = None) -> int:
+        images: str = "auto", downloads: Path | None = None, settings: Settings | None = None) -> int:
     library = Library(library_path, account=account, database_url=database_url)
     try:
-        MyImagesApp(library, images=images, downloads=downloads).run()
+        MyImagesApp(library, images=images, downloads=downloads, settings=settings).run()
     finally:
         library.close()
     return 0

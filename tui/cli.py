@@ -67,8 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = _common()
     parser = Parser(prog="myimages", parents=[common],
                     description="My Images: a terminal library for your generated images.")
-    parser.add_argument("--images", choices=IMAGE_MODES, default="auto",
-                        help="how to draw thumbnails: auto, kitty, sixel, halfcell or none")
+    parser.add_argument("--images", choices=IMAGE_MODES, default=None,
+                        help="how to draw thumbnails: auto, kitty, sixel, halfcell or none (default: the settings "
+                             "file's, else auto)")
     parser.add_argument("--downloads", metavar="DIR", help="where downloads go")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
@@ -165,6 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reparse", parents=[common], help="read prompts and settings again from the stored files")
     p.add_argument("ids", nargs="*", metavar="ID")
     p.add_argument("--all", action="store_true", help="every image of yours")
+
+    p = sub.add_parser("config", help="the settings file: where it is, and the settings in effect")
+    psub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=Parser)
+    psub.add_parser("path", help="print the settings file's path ($MYIMAGES_CONFIG overrides it)")
+    psub.add_parser("show", help="print every setting in effect and where it came from")
 
     cli_sources.add_parsers(sub, common, Parser)
     cli_trash.add_parsers(sub, common, Parser)
@@ -491,13 +497,45 @@ def ensure_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
+    from store import settings as settings_module
+
+    settings = settings_module.current()
     if getattr(args, "demo", False):
         ensure_demo(args)
     from tui.app import run
 
-    downloads = Path(args.downloads).expanduser() if args.downloads else locations.downloads_folder()
+    downloads = Path(args.downloads).expanduser() if args.downloads else settings.downloads
     return run(_library_path(args), account=getattr(args, "account", None),
-               database_url=getattr(args, "database_url", None), images=args.images, downloads=downloads)
+               database_url=getattr(args, "database_url", None), images=args.images or settings.images,
+               downloads=downloads, settings=settings)
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from store import settings as settings_module
+
+    if args.action == "path":
+        print(settings_module.settings_path())
+        return 0
+    settings = settings_module.current()
+    if settings.problem:
+        print(f"myimages: {printable(settings.problem)}", file=sys.stderr)
+    print(f"# {settings.path}" + ("" if settings.path.exists() else " (not there: every setting is its default)"))
+    for name in settings_module.SETTING_NAMES:
+        if name == "keymap":
+            continue
+        value = getattr(settings, name)
+        if name == "database_url" and value:
+            from store.identity import server_of
+
+            value = server_of(value)  # never its password
+        origin = settings.origin(name)
+        shown = json.dumps(str(value) if isinstance(value, Path) else value, ensure_ascii=False)
+        where = "file" if origin == "file" else f"${origin}" if origin.startswith("MYIMAGES_") else "default"
+        print(f"{name} = {printable(shown)}  # {where}")
+    print("[keymap]" + ("" if settings.keymap else "  # empty: every key as the help (?) shows it"))
+    for binding_id, keys in settings.keymap.items():
+        print(f"{printable(json.dumps(binding_id))} = {printable(json.dumps(keys))}  # file")
+    return 1 if settings.problem else 0
 
 
 COMMANDS = {
@@ -518,6 +556,7 @@ COMMANDS = {
     "watch": cli_sources.cmd_watch,
     "trash": cli_trash.cmd_trash,
     "duplicates": cli_duplicates.cmd_duplicates,
+    "config": cmd_config,
 }
 
 

@@ -107,13 +107,13 @@ class GalleryScreen(Screen):
         Binding("q", "app.quit", "Quit", id="gallery.quit"),
     ]
 
-    def __init__(self, library: Library, image_mode: str, *, public: bool = False) -> None:
+    def __init__(self, library: Library, image_mode: str, *, public: bool = False, sort: str = DEFAULT_SORT) -> None:
         super().__init__()
         self.library = library
         self.image_mode = image_mode
         self.public = public
         self.scope = SCOPE_PUBLIC if public else SCOPE_MINE
-        self.filters = Filters(scope=self.scope)
+        self.filters = Filters(scope=self.scope, sort=sort)  # the order: the settings file's, kept when changed
         self.shown = 0
         self.total = 0
         self._warmed = False
@@ -131,7 +131,7 @@ class GalleryScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield FilterBar(id="filters", show_favorites=not self.public, show_collections=not self.public,
-                        history=SearchHistory(self.library.root, self.library.account.name))
+                        history=SearchHistory(self.library.root, self.library.account.name), sort=self.filters.sort)
         yield Static("", id="status")
         if not self.public:  # read only: nothing to select, nothing to act on
             with Horizontal(id="bulk-bar"):
@@ -336,6 +336,8 @@ class GalleryScreen(Screen):
 
     @on(FilterBar.Changed)
     def _filters_changed(self, event: FilterBar.Changed) -> None:
+        if event.filters.sort != self.filters.sort:
+            self.app.remember(sort=event.filters.sort)  # the order the gallery opens with next time
         seed = self._seed if event.filters.sort == "random" or parse(event.filters.search).sort == "random" else 0
         self.run_query(replace(event.filters, scope=self.scope, seed=seed), False, None)
 
@@ -431,7 +433,7 @@ class GalleryScreen(Screen):
         return True
 
     def action_public_view(self) -> None:
-        self.app.push_screen(GalleryScreen(self.library, self.image_mode, public=True))
+        self.app.push_screen(GalleryScreen(self.library, self.image_mode, public=True, sort=self.filters.sort))
 
     def action_my_view(self) -> None:
         self.dismiss()

@@ -88,11 +88,13 @@ def help_rows(screen: Screen) -> list[KeyRow]:
 
 
 def rows_table(rows: list[KeyRow]) -> Table:
+    """Keys, what they do, and the binding's id (dim): the name to rebind it by in the settings' [keymap]."""
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
+    table.add_column(style="dim", no_wrap=True, overflow="ellipsis")
     for row in rows:
-        table.add_row(row.keys, row.description)
+        table.add_row(row.keys, row.description, row.binding_id or "")
     return table
 
 

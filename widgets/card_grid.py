@@ -81,14 +81,14 @@ class CardGrid(Widget, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("up,k", "move(0,-1)", "Up", show=False, id="grid.up"),
-        Binding("down,j", "move(0,1)", "Down", show=False, id="grid.down"),
-        Binding("left,h", "move(-1,0)", "Left", show=False, id="grid.left"),
-        Binding("right,l", "move(1,0)", "Right", show=False, id="grid.right"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="grid.page_up"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="grid.page_down"),
-        Binding("home", "jump(0)", "First", show=False, id="grid.home"),
-        Binding("end", "jump(-1)", "Last", show=False, id="grid.end"),
+        Binding("up,k", "move(0,-1)", "Up", show=False, id="cards.up"),
+        Binding("down,j", "move(0,1)", "Down", show=False, id="cards.down"),
+        Binding("left,h", "move(-1,0)", "Left", show=False, id="cards.left"),
+        Binding("right,l", "move(1,0)", "Right", show=False, id="cards.right"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="cards.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="cards.page_down"),
+        Binding("home", "jump(0)", "First", show=False, id="cards.home"),
+        Binding("end", "jump(-1)", "Last", show=False, id="cards.end"),
     ]
 
     cursor: reactive[int] = reactive(0, init=False)

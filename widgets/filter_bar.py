@@ -47,8 +47,9 @@ class FilterBar(Horizontal):
             self.filters = filters
 
     def __init__(self, *, id: str | None = None, show_favorites: bool = True, show_collections: bool = True,
-                 history: SearchHistory | None = None):
+                 history: SearchHistory | None = None, sort: str = DEFAULT_SORT):
         super().__init__(id=id)
+        self.sort = sort  # the order it opens with
         self.history = history
         self._timer: Timer | None = None
         self._collections: list[CollectionRecord] = []
@@ -62,7 +63,7 @@ class FilterBar(Horizontal):
         if self.show_collections:
             yield Select([("All Images", ALL_COLLECTIONS)], value=ALL_COLLECTIONS, allow_blank=False,
                          id="collection-filter")
-        yield Select(SORT_OPTIONS, value=DEFAULT_SORT, allow_blank=False, id="sort-order")
+        yield Select(SORT_OPTIONS, value=self.sort, allow_blank=False, id="sort-order")
 
     def on_mount(self) -> None:
         # Each dropdown's box says what it filters by.

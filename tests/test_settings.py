@@ -1,0 +1,150 @@
+"""The settings file (store/settings.py): where it is, what it holds, the environment over it, a bad file,
+`myimages config path|show`, a keymap that rebinds a key, and what the app writes back (comments kept)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from store import settings as settings_module
+from store.library import Library
+from tui import cli
+from tui.app import MyImagesApp
+from tui.help_screen import HelpScreen
+
+from . import ui
+
+USER_FILE = """\
+# my settings: kept as I wrote them
+card_size = "large"   # big cards
+trash_days = 7
+
+[keymap]
+"gallery.favorite" = "ctrl+f"   # f is for something else
+"""
+
+
+def config_file() -> Path:
+    return Path(os.environ["MYIMAGES_CONFIG"])
+
+
+def test_tests_never_read_the_developers_file():
+    assert config_file() == settings_module.settings_path()
+    assert not str(config_file()).startswith(str(Path.home() / ".config"))
+
+
+def test_file_then_environment_and_where_each_came_from(monkeypatch):
+    config_file().write_text(USER_FILE, encoding="utf-8")
+    monkeypatch.setenv("MYIMAGES_TRASH_DAYS", "3")
+    settings = settings_module.current()
+    assert settings.problem == ""
+    assert settings.card_size == "large" and settings.origin("card_size") == "file"
+    assert settings.trash_days == 3 and settings.origin("trash_days") == "MYIMAGES_TRASH_DAYS"  # env wins
+    assert settings.account == "alice" and settings.origin("account") == "MYIMAGES_ACCOUNT"
+    assert settings.sort == "newest" and settings.origin("sort") == "default"
+    assert settings.keymap == {"gallery.favorite": "ctrl+f"}
+    from store.trash import trash_days
+
+    assert trash_days() == 3  # the store reads the same settings
+    monkeypatch.delenv("MYIMAGES_TRASH_DAYS")
+    assert trash_days() == 7
+
+
+@pytest.mark.parametrize("text, named", [
+    ('card_size = "huge"\n', '"card_size" must be one of small, medium, large'),
+    ('cards = 3\n', '"cards" is not a setting'),
+    ('trash_days = 0\n', '"trash_days" must be a whole number of days'),
+    ('[keymap]\n"gallery.favorite" = 3\n', '"keymap.gallery.favorite" must be keys'),
+    ('card_size = \n', "not valid TOML"),
+])
+def test_a_bad_file_names_the_key_and_the_defaults_hold(text, named, capsys):
+    config_file().write_text(text, encoding="utf-8")
+    settings = settings_module.current()
+    assert named in settings.problem and str(config_file()) in settings.problem
+    assert "\n" not in settings.problem
+    assert settings.card_size == "medium" and settings.trash_days == 30 and settings.keymap == {}
+    assert cli.main(["config", "show"]) == 1
+    out, err = capsys.readouterr()
+    assert named in err and 'card_size = "medium"  # default' in out
+    before = config_file().read_text(encoding="utf-8")
+    settings_module.save(settings, card_size="small")  # never written over: the user's text stays
+    assert config_file().read_text(encoding="utf-8") == before
+
+
+def test_config_path_and_show(capsys, monkeypatch):
+    assert cli.main(["config", "path"]) == 0
+    assert capsys.readouterr().out.strip() == str(config_file())
+    config_file().write_text(USER_FILE, encoding="utf-8")
+    monkeypatch.setenv("MYIMAGES_DATABASE_URL", "postgresql://bob:secret@db.example:5432/images")
+    assert cli.main(["config", "show"]) == 0
+    out = capsys.readouterr().out
+    assert 'card_size = "large"  # file' in out
+    assert 'account = "alice"  # $MYIMAGES_ACCOUNT' in out
+    assert 'sort = "newest"  # default' in out
+    assert '"gallery.favorite" = "ctrl+f"  # file' in out
+    assert "db.example" in out and "secret" not in out  # never the password
+
+
+def test_save_keeps_the_users_comments_through_a_rename(tmp_path):
+    config_file().write_text(USER_FILE, encoding="utf-8")
+    settings = settings_module.save(settings_module.current(), card_size="small", sort="oldest")
+    text = config_file().read_text(encoding="utf-8")
+    assert "# my settings: kept as I wrote them" in text and "# f is for something else" in text
+    assert 'card_size = "small"' in text and 'sort = "oldest"' in text
+    assert settings.card_size == "small" and settings_module.current().sort == "oldest"
+    assert [p.name for p in config_file().parent.iterdir() if p.name.startswith(".tmp-")] == []
+
+
+@pytest.fixture
+def lib(small_library):
+    return small_library
+
+
+async def test_a_keymap_in_the_file_rebinds_an_action(lib, tmp_path):
+    config_file().write_text(USER_FILE, encoding="utf-8")
+    app = MyImagesApp(lib, images="none", downloads=tmp_path / "downloads")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.settle(pilot, app)
+        record = app.screen.query_one("#grid").current
+        await pilot.press("f")  # no longer favorite
+        await ui.settle(pilot, app)
+        assert not lib.get(record.id).favorite
+        await pilot.press("ctrl+f")
+        await ui.wait_until(pilot, lambda: lib.get(record.id).favorite)
+        await pilot.press("question_mark")  # the help shows the new key
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert any(r.binding_id == "gallery.favorite" and r.keys == "^f" for r in app.screen.rows)
+
+
+async def test_a_bad_file_is_said_in_one_line_and_the_app_starts_with_defaults(lib, tmp_path):
+    config_file().write_text('card_size = "huge"\n[keymap]\n"gallery.favorite" = "ctrl+f"\n', encoding="utf-8")
+    app = MyImagesApp(lib, images="none", downloads=tmp_path / "downloads")
+    said = ui.notices(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.settle(pilot, app)
+        assert any('"card_size" must be one of small, medium, large' in n for n in said)
+        record = app.screen.query_one("#grid").current
+        await pilot.press("f")  # the default keys
+        await ui.wait_until(pilot, lambda: lib.get(record.id).favorite)
+
+
+async def test_the_app_writes_back_the_theme_and_the_order_keeping_comments(lib, tmp_path):
+    config_file().write_text(USER_FILE, encoding="utf-8")
+    app = MyImagesApp(lib, images="none", downloads=tmp_path / "downloads")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ui.settle(pilot, app)
+        await pilot.press("o")  # the next order
+        await ui.wait_until(pilot, lambda: 'sort = "oldest"' in config_file().read_text(encoding="utf-8"))
+        await pilot.press("ctrl+p")
+        await pilot.press(*"theme")
+        await pilot.press("enter")
+        await ui.wait_until(pilot, lambda: "nord" in app.available_themes and app.screen.query("OptionList"))
+        await pilot.press(*"nord")
+        await pilot.press("enter")
+        await ui.wait_until(pilot, lambda: 'theme = "nord"' in config_file().read_text(encoding="utf-8"))
+        assert "# f is for something else" in config_file().read_text(encoding="utf-8")
+    again = MyImagesApp(Library(lib.root, account="alice"), images="none", downloads=tmp_path / "downloads")
+    async with again.run_test(size=(80, 24)) as pilot:
+        await ui.settle(pilot, again)
+        assert again.theme == "nord" and again.screen.filters.sort == "oldest"
