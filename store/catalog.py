@@ -9,14 +9,19 @@ from the database, by id.
 It stays true to the database, whoever writes to it: triggers append the id of
 every image inserted, changed or deleted (and every membership or plan change) to
 the `image_change` table, in the writer's own transaction. Before answering, the
-catalog reads the changes after the last one it has seen and patches itself; a
-catalog too far behind (the table is trimmed) is built again.
+catalog looks at the last change's number (one index look-up) and, when it moved,
+reads the changes after the last one it has seen and patches itself; a catalog too
+far behind (the table is trimmed) is built again. Changes this process made are
+taken in at once; another process's at most every CATCH_UP_EVERY seconds, in one
+batch (own_writes.py): an indexer committing 400 rows ten times a second would
+otherwise make every search patch the arrays and search its prompts afresh.
 """
 from __future__ import annotations
 
 import json
 import mmap
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timezone
 from pathlib import Path
@@ -24,12 +29,14 @@ from pathlib import Path
 import numpy as np
 from peewee import Database
 
+from .own_writes import own_writes
 from .query import (DEFAULT_SORT, LORA_KEYS, SAMPLER_KEYS, SEED_KEYS, SORTS, STEPS_KEYS, Parsed, Term, as_number,
                     lora_names)
 
 CHANGE_TABLE = "image_change"
 PLACE_AT_MOST = 2_000  # changed rows put in place one by one; more are sorted in with the rest
 KEEP_CHANGES = 20_000  # the change table is trimmed to about this many rows
+CATCH_UP_EVERY = 1.0  # seconds: another process's changes are taken in at most this often (own ones at once)
 # An update of any of these is a change the catalog (and an open gallery) must see: the search fields.
 WATCHED_COLUMNS = ("owner_id, prompt, generated_at, favorite, negative_prompt, model, text_accuracy, width, height, "
                    "params, parent_id, derivation, source_name, trashed_at")
@@ -468,6 +475,11 @@ class Catalog:
         self._lock = threading.RLock()
         self._seq = -1  # the last change applied; -1: not built
         self._saved_seq = -1  # the change the file was written or read at
+        self.catch_up_every = CATCH_UP_EVERY
+        self.clock = time.monotonic
+        self._caught_up_at = float("-inf")  # when the last catch-up (or build) read the log
+        self._own_writes_seen = -1  # this process's write count at that moment
+        self._newest = -1  # the last change in the log when last looked (may be ahead of _seq)
         self._set_columns(None)
         self._prompt_strings = _Strings()  # distinct prompts, case-folded (codes index these)
         self._strings = {"models": _Strings(), "negatives": _Strings(), "samplers": _Strings(), "loras": _Strings()}
@@ -492,6 +504,11 @@ class Catalog:
     @property
     def version(self) -> int:
         return self._seq
+
+    @property
+    def behind(self) -> bool:
+        """Whether the log held changes not yet taken in when last looked (another process's, batched)."""
+        return self._newest > self._seq
 
     @property
     def ready(self) -> bool:
@@ -547,7 +564,7 @@ class Catalog:
         parts.clear()
         order = np.lexsort((columns[0], columns[3]))[::-1]  # newest first, then the higher id
         self._set_columns([c[order] for c in columns])
-        self._seq = seq
+        self._seq = self._newest = seq
         self._forget()
         for strings in (self._prompt_strings, *self._strings.values()):
             strings.prepare()  # the search blob now, not on the first key typed
@@ -648,18 +665,32 @@ class Catalog:
         self._forget()
         return True
 
-    def sync(self) -> None:
-        """Catch up with every change committed since the last call (by any process)."""
+    def sync(self, *, at_once: bool = False) -> None:
+        """Catch up with the changes committed since the last catch-up: this process's at once, another
+        process's once CATCH_UP_EVERY has passed since the last (or with `at_once`); meanwhile the
+        catalog answers as it is."""
         with self._lock:
-            if self._seq < 0 and not self._load():
-                self._build()
-                self.save()
-                return
-            with self.db.atomic("DEFERRED"):
-                oldest, newest = self.db.execute_sql(
-                    f"SELECT MIN(seq), COALESCE(MAX(seq), 0) FROM {CHANGE_TABLE}").fetchone()
-                if newest == self._seq:
+            own = own_writes(self.db)  # before reading: a commit after this moves it again
+            if self._seq < 0:
+                self._catch_up_at(own)
+                if not self._load():
+                    self._build()
+                    self.save()
                     return
+                self._newest = self._seq
+                at_once = True  # read from its file: the changes since then, now
+            newest = self.db.execute_sql(f"SELECT COALESCE(MAX(seq), 0) FROM {CHANGE_TABLE}").fetchone()[0]
+            self._newest = newest
+            if newest == self._seq:
+                return
+            if not at_once and own == self._own_writes_seen \
+                    and self.clock() - self._caught_up_at < self.catch_up_every:
+                return  # another process's changes: taken in together, a moment later
+            self._catch_up_at(own)
+            with self.db.atomic("DEFERRED"):
+                oldest, newest = self.db.execute_sql(  # two look-ups (MIN and MAX together scan the table)
+                    f"SELECT (SELECT MIN(seq) FROM {CHANGE_TABLE}), "
+                    f"(SELECT COALESCE(MAX(seq), 0) FROM {CHANGE_TABLE})").fetchone()
                 if newest < self._seq or (oldest is not None and oldest > self._seq + 1):
                     self._seq = -1  # trimmed past what we have seen, or a different database file
                 else:
@@ -678,11 +709,17 @@ class Catalog:
                 self._build()
                 self.save()
                 return
-            self._patch(np.array(ids, np.int64), rows)
-            self._seq = changes[-1][0]
-            self._forget()
-            if self._seq - self._saved_seq > SAVE_AFTER:  # before the change log is trimmed past the file
-                self.save()
+            if changes:
+                self._patch(np.array(ids, np.int64), rows)
+                self._seq = changes[-1][0]
+                self._forget()
+                if self._seq - self._saved_seq > SAVE_AFTER:  # before the change log is trimmed past the file
+                    self.save()
+            self._newest = max(self._newest, self._seq)
+
+    def _catch_up_at(self, own: int) -> None:
+        self._caught_up_at = self.clock()
+        self._own_writes_seen = own
 
     def _patch(self, changed: np.ndarray, rows: list[tuple]) -> None:
         """Drop the changed images, then put back the ones that still exist, in order.
@@ -706,10 +743,10 @@ class Catalog:
             order = np.lexsort((new[0], new[3]))[::-1]
             new = [c[order] for c in new]
             ids, dates = columns[0][::-1], columns[3][::-1]  # oldest first: ascending for searchsorted
-            places = []
-            for image_id, date in zip(new[0], new[3]):
-                low, high = np.searchsorted(dates, date, "left"), np.searchsorted(dates, date, "right")
-                places.append(len(ids) - (low + int(np.searchsorted(ids[low:high], image_id))))
+            low, high = np.searchsorted(dates, new[3], "left"), np.searchsorted(dates, new[3], "right")
+            for k in np.flatnonzero(high > low):  # the same date as others: among them by id
+                low[k] += np.searchsorted(ids[low[k]:high[k]], new[0][k])
+            places = len(ids) - low
             columns = [np.insert(c, places, values) for c, values in zip(columns, new)]
         self._set_columns(columns)
 

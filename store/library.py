@@ -44,6 +44,7 @@ from .identity import (
     write_marker,
 )
 from .migrations import LATEST, is_postgres, migrate_to_latest, schema_version
+from .own_writes import CountingSqliteDatabase
 from .models import PLANS, Account, Collection, Image, ImageCollection, database
 from .records import (
     FAVORITES_ONLY,
@@ -118,7 +119,7 @@ def _new_database(root: Path, url: str, read_only: bool = False) -> Database:
         return connect_url(url)
     if read_only:
         return _read_only_sqlite(root / DB_NAME)
-    return SqliteDatabase(
+    return CountingSqliteDatabase(  # counts this process's commits, which its catalog takes in at once
         str(root / DB_NAME),
         pragmas={
             "journal_mode": "wal",

@@ -42,6 +42,7 @@ from .importer import EXTENSIONS, FORMATS, MAX_FILE_BYTES, ImportOptions, descri
 from .library import Library, NewImage, bulk_insert
 from .metadata import METADATA_KEYS, parse_chunks, read_chunks
 from .models import Collection, Image, ImageCollection, LostImage, Source, SourceFile
+from .own_writes import quietly
 from .records import to_local, utc_now
 
 LINK, COPY = "link", "copy"
@@ -512,14 +513,15 @@ def scan_source(library: Library, row: Source, only: Iterable[Path] | None = Non
     total = len(changed)
     done = 0
     lost_images: set[int] = set()
-    for results in _read_files(root, changed, row.mode):
-        lost_images |= _record_batch(library, row, results, known, report)
-        done += len(results)
-        if progress:
-            progress(done, total)
-        if is_cancelled():
-            report.cancelled = done < total
-            break
+    with quietly(library.db):  # an open catalog takes the batches in together, not after each (own_writes.py)
+        for results in _read_files(root, changed, row.mode):
+            lost_images |= _record_batch(library, row, results, known, report)
+            done += len(results)
+            if progress:
+                progress(done, total)
+            if is_cancelled():
+                report.cancelled = done < total
+                break
     gone_files: set[int] = set()
     if not report.cancelled and removed:
         gone_files = _forget_files(library, removed)

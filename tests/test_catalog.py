@@ -95,3 +95,56 @@ def test_change_log_is_trimmed(tmp_path, make_png):
     assert rows <= 21_000
     lib.toggle_favorite(image)
     assert lib.ids(Filters(favorite=FAVORITES_ONLY)) == [image]
+
+
+def test_another_process_changes_are_taken_in_together_after_the_window(tmp_path, make_png):
+    """Another process's commits are batched: answered from the catalog as it is within the window, and all
+    seen by the first query after it; this process's own writes are seen at once (and bring the rest along)."""
+    root = tmp_path / "lib"
+    lib = Library(root, account="alice")
+    a, b = add(lib, make_png, "apple", 2), add(lib, make_png, "banana", 1)
+    now = [100.0]
+    lib.catalog.clock = lambda: now[0]
+    lib.catalog.sync(at_once=True)  # the window starts now
+    assert lib.ids(Filters()) == [b, a]
+    other_process(root, f"lib.set_favorite([{a}]); lib.delete([{b}]); "
+                        "from store.importer import import_files, ImportOptions; from datetime import datetime; "
+                        f"import_files(lib, [{str(make_png())!r}], ImportOptions(prompt='cherry', "
+                        "generated_at=datetime(2026, 6, 2)))")
+    now[0] += 0.5
+    assert lib.ids(Filters()) == [b, a] and lib.catalog.behind  # within the window: the catalog as it was
+    now[0] += lib.catalog.catch_up_every
+    found = lib.ids(Filters())
+    assert len(found) == 2 and found[1] == a and not lib.catalog.behind  # every change, in one catch-up
+    assert lib.ids(Filters(favorite=FAVORITES_ONLY)) == [a]
+    assert lib.ids(Filters(search="cherry")) == [found[0]]
+    other_process(root, f"lib.set_favorite([{found[0]}])")
+    now[0] += 0.1
+    assert lib.count(Filters(favorite=FAVORITES_ONLY)) == 1  # another process's change: not yet
+    lib.delete([a])  # this process's own write, within the window: seen at once, with the other's
+    assert lib.ids(Filters()) == [found[0]]
+    assert lib.ids(Filters(favorite=FAVORITES_ONLY)) == [found[0]]
+
+
+def test_a_scan_in_this_process_is_batched_then_seen_when_done(tmp_path, make_png):
+    """A source scan writes `quietly`: a search meanwhile may answer from the catalog as it was, the
+    first query after the scan sees every file."""
+    from store.own_writes import own_writes
+
+    root = tmp_path / "lib"
+    lib = Library(root, account="alice")
+    add(lib, make_png, "apple")
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+    lib.add_source(folder)
+    for n in range(5):
+        (folder / f"{n}.png").write_bytes(make_png().read_bytes())
+    now = [100.0]
+    lib.catalog.clock = lambda: now[0]
+    lib.catalog.sync(at_once=True)
+    before = own_writes(lib.db)
+    seen_during = []
+    lib.scan_sources(progress=lambda done, total: seen_during.append(lib.count(Filters())))
+    assert seen_during and seen_during[-1] == 1  # the batches were not taken in one by one
+    assert own_writes(lib.db) > before  # counted once at the end
+    assert lib.count(Filters()) == 6

@@ -261,3 +261,24 @@ async def test_selected_image_deleted_elsewhere_leaves_the_selection(lib, tmp_pa
         other.close()
         await wait_until(pilot, lambda: grid(app).selected == {second.id}, FOLLOW_WITHIN)
         await wait_until(pilot, lambda: str(app.screen.query_one("#bulk-count", Static).render()) == "1 selected", 1)
+
+
+async def test_gallery_looks_again_when_the_catalog_answered_before_taking_changes_in(lib, tmp_path, make_png):
+    """Another process's changes reach the catalog a moment later (batched): a reload answered before
+    that must not be taken as up to date, or the new card would never show."""
+    now = [100.0]
+    lib.catalog.clock = lambda: now[0]
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        assert status(app) == "4 of 4 images"
+        lib.catalog.sync(at_once=True)  # the window starts now (the clock stands still)
+        source = make_png(size=(40, 30))
+        subprocess.run([sys.executable, "-m", "tui.cli", "--library", str(lib.root), "--account", "alice",
+                        "import", str(source), "--prompt", "newest", "--date", "2026-06-01T12:00:00"],
+                       cwd=ROOT, check=True, capture_output=True)
+        await wait_until(pilot, lambda: lib.catalog.behind, FOLLOW_WITHIN + 1)  # a reload saw the old answer
+        await pilot.pause(1.5)  # a poll or two inside the window: still the old answer
+        assert status(app) == "4 of 4 images"
+        now[0] += lib.catalog.catch_up_every  # the window passes: the next poll's reload takes it in
+        await wait_until(pilot, lambda: status(app) == "5 of 5 images", FOLLOW_WITHIN + 1)

@@ -187,6 +187,9 @@ class GalleryScreen(Screen):
                 else:
                     shown, first = self.library.query(filters, 0, PAGE_SIZE)
                 total = self.library.count(Filters(scope=filters.scope)) if filters.active else shown
+                if self.library.catalog is not None and self.library.catalog.behind:
+                    # another process's latest changes are taken in a moment later: look again at the next tick
+                    token = (self.library.catalog.version, -1)
         except NotFound:  # the collection filtered on was deleted meanwhile
             self.app.call_from_thread(self.query_one("#filters", FilterBar).set_collections,
                                       self.library.collections())
