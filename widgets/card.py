@@ -96,7 +96,8 @@ class ImageCard(Widget):
         self._actions = actions
         self._strips = strips
         self._image_class = image_class
-        self._picture_widget: Widget | None = None
+        self._picture_widget: Widget | None = image_class(None, id="thumb") \
+            if image_class is not None and strips is None else None
         self._hover: int | None = None
         self._lines: list[Strip] | None = None  # the content drawn, for _lines_size
         self._lines_size = None
@@ -304,10 +305,10 @@ class ImageCard(Widget):
 
     # -- a picture widget (Kitty, Sixel) over the thumbnail area ----------------
 
-    def on_mount(self) -> None:
-        if self._image_class is not None and self._strips is None:
-            self._picture_widget = self._image_class(None, id="thumb")
-            self.mount(self._picture_widget)
+    def compose(self):
+        # made with the card, so a card bound (`show`) by a relayout before it is mounted has it already
+        if self._picture_widget is not None:
+            yield self._picture_widget
 
     def _show_picture(self, picture) -> None:
         widget = self._picture_widget
@@ -319,6 +320,9 @@ class ImageCard(Widget):
         width, height = self.thumb_cells()
         box_width, box_height = self.thumb_box
         widget = self._picture_widget
+        # not drawn before the card has its size: xterm keeps showing a first, one-cell Sixel picture at a
+        # place even after a full-size one is drawn there
+        widget.display = width > 0 and height > 0
         widget.styles.width, widget.styles.height = max(1, width), max(1, height)
         widget.styles.offset = ((box_width - width) // 2, 1 + (box_height - height) // 2)
 

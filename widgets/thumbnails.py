@@ -24,6 +24,8 @@ from textual.widget import Widget
 from textual_image.renderable.halfcell import Image as HalfcellRenderable
 from textual_image.widget import HalfcellImage, Image as AutoImage, SixelImage, TGPImage, UnicodeImage
 
+from .sixel_image import CleanSixelImage
+
 GRID_PIXELS = 64  # thumbnails are shrunk to this before reaching the renderer
 STRIP_CACHE_SIZE = 160  # drawn thumbnails kept: several screens of 15 to 40 cards (about 100 KB each)
 PICTURE_CACHE_SIZE = 120  # small pictures kept to draw again at another size
@@ -120,12 +122,13 @@ def grid_image_class(mode: str):
     own README), so `auto` draws coloured half-block cells there; the large view
     uses the best protocol instead. Forcing kitty or sixel is the user's choice.
     """
-    return {"kitty": TGPImage, "sixel": SixelImage, "halfcell": CachedHalfcellImage, "auto": CachedHalfcellImage,
+    return {"kitty": TGPImage, "sixel": CleanSixelImage, "halfcell": CachedHalfcellImage, "auto": CachedHalfcellImage,
             "unicode": UnicodeImage}.get(mode)
 
 
 def large_image_class(mode: str):
-    return {"kitty": TGPImage, "sixel": SixelImage, "halfcell": HalfcellImage, "auto": AutoImage,
+    best = CleanSixelImage if AutoImage is SixelImage else AutoImage
+    return {"kitty": TGPImage, "sixel": CleanSixelImage, "halfcell": HalfcellImage, "auto": best,
             "unicode": UnicodeImage}.get(mode)
 
 
