@@ -117,12 +117,13 @@ class Terminal:
             raise AssertionError(f"{failure}; {changed_pixels(shot, before)} pixels differ in "
                                  f"{difference_box(shot, before)} (x0, y0, x1, y1)") from None
 
-    def wait_still(self, timeout: float = 20.0, quiet: float = 0.6) -> Image.Image:
-        """The screen once it stopped changing for `quiet` seconds (the app has drawn what it had to)."""
+    def wait_still(self, timeout: float = 20.0, quiet: float = 0.6, blink: int = 400) -> Image.Image:
+        """The screen once it stopped changing for `quiet` seconds (the app has drawn what it had to); changes
+        of at most `blink` pixels (a text cursor blinking in a field, about two cells) do not count."""
         state = {"last": None, "since": time.monotonic()}
 
         def still(picture: Image.Image) -> bool:
-            if state["last"] is None or differs(picture, state["last"]):
+            if state["last"] is None or differs(picture, state["last"], blink):
                 state["last"], state["since"] = picture, time.monotonic()
                 return False
             return time.monotonic() - state["since"] >= quiet
