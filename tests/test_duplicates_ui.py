@@ -11,6 +11,8 @@ from store.library import Library
 from tui.confirm_delete import ConfirmDeleteScreen
 from tui.duplicates_screen import DuplicatesScreen
 from tui.gallery_screen import GalleryScreen
+from tui.picture_screen import PictureScreen
+from widgets.large_picture import LargePicture
 from widgets.picture_tile import PictureTile
 
 from . import ui
@@ -120,6 +122,14 @@ async def test_mouse_picks_a_group_and_a_keeper_and_trashes_the_others(dup_lib, 
         await ui.settle(pilot, app)
         assert [t.record.id for t in screen.tiles] == [4, 5] and marked(screen) == [4]
         await pilot.click(screen.tiles[1])
+        await pilot.press("enter")  # the member under the cursor, large; → the next member
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, PictureScreen))
+        picture = app.screen.query_one(LargePicture)
+        await ui.wait_until(pilot, lambda: picture.shown_key is not None and picture.shown_key[0] == 5, timeout=15)
+        await pilot.press("left")
+        await ui.wait_until(pilot, lambda: picture.shown_key is not None and picture.shown_key[0] == 4, timeout=15)
+        await pilot.press("escape")
+        await ui.wait_until(pilot, lambda: app.screen is screen)
         await pilot.click("#dup-keep")
         assert marked(screen) == [5]
         await pilot.click("#dup-merge")

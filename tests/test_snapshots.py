@@ -125,6 +125,7 @@ SCREENS = {
     "large-view-info": ("enter", "right", "i"),
     "large-view-zoom": ("enter", "z", "right"),
     "grid-editor": ("g",),
+    "compare": ("space", "right", "c"),
     "public-gallery": ("v",),
     "public-info": ("v", "i"),
     "help": ("question_mark",),

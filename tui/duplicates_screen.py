@@ -31,7 +31,7 @@ from widgets.thumbnails import ThumbnailStrips, grid_image_class
 
 from .confirm_delete import ConfirmDeleteScreen
 from .progress_screen import JobOutcome, ProgressScreen, run_without_progress
-from .viewer_screen import ViewerScreen
+from .picture_screen import PictureScreen
 
 MAX_DISTANCE = 16  # the threshold's range, in bits of the 64-bit hash
 TILE_MIN, TILE_MAX = 26, 56  # columns of a member's tile
@@ -322,7 +322,7 @@ class DuplicatesScreen(Screen[list[int]]):
     def action_view(self) -> None:
         group = self.group
         if group is not None:
-            self.app.push_screen(ViewerScreen(group.records[self.member], self.image_mode))
+            self.app.push_screen(PictureScreen(group.records, self.member, self.image_mode))
 
     def _writable(self) -> bool:
         if self.library.read_only:

@@ -31,6 +31,7 @@ from widgets.thumbnails import grid_image_class
 
 from .clipboard import copy_text
 from .collections_screen import AddToCollectionScreen
+from .compare_screen import CompareScreen
 from .confirm_delete import ConfirmDeleteScreen
 from .duplicates_screen import DuplicatesScreen
 from .grid_editor_screen import GridEditorResult, GridEditorScreen
@@ -104,6 +105,7 @@ class GalleryScreen(Screen):
         Binding("u", "undo_delete", "Undo delete", show=False, id="gallery.undo_delete"),
         Binding("t", "trash", "Trash", show=False, id="gallery.trash"),
         Binding("D", "duplicates", "Duplicates", show=False, id="gallery.duplicates"),
+        Binding("c", "compare", "Compare", show=False, id="gallery.compare"),
         Binding("q", "app.quit", "Quit", id="gallery.quit"),
     ]
 
@@ -717,6 +719,23 @@ class GalleryScreen(Screen):
                 self.reload(keep_position=True)
 
         self.app.push_screen(TrashScreen(self.library), closed)
+
+    def action_compare(self) -> None:
+        """Two images side by side with their settings (tui/compare_screen.py): the two selected, or the one
+        selected and the current one."""
+        ids = sorted(self.grid.selected)
+        current = self.grid.current
+        if len(ids) == 1 and current is not None and current.id != ids[0]:
+            ids.append(current.id)
+        if len(ids) != 2:
+            self.notify("Select two images (space on each), then c compares them.", timeout=5)
+            return
+        try:
+            left, right = (self.library.get(i) for i in ids)
+        except StoreError as exc:
+            self._fail(exc)
+            return
+        self.app.push_screen(CompareScreen(self.library, self.filters, left, right, self.image_mode))
 
     def action_duplicates(self) -> None:
         """The duplicates view (tui/duplicates_screen.py); what it moved to the trash, u brings back here too."""

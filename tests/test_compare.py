@@ -1,0 +1,123 @@
+"""Compare (issue 16): the settings table of two images, and the view's keys and clicks at 80×24 and 160×48."""
+from __future__ import annotations
+
+import pytest
+
+from store.compare import compare, word_changes
+from store.importer import ImportOptions, import_files
+from store.library import Library
+from tui.compare_screen import CompareScreen
+from tui.gallery_screen import GalleryScreen
+from widgets.large_picture import LargePicture
+
+from . import ui
+from .generator_expectations import GENERATORS
+from .test_gallery import make_app, status
+
+SIZES = [(80, 24), (160, 48)]
+
+
+def test_word_changes_count_words_in_any_case_without_commas_or_brackets():
+    assert word_changes("a red (potion:1.2), glowing, red", "A blue potion, glowing") == \
+        (("red", "potion:1.2", "red"), ("blue", "potion"))
+    assert word_changes("same words", "Same, words") == ((), ())
+
+
+def test_the_table_of_two_real_automatic1111_files(tmp_path):
+    """sd-webui.jpg and sd-next.jpg (real files): one prompt word apart, other seed, CFG and sampler."""
+    library = Library(tmp_path / "lib", account="alice")
+    report = import_files(library, [GENERATORS / "sd-webui.jpg", GENERATORS / "sd-next.jpg"])
+    webui, sdnext = (library.get(image_id) for _, image_id in report.imported)
+    rows = {row.label: row for row in compare(webui, sdnext)}
+    assert list(rows) == ["Prompt", "Model", "Seed", "Steps", "CFG", "Sampler", "Size", "Negative", "File",
+                          "Generated"]
+    changed = {label for label, row in rows.items() if row.differs}
+    assert {"Prompt", "Seed", "CFG", "Sampler", "File"} <= changed
+    assert {"Model", "Steps", "Size", "Negative"}.isdisjoint(changed)
+    assert rows["Seed"].left == str(webui.params["Seed"]) and rows["Steps"].left == rows["Steps"].right == "20"
+    assert rows["CFG"].left == "5.5" and rows["Sampler"].right == sdnext.params["Sampler"] == "Euler a"
+    assert (rows["Prompt"].removed, rows["Prompt"].added) == (("テスト",), ("#テスト",))
+    same = {row.label for row in compare(webui, webui) if row.differs}
+    assert same == set()
+    library.close()
+
+
+@pytest.fixture
+def compare_lib(tmp_path, make_png):
+    library = Library(tmp_path / "compare", account="alice")
+    for n, (prompt, seed, steps, sampler) in enumerate([("red potion, glowing", 11, 20, "Euler a"),
+                                                         ("blue potion, glowing", 12, 30, "Euler a"),
+                                                         ("blue potion, dark", 13, 30, "DPM++ 2M")]):
+        import_files(library, [make_png(size=(64, 48))], ImportOptions(prompt=prompt, model="pixel-xl"))
+    ids = library.ids()  # newest first: #3, #2, #1
+    from store.models import Image
+    import json
+
+    for image_id, (seed, steps, sampler) in zip(sorted(ids), [(11, 20, "Euler a"), (12, 30, "Euler a"),
+                                                             (13, 30, "DPM++ 2M")]):
+        Image.update(params=json.dumps({"seed": seed, "steps": steps, "sampler": sampler})).where(
+            Image.id == image_id).execute()
+    yield library
+    library.close()
+
+
+def table_text(app) -> str:
+    return ui.screen_text(app)
+
+
+def pictures_shown(app) -> bool:
+    screen = app.screen
+    return isinstance(screen, CompareScreen) and all(
+        p.shown_key is not None and p.shown_key[0] == screen.records[side].id
+        for side, p in (("left", screen.query_one("#left-picture", LargePicture)),
+                        ("right", screen.query_one("#right-picture", LargePicture))))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_keys_open_compare_step_a_side_swap_and_close(compare_lib, tmp_path, size):
+    app = make_app(compare_lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.wait_until(pilot, lambda: status(app) == "3 of 3 images", timeout=15)
+        await pilot.press("c")  # nothing selected: says what to do
+        assert isinstance(app.screen, GalleryScreen)
+        await pilot.press("space", "right", "c")  # #3 selected, #2 current: #3 comes first in the result
+        await ui.wait_until(pilot, lambda: pictures_shown(app), timeout=15)
+        screen = app.screen
+        assert (screen.records["left"].id, screen.records["right"].id) == (3, 2)
+        table = table_text(app)
+        assert "− dark" in table and "+ glowing" in table and "DPM++ 2M" in table
+        text = ui.screen_text(app)
+        assert "#3 · 1 / 3" in text and "#2 · 2 / 3" in text
+        await pilot.press("tab", "right")  # the right side steps to the next in the result
+        await ui.wait_until(pilot, lambda: screen.records["right"].id == 1)
+        await ui.wait_until(pilot, lambda: pictures_shown(app), timeout=15)
+        assert "+ red" in table_text(app) and "#1 · 3 / 3" in ui.screen_text(app)
+        await pilot.press("x")
+        assert (screen.records["left"].id, screen.records["right"].id) == (1, 3)
+        await pilot.press("right")  # the right side is still the active one
+        await ui.wait_until(pilot, lambda: screen.records["right"].id == 2)
+        await pilot.press("tab", "h")
+        await ui.wait_until(pilot, lambda: screen.records["left"].id == 2)
+        await pilot.press("escape")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_mouse_steps_either_side(compare_lib, tmp_path, size):
+    app = make_app(compare_lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.wait_until(pilot, lambda: status(app) == "3 of 3 images", timeout=15)
+        await pilot.press("space", "end", "space", "c")  # #3 and #1 selected
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.total == 3,
+                            timeout=15)
+        screen = app.screen
+        assert (screen.records["left"].id, screen.records["right"].id) == (3, 1)
+        await pilot.click("#right-previous")
+        await ui.wait_until(pilot, lambda: screen.records["right"].id == 2)
+        assert screen.active == "right"
+        await pilot.click("#left-next")
+        await ui.wait_until(pilot, lambda: screen.records["left"].id == 2)
+        assert screen.active == "left"
+        await pilot.click("#compare-right", offset=(10, 5))
+        assert screen.active == "right"
+        await ui.wait_until(pilot, lambda: pictures_shown(app), timeout=15)

@@ -1,0 +1,107 @@
+"""One picture as large as the widget allows, read and drawn in a worker (compare, the duplicates view).
+
+`show(record)` binds it to an image; it is drawn for the widget's size after each layout (a resize
+draws it again). Half-block cells are drawn in the worker too; a graphics protocol (Kitty, Sixel) gets
+the shrunk picture. Until then it says "Loading…"; a file that cannot be read says so.
+"""
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Center
+from textual.widgets import Static
+from textual.worker import get_current_worker
+
+from store.records import ImageRecord
+
+from .thumbnails import CachedHalfcellImage, cell_console, fit_cells, large_draws_cells, large_image_class, load_picture
+
+LARGE_PIXELS = 1024
+MISSING = "(not shown: --images none, or the file cannot be read)"
+
+
+class LargePicture(Center):
+    DEFAULT_CSS = """
+    LargePicture { width: 1fr; height: 1fr; align: center middle; }
+    LargePicture > .large-picture--note { width: auto; height: 1; color: $text-muted; }
+    LargePicture > .large-picture--image { width: auto; height: 100%; }
+    """
+
+    def __init__(self, mode: str, record: ImageRecord | None = None, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.mode = mode
+        self.record = record
+        self.shown_key: tuple | None = None  # (image id, path, box) of the picture on screen
+        self._image = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("Loading…" if large_image_class(self.mode) else MISSING, classes="large-picture--note")
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._redraw)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._redraw)
+
+    def show(self, record: ImageRecord) -> None:
+        if self.record is not None and record.id == self.record.id and record.path == self.record.path:
+            return
+        self.record = record
+        self._redraw()
+
+    def _key(self) -> tuple | None:
+        if self.record is None:
+            return None
+        size = self.content_size
+        return (self.record.id, str(self.record.path), (size.width, size.height))
+
+    def _redraw(self) -> None:
+        key = self._key()
+        if key is None or large_image_class(self.mode) is None or not self.is_attached:
+            return
+        if key == self.shown_key or key[2][0] <= 0 or key[2][1] <= 0:
+            return
+        self._decode(self.record, key)
+
+    @work(thread=True, exclusive=True, group="large-picture", exit_on_error=False)
+    def _decode(self, record: ImageRecord, key: tuple) -> None:
+        worker = get_current_worker()
+        picture = load_picture(record.path, LARGE_PIXELS)
+        strips = None
+        if picture is not None and large_draws_cells(self.mode):
+            columns, rows = fit_cells(*key[2], picture.width, picture.height)
+            strips = CachedHalfcellImage.render_strips(cell_console(), picture, columns, rows)
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._drawn, key, picture, strips)
+
+    def _drawn(self, key: tuple, picture, strips) -> None:
+        if key != self._key() or not self.is_attached:
+            return  # another image (or size) was asked for meanwhile
+        self.shown_key = key
+        note = self.query_one(".large-picture--note", Static)
+        if picture is None:
+            note.update(MISSING)
+            note.display = True
+            if self._image is not None:
+                self._image.display = False
+            return
+        note.display = False
+        if strips is not None:
+            if not isinstance(self._image, CachedHalfcellImage):
+                self._replace(CachedHalfcellImage(picture))
+            else:
+                self._image.show(picture, None)
+            self._image.prepare(strips)
+        else:
+            if self._image is None or isinstance(self._image, CachedHalfcellImage):
+                self._replace(large_image_class(self.mode)(picture))
+            else:
+                self._image.image = picture
+        self._image.display = True
+
+    def _replace(self, widget) -> None:
+        if self._image is not None:
+            self._image.remove()
+        self._image = widget
+        widget.add_class("large-picture--image")
+        self.mount(widget)
