@@ -6,6 +6,7 @@
     database_url = "postgresql://…"      # a shared PostgreSQL library    MYIMAGES_DATABASE_URL
     rembg_model = "u2netp"               # clean background's model       MYIMAGES_REMBG_MODEL
     images = "auto"                      # auto, kitty, sixel, halfcell, none
+    colors = "auto"                      # auto, 16, 256, truecolor       MYIMAGES_COLORS
     theme = "textual-dark"               # written back when picked in the command palette
     card_size = "medium"                 # small, medium, large (+ and - in the gallery)
     sort = "newest"                      # the gallery's order when it opens (o changes and keeps it)
@@ -37,6 +38,7 @@ from .query import SORTS
 APP_NAME = "myimages"
 FILE_NAME = "settings.toml"
 IMAGE_MODES = ("auto", "kitty", "sixel", "halfcell", "none")
+COLOR_CHOICES = ("auto", "16", "256", "truecolor")  # how many colours the terminal shows (tui/terminal_colors.py)
 CARD_SIZES = ("small", "medium", "large")
 DEFAULT_CARD_SIZE = "medium"
 TRASH_DAYS = 30
@@ -53,6 +55,7 @@ ENV = {
     "rembg_model": "MYIMAGES_REMBG_MODEL",
     "trash_days": "MYIMAGES_TRASH_DAYS",
     "duplicate_distance": "MYIMAGES_DUPLICATE_DISTANCE",
+    "colors": "MYIMAGES_COLORS",
 }
 
 
@@ -80,6 +83,7 @@ class Settings:
     database_url: str = ""
     rembg_model: str = DEFAULT_REMBG_MODEL
     images: str = "auto"
+    colors: str = "auto"
     theme: str = ""  # "": Textual's default
     card_size: str = DEFAULT_CARD_SIZE
     sort: str = "newest"
@@ -127,6 +131,11 @@ def _check(name: str, value: object) -> object:
     if name == "images":
         if value not in IMAGE_MODES:
             raise want("one of " + ", ".join(IMAGE_MODES))
+        return value
+    if name == "colors":
+        value = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else value
+        if value not in COLOR_CHOICES:
+            raise want("one of " + ", ".join(COLOR_CHOICES))
         return value
     if name == "card_size":
         if value not in CARD_SIZES:

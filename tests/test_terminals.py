@@ -82,6 +82,22 @@ def test_sixel_pictures_scroll_nothing_and_keep_their_colours(display, demo_libr
         terminal.close()
 
 
+def test_xterm_with_term_xterm_gets_more_than_16_colours(display, demo_library):
+    """Debian's xterm says TERM=xterm, which Textual reads as 16 colours (thumbnails in the wrong hues); the app
+    knows xterm by XTERM_VERSION and draws with 256. Glyphs are drawn without anti-aliasing, so every pixel
+    has one of the colours the app asked for."""
+    terminal = Terminal(display, ["xterm", "-fa", "DejaVu Sans Mono:antialias=false", "-fs", "10", "-geometry",
+                                  f"{COLUMNS}x{ROWS}", "-e",
+                                  *app_command("--library", str(demo_library), "--images", "halfcell")],
+                        env={"MYIMAGES_ACCOUNT": "alice"})
+    try:
+        shot = terminal.wait_app()
+        colours = len(shot.getcolors(1 << 16) or ())
+        assert colours > 40, f"only {colours} colours on screen: the app drew with 16"
+    finally:
+        terminal.close()
+
+
 def test_sixel_cards_made_by_a_relayout_show_their_pictures(sixel_app):
     before = sixel_app.wait_still()
     width, height = before.size
@@ -114,3 +130,29 @@ def test_sixel_closing_a_modal_leaves_nothing_of_it(sixel_app):
     before = sixel_app.wait_still()
     for key in MODAL_KEYS:
         open_and_close(sixel_app, before, key)
+
+
+@pytest.mark.parametrize("environ, expected", [
+    ({"TERM": "xterm", "XTERM_VERSION": "XTerm(379)"}, "256"),
+    ({"TERM": "mlterm", "MLTERM": "3.9.3"}, "truecolor"),
+    ({"TERM": "xterm-256color", "VTE_VERSION": "7006"}, None),  # Textual reads -256color itself
+    ({"TERM": "xterm", "COLORTERM": "truecolor"}, None),
+    ({"TERM": "xterm", "XTERM_VERSION": "XTerm(379)", "TEXTUAL_COLOR_SYSTEM": "standard"}, None),  # the user's
+    ({"TERM": "vt100"}, None),
+])
+def test_colours_are_known_from_the_terminals_environment(environ, expected):
+    from tui.terminal_colors import detect
+
+    assert detect(environ) == expected
+
+
+def test_colors_setting_and_its_variable(tmp_path):
+    from store import settings
+
+    path = tmp_path / "settings.toml"
+    path.write_text('colors = "16"\n')
+    assert settings.load({}, path).colors == "16"
+    assert settings.load({"MYIMAGES_COLORS": "truecolor"}, path).colors == "truecolor"
+    path.write_text('colors = "lots"\n')
+    loaded = settings.load({}, path)
+    assert loaded.colors == "auto" and '"colors" must be one of auto, 16, 256, truecolor' in loaded.problem

@@ -17,6 +17,7 @@ from typing import Sequence
 
 from store import locations
 from store.errors import StoreError, translate
+from store.settings import COLOR_CHOICES
 from store.records import FAVORITE_ALL, FAVORITES_ONLY, NON_FAVORITES, SCOPE_PUBLIC, Filters
 from store.text import field_value, one_line, printable
 
@@ -70,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--images", choices=IMAGE_MODES, default=None,
                         help="how to draw thumbnails: auto, kitty, sixel, halfcell or none (default: the settings "
                              "file's, else auto)")
+    parser.add_argument("--colors", choices=COLOR_CHOICES, default=None,
+                        help="colours the terminal shows: auto (from the terminal's environment), 16, 256 or "
+                             "truecolor (default: $MYIMAGES_COLORS, the settings file's, else auto)")
     parser.add_argument("--downloads", metavar="DIR", help="where downloads go")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
@@ -502,6 +506,9 @@ def cmd_tui(args: argparse.Namespace) -> int:
     settings = settings_module.current()
     if getattr(args, "demo", False):
         ensure_demo(args)
+    from tui import terminal_colors
+
+    terminal_colors.apply(args.colors or settings.colors)  # before the app (and Textual) start
     from tui.app import run
 
     downloads = Path(args.downloads).expanduser() if args.downloads else settings.downloads
