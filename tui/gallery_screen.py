@@ -35,6 +35,7 @@ from .compare_screen import CompareScreen
 from .confirm_delete import ConfirmDeleteScreen
 from .duplicates_screen import DuplicatesScreen
 from .grid_editor_screen import GridEditorResult, GridEditorScreen
+from .import_screen import ImportScreen
 from .info_screen import InfoScreen
 from .progress_screen import JobOutcome, ProgressScreen
 from .prompt_screen import PromptScreen
@@ -57,7 +58,7 @@ PUBLIC_ACTIONS = [a for a in CARD_ACTIONS if a.name in ("prompt", "download", "i
 DELETE_CHUNK = 50  # images deleted per transaction by a bulk delete
 POLL_SECONDS = 1.0  # how often an open gallery asks whether the library changed elsewhere
 WRITE_ACTIONS = {"favorite", "clean", "delete", "collect", "select", "select_all", "sources", "undo_delete", "trash",
-                 "duplicates"}
+                 "duplicates", "import"}
 READ_ONLY_NOTICE = 3  # seconds: a burst of write keys in the public gallery is told once
 FOCUS_GRID_AT_MOST = 0.9  # seconds after Enter in the search box: the grid gets the focus even without results
 
@@ -102,6 +103,7 @@ class GalleryScreen(Screen):
         Binding("v", "my_view", "My images", id="gallery.my_view"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="gallery.refresh"),
         Binding("w", "sources", "Sources", id="gallery.sources"),
+        Binding("I", "import", "Import", id="gallery.import"),
         Binding("u", "undo_delete", "Undo delete", show=False, id="gallery.undo_delete"),
         Binding("t", "trash", "Trash", show=False, id="gallery.trash"),
         Binding("D", "duplicates", "Duplicates", show=False, id="gallery.duplicates"),
@@ -681,6 +683,15 @@ class GalleryScreen(Screen):
 
     def action_sources(self) -> None:
         open_sources(self)
+
+    def action_import(self) -> None:
+        """The import dialog; afterwards the grid shows the first image imported."""
+
+        def closed(imported: list[int] | None) -> None:
+            if imported:
+                self.show_new_image(imported[0])
+
+        self.app.push_screen(ImportScreen(self.library), closed)
 
     def action_undo_delete(self) -> None:
         """Bring back what the last delete moved to the trash, where it was."""

@@ -1,0 +1,133 @@
+"""Import from the app (issue 15): I or the command palette, a path with completion, folders with or without
+their subfolders, a progress bar with Cancel, the command line's summary, bad paths in one sentence."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from textual.widgets import Checkbox, Input
+
+from store import importer
+from store.library import Library
+from tui.app import MyImagesApp
+from tui.gallery_screen import GalleryScreen
+from tui.import_screen import ImportScreen, complete_path
+from tui.progress_screen import ProgressScreen
+
+from .conftest import write_png
+from .ui import screen_lines, settle, wait_until
+
+
+@pytest.fixture
+def outputs(tmp_path):
+    """outputs/a.png, b.png, notes.txt and outputs/day2/c.png (three images, one of them in a subfolder)."""
+    root = tmp_path / "outputs"
+    write_png(root / "a.png", colour=(10, 20, 30))
+    write_png(root / "b.png", colour=(40, 50, 60))
+    (root / "notes.txt").write_text("not an image")
+    write_png(root / "day2" / "c.png", colour=(70, 80, 90))
+    return root
+
+
+def make_app(tmp_path):
+    return MyImagesApp(Library(tmp_path / "lib", account="alice"), images="none", downloads=tmp_path / "dl")
+
+
+def dialog(app) -> ImportScreen:
+    return next(screen for screen in app.screen_stack if isinstance(screen, ImportScreen))
+
+
+def summary(app) -> str:
+    """The details, then the counts: as `myimages import` prints them."""
+    parts = [str(dialog(app).query_one(f"#import-{part}").render()) for part in ("details", "counts")]
+    return "\n".join(part for part in parts if part)
+
+
+def problem(app) -> str:
+    return str(dialog(app).query_one("#import-problem").render())
+
+
+def test_completion_reads_the_folder(outputs):
+    assert complete_path(str(outputs.parent / "outp")) == str(outputs) + "/"
+    assert complete_path(str(outputs) + "/d") == str(outputs / "day2") + "/"
+    assert complete_path(str(outputs) + "/") == str(outputs / "a.png")  # the first; not notes.txt
+    assert complete_path(str(outputs) + "/n") is None  # not an image
+    assert complete_path(str(outputs) + "/zz") is None and complete_path("") is None
+
+
+async def test_import_a_folder_from_the_app(tmp_path, outputs):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("I")
+        assert isinstance(app.screen, ImportScreen)
+        field = app.screen.query_one("#import-path", Input)
+        field.value = str(tmp_path / "nowhere")
+        await pilot.press("enter")  # a bad path: one sentence, nothing done
+        assert problem(app) == f"There is no file or folder at {tmp_path / 'nowhere'}."
+        assert isinstance(app.screen, ImportScreen) and app.library.ids() == []
+        field.value = str(outputs / "notes.txt")
+        await pilot.press("enter")
+        assert problem(app) == "notes.txt is not a PNG, JPEG or WebP file."
+        field.value = str(tmp_path) + "/"
+        await pilot.press(*"outp")
+        await wait_until(pilot, lambda: field.value == str(tmp_path / "outp"))
+        await settle(pilot, app)
+        await pilot.press("tab")  # takes the completion
+        await wait_until(pilot, lambda: field.value == str(outputs) + "/")
+        await pilot.press("enter")  # subfolders too, by default
+        await wait_until(pilot, lambda: "imported" in summary(app))
+        assert summary(app) == "3 imported, 0 duplicates, 0 failed" and problem(app) == ""
+        # again, and a broken file beside them: the command line's lines
+        (outputs / "broken.png").write_bytes(b"not a png")
+        field.value = str(outputs)
+        await pilot.click("#import")
+        await wait_until(pilot, lambda: "3 duplicates" in summary(app))
+        lines = summary(app).splitlines()
+        assert lines[-1] == "0 imported, 3 duplicates, 1 failed"
+        assert f"duplicate: {outputs / 'a.png'} is already image #" in lines[0]
+        assert any(line.startswith(f"failed: {outputs / 'broken.png'}: ") for line in lines)
+        await settle(pilot, app)
+        lines = screen_lines(app)
+        assert any("0 imported, 3 duplicates, 1 failed" in line for line in lines), "\n".join(lines)  # on screen
+        assert any("Close" in line for line in lines)
+        await pilot.click("#close")
+        assert isinstance(app.screen, GalleryScreen)
+        await wait_until(pilot, lambda: app.screen.grid.total == 3)
+        imported = app.library.ids()
+        await wait_until(pilot, lambda: app.screen.grid.current is not None)
+        assert app.screen.grid.current.id in imported
+
+
+async def test_top_folder_only_palette_and_cancel(tmp_path, outputs, monkeypatch):
+    gate = threading.Event()
+    real = importer.prepare_file
+
+    def slow(path, options):  # each file waits for the test: Cancel comes while the first is being read
+        gate.wait(10)
+        return real(path, options)
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+p", *"Import")
+        await wait_until(pilot, lambda: "Import" in str(app.screen.query("CommandList").first().get_option_at_index(0).prompt))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ImportScreen))
+        app.screen.query_one("#import-recursive", Checkbox).value = False
+        app.screen.query_one("#import-path", Input).value = str(outputs)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "2 imported" in summary(app))  # not day2/c.png
+        monkeypatch.setattr(importer, "prepare_file", slow)
+        app.screen.query_one("#import-recursive", Checkbox).value = True
+        write_png(outputs / "day2" / "d.png", colour=(1, 2, 3))
+        app.screen.query_one("#import-path", Input).value = str(outputs / "day2")
+        await pilot.click("#import")
+        await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen))
+        await pilot.click("#cancel")
+        gate.set()
+        await wait_until(pilot, lambda: "(cancelled)" in summary(app))
+        assert summary(app) == "1 imported, 0 duplicates, 0 failed (cancelled)"
+        assert len(app.library.ids()) == 3
+        lines = screen_lines(app)
+        assert any("(cancelled)" in line for line in lines) and any("Close" in line for line in lines)

@@ -1,0 +1,173 @@
+"""Import from the app (I, or "Import" in the command palette): a path with completion, folders read with or
+without their subfolders, a progress bar with Cancel, then the same summary as `myimages import`.
+
+The import itself is `store.importer.import_files`, run by the progress dialog in a worker; listing a folder for
+completion runs off the event loop too (a folder of 100,000 files must not stall the typing).
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.suggester import Suggester
+from textual.widgets import Button, Checkbox, Input, Static
+
+from store.importer import EXTENSIONS, ImportOptions, ImportReport, import_files
+from store.library import Library
+from store.text import printable
+
+from .progress_screen import JobOutcome, ProgressScreen
+
+LISTED_AT_MOST = 5000  # names looked at per folder while completing (a huge folder completes from its first ones)
+DETAILS_AT_MOST = 200  # duplicate and failure lines shown in the summary (the counts are always whole)
+
+
+def complete_path(text: str) -> str | None:
+    """`text` completed to the first file or folder it begins (folders end with "/"), or None."""
+    if not text:
+        return None
+    typed = Path(os.path.expanduser(text))
+    folder, start = (typed, "") if text.endswith(os.sep) else (typed.parent, typed.name)
+    try:
+        with os.scandir(folder) as entries:
+            names = []
+            for n, entry in enumerate(entries):
+                if n >= LISTED_AT_MOST:
+                    break
+                if entry.name.startswith(start) and (start.startswith(".") or not entry.name.startswith(".")):
+                    is_dir = entry.is_dir()
+                    if is_dir or Path(entry.name).suffix.lower() in EXTENSIONS:
+                        names.append(entry.name + (os.sep if is_dir else ""))
+    except OSError:
+        return None
+    if not names:
+        return None
+    best = min(names)
+    completed = text + best[len(start):]
+    return completed if completed != text else None
+
+
+class PathSuggester(Suggester):
+    """Textual's suggestion (shown dimmed after the cursor; → or Tab takes it) from the file system."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        return await asyncio.to_thread(complete_path, value)
+
+
+def detail_lines(report: ImportReport) -> list[str]:
+    """What `myimages import` prints before its counts: each duplicate and failure."""
+    lines = [f"duplicate: {printable(str(path))} is already image #{image_id}" for path, image_id in report.duplicates]
+    lines += [f"failed: {printable(str(path))}: {printable(reason)}" for path, reason in report.failed]
+    if len(lines) > DETAILS_AT_MOST:
+        lines = lines[:DETAILS_AT_MOST] + [f"… and {len(lines) - DETAILS_AT_MOST} more"]
+    return lines
+
+
+def path_problem(text: str) -> str | None:
+    """One sentence when the path cannot be imported, else None."""
+    if not text.strip():
+        return "Type the path of an image file or of a folder."
+    path = Path(os.path.expanduser(text.strip()))
+    if not path.exists():
+        return f"There is no file or folder at {printable(str(path))}."
+    if path.is_file() and path.suffix.lower() not in EXTENSIONS:
+        return f"{printable(path.name)} is not a PNG, JPEG or WebP file."
+    if not os.access(path, os.R_OK | (os.X_OK if path.is_dir() else 0)):
+        return f"{printable(str(path))} cannot be read (permission denied)."
+    return None
+
+
+class ImportScreen(ModalScreen[list[int]]):
+    """Answers the ids of the images imported (in order), for the gallery to show them."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="import.close"),
+        Binding("tab", "complete", "Complete the path", show=False, id="import.complete"),
+    ]
+    HELP_TITLE = "Import"
+
+    def __init__(self, library: Library) -> None:
+        super().__init__()
+        self.library = library
+        self.imported: list[int] = []
+        self.report: ImportReport | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="import-dialog"):
+            yield Static("Import images", classes="title")
+            yield Static("A PNG, JPEG or WebP file, or a folder of them (Tab or → completes).", classes="hint")
+            yield Input(placeholder="~/outputs", id="import-path", suggester=PathSuggester())
+            yield Checkbox("Folders: their subfolders too", value=True, id="import-recursive")
+            yield Static("", id="import-problem")
+            with VerticalScroll(id="import-details-scroll"):
+                yield Static("", id="import-details")
+            yield Static("", id="import-counts")
+            with Horizontal(classes="buttons"):
+                yield Button("Import", id="import", variant="primary")
+                yield Button("Close", id="close")
+
+    def on_mount(self) -> None:
+        self.query_one("#import-details-scroll").display = False
+        self.set_focus(self.query_one("#import-path", Input))
+
+    def action_complete(self) -> None:
+        """Tab in the path: take the suggestion (Input's own → at the end does); else the next field."""
+        field = self.query_one("#import-path", Input)
+        if self.focused is field:
+            before = field.value
+            field.cursor_position = len(field.value)
+            field.action_cursor_right()
+            if field.value != before:
+                return
+        self.focus_next()
+
+    @on(Input.Submitted, "#import-path")
+    @on(Button.Pressed, "#import")
+    def _start(self) -> None:
+        text = self.query_one("#import-path", Input).value
+        problem = path_problem(text)
+        self._say(problem or "")
+        if problem:
+            return
+        path = Path(os.path.expanduser(text.strip()))
+        options = ImportOptions(recursive=self.query_one("#import-recursive", Checkbox).value)
+
+        def job(progress, cancelled):
+            with self.library.db.connection_context():
+                return import_files(self.library, [path], options, cancel=cancelled,
+                                    progress=lambda done, total, item: progress(done, total, item.name))
+
+        self.app.push_screen(ProgressScreen(f"Importing {printable(str(path))}", job), self._finished)
+
+    def _finished(self, outcome: JobOutcome | None) -> None:
+        if outcome is None:
+            return
+        if outcome.error is not None:
+            self._say(str(outcome.error))
+            return
+        report: ImportReport = outcome.result
+        self.report = report
+        self.imported += [image_id for _path, image_id in report.imported]
+        details = detail_lines(report)
+        self.query_one("#import-details-scroll").display = bool(details)
+        self.query_one("#import-details", Static).update(Text("\n".join(details)))
+        self.query_one("#import-counts", Static).update(Text(report.summary(), style="bold"))
+        self.query_one("#import-path", Input).value = ""
+        self.set_focus(self.query_one("#close", Button))
+
+    def _say(self, problem: str) -> None:
+        self.query_one("#import-problem", Static).update(Text(problem, style="bold red") if problem else "")
+
+    @on(Button.Pressed, "#close")
+    def action_close(self) -> None:
+        self.dismiss(self.imported)
