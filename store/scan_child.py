@@ -1,30 +1,132 @@
-"""Rescanning the source folders in a child process (`python -m store.scan_child ROOT ACCOUNT`).
+"""Scanning source folders in a child process, at a lower priority.
 
 Reading many files is Python work that holds the interpreter's lock: in the app's own
-process it would make typing and scrolling wait. The app's watcher therefore runs its
-full rescans here, at a lower priority, and reads the reports this prints (JSON) on
-stdout. The database URL, if any, comes in MYIMAGES_DATABASE_URL (never on the
-command line, where other users could read a password).
+process it would make typing and scrolling wait. The app therefore runs its full
+rescans (the watcher) and the first scan of a folder added from the sources dialog
+here: `run_in_child` starts `python -m store.scan_child ROOT ACCOUNT [--add FOLDER]`,
+which lowers its own priority, prints its progress and then its reports as JSON lines
+on stdout, and stops after the current batch when it gets SIGTERM (Cancel). The
+database URL, if any, goes in MYIMAGES_DATABASE_URL (never on the command line, where
+other users could read a password).
 """
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import queue
+import signal
+import subprocess
 import sys
+import threading
+import time
+from pathlib import Path
+from typing import Callable
 
 from .errors import StoreError
 from .library import Library
+from .sources import COPY, LINK, ScanReport
+
+CHILD_NICENESS = 10  # a scan in a child process yields the processor to the app
+STOP_WITHIN = 10.0  # seconds a cancelled child may take to finish its batch before it is killed
 
 
 def main(argv: list[str]) -> int:
-    root, account = argv
+    parser = argparse.ArgumentParser(prog="python -m store.scan_child")
+    parser.add_argument("root")
+    parser.add_argument("account")
+    parser.add_argument("--add", metavar="FOLDER", help="add this folder as a source, then scan it (else: rescan all)")
+    parser.add_argument("--copy", action="store_true")
+    parser.add_argument("--nice", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.nice:
+        os.nice(args.nice)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # Cancel: end after the current batch
+
+    def progress(done: int, total: int) -> None:
+        print(json.dumps({"done": done, "total": total}), flush=True)
+
     try:
-        with Library(root, account=account) as library:
-            reports = library.scan_sources()
+        with Library(args.root, account=args.account) as library:
+            if args.add:
+                reports = [library.add_source(args.add, COPY if args.copy else LINK, progress=progress,
+                                              cancel=stop.is_set)]
+            else:
+                reports = library.scan_sources(progress=progress, cancel=stop.is_set)
     except StoreError as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    print(json.dumps([report.as_json() for report in reports]))
+    print(json.dumps({"reports": [report.as_json() for report in reports]}), flush=True)
     return 0
+
+
+def run_in_child(library: Library, add: Path | str | None = None, copy: bool = False,
+                 progress: Callable[[int, int], None] | None = None, cancel: Callable[[], bool] | None = None,
+                 niceness: int = CHILD_NICENESS) -> list[ScanReport]:
+    """Rescan every source (or add `add` and scan it) in a child process; its reports.
+
+    `progress(done, total)` is called as the child reads; once `cancel()` is true the child
+    stops after its current batch (what it recorded stays, as with a cancel in this process).
+    Raises StoreError with the child's own sentence when it fails, OSError when it cannot start.
+    """
+    is_cancelled = cancel or (lambda: False)
+    env = dict(os.environ)
+    env.pop("MYIMAGES_DATABASE_URL", None)
+    if library.database_url:
+        env["MYIMAGES_DATABASE_URL"] = library.database_url
+    command = [sys.executable, "-m", "store.scan_child", str(library.root), library.account.name,
+               "--nice", str(niceness)]
+    if add is not None:
+        command += ["--add", str(Path(add).expanduser().absolute())] + (["--copy"] if copy else [])
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                             cwd=str(Path(__file__).resolve().parent.parent))
+    lines: queue.Queue[str | None] = queue.Queue()
+    errors: list[str] = []
+
+    def read_out() -> None:
+        for line in child.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    def read_err() -> None:
+        errors.extend(child.stderr)
+
+    readers = [threading.Thread(target=read_out, daemon=True), threading.Thread(target=read_err, daemon=True)]
+    for reader in readers:
+        reader.start()
+    reports: list[ScanReport] | None = None
+    asked_to_stop = None
+    while True:
+        try:
+            line = lines.get(timeout=0.1)
+        except queue.Empty:
+            line = ""
+        if line is None:
+            break
+        if line:
+            try:
+                message = json.loads(line)
+                if "reports" in message:
+                    reports = [ScanReport.from_json(item) for item in message["reports"]]
+                elif progress is not None:
+                    progress(int(message["done"]), int(message["total"]))
+            except (ValueError, KeyError, TypeError):
+                pass  # not one of its lines (a library's warning): ignored
+        if asked_to_stop is None and is_cancelled():
+            asked_to_stop = time.monotonic()
+            child.send_signal(signal.SIGTERM)
+        elif asked_to_stop is not None and time.monotonic() - asked_to_stop > STOP_WITHIN:
+            child.kill()  # its open batch is rolled back: nothing half-written
+    child.wait()
+    for reader in readers:
+        reader.join()
+    if child.returncode != 0 or reports is None:
+        said = [line.strip() for line in errors if line.strip()]
+        if asked_to_stop is not None and reports is None:
+            return []
+        raise StoreError(said[-1] if said else f"The scan of the source folders failed ({child.returncode}).")
+    return reports
 
 
 if __name__ == "__main__":

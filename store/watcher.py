@@ -12,10 +12,6 @@ and thumbnails of linked images are made in the background while nothing else ha
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -28,7 +24,6 @@ from .sources import ScanReport, WatchMark
 RETRY_AFTER = 0.3  # seconds before a file that was still being written is looked at again
 CHECK_SOURCES_EVERY = 5.0  # seconds: sources added or removed by another process are picked up
 POLL_EVERY = 2.0  # seconds between rescans when the system cannot watch
-CHILD_NICENESS = 10  # a rescan in a child process yields the processor to the app
 
 
 def inotify_limit() -> str:
@@ -134,36 +129,17 @@ class SourceWatcher:
 
     def _scan_in_child(self) -> list[ScanReport] | None:
         """A full rescan in a child process at a lower priority (store/scan_child.py): the app stays quick."""
-        env = dict(os.environ)
-        env.pop("MYIMAGES_DATABASE_URL", None)
-        if self.library.database_url:
-            env["MYIMAGES_DATABASE_URL"] = self.library.database_url
-        command = [sys.executable, "-m", "store.scan_child", str(self.library.root), self.library.account.name]
+        from .scan_child import run_in_child
+
         try:
-            child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                                     cwd=str(Path(__file__).resolve().parent.parent),
-                                     preexec_fn=lambda: os.nice(CHILD_NICENESS))
+            reports = run_in_child(self.library, cancel=self._stop.is_set)
         except OSError as exc:
             self.on_notice(f"Cannot start a rescan of the source folders: {exc.strerror or exc}; rescanning here.")
             return self._safe(self.library.scan_sources)
-        while True:
-            try:
-                out, err = child.communicate(timeout=0.2)
-                break
-            except subprocess.TimeoutExpired:
-                if self._stop.is_set():
-                    child.terminate()
-                    child.communicate()
-                    return None
-        if child.returncode != 0:
-            lines = err.strip().splitlines()
-            self.on_notice(lines[-1] if lines else f"The rescan of the source folders failed ({child.returncode}).")
+        except StoreError as exc:
+            self.on_notice(str(exc))
             return None
-        try:
-            return [ScanReport.from_json(item) for item in json.loads(out)]
-        except (ValueError, KeyError, TypeError):
-            self.on_notice("The rescan of the source folders gave an unreadable answer.")
-            return None
+        return None if self._stop.is_set() else reports
 
     def _watch(self) -> None:
         import watchfiles

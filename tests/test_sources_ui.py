@@ -16,6 +16,13 @@ def a1111(prompt: str, n: int) -> bytes:
     return png_bytes(colour=(n * 40 % 256, 80, 120), text={"parameters": f"{prompt}\nSteps: 20, Seed: {n}"})
 
 
+async def add_in_dialog(pilot, app, folder) -> None:
+    """`w`, then the folder's path typed into the sources dialog and Enter."""
+    await pilot.press("w")
+    await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+    await pilot.press(*str(folder), "enter")
+
+
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 async def test_add_a_source_from_the_gallery_and_follow_it(tmp_path, size):
     out = tmp_path / "ComfyUI" / "output"
@@ -80,8 +87,62 @@ async def test_adding_a_bad_folder_says_why(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         shown = notices(app)
         await settle(pilot, app)
-        await pilot.press("w")
-        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
-        await pilot.press(*str(tmp_path / "missing"), "enter")
+        await add_in_dialog(pilot, app, tmp_path / "missing")
         await wait_until(pilot, lambda: any("No folder" in text for text in shown), 10)
         assert app.is_running and library.sources() == []
+
+
+def _outputs(folder, count: int) -> None:
+    folder.mkdir(parents=True)
+    for n in range(count):
+        (folder / f"{n:05}.png").write_bytes(png_bytes(size=(8, 8), text={"parameters": f"pear {n}\nSteps: 20"}))
+
+
+async def test_adding_a_source_scans_in_a_child_process_with_progress(tmp_path, monkeypatch):
+    """The first scan of a folder added in the app runs in a child process (the app's own never reads
+    the files), and its progress reaches the dialog's bar."""
+    from tui.progress_screen import ProgressScreen
+
+    out = tmp_path / "out"
+    _outputs(out, 450)  # two batches: progress in between
+    library = Library(tmp_path / "lib", account="alice")
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("the folder was scanned in the app's own process")
+
+    monkeypatch.setattr(Library, "add_source", not_here)
+    steps = []
+    real_update = ProgressScreen._update
+    monkeypatch.setattr(ProgressScreen, "_update", lambda screen, done, total, text: (
+        steps.append((done, total, text)), real_update(screen, done, total, text))[1])
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=(80, 24)) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        await add_in_dialog(pilot, app, out)
+        await wait_until(pilot, lambda: any("450 new images" in text for text in shown), 30)
+        assert steps[-1] == (450, 450, "files read") and len(steps) >= 2
+        await wait_until(pilot, lambda: "450 of 450 images" in screen_text(app), 5)
+        assert library.total() == 450
+
+
+async def test_cancel_stops_the_scan_of_an_added_source(tmp_path):
+    """Cancel during the child's scan: it stops after its current batch, what it read stays, the rest
+    is not read (the watcher's next rescan reads it)."""
+    from tui.progress_screen import ProgressScreen
+
+    out = tmp_path / "out"
+    _outputs(out, 4000)  # ten batches
+    library = Library(tmp_path / "lib", account="alice")
+    app = MyImagesApp(library, images="none")
+    app.sources_changed = lambda: None  # no watcher restart: its rescan would read the rest
+    async with app.run_test(size=(80, 24)) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        await add_in_dialog(pilot, app, out)
+        await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen) and " of 4000" in screen_text(app),
+                         30)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: any("(cancelled)" in text for text in shown), 30)
+        assert 0 < library.count() < 4000
+        assert [s.path for s in library.sources()] == [out.resolve()]

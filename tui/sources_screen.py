@@ -1,6 +1,7 @@
 """Source folders: the folders the library follows, the files skipped in them, and adding one.
 
-Adding a folder scans it (a progress bar with Cancel, run by the gallery); removing
+Adding a folder scans it in a child process at a lower priority (store/scan_child.py),
+so the gallery stays quick during a big first scan, with a progress bar and Cancel; removing
 one asks first, since its images' favorites and collections go with them. The
 store does the work (store/sources.py); the open app's watcher follows the change.
 """
@@ -19,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from store.errors import StoreError
 from store.library import Library
+from store.scan_child import run_in_child
 from store.text import one_line
 
 from .progress_screen import ProgressScreen
@@ -166,10 +168,17 @@ def open_sources(gallery) -> None:
             return
         if request.action == "add":
             def add(progress, cancelled):
-                report = library.add_source(request.folder, "copy" if request.copy else "link",
-                                            progress=lambda done, total: progress(done, total, "files read"),
-                                            cancel=cancelled)
-                return f"{one_line(str(report.source))}: {report.summary()}"
+                def files_read(done: int, total: int) -> None:
+                    progress(done, total, "files read")
+
+                try:  # in a child process at a lower priority, as the watcher's rescans: the app stays quick
+                    reports = run_in_child(library, request.folder, request.copy, files_read, cancelled)
+                except OSError:  # no child process to be had: here, in this worker thread
+                    reports = [library.add_source(request.folder, "copy" if request.copy else "link",
+                                                  progress=files_read, cancel=cancelled)]
+                if not reports:
+                    return f"Adding {one_line(request.folder)} was cancelled before any file was read."
+                return f"{one_line(str(reports[0].source))}: {reports[0].summary()}"
 
             gallery.app.push_screen(ProgressScreen(f"Reading {one_line(request.folder)}", add, total=None),
                                     lambda outcome: done(outcome, "added"))
