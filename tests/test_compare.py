@@ -89,17 +89,17 @@ async def test_keys_open_compare_step_a_side_swap_and_close(compare_lib, tmp_pat
         text = ui.screen_text(app)
         assert "#3 · 1 / 3" in text and "#2 · 2 / 3" in text
         await pilot.press("tab", "right")  # the right side steps to the next in the result
-        await ui.wait_until(pilot, lambda: screen.records["right"].id == 1)
+        await ui.wait_until(pilot, lambda: screen.records["right"].id == 1, timeout=15)
         await ui.wait_until(pilot, lambda: pictures_shown(app), timeout=15)
         assert "+ red" in table_text(app) and "#1 · 3 / 3" in ui.screen_text(app)
         await pilot.press("x")
         assert (screen.records["left"].id, screen.records["right"].id) == (1, 3)
         await pilot.press("right")  # the right side is still the active one
-        await ui.wait_until(pilot, lambda: screen.records["right"].id == 2)
+        await ui.wait_until(pilot, lambda: screen.records["right"].id == 2, timeout=15)
         await pilot.press("tab", "h")
-        await ui.wait_until(pilot, lambda: screen.records["left"].id == 2)
+        await ui.wait_until(pilot, lambda: screen.records["left"].id == 2, timeout=15)
         await pilot.press("escape")
-        await ui.wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen), timeout=15)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -113,10 +113,10 @@ async def test_mouse_steps_either_side(compare_lib, tmp_path, size):
         screen = app.screen
         assert (screen.records["left"].id, screen.records["right"].id) == (3, 1)
         await pilot.click("#right-previous")
-        await ui.wait_until(pilot, lambda: screen.records["right"].id == 2)
+        await ui.wait_until(pilot, lambda: screen.records["right"].id == 2, timeout=15)
         assert screen.active == "right"
         await pilot.click("#left-next")
-        await ui.wait_until(pilot, lambda: screen.records["left"].id == 2)
+        await ui.wait_until(pilot, lambda: screen.records["left"].id == 2, timeout=15)
         assert screen.active == "left"
         await pilot.click("#compare-right", offset=(10, 5))
         assert screen.active == "right"

@@ -45,6 +45,14 @@ def dup_lib(tmp_path):
     library.close()
 
 
+def _settings_file() -> str:
+    import os
+    from pathlib import Path
+
+    path = Path(os.environ["MYIMAGES_CONFIG"])
+    return path.read_text() if path.exists() else ""
+
+
 def view(app) -> DuplicatesScreen:
     assert isinstance(app.screen, DuplicatesScreen)
     return app.screen
@@ -63,7 +71,7 @@ def marked(screen) -> list[int]:
 
 
 async def confirm(pilot, app, *, click: bool) -> None:
-    await ui.wait_until(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
+    await ui.wait_until(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen), timeout=15)
     await ui.settle(pilot, app)
     if click:
         await pilot.click("#delete")
@@ -88,7 +96,7 @@ async def test_keys_change_the_keeper_and_trash_the_others_moving_favorites_and_
         assert "#3 has no prompt; #1 has one" in text_of(screen.query_one("#dup-caption"))
         await pilot.press("d")
         await confirm(pilot, app, click=False)
-        await ui.wait_until(pilot, lambda: isinstance(app.screen, DuplicatesScreen) and len(screen.groups) == 1)
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, DuplicatesScreen) and len(screen.groups) == 1, timeout=15)
         assert {t.record.id for t in dup_lib.trashed()} == {1, 2}
         kept = dup_lib.get(3)
         assert kept.favorite and kept.collections == ["Shelf"]
@@ -118,23 +126,23 @@ async def test_mouse_picks_a_group_and_a_keeper_and_trashes_the_others(dup_lib, 
         screen = await open_view(pilot, app)
         groups = screen.query_one("#dup-groups", OptionList)
         await pilot.click("#dup-groups", offset=(3, 2))  # the second line: the second group
-        await ui.wait_until(pilot, lambda: groups.highlighted == 1)
+        await ui.wait_until(pilot, lambda: groups.highlighted == 1, timeout=15)
         await ui.settle(pilot, app)
         assert [t.record.id for t in screen.tiles] == [4, 5] and marked(screen) == [4]
         await pilot.click(screen.tiles[1])
         await pilot.press("enter")  # the member under the cursor, large; → the next member
-        await ui.wait_until(pilot, lambda: isinstance(app.screen, PictureScreen))
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, PictureScreen), timeout=15)
         picture = app.screen.query_one(LargePicture)
         await ui.wait_until(pilot, lambda: picture.shown_key is not None and picture.shown_key[0] == 5, timeout=15)
         await pilot.press("left")
         await ui.wait_until(pilot, lambda: picture.shown_key is not None and picture.shown_key[0] == 4, timeout=15)
         await pilot.press("escape")
-        await ui.wait_until(pilot, lambda: app.screen is screen)
+        await ui.wait_until(pilot, lambda: app.screen is screen, timeout=15)
         await pilot.click("#dup-keep")
         assert marked(screen) == [5]
         await pilot.click("#dup-merge")
         await confirm(pilot, app, click=True)
-        await ui.wait_until(pilot, lambda: isinstance(app.screen, DuplicatesScreen) and len(screen.groups) == 1)
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, DuplicatesScreen) and len(screen.groups) == 1, timeout=15)
         assert [t.record.id for t in dup_lib.trashed()] == [4]
         await pilot.click("#dup-close")
         await ui.wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen) and status(app) == "5 of 5 images",
@@ -149,10 +157,12 @@ async def test_threshold_keys_and_the_empty_state(tmp_path):
         screen = await open_view(pilot, app)
         assert "No duplicates" in ui.screen_text(app) and screen.distance == 6
         await pilot.press("left_square_bracket")
-        await ui.wait_until(pilot, lambda: screen.loaded)
+        await ui.wait_until(pilot, lambda: screen.loaded, timeout=15)
         assert screen.distance == 5 and "within 5 bits" in ui.screen_text(app)
+        assert app.settings.duplicate_distance == 5  # kept for next time
+        await ui.wait_until(pilot, lambda: "duplicate_distance = 5" in _settings_file(), timeout=15)
         for _ in range(30):  # looser and looser: at 16 bits, two different pictures of noise may meet
             await pilot.press("right_square_bracket")
-        await ui.wait_until(pilot, lambda: screen.loaded)
+        await ui.wait_until(pilot, lambda: screen.loaded, timeout=15)
         assert screen.distance == 16
     library.close()

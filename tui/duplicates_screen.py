@@ -25,6 +25,7 @@ from store.duplicates import Cancelled, DuplicateGroup, max_distance
 from store.errors import StoreError
 from store.library import Library
 from store.records import human_size
+from store.settings import MAX_DUPLICATE_DISTANCE as MAX_DISTANCE  # the threshold's range, in bits
 from widgets.key_bar import KeyBar
 from widgets.picture_tile import PictureTile
 from widgets.thumbnails import ThumbnailStrips, grid_image_class
@@ -33,7 +34,6 @@ from .confirm_delete import ConfirmDeleteScreen
 from .progress_screen import JobOutcome, ProgressScreen, run_without_progress
 from .picture_screen import PictureScreen
 
-MAX_DISTANCE = 16  # the threshold's range, in bits of the 64-bit hash
 TILE_MIN, TILE_MAX = 26, 56  # columns of a member's tile
 
 
@@ -432,6 +432,9 @@ class DuplicatesScreen(Screen[list[int]]):
             self.notify(f"The threshold is between 0 and {MAX_DISTANCE} bits.", timeout=3)
             return
         self.distance = distance
+        remember = getattr(self.app, "remember", None)
+        if remember is not None:  # kept in the settings file (duplicate_distance) for next time
+            remember(duplicate_distance=distance)
         self._reload(0)
 
     def _reload(self, focus_group: int) -> None:

@@ -758,7 +758,9 @@ class GalleryScreen(Screen):
                 self.reload(keep_position=True)
                 self._update_status()
 
-        self.app.push_screen(DuplicatesScreen(self.library, self.image_mode), closed)
+        settings = getattr(self.app, "settings", None)
+        distance = settings.duplicate_distance if settings is not None else None
+        self.app.push_screen(DuplicatesScreen(self.library, self.image_mode, distance), closed)
 
     def action_select_all(self) -> None:
         try:
