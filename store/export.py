@@ -74,18 +74,24 @@ def _text_keyword(kind: bytes, raw: bytes) -> str:
 
 def png_with_metadata(record: ImageRecord) -> bytes:
     """The PNG bytes of an image with its prompt and settings written in."""
+    try:
+        data = record.path.read_bytes()
+    except OSError as exc:
+        raise StoreError(f"The file of image #{record.id} cannot be read ({exc.strerror}); run `myimages doctor`.") \
+            from exc
+    return with_metadata(record, data, is_png=record.ext == "png")
+
+
+def with_metadata(record: ImageRecord, data: bytes, *, is_png: bool = True) -> bytes:
+    """Picture bytes (a PNG, or another format converted to one) with `record`'s prompt and settings written in:
+    an image's own file, or a part cut out of it (the grid editor's items)."""
     own = _itxt(
         OWN_KEY,
         build_own_chunk(record.prompt, record.negative_prompt, record.model, record.text_accuracy,
                         record.generated_at.isoformat(), record.params),
     )
     try:
-        data = record.path.read_bytes()
-    except OSError as exc:
-        raise StoreError(f"The file of image #{record.id} cannot be read ({exc.strerror}); run `myimages doctor`.") \
-            from exc
-    try:
-        chunks = _png_chunks(data) if record.ext == "png" else None
+        chunks = _png_chunks(data) if is_png else None
     except ValueError:
         chunks = None
     if chunks is None:

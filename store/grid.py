@@ -19,7 +19,7 @@ from PIL import Image
 
 from .background import add_derived, derived_image, open_original, plain_background, remove_background
 from .errors import StoreError
-from .export import slug
+from .export import export_name, with_metadata
 from .files import write_new_file
 from .library import Library
 
@@ -27,6 +27,9 @@ MAX_CELLS = 16
 TOLERANCE = 24  # channel difference from the background that still counts as background
 MIN_RUN = 3  # content runs narrower than this (pixels) are noise, not items
 TRIM_MARGIN = 0.04  # of the item's larger side, kept around it when trimming
+
+
+Span = tuple[int, int]  # (start, end) in pixels, end exclusive
 
 
 @dataclass(frozen=True)
@@ -37,9 +40,14 @@ class Layout:
     x_cuts: tuple[int, ...]
     y_cuts: tuple[int, ...]
     detected: bool = False
+    # Each column's (row's) extent when the cells are all one size (see `same_size_spans`); else from the cuts.
+    x_spans: tuple[Span, ...] | None = None
+    y_spans: tuple[Span, ...] | None = None
 
     def box(self, row: int, col: int) -> tuple[int, int, int, int]:
-        return (self.x_cuts[col], self.y_cuts[row], self.x_cuts[col + 1], self.y_cuts[row + 1])
+        left, right = self.x_spans[col] if self.x_spans else (self.x_cuts[col], self.x_cuts[col + 1])
+        top, bottom = self.y_spans[row] if self.y_spans else (self.y_cuts[row], self.y_cuts[row + 1])
+        return (left, top, right, bottom)
 
     @property
     def cells(self) -> list[tuple[int, int]]:
@@ -79,6 +87,46 @@ def equal_cuts(size: int, parts: int) -> tuple[int, ...]:
     return tuple(round(i * size / parts) for i in range(parts + 1))
 
 
+def equal_spans(size: int, parts: int) -> tuple[Span, ...]:
+    """`parts` spans of exactly one size (the pixels left over, fewer than `parts`, split between the edges)."""
+    side = size // parts
+    start = (size - side * parts) // 2
+    return tuple((start + i * side, start + (i + 1) * side) for i in range(parts))
+
+
+def same_size_spans(runs: list[tuple[int, int]], size: int) -> tuple[Span, ...] | None:
+    """Spans of one size, one per item, holding each item whole, not overlapping, inside the picture; else None
+    (the cells then meet halfway between the items).
+
+    Cutting halfway gives the outer cells the sheet's margin on top of their share of the gutter: the items of
+    a uniform sheet would come out in two or three sizes, and sprites would not line up. The spans are first
+    placed on the sheet's lattice (the items' centres fitted to an even pitch, so every item sits at the same
+    place in its cell), else centred on each item. One row (column) of items keeps the whole height (width)."""
+    if len(runs) < 2:
+        return None
+    n = len(runs)
+    centres = [(start + end) / 2 for start, end in runs]
+    pitch = round((centres[-1] - centres[0]) / (n - 1))
+    first = sum(c - i * pitch for i, c in enumerate(centres)) / n
+    for points in ([first + i * pitch for i in range(n)], centres):
+        spans = _centred_spans(runs, points, size)
+        if spans is not None:
+            return spans
+    return None
+
+
+def _centred_spans(runs: list[tuple[int, int]], points: list[float], size: int) -> tuple[Span, ...] | None:
+    room = min([2 * points[0], 2 * (size - points[-1])] + [b - a for a, b in zip(points, points[1:])])
+    side = int(room)
+    spans = []
+    for (start, end), point in zip(runs, points):
+        left = round(point - side / 2)
+        if side <= 0 or left < 0 or left + side > size or left > start or left + side < end:
+            return None
+        spans.append((left, left + side))
+    return tuple(spans)
+
+
 def detect(image: Image.Image) -> Layout:
     """The grid the sheet was drawn in; 1x1 when there is no plain background or no clear grid."""
     rgb = np.asarray(image.convert("RGB"))
@@ -91,7 +139,8 @@ def detect(image: Image.Image) -> Layout:
     row_runs = _runs(content.any(axis=1))
     if not col_runs or not row_runs or len(col_runs) > MAX_CELLS or len(row_runs) > MAX_CELLS:
         return Layout(1, 1, (0, width), (0, height), detected=True)
-    return Layout(len(row_runs), len(col_runs), _cuts(col_runs, width), _cuts(row_runs, height), detected=True)
+    return Layout(len(row_runs), len(col_runs), _cuts(col_runs, width), _cuts(row_runs, height), detected=True,
+                  x_spans=same_size_spans(col_runs, width), y_spans=same_size_spans(row_runs, height))
 
 
 def layout_for(image: Image.Image, rows: int | None = None, cols: int | None = None,
@@ -110,9 +159,13 @@ def layout_for(image: Image.Image, rows: int | None = None, cols: int | None = N
     found = found or detect(image)
     rows = rows or found.rows
     cols = cols or found.cols
-    x_cuts = found.x_cuts if cols == found.cols else equal_cuts(image.width, cols)
-    y_cuts = found.y_cuts if rows == found.rows else equal_cuts(image.height, rows)
-    return Layout(rows, cols, x_cuts, y_cuts, detected=(rows, cols) == (found.rows, found.cols))
+    same_cols, same_rows = cols == found.cols, rows == found.rows
+    return Layout(rows, cols,
+                  found.x_cuts if same_cols else equal_cuts(image.width, cols),
+                  found.y_cuts if same_rows else equal_cuts(image.height, rows),
+                  detected=same_cols and same_rows,
+                  x_spans=found.x_spans if same_cols else equal_spans(image.width, cols),
+                  y_spans=found.y_spans if same_rows else equal_spans(image.height, rows))
 
 
 def trim(cell: Image.Image) -> Image.Image:
@@ -178,7 +231,7 @@ def cut(library: Library, image_id: int, layout: Layout, cells: list[tuple[int, 
             raise StoreError(f"There is no cell {row + 1},{col + 1} in a {layout.rows}x{layout.cols} grid.")
     record = library.get(image_id)
     sheet = open_original(library, image_id)
-    stem = slug(Path(record.source_name).stem, 80) if record.source_name else f"{record.id}-{slug(record.prompt)}"
+    stem = export_name(record)  # as `myimages export` names the sheet: ID-slug, then _r1c1
     result = CutResult(list(cells), [], [])
     pending = []
     for done, (row, col) in enumerate(cells, start=1):
@@ -192,8 +245,9 @@ def cut(library: Library, image_id: int, layout: Layout, cells: list[tuple[int, 
         if folder is not None:
             out = io.BytesIO()
             piece.save(out, "PNG")
+            data = with_metadata(record, out.getvalue())  # the sheet's prompt and settings, as an export has them
             try:
-                result.written.append(write_new_file(Path(folder), f"{stem}{suffix}", ".png", out.getvalue()))
+                result.written.append(write_new_file(Path(folder), f"{stem}{suffix}", ".png", data))
             except OSError as exc:
                 raise StoreError(f"Cannot write to {folder}: {exc.strerror or exc}.") from exc
         if progress:

@@ -567,7 +567,7 @@ async def test_grid_editor_keyboard_path(tmp_path):
         assert text_of(editor.query_one("#cell-title")) == "Cell 2,2 (selected)"
         await pilot.press("w")  # download
         await settle(pilot, app)
-        assert sorted(p.name for p in (tmp_path / "downloads").iterdir()) == ["sheet_r2c2.png"]
+        assert sorted(p.name for p in (tmp_path / "downloads").iterdir()) == [f"{record.id}-four-items_r2c2.png"]
         await pilot.press("c")  # 3 columns: equal parts, everything selected again
         assert editor.cut_layout.cols == 3 and editor.query_one("#cols", Input).value == "3"
         await pilot.press("C", "t")

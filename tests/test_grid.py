@@ -24,13 +24,35 @@ def test_every_demo_layout_is_detected_exactly():
             assert left <= box[0] and top <= box[1] and box[2] <= right and box[3] <= bottom
 
 
-@pytest.mark.parametrize("rows, cols", [(2, 3), (3, 2), (1, 4), (4, 1), (5, 5)])
-def test_rectangular_layouts(rows, cols):
+def iron_sheet(rows: int, cols: int, size: int, background):
     kinds = list(ITEMS)
     specs = [ItemSpec(kinds[i % len(kinds)], "iron") for i in range(rows * cols)]
-    sheet = render_sheet(specs, rows, cols, size=600, background=BACKGROUNDS[2])
+    return render_sheet(specs, rows, cols, size=size, background=background)
+
+
+@pytest.mark.parametrize("rows, cols", [(2, 3), (3, 2), (1, 4), (4, 1), (5, 5)])
+def test_rectangular_layouts(rows, cols):
+    sheet = iron_sheet(rows, cols, 600, BACKGROUNDS[2])
     layout = grid.detect(sheet.image)
     assert (layout.rows, layout.cols) == (rows, cols)
+
+
+@pytest.mark.parametrize("rows, cols", [(2, 3), (3, 2), (1, 5), (5, 1), (4, 4)])
+def test_items_of_a_uniform_sheet_come_out_the_same_size_and_line_up(rows, cols):
+    sheet = iron_sheet(rows, cols, 640, BACKGROUNDS[1])
+    layout = grid.detect(sheet.image)
+    sizes = {grid.cut_cell(sheet.image, layout, r, c).size for r, c in layout.cells}
+    assert len(sizes) == 1, sizes  # before: the outer cells carried the sheet's margin
+    offsets = set()
+    for (row, col), box in zip(layout.cells, sheet.boxes):
+        left, top, right, bottom = layout.box(row, col)
+        assert left <= box[0] and top <= box[1] and box[2] <= right and box[3] <= bottom  # whole
+        offsets.add((box[0] - left, box[1] - top))
+    # each item at the same place in its cell (to a few pixels: the lattice is read from items of other shapes)
+    assert max(x for x, _ in offsets) - min(x for x, _ in offsets) <= 3
+    assert max(y for _, y in offsets) - min(y for _, y in offsets) <= 3
+    other = grid.layout_for(sheet.image, rows=rows + 1, cols=cols + 2, found=layout)  # equal parts: one size too
+    assert len({grid.cut_cell(sheet.image, other, r, c).size for r, c in other.cells}) == 1
 
 
 def uneven_sheet() -> tuple[Image.Image, list[tuple[int, int, int, int]]]:
@@ -77,13 +99,17 @@ def test_cut_and_trim_give_exact_boxes():
     image, boxes = uneven_sheet()
     layout = grid.detect(image)
     cell = grid.cut_cell(image, layout, 0, 1)
-    assert cell.size == (layout.x_cuts[2] - layout.x_cuts[1], layout.y_cuts[1])
+    left, top, right, bottom = layout.box(0, 1)
+    assert cell.size == (right - left, bottom - top)
     trimmed = grid.cut_cell(image, layout, 0, 1, trimmed=True)
-    item_w, item_h = boxes[1][2] - boxes[1][0], boxes[1][3] - boxes[1][1]
-    margin = round(grid.TRIM_MARGIN * max(item_w, item_h))
-    assert trimmed.size == (item_w + 2 * margin, item_h + 2 * margin)
-    inner = np.asarray(trimmed)[margin:-margin, margin:-margin]
-    assert (inner == (200, 40, 40)).all()
+    item = boxes[1]
+    margin = round(grid.TRIM_MARGIN * max(item[2] - item[0], item[3] - item[1]))
+    # the item and a margin around it, as far as the cell goes
+    kept = (max(left, item[0] - margin), max(top, item[1] - margin),
+            min(right, item[2] + margin), min(bottom, item[3] + margin))
+    assert trimmed.size == (kept[2] - kept[0], kept[3] - kept[1])
+    inner = np.asarray(trimmed)[item[1] - kept[1]:item[3] - kept[1], item[0] - kept[0]:item[2] - kept[0]]
+    assert (inner == (200, 40, 40)).all() and inner.shape[:2] == (item[3] - item[1], item[2] - item[0])
 
 
 def test_trim_of_a_transparent_cell_uses_alpha():
@@ -122,11 +148,16 @@ def test_download_items_never_overwrites(sheet_in_library, tmp_path):
     out = tmp_path / "items"
     first = grid.cut(library, record.id, layout, [(0, 0), (1, 2)], folder=out)
     again = grid.cut(library, record.id, layout, [(0, 0)], folder=out)
-    assert [p.name for p in first.written] == ["items-sheet_r1c1.png", "items-sheet_r2c3.png"]
-    assert again.written[0].name == "items-sheet_r1c1 (2).png"
+    stem = f"{record.id}-nine-items"  # named as `myimages export` names the sheet
+    assert [p.name for p in first.written] == [f"{stem}_r1c1.png", f"{stem}_r2c3.png"]
+    assert again.written[0].name == f"{stem}_r1c1 (2).png"
     assert library.total() == 1
     with Image.open(first.written[0]) as image:
         assert image.size == tuple(np.subtract(layout.box(0, 0)[2:], layout.box(0, 0)[:2]))
+    # the sheet's prompt and settings are in each item, as in an export: importing one gives them back
+    import_files(library, [first.written[1]], ImportOptions())
+    item = next(r for r in library.page() if r.id != record.id)
+    assert (item.prompt, item.model) == ("nine items", "M")
 
 
 def test_cut_refuses_cells_outside_the_grid(sheet_in_library):
