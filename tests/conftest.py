@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import fcntl
 import io
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,20 @@ REAL_METADATA = SHARED / "fixtures" / "real-metadata"
 
 # Background removal uses the pinned model file; nothing is downloaded in tests.
 os.environ.setdefault("U2NET_HOME", str(SHARED / "models"))
+
+
+MACHINE_LOCK = Path(tempfile.gettempdir()) / "myimages-tests.lock"
+
+
+@pytest.fixture(autouse=True)
+def machine_wide(request):
+    """With pytest-xdist (`-n 2`) tests run two at a time; one marked `exclusive` (it changes something
+    machine-wide, such as the inotify watch limit) runs alone: it takes this lock for writing, every
+    other test for reading."""
+    exclusive = request.node.get_closest_marker("exclusive") is not None
+    with open(MACHINE_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
 
 
 @pytest.fixture(autouse=True)

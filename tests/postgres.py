@@ -5,6 +5,7 @@ loopback port with its own data folder, and is removed after the test session.
 """
 from __future__ import annotations
 
+import fcntl
 import glob
 import os
 import pwd
@@ -25,6 +26,12 @@ def _binaries() -> Path | None:
 def _install() -> Path:
     if os.geteuid() != 0:
         raise RuntimeError("PostgreSQL is not installed and the tests are not root: apt-get install postgresql")
+    with open(Path(tempfile.gettempdir()) / "myimages-apt.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two test workers: one installs, the other waits and finds it
+        return _binaries() or _apt_install()
+
+
+def _apt_install() -> Path:
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     subprocess.run(["apt-get", "update", "-q"], check=True, env=env, capture_output=True)
     subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "postgresql"], check=True, env=env,

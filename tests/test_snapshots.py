@@ -24,6 +24,10 @@ from tui.app import MyImagesApp
 from .conftest import write_png
 from .ui import settle
 
+# One folder at a fixed path (the info dialog shows the file's path): with `-n 2` every test of this
+# file runs on the same worker (`--dist loadgroup`).
+pytestmark = pytest.mark.xdist_group("snapshots")
+
 SIZES = [(80, 24), (160, 48)]
 FOLDER = Path(tempfile.gettempdir()) / "myimages-snapshots"  # fixed: the info dialog shows the file's path
 IMPORTED = datetime(2026, 5, 20, 9, 30)

@@ -251,6 +251,7 @@ def test_the_watcher_follows_new_moved_and_deleted_files(tmp_path, polling):
         watcher.stop()
 
 
+@pytest.mark.exclusive  # the limit is the whole machine's: no other test may watch meanwhile
 def test_the_watch_limit_falls_back_to_polling(tmp_path):
     limit_file = Path("/proc/sys/fs/inotify/max_user_watches")
     if os.geteuid() != 0 or not os.access(limit_file, os.W_OK):
