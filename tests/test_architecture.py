@@ -1,0 +1,35 @@
+"""The layers hold: import-linter checks the contracts in pyproject.toml ([tool.importlinter])."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import ROOT
+
+LINT = [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command; "
+                              "sys.exit(lint_imports_command())"]
+
+
+def lint(folder: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(LINT, cwd=folder, capture_output=True, text=True, env={"PYTHONPATH": str(folder),
+                                                                                 "PATH": "/usr/bin:/bin"})
+
+
+def test_the_layer_contracts_are_kept():
+    result = lint(ROOT)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "3 kept, 0 broken" in result.stdout
+
+
+def test_a_store_module_importing_textual_breaks_the_contract(tmp_path):
+    """The check can fail: the same tree with one forbidden import is refused, naming the import."""
+    for part in ("store", "widgets", "tui"):
+        shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    doctor = tmp_path / "store" / "doctor.py"
+    doctor.write_text(doctor.read_text() + "\nfrom textual.widgets import Static  # noqa\n")
+    result = lint(tmp_path)
+    assert result.returncode != 0
+    assert "store.doctor -> textual" in result.stdout
