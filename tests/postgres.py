@@ -33,8 +33,9 @@ def _install() -> Path:
 
 def _apt_install() -> Path:
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "update", "-q"], check=True, env=env, capture_output=True)
-    subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "postgresql"], check=True, env=env,
+    wait = ["-o", "DPkg::Lock::Timeout=300"]  # another installer (the terminal tools) may hold dpkg's lock
+    subprocess.run(["apt-get", *wait, "update", "-q"], check=True, env=env, capture_output=True)
+    subprocess.run(["apt-get", *wait, "install", "-y", "-q", "--no-install-recommends", "postgresql"], check=True, env=env,
                    capture_output=True)
     binaries = _binaries()
     if binaries is None:

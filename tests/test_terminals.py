@@ -16,6 +16,7 @@ from .terminals import Display, Terminal, app_command, difference_box, differs, 
 FONT = ["-fa", "DejaVu Sans Mono", "-fs", "10"]
 XTERM_SIXEL = ["xterm", "-ti", "vt340", *FONT]
 COLUMNS, ROWS = 100, 30
+pytestmark = pytest.mark.xdist_group("terminals")  # with -n 2: one worker, one X server, one terminal
 
 
 @pytest.fixture(scope="module")
