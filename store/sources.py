@@ -29,6 +29,7 @@ import os
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -53,6 +54,7 @@ ANIMATED_KEY = "\0animated"  # png_text's key for an acTL chunk (an animated PNG
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_TEXT_CHUNK = 16 * 1024 * 1024  # a compressed PNG text chunk is never inflated past this
 BATCH = 400
+READ_APART_FROM = 2_000  # changed files from which reader processes read them (they take a moment to start)
 
 Progress = Callable[[int, int], None]
 
@@ -479,8 +481,31 @@ def scan_source(library: Library, row: Source, only: Iterable[Path] | None = Non
     """Bring the records up to date with the folder: read what is new or changed, drop what is gone.
 
     With `only`, just those paths are looked at (the watcher's events); else the whole folder.
+    One scan of a source at a time, across processes: a second one waits, then reads only
+    what the first did not (the app's watcher notices a folder being added from its dialog,
+    `myimages source scan` runs beside `myimages watch`).
     """
     library.require_writable()
+    with _scanning(library, row):
+        return _scan_source(library, row, only, progress, cancel)
+
+
+@contextmanager
+def _scanning(library: Library, row: Source) -> Iterator[None]:
+    try:
+        fd = os.open(library.root / f".scanning-{row.id}.lock", os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError:  # no lock to be had (a read-only folder): scanning is still safe, only wasteful
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _scan_source(library: Library, row: Source, only: Iterable[Path] | None, progress: Progress | None,
+                 cancel: Callable[[], bool] | None) -> ScanReport:
     root = Path(row.path)
     report = ScanReport(root)
     if only is not None:
@@ -537,10 +562,25 @@ def scan_source(library: Library, row: Source, only: Iterable[Path] | None = Non
 
 
 def _read_files(root: Path, files: list[Seen], mode: str) -> Iterator[list[Indexed]]:
-    """The files read by two threads, a batch at a time (the bytes of files to copy are held per batch only)."""
+    """The files read, a batch at a time (the bytes of files to copy are held per batch only).
+
+    Many are read by reader processes while this one records (store/read_child.py); a few
+    here, by two threads."""
+    parts = list(chunked(files, BATCH))
+    if len(files) >= READ_APART_FROM:
+        from .read_child import read_apart
+
+        yield from read_apart(root, parts, mode)
+        return
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1), thread_name_prefix="index") as pool:
-        for part in chunked(files, BATCH):
+        for part in parts:
             yield list(pool.map(index_file, [root / f.relpath for f in part], part, [mode] * len(part)))
+
+
+def read_batch(root: str, files: list[Seen], mode: str) -> list[Indexed]:
+    """One batch of files read (by a reader process)."""
+    folder = Path(root)
+    return [index_file(folder / f.relpath, f, mode) for f in files]
 
 
 def _record_batch(library: Library, row: Source, results: list[Indexed], known: dict[str, SourceFile],

@@ -6,6 +6,7 @@ import shutil
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -329,3 +330,106 @@ def test_watch_follows_until_stopped(tmp_path, outputs):
         out, err = watch.communicate(timeout=20)
     assert watch.returncode == 0 and "Stopped watching." in out, err
     assert not Library(root).sources()[0].watched
+
+
+@pytest.fixture
+def read_apart(monkeypatch):
+    """Every scan reads through reader processes, three files a batch (as a scan of thousands does);
+    reading in this process fails, so a test passes only if the readers did the reading."""
+    import store.read_child as read_child
+    import store.sources as sources
+
+    started = []
+    real_popen = read_child.subprocess.Popen
+
+    def popen(*args, **kwargs):
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("read in the scanning process")
+
+    monkeypatch.setattr(sources, "READ_APART_FROM", 1)
+    monkeypatch.setattr(sources, "BATCH", 3)
+    monkeypatch.setattr(read_child.subprocess, "Popen", popen)
+    readers = SimpleNamespace(started=started, read_batch=sources.read_batch)
+    monkeypatch.setattr(sources, "read_batch", not_here)
+    return readers
+
+
+def test_many_files_are_read_by_reader_processes(tmp_path, read_apart):
+    library = Library(tmp_path / "lib", account="alice")
+    folder = tmp_path / "outputs"
+    for n in range(10):
+        put(folder, f"day{n % 3}/{n}.png", a1111(f"pear {n}", n))
+    put(folder, "copy.png", a1111("pear 4", 4))  # the same picture twice: one image
+    broken = put(folder, "broken.png", b"\x89PNG\r\n\x1a\n" + b"junk" * 10)
+    os.utime(broken, (broken.stat().st_mtime - 3600,) * 2)
+    put(folder, "writing.png", a1111("still being written", 99)[:-12])  # no IEND yet: waits
+    report = library.add_source(folder)
+    assert read_apart.started and all(r.poll() is not None for r in read_apart.started)  # none left running
+    assert len(report.added) == 10 and report.known == 1
+    assert [p.name for p, _ in report.bad] == ["broken.png"] and [p.name for p in report.waiting] == ["writing.png"]
+    assert prompts(library) == sorted(f"pear {n}" for n in range(10))
+    assert library.get(report.added[0]).model == "dreamshaper"
+
+
+def test_a_reader_that_dies_leaves_nothing_unread(tmp_path, read_apart, monkeypatch):
+    import store.read_child as read_child
+    import store.sources as sources
+
+    monkeypatch.setattr(sources, "read_batch", read_apart.read_batch)  # the fallback reads here
+    monkeypatch.setattr(read_child.sys, "executable", "/bin/false")  # each reader exits at once
+    library = Library(tmp_path / "lib", account="alice")
+    folder = tmp_path / "outputs"
+    for n in range(8):
+        put(folder, f"{n}.png", a1111(f"plum {n}", n))
+    report = library.add_source(folder)
+    assert read_apart.started and len(report.added) == 8 and prompts(library) == sorted(f"plum {n}" for n in range(8))
+
+
+def test_cancel_stops_the_readers(tmp_path, read_apart):
+    library = Library(tmp_path / "lib", account="alice")
+    folder = tmp_path / "outputs"
+    for n in range(30):
+        put(folder, f"{n:02}.png", a1111(f"fig {n}", n))
+    batches = []
+    report = library.add_source(folder, progress=lambda done, total: batches.append(done),
+                                cancel=lambda: bool(batches))
+    assert report.cancelled and batches == [3] and library.count() == 3
+    assert read_apart.started and all(r.poll() is not None for r in read_apart.started)
+
+
+def test_one_scan_of_a_source_at_a_time(tmp_path):
+    """A second scan of a folder being scanned (the watcher noticing a folder the dialog is adding) waits
+    for the first, then reads nothing again."""
+    library = Library(tmp_path / "lib", account="alice")
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+    library.add_source(folder)
+    for n in range(4):
+        put(folder, f"{n}.png", a1111(f"kiwi {n}", n))
+    first_read, go_on, reports = threading.Event(), threading.Event(), {}
+
+    def first():
+        def progress(done, total):
+            first_read.set()
+            go_on.wait(10)
+
+        reports["first"] = library.scan_sources(progress=progress)[0]
+
+    def second():
+        reports["second"] = Library(library.root, account="alice").scan_sources()[0]
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert first_read.wait(10)
+    b = threading.Thread(target=second)
+    b.start()
+    b.join(0.5)
+    assert b.is_alive()  # waiting for the first scan
+    go_on.set()
+    a.join(10)
+    b.join(10)
+    assert len(reports["first"].added) == 4
+    assert not reports["second"].added and not reports["second"].known and reports["second"].unchanged == 4

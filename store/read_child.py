@@ -1,0 +1,95 @@
+"""Reading a source's files in reader processes while the scanning process records them.
+
+Reading, parsing and hashing a file is Python work (about 0.35 ms a file), and so is
+recording it (about 0.3 ms): in one process they take turns under one interpreter
+lock. A scan of many files therefore starts readers (`python -m store.read_child ROOT
+MODE`, one per core, at the scanning process's priority): each
+gets batches of files (pickled `Seen` lists) on stdin and answers each with the batch
+read (pickled `Indexed` lists) on stdout, in order. The scanning process takes the
+answers in the files' order and records them while the readers read ahead; pipes
+bound how far ahead (a batch of files to copy holds their bytes).
+
+Own processes rather than multiprocessing: a spawned multiprocessing child imports the
+program's main script again, which a user's unguarded script would not survive.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Iterator
+
+MAX_READERS = 3  # readers: one per core (the recording process needs less than a reader), at most this
+
+
+def main(argv: list[str]) -> int:
+    from .sources import read_batch
+
+    root, mode = argv
+    source, answer = sys.stdin.buffer, sys.stdout.buffer
+    while True:
+        try:
+            part = pickle.load(source)
+        except EOFError:
+            return 0
+        pickle.dump(read_batch(root, part, mode), answer, protocol=pickle.HIGHEST_PROTOCOL)
+        answer.flush()
+
+
+def read_apart(root: Path, parts: list, mode: str) -> Iterator[list]:
+    """The batches in `parts` read by reader processes, in order. Should a reader fail to start or
+    die, the batches from there on are read here (by `read_batch`), so nothing is left out."""
+    from .sources import read_batch
+
+    count = max(1, min(os.cpu_count() or 1, MAX_READERS, len(parts)))
+    readers: list[subprocess.Popen] = []
+    feeders: list[threading.Thread] = []
+    done = 0
+    try:
+        try:
+            for n in range(count):
+                reader = subprocess.Popen([sys.executable, "-m", "store.read_child", str(root), mode],
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                          cwd=str(Path(__file__).resolve().parent.parent))
+                readers.append(reader)
+                feeder = threading.Thread(target=_feed, args=(reader, parts[n::count]), daemon=True,
+                                          name="read-child-feeder")
+                feeder.start()
+                feeders.append(feeder)
+            for index in range(len(parts)):
+                batch = pickle.load(readers[index % count].stdout)
+                done = index + 1
+                yield batch
+        except (OSError, EOFError, pickle.UnpicklingError):
+            pass  # a reader could not start, or died: the rest is read here
+    finally:  # done, failed, or cancelled (the generator closed): no reader is left behind
+        for reader in readers:
+            if reader.poll() is None:
+                reader.kill()
+            reader.wait()
+            for pipe in (reader.stdin, reader.stdout):
+                try:
+                    pipe.close()
+                except OSError:
+                    pass
+        for feeder in feeders:
+            feeder.join()
+    for part in parts[done:]:
+        yield read_batch(str(root), part, mode)
+
+
+def _feed(reader: subprocess.Popen, parts: list) -> None:
+    try:
+        for part in parts:
+            pickle.dump(part, reader.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            reader.stdin.flush()  # the reader starts on it now; a full pipe waits for the reader
+        reader.stdin.close()
+    except (OSError, ValueError):
+        pass  # the reader is gone (cancelled or died): what it did not answer is read by the scan
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
