@@ -1,17 +1,20 @@
 """The grid editor: cut a generated sheet into its items.
 
 The sheet is shown with the cut lines over it; the focused cell is shown large
-beside it. Rows and columns start at the detected grid and can be changed.
+beside it, as it will be saved (trimmed, its background removed). A click on the
+sheet focuses a cell, a second click selects or unselects it. Rows and columns start at the detected grid and can be changed.
 Selected cells are saved to the library as derived images, or downloaded.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
@@ -29,6 +32,7 @@ from widgets.thumbnails import CachedHalfcellImage, cell_console, fit_cells, gri
 from .progress_screen import JobOutcome, ProgressScreen
 
 PREVIEW_PIXELS = 320
+CELL_PREVIEWS_KEPT = 32  # focused cells trimmed or cleaned for the preview, kept to come back to at once
 LINE = (255, 0, 200)
 FOCUS = (255, 220, 0)
 CHOSEN = (40, 220, 90)
@@ -84,6 +88,8 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
         self.selected: set[tuple[int, int]] = set()
         self.preview_base: Image.Image | None = None
         self.scale = (1.0, 1.0)
+        self._cell_previews: OrderedDict[tuple, Image.Image] = OrderedDict()  # (box, trim, clean) -> picture
+        self._previews_lock = threading.Lock()  # filled by the drawing workers
 
     def compose(self) -> ComposeResult:
         image_class = grid_image_class(self.image_mode)
@@ -113,8 +119,8 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
                             yield Button("Save to library", id="save", variant="primary")
                         yield Button("Download", id="download")
                         yield Button("Close", id="close")
-            yield Static("arrows move · space selects · a all · r/R rows · c/C columns · "
-                         "s save · w download · Esc close", classes="hint")
+            yield Static("arrows or a click move · space or a second click selects · a all · r/R rows · "
+                         "c/C columns · s save · w download · Esc close", classes="hint")
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#sheet", SheetView))
@@ -181,37 +187,59 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
             return
         row, col = self.focus_cell
         mark = "selected" if self.focus_cell in self.selected else "not selected"
-        self.query_one("#cell-title", Static).update(f"Cell {row + 1},{col + 1} ({mark})")
+        done = [name for name, box in (("trimmed", "#trim"), ("background removed", "#clean"))
+                if self.query_one(box, Checkbox).value]
+        self.query_one("#cell-title", Static).update(f"Cell {row + 1},{col + 1} ({mark})" +
+                                                     (f" · as saved: {', '.join(done)}" if done else ""))
         self.query_one("#chosen", Static).update(
             f"{len(self.selected)} of {self.cut_layout.rows * self.cut_layout.cols} cells selected")
         if self.query("#sheet-image"):
-            self.draw_pictures(self.query_one("#sheet").content_size, self.query_one("#cell-box").content_size)
+            self.draw_pictures(self.query_one("#sheet").content_size, self.query_one("#cell-box").content_size,
+                               self.cut_layout, self.focus_cell, self.query_one("#trim", Checkbox).value,
+                               self.query_one("#clean", Checkbox).value)
 
     @work(thread=True, exclusive=True, group="redraw", exit_on_error=False)
-    def draw_pictures(self, sheet_box, cell_box) -> None:
-        """Draw the sheet with its cut lines and the focused cell off the UI thread (each key redraws them);
-        as half-block cells, their lines too."""
+    def draw_pictures(self, sheet_box, cell_box, layout: grid_cut.Layout, focus: tuple[int, int], trimmed: bool,
+                      cleaned: bool) -> None:
+        """Draw the sheet with its cut lines, then the focused cell as it will be saved (trimmed, its background
+        removed: rembg, a second or more), off the UI thread (each key redraws them); as half-block cells, their
+        lines too. A cell trimmed or cleaned once is kept, so coming back to it is at once."""
         worker = get_current_worker()
-        preview = self.preview_picture()
-        cell = self.sheet.crop(self.cut_layout.box(*self.focus_cell))
-        cell.thumbnail((PREVIEW_PIXELS, PREVIEW_PIXELS))
-        drawn = []
-        for picture, box in ((preview, sheet_box), (on_checkerboard(cell.convert("RGBA")), cell_box)):
-            size = fit_cells(box.width, box.height, picture.width, picture.height) \
-                if box.width > 0 and box.height > 0 else None
-            strips = None
-            if size and issubclass(grid_image_class(self.image_mode), CachedHalfcellImage):
-                strips = CachedHalfcellImage.render_strips(cell_console(), picture, *size)
-            drawn.append((picture, size, strips))
-            if worker.is_cancelled:
-                return
-        self.app.call_from_thread(self._show_pictures, worker, drawn)
-
-    def _show_pictures(self, worker, drawn) -> None:
+        self._draw_into(worker, "#sheet-image", self.preview_picture(), sheet_box)
         if worker.is_cancelled:
+            return
+        cell = self._cell_preview(layout, focus, trimmed, cleaned)
+        self._draw_into(worker, "#cell-image", on_checkerboard(cell.convert("RGBA")), cell_box)
+
+    def _cell_preview(self, layout: grid_cut.Layout, focus: tuple[int, int], trimmed: bool,
+                      cleaned: bool) -> Image.Image:
+        key = (layout.box(*focus), trimmed, cleaned)
+        with self._previews_lock:
+            if key in self._cell_previews:
+                self._cell_previews.move_to_end(key)
+                return self._cell_previews[key]
+        cell = grid_cut.cut_cell(self.sheet, layout, *focus, trimmed=trimmed, cleaned=cleaned)
+        cell.thumbnail((PREVIEW_PIXELS, PREVIEW_PIXELS))
+        with self._previews_lock:
+            self._cell_previews[key] = cell
+            while len(self._cell_previews) > CELL_PREVIEWS_KEPT:
+                self._cell_previews.popitem(last=False)
+        return cell
+
+    def _draw_into(self, worker, selector: str, picture: Image.Image, box) -> None:
+        size = fit_cells(box.width, box.height, picture.width, picture.height) \
+            if box.width > 0 and box.height > 0 else None
+        strips = None
+        if size and issubclass(grid_image_class(self.image_mode), CachedHalfcellImage):
+            strips = CachedHalfcellImage.render_strips(cell_console(), picture, *size)
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._show_picture, worker, selector, (picture, size, strips))
+
+    def _show_picture(self, worker, selector: str, drawn) -> None:
+        if worker.is_cancelled or not self.is_attached:
             return  # a newer drawing is on its way
-        for widget, (picture, size, strips) in zip((self.query_one("#sheet-image"), self.query_one("#cell-image")),
-                                                   drawn):
+        picture, size, strips = drawn
+        for widget in self.query(selector):
             widget.image = picture
             if strips:
                 widget.prepare(strips)
@@ -253,6 +281,47 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
     @on(Input.Submitted, "#rows, #cols")
     def _size_done(self) -> None:
         self.set_focus(self.query_one("#sheet", SheetView))  # at once: the next key acts on the sheet
+
+    @on(Input.Blurred, "#rows, #cols")
+    def _size_left(self) -> None:
+        """Leaving a field shows the grid's rows and columns (a number out of range or half-typed goes back),
+        from their first digit."""
+        if self.cut_layout is None:
+            return
+        for name, value in (("#rows", self.cut_layout.rows), ("#cols", self.cut_layout.cols)):
+            field = self.query_one(name, Input)
+            if field.value != str(value):
+                with field.prevent(Input.Changed):
+                    field.value = str(value)
+            field.cursor_position = 0
+            field.scroll_to(0, 0, animate=False)
+
+    @on(Checkbox.Changed, "#trim, #clean")
+    def _option_changed(self) -> None:
+        self.redraw()  # the focused cell as it will be saved
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on the sheet focuses the cell under it; a click on the focused cell selects or unselects it."""
+        if self.sheet is None or not self.query("#sheet-image"):
+            return
+        region = self.query_one("#sheet-image").region
+        if not region.contains(event.screen_x, event.screen_y):
+            return
+        x = (event.screen_x - region.x + 0.5) / region.width * self.sheet.width
+        y = (event.screen_y - region.y + 0.5) / region.height * self.sheet.height
+        layout = self.cut_layout
+
+        def distance(cell: tuple[int, int]) -> float:
+            left, top, right, bottom = layout.box(*cell)
+            return max(left - x, 0, x - right) ** 2 + max(top - y, 0, y - bottom) ** 2
+
+        cell = min(layout.cells, key=distance)  # the cell under it (or, between spans, the nearest)
+        self.set_focus(self.query_one("#sheet", SheetView))
+        if cell == self.focus_cell:
+            self.action_toggle()
+        else:
+            self.focus_cell = cell
+            self.redraw()
 
     def action_rows(self, delta: int) -> None:
         self.set_layout(max(1, min(grid_cut.MAX_CELLS, self.cut_layout.rows + delta)), self.cut_layout.cols)

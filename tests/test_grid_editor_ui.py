@@ -1,0 +1,102 @@
+"""The grid editor with the mouse and its fields (issue 15): a click focuses a cell, a second click selects it;
+the rows and columns fields show their value after editing; the focused cell is previewed trimmed and with its
+background removed, drawn in a worker."""
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input
+
+from store.demo import iter_layout_sheets
+from store.importer import ImportOptions, import_files
+from store.library import Library
+from tui.app import MyImagesApp
+from tui.grid_editor_screen import GridEditorScreen
+
+from .ui import screen_lines, settle, wait_until
+
+
+@pytest.fixture
+def sheet_library(tmp_path):
+    library = Library(tmp_path / "sheets", account="alice")
+    path = tmp_path / "sheet.png"
+    list(iter_layout_sheets(size=256))[1].image.save(path)  # 2x2 items
+    import_files(library, [path], ImportOptions(prompt="four items"))
+    yield library
+    library.close()
+
+
+async def open_editor(pilot, app) -> GridEditorScreen:
+    await settle(pilot, app)
+    await pilot.press("g")
+    await wait_until(pilot, lambda: isinstance(app.screen, GridEditorScreen) and app.screen.sheet is not None)
+    await settle(pilot, app)
+    return app.screen
+
+
+def cell_centre(editor: GridEditorScreen, row: int, col: int) -> tuple[int, int]:
+    """Where cell (row, col) of the sheet is on the screen."""
+    region = editor.query_one("#sheet-image").region
+    left, top, right, bottom = editor.cut_layout.box(row, col)
+    sheet = editor.sheet
+    return (region.x + int((left + right) / 2 / sheet.width * region.width),
+            region.y + int((top + bottom) / 2 / sheet.height * region.height))
+
+
+def cell_picture(editor: GridEditorScreen) -> bytes:
+    return editor.query_one("#cell-image").image.tobytes()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_click_focuses_then_selects_and_the_fields_show_their_value(sheet_library, tmp_path, size):
+    app = MyImagesApp(sheet_library, images="halfcell", downloads=tmp_path / "downloads")
+    async with app.run_test(size=size) as pilot:
+        editor = await open_editor(pilot, app)
+        assert editor.selected == {(0, 0), (0, 1), (1, 0), (1, 1)} and editor.focus_cell == (0, 0)
+        await pilot.click(offset=cell_centre(editor, 1, 1))  # focuses it, selection as it was
+        assert editor.focus_cell == (1, 1) and len(editor.selected) == 4
+        await pilot.click(offset=cell_centre(editor, 1, 1))  # the focused cell again: unselects it
+        assert editor.selected == {(0, 0), (0, 1), (1, 0)}
+        await pilot.click(offset=cell_centre(editor, 0, 1))
+        await pilot.click(offset=cell_centre(editor, 1, 1))
+        await pilot.click(offset=cell_centre(editor, 1, 1))
+        assert editor.focus_cell == (1, 1) and (1, 1) in editor.selected
+        await trimmed_preview(pilot, editor)
+        rows = editor.query_one("#rows", Input)
+        await pilot.click("#rows")
+        await pilot.press("end", "backspace", "3", "enter")
+        assert editor.cut_layout.rows == 3 and rows.value == "3"
+        await settle(pilot, app)
+        assert any("Rows" in line and " 3 " in line for line in screen_lines(app))  # shown, not scrolled away
+        await pilot.click("#cols")
+        await pilot.press("end", "backspace", "0", "tab")  # out of range: the field goes back to the grid's value
+        await settle(pilot, app)
+        assert editor.cut_layout.cols == 2 and editor.query_one("#cols", Input).value == "2"
+        assert any("Rows" in line and " 3 " in line and " 2 " in line for line in screen_lines(app))
+
+
+async def trimmed_preview(pilot, editor: GridEditorScreen) -> None:
+    """t: the focused cell is shown trimmed, as it will be saved."""
+    editor.set_focus(editor.query_one("#sheet"))
+    plain = editor.query_one("#cell-image").image.size
+    await pilot.press("t")
+    await wait_until(pilot, lambda: editor.query_one("#cell-image").image.size != plain)
+    trimmed = editor.query_one("#cell-image").image.size
+    assert trimmed[0] < plain[0] and trimmed[1] < plain[1]  # the item and a small margin
+    assert "as saved: trimmed" in str(editor.query_one("#cell-title").render())
+
+
+@pytest.mark.slow  # rembg's model loads and runs on two cells: half a minute on a loaded machine
+async def test_focused_cell_is_previewed_trimmed_and_cleaned(sheet_library, tmp_path):
+    app = MyImagesApp(sheet_library, images="halfcell", downloads=tmp_path / "downloads")
+    async with app.run_test(size=(160, 48)) as pilot:
+        editor = await open_editor(pilot, app)
+        await trimmed_preview(pilot, editor)
+        before = cell_picture(editor)
+        await pilot.press("b")  # rembg, in the drawing worker
+        await wait_until(pilot, lambda: cell_picture(editor) != before, timeout=60)
+        assert "trimmed, background removed" in str(editor.query_one("#cell-title").render())
+        await pilot.press("right")
+        await wait_until(pilot, lambda: cell_picture(editor) != before, timeout=60)
+        await pilot.press("left")  # kept: at once
+        await settle(pilot, app)
+        assert editor.focus_cell == (0, 0)
