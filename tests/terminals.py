@@ -22,7 +22,7 @@ import pytest
 from PIL import Image, ImageChops
 
 ROOT = Path(__file__).resolve().parent.parent
-TOOLS = {"Xvfb": "xvfb", "xterm": "xterm", "xdotool": "xdotool", "import": "imagemagick"}
+TOOLS = {"Xvfb": "xvfb", "xterm": "xterm", "kitty": "kitty", "xdotool": "xdotool", "import": "imagemagick"}
 SCREEN = (1600, 1000)
 FONT_FILE = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
 
@@ -47,6 +47,9 @@ class Display:
     """An Xvfb server on a free display number."""
 
     def __init__(self) -> None:
+        import tempfile
+
+        self.home = tempfile.mkdtemp(prefix="terminals-")
         read, write = os.pipe()
         self.process = subprocess.Popen(
             ["Xvfb", "-displayfd", str(write), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24", "-nolisten", "tcp",
@@ -61,7 +64,8 @@ class Display:
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TEXTUAL", "COLORTERM", "KITTY", "TERM"))}
-        env.update(DISPLAY=self.name, **extra)
+        # the app reads no one's settings file (a missing file: the defaults)
+        env.update(DISPLAY=self.name, MYIMAGES_CONFIG=str(Path(self.home) / "settings.toml"), **extra)
         return env
 
     def run(self, *argv: str, **kwargs) -> subprocess.CompletedProcess:
@@ -70,13 +74,17 @@ class Display:
     def close(self) -> None:
         self.process.terminate()
         self.process.wait(10)
+        shutil.rmtree(self.home, ignore_errors=True)
 
 
 class Terminal:
     """One terminal window running one command; keys, resizing and screenshots."""
 
-    def __init__(self, display: Display, argv: list[str], *, env: dict[str, str]) -> None:
+    def __init__(self, display: Display, argv: list[str], *, env: dict[str, str], from_root: bool = False) -> None:
+        """`from_root`: screenshots are cut from the whole screen (kitty draws with OpenGL, which a window's
+        own screenshot does not hold under Xvfb)."""
         self.display = display
+        self.from_root = from_root
         self.process = subprocess.Popen(argv, env=display.env(**env), stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, start_new_session=True)
         found = display.run("xdotool", "search", "--sync", "--onlyvisible", "--pid", str(self.process.pid))
@@ -92,8 +100,15 @@ class Terminal:
         self.display.run("xdotool", "windowsize", "--sync", self.window, str(width), str(height))
 
     def shot(self) -> Image.Image:
-        done = self.display.run("import", "-silent", "-window", self.window, "-depth", "8", "ppm:-")
-        return Image.open(BytesIO(done.stdout)).convert("RGB")  # 8 bits: Pillow reads 16-bit PPM slowly
+        done = self.display.run("import", "-silent", "-window", "root" if self.from_root else self.window,
+                                "-depth", "8", "ppm:-")
+        picture = Image.open(BytesIO(done.stdout)).convert("RGB")  # 8 bits: Pillow reads 16-bit PPM slowly
+        if self.from_root:
+            found = self.display.run("xdotool", "getwindowgeometry", "--shell", self.window).stdout.decode()
+            geometry = dict(line.split("=") for line in found.split())
+            x, y = int(geometry["X"]), int(geometry["Y"])
+            picture = picture.crop((x, y, x + int(geometry["WIDTH"]), y + int(geometry["HEIGHT"])))
+        return picture
 
     def wait_for(self, condition, timeout: float = 20.0, what: str = "the screen") -> Image.Image:
         """Screenshots until `condition(picture)` is true; the last picture is kept in /tmp for a failure."""
@@ -131,11 +146,11 @@ class Terminal:
         return self.wait_for(still, timeout, "the screen to settle")
 
     def wait_app(self, timeout: float = 60.0) -> Image.Image:
-        """The app's first screen, drawn and settled (Textual paints the whole window; the terminal is white)."""
+        """The app's first screen, drawn and settled. A terminal starts one colour (xterm white, kitty black) with
+        a cursor; the app paints panels and text in many."""
         def painted(picture: Image.Image) -> bool:
-            width, height = picture.size
-            return all(picture.getpixel(point) != (255, 255, 255)
-                       for point in ((width // 2, height - 4), (width // 2, height // 2), (4, height - 4)))
+            colours = picture.getcolors(64)
+            return colours is None or len(colours) > 6
 
         self.wait_for(painted, timeout, "the app to start")
         return self.wait_still()

@@ -6,10 +6,13 @@ slow part). The tools are installed by `.ci/terminal-tools` when missing.
 """
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 from PIL import Image, ImageChops
 
 from store.library import Library
+from widgets.graphics_support import PLACEHOLDERS_FROM, kitty_version
 
 from .terminals import Display, Terminal, app_command, difference_box, differs, ensure_tools
 
@@ -44,7 +47,10 @@ def sixel_app(display, demo_library):
     terminal = Terminal(display, [*XTERM_SIXEL, "-geometry", f"{COLUMNS}x{ROWS}", "-e",
                                   *app_command("--library", str(demo_library), "--images", "sixel")],
                         env={"MYIMAGES_ACCOUNT": "alice"})
-    terminal.first = terminal.wait_app()
+    terminal.wait_app()
+    # the cards' pictures are read in a worker, then drawn: wait for them, then for the screen to settle
+    terminal.wait_for(lambda shot: len(shot.getcolors(1 << 16) or ()) > 100, what="the cards' pictures")
+    terminal.wait_still()
     yield terminal
     terminal.close()
 
@@ -92,9 +98,38 @@ def test_xterm_with_term_xterm_gets_more_than_16_colours(display, demo_library):
                                   *app_command("--library", str(demo_library), "--images", "halfcell")],
                         env={"MYIMAGES_ACCOUNT": "alice"})
     try:
-        shot = terminal.wait_app()
-        colours = len(shot.getcolors(1 << 16) or ())
-        assert colours > 40, f"only {colours} colours on screen: the app drew with 16"
+        terminal.wait_app()
+
+        def colours(shot: Image.Image) -> int:
+            return len(shot.getcolors(1 << 16) or ())
+
+        # the thumbnails are drawn in a worker: wait for them (16 colours never get there)
+        terminal.wait_for(lambda shot: colours(shot) > 40, timeout=15, what="more than 40 colours on screen")
+    finally:
+        terminal.close()
+
+
+def test_kitty_older_than_0_28_gets_cells_in_the_large_view(display, demo_library):
+    """kitty 0.26 (Debian 12) answers the graphics query but cannot draw textual-image's placeholders: the
+    large view was a wall of boxes. The app asks kitty its version and draws half-block cells instead."""
+    version = subprocess.run(["kitty", "--version"], capture_output=True, text=True).stdout
+    if kitty_version(version.replace(" ", "(", 1).split(" ")[0] + ")") >= PLACEHOLDERS_FROM:  # "kitty 0.26.5 …"
+        pytest.skip(f"this kitty draws placeholders ({version.strip()}): nothing to fall back from")
+    terminal = Terminal(display, ["kitty", "--config", "NONE", "-o", "font_size=10", "-o",
+                                  "initial_window_width=100c", "-o", "initial_window_height=30c",
+                                  *app_command("--library", str(demo_library))],
+                        env={"MYIMAGES_ACCOUNT": "alice"}, from_root=True)
+    try:
+        grid = terminal.wait_app()
+        terminal.keys("Return")  # the newest image, the red apple, fills the view
+        terminal.wait_for(lambda shot: differs(shot, grid, 400), what="the large view")
+
+        def apple_drawn(shot: Image.Image) -> bool:
+            red, green, blue = shot.getpixel((shot.width // 2, shot.height // 2))
+            return red > 150 and green < 100 and blue < 100
+
+        # the picture is read and drawn in a worker; a wall of boxes is never red in the middle
+        terminal.wait_for(apple_drawn, timeout=15, what="the red apple in the middle of the large view")
     finally:
         terminal.close()
 
@@ -104,14 +139,15 @@ def test_sixel_cards_made_by_a_relayout_show_their_pictures(sixel_app):
     width, height = before.size
     sixel_app.resize(width * 3 // 2, height * 3 // 2)  # 150×45: two more columns and a row of new card slots
     sixel_app.wait_for(lambda shot: shot.size != before.size, what="the larger window")
-    grown = sixel_app.wait_still(quiet=1.5)  # pictures are read in a worker, then encoded: let it all arrive
+    grown = sixel_app.wait_still(quiet=3)  # pictures are read in a worker, then encoded: let it all arrive
     # Moving the cursor away and back draws every card again: nothing may appear that was not there
     sixel_app.keys("Right")
     sixel_app.wait_for(lambda shot: differs(shot, grown), what="the cursor on the next card")
     sixel_app.keys("Left")
     sixel_app.wait_back(grown, "the cards as they were right after the relayout")
-    sixel_app.resize(width, height)
-    sixel_app.wait_back(before, "the window at its first size")
+    sixel_app.resize(width, height)  # back to the first size for the next test
+    sixel_app.wait_for(lambda shot: shot.size == before.size, what="the window at its first size")
+    sixel_app.wait_still()
 
 
 def open_and_close(app: Terminal, before: Image.Image, key: str) -> None:
@@ -157,3 +193,16 @@ def test_colors_setting_and_its_variable(tmp_path):
     path.write_text('colors = "lots"\n')
     loaded = settings.load({}, path)
     assert loaded.colors == "auto" and '"colors" must be one of auto, 16, 256, truecolor' in loaded.problem
+
+
+@pytest.mark.parametrize("answer, environ, draws", [
+    ("kitty(0.26.5)", {"TERM": "xterm-kitty"}, False),
+    ("kitty(0.28.1)", {"TERM": "xterm-kitty"}, True),
+    ("kitty(0.35)", {}, True),
+    (None, {"TERM": "xterm-kitty"}, False),  # a kitty that does not say its version: not trusted
+    ("WezTerm 20240203", {"TERM": "xterm-256color"}, True),  # not kitty: textual-image's choice stands
+])
+def test_kitty_version_decides_the_kitty_protocol(answer, environ, draws):
+    from widgets.graphics_support import kitty_draws_placeholders
+
+    assert kitty_draws_placeholders(answer, environ) is draws

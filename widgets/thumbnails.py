@@ -21,10 +21,21 @@ from textual.widget import Widget
 
 # textual-image asks the terminal what it can do when imported; that must happen
 # before the app starts reading input, so this module is imported early by tui.app.
-from textual_image.renderable.halfcell import Image as HalfcellRenderable
-from textual_image.widget import HalfcellImage, Image as AutoImage, SixelImage, TGPImage, UnicodeImage
+# First wait for the terminal to answer at all (see `wait_for_the_terminal`).
+from .graphics_support import kitty_draws_placeholders, patient_queries, terminal_version, wait_for_the_terminal  # isort: skip
 
-from .sixel_image import CleanSixelImage
+wait_for_the_terminal()
+patient_queries()
+
+from textual_image.renderable import Image as AutoRenderable  # noqa: E402
+from textual_image.renderable.halfcell import Image as HalfcellRenderable  # noqa: E402
+from textual_image.renderable.tgp import Image as TGPRenderable  # noqa: E402
+from textual_image.widget import HalfcellImage, Image as AutoImage, SixelImage, TGPImage, UnicodeImage  # noqa: E402
+
+from .sixel_image import CleanSixelImage  # noqa: E402
+
+# textual-image chose the Kitty protocol: ask the terminal's version now, before Textual reads the input
+AUTO_FALLS_BACK = AutoRenderable is TGPRenderable and not kitty_draws_placeholders(terminal_version())
 
 GRID_PIXELS = 64  # thumbnails are shrunk to this before reaching the renderer
 STRIP_CACHE_SIZE = 160  # drawn thumbnails kept: several screens of 15 to 40 cards (about 100 KB each)
@@ -127,16 +138,14 @@ def grid_image_class(mode: str):
 
 
 def large_image_class(mode: str):
-    best = CleanSixelImage if AutoImage is SixelImage else AutoImage
+    best = CleanSixelImage if AutoImage is SixelImage else HalfcellImage if AUTO_FALLS_BACK else AutoImage
     return {"kitty": TGPImage, "sixel": CleanSixelImage, "halfcell": HalfcellImage, "auto": best,
             "unicode": UnicodeImage}.get(mode)
 
 
 def large_draws_cells(mode: str) -> bool:
     """The large view draws half-block cells (forced, or what `auto` chose): they can be drawn in a worker."""
-    from textual_image.renderable import Image as AutoRenderable
-
-    return mode == "halfcell" or (mode == "auto" and AutoRenderable is HalfcellRenderable)
+    return mode == "halfcell" or (mode == "auto" and (AutoRenderable is HalfcellRenderable or AUTO_FALLS_BACK))
 
 
 def cell_console() -> Console:

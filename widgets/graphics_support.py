@@ -1,0 +1,83 @@
+"""What the terminal's graphics protocol support is really worth, checked once before the app starts.
+
+textual-image picks the Kitty graphics protocol when the terminal answers its query. kitty answers from
+0.20 on, but draws textual-image's pictures (Unicode placeholders) only from 0.28: kitty 0.26.5 (Debian 12)
+shows a wall of boxes instead, and takes a second or two per page. The terminal's name and version come from
+XTVERSION (`CSI > 0 q`, answered `DCS > | kitty(0.26.5) ST`).
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+import textual_image._terminal as _terminal
+from textual_image._terminal import TerminalError, capture_terminal_response
+
+PLACEHOLDERS_FROM = (0, 28)  # the first kitty release that draws Unicode placeholders
+ANSWER_WAIT = 1.0  # seconds: a terminal that has just started, or one over SSH, can be slow to answer
+QUERY_WAIT = 0.5  # seconds for each of textual-image's own questions (it gives 0.1)
+_VERSION = re.compile(r"kitty\((\d+)\.(\d+)(?:\.(\d+))?\)")
+
+
+def wait_for_the_terminal(timeout: float = ANSWER_WAIT) -> bool:
+    """Ask the terminal its attributes (DA1, which every terminal answers) and wait up to `timeout` for the answer.
+
+    textual-image then asks its own questions with 0.1 s to answer; a terminal that has just started (kitty
+    takes longer than that) or one over a slow SSH link answers after that, so textual-image falls back to
+    half-block cells and the late answer reaches the app as keys (`?` opened the help). Once this first answer
+    has come, the next ones come at once. True if it answered."""
+    stdout = sys.__stdout__
+    if stdout is None or sys.__stdin__ is None or not stdout.isatty() or not sys.__stdin__.isatty():
+        return False
+    try:
+        with capture_terminal_response("\x1b[?", "c", timeout):
+            stdout.write("\x1b[c")
+            stdout.flush()
+    except (TerminalError, TimeoutError, OSError):
+        return False
+    return True
+
+
+def patient_queries() -> None:
+    """Give textual-image's own questions (Sixel? Kitty graphics?) `QUERY_WAIT` to be answered instead of 0.1 s.
+
+    Under load (two busy cores) kitty answered textual-image's attribute question after 0.1 s: the app took the
+    terminal for one without graphics, and the late answer (`ESC [ ? 62 ; c`) came in as keys, `?` opening the
+    help. Must run before `textual_image.renderable` is imported (it asks at import)."""
+    original = _terminal.capture_terminal_response
+    if getattr(original, "patient", False):
+        return
+
+    def capture(start_marker: str, end_marker: str, timeout: float | None = None):
+        return original(start_marker, end_marker, None if timeout is None else max(timeout, QUERY_WAIT))
+
+    capture.patient = True
+    _terminal.capture_terminal_response = capture
+
+
+def terminal_version(timeout: float = ANSWER_WAIT) -> str | None:
+    """The terminal's XTVERSION answer ("kitty(0.26.5)", "XTerm(379)"), or None when it does not answer."""
+    stdout = sys.__stdout__
+    if stdout is None or sys.__stdin__ is None or not stdout.isatty() or not sys.__stdin__.isatty():
+        return None
+    try:
+        with capture_terminal_response("\x1bP>|", "\x1b\\", timeout) as response:
+            stdout.write("\x1b[>0q")
+            stdout.flush()
+    except (TerminalError, TimeoutError, OSError):
+        return None
+    return response.sequence[len("\x1bP>|"):-len("\x1b\\")]
+
+
+def kitty_version(answer: str | None) -> tuple[int, ...] | None:
+    match = _VERSION.search(answer or "")
+    return tuple(int(part or 0) for part in match.groups()) if match else None
+
+
+def kitty_draws_placeholders(answer: str | None, environ=os.environ) -> bool:
+    """False for a kitty older than 0.28, or a kitty that would not say its version (TERM=xterm-kitty)."""
+    version = kitty_version(answer)
+    if version is not None:
+        return version >= PLACEHOLDERS_FROM
+    return not (environ.get("TERM") == "xterm-kitty" or environ.get("KITTY_WINDOW_ID"))
