@@ -24,6 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
 os.environ.setdefault("U2NET_HOME", str(ROOT.parent / "shared" / "models"))
 
 from store.demo import generate  # noqa: E402
@@ -444,9 +445,9 @@ def bench_distinct_prompts(path: Path) -> dict:
 
 
 def bench_hostile_metadata() -> dict:
-    """Milliseconds to parse each hostile chunk set of tests/test_parsers_property.py (median of 5)."""
+    """Milliseconds to parse each hostile chunk set of tests/hostile_inputs.py (median of 5)."""
     from store.metadata import parse_chunks
-    from tests.test_parsers_property import hostile_inputs
+    from tests.hostile_inputs import hostile_inputs
 
     result = {}
     for n, data in enumerate(hostile_inputs()):
@@ -573,9 +574,17 @@ def main() -> None:
     parser.add_argument("--import-files", type=int, default=1000)
     parser.add_argument("--skip-import", action="store_true")
     parser.add_argument("--skip-clean", action="store_true")
+    parser.add_argument("--distinct", action="store_true",
+                        help="libraries whose every prompt is distinct, with varied parameters (bench/search.py), "
+                             "records sharing 64 pictures: use with --large 1000000")
     args = parser.parse_args()
     runs = 3 if args.quick else 7
-    small, large = library_path(args.small), library_path(args.large)
+    if args.distinct:
+        import search
+
+        small, large = search.prepare(args.small), search.prepare(args.large)
+    else:
+        small, large = library_path(args.small), library_path(args.large)
     results: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                                  "platform": platform.platform()},
                      "when": time.strftime("%Y-%m-%d %H:%M"), "small": args.small, "large": args.large}
@@ -584,7 +593,13 @@ def main() -> None:
     results["startup_tmux_s"] = {"small": bench_startup_tmux(small), "large": bench_startup_tmux(large)}
     print("search, filters, scrolling, memory…", flush=True)
     results["app"] = {"small": bench_app_in_process(small), "large": bench_app_in_process(large)}
-    results["distinct"] = bench_distinct_prompts(large)
+    if not args.distinct:
+        results["distinct"] = bench_distinct_prompts(large)
+    else:
+        import search
+
+        print("command line…", flush=True)
+        results["cli"] = {"small": search.bench_cli(small), "large": search.bench_cli(large)}
     results["hostile_metadata_ms"] = bench_hostile_metadata()
     if not args.skip_import:
         print("import…", flush=True)
@@ -655,6 +670,11 @@ def report(r: dict) -> str:
         lines += ["", f"Search on {d['distinct_prompts']:,} distinct prompts (a copy of the large library, each prompt "
                       f"made unique): store query median {d['search_store']['median'] * 1000:.1f} ms, p95 "
                       f"{d['search_store']['p95'] * 1000:.1f} ms; building the catalog {d['catalog_build_s']:.2f} s."]
+    if "cli" in r:
+        lines += ["", "Command line, a process each, median of 3 (ms): " + "; ".join(
+            f"`{name}` {r['cli']['small'][name]['median'] * 1000:.0f} → {r['cli']['large'][name]['median'] * 1000:.0f} "
+            f"({r['cli']['large'][name]['median'] / r['cli']['small'][name]['median']:.2f}x)"
+            for name in r["cli"]["small"]) + " (target ≤ 1.5x)."]
     if "hostile_metadata_ms" in r:
         worst = max(r["hostile_metadata_ms"].values())
         lines += ["", f"Parsing hostile metadata (100,000-deep JSON, 20,000-node graphs, 1 MB text; "

@@ -4,7 +4,10 @@
 
 Makes (once, into bench/cache/) libraries whose every prompt is distinct and whose parameters
 vary (seed, steps, sampler, size, cfg, model, LoRAs, dates, favorites, derived images, a
-collection), straight into the database (no image files: the store query does not read them).
+collection), straight into the database (no image files: the store query does not read them;
+`prepare` links 64 shared pictures to every record for bench/run.py --distinct).
+With --postgres, the store queries on PostgreSQL at 100,000 and at the large size; with
+--scaling 1000,10000,100000,1000000 only the growth table (bench/README.md).
 Measures, on SQLite: building the catalog (time, memory of its arrays and of the process),
 the store query (count + first page of 60) for every query and every sort order, p95; in the
 app, a typed key to the grid painted; `myimages list --search` as a command. With --postgres,
@@ -93,6 +96,77 @@ def make_library(count: int) -> Path:
     return path
 
 
+PICTURES = 64  # distinct pictures a generated library's records share (hard links: a file may have 65,000)
+
+
+def share_pictures(path: Path) -> Path:
+    """Give every record of a generated library an original and a thumbnail (once): hard links to one of
+    PICTURES small PNGs, so the app can draw a million cards on a few MB of pictures (and under 5 GB of disk:
+    the links are directory entries)."""
+    import io
+    import os
+
+    from PIL import Image, ImageDraw
+
+    from store.files import make_thumbnail
+
+    marker = path / ".pictures"
+    if marker.exists():
+        return path
+    print(f"linking pictures for {path.name} (once)…", flush=True)
+    shared = path / "shared-pictures"
+    shared.mkdir(exist_ok=True)
+    sources = []
+    for n in range(PICTURES):
+        picture = Image.new("RGB", (512, 512), (40 + n * 3, 90, 200 - n * 2))
+        ImageDraw.Draw(picture).ellipse((96 + n, 96, 416 - n, 416), fill=(230, 200 - n * 2, 60))
+        out = io.BytesIO()
+        picture.save(out, "PNG")
+        original, thumbnail = shared / f"{n}.png", shared / f"{n}.thumb.png"
+        original.write_bytes(out.getvalue())
+        thumbnail.write_bytes(make_thumbnail(picture))
+        sources.append((original, thumbnail))
+    con = sqlite3.connect(path / "library.db")
+    made: set[str] = set()
+    for image_id, sha256, ext in con.execute("SELECT id, sha256, ext FROM image"):
+        original, thumbnail = sources[image_id % PICTURES]
+        for top, source, name in (("originals", original, f"{sha256}.{ext}"), ("thumbs", thumbnail, f"{sha256}.png")):
+            folder = path / top / sha256[:2]
+            if str(folder) not in made:
+                folder.mkdir(parents=True, exist_ok=True)
+                made.add(str(folder))
+            try:
+                os.link(source, folder / name)
+            except FileExistsError:
+                pass
+    con.close()
+    marker.write_text("done\n")
+    return path
+
+
+def prepare(count: int) -> Path:
+    """A generated library ready for bench/run.py --distinct: three collections (the app's filter figures pick
+    them), every record with a shared picture, and its catalog saved (made once)."""
+    path = share_pictures(make_library(count))
+    marker = path / ".prepared"
+    if not marker.exists():
+        con = sqlite3.connect(path / "library.db")
+        with con:
+            owner, collections = con.execute("SELECT owner_id, COUNT(*) FROM collection").fetchone()
+            for name, every in (("bench 2", 4999), ("bench 3", 4987))[: max(0, 3 - collections)]:
+                collection = con.execute("INSERT INTO collection (owner_id, name, created_at) VALUES (?, ?, ?)",
+                                         (owner, name, "2026-01-01 00:00:00")).lastrowid
+                con.execute("INSERT INTO image_collection (image_id, collection_id) SELECT id, ? FROM image "
+                            "WHERE id % ? = 0", (collection, every))
+        con.close()
+        print(f"saving the catalog of {path.name} (once)…", flush=True)
+        library = Library(path, account="bench")
+        library.warm_up()
+        library.close()
+        marker.write_text("done\n")
+    return path
+
+
 def _insert(con: sqlite3.Connection, rows: list[tuple]) -> None:
     con.executemany(
         "INSERT INTO image (owner_id, prompt, negative_prompt, model, text_accuracy, generated_at, imported_at, "
@@ -131,26 +205,70 @@ def bench_sqlite(count: int) -> dict:
 
 
 def _sqlite_in_process(path: str) -> dict:
+    """The store figures as the app meets them: the catalog read from its saved file (made once, when the
+    library was made), caught up, then every query; memory after them."""
     library = Library(path, account="bench")
     before = rss_mb()
     start = time.perf_counter()
     library.warm_up()
-    result = {"catalog_build_s": time.perf_counter() - start, "catalog_arrays_mb": library.catalog.nbytes / 2**20,
-              "rss_after_build_mb": rss_mb(), "rss_build_delta_mb": rss_mb() - before}
+    result = {"catalog_load_s": time.perf_counter() - start, "catalog_arrays_mb": library.catalog.nbytes / 2**20,
+              "saved_catalog_mb": (Path(path) / "catalog.bin").stat().st_size / 2**20}
     result.update(measure_store(library))
+    result["rss_after_queries_mb"] = rss_mb()
+    result["rss_delta_mb"] = rss_mb() - before
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
 
 
-def bench_cli(path: Path, runs: int = 5) -> dict:
-    """`myimages list --search … --limit 20`, a process each time (it builds the catalog)."""
-    times = []
-    for query in ("ring", "seed:1000-2000", "model:flux steps:30")[: runs]:
-        start = time.perf_counter()
-        subprocess.run([str(Path(sys.executable).parent / "myimages"), "list", "--library", str(path), "--account", "bench",
-                        "--search", query, "--limit", "20"], cwd=ROOT, capture_output=True, check=True)
-        times.append(time.perf_counter() - start)
-    return stats(times)
+def _build_in_process(path: str) -> dict:
+    """Building the catalog from every row (a library's first start, or after its file is lost), with its
+    trigram index; not saved."""
+    from store.catalog import Catalog
+
+    library = Library(path, account="bench")
+    catalog = Catalog(library.db)
+    start = time.perf_counter()
+    catalog.sync()
+    catalog.prepare_orders()
+    return {"catalog_build_s": time.perf_counter() - start,
+            "build_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def scaling(sizes: list[int]) -> dict:
+    """How cost grows: per size, the catalog load and build, the store query, memory and a command."""
+    out = {}
+    for count in sizes:
+        path = make_library(count)
+        Library(path, account="bench").warm_up()  # saves the catalog if there is none
+        figures = in_child(f"search._sqlite_in_process({str(path)!r})")
+        figures.update(in_child(f"search._build_in_process({str(path)!r})"))
+        figures["cli"] = bench_cli(path, rounds=2)
+        figures["database_mb"] = (path / "library.db").stat().st_size / 2**20
+        out[count] = figures
+        print(count, json.dumps(figures), flush=True)
+    return out
+
+
+CLI_COMMANDS = {
+    "list": [["list", "--limit", "20"]],
+    "list --search": [["list", "--search", q, "--limit", "20"] for q in ("ring", "seed:1000-2000", "model:flux steps:30")],
+    "info": [["info", "5"]],
+    "favorite": [["favorite", "5"], ["favorite", "--off", "5"]],
+}
+
+
+def bench_cli(path: Path, rounds: int = 3) -> dict:
+    """Each command a process of its own (`python -m tui.cli`, this tree's code), as a user runs it: with a
+    saved catalog it reads no row it does not print."""
+    times: dict[str, list[float]] = {name: [] for name in CLI_COMMANDS}
+    for _ in range(rounds):
+        for name, commands in CLI_COMMANDS.items():
+            for command in commands:
+                start = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "tui.cli", *command, "--library", str(path), "--account",
+                                "bench"], cwd=ROOT, capture_output=True, check=True)
+                times[name].append(time.perf_counter() - start)
+    return {name: stats(values) for name, values in times.items()}
 
 
 async def _in_app(path: str) -> dict:
@@ -252,9 +370,15 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL (loads the large library)")
     parser.add_argument("--skip-app", action="store_true")
     parser.add_argument("--only-postgres", action="store_true", help="PostgreSQL only, added to the last results")
+    parser.add_argument("--scaling", metavar="N,N,…", help="only the growth table at these sizes (1000,10000,…)")
     args = parser.parse_args()
     CACHE.mkdir(exist_ok=True)
     RESULTS.mkdir(exist_ok=True)
+    if args.scaling:
+        grown = scaling([int(n) for n in args.scaling.split(",")])
+        (RESULTS / "scaling.json").write_text(json.dumps(grown, indent=2))
+        print(scaling_report(grown))
+        return
     result: dict = {"when": datetime.now().strftime("%Y-%m-%d %H:%M"), "counts": [args.small, args.large]}
     if args.only_postgres:
         result = json.loads((RESULTS / "search.json").read_text())
@@ -268,10 +392,25 @@ def main() -> None:
         print(label, json.dumps(result[label], indent=1), flush=True)
         (RESULTS / "search.json").write_text(json.dumps(result, indent=2))  # kept if a later part fails
     if args.postgres:
-        result["postgres_large"] = bench_postgres(make_library(args.large))
-        print("postgres", json.dumps(result["postgres_large"], indent=1), flush=True)
+        for count in sorted({min(100_000, args.large), args.large}):  # 100,000 and the large library
+            key = "postgres_large" if count == args.large else f"postgres_{count}"
+            result[key] = bench_postgres(make_library(count))
+            print(key, json.dumps(result[key], indent=1), flush=True)
+            (RESULTS / "search.json").write_text(json.dumps(result, indent=2))
     (RESULTS / "search.json").write_text(json.dumps(result, indent=2))
     print(report(result))
+
+
+def scaling_report(grown: dict) -> str:
+    rows = ["| images | catalog read from its file (ms) | built from every row (s) | store query p95 (ms) | "
+            "`list --search` (ms) | `info` (ms) | RSS after the queries (MB) | saved catalog (MB) | database (MB) |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for count, f in grown.items():
+        rows.append(f"| {int(count):,} | {f['catalog_load_s'] * 1000:.0f} | {f['catalog_build_s']:.1f} | "
+                    f"{f['queries_first']['p95'] * 1000:.1f} | {f['cli']['list --search']['median'] * 1000:.0f} | "
+                    f"{f['cli']['info']['median'] * 1000:.0f} | {f['rss_after_queries_mb']:.0f} | "
+                    f"{f['saved_catalog_mb']:.0f} | {f['database_mb']:.0f} |")
+    return "\n".join(rows)
 
 
 def report(r: dict) -> str:
@@ -288,12 +427,17 @@ def report(r: dict) -> str:
         f"| sort change, first time, p95 (ms) | {ms(s, 'sorts_first')} | {ms(l, 'sorts_first')} | ≤ 30 |",
         f"| sort then a filter, p95 (ms) | {ms(s, 'sorts_then_filtered')} | {ms(l, 'sorts_then_filtered')} | ≤ 30 |",
         f"| key to painted grid, p95 (ms) | {ms(s, 'key_to_painted')} | {ms(l, 'key_to_painted')} | ≤ 100 |",
-        f"| `list --search … --limit 20`, median (ms) | {ms(s, 'cli', 'median')} | {ms(l, 'cli', 'median')} | "
-        f"≤ 1.5 × small |",
-        f"| catalog build (s) | {s['catalog_build_s']:.2f} | {l['catalog_build_s']:.2f} | |",
+        *(f"| `{name}` command, median (ms) | {s['cli'][name]['median'] * 1000:.0f} | "
+          f"{l['cli'][name]['median'] * 1000:.0f} | ≤ 1.5 × small |" for name in CLI_COMMANDS if name in s.get("cli", {})),
+        f"| catalog read from its saved file (ms) | {s['catalog_load_s'] * 1000:.0f} | "
+        f"{l['catalog_load_s'] * 1000:.0f} | |",
         f"| catalog arrays (MB) | {s['catalog_arrays_mb']:.1f} | {l['catalog_arrays_mb']:.1f} | |",
-        f"| process RSS after build (MB) | {s['rss_after_build_mb']:.0f} | {l['rss_after_build_mb']:.0f} | |",
+        f"| process RSS after the queries (MB) | {s['rss_after_queries_mb']:.0f} | {l['rss_after_queries_mb']:.0f} | "
+        f"≤ small + 150 |",
     ]
+    if "postgres_100000" in r:
+        p = r["postgres_100000"]
+        rows.append(f"| PostgreSQL 100,000 images: store query, first time, p95 (ms) | | {ms(p, 'queries_first')} | ≤ 50 |")
     if "postgres_large" in r:
         p = r["postgres_large"]
         rows.append(f"| PostgreSQL store query, first time, p95 (ms) | | {ms(p, 'queries_first')} | ≤ 50 |")
