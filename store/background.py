@@ -53,6 +53,39 @@ def model_folder() -> str:
     return os.environ.get("U2NET_HOME") or os.path.join(os.path.expanduser("~"), ".u2net")
 
 
+def _rembg_new_session():
+    """rembg's `new_session`, without running `rembg/__init__.py`.
+
+    That file imports `rembg.bg` (rembg's `remove` and its alpha matting), which imports
+    pymatting, whose numba functions are compiled when first imported: a minute or more
+    after a fresh install, for code the app never runs (it asks the session for the mask
+    and cuts it itself). So the package is entered without its `__init__`, and only the
+    session modules are loaded; anything else asked of `rembg` later (`rembg.remove`)
+    runs the real `__init__` then.
+    """
+    import importlib.util
+    import sys
+    import types
+
+    if "rembg" not in sys.modules:
+        spec = importlib.util.find_spec("rembg")
+        if spec is None or not spec.submodule_search_locations:
+            raise ImportError("rembg is not installed")
+        package = types.ModuleType("rembg")
+        package.__spec__, package.__path__, package.__file__ = spec, list(spec.submodule_search_locations), spec.origin
+
+        def load_all(name: str):  # the whole package, the first time something else is asked of it
+            spec.loader.exec_module(package)
+            del package.__getattr__
+            return getattr(package, name)
+
+        package.__getattr__ = load_all
+        sys.modules["rembg"] = package
+    from rembg.session_factory import new_session
+
+    return new_session
+
+
 def get_session(model: str | None = None):
     """The process's rembg session for a model, made on first use."""
     model = model or model_name()
@@ -60,7 +93,7 @@ def get_session(model: str | None = None):
         if model in _sessions:
             return _sessions[model]
         try:
-            from rembg import new_session
+            new_session = _rembg_new_session()
         except Exception as exc:  # noqa: BLE001 - a broken or missing runtime
             raise BackgroundError(f"Background removal is not available: rembg cannot be loaded ({exc}).") from exc
         try:

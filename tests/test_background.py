@@ -120,3 +120,18 @@ def test_missing_model_offline_says_how_to_get_it(library, make_png, tmp_path, m
         clean_images(library, [record.id], model="u2netp")
     assert "u2netp.onnx" in str(exc.value) and "U2NET_HOME" in str(exc.value)
     assert library.total() == 1
+
+
+def test_the_session_loads_without_rembgs_matting(tmp_path):
+    # rembg's package __init__ imports its alpha matting (pymatting), whose numba functions compile on the first
+    # import after an install: a minute or more before the first clean, for code the app never runs.
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    script = ("import sys; from store.background import get_session; session = get_session('u2netp'); "
+              "loaded = [m for m in ('rembg.bg', 'pymatting', 'numba') if m in sys.modules]; "
+              "from rembg import remove; print(loaded, callable(remove))")
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["[]", "True"], out
