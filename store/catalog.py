@@ -163,6 +163,7 @@ def _cfg(value) -> float:
 RANK_BYTES = 48  # how much of a prompt the A-Z order reads on a large library
 KEEP_OCCURRENCES = 4  # searches whose occurrences are kept for the next letter typed
 KEEP_OCCURRENCES_UP_TO = 4_000_000  # occurrences (int32): 16 MB at most each
+KEEP_BYTES = 16 * 2**20  # each cache of answers (matches per text, results per query) stays under this
 
 
 class _Memo(dict):
@@ -243,7 +244,7 @@ class _Strings:
                 found = np.fromiter((text in v for v in self.values), bool, len(self.values))
             else:
                 found = self._search(text.encode())
-            if len(self._matches) > 32:
+            if len(self._matches) > 32 or (len(self._matches) + 1) * found.nbytes > KEEP_BYTES:
                 self._matches.clear()
             self._matches[text] = found
         return found
@@ -343,7 +344,8 @@ class _Strings:
         if len(blob) < 2**31:
             found = found.astype(np.int32, copy=False)  # half the memory of what is kept
         if found.size <= KEEP_OCCURRENCES_UP_TO:  # bounded: a common letter occurs millions of times
-            if len(self._occurrences) >= KEEP_OCCURRENCES:
+            if len(self._occurrences) >= KEEP_OCCURRENCES or found.nbytes + sum(
+                    o.nbytes for o in self._occurrences.values()) > KEEP_BYTES:
                 self._occurrences.clear()
             self._occurrences[pattern] = found
         return found
@@ -934,7 +936,7 @@ class Catalog:
                 order = self._order(query.sort, query.seed)
                 result = self._ids[order[mask[order]]]
             result.flags.writeable = False
-            if len(self._results) > 16:
+            if len(self._results) > 16 or result.nbytes + sum(r.nbytes for r in self._results.values()) > KEEP_BYTES:
                 self._results.clear()
             self._results[query] = result
             return result
