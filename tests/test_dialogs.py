@@ -29,7 +29,7 @@ def make_app(library, tmp_path):
     return MyImagesApp(library, images="none", downloads=tmp_path / "downloads")
 
 
-@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+@pytest.mark.parametrize("size", [(80, 24), pytest.param((160, 48), marks=pytest.mark.slow)], ids=["80x24", "160x48"])
 async def test_arrows_move_between_a_dialogs_buttons(lib, tmp_path, size):
     first = lib.ids()[0]
     app = make_app(lib, tmp_path)
