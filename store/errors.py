@@ -30,7 +30,7 @@ class DatabaseFailed(StoreError):
 
 
 class FileFailed(StoreError):
-    """A library file could not be read or written."""
+    """A file (of the library, or one given to it) could not be read or written."""
 
 
 def _first_line(exc: BaseException) -> str:
@@ -49,7 +49,7 @@ def translate(exc: BaseException) -> StoreError:
     if isinstance(exc, OSError):
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
         reason = exc.strerror or _first_line(exc)
-        return FileFailed(f"A library file could not be read or written{where}: {reason}.")
+        return FileFailed(f"A file could not be read or written{where}: {reason}.")  # the path says which
     text = _first_line(exc)
     lowered = text.lower()
     if "database is locked" in lowered or "database table is locked" in lowered or "lock timeout" in lowered:

@@ -139,5 +139,5 @@ def test_command_line_file_errors_outside_the_store_are_one_line(capsys, monkeyp
 
     monkeypatch.setitem(cli.COMMANDS, "list", full_disk)
     assert cli.main(["list"]) == 1
-    assert capsys.readouterr().err == ("myimages: A library file could not be read or written "
+    assert capsys.readouterr().err == ("myimages: A file could not be read or written "
                                        "(/downloads/1-x.png): No space left on device.\n")
