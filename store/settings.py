@@ -7,6 +7,7 @@
     rembg_model = "u2netp"               # clean background's model       MYIMAGES_REMBG_MODEL
     images = "auto"                      # auto, kitty, sixel, halfcell, none
     colors = "auto"                      # auto, 16, 256, truecolor       MYIMAGES_COLORS
+    icons = "auto"                       # auto, emoji, plain (card buttons) MYIMAGES_ICONS
     theme = "textual-dark"               # written back when picked in the command palette
     card_size = "medium"                 # small, medium, large (+ and - in the gallery)
     sort = "newest"                      # the gallery's order when it opens (o changes and keeps it)
@@ -38,6 +39,7 @@ from .query import SORTS
 APP_NAME = "myimages"
 FILE_NAME = "settings.toml"
 IMAGE_MODES = ("auto", "kitty", "sixel", "halfcell", "none")
+ICON_SETS = ("auto", "emoji", "plain")  # the card buttons' icons; auto: plain where emoji are drawn narrower
 COLOR_CHOICES = ("auto", "16", "256", "truecolor")  # how many colours the terminal shows (tui/terminal_colors.py)
 CARD_SIZES = ("small", "medium", "large")
 DEFAULT_CARD_SIZE = "medium"
@@ -56,6 +58,7 @@ ENV = {
     "trash_days": "MYIMAGES_TRASH_DAYS",
     "duplicate_distance": "MYIMAGES_DUPLICATE_DISTANCE",
     "colors": "MYIMAGES_COLORS",
+    "icons": "MYIMAGES_ICONS",
 }
 
 
@@ -84,6 +87,7 @@ class Settings:
     rembg_model: str = DEFAULT_REMBG_MODEL
     images: str = "auto"
     colors: str = "auto"
+    icons: str = "auto"
     theme: str = ""  # "": Textual's default
     card_size: str = DEFAULT_CARD_SIZE
     sort: str = "newest"
@@ -136,6 +140,10 @@ def _check(name: str, value: object) -> object:
         value = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else value
         if value not in COLOR_CHOICES:
             raise want("one of " + ", ".join(COLOR_CHOICES))
+        return value
+    if name == "icons":
+        if value not in ICON_SETS:
+            raise want("one of " + ", ".join(ICON_SETS))
         return value
     if name == "card_size":
         if value not in CARD_SIZES:

@@ -22,7 +22,8 @@ import pytest
 from PIL import Image, ImageChops
 
 ROOT = Path(__file__).resolve().parent.parent
-TOOLS = {"Xvfb": "xvfb", "xterm": "xterm", "kitty": "kitty", "xdotool": "xdotool", "import": "imagemagick"}
+TOOLS = {"Xvfb": "xvfb", "xterm": "xterm", "kitty": "kitty", "mlterm": "mlterm", "xdotool": "xdotool",
+         "import": "imagemagick"}
 SCREEN = (1600, 1000)
 FONT_FILE = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
 

@@ -7,6 +7,7 @@ slow part). The tools are installed by `.ci/terminal-tools` when missing.
 from __future__ import annotations
 
 import subprocess
+import sys
 
 import pytest
 from PIL import Image, ImageChops
@@ -14,7 +15,7 @@ from PIL import Image, ImageChops
 from store.library import Library
 from widgets.graphics_support import PLACEHOLDERS_FROM, kitty_version
 
-from .terminals import Display, Terminal, app_command, difference_box, differs, ensure_tools
+from .terminals import ROOT, Display, Terminal, app_command, difference_box, differs, ensure_tools
 
 FONT = ["-fa", "DejaVu Sans Mono", "-fs", "10"]
 XTERM_SIXEL = ["xterm", "-ti", "vt340", *FONT]
@@ -206,3 +207,40 @@ def test_kitty_version_decides_the_kitty_protocol(answer, environ, draws):
     from widgets.graphics_support import kitty_draws_placeholders
 
     assert kitty_draws_placeholders(answer, environ) is draws
+
+
+def test_mlterm_draws_an_emoji_narrower_so_auto_takes_plain_icons(display, tmp_path):
+    """mlterm 3.9 draws 🪄 one cell wide where Textual counts two, which moved card borders; asked with a
+    cursor-position question in the real terminal, the app finds it out (and `--icons auto` then shows keys)."""
+    answer = tmp_path / "fit.txt"
+    probe = tmp_path / "probe.py"
+    probe.write_text(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+                     "from tui.gallery_screen import icon_samples\nfrom widgets.graphics_support import emoji_fit\n"
+                     f"open({str(answer)!r}, 'w').write(repr(emoji_fit(icon_samples())))\n"
+                     "import time; time.sleep(60)\n")
+    terminal = Terminal(display, ["mlterm", "-e", sys.executable, str(probe)], env={})
+    try:
+        terminal.wait_for(lambda shot: answer.exists() and answer.read_text() != "", timeout=20,
+                          what="the probe's answer")
+        assert answer.read_text() == "False"
+    finally:
+        terminal.close()
+
+
+async def test_plain_icons_show_each_buttons_key(tmp_path):
+    from tui.app import MyImagesApp
+    from widgets.card import ImageCard
+
+    from store.demo import generate
+
+    library = Library(tmp_path / "lib", account="alice")
+    generate(library, 3)
+    app = MyImagesApp(library, images="halfcell", plain_icons=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        cards = [card for card in app.screen.query(ImageCard) if card.record is not None]
+        assert cards
+        for card in cards:
+            assert card.icons == ["F" if card.record.favorite else "f", "p", "b", "s", "i", "g", "d", "a"]
+    library.close()

@@ -65,8 +65,9 @@ class MyImagesApp(App):
     COMMANDS = App.COMMANDS | {GalleryCommands}
 
     def __init__(self, library: Library, *, images: str = "auto", downloads: Path | None = None,
-                 settings: Settings | None = None) -> None:
+                 settings: Settings | None = None, plain_icons: bool = False) -> None:
         super().__init__()
+        self.plain_icons = plain_icons  # the cards' buttons show their keys, not emoji (`--icons`)
         self.settings = settings if settings is not None else current_settings()
         self._gc_threshold = gc.get_threshold()
         self._last_failure: tuple[str, float] = ("", 0.0)
@@ -283,10 +284,11 @@ class MyImagesApp(App):
 
 
 def run(library_path: Path, *, account: str | None = None, database_url: str | None = None,
-        images: str = "auto", downloads: Path | None = None, settings: Settings | None = None) -> int:
+        images: str = "auto", downloads: Path | None = None, settings: Settings | None = None,
+        plain_icons: bool = False) -> int:
     library = Library(library_path, account=account, database_url=database_url)
     try:
-        MyImagesApp(library, images=images, downloads=downloads, settings=settings).run()
+        MyImagesApp(library, images=images, downloads=downloads, settings=settings, plain_icons=plain_icons).run()
     finally:
         library.close()
     return 0

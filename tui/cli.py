@@ -17,7 +17,7 @@ from typing import Sequence
 
 from store import locations
 from store.errors import StoreError, translate
-from store.settings import COLOR_CHOICES
+from store.settings import COLOR_CHOICES, ICON_SETS
 from store.records import FAVORITE_ALL, FAVORITES_ONLY, NON_FAVORITES, SCOPE_PUBLIC, Filters
 from store.text import field_value, one_line, printable
 
@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--colors", choices=COLOR_CHOICES, default=None,
                         help="colours the terminal shows: auto (from the terminal's environment), 16, 256 or "
                              "truecolor (default: $MYIMAGES_COLORS, the settings file's, else auto)")
+    parser.add_argument("--icons", choices=ICON_SETS, default=None,
+                        help="the card buttons' icons: emoji, plain (each button shows its key) or auto (plain "
+                             "where the terminal draws emoji narrower; default: $MYIMAGES_ICONS, the settings "
+                             "file's, else auto)")
     parser.add_argument("--downloads", metavar="DIR", help="where downloads go")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
@@ -509,12 +513,19 @@ def cmd_tui(args: argparse.Namespace) -> int:
     from tui import terminal_colors
 
     terminal_colors.apply(args.colors or settings.colors)  # before the app (and Textual) start
+    icons = args.icons or settings.icons
+    if icons == "auto":
+        from tui.gallery_screen import icon_samples
+        from widgets.graphics_support import emoji_fit
+
+        # asked of the terminal before Textual reads its input
+        icons = "plain" if emoji_fit(icon_samples()) is False else "emoji"
     from tui.app import run
 
     downloads = Path(args.downloads).expanduser() if args.downloads else settings.downloads
     return run(_library_path(args), account=getattr(args, "account", None),
                database_url=getattr(args, "database_url", None), images=args.images or settings.images,
-               downloads=downloads, settings=settings)
+               downloads=downloads, settings=settings, plain_icons=icons == "plain")
 
 
 def cmd_config(args: argparse.Namespace) -> int:

@@ -44,7 +44,7 @@ from .trash_screen import TrashScreen, chunked_job
 from .viewer_screen import ViewerScreen
 
 CARD_ACTIONS = [
-    CardAction("favorite", "♡", "Favorite (f)"),
+    CardAction("favorite", "♡", "Favorite (f)", "♥"),
     CardAction("prompt", "📋", "View and copy the prompt (p)"),
     CardAction("clean", "🪄", "Clean background (b)"),
     CardAction("download", "⬇", "Download the PNG (s)"),
@@ -53,8 +53,25 @@ CARD_ACTIONS = [
     CardAction("delete", "🗑", "Delete (d)"),
     CardAction("collect", "📁", "Add to collection (a)"),
 ]
-# On the public gallery only reading actions exist.
-PUBLIC_ACTIONS = [a for a in CARD_ACTIONS if a.name in ("prompt", "download", "info", "grid")]
+# The plain set (`--icons plain`, where a terminal draws emoji narrower than Textual counts them and the
+# cards' borders shift): each button shows its key; a favorite's is upper case.
+PLAIN_ICONS = {"favorite": ("f", "F"), "prompt": ("p", ""), "clean": ("b", ""), "download": ("s", ""),
+               "info": ("i", ""), "grid": ("g", ""), "delete": ("d", ""), "collect": ("a", "")}
+PUBLIC_NAMES = ("prompt", "download", "info", "grid")
+
+
+def icon_samples() -> list[str]:
+    """Every emoji the cards can show (the terminal is asked how wide it draws each)."""
+    return [icon for a in CARD_ACTIONS for icon in (a.icon, a.icon_on) if icon]  # on the public gallery only reading actions exist
+
+
+def card_actions(*, plain: bool = False, public: bool = False) -> list[CardAction]:
+    actions = [a for a in CARD_ACTIONS if not public or a.name in PUBLIC_NAMES]
+    if plain:
+        actions = [CardAction(a.name, PLAIN_ICONS[a.name][0], a.tooltip, PLAIN_ICONS[a.name][1]) for a in actions]
+    return actions
+
+
 DELETE_CHUNK = 50  # images deleted per transaction by a bulk delete
 POLL_SECONDS = 1.0  # how often an open gallery asks whether the library changed elsewhere
 WRITE_ACTIONS = {"favorite", "clean", "delete", "collect", "select", "select_all", "sources", "undo_delete", "trash",
@@ -143,7 +160,8 @@ class GalleryScreen(Screen):
                 yield Button("Delete Selected", id="bulk-delete", variant="error", compact=True)
                 yield Button("Add to Collection", id="bulk-collect", variant="primary", compact=True)
                 yield Button("Clear Selection", id="bulk-clear", compact=True)
-        yield CardGrid(PUBLIC_ACTIONS if self.public else CARD_ACTIONS, grid_image_class(self.image_mode),
+        yield CardGrid(card_actions(plain=getattr(self.app, "plain_icons", False), public=self.public),
+                       grid_image_class(self.image_mode),
                        id="grid", owner_visible=self.public)
         yield KeyBar()
 

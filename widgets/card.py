@@ -42,6 +42,7 @@ class CardAction:
     name: str  # the screen action it runs: "favorite", "prompt", ...
     icon: str
     tooltip: str
+    icon_on: str = ""  # the favorite button's icon when the image is a favorite
 
 
 # Thumbnail lines (each a list of Segments) for a picture at a size, or None while they are being made.
@@ -147,7 +148,7 @@ class ImageCard(Widget):
 
     def _icon(self, action: CardAction) -> str:
         if action.name == "favorite":
-            return "♥" if self.record is not None and self.record.favorite else "♡"
+            return (action.icon_on or "♥") if self.record is not None and self.record.favorite else action.icon
         return action.icon
 
     # -- geometry --------------------------------------------------------------
