@@ -228,8 +228,11 @@ def _sqlite_in_process(path: str) -> dict:
     library = Library(path, account="bench")
     before = rss_mb()
     start = time.perf_counter()
-    library.warm_up()
-    result = {"catalog_load_s": time.perf_counter() - start, "catalog_arrays_mb": library.catalog.nbytes / 2**20,
+    library.catalog.open_saved()
+    loaded = time.perf_counter()
+    library.warm_up()  # the changes since it was saved, and every sort order
+    result = {"catalog_load_s": loaded - start, "warm_up_s": time.perf_counter() - start,
+              "catalog_arrays_mb": library.catalog.nbytes / 2**20,
               "saved_catalog_mb": (Path(path) / "catalog.bin").stat().st_size / 2**20}
     result.update(measure_store(library))
     result["rss_after_queries_mb"] = rss_mb()
