@@ -822,6 +822,15 @@ class Library:
                 Image.update(favorite=value).where(self._mine(), Image.id.in_(ids[start:start + 500])).execute()
         return len(ids)
 
+    def favorites_among(self, image_ids: Iterable[int]) -> int:
+        """How many of these images (the account's own, not in the trash) are favorites."""
+        ids = sorted(set(image_ids))
+        count = 0
+        for start in range(0, len(ids), 500):
+            count += Image.select().where(self._mine(), Image.favorite == True,  # noqa: E712 - SQL
+                                          Image.trashed_at.is_null(), Image.id.in_(ids[start:start + 500])).count()
+        return count
+
     def toggle_favorite(self, image_id: int) -> bool:
         self._check_writable()
         with self.db.atomic():

@@ -133,6 +133,8 @@ SCREENS = {
     "public-gallery": ("v",),
     "public-info": ("v", "i"),
     "help": ("question_mark",),
+    "cards-small": ("minus",),  # the default (medium) is "gallery"
+    "cards-large": ("plus",),
 }
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from rich.text import Text
 from textual import events, on, work
+from textual.actions import parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -23,7 +24,7 @@ from store.query import DEFAULT_SORT, SORT_NAMES, parse
 from store.records import FAVORITE_ALL, SCOPE_MINE, SCOPE_PUBLIC, Filters, ImageRecord
 from store.text import one_line
 from widgets.card import CardAction, ImageCard
-from widgets.card_grid import PAGE_SIZE, CardGrid
+from widgets.card_grid import PAGE_SIZE, SIZE_NAMES, CardGrid
 from widgets.filter_bar import SEARCH_TIP, FilterBar
 from widgets.key_bar import KeyBar
 from widgets.search_history import SearchInput
@@ -74,8 +75,10 @@ def card_actions(*, plain: bool = False, public: bool = False) -> list[CardActio
 
 DELETE_CHUNK = 50  # images deleted per transaction by a bulk delete
 POLL_SECONDS = 1.0  # how often an open gallery asks whether the library changed elsewhere
+# What acts on every selected card (in this order in the status line); the other actions, on the current one.
+SELECTION_ACTIONS = ("download", "favorite", "delete", "collect", "clean")
 WRITE_ACTIONS = {"favorite", "clean", "delete", "collect", "select", "select_all", "sources", "undo_delete", "trash",
-                 "duplicates", "import"}
+                 "duplicates", "import", "select_range", "invert_selection"}
 READ_ONLY_NOTICE = 3  # seconds: a burst of write keys in the public gallery is told once
 FOCUS_GRID_AT_MOST = 0.9  # seconds after Enter in the search box: the grid gets the focus even without results
 
@@ -116,8 +119,12 @@ class GalleryScreen(Screen):
         Binding("Y", "copy_folder", "Copy folder", show=False, id="gallery.copy_folder"),
         Binding("space", "select", "Select", id="gallery.select"),
         Binding("ctrl+a", "select_all", "Select all", id="gallery.select_all"),
+        Binding("V", "select_range", "Select a range", show=False, id="gallery.select_range"),
+        Binding("asterisk", "invert_selection", "Invert selection", show=False, id="gallery.invert_selection"),
         Binding("v", "public_view", "Public gallery", id="gallery.public_view"),
         Binding("v", "my_view", "My images", id="gallery.my_view"),
+        Binding("plus,equals_sign", "card_size(1)", "Bigger cards", show=False, id="gallery.bigger_cards"),
+        Binding("minus", "card_size(-1)", "Smaller cards", show=False, id="gallery.smaller_cards"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="gallery.refresh"),
         Binding("w", "sources", "Sources", id="gallery.sources"),
         Binding("I", "import", "Import", id="gallery.import"),
@@ -153,16 +160,20 @@ class GalleryScreen(Screen):
         yield Header()
         yield FilterBar(id="filters", show_favorites=not self.public, show_collections=not self.public,
                         history=SearchHistory(self.library.root, self.library.account.name), sort=self.filters.sort)
-        yield Static("", id="status")
-        if not self.public:  # read only: nothing to select, nothing to act on
-            with Horizontal(id="bulk-bar"):
-                yield Static("", id="bulk-count")
-                yield Button("Delete Selected", id="bulk-delete", variant="error", compact=True)
-                yield Button("Add to Collection", id="bulk-collect", variant="primary", compact=True)
-                yield Button("Clear Selection", id="bulk-clear", compact=True)
+        # One line for the status and, while cards are selected, the bulk bar in its place: selecting
+        # never changes the grid's height (the cards do not move).
+        with Horizontal(id="status-row"):
+            yield Static("", id="status")
+            if not self.public:  # read only: nothing to select, nothing to act on
+                with Horizontal(id="bulk-bar"):
+                    yield Static("", id="bulk-count")
+                    yield Button("Delete Selected", id="bulk-delete", variant="error", compact=True)
+                    yield Button("Add to Collection", id="bulk-collect", variant="primary", compact=True)
+                    yield Button("Clear Selection", id="bulk-clear", compact=True)
+                    yield Static("", id="bulk-keys")
         yield CardGrid(card_actions(plain=getattr(self.app, "plain_icons", False), public=self.public),
                        grid_image_class(self.image_mode),
-                       id="grid", owner_visible=self.public)
+                       id="grid", owner_visible=self.public, card_size=self.app.settings.card_size)
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -356,8 +367,17 @@ class GalleryScreen(Screen):
         bar = self.query_one("#bulk-bar")
         if bar.display != (count > 0):
             bar.display = count > 0
+            self.query_one("#status").display = count == 0
         if count:
             self.query_one("#bulk-count", Static).update(f"{count} selected")
+            self.query_one("#bulk-keys", Static).update(self._selection_keys(), layout=False)
+
+    def _selection_keys(self) -> Text:
+        """The keys that act on the selection, as bound now (the user's keymap too)."""
+        from .help_screen import shown_keys
+
+        keys = [shown_keys(self.app, b) for b in self.BINDINGS if b.action in SELECTION_ACTIONS]
+        return Text(" ".join(keys) + " act on them · Esc clears", no_wrap=True, overflow="ellipsis")
 
     @on(FilterBar.Changed)
     def _filters_changed(self, event: FilterBar.Changed) -> None:
@@ -378,6 +398,20 @@ class GalleryScreen(Screen):
             self.highlight_words = words
             for card in self.grid.query(ImageCard):
                 card.rehighlight()
+
+    def action_card_size(self, step: int) -> None:
+        """+ and -: the next card size up or down (small, medium, large), kept in the settings file."""
+        grid = self.grid
+        index = SIZE_NAMES.index(grid.card_size) + step
+        if not 0 <= index < len(SIZE_NAMES):
+            self.notify(f"The cards are already {grid.card_size}: {'-' if step > 0 else '+'} makes them "
+                        f"{'smaller' if step > 0 else 'bigger'}.", timeout=3)
+            return
+        grid.set_card_size(SIZE_NAMES[index])
+        self.app.remember(card_size=grid.card_size)
+        for screen in self.app.screen_stack:  # the gallery under the public one follows
+            if isinstance(screen, GalleryScreen) and screen is not self:
+                screen.grid.set_card_size(grid.card_size)
 
     def action_cycle_sort(self) -> None:
         self.query_one("#filters", FilterBar).cycle_sort()
@@ -447,6 +481,12 @@ class GalleryScreen(Screen):
             return
         self.query_one("#filters", FilterBar).set_collections(collections)
 
+    def _succeeded(self, outcome: JobOutcome | None) -> bool:
+        """A job's outcome to act on: not closed without one, not failed (said)."""
+        if outcome is not None and outcome.error is not None:
+            self._fail(outcome.error)
+        return outcome is not None and outcome.error is None
+
     def _fail(self, exc: Exception) -> None:
         self.notify(str(exc), title="Not done", severity="error", markup=False, timeout=12)  # time to read it
 
@@ -480,9 +520,30 @@ class GalleryScreen(Screen):
             self.app.push_screen(ViewerScreen(self, record, self.image_mode))
 
     def action_favorite(self) -> None:
+        """One image: toggled. A selection: every image a favorite, or none if they all were."""
+        if self.grid.selected:
+            self.favorite_selection(sorted(self.grid.selected))
+            return
         record = self._current()
         if record:
             self.toggle_favorite(record)
+
+    def favorite_selection(self, ids: list[int]) -> None:
+        def job(progress, cancelled):
+            value = self.library.favorites_among(ids) < len(ids)
+            changed = self.library.set_favorite(ids, value)
+            progress(len(ids), len(ids))
+            return value, changed
+
+        def finished(outcome: JobOutcome | None) -> None:
+            if not self._succeeded(outcome):
+                return
+            value, changed = outcome.result
+            self.notify(f"{changed} image{'' if changed == 1 else 's'} "
+                        f"{'marked as favorites' if value else 'no longer favorites'}.", title="Favorites")
+            self.reload(keep_position=True)
+
+        self._run_job(f"Favorites: {len(ids)} images", job, len(ids), finished)
 
     def toggle_favorite(self, record: ImageRecord) -> ImageRecord | None:
         """Favorite or unfavorite one image; returns it as it is now (None if that failed)."""
@@ -547,7 +608,10 @@ class GalleryScreen(Screen):
             self.download(ids)
 
     def download(self, ids: list[int]) -> None:
+        """One image to the downloads folder; several to a new folder of their own in it, with one summary."""
         folder = self.app.downloads
+        if len(ids) > 1:
+            folder = folder / time.strftime("selection-%Y-%m-%d-%H%M%S")
 
         def job(progress, cancelled):
             written = []
@@ -559,10 +623,7 @@ class GalleryScreen(Screen):
             return written
 
         def finished(outcome: JobOutcome | None) -> None:
-            if outcome is None:
-                return
-            if outcome.error is not None:
-                self._fail(outcome.error)
+            if not self._succeeded(outcome):
                 return
             written = outcome.result
             if outcome.cancelled:
@@ -780,14 +841,32 @@ class GalleryScreen(Screen):
         distance = settings.duplicate_distance if settings is not None else None
         self.app.push_screen(DuplicatesScreen(self.library, self.image_mode, distance), closed)
 
+    def action_select_range(self) -> None:
+        """V: moves from here select every card up to the cursor; V again (or Esc) ends the range."""
+        self.grid.start_range()
+        if self.grid.range_mode:
+            self.notify("Selecting a range: move to its other end (V or Esc ends it).", timeout=3)
+
+    def action_invert_selection(self) -> None:
+        """*: every image the filters show that is not selected, and none that is."""
+        shown = self._shown_ids()
+        if shown is not None:
+            self.grid.end_range()
+            self.grid.select_ids(shown - self.grid.selected)
+
     def action_select_all(self) -> None:
+        shown = self._shown_ids()
+        if shown is not None:
+            self.grid.select_ids(shown)
+            self.notify(f"{len(shown)} images selected.")
+
+    def _shown_ids(self) -> set[int] | None:
+        """Every id the filters let through (None, said, if the library cannot be read now)."""
         try:
-            ids = self.library.ids(self.filters)
+            return set(self.library.ids(self.filters))
         except StoreError as exc:
             self._fail(exc)
-            return
-        self.grid.select_ids(set(ids))
-        self.notify(f"{len(ids)} images selected.")
+            return None
 
     def perform(self, action: str) -> None:
         """Run one of this screen's actions by name (card buttons, the command palette)."""
@@ -799,7 +878,8 @@ class GalleryScreen(Screen):
         if action == "app.quit":
             self.app.exit()
             return
-        getattr(self, f"action_{action}")()
+        _namespace, name, arguments = parse_action(action)  # "card_size(1)": a name and its arguments
+        getattr(self, f"action_{name}")(*arguments)
 
     def say_read_only(self) -> None:
         """Once for a burst of write keys, briefly."""

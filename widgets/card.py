@@ -8,8 +8,8 @@ store; it posts messages the grid and the screen act on.
 Layout of the content area (inside the border and padding):
     line 0              ☐ / ☑ on the left, the date (and owner) on the right
     lines 1 … h-4       the thumbnail, centred, keeping its shape
-    lines h-3, h-2      the prompt, cut with an ellipsis
-    line h-1            the action buttons, one 3-cell slot each
+    lines h-3, h-2      the prompt, cut with an ellipsis (one line on small cards)
+    line h-1            the action buttons, 3 cells each (2 on a narrow card)
 """
 from __future__ import annotations
 
@@ -32,8 +32,9 @@ from store.text import one_line
 from .highlight import highlight
 from .thumbnails import fit_cells
 
-SLOT = 3  # cells per action button
-PROMPT_LINES = 2
+SLOT = 3  # cells per action button when the card is wide enough for every button at that width
+NARROW_SLOT = 2  # cells per action button on a narrower card (the icons without space between)
+PROMPT_LINES = 2  # lines of prompt on a card (small cards: `prompt_lines` = 1)
 PROMPT_CHARS = 2000  # a prompt is cut to this before it is laid out (prompts can be megabytes)
 
 
@@ -105,6 +106,7 @@ class ImageCard(Widget):
         self._prompt_lines: list[Text] = []
         self._thumb_missing = False
         self.loading_record = False  # bound to an index whose record is still being read
+        self.prompt_lines = PROMPT_LINES
 
     # -- binding -----------------------------------------------------------
 
@@ -127,6 +129,13 @@ class ImageCard(Widget):
         if self._picture_widget is not None and record is not None:
             self._show_picture(picture)
         if not same:
+            self._lines = None
+            self.refresh()
+
+    def set_prompt_lines(self, lines: int) -> None:
+        """Lines of prompt under the thumbnail (the card size's)."""
+        if lines != self.prompt_lines:
+            self.prompt_lines = lines
             self._lines = None
             self.refresh()
 
@@ -157,7 +166,7 @@ class ImageCard(Widget):
     def thumb_box(self) -> tuple[int, int]:
         """Columns and rows the thumbnail may take."""
         width, height = self.content_size
-        return max(0, width), max(0, height - 2 - PROMPT_LINES)
+        return max(0, width), max(0, height - 2 - self.prompt_lines)
 
     def thumb_cells(self, record: ImageRecord | None = None) -> tuple[int, int]:
         """The thumbnail's size in cells (keeping the picture's shape) for this card's image, or another."""
@@ -170,6 +179,11 @@ class ImageCard(Widget):
         return fit_cells(box_width, box_height, record.width, record.height)
 
     @property
+    def button_width(self) -> int:
+        """Cells per action button: 3 when every button fits so, else 2 (those that fit are shown)."""
+        return SLOT if self.content_size.width >= SLOT * len(self._actions) else NARROW_SLOT
+
+    @property
     def actions_row(self) -> int:
         return self.content_size.height - 1
 
@@ -177,7 +191,7 @@ class ImageCard(Widget):
         """Where to click for an action, relative to the card (tests and help use it)."""
         index = [a.name for a in self._actions].index(name)
         left, top = self.gutter.top_left
-        return Offset(left + index * SLOT + 1, top + self.actions_row)
+        return Offset(left + index * self.button_width + (1 if self.button_width == SLOT else 0), top + self.actions_row)
 
     @property
     def check_offset(self) -> Offset:
@@ -240,8 +254,8 @@ class ImageCard(Widget):
         if words and text:
             highlight(prompt, words, self._style("image-card--match"))
         lines = list(prompt.wrap(self.app.console, max(1, width), overflow="fold"))
-        if len(lines) > PROMPT_LINES:
-            lines = lines[:PROMPT_LINES]
+        if len(lines) > self.prompt_lines:
+            lines = lines[:self.prompt_lines]
             last = lines[-1]
             last.truncate(width - 1)
             last.rstrip()
@@ -259,7 +273,8 @@ class ImageCard(Widget):
                 style += favorite
             if index == self._hover:
                 style += hover
-            line.append(" " + icon + " " * max(0, SLOT - 1 - cell_len(icon)), style=style)
+            lead = " " if self.button_width == SLOT else ""
+            line.append(lead + icon + " " * max(0, self.button_width - len(lead) - cell_len(icon)), style=style)
         return line
 
     def _text_strip(self, text: Text, width: int, base: Style) -> Strip:
@@ -303,7 +318,7 @@ class ImageCard(Widget):
                 Text(info.center(width)), width, self._style("image-card--muted"))
         lines += thumb
         lines += [self._text_strip(t, width, base) for t in self._prompt_lines]
-        lines += [blank] * (PROMPT_LINES - len(self._prompt_lines))
+        lines += [blank] * (self.prompt_lines - len(self._prompt_lines))
         lines.append(self._text_strip(self._actions_line(), width, base))
         self._lines = (lines + [blank] * height)[:height]
         return self._lines
@@ -344,7 +359,7 @@ class ImageCard(Widget):
     def _slot_at(self, offset: Offset | None) -> int | None:
         if offset is None or offset.y != self.actions_row:
             return None
-        index = offset.x // SLOT
+        index = offset.x // self.button_width
         return index if 0 <= index < len(self._actions) else None
 
     def on_mouse_move(self, event: events.MouseMove) -> None:

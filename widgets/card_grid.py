@@ -7,6 +7,7 @@ of 100,000 images costs no more than one of 100.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Protocol
 
 from rich.segment import Segment
@@ -30,9 +31,29 @@ from .card import CardAction, ImageCard
 from .thumbnails import CachedHalfcellImage, ThumbnailStrips
 
 PAGE_SIZE = 60
-MIN_CARD_WIDTH = 28
-TARGET_CARD_HEIGHT = 14
-MIN_CARD_HEIGHT = 11
+CARD_FRAME = 2  # cells of border across a card (left and right, top and bottom)
+CARD_LINES = 4  # the lines of a card besides its thumbnail and prompt: border (2), date, buttons
+
+
+@dataclass(frozen=True)
+class CardSize:
+    """How cards are laid out at one size: as many columns as `min_width` allows, at most `max_columns`;
+    then as many rows as fit cards tall enough for a square thumbnail as wide as the card."""
+
+    name: str
+    min_width: int
+    max_columns: int
+    prompt_lines: int
+    thumb_rows_per_column: float = 0.5  # a square picture in half-block cells: twice as wide as tall
+
+
+CARD_SIZES = {  # at 80×24 (a grid of 79×18 cells) and 160×48 (159×42):
+    "small": CardSize("small", 13, 10, 1, 0.35),  # 6×2 cards, thumbnails 11 cells wide; 10×4, 13 wide
+    "medium": CardSize("medium", 19, 5, 2),  # 4×1, 15 wide; 5×2, 27 wide
+    "large": CardSize("large", 34, 3, 2),  # 2×1, 35 wide; 3×1, 49 wide
+}
+SIZE_NAMES = list(CARD_SIZES)
+DEFAULT_CARD_SIZE = "medium"
 
 
 class GridSource(Protocol):
@@ -74,6 +95,7 @@ class CardGrid(Widget, can_focus=True):
     DEFAULT_CSS = """
     CardGrid { height: 1fr; width: 1fr; }
     CardGrid #cards { layout: grid; grid-gutter: 0; height: 1fr; width: 1fr; }
+    CardGrid #cards.-narrow ImageCard { padding: 0; }
     CardGrid #grid-empty {
         width: 1fr; height: 1fr; content-align: center middle; text-align: center;
         color: $text-muted; display: none;
@@ -89,6 +111,10 @@ class CardGrid(Widget, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False, id="cards.page_down"),
         Binding("home", "jump(0)", "First", show=False, id="cards.home"),
         Binding("end", "jump(-1)", "Last", show=False, id="cards.end"),
+        Binding("shift+up", "extend(0,-1)", "Select up", show=False, id="cards.extend_up"),
+        Binding("shift+down", "extend(0,1)", "Select down", show=False, id="cards.extend_down"),
+        Binding("shift+left", "extend(-1,0)", "Select left", show=False, id="cards.extend_left"),
+        Binding("shift+right", "extend(1,0)", "Select right", show=False, id="cards.extend_right"),
     ]
 
     cursor: reactive[int] = reactive(0, init=False)
@@ -122,8 +148,13 @@ class CardGrid(Widget, can_focus=True):
             self.record = record
 
     def __init__(self, actions: list[CardAction], image_class: type | None, *, id: str | None = None,
-                 owner_visible: bool = False) -> None:
+                 owner_visible: bool = False, card_size: str = DEFAULT_CARD_SIZE) -> None:
         super().__init__(id=id)
+        self.card_size = card_size if card_size in CARD_SIZES else DEFAULT_CARD_SIZE
+        self.selectable = not owner_visible  # the public gallery (owners shown) is read only
+        self.range_mode = False  # V: moving selects from the anchor to the cursor
+        self._anchor: int | None = None  # where a range (V, shift+arrows) started
+        self._range_base: set[int] = set()  # what was selected before the range
         self.actions = actions
         self.image_class = image_class
         self.owner_visible = owner_visible
@@ -164,6 +195,8 @@ class CardGrid(Widget, can_focus=True):
             target = old_cursor
         else:
             target = 0
+        if not keep_position and focus_index is None:
+            self.end_range()  # a new result: the range's indexes mean other images
         if not keep_position and focus_index is None and self.selected:
             self.selected.clear()
             self.post_message(self.SelectionChanged(self, 0))
@@ -257,22 +290,87 @@ class CardGrid(Widget, can_focus=True):
             self.select_ids(self.selected - ids)
 
     def clear_selection(self) -> None:
+        self.end_range()
         if self.selected:
             self.select_ids(set())
+
+    # -- ranges: shift+arrows, and V then any move ----------------------------
+
+    def start_range(self) -> None:
+        """V: from here, every move selects from this card to the cursor (V again or Esc ends it)."""
+        if self.range_mode:
+            self.end_range()
+            return
+        self.range_mode = True
+        self._anchor, self._range_base = self.cursor, set(self.selected)
+        self._select_range()
+
+    def end_range(self) -> None:
+        self.range_mode = False
+        self._anchor = None
+
+    def action_extend(self, dx: int, dy: int) -> None:
+        """Shift+arrows: move, selecting every card from where the range started."""
+        if not self.selectable:
+            self.action_move(dx, dy)
+            return
+        if self._anchor is None:
+            self._anchor, self._range_base = self.cursor, set(self.selected)
+        self._move(dx, dy)
+        self._select_range()
+
+    def _moved(self) -> None:
+        """After a plain move: a V range follows the cursor; a shift range ends."""
+        if self.range_mode:
+            self._select_range()
+        else:
+            self._anchor = None
+
+    def _select_range(self) -> None:
+        if self._anchor is None or not self.total:
+            return
+        low, high = sorted((self._anchor, self.cursor))
+        records = [self.record_at(i) for i in range(low, high + 1)]
+        if all(r is not None for r in records):
+            self._range_read(self._generation, self._anchor, {r.id for r in records})
+        else:  # pages not read yet (a long jump): read the range's ids in a worker
+            self._read_range(self.source, self._generation, self._anchor, low, high)
+
+    @work(thread=True, exclusive=True, group="range", exit_on_error=False)
+    def _read_range(self, source: GridSource, generation: int, anchor: int, low: int, high: int) -> None:
+        ids = {record.id for record in source.fetch(low, high - low + 1)}
+        self.app.call_from_thread(self._range_read, generation, anchor, ids)
+
+    def _range_read(self, generation: int, anchor: int, ids: set[int]) -> None:
+        if generation == self._generation and anchor == self._anchor:
+            self.select_ids(self._range_base | ids)
 
     # -- geometry ----------------------------------------------------------
 
     def on_resize(self, event: events.Resize) -> None:
         self._layout_cards()
 
+    def set_card_size(self, name: str) -> None:
+        """Lay the cards out again at another size (small, medium, large), keeping the current card."""
+        if name in CARD_SIZES and name != self.card_size:
+            self.card_size = name
+            self._layout_cards()
+
     def _layout_cards(self) -> None:
+        size = CARD_SIZES[self.card_size]
         width = max(1, self.size.width - 1)
         height = max(1, self.size.height)
-        columns = max(1, width // MIN_CARD_WIDTH)
-        rows = max(1, height // TARGET_CARD_HEIGHT)
-        card_height = max(MIN_CARD_HEIGHT, height // rows)
+        columns = max(1, min(size.max_columns, width // size.min_width))
+        narrow = width / columns < 28  # no padding beside the picture: room for every button
+        thumb_width = int(width / columns) - CARD_FRAME - (0 if narrow else 2)
+        card_height = CARD_LINES + size.prompt_lines + max(2, int(thumb_width * size.thumb_rows_per_column))
         rows = max(1, height // card_height)
+        card_height = height // rows  # what is left over goes to the thumbnails
         container = self.query_one("#cards", Container)
+        if container.has_class("-narrow") != narrow:
+            container.set_class(narrow, "-narrow")
+        for card in self._cards:
+            card.set_prompt_lines(size.prompt_lines)
         container.styles.grid_size_columns = columns
         container.styles.grid_size_rows = rows
         container.styles.grid_rows = str(card_height)
@@ -288,6 +386,8 @@ class CardGrid(Widget, can_focus=True):
                 new = [ImageCard(i, self.actions, strips=self._card_strips if self.draws_cells else None,
                                  image_class=None if self.draws_cells else self.image_class)
                        for i in range(len(self._cards), wanted)]
+                for card in new:
+                    card.set_prompt_lines(size.prompt_lines)
                 self._cards.extend(new)
                 container.mount_all(new)
         self._set_cursor(self.cursor, force=True)
@@ -428,6 +528,10 @@ class CardGrid(Widget, can_focus=True):
     # -- input -------------------------------------------------------------
 
     def action_move(self, dx: int, dy: int) -> None:
+        self._move(dx, dy)
+        self._moved()
+
+    def _move(self, dx: int, dy: int) -> None:
         if not self.total:
             return
         if dx:
@@ -445,9 +549,11 @@ class CardGrid(Widget, can_focus=True):
         step = self.rows * self.columns
         self.set_reactive(CardGrid.top_row, max(0, min(self.top_row + direction * self.rows, self._max_top())))
         self._set_cursor(self.cursor + direction * step)
+        self._moved()
 
     def action_jump(self, where: int) -> None:
         self._set_cursor(0 if where == 0 else self.total - 1)
+        self._moved()
 
     def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
         event.stop()

@@ -1,0 +1,94 @@
+"""Card sizes: the default fits 4 cards at 80×24 and bigger thumbnails at 160×48; + and - change the size
+(small, medium, large), remembered in the settings file; selecting a card never moves the cards."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tui.app import MyImagesApp
+from widgets.card import ImageCard
+from widgets.card_grid import CardGrid
+
+from . import ui
+
+SIZES = [(80, 24), (160, 48)]
+
+
+def make_app(library, tmp_path):
+    return MyImagesApp(library, images="halfcell", downloads=tmp_path / "downloads")
+
+
+def grid(app) -> CardGrid:
+    return app.screen.query_one("#grid", CardGrid)
+
+
+def capacity(app) -> int:
+    return grid(app).columns * grid(app).rows
+
+
+def thumb_width(app) -> int:
+    return app.screen.query_one("#card-0", ImageCard).thumb_box[0]
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_default_size_fits_four_cards_at_80x24_and_uses_a_large_terminal(small_library, tmp_path, size):
+    app = make_app(small_library, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        assert grid(app).card_size == "medium"
+        if size == (80, 24):
+            assert capacity(app) >= 4
+        else:
+            assert capacity(app) >= 8 and thumb_width(app) >= 24  # not 16×8 thumbnails any more
+        card = app.screen.query_one("#card-0", ImageCard)
+        assert card.region.bottom <= app.screen.query_one("KeyBar").region.y
+        assert all(icon in ui.screen_text(app) for icon in ("♡", "📁"))  # every button on the card
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_plus_and_minus_go_through_three_sizes_and_are_remembered(small_library, tmp_path, size):
+    app = make_app(small_library, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        medium = (capacity(app), thumb_width(app))
+        await pilot.press("minus")
+        await ui.wait_until(pilot, lambda: grid(app).card_size == "small")
+        await pilot.pause()
+        small = (capacity(app), thumb_width(app))
+        await pilot.press("plus", "plus")
+        await ui.wait_until(pilot, lambda: grid(app).card_size == "large")
+        await pilot.pause()
+        large = (capacity(app), thumb_width(app))
+        assert small[0] > medium[0] > large[0]  # more cards, smaller ones
+        assert small[1] < medium[1] < large[1]  # bigger thumbnails
+        said = ui.notices(app)
+        await pilot.press("plus")  # no size above large: said, nothing changes
+        await ui.wait_until(pilot, lambda: said)
+        assert grid(app).card_size == "large" and "already large" in said[0]
+        settings_file = Path(os.environ["MYIMAGES_CONFIG"])
+        await ui.wait_until(pilot, lambda: settings_file.exists()
+                            and 'card_size = "large"' in settings_file.read_text(encoding="utf-8"))
+    again = make_app(small_library, tmp_path)
+    async with again.run_test(size=size) as pilot:
+        await ui.settle(pilot, again)
+        assert grid(again).card_size == "large" and (capacity(again), thumb_width(again)) == large
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_selecting_a_card_does_not_move_the_cards(small_library, tmp_path, size):
+    app = make_app(small_library, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        before = [card.region for card in app.screen.query(ImageCard)]
+        await pilot.press("space")
+        bar = app.screen.query_one("#bulk-bar")
+        await ui.wait_until(pilot, lambda: bar.display and bar.region.height == 1)
+        await pilot.pause()
+        assert [card.region for card in app.screen.query(ImageCard)] == before
+        line = next(line for line in ui.screen_lines(app) if "1 selected" in line)
+        assert "Delete Selected" in line
+        await pilot.press("escape")
+        await ui.wait_until(pilot, lambda: not bar.display)
+        assert [card.region for card in app.screen.query(ImageCard)] == before

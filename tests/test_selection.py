@@ -1,0 +1,110 @@
+"""Selection that behaves the same everywhere: s and f act on every selected image; shift+arrows extend the
+selection, V selects a range, * inverts; the status line says how many and which keys act on them;
+the public gallery has no selection."""
+from __future__ import annotations
+
+import pytest
+
+from store.importer import ImportOptions, import_files
+from store.library import Library
+from tui.app import MyImagesApp
+from widgets.card_grid import CardGrid
+
+from . import ui
+from .conftest import write_png
+
+SIZES = [(80, 24), (160, 48)]
+
+
+@pytest.fixture
+def lib(tmp_path):
+    library = Library(tmp_path / "selection-lib", account="alice")
+    for n in range(6):
+        import_files(library, [write_png(tmp_path / "in" / f"{n}.png", colour=(n * 40, 80, 120))],
+                     ImportOptions(prompt=f"item {n}"))
+    yield library
+    library.close()
+
+
+def make_app(library, tmp_path):
+    return MyImagesApp(library, images="none", downloads=tmp_path / "downloads")
+
+
+def grid(app) -> CardGrid:
+    return app.screen.query_one("#grid", CardGrid)
+
+
+def ids_at(app, *indexes: int) -> set[int]:
+    return {grid(app).record_at(i).id for i in indexes}
+
+
+async def test_s_downloads_every_selected_image_into_one_folder_with_one_summary(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    said = ui.notices(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.settle(pilot, app)
+        await pilot.press("space", "right", "space", "right", "space")
+        await ui.wait_until(pilot, lambda: len(grid(app).selected) == 3)
+        await pilot.press("s")
+        await ui.wait_until(pilot, lambda: any(n.startswith("Downloaded 3 images") for n in said), timeout=15)
+        folders = list((tmp_path / "downloads").iterdir())
+        assert len(folders) == 1 and folders[0].name.startswith("selection-")
+        assert len(list(folders[0].glob("*.png"))) == 3
+        assert str(folders[0]) in next(n for n in said if n.startswith("Downloaded"))
+
+
+async def test_f_sets_every_selected_favorite_or_clears_them_all(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ui.settle(pilot, app)
+        chosen = ids_at(app, 0, 1, 2)
+        lib.set_favorite([min(chosen)])  # one of them already is
+        await pilot.press("space", "right", "space", "right", "space")
+        await ui.wait_until(pilot, lambda: grid(app).selected == chosen)
+        await pilot.press("f")  # not all are: all become favorites
+        await ui.wait_until(pilot, lambda: lib.favorites_among(chosen) == 3, timeout=10)
+        await ui.settle(pilot, app)
+        await pilot.press("f")  # all are: none stays
+        await ui.wait_until(pilot, lambda: lib.favorites_among(chosen) == 0, timeout=10)
+        assert lib.favorites_among(lib.ids()) == 0  # nothing else touched
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_shift_arrows_extend_v_selects_a_range_and_star_inverts(lib, tmp_path, size):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        await pilot.press("shift+right", "shift+right")
+        await ui.wait_until(pilot, lambda: grid(app).selected == ids_at(app, 0, 1, 2))
+        await pilot.press("shift+left")  # back: the range shrinks
+        await ui.wait_until(pilot, lambda: grid(app).selected == ids_at(app, 0, 1))
+        line = next(line for line in ui.screen_lines(app) if "2 selected" in line)
+        assert "Delete Selected" in line
+        keys = app.screen.query_one("#bulk-keys").render().plain
+        assert all(key in keys for key in ("f", "b", "s", "d", "a")) and "act on them" in keys
+        await pilot.press("escape")
+        await ui.wait_until(pilot, lambda: not grid(app).selected)
+        await pilot.press("end", "V", "left", "left")  # a range from the last card
+        await ui.wait_until(pilot, lambda: grid(app).selected == ids_at(app, 3, 4, 5))
+        await pilot.press("V", "left")  # ended: moving selects no more
+        await ui.settle(pilot, app)
+        assert grid(app).selected == ids_at(app, 3, 4, 5)
+        await pilot.press("asterisk")
+        await ui.wait_until(pilot, lambda: grid(app).selected == ids_at(app, 0, 1, 2))
+
+
+async def test_the_public_gallery_has_no_selection(lib, tmp_path):
+    lib.set_plan("free")  # alice's images are public
+    app = make_app(lib, tmp_path)
+    said = ui.notices(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.settle(pilot, app)
+        await pilot.press("v")
+        await ui.wait_until(pilot, lambda: getattr(app.screen, "public", False))
+        await ui.settle(pilot, app)
+        await pilot.press("shift+right")  # moves, selects nothing
+        await ui.wait_until(pilot, lambda: grid(app).cursor == 1)
+        await pilot.press("V", "asterisk")
+        await ui.wait_until(pilot, lambda: any("read only" in n for n in said))
+        await ui.settle(pilot, app)
+        assert not grid(app).selected
