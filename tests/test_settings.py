@@ -117,6 +117,17 @@ async def test_a_keymap_in_the_file_rebinds_an_action(lib, tmp_path):
         assert any(r.binding_id == "gallery.favorite" and r.keys == "^f" for r in app.screen.rows)
 
 
+async def test_a_keymap_id_that_names_no_key_is_said(lib, tmp_path):
+    config_file().write_text('[keymap]\n"gallery.favourite" = "ctrl+f"\n"gallery.delete" = "x"\n', encoding="utf-8")
+    app = MyImagesApp(lib, images="none", downloads=tmp_path / "downloads")
+    said = ui.notices(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.settle(pilot, app)
+        assert any("'gallery.favourite'" in n and "no key has that id" in n and "delete" not in n for n in said)
+        await pilot.press("x")  # the known one applies
+        await ui.wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmDeleteScreen")
+
+
 async def test_a_bad_file_is_said_in_one_line_and_the_app_starts_with_defaults(lib, tmp_path):
     config_file().write_text('card_size = "huge"\n[keymap]\n"gallery.favorite" = "ctrl+f"\n', encoding="utf-8")
     app = MyImagesApp(lib, images="none", downloads=tmp_path / "downloads")

@@ -97,6 +97,13 @@ class MyImagesApp(App):
                 self.notify(f'Settings: "theme" {settings.theme!r} is not a theme (ctrl+p, "theme" lists them).',
                             title="Settings", severity="warning", markup=False, timeout=FAILURE_TIMEOUT)
         if self.keymap:
+            from .help_screen import binding_ids
+
+            unknown = sorted(set(self.keymap) - binding_ids())
+            if unknown:
+                self.notify(f"Settings: [keymap] {', '.join(repr(k) for k in unknown)}: no key has that id (? shows "
+                            "each key's id); the others apply.", title="Settings", severity="warning", markup=False,
+                            timeout=FAILURE_TIMEOUT)
             self.set_keymap(self.keymap)
         self.theme_changed_signal.subscribe(self, lambda theme: self.remember(theme=theme.name))
 

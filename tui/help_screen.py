@@ -48,6 +48,28 @@ def own_bindings(node_class: type) -> list[Binding]:
     return found
 
 
+def binding_ids() -> set[str]:
+    """The id of every binding the app's screens and widgets declare (what a [keymap] may name)."""
+    import importlib
+    import pkgutil
+
+    import tui
+    import widgets
+
+    for package in (tui, widgets):
+        for module in pkgutil.iter_modules(package.__path__):
+            if not module.name.startswith("cli"):
+                importlib.import_module(f"{package.__name__}.{module.name}")
+    ids: set[str] = set()
+    classes = [DOMNode]
+    while classes:
+        cls = classes.pop()
+        classes.extend(cls.__subclasses__())
+        if cls.__module__.startswith(OWN_PACKAGES):
+            ids.update(b.id for b in own_bindings(cls) if b.id)
+    return ids
+
+
 def keys_of(app: App, binding: Binding) -> list[str]:
     """The keys that run a binding now: the user's keymap first, else its own."""
     keymap = getattr(app, "keymap", {}) or {}
