@@ -39,7 +39,7 @@ KEEP_CHANGES = 20_000  # the change table is trimmed to about this many rows
 CATCH_UP_EVERY = 1.0  # seconds: another process's changes are taken in at most this often (own ones at once)
 # An update of any of these is a change the catalog (and an open gallery) must see: the search fields.
 WATCHED_COLUMNS = ("owner_id, prompt, generated_at, favorite, negative_prompt, model, text_accuracy, width, height, "
-                   "params, parent_id, derivation, source_name, trashed_at")
+                   "params, parent_id, derivation, source_name, trashed_at, batch")
 
 # The log of changes, written by triggers (see migrations.py).
 CHANGE_LOG_SQL = (
@@ -113,7 +113,8 @@ _COLUMNS = (
     f"CASE WHEN json_valid(params) THEN {_json_first(SEED_KEYS)} END, "
     f"CASE WHEN json_valid(params) THEN {_json_first(STEPS_KEYS)} END, "
     f"CASE WHEN json_valid(params) THEN {_json_first(SAMPLER_KEYS)} END, "
-    f"CASE WHEN json_valid(params) THEN {_json_first(LORA_KEYS)} END"
+    f"CASE WHEN json_valid(params) THEN {_json_first(LORA_KEYS)} END, "
+    "COALESCE(batch, 0)"
 )
 _DATE_WIDTH = 26  # "YYYY-MM-DD HH:MM:SS.ffffff"
 NO_SEED = np.iinfo(np.uint64).max  # a seed that is not recorded
@@ -436,7 +437,7 @@ _ARRAYS = (
     ("ids", np.int64), ("owners", np.int32), ("favorite", bool), ("dates", f"S{_DATE_WIDTH}"), ("codes", np.int32),
     ("models", np.int32), ("negatives", np.int32), ("cfg", np.float32), ("width", np.int32), ("height", np.int32),
     ("imported", np.int64), ("parents", np.int64), ("derived", np.int8), ("seeds", np.uint64), ("steps", np.int16),
-    ("samplers", np.int32), ("loras", np.int32),
+    ("samplers", np.int32), ("loras", np.int32), ("batches", np.int64),
 )
 
 
@@ -451,10 +452,12 @@ class Query:
     parsed: Parsed | None = None  # the query language (store/query.py), names already resolved to ids
     sort: str = DEFAULT_SORT
     seed: int = 0  # the random order's
+    stacked: bool = False  # one image (the first in the order) for each batch (store/stacks.py)
+    batch: int | None = None  # only the images of this batch
 
 
 SAVED_MAGIC = b"MYIMAGES-CATALOG"
-SAVED_FORMAT = 1  # changes with _ARRAYS or the strings' arrays: an older file is then read no more
+SAVED_FORMAT = 2  # changes with _ARRAYS or the strings' arrays: an older file is then read no more
 _STRINGS_PARTS = ("blob", "starts", "frequency", "tri_keys", "tri_offsets", "tri_positions", "indexed")
 SAVE_AFTER = KEEP_CHANGES // 2  # changes caught up since the file was written: write it again
 
@@ -485,6 +488,7 @@ class Catalog:
         self._set_columns(None)
         self._prompt_strings = _Strings()  # distinct prompts, case-folded (codes index these)
         self._strings = {"models": _Strings(), "negatives": _Strings(), "samplers": _Strings(), "loras": _Strings()}
+        self._sizes: dict[Query, np.ndarray] = {}  # a stacked query's stack sizes, beside its result
         self._results: dict[Query, np.ndarray] = {}
         self._orders: dict[tuple, np.ndarray] = {}  # a sort -> the positions of every image in that order
         self._prompt_rank: np.ndarray | None = None
@@ -544,10 +548,12 @@ class Catalog:
             np.fromiter((samplers.code(r[15] if isinstance(r[15], str) else "") for r in rows), np.int32, n),
             np.fromiter((loras.code(lora_names(r[4], r[16])) if r[16] or "<" in r[4] else no_lora for r in rows),
                         np.int32, n),
+            np.fromiter((r[17] or 0 for r in rows), np.int64, n),
         )
 
     def _forget(self) -> None:
         self._results.clear()
+        self._sizes.clear()
         self._orders.clear()
         self._prompt_rank = None
 
@@ -930,16 +936,46 @@ class Catalog:
                 mask &= self._favorite if query.favorite else ~self._favorite
             if query.collection is not None:
                 mask &= self._members(query.collection)
+            if query.batch is not None:
+                mask &= self._batches == query.batch
             if query.sort == DEFAULT_SORT or query.sort not in SORTS:
-                result = self._ids[mask]
+                positions = np.flatnonzero(mask)
             else:
                 order = self._order(query.sort, query.seed)
-                result = self._ids[order[mask[order]]]
+                positions = order[mask[order]]
+            sizes = None
+            if query.stacked:
+                positions, sizes = _stacked(positions, self._batches[positions])
+                sizes.flags.writeable = False
+            result = self._ids[positions]
             result.flags.writeable = False
             if len(self._results) > 16 or result.nbytes + sum(r.nbytes for r in self._results.values()) > KEEP_BYTES:
                 self._results.clear()
+                self._sizes.clear()
             self._results[query] = result
+            if sizes is not None:
+                self._sizes[query] = sizes
             return result
+
+    def stack_sizes(self, query: Query) -> np.ndarray | None:
+        """For a stacked query: how many images each of `select(query)`'s stands for (1: not a stack)."""
+        self.select(query)
+        with self._lock:
+            return self._sizes.get(query)
+
+
+def _stacked(positions: np.ndarray, batches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions with only the first (in their order) of each batch left, and how many images each stands
+    for. Batch 0 is no batch: each such image stands alone."""
+    stackable = np.flatnonzero(batches != 0)
+    keep = np.ones(len(positions), bool)
+    sizes = np.ones(len(positions), np.int64)
+    if stackable.size:
+        _, first, counts = np.unique(batches[stackable], return_index=True, return_counts=True)
+        keep[stackable] = False
+        keep[stackable[first]] = True
+        sizes[stackable[first]] = counts
+    return positions[keep], sizes[keep]
 
 
 def random_keys(ids: np.ndarray, seed: int) -> np.ndarray:

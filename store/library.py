@@ -13,13 +13,13 @@ import os
 import shutil
 import sqlite3
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from peewee import JOIN, SQL, Database, IntegrityError, NodeList, SqliteDatabase, Value, chunked, fn
+from peewee import JOIN, SQL, Case, Database, IntegrityError, NodeList, SqliteDatabase, Value, chunked, fn
 from peewee import PeeweeException as PeeweeError
 from playhouse.db_url import connect as connect_url
 
@@ -44,6 +44,7 @@ from .identity import (
     write_marker,
 )
 from .migrations import LATEST, is_postgres, migrate_to_latest, schema_version
+from .stacks import batch_key
 from .own_writes import CountingSqliteDatabase
 from .models import PLANS, Account, Collection, Image, ImageCollection, database
 from .records import (
@@ -64,6 +65,8 @@ MAX_NAME = 100
 FEW_MATCHES = 5000  # PostgreSQL: below this many matches a search's page is sorted, not walked in date order
 BUSY_TIMEOUT_MS = 30_000
 DISK_RESERVE = 512 * 1024  # bytes left free when storing a file: room for the database to commit
+# What a stacked result groups by (SQL): the batch key, or the image alone when it is in no batch.
+_STACK_KEY = Case(None, [(Image.batch.is_null() | (Image.batch == 0), 0 - Image.id)], Image.batch)
 
 
 def default_account_name() -> str:
@@ -561,10 +564,17 @@ class Library:
                 ImageCollection.collection == filters.collection_id
             )
             clauses.append(Image.id.in_(members))
+        if filters.batch is not None:
+            clauses.append(Image.batch == filters.batch)
         return clauses
 
     def _selected(self, filters: Filters):
-        """The catalog's answer (ids, newest first), or None to ask SQL.
+        """The catalog's answer (ids, newest first), or None to ask SQL (see `_catalog_query`)."""
+        query = self._catalog_query(filters)
+        return None if query is None else self.catalog.select(query)
+
+    def _catalog_query(self, filters: Filters) -> Query | None:
+        """The catalog's query for these filters, or None to ask SQL.
 
         SQL answers on PostgreSQL, and on SQLite before the catalog is built (and none was
         saved) when there is no search: as fast there, and start-up does not wait for the build.
@@ -573,7 +583,8 @@ class Library:
         sort = self._sort(filters)
         if self.catalog is None:
             return None
-        if parsed.empty and sort == DEFAULT_SORT and not self.catalog.open_saved():
+        if parsed.empty and sort == DEFAULT_SORT and not filters.stacked and filters.batch is None \
+                and not self.catalog.open_saved():
             return None  # SQL's date index until the catalog is built (a saved one is read in milliseconds)
         if filters.scope == SCOPE_PUBLIC:
             owners = tuple(a for (a,) in Account.select(Account.id).where(Account.plan == "free").tuples())
@@ -582,8 +593,8 @@ class Library:
         if filters.collection_id is not None:
             self._own_collection(filters.collection_id)
         favorite = {FAVORITES_ONLY: True, NON_FAVORITES: False}.get(filters.favorite)
-        return self.catalog.select(Query(owners, "", favorite, filters.collection_id, parsed, sort,
-                                         filters.seed if sort == "random" else 0))
+        return Query(owners, "", favorite, filters.collection_id, parsed, sort, filters.seed if sort == "random" else 0,
+                     filters.stacked, filters.batch)
 
     def count(self, filters: Filters | None = None) -> int:
         """How many images the filters let through."""
@@ -591,6 +602,8 @@ class Library:
         selected = self._selected(filters)
         if selected is not None:
             return len(selected)
+        if filters.stacked:  # a batch counts once
+            return Image.select(fn.COUNT(fn.DISTINCT(_STACK_KEY))).where(*self._where(filters)).scalar() or 0
         return Image.select(fn.COUNT(Image.id)).where(*self._where(filters)).scalar() or 0
 
     def total(self) -> int:
@@ -631,9 +644,20 @@ class Library:
         """
         filters = filters or Filters()
         offset, limit = max(0, offset), max(0, limit)
-        selected = self._selected(filters)
-        if selected is not None:
-            return self._records_by_id(selected[offset:offset + limit])
+        query = self._catalog_query(filters)
+        if query is not None:
+            records = self._records_by_id(self.catalog.select(query)[offset:offset + limit])
+            if filters.stacked:
+                sizes = self.catalog.stack_sizes(query)[offset:offset + limit]
+                for record, size in zip(records, sizes.tolist()):
+                    record.stack = size
+            return records
+        if filters.stacked:
+            found = self._stacked_sql(filters, offset, limit)
+            records = self._records_by_id([i for i, _ in found])
+            for record, (_, size) in zip(records, found):
+                record.stack = size
+            return records
         few = count_hint is not None and count_hint <= FEW_MATCHES and bool(filters.search.strip())
         # COALESCE(x, x) keeps PostgreSQL's planner off the date index (both back ends accept it)
         newest = fn.COALESCE(Image.generated_at, Image.generated_at).desc() if few else Image.generated_at.desc()
@@ -647,9 +671,25 @@ class Library:
         )
         return self._records(query)
 
+    def _stacked_sql(self, filters: Filters, offset: int = 0, limit: int | None = None) -> list[tuple[int, int]]:
+        """(id, stack size) of a stacked result, in its order, by SQL (PostgreSQL): each batch's first image
+        in the order stands for it (a window over the batch key), where it stands in the order."""
+        order = [Image.generated_at.desc(), Image.id.desc()] if self._sort(filters) == DEFAULT_SORT \
+            else self._order(filters)
+        inner = (Image.select(Image.id.alias("sid"),
+                              fn.ROW_NUMBER().over(partition_by=[_STACK_KEY], order_by=order).alias("rn"),
+                              fn.COUNT(Image.id).over(partition_by=[_STACK_KEY]).alias("n"),
+                              fn.ROW_NUMBER().over(order_by=order).alias("pos"))
+                 .where(*self._where(filters)).alias("stacked"))
+        query = (Image.select(inner.c.sid, inner.c.n).from_(inner).where(inner.c.rn == 1)
+                 .order_by(inner.c.pos).offset(offset))
+        if limit is not None:
+            query = query.limit(limit)
+        return [(int(i), int(n)) for i, n in query.tuples()]
+
     def iter_images(self, filters: Filters | None = None, batch: int = 500) -> Iterator[ImageRecord]:
-        """Every image the filters let through, newest first, read a batch at a time."""
-        filters = filters or Filters()
+        """Every image the filters let through (every one of a stack), newest first, read a batch at a time."""
+        filters = replace(filters or Filters(), stacked=False)
         selected = self._selected(filters)
         if selected is not None:
             for start in range(0, len(selected), batch):
@@ -677,8 +717,8 @@ class Library:
             last = (rows[-1].generated_at, rows[-1].id)
 
     def ids(self, filters: Filters | None = None) -> list[int]:
-        """The ids the filters let through, newest first (for "select all")."""
-        filters = filters or Filters()
+        """The ids the filters let through, newest first (for "select all"): every image of a stack."""
+        filters = replace(filters or Filters(), stacked=False)
         selected = self._selected(filters)
         if selected is not None:
             return selected.tolist()
@@ -704,6 +744,9 @@ class Library:
         if selected is not None:
             where = np.flatnonzero(selected == image_id)
             return int(where[0]) if where.size else None
+        if filters.stacked:
+            ids = [i for i, _ in self._stacked_sql(filters)]
+            return ids.index(image_id) if image_id in ids else None
         if self._sort(filters) != DEFAULT_SORT:
             ids = self.ids(filters)
             return ids.index(image_id) if image_id in ids else None
@@ -753,6 +796,7 @@ class Library:
             thumbnail_path=self._thumbnail_of(row),
             collections=collections,
             linked=bool(row.location),
+            batch=row.batch or 0,
         )
 
     def _thumbnail_of(self, row: Image) -> Path:
@@ -961,6 +1005,13 @@ class Library:
 
         self._check_writable()
         return duplicates.fill_hashes(self, progress=progress, cancel=cancel)
+
+    def fill_batches(self, cancel=None) -> int:
+        """Make the batch key (variation stacks) of images that have none yet (an older library)."""
+        from . import stacks
+
+        self._check_writable()
+        return stacks.fill_batches(self, cancel=cancel)
 
     def duplicates(self, distance: int | None = None, progress=None, cancel=None):
         """Groups (DuplicateGroup) of the account's images that are the same picture in other files
@@ -1227,6 +1278,8 @@ class Library:
                     "derivation": item.derivation,
                     "location": item.location,
                     "phash": item.phash or "",  # "": made later (fill_perceptual_hashes)
+                    "batch": batch_key(self.account.id, item.prompt, item.negative_prompt, item.model,
+                                       item.text_accuracy, item.width, item.height, item.params),
                 })
             bulk_insert(self.db, Image, rows)
             new_ids = self._ids_by_hash([row["sha256"] for row in rows])

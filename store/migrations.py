@@ -12,11 +12,11 @@ from typing import Callable
 from peewee import Database, PostgresqlDatabase
 from playhouse.migrate import PostgresqlMigrator, SchemaMigrator, SqliteMigrator
 
-from .catalog import CHANGE_LOG_SQL, POSTGRES_CHANGE_LOG_SQL
+from .catalog import CHANGE_LOG_SQL, POSTGRES_CHANGE_LOG_SQL, WATCHED_COLUMNS
 from .errors import StoreError
 from .models import MODELS, Setting
 
-LATEST = 9
+LATEST = 10
 VERSION_KEY = "schema_version"
 
 
@@ -50,8 +50,12 @@ def create_field_indexes(db: Database) -> None:
 def create_change_log(db: Database) -> None:
     """PostgreSQL: a small log of changes (one row per writing statement) that an open gallery polls."""
     if is_postgres(db):
+        # an older schema on its way up lacks the newer columns (PostgreSQL refuses a trigger on a missing one);
+        # the last step that adds one makes the triggers again with it
+        present = {c.name for c in db.get_columns("image")}
+        watched = ", ".join(c for c in WATCHED_COLUMNS.split(", ") if c in present)
         for sql in POSTGRES_CHANGE_LOG_SQL:
-            db.execute_sql(sql)
+            db.execute_sql(sql.replace(WATCHED_COLUMNS, watched))
 
 
 def _step_2_search_index(db: Database, migrator: SchemaMigrator) -> None:
@@ -129,6 +133,23 @@ def _step_9_perceptual_hash(db: Database, migrator: SchemaMigrator) -> None:
         migrate(migrator.add_column("image", "phash", Image.phash))
 
 
+def _step_10_batches(db: Database, migrator: SchemaMigrator) -> None:
+    # Issue 16: variation stacks group images by a batch key (made in the background, stacks.py); the change
+    # log follows it, so the catalog (which groups by it) sees a key made after the image.
+    from playhouse.migrate import migrate
+
+    from .models import Image
+
+    if "batch" not in {c.name for c in db.get_columns("image")}:
+        migrate(migrator.add_column("image", "batch", Image.batch),
+                migrator.add_index("image", ("owner_id", "batch"), False))
+    if is_postgres(db):
+        create_change_log(db)  # drops and makes its triggers again
+        return
+    db.execute_sql("DROP TRIGGER IF EXISTS image_change_au")
+    create_search_support(db)
+
+
 STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _step_2_search_index,
     3: _step_3_catalog,
@@ -138,6 +159,7 @@ STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     7: _step_7_field_indexes,
     8: _step_8_trash,
     9: _step_9_perceptual_hash,
+    10: _step_10_batches,
 }
 
 

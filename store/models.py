@@ -66,6 +66,9 @@ class Image(BaseModel):
     # perceptual hash, 16 hex digits (duplicates.py); "-": not comparable; NULL or "": not made yet (nullable: adding it
     # to an existing SQLite table needs no copy of the table, which would also drop its change-log triggers)
     phash = CharField(max_length=16, null=True)
+    # batch key (stacks.py): one number for the images of a batch (settings identical but the seed); 0: not
+    # stacked; NULL: not made yet
+    batch = BigIntegerField(null=True)
 
     class Meta:
         indexes = (
@@ -74,6 +77,7 @@ class Image(BaseModel):
             (("owner", "generated_at", "id"), False),
             (("owner", "favorite", "generated_at", "id"), False),
             (("sha256",), False),
+            (("owner", "batch"), False),
         )
 
 

@@ -54,6 +54,8 @@ class Filters:
     scope: str = SCOPE_MINE
     sort: str = "newest"  # one of store.query.SORTS (sort:NAME in the search wins)
     seed: int = 0  # the random order's: the same seed, the same order
+    stacked: bool = False  # a batch (settings identical but the seed: store/stacks.py) shows as one stack
+    batch: int | None = None  # only the images of this batch (a stack opened)
 
     def describe(self, collection_name: str | None = None) -> str:
         from .query import parse
@@ -67,11 +69,14 @@ class Filters:
             parts.append("non-favorites")
         if self.collection_id is not None:
             parts.append(f"in {collection_name or 'collection'}")
+        if self.batch is not None:
+            parts.append("one stack of seed variations")
         return ", ".join(parts)
 
     @property
     def active(self) -> bool:
-        return bool(self.search.strip()) or self.favorite != FAVORITE_ALL or self.collection_id is not None
+        return (bool(self.search.strip()) or self.favorite != FAVORITE_ALL or self.collection_id is not None
+                or self.batch is not None)
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,8 @@ class ImageRecord:
     thumbnail_path: Path
     collections: list[str] = field(default_factory=list)
     linked: bool = False  # its file is in a watched source folder (`path`), not a copy in the library
+    batch: int = 0  # its batch key (store/stacks.py); 0: not part of a batch
+    stack: int = 0  # shown stacked: how many images of its batch its card stands for (2 or more: a stack)
 
     def as_json(self) -> dict[str, Any]:
         return {

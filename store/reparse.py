@@ -121,6 +121,7 @@ def reparse(library: Any, image_ids: Iterable[int] | None = None, progress: Prog
                 raise StoreError(f"cannot read its stored file ({exc})") from None
             changes = changes_for(row, meta)
             if changes:
+                changes["batch"] = None  # the settings changed: its batch key is made again (stacks.py)
                 with library.db.atomic():
                     Image.update(**changes).where(Image.id == image_id).execute()
                 report.updated.append(image_id)

@@ -13,6 +13,7 @@
     sort = "newest"                      # the gallery's order when it opens (o changes and keeps it)
     trash_days = 30                      # MYIMAGES_TRASH_DAYS
     duplicate_distance = 6               # MYIMAGES_DUPLICATE_DISTANCE
+    stacks = true                        # batches (seed variations) as one stack card (S in the gallery)
     [keymap]
     "gallery.favorite" = "ctrl+f"        # binding id = keys (the help, ?, shows the ids)
 
@@ -93,6 +94,7 @@ class Settings:
     sort: str = "newest"
     trash_days: int = TRASH_DAYS
     duplicate_distance: int = DUPLICATE_DISTANCE
+    stacks: bool = True
     keymap: dict[str, str] = field(default_factory=dict)
     path: Path = field(default_factory=settings_path)
     origins: dict[str, str] = field(default_factory=dict)  # setting -> "default", "file", "MYIMAGES_…"
@@ -164,6 +166,10 @@ def _check(name: str, value: object) -> object:
             value = int(value.strip())
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DUPLICATE_DISTANCE:
             raise want(f"a whole number from 0 to {MAX_DUPLICATE_DISTANCE}")
+        return value
+    if name == "stacks":
+        if not isinstance(value, bool):
+            raise want("true or false")
         return value
     if name == "keymap":
         if not isinstance(value, dict):

@@ -193,3 +193,32 @@ def test_duplicates_view(snap_compare, duplicates_library, size):
 def test_duplicates_view_empty(snap_compare, fixed_libraries, size):
     root, _ = fixed_libraries
     assert snap_compare(app_on(root), terminal_size=size, run_before=keys("D"))
+
+
+@pytest.fixture(scope="module")
+def stacks_library():
+    """Three seed variations of a real file's settings (one stack card) and a real Automatic1111 file."""
+    from .generator_expectations import GENERATORS
+    from .test_stacks import with_parameters
+    import json as json_module
+    from PIL import Image as PILImage
+
+    root = FOLDER / "stacks"
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "sources").mkdir(parents=True)
+    library = Library(root / "library", account="alice")
+    source = GENERATORS / "huggingface-space.png"
+    seed = json_module.loads(PILImage.open(source).text["parameters"])["seed"]
+    for n in range(3):
+        path = with_parameters(source, root / "sources" / f"seed{n}.png", seed=seed + n)
+        import_files(library, [path], ImportOptions(generated_at=datetime(2026, 5, 1, 12, n)))
+    import_files(library, [GENERATORS / "sd-webui.jpg"], ImportOptions(generated_at=datetime(2026, 4, 30)))
+    Image.update(imported_at=IMPORTED).execute()
+    yield root / "library"
+    library.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_stack_card(snap_compare, stacks_library, size):
+    """A batch of seed variations as one card, its count in the header."""
+    assert snap_compare(app_on(stacks_library), terminal_size=size, run_before=keys())

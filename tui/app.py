@@ -80,7 +80,8 @@ class MyImagesApp(App):
     def on_mount(self) -> None:
         self._apply_settings()
         self._idle_gc()
-        self.push_screen(GalleryScreen(self.library, self.image_mode, sort=self.settings.sort))
+        self.push_screen(GalleryScreen(self.library, self.image_mode, sort=self.settings.sort,
+                                       stacks=self.settings.stacks))
         self._follow_sources()
         self._expire_trash()
 
@@ -140,7 +141,15 @@ class MyImagesApp(App):
         if not self.library.read_only:  # then, for a library older than them, the near-duplicates' hashes
             worker = get_current_worker()
             with self.library.db.connection_context():
+                if self.library.fill_batches(cancel=lambda: worker.is_cancelled):  # variation stacks (stacks.py)
+                    self.call_from_thread(self._batches_made)
                 self.library.fill_perceptual_hashes(cancel=lambda: worker.is_cancelled)
+
+    def _batches_made(self) -> None:
+        """An older library got its batch keys: the gallery shows its stacks now."""
+        for screen in self.screen_stack:
+            if isinstance(screen, GalleryScreen):
+                screen.reload(keep_position=True)
 
     # -- watched source folders: followed while the app runs (store/watcher.py) -----------
 

@@ -132,17 +132,23 @@ class GalleryScreen(Screen):
         Binding("t", "trash", "Trash", show=False, id="gallery.trash"),
         Binding("D", "duplicates", "Duplicates", show=False, id="gallery.duplicates"),
         Binding("c", "compare", "Compare", show=False, id="gallery.compare"),
+        Binding("S", "toggle_stacks", "Stacks on/off", show=False, id="gallery.stacks"),
         Binding("q", "app.quit", "Quit", id="gallery.quit"),
     ]
 
-    def __init__(self, library: Library, image_mode: str, *, public: bool = False, sort: str = DEFAULT_SORT) -> None:
+    def __init__(self, library: Library, image_mode: str, *, public: bool = False, sort: str = DEFAULT_SORT,
+                 stacks: bool = True) -> None:
         super().__init__()
         self.library = library
         self.image_mode = image_mode
         self.public = public
         self.scope = SCOPE_PUBLIC if public else SCOPE_MINE
-        self.filters = Filters(scope=self.scope, sort=sort)  # the order: the settings file's, kept when changed
-        self.shown = 0
+        self.stacks = stacks  # batches (seed variations) shown as one stack card (S; the settings file's stacks)
+        self._stack_return: tuple[Filters, int] | None = None  # an opened stack: what Esc goes back to
+        # the order: the settings file's, kept when changed
+        self.filters = Filters(scope=self.scope, sort=sort, stacked=stacks)
+        self.shown = 0  # cards: a stack counts once
+        self.images = 0  # images the filters let through
         self.total = 0
         self._warmed = False
         self._focus_grid_when_shown = False  # Enter in the search box: the grid gets the focus with the results
@@ -219,7 +225,8 @@ class GalleryScreen(Screen):
                     shown, first = self.library.count(filters), None
                 else:
                     shown, first = self.library.query(filters, 0, PAGE_SIZE)
-                total = self.library.count(Filters(scope=filters.scope)) if filters.active else shown
+                images = self.library.count(replace(filters, stacked=False)) if filters.stacked else shown
+                total = self.library.count(Filters(scope=filters.scope)) if filters.active else images
                 if self.library.catalog is not None and self.library.catalog.behind:
                     # another process's latest changes are taken in a moment later: look again at the next tick
                     token = (self.library.catalog.version, -1)
@@ -229,12 +236,14 @@ class GalleryScreen(Screen):
             return
         if not worker.is_cancelled:
             self._token = token
-            self.app.call_from_thread(self._show_result, filters, shown, total, first, keep_position, focus_index)
+            self.app.call_from_thread(self._show_result, filters, shown, total, first, keep_position, focus_index,
+                                      images)
 
     def _show_result(self, filters: Filters, shown: int, total: int, first: list[ImageRecord] | None,
-                     keep_position: bool, focus_index: int | None) -> None:
+                     keep_position: bool, focus_index: int | None, images: int | None = None) -> None:
         self.filters = filters
         self.shown, self.total = shown, total
+        self.images = shown if images is None else images
         self.hint = ""
         self._set_highlight(parse(filters.search).words)
         grid = self.grid
@@ -348,9 +357,13 @@ class GalleryScreen(Screen):
         return self.query_one("#filters", FilterBar).collection_name(self.filters.collection_id)
 
     def _update_status(self) -> None:
-        text = f"{self.shown} of {self.total} images"
+        text = f"{self.images} of {self.total} images"
         if self.filters.active:
             text += " · " + one_line(self.filters.describe(self._collection_name()))
+        if self.filters.batch is not None:
+            text += " (Esc goes back)"
+        elif self.filters.stacked and self.shown < self.images:
+            text += f" · {self.shown} cards: seed variations stacked (S shows each)"
         sort = parse(self.filters.search).sort or self.filters.sort
         if sort != DEFAULT_SORT:
             text += f" · {SORT_NAMES.get(sort, sort)}"
@@ -384,7 +397,8 @@ class GalleryScreen(Screen):
         if event.filters.sort != self.filters.sort:
             self.app.remember(sort=event.filters.sort)  # the order the gallery opens with next time
         seed = self._seed if event.filters.sort == "random" or parse(event.filters.search).sort == "random" else 0
-        self.run_query(replace(event.filters, scope=self.scope, seed=seed), False, None)
+        self.run_query(replace(event.filters, scope=self.scope, seed=seed, stacked=self.filters.stacked,
+                               batch=self.filters.batch), False, None)
 
     # -- the search language: hints, the order, highlighted matches ------------------
 
@@ -498,7 +512,8 @@ class GalleryScreen(Screen):
         return True
 
     def action_public_view(self) -> None:
-        self.app.push_screen(GalleryScreen(self.library, self.image_mode, public=True, sort=self.filters.sort))
+        self.app.push_screen(GalleryScreen(self.library, self.image_mode, public=True, sort=self.filters.sort,
+                                           stacks=self.stacks))
 
     def action_my_view(self) -> None:
         self.dismiss()
@@ -511,12 +526,40 @@ class GalleryScreen(Screen):
     def action_back(self) -> None:
         if not self.grid.has_focus:
             self.set_focus(self.grid)
-        else:
+        elif self.grid.selected or self.filters.batch is None:
             self.grid.clear_selection()
+        else:
+            self.close_stack()
+
+    # -- variation stacks (store/stacks.py) ---------------------------------------------
+
+    def open_stack(self, record: ImageRecord) -> None:
+        """Show the images of a stack (Esc comes back to the stack card)."""
+        self._stack_return = (self.filters, record.id)
+        self.run_query(replace(self.filters, batch=record.batch, stacked=False), False, None)
+
+    def close_stack(self) -> None:
+        filters, cover = self._stack_return or (replace(self.filters, batch=None, stacked=self.stacks), None)
+        self._stack_return = None
+        self.run_query(replace(filters, stacked=self.stacks), False, 0, cover)
+
+    def action_toggle_stacks(self) -> None:
+        """Stacks on or off (kept in the settings file): a batch as one card, or each of its images."""
+        self.stacks = not self.stacks
+        remember = getattr(self.app, "remember", None)
+        if remember is not None:
+            remember(stacks=self.stacks)
+        self.notify("Seed variations stacked: one card per batch." if self.stacks
+                    else "Stacks off: every image has its card.", timeout=3)
+        if self.filters.batch is None:
+            current = self.grid.current
+            self.run_query(replace(self.filters, stacked=self.stacks), False, 0, current.id if current else None)
 
     def action_view(self) -> None:
         record = self._current()
-        if record:
+        if record and record.stack > 1 and self.filters.batch is None:
+            self.open_stack(record)
+        elif record:
             self.app.push_screen(ViewerScreen(self, record, self.image_mode))
 
     def action_favorite(self) -> None:

@@ -35,6 +35,7 @@ from .thumbnails import fit_cells
 SLOT = 3  # cells per action button when the card is wide enough for every button at that width
 NARROW_SLOT = 2  # cells per action button on a narrower card (the icons without space between)
 PROMPT_LINES = 2  # lines of prompt on a card (small cards: `prompt_lines` = 1)
+STACK_MARK = "▤ "  # before the number of images a stack card stands for
 PROMPT_CHARS = 2000  # a prompt is cut to this before it is laid out (prompts can be megabytes)
 
 
@@ -66,10 +67,11 @@ class ImageCard(Widget):
     ImageCard > .image-card--hover { text-style: reverse; }
     ImageCard > .image-card--check { color: $success; text-style: bold; }
     ImageCard > .image-card--match { color: $warning; text-style: bold underline; }
+    ImageCard > .image-card--stack { color: $accent; text-style: bold; }
     ImageCard #thumb { position: absolute; }
     """
     COMPONENT_CLASSES = {"image-card--muted", "image-card--favorite", "image-card--hover", "image-card--check",
-                         "image-card--match"}
+                         "image-card--match", "image-card--stack"}
 
     class ActionPressed(Message):
         """A card's button was clicked."""
@@ -236,13 +238,16 @@ class ImageCard(Widget):
             check = Text(" ")
         if record is None:
             return check
+        if record.stack > 1:  # a stack of seed variations (store/stacks.py): how many images it stands for
+            check = Text.assemble(check, (f" {STACK_MARK}{record.stack}",
+                                          self._style("image-card--stack")))
         when = record.generated_at.strftime("%Y-%m-%d")
         if self.owner_visible:
             when = f"{one_line(record.owner[:200])} · {when}"
-        room = max(0, width - 2)
+        room = max(0, width - 1 - check.cell_len)
         date = Text(when, style=self._style("image-card--muted"))
         date.truncate(room, overflow="ellipsis")
-        header = Text.assemble(check, " " * max(1, width - 1 - date.cell_len), date)
+        header = Text.assemble(check, " " * max(1, width - check.cell_len - date.cell_len), date)
         header.truncate(width)
         return header
 

@@ -1,0 +1,159 @@
+"""Variation stacks (issue 16): images whose settings are identical except the seed are one stack."""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from PIL import Image as PILImage, PngImagePlugin
+
+from store.importer import import_files
+from store.models import Image
+from store.records import Filters
+
+from .generator_expectations import GENERATORS
+
+
+def with_parameters(source, target, **changes):
+    """A real file's metadata (Hugging Face Space's `parameters` JSON) with some values changed, on a small
+    copy of its picture: what the same generator writes for the next image of a batch (another seed)."""
+    with PILImage.open(source) as image:
+        text = dict(image.text)
+        picture = image.convert("RGB").resize((64, 64))
+    parameters = json.loads(text["parameters"])
+    parameters.update(changes)
+    info = PngImagePlugin.PngInfo()
+    for key, value in text.items():
+        info.add_text(key, json.dumps(parameters) if key == "parameters" else value)
+    picture.save(target, pnginfo=info)
+    return target
+
+
+def test_a_batch_of_real_metadata_is_one_stack_and_other_settings_are_not(library, tmp_path):
+    source = GENERATORS / "huggingface-space.png"
+    seed = json.loads(PILImage.open(source).text["parameters"])["seed"]
+    batch = [with_parameters(source, tmp_path / f"seed{n}.png", seed=seed + n) for n in range(3)]
+    other_steps = with_parameters(source, tmp_path / "steps.png", seed=seed + 7, num_inference_steps=99)
+    report = import_files(library, [*batch, other_steps, GENERATORS / "sd-webui.jpg", GENERATORS / "forge-neo.webp"])
+    ids = {path.name: image_id for path, image_id in report.imported}
+    assert len(ids) == 6
+    stacked = Filters(stacked=True)
+    assert library.count(stacked) == 4 and library.count(Filters()) == 6
+    records = library.page(stacked, 0, 10)
+    sizes = {r.id: r.stack for r in records}
+    newest_of_batch = max((ids[p.name] for p in batch), key=lambda i: (library.get(i).generated_at, i))
+    assert sizes[newest_of_batch] == 3  # the batch's first image in the order stands for it
+    assert {sizes[ids[n]] for n in ("steps.png", "sd-webui.jpg", "forge-neo.webp")} == {1}
+    members = replace(stacked, batch=library.get(newest_of_batch).batch)
+    assert sorted(library.ids(members)) == sorted(ids[p.name] for p in batch)
+    assert library.position(ids["forge-neo.webp"], stacked) is not None
+    assert len(library.ids(stacked)) == 6  # select all: every image of every stack
+    # one of the batch in the trash: the stack counts two
+    library.trash([ids["seed1.png"]])
+    assert {r.id: r.stack for r in library.page(stacked, 0, 10)}[newest_of_batch if newest_of_batch != ids[
+        "seed1.png"] else ids["seed2.png"]] == 2
+
+
+def test_images_without_a_seed_or_a_prompt_never_stack(library, make_png):
+    from store.importer import ImportOptions
+
+    import_files(library, [make_png(), make_png()], ImportOptions(prompt="same prompt, no seed"))
+    import_files(library, [make_png(), make_png()])
+    assert library.count(Filters(stacked=True)) == 4
+
+
+def test_an_older_library_gets_its_batch_keys_made(library, tmp_path):
+    source = GENERATORS / "huggingface-space.png"
+    seed = json.loads(PILImage.open(source).text["parameters"])["seed"]
+    import_files(library, [with_parameters(source, tmp_path / f"s{n}.png", seed=seed + n) for n in range(2)])
+    Image.update(batch=None).execute()
+    assert library.count(Filters(stacked=True)) == 2  # no keys yet: nothing stacks
+    assert library.fill_batches() == 2
+    assert library.count(Filters(stacked=True)) == 1
+
+
+# -- in the app ---------------------------------------------------------------------------------------
+
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from store.library import Library  # noqa: E402
+from tui.gallery_screen import GalleryScreen  # noqa: E402
+from tui.viewer_screen import ViewerScreen  # noqa: E402
+from widgets.card import ImageCard  # noqa: E402
+
+from . import ui  # noqa: E402
+from .test_gallery import grid, make_app, status  # noqa: E402
+
+SIZES = [(80, 24), (160, 48)]
+
+
+@pytest.fixture
+def batch_lib(tmp_path):
+    """Three seed variations of a real file's settings (#1-#3), then two other real files (#4, #5)."""
+    library = Library(tmp_path / "stacks", account="alice")
+    source = GENERATORS / "huggingface-space.png"
+    seed = json.loads(PILImage.open(source).text["parameters"])["seed"]
+    batch = [with_parameters(source, tmp_path / f"seed{n}.png", seed=seed + n) for n in range(3)]
+    import_files(library, batch)
+    import_files(library, [GENERATORS / "sd-webui.jpg", GENERATORS / "forge-neo.webp"])
+    yield library
+    library.close()
+
+
+def stack_card(app) -> ImageCard:
+    return next(c for c in app.screen.query(ImageCard) if c.record is not None and c.record.stack > 1)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_a_stack_card_opens_its_members_and_esc_comes_back_to_it(batch_lib, tmp_path, size):
+    app = make_app(batch_lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.wait_until(pilot, lambda: status(app).startswith("5 of 5 images · 3 cards"), timeout=15)
+        await ui.settle(pilot, app)
+        card = stack_card(app)
+        assert "▤ 3" in card.header_text
+        index = card.index  # (cards are reused for other images when the grid scrolls)
+        await pilot.press("end")  # a single image: Enter shows it large, as always
+        await pilot.press("enter")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, ViewerScreen), timeout=15)
+        await pilot.press("escape")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
+        await pilot.press("home")
+        while grid(app).cursor != index:
+            await pilot.press("right")
+        await pilot.press("enter")  # the stack: its three images
+        await ui.wait_until(pilot, lambda: status(app).startswith("3 of 5 images · one stack"), timeout=15)
+        await ui.settle(pilot, app)
+        members = [grid(app).record_at(i) for i in range(grid(app).total)]
+        assert sorted(r.id for r in members) == [1, 2, 3] and all(r.stack == 0 for r in members)
+        await pilot.press("enter")  # in the stack, Enter shows an image large
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, ViewerScreen), timeout=15)
+        await pilot.press("escape")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
+        await pilot.press("escape")  # back to the stacks, on the stack card
+        await ui.wait_until(pilot, lambda: status(app).startswith("5 of 5 images · 3 cards"), timeout=15)
+        await ui.wait_until(pilot, lambda: grid(app).current is not None and grid(app).current.stack == 3,
+                            timeout=15)
+
+
+async def test_double_click_opens_a_stack_and_s_turns_stacking_off_and_is_remembered(batch_lib, tmp_path):
+    app = make_app(batch_lib, tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ui.wait_until(pilot, lambda: status(app).startswith("5 of 5 images · 3 cards"), timeout=15)
+        await ui.settle(pilot, app)
+        card = stack_card(app)
+        await pilot.click(card, offset=(10, 5), times=2)
+        await ui.wait_until(pilot, lambda: status(app).startswith("3 of 5 images · one stack"), timeout=15)
+        await pilot.press("escape")
+        await ui.wait_until(pilot, lambda: status(app).startswith("5 of 5 images · 3 cards"), timeout=15)
+        await pilot.press("S")
+        await ui.wait_until(pilot, lambda: status(app) == "5 of 5 images", timeout=15)
+        await ui.settle(pilot, app)
+        assert grid(app).total == 5
+        assert app.settings.stacks is False
+        settings = Path(os.environ["MYIMAGES_CONFIG"])
+        await ui.wait_until(pilot, lambda: settings.exists() and "stacks = false" in settings.read_text(), timeout=15)
+        await pilot.press("S")
+        await ui.wait_until(pilot, lambda: status(app).startswith("5 of 5 images · 3 cards"), timeout=15)
