@@ -1279,7 +1279,8 @@ class Library:
                     "location": item.location,
                     "phash": item.phash or "",  # "": made later (fill_perceptual_hashes)
                     "batch": batch_key(self.account.id, item.prompt, item.negative_prompt, item.model,
-                                       item.text_accuracy, item.width, item.height, item.params),
+                                       item.text_accuracy, item.width, item.height, item.params,
+                                       derived=bool(item.derivation or item.parent_id)),
                 })
             bulk_insert(self.db, Image, rows)
             new_ids = self._ids_by_hash([row["sha256"] for row in rows])

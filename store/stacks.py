@@ -4,7 +4,8 @@ Each image gets a batch key (Image.batch, a 64-bit number) made from what its im
 the negative prompt, the model, the CFG (text accuracy), the size and every other generation parameter,
 leaving out the seed and what differs from one image of a batch to the next anyway (dates, the file's
 own notes). Images with one key are one batch. An image without a prompt or without a recorded seed
-gets 0: it is never stacked (nothing says it belongs to a batch). NULL: not made yet (an older library;
+gets 0: it is never stacked (nothing says it belongs to a batch); so does an image made from another
+(cleaned, a grid cell). NULL: not made yet (an older library;
 `fill_batches` makes them, the app does it in the background).
 
 The grouping itself is the catalog's (SQLite, numpy) or PostgreSQL's (a window over the key), never
@@ -34,10 +35,11 @@ VARIABLE_KEYS = frozenset(SEED_KEYS) | {
 
 
 def batch_key(owner: int, prompt: str, negative: str, model: str, cfg: str, width: int, height: int,
-              params: dict[str, Any] | None) -> int:
-    """The image's batch key (a signed 64-bit number), or NOT_STACKED."""
+              params: dict[str, Any] | None, derived: bool = False) -> int:
+    """The image's batch key (a signed 64-bit number), or NOT_STACKED (also for an image made from another:
+    a cleaned one or a grid cell keeps its source's settings but is not a seed variation of it)."""
     params = params if isinstance(params, dict) else {}
-    if not (prompt or "").strip() or param(params, "seed") is None:
+    if derived or not (prompt or "").strip() or param(params, "seed") is None:
         return NOT_STACKED
     settings = {k: v for k, v in params.items() if k not in VARIABLE_KEYS}
     text = json.dumps([owner, prompt, negative, model, cfg, width, height, settings], sort_keys=True,
@@ -63,10 +65,11 @@ def fill_batches(library: "Library", cancel: Callable[[], bool] | None = None) -
         if cancel is not None and cancel():
             break
         rows = list(Image.select(Image.id, Image.owner, Image.prompt, Image.negative_prompt, Image.model,
-                                 Image.text_accuracy, Image.width, Image.height, Image.params)
+                                 Image.text_accuracy, Image.width, Image.height, Image.params, Image.derivation)
                     .where(Image.id.in_(part)).tuples())
-        values = [(batch_key(owner, prompt, negative, model, cfg, width, height, _params(params)), image_id)
-                  for image_id, owner, prompt, negative, model, cfg, width, height, params in rows]
+        values = [(batch_key(owner, prompt, negative, model, cfg, width, height, _params(params), bool(derivation)),
+                   image_id)
+                  for image_id, owner, prompt, negative, model, cfg, width, height, params, derivation in rows]
         with library.db.atomic():  # one prepared statement for the batch (peewee would build SQL per row)
             library.db.cursor().executemany(
                 f'UPDATE "image" SET "batch" = {library.db.param} WHERE "id" = {library.db.param}', values)

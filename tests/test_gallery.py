@@ -435,6 +435,8 @@ async def test_large_library_pages_to_the_end_with_few_widgets(big_library, tmp_
     app = make_app(library, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
+        await pilot.press("S")  # every image its card (the demo's batches would be stacks)
+        await settle(pilot, app)
         g = grid(app)
         assert g.total == 10_000
         pool = g.mounted_cards

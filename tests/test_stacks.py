@@ -87,6 +87,8 @@ from . import ui  # noqa: E402
 from .test_gallery import grid, make_app, status  # noqa: E402
 
 SIZES = [(80, 24), (160, 48)]
+# the keyboard test at 160x48 is in the slow run (the CI budget); the mouse test runs at both sizes
+KEY_SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), marks=pytest.mark.slow, id="160x48")]
 
 
 @pytest.fixture
@@ -106,7 +108,7 @@ def stack_card(app) -> ImageCard:
     return next(c for c in app.screen.query(ImageCard) if c.record is not None and c.record.stack > 1)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", KEY_SIZES)
 async def test_a_stack_card_opens_its_members_and_esc_comes_back_to_it(batch_lib, tmp_path, size):
     app = make_app(batch_lib, tmp_path)
     async with app.run_test(size=size) as pilot:
@@ -157,3 +159,26 @@ async def test_double_click_opens_a_stack_and_s_turns_stacking_off_and_is_rememb
         await ui.wait_until(pilot, lambda: settings.exists() and "stacks = false" in settings.read_text(), timeout=15)
         await pilot.press("S")
         await ui.wait_until(pilot, lambda: status(app).startswith("5 of 5 images · 3 cards"), timeout=15)
+
+
+def test_an_image_made_from_another_never_stacks_with_it(library, tmp_path):
+    """A grid cell or a cleaned image keeps its source's prompt and settings: it is not a seed variation."""
+    source = GENERATORS / "huggingface-space.png"
+    seed = json.loads(PILImage.open(source).text["parameters"])["seed"]
+    first = with_parameters(source, tmp_path / "a.png", seed=seed)
+    (image_id,) = [i for _, i in import_files(library, [first]).imported]
+    import hashlib
+
+    from store.files import make_thumbnail
+    from store.library import NewImage
+
+    record = library.get(image_id)
+    cell = PILImage.new("RGB", (32, 32), (9, 9, 9))
+    data = (tmp_path / "cell.png")
+    cell.save(data)
+    library.add_images([NewImage(
+        sha256=hashlib.sha256(data.read_bytes()).hexdigest(), ext="png", data=data.read_bytes(),
+        thumbnail=make_thumbnail(cell), width=record.width, height=record.height, prompt=record.prompt,
+        negative_prompt=record.negative_prompt, model=record.model, text_accuracy=record.text_accuracy,
+        params={**record.params, "seed": seed + 1}, parent_id=image_id, derivation="cell 1,1")])
+    assert library.count(Filters()) == 2 and library.count(Filters(stacked=True)) == 2
