@@ -44,7 +44,8 @@ def test_catalog_answers_like_sql(tmp_path, make_png):
     assert lib.position(ids[4], Filters()) == 4 and lib.position(ids[4], Filters(search="x")) is None
 
 
-def test_catalog_follows_another_process(tmp_path, make_png):
+def test_catalog_follows_another_process(tmp_path, make_png, monkeypatch):
+    monkeypatch.setattr("store.catalog.CATCH_UP_EVERY", 0.0)  # what is taken in, not when (batching: below)
     root = tmp_path / "lib"
     lib = Library(root, account="alice")
     a, b, c = (add(lib, make_png, p, d) for d, p in enumerate(["apple", "banana", "cherry"]))
@@ -64,7 +65,8 @@ def test_catalog_follows_another_process(tmp_path, make_png):
     assert lib.ids(Filters())[:2] == [a, found[0]]
 
 
-def test_catalog_follows_plans_and_rebuilds_when_left_behind(tmp_path, make_png):
+def test_catalog_follows_plans_and_rebuilds_when_left_behind(tmp_path, make_png, monkeypatch):
+    monkeypatch.setattr("store.catalog.CATCH_UP_EVERY", 0.0)  # what is taken in, not when (batching: below)
     root = tmp_path / "lib"
     alice = Library(root, account="alice")
     bob = Library(root, account="bob")

@@ -521,8 +521,10 @@ async def test_clean_background_by_key_focuses_the_new_image(lib, tmp_path):
         await pilot.press("right")
         source = grid(app).current
         await pilot.press("b")
-        await ui.wait_until(pilot, lambda: lib.total() == 7 and grid(app).current is not None
-                            and grid(app).current.derivation == "background removed", 60)  # rembg loads first
+        # rembg loads first; on a slow machine a progress dialog shows meanwhile (it has no grid)
+        await ui.wait_until(pilot, lambda: lib.total() == 7 and app.screen.query("#grid")
+                            and grid(app).current is not None
+                            and grid(app).current.derivation == "background removed", 60)
         await settle(pilot, app)
         current = grid(app).current
         assert current.parent_id == source.id and current.derivation == "background removed"

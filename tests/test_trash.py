@@ -222,7 +222,8 @@ def test_a_version_7_library_gains_the_trash(tmp_path, make_png):
     assert shown(again, search="id:>0") == ids
 
 
-def test_the_catalog_follows_another_process_trashing(tmp_path, make_png):
+def test_the_catalog_follows_another_process_trashing(tmp_path, make_png, monkeypatch):
+    monkeypatch.setattr("store.catalog.CATCH_UP_EVERY", 0.0)  # at once: the batching is tested in test_catalog
     root = tmp_path / "lib"
     here = Library(root)
     import_files(here, [make_png(), make_png()])

@@ -44,19 +44,23 @@ class KeyOrder:
         self._held: list[tuple[int, events.Key]] = []  # (order typed, key)
         self._timer: Timer | None = None
 
+    def _focused(self):
+        """The focused widget, or None while the app has no screen (starting or closing)."""
+        return self.app.focused if self.app.screen_stack else None
+
     def arriving(self, event: events.Key) -> bool:
         """A key from the terminal: False to let the App hand it on now, True if it waits its turn."""
         self._count += 1
         if self._waiting_for is not None:
             self._held.append((self._count, event))
             return True
-        self._targets[id(event)] = (self._count, self.app.focused)
+        self._targets[id(event)] = (self._count, self._focused())
         while len(self._targets) > REMEMBERED:  # keys widgets kept for themselves never come back
             self._targets.popitem(last=False)
         if not event.is_printable:  # its bindings run when it comes back: the next keys wait for them
             self._waiting_for = id(event)
-            self._waiting_target = self.app.focused
-            leaving = event.key in LEAVE_FIELD_KEYS and isinstance(self.app.focused, Input)
+            self._waiting_target = self._focused()
+            leaving = event.key in LEAVE_FIELD_KEYS and isinstance(self._focused(), Input)
             self._timer = self.app.set_timer(LEAVE_FIELD_AT_MOST if leaving else HOLD_AT_MOST, self.release)
         return False
 
@@ -69,7 +73,7 @@ class KeyOrder:
         """A key back from its widget: True if the focus left that widget meanwhile; it is then sent
         again, in its place among the keys typed, to the widget focused now."""
         order, target = self._targets.pop(id(event), (0, None))
-        focused = self.app.focused
+        focused = self._focused()
         if target is None or focused is None or focused is target or target in focused.ancestors:
             return False
         self._held.append((order, events.Key(event.key, event.character)))
@@ -95,7 +99,7 @@ class KeyOrder:
     def _release_when_focus_moves(self) -> None:
         if self._waiting_for is None:
             return
-        if self.app.focused is not self._waiting_target:
+        if self._focused() is not self._waiting_target:
             self.release()
         else:
             self.app.set_timer(FOCUS_POLL, self._release_when_focus_moves)

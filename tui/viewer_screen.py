@@ -130,7 +130,8 @@ class ViewerScreen(ModalScreen[None]):
         changed = record.id != self.record.id or record.path != self.record.path
         self.record = record
         self._show_caption()
-        if self.query_one("#viewer-info").display:
+        info = self.query("#viewer-info")  # none yet before the view is composed, none once it closed
+        if info and info.first().display:
             self._show_info()
         if changed:
             self.zoomed, self.centre = False, (0.5, 0.5)
