@@ -152,10 +152,11 @@ async def test_downloading_a_selection_in_a_worker(lib, tmp_path, monkeypatch):
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
         await pilot.press("space", "right", "space", "right", "space", "s")
-        await wait_until(pilot, lambda: len(list((tmp_path / "downloads").glob("*.png"))) == 3
+        # a selection goes into a folder of its own under downloads (selection-DATE-TIME), one image beside it
+        await wait_until(pilot, lambda: len(list((tmp_path / "downloads").rglob("*.png"))) == 3
                          and not isinstance(app.screen, ProgressScreen))
         await pilot.press("escape", "right", "s")  # one image: no progress screen, still a worker
-        await wait_until(pilot, lambda: len(list((tmp_path / "downloads").glob("*.png"))) == 4)
+        await wait_until(pilot, lambda: len(list((tmp_path / "downloads").rglob("*.png"))) == 4)
     assert len(calls) == 4 and not any(calls)
 
 

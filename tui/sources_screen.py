@@ -66,7 +66,11 @@ class SourcesScreen(ModalScreen[SourceRequest | None]):
             watched = "watched" if source.watched else "not watched"
             bad = f", {len(source.bad)} skipped" if source.bad else ""
             images = f"{source.images} image{'' if source.images == 1 else 's'}"
-            label = Text(f"{one_line(str(source.path))}  ({source.mode}, {images}{bad}, {watched})")
+            # the folder's name and its state on one line, the whole path below it (a long path wraps
+            # there without cutting the name or the state)
+            label = Text.assemble((one_line(source.path.name or str(source.path)), "bold"),
+                                  f"  ({source.mode}, {images}{bad}, {watched})\n",
+                                  (one_line(str(source.path)), "dim"))
             options.append(Option(label, id=str(source.id)))
         return options
 

@@ -67,8 +67,9 @@ class PictureTile(Widget):
         return fit_cells(width, rows, self.record.width, self.record.height)
 
     def thumbnails_ready(self) -> None:
-        if self.thumb_missing:
-            self.refresh()
+        # always: lines drawn one at a time may have found the picture missing in an earlier frame and there
+        # in a later one (thumb_missing then says False), which left a picture half drawn
+        self.refresh()
 
     def _text(self, text: Text, width: int, base: Style) -> Strip:
         text = text.copy()
