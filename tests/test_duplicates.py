@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -140,3 +141,27 @@ def test_flat_pictures_of_different_colours_are_not_duplicates(library, make_png
     """pHash sees structure only: every one-colour picture hashes alike, so flat ones are not compared."""
     import_files(library, [make_png(size=(64, 64), colour=(200, 30, 30)), make_png(size=(64, 64), colour=(30, 30, 200))])
     assert library.duplicates() == []
+
+
+def test_one_shape_in_other_colours_is_not_a_duplicate(library, tmp_path):
+    """The demo draws items of one style as one shape in other colours (a red and a purple apple): pHash
+    compares brightness only and hashes them alike; their colours tell them apart. A re-encode still groups."""
+    from PIL import ImageDraw
+
+    def apple(colour, name):
+        picture = PILImage.new("RGB", (256, 256), (250, 240, 220))
+        draw = ImageDraw.Draw(picture)
+        draw.ellipse((60, 70, 196, 206), fill=colour, outline=(40, 20, 20), width=6)
+        draw.rectangle((122, 40, 134, 80), fill=(110, 70, 30))
+        path = tmp_path / name
+        picture.save(path)
+        return path
+
+    red, purple = apple((200, 30, 30), "red.png"), apple((130, 40, 150), "purple.png")
+    jpeg = tmp_path / "red.jpg"
+    PILImage.open(red).save(jpeg, "JPEG", quality=80)
+    report = import_files(library, [red, purple, jpeg])
+    ids = {Path(source).name: image_id for source, image_id in report.imported}
+    assert ids.keys() == {"red.png", "purple.png", "red.jpg"}
+    groups = library.duplicates()
+    assert [{g.keep.id, *(o.id for o in g.others)} for g in groups] == [{ids["red.png"], ids["red.jpg"]}]
