@@ -827,12 +827,7 @@ class Library:
         `trashed`: False, images not in the trash (a trashed image is not found); True, only
         trashed ones; None, either."""
         wanted = list(dict.fromkeys(int(i) for i in image_ids))
-        found: set[int] = set()
-        state = [] if trashed is None else [Image.trashed_at.is_null(not trashed)]
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            found.update(i for (i,) in Image.select(Image.id).where(
-                self._mine(), Image.id.in_(chunk), *state).tuples())
+        found = self.own_existing(wanted, trashed)
         for image_id in wanted:
             if image_id not in found:
                 if trashed and Image.select().where(self._mine(), Image.id == image_id).exists():
@@ -843,13 +838,13 @@ class Library:
                 raise NotFound(f"No image #{image_id}.")
         return wanted
 
-    def own_existing(self, image_ids: Iterable[int]) -> set[int]:
-        """Those of the ids that are still the account's own images outside the trash (no error for the rest)."""
-        wanted = list(dict.fromkeys(int(i) for i in image_ids))
+    def own_existing(self, image_ids: Iterable[int], trashed: bool | None = False) -> set[int]:
+        """Those of the ids that are the account's own images (no error for the rest); `trashed` as in
+        `_own_ids`: by default only images outside the trash."""
+        state = [] if trashed is None else [Image.trashed_at.is_null(not trashed)]
         found: set[int] = set()
-        for chunk in chunked(wanted, 500):
-            found.update(i for (i,) in Image.select(Image.id).where(
-                self._mine(), Image.id.in_(chunk), Image.trashed_at.is_null()).tuples())
+        for chunk in chunked(list(dict.fromkeys(int(i) for i in image_ids)), 500):
+            found.update(i for (i,) in Image.select(Image.id).where(self._mine(), Image.id.in_(chunk), *state).tuples())
         return found
 
     def require_own(self, image_id: int) -> None:
