@@ -176,8 +176,11 @@ def _colour_signatures(library: "Library", ids: np.ndarray, indexes: set[int]) -
     signatures = {}
     for index in order:
         record = records.get(int(ids[index]))
-        signatures[index] = None if record is None else (
-            _colour_signature(record.thumbnail_path) if record.thumbnail_path.exists() else _colour_signature(record.path))
+        if record is None:
+            signatures[index] = None
+        else:
+            signatures[index] = _colour_signature(record.thumbnail_path if record.thumbnail_path.exists()
+                                                  else record.path)
     return signatures
 
 

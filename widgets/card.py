@@ -226,7 +226,8 @@ class ImageCard(Widget):
         key = (self.app.theme, component, self.styles.background)
         style = self._styles.get(key)
         if style is None:
-            style = self._styles[key] = self.get_component_rich_style(component, partial=component != "image-card--muted")
+            partial = component != "image-card--muted"  # muted text is blended with the card's background
+            style = self._styles[key] = self.get_component_rich_style(component, partial=partial)
         return style
 
     def _header(self) -> Text:
