@@ -175,11 +175,12 @@ async def test_search_as_you_type_and_filters_combine(lib, tmp_path, db_url):  #
         assert sorted(card_prompts(app)) == ["Diamond shield, 16-bit", "diamond sword, pixel art icon"]
         assert status(app).startswith("2 of 6 images")
         lib.set_favorite([grid(app).current.id])  # the shield: newest of the two
+        # a filter change is read after a short debounce: wait for its result, not for the workers running now
         app.screen.query_one("#favorite-filter", Select).value = "favorites"
-        await settle(pilot, app)
+        await ui.wait_until(pilot, lambda: card_prompts(app) == ["Diamond shield, 16-bit"], 5)
         assert card_prompts(app) == ["Diamond shield, 16-bit"]
         app.screen.query_one("#favorite-filter", Select).value = "non-favorites"
-        await settle(pilot, app)
+        await ui.wait_until(pilot, lambda: card_prompts(app) == ["diamond sword, pixel art icon"], 5)
         assert card_prompts(app) == ["diamond sword, pixel art icon"]
         await pilot.press("escape")
         assert app.focused is grid(app)
