@@ -247,3 +247,66 @@ async def test_plain_icons_show_each_buttons_key(tmp_path):
         for card in cards:
             assert card.icons == ["F" if card.record.favorite else "f", "p", "b", "s", "i", "g", "d", "a"]
     library.close()
+
+
+
+# xterm's default palette: the colours the terminal draws for ANSI blue, magenta, bright blue, bright magenta
+XTERM_PURPLES = {(0, 0, 238), (205, 0, 205), (92, 92, 255), (255, 0, 255)}
+
+
+def test_sixteen_colours_keep_a_pictures_hues(display, tmp_path):
+    """With only the 16 ANSI colours (`--colors 16`, or a terminal that says no more), a picture in the crystal
+    heart's lavender (180,140,255): Rich's own mapping sent it to light grey (the purple heart was white and
+    grey); mapped by hue (widgets/cell_colours.py) it is one of xterm's blues or magentas. Glyphs are drawn
+    without anti-aliasing, so every pixel on screen is a palette colour."""
+    import numpy as np
+
+    from store.demo import COLOURS
+    from store.importer import ImportOptions, import_files
+
+    source = tmp_path / "lavender.png"
+    Image.new("RGB", (256, 256), COLOURS["crystal"]).save(source)
+    library = Library(tmp_path / "lib", account="alice")
+    import_files(library, [source], ImportOptions(prompt="crystal"))
+    library.close()
+    terminal = Terminal(display, ["xterm", "-fa", "DejaVu Sans Mono:antialias=false", "-fs", "10", "-geometry",
+                                  "60x24", "-e", *app_command("--library", str(tmp_path / "lib"), "--images",
+                                                              "halfcell", "--colors", "16")],
+                        env={"MYIMAGES_ACCOUNT": "alice"})
+
+    def purple_picture(shot: Image.Image) -> bool:
+        """A solid block of xterm's blues and magentas, at least 60 pixels each way (the thumbnail)."""
+        pixels = np.asarray(shot)
+        purple = np.zeros(pixels.shape[:2], bool)
+        for colour in XTERM_PURPLES:
+            purple |= (pixels == colour).all(axis=-1)
+        ys, xs = np.nonzero(purple)
+        if len(xs) == 0:
+            return False
+        box = (xs.max() - xs.min() + 1) * (ys.max() - ys.min() + 1)
+        return xs.max() - xs.min() >= 60 and ys.max() - ys.min() >= 60 and len(xs) >= 0.9 * box
+
+    try:
+        # the app has started when the screen has more than xterm's two colours (16 colours: wait_app wants 7)
+        terminal.wait_for(lambda shot: len(shot.getcolors(64) or range(64)) > 3, timeout=60, what="the app")
+        terminal.wait_for(purple_picture, timeout=15, what="the lavender picture in blue or magenta cells")
+    finally:
+        terminal.close()
+
+
+@pytest.mark.parametrize("rgb, family", [
+    ((180, 140, 255), {12, 13}),  # the crystal heart's lavender: bright blue or bright magenta, never grey
+    ((160, 80, 220), {5, 13}),  # amethyst
+    ((131, 102, 184), {4, 5, 12, 13}),  # a muted purple (a heart's edge): Rich sent it to grey
+    ((135, 206, 235), {6, 14}),  # sky blue: grey in plain distance to Rich's palette
+    ((190, 195, 205), {7, 15}),  # greys stay grey (the demo's iron)
+    ((60, 90, 70), {8}),  # a dark green-grey background does not become vivid green
+    ((245, 245, 245), {15}),
+    ((25, 22, 30), {0}),
+])
+def test_sixteen_colour_mapping_keeps_hue_families(rgb, family):
+    import numpy as np
+
+    from widgets.cell_colours import nearest
+
+    assert int(nearest(np.array([rgb]))[0]) in family

@@ -19,6 +19,7 @@ from store.errors import StoreError, translate
 from store.library import DRIVER_ERRORS, Library
 from store.settings import Settings, changed as changed_settings, current as current_settings, save as save_settings
 from store.text import clipboard_safe
+from widgets.cell_colours import use_colour_system
 
 from .commands import GalleryCommands
 from .gallery_screen import GalleryScreen
@@ -78,6 +79,8 @@ class MyImagesApp(App):
         self.downloads = downloads or self.settings.downloads
 
     def on_mount(self) -> None:
+        # 16 colours: pictures keep their hues (widgets/cell_colours.py); headless (tests) draws nothing
+        use_colour_system(None if self.is_headless else self.console.color_system)
         self._apply_settings()
         self._idle_gc()
         self.push_screen(GalleryScreen(self.library, self.image_mode, sort=self.settings.sort,

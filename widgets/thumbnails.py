@@ -32,6 +32,7 @@ from textual_image.renderable.halfcell import Image as HalfcellRenderable  # noq
 from textual_image.renderable.tgp import Image as TGPRenderable  # noqa: E402
 from textual_image.widget import HalfcellImage, Image as AutoImage, SixelImage, TGPImage, UnicodeImage  # noqa: E402
 
+from .cell_colours import for_terminal  # noqa: E402
 from .sixel_image import CleanSixelImage  # noqa: E402
 
 # textual-image chose the Kitty protocol: ask the terminal's version now, before Textual reads the input
@@ -58,7 +59,7 @@ class CachedHalfcellImage(Widget):
 
     @staticmethod
     def render_strips(console, picture: Image.Image, width: int, height: int) -> list[Strip]:
-        renderable = HalfcellRenderable(picture, width=width, height=height)
+        renderable = HalfcellRenderable(for_terminal(picture), width=width, height=height)
         segments = list(console.render(renderable, console.options.update(width=width, height=height)))
         return [Strip(line, width) for line in list(Segment.split_and_crop_lines(segments, width, pad=True, include_new_lines=False))[:height]]
 
