@@ -111,8 +111,12 @@ def _ids(ids: list[int]) -> str:
 
 
 def check(library: Library, *, min_age: float = 600.0, remove_missing: bool = False) -> DoctorReport:
+    with library.bound():  # the models use this library's database
+        return _check(library, min_age, remove_missing)
+
+
+def _check(library: Library, min_age: float, remove_missing: bool) -> DoctorReport:
     report = DoctorReport(read_only=library.read_only)
-    library.require_open()  # points the models at this library's database
     if not library.uses_postgres:
         rows = library.db.execute_sql("PRAGMA integrity_check").fetchall()
         report.integrity = ", ".join(r[0] for r in rows[:5])

@@ -1,21 +1,68 @@
 """Peewee models of a library. Rows never leave the store: see records.py."""
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
 from peewee import (
     AutoField,
     BigIntegerField,
     BooleanField,
     CharField,
     CompositeKey,
+    Database,
     DatabaseProxy,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
     Model,
+    Proxy,
     TextField,
 )
 
-database = DatabaseProxy()
+
+class ThreadBoundDatabase(DatabaseProxy):
+    """The models' database: the one bound on this thread (`bound`), else the one bound last in the process.
+
+    Each public method of a Library binds its library's database for the call (store/database.py
+    `boundary`), so two libraries used on two threads at once each query their own database. Code
+    outside any library call (a test, a script) sees the database last bound or opened, as a plain
+    proxy would.
+    """
+
+    __slots__ = ("_local",)
+    __setattr__ = object.__setattr__  # slots only: anything else still raises AttributeError
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        super().__init__()
+
+    @property  # type: ignore[override]  # the base class's slot, read per thread
+    def obj(self) -> Database | None:
+        stack = getattr(self._local, "stack", None)
+        return stack[-1] if stack else Proxy.obj.__get__(self)  # type: ignore[attr-defined]
+
+    def initialize(self, obj: Database | None) -> None:
+        """The database code outside any `bound` block uses (the library opened or used last)."""
+        Proxy.obj.__set__(self, obj)  # type: ignore[attr-defined]
+        for callback in self._callbacks:
+            callback(obj)
+
+    @contextmanager
+    def bound(self, db: Database) -> Iterator[Database]:
+        """The models use `db` on this thread inside the block (blocks nest; the previous one comes back)."""
+        stack = self._local.__dict__.setdefault("stack", [])
+        stack.append(db)
+        if Proxy.obj.__get__(self) is not db:  # type: ignore[attr-defined]
+            self.initialize(db)
+        try:
+            yield db
+        finally:
+            stack.pop()
+
+
+database = ThreadBoundDatabase()
 
 PLANS = ("free", "premium")
 

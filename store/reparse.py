@@ -98,6 +98,12 @@ Progress = Callable[[int, int], None]
 def reparse(library: Any, image_ids: Iterable[int] | None = None, progress: Progress | None = None,
             cancel: threading.Event | Callable[[], bool] | None = None) -> ReparseReport:
     """Re-read the given images (None: all of the account's own) and store what changed."""
+    with library.bound():  # the models use this library's database
+        return _reparse(library, image_ids, progress, cancel)
+
+
+def _reparse(library: Any, image_ids: Iterable[int] | None, progress: Progress | None,
+             cancel: threading.Event | Callable[[], bool] | None) -> ReparseReport:
     if getattr(library, "read_only", False):
         raise StoreError(f"The library in {library.root} is read-only for you: it cannot be re-read.")
     ids = library._own_ids(image_ids) if image_ids is not None else library.ids(Filters())

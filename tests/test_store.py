@@ -155,6 +155,37 @@ def test_accounts_do_not_see_each_other(filled):
     assert bob.collections() == []
 
 
+def test_two_libraries_each_use_their_own_database(library, make_png, tmp_path):
+    """A call binds its library's database (store/database.py `boundary`): stepping through one
+    library's images while using another library in between, and two threads each on their own."""
+    import threading
+
+    for n in range(3):
+        add(library, make_png, f"alice {n}", n)
+    other = Library(tmp_path / "other", account="bob", database_url=None)
+    add(other, make_png, "bob", 0)
+    steps = library.iter_images(batch=1)
+    first = next(steps)
+    assert other.total() == 1
+    assert [first.prompt] + [r.prompt for r in steps] == ["alice 0", "alice 1", "alice 2"]
+
+    wrong: list[str] = []
+
+    def use(lib, name):
+        for _ in range(300):
+            names = [a.name for a in lib.accounts()]
+            if names != [name]:
+                wrong.append(f"{name} saw {names}")
+
+    threads = [threading.Thread(target=use, args=(library, "alice")), threading.Thread(target=use, args=(other, "bob"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    other.close()
+    assert wrong == []
+
+
 def test_database_settings(library):
     if library.uses_postgres:
         pytest.skip("SQLite pragmas")

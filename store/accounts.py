@@ -1,0 +1,155 @@
+"""Accounts, and who owns and sees which image: the base of the Library façade (store/library.py).
+
+Every read and write is scoped to the acting account: its own images (`_mine`), and the public
+ones of free accounts (`_public`); a change needs the image to be its own (`_own_ids`).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
+
+from peewee import Database, IntegrityError, chunked
+
+from . import settings
+from .database import boundary
+from .errors import Duplicate, NotFound, NotYours, StoreError
+from .file_lock import FilesLock
+from .files import FileStore
+from .models import PLANS, Account, Image
+from .records import AccountRecord, utc_now
+
+if TYPE_CHECKING:
+    from .catalog import Catalog
+
+MAX_NAME = 100
+
+
+def default_account_name() -> str:
+    """MYIMAGES_ACCOUNT, else `account` in the settings file, else the login name."""
+    return settings.current().account
+
+
+def check_name(kind: str, name: str) -> str:
+    """A collection's or account's name with its spaces tidied; StoreError when empty or too long."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise StoreError(f"A {kind} name cannot be empty.")
+    if len(name) > MAX_NAME:
+        raise StoreError(f"A {kind} name can have at most {MAX_NAME} characters.")
+    return name
+
+
+class Accounts:
+    """The acting account and the accounts of the library; what the acting account owns and sees."""
+
+    # Set when the library opens (store/library.py)
+    root: Path
+    db: Database
+    account: AccountRecord
+    read_only: bool
+    read_only_reason: str
+    files: FileStore
+    files_lock: FilesLock
+    catalog: Catalog | None
+
+    # -- the acting account ------------------------------------------------------------------------
+
+    @boundary
+    def require_writable(self) -> None:
+        """Raise the read-only sentence unless this user may change the library."""
+        self._check_writable()
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise StoreError(f"The library in {self.root} {self.read_only_reason}: you can browse, search and "
+                             "download, not change it.")
+
+    def _ensure_account(self, name: str) -> AccountRecord:
+        name = check_name("account", name)
+        row = Account.get_or_none(Account.name == name)
+        if row is None and self.read_only:
+            return AccountRecord(0, name, "free")  # no images of its own; it sees the public ones
+        if row is None:
+            try:
+                with self.db.atomic():
+                    row = Account.create(name=name, plan="free", created_at=utc_now())
+            except IntegrityError:  # another process made it a moment ago
+                row = Account.get(Account.name == name)
+        return AccountRecord(row.id, row.name, row.plan)
+
+    @boundary
+    def refresh_account(self) -> AccountRecord:
+        if self.account.id == 0:
+            return self.account
+        row = Account.get_by_id(self.account.id)
+        self.account = AccountRecord(row.id, row.name, row.plan)
+        return self.account
+
+    @boundary
+    def accounts(self) -> list[AccountRecord]:
+        return [AccountRecord(a.id, a.name, a.plan) for a in Account.select().order_by(Account.name)]
+
+    @boundary
+    def create_account(self, name: str) -> AccountRecord:
+        """A new free account (for example for a new user of a shared library)."""
+        self._check_writable()
+        name = check_name("account", name)
+        if Account.select().where(Account.name == name).exists():
+            raise Duplicate(f'An account named "{name}" already exists.')
+        return self._ensure_account(name)
+
+    @boundary
+    def set_plan(self, plan: str) -> AccountRecord:
+        """Change the acting account's plan: all its images turn public (free) or private (premium) at once."""
+        self._check_writable()
+        if plan not in PLANS:
+            raise StoreError(f"A plan is one of: {', '.join(PLANS)}.")
+        with self.db.atomic():
+            Account.update(plan=plan).where(Account.id == self.account.id).execute()
+        return self.refresh_account()
+
+    # -- what it owns and sees ---------------------------------------------------------------------
+
+    def _mine(self):
+        return Image.owner == self.account.id
+
+    @staticmethod
+    def _public():
+        """Images of free accounts: public. Visibility follows the owner's plan, nothing per image."""
+        return Image.owner.in_(Account.select(Account.id).where(Account.plan == "free"))
+
+    def _visible(self):
+        """What the acting account may read: its own images and every public one."""
+        return self._mine() | self._public()
+
+    def _own_ids(self, image_ids: Iterable[int], trashed: bool | None = False) -> list[int]:
+        """The ids, all of them the account's own; NotFound names the first that is not.
+
+        `trashed`: False, images not in the trash (a trashed image is not found); True, only
+        trashed ones; None, either."""
+        wanted = list(dict.fromkeys(int(i) for i in image_ids))
+        found = self.own_existing(wanted, trashed)
+        for image_id in wanted:
+            if image_id not in found:
+                if trashed and Image.select().where(self._mine(), Image.id == image_id).exists():
+                    raise NotFound(f"Image #{image_id} is not in the trash.")
+                if Image.select().where(Image.id == image_id, self._public(), Image.trashed_at.is_null()).exists():
+                    raise NotYours(f"Image #{image_id} belongs to another account: you can view and "
+                                   "download it, not change it.")
+                raise NotFound(f"No image #{image_id}.")
+        return wanted
+
+    @boundary
+    def own_existing(self, image_ids: Iterable[int], trashed: bool | None = False) -> set[int]:
+        """Those of the ids that are the account's own images (no error for the rest); `trashed` as in
+        `_own_ids`: by default only images outside the trash."""
+        state = [] if trashed is None else [Image.trashed_at.is_null(not trashed)]
+        found: set[int] = set()
+        for chunk in chunked(list(dict.fromkeys(int(i) for i in image_ids)), 500):
+            found.update(i for (i,) in Image.select(Image.id).where(self._mine(), Image.id.in_(chunk), *state).tuples())
+        return found
+
+    @boundary
+    def require_own(self, image_id: int) -> None:
+        """Raise unless the image is the acting account's own."""
+        self._own_ids([image_id])

@@ -1,0 +1,195 @@
+"""Opening a library's database, the process-wide registry of open databases, and the store's boundary.
+
+One database object per location in a process: several Library objects on one library (one per
+account) share it, so they never wait on each other's locks. The models (models.py) use the
+database bound on the calling thread: each public method of the Library façade is marked
+`@boundary`, which binds its library's database for the call and turns database and file errors
+into StoreErrors.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
+
+from peewee import Database, SqliteDatabase, chunked
+from peewee import PeeweeException as PeeweeError
+from playhouse.db_url import connect as connect_url
+
+from . import settings
+from .catalog import Catalog
+from .errors import StoreError, translate
+from .migrations import is_postgres
+from .models import database
+from .own_writes import CountingSqliteDatabase
+
+if TYPE_CHECKING:
+    from .accounts import Accounts
+
+DB_NAME = "library.db"
+CATALOG_FILE = "catalog.bin"  # the search catalog as last saved (catalog.py); made again when missing
+BUSY_TIMEOUT_MS = 30_000
+
+_DATABASES: dict[str, Database] = {}
+_CATALOGS: dict[int, Catalog] = {}  # by id() of the database: one catalog per SQLite database
+_OPEN_LOCK = threading.Lock()
+
+
+def open_database(root: Path, database_url: str | None = None, read_only: bool = False) -> Database:
+    url = database_url or settings.current().database_url
+    key = url or str((root / DB_NAME).resolve()) + (" (read only)" if read_only else "")
+    with _OPEN_LOCK:
+        if key not in _DATABASES:
+            _DATABASES[key] = _new_database(root, url, read_only)
+        return _DATABASES[key]
+
+
+
+def catalog_of(db: Database, saved: Path | None = None, may_save: bool = False) -> Catalog | None:
+    """The in-memory catalog of a SQLite database (PostgreSQL searches with its trigram index), kept in
+    the file `saved` (written when `may_save`) for the next process to start from."""
+    if is_postgres(db):
+        return None
+    with _OPEN_LOCK:
+        catalog = _CATALOGS.get(id(db))
+        if catalog is None or catalog.db is not db:
+            catalog = _CATALOGS[id(db)] = Catalog(db, saved, may_save)
+        return catalog
+
+
+def _new_database(root: Path, url: str, read_only: bool = False) -> Database:
+    if url:
+        return connect_url(url)
+    if read_only:
+        return _read_only_sqlite(root / DB_NAME)
+    return CountingSqliteDatabase(  # counts this process's commits, which its catalog takes in at once
+        str(root / DB_NAME),
+        pragmas={
+            "journal_mode": "wal",
+            "foreign_keys": 1,
+            "cache_size": -8_000,  # 8 MB per connection (each worker thread has one); the catalog does the scanning
+            "synchronous": "normal",
+            "busy_timeout": BUSY_TIMEOUT_MS,
+        },
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        lock_type="IMMEDIATE",  # writers queue for the lock instead of failing on upgrade
+    )
+
+
+def _read_only_sqlite(path: Path) -> Database:
+    """A library the user may read but not write (another user's, a read-only mount).
+
+    `mode=ro` reads a WAL database while its owner writes to it, but needs the
+    owner's -shm file; when there is none (nobody has it open) and the folder
+    cannot take one, the file is opened as immutable, which then holds.
+    """
+    from urllib.parse import quote
+
+    uri = "file:" + quote(str(path.resolve()))
+    options = {"cache_size": -8_000, "busy_timeout": BUSY_TIMEOUT_MS, "query_only": 1}
+    db = SqliteDatabase(uri + "?mode=ro", uri=True, pragmas=options, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        db.connect()
+        db.execute_sql("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except Exception:  # noqa: BLE001 - no -shm to share: fall back to an immutable read
+        db.close()
+    return SqliteDatabase(uri + "?immutable=1", uri=True, pragmas=options, timeout=BUSY_TIMEOUT_MS / 1000)
+
+
+def bulk_insert(db: Database, model, rows: list[dict[str, Any]], conflict: Sequence[str] = ()) -> None:
+    """Insert many rows with one prepared statement (executemany): peewee builds SQL per row,
+    which costs more than the insert itself on a large import or scan.
+
+    `conflict`: the unique columns; a row that clashes there updates the other columns instead.
+    Values go through each field's own conversion, so they are stored as peewee stores them.
+    """
+    if not rows:
+        return
+    fields = [model._meta.fields[name] for name in rows[0]]
+    defaults = [f for f in model._meta.sorted_fields  # peewee fills these in itself, not the database
+                if f.name not in rows[0] and f.default is not None and not f.primary_key]
+    fields += defaults
+
+    def quote(name: str) -> str:  # SQLite and PostgreSQL both quote names so
+        return '"' + name.replace('"', '""') + '"'
+
+    columns = ", ".join(quote(f.column_name) for f in fields)
+    sql = (f"INSERT INTO {quote(model._meta.table_name)} ({columns}) "
+           f"VALUES ({', '.join([db.param] * len(fields))})")
+    if conflict:
+        targets = [model._meta.fields[name].column_name for name in conflict]
+        updates = ", ".join(f"{quote(f.column_name)} = EXCLUDED.{quote(f.column_name)}"
+                            for f in fields if f.column_name not in targets)
+        sql += f" ON CONFLICT ({', '.join(quote(t) for t in targets)}) DO UPDATE SET {updates}"
+    fixed = [f.default() if callable(f.default) else f.default for f in defaults]
+    given = fields[:len(fields) - len(defaults)]
+    values = [[field.db_value(row[field.name]) for field in given] + [f.db_value(v) for f, v in zip(defaults, fixed)]
+              for row in rows]
+    cursor = db.cursor()
+    for part in chunked(values, 500):
+        cursor.executemany(sql, part)
+
+
+# -- the store's boundary ------------------------------------------------------
+#
+# Every public method of the Library façade is marked `@boundary`: it binds the models to this
+# library's database on the calling thread for the call, and turns database and file errors
+# (peewee, sqlite3, psycopg2, OSError) into StoreErrors with one sentence for the user
+# (LibraryLocked for a lock held too long). Callers above the store (the TUI, the command line)
+# therefore only ever handle StoreError.
+
+try:  # PostgreSQL's driver raises its own errors where peewee does not wrap them
+    from psycopg2 import Error as _PsycopgError
+except ImportError:  # pragma: no cover - psycopg2 is a dependency
+    _PsycopgError = PeeweeError
+DRIVER_ERRORS = (PeeweeError, sqlite3.Error, _PsycopgError, OSError)
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+@contextmanager
+def store_call(db: Database) -> Iterator[None]:
+    """Run a block as a store call: the models use `db` on this thread, driver errors become StoreErrors."""
+    with database.bound(db):
+        try:
+            yield
+        except StoreError:
+            raise
+        except DRIVER_ERRORS as exc:
+            raise translate(exc) from exc
+
+
+def boundary(method: Method) -> Method:
+    """A public method of the Library façade: it runs as a `store_call` on its library's database.
+
+    A generator (iter_images) is bound again for each step, as its caller may use another
+    library between two steps."""
+    if inspect.isgeneratorfunction(method):
+        @functools.wraps(method)
+        def generator(self: Accounts, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            steps = method(self, *args, **kwargs)
+            try:
+                while True:
+                    with store_call(self.db):
+                        try:
+                            item = next(steps)
+                        except StopIteration:
+                            return
+                    yield item
+            finally:
+                with store_call(self.db):
+                    steps.close()
+
+        return generator  # type: ignore[return-value]
+
+    @functools.wraps(method)
+    def wrapper(self: Accounts, *args: Any, **kwargs: Any) -> Any:
+        with store_call(self.db):
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

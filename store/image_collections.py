@@ -1,0 +1,189 @@
+"""Collections: named sets of the acting account's images (part of the Library façade, store/library.py)."""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from peewee import JOIN, IntegrityError, fn
+
+from .accounts import Accounts, check_name
+from .database import boundary
+from .errors import Duplicate, NotFound
+from .models import Collection, Image, ImageCollection
+from .records import CollectionRecord, utc_now
+
+
+class Collections(Accounts):
+    @boundary
+    def collections(self) -> list[CollectionRecord]:
+        count = fn.COUNT(Image.id)
+        query = (
+            Collection.select(Collection.id, Collection.name, count.alias("n"))
+            .join(ImageCollection, JOIN.LEFT_OUTER)
+            .join(Image, JOIN.LEFT_OUTER, on=((ImageCollection.image == Image.id) & Image.trashed_at.is_null()))
+            .where(Collection.owner == self.account.id)
+            .group_by(Collection.id, Collection.name)
+            .order_by(fn.LOWER(Collection.name))
+        )
+        return [CollectionRecord(c.id, c.name, c.n) for c in query]
+
+    def _own_collection(self, collection_id: int) -> Collection:
+        row = Collection.get_or_none((Collection.id == collection_id) & (Collection.owner == self.account.id))
+        if row is None:
+            raise NotFound(f"No collection #{collection_id}.")
+        return row
+
+    @boundary
+    def collection(self, name_or_id: str | int) -> CollectionRecord:
+        """A collection by exact name (any case), else by id: an int, or a string of digits that names none.
+
+        Names come first: "1" is the collection named "1" when there is one, never collection #1.
+        """
+        row = self._collection_row(name_or_id)
+        if row is None:
+            raise NotFound(f'No collection "{name_or_id}".')
+        count = (ImageCollection.select().join(Image).where(ImageCollection.collection == row.id,
+                                                            Image.trashed_at.is_null()).count())
+        return CollectionRecord(row.id, row.name, count)
+
+    def _collection_row(self, name_or_id: str | int) -> Collection | None:
+        """The account's collection `collection` names (without counting its images: a search resolves
+        `in:NAME` with it on every query)."""
+        row = None
+        if isinstance(name_or_id, str):
+            name = " ".join(name_or_id.split())
+            row = Collection.get_or_none(
+                (fn.LOWER(Collection.name) == name.lower()) & (Collection.owner == self.account.id)
+            )
+        number = name_or_id if isinstance(name_or_id, int) else (
+            int(name_or_id) if name_or_id.isascii() and name_or_id.isdigit() else None)
+        if row is None and number is not None and 0 < number < 2**63:
+            row = Collection.get_or_none((Collection.id == number) & (Collection.owner == self.account.id))
+        return row
+
+    @boundary
+    def create_collection(self, name: str) -> CollectionRecord:
+        self._check_writable()
+        name = check_name("collection", name)
+        try:
+            with self.db.atomic():
+                taken = Collection.select().where(
+                    (fn.LOWER(Collection.name) == name.lower()) & (Collection.owner == self.account.id)
+                ).exists()
+                if taken:
+                    raise Duplicate(f'A collection named "{name}" already exists.')
+                row = Collection.create(owner=self.account.id, name=name, created_at=utc_now())
+        except IntegrityError as exc:
+            raise Duplicate(f'A collection named "{name}" already exists.') from exc
+        return CollectionRecord(row.id, row.name, 0)
+
+    @boundary
+    def ensure_collection(self, name: str) -> CollectionRecord:
+        """The collection of this name (never one whose id happens to be the name), made if needed."""
+        wanted = " ".join((name or "").split()).lower()
+        for _attempt in range(2):
+            row = Collection.get_or_none((fn.LOWER(Collection.name) == wanted) & (Collection.owner == self.account.id))
+            if row is not None:
+                return self.collection(row.id)
+            try:
+                return self.create_collection(name)
+            except Duplicate:  # made by another process in between
+                continue
+        return self.collection(name)
+
+    @boundary
+    def rename_collection(self, name_or_id: str | int, new_name: str) -> CollectionRecord:
+        self._check_writable()
+        current = self.collection(name_or_id)
+        new_name = check_name("collection", new_name)
+        with self.db.atomic():
+            clash = Collection.select().where(
+                (fn.LOWER(Collection.name) == new_name.lower())
+                & (Collection.owner == self.account.id)
+                & (Collection.id != current.id)
+            ).exists()
+            if clash:
+                raise Duplicate(f'A collection named "{new_name}" already exists.')
+            Collection.update(name=new_name).where(Collection.id == current.id).execute()
+        return CollectionRecord(current.id, new_name, current.count)
+
+    @boundary
+    def delete_collection(self, name_or_id: str | int) -> CollectionRecord:
+        """Delete a collection; its images stay in the library."""
+        self._check_writable()
+        current = self.collection(name_or_id)
+        with self.db.atomic():
+            ImageCollection.delete().where(ImageCollection.collection == current.id).execute()
+            Collection.delete().where(Collection.id == current.id).execute()
+        return current
+
+    @boundary
+    def collection_ids_of(self, image_id: int) -> list[int]:
+        self._own_ids([image_id])
+        query = (ImageCollection.select(ImageCollection.collection).join(Collection)
+                 .where(ImageCollection.image == image_id, Collection.owner == self.account.id).tuples())
+        return [c for (c,) in query]
+
+    @boundary
+    def add_to_collection(self, image_ids: Iterable[int], collection_id: int) -> int:
+        """Add images to a collection; returns how many were not in it before."""
+        self._check_writable()
+        self._own_collection(collection_id)
+        ids = self._own_ids(image_ids)
+        added = 0
+        with self.db.atomic():
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                present = set(
+                    i for (i,) in ImageCollection.select(ImageCollection.image)
+                    .where(ImageCollection.collection == collection_id, ImageCollection.image.in_(chunk)).tuples()
+                )
+                rows = [{"image": i, "collection": collection_id} for i in chunk if i not in present]
+                if rows:
+                    ImageCollection.insert_many(rows).on_conflict_ignore().execute()
+                added += len(rows)
+        return added
+
+    @boundary
+    def remove_from_collection(self, image_ids: Iterable[int], collection_id: int) -> int:
+        self._check_writable()
+        self._own_collection(collection_id)
+        ids = self._own_ids(image_ids)
+        removed = 0
+        with self.db.atomic():
+            for start in range(0, len(ids), 500):
+                removed += ImageCollection.delete().where(
+                    ImageCollection.collection == collection_id, ImageCollection.image.in_(ids[start:start + 500])
+                ).execute()
+        return removed
+
+    @boundary
+    def membership(self, image_ids: Iterable[int]) -> dict[int, int]:
+        """For each collection id, how many of these images are in it."""
+        ids = self._own_ids(image_ids)
+        result: dict[int, int] = {}
+        for start in range(0, len(ids), 500):
+            query = (
+                ImageCollection.select(ImageCollection.collection, fn.COUNT(ImageCollection.image))
+                .join(Collection)
+                .where(ImageCollection.image.in_(ids[start:start + 500]), Collection.owner == self.account.id)
+                .group_by(ImageCollection.collection)
+                .tuples()
+            )
+            for collection_id, n in query:
+                result[collection_id] = result.get(collection_id, 0) + n
+        return result
+
+    def _collections_of(self, ids: Sequence[int]) -> dict[int, list[str]]:
+        if not ids:
+            return {}
+        query = (
+            ImageCollection.select(ImageCollection.image, Collection.name)
+            .join(Collection)
+            .where(ImageCollection.image.in_(list(ids)), Collection.owner == self.account.id)
+            .order_by(Collection.name)
+            .tuples()
+        )
+        result: dict[int, list[str]] = {}
+        for image_id, name in query:
+            result.setdefault(image_id, []).append(name)
+        return result

@@ -1,0 +1,275 @@
+"""Changing images: adding them (files, then rows), favorites, deleting (rows, then files).
+
+Part of the Library façade (store/library.py). Files are written before the rows that point to
+them and removed after the rows that pointed to them are gone, under the files lock (file_lock.py).
+"""
+from __future__ import annotations
+
+import errno
+import json
+import shutil
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from peewee import chunked
+
+from .database import bulk_insert, boundary
+from .errors import StoreError
+from .image_collections import Collections
+from .models import Image, ImageCollection
+from .records import utc_now
+from .stacks import batch_key
+
+DISK_RESERVE = 512 * 1024  # bytes left free when storing a file: room for the database to commit
+
+
+@dataclass
+class NewImage:
+    """Everything needed to add one image (files already made, not yet stored)."""
+
+    sha256: str
+    ext: str
+    data: bytes
+    thumbnail: bytes
+    width: int
+    height: int
+    prompt: str = ""
+    negative_prompt: str = ""
+    model: str = ""
+    text_accuracy: str = ""
+    generated_at: Any = None  # naive UTC datetime
+    params: dict[str, Any] | None = None
+    source_name: str = ""
+    parent_id: int | None = None
+    derivation: str = ""
+    location: str = ""  # a file in a watched source folder, linked where it is: no copy is stored (data unused)
+    file_size: int | None = None  # when `data` is not given (linked files)
+    phash: str | None = None  # perceptual hash (duplicates.py); None: made later by fill_perceptual_hashes
+
+
+class Images(Collections):
+    # -- adding images -----------------------------------------------------------------------------
+
+    @boundary
+    def find_by_hash(self, sha256: str) -> int | None:
+        row = Image.select(Image.id).where(self._mine(), Image.sha256 == sha256).first()
+        return row.id if row else None
+
+    @boundary
+    def ids_by_hash(self, hashes: Sequence[str]) -> dict[str, int]:
+        """The account's images with these contents: {sha256: id}."""
+        return self._ids_by_hash(hashes)
+
+    def _ids_by_hash(self, hashes: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        # plain SQL: peewee's building of a 500-value IN list costs more than the look-up (large scans)
+        for part in chunked(list(dict.fromkeys(hashes)), 500):
+            marks = ", ".join([self.db.param] * len(part))
+            found.update(self.db.execute_sql(
+                f'SELECT "sha256", "id" FROM "image" WHERE "owner_id" = {self.db.param} AND "sha256" IN ({marks})',
+                [self.account.id, *part]).fetchall())
+        return found
+
+    @boundary
+    def add_images(self, items: Sequence[NewImage], collection_ids: Sequence[int] = (),
+                   failed: list[tuple[int, str]] | None = None) -> list[tuple[int, bool]]:
+        """Store files, then rows; returns (id, created) per item, created False for a duplicate.
+
+        Files are written first (atomically), under the files lock shared, which
+        is held until the rows commit: a delete or `doctor` never removes a file
+        between this finding (or writing) it and its record being committed.
+
+        With `failed` given, an item whose file cannot be written (a full disk)
+        is left out and (its index, the reason) added there, and the others
+        are stored; the result then holds the stored items only. Without it,
+        the first failure raises and nothing is stored. Files written for
+        items that end up not stored are removed again.
+        """
+        self._check_writable()
+        for cid in collection_ids:
+            self._own_collection(cid)
+        parents = [item.parent_id for item in items if item.parent_id is not None]
+        if parents:
+            self._own_ids(parents)
+        written: list[tuple[str, str]] = []
+        try:
+            with self.files_lock.adding():
+                present = self._ids_by_hash([item.sha256 for item in items])
+                stored = self._store_files(items, present, written, failed)
+                results = self._insert_rows(stored, collection_ids)
+            written.clear()  # committed: the files are referenced now
+        finally:
+            self._remove_unreferenced(written)
+        return results
+
+    def _store_files(self, items: Sequence[NewImage], present: dict[str, int],
+                     written: list[tuple[str, str]], failed: list[tuple[int, str]] | None) -> list[NewImage]:
+        stored: list[NewImage] = []
+        for index, item in enumerate(items):
+            if item.sha256 not in present and not item.location:
+                try:
+                    free = shutil.disk_usage(self.root).free
+                    if free < len(item.data) + len(item.thumbnail) + DISK_RESERVE:
+                        raise OSError(errno.ENOSPC, f"not enough free disk space ({free // 1024:,} KB free)")
+                    if self.files.store(item.sha256, item.ext, item.data, item.thumbnail):
+                        written.append((item.sha256, item.ext))
+                except OSError as exc:
+                    written.append((item.sha256, item.ext))  # an original may be in place: removed if unused
+                    if failed is None:
+                        raise
+                    failed.append((index, f"cannot write to the library: {exc.strerror or exc}"))
+                    continue
+            stored.append(item)
+        return stored
+
+    def _insert_rows(self, items: Sequence[NewImage], collection_ids: Sequence[int]) -> list[tuple[int, bool]]:
+        now = utc_now()
+        with self.db.atomic():
+            present = self._ids_by_hash([item.sha256 for item in items])  # again, inside the lock
+            if present:  # imported again while in the trash: it comes back (a linked one comes back by restore)
+                for chunk in chunked(list(present.values()), 500):
+                    Image.update(trashed_at=None).where(Image.id.in_(chunk), Image.trashed_at.is_null(False),
+                                                        Image.location == "").execute()
+            rows, seen = [], set(present)
+            for item in items:
+                if item.sha256 in seen:
+                    continue
+                seen.add(item.sha256)
+                rows.append({
+                    "owner": self.account.id,
+                    "prompt": item.prompt,
+                    "negative_prompt": item.negative_prompt,
+                    "model": item.model,
+                    "text_accuracy": item.text_accuracy,
+                    "generated_at": item.generated_at or now,
+                    "imported_at": now,
+                    "width": item.width,
+                    "height": item.height,
+                    "file_size": len(item.data) if item.file_size is None else item.file_size,
+                    "sha256": item.sha256,
+                    "ext": item.ext,
+                    "params": json.dumps(item.params or {}, ensure_ascii=False, default=str),
+                    "source_name": item.source_name,
+                    "parent": item.parent_id,
+                    "derivation": item.derivation,
+                    "location": item.location,
+                    "phash": item.phash or "",  # "": made later (fill_perceptual_hashes)
+                    "batch": batch_key(self.account.id, item.prompt, item.negative_prompt, item.model,
+                                       item.text_accuracy, item.width, item.height, item.params,
+                                       derived=bool(item.derivation or item.parent_id)),
+                })
+            bulk_insert(self.db, Image, rows)
+            new_ids = self._ids_by_hash([row["sha256"] for row in rows])
+            results: list[tuple[int, bool]] = []
+            created: set[str] = set()
+            for item in items:
+                if item.sha256 in present:
+                    results.append((present[item.sha256], False))
+                elif item.sha256 in created:
+                    results.append((new_ids[item.sha256], False))  # the same file twice in one batch
+                else:
+                    created.add(item.sha256)
+                    results.append((new_ids[item.sha256], True))
+            ids = list(dict.fromkeys(i for i, _ in results))
+            for cid in collection_ids:
+                links = [{"image": i, "collection": cid} for i in ids]
+                for chunk in chunked(links, 500):
+                    ImageCollection.insert_many(chunk).on_conflict_ignore().execute()
+        return results
+
+    # -- favorites ---------------------------------------------------------------------------------
+
+    @boundary
+    def set_favorite(self, image_ids: Iterable[int], value: bool = True) -> int:
+        self._check_writable()
+        ids = self._own_ids(image_ids)
+        with self.db.atomic():
+            for start in range(0, len(ids), 500):
+                Image.update(favorite=value).where(self._mine(), Image.id.in_(ids[start:start + 500])).execute()
+        return len(ids)
+
+    @boundary
+    def favorites_among(self, image_ids: Iterable[int]) -> int:
+        """How many of these images (the account's own, not in the trash) are favorites."""
+        ids = sorted(set(image_ids))
+        count = 0
+        for start in range(0, len(ids), 500):
+            count += Image.select().where(self._mine(), Image.favorite == True,  # noqa: E712 - SQL
+                                          Image.trashed_at.is_null(), Image.id.in_(ids[start:start + 500])).count()
+        return count
+
+    @boundary
+    def toggle_favorite(self, image_id: int) -> bool:
+        self._check_writable()
+        with self.db.atomic():
+            row = Image.get_or_none((Image.id == image_id) & self._mine() & Image.trashed_at.is_null())
+            if row is None:
+                self._own_ids([image_id])  # raises the right error
+            value = not row.favorite
+            Image.update(favorite=value).where(Image.id == image_id).execute()
+        return value
+
+    # -- deleting ----------------------------------------------------------------------------------
+
+    @boundary
+    def delete(self, image_ids: Iterable[int]) -> int:
+        """Erase images (in the trash or not), their memberships and (when nothing else uses them) their files.
+
+        The database commits first; files go after, so a crash in between
+        leaves only orphan files, which `doctor` removes. A linked image's file
+        in its source folder is deleted too, if it is still the file that was
+        read (same size and modification time); otherwise it is left, and said.
+        """
+        from . import sources
+
+        from . import trash
+
+        self._check_writable()
+        ids = self._own_ids(image_ids, trashed=None)
+        in_the_open = [i for chunk in chunked(ids, 500) for (i,) in Image.select(Image.id).where(
+            Image.id.in_(chunk), Image.trashed_at.is_null()).tuples()]
+        linked = sources.linked_paths(self, in_the_open)  # a trashed one's file is in the trash folder
+        in_trash = trash.trash_files_of(self, ids)
+        self._delete_rows(ids)
+        for path in in_trash:  # the trash folder's copies of linked files: the library's own now
+            path.unlink(missing_ok=True)
+        problems = sources.delete_linked_files(self, linked)
+        if problems:
+            raise StoreError(f"Deleted {len(ids)} image{'' if len(ids) == 1 else 's'}, but {problems[0]}"
+                             + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "") + ".")
+        return len(ids)
+
+    @boundary
+    def forget(self, image_ids: Sequence[int]) -> None:
+        """Drop records whose files are not the library's to delete (linked files gone, a source removed):
+        their memberships go with them, and thumbnails no record uses any more; no source file is touched."""
+        self._check_writable()
+        ids = [int(i) for i in image_ids]
+        self._delete_rows(ids)
+
+    def _delete_rows(self, ids: list[int]) -> None:
+        files: set[tuple[str, str]] = set()
+        with self.db.atomic():
+            for chunk in chunked(ids, 500):
+                files.update(Image.select(Image.sha256, Image.ext).where(Image.id.in_(chunk)).tuples())
+                ImageCollection.delete().where(ImageCollection.image.in_(chunk)).execute()
+                Image.update(parent=None).where(Image.parent.in_(chunk)).execute()
+                Image.delete().where(self._mine(), Image.id.in_(chunk)).execute()
+        self._remove_unreferenced(files)
+
+    def _remove_unreferenced(self, files: Iterable[tuple[str, str]]) -> None:
+        """Remove these files where no record (of any account) points to them any more.
+
+        Under the files lock: no import is between reusing one of them and
+        committing the record that points to it.
+        """
+        files = list(files)
+        if not files:
+            return
+        with self.files_lock.removing():
+            for chunk in chunked(files, 500):
+                used = {h for (h,) in Image.select(Image.sha256).where(
+                    Image.sha256.in_([sha256 for sha256, _ in chunk])).distinct().tuples()}
+                for sha256, ext in chunk:
+                    if sha256 not in used:
+                        self.files.remove(sha256, ext)

@@ -1,0 +1,354 @@
+"""Reading the library: counts, pages, ids and records for a set of filters (part of the Library façade).
+
+A query is answered by the in-memory catalog (store/catalog.py) on SQLite once it is built, and by
+SQL otherwise (PostgreSQL, or SQLite before the catalog is built): `_catalog_query` decides. Rows
+become ImageRecords (records.py) here: nothing above the store sees a Peewee row.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import numpy as np
+from peewee import SQL, Case, NodeList, Value, fn
+
+from .catalog import Query
+from .database import boundary
+from .errors import NotFound
+from .image_collections import Collections
+from .models import Account, Image, ImageCollection
+from .query import DEFAULT_SORT, SORTS, Parsed, parse
+from .query_sql import order_by, where_clause
+from .records import FAVORITES_ONLY, NON_FAVORITES, SCOPE_PUBLIC, Filters, ImageRecord, to_local
+
+FEW_MATCHES = 5000  # PostgreSQL: below this many matches a search's page is sorted, not walked in date order
+# What a stacked result groups by (SQL): the batch key, or the image alone when it is in no batch.
+_STACK_KEY = Case(None, [(Image.batch.is_null() | (Image.batch == 0), 0 - Image.id)], Image.batch)
+
+
+class Search(Collections):
+    # -- the query, read ---------------------------------------------------------------------------
+
+    def _search_clause(self, text: str):
+        """PostgreSQL: ILIKE, served by the pg_trgm index (SQLite libraries search the catalog)."""
+        text = text.strip()
+        if not text:
+            return None
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return NodeList((Image.prompt, SQL("ILIKE"), Value(pattern)))
+
+    @boundary
+    def parsed(self, filters: Filters) -> Parsed:
+        """The filters' search in the query language (store/query.py), collection and owner names
+        resolved to ids. Parts that cannot be read are left out (`search_problem` says what they are)."""
+        parsed = parse(filters.search)
+        if not any(t.field in ("in", "owner") for group in parsed.groups for t in group):
+            return parsed
+        names = None
+        groups = []
+        for group in parsed.groups:
+            terms = []
+            for term in group:
+                if term.field == "in":
+                    row = self._collection_row(term.value)
+                    term = replace(term, value=row.id if row is not None else -1)
+                elif term.field == "owner":
+                    if names is None:
+                        names = list(Account.select(Account.id, Account.name).tuples())
+                    term = replace(term, value=tuple(i for i, n in names if term.value in n.casefold()))
+                terms.append(term)
+            groups.append(tuple(terms))
+        return replace(parsed, groups=tuple(groups))
+
+    @boundary
+    def search_problem(self, text: str) -> str:
+        """One sentence about what in a search cannot be read or found, or "" when it is all good."""
+        parsed = parse(text)
+        if parsed.error:
+            return parsed.error
+        for group in parsed.groups:
+            for term in group:
+                if term.field == "in" and self._collection_row(term.value) is None:
+                    names = ", ".join(c.name for c in self.collections()[:5])
+                    return f'No collection named "{term.value}"' + (f" (yours: {names})." if names else ".")
+        return ""
+
+    @staticmethod
+    def _sort(filters: Filters) -> str:
+        sort = parse(filters.search).sort or filters.sort
+        return sort if sort in SORTS else DEFAULT_SORT
+
+    def _order(self, filters: Filters) -> list:
+        return order_by(self._sort(filters), filters.seed)
+
+    def _where(self, filters: Filters):
+        clauses = [self._public() if filters.scope == SCOPE_PUBLIC else self._mine(), Image.trashed_at.is_null()]
+        search = where_clause(self.parsed(filters), self.account.id)
+        if search is not None:
+            clauses.append(search)
+        if filters.favorite == FAVORITES_ONLY:
+            clauses.append(Image.favorite == True)  # noqa: E712 - peewee expression
+        elif filters.favorite == NON_FAVORITES:
+            clauses.append(Image.favorite == False)  # noqa: E712
+        if filters.collection_id is not None:
+            self._own_collection(filters.collection_id)
+            members = ImageCollection.select(ImageCollection.image).where(
+                ImageCollection.collection == filters.collection_id
+            )
+            clauses.append(Image.id.in_(members))
+        if filters.batch is not None:
+            clauses.append(Image.batch == filters.batch)
+        return clauses
+
+    def _selected(self, filters: Filters):
+        """The catalog's answer (ids, newest first), or None to ask SQL (see `_catalog_query`)."""
+        query = self._catalog_query(filters)
+        return None if query is None else self.catalog.select(query)
+
+    def _catalog_query(self, filters: Filters) -> Query | None:
+        """The catalog's query for these filters, or None to ask SQL.
+
+        SQL answers on PostgreSQL, and on SQLite before the catalog is built (and none was
+        saved) when there is no search: as fast there, and start-up does not wait for the build.
+        """
+        parsed = self.parsed(filters)
+        sort = self._sort(filters)
+        if self.catalog is None:
+            return None
+        if parsed.empty and sort == DEFAULT_SORT and not filters.stacked and filters.batch is None \
+                and not self.catalog.open_saved():
+            return None  # SQL's date index until the catalog is built (a saved one is read in milliseconds)
+        if filters.scope == SCOPE_PUBLIC:
+            owners = tuple(a for (a,) in Account.select(Account.id).where(Account.plan == "free").tuples())
+        else:
+            owners = (self.account.id,)
+        if filters.collection_id is not None:
+            self._own_collection(filters.collection_id)
+        favorite = {FAVORITES_ONLY: True, NON_FAVORITES: False}.get(filters.favorite)
+        return Query(owners, "", favorite, filters.collection_id, parsed, sort, filters.seed if sort == "random" else 0,
+                     filters.stacked, filters.batch)
+
+    # -- answers -----------------------------------------------------------------------------------
+
+    @boundary
+    def count(self, filters: Filters | None = None) -> int:
+        """How many images the filters let through."""
+        filters = filters or Filters()
+        selected = self._selected(filters)
+        if selected is not None:
+            return len(selected)
+        if filters.stacked:  # a batch counts once
+            return Image.select(fn.COUNT(fn.DISTINCT(_STACK_KEY))).where(*self._where(filters)).scalar() or 0
+        return Image.select(fn.COUNT(Image.id)).where(*self._where(filters)).scalar() or 0
+
+    @boundary
+    def total(self) -> int:
+        """How many images the account has, unfiltered."""
+        return self.count(Filters())
+
+    @boundary
+    def query(self, filters: Filters | None = None, offset: int = 0, limit: int = 50) -> tuple[int, list[ImageRecord]]:
+        """The count and one page together: the count picks the faster plan for the page."""
+        filters = filters or Filters()
+        count = self.count(filters)
+        return count, self.page(filters, offset, limit, count_hint=count)
+
+    @boundary
+    def warm_up(self) -> None:
+        """Build or refresh the catalog now, and its sort orders (call it from a background thread)."""
+        if self.catalog is not None:
+            self.catalog.sync()
+            self.catalog.prepare_orders()
+
+    def _select(self):
+        return Image.select(Image, Account.name).join(Account, on=(Image.owner == Account.id), attr="owner_account")
+
+    def _records_by_id(self, ids: Sequence[int]) -> list[ImageRecord]:
+        """Records of these images, in the order given."""
+        if not len(ids):
+            return []
+        wanted = [int(i) for i in ids]
+        rows = {}
+        for start in range(0, len(wanted), 500):
+            rows.update((r.id, r) for r in self._select().where(Image.id.in_(wanted[start:start + 500])))
+        return self._records([rows[i] for i in wanted if i in rows])
+
+    @boundary
+    def page(self, filters: Filters | None = None, offset: int = 0, limit: int = 50,
+             count_hint: int | None = None) -> list[ImageRecord]:
+        """One page of images, newest first (by generation date, then id).
+
+        On PostgreSQL, a search that matches few images (count_hint) reads and
+        sorts the matches rather than walking the whole date index looking for them.
+        """
+        filters = filters or Filters()
+        offset, limit = max(0, offset), max(0, limit)
+        query = self._catalog_query(filters)
+        if query is not None:
+            records = self._records_by_id(self.catalog.select(query)[offset:offset + limit])
+            if filters.stacked:
+                sizes = self.catalog.stack_sizes(query)[offset:offset + limit]
+                for record, size in zip(records, sizes.tolist()):
+                    record.stack = size
+            return records
+        if filters.stacked:
+            found = self._stacked_sql(filters, offset, limit)
+            records = self._records_by_id([i for i, _ in found])
+            for record, (_, size) in zip(records, found):
+                record.stack = size
+            return records
+        few = count_hint is not None and count_hint <= FEW_MATCHES and bool(filters.search.strip())
+        # COALESCE(x, x) keeps PostgreSQL's planner off the date index (both back ends accept it)
+        newest = fn.COALESCE(Image.generated_at, Image.generated_at).desc() if few else Image.generated_at.desc()
+        order = [newest, Image.id.desc()] if self._sort(filters) == DEFAULT_SORT else self._order(filters)
+        query = (
+            self._select()
+            .where(*self._where(filters))
+            .order_by(*order)
+            .offset(offset)
+            .limit(limit)
+        )
+        return self._records(query)
+
+    def _stacked_sql(self, filters: Filters, offset: int = 0, limit: int | None = None) -> list[tuple[int, int]]:
+        """(id, stack size) of a stacked result, in its order, by SQL (PostgreSQL): each batch's first image
+        in the order stands for it (a window over the batch key), where it stands in the order."""
+        order = [Image.generated_at.desc(), Image.id.desc()] if self._sort(filters) == DEFAULT_SORT \
+            else self._order(filters)
+        inner = (Image.select(Image.id.alias("sid"),
+                              fn.ROW_NUMBER().over(partition_by=[_STACK_KEY], order_by=order).alias("rn"),
+                              fn.COUNT(Image.id).over(partition_by=[_STACK_KEY]).alias("n"),
+                              fn.ROW_NUMBER().over(order_by=order).alias("pos"))
+                 .where(*self._where(filters)).alias("stacked"))
+        query = (Image.select(inner.c.sid, inner.c.n).from_(inner).where(inner.c.rn == 1)
+                 .order_by(inner.c.pos).offset(offset))
+        if limit is not None:
+            query = query.limit(limit)
+        return [(int(i), int(n)) for i, n in query.tuples()]
+
+    @boundary
+    def iter_images(self, filters: Filters | None = None, batch: int = 500) -> Iterator[ImageRecord]:
+        """Every image the filters let through (every one of a stack), newest first, read a batch at a time."""
+        filters = replace(filters or Filters(), stacked=False)
+        selected = self._selected(filters)
+        if selected is not None:
+            for start in range(0, len(selected), batch):
+                yield from self._records_by_id(selected[start:start + batch])
+            return
+        clauses = self._where(filters)
+        if self._sort(filters) != DEFAULT_SORT:  # other orders: a page at a time
+            offset = 0
+            while rows := list(self._select().where(*clauses).order_by(*self._order(filters))
+                               .offset(offset).limit(batch)):
+                yield from self._records(rows)
+                offset += len(rows)
+            return
+        last: tuple[Any, int] | None = None
+        while True:
+            query = self._select().where(*clauses)
+            if last is not None:
+                query = query.where(
+                    (Image.generated_at < last[0]) | ((Image.generated_at == last[0]) & (Image.id < last[1]))
+                )
+            rows = list(query.order_by(Image.generated_at.desc(), Image.id.desc()).limit(batch))
+            if not rows:
+                return
+            yield from self._records(rows)
+            last = (rows[-1].generated_at, rows[-1].id)
+
+    @boundary
+    def ids(self, filters: Filters | None = None) -> list[int]:
+        """The ids the filters let through, newest first (for "select all"): every image of a stack."""
+        filters = replace(filters or Filters(), stacked=False)
+        selected = self._selected(filters)
+        if selected is not None:
+            return selected.tolist()
+        query = (
+            Image.select(Image.id)
+            .where(*self._where(filters))
+            .order_by(*self._order(filters))
+            .tuples()
+        )
+        return [i for (i,) in query]
+
+    @boundary
+    def get(self, image_id: int) -> ImageRecord:
+        """One image the account may read (its own or a public one); NotFound for anything else."""
+        rows = list(self._select().where(self._visible(), Image.id == image_id, Image.trashed_at.is_null()))
+        if not rows:
+            raise NotFound(f"No image #{image_id}.")
+        return self._records(rows)[0]
+
+    @boundary
+    def position(self, image_id: int, filters: Filters | None = None) -> int | None:
+        """The index of an image in the filtered, newest-first order (None if not shown)."""
+        filters = filters or Filters()
+        selected = self._selected(filters)
+        if selected is not None:
+            where = np.flatnonzero(selected == image_id)
+            return int(where[0]) if where.size else None
+        if filters.stacked:
+            ids = [i for i, _ in self._stacked_sql(filters)]
+            return ids.index(image_id) if image_id in ids else None
+        if self._sort(filters) != DEFAULT_SORT:
+            ids = self.ids(filters)
+            return ids.index(image_id) if image_id in ids else None
+        try:
+            row = Image.get((Image.id == image_id) & self._visible())
+        except Image.DoesNotExist:
+            return None
+        clauses = self._where(filters)
+        if not Image.select().where(*clauses, Image.id == image_id).exists():
+            return None
+        return Image.select().where(
+            *clauses,
+            (Image.generated_at > row.generated_at) | ((Image.generated_at == row.generated_at) & (Image.id > row.id)),
+        ).count()
+
+    # -- rows become records -----------------------------------------------------------------------
+
+    def _records(self, rows: Iterable[Image]) -> list[ImageRecord]:
+        rows = list(rows)
+        names = self._collections_of([r.id for r in rows])
+        return [self._record(r, names.get(r.id, [])) for r in rows]
+
+    def _record(self, row: Image, collections: list[str]) -> ImageRecord:
+        try:
+            params = json.loads(row.params or "{}")
+        except ValueError:
+            params = {}
+        owner = getattr(row, "owner_account", None)
+        return ImageRecord(
+            id=row.id,
+            owner=owner.name if owner is not None else self.account.name,
+            prompt=row.prompt,
+            negative_prompt=row.negative_prompt,
+            model=row.model,
+            text_accuracy=row.text_accuracy,
+            generated_at=to_local(row.generated_at),
+            imported_at=to_local(row.imported_at),
+            width=row.width,
+            height=row.height,
+            file_size=row.file_size,
+            sha256=row.sha256,
+            ext=row.ext,
+            favorite=bool(row.favorite),
+            params=params if isinstance(params, dict) else {},
+            source_name=row.source_name,
+            parent_id=row.parent_id,
+            derivation=row.derivation,
+            path=Path(row.location) if row.location else self.files.original_path(row.sha256, row.ext),
+            thumbnail_path=self._thumbnail_of(row),
+            collections=collections,
+            linked=bool(row.location),
+            batch=row.batch or 0,
+        )
+
+    def _thumbnail_of(self, row: Image) -> Path:
+        """The library's thumbnail; for a linked image not yet given one, its file (the grid shrinks it)."""
+        thumbnail = self.files.thumbnail_path(row.sha256)
+        if row.location and not thumbnail.exists():
+            return Path(row.location)
+        return thumbnail
