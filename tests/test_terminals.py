@@ -314,3 +314,68 @@ def test_sixteen_colour_mapping_keeps_hue_families(rgb, family):
     from widgets.cell_colours import nearest
 
     assert int(nearest(np.array([rgb]))[0]) in family
+
+
+LATE_ANSWERS = [
+    "\x1b[?62;c",  # kitty's attributes (DA1)
+    "\x1b[?63;1;2;4;6;9;15;16;22;28c",  # xterm as a VT340
+    "\x1bP>|kitty(0.26.5)\x1b\\",  # name and version (XTVERSION)
+    "\x1b_Gi=31;OK\x1b\\",  # Kitty graphics
+    "\x1b[6;17;8t",  # cell size in pixels
+    "\x1b[?62;c\x1bP>|XTerm(379)\x1b\\\x1b_Gi=31;OK\x1b\\",  # several at once
+]
+
+
+def keys_of(answer: str) -> list:
+    """The events Textual's input parser makes of a terminal's answer, as the app's input thread gets them (the
+    parser is Textual's own, not public: a test cannot type bytes otherwise)."""
+    import time
+
+    from textual import constants
+    from textual._xterm_parser import XTermParser
+
+    parser = XTermParser()
+    made = list(parser.feed(answer))
+    deadline = time.monotonic() + constants.ESCAPE_DELAY + 0.2  # it gives up on an unknown sequence after that
+    while time.monotonic() < deadline:
+        made += list(parser.tick())
+        time.sleep(0.01)
+    return made
+
+
+async def test_late_terminal_answers_are_not_typed(small_library):
+    """An answer that comes after the app started reached it as keys (`?` opened the help, `i` the info, the
+    rest typed into the search box). Fed as Textual's parser makes them: the grid and the search box get
+    nothing; a `[` the user types still arrives, in its place."""
+    from textual.widgets import Input
+
+    from tui.app import MyImagesApp
+    from widgets.card_grid import CardGrid
+
+    from . import ui
+
+    made = [keys_of(answer) for answer in LATE_ANSWERS]
+    assert all(any(getattr(event, "key", "") == "question_mark" for event in keys) for keys in made[:2])
+    app = MyImagesApp(small_library, images="halfcell")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.settle(pilot, app)
+        grid = app.screen.query_one(CardGrid)
+        grid.focus()
+        await pilot.press("right")
+        place, stack = grid.cursor, list(app.screen_stack)
+        for keys in made:
+            for event in keys:
+                app.post_message(event)
+            await ui.settle(pilot, app)
+            assert app.screen_stack == stack, f"{app.screen} opened by {keys}"
+            assert app.focused is grid and grid.cursor == place
+        await pilot.press("slash")
+        search = app.screen.query_one("#search", Input)
+        assert app.focused is search
+        for keys in made:
+            for event in keys:
+                app.post_message(event)
+            await ui.settle(pilot, app)
+        assert search.value == ""
+        await pilot.press("left_square_bracket", "x", "left_square_bracket")
+        await ui.wait_until(pilot, lambda: search.value == "[x[")

@@ -24,6 +24,7 @@ from widgets.cell_colours import use_colour_system
 from .commands import GalleryCommands
 from .gallery_screen import GalleryScreen
 from .key_order import KeyOrder
+from .terminal_replies import LateReplies
 
 
 GC_IDLE_AFTER = 0.5  # seconds without a key or mouse event before a full garbage collection may run
@@ -73,6 +74,7 @@ class MyImagesApp(App):
         self._gc_threshold = gc.get_threshold()
         self._last_failure: tuple[str, float] = ("", 0.0)
         self._key_order = KeyOrder(self)
+        self._late_replies = LateReplies(self)
         self.library = library
         self.keymap: dict[str, str] = dict(self.settings.keymap)  # binding id -> keys (the help shows them)
         self.image_mode = images
@@ -292,11 +294,12 @@ class MyImagesApp(App):
         if not isinstance(event, events.Key):
             await super().on_event(event)
         elif not event.is_forwarded:  # from the terminal
-            if self._palette_not_laid_out(event):
-                return
-            if not self._key_order.arriving(event):
-                await super().on_event(event)
-                self._key_order.handed_on(event)
+            for key in self._late_replies.arriving(event):  # a terminal's late answer is not typed
+                if self._palette_not_laid_out(key):
+                    continue
+                if not self._key_order.arriving(key):
+                    await super().on_event(key)
+                    self._key_order.handed_on(key)
         elif not self._key_order.went_astray(event):  # back from its widget (sent again if the focus left it)
             await super().on_event(event)  # its bindings run now
             self._key_order.returned(event)
