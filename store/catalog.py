@@ -295,13 +295,34 @@ class _Strings:
         self._occurrences.clear()
 
     def saved(self) -> dict[str, np.ndarray]:
-        """What `Catalog.save` writes of these values: the blob, where each starts, its byte counts."""
+        """What `Catalog.save` writes of these values: the blob, where each starts, its byte counts, the trigram
+        index. Arrays that are only ever replaced, never changed in place (the byte counts are copied), so a
+        thread may write them while searches go on."""
         self._extend_blob()
-        if len(self._blob) - self._indexed > max(len(self._blob) // 20, 1_000_000):  # much added since: again
-            self._index()
-        return {"blob": self._blob, "starts": self._starts, "frequency": self._frequency, "tri_keys": self._tri_keys,
-                "tri_offsets": self._tri_offsets, "tri_positions": self._tri_positions,
+        return {"blob": self._blob, "starts": self._starts, "frequency": self._frequency.copy(),
+                "tri_keys": self._tri_keys, "tri_offsets": self._tri_offsets, "tri_positions": self._tri_positions,
                 "indexed": np.array([self._indexed], np.int64)}
+
+    def stale_index(self, saved: dict[str, np.ndarray]) -> bool:
+        """Whether much of the blob `saved` holds was added after its trigram index was made."""
+        size, indexed = len(saved["blob"]), int(saved["indexed"][0])
+        return bool(indexed) and size - indexed > max(size // 20, 1_000_000)
+
+    def reindexed(self, saved: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """`saved` with the trigram index of its whole blob (made without the catalog's lock), which these values
+        take too while their blob still begins with that one (it only grows, by a new array)."""
+        keys, offsets, positions = _trigram_index(saved["blob"])
+        saved = dict(saved, tri_keys=keys, tri_offsets=offsets, tri_positions=positions,
+                     indexed=np.array([len(saved["blob"])], np.int64))
+        return saved
+
+    def take_index(self, saved: dict[str, np.ndarray]) -> None:
+        """Use the index `reindexed` made of an earlier blob of these values (call with the catalog's lock): the
+        blob only grows, so it still begins with that one; kept if it covers more than the index in use."""
+        size = len(saved["blob"])
+        if self._indexed < size <= len(self._blob):
+            self._tri_keys, self._tri_offsets = saved["tri_keys"], saved["tri_offsets"]
+            self._tri_positions, self._indexed = saved["tri_positions"], size
 
     @classmethod
     def loaded(cls, arrays: dict[str, np.ndarray]) -> "_Strings":
@@ -371,31 +392,9 @@ class _Strings:
         return self._tri_positions[int(self._tri_offsets[at]):int(self._tri_offsets[at + 1])]
 
     def _index(self) -> None:
-        """Index every 3 bytes of the blob within a value: for each such trigram, the sorted places it
-        occurs. A search of 3 bytes or more then starts from the places of its rarest trigram (a few
-        thousand, typically) instead of scanning the blob (50 MB for a million prompts). Made in
-        slices of the blob: counted first, then each slice's places put in their trigram's part."""
-        blob = self._blob
-        size = len(blob)
-        counts = np.zeros(1 << 24, np.int64)
-        for first in range(0, size, _INDEX_SLICE):
-            keys, _ = _trigrams(blob, first, min(first + _INDEX_SLICE, size))
-            counts += np.bincount(keys, minlength=1 << 24)
-        keys_present = np.flatnonzero(counts).astype(np.uint32)
-        offsets = np.zeros(len(keys_present) + 1, np.int64)
-        np.cumsum(counts[keys_present], out=offsets[1:])
-        del counts
-        positions = np.empty(int(offsets[-1]), np.int32 if size < 2**31 else np.int64)
-        fill = offsets[:-1].copy()
-        for first in range(0, size, _INDEX_SLICE):
-            keys, places = _trigrams(blob, first, min(first + _INDEX_SLICE, size))
-            order = np.argsort(keys, kind="stable")  # places stay ascending within a trigram
-            keys, places = keys[order], places[order]
-            group = np.searchsorted(keys_present, keys)
-            rank = np.arange(len(keys)) - np.searchsorted(keys, keys, "left")
-            positions[fill[group] + rank] = places
-            fill += np.bincount(group, minlength=len(keys_present))
-        self._tri_keys, self._tri_offsets, self._tri_positions, self._indexed = keys_present, offsets, positions, size
+        """Index every 3 bytes of the blob within a value (`_trigram_index`)."""
+        self._tri_keys, self._tri_offsets, self._tri_positions = _trigram_index(self._blob)
+        self._indexed = len(self._blob)
         self._occurrences.clear()
 
     def _search(self, pattern: bytes) -> np.ndarray:
@@ -418,6 +417,33 @@ class _Strings:
 
 
 _INDEX_SLICE = 1 << 22  # bytes of the blob indexed at a time
+
+
+def _trigram_index(blob: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every 3 bytes of the blob within a value: for each such trigram present (keys, sorted), the sorted places it
+    occurs (positions[offsets[k]:offsets[k + 1]]). A search of 3 bytes or more then starts from the places of its
+    rarest trigram (a few thousand, typically) instead of scanning the blob (50 MB for a million prompts). Made in
+    slices of the blob: counted first, then each slice's places put in their trigram's part."""
+    size = len(blob)
+    counts = np.zeros(1 << 24, np.int64)
+    for first in range(0, size, _INDEX_SLICE):
+        keys, _ = _trigrams(blob, first, min(first + _INDEX_SLICE, size))
+        counts += np.bincount(keys, minlength=1 << 24)
+    keys_present = np.flatnonzero(counts).astype(np.uint32)
+    offsets = np.zeros(len(keys_present) + 1, np.int64)
+    np.cumsum(counts[keys_present], out=offsets[1:])
+    del counts
+    positions = np.empty(int(offsets[-1]), np.int32 if size < 2**31 else np.int64)
+    fill = offsets[:-1].copy()
+    for first in range(0, size, _INDEX_SLICE):
+        keys, places = _trigrams(blob, first, min(first + _INDEX_SLICE, size))
+        order = np.argsort(keys, kind="stable")  # places stay ascending within a trigram
+        keys, places = keys[order], places[order]
+        group = np.searchsorted(keys_present, keys)
+        rank = np.arange(len(keys)) - np.searchsorted(keys, keys, "left")
+        positions[fill[group] + rank] = places
+        fill += np.bincount(group, minlength=len(keys_present))
+    return keys_present, offsets, positions
 
 
 def _trigrams(blob: np.ndarray, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
@@ -480,6 +506,8 @@ class Catalog:
         self._lock = threading.RLock()
         self._seq = -1  # the last change applied; -1: not built
         self._saved_seq = -1  # the change the file was written or read at
+        self._saver: threading.Thread | None = None  # writing the file (save_soon)
+        self._save_wanted = False
         self.catch_up_every = CATCH_UP_EVERY
         self.clock = time.monotonic
         self._caught_up_at = float("-inf")  # when the last catch-up (or build) read the log
@@ -596,21 +624,72 @@ class Catalog:
         return [row is not None, row[0] if row else None]
 
     def save(self) -> bool:
-        """Write the catalog to its file (temporary file + rename): one header, then every array as it is
+        """Write the catalog to its file now (temporary file + rename): one header, then every array as it is
         in memory. Another process (a command, the app's next start) reads it back with `open_saved`
-        in milliseconds and catches up with the change log from there, instead of reading every row."""
+        in milliseconds and catches up with the change log from there, instead of reading every row.
+        Searches go on meanwhile: the lock is held only to take the arrays (never changed in place)."""
+        with self._lock:
+            snapshot = self._snapshot()
+        return snapshot is not None and self._write(snapshot)
+
+    def save_soon(self) -> None:
+        """Save in a thread of its own (a build, or SAVE_AFTER changes caught up): writing 350 MB takes seconds,
+        and the search that caught up must not wait for it. One save at a time; asked meanwhile, another follows
+        with what the catalog holds then. The thread is not a daemon: a process ends after its save."""
+        with self._lock:
+            if not self.may_save or self._seq < 0:
+                return
+            self._save_wanted = True
+            if self._saver is not None:
+                return
+            self._saver = threading.Thread(target=self._save_while_wanted, name="catalog-save")
+            self._saver.start()
+
+    def wait_saved(self, timeout: float | None = None) -> bool:
+        """Wait for a save in progress (or asked for) to end; False if it is still going after `timeout`."""
+        saver = self._saver
+        if saver is not None:
+            saver.join(timeout)
+            return not saver.is_alive()
+        return True
+
+    def _save_while_wanted(self) -> None:
+        while True:
+            with self.db.connection_context(), self._lock:
+                snapshot = self._snapshot() if self._save_wanted else None
+                self._save_wanted = False
+                if snapshot is None:
+                    self._saver = None
+                    return
+            self._write(snapshot)
+
+    def _snapshot(self) -> dict | None:
+        """What `_write` needs, taken under the lock: the arrays (references: they are replaced, never changed)
+        and the header, which reads the database. None when there is nothing to save."""
         if not self.may_save or self._seq < 0:
-            return False
+            return None
+        arrays = {name: column for (name, _), column in zip(_ARRAYS, self._columns())}
+        strings = {}
+        for key, values in (("prompts", self._prompt_strings), *self._strings.items()):
+            strings[key] = (values, values.saved())
+        with self.db.atomic("DEFERRED"):
+            header = {"format": SAVED_FORMAT, "library": self._library_id(), "seq": self._seq,
+                      "change": self._change_at(self._seq), "arrays": []}
+        return {"arrays": arrays, "strings": strings, "header": header}
+
+    def _write(self, snapshot: dict) -> bool:
+        """Write a snapshot (no lock held): a trigram index that lags far behind its blob is made again first,
+        here, and handed to the catalog's values if they are still the ones it was made for."""
         from .files import write_atomic
 
-        with self._lock:
-            arrays = {name: column for (name, _), column in zip(_ARRAYS, self._columns())}
-            for key, strings in (("prompts", self._prompt_strings), *self._strings.items()):
-                arrays.update({f"{key}.{part}": a for part, a in strings.saved().items()})
-            with self.db.atomic("DEFERRED"):
-                header = {"format": SAVED_FORMAT, "library": self._library_id(), "seq": self._seq,
-                          "change": self._change_at(self._seq), "arrays": []}
-            seq = self._seq
+        arrays, header = dict(snapshot["arrays"]), snapshot["header"]
+        for key, (values, saved) in snapshot["strings"].items():
+            if values.stale_index(saved):
+                saved = values.reindexed(saved)
+                with self._lock:
+                    if values is (self._prompt_strings if key == "prompts" else self._strings.get(key)):
+                        values.take_index(saved)
+            arrays.update({f"{key}.{part}": a for part, a in saved.items()})
         offset = 0
         for name, array in arrays.items():
             header["arrays"].append([name, array.dtype.str, len(array), offset])
@@ -621,7 +700,7 @@ class Catalog:
         def write(handle) -> None:
             handle.write(SAVED_MAGIC + start.to_bytes(8, "little") + head)
             handle.write(bytes(start - len(SAVED_MAGIC) - 8 - len(head)))
-            for (name, _, _, at), array in zip(header["arrays"], arrays.values()):
+            for array in arrays.values():
                 handle.write(np.ascontiguousarray(array).data)
                 handle.write(bytes(-(-array.nbytes // 64) * 64 - array.nbytes))
 
@@ -629,7 +708,8 @@ class Catalog:
             write_atomic(self.saved, write)
         except OSError:  # a full disk or a read-only folder: the catalog still works from memory
             return False
-        self._saved_seq = seq
+        with self._lock:
+            self._saved_seq = max(self._saved_seq, header["seq"])
         return True
 
     def _load(self) -> bool:
@@ -683,7 +763,7 @@ class Catalog:
                 self._catch_up_at(own)
                 if not self._load():
                     self._build()
-                    self.save()
+                    self.save_soon()
                     return
                 self._newest = self._seq
                 at_once = True  # read from its file: the changes since then, now
@@ -715,14 +795,14 @@ class Catalog:
                         ).fetchall()
             if self._seq < 0:
                 self._build()
-                self.save()
+                self.save_soon()
                 return
             if changes:
                 self._patch(np.array(ids, np.int64), rows)
                 self._seq = changes[-1][0]
                 self._forget()
-                if self._seq - self._saved_seq > SAVE_AFTER:  # before the change log is trimmed past the file
-                    self.save()
+                if self._seq - self._saved_seq > SAVE_AFTER and self._saver is None:  # before the log is trimmed
+                    self.save_soon()  # past the file
             self._newest = max(self._newest, self._seq)
 
     def _catch_up_at(self, own: int) -> None:

@@ -240,6 +240,8 @@ class Library(Images, Search):
         return store_call(self.db)
 
     def close(self) -> None:
+        if self.catalog is not None:
+            self.catalog.wait_saved()  # its file is written whole before the library counts as closed
         if not self.db.is_closed():
             self.db.close()
 

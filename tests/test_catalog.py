@@ -150,3 +150,58 @@ def test_a_scan_in_this_process_is_batched_then_seen_when_done(tmp_path, make_pn
     assert seen_during and seen_during[-1] == 1  # the batches were not taken in one by one
     assert own_writes(lib.db) > before  # counted once at the end
     assert lib.count(Filters()) == 6
+
+
+def test_a_search_does_not_wait_for_the_catalog_being_saved(tmp_path, make_png, monkeypatch):
+    """Saving the catalog (SAVE_AFTER changes caught up) writes its file in a thread of its own: a search
+    meanwhile answers, sees newer changes, and the file written is whole and readable by the next process."""
+    import threading
+
+    from store import files
+    from store.library import CATALOG_FILE
+
+    root = tmp_path / "lib"
+    lib = Library(root, account="alice")
+    first = add(lib, make_png, "apple", 3)
+    lib.warm_up()
+    assert lib.catalog.wait_saved(30)
+    monkeypatch.setattr("store.catalog.SAVE_AFTER", 1)
+    started, release = threading.Event(), threading.Event()
+    real = files.write_atomic
+
+    def held(path, write, **kwargs):  # the catalog's save stops before writing until released
+        if path.name == CATALOG_FILE:
+            started.set()
+            release.wait(30)
+        return real(path, write, **kwargs)
+
+    monkeypatch.setattr(files, "write_atomic", held)
+    second, third = add(lib, make_png, "banana", 2), add(lib, make_png, "cherry", 1)
+
+    def in_thread(call, done):
+        def run():
+            with lib.db.connection_context():
+                done.append(call())
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    caught_up: list = []
+    in_thread(lambda: lib.ids(Filters()), caught_up).join(30)  # two changes caught up: a save starts
+    assert caught_up == [[third, second, first]]
+    assert started.wait(30)
+    fourth = add(lib, make_png, "banana split")
+    found: list = []
+    searching = in_thread(lambda: lib.ids(Filters(search="banana")), found)
+    searching.join(30)  # before the save is released: it never comes if the search waits for it
+    still_saving = not lib.catalog.wait_saved(0)
+    release.set()
+    assert found == [[fourth, second]] and still_saving
+    assert lib.catalog.wait_saved(30)
+    lib.close()
+    from .test_large_library import _forget_open_databases
+
+    _forget_open_databases(root)  # the next process
+    again = Library(root, account="alice")
+    assert (root / CATALOG_FILE).exists() and again.catalog.open_saved()
+    assert again.ids(Filters(search="banana")) == [fourth, second]

@@ -60,9 +60,9 @@ def large(tmp_path_factory):
     root = tmp_path_factory.mktemp("large") / "lib"
     written = _generate(root)
     lib = Library(root, account="alice")
-    lib.warm_up()  # builds the catalog and saves it
-    assert (root / CATALOG_FILE).stat().st_size > 0
+    lib.warm_up()  # builds the catalog and saves it (in a thread: close waits for it)
     lib.close()
+    assert (root / CATALOG_FILE).stat().st_size > 0
     _forget_open_databases(root)
     return root, written
 
@@ -71,7 +71,9 @@ def _forget_open_databases(root) -> None:
     """As if this were a new process: no database or catalog of the library open."""
     for key in [k for k in library_module._DATABASES if k.startswith(str(root.resolve()))]:
         db = library_module._DATABASES.pop(key)
-        library_module._CATALOGS.pop(id(db), None)
+        catalog = library_module._CATALOGS.pop(id(db), None)
+        if catalog is not None:
+            catalog.wait_saved()  # a process ends after its catalog's save
         db.close()
 
 
