@@ -379,3 +379,34 @@ async def test_late_terminal_answers_are_not_typed(small_library):
         assert search.value == ""
         await pilot.press("left_square_bracket", "x", "left_square_bracket")
         await ui.wait_until(pilot, lambda: search.value == "[x[")
+
+
+async def test_a_tooltip_goes_when_the_pointer_leaves_the_window(small_library, monkeypatch):
+    """Terminals say nothing when the pointer leaves their window: a card button's tooltip and highlight stayed
+    (seen in xterm). They go when the terminal loses the focus, and when the pointer has not moved for a few
+    seconds (tui/pointer.py; shortened here)."""
+    from textual import events
+
+    import tui.pointer
+    from tui.app import MyImagesApp
+    from widgets.card import ImageCard
+
+    from . import ui
+
+    monkeypatch.setattr(tui.pointer, "POINTER_IDLE", 1.5)  # the tooltip shows after 0.5 s
+    app = MyImagesApp(small_library, images="halfcell")
+    async with app.run_test(size=(80, 24), tooltips=True) as pilot:
+        await ui.settle(pilot, app)
+        card = next(card for card in app.screen.query(ImageCard) if card.record is not None)
+        tooltip = app.screen.query_one("#textual-tooltip")
+        async def hover_the_button() -> None:
+            # as the terminal reports it (Pilot's hover goes around the app's own handling of moves)
+            x, y = card.region.offset + card.action_offset("favorite")
+            app.post_message(events.MouseMove(None, x, y, 0, 0, 0, False, False, False, screen_x=x, screen_y=y))
+            await ui.wait_until(pilot, lambda: card.tooltip is not None and tooltip.display)
+
+        await hover_the_button()
+        await ui.wait_until(pilot, lambda: card.tooltip is None and not tooltip.display, timeout=3)
+        await hover_the_button()
+        app.post_message(events.AppBlur())  # the terminal's focus report: another window has the focus
+        await ui.wait_until(pilot, lambda: card.tooltip is None and not tooltip.display, timeout=1)

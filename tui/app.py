@@ -24,6 +24,7 @@ from widgets.cell_colours import use_colour_system
 from .commands import GalleryCommands
 from .gallery_screen import GalleryScreen
 from .key_order import KeyOrder
+from .pointer import PointerLeave
 from .terminal_replies import LateReplies
 
 
@@ -75,6 +76,7 @@ class MyImagesApp(App):
         self._last_failure: tuple[str, float] = ("", 0.0)
         self._key_order = KeyOrder(self)
         self._late_replies = LateReplies(self)
+        self._pointer = PointerLeave(self)
         self.library = library
         self.keymap: dict[str, str] = dict(self.settings.keymap)  # binding id -> keys (the help shows them)
         self.image_mode = images
@@ -85,6 +87,7 @@ class MyImagesApp(App):
         use_colour_system(None if self.is_headless else self.console.color_system)
         self._apply_settings()
         self._idle_gc()
+        self._pointer.start()
         self.push_screen(GalleryScreen(self.library, self.image_mode, sort=self.settings.sort,
                                        stacks=self.settings.stacks))
         self._follow_sources()
@@ -288,9 +291,14 @@ class MyImagesApp(App):
         self._last_failure = (message, now)
         self.notify(message, title="Not done", severity="error", markup=False, timeout=FAILURE_TIMEOUT)
 
+    def on_app_blur(self) -> None:
+        self._pointer.left()  # another window has the focus: no hover, no tooltip left behind
+
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent):
             self._last_input = time.monotonic()
+            if isinstance(event, events.MouseMove) and not event.is_forwarded:
+                self._pointer.moved(event)
         if not isinstance(event, events.Key):
             await super().on_event(event)
         elif not event.is_forwarded:  # from the terminal
