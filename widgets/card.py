@@ -21,6 +21,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual.filter import ANSIToTruecolor, LineFilter
 from textual.geometry import Offset
 from textual.message import Message
 from textual.strip import Strip
@@ -332,6 +333,12 @@ class ImageCard(Widget):
     def render_line(self, y: int) -> Strip:
         lines = self._render_lines()
         return lines[y] if 0 <= y < len(lines) else Strip.blank(self.content_size.width, self.rich_style)
+
+    def get_line_filters(self) -> list[LineFilter]:
+        """The app's line filters but the one that turns ANSI colours into the theme's RGB: a card's colours
+        are RGB already (the theme's, and the thumbnails'), and that filter walked every cell of every card
+        line again at each repaint (a seventh of drawing a screen of cards)."""
+        return [f for f in super().get_line_filters() if not isinstance(f, ANSIToTruecolor)]
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
