@@ -29,8 +29,9 @@ from .terminal_replies import LateReplies
 
 
 GC_IDLE_AFTER = 0.5  # seconds without a key or mouse event before a full garbage collection may run
-GC_FULL_AFTER = 10  # young (generation 1) collections before a full one is due: Python's own default
-GC_FORCE_AFTER = 30  # young collections since the last full one, after which it runs anyway
+GC_FULL_AFTER = 2  # young (generation 1) collections before a full one is due in a pause (Python's own is 10):
+#   each walks only what is newer than the last one's freeze, so a small step stays far under 50 ms
+GC_FORCE_AFTER = 10  # young collections since the last full one, after which it runs anyway (no pause came)
 GC_DEEP_AFTER = 30.0  # seconds without input before one collection also walks the frozen objects
 FAILURE_TIMEOUT = 12  # seconds an error stays on screen: time to read it
 

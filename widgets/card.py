@@ -21,8 +21,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.filter import ANSIToTruecolor, LineFilter
-from textual.geometry import Offset
+from textual.geometry import Offset, Size
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
@@ -31,6 +30,7 @@ from store.records import ImageRecord
 from store.text import one_line
 
 from .highlight import highlight
+from .rgb_lines import RGBLines
 from .thumbnails import fit_cells
 
 SLOT = 3  # cells per action button when the card is wide enough for every button at that width
@@ -52,7 +52,7 @@ class CardAction:
 StripSource = Callable[[object, int, int], "list[list[Segment]] | None"]
 
 
-class ImageCard(Widget):
+class ImageCard(RGBLines, Widget):
     DEFAULT_CSS = """
     ImageCard {
         border: round $panel-lighten-2;
@@ -104,6 +104,8 @@ class ImageCard(Widget):
         self._picture_widget: Widget | None = image_class(None, id="thumb") \
             if image_class is not None and strips is None else None
         self._hover: int | None = None
+        self._content_for: Size | None = None  # the card size `_content` was worked out for
+        self._content = Size(0, 0)
         self._lines: list[Strip] | None = None  # the content drawn, for _lines_size
         self._lines_size = None
         self._prompt_lines: list[Text] = []
@@ -168,7 +170,7 @@ class ImageCard(Widget):
     @property
     def thumb_box(self) -> tuple[int, int]:
         """Columns and rows the thumbnail may take."""
-        width, height = self.content_size
+        width, height = self._content_size()
         return max(0, width), max(0, height - 2 - self.prompt_lines)
 
     def thumb_cells(self, record: ImageRecord | None = None) -> tuple[int, int]:
@@ -184,11 +186,11 @@ class ImageCard(Widget):
     @property
     def button_width(self) -> int:
         """Cells per action button: 3 when every button fits so, else 2 (those that fit are shown)."""
-        return SLOT if self.content_size.width >= SLOT * len(self._actions) else NARROW_SLOT
+        return SLOT if self._content_size().width >= SLOT * len(self._actions) else NARROW_SLOT
 
     @property
     def actions_row(self) -> int:
-        return self.content_size.height - 1
+        return self._content_size().height - 1
 
     def action_offset(self, name: str) -> Offset:
         """Where to click for an action, relative to the card (tests and help use it)."""
@@ -213,6 +215,15 @@ class ImageCard(Widget):
 
     # -- drawing ---------------------------------------------------------------
 
+    def _content_size(self) -> Size:
+        """`content_size`, worked out again only when the card's size or styles change: Textual computes it from
+        the styles' padding and border at each call, and drawing a card asked for it a dozen times."""
+        size = self.size
+        if self._content_for != size:
+            self._content_for = size
+            self._content = self.content_size
+        return self._content
+
     def on_resize(self) -> None:
         self.refresh()
         if self._picture_widget is not None and self.record is not None:
@@ -233,7 +244,7 @@ class ImageCard(Widget):
 
     def _header(self) -> Text:
         record = self.record
-        width = self.content_size.width
+        width = self._content_size().width
         check = Text("☑" if self.selected else "☐", style=self._style("image-card--check")
                      if self.selected else "")
         if self.owner_visible:  # the public gallery (owners shown) is read only: nothing to select
@@ -269,6 +280,18 @@ class ImageCard(Widget):
             last.append("…")
         return lines
 
+    _action_strips: dict[tuple, Strip] = {}  # the buttons' line, alike on most cards: made once per look
+
+    def _actions_strip(self, width: int, base: Style) -> Strip:
+        favorite = self.record is not None and self.record.favorite
+        key = (self.app.theme, self.styles.background, width, base, tuple(self.icons), favorite, self._hover)
+        strip = self._action_strips.get(key)
+        if strip is None:
+            if len(self._action_strips) > 256:  # themes, sizes and hovers come and go
+                self._action_strips.clear()
+            strip = self._action_strips[key] = self._text_strip(self._actions_line(), width, base)
+        return strip
+
     def _actions_line(self) -> Text:
         line = Text(no_wrap=True, overflow="crop")
         favorite = self._style("image-card--favorite")
@@ -291,10 +314,11 @@ class ImageCard(Widget):
         return Strip(segments, width).crop_extend(0, width, base)
 
     def _render_lines(self) -> list[Strip]:
-        if self._lines is not None and self._lines_size == self.content_size:
+        size = self._content_size()
+        if self._lines is not None and self._lines_size == size:
             return self._lines
-        self._lines_size = self.content_size
-        width, height = self.content_size
+        self._lines_size = size
+        width, height = size
         base = self.rich_style
         blank = Strip.blank(width, base)
         self._prompt_lines = self._prompt(width) if width > 0 else []
@@ -326,22 +350,17 @@ class ImageCard(Widget):
         lines += thumb
         lines += [self._text_strip(t, width, base) for t in self._prompt_lines]
         lines += [blank] * (self.prompt_lines - len(self._prompt_lines))
-        lines.append(self._text_strip(self._actions_line(), width, base))
+        lines.append(self._actions_strip(width, base))
         self._lines = (lines + [blank] * height)[:height]
         return self._lines
 
     def render_line(self, y: int) -> Strip:
         lines = self._render_lines()
-        return lines[y] if 0 <= y < len(lines) else Strip.blank(self.content_size.width, self.rich_style)
-
-    def get_line_filters(self) -> list[LineFilter]:
-        """The app's line filters but the one that turns ANSI colours into the theme's RGB: a card's colours
-        are RGB already (the theme's, and the thumbnails'), and that filter walked every cell of every card
-        line again at each repaint (a seventh of drawing a screen of cards)."""
-        return [f for f in super().get_line_filters() if not isinstance(f, ANSIToTruecolor)]
+        return lines[y] if 0 <= y < len(lines) else Strip.blank(self._content_size().width, self.rich_style)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._content_for = None  # the padding or border may have changed
         self._lines = None  # colours changed (class, theme)
 
     # -- a picture widget (Kitty, Sixel) over the thumbnail area ----------------

@@ -28,6 +28,7 @@ from textual.worker import get_current_worker
 from store.records import ImageRecord
 
 from .card import CardAction, ImageCard
+from .rgb_lines import RGBLines
 from .thumbnails import CachedHalfcellImage, ThumbnailStrips
 
 PAGE_SIZE = 60
@@ -62,7 +63,7 @@ class GridSource(Protocol):
     def fetch(self, offset: int, limit: int) -> list[ImageRecord]: ...
 
 
-class ScrollIndicator(Widget):
+class ScrollIndicator(RGBLines, Widget):
     """A one-column bar showing where the visible rows are in the whole result."""
 
     DEFAULT_CSS = """
@@ -79,7 +80,7 @@ class ScrollIndicator(Widget):
         thumb = max(1, round(height * min(1.0, self.fraction)))
         start = round((height - thumb) * self.position)
         on_thumb = start <= y < start + thumb
-        style = Style(bgcolor="grey50" if on_thumb else "grey19")
+        style = Style(bgcolor="#808080" if on_thumb else "#303030")  # grey50, grey19 as RGB
         return Strip([Segment(" ", style)])
 
     def on_click(self, event: events.Click) -> None:

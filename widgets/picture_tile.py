@@ -17,10 +17,11 @@ from textual.widget import Widget
 from store.records import ImageRecord
 
 from .card import StripSource
+from .rgb_lines import RGBLines
 from .thumbnails import fit_cells
 
 
-class PictureTile(Widget):
+class PictureTile(RGBLines, Widget):
     DEFAULT_CSS = """
     PictureTile { border: round $panel-lighten-2; padding: 0 1; width: 26; height: 1fr; }
     PictureTile.-current { border: round $accent; background: $boost; }

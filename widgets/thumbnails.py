@@ -33,6 +33,7 @@ from textual_image.renderable.tgp import Image as TGPRenderable  # noqa: E402
 from textual_image.widget import HalfcellImage, Image as AutoImage, SixelImage, TGPImage, UnicodeImage  # noqa: E402
 
 from .cell_colours import for_terminal  # noqa: E402
+from .rgb_lines import RGBLines  # noqa: E402
 from .sixel_image import CleanSixelImage  # noqa: E402
 
 # textual-image chose the Kitty protocol: ask the terminal's version now, before Textual reads the input
@@ -46,7 +47,7 @@ CHECKER = ((200, 200, 200), (245, 245, 245))
 IMAGE_MODES = ("auto", "kitty", "sixel", "halfcell", "none")
 
 
-class CachedHalfcellImage(Widget):
+class CachedHalfcellImage(RGBLines, Widget):
     """textual-image's half-block renderer, with the rendered lines cached per picture and size.
 
     Rendering a picture into coloured cells is the costly part of drawing a card;
