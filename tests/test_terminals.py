@@ -410,3 +410,24 @@ async def test_a_tooltip_goes_when_the_pointer_leaves_the_window(small_library, 
         await hover_the_button()
         app.post_message(events.AppBlur())  # the terminal's focus report: another window has the focus
         await ui.wait_until(pilot, lambda: card.tooltip is None and not tooltip.display, timeout=1)
+
+
+@pytest.mark.parametrize("answer, grid_kitty", [
+    ("kitty(0.28.1)", True),  # seen clean in every scenario, the grid included
+    ("kitty(0.35.2)", True),
+    ("kitty(0.26.5)", False),  # Debian 12's: a wall of boxes
+    (None, False),  # a terminal that does not say its version is not trusted with the grid
+    ("WezTerm 20240203-110809-5046fc22", False),  # answers the Kitty query, not verified here
+    ("XTerm(379)", False),
+])
+def test_auto_shows_kitty_pictures_in_the_grid_only_on_kitty_0_28_or_later(answer, grid_kitty, monkeypatch):
+    """The XTVERSION answer decides the grid's pictures with `--images auto` where textual-image found the Kitty
+    protocol: kitty 0.28+ gets real pixels (TGPImage), everything else half-block cells."""
+    import widgets.thumbnails as thumbnails
+    from widgets.graphics_support import kitty_in_the_grid
+
+    monkeypatch.setattr(thumbnails, "AUTO_GRID_KITTY", kitty_in_the_grid(answer))
+    expected = thumbnails.TGPImage if grid_kitty else thumbnails.CachedHalfcellImage
+    assert thumbnails.grid_image_class("auto") is expected
+    assert thumbnails.grid_image_class("halfcell") is thumbnails.CachedHalfcellImage  # forced choices stand
+    assert thumbnails.grid_image_class("kitty") is thumbnails.TGPImage

@@ -105,6 +105,14 @@ def kitty_version(answer: str | None) -> tuple[int, ...] | None:
     return tuple(int(part or 0) for part in match.groups()) if match else None
 
 
+def kitty_in_the_grid(answer: str | None) -> bool:
+    """`auto` shows real pixels in the scrolling grid only where that was seen clean in every scenario (scrolling,
+    modals, relayout): a kitty that says its version and is 0.28 or later (the Kitty protocol with Unicode
+    placeholders). Everywhere else, other kitties and other terminals included, the grid stays half-block."""
+    version = kitty_version(answer)
+    return version is not None and version >= PLACEHOLDERS_FROM
+
+
 def kitty_draws_placeholders(answer: str | None, environ=os.environ) -> bool:
     """False for a kitty older than 0.28, or a kitty that would not say its version (TERM=xterm-kitty)."""
     version = kitty_version(answer)

@@ -22,7 +22,8 @@ from textual.widget import Widget
 # textual-image asks the terminal what it can do when imported; that must happen
 # before the app starts reading input, so this module is imported early by tui.app.
 # First wait for the terminal to answer at all (see `wait_for_the_terminal`).
-from .graphics_support import kitty_draws_placeholders, patient_queries, terminal_version, wait_for_the_terminal  # isort: skip
+from .graphics_support import (  # isort: skip
+    kitty_draws_placeholders, kitty_in_the_grid, patient_queries, terminal_version, wait_for_the_terminal)
 
 wait_for_the_terminal()
 patient_queries()
@@ -37,7 +38,10 @@ from .rgb_lines import RGBLines  # noqa: E402
 from .sixel_image import CleanSixelImage  # noqa: E402
 
 # textual-image chose the Kitty protocol: ask the terminal's version now, before Textual reads the input
-AUTO_FALLS_BACK = AutoRenderable is TGPRenderable and not kitty_draws_placeholders(terminal_version())
+TERMINAL_VERSION = terminal_version() if AutoRenderable is TGPRenderable else None
+AUTO_FALLS_BACK = AutoRenderable is TGPRenderable and not kitty_draws_placeholders(TERMINAL_VERSION)
+# and real pixels in the grid too where that is known to be clean (a kitty 0.28 or later)
+AUTO_GRID_KITTY = AutoRenderable is TGPRenderable and kitty_in_the_grid(TERMINAL_VERSION)
 
 GRID_PIXELS = 64  # thumbnails are shrunk to this before reaching the renderer
 STRIP_CACHE_SIZE = 160  # drawn thumbnails kept: several screens of 15 to 40 cards (about 100 KB each)
@@ -132,10 +136,12 @@ def grid_image_class(mode: str):
     """The widget class for thumbnails in the scrolling grid.
 
     Graphics protocols smear and linger when a Textual grid scrolls (textual-image's
-    own README), so `auto` draws coloured half-block cells there; the large view
-    uses the best protocol instead. Forcing kitty or sixel is the user's choice.
+    own README), so `auto` draws coloured half-block cells there, except on a kitty
+    0.28 or later, where the Kitty protocol was seen clean (`AUTO_GRID_KITTY`); the
+    large view uses the best protocol. Forcing kitty or sixel is the user's choice.
     """
-    return {"kitty": TGPImage, "sixel": CleanSixelImage, "halfcell": CachedHalfcellImage, "auto": CachedHalfcellImage,
+    auto = TGPImage if AUTO_GRID_KITTY else CachedHalfcellImage
+    return {"kitty": TGPImage, "sixel": CleanSixelImage, "halfcell": CachedHalfcellImage, "auto": auto,
             "unicode": UnicodeImage}.get(mode)
 
 
