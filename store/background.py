@@ -23,12 +23,11 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageChops
 
+from .derived import add_derived, derived_image, open_original
 from .errors import StoreError
 from .files import display_image
-from .library import Library, NewImage
-from .records import utc_now
+from .library import Library
 
-from .settings import DEFAULT_REMBG_MODEL as DEFAULT_MODEL  # noqa: E402
 PLAIN_TOLERANCE = 16  # max channel difference still counted as the background colour
 PLAIN_SHARE = 0.9  # share of border pixels that must be that colour
 EDGE_LOW, EDGE_HIGH = 10, 40  # colour distance ramp for soft edges
@@ -196,56 +195,6 @@ def remove_background(image: Image.Image, model: str | None = None) -> Image.Ima
     result = picture.convert("RGBA")
     result.putalpha(Image.fromarray(alpha, "L"))
     return result
-
-
-def png_bytes(image: Image.Image) -> bytes:
-    out = io.BytesIO()
-    image.save(out, "PNG", compress_level=1)  # fast; derived images are small next to their source
-    return out.getvalue()
-
-
-def derived_image(library: Library, source_id: int, picture: Image.Image, derivation: str,
-                  name_suffix: str, thumbnail: bytes | None = None) -> NewImage:
-    """A NewImage made from a picture cut or cleaned out of image `source_id`."""
-    import hashlib
-
-    from .files import make_thumbnail
-
-    record = library.get(source_id)
-    data = png_bytes(picture)
-    stem = os.path.splitext(record.source_name or f"image-{record.id}")[0]
-    return NewImage(
-        sha256=hashlib.sha256(data).hexdigest(), ext="png", data=data,
-        thumbnail=thumbnail or make_thumbnail(picture),
-        width=picture.width, height=picture.height, prompt=record.prompt,
-        negative_prompt=record.negative_prompt, model=record.model, text_accuracy=record.text_accuracy,
-        generated_at=utc_now(), params=dict(record.params), source_name=f"{stem}{name_suffix}.png",
-        parent_id=record.id, derivation=derivation,
-    )
-
-
-def add_derived(library: Library, source_id: int, items: list[NewImage]) -> list[tuple[int, bool]]:
-    """Store derived images, in the source's collections; (id, created) for each, created False
-    when the same picture was already in the library (made before, or an identical item)."""
-    try:
-        return library.add_images(items, library.collection_ids_of(source_id))
-    except OSError as exc:
-        raise StoreError(f"Cannot write to the library: {exc.strerror or exc}.") from exc
-
-
-def save_derived(library: Library, source_id: int, items: list[NewImage]) -> list[int]:
-    """Store derived images, in the source's collections; returns their ids."""
-    return [image_id for image_id, _ in add_derived(library, source_id, items)]
-
-
-def open_original(library: Library, image_id: int) -> Image.Image:
-    record = library.get(image_id)
-    try:
-        with Image.open(record.path) as source:
-            source.load()
-            return display_image(source)
-    except OSError as exc:
-        raise StoreError(f"The file of image #{image_id} cannot be read ({exc}); run `myimages doctor`.") from exc
 
 
 def clean_image(library: Library, image_id: int, model: str | None = None) -> int:

@@ -24,7 +24,6 @@ from .records import ImageRecord
 if TYPE_CHECKING:
     from .library import Library
 
-from .settings import DUPLICATE_DISTANCE as MAX_DISTANCE  # noqa: E402 - bits (0-16)
 BATCH = 200
 MIN_SIDE = 16  # pixels: a smaller picture (a 1x1 placeholder) is not compared with any other
 FLAT_STDDEV = 2.0  # grey levels: a picture varying less than this is flat, and not compared either

@@ -17,11 +17,13 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-from .background import add_derived, derived_image, open_original, plain_background, remove_background
+from .background import plain_background, remove_background
+from .derived import add_derived, derived_image, open_original
 from .errors import StoreError
 from .export import export_name, with_metadata
 from .files import write_new_file
 from .library import Library
+from .text import plural
 
 MAX_CELLS = 16
 TOLERANCE = 24  # channel difference from the background that still counts as background
@@ -209,9 +211,9 @@ class CutResult:
     def saved_summary(self) -> str:
         """What saving did, for the user: identical cells are one image, and may be in the library already."""
         items, images = len(self.saved_ids), len(set(self.saved_ids))
-        text = f"Saved {items} item{'s' if items != 1 else ''} to the library"
+        text = f"Saved {plural(items, 'item')} to the library"
         if images < items:
-            text += f" as {images} image{'s' if images != 1 else ''} (identical cells were merged)"
+            text += f" as {plural(images, 'image')} (identical cells were merged)"
         if self.created < images:
             old = images - self.created
             text += (f"; {old} of them {'was' if old == 1 else 'were'} already in it" if self.created else

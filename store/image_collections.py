@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from peewee import JOIN, IntegrityError, fn
+from peewee import JOIN, IntegrityError, chunked, fn
 
 from .accounts import Accounts, check_name
 from .database import boundary
@@ -131,8 +131,7 @@ class Collections(Accounts):
         ids = self._own_ids(image_ids)
         added = 0
         with self.db.atomic():
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
+            for chunk in chunked(ids, 500):
                 present = set(
                     i for (i,) in ImageCollection.select(ImageCollection.image)
                     .where(ImageCollection.collection == collection_id, ImageCollection.image.in_(chunk)).tuples()
@@ -150,9 +149,9 @@ class Collections(Accounts):
         ids = self._own_ids(image_ids)
         removed = 0
         with self.db.atomic():
-            for start in range(0, len(ids), 500):
+            for chunk in chunked(ids, 500):
                 removed += ImageCollection.delete().where(
-                    ImageCollection.collection == collection_id, ImageCollection.image.in_(ids[start:start + 500])
+                    ImageCollection.collection == collection_id, ImageCollection.image.in_(chunk)
                 ).execute()
         return removed
 
@@ -161,11 +160,11 @@ class Collections(Accounts):
         """For each collection id, how many of these images are in it."""
         ids = self._own_ids(image_ids)
         result: dict[int, int] = {}
-        for start in range(0, len(ids), 500):
+        for chunk in chunked(ids, 500):
             query = (
                 ImageCollection.select(ImageCollection.collection, fn.COUNT(ImageCollection.image))
                 .join(Collection)
-                .where(ImageCollection.image.in_(ids[start:start + 500]), Collection.owner == self.account.id)
+                .where(ImageCollection.image.in_(chunk), Collection.owner == self.account.id)
                 .group_by(ImageCollection.collection)
                 .tuples()
             )

@@ -19,6 +19,7 @@ from .image_collections import Collections
 from .models import Image, ImageCollection
 from .records import utc_now
 from .stacks import batch_key
+from .text import plural
 
 DISK_RESERVE = 512 * 1024  # bytes left free when storing a file: room for the database to commit
 
@@ -184,8 +185,8 @@ class Images(Collections):
         self._check_writable()
         ids = self._own_ids(image_ids)
         with self.db.atomic():
-            for start in range(0, len(ids), 500):
-                Image.update(favorite=value).where(self._mine(), Image.id.in_(ids[start:start + 500])).execute()
+            for chunk in chunked(ids, 500):
+                Image.update(favorite=value).where(self._mine(), Image.id.in_(chunk)).execute()
         return len(ids)
 
     @boundary
@@ -193,9 +194,9 @@ class Images(Collections):
         """How many of these images (the account's own, not in the trash) are favorites."""
         ids = sorted(set(image_ids))
         count = 0
-        for start in range(0, len(ids), 500):
+        for chunk in chunked(ids, 500):
             count += Image.select().where(self._mine(), Image.favorite == True,  # noqa: E712 - SQL
-                                          Image.trashed_at.is_null(), Image.id.in_(ids[start:start + 500])).count()
+                                          Image.trashed_at.is_null(), Image.id.in_(chunk)).count()
         return count
 
     @boundary
@@ -235,7 +236,7 @@ class Images(Collections):
             path.unlink(missing_ok=True)
         problems = sources.delete_linked_files(self, linked)
         if problems:
-            raise StoreError(f"Deleted {len(ids)} image{'' if len(ids) == 1 else 's'}, but {problems[0]}"
+            raise StoreError(f"Deleted {plural(len(ids), 'image')}, but {problems[0]}"
                              + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "") + ".")
         return len(ids)
 

@@ -22,6 +22,8 @@ import shutil
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from peewee import chunked
+
 from . import settings
 from .accounts import default_account_name
 from .database import (
@@ -355,8 +357,8 @@ class Library(Images, Search):
 
         self._check_writable()
         ids = trash.trashed_ids(self, older_than_days)
-        for start in range(0, len(ids), 500):
-            self.delete(ids[start:start + 500])
+        for chunk in chunked(ids, 500):
+            self.delete(chunk)
         return len(ids)
 
     @boundary

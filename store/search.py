@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
-from peewee import SQL, Case, NodeList, Value, fn
+from peewee import Case, chunked, fn
 
 from .catalog import Query
 from .database import boundary
@@ -30,14 +30,6 @@ _STACK_KEY = Case(None, [(Image.batch.is_null() | (Image.batch == 0), 0 - Image.
 
 class Search(Collections):
     # -- the query, read ---------------------------------------------------------------------------
-
-    def _search_clause(self, text: str):
-        """PostgreSQL: ILIKE, served by the pg_trgm index (SQLite libraries search the catalog)."""
-        text = text.strip()
-        if not text:
-            return None
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        return NodeList((Image.prompt, SQL("ILIKE"), Value(pattern)))
 
     @boundary
     def parsed(self, filters: Filters) -> Parsed:
@@ -171,8 +163,8 @@ class Search(Collections):
             return []
         wanted = [int(i) for i in ids]
         rows = {}
-        for start in range(0, len(wanted), 500):
-            rows.update((r.id, r) for r in self._select().where(Image.id.in_(wanted[start:start + 500])))
+        for chunk in chunked(wanted, 500):
+            rows.update((r.id, r) for r in self._select().where(Image.id.in_(chunk)))
         return self._records([rows[i] for i in wanted if i in rows])
 
     @boundary
@@ -234,8 +226,8 @@ class Search(Collections):
         filters = replace(filters or Filters(), stacked=False)
         selected = self._selected(filters)
         if selected is not None:
-            for start in range(0, len(selected), batch):
-                yield from self._records_by_id(selected[start:start + batch])
+            for chunk in chunked(selected, batch):
+                yield from self._records_by_id(chunk)
             return
         clauses = self._where(filters)
         if self._sort(filters) != DEFAULT_SORT:  # other orders: a page at a time

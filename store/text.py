@@ -124,3 +124,8 @@ def field_value(text: str | None, indent: str = "", width: int = 0) -> str:
 def one_line(text: str | None) -> str:
     """A single line for lists and cards: whitespace runs collapse to a space."""
     return printable(" ".join((text or "").split()))
+
+
+def plural(count: int, word: str) -> str:
+    """The count and the word for it: "1 image", "2 images", "0 groups"."""
+    return f"{count} {word}{'' if count == 1 else 's'}"

@@ -185,7 +185,7 @@ GRID_SAVER = """
 import sys
 from store.library import Library
 from store import grid
-from store.background import open_original
+from store.derived import open_original
 lib = Library(sys.argv[1], account="alice")
 records = list(lib.iter_images())
 for n, record in enumerate(records):

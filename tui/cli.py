@@ -17,13 +17,11 @@ from typing import Sequence
 
 from store import locations
 from store.errors import StoreError, translate
-from store.settings import COLOR_CHOICES, ICON_SETS
+from store.settings import COLOR_CHOICES, ICON_SETS, IMAGE_MODES
 from store.records import FAVORITE_ALL, FAVORITES_ONLY, NON_FAVORITES, SCOPE_PUBLIC, Filters
-from store.text import field_value, one_line, printable
+from store.text import field_value, one_line, plural, printable
 
 from . import cli_duplicates, cli_sources, cli_trash
-
-IMAGE_MODES = ("auto", "kitty", "sixel", "halfcell", "none")
 
 
 class UserError(Exception):
@@ -327,7 +325,7 @@ def cmd_favorite(args: argparse.Namespace) -> int:
     ids = _ids(args.ids)
     with open_library(args) as library:
         n = library.set_favorite(ids, not args.off)
-    print(f"{n} image{'s' if n != 1 else ''} {'unmarked' if args.off else 'marked as favorite'}")
+    print(f"{plural(n, 'image')} {'unmarked' if args.off else 'marked as favorite'}")
     return 0
 
 
@@ -360,7 +358,7 @@ def cmd_collection(args: argparse.Namespace) -> int:
         if args.action == "list":
             collections = library.collections()
             for c in collections:
-                print(f"{c.id:>5}  {printable(c.name)}  ({c.count} image{'s' if c.count != 1 else ''})")
+                print(f"{c.id:>5}  {printable(c.name)}  ({plural(c.count, 'image')})")
             if not collections:
                 print("No collections yet: `myimages collection create NAME` makes one.", file=sys.stderr)
         elif args.action == "create":
@@ -372,8 +370,8 @@ def cmd_collection(args: argparse.Namespace) -> int:
             print(f'Collection "{printable(old.name)}" renamed to "{printable(c.name)}"')
         elif args.action == "delete":
             c = library.collection(args.name)
-            question = (f'Delete collection #{c.id} "{printable(c.name)}", which holds {c.count} '
-                        f'image{"s" if c.count != 1 else ""}? The images stay in the library.')
+            question = (f'Delete collection #{c.id} "{printable(c.name)}", which holds {plural(c.count, "image")}? '
+                        "The images stay in the library.")
             if c.count and not args.yes and not _confirmed(question):
                 print("Nothing deleted.")
                 return 1
@@ -384,10 +382,10 @@ def cmd_collection(args: argparse.Namespace) -> int:
             ids = _ids(args.ids)
             if args.action == "add":
                 n = library.add_to_collection(ids, c.id)
-                print(f'{n} image{"s" if n != 1 else ""} added to "{printable(c.name)}"')
+                print(f'{plural(n, "image")} added to "{printable(c.name)}"')
             else:
                 n = library.remove_from_collection(ids, c.id)
-                print(f'{n} image{"s" if n != 1 else ""} removed from "{printable(c.name)}"')
+                print(f'{plural(n, "image")} removed from "{printable(c.name)}"')
     return 0
 
 
@@ -410,7 +408,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
 
 def cmd_grid(args: argparse.Namespace) -> int:
     from store import grid
-    from store.background import open_original
+    from store.derived import open_original
 
     (image_id,) = _ids([args.id])
     with open_library(args) as library:

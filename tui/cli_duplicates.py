@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 
-from store.text import one_line
+from store.text import one_line, plural
 
 
 def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
@@ -55,6 +55,6 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
         for record in group.others:
             print(f"  {'trashed' if args.trash else 'also':<6}{_describe(record)}")
     if args.trash:
-        print(f"{trashed} image{'' if trashed == 1 else 's'} moved to the trash "
+        print(f"{plural(trashed, 'image')} moved to the trash "
               "(myimages trash restore brings them back)")
     return 0

@@ -9,7 +9,7 @@ import json
 import shutil
 import sys
 
-from store.text import one_line, printable
+from store.text import one_line, plural, printable
 
 
 def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
@@ -22,10 +22,6 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
     a.add_argument("ids", nargs="+", metavar="ID")
     a = tsub.add_parser("empty", parents=[common], help="erase every image in your trash (asks first)")
     a.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-
-
-def _plural(n: int) -> str:
-    return f"{n} image{'' if n == 1 else 's'}"
 
 
 def cmd_trash(args: argparse.Namespace) -> int:
@@ -51,17 +47,17 @@ def cmd_trash(args: argparse.Namespace) -> int:
             return 0
         if args.action == "restore":
             n = library.restore(_ids(args.ids))
-            print(f"{_plural(n)} restored")
+            print(f"{plural(n, 'image')} restored")
             return 0
         n = library.trash_count()
         if n == 0:
             print("The trash is empty.")
             return 0
-        if not args.yes and not _confirmed(f"Erase the {_plural(n)} in your trash? This cannot be undone."):
+        if not args.yes and not _confirmed(f"Erase the {plural(n, 'image')} in your trash? This cannot be undone."):
             print("Nothing erased.")
             return 1
         n = library.empty_trash()
-    print(f"{_plural(n)} erased")
+    print(f"{plural(n, 'image')} erased")
     return 0
 
 
@@ -83,10 +79,10 @@ def delete(library, ids: list[int], permanent: bool, yes: bool) -> int:
         return 1
     if permanent:
         n = library.delete(ids)
-        print(f"{_plural(n)} deleted (erased)")
+        print(f"{plural(n, 'image')} deleted (erased)")
     else:
         n = library.trash(ids)
-        print(f"{_plural(n)} deleted: moved to the trash (myimages trash restore "
+        print(f"{plural(n, 'image')} deleted: moved to the trash (myimages trash restore "
               f"{printable(' '.join(str(i) for i in ids[:5]))}{' …' if len(ids) > 5 else ''} brings "
               f"{'it' if n == 1 else 'them'} back)")
     return 0

@@ -16,7 +16,7 @@ from textual.widgets.selection_list import Selection
 
 from store.errors import StoreError
 from store.library import Library
-from store.text import one_line
+from store.text import one_line, plural
 
 
 class AddToCollectionScreen(ModalScreen[bool]):
@@ -53,7 +53,7 @@ class AddToCollectionScreen(ModalScreen[bool]):
     def _prompt(self, collection, members: int) -> Text:
         """The collection's name and count; checked ones bold and marked in words too, not by colour alone."""
         n = len(self.image_ids)
-        count = f"{collection.count} image{'' if collection.count == 1 else 's'}"
+        count = plural(collection.count, "image")
         if members == n:
             return Text.assemble((one_line(collection.name), "bold"), f"  ({count})  ",
                                  ("✓ in it" if n == 1 else "✓ all in it", "bold"))
@@ -82,10 +82,10 @@ class AddToCollectionScreen(ModalScreen[bool]):
         try:
             if collection_id in listing.selected:
                 n = self.library.add_to_collection(self.image_ids, collection_id)
-                self.notify(f"Added {n} image{'s' if n != 1 else ''} to the collection.", markup=False)
+                self.notify(f"Added {plural(n, 'image')} to the collection.", markup=False)
             else:
                 n = self.library.remove_from_collection(self.image_ids, collection_id)
-                self.notify(f"Removed {n} image{'s' if n != 1 else ''} from the collection.", markup=False)
+                self.notify(f"Removed {plural(n, 'image')} from the collection.", markup=False)
         except StoreError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return

@@ -26,6 +26,7 @@ from store.errors import StoreError
 from store.library import Library
 from store.records import human_size
 from store.settings import MAX_DUPLICATE_DISTANCE as MAX_DISTANCE  # the threshold's range, in bits
+from store.text import plural
 from widgets.key_bar import KeyBar
 from widgets.picture_tile import PictureTile
 from widgets.thumbnails import ThumbnailStrips, grid_image_class
@@ -193,7 +194,7 @@ class DuplicatesScreen(Screen[list[int]]):
             title = f"Duplicates: none {threshold}"
         else:
             n = sum(len(g.others) for g in self.groups)
-            title = (f"Duplicates: {len(self.groups)} group{'' if len(self.groups) == 1 else 's'}, {n} more "
+            title = (f"Duplicates: {plural(len(self.groups), 'group')}, {n} more "
                      f"image{'' if n == 1 else 's'} {threshold}")
         self.query_one("#dup-title", Static).update(Text(title))
         if empty:
@@ -337,7 +338,7 @@ class DuplicatesScreen(Screen[list[int]]):
             return
         keep = self.keeper_of(group)
         others = [r.id for r in group.records if r.id != keep]
-        question = (f"Keep #{keep} and move the other {len(others)} image{'' if len(others) == 1 else 's'} of this "
+        question = (f"Keep #{keep} and move the other {plural(len(others), 'image')} of this "
                     f"group to the trash? Favorites and collections go to #{keep}.")
         self._confirm(question, [(keep, others)])
 
@@ -382,7 +383,7 @@ class DuplicatesScreen(Screen[list[int]]):
             if done:
                 self._last_merge = list(done)
                 n = len(done)
-                self.notify(f"Moved {n} image{'' if n == 1 else 's'} to the trash: u brings "
+                self.notify(f"Moved {plural(n, 'image')} to the trash: u brings "
                             f"{'it' if n == 1 else 'them'} back.")
             if outcome.error is not None:
                 self.notify(str(outcome.error), title="Not done", severity="error", markup=False, timeout=12)
@@ -423,7 +424,7 @@ class DuplicatesScreen(Screen[list[int]]):
 
     def _restored(self, ids: list[int], n: int) -> None:
         self.trashed = [i for i in self.trashed if i not in set(ids)]
-        self.notify(f"Restored {n} image{'' if n == 1 else 's'}.")
+        self.notify(f"Restored {plural(n, 'image')}.")
         self._reload(self.query_one("#dup-groups", OptionList).highlighted or 0)
 
     def action_threshold(self, delta: int) -> None:

@@ -23,7 +23,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 from textual.worker import get_current_worker
 
 from store import grid as grid_cut
-from store.background import open_original
+from store.derived import open_original
 from store.errors import StoreError
 from store.library import Library
 from store.records import ImageRecord

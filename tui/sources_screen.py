@@ -21,7 +21,7 @@ from textual.widgets.option_list import Option
 from store.errors import StoreError
 from store.library import Library
 from store.scan_child import run_in_child
-from store.text import one_line
+from store.text import one_line, plural
 
 from .progress_screen import ProgressScreen
 
@@ -65,7 +65,7 @@ class SourcesScreen(ModalScreen[SourceRequest | None]):
         for source in self.sources:
             watched = "watched" if source.watched else "not watched"
             bad = f", {len(source.bad)} skipped" if source.bad else ""
-            images = f"{source.images} image{'' if source.images == 1 else 's'}"
+            images = plural(source.images, "image")
             # the folder's name and its state on one line, the whole path below it (a long path wraps
             # there without cutting the name or the state)
             label = Text.assemble((one_line(source.path.name or str(source.path)), "bold"),
@@ -123,7 +123,7 @@ class ConfirmRemoveSourceScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="delete-dialog"):
             yield Static(f"Stop following {one_line(self.folder)}?", classes="title", markup=False)
-            yield Static(f"Its {self.count} image{'' if self.count == 1 else 's'} leave the library, with their "
+            yield Static(f"Its {plural(self.count, 'image')} leave the library, with their "
                          "favorites and collections. The files stay where they are.", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")
@@ -194,7 +194,7 @@ def open_sources(gallery) -> None:
 
             def remove(progress, cancelled):
                 n = library.remove_source(request.folder)
-                return f"No longer following {one_line(request.folder)}: {n} image{'' if n == 1 else 's'} left " \
+                return f"No longer following {one_line(request.folder)}: {plural(n, 'image')} left " \
                        "the library (no file touched)."
 
             gallery.app.push_screen(ProgressScreen(f"Removing {one_line(request.folder)}", remove, total=None),

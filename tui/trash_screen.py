@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Static
 
 from store.library import Library
-from store.text import one_line
+from store.text import one_line, plural
 from store.trash import TrashedImage, trash_days
 
 from .confirm_delete import ConfirmDeleteScreen
@@ -73,13 +73,13 @@ class TrashScreen(ModalScreen[bool]):
             if what == "restore":
                 n = self.library.restore(ids)
                 self.restored.extend(ids)
-                message = f"Restored {n} image{'' if n == 1 else 's'}."
+                message = f"Restored {plural(n, 'image')}."
             elif what == "forever":
                 n = self.library.delete_forever(ids)
-                message = f"Deleted {n} image{'' if n == 1 else 's'} forever."
+                message = f"Deleted {plural(n, 'image')} forever."
             else:
                 n = self.library.empty_trash()
-                message = f"Emptied the trash: {n} image{'' if n == 1 else 's'} erased."
+                message = f"Emptied the trash: {plural(n, 'image')} erased."
             items = self.library.trashed()
         self.app.call_from_thread(self.notify, message)
         self.app.call_from_thread(self._show, items, focus_index)
@@ -97,7 +97,7 @@ class TrashScreen(ModalScreen[bool]):
             table.move_cursor(row=min(focus_index, len(items) - 1))
         n = len(items)
         self.query_one("#trash-status", Static).update(
-            (f"{n} image{'' if n == 1 else 's'} in the trash" if n else "The trash is empty")
+            (f"{plural(n, 'image')} in the trash" if n else "The trash is empty")
             + f"; deleted images are kept for {trash_days()} days, then erased.")
         for button in ("#restore", "#delete-forever", "#empty"):
             self.query_one(button, Button).disabled = not n

@@ -1,0 +1,60 @@
+"""Images made from other images (a cell cut out of a sheet, a picture with its background removed).
+
+Used by the grid cutter (grid.py), background removal (background.py), the grid editor and the
+command line: the source's original opened for display, a derived picture turned into a NewImage
+that keeps its source's prompt and settings, and derived images stored in the source's collections.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+
+from PIL import Image
+
+from .errors import StoreError
+from .files import display_image, make_thumbnail
+from .library import Library, NewImage
+from .records import utc_now
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "PNG", compress_level=1)  # fast; derived images are small next to their source
+    return out.getvalue()
+
+
+def derived_image(library: Library, source_id: int, picture: Image.Image, derivation: str,
+                  name_suffix: str, thumbnail: bytes | None = None) -> NewImage:
+    """A NewImage made from a picture cut or cleaned out of image `source_id`."""
+    record = library.get(source_id)
+    data = png_bytes(picture)
+    stem = os.path.splitext(record.source_name or f"image-{record.id}")[0]
+    return NewImage(
+        sha256=hashlib.sha256(data).hexdigest(), ext="png", data=data,
+        thumbnail=thumbnail or make_thumbnail(picture),
+        width=picture.width, height=picture.height, prompt=record.prompt,
+        negative_prompt=record.negative_prompt, model=record.model, text_accuracy=record.text_accuracy,
+        generated_at=utc_now(), params=dict(record.params), source_name=f"{stem}{name_suffix}.png",
+        parent_id=record.id, derivation=derivation,
+    )
+
+
+def add_derived(library: Library, source_id: int, items: list[NewImage]) -> list[tuple[int, bool]]:
+    """Store derived images, in the source's collections; (id, created) for each, created False
+    when the same picture was already in the library (made before, or an identical item)."""
+    try:
+        return library.add_images(items, library.collection_ids_of(source_id))
+    except OSError as exc:
+        raise StoreError(f"Cannot write to the library: {exc.strerror or exc}.") from exc
+
+
+def open_original(library: Library, image_id: int) -> Image.Image:
+    """Image `image_id`'s original, ready to show or cut (oriented, in a displayable mode)."""
+    record = library.get(image_id)
+    try:
+        with Image.open(record.path) as source:
+            source.load()
+            return display_image(source)
+    except OSError as exc:
+        raise StoreError(f"The file of image #{image_id} cannot be read ({exc}); run `myimages doctor`.") from exc
