@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 from store.text import one_line, plural
+
+from .cli_common import UserError, open_library, progress_bar
 
 
 def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
@@ -27,18 +28,12 @@ def _describe(record) -> str:
 
 
 def cmd_duplicates(args: argparse.Namespace) -> int:
-    from .cli import UserError, open_library
-
     if args.distance is not None and not 0 <= args.distance <= 16:
         raise UserError("--distance must be between 0 and 16.")
     with open_library(args) as library:
         if not library.read_only:
-            def progress(done: int, total: int) -> None:
-                if sys.stderr.isatty():
-                    sys.stderr.write(f"\rreading pictures: {done:,} of {total:,}")
-
-            if library.fill_perceptual_hashes(progress=progress) and sys.stderr.isatty():
-                sys.stderr.write("\n")
+            with progress_bar("Reading pictures") as show:
+                library.fill_perceptual_hashes(progress=show)
         groups = library.duplicates(args.distance)
         trashed = sum(library.merge_duplicates(g.keep.id, [r.id for r in g.others]) for g in groups) \
             if args.trash else 0

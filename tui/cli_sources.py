@@ -10,9 +10,10 @@ import json
 import signal
 import sys
 import threading
-from pathlib import Path
 
-from store.text import printable
+from store.text import plural, printable
+
+from .cli_common import UserError, confirmed, open_library, progress_bar
 
 
 def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
@@ -34,15 +35,6 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
     sub.add_parser("watch", parents=[common], help="follow every source folder until interrupted (for a service)")
 
 
-def _progress(label: str):
-    from .cli import _progress_printer
-
-    show = _progress_printer(label)
-    if show is None:
-        return None
-    return lambda done, total: show(done, total, Path(""))
-
-
 def _print_report(report) -> None:
     for path, reason in report.bad:
         print(f"skipped: {printable(str(path))}: {printable(reason)}", file=sys.stderr)
@@ -50,16 +42,15 @@ def _print_report(report) -> None:
 
 
 def cmd_source(args: argparse.Namespace) -> int:
-    from .cli import UserError, _confirmed, open_library
-
     with open_library(args) as library:
         if args.action == "add":
-            report = library.add_source(args.folder, "copy" if args.copy else "link",
-                                        progress=_progress("Scanning"))
+            with progress_bar("Scanning") as show:
+                report = library.add_source(args.folder, "copy" if args.copy else "link", progress=show)
             _print_report(report)
             return 0
         if args.action == "scan":
-            reports = library.scan_sources(args.folder, progress=_progress("Scanning"))
+            with progress_bar("Scanning") as show:
+                reports = library.scan_sources(args.folder, progress=show)
             if not reports:
                 print("You follow no folder yet: `myimages source add DIR`.")
             for report in reports:
@@ -67,13 +58,13 @@ def cmd_source(args: argparse.Namespace) -> int:
             return 1 if any(r.problem for r in reports) else 0
         if args.action == "remove":
             count = library.source_images(args.folder)
-            question = (f"Stop following {args.folder} and drop its {count} image{'' if count == 1 else 's'} from "
+            question = (f"Stop following {args.folder} and drop its {plural(count, 'image')} from "
                         "the library (with their favorites and collections)? The files stay where they are.")
-            if count and not args.yes and not _confirmed(question):
+            if count and not args.yes and not confirmed(question):
                 print("Nothing changed.")
                 return 1
             dropped = library.remove_source(args.folder)
-            print(f"No longer following {printable(args.folder)}; {dropped} image{'' if dropped == 1 else 's'} "
+            print(f"No longer following {printable(args.folder)}; {plural(dropped, 'image')} "
                   "dropped from the library, no file touched.")
             return 0
         sources = library.sources()
@@ -85,7 +76,7 @@ def cmd_source(args: argparse.Namespace) -> int:
         for s in sources:
             scanned = s.scanned_at.strftime("%Y-%m-%d %H:%M") if s.scanned_at else "never"
             watched = "watched now" if s.watched else "not watched now"
-            print(f"{printable(str(s.path))}  ({s.mode}, {s.images} image{'' if s.images == 1 else 's'}, "
+            print(f"{printable(str(s.path))}  ({s.mode}, {plural(s.images, 'image')}, "
                   f"last scan {scanned}, {watched})")
             for name, reason in s.bad:
                 print(f"    skipped: {printable(name)}: {printable(reason)}")
@@ -96,8 +87,6 @@ def cmd_source(args: argparse.Namespace) -> int:
 
 def cmd_watch(args: argparse.Namespace) -> int:
     from store.watcher import SourceWatcher
-
-    from .cli import open_library
 
     stop = threading.Event()
     with open_library(args) as library:

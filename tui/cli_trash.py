@@ -11,6 +11,8 @@ import sys
 
 from store.text import one_line, plural, printable
 
+from .cli_common import confirmed, image_ids, open_library
+
 
 def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
     p = sub.add_parser("trash", parents=[common],
@@ -25,8 +27,6 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
 
 
 def cmd_trash(args: argparse.Namespace) -> int:
-    from .cli import _confirmed, _ids, open_library
-
     with open_library(args) as library:
         if args.action == "list":
             items = library.trashed()
@@ -46,14 +46,15 @@ def cmd_trash(args: argparse.Namespace) -> int:
                 print(head + (prompt if len(prompt) <= room else prompt[:room - 1] + "…"))
             return 0
         if args.action == "restore":
-            n = library.restore(_ids(args.ids))
+            n = library.restore(image_ids(args.ids))
             print(f"{plural(n, 'image')} restored")
             return 0
         n = library.trash_count()
         if n == 0:
             print("The trash is empty.")
             return 0
-        if not args.yes and not _confirmed(f"Erase the {plural(n, 'image')} in your trash? This cannot be undone."):
+        question = f"Erase the {plural(n, 'image')} in your trash? This cannot be undone."
+        if not args.yes and not confirmed(question):
             print("Nothing erased.")
             return 1
         n = library.empty_trash()
@@ -65,8 +66,6 @@ def delete(library, ids: list[int], permanent: bool, yes: bool) -> int:
     """`myimages delete`: to the trash (or, --permanent, erased: also what is in the trash)."""
     from store.trash import trash_days
 
-    from .cli import _confirmed
-
     in_trash = {item.record.id for item in library.trashed()} if permanent else set()
     for image_id in ids:
         if image_id not in in_trash:
@@ -74,7 +73,7 @@ def delete(library, ids: list[int], permanent: bool, yes: bool) -> int:
     what = f"image #{ids[0]}" if len(ids) == 1 else f"these {len(ids)} images"
     after = "This cannot be undone." if permanent else \
         f"It can be restored for {trash_days()} days (myimages trash restore)."
-    if not yes and not _confirmed(f"Are you sure you want to delete {what}? {after}"):
+    if not yes and not confirmed(f"Are you sure you want to delete {what}? {after}"):
         print("Nothing deleted.")
         return 1
     if permanent:

@@ -1,0 +1,42 @@
+"""`myimages account show|list|create|set-plan`: accounts and their plans on the command line."""
+from __future__ import annotations
+
+import argparse
+
+from store.text import printable
+
+from .cli_common import UserError, open_library
+
+
+def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
+    """account and its actions"""
+    p = sub.add_parser("account", parents=[common], help="accounts and their plans (free: public, premium: private)")
+    asub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=parser_class)
+    asub.add_parser("show", parents=[common], help="the acting account and its plan")
+    asub.add_parser("list", parents=[common], help="every account of the library")
+    a = asub.add_parser("create", parents=[common], help="create a free account")
+    a.add_argument("name")
+    a = asub.add_parser("set-plan", parents=[common], help="change your plan: free or premium")
+    a.add_argument("name")
+    a.add_argument("plan", choices=["free", "premium"])
+
+
+def cmd_account(args: argparse.Namespace) -> int:
+    with open_library(args) as library:
+        me = library.account
+        if args.action == "show":
+            print(f"{printable(me.name)}: {me.privacy_text}")
+        elif args.action == "list":
+            for account in library.accounts():
+                mark = "*" if account.id == me.id else " "
+                print(f"{mark} {printable(account.name)}  {account.plan}  "
+                      f"({'images public' if account.public else 'images private'})")
+        elif args.action == "create":
+            account = library.create_account(args.name)
+            print(f'Account "{printable(account.name)}" created: {account.privacy_text.split(" — ")[0]}')
+        else:
+            if " ".join(args.name.split()) != me.name:
+                raise UserError(f'You can change only your own plan (you are "{me.name}").')
+            account = library.set_plan(args.plan)
+            print(f"{printable(account.name)}: {account.privacy_text}")
+    return 0

@@ -1,0 +1,64 @@
+"""`myimages collection list|create|rename|delete|add|remove`: collections on the command line."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from store.text import plural, printable
+
+from .cli_common import confirmed, image_ids, open_library
+
+
+def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
+    """collection and its actions"""
+    p = sub.add_parser("collection", parents=[common], help="list and change collections")
+    csub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=parser_class)
+    csub.add_parser("list", parents=[common], help="collections and their sizes")
+    c = csub.add_parser("create", parents=[common], help="create a collection")
+    c.add_argument("name")
+    c = csub.add_parser("rename", parents=[common], help="rename a collection")
+    c.add_argument("name")
+    c.add_argument("new_name")
+    c = csub.add_parser("delete", parents=[common], help="delete a collection (its images stay)")
+    c.add_argument("name", help="its name, or its id when no collection has that name")
+    c.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    for action, text in (("add", "add images to a collection"), ("remove", "take images out of a collection")):
+        c = csub.add_parser(action, parents=[common], help=text)
+        c.add_argument("name")
+        c.add_argument("ids", nargs="+", metavar="ID")
+
+
+def cmd_collection(args: argparse.Namespace) -> int:
+    with open_library(args) as library:
+        if args.action == "list":
+            collections = library.collections()
+            for c in collections:
+                print(f"{c.id:>5}  {printable(c.name)}  ({plural(c.count, 'image')})")
+            if not collections:
+                print("No collections yet: `myimages collection create NAME` makes one.", file=sys.stderr)
+        elif args.action == "create":
+            c = library.create_collection(args.name)
+            print(f'Collection "{printable(c.name)}" created')
+        elif args.action == "rename":
+            old = library.collection(args.name)
+            c = library.rename_collection(old.id, args.new_name)
+            print(f'Collection "{printable(old.name)}" renamed to "{printable(c.name)}"')
+        elif args.action == "delete":
+            c = library.collection(args.name)
+            question = (f'Delete collection #{c.id} "{printable(c.name)}", which holds {plural(c.count, "image")}? '
+                        "The images stay in the library.")
+            if c.count and not args.yes and not confirmed(question):
+                print("Nothing deleted.")
+                return 1
+            c = library.delete_collection(c.id)
+            print(f'Collection "{printable(c.name)}" deleted (its {c.count} images stay in the library)')
+        else:
+            c = library.collection(args.name)
+            ids = image_ids(args.ids)
+            if args.action == "add":
+                n = library.add_to_collection(ids, c.id)
+                print(f'{plural(n, "image")} added to "{printable(c.name)}"')
+            else:
+                n = library.remove_from_collection(ids, c.id)
+                print(f'{plural(n, "image")} removed from "{printable(c.name)}"')
+    return 0

@@ -1,0 +1,104 @@
+"""What every `myimages` command shares: its mistakes, its options, ids, the library, questions, progress.
+
+The commands themselves are in the cli_*.py modules, one per group; tui/cli.py puts them together.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+from store import locations
+from store.text import one_line
+
+MAX_ID = 2**63 - 1  # the largest id a database can hold
+
+
+class UserError(Exception):
+    """A mistake in how the command was called."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]  # one sentence, exit code 2, no traceback
+        self.print_usage(sys.stderr)
+        self.exit(2, f"myimages: {message}\n")
+
+
+def common_options() -> argparse.ArgumentParser:
+    """The options every command takes: which library, as whom."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--library", metavar="DIR", default=argparse.SUPPRESS,
+                        help="library folder (default: $MYIMAGES_LIBRARY or the user data folder)")
+    common.add_argument("--account", metavar="NAME", default=argparse.SUPPRESS,
+                        help="acting account (default: $MYIMAGES_ACCOUNT or your login name)")
+    common.add_argument("--demo", action="store_true", default=argparse.SUPPRESS,
+                        help="use the demo library (made on first use by the app)")
+    common.add_argument("--database-url", metavar="URL", default=argparse.SUPPRESS,
+                        help="keep records in this database (postgresql://…) instead of the library's SQLite file")
+    return common
+
+
+def image_ids(values: Sequence[str]) -> list[int]:
+    """Image ids as typed ("12" or "#12"); UserError for anything else."""
+    ids = []
+    for value in values:
+        text = value.lstrip("#")
+        if not (text.isascii() and text.isdigit()):  # not "²", "①" or "٣", which str.isdigit() accepts
+            raise UserError(f'"{value}" is not an image id (ids are whole numbers, as `myimages list` shows).')
+        if int(text) > MAX_ID:
+            raise UserError(f"No image #{int(text)}.")
+        ids.append(int(text))
+    return ids
+
+
+def library_path(args: argparse.Namespace) -> Path:
+    if getattr(args, "library", None):
+        return Path(args.library).expanduser()
+    if getattr(args, "demo", False):
+        return locations.demo_library()
+    return locations.default_library()
+
+
+def open_library(args: argparse.Namespace):
+    from store.library import Library
+
+    return Library(library_path(args), account=getattr(args, "account", None),
+                   database_url=getattr(args, "database_url", None))
+
+
+def confirmed(question: str) -> bool:
+    """Ask on the terminal; with no terminal to ask on, refuse (the caller did not say --yes)."""
+    if not sys.stdin.isatty():
+        raise UserError("Not deleting without confirmation: add --yes.")
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+Show = Callable[..., None]  # show(done, total) or show(done, total, path)
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Show | None]:
+    """A progress bar on stderr (rich.progress) while the block runs, from its first step: `show(done,
+    total, path=None)`. None when stderr is not a terminal: a log or a pipe gets the result lines only."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
+                   TextColumn("{task.fields[name]}"), console=Console(stderr=True))
+    task = bar.add_task(label, total=None, name="")
+
+    def show(done: int, total: int, path: Path | None = None) -> None:
+        if not bar.live.is_started:  # nothing on the screen until there is something to do
+            bar.start()
+        bar.update(task, completed=done, total=total, name=one_line(path.name) if path else "")
+
+    try:
+        yield show
+    finally:
+        if bar.live.is_started:
+            bar.stop()

@@ -1,0 +1,65 @@
+"""`myimages clean|grid`: new images made from an image (store/derived.py): its background removed,
+or the items of a sheet cut apart."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from store.text import printable
+
+from .cli_common import image_ids, open_library
+
+
+def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
+    """clean, grid"""
+    p = sub.add_parser("clean", parents=[common], help="remove the background: each result is a new image")
+    p.add_argument("ids", nargs="+", metavar="ID")
+    p.add_argument("--model", metavar="NAME", help="rembg model (default: $MYIMAGES_REMBG_MODEL or u2netp)")
+
+    p = sub.add_parser("grid", parents=[common], help="cut a sheet into its items")
+    p.add_argument("id")
+    p.add_argument("--rows", type=int, metavar="R", help="rows (default: detected)")
+    p.add_argument("--cols", type=int, metavar="C", help="columns (default: detected)")
+    p.add_argument("--trim", action="store_true", help="trim each item to its content")
+    p.add_argument("--clean", action="store_true", help="remove the background of each item")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--to", metavar="DIR", help="write the items as PNG files into DIR")
+    target.add_argument("--save", action="store_true", help="save the items to the library")
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    from store.background import clean_images
+
+    ids = image_ids(args.ids)
+    with open_library(args) as library:
+        for image_id in ids:
+            library.get(image_id)
+        report = clean_images(library, ids, model=args.model)
+    for source, new in report.created:
+        print(f"#{source}: background removed, saved as new image #{new}")
+    for source, existing in report.existing:
+        print(f"#{source}: cleaned before: its cleaned copy is #{existing}, nothing new was made")
+    for source, reason in report.failed:
+        print(f"#{source}: not cleaned: {printable(reason)}", file=sys.stderr)
+    return 0 if report.created or report.existing else 1
+
+
+def cmd_grid(args: argparse.Namespace) -> int:
+    from store import grid
+    from store.derived import open_original
+
+    (image_id,) = image_ids([args.id])
+    with open_library(args) as library:
+        sheet = open_original(library, image_id)
+        layout = grid.layout_for(sheet, args.rows, args.cols)
+        found = grid.detect(sheet)
+        print(f"Detected grid: {found.rows} x {found.cols}"
+              + ("" if layout.detected else f"; cutting {layout.rows} x {layout.cols} in equal parts"))
+        result = grid.cut(library, image_id, layout, layout.cells, trimmed=args.trim, cleaned=args.clean,
+                          save=args.save, folder=Path(args.to).expanduser() if args.to else None)
+    for path in result.written:
+        print(printable(str(path)))
+    if result.saved_ids:
+        print(f"{len(result.saved_ids)} items saved as images " + ", ".join(f"#{i}" for i in result.saved_ids))
+    return 0

@@ -1,0 +1,192 @@
+"""`myimages import|list|info|favorite|delete|export`: the images themselves on the command line.
+
+The work is the store's (store/importer.py, store/library.py, store/export.py); this module reads
+the arguments and prints."""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+from store.records import FAVORITE_ALL, FAVORITES_ONLY, NON_FAVORITES, SCOPE_PUBLIC, Filters
+from store.text import field_value, one_line, plural, printable
+
+from . import cli_trash
+from .cli_common import UserError, image_ids, open_library, progress_bar
+
+
+def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
+    """import, list, info, favorite, delete, export"""
+    from store.query import SEARCH_HELP, SORTS
+
+    p = sub.add_parser("import", parents=[common], help="import PNG, JPEG and WebP files and folders")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--recursive", "-r", action="store_true", help="also look in sub-folders")
+    p.add_argument("--prompt", help="the prompt (overrides the file's)")
+    p.add_argument("--model", help="the model name (overrides the file's)")
+    p.add_argument("--text-accuracy", metavar="VALUE", help="the text-accuracy setting (overrides the file's)")
+    p.add_argument("--collection", metavar="NAME", help="also add the images to this collection")
+    p.add_argument("--date", metavar="ISO", help="generation date, e.g. 2026-03-01 or 2026-03-01T14:30")
+
+    p = sub.add_parser("list", parents=[common], help="list images, newest first", epilog=SEARCH_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--search", default="", metavar="QUERY", help="words in the prompt and fields (below)")
+    p.add_argument("--sort", choices=SORTS, default="newest", help="the order (default: newest first)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="--sort random: another order for another N")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--favorites", action="store_true", help="favorites only")
+    group.add_argument("--non-favorites", action="store_true", help="non-favorites only")
+    p.add_argument("--collection", metavar="NAME", help="only images in this collection")
+    p.add_argument("--limit", type=int, metavar="N", help="at most N images")
+    p.add_argument("--public", action="store_true", help="the public gallery: every free account's images")
+    p.add_argument("--json", action="store_true", help="print a JSON array")
+
+    p = sub.add_parser("info", parents=[common], help="show everything about one image")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("favorite", parents=[common], help="mark images as favorites (or not, with --off)")
+    p.add_argument("ids", nargs="+", metavar="ID")
+    p.add_argument("--off", action="store_true", help="remove the favorite mark")
+
+    p = sub.add_parser("delete", parents=[common], help="move images to the trash (restorable for 30 days)")
+    p.add_argument("ids", nargs="+", metavar="ID")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--permanent", action="store_true",
+                   help="erase the images and their files now (also images in the trash)")
+
+    p = sub.add_parser("export", parents=[common], help="write images as PNG files with their metadata")
+    p.add_argument("ids", nargs="+", metavar="ID")
+    p.add_argument("--to", required=True, metavar="DIR", help="target folder")
+
+
+def _filters(library, args: argparse.Namespace) -> Filters:
+    favorite = FAVORITES_ONLY if args.favorites else NON_FAVORITES if args.non_favorites else FAVORITE_ALL
+    if args.public:
+        if favorite != FAVORITE_ALL or args.collection:
+            raise UserError("--public lists every free account's images: only --search and --limit apply.")
+        return Filters(search=args.search, scope=SCOPE_PUBLIC, sort=args.sort, seed=args.seed)
+    collection_id = library.collection(args.collection).id if args.collection else None
+    return Filters(search=args.search, favorite=favorite, collection_id=collection_id, sort=args.sort,
+                   seed=args.seed)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from store.importer import ImportOptions, import_files, parse_date
+
+    date = None
+    if args.date:
+        try:
+            date = parse_date(args.date)
+        except ValueError:
+            raise UserError(f'"{args.date}" is not a date (use ISO 8601, e.g. 2026-03-01 or 2026-03-01T14:30).')
+    options = ImportOptions(prompt=args.prompt, model=args.model, text_accuracy=args.text_accuracy,
+                            generated_at=date, collection=args.collection, recursive=args.recursive)
+    with open_library(args) as library, progress_bar("Importing") as show:
+        cancel = threading.Event()
+        try:
+            report = import_files(library, args.paths, options, progress=show, cancel=cancel)
+        except KeyboardInterrupt:
+            print("myimages: import interrupted; what was imported so far is kept.", file=sys.stderr)
+            return 130
+    for path, image_id in report.duplicates:
+        print(f"duplicate: {printable(str(path))} is already image #{image_id}")
+    for path, reason in report.failed:
+        print(f"failed: {printable(str(path))}: {printable(reason)}", file=sys.stderr)
+    print(report.summary())
+    return 1 if report.failed and not (report.imported or report.duplicates) else 0
+
+
+def _line(record, width: int, owner: bool = False) -> str:
+    star = "★" if record.favorite and not owner else " "
+    date = record.generated_at.strftime("%Y-%m-%d %H:%M")
+    head = f"{record.id:>7} {star} {date}  " + (f"{one_line(record.owner)}: " if owner else "")
+    tail = f"  [{', '.join(one_line(c) for c in record.collections)}]" if record.collections else ""
+    room = max(10, width - len(head) - len(tail))
+    prompt = one_line(record.prompt) or "(no prompt)"
+    if len(prompt) > room:
+        prompt = prompt[: room - 1] + "…"
+    return head + prompt + tail
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    if args.limit is not None and args.limit < 0:
+        raise UserError("--limit must be 0 or more.")
+    with open_library(args) as library:
+        filters = _filters(library, args)
+        problem = library.search_problem(filters.search)
+        if problem:  # the rest of the query still searches
+            print(f"myimages: {printable(problem)}", file=sys.stderr)
+        records = library.iter_images(filters, batch=min(max(args.limit or 500, 1), 500))
+        if args.json:
+            from store.query import matched_fields, param, parse
+
+            parsed = parse(filters.search)
+            out = []
+            for record in records:
+                if args.limit is not None and len(out) >= args.limit:
+                    break
+                data = record.as_json()
+                data.update(seed=param(record.params, "seed"), steps=param(record.params, "steps"),
+                            sampler=param(record.params, "sampler"),
+                            generated_at_source=str(record.params.get("_date_from", "")) or None,
+                            matched=matched_fields(parsed, record))
+                out.append(data)
+            print(json.dumps(out, indent=2))
+            return 0
+        width = shutil.get_terminal_size((100, 20)).columns if sys.stdout.isatty() else 10_000
+        shown = 0
+        for record in records:
+            if args.limit is not None and shown >= args.limit:
+                break
+            print(_line(record, width, owner=args.public))
+            shown += 1
+        if sys.stdout.isatty() or shown == 0:  # counted only when said (a count reads every match)
+            total = library.count(filters)
+            print(f"{shown} of {total} images" + (f" ({printable(filters.describe(args.collection))})"
+                                                  if filters.active else ""), file=sys.stderr)
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    (image_id,) = image_ids([args.id])
+    with open_library(args) as library:
+        record = library.get(image_id)
+    if args.json:
+        data = record.as_json()
+        data["params"] = record.params
+        print(json.dumps(data, indent=2))
+        return 0
+    # Further lines of a value: "               │ …"; on a terminal cut to its width, so it never wraps them.
+    width = max(shutil.get_terminal_size().columns - 18, 20) if sys.stdout.isatty() else 0
+    for label, text in record.info_rows():
+        print(f"{label + ':':<17}{field_value(text, indent=' ' * 15, width=width)}")
+    return 0
+
+
+def cmd_favorite(args: argparse.Namespace) -> int:
+    ids = image_ids(args.ids)
+    with open_library(args) as library:
+        n = library.set_favorite(ids, not args.off)
+    print(f"{plural(n, 'image')} {'unmarked' if args.off else 'marked as favorite'}")
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    ids = image_ids(args.ids)
+    with open_library(args) as library:
+        return cli_trash.delete(library, ids, args.permanent, args.yes)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from store.export import export_images
+
+    ids = image_ids(args.ids)
+    with open_library(args) as library:
+        paths = export_images(library, ids, Path(args.to))
+    for path in paths:
+        print(printable(str(path)))
+    return 0

@@ -1,0 +1,96 @@
+"""`myimages demo|doctor|reparse|config`: looking after the library and the settings."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from store.text import printable
+
+from .cli_common import UserError, image_ids, open_library, progress_bar
+
+
+def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
+    """demo, doctor, reparse, config"""
+    p = sub.add_parser("demo", parents=[common], help="fill a library with generated demo images")
+    p.add_argument("--count", type=int, default=60, metavar="N")
+
+    p = sub.add_parser("doctor", parents=[common], help="check the library; remove orphans, remake thumbnails")
+    p.add_argument("--remove-missing", action="store_true", help="drop records whose file is gone")
+    p.add_argument("--min-age", type=float, default=600.0, metavar="SECONDS",
+                   help="leave files younger than this alone (another import may be running)")
+
+    p = sub.add_parser("reparse", parents=[common], help="read prompts and settings again from the stored files")
+    p.add_argument("ids", nargs="*", metavar="ID")
+    p.add_argument("--all", action="store_true", help="every image of yours")
+
+    p = sub.add_parser("config", help="the settings file: where it is, and the settings in effect")
+    psub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=parser_class)
+    psub.add_parser("path", help="print the settings file's path ($MYIMAGES_CONFIG overrides it)")
+    psub.add_parser("show", help="print every setting in effect and where it came from")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from store.demo import generate
+
+    if not 1 <= args.count <= 1_000_000:  # a huge count would end in an OverflowError, not a sentence
+        raise UserError("--count must be between 1 and 1,000,000.")
+    if not getattr(args, "library", None):
+        args.demo = True
+    with open_library(args) as library:
+        with progress_bar("Making demo images") as show:
+            n = generate(library, args.count, progress=show)
+        print(f"{n} demo images added to {printable(str(library.root))}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from store.doctor import check
+
+    with open_library(args) as library:
+        report = check(library, min_age=args.min_age, remove_missing=args.remove_missing)
+    for line in report.lines():
+        print(line)
+    return 0 if report.integrity == "ok" else 1
+
+
+def cmd_reparse(args: argparse.Namespace) -> int:
+    from store.reparse import reparse
+
+    if bool(args.ids) == args.all:
+        raise UserError("Give image ids or --all.")
+    with open_library(args) as library, progress_bar("Re-reading") as show:
+        report = reparse(library, None if args.all else image_ids(args.ids), progress=show)
+    for image_id, reason in report.failed:
+        print(f"#{image_id}: {reason}", file=sys.stderr)
+    print(report.summary())
+    return 1 if report.failed else 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from store import settings as settings_module
+
+    if args.action == "path":
+        print(settings_module.settings_path())
+        return 0
+    settings = settings_module.current()
+    if settings.problem:
+        print(f"myimages: {printable(settings.problem)}", file=sys.stderr)
+    print(f"# {settings.path}" + ("" if settings.path.exists() else " (not there: every setting is its default)"))
+    for name in settings_module.SETTING_NAMES:
+        if name == "keymap":
+            continue
+        value = getattr(settings, name)
+        if name == "database_url" and value:
+            from store.identity import server_of
+
+            value = server_of(value)  # never its password
+        origin = settings.origin(name)
+        shown = json.dumps(str(value) if isinstance(value, Path) else value, ensure_ascii=False)
+        where = "file" if origin == "file" else f"${origin}" if origin.startswith("MYIMAGES_") else "default"
+        print(f"{name} = {printable(shown)}  # {where}")
+    print("[keymap]" + ("" if settings.keymap else "  # empty: every key as the help (?) shows it"))
+    for binding_id, keys in settings.keymap.items():
+        print(f"{printable(json.dumps(binding_id))} = {printable(json.dumps(keys))}  # file")
+    return 1 if settings.problem else 0
