@@ -431,3 +431,42 @@ def test_auto_shows_kitty_pictures_in_the_grid_only_on_kitty_0_28_or_later(answe
     assert thumbnails.grid_image_class("auto") is expected
     assert thumbnails.grid_image_class("halfcell") is thumbnails.CachedHalfcellImage  # forced choices stand
     assert thumbnails.grid_image_class("kitty") is thumbnails.TGPImage
+
+
+async def test_sixel_pictures_are_encoded_off_the_ui_thread_and_kept(monkeypatch):
+    """Encoding a card's picture took 15-160 ms on the UI thread, again at every page: scrolling a Sixel grid
+    stalled the app (old text, blank pictures, for a second). It is done on a worker thread; a second widget
+    showing the same picture at the same size uses what was encoded."""
+    import threading
+
+    from textual.app import App
+
+    import widgets.sixel_image as sixel_image
+
+    threads = []
+    real = sixel_image.encode
+
+    def encode(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sixel_image, "encode", encode)
+    picture = Image.new("RGB", (64, 64), (200, 40, 40))
+
+    class Pictures(App):
+        CSS = "CleanSixelImage { width: 20; height: 10; }"
+
+        def compose(self):
+            yield sixel_image.CleanSixelImage(picture, id="first")
+
+    app = Pictures()
+    async with app.run_test(size=(60, 24)) as pilot:
+        from . import ui
+
+        await ui.wait_until(pilot, lambda: threads)
+        await app.workers.wait_for_complete()
+        assert threading.main_thread() not in threads
+        await app.mount(sixel_image.CleanSixelImage(picture, id="second"))
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        assert len(threads) == 1, "the same picture at the same size was encoded again"

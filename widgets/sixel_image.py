@@ -12,25 +12,55 @@ copy of it:
 3. Colour registers are defined inline, each right before its first use; xterm then draws some pixels with a
    register's previous colour (a wrong band at the top of a picture, streaks in photos). All registers are
    defined first, right after the raster attributes, as ImageMagick and libsixel write them.
+4. Pictures are encoded while drawing, on the UI thread (15-25 ms each on a quiet machine, 40-160 ms under
+   load), and again whenever a card shows another picture (the widget is composed anew): scrolling a grid of
+   Sixel cards stalled the app for a second and showed old text with blank pictures. Pictures are encoded on
+   a worker thread and kept (`ENCODED_KEPT`, shared by every widget); the cells stay blank until then.
 """
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 
 from PIL import Image as PILImage
 from rich.control import Control
 from rich.segment import ControlType, Segment
 from rich.style import Style
 from textual.app import ComposeResult
+from textual.dom import NoScreen
 from textual.geometry import Region
 from textual.strip import Strip
+from textual.worker import get_current_worker
+from textual_image._pixeldata import PixelData
 from textual_image._sixel import image_to_sixels
+from textual_image._terminal import get_cell_size
 from textual_image.widget.sixel import Image as SixelImage, _ImageSixelImpl, _NoopRenderable
 
 BAND = 6  # pixel rows per sixel band
 _REGISTER = re.compile(r"#(\d+);2;\d+;\d+;\d+")
 _RASTER = re.compile(r'"\d+;\d+;\d+;\d+')
 _NULL = Style()
+ENCODED_KEPT = 96  # encoded pictures kept, shared by every Sixel widget: several pages of cards (~20 KB each)
+_encoded: OrderedDict[tuple, tuple[PILImage.Image, str]] = OrderedDict()
+_encoded_lock = threading.Lock()
+
+
+def encoded(key: tuple, image: PILImage.Image) -> str | None:
+    """The Sixel data encoded before for this picture (the very object: `key` holds its id) at this size."""
+    with _encoded_lock:
+        found = _encoded.get(key)
+        if found is None or found[0] is not image:
+            return None
+        _encoded.move_to_end(key)
+        return found[1]
+
+
+def remember(key: tuple, image: PILImage.Image, sixel_data: str) -> None:
+    with _encoded_lock:
+        _encoded[key] = (image, sixel_data)  # the picture is kept with it, so its id is not reused meanwhile
+        while len(_encoded) > ENCODED_KEPT:
+            _encoded.popitem(last=False)
 
 
 def clean_sixels(data: str) -> str:
@@ -57,19 +87,45 @@ def encode(image: PILImage.Image, options=None, background=None) -> str:
 class _CleanSixelImpl(_ImageSixelImpl):
     # textual-image's own rule names another class (`_ImageData`), so the part kept its first size
     DEFAULT_CSS = "_CleanSixelImpl { width: 100%; height: 100%; }"
+    _pending: tuple | None = None  # the key being encoded on a worker thread
 
     def render_lines(self, crop: Region) -> list[Strip]:
         """Blank cells under the picture, then the picture: text left there before (a modal's) is erased even
-        where the picture does not reach (the last pixel rows, cut to whole bands)."""
-        lines = super().render_lines(crop)
-        if not lines:
-            return lines
+        where the picture does not reach (the last pixel rows, cut to whole bands). A picture not encoded yet
+        is encoded on a thread (fix 4); its cells stay blank until then."""
+        try:
+            if not self.image or not self.screen.is_active:
+                return []
+        except NoScreen:
+            return []
+        key = (id(self.image), crop, self.content_size, get_cell_size(), repr(self._sixel_options),
+               self._get_background_rgba())
         blank = Strip.blank(crop.width, self.rich_style)
-        last = lines[-1]
-        return [blank] * (len(lines) - 1) + [Strip([*blank, *last], crop.width)]
+        sixel_data = encoded(key, self.image)
+        if sixel_data is None:
+            self._encode_later(key, crop)
+            return [blank] * crop.height
+        return [blank] * (crop.height - 1) + [Strip([*blank, *self._get_sixel_segments(sixel_data)], crop.width)]
 
-    def _image_to_sixels(self, image, sixel_options=None, background=None) -> str:
-        return encode(image, sixel_options, background)
+    def _encode_later(self, key: tuple, crop: Region) -> None:
+        if self._pending == key:
+            return
+        self._pending = key
+        image, cell, background = self.image, key[3], key[5]
+        self.run_worker(lambda: self._encode(key, image, crop, cell, background), thread=True, exclusive=True,
+                        group="sixel-encode", exit_on_error=False)
+
+    def _encode(self, key: tuple, image, crop: Region, cell, background) -> None:
+        """On a worker thread: the picture scaled to the widget, cut to what shows, encoded."""
+        pixels = self._crop_image(self._scale_image(PixelData(image), cell), crop, cell)
+        sixel_data = encode(pixels.pil_image, self._sixel_options, background)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._encoded, key, image, sixel_data)
+
+    def _encoded(self, key: tuple, image, sixel_data: str) -> None:
+        remember(key, image, sixel_data)
+        self._pending = None
+        self.refresh()
 
     def _get_sixel_segments(self, sixel_data: str) -> list[Segment]:
         region = self.screen.find_widget(self).visible_region
