@@ -142,12 +142,26 @@ def test_kitty_older_than_0_28_gets_cells_in_the_large_view(display, demo_librar
         terminal.close()
 
 
+def new_row_drawn(shot: Image.Image) -> bool:
+    """The lower half of the window (above the key bar) shows pictures: with the demo's, tens of thousands of
+    saturated pixels; the cards' text and borders have hundreds."""
+    import numpy as np
+
+    width, height = shot.size
+    hsv = np.asarray(shot.crop((0, height // 2, width, height - height // 20)).convert("HSV"))
+    return int(((hsv[..., 1] > 100) & (hsv[..., 2] > 80)).sum()) > 10_000
+
+
 def test_sixel_cards_made_by_a_relayout_show_their_pictures(sixel_app):
     before = sixel_app.wait_still()
     width, height = before.size
     sixel_app.resize(width * 3 // 2, height * 3 // 2)  # 150×45: two more columns and a row of new card slots
     sixel_app.wait_for(lambda shot: shot.size != before.size, what="the larger window")
-    grown = sixel_app.wait_still(quiet=3)  # pictures are read in a worker, then encoded: let it all arrive
+    # pictures are read and encoded in workers: under load they came more than 3 s after the cards' text, and
+    # the screen taken as "after the relayout" still lacked them. Wait for them (a relayout that leaves the new
+    # cards blank fails here), then for the screen to settle.
+    sixel_app.wait_for(new_row_drawn, what="pictures in the new row of cards")
+    grown = sixel_app.wait_still(quiet=3)
     # Moving the cursor away and back draws every card again: nothing may appear that was not there
     sixel_app.keys("Right")
     sixel_app.wait_for(lambda shot: differs(shot, grown), what="the cursor on the next card")
@@ -336,7 +350,7 @@ def keys_of(answer: str) -> list:
 
     parser = XTermParser()
     made = list(parser.feed(answer))
-    deadline = time.monotonic() + constants.ESCAPE_DELAY + 0.2  # it gives up on an unknown sequence after that
+    deadline = time.monotonic() + constants.ESCAPE_DELAY + 0.05  # it gives up on an unknown sequence then
     while time.monotonic() < deadline:
         made += list(parser.tick())
         time.sleep(0.01)
@@ -354,7 +368,7 @@ async def test_late_terminal_answers_are_not_typed(small_library):
 
     from . import ui
 
-    made = [keys_of(answer) for answer in LATE_ANSWERS]
+    made, made_again = ([keys_of(answer) for answer in LATE_ANSWERS] for _ in range(2))  # fresh events for each
     assert all(any(getattr(event, "key", "") == "question_mark" for event in keys) for keys in made[:2])
     app = MyImagesApp(small_library, images="halfcell")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -363,19 +377,17 @@ async def test_late_terminal_answers_are_not_typed(small_library):
         grid.focus()
         await pilot.press("right")
         place, stack = grid.cursor, list(app.screen_stack)
-        for keys in made:
-            for event in keys:
-                app.post_message(event)
-            await ui.settle(pilot, app)
-            assert app.screen_stack == stack, f"{app.screen} opened by {keys}"
-            assert app.focused is grid and grid.cursor == place
+        for event in [event for keys in made for event in keys]:  # each answer made 0.15 s after the one before
+            app.post_message(event)
+        await ui.settle(pilot, app)
+        assert app.screen_stack == stack, f"{app.screen} opened"
+        assert app.focused is grid and grid.cursor == place
         await pilot.press("slash")
         search = app.screen.query_one("#search", Input)
         assert app.focused is search
-        for keys in made:
-            for event in keys:
-                app.post_message(event)
-            await ui.settle(pilot, app)
+        for event in [event for keys in made_again for event in keys]:
+            app.post_message(event)
+        await ui.settle(pilot, app)
         assert search.value == ""
         await pilot.press("left_square_bracket", "x", "left_square_bracket")
         await ui.wait_until(pilot, lambda: search.value == "[x[")
@@ -470,3 +482,15 @@ async def test_sixel_pictures_are_encoded_off_the_ui_thread_and_kept(monkeypatch
         await pilot.pause()
         await app.workers.wait_for_complete()
         assert len(threads) == 1, "the same picture at the same size was encoded again"
+
+
+@pytest.mark.parametrize("text, complete", [
+    ("[?62;c", True), ("[6;17;8t", True), ("[?2026;2$y", True), ("^[?62;c", True),
+    ("^P>|kitty(0.26.5)\\", True), ("^_Gi=31;OK\\", True), ("^]11;rgb:0000/0000/0000\x07", True),
+    ("[?62;", None), ("^P>|kitty", None), ("[", None),
+    ("[1]", False), ("[a", False), ("[]", False), ("^x", False), ("[?c", False),  # typed or pasted text
+])
+def test_what_counts_as_a_terminal_answer(text, complete):
+    from tui.terminal_replies import is_complete
+
+    assert is_complete(text) is complete

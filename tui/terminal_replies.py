@@ -47,7 +47,9 @@ def is_complete(text: str) -> bool | None:
     if all(character in CSI_PARAMETERS for character in body):
         return None if len(body) < LONGEST else False
     parameters, final = body[:-1], body[-1]
-    return bool(parameters) and all(c in CSI_PARAMETERS for c in parameters) and "@" <= final <= "~"
+    # answers end in a letter (c, R, t, n, y, u); brackets and the like end typed or pasted text ("[1]")
+    return (any(c.isdigit() for c in parameters) and all(c in CSI_PARAMETERS for c in parameters)
+            and final.isascii() and final.isalpha())
 
 
 class LateReplies:
