@@ -34,7 +34,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from run import rss_mb, stats, store_query_s  # noqa: E402
+from run import rss_mb, rss_parts_mb, stats, store_query_s  # noqa: E402
 
 from store.library import Library  # noqa: E402
 from store.query import SORTS  # noqa: E402
@@ -240,6 +240,7 @@ def _sqlite_in_process(path: str) -> dict:
               "saved_catalog_mb": (Path(path) / "catalog.bin").stat().st_size / 2**20}
     result.update(measure_store(library))
     result["rss_after_queries_mb"] = rss_mb()
+    result["rss_parts_mb"] = rss_parts_mb()
     result["rss_delta_mb"] = rss_mb() - before
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
@@ -404,7 +405,8 @@ def main() -> None:
         (RESULTS / "scaling.json").write_text(json.dumps(grown, indent=2))
         print(scaling_report(grown))
         return
-    result: dict = {"when": datetime.now().strftime("%Y-%m-%d %H:%M"), "counts": [args.small, args.large]}
+    result: dict = {"when": datetime.now().strftime("%Y-%m-%d %H:%M"), "counts": [args.small, args.large],
+                    "load_at_start": os.getloadavg()}
     if args.only_postgres:
         result = json.loads((RESULTS / "search.json").read_text())
         args.postgres = True
@@ -422,6 +424,7 @@ def main() -> None:
             result[key] = bench_postgres(make_library(count))
             print(key, json.dumps(result[key], indent=1), flush=True)
             (RESULTS / "search.json").write_text(json.dumps(result, indent=2))
+    result["load_at_end"] = os.getloadavg()
     (RESULTS / "search.json").write_text(json.dumps(result, indent=2))
     print(report(result))
 
@@ -436,6 +439,11 @@ def scaling_report(grown: dict) -> str:
                     f"{f['cli']['info']['median'] * 1000:.0f} | {f['rss_after_queries_mb']:.0f} | "
                     f"{f['saved_catalog_mb']:.0f} | {f['database_mb']:.0f} |")
     return "\n".join(rows)
+
+
+def _parts(figures: dict) -> str:
+    parts = figures.get("rss_parts_mb", {})
+    return f"{parts.get('RssAnon', 0):.0f} / {parts.get('RssFile', 0):.0f}" if parts else "–"
 
 
 def report(r: dict) -> str:
@@ -459,6 +467,7 @@ def report(r: dict) -> str:
         f"| catalog arrays (MB) | {s['catalog_arrays_mb']:.1f} | {l['catalog_arrays_mb']:.1f} | |",
         f"| process RSS after the queries (MB) | {s['rss_after_queries_mb']:.0f} | {l['rss_after_queries_mb']:.0f} | "
         f"≤ small + 150 |",
+        f"| of which anonymous / file pages (MB) | {_parts(s)} | {_parts(l)} | |",
     ]
     if "postgres_100000" in r:
         p = r["postgres_100000"]

@@ -30,7 +30,7 @@ import numpy as np
 from peewee import Database
 
 from .own_writes import own_writes
-from .query import (DEFAULT_SORT, LORA_KEYS, SAMPLER_KEYS, SEED_KEYS, SORTS, STEPS_KEYS, Parsed, Term, as_number,
+from .query import (DEFAULT_SORT, LORA_KEYS, SAMPLER_KEYS, SEED_KEYS, STEPS_KEYS, Parsed, Term, as_number,
                     lora_names)
 
 CHANGE_TABLE = "image_change"
@@ -106,9 +106,14 @@ def _json_first(keys: tuple[str, ...]) -> str:
 
 # What the catalog keeps of each image: the columns the query language filters and sorts on.
 # Parameters are read from the JSON once, by SQLite, when a row is read.
+def _microseconds_sql(column: str) -> str:
+    """A stored date (naive UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]") as microseconds since 1970, by SQLite."""
+    return f"CAST(strftime('%s', {column}) AS INTEGER) * 1000000 + CAST(substr({column}, 21, 6) AS INTEGER)"
+
+
 _COLUMNS = (
-    "id, owner_id, favorite, generated_at, prompt, model, negative_prompt, text_accuracy, width, height, "
-    "CAST(strftime('%s', imported_at) AS INTEGER) * 1000000 + CAST(substr(imported_at, 21, 6) AS INTEGER), "
+    f"id, owner_id, favorite, {_microseconds_sql('generated_at')}, prompt, model, negative_prompt, text_accuracy, "
+    f"width, height, {_microseconds_sql('imported_at')}, "
     "COALESCE(parent_id, 0), derivation, "
     f"CASE WHEN json_valid(params) THEN {_json_first(SEED_KEYS)} END, "
     f"CASE WHEN json_valid(params) THEN {_json_first(STEPS_KEYS)} END, "
@@ -116,22 +121,13 @@ _COLUMNS = (
     f"CASE WHEN json_valid(params) THEN {_json_first(LORA_KEYS)} END, "
     "COALESCE(batch, 0)"
 )
-_DATE_WIDTH = 26  # "YYYY-MM-DD HH:MM:SS.ffffff"
 NO_SEED = np.iinfo(np.uint64).max  # a seed that is not recorded
 NO_NUMBER = -1  # steps, width, height not recorded
 DERIVED_KINDS = {"": 0, "cleaned": 1, "cell": 2, "other": 3}
 
 
-def _date_key(value) -> bytes:
-    """A stored date as fixed-width bytes that sort like the dates."""
-    text = str(value)
-    if len(text) == 19:
-        text += ".000000"
-    return text.encode()[:_DATE_WIDTH]
-
-
 def _microseconds(moment) -> int:
-    """A naive-UTC datetime as microseconds since 1970 (how the catalog keeps import times)."""
+    """A naive-UTC datetime as microseconds since 1970 (how the catalog keeps dates: 8 bytes, not 26 of text)."""
     return int(moment.replace(tzinfo=timezone.utc).timestamp()) * 1_000_000 + moment.microsecond
 
 
@@ -164,7 +160,60 @@ def _cfg(value) -> float:
 RANK_BYTES = 48  # how much of a prompt the A-Z order reads on a large library
 KEEP_OCCURRENCES = 4  # searches whose occurrences are kept for the next letter typed
 KEEP_OCCURRENCES_UP_TO = 4_000_000  # occurrences (int32): 16 MB at most each
-KEEP_BYTES = 16 * 2**20  # each cache of answers (matches per text, results per query) stays under this
+TAIL_AT_MOST = 50_000  # values searched as strings beside the blob before a new blob is made with them
+KEEP_BYTES = 16 * 2**20  # each cache of answers (matches per text, occurrences) stays under this
+KEEP_RESULTS_BYTES = 8 * 2**20  # results kept: the last whole library's ids (8 MB at 1,000,000) or many smaller
+
+
+LARGE = 100_000  # images: from here the catalog's arrays are megabytes
+MALLOC_MAP_FROM = 256 * 1024  # bytes: larger blocks (the arrays of a query) are mapped and given back when freed
+
+
+def _give_back_large_blocks() -> None:
+    """glibc serves a block from its heap once a block of that size was freed (its mmap threshold rises up to
+    32 MB), and a heap keeps what was freed: a million-image catalog's masks and gathers (1-8 MB each, made
+    and dropped by every query) then held about 20 MB more RSS for good. A fixed threshold maps every large
+    block and unmaps it when freed. Done once, when a large catalog is read or built; nothing elsewhere."""
+    global _gave_back
+    if _gave_back:
+        return
+    _gave_back = True
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, MALLOC_MAP_FROM)  # M_MMAP_THRESHOLD (fixing it stops the rise)
+        libc.mallopt(-1, 2 * MALLOC_MAP_FROM)  # M_TRIM_THRESHOLD: free heap tops above this go back
+    except (OSError, AttributeError):  # not glibc: its own allocator's behaviour
+        pass
+
+
+_gave_back = False
+
+
+class _Mapping:
+    """A saved catalog's file, mapped: its arrays are views of it. When one is replaced by a copy in memory (a
+    change patched in, values added to the blob), the kernel is told that this process needs its pages no more
+    (`MADV_DONTNEED`): they would count in its RSS beside the copy until the file is unmapped. Always safe for a
+    read-only file mapping: a page read again (an older array still held, by a save in progress) comes back
+    from the file."""
+
+    def __init__(self, data: mmap.mmap) -> None:
+        self.data = data
+        self.base = np.frombuffer(data, np.uint8).__array_interface__["data"][0]
+
+    def release(self, *arrays: np.ndarray) -> None:
+        for array in arrays:
+            at = array.__array_interface__["data"][0] - self.base
+            if not 0 <= at < len(self.data) or not array.nbytes:
+                continue
+            first = -(-at // mmap.PAGESIZE) * mmap.PAGESIZE  # the pages wholly inside the array
+            end = (at + array.nbytes) // mmap.PAGESIZE * mmap.PAGESIZE
+            if end > first:
+                try:
+                    self.data.madvise(mmap.MADV_DONTNEED, first, end - first)
+                except (OSError, ValueError, AttributeError):  # no madvise here: the pages stay until unmapped
+                    return
 
 
 class _Memo(dict):
@@ -202,6 +251,7 @@ class _Strings:
         self.values: list[str] = []
         self.codes: dict[str, int] = {}  # value -> code, for the values in `values`
         self._base = 0
+        self._mapping: _Mapping | None = None  # the saved file these values were read from, if any
         self._matches: dict[str, np.ndarray] = {}
         self._blob = np.zeros(0, np.uint8)  # the values in `_blobbed`, each followed by a NUL
         self._starts = np.zeros(0, np.int64)  # where each value starts in the blob
@@ -210,6 +260,10 @@ class _Strings:
         self._occurrences: dict[bytes, np.ndarray] = {}
         # The trigram index of blob[:_indexed] (see `_index`): each 3-byte sequence present, and where it occurs
         self._indexed = 0
+        # Which of the 64 commonest bytes each value holds (made with the index, for its first len() values):
+        # a search of one letter reads 8 bytes per value instead of scanning the blob.
+        self._letters = np.zeros(0, np.uint64)
+        self._letter_bit = np.full(256, 255, np.uint8)  # each byte's bit in `_letters`; 255: none
         self._tri_keys = np.zeros(0, np.uint32)
         self._tri_offsets = np.zeros(1, np.int64)
         self._tri_positions = np.zeros(0, np.int32)
@@ -244,7 +298,7 @@ class _Strings:
             if self._few():
                 found = np.fromiter((text in v for v in self.values), bool, len(self.values))
             else:
-                found = self._search(text.encode())
+                found = self._search(text)
             if len(self._matches) > 32 or (len(self._matches) + 1) * found.nbytes > KEEP_BYTES:
                 self._matches.clear()
             self._matches[text] = found
@@ -257,14 +311,18 @@ class _Strings:
         if self._few():
             ranked = np.array(sorted(range(n), key=self.values.__getitem__), np.int64)
         else:
-            self._extend_blob()
+            self._tail_in_blob()
+            blobbed = self._blobbed
             ends = np.append(self._starts[1:], len(self._blob)) - 1  # each value's NUL
             columns = np.arange(RANK_BYTES)
             heads = np.zeros((n, RANK_BYTES), np.uint8)
-            for first in range(0, n, 65_536):  # in slices: the offsets of every byte at once would be 400 MB
-                part = slice(first, first + 65_536)
+            for first in range(0, blobbed, 65_536):  # in slices: the offsets of every byte at once would be 400 MB
+                part = slice(first, min(first + 65_536, blobbed))
                 where = self._starts[part, None] + columns
                 heads[part] = np.where(where < ends[part, None], self._blob[np.minimum(where, len(self._blob) - 1)], 0)
+            for at, value in enumerate(self._tail(), blobbed):  # values not in the blob yet
+                head = value.encode()[:RANK_BYTES]
+                heads[at, :len(head)] = np.frombuffer(head, np.uint8)
             ranked = np.argsort(heads.view(f"S{RANK_BYTES}").ravel(), kind="stable")
         rank = np.empty(n, np.int32)
         rank[ranked] = np.arange(n, dtype=np.int32)
@@ -278,6 +336,16 @@ class _Strings:
             self._matches.clear()
             self._index()
 
+    def _tail(self) -> list[str]:
+        """The values added since the blob was made (each has its string)."""
+        return self.values[self._blobbed - self._base:]
+
+    def _tail_in_blob(self) -> None:
+        """Put the values added since the blob was made into it once they are many: a new blob is a copy of
+        the whole (50 MB for a million prompts), so a few changed images are searched as strings beside it."""
+        if len(self) - self._blobbed > TAIL_AT_MOST:
+            self._extend_blob()
+
     def _extend_blob(self) -> None:
         if self._blobbed == len(self):
             return
@@ -289,6 +357,8 @@ class _Strings:
             self._frequency += np.bincount(parts[-1], minlength=256)
         lengths = np.concatenate(lengths)
         starts = len(self._blob) + np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        if self._mapping is not None:
+            self._mapping.release(self._blob, self._starts)
         self._blob = np.concatenate(parts)
         self._starts = np.concatenate([self._starts, starts])
         self._blobbed = len(self)
@@ -301,7 +371,8 @@ class _Strings:
         self._extend_blob()
         return {"blob": self._blob, "starts": self._starts, "frequency": self._frequency.copy(),
                 "tri_keys": self._tri_keys, "tri_offsets": self._tri_offsets, "tri_positions": self._tri_positions,
-                "indexed": np.array([self._indexed], np.int64)}
+                "indexed": np.array([self._indexed], np.int64), "letters": self._letters,
+                "letter_bit": self._letter_bit}
 
     def stale_index(self, saved: dict[str, np.ndarray]) -> bool:
         """Whether much of the blob `saved` holds was added after its trigram index was made."""
@@ -312,8 +383,9 @@ class _Strings:
         """`saved` with the trigram index of its whole blob (made without the catalog's lock), which these values
         take too while their blob still begins with that one (it only grows, by a new array)."""
         keys, offsets, positions = _trigram_index(saved["blob"])
+        letters, letter_bit = _letter_bits(saved["blob"], saved["starts"], saved["frequency"])
         saved = dict(saved, tri_keys=keys, tri_offsets=offsets, tri_positions=positions,
-                     indexed=np.array([len(saved["blob"])], np.int64))
+                     indexed=np.array([len(saved["blob"])], np.int64), letters=letters, letter_bit=letter_bit)
         return saved
 
     def take_index(self, saved: dict[str, np.ndarray]) -> None:
@@ -321,8 +393,11 @@ class _Strings:
         blob only grows, so it still begins with that one; kept if it covers more than the index in use."""
         size = len(saved["blob"])
         if self._indexed < size <= len(self._blob):
+            if self._mapping is not None:
+                self._mapping.release(self._tri_keys, self._tri_offsets, self._tri_positions, self._letters)
             self._tri_keys, self._tri_offsets = saved["tri_keys"], saved["tri_offsets"]
             self._tri_positions, self._indexed = saved["tri_positions"], size
+            self._letters, self._letter_bit = saved["letters"], saved["letter_bit"]
 
     @classmethod
     def loaded(cls, arrays: dict[str, np.ndarray]) -> "_Strings":
@@ -333,6 +408,9 @@ class _Strings:
         strings._base = strings._blobbed = len(strings._starts)
         strings._tri_keys, strings._tri_offsets = arrays["tri_keys"], arrays["tri_offsets"]
         strings._tri_positions, strings._indexed = arrays["tri_positions"], int(arrays["indexed"][0])
+        strings._letters, strings._letter_bit = arrays["letters"], arrays["letter_bit"]
+        if len(strings._letters) > len(strings._starts) or len(strings._letter_bit) != 256:
+            raise ValueError("a damaged letter index")
         if not (len(strings._tri_offsets) == len(strings._tri_keys) + 1 and 0 <= strings._indexed <= len(strings._blob)
                 and int(strings._tri_offsets[-1]) == len(strings._tri_positions)):
             raise ValueError("a damaged trigram index")
@@ -393,17 +471,41 @@ class _Strings:
 
     def _index(self) -> None:
         """Index every 3 bytes of the blob within a value (`_trigram_index`)."""
+        if self._mapping is not None:
+            self._mapping.release(self._tri_keys, self._tri_offsets, self._tri_positions, self._letters)
         self._tri_keys, self._tri_offsets, self._tri_positions = _trigram_index(self._blob)
         self._indexed = len(self._blob)
+        self._letters, self._letter_bit = _letter_bits(self._blob, self._starts, self._frequency)
         self._occurrences.clear()
 
-    def _search(self, pattern: bytes) -> np.ndarray:
-        self._extend_blob()
-        n = len(self)
+    def _holding(self, byte: int) -> np.ndarray:
+        """Which values of the blob hold this byte: from the letter bits where they say, else one pass over it."""
+        n = self._blobbed
+        bit, known = int(self._letter_bit[byte]), len(self._letters)
+        if bit == 255 or not known:
+            return np.logical_or.reduceat(self._blob == byte, self._starts) if n else np.zeros(0, bool)
+        mask = np.empty(n, bool)
+        np.not_equal(self._letters & np.uint64(1 << bit), 0, out=mask[:known])
+        if known < n:  # values added since the letters were made
+            first = int(self._starts[known])
+            mask[known:] = np.logical_or.reduceat(self._blob[first:] == byte, self._starts[known:] - first)
+        return mask
+
+    def _search(self, text: str) -> np.ndarray:
+        self._tail_in_blob()
+        tail = self._tail()
+        found = self._search_blob(text.encode())
+        if tail:
+            found = np.concatenate([found, np.fromiter((text in v for v in tail), bool, len(tail))])
+        return found
+
+    def _search_blob(self, pattern: bytes) -> np.ndarray:
+        """Which values of the blob contain `pattern`."""
+        n = self._blobbed
         if not pattern:
             return np.ones(n, bool)
-        if len(pattern) == 1:  # one letter: in each value or not, one pass over the blob (its places are millions)
-            return np.logical_or.reduceat(self._blob == pattern[0], self._starts) if n else np.zeros(0, bool)
+        if len(pattern) == 1:  # one letter: in each value or not (its places are millions)
+            return self._holding(pattern[0])
         found = self._find(pattern)
         mask = np.zeros(n, bool)
         if found.size <= n:
@@ -417,6 +519,23 @@ class _Strings:
 
 
 _INDEX_SLICE = 1 << 22  # bytes of the blob indexed at a time
+
+
+def _letter_bits(blob: np.ndarray, starts: np.ndarray, frequency: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each value (each start), a 64-bit set of which of the blob's 64 commonest bytes it holds, and each
+    byte's bit (255: not among them). Made over slices of 65,536 values."""
+    common = [b for b in np.argsort(-frequency, kind="stable") if b != 0 and frequency[b] > 0][:64]
+    letter_bit = np.full(256, 255, np.uint8)
+    letter_bit[common] = np.arange(len(common), dtype=np.uint8)
+    value_of_byte = np.zeros(256, np.uint64)
+    value_of_byte[common] = np.left_shift(np.uint64(1), np.arange(len(common), dtype=np.uint64))
+    letters = np.zeros(len(starts), np.uint64)
+    for first in range(0, len(starts), 65_536):
+        part = starts[first:first + 65_536]
+        end = int(starts[first + 65_536]) if first + 65_536 < len(starts) else len(blob)
+        letters[first:first + len(part)] = np.bitwise_or.reduceat(value_of_byte[blob[int(part[0]):end]],
+                                                                  part - part[0])
+    return letters, letter_bit
 
 
 def _trigram_index(blob: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -460,11 +579,37 @@ def _trigrams(blob: np.ndarray, first: int, last: int) -> tuple[np.ndarray, np.n
 
 # The arrays, in one order: (name, dtype). All are indexed alike (newest first).
 _ARRAYS = (
-    ("ids", np.int64), ("owners", np.int32), ("favorite", bool), ("dates", f"S{_DATE_WIDTH}"), ("codes", np.int32),
+    ("ids", np.int64), ("owners", np.int32), ("favorite", bool), ("dates", np.int64), ("codes", np.int32),
     ("models", np.int32), ("negatives", np.int32), ("cfg", np.float32), ("width", np.int32), ("height", np.int32),
     ("imported", np.int64), ("parents", np.int64), ("derived", np.int8), ("seeds", np.uint64), ("steps", np.int16),
     ("samplers", np.int32), ("loras", np.int32), ("batches", np.int64),
 )
+
+
+# Whole-number columns kept in the smallest type that holds their values (a catalog of 1,000,000 images: 22 MB
+# less); a value that does not fit, patched in later, widens the column first.
+_NARROW = frozenset({"ids", "owners", "models", "negatives", "width", "height", "parents", "samplers", "loras"})
+
+
+def _narrowed(columns: list[np.ndarray]) -> list[np.ndarray]:
+    out = []
+    for (name, _), column in zip(_ARRAYS, columns):
+        if name in _NARROW and column.size:
+            low, high = int(column.min()), int(column.max())
+            for dtype in (np.int8, np.int16, np.int32):
+                if np.iinfo(dtype).min <= low and high <= np.iinfo(dtype).max:
+                    column = column.astype(dtype)
+                    break
+        out.append(column)
+    return out
+
+
+def _holds(dtype: np.dtype, values: np.ndarray) -> bool:
+    """Whether every value fits the type (values of a whole-number column)."""
+    if not values.size or dtype.kind not in "iu":
+        return True
+    info = np.iinfo(dtype)
+    return info.min <= int(values.min()) and int(values.max()) <= info.max
 
 
 @dataclass(frozen=True)
@@ -483,8 +628,9 @@ class Query:
 
 
 SAVED_MAGIC = b"MYIMAGES-CATALOG"
-SAVED_FORMAT = 2  # changes with _ARRAYS or the strings' arrays: an older file is then read no more
-_STRINGS_PARTS = ("blob", "starts", "frequency", "tri_keys", "tri_offsets", "tri_positions", "indexed")
+SAVED_FORMAT = 3  # changes with _ARRAYS or the strings' arrays: an older file is then read no more
+_STRINGS_PARTS = ("blob", "starts", "frequency", "tri_keys", "tri_offsets", "tri_positions", "indexed", "letters",
+                  "letter_bit")
 SAVE_AFTER = KEEP_CHANGES // 2  # changes caught up since the file was written: write it again
 
 
@@ -501,6 +647,7 @@ class Catalog:
 
     def __init__(self, db: Database, saved: Path | None = None, may_save: bool = False) -> None:
         self.db = db
+        self._mapping: _Mapping | None = None  # the saved file the arrays were read from, if any
         self.saved = saved  # the catalog's file (see `save`); None: never kept on disk
         self.may_save = may_save and saved is not None
         self._lock = threading.RLock()
@@ -518,10 +665,13 @@ class Catalog:
         self._strings = {"models": _Strings(), "negatives": _Strings(), "samplers": _Strings(), "loras": _Strings()}
         self._sizes: dict[Query, np.ndarray] = {}  # a stacked query's stack sizes, beside its result
         self._results: dict[Query, np.ndarray] = {}
-        self._orders: dict[tuple, np.ndarray] = {}  # a sort -> the positions of every image in that order
-        self._prompt_rank: np.ndarray | None = None
+        self._member_masks: dict[int, np.ndarray] = {}  # by collection
+        self._orders: dict[str, np.ndarray] = {}  # a sort -> the positions of every image in that order
 
     def _set_columns(self, columns: list[np.ndarray] | None) -> None:
+        if self._mapping is not None and columns is not None:
+            kept = {id(c) for c in columns}
+            self._mapping.release(*(c for c in self._columns() if id(c) not in kept))
         for index, (name, dtype) in enumerate(_ARRAYS):
             setattr(self, "_" + name, np.zeros(0, dtype) if columns is None else columns[index])
 
@@ -560,7 +710,7 @@ class Catalog:
             np.fromiter((r[0] for r in rows), np.int64, n),
             np.fromiter((r[1] for r in rows), np.int32, n),
             np.fromiter((bool(r[2]) for r in rows), bool, n),
-            np.array([_date_key(r[3]) for r in rows], f"S{_DATE_WIDTH}"),
+            np.fromiter((r[3] or 0 for r in rows), np.int64, n),
             np.fromiter((self._prompt_strings.code(r[4]) for r in rows), np.int32, n),
             np.fromiter((models.code(r[5]) for r in rows), np.int32, n),
             np.fromiter((negatives.code(r[6]) for r in rows), np.int32, n),
@@ -581,9 +731,9 @@ class Catalog:
 
     def _forget(self) -> None:
         self._results.clear()
+        self._member_masks.clear()
         self._sizes.clear()
         self._orders.clear()
-        self._prompt_rank = None
 
     def _build(self) -> None:
         self._prompt_strings = _Strings()
@@ -599,8 +749,11 @@ class Catalog:
         columns = [np.concatenate([p[i] for p in parts]) if parts else empty[i] for i in range(len(_ARRAYS))]
         parts.clear()
         order = np.lexsort((columns[0], columns[3]))[::-1]  # newest first, then the higher id
-        self._set_columns([c[order] for c in columns])
+        self._set_columns(_narrowed([c[order] for c in columns]))
+        self._mapping = None  # a file read before: unmapped once nothing holds its arrays
         self._seq = self._newest = seq
+        if len(order) >= LARGE:
+            _give_back_large_blocks()
         self._forget()
         for strings in (self._prompt_strings, *self._strings.values()):
             strings.prepare()  # the search blob now, not on the first key typed
@@ -749,7 +902,12 @@ class Catalog:
             return False
         self._prompt_strings, self._strings = prompts, strings
         self._set_columns(columns)
+        self._mapping = _Mapping(data)
+        for values in (prompts, *strings.values()):
+            values._mapping = self._mapping
         self._seq = self._saved_seq = seq
+        if len(columns[0]) >= LARGE:
+            _give_back_large_blocks()
         self._forget()
         return True
 
@@ -835,7 +993,8 @@ class Catalog:
             for k in np.flatnonzero(high > low):  # the same date as others: among them by id
                 low[k] += np.searchsorted(ids[low[k]:high[k]], new[0][k])
             places = len(ids) - low
-            columns = [np.insert(c, places, values) for c, values in zip(columns, new)]
+            columns = [np.insert(c if _holds(c.dtype, values) else c.astype(values.dtype), places, values)
+                       for c, values in zip(columns, new)]
         self._set_columns(columns)
 
     # -- answering -----------------------------------------------------------
@@ -845,13 +1004,26 @@ class Catalog:
         return self._prompt_strings.containing(text)
 
     def _members(self, collection_id: int) -> np.ndarray:
-        """Which images are in the collection (its ids read from the membership table's primary key)."""
-        members = self.db.execute_sql(
-            "SELECT image_id FROM image_collection WHERE collection_id = ?", (collection_id,)).fetchall()
-        members = np.fromiter((m for (m,) in members), np.int64, len(members))
-        if not members.size or not self._ids.size:
-            return np.zeros(self._ids.shape, bool)
-        return np.isin(self._ids, members, kind="table" if int(self._ids.max()) < 2**26 else None)
+        """Which images are in the collection (its ids read from the membership table's primary key; the mask
+        kept until the catalog changes: a membership change is a change)."""
+        kept = self._member_masks.get(collection_id)
+        if kept is None:
+            members = self.db.execute_sql(
+                "SELECT image_id FROM image_collection WHERE collection_id = ?", (collection_id,)).fetchall()
+            members = np.fromiter((m for (m,) in members), np.int64, len(members))
+            kept = np.zeros(self._ids.shape, bool)
+            if members.size and self._ids.size:
+                top = int(self._ids.max())
+                if top < 2**27:  # a table of every id (128 MB at most): one gather, not a sort
+                    table = np.zeros(top + 1, bool)
+                    table[members[(members >= 0) & (members <= top)]] = True
+                    kept = table[self._ids]
+                else:
+                    kept = np.isin(self._ids, members)
+            if len(self._member_masks) >= 4:
+                self._member_masks.clear()
+            self._member_masks[collection_id] = kept
+        return kept.copy()
 
     @staticmethod
     def _in_range(values: np.ndarray, bounds: tuple, kind=float) -> np.ndarray:
@@ -918,11 +1090,11 @@ class Catalog:
                     mask &= self._number(values, bounds, NO_NUMBER)
             return mask
         if f in ("date", "imported"):  # [start, end): either end may be open
-            values, key = (self._dates, _date_key) if f == "date" else (self._imported, _microseconds)
+            values = self._dates if f == "date" else self._imported
             mask = np.ones(self._ids.shape, bool)
             for bound, above in zip(v, (True, False)):
                 if bound is not None:
-                    mask &= (values >= key(bound)) if above else (values < key(bound))
+                    mask &= (values >= _microseconds(bound)) if above else (values < _microseconds(bound))
             return mask
         if f == "is":
             if v == "fav":
@@ -947,51 +1119,55 @@ class Catalog:
                 result = mask if result is None else result | mask
         return result
 
-    def _order(self, sort: str, seed: int) -> np.ndarray:
-        """The positions of every image in this order (cached until the catalog changes)."""
-        key = (sort, seed if sort == "random" else 0)
-        order = self._orders.get(key)
+    # Orders kept as the positions of every image (4 bytes an image each, made once per change of the catalog):
+    # only those that cannot be worked out from a query's matches alone.
+    _KEPT_ORDERS = ("imported", "prompt", "largest", "random")
+
+    def _order(self, sort: str) -> np.ndarray:
+        """The positions of every image in this order (cached until the catalog changes); "random" is one
+        shuffle of the catalog, which a seed starts at another place (`_positions`)."""
+        order = self._orders.get(sort)
         if order is not None:
             return order
         n = len(self._ids)
-        if sort == "oldest":
-            order = np.arange(n - 1, -1, -1)
-        elif sort == "imported":
+        if sort == "imported":
             order = np.lexsort((-np.arange(n), -self._imported))  # recently imported; ties newest first
-        elif sort == "prompt":
-            if self._prompt_rank is None or len(self._prompt_rank) != len(self._prompt_strings):
-                self._prompt_rank = self._prompt_strings.rank()
-            order = np.argsort(self._prompt_rank[self._codes], kind="stable")
+        elif sort == "prompt":  # the rank of each distinct prompt is not kept: only this order is
+            order = np.argsort(self._prompt_strings.rank()[self._codes], kind="stable")
         elif sort == "largest":
             area = self._width.astype(np.int64) * self._height.astype(np.int64)
             order = np.argsort(-area, kind="stable")
-        elif sort == "random":  # one shuffle of the catalog (made once), started where the seed says
-            shuffle = self._orders.get(("shuffle", 0))
-            if shuffle is None:
-                shuffle = np.argsort(random_keys(self._ids, 0), kind="stable")
-                shuffle = shuffle.astype(np.int32 if n < 2**31 else np.int64)
-                self._orders[("shuffle", 0)] = shuffle
-            order = np.roll(shuffle, -(seed % max(n, 1))) if seed else shuffle
-        elif sort == "favorites":
-            order = np.argsort(~self._favorite, kind="stable")
+        elif sort == "random":
+            order = np.argsort(random_keys(self._ids, 0), kind="stable")
         else:
-            order = np.arange(n)
-        order = order.astype(np.int32 if n < 2**31 else np.int64)
-        if len(self._orders) > len(SORTS) + 2:  # every order, the shuffle and one random start
-            shuffle = self._orders.get(("shuffle", 0))
-            self._orders.clear()
-            if shuffle is not None:
-                self._orders[("shuffle", 0)] = shuffle
-        self._orders[key] = order
+            raise ValueError(sort)
+        order = order.astype(np.int32 if n < 2**31 else np.int64, copy=False)
+        self._orders[sort] = order
         return order
+
+    def _positions(self, mask: np.ndarray, sort: str, seed: int) -> np.ndarray:
+        """The positions the mask lets through, in the order asked."""
+        if sort == "oldest":
+            return np.flatnonzero(mask)[::-1]
+        if sort == "favorites":  # favorites first, each part newest first
+            positions = np.flatnonzero(mask)
+            favorite = self._favorite[positions]
+            return np.concatenate([positions[favorite], positions[~favorite]])
+        if sort not in self._KEPT_ORDERS:
+            return np.flatnonzero(mask)
+        order = self._order(sort)
+        if sort != "random" or not seed:
+            return order[mask[order]]
+        kept = np.flatnonzero(mask[order])  # the shuffle started at place seed % n, without a rolled copy of it
+        split = int(np.searchsorted(kept, seed % max(len(order), 1)))
+        return order[np.concatenate([kept[split:], kept[:split]])]
 
     def prepare_orders(self) -> None:
         """Work out every order now (a background thread), so changing the order is quick."""
         self.sync()
         with self._lock:
-            for sort in SORTS:
-                if sort != DEFAULT_SORT:
-                    self._order(sort, 0)
+            for sort in self._KEPT_ORDERS:
+                self._order(sort)
 
     def select(self, query: Query) -> np.ndarray:
         """The ids the query lets through, in its order (newest first by default; a read-only array)."""
@@ -1018,18 +1194,15 @@ class Catalog:
                 mask &= self._members(query.collection)
             if query.batch is not None:
                 mask &= self._batches == query.batch
-            if query.sort == DEFAULT_SORT or query.sort not in SORTS:
-                positions = np.flatnonzero(mask)
-            else:
-                order = self._order(query.sort, query.seed)
-                positions = order[mask[order]]
+            positions = self._positions(mask, query.sort, query.seed)
             sizes = None
             if query.stacked:
                 positions, sizes = _stacked(positions, self._batches[positions])
                 sizes.flags.writeable = False
             result = self._ids[positions]
             result.flags.writeable = False
-            if len(self._results) > 16 or result.nbytes + sum(r.nbytes for r in self._results.values()) > KEEP_BYTES:
+            if len(self._results) > 16 or result.nbytes + sum(
+                    r.nbytes for r in self._results.values()) > KEEP_RESULTS_BYTES:
                 self._results.clear()
                 self._sizes.clear()
             self._results[query] = result

@@ -382,12 +382,13 @@ class Library(Images, Search):
     # -- duplicates and near-duplicates (the work is in duplicates.py) -----------------------------
 
     @boundary
-    def fill_perceptual_hashes(self, progress=None, cancel=None) -> int:
-        """Make the perceptual hash of images that have none yet (an older library; run in the background)."""
+    def fill_perceptual_hashes(self, progress=None, cancel=None, share: float = 1.0) -> int:
+        """Make the perceptual hash of images that have none yet (an older library; run in the background,
+        working at most `share` of the time)."""
         from . import duplicates
 
         self._check_writable()
-        return duplicates.fill_hashes(self, progress=progress, cancel=cancel)
+        return duplicates.fill_hashes(self, progress=progress, cancel=cancel, share=share)
 
     @boundary
     def fill_batches(self, cancel=None) -> int:

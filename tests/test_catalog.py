@@ -205,3 +205,19 @@ def test_a_search_does_not_wait_for_the_catalog_being_saved(tmp_path, make_png, 
     again = Library(root, account="alice")
     assert (root / CATALOG_FILE).exists() and again.catalog.open_saved()
     assert again.ids(Filters(search="banana")) == [fourth, second]
+
+
+def test_a_column_kept_narrow_widens_for_a_larger_value(tmp_path, make_png):
+    """The catalog keeps whole numbers in the smallest type that holds them (ids 1-2: one byte); an image
+    whose id does not fit is put in after the column is widened, not wrapped around."""
+    lib = Library(tmp_path / "lib", account="alice")
+    a, b = add(lib, make_png, "apple", 3), add(lib, make_png, "banana", 2)
+    lib.warm_up()
+    assert lib.catalog._ids.dtype.itemsize == 1
+    c = add(lib, make_png, "cherry", 1)
+    with lib.db.atomic():  # the id moved past what one byte holds (the change log told of both ids)
+        lib.db.execute_sql("UPDATE image SET id = 100000 WHERE id = ?", (c,))
+        lib.db.execute_sql("INSERT INTO image_change(image_id) VALUES (?), (100000)", (c,))
+    lib.catalog.sync(at_once=True)
+    assert lib.ids(Filters()) == [100000, b, a]
+    assert lib.ids(Filters(search="cherry")) == [100000]

@@ -165,3 +165,20 @@ def test_one_shape_in_other_colours_is_not_a_duplicate(library, tmp_path):
     assert ids.keys() == {"red.png", "purple.png", "red.jpg"}
     groups = library.duplicates()
     assert [{g.keep.id, *(o.id for o in g.others)} for g in groups] == [{ids["red.png"], ids["red.jpg"]}]
+
+
+def test_the_background_pass_rests_between_batches_and_a_cancel_stops_it(library, monkeypatch):
+    """The app's pass over an older library works at most `share` of the time (it sleeps three times its work
+    at 0.25 after each batch) and a cancel while it rests ends it there."""
+    generate(library, count=3)
+    monkeypatch.setattr("store.duplicates.BATCH", 1)
+    rests: list[float] = []
+    monkeypatch.setattr("time.sleep", rests.append)
+    def cancelled() -> bool:  # as soon as it rests
+        return bool(rests)
+
+    assert library.fill_perceptual_hashes(cancel=cancelled, share=0.25) == 1
+    assert len(rests) == 1 and 0 < rests[0] <= 0.1
+    rests.clear()
+    assert library.fill_perceptual_hashes(share=0.25) == 2 and len(rests) >= 2
+    assert library.fill_perceptual_hashes() == 0

@@ -191,6 +191,7 @@ def test_info_and_favorite_then_a_search_that_catches_up(fresh, capsys):
     favorites = _listed(capsys, root, "--search", "is:fav crown")
     assert target in favorites
     assert favorites == _expected(written, lambda w: (w["favorite"] or w is written[target]) and "crown" in w["prompt"])
+    assert _listed(capsys, root, "--search", f"w id:{target}") == [target]  # one letter, in a value changed since
     assert full_scans() == []
     assert cli.main(["favorite", "--off", str(target), "--library", str(root), "--account", "alice"]) == 0
 

@@ -34,6 +34,7 @@ GC_FULL_AFTER = 2  # young (generation 1) collections before a full one is due i
 GC_FORCE_AFTER = 10  # young collections since the last full one, after which it runs anyway (no pause came)
 GC_DEEP_AFTER = 30.0  # seconds without input before one collection also walks the frozen objects
 FAILURE_TIMEOUT = 12  # seconds an error stays on screen: time to read it
+BACKGROUND_SHARE = 0.25  # of the time an older library's background pass (perceptual hashes) may work: it rests the rest
 
 
 # A worker's state changes are posted to the widget or screen that started it and,
@@ -152,7 +153,7 @@ class MyImagesApp(App):
             with self.library.db.connection_context():
                 if self.library.fill_batches(cancel=lambda: worker.is_cancelled):  # variation stacks (stacks.py)
                     self.call_from_thread(self._batches_made)
-                self.library.fill_perceptual_hashes(cancel=lambda: worker.is_cancelled)
+                self.library.fill_perceptual_hashes(cancel=lambda: worker.is_cancelled, share=BACKGROUND_SHARE)
 
     def _batches_made(self) -> None:
         """An older library got its batch keys: the gallery shows its stacks now."""
