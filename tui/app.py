@@ -25,7 +25,7 @@ from .commands import GalleryCommands
 from .gallery_screen import GalleryScreen
 from .key_order import KeyOrder
 from .pointer import PointerLeave
-from .terminal_replies import LateReplies
+from .terminal_replies import dropping_late_answers
 
 
 GC_IDLE_AFTER = 0.5  # seconds without a key or mouse event before a full garbage collection may run
@@ -77,12 +77,15 @@ class MyImagesApp(App):
         self._gc_threshold = gc.get_threshold()
         self._last_failure: tuple[str, float] = ("", 0.0)
         self._key_order = KeyOrder(self)
-        self._late_replies = LateReplies(self)
         self._pointer = PointerLeave(self)
         self.library = library
         self.keymap: dict[str, str] = dict(self.settings.keymap)  # binding id -> keys (the help shows them)
         self.image_mode = images
         self.downloads = downloads or self.settings.downloads
+
+    def get_driver_class(self):
+        """Textual's driver for this terminal, dropping terminal answers that come too late (they came as keys)."""
+        return dropping_late_answers(super().get_driver_class())
 
     def on_mount(self) -> None:
         # 16 colours: pictures keep their hues (widgets/cell_colours.py); headless (tests) draws nothing
@@ -304,12 +307,11 @@ class MyImagesApp(App):
         if not isinstance(event, events.Key):
             await super().on_event(event)
         elif not event.is_forwarded:  # from the terminal
-            for key in self._late_replies.arriving(event):  # a terminal's late answer is not typed
-                if self._palette_not_laid_out(key):
-                    continue
-                if not self._key_order.arriving(key):
-                    await super().on_event(key)
-                    self._key_order.handed_on(key)
+            if self._palette_not_laid_out(event):
+                return
+            if not self._key_order.arriving(event):
+                await super().on_event(event)
+                self._key_order.handed_on(event)
         elif not self._key_order.went_astray(event):  # back from its widget (sent again if the focus left it)
             await super().on_event(event)  # its bindings run now
             self._key_order.returned(event)

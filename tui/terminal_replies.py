@@ -10,15 +10,21 @@ the help, and the rest was typed into the search box.
 Such keys come all at once (the parser hands out the whole sequence when it gives up on it), in a shape no one
 types: `[`, then parameters, then a final letter; or `^` then `P`, `_` or `]`, and text up to a backslash.
 `LateReplies` holds a key that may begin one, and the keys right behind it; a whole answer is dropped, anything
-else goes on as typed (a `[` typed alone waits `BURST` seconds).
+else goes on as typed, in order (a `[` or `^` typed last goes on `BURST` seconds later).
 
-Textual gives no hook before its input parser (the driver's input thread makes the keys), so this works on keys.
+It sits in the driver's input thread, where the parser's keys come out (`Driver.process_message`, public): there
+the keys' order and timing are the terminal's, before the app's own handling of fast typing (tui/key_order.py)
+sees them. Textual gives no hook before its parser.
 """
 from __future__ import annotations
 
+import threading
+from functools import partial
+from typing import Callable
+
 from textual import constants, events
-from textual.app import App
-from textual.timer import Timer
+from textual.driver import Driver
+from textual.message import Message
 
 BURST = 0.03  # seconds between two keys of one answer at most (the parser makes them together; typing is slower)
 # ... but the end of a string answer (ESC \) is given out alone, when the parser gives up on it: ESCAPE_DELAY later
@@ -53,40 +59,42 @@ def is_complete(text: str) -> bool | None:
 
 
 class LateReplies:
-    """Sits in front of the app's key handling (`MyImagesApp.on_event`)."""
+    """Takes the input thread's messages in order and sends them on (`send`), less terminal answers."""
 
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, send: Callable[[Message], object]) -> None:
+        self._send = send
         self._held: list[events.Key] = []
-        self._passing: set[int] = set()  # keys let go after being held: not held again when they come back
-        self._timer: Timer | None = None
-        self.dropped: list[str] = []  # the answers dropped (the last few), for the log and the tests
+        self._lock = threading.Lock()  # the input thread and the release timer's thread
+        self._timer: threading.Timer | None = None
+        self._round = 0  # which hold a release timer belongs to
+        self.dropped: list[str] = []  # the answers dropped (the last ten), for the tests
 
-    def arriving(self, event: events.Key) -> list[events.Key]:
-        """A key from the terminal: the keys to hand on now, in order (none while it may begin an answer; the
-        keys held before it when they turn out not to be one)."""
-        if id(event) in self._passing:
-            self._passing.discard(id(event))
-            return [event]
-        character = event.character or ""
-        let_go: list[events.Key] = []
+    def process(self, message: Message) -> None:
+        with self._lock:
+            for item in self._take(message):
+                self._send(item)
+
+    def _take(self, message: Message) -> list[Message]:
+        if not isinstance(message, events.Key):
+            return [*self._let_go(), message]  # a mouse move, a resize: what was held goes first
+        character = message.character or ""
+        let_go: list[Message] = []
         if self._held:
             held = "".join(key.character or "" for key in self._held)
-            if len(character) == 1 and event.time - self._held[-1].time <= self._wait(held):
+            if len(character) == 1 and message.time - self._held[-1].time <= self._wait(held):
                 text = held + character
                 complete = is_complete(text)
                 if complete is None:
-                    self._hold(event)
+                    self._hold(message)
                     return []
                 if complete:
                     self._drop(text)
                     return []
-            self._stop()
-            let_go, self._held = self._held, []
+            let_go = self._let_go()
         if character in ("[", "^"):
-            self._hold(event)
+            self._hold(message)
             return let_go
-        return [*let_go, event]
+        return [*let_go, message]
 
     @staticmethod
     def _wait(held: str) -> float:
@@ -94,29 +102,47 @@ class LateReplies:
         string = held[:1] == "^" and held[1:2] in STRING_KINDS and len(held) > 2
         return constants.ESCAPE_DELAY + STRING_END_WAIT if string else BURST
 
-    def _hold(self, event: events.Key) -> None:
-        self._held.append(event)
+    def _hold(self, key: events.Key) -> None:
+        self._held.append(key)
+        self._round += 1
         if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.app.set_timer(self._wait("".join(key.character or "" for key in self._held)),
-                                         self._release)
+            self._timer.cancel()
+        held = "".join(item.character or "" for item in self._held)
+        self._timer = threading.Timer(self._wait(held), self._release, args=(self._round,))
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _let_go(self) -> list[Message]:
+        self._round += 1  # a timer already running lets nothing go
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        held, self._held = self._held, []
+        return list(held)
 
     def _drop(self, text: str) -> None:
-        self._stop()
-        self._held = []
+        self._let_go()
         self.dropped = [*self.dropped[-9:], text]
-        self.app.log.system(f"a late terminal answer dropped: {text!r}")
 
-    def _stop(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
+    def _release(self, round_: int) -> None:
+        """Nothing came after the held keys: not an answer; they go on as typed."""
+        with self._lock:
+            if round_ != self._round:
+                return
+            for key in self._let_go():
+                self._send(key)
 
-    def _release(self) -> None:
-        """Nothing came after the held keys: not an answer; they go on, in order, as typed."""
-        self._stop()
-        held, self._held = self._held, []
-        for key in held:
-            again = events.Key(key.key, key.character)
-            self._passing.add(id(again))
-            self.app.post_message(again)
+
+def dropping_late_answers(driver_class: type[Driver]) -> type[Driver]:
+    """The app's driver class with `LateReplies` between its input parser and the app."""
+
+    class LateAnswersDropped(driver_class):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.late_replies = LateReplies(partial(driver_class.process_message, self))
+
+        def process_message(self, message: Message) -> None:
+            self.late_replies.process(message)
+
+    LateAnswersDropped.__name__ = f"{driver_class.__name__}LateAnswersDropped"
+    return LateAnswersDropped
