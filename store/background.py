@@ -218,8 +218,8 @@ def cleaned_thumbnail(source_thumbnail: Path, cleaned: Image.Image) -> bytes | N
     """The source's thumbnail with the cleaned image's alpha: the same as making one
     from the cleaned image, for a fraction of the work. None if the source has none."""
     try:
-        with Image.open(source_thumbnail) as thumb:
-            thumb = thumb.convert("RGB")
+        with Image.open(source_thumbnail) as stored:
+            thumb = stored.convert("RGB")
     except (OSError, ValueError):
         return None
     thumb.putalpha(cleaned.getchannel("A").resize(thumb.size, Image.Resampling.LANCZOS, reducing_gap=1.0))

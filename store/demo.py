@@ -261,7 +261,7 @@ def generate(library: Library, count: int = 60, seed: int = 7,
         results = library.add_images([b[0] for b in batch])
         members: dict[int, list[int]] = {}
         favorites = []
-        for (item, cids, favorite), (image_id, created) in zip(batch, results):
+        for (_item, cids, favorite), (image_id, created) in zip(batch, results):
             for cid in cids:
                 members.setdefault(cid, []).append(image_id)
             if favorite:

@@ -192,7 +192,7 @@ def _remove_orphans(library: Library, report: DoctorReport, min_age: float) -> N
     now = time.time()
     for kind, top in _library_folders(library, report):
         pattern = _ORIGINAL if kind == "originals" else _THUMBNAIL
-        for folder, dirs, names in os.walk(top):  # never follows links
+        for folder, _dirs, names in os.walk(top):  # never follows links
             here = Path(folder)
             ours = here.parent == top and _HASH_FOLDER.fullmatch(here.name) is not None
             candidates: dict[str, list[Path]] = {}

@@ -177,9 +177,9 @@ def _colour_signature(path) -> np.ndarray | None:
 
     try:
         with PILImage.open(path) as picture:
-            picture = picture.convert("RGBA")
-            flat = PILImage.new("RGBA", picture.size, (255, 255, 255, 255))
-            flat.alpha_composite(picture)
+            rgba = picture.convert("RGBA")
+            flat = PILImage.new("RGBA", rgba.size, (255, 255, 255, 255))
+            flat.alpha_composite(rgba)
             return np.asarray(flat.convert("RGB").resize((4, 4), PILImage.Resampling.BOX), np.float32)
     except (OSError, ValueError, PILImage.DecompressionBombError):
         return None
@@ -192,7 +192,7 @@ def _colour_signatures(library: "Library", ids: np.ndarray, indexes: set[int]) -
         return {}
     order = sorted(indexes)
     records = {r.id: r for r in library._records_by_id(ids[order].tolist())}
-    signatures = {}
+    signatures: dict[int, np.ndarray | None] = {}
     for index in order:
         record = records.get(int(ids[index]))
         if record is None:

@@ -104,16 +104,16 @@ def with_metadata(record: ImageRecord, data: bytes, *, is_png: bool = True) -> b
     if "parameters" not in keywords:
         extra.append(_itxt("parameters", build_a1111_text(record.prompt, record.negative_prompt,
                                                           record.model, record.text_accuracy)))
-    out = [PNG_SIGNATURE]
+    parts = [PNG_SIGNATURE]
     inserted = False
     for kind, raw in chunks:
         if _text_keyword(kind, raw) == OWN_KEY:
             continue  # replaced by the current record
         if kind == b"IDAT" and not inserted:
-            out.extend(extra)
+            parts.extend(extra)
             inserted = True
-        out.append(raw)
-    return b"".join(out)
+        parts.append(raw)
+    return b"".join(parts)
 
 
 def export_images(library: Library, image_ids: Iterable[int], folder: Path) -> list[Path]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -57,10 +57,10 @@ class FilesLock:
         finally:
             os.close(fd)
 
-    def adding(self) -> "contextmanager[bool]":
+    def adding(self) -> AbstractContextManager[bool]:
         """Held while files are written or reused and their records committed."""
         return self._hold(fcntl.LOCK_SH)
 
-    def removing(self, wait: bool = True) -> "contextmanager[bool]":
+    def removing(self, wait: bool = True) -> AbstractContextManager[bool]:
         """Held while references are checked and files removed; yields False if `wait` is off and it is taken."""
         return self._hold(fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -55,7 +55,7 @@ def _new_temporary(folder: Path) -> tuple[int, Path]:
     raise FileExistsError(f"no free temporary file name in {folder}")
 
 
-def write_atomic(path: Path, write: Callable[[io.BufferedWriter], None], *, replace: bool = True,
+def write_atomic(path: Path, write: Callable[[io.BufferedWriter], object], *, replace: bool = True,
                  durable: bool = True) -> Path:
     """Write through a temporary file in the same folder, then rename it into place.
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, cast
 
 import numpy as np
 from PIL import Image
@@ -137,8 +137,8 @@ def detect(image: Image.Image) -> Layout:
     if not plain:
         return Layout(1, 1, (0, width), (0, height), detected=True)
     content = ~background
-    col_runs = _runs(content.any(axis=0))
-    row_runs = _runs(content.any(axis=1))
+    col_runs = _runs(np.asarray(content.any(axis=0)))
+    row_runs = _runs(np.asarray(content.any(axis=1)))
     if not col_runs or not row_runs or len(col_runs) > MAX_CELLS or len(row_runs) > MAX_CELLS:
         return Layout(1, 1, (0, width), (0, height), detected=True)
     return Layout(len(row_runs), len(col_runs), _cuts(col_runs, width), _cuts(row_runs, height), detected=True,
@@ -173,7 +173,8 @@ def layout_for(image: Image.Image, rows: int | None = None, cols: int | None = N
 def trim(cell: Image.Image) -> Image.Image:
     """The cell cropped to its content (not background) plus a small margin."""
     rgba = cell.convert("RGBA")
-    if rgba.getchannel("A").getextrema()[0] < 255:  # already transparent: trim by alpha
+    lowest_alpha = cast(tuple[int, int], rgba.getchannel("A").getextrema())[0]
+    if lowest_alpha < 255:  # already transparent: trim by alpha
         box = rgba.getchannel("A").point(lambda a: 255 if a >= 16 else 0).getbbox()
     else:
         rgb = np.asarray(cell.convert("RGB"))

@@ -9,7 +9,7 @@ import errno
 import json
 import shutil
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence, cast
 
 from peewee import chunked
 
@@ -20,6 +20,9 @@ from .models import Image, ImageCollection
 from .records import utc_now
 from .stacks import batch_key
 from .text import plural
+
+if TYPE_CHECKING:
+    from .library import Library
 
 DISK_RESERVE = 512 * 1024  # bytes left free when storing a file: room for the database to commit
 
@@ -131,7 +134,8 @@ class Images(Collections):
                 for chunk in chunked(list(present.values()), 500):
                     Image.update(trashed_at=None).where(Image.id.in_(chunk), Image.trashed_at.is_null(False),
                                                         Image.location == "").execute()
-            rows, seen = [], set(present)
+            rows: list[dict[str, Any]] = []
+            seen = set(present)
             for item in items:
                 if item.sha256 in seen:
                     continue
@@ -221,20 +225,19 @@ class Images(Collections):
         in its source folder is deleted too, if it is still the file that was
         read (same size and modification time); otherwise it is left, and said.
         """
-        from . import sources
+        from . import sources, trash
 
-        from . import trash
-
+        library = cast("Library", self)  # what sources.py and trash.py take: this library's façade
         self._check_writable()
         ids = self._own_ids(image_ids, trashed=None)
         in_the_open = [i for chunk in chunked(ids, 500) for (i,) in Image.select(Image.id).where(
             Image.id.in_(chunk), Image.trashed_at.is_null()).tuples()]
-        linked = sources.linked_paths(self, in_the_open)  # a trashed one's file is in the trash folder
-        in_trash = trash.trash_files_of(self, ids)
+        linked = sources.linked_paths(library, in_the_open)  # a trashed one's file is in the trash folder
+        in_trash = trash.trash_files_of(library, ids)
         self._delete_rows(ids)
         for path in in_trash:  # the trash folder's copies of linked files: the library's own now
             path.unlink(missing_ok=True)
-        problems = sources.delete_linked_files(self, linked)
+        problems = sources.delete_linked_files(library, linked)
         if problems:
             raise StoreError(f"Deleted {plural(len(ids), 'image')}, but {problems[0]}"
                              + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "") + ".")

@@ -88,9 +88,12 @@ def collect_files(paths: Iterable[Path], recursive: bool, report: ImportReport) 
     for path in paths:
         path = Path(path)
         if path.is_dir():
+            entries: Iterator[tuple[Path, list[str]]]
             if recursive:
-                walker = os.walk(path, onerror=lambda e: report.failed.append(
-                    (Path(e.filename or path), f"cannot read folder: {e.strerror}")))
+                def unreadable(error: OSError, top: Path = path) -> None:
+                    report.failed.append((Path(error.filename or top), f"cannot read folder: {error.strerror}"))
+
+                walker = os.walk(path, onerror=unreadable)
                 entries = ((Path(folder), sorted(files)) for folder, dirs, files in walker if dirs.sort() is None)
             else:
                 try:
@@ -132,7 +135,7 @@ def prepare_bytes(data: bytes, name: str) -> tuple[NewImage, Metadata, dict]:
         if image.format not in FORMATS:
             raise BadImage(f"unsupported format {image.format} (PNG, JPEG and WebP can be imported)")
         width, height = image.size
-        if width * height > Image.MAX_IMAGE_PIXELS:
+        if Image.MAX_IMAGE_PIXELS and width * height > Image.MAX_IMAGE_PIXELS:
             raise BadImage(
                 f"image too large: {width}x{height} pixels is over the limit of {Image.MAX_IMAGE_PIXELS:,}"
             )
@@ -251,7 +254,8 @@ def import_files(
             return
         failed: list[tuple[int, str]] = []
         try:
-            results = library.add_images([p.image for p in items], collection_ids, failed=failed)
+            results = library.add_images([p.image for p in items if p.image is not None], collection_ids,
+                                         failed=failed)
         except StoreError as exc:  # the database cannot take them (disk full, locked): none is imported
             report.failed.extend((p.path, str(exc)) for p in items)
             return

@@ -97,6 +97,7 @@ class Library(Images, Search):
         self.read_only_reason = "is read-only for you"
         self.files = FileStore(self.root)
         self.files_lock = FilesLock(self.root)
+        self.catalog = None  # made once the database is open (close() may run before: a full disk)
         self._refuse_missing_database(marker)
         self._create_database_file()
         try:

@@ -382,7 +382,7 @@ def parse_tensorart(chunks: dict[str, str]) -> Metadata | None:
     if not isinstance(data, dict):
         return None
     graph = parse_comfyui(chunks) or Metadata()
-    base = data.get("baseModel") if isinstance(data.get("baseModel"), dict) else {}
+    base: dict[str, Any] = data["baseModel"] if isinstance(data.get("baseModel"), dict) else {}
     # the graph's checkpoint is an internal "EMS-…" file name; the model's own name is in baseModel
     model = _str(base.get("modelFileName") or base.get("label")) or graph.model
     prompt = data.get("prompt")
@@ -520,7 +520,7 @@ def parse_invokeai(chunks: dict[str, str]) -> Metadata | None:
     dream = dream if len(dream) <= MAX_CHUNK else ""
     data = _json(chunks.get("sd-metadata", ""))
     if isinstance(data, dict):
-        image = data.get("image") if isinstance(data.get("image"), dict) else {}
+        image: dict[str, Any] = data["image"] if isinstance(data.get("image"), dict) else {}
         prompt = image.get("prompt")
         if isinstance(prompt, list):
             parts = [_str(p.get("prompt")) for p in prompt if isinstance(p, dict)]
@@ -557,7 +557,7 @@ def parse_swarmui(chunks: dict[str, str]) -> Metadata | None:
     if data is None or not isinstance(data.get("sui_image_params"), dict):
         return None
     p = data["sui_image_params"]
-    extra = data.get("sui_extra_data") if isinstance(data.get("sui_extra_data"), dict) else {}
+    extra: dict[str, Any] = data["sui_extra_data"] if isinstance(data.get("sui_extra_data"), dict) else {}
     return Metadata(
         prompt=_str(p.get("prompt")),
         negative_prompt=_str(p.get("negativeprompt")),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any, NoReturn
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -54,7 +55,7 @@ class Term:
     """
 
     field: str  # "prompt", a field name
-    value: object
+    value: Any
     negate: bool = False
     text: str = ""  # as typed (text fields: the value before case folding)
 
@@ -100,7 +101,7 @@ _RANGE = re.compile(rf"^({_NUMBER})(?:-|\.\.)({_NUMBER})$")
 _SIZE = re.compile(r"^(\d+)?[x×*](\d+)?$", re.IGNORECASE)
 
 
-def _fail(message: str):
+def _fail(message: str) -> NoReturn:
     raise _Unreadable(message)
 
 
@@ -178,9 +179,9 @@ def _date_value(field: str, text: str, today: date) -> tuple:
     if recent:
         n, unit = int(recent.group(1)), recent.group(2)
         days = n * {"d": 1, "w": 7, "m": 30, "y": 365}[unit]
-        start = today - timedelta(days=max(0, days - 1))  # 7d: today and the six days before
+        since = today - timedelta(days=max(0, days - 1))  # 7d: today and the six days before
         try:
-            return _local_midnight(start), None
+            return _local_midnight(since), None
         except (ValueError, OverflowError):
             return None, None
     for op in (">=", "<=", ">", "<"):
@@ -189,15 +190,15 @@ def _date_value(field: str, text: str, today: date) -> tuple:
             return {">=": (start, None), ">": (end, None), "<": (None, start), "<=": (None, end)}[op]
     if ".." in t:
         first, _, last = t.partition("..")
-        start = _period(first, today)[0] if first else None
-        end = _period(last, today)[1] if last else None
-        if start and end and start > end:
-            start, end = _period(last, today)[0], _period(first, today)[1]
-        return start, end
+        low = _period(first, today)[0] if first else None
+        high = _period(last, today)[1] if last else None
+        if low and high and low > high:
+            low, high = _period(last, today)[0], _period(first, today)[1]
+        return low, high
     return _period(t, today)
 
 
-def _term(field: str, raw: str, negate: bool, today: date) -> Term | None:
+def _term(field: str, raw: str, negate: bool, today: date) -> Term:
     """One `field:value` token as a Term; raises _Unreadable with the sentence to show."""
     key = ALIASES.get(field.lower(), field.lower())
     value = raw[1:-1] if len(raw) >= 2 and raw.startswith('"') and raw.endswith('"') else raw.strip('"')
@@ -219,7 +220,7 @@ def _term(field: str, raw: str, negate: bool, today: date) -> Term | None:
         return Term("is", flag, negate, shown)
     if key == "from":
         if not (value.isascii() and value.lstrip("#").isdigit()) or int(value.lstrip("#")) >= 2**63:
-            _fail(f"from: needs an image number, e.g. from:12.")
+            _fail("from: needs an image number, e.g. from:12.")
         return Term("from", int(value.lstrip("#")), negate, shown)
     if key == "in":
         if not value.strip():

@@ -61,7 +61,7 @@ def changes_for(row: Any, meta: Metadata) -> dict[str, Any]:
     except ValueError:
         old_params = {}
     old_params = old_params if isinstance(old_params, dict) else {}
-    given = old_params.get("_given") if isinstance(old_params.get("_given"), list) else []
+    given: list[Any] = old_params["_given"] if isinstance(old_params.get("_given"), list) else []
     changes: dict[str, Any] = {}
     for name in FIELDS:
         if name in given:

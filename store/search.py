@@ -94,10 +94,10 @@ class Search(Collections):
             clauses.append(Image.batch == filters.batch)
         return clauses
 
-    def _selected(self, filters: Filters):
+    def _selected(self, filters: Filters) -> np.ndarray | None:
         """The catalog's answer (ids, newest first), or None to ask SQL (see `_catalog_query`)."""
         query = self._catalog_query(filters)
-        return None if query is None else self.catalog.select(query)
+        return None if query is None or self.catalog is None else self.catalog.select(query)
 
     def _catalog_query(self, filters: Filters) -> Query | None:
         """The catalog's query for these filters, or None to ask SQL.
@@ -157,12 +157,12 @@ class Search(Collections):
     def _select(self):
         return Image.select(Image, Account.name).join(Account, on=(Image.owner == Account.id), attr="owner_account")
 
-    def _records_by_id(self, ids: Sequence[int]) -> list[ImageRecord]:
+    def _records_by_id(self, ids: Sequence[int] | np.ndarray) -> list[ImageRecord]:
         """Records of these images, in the order given."""
         if not len(ids):
             return []
         wanted = [int(i) for i in ids]
-        rows = {}
+        rows: dict[int, Image] = {}
         for chunk in chunked(wanted, 500):
             rows.update((r.id, r) for r in self._select().where(Image.id.in_(chunk)))
         return self._records([rows[i] for i in wanted if i in rows])
@@ -178,11 +178,11 @@ class Search(Collections):
         filters = filters or Filters()
         offset, limit = max(0, offset), max(0, limit)
         query = self._catalog_query(filters)
-        if query is not None:
+        if query is not None and self.catalog is not None:
             records = self._records_by_id(self.catalog.select(query)[offset:offset + limit])
-            if filters.stacked:
-                sizes = self.catalog.stack_sizes(query)[offset:offset + limit]
-                for record, size in zip(records, sizes.tolist()):
+            sizes = self.catalog.stack_sizes(query) if filters.stacked else None
+            if sizes is not None:
+                for record, size in zip(records, sizes[offset:offset + limit].tolist()):
                     record.stack = size
             return records
         if filters.stacked:

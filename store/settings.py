@@ -30,7 +30,7 @@ import threading
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 import platformdirs
 
@@ -202,7 +202,7 @@ def load(environ: Mapping[str, str] | None = None, path: Path | None = None) -> 
     """Defaults, then the file, then the environment."""
     environ = os.environ if environ is None else environ
     path = path or settings_path(environ)
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}  # checked by _check, one type per name
     origins: dict[str, str] = {}
     problem = ""
     try:
@@ -244,7 +244,7 @@ def current() -> Settings:
 
 def changed(settings: Settings, **changes: object) -> Settings:
     """The settings with these changed (checked: SettingError), as they will be once `save` wrote them."""
-    checked = {name: _check(name, value) for name, value in changes.items()}
+    checked: dict[str, Any] = {name: _check(name, value) for name, value in changes.items()}
     if settings.problem:  # the file is not used: the change holds for this run only
         return replace(settings, **checked)
     return replace(settings, **checked, origins={**settings.origins, **{name: "file" for name in changes}})

@@ -96,7 +96,9 @@ def cells(ch: str) -> int:
 
 def _cut(line: str, width: int) -> list[str]:
     """`line` in pieces of at most `width` cells."""
-    pieces, piece, used = [], [], 0
+    pieces: list[str] = []
+    piece: list[str] = []
+    used = 0
     for ch in line:
         size = cells(ch)
         if piece and used + size > width:

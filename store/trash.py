@@ -33,7 +33,7 @@ from .records import ImageRecord, to_local, utc_now
 if TYPE_CHECKING:
     from .library import Library
 
-from .settings import TRASH_DAYS  # noqa: E402 - trashed images older than this are erased (start-up, doctor)
+from .settings import TRASH_DAYS as TRASH_DAYS  # noqa: E402 - trashed images older than this are erased
 TRASH_FOLDER = "trash"
 _TRASH_NAME = re.compile(r"\d+-\d+-.+")
 

@@ -5,7 +5,6 @@ import unicodedata
 
 import pytest
 from textual.app import App
-from textual.widgets import Button
 
 from store.importer import ImportOptions, import_files
 from store.library import Library

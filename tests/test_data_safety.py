@@ -15,13 +15,12 @@ import pytest
 
 from store.doctor import check
 from store.errors import StoreError
-from store.export import export_images
 from store.importer import ImportOptions, import_files
 from store.library import Library
 from store.records import Filters
 from tui.cli import main
 
-from .conftest import ROOT, png_bytes, write_png
+from .conftest import ROOT, write_png
 
 
 def library_files(root: Path) -> list[Path]:

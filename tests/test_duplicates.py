@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image as PILImage
 
 from store.demo import generate
@@ -54,7 +53,7 @@ def test_real_generator_files_too_small_to_compare_are_never_grouped(library):
 
 def test_keeping_one_moves_favorites_and_collections_to_it_and_trashes_the_rest(library, tmp_path, make_png):
     path = make_png(size=(200, 150))
-    with PILImage.open(path) as image:  # a picture with structure: a flat colour hashes like any other
+    with PILImage.open(path):  # a picture with structure: a flat colour hashes like any other
         noise = np.random.default_rng(3).integers(0, 255, (15, 20, 3), dtype=np.uint8)
         PILImage.fromarray(noise).resize((200, 150), PILImage.BICUBIC).save(path)
     import_files(library, [path], ImportOptions(prompt="the original"))

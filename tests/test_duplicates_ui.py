@@ -13,7 +13,6 @@ from tui.duplicates_screen import DuplicatesScreen
 from tui.gallery_screen import GalleryScreen
 from tui.picture_screen import PictureScreen
 from widgets.large_picture import LargePicture
-from widgets.picture_tile import PictureTile
 
 from . import ui
 from .test_duplicates import variants

@@ -1,19 +1,16 @@
 """Database and file errors reach the user as one sentence, never as a traceback."""
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import datetime, timedelta
 
 import peewee
 import pytest
 
-from store.errors import DatabaseFailed, FileFailed, LibraryLocked, StoreError
+from store.errors import DatabaseFailed, FileFailed, LibraryLocked
 from store.importer import ImportOptions, import_files
 from store.library import Library
 from store.records import Filters
 
-from .conftest import ROOT
 
 
 def test_paged_search_with_a_count_hint_runs_on_both_back_ends(library, make_png):

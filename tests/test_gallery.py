@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from rich.cells import cell_len
-from textual.widgets import Button, Input, OptionList, Select, SelectionList, Static
+from textual.widgets import Input, OptionList, Select, SelectionList, Static
 
 from store.importer import ImportOptions, import_files
 from store.library import Library

@@ -1,7 +1,6 @@
 """Grid detection, cutting, trimming, saving and downloading items; the command line forms."""
 from __future__ import annotations
 
-import io
 
 import numpy as np
 import pytest

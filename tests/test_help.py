@@ -50,7 +50,7 @@ async def all_help_lines(pilot, app) -> list[str]:
             return seen
         before = body.scroll_y
         await pilot.press("pagedown")
-        await ui.wait_until(pilot, lambda: body.scroll_y != before)
+        await ui.wait_until(pilot, lambda before=before: body.scroll_y != before)
 
 
 @pytest.mark.parametrize("size, public", [((80, 24), False), ((160, 48), True)])

@@ -8,7 +8,7 @@ import pytest
 
 from store import grid as grid_cut
 from store.library import Library
-from tui import gallery_screen, grid_editor_screen, viewer_screen
+from tui import gallery_screen, viewer_screen
 from tui.app import MyImagesApp
 from tui.confirm_delete import ConfirmDeleteScreen
 from tui.grid_editor_screen import GridEditorScreen

@@ -17,7 +17,7 @@ from store.records import FAVORITES_ONLY, Filters
 from store.sources import is_complete, png_text
 from store.watcher import SourceWatcher
 
-from .conftest import REAL_METADATA, png_bytes, write_png
+from .conftest import REAL_METADATA, png_bytes
 
 
 def a1111(prompt: str, n: int) -> bytes:

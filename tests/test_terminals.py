@@ -15,7 +15,7 @@ from PIL import Image, ImageChops
 from store.library import Library
 from widgets.graphics_support import PLACEHOLDERS_FROM, kitty_version
 
-from .terminals import GLYPH_EDGE_PIXELS, ROOT, Display, Terminal, app_command, difference_box, differs, ensure_tools
+from .terminals import GLYPH_EDGE_PIXELS, ROOT, Display, Terminal, app_command, differs, ensure_tools
 
 FONT = ["-fa", "DejaVu Sans Mono", "-fs", "10"]
 XTERM_SIXEL = ["xterm", "-ti", "vt340", *FONT]

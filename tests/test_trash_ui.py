@@ -6,7 +6,6 @@ from textual.widgets import Button, DataTable, OptionList, Static
 
 from tui.confirm_delete import ConfirmDeleteScreen
 from tui.gallery_screen import GalleryScreen
-from tui.progress_screen import ProgressScreen
 from tui.trash_screen import TrashScreen
 
 from . import ui

@@ -185,7 +185,7 @@ async def test_card_actions_from_the_view(lib, tmp_path, monkeypatch):
         await pilot.press("d")
         await pilot.click("#delete")  # the last one: the one before it
         await shown(pilot, app, ids[3], "3 / 3")
-        for n in range(3):
+        for _ in range(3):
             await pilot.press("d")
             await pilot.click("#delete")
             await settle(pilot, app)

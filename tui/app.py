@@ -241,8 +241,9 @@ class MyImagesApp(App):
     def on_unmount(self) -> None:
         gc.set_threshold(*self._gc_threshold)  # as it was: other apps may run in this process (tests)
         gc.unfreeze()  # what this app froze may be collected again
-        if getattr(self, "watcher", None) is not None:
-            self.watcher.stop()
+        watcher = getattr(self, "watcher", None)
+        if watcher is not None:
+            watcher.stop()
 
     def _button_row(self) -> list[Button]:
         """The buttons beside the focused one in a dialog (the focused one among them); else none."""

@@ -10,6 +10,7 @@ import shutil
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from store.records import FAVORITE_ALL, FAVORITES_ONLY, NON_FAVORITES, SCOPE_PUBLIC, Filters
 from store.text import field_value, one_line, plural, printable
@@ -82,7 +83,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         try:
             date = parse_date(args.date)
         except ValueError:
-            raise UserError(f'"{args.date}" is not a date (use ISO 8601, e.g. 2026-03-01 or 2026-03-01T14:30).')
+            raise UserError(f'"{args.date}" is not a date '
+                            "(use ISO 8601, e.g. 2026-03-01 or 2026-03-01T14:30).") from None
     options = ImportOptions(prompt=args.prompt, model=args.model, text_accuracy=args.text_accuracy,
                             generated_at=date, collection=args.collection, recursive=args.recursive)
     with open_library(args) as library, progress_bar("Importing") as show:
@@ -125,7 +127,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             from store.query import matched_fields, param, parse
 
             parsed = parse(filters.search)
-            out = []
+            out: list[dict[str, Any]] = []
             for record in records:
                 if args.limit is not None and len(out) >= args.limit:
                     break

@@ -89,7 +89,7 @@ def help_rows(screen: Screen) -> list[KeyRow]:
     """Every key the screen offers, grouped: the screen's, its widgets', then the app's."""
     app = screen.app
     nodes: list[DOMNode] = [screen]
-    seen = {type(screen)}
+    seen: set[type[DOMNode]] = {type(screen)}
     for widget in screen.query("*"):
         if type(widget) not in seen and own_bindings(type(widget)):
             seen.add(type(widget))

@@ -28,10 +28,14 @@ class JobOutcome:
     cancelled: bool = False
 
 
+def _no_progress(done: int, total: int, text: str = "") -> None:
+    """Progress nobody is shown."""
+
+
 def run_without_progress(job: Job) -> JobOutcome:
     """Run a job right here (a worker thread: one image, no dialog); its failure is handed back, not raised."""
     try:
-        return JobOutcome(result=job(lambda done, total, text="": None, lambda: False))
+        return JobOutcome(result=job(_no_progress, lambda: False))
     except Exception as exc:  # noqa: BLE001 - handed to the caller, shown as a notification
         return JobOutcome(error=exc)
 

@@ -60,8 +60,11 @@ class KeyBar(Widget):
                 more = more or entry
             elif binding.show:
                 keys.append(entry)
-        seen = set()
-        unique = [k for k in keys if not (k[2] in seen or seen.add(k[2]))]  # one entry per description
+        unique, seen = [], set()
+        for shown in keys:  # one entry per description: the first
+            if shown[2] not in seen:
+                seen.add(shown[2])
+                unique.append(shown)
         self._more_key = more[0] if more is not None else None
         if more is not None:
             unique.append(more)
