@@ -9,6 +9,12 @@ read (pickled `Indexed` lists) on stdout, in order. The scanning process takes t
 answers in the files' order and records them while the readers read ahead; pipes
 bound how far ahead (a batch of files to copy holds their bytes).
 
+A scan the app starts (store/scan_child.py) sets `IN_BACKGROUND`: its readers then run
+only on a core nothing else wants (Linux's SCHED_IDLE; elsewhere at the lowest nice),
+so an open gallery keeps its speed while they read; the recording process stays at its
+own priority (it holds the database's write lock while it records, which the app may
+be waiting for).
+
 Own processes rather than multiprocessing: a spawned multiprocessing child imports the
 program's main script again, which a user's unguarded script would not survive.
 """
@@ -23,12 +29,29 @@ from pathlib import Path
 from typing import Iterator
 
 MAX_READERS = 3  # readers: one per core (the recording process needs less than a reader), at most this
+IN_BACKGROUND = False  # readers yield the processor to every other process (see above)
+
+
+def yield_to_others() -> None:
+    """This process from now on runs only when a core would otherwise be idle (or at nice 19 where the
+    system has no such policy, or refuses it)."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        return
+    except (AttributeError, OSError):
+        pass
+    try:
+        os.nice(19 - os.nice(0))
+    except OSError:
+        pass
 
 
 def main(argv: list[str]) -> int:
     from .sources import read_batch
 
-    root, mode = argv
+    root, mode, *priority = argv
+    if priority == ["background"]:
+        yield_to_others()
     source, answer = sys.stdin.buffer, sys.stdout.buffer
     while True:
         try:
@@ -51,7 +74,8 @@ def read_apart(root: Path, parts: list, mode: str) -> Iterator[list]:
     try:
         try:
             for n in range(count):
-                reader = subprocess.Popen([sys.executable, "-m", "store.read_child", str(root), mode],
+                reader = subprocess.Popen([sys.executable, "-m", "store.read_child", str(root), mode]
+                                          + (["background"] if IN_BACKGROUND else []),
                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                           cwd=str(Path(__file__).resolve().parent.parent))
                 readers.append(reader)

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from . import read_child
 from .errors import StoreError
 from .library import Library
 from .sources import COPY, LINK, ScanReport
@@ -41,6 +42,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.nice:
         os.nice(args.nice)
+    read_child.IN_BACKGROUND = True  # its readers run only on a core nothing else wants
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())  # Cancel: end after the current batch
 
@@ -121,6 +123,8 @@ def run_in_child(library: Library, add: Path | str | None = None, copy: bool = F
     child.wait()
     for reader in readers:
         reader.join()
+    if library.catalog is not None:
+        library.catalog.catch_up_next()  # what it wrote is this process's next search's, not batched
     if child.returncode != 0 or reports is None:
         said = [line.strip() for line in errors if line.strip()]
         if asked_to_stop is not None and reports is None:

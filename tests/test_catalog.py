@@ -5,6 +5,7 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 
+from store.catalog import BULK_CATCH_UP_EVERY, CATCH_UP_EVERY
 from store.importer import ImportOptions, import_files
 from store.library import Library
 from store.records import FAVORITES_ONLY, NON_FAVORITES, Filters
@@ -221,3 +222,49 @@ def test_a_column_kept_narrow_widens_for_a_larger_value(tmp_path, make_png):
     lib.catalog.sync(at_once=True)
     assert lib.ids(Filters()) == [100000, b, a]
     assert lib.ids(Filters(search="cherry")) == [100000]
+
+
+def bulk_insert_elsewhere(root, n: int, first: int = 0) -> None:
+    """`n` images written by another process in one statement (a folder being indexed), dated among and beside
+    the others, many on the same second (their order is then by id)."""
+    other_process(root, (
+        "cols = [c[1] for c in lib.db.execute_sql('PRAGMA table_info(image)').fetchall() "
+        "if c[1] not in ('id', 'sha256', 'generated_at', 'prompt')]; "
+        f"lib.db.execute_sql('WITH RECURSIVE n(i) AS (SELECT {first} UNION ALL SELECT i + 1 FROM n "
+        f"WHERE i < {first + n - 1}) INSERT INTO image (sha256, generated_at, prompt, ' + ', '.join(cols) + ') "
+        "SELECT lower(hex(randomblob(32))), strftime(\"%Y-%m-%d %H:%M:%S\", \"2026-06-01 12:00\", "
+        "\"-\" || (i % 97) || \" hours\"), \"bulk \" || i, ' + ', '.join(cols) + ' FROM n, (SELECT * FROM image "
+        "LIMIT 1)')"))
+
+
+def test_changes_in_bulk_are_taken_in_less_often_each_in_its_place(tmp_path, make_png, monkeypatch):
+    """Another process writing in bulk (a source folder being indexed): the catalog takes its changes in every
+    BULK_CATCH_UP_EVERY seconds instead of every second, each image where a build puts it; at once after
+    `catch_up_next` (this process waited for that writer); every second again once few changes come."""
+    root = tmp_path / "lib"
+    lib = Library(root, account="alice")
+    for days, prompt in enumerate(["apple", "banana", "cherry"]):
+        add(lib, make_png, prompt, days)
+    now = [100.0]
+    lib.catalog.clock = lambda: now[0]
+    lib.catalog.sync(at_once=True)
+    in_order = "SELECT id FROM image ORDER BY generated_at DESC, id DESC"
+
+    bulk_insert_elsewhere(root, 1500)
+    now[0] += CATCH_UP_EVERY
+    assert lib.count(Filters()) == 1503 and lib.catalog.window == BULK_CATCH_UP_EVERY  # 1,500 in a second: bulk
+    assert lib.ids(Filters()) == [i for (i,) in lib.db.execute_sql(in_order).fetchall()]
+    bulk_insert_elsewhere(root, 10, first=1500)
+    now[0] += CATCH_UP_EVERY
+    assert lib.count(Filters()) == 1503 and lib.catalog.behind  # a second later: not yet
+    now[0] += BULK_CATCH_UP_EVERY - CATCH_UP_EVERY
+    assert lib.count(Filters(search="bulk")) == 1510 and lib.catalog.window == CATCH_UP_EVERY  # few, in 5 s
+    monkeypatch.setattr("store.catalog.PLACE_AT_MOST", 100)  # these are sorted in with the rest
+    bulk_insert_elsewhere(root, 600, first=1510)
+    now[0] += CATCH_UP_EVERY
+    assert lib.count(Filters()) == 2113 and lib.catalog.window == BULK_CATCH_UP_EVERY
+    bulk_insert_elsewhere(root, 5, first=2110)
+    now[0] += 0.1
+    lib.catalog.catch_up_next()  # the writer is done: no waiting
+    assert lib.count(Filters()) == 2118
+    assert lib.ids(Filters()) == [i for (i,) in lib.db.execute_sql(in_order).fetchall()]

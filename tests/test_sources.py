@@ -400,6 +400,28 @@ def test_cancel_stops_the_readers(tmp_path, read_apart):
     assert read_apart.started and all(r.poll() is not None for r in read_apart.started)
 
 
+def test_readers_of_a_scan_the_app_started_yield_the_processor(tmp_path, read_apart, monkeypatch):
+    """A scan the app runs (store/scan_child.py) reads at the lowest priority, on cores nothing else wants
+    (SCHED_IDLE), so the open gallery keeps its speed; it still reads every file."""
+    import subprocess
+    import sys
+
+    import store.read_child as read_child
+
+    monkeypatch.setattr(read_child, "IN_BACKGROUND", True)
+    library = Library(tmp_path / "lib", account="alice")
+    folder = tmp_path / "outputs"
+    for n in range(7):
+        put(folder, f"{n}.png", a1111(f"date {n}", n))
+    report = library.add_source(folder)
+    assert len(report.added) == 7 and read_apart.started
+    assert all(reader.args[-1] == "background" for reader in read_apart.started)
+    said = subprocess.run([sys.executable, "-c", "import os; from store.read_child import yield_to_others; "
+                           "yield_to_others(); print(os.sched_getscheduler(0))"],
+                          cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, check=True)
+    assert int(said.stdout) == os.SCHED_IDLE
+
+
 def test_one_scan_of_a_source_at_a_time(tmp_path):
     """A second scan of a folder being scanned (the watcher noticing a folder the dialog is adding) waits
     for the first, then reads nothing again."""

@@ -298,6 +298,11 @@ class GalleryScreen(Screen):
                 token = change_token(self.library.db, self.library.uses_postgres)
                 if token == seen and not force:
                     return
+                catalog = self.library.catalog
+                if not force and catalog is not None and seen is not None and seen[1] == -1:
+                    catalog.sync()  # the grid shows the catalog at version seen[0]: it takes changes in when due
+                    if catalog.version == seen[0]:
+                        return  # nothing taken in yet (another process's, batched): the grid would show the same
                 gone = []
                 for image_id in shown:
                     try:
