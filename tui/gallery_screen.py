@@ -341,6 +341,8 @@ class GalleryScreen(Screen):
         self.grid.deselect(unselect.union(gone))
         if self._token == token and not force:
             return  # a reload of this screen's own (after its own change) got there first
+        if not force and any(w.node is self and w.group == "query" and not w.is_finished for w in self.app.workers):
+            return  # a reload of its own is under way (with the card to focus): it would be cancelled; next tick
         current = self.grid.current
         self.run_query(self.filters, True, None, current.id if current else None)
 
