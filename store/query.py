@@ -260,6 +260,8 @@ def _parse_cached(text: str, today: date) -> Parsed:
         if field is None and raw in ("|", "OR") and not minus:
             if groups[-1]:
                 groups.append([])
+            else:  # "| ring", "ring | | gem", a lone "OR": one side is empty
+                error = error or f"Nothing before {raw}: write both sides, e.g. ring {raw} necklace."
             continue
         terms += 1
         if terms > MAX_TERMS:
@@ -292,7 +294,7 @@ def _parse_cached(text: str, today: date) -> Parsed:
             error = error or f'Cannot read "{raw}": {exc}.'
     result = tuple(tuple(g) for g in groups if g)
     if len(groups) > 1 and not groups[-1] and not error:
-        error = "Nothing after | : add the alternative (e.g. ring | necklace)."
+        error = "Nothing after |: add the alternative, e.g. ring | necklace."
     return Parsed(result, error, sort)
 
 

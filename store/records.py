@@ -61,8 +61,9 @@ class Filters:
         from .query import parse
 
         parts = []
-        if self.search.strip():
-            parts.append(parse(self.search).describe() or f'prompt contains "{self.search.strip()}"')
+        searched = parse(self.search).describe()  # "" for sort:NAME alone or an empty phrase: they filter nothing
+        if searched:
+            parts.append(searched)
         if self.favorite == FAVORITES_ONLY:
             parts.append("favorites only")
         elif self.favorite == NON_FAVORITES:
@@ -74,8 +75,15 @@ class Filters:
         return ", ".join(parts)
 
     @property
+    def searches(self) -> bool:
+        """Whether the search filters anything (not "", sort:NAME alone, an empty phrase or a lone |)."""
+        from .query import parse
+
+        return bool(self.search.strip()) and not parse(self.search).empty
+
+    @property
     def active(self) -> bool:
-        return (bool(self.search.strip()) or self.favorite != FAVORITE_ALL or self.collection_id is not None
+        return (self.searches or self.favorite != FAVORITE_ALL or self.collection_id is not None
                 or self.batch is not None)
 
 

@@ -78,6 +78,22 @@ def test_list_filters(capsys, lib_dir):
     assert code == 1 and err.strip() == 'myimages: No collection "Nope".'
 
 
+@pytest.mark.parametrize("query", ["foo:bar", "gem |", "id:1-", "size:768", "|", "OR"])
+def test_a_query_it_cannot_read_lists_nothing_and_fails(capsys, lib_dir, query):
+    """A script piping `list` into delete or export must not act on every image."""
+    for extra in ([], ["--json"]):
+        code, out, err = run(capsys, "list", "--library", str(lib_dir), "--search", query, *extra)
+        assert code == 1 and out == "" and err.startswith("myimages: ") and "Traceback" not in err
+
+
+def test_list_counts_of_the_whole_library(capsys, lib_dir):
+    code, out, err = run(capsys, "list", "--library", str(lib_dir), "--search", "zzzz")
+    assert code == 0 and out == "" and err.strip() == '0 of 2 images (prompt contains "zzzz")'
+    for query in ("sort:prompt", '""'):  # they filter nothing: all listed, and no filter described
+        code, out, err = run(capsys, "list", "--library", str(lib_dir), "--search", query)
+        assert code == 0 and len(out.splitlines()) == 2 and "contains" not in err
+
+
 def test_info(capsys, lib_dir):
     code, out, _ = run(capsys, "info", "--library", str(lib_dir), "1")
     assert code == 0 and "Model:" in out and "M1" in out and "Text accuracy:" in out

@@ -45,6 +45,24 @@ def test_parser_reads_the_syntax():
 
 
 @pytest.mark.parametrize("text, says", [
+    ("|", "Nothing before |"), ("OR", "Nothing before OR"), ("| ring", "Nothing before |"),
+    ("ring | | gem", "Nothing before |"), ("ring |", "Nothing after |"),
+])
+def test_an_operator_with_an_empty_side_is_a_hint(text, says):
+    assert says in parse(text).error
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("sort:prompt", ""), ('""', ""), ('"" ring', 'prompt contains "ring"'), ("", ""),
+])
+def test_what_filters_nothing_is_not_described(text, shown):
+    from store.records import Filters
+
+    filters = Filters(search=text)
+    assert filters.describe() == shown and filters.active == bool(shown)
+
+
+@pytest.mark.parametrize("text, says", [
     ("colour:red", "Unknown field"), ("seed:abc", "not a number"), ("seed:", "needs a number"),
     ("steps:1.5", "whole numbers"), ("date:2026-13-01", "not a date"), ("is:blue", "is:fav"),
     ("size:big", "not a size"), ("sort:upside", "not an order"),

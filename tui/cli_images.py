@@ -120,8 +120,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     with open_library(args) as library:
         filters = _filters(library, args)
         problem = library.search_problem(filters.search)
-        if problem:  # the rest of the query still searches
-            print(f"myimages: {printable(problem)}", file=sys.stderr)
+        if problem:  # nothing listed: a script piping the ids into delete or export must not act on everything
+            raise UserError(problem)
         records = library.iter_images(filters, batch=min(max(args.limit or 500, 1), 500))
         if args.json:
             from store.query import matched_fields, param, parse
@@ -147,9 +147,14 @@ def cmd_list(args: argparse.Namespace) -> int:
             print(_line(record, width, owner=args.public))
             shown += 1
         if sys.stdout.isatty() or shown == 0:  # counted only when said (a count reads every match)
-            total = library.count(filters)
-            print(f"{shown} of {total} images" + (f" ({printable(filters.describe(args.collection))})"
-                                                  if filters.active else ""), file=sys.stderr)
+            # as the app says it: the matches of all the library's (or the public gallery's) images
+            matches = library.count(filters)
+            if filters.active:
+                total = library.count(Filters(scope=filters.scope))
+                print(f"{matches} of {total} images ({printable(filters.describe(args.collection))})"
+                      + (f", {shown} listed" if shown < matches else ""), file=sys.stderr)
+            else:
+                print(f"{shown} of {matches} images", file=sys.stderr)
     return 0
 
 
