@@ -497,10 +497,16 @@ def parse_novelai(chunks: dict[str, str]) -> Metadata | None:
 _DREAM_OPTION = re.compile(r"\s-(\w+)\s+(\S+)")
 
 
+# InvokeAI 2's command-line options in a Dream string, by the names other generators use for them
+_DREAM_NAMES = {"s": "steps", "S": "seed", "W": "width", "H": "height", "C": "cfg_scale", "A": "sampler"}
+# the settings InvokeAI 2's sd-metadata keeps under "image", raised to the top like every other generator's
+_SD_METADATA_SETTINGS = ("seed", "steps", "sampler", "width", "height", "cfg_scale")
+
+
 def _dream(text: str) -> tuple[str, dict[str, str]]:
     match = re.match(r'\s*"(.*)"(.*)$', text, re.DOTALL)
     prompt_text, rest = (match.group(1), match.group(2)) if match else (text, "")
-    return prompt_text, {k: v for k, v in _DREAM_OPTION.findall(" " + rest[:10_000])}
+    return prompt_text, {_DREAM_NAMES.get(k, k): v for k, v in _DREAM_OPTION.findall(" " + rest[:10_000])}
 
 
 def parse_invokeai(chunks: dict[str, str]) -> Metadata | None:
@@ -527,18 +533,22 @@ def parse_invokeai(chunks: dict[str, str]) -> Metadata | None:
             # a blend ("a cat:0.5 a dog:0.5") is shown as typed, which only the Dream string keeps
             prompt = _dream(dream)[0] if len(parts) > 1 and dream else ", ".join(parts)
         positive, negative = _split_brackets(_str(prompt))
+        params = _safe_params(data)
+        for key in _SD_METADATA_SETTINGS:
+            if key in image and key not in params:
+                params[key] = _safe_params({key: image[key]}).get(key)
         return Metadata(
             prompt=positive,
             negative_prompt=negative,
             model=_str(data.get("model_weights") or data.get("model_id") or data.get("model")),
             text_accuracy=_number(image.get("cfg_scale")) if "cfg_scale" in image else "",
-            params=_safe_params(data),
+            params=params,
             source="invokeai",
         )
     if dream:
         prompt_text, options = _dream(dream)
         positive, negative = _split_brackets(prompt_text)
-        return Metadata(prompt=positive, negative_prompt=negative, text_accuracy=options.get("C", ""),
+        return Metadata(prompt=positive, negative_prompt=negative, text_accuracy=options.get("cfg_scale", ""),
                         params=options, source="invokeai")
     return None
 

@@ -354,10 +354,11 @@ def _describe(term: Term) -> str:
 # -- what the prompt and params hold -------------------------------------------------
 
 _LORA_IN_PROMPT = re.compile(r"<(?:lora|lyco|locon):([^:>]+)", re.IGNORECASE)
-# The params keys each generator uses (A1111 capitalises; ComfyUI, InvokeAI, NovelAI, Easy Diffusion do not).
+# The params keys each generator uses (A1111 capitalises; ComfyUI, InvokeAI, NovelAI, Easy Diffusion do not;
+# TensorArt says ksamplerName).
 SEED_KEYS = ("seed", "Seed", "noise_seed")
 STEPS_KEYS = ("steps", "Steps", "num_inference_steps")
-SAMPLER_KEYS = ("sampler", "Sampler", "sampler_name", "scheduler")
+SAMPLER_KEYS = ("sampler", "Sampler", "sampler_name", "ksamplerName", "scheduler")
 LORA_KEYS = ("Lora hashes", "loras", "lora_name")
 
 

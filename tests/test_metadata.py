@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -11,6 +12,8 @@ from store.metadata import parse_chunks, read_chunks
 from store.importer import prepare_bytes
 
 from .conftest import REAL_METADATA, png_bytes
+
+GENERATORS = Path(__file__).parent / "fixtures" / "generators"
 
 
 def meta_of(data: bytes):
@@ -137,3 +140,26 @@ def test_read_chunks_png_text():
     with Image.open(io.BytesIO(png_bytes(text={"parameters": "hello"}))) as image:
         image.load()
         assert read_chunks(image)["parameters"] == "hello"
+
+
+@pytest.mark.parametrize(
+    "path, seed, steps, sampler",
+    [
+        # InvokeAI 2 wrote its settings as command-line letters (Dream: -S seed, -s steps, -A sampler) or under
+        # "image" (sd-metadata); TensorArt names its sampler ksamplerName
+        (REAL_METADATA / "invokeai-dream.png", 2980747362, 50, "k_lms"),
+        (GENERATORS / "invokeai_sdmeta1.png", 2980747362, 50, "k_lms"),
+        (GENERATORS / "tensorart.png", -1, 25, "euler_ancestral"),  # -1: TensorArt's "random"
+        (REAL_METADATA / "invokeai-v3.png", 3293022630, 35, "euler"),
+        (REAL_METADATA / "a1111.png", 235284042, 15, "UniPC"),
+        (REAL_METADATA / "novelai.png", 2253955223, 50, "k_euler_ancestral"),
+    ],
+    ids=lambda v: v.name if hasattr(v, "name") else None,
+)
+def test_real_files_give_seed_steps_and_sampler_to_the_query_fields(path, seed, steps, sampler):
+    from store.query import as_number, param
+
+    meta = meta_of(path.read_bytes())
+    assert as_number(param(meta.params, "seed")) == seed
+    assert as_number(param(meta.params, "steps")) == steps
+    assert param(meta.params, "sampler") == sampler
