@@ -17,7 +17,7 @@ from tui.viewer_screen import ViewerScreen
 from widgets import thumbnails
 from widgets.card_grid import PAGE_SIZE, CardGrid
 
-from .ui import notices, settle, wait_until
+from .ui import notices, screen_text, settle, wait_until
 
 COUNT = 150  # images: three pages of the grid
 
@@ -170,3 +170,38 @@ async def test_forced_kitty_thumbnails_load_in_a_worker(lib, tmp_path, monkeypat
         shown = [card for card in app.screen.query("ImageCard") if card.record is not None]
         assert shown and all(card.query_one("#thumb").image is not None for card in shown)
     assert calls and not any(calls)
+
+
+
+@pytest.mark.parametrize("size", [(80, 24), pytest.param((160, 48), marks=pytest.mark.slow)], ids=["80x24", "160x48"])
+async def test_ctrl_q_on_a_progress_dialog_cancels_the_work_then_quits(lib, tmp_path, monkeypatch, size):
+    # Ctrl+Q while a progress bar shows (here a bulk delete; a bulk clean runs on the same dialog): the work stops
+    # after the chunk it is on (nothing half-done), then the app ends and says how far it got.
+    monkeypatch.setattr(gallery_screen, "DELETE_CHUNK", 10)
+    first_chunk_done, go_on = threading.Event(), threading.Event()
+    real = Library.trash
+
+    def delete(self, ids):
+        n = real(self, ids)
+        first_chunk_done.set()
+        go_on.wait(10)  # until the test has pressed Ctrl+Q
+        return n
+
+    monkeypatch.setattr(Library, "trash", delete)
+    app = make_app(lib, tmp_path)
+    exits: list[str] = []
+    real_exit = app.exit
+    app.exit = lambda *args, message=None, **kwargs: (exits.append(str(message)),
+                                                      real_exit(*args, message=message, **kwargs))
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+a", "d")
+        await pilot.click("#delete")
+        await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen) and first_chunk_done.is_set())
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: "Quitting: cancelling" in screen_text(app))
+        assert app.return_code is None  # not before the work has stopped
+        go_on.set()
+        await wait_until(pilot, lambda: app.return_code is not None)
+    assert exits and "cancelled after 10 of 150" in exits[-1] and "nothing was half-written" in exits[-1]
+    assert lib.total() == COUNT - 10  # the chunk done before Ctrl+Q is kept; no other was started

@@ -60,7 +60,8 @@ class MyImagesApp(App):
     HELP_TITLE = "Everywhere"
     BINDINGS = [
         Binding("question_mark,f1", "help", "Help", id="app.help"),
-        Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit"),
+        # priority: a dialog (a progress bar) must not swallow it
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit"),
         # Every dialog's buttons, in one place: priority bindings are the only app keys a modal screen sees.
         Binding("left", "dialog_button(-1)", "Previous button (dialogs)", show=False, priority=True,
                 id="app.previous_button"),
@@ -263,6 +264,17 @@ class MyImagesApp(App):
         if self.focused in row:
             index = max(0, min(len(row) - 1, row.index(self.focused) + step))
             self.screen.set_focus(row[index])  # at once: an Enter typed right after presses it
+
+    async def action_quit(self) -> None:
+        """Quit; slow work on a progress dialog is cancelled first, after the item it is on (nothing is left
+        half-written), and the app ends once it has stopped, saying how far it got."""
+        from .progress_screen import ProgressScreen
+
+        running = [screen for screen in self.screen_stack if isinstance(screen, ProgressScreen)]
+        if running:
+            running[-1].quit_when_stopped()
+        else:
+            self.exit()
 
     def action_help(self) -> None:
         """Every key of the screen on top, and the search syntax (first on screen from the search box)."""

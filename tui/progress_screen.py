@@ -49,6 +49,8 @@ class ProgressScreen(ModalScreen[JobOutcome]):
         self.job = job
         self.total = total
         self._cancel = threading.Event()
+        self._quitting = False
+        self._done: tuple[int, int] | None = None  # the last progress shown (done, total)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="progress-dialog"):
@@ -63,6 +65,9 @@ class ProgressScreen(ModalScreen[JobOutcome]):
         self.run_job()
 
     def _update(self, done: int, total: int, text: str) -> None:
+        self._done = (done, total)
+        if self._cancel.is_set():
+            return  # "Cancelling…" stays on screen
         bar = self.query_one("#progress-bar", ProgressBar)
         bar.update(total=total, progress=done)
         self.query_one("#progress-text", Static).update(Text(f"{done} of {total}  {text}".rstrip()))
@@ -82,12 +87,32 @@ class ProgressScreen(ModalScreen[JobOutcome]):
         # Closed once the job's worker has finished (closing from inside it would cancel it).
         if event.worker.group == "job" and event.state == WorkerState.SUCCESS:
             event.stop()
-            self.dismiss(event.worker.result)
+            if self._quitting:
+                self.app.exit(message=self._quit_message(event.worker.result))
+            else:
+                self.dismiss(event.worker.result)
 
     def action_cancel(self) -> None:
         self._cancel.set()
         self.query_one("#progress-text", Static).update("Cancelling after the current item…")
         self.query_one("#cancel", Button).disabled = True
+
+    def quit_when_stopped(self) -> None:
+        """Ctrl+Q: cancel after the current item, then end the app (not before: nothing is left half-done)."""
+        self._quitting = True
+        self.action_cancel()
+        self.query_one("#progress-text", Static).update("Quitting: cancelling after the current item…")
+
+    def _quit_message(self, outcome: JobOutcome) -> str:
+        """What the terminal says after the app ended in the middle of this work."""
+        if outcome.error is not None:
+            from .app import failure_text
+
+            return f"{self.title_text}: {failure_text(outcome.error)}"
+        if not outcome.cancelled:
+            return f"{self.title_text}: finished before the app quit."
+        done = f" after {self._done[0]} of {self._done[1]}" if self._done and self._done[1] else ""
+        return f"{self.title_text}: cancelled{done} when you quit; the rest was not touched and nothing was half-written."
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.action_cancel()
