@@ -30,7 +30,7 @@ from datetime import timezone
 from pathlib import Path
 
 import numpy as np
-from peewee import Database
+from peewee import Database, PeeweeException
 
 from .own_writes import own_writes
 from .query import (DEFAULT_SORT, LORA_KEYS, SAMPLER_KEYS, SEED_KEYS, STEPS_KEYS, Parsed, Term, as_number,
@@ -815,14 +815,20 @@ class Catalog:
         return True
 
     def _save_while_wanted(self) -> None:
-        while True:
-            with self.db.connection_context(), self._lock:
-                snapshot = self._snapshot() if self._save_wanted else None
-                self._save_wanted = False
-                if snapshot is None:
-                    self._saver = None
-                    return
-            self._write(snapshot)
+        try:
+            while True:
+                with self.db.connection_context(), self._lock:
+                    snapshot = self._snapshot() if self._save_wanted else None
+                    self._save_wanted = False
+                    if snapshot is None:
+                        self._saver = None  # decided under the lock: a save asked from now starts a thread
+                        return
+                self._write(snapshot)
+        except BaseException as error:  # noqa: BLE001 - re-raised below unless the database failed
+            with self._lock:
+                self._saver = None
+            if not isinstance(error, PeeweeException):  # a database busy or gone while the header was read:
+                raise  # the next change tries again
 
     def _snapshot(self) -> dict | None:
         """What `_write` needs, taken under the lock: the arrays (references: they are replaced, never changed)

@@ -268,3 +268,28 @@ def test_changes_in_bulk_are_taken_in_less_often_each_in_its_place(tmp_path, mak
     lib.catalog.catch_up_next()  # the writer is done: no waiting
     assert lib.count(Filters()) == 2118
     assert lib.ids(Filters()) == [i for (i,) in lib.db.execute_sql(in_order).fetchall()]
+
+
+def test_a_save_that_fails_on_the_database_does_not_stop_the_next(tmp_path, make_png, monkeypatch):
+    """The database busy while the save reads its header: that save is skipped, and the next one writes."""
+    from peewee import OperationalError
+
+    from store.catalog import Catalog
+    from store.library import CATALOG_FILE
+
+    root = tmp_path / "lib"
+    lib = Library(root, account="alice")
+    add(lib, make_png, "apple")
+    real, calls = Catalog._snapshot, []
+
+    def busy_once(catalog):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        return real(catalog)
+
+    monkeypatch.setattr(Catalog, "_snapshot", busy_once)
+    lib.warm_up()  # built: its save fails
+    assert lib.catalog.wait_saved(30) and not (root / CATALOG_FILE).exists()
+    lib.catalog.save_soon()
+    assert lib.catalog.wait_saved(30) and (root / CATALOG_FILE).exists() and len(calls) == 2
