@@ -63,8 +63,9 @@ class Term:
 @dataclass(frozen=True)
 class Parsed:
     groups: tuple[tuple[Term, ...], ...]  # any group may match; every term of a group must
-    error: str = ""  # one sentence about the first part that could not be read, or ""
+    error: str = ""  # one short sentence about the first part that could not be read (fits 80 columns), or ""
     sort: str | None = None  # sort:NAME typed in the query
+    error_more: str = ""  # the whole list that sentence refers to (every field, every order), for a second line
 
     @property
     def empty(self) -> bool:
@@ -90,7 +91,7 @@ class Parsed:
         return None
 
     def describe(self) -> str:
-        groups = [" and ".join(_describe(t) for t in group) for group in self.groups if group]
+        groups = [_describe_group(group) for group in self.groups if group]
         return " or ".join(f"({g})" if len(groups) > 1 and " and " in g else g for g in groups)
 
 
@@ -101,12 +102,27 @@ _RANGE = re.compile(rf"^({_NUMBER})(?:-|\.\.)({_NUMBER})$")
 _SIZE = re.compile(r"^(\d+)?[x×*](\d+)?$", re.IGNORECASE)
 
 
-def _fail(message: str) -> NoReturn:
-    raise _Unreadable(message)
+HINT_WIDTH = 76  # a hint fits the app's status line at 80 columns, after "⚠ "
+
+
+def _fail(message: str, more: str = "") -> NoReturn:
+    raise _Unreadable(message, more)
 
 
 class _Unreadable(ValueError):
-    pass
+    def __init__(self, message: str, more: str = "") -> None:
+        super().__init__(message)
+        self.more = more
+
+
+def cut(text: str, room: int = 12) -> str:
+    """A typed value as a hint quotes it: at most `room` characters, so the sentence fits its line."""
+    return text if len(text) <= room else text[: room - 1] + "…"
+
+
+FIELDS_MORE = f"Fields: {FIELD_LIST}."
+ORDERS_MORE = f"Orders: {', '.join(SORTS)}."
+DATES_MORE = "Dates: 2026-11-25, 2026-11, 2026, today, yesterday, 7d, >2026-01-01, 2026-01-01..2026-02-01."
 
 
 def _number_value(field: str, text: str) -> tuple:
@@ -121,7 +137,7 @@ def _number_value(field: str, text: str) -> tuple:
     if not match:
         if not text:
             _fail(f"{field}: needs a number, e.g. {field}:30, {field}:>=30 or {field}:20-40.")
-        _fail(f'"{text}" is not a number for {field}: (try {field}:30, {field}:>=30 or {field}:20-40).')
+        _fail(f'"{cut(text)}" is not a number for {field}: e.g. {field}:30, >=30 or 20-40.')
     op, number = match.group(1) or "=", _num(match.group(2))
     value = {"=": (number, number, True, True), ">": (number, None, False, True), ">=": (number, None, True, True),
              "<": (None, number, True, False), "<=": (None, number, True, True)}[op]
@@ -135,9 +151,9 @@ def _num(text: str) -> int | float:
 
 def _whole(field: str, text: str, value: tuple) -> tuple:
     if field != "cfg" and any(v is not None and v != int(v) for v in value[:2]):
-        _fail(f"{field}: takes whole numbers, not {text}.")
+        _fail(f"{field}: takes whole numbers, not {cut(text)}.")
     if any(v is not None and v >= 2**64 for v in value[:2]):
-        _fail(f"{field}:{text} is out of range.")
+        _fail(f"{field}:{cut(text)} is out of range.")
     return value
 
 
@@ -168,13 +184,13 @@ def _period(text: str, today: date) -> tuple[datetime, datetime]:
             return _local_midnight(day), _local_midnight(day + timedelta(days=1))
     except (ValueError, OverflowError):
         pass
-    _fail(f'"{text}" is not a date: use 2026-11-25, 2026-11, 2026, today, yesterday or 7d.')
+    _fail(f'"{cut(text)}" is not a date: use e.g. 2026-11-25, 2026-11, today or 7d.', DATES_MORE)
 
 
 def _date_value(field: str, text: str, today: date) -> tuple:
     t = text.strip().lower()
     if not t:
-        _fail(f"{field}: needs a date, e.g. {field}:today, {field}:7d, {field}:2026-11 or {field}:>2026-01-01.")
+        _fail(f"{field}: needs a date, e.g. {field}:7d or {field}:2026-11.", DATES_MORE)
     recent = re.fullmatch(r"(\d{1,5})([dwmy])", t)
     if recent:
         n, unit = int(recent.group(1)), recent.group(2)
@@ -204,7 +220,7 @@ def _term(field: str, raw: str, negate: bool, today: date) -> Term:
     value = raw[1:-1] if len(raw) >= 2 and raw.startswith('"') and raw.endswith('"') else raw.strip('"')
     shown = f"{'-' if negate else ''}{field}:{raw}"
     if key not in FIELDS:
-        _fail(f'Unknown field "{field}:" (fields: {FIELD_LIST}); put it in quotes to search the prompt for it.')
+        _fail(f'Unknown field "{cut(field)}:": put it in quotes to search the prompt for it.', FIELDS_MORE)
     if key in TEXT_FIELDS:
         if not value.strip():
             _fail(f"{key}: needs some text, e.g. {key}:{'euler' if key == 'sampler' else 'xl'}.")
@@ -216,7 +232,7 @@ def _term(field: str, raw: str, negate: bool, today: date) -> Term:
     if key == "is":
         flag = FLAGS.get(value.lower())
         if flag is None:
-            _fail(f'"is:{value}" is not known: use is:fav, is:cleaned, is:cell or is:derived.')
+            _fail(f'"is:{cut(value)}" is not known: is:fav, is:cleaned, is:cell or is:derived.')
         return Term("is", flag, negate, shown)
     if key == "from":
         if not (value.isascii() and value.lstrip("#").isdigit()) or int(value.lstrip("#")) >= 2**63:
@@ -229,11 +245,11 @@ def _term(field: str, raw: str, negate: bool, today: date) -> Term:
     if key == "size":
         match = _SIZE.match(value.strip())
         if not match or not (match.group(1) or match.group(2)):
-            _fail(f'"{value}" is not a size: use size:1024x1024 (or size:1024x, size:x768).')
+            _fail(f'"{cut(value)}" is not a size: use size:1024x1024 (or size:1024x, size:x768).')
         width, height = (None if g is None else int(g) for g in match.groups())
         exact = [None if v is None else (float(v), float(v), True, True) for v in (width, height)]
         return Term("size", tuple(exact), negate, shown)
-    _fail(f'Unknown field "{field}:".')
+    _fail(f'Unknown field "{cut(field)}:".', FIELDS_MORE)
 
 
 def parse(text: str | None, today: date | None = None) -> Parsed:
@@ -244,7 +260,7 @@ def parse(text: str | None, today: date | None = None) -> Parsed:
 @functools.lru_cache(maxsize=256)
 def _parse_cached(text: str, today: date) -> Parsed:
     groups: list[list[Term]] = [[]]
-    error = ""
+    error = more = ""
     sort = None
     text = text[:MAX_QUERY]
     position = 0
@@ -271,7 +287,8 @@ def _parse_cached(text: str, today: date) -> Parsed:
             if raw.lower() in SORTS:
                 sort = raw.lower()
             else:
-                error = error or f'"{raw}" is not an order: use sort:{"|".join(SORTS)}.'
+                if not error:
+                    error, more = f'"{cut(raw)}" is not an order: e.g. sort:oldest or sort:prompt.', ORDERS_MORE
             continue
         if field is None and re.fullmatch(r"[A-Za-z_]+:", raw):
             field, raw = raw[:-1], ""  # "seed:" with nothing after it yet
@@ -289,13 +306,14 @@ def _parse_cached(text: str, today: date) -> Parsed:
             else:
                 groups[-1].append(_term(field, raw, bool(minus), today))
         except _Unreadable as exc:
-            error = error or str(exc)
+            if not error:
+                error, more = str(exc), exc.more
         except Exception as exc:  # noqa: BLE001 - total: a surprise in a value is a hint, never a crash
-            error = error or f'Cannot read "{raw}": {exc}.'
+            error = error or cut(f'Cannot read "{cut(raw)}": {exc}', HINT_WIDTH - 1) + "."
     result = tuple(tuple(g) for g in groups if g)
     if len(groups) > 1 and not groups[-1] and not error:
         error = "Nothing after |: add the alternative, e.g. ring | necklace."
-    return Parsed(result, error, sort)
+    return Parsed(result, error, sort, error_more=more)
 
 
 def plain_query(text: str) -> Parsed:
@@ -315,6 +333,28 @@ def _range_words(value: tuple, unit: str = "") -> str:
     if low is not None:
         return f"{'≥' if low_in else '>'} {num(low)}{unit}"
     return f"{'≤' if high_in else '<'} {num(high)}{unit}"
+
+
+def _describe_group(group: tuple[Term, ...]) -> str:
+    """The conditions all of which must hold, words of the prompt together: 'prompt contains "a", "b" and
+    "c"' (not 'prompt contains "a" and prompt contains "b" and …', which no status line holds)."""
+    parts: list[str] = []
+    words: list[str] = []
+    previous = None
+    for term in (*group, None):
+        kind = (term.field, term.negate) if term is not None and term.field == "prompt" else None
+        if words and kind != previous:
+            listed = ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]
+            parts.append(f'prompt {"lacks" if previous[1] else "contains"} {listed}')
+            words = []
+        if term is None:
+            break
+        if kind is not None:
+            words.append(f'"{term.text}"')
+        else:
+            parts.append(_describe(term))
+        previous = kind
+    return " and ".join(parts)
 
 
 def _describe(term: Term) -> str:

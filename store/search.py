@@ -19,7 +19,7 @@ from .database import boundary
 from .errors import NotFound
 from .image_collections import Collections
 from .models import Account, Image, ImageCollection
-from .query import DEFAULT_SORT, SORTS, Parsed, parse
+from .query import DEFAULT_SORT, HINT_WIDTH, SORTS, Parsed, cut, parse
 from .query_sql import order_by, where_clause
 from .records import FAVORITES_ONLY, NON_FAVORITES, SCOPE_PUBLIC, Filters, ImageRecord, to_local
 
@@ -64,7 +64,8 @@ class Search(Collections):
             for term in group:
                 if term.field == "in" and self._collection_row(term.value) is None:
                     names = ", ".join(c.name for c in self.collections()[:5])
-                    return f'No collection named "{term.value}"' + (f" (yours: {names})." if names else ".")
+                    problem = f'No collection named "{cut(str(term.value), 24)}"' + (f" (yours: {names}" if names else "")
+                    return (cut(problem, HINT_WIDTH - 2) + ")" if names else problem) + "."
         return ""
 
     @staticmethod

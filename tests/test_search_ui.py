@@ -204,3 +204,24 @@ async def test_search_tip_while_the_box_is_empty(lib, tmp_path):
         await pilot.press("escape")
         await ui.wait_until(pilot, lambda: "seed:" not in status(app))
         assert isinstance(app.focused, CardGrid)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_hints_and_descriptions_fit_the_status_line(lib, tmp_path, size):
+    """The hint is whole on the status line at 80 columns (the lists it refers to are in F1's help); words
+    of the prompt are described together, not 'prompt contains … and prompt contains … and' cut off."""
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        room = app.screen.query_one("#status", Static).content_size.width
+        for query, says in [("foo:bar", 'Unknown field "foo:"'), ("sort:bogus", '"bogus" is not an order'),
+                            ("ring date:soon", "not a date"), ("ring imported:", "needs a date")]:
+            await type_search(pilot, app, query)
+            await ui.wait_until(pilot, lambda: status(app).startswith("⚠"))
+            hint = status(app).split(" · ")[0]
+            assert says in hint and hint.endswith(".") and len(hint) <= room
+            assert "F1 lists them" in status(app) or "needs a date" in hint
+        await type_search(pilot, app, "pixel art ring gold")
+        await ui.wait_until(pilot, lambda: status(app).startswith("1 of 4"))
+        assert len(status(app)) <= room
+        assert 'prompt contains "pixel", "art", "ring" and "gold"' in status(app)

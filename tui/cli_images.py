@@ -121,7 +121,11 @@ def cmd_list(args: argparse.Namespace) -> int:
         filters = _filters(library, args)
         problem = library.search_problem(filters.search)
         if problem:  # nothing listed: a script piping the ids into delete or export must not act on everything
-            raise UserError(problem)
+            from store.query import parse
+
+            more = parse(filters.search).error_more  # the whole list of fields or orders, on a second line
+            print(f"myimages: {printable(problem)}" + (f"\n{more}" if more else ""), file=sys.stderr)
+            return 1
         records = library.iter_images(filters, batch=min(max(args.limit or 500, 1), 500))
         if args.json:
             from store.query import matched_fields, param, parse

@@ -157,6 +157,7 @@ class GalleryScreen(Screen):
         self._checking = False
         self._collections = None  # the collections the dropdown lists, as last read by a change check
         self.hint = ""  # what in the search cannot be read (the grid keeps the last good result)
+        self.hint_listed = False
         self.highlight_words: tuple[str, ...] = ()  # the searched words, marked in the cards' prompts
         self._seed = random.randrange(1, 2**31)  # the random order: stable while this view is open
         self._last_deleted: list[int] = []  # what `u` brings back from the trash
@@ -215,7 +216,7 @@ class GalleryScreen(Screen):
             with self.library.db.connection_context():
                 problem = self.library.search_problem(filters.search)
                 if problem:  # the grid keeps the last good result; the status line says what is wrong
-                    self.app.call_from_thread(self._show_hint, problem)
+                    self.app.call_from_thread(self._show_hint, problem, bool(parse(filters.search).error_more))
                     return
                 token = change_token(self.library.db, self.library.uses_postgres)  # before reading: none missed
                 if focus_id is not None:  # keep the focused card, wherever it moved
@@ -375,9 +376,10 @@ class GalleryScreen(Screen):
         if sort != DEFAULT_SORT:
             text += f" · {SORT_NAMES.get(sort, sort)}"
         status = Text(text)
-        if self.hint:
+        if self.hint:  # the hint fits 80 columns; F1's search help lists every field and order it refers to
+            more = " · F1 lists them" if self.hint_listed else ""
             status = Text.assemble(("⚠ " + one_line(self.hint), f"bold {self.app.current_theme.warning}"),
-                                   f" · still showing {text}")
+                                   f"{more} · still showing {text}")
         elif isinstance(self.focused, SearchInput) and not self.focused.value:
             status.append(" · " + SEARCH_TIP)
         self.query_one("#status", Static).update(status, layout=False)  # one fixed line
@@ -409,8 +411,9 @@ class GalleryScreen(Screen):
 
     # -- the search language: hints, the order, highlighted matches ------------------
 
-    def _show_hint(self, problem: str) -> None:
+    def _show_hint(self, problem: str, listed_in_help: bool = False) -> None:
         self.hint = problem
+        self.hint_listed = listed_in_help  # the hint refers to every field or order: F1's search help lists them
         self._update_status()
         self._focus_grid_now()
 
