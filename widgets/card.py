@@ -107,7 +107,7 @@ class ImageCard(RGBLines, Widget):
         self._content_for: Size | None = None  # the card size `_content` was worked out for
         self._content = Size(0, 0)
         self._lines: list[Strip] | None = None  # the content drawn, for _lines_size
-        self._lines_size = None
+        self._lines_size: Size | None = None
         self._prompt_lines: list[Text] = []
         self._thumb_missing = False
         self.loading_record = False  # bound to an index whose record is still being read
@@ -372,14 +372,16 @@ class ImageCard(RGBLines, Widget):
 
     def _show_picture(self, picture) -> None:
         widget = self._picture_widget
-        if widget.image is not picture:
-            widget.image = picture
+        assert widget is not None  # only cards with a picture widget show pictures in it
+        if widget.image is not picture:  # type: ignore[attr-defined]  # each image class has `image`
+            widget.image = picture  # type: ignore[attr-defined]
         self._place_picture()
 
     def _place_picture(self) -> None:
         width, height = self.thumb_cells()
         box_width, box_height = self.thumb_box
         widget = self._picture_widget
+        assert widget is not None
         # not drawn before the card has its size: xterm keeps showing a first, one-cell Sixel picture at a
         # place even after a full-size one is drawn there
         widget.display = width > 0 and height > 0

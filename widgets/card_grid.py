@@ -331,8 +331,9 @@ class CardGrid(Widget, can_focus=True):
             return
         low, high = sorted((self._anchor, self.cursor))
         records = [self.record_at(i) for i in range(low, high + 1)]
-        if all(r is not None for r in records):
-            self._range_read(self._generation, self._anchor, {r.id for r in records})
+        known = [r for r in records if r is not None]
+        if len(known) == len(records):
+            self._range_read(self._generation, self._anchor, {r.id for r in known})
         else:  # pages not read yet (a long jump): read the range's ids in a worker
             self._read_range(self.source, self._generation, self._anchor, low, high)
 

@@ -109,26 +109,28 @@ class CachedHalfcellImage(RGBLines, Widget):
         self._picture, self._key = picture, key
         self.refresh()
 
-    def _strips(self, width: int, height: int) -> list[Strip]:
+    def _strips(self, picture: Image.Image, width: int, height: int) -> list[Strip]:
         if self._key is None:  # not shared: keep this picture's lines on the widget itself
             mine = getattr(self, "_own", None)
-            if mine is not None and mine[0] is self._picture and mine[1] == (width, height):
+            if mine is not None and mine[0] is picture and mine[1] == (width, height):
                 return mine[2]
-            strips = self.render_strips(self.app.console, self._picture, width, height)
-            self._own = (self._picture, (width, height), strips)
+            strips = self.render_strips(self.app.console, picture, width, height)
+            self._own = (picture, (width, height), strips)
             return strips
         key = (self._key, width, height)
-        strips = self.cached(key)
-        if strips is None:
-            strips = self.render_strips(self.app.console, self._picture, width, height)
-            self.remember(key, strips)
+        cached = self.cached(key)
+        if cached is not None:
+            return cached
+        strips = self.render_strips(self.app.console, picture, width, height)
+        self.remember(key, strips)
         return strips
 
     def render_line(self, y: int) -> Strip:
         width, height = self.size
-        if self._picture is None or width <= 0 or height <= 0:
+        picture = self._picture
+        if picture is None or width <= 0 or height <= 0:
             return Strip.blank(width)
-        strips = self._strips(width, height)
+        strips = self._strips(picture, width, height)
         return strips[y] if y < len(strips) else Strip.blank(width)
 
 
@@ -299,7 +301,8 @@ class ThumbnailStrips:
         styles = self._styles
         if len(styles) > 50_000:
             styles.clear()
-        return list(Segment.simplify(Segment(text, styles.setdefault(style, style)) for text, style, _ in strip))
+        return list(Segment.simplify(Segment(text, styles.setdefault(style, style) if style is not None else None)
+                                     for text, style, _ in strip))
 
     def get(self, key: tuple) -> list[list[Segment]] | None:
         with self._lock:
