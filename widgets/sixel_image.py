@@ -32,6 +32,7 @@ from textual.dom import NoScreen
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.worker import get_current_worker
+from textual_image._geometry import ImageSize
 from textual_image._pixeldata import PixelData
 from textual_image._sixel import image_to_sixels
 from textual_image._terminal import get_cell_size
@@ -112,12 +113,16 @@ class _CleanSixelImpl(_ImageSixelImpl):
             return
         self._pending = key
         image, cell, background = self.image, key[3], key[5]
-        self.run_worker(lambda: self._encode(key, image, crop, cell, background), thread=True, exclusive=True,
-                        group="sixel-encode", exit_on_error=False)
+        # the size is taken here, from the widget; the worker touches no widget (this one may be gone by then)
+        styled_width, styled_height = self.parent._get_styled_size()
+        size = ImageSize(image.width, image.height, width=styled_width, height=styled_height).get_pixel_size(
+            self.content_size.width, self.content_size.height, cell)
+        self.run_worker(lambda: self._encode(key, image, size, crop, cell, background), thread=True,
+                        exclusive=True, group="sixel-encode", exit_on_error=False)
 
-    def _encode(self, key: tuple, image, crop: Region, cell, background) -> None:
-        """On a worker thread: the picture scaled to the widget, cut to what shows, encoded."""
-        pixels = self._crop_image(self._scale_image(PixelData(image), cell), crop, cell)
+    def _encode(self, key: tuple, image, size: tuple[int, int], crop: Region, cell, background) -> None:
+        """On a worker thread: the picture (a PIL image) scaled, cut to what shows, encoded."""
+        pixels = self._crop_image(PixelData(image).scaled(*size), crop, cell)
         sixel_data = encode(pixels.pil_image, self._sixel_options, background)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._encoded, key, image, sixel_data)
