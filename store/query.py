@@ -340,12 +340,12 @@ def _describe_group(group: tuple[Term, ...]) -> str:
     "c"' (not 'prompt contains "a" and prompt contains "b" and …', which no status line holds)."""
     parts: list[str] = []
     words: list[str] = []
-    previous = None
+    previous: tuple[str, bool] | None = None
     for term in (*group, None):
         kind = (term.field, term.negate) if term is not None and term.field == "prompt" else None
         if words and kind != previous:
             listed = ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]
-            parts.append(f'prompt {"lacks" if previous[1] else "contains"} {listed}')
+            parts.append(f'prompt {"lacks" if previous and previous[1] else "contains"} {listed}')
             words = []
         if term is None:
             break

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from rich.text import Text
 from textual import work
@@ -88,7 +88,7 @@ class ProgressScreen(ModalScreen[JobOutcome]):
         if event.worker.group == "job" and event.state == WorkerState.SUCCESS:
             event.stop()
             if self._quitting:
-                self.app.exit(message=self._quit_message(event.worker.result))
+                self.app.exit(message=self._quit_message(cast(JobOutcome, event.worker.result)))  # `_run`'s
             else:
                 self.dismiss(event.worker.result)
 
