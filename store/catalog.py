@@ -310,29 +310,16 @@ class _Strings:
             self._matches[text] = found
         return found
 
-    def rank(self) -> np.ndarray:
-        """Each value's place in A-Z (code point) order. Many values are ranked by their first
-        RANK_BYTES bytes with numpy (values alike that far tie, and their images go newest first)."""
-        n = len(self)
+    def rank_inputs(self) -> tuple:
+        """What `_rank` needs, taken under the catalog's lock: arrays that are only replaced and a copy of the
+        few strings, so the ranking itself (seconds on a million prompts) can run without the lock."""
         if self._few():
-            ranked = np.array(sorted(range(n), key=self.values.__getitem__), np.int64)
-        else:
-            self._tail_in_blob()
-            blobbed = self._blobbed
-            ends = np.append(self._starts[1:], len(self._blob)) - 1  # each value's NUL
-            columns = np.arange(RANK_BYTES)
-            heads = np.zeros((n, RANK_BYTES), np.uint8)
-            for first in range(0, blobbed, 65_536):  # in slices: the offsets of every byte at once would be 400 MB
-                part = slice(first, min(first + 65_536, blobbed))
-                where = self._starts[part, None] + columns
-                heads[part] = np.where(where < ends[part, None], self._blob[np.minimum(where, len(self._blob) - 1)], 0)
-            for at, value in enumerate(self._tail(), blobbed):  # values not in the blob yet
-                head = value.encode()[:RANK_BYTES]
-                heads[at, :len(head)] = np.frombuffer(head, np.uint8)
-            ranked = np.argsort(heads.view(f"S{RANK_BYTES}").ravel(), kind="stable")
-        rank = np.empty(n, np.int32)
-        rank[ranked] = np.arange(n, dtype=np.int32)
-        return rank
+            return len(self), list(self.values), None, None, 0, []
+        self._tail_in_blob()
+        return len(self), None, self._blob, self._starts, self._blobbed, list(self._tail())
+
+    def rank(self) -> np.ndarray:
+        return _rank(self.rank_inputs())
 
     def prepare(self) -> None:
         """Make the search blob now (a build does it, off the keystroke path), and keep many values in it alone."""
@@ -527,6 +514,29 @@ class _Strings:
 _INDEX_SLICE = 1 << 22  # bytes of the blob indexed at a time
 
 
+def _rank(inputs: tuple) -> np.ndarray:
+    """Each value's place in A-Z (code point) order (`_Strings.rank_inputs`). Many values are ranked by their
+    first RANK_BYTES bytes with numpy (values alike that far tie, and their images go newest first)."""
+    n, values, blob, starts, blobbed, tail = inputs
+    if values is not None:
+        ranked = np.array(sorted(range(n), key=values.__getitem__), np.int64)
+    else:
+        ends = np.append(starts[1:], len(blob)) - 1  # each value's NUL
+        columns = np.arange(RANK_BYTES)
+        heads = np.zeros((n, RANK_BYTES), np.uint8)
+        for first in range(0, blobbed, 65_536):  # in slices: the offsets of every byte at once would be 400 MB
+            part = slice(first, min(first + 65_536, blobbed))
+            where = starts[part, None] + columns
+            heads[part] = np.where(where < ends[part, None], blob[np.minimum(where, len(blob) - 1)], 0)
+        for at, value in enumerate(tail, blobbed):  # values not in the blob yet
+            head = value.encode()[:RANK_BYTES]
+            heads[at, :len(head)] = np.frombuffer(head, np.uint8)
+        ranked = np.argsort(heads.view(f"S{RANK_BYTES}").ravel(), kind="stable")
+    rank = np.empty(n, np.int32)
+    rank[ranked] = np.arange(n, dtype=np.int32)
+    return rank
+
+
 def _letter_bits(blob: np.ndarray, starts: np.ndarray, frequency: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each value (each start), a 64-bit set of which of the blob's 64 commonest bytes it holds, and each
     byte's bit (255: not among them). Made over slices of 65,536 values."""
@@ -590,6 +600,23 @@ _ARRAYS = (
     ("imported", np.int64), ("parents", np.int64), ("derived", np.int8), ("seeds", np.uint64), ("steps", np.int16),
     ("samplers", np.int32), ("loras", np.int32), ("batches", np.int64),
 )
+
+
+def _make_order(sort: str, inputs: tuple) -> np.ndarray:
+    """The positions of every image in a kept order (`Catalog._order_inputs`); needs no lock."""
+    if sort == "imported":
+        (imported,) = inputs
+        order = np.lexsort((-np.arange(len(imported)), -imported))  # recently imported; ties newest first
+    elif sort == "prompt":  # the rank of each distinct prompt is not kept: only this order is
+        codes, rank_inputs = inputs
+        order = np.argsort(_rank(rank_inputs)[codes], kind="stable")
+    elif sort == "largest":
+        width, height = inputs
+        order = np.argsort(-(width.astype(np.int64) * height.astype(np.int64)), kind="stable")
+    else:  # random
+        (ids,) = inputs
+        order = np.argsort(random_keys(ids, 0), kind="stable")
+    return order.astype(np.int32 if len(order) < 2**31 else np.int64, copy=False)
 
 
 # Whole-number columns kept in the smallest type that holds their values (a catalog of 1,000,000 images: 22 MB
@@ -674,6 +701,7 @@ class Catalog:
         self._sizes: dict[Query, np.ndarray] = {}  # a stacked query's stack sizes, beside its result
         self._results: dict[Query, np.ndarray] = {}
         self._member_masks: dict[int, np.ndarray] = {}  # by collection
+        self._generation = 0  # counts changes of the arrays (`_forget`)
         self._orders: dict[str, np.ndarray] = {}  # a sort -> the positions of every image in that order
 
     def _set_columns(self, columns: list[np.ndarray] | None) -> None:
@@ -738,6 +766,7 @@ class Catalog:
         )
 
     def _forget(self) -> None:
+        self._generation += 1  # what was worked out from the arrays before is theirs, not these
         self._results.clear()
         self._member_masks.clear()
         self._sizes.clear()
@@ -1155,23 +1184,21 @@ class Catalog:
         """The positions of every image in this order (cached until the catalog changes); "random" is one
         shuffle of the catalog, which a seed starts at another place (`_positions`)."""
         order = self._orders.get(sort)
-        if order is not None:
-            return order
-        n = len(self._ids)
-        if sort == "imported":
-            order = np.lexsort((-np.arange(n), -self._imported))  # recently imported; ties newest first
-        elif sort == "prompt":  # the rank of each distinct prompt is not kept: only this order is
-            order = np.argsort(self._prompt_strings.rank()[self._codes], kind="stable")
-        elif sort == "largest":
-            area = self._width.astype(np.int64) * self._height.astype(np.int64)
-            order = np.argsort(-area, kind="stable")
-        elif sort == "random":
-            order = np.argsort(random_keys(self._ids, 0), kind="stable")
-        else:
-            raise ValueError(sort)
-        order = order.astype(np.int32 if n < 2**31 else np.int64, copy=False)
-        self._orders[sort] = order
+        if order is None:
+            order = self._orders[sort] = _make_order(sort, self._order_inputs(sort))
         return order
+
+    def _order_inputs(self, sort: str) -> tuple:
+        """What `_make_order` reads (call with the lock): columns, which are replaced and never changed."""
+        if sort == "imported":
+            return (self._imported,)
+        if sort == "prompt":
+            return self._codes, self._prompt_strings.rank_inputs()
+        if sort == "largest":
+            return self._width, self._height
+        if sort == "random":
+            return (self._ids,)
+        raise ValueError(sort)
 
     def _positions(self, mask: np.ndarray, sort: str, seed: int) -> np.ndarray:
         """The positions the mask lets through, in the order asked."""
@@ -1193,9 +1220,15 @@ class Catalog:
     def prepare_orders(self) -> None:
         """Work out every order now (a background thread), so changing the order is quick."""
         self.sync()
-        with self._lock:
-            for sort in self._KEPT_ORDERS:
-                self._order(sort)
+        for sort in self._KEPT_ORDERS:  # each made without the lock (the prompt order takes seconds on a
+            with self._lock:  # million images): a search meanwhile answers; kept if nothing changed since
+                if sort in self._orders:
+                    continue
+                generation, inputs = self._generation, self._order_inputs(sort)
+            order = _make_order(sort, inputs)
+            with self._lock:
+                if self._generation == generation:
+                    self._orders.setdefault(sort, order)
 
     def select(self, query: Query) -> np.ndarray:
         """The ids the query lets through, in its order (newest first by default; a read-only array)."""

@@ -293,3 +293,41 @@ def test_a_save_that_fails_on_the_database_does_not_stop_the_next(tmp_path, make
     assert lib.catalog.wait_saved(30) and not (root / CATALOG_FILE).exists()
     lib.catalog.save_soon()
     assert lib.catalog.wait_saved(30) and (root / CATALOG_FILE).exists() and len(calls) == 2
+
+
+def test_a_search_does_not_wait_for_the_sort_orders_being_made(tmp_path, make_png, monkeypatch):
+    """The orders made after start-up (the prompt order takes seconds on a million images) are worked out
+    without the catalog's lock: a search meanwhile answers, and the order is right once made."""
+    import threading
+
+    from store import catalog as catalog_module
+
+    lib = Library(tmp_path / "lib", account="alice")
+    a, b, c = add(lib, make_png, "cherry", 3), add(lib, make_png, "apple", 2), add(lib, make_png, "banana", 1)
+    assert lib.ids(Filters()) == [c, b, a]  # the catalog built, no order made yet
+    started, release = threading.Event(), threading.Event()
+    real = catalog_module._rank
+
+    def held(inputs):
+        started.set()
+        release.wait(30)
+        return real(inputs)
+
+    monkeypatch.setattr(catalog_module, "_rank", held)
+
+    def in_thread(call):
+        def run():
+            with lib.db.connection_context():
+                call()
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    ordering = in_thread(lib.catalog.prepare_orders)
+    assert started.wait(30)
+    found: list = []
+    in_thread(lambda: found.append(lib.ids(Filters(search="an")))).join(30)  # before the order is released
+    release.set()
+    ordering.join(30)
+    assert found == [[c]]
+    assert lib.ids(Filters(sort="prompt")) == [b, c, a]
