@@ -268,6 +268,13 @@ class Library(Images, Search):
         return sources.add_source(self, folder, mode, progress=progress, cancel=cancel)
 
     @boundary
+    def check_source(self, folder: Path | str) -> Path:
+        """The folder add_source would follow, resolved; StoreError with the reason it would refuse it."""
+        from . import sources
+
+        return sources.check_new_source(self, folder)
+
+    @boundary
     def sources(self):
         from . import sources
 

@@ -30,6 +30,8 @@ from .sources import COPY, LINK, ScanReport
 
 CHILD_NICENESS = 10  # a scan in a child process yields the processor to the app
 STOP_WITHIN = 10.0  # seconds a cancelled child may take to finish its batch before it is killed
+ADD_STOP_WITHIN = 1.0  # the same for a cancelled add that links (it writes no file, only records): the user
+#   waits on it, and a killed child's open transaction is rolled back
 
 
 def main(argv: list[str]) -> int:
@@ -99,6 +101,7 @@ def run_in_child(library: Library, add: Path | str | None = None, copy: bool = F
         reader.start()
     reports: list[ScanReport] | None = None
     asked_to_stop = None
+    stop_within = ADD_STOP_WITHIN if add is not None and not copy else STOP_WITHIN
     while True:
         try:
             line = lines.get(timeout=0.1)
@@ -118,13 +121,15 @@ def run_in_child(library: Library, add: Path | str | None = None, copy: bool = F
         if asked_to_stop is None and is_cancelled():
             asked_to_stop = time.monotonic()
             child.send_signal(signal.SIGTERM)
-        elif asked_to_stop is not None and time.monotonic() - asked_to_stop > STOP_WITHIN:
+        elif asked_to_stop is not None and reports is None and time.monotonic() - asked_to_stop > stop_within:
             child.kill()  # its open batch is rolled back: nothing half-written
     child.wait()
     for reader in readers:
         reader.join()
     if library.catalog is not None:
         library.catalog.catch_up_next()  # what it wrote is this process's next search's, not batched
+    if asked_to_stop is not None and reports is not None:
+        return reports  # it stopped after its batch and said what it had done
     if child.returncode != 0 or reports is None:
         said = [line.strip() for line in errors if line.strip()]
         if asked_to_stop is not None and reports is None:

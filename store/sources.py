@@ -413,11 +413,10 @@ def find_source(library: Library, folder: Path | str) -> Source:
     return row
 
 
-def add_source(library: Library, folder: Path | str, mode: str = LINK, progress: Progress | None = None,
-               cancel: Callable[[], bool] | None = None) -> ScanReport:
+def check_new_source(library: Library, folder: Path | str) -> Path:
+    """The folder `add_source` would follow (resolved), or StoreError with the one sentence why not.
+    Quick (a few stats and one small query): a dialog checks with it before the scan starts."""
     library.require_writable()
-    if mode not in MODES:
-        raise StoreError(f"A source's mode is {' or '.join(MODES)}.")
     path = _check_folder(library, folder)
     for other in _own_sources(library):
         there = Path(other.path)
@@ -427,6 +426,14 @@ def add_source(library: Library, folder: Path | str, mode: str = LINK, progress:
             raise StoreError(f"{path} is inside {there}, which you follow already.")
         if path in there.parents:
             raise StoreError(f"{path} holds {there}, which you follow already: remove that source first.")
+    return path
+
+
+def add_source(library: Library, folder: Path | str, mode: str = LINK, progress: Progress | None = None,
+               cancel: Callable[[], bool] | None = None) -> ScanReport:
+    if mode not in MODES:
+        raise StoreError(f"A source's mode is {' or '.join(MODES)}.")
+    path = check_new_source(library, folder)
     with library.db.atomic():
         row = Source.create(owner=library.account.id, path=str(path), mode=mode, added_at=utc_now())
     return scan_source(library, row, progress=progress, cancel=cancel)

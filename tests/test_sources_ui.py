@@ -128,15 +128,18 @@ async def test_adding_a_source_scans_in_a_child_process_with_progress(tmp_path, 
 
 
 async def test_cancel_stops_the_scan_of_an_added_source(tmp_path):
-    """Cancel during the child's scan: it stops after its current batch, what it read stays, the rest
-    is not read (the watcher's next rescan reads it)."""
+    """Cancel during the child's scan: acknowledged at once, the child stops within seconds, and the cancelled
+    add leaves no source behind (what it had read leaves the library again; the files are untouched)."""
     from tui.progress_screen import ProgressScreen
 
     out = tmp_path / "out"
     _outputs(out, 4000)  # ten batches
     library = Library(tmp_path / "lib", account="alice")
     app = MyImagesApp(library, images="none")
-    app.sources_changed = lambda: None  # no watcher restart: its rescan would read the rest
+    app.sources_changed = lambda: None  # no watcher restart
+    titles: list[str] = []
+    real_notify = app.notify
+    app.notify = lambda message, *a, title="", **k: (titles.append(title), real_notify(message, *a, title=title, **k))
     async with app.run_test(size=(80, 24)) as pilot:
         shown = notices(app)
         await settle(pilot, app)
@@ -144,6 +147,55 @@ async def test_cancel_stops_the_scan_of_an_added_source(tmp_path):
         await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen) and " of 4000" in screen_text(app),
                          30)
         await pilot.press("escape")
-        await wait_until(pilot, lambda: any("(cancelled)" in text for text in shown), 30)
-        assert 0 < library.count() < 4000
-        assert [s.path for s in library.sources()] == [out.resolve()]
+        await pilot.pause()
+        assert "Cancelling" in screen_text(app) or not isinstance(app.screen, ProgressScreen)  # at once
+        await wait_until(pilot, lambda: len(shown) > 0, 8)
+        assert "was cancelled: it is not a source" in shown[-1]
+        assert titles[-1] == "Cancelled"
+        assert library.sources() == [] and library.count() == 0
+        assert len(list(out.iterdir())) == 4000
+
+
+@pytest.mark.parametrize("size", [(80, 24), pytest.param((160, 48), marks=pytest.mark.slow)], ids=["80x24", "160x48"])
+async def test_a_folder_that_cannot_be_added_is_refused_in_the_dialog(tmp_path, monkeypatch, size):
+    """A bad path: the dialog stays open with the reason under the input, no scan starts; a relative path
+    shows the whole path it stands for. With two folders the buttons' labels show at 80×24."""
+    from tui.progress_screen import ProgressScreen
+
+    followed = tmp_path / "followed"
+    _outputs(followed, 1)
+    other = tmp_path / "other"
+    _outputs(other, 1)
+    (tmp_path / "a-file.txt").write_text("x")
+    library = Library(tmp_path / "lib", account="alice")
+    library.add_source(followed)
+    library.add_source(other)
+    monkeypatch.chdir(tmp_path)
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        await pilot.press("w")
+        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        for line in ("Remove", "Add", "Close"):
+            assert line in screen_text(app), screen_text(app)
+        box = app.screen.query_one("#new-source")
+        app.screen.set_focus(box)
+        for typed, reason in [("/nonexistent", "No folder /nonexistent."),
+                              ("a-file.txt", "is not a folder."),
+                              (str(tmp_path / "lib"), "inside the library folder itself"),
+                              (str(followed / "sub"), "No folder")]:
+            box.value = ""
+            await pilot.press(*typed, "enter")
+            await pilot.pause()
+            assert isinstance(app.screen, SourcesScreen) and not isinstance(app.screen, ProgressScreen)
+            assert reason in str(app.screen.query_one("#source-note").render()), typed
+        (followed / "sub").mkdir()
+        box.value = ""
+        await pilot.press(*str(followed / "sub"), "enter")
+        await pilot.pause()
+        assert "which you follow already" in str(app.screen.query_one("#source-note").render())
+        box.value = ""
+        await pilot.press(*"other")
+        await pilot.pause()
+        assert f"That is {tmp_path / 'other'}" in str(app.screen.query_one("#source-note").render())
+        assert [s.path for s in library.sources()] == [followed.resolve(), other.resolve()]

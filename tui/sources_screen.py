@@ -8,6 +8,7 @@ store does the work (store/sources.py); the open app's watcher follows the chang
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.text import Text
 from textual import on
@@ -18,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from store.errors import StoreError
+from store.errors import NotFound, StoreError
 from store.library import Library
 from store.scan_child import run_in_child
 from store.text import one_line, plural
@@ -52,6 +53,8 @@ class SourcesScreen(ModalScreen[SourceRequest | None]):
             with VerticalScroll(id="source-details"):
                 yield Static(self._details(0), id="source-bad", markup=False)
             yield Input(placeholder="Add a folder: type its path, Enter", id="new-source")
+            # why a typed folder cannot be added, or the whole path a relative one stands for
+            yield Static("", id="source-note", classes="hint", markup=False)
             yield Checkbox("Copy its images into the library (else they stay where they are)", id="copy-source")
             with Horizontal(classes="buttons"):
                 yield Button("Remove", id="remove", variant="error", disabled=not self.sources)
@@ -89,15 +92,31 @@ class SourcesScreen(ModalScreen[SourceRequest | None]):
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
         self.query_one("#source-bad", Static).update(self._details(event.option_index))
 
+    @on(Input.Changed, "#new-source")
+    def _typed(self, event: Input.Changed) -> None:
+        typed = event.value.strip()
+        whole = str(Path(typed).expanduser().absolute()) if typed else ""
+        self._note(f"That is {whole}" if whole and whole != typed else "")
+
+    def _note(self, text: str, error: bool = False) -> None:
+        note = self.query_one("#source-note", Static)
+        note.update(Text(text, style="bold red" if error else ""))
+
     @on(Input.Submitted, "#new-source")
     @on(Button.Pressed, "#add")
     def _add(self) -> None:
         folder = self.query_one("#new-source", Input).value.strip()
         if not folder:
-            self.notify("Type the folder's path first.", severity="warning")
+            self._note("Type the folder's path first.", error=True)
             self.set_focus(self.query_one("#new-source", Input))
             return
-        self.dismiss(SourceRequest("add", folder, self.query_one("#copy-source", Checkbox).value))
+        try:  # the reason it would be refused, here, before any scan (the store checks again when it adds)
+            path = self.library.check_source(folder)
+        except StoreError as exc:
+            self._note(str(exc), error=True)
+            self.set_focus(self.query_one("#new-source", Input))
+            return
+        self.dismiss(SourceRequest("add", str(path), self.query_one("#copy-source", Checkbox).value))
 
     @on(Button.Pressed, "#remove")
     def _remove(self) -> None:
@@ -146,6 +165,16 @@ def source_count(library: Library, folder: str) -> int:
         return 0
 
 
+def undo_add(library: Library, folder: str, copy: bool) -> str:
+    """After Cancel: the folder is no longer a source (the scan may have recorded it and some files)."""
+    try:
+        library.remove_source(folder)
+    except NotFound:
+        pass  # cancelled before the folder was recorded
+    kept = " (the images copied so far stay in the library)" if copy else ""
+    return f"Adding {one_line(folder)} was cancelled: it is not a source{kept}."
+
+
 def open_sources(gallery) -> None:
     """The gallery's `w`: the sources dialog, then the scan (progress bar, Cancel) or the removal it asks for."""
     library = gallery.library
@@ -161,7 +190,8 @@ def open_sources(gallery) -> None:
         if outcome.error is not None:
             gallery.notify(str(outcome.error), title=f"Not {verb}", severity="error", markup=False, timeout=12)
         elif outcome.result is not None:
-            gallery.notify(outcome.result, title=f"Source {verb}", markup=False)
+            gallery.notify(outcome.result, title="Cancelled" if outcome.cancelled else f"Source {verb}",
+                           markup=False, severity="warning" if outcome.cancelled else "information")
         watcher_changed = getattr(gallery.app, "sources_changed", None)
         if watcher_changed:
             watcher_changed()
@@ -180,8 +210,8 @@ def open_sources(gallery) -> None:
                 except OSError:  # no child process to be had: here, in this worker thread
                     reports = [library.add_source(request.folder, "copy" if request.copy else "link",
                                                   progress=files_read, cancel=cancelled)]
-                if not reports:
-                    return f"Adding {one_line(request.folder)} was cancelled before any file was read."
+                if cancelled():  # a cancelled add follows nothing: what it read leaves the library again
+                    return undo_add(library, request.folder, request.copy)
                 return f"{one_line(str(reports[0].source))}: {reports[0].summary()}"
 
             gallery.app.push_screen(ProgressScreen(f"Reading {one_line(request.folder)}", add, total=None),
