@@ -410,3 +410,63 @@ def test_import_into_a_collection_named_like_an_id(tmp_path, make_png):
         import_files(library, [make_png()], ImportOptions(collection=str(first.id)))
         names = sorted(c.name for c in library.collections())
         assert names == [str(first.id), "Swords"] and library.collection("Swords").count == 0
+
+
+@pytest.fixture
+def read_only_root(tmp_path, make_png):
+    """A library with two images that this user may read but not change: chmod for a user; as root (whom
+    chmod does not stop) a small disk remounted read-only."""
+    if os.geteuid() == 0:
+        mount = tmp_path / "disk"
+        mount.mkdir()
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
+                          capture_output=True).returncode:
+            pytest.skip("root, and the kernel refused a tmpfs mount to make a read-only library")
+        root = mount / "lib"
+    else:
+        root = tmp_path / "lib"
+    with Library(root) as library:
+        import_files(library, [make_png(), make_png()])
+        library.create_collection("Keep")
+    if os.geteuid() == 0:
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+    else:
+        for path in [root / "library.db", root]:
+            os.chmod(path, 0o555 if path.is_dir() else 0o444)
+    yield root
+    if os.geteuid() == 0:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+    else:
+        os.chmod(root, 0o755)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_a_read_only_library_says_so_at_once(read_only_root, size):
+    """The header marks it; every write key (and the card buttons) says "read only" before any question or
+    dialog; selecting and downloading still work."""
+    from tui.app import MyImagesApp
+    from tui.gallery_screen import GalleryScreen
+
+    from .ui import notices, screen_text, settle
+
+    library = Library(read_only_root)
+    assert library.read_only
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=size) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        assert "read only" in screen_text(app).splitlines()[0]
+        for key in ["d", "I", "a", "b", "w", "t", "f"]:
+            shown.clear()
+            app.screen._read_only_said = 0.0  # each key is said (a burst is said once)
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, GalleryScreen), key  # no question, no dialog first
+            assert any("Read only: this library is read-only for you" in text for text in shown), (key, shown)
+        await pilot.press("space", "ctrl+a")
+        assert app.screen.grid.selected
+        await pilot.press("enter", "f")  # the large view too
+        await pilot.pause()
+        assert any("Read only" in text for text in shown)
+    assert library.count(Filters(favorite="favorites")) == 0 and library.total() == 2
+    library.close()

@@ -79,6 +79,7 @@ POLL_SECONDS = 1.0  # how often an open gallery asks whether the library changed
 SELECTION_ACTIONS = ("download", "favorite", "delete", "collect", "clean")
 WRITE_ACTIONS = {"favorite", "clean", "delete", "collect", "select", "select_all", "sources", "undo_delete", "trash",
                  "duplicates", "import", "select_range", "invert_selection"}
+SELECTING = {"select", "select_all", "select_range", "invert_selection"}  # a read-only library still selects
 READ_ONLY_NOTICE = 3  # seconds: a burst of write keys in the public gallery is told once
 FOCUS_GRID_AT_MOST = 0.9  # seconds after Enter in the search box: the grid gets the focus even without results
 
@@ -193,7 +194,7 @@ class GalleryScreen(Screen):
         if self.public:
             self.sub_title = "Public gallery — the images of every free account (read only)"
         else:
-            self.sub_title = f"{one_line(account.name)} · {account.privacy_text}"
+            self.sub_title = self._account_line(account)
         self._refresh_collections()
         self.set_focus(self.grid)
         self.reload()
@@ -335,7 +336,7 @@ class GalleryScreen(Screen):
             closing.discard(screen)
             screen.dismiss(None)
         if not self.public:
-            self.sub_title = f"{one_line(account.name)} · {account.privacy_text}"
+            self.sub_title = self._account_line(account)
             if collections != self._collections:
                 self._collections = collections
                 self.query_one("#filters", FilterBar).set_collections(collections)
@@ -514,8 +515,23 @@ class GalleryScreen(Screen):
     def _fail(self, exc: Exception) -> None:
         self.notify(str(exc), title="Not done", severity="error", markup=False, timeout=12)  # time to read it
 
+    def _account_line(self, account) -> str:
+        """The header's subtitle: who you are, and a library you may not change said at once."""
+        line = f"{one_line(account.name)} · {account.privacy_text}"
+        return f"{line} · read only" if self.library.read_only else line
+
+    @property
+    def blocked(self) -> set[str]:
+        """The actions this gallery refuses (said at once): every write in the public gallery; in a library
+        this user may not change (or on a full disk), every write but selecting (downloads still work)."""
+        if self.public:
+            return WRITE_ACTIONS
+        return WRITE_ACTIONS - SELECTING if self.library.read_only else set()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.public and action in WRITE_ACTIONS | {"public_view"}:
+        if self.public and action == "public_view":
+            return False
+        if action in self.blocked:
             return False
         if not self.public and action == "my_view":
             return False
@@ -923,7 +939,7 @@ class GalleryScreen(Screen):
 
     def perform(self, action: str) -> None:
         """Run one of this screen's actions by name (card buttons, the command palette)."""
-        if self.public and action in WRITE_ACTIONS:
+        if action in self.blocked:
             self.say_read_only()
             return
         if self.check_action(action, ()) is False:
@@ -938,17 +954,22 @@ class GalleryScreen(Screen):
         """Once for a burst of write keys, briefly."""
         now = time.monotonic()
         if now - self._read_only_said > READ_ONLY_NOTICE:
-            self.notify("The public gallery is read only.", severity="warning", timeout=READ_ONLY_NOTICE)
+            text = ("The public gallery is read only." if self.public else
+                    f"Read only: this library {self.library.read_only_reason}, nothing in it can be changed.")
+            self.notify(text, severity="warning", timeout=READ_ONLY_NOTICE, markup=False)
         self._read_only_said = now
 
     def on_key(self, event: events.Key) -> None:
         # A write key is not bound here (check_action): it reaches the screen unused.
-        if self.public and event.key in WRITE_KEYS:
+        if any(event.key in WRITE_KEYS.get(action, ()) for action in self.blocked):
             event.stop()
             self.say_read_only()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if self.public:
+            return
+        if self.library.read_only and event.button.id in ("bulk-delete", "bulk-collect"):
+            self.say_read_only()
             return
         if event.button.id == "bulk-delete":
             self.action_delete()
@@ -959,4 +980,7 @@ class GalleryScreen(Screen):
 
 
 # The keys of the write actions: in the public gallery they say it is read only.
-WRITE_KEYS = {key for b in GalleryScreen.BINDINGS if b.action in WRITE_ACTIONS for key in b.key.split(",")}
+WRITE_KEYS: dict[str, set[str]] = {}  # action -> its keys
+for _binding in GalleryScreen.BINDINGS:
+    if _binding.action in WRITE_ACTIONS:
+        WRITE_KEYS.setdefault(_binding.action, set()).update(_binding.key.split(","))

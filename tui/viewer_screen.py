@@ -93,7 +93,7 @@ class ViewerScreen(ModalScreen[None]):
 
     @property
     def read_only(self) -> bool:
-        return self.gallery.public
+        return self.gallery.public or self.gallery.library.read_only
 
     def compose(self) -> ComposeResult:
         with Vertical(id="viewer"):
