@@ -179,3 +179,32 @@ async def test_the_app_erases_what_is_older_than_the_trash_days_at_start_up(lib,
         await ui.wait_until(pilot, lambda: lib.trash_count() == 1)
         assert [t.record.id for t in lib.trashed()] == [recent]
         await ui.wait_until(pilot, lambda: any("erased from the trash" in n for n in shown))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
+async def test_the_trash_has_its_own_help_and_key_bar(tmp_path, make_png, size):
+    """? and F1 open the trash's help; the bottom bar shows the trash's keys (r, d, e), not the gallery's;
+    an empty trash draws nothing stray in its table."""
+    from store.importer import import_files
+    from store.library import Library
+    from tui.help_screen import HelpScreen
+
+    library = Library(tmp_path / "trash-keys", account="alice")
+    import_files(library, [make_png()])
+    app = make_app(library, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        await pilot.press("t")
+        await on_screen(pilot, app, TrashScreen)
+        lines = ui.screen_lines(app)
+        assert "▉" not in "\n".join(lines[1:-1])  # the empty table: no lone cursor block
+        bar = lines[-1]
+        assert "r Restore" in bar and "d Delete forever" in bar and "e Empty trash" in bar, bar
+        assert "Favorite" not in bar and "Search" not in bar, bar
+        for key in ("question_mark", "f1"):
+            await pilot.press(key)
+            await ui.wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+            assert "Trash" in ui.screen_text(app) and "Delete forever" in ui.screen_text(app)
+            await pilot.press("escape")
+            await on_screen(pilot, app, TrashScreen)
+    library.close()

@@ -18,6 +18,7 @@ from textual.widgets import Button, DataTable, Static
 from store.library import Library
 from store.text import one_line, plural
 from store.trash import TrashedImage, trash_days
+from widgets.key_bar import KeyBar
 
 from .confirm_delete import ConfirmDeleteScreen
 
@@ -27,8 +28,10 @@ PROMPT_WIDTH = 200  # characters of a prompt in its cell (the table crops to the
 class TrashScreen(ModalScreen[bool]):
     """Answers True when something was restored (the gallery then reloads and shows it)."""
 
+    HELP_TITLE = "Trash"
     BINDINGS = [
         Binding("escape", "close", "Back", id="trash.close"),
+        Binding("question_mark,f1", "app.help", "Help", show=False, id="trash.help"),
         Binding("r", "restore", "Restore", id="trash.restore"),
         Binding("d,delete", "delete_forever", "Delete forever", id="trash.delete_forever"),
         Binding("e", "empty", "Empty trash", id="trash.empty"),
@@ -52,6 +55,7 @@ class TrashScreen(ModalScreen[bool]):
                 yield Button("Delete forever", id="delete-forever", variant="error")
                 yield Button("Empty trash", id="empty", variant="error")
                 yield Button("Back", id="close")
+        yield KeyBar(more_action="app.help")  # the trash's keys, over the gallery's
 
     def on_mount(self) -> None:
         table = self.query_one("#trash-table", DataTable)
