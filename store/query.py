@@ -184,7 +184,7 @@ def _period(text: str, today: date) -> tuple[datetime, datetime]:
             return _local_midnight(day), _local_midnight(day + timedelta(days=1))
     except (ValueError, OverflowError):
         pass
-    _fail(f'"{cut(text)}" is not a date: use e.g. 2026-11-25, 2026-11, today or 7d.', DATES_MORE)
+    _fail(f'"{cut(text)}" is not a date: e.g. 2026-11-25, 2026-11, today or 7d.', DATES_MORE)
 
 
 def _date_value(field: str, text: str, today: date) -> tuple:
@@ -220,7 +220,7 @@ def _term(field: str, raw: str, negate: bool, today: date) -> Term:
     value = raw[1:-1] if len(raw) >= 2 and raw.startswith('"') and raw.endswith('"') else raw.strip('"')
     shown = f"{'-' if negate else ''}{field}:{raw}"
     if key not in FIELDS:
-        _fail(f'Unknown field "{cut(field)}:": put it in quotes to search the prompt for it.', FIELDS_MORE)
+        _fail(f'Unknown field "{cut(field)}:": quote it to search the prompt for it.', FIELDS_MORE)
     if key in TEXT_FIELDS:
         if not value.strip():
             _fail(f"{key}: needs some text, e.g. {key}:{'euler' if key == 'sampler' else 'xl'}.")

@@ -85,7 +85,7 @@ def test_a_query_it_cannot_read_lists_nothing_and_fails(capsys, lib_dir, query):
         code, out, err = run(capsys, "list", "--library", str(lib_dir), "--search", query, *extra)
         assert code == 1 and out == "" and err.startswith("myimages: ") and "Traceback" not in err
     if query == "foo:bar":  # the short hint, then every field on a second line
-        assert err.splitlines()[0] == 'myimages: Unknown field "foo:": put it in quotes to search the prompt for it.'
+        assert err.splitlines()[0] == 'myimages: Unknown field "foo:": quote it to search the prompt for it.'
         assert err.splitlines()[1].startswith("Fields: model, seed")
 
 

@@ -378,8 +378,10 @@ class GalleryScreen(Screen):
             text += f" · {SORT_NAMES.get(sort, sort)}"
         status = Text(text)
         if self.hint:  # the hint fits 80 columns; F1's search help lists every field and order it refers to
-            more = " · F1 lists them" if self.hint_listed else ""
-            status = Text.assemble(("⚠ " + one_line(self.hint), f"bold {self.app.current_theme.warning}"),
+            hint = "⚠ " + one_line(self.hint)
+            room = self.query_one("#status", Static).content_size.width
+            more = " · F1 lists them" if self.hint_listed and len(hint) + 16 <= room else ""
+            status = Text.assemble((hint, f"bold {self.app.current_theme.warning}"),
                                    f"{more} · still showing {text}")
         elif isinstance(self.focused, SearchInput) and not self.focused.value:
             status.append(" · " + SEARCH_TIP)
