@@ -40,7 +40,7 @@ def test_import_summary_and_duplicates(capsys, tmp_path, make_png):
 
 def test_import_reports_failures(capsys, tmp_path):
     code, out, err = run(capsys, "import", "--library", str(tmp_path / "l"), "-r", str(REAL_METADATA))
-    assert code == 0
+    assert code == 1  # any file not imported: a script must see it
     assert "10 imported" in out
     assert "empty-file.png: empty file" in err
 
@@ -50,6 +50,40 @@ def test_import_only_failures_exits_non_zero(capsys, tmp_path):
     bad.write_text("nope")
     code, out, err = run(capsys, "import", "--library", str(tmp_path / "l"), str(bad))
     assert code == 1 and "bad.png" in err
+
+
+def test_any_failed_file_fails_the_import(capsys, tmp_path, make_png):
+    bad, good = tmp_path / "bad.png", make_png()
+    bad.write_text("nope")
+    library = str(tmp_path / "l")
+    assert run(capsys, "import", "--library", library, str(good))[0] == 0
+    code, out, err = run(capsys, "import", "--library", library, str(good), str(bad))  # a duplicate, a failure
+    assert code == 1 and "1 duplicate, 1 failed" in out and "bad.png" in err
+
+
+def test_importing_a_folder_without_images_says_so(capsys, tmp_path):
+    empty = tmp_path / "empty"
+    (empty / "sub").mkdir(parents=True)
+    code, out, err = run(capsys, "import", "--library", str(tmp_path / "l"), str(empty))
+    assert code == 1 and out == ""
+    assert err.strip() == f"myimages: no PNG, JPEG or WebP images found in {empty} (-r also looks in sub-folders)."
+
+
+def test_text_accuracy_must_be_a_number(capsys, tmp_path, make_png):
+    code, out, err = run(capsys, "import", "--library", str(tmp_path / "l"), str(make_png()), "--text-accuracy", "abc")
+    assert code == 1 and err.strip() == 'myimages: --text-accuracy takes a number, e.g. 7 or 7.5, not "abc".'
+    assert not (tmp_path / "l").exists()
+
+
+@pytest.mark.parametrize("args", [["list"], ["info", "1"], ["export", "1", "--to", "out"], ["collection", "list"],
+                                  ["favorite", "1"], ["trash", "list"], ["duplicates"], ["account", "list"]])
+def test_a_folder_without_a_library_is_said_and_not_made(capsys, tmp_path, args):
+    typo = tmp_path / "typo"
+    code, out, err = run(capsys, *args, "--library", str(typo))
+    assert code == 1 and out == "" and err.strip() == (
+        f"myimages: There is no library in {typo}: check --library, or import images there first "
+        "(myimages import PATH…).")
+    assert not typo.exists()
 
 
 def test_list_json(capsys, lib_dir):

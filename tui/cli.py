@@ -62,7 +62,7 @@ def ensure_demo(args: argparse.Namespace) -> None:
     """Make the demo library the first time it is opened."""
     from store.demo import generate
 
-    with open_library(args) as library:
+    with open_library(args, create=True) as library:
         if library.total() == 0:
             print("Making the demo library (first run only)…", file=sys.stderr)
             generate(library, 60)

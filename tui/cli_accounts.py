@@ -22,7 +22,7 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
 
 
 def cmd_account(args: argparse.Namespace) -> int:
-    with open_library(args) as library:
+    with open_library(args, create=args.action == "create") as library:
         me = library.account
         if args.action == "show":
             print(f"{printable(me.name)}: {me.privacy_text}")

@@ -61,11 +61,31 @@ def library_path(args: argparse.Namespace) -> Path:
     return locations.default_library()
 
 
-def open_library(args: argparse.Namespace):
+def open_library(args: argparse.Namespace, create: bool = False):
+    """The library the arguments name. Only a command that adds to a library (import, demo, source add,
+    watch, creating a collection or an account) makes a new one: any other says there is none, creating
+    nothing (`--library /typo list` used to make an empty library at /typo)."""
     from store.library import Library
 
+    if not create:
+        _refuse_no_library(args)
     return Library(library_path(args), account=getattr(args, "account", None),
                    database_url=getattr(args, "database_url", None))
+
+
+def _refuse_no_library(args: argparse.Namespace) -> None:
+    from store.identity import read_marker
+    from store.library import DB_NAME
+
+    root = library_path(args)
+    if (root / DB_NAME).exists() or read_marker(root) is not None:
+        return
+    if getattr(args, "database_url", None) and root.is_dir() and any(root.iterdir()):
+        return  # a PostgreSQL library made before folders had a marker
+    if getattr(args, "demo", False) and not getattr(args, "library", None):
+        raise UserError("The demo library is not made yet: `myimages --demo` or `myimages demo` makes it.")
+    raise UserError(f"There is no library in {root}: check --library, or import images there first "
+                    "(myimages import PATH…).")
 
 
 def confirmed(question: str) -> bool:

@@ -85,9 +85,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         except ValueError:
             raise UserError(f'"{args.date}" is not a date '
                             "(use ISO 8601, e.g. 2026-03-01 or 2026-03-01T14:30).") from None
+    if args.text_accuracy is not None and not _is_number(args.text_accuracy):
+        raise UserError(f'--text-accuracy takes a number, e.g. 7 or 7.5, not "{printable(args.text_accuracy)}".')
     options = ImportOptions(prompt=args.prompt, model=args.model, text_accuracy=args.text_accuracy,
                             generated_at=date, collection=args.collection, recursive=args.recursive)
-    with open_library(args) as library, progress_bar("Importing") as show:
+    with open_library(args, create=True) as library, progress_bar("Importing") as show:
         cancel = threading.Event()
         try:
             report = import_files(library, args.paths, options, progress=show, cancel=cancel)
@@ -98,8 +100,22 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"duplicate: {printable(str(path))} is already image #{image_id}")
     for path, reason in report.failed:
         print(f"failed: {printable(str(path))}: {printable(reason)}", file=sys.stderr)
+    if not (report.imported or report.duplicates or report.failed or report.cancelled):
+        where = ", ".join(printable(str(p)) for p in args.paths[:3]) + (" …" if len(args.paths) > 3 else "")
+        folders = not args.recursive and any(Path(p).is_dir() for p in args.paths)
+        print(f"myimages: no PNG, JPEG or WebP images found in {where}"
+              + (" (-r also looks in sub-folders)." if folders else "."), file=sys.stderr)
+        return 1
     print(report.summary())
-    return 1 if report.failed and not (report.imported or report.duplicates) else 0
+    return 1 if report.failed else 0  # any file that could not be imported: a script must see it
+
+
+def _is_number(text: str) -> bool:
+    try:
+        value = float(text)
+    except ValueError:
+        return False
+    return value == value and abs(value) != float("inf")
 
 
 def _line(record, width: int, owner: bool = False) -> str:

@@ -38,7 +38,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise UserError("--count must be between 1 and 1,000,000.")
     if not getattr(args, "library", None):
         args.demo = True
-    with open_library(args) as library:
+    with open_library(args, create=True) as library:
         with progress_bar("Making demo images") as show:
             n = generate(library, args.count, progress=show)
         print(f"{n} demo images added to {printable(str(library.root))}")

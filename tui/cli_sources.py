@@ -42,7 +42,7 @@ def _print_report(report) -> None:
 
 
 def cmd_source(args: argparse.Namespace) -> int:
-    with open_library(args) as library:
+    with open_library(args, create=args.action == "add") as library:
         if args.action == "add":
             with progress_bar("Scanning") as show:
                 report = library.add_source(args.folder, "copy" if args.copy else "link", progress=show)
