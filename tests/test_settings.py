@@ -128,6 +128,33 @@ async def test_a_keymap_id_that_names_no_key_is_said(lib, tmp_path):
         await ui.wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmDeleteScreen")
 
 
+CLASHING = '[keymap]\n"gallery.favorite" = "d"\n"gallery.nothing" = "x"\n'
+
+
+def test_config_show_names_unknown_ids_and_a_key_given_twice(capsys):
+    config_file().write_text(CLASHING, encoding="utf-8")
+    assert cli.main(["config", "show"]) == 0
+    out, err = capsys.readouterr()
+    assert '"gallery.favorite" = "d"  # file' in out
+    assert "'gallery.nothing': no key has that id" in err
+    assert '"d" is given to both gallery.favorite and gallery.delete' in err
+    config_file().write_text(USER_FILE, encoding="utf-8")  # ctrl+f is free: nothing said
+    assert cli.main(["config", "show"]) == 0 and capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_the_app_says_a_key_given_twice_in_one_notification(lib, tmp_path, size):
+    config_file().write_text(CLASHING, encoding="utf-8")
+    app = MyImagesApp(lib, images="none", downloads=tmp_path / "downloads")
+    said = ui.notices(app)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        settings_notes = [n for n in said if "keymap" in n]
+        assert len(settings_notes) == 1
+        assert "'gallery.nothing'" in settings_notes[0] and '"d" is given to both gallery.favorite and ' \
+            "gallery.delete" in settings_notes[0]
+
+
 async def test_a_bad_file_is_said_in_one_line_and_the_app_starts_with_defaults(lib, tmp_path):
     config_file().write_text('card_size = "huge"\n[keymap]\n"gallery.favorite" = "ctrl+f"\n', encoding="utf-8")
     app = MyImagesApp(lib, images="none", downloads=tmp_path / "downloads")

@@ -112,12 +112,11 @@ class MyImagesApp(App):
                 self.notify(f'Settings: "theme" {settings.theme!r} is not a theme (ctrl+p, "theme" lists them).',
                             title="Settings", severity="warning", markup=False, timeout=FAILURE_TIMEOUT)
         if self.keymap:
-            from .help_screen import binding_ids
+            from .keymap_check import keymap_problems
 
-            unknown = sorted(set(self.keymap) - binding_ids())
-            if unknown:
-                self.notify(f"Settings: [keymap] {', '.join(repr(k) for k in unknown)}: no key has that id (? shows "
-                            "each key's id); the others apply.", title="Settings", severity="warning", markup=False,
+            problems = keymap_problems(self.keymap)  # unknown ids, a key given to two actions: one notification
+            if problems:
+                self.notify("Settings: " + " ".join(problems), title="Settings", severity="warning", markup=False,
                             timeout=FAILURE_TIMEOUT)
             self.set_keymap(self.keymap)
         self.theme_changed_signal.subscribe(self, lambda theme: self.remember(theme=theme.name))
