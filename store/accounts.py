@@ -29,13 +29,17 @@ def default_account_name() -> str:
     return settings.current().account
 
 
+def _article(word: str) -> str:
+    return "An" if word[:1].lower() in "aeiou" else "A"
+
+
 def check_name(kind: str, name: str) -> str:
     """A collection's or account's name with its spaces tidied; StoreError when empty or too long."""
     name = " ".join((name or "").split())
     if not name:
-        raise StoreError(f"A {kind} name cannot be empty.")
+        raise StoreError(f"{_article(kind)} {kind} name cannot be empty.")
     if len(name) > MAX_NAME:
-        raise StoreError(f"A {kind} name can have at most {MAX_NAME} characters.")
+        raise StoreError(f"{_article(kind)} {kind} name can have at most {MAX_NAME} characters.")
     return name
 
 

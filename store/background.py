@@ -228,6 +228,15 @@ def cleaned_thumbnail(source_thumbnail: Path, cleaned: Image.Image) -> bytes | N
     return out.getvalue()
 
 
+def id_list(ids: list[int], most: int = 4) -> str:
+    """"#4", "#4 and #5", "#4, #5 and #6", "#4, #5, #6, #7 and 8 more": a list that stays on one line."""
+    shown = [f"#{i}" for i in ids[:most]]
+    rest = len(ids) - len(shown)
+    if rest:
+        return ", ".join(shown) + f" and {rest} more"
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
 @dataclass
 class CleanReport:
     created: list[tuple[int, int]]  # (source id, new id)
@@ -235,21 +244,41 @@ class CleanReport:
     cancelled: bool = False
     existing: list[tuple[int, int]] = field(default_factory=list)  # (source id, its cleaned copy made before)
     asked: int = 0  # how many images were to be cleaned
+    # (source id, the image it is): its cleaned picture is the same as another image's (identical pixels,
+    # e.g. several 1×1 images), so the one cleaned image stands for both
+    identical: list[tuple[int, int]] = field(default_factory=list)
 
     def summary(self) -> str:
-        """What happened, for the user (the failures are told one by one)."""
+        """What happened, for the user, in a line or two whatever the number of images (the failures are in
+        `failures`)."""
         parts = []
         if self.created:
-            made = ", ".join(f"#{new}" for _, new in self.created)
-            parts.append(f"Background removed: new image{'s' if len(self.created) > 1 else ''} {made} "
-                         "(the original is unchanged).")
-        for source, existing in self.existing:
+            made = [new for _, new in self.created]
+            parts.append(f"Background removed: {'new image' if len(made) == 1 else f'{len(made)} new images'} "
+                         f"{id_list(made)} (the original{'s are' if len(made) > 1 else ' is'} unchanged).")
+        if len(self.existing) == 1:
+            ((source, existing),) = self.existing
             parts.append(f"#{source} was cleaned before: its cleaned copy is #{existing}, nothing new was made.")
+        elif self.existing:
+            parts.append(f"{id_list([s for s, _ in self.existing])} were cleaned before: nothing new was made "
+                         "for them.")
+        if self.identical:
+            targets = sorted({t for _, t in self.identical})
+            sources = [s for s, _ in self.identical]
+            one = len(sources) == 1
+            parts.append(f"{id_list(sources)} came out the same once cleaned: "
+                         f"{'it shares' if one else 'they share'} {id_list(targets)}.")
         if self.cancelled:
-            done = len(self.created) + len(self.existing) + len(self.failed)
+            done = len(self.created) + len(self.existing) + len(self.identical) + len(self.failed)
             parts.append(f"Cancelled after {done} of {self.asked} images." if done else
                          "Cancelled: nothing was cleaned.")
         return " ".join(parts)
+
+    def failures(self) -> list[str]:
+        """The images not cleaned, one line each when they are few, else one line for all."""
+        if len(self.failed) <= 2:
+            return [f"#{image_id}: {reason}" for image_id, reason in self.failed]
+        return [f"{id_list([i for i, _ in self.failed])} were not cleaned; the first: {self.failed[0][1]}"]
 
 
 def clean_images(library: Library, image_ids: list[int], model: str | None = None,
@@ -264,7 +293,12 @@ def clean_images(library: Library, image_ids: list[int], model: str | None = Non
             break
         try:
             new_id, created = clean_image_made(library, image_id, model)
-            (report.created if created else report.existing).append((image_id, new_id))
+            if created:
+                report.created.append((image_id, new_id))
+            elif library.get(new_id).parent_id == image_id:
+                report.existing.append((image_id, new_id))
+            else:  # the cleaned picture of another image (of this run or before) with the same pixels
+                report.identical.append((image_id, new_id))
         except BackgroundError:
             raise
         except StoreError as exc:

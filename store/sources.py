@@ -45,6 +45,7 @@ from .metadata import METADATA_KEYS, parse_chunks, read_chunks
 from .models import Collection, Image, ImageCollection, LostImage, Source, SourceFile
 from .own_writes import quietly
 from .records import to_local, utc_now
+from .text import plural
 
 LINK, COPY = "link", "copy"
 MODES = (LINK, COPY)
@@ -105,21 +106,23 @@ class ScanReport:
                    [Path(p) for p in data["waiting"]], bool(data["cancelled"]), str(data["problem"]))
 
     def summary(self) -> str:
+        """What the scan found, plainly: only the parts that happened ("Nothing new: 2 images were already in
+        the library", not "0 new images, 2 already in the library, 0 unchanged")."""
         if self.problem:
             return self.problem
-        parts = [f"{len(self.added)} new image{'' if len(self.added) == 1 else 's'}"]
-        if self.known:
-            parts.append(f"{self.known} already in the library")
-        if self.removed:
-            parts.append(f"{self.removed} gone")
-        if self.moved:
-            parts.append(f"{self.moved} moved")
-        if self.bad:
-            parts.append(f"{len(self.bad)} skipped")
-        if self.waiting:
-            parts.append(f"{len(self.waiting)} still being written")
-        parts.append(f"{self.unchanged} unchanged")
-        return ", ".join(parts) + (" (cancelled)" if self.cancelled else "")
+        parts = [text for count, text in (
+            (self.known, f"{plural(self.known, 'image')} {'was' if self.known == 1 else 'were'} already in the "
+                         "library"),
+            (self.removed, f"{self.removed} gone"), (self.moved, f"{self.moved} moved"),
+            (len(self.bad), f"{len(self.bad)} skipped"), (len(self.waiting), f"{len(self.waiting)} still being written"),
+            (self.unchanged, f"{self.unchanged} unchanged")) if count]
+        if self.added:
+            text = ", ".join([plural(len(self.added), "new image"), *parts])
+        elif parts:
+            text = "Nothing new: " + ", ".join(parts)
+        else:
+            text = "No images in the folder"
+        return text + (" (cancelled)" if self.cancelled else "")
 
 
 # -- is the file complete? ---------------------------------------------------------------------

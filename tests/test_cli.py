@@ -144,6 +144,8 @@ def test_info(capsys, lib_dir):
     (["favorite", "5"], "No image #5."),
     (["export", "1", "42", "--to", "/tmp/x"], "No image #42."),
     (["collection", "create", "jewels"], 'already exists'),
+    (["account", "create", " "], "An account name cannot be empty."),
+    (["collection", "create", ""], "A collection name cannot be empty."),
     (["collection", "add", "Jewels", "7"], "No image #7."),
     (["import", "/no/such/file.png", "--date", "yesterday"], "is not a date"),
 ])

@@ -435,6 +435,33 @@ def test_cleaning_twice_makes_nothing_new_and_says_so(tmp_path, make_png):
     library.close()
 
 
+def test_cleaning_images_with_the_same_pixels_says_so_in_one_line(tmp_path, make_png):
+    """Several 1x1 pictures of one colour (other metadata): their cleaned pixels are one image. Not 'was cleaned
+    before' (they never were), and one short summary, not a sentence per image."""
+    from store.background import clean_images
+
+    library = Library(tmp_path / "same", account="alice")
+    import_files(library, [make_png(size=(1, 1), colour=(9, 9, 9), text={"parameters": f"dot {n}"})
+                           for n in range(6)])
+    ids = sorted(r.id for r in library.page())
+    report = clean_images(library, ids)
+    assert len(report.created) == 1 and not report.existing and len(report.identical) == 5
+    made = report.created[0][1]
+    summary = report.summary()
+    assert "cleaned before" not in summary and len(summary) <= 160, summary
+    assert summary == (f"Background removed: new image #{made} (the original is unchanged). #{ids[1]}, #{ids[2]}, "
+                       f"#{ids[3]}, #{ids[4]} and 1 more came out the same once cleaned: they share #{made}.")
+    library.close()
+
+
+def test_many_images_not_cleaned_are_one_line():
+    from store.background import CleanReport
+
+    report = CleanReport([], [(n, "Not an image file.") for n in range(4, 14)])
+    assert report.failures() == ["#4, #5, #6, #7 and 6 more were not cleaned; the first: Not an image file."]
+    assert CleanReport([], [(4, "gone")]).failures() == ["#4: gone"]
+
+
 async def test_clean_again_in_the_gallery_says_nothing_new(lib, tmp_path):
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:

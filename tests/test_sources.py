@@ -455,3 +455,16 @@ def test_one_scan_of_a_source_at_a_time(tmp_path):
     b.join(10)
     assert len(reports["first"].added) == 4
     assert not reports["second"].added and not reports["second"].known and reports["second"].unchanged == 4
+
+
+@pytest.mark.parametrize("counts, said", [
+    (dict(known=2), "Nothing new: 2 images were already in the library"),
+    (dict(added=[5, 6], unchanged=3), "2 new images, 3 unchanged"),
+    (dict(known=1, unchanged=4), "Nothing new: 1 image was already in the library, 4 unchanged"),
+    ({}, "No images in the folder"),
+])
+def test_a_scan_says_only_what_happened(counts, said):
+    from store.sources import ScanReport
+
+    assert ScanReport(Path("out"), **counts).summary() == said
+

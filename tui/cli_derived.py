@@ -40,9 +40,11 @@ def cmd_clean(args: argparse.Namespace) -> int:
         print(f"#{source}: background removed, saved as new image #{new}")
     for source, existing in report.existing:
         print(f"#{source}: cleaned before: its cleaned copy is #{existing}, nothing new was made")
+    for source, same in report.identical:
+        print(f"#{source}: the same picture once cleaned as #{same}, nothing new was made")
     for source, reason in report.failed:
         print(f"#{source}: not cleaned: {printable(reason)}", file=sys.stderr)
-    return 0 if report.created or report.existing else 1
+    return 0 if report.created or report.existing or report.identical else 1
 
 
 def cmd_grid(args: argparse.Namespace) -> int:

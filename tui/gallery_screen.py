@@ -793,13 +793,13 @@ class GalleryScreen(Screen):
                 self._fail(outcome.error)
                 return
             report = outcome.result
-            for image_id, reason in report.failed:
-                self.notify(f"#{image_id}: {reason}", title="Not cleaned", severity="error", markup=False)
+            for failure in report.failures():  # one or two, or one line for many
+                self.notify(failure, title="Not cleaned", severity="error", markup=False)
             summary = report.summary()
             if summary:
                 self.notify(summary, title="Cancelled" if report.cancelled else "Cleaned", markup=False,
                             severity="warning" if report.cancelled else "information")
-            shown = report.created or report.existing
+            shown = report.created or report.existing or report.identical
             if shown:
                 self.grid.clear_selection()
                 self.show_new_image(shown[-1][1])
