@@ -17,7 +17,8 @@ def _classes() -> list[type]:
     """Every class of the app that declares bindings (binding_ids() has imported the modules)."""
     from textual.dom import DOMNode
 
-    found, todo = [], [DOMNode]
+    found: list[type] = []
+    todo: list[type[DOMNode]] = [DOMNode]
     while todo:
         cls = todo.pop()
         todo.extend(cls.__subclasses__())
