@@ -13,7 +13,7 @@ from tui.confirm_delete import ConfirmDeleteScreen
 from tui.gallery_screen import GalleryScreen
 from tui.trash_screen import TrashScreen
 
-from .ui import settle, wait_until
+from .ui import notices, settle, wait_until
 
 
 @pytest.fixture
@@ -96,3 +96,31 @@ async def test_y_and_capital_y_copy_the_path_and_the_folder(lib, tmp_path, monke
         await settle(pilot, app)
     expected = [str(record.path), str(record.path.parent)]
     assert sent == {"terminal": expected, "system": expected}
+
+
+@pytest.mark.parametrize("size", [(80, 24), pytest.param((160, 48), marks=pytest.mark.slow)], ids=["80x24", "160x48"])
+async def test_collection_toggles_report_what_they_did_and_down_reaches_the_name_box(lib, tmp_path, size):
+    loot = lib.create_collection("Loot")
+    keep = lib.create_collection("Keep")
+    first = lib.ids()[0]
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        await pilot.press("a")
+        assert isinstance(app.screen, AddToCollectionScreen)
+        listing = app.screen.query_one("#collection-list", SelectionList)
+        listing.post_message(SelectionList.SelectionToggled(listing, 0))  # two quick spaces: both handled
+        listing.post_message(SelectionList.SelectionToggled(listing, 0))  # after the box is back as it was
+        await settle(pilot, app)
+        assert shown == ["Added 1 image to the collection.", "Removed 1 image from the collection."], shown
+        assert lib.membership([first]) == {} or not any(lib.membership([first]).values())
+        # ↓ from the last box reaches "Create New Collection…"; a name typed there (spaces and all) toggles nothing
+        await pilot.press("down", "down", "down")
+        assert app.focused.id == "new-collection"
+        app.screen.set_focus(listing)  # back in the list: a name typed there goes to the box
+        await pilot.press(*"my set", "enter")
+        await pilot.pause()
+        await wait_until(pilot, lambda: any(c.name == "my set" for c in lib.collections()))
+        members = lib.membership([first])
+        assert members.get(loot.id, 0) == 0 and members.get(keep.id, 0) == 0  # no box toggled by the name

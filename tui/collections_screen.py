@@ -6,7 +6,7 @@ them. For several images a box is checked when all of them are in it.
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -17,6 +17,23 @@ from textual.widgets.selection_list import Selection
 from store.errors import StoreError
 from store.library import Library
 from store.text import one_line, plural
+
+
+class CollectionList(SelectionList[int]):
+    """The checkboxes: ↓ on the last one goes on to "Create New Collection…", and a letter typed here starts a
+    new collection's name there (its spaces then go into the name, never toggling a box)."""
+
+    def on_key(self, event: events.Key) -> None:
+        name_box = self.screen.query_one("#new-collection", Input)
+        if event.key == "down" and (self.option_count == 0 or self.highlighted == self.option_count - 1):
+            event.stop()
+            event.prevent_default()
+            name_box.focus()
+        elif event.is_printable and event.character and not event.character.isspace():
+            event.stop()
+            event.prevent_default()
+            name_box.focus()
+            name_box.insert_text_at_cursor(event.character)
 
 
 class AddToCollectionScreen(ModalScreen[bool]):
@@ -32,6 +49,9 @@ class AddToCollectionScreen(ModalScreen[bool]):
         # Read now, so that a StoreError (an image deleted meanwhile, another account's) reaches
         # the caller, which shows it, instead of failing while the dialog is drawn.
         self._initial = self._selections()
+        # Whether all the images are in each collection, as this dialog made it: each toggle flips it once, in
+        # order (two quick spaces are two toggles, even if both are handled after the second one)
+        self._all_in = {selection.value: selection.initial_state for selection in self._initial}
 
     def compose(self) -> ComposeResult:
         n = len(self.image_ids)
@@ -39,8 +59,9 @@ class AddToCollectionScreen(ModalScreen[bool]):
         with Vertical(classes="dialog", id="collections-dialog"):
             yield Static(title, classes="title", markup=False)
             yield Static("space checks or unchecks; changes apply at once", classes="hint")
-            yield SelectionList[int](*self._initial, id="collection-list")
-            yield Input(placeholder="Create New Collection… (type a name, Enter)", id="new-collection")
+            yield CollectionList(*self._initial, id="collection-list")
+            yield Input(placeholder="Create New Collection… (type a name, Enter)", id="new-collection",
+                        select_on_focus=False)  # a name begun in the list goes on there
             with Horizontal(classes="buttons"):
                 yield Button("Done", id="done", variant="primary")
 
@@ -78,18 +99,20 @@ class AddToCollectionScreen(ModalScreen[bool]):
     @on(SelectionList.SelectionToggled, "#collection-list")
     def _toggled(self, event: SelectionList.SelectionToggled) -> None:
         collection_id = event.selection.value
-        listing = self.query_one("#collection-list", SelectionList)
+        adding = not self._all_in.get(collection_id, False)
         try:
-            if collection_id in listing.selected:
+            if adding:
                 n = self.library.add_to_collection(self.image_ids, collection_id)
-                self.notify(f"Added {plural(n, 'image')} to the collection.", markup=False)
             else:
                 n = self.library.remove_from_collection(self.image_ids, collection_id)
-                self.notify(f"Removed {plural(n, 'image')} from the collection.", markup=False)
         except StoreError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self.changed = True
+        self._all_in[collection_id] = adding
+        if n:  # what this toggle did; nothing said when nothing changed
+            self.notify(f"{'Added' if adding else 'Removed'} {plural(n, 'image')} "
+                        f"{'to' if adding else 'from'} the collection.", markup=False)
+            self.changed = True
         try:
             self._show_counts()
         except StoreError as exc:
@@ -109,6 +132,7 @@ class AddToCollectionScreen(ModalScreen[bool]):
         listing = self.query_one("#collection-list", SelectionList)
         listing.clear_options()
         listing.add_options(selections)
+        self._all_in = {selection.value: selection.initial_state for selection in selections}
         self.set_focus(listing)
         self.notify(f'Created "{one_line(collection.name)}" and added the image(s) to it.', markup=False)
 
