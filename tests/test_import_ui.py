@@ -2,6 +2,7 @@
 their subfolders, a progress bar with Cancel, the command line's summary, bad paths in one sentence."""
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
@@ -131,3 +132,34 @@ async def test_top_folder_only_palette_and_cancel(tmp_path, outputs, monkeypatch
         assert len(app.library.ids()) == 3
         lines = screen_lines(app)
         assert any("(cancelled)" in line for line in lines) and any("Close" in line for line in lines)
+
+
+@pytest.mark.parametrize("size", [(80, 24), pytest.param((160, 48), marks=pytest.mark.slow)], ids=["80x24", "160x48"])
+async def test_quoted_paths_import_and_tab_completes_before_the_suggestion(tmp_path, monkeypatch, size):
+    """What drag-and-drop or "copy as path" give ('…', "…", backslashed spaces, file://) is the file; Tab right
+    after typing completes even when the dimmed suggestion has not come yet."""
+    from tui import import_screen
+
+    folder = tmp_path / "with space"
+    picture = write_png(folder / "blue sq.png", colour=(0, 0, 200))
+    write_png(folder / "green.png", colour=(0, 200, 0))
+    app = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        await pilot.press("I")
+        field = app.screen.query_one("#import-path", Input)
+        for typed in (f"'{picture}'", f'"{picture}"', str(picture).replace(" ", "\\ "), f"file://{picture}"
+                      .replace(" ", "%20")):
+            app.screen.set_focus(field)  # after an import the focus is on Close
+            field.value = typed
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: "imported" in summary(app) or problem(app), 10)
+            assert problem(app) == "", (typed, problem(app))
+        assert len(app.library.ids()) == 1  # imported once, then a duplicate
+        # Tab before the suggestion: no suggester answer at all here, the completion is looked up on Tab
+        monkeypatch.setattr(import_screen.PathSuggester, "get_suggestion", lambda self, value: asyncio.sleep(60))
+        app.screen.set_focus(field)
+        field.value = ""
+        await pilot.press(*f"{folder}/gr", "tab")
+        await wait_until(pilot, lambda: field.value == str(folder / "green.png"))
+        assert app.focused is field

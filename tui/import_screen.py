@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
+import urllib.parse
 from pathlib import Path
 
 from rich.text import Text
@@ -73,11 +75,28 @@ def detail_lines(report: ImportReport) -> list[str]:
     return lines
 
 
+def typed_path(text: str) -> Path:
+    """The path the user means: as typed, or, when nothing is there, unquoted as a shell reads it (what
+    drag-and-drop and "copy as path" give: '/tmp/with space/a.png', "…", /tmp/with\\ space/a.png) or a
+    file:// address."""
+    text = text.strip()
+    path = Path(os.path.expanduser(text))
+    if path.exists():
+        return path
+    if text.startswith("file://"):
+        return Path(os.path.expanduser(urllib.parse.unquote(urllib.parse.urlparse(text).path)))
+    try:
+        words = shlex.split(text)
+    except ValueError:  # an unmatched quote: as typed
+        return path
+    return Path(os.path.expanduser(words[0])) if len(words) == 1 else path
+
+
 def path_problem(text: str) -> str | None:
     """One sentence when the path cannot be imported, else None."""
     if not text.strip():
         return "Type the path of an image file or of a folder."
-    path = Path(os.path.expanduser(text.strip()))
+    path = typed_path(text)
     if not path.exists():
         return f"There is no file or folder at {printable(str(path))}."
     if path.is_file() and path.suffix.lower() not in EXTENSIONS:
@@ -120,14 +139,20 @@ class ImportScreen(ModalScreen[list[int]]):
         self.query_one("#import-details-scroll").display = False
         self.set_focus(self.query_one("#import-path", Input))
 
-    def action_complete(self) -> None:
-        """Tab in the path: take the suggestion (Input's own → at the end does); else the next field."""
+    async def action_complete(self) -> None:
+        """Tab in the path: take the suggestion (Input's own → at the end does), or, when it has not come yet,
+        the completion looked up now (off the event loop); else the next field."""
         field = self.query_one("#import-path", Input)
         if self.focused is field:
             before = field.value
             field.cursor_position = len(field.value)
             field.action_cursor_right()
             if field.value != before:
+                return
+            completed = await asyncio.to_thread(complete_path, before) if before else None
+            if completed and field.value == before:  # nothing typed meanwhile
+                field.value = completed
+                field.cursor_position = len(completed)
                 return
         self.focus_next()
 
@@ -139,7 +164,7 @@ class ImportScreen(ModalScreen[list[int]]):
         self._say(problem or "")
         if problem:
             return
-        path = Path(os.path.expanduser(text.strip()))
+        path = typed_path(text)
         options = ImportOptions(recursive=self.query_one("#import-recursive", Checkbox).value)
 
         def job(progress, cancelled):
