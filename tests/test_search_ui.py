@@ -226,3 +226,11 @@ async def test_hints_and_descriptions_fit_the_status_line(lib, tmp_path, size):
         await ui.wait_until(pilot, lambda: status(app).startswith("1 of 4"))
         assert len(status(app)) <= room
         assert 'prompt contains "pixel", "art", "ring" and "gold"' in status(app)
+        line = app.screen.query_one("#status", Static)
+        assert line.tooltip is None  # it fits: nothing more to show
+        await type_search(pilot, app, "pixel art steps:>=10 width:>100 height:<2000 seed:1-99999 date:2026")
+        await ui.wait_until(pilot, lambda: status(app).startswith("2 of 4"))
+        if len(status(app)) > room:  # cut with an ellipsis (CSS); all of it under the mouse
+            assert line.tooltip == status(app) and "generated from" in str(line.tooltip)
+        else:
+            assert line.tooltip is None

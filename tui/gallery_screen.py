@@ -385,7 +385,10 @@ class GalleryScreen(Screen):
                                    f"{more} · still showing {text}")
         elif isinstance(self.focused, SearchInput) and not self.focused.value:
             status.append(" · " + SEARCH_TIP)
-        self.query_one("#status", Static).update(status, layout=False)  # one fixed line
+        line = self.query_one("#status", Static)
+        line.update(status, layout=False)  # one fixed line
+        # a description longer than the line (many conditions): all of it under the mouse
+        line.tooltip = text if len(status) > line.content_size.width and not self.hint else None
         if self.public:
             return
         count = len(self.grid.selected)
