@@ -410,12 +410,15 @@ async def test_enter_opens_large_view(lib, tmp_path):
         assert isinstance(app.screen, ViewerScreen)
 
 
-async def test_empty_library_message(tmp_path):
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_empty_library_message(tmp_path, size):
     library = Library(tmp_path / "empty", account="alice")
     app = make_app(library, tmp_path)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await settle(pilot, app)
         assert "Your library is empty" in text_of(app.screen.query_one("#grid-empty", Static))
+        on_screen = " ".join(" ".join(screen_text(app).split()).split(" "))
+        assert "Press I to import" in on_screen and "w to follow the folder" in on_screen, on_screen
         await pilot.press("f", "d", "p")  # nothing to act on: no crash
         assert app.is_running
 

@@ -115,16 +115,22 @@ async def test_import_by_another_process_shows_and_keeps_the_focused_card(lib, t
         assert grid(app).record_at(0).prompt == "newest"
 
 
+async def delete_while_shown(pilot, app, lib, key: str, kind):
+    """The current image opened with `key` (a screen of `kind`), then deleted by another process."""
+    await settle(pilot, app)
+    doomed = grid(app).current
+    await pilot.press(key)
+    await wait_until(pilot, lambda: isinstance(app.screen, kind), 2)
+    other = Library(lib.root, account="alice")
+    other.delete([doomed.id])
+    return doomed, other
+
+
 async def test_deleted_elsewhere_leaves_the_grid_and_its_dialog_closes(lib, tmp_path):
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         shown = notices(app)
-        await settle(pilot, app)
-        doomed = grid(app).current
-        await pilot.press("i")
-        await wait_until(pilot, lambda: isinstance(app.screen, InfoScreen), 2)
-        other = Library(lib.root, account="alice")
-        other.delete([doomed.id])
+        doomed, _other = await delete_while_shown(pilot, app, lib, "i", InfoScreen)
         await wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen), FOLLOW_WITHIN)
         await wait_until(pilot, lambda: status(app) == "3 of 3 images", FOLLOW_WITHIN)
         assert any(f"#{doomed.id}" in text and "deleted" in text for text in shown)
@@ -284,3 +290,34 @@ async def test_gallery_looks_again_when_the_catalog_answered_before_taking_chang
         assert status(app) == "4 of 4 images"
         now[0] += lib.catalog.catch_up_every  # the window passes: the next poll's reload takes it in
         await wait_until(pilot, lambda: status(app) == "5 of 5 images", FOLLOW_WITHIN + 1)
+
+
+@pytest.mark.parametrize("size", [(80, 24), pytest.param((160, 48), marks=pytest.mark.slow)], ids=["80x24", "160x48"])
+async def test_changes_elsewhere_are_said_as_they_are(lib, tmp_path, size):
+    """The image in the large view deleted elsewhere: the view goes on, and the notice says so (not "Closed");
+    the collection filtered on deleted elsewhere: back to All Images, said."""
+    from widgets.filter_bar import ALL_COLLECTIONS, FilterBar
+
+    box = lib.create_collection("Box")
+    lib.add_to_collection(lib.ids(), box.id)
+    titles: list[str] = []
+    app = make_app(lib, tmp_path)
+    real_notify = app.notify
+    app.notify = lambda message, *a, title="", **k: (titles.append(f"{title}: {message}"),
+                                                     real_notify(message, *a, title=title, **k))
+    async with app.run_test(size=size) as pilot:
+        doomed, other = await delete_while_shown(pilot, app, lib, "enter", ViewerScreen)
+        await wait_until(pilot, lambda: any(f"#{doomed.id}" in t for t in titles), FOLLOW_WITHIN)
+        said = next(t for t in titles if f"#{doomed.id}" in t)
+        assert isinstance(app.screen, ViewerScreen) and not said.startswith("Closed"), said
+        assert "the large view shows the next one" in said
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
+        app.screen.query_one("#filters", FilterBar).query_one("#collection-filter").value = box.id
+        await wait_until(pilot, lambda: app.screen.filters.collection_id == box.id, 5)
+        await settle(pilot, app)
+        other.delete_collection(box.id)
+        other.close()
+        await wait_until(pilot, lambda: any("deleted elsewhere: showing All Images" in t for t in titles),
+                         FOLLOW_WITHIN)
+        await wait_until(pilot, lambda: app.screen.filters.collection_id in (None, ALL_COLLECTIONS), FOLLOW_WITHIN)

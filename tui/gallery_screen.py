@@ -25,7 +25,7 @@ from store.records import FAVORITE_ALL, SCOPE_MINE, SCOPE_PUBLIC, Filters, Image
 from store.text import one_line
 from widgets.card import CardAction, ImageCard
 from widgets.card_grid import PAGE_SIZE, SIZE_NAMES, CardGrid
-from widgets.filter_bar import SEARCH_TIP, FilterBar
+from widgets.filter_bar import ALL_COLLECTIONS, SEARCH_TIP, FilterBar
 from widgets.key_bar import KeyBar
 from widgets.search_history import SearchInput
 from widgets.thumbnails import grid_image_class
@@ -233,13 +233,21 @@ class GalleryScreen(Screen):
                     # another process's latest changes are taken in a moment later: look again at the next tick
                     token = (self.library.catalog.version, -1)
         except NotFound:  # the collection filtered on was deleted meanwhile
-            self.app.call_from_thread(self.query_one("#filters", FilterBar).set_collections,
-                                      self.library.collections())
+            self.app.call_from_thread(self._set_collections, self.library.collections())
             return
         if not worker.is_cancelled:
             self._token = token
             self.app.call_from_thread(self._show_result, filters, shown, total, first, keep_position, focus_index,
                                       images)
+
+    def _set_collections(self, collections) -> None:
+        """The collection dropdown refilled; the collection looked at gone (deleted elsewhere): said, and the
+        dropdown goes back to All Images."""
+        looked_at = self.filters.collection_id
+        if looked_at is not None and looked_at != ALL_COLLECTIONS and all(c.id != looked_at for c in collections):
+            self.notify("The collection you were looking at was deleted elsewhere: showing All Images.",
+                        title="Collection gone", severity="warning")
+        self.query_one("#filters", FilterBar).set_collections(collections)
 
     def _show_result(self, filters: Filters, shown: int, total: int, first: list[ImageRecord] | None,
                      keep_position: bool, focus_index: int | None, images: int | None = None) -> None:
@@ -326,11 +334,14 @@ class GalleryScreen(Screen):
         # A large view on this gallery is not closed: it follows the grid, which is read again below.
         closing = {screen for group in screens for screen in group
                    if not (isinstance(screen, ViewerScreen) and screen.gallery is self)}
-        for image_id in gone:
+        for image_id, showing in zip(gone, screens):
             if image_id in self._deleting:
                 continue  # deleted here (from a large view, say), not elsewhere
-            self.notify(f"Image #{image_id} was deleted or is no longer shared with you.",
-                        title="Closed", severity="warning")
+            text = f"Image #{image_id} was deleted elsewhere or is no longer shared with you"
+            if any(screen in closing for screen in showing):
+                self.notify(f"{text}; its dialog was closed.", title="Closed", severity="warning")
+            else:  # this gallery's large view: it goes on with the next image
+                self.notify(f"{text}; the large view shows the next one.", title="Image gone", severity="warning")
         while self.app.screen in closing:  # the dialogs showing a vanished image, from the top
             screen = self.app.screen
             closing.discard(screen)
@@ -339,7 +350,7 @@ class GalleryScreen(Screen):
             self.sub_title = self._account_line(account)
             if collections != self._collections:
                 self._collections = collections
-                self.query_one("#filters", FilterBar).set_collections(collections)
+                self._set_collections(collections)
         self.grid.deselect(unselect.union(gone))
         if self._token == token and not force:
             return  # a reload of this screen's own (after its own change) got there first
@@ -356,8 +367,9 @@ class GalleryScreen(Screen):
         if self.public and self.total == 0:
             return "No public images yet: the images of free accounts appear here.\n\nPress v to go back."
         if self.total == 0 and not self.filters.active:
-            return ("Your library is empty.\n\nImport images with:  myimages import PATH…\n"
-                    "or open the demo library with:  myimages --demo")
+            return ("Your library is empty.\n\nPress I to import a file or a folder of images, or w to follow the "
+                    "folder your generator writes to.\nOn the command line:  myimages import PATH…  "
+                    "(or try the demo library:  myimages --demo)")
         description = self.filters.describe(self._collection_name())
         return (f"No images match: {one_line(description)}.\n\n"
                 "Clear the search (/ then delete the text) or set the dropdowns back to All Images.")
