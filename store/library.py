@@ -323,6 +323,11 @@ class Library(Images, Search):
 
         return sources.make_thumbnails(self, cancel=cancel, limit=limit)
 
+    @boundary
+    def walk_thumbnails(self, walk, limit: int = 20, cancel=None) -> int:
+        """A few more thumbnails for linked images, where `walk` (sources.ThumbnailWalk) stopped last time."""
+        return walk.step(self, limit, cancel)
+
     # -- the trash (the work is in trash.py) -------------------------------------------------------
 
     @boundary

@@ -745,8 +745,6 @@ def missing_linked(library: Library) -> list[int]:
 
 def make_thumbnails(library: Library, cancel: Callable[[], bool] | None = None, limit: int | None = None) -> int:
     """Give linked images without one a thumbnail in the library, newest first; returns how many were made."""
-    from .files import make_thumbnail, write_bytes_atomic
-
     is_cancelled = cancel or (lambda: False)
     made = 0
     query = (Image.select(Image.sha256, Image.location)
@@ -755,19 +753,64 @@ def make_thumbnails(library: Library, cancel: Callable[[], bool] | None = None, 
     for sha256, location in query.iterator():
         if is_cancelled() or (limit is not None and made >= limit):
             break
-        thumb = library.files.thumbnail_path(sha256)
-        if thumb.exists():
-            continue
-        try:
-            with PILImage.open(location) as image:
-                image.draft("RGB", (512, 512))
-                image.load()
-                data = make_thumbnail(image)
-            write_bytes_atomic(thumb, data, durable=False)
-            made += 1
-        except Exception:  # noqa: BLE001 - a file that cannot be read keeps showing itself (or nothing)
-            continue
+        made += _thumbnail(library, sha256, location)
     return made
+
+
+def _thumbnail(library: Library, sha256: str, location: str) -> bool:
+    """A linked image's thumbnail made in the library unless it has one; whether one was made."""
+    from .files import make_thumbnail, write_bytes_atomic
+
+    thumb = library.files.thumbnail_path(sha256)
+    if thumb.exists():
+        return False
+    try:
+        with PILImage.open(location) as image:
+            image.draft("RGB", (512, 512))
+            image.load()
+            data = make_thumbnail(image)
+        write_bytes_atomic(thumb, data, durable=False)
+        return True
+    except Exception:  # noqa: BLE001 - a file that cannot be read keeps showing itself (or nothing)
+        return False
+
+
+class ThumbnailWalk:
+    """Thumbnails of linked images made a few at a time in the background (the watcher, between its looks at
+    the folders), newest first. A walk goes once over the account's linked images, each step on from where the
+    last stopped; the next walk, once images were added, looks only at those (higher ids). Walking from the
+    newest every time instead read every record and asked the disk for every thumbnail (4 s of processor for
+    100,000 images) a few times a second, all the time the app was open."""
+
+    LOOK_AT = 400  # images a step looks at, at most (about 15 ms)
+
+    def __init__(self) -> None:
+        self.above = 0  # images with an id up to this have been looked at by a finished walk
+        self.upto: int | None = None  # the highest id when this walk began; None: no walk under way
+        self.after: tuple | None = None  # (generated_at, id) of the last image this walk looked at
+
+    def step(self, library: Library, limit: int = 20, cancel: Callable[[], bool] | None = None) -> int:
+        """Up to `limit` thumbnails made, at most LOOK_AT images looked at; how many were made."""
+        if self.upto is None:  # between walks: another only for images added since
+            newest = Image.select(fn.MAX(Image.id)).where(Image.owner == library.account.id).scalar() or 0
+            if newest <= self.above:
+                return 0
+            self.upto, self.after = newest, None
+        query = Image.select(Image.id, Image.generated_at, Image.sha256, Image.location).where(
+            Image.owner == library.account.id, Image.location != "", Image.id > self.above, Image.id <= self.upto)
+        if self.after is not None:
+            date, last = self.after
+            query = query.where((Image.generated_at < date) | ((Image.generated_at == date) & (Image.id < last)))
+        rows = list(query.order_by(Image.generated_at.desc(), Image.id.desc()).limit(self.LOOK_AT).tuples())
+        made = 0
+        for image_id, date, sha256, location in rows:
+            if made >= limit or (cancel is not None and cancel()):
+                return made
+            self.after = (date, image_id)
+            made += _thumbnail(library, sha256, location)
+        if len(rows) < self.LOOK_AT:  # the walk is over
+            self.above, self.upto = self.upto, None
+        return made
 
 
 # -- who is watching -------------------------------------------------------------------------------

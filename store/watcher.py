@@ -19,7 +19,7 @@ from typing import Callable
 
 from .errors import StoreError
 from .library import Library
-from .sources import ScanReport, WatchMark
+from .sources import ScanReport, ThumbnailWalk, WatchMark
 
 RETRY_AFTER = 0.3  # seconds before a file that was still being written is looked at again
 CHECK_SOURCES_EVERY = 5.0  # seconds: sources added or removed by another process are picked up
@@ -52,6 +52,7 @@ class SourceWatcher:
         self._pending: dict[Path, float] = {}
         self.ready = threading.Event()  # set once watching has begun and the first full scan is done
         self._full_scan = True
+        self._thumbnails = ThumbnailWalk()  # made a few at a time while nothing else happens
 
     # -- control ----------------------------------------------------------------------
 
@@ -162,7 +163,7 @@ class SourceWatcher:
                 if paths or due:
                     self._scan(sorted(paths | set(due)))
                 elif self.thumbnails:
-                    self._safe(self.library.make_thumbnails, self._wake.is_set, 20)
+                    self._safe(self.library.walk_thumbnails, self._thumbnails, 20, self._wake.is_set)
                 if time.monotonic() - last_check > CHECK_SOURCES_EVERY:
                     last_check = time.monotonic()
                     now = [str(s.path) for s in self._safe(self.library.sources) or []]
@@ -186,5 +187,5 @@ class SourceWatcher:
             self._scan(None)
             self.ready.set()
             if self.thumbnails:
-                self._safe(self.library.make_thumbnails, self._wake.is_set, 50)
+                self._safe(self.library.walk_thumbnails, self._thumbnails, 50, self._wake.is_set)
             self._wake.wait(self.poll_every)

@@ -422,6 +422,32 @@ def test_readers_of_a_scan_the_app_started_yield_the_processor(tmp_path, read_ap
     assert int(said.stdout) == os.SCHED_IDLE
 
 
+def test_thumbnails_are_made_a_few_at_a_time_and_each_image_is_looked_at_once(tmp_path, monkeypatch):
+    """The watcher's background thumbnails: each step goes on where the last stopped; once every linked image
+    has one, a step looks at none of them again (it walked all of them, and asked the disk for each thumbnail,
+    a few times a second), and a walk after new images looks at those only."""
+    import store.sources as sources
+
+    monkeypatch.setattr(sources.ThumbnailWalk, "LOOK_AT", 3)
+    looked = []
+    real = sources._thumbnail
+    monkeypatch.setattr(sources, "_thumbnail", lambda *args: looked.append(args[1]) or real(*args))
+    library = Library(tmp_path / "lib", account="alice")
+    folder = tmp_path / "outputs"
+    for n in range(7):
+        put(folder, f"{n}.png", a1111(f"lime {n}", n))
+    library.add_source(folder)
+    walk = sources.ThumbnailWalk()
+    assert [library.walk_thumbnails(walk, limit=2) for _ in range(5)] == [2, 2, 2, 1, 0]
+    assert sorted(looked) == sorted(r.sha256 for r in library.page()) and len(set(looked)) == 7
+    assert all(r.thumbnail_path.exists() for r in library.page())
+    looked.clear()
+    assert library.walk_thumbnails(walk) == 0 and looked == []
+    put(folder, "new.png", a1111("lime new", 99))
+    (report,) = library.scan_sources()
+    assert library.walk_thumbnails(walk) == 1 and looked == [library.get(report.added[0]).sha256]
+
+
 def test_one_scan_of_a_source_at_a_time(tmp_path):
     """A second scan of a folder being scanned (the watcher noticing a folder the dialog is adding) waits
     for the first, then reads nothing again."""
