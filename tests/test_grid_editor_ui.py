@@ -12,7 +12,7 @@ from store.library import Library
 from tui.app import MyImagesApp
 from tui.grid_editor_screen import GridEditorScreen
 
-from .ui import screen_lines, settle, wait_until
+from .ui import notices, screen_lines, settle, wait_until
 
 
 @pytest.fixture
@@ -67,11 +67,18 @@ async def test_click_focuses_then_selects_and_the_fields_show_their_value(sheet_
         assert editor.cut_layout.rows == 3 and rows.value == "3"
         await settle(pilot, app)
         assert any("Rows" in line and " 3 " in line for line in screen_lines(app))  # shown, not scrolled away
+        shown = notices(app)
         await pilot.click("#cols")
         await pilot.press("end", "backspace", "0", "tab")  # out of range: the field goes back to the grid's value
         await settle(pilot, app)
         assert editor.cut_layout.cols == 2 and editor.query_one("#cols", Input).value == "2"
+        assert shown == ["Columns: a number from 1 to 16; 0 was typed, 2 kept."], shown  # said, not silent
         assert any("Rows" in line and " 3 " in line and " 2 " in line for line in screen_lines(app))
+        await pilot.click("#rows")
+        await pilot.press("end", "backspace", "9", "9", "enter")
+        await settle(pilot, app)
+        # each digit applies as typed: 9 rows, then 99 is refused and said
+        assert editor.cut_layout.rows == 9 and shown[-1] == "Rows: a number from 1 to 16; 99 was typed, 9 kept."
 
 
 async def trimmed_preview(pilot, editor: GridEditorScreen) -> None:

@@ -288,9 +288,11 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
         from their first digit."""
         if self.cut_layout is None:
             return
-        for name, value in (("#rows", self.cut_layout.rows), ("#cols", self.cut_layout.cols)):
+        for name, value, what in (("#rows", self.cut_layout.rows, "Rows"), ("#cols", self.cut_layout.cols, "Columns")):
             field = self.query_one(name, Input)
             if field.value != str(value):
+                self.notify(f"{what}: a number from 1 to {grid_cut.MAX_CELLS}; {field.value or 'nothing'} was "
+                            f"typed, {value} kept.", title="Grid", severity="warning", markup=False)
                 with field.prevent(Input.Changed):
                     field.value = str(value)
             field.cursor_position = 0
