@@ -224,3 +224,22 @@ def test_the_view_keys_have_ids_and_descriptions():
     for binding in ViewerScreen.BINDINGS:
         assert binding.id and binding.id.startswith("viewer.") and binding.description
     assert len({b.id for b in ViewerScreen.BINDINGS}) == len(ViewerScreen.BINDINGS)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_info_values_use_the_panels_width_and_a_long_prompt_ends_in_an_ellipsis(tmp_path, make_png, size):
+    library = Library(tmp_path / "long-lib", account="alice")
+    prompt = "a lighthouse on a cliff at dusk, " * 8 + "THE END"
+    import_files(library, [make_png(size=(60, 40))],
+                 ImportOptions(prompt=prompt, model="PixelDiffusion XL"))
+    app = make_app(library, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        await pilot.press("enter", "i")
+        await wait_until(pilot, lambda: isinstance(app.screen, ViewerScreen) and app.screen.shown_key is not None)
+        await settle(pilot, app)
+        lines = screen_lines(app)
+        assert any("PixelDiffusion XL" in line for line in lines), "\n".join(lines)  # not "PixelDiffu" / "sion XL"
+        caption_line = next(line for line in lines if "#1" in line and "lighthouse" in line)
+        assert "…" in caption_line and "THE END" not in caption_line, caption_line
+    library.close()

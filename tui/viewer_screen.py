@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
-from rich.table import Table
 from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
@@ -153,12 +152,13 @@ class ViewerScreen(ModalScreen[None]):
         self.query_one("#viewer-caption", Static).update(caption)
 
     def _show_info(self) -> None:
-        table = Table.grid(padding=(0, 1))
-        table.add_column(style="bold", no_wrap=True)
-        table.add_column(overflow="fold")
+        """Each field's name, then its value on the panel's whole width (beside "Negative prompt" a value had
+        ten columns left at 80×24: a model's name and a path came in ten-character pieces)."""
+        lines = Text()
         for label, value in self.record.info_rows():
-            table.add_row(Text(label), Text(field_value(value)))
-        self.query_one("#viewer-info-table", Static).update(table)
+            lines.append_text(Text.assemble((label, "bold"), "\n", field_value(value), "\n"))
+        lines.rstrip()
+        self.query_one("#viewer-info-table", Static).update(lines)
 
     # -- drawing ------------------------------------------------------------------
 
