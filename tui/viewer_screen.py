@@ -245,7 +245,7 @@ class ViewerScreen(ModalScreen[None]):
                 widget.prepare(strips)
                 self.query_one("#viewer-box").mount(widget)
             else:
-                widget.show(picture, None)
+                widget.show(picture)
                 widget.prepare(strips)
         else:
             if widget is None:

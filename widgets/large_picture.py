@@ -90,7 +90,7 @@ class LargePicture(Center):
             if not isinstance(self._image, CachedHalfcellImage):
                 self._replace(CachedHalfcellImage(picture))
             else:
-                self._image.show(picture, None)
+                self._image.show(picture)
             self._image.prepare(strips)
         else:
             if self._image is None or isinstance(self._image, CachedHalfcellImage):

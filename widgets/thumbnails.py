@@ -31,7 +31,7 @@ patient_queries()
 from textual_image.renderable import Image as AutoRenderable  # noqa: E402
 from textual_image.renderable.halfcell import Image as HalfcellRenderable  # noqa: E402
 from textual_image.renderable.tgp import Image as TGPRenderable  # noqa: E402
-from textual_image.widget import HalfcellImage, Image as AutoImage, SixelImage, TGPImage, UnicodeImage  # noqa: E402
+from textual_image.widget import HalfcellImage, Image as AutoImage, SixelImage, TGPImage  # noqa: E402
 
 from .cell_colours import for_terminal  # noqa: E402
 from .rgb_lines import RGBLines  # noqa: E402
@@ -48,19 +48,16 @@ STRIP_CACHE_SIZE = 160  # drawn thumbnails kept: several screens of 15 to 40 car
 PICTURE_CACHE_SIZE = 120  # small pictures kept to draw again at another size
 CHECKER = ((200, 200, 200), (245, 245, 245))
 
-IMAGE_MODES = ("auto", "kitty", "sixel", "halfcell", "none")
 
 
 class CachedHalfcellImage(RGBLines, Widget):
-    """textual-image's half-block renderer, with the rendered lines cached per picture and size.
+    """textual-image's half-block renderer, with the rendered lines kept for the picture and size shown.
 
-    Rendering a picture into coloured cells is the costly part of drawing a card;
-    scrolling back and forth, and every repaint, reuse the lines instead.
+    Rendering a picture into coloured cells is the costly part of drawing it; every repaint reuses
+    the lines instead (and `prepare` takes lines drawn beforehand in a worker).
     """
 
     DEFAULT_CSS = "CachedHalfcellImage { width: 16; height: 8; }"
-    _cache: OrderedDict[tuple, list[Strip]] = OrderedDict()
-    _lock = threading.Lock()
 
     @staticmethod
     def render_strips(console, picture: Image.Image, width: int, height: int) -> list[Strip]:
@@ -68,25 +65,9 @@ class CachedHalfcellImage(RGBLines, Widget):
         segments = list(console.render(renderable, console.options.update(width=width, height=height)))
         return [Strip(line, width) for line in list(Segment.split_and_crop_lines(segments, width, pad=True, include_new_lines=False))[:height]]
 
-    @classmethod
-    def cached(cls, key: tuple) -> list[Strip] | None:
-        with cls._lock:
-            strips = cls._cache.get(key)
-            if strips is not None:
-                cls._cache.move_to_end(key)
-            return strips
-
-    @classmethod
-    def remember(cls, key: tuple, strips: list[Strip]) -> None:
-        with cls._lock:
-            cls._cache[key] = strips
-            if len(cls._cache) > STRIP_CACHE_SIZE:
-                cls._cache.popitem(last=False)
-
     def __init__(self, image: Image.Image | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._picture = image
-        self._key: object = None
 
     @property
     def image(self) -> Image.Image | None:
@@ -94,7 +75,7 @@ class CachedHalfcellImage(RGBLines, Widget):
 
     @image.setter
     def image(self, picture: Image.Image | None) -> None:
-        self.show(picture, None)
+        self.show(picture)
 
     def prepare(self, strips: list[Strip]) -> None:
         """Take lines drawn beforehand (in a worker, see `render_strips`) and take their size."""
@@ -102,27 +83,19 @@ class CachedHalfcellImage(RGBLines, Widget):
         self._own = (self._picture, (width, height), strips)
         self.styles.width, self.styles.height = width, height
 
-    def show(self, picture: Image.Image | None, key: object) -> None:
-        """Show a picture; `key` names it for the shared cache (None: not shared)."""
-        if picture is self._picture and key == self._key:
+    def show(self, picture: Image.Image | None) -> None:
+        """Show a picture (its lines are drawn at the next repaint, or taken from `prepare`)."""
+        if picture is self._picture:
             return
-        self._picture, self._key = picture, key
+        self._picture = picture
         self.refresh()
 
     def _strips(self, picture: Image.Image, width: int, height: int) -> list[Strip]:
-        if self._key is None:  # not shared: keep this picture's lines on the widget itself
-            mine = getattr(self, "_own", None)
-            if mine is not None and mine[0] is picture and mine[1] == (width, height):
-                return mine[2]
-            strips = self.render_strips(self.app.console, picture, width, height)
-            self._own = (picture, (width, height), strips)
-            return strips
-        key = (self._key, width, height)
-        cached = self.cached(key)
-        if cached is not None:
-            return cached
+        mine = getattr(self, "_own", None)  # this picture's lines, at this size, kept on the widget
+        if mine is not None and mine[0] is picture and mine[1] == (width, height):
+            return mine[2]
         strips = self.render_strips(self.app.console, picture, width, height)
-        self.remember(key, strips)
+        self._own = (picture, (width, height), strips)
         return strips
 
     def render_line(self, y: int) -> Strip:
@@ -143,14 +116,12 @@ def grid_image_class(mode: str):
     large view uses the best protocol. Forcing kitty or sixel is the user's choice.
     """
     auto = TGPImage if AUTO_GRID_KITTY else CachedHalfcellImage
-    return {"kitty": TGPImage, "sixel": CleanSixelImage, "halfcell": CachedHalfcellImage, "auto": auto,
-            "unicode": UnicodeImage}.get(mode)
+    return {"kitty": TGPImage, "sixel": CleanSixelImage, "halfcell": CachedHalfcellImage, "auto": auto}.get(mode)
 
 
 def large_image_class(mode: str):
     best = CleanSixelImage if AutoImage is SixelImage else HalfcellImage if AUTO_FALLS_BACK else AutoImage
-    return {"kitty": TGPImage, "sixel": CleanSixelImage, "halfcell": HalfcellImage, "auto": best,
-            "unicode": UnicodeImage}.get(mode)
+    return {"kitty": TGPImage, "sixel": CleanSixelImage, "halfcell": HalfcellImage, "auto": best}.get(mode)
 
 
 def large_draws_cells(mode: str) -> bool:
