@@ -58,3 +58,19 @@ def open_original(library: Library, image_id: int) -> Image.Image:
             return display_image(source)
     except OSError as exc:
         raise StoreError(f"The file of image #{image_id} cannot be read ({exc}); run `myimages doctor`.") from exc
+
+
+def require_may_save_from(library: Library, image_id: int) -> None:
+    """Raise (one sentence) unless images cut or cleaned out of image `image_id` may be saved to the library:
+    the user may change the library, and the image is the acting account's (another's public one is read only)."""
+    library.require_writable()
+    library.require_own(image_id)
+
+
+def may_save_from(library: Library, image_id: int) -> bool:
+    """Whether `require_may_save_from` lets it through (the grid editor offers Save then)."""
+    try:
+        require_may_save_from(library, image_id)
+    except StoreError:
+        return False
+    return True

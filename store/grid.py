@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from .background import plain_background, remove_background
-from .derived import add_derived, derived_image, open_original
+from .derived import add_derived, derived_image, open_original, require_may_save_from
 from .errors import StoreError
 from .export import export_name, with_metadata
 from .files import write_new_file
@@ -232,6 +232,8 @@ def cut(library: Library, image_id: int, layout: Layout, cells: list[tuple[int, 
     for row, col in cells:
         if not (0 <= row < layout.rows and 0 <= col < layout.cols):
             raise StoreError(f"There is no cell {row + 1},{col + 1} in a {layout.rows}x{layout.cols} grid.")
+    if save:
+        require_may_save_from(library, image_id)  # said before any work, not after cutting
     record = library.get(image_id)
     sheet = open_original(library, image_id)
     stem = export_name(record)  # as `myimages export` names the sheet: ID-slug, then _r1c1

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from peewee import chunked
 
 from . import settings
+from .catalog import change_token
 from .accounts import default_account_name
 from .database import (
     _CATALOGS,
@@ -257,6 +259,19 @@ class Library(Images, Search):
     @property
     def uses_postgres(self) -> bool:
         return is_postgres(self.db)
+
+    # -- for views that read in worker threads ------------------------------------------------------
+
+    def connection(self) -> AbstractContextManager[Any]:
+        """A block with a connection of this thread's own to the library's database, closed at its end: for
+        worker threads, so that a thread left idle keeps none open."""
+        return self.db.connection_context()
+
+    @boundary
+    def change_token(self) -> tuple[int, int]:
+        """A value that differs after any committed change to images, memberships or plans, by any process
+        (catalog.change_token): the same value twice means nothing to read again."""
+        return change_token(self.db, self.uses_postgres)
 
     # -- watched source folders (the work is in sources.py) ----------------------------------------
 

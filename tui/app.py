@@ -18,7 +18,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from store.errors import StoreError, translate
 from store.library import DRIVER_ERRORS, Library
 from store.settings import Settings, changed as changed_settings, current as current_settings, save as save_settings
-from store.text import clipboard_safe
+from store.text import clipboard_safe, plural
 from widgets.cell_colours import use_colour_system
 
 from .commands import GalleryCommands
@@ -146,14 +146,14 @@ class MyImagesApp(App):
         images without a perceptual hash get one (store/duplicates.py), a batch at a time until the app quits."""
         from store.trash import trash_days
 
-        with self.library.db.connection_context():
+        with self.library.connection():
             n = self.library.expire_trash()
         if n:
-            self.call_from_thread(self.notify, f"{n} image{'' if n == 1 else 's'} deleted more than {trash_days()} "
+            self.call_from_thread(self.notify, f"{plural(n, 'image')} deleted more than {trash_days()} "
                                   "days ago erased from the trash.", markup=False)
         if not self.library.read_only:  # then, for a library older than them, the near-duplicates' hashes
             worker = get_current_worker()
-            with self.library.db.connection_context():
+            with self.library.connection():
                 if self.library.fill_batches(cancel=lambda: worker.is_cancelled):  # variation stacks (stacks.py)
                     self.call_from_thread(self._batches_made)
                 self.library.fill_perceptual_hashes(cancel=lambda: worker.is_cancelled, share=BACKGROUND_SHARE)

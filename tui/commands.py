@@ -25,7 +25,7 @@ class GalleryCommands(Provider):
                 continue
             key = binding.key.split(",")[0]
             name = f"{binding.description} ({self.app.get_key_display(binding)})"
-            commands.append((name, partial(screen.perform, binding.action), f"key: {key}"))
+            commands.append((name, partial(screen.run_action, binding.action), f"key: {key}"))
         help_key = next((b for b in self.app.BINDINGS if getattr(b, "action", None) == "help"), None)
         if help_key is not None:
             name = f"Help: every key and the search syntax ({self.app.get_key_display(help_key)})"

@@ -92,7 +92,7 @@ class CompareScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="compare-places", exit_on_error=False)
     def find_places(self) -> None:
-        with self.library.db.connection_context():
+        with self.library.connection():
             total = self.library.count(self.filters)
             places = {side: self.library.position(record.id, self.filters) for side, record in self.records.items()}
         self.app.call_from_thread(self._placed, total, places)
@@ -108,7 +108,7 @@ class CompareScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="compare-step", exit_on_error=False)
     def fetch(self, side: str, index: int) -> None:
-        with self.library.db.connection_context():
+        with self.library.connection():
             found = self.library.page(self.filters, index, 1)
         if found:
             self.app.call_from_thread(self._stepped, side, index, found[0])

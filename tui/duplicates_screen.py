@@ -132,7 +132,7 @@ class DuplicatesScreen(Screen[list[int]]):
                     self.app.call_from_thread(self._progress, what, done, total)
             return tell
 
-        with self.library.db.connection_context():
+        with self.library.connection():
             if not self.library.read_only:
                 self.library.fill_perceptual_hashes(progress=progress("Reading pictures"), cancel=cancelled)
             try:
@@ -367,7 +367,7 @@ class DuplicatesScreen(Screen[list[int]]):
         done: list[int] = []
 
         def job(progress, cancelled) -> list[int]:
-            with self.library.db.connection_context():
+            with self.library.connection():
                 for n, (keep, others) in enumerate(todo):
                     if cancelled():
                         break
@@ -415,7 +415,7 @@ class DuplicatesScreen(Screen[list[int]]):
     @work(thread=True, group="duplicates-merge", exit_on_error=False)
     def _restore(self, ids: list[int]) -> None:
         try:
-            with self.library.db.connection_context():
+            with self.library.connection():
                 n = self.library.restore(ids)
         except StoreError as exc:
             self.app.call_from_thread(self.notify, str(exc), title="Not done", severity="error", markup=False)

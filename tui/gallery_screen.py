@@ -7,7 +7,6 @@ from dataclasses import replace
 
 from rich.text import Text
 from textual import events, on, work
-from textual.actions import parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -15,14 +14,15 @@ from textual.screen import Screen
 from textual.widgets import Button, Header, Input, Static
 from textual.worker import get_current_worker
 
-from store.catalog import change_token
+from store.derived import may_save_from
 from store.errors import NotFound, StoreError
 from store.export import export_images
 from store.library import Library
+from store.pages import LibrarySource
 from store.history import SearchHistory
 from store.query import DEFAULT_SORT, SORT_NAMES, parse
 from store.records import FAVORITE_ALL, SCOPE_MINE, SCOPE_PUBLIC, Filters, ImageRecord
-from store.text import one_line
+from store.text import one_line, plural
 from widgets.card import CardAction, ImageCard
 from widgets.card_grid import PAGE_SIZE, SIZE_NAMES, CardGrid
 from widgets.filter_bar import ALL_COLLECTIONS, SEARCH_TIP, FilterBar
@@ -82,23 +82,6 @@ WRITE_ACTIONS = {"favorite", "clean", "delete", "collect", "select", "select_all
 SELECTING = {"select", "select_all", "select_range", "invert_selection"}  # a read-only library still selects
 READ_ONLY_NOTICE = 3  # seconds: a burst of write keys in the public gallery is told once
 FOCUS_GRID_AT_MOST = 0.9  # seconds after Enter in the search box: the grid gets the focus even without results
-
-
-class LibrarySource:
-    """The grid's rows: one filtered query on the library."""
-
-    def __init__(self, library: Library, filters: Filters, total: int):
-        self.library = library
-        self.filters = filters
-        self.total = total
-
-    def count(self) -> int:
-        return self.library.count(self.filters)
-
-    def fetch(self, offset: int, limit: int) -> list[ImageRecord]:
-        """Called by the grid's page worker (a thread of its own: a connection of its own)."""
-        with self.library.db.connection_context():
-            return self.library.page(self.filters, offset, limit, count_hint=self.total)
 
 
 class GalleryScreen(Screen):
@@ -214,12 +197,12 @@ class GalleryScreen(Screen):
                   focus_id: int | None = None) -> None:
         worker = get_current_worker()
         try:
-            with self.library.db.connection_context():
+            with self.library.connection():
                 problem = self.library.search_problem(filters.search)
                 if problem:  # the grid keeps the last good result; the status line says what is wrong
                     self.app.call_from_thread(self._show_hint, problem, bool(parse(filters.search).error_more))
                     return
-                token = change_token(self.library.db, self.library.uses_postgres)  # before reading: none missed
+                token = self.library.change_token()  # before reading: none missed
                 if focus_id is not None:  # keep the focused card, wherever it moved
                     found = self.library.position(focus_id, filters)
                     focus_index = found if found is not None else focus_index
@@ -269,7 +252,7 @@ class GalleryScreen(Screen):
     @work(thread=True, group="catalog", exit_on_error=False)
     def warm_up(self) -> None:
         """Build the search catalog once the first cards are on screen, so the first search is quick."""
-        with self.library.db.connection_context():
+        with self.library.connection():
             self.library.warm_up()
 
     # -- following the library -----------------------------------------------
@@ -304,8 +287,8 @@ class GalleryScreen(Screen):
         """Reload when the library changed since `seen`; close the dialogs of images that went away and
         drop them from the selection."""
         try:
-            with self.library.db.connection_context():
-                token = change_token(self.library.db, self.library.uses_postgres)
+            with self.library.connection():
+                token = self.library.change_token()
                 if token == seen and not force:
                     return
                 catalog = self.library.catalog
@@ -484,8 +467,11 @@ class GalleryScreen(Screen):
         self._update_status()
 
     @on(CardGrid.ActionRequested)
-    def _card_action(self, event: CardGrid.ActionRequested) -> None:
-        self.perform(event.action)
+    async def _card_action(self, event: CardGrid.ActionRequested) -> None:
+        if event.action in self.blocked:
+            self.say_read_only()  # a write button where writing is refused: said, not silently ignored
+            return
+        await self.run_action(event.action)  # runs check_action first, as a key would
 
     @on(CardGrid.Opened)
     def _opened(self) -> None:
@@ -625,7 +611,7 @@ class GalleryScreen(Screen):
             if not self._succeeded(outcome):
                 return
             value, changed = outcome.result
-            self.notify(f"{changed} image{'' if changed == 1 else 's'} "
+            self.notify(f"{plural(changed, 'image')} "
                         f"{'marked as favorites' if value else 'no longer favorites'}.", title="Favorites")
             self.reload(keep_position=True)
 
@@ -746,7 +732,7 @@ class GalleryScreen(Screen):
             if outcome.cancelled:
                 self.notify(f"Cancelled: moved {n} of {len(ids)} images to the trash (u undoes).")
             elif outcome.error is None:
-                self.notify(f"Moved {n} image{'s' if n != 1 else ''} to the trash: u undoes, t opens the trash.")
+                self.notify(f"Moved {plural(n, 'image')} to the trash: u undoes, t opens the trash.")
             self._refresh_collections()
             self.reload(keep_position=True)
             self._update_status()
@@ -830,7 +816,7 @@ class GalleryScreen(Screen):
     def open_grid_editor(self, record: ImageRecord) -> None:
         try:
             screen = GridEditorScreen(self.library, record, self.image_mode, self.app.downloads,
-                                      can_save=record.owner == self.library.account.name)
+                                      can_save=may_save_from(self.library, record.id))
         except StoreError as exc:
             self._fail(exc)
             return
@@ -879,7 +865,7 @@ class GalleryScreen(Screen):
                 return
             self._last_deleted = [i for i in ids if i not in set(restored)]
             if restored:  # back in place: the focus goes to the first one
-                self.notify(f"Restored {len(restored)} image{'s' if len(restored) != 1 else ''}.")
+                self.notify(f"Restored {plural(len(restored), 'image')}.")
             if outcome.error is not None:
                 self._fail(outcome.error)
             self._refresh_collections()
@@ -953,19 +939,6 @@ class GalleryScreen(Screen):
         except StoreError as exc:
             self._fail(exc)
             return None
-
-    def perform(self, action: str) -> None:
-        """Run one of this screen's actions by name (card buttons, the command palette)."""
-        if action in self.blocked:
-            self.say_read_only()
-            return
-        if self.check_action(action, ()) is False:
-            return
-        if action == "app.quit":
-            self.app.exit()
-            return
-        _namespace, name, arguments = parse_action(action)  # "card_size(1)": a name and its arguments
-        getattr(self, f"action_{name}")(*arguments)
 
     def say_read_only(self) -> None:
         """Once for a burst of write keys, briefly."""

@@ -18,7 +18,6 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 from textual.worker import get_current_worker
 
@@ -29,6 +28,7 @@ from store.library import Library
 from store.records import ImageRecord
 from widgets.thumbnails import CachedHalfcellImage, cell_console, fit_cells, grid_image_class, on_checkerboard
 
+from .dialog import Dialog
 from .progress_screen import JobOutcome, ProgressScreen
 
 PREVIEW_PIXELS = 320
@@ -53,14 +53,14 @@ class SheetView(Container, can_focus=True):
     """
 
 
-class GridEditorScreen(ModalScreen[GridEditorResult | None]):
+class GridEditorScreen(Dialog[GridEditorResult | None]):
     BINDINGS = [
         Binding("escape", "close", "Close", id="grid.close"),
         Binding("up,k", "move(0,-1)", "Up", show=False, id="grid.up"),
         Binding("down,j", "move(0,1)", "Down", show=False, id="grid.down"),
         Binding("left,h", "move(-1,0)", "Left", show=False, id="grid.left"),
         Binding("right,l", "move(1,0)", "Right", show=False, id="grid.right"),
-        Binding("space", "toggle", "Select", id="grid.toggle"),
+        Binding("space", "toggle_cell", "Select", id="grid.toggle"),
         Binding("a", "select_all", "Select all", id="grid.select_all"),
         Binding("r", "rows(1)", "Rows +", id="grid.rows_more"),
         Binding("R", "rows(-1)", "Rows −", id="grid.rows_fewer"),
@@ -164,20 +164,34 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
     def on_resize(self) -> None:
         self.call_after_refresh(self.redraw)
 
+    @property
+    def _layout(self) -> grid_cut.Layout:
+        """The grid the cells are cut in: there once the sheet is read (`check_action` lets no key through
+        before, and nothing draws)."""
+        assert self.cut_layout is not None
+        return self.cut_layout
+
+    @property
+    def _sheet(self) -> Image.Image:
+        """The sheet, read (see `_layout`)."""
+        assert self.sheet is not None
+        return self.sheet
+
     # -- drawing -----------------------------------------------------------
 
     def preview_picture(self) -> Image.Image:
+        assert self.preview_base is not None  # made with the layout (see `_layout`)
         picture = self.preview_base.copy().convert("RGB")
         overlay = Image.new("RGBA", picture.size, (0, 0, 0, 0))
         draw = ImageDraw.Draw(overlay)
         sx, sy = self.scale
-        for row, col in self.cut_layout.cells:
-            left, top, right, bottom = self.cut_layout.box(row, col)
+        for row, col in self._layout.cells:
+            left, top, right, bottom = self._layout.box(row, col)
             box = (left * sx, top * sy, right * sx - 1, bottom * sy - 1)
             if (row, col) in self.selected:
                 draw.rectangle(box, fill=CHOSEN + (60,))
             draw.rectangle(box, outline=LINE + (255,), width=1)
-        left, top, right, bottom = self.cut_layout.box(*self.focus_cell)
+        left, top, right, bottom = self._layout.box(*self.focus_cell)
         draw.rectangle((left * sx, top * sy, right * sx - 1, bottom * sy - 1), outline=FOCUS + (255,), width=3)
         picture.paste(overlay, (0, 0), overlay)
         return picture
@@ -192,7 +206,7 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
         self.query_one("#cell-title", Static).update(f"Cell {row + 1},{col + 1} ({mark})" +
                                                      (f" · as saved: {', '.join(done)}" if done else ""))
         self.query_one("#chosen", Static).update(
-            f"{len(self.selected)} of {self.cut_layout.rows * self.cut_layout.cols} cells selected")
+            f"{len(self.selected)} of {self._layout.rows * self._layout.cols} cells selected")
         if self.query("#sheet-image"):
             self.draw_pictures(self.query_one("#sheet").content_size, self.query_one("#cell-box").content_size,
                                self.cut_layout, self.focus_cell, self.query_one("#trim", Checkbox).value,
@@ -218,7 +232,7 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
             if key in self._cell_previews:
                 self._cell_previews.move_to_end(key)
                 return self._cell_previews[key]
-        cell = grid_cut.cut_cell(self.sheet, layout, *focus, trimmed=trimmed, cleaned=cleaned)
+        cell = grid_cut.cut_cell(self._sheet, layout, *focus, trimmed=trimmed, cleaned=cleaned)
         cell.thumbnail((PREVIEW_PIXELS, PREVIEW_PIXELS))
         with self._previews_lock:
             self._cell_previews[key] = cell
@@ -239,10 +253,10 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
         if worker.is_cancelled or not self.is_attached:
             return  # a newer drawing is on its way
         picture, size, strips = drawn
-        for widget in self.query(selector):
-            widget.image = picture
+        for widget in self.query(selector):  # the picture widget of the mode: each takes these
+            widget.image = picture  # type: ignore[attr-defined]
             if strips:
-                widget.prepare(strips)
+                widget.prepare(strips)  # type: ignore[attr-defined]
             elif size:
                 widget.styles.width, widget.styles.height = size
 
@@ -256,7 +270,7 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
         except StoreError as exc:
             self.notify(str(exc), severity="warning", markup=False)
             return
-        changed = (layout.rows, layout.cols) != (self.cut_layout.rows, self.cut_layout.cols)
+        changed = (layout.rows, layout.cols) != (self._layout.rows, self._layout.cols)
         self.cut_layout = layout
         if changed:
             self.selected = set(layout.cells)
@@ -288,7 +302,7 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
         from their first digit."""
         if self.cut_layout is None:
             return
-        for name, value, what in (("#rows", self.cut_layout.rows, "Rows"), ("#cols", self.cut_layout.cols, "Columns")):
+        for name, value, what in (("#rows", self._layout.rows, "Rows"), ("#cols", self._layout.cols, "Columns")):
             field = self.query_one(name, Input)
             if field.value != str(value):
                 self.notify(f"{what}: a number from 1 to {grid_cut.MAX_CELLS}; {field.value or 'nothing'} was "
@@ -311,7 +325,7 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
             return
         x = (event.screen_x - region.x + 0.5) / region.width * self.sheet.width
         y = (event.screen_y - region.y + 0.5) / region.height * self.sheet.height
-        layout = self.cut_layout
+        layout = self._layout
 
         def distance(cell: tuple[int, int]) -> float:
             left, top, right, bottom = layout.box(*cell)
@@ -320,28 +334,28 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
         cell = min(layout.cells, key=distance)  # the cell under it (or, between spans, the nearest)
         self.set_focus(self.query_one("#sheet", SheetView))
         if cell == self.focus_cell:
-            self.action_toggle()
+            self.action_toggle_cell()
         else:
             self.focus_cell = cell
             self.redraw()
 
     def action_rows(self, delta: int) -> None:
-        self.set_layout(max(1, min(grid_cut.MAX_CELLS, self.cut_layout.rows + delta)), self.cut_layout.cols)
+        self.set_layout(max(1, min(grid_cut.MAX_CELLS, self._layout.rows + delta)), self._layout.cols)
 
     def action_cols(self, delta: int) -> None:
-        self.set_layout(self.cut_layout.rows, max(1, min(grid_cut.MAX_CELLS, self.cut_layout.cols + delta)))
+        self.set_layout(self._layout.rows, max(1, min(grid_cut.MAX_CELLS, self._layout.cols + delta)))
 
     def action_move(self, dx: int, dy: int) -> None:
         row, col = self.focus_cell
-        self.focus_cell = (max(0, min(self.cut_layout.rows - 1, row + dy)), max(0, min(self.cut_layout.cols - 1, col + dx)))
+        self.focus_cell = (max(0, min(self._layout.rows - 1, row + dy)), max(0, min(self._layout.cols - 1, col + dx)))
         self.redraw()
 
-    def action_toggle(self) -> None:
+    def action_toggle_cell(self) -> None:
         self.selected ^= {self.focus_cell}
         self.redraw()
 
     def action_select_all(self) -> None:
-        every = set(self.cut_layout.cells)
+        every = set(self._layout.cells)
         self.selected = set() if self.selected == every else every
         self.redraw()
 
@@ -392,8 +406,5 @@ class GridEditorScreen(ModalScreen[GridEditorResult | None]):
     def action_download(self) -> None:
         self._run(save=False)
 
-    def action_close(self) -> None:
-        self.dismiss(None)
-
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        {"save": self.action_save, "download": self.action_download, "close": self.action_close}[event.button.id]()
+        {"save": self.action_save, "download": self.action_download, "close": self.action_close}[event.button.id or ""]()

@@ -168,7 +168,7 @@ class ImportScreen(ModalScreen[list[int]]):
         options = ImportOptions(recursive=self.query_one("#import-recursive", Checkbox).value)
 
         def job(progress, cancelled):
-            with self.library.db.connection_context():
+            with self.library.connection():
                 return import_files(self.library, [path], options, cancel=cancelled,
                                     progress=lambda done, total, item: progress(done, total, item.name))
 

@@ -5,7 +5,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from store.records import ImageRecord, human_size
@@ -13,8 +12,10 @@ from store.text import one_line
 from widgets.key_bar import KeyBar
 from widgets.large_picture import LargePicture
 
+from .dialog import Dialog
 
-class PictureScreen(ModalScreen[None]):
+
+class PictureScreen(Dialog[None]):
     HELP_TITLE = "Large view"
     BINDINGS = [
         Binding("escape,enter,q", "close", "Close", id="picture.close"),
@@ -52,6 +53,3 @@ class PictureScreen(ModalScreen[None]):
             self.index = index
             self.query_one("#picture-large", LargePicture).show(self.records[index])
             self._caption()
-
-    def action_close(self) -> None:
-        self.dismiss(None)

@@ -55,5 +55,3 @@ class PromptScreen(ScrollingModal[None]):
         # The prompt as stored, less its control characters (newlines and tabs stay).
         self.notify(copy_text(self.app, self.record.prompt), title="Copied", markup=False)
 
-    def action_close(self) -> None:
-        self.dismiss(None)

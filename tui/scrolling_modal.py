@@ -5,12 +5,13 @@ from typing import TypeVar
 
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
+
+from .dialog import Dialog
 
 Result = TypeVar("Result")
 
 
-class ScrollingModal(ModalScreen[Result]):
+class ScrollingModal(Dialog[Result]):
     """The dialog's VerticalScroll follows the arrows, PageUp/PageDown and Home/End even while a
     button has the focus (buttons take none of these keys); its buttons stay below it, on screen."""
 
@@ -37,7 +38,4 @@ class ReadingDialog(ScrollingModal[None]):
         self.set_focus(self.query_one("#close"))
 
     def on_button_pressed(self) -> None:
-        self.dismiss(None)
-
-    def action_close(self) -> None:
         self.dismiss(None)

@@ -24,6 +24,7 @@ from store.library import Library
 from store.scan_child import run_in_child
 from store.text import one_line, plural
 
+from .dialog import Dialog
 from .progress_screen import ProgressScreen
 
 
@@ -36,7 +37,7 @@ class SourceRequest:
     copy: bool = False
 
 
-class SourcesScreen(ModalScreen[SourceRequest | None]):
+class SourcesScreen(Dialog[SourceRequest | None]):
     BINDINGS = [Binding("escape", "close", "Close", id="sources.close")]
 
     def __init__(self, library: Library) -> None:
@@ -126,8 +127,8 @@ class SourcesScreen(ModalScreen[SourceRequest | None]):
         self.dismiss(SourceRequest("remove", str(self.sources[index].path)))
 
     @on(Button.Pressed, "#close")
-    def action_close(self) -> None:
-        self.dismiss(None)
+    def _close(self) -> None:
+        self.action_close()
 
 
 class ConfirmRemoveSourceScreen(ModalScreen[bool]):

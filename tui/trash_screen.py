@@ -67,13 +67,13 @@ class TrashScreen(ModalScreen[bool]):
 
     @work(thread=True, exclusive=True, group="trash", exit_on_error=False)
     def load(self, focus_index: int = 0) -> None:
-        with self.library.db.connection_context():
+        with self.library.connection():
             items = self.library.trashed()
         self.app.call_from_thread(self._show, items, focus_index)
 
     @work(thread=True, exclusive=True, group="trash", exit_on_error=False)
     def _change(self, what: str, ids: list[int], focus_index: int) -> None:
-        with self.library.db.connection_context():
+        with self.library.connection():
             if what == "restore":
                 n = self.library.restore(ids)
                 self.restored.extend(ids)

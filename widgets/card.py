@@ -74,20 +74,28 @@ class ImageCard(RGBLines, Widget):
     COMPONENT_CLASSES = {"image-card--muted", "image-card--favorite", "image-card--hover", "image-card--check",
                          "image-card--match", "image-card--stack"}
 
+    @dataclass(eq=False)
     class ActionPressed(Message):
         """A card's button was clicked."""
 
-        def __init__(self, card: "ImageCard", action: str) -> None:
-            super().__init__()
-            self.card = card
-            self.action = action
+        card: ImageCard
+        action: str
 
+        @property
+        def control(self) -> ImageCard:
+            return self.card
+
+    @dataclass(eq=False)
     class Clicked(Message):
-        def __init__(self, card: "ImageCard", double: bool, toggle: bool) -> None:
-            super().__init__()
-            self.card = card
-            self.double = double
-            self.toggle = toggle  # the click was on the selection box
+        """The card was clicked (`double`: a double click; `toggle`: on its selection box)."""
+
+        card: ImageCard
+        double: bool
+        toggle: bool
+
+        @property
+        def control(self) -> ImageCard:
+            return self.card
 
     def __init__(self, slot: int, actions: list[CardAction], *, strips: StripSource | None = None,
                  image_class: type | None = None) -> None:

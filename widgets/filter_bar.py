@@ -1,6 +1,8 @@
 """Search input and the favorite, collection and order dropdowns above the grid."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -38,13 +40,16 @@ class FilterBar(Horizontal):
     FilterBar SelectCurrent { border-title-color: $text-muted; border-title-align: left; }
     """
 
+    @dataclass(eq=False)
     class Changed(Message):
         """The filters changed (search is debounced)."""
 
-        def __init__(self, bar: "FilterBar", filters: Filters) -> None:
-            super().__init__()
-            self.bar = bar
-            self.filters = filters
+        bar: FilterBar
+        filters: Filters
+
+        @property
+        def control(self) -> FilterBar:
+            return self.bar
 
     def __init__(self, *, id: str | None = None, show_favorites: bool = True, show_collections: bool = True,
                  history: SearchHistory | None = None, sort: str = DEFAULT_SORT):
@@ -148,12 +153,15 @@ class FilterBar(Horizontal):
         self.remember_search()
         self.post_message(self.Submitted(self))
 
+    @dataclass(eq=False)
     class Submitted(Message):
         """Enter in the search box: the user wants to go to the results."""
 
-        def __init__(self, bar: "FilterBar") -> None:
-            super().__init__()
-            self.bar = bar
+        bar: FilterBar
+
+        @property
+        def control(self) -> FilterBar:
+            return self.bar
 
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:

@@ -6,6 +6,8 @@ a click posts `PictureTile.Clicked`.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -33,11 +35,16 @@ class PictureTile(RGBLines, Widget):
     """
     COMPONENT_CLASSES = {"picture-tile--title", "picture-tile--mark", "picture-tile--muted"}
 
+    @dataclass(eq=False)
     class Clicked(Message):
-        def __init__(self, tile: "PictureTile", double: bool) -> None:
-            super().__init__()
-            self.tile = tile
-            self.double = double
+        """The tile was clicked (`double`: a double click)."""
+
+        tile: PictureTile
+        double: bool
+
+        @property
+        def control(self) -> PictureTile:
+            return self.tile
 
     def __init__(self, record: ImageRecord, index: int, lines: list[str], *, strips: StripSource | None,
                  mark: str = "", id: str | None = None) -> None:
