@@ -181,15 +181,17 @@ async def test_refresh_key_reads_the_library_at_once(lib, tmp_path, monkeypatch)
 
 
 async def test_polling_runs_in_a_worker_and_costs_one_lookup(lib, tmp_path, monkeypatch):
+    from store import library as library_module  # the gallery asks Library.change_token, which calls it
+
     threads, calls = [], []
-    real = gallery_screen.change_token
+    real = library_module.change_token
 
     def spy(db, postgres):
         threads.append(threading.current_thread() is threading.main_thread())
         calls.append(time.monotonic())
         return real(db, postgres)
 
-    monkeypatch.setattr(gallery_screen, "change_token", spy)
+    monkeypatch.setattr(library_module, "change_token", spy)
     monkeypatch.setattr(gallery_screen, "POLL_SECONDS", 0.1)
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -173,8 +173,8 @@ async def test_public_gallery_has_no_checkbox_bulk_bar_or_write_action(lib, tmp_
         read_only = [m for _, m in shown if "read only" in m]
         assert len(read_only) == 1, shown  # said once, briefly
         assert not carol.get(castle.id).favorite and carol.total() == 1
-        app.screen.perform("delete")  # the command palette runs actions through perform()
-        app.screen.perform("collect")
+        await app.screen.run_action("delete")  # the command palette runs actions through run_action()
+        await app.screen.run_action("collect")
         await settle(pilot, app)
         assert isinstance(app.screen, GalleryScreen) and carol.total() == 1
         await pilot.press("ctrl+p")
