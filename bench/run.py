@@ -35,6 +35,9 @@ from store.records import FAVORITES_ONLY, NON_FAVORITES, Filters  # noqa: E402
 
 CACHE = HERE / "cache"
 RESULTS = HERE / "results"
+# the figures are taken with the default settings, never the settings file of whoever runs them (a card size or a
+# sort order chosen in the app changes what a screen draws); a path with no file means every default
+os.environ.setdefault("MYIMAGES_CONFIG", str(CACHE / "no-settings.toml"))
 QUERIES = ["sword", "diamond", "pixel art", "potion", "set of 16", "ring", "zzz-no-match", "qx", "a", "s",
            "po", "xy", "enchanted ring", "16-bit game sprite", "4x4", "shiny", "golden key", "grid",
            "mushroom", "retro RPG item"]

@@ -43,6 +43,7 @@ from store.scan_child import run_in_child  # noqa: E402
 from store.records import Filters  # noqa: E402
 
 CACHE = HERE / "cache"
+os.environ.setdefault("MYIMAGES_CONFIG", str(CACHE / "no-settings.toml"))  # defaults, never the runner's file
 WORDS = ("sword shield potion ring amulet dragon castle forest knight wizard pixel art golden enchanted "
          "ancient crystal fire ice storm shadow moon sun river mountain tower scroll map key gem").split()
 IDLE_SECONDS = 10.0  # idle figures: this long before the indexing and again after it (drift cancels)
