@@ -159,7 +159,9 @@ async def test_quoted_paths_import_and_tab_completes_before_the_suggestion(tmp_p
         # Tab before the suggestion: no suggester answer at all here, the completion is looked up on Tab
         monkeypatch.setattr(import_screen.PathSuggester, "get_suggestion", lambda self, value: asyncio.sleep(60))
         app.screen.set_focus(field)
-        field.value = ""
-        await pilot.press(*f"{folder}/gr", "tab")
+        await pilot.pause()  # focused (which selects its text) before the value is set
+        field.value = f"{folder}/g"
+        field.cursor_position = len(field.value)
+        await pilot.press("r", "tab")  # Tab right after the last key
         await wait_until(pilot, lambda: field.value == str(folder / "green.png"))
         assert app.focused is field
