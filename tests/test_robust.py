@@ -90,15 +90,29 @@ async def test_an_unexpected_error_in_a_worker_is_a_notification(lib, tmp_path, 
 
 def test_every_worker_is_started_with_exit_on_error_false():
     """A failing worker must never take the app down: the App's one handler shows why instead."""
-    import re
+    import ast
 
     from .conftest import ROOT
 
+    starts = 0
     for folder in ("tui", "widgets"):
         for path in (ROOT / folder).glob("*.py"):
-            text = path.read_text()
-            for call in re.findall(r"@work\([^)]*\)|run_worker\([^)]*\)", text):
-                assert "exit_on_error=False" in call, f"{path.name}: {call}"
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    bare = [d for d in node.decorator_list if isinstance(d, (ast.Name, ast.Attribute))
+                            and (getattr(d, "id", None) or getattr(d, "attr", None)) == "work"]
+                    assert not bare, f"{path.name}:{node.lineno}: @work without exit_on_error=False"
+                if not isinstance(node, ast.Call):
+                    continue
+                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                if name not in ("work", "run_worker"):
+                    continue
+                starts += 1
+                keywords = {k.arg: k.value for k in node.keywords}
+                value = keywords.get("exit_on_error")
+                assert isinstance(value, ast.Constant) and value.value is False, \
+                    f"{path.name}:{node.lineno}: {name}(...) without exit_on_error=False"
+    assert starts > 20  # the walk found the app's workers
 
 
 # -- the crashes seen -----------------------------------------------------------------------------------

@@ -80,8 +80,10 @@ def _refuse_no_library(args: argparse.Namespace) -> None:
     root = library_path(args)
     if (root / DB_NAME).exists() or read_marker(root) is not None:
         return
-    if getattr(args, "database_url", None) and root.is_dir() and any(root.iterdir()):
-        return  # a PostgreSQL library made before folders had a marker
+    if getattr(args, "database_url", None):
+        return  # the store tells a PostgreSQL library's folder from another's (and one made before markers)
+    if (root / "originals").is_dir() or (root / "thumbs").is_dir():
+        return  # a library's files without its records: the store refuses it and says why, touching nothing
     if getattr(args, "demo", False) and not getattr(args, "library", None):
         raise UserError("The demo library is not made yet: `myimages --demo` or `myimages demo` makes it.")
     raise UserError(f"There is no library in {root}: check --library, or import images there first "
