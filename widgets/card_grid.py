@@ -120,32 +120,50 @@ class CardGrid(Widget, can_focus=True):
     cursor: reactive[int] = reactive(0, init=False)
     top_row: reactive[int] = reactive(0, init=False)
 
+    @dataclass(eq=False)
     class Highlighted(Message):
-        def __init__(self, grid: "CardGrid", record: ImageRecord | None) -> None:
-            super().__init__()
-            self.grid = grid
-            self.record = record
+        """The cursor is on another image (None: on a card whose page is still being read)."""
 
+        grid: CardGrid
+        record: ImageRecord | None
+
+        @property
+        def control(self) -> CardGrid:
+            return self.grid
+
+    @dataclass(eq=False)
     class ActionRequested(Message):
         """A card's button asked for an action on its image."""
 
-        def __init__(self, grid: "CardGrid", action: str, record: ImageRecord) -> None:
-            super().__init__()
-            self.grid = grid
-            self.action = action
-            self.record = record
+        grid: CardGrid
+        action: str
+        record: ImageRecord
 
+        @property
+        def control(self) -> CardGrid:
+            return self.grid
+
+    @dataclass(eq=False)
     class SelectionChanged(Message):
-        def __init__(self, grid: "CardGrid", count: int) -> None:
-            super().__init__()
-            self.grid = grid
-            self.count = count
+        """The selection changed; `count` images are selected now."""
 
+        grid: CardGrid
+        count: int
+
+        @property
+        def control(self) -> CardGrid:
+            return self.grid
+
+    @dataclass(eq=False)
     class Opened(Message):
-        def __init__(self, grid: "CardGrid", record: ImageRecord) -> None:
-            super().__init__()
-            self.grid = grid
-            self.record = record
+        """A card was opened (Enter or a double click)."""
+
+        grid: CardGrid
+        record: ImageRecord
+
+        @property
+        def control(self) -> CardGrid:
+            return self.grid
 
     def __init__(self, actions: list[CardAction], image_class: type | None, *, id: str | None = None,
                  owner_visible: bool = False, card_size: str = DEFAULT_CARD_SIZE) -> None:
@@ -207,10 +225,6 @@ class CardGrid(Widget, can_focus=True):
         if total == 0:
             self.query_one("#grid-empty", Static).update(Text(self.empty_message))
         self._set_cursor(max(0, min(target, total - 1)), force=True)
-
-    def invalidate(self) -> None:
-        self._generation += 1
-        self._pages.clear()
 
     def record_at(self, index: int) -> ImageRecord | None:
         """The image at an index, or None: none there, or its page is still being read (see `is_loading`)."""
@@ -582,5 +596,3 @@ class CardGrid(Widget, can_focus=True):
             self._set_cursor(event.card.index)
             self.post_message(self.ActionRequested(self, event.action, event.card.record))
 
-    def watch_has_focus(self, focused: bool) -> None:  # pragma: no cover - visual only
-        self.set_class(focused, "-focused")
