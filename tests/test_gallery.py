@@ -465,6 +465,29 @@ async def test_large_library_pages_to_the_end_with_few_widgets(big_library, tmp_
     library.close()
 
 
+async def test_a_click_on_the_scroll_bar_goes_to_that_place(big_library, tmp_path):
+    from widgets.scroll_indicator import ScrollIndicator
+
+    library = Library(big_library, account="alice")
+    app = make_app(library, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        g = grid(app)
+        bar = app.screen.query_one(ScrollIndicator)
+        assert g.top_row == 0
+        await pilot.click(ScrollIndicator, offset=(0, bar.size.height - 1))  # the bottom: the last rows
+        await settle(pilot, app)
+        assert g.top_row > 0 and g.top_row + g.rows >= -(-g.total // g.columns)
+        await pilot.click(ScrollIndicator, offset=(0, (bar.size.height - 1) // 2))  # the middle
+        await settle(pilot, app)
+        middle = g.top_row * g.columns / g.total
+        assert 0.4 < middle < 0.6
+        await pilot.click(ScrollIndicator, offset=(0, 0))
+        await settle(pilot, app)
+        assert g.top_row == 0
+    library.close()
+
+
 async def test_thumbnails_are_drawn_in_a_worker_and_a_page_ahead(big_library, tmp_path):
     library = Library(big_library, account="alice")
     app = make_app(library, tmp_path)

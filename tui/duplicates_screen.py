@@ -29,7 +29,8 @@ from store.settings import MAX_DUPLICATE_DISTANCE as MAX_DISTANCE  # the thresho
 from store.text import plural
 from widgets.key_bar import KeyBar
 from widgets.picture_tile import PictureTile
-from widgets.thumbnails import ThumbnailStrips, grid_image_class
+from widgets.thumbnail_cache import ThumbnailStrips
+from widgets.thumbnails import grid_image_class
 
 from .confirm_delete import ConfirmDeleteScreen
 from .progress_screen import JobOutcome, ProgressScreen, run_without_progress

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -19,7 +17,6 @@ from textual.binding import Binding
 from textual.containers import Container
 from textual.message import Message
 from textual.reactive import reactive
-from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import get_current_worker
@@ -27,8 +24,9 @@ from textual.worker import get_current_worker
 from store.records import ImageRecord
 
 from .card import CardAction, ImageCard
-from .rgb_lines import RGBLines
-from .thumbnails import CachedHalfcellImage, ThumbnailStrips
+from .scroll_indicator import ScrollIndicator
+from .thumbnail_cache import ThumbnailStrips
+from .thumbnails import CachedHalfcellImage
 
 PAGE_SIZE = 60
 CARD_FRAME = 2  # cells of border across a card (left and right, top and bottom)
@@ -60,31 +58,6 @@ class GridSource(Protocol):
     def count(self) -> int: ...
 
     def fetch(self, offset: int, limit: int) -> list[ImageRecord]: ...
-
-
-class ScrollIndicator(RGBLines, Widget):
-    """A one-column bar showing where the visible rows are in the whole result."""
-
-    DEFAULT_CSS = """
-    ScrollIndicator { width: 1; height: 1fr; dock: right; }
-    """
-
-    position = reactive(0.0)
-    fraction = reactive(1.0)
-
-    def render_line(self, y: int) -> Strip:
-        height = self.size.height
-        if height <= 0:
-            return Strip.blank(1)
-        thumb = max(1, round(height * min(1.0, self.fraction)))
-        start = round((height - thumb) * self.position)
-        on_thumb = start <= y < start + thumb
-        style = Style(bgcolor="#808080" if on_thumb else "#303030")  # grey50, grey19 as RGB
-        return Strip([Segment(" ", style)])
-
-    def on_click(self, event: events.Click) -> None:
-        if self.size.height > 0 and isinstance(self.parent, CardGrid):
-            self.parent.scroll_to_fraction(event.y / max(1, self.size.height - 1))
 
 
 class CardGrid(Widget, can_focus=True):
@@ -535,6 +508,10 @@ class CardGrid(Widget, can_focus=True):
         # keep the cursor on screen, in the same place relative to the view
         cursor = max(top * self.columns, min(self.cursor + shift, (top + self.rows) * self.columns - 1))
         self._set_cursor(min(cursor, self.total - 1))
+
+    def on_scroll_indicator_clicked(self, message: ScrollIndicator.Clicked) -> None:
+        message.stop()
+        self.scroll_to_fraction(message.fraction)
 
     def scroll_to_fraction(self, fraction: float) -> None:
         top = round(max(0.0, min(1.0, fraction)) * self._max_top())

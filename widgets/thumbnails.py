@@ -7,15 +7,11 @@ cleaned image never looks like its source.
 from __future__ import annotations
 
 import io
-import threading
-from collections import OrderedDict
 from pathlib import Path
 
 from PIL import Image
 from rich.console import Console
 from rich.segment import Segment
-from rich.style import Style
-from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -212,90 +208,3 @@ def zoom_window(picture_size: tuple[int, int], box_cells: tuple[int, int], cell:
     left = max(0, min(left, width - view_w))
     top = max(0, min(top, height - view_h))
     return left, top, left + view_w, top + view_h
-
-
-class ThumbnailCache:
-    """Least-recently-used cache of grid pictures, keyed by thumbnail path."""
-
-    def __init__(self, size: int = PICTURE_CACHE_SIZE):
-        self.size = size
-        self._items: OrderedDict[Path, Image.Image | None] = OrderedDict()
-        self._lock = threading.Lock()  # filled from the grid's thumbnail thread too
-
-    def peek(self, path: Path) -> tuple[bool, Image.Image | None]:
-        """(True, picture) if it is in memory; (False, None) if it must be read first (`get`, in a worker)."""
-        with self._lock:
-            if path in self._items:
-                self._items.move_to_end(path)
-                return True, self._items[path]
-        return False, None
-
-    def get(self, path: Path) -> Image.Image | None:
-        with self._lock:
-            if path in self._items:
-                self._items.move_to_end(path)
-                return self._items[path]
-        picture = load_picture(path, GRID_PIXELS)
-        with self._lock:
-            self._items[path] = picture
-            if len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return picture
-
-
-class ThumbnailStrips:
-    """Thumbnails drawn as coloured half-block cells (textual-image), kept per picture and size.
-
-    Each thumbnail is a list of lines, each line a list of Segments exactly as
-    wide as the thumbnail.
-
-    `get` is called while drawing and never waits; `make` reads and draws a
-    thumbnail and is meant for a background thread (the grid's thumbnail worker).
-    """
-
-    def __init__(self, size: int = STRIP_CACHE_SIZE):
-        self.size = size
-        self.pictures = ThumbnailCache()
-        self._items: OrderedDict[tuple, list[list[Segment]]] = OrderedDict()
-        self._styles: dict[Style, Style] = {}
-        self._lock = threading.Lock()
-        self._console = cell_console()  # drawing happens on worker threads, never on the app's console
-
-    def _compact(self, strip: Strip) -> list[Segment]:
-        """The line's segments with one shared Style per colour pair and runs of it merged.
-
-        A drawn thumbnail is a few hundred cells, each with its own Style and two
-        Colors; sharing them (and keeping segments, not Strips with their caches)
-        keeps the cache small and the garbage collector's work (it walks every
-        object) short.
-        """
-        styles = self._styles
-        if len(styles) > 50_000:
-            styles.clear()
-        return list(Segment.simplify(Segment(text, styles.setdefault(style, style) if style is not None else None)
-                                     for text, style, _ in strip))
-
-    def get(self, key: tuple) -> list[list[Segment]] | None:
-        with self._lock:
-            strips = self._items.get(key)
-            if strips is not None:
-                self._items.move_to_end(key)
-            return strips
-
-    def make(self, key: tuple) -> list[list[Segment]]:
-        path, width, height = key
-        picture = self.pictures.get(path)
-        if picture is None:
-            label = Text("(no picture)", style="dim", justify="center")
-            label.truncate(width, pad=True)
-            blank = [Segment(" " * width)]
-            strips = [blank] * (height // 2) + [list(label.render(self._console, end=""))] + \
-                [blank] * (height - height // 2 - 1)
-        else:
-            strips = [self._compact(strip)
-                      for strip in CachedHalfcellImage.render_strips(self._console, picture, width, height)]
-        with self._lock:
-            self._items[key] = strips
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return strips
