@@ -1000,7 +1000,9 @@ class Catalog:
                 self._build()
                 self.save_soon()
                 return
-            self._bulk = theirs and len(changes) > BULK_CHANGES * max(since, self.catch_up_every)
+            # a rate over at least a second: a catch-up a moment after the last (the window 0, as in tests, or a
+            # scan's end taken in at once) saw a change or two in a few milliseconds, which is no bulk
+            self._bulk = theirs and len(changes) > BULK_CHANGES * max(since, self.catch_up_every, 1.0)
             if changes:
                 self._patch(np.array(ids, np.int64), rows)
                 self._seq = changes[-1][0]

@@ -207,6 +207,9 @@ def test_doctor_and_demo_commands(capsys, tmp_path):
 def test_console_script_runs_without_traceback(tmp_path):
     exe = Path(sys.executable).with_name("myimages")
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "tui.cli"]
+    from store.library import Library
+
+    Library(tmp_path / "l").close()  # a library without image 12 (a folder with none: "There is no library")
     env = dict(os.environ, MYIMAGES_LIBRARY=str(tmp_path / "l"))
     out = subprocess.run(command + ["info", "12"], capture_output=True, text=True, env=env, cwd=ROOT)
     assert out.returncode == 1
