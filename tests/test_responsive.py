@@ -14,7 +14,7 @@ from tui.confirm_delete import ConfirmDeleteScreen
 from tui.grid_editor_screen import GridEditorScreen
 from tui.progress_screen import ProgressScreen
 from tui.viewer_screen import ViewerScreen
-from widgets import thumbnails
+from widgets import thumbnail_cache
 from widgets.card_grid import PAGE_SIZE, CardGrid
 
 from .ui import notices, screen_text, settle, wait_until
@@ -161,7 +161,7 @@ async def test_downloading_a_selection_in_a_worker(lib, tmp_path, monkeypatch):
 
 
 async def test_forced_kitty_thumbnails_load_in_a_worker(lib, tmp_path, monkeypatch):
-    calls = spy(monkeypatch, thumbnails, "load_picture")
+    calls = spy(monkeypatch, thumbnail_cache, "load_picture")  # the grid's picture cache reads them
     app = make_app(lib, tmp_path, images="kitty")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
