@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass
 from datetime import timezone
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 from peewee import Database, PeeweeException
@@ -342,13 +343,13 @@ class _Strings:
     def _extend_blob(self) -> None:
         if self._blobbed == len(self):
             return
-        parts, lengths = [self._blob], [np.zeros(0, np.int64)]
+        parts, slices = [self._blob], [np.zeros(0, np.int64)]
         for first in range(self._blobbed - self._base, len(self.values), 65_536):  # in slices: no second copy
             new = [v.encode() for v in self.values[first:first + 65_536]]
             parts.append(np.frombuffer(b"\0".join(new) + b"\0", np.uint8))
-            lengths.append(np.fromiter((len(b) + 1 for b in new), np.int64, len(new)))
+            slices.append(np.fromiter((len(b) + 1 for b in new), np.int64, len(new)))
             self._frequency += np.bincount(parts[-1], minlength=256)
-        lengths = np.concatenate(lengths)
+        lengths = np.concatenate(slices)
         starts = len(self._blob) + np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
         if self._mapping is not None:
             self._mapping.release(self._blob, self._starts)
@@ -667,6 +668,16 @@ _STRINGS_PARTS = ("blob", "starts", "frequency", "tri_keys", "tri_offsets", "tri
 SAVE_AFTER = KEEP_CHANGES // 2  # changes caught up since the file was written: write it again
 
 
+@dataclass
+class _Snapshot:
+    """What `Catalog._write` writes, taken under the lock (`Catalog._snapshot`): arrays are replaced, never changed
+    in place, so these references stay as they were."""
+
+    arrays: dict[str, np.ndarray]  # the columns, by name (_ARRAYS)
+    strings: dict[str, tuple[_Strings, dict[str, np.ndarray]]]  # "prompts", "models", ...: the values, what they save
+    header: dict[str, Any]  # the file's JSON header: format, library, seq, change (the arrays' places added on writing)
+
+
 def _codes_fit(columns: list[np.ndarray], prompts: "_Strings", strings: dict[str, "_Strings"]) -> bool:
     """Every code of a loaded catalog names a value it has (a damaged file must not fail a search later)."""
     names = [name for name, _ in _ARRAYS]
@@ -677,6 +688,26 @@ def _codes_fit(columns: list[np.ndarray], prompts: "_Strings", strings: dict[str
 
 class Catalog:
     """The images of one SQLite database, newest first (by generation date, then id)."""
+
+    # The columns (_ARRAYS), all indexed alike, newest first; set together by `_set_columns`, never changed in place.
+    _ids: np.ndarray
+    _owners: np.ndarray
+    _favorite: np.ndarray
+    _dates: np.ndarray  # generated, microseconds since 1970
+    _codes: np.ndarray  # the prompt's code in `_prompt_strings`
+    _models: np.ndarray  # codes in `_strings["models"]`, and so on
+    _negatives: np.ndarray
+    _cfg: np.ndarray
+    _width: np.ndarray
+    _height: np.ndarray
+    _imported: np.ndarray
+    _parents: np.ndarray
+    _derived: np.ndarray  # DERIVED_KINDS
+    _seeds: np.ndarray
+    _steps: np.ndarray
+    _samplers: np.ndarray
+    _loras: np.ndarray
+    _batches: np.ndarray
 
     def __init__(self, db: Database, saved: Path | None = None, may_save: bool = False) -> None:
         self.db = db
@@ -859,7 +890,7 @@ class Catalog:
             if not isinstance(error, PeeweeException):  # a database busy or gone while the header was read:
                 raise  # the next change tries again
 
-    def _snapshot(self) -> dict | None:
+    def _snapshot(self) -> _Snapshot | None:
         """What `_write` needs, taken under the lock: the arrays (references: they are replaced, never changed)
         and the header, which reads the database. None when there is nothing to save."""
         if not self.may_save or self._seq < 0:
@@ -871,15 +902,17 @@ class Catalog:
         with self.db.atomic("DEFERRED"):
             header = {"format": SAVED_FORMAT, "library": self._library_id(), "seq": self._seq,
                       "change": self._change_at(self._seq), "arrays": []}
-        return {"arrays": arrays, "strings": strings, "header": header}
+        return _Snapshot(arrays, strings, header)
 
-    def _write(self, snapshot: dict) -> bool:
+    def _write(self, snapshot: _Snapshot) -> bool:
         """Write a snapshot (no lock held): a trigram index that lags far behind its blob is made again first,
         here, and handed to the catalog's values if they are still the ones it was made for."""
         from .files import write_atomic
 
-        arrays, header = dict(snapshot["arrays"]), snapshot["header"]
-        for key, (values, saved) in snapshot["strings"].items():
+        if self.saved is None:  # never kept on disk (no snapshot is made then)
+            return False
+        arrays, header = dict(snapshot.arrays), snapshot.header
+        for key, (values, saved) in snapshot.strings.items():
             if values.stale_index(saved):
                 saved = values.reindexed(saved)
                 with self._lock:
@@ -910,10 +943,12 @@ class Catalog:
 
     def _load(self) -> bool:
         """The saved catalog, if it is this database's and the change log still reaches back to it."""
+        if self.saved is None:  # never kept on disk
+            return False
         try:
             with open(self.saved, "rb") as handle:
                 data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        except (OSError, TypeError, ValueError):  # no file (or no path), or an empty one
+        except (OSError, ValueError):  # no file, or an empty one
             return False
         try:
             if data[:len(SAVED_MAGIC)] != SAVED_MAGIC:
@@ -1044,9 +1079,9 @@ class Catalog:
             order = np.lexsort((columns[0], columns[3]))[::-1]  # newest first, then the higher id
             columns = [c[order] for c in columns]
         elif rows:
-            new = self._arrays(rows)
-            order = np.lexsort((new[0], new[3]))[::-1]
-            new = [c[order] for c in new]
+            arrays = self._arrays(rows)
+            order = np.lexsort((arrays[0], arrays[3]))[::-1]
+            new = [c[order] for c in arrays]
             ids, dates = columns[0][::-1], columns[3][::-1]  # oldest first: ascending for searchsorted
             low, high = np.searchsorted(dates, new[3], "left"), np.searchsorted(dates, new[3], "right")
             for k in np.flatnonzero(high > low):  # the same date as others: among them by id
@@ -1085,9 +1120,9 @@ class Catalog:
         return kept.copy()
 
     @staticmethod
-    def _in_range(values: np.ndarray, bounds: tuple, kind=float) -> np.ndarray:
+    def _in_range(values: np.ndarray, bounds: tuple, kind: Callable[[float], Any] = float) -> np.ndarray:
         low, high, low_in, high_in = bounds
-        mask = np.ones(values.shape, bool)
+        mask = np.ones(values.shape, np.bool_)
         if low is not None:
             mask &= (values >= kind(low)) if low_in else (values > kind(low))
         if high is not None:
@@ -1107,6 +1142,7 @@ class Catalog:
             if high is not None:
                 mask &= values <= np.uint64(high)
             return mask
+        kind: Callable[[float], Any]
         if values.dtype == np.float32:  # cfg: compare as the stored float32
             kind = np.float32
             mask = ~np.isnan(values)
@@ -1143,14 +1179,14 @@ class Catalog:
         if f == "id":
             return self._number(self._ids, v, 0)
         if f == "size":
-            mask = np.ones(self._ids.shape, bool)
+            mask = np.ones(self._ids.shape, np.bool_)
             for values, bounds in zip((self._width, self._height), v):
                 if bounds is not None:
                     mask &= self._number(values, bounds, NO_NUMBER)
             return mask
         if f in ("date", "imported"):  # [start, end): either end may be open
             values = self._dates if f == "date" else self._imported
-            mask = np.ones(self._ids.shape, bool)
+            mask = np.ones(self._ids.shape, np.bool_)
             for bound, above in zip(v, (True, False)):
                 if bound is not None:
                     mask &= (values >= _microseconds(bound)) if above else (values < _microseconds(bound))
