@@ -4,6 +4,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import replace
+from typing import TYPE_CHECKING, TypeGuard
 
 from rich.text import Text
 from textual import events, on, work
@@ -36,6 +37,7 @@ from .compare_screen import CompareScreen
 from .confirm_delete import ConfirmDeleteScreen
 from .duplicates_screen import DuplicatesScreen
 from .grid_editor_screen import GridEditorResult, GridEditorScreen
+from .help_screen import own_bindings, shown_keys
 from .import_screen import ImportScreen
 from .info_screen import InfoScreen
 from .progress_screen import JobOutcome, ProgressScreen
@@ -43,6 +45,9 @@ from .prompt_screen import PromptScreen
 from .sources_screen import open_sources
 from .trash_screen import TrashScreen, chunked_job
 from .viewer_screen import ViewerScreen
+
+if TYPE_CHECKING:
+    from .app import MyImagesApp
 
 CARD_ACTIONS = [
     CardAction("favorite", "♡", "Favorite (f)", "♥"),
@@ -85,6 +90,9 @@ FOCUS_GRID_AT_MOST = 0.9  # seconds after Enter in the search box: the grid gets
 
 
 class GalleryScreen(Screen):
+    if TYPE_CHECKING:  # always on the My Images app (tui/app.py, which imports this module)
+        app: MyImagesApp
+
     HELP_TITLE = "Gallery"
     BINDINGS = [
         Binding("slash", "focus_search", "Search", id="gallery.search"),
@@ -162,7 +170,7 @@ class GalleryScreen(Screen):
                     yield Button("Add to Collection", id="bulk-collect", variant="primary", compact=True)
                     yield Button("Clear Selection", id="bulk-clear", compact=True)
                     yield Static("", id="bulk-keys")
-        yield CardGrid(card_actions(plain=getattr(self.app, "plain_icons", False), public=self.public),
+        yield CardGrid(card_actions(plain=self.app.plain_icons, public=self.public),
                        grid_image_class(self.image_mode),
                        id="grid", owner_visible=self.public, card_size=self.app.settings.card_size)
         yield KeyBar()
@@ -397,9 +405,7 @@ class GalleryScreen(Screen):
 
     def _selection_keys(self) -> Text:
         """The keys that act on the selection, as bound now (the user's keymap too)."""
-        from .help_screen import shown_keys
-
-        keys = [shown_keys(self.app, b) for b in self.BINDINGS if b.action in SELECTION_ACTIONS]
+        keys = [shown_keys(self.app, b) for b in own_bindings(GalleryScreen) if b.action in SELECTION_ACTIONS]
         return Text(" ".join(keys) + " act on them · Esc clears", no_wrap=True, overflow="ellipsis")
 
     @on(FilterBar.Changed)
@@ -509,13 +515,13 @@ class GalleryScreen(Screen):
             return
         self.query_one("#filters", FilterBar).set_collections(collections)
 
-    def _succeeded(self, outcome: JobOutcome | None) -> bool:
+    def _succeeded(self, outcome: JobOutcome | None) -> TypeGuard[JobOutcome]:
         """A job's outcome to act on: not closed without one, not failed (said)."""
         if outcome is not None and outcome.error is not None:
             self._fail(outcome.error)
         return outcome is not None and outcome.error is None
 
-    def _fail(self, exc: Exception) -> None:
+    def _fail(self, exc: BaseException) -> None:
         self.notify(str(exc), title="Not done", severity="error", markup=False, timeout=12)  # time to read it
 
     def _account_line(self, account) -> str:
@@ -575,9 +581,7 @@ class GalleryScreen(Screen):
     def action_toggle_stacks(self) -> None:
         """Stacks on or off (kept in the settings file): a batch as one card, or each of its images."""
         self.stacks = not self.stacks
-        remember = getattr(self.app, "remember", None)
-        if remember is not None:
-            remember(stacks=self.stacks)
+        self.app.remember(stacks=self.stacks)
         self.notify("Seed variations stacked: one card per batch." if self.stacks
                     else "Stacks off: every image has its card.", timeout=3)
         if self.filters.batch is None:
@@ -909,9 +913,8 @@ class GalleryScreen(Screen):
                 self.reload(keep_position=True)
                 self._update_status()
 
-        settings = getattr(self.app, "settings", None)
-        distance = settings.duplicate_distance if settings is not None else None
-        self.app.push_screen(DuplicatesScreen(self.library, self.image_mode, distance), closed)
+        self.app.push_screen(DuplicatesScreen(self.library, self.image_mode, self.app.settings.duplicate_distance),
+                             closed)
 
     def action_select_range(self) -> None:
         """V: moves from here select every card up to the cursor; V again (or Esc) ends the range."""
@@ -971,6 +974,6 @@ class GalleryScreen(Screen):
 
 # The keys of the write actions: in the public gallery they say it is read only.
 WRITE_KEYS: dict[str, set[str]] = {}  # action -> its keys
-for _binding in GalleryScreen.BINDINGS:
+for _binding in own_bindings(GalleryScreen):
     if _binding.action in WRITE_ACTIONS:
         WRITE_KEYS.setdefault(_binding.action, set()).update(_binding.key.split(","))
