@@ -331,3 +331,52 @@ def test_a_search_does_not_wait_for_the_sort_orders_being_made(tmp_path, make_pn
     ordering.join(30)
     assert found == [[c]]
     assert lib.ids(Filters(sort="prompt")) == [b, c, a]
+
+
+def _written(root, prompts) -> list[int]:
+    """Images with these prompts written straight into a new library (no files: the catalog reads rows only);
+    their ids, newest first."""
+    import sqlite3
+
+    Library(root, account="alice").close()
+    con = sqlite3.connect(root / "library.db")
+    with con:
+        owner = con.execute("SELECT id FROM account WHERE name = 'alice'").fetchone()[0]
+        con.executemany(
+            "INSERT INTO image (owner_id, prompt, negative_prompt, model, text_accuracy, generated_at, imported_at, "
+            "width, height, file_size, sha256, ext, favorite, params, source_name, derivation, location) "
+            "VALUES (?, ?, '', '', '', ?, ?, 64, 64, 1, ?, 'png', 0, '{}', '', '', '')",
+            [(owner, prompt, f"2026-01-01 00:{n // 60:02}:{n % 60:02}", "2026-01-02 00:00:00", f"{n:064x}")
+             for n, prompt in enumerate(prompts)])
+    con.close()
+    return list(range(len(prompts), 0, -1))
+
+
+def test_a_word_in_few_prompts_marks_their_images_as_a_gather_over_every_image_would(tmp_path, monkeypatch):
+    """A word found in few prompts goes from those prompts to their images (each prompt's images kept, made after a
+    change when needed) instead of a gather over every image's prompt: the same images, with distinct prompts (one
+    position per prompt) and with repeated ones (positions grouped by prompt), after a change too."""
+    from store import catalog as catalog_module
+
+    words = "sword ring necklace potion shield gem orb".split()
+    for name, repeat in (("distinct", 0), ("repeated", 7)):
+        prompts = [f"{words[n % 7]} {words[n * 3 % 7]} #{n % repeat if repeat else n}" for n in range(300)]
+        ids = _written(tmp_path / name, prompts)
+        lib = Library(tmp_path / name, account="alice")
+        catalog = lib.catalog
+        queries = {"sword": lambda p: "sword" in p, "#1": lambda p: "#1" in p, "#299": lambda p: "#299" in p,
+                   "gem orb": lambda p: "gem" in p and "orb" in p, "s": lambda p: "s" in p, "zzz": lambda p: False,
+                   "ring -#2": lambda p: "ring" in p and "#2" not in p, "sword | gem": lambda p: "sword" in p or "gem" in p}
+        plain = {q: lib.ids(Filters(search=q)) for q in queries}  # 300 images: below SCATTER_FROM, a gather
+        assert catalog._images_of is None
+        monkeypatch.setattr(catalog_module, "SCATTER_FROM", 0)
+        catalog._forget()
+        for text in ("sword", "#1", "#12", "#299", "zzz", "s"):
+            assert catalog._prompt_mask(text).tolist() == catalog._prompt_matches(text)[catalog._codes].tolist()
+        assert catalog._images_of is not None and (catalog._images_of.order is None) == (not repeat)
+        for query, holds in queries.items():
+            assert lib.ids(Filters(search=query)) == plain[query] == [i for i in ids if holds(prompts[i - 1])]
+        lib.set_favorite([ids[0]])  # a change: made again, for the catalog as it is now
+        assert lib.ids(Filters(search="#299")) == plain["#299"] and catalog._images_of is not None
+        monkeypatch.undo()
+        lib.close()

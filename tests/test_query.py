@@ -219,6 +219,29 @@ def test_the_prompt_blob_search_finds_what_a_loop_finds(values, queries):
             assert strings.containing(text).tolist() == expected
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="abcß ,#é", max_size=30), min_size=1, max_size=300),
+       st.lists(st.text(alphabet="abcß ,#é", min_size=2, max_size=14), min_size=1, max_size=8))
+def test_the_trigram_index_finds_what_a_loop_finds(values, queries):
+    """Searches of 3 bytes or more start from the trigram index (each place with its value beside it) and check
+    the rest of the word a byte or 8 bytes at a time; values added after the index are scanned."""
+    from store.catalog import _Strings
+
+    strings = _Strings()
+    strings.BLOB_FROM = 0
+    held = {}
+    for value in values[: len(values) // 2 + 1]:
+        held[strings.code(value)] = value.casefold()
+    strings.prepare()  # the blob and its trigram index
+    assert strings._indexed
+    for value in values[len(values) // 2 + 1:]:
+        held[strings.code(value)] = value.casefold()
+    strings.saved()  # the added values put in the blob, after its index
+    for query in queries:
+        for text in (query.casefold(), query.casefold() + "a"):
+            assert strings.containing(text).tolist() == [text in held[code] for code in range(len(strings))]
+
+
 def test_the_catalog_follows_changed_parameters_from_another_process(known, db_url):
     """A reparse (or any writer) that changes the model or the params is seen by an open catalog."""
     from store.catalog import change_token
