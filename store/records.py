@@ -45,6 +45,24 @@ def human_size(n: float) -> str:
 
 
 @dataclass(frozen=True)
+class Count:
+    """How many images a result holds: exact, or (PostgreSQL, a large result) an estimate.
+
+    An estimate is only ever given for a result known to hold more than a few thousand images
+    (store/search.py `estimate`): the planner's, rounded to two significant digits ("about 140,000"),
+    or, where the planner guessed fewer than are known to be there, that lower bound ("over 5,000")."""
+
+    n: int
+    exact: bool = True
+    at_least: bool = False  # not exact: n images at least are there, maybe more
+
+    def __str__(self) -> str:
+        if self.exact:
+            return str(self.n)
+        return f"over {self.n - 1:,}" if self.at_least else f"about {self.n:,}"
+
+
+@dataclass(frozen=True)
 class Filters:
     """What the grid or `myimages list` shows. All parts combine."""
 

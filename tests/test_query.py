@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from store.library import NewImage
 from store.query import ALIASES, FIELD_LIST, FIELDS, HINT_WIDTH, SORTS, parse
-from store.records import FAVORITES_ONLY, SCOPE_PUBLIC, Filters
+from store.records import FAVORITES_ONLY, SCOPE_PUBLIC, Count, Filters
 
 # -- the parser -----------------------------------------------------------------
 
@@ -147,6 +147,37 @@ def test_each_field_and_operator(known, text, expected):
     assert lib.count(Filters(search=text)) == len(wanted)
     if "sort:" in text:
         assert found == [ids[k] for k in expected.split()]
+
+
+@pytest.mark.parametrize("text", ["ring", "-model:sd", "ring sort:prompt", "ring -necklace"])
+def test_a_large_result_is_counted_by_an_estimate_on_postgresql(known, monkeypatch, text):
+    """Above ESTIMATE_ABOVE matches (3 here, a few thousand in use) PostgreSQL gives the planner's estimate
+    ("about N", or "over N" where the planner guessed too few), never for a smaller result; SQLite counts
+    exactly. The result itself is the exact path's either way."""
+    from store import search
+
+    lib, ids = known
+    monkeypatch.setattr(search, "ESTIMATE_ABOVE", 3)
+    filters = Filters(search=text)
+    exact = lib.ids(filters)
+    assert len(exact) == 4 == lib.count(filters)
+    count, page = lib.query(filters, 0, 60)
+    assert [r.id for r in page] == exact
+    if lib.uses_postgres:
+        assert not count.exact and count.n >= 4
+        assert str(count) in (f"about {count.n:,}", "over 3")
+    else:
+        assert count == Count(4) and str(count) == "4"
+    assert lib.estimate(Filters(search="necklace | velvet")) == Count(2)  # few: exact on both
+    assert lib.estimate(Filters(search="zzz")) == Count(0)
+
+
+def test_estimates_are_rounded_and_say_so():
+    from store.search import _two_digits
+
+    assert [_two_digits(n) for n in (7, 99, 5001, 136_412, 995_000)] == [7, 99, 5000, 140_000, 1_000_000]
+    assert [str(Count(140_000, exact=False)), str(Count(5001, exact=False, at_least=True)), str(Count(12))] == [
+        "about 140,000", "over 5,000", "12"]
 
 
 def test_dropdowns_combine_with_the_query(known):

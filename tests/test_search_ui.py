@@ -3,6 +3,7 @@ dropdown and its key, highlighted matches in cards and the prompt modal, search 
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from textual.widgets import Input, Select, Static
 
 from store.history import SearchHistory
 from store.library import Library, NewImage
+from store.settings import Settings
 from tui.app import MyImagesApp
 from tui.prompt_screen import PromptScreen
 from widgets.card import ImageCard
@@ -234,3 +236,37 @@ async def test_hints_and_descriptions_fit_the_status_line(lib, tmp_path, size):
             assert line.tooltip == status(app) and "generated from" in str(line.tooltip)
         else:
             assert line.tooltip is None
+
+
+async def test_a_large_result_on_postgresql_says_about_until_its_end_is_read(tmp_path, db_url, monkeypatch):
+    """PostgreSQL counts a result of more than ESTIMATE_ABOVE images by the planner's estimate: the status line
+    says "about N" until the grid reads the result's end (a short page), then the exact count. (A few thousand
+    images and pages of 60 in use; 3 and 8 here, so 14 images show it.)"""
+    if db_url is None:
+        pytest.skip("PostgreSQL only (SQLite's catalog counts exactly)")
+    from store import search
+    from tui import gallery_screen
+    from widgets import card_grid
+
+    monkeypatch.setattr(search, "ESTIMATE_ABOVE", 3)
+    monkeypatch.setattr(card_grid, "PAGE_SIZE", 8)
+    monkeypatch.setattr(gallery_screen, "PAGE_SIZE", 8)
+    library = Library(tmp_path / "many", account="alice", database_url=db_url)
+    library.add_images([new(n, f"ring {n}", n, 20, 512, n) for n in range(14)])
+    library.db.execute_sql("ANALYZE image")  # the planner's estimate: about 14
+    app = MyImagesApp(library, images="none", downloads=tmp_path / "downloads", settings=Settings(stacks=False))
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await ui.settle(pilot, app)
+            assert re.match(r"about \d+ of about \d+ images", status(app)), status(app)
+            await type_search(pilot, app, "ring 1")  # 5 images (1, 10-13): the first page is short, so all of them
+            await ui.wait_until(pilot, lambda: re.match(r"5 of about \d+ images", status(app)))
+            await type_search(pilot, app, "")
+            assert status(app).startswith("about ")
+            await pilot.press("escape", "enter")  # the large view says it too
+            await ui.wait_until(pilot, lambda: "1 / about " in str(app.screen.query_one("#viewer-caption").render()))
+            await pilot.press("escape", "end")  # the last page read: 6 images, so 14 in all
+            await ui.wait_until(pilot, lambda: status(app).startswith("14 of 14 images"))
+            assert app.screen.query_one(CardGrid).current.prompt == "ring 13"
+    finally:
+        library.close()

@@ -167,12 +167,13 @@ def cmd_list(args: argparse.Namespace) -> int:
             print(_line(record, width, owner=args.public))
             shown += 1
         if sys.stdout.isatty() or shown == 0:  # counted only when said (a count reads every match)
-            # as the app says it: the matches of all the library's (or the public gallery's) images
-            matches = library.count(filters)
+            # as the app says it: the matches of all the library's (or the public gallery's) images; on
+            # PostgreSQL a large result's count is the database's estimate ("about 140,000")
+            matches = library.estimate(filters)
             if filters.active:
-                total = library.count(Filters(scope=filters.scope))
+                total = library.estimate(Filters(scope=filters.scope))
                 print(f"{matches} of {total} images ({printable(filters.describe(args.collection))})"
-                      + (f", {shown} listed" if shown < matches else ""), file=sys.stderr)
+                      + (f", {shown} listed" if shown < matches.n else ""), file=sys.stderr)
             else:
                 print(f"{shown} of {matches} images", file=sys.stderr)
     return 0

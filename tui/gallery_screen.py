@@ -22,7 +22,7 @@ from store.library import Library
 from store.pages import LibrarySource
 from store.history import SearchHistory
 from store.query import DEFAULT_SORT, SORT_NAMES, parse
-from store.records import FAVORITE_ALL, SCOPE_MINE, SCOPE_PUBLIC, Filters, ImageRecord
+from store.records import FAVORITE_ALL, SCOPE_MINE, SCOPE_PUBLIC, Count, Filters, ImageRecord
 from store.text import one_line, plural
 from widgets.card import CardAction, ImageCard
 from widgets.card_grid import PAGE_SIZE, SIZE_NAMES, CardGrid
@@ -139,9 +139,10 @@ class GalleryScreen(Screen):
         self._stack_return: tuple[Filters, int] | None = None  # an opened stack: what Esc goes back to
         # the order: the settings file's, kept when changed
         self.filters = Filters(scope=self.scope, sort=sort, stacked=stacks)
-        self.shown = 0  # cards: a stack counts once
-        self.images = 0  # images the filters let through
-        self.total = 0
+        # an estimate ("about N") for a large result on PostgreSQL until the grid reads the result's end
+        self.shown = Count(0)  # cards: a stack counts once
+        self.images = Count(0)  # images the filters let through
+        self.total = Count(0)
         self._warmed = False
         self._focus_grid_when_shown = False  # Enter in the search box: the grid gets the focus with the results
         self._read_only_said = 0.0
@@ -215,11 +216,11 @@ class GalleryScreen(Screen):
                     found = self.library.position(focus_id, filters)
                     focus_index = found if found is not None else focus_index
                 if keep_position:
-                    shown, first = self.library.count(filters), None
+                    shown, first = self.library.estimate(filters), None
                 else:
                     shown, first = self.library.query(filters, 0, PAGE_SIZE)
-                images = self.library.count(replace(filters, stacked=False)) if filters.stacked else shown
-                total = self.library.count(Filters(scope=filters.scope)) if filters.active else images
+                images = self.library.estimate(replace(filters, stacked=False)) if filters.stacked else shown
+                total = self.library.estimate(Filters(scope=filters.scope)) if filters.active else images
                 if self.library.catalog is not None and self.library.catalog.behind:
                     # another process's latest changes are taken in a moment later: look again at the next tick
                     token = (self.library.catalog.version, -1)
@@ -240,8 +241,8 @@ class GalleryScreen(Screen):
                         title="Collection gone", severity="warning")
         self.query_one("#filters", FilterBar).set_collections(collections)
 
-    def _show_result(self, filters: Filters, shown: int, total: int, first: list[ImageRecord] | None,
-                     keep_position: bool, focus_index: int | None, images: int | None = None) -> None:
+    def _show_result(self, filters: Filters, shown: Count, total: Count, first: list[ImageRecord] | None,
+                     keep_position: bool, focus_index: int | None, images: Count | None = None) -> None:
         self.filters = filters
         self.shown, self.total = shown, total
         self.images = shown if images is None else images
@@ -249,13 +250,24 @@ class GalleryScreen(Screen):
         self._set_highlight(parse(filters.search).words)
         grid = self.grid
         grid.empty_message = self._empty_message()
-        grid.load(LibrarySource(self.library, filters, shown), shown, first, keep_position=keep_position,
+        grid.load(LibrarySource(self.library, filters, shown.n), shown, first, keep_position=keep_position,
                   focus_index=focus_index)
         self._update_status()
         self._focus_grid_now()  # after Enter in the search box
         if not self._warmed:
             self._warmed = True
             self.call_after_refresh(self.warm_up)
+
+    @on(CardGrid.Counted, "#grid")
+    def _counted(self, event: CardGrid.Counted) -> None:
+        """The grid read the end of a result first counted by an estimate (or found the estimate short)."""
+        count = event.count
+        self.shown = count
+        if not self.filters.stacked:  # a stacked result is counted exactly: its images' count stays
+            self.images = count
+        if not self.filters.active:
+            self.total = count
+        self._update_status()
 
     @work(thread=True, group="catalog", exit_on_error=False)
     def warm_up(self) -> None:
@@ -355,9 +367,9 @@ class GalleryScreen(Screen):
         self.check_changes(None, self._shown_elsewhere(), set(self.grid.selected), force=True)
 
     def _empty_message(self) -> str:
-        if self.public and self.total == 0:
+        if self.public and self.total.n == 0:
             return "No public images yet: the images of free accounts appear here.\n\nPress v to go back."
-        if self.total == 0 and not self.filters.active:
+        if self.total.n == 0 and not self.filters.active:
             return ("Your library is empty.\n\nPress I to import a file or a folder of images, or w to follow the "
                     "folder your generator writes to.\nOn the command line:  myimages import PATH…  "
                     "(or try the demo library:  myimages --demo)")
@@ -374,7 +386,7 @@ class GalleryScreen(Screen):
             text += " · " + one_line(self.filters.describe(self._collection_name()))
         if self.filters.batch is not None:
             text += " (Esc goes back)"
-        elif self.filters.stacked and self.shown < self.images:
+        elif self.filters.stacked and self.shown.n < self.images.n:
             text += f" · {self.shown} cards: seed variations stacked (S shows each)"
         sort = parse(self.filters.search).sort or self.filters.sort
         if sort != DEFAULT_SORT:

@@ -138,14 +138,15 @@ class ViewerScreen(ModalScreen[None]):
             self._redraw()
 
     def _show_caption(self, loading: bool = False) -> None:
-        place, count = self.position
+        place, _ = self.position
+        of = f"{place} / {self.grid.count}"  # "about 140,000" for a large result on PostgreSQL
         record = self.record
-        caption = Text.assemble((f"{place} / {count}", "bold"), "  ",
+        caption = Text.assemble((of, "bold"), "  ",
                                 f"#{record.id}  {record.width}×{record.height}  ",
                                 ("♥ " if record.favorite else "", "red"), one_line(record.prompt),
                                 no_wrap=True, overflow="ellipsis")
         if loading:
-            caption = Text.assemble((f"{place} / {count}", "bold"), "  Loading…")
+            caption = Text.assemble((of, "bold"), "  Loading…")
         elif self.zoomed:
             caption = Text.assemble(("1:1", "reverse"), " arrows or h j k l pan · z fit · ", caption,
                                     no_wrap=True, overflow="ellipsis")

@@ -4,6 +4,11 @@ Only the cards that fit the screen exist (one pool of `ImageCard` widgets, sized
 to the grid's rows and columns); scrolling rebinds them to other images. Rows
 come from a `GridSource` a page at a time and are cached per page, so a library
 of 100,000 images costs no more than one of 100.
+
+The count it is given may be an estimate (a `Count` that is not exact: a large result on PostgreSQL is
+not counted exactly). Pages read then correct it: a short page is the result's end (the count is exact
+from then on), a full last page means there are more (the count grows past it, "over N"), and an empty
+page past the end has the source count exactly (in a worker). `Counted` says so.
 """
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from store.records import ImageRecord
+from store.records import Count, ImageRecord
 
 from .card import CardAction, ImageCard
 from .scroll_indicator import ScrollIndicator
@@ -128,6 +133,18 @@ class CardGrid(Widget, can_focus=True):
             return self.grid
 
     @dataclass(eq=False)
+    class Counted(Message):
+        """The count changed after a page was read: the result's end was found (exact), or an estimate
+        was short and the count grew (at least)."""
+
+        grid: CardGrid
+        count: Count
+
+        @property
+        def control(self) -> CardGrid:
+            return self.grid
+
+    @dataclass(eq=False)
     class Opened(Message):
         """A card was opened (Enter or a double click)."""
 
@@ -150,7 +167,7 @@ class CardGrid(Widget, can_focus=True):
         self.image_class = image_class
         self.owner_visible = owner_visible
         self.source: GridSource | None = None
-        self.total = 0
+        self.count = Count(0)  # an estimate until a page finds the result's end (see the module's text)
         self.columns = 1
         self.rows = 1
         self.selected: set[int] = set()
@@ -172,13 +189,22 @@ class CardGrid(Widget, can_focus=True):
 
     # -- data --------------------------------------------------------------
 
-    def load(self, source: GridSource, total: int, first_page: list[ImageRecord] | None = None,
+    @property
+    def total(self) -> int:
+        """How many images the result holds (or is estimated to: `count`)."""
+        return self.count.n
+
+    def load(self, source: GridSource, total: int | Count, first_page: list[ImageRecord] | None = None,
              *, keep_position: bool = False, focus_index: int | None = None) -> None:
-        """Show a new result. `first_page` may be handed over when a worker already read it."""
+        """Show a new result. `first_page` may be handed over when a worker already read it. `total` may be
+        an estimate (a Count not exact), corrected as pages are read (see the module's text)."""
         self.source = source
-        self.total = total
+        self.count = total if isinstance(total, Count) else Count(total)
         self._generation += 1
-        self._pages = {0: first_page} if first_page is not None else {}
+        self._pages = {}
+        if first_page is not None:
+            self._pages[0] = first_page
+            self._correct_total(0, first_page)
         old_cursor = self.cursor
         if focus_index is not None:
             target = focus_index
@@ -192,12 +218,12 @@ class CardGrid(Widget, can_focus=True):
             self.selected.clear()
             self.post_message(self.SelectionChanged(self, 0))
         # Shown and hidden by inline styles, not CSS classes: a class change restyles every card.
-        self.set_class(total == 0, "-empty", update=False)
-        self.query_one("#cards").display = total > 0
-        self.query_one("#grid-empty").display = total == 0
-        if total == 0:
+        self.set_class(self.total == 0, "-empty", update=False)
+        self.query_one("#cards").display = self.total > 0
+        self.query_one("#grid-empty").display = self.total == 0
+        if self.total == 0:
             self.query_one("#grid-empty", Static).update(Text(self.empty_message))
-        self._set_cursor(max(0, min(target, total - 1)), force=True)
+        self._set_cursor(max(0, min(target, self.total - 1)), force=True)
 
     def record_at(self, index: int) -> ImageRecord | None:
         """The image at an index, or None: none there, or its page is still being read (see `is_loading`)."""
@@ -240,9 +266,50 @@ class CardGrid(Widget, can_focus=True):
         if len(self._pages) > 20:  # keep memory flat while scrolling far
             for old in sorted(self._pages, key=lambda k: abs(k - page_number))[20:]:
                 del self._pages[old]
+        if self._correct_total(page_number, rows):
+            self._total_changed()
         self._refresh_cards()
         if self.cursor // PAGE_SIZE == page_number:
             self.post_message(self.Highlighted(self, self.record_at(self.cursor)))
+
+    def _correct_total(self, page_number: int, rows: list[ImageRecord]) -> bool:
+        """An estimated count set right by a page read: True when it changed."""
+        if self.count.exact:
+            return False
+        end = page_number * PAGE_SIZE + len(rows)
+        if rows and len(rows) < PAGE_SIZE or not rows and page_number == 0:  # the result ends here
+            self.count = Count(end)
+        elif not rows:  # past the end, which is somewhere before: counted exactly
+            self._count_exactly(self.source, self._generation)
+            return False
+        elif end >= self.total:  # the estimate was short: there is at least one more (its page is read next)
+            self.count = Count(end + 1, exact=False, at_least=True)
+        else:
+            return False
+        self.post_message(self.Counted(self, self.count))
+        return True
+
+    @work(thread=True, exclusive=True, group="count", exit_on_error=False)
+    def _count_exactly(self, source: GridSource, generation: int) -> None:
+        total = source.count()
+        self.app.call_from_thread(self._counted_exactly, generation, total)
+
+    def _counted_exactly(self, generation: int, total: int) -> None:
+        if generation != self._generation or self.count.exact:
+            return
+        self.count = Count(total)
+        self.post_message(self.Counted(self, self.count))
+        self._total_changed()
+        self._refresh_cards()
+
+    def _total_changed(self) -> None:
+        self.set_class(self.total == 0, "-empty", update=False)
+        self.query_one("#cards").display = self.total > 0
+        self.query_one("#grid-empty").display = self.total == 0
+        if self.total == 0:
+            self.query_one("#grid-empty", Static).update(Text(self.empty_message))
+        if self.cursor >= self.total:
+            self._set_cursor(self.total - 1, force=True)
 
     def update_record(self, record: ImageRecord) -> None:
         """Replace a cached record (after a change that keeps it in the result)."""
