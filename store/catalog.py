@@ -719,6 +719,16 @@ def _stable_argsort(codes: np.ndarray) -> np.ndarray:
     return low[np.argsort((codes[low] >> 16).astype(np.uint16), kind="stable")]
 
 
+def _id_table(ids: np.ndarray) -> np.ndarray:
+    """A table of each id's position in `ids` (-1: not there); empty when the ids are too high for one."""
+    top = int(ids.max()) if len(ids) else -1
+    if top >= 2**27 or int(ids.min()) < 0:  # 512 MB at most
+        return np.zeros(0, np.int32)
+    table = np.full(top + 1, -1, np.int32 if len(ids) < 2**31 else np.int64)
+    table[ids] = np.arange(len(ids), dtype=table.dtype)
+    return table
+
+
 class _ImagesOf:
     """The inverse of a code column: for each code, the positions of the images that have it (ascending). With
     distinct prompts (each code one image) a table of one position per code, 4 bytes a prompt; else the positions
@@ -843,6 +853,7 @@ class Catalog:
         self._generation = 0  # counts changes of the arrays (`_forget`)
         self._orders: dict[str, np.ndarray] = {}  # a sort -> the positions of every image in that order
         self._images_of: _ImagesOf | None = None  # each prompt code's images (`_prompt_mask`), until a change
+        self._where: np.ndarray | None = None  # each id's position (`_id_positions`), until a change
 
     def _set_columns(self, columns: list[np.ndarray] | None) -> None:
         if self._mapping is not None and columns is not None:
@@ -912,6 +923,7 @@ class Catalog:
         self._sizes.clear()
         self._orders.clear()
         self._images_of = None
+        self._where = None
 
     def _build(self) -> None:
         self._prompt_strings = _Strings()
@@ -1235,20 +1247,29 @@ class Catalog:
         if kept is None:
             members = self.db.execute_sql(
                 "SELECT image_id FROM image_collection WHERE collection_id = ?", (collection_id,)).fetchall()
-            members = np.fromiter((m for (m,) in members), np.int64, len(members))
-            kept = np.zeros(self._ids.shape, bool)
-            if members.size and self._ids.size:
-                top = int(self._ids.max())
-                if top < 2**27:  # a table of every id (128 MB at most): one gather, not a sort
-                    table = np.zeros(top + 1, bool)
-                    table[members[(members >= 0) & (members <= top)]] = True
-                    kept = table[self._ids]
-                else:
-                    kept = np.isin(self._ids, members)
+            kept = self._having_ids(np.fromiter((m for (m,) in members), np.int64, len(members)))
             if len(self._member_masks) >= 4:
                 self._member_masks.clear()
             self._member_masks[collection_id] = kept
         return kept.copy()
+
+    def _having_ids(self, ids: np.ndarray) -> np.ndarray:
+        """Which images have one of these ids: each id's position marked (`_id_positions`), not a pass over
+        every image's id."""
+        table = self._id_positions()
+        if table is None or not ids.size:
+            return np.isin(self._ids, ids)
+        at = table[ids[(ids >= 0) & (ids < len(table))]]
+        mask = np.zeros(self._ids.shape, np.bool_)
+        mask[at[at >= 0]] = True
+        return mask
+
+    def _id_positions(self) -> np.ndarray | None:
+        """Each id's position in the catalog (-1: none), a table as long as the highest id (4 MB for a million
+        images), made when first needed after a change (and by `prepare_orders`); None above 2^27 ids."""
+        if self._where is None and len(self._ids):
+            self._where = _id_table(self._ids)
+        return self._where if self._where is not None and len(self._where) else None
 
     @staticmethod
     def _in_range(values: np.ndarray, bounds: tuple, kind: Callable[[float], Any] = float) -> np.ndarray:
@@ -1298,7 +1319,7 @@ class Catalog:
             column = "source_name" if f == "file" else "location"
             found = self.db.execute_sql(
                 f"SELECT id FROM image WHERE {column} LIKE ? ESCAPE '\\'", (pattern,)).fetchall()
-            return np.isin(self._ids, np.fromiter((m for (m,) in found), np.int64, len(found)))
+            return self._having_ids(np.fromiter((m for (m,) in found), np.int64, len(found)))
         if f == "seed":
             return self._number(self._seeds, v, NO_SEED)
         if f == "steps":
@@ -1369,20 +1390,27 @@ class Catalog:
             return (self._ids,)
         raise ValueError(sort)
 
-    def _positions(self, mask: np.ndarray, sort: str, seed: int) -> np.ndarray:
-        """The positions the mask lets through, in the order asked."""
+    def _positions(self, mask: np.ndarray, sort: str, seed: int) -> np.ndarray | slice:
+        """The positions the mask lets through, in the order asked; a slice when that is every image in the
+        catalog's own order (newest or oldest first with no condition: no array of a million positions)."""
+        every = bool(mask.all())  # the whole library (one account's): the order as it is, not filtered
         if sort == "oldest":
-            return np.flatnonzero(mask)[::-1]
+            return slice(None, None, -1) if every else np.flatnonzero(mask)[::-1]
         if sort == "favorites":  # favorites first, each part newest first
+            if every:
+                return np.concatenate([np.flatnonzero(self._favorite), np.flatnonzero(~self._favorite)])
             positions = np.flatnonzero(mask)
             favorite = self._favorite[positions]
             return np.concatenate([positions[favorite], positions[~favorite]])
         if sort not in self._KEPT_ORDERS:
-            return np.flatnonzero(mask)
+            return slice(None) if every else np.flatnonzero(mask)
         order = self._order(sort)
         if sort != "random" or not seed:
-            return order[mask[order]]
-        kept = np.flatnonzero(mask[order])  # the shuffle started at place seed % n, without a rolled copy of it
+            return order if every else order[mask[order]]
+        if every:  # the shuffle started at place seed % n
+            split = seed % max(len(order), 1)
+            return np.concatenate([order[split:], order[:split]])
+        kept = np.flatnonzero(mask[order])  # the same, of the images kept, without a rolled copy of the order
         split = int(np.searchsorted(kept, seed % max(len(order), 1)))
         return order[np.concatenate([kept[split:], kept[:split]])]
 
@@ -1398,14 +1426,14 @@ class Catalog:
             with self._lock:
                 if self._generation == generation:
                     self._orders.setdefault(sort, order)
-        with self._lock:  # and each prompt's images, for word searches
+        with self._lock:  # and each prompt's images, for word searches, and each id's position
             if self._images_of is not None or len(self._codes) < SCATTER_FROM:
                 return
-            generation, codes, values = self._generation, self._codes, len(self._prompt_strings)
-        images_of = _ImagesOf(codes, values)
+            generation, codes, values, ids = self._generation, self._codes, len(self._prompt_strings), self._ids
+        images_of, where = _ImagesOf(codes, values), _id_table(ids)
         with self._lock:
             if self._generation == generation and self._images_of is None:
-                self._images_of = images_of
+                self._images_of, self._where = images_of, where
 
     def select(self, query: Query) -> np.ndarray:
         """The ids the query lets through, in its order (newest first by default; a read-only array)."""
@@ -1435,9 +1463,11 @@ class Catalog:
             positions = self._positions(mask, query.sort, query.seed)
             sizes = None
             if query.stacked:
+                if isinstance(positions, slice):
+                    positions = np.arange(len(self._ids))[positions]
                 positions, sizes = _stacked(positions, self._batches[positions])
                 sizes.flags.writeable = False
-            result = self._ids[positions]
+            result = self._ids[positions]  # a slice: a view of the ids (read-only below, the ids stay as they are)
             result.flags.writeable = False
             if len(self._results) > 16 or result.nbytes + sum(
                     r.nbytes for r in self._results.values()) > KEEP_RESULTS_BYTES:

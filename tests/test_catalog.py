@@ -380,3 +380,47 @@ def test_a_word_in_few_prompts_marks_their_images_as_a_gather_over_every_image_w
         assert lib.ids(Filters(search="#299")) == plain["#299"] and catalog._images_of is not None
         monkeypatch.undo()
         lib.close()
+
+
+def test_every_order_of_the_whole_library_is_the_filtered_one_with_all_images_kept(tmp_path):
+    """With no condition (the mask lets every image through) each order is taken as it is (a view of the ids, the
+    kept order, a rolled copy): the same as the filtered path gives, less the one image a condition leaves out."""
+    from store.query import SORTS
+
+    prompts = [f"{'cherry apple banana'.split()[n % 3]} {n * 7 % 11}" for n in range(60)]
+    ids = _written(tmp_path / "lib", prompts)
+    lib = Library(tmp_path / "lib", account="alice")
+    lib.set_favorite(ids[5:40:3])
+    left_out = ids[17]
+    for sort in SORTS:
+        for seed in (0, 7, 59, 61):
+            whole = lib.ids(Filters(sort=sort, seed=seed))
+            assert sorted(whole) == sorted(ids)
+            filtered = lib.ids(Filters(search=f"-id:{left_out}", sort=sort, seed=seed))
+            assert filtered == [i for i in whole if i != left_out], (sort, seed)
+    assert lib.ids(Filters()) == ids and lib.ids(Filters(sort="oldest")) == ids[::-1]
+
+
+def test_images_picked_by_id_are_those_a_pass_over_every_id_finds(tmp_path, make_png):
+    """A collection's members (and file: or source: matches) mark their images through a table of each id's
+    position: the same images as comparing every image's id, for ids missing, trashed, too high or negative, and
+    after a change (the table made again)."""
+    import numpy as np
+
+    ids = _written(tmp_path / "lib", [f"prompt {n}" for n in range(50)])
+    lib = Library(tmp_path / "lib", account="alice")
+    lib.trash([ids[3], ids[10]])
+    catalog = lib.catalog
+    catalog.sync()
+    for wanted in ([], [ids[0]], ids[::4], [ids[3], ids[10], 999, -5, 0, 2**40], list(range(-3, 80))):
+        wanted = np.array(wanted, np.int64)
+        assert catalog._having_ids(wanted).tolist() == np.isin(catalog._ids, wanted).tolist()
+    assert catalog._where is not None
+    collection = lib.create_collection("some")
+    members = [i for i in ids[5:20] if i != ids[10]]
+    lib.add_to_collection(members, collection.id)
+    assert lib.ids(Filters(search="in:some")) == members
+    new = add(lib, make_png, "a new one")  # a change: the table is made again, with the new image's id
+    lib.add_to_collection([new], collection.id)
+    assert lib.ids(Filters(search="in:some")) == [new, *members]
+    assert catalog._having_ids(np.array([max(ids) + 1])).tolist() == np.isin(catalog._ids, [max(ids) + 1]).tolist()
