@@ -290,6 +290,14 @@ class Library(Images, Search):
         return sources.check_new_source(self, folder)
 
     @boundary
+    def source_caution(self, folder: Path | str) -> str:
+        """For a folder check_source accepted: why following it may be far more than meant (the home folder,
+        the filesystem's root, a folder holding the library), one sentence to ask about; '' if nothing."""
+        from . import sources
+
+        return sources.source_caution(self, Path(folder))
+
+    @boundary
     def sources(self):
         from . import sources
 

@@ -39,6 +39,7 @@ from peewee import chunked, fn
 from PIL import Image as PILImage, PngImagePlugin
 
 from .errors import BadImage, NotFound, StoreError
+from .identity import MARKER, read_marker
 from .importer import EXTENSIONS, FORMATS, MAX_FILE_BYTES, ImportOptions, describe, prepare_bytes
 from .library import Library, NewImage, bulk_insert
 from .metadata import METADATA_KEYS, parse_chunks, read_chunks
@@ -308,16 +309,21 @@ def _read_png(data: bytes, path: Path, text: dict[str, str]):
 
 # -- walking a folder --------------------------------------------------------------------------
 
-def walk(root: Path, only: Iterable[Path] | None = None) -> tuple[dict[str, Seen], set[str]]:
+def walk(root: Path, only: Iterable[Path] | None = None,
+         skip: Iterable[Path] = ()) -> tuple[dict[str, Seen], set[str]]:
     """Image files under `root` (or just the paths in `only`): {relative path: Seen}, and the
-    relative paths in `only` that are no longer there. Links and hidden names are not followed."""
+    relative paths in `only` that are no longer there. Links and hidden names are not followed, nor
+    the folders in `skip` (the library's own, in a source that holds it) or any other library's folder."""
     seen: dict[str, Seen] = {}
     gone: set[str] = set()
+    skipped = frozenset(str(p) for p in skip)
     if only is not None:
         for path in only:
             try:
                 relpath = path.relative_to(root).as_posix()
             except ValueError:
+                continue
+            if _in_skipped(root, path, skipped):
                 continue
             try:
                 info = path.lstat()
@@ -327,13 +333,13 @@ def walk(root: Path, only: Iterable[Path] | None = None) -> tuple[dict[str, Seen
             if _is_image_name(path.name) and not path.is_symlink() and path.is_file():
                 seen[relpath] = Seen(relpath, info.st_size, info.st_mtime_ns)
             elif path.is_dir() and not path.is_symlink():  # a folder moved in: everything under it
-                for sub in _walk_all(path):
+                for sub in _walk_all(path, skipped):
                     seen[sub.relpath_from(root)] = sub.seen(root)
             elif not path.is_dir():
                 gone.add(relpath)
         return seen, gone
     prefix = len(str(root).rstrip("/")) + 1
-    for entry in _walk_all(root):
+    for entry in _walk_all(root, skipped):
         relpath = entry.path[prefix:]
         seen[relpath] = Seen(relpath, entry.size, entry.mtime_ns)
     return seen, gone
@@ -357,23 +363,49 @@ def _is_image_name(name: str) -> bool:
     return not name.startswith(".") and os.path.splitext(name)[1].lower() in EXTENSIONS
 
 
-def _walk_all(root: Path) -> Iterator[_Entry]:
+def _is_library(folder: Path) -> bool:
+    """Whether a folder is one of this app's libraries (its library.json says so; a damaged one too)."""
+    try:
+        return read_marker(folder) is not None
+    except StoreError:
+        return True
+
+
+def _in_skipped(root: Path, path: Path, skipped: frozenset[str]) -> bool:
+    """Whether the full walk would leave `path` out: a hidden name on the way from `root`, a skipped
+    folder, or a library's folder (a watcher's events come from everywhere under the source)."""
+    relative = path.relative_to(root)
+    if any(part.startswith(".") for part in relative.parts):
+        return True
+    folder = root
+    for part in relative.parts:
+        folder = folder / part
+        if str(folder) in skipped or (folder / MARKER).is_file() and _is_library(folder):
+            return True
+    return False
+
+
+def _walk_all(root: Path, skipped: frozenset[str] = frozenset()) -> Iterator[_Entry]:
     stack = [str(root)]
     while stack:
         folder = stack.pop()
         try:
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    if entry.name.startswith("."):
-                        continue
-                    try:
-                        if entry.is_dir(follow_symlinks=False):
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+            if folder != str(root) and any(e.name == MARKER for e in entries) and _is_library(Path(folder)):
+                continue  # another library's own files (its originals and thumbnails) are no source's images
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        if entry.path not in skipped:
                             stack.append(entry.path)
-                        elif entry.is_file(follow_symlinks=False) and _is_image_name(entry.name):
-                            info = entry.stat(follow_symlinks=False)
-                            yield _Entry(entry.path, info.st_size, info.st_mtime_ns)
-                    except OSError:
-                        continue
+                    elif entry.is_file(follow_symlinks=False) and _is_image_name(entry.name):
+                        info = entry.stat(follow_symlinks=False)
+                        yield _Entry(entry.path, info.st_size, info.st_mtime_ns)
+                except OSError:
+                    continue
         except OSError:
             if folder == str(root):
                 raise
@@ -393,10 +425,35 @@ def _check_folder(library: Library, folder: Path | str) -> Path:
     if not os.access(path, os.R_OK | os.X_OK):
         raise StoreError(f"You may not read the folder {path}.")
     root = library.root.resolve()
-    if path == root or root in path.parents or path in root.parents:
-        raise StoreError(f"{path} holds or is inside the library folder itself: pick the folder your "
+    if path == root:
+        raise StoreError(f"{path} is the library folder itself: pick the folder your generator writes to.")
+    if root in path.parents:
+        raise StoreError(f"{path} is inside the library folder {root} (its own files): pick the folder your "
                          "generator writes to.")
+    for folder in (path, *path.parents):
+        if (folder / MARKER).is_file() and _is_library(folder):
+            raise StoreError(f"{path} is {'' if folder == path else 'inside '}the folder of another library "
+                             f"({folder}): pick the folder your generator writes to.")
     return path
+
+
+def source_caution(library: Library, path: Path) -> str:
+    """Why following the folder `check_new_source` accepted may be far more than meant, in one sentence
+    to ask about ('' for an ordinary folder): the filesystem's root, the home folder or one holding it,
+    or a folder holding the library (whose own files are skipped)."""
+    home = Path.home().resolve()
+    root = library.root.resolve()
+    everything = "every image in it and in all its folders would join your library"
+    if path == Path(path.anchor):
+        return f"{path} is the root of the filesystem: every image on this computer you may read would join " \
+               "your library."
+    if path == home:
+        return f"{path} is your home folder: {everything}."
+    if path in home.parents:
+        return f"{path} holds your home folder ({home}): {everything}."
+    if path in root.parents:
+        return f"{path} holds the library folder {root} (its files are skipped): {everything}."
+    return ""
 
 
 def _own_sources(library: Library):
@@ -524,7 +581,7 @@ def _scan_source(library: Library, row: Source, only: Iterable[Path] | None, pro
             only = None  # the folder itself changed (made again, moved back): look at all of it
     is_cancelled = cancel or (lambda: False)
     try:
-        seen, gone = walk(root, only)
+        seen, gone = walk(root, only, skip=(library.root.resolve(),))
     except OSError as exc:  # gone or unmounted: nothing is dropped for it, it is said
         report.problem = f"Cannot read the source folder {root}: {exc.strerror or exc}; nothing changed for it."
         return report

@@ -12,6 +12,7 @@ and thumbnails of linked images are made in the background while nothing else ha
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -146,9 +147,14 @@ class SourceWatcher:
         import watchfiles
 
         last_check = time.monotonic()
+        library_folder = str(self.library.root.resolve())
+
+        def outside_library(_change, path: str) -> bool:  # a source holding the library: not its own writes
+            return not (path == library_folder or path.startswith(library_folder + os.sep))
+
         try:
             changes_seen = watchfiles.watch(
-                *self.folders, watch_filter=None, debounce=200, step=50, stop_event=self._wake,
+                *self.folders, watch_filter=outside_library, debounce=200, step=50, stop_event=self._wake,
                 rust_timeout=int(RETRY_AFTER * 1000), yield_on_timeout=True, raise_interrupt=False,
                 ignore_permission_denied=False)  # True would also hide the watch limit (watchfiles 1.3)
             for changes in changes_seen:

@@ -125,6 +125,45 @@ def test_a_source_is_refused_plainly(library, outputs, tmp_path):
         library.remove_source(tmp_path / "nowhere")
 
 
+def test_a_very_wide_folder_is_asked_about_and_the_library_in_it_is_skipped(tmp_path, monkeypatch):
+    """The home folder, /, a folder holding the home folder or the library: a sentence to ask about (the
+    command line and the dialog ask with it); followed anyway, the scan and the watcher's events leave
+    the library's own files out (its originals and thumbnails are no source's images), and another
+    library's folder too; the library folder itself and its thumbnails are refused."""
+    from store.importer import import_files
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    library = Library(home / "lib", account="alice")
+    put(tmp_path, "in-library.png", a1111("imported", 1))
+    import_files(library, [tmp_path / "in-library.png"])
+    other = Library(home / "other-lib", account="alice")
+    import_files(other, [put(tmp_path, "elsewhere.png", a1111("another library's", 2))])
+    other.close()
+    put(home, "pictures/mine.png", a1111("in my pictures", 3))
+    assert library.source_caution(library.check_source(home / "pictures")) == ""
+    for folder, words in ((home, f"{home} is your home folder"), (tmp_path, f"holds your home folder ({home})"),
+                          (Path("/"), "/ is the root of the filesystem")):
+        assert words in library.source_caution(library.check_source(folder))
+    monkeypatch.setenv("HOME", str(tmp_path / "elsewhere"))
+    assert f"holds the library folder {library.root}" in library.source_caution(home)
+    for folder, words in ((library.root, "is the library folder itself"),
+                          (library.root / "thumbs", "is inside the library folder"),
+                          (home / "other-lib" / "originals", "inside the folder of another library")):
+        with pytest.raises(StoreError, match=words):
+            library.check_source(folder)
+    report = library.add_source(home)
+    assert len(report.added) == 1 and not report.known and prompts(library) == ["imported", "in my pictures"]
+    newest = library.page()[0]
+    assert newest.linked and newest.path == home / "pictures" / "mine.png"
+    thumbnail = next((library.root / "thumbs").rglob("*.png"))
+    original = next((library.root / "originals").rglob("*.png"))
+    elsewhere = next((home / "other-lib" / "originals").rglob("*.png"))
+    reports = library.scan_paths([thumbnail, original, elsewhere])  # the watcher's events there: nothing read
+    assert reports and not any(r.added or r.known or r.bad or r.unchanged for r in reports)
+    assert library.total() == 2 and library.scan_sources()[0].unchanged == 1
+
+
 def test_remove_source_drops_its_images_and_touches_no_file(library, outputs):
     library.add_source(outputs)
     before = sorted(p for p in outputs.rglob("*"))
@@ -304,6 +343,33 @@ def test_source_commands(tmp_path, outputs, capsys):
     assert "3 images dropped" in capsys.readouterr().out and (outputs / "c.png").exists()
     assert main(["source", "scan", str(outputs), *lib]) == 1
     assert "is not one of your sources" in capsys.readouterr().err
+
+
+def test_source_add_asks_before_following_the_home_folder(tmp_path, monkeypatch, capsys):
+    """`source add ~`: refused in one sentence with no terminal to ask on and no --yes, asked on a terminal
+    (N changes nothing), followed at once with --yes."""
+    import sys
+
+    from tui.cli import main
+
+    home = tmp_path / "home"
+    put(home, "pictures/a.png", a1111("mine", 1))
+    monkeypatch.setenv("HOME", str(home))
+    lib = ["--library", str(tmp_path / "lib")]
+    assert main(["source", "add", "~", *lib]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{home} is your home folder" in err and "add --yes" in err
+    assert Library(tmp_path / "lib").sources() == []
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    answers, asked = iter(["", "y"]), []
+    monkeypatch.setattr("builtins.input", lambda question: (asked.append(question), next(answers))[1])
+    assert main(["source", "add", "~", *lib]) == 1 and "Nothing changed." in capsys.readouterr().out
+    assert Library(tmp_path / "lib").sources() == []
+    assert main(["source", "add", "~", *lib]) == 0 and "1 new image" in capsys.readouterr().out
+    assert len(asked) == 2 and "is your home folder" in asked[0] and asked[0].endswith("Follow it? [y/N] ")
+    assert main(["source", "remove", "~", "--yes", *lib]) == 0
+    assert main(["source", "add", "~", "--yes", *lib]) == 0 and len(asked) == 2  # not asked
+    assert "1 new image" in capsys.readouterr().out
 
 
 def test_watch_follows_until_stopped(tmp_path, outputs):

@@ -94,6 +94,41 @@ async def test_adding_a_bad_folder_says_why(tmp_path):
         assert app.is_running and library.sources() == []
 
 
+@pytest.mark.parametrize("size", [(80, 24), pytest.param((160, 48), marks=pytest.mark.slow)], ids=["80x24", "160x48"])
+async def test_the_home_folder_is_followed_only_once_confirmed(tmp_path, monkeypatch, size):
+    """`~` typed in the sources dialog: a question naming the folder and why (Cancel focused: Enter keeps
+    everything as it was), and the scan starts only after Follow it (clicked)."""
+    from tui.sources_screen import ConfirmSourceScreen
+
+    home = tmp_path / "home"
+    (home / "pictures").mkdir(parents=True)
+    (home / "pictures" / "a.png").write_bytes(a1111("a pear at home", 4))
+    monkeypatch.setenv("HOME", str(home))
+    library = Library(tmp_path / "lib", account="alice")
+    app = MyImagesApp(library, images="none")
+    app.sources_changed = lambda: None  # no watcher on the folder
+    async with app.run_test(size=size) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        await add_in_dialog(pilot, app, "~")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmSourceScreen))
+        question = app.screen.query_one("#source-question").render()
+        assert f"{home} is your home folder" in str(question) and "would join your library" in str(question)
+        assert str(app.screen.query_one(".title").render()) == f"Follow {home}?"
+        text = screen_text(app)
+        for words in ("Follow", "home?", "Cancel", "Follow it"):  # on screen (the long path wraps)
+            assert words in text, words
+        await pilot.press("enter")  # Cancel has the focus
+        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        assert "Not added" in str(app.screen.query_one("#source-note").render())
+        assert library.sources() == [] and library.total() == 0
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmSourceScreen))
+        await pilot.click("#follow")
+        await wait_until(pilot, lambda: any("1 new image" in text for text in shown), LOADED)
+        assert [s.path for s in library.sources()] == [home] and library.total() == 1
+
+
 def _outputs(folder, count: int) -> None:
     folder.mkdir(parents=True)
     for n in range(count):
@@ -183,7 +218,7 @@ async def test_a_folder_that_cannot_be_added_is_refused_in_the_dialog(tmp_path, 
         app.screen.set_focus(box)
         for typed, reason in [("/nonexistent", "No folder /nonexistent."),
                               ("a-file.txt", "is not a folder."),
-                              (str(tmp_path / "lib"), "inside the library folder itself"),
+                              (str(tmp_path / "lib"), "is the library folder itself"),
                               (str(followed / "sub"), "No folder")]:
             box.value = typed  # set, not typed key by key: long paths (typing is tested below)
             await pilot.press("enter")

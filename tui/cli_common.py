@@ -90,10 +90,10 @@ def _refuse_no_library(args: argparse.Namespace) -> None:
                     "(myimages import PATH…).")
 
 
-def confirmed(question: str) -> bool:
-    """Ask on the terminal; with no terminal to ask on, refuse (the caller did not say --yes)."""
+def confirmed(question: str, refusal: str = "Not deleting without confirmation: add --yes.") -> bool:
+    """Ask on the terminal; with no terminal to ask on, refuse with `refusal` (the caller did not say --yes)."""
     if not sys.stdin.isatty():
-        raise UserError("Not deleting without confirmation: add --yes.")
+        raise UserError(refusal)
     return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 

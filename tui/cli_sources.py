@@ -24,6 +24,8 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
     a.add_argument("folder")
     a.add_argument("--copy", action="store_true",
                    help="import the files into the library (and new ones as they come) instead of linking them")
+    a.add_argument("--yes", "-y", action="store_true",
+                   help="do not ask before following a very wide folder (your home folder, /, one holding the library)")
     a = ssub.add_parser("list", parents=[common], help="your source folders")
     a.add_argument("--json", action="store_true")
     a = ssub.add_parser("scan", parents=[common], help="look again now (reads only what changed)")
@@ -44,8 +46,14 @@ def _print_report(report) -> None:
 def cmd_source(args: argparse.Namespace) -> int:
     with open_library(args, create=args.action == "add") as library:
         if args.action == "add":
+            folder = library.check_source(args.folder)  # refused before anything is asked or read
+            caution = library.source_caution(folder)
+            refusal = f"{caution.rstrip('.')}; add --yes to follow it anyway."
+            if caution and not args.yes and not confirmed(f"{caution} Follow it?", refusal):
+                print("Nothing changed.")
+                return 1
             with progress_bar("Scanning") as show:
-                report = library.add_source(args.folder, "copy" if args.copy else "link", progress=show)
+                report = library.add_source(folder, "copy" if args.copy else "link", progress=show)
             _print_report(report)
             return 0
         if args.action == "scan":

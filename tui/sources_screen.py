@@ -113,11 +113,26 @@ class SourcesScreen(Dialog[SourceRequest | None]):
             return
         try:  # the reason it would be refused, here, before any scan (the store checks again when it adds)
             path = self.library.check_source(folder)
+            caution = self.library.source_caution(path)
         except StoreError as exc:
             self._note(str(exc), error=True)
             self.set_focus(self.query_one("#new-source", Input))
             return
-        self.dismiss(SourceRequest("add", str(path), self.query_one("#copy-source", Checkbox).value))
+        request = SourceRequest("add", str(path), self.query_one("#copy-source", Checkbox).value)
+        if not caution:
+            self.dismiss(request)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(request)
+            else:
+                self._note(f"Not added: {path} is not followed.")
+                self.set_focus(self.query_one("#new-source", Input))
+
+        # the home folder, /, a folder holding the library: asked first, never read at once
+        self.app.push_screen(ConfirmSourceScreen(f"Follow {one_line(str(path))}?", caution, "Follow it", "follow"),
+                             answered)
 
     @on(Button.Pressed, "#remove")
     def _remove(self) -> None:
@@ -131,32 +146,48 @@ class SourcesScreen(Dialog[SourceRequest | None]):
         self.action_close()
 
 
-class ConfirmRemoveSourceScreen(ModalScreen[bool]):
-    """Removing a source drops its images' records (favorites and collections with them): asks first."""
+class SourceQuestion(ModalScreen[bool]):
+    """A question about a source folder, Cancel focused (Esc cancels, bound by each question with an id of its
+    own): True for the `yes` button."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="remove-source.cancel")]
-
-    def __init__(self, folder: str, count: int) -> None:
+    def __init__(self, title: str, text: str, yes: str, yes_id: str) -> None:
         super().__init__()
-        self.folder, self.count = folder, count
+        self.title_text, self.text, self.yes, self.yes_id = title, text, yes, yes_id
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="delete-dialog"):
-            yield Static(f"Stop following {one_line(self.folder)}?", classes="title", markup=False)
-            yield Static(f"Its {plural(self.count, 'image')} leave the library, with their "
-                         "favorites and collections. The files stay where they are.", markup=False)
+        with Vertical(classes="dialog", id="source-question-dialog"):
+            yield Static(self.title_text, classes="title", markup=False)
+            yield Static(self.text, id="source-question", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")
-                yield Button("Remove", id="remove", variant="error")
+                yield Button(self.yes, id=self.yes_id, variant="error")
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#cancel", Button))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "remove")
+        self.dismiss(event.button.id == self.yes_id)
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+
+class ConfirmSourceScreen(SourceQuestion):
+    """Following a very wide folder (the home folder, /, one holding the library): asks first, saying why."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="wide-source.cancel")]
+
+
+class ConfirmRemoveSourceScreen(SourceQuestion):
+    """Removing a source drops its images' records (favorites and collections with them): asks first."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="remove-source.cancel")]
+
+    def __init__(self, folder: str, count: int) -> None:
+        super().__init__(f"Stop following {one_line(folder)}?",
+                         f"Its {plural(count, 'image')} leave the library, with their favorites and collections. "
+                         "The files stay where they are.", "Remove", "remove")
+        self.folder, self.count = folder, count
 
 
 def source_count(library: Library, folder: str) -> int:
