@@ -142,6 +142,36 @@ def test_config_show_names_unknown_ids_and_a_key_given_twice(capsys):
     assert cli.main(["config", "show"]) == 0 and capsys.readouterr().err == ""
 
 
+def test_config_show_checks_a_keymap_without_textual():
+    """`config show` with a [keymap] (a clash and an unknown id in it) says both, and Textual is never loaded:
+    the bindings come from tui/binding_table.py."""
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    config_file().write_text(CLASHING, encoding="utf-8")
+    code = ("import sys; from tui.cli import main; code = main(['config', 'show']); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual')); sys.exit(code)")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.rstrip().splitlines()[-1] == "[]"
+    assert '"d" is given to both gallery.favorite and gallery.delete' in run.stderr
+    assert "'gallery.nothing': no key has that id" in run.stderr
+
+
+def test_the_binding_table_is_the_classes_bindings():
+    """tui/binding_table.py (what `config show` checks a keymap against) is what the classes declare now:
+    a binding added, changed or removed without `python -m tui.keymap_check` fails here."""
+    from tui.binding_table import BINDINGS
+    from tui.help_screen import binding_table
+    from tui.keymap_check import table_source
+
+    assert table_source(binding_table()) == table_source(BINDINGS), \
+        "tui/binding_table.py is out of date: run `python -m tui.keymap_check` and commit it"
+
+
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 async def test_the_app_says_a_key_given_twice_in_one_notification(lib, tmp_path, size):
     config_file().write_text(CLASHING, encoding="utf-8")

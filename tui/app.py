@@ -112,9 +112,11 @@ class MyImagesApp(App):
                 self.notify(f'Settings: "theme" {settings.theme!r} is not a theme (ctrl+p, "theme" lists them).',
                             title="Settings", severity="warning", markup=False, timeout=FAILURE_TIMEOUT)
         if self.keymap:
+            from .help_screen import binding_table
             from .keymap_check import keymap_problems
 
-            problems = keymap_problems(self.keymap)  # unknown ids, a key given to two actions: one notification
+            # unknown ids, a key given to two actions (as the classes declare them now): one notification
+            problems = keymap_problems(self.keymap, binding_table())
             if problems:
                 self.notify("Settings: " + " ".join(problems), title="Settings", severity="warning", markup=False,
                             timeout=FAILURE_TIMEOUT)

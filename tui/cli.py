@@ -1,7 +1,7 @@
 """The `myimages` command: opens the TUI, or runs one command on the library.
 
-Commands other than the TUI never import Textual (but `config show` for a file with a [keymap]: its
-problems are found in the app's bindings, tui/keymap_check.py). Every command goes through
+Commands other than the TUI never import Textual (`config show` checks a [keymap] against
+tui/binding_table.py, the app's bindings as plain data). Every command goes through
 the same store API as the TUI. User mistakes end with one sentence on stderr
 and a non-zero exit code, never a traceback.
 

@@ -93,7 +93,7 @@ def cmd_config(args: argparse.Namespace) -> int:
     print("[keymap]" + ("" if settings.keymap else "  # empty: every key as the help (?) shows it"))
     for binding_id, keys in settings.keymap.items():
         print(f"{printable(json.dumps(binding_id))} = {printable(json.dumps(keys))}  # file")
-    if settings.keymap:  # the app's bindings are Textual classes: imported for a keymap only
+    if settings.keymap:  # checked against tui/binding_table.py: the app's classes (and Textual) stay unloaded
         from .keymap_check import keymap_problems
 
         for problem in keymap_problems(settings.keymap):

@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Static
 
 from store.query import SEARCH_HELP
 
+from .keymap_check import Row
 from .scrolling_modal import ReadingDialog
 
 OWN_PACKAGES = ("tui.", "widgets.")  # bindings of Textual's own widgets (an Input's cursor keys) are its business
@@ -68,6 +69,29 @@ def binding_ids() -> set[str]:
         if cls.__module__.startswith(OWN_PACKAGES):
             ids.update(b.id for b in own_bindings(cls) if b.id)
     return ids
+
+
+def bound_classes() -> list[type[DOMNode]]:
+    """Every class of the app that offers bindings (its own or its bases'), every module of tui/ and widgets/
+    imported."""
+    binding_ids()  # imports them
+    found: list[type[DOMNode]] = []
+    todo: list[type[DOMNode]] = [DOMNode]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.startswith(OWN_PACKAGES) and own_bindings(cls):
+            found.append(cls)
+    return found
+
+
+def binding_rows(node_class: type) -> list[Row]:
+    return [(b.id or "", b.action, b.key) for b in own_bindings(node_class)]
+
+
+def binding_table() -> dict[str, list[Row]]:
+    """The bindings of every class of the app as plain data (tui/keymap_check.py reads it)."""
+    return {f"{cls.__module__}.{cls.__qualname__}": binding_rows(cls) for cls in bound_classes()}
 
 
 def keys_of(app: App, binding: Binding) -> list[str]:

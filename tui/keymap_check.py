@@ -1,54 +1,93 @@
 """What is wrong with a settings file's [keymap]: ids no key has, and keys it gives to two actions of one
 screen (`"gallery.favorite" = "d"` took d from Delete, which was left without a key).
 
-Said by the app when it starts (one notification) and by `myimages config show`. It reads the bindings
-the app's classes declare, so it imports Textual: `config show` imports it only for a file with a keymap.
+Said by the app when it starts (one notification), by `myimages config show`, and next to the bindings
+concerned in the help (? or F1). This module needs no Textual: it reads the bindings as plain data, from
+tui/binding_table.py for `config show` (which starts without Textual) or as the app's classes declare them
+now (help_screen.binding_table()) in the app. `python -m tui.keymap_check` writes binding_table.py again from
+the classes; tests/test_settings.py fails when it no longer matches them.
 """
 from __future__ import annotations
 
-from .help_screen import OWN_PACKAGES, binding_ids, own_bindings
+import sys
+from pathlib import Path
+from typing import Mapping, Sequence
+
+Row = tuple[str, str, str]  # a binding: (its id, or "" when it has none; its action; its keys, "f,F")
+Table = Mapping[str, Sequence[Row]]  # "module.Class" -> the bindings it offers (its own and its bases')
 
 
-def _keys(text: str) -> list[str]:
-    return [key.strip() for key in text.split(",") if key.strip()]
+def keys_of(keys: str) -> list[str]:
+    return [key.strip() for key in keys.split(",") if key.strip()]
 
 
-def _classes() -> list[type]:
-    """Every class of the app that declares bindings (binding_ids() has imported the modules)."""
-    from textual.dom import DOMNode
-
-    found: list[type] = []
-    todo: list[type[DOMNode]] = [DOMNode]
-    while todo:
-        cls = todo.pop()
-        todo.extend(cls.__subclasses__())
-        if cls.__module__.startswith(OWN_PACKAGES) and own_bindings(cls):
-            found.append(cls)
-    return found
+def clashes(keymap: Mapping[str, str], rows: Sequence[Row]) -> dict[str, list[str]]:
+    """The keys of one class the keymap gives to two of its bindings: {key: the bindings' names (id, else
+    action), the rebound one first}. A clash the class has without the keymap is the class's own business."""
+    holders: dict[str, dict[str, None]] = {}  # key -> the bindings (id, else action) it runs
+    for binding_id, action, keys in rows:
+        name = binding_id or action
+        for key in keys_of(keymap.get(binding_id, keys) if binding_id else keys):
+            holders.setdefault(key, {})[name] = None
+    return {key: sorted(names, key=lambda n: n not in keymap)
+            for key, names in holders.items() if len(names) > 1 and any(name in keymap for name in names)}
 
 
-def keymap_problems(keymap: dict[str, str]) -> list[str]:
-    """One sentence per problem: the unknown ids together, then each key given to two actions of one class."""
+def clash_sentence(key: str, names: Sequence[str]) -> str:
+    return f'[keymap] "{key}" is given to both {" and ".join(names)}: only one runs.'
+
+
+def keymap_problems(keymap: Mapping[str, str], table: Table | None = None) -> list[str]:
+    """One sentence per problem: the unknown ids together, then each key given to two actions of one class.
+    `table`: the bindings to check against (default: binding_table.py's, read without Textual)."""
     if not keymap:
         return []
+    if table is None:
+        from .binding_table import BINDINGS
+
+        table = BINDINGS
     problems = []
-    unknown = sorted(set(keymap) - binding_ids())
+    unknown = sorted(set(keymap) - {binding_id for rows in table.values() for binding_id, _, _ in rows})
     if unknown:
         problems.append(f"[keymap] {', '.join(repr(k) for k in unknown)}: no key has that id (? shows each "
                         "key's id); the others apply.")
     seen: set[tuple[str, frozenset[str]]] = set()
-    for cls in sorted(_classes(), key=lambda c: (c.__module__, c.__qualname__)):
-        holders: dict[str, dict[str, None]] = {}  # key -> the bindings (id, else action) it runs
-        for binding in own_bindings(cls):
-            name = binding.id or binding.action
-            for key in _keys(keymap.get(binding.id, binding.key) if binding.id else binding.key):
-                holders.setdefault(key, {})[name] = None
-        for key, names in holders.items():
-            if len(names) > 1 and any(name in keymap for name in names):
-                clash = frozenset(names)
-                if (key, clash) in seen:  # a subclass repeats its base's
-                    continue
-                seen.add((key, clash))
-                ordered = sorted(names, key=lambda n: n not in keymap)  # the rebound one first
-                problems.append(f'[keymap] "{key}" is given to both {" and ".join(ordered)}: only one runs.')
+    for name in sorted(table):
+        for key, names in clashes(keymap, table[name]).items():
+            if (key, frozenset(names)) not in seen:  # a subclass repeats its base's
+                seen.add((key, frozenset(names)))
+                problems.append(clash_sentence(key, names))
     return problems
+
+
+def table_source(table: Table) -> str:
+    """binding_table.py's text for `table`."""
+    lines = ['"""Every binding the app\'s screens and widgets offer, as plain data: `myimages config show` checks a',
+             "[keymap] with it without importing Textual (tui/keymap_check.py). Written by",
+             "`python -m tui.keymap_check` from the classes; tests/test_settings.py fails when it no longer matches",
+             'them. Do not edit by hand."""',
+             "",
+             "BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, keys) of its bindings"]
+    for name in sorted(table):
+        lines.append(f"    {name!r}: [")
+        lines.extend(f"        {tuple(row)!r}," for row in table[name])
+        lines.append("    ],")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    from .help_screen import binding_table
+
+    path = Path(__file__).with_name("binding_table.py")
+    text = table_source(binding_table())
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        print(f"{path} is up to date.")
+        return 0
+    path.write_text(text, encoding="utf-8")
+    print(f"Wrote {path}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
