@@ -130,3 +130,33 @@ async def test_help_follows_the_keymap(lib, tmp_path):
         favorite = next(row for row in app.screen.rows if row.binding_id == "gallery.favorite")
         assert favorite.keys == "^f"
         assert any("^f" in line and "Favorite" in line for line in ui.screen_lines(app))
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_help_marks_a_key_the_keymap_gives_to_two_actions(lib, tmp_path, size):
+    """`"gallery.favorite" = "d"` takes d from Delete: both rows say so, beside them (the key marked, the
+    clash under what it does); the other rows say nothing."""
+    app = make_app(lib, tmp_path)
+    app.keymap = {"gallery.favorite": "d"}
+    async with app.run_test(size=size) as pilot:
+        app.set_keymap(app.keymap)
+        await ui.settle(pilot, app)
+        await pilot.press("question_mark")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause()
+        marked = {row.binding_id: row.conflict for row in app.screen.rows if row.conflict}
+        assert marked == {
+            "gallery.favorite": "d is also given to gallery.delete in your settings' [keymap]: only one runs.",
+            "gallery.delete": "d is also given to gallery.favorite in your settings' [keymap]: only one runs."}
+        for description, other in (("Favorite", "gallery.delete"), ("Delete", "gallery.favorite")):
+            for _ in range(20):  # at 80×24 the list scrolls (↓) to Delete's row
+                lines = [" ".join(line.split()) for line in ui.screen_lines(app)]
+                at = next((i for i, line in enumerate(lines) if f"d ⚠ {description} " in line), None)
+                if at is not None and at + 2 < len(lines) and "⚠ d is" in lines[at + 1] \
+                        and other in lines[at + 1] + lines[at + 2]:  # the note wraps at 80×24
+                    break
+                await pilot.press("down")
+                await pilot.pause()
+            assert at is not None and "⚠ d is also given to" in lines[at + 1], lines
+            assert other in lines[at + 1] or other in lines[at + 2]  # wrapped at 80×24
+        assert not any(row.conflict for row in app.screen.rows if row.binding_id not in marked)

@@ -20,7 +20,7 @@ from textual.widgets import Button, Input, Static
 
 from store.query import SEARCH_HELP
 
-from .keymap_check import Row
+from .keymap_check import Row, clashes
 from .scrolling_modal import ReadingDialog
 
 OWN_PACKAGES = ("tui.", "widgets.")  # bindings of Textual's own widgets (an Input's cursor keys) are its business
@@ -37,6 +37,7 @@ class KeyRow:
     description: str
     binding_id: str | None
     action: str
+    conflict: str = ""  # the keymap gives one of its keys to another binding of the same screen too
 
 
 def own_bindings(node_class: type) -> list[Binding]:
@@ -109,6 +110,17 @@ def section_title(node: DOMNode) -> str:
     return getattr(node, "HELP_TITLE", "") or type(node).__name__
 
 
+def conflict_note(app: App, binding: Binding, clashing: dict[str, list[str]]) -> str:
+    """What the keymap's clashes (keymap_check.clashes) mean for this binding: '' if none of its keys clash."""
+    name = binding.id or binding.action
+    said = []
+    for key in keys_of(app, binding):
+        others = [other for other in clashing.get(key, []) if other != name]
+        if others and name in clashing[key]:
+            said.append(f"{app.get_key_display(Binding(key, ''))} is also given to {' and '.join(others)}")
+    return "; ".join(said) + " in your settings' [keymap]: only one runs." if said else ""
+
+
 def help_rows(screen: Screen) -> list[KeyRow]:
     """Every key the screen offers, grouped: the screen's, its widgets', then the app's."""
     app = screen.app
@@ -119,14 +131,17 @@ def help_rows(screen: Screen) -> list[KeyRow]:
             seen.add(type(widget))
             nodes.append(widget)
     nodes.append(app)
+    keymap = getattr(app, "keymap", {}) or {}
     rows: list[KeyRow] = []
     for node in nodes:
         title = section_title(node)
+        clashing = clashes(keymap, binding_rows(type(node))) if keymap else {}
         for binding in own_bindings(type(node)):
             action = binding.action
             if node is screen and screen.check_action(action, ()) is False:
                 continue
-            rows.append(KeyRow(title, shown_keys(app, binding), binding.description or action, binding.id, action))
+            rows.append(KeyRow(title, shown_keys(app, binding), binding.description or action, binding.id, action,
+                               conflict_note(app, binding, clashing)))
     if app.ENABLE_COMMAND_PALETTE:
         rows.append(KeyRow(section_title(app), app.get_key_display(Binding(app.COMMAND_PALETTE_BINDING, "")),
                            "Commands (every action by name)", None, "command_palette"))
@@ -140,7 +155,12 @@ def rows_table(rows: list[KeyRow]) -> Table:
     table.add_column()
     table.add_column(style="dim", no_wrap=True, overflow="ellipsis")
     for row in rows:
-        table.add_row(row.keys, row.description, row.binding_id or "")
+        if row.conflict:  # marked where it is: the key in red, the clash under what it does
+            table.add_row(Text(f"{row.keys} ⚠", style="bold red"),
+                          Text.assemble(row.description, "\n", (f"⚠ {row.conflict}", "bold red")),
+                          row.binding_id or "")
+        else:
+            table.add_row(row.keys, row.description, row.binding_id or "")
     return table
 
 
