@@ -31,7 +31,7 @@ def variants(path, folder) -> list:
 
 def test_reencodes_and_resizes_group_but_demo_sheets_do_not(library, tmp_path):
     generate(library, count=24)
-    assert library.fill_perceptual_hashes() == 24
+    assert library.fill_perceptual_hashes() == 0  # the demo makes them with its pictures, as an import does
     assert library.duplicates() == []  # 24 different sheets of one style: no group
     originals = [r for r in library.page(limit=3)]
     for record in originals:
@@ -169,7 +169,10 @@ def test_one_shape_in_other_colours_is_not_a_duplicate(library, tmp_path):
 def test_the_background_pass_rests_between_batches_and_a_cancel_stops_it(library, monkeypatch):
     """The app's pass over an older library works at most `share` of the time (it sleeps three times its work
     at 0.25 after each batch) and a cancel while it rests ends it there."""
+    from store.models import Image
+
     generate(library, count=3)
+    Image.update(phash=None).execute()  # an older library
     monkeypatch.setattr("store.duplicates.BATCH", 1)
     rests: list[float] = []
     monkeypatch.setattr("time.sleep", rests.append)
