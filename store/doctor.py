@@ -35,6 +35,8 @@ from .errors import StoreError
 from .files import TMP_PREFIX, make_thumbnail, write_bytes_atomic
 from .library import Library
 from .models import Image as ImageRow
+from .sources import own_copies
+from .text import plural
 from .trash import trash_days
 
 _HASH_FOLDER = re.compile(r"[0-9a-f]{2}")
@@ -54,6 +56,9 @@ class DoctorReport:
     thumbnails_made: list[int] = field(default_factory=list)
     missing_originals: list[int] = field(default_factory=list)
     missing_linked: list[int] = field(default_factory=list)  # linked files not where the record says
+    # imported images an older version pointed at a file of the same picture in a source, now gone: they are
+    # the library's own copy again (sources.own_copies)
+    adopted: list[int] = field(default_factory=list)
     unreadable: list[int] = field(default_factory=list)
     records_removed: list[int] = field(default_factory=list)
     refused_removal: str = ""
@@ -63,7 +68,7 @@ class DoctorReport:
 
     @property
     def clean(self) -> bool:
-        return not (self.leftovers_removed or self.orphans_removed or self.thumbnails_made
+        return not (self.leftovers_removed or self.orphans_removed or self.thumbnails_made or self.adopted
                     or self.missing_originals or self.unreadable) and self.integrity == "ok"
 
     def lines(self) -> list[str]:
@@ -99,6 +104,10 @@ class DoctorReport:
                        f"{_ids(self.missing_originals)} ({verb})")
         else:
             out.append("every one of your images has its file")
+        if self.adopted:
+            out.append(f"{plural(len(self.adopted), 'imported image')} pointed at a file in a source folder that "
+                       f"is gone: {'it shows' if len(self.adopted) == 1 else 'they show'} the library's own copy "
+                       f"again: {_ids(self.adopted)}")
         if self.missing_linked:
             out.append(f"{len(self.missing_linked)} of your linked images' files are not where they were: "
                        f"{_ids(self.missing_linked)} (`myimages source scan` follows moves and drops the gone)")
@@ -142,7 +151,10 @@ def _check_own_records(library: Library, report: DoctorReport) -> None:
     for image_id, sha256, ext, location in query.iterator():
         if location:  # a linked file in a source folder: its thumbnail is made when needed
             if not os.path.exists(location):
-                report.missing_linked.append(image_id)
+                if not library.read_only and own_copies(library, [(image_id, sha256, ext)]):
+                    report.adopted.append(image_id)  # an imported image an older version pointed at a twin
+                else:
+                    report.missing_linked.append(image_id)
             continue
         original = library.files.original_path(sha256, ext)
         if not original.exists():

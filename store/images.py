@@ -9,7 +9,7 @@ import errno
 import json
 import shutil
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Sequence, cast
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, cast
 
 from peewee import chunked
 
@@ -234,7 +234,8 @@ class Images(Collections):
             Image.id.in_(chunk), Image.trashed_at.is_null()).tuples()]
         linked = sources.linked_paths(library, in_the_open)  # a trashed one's file is in the trash folder
         in_trash = trash.trash_files_of(library, ids)
-        self._delete_rows(ids)
+        twins = sources.twin_files(library, ids)  # the same picture in a watched folder: not the image's file
+        self._delete_rows(ids, then=lambda: sources.leave_twins(library, twins))
         for path in in_trash:  # the trash folder's copies of linked files: the library's own now
             path.unlink(missing_ok=True)
         problems = sources.delete_linked_files(library, linked)
@@ -251,7 +252,8 @@ class Images(Collections):
         ids = [int(i) for i in image_ids]
         self._delete_rows(ids)
 
-    def _delete_rows(self, ids: list[int]) -> None:
+    def _delete_rows(self, ids: list[int], then: Callable[[], object] | None = None) -> None:
+        """The rows go (and `then` runs in the same transaction); their files after the commit."""
         files: set[tuple[str, str]] = set()
         with self.db.atomic():
             for chunk in chunked(ids, 500):
@@ -259,6 +261,8 @@ class Images(Collections):
                 ImageCollection.delete().where(ImageCollection.image.in_(chunk)).execute()
                 Image.update(parent=None).where(Image.parent.in_(chunk)).execute()
                 Image.delete().where(self._mine(), Image.id.in_(chunk)).execute()
+            if then is not None:
+                then()
         self._remove_unreferenced(files)
 
     def _remove_unreferenced(self, files: Iterable[tuple[str, str]]) -> None:

@@ -748,7 +748,7 @@ def _drop_unlinked(library: Library, image_ids: set[int], keep_lost: bool) -> li
         return []
     dropped: list[int] = []
     for part in chunked(sorted(image_ids), 500):
-        rows = list(Image.select(Image.id, Image.sha256, Image.location, Image.favorite)
+        rows = list(Image.select(Image.id, Image.sha256, Image.ext, Image.location, Image.favorite)
                     .where(Image.id.in_(part), Image.owner == library.account.id,
                            Image.trashed_at.is_null()))  # a trashed one's file is in the trash folder (trash.py)
         remaining: dict[int, str] = {}
@@ -764,6 +764,8 @@ def _drop_unlinked(library: Library, image_ids: set[int], keep_lost: bool) -> li
                     continue
                 if not image.location:
                     continue  # the library has its own copy (copy mode, or imported too)
+                if own_copies(library, [(image.id, image.sha256, image.ext)]):
+                    continue  # pointed at a file by an older version, but the library's own copy is there
                 if keep_lost:
                     collections = [c for (c,) in ImageCollection.select(ImageCollection.collection)
                                    .where(ImageCollection.image == image.id).tuples()]
@@ -779,11 +781,60 @@ def _drop_unlinked(library: Library, image_ids: set[int], keep_lost: bool) -> li
     return dropped
 
 
+def own_copies(library: Library, rows: Iterable[tuple[int, str, str]]) -> set[int]:
+    """Of these linked images (id, sha256, ext), those whose picture the library holds a copy of in originals/:
+    they are the library's own again (location ""), and no file in a source is theirs to move or delete.
+
+    Versions before this one took a file of the same picture in a watched folder for an imported image's
+    own file (trashing moved it, restoring pointed the image at it): such a record points into a source
+    while its imported copy is still there. Never losing that copy comes before following the file."""
+    adopted = {image_id for image_id, sha256, ext in rows if library.files.original_path(sha256, ext).is_file()}
+    with library.db.atomic():
+        for part in chunked(sorted(adopted), 500):
+            Image.update(location="").where(Image.id.in_(part)).execute()
+    return adopted
+
+
+def linked_only(library: Library, image_ids: Iterable[int]) -> list[int]:
+    """The linked images among these: those whose picture is a file in a source and nowhere else. An imported
+    image (the library's own copy) is not one, even when the same picture is also a file in a watched folder."""
+    out: list[int] = []
+    for part in chunked(sorted(set(image_ids)), 500):
+        rows = list(Image.select(Image.id, Image.sha256, Image.ext)
+                    .where(Image.id.in_(part), Image.location != "").tuples())
+        adopted = own_copies(library, rows)
+        out += [image_id for image_id, _sha, _ext in rows if image_id not in adopted]
+    return out
+
+
+def twin_files(library: Library, image_ids: Iterable[int]) -> list[int]:
+    """Files in link-mode sources that are the same picture as these imported images (SourceFile ids): the
+    user's files, which go on being there when the image is erased (see `leave_twins`)."""
+    out: list[int] = []
+    for part in chunked(sorted(set(image_ids)), 500):
+        out += [i for (i,) in SourceFile.select(SourceFile.id).join(Source).switch(SourceFile).join(Image)
+                .where(SourceFile.image.in_(part), Image.location == "", Source.mode == LINK).tuples()]
+    return out
+
+
+def leave_twins(library: Library, files: list[int]) -> None:
+    """Files whose image (an imported one) was erased: they stay in their folder, untouched, and are said once
+    in `source list`; one that changes later is read again like any new file."""
+    with library.db.atomic():
+        for part in chunked(files, 500):
+            SourceFile.update(image=None, error=TWIN_LEFT).where(SourceFile.id.in_(part)).execute()
+
+
+TWIN_LEFT = ("the same picture was deleted from the library (it was imported: its copy in the library was "
+             "erased); this file was left here")
+
+
 def linked_paths(library: Library, image_ids: Iterable[int]) -> dict[int, list[tuple[Path, int, int]]]:
     """For linked images: every file in a link-mode source that is this image, with the size and
-    modification time it had when read (proof that the file there now is the same)."""
+    modification time it had when read (proof that the file there now is the same). An imported image has
+    none (linked_only)."""
     out: dict[int, list[tuple[Path, int, int]]] = {}
-    ids = list(image_ids)
+    ids = linked_only(library, image_ids)
     for part in chunked(ids, 500):
         query = (SourceFile.select(SourceFile.image, SourceFile.relpath, SourceFile.size, SourceFile.mtime_ns,
                                    Source.path)

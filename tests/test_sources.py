@@ -101,6 +101,74 @@ def test_delete_in_the_app_deletes_the_file_and_names_a_changed_one(library, out
     assert any("deleted in My Images" in reason for _f, reason in library.sources()[0].bad)
 
 
+@pytest.fixture
+def imported_twin(library, outputs, tmp_path):
+    """An imported image (the library's own copy) whose same picture is also a file in a watched folder."""
+    from store.importer import ImportOptions, import_files
+
+    picture = put(tmp_path / "gen", "castle.png", a1111("a castle", 9))
+    ((_, image_id),) = import_files(library, [picture], ImportOptions()).imported
+    library.add_source(outputs)
+    twin = put(outputs, "c3.png", picture.read_bytes())
+    assert library.scan_sources()[0].known == 1
+    record = library.get(image_id)
+    assert not record.linked and record.path.is_file()
+    return SimpleNamespace(id=image_id, twin=twin, copy=record.path)
+
+
+def test_an_imported_image_keeps_its_copy_and_never_moves_a_twin_in_a_source(library, imported_twin, outputs):
+    """New-user test item 1: trashing an imported image moved the same picture's file out of the watched
+    folder, restoring pointed the image at that file, and once the file went the image and its copy went too."""
+    me = imported_twin
+    library.trash([me.id])
+    assert me.twin.is_file() and not list((library.root / "trash").glob("*"))  # nothing moved out of the folder
+    library.restore([me.id])
+    record = library.get(me.id)
+    assert not record.linked and record.path == me.copy and me.copy.is_file()
+    me.twin.unlink()  # the twin deleted outside: the imported image stays, with its copy
+    report = library.scan_sources()[0]
+    assert report.removed == 0 and library.get(me.id).path == me.copy and me.copy.is_file()
+    assert check(library, min_age=0).missing_originals == []
+
+
+def test_erasing_an_imported_image_leaves_a_twin_in_a_source(library, imported_twin, outputs):
+    """New-user test item 2: `delete --permanent` of an imported image erased the identical file in a
+    watched folder. The library's copy is erased; the twin stays, said once in `source list`, not taken in again."""
+    me = imported_twin
+    library.trash([me.id])
+    library.delete([me.id])  # delete forever, from the trash (as `delete --permanent` does)
+    assert me.twin.is_file() and not me.copy.exists()
+    assert any(f == "c3.png" and "left here" in reason for f, reason in library.sources()[0].bad)
+    again = library.scan_sources()[0]
+    assert not again.added and not again.bad and library.total() == 2
+    os.utime(me.twin, ns=(1, 1))  # changed since: read again, an image of the folder like any other
+    assert len(library.scan_sources()[0].added) == 1 and me.twin.is_file()
+
+
+def test_an_image_pointed_at_a_twin_by_an_older_version_keeps_its_copy(library, imported_twin, outputs):
+    """Libraries that went through item 1's trash and restore before the fix: the record points at the twin
+    while the library still holds the imported copy. Neither a delete nor the twin's going loses that copy."""
+    from store.models import Image
+
+    me = imported_twin
+    with library.bound():
+        Image.update(location=str(me.twin)).where(Image.id == me.id).execute()
+    library.trash([me.id])
+    assert me.twin.is_file() and not library.trashed()[0].record.linked
+    library.restore([me.id])
+    with library.bound():
+        Image.update(location=str(me.twin)).where(Image.id == me.id).execute()
+    me.twin.unlink()
+    assert library.scan_sources()[0].removed == 0
+    record = library.get(me.id)
+    assert not record.linked and record.path == me.copy and me.copy.is_file()
+    with library.bound():  # doctor finds one whose twin went while nothing scanned
+        Image.update(location=str(me.twin)).where(Image.id == me.id).execute()
+    report = check(library, min_age=0)
+    assert report.adopted == [me.id] and report.missing_linked == [] and not library.get(me.id).linked
+    assert any("the library's own copy again: #" in line for line in report.lines())
+
+
 def test_copy_mode_imports_and_two_places_show_once(library, outputs, tmp_path):
     other = tmp_path / "other"
     shutil.copytree(outputs, other)
