@@ -129,6 +129,40 @@ async def test_the_home_folder_is_followed_only_once_confirmed(tmp_path, monkeyp
         assert [s.path for s in library.sources()] == [home] and library.total() == 1
 
 
+async def test_the_path_completes_a_quoted_one_is_taken_and_tab_goes_from_the_list_to_it(tmp_path):
+    """As in the import dialog: Tab (or →) completes a folder's path; a path pasted in quotes (drag and drop,
+    "copy as path") is the folder it names. From the list, Tab goes straight to the path when no file was
+    skipped (the empty skipped-files box took the focus, and what was typed next went nowhere)."""
+    followed = tmp_path / "followed"
+    _outputs(followed, 1)
+    spaced = tmp_path / "My Outputs" / "day one"
+    _outputs(spaced, 2)
+    library = Library(tmp_path / "lib", account="alice")
+    library.add_source(followed)
+    app = MyImagesApp(library, images="none")
+    app.sources_changed = lambda: None
+    async with app.run_test(size=(80, 24)) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        await pilot.press("w")
+        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        box = app.screen.query_one("#new-source")
+        assert app.focused is app.screen.query_one("#source-list")
+        await pilot.press("tab")
+        assert app.focused is box
+        box.value = str(tmp_path / "My")
+        await pilot.press("tab")  # to the folder (a file would not be offered)
+        await wait_until(pilot, lambda: box.value == str(tmp_path / "My Outputs") + "/")
+        await pilot.press("d", "tab")
+        await wait_until(pilot, lambda: box.value == str(spaced) + "/")
+        box.value = f"'{spaced}'"
+        await pilot.pause()
+        assert f"That is {spaced}" in str(app.screen.query_one("#source-note").render())
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any(f"{spaced}: 1 new image" in text for text in shown), LOADED)
+        assert {s.path for s in library.sources()} == {followed.resolve(), spaced.resolve()}
+
+
 def _outputs(folder, count: int) -> None:
     folder.mkdir(parents=True)
     for n in range(count):

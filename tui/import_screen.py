@@ -31,8 +31,8 @@ LISTED_AT_MOST = 5000  # names looked at per folder while completing (a huge fol
 DETAILS_AT_MOST = 200  # duplicate and failure lines shown in the summary (the counts are always whole)
 
 
-def complete_path(text: str) -> str | None:
-    """`text` completed to the first file or folder it begins (folders end with "/"), or None."""
+def complete_path(text: str, folders_only: bool = False) -> str | None:
+    """`text` completed to the first image file or folder it begins (folders end with "/"), or None."""
     if not text:
         return None
     typed = Path(os.path.expanduser(text))
@@ -45,7 +45,7 @@ def complete_path(text: str) -> str | None:
                     break
                 if entry.name.startswith(start) and (start.startswith(".") or not entry.name.startswith(".")):
                     is_dir = entry.is_dir()
-                    if is_dir or Path(entry.name).suffix.lower() in EXTENSIONS:
+                    if is_dir or not folders_only and Path(entry.name).suffix.lower() in EXTENSIONS:
                         names.append(entry.name + (os.sep if is_dir else ""))
     except OSError:
         return None
@@ -59,11 +59,28 @@ def complete_path(text: str) -> str | None:
 class PathSuggester(Suggester):
     """Textual's suggestion (shown dimmed after the cursor; → or Tab takes it) from the file system."""
 
-    def __init__(self) -> None:
+    def __init__(self, folders_only: bool = False) -> None:
         super().__init__(use_cache=False, case_sensitive=True)
+        self.folders_only = folders_only
 
     async def get_suggestion(self, value: str) -> str | None:
-        return await asyncio.to_thread(complete_path, value)
+        return await asyncio.to_thread(complete_path, value, self.folders_only)
+
+
+async def take_completion(field: Input, folders_only: bool = False) -> bool:
+    """Tab in a path field: take the suggestion (Input's own → at the end does), or, when it has not come yet,
+    the completion looked up now (off the event loop). False when there is nothing to complete."""
+    before = field.value
+    field.cursor_position = len(field.value)
+    field.action_cursor_right()
+    if field.value != before:
+        return True
+    completed = await asyncio.to_thread(complete_path, before, folders_only) if before else None
+    if completed and field.value == before:  # nothing typed meanwhile
+        field.value = completed
+        field.cursor_position = len(completed)
+        return True
+    return False
 
 
 def detail_lines(report: ImportReport) -> list[str]:
@@ -143,17 +160,8 @@ class ImportScreen(ModalScreen[list[int]]):
         """Tab in the path: take the suggestion (Input's own → at the end does), or, when it has not come yet,
         the completion looked up now (off the event loop); else the next field."""
         field = self.query_one("#import-path", Input)
-        if self.focused is field:
-            before = field.value
-            field.cursor_position = len(field.value)
-            field.action_cursor_right()
-            if field.value != before:
-                return
-            completed = await asyncio.to_thread(complete_path, before) if before else None
-            if completed and field.value == before:  # nothing typed meanwhile
-                field.value = completed
-                field.cursor_position = len(completed)
-                return
+        if self.focused is field and await take_completion(field):
+            return
         self.focus_next()
 
     @on(Input.Submitted, "#import-path")

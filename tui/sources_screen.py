@@ -8,7 +8,6 @@ store does the work (store/sources.py); the open app's watcher follows the chang
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from rich.text import Text
 from textual import on
@@ -25,6 +24,7 @@ from store.scan_child import run_in_child
 from store.text import one_line, plural
 
 from .dialog import Dialog
+from .import_screen import PathSuggester, take_completion, typed_path
 from .progress_screen import ProgressScreen
 
 
@@ -37,8 +37,19 @@ class SourceRequest:
     copy: bool = False
 
 
+class SkippedFiles(VerticalScroll):
+    """The highlighted source's skipped files. A stop for Tab only when there is something to scroll: between
+    the list and the path it swallowed what was typed next ("No file skipped." has nothing to scroll)."""
+
+    def allow_focus(self) -> bool:
+        return self.max_scroll_y > 0
+
+
 class SourcesScreen(Dialog[SourceRequest | None]):
-    BINDINGS = [Binding("escape", "close", "Close", id="sources.close")]
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="sources.close"),
+        Binding("tab", "complete", "Complete the path", show=False, id="sources.complete"),
+    ]
 
     def __init__(self, library: Library) -> None:
         super().__init__()
@@ -51,9 +62,10 @@ class SourcesScreen(Dialog[SourceRequest | None]):
             yield Static("Their images join your library where they are; new ones appear as they are written.",
                          classes="hint")
             yield OptionList(*self._options(), id="source-list")
-            with VerticalScroll(id="source-details"):
+            with SkippedFiles(id="source-details"):
                 yield Static(self._details(0), id="source-bad", markup=False)
-            yield Input(placeholder="Add a folder: type its path, Enter", id="new-source")
+            yield Input(placeholder="Add a folder: type its path (Tab or → completes), Enter", id="new-source",
+                        suggester=PathSuggester(folders_only=True))
             # why a typed folder cannot be added, or the whole path a relative one stands for
             yield Static("", id="source-note", classes="hint", markup=False)
             yield Checkbox("Copy its images into the library (else they stay where they are)", id="copy-source")
@@ -89,6 +101,13 @@ class SourcesScreen(Dialog[SourceRequest | None]):
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#new-source" if not self.sources else "#source-list"))
 
+    async def action_complete(self) -> None:
+        """Tab in the path: completes it to a folder (as the import dialog's does); else the next field."""
+        field = self.query_one("#new-source", Input)
+        if self.focused is field and await take_completion(field, folders_only=True):
+            return
+        self.focus_next()
+
     @on(OptionList.OptionHighlighted, "#source-list")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
         self.query_one("#source-bad", Static).update(self._details(event.option_index))
@@ -96,7 +115,7 @@ class SourcesScreen(Dialog[SourceRequest | None]):
     @on(Input.Changed, "#new-source")
     def _typed(self, event: Input.Changed) -> None:
         typed = event.value.strip()
-        whole = str(Path(typed).expanduser().absolute()) if typed else ""
+        whole = str(typed_path(typed).absolute()) if typed else ""
         self._note(f"That is {whole}" if whole and whole != typed else "")
 
     def _note(self, text: str, error: bool = False) -> None:
@@ -106,13 +125,13 @@ class SourcesScreen(Dialog[SourceRequest | None]):
     @on(Input.Submitted, "#new-source")
     @on(Button.Pressed, "#add")
     def _add(self) -> None:
-        folder = self.query_one("#new-source", Input).value.strip()
-        if not folder:
+        typed = self.query_one("#new-source", Input).value.strip()
+        if not typed:
             self._note("Type the folder's path first.", error=True)
             self.set_focus(self.query_one("#new-source", Input))
             return
         try:  # the reason it would be refused, here, before any scan (the store checks again when it adds)
-            path = self.library.check_source(folder)
+            path = self.library.check_source(typed_path(typed))  # quoted, or a file:// address: unwrapped
             caution = self.library.source_caution(path)
         except StoreError as exc:
             self._note(str(exc), error=True)
