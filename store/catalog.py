@@ -34,8 +34,7 @@ import numpy as np
 from peewee import Database, PeeweeException
 
 from .own_writes import own_writes
-from .query import (DEFAULT_SORT, LORA_KEYS, SAMPLER_KEYS, SEED_KEYS, STEPS_KEYS, Parsed, Term, as_number,
-                    lora_names)
+from .query import DEFAULT_SORT, Parsed, Term, as_number, lora_names
 
 CHANGE_TABLE = "image_change"
 PLACE_AT_MOST = 20_000  # changed rows put in place (found by searchsorted, one copy of each column: 4,000 new
@@ -107,12 +106,8 @@ def change_token(db: Database, postgres: bool) -> tuple[int, int]:
     return int(db.execute_sql(f"SELECT COALESCE(MAX(seq), 0) FROM {CHANGE_TABLE}").fetchone()[0]), 0
 
 
-def _json_first(keys: tuple[str, ...]) -> str:
-    return "COALESCE(" + ", ".join(f"json_extract(params, '$.\"{k}\"')" for k in keys) + ")"
-
-
 # What the catalog keeps of each image: the columns the query language filters and sorts on.
-# Parameters are read from the JSON once, by SQLite, when a row is read.
+# Parameters are the columns SQLite derives from the JSON when a row is read (param_columns.py).
 def _microseconds_sql(column: str) -> str:
     """A stored date (naive UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]") as microseconds since 1970, by SQLite."""
     return f"CAST(strftime('%s', {column}) AS INTEGER) * 1000000 + CAST(substr({column}, 21, 6) AS INTEGER)"
@@ -122,10 +117,7 @@ _COLUMNS = (
     f"id, owner_id, favorite, {_microseconds_sql('generated_at')}, prompt, model, negative_prompt, text_accuracy, "
     f"width, height, {_microseconds_sql('imported_at')}, "
     "COALESCE(parent_id, 0), derivation, "
-    f"CASE WHEN json_valid(params) THEN {_json_first(SEED_KEYS)} END, "
-    f"CASE WHEN json_valid(params) THEN {_json_first(STEPS_KEYS)} END, "
-    f"CASE WHEN json_valid(params) THEN {_json_first(SAMPLER_KEYS)} END, "
-    f"CASE WHEN json_valid(params) THEN {_json_first(LORA_KEYS)} END, "
+    "seed, steps, sampler, lora_list, "
     "COALESCE(batch, 0)"
 )
 NO_SEED = np.iinfo(np.uint64).max  # a seed that is not recorded

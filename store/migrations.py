@@ -16,7 +16,7 @@ from .catalog import CHANGE_LOG_SQL, POSTGRES_CHANGE_LOG_SQL, WATCHED_COLUMNS
 from .errors import StoreError
 from .models import MODELS, Setting
 
-LATEST = 10
+LATEST = 11
 VERSION_KEY = "schema_version"
 
 
@@ -150,6 +150,14 @@ def _step_10_batches(db: Database, migrator: SchemaMigrator) -> None:
     create_search_support(db)
 
 
+def _step_11_param_columns(db: Database, migrator: SchemaMigrator) -> None:
+    # Issue 14/17: seed, steps, sampler and the LoRA list (and cfg on PostgreSQL) as columns the database derives
+    # from params, indexed on PostgreSQL instead of schema 7's expression indexes (param_columns.py).
+    from .param_columns import add_param_columns
+
+    add_param_columns(db)
+
+
 STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _step_2_search_index,
     3: _step_3_catalog,
@@ -160,6 +168,7 @@ STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     8: _step_8_trash,
     9: _step_9_perceptual_hash,
     10: _step_10_batches,
+    11: _step_11_param_columns,
 }
 
 
@@ -203,8 +212,11 @@ def migrate_to_latest(db: Database) -> int:
     with db.atomic():
         version = schema_version(db)
         if version is None:
+            from .param_columns import add_param_columns
+
             db.create_tables(MODELS)
             create_search_support(db)
+            add_param_columns(db)
             _set_version(LATEST)
             return 0
         if version > LATEST:

@@ -12,13 +12,15 @@ from .records import Filters, ImageRecord
 class LibrarySource:
     """The grid's rows: one filtered query on the library."""
 
-    def __init__(self, library: Library, filters: Filters, total: int):
+    def __init__(self, library: Library, filters: Filters, total: int | None):
         self.library = library
         self.filters = filters
-        self.total = total
+        self.total = total  # how many there are (or are estimated to be: None where unknown), for page plans
 
     def count(self) -> int:
-        return self.library.count(self.filters)
+        """Exactly (the grid asks when an estimated count was too high: store/search.py `estimate`)."""
+        with self.library.db.connection_context():
+            return self.library.count(self.filters)
 
     def fetch(self, offset: int, limit: int) -> list[ImageRecord]:
         """Called by the grid's page worker (a thread of its own: a connection of its own)."""

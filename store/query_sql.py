@@ -1,18 +1,19 @@
 """The search language (query.py) as SQL for PostgreSQL: a WHERE clause and an ORDER BY.
 
 Words and text fields are ILIKE (the prompt's served by the pg_trgm index).
-Parameters are read from the params text with a regular expression, never cast
-to JSON (a damaged params value can never fail a search). A library on SQLite
-answers from its in-memory catalog instead (catalog.py); both give the same rows.
+Parameters are columns the database derives from the params text with a regular
+expression, never cast to JSON (a damaged params value can never fail a search),
+each with its index (param_columns.py). A library on SQLite answers from its
+in-memory catalog instead (catalog.py); both give the same rows.
 """
 from __future__ import annotations
 
 import re
 
-from peewee import SQL, Case, NodeList, Value, fn
+from peewee import SQL, NodeList, Value, fn
 
 from .models import Image
-from .query import DEFAULT_SORT, LORA_KEYS, SAMPLER_KEYS, SEED_KEYS, STEPS_KEYS, Parsed, Term
+from .query import DEFAULT_SORT, Parsed, Term
 
 
 def _like(column, text: str):
@@ -23,8 +24,7 @@ def _like(column, text: str):
 def param_sql(keys: tuple[str, ...], quoted: bool) -> str:
     """SQL for the first of these params keys' value, as text (a string value, or a number when not `quoted`).
 
-    The pattern is a literal, not a parameter: the same text makes the expression indexes
-    (SEARCH_INDEX_SQL), so the planner can use them.
+    The pattern is a literal, not a parameter: it defines the generated columns (param_columns.py).
     """
     names = "|".join(re.escape(k) for k in keys)
     value = r'"((?:[^"\\]|\\.)*)"' if quoted else r'"?([0-9]+(?:\.[0-9]+)?)'
@@ -37,20 +37,13 @@ def number_sql(keys: tuple[str, ...]) -> str:
     return f"CAST({param_sql(keys, False)} AS NUMERIC)"
 
 
-def _param_text(keys: tuple[str, ...], quoted: bool):
-    return SQL(param_sql(keys, quoted))
-
-
 PROMPT_KEY = 'LEFT(LOWER(prompt), 100) COLLATE "C"'  # what the prompt A-Z order sorts by
 
-# Indexes for the fields and the orders (PostgreSQL; made by schema 7 and for every new library).
+# Indexes for the fields and the orders (PostgreSQL; made by schema 7 and for every new library; the
+# parameters' columns and their indexes by schema 11: param_columns.py).
 SEARCH_INDEX_SQL = (
     "CREATE INDEX IF NOT EXISTS image_model_trgm ON image USING gin (model gin_trgm_ops)",
     "CREATE INDEX IF NOT EXISTS image_negative_trgm ON image USING gin (negative_prompt gin_trgm_ops)",
-    f"CREATE INDEX IF NOT EXISTS image_sampler_trgm ON image USING gin (({param_sql(SAMPLER_KEYS, True)}) "
-    "gin_trgm_ops)",
-    f"CREATE INDEX IF NOT EXISTS image_seed ON image (({number_sql(SEED_KEYS)}))",
-    f"CREATE INDEX IF NOT EXISTS image_steps ON image (({number_sql(STEPS_KEYS)}))",
     "CREATE INDEX IF NOT EXISTS image_imported_order ON image (owner_id, imported_at DESC, generated_at DESC, id DESC)",
     "CREATE INDEX IF NOT EXISTS image_largest_order ON image (owner_id, (width * height) DESC, generated_at DESC, "
     "id DESC)",
@@ -58,16 +51,7 @@ SEARCH_INDEX_SQL = (
 )
 
 
-_CFG_NUMBER = r"^\s*[0-9]+(\.[0-9]*)?\s*$"
-
-
-def _numeric(text_expr):
-    return NodeList((SQL("CAST("), text_expr, SQL("AS NUMERIC)")), glue=" ")
-
-
-def _cfg():
-    return Case(None, [(NodeList((Image.text_accuracy, SQL("~"), Value(_CFG_NUMBER))),
-                        _numeric(fn.TRIM(Image.text_accuracy)))], None)
+CFG_NUMBER = r"^\s*[0-9]+(\.[0-9]*)?\s*$"  # a text-accuracy value that is a number (param_columns.py)
 
 
 def _between(expr, bounds: tuple):
@@ -92,20 +76,18 @@ def _term(term: Term, account_id: int):
     if text is not None:
         return _like(text, term.text)
     if f == "sampler":
-        return _like(_param_text(SAMPLER_KEYS, True), term.text)
-    if f == "lora":
+        return _like(SQL("sampler"), term.text)
+    if f == "lora":  # the prompt's own trigram index serves the regular expression
         in_prompt = NodeList((Image.prompt, SQL("~*"), Value("<(lora|lyco|locon):[^:>]*" + re.escape(term.text))))
-        return in_prompt | _like(_param_text(LORA_KEYS, True), term.text)
+        return in_prompt | _like(SQL("lora_list"), term.text)
     if f == "owner":
         return Image.owner.in_(list(v)) if v else SQL("FALSE")
     if f == "in":
         return Image.id.in_(ImageCollection.select(ImageCollection.image).where(ImageCollection.collection == v))
-    if f == "seed":
-        return _between(SQL(number_sql(SEED_KEYS)), v)
-    if f == "steps":
-        return _between(SQL(number_sql(STEPS_KEYS)), v)
-    if f in ("cfg", "width", "height", "id"):
-        return _between({"cfg": _cfg(), "width": Image.width, "height": Image.height, "id": Image.id}[f], v)
+    if f in ("seed", "steps", "cfg"):
+        return _between(SQL(f), v)
+    if f in ("width", "height", "id"):
+        return _between({"width": Image.width, "height": Image.height, "id": Image.id}[f], v)
     if f == "size":
         clause = SQL("TRUE")
         for column, bounds in zip((Image.width, Image.height), v):
@@ -124,11 +106,13 @@ def _term(term: Term, account_id: int):
     if f == "is":
         if v == "fav":
             return Image.favorite == True  # noqa: E712 - peewee expression
+        derived = Image.derivation != ""  # the few derived images have an index (param_columns.py)
+        cell = NodeList((Image.derivation, SQL("LIKE"), Value("cell%")))
         if v == "derived":
-            return Image.derivation != ""
+            return derived
         if v == "cell":
-            return Image.derivation.startswith("cell")
-        return ~Image.derivation.startswith("cell") & Image.derivation.contains("background")
+            return derived & cell
+        return derived & ~cell & Image.derivation.contains("background")
     if f == "from":
         return Image.parent == v
     return SQL("TRUE")

@@ -48,13 +48,18 @@ def human_size(n: float) -> str:
 class Count:
     """How many images a result holds: exact, or (PostgreSQL, a large result) an estimate.
 
-    An estimate is only ever given for a result known to hold more than a few thousand images
+    An estimate is only ever given for a result known to hold more than a thousand images
     (store/search.py `estimate`): the planner's, rounded to two significant digits ("about 140,000"),
-    or, where the planner guessed fewer than are known to be there, that lower bound ("over 5,000")."""
+    or, where the planner guessed fewer than are known to be there, that lower bound ("over 1,000")."""
 
     n: int
     exact: bool = True
     at_least: bool = False  # not exact: n images at least are there, maybe more
+
+    @property
+    def hint(self) -> int | None:
+        """The count a page's plan may go by (store/search.py `page`): None where only a lower bound is known."""
+        return None if self.at_least else self.n
 
     def __str__(self) -> str:
         if self.exact:

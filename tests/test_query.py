@@ -305,8 +305,45 @@ def test_schema_6_makes_a_version_5_library_follow_the_search_fields(tmp_path):
     assert lib.db.execute_sql("SELECT value FROM setting WHERE key = 'schema_version'").fetchone()[0] == str(LATEST)
 
 
+def test_schema_11_gives_a_version_10_library_its_parameter_columns(known, db_url):
+    """A library made before the parameters were columns (schema 10: on PostgreSQL, indexes over regular
+    expressions of params) gains them, their indexes instead of the old ones, and searches as before."""
+    from store.library import Library
+    from store.migrations import LATEST
+    from store.param_columns import POSTGRES_COLUMNS, SQLITE_COLUMNS, present
+    from store.query import SAMPLER_KEYS, SEED_KEYS, STEPS_KEYS
+    from store.query_sql import number_sql, param_sql
+
+    lib, ids = known
+    columns = POSTGRES_COLUMNS if lib.uses_postgres else SQLITE_COLUMNS
+    for name in columns:  # as schema 10 made it
+        lib.db.execute_sql(f"ALTER TABLE image DROP COLUMN {name}")
+    if lib.uses_postgres:
+        lib.db.execute_sql(f"CREATE INDEX image_seed ON image (({number_sql(SEED_KEYS)}))")
+        lib.db.execute_sql(f"CREATE INDEX image_steps ON image (({number_sql(STEPS_KEYS)}))")
+        lib.db.execute_sql(f"CREATE INDEX image_sampler_trgm ON image USING gin "
+                           f"(({param_sql(SAMPLER_KEYS, True)}) gin_trgm_ops)")
+    lib.db.execute_sql("UPDATE setting SET value = '10' WHERE key = 'schema_version'")
+    lib.close()
+    again = Library(lib.root, account="alice", database_url=db_url)
+    try:
+        assert again.db.execute_sql("SELECT value FROM setting WHERE key = 'schema_version'").fetchone()[0] == \
+            str(LATEST)
+        assert set(columns) <= present(again.db)
+        if again.uses_postgres:
+            indexes = {name for (name,) in again.db.execute_sql(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'image'").fetchall()}
+            assert {"image_seed_column", "image_sampler_column_trgm", "image_lora_list_trgm"} <= indexes
+            assert not {"image_seed", "image_steps", "image_sampler_trgm"} & indexes
+        for text, expected in CASES:
+            if text.split(":")[0].lstrip("-") in ("seed", "steps", "cfg", "sampler", "lora", "is"):
+                assert set(again.ids(Filters(search=text.format(**ids)))) == {ids[k] for k in expected.split()}, text
+    finally:
+        again.close()
+
+
 def test_postgresql_uses_the_field_indexes(known, db_url):
-    """The seed and steps conditions are the indexed expressions, so PostgreSQL can use the indexes."""
+    """The parameters' conditions are on their columns (param_columns.py), so PostgreSQL can use their indexes."""
     if db_url is None:
         pytest.skip("PostgreSQL only (SQLite searches its catalog)")
     lib, _ = known
@@ -315,8 +352,10 @@ def test_postgresql_uses_the_field_indexes(known, db_url):
 
     lib.db.execute_sql("SET enable_seqscan = off")
     try:
-        for text, index in (("seed:123", "image_seed"), ("steps:>=30", "image_steps"),
-                            ("model:sdxl", "image_model_trgm"), ("sampler:euler", "image_sampler_trgm")):
+        for text, index in (("seed:123", "image_seed_column"), ("steps:>=30", "image_steps_column"),
+                            ("cfg:5-7", "image_cfg_column"), ("model:sdxl", "image_model_trgm"),
+                            ("sampler:euler", "image_sampler_column_trgm"), ("lora:detail", "image_lora_list_trgm"),
+                            ("lora:detail", "image_prompt_trgm"), ("is:cell", "image_derivation")):
             sql, params = Image.select(Image.id).where(where_clause(parse(text), lib.account.id)).sql()
             plan = "\n".join(r[0] for r in lib.db.execute_sql("EXPLAIN " + sql, params).fetchall())
             assert index in plan, (text, plan)

@@ -250,7 +250,7 @@ class GalleryScreen(Screen):
         self._set_highlight(parse(filters.search).words)
         grid = self.grid
         grid.empty_message = self._empty_message()
-        grid.load(LibrarySource(self.library, filters, shown.n), shown, first, keep_position=keep_position,
+        grid.load(LibrarySource(self.library, filters, shown.hint), shown, first, keep_position=keep_position,
                   focus_index=focus_index)
         self._update_status()
         self._focus_grid_now()  # after Enter in the search box

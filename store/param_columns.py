@@ -1,0 +1,78 @@
+"""Generation parameters kept in `params` (JSON text) as real columns of the image table (schema 11).
+
+The database derives them itself (generated columns), so no writer can leave one stale and nothing in
+Python writes them; they are not fields of the Peewee model (a model field would be written by inserts
+and made by create_tables as a plain column), and SQL refers to them by name.
+
+- PostgreSQL: stored columns with their own indexes, which the search language's fields use
+  (query_sql.py): seed, steps and cfg as numbers (btree), the sampler and the LoRA list as text
+  (trigram). They read params with the same regular expressions as before (a damaged params value
+  gives NULL, never an error). Adding them rewrites the table once (about a minute at 1,000,000 images).
+- SQLite: virtual columns (computed when read, nothing stored) of what the in-memory catalog reads
+  (catalog.py), with JSON1 as before; no indexes, since SQL never filters on them there (the catalog
+  holds them in memory).
+"""
+from __future__ import annotations
+
+from peewee import Database, PostgresqlDatabase
+
+from .query import LORA_KEYS, SAMPLER_KEYS, SEED_KEYS, STEPS_KEYS
+from .query_sql import CFG_NUMBER, number_sql, param_sql
+
+
+def _json_first(keys: tuple[str, ...]) -> str:
+    return "CASE WHEN json_valid(params) THEN COALESCE(" + ", ".join(
+        f"json_extract(params, '$.\"{k}\"')" for k in keys) + ") END"
+
+
+SQLITE_COLUMNS = {
+    "seed": _json_first(SEED_KEYS),
+    "steps": _json_first(STEPS_KEYS),
+    "sampler": _json_first(SAMPLER_KEYS),
+    "lora_list": _json_first(LORA_KEYS),
+}
+
+POSTGRES_COLUMNS = {
+    "seed": ("NUMERIC", number_sql(SEED_KEYS)),
+    "steps": ("NUMERIC", number_sql(STEPS_KEYS)),
+    "cfg": ("NUMERIC", f"CASE WHEN text_accuracy ~ '{CFG_NUMBER}' THEN CAST(TRIM(text_accuracy) AS NUMERIC) END"),
+    "sampler": ("TEXT", param_sql(SAMPLER_KEYS, True)),
+    "lora_list": ("TEXT", param_sql(LORA_KEYS, True)),
+}
+
+POSTGRES_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS image_seed_column ON image (seed)",
+    "CREATE INDEX IF NOT EXISTS image_steps_column ON image (steps)",
+    "CREATE INDEX IF NOT EXISTS image_cfg_column ON image (cfg)",
+    "CREATE INDEX IF NOT EXISTS image_sampler_column_trgm ON image USING gin (sampler gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS image_lora_list_trgm ON image USING gin (lora_list gin_trgm_ops)",
+    # is:cell (derivation LIKE 'cell%'): the few derived images, not a read of the table
+    "CREATE INDEX IF NOT EXISTS image_derivation ON image (derivation text_pattern_ops) WHERE derivation <> ''",
+)
+# schema 7's indexes over the same expressions, which the columns' indexes replace
+OLD_INDEXES = ("image_seed", "image_steps", "image_sampler_trgm")
+
+
+def present(db: Database) -> set[str]:
+    """The image table's columns, generated ones included (SQLite's table_info leaves those out)."""
+    if isinstance(db, PostgresqlDatabase):
+        return {c.name for c in db.get_columns("image")}
+    return {row[1] for row in db.execute_sql("PRAGMA table_xinfo(image)").fetchall()}
+
+
+def add_param_columns(db: Database) -> None:
+    """Give the image table its parameter columns (and, on PostgreSQL, their indexes) if it lacks them."""
+    have = present(db)
+    if not isinstance(db, PostgresqlDatabase):
+        for name, expression in SQLITE_COLUMNS.items():
+            if name not in have:
+                db.execute_sql(f"ALTER TABLE image ADD COLUMN {name} GENERATED ALWAYS AS ({expression}) VIRTUAL")
+        return
+    missing = [f"ADD COLUMN {name} {kind} GENERATED ALWAYS AS ({expression}) STORED"
+               for name, (kind, expression) in POSTGRES_COLUMNS.items() if name not in have]
+    if missing:  # one statement: the table is rewritten once
+        db.execute_sql(f"ALTER TABLE image {', '.join(missing)}")
+    for index in OLD_INDEXES:
+        db.execute_sql(f"DROP INDEX IF EXISTS {index}")
+    for sql in POSTGRES_INDEXES:
+        db.execute_sql(sql)
