@@ -201,6 +201,16 @@ class _Mapping:
         self.data = data
         self.base = np.frombuffer(data, np.uint8).__array_interface__["data"][0]
 
+    @staticmethod
+    def touch(*arrays: np.ndarray) -> None:
+        """Read a byte of every page of these arrays (views of the file), so that the first query does not stop at
+        each page it reads to have it mapped (the blob of a million prompts: 23 ms of a word's first search under
+        load, 4 ms once mapped), or read from disk if the page cache no longer holds it."""
+        for array in arrays:
+            if array.nbytes and array.flags.c_contiguous:
+                flat = array.reshape(-1).view(np.uint8)
+                int(flat[::mmap.PAGESIZE].sum())
+
     def release(self, *arrays: np.ndarray) -> None:
         for array in arrays:
             at = array.__array_interface__["data"][0] - self.base
@@ -1407,8 +1417,13 @@ class Catalog:
         return order[np.concatenate([kept[split:], kept[:split]])]
 
     def prepare_orders(self) -> None:
-        """Work out every order now (a background thread), so changing the order is quick."""
+        """Work out every order now (a background thread), so changing the order is quick; and map in the pages of
+        a saved catalog's columns and prompts that any query reads, so the first one is quick too."""
         self.sync()
+        with self._lock:
+            mapped = self._columns() + [self._prompt_strings._blob, self._prompt_strings._letters] \
+                if self._mapping is not None else []
+        _Mapping.touch(*mapped)  # (arrays are replaced, never changed: no lock needed to read them)
         for sort in self._KEPT_ORDERS:  # each made without the lock (the prompt order takes seconds on a
             with self._lock:  # million images): a search meanwhile answers; kept if nothing changed since
                 if sort in self._orders:
