@@ -71,11 +71,13 @@ class SourceRecord:
     bad: list[tuple[str, str]]  # (path inside the source, reason)
     scanned_at: datetime | None  # local time
     watched: bool = False
+    missing: bool = False  # the folder is not there (moved, deleted, a disk unmounted): its images are kept
 
     def as_json(self) -> dict:
         return {"path": str(self.path), "mode": self.mode, "images": self.images, "files": self.files,
                 "bad": [{"file": f, "reason": r} for f, r in self.bad],
-                "scanned_at": self.scanned_at.isoformat() if self.scanned_at else None, "watched": self.watched}
+                "scanned_at": self.scanned_at.isoformat() if self.scanned_at else None, "watched": self.watched,
+                "missing": self.missing}
 
 
 @dataclass
@@ -508,7 +510,8 @@ def list_sources(library: Library) -> list[SourceRecord]:
                   .where(SourceFile.source == row.id, SourceFile.image.is_null(False)).scalar())
         bad = [(f.relpath, f.error) for f in files.where(SourceFile.error != "").order_by(SourceFile.relpath)]
         out.append(SourceRecord(row.id, Path(row.path), row.mode, images or 0, files.count(), bad,
-                                to_local(row.scanned_at) if row.scanned_at else None, watched))
+                                to_local(row.scanned_at) if row.scanned_at else None, watched,
+                                missing=not os.path.isdir(row.path)))
     return out
 
 

@@ -46,7 +46,9 @@ class SourceWatcher:
         self.poll_every = poll_every
         self.thumbnails = thumbnails
         self.full_scans_apart = full_scans_apart
-        self.folders: list[str] = []
+        self.folders: list[str] = []  # the sources' folders watched now (those there)
+        self.missing: list[str] = []  # those not there (moved, deleted, a disk unmounted): looked for again
+        self._said: dict[str, str] = {}  # a source's problem said once, not again at every rescan
         self._stop = threading.Event()
         self._wake = threading.Event()  # stop, or the sources changed: watch again
         self._thread: threading.Thread | None = None
@@ -89,8 +91,13 @@ class SourceWatcher:
         try:
             while not self._stop.is_set():
                 self._wake.clear()
-                self.folders = [str(s.path) for s in self._safe(self.library.sources) or []]
-                if not self.folders:
+                there, missing = self._folders()
+                if set(there) & set(self.missing):
+                    self._full_scan = True  # a folder back (moved back, remounted): what it holds now
+                self.folders, self.missing = there, missing
+                if not self.folders:  # nothing to watch: a missing folder is said (by a scan) and looked for
+                    if self._full_scan and self.missing:
+                        self._scan(None)
                     self._full_scan = False
                     self.ready.set()
                     self._wake.wait(CHECK_SOURCES_EVERY)
@@ -103,6 +110,15 @@ class SourceWatcher:
             mark.release()
             self.ready.set()
             self.library.close()  # this thread's connection
+
+    def _folders(self) -> tuple[list[str], list[str]]:
+        """The sources' folders that are there, and those that are not. One missing folder must not stop the
+        others from being watched (watchfiles refuses a path that is not there: all were polled instead)."""
+        there: list[str] = []
+        missing: list[str] = []
+        for source in self._safe(self.library.sources) or []:
+            (there if os.path.isdir(source.path) else missing).append(str(source.path))
+        return there, missing
 
     def _safe(self, call, *args):
         try:
@@ -122,6 +138,17 @@ class SourceWatcher:
             reports = self._safe(self.library.scan_sources)
         if not reports:
             return
+        fresh = []
+        for report in reports:  # a folder's problem is said when it starts, not at every rescan (polling)
+            where = str(report.source)
+            if report.problem:
+                if self._said.get(where) == report.problem:
+                    continue
+                self._said[where] = report.problem
+            elif paths is None:
+                self._said.pop(where, None)
+            fresh.append(report)
+        reports = fresh
         now = time.monotonic()
         for report in reports:
             for path in report.waiting:
@@ -172,8 +199,7 @@ class SourceWatcher:
                     self._safe(self.library.walk_thumbnails, self._thumbnails, 20, self._wake.is_set)
                 if time.monotonic() - last_check > CHECK_SOURCES_EVERY:
                     last_check = time.monotonic()
-                    now = [str(s.path) for s in self._safe(self.library.sources) or []]
-                    if now != self.folders:
+                    if self._folders() != (self.folders, self.missing):  # added, removed, gone or back
                         return
                 if self._wake.is_set():
                     return

@@ -359,6 +359,68 @@ def test_the_watcher_follows_new_moved_and_deleted_files(tmp_path, polling):
         watcher.stop()
 
 
+def test_a_missing_source_folder_leaves_the_others_watched_and_is_followed_once_back(tmp_path, monkeypatch,
+                                                                                     capsys):
+    """One source folder not there (moved away, a disk unmounted): the others are still watched by the system
+    (watchfiles refused the missing path, and every folder was polled every 2 s with a cryptic notice); it is
+    said once, listed as not there, and followed again (its files read) once it is back."""
+    import store.watcher
+
+    monkeypatch.setattr(store.watcher, "CHECK_SOURCES_EVERY", 0.2)
+    here, away = tmp_path / "here", tmp_path / "disk"
+    here.mkdir()
+    put(away, "old.png", a1111("on the disk", 1))
+    library = Library(tmp_path / "lib")
+    library.add_source(here)
+    library.add_source(away)
+    away.rename(tmp_path / "unmounted")
+    assert [s.missing for s in library.sources()] == [True, False]  # sorted by path: disk, here
+    from tui.cli import main
+
+    main(["source", "list", "--library", str(tmp_path / "lib")])
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0].startswith(f"{away}  (link, 1 image, ") and listed[0].endswith(", the folder is not there)")
+    assert listed[1].endswith(", not watched now)")
+    seen, notices = [], []
+    watcher = SourceWatcher(Library(tmp_path / "lib"), seen.append, notices.append).start()
+    try:
+        assert watcher.ready.wait(10)
+        put(here, "new.png", a1111("written here", 2))
+        wait_for(lambda: library.total() == 2, 5)
+        assert not watcher.polling and not notices and watcher.missing == [str(away)]
+        problems = [r.problem for reports in seen for r in reports if r.problem]
+        assert len(problems) == 1 and str(away) in problems[0]
+        (tmp_path / "unmounted").rename(away)  # back, with a file written meanwhile
+        put(away, "while-away.png", a1111("written elsewhere", 3))
+        wait_for(lambda: library.total() == 3, 10)
+        put(away, "later.png", a1111("written once back", 4))
+        wait_for(lambda: library.total() == 4, 5)
+        assert not library.sources()[0].missing and not watcher.polling
+    finally:
+        watcher.stop()
+
+
+def test_polling_says_a_missing_folder_once(tmp_path):
+    here, away = tmp_path / "here", tmp_path / "away"
+    here.mkdir()
+    away.mkdir()
+    library = Library(tmp_path / "lib")
+    library.add_source(here)
+    library.add_source(away)
+    away.rmdir()
+    seen = []
+    watcher = SourceWatcher(Library(tmp_path / "lib"), seen.append, force_polling=True, poll_every=0.05).start()
+    try:
+        assert watcher.ready.wait(10)
+        put(here, "new.png", a1111("polled", 5))
+        wait_for(lambda: library.total() == 1, 5)
+        put(here, "newer.png", a1111("polled again", 6))
+        wait_for(lambda: library.total() == 2, 5)  # several rescans meanwhile
+        assert len([r for reports in seen for r in reports if r.problem]) == 1
+    finally:
+        watcher.stop()
+
+
 @pytest.mark.exclusive  # the limit is the whole machine's: no other test may watch meanwhile
 def test_the_watch_limit_falls_back_to_polling(tmp_path):
     limit_file = Path("/proc/sys/fs/inotify/max_user_watches")

@@ -82,6 +82,27 @@ async def test_removing_a_source_asks_and_touches_no_file(tmp_path):
         assert (out / "a.png").exists()
 
 
+async def test_a_source_folder_that_is_not_there_says_so_and_can_be_removed(tmp_path):
+    out = tmp_path / "disk" / "out"
+    out.mkdir(parents=True)
+    (out / "a.png").write_bytes(a1111("on a disk", 5))
+    library = Library(tmp_path / "lib", account="alice")
+    library.add_source(out)
+    (tmp_path / "disk").rename(tmp_path / "unmounted")
+    app = MyImagesApp(library, images="none")
+    app.sources_changed = lambda: None
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("w")
+        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        assert "(link, 1 image, folder not there)" in screen_text(app)
+        assert "The folder is not there" in str(app.screen.query_one("#source-bad").render())
+        await pilot.click("#remove")
+        await wait_until(pilot, lambda: "Stop following" in screen_text(app))
+        await pilot.press("tab", "enter")
+        await wait_until(pilot, lambda: library.sources() == [] and library.total() == 0, 10)
+
+
 async def test_adding_a_bad_folder_says_why(tmp_path):
     library = Library(tmp_path / "lib", account="alice")
     app = MyImagesApp(library, images="none")

@@ -83,7 +83,7 @@ def cmd_source(args: argparse.Namespace) -> int:
             print("You follow no folder yet: `myimages source add DIR`.")
         for s in sources:
             scanned = s.scanned_at.strftime("%Y-%m-%d %H:%M") if s.scanned_at else "never"
-            watched = "watched now" if s.watched else "not watched now"
+            watched = "the folder is not there" if s.missing else "watched now" if s.watched else "not watched now"
             print(f"{printable(str(s.path))}  ({s.mode}, {plural(s.images, 'image')}, "
                   f"last scan {scanned}, {watched})")
             for name, reason in s.bad:

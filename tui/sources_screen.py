@@ -79,7 +79,7 @@ class SourcesScreen(Dialog[SourceRequest | None]):
             return [Option(Text("You follow no folder yet."), disabled=True)]
         options = []
         for source in self.sources:
-            watched = "watched" if source.watched else "not watched"
+            watched = "folder not there" if source.missing else "watched" if source.watched else "not watched"
             bad = f", {len(source.bad)} skipped" if source.bad else ""
             images = plural(source.images, "image")
             # the folder's name and its state on one line, the whole path below it (a long path wraps
@@ -94,6 +94,9 @@ class SourcesScreen(Dialog[SourceRequest | None]):
         if not self.sources or index is None or index >= len(self.sources):
             return ""
         source = self.sources[index]
+        if source.missing:
+            return ("The folder is not there (moved, deleted, or its disk unmounted): its images stay in the "
+                    "library, and it is followed again once it is back. Remove it to stop following it.")
         if not source.bad:
             return "No file skipped."
         return "Skipped:\n" + "\n".join(f"  {one_line(name)}: {one_line(reason)}" for name, reason in source.bad)
