@@ -12,13 +12,14 @@ so only images sharing a block value are compared (numpy, per bucket).
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from peewee import chunked
 
-from .models import Image
+from .models import Image, ImageCollection, MergedImage, MergeGain
 from .records import ImageRecord
 
 if TYPE_CHECKING:
@@ -268,19 +269,72 @@ def find_groups(library: "Library", distance: int | None = None,
 
 
 def merge_into(library: "Library", keep: int, others: list[int]) -> int:
-    """Trash `others`; their favorite and collections go to `keep` first. Returns how many went."""
-    from .models import ImageCollection
+    """Trash `others`; their favorite and collections go to `keep`. Returns how many went.
+
+    What `keep` gains (the favorite, collections it was not in) and what each duplicate gave is recorded in
+    the same transaction (MergeGain, MergedImage): restoring the duplicates takes it back (`unmerge`)."""
+    from . import trash
 
     ids = library._own_ids([keep, *others])
     others = [i for i in ids if i != keep]
     if not others:
         return 0
-    with library.db.atomic():
-        if Image.select().where(Image.id.in_(others), Image.favorite == True).exists():  # noqa: E712
-            Image.update(favorite=True).where(Image.id == keep).execute()
-        collections = {c for (c,) in ImageCollection.select(ImageCollection.collection)
-                       .where(ImageCollection.image.in_(others)).tuples()}
-        if collections:
-            ImageCollection.insert_many([{"image": keep, "collection": c} for c in collections]
-                                        ).on_conflict_ignore().execute()
-    return library.trash(others)
+    return len(trash.trash(library, others, then=lambda: _merge(keep, others)))
+
+
+def _merge(keep: int, others: list[int]) -> None:
+    """The favorite and collections of `others` given to `keep`, and recorded (inside the trashing transaction)."""
+    favorites: dict[int, bool] = {}
+    collections: dict[int, set[int]] = {i: set() for i in [keep, *others]}
+    for part in chunked([keep, *others], 500):
+        favorites.update(Image.select(Image.id, Image.favorite).where(Image.id.in_(part)).tuples())
+        for image_id, collection in (ImageCollection.select(ImageCollection.image, ImageCollection.collection)
+                                     .where(ImageCollection.image.in_(part)).tuples()):
+            collections[image_id].add(collection)
+    given = set().union(*(collections[i] for i in others))
+    gained = sorted(given - collections[keep])
+    gains_favorite = not favorites.get(keep) and any(favorites.get(i) for i in others)
+    if gains_favorite:
+        Image.update(favorite=True).where(Image.id == keep).execute()
+    for part in chunked(gained, 500):
+        ImageCollection.insert_many([{"image": keep, "collection": c} for c in part]).on_conflict_ignore().execute()
+    before = MergeGain.get_or_none(MergeGain.keep == keep)
+    had = set(json.loads(before.collections)) if before else set()
+    row = {"favorite": bool(before and before.favorite) or gains_favorite,
+           "collections": json.dumps(sorted(had | set(gained)))}
+    MergeGain.insert(keep=keep, **row).on_conflict(
+        conflict_target=[MergeGain.keep], update={getattr(MergeGain, k): v for k, v in row.items()}).execute()
+    for part in chunked(others, 500):
+        MergedImage.delete().where(MergedImage.image.in_(part)).execute()  # merged before, back by an import
+        MergedImage.insert_many([{"image": i, "keep": keep, "favorite": bool(favorites.get(i)),
+                                  "collections": json.dumps(sorted(collections[i]))} for i in part]).execute()
+
+
+def unmerge(image_ids: list[int]) -> None:
+    """Restored duplicates take back what their merge gave the kept image: its favorite, and the collections
+    it joined, unless another duplicate still in the trash (or erased) gave the same. Inside the restoring
+    transaction."""
+    keeps: set[int] = set()
+    for part in chunked(image_ids, 500):
+        keeps.update(k for (k,) in MergedImage.select(MergedImage.keep).where(MergedImage.image.in_(part)).tuples())
+        MergedImage.delete().where(MergedImage.image.in_(part)).execute()
+    for keep in sorted(keeps):
+        gain = MergeGain.get_or_none(MergeGain.keep == keep)
+        if gain is None:
+            continue
+        left = list(MergedImage.select(MergedImage.favorite, MergedImage.collections)
+                    .where(MergedImage.keep == keep).tuples())
+        favorite = gain.favorite and any(f for f, _c in left)
+        still = {c for _f, given in left for c in json.loads(given)}
+        gained = set(json.loads(gain.collections))
+        if gain.favorite and not favorite:
+            Image.update(favorite=False).where(Image.id == keep).execute()
+        taken_back = sorted(gained - still)
+        for part in chunked(taken_back, 500):
+            ImageCollection.delete().where(ImageCollection.image == keep,
+                                           ImageCollection.collection.in_(part)).execute()
+        if left:
+            MergeGain.update(favorite=favorite, collections=json.dumps(sorted(gained & still))).where(
+                MergeGain.keep == keep).execute()
+        else:
+            MergeGain.delete().where(MergeGain.keep == keep).execute()

@@ -16,7 +16,7 @@ from .catalog import CHANGE_LOG_SQL, POSTGRES_CHANGE_LOG_SQL, WATCHED_COLUMNS
 from .errors import StoreError
 from .models import MODELS, Setting
 
-LATEST = 11
+LATEST = 12
 VERSION_KEY = "schema_version"
 
 
@@ -158,6 +158,14 @@ def _step_11_param_columns(db: Database, migrator: SchemaMigrator) -> None:
     add_param_columns(db)
 
 
+def _step_12_merges(db: Database, migrator: SchemaMigrator) -> None:
+    # New-user test, items 3 and 4: a duplicates merge records what the kept image gained, so that restoring
+    # the trashed duplicates takes it back.
+    from .models import MergedImage, MergeGain
+
+    db.create_tables([MergeGain, MergedImage])
+
+
 STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _step_2_search_index,
     3: _step_3_catalog,
@@ -169,6 +177,7 @@ STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     9: _step_9_perceptual_hash,
     10: _step_10_batches,
     11: _step_11_param_columns,
+    12: _step_12_merges,
 }
 
 

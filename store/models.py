@@ -206,4 +206,28 @@ class TrashFile(BaseModel):
         indexes = ((("image",), False),)
 
 
-MODELS = [Setting, Account, Image, Collection, ImageCollection, Source, SourceFile, LostImage, TrashFile]
+class MergeGain(BaseModel):
+    """What a kept image gained from the duplicates trashed into it (duplicates.merge_into): the favorite and the
+    collections it did not have; restoring those duplicates takes back what no duplicate left in the trash gives."""
+
+    keep = ForeignKeyField(Image, primary_key=True, backref="+", on_delete="CASCADE")
+    favorite = BooleanField(default=False)  # it became a favorite by a merge
+    collections = TextField(default="[]")  # JSON ids of the collections it joined by a merge
+
+
+class MergedImage(BaseModel):
+    """A duplicate trashed into a kept image, with the favorite and collections it had then (what it gave)."""
+
+    id = AutoField()
+    # NULL once erased: what it gave stays with the kept image for good
+    image = ForeignKeyField(Image, null=True, backref="+", on_delete="SET NULL")
+    keep = ForeignKeyField(Image, backref="+", on_delete="CASCADE")
+    favorite = BooleanField(default=False)
+    collections = TextField(default="[]")  # JSON ids
+
+    class Meta:
+        indexes = ((("image",), False), (("keep",), False))
+
+
+MODELS = [Setting, Account, Image, Collection, ImageCollection, Source, SourceFile, LostImage, TrashFile,
+          MergeGain, MergedImage]

@@ -1,7 +1,8 @@
 """The trash (issue 16): a deleted image is kept, hidden, for TRASH_DAYS, and can be restored exactly.
 
 Trashing an image sets its `trashed_at`; nothing else about it changes (favorite,
-collections, dates, id: a restored image is back where it was). Every query that shows,
+collections, dates, id: a restored image is back where it was). Restoring duplicates that a
+merge trashed also takes back what they gave the kept image (duplicates.unmerge). Every query that shows,
 counts or searches images leaves trashed ones out (library.py's SQL and the catalog).
 
 A linked image (a file in a watched source folder, see sources.py) has its file moved
@@ -22,10 +23,11 @@ import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from peewee import chunked
 
+from .duplicates import unmerge
 from .files import TMP_PREFIX, fsync_dir
 from .models import Image, Source, SourceFile, TrashFile
 from .records import ImageRecord, to_local, utc_now
@@ -88,8 +90,9 @@ def _free_name(path: Path) -> Path:
     raise FileExistsError(errno.EEXIST, f"no free name for {path}")
 
 
-def trash(library: "Library", image_ids: Iterable[int]) -> list[int]:
-    """Move the account's images to the trash; returns their ids (NotFound for one that is not its own)."""
+def trash(library: "Library", image_ids: Iterable[int], then: Callable[[], object] | None = None) -> list[int]:
+    """Move the account's images to the trash; returns their ids (NotFound for one that is not its own).
+    `then` runs inside the transaction that trashes them (a duplicates merge records itself there)."""
     from . import sources
 
     ids = library._own_ids(image_ids)
@@ -114,6 +117,8 @@ def trash(library: "Library", image_ids: Iterable[int]) -> list[int]:
             TrashFile.insert_many(chunk).execute()
         for image_id, location in locations.items():
             Image.update(location=location).where(Image.id == image_id).execute()
+        if then is not None:
+            then()
     if plans:
         _finish(library, [image_id for image_id in locations])
     return ids
@@ -131,6 +136,7 @@ def restore(library: "Library", image_ids: Iterable[int]) -> list[int]:
             Image.update(trashed_at=None).where(library._mine(), Image.id.in_(chunk)).execute()
         for image_id, original in back.items():
             Image.update(location=original).where(Image.id == image_id).execute()
+        unmerge(ids)  # duplicates merged into a kept image take back what they gave it
     if files:
         _finish(library, list(back))
     return ids

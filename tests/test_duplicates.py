@@ -72,6 +72,46 @@ def test_keeping_one_moves_favorites_and_collections_to_it_and_trashes_the_rest(
     assert library.duplicates() == []  # trashed images are not grouped
 
 
+def test_restoring_trashed_duplicates_takes_back_what_the_merge_gave(library, tmp_path, make_png):
+    """New-user test items 3 and 4: restoring the trashed duplicates left their favorites and collections on
+    the kept image. Now it loses what they gave, unless a duplicate still in the trash (or erased) gave it too."""
+    path = make_png(size=(200, 150))
+    noise = np.random.default_rng(4).integers(0, 255, (15, 20, 3), dtype=np.uint8)
+    PILImage.fromarray(noise).resize((200, 150), PILImage.BICUBIC).save(path)
+    import_files(library, [path], ImportOptions(prompt="the original"))
+    smaller = tmp_path / "smaller.jpg"
+    PILImage.open(path).convert("RGB").resize((150, 112)).save(smaller, "JPEG", quality=70)
+    import_files(library, [*variants(path, tmp_path / "v")[:2], smaller])
+    library.fill_perceptual_hashes()
+    (group,) = library.duplicates()
+    keep = group.keep.id
+    a, b, c = (r.id for r in group.others)
+    mine, shelf, box = (library.ensure_collection(name) for name in ("Mine", "Shelf", "Box"))
+    library.add_to_collection([keep, b], mine.id)  # the kept one's own: never taken back
+    library.set_favorite([a])
+    library.add_to_collection([a, b], shelf.id)
+    library.add_to_collection([c], box.id)
+
+    def kept():
+        record = library.get(keep)
+        return record.favorite, sorted(record.collections)
+
+    assert library.merge_duplicates(keep, [a, b, c]) == 3
+    assert kept() == (True, ["Box", "Mine", "Shelf"])
+    library.delete_forever([c])  # erased: what it gave stays for good
+    assert library.restore([a]) == 1
+    assert kept() == (False, ["Box", "Mine", "Shelf"])  # b, still in the trash, gives Shelf too
+    assert library.restore([b]) == 1
+    assert kept() == (False, ["Box", "Mine"])
+    restored = library.get(a)
+    assert restored.favorite and restored.collections == ["Shelf"]  # the duplicates come back as they were
+    assert sorted(library.get(b).collections) == ["Mine", "Shelf"]
+    library.set_favorite([keep])  # a favorite before the merge stays one after its undo
+    assert library.merge_duplicates(keep, [a, b]) == 2 and kept() == (True, ["Box", "Mine", "Shelf"])
+    library.restore([a, b])
+    assert kept() == (True, ["Box", "Mine"])
+
+
 def test_pairs_within_matches_comparing_every_pair():
     rng = np.random.default_rng(5)
     base = rng.integers(0, 2**63, 300, dtype=np.uint64)
@@ -83,7 +123,14 @@ def test_pairs_within_matches_comparing_every_pair():
         assert set(_pairs_within(values, distance)) == every
 
 
-def test_command_line_duplicates(capsys, tmp_path, make_png):
+def library_total(root) -> int:
+    from store.library import Library
+
+    with Library(root, account="alice") as library:
+        return library.total()
+
+
+def test_command_line_duplicates(capsys, tmp_path, make_png, monkeypatch):
     from tui.cli import main
 
     path = make_png(size=(120, 90))
@@ -95,9 +142,17 @@ def test_command_line_duplicates(capsys, tmp_path, make_png):
     assert main(["duplicates", "--json", *library]) == 0
     (group,) = json.loads(capsys.readouterr().out)
     assert group["keep"] == 1 and group["others"] == [2] and len(group["images"]) == 2
-    assert main(["duplicates", "--trash", *library]) == 0
+    assert main(["duplicates", "--trash", *library]) == 1  # new-user test item 3: it asks, like delete
+    assert "add --yes" in capsys.readouterr().err and library_total(tmp_path / "cli") == 2
+    assert main(["duplicates", "--trash", "--json", *library]) == 1 and library_total(tmp_path / "cli") == 2
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda question: "n")
+    assert main(["duplicates", "--trash", *library]) == 1
+    assert "Nothing trashed." in capsys.readouterr().out and library_total(tmp_path / "cli") == 2
+    assert main(["duplicates", "--trash", "--yes", *library]) == 0
     out = capsys.readouterr().out
-    assert "keep  #1" in out and "1 image moved to the trash" in out
+    assert "  keep  #1" in out and "  trash #2" in out and "1 image moved to the trash" in out
+    assert library_total(tmp_path / "cli") == 1
     assert main(["duplicates", *library]) == 0 and capsys.readouterr().out == "No duplicates.\n"
     assert main(["duplicates", "--distance", "99", *library]) == 1
 

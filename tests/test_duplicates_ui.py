@@ -105,6 +105,8 @@ async def test_keys_change_the_keeper_and_trash_the_others_moving_favorites_and_
         await pilot.press("u")  # brings the last merge back
         await ui.wait_until(pilot, lambda: screen.loaded and len(screen.groups) == 2, timeout=15)
         assert dup_lib.trashed() == []
+        kept = dup_lib.get(3)  # and undoes it (new-user test item 4): #3 was a favorite, but not in Shelf
+        assert kept.favorite and kept.collections == [] and dup_lib.get(2).collections == ["Shelf"]
         await pilot.press("down")  # the second group; A: the others of every group
         assert [t.record.id for t in screen.tiles] == [4, 5]
         await pilot.press("A")
