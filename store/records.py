@@ -58,8 +58,9 @@ class Count:
 
     @property
     def hint(self) -> int | None:
-        """The count a page's plan may go by (store/search.py `page`): None where only a lower bound is known."""
-        return None if self.at_least else self.n
+        """The count a page's plan may go by (store/search.py `page`): None for an estimate (the planner, which
+        made it, plans the page by it too)."""
+        return self.n if self.exact else None
 
     def __str__(self) -> str:
         if self.exact:
