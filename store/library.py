@@ -332,12 +332,12 @@ class Library(Images, Search):
         return sources.remove_source(self, folder)
 
     @boundary
-    def source_images(self, folder: Path | str) -> int:
-        """How many of the account's images a source holds (to say what removing it drops)."""
+    def source_removal_drops(self, folder: Path | str) -> int:
+        """How many images removing a source would drop from the library (to ask first): its linked images
+        no other source has. Copied ones stay (the library has their files), so do those another source has."""
         from . import sources
 
-        row = sources.find_source(self, folder)
-        return sources.count_images(self, row)
+        return sources.removal_drops(self, sources.find_source(self, folder))
 
     @boundary
     def make_thumbnails(self, cancel=None, limit: int | None = None) -> int:

@@ -994,6 +994,12 @@ def delete_linked_files(library: Library, linked: dict[int, list[tuple[Path, int
     return problems
 
 
-def count_images(library: Library, row: Source) -> int:
-    return (SourceFile.select(fn.COUNT(fn.DISTINCT(SourceFile.image)))
-            .where(SourceFile.source == row.id, SourceFile.image.is_null(False)).scalar()) or 0
+def removal_drops(library: Library, row: Source) -> int:
+    """The images removing the source drops (as remove_source does, without changing anything): linked
+    ones, not in the trash, that no other source has a file of."""
+    here = SourceFile.select(SourceFile.image).where(SourceFile.source == row.id, SourceFile.image.is_null(False))
+    elsewhere = SourceFile.select(SourceFile.image).where(SourceFile.source != row.id,
+                                                          SourceFile.image.is_null(False))
+    return (Image.select(fn.COUNT(Image.id))
+            .where(Image.id.in_(here), Image.id.not_in(elsewhere), Image.owner == library.account.id,
+                   Image.location != "", Image.trashed_at.is_null()).scalar()) or 0

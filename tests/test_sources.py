@@ -475,6 +475,29 @@ def test_source_commands(tmp_path, outputs, capsys):
     assert "is not one of your sources" in capsys.readouterr().err
 
 
+def test_removing_a_source_asks_only_about_the_images_it_drops(tmp_path, outputs, capsys):
+    """`source remove` asks (and the dialog says) how many images leave: a copying source's images are the
+    library's own and stay, so it stops following without asking; a linked one another source has too stays."""
+    from tui.cli import main
+
+    lib = ["--library", str(tmp_path / "lib")]
+    library = Library(tmp_path / "lib")
+    copied = tmp_path / "copied"
+    put(copied, "x.png", a1111("copied in", 21))
+    put(copied, "y.png", a1111("copied too", 22))
+    library.add_source(copied, "copy")
+    library.add_source(outputs)  # a red diamond, a blue ring
+    other = tmp_path / "other"
+    put(other, "same.png", (outputs / "a.png").read_bytes())
+    library.add_source(other)
+    assert library.source_removal_drops(copied) == 0 and library.source_removal_drops(other) == 0
+    assert library.source_removal_drops(outputs) == 1  # the ring; the diamond is in `other` too
+    assert main(["source", "remove", str(copied), *lib]) == 0  # no terminal, no --yes: nothing to ask
+    assert "0 images dropped" in capsys.readouterr().out and library.total() == 4
+    assert main(["source", "remove", str(outputs), *lib]) == 1
+    assert "its 1 image would leave the library" in capsys.readouterr().err and library.total() == 4
+
+
 def test_source_add_asks_before_following_the_home_folder(tmp_path, monkeypatch, capsys):
     """`source add ~`: refused in one sentence with no terminal to ask on and no --yes, asked on a terminal
     (N changes nothing), followed at once with --yes."""

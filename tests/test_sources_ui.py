@@ -75,8 +75,7 @@ async def test_removing_a_source_asks_and_touches_no_file(tmp_path):
         await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
         await pilot.click("#remove")
         await wait_until(pilot, lambda: "Stop following" in screen_text(app))
-        assert "1 image leave the library" in screen_text(app).replace("\n", " ").replace("  ", " ") or \
-            "Its 1 image" in screen_text(app)
+        assert "Its 1 image" in screen_text(app)
         await pilot.press("tab", "enter")
         await wait_until(pilot, lambda: library.sources() == [] and library.total() == 0, 10)
         assert (out / "a.png").exists()
@@ -99,8 +98,21 @@ async def test_a_source_folder_that_is_not_there_says_so_and_can_be_removed(tmp_
         assert "The folder is not there" in str(app.screen.query_one("#source-bad").render())
         await pilot.click("#remove")
         await wait_until(pilot, lambda: "Stop following" in screen_text(app))
+        assert "Its 1 image leaves the library, with its favorite" in str(
+            app.screen.query_one("#source-question").render())
         await pilot.press("tab", "enter")
         await wait_until(pilot, lambda: library.sources() == [] and library.total() == 0, 10)
+        copied = tmp_path / "copied"  # a copying source: its images stay, and the question says so
+        copied.mkdir()
+        (copied / "b.png").write_bytes(a1111("copied in", 6))
+        library.add_source(copied, "copy")
+        await pilot.press("w")
+        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        await pilot.click("#remove")
+        await wait_until(pilot, lambda: "Stop following" in screen_text(app))
+        assert "No image leaves the library" in str(app.screen.query_one("#source-question").render())
+        await pilot.press("tab", "enter")
+        await wait_until(pilot, lambda: library.sources() == [] and library.total() == 1, 10)
 
 
 async def test_adding_a_bad_folder_says_why(tmp_path):

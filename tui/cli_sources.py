@@ -65,10 +65,12 @@ def cmd_source(args: argparse.Namespace) -> int:
                 _print_report(report)
             return 1 if any(r.problem for r in reports) else 0
         if args.action == "remove":
-            count = library.source_images(args.folder)
+            count = library.source_removal_drops(args.folder)  # copied ones stay: nothing to ask about then
             question = (f"Stop following {args.folder} and drop its {plural(count, 'image')} from "
                         "the library (with their favorites and collections)? The files stay where they are.")
-            if count and not args.yes and not confirmed(question):
+            refusal = (f"Not removing {args.folder} without confirmation: its {plural(count, 'image')} would leave "
+                       "the library with their favorites and collections; add --yes.")
+            if count and not args.yes and not confirmed(question, refusal):
                 print("Nothing changed.")
                 return 1
             dropped = library.remove_source(args.folder)

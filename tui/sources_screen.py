@@ -205,18 +205,25 @@ class ConfirmRemoveSourceScreen(SourceQuestion):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="remove-source.cancel")]
 
-    def __init__(self, folder: str, count: int) -> None:
-        super().__init__(f"Stop following {one_line(folder)}?",
-                         f"Its {plural(count, 'image')} leave the library, with their favorites and collections. "
-                         "The files stay where they are.", "Remove", "remove")
+    def __init__(self, folder: str, count: int | None) -> None:
+        if count is None or count:
+            images = "linked images" if count is None else plural(count, "image")
+            what = (f"Its {images} {'leaves' if count == 1 else 'leave'} the library, with "
+                    f"{'its favorite and collections' if count == 1 else 'their favorites and collections'}. "
+                    "The files stay where they are.")
+        else:  # a copying source's images are the library's own
+            what = ("No image leaves the library (its images were copied into it, or another source has them "
+                    "too): the library only stops following the folder. No file is touched.")
+        super().__init__(f"Stop following {one_line(folder)}?", what, "Remove", "remove")
         self.folder, self.count = folder, count
 
 
-def source_count(library: Library, folder: str) -> int:
+def source_count(library: Library, folder: str) -> int | None:
+    """How many images removing the source drops; None when that cannot be told now."""
     try:
-        return library.source_images(folder)
+        return library.source_removal_drops(folder)
     except StoreError:
-        return 0
+        return None
 
 
 def undo_add(library: Library, folder: str, copy: bool) -> str:
