@@ -424,22 +424,29 @@ class _Strings:
         return strings
 
     def _find(self, pattern: bytes) -> tuple[np.ndarray, np.ndarray]:
-        """Where `pattern` starts in the blob (sorted), and the value each such place lies in."""
+        """Where `pattern` starts in the blob (sorted), and the value each such place lies in. Where the trigram
+        index covers them, the places are checked against its lists alone (`_in_postings`): a search does not read
+        the blob there (50 MB of a million prompts, which then need not be in memory)."""
         known = self._occurrences.get(pattern[:-1]) if len(pattern) > 1 else None
         blob, m = self._blob, len(pattern)
+        indexed = m >= 3 and bool(self._indexed) and b"\0" not in pattern
         if known is not None:  # one letter more than a recent search
             places, values = known
             room = places + m <= len(blob)
             places, values = places[room], values[room]
-            hold = blob[places + m - 1] == pattern[-1]
-            found, values = places[hold], values[hold]
-        elif m >= 3 and self._indexed and b"\0" not in pattern:
-            # the rarest trigram's places and their values (kept beside them by the index), then the other bytes
+            inside = int(np.searchsorted(places, self._indexed - m, "right")) if indexed else 0  # (sorted places)
+            found, of_found = self._in_postings(places[:inside], values[:inside], pattern, [m - 3])
+            rest, of_rest = _bytewise(blob, places[inside:], values[inside:], pattern, range(m - 1))
+            found, values = np.concatenate([found, rest]), np.concatenate([of_found, of_rest])
+        elif indexed:
+            # the rarest trigram's places and their values (kept beside them by the index), then the trigrams
+            # that cover the rest of the pattern, each at its offset from there
             anchor, (places, values) = min(((j, self._postings(pattern[j:j + 3])) for j in range(m - 2)),
                                            key=lambda item: len(item[1][0]))
             found = places.astype(np.int64) - anchor
             room = (found >= 0) & (found + m <= len(blob))
-            found, values = _verified(blob, found[room], values[room], pattern, anchor)
+            found, values = self._in_postings(found[room], values[room], pattern,
+                                              sorted({*range(0, m - 2, 3), m - 3} - {anchor}))
             if self._indexed < len(blob):  # values added since the index was made
                 more = self._scan(pattern, self._indexed)
                 found, values = np.concatenate([found, more]), np.concatenate([values, self._values_at(more)])
@@ -454,6 +461,24 @@ class _Strings:
                     p.nbytes + v.nbytes for p, v in self._occurrences.values()) > KEEP_BYTES:
                 self._occurrences.clear()
             self._occurrences[pattern] = found, values
+        return found, values
+
+    def _in_postings(self, found: np.ndarray, values: np.ndarray, pattern: bytes,
+                     offsets: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The places of `found` (within the indexed part of the blob) where the pattern's trigram at each offset is
+        in the index (found + offset among its places, a binary search in its list, read in order), and their
+        values: trigrams covering every byte of the pattern make the match exact."""
+        for offset in offsets:
+            if not found.size:
+                break
+            places = self._postings(pattern[offset:offset + 3])[0]
+            if not places.size:
+                return found[:0], values[:0]
+            wanted = (found + offset).astype(places.dtype, copy=False)
+            at = np.searchsorted(places, wanted)
+            np.minimum(at, len(places) - 1, out=at)
+            hold = places[at] == wanted
+            found, values = found[hold], values[hold]
         return found, values
 
     def _values_at(self, places: np.ndarray) -> np.ndarray:
@@ -1418,11 +1443,10 @@ class Catalog:
 
     def prepare_orders(self) -> None:
         """Work out every order now (a background thread), so changing the order is quick; and map in the pages of
-        a saved catalog's columns and prompts that any query reads, so the first one is quick too."""
+        a saved catalog's columns and letter sets that any query reads, so the first one is quick too."""
         self.sync()
         with self._lock:
-            mapped = self._columns() + [self._prompt_strings._blob, self._prompt_strings._letters] \
-                if self._mapping is not None else []
+            mapped = self._columns() + [self._prompt_strings._letters] if self._mapping is not None else []
         _Mapping.touch(*mapped)  # (arrays are replaced, never changed: no lock needed to read them)
         for sort in self._KEPT_ORDERS:  # each made without the lock (the prompt order takes seconds on a
             with self._lock:  # million images): a search meanwhile answers; kept if nothing changed since
@@ -1433,6 +1457,9 @@ class Catalog:
             with self._lock:
                 if self._generation == generation:
                     self._orders.setdefault(sort, order)
+        with self._lock:  # the prompt order read the start of every prompt in the file; a search reads them no
+            if self._mapping is not None:  # more where the trigram index covers them: their pages given back (51 MB
+                self._mapping.release(self._prompt_strings._blob, self._prompt_strings._starts)  # for a million)
         with self._lock:  # and each prompt's images, for word searches, and each id's position
             if self._images_of is not None or len(self._codes) < SCATTER_FROM:
                 return
