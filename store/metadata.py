@@ -20,7 +20,7 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Protocol
 
 import numpy as np
 from PIL import Image, PngImagePlugin
@@ -826,7 +826,7 @@ def _user_comment(text: str, chunks: dict[str, str]) -> None:
 _EXIF_ENVELOPE = re.compile(r"\s*(prompt|workflow)\s*:\s*", re.IGNORECASE)
 
 
-def _read_exif(image: Image.Image, chunks: dict[str, str]) -> None:
+def _read_exif(image: ChunkSource, chunks: dict[str, str]) -> None:
     try:
         exif = image.getexif()
     except Exception:  # noqa: BLE001 - broken EXIF is no metadata, not a failure
@@ -932,8 +932,20 @@ METADATA_KEYS = _METADATA_KEYS = (  # chunks that hold generation metadata (sour
 )
 
 
-def read_chunks(image: Image.Image) -> dict[str, str]:
-    """Text chunks of a loaded image (PNG text, EXIF, XMP, stealth alpha data) as one dict."""
+class ChunkSource(Protocol):
+    """What `read_chunks` reads of an image besides its pixels: a Pillow image is one; so is a PNG's chunks read
+    from its bytes (store/sources.py), which may also have a `text` dict."""
+
+    @property
+    def info(self) -> dict: ...
+
+    def getexif(self) -> Image.Exif: ...
+
+
+def read_chunks(image: ChunkSource, pixels: Image.Image | None = None) -> dict[str, str]:
+    """Text chunks of a loaded image (PNG text, EXIF, XMP, stealth alpha data) as one dict.
+
+    The stealth data is read from `pixels`, or from `image` when it is a Pillow image."""
     chunks: dict[str, str] = {}
     text = getattr(image, "text", None)
     if isinstance(text, dict):
@@ -949,9 +961,11 @@ def read_chunks(image: Image.Image) -> dict[str, str]:
     xmp = image.info.get("xmp") or chunks.pop("XML:com.adobe.xmp", "")
     _read_xmp(_clean(xmp, repair=False) if isinstance(xmp, (str, bytes)) else "", chunks)
     _read_exif(image, chunks)
-    if not any(k in chunks for k in _METADATA_KEYS):
+    if pixels is None and isinstance(image, Image.Image):
+        pixels = image
+    if not any(k in chunks for k in _METADATA_KEYS) and pixels is not None:
         try:
-            hidden = read_stealth(image)
+            hidden = read_stealth(pixels)
         except Exception:  # noqa: BLE001 - odd pixel data is no metadata
             hidden = ""
         if hidden:

@@ -51,8 +51,6 @@ from .text import plural
 LINK, COPY = "link", "copy"
 MODES = (LINK, COPY)
 GIVE_UP_AFTER = 60.0  # seconds a file may stay incomplete (unchanged) before it is read as it is
-EXIF_KEY = "\0exif"  # png_text's key for an eXIf chunk (no text chunk can have it: keys have no NUL)
-ANIMATED_KEY = "\0animated"  # png_text's key for an acTL chunk (an animated PNG)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_TEXT_CHUNK = 16 * 1024 * 1024  # a compressed PNG text chunk is never inflated past this
 BATCH = 400
@@ -130,11 +128,19 @@ class ScanReport:
 
 # -- is the file complete? ---------------------------------------------------------------------
 
-def png_text(data: bytes) -> dict[str, str] | None:
-    """The text chunks of a PNG anywhere in the file, without decoding pixels; None if it has no IEND yet.
+@dataclass
+class PngChunks:
+    """What `png_text` reads of a PNG."""
 
-    An eXIf chunk comes back as bytes under the key EXIF_KEY."""
-    chunks: dict[str, str] = {}
+    text: dict[str, str] = field(default_factory=dict)  # its text chunks (the first of each key)
+    exif: bytes | None = None  # its eXIf chunk
+    animated: bool = False  # it has an acTL chunk
+
+
+def png_text(data: bytes) -> PngChunks | None:
+    """The text chunks (and eXIf, acTL) of a PNG anywhere in the file, without decoding pixels; None if it has
+    no IEND yet."""
+    chunks = PngChunks()
     pos = 8
     end = len(data)
     while pos + 12 <= end:
@@ -146,13 +152,13 @@ def png_text(data: bytes) -> dict[str, str] | None:
         if kind == b"IEND":
             return chunks
         if kind == b"eXIf":
-            chunks[EXIF_KEY] = data[pos + 8:body_end]
+            chunks.exif = data[pos + 8:body_end]
         elif kind == b"acTL":
-            chunks[ANIMATED_KEY] = "yes"
+            chunks.animated = True
         elif kind in (b"tEXt", b"zTXt", b"iTXt"):
             try:
                 key, value = _text_chunk(kind, data[pos + 8:body_end])
-                chunks.setdefault(key, value)
+                chunks.text.setdefault(key, value)
             except (ValueError, zlib.error, IndexError):
                 pass  # a damaged text chunk is no metadata
         pos = body_end + 4
@@ -195,12 +201,13 @@ def is_complete(data: bytes) -> bool:
 
 
 class _PngText:
-    """What read_chunks needs of a PNG, read from its chunks alone (Pillow need not even open it)."""
+    """What read_chunks needs of a PNG besides its pixels, read from its chunks alone: Pillow need not even open
+    it (or, opened, decode it: it decodes the whole image to find text or EXIF after the image data)."""
 
-    def __init__(self, text: dict[str, str]) -> None:
-        self._exif = text.pop(EXIF_KEY, None)
-        self.text = text
-        self.info: dict = {}
+    def __init__(self, chunks: PngChunks, info: dict | None = None) -> None:
+        self._exif = chunks.exif
+        self.text = chunks.text
+        self.info = {} if info is None else info  # an opened image's
 
     def getexif(self) -> PILImage.Exif:
         exif = PILImage.Exif()
@@ -209,17 +216,10 @@ class _PngText:
         return exif
 
 
-class _WithText(_PngText):
-    """An opened (not decoded) PNG with its text and EXIF chunks read from the bytes: metadata without
-    the pixels (Pillow decodes the whole image to find text or EXIF after the image data)."""
-
-    def __init__(self, image: PILImage.Image, text: dict[str, str]) -> None:
-        super().__init__(text)
-        self._image = image
-        self.info = image.info
-
-    def __getattr__(self, name: str):
-        return getattr(self._image, name)
+def _too_many_pixels(width: int, height: int) -> bool:
+    """Past Pillow's limit (a decompression bomb); none when the limit is turned off."""
+    limit = PILImage.MAX_IMAGE_PIXELS
+    return limit is not None and width * height > limit
 
 
 # -- reading one file --------------------------------------------------------------------------
@@ -257,15 +257,15 @@ def index_file(path: Path, seen: Seen, mode: str) -> Indexed:
         result.error = f"file too large (over {MAX_FILE_BYTES // (1024 * 1024)} MB)"
         return result
     waited = time.time() - seen.mtime_ns / 1e9
-    text = png_text(data) if data.startswith(PNG_SIGNATURE) else None
-    if not (text is not None or is_complete(data)) and waited < GIVE_UP_AFTER:
+    png = png_text(data) if data.startswith(PNG_SIGNATURE) else None
+    if not (png is not None or is_complete(data)) and waited < GIVE_UP_AFTER:
         result.incomplete = True
         return result
     try:
         if mode == COPY:
             new, meta, chunks = prepare_bytes(data, path.name)
         else:
-            new, meta, chunks = _read_png(data, path, text) if text is not None else _read_linked(data, path)
+            new, meta, chunks = _read_png(data, path, png) if png is not None else _read_linked(data, path)
     except BadImage as exc:
         result.error = str(exc)
         return result
@@ -282,11 +282,13 @@ def _read_linked(data: bytes, path: Path):
     except Exception:  # noqa: BLE001 - Pillow's own reasons, said by prepare_bytes
         return prepare_bytes(data, path.name)  # raises BadImage with the reason
     with image:
-        if image.format not in FORMATS or getattr(image, "n_frames", 1) > 1 \
-                or image.width * image.height > PILImage.MAX_IMAGE_PIXELS:
+        if image.format not in FORMATS or getattr(image, "n_frames", 1) > 1 or _too_many_pixels(*image.size):
             return prepare_bytes(data, path.name)  # raises BadImage with the reason
-        source = _WithText(image, png_text(data) or {}) if image.format == "PNG" else image
-        chunks = read_chunks(source)  # decodes pixels only to look for hidden (stealth) metadata
+        # decodes pixels only to look for hidden (stealth) metadata
+        if image.format == "PNG":
+            chunks = read_chunks(_PngText(png_text(data) or PngChunks(), image.info), pixels=image)
+        else:
+            chunks = read_chunks(image)
         meta = parse_chunks(chunks)
         width, height = image.size
         if image.format == "JPEG" and image.getexif().get(0x0112, 1) in (5, 6, 7, 8):
@@ -296,14 +298,14 @@ def _read_linked(data: bytes, path: Path):
     return new, meta, chunks
 
 
-def _read_png(data: bytes, path: Path, text: dict[str, str]):
+def _read_png(data: bytes, path: Path, png: PngChunks):
     """A whole PNG with metadata in its text chunks: size from its header, metadata from its chunks.
     Anything else (no such metadata: perhaps hidden in the pixels; animated; odd) goes through Pillow."""
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    if data[12:16] != b"IHDR" or ANIMATED_KEY in text or not 0 < width * height <= PILImage.MAX_IMAGE_PIXELS \
-            or not any(key in text for key in METADATA_KEYS):
+    if data[12:16] != b"IHDR" or png.animated or width * height <= 0 or _too_many_pixels(width, height) \
+            or not any(key in png.text for key in METADATA_KEYS):
         return _read_linked(data, path)
-    chunks = read_chunks(_PngText(dict(text)))
+    chunks = read_chunks(_PngText(png))
     new = NewImage(sha256=hashlib.sha256(data).hexdigest(), ext="png", data=b"", thumbnail=b"", width=width,
                    height=height, source_name=path.name, file_size=len(data))
     return new, parse_chunks(chunks), chunks
@@ -656,27 +658,28 @@ def read_batch(root: str, files: list[Seen], mode: str) -> list[Indexed]:
 def _record_batch(library: Library, row: Source, results: list[Indexed], known: dict[str, SourceFile],
                   report: ScanReport) -> set[int]:
     """Store one batch of read files; returns images that lost a file here (content changed)."""
-    ready = [r for r in results if r.image is not None]
+    ready = [(r, r.image) for r in results if r.image is not None]
     report.waiting.extend(r.path for r in results if r.incomplete)
     ids: list[tuple[int, bool]] = []
     if ready:
         failed: list[tuple[int, str]] = []
-        ids = library.add_images([r.image for r in ready], failed=failed)
+        ids = library.add_images([image for _, image in ready], failed=failed)
         refused = dict(failed)
         for i, reason in failed:
-            ready[i].error, ready[i].image = reason, None
-        stored = [r for i, r in enumerate(ready) if i not in refused]
-        new_hashes, known_again = [], []
-        for result, (image_id, created) in zip(stored, ids):
+            ready[i][0].error, ready[i][0].image = reason, None
+        stored = [pair for i, pair in enumerate(ready) if i not in refused]
+        new_hashes, linked_again = [], []  # linked files found again: perhaps moved
+        for (result, image), (image_id, created) in zip(stored, ids):
             result.image_id = image_id
             if created:
                 report.added.append(image_id)
-                new_hashes.append(result.image.sha256)
+                new_hashes.append(image.sha256)
             else:
                 report.known += 1
-                known_again.append(result)
+                if image.location:
+                    linked_again.append(result)
         _restore_lost(library, new_hashes)
-        _relink_moved(library, [r for r in known_again if r.image.location])
+        _relink_moved(library, linked_again)
     lost: set[int] = set()
     rows = []
     for result in results:

@@ -282,7 +282,7 @@ def test_real_generator_files_in_a_source(library, tmp_path):
 
 def test_half_written_files_wait(tmp_path):
     data = a1111("a slow write", 3)
-    assert is_complete(data) and png_text(data)["parameters"].startswith("a slow write")
+    assert is_complete(data) and png_text(data).text["parameters"].startswith("a slow write")
     for cut in (0, 10, len(data) // 2, len(data) - 1):
         assert not is_complete(data[:cut])
 
