@@ -112,8 +112,7 @@ class ScanReport:
         if self.problem:
             return self.problem
         parts = [text for count, text in (
-            (self.known, f"{plural(self.known, 'image')} {'was' if self.known == 1 else 'were'} already in the "
-                         "library"),
+            (self.known, f"{plural(self.known, 'image', 'was')} already in the library"),
             (self.removed, f"{self.removed} gone"), (self.moved, f"{self.moved} moved"),
             (len(self.bad), f"{len(self.bad)} skipped"), (len(self.waiting), f"{len(self.waiting)} still being written"),
             (self.unchanged, f"{self.unchanged} unchanged")) if count]

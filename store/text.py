@@ -128,6 +128,11 @@ def one_line(text: str | None) -> str:
     return printable(" ".join((text or "").split()))
 
 
-def plural(count: int, word: str) -> str:
-    """The count and the word for it: "1 image", "2 images", "0 groups"."""
-    return f"{count} {word}{'' if count == 1 else 's'}"
+PLURAL_VERBS = {"was": "were", "is": "are", "has": "have"}  # what `plural` makes agree with the count
+
+
+def plural(count: int, word: str, verb: str = "") -> str:
+    """The count and the word for it: "1 image", "2 images", "0 groups"; with a verb (was, is, has) after it,
+    agreeing: "1 image was", "2 images were"."""
+    text = f"{count} {word}{'' if count == 1 else 's'}"
+    return f"{text} {verb if count == 1 else PLURAL_VERBS[verb]}" if verb else text
