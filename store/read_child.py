@@ -26,7 +26,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Iterator
+from typing import IO, Iterator
 
 MAX_READERS = 3  # readers: one per core (the recording process needs less than a reader), at most this
 IN_BACKGROUND = False  # readers yield the processor to every other process (see above)
@@ -68,7 +68,8 @@ def read_apart(root: Path, parts: list, mode: str) -> Iterator[list]:
     from .sources import read_batch
 
     count = max(1, min(os.cpu_count() or 1, MAX_READERS, len(parts)))
-    readers: list[subprocess.Popen] = []
+    readers: list[subprocess.Popen[bytes]] = []
+    answers: list[IO[bytes]] = []  # each reader's stdout
     feeders: list[threading.Thread] = []
     done = 0
     try:
@@ -79,12 +80,14 @@ def read_apart(root: Path, parts: list, mode: str) -> Iterator[list]:
                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                           cwd=str(Path(__file__).resolve().parent.parent))
                 readers.append(reader)
-                feeder = threading.Thread(target=_feed, args=(reader, parts[n::count]), daemon=True,
+                assert reader.stdin is not None and reader.stdout is not None  # both made by PIPE
+                answers.append(reader.stdout)
+                feeder = threading.Thread(target=_feed, args=(reader.stdin, parts[n::count]), daemon=True,
                                           name="read-child-feeder")
                 feeder.start()
                 feeders.append(feeder)
             for index in range(len(parts)):
-                batch = pickle.load(readers[index % count].stdout)
+                batch = pickle.load(answers[index % count])
                 done = index + 1
                 yield batch
         except (OSError, EOFError, pickle.UnpicklingError):
@@ -96,7 +99,8 @@ def read_apart(root: Path, parts: list, mode: str) -> Iterator[list]:
             reader.wait()
             for pipe in (reader.stdin, reader.stdout):
                 try:
-                    pipe.close()
+                    if pipe is not None:
+                        pipe.close()
                 except OSError:
                     pass
         for feeder in feeders:
@@ -105,12 +109,13 @@ def read_apart(root: Path, parts: list, mode: str) -> Iterator[list]:
         yield read_batch(str(root), part, mode)
 
 
-def _feed(reader: subprocess.Popen, parts: list) -> None:
+def _feed(pipe: IO[bytes], parts: list) -> None:
+    """Write a reader's parts to its stdin, one after another."""
     try:
         for part in parts:
-            pickle.dump(part, reader.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            reader.stdin.flush()  # the reader starts on it now; a full pipe waits for the reader
-        reader.stdin.close()
+            pickle.dump(part, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            pipe.flush()  # the reader starts on it now; a full pipe waits for the reader
+        pipe.close()
     except (OSError, ValueError):
         pass  # the reader is gone (cancelled or died): what it did not answer is read by the scan
 

@@ -85,16 +85,18 @@ def run_in_child(library: Library, add: Path | str | None = None, copy: bool = F
         command += ["--add", str(Path(add).expanduser().absolute())] + (["--copy"] if copy else [])
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                              cwd=str(Path(__file__).resolve().parent.parent))
+    out, err = child.stdout, child.stderr
+    assert out is not None and err is not None  # both made by PIPE
     lines: queue.Queue[str | None] = queue.Queue()
     errors: list[str] = []
 
     def read_out() -> None:
-        for line in child.stdout:
+        for line in out:
             lines.put(line)
         lines.put(None)
 
     def read_err() -> None:
-        errors.extend(child.stderr)
+        errors.extend(err)
 
     readers = [threading.Thread(target=read_out, daemon=True), threading.Thread(target=read_err, daemon=True)]
     for reader in readers:
