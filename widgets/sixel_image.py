@@ -94,27 +94,30 @@ class _CleanSixelImpl(_ImageSixelImpl):
         """Blank cells under the picture, then the picture: text left there before (a modal's) is erased even
         where the picture does not reach (the last pixel rows, cut to whole bands). A picture not encoded yet
         is encoded on a thread (fix 4); its cells stay blank until then."""
+        image = self.image  # a small PIL image: the app hands the widgets no files (widgets/thumbnails.py)
         try:
-            if not self.image or not self.screen.is_active:
+            if not isinstance(image, PILImage.Image) or not self.screen.is_active:
                 return []
         except NoScreen:
             return []
-        key = (id(self.image), crop, self.content_size, get_cell_size(), repr(self._sixel_options),
+        key = (id(image), crop, self.content_size, get_cell_size(), repr(self._sixel_options),
                self._get_background_rgba())
         blank = Strip.blank(crop.width, self.rich_style)
-        sixel_data = encoded(key, self.image)
+        sixel_data = encoded(key, image)
         if sixel_data is None:
-            self._encode_later(key, crop)
+            self._encode_later(key, image, crop)
             return [blank] * crop.height
         return [blank] * (crop.height - 1) + [Strip([*blank, *self._get_sixel_segments(sixel_data)], crop.width)]
 
-    def _encode_later(self, key: tuple, crop: Region) -> None:
+    def _encode_later(self, key: tuple, image: PILImage.Image, crop: Region) -> None:
         if self._pending == key:
             return
         self._pending = key
-        image, cell, background = self.image, key[3], key[5]
+        cell, background = key[3], key[5]
         # the size is taken here, from the widget; the worker touches no widget (this one may be gone by then)
-        styled_width, styled_height = self.parent._get_styled_size()
+        parent = self.parent
+        assert isinstance(parent, SixelImage)  # composed by CleanSixelImage below (textual-image asserts it too)
+        styled_width, styled_height = parent._get_styled_size()
         size = ImageSize(image.width, image.height, width=styled_width, height=styled_height).get_pixel_size(
             self.content_size.width, self.content_size.height, cell)
         self.run_worker(lambda: self._encode(key, image, size, crop, cell, background), thread=True,
