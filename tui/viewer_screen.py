@@ -25,6 +25,7 @@ from store.text import field_value, one_line
 from widgets.key_bar import KeyBar
 from widgets.thumbnails import (
     CachedHalfcellImage,
+    PictureWidget,
     cell_console,
     cell_pixels,
     fit_cells,
@@ -34,6 +35,8 @@ from widgets.thumbnails import (
     load_picture,
     zoom_window,
 )
+
+from .help_screen import own_bindings
 
 if TYPE_CHECKING:
     from .gallery_screen import GalleryScreen
@@ -240,19 +243,25 @@ class ViewerScreen(ModalScreen[None]):
                 widget.display = False
             return
         missing.display = False
+        # the view's mode decides how it draws (cells, or a graphics protocol): the widget made for the first
+        # picture is of the kind every later one needs
         if isinstance(strips, list):
             if widget is None:
                 widget = CachedHalfcellImage(picture, id="large-image")
                 widget.prepare(strips)
                 self.query_one("#viewer-box").mount(widget)
             else:
+                assert isinstance(widget, CachedHalfcellImage)
                 widget.show(picture)
                 widget.prepare(strips)
         else:
             if widget is None:
-                widget = large_image_class(self.mode)(picture, id="large-image")
+                image_class = large_image_class(self.mode)
+                assert image_class is not None  # a mode without pictures draws none (`_redraw`)
+                widget = image_class(picture, id="large-image")
                 self.query_one("#viewer-box").mount(widget)
             else:
+                assert isinstance(widget, PictureWidget)
                 widget.image = picture
             # 1:1 in a graphics protocol: exactly the cells it covers; else fitted by the stylesheet
             widget.styles.width, widget.styles.height = strips if strips is not None else ("auto", "100%")
@@ -387,5 +396,5 @@ class ViewerScreen(ModalScreen[None]):
         self.gallery.copy_path(self.record, folder=True)
 
 
-WRITE_KEYS = {key for b in ViewerScreen.BINDINGS if b.action.split("(")[0] in WRITE_ACTIONS
+WRITE_KEYS = {key for b in own_bindings(ViewerScreen) if b.action.split("(")[0] in WRITE_ACTIONS
               for key in b.key.split(",")}

@@ -14,10 +14,12 @@ from textual.worker import get_current_worker
 
 from store.records import ImageRecord
 
-from .thumbnails import CachedHalfcellImage, cell_console, fit_cells, large_draws_cells, large_image_class, load_picture
+from .thumbnails import (CachedHalfcellImage, PictureWidget, cell_console, fit_cells, large_draws_cells,
+                         large_image_class, load_picture)
 
 LARGE_PIXELS = 1024
 MISSING = "(not shown: --images none, or the file cannot be read)"
+PictureKey = tuple[int, str, tuple[int, int]]  # what a drawing is for: (image id, path, the box in cells)
 
 
 class LargePicture(Center):
@@ -31,8 +33,8 @@ class LargePicture(Center):
         super().__init__(id=id)
         self.mode = mode
         self.record = record
-        self.shown_key: tuple | None = None  # (image id, path, box) of the picture on screen
-        self._image = None
+        self.shown_key: PictureKey | None = None  # the picture on screen
+        self._image: CachedHalfcellImage | PictureWidget | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Loading…" if large_image_class(self.mode) else MISSING, classes="large-picture--note")
@@ -49,7 +51,7 @@ class LargePicture(Center):
         self.record = record
         self._redraw()
 
-    def _key(self) -> tuple | None:
+    def _key(self) -> PictureKey | None:
         if self.record is None:
             return None
         size = self.content_size
@@ -64,17 +66,18 @@ class LargePicture(Center):
         self._decode(self.record, key)
 
     @work(thread=True, exclusive=True, group="large-picture", exit_on_error=False)
-    def _decode(self, record: ImageRecord, key: tuple) -> None:
+    def _decode(self, record: ImageRecord, key: PictureKey) -> None:
         worker = get_current_worker()
         picture = load_picture(record.path, LARGE_PIXELS)
         strips = None
         if picture is not None and large_draws_cells(self.mode):
-            columns, rows = fit_cells(*key[2], picture.width, picture.height)
+            width, height = key[2]
+            columns, rows = fit_cells(width, height, picture.width, picture.height)
             strips = CachedHalfcellImage.render_strips(cell_console(), picture, columns, rows)
         if not worker.is_cancelled:
             self.app.call_from_thread(self._drawn, key, picture, strips)
 
-    def _drawn(self, key: tuple, picture, strips) -> None:
+    def _drawn(self, key: PictureKey, picture, strips) -> None:
         if key != self._key() or not self.is_attached:
             return  # another image (or size) was asked for meanwhile
         self.shown_key = key
@@ -86,20 +89,25 @@ class LargePicture(Center):
                 self._image.display = False
             return
         note.display = False
+        image = self._image
         if strips is not None:
-            if not isinstance(self._image, CachedHalfcellImage):
-                self._replace(CachedHalfcellImage(picture))
+            if not isinstance(image, CachedHalfcellImage):
+                image = CachedHalfcellImage(picture)
+                self._replace(image)
             else:
-                self._image.show(picture)
-            self._image.prepare(strips)
+                image.show(picture)
+            image.prepare(strips)
         else:
-            if self._image is None or isinstance(self._image, CachedHalfcellImage):
-                self._replace(large_image_class(self.mode)(picture))
+            image_class = large_image_class(self.mode)
+            assert image_class is not None  # a mode without pictures draws none (`_redraw`)
+            if image is None or isinstance(image, CachedHalfcellImage):
+                image = image_class(picture)
+                self._replace(image)
             else:
-                self._image.image = picture
-        self._image.display = True
+                image.image = picture
+        image.display = True
 
-    def _replace(self, widget) -> None:
+    def _replace(self, widget: CachedHalfcellImage | PictureWidget) -> None:
         if self._image is not None:
             self._image.remove()
         self._image = widget

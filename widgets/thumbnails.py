@@ -28,6 +28,8 @@ from textual_image.renderable import Image as AutoRenderable  # noqa: E402
 from textual_image.renderable.halfcell import Image as HalfcellRenderable  # noqa: E402
 from textual_image.renderable.tgp import Image as TGPRenderable  # noqa: E402
 from textual_image.widget import HalfcellImage, Image as AutoImage, SixelImage, TGPImage  # noqa: E402
+# the class every textual-image widget is (its package exports it under no name of its own)
+from textual_image.widget._base import Image as PictureWidget  # noqa: E402
 
 from .cell_colours import for_terminal  # noqa: E402
 from .rgb_lines import RGBLines  # noqa: E402
@@ -115,9 +117,12 @@ def grid_image_class(mode: str):
     return {"kitty": TGPImage, "sixel": CleanSixelImage, "halfcell": CachedHalfcellImage, "auto": auto}.get(mode)
 
 
-def large_image_class(mode: str):
-    best = CleanSixelImage if AutoImage is SixelImage else HalfcellImage if AUTO_FALLS_BACK else AutoImage
-    return {"kitty": TGPImage, "sixel": CleanSixelImage, "halfcell": HalfcellImage, "auto": best}.get(mode)
+def large_image_class(mode: str) -> type[PictureWidget] | None:
+    best: type[PictureWidget] = (CleanSixelImage if AutoImage is SixelImage else HalfcellImage if AUTO_FALLS_BACK
+                                 else AutoImage)
+    classes: dict[str, type[PictureWidget]] = {"kitty": TGPImage, "sixel": CleanSixelImage, "halfcell": HalfcellImage,
+                                               "auto": best}
+    return classes.get(mode)
 
 
 def large_draws_cells(mode: str) -> bool:
