@@ -13,6 +13,7 @@ the terminal draws each cell in its own palette's version of the colour.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
@@ -23,7 +24,15 @@ HUE_WEIGHT = 4.0  # how much more a difference in hue counts than one in lightne
 _LEVELS = 32  # the lookup table's steps per channel (8 values each)
 _RGB = np.array([tuple(STANDARD_PALETTE[index]) for index in range(16)], dtype=np.uint8)
 _GREYS = np.isin(np.arange(16), (0, 7, 8, 15))  # black, white (light grey), bright black (grey), bright white
-_state = {"sixteen": False, "table": None}
+
+
+@dataclass
+class _State:
+    sixteen: bool = False  # pictures are mapped to the 16 ANSI colours (`use_colour_system`)
+    table: np.ndarray | None = None  # the nearest colour of every RGB, made once (`_table`)
+
+
+_state = _State()
 _lock = threading.Lock()
 
 
@@ -61,12 +70,12 @@ def _table() -> np.ndarray:
     """Nearest colour index for every RGB rounded to `_LEVELS` steps per channel, made once (0.2 s, on a thread
     of its own started by `use_colour_system`; a picture drawn before it is ready waits for it)."""
     with _lock:
-        if _state["table"] is None:
+        if _state.table is None:
             step = 256 // _LEVELS
             axis = np.arange(_LEVELS) * step + step // 2
             grid = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), axis=-1)
-            _state["table"] = nearest(grid.reshape(-1, 3)).reshape(_LEVELS, _LEVELS, _LEVELS)
-        return _state["table"]
+            _state.table = nearest(grid.reshape(-1, 3)).reshape(_LEVELS, _LEVELS, _LEVELS)
+        return _state.table
 
 
 def to_sixteen(picture: Image.Image) -> Image.Image:
@@ -79,12 +88,12 @@ def to_sixteen(picture: Image.Image) -> Image.Image:
 def use_colour_system(system: str | None) -> None:
     """Say how many colours the app's output has (its console's `color_system`): "standard" maps pictures to
     the 16 ANSI colours from now on (`for_terminal`)."""
-    _state["sixteen"] = system == "standard"
-    if _state["sixteen"] and _state["table"] is None:
+    _state.sixteen = system == "standard"
+    if _state.sixteen and _state.table is None:
         threading.Thread(target=_table, name="sixteen-colour table", daemon=True).start()
 
 
 def for_terminal(picture: Image.Image) -> Image.Image:
     """The picture as half-block cells should draw it on this terminal: mapped to the 16 ANSI colours when those
     are all it shows, else unchanged (256 colours: Rich's own mapping keeps hues)."""
-    return to_sixteen(picture) if _state["sixteen"] else picture
+    return to_sixteen(picture) if _state.sixteen else picture

@@ -82,13 +82,16 @@ class FilterBar(Horizontal):
         search = self.query_one("#search", Input).value
         favorite = FAVORITE_ALL
         collection = None
+        # (each Select is made with allow_blank=False: its `selection` is never None)
         if self.show_favorites:
-            favorite = self.query_one("#favorite-filter", Select).value
+            favorites: Select[str] = self.query_one("#favorite-filter", Select)
+            favorite = favorites.selection or FAVORITE_ALL
         if self.show_collections:
-            value = self.query_one("#collection-filter", Select).value
-            collection = None if value in (ALL_COLLECTIONS, Select.NULL) else value
-        return Filters(search=search, favorite=favorite, collection_id=collection,
-                       sort=self.query_one("#sort-order", Select).value)
+            collections: Select[int] = self.query_one("#collection-filter", Select)
+            value = collections.selection
+            collection = None if value is None or value == ALL_COLLECTIONS else value
+        sorts: Select[str] = self.query_one("#sort-order", Select)
+        return Filters(search=search, favorite=favorite, collection_id=collection, sort=sorts.selection or DEFAULT_SORT)
 
     def cycle_sort(self) -> None:
         """The next order (the `o` key)."""

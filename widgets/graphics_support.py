@@ -39,21 +39,24 @@ def wait_for_the_terminal(timeout: float = ANSWER_WAIT) -> bool:
     return True
 
 
+_patient: object = None  # the patient version of textual-image's question `patient_queries` put in
+
+
 def patient_queries() -> None:
     """Give textual-image's own questions (Sixel? Kitty graphics?) `QUERY_WAIT` to be answered instead of 0.1 s.
 
     Under load (two busy cores) kitty answered textual-image's attribute question after 0.1 s: the app took the
     terminal for one without graphics, and the late answer (`ESC [ ? 62 ; c`) came in as keys, `?` opening the
     help. Must run before `textual_image.renderable` is imported (it asks at import)."""
+    global _patient
     original = _terminal.capture_terminal_response
-    if getattr(original, "patient", False):
+    if original is _patient:  # put in already
         return
 
     def capture(start_marker: str, end_marker: str, timeout: float | None = None):
         return original(start_marker, end_marker, None if timeout is None else max(timeout, QUERY_WAIT))
 
-    capture.patient = True
-    _terminal.capture_terminal_response = capture
+    _terminal.capture_terminal_response = _patient = capture
 
 
 def cell_widths(samples: list[str], timeout: float = ANSWER_WAIT) -> list[int] | None:
