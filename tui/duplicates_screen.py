@@ -272,6 +272,8 @@ class DuplicatesScreen(Screen[list[int]]):
     # -- thumbnails, drawn in a worker ------------------------------------------------
 
     def _strip_source(self, path, width: int, height: int):
+        if self._strips is None:  # no pictures (--images none): the tiles are given no source
+            return None
         strips = self._strips.get((path, width, height))
         if strips is None and not self._thumbs_wanted:
             self._thumbs_wanted = True
@@ -280,21 +282,23 @@ class DuplicatesScreen(Screen[list[int]]):
 
     def _want_thumbnails(self) -> None:
         self._thumbs_wanted = False
+        if self._strips is None:
+            return
         keys = []
         for tile in self.tiles:
             columns, rows = tile.thumb_cells()
             if columns and rows and self._strips.get((tile.record.thumbnail_path, columns, rows)) is None:
                 keys.append((tile.record.thumbnail_path, columns, rows))
         if keys:
-            self._make_thumbnails(keys)
+            self._make_thumbnails(self._strips, keys)
 
     @work(thread=True, exclusive=True, group="duplicate-thumbnails", exit_on_error=False)
-    def _make_thumbnails(self, keys: list[tuple]) -> None:
+    def _make_thumbnails(self, strips: ThumbnailStrips, keys: list[tuple]) -> None:
         worker = get_current_worker()
         for key in keys:
             if worker.is_cancelled:
                 return
-            self._strips.make(key)
+            strips.make(key)
         self.app.call_from_thread(self._thumbnails_ready)
 
     def _thumbnails_ready(self) -> None:

@@ -43,5 +43,7 @@ def apply(choice: str, environ: Mapping[str, str] | None = None) -> str | None:
     os.environ["TEXTUAL_COLOR_SYSTEM"] = system  # read by textual.constants when it is first imported
     import textual.constants
 
-    textual.constants.COLOR_SYSTEM = system  # and by each App from there, if it was imported already
+    # and by each App from there, if it was imported already (Textual declares it Final: a value read once at
+    # import, which is too late here; each App reading it again is what makes setting it work)
+    textual.constants.COLOR_SYSTEM = system  # type: ignore[misc]
     return system
