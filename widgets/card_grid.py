@@ -2,8 +2,8 @@
 
 Only the cards that fit the screen exist (one pool of `ImageCard` widgets, sized
 to the grid's rows and columns); scrolling rebinds them to other images. Rows
-come from a `GridSource` a page at a time and are cached per page, so a library
-of 100,000 images costs no more than one of 100.
+come from a `GridSource` a page at a time and are cached per page (`widgets/page_cache.py`),
+so a library of 100,000 images costs no more than one of 100.
 
 The count it is given may be an estimate (a `Count` that is not exact: a large result on PostgreSQL is
 not counted exactly). Pages read then correct it: a short page is the result's end (the count is exact
@@ -29,6 +29,7 @@ from textual.worker import get_current_worker
 from store.records import Count, ImageRecord
 
 from .card import CardAction, ImageCard
+from .page_cache import PageCache, PageKey
 from .scroll_indicator import ScrollIndicator
 from .thumbnail_cache import ThumbnailStrips
 from .thumbnails import CachedHalfcellImage
@@ -176,9 +177,7 @@ class CardGrid(Widget, can_focus=True):
         # other picture widgets (Kitty, Sixel) get small pictures instead.
         self.draws_cells = image_class is not None and issubclass(image_class, CachedHalfcellImage)
         self.strips = ThumbnailStrips()
-        self._pages: dict[int, list[ImageRecord]] = {}
-        self._generation = 0  # bumped by every new result: pages read for an older one are dropped
-        self._loading: set[tuple[int, int]] = set()  # (generation, page) being read by a worker
+        self._pages = PageCache(PAGE_SIZE)
         self._cards: list[ImageCard] = []
         self._thumbnails_wanted = False
 
@@ -200,10 +199,8 @@ class CardGrid(Widget, can_focus=True):
         an estimate (a Count not exact), corrected as pages are read (see the module's text)."""
         self.source = source
         self.count = total if isinstance(total, Count) else Count(total)
-        self._generation += 1
-        self._pages = {}
+        self._pages.reset(first_page)
         if first_page is not None:
-            self._pages[0] = first_page
             self._correct_total(0, first_page)
         old_cursor = self.cursor
         if focus_index is not None:
@@ -229,58 +226,47 @@ class CardGrid(Widget, can_focus=True):
         """The image at an index, or None: none there, or its page is still being read (see `is_loading`)."""
         if self.source is None or not 0 <= index < self.total:
             return None
-        page_number, offset = divmod(index, PAGE_SIZE)
-        page = self._pages.get(page_number)
-        if page is None:
-            self._request_page(page_number)
-            return None
-        return page[offset] if offset < len(page) else None
+        record = self._pages.get(index)
+        if record is None:
+            key = self._pages.request(index)
+            if key is not None:
+                self._fetch_page(self.source, key)
+        return record
 
     def is_loading(self, index: int) -> bool:
         """The image at this index is being read (its card shows "Loading…")."""
-        return (self.source is not None and 0 <= index < self.total
-                and (self._generation, index // PAGE_SIZE) in self._loading)
-
-    def _request_page(self, page_number: int) -> None:
-        key = (self._generation, page_number)
-        if key not in self._loading:
-            self._loading.add(key)
-            self._fetch_page(self.source, key)
+        return self.source is not None and 0 <= index < self.total and self._pages.is_loading(index)
 
     @work(thread=True, group="pages", exit_on_error=False)
-    def _fetch_page(self, source: GridSource, key: tuple[int, int]) -> None:
+    def _fetch_page(self, source: GridSource, key: PageKey) -> None:
         """Read one page of records off the UI thread (a database round trip, more on PostgreSQL)."""
+        size = self._pages.page_size
         try:
-            rows = source.fetch(key[1] * PAGE_SIZE, PAGE_SIZE)
+            rows = source.fetch(key[1] * size, size)
         except Exception:
-            self.app.call_from_thread(self._loading.discard, key)  # asked again at the next repaint
+            self.app.call_from_thread(self._pages.failed, key)  # asked again at the next repaint
             raise
         self.app.call_from_thread(self._page_ready, key, rows)
 
-    def _page_ready(self, key: tuple[int, int], rows: list[ImageRecord]) -> None:
-        self._loading.discard(key)
-        generation, page_number = key
-        if generation != self._generation:
+    def _page_ready(self, key: PageKey, rows: list[ImageRecord]) -> None:
+        if not self._pages.add(key, rows):
             return  # for a result no longer shown
-        self._pages[page_number] = rows
-        if len(self._pages) > 20:  # keep memory flat while scrolling far
-            for old in sorted(self._pages, key=lambda k: abs(k - page_number))[20:]:
-                del self._pages[old]
-        if self._correct_total(page_number, rows):
+        if self._correct_total(key[1], rows):
             self._total_changed()
         self._refresh_cards()
-        if self.cursor // PAGE_SIZE == page_number:
+        if self._pages.page_of(self.cursor) == key[1]:
             self.post_message(self.Highlighted(self, self.record_at(self.cursor)))
 
     def _correct_total(self, page_number: int, rows: list[ImageRecord]) -> bool:
         """An estimated count set right by a page read: True when it changed."""
         if self.count.exact:
             return False
-        end = page_number * PAGE_SIZE + len(rows)
-        if rows and len(rows) < PAGE_SIZE or not rows and page_number == 0:  # the result ends here
+        size = self._pages.page_size
+        end = page_number * size + len(rows)
+        if rows and len(rows) < size or not rows and page_number == 0:  # the result ends here
             self.count = Count(end)
         elif not rows:  # past the end, which is somewhere before: counted exactly
-            self._count_exactly(self.source, self._generation)
+            self._count_exactly(self.source, self._pages.generation)
             return False
         elif end >= self.total:  # the estimate was short: there is at least one more (its page is read next)
             self.count = Count(end + 1, exact=False, at_least=True)
@@ -295,7 +281,7 @@ class CardGrid(Widget, can_focus=True):
         self.app.call_from_thread(self._counted_exactly, generation, total)
 
     def _counted_exactly(self, generation: int, total: int) -> None:
-        if generation != self._generation or self.count.exact:
+        if generation != self._pages.generation or self.count.exact:
             return
         self.count = Count(total)
         self.post_message(self.Counted(self, self.count))
@@ -313,10 +299,7 @@ class CardGrid(Widget, can_focus=True):
 
     def update_record(self, record: ImageRecord) -> None:
         """Replace a cached record (after a change that keeps it in the result)."""
-        for page in self._pages.values():
-            for i, old in enumerate(page):
-                if old.id == record.id:
-                    page[i] = record
+        self._pages.replace(record)
         self._refresh_cards()
 
     @property
@@ -387,9 +370,9 @@ class CardGrid(Widget, can_focus=True):
         records = [self.record_at(i) for i in range(low, high + 1)]
         known = [r for r in records if r is not None]
         if len(known) == len(records):
-            self._range_read(self._generation, self._anchor, {r.id for r in known})
+            self._range_read(self._pages.generation, self._anchor, {r.id for r in known})
         else:  # pages not read yet (a long jump): read the range's ids in a worker
-            self._read_range(self.source, self._generation, self._anchor, low, high)
+            self._read_range(self.source, self._pages.generation, self._anchor, low, high)
 
     @work(thread=True, exclusive=True, group="range", exit_on_error=False)
     def _read_range(self, source: GridSource, generation: int, anchor: int, low: int, high: int) -> None:
@@ -397,7 +380,7 @@ class CardGrid(Widget, can_focus=True):
         self.app.call_from_thread(self._range_read, generation, anchor, ids)
 
     def _range_read(self, generation: int, anchor: int, ids: set[int]) -> None:
-        if generation == self._generation and anchor == self._anchor:
+        if generation == self._pages.generation and anchor == self._anchor:
             self.select_ids(self._range_base | ids)
 
     # -- geometry ----------------------------------------------------------
