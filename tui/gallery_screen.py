@@ -920,7 +920,7 @@ class GalleryScreen(Screen):
         def closed(trashed: list[int] | None) -> None:
             if trashed:
                 self._last_deleted = list(trashed)
-                self.grid.selected.difference_update(trashed)
+                self.grid.deselect(set(trashed))
                 self._refresh_collections()
                 self.reload(keep_position=True)
                 self._update_status()

@@ -12,6 +12,7 @@ page past the end has the source count exactly (in a worker). `Counted` says so.
 """
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -171,7 +172,7 @@ class CardGrid(Widget, can_focus=True):
         self.count = Count(0)  # an estimate until a page finds the result's end (see the module's text)
         self.columns = 1
         self.rows = 1
-        self.selected: set[int] = set()
+        self._selected: set[int] = set()  # changed only by the selection's methods (see `selected`)
         self.empty_message = ""
         # Half-block thumbnails are drawn by the cards from lines made in a worker;
         # other picture widgets (Kitty, Sixel) get small pictures instead.
@@ -211,9 +212,9 @@ class CardGrid(Widget, can_focus=True):
             target = 0
         if not keep_position and focus_index is None:
             self.end_range()  # a new result: the range's indexes mean other images
-        if not keep_position and focus_index is None and self.selected:
-            self.selected.clear()
-            self.post_message(self.SelectionChanged(self, 0))
+        if not keep_position and focus_index is None and self._selected:
+            self._selected = set()
+            self._selection_changed(refresh=False)  # the cards are drawn again below
         # Shown and hidden by inline styles, not CSS classes: a class change restyles every card.
         self.set_class(self.total == 0, "-empty", update=False)
         self.query_one("#cards").display = self.total > 0
@@ -306,30 +307,38 @@ class CardGrid(Widget, can_focus=True):
     def current(self) -> ImageRecord | None:
         return self.record_at(self.cursor)
 
-    # -- selection ---------------------------------------------------------
+    # -- selection: it changes here only, and each change is posted (SelectionChanged) ------------
+
+    @property
+    def selected(self) -> Set[int]:
+        """The ids of the selected images (read only: the methods below change it)."""
+        return self._selected
 
     def toggle_selected(self, record: ImageRecord) -> None:
-        if record.id in self.selected:
-            self.selected.discard(record.id)
-        else:
-            self.selected.add(record.id)
-        self._refresh_cards()
-        self.post_message(self.SelectionChanged(self, len(self.selected)))
+        self._selected ^= {record.id}
+        self._selection_changed()
 
-    def select_ids(self, ids: set[int]) -> None:
-        self.selected = set(ids)
-        self._refresh_cards()
-        self.post_message(self.SelectionChanged(self, len(self.selected)))
+    def select_ids(self, ids: Set[int]) -> None:
+        """Select these ids and no others."""
+        self._selected = set(ids)
+        self._selection_changed()
 
-    def deselect(self, ids: set[int]) -> None:
+    def deselect(self, ids: Set[int]) -> None:
         """Drop these ids from the selection (images deleted or hidden elsewhere)."""
-        if self.selected & ids:
-            self.select_ids(self.selected - ids)
+        if self._selected & ids:
+            self._selected -= ids
+            self._selection_changed()
 
     def clear_selection(self) -> None:
         self.end_range()
-        if self.selected:
-            self.select_ids(set())
+        if self._selected:
+            self._selected = set()
+            self._selection_changed()
+
+    def _selection_changed(self, *, refresh: bool = True) -> None:
+        if refresh:
+            self._refresh_cards()
+        self.post_message(self.SelectionChanged(self, len(self._selected)))
 
     # -- ranges: shift+arrows, and V then any move ----------------------------
 
@@ -339,7 +348,7 @@ class CardGrid(Widget, can_focus=True):
             self.end_range()
             return
         self.range_mode = True
-        self._anchor, self._range_base = self.cursor, set(self.selected)
+        self._anchor, self._range_base = self.cursor, set(self._selected)
         self._select_range()
 
     def end_range(self) -> None:
@@ -352,7 +361,7 @@ class CardGrid(Widget, can_focus=True):
             self.action_move(dx, dy)
             return
         if self._anchor is None:
-            self._anchor, self._range_base = self.cursor, set(self.selected)
+            self._anchor, self._range_base = self.cursor, set(self._selected)
         self._move(dx, dy)
         self._select_range()
 
@@ -465,7 +474,7 @@ class CardGrid(Widget, can_focus=True):
             record = self.record_at(index)
             loading = record is None and self.is_loading(index)
             card.show(index if record or loading else None, record,
-                      selected=record is not None and record.id in self.selected,
+                      selected=record is not None and record.id in self._selected,
                       current=index == self.cursor, owner_visible=self.owner_visible, loading=loading,
                       picture=self._picture_of(record, missing) if pictures is not None and record else None)
         if self.draws_cells:
