@@ -534,11 +534,20 @@ def test_watch_follows_until_stopped(tmp_path, outputs):
 
     root = tmp_path / "lib"
     Library(root).add_source(outputs)
+    unplugged = tmp_path / "disk" / "out"
+    unplugged.mkdir(parents=True)
+    Library(root).add_source(unplugged)
+    unplugged.rmdir()
     env = dict(os.environ, PYTHONPATH=str(ROOT), MYIMAGES_LIBRARY=str(root))
     watch = subprocess.Popen([sys.executable, "-m", "tui.cli", "watch"], env=env, cwd=ROOT, text=True,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        assert "Watching" in watch.stdout.readline()
+        for _ in range(3):  # the start's scan may say the folder not there first
+            said = watch.stdout.readline()
+            if said.startswith("Watching") or not said:
+                break
+        assert said == f"Watching {outputs.resolve()}; not there now, followed once back: {unplugged} " \
+                       "(ctrl+c to stop).\n"
         library = Library(root)
         assert library.sources()[0].watched
         put(outputs, "later.png", a1111("written while watched", 11))

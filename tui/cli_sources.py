@@ -115,8 +115,10 @@ def cmd_watch(args: argparse.Namespace) -> int:
         previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
         watcher = SourceWatcher(library, reports, notice).start()
         watcher.ready.wait(60)
-        folders = ", ".join(printable(f) for f in watcher.folders)
-        print(f"Watching {folders} (ctrl+c to stop).", flush=True)
+        folders = ", ".join(printable(f) for f in watcher.folders) or "no folder yet"
+        missing = ", ".join(printable(f) for f in watcher.missing)
+        away = f"; not there now, followed once back: {missing}" if missing else ""
+        print(f"Watching {folders}{away} (ctrl+c to stop).", flush=True)
         try:
             while not stop.wait(0.5):
                 if not watcher.running:
