@@ -322,7 +322,7 @@ class Library(Images, Search):
             row = sources.source_of(self, Path(path))
             if row is not None:
                 by_source.setdefault(row.id, (row, []))[1].append(Path(path))
-        return [sources.scan_source(self, row, only=found) for row, found in by_source.values()]
+        return sources.scan_many(self, list(by_source.values()))
 
     @boundary
     def remove_source(self, folder: Path | str) -> int:

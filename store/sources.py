@@ -84,7 +84,8 @@ class ScanReport:
     added: list[int] = field(default_factory=list)  # new images
     known: int = 0  # files that are images already in the library (another place, or linked again)
     removed: int = 0  # images that left the gallery with their file
-    moved: int = 0
+    moved: int = 0  # files found at a new place (here) that left another (here or in another source)
+    kept: int = 0  # files gone whose image stays: the library's own copy (imported), or another file of it
     unchanged: int = 0
     bad: list[tuple[Path, str]] = field(default_factory=list)  # newly found bad files, with the reason
     waiting: list[Path] = field(default_factory=list)  # still being written: read at the next scan
@@ -93,18 +94,21 @@ class ScanReport:
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.removed or self.moved or self.bad or self.known or self.problem)
+        return bool(self.added or self.removed or self.moved or self.kept or self.bad or self.known or self.problem)
 
     def as_json(self) -> dict:
         return {"source": str(self.source), "added": self.added, "known": self.known, "removed": self.removed,
-                "moved": self.moved, "unchanged": self.unchanged, "bad": [[str(p), r] for p, r in self.bad],
-                "waiting": [str(p) for p in self.waiting], "cancelled": self.cancelled, "problem": self.problem}
+                "moved": self.moved, "kept": self.kept, "unchanged": self.unchanged,
+                "bad": [[str(p), r] for p, r in self.bad], "waiting": [str(p) for p in self.waiting],
+                "cancelled": self.cancelled, "problem": self.problem}
 
     @classmethod
     def from_json(cls, data: dict) -> "ScanReport":
-        return cls(Path(data["source"]), list(data["added"]), int(data["known"]), int(data["removed"]),
-                   int(data["moved"]), int(data["unchanged"]), [(Path(p), r) for p, r in data["bad"]],
-                   [Path(p) for p in data["waiting"]], bool(data["cancelled"]), str(data["problem"]))
+        return cls(Path(data["source"]), added=list(data["added"]), known=int(data["known"]),
+                   removed=int(data["removed"]), moved=int(data["moved"]), kept=int(data.get("kept", 0)),
+                   unchanged=int(data["unchanged"]), bad=[(Path(p), r) for p, r in data["bad"]],
+                   waiting=[Path(p) for p in data["waiting"]], cancelled=bool(data["cancelled"]),
+                   problem=str(data["problem"]))
 
     def summary(self) -> str:
         """What the scan found, plainly: only the parts that happened ("Nothing new: 2 images were already in
@@ -114,6 +118,8 @@ class ScanReport:
         parts = [text for count, text in (
             (self.known, f"{plural(self.known, 'image', 'was')} already in the library"),
             (self.removed, f"{self.removed} gone"), (self.moved, f"{self.moved} moved"),
+            (self.kept, f"{plural(self.kept, 'file')} gone ({'its image stays' if self.kept == 1 else 'their images stay'}"
+                        " in the library)"),
             (len(self.bad), f"{len(self.bad)} skipped"), (len(self.waiting), f"{len(self.waiting)} still being written"),
             (self.unchanged, f"{self.unchanged} unchanged")) if count]
         if self.added:
@@ -530,7 +536,19 @@ def remove_source(library: Library, folder: Path | str) -> int:
 
 def scan_all(library: Library, progress: Progress | None = None,
              cancel: Callable[[], bool] | None = None) -> list[ScanReport]:
-    return [scan_source(library, row, progress=progress, cancel=cancel) for row in _own_sources(library)]
+    return scan_many(library, [(row, None) for row in _own_sources(library)], progress=progress, cancel=cancel)
+
+
+def scan_many(library: Library, todo: list[tuple[Source, list[Path] | None]], progress: Progress | None = None,
+              cancel: Callable[[], bool] | None = None) -> list[ScanReport]:
+    """Several sources scanned (each whole, or just some paths), then what went settled for all of them at
+    once: a file moved from one source to another keeps its image, whichever folder is looked at first."""
+    library.require_writable()
+    scans = []
+    for row, only in todo:
+        with _scanning(library, row):
+            scans.append(_scan_source(library, row, only, progress, cancel))
+    return _settle(library, scans)
 
 
 def scan_folder(library: Library, folder: Path | str, progress: Progress | None = None,
@@ -556,9 +574,7 @@ def scan_source(library: Library, row: Source, only: Iterable[Path] | None = Non
     what the first did not (the app's watcher notices a folder being added from its dialog,
     `myimages source scan` runs beside `myimages watch`).
     """
-    library.require_writable()
-    with _scanning(library, row):
-        return _scan_source(library, row, only, progress, cancel)
+    return scan_many(library, [(row, None if only is None else list(only))], progress=progress, cancel=cancel)[0]
 
 
 @contextmanager
@@ -575,10 +591,40 @@ def _scanning(library: Library, row: Source) -> Iterator[None]:
         os.close(fd)
 
 
+@dataclass
+class _Scan:
+    """One source's scan, before what went is settled (`_settle`): the images concerned."""
+
+    report: ScanReport
+    found: set[int] = field(default_factory=set)  # images already in the library, found at a file read now
+    gone: set[int] = field(default_factory=set)  # images of files gone from the folder
+    lost: set[int] = field(default_factory=set)  # images whose file here now holds another picture
+
+
+def _settle(library: Library, scans: list[_Scan]) -> list[ScanReport]:
+    """Images left with no file leave the gallery (favorite and collections kept for their return); a file
+    gone from one folder whose image was found elsewhere in these scans moved (counted where it arrived)."""
+    dropped = set(_drop_unlinked(library, set().union(*(s.gone | s.lost for s in scans)), keep_lost=True))
+    gone = set().union(*(s.gone for s in scans))
+    moved = set().union(*(s.found for s in scans)) & gone - dropped
+    said: set[int] = set()
+    for scan in scans:
+        report = scan.report
+        arrived = scan.found & moved
+        report.moved = len(arrived)
+        report.known = max(0, report.known - len(arrived))
+        removed = (scan.gone | scan.lost) & dropped - said
+        said |= removed
+        report.removed += len(removed)
+        report.kept = len(scan.gone - dropped - moved)
+    return [scan.report for scan in scans]
+
+
 def _scan_source(library: Library, row: Source, only: Iterable[Path] | None, progress: Progress | None,
-                 cancel: Callable[[], bool] | None) -> ScanReport:
+                 cancel: Callable[[], bool] | None) -> _Scan:
     root = Path(row.path)
     report = ScanReport(root)
+    scan = _Scan(report)
     if only is not None:
         only = [Path(p) for p in only]
         if any(p == root for p in only):
@@ -588,7 +634,7 @@ def _scan_source(library: Library, row: Source, only: Iterable[Path] | None, pro
         seen, gone = walk(root, only, skip=(library.root.resolve(),))
     except OSError as exc:  # gone or unmounted: nothing is dropped for it, it is said
         report.problem = f"Cannot read the source folder {root}: {exc.strerror or exc}; nothing changed for it."
-        return report
+        return scan
     query = (SourceFile.select(SourceFile.id, SourceFile.relpath, SourceFile.size, SourceFile.mtime_ns,
                                SourceFile.image.alias("image_id"), SourceFile.error)
              .where(SourceFile.source == row.id).namedtuples())  # light rows: a rescan reads them all
@@ -608,28 +654,21 @@ def _scan_source(library: Library, row: Source, only: Iterable[Path] | None, pro
     removed = [f for rel, f in known.items() if rel not in seen]
     total = len(changed)
     done = 0
-    lost_images: set[int] = set()
     with quietly(library.db):  # an open catalog takes the batches in together, not after each (own_writes.py)
         for results in _read_files(root, changed, row.mode):
-            lost_images |= _record_batch(library, row, results, known, report)
+            _record_batch(library, row, results, known, scan)
             done += len(results)
             if progress:
                 progress(done, total)
             if is_cancelled():
                 report.cancelled = done < total
                 break
-    gone_files: set[int] = set()
     if not report.cancelled and removed:
-        gone_files = _forget_files(library, removed)
-    dropped = _drop_unlinked(library, lost_images | gone_files, keep_lost=True)
-    report.removed += len(dropped)
-    # a file gone here whose image is still there (found in its new place in this scan): a move
-    report.moved = len(gone_files - set(dropped))
-    report.known = max(0, report.known - report.moved)
+        scan.gone = _forget_files(library, removed)
     if only is None and not report.cancelled:
         with library.db.atomic():
             Source.update(scanned_at=utc_now()).where(Source.id == row.id).execute()
-    return report
+    return scan
 
 
 def _read_files(root: Path, files: list[Seen], mode: str) -> Iterator[list[Indexed]]:
@@ -655,8 +694,10 @@ def read_batch(root: str, files: list[Seen], mode: str) -> list[Indexed]:
 
 
 def _record_batch(library: Library, row: Source, results: list[Indexed], known: dict[str, SourceFile],
-                  report: ScanReport) -> set[int]:
-    """Store one batch of read files; returns images that lost a file here (content changed)."""
+                  scan: _Scan) -> None:
+    """Store one batch of read files; images found again and those that lost a file here (its content
+    changed) are noted in `scan`."""
+    report = scan.report
     ready = [(r, r.image) for r in results if r.image is not None]
     report.waiting.extend(r.path for r in results if r.incomplete)
     ids: list[tuple[int, bool]] = []
@@ -675,18 +716,18 @@ def _record_batch(library: Library, row: Source, results: list[Indexed], known: 
                 new_hashes.append(image.sha256)
             else:
                 report.known += 1
+                scan.found.add(image_id)
                 if image.location:
                     linked_again.append(result)
         _restore_lost(library, new_hashes)
         _relink_moved(library, linked_again)
-    lost: set[int] = set()
     rows = []
     for result in results:
         if result.incomplete:
             continue
         previous = known.get(result.seen.relpath)
         if previous is not None and previous.image_id and previous.image_id != result.image_id:
-            lost.add(previous.image_id)
+            scan.lost.add(previous.image_id)
         if result.error and (previous is None or previous.error != result.error):
             report.bad.append((result.path, result.error))
         rows.append({"source": row.id, "relpath": result.seen.relpath, "size": result.seen.size,
@@ -694,7 +735,6 @@ def _record_batch(library: Library, row: Source, results: list[Indexed], known: 
                      "image": result.image_id, "error": result.error})
     with library.db.atomic():
         bulk_insert(library.db, SourceFile, rows, conflict=("source", "relpath"))
-    return lost
 
 
 def _relink_moved(library: Library, results: list[Indexed]) -> None:

@@ -87,6 +87,31 @@ def test_rename_move_and_delete_outside_keep_favorites_and_collections(library, 
     assert [r.prompt for r in back] == ["a blue ring"] and back[0].collections == ["Keep"]
 
 
+def test_a_file_moved_between_two_sources_keeps_its_image(library, outputs, tmp_path):
+    """New-user test item 5: a move from one source to another, seen by the watcher (both paths in one look,
+    the folder that lost the file first) or by a rescan of all (the other folder first), gave the image a new
+    id and import date: the file's going was settled before its arrival was seen."""
+    other = tmp_path / "other"
+    other.mkdir()
+    library.add_source(outputs)
+    library.add_source(other)
+    ring = next(r for r in library.page() if r.prompt == "a blue ring")
+    library.set_favorite([ring.id])
+    arrived = other / "b.png"
+    (outputs / "day2" / "b.png").rename(arrived)
+    reports = library.scan_paths([outputs / "day2" / "b.png", arrived])
+    moved = library.get(ring.id)
+    assert moved.favorite and moved.path == arrived.resolve() and moved.imported_at == ring.imported_at
+    assert [(r.source.name, r.moved, r.removed, r.known, r.added) for r in reports] == [
+        ("outputs", 0, 0, 0, []), ("other", 1, 0, 0, [])]  # said where it arrived
+    back = outputs / "back.png"
+    arrived.rename(back)
+    reports = library.scan_sources()  # "other" is scanned before "outputs"
+    assert [r.source.name for r in reports] == ["other", "outputs"]
+    assert library.get(ring.id).path == back.resolve() and library.total() == 2
+    assert [(r.moved, r.removed, r.added) for r in reports] == [(0, 0, []), (1, 0, [])]
+
+
 def test_delete_in_the_app_deletes_the_file_and_names_a_changed_one(library, outputs):
     library.add_source(outputs)
     diamond = next(r for r in library.page() if r.prompt == "a red diamond")
@@ -128,6 +153,8 @@ def test_an_imported_image_keeps_its_copy_and_never_moves_a_twin_in_a_source(lib
     me.twin.unlink()  # the twin deleted outside: the imported image stays, with its copy
     report = library.scan_sources()[0]
     assert report.removed == 0 and library.get(me.id).path == me.copy and me.copy.is_file()
+    # item 11: this said "1 moved"
+    assert (report.moved, report.kept) == (0, 1) and "1 file gone (its image stays in the library)" in report.summary()
     assert check(library, min_age=0).missing_originals == []
 
 
@@ -716,6 +743,8 @@ def test_one_scan_of_a_source_at_a_time(tmp_path):
     (dict(added=[5, 6], unchanged=3), "2 new images, 3 unchanged"),
     (dict(known=1, unchanged=4), "Nothing new: 1 image was already in the library, 4 unchanged"),
     ({}, "No images in the folder"),
+    (dict(kept=1), "Nothing new: 1 file gone (its image stays in the library)"),
+    (dict(kept=2, removed=1), "Nothing new: 1 gone, 2 files gone (their images stay in the library)"),
 ])
 def test_a_scan_says_only_what_happened(counts, said):
     from store.sources import ScanReport
