@@ -31,7 +31,7 @@ from store.text import one_line
 
 from .highlight import highlight
 from .rgb_lines import RGBLines
-from .thumbnails import fit_cells
+from .thumbnails import PictureWidget, fit_cells
 
 SLOT = 3  # cells per action button when the card is wide enough for every button at that width
 NARROW_SLOT = 2  # cells per action button on a narrower card (the icons without space between)
@@ -109,7 +109,8 @@ class ImageCard(RGBLines, Widget):
         self._actions = actions
         self._strips = strips
         self._image_class = image_class
-        self._picture_widget: Widget | None = image_class(None, id="thumb") \
+        # (a class drawing cells comes with `strips`: the picture widget is a graphics protocol's)
+        self._picture_widget: PictureWidget | None = image_class(None, id="thumb") \
             if image_class is not None and strips is None else None
         self._hover: int | None = None
         self._content_for: Size | None = None  # the card size `_content` was worked out for
@@ -381,8 +382,8 @@ class ImageCard(RGBLines, Widget):
     def _show_picture(self, picture) -> None:
         widget = self._picture_widget
         assert widget is not None  # only cards with a picture widget show pictures in it
-        if widget.image is not picture:  # type: ignore[attr-defined]  # each image class has `image`
-            widget.image = picture  # type: ignore[attr-defined]
+        if widget.image is not picture:
+            widget.image = picture
         self._place_picture()
 
     def _place_picture(self) -> None:
