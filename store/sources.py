@@ -427,8 +427,8 @@ def _check_folder(library: Library, folder: Path | str) -> Path:
     path = Path(folder).expanduser()
     try:
         path = path.resolve(strict=True)
-    except (OSError, RuntimeError):
-        raise StoreError(f"No folder {folder}.") from None
+    except (OSError, RuntimeError):  # the whole path: a relative or ~ one names where it was looked for
+        raise StoreError(f"No folder {path.absolute()}.") from None
     if not path.is_dir():
         raise StoreError(f"{path} is not a folder.")
     if not os.access(path, os.R_OK | os.X_OK):

@@ -209,7 +209,7 @@ def test_copy_mode_imports_and_two_places_show_once(library, outputs, tmp_path):
     assert "Cannot read the source folder" in report.summary() and library.total() == 2
 
 
-def test_a_source_is_refused_plainly(library, outputs, tmp_path):
+def test_a_source_is_refused_plainly(library, outputs, tmp_path, monkeypatch):
     library.add_source(outputs)
     for folder, words in ((tmp_path / "nowhere", "No folder"), (outputs, "already one of your sources"),
                           (outputs / "day2", "is inside"), (tmp_path, "holds"),
@@ -218,6 +218,9 @@ def test_a_source_is_refused_plainly(library, outputs, tmp_path):
             library.add_source(folder)
     with pytest.raises(NotFound):
         library.remove_source(tmp_path / "nowhere")
+    monkeypatch.chdir(outputs)  # a relative path refused: where it was looked for
+    with pytest.raises(StoreError, match=f"^No folder {outputs}/day3[.]$"):
+        library.add_source("day3")
 
 
 def test_a_very_wide_folder_is_asked_about_and_the_library_in_it_is_skipped(tmp_path, monkeypatch):
