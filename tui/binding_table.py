@@ -159,6 +159,7 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
     'tui.sources_screen.SourcesScreen': [
         ('sources.close', 'close', 'escape'),
         ('sources.complete', 'complete', 'tab'),
+        ('sources.remove', 'remove', 'delete'),
     ],
     'tui.trash_screen.TrashScreen': [
         ('trash.close', 'close', 'escape'),

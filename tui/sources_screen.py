@@ -49,6 +49,7 @@ class SourcesScreen(Dialog[SourceRequest | None]):
     BINDINGS = [
         Binding("escape", "close", "Close", id="sources.close"),
         Binding("tab", "complete", "Complete the path", show=False, id="sources.complete"),
+        Binding("delete", "remove", "Remove the highlighted folder", show=False, id="sources.remove"),
     ]
 
     def __init__(self, library: Library) -> None:
@@ -59,8 +60,8 @@ class SourcesScreen(Dialog[SourceRequest | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="sources-dialog"):
             yield Static("Source folders", classes="title")
-            yield Static("Their images join your library where they are; new ones appear as they are written.",
-                         classes="hint")
+            yield Static("Their images join your library where they are; new ones appear as they are written."
+                         + (" Delete removes the highlighted one." if self.sources else ""), classes="hint")
             yield OptionList(*self._options(), id="source-list")
             with SkippedFiles(id="source-details"):
                 yield Static(self._details(0), id="source-bad", markup=False)
@@ -155,6 +156,12 @@ class SourcesScreen(Dialog[SourceRequest | None]):
         # the home folder, /, a folder holding the library: asked first, never read at once
         self.app.push_screen(ConfirmSourceScreen(f"Follow {one_line(str(path))}?", caution, "Follow it", "follow"),
                              answered)
+
+    def action_remove(self) -> None:
+        """Delete on the list: the Remove button's question for the highlighted folder (the path field keeps
+        Delete for its text)."""
+        if self.focused is self.query_one("#source-list"):
+            self._remove()
 
     @on(Button.Pressed, "#remove")
     def _remove(self) -> None:
