@@ -26,6 +26,7 @@ from .files import make_thumbnail
 from .library import Library, NewImage
 from .metadata import Metadata, parse_chunks, read_chunks
 from .records import to_stored
+from .text import plural
 
 FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".webp"}
@@ -57,8 +58,7 @@ class ImportReport:
 
     def summary(self) -> str:
         text = (
-            f"{len(self.imported)} imported, {len(self.duplicates)} "
-            f"duplicate{'s' if len(self.duplicates) != 1 else ''}, {len(self.failed)} failed"
+            f"{len(self.imported)} imported, {plural(len(self.duplicates), 'duplicate')}, {len(self.failed)} failed"
         )
         return text + (" (cancelled)" if self.cancelled else "")
 

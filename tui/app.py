@@ -199,10 +199,10 @@ class MyImagesApp(App):
                 continue
             if report.added:
                 n = len(report.added)
-                self.notify(f"{n} new image{'' if n == 1 else 's'} from {where}", title="New images", markup=False)
+                self.notify(f"{plural(n, 'new image')} from {where}", title="New images", markup=False)
             if report.bad:
                 n = len(report.bad)
-                self.notify(f"{n} file{'' if n == 1 else 's'} skipped in {where} (w shows why)",
+                self.notify(f"{plural(n, 'file')} skipped in {where} (w shows why)",
                             title="Source folder", severity="warning", markup=False)
         galleries = [s for s in self.screen_stack if isinstance(s, GalleryScreen)]
         if galleries:

@@ -195,8 +195,7 @@ class DuplicatesScreen(Screen[list[int]]):
             title = f"Duplicates: none {threshold}"
         else:
             n = sum(len(g.others) for g in self.groups)
-            title = (f"Duplicates: {plural(len(self.groups), 'group')}, {n} more "
-                     f"image{'' if n == 1 else 's'} {threshold}")
+            title = f"Duplicates: {plural(len(self.groups), 'group')}, {plural(n, 'more image')} {threshold}"
         self.query_one("#dup-title", Static).update(Text(title))
         if empty:
             self.query_one("#dup-empty", Static).update(Text(
