@@ -5,18 +5,21 @@ from datetime import datetime, timedelta
 
 import pytest
 from rich.cells import cell_len
+from textual import events
 from textual.widgets import Input, OptionList, Select, SelectionList, Static
 
 from store.importer import ImportOptions, import_files
 from store.library import Library
 from store.records import Filters
 from tui.app import MyImagesApp
+from tui.card_menu import CardMenu
 from tui.collections_screen import AddToCollectionScreen
 from tui.confirm_delete import ConfirmDeleteScreen
+from tui.gallery_screen import CARD_ACTIONS
 from tui.info_screen import InfoScreen
 from tui.prompt_screen import PromptScreen
 from tui.viewer_screen import ViewerScreen
-from widgets.card import ImageCard
+from widgets.card import MORE, ImageCard, button_places
 from widgets.card_grid import CardGrid
 
 from . import ui
@@ -142,8 +145,100 @@ async def test_usable_at_80x24(lib, tmp_path):
         assert g.columns >= 2 and g.rows >= 1
         card = app.screen.query(ImageCard).first()
         assert card.region.bottom <= app.screen.query_one("KeyBar").region.y
-        assert card.content_size.width >= 8 * card.button_width
+        assert card.hidden_actions == []  # every button on the card (medium cards)
         assert "📁" in screen_text(app)  # the last action button is on the screen
+
+
+def test_button_places_put_each_click_on_its_icon():
+    """At every content width: the icons fit, click areas are ordered and apart, each holds its own icon's
+    cells and no other's, and what does not fit is behind ⋯ (never silently missing)."""
+    actions = CARD_ACTIONS
+    for width in range(4, 40):
+        places = button_places(actions, [a.icon for a in actions], width)
+        names = [p.action.name for p in places]
+        assert names == [a.name for a in actions] or (
+            names[-1] == "more" and names[:-1] == [a.name for a in actions][:len(names) - 1]), width
+        for place, after in zip(places, places[1:]):
+            assert place.end <= after.start and place.icon_at + cell_len(place.action.icon) <= after.icon_at
+        for place in places:
+            assert place.start <= place.icon_at and place.icon_at + cell_len(place.action.icon) <= place.end
+        assert places[-1].icon_at + cell_len(places[-1].action.icon) <= width, width
+        if len(places) < len(actions):  # two icons side by side at most every other gap
+            touching = sum(a.end == b.start for a, b in zip(places, places[1:]))
+            assert touching <= len(places) // 2, width
+
+
+def drawn_buttons(app, card: ImageCard) -> dict[int, str]:
+    """The screen columns of the icons drawn on a card's button row, read from the screenshot: column -> the
+    action its icon stands for."""
+    row = card.content_region.y + card.actions_row
+    by_icon = {icon: action.name for icon, action in zip(card.icons, CARD_ACTIONS)} | {MORE.icon: "more"}
+    found, column = {}, 0
+    for character in ui.screen_lines(app)[row]:
+        if card.content_region.x <= column < card.content_region.right and character in by_icon:
+            found[column] = by_icon[character]
+        column += cell_len(character)
+    return found
+
+
+async def test_a_click_on_a_drawn_button_runs_it_at_every_card_size(lib, tmp_path, monkeypatch):
+    """New-user test item 6: at 80x24 and 160x48, with small, medium and large cards, a click lands on the icon
+    drawn there, and a card with no room for every button shows ⋯ for the rest."""
+    pressed: list[str] = []
+    post = ImageCard.post_message
+
+    def record(card, message):
+        if isinstance(message, ImageCard.ActionPressed):
+            pressed.append(message.action)
+            return True
+        return post(card, message)
+
+    monkeypatch.setattr(ImageCard, "post_message", record)
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        # small, medium and large at 80x24; small at 160x48 (medium and large cards there have the 3-cell slots
+        # large cards have here)
+        for key in ("minus", "plus", "plus", "minus", "minus", "160x48"):
+            if key == "160x48":
+                await pilot.resize_terminal(160, 48)
+            else:
+                await pilot.press(key)
+            if key == "minus" and grid(app).card_size == "medium":
+                continue
+            await settle(pilot, app)
+            card = app.screen.query_one("#card-1", ImageCard)
+            buttons = drawn_buttons(app, card)
+            assert set(buttons.values()) | {a.name for a in card.hidden_actions} >= {a.name for a in CARD_ACTIONS}
+            assert ("more" in buttons.values()) == bool(card.hidden_actions)
+            assert bool(card.hidden_actions) == (grid(app).card_size == "small"), app.size
+            row = card.content_region.y + card.actions_row
+            for column, action in buttons.items():
+                pressed.clear()
+                # a click as the terminal reports it, routed by the app to the widget there (Pilot's click
+                # takes half a second each on a loaded machine)
+                app.post_message(events.Click(None, column, row, 0, 0, 1, False, False, False,
+                                              screen_x=column, screen_y=row))
+                await ui.wait_until(pilot, lambda: pressed, timeout=2)
+                assert pressed == [action], (app.size, grid(app).card_size, column)
+
+
+async def test_the_more_button_offers_a_small_cards_hidden_actions(lib, tmp_path):
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("minus")
+        await settle(pilot, app)
+        card = app.screen.query_one("#card-1", ImageCard)
+        hidden = [a.name for a in card.hidden_actions]
+        assert "collect" in hidden and "delete" in hidden
+        await pilot.click("#card-1", offset=card.action_offset("more"))
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, CardMenu))
+        menu = app.screen.query_one(OptionList)
+        assert [o.id for o in menu.options] == hidden
+        await pilot.press(*["down"] * hidden.index("collect"), "enter")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, AddToCollectionScreen))
+        assert app.screen.image_ids == [card.record.id]
 
 
 async def test_arrow_and_vim_keys_move(lib, tmp_path):

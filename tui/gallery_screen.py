@@ -31,6 +31,7 @@ from widgets.key_bar import KeyBar
 from widgets.search_history import SearchInput
 from widgets.thumbnails import grid_image_class
 
+from .card_menu import CardMenu
 from .clipboard import copy_text
 from .collections_screen import AddToCollectionScreen
 from .compare_screen import CompareScreen
@@ -486,10 +487,21 @@ class GalleryScreen(Screen):
 
     @on(CardGrid.ActionRequested)
     async def _card_action(self, event: CardGrid.ActionRequested) -> None:
+        if event.action == "more":  # a small card's ⋯: the buttons it has no room for, in a menu
+            self.app.push_screen(CardMenu(event.record.id, list(event.hidden)), self._menu_chosen)
+            return
         if event.action in self.blocked:
             self.say_read_only()  # a write button where writing is refused: said, not silently ignored
             return
         await self.run_action(event.action)  # runs check_action first, as a key would
+
+    async def _menu_chosen(self, action: str | None) -> None:
+        if action is None:
+            return
+        if action in self.blocked:
+            self.say_read_only()
+            return
+        await self.run_action(action)  # on the current card: the one whose ⋯ was pressed
 
     @on(CardGrid.Opened)
     def _opened(self) -> None:

@@ -9,7 +9,12 @@ Layout of the content area (inside the border and padding):
     line 0              ☐ / ☑ on the left, the date (and owner) on the right
     lines 1 … h-4       the thumbnail, centred, keeping its shape
     lines h-3, h-2      the prompt, cut with an ellipsis (one line on small cards)
-    line h-1            the action buttons, 3 cells each (2 on a narrow card)
+    line h-1            the action buttons: 3 cells each where every one fits so; else each icon as wide as it
+                        is drawn, a space between icons where there is room, and a ⋯ button for those that do
+                        not fit (it asks for "more": the screen offers the rest in a menu)
+
+A button answers a click only on the cells drawn for it (`button_places`): where icons sit side by side, a
+click one cell off lands on nothing rather than on the neighbour, and drawing and clicking use one layout.
 """
 from __future__ import annotations
 
@@ -34,7 +39,6 @@ from .rgb_lines import RGBLines
 from .thumbnails import PictureWidget, fit_cells
 
 SLOT = 3  # cells per action button when the card is wide enough for every button at that width
-NARROW_SLOT = 2  # cells per action button on a narrower card (the icons without space between)
 PROMPT_LINES = 2  # lines of prompt on a card (small cards: `prompt_lines` = 1)
 STACK_MARK = "▤ "  # before the number of images a stack card stands for
 PROMPT_CHARS = 2000  # a prompt is cut to this before it is laid out (prompts can be megabytes)
@@ -46,6 +50,56 @@ class CardAction:
     icon: str
     tooltip: str
     icon_on: str = ""  # the favorite button's icon when the image is a favorite
+
+
+MORE = CardAction("more", "⋯", "More actions (the buttons that do not fit on this card)")
+
+
+@dataclass(frozen=True)
+class ButtonPlace:
+    """Where one button is on the actions row, in cells of the card's content: clicks on [start, end) are its,
+    its icon is drawn at `icon_at`."""
+
+    action: CardAction
+    start: int
+    end: int
+    icon_at: int
+
+
+def button_places(actions: list[CardAction], icons: list[str], width: int) -> list[ButtonPlace]:
+    """The actions row's buttons at a content width: 3-cell slots (icon in the middle) where all fit so; else
+    the icons at their drawn widths, spaces spread evenly between them (a space of two or more is split between
+    its neighbours' click areas, one cell is nobody's); as many buttons as leave a space between at least every
+    other two, and, if not all fit so, ⋯ last for the rest."""
+    count = len(actions)
+    if count and width >= SLOT * count:
+        return [ButtonPlace(a, i * SLOT, i * SLOT + SLOT, i * SLOT + 1) for i, a in enumerate(actions)]
+    widths = [cell_len(icon) for icon in icons]
+
+    def needs(shown: int) -> int:  # cells for `shown` buttons (and ⋯), a space between at least every other two
+        buttons = shown + (shown < count)
+        return sum(widths[:shown]) + (cell_len(MORE.icon) if shown < count else 0) + buttons // 2
+
+    shown = count
+    while shown > 0 and needs(shown) > width:
+        shown -= 1
+    buttons = list(zip(actions[:shown], widths[:shown]))
+    if shown < count:
+        buttons.append((MORE, cell_len(MORE.icon)))
+    gaps = len(buttons) - 1
+    spare = max(0, width - sum(w for _, w in buttons))
+    places: list[ButtonPlace] = []
+    x = 0
+    spans = []
+    for index, (action, glyphs) in enumerate(buttons):
+        spans.append((action, x, x + glyphs))
+        if index < gaps:  # gap `index` gets its even share of the spare cells (rounded up: the first gets one)
+            x += glyphs + -(-spare * (index + 1) // gaps) - -(-spare * index // gaps)
+    for index, (action, start, end) in enumerate(spans):
+        left = start - spans[index - 1][2] if index else 0  # the gap before it
+        right = spans[index + 1][1] - end if index + 1 < len(spans) else 0
+        places.append(ButtonPlace(action, start - left // 2, end + right // 2, start))
+    return places
 
 
 # Thumbnail lines (each a list of Segments) for a picture at a size, or None while they are being made.
@@ -112,7 +166,9 @@ class ImageCard(RGBLines, Widget):
         # (a class drawing cells comes with `strips`: the picture widget is a graphics protocol's)
         self._picture_widget: PictureWidget | None = image_class(None, id="thumb") \
             if image_class is not None and strips is None else None
-        self._hover: int | None = None
+        self._hover: int | None = None  # the button under the pointer (its place in `_places()`)
+        self._places_for: tuple | None = None  # (width, icons) `_places_cache` was laid out for
+        self._places_cache: list[ButtonPlace] = []
         self._content_for: Size | None = None  # the card size `_content` was worked out for
         self._content = Size(0, 0)
         self._lines: list[Strip] | None = None  # the content drawn, for _lines_size
@@ -193,19 +249,34 @@ class ImageCard(RGBLines, Widget):
         return fit_cells(box_width, box_height, record.width, record.height)
 
     @property
-    def button_width(self) -> int:
-        """Cells per action button: 3 when every button fits so, else 2 (those that fit are shown)."""
-        return SLOT if self._content_size().width >= SLOT * len(self._actions) else NARROW_SLOT
-
-    @property
     def actions_row(self) -> int:
         return self._content_size().height - 1
 
+    def _places(self) -> list[ButtonPlace]:
+        """The buttons as drawn now (laid out again when the width or an icon changes)."""
+        icons = self.icons
+        key = (self._content_size().width, tuple(icons))
+        if self._places_for != key:
+            self._places_for = key
+            self._places_cache = button_places(self._actions, icons, key[0])
+        return self._places_cache
+
+    @property
+    def shown_actions(self) -> list[str]:
+        """The names of the buttons on the card ("more" for ⋯)."""
+        return [place.action.name for place in self._places()]
+
+    @property
+    def hidden_actions(self) -> list[CardAction]:
+        """The actions with no button of their own on this card (⋯ offers them)."""
+        shown = set(self.shown_actions)
+        return [a for a in self._actions if a.name not in shown]
+
     def action_offset(self, name: str) -> Offset:
-        """Where to click for an action, relative to the card (tests and help use it)."""
-        index = [a.name for a in self._actions].index(name)
+        """Where its icon is drawn (the first cell), relative to the card: tests and help use it."""
+        place = next(p for p in self._places() if p.action.name == name)
         left, top = self.gutter.top_left
-        return Offset(left + index * self.button_width + (1 if self.button_width == SLOT else 0), top + self.actions_row)
+        return Offset(left + place.icon_at, top + self.actions_row)
 
     @property
     def check_offset(self) -> Offset:
@@ -305,15 +376,19 @@ class ImageCard(RGBLines, Widget):
         line = Text(no_wrap=True, overflow="crop")
         favorite = self._style("image-card--favorite")
         hover = self._style("image-card--hover")
-        for index, action in enumerate(self._actions):
-            icon = self._icon(action)
+        x = 0
+        for index, place in enumerate(self._places()):
+            action = place.action
+            line.append(" " * (place.start - x))
             style = Style()
             if action.name == "favorite" and self.record is not None and self.record.favorite:
                 style += favorite
             if index == self._hover:
                 style += hover
-            lead = " " if self.button_width == SLOT else ""
-            line.append(lead + icon + " " * max(0, self.button_width - len(lead) - cell_len(icon)), style=style)
+            icon = self._icon(action)
+            line.append(" " * (place.icon_at - place.start) + icon
+                        + " " * max(0, place.end - place.icon_at - cell_len(icon)), style=style)
+            x = place.end
         return line
 
     def _text_strip(self, text: Text, width: int, base: Style) -> Strip:
@@ -400,16 +475,16 @@ class ImageCard(RGBLines, Widget):
     # -- mouse -------------------------------------------------------------------
 
     def _slot_at(self, offset: Offset | None) -> int | None:
+        """The button (its place in `_places()`) whose cells hold `offset`, if any."""
         if offset is None or offset.y != self.actions_row:
             return None
-        index = offset.x // self.button_width
-        return index if 0 <= index < len(self._actions) else None
+        return next((i for i, p in enumerate(self._places()) if p.start <= offset.x < p.end), None)
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
         index = self._slot_at(event.get_content_offset(self))
         if index != self._hover:
             self._hover = index
-            self.tooltip = self._actions[index].tooltip if index is not None else None
+            self.tooltip = self._places()[index].action.tooltip if index is not None else None
             self._lines = None
             self.refresh()
 
@@ -427,7 +502,7 @@ class ImageCard(RGBLines, Widget):
         offset = event.get_content_offset(self)
         index = self._slot_at(offset)
         if index is not None:
-            self.post_message(self.ActionPressed(self, self._actions[index].name))
+            self.post_message(self.ActionPressed(self, self._places()[index].action.name))
             return
         on_box = offset is not None and offset.y == 0 and offset.x < 2 and not self.owner_visible
         self.post_message(self.Clicked(self, event.chain > 1, on_box))

@@ -113,11 +113,12 @@ class CardGrid(Widget, can_focus=True):
 
     @dataclass(eq=False)
     class ActionRequested(Message):
-        """A card's button asked for an action on its image."""
+        """A card's button asked for an action on its image ("more": its ⋯ button, for the `hidden` ones)."""
 
         grid: CardGrid
         action: str
         record: ImageRecord
+        hidden: tuple[CardAction, ...] = ()
 
         @property
         def control(self) -> CardGrid:
@@ -630,5 +631,6 @@ class CardGrid(Widget, can_focus=True):
         event.stop()
         if event.card.index is not None and event.card.record is not None:
             self._set_cursor(event.card.index)
-            self.post_message(self.ActionRequested(self, event.action, event.card.record))
+            hidden = tuple(event.card.hidden_actions) if event.action == "more" else ()
+            self.post_message(self.ActionRequested(self, event.action, event.card.record, hidden))
 

@@ -1,0 +1,40 @@
+"""The ⋯ button's menu: the actions a card has no room to show as buttons (small cards, narrow terminals).
+
+Each is listed with its icon, what it does and its key (the keys work on the current card without the menu);
+Enter or a click runs it on the card whose ⋯ was pressed, Escape closes.
+"""
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from widgets.card import CardAction
+
+from .dialog import Dialog
+
+
+class CardMenu(Dialog[str]):
+    """Answers the chosen action's name (None when closed)."""
+
+    BINDINGS = [Binding("escape", "close", "Close", id="card_menu.close")]
+
+    def __init__(self, image_id: int, actions: list[CardAction]) -> None:
+        super().__init__()
+        self.image_id = image_id
+        self.actions = list(actions)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="card-menu"):
+            yield Static(f"Image #{self.image_id}: more actions", classes="title", markup=False)
+            yield OptionList(*(Option(f"{a.icon}  {a.tooltip}", id=a.name) for a in self.actions), id="card-menu-list")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
