@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from peewee import Database, PeeweeException
+from peewee import Database, PeeweeException, chunked
 
 from .own_writes import own_writes
 from .query import DEFAULT_SORT, Parsed, Term, as_number, lora_names
@@ -1174,8 +1174,7 @@ class Catalog:
                     ).fetchall()
                     ids = sorted({i for _, i in changes if i is not None})
                     rows = []
-                    for start in range(0, len(ids), 500):
-                        chunk = ids[start:start + 500]
+                    for chunk in chunked(ids, 500):
                         rows += self.db.execute_sql(
                             f"SELECT {_COLUMNS} FROM image WHERE id IN ({','.join('?' * len(chunk))}) "
                             "AND trashed_at IS NULL", chunk
