@@ -7,6 +7,7 @@ library to the new shape (playhouse.migrate for columns), and bump LATEST.
 """
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from peewee import Database, PostgresqlDatabase
@@ -16,7 +17,7 @@ from .catalog import CHANGE_LOG_SQL, POSTGRES_CHANGE_LOG_SQL, WATCHED_COLUMNS
 from .errors import StoreError
 from .models import MODELS, Setting
 
-LATEST = 12
+LATEST = 13
 VERSION_KEY = "schema_version"
 
 
@@ -166,6 +167,44 @@ def _step_12_merges(db: Database, migrator: SchemaMigrator) -> None:
     db.create_tables([MergeGain, MergedImage])
 
 
+def _step_13_ids_never_reused(db: Database, migrator: SchemaMigrator) -> None:
+    # New-user test item 5: SQLite gave an erased image's id to the next new image; the table is made again
+    # with AUTOINCREMENT (models.NeverReusedId). PostgreSQL's sequence never reused one.
+    if not is_postgres(db):
+        sqlite_autoincrement(db, "image")
+
+
+def sqlite_autoincrement(db: Database, table: str) -> None:
+    """Make a SQLite table's "id" INTEGER PRIMARY KEY an AUTOINCREMENT one: SQLite's own way to change a
+    table (sqlite.org/lang_altertable.html): a new table from the old one's definition, its rows copied,
+    the old one dropped, the new one renamed, its indexes and triggers made again. Inside the migration's
+    transaction, with foreign keys off (migrate_to_latest): dropping the old table must not delete what
+    refers to it (collections, source files), and the check after it must find every reference whole."""
+    found = db.execute_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+    if found is None or "AUTOINCREMENT" in found[0].upper():
+        return
+    new = f"{table}_autoincrement"
+    sql, n = re.subn(r'^CREATE TABLE\s+("?)' + table + r'\1(\s*\()', f'CREATE TABLE "{new}"\\2', found[0], count=1)
+    sql, m = re.subn(r'("id"\s+INTEGER\s+NOT\s+NULL\s+PRIMARY\s+KEY)', r"\1 AUTOINCREMENT", sql, count=1,
+                     flags=re.IGNORECASE)
+    if (n, m) != (1, 1):
+        raise StoreError(f"The {table} table of {_where(db)} is not as this version of My Images made it; "
+                         "nothing was changed.")
+    columns = ", ".join(f'"{row[1]}"' for row in db.execute_sql(f'PRAGMA table_xinfo("{table}")').fetchall()
+                        if row[6] == 0)  # generated columns (hidden 2, 3) are made, not copied
+    again = [sql for (sql,) in db.execute_sql(
+        "SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = ? AND sql IS NOT NULL "
+        "ORDER BY type", (table,)).fetchall()]
+    db.execute_sql(sql)
+    db.execute_sql(f'INSERT INTO "{new}" ({columns}) SELECT {columns} FROM "{table}"')
+    db.execute_sql(f'DROP TABLE "{table}"')
+    db.execute_sql(f'ALTER TABLE "{new}" RENAME TO "{table}"')
+    for statement in again:
+        db.execute_sql(statement)
+    if db.execute_sql("PRAGMA foreign_key_check").fetchone() is not None:
+        raise StoreError(f"{_where(db)} has references that point nowhere; nothing was changed.")
+
+
 STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _step_2_search_index,
     3: _step_3_catalog,
@@ -178,6 +217,7 @@ STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     10: _step_10_batches,
     11: _step_11_param_columns,
     12: _step_12_merges,
+    13: _step_13_ids_never_reused,
 }
 
 
@@ -217,7 +257,20 @@ def _set_version(version: int) -> None:
 
 
 def migrate_to_latest(db: Database) -> int:
-    """Create or upgrade the schema; returns the version it started from (0 if new)."""
+    """Create or upgrade the schema; returns the version it started from (0 if new).
+
+    On SQLite foreign keys are off meanwhile (a step may make a table again: sqlite_autoincrement); a
+    pragma inside a transaction does nothing, so it is set around it."""
+    if is_postgres(db):
+        return _migrate_to_latest(db)
+    db.execute_sql("PRAGMA foreign_keys = OFF")
+    try:
+        return _migrate_to_latest(db)
+    finally:
+        db.execute_sql("PRAGMA foreign_keys = ON")
+
+
+def _migrate_to_latest(db: Database) -> int:
     with db.atomic():
         version = schema_version(db)
         if version is None:

@@ -17,7 +17,9 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     Model,
+    NodeList,
     Proxy,
+    SQL,
     TextField,
 )
 
@@ -87,8 +89,20 @@ class Account(BaseModel):
     created_at = DateTimeField()
 
 
+class NeverReusedId(AutoField):
+    """An id no other row ever had. SQLite gives an INTEGER PRIMARY KEY the highest id + 1, so erasing the
+    newest image handed its id (and what the user knew by it) to the next one; AUTOINCREMENT never does.
+    PostgreSQL's SERIAL takes ids from a sequence, which never goes back (nothing to add)."""
+
+    def ddl(self, ctx):
+        node = super().ddl(ctx)
+        if ctx.state.field_types.get("AUTO") == "INTEGER":  # SQLite's type for an AutoField
+            return NodeList((node, SQL("AUTOINCREMENT")))
+        return node
+
+
 class Image(BaseModel):
-    id = AutoField()
+    id = NeverReusedId()
     owner = ForeignKeyField(Account, backref="images", on_delete="CASCADE")
     prompt = TextField(default="")
     negative_prompt = TextField(default="")

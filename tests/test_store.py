@@ -240,6 +240,54 @@ def test_migration_from_older_versions(tmp_path, make_png, version):
     assert sorted(prompts(again.page(Filters(search="DIAMOND")))) == ["a new diamond", "an old diamond"]
 
 
+def test_an_erased_images_id_is_never_given_again(library, make_png):
+    """New-user test item 5: on SQLite, erasing the newest image gave its id to the next one."""
+    ids = [i for _p, i in import_files(library, [make_png(), make_png()]).imported]
+    library.delete([ids[-1]])
+    ((_p, new),) = import_files(library, [make_png()]).imported
+    assert new > ids[-1]
+
+
+def test_a_version_12_library_stops_reusing_ids_and_keeps_everything(tmp_path, make_png):
+    """Schema 13 makes the image table again with AUTOINCREMENT: every row, membership, favorite, derived
+    column and change-log trigger comes through (foreign keys off: dropping the old table cascades nothing)."""
+    root = tmp_path / "old"
+    lib = Library(root)
+    ring = {"parameters": "a ring\nSteps: 20, Sampler: Euler, Seed: 42"}
+    a, b, c = (i for _p, i in import_files(lib, [make_png(text=ring) for _ in range(3)]).imported)
+    shelf = lib.ensure_collection("Shelf")
+    lib.add_to_collection([a, b, c], shelf.id)
+    lib.set_favorite([b])
+    lib.close()
+    con = sqlite3.connect(root / "library.db")  # the image table as schema 12 made it: ids could be reused
+    (sql,) = con.execute("SELECT sql FROM sqlite_master WHERE name = 'image'").fetchone()
+    assert "AUTOINCREMENT" in sql
+    again = [q for (q,) in con.execute("SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
+                                       "AND tbl_name = 'image' AND sql IS NOT NULL")]
+    columns = ", ".join(r[1] for r in con.execute("PRAGMA table_xinfo(image)") if r[6] == 0)
+    con.execute(sql.replace(" AUTOINCREMENT", "").replace('CREATE TABLE "image"', 'CREATE TABLE "image12"'))
+    con.execute(f"INSERT INTO image12 ({columns}) SELECT {columns} FROM image")
+    con.execute("DROP TABLE image")
+    con.execute("ALTER TABLE image12 RENAME TO image")
+    for statement in again:
+        con.execute(statement)
+    con.execute("DELETE FROM sqlite_sequence WHERE name = 'image'")
+    con.execute("UPDATE setting SET value = '12' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    lib = Library(root)
+    assert lib.db.execute_sql("SELECT value FROM setting WHERE key = 'schema_version'").fetchone()[0] == str(LATEST)
+    assert "AUTOINCREMENT" in lib.db.execute_sql("SELECT sql FROM sqlite_master WHERE name = 'image'").fetchone()[0]
+    assert [lib.get(i).collections for i in (a, b, c)] == [["Shelf"]] * 3 and lib.get(b).favorite
+    assert lib.count(Filters(search="seed:42")) == 3  # the derived columns
+    lib.warm_up()  # the catalog follows the change log, whose triggers were made again
+    lib.delete([c])
+    assert lib.count(Filters(search="ring")) == 2
+    ((_p, new),) = import_files(lib, [make_png()], ImportOptions(prompt="a new ring")).imported
+    assert new > c and lib.count(Filters(search="ring")) == 3
+    lib.close()
+
+
 def test_postgres_library_of_version_3_gains_the_change_log(tmp_path, make_png, db_url):
     """Version 4 gave PostgreSQL libraries the change log an open gallery polls."""
     if not db_url:
