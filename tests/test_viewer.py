@@ -14,6 +14,7 @@ from tui.gallery_screen import GalleryScreen
 from tui.grid_editor_screen import GridEditorScreen
 from tui.help_screen import HelpScreen
 from tui.prompt_screen import PromptScreen
+from tui.trash_screen import TrashScreen
 from tui.viewer_screen import ViewerScreen
 from widgets import card_grid
 from widgets.key_bar import KeyBar
@@ -78,7 +79,8 @@ async def test_steps_through_the_result_in_its_order_and_filters_with_its_positi
         assert "→ Next" in bar.text and bar.text.rstrip().endswith("? more")  # 80 columns: not every key fits
         await pilot.press("question_mark")  # the help lists the view's keys
         assert isinstance(app.screen, HelpScreen)
-        assert {"Next", "Previous", "1:1", "Info", "Copy path"} <= {row.description for row in app.screen.rows}
+        assert {"Next", "Previous", "1:1", "Info", "Copy path", "Undo delete", "Trash"} <= {
+            row.description for row in app.screen.rows}
         await pilot.press("escape")
         await pilot.click(KeyBar, offset=(bar.text.index("→ Next") + 1, 0))
         await shown(pilot, app, ids[3], "4 / 5")
@@ -180,6 +182,17 @@ async def test_card_actions_from_the_view(lib, tmp_path, monkeypatch):
         await pilot.click("#delete")
         await shown(pilot, app, ids[2], "2 / 4")
         assert ids[1] not in lib.ids()
+        # what the delete's notice offers works here (new-user test item 7): u brings it back, shown again
+        await pilot.press("u")
+        await shown(pilot, app, ids[1], "2 / 5")
+        assert ids[1] in lib.ids()
+        await pilot.press("d")
+        await pilot.click("#delete")
+        await shown(pilot, app, ids[2], "2 / 4")
+        await pilot.press("t")  # the trash, over the view; Escape back to the view
+        await wait_until(pilot, lambda: isinstance(app.screen, TrashScreen))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, ViewerScreen))
         await pilot.press("end")
         await shown(pilot, app, ids[4], "4 / 4")
         await pilot.press("d")

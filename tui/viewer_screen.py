@@ -45,7 +45,7 @@ LARGE_PIXELS = 1024
 MISSING = "(image not shown: --images none, or the file cannot be read)"
 DRAWN_KEPT = 6  # pictures drawn for the view kept in memory (stepping back and forth is instant)
 PAN_STEP = 0.25  # of the visible part, per arrow key while zoomed
-WRITE_ACTIONS = {"favorite", "delete", "clean"}  # not in the public gallery (read only)
+WRITE_ACTIONS = {"favorite", "delete", "clean", "undo_delete", "trash"}  # not in the public gallery (read only)
 
 
 class ViewerScreen(ModalScreen[None]):
@@ -70,6 +70,9 @@ class ViewerScreen(ModalScreen[None]):
         Binding("d", "delete", "Delete", id="viewer.delete"),
         Binding("b", "clean", "Clean bg", id="viewer.clean"),
         Binding("g", "grid", "Grid", id="viewer.grid"),
+        # what the delete's notice offers ("u undoes, t opens the trash") works here too
+        Binding("u", "undo_delete", "Undo delete", show=False, id="viewer.undo_delete"),
+        Binding("t", "trash", "Trash", show=False, id="viewer.trash"),
         Binding("y", "copy_path", "Copy path", show=False, id="viewer.copy_path"),
         Binding("Y", "copy_folder", "Copy folder", show=False, id="viewer.copy_folder"),
         # A modal screen hides the app's keys: its help is bound here (the key bar ends with "? more").
@@ -382,6 +385,12 @@ class ViewerScreen(ModalScreen[None]):
 
     def action_delete(self) -> None:
         self.gallery.delete([self.record.id])  # then the grid reloads: this view shows the next image
+
+    def action_undo_delete(self) -> None:
+        self.gallery.action_undo_delete()  # the images come back; the gallery's cursor, which this view shows, on the first
+
+    def action_trash(self) -> None:
+        self.gallery.action_trash()  # over this view; what is restored there comes back into the gallery it shows
 
     def action_clean(self) -> None:
         self.gallery.clean([self.record.id])  # the new image gets the grid's focus: this view shows it
