@@ -26,7 +26,8 @@ from store.derived import open_original
 from store.errors import StoreError
 from store.library import Library
 from store.records import ImageRecord
-from widgets.thumbnails import CachedHalfcellImage, cell_console, fit_cells, grid_image_class, on_checkerboard
+from widgets.thumbnails import (CachedHalfcellImage, PictureWidget, cell_console, fit_cells, grid_image_class,
+                                on_checkerboard)
 
 from .dialog import Dialog
 from .progress_screen import JobOutcome, ProgressScreen
@@ -254,9 +255,11 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
             return  # a newer drawing is on its way
         picture, size, strips = drawn
         for widget in self.query(selector):  # the picture widget of the mode: each takes these
-            widget.image = picture  # type: ignore[attr-defined]
-            if strips:
-                widget.prepare(strips)  # type: ignore[attr-defined]
+            if not isinstance(widget, (CachedHalfcellImage, PictureWidget)):
+                continue
+            widget.image = picture
+            if strips and isinstance(widget, CachedHalfcellImage):  # strips are drawn for it alone (`_draw_into`)
+                widget.prepare(strips)
             elif size:
                 widget.styles.width, widget.styles.height = size
 
