@@ -1,14 +1,23 @@
 """The last searches, per library and account: `.search-history/<account>.json` in the library folder.
 
+Two instances of the app (two terminals, two users of one account) share the file: each search is added by
+reading the file as it is now, adding to that, and writing it back (temp file + rename) while holding a lock
+(`flock` on `<account>.lock` beside it), so neither loses the other's searches. The list is read again when
+the user starts walking it (Up in the search box). A query with a part that cannot be read is not kept.
 A library that cannot be written (read only, a full disk) keeps them in memory for the session.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from .files import write_bytes_atomic
+from .query import parse
 
 KEEP = 50
 
@@ -18,22 +27,48 @@ class SearchHistory:
         key = hashlib.sha256(account.encode()).hexdigest()[:16]  # any account name is a safe file name
         self.path = Path(root) / ".search-history" / f"{key}.json"
         self.entries: list[str] = []
+        self.refresh()
+
+    def _read(self) -> list[str] | None:
+        """The file's searches, or None when it cannot be read (none yet, unreadable)."""
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            if isinstance(data, list):
-                self.entries = [e for e in data if isinstance(e, str) and e.strip()][-KEEP:]
         except (OSError, ValueError):
-            pass
+            return None
+        return [e for e in data if isinstance(e, str) and e.strip()][-KEEP:] if isinstance(data, list) else None
 
-    def add(self, text: str) -> None:
-        text = " ".join(text.split())
-        if not text:
-            return
-        if text in self.entries:
-            self.entries.remove(text)
-        self.entries = (self.entries + [text])[-KEEP:]
+    def refresh(self) -> None:
+        """Take in what other instances added since (kept as they are when the file cannot be read)."""
+        entries = self._read()
+        if entries is not None:
+            self.entries = entries
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The account's history to ourselves across processes (nothing to hold where we cannot write)."""
         try:
             self.path.parent.mkdir(exist_ok=True)
-            write_bytes_atomic(self.path, json.dumps(self.entries, ensure_ascii=False).encode())
+            fd = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o666)
         except OSError:
-            pass  # read only or full: kept for this session
+            yield
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def add(self, text: str) -> bool:
+        """Keep `text` as the latest search (True), unless it is empty or has a part that cannot be read."""
+        text = " ".join(text.split())
+        if not text or parse(text).error:
+            return False
+        with self._locked():
+            current = self._read()
+            entries = [e for e in (current if current is not None else self.entries) if e != text]
+            self.entries = (entries + [text])[-KEEP:]
+            try:
+                write_bytes_atomic(self.path, json.dumps(self.entries, ensure_ascii=False).encode())
+            except OSError:
+                pass  # read only or full: kept for this session
+        return True

@@ -192,9 +192,46 @@ async def test_history_up_down_and_ctrl_u(lib, tmp_path):
         await ui.wait_until(pilot, lambda: len(prompts(app)) == 2)
         await pilot.press("ctrl+u")
         assert search.value == ""
+        # another instance's search comes up too (the list is read again when a walk starts)
+        SearchHistory(lib.root, "alice").add("blue potion")
+        await pilot.press("up")
+        assert search.value == "blue potion"
     # kept per library and account
-    assert SearchHistory(lib.root, "alice").entries == ["ring", "pixel art"]
+    assert SearchHistory(lib.root, "alice").entries == ["ring", "pixel art", "blue potion"]
     assert SearchHistory(lib.root, "bob").entries == []
+
+
+def test_two_instances_merge_their_search_history(tmp_path):
+    """New-user test item 8: each instance used to write its own memory over the file."""
+    first, second = SearchHistory(tmp_path, "alice"), SearchHistory(tmp_path, "alice")
+    first.add("ring")
+    second.add("sword")  # opened before "ring" was added
+    first.add("gem")
+    second.add("ring")  # again: moves to the end, once
+    assert SearchHistory(tmp_path, "alice").entries == second.entries == ["sword", "gem", "ring"]
+    assert not first.add("foo:bar") and not first.add("seed:abc")  # not readable: not kept
+    assert SearchHistory(tmp_path, "alice").entries == ["sword", "gem", "ring"]
+
+
+def _add_searches(root, prefix: str, count: int) -> None:
+    history = SearchHistory(root, "alice")
+    for n in range(count):
+        history.add(f"{prefix} {n}")
+
+
+def test_searches_added_at_once_by_two_processes_are_all_kept(tmp_path):
+    """Read, add, write back under the lock: two processes adding at the same moment lose nothing."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_add_searches, args=(tmp_path, name, 20)) for name in ("ring", "sword")]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+        assert worker.exitcode == 0
+    assert sorted(SearchHistory(tmp_path, "alice").entries) == sorted(
+        f"{name} {n}" for name in ("ring", "sword") for n in range(20))
 
 
 async def test_search_tip_while_the_box_is_empty(lib, tmp_path):

@@ -31,6 +31,8 @@ class SearchInput(Input):
             self.history.add(self.value)
 
     def action_history(self, step: int) -> None:
+        if self.history is not None and self._walk is None:
+            self.history.refresh()  # with what another instance searched meanwhile
         entries = self.history.entries if self.history is not None else []
         if not entries:
             return
