@@ -64,3 +64,19 @@ class FilesLock:
     def removing(self, wait: bool = True) -> AbstractContextManager[bool]:
         """Held while references are checked and files removed; yields False if `wait` is off and it is taken."""
         return self._hold(fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+@contextmanager
+def held(path: Path) -> Iterator[None]:
+    """An exclusive `flock` on `path` (made if missing) across threads and processes, for the block; nothing
+    to hold where the file cannot be made (a read-only folder): then whatever it guards is done unguarded."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock

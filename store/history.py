@@ -8,14 +8,11 @@ A library that cannot be written (read only, a full disk) keeps them in memory f
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-import os
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
+from .file_lock import held
 from .files import write_bytes_atomic
 from .query import parse
 
@@ -43,27 +40,16 @@ class SearchHistory:
         if entries is not None:
             self.entries = entries
 
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        """The account's history to ourselves across processes (nothing to hold where we cannot write)."""
-        try:
-            self.path.parent.mkdir(exist_ok=True)
-            fd = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o666)
-        except OSError:
-            yield
-            return
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # releases the lock
-
     def add(self, text: str) -> bool:
         """Keep `text` as the latest search (True), unless it is empty or has a part that cannot be read."""
         text = " ".join(text.split())
         if not text or parse(text).error:
             return False
-        with self._locked():
+        try:
+            self.path.parent.mkdir(exist_ok=True)
+        except OSError:
+            pass  # read only: the lock below is not to be had either, and nothing is written
+        with held(self.path.with_suffix(".lock")):  # the account's history to ourselves across processes
             current = self._read()
             entries = [e for e in (current if current is not None else self.entries) if e != text]
             self.entries = (entries + [text])[-KEEP:]

@@ -29,7 +29,7 @@ import os
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +39,7 @@ from peewee import chunked, fn
 from PIL import Image as PILImage, PngImagePlugin
 
 from .errors import BadImage, NotFound, StoreError
+from .file_lock import held
 from .identity import MARKER, read_marker
 from .importer import EXTENSIONS, FORMATS, MAX_FILE_BYTES, ImportOptions, describe, prepare_bytes
 from .library import Library, NewImage, bulk_insert
@@ -577,18 +578,9 @@ def scan_source(library: Library, row: Source, only: Iterable[Path] | None = Non
     return scan_many(library, [(row, None if only is None else list(only))], progress=progress, cancel=cancel)[0]
 
 
-@contextmanager
-def _scanning(library: Library, row: Source) -> Iterator[None]:
-    try:
-        fd = os.open(library.root / f".scanning-{row.id}.lock", os.O_RDWR | os.O_CREAT, 0o666)
-    except OSError:  # no lock to be had (a read-only folder): scanning is still safe, only wasteful
-        yield
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+def _scanning(library: Library, row: Source) -> AbstractContextManager[None]:
+    # no lock to be had (a read-only folder): scanning is still safe, only wasteful
+    return held(library.root / f".scanning-{row.id}.lock")
 
 
 @dataclass
