@@ -340,6 +340,17 @@ class Library(Images, Search):
         return sources.removal_drops(self, sources.find_source(self, folder))
 
     @boundary
+    def linked_among(self, image_ids: Iterable[int]) -> int:
+        """How many of these images (the account's own, not in the trash) are linked: files in watched folders,
+        which move into the library's trash with them (or are deleted with them for good)."""
+        ids = sorted(set(image_ids))
+        count = 0
+        for chunk in chunked(ids, 500):
+            count += Image.select().where(self._mine(), Image.id.in_(chunk), Image.location != "",
+                                          Image.trashed_at.is_null()).count()
+        return count
+
+    @boundary
     def make_thumbnails(self, cancel=None, limit: int | None = None) -> int:
         """Thumbnails for linked images that have none yet (newest first)."""
         from . import sources

@@ -196,6 +196,28 @@ def test_an_image_pointed_at_a_twin_by_an_older_version_keeps_its_copy(library, 
     assert any("the library's own copy again: #" in line for line in report.lines())
 
 
+def test_command_line_delete_says_what_happens_to_files_in_source_folders(tmp_path, outputs, capsys, monkeypatch):
+    """New-user test item 13: `delete` of several images asked without saying that files of watched folders
+    move into the library's trash (or, --permanent, are deleted)."""
+    from tui.cli import main
+
+    library = ["--library", str(tmp_path / "lib")]
+    assert main(["source", "add", str(outputs), *library]) == 0
+    picture = put(tmp_path / "gen", "own.png", a1111("my own", 5))
+    assert main(["import", str(picture), *library]) == 0
+    capsys.readouterr()
+    asked: list[str] = []
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda question: asked.append(question) or "n")
+    assert main(["delete", "1", "2", "3", *library]) == 1
+    assert "2 of them are files in your source folders: they move into the library's trash." in asked[-1]
+    assert main(["delete", "1", "--permanent", *library]) == 1
+    assert f"Its file in your source folder is deleted too: {outputs.resolve()}" in asked[-1]
+    assert main(["delete", "1", "2", "--yes", *library]) == 0
+    assert "2 images deleted: moved to the trash; 2 files moved out of your source folders" in capsys.readouterr().out
+    assert main(["delete", "3", *library]) == 1 and "source folder" not in asked[-1]  # imported: nothing moves
+
+
 def test_copy_mode_imports_and_two_places_show_once(library, outputs, tmp_path):
     other = tmp_path / "other"
     shutil.copytree(outputs, other)

@@ -208,3 +208,44 @@ async def test_the_trash_has_its_own_help_and_key_bar(tmp_path, make_png, size):
             await pilot.press("escape")
             await on_screen(pilot, app, TrashScreen)
     library.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_bulk_deletes_say_that_files_move_out_of_watched_folders(tmp_path, size):
+    """New-user test item 13: deleting several images (ctrl+a, d) and the duplicates view's "Trash the others"
+    did not say that files of watched folders move into the library's trash (deleting one image did)."""
+    from store.importer import ImportOptions, import_files
+    from store.library import Library
+    from tui.duplicates_screen import DuplicatesScreen
+
+    from .test_duplicates import variants
+    from .test_duplicates_ui import noise_png
+
+    library = Library(tmp_path / "lib", account="alice")
+    first = noise_png(tmp_path / "in" / "first.png", 1)
+    import_files(library, [first], ImportOptions(prompt="first picture"))
+    outputs = tmp_path / "outputs"
+    outputs.mkdir()
+    copy = variants(first, tmp_path / "variants")[0].rename(outputs / "first.jpg")  # the same picture, watched
+    noise_png(outputs / "other.png", 2)
+    library.add_source(outputs)
+    app = make_app(library, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await gallery_shows(pilot, app, 3)
+        await pilot.press("ctrl+a", "d")
+        await on_screen(pilot, app, ConfirmDeleteScreen)
+        line = app.screen.query_one("#linked-files", Static)
+        await ui.wait_until(pilot, lambda: line.display and "2 of them are files in your source folders" in text_of(line))
+        assert "those files move into the library's trash" in text_of(line)
+        await pilot.press("escape")
+        await gallery_shows(pilot, app, 3)
+        await pilot.press("D")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, DuplicatesScreen) and app.screen.loaded, timeout=15)
+        await ui.settle(pilot, app)
+        await pilot.press("d")  # keeps the imported one (a prompt): the JPEG in the folder goes
+        await on_screen(pilot, app, ConfirmDeleteScreen)
+        assert "Its file moves from your source folder into the library's trash." in text_of(
+            app.screen.query_one("#linked-files", Static))
+        await pilot.click("#delete")
+        await ui.wait_until(pilot, lambda: not copy.exists() and library.total() == 2, timeout=15)
+    library.close()

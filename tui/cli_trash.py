@@ -73,15 +73,35 @@ def delete(library, ids: list[int], permanent: bool, yes: bool) -> int:
     what = f"image #{ids[0]}" if len(ids) == 1 else f"these {len(ids)} images"
     after = "This cannot be undone." if permanent else \
         f"It can be restored for {trash_days()} days (myimages trash restore)."
-    if not yes and not confirmed(f"Are you sure you want to delete {what}? {after}"):
+    linked = library.linked_among(ids)
+    files = _source_files(library, ids, linked, permanent)
+    if not yes and not confirmed(f"Are you sure you want to delete {what}? {files}{after}"):
         print("Nothing deleted.")
         return 1
+    moved = f"; {plural(linked, 'file')} {'deleted from' if permanent else 'moved out of'} your source folders" \
+        if linked else ""
     if permanent:
         n = library.delete(ids)
-        print(f"{plural(n, 'image')} deleted (erased)")
+        print(f"{plural(n, 'image')} deleted (erased){moved}")
     else:
         n = library.trash(ids)
-        print(f"{plural(n, 'image')} deleted: moved to the trash (myimages trash restore "
+        print(f"{plural(n, 'image')} deleted: moved to the trash{moved} (myimages trash restore "
               f"{printable(' '.join(str(i) for i in ids[:5]))}{' …' if len(ids) > 5 else ''} brings "
               f"{'it' if n == 1 else 'them'} back)")
     return 0
+
+
+def _source_files(library, ids: list[int], linked: int, permanent: bool) -> str:
+    """What the delete does to files in watched source folders (new-user test item 13), or ""."""
+    if not linked:
+        return ""
+    if len(ids) == 1:
+        path = printable(str(library.get(ids[0]).path))
+        return f"Its file in your source folder is deleted too: {path}. " if permanent else \
+            f"Its file moves from your source folder into the library's trash: {path}. "
+    if permanent:
+        return "Their files in your source folders are deleted too. " if linked >= len(ids) else \
+            f"{linked} of them {'is a file' if linked == 1 else 'are files'} in your source folders: deleted too. "
+    return "Their files move from your source folders into the library's trash. " if linked >= len(ids) else \
+        f"{linked} of them {'is a file' if linked == 1 else 'are files'} in your source folders: " \
+        f"{'it moves' if linked == 1 else 'they move'} into the library's trash. "

@@ -779,7 +779,8 @@ class GalleryScreen(Screen):
             except StoreError as exc:
                 self._fail(exc)
                 return
-        self.app.push_screen(ConfirmDeleteScreen(len(ids), record), answered)
+        linked = None if record is not None else lambda: self.library.linked_among(ids)
+        self.app.push_screen(ConfirmDeleteScreen(len(ids), record, linked=linked), answered)
 
     def action_collect(self) -> None:
         ids = self._targets()
