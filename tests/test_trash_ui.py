@@ -249,3 +249,36 @@ async def test_bulk_deletes_say_that_files_move_out_of_watched_folders(tmp_path,
         await pilot.click("#delete")
         await ui.wait_until(pilot, lambda: not copy.exists() and library.total() == 2, timeout=15)
     library.close()
+
+
+async def test_the_trash_follows_another_instance(lib, tmp_path, monkeypatch):
+    """New-user test item 9: the trash open in one instance shows what another restores or erases (as the gallery
+    does); a restore of an image erased elsewhere before the list caught up says so, and the row goes."""
+    from store.library import Library
+
+    ids = lib.ids()
+    lib.trash(ids[:3])
+    other = Library(lib.root, account="alice")  # another instance of the app, or the command line
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        said = ui.notices(app)
+        await gallery_shows(pilot, app, 3)
+        await pilot.press("t")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and len(trash_rows(app)) == 3)
+        table = app.screen.query_one("#trash-table", DataTable)
+        table.move_cursor(row=1)
+        on = trash_rows(app)[1]
+        other.restore([int(trash_rows(app)[0][1:])])  # the row above the cursor goes; the cursor stays on its image
+        await ui.wait_until(pilot, lambda: len(trash_rows(app)) == 2, timeout=10)
+        assert trash_rows(app)[table.cursor_row] == on
+        await pilot.press("escape")
+        await gallery_shows(pilot, app, 4)
+        monkeypatch.setattr("tui.trash_screen.POLL_SECONDS", 3600)  # opened again, the list does not catch up
+        await pilot.press("t")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and len(trash_rows(app)) == 2)
+        app.screen.query_one("#trash-table", DataTable).move_cursor(row=trash_rows(app).index(on))
+        other.delete_forever([int(on[1:])])
+        await pilot.press("r")
+        await ui.wait_until(pilot, lambda: len(trash_rows(app)) == 1, timeout=10)
+        assert on not in trash_rows(app) and any(f"No image {on}." in text for text in said), said
+    other.close()

@@ -2,9 +2,13 @@
 
 Restore (r), delete forever (d, its own confirmation) and empty trash (e, asks too);
 Esc goes back. Every action is also a button. Reading and changing run in a worker (a failure is the
-app's one notification); the
+app's one notification, and the list is read again); the
 gallery behind reloads when the dialog closes after a change. The store does the work
 (store/trash.py); a trashed image shows nowhere else.
+
+Like the gallery, the list follows changes made elsewhere (another instance, the command line): every
+POLL_SECONDS a worker asks for the library's change token, and a new one reads the list again, the cursor
+staying on its image while it is there.
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Static
 
+from store.errors import StoreError
 from store.library import Library
 from store.text import one_line, plural
 from store.trash import TrashedImage, trash_days
@@ -23,6 +28,7 @@ from widgets.key_bar import KeyBar
 from .confirm_delete import ConfirmDeleteScreen
 
 PROMPT_WIDTH = 200  # characters of a prompt in its cell (the table crops to the width)
+POLL_SECONDS = 1.0  # how often the open trash asks whether the library changed elsewhere (as the gallery)
 
 
 class TrashScreen(ModalScreen[bool]):
@@ -43,6 +49,8 @@ class TrashScreen(ModalScreen[bool]):
         self.items: list[TrashedImage] = []
         self.restored: list[int] = []
         self.loaded = False
+        self._token: tuple[int, int] | None = None  # the library's change token the list was read at
+        self._busy = False  # a change of ours or a check is running: no check now
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="trash-dialog"):
@@ -62,33 +70,75 @@ class TrashScreen(ModalScreen[bool]):
         table.add_columns("Image", "Deleted", "Erased on", "Prompt")
         self.set_focus(table)
         self.load()
+        self.set_interval(POLL_SECONDS, self._poll_changes)
 
     # -- reading and changing, off the UI thread ---------------------------
+
+    def _read(self) -> tuple[tuple[int, int], list[TrashedImage]]:
+        token = self.library.change_token()  # before reading: no change missed
+        return token, self.library.trashed()
 
     @work(thread=True, exclusive=True, group="trash", exit_on_error=False)
     def load(self, focus_index: int = 0) -> None:
         with self.library.connection():
-            items = self.library.trashed()
-        self.app.call_from_thread(self._show, items, focus_index)
+            token, items = self._read()
+        self.app.call_from_thread(self._show, items, focus_index, token)
 
     @work(thread=True, exclusive=True, group="trash", exit_on_error=False)
     def _change(self, what: str, ids: list[int], focus_index: int) -> None:
-        with self.library.connection():
-            if what == "restore":
-                n = self.library.restore(ids)
-                self.restored.extend(ids)
-                message = f"Restored {plural(n, 'image')}."
-            elif what == "forever":
-                n = self.library.delete_forever(ids)
-                message = f"Deleted {plural(n, 'image')} forever."
-            else:
-                n = self.library.empty_trash()
-                message = f"Emptied the trash: {plural(n, 'image')} erased."
-            items = self.library.trashed()
+        self._busy = True
+        try:
+            with self.library.connection():
+                try:
+                    if what == "restore":
+                        n = self.library.restore(ids)
+                        self.restored.extend(ids)
+                        message = f"Restored {plural(n, 'image')}."
+                    elif what == "forever":
+                        n = self.library.delete_forever(ids)
+                        message = f"Deleted {plural(n, 'image')} forever."
+                    else:
+                        n = self.library.empty_trash()
+                        message = f"Emptied the trash: {plural(n, 'image')} erased."
+                except StoreError:  # restored or erased elsewhere meanwhile: said (the app's handler), list read again
+                    token, items = self._read()
+                    self.app.call_from_thread(self._show, items, focus_index, token)
+                    raise
+                token, items = self._read()
+        finally:
+            self._busy = False
         self.app.call_from_thread(self.notify, message)
-        self.app.call_from_thread(self._show, items, focus_index)
+        self.app.call_from_thread(self._show, items, focus_index, token)
 
-    def _show(self, items: list[TrashedImage], focus_index: int) -> None:
+    def _poll_changes(self) -> None:
+        if self._token is not None and not self._busy:
+            self._busy = True
+            self._check_changes(self._token)
+
+    @work(thread=True, exclusive=True, group="trash-changes", exit_on_error=False)
+    def _check_changes(self, seen: tuple[int, int]) -> None:
+        try:
+            with self.library.connection():
+                token = self.library.change_token()
+                if token == seen:
+                    return
+                items = self.library.trashed()
+        except Exception:  # noqa: BLE001 - a busy or unreachable database: ask again at the next tick
+            return
+        finally:
+            self._busy = False
+        self.app.call_from_thread(self._followed, items, token)
+
+    def _followed(self, items: list[TrashedImage], token: tuple[int, int]) -> None:
+        """Show the list another process changed, the cursor on the image it was on (else at its row)."""
+        current = self._current()
+        row = current[1] if current is not None else 0
+        if current is not None:
+            row = next((i for i, item in enumerate(items) if item.record.id == current[0].record.id), row)
+        self._show(items, row, token)
+
+    def _show(self, items: list[TrashedImage], focus_index: int, token: tuple[int, int] | None = None) -> None:
+        self._token = token if token is not None else self._token
         self.items = items
         self.loaded = True
         table = self.query_one("#trash-table", DataTable)
