@@ -451,15 +451,18 @@ def source_caution(library: Library, path: Path) -> str:
     """Why following the folder `check_new_source` accepted may be far more than meant, in one sentence
     to ask about ('' for an ordinary folder): the filesystem's root, the home folder or one holding it,
     or a folder holding the library (whose own files are skipped)."""
-    home = Path.home().resolve()
+    try:
+        home: Path | None = Path.home().resolve()
+    except (RuntimeError, KeyError, OSError):  # no home folder to be found (no HOME, no passwd entry)
+        home = None
     root = library.root.resolve()
     everything = "every image in it and in all its folders would join your library"
     if path == Path(path.anchor):
         return f"{path} is the root of the filesystem: every image on this computer you may read would join " \
                "your library."
-    if path == home:
+    if home is not None and path == home:
         return f"{path} is your home folder: {everything}."
-    if path in home.parents:
+    if home is not None and path in home.parents:
         return f"{path} holds your home folder ({home}): {everything}."
     if path in root.parents:
         return f"{path} holds the library folder {root} (its files are skipped): {everything}."

@@ -267,6 +267,13 @@ def test_a_very_wide_folder_is_asked_about_and_the_library_in_it_is_skipped(tmp_
         assert words in library.source_caution(library.check_source(folder))
     monkeypatch.setenv("HOME", str(tmp_path / "elsewhere"))
     assert f"holds the library folder {library.root}" in library.source_caution(home)
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    with monkeypatch.context() as no_home_here:  # no home folder to be found: the other reasons still hold
+        no_home_here.setattr(Path, "home", no_home)
+        assert f"holds the library folder {library.root}" in library.source_caution(home)
     for folder, words in ((library.root, "is the library folder itself"),
                           (library.root / "thumbs", "is inside the library folder"),
                           (home / "other-lib" / "originals", "inside the folder of another library")):
