@@ -204,7 +204,6 @@ class SourceWatcher:
                 if self._wake.is_set():
                     return
         except OSError as exc:
-            self.polling = True
             if "watch limit" in str(exc):
                 self.on_notice(f"The system's limit of watched folders is reached (fs.inotify.max_user_watches "
                                f"= {inotify_limit()}): the sources are rescanned every {self.poll_every:g} s "
@@ -212,6 +211,7 @@ class SourceWatcher:
             else:
                 self.on_notice(f"The source folders cannot be watched ({exc}): they are rescanned every "
                                f"{self.poll_every:g} s instead.")
+            self.polling = True  # after the notice: whoever sees `polling` finds it said
 
     def _poll(self) -> None:
         while not self._wake.is_set():
