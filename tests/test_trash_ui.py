@@ -210,7 +210,8 @@ async def test_the_trash_has_its_own_help_and_key_bar(tmp_path, make_png, size):
     library.close()
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", [pytest.param((80, 24), id="80x24"),
+                                  pytest.param((160, 48), marks=pytest.mark.slow, id="160x48")])
 async def test_bulk_deletes_say_that_files_move_out_of_watched_folders(tmp_path, size):
     """New-user test item 13: deleting several images (ctrl+a, d) and the duplicates view's "Trash the others"
     did not say that files of watched folders move into the library's trash (deleting one image did)."""
