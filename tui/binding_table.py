@@ -10,6 +10,9 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('app.previous_button', 'dialog_button(-1)', 'left'),
         ('app.next_button', 'dialog_button(1)', 'right'),
     ],
+    'tui.card_menu.CardMenu': [
+        ('card_menu.close', 'close', 'escape'),
+    ],
     'tui.collections_screen.AddToCollectionScreen': [
         ('collections.close', 'close', 'escape'),
     ],
@@ -189,6 +192,8 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('viewer.delete', 'delete', 'd'),
         ('viewer.clean', 'clean', 'b'),
         ('viewer.grid', 'grid', 'g'),
+        ('viewer.undo_delete', 'undo_delete', 'u'),
+        ('viewer.trash', 'trash', 't'),
         ('viewer.copy_path', 'copy_path', 'y'),
         ('viewer.copy_folder', 'copy_folder', 'Y'),
         ('viewer.help', 'app.help', 'question_mark,f1'),
