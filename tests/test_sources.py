@@ -390,10 +390,12 @@ def wait_for(condition, timeout=10.0):
 
 @pytest.mark.parametrize("polling", [False, True])
 def test_the_watcher_follows_new_moved_and_deleted_files(tmp_path, polling):
-    folder = tmp_path / "out"
+    folder, other = tmp_path / "out", tmp_path / "zz-other"  # scanned after "out" (a full rescan goes by path)
     folder.mkdir()
+    other.mkdir()
     library = Library(tmp_path / "lib")
     library.add_source(folder)
+    library.add_source(other)
     seen, notices = [], []
     watcher = SourceWatcher(Library(tmp_path / "lib"), seen.append, notices.append, force_polling=polling,
                             poll_every=0.3).start()
@@ -411,7 +413,11 @@ def test_the_watcher_follows_new_moved_and_deleted_files(tmp_path, polling):
         path.rename(folder / "renamed.png")
         wait_for(lambda: library.get(image.id).path.name == "renamed.png", 5)
         assert library.get(image.id).favorite
-        (folder / "renamed.png").unlink()
+        (folder / "renamed.png").rename(other / "moved.png")  # into another source: the same image (item 5)
+        wait_for(lambda: library.total() == 1 and library.page()[0].path.name == "moved.png", 5)
+        moved = library.get(image.id)
+        assert moved.favorite and moved.imported_at == image.imported_at
+        (other / "moved.png").unlink()
         wait_for(lambda: library.total() == 0, 5)
         assert not notices
     finally:
