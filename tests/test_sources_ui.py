@@ -196,6 +196,28 @@ async def test_the_path_completes_a_quoted_one_is_taken_and_tab_goes_from_the_li
         assert {s.path for s in library.sources()} == {followed.resolve(), spaced.resolve()}
 
 
+async def test_a_path_typed_on_the_list_goes_into_add_a_folder(tmp_path, monkeypatch):
+    """New-user test item 12: with a folder followed already the dialog opens on the list; a path typed there
+    (and Enter) did nothing until the "Add a folder" field was clicked."""
+    followed = tmp_path / "followed"
+    _outputs(followed, 1)
+    _outputs(tmp_path / "more", 2)
+    library = Library(tmp_path / "lib", account="alice")
+    library.add_source(followed)
+    monkeypatch.chdir(tmp_path)  # a short path to type: "more"
+    app = MyImagesApp(library, images="none")
+    app.sources_changed = lambda: None
+    async with app.run_test(size=(80, 24)) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        await pilot.press("w")
+        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        assert app.focused is app.screen.query_one("#source-list")
+        await pilot.press(*"more", "enter")
+        await wait_until(pilot, lambda: any("more: " in text for text in shown), LOADED)
+        assert {s.path for s in library.sources()} == {followed.resolve(), (tmp_path / "more").resolve()}
+
+
 def _outputs(folder, count: int) -> None:
     folder.mkdir(parents=True)
     for n in range(count):

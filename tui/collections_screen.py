@@ -17,6 +17,7 @@ from textual.widgets.selection_list import Selection
 from store.errors import StoreError
 from store.library import Library
 from store.text import one_line, plural
+from widgets.typing_goes_to import typing_goes_to
 
 
 class CollectionList(SelectionList[int]):
@@ -29,11 +30,8 @@ class CollectionList(SelectionList[int]):
             event.stop()
             event.prevent_default()
             name_box.focus()
-        elif event.is_printable and event.character and not event.character.isspace():
-            event.stop()
-            event.prevent_default()
-            name_box.focus()
-            name_box.insert_text_at_cursor(event.character)
+        else:
+            typing_goes_to(event, name_box)
 
 
 class AddToCollectionScreen(ModalScreen[bool]):

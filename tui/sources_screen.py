@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -22,6 +22,7 @@ from store.errors import NotFound, StoreError
 from store.library import Library
 from store.scan_child import run_in_child
 from store.text import one_line, plural
+from widgets.typing_goes_to import typing_goes_to
 
 from .dialog import Dialog
 from .import_screen import PathSuggester, take_completion, typed_path
@@ -45,6 +46,14 @@ class SkippedFiles(VerticalScroll):
         return self.max_scroll_y > 0
 
 
+class SourceList(OptionList):
+    """The followed folders: a path typed here goes into "Add a folder" (the list has the focus when the dialog
+    opens on a library that follows folders already)."""
+
+    def on_key(self, event: events.Key) -> None:
+        typing_goes_to(event, self.screen.query_one("#new-source", Input))
+
+
 class SourcesScreen(Dialog[SourceRequest | None]):
     BINDINGS = [
         Binding("escape", "close", "Close", id="sources.close"),
@@ -62,11 +71,11 @@ class SourcesScreen(Dialog[SourceRequest | None]):
             yield Static("Source folders", classes="title")
             yield Static("Their images join your library where they are; new ones appear as they are written."
                          + (" Delete removes the highlighted one." if self.sources else ""), classes="hint")
-            yield OptionList(*self._options(), id="source-list")
+            yield SourceList(*self._options(), id="source-list")
             with SkippedFiles(id="source-details"):
                 yield Static(self._details(0), id="source-bad", markup=False)
             yield Input(placeholder="Add a folder: type its path (Tab or → completes), Enter", id="new-source",
-                        suggester=PathSuggester(folders_only=True))
+                        suggester=PathSuggester(folders_only=True), select_on_focus=False)  # a path begun on the list goes on
             # why a typed folder cannot be added, or the whole path a relative one stands for
             yield Static("", id="source-note", classes="hint", markup=False)
             yield Checkbox("Copy its images into the library (else they stay where they are)", id="copy-source")
