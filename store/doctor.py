@@ -78,29 +78,33 @@ class DoctorReport:
         if self.busy:
             out.append("an import is running in another process: orphan files were left alone "
                        "(run doctor again when it is done)")
-        out.append(f"{len(self.leftovers_removed)} unfinished temporary files removed")
-        out.append(f"{len(self.orphans_removed)} orphan files removed")
+        out.append(f"{plural(len(self.leftovers_removed), 'unfinished temporary file')} removed")
+        out.append(f"{plural(len(self.orphans_removed), 'orphan file')} removed")
         if self.left_alone:
-            out.append(f"{len(self.left_alone)} files the library did not write were left alone, "
+            n = len(self.left_alone)
+            out.append(f"{plural(n, 'file')} the library did not write {'was' if n == 1 else 'were'} left alone, "
                        f"e.g. {self.left_alone[0]}")
         for path in self.not_walked:
             out.append(f"{path} is a link, not a folder of the library: it was not looked into")
-        out.append(f"{len(self.thumbnails_made)} missing thumbnails made again")
+        out.append(f"{plural(len(self.thumbnails_made), 'missing thumbnail')} made again")
         if self.trash_expired:
-            out.append(f"{self.trash_expired} of your images were in the trash for more than {trash_days()} days: erased")
+            out.append(f"{self.trash_expired} of your images {'was' if self.trash_expired == 1 else 'were'} in the "
+                       f"trash for more than {trash_days()} days: erased")
         if self.trash_moves:
-            out.append(f"{self.trash_moves} interrupted moves of files into or out of the trash finished")
+            out.append(f"{plural(self.trash_moves, 'interrupted move')} of files into or out of the trash finished")
         if self.unreadable:
-            out.append(f"{len(self.unreadable)} of your images' files cannot be read (check their permissions): "
-                       f"{_ids(self.unreadable)}")
+            n = len(self.unreadable)
+            out.append(f"{n} of your images' files cannot be read (check {'its' if n == 1 else 'their'} "
+                       f"permissions): {_ids(self.unreadable)}")
         if self.missing_originals:
+            n = len(self.missing_originals)
             if self.records_removed:
-                verb = "records removed"
+                verb = "record removed" if n == 1 else "records removed"
             elif self.refused_removal:
                 verb = self.refused_removal
             else:
-                verb = "run `myimages doctor --remove-missing` to drop them"
-            out.append(f"{len(self.missing_originals)} of your images have lost their file: "
+                verb = f"run `myimages doctor --remove-missing` to drop {'it' if n == 1 else 'them'}"
+            out.append(f"{n} of your images {'has lost its' if n == 1 else 'have lost their'} file: "
                        f"{_ids(self.missing_originals)} ({verb})")
         else:
             out.append("every one of your images has its file")
@@ -109,7 +113,8 @@ class DoctorReport:
                        f"is gone: {'it shows' if len(self.adopted) == 1 else 'they show'} the library's own copy "
                        f"again: {_ids(self.adopted)}")
         if self.missing_linked:
-            out.append(f"{len(self.missing_linked)} of your linked images' files are not where they were: "
+            n = len(self.missing_linked)
+            out.append(f"{n} of your linked images' files {'is not where it was' if n == 1 else 'are not where they were'}: "
                        f"{_ids(self.missing_linked)} (`myimages source scan` follows moves and drops the gone)")
         return out
 

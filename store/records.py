@@ -95,7 +95,7 @@ class Filters:
         if self.collection_id is not None:
             parts.append(f"in {collection_name or 'collection'}")
         if self.batch is not None:
-            parts.append("one stack of seed variations")
+            parts.append("one stack of the same settings")
         return ", ".join(parts)
 
     @property

@@ -204,6 +204,28 @@ def test_doctor_and_demo_commands(capsys, tmp_path):
     assert code == 0 and "database integrity: ok" in out and "every one of your images has its file" in out
 
 
+def test_doctor_fails_on_lost_files_paths_are_absolute_and_ids_counted_once(capsys, tmp_path, make_png, monkeypatch):
+    """New-user test item 14: doctor exited 0 reporting lost files and said "1 of your images have lost their
+    file"; --json printed paths relative to a relative --library; `delete 1 1` offered "trash restore 1 1"."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("one", "two"):
+        assert run(capsys, "import", "--library", "rel", str(make_png(f"{name}.png")))[0] == 0
+    code, out, _ = run(capsys, "list", "--library", "rel", "--json")
+    paths = [Path(d["path"]) for d in json.loads(out)]
+    assert code == 0 and all(p.is_absolute() and p.exists() for p in paths), paths
+    code, out, _ = run(capsys, "info", "--library", "rel", "1", "--json")
+    assert Path(json.loads(out)["path"]).is_absolute()
+    code, out, _ = run(capsys, "delete", "--library", "rel", "2", "#2", "--yes")
+    assert code == 0 and "1 image deleted" in out and "trash restore 2 brings it back" in out, (out, _)
+    run(capsys, "trash", "restore", "--library", "rel", "2")
+    lost = next(p for p in paths if p.exists())
+    lost.unlink()
+    code, out, _ = run(capsys, "doctor", "--library", "rel", "--min-age", "0")
+    assert code == 1 and "1 of your images has lost its file" in out and "to drop it)" in out, out
+    code, out, _ = run(capsys, "doctor", "--library", "rel", "--min-age", "0", "--remove-missing")
+    assert code == 0 and "(record removed)" in out, out
+
+
 def test_console_script_runs_without_traceback(tmp_path):
     exe = Path(sys.executable).with_name("myimages")
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "tui.cli"]

@@ -182,3 +182,12 @@ def test_an_image_made_from_another_never_stacks_with_it(library, tmp_path):
         negative_prompt=record.negative_prompt, model=record.model, text_accuracy=record.text_accuracy,
         params={**record.params, "seed": seed + 1}, parent_id=image_id, derivation="cell 1,1")])
     assert library.count(Filters()) == 2 and library.count(Filters(stacked=True)) == 2
+
+
+async def test_one_stack_card_is_counted_in_the_singular(batch_lib, tmp_path):
+    """New-user test item 14: "1 cards: seed variations stacked"; a batch may also hold images of one seed."""
+    batch_lib.delete([r.id for r in batch_lib.iter_images() if r.batch != batch_lib.get(1).batch])
+    app = make_app(batch_lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.wait_until(pilot, lambda: status(app).startswith("3 of 3 images · "), timeout=15)
+        assert status(app) == "3 of 3 images · 1 card: same settings stacked (S shows each)"

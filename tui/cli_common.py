@@ -50,12 +50,12 @@ def image_ids(values: Sequence[str]) -> list[int]:
         if int(text) > MAX_ID:
             raise UserError(f"No image #{int(text)}.")
         ids.append(int(text))
-    return ids
+    return list(dict.fromkeys(ids))  # an id typed twice is one image ("delete 3 3" deletes #3 once)
 
 
 def library_path(args: argparse.Namespace) -> Path:
-    if getattr(args, "library", None):
-        return Path(args.library).expanduser()
+    if getattr(args, "library", None):  # absolute: a relative --library printed relative paths (--json too)
+        return Path(args.library).expanduser().absolute()
     if getattr(args, "demo", False):
         return locations.demo_library()
     return locations.default_library()

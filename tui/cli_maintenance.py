@@ -52,7 +52,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         report = check(library, min_age=args.min_age, remove_missing=args.remove_missing)
     for line in report.lines():
         print(line)
-    return 0 if report.integrity == "ok" else 1
+    # 1: the database is damaged, or images have lost their file (and keep their records): something to act on
+    return 0 if report.integrity == "ok" and not (report.missing_originals and not report.records_removed) else 1
 
 
 def cmd_reparse(args: argparse.Namespace) -> int:

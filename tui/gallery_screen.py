@@ -388,7 +388,8 @@ class GalleryScreen(Screen):
         if self.filters.batch is not None:
             text += " (Esc goes back)"
         elif self.filters.stacked and self.shown.n < self.images.n:
-            text += f" · {self.shown} cards: seed variations stacked (S shows each)"
+            # "same settings": a batch may hold images of one seed too (made again), not only seed variations
+            text += f" · {self.shown} {'card' if self.shown.n == 1 else 'cards'}: same settings stacked (S shows each)"
         sort = parse(self.filters.search).sort or self.filters.sort
         if sort != DEFAULT_SORT:
             text += f" · {SORT_NAMES.get(sort, sort)}"
@@ -606,7 +607,7 @@ class GalleryScreen(Screen):
         """Stacks on or off (kept in the settings file): a batch as one card, or each of its images."""
         self.stacks = not self.stacks
         self.app.remember(stacks=self.stacks)
-        self.notify("Seed variations stacked: one card per batch." if self.stacks
+        self.notify("Images of the same settings stacked: one card per batch." if self.stacks
                     else "Stacks off: every image has its card.", timeout=3)
         if self.filters.batch is None:
             current = self.grid.current
