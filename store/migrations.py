@@ -7,6 +7,7 @@ library to the new shape (playhouse.migrate for columns), and bump LATEST.
 """
 from __future__ import annotations
 
+import logging
 import re
 from typing import Callable
 
@@ -19,6 +20,11 @@ from .models import MODELS, Setting
 
 LATEST = 13
 VERSION_KEY = "schema_version"
+# An upgrade of a library with this many images is said before it starts (a step that makes the image table
+# again takes about a minute a million images): on the `myimages.upgrade` logger, which the command line
+# prints on stderr, before the app opens.
+LONG_UPGRADE_IMAGES = 50_000
+log = logging.getLogger("myimages.upgrade")
 
 
 def is_postgres(db: Database) -> bool:
@@ -221,6 +227,14 @@ STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
 }
 
 
+def _say_a_long_upgrade(db: Database, version: int) -> None:
+    (images,) = db.execute_sql('SELECT count(*) FROM "image"').fetchone()
+    if images >= LONG_UPGRADE_IMAGES:
+        log.warning(f"Upgrading the library's records (schema {version} to {LATEST}, {images:,} images) for this "
+                    "version of My Images, once: a minute or more for a million images; stopping it changes "
+                    "nothing.")
+
+
 def _where(db: Database) -> str:
     return f"The library database {db.database}" + (" (PostgreSQL)" if is_postgres(db) else "")
 
@@ -286,6 +300,8 @@ def _migrate_to_latest(db: Database) -> int:
                 f"This library was made by a newer version of My Images (schema {version}, "
                 f"this version knows up to {LATEST}); update My Images to open it."
             )
+        if version < LATEST:
+            _say_a_long_upgrade(db, version)
         migrator = PostgresqlMigrator(db) if is_postgres(db) else SqliteMigrator(db)
         for step in range(version + 1, LATEST + 1):
             STEPS[step](db, migrator)

@@ -131,6 +131,31 @@ def test_list_counts_of_the_whole_library(capsys, lib_dir):
         assert code == 0 and len(out.splitlines()) == 2 and "contains" not in err
 
 
+def test_a_long_upgrade_is_said_before_it_starts_and_only_then(capsys, lib_dir, monkeypatch):
+    """Opening a large library made by an older version says first that its records are upgraded (it can take
+    minutes, with nothing else on screen); a small one, or one already upgraded, says nothing."""
+    import sqlite3
+
+    from store import migrations
+
+    def made_by_version_12() -> None:
+        with sqlite3.connect(lib_dir / "library.db") as con:  # step 13 leaves a table already made right as is
+            con.execute("UPDATE setting SET value = '12' WHERE key = 'schema_version'")
+        con.close()
+
+    made_by_version_12()
+    monkeypatch.setattr(migrations, "LONG_UPGRADE_IMAGES", 3)
+    code, out, err = run(capsys, "list", "--library", str(lib_dir))
+    assert code == 0 and len(out.splitlines()) == 2 and "Upgrading" not in err
+    made_by_version_12()
+    monkeypatch.setattr(migrations, "LONG_UPGRADE_IMAGES", 2)
+    code, out, err = run(capsys, "list", "--library", str(lib_dir))
+    assert code == 0 and len(out.splitlines()) == 2
+    assert err.startswith(f"myimages: Upgrading the library's records (schema 12 to {migrations.LATEST}, 2 images)")
+    code, out, err = run(capsys, "list", "--library", str(lib_dir))
+    assert code == 0 and "Upgrading" not in err
+
+
 def test_info(capsys, lib_dir):
     code, out, _ = run(capsys, "info", "--library", str(lib_dir), "1")
     assert code == 0 and "Model:" in out and "M1" in out and "Text accuracy:" in out

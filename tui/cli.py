@@ -13,6 +13,7 @@ watch), cli_trash.py, cli_duplicates.py; what they share is in cli_common.py.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -115,7 +116,24 @@ COMMANDS = {
 }
 
 
+def _say_store_notices() -> None:
+    """What the store says before slow work that has no progress of its own (a library's upgrade) goes to
+    stderr, before the app opens."""
+    upgrade = logging.getLogger("myimages.upgrade")
+    if not upgrade.handlers:
+        upgrade.addHandler(_ToStderr())
+        upgrade.propagate = False
+
+
+class _ToStderr(logging.Handler):
+    """Each message as `myimages: …` on the stderr of the moment (not the one there when it was made)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"myimages: {printable(record.getMessage())}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _say_store_notices()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
