@@ -241,6 +241,26 @@ async def test_the_more_button_offers_a_small_cards_hidden_actions(lib, tmp_path
         assert app.screen.image_ids == [card.record.id]
 
 
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_an_open_dropdown_shows_each_choice_on_one_line_on_the_screen(lib, tmp_path, size):
+    """New-user test item 14: at 80x24 the open Favorites list was as narrow as its box ("All / Images")."""
+    lib.ensure_collection("A rather long collection name")
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        for selector in ("#favorite-filter", "#collection-filter", "#sort-order"):
+            select = app.screen.query_one(selector, Select)
+            await pilot.click(selector)
+            overlay = select.query_one(OptionList)
+            await ui.wait_until(pilot, lambda: select.expanded and overlay.region.width > 0)
+            await pilot.pause()
+            widest = max(cell_len(label) for label in select_labels(select))
+            assert overlay.scrollable_content_region.width >= widest + 2, (selector, overlay.region)  # option padding
+            assert 0 <= overlay.region.x and overlay.region.right <= size[0], (selector, overlay.region)
+            await pilot.press("escape")
+            await ui.wait_until(pilot, lambda: not select.expanded)
+
+
 async def test_arrow_and_vim_keys_move(lib, tmp_path):
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -88,6 +88,11 @@ async def test_f1_from_the_search_box_starts_with_the_syntax_and_from_the_grid_w
         await ui.wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
         await pilot.pause()
         assert "seed:123" in ui.screen_text(app) and "Close" in ui.screen_text(app)
+        # a description that wraps goes on in its column (new-user test item 14: at 80x24 under the examples)
+        lines = ui.screen_lines(app)
+        at = next(i for i, line in enumerate(lines) if "images linked from" in line)
+        if '"outputs"' not in lines[at]:
+            assert lines[at + 1].index("path holds") == lines[at].index("images linked from"), lines[at:at + 2]
         await pilot.press("escape")
         await ui.wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
         await pilot.press("escape", "f1")  # from the grid; closed with the mouse

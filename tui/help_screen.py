@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.console import Group
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -164,6 +166,27 @@ def rows_table(rows: list[KeyRow]) -> Table:
     return table
 
 
+DESCRIBED_AT = 23  # SEARCH_HELP's column of descriptions: "  ring pixel           every word in the prompt, …"
+
+
+def search_syntax() -> Group:
+    """SEARCH_HELP as the help shows it: an example and what it does in two columns, so a description that
+    wraps stays in its column (at 80 columns it went on under the examples); a line of examples only wraps
+    indented as it starts."""
+    parts: list[Table | Padding | Text] = []
+    for line in SEARCH_HELP.split("\n", 1)[1].rstrip("\n").split("\n"):
+        if len(line) > DESCRIBED_AT and line[DESCRIBED_AT - 1] == " " and line[DESCRIBED_AT] != " ":
+            table = Table.grid(padding=(0, 1))
+            table.add_column(width=DESCRIBED_AT - 3, no_wrap=True)
+            table.add_column()
+            table.add_row(line[:DESCRIBED_AT].strip(), line[DESCRIBED_AT:])
+            parts.append(Padding(table, (0, 0, 0, 2)))
+        else:
+            parts.append(Padding(Text(line.strip()), (0, 0, 0, 2)))
+    parts.append(Text(SEARCH_KEYS))
+    return Group(*parts)
+
+
 class HelpScreen(ReadingDialog):
     """The keys of `screen`, then (for a screen with a search box) the search syntax."""
 
@@ -192,4 +215,4 @@ class HelpScreen(ReadingDialog):
 
     def _search_syntax(self) -> ComposeResult:
         yield Static("Searching", classes="subtitle", id="help-search-title")
-        yield Static(Text(SEARCH_HELP.split("\n", 1)[1] + SEARCH_KEYS), id="help-search")
+        yield Static(search_syntax(), id="help-search")

@@ -38,6 +38,9 @@ class FilterBar(Horizontal):
     FilterBar SelectCurrent { padding: 0 1; }
     FilterBar SelectCurrent Static#label { text-wrap: nowrap; text-overflow: ellipsis; }
     FilterBar SelectCurrent { border-title-color: $text-muted; border-title-align: left; }
+    /* The open list as wide as its longest choice (at least the box's width): at 80 columns the choices
+       wrapped in a list as narrow as the box ("All / Images", "Non-Favor / ites"); moved left to stay on screen. */
+    FilterBar Select > SelectOverlay { width: auto; min-width: 100%; max-width: 60; constrain: inside inside; }
     """
 
     @dataclass(eq=False)
