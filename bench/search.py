@@ -9,7 +9,8 @@ collection), straight into the database (no image files: the store query does no
 With --postgres, the store queries on PostgreSQL at 100,000 and at the large size; with
 --scaling 1000,10000,100000,1000000 only the growth table (bench/README.md).
 Measures, on SQLite: building the catalog (time, memory of its arrays and of the process),
-the store query (count + first page of 60) for every query and every sort order, p95; in the
+the store query (count + first page of 60) for every query and every sort order, p95, and for a few
+stacked views (the gallery's default: seed variations as one card); in the
 app, a typed key to the grid painted; `myimages list --search` as a command. With --postgres,
 the same store queries on PostgreSQL (a server the tests' helper starts). Prints a table and
 writes bench/results/search.json.
@@ -48,6 +49,8 @@ QUERIES = [
     "width:>1000", "lora:detail", "negative:blurry", "date:2026-03", "date:>2026-06-01", "date:7d", "is:fav",
     "is:cell", "-is:fav ring", "in:bench", "ring steps:30 model:flux", "ring sort:random", "id:500-900",
 ]
+STACKED = [("", "newest"), ("", "prompt"), ("", "oldest"), ("", "favorites"), ("ring", "newest"),
+           ("sampler:euler", "newest"), ("ring steps:30 model:flux", "newest")]  # stacked views measured
 WORDS = ("sword ring necklace potion shield helmet crown gem key scroll amulet staff bow axe dagger orb "
          "golden silver ruby emerald diamond ancient cursed glowing tiny giant crystal shadow fire ice "
          "pixel art icon portrait landscape castle forest dragon knight wizard cat robot city night").split()
@@ -210,6 +213,12 @@ def measure_store(library: Library) -> dict:
     out["sorts_first_ms"] = {s: round(t * 1000, 1) for s, t in sort_first.items()}
     out["sorts_then_filtered"] = stats(list(sort_filtered.values()))
     out["sorts_first"] = stats(list(sort_first.values()))
+    # the gallery's default view stacks seed variations: one card per batch (on PostgreSQL the loaded
+    # library's images are in batches of four: load_postgres)
+    stacked = {f"{q} sort:{s}".strip(): store_query_s(library, Filters(search=q, sort=s, stacked=True))
+               for q, s in STACKED}
+    out["stacked_ms"] = {k: round(t * 1000, 1) for k, t in stacked.items()}
+    out["stacked"] = stats(list(stacked.values()))
     return out
 
 
@@ -382,7 +391,8 @@ COPIED = ("prompt", "negative_prompt", "model", "text_accuracy", "generated_at",
 def load_postgres(library: Library, path: Path) -> None:
     """Every image of a generated SQLite library into the PostgreSQL library (made empty): the image table's
     indexes are dropped, the rows copied in with COPY, and the indexes made again from their own definitions
-    (one sorted build each: 1,000,000 rows in minutes, where inserts into the indexed table took 14)."""
+    (one sorted build each: 1,000,000 rows in minutes, where inserts into the indexed table took 14). Images
+    are given batch keys in fours of consecutive rows (their dates are unrelated), a derived one none (0)."""
     import csv
     import io
 
@@ -397,12 +407,14 @@ def load_postgres(library: Library, path: Path) -> None:
             cursor.execute(f'DROP INDEX "{index}"')
         src = sqlite3.connect(f"file:{path / 'library.db'}?mode=ro", uri=True)
         rows = src.execute(f"SELECT {', '.join(COPIED)} FROM image ORDER BY id")
-        columns = ("owner_id", *COPIED, "location")
+        columns = ("owner_id", *COPIED, "location", "batch")
+        n = 0
         while batch := rows.fetchmany(50_000):
             out = io.StringIO()
             writer = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC)  # "" a text, an empty field NULL
             for row in batch:
-                writer.writerow((owner, *row[:11], "t" if row[11] else "f", *row[12:], ""))
+                writer.writerow((owner, *row[:11], "t" if row[11] else "f", *row[12:], "", 0 if row[14] else n // 4 + 1))
+                n += 1
             out.seek(0)
             cursor.copy_expert(f"COPY image ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", out)
         src.close()
@@ -471,10 +483,13 @@ def postgres_report(r: dict) -> str:
     rows.append(line("sort change, first time, p95 (ms)", lambda v: f"{v['sorts_first']['p95'] * 1000:.1f}"))
     rows.append(line("sort then a search and favorites, p95 (ms)",
                      lambda v: f"{v['sorts_then_filtered']['p95'] * 1000:.1f}"))
+    rows.append(line("stacked (default view), median / p95 (ms)", lambda v: f"{v['stacked']['median'] * 1000:.1f} / "
+                     f"{v['stacked']['p95'] * 1000:.1f}" if "stacked" in v else "–"))
     for v in runs:
         rows.append("slowest: " + ", ".join(f"`{q}` {t}" for q, t in sorted(v["per_query_ms"].items(),
                                                                              key=lambda x: -x[1])[:8]))
         rows.append("sorts: " + ", ".join(f"{k} {t}" for k, t in v["sorts_first_ms"].items()))
+        rows.append("stacked: " + ", ".join(f"`{k}` {t}" for k, t in v.get("stacked_ms", {}).items()))
     return "\n".join(rows)
 
 

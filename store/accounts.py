@@ -114,13 +114,13 @@ class Accounts:
 
     # -- what it owns and sees ---------------------------------------------------------------------
 
-    def _mine(self):
-        return Image.owner == self.account.id
+    def _mine(self, m=Image):
+        return m.owner == self.account.id
 
     @staticmethod
-    def _public():
+    def _public(m=Image):
         """Images of free accounts: public. Visibility follows the owner's plan, nothing per image."""
-        return Image.owner.in_(Account.select(Account.id).where(Account.plan == "free"))
+        return m.owner.in_(Account.select(Account.id).where(Account.plan == "free"))
 
     def _visible(self):
         """What the acting account may read: its own images and every public one."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from peewee import SQL, NodeList, Value, fn
+from peewee import SQL, FieldAlias, NodeList, Value, fn
 
 from .models import Image
 from .query import DEFAULT_SORT, Parsed, Term
@@ -51,6 +51,11 @@ SEARCH_INDEX_SQL = (
 )
 
 
+def prompt_key(m=Image):
+    """PROMPT_KEY on the image table `m`, its column qualified (the index's expression all the same)."""
+    return NodeList((fn.LEFT(fn.LOWER(m.prompt), SQL("100")), SQL('COLLATE "C"')))
+
+
 CFG_NUMBER = r"^\s*[0-9]+(\.[0-9]*)?\s*$"  # a text-accuracy value that is a number (param_columns.py)
 
 
@@ -67,35 +72,36 @@ def _between(expr, bounds: tuple):
     return clause
 
 
-def _term(term: Term, account_id: int):
+def _term(term: Term, account_id: int, m=Image):
     from .models import ImageCollection
 
     f, v = term.field, term.value
-    text = {"prompt": Image.prompt, "model": Image.model, "negative": Image.negative_prompt,
-            "file": Image.source_name, "source": Image.location}.get(f)
+    model = Image.model if m is Image else FieldAlias.create(m, Image.model)  # an alias's .model is its model class
+    text = {"prompt": m.prompt, "model": model, "negative": m.negative_prompt,
+            "file": m.source_name, "source": m.location}.get(f)
     if text is not None:
         return _like(text, term.text)
     if f == "sampler":
         return _like(SQL("sampler"), term.text)
     if f == "lora":  # the prompt's own trigram index serves the regular expression
-        in_prompt = NodeList((Image.prompt, SQL("~*"), Value("<(lora|lyco|locon):[^:>]*" + re.escape(term.text))))
+        in_prompt = NodeList((m.prompt, SQL("~*"), Value("<(lora|lyco|locon):[^:>]*" + re.escape(term.text))))
         return in_prompt | _like(SQL("lora_list"), term.text)
     if f == "owner":
-        return Image.owner.in_(list(v)) if v else SQL("FALSE")
+        return m.owner.in_(list(v)) if v else SQL("FALSE")
     if f == "in":
-        return Image.id.in_(ImageCollection.select(ImageCollection.image).where(ImageCollection.collection == v))
+        return m.id.in_(ImageCollection.select(ImageCollection.image).where(ImageCollection.collection == v))
     if f in ("seed", "steps", "cfg"):
         return _between(SQL(f), v)
     if f in ("width", "height", "id"):
-        return _between({"width": Image.width, "height": Image.height, "id": Image.id}[f], v)
+        return _between({"width": m.width, "height": m.height, "id": m.id}[f], v)
     if f == "size":
         clause = SQL("TRUE")
-        for column, bounds in zip((Image.width, Image.height), v):
+        for column, bounds in zip((m.width, m.height), v):
             if bounds is not None:
                 clause &= _between(column, bounds)
         return clause
     if f in ("date", "imported"):
-        column = Image.generated_at if f == "date" else Image.imported_at
+        column = m.generated_at if f == "date" else m.imported_at
         start, end = v
         clause = SQL("TRUE")
         if start is not None:
@@ -105,26 +111,28 @@ def _term(term: Term, account_id: int):
         return clause
     if f == "is":
         if v == "fav":
-            return Image.favorite == True  # noqa: E712 - peewee expression
-        derived = Image.derivation != ""  # the few derived images have an index (param_columns.py)
-        cell = NodeList((Image.derivation, SQL("LIKE"), Value("cell%")))
+            return m.favorite == True  # noqa: E712 - peewee expression
+        derived = m.derivation != ""  # the few derived images have an index (param_columns.py)
+        cell = NodeList((m.derivation, SQL("LIKE"), Value("cell%")))
         if v == "derived":
             return derived
         if v == "cell":
             return derived & cell
-        return derived & ~cell & Image.derivation.contains("background")
+        return derived & ~cell & m.derivation.contains("background")
     if f == "from":
-        return Image.parent == v
+        return m.parent == v
     return SQL("TRUE")
 
 
-def where_clause(parsed: Parsed, account_id: int):
-    """A condition for the parsed (and resolved) query, or None when it has no terms."""
+def where_clause(parsed: Parsed, account_id: int, m=Image):
+    """A condition for the parsed (and resolved) query, or None when it has no terms; on the image table `m` (an
+    alias of Image for a subquery over the same table: its bare column names, SQL("sampler"), are the
+    innermost table's)."""
     result = None
     for group in parsed.groups:
         clause = None
         for term in group:
-            part = _term(term, account_id)
+            part = _term(term, account_id, m)
             if term.negate:
                 part = ~fn.COALESCE(part, False)  # an image without the value is "not" it
             clause = part if clause is None else clause & part
@@ -133,22 +141,35 @@ def where_clause(parsed: Parsed, account_id: int):
     return result
 
 
-def order_by(sort: str, seed: int = 0) -> list:
-    """ORDER BY for a sort (store/query.py SORTS); ties go newest first, like the catalog."""
-    newest = [Image.generated_at.desc(), Image.id.desc()]
+def order_by(sort: str, seed: int = 0, m=Image) -> list:
+    """ORDER BY for a sort (store/query.py SORTS); ties go newest first, like the catalog. Every key is a column
+    of `m` (qualified: `precedes` compares two tables' keys) and never NULL."""
+    newest = [m.generated_at.desc(), m.id.desc()]
     if sort == "oldest":
-        return [Image.generated_at.asc(), Image.id.asc()]
+        return [m.generated_at.asc(), m.id.asc()]
     if sort == "imported":
-        return [Image.imported_at.desc()] + newest
+        return [m.imported_at.desc()] + newest
     if sort == "prompt":  # the first PROMPT_KEY characters: the index holds them (prompts can be megabytes)
-        return [SQL(PROMPT_KEY).asc()] + newest
+        return [prompt_key(m).asc()] + newest
     if sort == "largest":
-        return [(Image.width * Image.height).desc()] + newest
+        return [(m.width * m.height).desc()] + newest
     if sort == "random":  # PostgreSQL's own hash of the id with the seed: a stable order per seed
-        return [fn.hashint8extended(Image.id, int(seed) % 2**63).asc(), Image.id.asc()]
+        return [fn.hashint8extended(m.id, int(seed) % 2**63).asc(), m.id.asc()]
     if sort == "favorites":
-        return [Image.favorite.desc()] + newest
+        return [m.favorite.desc()] + newest
     return newest
+
+
+def precedes(before: list, after: list):
+    """A condition: the row of `before`'s table comes before the row of `after`'s in the order both lists are
+    (order_by of one sort on two tables): the first key that differs decides, in its direction
+    (a < b OR (a = b AND (...)), each key compared once)."""
+    clause = None
+    for first, second in reversed(list(zip(before, after))):
+        a, b = first.node, second.node
+        part = (a > b) if first.direction.upper() == "DESC" else (a < b)
+        clause = part if clause is None else part | ((a == b) & clause)
+    return clause
 
 
 def is_default(sort: str) -> bool:

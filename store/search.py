@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
-from peewee import SQL, Case, chunked, fn
+from peewee import SQL, Case, NodeList, chunked, fn
 
 from .catalog import Query
 from .database import boundary
@@ -21,7 +21,7 @@ from .image_collections import Collections
 from .migrations import is_postgres
 from .models import Account, Image, ImageCollection
 from .query import DEFAULT_SORT, HINT_WIDTH, SORTS, Parsed, cut, parse
-from .query_sql import order_by, where_clause
+from .query_sql import order_by, precedes, where_clause
 from .records import FAVORITES_ONLY, NON_FAVORITES, SCOPE_PUBLIC, Count, Filters, ImageRecord, to_local
 
 FEW_MATCHES = 5000  # PostgreSQL: below this many matches a search's page is sorted, not walked in date order
@@ -84,27 +84,37 @@ class Search(Collections):
         sort = parse(filters.search).sort or filters.sort
         return sort if sort in SORTS else DEFAULT_SORT
 
-    def _order(self, filters: Filters) -> list:
-        return order_by(self._sort(filters), filters.seed)
+    def _order(self, filters: Filters, m=Image) -> list:
+        return order_by(self._sort(filters), filters.seed, m)
 
-    def _where(self, filters: Filters):
-        clauses = [self._public() if filters.scope == SCOPE_PUBLIC else self._mine(), Image.trashed_at.is_null()]
-        search = where_clause(self.parsed(filters), self.account.id)
+    def _where(self, filters: Filters, m=Image):
+        """The filters' conditions on the image table `m` (Image, or an alias of it in a subquery)."""
+        clauses = [self._public(m) if filters.scope == SCOPE_PUBLIC else self._mine(m), m.trashed_at.is_null()]
+        search = where_clause(self.parsed(filters), self.account.id, m)
         if search is not None:
             clauses.append(search)
         if filters.favorite == FAVORITES_ONLY:
-            clauses.append(Image.favorite == True)  # noqa: E712 - peewee expression
+            clauses.append(m.favorite == True)  # noqa: E712 - peewee expression
         elif filters.favorite == NON_FAVORITES:
-            clauses.append(Image.favorite == False)  # noqa: E712
+            clauses.append(m.favorite == False)  # noqa: E712
         if filters.collection_id is not None:
             self._own_collection(filters.collection_id)
             members = ImageCollection.select(ImageCollection.image).where(
                 ImageCollection.collection == filters.collection_id
             )
-            clauses.append(Image.id.in_(members))
+            clauses.append(m.id.in_(members))
         if filters.batch is not None:
-            clauses.append(Image.batch == filters.batch)
+            clauses.append(m.batch == filters.batch)
         return clauses
+
+    def _first_of_batch(self, filters: Filters):
+        """A condition (PostgreSQL): the image is the first of its batch in the result, so its card in a stacked
+        result: no earlier image in the result's order (precedes) has its owner and batch and matches the same
+        filters (NOT EXISTS, served by the (owner_id, batch) index). An image in no batch is its own card."""
+        j = Image.alias("j")
+        earlier = j.select(SQL("1")).where(j.owner == Image.owner, j.batch == Image.batch, *self._where(filters, j),
+                                           precedes(self._order(filters, j), self._order(filters)))
+        return Image.batch.is_null() | (Image.batch == 0) | NodeList((SQL("NOT EXISTS"), earlier))
 
     def _selected(self, filters: Filters) -> np.ndarray | None:
         """The catalog's answer (ids, newest first), or None to ask SQL (see `_catalog_query`)."""
@@ -160,23 +170,44 @@ class Search(Collections):
         A count that stops at ESTIMATE_ABOVE + 1 matches decides which: a small result is counted exactly
         (an estimate is never given for one), a large one stops early. The estimate is rounded to two
         significant digits; where the planner guesses no more than ESTIMATE_ABOVE, the count says "over
-        ESTIMATE_ABOVE" instead (Count.at_least). The catalog (SQLite) counts exactly and as fast."""
+        ESTIMATE_ABOVE" instead (Count.at_least). The catalog (SQLite) counts exactly and as fast.
+
+        A stacked result counts cards (a batch once). On PostgreSQL the matches are read until ESTIMATE_ABOVE + 1
+        of them are cards (`_images_to_cards`): fewer, and the cards are counted exactly; else the estimate is
+        the planner's of the images times the cards per image read."""
         filters = filters or Filters()
         selected = self._selected(filters)
         if selected is not None:
             return Count(len(selected))
-        if filters.stacked or not is_postgres(self.db):
+        if not is_postgres(self.db):
             return Count(self.count(filters))
         matches = Image.select(SQL("1")).where(*self._where(filters))
-        bounded = Image.select(fn.COUNT(SQL("*"))).from_(matches.limit(ESTIMATE_ABOVE + 1).alias("m")).scalar()
-        if bounded <= ESTIMATE_ABOVE:
-            return Count(bounded)
+        share = 1.0
+        if filters.stacked:  # cards: where the matches, read in the table's own order, reach ESTIMATE_ABOVE + 1 cards
+            read = self._images_to_cards(filters, ESTIMATE_ABOVE + 1)
+            if read is None:  # few cards (maybe many images): one distinct count of the batch keys
+                return Count(self.count(filters))
+            share = (ESTIMATE_ABOVE + 1) / read
+        else:
+            bounded = Image.select(fn.COUNT(SQL("*"))).from_(matches.limit(ESTIMATE_ABOVE + 1).alias("m")).scalar()
+            if bounded <= ESTIMATE_ABOVE:
+                return Count(bounded)
         sql, params = matches.sql()
         plan = self.db.execute_sql("EXPLAIN (FORMAT JSON) " + sql, params).fetchone()[0]
-        planned = int(plan[0]["Plan"]["Plan Rows"]) if isinstance(plan, list) else 0
+        planned = round(int(plan[0]["Plan"]["Plan Rows"]) * share) if isinstance(plan, list) else 0
         if planned <= ESTIMATE_ABOVE:  # the planner guessed fewer than are there: say what is known
             return Count(ESTIMATE_ABOVE + 1, exact=False, at_least=True)
         return Count(_two_digits(planned), exact=False)
+
+    def _images_to_cards(self, filters: Filters, cards: int) -> int | None:
+        """How many matches of a stacked result, read in the table's own order (PostgreSQL; mostly import order,
+        so mostly whole batches), hold `cards` cards (images first of their batch in the whole result), or None
+        when the result has fewer. The reading stops there: a row number over the matches as they come."""
+        numbered = Image.select(fn.ROW_NUMBER().over().alias("n"), self._first_of_batch(filters).alias("card")).where(
+            *self._where(filters)).alias("numbered")
+        row = (Image.select(numbered.c.n).from_(numbered).where(numbered.c.card).offset(cards - 1).limit(1)
+               .tuples().first())
+        return int(row[0]) if row else None
 
     @boundary
     def query(self, filters: Filters | None = None, offset: int = 0, limit: int = 50) -> tuple[Count, list[ImageRecord]]:
@@ -225,7 +256,10 @@ class Search(Collections):
                     record.stack = size
             return records
         if filters.stacked:
-            found = self._stacked_sql(filters, offset, limit)
+            # PostgreSQL walks the order's index for a result counted by an estimate; the windows over every
+            # match are quicker for a small result and for the random order (no index: every match is read)
+            walk = is_postgres(self.db) and count_hint is None and self._sort(filters) != "random"
+            found = self._stacked_page(filters, offset, limit) if walk else self._stacked_sql(filters, offset, limit)
             records = self._records_by_id([i for i, _ in found])
             for record, (_, size) in zip(records, found):
                 record.stack = size
@@ -242,6 +276,17 @@ class Search(Collections):
             .limit(limit)
         )
         return self._records(query)
+
+    def _stacked_page(self, filters: Filters, offset: int, limit: int) -> list[tuple[int, int]]:
+        """(id, stack size) of one page of a stacked result (PostgreSQL), as `_stacked_sql` gives it: the images
+        that are the first of their batch (`_first_of_batch`), read along the order's index so the page stops
+        after `limit` cards, then the sizes of the page's batches."""
+        found = list(Image.select(Image.id, Image.batch).where(*self._where(filters), self._first_of_batch(filters))
+                     .order_by(*self._order(filters)).offset(offset).limit(limit).tuples())
+        batches = [b for _, b in found if b]
+        sizes = dict(Image.select(Image.batch, fn.COUNT(Image.id)).where(*self._where(filters), Image.batch.in_(batches))
+                     .group_by(Image.batch).tuples()) if batches else {}
+        return [(int(i), int(sizes.get(b, 1)) if b else 1) for i, b in found]
 
     def _stacked_sql(self, filters: Filters, offset: int = 0, limit: int | None = None) -> list[tuple[int, int]]:
         """(id, stack size) of a stacked result, in its order, by SQL (PostgreSQL): each batch's first image

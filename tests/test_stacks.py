@@ -191,3 +191,59 @@ async def test_one_stack_card_is_counted_in_the_singular(batch_lib, tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await ui.wait_until(pilot, lambda: status(app).startswith("3 of 3 images · "), timeout=15)
         assert status(app) == "3 of 3 images · 1 card: same settings stacked (S shows each)"
+
+
+# -- PostgreSQL: a stacked page read along the order's index ------------------------------------------
+
+def _batches(library):
+    """Batches of 1-5 seed variations with interleaved dates, ties in date and size, favorites inside batches,
+    images with no key (NULL) and with none to have (0), for comparing stacked pages."""
+    from .test_query import new
+
+    items, n = [], 0
+    for k in range(9):
+        for _ in range(k % 5 + 1):
+            n += 1
+            width = 1024 if k % 3 == 0 else 512
+            prompt = f"{'ring' if k % 2 else 'necklace'} batch {k}" if k != 8 else ""  # 8: no prompt, key 0
+            items.append(new(n, prompt, days=(n * 7) % 11, params={"seed": n, "steps": 20}, width=width,
+                             height=width, model="flux-dev" if k % 4 == 1 else "sd15"))
+    ids = [i for i, _ in library.add_images(items)]
+    library.set_favorite(ids[1::4])
+    Image.update(batch=None).where(Image.id.in_(ids[19:22])).execute()  # not made yet: each its own card
+    return ids  # 25 images, 14 cards: batches 0-7, two of batch 7 without a key, the four of batch 8
+
+
+def test_a_stacked_page_on_postgresql_is_the_window_functions_answer(library, monkeypatch):
+    """On PostgreSQL a stacked page keeps the images no earlier match of their batch precedes (NOT EXISTS),
+    and counts cards by an estimate above ESTIMATE_ABOVE: the same cards, order and stack sizes as the
+    window functions over every match (_stacked_sql), in every order, for searches that keep parts of batches,
+    page by page."""
+    import pytest
+
+    from store import search
+    from store.query import SORTS
+    from store.records import FAVORITES_ONLY, Count
+
+    if not library.uses_postgres:
+        pytest.skip("PostgreSQL only (SQLite stacks in its catalog)")
+    _batches(library)
+    cases = [Filters(stacked=True, sort=sort, seed=5) for sort in SORTS] + [
+        Filters(stacked=True, search="ring"), Filters(stacked=True, search="seed:>=9 sort:oldest"),
+        Filters(stacked=True, search="-is:fav sort:largest"), Filters(stacked=True, favorite=FAVORITES_ONLY),
+        Filters(stacked=True, search="batch sort:prompt"), Filters(stacked=True, search="model:flux seed:<9")]
+    for filters in cases:
+        window = library._stacked_sql(filters)
+        assert 0 < len(window) < library.count(replace(filters, stacked=False)) or not filters.search
+        paged = [card for offset in range(0, len(window) + 4, 4) for card in library._stacked_page(filters, offset, 4)]
+        assert paged == window, filters
+        assert [(r.id, r.stack) for r in library.page(filters, 4, 8)] == window[4:12], filters  # the walk
+        count, page = library.query(filters, 0, 60)  # a small result: counted exactly, paged by the windows
+        assert count == Count(len(window)) and [(r.id, r.stack) for r in page] == window, filters
+    assert library.count(Filters(stacked=True)) == 14
+    library.db.execute_sql("ANALYZE image")
+    monkeypatch.setattr(search, "ESTIMATE_ABOVE", 5)
+    count = library.estimate(Filters(stacked=True))  # the planner's 25 images times the sample's cards per image
+    assert not count.exact and str(count) == f"about {count.n}" and 8 <= count.n <= 20, count  # 25: no share
+    monkeypatch.setattr(search, "ESTIMATE_ABOVE", 14)
+    assert library.estimate(Filters(stacked=True)) == Count(14)  # cards counted: fewer than ESTIMATE_ABOVE + 1

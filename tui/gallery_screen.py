@@ -264,7 +264,7 @@ class GalleryScreen(Screen):
         """The grid read the end of a result first counted by an estimate (or found the estimate short)."""
         count = event.count
         self.shown = count
-        if not self.filters.stacked:  # a stacked result is counted exactly: its images' count stays
+        if not self.filters.stacked:  # a stacked result's count is of cards: its images' count stays
             self.images = count
         if not self.filters.active:
             self.total = count
