@@ -252,13 +252,13 @@ async def test_an_open_dropdown_shows_each_choice_on_one_line_on_the_screen(lib,
             select = app.screen.query_one(selector, Select)
             await pilot.click(selector)
             overlay = select.query_one(OptionList)
-            await ui.wait_until(pilot, lambda: select.expanded and overlay.region.width > 0)
+            await ui.wait_until(pilot, lambda s=select, o=overlay: s.expanded and o.region.width > 0)
             await pilot.pause()
             widest = max(cell_len(label) for label in select_labels(select))
             assert overlay.scrollable_content_region.width >= widest + 2, (selector, overlay.region)  # option padding
             assert 0 <= overlay.region.x and overlay.region.right <= size[0], (selector, overlay.region)
             await pilot.press("escape")
-            await ui.wait_until(pilot, lambda: not select.expanded)
+            await ui.wait_until(pilot, lambda s=select: not s.expanded)
 
 
 async def test_arrow_and_vim_keys_move(lib, tmp_path):
