@@ -435,7 +435,7 @@ search (the same in the app's search box):
   "pixel art"  -blurry a phrase as written; a minus excludes
   ring | necklace      alternatives (also OR)
   model:sdxl  sampler:euler  negative:blurry  lora:detail  file:sheet  owner:bob
-  source:outputs       images linked from a watched folder whose path holds "outputs"
+  source:outputs       images of a source folder whose path holds "outputs"
   seed:123  steps:>=30  cfg:5-7.5  width:>1000  height:<=768  size:1024x1024  id:10-20
   date:2026-11-25  date:2026-11  date:>2026-01-01  date:today  date:yesterday  date:7d
   date:2026-01-01..2026-02-01  (imported: the same, for the import date)

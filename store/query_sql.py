@@ -77,8 +77,14 @@ def _term(term: Term, account_id: int, m=Image):
 
     f, v = term.field, term.value
     model = Image.model if m is Image else FieldAlias.create(m, Image.model)  # an alias's .model is its model class
+    if f == "source":  # linked from a folder whose path holds it, or read from one (a copying source)
+        from .models import Source, SourceFile
+
+        read_from = SourceFile.select(SourceFile.image).join(Source).where(
+            _like(Source.path, term.text), SourceFile.image.is_null(False))
+        return _like(m.location, term.text) | m.id.in_(read_from)
     text = {"prompt": m.prompt, "model": model, "negative": m.negative_prompt,
-            "file": m.source_name, "source": m.location}.get(f)
+            "file": m.source_name}.get(f)
     if text is not None:
         return _like(text, term.text)
     if f == "sampler":

@@ -406,6 +406,16 @@ def test_source_field_finds_images_of_a_watched_folder(library, make_png, tmp_pa
     assert library.ids(Filters(search="source:elsewhere")) == []
     assert library.ids(Filters(search="-source:comfyui")) == []
     assert parse("source:").error
+    # a copying source's images (in the library's own folder) are its images too (new-user test item 14)
+    copied = tmp_path / "src2"
+    copied.mkdir()
+    make_png().rename(copied / "b.png")
+    make_png().rename(copied / "c.png")
+    library.add_source(copied, mode="copy")
+    ids = set(library.ids(Filters(search="source:src2")))
+    assert len(ids) == 2 and linked not in ids and ids == set(library.ids(Filters())) - {linked}
+    assert library.ids(Filters(search="-source:src2")) == [linked]
+    assert library.ids(Filters(search="source:comfyui")) == [linked]
 
 
 @pytest.mark.parametrize("field", sorted(FIELDS | set(ALIASES) | {"sort", "nosuchfieldatall"}))
