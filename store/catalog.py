@@ -1342,14 +1342,15 @@ class Catalog:
             return self._members(v)
         if f in ("file", "source"):  # read when asked (rare, and file names are one per image)
             pattern = "%" + v.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            patterns: tuple[str, ...] = (pattern,)
             if f == "file":
-                sql, values = "SELECT id FROM image WHERE source_name LIKE ? ESCAPE '\\'", (pattern,)
+                sql = "SELECT id FROM image WHERE source_name LIKE ? ESCAPE '\\'"
             else:  # linked from a folder whose path holds it, or read from one (a copying source's images)
                 sql = ("SELECT id FROM image WHERE location LIKE ? ESCAPE '\\' UNION SELECT f.image_id FROM "
                        "source_file f JOIN source s ON s.id = f.source_id WHERE s.path LIKE ? ESCAPE '\\' "
                        "AND f.image_id IS NOT NULL")
-                values = (pattern, pattern)
-            found = self.db.execute_sql(sql, values).fetchall()
+                patterns = (pattern, pattern)
+            found = self.db.execute_sql(sql, patterns).fetchall()
             return self._having_ids(np.fromiter((m for (m,) in found), np.int64, len(found)))
         if f == "seed":
             return self._number(self._seeds, v, NO_SEED)
