@@ -307,6 +307,9 @@ def bench_cli(path: Path, rounds: int = 3) -> dict:
     return {name: stats(values) for name, values in times.items()}
 
 
+BACKGROUND_GROUPS = ("trash-expiry", "thumbnails")  # workers `_in_app` does not wait for
+
+
 async def _in_app(path: str) -> dict:
     """A typed key to the grid painted with its result, for each query (the app headless, 160x48)."""
     from textual.widgets import Input
@@ -321,9 +324,10 @@ async def _in_app(path: str) -> dict:
 
     async def settle() -> None:
         while True:
-            try:  # not the background pass of a library without perceptual hashes (it runs until the app quits:
-                # a million images here, which the benchmark writes straight into the database without them)
-                await app.workers.wait_for_complete([w for w in app.workers if w.group != "trash-expiry"])
+            try:  # not the background work on the library's files: the perceptual-hash pass (it runs until the
+                # app quits on a million images without hashes) and the grid's thumbnails (these libraries have
+                # no picture files: each is looked for in vain)
+                await app.workers.wait_for_complete([w for w in app.workers if w.group not in BACKGROUND_GROUPS])
                 return
             except WorkerCancelled:  # replaced by a newer one: fine
                 continue
