@@ -90,9 +90,10 @@ async def test_f1_from_the_search_box_starts_with_the_syntax_and_from_the_grid_w
         assert "seed:123" in ui.screen_text(app) and "Close" in ui.screen_text(app)
         # a description that wraps goes on in its column (new-user test item 14: at 80x24 under the examples)
         lines = ui.screen_lines(app)
-        at = next(i for i, line in enumerate(lines) if "images linked from" in line)
-        if '"outputs"' not in lines[at]:
-            assert lines[at + 1].index("path holds") == lines[at].index("images linked from"), lines[at:at + 2]
+        at = next(i for i, line in enumerate(lines) if "images of a source folder" in line)
+        if '"outputs"' not in lines[at]:  # wrapped: the next line's text starts in the description's column
+            column, after = lines[at].index("images of a source"), lines[at + 1]
+            assert after[column] != " " and not after[column - 8:column].strip(), lines[at:at + 2]
         await pilot.press("escape")
         await ui.wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
         await pilot.press("escape", "f1")  # from the grid; closed with the mouse
