@@ -3,6 +3,7 @@ orphans, imports and deletes of the same bytes never leave a record without its 
 or read-only disk still reads and loses nothing. (Issue #10, items 1, 2, 4 and 6.)"""
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sqlite3
@@ -306,12 +307,12 @@ def test_import_onto_a_small_disk_takes_what_fits(small_disk, tmp_path, capsys):
         assert files == {r.sha256 for r in library.page(limit=100)}
     # the disk is full now: reading still works
     filler = small_disk / "filler"
-    with open(filler, "wb") as handle:
-        try:
-            while True:
+    try:
+        with open(filler, "wb") as handle:  # the last blocks (the import may have taken them all: then even
+            while True:                      # this file cannot be made)
                 handle.write(b"\0" * 65536)
-        except OSError:
-            pass
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC, exc
     capsys.readouterr()
     assert main(["list", "--library", str(root)]) == 0
     assert len(capsys.readouterr().out.strip().splitlines()) == len(report.imported)
