@@ -107,3 +107,35 @@ async def test_focused_cell_is_previewed_trimmed_and_cleaned(sheet_library, tmp_
         await pilot.press("left")  # kept: at once
         await settle(pilot, app)
         assert editor.focus_cell == (0, 0)
+
+
+async def test_a_sheet_read_before_the_side_panel_is_there_is_shown_once_it_is(sheet_library, tmp_path, monkeypatch):
+    """The side panel is mounted a frame after the dialog (one long frame was a stall: issue 11); a sheet read
+    before it is there waits for it, then fills its fields and draws its cell as in the usual order."""
+    app = MyImagesApp(sheet_library, images="halfcell", downloads=tmp_path / "downloads")
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = await open_editor(pilot, app)
+        usual = cell_picture(editor)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, GridEditorScreen))
+
+        original = GridEditorScreen._mount_side
+        waited = []
+
+        async def after_the_sheet(self) -> None:  # the panel is mounted only once the sheet has been read
+            if self._waiting_sheet is None and not waited:
+                self.set_timer(0.02, lambda: after_the_sheet(self))
+                return
+            waited.append(self._waiting_sheet is not None)
+            await original(self)
+
+        monkeypatch.setattr(GridEditorScreen, "_mount_side", after_the_sheet)
+        shown = notices(app)
+        editor = await open_editor(pilot, app)
+        assert shown == [] and all(w.error is None for w in app.workers)  # nothing asked of a panel not there
+        assert waited == [True]
+        assert editor.query_one("#rows", Input).value == "2" == editor.query_one("#cols", Input).value
+        assert "Detected: 2 × 2" in str(editor.query_one("#detected").render())
+        assert cell_picture(editor) == usual
+        await pilot.press("r")
+        assert editor.query_one("#rows", Input).value == "3" and len(editor.selected) == 6

@@ -91,6 +91,11 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
         self.scale = (1.0, 1.0)
         self._cell_previews: OrderedDict[tuple, Image.Image] = OrderedDict()  # (box, trim, clean) -> picture
         self._previews_lock = threading.Lock()  # filled by the drawing workers
+        # The side panel (the cell, the fields, the options, the buttons) is mounted a frame after the rest: the
+        # dialog in one frame was a stall of 80-95 ms (issue 11), in two it is two of 40-50. A sheet read before
+        # it is there waits for it (`_sheet_ready`).
+        self._side_mounted = False
+        self._waiting_sheet: tuple | None = None
 
     def compose(self) -> ComposeResult:
         image_class = grid_image_class(self.image_mode)
@@ -101,31 +106,37 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
                 with SheetView(id="sheet"):
                     if image_class:
                         yield image_class(None, id="sheet-image")
-                with Vertical(id="grid-side"):
-                    yield Static("", id="cell-title")
-                    with Container(id="cell-box"):
-                        if image_class:
-                            yield image_class(None, id="cell-image")
-                    with Horizontal(classes="grid-size"):
-                        yield Label("Rows")
-                        yield Input("", id="rows", type="integer", max_length=2)
-                        yield Label("Columns")
-                        yield Input("", id="cols", type="integer", max_length=2)
-                    yield Static("Detecting the grid…", id="detected")
-                    yield Checkbox("Trim to content (t)", id="trim")
-                    yield Checkbox("Remove background (b)", id="clean")
-                    yield Static("", id="chosen")
-                    with Horizontal(classes="buttons"):
-                        if self.can_save:
-                            yield Button("Save to library", id="save", variant="primary")
-                        yield Button("Download", id="download")
-                        yield Button("Close", id="close")
+                yield Vertical(id="grid-side")
             yield Static("arrows or a click move · space or a second click selects · a all · r/R rows · "
                          "c/C columns · s save · w download · Esc close", classes="hint")
 
+    def _side_panel(self) -> list:
+        image_class = grid_image_class(self.image_mode)
+        cell_box = Container(*([image_class(None, id="cell-image")] if image_class else []), id="cell-box")
+        size = Horizontal(Label("Rows"), Input("", id="rows", type="integer", max_length=2),
+                          Label("Columns"), Input("", id="cols", type="integer", max_length=2), classes="grid-size")
+        buttons = Horizontal(*([Button("Save to library", id="save", variant="primary")] if self.can_save else []),
+                             Button("Download", id="download"), Button("Close", id="close"), classes="buttons")
+        return [Static("", id="cell-title"), cell_box, size, Static("Detecting the grid…", id="detected"),
+                Checkbox("Trim to content (t)", id="trim"), Checkbox("Remove background (b)", id="clean"),
+                Static("", id="chosen"), buttons]
+
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#sheet", SheetView))
+        self.call_after_refresh(self._mount_side)
         self.load_sheet()
+
+    async def _mount_side(self) -> None:
+        if not self.is_attached:
+            return  # closed at once
+        await self.query_one("#grid-side").mount_all(self._side_panel())
+        self.call_after_refresh(self._side_laid_out)
+
+    def _side_laid_out(self) -> None:
+        """The panel is there and laid out (the cell's box has its size): the sheet can be shown."""
+        self._side_mounted = True
+        if self._waiting_sheet is not None:
+            self._sheet_ready(*self._waiting_sheet)
 
     @work(thread=True, exclusive=True, group="sheet", exit_on_error=False)
     def load_sheet(self) -> None:
@@ -147,6 +158,9 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
         self.dismiss(None)
 
     def _sheet_ready(self, sheet: Image.Image, detected: grid_cut.Layout, base: Image.Image, scale) -> None:
+        if not self._side_mounted:
+            self._waiting_sheet = (sheet, detected, base, scale)
+            return
         self.sheet, self.detected, self.cut_layout = sheet, detected, detected
         self.preview_base, self.scale = base, scale
         self.selected = set(detected.cells)
