@@ -54,7 +54,9 @@ class SearchHistory:
             entries = [e for e in (current if current is not None else self.entries) if e != text]
             self.entries = (entries + [text])[-KEEP:]
             try:
-                write_bytes_atomic(self.path, json.dumps(self.entries, ensure_ascii=False).encode())
+                # temp file + rename, without fsync: it is written on the UI thread when the search box is left,
+                # and a sync there can take longer than a frame; a search lost to a power cut is harmless
+                write_bytes_atomic(self.path, json.dumps(self.entries, ensure_ascii=False).encode(), durable=False)
             except OSError:
                 pass  # read only or full: kept for this session
         return True
