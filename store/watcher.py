@@ -47,6 +47,7 @@ class SourceWatcher:
         self.thumbnails = thumbnails
         self.full_scans_apart = full_scans_apart
         self.folders: list[str] = []  # the sources' folders watched now (those there)
+        self._added: list[str] = []  # folders added since the last watch began: read again once it is in place
         self.missing: list[str] = []  # those not there (moved, deleted, a disk unmounted): looked for again
         self._said: dict[str, str] = {}  # a source's problem said once, not again at every rescan
         self._stop = threading.Event()
@@ -94,6 +95,9 @@ class SourceWatcher:
                 there, missing = self._folders()
                 if set(there) & set(self.missing):
                     self._full_scan = True  # a folder back (moved back, remounted): what it holds now
+                # a folder added while watching: read again once its watch is in place, for what was written
+                # into it between its first scan and then (a file there was missed until it changed again)
+                self._added = [] if self._full_scan else [f for f in there if f not in self.folders]
                 self.folders, self.missing = there, missing
                 if not self.folders:  # nothing to watch: a missing folder is said (by a scan) and looked for
                     if self._full_scan and self.missing:
@@ -136,6 +140,11 @@ class SourceWatcher:
             reports = self._scan_in_child()
         else:
             reports = self._safe(self.library.scan_sources)
+        self._take(reports, whole=paths is None)
+
+    def _take(self, reports: list[ScanReport] | None, whole: bool) -> None:
+        """A scan's reports: problems said once, files still being written kept to look at again, changes
+        handed on. `whole`: the reports of whole folders (a folder's problem gone is forgotten)."""
         if not reports:
             return
         fresh = []
@@ -145,7 +154,7 @@ class SourceWatcher:
                 if self._said.get(where) == report.problem:
                     continue
                 self._said[where] = report.problem
-            elif paths is None:
+            elif whole:
                 self._said.pop(where, None)
             fresh.append(report)
         reports = fresh
@@ -189,6 +198,8 @@ class SourceWatcher:
                     self._full_scan = False
                     self._scan(None)
                     self.ready.set()
+                while self._added:  # likewise for folders added since the last watch
+                    self._take(self._safe(self.library.scan_sources, self._added.pop()), whole=True)
                 paths = {Path(path) for _change, path in changes}
                 due = [p for p, since in self._pending.items() if time.monotonic() - since >= RETRY_AFTER]
                 for path in due:

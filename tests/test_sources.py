@@ -388,6 +388,27 @@ def wait_for(condition, timeout=10.0):
         tick.wait(0.05)
 
 
+def test_a_file_written_into_a_folder_just_added_before_its_watch_began_is_found(tmp_path):
+    """A folder added while the watcher runs: what is written into it between its first scan and the moment
+    its watch is in place is read when the watch begins (it was missed until it changed again: the gallery's
+    add-a-source test, a new file never shown)."""
+    first, added = tmp_path / "first", tmp_path / "added"
+    first.mkdir()
+    added.mkdir()
+    library = Library(tmp_path / "lib")
+    library.add_source(first)
+    watcher = SourceWatcher(Library(tmp_path / "lib"), lambda _reports: None).start()
+    try:
+        assert watcher.ready.wait(10)
+        library.add_source(added)  # its first scan: nothing there yet
+        put(added, "meanwhile.png", a1111("written before the watch", 6))  # before the watcher knows of it
+        watcher.sources_changed()
+        wait_for(lambda: library.total() == 1, 5)
+        assert library.page()[0].path.name == "meanwhile.png"
+    finally:
+        watcher.stop()
+
+
 @pytest.mark.parametrize("polling", [False, True])
 def test_the_watcher_follows_new_moved_and_deleted_files(tmp_path, polling):
     folder, other = tmp_path / "out", tmp_path / "zz-other"  # scanned after "out" (a full rescan goes by path)
