@@ -76,8 +76,12 @@ class Images(Collections):
 
     @boundary
     def add_images(self, items: Sequence[NewImage], collection_ids: Sequence[int] = (),
-                   failed: list[tuple[int, str]] | None = None) -> list[tuple[int, bool]]:
+                   failed: list[tuple[int, str]] | None = None,
+                   restore_trashed: bool = True) -> list[tuple[int, bool]]:
         """Store files, then rows; returns (id, created) per item, created False for a duplicate.
+
+        An imported image in the trash that is imported again comes back (the user asked for it again);
+        with `restore_trashed` False (a watched folder's file of the same picture) it stays in the trash.
 
         Files are written first (atomically), under the files lock shared, which
         is held until the rows commit: a delete or `doctor` never removes a file
@@ -100,7 +104,7 @@ class Images(Collections):
             with self.files_lock.adding():
                 present = self._ids_by_hash([item.sha256 for item in items])
                 stored = self._store_files(items, present, written, failed)
-                results = self._insert_rows(stored, collection_ids)
+                results = self._insert_rows(stored, collection_ids, restore_trashed)
             written.clear()  # committed: the files are referenced now
         finally:
             self._remove_unreferenced(written)
@@ -126,11 +130,13 @@ class Images(Collections):
             stored.append(item)
         return stored
 
-    def _insert_rows(self, items: Sequence[NewImage], collection_ids: Sequence[int]) -> list[tuple[int, bool]]:
+    def _insert_rows(self, items: Sequence[NewImage], collection_ids: Sequence[int],
+                     restore_trashed: bool) -> list[tuple[int, bool]]:
         now = utc_now()
         with self.db.atomic():
             present = self._ids_by_hash([item.sha256 for item in items])  # again, inside the lock
-            if present:  # imported again while in the trash: it comes back (a linked one comes back by restore)
+            if present and restore_trashed:  # imported again while in the trash: it comes back (a linked one
+                # comes back by restore)
                 for chunk in chunked(list(present.values()), 500):
                     Image.update(trashed_at=None).where(Image.id.in_(chunk), Image.trashed_at.is_null(False),
                                                         Image.location == "").execute()

@@ -87,6 +87,7 @@ class ScanReport:
     removed: int = 0  # images that left the gallery with their file
     moved: int = 0  # files found at a new place (here) that left another (here or in another source)
     kept: int = 0  # files gone whose image stays: the library's own copy (imported), or another file of it
+    in_trash: int = 0  # files of a picture that is in the trash: it stays there (restoring it is the user's call)
     unchanged: int = 0
     bad: list[tuple[Path, str]] = field(default_factory=list)  # newly found bad files, with the reason
     waiting: list[Path] = field(default_factory=list)  # still being written: read at the next scan
@@ -95,11 +96,12 @@ class ScanReport:
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.removed or self.moved or self.kept or self.bad or self.known or self.problem)
+        return bool(self.added or self.removed or self.moved or self.kept or self.bad or self.known or self.in_trash
+                    or self.problem)
 
     def as_json(self) -> dict:
         return {"source": str(self.source), "added": self.added, "known": self.known, "removed": self.removed,
-                "moved": self.moved, "kept": self.kept, "unchanged": self.unchanged,
+                "moved": self.moved, "kept": self.kept, "in_trash": self.in_trash, "unchanged": self.unchanged,
                 "bad": [[str(p), r] for p, r in self.bad], "waiting": [str(p) for p in self.waiting],
                 "cancelled": self.cancelled, "problem": self.problem}
 
@@ -107,6 +109,7 @@ class ScanReport:
     def from_json(cls, data: dict) -> "ScanReport":
         return cls(Path(data["source"]), added=list(data["added"]), known=int(data["known"]),
                    removed=int(data["removed"]), moved=int(data["moved"]), kept=int(data.get("kept", 0)),
+                   in_trash=int(data.get("in_trash", 0)),
                    unchanged=int(data["unchanged"]), bad=[(Path(p), r) for p, r in data["bad"]],
                    waiting=[Path(p) for p in data["waiting"]], cancelled=bool(data["cancelled"]),
                    problem=str(data["problem"]))
@@ -118,6 +121,7 @@ class ScanReport:
             return self.problem
         parts = [text for count, text in (
             (self.known, f"{plural(self.known, 'image', 'was')} already in the library"),
+            (self.in_trash, f"{plural(self.in_trash, 'image')} in the trash (left there)"),
             (self.removed, f"{self.removed} gone"), (self.moved, f"{self.moved} moved"),
             (self.kept, f"{plural(self.kept, 'file')} gone ({'its image stays' if self.kept == 1 else 'their images stay'}"
                         " in the library)"),
@@ -698,17 +702,21 @@ def _record_batch(library: Library, row: Source, results: list[Indexed], known: 
     ids: list[tuple[int, bool]] = []
     if ready:
         failed: list[tuple[int, str]] = []
-        ids = library.add_images([image for _, image in ready], failed=failed)
+        # a picture the user put in the trash stays there: a file of it appearing in a folder is no "undo"
+        ids = library.add_images([image for _, image in ready], failed=failed, restore_trashed=False)
         refused = dict(failed)
         for i, reason in failed:
             ready[i][0].error, ready[i][0].image = reason, None
         stored = [pair for i, pair in enumerate(ready) if i not in refused]
         new_hashes, linked_again = [], []  # linked files found again: perhaps moved
+        trashed = _trashed_among([image_id for image_id, created in ids if not created])
         for (result, image), (image_id, created) in zip(stored, ids):
             result.image_id = image_id
             if created:
                 report.added.append(image_id)
                 new_hashes.append(image.sha256)
+            elif image_id in trashed:
+                report.in_trash += 1
             else:
                 report.known += 1
                 scan.found.add(image_id)
@@ -730,6 +738,14 @@ def _record_batch(library: Library, row: Source, results: list[Indexed], known: 
                      "image": result.image_id, "error": result.error})
     with library.db.atomic():
         bulk_insert(library.db, SourceFile, rows, conflict=("source", "relpath"))
+
+
+def _trashed_among(image_ids: list[int]) -> set[int]:
+    out: set[int] = set()
+    for part in chunked(sorted(set(image_ids)), 500):
+        out.update(i for (i,) in Image.select(Image.id).where(Image.id.in_(part), Image.trashed_at.is_null(False))
+                   .tuples())
+    return out
 
 
 def _relink_moved(library: Library, results: list[Indexed]) -> None:

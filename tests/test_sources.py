@@ -172,6 +172,27 @@ def test_erasing_an_imported_image_leaves_a_twin_in_a_source(library, imported_t
     assert len(library.scan_sources()[0].added) == 1 and me.twin.is_file()
 
 
+def test_an_imported_image_in_the_trash_stays_there_when_its_picture_comes_into_a_source(library, imported_twin,
+                                                                                        outputs, tmp_path):
+    """Trashing is the user's word: the same picture written (or changed) in a watched folder, linked or copying,
+    does not bring the imported image back; the scan says it is in the trash. Restored, it is the imported image
+    with its own copy, and the files in the folders are untouched."""
+    me = imported_twin
+    library.trash([me.id])
+    data = me.copy.read_bytes()
+    again = put(outputs, "later/again.png", data)
+    os.utime(me.twin, ns=(1, 1))  # the twin changed on disk (a touch): read again
+    copies = put(tmp_path / "copies", "same.png", data).parent
+    reports = library.scan_sources() + [library.add_source(copies, mode="copy")]
+    assert [t.record.id for t in library.trashed()] == [me.id] and library.total() == 2
+    assert [(r.in_trash, r.known, r.added) for r in reports] == [(2, 0, []), (1, 0, [])]
+    assert reports[0].summary() == "Nothing new: 2 images in the trash (left there), 3 unchanged"
+    library.restore([me.id])
+    record = library.get(me.id)
+    assert not record.linked and record.path == me.copy and again.is_file() and me.twin.is_file()
+    assert library.total() == 3
+
+
 def test_an_image_pointed_at_a_twin_by_an_older_version_keeps_its_copy(library, imported_twin, outputs):
     """Libraries that went through item 1's trash and restore before the fix: the record points at the twin
     while the library still holds the imported copy. Neither a delete nor the twin's going loses that copy."""
@@ -804,6 +825,7 @@ def test_one_scan_of_a_source_at_a_time(tmp_path):
     ({}, "No images in the folder"),
     (dict(kept=1), "Nothing new: 1 file gone (its image stays in the library)"),
     (dict(kept=2, removed=1), "Nothing new: 1 gone, 2 files gone (their images stay in the library)"),
+    (dict(in_trash=1), "Nothing new: 1 image in the trash (left there)"),
 ])
 def test_a_scan_says_only_what_happened(counts, said):
     from store.sources import ScanReport
