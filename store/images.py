@@ -82,6 +82,9 @@ class Images(Collections):
 
         An imported image in the trash that is imported again comes back (the user asked for it again);
         with `restore_trashed` False (a watched folder's file of the same picture) it stays in the trash.
+        An item with its data (imported, or from a copying source) whose picture the library only links (a
+        file in a watched folder) gets its copy stored, and the image becomes the library's own: the file in
+        the folder may go, the picture stays, as importing promised.
 
         Files are written first (atomically), under the files lock shared, which
         is held until the rows commit: a delete or `doctor` never removes a file
@@ -103,18 +106,29 @@ class Images(Collections):
         try:
             with self.files_lock.adding():
                 present = self._ids_by_hash([item.sha256 for item in items])
-                stored = self._store_files(items, present, written, failed)
-                results = self._insert_rows(stored, collection_ids, restore_trashed)
+                linked = self._linked_among(present, items)
+                stored = self._store_files(items, present, linked, written, failed)
+                results = self._insert_rows(stored, collection_ids, restore_trashed,
+                                            [linked[item.sha256] for item in stored if item.sha256 in linked])
             written.clear()  # committed: the files are referenced now
         finally:
             self._remove_unreferenced(written)
         return results
 
-    def _store_files(self, items: Sequence[NewImage], present: dict[str, int],
+    def _linked_among(self, present: dict[str, int], items: Sequence[NewImage]) -> dict[str, int]:
+        """Of the present images that these items bring data for, those the library only links: {sha256: id}."""
+        wanted = {present[item.sha256] for item in items if item.sha256 in present and not item.location}
+        out: dict[str, int] = {}
+        for chunk in chunked(sorted(wanted), 500):
+            out.update(Image.select(Image.sha256, Image.id).where(Image.id.in_(chunk), Image.location != "")
+                       .tuples())
+        return out
+
+    def _store_files(self, items: Sequence[NewImage], present: dict[str, int], linked: dict[str, int],
                      written: list[tuple[str, str]], failed: list[tuple[int, str]] | None) -> list[NewImage]:
         stored: list[NewImage] = []
         for index, item in enumerate(items):
-            if item.sha256 not in present and not item.location:
+            if (item.sha256 not in present or item.sha256 in linked) and not item.location:
                 try:
                     free = shutil.disk_usage(self.root).free
                     if free < len(item.data) + len(item.thumbnail) + DISK_RESERVE:
@@ -130,10 +144,13 @@ class Images(Collections):
             stored.append(item)
         return stored
 
-    def _insert_rows(self, items: Sequence[NewImage], collection_ids: Sequence[int],
-                     restore_trashed: bool) -> list[tuple[int, bool]]:
+    def _insert_rows(self, items: Sequence[NewImage], collection_ids: Sequence[int], restore_trashed: bool,
+                     adopted: Sequence[int] = ()) -> list[tuple[int, bool]]:
         now = utc_now()
         with self.db.atomic():
+            for chunk in chunked(sorted(set(adopted)), 500):  # their copy is stored now: the library's own
+                # (a trashed one keeps its trash record; its copy makes it the library's own once restored)
+                Image.update(location="").where(Image.id.in_(chunk), Image.trashed_at.is_null()).execute()
             present = self._ids_by_hash([item.sha256 for item in items])  # again, inside the lock
             if present and restore_trashed:  # imported again while in the trash: it comes back (a linked one
                 # comes back by restore)

@@ -126,6 +126,8 @@ def trash(library: "Library", image_ids: Iterable[int], then: Callable[[], objec
 
 def restore(library: "Library", image_ids: Iterable[int]) -> list[int]:
     """Bring trashed images back as they were (files of linked ones back into their folders)."""
+    from . import sources
+
     ids = library._own_ids(image_ids, trashed=True)
     files = list(TrashFile.select().where(TrashFile.image.in_(ids)).order_by(TrashFile.id)) if ids else []
     back: dict[int, str] = {}
@@ -136,6 +138,9 @@ def restore(library: "Library", image_ids: Iterable[int]) -> list[int]:
             Image.update(trashed_at=None).where(library._mine(), Image.id.in_(chunk)).execute()
         for image_id, original in back.items():
             Image.update(location=original).where(Image.id == image_id).execute()
+        # one whose picture the library got a copy of meanwhile (a copying source, an import) is its own now
+        sources.own_copies(library, Image.select(Image.id, Image.sha256, Image.ext)
+                           .where(Image.id.in_(list(back))).tuples() if back else [])
         unmerge(ids)  # duplicates merged into a kept image take back what they gave it
     if files:
         _finish(library, list(back))

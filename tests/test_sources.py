@@ -252,6 +252,32 @@ def test_copy_mode_imports_and_two_places_show_once(library, outputs, tmp_path):
     assert "Cannot read the source folder" in report.summary() and library.total() == 2
 
 
+def test_a_linked_picture_a_copying_source_also_holds_gets_its_copy(library, outputs, tmp_path):
+    """Linked first, then held by a --copy source too (or imported): the library stores its copy and the image
+    is the library's own, so the in-place file (and the copying source's) may go and the picture stays; the
+    file in the watched folder is a twin, which trashing leaves where it is. In the trash meanwhile, it gets
+    its copy too and is the library's own once restored."""
+    library.add_source(outputs)
+    ring = next(r for r in library.page() if r.prompt == "a blue ring")
+    diamond = next(r for r in library.page() if r.prompt == "a red diamond")
+    copies = tmp_path / "copies"
+    shutil.copytree(outputs, copies)
+    library.trash([diamond.id])  # its file moves into the library's trash folder
+    report = library.add_source(copies, mode="copy")
+    assert not report.added and report.known == 1 and report.in_trash == 1
+    record = library.get(ring.id)
+    assert not record.linked and record.path.is_file() and record.path.is_relative_to(library.root / "originals")
+    (outputs / "day2" / "b.png").unlink()
+    shutil.rmtree(copies)
+    library.scan_sources()
+    assert library.get(ring.id).path == record.path and record.path.read_bytes() == a1111("a blue ring", 2)
+    library.restore([diamond.id])
+    back = library.get(diamond.id)
+    assert (outputs / "a.png").is_file() and not back.linked and back.path.is_file()
+    library.trash([diamond.id])
+    assert (outputs / "a.png").is_file()  # a twin now: trashing the image leaves the user's file in place
+
+
 def test_a_source_is_refused_plainly(library, outputs, tmp_path, monkeypatch):
     library.add_source(outputs)
     for folder, words in ((tmp_path / "nowhere", "No folder"), (outputs, "already one of your sources"),
