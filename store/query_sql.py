@@ -48,6 +48,8 @@ SEARCH_INDEX_SQL = (
     "CREATE INDEX IF NOT EXISTS image_largest_order ON image (owner_id, (width * height) DESC, generated_at DESC, "
     "id DESC)",
     f"CREATE INDEX IF NOT EXISTS image_prompt_order ON image (owner_id, ({PROMPT_KEY}), generated_at DESC, id DESC)",
+    # the random order (schema 14): one fixed shuffle of the ids, which a seed enters at a place of its own
+    "CREATE INDEX IF NOT EXISTS image_random_order ON image (owner_id, hashint4(id), id)",
 )
 
 
@@ -159,11 +161,41 @@ def order_by(sort: str, seed: int = 0, m=Image) -> list:
         return [prompt_key(m).asc()] + newest
     if sort == "largest":
         return [(m.width * m.height).desc()] + newest
-    if sort == "random":  # PostgreSQL's own hash of the id with the seed: a stable order per seed
-        return [fn.hashint8extended(m.id, int(seed) % 2**63).asc(), m.id.asc()]
+    if sort == "random":  # the shuffle from the seed's place round to it again (random_parts: as index walks)
+        key, (start, down) = shuffle_key(m), random_start(seed)
+        if down:
+            return [(key > start).asc(), key.desc(), m.id.desc()]
+        return [(key < start).asc(), key.asc(), m.id.asc()]
     if sort == "favorites":
         return [m.favorite.desc()] + newest
     return newest
+
+
+def shuffle_key(m=Image):
+    """The random order's key: PostgreSQL's hash of the id, a fixed shuffle of the ids (its index:
+    image_random_order)."""
+    return fn.hashint4(m.id)
+
+
+def random_start(seed: int) -> tuple[int, bool]:
+    """Where a seed's random order enters the shuffle (a hash value) and whether it walks down from there: a
+    view's order is stable while its seed is, and another seed starts elsewhere (and maybe the other way)."""
+    mixed = (int(seed) * 0x9E3779B97F4A7C15) % 2**64  # Fibonacci hashing: nearby seeds land far apart
+    return (mixed >> 32) - 2**31, bool(mixed >> 31 & 1)
+
+
+def order_parts(sort: str, seed: int = 0, m=Image) -> list[tuple]:
+    """The order as walks along an index one after the other, each (a condition or None, its ORDER BY): the
+    order_by of the sort alone, but the random order's two: the shuffle from the seed's place to its end,
+    then from its start to the seed's place (order_by's first key, which no index holds, is which of them)."""
+    if sort != "random":
+        return [(None, order_by(sort, seed, m))]
+    key, (start, down) = shuffle_key(m), random_start(seed)
+    if down:
+        keys = [key.desc(), m.id.desc()]
+        return [(key <= start, keys), (key > start, keys)]
+    keys = [key.asc(), m.id.asc()]
+    return [(key >= start, keys), (key < start, keys)]
 
 
 def precedes(before: list, after: list):

@@ -21,7 +21,7 @@ from .image_collections import Collections
 from .migrations import is_postgres
 from .models import Account, Image, ImageCollection
 from .query import DEFAULT_SORT, HINT_WIDTH, SORTS, Parsed, cut, parse
-from .query_sql import order_by, precedes, where_clause
+from .query_sql import order_by, order_parts, precedes, where_clause
 from .records import FAVORITES_ONLY, NON_FAVORITES, SCOPE_PUBLIC, Count, Filters, ImageRecord, to_local
 
 FEW_MATCHES = 5000  # PostgreSQL: below this many matches a search's page is sorted, not walked in date order
@@ -257,32 +257,49 @@ class Search(Collections):
             return records
         if filters.stacked:
             # PostgreSQL walks the order's index for a result counted by an estimate; the windows over every
-            # match are quicker for a small result and for the random order (no index: every match is read)
-            walk = is_postgres(self.db) and count_hint is None and self._sort(filters) != "random"
+            # match are quicker for a small result
+            walk = is_postgres(self.db) and count_hint is None
             found = self._stacked_page(filters, offset, limit) if walk else self._stacked_sql(filters, offset, limit)
             records = self._records_by_id([i for i, _ in found])
             for record, (_, size) in zip(records, found):
                 record.stack = size
             return records
         few = count_hint is not None and count_hint <= FEW_MATCHES and bool(filters.search.strip())
-        # COALESCE(x, x) keeps PostgreSQL's planner off the date index (both back ends accept it)
-        newest = fn.COALESCE(Image.generated_at, Image.generated_at).desc() if few else Image.generated_at.desc()
-        order = [newest, Image.id.desc()] if self._sort(filters) == DEFAULT_SORT else self._order(filters)
-        query = (
-            self._select()
-            .where(*self._where(filters))
-            .order_by(*order)
-            .offset(offset)
-            .limit(limit)
-        )
-        return self._records(query)
+        sort = self._sort(filters)
+        if few or sort != "random":
+            # COALESCE(x, x) keeps PostgreSQL's planner off the date index (both back ends accept it)
+            newest = fn.COALESCE(Image.generated_at, Image.generated_at).desc() if few else Image.generated_at.desc()
+            order = [newest, Image.id.desc()] if sort == DEFAULT_SORT else self._order(filters)
+            return self._records(self._select().where(*self._where(filters)).order_by(*order).offset(offset)
+                                 .limit(limit))
+        return self._records(self._walked(lambda part: self._select().where(*self._where(filters), *part),
+                                          filters, offset, limit))
+
+    def _walked(self, select, filters: Filters, offset: int, limit: int) -> list:
+        """Rows `offset` to `offset + limit` of select() (a query of the filters' matches) in the filters' order,
+        read part by part of the order (query_sql.order_parts: the random order's two walks along its index)
+        with OFFSET and LIMIT in each, so that a page stops after `limit` rows. select(conditions) is the query
+        with these conditions added."""
+        rows: list = []
+        for condition, keys in order_parts(self._sort(filters), filters.seed):
+            part = select([] if condition is None else [condition])
+            got = list(part.order_by(*keys).offset(offset).limit(limit - len(rows)))
+            rows += got
+            if len(rows) >= limit:
+                break
+            if got or offset == 0:  # this part ended on the page: the next starts at its first row
+                offset = 0
+            else:  # the page is past this part's end: how far (it has fewer than `offset` rows)
+                before = Image.select(fn.COUNT(SQL("*"))).from_(part.select(SQL("1")).limit(offset).alias("part"))
+                offset -= before.scalar() or 0
+        return rows
 
     def _stacked_page(self, filters: Filters, offset: int, limit: int) -> list[tuple[int, int]]:
         """(id, stack size) of one page of a stacked result (PostgreSQL), as `_stacked_sql` gives it: the images
         that are the first of their batch (`_first_of_batch`), read along the order's index so the page stops
         after `limit` cards, then the sizes of the page's batches."""
-        found = list(Image.select(Image.id, Image.batch).where(*self._where(filters), self._first_of_batch(filters))
-                     .order_by(*self._order(filters)).offset(offset).limit(limit).tuples())
+        found = self._walked(lambda part: Image.select(Image.id, Image.batch).where(
+            *self._where(filters), self._first_of_batch(filters), *part).tuples(), filters, offset, limit)
         batches = [b for _, b in found if b]
         sizes = dict(Image.select(Image.batch, fn.COUNT(Image.id)).where(*self._where(filters), Image.batch.in_(batches))
                      .group_by(Image.batch).tuples()) if batches else {}

@@ -229,6 +229,8 @@ def test_a_stacked_page_on_postgresql_is_the_window_functions_answer(library, mo
         pytest.skip("PostgreSQL only (SQLite stacks in its catalog)")
     _batches(library)
     cases = [Filters(stacked=True, sort=sort, seed=5) for sort in SORTS] + [
+        Filters(stacked=True, sort="random", seed=seed) for seed in (0, 2, 6)] + [  # the shuffle walked up, down
+        Filters(stacked=True, search="ring sort:random", seed=4), 
         Filters(stacked=True, search="ring"), Filters(stacked=True, search="seed:>=9 sort:oldest"),
         Filters(stacked=True, search="-is:fav sort:largest"), Filters(stacked=True, favorite=FAVORITES_ONLY),
         Filters(stacked=True, search="batch sort:prompt"), Filters(stacked=True, search="model:flux seed:<9")]
@@ -247,3 +249,30 @@ def test_a_stacked_page_on_postgresql_is_the_window_functions_answer(library, mo
     assert not count.exact and str(count) == f"about {count.n}" and 8 <= count.n <= 20, count  # 25: no share
     monkeypatch.setattr(search, "ESTIMATE_ABOVE", 14)
     assert library.estimate(Filters(stacked=True)) == Count(14)  # cards counted: fewer than ESTIMATE_ABOVE + 1
+
+
+def test_a_page_on_postgresql_is_the_whole_result_sorted(library):
+    """On PostgreSQL a page of a result counted by an estimate is read along the order's index, the random
+    order in two walks (query_sql.order_parts: from the seed's place in the shuffle to its end, then from its
+    start), with OFFSET in each: page by page, in every order, for seeds that walk the shuffle up and down and
+    for searches, the pages are the whole result sorted by the order's keys (`ids`); a seed's order stays
+    the same and other seeds give other orders."""
+    import pytest
+
+    from store.query import SORTS
+    from store.records import FAVORITES_ONLY
+
+    if not library.uses_postgres:
+        pytest.skip("PostgreSQL only (SQLite sorts in its catalog)")
+    every = _batches(library)
+    cases = [Filters(sort=sort, seed=5) for sort in SORTS] + [Filters(sort="random", seed=seed) for seed in range(5)] + [
+        Filters(search="ring sort:random", seed=6), Filters(search="batch -is:fav sort:random", seed=3),
+        Filters(favorite=FAVORITES_ONLY, sort="random", seed=8), Filters(search="zzz sort:random", seed=1)]
+    for filters in cases:
+        whole = library.ids(filters)
+        for size in (3, 7):
+            paged = [r.id for offset in range(0, len(whole) + size, size) for r in library.page(filters, offset, size)]
+            assert paged == whole, (filters, size)
+    orders = {tuple(library.ids(Filters(sort="random", seed=seed))) for seed in range(1, 7)}
+    assert len(orders) == 6 and all(sorted(order) == sorted(every) for order in orders)
+    assert library.ids(Filters(sort="random", seed=9)) == library.ids(Filters(sort="random", seed=9))
