@@ -56,6 +56,10 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_TEXT_CHUNK = 16 * 1024 * 1024  # a compressed PNG text chunk is never inflated past this
 BATCH = 400
 READ_APART_FROM = 2_000  # changed files from which reader processes read them (they take a moment to start)
+# A quick look at a new source before it is followed (source_caution): at most this many entries, this long
+LOOK_ENTRIES = 100_000
+LOOK_SECONDS = 1.0
+WIDE_OTHERS = 5_000  # files that are not images, seen by the look, from which a folder is more than an output folder
 
 Progress = Callable[[int, int], None]
 
@@ -454,7 +458,12 @@ def _check_folder(library: Library, folder: Path | str) -> Path:
 def source_caution(library: Library, path: Path) -> str:
     """Why following the folder `check_new_source` accepted may be far more than meant, in one sentence
     to ask about ('' for an ordinary folder): the filesystem's root, the home folder or one holding it,
-    or a folder holding the library (whose own files are skipped)."""
+    a folder holding the library (whose own files are skipped), the top of a mounted disk, or a folder that
+    a quick look (`look_at`: at most LOOK_ENTRIES entries or LOOK_SECONDS) finds holding another mounted disk
+    or far more than pictures: WIDE_OTHERS files that are not images, over twice the images seen. A
+    generator's output folder holds pictures (and perhaps a text file each); a data disk, a projects or
+    documents folder holds mostly other files, and every picture in it (icons, textures, screenshots) would join.
+    The look may take up to LOOK_SECONDS: call it off the UI thread."""
     try:
         home: Path | None = Path.home().resolve()
     except (RuntimeError, KeyError, OSError):  # no home folder to be found (no HOME, no passwd entry)
@@ -470,7 +479,73 @@ def source_caution(library: Library, path: Path) -> str:
         return f"{path} holds your home folder ({home}): {everything}."
     if path in root.parents:
         return f"{path} holds the library folder {root} (its files are skipped): {everything}."
+    if os.path.ismount(path):
+        return f"{path} is the top of a mounted disk: {everything}."
+    look = look_at(path)
+    if look.mount:
+        return f"{path} holds another mounted disk ({look.mount}): {everything}."
+    if look.others >= WIDE_OTHERS and look.others > 2 * look.images:
+        seen = f"{look.others:,} files that are not images and {plural(look.images, 'image')}"
+        return (f"{path} looks like far more than a generator's output folder: a quick look found {seen}"
+                f"{'' if look.finished else ' before it stopped'}: {everything}.")
     return ""
+
+
+@dataclass
+class Look:
+    """What `look_at` saw of a folder."""
+
+    images: int = 0  # files an image by name (as the scan takes them)
+    others: int = 0  # other files
+    mount: str = ""  # a folder in it on another file system (a mounted disk), the first one seen
+    finished: bool = True  # the whole folder was seen (not stopped by the bounds)
+
+
+def look_at(root: Path, entries: int | None = None, seconds: float | None = None) -> Look:
+    """A bounded look at a folder, as the scan would walk it (hidden names left out, links not followed):
+    how many image files and other files, and whether a mounted disk is under it. It stops at `entries`
+    entries or after `seconds` (LOOK_ENTRIES, LOOK_SECONDS), and as soon as the folder is plainly wide."""
+    limit = LOOK_ENTRIES if entries is None else entries
+    deadline = time.monotonic() + (LOOK_SECONDS if seconds is None else seconds)
+    look = Look()
+    try:
+        device = root.stat().st_dev
+    except OSError:
+        return look
+    stack, count = [str(root)], 0
+
+    def enough() -> bool:
+        return look.others >= WIDE_OTHERS and look.others > 2 * look.images or count >= limit \
+            or time.monotonic() > deadline
+
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as listing:
+                for entry in listing:
+                    count += 1
+                    if count % 1024 == 0 and enough():
+                        look.finished = False
+                        return look
+                    if entry.name.startswith("."):
+                        continue
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            if entry.stat(follow_symlinks=False).st_dev != device:
+                                look.mount = entry.path
+                                return look
+                            stack.append(entry.path)
+                        elif _is_image_name(entry.name):
+                            look.images += 1
+                        else:
+                            look.others += 1
+                    except OSError:
+                        continue
+        except OSError:
+            continue  # an unreadable sub-folder: the scan leaves it too
+        if stack and enough():
+            look.finished = False
+            return look
+    return look
 
 
 def _own_sources(library: Library):

@@ -338,6 +338,37 @@ def test_a_very_wide_folder_is_asked_about_and_the_library_in_it_is_skipped(tmp_
     assert library.total() == 2 and library.scan_sources()[0].unchanged == 1
 
 
+def test_a_mounted_disk_or_a_folder_of_far_more_than_pictures_is_asked_about(tmp_path, monkeypatch, capsys):
+    """A big data disk elsewhere: the top of a mounted disk, a folder holding one, or a folder a bounded look
+    finds holding many more other files than images, is asked about like the home folder, on the command line
+    (and in the dialog, test_sources_ui.py); an output folder of pictures (with a text file each) is not."""
+    from store import sources
+    from tui.cli import main
+
+    monkeypatch.setattr(sources, "WIDE_OTHERS", 40)
+    library = Library(tmp_path / "lib", account="alice")
+    data = tmp_path / "data"
+    for n in range(45):
+        put(data, f"project{n % 3}/notes{n}.txt", b"words")
+    put(data, "project0/icon.png", a1111("an icon", 1))
+    forge = tmp_path / "forge"
+    for n in range(90):  # Forge's "save a text file beside each image"
+        put(forge, f"day{n % 2}/{n // 2}.{'png' if n % 4 < 2 else 'txt'}", b"")
+    assert library.source_caution(forge) == ""
+    said = library.source_caution(library.check_source(data))
+    assert said.startswith(f"{data} looks like far more than a generator's output folder: a quick look found "
+                           "45 files that are not images and 1 image: every image in it") and said.endswith(".")
+    look = sources.look_at(forge, entries=30)  # bounded: stops (here after a folder), and says so
+    assert not look.finished and look.images + look.others < 90
+    mounted = [p for p in (Path("/dev/shm"), Path("/dev/pts"), Path("/run")) if os.path.ismount(p)]
+    if mounted:  # real mount points (a container or CI machine without them checks the rest)
+        assert f"{mounted[0]} is the top of a mounted disk" in library.source_caution(mounted[0])
+        assert sources.look_at(mounted[0].parent).mount in {str(p) for p in mounted}
+    library.close()
+    assert main(["source", "add", str(data), "--library", str(tmp_path / "lib")]) == 1  # no terminal: refused
+    assert "looks like far more than" in capsys.readouterr().err and not Library(tmp_path / "lib").sources()
+
+
 def test_remove_source_drops_its_images_and_touches_no_file(library, outputs):
     library.add_source(outputs)
     before = sorted(p for p in outputs.rglob("*"))

@@ -162,6 +162,33 @@ async def test_the_home_folder_is_followed_only_once_confirmed(tmp_path, monkeyp
         assert [s.path for s in library.sources()] == [home] and library.total() == 1
 
 
+async def test_a_folder_of_far_more_than_pictures_is_asked_about_in_the_dialog(tmp_path, monkeypatch):
+    """The dialog looks at the folder in a worker (a bounded walk, off the UI thread) and asks as for the home
+    folder: a data folder of mostly other files (a mounted disk likewise, test_sources.py)."""
+    from store import sources
+    from tui.sources_screen import ConfirmSourceScreen
+
+    monkeypatch.setattr(sources, "WIDE_OTHERS", 40)
+    data = tmp_path / "data"
+    (data / "docs").mkdir(parents=True)
+    for n in range(45):
+        (data / "docs" / f"notes{n}.txt").write_text("words")
+    (data / "icon.png").write_bytes(a1111("an icon", 5))
+    library = Library(tmp_path / "lib", account="alice")
+    app = MyImagesApp(library, images="none")
+    app.sources_changed = lambda: None  # no watcher on the folder
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await add_in_dialog(pilot, app, data)
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmSourceScreen))
+        question = str(app.screen.query_one("#source-question").render())
+        assert "looks like far more than a generator's output folder" in question and "45 files" in question
+        await pilot.press("enter")  # Cancel has the focus
+        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        assert "Not added" in str(app.screen.query_one("#source-note").render())
+        assert library.sources() == [] and library.total() == 0
+
+
 async def test_the_path_completes_a_quoted_one_is_taken_and_tab_goes_from_the_list_to_it(tmp_path):
     """As in the import dialog: Tab (or →) completes a folder's path; a path pasted in quotes (drag and drop,
     "copy as path") is the folder it names. From the list, Tab goes straight to the path when no file was

@@ -8,15 +8,17 @@ store does the work (store/sources.py); the open app's watcher follows the chang
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.text import Text
-from textual import events, on
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from store.errors import NotFound, StoreError
 from store.library import Library
@@ -65,6 +67,7 @@ class SourcesScreen(Dialog[SourceRequest | None]):
         super().__init__()
         self.library = library
         self.sources = library.sources()  # read before opening: a StoreError reaches the caller
+        self._looking: SourceRequest | None = None  # the folder being looked at before it is followed
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="sources-dialog"):
@@ -145,12 +148,36 @@ class SourcesScreen(Dialog[SourceRequest | None]):
             return
         try:  # the reason it would be refused, here, before any scan (the store checks again when it adds)
             path = self.library.check_source(typed_path(typed))  # quoted, or a file:// address: unwrapped
-            caution = self.library.source_caution(path)
         except StoreError as exc:
-            self._note(str(exc), error=True)
-            self.set_focus(self.query_one("#new-source", Input))
+            self._refused(str(exc))
             return
         request = SourceRequest("add", str(path), self.query_one("#copy-source", Checkbox).value)
+        self._looking = request
+        self._note(f"Looking at {one_line(str(path))} …")
+        self._look(path, request)
+
+    def _refused(self, reason: str) -> None:
+        self._note(reason, error=True)
+        self.set_focus(self.query_one("#new-source", Input))
+
+    @work(thread=True, exclusive=True, group="source-look", exit_on_error=False)
+    def _look(self, path: Path, request: SourceRequest) -> None:
+        """Whether the folder is very wide: a bounded walk (up to about a second), off the UI thread."""
+        try:
+            caution, refusal = self.library.source_caution(path), ""
+        except StoreError as exc:
+            caution, refusal = "", str(exc)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._looked, path, request, caution, refusal)
+
+    def _looked(self, path: Path, request: SourceRequest, caution: str, refusal: str) -> None:
+        if self._looking is not request or self.app.screen is not self:
+            return  # another folder asked for since, or the dialog closed
+        self._looking = None
+        if refusal:
+            self._refused(refusal)
+            return
+        self._note("")
         if not caution:
             self.dismiss(request)
             return
@@ -162,7 +189,7 @@ class SourcesScreen(Dialog[SourceRequest | None]):
                 self._note(f"Not added: {path} is not followed.")
                 self.set_focus(self.query_one("#new-source", Input))
 
-        # the home folder, /, a folder holding the library: asked first, never read at once
+        # the home folder, /, a folder holding the library, a mounted disk, far more than pictures: asked first
         self.app.push_screen(ConfirmSourceScreen(f"Follow {one_line(str(path))}?", caution, "Follow it", "follow"),
                              answered)
 
@@ -211,7 +238,8 @@ class SourceQuestion(ModalScreen[bool]):
 
 
 class ConfirmSourceScreen(SourceQuestion):
-    """Following a very wide folder (the home folder, /, one holding the library): asks first, saying why."""
+    """Following a very wide folder (the home folder, /, one holding the library, a mounted disk, one of far more
+    than pictures): asks first, saying why."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="wide-source.cancel")]
 
