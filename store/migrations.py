@@ -18,7 +18,7 @@ from .catalog import CHANGE_LOG_SQL, POSTGRES_CHANGE_LOG_SQL, WATCHED_COLUMNS
 from .errors import StoreError
 from .models import MODELS, Setting
 
-LATEST = 14
+LATEST = 15
 VERSION_KEY = "schema_version"
 # An upgrade of a library with this many images is said before it starts (a step that makes the image table
 # again takes about a minute a million images): on the `myimages.upgrade` logger, which the command line
@@ -186,6 +186,12 @@ def _step_14_random_order(db: Database, migrator: SchemaMigrator) -> None:
     create_field_indexes(db)
 
 
+def _step_15_derived_order(db: Database, migrator: SchemaMigrator) -> None:
+    # Issue 14/17: PostgreSQL reads the derived images (is:cell, is:derived, is:clean) newest first from an index
+    # of them alone (query_sql.SEARCH_INDEX_SQL).
+    create_field_indexes(db)
+
+
 def sqlite_autoincrement(db: Database, table: str) -> None:
     """Make a SQLite table's "id" INTEGER PRIMARY KEY an AUTOINCREMENT one: SQLite's own way to change a
     table (sqlite.org/lang_altertable.html): a new table from the old one's definition, its rows copied,
@@ -231,6 +237,7 @@ STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     12: _step_12_merges,
     13: _step_13_ids_never_reused,
     14: _step_14_random_order,
+    15: _step_15_derived_order,
 }
 
 

@@ -50,6 +50,10 @@ SEARCH_INDEX_SQL = (
     f"CREATE INDEX IF NOT EXISTS image_prompt_order ON image (owner_id, ({PROMPT_KEY}), generated_at DESC, id DESC)",
     # the random order (schema 14): one fixed shuffle of the ids, which a seed enters at a place of its own
     "CREATE INDEX IF NOT EXISTS image_random_order ON image (owner_id, hashint4(id), id)",
+    # is:cell, is:derived, is:clean newest first (schema 15): the few derived images in date order, where the
+    # date index was walked past every other image to find them
+    "CREATE INDEX IF NOT EXISTS image_derived_order ON image (owner_id, generated_at DESC, id DESC) "
+    "WHERE derivation <> ''",
 )
 
 

@@ -215,6 +215,8 @@ class Search(Collections):
         count picks the faster plan for the page."""
         filters = filters or Filters()
         count = self.estimate(filters)
+        if count.exact and count.n <= offset:  # nothing there (a phrase no prompt holds): not read a second time
+            return count, []
         return count, self.page(filters, offset, limit, count_hint=count.hint)
 
     @boundary

@@ -180,6 +180,14 @@ def test_estimates_are_rounded_and_say_so():
         "about 140,000", "over 5,000", "12"]
 
 
+def test_a_result_counted_empty_reads_no_page(known, monkeypatch):
+    """A query whose count is exactly 0 (a phrase no prompt holds) gives an empty page without reading it: on
+    PostgreSQL that read was a second pass over every row the trigram index could not rule out."""
+    lib, _ = known
+    monkeypatch.setattr(lib, "page", lambda *args, **kwargs: pytest.fail("a page was read"))
+    assert lib.query(Filters(search='"ring pixel"'), 0, 60) == (Count(0), [])
+
+
 def test_dropdowns_combine_with_the_query(known):
     lib, ids = known
     assert set(lib.ids(Filters(search="ring", favorite=FAVORITES_ONLY))) == {ids["b"]}
