@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
-from peewee import SQL, Case, NodeList, chunked, fn
+from peewee import SQL, Case, NodeList, Ordering, Value, chunked, fn
 
 from .catalog import Query
 from .database import boundary
@@ -378,29 +378,26 @@ class Search(Collections):
 
     @boundary
     def position(self, image_id: int, filters: Filters | None = None) -> int | None:
-        """The index of an image in the filtered, newest-first order (None if not shown)."""
+        """The index of an image in the filtered result, in its order (None if not shown; in a stacked result,
+        shown only as the first image of its batch: its stack's card)."""
         filters = filters or Filters()
         selected = self._selected(filters)
         if selected is not None:
             where = np.flatnonzero(selected == image_id)
             return int(where[0]) if where.size else None
+        order, clauses = self._order(filters), self._where(filters)
         if filters.stacked:
-            ids = [i for i, _ in self._stacked_sql(filters)]
-            return ids.index(image_id) if image_id in ids else None
-        if self._sort(filters) != DEFAULT_SORT:
-            ids = self.ids(filters)
-            return ids.index(image_id) if image_id in ids else None
-        try:
-            row = Image.get((Image.id == image_id) & self._visible())
-        except Image.DoesNotExist:
+            clauses_here = [*clauses, self._first_of_batch(filters)]
+        else:
+            clauses_here = clauses
+        keys = Image.select(*[o.node for o in order]).where(Image.id == image_id, *clauses_here).tuples().first()
+        if keys is None:
             return None
-        clauses = self._where(filters)
-        if not Image.select().where(*clauses, Image.id == image_id).exists():
-            return None
-        return Image.select().where(
-            *clauses,
-            (Image.generated_at > row.generated_at) | ((Image.generated_at == row.generated_at) & (Image.id > row.id)),
-        ).count()
+        # the matches before it: by the order's keys compared with its own (precedes), never read in order
+        target = [Ordering(Value(value), o.direction) for o, value in zip(order, keys)]
+        before = Image.select(fn.COUNT(fn.DISTINCT(_STACK_KEY)) if filters.stacked else fn.COUNT(SQL("*"))).where(
+            *clauses, precedes(order, target))
+        return int(before.scalar() or 0)  # a stacked result: the cards whose first image comes before it
 
     # -- rows become records -----------------------------------------------------------------------
 

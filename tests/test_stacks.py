@@ -218,7 +218,8 @@ def test_a_stacked_page_on_postgresql_is_the_window_functions_answer(library, mo
     """On PostgreSQL a stacked page keeps the images no earlier match of their batch precedes (NOT EXISTS),
     and counts cards by an estimate above ESTIMATE_ABOVE: the same cards, order and stack sizes as the
     window functions over every match (_stacked_sql), in every order, for searches that keep parts of batches,
-    page by page."""
+    page by page; `position` (the cards before an image's, counted from the matches before it) finds each card
+    where the windows have it and no place for a batch's other images."""
     import pytest
 
     from store import search
@@ -227,7 +228,7 @@ def test_a_stacked_page_on_postgresql_is_the_window_functions_answer(library, mo
 
     if not library.uses_postgres:
         pytest.skip("PostgreSQL only (SQLite stacks in its catalog)")
-    _batches(library)
+    every = _batches(library)
     cases = [Filters(stacked=True, sort=sort, seed=5) for sort in SORTS] + [
         Filters(stacked=True, sort="random", seed=seed) for seed in (0, 2, 6)] + [  # the shuffle walked up, down
         Filters(stacked=True, search="ring sort:random", seed=4), 
@@ -242,6 +243,9 @@ def test_a_stacked_page_on_postgresql_is_the_window_functions_answer(library, mo
         assert [(r.id, r.stack) for r in library.page(filters, 4, 8)] == window[4:12], filters  # the walk
         count, page = library.query(filters, 0, 60)  # a small result: counted exactly, paged by the windows
         assert count == Count(len(window)) and [(r.id, r.stack) for r in page] == window, filters
+        cards = [i for i, _ in window]  # a card's place counted from the matches before it; a batch's others none
+        assert [library.position(i, filters) for i in every] == [cards.index(i) if i in cards else None
+                                                                  for i in every], filters
     assert library.count(Filters(stacked=True)) == 14
     library.db.execute_sql("ANALYZE image")
     monkeypatch.setattr(search, "ESTIMATE_ABOVE", 5)
@@ -255,8 +259,9 @@ def test_a_page_on_postgresql_is_the_whole_result_sorted(library):
     """On PostgreSQL a page of a result counted by an estimate is read along the order's index, the random
     order in two walks (query_sql.order_parts: from the seed's place in the shuffle to its end, then from its
     start), with OFFSET in each: page by page, in every order, for seeds that walk the shuffle up and down and
-    for searches, the pages are the whole result sorted by the order's keys (`ids`); a seed's order stays
-    the same and other seeds give other orders."""
+    for searches, the pages are the whole result sorted by the order's keys (`ids`), and `position` (the
+    matches before an image, counted by its keys) is an image's index there; a seed's order stays the same and
+    other seeds give other orders."""
     import pytest
 
     from store.query import SORTS
@@ -273,6 +278,8 @@ def test_a_page_on_postgresql_is_the_whole_result_sorted(library):
         for size in (3, 7):
             paged = [r.id for offset in range(0, len(whole) + size, size) for r in library.page(filters, offset, size)]
             assert paged == whole, (filters, size)
+        assert [library.position(i, filters) for i in every] == [whole.index(i) if i in whole else None
+                                                                  for i in every], filters
     orders = {tuple(library.ids(Filters(sort="random", seed=seed))) for seed in range(1, 7)}
     assert len(orders) == 6 and all(sorted(order) == sorted(every) for order in orders)
     assert library.ids(Filters(sort="random", seed=9)) == library.ids(Filters(sort="random", seed=9))
