@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 
 from PIL import Image, ImageDraw, PngImagePlugin
 
-from .duplicates import thumbnail_hash
+from .duplicates import thumbnail_hashes
 from .files import make_thumbnail
 from .library import Library, NewImage
 from .metadata import OWN_KEY, build_own_chunk
@@ -250,7 +250,7 @@ def generate(library: Library, count: int = 60, seed: int = 7,
     rng = random.Random(seed)
     now = utc_now()
     span_days = max(180, count // 60)
-    templates: list[tuple[bytes, bytes, Sheet, str, str | None]] = []
+    templates: list[tuple[bytes, bytes, Sheet, str, tuple[str, str] | None]] = []
     unique = count if count <= 200 else 96
     size = 768 if count <= 200 else 384
     collections = [library.ensure_collection(name) for name in COLLECTIONS]
@@ -291,12 +291,13 @@ def _generate_into(library, count, rng, now, span_days, templates, unique, size,
             sheet, prompt = demo_sheet(rng, size)
             png = _png_bytes(sheet.image)
             thumb = make_thumbnail(sheet.image)
-            # the perceptual hash with the picture, as an import makes it: else the app would hash every demo
-            # image in the background on first opening (throttled: hours on a million)
-            templates.append((png, thumb, sheet, prompt, thumbnail_hash(thumb, sheet.image.width, sheet.image.height)))
-            png_data, thumb, sheet, prompt, phash = templates[-1]
+            # the perceptual hashes with the picture, as an import makes them: else the app would hash every
+            # demo image in the background on first opening (throttled: hours on a million)
+            templates.append((png, thumb, sheet, prompt,
+                              thumbnail_hashes(thumb, sheet.image.width, sheet.image.height)))
+            png_data, thumb, sheet, prompt, hashes = templates[-1]
         else:
-            png_data, thumb, sheet, prompt, phash = templates[index % unique]
+            png_data, thumb, sheet, prompt, hashes = templates[index % unique]
             prompt = prompt.replace(", ", f", {rng.choice(['', 'detailed, ', 'simple, ', 'shiny, '])}", 1)
         generated = now - timedelta(days=rng.uniform(0, span_days), seconds=index)
         model = rng.choice(MODELS)
@@ -309,7 +310,8 @@ def _generate_into(library, count, rng, now, span_days, templates, unique, size,
             width=sheet.image.width, height=sheet.image.height, prompt=prompt,
             negative_prompt="blurry, text, watermark", model=model, text_accuracy=accuracy,
             generated_at=generated, params={"seed": rng.randrange(2**32), "layout": f"{sheet.rows}x{sheet.cols}"},
-            source_name=f"demo-{index + 1:06d}.png", phash=phash,
+            source_name=f"demo-{index + 1:06d}.png",
+            phash=hashes[0] if hashes else None, dhash=hashes[1] if hashes else None,
         )
         kinds = {s.kind for s in sheet.items}
         cids = []

@@ -1,9 +1,18 @@
 """Duplicates and near-duplicates (issue 16): the same picture in another file.
 
 Exact copies are one image already (content hash). This finds the rest (re-encoded, resized,
-PNG vs JPEG/WebP, with or without metadata) by a perceptual hash (imagehash's pHash, 64 bits,
-kept in Image.phash): two images are the same picture when their hashes differ in at most
-`max_distance()` bits.
+PNG vs JPEG/WebP, with or without metadata) by two perceptual hashes of 64 bits each (imagehash's):
+pHash (kept in Image.phash) and dHash (Image.dhash). Two images are the same picture when their
+pHashes differ in at most `max_distance()` bits, and their colours agree.
+
+pHash compares the signs of the picture's lowest frequencies against their median. A fine regular
+pattern (a checkerboard, stripes, tiles: pixel art) has nothing at those frequencies: most of its 64
+values tie with the median, and a lossy re-encode's faint noise flips them at random (a lossy WebP of
+a checkerboard differed in 31 bits: new-user test item 15). Such a pHash is recorded as "-" (fragile),
+and the image is compared by its dHash (the direction of brightness between neighbours, which that
+noise does not change) with every other image. dHash is not used for the rest: on sheets of small items
+on a flat background it is nearly all zeros and takes different sheets for one picture (the demo's 16
+rings in two arrangements: dHash 0 bits apart, pHash 20).
 
 Grouping many images is done without comparing every pair: the 64 bits are cut into
 distance + 1 blocks, and two hashes that close agree exactly on at least one block (pigeonhole),
@@ -28,6 +37,12 @@ if TYPE_CHECKING:
 BATCH = 200
 MIN_SIDE = 16  # pixels: a smaller picture (a 1x1 placeholder) is not compared with any other
 FLAT_STDDEV = 2.0  # grey levels: a picture varying less than this is flat, and not compared either
+NOT_COMPARED = ("-", "-")  # the hashes of a flat or too small picture: never grouped
+# pHash is fragile when this many of its 63 low frequencies (DC aside) lie within TIE of the largest one's
+# size from their median: the checkerboards of the new-user test have 47 (exact zeros); the demo's sheets
+# and the real generator files at most 23.
+FRAGILE_TIES = 32
+TIE = 0.005
 
 
 def max_distance() -> int:
@@ -37,30 +52,39 @@ def max_distance() -> int:
     return current().duplicate_distance
 
 
-def perceptual_hash(image) -> str:
-    """A PIL image's pHash as 16 hex digits; "-" for a flat picture (one colour, or nearly): pHash sees
-    only structure, so every flat picture would hash alike whatever its colour."""
+def picture_hashes(image) -> tuple[str, str]:
+    """A PIL image's (pHash, dHash), 16 hex digits each. pHash is "-" when it is fragile (see the module's
+    docstring): the image is then compared by its dHash. Both are "-" for a flat picture (one colour, or
+    nearly): every flat picture would hash alike whatever its colour."""
     import imagehash
+    import scipy.fftpack
+    from PIL import Image as PILImage
     from PIL import ImageStat
 
     if image.mode not in ("RGB", "L"):
         image = image.convert("RGBA").convert("RGB")
-    small = image.convert("L").resize((32, 32))
-    if ImageStat.Stat(small).stddev[0] < FLAT_STDDEV:
-        return "-"
-    return str(imagehash.phash(image))
+    grey = image.convert("L")
+    if ImageStat.Stat(grey.resize((32, 32))).stddev[0] < FLAT_STDDEV:
+        return NOT_COMPARED
+    # the 8x8 lowest frequencies pHash takes its bits from, made as imagehash.phash makes them
+    pixels = np.asarray(grey.resize((32, 32), PILImage.Resampling.LANCZOS))
+    low = scipy.fftpack.dct(scipy.fftpack.dct(pixels, axis=0), axis=1)[:8, :8].ravel()
+    scale = float(np.abs(low[1:]).max())
+    ties = int((np.abs(low[1:] - np.median(low)) <= TIE * scale).sum())
+    phash = "-" if ties >= FRAGILE_TIES else str(imagehash.phash(image))
+    return phash, str(imagehash.dhash(image))
 
 
-def thumbnail_hash(thumbnail: bytes, width: int, height: int) -> str | None:
-    """The hash at import, from the thumbnail just made (a 256 px PNG: about a millisecond, not a decode
-    of the whole picture); None when it cannot be made (fill_hashes tries again from the file)."""
+def thumbnail_hashes(thumbnail: bytes, width: int, height: int) -> tuple[str, str] | None:
+    """The hashes at import, from the thumbnail just made (a 256 px PNG: about a millisecond, not a decode
+    of the whole picture); None when they cannot be made (fill_hashes tries again from the file)."""
     if min(width, height) < MIN_SIDE:
-        return "-"
+        return NOT_COMPARED
     try:
         from PIL import Image as PILImage
 
         with PILImage.open(io.BytesIO(thumbnail)) as image:
-            return perceptual_hash(image)
+            return picture_hashes(image)
     except Exception:  # noqa: BLE001
         return None
 
@@ -78,7 +102,8 @@ class DuplicateGroup:
 
 def fill_hashes(library: "Library", progress: Callable[[int, int], None] | None = None,
                 cancel: Callable[[], bool] | None = None, share: float = 1.0) -> int:
-    """Make the perceptual hash of the account's images that have none yet; returns how many were made.
+    """Make the perceptual hashes of the account's images that have none yet (or only the pHash: a library
+    older than the dHash, whose pHash is made again, as it may be fragile); returns how many were made.
 
     Each from the image's thumbnail, as an import makes it (a 256 px PNG: about a millisecond), else from its
     file. With `share` below 1 (the app's pass in the background over an older library, hours of work on a
@@ -89,17 +114,18 @@ def fill_hashes(library: "Library", progress: Callable[[int, int], None] | None 
     from PIL import Image as PILImage
 
     todo = [i for (i,) in Image.select(Image.id).where(library._mine(), Image.trashed_at.is_null(),
-                                                        Image.phash.is_null() | (Image.phash == ""))
+                                                        Image.phash.is_null() | (Image.phash == "")
+                                                        | Image.dhash.is_null() | (Image.dhash == ""))
             .order_by(Image.id).tuples()]
     made = 0
     for part in chunked(todo, BATCH):
         if cancel is not None and cancel():
             break
         began = time.perf_counter()
-        hashes: dict[int, str] = {}
+        hashes: dict[int, tuple[str, str]] = {}
         for record in library._records_by_id(part):
             try:
-                value = thumbnail_hash(record.thumbnail_path.read_bytes(), record.width, record.height)
+                value = thumbnail_hashes(record.thumbnail_path.read_bytes(), record.width, record.height)
             except OSError:
                 value = None
             if value is not None:
@@ -108,15 +134,15 @@ def fill_hashes(library: "Library", progress: Callable[[int, int], None] | None 
             try:
                 with PILImage.open(record.path) as image:
                     if min(image.size) < MIN_SIDE:  # too small to tell pictures apart: never grouped
-                        hashes[record.id] = "-"
+                        hashes[record.id] = NOT_COMPARED
                         continue
                     image.draft("RGB", (256, 256))  # JPEG: decoded small, enough for a 32x32 hash
-                    hashes[record.id] = perceptual_hash(image)
+                    hashes[record.id] = picture_hashes(image)
             except Exception:  # noqa: BLE001 - a file that cannot be read is left out (doctor says why)
-                hashes[record.id] = "-"
+                hashes[record.id] = NOT_COMPARED
         with library.db.atomic():
-            for image_id, value in hashes.items():
-                Image.update(phash=value).where(Image.id == image_id).execute()
+            for image_id, (phash, dhash) in hashes.items():
+                Image.update(phash=phash, dhash=dhash).where(Image.id == image_id).execute()
         made += len(hashes)
         if progress is not None:
             progress(made, len(todo))
@@ -132,11 +158,16 @@ class Cancelled(Exception):
     """Finding groups was cancelled (`cancel()` answered True)."""
 
 
-def _pairs_within(values: np.ndarray, distance: int, step: Callable[[], None] | None = None) -> list[tuple[int, int]]:
-    """Index pairs (i, j) whose 64-bit values differ in at most `distance` bits. `step()` is called after
-    each of the distance + 1 blocks (progress, and a chance to cancel by raising)."""
+def _pairs_within(values: np.ndarray, distance: int, step: Callable[[], None] | None = None,
+                  among: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """Index pairs (i, j), i < j, whose 64-bit values differ in at most `distance` bits; with `among` (a mask),
+    only the pairs with at least one of them. `step()` is called after each of the distance + 1 blocks
+    (progress, and a chance to cancel by raising)."""
     n = len(values)
-    if n < 2:
+    if n < 2 or (among is not None and not among.any()):
+        for _ in range(distance + 1):
+            if step is not None:
+                step()
         return []
     blocks = distance + 1
     edges = np.linspace(0, 64, blocks + 1).astype(int)
@@ -157,9 +188,17 @@ def _pairs_within(values: np.ndarray, distance: int, step: Callable[[], None] | 
                 continue
             members = order[start:end]
             bucket = values[members]
-            differ = np.bitwise_count(bucket[:, None] ^ bucket[None, :])
-            i, j = np.nonzero(np.triu(differ <= distance, 1))
-            found.update(zip(members[i].tolist(), members[j].tolist()))
+            if among is None:
+                differ = np.bitwise_count(bucket[:, None] ^ bucket[None, :])
+                i, j = np.nonzero(np.triu(differ <= distance, 1))
+                found.update(zip(members[i].tolist(), members[j].tolist()))
+                continue
+            chosen = members[among[members]]  # each of them against the whole bucket
+            if len(chosen) == 0:
+                continue
+            differ = np.bitwise_count(values[chosen][:, None] ^ bucket[None, :])
+            i, j = np.nonzero(differ <= distance)
+            found.update((min(a, b), max(a, b)) for a, b in zip(chosen[i].tolist(), members[j].tolist()) if a != b)
     return sorted(found)
 
 
@@ -172,8 +211,13 @@ COLOUR_TOLERANCE = 32  # the largest difference (of 255) between two 4×4 colour
 # resizes stay far under; a key drawn gold and the same key drawn grey on one background differ by 70
 
 
-def _colour_signature(path) -> np.ndarray | None:
-    """The picture's colours in 4×4 cells (over white where it is transparent); None if it cannot be read."""
+FINE_CELLS = 8  # a pair found by dHash (patterns) is compared in 8×8 cells: stripes 8 and 16 to the picture have
+# one dHash and one 4×4 signature; a lossy re-encode or a resize of a pattern stays within 10 in 8×8 cells
+
+
+def _colour_signature(path) -> tuple[np.ndarray, np.ndarray] | None:
+    """The picture's colours in 4×4 and in 8×8 cells (over white where it is transparent); None if it cannot be
+    read."""
     from PIL import Image as PILImage
 
     try:
@@ -181,19 +225,22 @@ def _colour_signature(path) -> np.ndarray | None:
             rgba = picture.convert("RGBA")
             flat = PILImage.new("RGBA", rgba.size, (255, 255, 255, 255))
             flat.alpha_composite(rgba)
-            return np.asarray(flat.convert("RGB").resize((4, 4), PILImage.Resampling.BOX), np.float32)
+            rgb = flat.convert("RGB")
+            return tuple(np.asarray(rgb.resize((n, n), PILImage.Resampling.BOX), np.float32)
+                         for n in (4, FINE_CELLS))  # type: ignore[return-value]
     except (OSError, ValueError, PILImage.DecompressionBombError):
         return None
 
 
-def _colour_signatures(library: "Library", ids: np.ndarray, indexes: set[int]) -> dict[int, np.ndarray | None]:
+def _colour_signatures(library: "Library", ids: np.ndarray,
+                       indexes: set[int]) -> dict[int, tuple[np.ndarray, np.ndarray] | None]:
     """pHash compares brightness only: a red and a purple apple of one shape hash alike. The colours of the
     images in a candidate pair (read from their thumbnails, small) tell them apart."""
     if not indexes:
         return {}
     order = sorted(indexes)
     records = {r.id: r for r in library._records_by_id(ids[order].tolist())}
-    signatures: dict[int, np.ndarray | None] = {}
+    signatures: dict[int, tuple[np.ndarray, np.ndarray] | None] = {}
     for index in order:
         record = records.get(int(ids[index]))
         if record is None:
@@ -204,9 +251,21 @@ def _colour_signatures(library: "Library", ids: np.ndarray, indexes: set[int]) -
     return signatures
 
 
-def _same_colours(a: np.ndarray | None, b: np.ndarray | None) -> bool:
-    """Within COLOUR_TOLERANCE; a picture that could not be read is judged by its hash alone."""
-    return a is None or b is None or float(np.abs(a - b).max()) <= COLOUR_TOLERANCE
+def _same_colours(a: tuple[np.ndarray, np.ndarray] | None, b: tuple[np.ndarray, np.ndarray] | None,
+                  fine: bool = False) -> bool:
+    """Within COLOUR_TOLERANCE in 4×4 cells, or with `fine` in 8×8; a picture that could not be read is judged by
+    its hash alone."""
+    if a is None or b is None:
+        return True
+    which = 1 if fine else 0
+    return float(np.abs(a[which] - b[which]).max()) <= COLOUR_TOLERANCE
+
+
+def _hex_values(hashes: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
+    """The 64-bit values of hashes, and which of them are values (not "-", "" or None: 0 in their place)."""
+    usable = np.array([bool(h) and h != "-" for h in hashes], bool)
+    values = np.array([int(h, 16) if h and ok else 0 for h, ok in zip(hashes, usable)], np.uint64)
+    return values, usable
 
 
 def find_groups(library: "Library", distance: int | None = None,
@@ -214,25 +273,31 @@ def find_groups(library: "Library", distance: int | None = None,
                 cancel: Callable[[], bool] | None = None) -> list[DuplicateGroup]:
     """Groups of the account's images (not in the trash) that are the same picture, the largest group first.
 
-    `progress(done, total)` is told after each of the distance + 2 steps (the comparison blocks and
-    reading the groups' records); `cancel()` answering True stops it with `Cancelled`."""
+    Two images are paired when their pHashes are within `distance` bits, or, when either's pHash is fragile,
+    their dHashes are; then when their colours agree. `progress(done, total)` is told after each of the
+    2 × (distance + 1) + 1 steps (the comparison blocks of either hash, and reading the groups' records);
+    `cancel()` answering True stops it with `Cancelled`."""
     distance = max_distance() if distance is None else distance
+    total = 2 * (distance + 1) + 1
     steps = [0]
 
     def step() -> None:
         if cancel is not None and cancel():
             raise Cancelled()
         if progress is not None:
-            progress(steps[0], distance + 2)
+            progress(steps[0], total)
         steps[0] += 1
 
-    rows = [(i, h) for i, h in Image.select(Image.id, Image.phash).where(
-        library._mine(), Image.trashed_at.is_null(), Image.phash.is_null(False),
-        Image.phash.not_in(["", "-"])).tuples()]
+    rows = [(i, p, d) for i, p, d in Image.select(Image.id, Image.phash, Image.dhash).where(
+        library._mine(), Image.trashed_at.is_null(),
+        (Image.phash.is_null(False) & Image.phash.not_in(["", "-"]))
+        | (Image.dhash.is_null(False) & Image.dhash.not_in(["", "-"]))).tuples()]
     if len(rows) < 2:
         return []
-    ids = np.array([i for i, _ in rows], np.int64)
-    values = np.array([int(h, 16) for _, h in rows], np.uint64)
+    ids = np.array([i for i, _p, _d in rows], np.int64)
+    phashes, by_phash = _hex_values([p for _i, p, _d in rows])
+    dhashes, by_dhash = _hex_values([d for _i, _p, d in rows])
+    fragile = ~by_phash & by_dhash  # compared by their dHash, with every image that has one
     parent = list(range(len(rows)))
 
     def root(i: int) -> int:
@@ -241,11 +306,17 @@ def find_groups(library: "Library", distance: int | None = None,
             i = parent[i]
         return i
 
-    pairs = _pairs_within(values, distance, step)
+    def pairs_of(values: np.ndarray, usable: np.ndarray, among: np.ndarray | None) -> list[tuple[int, int]]:
+        where = np.flatnonzero(usable)
+        found = _pairs_within(values[where], distance, step, None if among is None else among[where])
+        return [(int(where[i]), int(where[j])) for i, j in found]
+
+    by_p = set(pairs_of(phashes, by_phash, None))
+    pairs = sorted(by_p | set(pairs_of(dhashes, by_dhash, fragile)))
     colours = _colour_signatures(library, ids, {k for pair in pairs for k in pair})
     for i, j in pairs:
-        if not _same_colours(colours.get(i), colours.get(j)):
-            continue  # one shape in other colours (an item set of one style): not the same picture
+        if not _same_colours(colours.get(i), colours.get(j), fine=(i, j) not in by_p):
+            continue  # one shape in other colours (an item set of one style), or another pattern: not the same picture
         a, b = root(i), root(j)
         if a != b:
             parent[max(a, b)] = min(a, b)
@@ -259,13 +330,23 @@ def find_groups(library: "Library", distance: int | None = None,
             continue
         records = _keep_first(library._records_by_id(ids[indexes].tolist()))
         keep = records[0]
-        kept_hash = values[indexes][ids[indexes] == keep.id][0]
-        far = int(np.bitwise_count(values[indexes] ^ kept_hash).max())
+        kept = indexes[ids[indexes].tolist().index(keep.id)]
+        far = max(_distance(phashes, by_phash, dhashes, by_dhash, kept, other) for other in indexes)
         groups.append(DuplicateGroup(keep, records[1:], far))
     groups.sort(key=lambda g: (-len(g.others), g.keep.id))
     if progress is not None:
-        progress(distance + 2, distance + 2)
+        progress(total, total)
     return groups
+
+
+def _distance(phashes: np.ndarray, by_phash: np.ndarray, dhashes: np.ndarray, by_dhash: np.ndarray,
+              a: int, b: int) -> int:
+    """The bits two images' hashes differ in: their pHashes', else their dHashes' (0 when neither compares:
+    an image in the group through others)."""
+    for values, usable in ((phashes, by_phash), (dhashes, by_dhash)):
+        if usable[a] and usable[b]:
+            return int(np.bitwise_count(values[a] ^ values[b]))
+    return 0
 
 
 def merge_into(library: "Library", keep: int, others: list[int]) -> int:

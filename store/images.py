@@ -48,7 +48,8 @@ class NewImage:
     derivation: str = ""
     location: str = ""  # a file in a watched source folder, linked where it is: no copy is stored (data unused)
     file_size: int | None = None  # when `data` is not given (linked files)
-    phash: str | None = None  # perceptual hash (duplicates.py); None: made later by fill_perceptual_hashes
+    phash: str | None = None  # perceptual hashes (duplicates.py); None: made later by fill_perceptual_hashes
+    dhash: str | None = None
 
 
 class Images(Collections):
@@ -182,6 +183,7 @@ class Images(Collections):
                     "derivation": item.derivation,
                     "location": item.location,
                     "phash": item.phash or "",  # "": made later (fill_perceptual_hashes)
+                    "dhash": item.dhash or "",
                     "batch": batch_key(self.account.id, item.prompt, item.negative_prompt, item.model,
                                        item.text_accuracy, item.width, item.height, item.params,
                                        derived=bool(item.derivation or item.parent_id)),

@@ -21,7 +21,7 @@ from typing import Callable, Iterable, Iterator
 from PIL import Image, UnidentifiedImageError
 
 from .errors import BadImage, StoreError
-from .duplicates import thumbnail_hash
+from .duplicates import thumbnail_hashes
 from .files import make_thumbnail
 from .library import Library, NewImage
 from .metadata import Metadata, parse_chunks, read_chunks
@@ -158,6 +158,7 @@ def prepare_bytes(data: bytes, name: str) -> tuple[NewImage, Metadata, dict]:
                 width, height = ImageOps.exif_transpose(image).size
             except Exception:  # noqa: BLE001
                 pass
+    hashes = thumbnail_hashes(thumbnail, width, height)
     new = NewImage(
         sha256=hashlib.sha256(data).hexdigest(),
         ext=ext,
@@ -166,7 +167,8 @@ def prepare_bytes(data: bytes, name: str) -> tuple[NewImage, Metadata, dict]:
         width=width,
         height=height,
         source_name=name,
-        phash=thumbnail_hash(thumbnail, width, height),
+        phash=hashes[0] if hashes else None,
+        dhash=hashes[1] if hashes else None,
     )
     return new, meta, chunks
 

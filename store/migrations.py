@@ -18,7 +18,7 @@ from .catalog import CHANGE_LOG_SQL, POSTGRES_CHANGE_LOG_SQL, WATCHED_COLUMNS
 from .errors import StoreError
 from .models import MODELS, Setting
 
-LATEST = 15
+LATEST = 16
 VERSION_KEY = "schema_version"
 # An upgrade of a library with this many images is said before it starts (a step that makes the image table
 # again takes about a minute a million images): on the `myimages.upgrade` logger, which the command line
@@ -192,6 +192,17 @@ def _step_15_derived_order(db: Database, migrator: SchemaMigrator) -> None:
     create_field_indexes(db)
 
 
+def _step_16_difference_hash(db: Database, migrator: SchemaMigrator) -> None:
+    # New-user test item 15: a second perceptual hash (dHash) for the pictures whose pHash is fragile. Made in
+    # the background with the pHash again (fill_hashes: the pHash of an older library may be a fragile one).
+    from playhouse.migrate import migrate
+
+    from .models import Image
+
+    if "dhash" not in {c.name for c in db.get_columns("image")}:
+        migrate(migrator.add_column("image", "dhash", Image.dhash))
+
+
 def sqlite_autoincrement(db: Database, table: str) -> None:
     """Make a SQLite table's "id" INTEGER PRIMARY KEY an AUTOINCREMENT one: SQLite's own way to change a
     table (sqlite.org/lang_altertable.html): a new table from the old one's definition, its rows copied,
@@ -238,6 +249,7 @@ STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     13: _step_13_ids_never_reused,
     14: _step_14_random_order,
     15: _step_15_derived_order,
+    16: _step_16_difference_hash,
 }
 
 

@@ -127,6 +127,9 @@ class Image(BaseModel):
     # perceptual hash, 16 hex digits (duplicates.py); "-": not comparable; NULL or "": not made yet (nullable: adding it
     # to an existing SQLite table needs no copy of the table, which would also drop its change-log triggers)
     phash = CharField(max_length=16, null=True)
+    # difference hash, the same way (duplicates.py); "-": not comparable; compared only with an image whose pHash
+    # is "-" but whose dHash is not (its pHash is fragile)
+    dhash = CharField(max_length=16, null=True)
     # batch key (stacks.py): one number for the images of a batch (settings identical but the seed); 0: not
     # stacked; NULL: not made yet
     batch = BigIntegerField(null=True)
