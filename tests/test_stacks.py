@@ -231,7 +231,7 @@ def test_a_stacked_page_on_postgresql_is_the_window_functions_answer(library, mo
     every = _batches(library)
     cases = [Filters(stacked=True, sort=sort, seed=5) for sort in SORTS] + [
         Filters(stacked=True, sort="random", seed=seed) for seed in (0, 2, 6)] + [  # the shuffle walked up, down
-        Filters(stacked=True, search="ring sort:random", seed=4), 
+        Filters(stacked=True, search="ring sort:random", seed=4),
         Filters(stacked=True, search="ring"), Filters(stacked=True, search="seed:>=9 sort:oldest"),
         Filters(stacked=True, search="-is:fav sort:largest"), Filters(stacked=True, favorite=FAVORITES_ONLY),
         Filters(stacked=True, search="batch sort:prompt"), Filters(stacked=True, search="model:flux seed:<9")]
