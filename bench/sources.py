@@ -209,7 +209,8 @@ async def keys_in_app(library_root: Path, folder: Path) -> dict[str, float]:
 
 async def new_file_to_card(library_root: Path, folder: Path, rounds: int = 5) -> tuple[list[float], list[float]]:
     """A file written into a followed folder while the app runs: seconds until its card is on screen (the first:
-    the watcher's first rescan at start); then a change made by another process: seconds until it shows."""
+    the watcher's first rescan at start; the second: a file written as the app starts, before that rescan is
+    done); then a change made by another process: seconds until it shows."""
     from tests.ui import screen_text
     from tui.app import MyImagesApp
 
@@ -220,10 +221,8 @@ async def new_file_to_card(library_root: Path, folder: Path, rounds: int = 5) ->
     app = MyImagesApp(Library(library_root, account="bench"), images="none")
     async with app.run_test(size=(160, 48)) as pilot:
         started = time.perf_counter()
-        while not app.watcher.ready.is_set():  # its look at what changed while nothing watched
-            await pilot.pause(0.05)
-        results.append(time.perf_counter() - started)
-        for n in range(rounds):
+
+        async def to_card(n: int) -> float:
             marker = f"fresh{n}x{time.time_ns() % 10**6}"  # short: a card shows it on one line
             path = folder / "new" / f"fresh-{n}-{time.time_ns()}.png"
             path.parent.mkdir(exist_ok=True)
@@ -234,7 +233,20 @@ async def new_file_to_card(library_root: Path, folder: Path, rounds: int = 5) ->
                 if time.perf_counter() - start > 10:
                     break
                 await pilot.pause(0.02)
-            results.append(time.perf_counter() - start)
+            return time.perf_counter() - start
+
+        while getattr(app, "watcher", None) is None or not app.watcher.running:
+            await pilot.pause(0.01)
+        ready_at: list[float] = []  # its look at what changed while nothing watched, done
+        threading.Thread(target=lambda: app.watcher.ready.wait(600) and ready_at.append(time.perf_counter()),
+                         daemon=True).start()
+        await pilot.pause(0.5)  # as a user would: the watch is in place (its first look comes 0.3 s after start)
+        at_start = await to_card(-1)
+        while not ready_at:
+            await pilot.pause(0.05)
+        results += [ready_at[0] - started, at_start]
+        for n in range(rounds):
+            results.append(await to_card(n))
         # a change made by another process (a favorite, here through a connection of its own): to the screen
         other = Library(library_root, account="bench")
         grid = app.screen.query_one(CardGrid)
@@ -353,7 +365,7 @@ def main() -> None:
         write_files(other, args.files // 5, seed=99, tag="second", folders=20)
         busy = query_p95(library, 3.0, indexing(Library(work / "lib", account="busy").add_source, other))
         library.close()
-        (ready, *card), elsewhere = asyncio.run(new_file_to_card(work / "lib", folder))
+        (ready, at_start, *card), elsewhere = asyncio.run(new_file_to_card(work / "lib", folder))
         shutil.rmtree(folder / "new", ignore_errors=True)
         pairs = busy_pairs(work / "lib", work, args.files, args.repeat)
     finally:
@@ -377,6 +389,7 @@ def main() -> None:
          f"{idle:.1f} / {busy:.1f}", f"{busy / idle:.2f}x idle"),
         *busy_rows(pairs),
         ("app start: watcher's first rescan done (s)", f"{ready:.2f}", ""),
+        ("a file written as the app starts (before that rescan is done) to its card (s)", f"{at_start:.2f}", "≤ 2 s"),
         ("new file to its card on screen, median (s)", f"{statistics.median(card):.2f}", "≤ 2 s"),
         ("new file to its card on screen, max (s)", f"{max(card):.2f}", ""),
         ("a change made by another process (a favorite) to the screen, median / max (s)",

@@ -67,16 +67,21 @@ class FilesLock:
 
 
 @contextmanager
-def held(path: Path) -> Iterator[None]:
+def held(path: Path, wait: bool = True) -> Iterator[bool]:
     """An exclusive `flock` on `path` (made if missing) across threads and processes, for the block; nothing
-    to hold where the file cannot be made (a read-only folder): then whatever it guards is done unguarded."""
+    to hold where the file cannot be made (a read-only folder): then whatever it guards is done unguarded.
+    Yields whether it is held: with `wait` off, False at once when another holds it (the block still runs)."""
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError:
-        yield
+        yield True
         return
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
     finally:
         os.close(fd)  # releases the lock

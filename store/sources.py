@@ -56,6 +56,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_TEXT_CHUNK = 16 * 1024 * 1024  # a compressed PNG text chunk is never inflated past this
 BATCH = 400
 READ_APART_FROM = 2_000  # changed files from which reader processes read them (they take a moment to start)
+FEW_PATHS = BATCH  # a watcher's look at up to this many paths does not wait for a whole scan of their folder
 # A quick look at a new source before it is followed (source_caution): at most this many entries, this long
 LOOK_ENTRIES = 100_000
 LOOK_SECONDS = 1.0
@@ -629,7 +630,10 @@ def scan_many(library: Library, todo: list[tuple[Source, list[Path] | None]], pr
     library.require_writable()
     scans = []
     for row, only in todo:
-        with _scanning(library, row):
+        # a few paths (a watcher's events) are read at once, even while a whole scan of their folder runs (the
+        # app's rescan at start, in a child process): waiting for it held a new file back for seconds, and
+        # reading a few files twice costs little (the second finds them known)
+        with _scanning(library, row, wait=only is None or len(only) > FEW_PATHS):
             scans.append(_scan_source(library, row, only, progress, cancel))
     return _settle(library, scans)
 
@@ -655,14 +659,14 @@ def scan_source(library: Library, row: Source, only: Iterable[Path] | None = Non
     With `only`, just those paths are looked at (the watcher's events); else the whole folder.
     One scan of a source at a time, across processes: a second one waits, then reads only
     what the first did not (the app's watcher notices a folder being added from its dialog,
-    `myimages source scan` runs beside `myimages watch`).
+    `myimages source scan` runs beside `myimages watch`). A look at a few paths (FEW_PATHS) does not wait.
     """
     return scan_many(library, [(row, None if only is None else list(only))], progress=progress, cancel=cancel)[0]
 
 
-def _scanning(library: Library, row: Source) -> AbstractContextManager[None]:
-    # no lock to be had (a read-only folder): scanning is still safe, only wasteful
-    return held(library.root / f".scanning-{row.id}.lock")
+def _scanning(library: Library, row: Source, wait: bool = True) -> AbstractContextManager[bool]:
+    # no lock to be had (a read-only folder, or taken and not waited for): scanning is still safe, only wasteful
+    return held(library.root / f".scanning-{row.id}.lock", wait)
 
 
 @dataclass

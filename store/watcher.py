@@ -7,8 +7,10 @@ written is looked at again a moment later. When the system's limit of watched
 folders is reached (inotify's `max_user_watches`), or watching fails otherwise,
 the folders are rescanned every few seconds instead, which reads only what changed.
 
-At start, every source is rescanned once (what changed while nothing watched),
-and thumbnails of linked images are made in the background while nothing else happens.
+At start, every source is rescanned once (what changed while nothing watched), in a thread
+of its own once the watch is in place: the notifications are followed meanwhile, so a file
+written right after start is read at once, not after the rescan. Thumbnails of linked images
+are made in the background while nothing else happens.
 """
 from __future__ import annotations
 
@@ -56,6 +58,9 @@ class SourceWatcher:
         self._pending: dict[Path, float] = {}
         self.ready = threading.Event()  # set once watching has begun and the first full scan is done
         self._full_scan = True
+        self._rescan: threading.Thread | None = None  # the rescan of every source under way beside the watch
+        self._rescanned: list[list[ScanReport] | None] = []  # its reports, once done
+        self._rescan_again = False  # another was asked for while it ran
         self._thumbnails = ThumbnailWalk()  # made a few at a time while nothing else happens
 
     # -- control ----------------------------------------------------------------------
@@ -70,6 +75,9 @@ class SourceWatcher:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        rescan = self._rescan
+        if rescan is not None:
+            rescan.join(timeout)
 
     def sources_changed(self) -> None:
         """Call after adding or removing a source: the watch starts again on the new set."""
@@ -135,12 +143,45 @@ class SourceWatcher:
 
     def _scan(self, paths: list[Path] | None) -> None:
         if paths is not None:
-            reports = self._safe(self.library.scan_paths, paths)
-        elif self.full_scans_apart:
-            reports = self._scan_in_child()
+            self._take(self._safe(self.library.scan_paths, paths), whole=False)
         else:
-            reports = self._safe(self.library.scan_sources)
-        self._take(reports, whole=paths is None)
+            self._take(self._scan_all(), whole=True)
+
+    def _scan_all(self) -> list[ScanReport] | None:
+        if self.full_scans_apart:
+            return self._scan_in_child()
+        return self._safe(self.library.scan_sources, None, None, self._stop.is_set)
+
+    def _begin_rescan(self) -> None:
+        """The rescan of every source in a thread of its own, while this one follows the notifications (a
+        file written meanwhile is read at once: it waited for the rescan, 3-4 s for 100,000 files, or the
+        start of its child process for a few). Its reports are taken by `_end_rescan`, in this thread."""
+        if self._rescan is not None:
+            self._rescan_again = True
+            return
+        self._rescanned = []
+
+        def rescan() -> None:
+            try:
+                self._rescanned.append(self._scan_all())
+            finally:
+                if not self.full_scans_apart:
+                    self.library.db.close()  # this thread's connection (the library stays open)
+
+        self._rescan = threading.Thread(target=rescan, name="myimages-rescan", daemon=True)
+        self._rescan.start()
+
+    def _end_rescan(self) -> None:
+        """A rescan that is done: its reports taken; `ready` once no other is due."""
+        if self._rescan is None or self._rescan.is_alive():
+            return
+        self._rescan = None
+        self._take(self._rescanned[0] if self._rescanned else None, whole=True)
+        if self._rescan_again:
+            self._rescan_again = False
+            self._begin_rescan()
+        else:
+            self.ready.set()
 
     def _take(self, reports: list[ScanReport] | None, whole: bool) -> None:
         """A scan's reports: problems said once, files still being written kept to look at again, changes
@@ -196,8 +237,8 @@ class SourceWatcher:
             for changes in changes_seen:
                 if self._full_scan:  # the watch is in place now: nothing written from here on is missed
                     self._full_scan = False
-                    self._scan(None)
-                    self.ready.set()
+                    self._begin_rescan()
+                self._end_rescan()
                 while self._added:  # likewise for folders added since the last watch
                     self._take(self._safe(self.library.scan_sources, self._added.pop()), whole=True)
                 paths = {Path(path) for _change, path in changes}

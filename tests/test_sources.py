@@ -487,6 +487,42 @@ def test_a_file_written_into_a_folder_just_added_before_its_watch_began_is_found
         watcher.stop()
 
 
+def test_a_file_written_while_the_rescan_at_start_runs_is_read_at_once(tmp_path):
+    """The rescan of every source when watching begins (3-4 s for 100,000 files; in the app a child process,
+    which takes a moment to start) held the watcher: a file written right after start waited for it (about 5 s
+    in the new-user test). Now it runs beside the watch, and a look at a few paths does not wait for the
+    rescan's hold on their folder."""
+    from store.file_lock import held
+
+    folder = tmp_path / "out"
+    put(folder, "old.png", a1111("there before", 1))
+    library = Library(tmp_path / "lib")
+    library.add_source(folder)
+    watching = Library(tmp_path / "lib")
+    lock = watching.root / f".scanning-{watching.sources()[0].id}.lock"
+    begun, finish = threading.Event(), threading.Event()
+    rescan = watching.scan_sources
+
+    def slow_rescan(*args, **kwargs):  # as long as a big folder's, holding the folder as a real one does
+        with held(lock):
+            begun.set()
+            finish.wait(20)
+        return rescan(*args, **kwargs)
+
+    watching.scan_sources = slow_rescan
+    watcher = SourceWatcher(watching, lambda _reports: None).start()
+    try:
+        assert begun.wait(10)  # the watch is in place, the rescan under way
+        put(folder, "fresh.png", a1111("written right after start", 2))
+        wait_for(lambda: library.total() == 2, 10)
+        assert not watcher.ready.is_set()  # read while the rescan still runs
+        finish.set()
+        assert watcher.ready.wait(10)
+    finally:
+        finish.set()
+        watcher.stop()
+
+
 @pytest.mark.parametrize("polling", [False, True])
 def test_the_watcher_follows_new_moved_and_deleted_files(tmp_path, polling):
     folder, other = tmp_path / "out", tmp_path / "zz-other"  # scanned after "out" (a full rescan goes by path)
