@@ -19,7 +19,7 @@ from typing import Iterable
 from PIL import Image
 
 from .errors import StoreError
-from .files import display_image, write_new_file
+from .files import display_image, output_folder, write_new_file
 from .library import Library
 from .metadata import OWN_KEY, build_a1111_text, build_own_chunk
 from .records import ImageRecord
@@ -116,10 +116,11 @@ def with_metadata(record: ImageRecord, data: bytes, *, is_png: bool = True) -> b
     return b"".join(parts)
 
 
-def export_images(library: Library, image_ids: Iterable[int], folder: Path) -> list[Path]:
-    """Write each image as `ID-slug.png` into folder, never overwriting a file."""
-    folder = Path(folder).expanduser()
+def export_images(library: Library, image_ids: Iterable[int], folder: Path, *, parents: bool = False) -> list[Path]:
+    """Write each image as `ID-slug.png` into folder, never overwriting a file. The folder is made if its parent
+    exists (or with its parents: the default downloads folder); else StoreError and nothing is written."""
     records = [library.get(i) for i in image_ids]
+    folder = output_folder(folder, parents=parents)
     written = []
     for record in records:
         data = png_with_metadata(record)

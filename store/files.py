@@ -18,6 +18,8 @@ from typing import Callable, Iterator
 
 from PIL import Image, ImageOps
 
+from .errors import StoreError
+
 THUMB_SIZE = 256
 TMP_PREFIX = ".tmp-"
 
@@ -56,13 +58,15 @@ def _new_temporary(folder: Path) -> tuple[int, Path]:
 
 
 def write_atomic(path: Path, write: Callable[[io.BufferedWriter], object], *, replace: bool = True,
-                 durable: bool = True) -> Path:
+                 durable: bool = True, make_folder: bool = True) -> Path:
     """Write through a temporary file in the same folder, then rename it into place.
 
     With replace=False an existing file is kept and FileExistsError raised (the
-    check and the rename are one step: os.link fails if the name exists).
+    check and the rename are one step: os.link fails if the name exists). The folder is made with its
+    parents unless `make_folder` is False (a folder the user named: output_folder decides).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if make_folder:
+        path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _new_temporary(path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -83,8 +87,31 @@ def write_atomic(path: Path, write: Callable[[io.BufferedWriter], object], *, re
     return path
 
 
-def write_bytes_atomic(path: Path, data: bytes, *, replace: bool = True, durable: bool = True) -> Path:
-    return write_atomic(path, lambda handle: handle.write(data), replace=replace, durable=durable)
+def write_bytes_atomic(path: Path, data: bytes, *, replace: bool = True, durable: bool = True,
+                       make_folder: bool = True) -> Path:
+    return write_atomic(path, lambda handle: handle.write(data), replace=replace, durable=durable,
+                        make_folder=make_folder)
+
+
+def output_folder(folder: Path | str, *, parents: bool = False) -> Path:
+    """A folder the user named for files to be written into (export --to, grid --to, the downloads folder),
+    made if it is missing, as mkdir makes one: only when its parent exists. A missing parent (a typo, or a
+    disk not mounted) is StoreError with one sentence, and nothing is made. `parents`: every missing folder
+    is made (the app's own default downloads folder, ~/Downloads/myimages)."""
+    folder = Path(folder).expanduser()
+    if folder.is_dir():
+        return folder
+    if folder.exists() or folder.is_symlink():
+        raise StoreError(f"Cannot write to {folder}: it is not a folder.")
+    parent = folder.parent
+    if not parents and not parent.is_dir():
+        what = "is not a folder" if parent.exists() else "does not exist"
+        raise StoreError(f"Cannot write to {folder}: {parent} {what}; nothing was written (make it first).")
+    try:
+        folder.mkdir(parents=parents, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"Cannot make the folder {folder}: {exc.strerror or exc}.") from exc
+    return folder
 
 
 def unique_path(folder: Path, stem: str, suffix: str) -> Path:
@@ -98,12 +125,11 @@ def unique_path(folder: Path, stem: str, suffix: str) -> Path:
 
 
 def write_new_file(folder: Path, stem: str, suffix: str, data: bytes) -> Path:
-    """Write `data` under a name that does not exist yet; never overwrites."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write `data` under a name that does not exist yet; never overwrites. The folder is there (output_folder)."""
     for _ in range(1000):
         target = unique_path(folder, stem, suffix)
         try:
-            return write_bytes_atomic(target, data, replace=False)
+            return write_bytes_atomic(target, data, replace=False, make_folder=False)
         except FileExistsError:
             continue  # someone took the name between the check and the link
     raise FileExistsError(f"no free file name for {stem}{suffix} in {folder}")

@@ -21,7 +21,7 @@ from .background import plain_background, remove_background
 from .derived import add_derived, derived_image, open_original, require_may_save_from
 from .errors import StoreError
 from .export import export_name, with_metadata
-from .files import write_new_file
+from .files import output_folder, write_new_file
 from .library import Library
 from .text import plural
 
@@ -223,10 +223,11 @@ class CutResult:
 
 
 def cut(library: Library, image_id: int, layout: Layout, cells: list[tuple[int, int]], *, trimmed: bool = False,
-        cleaned: bool = False, save: bool = False, folder: Path | None = None,
+        cleaned: bool = False, save: bool = False, folder: Path | None = None, parents: bool = False,
         progress: Callable[[int, int], None] | None = None,
         cancelled: Callable[[], bool] = lambda: False) -> CutResult:
-    """Cut cells out of a sheet; save them as derived images and/or write them as PNGs."""
+    """Cut cells out of a sheet; save them as derived images and/or write them as PNGs into `folder` (made if its
+    parent exists, or with its parents: the default downloads folder; else StoreError before any work)."""
     if not cells:
         raise StoreError("No cells selected.")
     for row, col in cells:
@@ -235,6 +236,8 @@ def cut(library: Library, image_id: int, layout: Layout, cells: list[tuple[int, 
     if save:
         require_may_save_from(library, image_id)  # said before any work, not after cutting
     record = library.get(image_id)
+    if folder is not None:
+        folder = output_folder(folder, parents=parents)
     sheet = open_original(library, image_id)
     stem = export_name(record)  # as `myimages export` names the sheet: ID-slug, then _r1c1
     result = CutResult(list(cells), [], [])

@@ -82,7 +82,7 @@ def _login_name() -> str:
 @dataclass(frozen=True)
 class Settings:
     library: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)) / "library")
-    downloads: Path = field(default_factory=lambda: _downloads_default())
+    downloads: Path = field(default_factory=lambda: default_downloads())
     account: str = field(default_factory=_login_name)
     database_url: str = ""
     rembg_model: str = DEFAULT_REMBG_MODEL
@@ -107,7 +107,8 @@ class Settings:
 SETTING_NAMES = [f.name for f in fields(Settings) if f.name not in ("path", "origins", "problem")]
 
 
-def _downloads_default() -> Path:
+def default_downloads() -> Path:
+    """The downloads folder when none is set: made with its parents when it is missing (files.output_folder)."""
     try:
         base = Path(platformdirs.user_downloads_dir())
     except Exception:  # pragma: no cover - platformdirs always answers on Linux

@@ -261,3 +261,19 @@ def test_console_script_runs_without_traceback(tmp_path):
     out = subprocess.run(command + ["info", "12"], capture_output=True, text=True, env=env, cwd=ROOT)
     assert out.returncode == 1
     assert out.stderr == "myimages: No image #12.\n"
+
+
+def test_export_makes_its_folder_only_when_the_parent_exists(capsys, lib_dir, tmp_path):
+    """A tester running as root: `export 1 --to /nonexistent/x` made /nonexistent. The named folder is made as
+    mkdir makes it (its parent there); a missing parent, or a file in the way, is one sentence, nothing made."""
+    missing = tmp_path / "nonexistent" / "x"
+    code, out, err = run(capsys, "export", "--library", str(lib_dir), "1", "--to", str(missing))
+    assert code == 1 and out == "" and not missing.parent.exists()
+    assert f"{missing.parent} does not exist" in err and len(err.strip().splitlines()) == 1
+    (tmp_path / "a-file").write_text("mine")
+    code, _, err = run(capsys, "export", "--library", str(lib_dir), "1", "--to", str(tmp_path / "a-file"))
+    assert code == 1 and "is not a folder" in err and (tmp_path / "a-file").read_text() == "mine"
+    code, _, err = run(capsys, "grid", "--library", str(lib_dir), "1", "--to", str(missing))
+    assert code == 1 and "does not exist" in err and not missing.parent.exists()
+    code, out, _ = run(capsys, "export", "--library", str(lib_dir), "1", "--to", str(tmp_path / "new"))
+    assert code == 0 and Path(out.strip()).parent == tmp_path / "new"

@@ -887,3 +887,24 @@ async def test_full_garbage_collections_wait_for_a_pause_in_input(lib, tmp_path)
         assert gc.get_count()[2] == 0
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0  # nothing this app froze stays frozen after it
+
+
+async def test_download_into_a_folder_whose_parent_is_missing_says_so_and_makes_nothing(lib, tmp_path, monkeypatch):
+    """A downloads folder the user set is made like mkdir makes one: only when its parent exists. A missing parent
+    (a tester running as root made /nonexistent) is one sentence and nothing is made. The default folder
+    (~/Downloads/myimages) is made with its parents."""
+    missing = tmp_path / "not-there" / "downloads"
+    app = MyImagesApp(lib, images="halfcell", downloads=missing)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        shown = ui.notices(app)
+        await pilot.press("s")
+        await ui.wait_until(pilot, lambda: any("not-there does not exist" in n for n in shown))
+        assert not (tmp_path / "not-there").exists()
+    default = tmp_path / "home" / "Downloads" / "myimages"
+    monkeypatch.setattr("tui.gallery_screen.default_downloads", lambda: default)
+    app = MyImagesApp(lib, images="halfcell", downloads=default)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("s")
+        await ui.wait_until(pilot, lambda: default.is_dir() and len(list(default.iterdir())) == 1)

@@ -18,11 +18,13 @@ from textual.worker import get_current_worker
 from store.derived import may_save_from
 from store.errors import NotFound, StoreError
 from store.export import export_images
+from store.files import output_folder
 from store.library import Library
 from store.pages import LibrarySource
 from store.history import SearchHistory
 from store.query import DEFAULT_SORT, SORT_NAMES, parse
 from store.records import FAVORITE_ALL, SCOPE_MINE, SCOPE_PUBLIC, Count, Filters, ImageRecord
+from store.settings import default_downloads
 from store.text import one_line, plural
 from widgets.card import CardAction, ImageCard
 from widgets.card_grid import PAGE_SIZE, SIZE_NAMES, CardGrid
@@ -710,11 +712,13 @@ class GalleryScreen(Screen):
 
     def download(self, ids: list[int]) -> None:
         """One image to the downloads folder; several to a new folder of their own in it, with one summary."""
-        folder = self.app.downloads
-        if len(ids) > 1:
-            folder = folder / time.strftime("selection-%Y-%m-%d-%H%M%S")
+        downloads = self.app.downloads
+        folder = downloads if len(ids) == 1 else downloads / time.strftime("selection-%Y-%m-%d-%H%M%S")
 
         def job(progress, cancelled):
+            # the downloads folder is made if its parent exists (or with its parents: the default one); a missing
+            # parent of a folder the user set is said, and nothing is made
+            output_folder(downloads, parents=downloads == default_downloads())
             written = []
             for n, image_id in enumerate(ids):
                 if cancelled():

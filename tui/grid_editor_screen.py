@@ -26,6 +26,7 @@ from store.derived import open_original
 from store.errors import StoreError
 from store.library import Library
 from store.records import ImageRecord
+from store.settings import default_downloads
 from widgets.thumbnails import (CachedHalfcellImage, PictureWidget, cell_console, fit_cells, grid_image_class,
                                 on_checkerboard)
 
@@ -396,7 +397,7 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
 
         def job(progress, cancelled):
             return grid_cut.cut(self.library, image_id, layout, cells, trimmed=trimmed, cleaned=cleaned,
-                                save=save, folder=folder, cancelled=cancelled,
+                                save=save, folder=folder, parents=folder == default_downloads(), cancelled=cancelled,
                                 progress=lambda done, total: progress(done, total, "cells"))
 
         def finished(outcome: JobOutcome | None) -> None:
