@@ -5,17 +5,23 @@ closed for it, so no thread keeps one it no longer uses.
 """
 from __future__ import annotations
 
+import threading
+
 from .library import Library
-from .records import Filters, ImageRecord
+from .records import Filters, ImageRecord, PageMark
 
 
 class LibrarySource:
-    """The grid's rows: one filtered query on the library."""
+    """The grid's rows: one filtered query on the library. Where a page read along an index ended is kept (its
+    mark, store/search.py `page_after`), so a page after it (PageDown, scrolling on) is read from there instead
+    of counting past every card before it (seconds deep into a million images on PostgreSQL)."""
 
     def __init__(self, library: Library, filters: Filters, total: int | None):
         self.library = library
         self.filters = filters
         self.total = total  # how many there are (or are estimated to be: None where unknown), for page plans
+        self._marks: dict[int, PageMark] = {}  # by the index just past each page read (pages read by threads)
+        self._lock = threading.Lock()
 
     def count(self) -> int:
         """Exactly (the grid asks when an estimated count was too high: store/search.py `estimate`)."""
@@ -24,5 +30,11 @@ class LibrarySource:
 
     def fetch(self, offset: int, limit: int) -> list[ImageRecord]:
         """Called by the grid's page worker (a thread of its own: a connection of its own)."""
+        with self._lock:
+            mark = self._marks.get(max((at for at in self._marks if at <= offset), default=-1))
         with self.library.db.connection_context():
-            return self.library.page(self.filters, offset, limit, count_hint=self.total)
+            rows, end = self.library.page_after(self.filters, offset, limit, count_hint=self.total, mark=mark)
+        if end is not None:
+            with self._lock:
+                self._marks[end.offset] = end
+        return rows

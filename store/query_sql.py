@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from peewee import SQL, FieldAlias, NodeList, Value, fn
+from peewee import SQL, Expression, FieldAlias, NodeList, Ordering, Tuple, Value, fn
 
 from .models import Image
 from .query import DEFAULT_SORT, Parsed, Term
@@ -200,6 +200,19 @@ def order_parts(sort: str, seed: int = 0, m=Image) -> list[tuple]:
         return [(key <= start, keys), (key > start, keys)]
     keys = [key.asc(), m.id.asc()]
     return [(key >= start, keys), (key < start, keys)]
+
+
+def after(keys: list, values: tuple):
+    """A condition: the row comes after the one whose keys (ORDER BY `keys`, one walk of order_parts) are
+    `values`. Where every key goes one way, a row comparison, which the order's index starts its walk at;
+    else (prompt A-Z) the first key's bound, where the index starts, and `precedes` for the rows tied on it."""
+    directions = {k.direction.upper() for k in keys}
+    if len(directions) == 1:
+        return Expression(Tuple(*[k.node for k in keys]), "<" if directions == {"DESC"} else ">",
+                          Tuple(*[Value(v) for v in values]))
+    first, value = keys[0].node, values[0]
+    bound = first >= value if keys[0].direction.upper() == "ASC" else first <= value
+    return bound & precedes([Ordering(Value(v), k.direction) for k, v in zip(keys, values)], keys)
 
 
 def precedes(before: list, after: list):

@@ -69,6 +69,17 @@ class Count:
 
 
 @dataclass(frozen=True)
+class PageMark:
+    """Where a page of a result read along an index ended (store/search.py `page_after`): the index just past
+    its last row, the walk of the order that row was in, and that row's order keys. The next page is read from
+    there by the keys, not by counting past every row before it."""
+
+    offset: int
+    part: int
+    keys: tuple
+
+
+@dataclass(frozen=True)
 class Filters:
     """What the grid or `myimages list` shows. All parts combine."""
 

@@ -21,8 +21,9 @@ from .image_collections import Collections
 from .migrations import is_postgres
 from .models import Account, Image, ImageCollection
 from .query import DEFAULT_SORT, HINT_WIDTH, SORTS, Parsed, cut, parse
-from .query_sql import order_by, order_parts, precedes, where_clause
-from .records import FAVORITES_ONLY, NON_FAVORITES, SCOPE_PUBLIC, Count, Filters, ImageRecord, to_local
+from .query_sql import after, order_by, order_parts, precedes, where_clause
+from .records import (FAVORITES_ONLY, NON_FAVORITES, SCOPE_PUBLIC, Count, Filters, ImageRecord, PageMark,
+                      to_local)
 
 FEW_MATCHES = 5000  # PostgreSQL: below this many matches a search's page is sorted, not walked in date order
 # PostgreSQL: a result of more images than this is counted by the planner's estimate ("about N"): an exact
@@ -242,11 +243,21 @@ class Search(Collections):
     @boundary
     def page(self, filters: Filters | None = None, offset: int = 0, limit: int = 50,
              count_hint: int | None = None) -> list[ImageRecord]:
-        """One page of images, newest first (by generation date, then id).
+        """One page of images in the filters' order (newest first by default: generation date, then id).
 
         On PostgreSQL, a search that matches few images (count_hint) reads and
         sorts the matches rather than walking the whole date index looking for them.
         """
+        return self.page_after(filters, offset, limit, count_hint)[0]
+
+    @boundary
+    def page_after(self, filters: Filters | None = None, offset: int = 0, limit: int = 50,
+                   count_hint: int | None = None, mark: PageMark | None = None
+                   ) -> tuple[list[ImageRecord], PageMark | None]:
+        """`page`, and where it ended: a page read along the order's index (PostgreSQL, a result counted by an
+        estimate) gives the mark of its last row, and a later page of the same result given a mark at or
+        before its offset is read from that row on by the order's keys (an index range) instead of counting
+        past every row before it (store/pages.py keeps the marks). Other pages give None."""
         filters = filters or Filters()
         offset, limit = max(0, offset), max(0, limit)
         query = self._catalog_query(filters)
@@ -256,36 +267,57 @@ class Search(Collections):
             if sizes is not None:
                 for record, size in zip(records, sizes[offset:offset + limit].tolist()):
                     record.stack = size
-            return records
+            return records, None
         if filters.stacked:
             # PostgreSQL walks the order's index for a result counted by an estimate; the windows over every
             # match are quicker for a small result
-            walk = is_postgres(self.db) and count_hint is None
-            found = self._stacked_page(filters, offset, limit) if walk else self._stacked_sql(filters, offset, limit)
+            if is_postgres(self.db) and count_hint is None:
+                found, end = self._stacked_page(filters, offset, limit, mark)
+            else:
+                found, end = self._stacked_sql(filters, offset, limit), None
             records = self._records_by_id([i for i, _ in found])
             for record, (_, size) in zip(records, found):
                 record.stack = size
-            return records
+            return records, end
         few = count_hint is not None and count_hint <= FEW_MATCHES and bool(filters.search.strip())
-        sort = self._sort(filters)
-        if few or sort != "random":
-            # COALESCE(x, x) keeps PostgreSQL's planner off the date index (both back ends accept it)
-            newest = fn.COALESCE(Image.generated_at, Image.generated_at).desc() if few else Image.generated_at.desc()
-            order = [newest, Image.id.desc()] if sort == DEFAULT_SORT else self._order(filters)
+        if few:  # COALESCE(x, x) keeps PostgreSQL's planner off the date index (both back ends accept it)
+            newest = fn.COALESCE(Image.generated_at, Image.generated_at).desc()
+            order = [newest, Image.id.desc()] if self._sort(filters) == DEFAULT_SORT else self._order(filters)
             return self._records(self._select().where(*self._where(filters)).order_by(*order).offset(offset)
-                                 .limit(limit))
-        return self._records(self._walked(lambda part: self._select().where(*self._where(filters), *part),
-                                          filters, offset, limit))
+                                 .limit(limit)), None
+        rows, end = self._walked(lambda part: self._select().where(*self._where(filters), *part), filters, offset,
+                                 limit, mark)
+        return self._records(rows), end
 
-    def _walked(self, select, filters: Filters, offset: int, limit: int) -> list:
+    def _walked(self, select, filters: Filters, offset: int, limit: int,
+                mark: PageMark | None = None) -> tuple[list, PageMark | None]:
         """Rows `offset` to `offset + limit` of select() (a query of the filters' matches) in the filters' order,
-        read part by part of the order (query_sql.order_parts: the random order's two walks along its index)
-        with OFFSET and LIMIT in each, so that a page stops after `limit` rows. select(conditions) is the query
-        with these conditions added."""
+        read part by part of the order (query_sql.order_parts: one walk along the order's index; the random
+        order's two) with OFFSET and LIMIT in each, so that a page stops after `limit` rows; from `mark` on
+        when it is given (at or before `offset`). select(conditions) is the query with these conditions added;
+        its rows (a tuple's last values: the keys) and the mark of the last one are returned."""
+        parts = order_parts(self._sort(filters), filters.seed)
+        first, at = 0, offset
+        if mark is not None and mark.offset <= offset and mark.part < len(parts):
+            first, offset = mark.part, offset - mark.offset
+        else:
+            mark = None
         rows: list = []
-        for condition, keys in order_parts(self._sort(filters), filters.seed):
-            part = select([] if condition is None else [condition])
-            got = list(part.order_by(*keys).offset(offset).limit(limit - len(rows)))
+        end = None
+        for n, (condition, keys) in enumerate(parts[first:], first):
+            conditions = [] if condition is None else [condition]
+            if mark is not None and n == mark.part:
+                conditions.append(after(keys, mark.keys))
+            part = select(conditions)
+            marked = part.select_extend(*[k.node.alias(f"mark{i}") for i, k in enumerate(keys)])
+            got = list(marked.order_by(*keys).offset(offset).limit(limit - len(rows)))
+            if got:
+                last = got[-1]
+                values = tuple(last[-len(keys):]) if isinstance(last, tuple) else tuple(
+                    getattr(last, f"mark{i}") for i in range(len(keys)))
+                end = (n, values)
+                if isinstance(last, tuple):
+                    got = [row[:-len(keys)] for row in got]
             rows += got
             if len(rows) >= limit:
                 break
@@ -294,18 +326,20 @@ class Search(Collections):
             else:  # the page is past this part's end: how far (it has fewer than `offset` rows)
                 before = Image.select(fn.COUNT(SQL("*"))).from_(part.select(SQL("1")).limit(offset).alias("part"))
                 offset -= before.scalar() or 0
-        return rows
+        return rows, (None if end is None else PageMark(at + len(rows), *end))
 
-    def _stacked_page(self, filters: Filters, offset: int, limit: int) -> list[tuple[int, int]]:
+    def _stacked_page(self, filters: Filters, offset: int, limit: int,
+                      mark: PageMark | None = None) -> tuple[list[tuple[int, int]], PageMark | None]:
         """(id, stack size) of one page of a stacked result (PostgreSQL), as `_stacked_sql` gives it: the images
         that are the first of their batch (`_first_of_batch`), read along the order's index so the page stops
-        after `limit` cards, then the sizes of the page's batches."""
-        found = self._walked(lambda part: Image.select(Image.id, Image.batch).where(
-            *self._where(filters), self._first_of_batch(filters), *part).tuples(), filters, offset, limit)
+        after `limit` cards (from `mark` on: `_walked`), then the sizes of the page's batches; and the page's
+        mark."""
+        found, end = self._walked(lambda part: Image.select(Image.id, Image.batch).where(
+            *self._where(filters), self._first_of_batch(filters), *part).tuples(), filters, offset, limit, mark)
         batches = [b for _, b in found if b]
         sizes = dict(Image.select(Image.batch, fn.COUNT(Image.id)).where(*self._where(filters), Image.batch.in_(batches))
                      .group_by(Image.batch).tuples()) if batches else {}
-        return [(int(i), int(sizes.get(b, 1)) if b else 1) for i, b in found]
+        return [(int(i), int(sizes.get(b, 1)) if b else 1) for i, b in found], end
 
     def _stacked_sql(self, filters: Filters, offset: int = 0, limit: int | None = None) -> list[tuple[int, int]]:
         """(id, stack size) of a stacked result, in its order, by SQL (PostgreSQL): each batch's first image

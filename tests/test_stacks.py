@@ -223,6 +223,7 @@ def test_a_stacked_page_on_postgresql_is_the_window_functions_answer(library, mo
     import pytest
 
     from store import search
+    from store.pages import LibrarySource
     from store.query import SORTS
     from store.records import FAVORITES_ONLY, Count
 
@@ -238,14 +239,17 @@ def test_a_stacked_page_on_postgresql_is_the_window_functions_answer(library, mo
     for filters in cases:
         window = library._stacked_sql(filters)
         assert 0 < len(window) < library.count(replace(filters, stacked=False)) or not filters.search
-        paged = [card for offset in range(0, len(window) + 4, 4) for card in library._stacked_page(filters, offset, 4)]
+        paged = [card for offset in range(0, len(window) + 4, 4) for card in library._stacked_page(filters, offset, 4)[0]]
         assert paged == window, filters
+        source = LibrarySource(library, filters, None)  # each page read on from where the one before it ended
+        assert [(r.id, r.stack) for offset in range(0, len(window) + 4, 4) for r in source.fetch(offset, 4)] == window
+        assert all([(r.id, r.stack) for r in source.fetch(at, 4)] == window[at:at + 4] for at in (1, 6, 11))
         assert [(r.id, r.stack) for r in library.page(filters, 4, 8)] == window[4:12], filters  # the walk
         count, page = library.query(filters, 0, 60)  # a small result: counted exactly, paged by the windows
         assert count == Count(len(window)) and [(r.id, r.stack) for r in page] == window, filters
         cards = [i for i, _ in window]  # a card's place counted from the matches before it; a batch's others none
-        assert [library.position(i, filters) for i in every] == [cards.index(i) if i in cards else None
-                                                                  for i in every], filters
+        assert [library.position(i, filters) for i in every[::2]] == [cards.index(i) if i in cards else None
+                                                                       for i in every[::2]], filters
     assert library.count(Filters(stacked=True)) == 14
     library.db.execute_sql("ANALYZE image")
     monkeypatch.setattr(search, "ESTIMATE_ABOVE", 5)
@@ -264,6 +268,7 @@ def test_a_page_on_postgresql_is_the_whole_result_sorted(library):
     other seeds give other orders."""
     import pytest
 
+    from store.pages import LibrarySource
     from store.query import SORTS
     from store.records import FAVORITES_ONLY
 
@@ -275,11 +280,12 @@ def test_a_page_on_postgresql_is_the_whole_result_sorted(library):
         Filters(favorite=FAVORITES_ONLY, sort="random", seed=8), Filters(search="zzz sort:random", seed=1)]
     for filters in cases:
         whole = library.ids(filters)
-        for size in (3, 7):
-            paged = [r.id for offset in range(0, len(whole) + size, size) for r in library.page(filters, offset, size)]
-            assert paged == whole, (filters, size)
-        assert [library.position(i, filters) for i in every] == [whole.index(i) if i in whole else None
-                                                                  for i in every], filters
+        assert [r.id for offset in range(0, len(whole) + 3, 3) for r in library.page(filters, offset, 3)] == whole
+        source = LibrarySource(library, filters, None)  # each page read on from where the one before it ended
+        assert [r.id for offset in range(0, len(whole) + 7, 7) for r in source.fetch(offset, 7)] == whole, filters
+        assert all([r.id for r in source.fetch(at, 3)] == whole[at:at + 3] for at in (1, 5, 13, 20)), filters
+        assert [library.position(i, filters) for i in every[::2]] == [whole.index(i) if i in whole else None
+                                                                       for i in every[::2]], filters
     orders = {tuple(library.ids(Filters(sort="random", seed=seed))) for seed in range(1, 7)}
     assert len(orders) == 6 and all(sorted(order) == sorted(every) for order in orders)
     assert library.ids(Filters(sort="random", seed=9)) == library.ids(Filters(sort="random", seed=9))
