@@ -180,10 +180,10 @@ class FileStore:
         self.durable = True
 
     def original_path(self, sha256: str, ext: str) -> Path:
-        return self.originals / sha256[:2] / f"{sha256}.{ext}"
+        return Path(f"{self.originals}/{sha256[:2]}/{sha256}.{ext}")  # one parse, not two joins: 120 per page
 
     def thumbnail_path(self, sha256: str) -> Path:
-        return self.thumbs / sha256[:2] / f"{sha256}.png"
+        return Path(f"{self.thumbs}/{sha256[:2]}/{sha256}.png")
 
     def store(self, sha256: str, ext: str, data: bytes, thumbnail: bytes) -> bool:
         """Put an original and its thumbnail in place (content-addressed: kept if present).

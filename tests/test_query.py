@@ -202,6 +202,20 @@ def test_owner_field_in_the_public_gallery(known, tmp_path, db_url):
     assert bob.ids(Filters(search="owner:carol", scope=SCOPE_PUBLIC)) == []
 
 
+def test_a_page_holds_the_records_read_one_by_one(known, db_url):
+    """Pages are read with plain SQL (store/search.py `_records_by_id`); each record is the one `get` makes from
+    a model row, the owner's name included when another account looks (the public gallery)."""
+    from store.library import Library
+
+    lib, ids = known
+    bob = Library(lib.root, account="bob", database_url=db_url)
+    page = bob.page(Filters(search="ring", scope=SCOPE_PUBLIC), 0, 50)
+    assert {r.id for r in page} == {ids[k] for k in "abef"} and {r.owner for r in page} == {"alice"}
+    mine = lib.page(Filters(search="ring"), 0, 50)
+    assert mine and mine == [lib.get(r.id) for r in mine]
+    assert lib.page(Filters(sort="oldest"), 0, 50) == [lib.get(i) for i in lib.ids(Filters(sort="oldest"))]
+
+
 def test_unknown_collection_is_a_problem_not_an_error(known):
     lib, _ = known
     assert 'No collection named "nope"' in lib.search_problem("in:nope")
