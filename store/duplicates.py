@@ -203,8 +203,10 @@ def _pairs_within(values: np.ndarray, distance: int, step: Callable[[], None] | 
 
 
 def _keep_first(records: list[ImageRecord]) -> list[ImageRecord]:
-    """The one to keep first: the largest with metadata (a prompt), then the oldest import."""
-    return sorted(records, key=lambda r: (not r.prompt.strip(), -(r.width * r.height), -r.file_size, r.id))
+    """The one to keep first: the largest with metadata (a prompt); of the same size, a PNG (lossless: a lossy
+    WebP or JPEG of it is often the larger file, for pixel art), then the larger file, then the oldest import."""
+    return sorted(records, key=lambda r: (not r.prompt.strip(), -(r.width * r.height), r.ext != "png", -r.file_size,
+                                          r.id))
 
 
 COLOUR_TOLERANCE = 32  # the largest difference (of 255) between two 4×4 colour signatures' cells: re-encodes and

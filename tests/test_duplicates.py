@@ -271,6 +271,8 @@ def test_a_lossy_webp_of_a_pattern_groups_with_its_png_and_other_patterns_do_not
     assert len(ids) == 8
     (group,) = library.duplicates()
     assert {r.id for r in group.records} == {ids[p.name] for p in [board, *copies]}
+    assert group.keep.id == ids["board.png"]  # the lossless one of the largest, though the WebPs are larger files
+    assert all(r.file_size > group.keep.file_size for r in group.others if r.width == 256)
 
 
 def test_demo_sheets_alike_in_dhash_are_not_grouped(tmp_path):
