@@ -92,3 +92,40 @@ async def test_selecting_a_card_does_not_move_the_cards(small_library, tmp_path,
         await pilot.press("escape")
         await ui.wait_until(pilot, lambda: not bar.display)
         assert [card.region for card in app.screen.query(ImageCard)] == before
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_a_card_draws_its_border_and_padding_as_textual_does(small_library, tmp_path, size):
+    """A card frames its own lines (issue 11: Textual's line-by-line framing was half of a screen of new cards'
+    drawing time): the cells must be Textual's, whatever the card's state, size and theme."""
+    from textual.geometry import Region
+    from textual.widget import Widget
+
+    app = make_app(small_library, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        cards = [card for card in app.screen.query(ImageCard) if card.record is not None]
+
+        def check(what: str) -> None:
+            for card in cards:
+                width, height = card.outer_size
+                for crop in (Region(0, 0, width, height), Region(2, 1, width - 3, height - 2)):
+                    card.refresh()  # Textual's own drawing, fresh
+                    theirs = [list(strip) for strip in Widget.render_lines(card, crop)]
+                    mine = [list(strip) for strip in card.render_lines(crop)]
+                    assert mine == theirs, f"{what}: card {card.slot} at {crop}"
+
+        check("plain and current")
+        await pilot.press("space")  # selected (double border) and current
+        await ui.wait_until(pilot, lambda: cards[0].selected)
+        await pilot.press("right")
+        await ui.settle(pilot, app)
+        check("selected")
+        await pilot.press("minus")  # small cards: no padding beside the picture
+        await ui.wait_until(pilot, lambda: grid(app).card_size == "small")
+        await ui.settle(pilot, app)
+        cards = [card for card in app.screen.query(ImageCard) if card.record is not None]
+        check("small")
+        app.theme = "textual-light"
+        await ui.settle(pilot, app)
+        check("light theme")
