@@ -31,6 +31,10 @@ FEW_MATCHES = 5000  # PostgreSQL: below this many matches a search's page is sor
 # count reads every match (0.1-5 s at 1,000,000 images), where the first page needs only 60 of them; finding
 # that many matches costs ~20 ms where a condition is a text match on every row read (5,000: ~100 ms)
 ESTIMATE_ABOVE = 1000
+# PostgreSQL: where the planner expects this many times ESTIMATE_ABOVE matches, its estimate is given without
+# the count of ESTIMATE_ABOVE + 1 matches, which would only confirm it (for a condition matching one image in 20
+# that count reads 20,000 rows, 100-200 ms at 1,000,000 images); the grid still counts a result it reads to its end
+SURE_TIMES = 10
 # What a record is made of (`Search._record`), as `_records_by_id` reads it with plain SQL: a named tuple each
 _RECORD_COLUMNS = ("id", "prompt", "negative_prompt", "model", "text_accuracy", "generated_at", "imported_at", "width",
                    "height", "file_size", "sha256", "ext", "favorite", "params", "source_name", "parent_id",
@@ -177,8 +181,9 @@ class Search(Collections):
         """How many images the filters let through, quickly: exact, except on PostgreSQL for a result of more
         than ESTIMATE_ABOVE images, which is the planner's estimate (Count.exact False).
 
-        A count that stops at ESTIMATE_ABOVE + 1 matches decides which: a small result is counted exactly
-        (an estimate is never given for one), a large one stops early. The estimate is rounded to two
+        A count that stops at ESTIMATE_ABOVE + 1 matches decides which: a small result is counted exactly, a
+        large one stops early; where the planner expects over SURE_TIMES times ESTIMATE_ABOVE matches, its
+        estimate is given without that count (so a result the planner overestimates that much is "about N"). The estimate is rounded to two
         significant digits; where the planner guesses no more than ESTIMATE_ABOVE, the count says "over
         ESTIMATE_ABOVE" instead (Count.at_least). The catalog (SQLite) counts exactly and as fast.
 
@@ -192,22 +197,27 @@ class Search(Collections):
         if not is_postgres(self.db):
             return Count(self.count(filters))
         matches = Image.select(SQL("1")).where(*self._where(filters))
-        share = 1.0
         if filters.stacked:  # cards: where the matches, read in the table's own order, reach ESTIMATE_ABOVE + 1 cards
             read = self._images_to_cards(filters, ESTIMATE_ABOVE + 1)
             if read is None:  # few cards (maybe many images): one distinct count of the batch keys
                 return Count(self.count(filters))
-            share = (ESTIMATE_ABOVE + 1) / read
+            planned = round(self._planned(matches) * (ESTIMATE_ABOVE + 1) / read)
         else:
+            planned = self._planned(matches)
+            if planned > ESTIMATE_ABOVE * SURE_TIMES:  # surely more than ESTIMATE_ABOVE: not counted to confirm it
+                return Count(_two_digits(planned), exact=False)
             bounded = Image.select(fn.COUNT(SQL("*"))).from_(matches.limit(ESTIMATE_ABOVE + 1).alias("m")).scalar()
             if bounded <= ESTIMATE_ABOVE:
                 return Count(bounded)
-        sql, params = matches.sql()
-        plan = self.db.execute_sql("EXPLAIN (FORMAT JSON) " + sql, params).fetchone()[0]
-        planned = round(int(plan[0]["Plan"]["Plan Rows"]) * share) if isinstance(plan, list) else 0
         if planned <= ESTIMATE_ABOVE:  # the planner guessed fewer than are there: say what is known
             return Count(ESTIMATE_ABOVE + 1, exact=False, at_least=True)
         return Count(_two_digits(planned), exact=False)
+
+    def _planned(self, query) -> int:
+        """The planner's estimate of the rows a query gives (PostgreSQL's EXPLAIN; nothing is read)."""
+        sql, params = query.sql()
+        plan = self.db.execute_sql("EXPLAIN (FORMAT JSON) " + sql, params).fetchone()[0]
+        return int(plan[0]["Plan"]["Plan Rows"]) if isinstance(plan, list) else 0
 
     def _images_to_cards(self, filters: Filters, cards: int) -> int | None:
         """How many matches of a stacked result, read in the table's own order (PostgreSQL; mostly import order,

@@ -172,6 +172,25 @@ def test_a_large_result_is_counted_by_an_estimate_on_postgresql(known, monkeypat
     assert lib.estimate(Filters(search="zzz")) == Count(0)
 
 
+def test_a_result_the_planner_expects_many_times_over_is_not_counted_on_postgresql(known, monkeypatch):
+    """Where PostgreSQL's planner expects more than SURE_TIMES times ESTIMATE_ABOVE matches, its estimate is
+    given without counting ESTIMATE_ABOVE + 1 matches (even where fewer are there: the trade made); below that
+    the count decides as before."""
+    from store import search
+
+    lib, _ = known
+    if not lib.uses_postgres:
+        pytest.skip("PostgreSQL only (SQLite counts exactly in its catalog)")
+    lib.db.execute_sql("ANALYZE image")
+    monkeypatch.setattr(search, "ESTIMATE_ABOVE", 5)
+    filters = Filters(search="ring")  # 4 of 6 images; the planner expects about as many
+    assert lib.estimate(filters) == Count(4)
+    monkeypatch.setattr(search, "SURE_TIMES", 0.1)
+    count = lib.estimate(filters)
+    assert not count.exact and str(count) == f"about {count.n}", count
+    assert [r.id for r in lib.query(filters, 0, 60)[1]] == lib.ids(filters)
+
+
 def test_estimates_are_rounded_and_say_so():
     from store.search import _two_digits
 
