@@ -117,15 +117,20 @@ def query_p95(library: Library, seconds: float, busy: threading.Thread | None = 
     return p95(query_times(library, seconds, busy))
 
 
-def query_times(library: Library, seconds: float, busy: threading.Thread | None = None) -> list[float]:
-    """Store searches back to back for `seconds` (or, with `busy`, until that thread is done): their times."""
+def query_times(library: Library, seconds: float, busy: threading.Thread | None = None,
+                cpu: list[float] | None = None) -> list[float]:
+    """Store searches back to back for `seconds` (or, with `busy`, until that thread is done): their times
+    (and, into `cpu`, the processor time each took in this thread: work this process did for it, without the
+    wait for a core that the machine's load and the indexing processes add)."""
     times = []
     deadline = time.perf_counter() + seconds
     words = iter(WORDS * 10_000)
     while time.perf_counter() < deadline or (busy is not None and busy.is_alive()):
-        start = time.perf_counter()
+        start, work = time.perf_counter(), time.thread_time()
         library.query(Filters(search=next(words)), 0, 50)
         times.append(time.perf_counter() - start)
+        if cpu is not None:
+            cpu.append(time.thread_time() - work)
     return times
 
 
@@ -278,11 +283,14 @@ def busy_pairs(root: Path, work: Path, files: int, repeat: int) -> list[dict]:
         extra = work / f"extra{r}"
         write_files(extra, files // 5, seed=100 + r, tag=f"r{r}x", folders=20)
         run = {"files": files // 5, "load_before": load()}
-        before = query_times(library, IDLE_SECONDS)
+        idle_cpu: list[float] = []
+        busy_cpu: list[float] = []
+        before = query_times(library, IDLE_SECONDS, cpu=idle_cpu)
         run["store_busy"] = p95(query_times(library, 3.0, indexing(run_in_child, Library(root, account=f"child{r}"),
-                                                                   extra)))
+                                                                   extra), cpu=busy_cpu))
         library.catalog.sync(at_once=True)
-        run["store_idle"] = p95(before + query_times(library, IDLE_SECONDS))
+        run["store_idle"] = p95(before + query_times(library, IDLE_SECONDS, cpu=idle_cpu))
+        run["store_cpu"] = f"{statistics.median(idle_cpu) * 1000:.1f} / {statistics.median(busy_cpu) * 1000:.1f}"
         run.update(asyncio.run(keys_in_app(root, extra)))
         run["load_after"] = load()
         runs.append(run)
@@ -306,6 +314,8 @@ def busy_rows(runs: list[dict]) -> list[tuple[str, str, str]]:
         values = "; ".join(f"{run[f'{key}_idle']:.1f} / {run[f'{key}_busy']:.1f}" for run in runs)
         rows.append((name, values, f"≤ 1.2x idle (" + ", ".join(f"{x:.2f}x" for x in ratios)
                      + f"; median {statistics.median(ratios):.2f}x)"))
+    rows.append(("  store search: processor time in the searching thread, median (ms), idle / busy",
+                 "; ".join(run["store_cpu"] for run in runs), ""))
     rows.append(("  app key presses measured (each run)", "; ".join(run["samples"] for run in runs), ""))
     rows.append(("  load average (1/5/15 min) before each run", "; ".join(run["load_before"] for run in runs), ""))
     return rows
