@@ -211,10 +211,13 @@ def _keep_first(records: list[ImageRecord]) -> list[ImageRecord]:
 
 COLOUR_TOLERANCE = 32  # the largest difference (of 255) between two 4×4 colour signatures' cells: re-encodes and
 # resizes stay far under; a key drawn gold and the same key drawn grey on one background differ by 70
-
-
-FINE_CELLS = 8  # a pair found by dHash (patterns) is compared in 8×8 cells: stripes 8 and 16 to the picture have
-# one dHash and one 4×4 signature; a lossy re-encode or a resize of a pattern stays within 10 in 8×8 cells
+FINE_CELLS = 8
+FINE_TOLERANCE = 40  # the same in 8×8 cells, where a thin or small part in other colours shows: a ring drawn cyan
+# and drawn silver on one dark background (4×4: 29, 8×8: 56), a scroll's knobs purple or orange (29, 117), sets of
+# swords or axes in other orders (20, 62; 22, 44): 8 of the 12 different pictures grouped in the 200-image demo.
+# Re-encodes (WebP 50-80, JPEG 70) and halves of 96 demo sheets and 25 real generator files stay within 34.
+PATTERN_TOLERANCE = 32  # in 8×8 cells, for a pair found by dHash alone (patterns): stripes 8 and 16 to the picture
+# have one dHash and one 4×4 signature; a lossy re-encode or a resize of a pattern stays within 10
 
 
 def _colour_signature(path) -> tuple[np.ndarray, np.ndarray] | None:
@@ -254,13 +257,14 @@ def _colour_signatures(library: "Library", ids: np.ndarray,
 
 
 def _same_colours(a: tuple[np.ndarray, np.ndarray] | None, b: tuple[np.ndarray, np.ndarray] | None,
-                  fine: bool = False) -> bool:
-    """Within COLOUR_TOLERANCE in 4×4 cells, or with `fine` in 8×8; a picture that could not be read is judged by
-    its hash alone."""
+                  pattern: bool = False) -> bool:
+    """Within COLOUR_TOLERANCE in 4×4 cells and FINE_TOLERANCE in 8×8 (PATTERN_TOLERANCE for a pair `pattern`
+    found by dHash); a picture that could not be read is judged by its hash alone."""
     if a is None or b is None:
         return True
-    which = 1 if fine else 0
-    return float(np.abs(a[which] - b[which]).max()) <= COLOUR_TOLERANCE
+    fine = float(np.abs(a[1] - b[1]).max())
+    return float(np.abs(a[0] - b[0]).max()) <= COLOUR_TOLERANCE and \
+        fine <= (PATTERN_TOLERANCE if pattern else FINE_TOLERANCE)
 
 
 def _hex_values(hashes: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
@@ -317,7 +321,7 @@ def find_groups(library: "Library", distance: int | None = None,
     pairs = sorted(by_p | set(pairs_of(dhashes, by_dhash, fragile)))
     colours = _colour_signatures(library, ids, {k for pair in pairs for k in pair})
     for i, j in pairs:
-        if not _same_colours(colours.get(i), colours.get(j), fine=(i, j) not in by_p):
+        if not _same_colours(colours.get(i), colours.get(j), pattern=(i, j) not in by_p):
             continue  # one shape in other colours (an item set of one style), or another pattern: not the same picture
         a, b = root(i), root(j)
         if a != b:

@@ -331,3 +331,25 @@ def test_an_older_library_gains_the_dhash_and_its_fragile_phash_is_made_again(li
         assert {r.source_name for r in group.records} == {"board.png", "board.webp"}
     finally:
         again.close()
+
+
+def test_a_thin_part_in_other_colours_is_not_a_duplicate(library, tmp_path):
+    """The 200-image demo grouped a ring drawn cyan with one drawn silver on one dark background: pHash 4 bits
+    apart, 4×4 colours within 29 (the ring is thin, the background fills the cells). 8×8 cells tell them apart
+    (62); a JPEG of the cyan one still groups with it."""
+    from PIL import ImageDraw
+
+    def ring(colour, name):
+        picture = PILImage.new("RGB", (256, 256), (60, 90, 70))
+        draw = ImageDraw.Draw(picture)
+        draw.ellipse((60, 80, 196, 216), outline=colour, width=14)
+        draw.polygon([(100, 40), (156, 40), (170, 60), (128, 90), (86, 60)], fill=(120, 220, 240))
+        picture.save(tmp_path / name)
+        return tmp_path / name
+
+    cyan, silver = ring((80, 220, 230), "cyan.png"), ring((200, 200, 205), "silver.png")
+    jpeg = tmp_path / "cyan.jpg"
+    PILImage.open(cyan).save(jpeg, "JPEG", quality=80)
+    report = import_files(library, [cyan, silver, jpeg])
+    ids = {Path(source).name: image_id for source, image_id in report.imported}
+    assert [{r.id for r in g.records} for g in library.duplicates()] == [{ids["cyan.png"], ids["cyan.jpg"]}]
