@@ -273,7 +273,7 @@ def test_export_makes_its_folder_only_when_the_parent_exists(capsys, lib_dir, tm
     (tmp_path / "a-file").write_text("mine")
     code, _, err = run(capsys, "export", "--library", str(lib_dir), "1", "--to", str(tmp_path / "a-file"))
     assert code == 1 and "is not a folder" in err and (tmp_path / "a-file").read_text() == "mine"
-    code, _, err = run(capsys, "grid", "--library", str(lib_dir), "1", "--to", str(missing))
-    assert code == 1 and "does not exist" in err and not missing.parent.exists()
+    code, out, err = run(capsys, "grid", "--library", str(lib_dir), "1", "--to", str(missing))
+    assert code == 1 and out == "" and "does not exist" in err and not missing.parent.exists()
     code, out, _ = run(capsys, "export", "--library", str(lib_dir), "1", "--to", str(tmp_path / "new"))
     assert code == 0 and Path(out.strip()).parent == tmp_path / "new"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from store.text import printable
 
@@ -50,16 +49,18 @@ def cmd_clean(args: argparse.Namespace) -> int:
 def cmd_grid(args: argparse.Namespace) -> int:
     from store import grid
     from store.derived import open_original
+    from store.files import output_folder
 
     (image_id,) = image_ids([args.id])
     with open_library(args) as library:
+        folder = output_folder(args.to) if args.to else None  # a missing parent said before anything else
         sheet = open_original(library, image_id)
         layout = grid.layout_for(sheet, args.rows, args.cols)
         found = grid.detect(sheet)
         print(f"Detected grid: {found.rows} x {found.cols}"
               + ("" if layout.detected else f"; cutting {layout.rows} x {layout.cols} in equal parts"))
         result = grid.cut(library, image_id, layout, layout.cells, trimmed=args.trim, cleaned=args.clean,
-                          save=args.save, folder=Path(args.to).expanduser() if args.to else None)
+                          save=args.save, folder=folder)
     for path in result.written:
         print(printable(str(path)))
     if result.saved_ids:
