@@ -276,11 +276,15 @@ class Library(Images, Search):
     # -- watched source folders (the work is in sources.py) ----------------------------------------
 
     @boundary
-    def add_source(self, folder: Path | str, mode: str = "link", progress=None, cancel=None):
-        """Follow a folder: its images become the account's (linked where they are, or copied); scans it now."""
+    def add_source(self, folder: Path | str, mode: str = "link", progress=None, cancel=None,
+                   forget_if_cancelled: bool = False, forgetting=None):
+        """Follow a folder: its images become the account's (linked where they are, or copied); scans it now.
+        `forget_if_cancelled`: once `cancel()` stops the scan, the folder is not a source after all
+        (`forgetting()` is called as that begins)."""
         from . import sources
 
-        return sources.add_source(self, folder, mode, progress=progress, cancel=cancel)
+        return sources.add_source(self, folder, mode, progress=progress, cancel=cancel,
+                                  forget_if_cancelled=forget_if_cancelled, forgetting=forgetting)
 
     @boundary
     def check_source(self, folder: Path | str) -> Path:
@@ -304,17 +308,19 @@ class Library(Images, Search):
         return sources.list_sources(self)
 
     @boundary
-    def scan_sources(self, folder: Path | str | None = None, progress=None, cancel=None):
-        """Rescan one source (or all): reads only what is new or changed. Returns a ScanReport per source."""
+    def scan_sources(self, folder: Path | str | None = None, progress=None, cancel=None, wait: bool = True):
+        """Rescan one source (or all): reads only what is new or changed. Returns a ScanReport per source.
+        With `wait` off, a source another scan holds now is skipped, its report `busy`."""
         from . import sources
 
         if folder is None:
             return sources.scan_all(self, progress=progress, cancel=cancel)
-        return [sources.scan_folder(self, folder, progress=progress, cancel=cancel)]
+        return [sources.scan_folder(self, folder, progress=progress, cancel=cancel, wait=wait)]
 
     @boundary
-    def scan_paths(self, paths: Sequence[Path]):
-        """Look at just these paths (a watcher's events); returns a ScanReport per source they touch."""
+    def scan_paths(self, paths: Sequence[Path], wait: bool = True):
+        """Look at just these paths (a watcher's events); returns a ScanReport per source they touch. With
+        `wait` off, the paths of a source another scan holds now come back in its report's `waiting`."""
         from . import sources
 
         by_source: dict[int, tuple[Any, list[Path]]] = {}
@@ -322,7 +328,7 @@ class Library(Images, Search):
             row = sources.source_of(self, Path(path))
             if row is not None:
                 by_source.setdefault(row.id, (row, []))[1].append(Path(path))
-        return sources.scan_many(self, list(by_source.values()))
+        return sources.scan_many(self, list(by_source.values()), wait=wait)
 
     @boundary
     def remove_source(self, folder: Path | str) -> int:

@@ -5,7 +5,8 @@ process it would make typing and scrolling wait. The app therefore runs its full
 rescans (the watcher) and the first scan of a folder added from the sources dialog
 here: `run_in_child` starts `python -m store.scan_child ROOT ACCOUNT [--add FOLDER]`,
 which lowers its own priority, prints its progress and then its reports as JSON lines
-on stdout, and stops after the current batch when it gets SIGTERM (Cancel). The
+on stdout, and stops after the current batch when it gets SIGTERM (Cancel); a cancelled
+add that forgets its folder says so first, and is then let finish instead of killed. The
 database URL, if any, goes in MYIMAGES_DATABASE_URL (never on the command line, where
 other users could read a password).
 """
@@ -40,6 +41,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("account")
     parser.add_argument("--add", metavar="FOLDER", help="add this folder as a source, then scan it (else: rescan all)")
     parser.add_argument("--copy", action="store_true")
+    parser.add_argument("--forget-if-cancelled", action="store_true",
+                        help="a cancelled add leaves no source behind")
     parser.add_argument("--nice", type=int, default=0)
     args = parser.parse_args(argv)
     if args.nice:
@@ -55,7 +58,9 @@ def main(argv: list[str]) -> int:
         with Library(args.root, account=args.account) as library:
             if args.add:
                 reports = [library.add_source(args.add, COPY if args.copy else LINK, progress=progress,
-                                              cancel=stop.is_set)]
+                                              cancel=stop.is_set, forget_if_cancelled=args.forget_if_cancelled,
+                                              forgetting=lambda: print(json.dumps({"forgetting": True}),
+                                                                       flush=True))]
             else:
                 reports = library.scan_sources(progress=progress, cancel=stop.is_set)
     except StoreError as exc:
@@ -67,7 +72,7 @@ def main(argv: list[str]) -> int:
 
 def run_in_child(library: Library, add: Path | str | None = None, copy: bool = False,
                  progress: Callable[[int, int], None] | None = None, cancel: Callable[[], bool] | None = None,
-                 niceness: int = CHILD_NICENESS) -> list[ScanReport]:
+                 niceness: int = CHILD_NICENESS, forget_if_cancelled: bool = False) -> list[ScanReport]:
     """Rescan every source (or add `add` and scan it) in a child process; its reports.
 
     `progress(done, total)` is called as the child reads; once `cancel()` is true the child
@@ -82,7 +87,8 @@ def run_in_child(library: Library, add: Path | str | None = None, copy: bool = F
     command = [sys.executable, "-m", "store.scan_child", str(library.root), library.account.name,
                "--nice", str(niceness)]
     if add is not None:
-        command += ["--add", str(Path(add).expanduser().absolute())] + (["--copy"] if copy else [])
+        command += ["--add", str(Path(add).expanduser().absolute())] + (["--copy"] if copy else []) \
+            + (["--forget-if-cancelled"] if forget_if_cancelled else [])
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                              cwd=str(Path(__file__).resolve().parent.parent))
     out, err = child.stdout, child.stderr
@@ -103,6 +109,7 @@ def run_in_child(library: Library, add: Path | str | None = None, copy: bool = F
         reader.start()
     reports: list[ScanReport] | None = None
     asked_to_stop = None
+    forgetting = False
     stop_within = ADD_STOP_WITHIN if add is not None and not copy else STOP_WITHIN
     while True:
         try:
@@ -116,6 +123,8 @@ def run_in_child(library: Library, add: Path | str | None = None, copy: bool = F
                 message = json.loads(line)
                 if "reports" in message:
                     reports = [ScanReport.from_json(item) for item in message["reports"]]
+                elif "forgetting" in message:
+                    forgetting = True  # a cancelled add undoing itself: never killed half-way through that
                 elif progress is not None:
                     progress(int(message["done"]), int(message["total"]))
             except (ValueError, KeyError, TypeError):
@@ -123,7 +132,8 @@ def run_in_child(library: Library, add: Path | str | None = None, copy: bool = F
         if asked_to_stop is None and is_cancelled():
             asked_to_stop = time.monotonic()
             child.send_signal(signal.SIGTERM)
-        elif asked_to_stop is not None and reports is None and time.monotonic() - asked_to_stop > stop_within:
+        elif asked_to_stop is not None and reports is None and not forgetting \
+                and time.monotonic() - asked_to_stop > stop_within:
             child.kill()  # its open batch is rolled back: nothing half-written
     child.wait()
     for reader in readers:

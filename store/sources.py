@@ -29,13 +29,13 @@ import os
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from peewee import chunked, fn
+from peewee import IntegrityError, chunked, fn
 from PIL import Image as PILImage, PngImagePlugin
 
 from .errors import BadImage, NotFound, StoreError
@@ -98,6 +98,7 @@ class ScanReport:
     waiting: list[Path] = field(default_factory=list)  # still being written: read at the next scan
     cancelled: bool = False
     problem: str = ""  # the folder could not be read (unmounted, removed): nothing was changed for it
+    busy: bool = False  # another scan of it was running (an add, another program): nothing read, look again later
 
     @property
     def changed(self) -> bool:
@@ -108,7 +109,7 @@ class ScanReport:
         return {"source": str(self.source), "added": self.added, "known": self.known, "removed": self.removed,
                 "moved": self.moved, "kept": self.kept, "in_trash": self.in_trash, "unchanged": self.unchanged,
                 "bad": [[str(p), r] for p, r in self.bad], "waiting": [str(p) for p in self.waiting],
-                "cancelled": self.cancelled, "problem": self.problem}
+                "cancelled": self.cancelled, "problem": self.problem, "busy": self.busy}
 
     @classmethod
     def from_json(cls, data: dict) -> "ScanReport":
@@ -117,7 +118,7 @@ class ScanReport:
                    in_trash=int(data.get("in_trash", 0)),
                    unchanged=int(data["unchanged"]), bad=[(Path(p), r) for p, r in data["bad"]],
                    waiting=[Path(p) for p in data["waiting"]], cancelled=bool(data["cancelled"]),
-                   problem=str(data["problem"]))
+                   problem=str(data["problem"]), busy=bool(data.get("busy", False)))
 
     def summary(self) -> str:
         """What the scan found, plainly: only the parts that happened ("Nothing new: 2 images were already in
@@ -583,13 +584,24 @@ def check_new_source(library: Library, folder: Path | str) -> Path:
 
 
 def add_source(library: Library, folder: Path | str, mode: str = LINK, progress: Progress | None = None,
-               cancel: Callable[[], bool] | None = None) -> ScanReport:
+               cancel: Callable[[], bool] | None = None, forget_if_cancelled: bool = False,
+               forgetting: Callable[[], None] | None = None) -> ScanReport:
+    """Follow a folder and scan it. `forget_if_cancelled`: a cancelled add follows nothing (what it read leaves
+    the library again, copies excepted), decided while no other scan of the folder can run; `forgetting()` is
+    called as that begins (a child process tells its parent, which then lets it finish)."""
     if mode not in MODES:
         raise StoreError(f"A source's mode is {' or '.join(MODES)}.")
     path = check_new_source(library, folder)
     with library.db.atomic():
         row = Source.create(owner=library.account.id, path=str(path), mode=mode, added_at=utc_now())
-    return scan_source(library, row, progress=progress, cancel=cancel)
+    with _scanning(library, row):
+        scan = _scan_source(library, row, None, progress, cancel)
+        if forget_if_cancelled and cancel is not None and cancel():  # asked, even if it read all in time
+            if forgetting is not None:
+                forgetting()
+            _remove(library, row)  # within the same hold: no other scan of it slips in before it is gone
+            return scan.report
+    return _settle(library, [scan])[0]
 
 
 def list_sources(library: Library) -> list[SourceRecord]:
@@ -610,6 +622,12 @@ def remove_source(library: Library, folder: Path | str) -> int:
     """Stop following a folder and drop its linked images' records (files on disk are never touched)."""
     library.require_writable()
     row = find_source(library, folder)
+    with _scanning(library, row):  # a scan of it running now (the watcher's, another program's) ends first
+        return _remove(library, row)
+
+
+def _remove(library: Library, row: Source) -> int:
+    """Forget a source (its scanning lock held): its records, then its linked images no other source has."""
     image_ids = {i for (i,) in SourceFile.select(SourceFile.image)
                  .where(SourceFile.source == row.id, SourceFile.image.is_null(False)).tuples()}
     with library.db.atomic():
@@ -624,23 +642,40 @@ def scan_all(library: Library, progress: Progress | None = None,
 
 
 def scan_many(library: Library, todo: list[tuple[Source, list[Path] | None]], progress: Progress | None = None,
-              cancel: Callable[[], bool] | None = None) -> list[ScanReport]:
+              cancel: Callable[[], bool] | None = None, wait: bool = True) -> list[ScanReport]:
     """Several sources scanned (each whole, or just some paths), then what went settled for all of them at
-    once: a file moved from one source to another keeps its image, whichever folder is looked at first."""
+    once: a file moved from one source to another keeps its image, whichever folder is looked at first.
+
+    One scan of a source at a time, across processes. With `wait` off, a source another scan holds is not
+    waited for: its report is `busy` (the watcher looks again later instead of stopping for the others).
+    A source removed meanwhile (by another program, or a cancelled add) is not read: its report is empty."""
     library.require_writable()
     scans = []
     for row, only in todo:
         # a few paths (a watcher's events) are read at once, even while a whole scan of their folder runs (the
         # app's rescan at start, in a child process): waiting for it held a new file back for seconds, and
-        # reading a few files twice costs little (the second finds them known)
-        with _scanning(library, row, wait=only is None or len(only) > FEW_PATHS):
-            scans.append(_scan_source(library, row, only, progress, cancel))
+        # reading a few files twice costs little (the second finds them known). More, or a whole folder:
+        # waited for, or with `wait` off not read now (`busy`).
+        few = only is not None and len(only) <= FEW_PATHS
+        with _scanning(library, row, wait=wait and not few) as mine:
+            if not mine and not few:
+                scans.append(_Scan(ScanReport(Path(row.path), busy=True, waiting=list(only or []))))
+            elif not Source.select().where(Source.id == row.id).exists():
+                scans.append(_Scan(ScanReport(Path(row.path))))  # removed meanwhile: nothing to read
+            else:
+                try:
+                    scans.append(_scan_source(library, row, only, progress, cancel))
+                except IntegrityError:  # its records refused: gone while a few paths were read unlocked
+                    if Source.select().where(Source.id == row.id).exists():
+                        raise
+                    scans.append(_Scan(ScanReport(Path(row.path))))
     return _settle(library, scans)
 
 
 def scan_folder(library: Library, folder: Path | str, progress: Progress | None = None,
-                cancel: Callable[[], bool] | None = None) -> ScanReport:
-    return scan_source(library, find_source(library, folder), progress=progress, cancel=cancel)
+                cancel: Callable[[], bool] | None = None, wait: bool = True) -> ScanReport:
+    return scan_many(library, [(find_source(library, folder), None)], progress=progress, cancel=cancel,
+                     wait=wait)[0]
 
 
 def source_of(library: Library, path: Path) -> Source | None:
@@ -665,7 +700,9 @@ def scan_source(library: Library, row: Source, only: Iterable[Path] | None = Non
 
 
 def _scanning(library: Library, row: Source, wait: bool = True) -> AbstractContextManager[bool]:
-    # no lock to be had (a read-only folder, or taken and not waited for): scanning is still safe, only wasteful
+    """Held while a source is scanned or removed; yields False when `wait` is off and another holds it.
+    No lock to be had (a read-only folder, or taken and not waited for): scanning is still safe, only
+    wasteful."""
     return held(library.root / f".scanning-{row.id}.lock", wait)
 
 
@@ -774,7 +811,17 @@ def read_batch(root: str, files: list[Seen], mode: str) -> list[Indexed]:
 def _record_batch(library: Library, row: Source, results: list[Indexed], known: dict[str, SourceFile],
                   scan: _Scan) -> None:
     """Store one batch of read files; images found again and those that lost a file here (its content
-    changed) are noted in `scan`."""
+    changed) are noted in `scan`.
+
+    Linked images commit with the file records that make them the source's: a scan killed half-way (a
+    cancelled add's child) never leaves an image no source holds, which removing the source could not find.
+    Copies are the library's own either way; their files are written outside the database's write lock."""
+    with library.db.atomic() if row.mode == LINK else nullcontext():
+        _record(library, row, results, known, scan)
+
+
+def _record(library: Library, row: Source, results: list[Indexed], known: dict[str, SourceFile],
+            scan: _Scan) -> None:
     report = scan.report
     ready = [(r, r.image) for r in results if r.image is not None]
     report.waiting.extend(r.path for r in results if r.incomplete)

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .errors import StoreError
+from .errors import NotFound, StoreError
 from .library import Library
 from .sources import ScanReport, ThumbnailWalk, WatchMark
 
@@ -105,7 +105,8 @@ class SourceWatcher:
                     self._full_scan = True  # a folder back (moved back, remounted): what it holds now
                 # a folder added while watching: read again once its watch is in place, for what was written
                 # into it between its first scan and then (a file there was missed until it changed again)
-                self._added = [] if self._full_scan else [f for f in there if f not in self.folders]
+                self._added = [] if self._full_scan else [f for f in there
+                                                          if f not in self.folders or f in self._added]
                 self.folders, self.missing = there, missing
                 if not self.folders:  # nothing to watch: a missing folder is said (by a scan) and looked for
                     if self._full_scan and self.missing:
@@ -143,7 +144,9 @@ class SourceWatcher:
 
     def _scan(self, paths: list[Path] | None) -> None:
         if paths is not None:
-            self._take(self._safe(self.library.scan_paths, paths), whole=False)
+            # a folder another scan holds (its add, another program) is not waited for: a few paths are read
+            # at once, more come back as `waiting` and are looked at again, while other folders' files come in
+            self._take(self._safe(self.library.scan_paths, paths, False), whole=False)
         else:
             self._take(self._scan_all(), whole=True)
 
@@ -206,6 +209,22 @@ class SourceWatcher:
         if any(r.changed for r in reports):
             self.on_reports(reports)
 
+    def _scan_added(self, folder: str) -> None:
+        """A folder added since the last watch began, read again now that its watch is in place; not while
+        its add (or another program) is reading it: then at a later turn. Gone from the sources meanwhile (a
+        cancelled add): nothing to say."""
+        try:
+            reports = self.library.scan_sources(folder, wait=False)
+        except NotFound:
+            reports = []
+        except StoreError as exc:
+            self.on_notice(str(exc))
+            reports = []
+        if reports and reports[0].busy:
+            return
+        self._added.remove(folder)
+        self._take(reports, whole=True)
+
     def _scan_in_child(self) -> list[ScanReport] | None:
         """A full rescan in a child process at a lower priority (store/scan_child.py): the app stays quick."""
         from .scan_child import run_in_child
@@ -239,8 +258,8 @@ class SourceWatcher:
                     self._full_scan = False
                     self._begin_rescan()
                 self._end_rescan()
-                while self._added:  # likewise for folders added since the last watch
-                    self._take(self._safe(self.library.scan_sources, self._added.pop()), whole=True)
+                for folder in list(self._added):  # likewise for folders added since the last watch
+                    self._scan_added(folder)
                 paths = {Path(path) for _change, path in changes}
                 due = [p for p, since in self._pending.items() if time.monotonic() - since >= RETRY_AFTER]
                 for path in due:

@@ -600,13 +600,18 @@ def test_a_missing_source_folder_leaves_the_others_watched_and_is_followed_once_
         watcher.stop()
 
 
-def test_polling_says_a_missing_folder_once(tmp_path):
-    here, away = tmp_path / "here", tmp_path / "away"
-    here.mkdir()
-    away.mkdir()
+def sources_at(tmp_path, *names):
+    """A library following empty folders of these names; (the library, the folders)."""
     library = Library(tmp_path / "lib")
-    library.add_source(here)
-    library.add_source(away)
+    folders = [tmp_path / name for name in names]
+    for folder in folders:
+        folder.mkdir()
+        library.add_source(folder)
+    return library, folders
+
+
+def test_polling_says_a_missing_folder_once(tmp_path):
+    library, (here, away) = sources_at(tmp_path, "here", "away")
     away.rmdir()
     seen = []
     watcher = SourceWatcher(Library(tmp_path / "lib"), seen.append, force_polling=True, poll_every=0.05).start()
@@ -876,39 +881,129 @@ def test_thumbnails_are_made_a_few_at_a_time_and_each_image_is_looked_at_once(tm
     assert library.walk_thumbnails(walk) == 1 and looked == [library.get(report.added[0]).sha256]
 
 
-def test_one_scan_of_a_source_at_a_time(tmp_path):
-    """A second scan of a folder being scanned (the watcher noticing a folder the dialog is adding) waits
-    for the first, then reads nothing again."""
+def source_with_files(tmp_path, count=4):
     library = Library(tmp_path / "lib", account="alice")
     folder = tmp_path / "outputs"
     folder.mkdir()
     library.add_source(folder)
-    for n in range(4):
+    for n in range(count):
         put(folder, f"{n}.png", a1111(f"kiwi {n}", n))
-    first_read, go_on, reports = threading.Event(), threading.Event(), {}
+    return library, folder
 
-    def first():
+
+def beside_a_paused_scan(library, other):
+    """Run `other()` in a thread while a scan of every source waits after its first batch; `other` must wait
+    for the scan. Returns (the scan's reports, or the StoreError it raised; what `other` returned)."""
+    first_read, go_on, out = threading.Event(), threading.Event(), {}
+
+    def scan():
         def progress(done, total):
             first_read.set()
             go_on.wait(10)
 
-        reports["first"] = library.scan_sources(progress=progress)[0]
+        try:
+            out["scan"] = library.scan_sources(progress=progress)
+        except StoreError as exc:
+            out["scan"] = exc
 
-    def second():
-        reports["second"] = Library(library.root, account="alice").scan_sources()[0]
+    def beside():
+        out["other"] = other()
 
-    a = threading.Thread(target=first)
+    a = threading.Thread(target=scan)
     a.start()
     assert first_read.wait(10)
-    b = threading.Thread(target=second)
+    b = threading.Thread(target=beside)
     b.start()
     b.join(0.5)
-    assert b.is_alive()  # waiting for the first scan
+    assert b.is_alive()  # waiting for the scan
     go_on.set()
     a.join(10)
     b.join(10)
-    assert len(reports["first"].added) == 4
-    assert not reports["second"].added and not reports["second"].known and reports["second"].unchanged == 4
+    return out["scan"], out["other"]
+
+
+def test_one_scan_of_a_source_at_a_time(tmp_path):
+    """A second scan of a folder being scanned (the watcher noticing a folder the dialog is adding) waits
+    for the first, then reads nothing again."""
+    library, _folder = source_with_files(tmp_path)
+    (first,), (second,) = beside_a_paused_scan(library,
+                                               lambda: Library(library.root, account="alice").scan_sources())
+    assert len(first.added) == 4
+    assert not second.added and not second.known and second.unchanged == 4
+
+
+def test_a_source_removed_during_its_scan_is_removed_whole(tmp_path):
+    """Removing a source waits for a scan of it that is running (a cancelled add's undo beside the watcher's
+    rescan), so none of the scan's images stays behind without its source; a scan that starts with a source
+    already gone reads nothing (it failed: "FOREIGN KEY constraint failed", shown as an error)."""
+    from store import sources
+
+    library, folder = source_with_files(tmp_path)
+    stale = sources.find_source(library, folder)
+    scanned, removed = beside_a_paused_scan(library,
+                                            lambda: Library(library.root, account="alice").remove_source(folder))
+    assert not isinstance(scanned, StoreError) and removed == 4
+    assert library.sources() == [] and library.total() == 0
+    report = sources.scan_source(library, stale)  # begun with the source already gone
+    assert not report.added and not report.changed
+
+
+def test_a_scan_stopped_between_an_image_and_its_file_record_leaves_neither(tmp_path, monkeypatch):
+    """A linked image and the record of its file commit together: a scan killed in between (a cancelled add's
+    child) left images no source held, which removing the source could not find."""
+    from store import sources
+
+    library = Library(tmp_path / "lib", account="alice")
+    folder = tmp_path / "outputs"
+    for n in range(3):
+        put(folder, f"{n}.png", a1111(f"plum {n}", n))
+
+    def killed(*_args, **_kwargs):
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(sources, "bulk_insert", killed)  # the file records' insert: after the images'
+    with pytest.raises(SystemExit):
+        library.add_source(folder)
+    monkeypatch.undo()
+    assert library.total() == 0
+    library.remove_source(folder)
+    assert library.sources() == [] and library.total() == 0
+
+
+def test_a_cancelled_add_can_leave_no_source_behind(tmp_path):
+    """The app's add: Cancel, and the folder is not followed; forgotten by the add itself while it still holds
+    the folder, so no other scan of it can slip in between."""
+    library = Library(tmp_path / "lib", account="alice")
+    folder = tmp_path / "outputs"
+    for n in range(3):
+        put(folder, f"{n}.png", a1111(f"fig {n}", n))
+    report = library.add_source(folder, cancel=lambda: True, forget_if_cancelled=True)
+    assert report.cancelled is False or library.sources() == []
+    assert library.sources() == [] and library.total() == 0
+    assert len(list(folder.iterdir())) == 3
+
+
+def test_the_watcher_is_not_held_up_by_a_folder_another_scan_holds(tmp_path):
+    """While a folder is being read by another scan (its add, another program), the watcher goes on taking
+    the other folders' new files, and looks at that folder's own once the other scan is done (it waited for
+    it, and nothing else came in meanwhile)."""
+    from store.file_lock import held
+    from store import sources
+
+    library, (busy, other) = sources_at(tmp_path, "busy", "other")
+    watcher = SourceWatcher(Library(tmp_path / "lib"), lambda _reports: None, thumbnails=False).start()
+    try:
+        assert watcher.ready.wait(10)
+        lock = library.root / f".scanning-{sources.find_source(library, busy).id}.lock"
+        with held(lock):  # another scan of `busy`
+            first = put(busy, "first.png", a1111("in the busy folder", 1))
+            wait_for(lambda: first in watcher.waiting, 5)
+            put(other, "second.png", a1111("in the other folder", 2))
+            wait_for(lambda: library.total() == 1, 5)
+            assert library.page()[0].path.name == "second.png"
+        wait_for(lambda: library.total() == 2, 5)
+    finally:
+        watcher.stop()
 
 
 @pytest.mark.parametrize("counts, said", [

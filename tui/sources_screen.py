@@ -271,11 +271,12 @@ def source_count(library: Library, folder: str) -> int | None:
 
 
 def undo_add(library: Library, folder: str, copy: bool) -> str:
-    """After Cancel: the folder is no longer a source (the scan may have recorded it and some files)."""
+    """After Cancel: the folder is no longer a source. The add forgot it itself when it stopped; a child killed
+    before it could (or one that finished first) left it recorded, with some files."""
     try:
         library.remove_source(folder)
     except NotFound:
-        pass  # cancelled before the folder was recorded
+        pass  # cancelled before the folder was recorded, or forgotten by the add
     kept = " (the images copied so far stay in the library)" if copy else ""
     return f"Adding {one_line(folder)} was cancelled: it is not a source{kept}."
 
@@ -311,10 +312,11 @@ def open_sources(gallery) -> None:
                     progress(done, total, "files read")
 
                 try:  # in a child process at a lower priority, as the watcher's rescans: the app stays quick
-                    reports = run_in_child(library, request.folder, request.copy, files_read, cancelled)
+                    reports = run_in_child(library, request.folder, request.copy, files_read, cancelled,
+                                           forget_if_cancelled=True)
                 except OSError:  # no child process to be had: here, in this worker thread
                     reports = [library.add_source(request.folder, "copy" if request.copy else "link",
-                                                  progress=files_read, cancel=cancelled)]
+                                                  progress=files_read, cancel=cancelled, forget_if_cancelled=True)]
                 if cancelled():  # a cancelled add follows nothing: what it read leaves the library again
                     return undo_add(library, request.folder, request.copy)
                 return f"{one_line(str(reports[0].source))}: {reports[0].summary()}"
