@@ -984,20 +984,23 @@ def test_a_cancelled_add_can_leave_no_source_behind(tmp_path):
 
 
 def test_the_watcher_is_not_held_up_by_a_folder_another_scan_holds(tmp_path):
-    """While a folder is being read by another scan (its add, another program), the watcher goes on taking
-    the other folders' new files, and looks at that folder's own once the other scan is done (it waited for
-    it, and nothing else came in meanwhile)."""
-    from store.file_lock import held
+    """A folder added while the watcher runs is read again once its watch is in place, but not while another
+    scan holds it (its add, another program): the watcher waited there, and no other folder's new file came
+    in meanwhile. It reads it once the other scan is done."""
     from store import sources
+    from store.file_lock import held
 
-    library, (busy, other) = sources_at(tmp_path, "busy", "other")
+    library, (other,) = sources_at(tmp_path, "other")
+    busy = tmp_path / "busy"
+    busy.mkdir()
     watcher = SourceWatcher(Library(tmp_path / "lib"), lambda _reports: None, thumbnails=False).start()
     try:
         assert watcher.ready.wait(10)
-        lock = library.root / f".scanning-{sources.find_source(library, busy).id}.lock"
-        with held(lock):  # another scan of `busy`
-            first = put(busy, "first.png", a1111("in the busy folder", 1))
-            wait_for(lambda: first in watcher.waiting, 5)
+        library.add_source(busy)
+        with held(library.root / f".scanning-{sources.find_source(library, busy).id}.lock"):  # another scan
+            put(busy, "meanwhile.png", a1111("written before its watch", 1))
+            watcher.sources_changed()
+            wait_for(lambda: str(busy) in watcher.folders, 5)
             put(other, "second.png", a1111("in the other folder", 2))
             wait_for(lambda: library.total() == 1, 5)
             assert library.page()[0].path.name == "second.png"
