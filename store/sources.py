@@ -721,6 +721,7 @@ def _settle(library: Library, scans: list[_Scan]) -> list[ScanReport]:
     gone from one folder whose image was found elsewhere in these scans moved (counted where it arrived)."""
     dropped = set(_drop_unlinked(library, set().union(*(s.gone | s.lost for s in scans)), keep_lost=True))
     gone = set().union(*(s.gone for s in scans))
+    in_trash = _trashed_among(list(gone))  # a linked image trashed: its file went with it (into the trash)
     moved = set().union(*(s.found for s in scans)) & gone - dropped
     said: set[int] = set()
     for scan in scans:
@@ -731,7 +732,7 @@ def _settle(library: Library, scans: list[_Scan]) -> list[ScanReport]:
         removed = (scan.gone | scan.lost) & dropped - said
         said |= removed
         report.removed += len(removed)
-        report.kept = len(scan.gone - dropped - moved)
+        report.kept = len(scan.gone - dropped - moved - in_trash)
     return [scan.report for scan in scans]
 
 
@@ -990,12 +991,14 @@ def linked_only(library: Library, image_ids: Iterable[int]) -> list[int]:
 
 
 def twin_files(library: Library, image_ids: Iterable[int]) -> list[int]:
-    """Files in link-mode sources that are the same picture as these imported images (SourceFile ids): the
-    user's files, which go on being there when the image is erased (see `leave_twins`)."""
+    """Files in link-mode sources that are the same picture as these imported or trashed images (SourceFile
+    ids): the user's files, which go on being there when the image is erased (see `leave_twins`). A trashed
+    linked image's own file is in the library's trash folder; a file of it in a folder came there since."""
     out: list[int] = []
     for part in chunked(sorted(set(image_ids)), 500):
         out += [i for (i,) in SourceFile.select(SourceFile.id).join(Source).switch(SourceFile).join(Image)
-                .where(SourceFile.image.in_(part), Image.location == "", Source.mode == LINK).tuples()]
+                .where(SourceFile.image.in_(part), (Image.location == "") | Image.trashed_at.is_null(False),
+                       Source.mode == LINK).tuples()]
     return out
 
 
@@ -1007,8 +1010,8 @@ def leave_twins(library: Library, files: list[int]) -> None:
             SourceFile.update(image=None, error=TWIN_LEFT).where(SourceFile.id.in_(part)).execute()
 
 
-TWIN_LEFT = ("the same picture was deleted from the library (it was imported: its copy in the library was "
-             "erased); this file was left here")
+TWIN_LEFT = ("the same picture was deleted from the library for good (its copy in the library, or the file "
+             "in the library's trash, was erased); this file was left here")
 
 
 def linked_paths(library: Library, image_ids: Iterable[int]) -> dict[int, list[tuple[Path, int, int]]]:

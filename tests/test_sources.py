@@ -193,6 +193,23 @@ def test_an_imported_image_in_the_trash_stays_there_when_its_picture_comes_into_
     assert library.total() == 3
 
 
+def test_a_linked_image_in_the_trash_stays_there_and_a_new_file_of_it_is_left_when_it_is_erased(library, outputs):
+    """A linked image trashed (its file moved into the library's trash), then the same picture written into the
+    folder: the scan says it is in the trash (it said '1 file gone, its image stays'); erased for good, the new
+    file stays where it is and `source list` says why (it was left unread and unsaid, as if not there)."""
+    library.add_source(outputs)
+    diamond = next(r for r in library.page() if r.prompt == "a red diamond")
+    data = diamond.path.read_bytes()
+    library.trash([diamond.id])
+    again = put(outputs, "again.png", data)
+    report = library.scan_sources()[0]
+    assert (report.in_trash, report.kept, report.removed) == (1, 0, 0)
+    assert report.summary() == "Nothing new: 1 image in the trash (left there), 2 unchanged"
+    library.delete([diamond.id])
+    assert again.is_file() and library.total() == 1
+    assert [f for f, reason in library.sources()[0].bad if "left here" in reason] == ["again.png"]
+
+
 def test_an_image_pointed_at_a_twin_by_an_older_version_keeps_its_copy(library, imported_twin, outputs):
     """Libraries that went through item 1's trash and restore before the fix: the record points at the twin
     while the library still holds the imported copy. Neither a delete nor the twin's going loses that copy."""
