@@ -261,6 +261,29 @@ async def test_an_open_dropdown_shows_each_choice_on_one_line_on_the_screen(lib,
             await ui.wait_until(pilot, lambda s=select: not s.expanded)
 
 
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_a_closed_dropdown_shows_its_whole_value_on_the_screen(lib, tmp_path, size):
+    """At 80x24 the closed Favorites box read "All Imag… ▼" and the order "Newest fi… ▼" (issue 11): each value
+    of the favorites and order dropdowns, and the collections' "All Images", is read whole on the screen."""
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        for selector in ("#favorite-filter", "#sort-order", "#collection-filter"):
+            select = app.screen.query_one(selector, Select)
+            labels = select_labels(select)[:1] if selector == "#collection-filter" else select_labels(select)
+            for label in labels:
+                await pilot.click(selector)
+                await ui.wait_until(pilot, lambda s=select: s.expanded)
+                await pilot.pause()
+                select.query_one(OptionList).highlighted = select_labels(select).index(label)
+                await pilot.press("enter")
+                await ui.wait_until(pilot, lambda s=select: not s.expanded)
+                await settle(pilot, app)
+                box = select.region
+                line = ui.screen_lines(app)[box.y + 1][box.x:box.right]
+                assert f" {label} " in line and "…" not in line, (selector, line)
+
+
 async def test_arrow_and_vim_keys_move(lib, tmp_path):
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -31,9 +31,11 @@ class FilterBar(Horizontal):
     DEFAULT_CSS = """
     FilterBar { height: 3; padding: 0 1; }
     FilterBar #search { width: 2fr; min-width: 16; }
-    FilterBar #favorite-filter { width: 1fr; max-width: 20; }
-    FilterBar #collection-filter { width: 1fr; max-width: 26; }
-    FilterBar #sort-order { width: 1fr; max-width: 22; }
+    /* The closed dropdowns as wide as their longest value ("Favorites Only", "Recently imported"; the
+       collection's "All Images"): at 80 columns the search box gives up the room ("All Imag… ▼" before). */
+    FilterBar #favorite-filter { width: 20; }
+    FilterBar #collection-filter { width: 1fr; min-width: 16; max-width: 26; }
+    FilterBar #sort-order { width: 23; }
     /* One line inside the box, cut with an ellipsis: a long value never wraps and breaks the box. */
     FilterBar SelectCurrent { padding: 0 1; }
     FilterBar SelectCurrent Static#label { text-wrap: nowrap; text-overflow: ellipsis; }
