@@ -264,10 +264,42 @@ def _sqlite_in_process(path: str) -> dict:
               "saved_catalog_mb": (Path(path) / "catalog.bin").stat().st_size / 2**20}
     result.update(measure_store(library))
     result["rss_after_queries_mb"] = rss_mb()
+    result["word_index_ab"] = word_index_ab(library)
     result["rss_parts_mb"] = rss_parts_mb()
     result["rss_delta_mb"] = rss_mb() - before
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
+
+
+def _forget_answers(library: Library) -> None:
+    """The catalog's kept answers dropped (results, matches per text, occurrences), its arrays kept."""
+    catalog = library.catalog
+    with catalog._lock:
+        catalog._results.clear()
+        catalog._sizes.clear()
+        for strings in (catalog._prompt_strings, *catalog._strings.values()):
+            strings._matches.clear()
+            strings._occurrences.clear()
+
+
+def word_index_ab(library: Library, rounds: int = 3) -> dict:
+    """The store query of every word query with the word index (words.WORD_LISTS_FROM as it is) and without it
+    (the trigram index alone: the code before it), alternately, nothing kept between queries: p95 of each side."""
+    from store import catalog as catalog_module
+
+    words = [q for q in QUERIES if ":" not in q and "|" not in q] + ["ring sort:oldest", "swor", "neck", "ink"]
+    sides: dict[str, list[float]] = {"words": [], "trigrams": []}
+    kept = catalog_module.WORD_LISTS_FROM
+    try:
+        for _ in range(rounds):
+            for side, threshold in (("trigrams", 2**62), ("words", kept)):
+                catalog_module.WORD_LISTS_FROM = threshold
+                for query in words:
+                    _forget_answers(library)
+                    sides[side].append(store_query_s(library, Filters(search=query)))
+    finally:
+        catalog_module.WORD_LISTS_FROM = kept
+    return {"queries": words, **{side: stats(times) for side, times in sides.items()}}
 
 
 def _build_in_process(path: str) -> dict:
@@ -624,6 +656,11 @@ def report(r: dict) -> str:
         p = r["postgres_large"]
         rows.append(f"| PostgreSQL store query, first time, p95 (ms) | | {ms(p, 'queries_first')} | ≤ 50 |")
         rows.append(f"| PostgreSQL sort change, p95 (ms) | | {ms(p, 'sorts_first')} | ≤ 50 |")
+    for label, d in (("small", s), ("large", l)):
+        if "word_index_ab" in d:
+            ab = d["word_index_ab"]
+            rows.append(f"| word queries ({label}), store query p95 (ms): trigram index alone / with the word index | "
+                        f"{ab['trigrams']['p95'] * 1000:.1f} / {ab['words']['p95'] * 1000:.1f} | | |")
     rows.append("")
     rows.append(f"Slowest queries on {r['counts'][1]:,} (first time, ms): " + ", ".join(
         f"`{q}` {t}" for q, t in sorted(l["per_query_ms"].items(), key=lambda x: -x[1])[:6]))

@@ -277,6 +277,13 @@ class _Strings:
         self._tri_offsets = np.zeros(1, np.int64)
         self._tri_positions = np.zeros(0, np.int32)
         self._tri_values = np.zeros(0, np.int32)  # beside each place: the value it lies in
+        # The word index of the same part of the blob (`_word_index`): each distinct word (a run of WORD_BYTES), the
+        # values holding it; a search without a separator is the union of the words that contain it.
+        self._words = np.zeros(0, np.uint8)  # the distinct words, each followed by a NUL
+        self._word_starts = np.zeros(0, np.int64)
+        self._word_offsets = np.zeros(1, np.int64)
+        self._word_values = np.zeros(0, np.int32)
+        self._word_frequency: np.ndarray | None = None
 
     def __len__(self) -> int:
         return self._base + len(self.values)
@@ -370,7 +377,8 @@ class _Strings:
                 "tri_keys": self._tri_keys, "tri_offsets": self._tri_offsets, "tri_positions": self._tri_positions,
                 "tri_values": self._tri_values,
                 "indexed": np.array([self._indexed], np.int64), "letters": self._letters,
-                "letter_bit": self._letter_bit}
+                "letter_bit": self._letter_bit, "words": self._words, "word_starts": self._word_starts,
+                "word_offsets": self._word_offsets, "word_values": self._word_values}
 
     def stale_index(self, saved: dict[str, np.ndarray]) -> bool:
         """Whether much of the blob `saved` holds was added after its trigram index was made."""
@@ -382,8 +390,10 @@ class _Strings:
         take too while their blob still begins with that one (it only grows, by a new array)."""
         keys, offsets, positions, values = _trigram_index(saved["blob"], saved["starts"])
         letters, letter_bit = _letter_bits(saved["blob"], saved["starts"], saved["frequency"])
+        words, word_starts, word_offsets, word_values = _word_index(saved["blob"], saved["starts"])
         saved = dict(saved, tri_keys=keys, tri_offsets=offsets, tri_positions=positions, tri_values=values,
-                     indexed=np.array([len(saved["blob"])], np.int64), letters=letters, letter_bit=letter_bit)
+                     indexed=np.array([len(saved["blob"])], np.int64), letters=letters, letter_bit=letter_bit,
+                     words=words, word_starts=word_starts, word_offsets=word_offsets, word_values=word_values)
         return saved
 
     def take_index(self, saved: dict[str, np.ndarray]) -> None:
@@ -393,11 +403,12 @@ class _Strings:
         if self._indexed < size <= len(self._blob):
             if self._mapping is not None:
                 self._mapping.release(self._tri_keys, self._tri_offsets, self._tri_positions, self._tri_values,
-                                      self._letters)
+                                      self._letters, *self._word_arrays())
             self._tri_keys, self._tri_offsets = saved["tri_keys"], saved["tri_offsets"]
             self._tri_positions, self._tri_values, self._indexed = saved["tri_positions"], saved["tri_values"], size
             self._occurrences.clear()
             self._letters, self._letter_bit = saved["letters"], saved["letter_bit"]
+            self._take_words(saved)
 
     @classmethod
     def loaded(cls, arrays: dict[str, np.ndarray]) -> "_Strings":
@@ -410,8 +421,15 @@ class _Strings:
         strings._tri_positions, strings._indexed = arrays["tri_positions"], int(arrays["indexed"][0])
         strings._tri_values = arrays["tri_values"]
         strings._letters, strings._letter_bit = arrays["letters"], arrays["letter_bit"]
+        strings._take_words(arrays)
         if len(strings._letters) > len(strings._starts) or len(strings._letter_bit) != 256:
             raise ValueError("a damaged letter index")
+        if not (len(strings._word_offsets) == len(strings._word_starts) + 1
+                and int(strings._word_offsets[-1]) == len(strings._word_values)
+                and (not len(strings._word_starts) or int(strings._word_starts[-1]) < len(strings._words))
+                and (not len(strings._word_values) or 0 <= int(strings._word_values.min())
+                     and int(strings._word_values.max()) < len(strings._starts))):
+            raise ValueError("a damaged word index")
         if not (len(strings._tri_offsets) == len(strings._tri_keys) + 1 and 0 <= strings._indexed <= len(strings._blob)
                 and int(strings._tri_offsets[-1]) == len(strings._tri_positions) == len(strings._tri_values)):
             raise ValueError("a damaged trigram index")
@@ -506,12 +524,53 @@ class _Strings:
         """Index every 3 bytes of the blob within a value (`_trigram_index`)."""
         if self._mapping is not None:
             self._mapping.release(self._tri_keys, self._tri_offsets, self._tri_positions, self._tri_values,
-                                  self._letters)
+                                  self._letters, *self._word_arrays())
         self._tri_keys, self._tri_offsets, self._tri_positions, self._tri_values = _trigram_index(self._blob,
                                                                                                  self._starts)
         self._indexed = len(self._blob)
         self._letters, self._letter_bit = _letter_bits(self._blob, self._starts, self._frequency)
+        self._take_words(dict(zip(("words", "word_starts", "word_offsets", "word_values"),
+                                  _word_index(self._blob, self._starts))))
         self._occurrences.clear()
+
+    def _word_arrays(self) -> tuple[np.ndarray, ...]:
+        return self._words, self._word_starts, self._word_offsets, self._word_values
+
+    def _take_words(self, arrays: dict[str, np.ndarray]) -> None:
+        self._words, self._word_starts = arrays["words"], arrays["word_starts"]
+        self._word_offsets, self._word_values = arrays["word_offsets"], arrays["word_values"]
+        self._word_frequency = None  # of each byte in the words (counted when first needed)
+
+    def _by_words(self, pattern: bytes) -> bool:
+        """Whether to search `pattern` through the word index: it lies within one word (word bytes alone), and it
+        is common enough that its rarest trigram's places would cost more to check than a pass over the words (a
+        binary search per place and trigram against a scan of the distinct words and a copy of their lists)."""
+        if len(self._word_offsets) < 2 or not bool(_WORD_BYTE[np.frombuffer(pattern, np.uint8)].all()):
+            return False
+        return len(pattern) < 3 or not self._indexed or min(
+            len(self._postings(pattern[j:j + 3])[0]) for j in range(len(pattern) - 2)) >= WORD_LISTS_FROM
+
+    def _with_word(self, pattern: bytes) -> np.ndarray:
+        """The values of the indexed part of the blob that hold a word containing `pattern` (no separator in it:
+        see `_search_blob`), each once or more: the union of those words' lists."""
+        words, m = self._words, len(pattern)
+        if not len(words):
+            return self._word_values[:0]
+        frequency = self._word_frequency
+        if frequency is None:
+            frequency = self._word_frequency = np.bincount(words, minlength=256)
+        anchor = min(range(m), key=lambda j: frequency[pattern[j]])
+        found = np.flatnonzero(words == pattern[anchor]) - anchor
+        found = found[(found >= 0) & (found + m <= len(words))]
+        found = _verified(words, found, found, pattern, anchor, 1)[0]
+        held = np.unique(np.searchsorted(self._word_starts, found, "right") - 1)  # the words it lies in
+        first, end = self._word_offsets[held], self._word_offsets[held + 1]
+        lengths = end - first
+        if len(held) == 1:
+            return self._word_values[int(first[0]):int(end[0])]
+        places = np.repeat(first - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) + np.arange(
+            int(lengths.sum()))
+        return self._word_values[places]
 
     def _holding(self, byte: int) -> np.ndarray:
         """Which values of the blob hold this byte: from the letter bits where they say, else one pass over it."""
@@ -542,6 +601,13 @@ class _Strings:
         if len(pattern) == 1:  # one letter: in each value or not (its places are millions)
             return self._holding(pattern[0])
         mask = np.zeros(n, bool)
+        if self._by_words(pattern):
+            # within one word wherever it occurs: the values holding a word that contains it (a list per word,
+            # no place of any trigram looked at), and the values added since the index was made
+            mask[self._with_word(pattern)] = True
+            if self._indexed < len(self._blob):
+                mask[self._values_at(self._scan(pattern, self._indexed))] = True
+            return mask
         mask[self._find(pattern)[1]] = True
         return mask
 
@@ -667,6 +733,91 @@ def _trigram_index(blob: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np
         values[fill[group] + rank] = of_places
         fill += np.bincount(group, minlength=len(keys_present))
     return keys_present, offsets, positions, values
+
+
+# The bytes of a word: ASCII letters and digits, and every byte of a character beyond ASCII (so a word never splits
+# a character). Any other byte (space, punctuation, NUL) separates words. A pattern made of word bytes alone lies
+# within one word wherever it occurs in a value: the values holding it are those holding a word that contains it.
+_WORD_BYTE = np.zeros(256, bool)
+_WORD_BYTE[[*range(48, 58), *range(65, 91), *range(97, 123), *range(128, 256)]] = True
+_WORD_HASH = np.uint64(0x9E3779B97F4A7C15)
+WORD_LISTS_FROM = 30_000  # places of a pattern's rarest trigram from which the word index answers it (`_by_words`)
+
+
+def _word_index(blob: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every distinct word of the blob's values (`_WORD_BYTE` runs): the words as a blob of their own (each
+    followed by a NUL, `words_starts` where each begins) and for each the values holding it (ascending,
+    values[offsets[k]:offsets[k + 1]]). Words are told apart by a hash of their 8-byte pieces, then checked piece
+    by piece against the first word of their hash (the rare words whose hash another shares are then told apart
+    by their bytes): exact, and a few seconds for a million prompts where a dictionary of words took 25."""
+    size = len(blob)
+    index: Any = np.int32 if size < 2**31 else np.int64
+    word = np.concatenate([[False], _WORD_BYTE[blob], [False]])
+    edges = np.flatnonzero(word[1:] != word[:-1])  # a word's first byte, then the byte after its last, in turn
+    first, lengths = edges[0::2].astype(index), (edges[1::2] - edges[0::2]).astype(index)
+    del word, edges
+    of_value = (np.searchsorted(starts, first, "right") - 1).astype(np.int32)  # (values < 2^31: the id table's bound)
+    padded = np.concatenate([blob, np.zeros(8, np.uint8)])
+    windows = np.lib.stride_tricks.as_strided(padded, shape=(size, 8), strides=(1, 1)).view("<u8")[:, 0]
+    shift = np.minimum(lengths, 8).astype(np.uint64) * np.uint64(8)
+    masks = np.where(shift == 64, np.uint64(2**64 - 1), (np.uint64(1) << (shift % np.uint64(64))) - np.uint64(1))
+
+    def piece(at: np.ndarray, k: int) -> np.ndarray:  # the k-th 8 bytes of the words `at` (zeros past their end)
+        left = np.clip(lengths[at].astype(np.int64) - 8 * k, 0, 8).astype(np.uint64) * np.uint64(8)
+        keep = np.where(left == 64, np.uint64(2**64 - 1), (np.uint64(1) << (left % np.uint64(64))) - np.uint64(1))
+        return windows[first[at] + 8 * k] & keep
+
+    hashes = windows[first] & masks
+    longer = np.flatnonzero(lengths > 8)
+    k = 1
+    while longer.size:
+        hashes[longer] = (hashes[longer] * _WORD_HASH) ^ piece(longer, k) ^ np.uint64(k)
+        k += 1
+        longer = longer[lengths[longer] > 8 * k]
+    order = np.argsort(hashes)  # words of one hash side by side (no stable sort needed: any of them stands for all)
+    hashes = hashes[order]
+    starts_group = np.ones(len(hashes), bool)
+    starts_group[1:] = hashes[1:] != hashes[:-1]
+    del hashes
+    ids = np.empty(len(order), np.int64)
+    ids[order] = np.cumsum(starts_group) - 1
+    representative = order[starts_group]
+    del order, starts_group
+    same = lengths == lengths[representative[ids]]
+    longest = int(lengths.max()) if len(lengths) else 0
+    for k in range((longest + 7) // 8):
+        at = np.flatnonzero(same & (lengths > 8 * k))
+        same[at] = piece(at, k) == piece(representative[ids[at]], k)
+    if not same.all():  # hashes shared by different words: those words numbered by their bytes
+        text = blob.tobytes()
+        known: dict[bytes, int] = {}
+        more: list[int] = []
+        for place in np.flatnonzero(~same).tolist():
+            key = text[int(first[place]):int(first[place]) + int(lengths[place])]
+            if key not in known:
+                known[key] = len(representative) + len(more)
+                more.append(place)
+            ids[place] = known[key]
+        representative = np.concatenate([representative, np.array(more, np.int64)])
+    count = len(representative)
+    pairs = np.sort((ids << 32) | of_value.astype(np.int64))  # by word, then value (a word twice in a value: once)
+    del ids, of_value
+    fresh = np.ones(len(pairs), bool)
+    fresh[1:] = pairs[1:] != pairs[:-1]
+    pairs = pairs[fresh]
+    ids, values = pairs >> 32, (pairs & 0xFFFFFFFF).astype(np.int32)
+    del pairs, fresh
+    offsets = np.zeros(count + 1, np.int64)
+    np.cumsum(np.bincount(ids, minlength=count), out=offsets[1:])
+    # the words' own blob: each word's bytes copied from its first place, then a NUL
+    word_lengths = lengths[representative].astype(np.int64)
+    word_starts = np.concatenate([[0], np.cumsum(word_lengths + 1)[:-1]]).astype(np.int64) if count else \
+        np.zeros(0, np.int64)
+    words = np.zeros(int(word_lengths.sum()) + count, np.uint8)
+    within = np.arange(int(word_lengths.sum())) - np.repeat(np.cumsum(word_lengths) - word_lengths, word_lengths)
+    words[np.repeat(word_starts, word_lengths) + within] = blob[np.repeat(first[representative].astype(np.int64),
+                                                                          word_lengths) + within]
+    return words, word_starts, offsets, values
 
 
 def _trigrams(blob: np.ndarray, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
@@ -807,9 +958,9 @@ class Query:
 
 
 SAVED_MAGIC = b"MYIMAGES-CATALOG"
-SAVED_FORMAT = 4  # changes with _ARRAYS or the strings' arrays: an older file is then read no more
+SAVED_FORMAT = 5  # changes with _ARRAYS or the strings' arrays: an older file is then read no more
 _STRINGS_PARTS = ("blob", "starts", "frequency", "tri_keys", "tri_offsets", "tri_positions", "tri_values", "indexed",
-                  "letters", "letter_bit")
+                  "letters", "letter_bit", "words", "word_starts", "word_offsets", "word_values")
 SAVE_AFTER = KEEP_CHANGES // 2  # changes caught up since the file was written: write it again
 
 

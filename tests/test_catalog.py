@@ -333,9 +333,9 @@ def test_a_search_does_not_wait_for_the_sort_orders_being_made(tmp_path, make_pn
     assert lib.ids(Filters(sort="prompt")) == [b, c, a]
 
 
-def _written(root, prompts) -> list[int]:
-    """Images with these prompts written straight into a new library (no files: the catalog reads rows only);
-    their ids, newest first."""
+def _written(root, prompts, first: int = 0) -> list[int]:
+    """Images with these prompts written straight into a new library (no files: the catalog reads rows only), or
+    into one holding `first` images written so; their ids, newest first."""
     import sqlite3
 
     Library(root, account="alice").close()
@@ -346,10 +346,10 @@ def _written(root, prompts) -> list[int]:
             "INSERT INTO image (owner_id, prompt, negative_prompt, model, text_accuracy, generated_at, imported_at, "
             "width, height, file_size, sha256, ext, favorite, params, source_name, derivation, location) "
             "VALUES (?, ?, '', '', '', ?, ?, 64, 64, 1, ?, 'png', 0, '{}', '', '', '')",
-            [(owner, prompt, f"2026-01-01 00:{n // 60:02}:{n % 60:02}", "2026-01-02 00:00:00", f"{n:064x}")
-             for n, prompt in enumerate(prompts)])
+            [(owner, prompt, f"2026-01-01 {n // 3600:02}:{n // 60 % 60:02}:{n % 60:02}", "2026-01-02 00:00:00",
+              f"{n:064x}") for n, prompt in enumerate(prompts, first)])
     con.close()
-    return list(range(len(prompts), 0, -1))
+    return list(range(first + len(prompts), first, -1))
 
 
 def test_a_word_in_few_prompts_marks_their_images_as_a_gather_over_every_image_would(tmp_path, monkeypatch):

@@ -314,6 +314,101 @@ def test_the_trigram_index_finds_what_a_loop_finds(values, queries):
             assert strings.containing(text).tolist() == [text in held[code] for code in range(len(strings))]
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="abcß ,#é-1", max_size=30), min_size=1, max_size=300),
+       st.lists(st.text(alphabet="abcßé1", min_size=2, max_size=12), min_size=1, max_size=8),
+       st.sampled_from([None, 0]))
+def test_the_word_index_finds_what_a_loop_finds(values, queries, word_hash):
+    """A search without a separator is answered from the word index (the values holding a word that contains it)
+    whenever it is taken (here always: WORD_LISTS_FROM 0), with values added after the index scanned. With every
+    long word's hash made alike (word_hash 0), words are told apart by their bytes."""
+    from contextlib import ExitStack
+    from unittest import mock
+
+    from store import catalog
+    from store.catalog import _Strings
+
+    with ExitStack() as patched:
+        patched.enter_context(mock.patch.object(catalog, "WORD_LISTS_FROM", 0))
+        if word_hash is not None:
+            patched.enter_context(mock.patch.object(catalog, "_WORD_HASH", catalog.np.uint64(word_hash)))
+        strings = _Strings()
+        strings.BLOB_FROM = 0
+        held = {}
+        for value in values[: len(values) // 2 + 1]:
+            held[strings.code(value)] = value.casefold()
+        strings.prepare()  # the blob, its trigram and word indexes
+        for value in values[len(values) // 2 + 1:]:
+            held[strings.code(value)] = value.casefold()
+        strings.saved()  # the added values put in the blob, after its indexes
+        for query in queries:
+            text = query.casefold()
+            assert strings._by_words(text.encode()) or len(strings._word_offsets) == 1  # (no word in any value)
+            assert strings.containing(text).tolist() == [text in held[code] for code in range(len(strings))]
+
+
+def test_words_of_one_hash_are_told_apart_by_their_bytes(monkeypatch):
+    """The word index tells words apart by a hash of their 8-byte pieces, checked against the words' bytes: with
+    every long word's hash made from its last piece alone, words that share it still get lists of their own."""
+    from store import catalog
+
+    monkeypatch.setattr(catalog, "_WORD_HASH", catalog.np.uint64(0))
+    values = ["aaaaaaaaring x", "bbbbbbbbring", "aaaaaaaaring", "ccccccccring bbbbbbbbring", "ring"]
+    blob = catalog.np.frombuffer(b"".join(v.encode() + b"\0" for v in values), catalog.np.uint8)
+    starts = catalog.np.cumsum([0] + [len(v) + 1 for v in values[:-1]])
+    words, word_starts, offsets, lists = catalog._word_index(blob, starts)
+    text = words.tobytes()
+    found = {text[a:text.index(b"\0", a)].decode(): lists[offsets[k]:offsets[k + 1]].tolist()
+             for k, a in enumerate(word_starts.tolist())}
+    assert found == {"aaaaaaaaring": [0, 2], "bbbbbbbbring": [1, 3], "ccccccccring": [3], "ring": [4], "x": [0]}
+
+
+def test_a_word_search_answers_as_sql_like_does(tmp_path, monkeypatch):
+    """Through the library on a real SQLite file: each word query (whole words, parts of words: "ring" finds
+    "earring", prefixes, digits; and patterns across a separator, which the word index leaves to the trigram index)
+    gives what `prompt LIKE '%word%'` gives, from the word index as built, as saved and read back, and with images
+    added after it was made."""
+    import random
+
+    from store import catalog
+    from store.library import Library
+
+    from .test_catalog import _written
+
+    monkeypatch.setattr(catalog._Strings, "BLOB_FROM", 0)
+    monkeypatch.setattr(catalog, "WORD_LISTS_FROM", 0)
+    monkeypatch.setattr(catalog, "CATCH_UP_EVERY", 0.0)  # rows written below as another process would
+    rng = random.Random(14)
+    words = "ring earring ringing sword swordsman pixel art gold golden 1024 x1 necklace".split()
+    root = tmp_path / "lib"
+    queries = ["ring", "earring", "rin", "ing", "sword", "swordsman", "pix", "gold", "olde", "1024", "102", "x1",
+               "ne", "zz", "g p", "rt,", "ring,"]
+
+    def insert(first: int, n: int) -> None:  # as another process would
+        _written(root, [", ".join(rng.sample(words, 3)).title() + f" #{k}" for k in range(first, first + n)], first)
+
+    def like(lib, text):
+        rows = lib.db.execute_sql("SELECT id FROM image WHERE prompt LIKE ? ORDER BY generated_at DESC, id DESC",
+                                  (f"%{text}%",)).fetchall()
+        return [i for (i,) in rows]
+
+    insert(0, 400)
+    lib = Library(root, account="alice")
+    lib.warm_up()
+    assert len(lib.catalog._prompt_strings._word_offsets) > 1  # the word index was made
+    for text in queries:
+        assert lib.ids(Filters(search=f'"{text}"')) == like(lib, text), text
+    assert lib.ids(Filters(search="ring")) != lib.ids(Filters(search="earring"))
+    lib.catalog.save()
+    lib.close()
+    lib = Library(root, account="alice")
+    assert lib.catalog.open_saved()
+    insert(400, 30)  # after the index: scanned beside it
+    for text in queries:
+        assert lib.ids(Filters(search=f'"{text}"')) == like(lib, text), text
+    lib.close()
+
+
 def test_the_catalog_follows_changed_parameters_from_another_process(known, db_url):
     """A reparse (or any writer) that changes the model or the params is seen by an open catalog."""
     from store.catalog import change_token
