@@ -741,6 +741,7 @@ def _trigram_index(blob: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np
 _WORD_BYTE = np.zeros(256, bool)
 _WORD_BYTE[[*range(48, 58), *range(65, 91), *range(97, 123), *range(128, 256)]] = True
 _WORD_HASH = np.uint64(0x9E3779B97F4A7C15)
+_LONG_WORD = 256  # bytes: a longer word is told apart by its bytes alone (a loop per 8 bytes would be long)
 WORD_LISTS_FROM = 30_000  # places of a pattern's rarest trigram from which the word index answers it (`_by_words`)
 
 
@@ -770,7 +771,7 @@ def _word_index(blob: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.nd
     hashes = windows[first] & masks
     longer = np.flatnonzero(lengths > 8)
     k = 1
-    while longer.size:
+    while longer.size and k < _LONG_WORD // 8:  # a longer word's hash is of its first _LONG_WORD bytes
         hashes[longer] = (hashes[longer] * _WORD_HASH) ^ piece(longer, k) ^ np.uint64(k)
         k += 1
         longer = longer[lengths[longer] > 8 * k]
@@ -783,12 +784,14 @@ def _word_index(blob: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.nd
     ids[order] = np.cumsum(starts_group) - 1
     representative = order[starts_group]
     del order, starts_group
-    same = lengths == lengths[representative[ids]]
-    longest = int(lengths.max()) if len(lengths) else 0
-    for k in range((longest + 7) // 8):
-        at = np.flatnonzero(same & (lengths > 8 * k))
-        same[at] = piece(at, k) == piece(representative[ids[at]], k)
-    if not same.all():  # hashes shared by different words: those words numbered by their bytes
+    same = (lengths == lengths[representative[ids]]) & (lengths <= _LONG_WORD)
+    at, k = np.flatnonzero(same), 0
+    while at.size:  # each word's pieces against its group's first word's
+        alike = piece(at, k) == piece(representative[ids[at]], k)
+        same[at[~alike]] = False
+        k += 1
+        at = at[alike & (lengths[at] > 8 * k)]
+    if not same.all():  # hashes shared by different words, and words over _LONG_WORD bytes: numbered by their bytes
         text = blob.tobytes()
         known: dict[bytes, int] = {}
         more: list[int] = []
