@@ -384,7 +384,8 @@ class Search(Collections):
 
     @boundary
     def iter_images(self, filters: Filters | None = None, batch: int = 500) -> Iterator[ImageRecord]:
-        """Every image the filters let through (every one of a stack), newest first, read a batch at a time."""
+        """Every image the filters let through (every one of a stack), in their order (newest first unless a
+        sort says otherwise), read a batch at a time."""
         filters = replace(filters or Filters(), stacked=False)
         selected = self._selected(filters)
         if selected is not None:
@@ -392,25 +393,14 @@ class Search(Collections):
                 yield from self._records_by_id(chunk)
             return
         clauses = self._where(filters)
-        if self._sort(filters) != DEFAULT_SORT:  # other orders: a page at a time
-            offset = 0
-            while rows := list(self._select().where(*clauses).order_by(*self._order(filters))
-                               .offset(offset).limit(batch)):
-                yield from self._records(rows)
-                offset += len(rows)
-            return
-        last: tuple[Any, int] | None = None
-        while True:
-            query = self._select().where(*clauses)
-            if last is not None:
-                query = query.where(
-                    (Image.generated_at < last[0]) | ((Image.generated_at == last[0]) & (Image.id < last[1]))
-                )
-            rows = list(query.order_by(Image.generated_at.desc(), Image.id.desc()).limit(batch))
+        offset = 0
+        mark: PageMark | None = None
+        while True:  # each batch read from where the one before ended (its mark: `_walked`), in any order
+            rows, mark = self._walked(lambda part: self._select().where(*clauses, *part), filters, offset, batch, mark)
             if not rows:
                 return
             yield from self._records(rows)
-            last = (rows[-1].generated_at, rows[-1].id)
+            offset += len(rows)
 
     @boundary
     def ids(self, filters: Filters | None = None) -> list[int]:
