@@ -154,6 +154,6 @@ class Accounts:
         return found
 
     @boundary
-    def require_own(self, image_id: int) -> None:
-        """Raise unless the image is the acting account's own."""
-        self._own_ids([image_id])
+    def require_own(self, image_id: int, trashed: bool | None = False) -> None:
+        """Raise unless the image is the acting account's own (`trashed` as in `_own_ids`)."""
+        self._own_ids([image_id], trashed)

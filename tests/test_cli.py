@@ -167,7 +167,7 @@ def test_info(capsys, lib_dir):
     (["info", "99"], "No image #99."),
     (["info", "abc"], 'is not an image id'),
     (["favorite", "5"], "No image #5."),
-    (["export", "1", "42", "--to", "/tmp/x"], "No image #42."),
+    (["export", "1", "42", "--to", "/tmp/x"], "No image #42: nothing was exported (give the other 1 without it)."),
     (["collection", "create", "jewels"], 'already exists'),
     (["account", "create", " "], "An account name cannot be empty."),
     (["collection", "create", ""], "A collection name cannot be empty."),
@@ -195,6 +195,32 @@ def test_delete_needs_yes_without_a_terminal(capsys, lib_dir, monkeypatch):
     assert code == 0 and "1 image deleted" in out
     code, out, _ = run(capsys, "list", "--library", str(lib_dir), "--json")
     assert [d["id"] for d in json.loads(out)] == [2]
+
+
+@pytest.mark.parametrize("args, nothing", [
+    (["export", "IDS", "--to", "OUT"], "nothing was exported"),
+    (["favorite", "IDS"], "no image was marked"),
+    (["delete", "IDS", "--yes"], "nothing was deleted"),
+    (["collection", "add", "Jewels", "IDS"], 'nothing was added to "Jewels"'),
+    (["trash", "restore", "IDS"], "nothing was restored"),
+])
+def test_several_ids_with_missing_ones_do_nothing_and_name_each(capsys, lib_dir, tmp_path, args, nothing):
+    """New-user test 3 item 10: `export 3 5 7 44` without #3 printed only `No image #3.` and wrote nothing.
+    Every command on several ids does all or none, names every missing id and says that nothing was done."""
+    if args[0] == "trash":
+        assert run(capsys, "delete", "--library", str(lib_dir), "1", "--yes")[0] == 0
+        ids = ["1", "7", "9"]
+    else:
+        ids = ["1", "7", "2", "9"]
+    args = [str(tmp_path / "out") if a == "OUT" else a for a in args]
+    args[args.index("IDS"):args.index("IDS") + 1] = ids
+    before = run(capsys, "list", "--library", str(lib_dir), "--json")[1]
+    code, out, err = run(capsys, *args, "--library", str(lib_dir))
+    rest = len(ids) - 2
+    assert code == 1 and out == ""
+    assert err == f"myimages: No images #7 and #9: {nothing} (give the other {rest} without them).\n"
+    assert run(capsys, "list", "--library", str(lib_dir), "--json")[1] == before
+    assert not (tmp_path / "out").exists()
 
 
 def test_export_and_collections(capsys, lib_dir, tmp_path):

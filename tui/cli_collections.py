@@ -6,7 +6,7 @@ import sys
 
 from store.text import plural, printable
 
-from .cli_common import confirmed, image_ids, open_library
+from .cli_common import all_or_none, confirmed, image_ids, open_library
 
 
 def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
@@ -55,6 +55,8 @@ def cmd_collection(args: argparse.Namespace) -> int:
         else:
             c = library.collection(args.name)
             ids = image_ids(args.ids)
+            all_or_none(library.require_own, ids, f"nothing was {'added to' if args.action == 'add' else 'removed from'} "
+                        f'"{printable(c.name)}"', known=library.own_existing(ids))
             if args.action == "add":
                 n = library.add_to_collection(ids, c.id)
                 print(f'{plural(n, "image")} added to "{printable(c.name)}"')

@@ -53,6 +53,37 @@ def image_ids(values: Sequence[str]) -> list[int]:
     return list(dict.fromkeys(ids))  # an id typed twice is one image ("delete 3 3" deletes #3 once)
 
 
+def all_or_none(check: Callable[[int], object], ids: Sequence[int], nothing: str,
+                known: set[int] | frozenset[int] = frozenset()) -> None:
+    """A command on several ids does all of them or none: `check(id)` (which raises the store's NotFound or
+    NotYours) for every id, and when any fails, one UserError naming every such id and saying `nothing`
+    ("nothing was exported"), with how to act on the others. Before anything is asked or changed. (As rm or
+    cp would not: the contract's "bad input changes nothing", and a script piping ids learns of it.)"""
+    from store.errors import NotFound, NotYours
+
+    problems: list[tuple[int, str]] = []
+    for image_id in ids:
+        if image_id in known:  # found in one query beforehand: only the others are asked one by one
+            continue
+        try:
+            check(image_id)
+        except (NotFound, NotYours) as exc:
+            problems.append((image_id, str(exc).rstrip(".")))
+    if not problems:
+        return
+    if len(ids) == 1:  # the store's own sentence: with one id, "nothing was done" goes without saying
+        raise UserError(problems[0][1] + ".")
+    bad = [i for i, _ in problems]
+    if all(text == f"No image #{i}" for i, text in problems):
+        said = f"No image #{bad[0]}" if len(bad) == 1 else \
+            "No images " + ", ".join(f"#{i}" for i in bad[:-1]) + f" and #{bad[-1]}"
+    else:
+        said = "; ".join(text for _, text in problems)
+    rest = len(ids) - len(bad)
+    others = f" (give the other {rest} without {'it' if len(bad) == 1 else 'them'})" if rest else ""
+    raise UserError(f"{said}: {nothing}{others}.")
+
+
 def library_path(args: argparse.Namespace) -> Path:
     if getattr(args, "library", None):  # absolute: a relative --library printed relative paths (--json too)
         return Path(args.library).expanduser().absolute()

@@ -7,7 +7,7 @@ import sys
 
 from store.text import printable
 
-from .cli_common import image_ids, open_library
+from .cli_common import all_or_none, image_ids, open_library
 
 
 def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
@@ -32,8 +32,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
 
     ids = image_ids(args.ids)
     with open_library(args) as library:
-        for image_id in ids:
-            library.get(image_id)
+        all_or_none(library.require_own, ids, "nothing was cleaned", known=library.own_existing(ids))
         report = clean_images(library, ids, model=args.model)
     for source, new in report.created:
         print(f"#{source}: background removed, saved as new image #{new}")
@@ -53,6 +52,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
 
     (image_id,) = image_ids([args.id])
     with open_library(args) as library:
+        library.get(image_id)  # an image it may not read: said before its folder is made
         folder = output_folder(args.to) if args.to else None  # a missing parent said before anything else
         sheet = open_original(library, image_id)
         layout = grid.layout_for(sheet, args.rows, args.cols)

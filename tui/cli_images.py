@@ -16,7 +16,7 @@ from store.records import FAVORITE_ALL, FAVORITES_ONLY, NON_FAVORITES, SCOPE_PUB
 from store.text import field_value, one_line, plural, printable
 
 from . import cli_trash
-from .cli_common import UserError, image_ids, open_library, progress_bar
+from .cli_common import UserError, all_or_none, image_ids, open_library, progress_bar
 
 
 def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
@@ -198,6 +198,8 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_favorite(args: argparse.Namespace) -> int:
     ids = image_ids(args.ids)
     with open_library(args) as library:
+        all_or_none(library.require_own, ids, f"no image was {'unmarked' if args.off else 'marked'}",
+                    known=library.own_existing(ids))
         n = library.set_favorite(ids, not args.off)
     print(f"{plural(n, 'image')} {'unmarked' if args.off else 'marked as favorite'}")
     return 0
@@ -214,6 +216,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     ids = image_ids(args.ids)
     with open_library(args) as library:
+        all_or_none(library.get, ids, "nothing was exported", known=library.own_existing(ids))
         paths = export_images(library, ids, Path(args.to))
     for path in paths:
         print(printable(str(path)))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from store.text import printable
 
-from .cli_common import UserError, image_ids, open_library, progress_bar
+from .cli_common import UserError, all_or_none, image_ids, open_library, progress_bar
 
 
 def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
@@ -61,8 +61,11 @@ def cmd_reparse(args: argparse.Namespace) -> int:
 
     if bool(args.ids) == args.all:
         raise UserError("Give image ids or --all.")
+    ids = None if args.all else image_ids(args.ids)
     with open_library(args) as library, progress_bar("Re-reading") as show:
-        report = reparse(library, None if args.all else image_ids(args.ids), progress=show)
+        if ids is not None:
+            all_or_none(library.require_own, ids, "nothing was read again", known=library.own_existing(ids))
+        report = reparse(library, ids, progress=show)
     for image_id, reason in report.failed:
         print(f"#{image_id}: {reason}", file=sys.stderr)
     print(report.summary())

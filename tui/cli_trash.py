@@ -11,7 +11,7 @@ import sys
 
 from store.text import one_line, plural, printable
 
-from .cli_common import confirmed, image_ids, open_library
+from .cli_common import all_or_none, confirmed, image_ids, open_library
 
 
 def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
@@ -46,7 +46,10 @@ def cmd_trash(args: argparse.Namespace) -> int:
                 print(head + (prompt if len(prompt) <= room else prompt[:room - 1] + "…"))
             return 0
         if args.action == "restore":
-            n = library.restore(image_ids(args.ids))
+            ids = image_ids(args.ids)
+            all_or_none(lambda i: library.require_own(i, trashed=True), ids, "nothing was restored",
+                        known=library.own_existing(ids, trashed=True))
+            n = library.restore(ids)
             print(f"{plural(n, 'image')} restored")
             return 0
         n = library.trash_count()
@@ -67,9 +70,8 @@ def delete(library, ids: list[int], permanent: bool, yes: bool) -> int:
     from store.trash import trash_days
 
     in_trash = {item.record.id for item in library.trashed()} if permanent else set()
-    for image_id in ids:
-        if image_id not in in_trash:
-            library.get(image_id)  # unknown ids fail before anything is asked or deleted
+    # unknown ids fail before anything is asked or deleted
+    all_or_none(library.require_own, ids, "nothing was deleted", known=in_trash | library.own_existing(ids))
     what = f"image #{ids[0]}" if len(ids) == 1 else f"these {len(ids)} images"
     after = "This cannot be undone." if permanent else \
         f"It can be restored for {trash_days()} days (myimages trash restore)."
