@@ -603,6 +603,25 @@ async def test_large_library_pages_to_the_end_with_few_widgets(big_library, tmp_
     library.close()
 
 
+async def test_the_records_of_the_next_screen_are_read_before_page_down(big_library, tmp_path):
+    """The pages holding the next and the previous screen's records are read ahead (in the grid's worker), so
+    PageDown shows its cards at once, with no picture drawing to bring them in (images off here)."""
+    library = Library(big_library, account="alice")
+    app = MyImagesApp(library, images="none", downloads=tmp_path / "downloads")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        g = grid(app)
+        step = g.rows * g.columns
+        for _ in range(2 * 60 // step + 2):  # across two page boundaries (60 records a page)
+            await settle(pilot, app)
+            first = g.top_row * g.columns
+            assert g._pages.get(min(g.total - 1, first + 2 * step - 1)) is not None
+            await pilot.press("pagedown")
+        await settle(pilot, app)
+        assert g._pages.get(g.top_row * g.columns - 1) is not None  # and the screen before
+    library.close()
+
+
 async def test_a_click_on_the_scroll_bar_goes_to_that_place(big_library, tmp_path):
     from widgets.scroll_indicator import ScrollIndicator
 

@@ -482,6 +482,10 @@ class CardGrid(Widget, can_focus=True):
             self._want_thumbnails()
         elif missing:
             self._load_pictures(missing)
+        step = len(self._cards)  # the records of the next and previous screens read ahead: PageDown shows at once
+        for index in (first + step, first + 2 * step - 1, first - step, first - 1):
+            if 0 <= index < self.total:
+                self.record_at(index)
         indicator = self.query_one(ScrollIndicator)
         total_rows = max(1, -(-self.total // self.columns))
         indicator.fraction = self.rows / total_rows
