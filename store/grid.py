@@ -10,7 +10,7 @@ equal parts instead.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, cast
 
@@ -208,18 +208,52 @@ class CutResult:
     written: list[Path]
     cancelled: bool = False
     created: int = 0  # images new to the library among saved_ids
+    new_ids: set[int] = field(default_factory=set)  # those of saved_ids this save made
 
     def saved_summary(self) -> str:
-        """What saving did, for the user: identical cells are one image, and may be in the library already."""
-        items, images = len(self.saved_ids), len(set(self.saved_ids))
-        text = f"Saved {plural(items, 'item')} to the library"
-        if images < items:
-            text += f" as {plural(images, 'image')} (identical cells were merged)"
-        if self.created < images:
-            old = images - self.created
-            text += (f"; {old} of them {'was' if old == 1 else 'were'} already in it" if self.created else
-                     f"; {'it was' if images == 1 else 'they were all'} already in it, nothing new was made")
-        return text + "."
+        """What saving did, for the user: how many of the images are new and how many were in the library
+        already, and which cells are the same picture (one image for them), e.g.
+        `4 items saved: all already in the library as images #434, #435, #436, nothing new made (cells 1,2 and
+        2,2 are the same picture).`"""
+        items, ids = len(self.saved_ids), list(dict.fromkeys(self.saved_ids))
+        new = [i for i in ids if i in self.new_ids]
+        old = [i for i in ids if i not in self.new_ids]
+        if not old:
+            text = f"{plural(items, 'item')} saved as {_new_images(new)} {_id_list(new)}"
+        elif not new:
+            text = (f"{plural(items, 'item')} saved: {'already' if items == 1 else 'all already'} in the library "
+                    f"as {'image' if len(old) == 1 else 'images'} {_id_list(old)}, nothing new made")
+        else:
+            text = (f"{plural(items, 'item')} saved as {plural(len(ids), 'image')}: {_new_images(new)} "
+                    f"{_id_list(new)}, {len(old)} already in the library {_id_list(old)}")
+        same = self._same_cells()
+        return text + (f" ({same})" if same else "") + "."
+
+    def _same_cells(self) -> str:
+        """"cells 1,2 and 2,2 are the same picture" for the cells that became one image, or ""."""
+        groups: dict[int, list[str]] = {}
+        for (row, col), image_id in zip(self.cells, self.saved_ids):
+            groups.setdefault(image_id, []).append(f"{row + 1},{col + 1}")
+        alike = [cells for cells in groups.values() if len(cells) > 1]
+        if not alike:
+            return ""
+        if len(alike) == 1 and len(alike[0]) == len(self.saved_ids):
+            return f"all {len(alike[0])} cells are the same picture"
+        said = ["cells " + ", ".join(cells[:-1]) + f" and {cells[-1]}" if len(cells) <= 4 else
+                f"{len(cells)} cells ({', '.join(cells[:3])} …)" for cells in alike[:2]]
+        more = f", and {len(alike) - 2} more groups" if len(alike) > 2 else ""
+        return "; ".join(said) + more + (" are the same picture" if len(alike) == 1 else
+                                         ": each group is the same picture")
+
+
+def _new_images(ids: list[int]) -> str:
+    return f"{len(ids)} new {'image' if len(ids) == 1 else 'images'}"
+
+
+def _id_list(ids: list[int], most: int = 6) -> str:
+    """"#434" or "#434, #435, #436" (the first six and how many in all when there are more)."""
+    shown = ", ".join(f"#{i}" for i in ids[:most])
+    return shown + (f", … ({len(ids)} in all)" if len(ids) > most else "")
 
 
 def cut(library: Library, image_id: int, layout: Layout, cells: list[tuple[int, int]], *, trimmed: bool = False,
@@ -264,4 +298,5 @@ def cut(library: Library, image_id: int, layout: Layout, cells: list[tuple[int, 
         saved = add_derived(library, image_id, pending)
         result.saved_ids = [i for i, _ in saved]
         result.created = sum(created for _, created in saved)
+        result.new_ids = {i for i, created in saved if created}
     return result

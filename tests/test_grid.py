@@ -178,7 +178,10 @@ def test_command_line_grid_forms(sheet_in_library, tmp_path, capsys):
     assert "Detected grid: 3 x 3" in out and out.count("_r") == 9
     assert main(["grid", str(record.id), "--rows", "1", "--cols", "3", "--trim", "--save", *args]) == 0
     out = capsys.readouterr().out
-    assert "cutting 1 x 3 in equal parts" in out and "3 items saved" in out
+    assert "cutting 1 x 3 in equal parts" in out and "3 items saved as 3 new images #" in out
+    assert main(["grid", str(record.id), "--rows", "1", "--cols", "3", "--trim", "--save", *args]) == 0
+    out = capsys.readouterr().out  # new-user test 3 item 9: it said "3 items saved as images …" again
+    assert "3 items saved: all already in the library as images #" in out and out.endswith("nothing new made.\n")
     with pytest.raises(SystemExit):
         main(["grid", str(record.id), *args])  # --to or --save is required
     assert main(["grid", "999", "--save", *args]) == 1
@@ -202,3 +205,20 @@ def test_command_line_clean(sheet_in_library, capsys):
     assert "background removed, saved as new image #2" in capsys.readouterr().out
     assert main(["clean", "77", *args]) == 1
     assert "No image #77." in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("saved_ids, new_ids, said", [
+    ([434, 435, 436, 435], set(), "4 items saved: all already in the library as images #434, #435, #436, "
+                                  "nothing new made (cells 1,2 and 2,2 are the same picture)."),
+    ([434, 435, 436, 435], {434, 435, 436}, "4 items saved as 3 new images #434, #435, #436 "
+                                            "(cells 1,2 and 2,2 are the same picture)."),
+    ([434, 435, 436, 437], {437}, "4 items saved as 4 images: 1 new image #437, 3 already in the library "
+                                  "#434, #435, #436."),
+    ([9], set(), "1 item saved: already in the library as image #9, nothing new made."),
+])
+def test_the_save_summary_tells_new_images_from_old_and_names_identical_cells(saved_ids, new_ids, said):
+    """New-user test 3 item 9: `grid 43 --save` said `4 items saved as images #434, #435, #436, #435` when two
+    cells were one picture and every image was in the library already."""
+    cells = [(0, 0), (0, 1), (1, 0), (1, 1)][:len(saved_ids)]
+    result = grid.CutResult(cells, saved_ids, [], created=len(new_ids), new_ids=new_ids)
+    assert result.saved_summary() == said

@@ -423,10 +423,11 @@ async def test_grid_editor_says_identical_cells_were_merged(lib, tmp_path):
             if attempt == 0:
                 await pilot.press("escape")
                 await move_to(pilot, app, source.id)  # back to the source: the new image has the focus
-        saved = [m for _, m in shown if m.startswith("Saved")]
-        assert saved == ["Saved 4 items to the library as 1 image (identical cells were merged).",
-                         "Saved 4 items to the library as 1 image (identical cells were merged); "
-                         "it was already in it, nothing new was made."], shown
+        saved = [m for _, m in shown if m.startswith("4 items saved")]
+        new = lib.total()
+        assert saved == [f"4 items saved as 1 new image #{new} (all 4 cells are the same picture).",
+                         f"4 items saved: all already in the library as image #{new}, nothing new made "
+                         "(all 4 cells are the same picture)."], shown
         assert lib.total() == 7
 
 

@@ -64,5 +64,5 @@ def cmd_grid(args: argparse.Namespace) -> int:
     for path in result.written:
         print(printable(str(path)))
     if result.saved_ids:
-        print(f"{len(result.saved_ids)} items saved as images " + ", ".join(f"#{i}" for i in result.saved_ids))
+        print(result.saved_summary())
     return 0
