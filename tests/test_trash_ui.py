@@ -77,6 +77,41 @@ async def test_delete_goes_to_the_trash_and_u_brings_it_back_where_it_was(lib, t
         assert lib.ids() == ids
 
 
+async def test_u_says_what_was_restored_elsewhere_meanwhile(lib, tmp_path):
+    """New-user test 3 item 4: `d` here, `myimages trash restore 7` in another shell, then `u` here said
+    nothing at all. Now it names the image restored elsewhere, alone or beside those it restores."""
+    from .test_robust import record_notifications
+
+    ids = lib.ids()
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await gallery_shows(pilot, app, 6)
+        shown = record_notifications(app)
+        first = grid(app).current.id
+        await pilot.press("d")
+        await on_screen(pilot, app, ConfirmDeleteScreen)
+        await pilot.press("tab", "enter")  # from Cancel to Delete
+        await gallery_shows(pilot, app, 5)
+        lib.restore([first])  # as another instance would
+        await pilot.press("u")
+        await ui.wait_until(pilot, lambda: any(m.startswith("Nothing to undo") for _, m in shown))
+        assert [m for _, m in shown if m.startswith("Nothing to undo")] == \
+            [f"Nothing to undo: #{first} was already restored elsewhere."]
+        # two deleted, one of them restored elsewhere: the other comes back, and the first is named
+        await gallery_shows(pilot, app, 6)
+        await pilot.press("space", "right", "space", "d")
+        await on_screen(pilot, app, ConfirmDeleteScreen)
+        await pilot.press("tab", "enter")
+        await gallery_shows(pilot, app, 4)
+        lib.restore([first])
+        await pilot.press("u")
+        await gallery_shows(pilot, app, 6)
+        await ui.wait_until(pilot, lambda: any(m.startswith("Restored") for _, m in shown))
+        assert [m for _, m in shown if m.startswith("Restored")] == \
+            [f"Restored 1 image. #{first} was already restored elsewhere."]
+        assert lib.ids() == ids
+
+
 @pytest.mark.parametrize("size", SIZES)
 async def test_trash_view_restore_delete_forever_and_empty_by_key_and_mouse(lib, tmp_path, size):
     ids = lib.ids()

@@ -885,21 +885,30 @@ class GalleryScreen(Screen):
             self.notify("Nothing to undo: no image was deleted here.", timeout=4)
             return
         restored: list[int] = []
+        back: list[int] = []  # restored elsewhere meanwhile (another instance, `myimages trash restore`)
+        erased: list[int] = []  # erased elsewhere meanwhile
 
         def restore(chunk: list[int]) -> list[int]:
             try:
                 self.library.restore(chunk)
             except StoreError:  # some of them were erased or restored elsewhere meanwhile: the others
-                chunk = [i for i in chunk if i in {t.record.id for t in self.library.trashed()}]
+                in_trash = self.library.own_existing(chunk, trashed=True)
+                outside = self.library.own_existing(chunk)
+                back.extend(i for i in chunk if i in outside)
+                erased.extend(i for i in chunk if i not in in_trash and i not in outside)
+                chunk = [i for i in chunk if i in in_trash]
                 self.library.restore(chunk)
             return chunk
 
         def finished(outcome: JobOutcome | None) -> None:
             if outcome is None:
                 return
-            self._last_deleted = [i for i in ids if i not in set(restored)]
+            self._last_deleted = [i for i in ids if i not in set(restored) | set(back) | set(erased)]
+            elsewhere = _undone_elsewhere(back, erased)
             if restored:  # back in place: the focus goes to the first one
-                self.notify(f"Restored {plural(len(restored), 'image')}.")
+                self.notify(f"Restored {plural(len(restored), 'image')}." + (f" {elsewhere}" if elsewhere else ""))
+            elif elsewhere and outcome.error is None:
+                self.notify(f"Nothing to undo: {elsewhere}", timeout=6)
             if outcome.error is not None:
                 self._fail(outcome.error)
             self._refresh_collections()
@@ -1007,3 +1016,13 @@ WRITE_KEYS: dict[str, set[str]] = {}  # action -> its keys
 for _binding in own_bindings(GalleryScreen):
     if _binding.action in WRITE_ACTIONS:
         WRITE_KEYS.setdefault(_binding.action, set()).update(_binding.key.split(","))
+
+
+def _undone_elsewhere(back: list[int], erased: list[int]) -> str:
+    """What undo found done elsewhere meanwhile (another instance, the command line), or "":
+    "#7 was already restored elsewhere." / "2 images were already erased elsewhere." """
+    said = []
+    for ids, what in ((back, "restored"), (erased, "erased for good")):
+        if ids:
+            said.append((f"#{ids[0]} was" if len(ids) == 1 else f"{len(ids)} images were") + f" already {what}")
+    return (" and ".join(said) + " elsewhere.") if said else ""
