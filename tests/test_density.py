@@ -129,3 +129,24 @@ async def test_a_card_draws_its_border_and_padding_as_textual_does(small_library
         app.theme = "textual-light"
         await ui.settle(pilot, app)
         check("light theme")
+
+
+async def test_an_empty_card_draws_as_the_grid_under_it_and_answers_no_pointer(small_library, tmp_path):
+    """A card bound to no image (the result's last row) stays in the layout and draws what is under it, so
+    filling or emptying it never asks Textual for a new layout of the whole screen (issue 11); the pointer on
+    it shows no button and no tooltip."""
+    app = make_app(small_library, tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ui.settle(pilot, app)
+        cards = list(app.screen.query(ImageCard))
+        empty = [card for card in cards if card.record is None]
+        assert len(cards) > 3 and len(empty) == len(cards) - 3
+        lines = ui.screen_lines(app)
+        for card in empty:
+            box = card.region
+            assert all(not lines[y][box.x:box.right].strip() for y in range(box.y, box.bottom)), card.slot
+            assert card.visible  # drawn blank, not hidden (hiding it is a layout of the whole screen)
+        card = empty[0]
+        await pilot.hover(card, offset=card.action_offset("favorite"))
+        await pilot.pause()
+        assert card.tooltip is None and card.shown_actions  # the buttons exist, laid out, but none answers

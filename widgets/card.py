@@ -195,9 +195,13 @@ class ImageCard(RGBLines, Widget):
         self.owner_visible = owner_visible
         self.loading_record = loading and record is None
         empty = record is None and not self.loading_record
-        if self.has_class("-empty") != empty:  # an inline style: no restyle of the card
+        if self.has_class("-empty") != empty:  # no restyle of the card
             self.set_class(empty, "-empty", update=False)
-            self.visible = not empty
+            if self._picture_widget is not None:  # its picture goes with it
+                self.visible = not empty
+            # else it draws as what is under it (`render_lines`): hiding it asked Textual for a new layout of the
+            # whole screen, each time a result's last page left cards empty or filled them again
+            self.refresh()
         self.set_class(current and record is not None, "-current")
         self.set_class(selected and record is not None, "-selected")
         if self._picture_widget is not None and record is not None:
@@ -457,6 +461,8 @@ class ImageCard(RGBLines, Widget):
         each repaint, which was half of the time a screen of new cards took to draw (issue 11: a search, a
         filter or a page drew for 60-80 ms on the UI thread). The result is the same cells as Textual's: the
         snapshot tests compare them."""
+        if self.has_class("-empty") and self._picture_widget is None:  # bound to nothing: what is under it
+            return [Strip.blank(crop.width, TextualStyle(background=self.background_colors[0]).rich_style)] * crop.height
         framed = self._framed_lines()
         if framed is None:  # a look this does not draw (another border, opacity, a title): Textual's way
             return super().render_lines(crop)
@@ -548,6 +554,8 @@ class ImageCard(RGBLines, Widget):
         return next((i for i, p in enumerate(self._places()) if p.start <= offset.x < p.end), None)
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
+        if self.record is None:  # an empty card, or one still loading: no buttons
+            return
         index = self._slot_at(event.get_content_offset(self))
         if index != self._hover:
             self._hover = index
