@@ -90,23 +90,23 @@ async def test_u_says_what_was_restored_elsewhere_meanwhile(lib, tmp_path):
         first = grid(app).current.id
         await pilot.press("d")
         await on_screen(pilot, app, ConfirmDeleteScreen)
-        await pilot.press("tab", "enter")  # from Cancel to Delete
+        await pilot.click("#delete")
         await gallery_shows(pilot, app, 5)
         lib.restore([first])  # as another instance would
         await pilot.press("u")
-        await ui.wait_until(pilot, lambda: any(m.startswith("Nothing to undo") for _, m in shown))
+        await ui.wait_until(pilot, lambda: any(m.startswith("Nothing to undo") for _, m in shown), timeout=15)
         assert [m for _, m in shown if m.startswith("Nothing to undo")] == \
             [f"Nothing to undo: #{first} was already restored elsewhere."]
         # two deleted, one of them restored elsewhere: the other comes back, and the first is named
         await gallery_shows(pilot, app, 6)
         await pilot.press("space", "right", "space", "d")
         await on_screen(pilot, app, ConfirmDeleteScreen)
-        await pilot.press("tab", "enter")
+        await pilot.click("#delete")
         await gallery_shows(pilot, app, 4)
         lib.restore([first])
         await pilot.press("u")
         await gallery_shows(pilot, app, 6)
-        await ui.wait_until(pilot, lambda: any(m.startswith("Restored") for _, m in shown))
+        await ui.wait_until(pilot, lambda: any(m.startswith("Restored") for _, m in shown), timeout=15)
         assert [m for _, m in shown if m.startswith("Restored")] == \
             [f"Restored 1 image. #{first} was already restored elsewhere."]
         assert lib.ids() == ids
