@@ -21,7 +21,7 @@ import os
 import shutil
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from peewee import chunked
 
@@ -60,6 +60,9 @@ from .images import DISK_RESERVE, Images, NewImage
 from .migrations import LATEST, is_postgres, migrate_to_latest, schema_version
 from .models import Image, database
 from .search import Search
+
+if TYPE_CHECKING:
+    from .sources import SourceFiles
 
 __all__ = [  # what callers import from here (the façade and what it is made with)
     "CATALOG_FILE", "DB_NAME", "DRIVER_ERRORS", "_CATALOGS", "_DATABASES", "Library", "NewImage",
@@ -346,15 +349,12 @@ class Library(Images, Search):
         return sources.removal_drops(self, sources.find_source(self, folder))
 
     @boundary
-    def linked_among(self, image_ids: Iterable[int]) -> int:
-        """How many of these images (the account's own, not in the trash) are linked: files in watched folders,
-        which move into the library's trash with them (or are deleted with them for good)."""
-        ids = sorted(set(image_ids))
-        count = 0
-        for chunk in chunked(ids, 500):
-            count += Image.select().where(self._mine(), Image.id.in_(chunk), Image.location != "",
-                                          Image.trashed_at.is_null()).count()
-        return count
+    def source_files(self, image_ids: Iterable[int]) -> "SourceFiles":
+        """The files in watched folders that deleting these images takes with them (moved into the library's
+        trash, or erased): how many, and the first few paths, to say in a question or a summary."""
+        from . import sources
+
+        return sources.source_files(self, image_ids)
 
     @boundary
     def make_thumbnails(self, cancel=None, limit: int | None = None) -> int:
@@ -396,6 +396,13 @@ class Library(Images, Search):
     @boundary
     def trash_count(self) -> int:
         return Image.select().where(self._mine(), Image.trashed_at.is_null(False)).count()
+
+    @boundary
+    def trashed_ids(self) -> list[int]:
+        """The ids of the account's trashed images."""
+        from . import trash
+
+        return trash.trashed_ids(self)
 
     @boundary
     def delete_forever(self, image_ids: Iterable[int]) -> int:

@@ -44,7 +44,7 @@ from .identity import MARKER, read_marker
 from .importer import EXTENSIONS, FORMATS, MAX_FILE_BYTES, ImportOptions, describe, prepare_bytes
 from .library import Library, NewImage, bulk_insert
 from .metadata import METADATA_KEYS, parse_chunks, read_chunks
-from .models import Collection, Image, ImageCollection, LostImage, Source, SourceFile
+from .models import Collection, Image, ImageCollection, LostImage, Source, SourceFile, TrashFile
 from .own_writes import quietly
 from .records import to_local, utc_now
 from .text import plural
@@ -1185,3 +1185,76 @@ def removal_drops(library: Library, row: Source) -> int:
     return (Image.select(fn.COUNT(Image.id))
             .where(Image.id.in_(here), Image.id.not_in(elsewhere), Image.owner == library.account.id,
                    Image.location != "", Image.trashed_at.is_null()).scalar()) or 0
+
+
+FIRST_FILES = 3  # files named in a question or summary before "and N more"
+
+
+@dataclass(frozen=True)
+class SourceFiles:
+    """The files of watched folders that deleting some images takes with them: one image can be several files
+    (the same picture in several places is one image), and every one of them goes, or the image would come back
+    at the next scan. `trashed`: how many of them are in the library's trash already (their images were
+    deleted before); `images`: how many of the images have at least one; `first`: the first few paths."""
+    count: int = 0
+    images: int = 0
+    trashed: int = 0
+    first: tuple[str, ...] = ()
+
+    def named(self) -> str:
+        """"a, b, c and 4 more"."""
+        from .text import printable
+
+        more = self.count - len(self.first)
+        return ", ".join(printable(p) for p in self.first) + (f" and {more} more" if more > 0 else "")
+
+    def sentence(self, count: int, erase: bool) -> str:
+        """What happens to them, for a question about deleting `count` images ("" when nothing happens)."""
+        if not self.count:
+            return ""
+        n = self.count
+        if erase and self.trashed == n:
+            start = "Its file from your source folder" if n == 1 and count == 1 else \
+                f"Its {n} files from your source folders (the same picture in each)" if count == 1 else \
+                f"{plural(n, 'file')} from your source folders"
+            return f"{start}, in the library's trash since the image was deleted, {'is' if n == 1 else 'are'} " \
+                   f"erased too: {self.named()}."
+        verb = ("is deleted too" if n == 1 else "are deleted too") if erase else \
+            ("moves into the library's trash" if n == 1 else "move into the library's trash")
+        if count == 1:
+            start = "Its file in your source folder" if n == 1 else \
+                f"Its {n} files in your source folders (the same picture in each)"
+        else:
+            start = f"{plural(n, 'file')} in your source folders (of {plural(self.images, 'image')})"
+        kept = f" ({self.trashed} of them in the library's trash already)" if erase and self.trashed else ""
+        return f"{start}{kept} {verb}: {self.named()}."
+
+
+def source_files(library: Library, image_ids: Iterable[int], first: int = FIRST_FILES) -> SourceFiles:
+    """The files in watched folders that deleting these images (to the trash, or for good) takes: every file of
+    a link-mode source that is a linked image among them, and, for those in the trash, the files moved into it
+    from their folders. Changes nothing (an imported image whose picture is also in a folder has none)."""
+    count = trashed = 0
+    images: set[int] = set()
+    paths: list[str] = []
+    for part in chunked(sorted(set(image_ids)), 500):
+        rows = list(SourceFile.select(SourceFile.image, SourceFile.relpath, Source.path, Image.sha256, Image.ext)
+                    .join(Source).switch(SourceFile).join(Image)
+                    .where(SourceFile.image.in_(part), Source.mode == LINK, Image.location != "",
+                           Image.trashed_at.is_null(), library._mine()).tuples())
+        adopted = {image_id for image_id, _r, _f, sha256, ext in rows
+                   if library.files.original_path(sha256, ext).is_file()}
+        for image_id, relpath, folder, _sha, _ext in rows:
+            if image_id not in adopted:
+                count += 1
+                images.add(image_id)
+                paths.append(str(Path(folder) / relpath))
+        for image_id, original in (TrashFile.select(TrashFile.image, TrashFile.original).join(Image)
+                                   .where(TrashFile.image.in_(part), Image.trashed_at.is_null(False),
+                                          library._mine()).tuples()):
+            count += 1
+            trashed += 1
+            images.add(image_id)
+            paths.append(original)
+        paths = sorted(paths)[:first]  # only the first few are named
+    return SourceFiles(count, len(images), trashed, tuple(paths))

@@ -248,12 +248,57 @@ def test_command_line_delete_says_what_happens_to_files_in_source_folders(tmp_pa
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     monkeypatch.setattr("builtins.input", lambda question: asked.append(question) or "n")
     assert main(["delete", "1", "2", "3", *library]) == 1
-    assert "2 of them are files in your source folders: they move into the library's trash." in asked[-1]
+    assert "2 files in your source folders (of 2 images) move into the library's trash: " in asked[-1]
     assert main(["delete", "1", "--permanent", *library]) == 1
     assert f"Its file in your source folder is deleted too: {outputs.resolve()}" in asked[-1]
     assert main(["delete", "1", "2", "--yes", *library]) == 0
-    assert "2 images deleted: moved to the trash; 2 files moved out of your source folders" in capsys.readouterr().out
+    assert "2 images deleted: moved to the trash; 2 files moved out of your source folders: " \
+           f"{outputs.resolve() / 'a.png'}, {outputs.resolve() / 'day2' / 'b.png'} (" in capsys.readouterr().out
     assert main(["delete", "3", *library]) == 1 and "source folder" not in asked[-1]  # imported: nothing moves
+
+
+def test_deleting_an_image_of_several_files_names_every_file(tmp_path, capsys, monkeypatch):
+    """New-user test 3 item 1: one picture in three files of two sources is one image; deleting it takes all
+    three (or it would come back at the next scan), and every question and summary counted and named only one."""
+    from tui.cli import main
+
+    library = ["--library", str(tmp_path / "lib")]
+    data = a1111("a cyan square", 4)
+    first, second = tmp_path / "src1", tmp_path / "src4"
+    files = [put(first, "cyan.png", data), put(first, "best/my-favorite-cyan.png", data),
+             put(second, "cyan-backup.png", data)]
+    assert main(["source", "add", str(first), *library]) == 0 and main(["source", "add", str(second), *library]) == 0
+    capsys.readouterr()
+    asked: list[str] = []
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda question: asked.append(question) or "n")
+    named = ", ".join(str(p.resolve()) for p in sorted(files))
+    assert main(["delete", "1", *library]) == 1
+    assert f"Its 3 files in your source folders (the same picture in each) move into the library's trash: " \
+           f"{named}." in asked[-1]
+    assert main(["delete", "1", "--permanent", *library]) == 1
+    assert f"Its 3 files in your source folders (the same picture in each) are deleted too: {named}." in asked[-1]
+    assert main(["delete", "1", "--yes", *library]) == 0
+    assert f"1 image deleted: moved to the trash; 3 files moved out of your source folders: {named} (" \
+           in capsys.readouterr().out
+    assert not any(p.exists() for p in files)
+    assert main(["trash", "empty", *library]) == 1  # the trash's question names them too
+    assert "Its 3 files from your source folders (the same picture in each), in the library's trash since the " \
+           f"image was deleted, are erased too: {named}." in asked[-1]
+    assert main(["trash", "empty", "--yes", *library]) == 0
+    assert f"1 image erased; 3 files erased from the trash, once in your source folders: {named}" \
+           in capsys.readouterr().out
+    with Library(tmp_path / "lib") as lib:  # four files, two images: "and 1 more"
+        put(first, "pair/x.png", a1111("x", 5))
+        put(first, "pair/y.png", a1111("x", 5))
+        put(second, "z.png", a1111("z", 6))
+        put(second, "w.png", a1111("z", 6))
+        lib.scan_sources()
+        ids = [r.id for r in lib.page()]
+        going = lib.source_files(ids)
+        assert (going.count, going.images, going.trashed, len(going.first)) == (4, 2, 0, 3)
+        assert going.named().endswith(" and 1 more")
+        assert going.sentence(2, erase=False).startswith("4 files in your source folders (of 2 images) move ")
 
 
 def test_copy_mode_imports_and_two_places_show_once(library, outputs, tmp_path):

@@ -271,8 +271,8 @@ async def test_bulk_deletes_say_that_files_move_out_of_watched_folders(tmp_path,
         await pilot.press("ctrl+a", "d")
         await on_screen(pilot, app, ConfirmDeleteScreen)
         line = app.screen.query_one("#linked-files", Static)
-        await ui.wait_until(pilot, lambda: line.display and "2 of them are files in your source folders" in text_of(line))
-        assert "those files move into the library's trash" in text_of(line)
+        await ui.wait_until(pilot, lambda: line.display and "2 files in your source folders (of 2 images) move into "
+                            "the library's trash: " in text_of(line))
         await pilot.press("escape")
         await gallery_shows(pilot, app, 3)
         await pilot.press("D")
@@ -280,10 +280,45 @@ async def test_bulk_deletes_say_that_files_move_out_of_watched_folders(tmp_path,
         await ui.settle(pilot, app)
         await pilot.press("d")  # keeps the imported one (a prompt): the JPEG in the folder goes
         await on_screen(pilot, app, ConfirmDeleteScreen)
-        assert "Its file moves from your source folder into the library's trash." in text_of(
-            app.screen.query_one("#linked-files", Static))
+        line = app.screen.query_one("#linked-files", Static)
+        await ui.wait_until(pilot, lambda: "Its file in your source folder moves into the library's trash: "
+                            in text_of(line) and "first.jpg" in text_of(line))
         await pilot.click("#delete")
         await ui.wait_until(pilot, lambda: not copy.exists() and library.total() == 2, timeout=15)
+    library.close()
+
+
+async def test_the_delete_dialogs_name_every_file_of_an_image(tmp_path):
+    """New-user test 3 item 1: one picture in three files of watched folders is one image, and deleting it takes
+    all three; the dialog (and the trash's "Delete forever") named one file, or none."""
+    from store.library import Library
+
+    from .test_sources import a1111, put
+
+    data = a1111("a cyan square", 4)
+    files = sorted(put(tmp_path / folder, name, data).resolve() for folder, name in
+                   (("src1", "cyan.png"), ("src1", "best/my-favorite-cyan.png"), ("src4", "cyan-backup.png")))
+    library = Library(tmp_path / "lib", account="alice")
+    library.add_source(tmp_path / "src1")
+    library.add_source(tmp_path / "src4")
+    named = ", ".join(str(p) for p in files)
+    app = make_app(library, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await gallery_shows(pilot, app, 1)
+        await pilot.press("d")
+        await on_screen(pilot, app, ConfirmDeleteScreen)
+        line = app.screen.query_one("#linked-files", Static)
+        await ui.wait_until(pilot, lambda: line.display and "Its 3 files in your source folders (the same picture "
+                            f"in each) move into the library's trash: {named}." in text_of(line))
+        await pilot.click("#delete")
+        await ui.wait_until(pilot, lambda: not any(p.exists() for p in files))
+        await pilot.press("t")
+        await on_screen(pilot, app, TrashScreen)
+        await pilot.press("d")
+        await on_screen(pilot, app, ConfirmDeleteScreen)
+        line = app.screen.query_one("#linked-files", Static)
+        await ui.wait_until(pilot, lambda: line.display and "in the library's trash since the image was deleted, "
+                            f"are erased too: {named}." in text_of(line))
     library.close()
 
 

@@ -56,12 +56,15 @@ def cmd_trash(args: argparse.Namespace) -> int:
         if n == 0:
             print("The trash is empty.")
             return 0
-        question = f"Erase the {plural(n, 'image')} in your trash? This cannot be undone."
+        files = library.source_files(library.trashed_ids())
+        sentence = files.sentence(n, erase=True)
+        question = f"Erase the {plural(n, 'image')} in your trash? {sentence + ' ' if sentence else ''}" \
+                   "This cannot be undone."
         if not args.yes and not confirmed(question):
             print("Nothing erased.")
             return 1
         n = library.empty_trash()
-    print(f"{plural(n, 'image')} erased")
+    print(f"{plural(n, 'image')} erased{_files_went(files, 'erased from the trash, once in')}")
     return 0
 
 
@@ -75,35 +78,24 @@ def delete(library, ids: list[int], permanent: bool, yes: bool) -> int:
     what = f"image #{ids[0]}" if len(ids) == 1 else f"these {len(ids)} images"
     after = "This cannot be undone." if permanent else \
         f"It can be restored for {trash_days()} days (myimages trash restore)."
-    linked = library.linked_among(ids)
-    files = _source_files(library, ids, linked, permanent)
-    if not yes and not confirmed(f"Are you sure you want to delete {what}? {files}{after}"):
+    files = library.source_files(ids)  # every file of these images in watched folders goes with them
+    sentence = files.sentence(len(ids), erase=permanent)
+    if not yes and not confirmed(f"Are you sure you want to delete {what}? {sentence + ' ' if sentence else ''}"
+                                 f"{after}"):
         print("Nothing deleted.")
         return 1
-    moved = f"; {plural(linked, 'file')} {'deleted from' if permanent else 'moved out of'} your source folders" \
-        if linked else ""
     if permanent:
         n = library.delete(ids)
-        print(f"{plural(n, 'image')} deleted (erased){moved}")
+        print(f"{plural(n, 'image')} deleted (erased){_files_went(files, 'deleted from')}")
     else:
         n = library.trash(ids)
-        print(f"{plural(n, 'image')} deleted: moved to the trash{moved} (myimages trash restore "
-              f"{printable(' '.join(str(i) for i in ids[:5]))}{' …' if len(ids) > 5 else ''} brings "
+        moved = library.source_files(ids)  # those it moved into the trash (a file changed since it was read stays)
+        print(f"{plural(n, 'image')} deleted: moved to the trash{_files_went(moved, 'moved out of')} (myimages "
+              f"trash restore {printable(' '.join(str(i) for i in ids[:5]))}{' …' if len(ids) > 5 else ''} brings "
               f"{'it' if n == 1 else 'them'} back)")
     return 0
 
 
-def _source_files(library, ids: list[int], linked: int, permanent: bool) -> str:
-    """What the delete does to files in watched source folders (new-user test item 13), or ""."""
-    if not linked:
-        return ""
-    if len(ids) == 1:
-        path = printable(str(library.get(ids[0]).path))
-        return f"Its file in your source folder is deleted too: {path}. " if permanent else \
-            f"Its file moves from your source folder into the library's trash: {path}. "
-    if permanent:
-        return "Their files in your source folders are deleted too. " if linked >= len(ids) else \
-            f"{linked} of them {'is a file' if linked == 1 else 'are files'} in your source folders: deleted too. "
-    return "Their files move from your source folders into the library's trash. " if linked >= len(ids) else \
-        f"{linked} of them {'is a file' if linked == 1 else 'are files'} in your source folders: " \
-        f"{'it moves' if linked == 1 else 'they move'} into the library's trash. "
+def _files_went(files, how: str) -> str:
+    """"; 3 files moved out of your source folders: a, b, c" for a summary, or ""."""
+    return f"; {plural(files.count, 'file')} {how} your source folders: {files.named()}" if files.count else ""

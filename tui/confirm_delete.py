@@ -16,7 +16,8 @@ from textual.widgets import Button, Static
 
 from store.errors import StoreError
 from store.records import ImageRecord
-from store.text import one_line, printable
+from store.sources import SourceFiles
+from store.text import one_line
 from store.trash import trash_days
 
 PROMPT_START = 40  # characters of the prompt that name the image in the question
@@ -26,12 +27,13 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="delete.cancel")]
 
     def __init__(self, count: int, record: ImageRecord | None = None, *, permanent: bool = False,
-                 question: str | None = None, linked: int | Callable[[], int] | None = None) -> None:
+                 question: str | None = None, files: Callable[[], SourceFiles] | None = None) -> None:
         """`record`: the one image to delete, named in the question. `permanent`: erased, not trashed.
-        `linked`: how many of the images are files in watched source folders (those files move into the
-        library's trash), or a function that counts them (called in a worker: the dialog shows at once)."""
+        `files`: a function that finds the files in watched source folders the delete takes with the images
+        (store.sources.SourceFiles: moved into the library's trash, or erased), called in a worker so that
+        the dialog shows at once; each is counted and the first few named."""
         super().__init__()
-        self.linked = linked
+        self.files = files
         self.count = count
         # An open gallery closes a dialog whose `record` went away: a trashed image's (delete forever) is only named.
         self.record = None if permanent else record
@@ -56,12 +58,7 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="delete-dialog"):
             yield Static(self.question, id="question", markup=False)
-            if self.record is not None and self.record.linked and not self.permanent:
-                yield Static(f"Its file moves from your source folder into the library's trash: "
-                             f"{printable(str(self.record.path))}", id="linked-file", markup=False)
-            elif self.linked is not None and not self.permanent:
-                yield Static(self._linked_text(self.linked) if isinstance(self.linked, int) else "",
-                             id="linked-files", markup=False)
+            yield Static("", id="linked-files", markup=False)
             if self.permanent:
                 yield Static("Deleting forever is permanent: it cannot be undone.", classes="hint")
             else:
@@ -73,37 +70,25 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
                 yield Button("Cancel", id="cancel", variant="primary")
                 yield Button("Delete forever" if self.permanent else "Delete", id="delete", variant="error")
 
-    def _linked_text(self, n: int) -> str:
-        """What happens to files in watched folders (nothing to say when none of the images is one)."""
-        if n <= 0:
-            return ""
-        if self.count == 1:
-            return "Its file moves from your source folder into the library's trash."
-        if n >= self.count:
-            return "Their files move from your source folders into the library's trash (restoring puts them back)."
-        return (f"{n} of them {'is a file' if n == 1 else 'are files'} in your source folders: "
-                f"{'that file moves' if n == 1 else 'those files move'} into the library's trash (restoring puts "
-                f"{'it' if n == 1 else 'them'} back).")
-
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#cancel", Button))
-        for line in self.query("#linked-files").results(Static):  # shown once there is something to say
-            line.display = isinstance(self.linked, int) and self.linked > 0
-        if callable(self.linked):
-            self._count_linked(self.linked)
+        self.query_one("#linked-files", Static).display = False  # shown once there is something to say
+        if self.files is not None:
+            self._find_files(self.files)
 
     @work(thread=True, exit_on_error=False)
-    def _count_linked(self, count: Callable[[], int]) -> None:
+    def _find_files(self, find: Callable[[], SourceFiles]) -> None:
         try:
-            n = count()
+            files = find()
         except StoreError:
             return  # the question stands without it; the delete itself reports a store error
-        self.app.call_from_thread(self._show_linked, n)
+        self.app.call_from_thread(self._show_files, files)
 
-    def _show_linked(self, n: int) -> None:
-        if self.is_mounted and n > 0:
+    def _show_files(self, files: SourceFiles) -> None:
+        if self.is_mounted and files.count:
             line = self.query_one("#linked-files", Static)
-            line.update(self._linked_text(n))
+            line.update(files.sentence(self.count, erase=self.permanent)
+                        + ("" if self.permanent else f" Restoring puts {'it' if files.count == 1 else 'them'} back."))
             line.display = True
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -361,13 +361,14 @@ class DuplicatesScreen(Screen[list[int]]):
     def _confirm(self, question: str, todo: list[tuple[int, list[int]]]) -> None:
         n = sum(len(others) for _, others in todo)
         going = {i for _, others in todo for i in others}
-        linked = sum(1 for group in self.groups for r in group.records if r.id in going and r.linked)
+        linked = any(r.linked for group in self.groups for r in group.records if r.id in going)
 
         def answered(confirmed: bool | None) -> None:
             if confirmed:
                 self._merge(todo)
 
-        self.app.push_screen(ConfirmDeleteScreen(n, question=question, linked=linked), answered)
+        self.app.push_screen(ConfirmDeleteScreen(
+            n, question=question, files=(lambda: self.library.source_files(going)) if linked else None), answered)
 
     def _merge(self, todo: list[tuple[int, list[int]]]) -> None:
         done: list[int] = []

@@ -784,8 +784,8 @@ class GalleryScreen(Screen):
             except StoreError as exc:
                 self._fail(exc)
                 return
-        linked = None if record is not None else lambda: self.library.linked_among(ids)
-        self.app.push_screen(ConfirmDeleteScreen(len(ids), record, linked=linked), answered)
+        files = None if record is not None and not record.linked else lambda: self.library.source_files(ids)
+        self.app.push_screen(ConfirmDeleteScreen(len(ids), record, files=files), answered)
 
     def action_collect(self) -> None:
         ids = self._targets()

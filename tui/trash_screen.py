@@ -179,7 +179,8 @@ class TrashScreen(ModalScreen[bool]):
             if confirmed:
                 self._change("forever", [item.record.id], row)
 
-        self.app.push_screen(ConfirmDeleteScreen(1, item.record, permanent=True), answered)
+        self.app.push_screen(ConfirmDeleteScreen(
+            1, item.record, permanent=True, files=lambda: self.library.source_files([item.record.id])), answered)
 
     def action_empty(self) -> None:
         n = len(self.items)
@@ -192,7 +193,8 @@ class TrashScreen(ModalScreen[bool]):
 
         question = f"Are you sure you want to empty the trash? {'Its image is' if n == 1 else f'Its {n} images are'} " \
                    "deleted forever."
-        self.app.push_screen(ConfirmDeleteScreen(n, permanent=True, question=question), answered)
+        self.app.push_screen(ConfirmDeleteScreen(
+            n, permanent=True, question=question, files=lambda: self.library.source_files(self.library.trashed_ids())), answered)
 
     def action_close(self) -> None:
         self.dismiss(bool(self.restored))
