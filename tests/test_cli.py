@@ -112,6 +112,19 @@ def test_list_filters(capsys, lib_dir):
     assert code == 1 and err.strip() == 'myimages: No collection "Nope".'
 
 
+def test_a_search_starting_with_a_dash_is_a_query(capsys, lib_dir):
+    """New-user test 3 item 7: `list --search '-ring'` failed with argparse's "expected one argument"."""
+    code, out, err = run(capsys, "list", "--library", str(lib_dir), "--search", "-ring", "--json")
+    assert code == 0 and [d["id"] for d in json.loads(out)] == [1], err
+    code, out, _ = run(capsys, "list", "--search", "-negative:zzzz", "--library", str(lib_dir), "--json")
+    assert code == 0 and sorted(d["id"] for d in json.loads(out)) == [1, 2]
+    with pytest.raises(SystemExit):  # an option after --search is still a missing query
+        main(["list", "--library", str(lib_dir), "--search", "--favorites"])
+    with pytest.raises(SystemExit):
+        main(["list", "--library", str(lib_dir), "--help"])
+    assert "--search -blurry" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("query", ["foo:bar", "gem |", "id:1-", "size:768", "|", "OR"])
 def test_a_query_it_cannot_read_lists_nothing_and_fails(capsys, lib_dir, query):
     """A script piping `list` into delete or export must not act on every image."""

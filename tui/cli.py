@@ -135,7 +135,7 @@ class _ToStderr(logging.Handler):
 def main(argv: Sequence[str] | None = None) -> int:
     _say_store_notices()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(cli_images.search_values_joined(list(sys.argv[1:] if argv is None else argv)))
     try:
         handler = COMMANDS.get(args.command, cmd_tui)
         return handler(args)
