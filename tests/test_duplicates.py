@@ -157,6 +157,30 @@ def test_command_line_duplicates(capsys, tmp_path, make_png, monkeypatch):
     assert main(["duplicates", "--distance", "99", *library]) == 1
 
 
+def test_command_line_duplicates_says_files_leave_source_folders(capsys, tmp_path, make_png, monkeypatch):
+    """New-user test 3 item 2: `duplicates --trash` moved a file out of a watched folder without a word (the
+    TUI's duplicates view and `delete` say so)."""
+    from tui.cli import main
+
+    path = make_png(size=(120, 90))
+    noise = np.random.default_rng(9).integers(0, 255, (9, 12, 3), dtype=np.uint8)
+    PILImage.fromarray(noise).resize((120, 90), PILImage.BICUBIC).save(path)
+    library = ["--library", str(tmp_path / "cli")]
+    (tmp_path / "watched").mkdir()
+    webp = variants(path, tmp_path / "v")[1].rename(tmp_path / "watched" / "crystal.webp").resolve()
+    assert main(["import", str(path), *library]) == 0 and main(["source", "add", str(webp.parent), *library]) == 0
+    capsys.readouterr()
+    asked: list[str] = []
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda question: asked.append(question) or "n")
+    assert main(["duplicates", "--trash", *library]) == 1
+    assert f"Its file in your source folder moves into the library's trash: {webp}." in asked[-1]
+    assert main(["duplicates", "--trash", "--yes", *library]) == 0
+    assert f"1 image moved to the trash; 1 file moved out of your source folders: {webp} (" \
+        in capsys.readouterr().out
+    assert not webp.exists()
+
+
 async def test_the_app_makes_missing_hashes_in_the_background(library, tmp_path):
     """A library older than the hashes (or the demo) gets them while the app runs."""
     from store.models import Image

@@ -49,15 +49,20 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
         question = (f"Move the {plural(others, 'other image')} of {plural(len(groups), 'group')} to the trash? "
                     "Their favorites and collections go to the kept ones; `myimages trash restore` brings them "
                     "back and takes those back.")
-        if not args.yes and not confirmed(question):
+        going = [r.id for g in groups for r in g.others]
+        files = library.source_files(going).sentence(others, erase=False)  # files of watched folders go too
+        if not args.yes and not confirmed(f"{question} {files}" if files else question):
             print("Nothing trashed.")
             return 1
         trashed = sum(library.merge_duplicates(g.keep.id, [r.id for r in g.others]) for g in groups)
+        moved = library.source_files(going)  # now in the library's trash
     if args.json:
         _print_json(groups)
         return 0
-    print(f"{plural(trashed, 'image')} moved to the trash (myimages trash restore brings "
-          f"{'it' if trashed == 1 else 'them'} back)")
+    print(f"{plural(trashed, 'image')} moved to the trash"
+          + (f"; {plural(moved.count, 'file')} moved out of your source folders: {moved.named()}" if moved.count
+             else "")
+          + f" (myimages trash restore brings {'it' if trashed == 1 else 'them'} back)")
     return 0
 
 
