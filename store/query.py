@@ -265,6 +265,7 @@ def _parse_cached(text: str, today: date) -> Parsed:
     text = text[:MAX_QUERY]
     position = 0
     terms = 0
+    last_or = "|"
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None or match.end() == position:
@@ -276,8 +277,12 @@ def _parse_cached(text: str, today: date) -> Parsed:
         if field is None and raw in ("|", "OR") and not minus:
             if groups[-1]:
                 groups.append([])
+                last_or = raw  # what the user typed, named if nothing follows it
             else:  # "| ring", "ring | | gem", a lone "OR": one side is empty
                 error = error or f"Nothing before {raw}: write both sides, e.g. ring {raw} necklace."
+            continue
+        if field is None and raw == "-" and not minus:  # a lone minus: an exclusion not written yet
+            error = error or 'A lone - excludes nothing: write -word (or "-" to search for a dash).'
             continue
         terms += 1
         if terms > MAX_TERMS:
@@ -312,7 +317,7 @@ def _parse_cached(text: str, today: date) -> Parsed:
             error = error or cut(f'Cannot read "{cut(raw)}": {exc}', HINT_WIDTH - 1) + "."
     result = tuple(tuple(g) for g in groups if g)
     if len(groups) > 1 and not groups[-1] and not error:
-        error = "Nothing after |: add the alternative, e.g. ring | necklace."
+        error = f"Nothing after {last_or}: add the alternative, e.g. ring {last_or} necklace."
     return Parsed(result, error, sort, error_more=more)
 
 

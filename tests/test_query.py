@@ -47,9 +47,23 @@ def test_parser_reads_the_syntax():
 @pytest.mark.parametrize("text, says", [
     ("|", "Nothing before |"), ("OR", "Nothing before OR"), ("| ring", "Nothing before |"),
     ("ring | | gem", "Nothing before |"), ("ring |", "Nothing after |"),
+    ("ring OR", "Nothing after OR: add the alternative, e.g. ring OR necklace."),  # it said "|" (new-user test 3)
+    ("ring | gem OR", "Nothing after OR"),
 ])
 def test_an_operator_with_an_empty_side_is_a_hint(text, says):
     assert says in parse(text).error
+
+
+@pytest.mark.parametrize("text", ["-", "ring -", "- ring"])
+def test_a_lone_minus_is_a_hint_not_a_search_for_dashes(text):
+    """New-user test 3 item 8: a lone - matched every prompt with a dash ("16-bit"); quoted, it still does."""
+    from store.query import HINT_WIDTH
+
+    parsed = parse(text)
+    assert parsed.error == 'A lone - excludes nothing: write -word (or "-" to search for a dash).'
+    assert len(parsed.error) <= HINT_WIDTH and all(t.value != "-" for g in parsed.groups for t in g)
+    assert parse('"-"').groups[0][0].value == "-" and not parse('"-"').error
+    assert parse("16-bit").groups[0][0].value == "16-bit"
 
 
 @pytest.mark.parametrize("text, shown", [
