@@ -316,3 +316,22 @@ def test_export_makes_its_folder_only_when_the_parent_exists(capsys, lib_dir, tm
     assert code == 1 and out == "" and "does not exist" in err and not missing.parent.exists()
     code, out, _ = run(capsys, "export", "--library", str(lib_dir), "1", "--to", str(tmp_path / "new"))
     assert code == 0 and Path(out.strip()).parent == tmp_path / "new"
+
+
+def test_ctrl_c_while_the_command_line_loads_says_one_line(tmp_path):
+    """New-user test 3 item 3: Ctrl+C in the first second or so (Python still importing) printed a traceback.
+    The interrupt arrives here while tui.cli imports Pillow, as the `myimages` script would meet it."""
+    hook = ("import builtins, os, signal, sys\n"
+            "real = builtins.__import__\n"
+            "def hooked(name, *a, **k):\n"
+            "    if name.startswith('PIL'):\n"
+            "        builtins.__import__ = real\n"
+            "        os.kill(os.getpid(), signal.SIGINT)\n"
+            "    return real(name, *a, **k)\n"
+            "builtins.__import__ = hooked\n"
+            "sys.argv = ['myimages', 'list', '--library', sys.argv[1]]\n"
+            "from tui.cli import main\n"
+            "sys.exit(main())\n")
+    out = subprocess.run([sys.executable, "-c", hook, str(tmp_path / "lib")], capture_output=True, text=True,
+                         cwd=ROOT, timeout=120)
+    assert out.returncode == 130 and out.stderr.strip() == "myimages: interrupted.", out.stderr

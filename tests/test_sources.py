@@ -301,6 +301,30 @@ def test_deleting_an_image_of_several_files_names_every_file(tmp_path, capsys, m
         assert going.sentence(2, erase=False).startswith("4 files in your source folders (of 2 images) move ")
 
 
+@pytest.mark.parametrize("copy", [False, True])
+def test_ctrl_c_cancels_a_command_line_source_add(tmp_path, outputs, capsys, monkeypatch, copy):
+    """New-user test 3 item 3: Ctrl+C during `source add` left the folder a source (0 images, never scanned),
+    and the watcher then took in all of it. Now it cancels the add as the app's Cancel does."""
+    import contextlib
+    import signal
+
+    from tui.cli import main
+
+    @contextlib.contextmanager
+    def interrupting_bar(label):  # the user's Ctrl+C, as the scan shows its progress
+        yield lambda done, total, path=None: signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr("tui.cli_sources.progress_bar", interrupting_bar)
+    library = ["--library", str(tmp_path / "lib")]
+    assert main(["source", "add", *(["--copy"] if copy else []), str(outputs), *library]) == 130
+    out = capsys.readouterr()
+    kept = " (the images copied so far stay in the library)" if copy else ""
+    assert f"Adding {outputs.resolve()} was cancelled: it is not a source{kept}." in out.out
+    assert "will not be a source" in out.err
+    with Library(tmp_path / "lib") as lib:
+        assert lib.sources() == [] and (lib.total() > 0) == copy  # a copy stays; a link goes with its source
+
+
 def test_copy_mode_imports_and_two_places_show_once(library, outputs, tmp_path):
     other = tmp_path / "other"
     shutil.copytree(outputs, other)

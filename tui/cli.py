@@ -19,21 +19,26 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from store.errors import StoreError, translate
-from store.settings import COLOR_CHOICES, ICON_SETS, IMAGE_MODES
-from store.text import printable
+try:  # Ctrl+C while Python is still loading (a second or so): one line, not a traceback
+    from store.errors import StoreError, translate
+    from store.settings import COLOR_CHOICES, ICON_SETS, IMAGE_MODES
+    from store.text import printable
 
-from . import (
-    cli_accounts,
-    cli_collections,
-    cli_derived,
-    cli_duplicates,
-    cli_images,
-    cli_maintenance,
-    cli_sources,
-    cli_trash,
-)
-from .cli_common import Parser, UserError, common_options, library_path, open_library
+    from . import (
+        cli_accounts,
+        cli_collections,
+        cli_derived,
+        cli_duplicates,
+        cli_images,
+        cli_maintenance,
+        cli_sources,
+        cli_trash,
+    )
+    from .cli_common import Parser, UserError, common_options, library_path, open_library
+except KeyboardInterrupt:
+    print("\nmyimages: interrupted.", file=sys.stderr)
+    raise SystemExit(130) from None
+
 
 __all__ = ["COMMANDS", "UserError", "build_parser", "main", "open_library"]
 
@@ -133,16 +138,17 @@ class _ToStderr(logging.Handler):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    _say_store_notices()
-    parser = build_parser()
-    args = parser.parse_args(cli_images.search_values_joined(list(sys.argv[1:] if argv is None else argv)))
     try:
+        _say_store_notices()
+        parser = build_parser()
+        args = parser.parse_args(cli_images.search_values_joined(list(sys.argv[1:] if argv is None else argv)))
         handler = COMMANDS.get(args.command, cmd_tui)
         return handler(args)
     except (StoreError, UserError) as exc:
         print(f"myimages: {printable(str(exc))}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a command that has nothing to undo: stopped where it was
+        print("\nmyimages: interrupted.", file=sys.stderr)
         return 130
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 
+from store.errors import NotFound
 from store.text import plural, printable
 
 from .cli_common import UserError, confirmed, open_library, progress_bar
@@ -43,6 +44,38 @@ def _print_report(report) -> None:
     print(f"{printable(str(report.source))}: {printable(report.summary())}")
 
 
+def _add(library, folder, copy: bool) -> int:
+    """Follow a folder and read it. Ctrl+C cancels the add as the app's Cancel does: the scan stops after the
+    batch it is reading and the folder is not a source (with --copy, the images copied so far stay)."""
+    stop = threading.Event()
+
+    def interrupted(*_) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt  # a second Ctrl+C: now (the folder is forgotten below all the same)
+        stop.set()
+        print(f"\nmyimages: stopping: {printable(str(folder))} will not be a source…", file=sys.stderr, flush=True)
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        with progress_bar("Scanning") as show:
+            report = library.add_source(folder, "copy" if copy else "link", progress=show, cancel=stop.is_set,
+                                        forget_if_cancelled=True)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if stop.is_set():
+        try:
+            library.remove_source(folder)  # the add forgot it itself, unless a second Ctrl+C came first
+        except NotFound:
+            pass
+        kept = " (the images copied so far stay in the library)" if copy else ""
+        print(f"Adding {printable(str(folder))} was cancelled: it is not a source{kept}.")
+        return 130
+    _print_report(report)
+    return 0
+
+
 def cmd_source(args: argparse.Namespace) -> int:
     with open_library(args, create=args.action == "add") as library:
         if args.action == "add":
@@ -52,10 +85,7 @@ def cmd_source(args: argparse.Namespace) -> int:
             if caution and not args.yes and not confirmed(f"{caution} Follow it?", refusal):
                 print("Nothing changed.")
                 return 1
-            with progress_bar("Scanning") as show:
-                report = library.add_source(folder, "copy" if args.copy else "link", progress=show)
-            _print_report(report)
-            return 0
+            return _add(library, folder, args.copy)
         if args.action == "scan":
             with progress_bar("Scanning") as show:
                 reports = library.scan_sources(args.folder, progress=show)
