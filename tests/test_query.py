@@ -361,6 +361,34 @@ def test_the_word_index_finds_what_a_loop_finds(values, queries, word_hash):
             assert strings.containing(text).tolist() == [text in held[code] for code in range(len(strings))]
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="abAB1 ,-#_%", max_size=24), min_size=1, max_size=200),
+       st.lists(st.text(alphabet="abAB1_%", min_size=2, max_size=8), min_size=1, max_size=6))
+def test_the_word_index_answers_as_sqlite_like(values, queries):
+    """On ASCII text (where SQLite's LIKE folds case as the catalog does), the word path gives exactly the rows
+    `value LIKE '%query%'` gives (the query's % and _ escaped)."""
+    import sqlite3
+    from unittest import mock
+
+    from store import catalog
+    from store.catalog import _Strings
+
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE TABLE t (code INTEGER, value TEXT)")
+    with mock.patch.object(catalog, "WORD_LISTS_FROM", 0):
+        strings = _Strings()
+        strings.BLOB_FROM = 0
+        for value in values:
+            con.execute("INSERT INTO t VALUES (?, ?)", (strings.code(value), value))
+        strings.prepare()
+        for query in queries:
+            escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            like = {c for (c,) in con.execute("SELECT code FROM t WHERE value LIKE ? ESCAPE '\\'", (f"%{escaped}%",))}
+            found = strings.containing(query.casefold())
+            assert {c for c in range(len(strings)) if found[c]} == like
+    con.close()
+
+
 def test_words_of_one_hash_are_told_apart_by_their_bytes(monkeypatch):
     """The word index tells words apart by a hash of their 8-byte pieces, checked against the words' bytes: with
     every long word's hash made from its last piece alone, words that share it still get lists of their own."""
