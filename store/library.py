@@ -62,7 +62,7 @@ from .models import Image, database
 from .search import Search
 
 if TYPE_CHECKING:
-    from .sources import SourceFiles
+    from .sources import SourceFiles, SourceRemoval
 
 __all__ = [  # what callers import from here (the façade and what it is made with)
     "CATALOG_FILE", "DB_NAME", "DRIVER_ERRORS", "_CATALOGS", "_DATABASES", "Library", "NewImage",
@@ -347,6 +347,13 @@ class Library(Images, Search):
         from . import sources
 
         return sources.removal_drops(self, sources.find_source(self, folder))
+
+    @boundary
+    def source_removal(self, folder: Path | str) -> "SourceRemoval":
+        """source_removal_drops, with how many of its other images stay and why (own copy, another source, trash)."""
+        from . import sources
+
+        return sources.removal(self, sources.find_source(self, folder))
 
     @boundary
     def source_files(self, image_ids: Iterable[int]) -> "SourceFiles":

@@ -1258,3 +1258,36 @@ def source_files(library: Library, image_ids: Iterable[int], first: int = FIRST_
             paths.append(original)
         paths = sorted(paths)[:first]  # only the first few are named
     return SourceFiles(count, len(images), trashed, tuple(paths))
+
+
+@dataclass(frozen=True)
+class SourceRemoval:
+    """What removing a source does to its images: `drops` leave the library; the others stay, and why: the
+    library has its own copy (a copying source, an import), another source holds them too, or they are in the
+    trash (kept until restored or erased)."""
+    drops: int
+    own_copy: int = 0
+    elsewhere: int = 0
+    trashed: int = 0
+
+    def stay(self) -> str:
+        """"3 stay: the library has its own copy of 2, another source holds 1." ("" when none stays)."""
+        reasons = [text for n, text in ((self.own_copy, f"the library has its own copy of {self.own_copy}"),
+                                        (self.elsewhere, f"another source holds {self.elsewhere}"),
+                                        (self.trashed, f"{self.trashed} {'is' if self.trashed == 1 else 'are'} in "
+                                                       "the trash")) if n]
+        total = self.own_copy + self.elsewhere + self.trashed
+        return f"{total} {'stays' if total == 1 else 'stay'}: {', '.join(reasons)}." if total else ""
+
+
+def removal(library: Library, row: Source) -> SourceRemoval:
+    """removal_drops, with how many of the source's other images stay and why (to say in the question)."""
+    here = SourceFile.select(SourceFile.image).where(SourceFile.source == row.id, SourceFile.image.is_null(False))
+    elsewhere = SourceFile.select(SourceFile.image).where(SourceFile.source != row.id,
+                                                          SourceFile.image.is_null(False))
+    mine = Image.select(fn.COUNT(Image.id)).where(Image.id.in_(here), Image.owner == library.account.id)
+    return SourceRemoval(
+        drops=removal_drops(library, row),
+        own_copy=mine.where(Image.location == "", Image.trashed_at.is_null()).scalar() or 0,
+        elsewhere=mine.where(Image.location != "", Image.trashed_at.is_null(), Image.id.in_(elsewhere)).scalar() or 0,
+        trashed=mine.where(Image.trashed_at.is_null(False)).scalar() or 0)

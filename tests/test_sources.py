@@ -766,7 +766,7 @@ def test_source_commands(tmp_path, outputs, capsys):
     assert "is not one of your sources" in capsys.readouterr().err
 
 
-def test_removing_a_source_asks_only_about_the_images_it_drops(tmp_path, outputs, capsys):
+def test_removing_a_source_asks_only_about_the_images_it_drops(tmp_path, outputs, capsys, monkeypatch):
     """`source remove` asks (and the dialog says) how many images leave: a copying source's images are the
     library's own and stay, so it stops following without asking; a linked one another source has too stays."""
     from tui.cli import main
@@ -787,6 +787,16 @@ def test_removing_a_source_asks_only_about_the_images_it_drops(tmp_path, outputs
     assert "0 images dropped" in capsys.readouterr().out and library.total() == 4
     assert main(["source", "remove", str(outputs), *lib]) == 1
     assert "its 1 image would leave the library" in capsys.readouterr().err and library.total() == 4
+    # new-user test 3 item 5: `source list` counts more images than the question drops; it says why the others stay
+    assert main(["import", str(outputs / "day2" / "b.png"), *lib]) == 0  # the ring: the library's own copy now
+    put(outputs, "c.png", a1111("a green cube", 23))
+    assert main(["source", "scan", str(outputs), *lib]) == 0
+    asked: list[str] = []
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda question: asked.append(question) or "n")
+    assert main(["source", "remove", str(outputs), *lib]) == 1
+    assert "drop its 1 image from the library (with their favorites and collections)? 2 stay: the library has its " \
+           "own copy of 1, another source holds 1. The files stay" in asked[-1]
 
 
 def test_source_add_asks_before_following_the_home_folder(tmp_path, monkeypatch, capsys):

@@ -95,11 +95,15 @@ def cmd_source(args: argparse.Namespace) -> int:
                 _print_report(report)
             return 1 if any(r.problem for r in reports) else 0
         if args.action == "remove":
-            count = library.source_removal_drops(args.folder)  # copied ones stay: nothing to ask about then
+            going = library.source_removal(args.folder)  # copied ones stay: nothing to ask about then
+            count = going.drops
+            stay = f" {going.stay()}" if going.stay() else ""
             question = (f"Stop following {args.folder} and drop its {plural(count, 'image')} from "
-                        "the library (with their favorites and collections)? The files stay where they are.")
+                        f"the library (with their favorites and collections)?{stay} The files stay where they are.")
             refusal = (f"Not removing {args.folder} without confirmation: its {plural(count, 'image')} would leave "
-                       "the library with their favorites and collections; add --yes.")
+                       f"the library with their favorites and collections;{stay} Add --yes.") if stay else \
+                (f"Not removing {args.folder} without confirmation: its {plural(count, 'image')} would leave "
+                 "the library with their favorites and collections; add --yes.")
             if count and not args.yes and not confirmed(question, refusal):
                 print("Nothing changed.")
                 return 1

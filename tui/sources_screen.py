@@ -249,12 +249,13 @@ class ConfirmRemoveSourceScreen(SourceQuestion):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="remove-source.cancel")]
 
-    def __init__(self, folder: str, count: int | None) -> None:
+    def __init__(self, folder: str, count: int | None, stay: str = "") -> None:
+        """`stay`: how many of its other images stay and why (SourceRemoval.stay)."""
         if count is None or count:
             images = "linked images" if count is None else plural(count, "image")
             what = (f"Its {images} {'leaves' if count == 1 else 'leave'} the library, with "
                     f"{'its favorite and collections' if count == 1 else 'their favorites and collections'}. "
-                    "The files stay where they are.")
+                    f"{stay + ' ' if stay else ''}The files stay where they are.")
         else:  # a copying source's images are the library's own
             what = ("No image leaves the library (its images were copied into it, or another source has them "
                     "too): the library only stops following the folder. No file is touched.")
@@ -262,12 +263,13 @@ class ConfirmRemoveSourceScreen(SourceQuestion):
         self.folder, self.count = folder, count
 
 
-def source_count(library: Library, folder: str) -> int | None:
-    """How many images removing the source drops; None when that cannot be told now."""
+def source_removal(library: Library, folder: str) -> tuple[int | None, str]:
+    """How many images removing the source drops (None when that cannot be told now), and which stay and why."""
     try:
-        return library.source_removal_drops(folder)
+        going = library.source_removal(folder)
     except StoreError:
-        return None
+        return None, ""
+    return going.drops, going.stay()
 
 
 def undo_add(library: Library, folder: str, copy: bool) -> str:
@@ -337,7 +339,7 @@ def open_sources(gallery) -> None:
             gallery.app.push_screen(ProgressScreen(f"Removing {one_line(request.folder)}", remove, total=None),
                                     lambda outcome: done(outcome, "removed"))
 
-        gallery.app.push_screen(ConfirmRemoveSourceScreen(request.folder, source_count(library, request.folder)),
+        gallery.app.push_screen(ConfirmRemoveSourceScreen(request.folder, *source_removal(library, request.folder)),
                                 confirmed)
 
     gallery.app.push_screen(screen, answered)
