@@ -140,6 +140,36 @@ async def test_a_stack_card_opens_its_members_and_esc_comes_back_to_it(batch_lib
                             timeout=15)
 
 
+async def test_selecting_a_stack_card_selects_its_images(batch_lib, tmp_path):
+    """New-user test 3 item 11: Space on a `▤ 3` card said "1 selected" and `d` asked about its top image only.
+    A selection is of images, as select-all's (every image of every stack): the card stands for its three."""
+    from textual.widgets import Static
+
+    from tui.confirm_delete import ConfirmDeleteScreen
+
+    app = make_app(batch_lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.wait_until(pilot, lambda: status(app).startswith("5 of 5 images · 3 cards"), timeout=15)
+        await ui.settle(pilot, app)
+        while grid(app).current.stack != 3:
+            await pilot.press("right")
+        await pilot.press("space")
+        await ui.wait_until(pilot, lambda: grid(app).selected == {1, 2, 3})
+        assert str(app.screen.query_one("#bulk-count", Static).render()) == "3 selected"
+        await pilot.press("d")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
+        question = str(app.screen.query_one("#question", Static).render())
+        assert question == "Are you sure you want to delete these 3 images?"
+        await pilot.press("escape")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
+        await pilot.press("space")  # and unselecting it unselects them all
+        await ui.wait_until(pilot, lambda: not grid(app).selected)
+        card = stack_card(app)  # the mouse: the card's check box
+        await pilot.click(card, offset=card.check_offset)
+        await ui.wait_until(pilot, lambda: grid(app).selected == {1, 2, 3})
+        assert batch_lib.total() == 5
+
+
 async def test_double_click_opens_a_stack_and_s_turns_stacking_off_and_is_remembered(batch_lib, tmp_path):
     app = make_app(batch_lib, tmp_path)
     async with app.run_test(size=(160, 48)) as pilot:

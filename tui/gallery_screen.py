@@ -191,9 +191,19 @@ class GalleryScreen(Screen):
         else:
             self.sub_title = self._account_line(account)
         self._refresh_collections()
+        self.grid.stack_members = self._stack_members
         self.set_focus(self.grid)
         self.reload()
         self.set_interval(POLL_SECONDS, self._poll_changes)
+
+    def _stack_members(self, record: ImageRecord) -> set[int]:
+        """Every image of a stack card's batch that the filters show (one indexed query: a batch is small), so
+        that selecting the card selects them all, as select-all (every image of every stack) does."""
+        try:
+            return set(self.library.ids(replace(self.filters, batch=record.batch, stacked=False)))
+        except StoreError as exc:
+            self._fail(exc)
+            return {record.id}
 
     @property
     def grid(self) -> CardGrid:

@@ -12,7 +12,7 @@ page past the end has the source count exactly (in a worker). `Counted` says so.
 """
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Callable, Set
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -174,6 +174,9 @@ class CardGrid(Widget, can_focus=True):
         self.columns = 1
         self.rows = 1
         self._selected: set[int] = set()  # changed only by the selection's methods (see `selected`)
+        # The ids a stack card (record.stack > 1) stands for, given by the screen that knows the library:
+        # selecting the card selects them all, as select-all does (None: a card is its own image only).
+        self.stack_members: Callable[[ImageRecord], Set[int]] | None = None
         self.empty_message = ""
         # Half-block thumbnails are drawn by the cards from lines made in a worker;
         # other picture widgets (Kitty, Sixel) get small pictures instead.
@@ -316,8 +319,19 @@ class CardGrid(Widget, can_focus=True):
         return self._selected
 
     def toggle_selected(self, record: ImageRecord) -> None:
-        self._selected ^= {record.id}
+        """Select the card's image (a stack card: every image of its stack), or unselect it."""
+        ids = self._ids_of(record)
+        if record.id in self._selected:
+            self._selected -= ids
+        else:
+            self._selected |= ids
         self._selection_changed()
+
+    def _ids_of(self, record: ImageRecord) -> Set[int]:
+        """The images a card stands for: itself, or (a stack card) every image of its stack."""
+        if record.stack > 1 and self.stack_members is not None:
+            return {record.id, *self.stack_members(record)}
+        return {record.id}
 
     def select_ids(self, ids: Set[int]) -> None:
         """Select these ids and no others."""
@@ -380,13 +394,13 @@ class CardGrid(Widget, can_focus=True):
         records = [self.record_at(i) for i in range(low, high + 1)]
         known = [r for r in records if r is not None]
         if len(known) == len(records):
-            self._range_read(self._pages.generation, self._anchor, {r.id for r in known})
+            self._range_read(self._pages.generation, self._anchor, {i for r in known for i in self._ids_of(r)})
         else:  # pages not read yet (a long jump): read the range's ids in a worker
             self._read_range(self.source, self._pages.generation, self._anchor, low, high)
 
     @work(thread=True, exclusive=True, group="range", exit_on_error=False)
     def _read_range(self, source: GridSource, generation: int, anchor: int, low: int, high: int) -> None:
-        ids = {record.id for record in source.fetch(low, high - low + 1)}
+        ids = {i for record in source.fetch(low, high - low + 1) for i in self._ids_of(record)}
         self.app.call_from_thread(self._range_read, generation, anchor, ids)
 
     def _range_read(self, generation: int, anchor: int, ids: set[int]) -> None:
