@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image as PILImage
-from textual.widgets import OptionList
+from textual.widgets import Button, OptionList
 
 from store.importer import ImportOptions, import_files
 from store.library import Library
@@ -74,6 +74,8 @@ def marked(screen) -> list[int]:
 async def confirm(pilot, app, *, click: bool) -> None:
     await ui.wait_until(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen), timeout=15)
     await ui.settle(pilot, app)
+    # the question says the images move to the trash: so does its button (new-user test 3 item 13: "Delete")
+    assert str(app.screen.query_one("#delete", Button).label) == "Move to trash"
     if click:
         await pilot.click("#delete")
     else:

@@ -27,11 +27,13 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="delete.cancel")]
 
     def __init__(self, count: int, record: ImageRecord | None = None, *, permanent: bool = False,
-                 question: str | None = None, files: Callable[[], SourceFiles] | None = None) -> None:
+                 question: str | None = None, files: Callable[[], SourceFiles] | None = None,
+                 button: str | None = None) -> None:
         """`record`: the one image to delete, named in the question. `permanent`: erased, not trashed.
         `files`: a function that finds the files in watched source folders the delete takes with the images
         (store.sources.SourceFiles: moved into the library's trash, or erased), called in a worker so that
-        the dialog shows at once; each is counted and the first few named."""
+        the dialog shows at once; each is counted and the first few named. `button`: the confirming button's
+        label when "Delete" would not say what it does (the duplicates' "Move to trash")."""
         super().__init__()
         self.files = files
         self.count = count
@@ -40,6 +42,7 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
         self._named = record
         self.permanent = permanent
         self._question = question
+        self.button = button
 
     @property
     def question(self) -> str:
@@ -68,7 +71,8 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
                              classes="hint", id="trash-hint")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")
-                yield Button("Delete forever" if self.permanent else "Delete", id="delete", variant="error")
+                yield Button(self.button or ("Delete forever" if self.permanent else "Delete"), id="delete",
+                             variant="error")
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#cancel", Button))

@@ -368,7 +368,8 @@ class DuplicatesScreen(Screen[list[int]]):
                 self._merge(todo)
 
         self.app.push_screen(ConfirmDeleteScreen(
-            n, question=question, files=(lambda: self.library.source_files(going)) if linked else None), answered)
+            n, question=question, files=(lambda: self.library.source_files(going)) if linked else None,
+            button="Move to trash"), answered)
 
     def _merge(self, todo: list[tuple[int, list[int]]]) -> None:
         done: list[int] = []
