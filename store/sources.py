@@ -17,7 +17,8 @@ time, content hash, the image it is, or why it is not one), so that:
 
 A file still being written is never read as an image: a PNG without its IEND chunk,
 a JPEG without its end marker, a WebP shorter than its RIFF header says, or an empty
-file, is left for the next scan (or the watcher's retry), not rejected.
+file, is left for the next scan (or the watcher's retry), not rejected: for up to a minute, and an empty
+file for a few seconds (then it is a bad file, "empty file", said once, as `source list` says it).
 """
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ from .text import plural
 LINK, COPY = "link", "copy"
 MODES = (LINK, COPY)
 GIVE_UP_AFTER = 60.0  # seconds a file may stay incomplete (unchanged) before it is read as it is
+EMPTY_FOR = 5.0  # seconds an empty file may stay empty before it is a bad file (said once), not one being written
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_TEXT_CHUNK = 16 * 1024 * 1024  # a compressed PNG text chunk is never inflated past this
 BATCH = 400
@@ -274,7 +276,7 @@ def index_file(path: Path, seen: Seen, mode: str) -> Indexed:
         return result
     waited = time.time() - seen.mtime_ns / 1e9
     png = png_text(data) if data.startswith(PNG_SIGNATURE) else None
-    if not (png is not None or is_complete(data)) and waited < GIVE_UP_AFTER:
+    if not (png is not None or is_complete(data)) and waited < (EMPTY_FOR if not data else GIVE_UP_AFTER):
         result.incomplete = True
         return result
     try:

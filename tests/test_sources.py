@@ -325,6 +325,23 @@ def test_ctrl_c_cancels_a_command_line_source_add(tmp_path, outputs, capsys, mon
         assert lib.sources() == [] and (lib.total() > 0) == copy  # a copy stays; a link goes with its source
 
 
+def test_an_empty_file_is_a_skipped_file_after_a_few_seconds(library, tmp_path):
+    """New-user test 3 item 6: `watch` said "1 still being written" at every event about a 0-byte file that
+    `source list` called "skipped: empty file". Empty for a few seconds, it is a bad file, said once."""
+    folder = tmp_path / "src"
+    put(folder, "a.png", a1111("an apple", 1))
+    fresh = put(folder, "fresh.png", b"")  # a generator that has just opened it: being written
+    old = put(folder, "empty.png", b"")
+    os.utime(old, (time.time() - 10,) * 2)
+    report = library.add_source(folder)
+    assert report.waiting == [fresh.resolve()] and [(p.name, r) for p, r in report.bad] == [("empty.png", "empty file")]
+    assert "1 skipped, 1 still being written" in report.summary()
+    os.utime(fresh, (time.time() - 10,) * 2)
+    again = library.scan_sources()[0]
+    assert again.waiting == [] and [p.name for p, _ in again.bad] == ["fresh.png"]  # said once each
+    assert library.scan_sources()[0].bad == [] and "still being written" not in library.scan_sources()[0].summary()
+
+
 def test_copy_mode_imports_and_two_places_show_once(library, outputs, tmp_path):
     other = tmp_path / "other"
     shutil.copytree(outputs, other)
