@@ -53,6 +53,8 @@ from .text import plural
 LINK, COPY = "link", "copy"
 MODES = (LINK, COPY)
 GIVE_UP_AFTER = 60.0  # seconds a file may stay incomplete (unchanged) before it is read as it is
+LINK_SKIPPED = ("a symbolic link: not followed (deleting an image never goes through a link to a file that may be "
+                "outside your sources); add the folder it points to, or copy the file here")
 EMPTY_FOR = 5.0  # seconds an empty file may stay empty before it is a bad file (said once), not one being written
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_TEXT_CHUNK = 16 * 1024 * 1024  # a compressed PNG text chunk is never inflated past this
@@ -262,6 +264,9 @@ class Indexed:
 def index_file(path: Path, seen: Seen, mode: str) -> Indexed:
     """Read one file of a source: a NewImage (linked, or with its data for copying), an error, or incomplete."""
     result = Indexed(seen, path)
+    if path.is_symlink():
+        result.error = LINK_SKIPPED
+        return result
     try:
         with open(path, "rb") as handle:  # the walk has seen it is a file: one open, one read
             data = handle.read(MAX_FILE_BYTES + 1)
@@ -334,7 +339,8 @@ def _read_png(data: bytes, path: Path, png: PngChunks):
 def walk(root: Path, only: Iterable[Path] | None = None,
          skip: Iterable[Path] = ()) -> tuple[dict[str, Seen], set[str]]:
     """Image files under `root` (or just the paths in `only`): {relative path: Seen}, and the
-    relative paths in `only` that are no longer there. Links and hidden names are not followed, nor
+    relative paths in `only` that are no longer there. Links and hidden names are not followed (a link with an
+    image's name is listed, to be skipped with its reason, LINK_SKIPPED), nor
     the folders in `skip` (the library's own, in a source that holds it) or any other library's folder."""
     seen: dict[str, Seen] = {}
     gone: set[str] = set()
@@ -352,7 +358,7 @@ def walk(root: Path, only: Iterable[Path] | None = None,
             except OSError:
                 gone.add(relpath)
                 continue
-            if _is_image_name(path.name) and not path.is_symlink() and path.is_file():
+            if _is_image_name(path.name) and (path.is_symlink() or path.is_file()):  # a link: skipped, said
                 seen[relpath] = Seen(relpath, info.st_size, info.st_mtime_ns)
             elif path.is_dir() and not path.is_symlink():  # a folder moved in: everything under it
                 for sub in _walk_all(path, skipped):
@@ -423,8 +429,8 @@ def _walk_all(root: Path, skipped: frozenset[str] = frozenset()) -> Iterator[_En
                     if entry.is_dir(follow_symlinks=False):
                         if entry.path not in skipped:
                             stack.append(entry.path)
-                    elif entry.is_file(follow_symlinks=False) and _is_image_name(entry.name):
-                        info = entry.stat(follow_symlinks=False)
+                    elif (entry.is_file(follow_symlinks=False) or entry.is_symlink()) and _is_image_name(entry.name):
+                        info = entry.stat(follow_symlinks=False)  # a link's own: it is skipped, and said once
                         yield _Entry(entry.path, info.st_size, info.st_mtime_ns)
                 except OSError:
                     continue

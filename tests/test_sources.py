@@ -342,6 +342,24 @@ def test_an_empty_file_is_a_skipped_file_after_a_few_seconds(library, tmp_path):
     assert library.scan_sources()[0].bad == [] and "still being written" not in library.scan_sources()[0].summary()
 
 
+def test_a_linked_image_in_a_source_is_skipped_and_said(library, outputs, tmp_path):
+    """New-user test 3 item 12: a symbolic link to an image in a source folder was ignored without a word. It is
+    not followed (a delete must never go through it to a file outside the sources); it is a skipped file, said."""
+    outside = put(tmp_path / "outside", "blue.png", a1111("a blue link target", 31))
+    library.add_source(outputs)
+    (outputs / "link.png").symlink_to(outside)
+    (outputs / "folder-link").symlink_to(outside.parent, target_is_directory=True)  # a folder link: not followed
+    report = library.scan_sources()[0]
+    assert [p.name for p, _ in report.bad] == ["link.png"] and not report.added
+    assert report.bad[0][1].startswith("a symbolic link: not followed")
+    assert "1 skipped" in report.summary()
+    (source,) = library.sources()
+    assert ("link.png", report.bad[0][1]) in source.bad and source.images == 2
+    assert library.scan_sources()[0].bad == []  # said once
+    assert library.scan_paths([outputs / "link.png"])[0].bad == []  # the watcher's look at it: the same
+    assert outside.is_file() and "a blue link target" not in prompts(library)
+
+
 def test_copy_mode_imports_and_two_places_show_once(library, outputs, tmp_path):
     other = tmp_path / "other"
     shutil.copytree(outputs, other)
