@@ -351,3 +351,24 @@ async def test_a_folder_that_cannot_be_added_is_refused_in_the_dialog(tmp_path, 
         await pilot.pause()
         assert f"That is {tmp_path / 'other'}" in str(app.screen.query_one("#source-note").render())
         assert [s.path for s in library.sources()] == [followed.resolve(), other.resolve()]
+
+
+async def test_two_skipped_files_both_show_at_80x24(tmp_path):
+    """New-user test 3 item 13: at 80×24 the dialog said "2 skipped" and its list showed only the first."""
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(a1111("kept", 5))
+    (folder / "broken.png").write_bytes(b"not a picture at all")
+    (folder / "notes.png").write_bytes(b"a text file named as a picture")
+    library = Library(tmp_path / "lib", account="alice")
+    library.add_source(folder)
+    app = MyImagesApp(library, images="none")
+    app.sources_changed = lambda: None
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("w")
+        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        await settle(pilot, app)
+        assert "2 skipped" in screen_text(app)
+        shown = screen_text(app)
+        assert "Skipped broken.png: not an image" in shown and "Skipped notes.png: not an image" in shown, shown

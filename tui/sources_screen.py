@@ -112,7 +112,8 @@ class SourcesScreen(Dialog[SourceRequest | None]):
                     "library, and it is followed again once it is back. Remove it to stop following it.")
         if not source.bad:
             return "No file skipped."
-        return "Skipped:\n" + "\n".join(f"  {one_line(name)}: {one_line(reason)}" for name, reason in source.bad)
+        # one line a file, no heading line: at 80×24 the box holds two lines, and showed the first file only
+        return "\n".join(f"Skipped {one_line(name)}: {one_line(reason)}" for name, reason in source.bad)
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#new-source" if not self.sources else "#source-list"))
