@@ -54,6 +54,7 @@ def test_completion_reads_the_folder(outputs):
     assert complete_path(str(outputs) + "/") == str(outputs / "a.png")  # the first; not notes.txt
     assert complete_path(str(outputs) + "/n") is None  # not an image
     assert complete_path(str(outputs) + "/zz") is None and complete_path("") is None
+    assert complete_path("/") is None and complete_path("/t") is not None  # the bare root: no /bin/
 
 
 async def test_import_a_folder_from_the_app(tmp_path, outputs):

@@ -32,8 +32,10 @@ DETAILS_AT_MOST = 200  # duplicate and failure lines shown in the summary (the c
 
 
 def complete_path(text: str, folders_only: bool = False) -> str | None:
-    """`text` completed to the first image file or folder it begins (folders end with "/"), or None."""
-    if not text:
+    """`text` completed to the first image file or folder it begins (folders end with "/"), or None. Not the
+    bare root "/": its first folder (/bin/) is no guess at what the user wants, and beside the sources dialog's
+    note about "/" it read as if that note were about /bin/ (new-user test 3 item 13)."""
+    if not text or text.strip() == os.sep:
         return None
     typed = Path(os.path.expanduser(text))
     folder, start = (typed, "") if text.endswith(os.sep) else (typed.parent, typed.name)
