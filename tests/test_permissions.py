@@ -34,6 +34,7 @@ def test_written_files_get_0666_less_the_umask(tmp_path):
         old = os.umask(umask)
         try:
             replaced = write_bytes_atomic(tmp_path / f"r{umask:o}" / "a.bin", b"x")
+            (tmp_path / f"n{umask:o}").mkdir()  # write_new_file's folder is there (files.output_folder)
             new = write_new_file(tmp_path / f"n{umask:o}", "b", ".bin", b"y")
         finally:
             os.umask(old)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
+from store.file_lock import held
 from store.importer import ImportOptions, import_files
 from store.library import Library
 from store.models import Image
@@ -70,7 +71,14 @@ def sheet_png(path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def fixed_libraries():
-    """alice (premium) with seven images and two collections, carol (free) with two public ones; an empty one."""
+    """alice (premium) with seven images and two collections, carol (free) with two public ones; an empty one.
+    Held to itself while this file runs: another test run on the machine (another clone, a developer beside
+    CI) waits for it instead of remaking the folder under it."""
+    with held(FOLDER.with_name(FOLDER.name + ".lock")):
+        yield from _fixed_libraries()
+
+
+def _fixed_libraries():
     shutil.rmtree(FOLDER, ignore_errors=True)
     sources = FOLDER / "sources"
     alice = Library(FOLDER / "library", account="alice")
