@@ -845,6 +845,7 @@ def _record(library: Library, row: Source, results: list[Indexed], known: dict[s
         stored = [pair for i, pair in enumerate(ready) if i not in refused]
         new_hashes, linked_again = [], []  # linked files found again: perhaps moved
         trashed = _trashed_among([image_id for image_id, created in ids if not created])
+        places = _locations([image_id for image_id, created in ids if not created])
         for (result, image), (image_id, created) in zip(stored, ids):
             result.image_id = image_id
             if created:
@@ -853,7 +854,12 @@ def _record(library: Library, row: Source, results: list[Indexed], known: dict[s
             elif image_id in trashed:
                 report.in_trash += 1
             else:
-                report.known += 1
+                if places.get(image_id) == str(result.path):
+                    # the image's own file at its own place: put back from the trash (restore moves it, then
+                    # records it; a scan in between read it), not a copy of an image "already in the library"
+                    report.unchanged += 1
+                else:
+                    report.known += 1
                 scan.found.add(image_id)
                 if image.location:
                     linked_again.append(result)
@@ -873,6 +879,14 @@ def _record(library: Library, row: Source, results: list[Indexed], known: dict[s
                      "image": result.image_id, "error": result.error})
     with library.db.atomic():
         bulk_insert(library.db, SourceFile, rows, conflict=("source", "relpath"))
+
+
+def _locations(image_ids: list[int]) -> dict[int, str]:
+    """The recorded file of each linked image among these (a copied one has none)."""
+    out: dict[int, str] = {}
+    for part in chunked(sorted(set(image_ids)), 500):
+        out.update(Image.select(Image.id, Image.location).where(Image.id.in_(part), Image.location != "").tuples())
+    return out
 
 
 def _trashed_among(image_ids: list[int]) -> set[int]:

@@ -1154,3 +1154,24 @@ def test_a_scan_says_only_what_happened(counts, said):
 
     assert ScanReport(Path("out"), **counts).summary() == said
 
+
+
+def test_a_file_put_back_by_a_restore_is_not_said_to_be_already_in_the_library(library, outputs, monkeypatch):
+    """New-user test 3 item 13: `watch` printed "Nothing new: 2 images were already in the library" when the app
+    restored a trashed image into the folder (the scan read the file between the restore's move and its record).
+    The image's own file at its own place is unchanged, and a watch says nothing about it."""
+    from store import trash
+
+    library.add_source(outputs)
+    diamond = next(r for r in library.page() if r.prompt == "a red diamond")
+    library.trash([diamond.id])
+    library.scan_sources()  # the watch sees the file leave the folder
+    monkeypatch.setattr(trash, "_relink", lambda *args: None)  # the scan comes before the restore records it
+    library.restore([diamond.id])
+    assert diamond.path.is_file()
+    report = library.scan_sources()[0]
+    assert (report.known, report.added, report.removed) == (0, [], 0) and not report.changed, report.summary()
+    copy = put(outputs, "copy.png", diamond.path.read_bytes())  # a copy elsewhere is still said
+    report = library.scan_sources()[0]
+    assert report.known == 1 and "1 image was already in the library" in report.summary()
+    assert copy.is_file()
