@@ -153,6 +153,12 @@ async def test_selecting_a_stack_card_selects_its_images(batch_lib, tmp_path):
         await ui.settle(pilot, app)
         while grid(app).current.stack != 3:
             await pilot.press("right")
+        await pilot.press("d")  # nothing selected: the top image, and the question says so
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
+        assert str(app.screen.query_one("#question", Static).render()).endswith(
+            "(the top of a stack of 3: the other 2 stay; Space on the card selects them all)?")
+        await pilot.press("escape")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
         await pilot.press("space")
         await ui.wait_until(pilot, lambda: grid(app).selected == {1, 2, 3})
         assert str(app.screen.query_one("#bulk-count", Static).render()) == "3 selected"

@@ -53,7 +53,10 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
             prompt = one_line(self._named.prompt)
             start = f'"{prompt[:PROMPT_START]}…"' if len(prompt) > PROMPT_START else f'"{prompt}"' if prompt \
                 else "(no prompt)"
-            return f"Are you sure you want to delete image #{self._named.id}{forever}, {start}?"
+            stack = self._named.stack  # a stack card's top image: the others stay (new-user test 3 item 11)
+            top = f" (the top of a stack of {stack}: the other {stack - 1} stay; Space on the card selects them " \
+                "all)" if stack > 1 else ""
+            return f"Are you sure you want to delete image #{self._named.id}{forever}, {start}{top}?"
         if self.count == 1:
             return f"Are you sure you want to delete this image{forever}?"
         return f"Are you sure you want to delete these {self.count} images{forever}?"
