@@ -220,6 +220,9 @@ class SourceWatcher:
         except StoreError as exc:
             self.on_notice(str(exc))
             reports = []
+        except Exception as exc:  # noqa: BLE001 - the watcher never dies of one bad moment (as `_safe`)
+            self.on_notice(f"Following the source folders failed: {exc}.")
+            reports = []
         if reports and reports[0].busy:
             return
         self._added.remove(folder)

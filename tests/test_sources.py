@@ -1079,6 +1079,34 @@ def test_a_source_removed_during_its_scan_is_removed_whole(tmp_path):
     assert not report.added and not report.changed
 
 
+def test_an_unexpected_error_reading_an_added_folder_leaves_the_watcher_running(tmp_path, monkeypatch):
+    """Any failure reading a folder just added is said, and the watcher goes on (it ended its thread)."""
+    library, (first,) = sources_at(tmp_path, "first")
+    notices = []
+    watched = Library(tmp_path / "lib")
+    watcher = SourceWatcher(watched, lambda _reports: None, notices.append, thumbnails=False).start()
+    try:
+        assert watcher.ready.wait(10)
+        real = watched.scan_sources
+
+        def broken(folder=None, *args, **kwargs):
+            if folder is not None:
+                raise RuntimeError("a bad moment")
+            return real(folder, *args, **kwargs)
+
+        monkeypatch.setattr(watched, "scan_sources", broken)
+        added = tmp_path / "added"
+        added.mkdir()
+        library.add_source(added)
+        watcher.sources_changed()
+        wait_for(lambda: any("a bad moment" in text for text in notices), 5)
+        put(first, "after.png", a1111("after the bad moment", 3))
+        wait_for(lambda: library.total() == 1, 5)
+        assert watcher.running
+    finally:
+        watcher.stop()
+
+
 def test_a_scan_stopped_between_an_image_and_its_file_record_leaves_neither(tmp_path, monkeypatch):
     """A linked image and the record of its file commit together: a scan killed in between (a cancelled add's
     child) left images no source held, which removing the source could not find."""
