@@ -212,17 +212,14 @@ class SourceWatcher:
     def _scan_added(self, folder: str) -> None:
         """A folder added since the last watch began, read again now that its watch is in place; not while
         its add (or another program) is reading it: then at a later turn. Gone from the sources meanwhile (a
-        cancelled add): nothing to say."""
-        try:
-            reports = self.library.scan_sources(folder, wait=False)
-        except NotFound:
-            reports = []
-        except StoreError as exc:
-            self.on_notice(str(exc))
-            reports = []
-        except Exception as exc:  # noqa: BLE001 - the watcher never dies of one bad moment (as `_safe`)
-            self.on_notice(f"Following the source folders failed: {exc}.")
-            reports = []
+        cancelled add): nothing to say. Any other failure is said, as by `_safe`."""
+        def scan() -> list[ScanReport]:
+            try:
+                return self.library.scan_sources(folder, wait=False)
+            except NotFound:
+                return []
+
+        reports = self._safe(scan)
         if reports and reports[0].busy:
             return
         self._added.remove(folder)
