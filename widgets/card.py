@@ -10,8 +10,8 @@ Layout of the content area (inside the border and padding):
     lines 1 … h-4       the thumbnail, centred, keeping its shape
     lines h-3, h-2      the prompt, cut with an ellipsis (one line on small cards)
     line h-1            the action buttons: 3 cells each where every one fits so; else each icon as wide as it
-                        is drawn, a space between icons where there is room, and a ⋯ button for those that do
-                        not fit (it asks for "more": the screen offers the rest in a menu)
+                        is drawn, a space after every one-cell icon (and more where there is room), and a ⋯
+                        button for those that do not fit (it asks for "more": the screen offers the rest in a menu)
 
 A button answers a click only on the cells drawn for it (`button_places`): where icons sit side by side, a
 click one cell off lands on nothing rather than on the neighbour, and drawing and clicking use one layout.
@@ -69,33 +69,46 @@ class ButtonPlace:
 
 def button_places(actions: list[CardAction], icons: list[str], width: int) -> list[ButtonPlace]:
     """The actions row's buttons at a content width: 3-cell slots (icon in the middle) where all fit so; else
-    the icons at their drawn widths, spaces spread evenly between them (a space of two or more is split between
-    its neighbours' click areas, one cell is nobody's); as many buttons as leave a space between at least every
-    other two, and, if not all fit so, ⋯ last for the rest."""
+    the icons at their drawn widths with a space after every one-cell icon (♡ ⬇ ℹ 🗑: terminals often draw such
+    a glyph wider than its cell, over whatever comes next) and never three icons in a row without one; the cells
+    left go to the other gaps first, spread evenly (a space of two or more is split between its neighbours'
+    click areas, one cell is nobody's); as many buttons as fit so, and, if not all do, ⋯ last for the rest."""
     count = len(actions)
     if count and width >= SLOT * count:
         return [ButtonPlace(a, i * SLOT, i * SLOT + SLOT, i * SLOT + 1) for i, a in enumerate(actions)]
     widths = [cell_len(icon) for icon in icons]
 
-    def needs(shown: int) -> int:  # cells for `shown` buttons (and ⋯), a space between at least every other two
-        buttons = shown + (shown < count)
-        return sum(widths[:shown]) + (cell_len(MORE.icon) if shown < count else 0) + buttons // 2
+    def row(shown: int) -> list[tuple[CardAction, int]]:  # the buttons drawn when `shown` have their own
+        buttons = list(zip(actions[:shown], widths[:shown]))
+        return buttons + [(MORE, cell_len(MORE.icon))] * (shown < count)
+
+    def spaces(buttons: list[tuple[CardAction, int]]) -> list[int]:  # the spaces after each but the last one
+        gaps: list[int] = []
+        for _, glyphs in buttons[:-1]:  # after a one-cell icon, and after two icons that touch
+            gaps.append(int(glyphs == 1 or (bool(gaps) and gaps[-1] == 0)))
+        return gaps
+
+    def needs(buttons: list[tuple[CardAction, int]]) -> int:
+        return sum(w for _, w in buttons) + sum(spaces(buttons))
 
     shown = count
-    while shown > 0 and needs(shown) > width:
+    while shown > 0 and needs(row(shown)) > width:
         shown -= 1
-    buttons = list(zip(actions[:shown], widths[:shown]))
-    if shown < count:
-        buttons.append((MORE, cell_len(MORE.icon)))
-    gaps = len(buttons) - 1
-    spare = max(0, width - sum(w for _, w in buttons))
+    buttons = row(shown)
+    gaps = spaces(buttons)
+    spare = max(0, width - needs(buttons))
+    for kind in (0, 1):  # the spare cells: to the gaps with no space yet (spread evenly), then to every gap
+        chosen = [i for i, g in enumerate(gaps) if g == 0] if kind == 0 else list(range(len(gaps)))
+        given = min(spare, len(chosen)) if kind == 0 else spare
+        for n, i in enumerate(chosen):  # gap n of the chosen gets its even share (rounded up: the first gets one)
+            gaps[i] += -(-given * (n + 1) // len(chosen)) - -(-given * n // len(chosen))
+        spare -= given
     places: list[ButtonPlace] = []
     x = 0
     spans = []
     for index, (action, glyphs) in enumerate(buttons):
         spans.append((action, x, x + glyphs))
-        if index < gaps:  # gap `index` gets its even share of the spare cells (rounded up: the first gets one)
-            x += glyphs + -(-spare * (index + 1) // gaps) - -(-spare * index // gaps)
+        x += glyphs + (gaps[index] if index < len(gaps) else 0)
     for index, (action, start, end) in enumerate(spans):
         left = start - spans[index - 1][2] if index else 0  # the gap before it
         right = spans[index + 1][1] - end if index + 1 < len(spans) else 0

@@ -423,8 +423,12 @@ class CardGrid(Widget, can_focus=True):
         width = max(1, self.size.width - 1)
         height = max(1, self.size.height)
         columns = max(1, min(size.max_columns, width // size.min_width))
-        narrow = width / columns < 28  # no padding beside the picture: room for every button
-        thumb_width = int(width / columns) - CARD_FRAME - (0 if narrow else 2)
+        # every card as wide as the others; the columns left over go between the cards where there is one for
+        # each gap, else beside the last (given to one card, 79 columns made it narrower than the other three)
+        card_width = width // columns
+        gutter = int(1 < columns <= width - card_width * columns + 1)
+        narrow = card_width < 28  # no padding beside the picture: room for every button
+        thumb_width = card_width - CARD_FRAME - (0 if narrow else 2)
         card_height = CARD_LINES + size.prompt_lines + max(2, int(thumb_width * size.thumb_rows_per_column))
         rows = max(1, height // card_height)
         card_height = height // rows  # what is left over goes to the thumbnails
@@ -434,6 +438,8 @@ class CardGrid(Widget, can_focus=True):
         for card in self._cards:
             card.set_prompt_lines(size.prompt_lines)
         container.styles.grid_size_columns = columns
+        container.styles.grid_columns = str(card_width)
+        container.styles.grid_gutter_vertical = gutter  # between columns
         container.styles.grid_size_rows = rows
         container.styles.grid_rows = str(card_height)
         self.columns, self.rows = columns, rows
