@@ -10,7 +10,6 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
@@ -18,6 +17,8 @@ from store.errors import StoreError
 from store.library import Library
 from store.text import one_line, plural
 from widgets.typing_goes_to import typing_goes_to
+
+from .dialog import Dialog
 
 
 class CollectionList(SelectionList[int]):
@@ -34,7 +35,7 @@ class CollectionList(SelectionList[int]):
             typing_goes_to(event, name_box)
 
 
-class AddToCollectionScreen(ModalScreen[bool]):
+class AddToCollectionScreen(Dialog[bool]):
     """Answers True when any membership changed."""
 
     BINDINGS = [Binding("escape", "close", "Done", id="collections.close")]

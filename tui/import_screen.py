@@ -17,7 +17,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Button, Checkbox, Input, Static
 
@@ -25,6 +24,7 @@ from store.importer import EXTENSIONS, ImportOptions, ImportReport, import_files
 from store.library import Library
 from store.text import printable
 
+from .dialog import Dialog
 from .progress_screen import JobOutcome, ProgressScreen
 
 LISTED_AT_MOST = 5000  # names looked at per folder while completing (a huge folder completes from its first ones)
@@ -125,7 +125,7 @@ def path_problem(text: str) -> str | None:
     return None
 
 
-class ImportScreen(ModalScreen[list[int]]):
+class ImportScreen(Dialog[list[int]]):
     """Answers the ids of the images imported (in order), for the gallery to show them."""
 
     BINDINGS = [

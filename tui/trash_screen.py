@@ -12,11 +12,12 @@ staying on its image while it is there.
 """
 from __future__ import annotations
 
+from itertools import islice
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Static
 
 from store.errors import StoreError
@@ -26,12 +27,13 @@ from store.trash import TrashedImage, trash_days
 from widgets.key_bar import KeyBar
 
 from .confirm_delete import ConfirmDeleteScreen
+from .dialog import Dialog
 
 PROMPT_WIDTH = 200  # characters of a prompt in its cell (the table crops to the width)
 POLL_SECONDS = 1.0  # how often the open trash asks whether the library changed elsewhere (as the gallery)
 
 
-class TrashScreen(ModalScreen[bool]):
+class TrashScreen(Dialog[bool]):
     """Answers True when something was restored (the gallery then reloads and shows it)."""
 
     HELP_TITLE = "Trash"
@@ -216,10 +218,11 @@ def chunked_job(ids: list[int], act, done: list[int], verb: str, size: int):
     the ids it did, which go into `done` (the gallery's delete to the trash and its undo)."""
 
     def job(progress, cancelled) -> None:
-        for start in range(0, len(ids), size):
+        chunks = iter(ids)
+        while chunk := list(islice(chunks, size)):  # itertools' batching recipe (itertools.batched: Python 3.12)
             if cancelled():
                 break
-            done.extend(act(ids[start:start + size]))
+            done.extend(act(chunk))
             progress(len(done), len(ids), verb)
 
     return job

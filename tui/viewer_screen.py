@@ -16,7 +16,6 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
@@ -36,6 +35,7 @@ from widgets.thumbnails import (
     zoom_window,
 )
 
+from .dialog import Dialog
 from .help_screen import own_bindings
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ PAN_STEP = 0.25  # of the visible part, per arrow key while zoomed
 WRITE_ACTIONS = {"favorite", "delete", "clean", "undo_delete", "trash"}  # not in the public gallery (read only)
 
 
-class ViewerScreen(ModalScreen[None]):
+class ViewerScreen(Dialog[None]):
     BINDINGS = [
         Binding("escape,enter,q", "close", "Close", id="viewer.close"),
         Binding("right,l", "step(1)", "Next", id="viewer.next"),
@@ -316,10 +316,10 @@ class ViewerScreen(ModalScreen[None]):
             self.gallery.say_read_only()
 
     def action_close(self) -> None:
-        if self.zoomed:
+        if self.zoomed:  # Escape first leaves the zoom
             self.action_fit()
             return
-        self.dismiss(None)
+        super().action_close()
 
     def action_step(self, delta: int) -> None:
         self._direction = 1 if delta > 0 else -1
