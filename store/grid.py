@@ -247,7 +247,7 @@ class CutResult:
 
 
 def _new_images(ids: list[int]) -> str:
-    return f"{len(ids)} new {'image' if len(ids) == 1 else 'images'}"
+    return plural(len(ids), "new image")
 
 
 def _id_list(ids: list[int], most: int = 6) -> str:
