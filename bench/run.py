@@ -352,7 +352,7 @@ async def bench_in_app(path: Path) -> dict:
                     filter_store.append(store_query_s(library, filters))
                 filter_ui.append(await chosen(select, value, filters))
             # search combined with the dropdowns
-            for select, value, filters in [(favorites, FAVORITES_ONLY, None), (collection_box, c2, None)]:
+            for select, value in [(favorites, FAVORITES_ONLY), (collection_box, c2)]:
                 await chosen(select, value, Filters(favorite=FAVORITES_ONLY, collection_id=c2 if select is
                                                     collection_box else None))
             with meter.aside():

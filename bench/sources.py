@@ -26,7 +26,6 @@ import resource
 import shutil
 import statistics
 import struct
-import subprocess
 import sys
 import tempfile
 import threading
@@ -312,7 +311,7 @@ def busy_rows(runs: list[dict]) -> list[tuple[str, str, str]]:
                                "added from the app")):
         ratios = [run[f"{key}_busy"] / run[f"{key}_idle"] for run in runs]
         values = "; ".join(f"{run[f'{key}_idle']:.1f} / {run[f'{key}_busy']:.1f}" for run in runs)
-        rows.append((name, values, f"≤ 1.2x idle (" + ", ".join(f"{x:.2f}x" for x in ratios)
+        rows.append((name, values, "≤ 1.2x idle (" + ", ".join(f"{x:.2f}x" for x in ratios)
                      + f"; median {statistics.median(ratios):.2f}x)"))
     rows.append(("  store search: processor time in the searching thread, median (ms), idle / busy",
                  "; ".join(run["store_cpu"] for run in runs), ""))
@@ -381,13 +380,13 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if rows:
-            print(f"\n| figure | value | target |\n|---|---|---|")
+            print("\n| figure | value | target |\n|---|---|---|")
             for name, value, target in rows:
                 print(f"| {name} | {value} | {target} |")
     n = f"{args.files:,}"
     rows = [
         (f"bare loop: read + SHA-256 of {n} files, cold cache (s)", f"{bare_cold:.1f}", ""),
-        (f"bare loop, warm cache (s)", f"{bare_warm:.1f}", ""),
+        ("bare loop, warm cache (s)", f"{bare_warm:.1f}", ""),
         (f"index {n} files in place, to searchable (s)", f"{indexed:.1f}", "≤ 60 s"),
         ("  per file (ms)", f"{indexed / args.files * 1000:.2f}", "IIB: 45 s / 20,000 = 2.25 ms on 6 cores"),
         ("  against the warm bare loop", f"{indexed / bare_warm:.1f}x", ""),
@@ -405,7 +404,7 @@ def main() -> None:
         ("a change made by another process (a favorite) to the screen, median / max (s)",
          f"{statistics.median(elsewhere):.2f} / {max(elsewhere):.2f}", "≤ 2 s"),
     ]
-    print(f"\n| figure | value | target |\n|---|---|---|")
+    print("\n| figure | value | target |\n|---|---|---|")
     for name, value, target in rows:
         print(f"| {name} | {value} | {target} |")
 
