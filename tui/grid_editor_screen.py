@@ -7,8 +7,6 @@ Selected cells are saved to the library as derived images, or downloaded.
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from store.errors import StoreError
 from store.library import Library
 from store.records import ImageRecord
 from store.settings import default_downloads
+from widgets.lru import LRU
 from widgets.thumbnails import (CachedHalfcellImage, PictureWidget, cell_console, fit_cells, grid_image_class,
                                 on_checkerboard)
 
@@ -90,8 +89,8 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
         self.selected: set[tuple[int, int]] = set()
         self.preview_base: Image.Image | None = None
         self.scale = (1.0, 1.0)
-        self._cell_previews: OrderedDict[tuple, Image.Image] = OrderedDict()  # (box, trim, clean) -> picture
-        self._previews_lock = threading.Lock()  # filled by the drawing workers
+        # (box, trim, clean) -> picture, filled by the drawing workers
+        self._cell_previews: LRU[tuple, Image.Image] = LRU(CELL_PREVIEWS_KEPT)
         # The side panel (the cell, the fields, the options, the buttons) is mounted a frame after the rest: the
         # dialog in one frame was a stall of 80-95 ms (issue 11), in two it is two of 40-50. A sheet read before
         # it is there waits for it (`_sheet_ready`).
@@ -244,16 +243,12 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
     def _cell_preview(self, layout: grid_cut.Layout, focus: tuple[int, int], trimmed: bool,
                       cleaned: bool) -> Image.Image:
         key = (layout.box(*focus), trimmed, cleaned)
-        with self._previews_lock:
-            if key in self._cell_previews:
-                self._cell_previews.move_to_end(key)
-                return self._cell_previews[key]
+        kept = self._cell_previews.get(key)
+        if kept is not None:
+            return kept
         cell = grid_cut.cut_cell(self._sheet, layout, *focus, trimmed=trimmed, cleaned=cleaned)
         cell.thumbnail((PREVIEW_PIXELS, PREVIEW_PIXELS))
-        with self._previews_lock:
-            self._cell_previews[key] = cell
-            while len(self._cell_previews) > CELL_PREVIEWS_KEPT:
-                self._cell_previews.popitem(last=False)
+        self._cell_previews.put(key, cell)
         return cell
 
     def _draw_into(self, worker, selector: str, picture: Image.Image, box) -> None:

@@ -8,7 +8,6 @@ kept, and the next one is drawn ahead while the user looks at this one.
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -22,6 +21,7 @@ from textual.worker import get_current_worker
 from store.records import ImageRecord
 from store.text import field_value, one_line
 from widgets.key_bar import KeyBar
+from widgets.lru import LRU
 from widgets.thumbnails import (
     CachedHalfcellImage,
     PictureWidget,
@@ -88,7 +88,7 @@ class ViewerScreen(Dialog[None]):
         self.zoomed = False
         self.centre = (0.5, 0.5)  # the middle of what a zoomed view shows, as fractions of the picture
         self.shown_key: tuple | None = None  # what the picture on screen is (tests: it is the current one)
-        self._drawn: OrderedDict[tuple, tuple] = OrderedDict()  # key -> (picture, strips), a few of them
+        self._drawn: LRU[tuple, tuple] = LRU(DRAWN_KEPT)  # key -> (picture, strips), a few of them
         self._full: tuple | None = None  # (path, the whole picture) for the 1:1 view
         self._direction = 1
 
@@ -185,9 +185,9 @@ class ViewerScreen(Dialog[None]):
         key = self._key(self.record, box)
         if key == self.shown_key:
             return
-        if key in self._drawn:
-            self._drawn.move_to_end(key)
-            self._show_picture(key, *self._drawn[key])
+        drawn = self._drawn.get(key)
+        if drawn is not None:  # (None, None) for a file that could not be read
+            self._show_picture(key, *drawn)
             self._draw_ahead(box)
             return
         self.decode(self.record, key, box, self.zoomed, self.centre)
@@ -226,9 +226,7 @@ class ViewerScreen(Dialog[None]):
         return picture, (columns, rows) if zoomed else None
 
     def _drawn_now(self, key: tuple, drawn: tuple, box: tuple[int, int]) -> None:
-        self._drawn[key] = drawn
-        while len(self._drawn) > DRAWN_KEPT:
-            self._drawn.popitem(last=False)
+        self._drawn.put(key, drawn)
         if key == self._key(self.record, self._box()) and self.is_attached:
             self._show_picture(key, *drawn)
             self._draw_ahead(box)
@@ -288,12 +286,7 @@ class ViewerScreen(Dialog[None]):
         worker = get_current_worker()
         drawn = self._draw(record, box, False, (0.5, 0.5))
         if not worker.is_cancelled:
-            self.app.call_from_thread(self._keep_drawn, key, drawn)
-
-    def _keep_drawn(self, key: tuple, drawn: tuple) -> None:
-        self._drawn[key] = drawn
-        while len(self._drawn) > DRAWN_KEPT:
-            self._drawn.popitem(last=False)
+            self._drawn.put(key, drawn)
 
     def on_resize(self, event: events.Resize) -> None:
         self.call_after_refresh(self._redraw)

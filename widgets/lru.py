@@ -37,5 +37,10 @@ class LRU(Generic[K, V]):
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
+    def __contains__(self, key: object) -> bool:
+        """Whether the key is kept (it stays as old as it was)."""
+        with self._lock:
+            return key in self._items
+
     def __len__(self) -> int:
         return len(self._items)

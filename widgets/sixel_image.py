@@ -20,8 +20,6 @@ copy of it:
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 
 from PIL import Image as PILImage
 from rich.control import Control
@@ -38,30 +36,25 @@ from textual_image._sixel import image_to_sixels
 from textual_image._terminal import get_cell_size
 from textual_image.widget.sixel import Image as SixelImage, _ImageSixelImpl, _NoopRenderable
 
+from .lru import LRU
+
 BAND = 6  # pixel rows per sixel band
 _REGISTER = re.compile(r"#(\d+);2;\d+;\d+;\d+")
 _RASTER = re.compile(r'"\d+;\d+;\d+;\d+')
 _NULL = Style()
 ENCODED_KEPT = 96  # encoded pictures kept, shared by every Sixel widget: several pages of cards (~20 KB each)
-_encoded: OrderedDict[tuple, tuple[PILImage.Image, str]] = OrderedDict()
-_encoded_lock = threading.Lock()
+_encoded: LRU[tuple, tuple[PILImage.Image, str]] = LRU(ENCODED_KEPT)  # the picture is kept with its data, so
+# its id (in the key) is not reused meanwhile
 
 
 def encoded(key: tuple, image: PILImage.Image) -> str | None:
     """The Sixel data encoded before for this picture (the very object: `key` holds its id) at this size."""
-    with _encoded_lock:
-        found = _encoded.get(key)
-        if found is None or found[0] is not image:
-            return None
-        _encoded.move_to_end(key)
-        return found[1]
+    found = _encoded.get(key)
+    return found[1] if found is not None and found[0] is image else None
 
 
 def remember(key: tuple, image: PILImage.Image, sixel_data: str) -> None:
-    with _encoded_lock:
-        _encoded[key] = (image, sixel_data)  # the picture is kept with it, so its id is not reused meanwhile
-        while len(_encoded) > ENCODED_KEPT:
-            _encoded.popitem(last=False)
+    _encoded.put(key, (image, sixel_data))
 
 
 def clean_sixels(data: str) -> str:
