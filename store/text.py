@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .records import Count
+
 # Characters that change how the text around them is shown, or are not shown at all:
 # every format character (category Cf: zero width, LRM/RLM, bidi embeddings, overrides
 # and isolates, word joiner, BOM, soft hyphen, the tag characters U+E0001-E007F, ...),
@@ -131,8 +133,9 @@ def one_line(text: str | None) -> str:
 PLURAL_VERBS = {"was": "were", "is": "are", "has": "have"}  # what `plural` makes agree with the count
 
 
-def plural(count: int, word: str, verb: str = "") -> str:
-    """The count and the word for it: "1 image", "2 images", "0 groups"; with a verb (was, is, has) after it,
-    agreeing: "1 image was", "2 images were"."""
-    text = f"{count} {word}{'' if count == 1 else 's'}"
-    return f"{text} {verb if count == 1 else PLURAL_VERBS[verb]}" if verb else text
+def plural(count: int | Count, word: str, verb: str = "") -> str:
+    """The count and the word for it: "1 image", "2 images", "0 groups", "about 140,000 cards" (a Count); with a
+    verb (was, is, has) after it, agreeing: "1 image was", "2 images were"."""
+    one = count == 1 if isinstance(count, int) else count.exact and count.n == 1
+    text = f"{count} {word}{'' if one else 's'}"
+    return f"{text} {verb if one else PLURAL_VERBS[verb]}" if verb else text

@@ -401,7 +401,7 @@ class GalleryScreen(Screen):
             text += " (Esc goes back)"
         elif self.filters.stacked and self.shown.n < self.images.n:
             # "same settings": a batch may hold images of one seed too (made again), not only seed variations
-            text += f" · {self.shown} {'card' if self.shown.n == 1 else 'cards'}: same settings stacked (S shows each)"
+            text += f" · {plural(self.shown, 'card')}: same settings stacked (S shows each)"
         sort = parse(self.filters.search).sort or self.filters.sort
         if sort != DEFAULT_SORT:
             text += f" · {SORT_NAMES.get(sort, sort)}"
