@@ -848,7 +848,7 @@ def _make_order(sort: str, inputs: tuple) -> np.ndarray:
     """The positions of every image in a kept order (`Catalog._order_inputs`); needs no lock."""
     if sort == "imported":
         (imported,) = inputs
-        order = np.lexsort((-np.arange(len(imported)), -imported))  # recently imported; ties newest first
+        order = np.lexsort((np.arange(len(imported)), -imported))  # recently imported; ties newest first (position 0)
     elif sort == "prompt":  # the rank of each distinct prompt is not kept: only this order is
         codes, rank_inputs = inputs
         order = np.argsort(_rank(rank_inputs)[codes], kind="stable")

@@ -208,7 +208,7 @@ def _date_value(field: str, text: str, today: date) -> tuple:
         first, _, last = t.partition("..")
         low = _period(first, today)[0] if first else None
         high = _period(last, today)[1] if last else None
-        if low and high and low > high:
+        if low and high and low >= high:  # reversed (today..yesterday is empty as written): swap
             low, high = _period(last, today)[0], _period(first, today)[1]
         return low, high
     return _period(t, today)

@@ -99,6 +99,16 @@ def test_dates_are_local_days():
     assert parse("date:2026-11-24..2026-11-25", today).groups[0][0].value == (start - timedelta(days=1), end)
 
 
+def test_reversed_date_ranges_are_swapped_even_when_next_to_each_other():
+    today = date(2026, 11, 25)
+    both_days = parse("date:yesterday..today", today).groups[0][0].value
+    assert both_days[1] - both_days[0] == timedelta(days=2)
+    for reversed_range in ("date:today..yesterday", "date:2026-11-25..2026-11-24", "imported:today..yesterday"):
+        assert parse(reversed_range, today).groups[0][0].value == both_days
+    october, november = parse("date:2026-10", today).groups[0][0].value, parse("date:2026-11", today).groups[0][0].value
+    assert parse("date:2026-11..2026-10", today).groups[0][0].value == (october[0], november[1])
+
+
 # -- fields and operators on both back ends -------------------------------------------
 
 PIXEL = b"\x89PNG not really"
@@ -272,8 +282,10 @@ def test_sort_orders(known, sort):
     elif sort == "oldest":
         assert got == newest[::-1]
     elif sort == "imported":
-        assert [records[i].imported_at for i in got] == sorted((r.imported_at for r in records.values()),
-                                                               reverse=True)
+        # the last import first, and inside one import its newest picture first (as everywhere else)
+        assert got == sorted(records, key=lambda i: (records[i].imported_at, records[i].generated_at, i),
+                             reverse=True)
+        assert len({records[i].imported_at for i in got}) < len(got)  # ties to break
     elif sort == "prompt":
         assert [records[i].prompt.lower() for i in got] == sorted(r.prompt.lower() for r in records.values())
     elif sort == "largest":
