@@ -25,7 +25,7 @@ from .duplicates import thumbnail_hashes
 from .files import make_thumbnail
 from .library import Library, NewImage
 from .metadata import Metadata, parse_chunks, read_chunks
-from .records import to_stored
+from .records import STORED_MAX, STORED_MIN, DateOutOfRange, to_stored
 from .text import plural
 
 FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
@@ -69,6 +69,21 @@ def parse_date(text: str) -> datetime:
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
     return datetime.fromisoformat(text)
+
+
+def check_date(text: str) -> datetime:
+    """A generation date given by hand (`import --date`): StoreError, one sentence, when it is no ISO date or
+    one the library cannot store."""
+    try:
+        moment = parse_date(text)
+    except ValueError:
+        raise StoreError(f'"{text}" is not a date (use ISO 8601, e.g. 2026-03-01 or 2026-03-01T14:30).') from None
+    try:
+        to_stored(moment)
+    except DateOutOfRange:
+        raise StoreError(f'The date "{text}" is out of range: give one from {STORED_MIN.date().isoformat()} '
+                       f'to {STORED_MAX.date().isoformat()}.') from None
+    return moment
 
 
 def collect_files(paths: Iterable[Path], recursive: bool, report: ImportReport) -> list[Path]:
@@ -173,17 +188,19 @@ def prepare_bytes(data: bytes, name: str) -> tuple[NewImage, Metadata, dict]:
     return new, meta, chunks
 
 
-def _file_date(meta: Metadata, chunks: dict, path: Path) -> datetime | None:
+def _file_date(meta: Metadata, chunks: dict, path: Path) -> tuple[datetime | None, str]:
+    """The generation date the file gives (or else its modified time), and which of the two it is. A date
+    the library cannot store (records.STORED_MIN..STORED_MAX: EXIF's 9999:12:31 placeholder) counts as none."""
     for text in (meta.generated_at, chunks.get("Creation Time", ""), chunks.get("date:create", "")):
         if text:
             try:
-                return to_stored(parse_date(text))
-            except ValueError:
+                return to_stored(parse_date(text)), "file"
+            except ValueError:  # DateOutOfRange too
                 pass
     try:
-        return to_stored(datetime.fromtimestamp(path.stat().st_mtime))
+        return to_stored(datetime.fromtimestamp(path.stat().st_mtime)), "modified"
     except (OSError, ValueError, OverflowError):
-        return None
+        return None, "modified"
 
 
 def read_file(path: Path) -> bytes:
@@ -213,8 +230,10 @@ def describe(new: NewImage, meta: Metadata, chunks: dict, path: Path, options: I
     given = [key for key in ("prompt", "model", "text_accuracy") if getattr(options, key) is not None]
     if given:
         new.params["_given"] = given  # typed on the command line: `myimages reparse` leaves these alone
-    new.generated_at = to_stored(options.generated_at) if options.generated_at else _file_date(meta, chunks, path)
-    new.params["_date_from"] = "given" if options.generated_at else "file" if meta.generated_at else "modified"
+    if options.generated_at:  # checked by check_date before the import
+        new.generated_at, new.params["_date_from"] = to_stored(options.generated_at), "given"
+    else:
+        new.generated_at, new.params["_date_from"] = _file_date(meta, chunks, path)
     return new
 
 

@@ -22,16 +22,40 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+# The dates a library stores: a day inside Python's range at either end, so that a stored date can be
+# shown in every time zone (UTC-12 to UTC+14). A file's date outside them (EXIF's 9999:12:31 placeholder)
+# counts as no date; a date given by hand outside them is refused (DateOutOfRange).
+STORED_MIN = datetime(1, 1, 2)
+STORED_MAX = datetime(9999, 12, 30, 23, 59, 59)
+
+
+class DateOutOfRange(ValueError):
+    """A date a library cannot store (the message is one sentence for the user)."""
+
+
 def to_local(stored: datetime) -> datetime:
-    """A stored naive-UTC time as an aware local time."""
-    return stored.replace(tzinfo=timezone.utc).astimezone()
+    """A stored naive-UTC time as an aware local time (in UTC when local time cannot show it: a date at the
+    very end of the calendar that an older version stored)."""
+    moment = stored.replace(tzinfo=timezone.utc)
+    try:
+        return moment.astimezone()
+    except (OverflowError, ValueError):
+        return moment
 
 
 def to_stored(moment: datetime) -> datetime:
-    """Any datetime (aware, or naive meaning local time) as naive UTC."""
-    if moment.tzinfo is None:
-        moment = moment.astimezone()
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    """Any datetime (aware, or naive meaning local time) as naive UTC; DateOutOfRange outside
+    STORED_MIN..STORED_MAX."""
+    try:
+        if moment.tzinfo is None:
+            moment = moment.astimezone()
+        stored = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    except (OverflowError, ValueError):
+        stored = None
+    if stored is None or not STORED_MIN <= stored <= STORED_MAX:
+        raise DateOutOfRange(f"{moment.isoformat()} is out of range: dates go from "
+                             f"{STORED_MIN.date().isoformat()} to {STORED_MAX.date().isoformat()}.")
+    return stored
 
 
 def human_size(n: float) -> str:

@@ -44,6 +44,18 @@ def hermetic(tmp_path_factory, monkeypatch):
     yield base
 
 
+@pytest.fixture
+def east_of_utc(monkeypatch):
+    """Local time ahead of UTC (where a stored 9999-12-31 23:59 UTC is past the calendar's end)."""
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     from .postgres import Server

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -335,3 +336,34 @@ def test_ctrl_c_while_the_command_line_loads_says_one_line(tmp_path):
     out = subprocess.run([sys.executable, "-c", hook, str(tmp_path / "lib")], capture_output=True, text=True,
                          cwd=ROOT, timeout=120)
     assert out.returncode == 130 and out.stderr.strip() == "myimages: interrupted.", out.stderr
+
+
+def test_dates_at_the_ends_of_the_calendar(capsys, tmp_path, make_png, east_of_utc):
+    """NEWUSER4 #1: EXIF's 9999:12:31 placeholder counts as no date; a date given out of range is refused in one
+    sentence; a library that stored such a date (an older version) still lists and shows it."""
+    from PIL import Image as PILImage
+
+    from store.library import Library
+    from store.models import Image
+
+    folder = tmp_path / "cal-lib"
+    photo = tmp_path / "in" / "placeholder.jpg"
+    photo.parent.mkdir(parents=True, exist_ok=True)
+    exif = PILImage.Exif()
+    exif[0x0132] = "9999:12:31 23:59:59"
+    exif.get_ifd(0x8769)[0x9003] = "9999:12:31 23:59:59"
+    PILImage.new("RGB", (20, 20), (180, 20, 90)).save(photo, exif=exif)
+    assert run(capsys, "import", "--library", str(folder), str(photo))[0] == 0
+    code, out, _ = run(capsys, "info", "--library", str(folder), "1", "--json")
+    assert code == 0 and json.loads(out)["generated_at"].startswith("20")  # the file's modified time
+    for given in ("0001-01-01", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
+        code, out, err = run(capsys, "import", "--library", str(folder), str(make_png()), "--date", given)
+        assert code == 1 and err.strip() == (f'myimages: The date "{given}" is out of range: '
+                                             "give one from 0001-01-02 to 9999-12-30.")
+    library = Library(folder, account="alice")
+    Image.update(generated_at=datetime(9999, 12, 31, 23, 59, 59)).where(Image.id == 1).execute()
+    library.close()
+    code, out, err = run(capsys, "list", "--library", str(folder))
+    assert code == 0 and "9999-12-31 23:59" in out
+    code, out, _ = run(capsys, "info", "--library", str(folder), "1")
+    assert code == 0 and "9999-12-31 23:59:59 UTC" in out

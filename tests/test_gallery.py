@@ -115,6 +115,24 @@ async def test_grid_shows_newest_first_with_cards(lib, tmp_path):
         assert all(icon in buttons for icon in icons)
 
 
+async def test_a_date_past_local_time_still_shows_the_gallery(lib, tmp_path, east_of_utc):
+    """NEWUSER4 #1: one image an older version stored at 9999-12-31 23:59 UTC (past the calendar in Tokyo) must
+    not empty the gallery: it is shown, in UTC, first of the newest."""
+    from store.models import Image
+
+    Image.update(generated_at=datetime(9999, 12, 31, 23, 59, 59)).where(Image.id == 1).execute()
+    app = make_app(lib, tmp_path)
+    shown = ui.notices(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        assert status(app) == "6 of 6 images" and card_prompts(app)[0] == PROMPTS[0]
+        assert "9999-12-31" in ui.screen_text(app) and shown == []
+        await pilot.press("i")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, InfoScreen))
+        await settle(pilot, app)
+        assert "9999-12-31 23:59:59 UTC" in ui.screen_text(app)
+
+
 async def test_long_prompt_is_cut_with_an_ellipsis(tmp_path, make_png):
     library = Library(tmp_path / "long", account="alice")
     import_files(library, [make_png()], ImportOptions(prompt="word " * 200))

@@ -95,15 +95,9 @@ def _filters(library, args: argparse.Namespace) -> Filters:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from store.importer import ImportOptions, import_files, parse_date
+    from store.importer import ImportOptions, check_date, import_files
 
-    date = None
-    if args.date:
-        try:
-            date = parse_date(args.date)
-        except ValueError:
-            raise UserError(f'"{args.date}" is not a date '
-                            "(use ISO 8601, e.g. 2026-03-01 or 2026-03-01T14:30).") from None
+    date = check_date(args.date) if args.date else None
     if args.text_accuracy is not None and not _is_number(args.text_accuracy):
         raise UserError(f'--text-accuracy takes a number, e.g. 7 or 7.5, not "{printable(args.text_accuracy)}".')
     options = ImportOptions(prompt=args.prompt, model=args.model, text_accuracy=args.text_accuracy,
