@@ -45,6 +45,7 @@ COLOR_CHOICES = ("auto", "16", "256", "truecolor")  # how many colours the termi
 CARD_SIZES = ("small", "medium", "large")
 DEFAULT_CARD_SIZE = "medium"
 TRASH_DAYS = 30
+MAX_TRASH_DAYS = 36500  # a hundred years: "keep forever" for a person, and still a date the calendar can hold
 MAX_DUPLICATE_DISTANCE = 16
 DUPLICATE_DISTANCE = 6
 DEFAULT_REMBG_MODEL = "u2netp"
@@ -99,12 +100,13 @@ class Settings:
     path: Path = field(default_factory=settings_path)
     origins: dict[str, str] = field(default_factory=dict)  # setting -> "default", "file", "MYIMAGES_…"
     problem: str = ""  # why the file was not used (one sentence), or ""
+    ignored: tuple[str, ...] = ()  # an environment variable's value not used, one sentence each
 
     def origin(self, name: str) -> str:
         return self.origins.get(name, "default")
 
 
-SETTING_NAMES = [f.name for f in fields(Settings) if f.name not in ("path", "origins", "problem")]
+SETTING_NAMES = [f.name for f in fields(Settings) if f.name not in ("path", "origins", "problem", "ignored")]
 
 
 def default_downloads() -> Path:
@@ -123,7 +125,8 @@ class SettingError(ValueError):
 def _check(name: str, value: object) -> object:
     """The value as the Settings object keeps it, or SettingError."""
     def want(kind: str) -> SettingError:
-        return SettingError(f'"{name}" must be {kind}, not {value!r}')
+        shown = repr(value[:40] + "…" if isinstance(value, str) and len(value) > 40 else value)
+        return SettingError(f'"{name}" must be {kind}, not {shown}')
 
     if name in ("library", "downloads"):
         if not isinstance(value, str) or not value.strip():
@@ -159,8 +162,8 @@ def _check(name: str, value: object) -> object:
     if name == "trash_days":
         if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
             value = int(value.strip())
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise want("a whole number of days, 1 or more")
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TRASH_DAYS:
+            raise want(f"a whole number of days from 1 to {MAX_TRASH_DAYS}")
         return value
     if name == "duplicate_distance":
         if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
@@ -212,6 +215,7 @@ def load(environ: Mapping[str, str] | None = None, path: Path | None = None) -> 
     except SettingError as exc:
         problem = f"Settings file {path} not used: {exc}; the app uses the defaults."
         values = {}
+    refused: list[tuple[str, str, SettingError]] = []
     for name, variable in ENV.items():
         raw = environ.get(variable, "").strip()
         if not raw:
@@ -219,9 +223,14 @@ def load(environ: Mapping[str, str] | None = None, path: Path | None = None) -> 
         try:
             values[name] = _check(name, raw)
             origins[name] = variable
-        except SettingError:
-            pass  # a bad environment value is ignored, as it always was
-    return Settings(**values, path=path, origins=origins, problem=problem)
+        except SettingError as exc:  # the file's value (or the default) holds, and the user is told
+            refused.append((name, variable, exc))
+    settings = Settings(**values, path=path, origins=origins, problem=problem)
+    if not refused:
+        return settings
+    return replace(settings, ignored=tuple(
+        f"{variable} not used: {exc}; {name} stays {str(getattr(settings, name))[:80]}."
+        for name, variable, exc in refused))
 
 
 _CACHE: dict[tuple, Settings] = {}

@@ -216,3 +216,52 @@ async def test_the_app_writes_back_the_theme_and_the_order_keeping_comments(lib,
     async with again.run_test(size=(80, 24)) as pilot:
         await ui.settle(pilot, again)
         assert again.theme == "nord" and again.screen.filters.sort == "oldest"
+
+
+@pytest.mark.parametrize("variable, value, named", [
+    ("MYIMAGES_TRASH_DAYS", "99999999999", '"trash_days" must be a whole number of days from 1 to 36500'),
+    ("MYIMAGES_TRASH_DAYS", "abc", "'abc'; trash_days stays 30."),
+    ("MYIMAGES_TRASH_DAYS", "-1", "'-1'; trash_days stays 30."),
+    ("MYIMAGES_DUPLICATE_DISTANCE", "-5", '"duplicate_distance" must be a whole number from 0 to 16'),
+    ("MYIMAGES_COLORS", "bogus", '"colors" must be one of auto, 16, 256, truecolor'),
+])
+def test_a_bad_environment_value_is_said_and_not_used(variable, value, named, capsys, monkeypatch):
+    """NEWUSER4 #2: a bad value in the environment was dropped without a word."""
+    monkeypatch.setenv(variable, value)
+    settings = settings_module.current()
+    assert settings.origin(variable.removeprefix("MYIMAGES_").lower()) == "default"
+    assert len(settings.ignored) == 1 and settings.ignored[0].startswith(f"{variable} not used: ")
+    assert named in settings.ignored[0]
+    assert cli.main(["config", "show"]) == 1
+    assert named in capsys.readouterr().err
+
+
+def test_a_huge_trash_days_is_refused_and_the_trash_still_lists(capsys, monkeypatch, small_library):
+    """NEWUSER4 #2: trash_days = 99999999999 crashed `trash list` and `doctor` (a date past the calendar)."""
+    library_dir = str(small_library.root)
+    small_library.trash([1])
+    for days in ("99999999999", "3000000"):
+        config_file().write_text(f"trash_days = {days}\n", encoding="utf-8")
+        assert cli.main(["trash", "list", "--library", library_dir]) == 0
+        out, err = capsys.readouterr()
+        assert out.split()[0] == "1" and "Traceback" not in err
+        assert err.count("\n") == 1 and '"trash_days" must be a whole number of days from 1 to 36500' in err
+        assert cli.main(["doctor", "--library", library_dir]) == 0
+        capsys.readouterr()
+    config_file().write_text("trash_days = 36500\n", encoding="utf-8")  # a hundred years: the most, still fine
+    assert cli.main(["trash", "list", "--library", library_dir]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and f"erased {int(out.split('erased ')[1][:4])}" >= "erased 2100"
+
+
+async def test_the_app_says_a_bad_environment_value_and_shows_the_trash(lib, tmp_path, monkeypatch):
+    monkeypatch.setenv("MYIMAGES_TRASH_DAYS", "3000000")
+    lib.trash([1])
+    app = MyImagesApp(lib, images="none", downloads=tmp_path / "downloads")
+    said = ui.notices(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.settle(pilot, app)
+        assert any("MYIMAGES_TRASH_DAYS not used" in n and "trash_days stays 30" in n for n in said)
+        await pilot.press("t")
+        await ui.wait_until(pilot, lambda: "#1" in ui.screen_text(app))
+        assert not any("went wrong" in n for n in said)

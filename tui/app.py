@@ -105,6 +105,9 @@ class MyImagesApp(App):
         settings = self.settings
         if settings.problem:
             self.notify(settings.problem, title="Settings", severity="error", markup=False, timeout=FAILURE_TIMEOUT)
+        if settings.ignored:
+            self.notify(" ".join(settings.ignored), title="Settings", severity="warning", markup=False,
+                        timeout=FAILURE_TIMEOUT)
         if settings.theme:
             if settings.theme in self.available_themes:
                 self.theme = settings.theme

@@ -137,12 +137,25 @@ class _ToStderr(logging.Handler):
         print(f"myimages: {printable(record.getMessage())}", file=sys.stderr)
 
 
+def _say_settings_problems() -> None:
+    """A settings file that is not used, an environment variable's value that is not used
+    (MYIMAGES_TRASH_DAYS=abc): one line each on stderr, before the command's own output."""
+    from store import settings as settings_module
+
+    settings = settings_module.current()
+    for sentence in (settings.problem, *settings.ignored):
+        if sentence:
+            print(f"myimages: {printable(sentence)}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         _say_store_notices()
         parser = build_parser()
         args = parser.parse_args(cli_images.search_values_joined(list(sys.argv[1:] if argv is None else argv)))
         handler = COMMANDS.get(args.command, cmd_tui)
+        if handler not in (cmd_tui, cli_maintenance.cmd_config):  # those say it themselves (the app: a notice)
+            _say_settings_problems()
         return handler(args)
     except (StoreError, UserError) as exc:
         print(f"myimages: {printable(str(exc))}", file=sys.stderr)

@@ -79,8 +79,9 @@ def cmd_config(args: argparse.Namespace) -> int:
         print(settings_module.settings_path())
         return 0
     settings = settings_module.current()
-    if settings.problem:
-        print(f"myimages: {printable(settings.problem)}", file=sys.stderr)
+    for problem in (settings.problem, *settings.ignored):
+        if problem:
+            print(f"myimages: {printable(problem)}", file=sys.stderr)
     print(f"# {settings.path}" + ("" if settings.path.exists() else " (not there: every setting is its default)"))
     for name in settings_module.SETTING_NAMES:
         if name == "keymap":
@@ -102,4 +103,4 @@ def cmd_config(args: argparse.Namespace) -> int:
 
         for problem in keymap_problems(settings.keymap):
             print(f"myimages: {printable(problem)}", file=sys.stderr)
-    return 1 if settings.problem else 0
+    return 1 if settings.problem or settings.ignored else 0
