@@ -18,7 +18,7 @@ from .catalog import CHANGE_LOG_SQL, POSTGRES_CHANGE_LOG_SQL, WATCHED_COLUMNS
 from .errors import StoreError
 from .models import MODELS, Setting
 
-LATEST = 16
+LATEST = 17
 VERSION_KEY = "schema_version"
 # An upgrade of a library with this many images is said before it starts (a step that makes the image table
 # again takes about a minute a million images): on the `myimages.upgrade` logger, which the command line
@@ -234,6 +234,17 @@ def sqlite_autoincrement(db: Database, table: str) -> None:
         raise StoreError(f"{_where(db)} has references that point nowhere; nothing was changed.")
 
 
+def _step_17_covering_order(db: Database, migrator: SchemaMigrator) -> None:
+    # Issue 14/17: PostgreSQL pages newest first along an index of the images not in the trash that holds the
+    # short fields a search tests (param_columns.LIVE_ORDER_INDEX), and finds a phrase's candidates by an index
+    # whose trigrams span its spaces (query_sql.PHRASE_KEY). SQLite searches its catalog: nothing to make.
+    from .param_columns import add_param_columns
+
+    if is_postgres(db):
+        create_field_indexes(db)
+        add_param_columns(db)
+
+
 STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _step_2_search_index,
     3: _step_3_catalog,
@@ -250,6 +261,7 @@ STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     14: _step_14_random_order,
     15: _step_15_derived_order,
     16: _step_16_difference_hash,
+    17: _step_17_covering_order,
 }
 
 

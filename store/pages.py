@@ -11,6 +11,9 @@ from .library import Library
 from .records import Filters, ImageRecord, PageMark
 
 
+FAR = 5000  # rows past the nearest page read: a jump that counts the result (PostgreSQL, `LibrarySource.fetch`)
+
+
 class LibrarySource:
     """The grid's rows: one filtered query on the library. Where a page read along an index ended is kept (its
     mark, store/search.py `page_after`), so a page after it (PageDown, scrolling on) is read from there instead
@@ -24,14 +27,23 @@ class LibrarySource:
         self._lock = threading.Lock()
 
     def count(self) -> int:
-        """Exactly (the grid asks when an estimated count was too high: store/search.py `estimate`)."""
+        """Exactly (the grid asks when an estimated count was too high: store/search.py `estimate`); kept, so that
+        a page near the end is read from there."""
         with self.library.db.connection_context():
-            return self.library.count(self.filters)
+            total = self.library.count(self.filters)
+        self.total = total
+        return total
 
     def fetch(self, offset: int, limit: int) -> list[ImageRecord]:
-        """Called by the grid's page worker (a thread of its own: a connection of its own)."""
+        """Called by the grid's page worker (a thread of its own: a connection of its own). A page FAR rows or more
+        past the nearest read before it (End, a jump of the scroll bar) on a result counted by an estimate has it
+        counted exactly first (once): a page nearer the end than that is read from the end, the order reversed
+        (`page_after`), where the walk would pass every row before it."""
         with self._lock:
             mark = self._marks.get(max((at for at in self._marks if at <= offset), default=-1))
+        if (self.total is None and not self.filters.stacked and self.library.uses_postgres
+                and offset - (mark.offset if mark else 0) >= FAR):
+            self.count()
         with self.library.db.connection_context():
             rows, end = self.library.page_after(self.filters, offset, limit, count_hint=self.total, mark=mark)
         if end is not None:

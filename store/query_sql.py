@@ -38,12 +38,16 @@ def number_sql(keys: tuple[str, ...]) -> str:
 
 
 PROMPT_KEY = 'LEFT(LOWER(prompt), 100) COLLATE "C"'  # what the prompt A-Z order sorts by
+PHRASE_KEY = "REPLACE(prompt, ' ', 'x')"  # what a phrase's candidates are found in (image_prompt_phrase_trgm)
 
 # Indexes for the fields and the orders (PostgreSQL; made by schema 7 and for every new library; the
 # parameters' columns and their indexes by schema 11: param_columns.py).
 SEARCH_INDEX_SQL = (
     "CREATE INDEX IF NOT EXISTS image_model_trgm ON image USING gin (model gin_trgm_ops)",
     "CREATE INDEX IF NOT EXISTS image_negative_trgm ON image USING gin (negative_prompt gin_trgm_ops)",
+    # a phrase (schema 17): the prompt with its spaces made letters, so that trigrams span a space and only
+    # prompts holding the phrase's words next to each other are candidates (`_phrase`)
+    f"CREATE INDEX IF NOT EXISTS image_prompt_phrase_trgm ON image USING gin ({PHRASE_KEY} gin_trgm_ops)",
     "CREATE INDEX IF NOT EXISTS image_imported_order ON image (owner_id, imported_at DESC, generated_at DESC, id DESC)",
     "CREATE INDEX IF NOT EXISTS image_largest_order ON image (owner_id, (width * height) DESC, generated_at DESC, "
     "id DESC)",
@@ -63,6 +67,16 @@ def prompt_key(m=Image):
 
 
 CFG_NUMBER = r"^\s*[0-9]+(\.[0-9]*)?\s*$"  # a text-accuracy value that is a number (param_columns.py)
+
+
+def _phrase(m, text: str):
+    """The prompt holds `text`, which has a space: ILIKE, and the same on the prompt with its spaces made
+    x's (PHRASE_KEY, which has its trigram index): implied by the first, and where pg_trgm's own trigrams stop
+    at a space (every prompt holding both words is a candidate), this one's run across it ("pixel art" has
+    "elx", "lxa", "xar", which "pixel, art" has not), so the planner reads only prompts that hold the words
+    side by side, and the first rules out the few others (an x in the phrase: "pixelxart")."""
+    key = fn.REPLACE(m.prompt, SQL("' '"), SQL("'x'"))
+    return _like(m.prompt, text) & _like(key, text.replace(" ", "x"))
 
 
 def _between(expr, bounds: tuple):
@@ -92,6 +106,8 @@ def _term(term: Term, account_id: int, m=Image):
     text = {"prompt": m.prompt, "model": model, "negative": m.negative_prompt,
             "file": m.source_name}.get(f)
     if text is not None:
+        if f == "prompt" and " " in term.text.strip():
+            return _phrase(m, term.text)
         return _like(text, term.text)
     if f == "sampler":
         return _like(SQL("sampler"), term.text)
@@ -134,6 +150,15 @@ def _term(term: Term, account_id: int, m=Image):
     if f == "from":
         return m.parent == v
     return SQL("TRUE")
+
+
+# what the newest-first index of the images not in the trash holds (param_columns.LIVE_ORDER_INDEX) for a
+# search's fields: a term on these is tested in the index (search.py `_walk_where`)
+COVERED_FIELDS = ("seed", "steps", "cfg", "width", "height", "size", "date", "id", "model", "sampler", "owner", "in")
+
+
+def covered_term(term: Term) -> bool:
+    return term.field in COVERED_FIELDS or (term.field == "is" and term.value == "fav")
 
 
 def where_clause(parsed: Parsed, account_id: int, m=Image):
@@ -213,6 +238,16 @@ def after(keys: list, values: tuple):
     first, value = keys[0].node, values[0]
     bound = first >= value if keys[0].direction.upper() == "ASC" else first <= value
     return bound & precedes([Ordering(Value(v), k.direction) for k, v in zip(keys, values)], keys)
+
+
+def before(keys: list, values: tuple):
+    """A condition: the row comes before the one whose keys (ORDER BY `keys`, one walk of order_parts) are
+    `values` (`after` the other way round: a row comparison where every key goes one way, else `precedes`)."""
+    directions = {k.direction.upper() for k in keys}
+    if len(directions) == 1:
+        return Expression(Tuple(*[k.node for k in keys]), ">" if directions == {"DESC"} else "<",
+                          Tuple(*[Value(v) for v in values]))
+    return precedes(keys, [Ordering(Value(v), k.direction) for k, v in zip(keys, values)])
 
 
 def precedes(before: list, after: list):

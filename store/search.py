@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 from collections import namedtuple
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence, cast
 
 import numpy as np
-from peewee import SQL, Case, NodeList, Ordering, Value, chunked, fn
+from peewee import SQL, Case, NodeList, Ordering, chunked, fn
 
 from .catalog import Query
 from .database import boundary
@@ -22,7 +23,7 @@ from .image_collections import Collections
 from .migrations import is_postgres
 from .models import Account, Image, ImageCollection
 from .query import DEFAULT_SORT, HINT_WIDTH, SORTS, Parsed, cut, parse
-from .query_sql import after, order_by, order_parts, precedes, where_clause
+from .query_sql import after, before, covered_term, order_by, order_parts, precedes, where_clause
 from .records import (FAVORITES_ONLY, NON_FAVORITES, SCOPE_PUBLIC, Count, Filters, ImageRecord, PageMark,
                       to_local)
 
@@ -33,8 +34,10 @@ FEW_MATCHES = 5000  # PostgreSQL: below this many matches a search's page is sor
 ESTIMATE_ABOVE = 1000
 # PostgreSQL: where the planner expects this many times ESTIMATE_ABOVE matches, its estimate is given without
 # the count of ESTIMATE_ABOVE + 1 matches, which would only confirm it (for a condition matching one image in 20
-# that count reads 20,000 rows, 100-200 ms at 1,000,000 images); the grid still counts a result it reads to its end
-SURE_TIMES = 10
+# that count reads 20,000 rows, 100-200 ms at 1,000,000 images; for three conditions that together match one image
+# in 300, the planner's 2,700 were confirmed by a bitmap of each, 100-130 ms); the grid still counts a result it
+# reads to its end, and a first page that is short makes it exact
+SURE_TIMES = 2
 # What a record is made of (`Search._record`), as `_records_by_id` reads it with plain SQL: a named tuple each
 _RECORD_COLUMNS = ("id", "prompt", "negative_prompt", "model", "text_accuracy", "generated_at", "imported_at", "width",
                    "height", "file_size", "sha256", "ext", "favorite", "params", "source_name", "parent_id",
@@ -101,10 +104,11 @@ class Search(Collections):
     def _order(self, filters: Filters, m=Image) -> list:
         return order_by(self._sort(filters), filters.seed, m)
 
-    def _where(self, filters: Filters, m=Image):
-        """The filters' conditions on the image table `m` (Image, or an alias of it in a subquery)."""
+    def _where(self, filters: Filters, m=Image, parsed: Parsed | None = None):
+        """The filters' conditions on the image table `m` (Image, or an alias of it in a subquery); `parsed`: its
+        search instead of the filters' own."""
         clauses = [self._public(m) if filters.scope == SCOPE_PUBLIC else self._mine(m), m.trashed_at.is_null()]
-        search = where_clause(self.parsed(filters), self.account.id, m)
+        search = where_clause(parsed if parsed is not None else self.parsed(filters), self.account.id, m)
         if search is not None:
             clauses.append(search)
         if filters.favorite == FAVORITES_ONLY:
@@ -297,7 +301,8 @@ class Search(Collections):
             # PostgreSQL walks the order's index for a result counted by an estimate; the windows over every
             # match are quicker for a small result
             if is_postgres(self.db) and count_hint is None:
-                found, end = self._stacked_page(filters, offset, limit, mark)
+                with self._serial():
+                    found, end = self._stacked_page(filters, offset, limit, mark)
             else:
                 found, end = self._stacked_sql(filters, offset, limit), None
             records = self._records_by_id([i for i, _ in found])
@@ -310,18 +315,68 @@ class Search(Collections):
             order = [newest, Image.id.desc()] if self._sort(filters) == DEFAULT_SORT else self._order(filters)
             return self._records(self._select().where(*self._where(filters)).order_by(*order).offset(offset)
                                  .limit(limit)), None
-        rows, end = self._walked(lambda part: self._select().where(*self._where(filters), *part), filters, offset,
-                                 limit, mark)
-        return self._records(rows), end
+        # the page's ids along the order's index, then their records: newest first the index holds the fields a
+        # search tests most (`_walk_where`), so the walk reads no table row for an image those rule out
+        clauses = self._walk_where(filters) if is_postgres(self.db) else self._where(filters)
+
+        def select(part: list):
+            return Image.select(Image.id).where(*clauses, *part).tuples()
+
+        with self._serial():
+            if count_hint is not None and offset >= count_hint:
+                return [], None
+            if count_hint is not None and 0 < offset and offset + limit > count_hint - (offset - (mark.offset if mark
+                                                                                                   else 0)):
+                # nearer the end than the nearest page read before it (End): read from the end, the order reversed
+                back = count_hint - offset - limit
+                rows, _ = self._walked(select, filters, max(0, back), limit + min(0, back), reverse=True)
+                return self._records_by_id([i for (i,) in reversed(rows)]), None
+            rows, end = self._walked(select, filters, offset, limit, mark)
+        return self._records_by_id([i for (i,) in rows]), end
+
+    @contextmanager
+    def _serial(self) -> Iterator[None]:
+        """A block whose queries PostgreSQL runs without parallel workers: a walk that stops after a page's rows
+        is quick alone, where the planner's Gather of two workers (processes started for the query) gave its
+        first row only after 70-110 ms on a busy machine (SET LOCAL: to the end of the transaction)."""
+        if not is_postgres(self.db):
+            yield
+            return
+        with self.db.atomic():
+            self.db.execute_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+            yield
+
+    def _walk_where(self, filters: Filters) -> list:
+        """`_where` for a page walked newest first on PostgreSQL: the conditions on what the order's index holds
+        (param_columns.LIVE_ORDER_INDEX: COVERED_FIELDS) tested on the walked row, the others on its table row
+        (EXISTS on the same id), so the walk reads a table row only for an image that passes the first. A query
+        of alternatives (OR), or one all of whose conditions need the table row, is `_where` itself."""
+        parsed = self.parsed(filters)
+        if self._sort(filters) != DEFAULT_SORT or len(parsed.groups) != 1 or filters.batch is not None:
+            return self._where(filters)
+        covered = tuple(t for t in parsed.groups[0] if covered_term(t))
+        rest = tuple(t for t in parsed.groups[0] if not covered_term(t))
+        if not covered or not rest:
+            return self._where(filters)
+        j = Image.alias("j")
+        on_row = j.select(SQL("1")).where(j.id == Image.id, where_clause(replace(parsed, groups=(rest,)),
+                                                                         self.account.id, j))
+        return [*self._where(filters, parsed=replace(parsed, groups=(covered,))),
+                NodeList((SQL("EXISTS"), on_row))]
 
     def _walked(self, select, filters: Filters, offset: int, limit: int,
-                mark: PageMark | None = None) -> tuple[list, PageMark | None]:
+                mark: PageMark | None = None, reverse: bool = False) -> tuple[list, PageMark | None]:
         """Rows `offset` to `offset + limit` of select() (a query of the filters' matches) in the filters' order,
         read part by part of the order (query_sql.order_parts: one walk along the order's index; the random
         order's two) with OFFSET and LIMIT in each, so that a page stops after `limit` rows; from `mark` on
         when it is given (at or before `offset`). select(conditions) is the query with these conditions added;
-        its rows (a tuple's last values: the keys) and the mark of the last one are returned."""
+        its rows (a tuple's last values: the keys) and the mark of the last one are returned. `reverse`: the
+        order read from its end (`offset` counted from there; no mark)."""
         parts = order_parts(self._sort(filters), filters.seed)
+        if reverse:  # the order from its end: each walk the other way, the last walk first
+            parts = [(condition, [Ordering(k.node, "ASC" if k.direction.upper() == "DESC" else "DESC") for k in keys])
+                     for condition, keys in reversed(parts)]
+            mark = None
         first, at = 0, offset
         if mark is not None and mark.offset <= offset and mark.part < len(parts):
             first, offset = mark.part, offset - mark.offset
@@ -349,9 +404,9 @@ class Search(Collections):
             if got or offset == 0:  # this part ended on the page: the next starts at its first row
                 offset = 0
             else:  # the page is past this part's end: how far (it has fewer than `offset` rows)
-                before = Image.select(fn.COUNT(SQL("*"))).from_(part.select(SQL("1")).limit(offset).alias("part"))
-                offset -= before.scalar() or 0
-        return rows, (None if end is None else PageMark(at + len(rows), *end))
+                counted = Image.select(fn.COUNT(SQL("*"))).from_(part.select(SQL("1")).limit(offset).alias("part"))
+                offset -= counted.scalar() or 0
+        return rows, (None if end is None or reverse else PageMark(at + len(rows), *end))
 
     def _stacked_page(self, filters: Filters, offset: int, limit: int,
                       mark: PageMark | None = None) -> tuple[list[tuple[int, int]], PageMark | None]:
@@ -434,19 +489,33 @@ class Search(Collections):
         if selected is not None:
             where = np.flatnonzero(selected == image_id)
             return int(where[0]) if where.size else None
-        order, clauses = self._order(filters), self._where(filters)
-        if filters.stacked:
-            clauses_here = [*clauses, self._first_of_batch(filters)]
-        else:
-            clauses_here = clauses
-        keys = Image.select(*[o.node for o in order]).where(Image.id == image_id, *clauses_here).tuples().first()
-        if keys is None:
+        clauses = self._where(filters)
+        clauses_here = [*clauses, self._first_of_batch(filters)] if filters.stacked else clauses
+        # the walks of the order (order_parts: the random order's two); the image is in one of them, by its keys
+        parts = order_parts(self._sort(filters), filters.seed)
+        located = None
+        for n, (condition, keys) in enumerate(parts):
+            row = Image.select(*[k.node for k in keys]).where(
+                Image.id == image_id, *clauses_here, *([] if condition is None else [condition])).tuples().first()
+            if row is not None:
+                located = n, row
+                break
+        if located is None:
             return None
-        # the matches before it: by the order's keys compared with its own (precedes), never read in order
-        target = [Ordering(Value(value), o.direction) for o, value in zip(order, keys)]
-        before = Image.select(fn.COUNT(fn.DISTINCT(_STACK_KEY)) if filters.stacked else fn.COUNT(SQL("*"))).where(
-            *clauses, precedes(order, target))
-        return int(before.scalar() or 0)  # a stacked result: the cards whose first image comes before it
+        n, found = located
+        condition, keys = parts[n]
+        # the matches before it: every one of the walks before its own, and those of its own walk whose keys
+        # come before its keys (`before`: a range of the walk's index), never read in order
+        earlier = [c for c, _ in parts[:n]]
+        here = before(keys, found)
+        if condition is not None:
+            here = condition & here
+        if filters.stacked:  # the cards whose first image comes before it: the distinct batches among those
+            either = here
+            for part in earlier:
+                either = part | either
+            return int(Image.select(fn.COUNT(fn.DISTINCT(_STACK_KEY))).where(*clauses, either).scalar() or 0)
+        return sum(int(Image.select(fn.COUNT(SQL("*"))).where(*clauses, part).scalar() or 0) for part in [*earlier, here])
 
     # -- rows become records -----------------------------------------------------------------------
 

@@ -50,9 +50,15 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self) -> None:
+    """A server in a folder of its own: a new one (removed by `stop`), or `folder` kept between runs (the
+    benchmark's loaded libraries: made the first time, started again the next)."""
+
+    def __init__(self, folder: Path | None = None) -> None:
         self.bin = _binaries() or _install()
-        self.folder = Path(tempfile.mkdtemp(prefix="myimages-pg-"))
+        self.kept = folder is not None
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder.resolve() if folder is not None else Path(tempfile.mkdtemp(prefix="myimages-pg-"))
         self.port = _free_port()
         self.user = None
         if os.geteuid() == 0:  # initdb refuses to run as root
@@ -66,11 +72,14 @@ class Server:
             command = ["runuser", "-u", self.user, "--", *command]
         subprocess.run(command, check=True, capture_output=True, text=True)
 
-    def start(self) -> "Server":
+    def start(self, *settings: str) -> "Server":
+        """Start it (made first unless its kept folder has one), with these settings ("shared_buffers=1GB")."""
         data = self.folder / "data"
-        self._run(str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        if not (data / "PG_VERSION").exists():
+            self._run(str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        options = " ".join(f"-c {setting}" for setting in settings)
         self._run(str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.folder / "log"), "-w", "start", "-o",
-                  f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off")
+                  f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off {options}")
         deadline = time.time() + 30
         while time.time() < deadline:
             try:
@@ -81,10 +90,13 @@ class Server:
         raise RuntimeError("PostgreSQL did not start")
 
     def stop(self) -> None:
+        """Stop it and remove its folder; a kept folder is stopped cleanly and stays."""
         try:
-            self._run(str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate", "stop")
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "fast" if self.kept else "immediate",
+                      "stop")
         finally:
-            shutil.rmtree(self.folder, ignore_errors=True)
+            if not self.kept:
+                shutil.rmtree(self.folder, ignore_errors=True)
 
     def _admin(self, sql: str) -> None:
         import psycopg2
@@ -96,10 +108,13 @@ class Server:
         finally:
             con.close()
 
-    def new_database(self) -> tuple[str, str]:
-        name = "t_" + uuid.uuid4().hex[:12]
+    def new_database(self, name: str | None = None) -> tuple[str, str]:
+        name = name or "t_" + uuid.uuid4().hex[:12]
         self._admin(f'CREATE DATABASE "{name}"')
-        return name, f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
+        return name, self.url(name)
+
+    def url(self, name: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
 
     def drop_database(self, name: str) -> None:
         self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

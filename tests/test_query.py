@@ -553,7 +553,8 @@ def test_postgresql_uses_the_field_indexes(known, db_url):
         for text, index in (("seed:123", "image_seed_column"), ("steps:>=30", "image_steps_column"),
                             ("cfg:5-7", "image_cfg_column"), ("model:sdxl", "image_model_trgm"),
                             ("sampler:euler", "image_sampler_column_trgm"), ("lora:detail", "image_lora_list_trgm"),
-                            ("lora:detail", "image_prompt_trgm"), ("is:cell", "image_derivation")):
+                            ("lora:detail", "image_prompt_trgm"), ("is:cell", "image_derivation"),
+                            ('"art ring"', "image_prompt_phrase_trgm")):
             sql, params = Image.select(Image.id).where(where_clause(parse(text), lib.account.id)).sql()
             plan = "\n".join(r[0] for r in lib.db.execute_sql("EXPLAIN " + sql, params).fetchall())
             assert index in plan, (text, plan)
@@ -571,6 +572,63 @@ def test_large_prompt_order_by_numpy_matches_python(monkeypatch):
         loop.code(v)
         blob.code(v)
     assert blob.rank().tolist() == loop.rank().tolist()
+
+
+MIXED = [("ring steps:>=30", "a"), ('"pixel art" -is:fav', "a e"), ('in:"my sheets" necklace', "c"),
+         ("model:flux ring", "b"), ("-model:sd ring clean", "f"), ("sampler:euler -velvet", ""), ("ring | seed:150", "a b c e f")]
+
+
+def test_postgresql_pages_newest_first_test_the_indexed_fields_in_the_index(known, db_url, monkeypatch):
+    """Newest first, a page's walk tests the fields its index holds (seed, steps, cfg, sizes, dates, model, sampler,
+    favorites, collections: param_columns.LIVE_ORDER_INDEX) in the index and the rest on the table row of an image
+    that passes them (search.py `_walk_where`, an index-only scan): every query's pages are its result, and the
+    walk for a query of both kinds reads the index alone."""
+    if db_url is None:
+        pytest.skip("PostgreSQL only (SQLite pages from its catalog)")
+    from store import search
+    from store.models import Image
+
+    lib, ids = known
+    monkeypatch.setattr(search, "ESTIMATE_ABOVE", 0)  # every result estimated: its pages walk the index
+    for text, expected in CASES + MIXED:
+        filters = Filters(search=text.format(**ids))
+        whole = lib.ids(filters)
+        assert set(whole) == {ids[k] for k in expected.split()}, text
+        assert [r.id for r in lib.query(filters, 0, 60)[1]] == whole, text
+        assert [r.id for r in lib.page(filters, 1, 2)] == whole[1:3], text
+    lib.db.execute_sql("VACUUM image")  # the visibility map an index-only scan needs (autovacuum's in use)
+    lib.db.execute_sql("SET enable_seqscan = off")
+    try:
+        query = Image.select(Image.id).where(*lib._walk_where(Filters(search="ring steps:>=30 model:sdxl"))).order_by(
+            Image.generated_at.desc(), Image.id.desc()).limit(60)
+        sql, params = query.sql()
+        plan = "\n".join(r[0] for r in lib.db.execute_sql("EXPLAIN " + sql, params).fetchall())
+        assert "Index Only Scan using image_live_order" in plan and "Sort" not in plan, plan
+    finally:
+        lib.db.execute_sql("RESET enable_seqscan")
+
+
+def test_schema_17_gives_a_postgresql_library_its_covering_order_and_phrase_indexes(known, db_url):
+    if db_url is None:
+        pytest.skip("PostgreSQL only (SQLite searches its catalog)")
+    from store.library import Library
+    from store.migrations import LATEST
+
+    lib, ids = known
+    lib.db.execute_sql("DROP INDEX image_live_order")
+    lib.db.execute_sql("DROP INDEX image_prompt_phrase_trgm")
+    lib.db.execute_sql("UPDATE setting SET value = '16' WHERE key = 'schema_version'")
+    lib.close()
+    again = Library(lib.root, account="alice", database_url=db_url)
+    try:
+        assert again.db.execute_sql("SELECT value FROM setting WHERE key = 'schema_version'").fetchone()[0] == \
+            str(LATEST) == "17"
+        indexes = {name for (name,) in again.db.execute_sql(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'image'").fetchall()}
+        assert {"image_live_order", "image_prompt_phrase_trgm"} <= indexes
+        assert set(again.ids(Filters(search='"art ring"'))) == {ids["a"], ids["e"]}
+    finally:
+        again.close()
 
 
 @pytest.mark.parametrize("sort, index", [("imported", "image_imported_order"), ("largest", "image_largest_order"),

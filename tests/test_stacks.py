@@ -295,15 +295,16 @@ def test_a_stacked_page_on_postgresql_is_the_window_functions_answer(library, mo
     assert library.estimate(Filters(stacked=True)) == Count(14)  # cards counted: fewer than ESTIMATE_ABOVE + 1
 
 
-def test_a_page_on_postgresql_is_the_whole_result_sorted(library):
+def test_a_page_on_postgresql_is_the_whole_result_sorted(library, monkeypatch):
     """On PostgreSQL a page of a result counted by an estimate is read along the order's index, the random
     order in two walks (query_sql.order_parts: from the seed's place in the shuffle to its end, then from its
     start), with OFFSET in each: page by page, in every order, for seeds that walk the shuffle up and down and
     for searches, the pages are the whole result sorted by the order's keys (`ids`), and `position` (the
-    matches before an image, counted by its keys) is an image's index there; a seed's order stays the same and
-    other seeds give other orders."""
+    matches before an image, counted by its keys) is an image's index there, and so is a page read from the end
+    (the order reversed); a seed's order stays the same and other seeds give other orders."""
     import pytest
 
+    from store import pages
     from store.pages import LibrarySource
     from store.query import SORTS
     from store.records import FAVORITES_ONLY
@@ -322,6 +323,14 @@ def test_a_page_on_postgresql_is_the_whole_result_sorted(library):
         assert all([r.id for r in source.fetch(at, 3)] == whole[at:at + 3] for at in (1, 5, 13, 20)), filters
         assert [library.position(i, filters) for i in every[::2]] == [whole.index(i) if i in whole else None
                                                                        for i in every[::2]], filters
+        # a page nearer the end of a result counted exactly is read from the end, the order reversed
+        assert all([r.id for r in library.page(filters, at, 3, count_hint=len(whole))] == whole[at:at + 3]
+                   for at in range(len(whole) + 1)), filters
+        if len(whole) >= 6:
+            far = LibrarySource(library, filters, None)  # a jump past pages.FAR rows counts the result first
+            monkeypatch.setattr(pages, "FAR", 4)
+            assert [r.id for r in far.fetch(len(whole) - 2, 3)] == whole[-2:] and far.total == len(whole), filters
+            monkeypatch.setattr(pages, "FAR", 5000)
     orders = {tuple(library.ids(Filters(sort="random", seed=seed))) for seed in range(1, 7)}
     assert len(orders) == 6 and all(sorted(order) == sorted(every) for order in orders)
     assert library.ids(Filters(sort="random", seed=9)) == library.ids(Filters(sort="random", seed=9))
