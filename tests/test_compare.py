@@ -127,3 +127,20 @@ async def test_mouse_steps_either_side(compare_lib, tmp_path, size):
         await pilot.click("#compare-right", offset=(10, 5))
         assert screen.active == "right"
         await ui.wait_until(pilot, lambda: pictures_shown(app), timeout=15)
+
+
+async def test_in_the_public_gallery_c_compares_the_current_image_and_the_next(compare_lib, tmp_path):
+    """New-user test 4 item 14: `c` in the public gallery said to select two with space, which is refused there."""
+    app = make_app(compare_lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.wait_until(pilot, lambda: shown(app), timeout=15)
+        await pilot.press("v")
+        await ui.wait_until(pilot, lambda: app.screen.public and shown(app), timeout=15)
+        await pilot.press("right", "c")  # #2 current: it and #1
+        await ui.wait_until(pilot, lambda: pictures_shown(app), timeout=15)
+        assert {app.screen.records["left"].id, app.screen.records["right"].id} == {2, 1}
+        await pilot.press("escape")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen), timeout=15)
+        await pilot.press("end", "c")  # the last one: it and the one before
+        await ui.wait_until(pilot, lambda: pictures_shown(app), timeout=15)
+        assert {app.screen.records["left"].id, app.screen.records["right"].id} == {1, 2}

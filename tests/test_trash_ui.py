@@ -112,6 +112,35 @@ async def test_u_says_what_was_restored_elsewhere_meanwhile(lib, tmp_path):
         assert lib.ids() == ids
 
 
+async def test_u_names_the_trash_view_for_what_was_erased_there(lib, tmp_path):
+    """New-user test 4 item 15: `d`, then Delete forever in this window's trash view, then `u` said the image
+    "was already erased for good elsewhere"."""
+    from .test_robust import record_notifications
+
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await gallery_shows(pilot, app, 6)
+        shown = record_notifications(app)
+        first = grid(app).current.id
+        await pilot.press("d")
+        await on_screen(pilot, app, ConfirmDeleteScreen)
+        await pilot.click("#delete")
+        await gallery_shows(pilot, app, 5)
+        await pilot.press("t")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and app.screen.loaded)
+        await on_screen(pilot, app, TrashScreen)
+        await pilot.press("d")
+        await on_screen(pilot, app, ConfirmDeleteScreen)
+        await pilot.click("#delete")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and trash_rows(app) == [])
+        await pilot.press("escape")
+        await gallery_shows(pilot, app, 5)
+        await pilot.press("u")
+        await ui.wait_until(pilot, lambda: any(m.startswith("Nothing to undo") for _, m in shown), timeout=15)
+        assert [m for _, m in shown if m.startswith("Nothing to undo")] == \
+            [f"Nothing to undo: #{first} was already erased for good in the trash."]
+
+
 @pytest.mark.parametrize("size", SIZES)
 async def test_trash_view_restore_delete_forever_and_empty_by_key_and_mouse(lib, tmp_path, size):
     ids = lib.ids()

@@ -157,6 +157,7 @@ class GalleryScreen(Screen):
         self.highlight_words: tuple[str, ...] = ()  # the searched words, marked in the cards' prompts
         self._seed = random.randrange(1, 2**31)  # the random order: stable while this view is open
         self._last_deleted: list[int] = []  # what `u` brings back from the trash
+        self._done_in_trash: dict[int, str] = {}  # id -> "restored" / "erased for good" in this window's trash view
         self._deleting: set[int] = set()  # what a delete asked for here moves to the trash (no "was deleted" notice)
 
     def compose(self) -> ComposeResult:
@@ -914,7 +915,7 @@ class GalleryScreen(Screen):
             if outcome is None:
                 return
             self._last_deleted = [i for i in ids if i not in set(restored) | set(back) | set(erased)]
-            elsewhere = _undone_elsewhere(back, erased)
+            elsewhere = _undone_meanwhile(back, erased, self._done_in_trash)
             if restored:  # back in place: the focus goes to the first one
                 self.notify(f"Restored {plural(len(restored), 'image')}." + (f" {elsewhere}" if elsewhere else ""))
             elif elsewhere and outcome.error is None:
@@ -928,12 +929,16 @@ class GalleryScreen(Screen):
         self._run_job(f"Restoring {len(ids)} images", job, len(ids), finished)
 
     def action_trash(self) -> None:
+        trash = TrashScreen(self.library)
+
         def closed(restored: bool | None) -> None:
+            self._done_in_trash.update({i: "restored" for i in trash.restored})  # undo says "in the trash"
+            self._done_in_trash.update({i: "erased for good" for i in trash.erased})
             if restored:
                 self._refresh_collections()
                 self.reload(keep_position=True)
 
-        self.app.push_screen(TrashScreen(self.library), closed)
+        self.app.push_screen(trash, closed)
 
     def action_compare(self) -> None:
         """Two images side by side with their settings (tui/compare_screen.py): the two selected, or the one
@@ -942,8 +947,12 @@ class GalleryScreen(Screen):
         current = self.grid.current
         if len(ids) == 1 and current is not None and current.id != ids[0]:
             ids.append(current.id)
+        if self.public and current is not None:  # nothing can be selected here: the current one and the next
+            neighbour = self.grid.record_at(self.grid.cursor + 1) or self.grid.record_at(self.grid.cursor - 1)
+            ids = [current.id, neighbour.id] if neighbour is not None else []
         if len(ids) != 2:
-            self.notify("Select two images (space on each), then c compares them.", timeout=5)
+            self.notify("Compare needs two images here." if self.public else
+                        "Select two images (space on each), then c compares them.", timeout=5)
             return
         try:
             left, right = (self.library.get(i) for i in ids)
@@ -1028,11 +1037,15 @@ for _binding in own_bindings(GalleryScreen):
         WRITE_KEYS.setdefault(_binding.action, set()).update(_binding.key.split(","))
 
 
-def _undone_elsewhere(back: list[int], erased: list[int]) -> str:
-    """What undo found done elsewhere meanwhile (another instance, the command line), or "":
-    "#7 was already restored elsewhere." / "2 images were already erased elsewhere." """
+def _undone_meanwhile(back: list[int], erased: list[int], in_trash: dict[int, str]) -> str:
+    """What undo found done meanwhile, in this window's trash view (`in_trash`: id -> what it did there) or
+    elsewhere (another instance, the command line), or "": "#7 was already restored elsewhere." /
+    "2 images were already erased for good in the trash." """
     said = []
     for ids, what in ((back, "restored"), (erased, "erased for good")):
-        if ids:
-            said.append((f"#{ids[0]} was" if len(ids) == 1 else f"{len(ids)} images were") + f" already {what}")
-    return (" and ".join(said) + " elsewhere.") if said else ""
+        here = [i for i in ids if in_trash.get(i) == what]
+        for part, where in ((here, "in the trash"), ([i for i in ids if i not in here], "elsewhere")):
+            if part:
+                said.append((f"#{part[0]} was" if len(part) == 1 else f"{len(part)} images were")
+                            + f" already {what} {where}")
+    return (" and ".join(said) + ".") if said else ""

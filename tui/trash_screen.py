@@ -50,6 +50,7 @@ class TrashScreen(Dialog[bool]):
         self.library = library
         self.items: list[TrashedImage] = []
         self.restored: list[int] = []
+        self.erased: list[int] = []  # erased for good here (Delete forever, Empty trash): undo names this view
         self.loaded = False
         self._token: tuple[int, int] | None = None  # the library's change token the list was read at
         self._busy = False  # a change of ours or a check is running: no check now
@@ -98,9 +99,12 @@ class TrashScreen(Dialog[bool]):
                         message = f"Restored {plural(n, 'image')}."
                     elif what == "forever":
                         n = self.library.delete_forever(ids)
+                        self.erased.extend(ids)
                         message = f"Deleted {plural(n, 'image')} forever."
                     else:
+                        listed = [item.record.id for item in self.items]  # what the user saw go
                         n = self.library.empty_trash()
+                        self.erased.extend(listed)
                         message = f"Emptied the trash: {plural(n, 'image')} erased."
                 except StoreError:  # restored or erased elsewhere meanwhile: said (the app's handler), list read again
                     token, items = self._read()
