@@ -3,15 +3,18 @@
 Two instances of the app (two terminals, two users of one account) share the file: each search is added by
 reading the file as it is now, adding to that, and writing it back (temp file + rename) while holding a lock
 (`flock` on `<account>.lock` beside it), so neither loses the other's searches. The list is read again when
-the user starts walking it (Up in the search box). A query with a part that cannot be read is not kept.
+the user starts walking it (Up in the search box). A query with a part that cannot be read, or that names
+what is not there (`in:nope`: the `problem` given, the library's search_problem), is not kept.
 A library that cannot be written (read only, a full disk) keeps them in memory for the session.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
+from .errors import StoreError
 from .file_lock import held
 from .files import write_bytes_atomic
 from .query import parse
@@ -20,7 +23,8 @@ KEEP = 50
 
 
 class SearchHistory:
-    def __init__(self, root: Path | str, account: str) -> None:
+    def __init__(self, root: Path | str, account: str, problem: Callable[[str], str] | None = None) -> None:
+        self.problem = problem  # what is wrong with a query ("" when nothing): such a query is not kept
         key = hashlib.sha256(account.encode()).hexdigest()[:16]  # any account name is a safe file name
         self.path = Path(root) / ".search-history" / f"{key}.json"
         self.entries: list[str] = []
@@ -45,6 +49,11 @@ class SearchHistory:
         text = " ".join(text.split())
         if not text or parse(text).error:
             return False
+        try:
+            if self.problem is not None and self.problem(text):
+                return False
+        except StoreError:  # the check could not run (the database gone): kept, as a readable query is
+            pass
         try:
             self.path.parent.mkdir(exist_ok=True)
         except OSError:

@@ -201,6 +201,28 @@ async def test_history_up_down_and_ctrl_u(lib, tmp_path):
     assert SearchHistory(lib.root, "bob").entries == []
 
 
+async def test_a_flagged_query_is_not_kept_in_the_history(lib, tmp_path):
+    """New-user test 4 item 8: `in:nope` (no such collection: flagged under the box) was kept, by Enter and by
+    leaving the box, in the gallery and in the public gallery."""
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.settle(pilot, app)
+        await type_search(pilot, app, "ring")
+        await pilot.press("enter")
+        await type_search(pilot, app, "in:nope")
+        await ui.wait_until(pilot, lambda: "No collection" in app.screen.hint)
+        await pilot.press("enter")
+        await ui.settle(pilot, app)
+        await pilot.press("v")
+        await ui.wait_until(pilot, lambda: app.screen.public)
+        await ui.settle(pilot, app)
+        await type_search(pilot, app, "in:nope2")
+        await ui.wait_until(pilot, lambda: "No collection" in app.screen.hint)
+        await pilot.press("tab")  # leaving the box keeps what was searched: not this
+        await ui.settle(pilot, app)
+    assert SearchHistory(lib.root, "alice").entries == ["ring"]
+
+
 def test_two_instances_merge_their_search_history(tmp_path):
     """New-user test item 8: each instance used to write its own memory over the file."""
     first, second = SearchHistory(tmp_path, "alice"), SearchHistory(tmp_path, "alice")

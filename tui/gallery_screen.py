@@ -163,7 +163,8 @@ class GalleryScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield FilterBar(id="filters", show_favorites=not self.public, show_collections=not self.public,
-                        history=SearchHistory(self.library.root, self.library.account.name), sort=self.filters.sort)
+                        history=SearchHistory(self.library.root, self.library.account.name,
+                                              self.library.search_problem), sort=self.filters.sort)
         # One line for the status and, while cards are selected, the bulk bar in its place: selecting
         # never changes the grid's height (the cards do not move).
         with Horizontal(id="status-row"):
