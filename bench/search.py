@@ -278,6 +278,7 @@ def _forget_answers(library: Library) -> None:
     catalog = library.catalog
     with catalog._lock:
         catalog._results.clear()
+        catalog._counts.clear()
         catalog._sizes.clear()
         for strings in (catalog._prompt_strings, *catalog._strings.values()):
             strings._matches.clear()

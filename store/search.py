@@ -134,6 +134,11 @@ class Search(Collections):
                                            precedes(self._order(filters, j), self._order(filters)))
         return Image.batch.is_null() | (Image.batch == 0) | NodeList((SQL("NOT EXISTS"), earlier))
 
+    def _counted(self, filters: Filters) -> int | None:
+        """The catalog's count (kept apart from its results), or None to ask SQL (see `_catalog_query`)."""
+        query = self._catalog_query(filters)
+        return None if query is None or self.catalog is None else self.catalog.count(query)
+
     def _selected(self, filters: Filters) -> np.ndarray | None:
         """The catalog's answer (ids, newest first), or None to ask SQL (see `_catalog_query`)."""
         query = self._catalog_query(filters)
@@ -168,9 +173,9 @@ class Search(Collections):
     def count(self, filters: Filters | None = None) -> int:
         """How many images the filters let through."""
         filters = filters or Filters()
-        selected = self._selected(filters)
-        if selected is not None:
-            return len(selected)
+        counted = self._counted(filters)
+        if counted is not None:
+            return counted
         if filters.stacked:  # a batch counts once
             return Image.select(fn.COUNT(fn.DISTINCT(_STACK_KEY))).where(*self._where(filters)).scalar() or 0
         return Image.select(fn.COUNT(Image.id)).where(*self._where(filters)).scalar() or 0
@@ -195,9 +200,9 @@ class Search(Collections):
         of them are cards (`_images_to_cards`): fewer, and the cards are counted exactly; else the estimate is
         the planner's of the images times the cards per image read."""
         filters = filters or Filters()
-        selected = self._selected(filters)
-        if selected is not None:
-            return Count(len(selected))
+        counted = self._counted(filters)
+        if counted is not None:
+            return Count(counted)
         if not is_postgres(self.db):
             return Count(self.count(filters))
         matches = Image.select(SQL("1")).where(*self._where(filters))

@@ -334,3 +334,35 @@ def test_a_page_on_postgresql_is_the_whole_result_sorted(library, monkeypatch):
     orders = {tuple(library.ids(Filters(sort="random", seed=seed))) for seed in range(1, 7)}
     assert len(orders) == 6 and all(sorted(order) == sorted(every) for order in orders)
     assert library.ids(Filters(sort="random", seed=9)) == library.ids(Filters(sort="random", seed=9))
+
+
+def test_the_catalog_stacks_the_first_of_each_batch_in_any_order():
+    """The catalog's stacks (made once per change) give what grouping each result's batch keys gives: the first
+    image of each batch in the result's order, standing for the batch's images in the result; batch 0 and a batch
+    of one image never stack; positions as a slice (the whole library in its order) too."""
+    import numpy as np
+
+    from store.catalog import _Stacks
+
+    def reference(positions, batches):
+        first, counts = {}, {}
+        for place, position in enumerate(positions):
+            key = int(batches[position])
+            if key:
+                first.setdefault(key, place)
+                counts[key] = counts.get(key, 0) + 1
+        kept = [(p, counts[int(batches[p])] if batches[p] else 1) for n, p in enumerate(positions)
+                if not batches[p] or first[int(batches[p])] == n]
+        return [p for p, _ in kept], [size for _, size in kept]
+
+    rng = np.random.default_rng(16)
+    for n, keys in ((0, 1), (1, 3), (40, 5), (300, 60), (2000, 2000)):
+        batches = rng.integers(-keys, keys, n).astype(np.int64) * 7919
+        stacks = _Stacks(batches)
+        for positions in (slice(None), slice(None, None, -1), rng.permutation(n), np.sort(rng.choice(n, n // 3, replace=False))):
+            as_array = np.arange(n)[positions]
+            stacked = stacks.first_of_each(positions)
+            got = (as_array.tolist(), [1] * len(as_array)) if stacked is None else (
+                stacked[0].tolist(), stacked[1].tolist())
+            assert got == reference(as_array.tolist(), batches), (n, keys)
+    assert _Stacks(np.array([5, 6, 0, 7], np.int64)).first_of_each(slice(None)) is None  # nothing stacks
