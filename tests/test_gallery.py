@@ -57,7 +57,8 @@ async def settle(pilot, app):
 
 
 async def searched(pilot, app) -> None:
-    """Until the grid shows the result of what the search box holds (typing is debounced)."""
+    """Until the grid shows the result of what the search box holds (keys in a burst search at most every
+    SEARCH_EVERY)."""
     box = app.screen.query_one("#search", Input)
     await ui.wait_until(pilot, lambda: app.screen.filters.search == box.value)
     await settle(pilot, app)
@@ -337,7 +338,7 @@ async def test_search_as_you_type_and_filters_combine(lib, tmp_path, db_url):  #
         assert sorted(card_prompts(app)) == ["Diamond shield, 16-bit", "diamond sword, pixel art icon"]
         assert status(app).startswith("2 of 6 images")
         lib.set_favorite([grid(app).current.id])  # the shield: newest of the two
-        # a filter change is read after a short debounce: wait for its result, not for the workers running now
+        # a filter change: wait for its result, not for the workers running now
         app.screen.query_one("#favorite-filter", Select).value = "favorites"
         await ui.wait_until(pilot, lambda: card_prompts(app) == ["Diamond shield, 16-bit"], 5)
         assert card_prompts(app) == ["Diamond shield, 16-bit"]

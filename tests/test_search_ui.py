@@ -93,6 +93,31 @@ async def test_fields_as_you_type_and_highlighted_words(lib, tmp_path, size):
         assert marked(app.screen.query_one("#card-0", ImageCard)).casefold() == "pixel"
 
 
+async def test_a_key_searches_at_once_and_keys_in_a_burst_once_more(lib, tmp_path, monkeypatch):
+    """The first key searches at once (no wait for more keys); keys coming faster than SEARCH_EVERY are searched
+    together when it is up, with what the box holds then; Enter searches what is due at once."""
+    from widgets import filter_bar
+    from widgets.filter_bar import FilterBar
+
+    monkeypatch.setattr(filter_bar, "SEARCH_EVERY", 1.0)
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.settle(pilot, app)
+        bar = app.screen.query_one("#filters", FilterBar)
+        searched: list[str] = []
+        emit = bar._emit
+        monkeypatch.setattr(bar, "_emit", lambda: (searched.append(bar.filters.search), emit()))
+        await pilot.press("slash", "r")
+        await ui.wait_until(pilot, lambda: searched == ["r"], 1.5)  # at once (the next in 1 s at the soonest)
+        await pilot.press(*"ing")
+        assert searched == ["r"]
+        await ui.wait_until(pilot, lambda: searched == ["r", "ring"], 5)
+        await ui.wait_until(pilot, lambda: status(app).startswith("2 of 4 images"))
+        await pilot.press("s", "enter")
+        await ui.wait_until(pilot, lambda: searched == ["r", "ring", "rings"], 1.5)
+        await ui.wait_until(pilot, lambda: status(app).startswith("0 of 4 images"))
+
+
 @pytest.mark.parametrize("size", SIZES)
 async def test_a_query_it_cannot_read_gives_a_hint_and_keeps_the_last_result(lib, tmp_path, size):
     app = make_app(lib, tmp_path)
