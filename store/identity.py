@@ -60,6 +60,16 @@ def server_of(database_url: str) -> str:
     return f"{parts.scheme}://{user}{host}{port}{parts.path}"
 
 
+def is_library(folder: Path) -> bool:
+    """Whether a folder is one of this app's libraries (its library.json says so; a damaged one too)."""
+    if not (folder / MARKER).is_file():
+        return False
+    try:
+        return read_marker(folder) is not None
+    except StoreError:
+        return True
+
+
 def read_marker(root: Path) -> Identity | None:
     """The folder's identity, None when it has none (a new folder or a library made before markers)."""
     path = root / MARKER

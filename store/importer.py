@@ -23,6 +23,7 @@ from PIL import Image, UnidentifiedImageError
 from .errors import BadImage, StoreError
 from .duplicates import thumbnail_hashes
 from .files import make_thumbnail
+from .identity import is_library
 from .library import Library, NewImage
 from .metadata import Metadata, parse_chunks, read_chunks
 from .records import STORED_MAX, STORED_MIN, DateOutOfRange, to_stored
@@ -55,6 +56,7 @@ class ImportReport:
     duplicates: list[tuple[Path, int]] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
     cancelled: bool = False
+    skipped: list[Path] = field(default_factory=list)  # a library's folder inside a folder imported: its own files
 
     def summary(self) -> str:
         text = (
@@ -86,8 +88,27 @@ def check_date(text: str) -> datetime:
     return moment
 
 
+def own_files_problem(library: Library, path: Path) -> str:
+    """One sentence when `path` is a library's own files (this library's folder or inside it, or another
+    library's): its thumbnails, originals and trash, and other accounts' private images, are never imported
+    (as `source add` refuses them); "" for any other path."""
+    try:
+        path, root = path.resolve(), library.root.resolve()
+    except (OSError, RuntimeError):
+        return ""
+    if path == root or root in path.parents:
+        where = "the library folder itself" if path == root else f"inside the library folder {root}"
+        return f"{path} is {where} (its own files): nothing was imported; import the folder your generator writes to."
+    for folder in (path, *path.parents):
+        if is_library(folder):
+            return (f"{path} is {'' if folder == path else 'inside '}the folder of another library ({folder}): "
+                    "nothing was imported; import the folder your generator writes to.")
+    return ""
+
+
 def collect_files(paths: Iterable[Path], recursive: bool, report: ImportReport) -> list[Path]:
-    """Files to import: those named, and image files inside the folders named."""
+    """Files to import: those named, and image files inside the folders named (a library's folder met on
+    the way is skipped, and listed in report.skipped)."""
     found: list[Path] = []
     seen: set[Path] = set()
 
@@ -108,8 +129,16 @@ def collect_files(paths: Iterable[Path], recursive: bool, report: ImportReport) 
                 def unreadable(error: OSError, top: Path = path) -> None:
                     report.failed.append((Path(error.filename or top), f"cannot read folder: {error.strerror}"))
 
+                def libraries_left_out(folder: str, dirs: list[str]) -> bool:
+                    for name in [d for d in dirs if is_library(Path(folder, d))]:
+                        dirs.remove(name)
+                        report.skipped.append(Path(folder, name))
+                    dirs.sort()
+                    return True
+
                 walker = os.walk(path, onerror=unreadable)
-                entries = ((Path(folder), sorted(files)) for folder, dirs, files in walker if dirs.sort() is None)
+                entries = ((Path(folder), sorted(files)) for folder, dirs, files in walker
+                           if libraries_left_out(folder, dirs))
             else:
                 try:
                     entries = iter([(path, sorted(p.name for p in path.iterdir() if not p.is_dir()))])
@@ -257,10 +286,16 @@ def import_files(
     workers: int | None = None,
     batch: int = 32,
 ) -> ImportReport:
-    """Import files and folders. `progress(done, total, path)` is called after each file."""
+    """Import files and folders. `progress(done, total, path)` is called after each file. StoreError, and
+    nothing imported, when a path is a library's own files (own_files_problem)."""
     options = options or ImportOptions()
     report = ImportReport()
-    files = collect_files([Path(p) for p in paths], options.recursive, report)
+    paths = [Path(p) for p in paths]
+    for path in paths:
+        problem = own_files_problem(library, path)
+        if problem:
+            raise StoreError(problem)
+    files = collect_files(paths, options.recursive, report)
     collection_ids = [library.ensure_collection(options.collection).id] if options.collection else []
     total = len(files)
     is_cancelled = (cancel.is_set if isinstance(cancel, threading.Event) else cancel) or (lambda: False)

@@ -41,7 +41,7 @@ from PIL import Image as PILImage, PngImagePlugin
 
 from .errors import BadImage, NotFound, StoreError
 from .file_lock import held
-from .identity import MARKER, read_marker
+from .identity import MARKER, is_library
 from .importer import EXTENSIONS, FORMATS, MAX_FILE_BYTES, ImportOptions, describe, prepare_bytes
 from .library import Library, NewImage, bulk_insert
 from .metadata import METADATA_KEYS, parse_chunks, read_chunks
@@ -391,14 +391,6 @@ def _is_image_name(name: str) -> bool:
     return not name.startswith(".") and os.path.splitext(name)[1].lower() in EXTENSIONS
 
 
-def _is_library(folder: Path) -> bool:
-    """Whether a folder is one of this app's libraries (its library.json says so; a damaged one too)."""
-    try:
-        return read_marker(folder) is not None
-    except StoreError:
-        return True
-
-
 def _in_skipped(root: Path, path: Path, skipped: frozenset[str]) -> bool:
     """Whether the full walk would leave `path` out: a hidden name on the way from `root`, a skipped
     folder, or a library's folder (a watcher's events come from everywhere under the source)."""
@@ -408,7 +400,7 @@ def _in_skipped(root: Path, path: Path, skipped: frozenset[str]) -> bool:
     folder = root
     for part in relative.parts:
         folder = folder / part
-        if str(folder) in skipped or (folder / MARKER).is_file() and _is_library(folder):
+        if str(folder) in skipped or (folder / MARKER).is_file() and is_library(folder):
             return True
     return False
 
@@ -420,7 +412,7 @@ def _walk_all(root: Path, skipped: frozenset[str] = frozenset()) -> Iterator[_En
         try:
             with os.scandir(folder) as listing:
                 entries = list(listing)
-            if folder != str(root) and any(e.name == MARKER for e in entries) and _is_library(Path(folder)):
+            if folder != str(root) and any(e.name == MARKER for e in entries) and is_library(Path(folder)):
                 continue  # another library's own files (its originals and thumbnails) are no source's images
             for entry in entries:
                 if entry.name.startswith("."):
@@ -459,7 +451,7 @@ def _check_folder(library: Library, folder: Path | str) -> Path:
         raise StoreError(f"{path} is inside the library folder {root} (its own files): pick the folder your "
                          "generator writes to.")
     for folder in (path, *path.parents):
-        if (folder / MARKER).is_file() and _is_library(folder):
+        if (folder / MARKER).is_file() and is_library(folder):
             raise StoreError(f"{path} is {'' if folder == path else 'inside '}the folder of another library "
                              f"({folder}): pick the folder your generator writes to.")
     return path

@@ -367,3 +367,15 @@ def test_dates_at_the_ends_of_the_calendar(capsys, tmp_path, make_png, east_of_u
     assert code == 0 and "9999-12-31 23:59" in out
     code, out, _ = run(capsys, "info", "--library", str(folder), "1")
     assert code == 0 and "9999-12-31 23:59:59 UTC" in out
+
+
+def test_import_refuses_the_library_folder_and_what_is_in_it(capsys, lib_dir, tmp_path):
+    """NEWUSER4 #3: as `source add` does; a library's folder inside a folder imported is skipped."""
+    for path in (lib_dir, lib_dir / "thumbs", next((lib_dir / "originals").rglob("*.png"))):
+        code, out, err = run(capsys, "import", "--library", str(lib_dir), str(path), "-r")
+        assert code == 1 and out == "" and err.count("\n") == 1
+        assert f"{path} is " in err and "(its own files): nothing was imported" in err
+    code, out, err = run(capsys, "import", "--library", str(lib_dir), str(tmp_path), "-r")
+    assert f"skipped: {lib_dir}: a library's folder" in out and "0 imported, 2 duplicates" in out
+    code, out, _ = run(capsys, "list", "--library", str(lib_dir))
+    assert len(out.splitlines()) == 2

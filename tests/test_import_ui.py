@@ -166,3 +166,25 @@ async def test_quoted_paths_import_and_tab_completes_before_the_suggestion(tmp_p
         await pilot.press("r", "tab")  # Tab right after the last key
         await wait_until(pilot, lambda: field.value == str(folder / "green.png"))
         assert app.focused is field
+
+
+async def test_the_library_folder_is_refused_and_a_library_inside_skipped(tmp_path, outputs):
+    """NEWUSER4 #3: importing the library's folder took in its thumbnails and other accounts' originals."""
+    app = make_app(tmp_path)
+    importer.import_files(app.library, [outputs], importer.ImportOptions(recursive=True))
+    before = app.library.ids()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("I")
+        field = app.screen.query_one("#import-path", Input)
+        field.value = str(tmp_path / "lib" / "thumbs")
+        await pilot.press("enter")
+        assert problem(app) == (f"{tmp_path / 'lib' / 'thumbs'} is inside the library folder {tmp_path / 'lib'} "
+                                "(its own files): nothing was imported; import the folder your generator writes to.")
+        assert isinstance(app.screen, ImportScreen) and app.library.ids() == before
+        field.value = str(tmp_path)  # holds the library: its folder is skipped, the rest imported
+        app.screen.query_one("#import-recursive", Checkbox).value = True
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "0 failed" in summary(app))
+        assert f"skipped: {tmp_path / 'lib'}: a library's folder" in summary(app)
+        assert summary(app).endswith("0 imported, 3 duplicates, 0 failed") and app.library.ids() == before

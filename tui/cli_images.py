@@ -109,6 +109,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             print("myimages: import interrupted; what was imported so far is kept.", file=sys.stderr)
             return 130
+    for path in report.skipped:
+        print(f"skipped: {printable(str(path))}: a library's folder (its own files are never imported)")
     for path, image_id in report.duplicates:
         print(f"duplicate: {printable(str(path))} is already image #{image_id}")
     for path, reason in report.failed:

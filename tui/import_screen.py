@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.suggester import Suggester
 from textual.widgets import Button, Checkbox, Input, Static
 
-from store.importer import EXTENSIONS, ImportOptions, ImportReport, import_files
+from store.importer import EXTENSIONS, ImportOptions, ImportReport, import_files, own_files_problem
 from store.library import Library
 from store.text import printable
 
@@ -87,7 +87,9 @@ async def take_completion(field: Input, folders_only: bool = False) -> bool:
 
 def detail_lines(report: ImportReport) -> list[str]:
     """What `myimages import` prints before its counts: each duplicate and failure."""
-    lines = [f"duplicate: {printable(str(path))} is already image #{image_id}" for path, image_id in report.duplicates]
+    lines = [f"skipped: {printable(str(path))}: a library's folder (its own files are never imported)"
+             for path in report.skipped]
+    lines += [f"duplicate: {printable(str(path))} is already image #{image_id}" for path, image_id in report.duplicates]
     lines += [f"failed: {printable(str(path))}: {printable(reason)}" for path, reason in report.failed]
     if len(lines) > DETAILS_AT_MOST:
         lines = lines[:DETAILS_AT_MOST] + [f"… and {len(lines) - DETAILS_AT_MOST} more"]
@@ -175,6 +177,10 @@ class ImportScreen(Dialog[list[int]]):
         if problem:
             return
         path = typed_path(text)
+        problem = own_files_problem(self.library, path)  # the library's folder: refused as the store would
+        if problem:
+            self._say(problem)
+            return
         options = ImportOptions(recursive=self.query_one("#import-recursive", Checkbox).value)
 
         def job(progress, cancelled):
