@@ -1,7 +1,7 @@
 """The search language: text typed in the search box (or `list --search`) -> a structured query.
 
     ring pixel            every word in the prompt (any case, partial, any order)
-    "a quoted phrase"     the phrase as written (any case)
+    "a quoted phrase"     the phrase as written (any case); \" is a quote in it, \\ a backslash
     -word  -model:x       excludes
     a | b   a OR b        alternatives (each side is a group of conditions)
     model:sdxl  sampler:euler  negative:blurry  lora:detail  owner:bob  file:sheet
@@ -95,7 +95,18 @@ class Parsed:
         return " or ".join(f"({g})" if len(groups) > 1 and " and " in g else g for g in groups)
 
 
-_TOKEN = re.compile(r'\s*(-?)(?:([A-Za-z_]+):)?("(?:[^"]*)"?|\S+)')
+_QUOTED = r'"((?:[^"\\]|\\.?)*)"?'  # in quotes \" is a " and \\ a \; the closing quote may be missing while typing
+_TOKEN = re.compile(r'\s*(-?)(?:([A-Za-z_]+):)?(' + _QUOTED.replace("(", "(?:", 1) + r'|\S+)')
+_ESCAPED = re.compile(r'\\(["\\])')
+
+
+def _unquoted(raw: str) -> str:
+    r"""A token's text: without its quotes, \" and \\ read as " and \ inside them (any other backslash is itself:
+    "C:\images" is a path)."""
+    match = re.fullmatch(_QUOTED, raw)
+    return _ESCAPED.sub(r"\1", match.group(1)) if match else raw
+
+
 _NUMBER = r"\d+(?:\.\d*)?|\.\d+"
 _COMPARE = re.compile(rf"^(>=|<=|>|<|=)?({_NUMBER})$")
 _RANGE = re.compile(rf"^({_NUMBER})(?:-|\.\.)({_NUMBER})$")
@@ -217,7 +228,7 @@ def _date_value(field: str, text: str, today: date) -> tuple:
 def _term(field: str, raw: str, negate: bool, today: date) -> Term:
     """One `field:value` token as a Term; raises _Unreadable with the sentence to show."""
     key = ALIASES.get(field.lower(), field.lower())
-    value = raw[1:-1] if len(raw) >= 2 and raw.startswith('"') and raw.endswith('"') else raw.strip('"')
+    value = _unquoted(raw) if raw.startswith('"') else raw.strip('"')
     shown = f"{'-' if negate else ''}{field}:{raw}"
     if key not in FIELDS:
         _fail(f'Unknown field "{cut(field)}:": quote it to search the prompt for it.', FIELDS_MORE)
@@ -299,10 +310,7 @@ def _parse_cached(text: str, today: date) -> Parsed:
             field, raw = raw[:-1], ""  # "seed:" with nothing after it yet
         try:
             if field is None:
-                if raw.startswith('"'):
-                    value = raw[1:-1] if len(raw) >= 2 and raw.endswith('"') else raw[1:]
-                else:
-                    value = raw
+                value = _unquoted(raw)
                 if not value.strip():
                     if minus:
                         raise _Unreadable("A lone - excludes nothing: write -word.")
@@ -445,6 +453,7 @@ search (the same in the app's search box):
   date:2026-11-25  date:2026-11  date:>2026-01-01  date:today  date:yesterday  date:7d
   date:2026-01-01..2026-02-01  (imported: the same, for the import date)
   in:"My Sheets"  is:fav  -is:fav  is:cleaned  is:cell  is:derived  from:12
+  in:"My \\"Best\\""     in quotes \\" is a quote, \\\\ a backslash
   sort:newest|oldest|imported|prompt|largest|random|favorites
 """
 

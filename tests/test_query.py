@@ -263,6 +263,18 @@ def test_a_page_holds_the_records_read_one_by_one(known, db_url):
     assert lib.page(Filters(sort="oldest"), 0, 50) == [lib.get(i) for i in lib.ids(Filters(sort="oldest"))]
 
 
+def test_a_quote_inside_quotes_is_written_with_a_backslash(known):
+    """New-user test 4 item 10: a collection named My "Best" could not be named by in:."""
+    lib, ids = known
+    best = lib.create_collection('My "Best"')
+    lib.add_to_collection([ids["d"]], best.id)
+    assert [(t.field, t.value) for t in parse(r'in:"My \"Best\"" "say \"hi\"" "C:\x\\"').groups[0]] == \
+        [("in", 'My "Best"'), ("prompt", 'say "hi"'), ("prompt", "c:\\x\\")]
+    assert lib.search_problem(r'in:"My \"Best\""') == ""
+    assert lib.ids(Filters(search=r'in:"my \"best\""')) == [ids["d"]]
+    assert parse(r'"half \"open').groups[0][0].value == 'half "open'  # as typed, before the closing quote
+
+
 def test_unknown_collection_is_a_problem_not_an_error(known):
     lib, _ = known
     assert 'No collection named "nope"' in lib.search_problem("in:nope")
