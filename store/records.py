@@ -119,7 +119,7 @@ class Filters:
     def describe(self, collection_name: str | None = None) -> str:
         from .query import parse
 
-        parts = []
+        parts = ["one stack of the same settings"] if self.batch is not None else []  # first: a short line shows it
         searched = parse(self.search).describe()  # "" for sort:NAME alone or an empty phrase: they filter nothing
         if searched:
             parts.append(searched)
@@ -129,8 +129,6 @@ class Filters:
             parts.append("non-favorites")
         if self.collection_id is not None:
             parts.append(f"in {collection_name or 'collection'}")
-        if self.batch is not None:
-            parts.append("one stack of the same settings")
         return ", ".join(parts)
 
     @property

@@ -140,6 +140,26 @@ async def test_a_stack_card_opens_its_members_and_esc_comes_back_to_it(batch_lib
                             timeout=15)
 
 
+async def test_a_search_typed_inside_a_stack_stays_when_esc_leaves_it(batch_lib, tmp_path):
+    """New-user test 4 item 5: a search typed inside a stack, then Esc: the box showed it, the grid the result of
+    the search before the stack."""
+    app = make_app(batch_lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.wait_until(pilot, lambda: status(app).startswith("5 of 5 images · 3 cards"), timeout=15)
+        await ui.settle(pilot, app)
+        while grid(app).current is None or grid(app).current.stack != 3:
+            await pilot.press("right")
+        await pilot.press("enter")
+        await ui.wait_until(pilot, lambda: status(app).startswith("3 of 5 images · one stack"), timeout=15)
+        await pilot.press("slash", *"id:4-5", "enter")  # none of the stack's images
+        await ui.wait_until(pilot, lambda: status(app).startswith("0 of 5 images · one stack of the same settings,"),
+                            timeout=15)
+        await pilot.press("escape", "escape")
+        await ui.wait_until(pilot, lambda: status(app).startswith("2 of 5 images · id 4"), timeout=15)
+        assert sorted(grid(app).record_at(i).id for i in range(2)) == [4, 5]
+        assert app.screen.query_one("#search").value == "id:4-5"
+
+
 async def test_selecting_a_stack_card_selects_its_images(batch_lib, tmp_path):
     """New-user test 3 item 11: Space on a `▤ 3` card said "1 selected" and `d` asked about its top image only.
     A selection is of images, as select-all's (every image of every stack): the card stands for its three."""

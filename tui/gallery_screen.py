@@ -139,7 +139,7 @@ class GalleryScreen(Screen):
         self.public = public
         self.scope = SCOPE_PUBLIC if public else SCOPE_MINE
         self.stacks = stacks  # batches (seed variations) shown as one stack card (S; the settings file's stacks)
-        self._stack_return: tuple[Filters, int] | None = None  # an opened stack: what Esc goes back to
+        self._stack_cover: int | None = None  # an opened stack: the card Esc goes back to
         # the order: the settings file's, kept when changed
         self.filters = Filters(scope=self.scope, sort=sort, stacked=stacks)
         # an estimate ("about N") for a large result on PostgreSQL until the grid reads the result's end
@@ -609,13 +609,14 @@ class GalleryScreen(Screen):
 
     def open_stack(self, record: ImageRecord) -> None:
         """Show the images of a stack (Esc comes back to the stack card)."""
-        self._stack_return = (self.filters, record.id)
+        self._stack_cover = record.id
         self.run_query(replace(self.filters, batch=record.batch, stacked=False), False, None)
 
     def close_stack(self) -> None:
-        filters, cover = self._stack_return or (replace(self.filters, batch=None, stacked=self.stacks), None)
-        self._stack_return = None
-        self.run_query(replace(filters, stacked=self.stacks), False, 0, cover)
+        """Back to every image with the search, dropdowns and order in effect now: what was searched inside the
+        stack (the search box shows it) stays searched, on the stack card when it is in the result."""
+        cover, self._stack_cover = self._stack_cover, None
+        self.run_query(replace(self.filters, batch=None, stacked=self.stacks), False, 0, cover)
 
     def action_toggle_stacks(self) -> None:
         """Stacks on or off (kept in the settings file): a batch as one card, or each of its images."""
