@@ -28,9 +28,11 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from peewee import chunked
 
 from .duplicates import unmerge
+from .errors import StoreError
 from .files import TMP_PREFIX, fsync_dir
 from .models import Image, Source, SourceFile, TrashFile
 from .records import ImageRecord, to_local, utc_now
+from .text import plural
 
 if TYPE_CHECKING:
     from .library import Library
@@ -54,12 +56,17 @@ class TrashedImage:
     expires_at: datetime  # local, aware
 
 
-def _move(source: Path, target: Path) -> None:
+def _move(source: Path, target: Path, make_folder: bool = True) -> None:
     """Move a file without ever replacing one: link + unlink on one file system, else copy + fsync + unlink.
+    Without `make_folder` (back into a source folder) a missing target folder is FileNotFoundError: a folder
+    that is gone (a disk not mounted) is never made again, where a file would hide under the mount point.
 
     Safe to repeat after a kill: a target that is already the source is only unlinked from its old name.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if make_folder:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    elif not target.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "folder not there", str(target.parent))
     try:
         os.link(source, target)
     except FileExistsError:
@@ -130,6 +137,12 @@ def restore(library: "Library", image_ids: Iterable[int]) -> list[int]:
 
     ids = library._own_ids(image_ids, trashed=True)
     files = list(TrashFile.select().where(TrashFile.image.in_(ids)).order_by(TrashFile.id)) if ids else []
+    gone = {row.image_id: Path(row.original).parent for row in files if not Path(row.original).parent.is_dir()}
+    if gone:  # never made again (a disk not mounted: the file would hide under the mount point)
+        image_id, folder = next(iter(gone.items()))
+        others = f" (and {plural(len(gone) - 1, 'other image')} whose folder is gone)" if len(gone) > 1 else ""
+        raise StoreError(f"#{image_id}{others} cannot go back: its source folder {folder} is not there (moved, "
+                         "or a disk not mounted); nothing was restored. Bring the folder back, then restore.")
     back: dict[int, str] = {}
     for row in files:
         back.setdefault(row.image_id, row.original)
@@ -172,7 +185,10 @@ def _finish(library: "Library", image_ids: list[int] | None = None) -> int:
         if os.path.lexists(trashed):
             target = original if (os.path.lexists(original) and os.path.samefile(trashed, original)) \
                 else _free_name(original)
-            _move(trashed, target)
+            try:
+                _move(trashed, target, make_folder=False)
+            except FileNotFoundError:  # its folder went after the restore was recorded: tried again later
+                continue
             _relink(library, image_id, sha256, original, target, location)
         with library.db.atomic():
             TrashFile.delete().where(TrashFile.id == row_id).execute()

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from store.doctor import check
-from store.errors import NotFound, NotYours
+from store.errors import NotFound, NotYours, StoreError
 from store.importer import ImportOptions, import_files
 from store.library import Library
 from store.migrations import LATEST
@@ -173,6 +173,27 @@ def test_a_restored_file_never_replaces_one_written_meanwhile(library, tmp_path)
     library.restore([image_id])
     assert original.read_bytes() == b"someone else's file"
     assert library.get(image_id).path == folder / "a (restored).png"
+
+
+def test_a_restore_never_makes_a_source_folder_that_is_gone(library, tmp_path, make_png):
+    """NEWUSER4 #4: the folder was made again for the file (on a disk not mounted: hidden under the mount point)."""
+    folder = tmp_path / "outputs"
+    original = folder / "day1" / "a.png"
+    original.parent.mkdir(parents=True)
+    original.write_bytes(png_bytes(colour=(4, 5, 6), text={"parameters": "on a disk\nSeed: 1"}))
+    library.add_source(folder)
+    (linked,) = shown(library)
+    import_files(library, [make_png()])
+    own = max(shown(library))
+    library.trash([linked, own])
+    folder.rename(tmp_path / "away")
+    with pytest.raises(StoreError) as refused:
+        library.restore([own, linked])
+    assert str(refused.value) == (f"#{linked} cannot go back: its source folder {folder / 'day1'} is not there (moved, "
+                                  "or a disk not mounted); nothing was restored. Bring the folder back, then restore.")
+    assert not folder.exists() and library.trash_count() == 2  # nothing made, nothing restored
+    (tmp_path / "away").rename(folder)
+    assert library.restore([own, linked]) == 2 and original.exists() and library.get(linked).path == original
 
 
 def test_an_interrupted_move_is_finished_on_opening(library, tmp_path, db_url):

@@ -382,3 +382,28 @@ async def test_the_trash_follows_another_instance(lib, tmp_path, monkeypatch):
         await ui.wait_until(pilot, lambda: len(trash_rows(app)) == 1, timeout=10)
         assert on not in trash_rows(app) and any(f"No image {on}." in text for text in said), said
     other.close()
+
+
+async def test_restoring_into_a_source_folder_that_is_gone_is_refused_in_one_sentence(tmp_path, make_png):
+    """NEWUSER4 #4 in the app: r in the trash view names the missing folder; the image stays in the trash."""
+    from store.library import Library
+
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+    make_png("a.png").rename(folder / "a.png")
+    library = Library(tmp_path / "lib", account="alice")
+    library.add_source(folder)
+    library.trash(library.ids())
+    folder.rename(tmp_path / "away")
+    app = make_app(library, tmp_path)
+    said = ui.notices(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("t")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and app.screen.loaded)
+        await on_screen(pilot, app, TrashScreen)
+        await pilot.press("r")
+        await ui.wait_until(pilot, lambda: any("is not there" in n for n in said))
+        await on_screen(pilot, app, TrashScreen)
+        assert any(f"its source folder {folder} is not there" in n for n in said)
+        assert len(trash_rows(app)) == 1 and not folder.exists() and library.trash_count() == 1
+    library.close()
