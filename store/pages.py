@@ -41,8 +41,7 @@ class LibrarySource:
         (`page_after`), where the walk would pass every row before it."""
         with self._lock:
             mark = self._marks.get(max((at for at in self._marks if at <= offset), default=-1))
-        if (self.total is None and not self.filters.stacked and self.library.uses_postgres
-                and offset - (mark.offset if mark else 0) >= FAR):
+        if self.total is None and self.library.uses_postgres and offset - (mark.offset if mark else 0) >= FAR:
             self.count()
         with self.library.db.connection_context():
             rows, end = self.library.page_after(self.filters, offset, limit, count_hint=self.total, mark=mark)

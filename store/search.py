@@ -50,6 +50,16 @@ _RECORDS_SQL = ("SELECT " + ", ".join(f"i.{c}" for c in _RECORD_COLUMNS) + ", a.
 _STACK_KEY = Case(None, [(Image.batch.is_null() | (Image.batch == 0), 0 - Image.id)], Image.batch)
 
 
+def _from_end(total: int | None, offset: int, limit: int, mark: PageMark | None) -> tuple[int, int] | None:
+    """Where a page of a result of exactly `total` rows is read from its end, the order reversed (offset and limit
+    counted from there), when it is nearer the end than the nearest page read before it (`mark`, else the start):
+    End, or a jump of the scroll bar; None to read it forward."""
+    if total is None or offset == 0 or offset + limit <= total - (offset - (mark.offset if mark else 0)):
+        return None
+    back = total - offset - limit
+    return max(0, back), max(0, limit + min(0, back))
+
+
 def _two_digits(n: int) -> int:
     """n rounded to two significant digits (136,412 is 140,000): an estimate says no more than it knows."""
     step = 10 ** max(0, len(str(n)) - 2)
@@ -305,9 +315,14 @@ class Search(Collections):
         if filters.stacked:
             # PostgreSQL walks the order's index for a result counted by an estimate; the windows over every
             # match are quicker for a small result
-            if is_postgres(self.db) and count_hint is None:
+            if is_postgres(self.db) and (count_hint is None or count_hint > FEW_MATCHES):
+                back = _from_end(count_hint, offset, limit, mark)
                 with self._serial():
-                    found, end = self._stacked_page(filters, offset, limit, mark)
+                    if back is not None:  # the cards from the end: a card is the first of its batch either way
+                        found, end = self._stacked_page(filters, *back, reverse=True)
+                        found.reverse()
+                    else:
+                        found, end = self._stacked_page(filters, offset, limit, mark)
             else:
                 found, end = self._stacked_sql(filters, offset, limit), None
             records = self._records_by_id([i for i, _ in found])
@@ -327,14 +342,10 @@ class Search(Collections):
         def select(part: list):
             return Image.select(Image.id).where(*clauses, *part).tuples()
 
+        back = _from_end(count_hint, offset, limit, mark)
         with self._serial():
-            if count_hint is not None and offset >= count_hint:
-                return [], None
-            if count_hint is not None and 0 < offset and offset + limit > count_hint - (offset - (mark.offset if mark
-                                                                                                   else 0)):
-                # nearer the end than the nearest page read before it (End): read from the end, the order reversed
-                back = count_hint - offset - limit
-                rows, _ = self._walked(select, filters, max(0, back), limit + min(0, back), reverse=True)
+            if back is not None:  # read from the end, the order reversed
+                rows, _ = self._walked(select, filters, *back, reverse=True)
                 return self._records_by_id([i for (i,) in reversed(rows)]), None
             rows, end = self._walked(select, filters, offset, limit, mark)
         return self._records_by_id([i for (i,) in rows]), end
@@ -377,6 +388,8 @@ class Search(Collections):
         when it is given (at or before `offset`). select(conditions) is the query with these conditions added;
         its rows (a tuple's last values: the keys) and the mark of the last one are returned. `reverse`: the
         order read from its end (`offset` counted from there; no mark)."""
+        if limit <= 0:
+            return [], None
         parts = order_parts(self._sort(filters), filters.seed)
         if reverse:  # the order from its end: each walk the other way, the last walk first
             parts = [(condition, [Ordering(k.node, "ASC" if k.direction.upper() == "DESC" else "DESC") for k in keys])
@@ -413,14 +426,15 @@ class Search(Collections):
                 offset -= counted.scalar() or 0
         return rows, (None if end is None or reverse else PageMark(at + len(rows), *end))
 
-    def _stacked_page(self, filters: Filters, offset: int, limit: int,
-                      mark: PageMark | None = None) -> tuple[list[tuple[int, int]], PageMark | None]:
+    def _stacked_page(self, filters: Filters, offset: int, limit: int, mark: PageMark | None = None,
+                      reverse: bool = False) -> tuple[list[tuple[int, int]], PageMark | None]:
         """(id, stack size) of one page of a stacked result (PostgreSQL), as `_stacked_sql` gives it: the images
         that are the first of their batch (`_first_of_batch`), read along the order's index so the page stops
         after `limit` cards (from `mark` on: `_walked`), then the sizes of the page's batches; and the page's
-        mark."""
+        mark. `reverse`: read from the result's end (`_walked`)."""
         found, end = self._walked(lambda part: Image.select(Image.id, Image.batch).where(
-            *self._where(filters), self._first_of_batch(filters), *part).tuples(), filters, offset, limit, mark)
+            *self._where(filters), self._first_of_batch(filters), *part).tuples(), filters, offset, limit, mark,
+            reverse)
         batches = [b for _, b in found if b]
         sizes = dict(Image.select(Image.batch, fn.COUNT(Image.id)).where(*self._where(filters), Image.batch.in_(batches))
                      .group_by(Image.batch).tuples()) if batches else {}

@@ -301,6 +301,10 @@ def test_a_stacked_page_on_postgresql_is_the_window_functions_answer(library, mo
         assert [(r.id, r.stack) for offset in range(0, len(window) + 4, 4) for r in source.fetch(offset, 4)] == window
         assert all([(r.id, r.stack) for r in source.fetch(at, 4)] == window[at:at + 4] for at in (1, 6, 11))
         assert [(r.id, r.stack) for r in library.page(filters, 4, 8)] == window[4:12], filters  # the walk
+        monkeypatch.setattr(search, "FEW_MATCHES", 0)  # a large result counted exactly: walked, its end from the end
+        assert all([(r.id, r.stack) for r in library.page(filters, at, 4, count_hint=len(window))] == window[at:at + 4]
+                   for at in range(len(window) + 1)), filters
+        monkeypatch.setattr(search, "FEW_MATCHES", 5000)
         count, page = library.query(filters, 0, 60)  # a small result: counted exactly, paged by the windows
         assert count == Count(len(window)) and [(r.id, r.stack) for r in page] == window, filters
         cards = [i for i, _ in window]  # a card's place counted from the matches before it; a batch's others none
