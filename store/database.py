@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
 
-from peewee import Database, SqliteDatabase, chunked
+from peewee import CharField, Database, Field, ForeignKeyField, IntegerField, SqliteDatabase, TextField, chunked
 from peewee import PeeweeException as PeeweeError
 from playhouse.db_url import connect as connect_url
 
@@ -101,9 +101,20 @@ def _read_only_sqlite(path: Path) -> Database:
     return SqliteDatabase(uri + "?immutable=1", uri=True, pragmas=options, timeout=BUSY_TIMEOUT_MS / 1000)
 
 
+def _stored_as(field) -> type | None:
+    """The Python type whose values `field.db_value` returns unchanged (None: none is known to)."""
+    if isinstance(field, ForeignKeyField):
+        return _stored_as(field.rel_field)
+    if isinstance(field, IntegerField) and type(field).db_value is Field.db_value:  # AutoField, BigIntegerField too
+        return int
+    if isinstance(field, (CharField, TextField)) and type(field).db_value is Field.db_value:
+        return str
+    return None
+
+
 def bulk_insert(db: Database, model, rows: list[dict[str, Any]], conflict: Sequence[str] = ()) -> None:
-    """Insert many rows with one prepared statement (executemany): peewee builds SQL per row,
-    which costs more than the insert itself on a large import or scan.
+    """Insert many rows with few statements (SQLite: up to 500 rows in one; PostgreSQL: one prepared statement,
+    executemany): peewee builds SQL per row, which costs more than the insert itself on a large import or scan.
 
     `conflict`: the unique columns; a row that clashes there updates the other columns instead.
     Values go through each field's own conversion, so they are stored as peewee stores them.
@@ -119,18 +130,34 @@ def bulk_insert(db: Database, model, rows: list[dict[str, Any]], conflict: Seque
         return '"' + name.replace('"', '""') + '"'
 
     columns = ", ".join(quote(f.column_name) for f in fields)
-    sql = (f"INSERT INTO {quote(model._meta.table_name)} ({columns}) "
-           f"VALUES ({', '.join([db.param] * len(fields))})")
-    if conflict:
-        targets = [model._meta.fields[name].column_name for name in conflict]
-        updates = ", ".join(f"{quote(f.column_name)} = EXCLUDED.{quote(f.column_name)}"
-                            for f in fields if f.column_name not in targets)
-        sql += f" ON CONFLICT ({', '.join(quote(t) for t in targets)}) DO UPDATE SET {updates}"
-    fixed = [f.default() if callable(f.default) else f.default for f in defaults]
-    given = fields[:len(fields) - len(defaults)]
-    values = [[field.db_value(row[field.name]) for field in given] + [f.db_value(v) for f, v in zip(defaults, fixed)]
+    one = f"({', '.join([db.param] * len(fields))})"
+
+    def statement(count: int) -> str:
+        sql = f"INSERT INTO {quote(model._meta.table_name)} ({columns}) VALUES {', '.join([one] * count)}"
+        if conflict:
+            targets = [model._meta.fields[name].column_name for name in conflict]
+            updates = ", ".join(f"{quote(f.column_name)} = EXCLUDED.{quote(f.column_name)}"
+                                for f in fields if f.column_name not in targets)
+            sql += f" ON CONFLICT ({', '.join(quote(t) for t in targets)}) DO UPDATE SET {updates}"
+        return sql
+
+    fixed = [f.db_value(f.default() if callable(f.default) else f.default) for f in defaults]
+    given = [(field.name, _stored_as(field), field.db_value) for field in fields[:len(fields) - len(defaults)]]
+    # a value already of the type stored (most) goes as it is: the field's conversion per value was a large
+    # part of a scan's recording
+    values = [[value if value is None or type(value) is kind else convert(value)
+               for value, (_, kind, convert) in zip([row[name] for name, _, _ in given], given)] + fixed
               for row in rows]
     cursor = db.cursor()
+    if isinstance(db, SqliteDatabase):
+        # many rows per statement: SQLite keeps a statement journal (the pages a statement changed, to undo
+        # that statement alone) for each statement in a transaction that has triggers or foreign keys; per row
+        # that journal was most of a large scan's time (writes to temporary files)
+        per = max(1, min(500, db.connection().getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(fields)))
+        for part in chunked(values, per):
+            cursor.execute(statement(len(part)), [value for row in part for value in row])
+        return
+    sql = statement(1)
     for part in chunked(values, 500):
         cursor.executemany(sql, part)
 

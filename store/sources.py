@@ -254,16 +254,20 @@ class Seen:
 @dataclass
 class Indexed:
     seen: Seen
-    path: Path
+    where: str  # the file's path; a Path only when asked (reader processes send 100,000s of these)
     image: NewImage | None = None
     error: str = ""
     incomplete: bool = False
     image_id: int | None = None  # once stored
 
+    @property
+    def path(self) -> Path:
+        return Path(self.where)
+
 
 def index_file(path: Path, seen: Seen, mode: str) -> Indexed:
     """Read one file of a source: a NewImage (linked, or with its data for copying), an error, or incomplete."""
-    result = Indexed(seen, path)
+    result = Indexed(seen, str(path))
     if path.is_symlink():
         result.error = LINK_SKIPPED
         return result
@@ -294,7 +298,7 @@ def index_file(path: Path, seen: Seen, mode: str) -> Indexed:
         return result
     result.image = describe(new, meta, chunks, path, ImportOptions())
     if mode == LINK:
-        result.image.location = str(path)
+        result.image.location = result.where
     return result
 
 
@@ -846,7 +850,7 @@ def _record(library: Library, row: Source, results: list[Indexed], known: dict[s
             elif image_id in trashed:
                 report.in_trash += 1
             else:
-                if places.get(image_id) == str(result.path):
+                if places.get(image_id) == result.where:
                     # the image's own file at its own place: put back from the trash (restore moves it, then
                     # records it; a scan in between read it), not a copy of an image "already in the library"
                     report.unchanged += 1
@@ -898,7 +902,7 @@ def _relink_moved(library: Library, results: list[Indexed]) -> None:
     with library.db.atomic():
         for image in rows:
             if not os.path.exists(image.location):
-                Image.update(location=str(by_id[image.id].path)).where(Image.id == image.id).execute()
+                Image.update(location=by_id[image.id].where).where(Image.id == image.id).execute()
 
 
 def _restore_lost(library: Library, hashes: list[str]) -> None:

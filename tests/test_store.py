@@ -194,6 +194,35 @@ def test_database_settings(library):
     assert pragmas == {"journal_mode": "wal", "foreign_keys": 1}
 
 
+
+def test_bulk_insert_stores_values_as_peewee_does_and_updates_on_conflict(library):
+    """Many rows go in few statements (SQLite: a statement per row kept a statement journal in a temporary file
+    for each, most of a large scan's time); each value is stored as its field stores it, plain or converted."""
+    from store.library import bulk_insert
+    from store.models import Source, SourceFile
+    from store.records import utc_now
+
+    with library.db.bind_ctx([Source, SourceFile]), library.db.atomic():
+        source = Source.create(owner=library.account.id, path="/somewhere", mode="link", added_at=utc_now())
+        rows = [{"source": source if n == 0 else source.id, "relpath": f"{n:04}.png", "size": str(n) if n == 1 else n,
+                 "mtime_ns": True if n == 2 else 10 ** 18 + n, "sha256": "", "image": None, "error": ""}
+                for n in range(1200)]
+        statements: list[str] = []
+        if not library.uses_postgres:
+            library.db.connection().set_trace_callback(statements.append)
+        bulk_insert(library.db, SourceFile, rows)
+        bulk_insert(library.db, SourceFile, [dict(rows[5], size=99, error="changed")], conflict=("source", "relpath"))
+        if not library.uses_postgres:
+            library.db.connection().set_trace_callback(None)
+            assert len([s for s in statements if s.startswith("INSERT")]) == 4  # 500 + 500 + 200, then the update
+        stored = {f.relpath: (f.source_id, f.size, f.mtime_ns, f.error) for f in SourceFile.select()}
+    assert len(stored) == 1200
+    assert stored["0000.png"] == (source.id, 0, 10 ** 18, "")  # a model instance: its id
+    assert stored["0001.png"][1] == 1  # "1" into an integer field: 1
+    assert stored["0002.png"][2] == 1  # True into an integer field: 1
+    assert stored["0005.png"] == (source.id, 99, 10 ** 18 + 5, "changed")
+    assert stored["1199.png"] == (source.id, 1199, 10 ** 18 + 1199, "")
+
 V2_FTS = (
     "CREATE VIRTUAL TABLE image_fts USING fts5(prompt, content='image', content_rowid='id', tokenize='trigram')",
     "CREATE TRIGGER image_fts_ai AFTER INSERT ON image BEGIN "
