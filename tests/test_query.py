@@ -389,6 +389,34 @@ def test_the_word_index_finds_what_a_loop_finds(values, queries, word_hash):
             assert strings.containing(text).tolist() == [text in held[code] for code in range(len(strings))]
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.text(alphabet="ab1ß", max_size=6), st.integers(0, 10**6)), min_size=1, max_size=200),
+       st.lists(st.text(alphabet="ab1ß", min_size=1, max_size=5), min_size=1, max_size=6))
+def test_a_word_with_a_letter_is_looked_for_among_the_words_that_are_not_numbers(values, queries):
+    """Most distinct words of a large library are numbers: a pattern with a letter in it looks through the other
+    words alone (`lettered_words`, kept apart when they are under half of the words' bytes), one of digits through
+    every word; what each finds is what a loop finds."""
+    from unittest import mock
+
+    from store import catalog
+    from store.catalog import _Strings
+
+    with mock.patch.object(catalog, "WORD_LISTS_FROM", 0):
+        strings = _Strings()
+        strings.BLOB_FROM = 0
+        held = {}
+        for word, number in values:
+            value = f"{word} {number} {number * 7}"
+            held[strings.code(value)] = value.casefold()
+        strings.prepare()
+        part = strings.lettered_words()
+        lettered = {w for w, _ in values if w.strip("0123456789")}
+        assert part.words is None or len(part.numbers) == len({w.casefold() for w in lettered})
+        for query in queries:
+            text = query.casefold()
+            assert strings.containing(text).tolist() == [text in held[code] for code in range(len(strings))]
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.text(alphabet="abAB1 ,-#_%", max_size=24), min_size=1, max_size=200),
        st.lists(st.text(alphabet="abAB1_%", min_size=2, max_size=8), min_size=1, max_size=6))
