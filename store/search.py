@@ -363,16 +363,18 @@ class Search(Collections):
             yield
 
     def _walk_where(self, filters: Filters) -> list:
-        """`_where` for a page walked newest first on PostgreSQL: the conditions on what the order's index holds
-        (param_columns.LIVE_ORDER_INDEX: COVERED_FIELDS) tested on the walked row, the others on its table row
-        (EXISTS on the same id), so the walk reads a table row only for an image that passes the first. A query
-        of alternatives (OR), or one all of whose conditions need the table row, is `_where` itself."""
+        """`_where` for a page walked newest (or oldest) first on PostgreSQL: the conditions on what the order's
+        index holds (param_columns.LIVE_ORDER_INDEX: COVERED_FIELDS, and the favorites and collection filters)
+        tested on the walked row, the others on its table row (EXISTS on the same id), so the walk reads a table
+        row only for an image that passes the first. A query of alternatives (OR), or one all of whose
+        conditions need the table row, is `_where` itself."""
         parsed = self.parsed(filters)
-        if self._sort(filters) != DEFAULT_SORT or len(parsed.groups) != 1 or filters.batch is not None:
+        if self._sort(filters) not in (DEFAULT_SORT, "oldest") or len(parsed.groups) != 1 or filters.batch is not None:
             return self._where(filters)
         covered = tuple(t for t in parsed.groups[0] if covered_term(t))
         rest = tuple(t for t in parsed.groups[0] if not covered_term(t))
-        if not covered or not rest:
+        filtered = filters.favorite in (FAVORITES_ONLY, NON_FAVORITES) or filters.collection_id is not None
+        if not (covered or filtered) or not rest:
             return self._where(filters)
         j = Image.alias("j")
         on_row = j.select(SQL("1")).where(j.id == Image.id, where_clause(replace(parsed, groups=(rest,)),

@@ -636,6 +636,11 @@ def test_postgresql_pages_newest_first_test_the_indexed_fields_in_the_index(know
         assert set(whole) == {ids[k] for k in expected.split()}, text
         assert [r.id for r in lib.query(filters, 0, 60)[1]] == whole, text
         assert [r.id for r in lib.page(filters, 1, 2)] == whole[1:3], text
+    sheets = lib.collections()[0].id
+    for filters in (Filters(search="ring", favorite=FAVORITES_ONLY), Filters(search="ring sort:oldest", collection_id=sheets),
+                    Filters(search="ring steps:<50 sort:oldest")):  # the filter bar's favorites and collection too
+        whole = lib.ids(filters)
+        assert whole and [r.id for r in lib.query(filters, 0, 60)[1]] == whole, filters
     lib.db.execute_sql("VACUUM image")  # the visibility map an index-only scan needs (autovacuum's in use)
     lib.db.execute_sql("SET enable_seqscan = off")
     try:
