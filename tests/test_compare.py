@@ -144,3 +144,22 @@ async def test_in_the_public_gallery_c_compares_the_current_image_and_the_next(c
         await pilot.press("end", "c")  # the last one: it and the one before
         await ui.wait_until(pilot, lambda: pictures_shown(app), timeout=15)
         assert {app.screen.records["left"].id, app.screen.records["right"].id} == {1, 2}
+
+
+async def test_compare_follows_a_deletion_made_elsewhere(compare_lib, tmp_path):
+    """New-user test 4 item 12: the compare view kept showing an image deleted in another shell, and its step
+    counts ("2 / 89") went on counting it."""
+    app = make_app(compare_lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.wait_until(pilot, lambda: shown(app), timeout=15)
+        await pilot.press("space", "right", "space", "c")  # #3 and #2
+        await ui.wait_until(pilot, lambda: pictures_shown(app), timeout=15)
+        screen = app.screen
+        assert (screen.records["left"].id, screen.records["right"].id) == (3, 2)
+        compare_lib.trash([2])  # as another shell would
+        await ui.wait_until(pilot, lambda: screen.records["right"].id == 1 and screen.total == 2, timeout=15)
+        await ui.wait_until(pilot, lambda: pictures_shown(app), timeout=15)
+        assert "#1 · 2 / 2" in ui.screen_text(app)
+        compare_lib.trash([1, 3])
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen), timeout=15)
+

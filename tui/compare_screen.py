@@ -4,7 +4,9 @@ allows, over a table of their settings with the differing ones highlighted (stor
 One side is active (its border lit): ←/→ (h/l) step it through the gallery's current result (its order
 and filters), Tab makes the other side active, x swaps the sides; a click on a side makes it active and
 its ◀ ▶ buttons step it. Pictures are read and drawn in workers (widgets/large_picture.py), and so is
-every step (a page of one record). Esc closes.
+every step (a page of one record). Esc closes. Like the gallery, it follows changes made elsewhere: every
+POLL_SECONDS a worker asks for the library's change token, and on a new one a side whose image is gone (deleted,
+no longer shared) steps to the image now at its place, with a notice; with no image left, the view closes.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Static
 
 from store.compare import WORD, SettingRow, compare
+from store.errors import NotFound, StoreError
 from store.library import Library
 from store.records import Filters, ImageRecord
 from store.text import one_line
@@ -26,6 +29,7 @@ from widgets.large_picture import LargePicture
 
 SIDES = ("left", "right")
 PROMPT_LINES = 2  # lines of each prompt in the table (the words row lists every change)
+POLL_SECONDS = 1.0  # how often the open view asks whether the library changed elsewhere (as the gallery)
 
 
 def _step_button(label: str, id: str) -> Button:
@@ -75,6 +79,8 @@ class CompareScreen(Screen[None]):
         self.places: dict[str, int | None] = {"left": None, "right": None}  # index in the result (None: not in it)
         self.total = 0
         self.active = "left"
+        self._token: tuple[int, int] | None = None  # the library's change token the sides were read at
+        self._checking = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="compare-sides"):
@@ -87,12 +93,14 @@ class CompareScreen(Screen[None]):
     def on_mount(self) -> None:
         self._show_captions()
         self.find_places()  # then the pictures and the table, the one first in the result on the left
+        self.set_interval(POLL_SECONDS, self._poll_changes)
 
     # -- the result the sides step through, read in workers ---------------------------
 
     @work(thread=True, exclusive=True, group="compare-places", exit_on_error=False)
     def find_places(self) -> None:
         with self.library.connection():
+            self._token = self.library.change_token()  # before reading: no change missed
             total = self.library.count(self.filters)
             places = {side: self.library.position(record.id, self.filters) for side, record in self.records.items()}
         self.app.call_from_thread(self._placed, total, places)
@@ -117,6 +125,56 @@ class CompareScreen(Screen[None]):
         self.records[side] = record
         self.places[side] = index
         self._show()
+
+    def _poll_changes(self) -> None:
+        if self._token is not None and not self._checking:
+            self._checking = True
+            self._check_changes(self._token)
+
+    @work(thread=True, exclusive=True, group="compare-changes", exit_on_error=False)
+    def _check_changes(self, seen: tuple[int, int]) -> None:
+        try:
+            with self.library.connection():
+                token = self.library.change_token()
+                if token == seen:
+                    return
+                total = self.library.count(self.filters)
+                records, places, gone = dict(self.records), dict(self.places), []
+                for side, record in self.records.items():
+                    try:
+                        records[side] = self.library.get(record.id)
+                    except NotFound:
+                        gone.append(record.id)
+                        at = min(places[side] or 0, total - 1)
+                        found = self.library.page(self.filters, at, 1) if total else []
+                        if found:
+                            records[side] = found[0]
+                    places[side] = self.library.position(records[side].id, self.filters) if total else None
+        except StoreError:  # a busy or unreachable database: ask again at the next tick
+            return
+        finally:
+            self._checking = False
+        self.app.call_from_thread(self._followed, token, total, records, places, gone)
+
+    def _followed(self, token: tuple[int, int], total: int, records: dict[str, ImageRecord],
+                  places: dict[str, int | None], gone: list[int]) -> None:
+        """Show what another process changed: a side whose image went shows the one now at its place."""
+        self._token = token
+        if gone and not total:
+            self.notify(f"{self._named(gone)} deleted elsewhere or no longer shared with you; no image is left "
+                        "to compare.", title="Image gone", timeout=6)
+            self.dismiss(None)
+            return
+        if gone:
+            self.notify(f"{self._named(gone)} deleted elsewhere or no longer shared with you; "
+                        f"{'that side shows' if len(gone) == 1 else 'the sides show'} the next one.",
+                        title="Image gone", timeout=6)
+        self.records, self.places, self.total = records, places, total
+        self._show()
+
+    @staticmethod
+    def _named(ids: list[int]) -> str:
+        return f"Image #{ids[0]} was" if len(ids) == 1 else f"Images {' and '.join(f'#{i}' for i in ids)} were"
 
     # -- what is shown ------------------------------------------------------------------
 
