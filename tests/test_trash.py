@@ -278,8 +278,12 @@ def test_command_line_delete_trash_list_restore_empty_and_permanent(capsys, tmp_
     assert code == 0 and "2 images deleted: moved to the trash" in out
     code, out, _ = run("list", "--json")
     assert [d["id"] for d in json.loads(out)] == [3]
-    code, _, err = run("info", "1")
-    assert code == 1 and "No image #1." in err
+    for args in (["info", "1"], ["favorite", "1"], ["export", "1", "--to", str(tmp_path / "x")], ["delete", "1", "--yes"]):
+        code, _, err = run(*args)  # NEWUSER4 #16: not "No image #1."
+        assert code == 1 and err == "myimages: Image #1 is in the trash (myimages trash restore 1 brings it back).\n"
+    code, _, err = run("export", "1", "3", "--to", str(tmp_path / "x"))
+    assert err == ("myimages: Image #1 is in the trash (myimages trash restore 1 brings it back): nothing was "
+                   "exported (give the other 1 without it).\n")
     code, out, _ = run("trash", "list", "--json")
     assert sorted(d["id"] for d in json.loads(out)) == [1, 2] and all("expires_at" in d for d in json.loads(out))
     code, out, _ = run("trash", "list")
