@@ -12,7 +12,7 @@ from peewee import Database, IntegrityError, chunked
 
 from . import settings
 from .database import boundary
-from .errors import Duplicate, NotFound, NotYours, StoreError
+from .errors import Duplicate, InTrash, NotFound, NotYours, StoreError
 from .file_lock import FilesLock
 from .files import FileStore
 from .models import PLANS, Account, Image
@@ -137,6 +137,8 @@ class Accounts:
             if image_id not in found:
                 if trashed and Image.select().where(self._mine(), Image.id == image_id).exists():
                     raise NotFound(f"Image #{image_id} is not in the trash.")
+                if trashed is False and Image.select().where(self._mine(), Image.id == image_id).exists():
+                    raise InTrash(image_id)
                 if Image.select().where(Image.id == image_id, self._public(), Image.trashed_at.is_null()).exists():
                     raise NotYours(f"Image #{image_id} belongs to another account: you can view and "
                                    "download it, not change it.")

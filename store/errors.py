@@ -9,6 +9,14 @@ class NotFound(StoreError):
     """An image or collection that does not exist for the acting account."""
 
 
+class InTrash(NotFound):
+    """An image of the account's own that is in the trash: not found until it is restored."""
+
+    def __init__(self, image_id: int) -> None:
+        super().__init__(f"Image #{image_id} is in the trash: restore it first.")
+        self.image_id = image_id
+
+
 class Duplicate(StoreError):
     """Something with that name or content already exists."""
 

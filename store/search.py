@@ -18,7 +18,7 @@ from peewee import SQL, Case, NodeList, Ordering, chunked, fn
 
 from .catalog import Query
 from .database import boundary
-from .errors import NotFound
+from .errors import InTrash, NotFound
 from .image_collections import Collections
 from .migrations import is_postgres
 from .models import Account, Image, ImageCollection
@@ -498,6 +498,8 @@ class Search(Collections):
         """One image the account may read (its own or a public one); NotFound for anything else."""
         rows = list(self._select().where(self._visible(), Image.id == image_id, Image.trashed_at.is_null()))
         if not rows:
+            if Image.select().where(self._mine(), Image.id == image_id).exists():
+                raise InTrash(image_id)
             raise NotFound(f"No image #{image_id}.")
         return self._records(rows)[0]
 

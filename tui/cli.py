@@ -34,7 +34,7 @@ try:  # Ctrl+C while Python is still loading (a second or so): one line, not a t
         cli_sources,
         cli_trash,
     )
-    from .cli_common import Parser, UserError, common_options, library_path, open_library
+    from .cli_common import Parser, UserError, common_options, library_path, open_library, user_sentence
 except KeyboardInterrupt:
     print("\nmyimages: interrupted.", file=sys.stderr)
     raise SystemExit(130) from None
@@ -158,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _say_settings_problems()
         return handler(args)
     except (StoreError, UserError) as exc:
-        print(f"myimages: {printable(str(exc))}", file=sys.stderr)
+        print(f"myimages: {printable(user_sentence(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # a command that has nothing to undo: stopped where it was
         print("\nmyimages: interrupted.", file=sys.stderr)

@@ -53,6 +53,16 @@ def image_ids(values: Sequence[str]) -> list[int]:
     return list(dict.fromkeys(ids))  # an id typed twice is one image ("delete 3 3" deletes #3 once)
 
 
+def user_sentence(exc: BaseException) -> str:
+    """A store error's sentence as the command line says it: an image in the trash with the command that brings
+    it back."""
+    from store.errors import InTrash
+
+    if isinstance(exc, InTrash):
+        return f"Image #{exc.image_id} is in the trash (myimages trash restore {exc.image_id} brings it back)."
+    return str(exc)
+
+
 def all_or_none(check: Callable[[int], object], ids: Sequence[int], nothing: str,
                 known: set[int] | frozenset[int] = frozenset()) -> None:
     """A command on several ids does all of them or none: `check(id)` (which raises the store's NotFound or
@@ -68,7 +78,7 @@ def all_or_none(check: Callable[[int], object], ids: Sequence[int], nothing: str
         try:
             check(image_id)
         except (NotFound, NotYours) as exc:
-            problems.append((image_id, str(exc).rstrip(".")))
+            problems.append((image_id, user_sentence(exc).rstrip(".")))
     if not problems:
         return
     if len(ids) == 1:  # the store's own sentence: with one id, "nothing was done" goes without saying
