@@ -171,3 +171,29 @@ async def test_threshold_keys_and_the_empty_state(tmp_path):
         await ui.wait_until(pilot, lambda: screen.loaded, timeout=15)
         assert screen.distance == 16
     library.close()
+
+
+async def test_the_view_follows_a_delete_made_elsewhere_and_names_it_when_too_late(dup_lib, tmp_path):
+    """New-user test 4 item 13: a member trashed in another shell stayed in the view ("keeping #37"), and `d`
+    then said only "No image #37."."""
+    from .test_robust import record_notifications
+
+    app = make_app(dup_lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_view(pilot, app)
+        shown = record_notifications(app)
+        assert [t.record.id for t in screen.tiles] == [1, 2, 3] and marked(screen) == [1]
+        dup_lib.trash([1])  # as another shell would
+        await ui.wait_until(pilot, lambda: screen.loaded and [t.record.id for t in screen.tiles] == [2, 3],
+                            timeout=15)
+        assert any("#1 was moved to the trash or erased elsewhere: the groups are found again." in m
+                   for _, m in shown)
+        # trashed elsewhere between two looks of the view: the refusal names it, and the groups are found again
+        screen._busy = True  # (the view does not look meanwhile)
+        dup_lib.trash([4])
+        await pilot.press("down", "d")
+        await confirm(pilot, app, click=True)
+        await ui.wait_until(pilot, lambda: any("#4 was moved to the trash or erased elsewhere; nothing of its "
+                                               "group was moved" in m for _, m in shown), timeout=15)
+        await ui.wait_until(pilot, lambda: screen.loaded and len(screen.groups) == 1, timeout=15)
+        assert dup_lib.get(5).id == 5 and {t.record.id for t in dup_lib.trashed()} == {1, 4}

@@ -7,7 +7,9 @@ space (or a double click, or Keep) keeps another. d trashes the others of the gr
 of every group, each after a confirmation, through the store's merge: their favorites and
 collections move to the kept one. u brings the last merge back. [ and ] make the threshold
 stricter or looser. The screen answers with the ids it moved to the trash (the gallery's u
-restores them too).
+restores them too). Like the gallery, the view follows changes made elsewhere: every POLL_SECONDS a worker asks
+for the library's change token, and when a member of a shown group has gone (trashed or erased in another
+instance or shell) the groups are found again, with a notice naming it.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from store.duplicates import Cancelled, DuplicateGroup, max_distance
-from store.errors import StoreError
+from store.errors import NotFound, StoreError
 from store.library import Library
 from store.records import human_size
 from store.settings import MAX_DUPLICATE_DISTANCE as MAX_DISTANCE  # the threshold's range, in bits
@@ -37,6 +39,13 @@ from .progress_screen import JobOutcome, ProgressScreen, run_without_progress
 from .picture_screen import PictureScreen
 
 TILE_MIN, TILE_MAX = 26, 56  # columns of a member's tile
+POLL_SECONDS = 1.0  # how often the open view asks whether the library changed elsewhere (as the gallery)
+
+
+def gone_elsewhere(ids: list[int]) -> str:
+    """ "#37 was moved to the trash or erased elsewhere" (or "#37 and #92 were …")."""
+    named = " and ".join(f"#{i}" for i in ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+    return f"{named} {'was' if len(ids) == 1 else 'were'} moved to the trash or erased elsewhere"
 
 
 GROUP_ACTIONS = {"member", "keep", "view", "merge", "merge_all"}
@@ -93,6 +102,8 @@ class DuplicatesScreen(Screen[list[int]]):
         self._strips = ThumbnailStrips() if grid_image_class(image_mode) is not None else None
         self._thumbs_wanted = False
         self.tiles: list[PictureTile] = []  # the shown group's members
+        self._token: tuple[int, int] | None = None  # the library's change token the groups were found at
+        self._busy = False  # a merge, an undo or a check is running: no check now
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dup-view"):
@@ -117,6 +128,7 @@ class DuplicatesScreen(Screen[list[int]]):
         self._show_state()
         self.set_focus(self.query_one("#dup-groups", OptionList))
         self.find()
+        self.set_interval(POLL_SECONDS, self._poll_changes)
 
     # -- finding the groups, in a worker ------------------------------------------
 
@@ -136,12 +148,13 @@ class DuplicatesScreen(Screen[list[int]]):
         with self.library.connection():
             if not self.library.read_only:
                 self.library.fill_perceptual_hashes(progress=progress("Reading pictures"), cancel=cancelled)
+            token = self.library.change_token()  # before comparing: no change missed
             try:
                 groups = self.library.duplicates(self.distance, progress=progress("Comparing"), cancel=cancelled)
             except Cancelled:
                 return
         if not worker.is_cancelled:
-            self.app.call_from_thread(self._found, groups, focus_group)
+            self.app.call_from_thread(self._found, groups, focus_group, token)
 
     def _progress(self, what: str, done: int, total: int) -> None:
         if self.loaded:
@@ -150,8 +163,10 @@ class DuplicatesScreen(Screen[list[int]]):
         self.query_one("#dup-progress-text", Static).update(
             f"{what}: {done:,} of {total:,}" if what == "Reading pictures" else f"{what}… (Esc stops)")
 
-    def _found(self, groups: list[DuplicateGroup], focus_group: int) -> None:
+    def _found(self, groups: list[DuplicateGroup], focus_group: int, token: tuple[int, int] | None = None) -> None:
         self.groups = groups
+        if token is not None:
+            self._token = token
         self.keepers = {g.records[0].id: g.keep.id for g in groups}
         self.loaded = True
         options = self.query_one("#dup-groups", OptionList)
@@ -162,6 +177,32 @@ class DuplicatesScreen(Screen[list[int]]):
         self._show_state()
         self.set_focus(options)  # hidden while loading, it lost the focus
         self._show_group()
+
+    def _poll_changes(self) -> None:
+        if self.loaded and self._token is not None and not self._busy:
+            self._busy = True
+            self._check_changes(self._token, [r.id for g in self.groups for r in g.records])
+
+    @work(thread=True, exclusive=True, group="duplicates-changes", exit_on_error=False)
+    def _check_changes(self, seen: tuple[int, int], shown: list[int]) -> None:
+        try:
+            with self.library.connection():
+                token = self.library.change_token()
+                if token == seen:
+                    return
+                present = self.library.own_existing(shown)
+        except StoreError:  # a busy or unreachable database: ask again at the next tick
+            return
+        finally:
+            self._busy = False
+        self.app.call_from_thread(self._followed, token, [i for i in shown if i not in present])
+
+    def _followed(self, token: tuple[int, int], gone: list[int]) -> None:
+        self._token = token
+        if gone and self.loaded:
+            self.notify(f"{gone_elsewhere(gone)}: the groups are found again.", title="Duplicates changed",
+                        timeout=6)
+            self._reload(self.query_one("#dup-groups", OptionList).highlighted or 0)
 
     @staticmethod
     def _group_label(n: int, group: DuplicateGroup) -> Text:
@@ -373,18 +414,28 @@ class DuplicatesScreen(Screen[list[int]]):
 
     def _merge(self, todo: list[tuple[int, list[int]]]) -> None:
         done: list[int] = []
+        self._busy = True  # what goes to the trash here is not "gone elsewhere"
 
         def job(progress, cancelled) -> list[int]:
             with self.library.connection():
                 for n, (keep, others) in enumerate(todo):
                     if cancelled():
                         break
-                    self.library.merge_duplicates(keep, others)
+                    try:
+                        self.library.merge_duplicates(keep, others)
+                    except NotFound:  # trashed or erased elsewhere since the groups were found: name it
+                        present = self.library.own_existing([keep, *others])
+                        gone = [i for i in [keep, *others] if i not in present]
+                        if not gone:
+                            raise
+                        raise StoreError(f"{gone_elsewhere(gone)}; nothing of its group was moved. "
+                                         "The groups are found again.") from None
                     done.extend(others)
                     progress(n + 1, len(todo), f"kept #{keep}")
             return done
 
         def finished(outcome: JobOutcome | None) -> None:
+            self._busy = False
             if outcome is None:
                 return
             self.trashed.extend(done)
