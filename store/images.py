@@ -78,11 +78,13 @@ class Images(Collections):
     @boundary
     def add_images(self, items: Sequence[NewImage], collection_ids: Sequence[int] = (),
                    failed: list[tuple[int, str]] | None = None,
-                   restore_trashed: bool = True) -> list[tuple[int, bool]]:
+                   restore_trashed: bool = True, restored: list[int] | None = None) -> list[tuple[int, bool]]:
         """Store files, then rows; returns (id, created) per item, created False for a duplicate.
 
         An imported image in the trash that is imported again comes back (the user asked for it again);
         with `restore_trashed` False (a watched folder's file of the same picture) it stays in the trash.
+        With `restored` given, the ids of those that came back from the trash are added there (their result
+        is (id, False), as a duplicate's).
         An item with its data (imported, or from a copying source) whose picture the library only links (a
         file in a watched folder) gets its copy stored, and the image becomes the library's own: the file in
         the folder may go, the picture stays, as importing promised.
@@ -110,7 +112,8 @@ class Images(Collections):
                 linked = self._linked_among(present, items)
                 stored = self._store_files(items, present, linked, written, failed)
                 results = self._insert_rows(stored, collection_ids, restore_trashed,
-                                            [linked[item.sha256] for item in stored if item.sha256 in linked])
+                                            [linked[item.sha256] for item in stored if item.sha256 in linked],
+                                            restored)
             written.clear()  # committed: the files are referenced now
         finally:
             self._remove_unreferenced(written)
@@ -146,7 +149,7 @@ class Images(Collections):
         return stored
 
     def _insert_rows(self, items: Sequence[NewImage], collection_ids: Sequence[int], restore_trashed: bool,
-                     adopted: Sequence[int] = ()) -> list[tuple[int, bool]]:
+                     adopted: Sequence[int] = (), restored: list[int] | None = None) -> list[tuple[int, bool]]:
         now = utc_now()
         with self.db.atomic():
             for chunk in chunked(sorted(set(adopted)), 500):  # their copy is stored now: the library's own
@@ -156,8 +159,11 @@ class Images(Collections):
             if present and restore_trashed:  # imported again while in the trash: it comes back (a linked one
                 # comes back by restore)
                 for chunk in chunked(list(present.values()), 500):
-                    Image.update(trashed_at=None).where(Image.id.in_(chunk), Image.trashed_at.is_null(False),
-                                                        Image.location == "").execute()
+                    back = Image.select(Image.id).where(Image.id.in_(chunk), Image.trashed_at.is_null(False),
+                                                        Image.location == "")
+                    if restored is not None:
+                        restored.extend(i for (i,) in back.tuples())
+                    Image.update(trashed_at=None).where(Image.id.in_(back)).execute()
             rows: list[dict[str, Any]] = []
             seen = set(present)
             for item in items:

@@ -57,11 +57,12 @@ class ImportReport:
     failed: list[tuple[Path, str]] = field(default_factory=list)
     cancelled: bool = False
     skipped: list[Path] = field(default_factory=list)  # a library's folder inside a folder imported: its own files
+    restored: list[tuple[Path, int]] = field(default_factory=list)  # its picture was in the trash: back now
 
     def summary(self) -> str:
-        text = (
-            f"{len(self.imported)} imported, {plural(len(self.duplicates), 'duplicate')}, {len(self.failed)} failed"
-        )
+        back = f", {len(self.restored)} restored from the trash" if self.restored else ""
+        text = (f"{len(self.imported)} imported{back}, {plural(len(self.duplicates), 'duplicate')}, "
+                f"{len(self.failed)} failed")
         return text + (" (cancelled)" if self.cancelled else "")
 
 
@@ -309,17 +310,23 @@ def import_files(
         if not items:
             return
         failed: list[tuple[int, str]] = []
+        restored: list[int] = []
         try:
             results = library.add_images([p.image for p in items if p.image is not None], collection_ids,
-                                         failed=failed)
+                                         failed=failed, restored=restored)
         except StoreError as exc:  # the database cannot take them (disk full, locked): none is imported
             report.failed.extend((p.path, str(exc)) for p in items)
             return
         refused = dict(failed)  # a file that did not fit on the disk: the others are imported
         report.failed.extend((items[i].path, reason) for i, reason in failed)
         stored = [p for i, p in enumerate(items) if i not in refused]
+        back = set(restored)
         for prepared, (image_id, created) in zip(stored, results):
-            (report.imported if created else report.duplicates).append((prepared.path, image_id))
+            if image_id in back:  # the first file of the picture brought it back; another is a duplicate
+                back.discard(image_id)
+                report.restored.append((prepared.path, image_id))
+            else:
+                (report.imported if created else report.duplicates).append((prepared.path, image_id))
 
     def ordered() -> Iterator[Prepared]:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import") as pool:

@@ -379,3 +379,17 @@ def test_import_refuses_the_library_folder_and_what_is_in_it(capsys, lib_dir, tm
     assert f"skipped: {lib_dir}: a library's folder" in out and "0 imported, 2 duplicates" in out
     code, out, _ = run(capsys, "list", "--library", str(lib_dir))
     assert len(out.splitlines()) == 2
+
+
+def test_importing_a_trashed_picture_says_it_came_back(capsys, lib_dir, tmp_path):
+    """NEWUSER4 #20: it said "duplicate: … is already image #1" and "0 imported, 1 duplicate"."""
+    from store.importer import ImportReport
+    from tui.import_screen import detail_lines
+
+    assert run(capsys, "delete", "--library", str(lib_dir), "1", "--yes")[0] == 0
+    first = next((tmp_path / "in").iterdir())
+    code, out, _ = run(capsys, "import", "--library", str(lib_dir), str(tmp_path / "in"))
+    assert code == 0 and out.splitlines() == [f"restored: {first} is image #1, back from the trash",
+                                              f"duplicate: {tmp_path / 'in' / 'image2.png'} is already image #2",
+                                              "0 imported, 1 restored from the trash, 1 duplicate, 0 failed"]
+    assert detail_lines(ImportReport(restored=[(first, 1)])) == [f"restored: {first} is image #1, back from the trash"]

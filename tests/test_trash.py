@@ -126,8 +126,13 @@ def test_importing_a_trashed_image_again_brings_it_back(library, make_png):
     import_files(library, [path], ImportOptions(prompt="again"))
     (image_id,) = shown(library)
     library.trash([image_id])
-    import_files(library, [path])
+    again = path.with_name("again.png")
+    again.write_bytes(path.read_bytes())
+    report = import_files(library, [path, again])
     assert shown(library) == [image_id] and library.trashed() == []
+    # NEWUSER4 #20: said as such, not as "duplicate, 0 imported"; the second file of it is a duplicate
+    assert report.restored == [(path, image_id)] and report.duplicates == [(again, image_id)]
+    assert report.summary() == "0 imported, 1 restored from the trash, 1 duplicate, 0 failed"
 
 
 def test_a_linked_image_file_moves_to_the_trash_and_back(library, tmp_path):

@@ -111,11 +111,13 @@ def cmd_import(args: argparse.Namespace) -> int:
             return 130
     for path in report.skipped:
         print(f"skipped: {printable(str(path))}: a library's folder (its own files are never imported)")
+    for path, image_id in report.restored:
+        print(f"restored: {printable(str(path))} is image #{image_id}, back from the trash")
     for path, image_id in report.duplicates:
         print(f"duplicate: {printable(str(path))} is already image #{image_id}")
     for path, reason in report.failed:
         print(f"failed: {printable(str(path))}: {printable(reason)}", file=sys.stderr)
-    if not (report.imported or report.duplicates or report.failed or report.cancelled):
+    if not (report.imported or report.restored or report.duplicates or report.failed or report.cancelled):
         where = ", ".join(printable(str(p)) for p in args.paths[:3]) + (" …" if len(args.paths) > 3 else "")
         folders = not args.recursive and any(Path(p).is_dir() for p in args.paths)
         print(f"myimages: no PNG, JPEG or WebP images found in {where}"

@@ -89,6 +89,8 @@ def detail_lines(report: ImportReport) -> list[str]:
     """What `myimages import` prints before its counts: each duplicate and failure."""
     lines = [f"skipped: {printable(str(path))}: a library's folder (its own files are never imported)"
              for path in report.skipped]
+    lines += [f"restored: {printable(str(path))} is image #{image_id}, back from the trash"
+              for path, image_id in report.restored]
     lines += [f"duplicate: {printable(str(path))} is already image #{image_id}" for path, image_id in report.duplicates]
     lines += [f"failed: {printable(str(path))}: {printable(reason)}" for path, reason in report.failed]
     if len(lines) > DETAILS_AT_MOST:
@@ -198,7 +200,7 @@ class ImportScreen(Dialog[list[int]]):
             return
         report: ImportReport = outcome.result
         self.report = report
-        self.imported += [image_id for _path, image_id in report.imported]
+        self.imported += [image_id for _path, image_id in report.imported + report.restored]  # shown: back too
         details = detail_lines(report)
         self.query_one("#import-details-scroll").display = bool(details)
         self.query_one("#import-details", Static).update(Text("\n".join(details)))
