@@ -2,6 +2,7 @@
 catalog) and PostgreSQL (SQL), and the sort orders, against a library with known values."""
 from __future__ import annotations
 
+import itertools
 import hashlib
 from datetime import date, datetime, timedelta
 
@@ -312,6 +313,28 @@ def test_sort_orders(known, sort):
     assert [r.id for r in lib.page(Filters(sort=sort, seed=7), 2, 3)] == got[2:5]
     assert [r.id for r in lib.iter_images(Filters(sort=sort, seed=7), batch=2)] == got
     assert lib.position(got[3], Filters(sort=sort, seed=7)) == 3
+
+
+def test_another_seed_is_another_shuffle_not_the_same_one_moved_on(tmp_path):
+    """New-user test 4 item 7: seed N was seed 0's order rotated by N places (SQLite's catalog). Now each seed
+    has an order of its own: hardly any two images next to each other in one are next to each other in the other
+    (a rotation keeps all but one pair)."""
+    from store.catalog import scramble
+    from store.library import Library
+
+    lib = Library(tmp_path / "lib", account="alice")
+    lib.add_images([new(n, f"image {n}", days=n) for n in range(60)])
+    orders = {seed: lib.ids(Filters(sort="random", seed=seed)) for seed in (1, 2, 3, 42, 43)}
+    assert orders[1] == lib.ids(Filters(sort="random", seed=1))  # stable for one seed
+    for a, b in itertools.combinations(orders.values(), 2):
+        assert sorted(a) == sorted(b)
+        pairs = set(zip(a, a[1:])) | set(zip(a[1:], a))
+        assert sum((x, y) in pairs for x, y in zip(b, b[1:])) < 10
+    filtered = lib.ids(Filters(search="image 1", sort="random", seed=5))  # a filtered result: the same rule
+    assert sorted(filtered) == sorted(lib.ids(Filters(search="image 1"))) and len(filtered) == 15
+    for n in (1, 2, 7, 100_001):  # beyond a shuffle of its own: a walk that visits every place once
+        assert sorted(scramble(n, 9).tolist()) == list(range(n))
+    lib.close()
 
 
 @settings(max_examples=60, deadline=None)

@@ -185,6 +185,28 @@ async def test_random_order_is_stable_while_the_view_is_open(lib, tmp_path):
         await ui.wait_until(pilot, lambda: prompts(app) == first)
 
 
+async def test_picking_random_again_shuffles_again(lib, tmp_path, monkeypatch):
+    """New-user test 4 item 7: choosing Random order again showed the same cards in the same order."""
+    import itertools
+    import random
+
+    seeds = itertools.count(1)
+    monkeypatch.setattr(random, "randrange", lambda *_: next(seeds))  # the view's seeds: 1, 2, 3…
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ui.settle(pilot, app)
+        orders = []
+        for _ in range(2):
+            await pilot.press("o")  # until Random, then Random again
+            await ui.wait_until(pilot, lambda: app.screen.query_one("#sort-order", Select).value != "random")
+            while app.screen.query_one("#sort-order", Select).value != "random":
+                await pilot.press("o")
+            await ui.wait_until(pilot, lambda: "random order" in status(app))
+            await ui.settle(pilot, app)
+            orders.append(prompts(app))
+        assert sorted(orders[0]) == sorted(orders[1]) and orders[0] != orders[1]
+
+
 async def test_prompt_modal_marks_the_matched_words(lib, tmp_path):
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:

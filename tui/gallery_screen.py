@@ -155,7 +155,7 @@ class GalleryScreen(Screen):
         self.hint = ""  # what in the search cannot be read (the grid keeps the last good result)
         self.hint_listed = False
         self.highlight_words: tuple[str, ...] = ()  # the searched words, marked in the cards' prompts
-        self._seed = random.randrange(1, 2**31)  # the random order: stable while this view is open
+        self._seed = random.randrange(1, 2**31)  # the random order's: stable until Random is picked again
         self._last_deleted: list[int] = []  # what `u` brings back from the trash
         self._done_in_trash: dict[int, str] = {}  # id -> "restored" / "erased for good" in this window's trash view
         self._deleting: set[int] = set()  # what a delete asked for here moves to the trash (no "was deleted" notice)
@@ -440,7 +440,10 @@ class GalleryScreen(Screen):
     def _filters_changed(self, event: FilterBar.Changed) -> None:
         if event.filters.sort != self.filters.sort:
             self.app.remember(sort=event.filters.sort)  # the order the gallery opens with next time
-        seed = self._seed if event.filters.sort == "random" or parse(event.filters.search).sort == "random" else 0
+        random_now = event.filters.sort == "random" or parse(event.filters.search).sort == "random"
+        if random_now and not self.filters.seed:  # Random picked (again): a new shuffle, stable while it stays
+            self._seed = random.randrange(1, 2**31)
+        seed = self._seed if random_now else 0
         self.run_query(replace(event.filters, scope=self.scope, seed=seed, stacked=self.filters.stacked,
                                batch=self.filters.batch), False, None)
 
