@@ -55,6 +55,9 @@ class Accounts:
     files: FileStore
     files_lock: FilesLock
     catalog: Catalog | None
+    # Said once by the command line and the app: the acting account was made on opening, in a library that
+    # had other accounts (a new name in --account or MYIMAGES_ACCOUNT, perhaps a typo); "" otherwise
+    new_account_note: str = ""
 
     # -- the acting account ------------------------------------------------------------------------
 
@@ -74,11 +77,17 @@ class Accounts:
         if row is None and self.read_only:
             return AccountRecord(0, name, "free")  # no images of its own; it sees the public ones
         if row is None:
+            others = [a for (a,) in Account.select(Account.name).order_by(Account.name).limit(6).tuples()]
             try:
                 with self.db.atomic():
                     row = Account.create(name=name, plan="free", created_at=utc_now())
             except IntegrityError:  # another process made it a moment ago
                 row = Account.get(Account.name == name)
+            else:
+                if others:  # the first account of a new library is no news
+                    shown = ", ".join(others[:5]) + (", …" if len(others) > 5 else "")
+                    self.new_account_note = (f'Account "{name}" is new, made just now: it is free, so its images '
+                                             f"are public (the other accounts: {shown}).")
         return AccountRecord(row.id, row.name, row.plan)
 
     @boundary

@@ -159,3 +159,29 @@ def test_account_commands(two, capsys):
     assert cli(capsys, root, "bob", "account", "set-plan", "bob", "premium")[1] == \
         "bob: Premium — your images are private\n"
     assert "created" in cli(capsys, root, "bob", "account", "create", "erin")[1]
+
+
+def test_a_new_account_name_is_said_not_made_silently(capsys, tmp_path, make_png):
+    """NEWUSER4 #17: `--account carol` (a typo, perhaps) made a public account without a word. Scripts keep
+    working (it is still made, exit 0); the first account of a new library is no news."""
+    folder = str(tmp_path / "acc-lib")
+    assert main(["import", "--library", folder, str(make_png())]) == 0
+    assert "Account" not in capsys.readouterr().err
+    assert main(["--account", "carol", "list", "--library", folder]) == 0
+    err = capsys.readouterr().err
+    assert err.splitlines()[0] == ('myimages: Account "carol" is new, made just now: it is free, so its images are '
+                                   "public (the other accounts: alice).")
+    assert main(["--account", "carol", "list", "--library", folder]) == 0
+    assert "Account" not in capsys.readouterr().err  # said once, when made
+
+
+async def test_the_app_says_a_new_account(tmp_path, make_png):
+    from tui.app import MyImagesApp
+
+    from . import ui
+
+    import_files(Library(tmp_path / "acc-lib", account="alice"), [make_png()])
+    app = MyImagesApp(Library(tmp_path / "acc-lib", account="bobb"), images="none", downloads=tmp_path / "dl")
+    said = ui.notices(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.wait_until(pilot, lambda: any('Account "bobb" is new' in n for n in said))

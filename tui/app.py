@@ -92,6 +92,9 @@ class MyImagesApp(App):
         # 16 colours: pictures keep their hues (widgets/cell_colours.py); headless (tests) draws nothing
         use_colour_system(None if self.is_headless else self.console.color_system)
         self._apply_settings()
+        if self.library.new_account_note:  # a new name in --account or MYIMAGES_ACCOUNT: perhaps a typo
+            self.notify(self.library.new_account_note, title="New account", severity="warning", markup=False,
+                        timeout=FAILURE_TIMEOUT)
         self._idle_gc()
         self._pointer.start()
         self.push_screen(GalleryScreen(self.library, self.image_mode, sort=self.settings.sort,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from store import locations
-from store.text import one_line
+from store.text import one_line, printable
 
 MAX_ID = 2**63 - 1  # the largest id a database can hold
 
@@ -110,8 +110,11 @@ def open_library(args: argparse.Namespace, create: bool = False):
 
     if not create:
         _refuse_no_library(args)
-    return Library(library_path(args), account=getattr(args, "account", None),
-                   database_url=getattr(args, "database_url", None))
+    library = Library(library_path(args), account=getattr(args, "account", None),
+                      database_url=getattr(args, "database_url", None))
+    if library.new_account_note:  # a new name in --account or MYIMAGES_ACCOUNT: perhaps a typo
+        print(f"myimages: {printable(library.new_account_note)}", file=sys.stderr)
+    return library
 
 
 def _refuse_no_library(args: argparse.Namespace) -> None:
