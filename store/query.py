@@ -442,6 +442,17 @@ def as_number(value) -> float | None:
     return number if number == number else None
 
 
+def whole_number(value) -> int | None:
+    """A parameter as a whole number (seeds up to 2^64 exactly: "235284042", 35, "35.0"), or None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value).strip() if value is not None else ""
+    if re.fullmatch(r"[-+]?\d+", text):
+        return int(text)
+    number = as_number(value)
+    return int(number) if number is not None and number.is_integer() else None
+
+
 SEARCH_HELP = """\
 search (the same in the app's search box):
   ring pixel           every word in the prompt, any case, any order, partial

@@ -196,11 +196,20 @@ class ImageRecord:
     stack: int = 0  # shown stacked: how many images of its batch its card stands for (2 or more: a stack)
 
     def as_json(self) -> dict[str, Any]:
+        """The record for scripts (`--json` of list, info, trash list, duplicates): one type per key whatever
+        the generator wrote: seed and steps whole numbers, text_accuracy a number (null when not recorded or
+        not a number; `info --json` also gives the params as the file had them)."""
+        from .query import as_number, param, whole_number
+
+        sampler = param(self.params, "sampler")
         return {
             "id": self.id,
             "prompt": self.prompt,
             "model": self.model,
-            "text_accuracy": self.text_accuracy,
+            "text_accuracy": as_number(self.text_accuracy) if self.text_accuracy else None,
+            "seed": whole_number(param(self.params, "seed")),
+            "steps": whole_number(param(self.params, "steps")),
+            "sampler": str(sampler) if sampler is not None else None,
             "generated_at": self.generated_at.isoformat(),
             "favorite": self.favorite,
             "collections": list(self.collections),

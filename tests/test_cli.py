@@ -95,10 +95,29 @@ def test_list_json(capsys, lib_dir):
     first = data[1]
     assert set(first) >= {"id", "prompt", "model", "text_accuracy", "generated_at", "favorite", "collections",
                           "width", "height", "path"}
-    assert first["model"] == "M1" and first["text_accuracy"] == "7" and first["favorite"] is False
+    assert first["model"] == "M1" and first["text_accuracy"] == 7.0 and first["favorite"] is False
     assert first["generated_at"].startswith("2026-01-02T") or "2026-01-0" in first["generated_at"]
     assert data[0]["collections"] == ["Jewels"]
     assert Path(first["path"]).exists()
+
+
+def test_json_gives_numbers_whatever_the_generator_wrote(capsys, tmp_path):
+    """New-user test 4 item 9: A1111 files gave "seed": "235284042" (text), InvokeAI 3293022630 (a number);
+    text_accuracy was always text; info --json had no seed, steps or sampler."""
+    library = str(tmp_path / "lib")
+    files = [str(REAL_METADATA / name) for name in ("a1111.png", "invokeai-v3.png", "fooocus.png")]
+    assert run(capsys, "import", "--library", library, *files)[0] == 0
+    code, out, _ = run(capsys, "list", "--library", library, "--json")
+    listed = json.loads(out)
+    assert len(listed) == 3
+    for data in listed:
+        assert type(data["seed"]) is int and type(data["steps"]) is int and isinstance(data["sampler"], str)
+        assert type(data["text_accuracy"]) is float
+        code, out, _ = run(capsys, "info", "--library", library, str(data["id"]), "--json")
+        shown = json.loads(out)
+        assert {k: shown[k] for k in ("seed", "steps", "sampler", "text_accuracy")} == \
+            {k: data[k] for k in ("seed", "steps", "sampler", "text_accuracy")}
+        assert set(data) - {"generated_at_source", "matched"} <= set(shown)
 
 
 def test_list_filters(capsys, lib_dir):

@@ -161,7 +161,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             return 1
         records = library.iter_images(filters, batch=min(max(args.limit or 500, 1), 500))
         if args.json:
-            from store.query import matched_fields, param, parse
+            from store.query import matched_fields, parse
 
             parsed = parse(filters.search)
             out: list[dict[str, Any]] = []
@@ -169,9 +169,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                 if args.limit is not None and len(out) >= args.limit:
                     break
                 data = record.as_json()
-                data.update(seed=param(record.params, "seed"), steps=param(record.params, "steps"),
-                            sampler=param(record.params, "sampler"),
-                            generated_at_source=str(record.params.get("_date_from", "")) or None,
+                data.update(generated_at_source=str(record.params.get("_date_from", "")) or None,
                             matched=matched_fields(parsed, record))
                 out.append(data)
             print(json.dumps(out, indent=2))
