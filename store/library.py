@@ -305,6 +305,14 @@ class Library(Images, Search):
         return sources.source_caution(self, Path(folder))
 
     @boundary
+    def source_holding(self, folder: Path | str) -> Path | None:
+        """The account's watched folder that `folder` is or is inside of (files written there join the library
+        as new images); None when none (or it is the downloads folder, which scans skip)."""
+        from . import sources
+
+        return sources.source_holding(self, Path(folder))
+
+    @boundary
     def sources(self):
         from . import sources
 

@@ -458,7 +458,29 @@ def _check_folder(library: Library, folder: Path | str) -> Path:
         if (folder / MARKER).is_file() and is_library(folder):
             raise StoreError(f"{path} is {'' if folder == path else 'inside '}the folder of another library "
                              f"({folder}): pick the folder your generator writes to.")
+    downloads = _downloads_folder()
+    if downloads is not None and (path == downloads or downloads in path.parents):
+        raise StoreError(f"{path} is {'' if path == downloads else 'inside '}the downloads folder ({downloads}), "
+                         "where the app writes copies of your images: they would come back as new images; pick "
+                         "the folder your generator writes to.")
     return path
+
+
+def _downloads_folder() -> Path | None:
+    """The app's downloads folder (`downloads` in the settings), resolved; None when it is not there yet."""
+    from .settings import current
+
+    try:
+        return current().downloads.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+
+
+def _skipped_folders(library: Library) -> tuple[Path, ...]:
+    """Folders a source's scan never reads: the library's own, and the downloads folder (copies of the library's
+    images: downloaded or exported, they would come back as new images)."""
+    downloads = _downloads_folder()
+    return (library.root.resolve(),) + ((downloads,) if downloads is not None else ())
 
 
 def source_caution(library: Library, path: Path) -> str:
@@ -556,6 +578,23 @@ def look_at(root: Path, entries: int | None = None, seconds: float | None = None
 
 def _own_sources(library: Library):
     return Source.select().where(Source.owner == library.account.id).order_by(Source.path)
+
+
+def source_holding(library: Library, folder: Path) -> Path | None:
+    """The account's source folder that `folder` is (or is inside of), None when none: files written there
+    (an export) would be taken in as new images, unless it is the downloads folder, which scans skip."""
+    try:
+        folder = folder.expanduser().resolve()
+    except (OSError, RuntimeError):
+        return None
+    downloads = _downloads_folder()
+    if downloads is not None and (folder == downloads or downloads in folder.parents):
+        return None
+    for row in _own_sources(library):
+        root = Path(row.path)
+        if folder == root or root in folder.parents:
+            return root
+    return None
 
 
 def find_source(library: Library, folder: Path | str) -> Source:
@@ -751,7 +790,7 @@ def _scan_source(library: Library, row: Source, only: Iterable[Path] | None, pro
             only = None  # the folder itself changed (made again, moved back): look at all of it
     is_cancelled = cancel or (lambda: False)
     try:
-        seen, gone = walk(root, only, skip=(library.root.resolve(),))
+        seen, gone = walk(root, only, skip=_skipped_folders(library))
     except OSError as exc:  # gone or unmounted: nothing is dropped for it, it is said
         report.problem = f"Cannot read the source folder {root}: {exc.strerror or exc}; nothing changed for it."
         return scan

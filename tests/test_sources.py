@@ -1203,3 +1203,32 @@ def test_a_file_put_back_by_a_restore_is_not_said_to_be_already_in_the_library(l
     report = library.scan_sources()[0]
     assert report.known == 1 and "1 image was already in the library" in report.summary()
     assert copy.is_file()
+
+
+def test_the_downloads_folder_is_no_source_and_a_source_holding_it_skips_it(tmp_path, outputs, monkeypatch, capsys):
+    """NEWUSER4 #19: downloads (s, the grid editor) and exports into a watched folder came back as new images."""
+    from store.export import export_images
+    from store.sources import find_source, scan_many
+    from tui.cli import main
+
+    downloads = outputs / "downloads"
+    downloads.mkdir()
+    monkeypatch.setenv("MYIMAGES_DOWNLOADS", str(downloads))
+    library = Library(tmp_path / "dl-lib", account="alice")
+    for folder in (downloads, downloads / "sub"):
+        folder.mkdir(exist_ok=True)
+        with pytest.raises(StoreError, match=f"^{folder} is (inside )?the downloads folder [(]{downloads}[)], where "):
+            library.add_source(folder)
+    library.add_source(outputs)
+    before = library.ids()
+    (written,) = export_images(library, before[:1], downloads)
+    assert not library.scan_sources()[0].added  # a whole scan
+    assert not scan_many(library, [(find_source(library, outputs), [written])])[0].added  # the watcher's look
+    assert library.ids() == before
+    library.close()
+    assert main(["export", str(before[0]), "--to", str(outputs / "exports"), "--library", str(tmp_path / "dl-lib")]) == 0
+    assert capsys.readouterr().err == (f"myimages: {outputs / 'exports'} is in your source folder {outputs}: the files "
+                                       "exported will join your library as new images (the downloads folder is never "
+                                       "read as a source).\n")
+    assert main(["export", str(before[0]), "--to", str(downloads), "--library", str(tmp_path / "dl-lib")]) == 0
+    assert capsys.readouterr().err == ""

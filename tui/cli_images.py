@@ -233,6 +233,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     with open_library(args) as library:
         all_or_none(library.get, ids, "nothing was exported", known=library.own_existing(ids))
         paths = export_images(library, ids, Path(args.to))
+        source = library.source_holding(Path(args.to))
     for path in paths:
         print(printable(str(path)))
+    if source is not None:
+        print(f"myimages: {printable(args.to)} is in your source folder {printable(str(source))}: the files "
+              "exported will join your library as new images (the downloads folder is never read as a source).",
+              file=sys.stderr)
     return 0
