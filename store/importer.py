@@ -291,12 +291,12 @@ def import_files(
     nothing imported, when a path is a library's own files (own_files_problem)."""
     options = options or ImportOptions()
     report = ImportReport()
-    paths = [Path(p) for p in paths]
-    for path in paths:
+    given = [Path(p) for p in paths]
+    for path in given:
         problem = own_files_problem(library, path)
         if problem:
             raise StoreError(problem)
-    files = collect_files(paths, options.recursive, report)
+    files = collect_files(given, options.recursive, report)
     collection_ids = [library.ensure_collection(options.collection).id] if options.collection else []
     total = len(files)
     is_cancelled = (cancel.is_set if isinstance(cancel, threading.Event) else cancel) or (lambda: False)
