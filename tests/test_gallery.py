@@ -899,7 +899,7 @@ async def test_full_garbage_collections_wait_for_a_pause_in_input(lib, tmp_path)
     import time
     import weakref
 
-    from tui.app import GC_DEEP_AFTER, GC_FULL_AFTER
+    from tui.app import GC_DEEP_AFTER, GC_DEEP_GROWTH, GC_FULL_AFTER
 
     class Node:
         pass
@@ -952,6 +952,26 @@ async def test_full_garbage_collections_wait_for_a_pause_in_input(lib, tmp_path)
         app._collect_when_idle()
         assert alive() is None  # a long pause: one collection walks the frozen objects too
         assert gc.get_count()[2] == 0
+        # the next one waits until the frozen objects grew by a quarter (what dies frozen is mostly freed at once)
+        again = Node()
+        again.me = again
+        alive = weakref.ref(again)
+        for _ in range(GC_FULL_AFTER):
+            gc.collect(1)
+        app._last_input = time.monotonic() - 1
+        app._collect_when_idle()  # a full collection: `again` survives it and is frozen
+        del again
+        app._last_input -= GC_DEEP_AFTER
+        app._collect_when_idle()
+        assert alive() is not None  # a long pause, but little grew: no deep collection
+        grown = [[] for _ in range(int(gc.get_freeze_count() * (GC_DEEP_GROWTH - 1)) + 1)]
+        for _ in range(GC_FULL_AFTER):
+            gc.collect(1)
+        app._last_input = time.monotonic() - 1
+        app._collect_when_idle()  # frozen too
+        app._last_input -= GC_DEEP_AFTER
+        app._collect_when_idle()
+        assert alive() is None and grown  # now it ran
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0  # nothing this app froze stays frozen after it
 

@@ -205,3 +205,55 @@ async def test_ctrl_q_on_a_progress_dialog_cancels_the_work_then_quits(lib, tmp_
         await wait_until(pilot, lambda: app.return_code is not None)
     assert exits and "cancelled after 10 of 150" in exits[-1] and "nothing was half-written" in exits[-1]
     assert lib.total() == COUNT - 10  # the chunk done before Ctrl+Q is kept; no other was started
+
+
+def test_thumbnails_are_kept_as_data_the_collector_does_not_walk(lib):
+    """Drawn thumbnails (a rich Style and two Colors per cell) were most of the objects every full garbage
+    collection walked on the UI thread; all but the last few are kept packed, untracked by the collector."""
+    import gc
+
+    strips = thumbnail_cache.ThumbnailStrips(drawn_kept=2)
+    keys = [(record.thumbnail_path, 16, 8) for record in lib.page()[:3]]
+    first = strips.make(keys[0])
+    assert any(segment.style is not None and segment.style.bgcolor for line in first for segment in line)
+    for key in keys[1:]:
+        strips.make(key)
+    gc.collect()
+    assert not strips.drawn(keys[0]) and strips.drawn(keys[2])  # only the last two kept as Segments
+    packed = strips.packed(keys[0])
+    assert packed is not None and len(packed) == 8
+    assert not any(gc.is_tracked(line) for line in packed)
+    assert strips.get(keys[0]) is None  # not ready to draw: made again (in a worker) from what is kept
+    assert strips.make(keys[0]) == first and strips.get(keys[0]) == first
+
+
+async def test_a_cards_old_lines_are_freed_without_the_garbage_collector(lib, tmp_path, monkeypatch):
+    """Every line a card drew used to hold itself (Textual caches a whole line's division on the line), so
+    paging left tens of thousands of objects to full collections on the UI thread; now they go at once."""
+    import gc
+    import weakref
+
+    from textual.geometry import Region
+
+    from tui import app as app_module
+    from widgets.card import ImageCard
+
+    for name in ("GC_FULL_AFTER", "GC_FORCE_AFTER", "GC_DEEP_AFTER"):  # the app's own collections wait
+        monkeypatch.setattr(app_module, name, 10**9)
+    app = make_app(lib, tmp_path, images="halfcell")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        gc.collect()
+        gc.disable()
+        try:
+            card = app.screen.query(ImageCard).first()
+            width, height = card.outer_size
+            assert card.record is not None
+            await pilot.pause()  # painted: the compositor has cut these lines
+            lines = [weakref.ref(strip) for strip in card.render_lines(Region(0, 0, width, height))]
+            await pilot.press("pagedown")
+            await settle(pilot, app)
+            assert card.record is not None and card.index >= grid(app).columns * grid(app).rows
+            assert all(line() is None for line in lines)
+        finally:
+            gc.enable()

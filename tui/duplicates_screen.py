@@ -327,7 +327,7 @@ class DuplicatesScreen(Screen[list[int]]):
         keys = []
         for tile in self.tiles:
             columns, rows = tile.thumb_cells()
-            if columns and rows and self._strips.get((tile.record.thumbnail_path, columns, rows)) is None:
+            if columns and rows and not self._strips.drawn((tile.record.thumbnail_path, columns, rows)):
                 keys.append((tile.record.thumbnail_path, columns, rows))
         if keys:
             self._make_thumbnails(self._strips, keys)

@@ -444,6 +444,7 @@ class CardGrid(Widget, can_focus=True):
         container.styles.grid_rows = str(card_height)
         self.columns, self.rows = columns, rows
         wanted = columns * rows
+        self.strips.keep_drawn(3 * wanted)  # the screen and the ones a page up and down (`_make_thumbnails`)
         with self.app.batch_update():
             if len(self._cards) > wanted:
                 extra = self._cards[wanted:]
@@ -558,8 +559,8 @@ class CardGrid(Widget, can_focus=True):
         self._thumbnails_wanted = False
         step = self.rows * self.columns
         first = self.top_row * self.columns
-        visible = [k for k in self._keys_for(first) if self.strips.get(k) is None]
-        ahead = [k for k in self._keys_for(first + step) + self._keys_for(first - step) if self.strips.get(k) is None]
+        visible = [k for k in self._keys_for(first) if not self.strips.drawn(k)]
+        ahead = [k for k in self._keys_for(first + step) + self._keys_for(first - step) if not self.strips.drawn(k)]
         if visible or ahead:
             self._make_thumbnails(visible, ahead)
 
@@ -576,7 +577,7 @@ class CardGrid(Widget, can_focus=True):
         for key in ahead:
             if worker.is_cancelled:
                 return
-            if self.strips.get(key) is None:
+            if not self.strips.drawn(key):
                 self.strips.make(key)
 
     def _thumbnails_ready(self) -> None:

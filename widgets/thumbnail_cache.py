@@ -7,12 +7,13 @@ from pathlib import Path
 
 from PIL import Image
 from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
-from textual.strip import Strip
 
+from .cell_lines import Line, pack, unpack
 from .lru import LRU
 from .thumbnails import GRID_PIXELS, PICTURE_CACHE_SIZE, STRIP_CACHE_SIZE, CachedHalfcellImage, cell_console, load_picture
+
+DRAWN_KEPT = 48  # thumbnails kept as Segments until told otherwise (`keep_drawn`)
 
 
 class ThumbnailCache:
@@ -36,47 +37,57 @@ class ThumbnailCache:
 class ThumbnailStrips:
     """Thumbnails drawn as coloured half-block cells (textual-image), kept per picture and size.
 
-    Each thumbnail is a list of lines, each line a list of Segments exactly as
-    wide as the thumbnail.
+    Each thumbnail is a list of lines, each line a list of Segments exactly as wide as the thumbnail. Only the
+    last `drawn_kept` made are kept so (about the screens the grid draws ahead); all `size` are kept as packed
+    lines (`cell_lines`), data the garbage collector does not walk, made into Segments again by `make`.
 
-    `get` is called while drawing and never waits; `make` reads and draws a
-    thumbnail and is meant for a background thread (the grid's thumbnail worker).
+    `get` is called while drawing and never waits; `make` reads and draws a thumbnail (or unpacks a packed
+    one) and is meant for a background thread (the grid's thumbnail worker).
     """
 
-    def __init__(self, size: int = STRIP_CACHE_SIZE):
+    def __init__(self, size: int = STRIP_CACHE_SIZE, drawn_kept: int = DRAWN_KEPT):
         self.pictures = ThumbnailCache()
-        self._items: LRU[tuple, list[list[Segment]]] = LRU(size)
-        self._styles: dict[Style, Style] = {}
+        self._packed: LRU[tuple, tuple[Line, ...]] = LRU(size)
+        self._drawn: LRU[tuple, list[list[Segment]]] = LRU(drawn_kept)
         self._console = cell_console()  # drawing happens on worker threads, never on the app's console
 
-    def _compact(self, strip: Strip) -> list[Segment]:
-        """The line's segments with one shared Style per colour pair and runs of it merged.
+    def keep_drawn(self, count: int) -> None:
+        """Keep this many thumbnails as Segments (the grid: its cards on three screens)."""
+        self._drawn.size = max(1, min(count, self._packed.size))
 
-        A drawn thumbnail is a few hundred cells, each with its own Style and two
-        Colors; sharing them (and keeping segments, not Strips with their caches)
-        keeps the cache small and the garbage collector's work (it walks every
-        object) short.
-        """
-        styles = self._styles
-        if len(styles) > 50_000:
-            styles.clear()
-        return list(Segment.simplify(Segment(text, styles.setdefault(style, style) if style is not None else None)
-                                     for text, style, _ in strip))
+    def drawn(self, key: tuple) -> bool:
+        """Whether the thumbnail is ready to draw (`get` has it)."""
+        return self._drawn.lookup(key)[0]
+
+    def packed(self, key: tuple) -> tuple[Line, ...] | None:
+        """The thumbnail's lines as kept packed (`cell_lines`), if it was made."""
+        return self._packed.get(key)
 
     def get(self, key: tuple) -> list[list[Segment]] | None:
-        return self._items.get(key)
+        """The thumbnail's lines if they are ready to draw, else None (`make` them: a worker's job; a thumbnail
+        kept only packed takes a few milliseconds to unpack, a screen of them too long for the UI thread)."""
+        return self._drawn.get(key)
 
     def make(self, key: tuple) -> list[list[Segment]]:
+        """The thumbnail's lines: unpacked if it is kept packed, else its picture read and drawn."""
+        known, packed = self._packed.lookup(key)
+        if known and packed is not None:
+            lines = unpack(packed)
+            self._drawn.put(key, lines)
+            return lines
         path, width, height = key
         picture = self.pictures.get(path)
         if picture is None:
             label = Text("(no picture)", style="dim", justify="center")
             label.truncate(width, pad=True)
             blank = [Segment(" " * width)]
-            strips = [blank] * (height // 2) + [list(label.render(self._console, end=""))] + \
+            drawn = [blank] * (height // 2) + [list(label.render(self._console, end=""))] + \
                 [blank] * (height - height // 2 - 1)
         else:
-            strips = [self._compact(strip)
-                      for strip in CachedHalfcellImage.render_strips(self._console, picture, width, height)]
-        self._items.put(key, strips)
-        return strips
+            drawn = [list(Segment.simplify(strip))
+                     for strip in CachedHalfcellImage.render_strips(self._console, picture, width, height)]
+        packed = tuple(pack(line) for line in drawn)
+        lines = unpack(packed)  # one Style per colour pair, not textual-image's one per cell
+        self._packed.put(key, packed)
+        self._drawn.put(key, lines)
+        return lines
