@@ -10,8 +10,10 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.reactive import Reactive
 from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Button, Header, Input, Static
 from textual.worker import get_current_worker
 
@@ -130,6 +132,11 @@ class GalleryScreen(Screen):
         Binding("S", "toggle_stacks", "Stacks on/off", show=False, id="gallery.stacks"),
         Binding("q", "app.quit", "Quit", id="gallery.quit"),
     ]
+    # Textual's own repaints the whole screen whenever the focus moves (its `focused` is a repainting reactive):
+    # a full screen of cards, 15 to 28 ms at 160x48, each time the search box, a dropdown or the grid took the
+    # focus (issue 11). What shows the focus (a border, a cursor, the cards' -current) is restyled and repainted
+    # by the widgets concerned.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     def __init__(self, library: Library, image_mode: str, *, public: bool = False, sort: str = DEFAULT_SORT,
                  stacks: bool = True) -> None:
