@@ -207,7 +207,7 @@ async def test_ctrl_q_on_a_progress_dialog_cancels_the_work_then_quits(lib, tmp_
     assert lib.total() == COUNT - 10  # the chunk done before Ctrl+Q is kept; no other was started
 
 
-def test_thumbnails_are_kept_as_data_the_collector_does_not_walk(lib):
+def test_thumbnails_are_kept_as_data_the_collector_does_not_walk(lib, tmp_path):
     """Drawn thumbnails (a rich Style and two Colors per cell) were most of the objects every full garbage
     collection walked on the UI thread; all but the last few are kept packed, untracked by the collector."""
     import gc
@@ -225,6 +225,9 @@ def test_thumbnails_are_kept_as_data_the_collector_does_not_walk(lib):
     assert not any(gc.is_tracked(line) for line in packed)
     assert strips.get(keys[0]) is None  # not ready to draw: made again (in a worker) from what is kept
     assert strips.make(keys[0]) == first and strips.get(keys[0]) == first
+    missing = strips.make((tmp_path / "gone.png", 16, 8))  # an unreadable picture says so, packed or not
+    assert strips.make((tmp_path / "gone.png", 16, 8)) == missing
+    assert "(no picture)" in "".join(segment.text for line in missing for segment in line)
 
 
 async def test_a_cards_old_lines_are_freed_without_the_garbage_collector(lib, tmp_path, monkeypatch):

@@ -516,9 +516,9 @@ class ImageCard(RGBLines, Widget):
         left_side = [Segment(box[1], edge(left_color))] + ([Segment(" " * pad_left, inner_style)] if pad_left else [])
         right_side = ([Segment(" " * pad_right, inner_style)] if pad_right else []) + [Segment(box[1], edge(right_color))]
         blank = AcyclicStrip([*left_side[:1], Segment(" " * (width - 2), inner_style), right_side[-1]], width)
-        framed = [AcyclicStrip([Segment(box[0][0], edge(top_color)),
-                                Segment(box[0][1] * max(0, width - 2), edge(top_color)),
-                                Segment(box[0][2], edge(top_color))], width)]
+        framed: list[Strip] = [AcyclicStrip([Segment(box[0][0], edge(top_color)),
+                                            Segment(box[0][1] * max(0, width - 2), edge(top_color)),
+                                            Segment(box[0][2], edge(top_color))], width)]
         framed += [blank] * pad_top
         for y in range(max(0, height - 2 - pad_top - pad_bottom)):
             line = lines[y] if y < len(lines) else Strip.blank(content_width, inner_style)

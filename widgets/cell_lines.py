@@ -58,10 +58,12 @@ def _color(rgb: int) -> Color:
 
 def unpack(lines: Iterable[Line]) -> list[list[Segment]]:
     """Packed lines (a thumbnail's) as Segments again, one Style per colour pair among them."""
-    styles: dict[Colours, Style | None] = {None: None}
+    styles: dict[Colours, Style] = {}
     colors: dict[int, Color] = {}
 
     def style_of(colours: Colours) -> Style | None:
+        if colours is None:
+            return None
         style = styles.get(colours)
         if style is None:
             if isinstance(colours, str):
