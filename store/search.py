@@ -24,7 +24,7 @@ from .migrations import is_postgres
 from .models import Account, Image, ImageCollection
 from .query import DEFAULT_SORT, HINT_WIDTH, SORTS, Parsed, cut, parse
 from .query_sql import after, before, covered_term, order_by, order_parts, precedes, where_clause
-from .records import (FAVORITES_ONLY, NON_FAVORITES, SCOPE_PUBLIC, Count, Filters, ImageRecord, PageMark,
+from .records import (FAVORITES_ONLY, NON_FAVORITES, SCOPE_MINE, SCOPE_PUBLIC, Count, Filters, ImageRecord, PageMark,
                       to_local)
 
 FEW_MATCHES = 5000  # PostgreSQL: below this many matches a search's page is sorted, not walked in date order
@@ -93,11 +93,16 @@ class Search(Collections):
         return replace(parsed, groups=tuple(groups))
 
     @boundary
-    def search_problem(self, text: str) -> str:
-        """One sentence about what in a search cannot be read or found, or "" when it is all good."""
+    def search_problem(self, text: str, scope: str = SCOPE_MINE) -> str:
+        """One sentence about what in a search cannot be read or found, or "" when it is all good. Favorites are
+        each account's own: the public gallery (`scope`) takes neither is:fav nor sort:favorites."""
         parsed = parse(text)
         if parsed.error:
             return parsed.error
+        if scope == SCOPE_PUBLIC and (parsed.sort == "favorites" or any(
+                term.field == "is" and term.value == "fav" for group in parsed.groups for term in group)):
+            return (f"Favorites are yours alone: {'sort:favorites' if parsed.sort == 'favorites' else 'is:fav'} "
+                    "works in your own gallery, not the public one.")
         for group in parsed.groups:
             for term in group:
                 if term.field == "in" and self._collection_row(term.value) is None:
@@ -109,6 +114,8 @@ class Search(Collections):
     @staticmethod
     def _sort(filters: Filters) -> str:
         sort = parse(filters.search).sort or filters.sort
+        if sort == "favorites" and filters.scope == SCOPE_PUBLIC:  # not the owners' favorites: see search_problem
+            return DEFAULT_SORT
         return sort if sort in SORTS else DEFAULT_SORT
 
     def _order(self, filters: Filters, m=Image) -> list:
@@ -570,7 +577,7 @@ class Search(Collections):
             file_size=row.file_size,
             sha256=row.sha256,
             ext=row.ext,
-            favorite=bool(row.favorite),
+            favorite=bool(row.favorite) and owner == self.account.name,  # a favorite is its owner's alone
             params=params if isinstance(params, dict) else {},
             source_name=row.source_name,
             parent_id=row.parent_id,

@@ -107,6 +107,25 @@ def test_collections_are_per_account(two):
     assert bob.create_collection("Alice's").id != mine.id  # names are unique per owner only
 
 
+def test_favorites_are_their_owners_alone(two, capsys):
+    """New-user test 4 item 11: in the public gallery is:fav and the favorites order were the owners' favorites,
+    and `info` of another's image said "Favorite: yes"."""
+    root, alice, carol, bob, private_id, public_id = two
+    carol.set_favorite([public_id])
+    public = Filters(scope=SCOPE_PUBLIC)
+    assert not bob.get(public_id).favorite and not bob.page(public)[0].favorite and carol.get(public_id).favorite
+    for query in ("is:fav", "dragon -is:fav", "sort:favorites"):
+        assert "Favorites are yours alone" in bob.search_problem(query, SCOPE_PUBLIC)
+        assert bob.search_problem(query) == ""  # in one's own gallery: one's own favorites
+    assert bob.ids(Filters(scope=SCOPE_PUBLIC, sort="favorites")) == bob.ids(public)  # not carol's order
+    code, out, err = cli(capsys, root, "bob", "list", "--public", "--search", "is:fav")
+    assert code == 1 and "Favorites are yours alone" in err and out == ""
+    code, out, err = cli(capsys, root, "bob", "list", "--public", "--sort", "favorites")
+    assert code == 1 and "Favorites are yours alone" in err
+    code, out, _ = cli(capsys, root, "bob", "info", str(public_id))
+    assert "Favorite:        no" in out
+
+
 def test_plans_and_accounts(two):
     root, alice, carol, bob, *_ = two
     with pytest.raises(StoreError):

@@ -207,6 +207,28 @@ async def test_picking_random_again_shuffles_again(lib, tmp_path, monkeypatch):
         assert sorted(orders[0]) == sorted(orders[1]) and orders[0] != orders[1]
 
 
+async def test_the_public_gallery_offers_no_favorites(lib, tmp_path):
+    """New-user test 4 item 11: favorites are each account's own, so the public gallery offers neither is:fav
+    (its placeholder suggested it) nor the favorites order."""
+    lib.set_favorite(lib.ids()[:2])
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.settle(pilot, app)
+        await pilot.press("v")
+        await ui.wait_until(pilot, lambda: app.screen.public)
+        await ui.settle(pilot, app)
+        bar = app.screen.query_one("#sort-order", Select)
+        assert "is:fav" not in str(app.screen.query_one("#search", Input).placeholder)
+        seen = set()
+        for _ in range(8):  # o round every order
+            await pilot.press("o")
+            await ui.wait_until(pilot, lambda: bar.value not in seen or len(seen) == 6)
+            seen.add(bar.value)
+        assert "favorites" not in seen and len(seen) == 6
+        await type_search(pilot, app, "is:fav")
+        await ui.wait_until(pilot, lambda: "Favorites are yours alone" in app.screen.hint)
+
+
 async def test_prompt_modal_marks_the_matched_words(lib, tmp_path):
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -88,6 +88,8 @@ def _filters(library, args: argparse.Namespace) -> Filters:
     if args.public:
         if favorite != FAVORITE_ALL or args.collection:
             raise UserError("--public lists every free account's images: only --search and --limit apply.")
+        if args.sort == "favorites":
+            raise UserError("Favorites are yours alone: --sort favorites works without --public.")
         return Filters(search=args.search, scope=SCOPE_PUBLIC, sort=args.sort, seed=args.seed)
     collection_id = library.collection(args.collection).id if args.collection else None
     return Filters(search=args.search, favorite=favorite, collection_id=collection_id, sort=args.sort,
@@ -152,7 +154,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         raise UserError("--limit must be 0 or more.")
     with open_library(args) as library:
         filters = _filters(library, args)
-        problem = library.search_problem(filters.search)
+        problem = library.search_problem(filters.search, filters.scope)
         if problem:  # nothing listed: a script piping the ids into delete or export must not act on everything
             from store.query import parse
 

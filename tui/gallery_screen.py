@@ -148,6 +148,8 @@ class GalleryScreen(Screen):
         self.stacks = stacks  # batches (seed variations) shown as one stack card (S; the settings file's stacks)
         self._stack_cover: int | None = None  # an opened stack: the card Esc goes back to
         # the order: the settings file's, kept when changed
+        if public and sort == "favorites":  # favorites are each account's own: not an order of the public gallery
+            sort = DEFAULT_SORT
         self.filters = Filters(scope=self.scope, sort=sort, stacked=stacks)
         # an estimate ("about N") for a large result on PostgreSQL until the grid reads the result's end
         self.shown = Count(0)  # cards: a stack counts once
@@ -171,7 +173,8 @@ class GalleryScreen(Screen):
         yield Header()
         yield FilterBar(id="filters", show_favorites=not self.public, show_collections=not self.public,
                         history=SearchHistory(self.library.root, self.library.account.name,
-                                              self.library.search_problem), sort=self.filters.sort)
+                                              lambda text: self.library.search_problem(text, self.scope)),
+                        sort=self.filters.sort)
         # One line for the status and, while cards are selected, the bulk bar in its place: selecting
         # never changes the grid's height (the cards do not move).
         with Horizontal(id="status-row"):
@@ -229,7 +232,7 @@ class GalleryScreen(Screen):
         worker = get_current_worker()
         try:
             with self.library.connection():
-                problem = self.library.search_problem(filters.search)
+                problem = self.library.search_problem(filters.search, filters.scope)
                 if problem:  # the grid keeps the last good result; the status line says what is wrong
                     self.app.call_from_thread(self._show_hint, problem, bool(parse(filters.search).error_more))
                     return

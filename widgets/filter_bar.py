@@ -68,17 +68,22 @@ class FilterBar(Horizontal):
         self._timer: Timer | None = None  # a search due (SEARCH_EVERY)
         self._searched_at = float("-inf")
         self._collections: list[CollectionRecord] = []
-        self.show_favorites = show_favorites
-        self.show_collections = show_collections
+        self.show_favorites = show_favorites  # off in the public gallery: favorites are the viewer's own, and so
+        self.show_collections = show_collections  # are collections (no "favorites first" order there either)
+        self.sorts = SORTS if show_favorites else tuple(s for s in SORTS if s != "favorites")
+        if self.sort not in self.sorts:
+            self.sort = DEFAULT_SORT
 
     def compose(self) -> ComposeResult:
-        yield SearchInput(self.history, placeholder="Search…  (/)  ring -blurry seed:>100 is:fav", id="search")
+        yield SearchInput(self.history, id="search", placeholder="Search…  (/)  ring -blurry seed:>100"
+                          + (" is:fav" if self.show_favorites else " model:xl"))
         if self.show_favorites:
             yield Select(FAVORITE_OPTIONS, value=FAVORITE_ALL, allow_blank=False, id="favorite-filter")
         if self.show_collections:
             yield Select([("All Images", ALL_COLLECTIONS)], value=ALL_COLLECTIONS, allow_blank=False,
                          id="collection-filter")
-        yield Select(SORT_OPTIONS, value=self.sort, allow_blank=False, id="sort-order")
+        yield Select([o for o in SORT_OPTIONS if o[1] in self.sorts], value=self.sort, allow_blank=False,
+                     id="sort-order")
 
     def on_mount(self) -> None:
         # Each dropdown's box says what it filters by.
@@ -106,7 +111,7 @@ class FilterBar(Horizontal):
     def cycle_sort(self) -> None:
         """The next order (the `o` key)."""
         select = self.query_one("#sort-order", Select)
-        select.value = SORTS[(SORTS.index(select.value) + 1) % len(SORTS)]  # posts Select.Changed
+        select.value = self.sorts[(self.sorts.index(select.value) + 1) % len(self.sorts)]  # posts Select.Changed
 
     def remember_search(self) -> None:
         """Keep the search in the history (Enter, or leaving the box)."""
