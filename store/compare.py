@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from .query import as_number, param
 from .records import ImageRecord, human_size
 
-WORD = re.compile(r"[^\s,()\[\]{}<>|]+")
+# a word: up to a separator, without the full stop (or ; ! ?) that ends a sentence ("painting." is "painting")
+WORD = re.compile(r"[^\s,()\[\]{}<>|.;!?]+(?:[.;!?]+[^\s,()\[\]{}<>|.;!?]+)*")
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,14 @@ def test_json_gives_numbers_whatever_the_generator_wrote(capsys, tmp_path):
         assert set(data) - {"generated_at_source", "matched"} <= set(shown)
 
 
+def test_a_seed_without_the_random_order_is_said(capsys, lib_dir):
+    """New-user test 4 item 21: `list --seed 5` without --sort random was ignored without a word."""
+    code, out, err = run(capsys, "list", "--library", str(lib_dir), "--seed", "5")
+    assert code == 1 and out == "" and "--seed changes only the random order: add --sort random." in err
+    for args in (["--sort", "random"], ["--search", "sort:random"]):
+        assert run(capsys, "list", "--library", str(lib_dir), "--seed", "5", *args)[0] == 0
+
+
 def test_list_filters(capsys, lib_dir):
     assert run(capsys, "favorite", "--library", str(lib_dir), "1")[0] == 0
     code, out, _ = run(capsys, "list", "--library", str(lib_dir), "--favorites", "--json")
@@ -267,7 +275,8 @@ def test_export_and_collections(capsys, lib_dir, tmp_path):
     assert run(capsys, "collection", "rename", "Swords", "Blades", "--library", str(lib_dir))[0] == 0
     code, out, _ = run(capsys, "collection", "list", "--library", str(lib_dir))
     assert "Blades  (1 image)" in out and "Jewels  (1 image)" in out
-    assert run(capsys, "collection", "delete", "Blades", "--library", str(lib_dir), "--yes")[0] == 0
+    assert run(capsys, "collection", "delete", "Blades", "--library", str(lib_dir), "--yes")[:2] == \
+        (0, 'Collection "Blades" deleted (its image stays in the library)\n')  # not "its 1 images stay"
     code, out, _ = run(capsys, "list", "--library", str(lib_dir), "--json")
     assert len(json.loads(out)) == 2
 

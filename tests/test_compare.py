@@ -23,6 +23,9 @@ def test_word_changes_count_words_in_any_case_without_commas_or_brackets():
     assert word_changes("a red (potion:1.2), glowing, red", "A blue potion, glowing") == \
         (("red", "potion:1.2", "red"), ("blue", "potion"))
     assert word_changes("same words", "Same, words") == ((), ())
+    # new-user test 4 item 21: a sentence's full stop is not part of its last word; a weight's point is
+    assert word_changes("oil painting. brush; (night:1.3)", "oil painting brush night:1.2") == \
+        (("night:1.3",), ("night:1.2",))
 
 
 def test_the_table_of_two_real_automatic1111_files(tmp_path):

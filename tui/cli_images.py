@@ -84,6 +84,11 @@ def search_values_joined(argv: list[str]) -> list[str]:
 
 
 def _filters(library, args: argparse.Namespace) -> Filters:
+    if args.seed and args.sort != "random":
+        from store.query import parse
+
+        if parse(args.search).sort != "random":
+            raise UserError("--seed changes only the random order: add --sort random.")
     favorite = FAVORITES_ONLY if args.favorites else NON_FAVORITES if args.non_favorites else FAVORITE_ALL
     if args.public:
         if favorite != FAVORITE_ALL or args.collection:
