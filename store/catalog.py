@@ -542,7 +542,7 @@ class _Strings:
         self._words, self._word_starts = arrays["words"], arrays["word_starts"]
         self._word_offsets, self._word_values = arrays["word_offsets"], arrays["word_values"]
         self._word_frequency = None  # of each byte in the words (counted when first needed)
-        self._lettered: _WordPart | None = None  # the words that are not all digits (`lettered_words`)
+        self._lettered = None  # the words that are not all digits (`lettered_words`)
 
     def _by_words(self, pattern: bytes) -> bool:
         """Whether to search `pattern` through the word index: it lies within one word (word bytes alone), and it
