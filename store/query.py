@@ -301,6 +301,8 @@ def _parse_cached(text: str, today: date) -> Parsed:
             break
         if field is not None and field.lower() in ("sort", "order"):
             if raw.lower() in SORTS:
+                if sort not in (None, raw.lower()) and not error:  # the last one used to win without a word
+                    error, more = f"One order per search: sort:{sort} or sort:{raw.lower()}.", ORDERS_MORE
                 sort = raw.lower()
             else:
                 if not error:

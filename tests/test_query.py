@@ -100,6 +100,12 @@ def test_dates_are_local_days():
     assert parse("date:2026-11-24..2026-11-25", today).groups[0][0].value == (start - timedelta(days=1), end)
 
 
+def test_two_orders_in_one_search_are_said():
+    """New-user test 4 item 21: sort:oldest sort:largest used the last one without a word."""
+    assert parse("ring sort:oldest sort:largest").error == "One order per search: sort:oldest or sort:largest."
+    assert parse("ring sort:oldest sort:OLDEST").error == ""
+
+
 def test_reversed_date_ranges_are_swapped_even_when_next_to_each_other():
     today = date(2026, 11, 25)
     both_days = parse("date:yesterday..today", today).groups[0][0].value
