@@ -101,6 +101,25 @@ def _read_only_sqlite(path: Path) -> Database:
     return SqliteDatabase(uri + "?immutable=1", uri=True, pragmas=options, timeout=BUSY_TIMEOUT_MS / 1000)
 
 
+BULK_CACHE_KB = 64 * 1024  # SQLite page cache of a connection writing in bulk (a large scan), instead of 8 MB
+
+
+@contextmanager
+def bulk_writing(db: Database) -> Iterator[None]:
+    """A larger page cache for this thread's SQLite connection while it writes many rows: the indexes of a
+    large library (the content hashes go in at random places) outgrow 8 MB, and every transaction then read
+    their pages again and wrote them out twice. Back to its size after."""
+    if not isinstance(db, SqliteDatabase):
+        yield
+        return
+    before = db.execute_sql("PRAGMA cache_size").fetchone()[0]
+    db.execute_sql(f"PRAGMA cache_size = {-BULK_CACHE_KB}")
+    try:
+        yield
+    finally:
+        db.execute_sql(f"PRAGMA cache_size = {int(before)}")
+
+
 def _stored_as(field) -> type | None:
     """The Python type whose values `field.db_value` returns unchanged (None: none is known to)."""
     if isinstance(field, ForeignKeyField):

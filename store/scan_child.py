@@ -47,6 +47,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.nice:
         os.nice(args.nice)
+        session_like_the_app()
     read_child.IN_BACKGROUND = True  # its readers run only on a core nothing else wants
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())  # Cancel: end after the current batch
@@ -70,6 +71,31 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def session_like_the_app() -> None:
+    """Give this process's session (Linux's autogroup; run_in_child starts it in a new one) the priority of the
+    app's, where the system has autogroups.
+
+    With autogroups (the default of most Linux desktops) the processor is shared between sessions first, and a
+    process's niceness orders it only against the processes of its own session: a child in the app's session
+    took its share from the app's, however nice it was, while the machine's other sessions kept theirs. In a
+    session of its own it takes its share beside the app's (its niceness then orders it before its readers);
+    lowering that session too would leave it nothing on a machine whose other sessions are busy."""
+    try:
+        with open(f"/proc/{os.getppid()}/autogroup") as group:  # "/autogroup-25 nice 0": the app's session
+            niceness = int(group.read().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return  # no autogroups here (another system, or turned off): the process's niceness is all there is
+    for _ in range(5):
+        try:
+            with open("/proc/self/autogroup", "w") as group:
+                group.write(str(niceness))
+            return
+        except BlockingIOError:  # the system takes such a change only every 0.1 s
+            time.sleep(0.1)
+        except OSError:
+            return
+
+
 def run_in_child(library: Library, add: Path | str | None = None, copy: bool = False,
                  progress: Callable[[int, int], None] | None = None, cancel: Callable[[], bool] | None = None,
                  niceness: int = CHILD_NICENESS, forget_if_cancelled: bool = False) -> list[ScanReport]:
@@ -90,7 +116,8 @@ def run_in_child(library: Library, add: Path | str | None = None, copy: bool = F
         command += ["--add", str(Path(add).expanduser().absolute())] + (["--copy"] if copy else []) \
             + (["--forget-if-cancelled"] if forget_if_cancelled else [])
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                             cwd=str(Path(__file__).resolve().parent.parent))
+                             cwd=str(Path(__file__).resolve().parent.parent),
+                             start_new_session=niceness > 0)  # a session of its own (session_like_the_app)
     out, err = child.stdout, child.stderr
     assert out is not None and err is not None  # both made by PIPE
     lines: queue.Queue[str | None] = queue.Queue()

@@ -1232,3 +1232,72 @@ def test_the_downloads_folder_is_no_source_and_a_source_holding_it_skips_it(tmp_
                                        "read as a source).\n")
     assert main(["export", str(before[0]), "--to", str(downloads), "--library", str(tmp_path / "dl-lib")]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_a_large_scan_records_linked_files_five_batches_at_a_time_and_fewer_once_cancelled():
+    """Batches of linked files are recorded together (one transaction: each index page written once for all),
+    but a cancel records what was read at once; the readers are stopped when the grouping stops."""
+    from store import sources
+
+    closed = []
+
+    def batches(count):
+        try:
+            for n in range(count):
+                yield [n]
+        finally:
+            closed.append(True)
+
+    read = []
+    assert list(sources._together(batches(12), 5, lambda: False, read.append)) == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9],
+                                                                                   [10, 11]]
+    assert read == [1] * 12  # the progress goes on batch by batch
+    cancel = {"now": False}
+    grouped = sources._together(batches(12), 5, lambda: cancel["now"], read.append)
+    assert next(grouped) == [0, 1, 2, 3, 4]
+    cancel["now"] = True
+    assert next(grouped) == [5]
+    grouped.close()
+    assert closed == [True, True]
+
+
+def test_a_large_scan_writes_with_a_larger_page_cache_and_gives_it_back(tmp_path):
+    from store.database import BULK_CACHE_KB, bulk_writing
+
+    library = Library(tmp_path / "lib", account="alice")
+    size = library.db.execute_sql("PRAGMA cache_size").fetchone()[0]
+    with bulk_writing(library.db):
+        assert library.db.execute_sql("PRAGMA cache_size").fetchone()[0] == -BULK_CACHE_KB
+    assert library.db.execute_sql("PRAGMA cache_size").fetchone()[0] == size != -BULK_CACHE_KB
+
+
+def test_a_scan_the_app_starts_runs_in_a_session_of_its_own(tmp_path, monkeypatch):
+    """Where Linux shares the processor between sessions first (autogroups), a scan child in the app's session
+    took its share from the app's, whatever its niceness: it runs in a session of its own, as high as the app's."""
+    import subprocess
+    import sys
+
+    import store.scan_child as scan_child
+
+    started = []
+    real_popen = subprocess.Popen
+
+    def popen(*args, **kwargs):
+        started.append(kwargs)
+        return real_popen(*args, **kwargs)
+
+    monkeypatch.setattr(scan_child.subprocess, "Popen", popen)
+    library = Library(tmp_path / "lib", account="alice")
+    folder = tmp_path / "outputs"
+    put(folder, "0.png", a1111("session 0", 0))
+    reports = scan_child.run_in_child(library, folder)
+    assert len(reports[0].added) == 1 and started[0]["start_new_session"] is True
+    if not os.path.exists("/proc/self/autogroup"):
+        return
+    with open("/proc/self/autogroup") as group:
+        our_group, _, ours = group.read().split()
+    said = real_popen([sys.executable, "-c", "from store.scan_child import session_like_the_app; "
+                       "session_like_the_app(); print(open('/proc/self/autogroup').read())"],
+                      cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE, text=True,
+                      start_new_session=True).communicate()[0]
+    assert said.split()[0] != our_group and said.split()[-1] == ours
