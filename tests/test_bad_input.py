@@ -195,7 +195,7 @@ def test_collection_names_come_before_ids(capsys, tmp_path, make_png, monkeypatc
     assert "First" in run(capsys, "collection", "list", "--library", folder)[1]
     monkeypatch.setattr(sys, "stdin", Terminal("y\n"))
     code, out, err = run(capsys, "collection", "delete", "First", "--library", folder)
-    assert code == 0 and 'Collection "First" deleted (its 1 images stay' in out
+    assert code == 0 and 'Collection "First" deleted (its image stays' in out
     # An empty collection goes without a question.
     monkeypatch.setattr(sys, "stdin", io.StringIO())
     assert run(capsys, "collection", "create", "Empty", "--library", folder)[0] == 0

@@ -128,6 +128,15 @@ def test_a_seed_without_the_random_order_is_said(capsys, lib_dir):
         assert run(capsys, "list", "--library", str(lib_dir), "--seed", "5", *args)[0] == 0
 
 
+def test_an_extra_argument_gets_the_commands_usage(capsys, lib_dir):
+    """New-user test 4 item 21: `info 1 2` printed the usage of every global option, not info's."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["info", "--library", str(lib_dir), "1", "2"])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and "usage: myimages info" in err and "unrecognized arguments: 2" in err
+    assert "--images" not in err
+
+
 def test_list_filters(capsys, lib_dir):
     assert run(capsys, "favorite", "--library", str(lib_dir), "1")[0] == 0
     code, out, _ = run(capsys, "list", "--library", str(lib_dir), "--favorites", "--json")

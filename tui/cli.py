@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     for group in (cli_images, cli_collections, cli_derived, cli_accounts, cli_maintenance, cli_sources, cli_trash,
                   cli_duplicates):
         group.add_parsers(sub, common, Parser)
+    parser.set_defaults(commands=sub.choices)  # a command's own parser: its usage for its own mistakes (main)
     return parser
 
 
@@ -152,7 +153,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _say_store_notices()
         parser = build_parser()
-        args = parser.parse_args(cli_images.search_values_joined(list(sys.argv[1:] if argv is None else argv)))
+        args, extra = parser.parse_known_args(
+            cli_images.search_values_joined(list(sys.argv[1:] if argv is None else argv)))
+        if extra:  # `info 1 2`: the command's usage, not every global option's
+            args.commands.get(args.command, parser).error(f"unrecognized arguments: {' '.join(extra)}")
         handler = COMMANDS.get(args.command, cmd_tui)
         if handler not in (cmd_tui, cli_maintenance.cmd_config):  # those say it themselves (the app: a notice)
             _say_settings_problems()
