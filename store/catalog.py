@@ -560,6 +560,8 @@ class _Strings:
         it looks through these alone (50 words there, not 6.9 MB)."""
         if self._lettered is None:
             self._lettered = _WordPart.lettered(self._words, self._word_starts)
+            if self._mapping is not None and self._lettered.words is not None:  # read through once to make it: the
+                self._mapping.release(self._words, self._word_starts)  # file's pages given back (14 MB at a million)
         return self._lettered
 
     def _with_word(self, pattern: bytes) -> np.ndarray:
