@@ -8,8 +8,8 @@ Home, then 6 searches typed into the search box, each step waited for (0.3 s). P
 collections that ran on the UI thread meanwhile (how many, longest; thread CPU time, as the app's idle
 collector runs them), the objects the collector tracks when the app is idle (after a full collection), of
 them those of the types drawing makes (rich Style, Color, ColorTriplet, Segment; Textual Strip), and the
-"deep" collection the app runs after 30 s without input (tui/app.py: unfreeze, collect, freeze), done here
-at once, twice (after each half of the run).
+"deep" collection the app runs after 30 s without input (tui/app.py: unfreeze, collect, freeze; "none" when
+the app's idle collector found none due), its pause brought about at once, twice (after each half of the run).
 Libraries are used in place (bench/run.py makes them in bench/cache); nothing is written but the app's own
 state (search history, locks).
 """
@@ -33,13 +33,25 @@ DRAWN = {"rich.style.Style", "rich.color.Color", "rich.color_triplet.ColorTriple
          "textual.strip.Strip"}
 
 
-def deep_collection() -> float:
-    """The app's deep collection (tui/app.py `_collect_when_idle`), in ms of thread CPU."""
+def after_a_long_pause(app) -> float | None:
+    """What the app's idle collector does after 30 s without input (tui/app.py `_collect_when_idle`, run here at
+    once): the ms of thread CPU of its deep collection, or None if it ran none."""
+    from tui.app import GC_DEEP_AFTER
+
+    ran: list[int] = []
+
+    def seen(phase: str, info: dict) -> None:
+        if phase == "start" and info["generation"] == 2:
+            ran.append(1)
+
+    app._last_input -= GC_DEEP_AFTER + 1  # the app's own clock of the last key (bench only)
+    gc.callbacks.append(seen)
     start = time.thread_time()
-    gc.unfreeze()
-    gc.collect()
-    gc.freeze()
-    return (time.thread_time() - start) * 1000
+    try:
+        app._collect_when_idle()
+    finally:
+        gc.callbacks.remove(seen)
+    return (time.thread_time() - start) * 1000 if ran else None
 
 
 async def measure(path: Path, size: tuple[int, int]) -> dict:
@@ -78,21 +90,24 @@ async def measure(path: Path, size: tuple[int, int]) -> dict:
                     box.value = word
                     await pilot.pause(0.6)
                 gc.callbacks.remove(on_gc)  # not counted with the app's own collections
-                deep.append(deep_collection())
+                deep.append(after_a_long_pause(app))
                 gc.callbacks.append(on_gc)
+            gc.callbacks.remove(on_gc)  # counting is not the app's either
             gc.unfreeze()
             gc.collect()
             objects = gc.get_objects()
             kinds = collections.Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in objects)
             result = {
                 "full collections": len(full), "longest full ms": max(full, default=0.0),
+                "full ms": [round(ms) for ms in full],
                 "deep ms": deep, "tracked": len(objects),
                 "drawn": sum(n for kind, n in kinds.items() if kind in DRAWN),
             }
             del objects
             gc.freeze()
         finally:
-            gc.callbacks.remove(on_gc)
+            if on_gc in gc.callbacks:
+                gc.callbacks.remove(on_gc)
     return result
 
 
@@ -112,8 +127,8 @@ def main() -> None:
                                  check=True, capture_output=True, text=True).stdout
             r = json.loads(out.strip().splitlines()[-1])
             print(f"{library.name:>12} {size:>6}: full collections {r['full collections']:3d}, longest "
-                  f"{r['longest full ms']:6.1f} ms; deep {', '.join(f'{d:.0f}' for d in r['deep ms'])} ms; "
-                  f"tracked when idle {r['tracked']:,} (drawing's {r['drawn']:,})",
+                  f"{r['longest full ms']:6.1f} ms; deep {', '.join('none' if d is None else f'{d:.0f}' for d in r['deep ms'])} ms; "
+                  f"tracked when idle {r['tracked']:,} (drawing's {r['drawn']:,}); every full: {r['full ms']}",
                   flush=True)
 
 
