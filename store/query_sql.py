@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from peewee import SQL, Expression, FieldAlias, NodeList, Ordering, Tuple, Value, fn
+from peewee import SQL, Case, Expression, FieldAlias, NodeList, Ordering, Tuple, Value, fn
 
 from .models import Image
 from .query import DEFAULT_SORT, Parsed, Term
@@ -190,11 +190,12 @@ def order_by(sort: str, seed: int = 0, m=Image) -> list:
         return [prompt_key(m).asc()] + newest
     if sort == "largest":
         return [(m.width * m.height).desc()] + newest
-    if sort == "random":  # the shuffle from the seed's place round to it again (random_parts: as index walks)
-        key, (start, down) = shuffle_key(m), random_start(seed)
-        if down:
-            return [(key > start).asc(), key.desc(), m.id.desc()]
-        return [(key < start).asc(), key.asc(), m.id.asc()]
+    if sort == "random":  # the seed's walks (random_walks) one after the other, each up or down the shuffle
+        key, walks = shuffle_key(m).cast("bigint"), _walk_conditions(seed, m)  # (bigint: -hashint4 overflows int)
+        down = [(condition, None) for condition, (_, _, is_down) in zip(walks, random_walks(seed)) if is_down]
+        return [Case(None, [(condition, n) for n, condition in enumerate(walks)], len(walks)).asc(),
+                Case(None, [(condition, 0 - key) for condition, _ in down], key).asc(),  # (peewee's -x is x DESC)
+                Case(None, [(condition, 0 - m.id) for condition, _ in down], m.id).asc()]
     if sort == "favorites":
         return [m.favorite.desc()] + newest
     return newest
@@ -206,6 +207,40 @@ def shuffle_key(m=Image):
     return fn.hashint4(m.id)
 
 
+RANDOM_BLOCKS = 8  # the shuffle's hash range in blocks, which a seed walks in an order and directions of its own
+_SPAN = 2**32 // RANDOM_BLOCKS
+
+
+def random_walks(seed: int) -> list[tuple[int | None, int | None, bool]]:
+    """A seed's random order as walks of the one indexed shuffle, each (low, high, down): hash values from low
+    to before high (None: no bound), down or up. It starts at the seed's place (random_start) and goes to the end
+    of that block, then the other blocks in an order and directions from the seed, and last the rest of the
+    first block: another seed, another order of the shuffle's pieces (new-user test 4 item 7: a seed only moved
+    the start of one cycle), each piece still a range of the index (image_random_order)."""
+    import random
+
+    start, down = random_start(seed)
+    edges = [None] + [-2**31 + n * _SPAN for n in range(1, RANDOM_BLOCKS)] + [None]
+    home = (start + 2**31) // _SPAN
+    low, high = edges[home], edges[home + 1]
+    chooser = random.Random(int(seed))  # the same walks for the same seed, in every process
+    others = [b for b in range(RANDOM_BLOCKS) if b != home]
+    chooser.shuffle(others)
+    walks = [(low, start + 1, True)] if down else [(start, high, False)]
+    walks += [(edges[b], edges[b + 1], chooser.random() < 0.5) for b in others]
+    walks += [(start + 1, high, True)] if down else [(low, start, False)]
+    return walks
+
+
+def _walk_conditions(seed: int, m=Image) -> list:
+    key = shuffle_key(m)
+    conditions = []
+    for low, high, _ in random_walks(seed):
+        bounds = ([] if low is None else [key >= low]) + ([] if high is None else [key < high])
+        conditions.append(bounds[0] & bounds[1] if len(bounds) == 2 else bounds[0])
+    return conditions
+
+
 def random_start(seed: int) -> tuple[int, bool]:
     """Where a seed's random order enters the shuffle (a hash value) and whether it walks down from there: a
     view's order is stable while its seed is, and another seed starts elsewhere (and maybe the other way)."""
@@ -215,16 +250,13 @@ def random_start(seed: int) -> tuple[int, bool]:
 
 def order_parts(sort: str, seed: int = 0, m=Image) -> list[tuple]:
     """The order as walks along an index one after the other, each (a condition or None, its ORDER BY): the
-    order_by of the sort alone, but the random order's two: the shuffle from the seed's place to its end,
-    then from its start to the seed's place (order_by's first key, which no index holds, is which of them)."""
+    order_by of the sort alone, but the random order's RANDOM_BLOCKS + 1 (random_walks: ranges of the shuffle,
+    each up or down; order_by's first key, which no index holds, is which of them)."""
     if sort != "random":
         return [(None, order_by(sort, seed, m))]
-    key, (start, down) = shuffle_key(m), random_start(seed)
-    if down:
-        keys = [key.desc(), m.id.desc()]
-        return [(key <= start, keys), (key > start, keys)]
-    keys = [key.asc(), m.id.asc()]
-    return [(key >= start, keys), (key < start, keys)]
+    key = shuffle_key(m)
+    return [(condition, [key.desc(), m.id.desc()] if down else [key.asc(), m.id.asc()])
+            for condition, (_, _, down) in zip(_walk_conditions(seed, m), random_walks(seed))]
 
 
 def after(keys: list, values: tuple):

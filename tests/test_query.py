@@ -343,6 +343,20 @@ def test_another_seed_is_another_shuffle_not_the_same_one_moved_on(tmp_path):
     lib.close()
 
 
+def test_on_postgresql_another_seed_walks_the_shuffle_in_another_order(library):
+    """The same item on PostgreSQL, where the order walks one indexed shuffle (image_random_order): a seed
+    walks its blocks in an order and directions of its own (query_sql.random_walks), so that another seed is
+    not the same cycle moved on (nor turned round)."""
+    if not library.uses_postgres:
+        pytest.skip("PostgreSQL's walks; SQLite: test_another_seed_is_another_shuffle_not_the_same_one_moved_on")
+    library.add_images([new(n, f"image {n}", days=n) for n in range(80)])
+    orders = [library.ids(Filters(sort="random", seed=seed)) for seed in (1, 2, 3, 42, 43)]
+    for a, b in itertools.combinations(orders, 2):
+        assert sorted(a) == sorted(b) and a[:8] != b[:8]
+        rotations = {tuple(x[i:] + x[:i]) for x in (a, a[::-1]) for i in range(len(x))}
+        assert tuple(b) not in rotations
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.text(alphabet="abcß ,#é\x00", max_size=12), min_size=1, max_size=300),
        st.lists(st.text(alphabet="abcß ,#é", max_size=4), min_size=1, max_size=8))
@@ -721,6 +735,29 @@ def test_postgresql_orders_walk_an_index(known, db_url, sort, index):
         sql, params = query.sql()
         plan = "\n".join(r[0] for r in lib.db.execute_sql("EXPLAIN " + sql, params).fetchall())
         assert index in plan and "Sort" not in plan, plan
+    finally:
+        lib.db.execute_sql("RESET enable_seqscan")
+        lib.db.execute_sql("RESET enable_sort")
+
+
+def test_postgresql_random_walks_each_walk_the_shuffles_index(known, db_url):
+    """Each of a seed's walks of the random order (query_sql.order_parts) is a range of image_random_order, read
+    in its order without a sort."""
+    if db_url is None:
+        pytest.skip("PostgreSQL only (SQLite shuffles in its catalog)")
+    lib, _ = known
+    from store.models import Image
+    from store.query_sql import order_parts
+
+    lib.db.execute_sql("SET enable_seqscan = off")
+    lib.db.execute_sql("SET enable_sort = off")
+    try:
+        for seed in (1, 42):
+            for condition, keys in order_parts("random", seed):
+                query = Image.select(Image.id).where(Image.owner == lib.account.id, condition).order_by(*keys)
+                sql, params = query.limit(60).sql()
+                plan = "\n".join(r[0] for r in lib.db.execute_sql("EXPLAIN " + sql, params).fetchall())
+                assert "image_random_order" in plan and "Sort" not in plan, plan
     finally:
         lib.db.execute_sql("RESET enable_seqscan")
         lib.db.execute_sql("RESET enable_sort")
