@@ -260,3 +260,41 @@ async def test_a_cards_old_lines_are_freed_without_the_garbage_collector(lib, tm
             assert all(line() is None for line in lines)
         finally:
             gc.enable()
+
+
+async def test_a_focus_change_restyles_no_card_and_repaints_not_the_whole_screen(lib, tmp_path, monkeypatch):
+    """Moving the focus between the grid and the search box restyled every card (Textual restyles all that is
+    in the widget losing the focus) and repainted the whole screen (Textual's `Screen.focused` repaints)."""
+    from textual.widgets import Input
+
+    from widgets.card import ImageCard
+
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        screen = app.screen
+        grid(app).focus()
+        await pilot.pause()
+        restyled: list = []
+        whole_screen: list = []
+        update_nodes, refresh = app.stylesheet.update_nodes, screen.refresh
+
+        def restyle(nodes, animate=False):
+            nodes = list(nodes)
+            restyled.extend(nodes)
+            return update_nodes(nodes, animate=animate)
+
+        def screen_refresh(*regions, **kwargs):
+            if not regions and kwargs.get("repaint", True):
+                whole_screen.append(kwargs)
+            return refresh(*regions, **kwargs)
+
+        monkeypatch.setattr(app.stylesheet, "update_nodes", restyle)
+        monkeypatch.setattr(screen, "refresh", screen_refresh)
+        for key in ("slash", "tab", "shift+tab", "escape"):  # to the search box, on, back, to the grid
+            await pilot.press(key)
+            await pilot.pause()
+        assert isinstance(app.focused, Input) or app.focused is grid(app)
+        assert grid(app) in restyled  # the grid's own focus look is kept up to date
+        assert not [node for node in restyled if isinstance(node, ImageCard)]
+        assert not whole_screen
