@@ -1667,11 +1667,20 @@ class Catalog:
             return np.concatenate([positions[favorite], positions[~favorite]])
         if sort not in self._KEPT_ORDERS:
             return slice(None) if every else np.flatnonzero(mask)
-        order = self._order(sort)
-        kept = order if every else order[mask[order]]
-        if sort != "random" or not seed:
-            return kept
-        return kept[scramble(len(kept), seed)]
+        order = self._seeded(seed) if sort == "random" and seed else self._order(sort)
+        return order if every else order[mask[order]]
+
+    def _seeded(self, seed: int) -> np.ndarray:
+        """The catalog's one shuffle read in the seed's own order (`scramble`), kept for the last seed asked until
+        the catalog changes: a condition only leaves images out of it, so a search keeps the others' order."""
+        key = f"random {seed}"
+        order = self._orders.get(key)
+        if order is None:
+            for other in [k for k in self._orders if k.startswith("random ")]:
+                del self._orders[other]
+            shuffle = self._order("random")
+            order = self._orders[key] = shuffle[scramble(len(shuffle), seed)]
+        return order
 
     def prepare_orders(self) -> None:
         """Work out every order now (a background thread), so changing the order is quick; and map in the pages of
