@@ -226,7 +226,7 @@ def random_walks(seed: int) -> list[tuple[int | None, int | None, bool]]:
     chooser = random.Random(int(seed))  # the same walks for the same seed, in every process
     others = [b for b in range(RANDOM_BLOCKS) if b != home]
     chooser.shuffle(others)
-    walks = [(low, start + 1, True)] if down else [(start, high, False)]
+    walks: list[tuple[int | None, int | None, bool]] = [(low, start + 1, True)] if down else [(start, high, False)]
     walks += [(edges[b], edges[b + 1], chooser.random() < 0.5) for b in others]
     walks += [(start + 1, high, True)] if down else [(low, start, False)]
     return walks
