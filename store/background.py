@@ -233,7 +233,7 @@ def id_list(ids: list[int], most: int = 4) -> str:
     shown = [f"#{i}" for i in ids[:most]]
     rest = len(ids) - len(shown)
     if rest:
-        return ", ".join(shown) + f" and {rest} more"
+        return ", ".join(shown) + f" and {rest:,} more"
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
@@ -254,7 +254,7 @@ class CleanReport:
         parts = []
         if self.created:
             made = [new for _, new in self.created]
-            parts.append(f"Background removed: {'new image' if len(made) == 1 else f'{len(made)} new images'} "
+            parts.append(f"Background removed: {'new image' if len(made) == 1 else f'{len(made):,} new images'} "
                          f"{id_list(made)} (the original{'s are' if len(made) > 1 else ' is'} unchanged).")
         if len(self.existing) == 1:
             ((source, existing),) = self.existing
@@ -270,7 +270,7 @@ class CleanReport:
                          f"{'it shares' if one else 'they share'} {id_list(targets)}.")
         if self.cancelled:
             done = len(self.created) + len(self.existing) + len(self.identical) + len(self.failed)
-            parts.append(f"Cancelled after {done} of {self.asked} images." if done else
+            parts.append(f"Cancelled after {done:,} of {self.asked:,} images." if done else
                          "Cancelled: nothing was cleaned.")
         return " ".join(parts)
 

@@ -88,13 +88,13 @@ class DoctorReport:
             out.append(f"{path} is a link, not a folder of the library: it was not looked into")
         out.append(f"{plural(len(self.thumbnails_made), 'missing thumbnail')} made again")
         if self.trash_expired:
-            out.append(f"{self.trash_expired} of your images {'was' if self.trash_expired == 1 else 'were'} in the "
+            out.append(f"{self.trash_expired:,} of your images {'was' if self.trash_expired == 1 else 'were'} in the "
                        f"trash for more than {trash_days()} days: erased")
         if self.trash_moves:
             out.append(f"{plural(self.trash_moves, 'interrupted move')} of files into or out of the trash finished")
         if self.unreadable:
             n = len(self.unreadable)
-            out.append(f"{n} of your images' files cannot be read (check {'its' if n == 1 else 'their'} "
+            out.append(f"{n:,} of your images' files cannot be read (check {'its' if n == 1 else 'their'} "
                        f"permissions): {_ids(self.unreadable)}")
         if self.missing_originals:
             n = len(self.missing_originals)
@@ -104,7 +104,7 @@ class DoctorReport:
                 verb = self.refused_removal
             else:
                 verb = f"run `myimages doctor --remove-missing` to drop {'it' if n == 1 else 'them'}"
-            out.append(f"{n} of your images {'has lost its' if n == 1 else 'have lost their'} file: "
+            out.append(f"{n:,} of your images {'has lost its' if n == 1 else 'have lost their'} file: "
                        f"{_ids(self.missing_originals)} ({verb})")
         else:
             out.append("every one of your images has its file")
@@ -114,13 +114,13 @@ class DoctorReport:
                        f"again: {_ids(self.adopted)}")
         if self.missing_linked:
             n = len(self.missing_linked)
-            out.append(f"{n} of your linked images' files {'is not where it was' if n == 1 else 'are not where they were'}: "
+            out.append(f"{n:,} of your linked images' files {'is not where it was' if n == 1 else 'are not where they were'}: "
                        f"{_ids(self.missing_linked)} (`myimages source scan` follows moves and drops the gone)")
         return out
 
 
 def _ids(ids: list[int]) -> str:
-    more = "" if len(ids) <= 20 else f" and {len(ids) - 20} more"
+    more = "" if len(ids) <= 20 else f" and {len(ids) - 20:,} more"
     return ", ".join(f"#{i}" for i in ids[:20]) + more
 
 

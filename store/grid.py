@@ -225,7 +225,7 @@ class CutResult:
                     f"as {'image' if len(old) == 1 else 'images'} {_id_list(old)}, nothing new made")
         else:
             text = (f"{plural(items, 'item')} saved as {plural(len(ids), 'image')}: {_new_images(new)} "
-                    f"{_id_list(new)}, {len(old)} already in the library {_id_list(old)}")
+                    f"{_id_list(new)}, {len(old):,} already in the library {_id_list(old)}")
         same = self._same_cells()
         return text + (f" ({same})" if same else "") + "."
 
@@ -238,10 +238,10 @@ class CutResult:
         if not alike:
             return ""
         if len(alike) == 1 and len(alike[0]) == len(self.saved_ids):
-            return f"all {len(alike[0])} cells are the same picture"
+            return f"all {len(alike[0]):,} cells are the same picture"
         said = ["cells " + ", ".join(cells[:-1]) + f" and {cells[-1]}" if len(cells) <= 4 else
-                f"{len(cells)} cells ({', '.join(cells[:3])} …)" for cells in alike[:2]]
-        more = f", and {len(alike) - 2} more groups" if len(alike) > 2 else ""
+                f"{len(cells):,} cells ({', '.join(cells[:3])} …)" for cells in alike[:2]]
+        more = f", and {len(alike) - 2:,} more groups" if len(alike) > 2 else ""
         return "; ".join(said) + more + (" are the same picture" if len(alike) == 1 else
                                          ": each group is the same picture")
 
@@ -253,7 +253,7 @@ def _new_images(ids: list[int]) -> str:
 def _id_list(ids: list[int], most: int = 6) -> str:
     """"#434" or "#434, #435, #436" (the first six and how many in all when there are more)."""
     shown = ", ".join(f"#{i}" for i in ids[:most])
-    return shown + (f", … ({len(ids)} in all)" if len(ids) > most else "")
+    return shown + (f", … ({len(ids):,} in all)" if len(ids) > most else "")
 
 
 def cut(library: Library, image_id: int, layout: Layout, cells: list[tuple[int, int]], *, trimmed: bool = False,

@@ -272,7 +272,7 @@ class Images(Collections):
         problems = sources.delete_linked_files(library, linked)
         if problems:
             raise StoreError(f"Deleted {plural(len(ids), 'image')}, but {problems[0]}"
-                             + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "") + ".")
+                             + (f" (and {len(problems) - 1:,} more)" if len(problems) > 1 else "") + ".")
         return len(ids)
 
     @boundary

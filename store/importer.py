@@ -60,9 +60,9 @@ class ImportReport:
     restored: list[tuple[Path, int]] = field(default_factory=list)  # its picture was in the trash: back now
 
     def summary(self) -> str:
-        back = f", {len(self.restored)} restored from the trash" if self.restored else ""
-        text = (f"{len(self.imported)} imported{back}, {plural(len(self.duplicates), 'duplicate')}, "
-                f"{len(self.failed)} failed")
+        back = f", {len(self.restored):,} restored from the trash" if self.restored else ""
+        text = (f"{len(self.imported):,} imported{back}, {plural(len(self.duplicates), 'duplicate')}, "
+                f"{len(self.failed):,} failed")
         return text + (" (cancelled)" if self.cancelled else "")
 
 

@@ -87,8 +87,9 @@ class Count:
         return self.n if self.exact else None
 
     def __str__(self) -> str:
+        """With thousands separators, as every count the user reads: "270,000", "about 140,000"."""
         if self.exact:
-            return str(self.n)
+            return f"{self.n:,}"
         return f"over {self.n - 1:,}" if self.at_least else f"about {self.n:,}"
 
 

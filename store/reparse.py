@@ -34,7 +34,7 @@ class ReparseReport:
     cancelled: bool = False
 
     def summary(self) -> str:
-        text = f"{len(self.updated)} updated, {self.unchanged} unchanged, {len(self.failed)} failed"
+        text = f"{len(self.updated):,} updated, {self.unchanged:,} unchanged, {len(self.failed):,} failed"
         return text + (" (cancelled)" if self.cancelled else "")
 
 

@@ -134,11 +134,11 @@ class ScanReport:
         parts = [text for count, text in (
             (self.known, f"{plural(self.known, 'image', 'was')} already in the library"),
             (self.in_trash, f"{plural(self.in_trash, 'image')} in the trash (left there)"),
-            (self.removed, f"{self.removed} gone"), (self.moved, f"{self.moved} moved"),
+            (self.removed, f"{self.removed:,} gone"), (self.moved, f"{self.moved:,} moved"),
             (self.kept, f"{plural(self.kept, 'file')} gone ({'its image stays' if self.kept == 1 else 'their images stay'}"
                         " in the library)"),
-            (len(self.bad), f"{len(self.bad)} skipped"), (len(self.waiting), f"{len(self.waiting)} still being written"),
-            (self.unchanged, f"{self.unchanged} unchanged")) if count]
+            (len(self.bad), f"{len(self.bad):,} skipped"), (len(self.waiting), f"{len(self.waiting):,} still being written"),
+            (self.unchanged, f"{self.unchanged:,} unchanged")) if count]
         if self.added:
             text = ", ".join([plural(len(self.added), "new image"), *parts])
         elif parts:
@@ -1294,7 +1294,7 @@ class SourceFiles:
         from .text import printable
 
         more = self.count - len(self.first)
-        return ", ".join(printable(p) for p in self.first) + (f" and {more} more" if more > 0 else "")
+        return ", ".join(printable(p) for p in self.first) + (f" and {more:,} more" if more > 0 else "")
 
     def sentence(self, count: int, erase: bool) -> str:
         """What happens to them, for a question about deleting `count` images ("" when nothing happens)."""
@@ -1303,7 +1303,7 @@ class SourceFiles:
         n = self.count
         if erase and self.trashed == n:
             start = "Its file from your source folder" if n == 1 and count == 1 else \
-                f"Its {n} files from your source folders (the same picture in each)" if count == 1 else \
+                f"Its {n:,} files from your source folders (the same picture in each)" if count == 1 else \
                 f"{plural(n, 'file')} from your source folders"
             return f"{start}, in the library's trash since the image was deleted, {'is' if n == 1 else 'are'} " \
                    f"erased too: {self.named()}."
@@ -1311,10 +1311,10 @@ class SourceFiles:
             ("moves into the library's trash" if n == 1 else "move into the library's trash")
         if count == 1:
             start = "Its file in your source folder" if n == 1 else \
-                f"Its {n} files in your source folders (the same picture in each)"
+                f"Its {n:,} files in your source folders (the same picture in each)"
         else:
             start = f"{plural(n, 'file')} in your source folders (of {plural(self.images, 'image')})"
-        kept = f" ({self.trashed} of them in the library's trash already)" if erase and self.trashed else ""
+        kept = f" ({self.trashed:,} of them in the library's trash already)" if erase and self.trashed else ""
         return f"{start}{kept} {verb}: {self.named()}."
 
 
@@ -1360,12 +1360,12 @@ class SourceRemoval:
 
     def stay(self) -> str:
         """"3 stay: the library has its own copy of 2, another source holds 1." ("" when none stays)."""
-        reasons = [text for n, text in ((self.own_copy, f"the library has its own copy of {self.own_copy}"),
-                                        (self.elsewhere, f"another source holds {self.elsewhere}"),
-                                        (self.trashed, f"{self.trashed} {'is' if self.trashed == 1 else 'are'} in "
+        reasons = [text for n, text in ((self.own_copy, f"the library has its own copy of {self.own_copy:,}"),
+                                        (self.elsewhere, f"another source holds {self.elsewhere:,}"),
+                                        (self.trashed, f"{self.trashed:,} {'is' if self.trashed == 1 else 'are'} in "
                                                        "the trash")) if n]
         total = self.own_copy + self.elsewhere + self.trashed
-        return f"{total} {'stays' if total == 1 else 'stay'}: {', '.join(reasons)}." if total else ""
+        return f"{total:,} {'stays' if total == 1 else 'stay'}: {', '.join(reasons)}." if total else ""
 
 
 def removal(library: Library, row: Source) -> SourceRemoval:

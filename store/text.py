@@ -133,9 +133,15 @@ def one_line(text: str | None) -> str:
 PLURAL_VERBS = {"was": "were", "is": "are", "has": "have"}  # what `plural` makes agree with the count
 
 
+def count_text(count: int | Count) -> str:
+    """A count as the user reads it, with thousands separators: "270,000" ("about 140,000" for an estimate).
+    Only for text; `--json` keeps plain numbers."""
+    return f"{count:,}" if isinstance(count, int) else str(count)
+
+
 def plural(count: int | Count, word: str, verb: str = "") -> str:
     """The count and the word for it: "1 image", "2 images", "0 groups", "about 140,000 cards" (a Count); with a
     verb (was, is, has) after it, agreeing: "1 image was", "2 images were"."""
     one = count == 1 if isinstance(count, int) else count.exact and count.n == 1
-    text = f"{count} {word}{'' if one else 's'}"
+    text = f"{count_text(count)} {word}{'' if one else 's'}"
     return f"{text} {verb if one else PLURAL_VERBS[verb]}" if verb else text

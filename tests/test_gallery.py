@@ -606,6 +606,7 @@ async def test_large_library_pages_to_the_end_with_few_widgets(big_library, tmp_
         await settle(pilot, app)
         g = grid(app)
         assert g.total == 10_000
+        assert status(app).startswith("10,000 of 10,000 images")  # an exact count with its separator
         pool = g.mounted_cards
         assert pool <= g.rows * g.columns <= 24
         for _ in range(30):

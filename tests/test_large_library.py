@@ -165,6 +165,8 @@ def test_list_and_search_answer_from_the_saved_catalog(fresh, capsys):
     assert _listed(capsys, root, "--search", "sampler:ddim", "--favorites", "--limit", "5") == _expected(
         written, lambda w: w["sampler"] == "ddim" and w["favorite"])[:5]
     assert _listed(capsys, root, "--sort", "oldest", "--limit", "3") == _expected(written, lambda w: True)[::-1][:3]
+    assert cli.main(["list", "--library", str(root), "--account", "alice", "--search", "zzz"]) == 0
+    assert capsys.readouterr().err.startswith(f"0 of {COUNT:,} images (")  # "24,000": separated, as in the app
     assert full_scans() == []
 
 

@@ -226,12 +226,12 @@ def test_estimates_are_rounded_and_say_so():
     from store.search import _two_digits
 
     assert [_two_digits(n) for n in (7, 99, 5001, 136_412, 995_000)] == [7, 99, 5000, 140_000, 1_000_000]
-    assert [str(Count(140_000, exact=False)), str(Count(5001, exact=False, at_least=True)), str(Count(12))] == [
-        "about 140,000", "over 5,000", "12"]
+    assert [str(Count(140_000, exact=False)), str(Count(5001, exact=False, at_least=True)), str(Count(12)),
+            str(Count(270_000))] == ["about 140,000", "over 5,000", "12", "270,000"]  # exact ones separated too
     from store.text import plural  # said with its noun: an estimate is never "1"
 
-    assert [plural(Count(1), "card"), plural(Count(140_000, exact=False), "card"), plural(1, "image", "was")] == [
-        "1 card", "about 140,000 cards", "1 image was"]
+    assert [plural(Count(1), "card"), plural(Count(140_000, exact=False), "card"), plural(1, "image", "was"),
+            plural(12_345, "image")] == ["1 card", "about 140,000 cards", "1 image was", "12,345 images"]
 
 
 def test_a_result_counted_empty_reads_no_page(known, monkeypatch):

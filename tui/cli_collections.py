@@ -51,7 +51,7 @@ def cmd_collection(args: argparse.Namespace) -> int:
                 print("Nothing deleted.")
                 return 1
             c = library.delete_collection(c.id)
-            kept = "its image stays" if c.count == 1 else f"its {c.count} images stay"
+            kept = "its image stays" if c.count == 1 else f"its {c.count:,} images stay"
             print(f'Collection "{printable(c.name)}" deleted ({kept} in the library)')
         else:
             c = library.collection(args.name)

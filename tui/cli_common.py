@@ -90,7 +90,7 @@ def all_or_none(check: Callable[[int], object], ids: Sequence[int], nothing: str
     else:
         said = "; ".join(text for _, text in problems)
     rest = len(ids) - len(bad)
-    others = f" (give the other {rest} without {'it' if len(bad) == 1 else 'them'})" if rest else ""
+    others = f" (give the other {rest:,} without {'it' if len(bad) == 1 else 'them'})" if rest else ""
     raise UserError(f"{said}: {nothing}{others}.")
 
 
@@ -152,16 +152,18 @@ def progress_bar(label: str) -> Iterator[Show | None]:
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.progress import BarColumn, Progress, TextColumn
 
-    bar = Progress(TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
+    # "1,204 of 270,000": the counts with separators, as everywhere (rich's MofNCompleteColumn has none)
+    bar = Progress(TextColumn("{task.description}"), BarColumn(bar_width=24), TextColumn("{task.fields[counts]}"),
                    TextColumn("{task.fields[name]}"), console=Console(stderr=True))
-    task = bar.add_task(label, total=None, name="")
+    task = bar.add_task(label, total=None, name="", counts="")
 
     def show(done: int, total: int, path: Path | None = None) -> None:
         if not bar.live.is_started:  # nothing on the screen until there is something to do
             bar.start()
-        bar.update(task, completed=done, total=total, name=one_line(path.name) if path else "")
+        bar.update(task, completed=done, total=total, counts=f"{done:,} of {total:,}",
+                   name=one_line(path.name) if path else "")
 
     try:
         yield show

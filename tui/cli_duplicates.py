@@ -77,7 +77,7 @@ def _print_groups(groups, label: str) -> None:
         print("No duplicates.")
         return
     for n, group in enumerate(groups, 1):
-        print(f"Group {n} ({len(group.records)} images, at most {group.distance} bits apart):")
+        print(f"Group {n:,} ({len(group.records):,} images, at most {group.distance} bits apart):")
         print(f"  {'keep':<6}{_describe(group.keep)}")
         for record in group.others:
             print(f"  {label:<6}{_describe(record)}")

@@ -195,9 +195,9 @@ def cmd_list(args: argparse.Namespace) -> int:
             if filters.active:
                 total = library.estimate(Filters(scope=filters.scope))
                 print(f"{matches} of {total} images ({printable(filters.describe(args.collection))})"
-                      + (f", {shown} listed" if shown < matches.n else ""), file=sys.stderr)
+                      + (f", {shown:,} listed" if shown < matches.n else ""), file=sys.stderr)
             else:
-                print(f"{shown} of {matches} images", file=sys.stderr)
+                print(f"{shown:,} of {matches} images", file=sys.stderr)
     return 0
 
 

@@ -41,7 +41,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with open_library(args, create=True) as library:
         with progress_bar("Making demo images") as show:
             n = generate(library, args.count, progress=show)
-        print(f"{n} demo images added to {printable(str(library.root))}")
+        print(f"{n:,} demo images added to {printable(str(library.root))}")
     return 0
 
 

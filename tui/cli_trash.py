@@ -75,7 +75,7 @@ def delete(library, ids: list[int], permanent: bool, yes: bool) -> int:
     in_trash = {item.record.id for item in library.trashed()} if permanent else set()
     # unknown ids fail before anything is asked or deleted
     all_or_none(library.require_own, ids, "nothing was deleted", known=in_trash | library.own_existing(ids))
-    what = f"image #{ids[0]}" if len(ids) == 1 else f"these {len(ids)} images"
+    what = f"image #{ids[0]}" if len(ids) == 1 else f"these {len(ids):,} images"
     after = "This cannot be undone." if permanent else \
         f"It can be restored for {trash_days()} days (myimages trash restore)."
     files = library.source_files(ids)  # every file of these images in watched folders goes with them

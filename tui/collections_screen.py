@@ -54,7 +54,7 @@ class AddToCollectionScreen(Dialog[bool]):
 
     def compose(self) -> ComposeResult:
         n = len(self.image_ids)
-        title = f"Add image #{self.image_ids[0]} to collections" if n == 1 else f"Add {n} images to collections"
+        title = f"Add image #{self.image_ids[0]} to collections" if n == 1 else f"Add {n:,} images to collections"
         with Vertical(classes="dialog", id="collections-dialog"):
             yield Static(title, classes="title", markup=False)
             yield Static("space checks or unchecks; changes apply at once", classes="hint")
@@ -78,7 +78,7 @@ class AddToCollectionScreen(Dialog[bool]):
             return Text.assemble((one_line(collection.name), "bold"), f"  ({count})  ",
                                  ("✓ in it" if n == 1 else "✓ all in it", "bold"))
         if members:
-            return Text.assemble(one_line(collection.name), f"  ({count})  ", (f"{members} of {n} in it", "italic"))
+            return Text.assemble(one_line(collection.name), f"  ({count})  ", (f"{members:,} of {n:,} in it", "italic"))
         return Text.assemble(one_line(collection.name), (f"  ({count})", "dim"))
 
     def _show_counts(self) -> None:

@@ -189,7 +189,7 @@ class CompareScreen(Screen[None]):
     def _show_captions(self) -> None:
         for side in SIDES:
             record, place = self.records[side], self.places[side]
-            where = f"{place + 1} / {self.total}" if place is not None and self.total else \
+            where = f"{place + 1:,} / {self.total}" if place is not None and self.total else \
                 "…" if not self.total else "not in the result"
             caption = Text.assemble((f"#{record.id}", "bold"), f" · {where}", no_wrap=True, overflow="ellipsis")
             self.query_one(f"#{side}-caption", Static).update(caption)

@@ -59,7 +59,7 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
             return f"Are you sure you want to delete image #{self._named.id}{forever}, {start}{top}?"
         if self.count == 1:
             return f"Are you sure you want to delete this image{forever}?"
-        return f"Are you sure you want to delete these {self.count} images{forever}?"
+        return f"Are you sure you want to delete these {self.count:,} images{forever}?"
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="delete-dialog"):

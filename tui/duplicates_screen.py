@@ -44,7 +44,7 @@ POLL_SECONDS = 1.0  # how often the open view asks whether the library changed e
 
 def gone_elsewhere(ids: list[int]) -> str:
     """ "#37 was moved to the trash or erased elsewhere" (or "#37 and #92 were …")."""
-    named = " and ".join(f"#{i}" for i in ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+    named = " and ".join(f"#{i}" for i in ids[:3]) + (f" and {len(ids) - 3:,} more" if len(ids) > 3 else "")
     return f"{named} {'was' if len(ids) == 1 else 'were'} moved to the trash or erased elsewhere"
 
 
@@ -206,7 +206,7 @@ class DuplicatesScreen(Screen[list[int]]):
 
     @staticmethod
     def _group_label(n: int, group: DuplicateGroup) -> Text:
-        return Text(f"{n + 1}. {len(group.records)} images, ≤{group.distance} bits")
+        return Text(f"{n + 1}. {len(group.records):,} images, ≤{group.distance} bits")
 
     # -- what is shown --------------------------------------------------------------
 
@@ -261,7 +261,7 @@ class DuplicatesScreen(Screen[list[int]]):
         self.call_after_refresh(self._mark_tiles)
         index = self.groups.index(group)
         others = len(group.records) - 1
-        caption = (f"Group {index + 1} of {len(self.groups)}: keeping #{keep}; d moves the other {others} to the "
+        caption = (f"Group {index + 1:,} of {len(self.groups):,}: keeping #{keep}; d moves the other {others} to the "
                    f"trash ({'its' if others == 1 else 'their'} favorites and collections go to #{keep}). "
                    "Space keeps another.")
         kept = next(r for r in group.records if r.id == keep)
@@ -395,7 +395,7 @@ class DuplicatesScreen(Screen[list[int]]):
             keep = self.keeper_of(group)
             todo.append((keep, [r.id for r in group.records if r.id != keep]))
         n = sum(len(others) for _, others in todo)
-        question = (f"Keep one image of each of the {len(todo)} groups (the marked one) and move the other {n} to "
+        question = (f"Keep one image of each of the {len(todo):,} groups (the marked one) and move the other {n:,} to "
                     "the trash? Favorites and collections go to the kept ones.")
         self._confirm(question, todo)
 
@@ -454,7 +454,7 @@ class DuplicatesScreen(Screen[list[int]]):
             self._found([g for g in self.groups if not gone & {r.id for r in g.records}], index)
 
         if len(todo) > 1:
-            self.app.push_screen(ProgressScreen(f"Trashing the others of {len(todo)} groups", job,
+            self.app.push_screen(ProgressScreen(f"Trashing the others of {len(todo):,} groups", job,
                                                 total=len(todo)), finished)
         else:
             self._merge_quietly(job, finished)

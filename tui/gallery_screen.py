@@ -438,7 +438,7 @@ class GalleryScreen(Screen):
             bar.display = count > 0
             self.query_one("#status").display = count == 0
         if count:
-            self.query_one("#bulk-count", Static).update(f"{count} selected")
+            self.query_one("#bulk-count", Static).update(f"{count:,} selected")
             self.query_one("#bulk-keys", Static).update(self._selection_keys(), layout=False)
 
     def _selection_keys(self) -> Text:
@@ -672,7 +672,7 @@ class GalleryScreen(Screen):
                         f"{'marked as favorites' if value else 'no longer favorites'}.", title="Favorites")
             self.reload(keep_position=True)
 
-        self._run_job(f"Favorites: {len(ids)} images", job, len(ids), finished)
+        self._run_job(f"Favorites: {len(ids):,} images", job, len(ids), finished)
 
     def toggle_favorite(self, record: ImageRecord) -> ImageRecord | None:
         """Favorite or unfavorite one image; returns it as it is now (None if that failed)."""
@@ -758,13 +758,13 @@ class GalleryScreen(Screen):
                 return
             written = outcome.result
             if outcome.cancelled:
-                self.notify(f"Cancelled: downloaded {len(written)} of {len(ids)} images to {folder}", markup=False)
+                self.notify(f"Cancelled: downloaded {len(written):,} of {len(ids):,} images to {folder}", markup=False)
             elif len(written) == 1:
                 self.notify(f"Saved {written[0]}", title="Downloaded", markup=False)
             else:
-                self.notify(f"Downloaded {len(written)} images to {folder}", title="Downloaded", markup=False)
+                self.notify(f"Downloaded {len(written):,} images to {folder}", title="Downloaded", markup=False)
 
-        self._run_job(f"Downloading {len(ids)} images", job, len(ids), finished)
+        self._run_job(f"Downloading {len(ids):,} images", job, len(ids), finished)
 
     def action_delete(self) -> None:
         ids = self._targets()
@@ -789,7 +789,7 @@ class GalleryScreen(Screen):
             if deleted:
                 self._last_deleted = list(deleted)
             if outcome.cancelled:
-                self.notify(f"Cancelled: moved {n} of {len(ids)} images to the trash (u undoes).")
+                self.notify(f"Cancelled: moved {n:,} of {len(ids):,} images to the trash (u undoes).")
             elif outcome.error is None:
                 self.notify(f"Moved {plural(n, 'image')} to the trash: u undoes, t opens the trash.")
             self._refresh_collections()
@@ -800,7 +800,7 @@ class GalleryScreen(Screen):
             if confirmed:
                 self._deleting = set(ids)
                 job = chunked_job(ids, trash, deleted, "deleted", DELETE_CHUNK)
-                self._run_job(f"Deleting {len(ids)} images", job, len(ids), finished)
+                self._run_job(f"Deleting {len(ids):,} images", job, len(ids), finished)
 
         record = None
         if len(ids) == 1:  # named in the question
@@ -865,7 +865,7 @@ class GalleryScreen(Screen):
                 self.grid.clear_selection()
                 self.show_new_image(shown[-1][1])
 
-        title = "Removing the background" + (f" of {len(ids)} images" if len(ids) > 1 else f" of #{ids[0]}")
+        title = "Removing the background" + (f" of {len(ids):,} images" if len(ids) > 1 else f" of #{ids[0]}")
         self.app.push_screen(ProgressScreen(title, job, total=len(ids)), finished)
 
     def action_grid(self) -> None:
@@ -941,7 +941,7 @@ class GalleryScreen(Screen):
             self.run_query(self.filters, True, None, restored[0] if restored else None)
 
         job = chunked_job(ids, restore, restored, "restored", DELETE_CHUNK)
-        self._run_job(f"Restoring {len(ids)} images", job, len(ids), finished)
+        self._run_job(f"Restoring {len(ids):,} images", job, len(ids), finished)
 
     def action_trash(self) -> None:
         trash = TrashScreen(self.library)
@@ -1006,7 +1006,7 @@ class GalleryScreen(Screen):
         shown = self._shown_ids()
         if shown is not None:
             self.grid.select_ids(shown)
-            self.notify(f"{len(shown)} images selected.")
+            self.notify(f"{len(shown):,} images selected.")
 
     def _shown_ids(self) -> set[int] | None:
         """Every id the filters let through (None, said, if the library cannot be read now)."""
@@ -1061,6 +1061,6 @@ def _undone_meanwhile(back: list[int], erased: list[int], in_trash: dict[int, st
         here = [i for i in ids if in_trash.get(i) == what]
         for part, where in ((here, "in the trash"), ([i for i in ids if i not in here], "elsewhere")):
             if part:
-                said.append((f"#{part[0]} was" if len(part) == 1 else f"{len(part)} images were")
+                said.append((f"#{part[0]} was" if len(part) == 1 else f"{len(part):,} images were")
                             + f" already {what} {where}")
     return (" and ".join(said) + ".") if said else ""

@@ -221,7 +221,7 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
         self.query_one("#cell-title", Static).update(f"Cell {row + 1},{col + 1} ({mark})" +
                                                      (f" · as saved: {', '.join(done)}" if done else ""))
         self.query_one("#chosen", Static).update(
-            f"{len(self.selected)} of {self._layout.rows * self._layout.cols} cells selected")
+            f"{len(self.selected):,} of {self._layout.rows * self._layout.cols:,} cells selected")
         if self.query("#sheet-image"):
             self.draw_pictures(self.query_one("#sheet").content_size, self.query_one("#cell-box").content_size,
                                self.cut_layout, self.focus_cell, self.query_one("#trim", Checkbox).value,
@@ -407,7 +407,7 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
                 self.dismiss(GridEditorResult(result.saved_ids, []))
             else:
                 where = result.written[0].parent if result.written else self.downloads
-                self.notify(f"Downloaded {len(result.written)} items to {where}", markup=False)
+                self.notify(f"Downloaded {len(result.written):,} items to {where}", markup=False)
 
         title = "Saving items to the library" if save else "Downloading items"
         self.app.push_screen(ProgressScreen(title, job, total=len(cells)), finished)

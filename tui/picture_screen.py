@@ -43,7 +43,7 @@ class PictureScreen(Dialog[None]):
     def _caption(self) -> None:
         record = self.records[self.index]
         self.query_one("#picture-caption", Static).update(Text.assemble(
-            (f"{self.index + 1} / {len(self.records)}", "bold"),
+            (f"{self.index + 1:,} / {len(self.records):,}", "bold"),
             f"  #{record.id}  {record.width}×{record.height} {record.ext.upper()} {human_size(record.file_size)}  ",
             one_line(record.prompt) or "(no prompt)", no_wrap=True, overflow="ellipsis"))
 

@@ -70,7 +70,7 @@ class ProgressScreen(ModalScreen[JobOutcome]):
             return  # "Cancelling…" stays on screen
         bar = self.query_one("#progress-bar", ProgressBar)
         bar.update(total=total, progress=done)
-        self.query_one("#progress-text", Static).update(Text(f"{done} of {total}  {text}".rstrip()))
+        self.query_one("#progress-text", Static).update(Text(f"{done:,} of {total:,}  {text}".rstrip()))
 
     @work(thread=True, exclusive=True, group="job", exit_on_error=False)
     def run_job(self) -> JobOutcome:
@@ -111,7 +111,7 @@ class ProgressScreen(ModalScreen[JobOutcome]):
             return f"{self.title_text}: {failure_text(outcome.error)}"
         if not outcome.cancelled:
             return f"{self.title_text}: finished before the app quit."
-        done = f" after {self._done[0]} of {self._done[1]}" if self._done and self._done[1] else ""
+        done = f" after {self._done[0]:,} of {self._done[1]:,}" if self._done and self._done[1] else ""
         return f"{self.title_text}: cancelled{done} when you quit; the rest was not touched and nothing was half-written."
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -93,7 +93,7 @@ class SourcesScreen(Dialog[SourceRequest | None]):
         options = []
         for source in self.sources:
             watched = "folder not there" if source.missing else "watched" if source.watched else "not watched"
-            bad = f", {len(source.bad)} skipped" if source.bad else ""
+            bad = f", {len(source.bad):,} skipped" if source.bad else ""
             images = plural(source.images, "image")
             # the folder's name and its state on one line, the whole path below it (a long path wraps
             # there without cutting the name or the state)

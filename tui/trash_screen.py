@@ -197,7 +197,7 @@ class TrashScreen(Dialog[bool]):
             if confirmed:
                 self._change("empty", [], 0)
 
-        question = f"Are you sure you want to empty the trash? {'Its image is' if n == 1 else f'Its {n} images are'} " \
+        question = f"Are you sure you want to empty the trash? {'Its image is' if n == 1 else f'Its {n:,} images are'} " \
                    "deleted forever."
         self.app.push_screen(ConfirmDeleteScreen(
             n, permanent=True, question=question, files=lambda: self.library.source_files(self.library.trashed_ids())), answered)

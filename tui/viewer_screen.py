@@ -145,7 +145,7 @@ class ViewerScreen(Dialog[None]):
 
     def _show_caption(self, loading: bool = False) -> None:
         place, _ = self.position
-        of = f"{place} / {self.grid.count}"  # "about 140,000" for a large result on PostgreSQL
+        of = f"{place:,} / {self.grid.count}"  # "about 140,000" for a large result on PostgreSQL
         record = self.record
         caption = Text.assemble((of, "bold"), "  ",
                                 f"#{record.id}  {record.width}×{record.height}  ",

@@ -131,7 +131,7 @@ class FilterBar(Horizontal):
         select = self.query_one("#collection-filter", Select)
         current = select.value
         options = [(Text("All Images"), ALL_COLLECTIONS)] + [
-            (Text(f"{one_line(c.name)} ({c.count})"), c.id) for c in collections
+            (Text(f"{one_line(c.name)} ({c.count:,})"), c.id) for c in collections
         ]
         with self.prevent(Select.Changed):
             select.set_options(options)
