@@ -116,11 +116,16 @@ async def test_mouse_steps_either_side(compare_lib, tmp_path, size):
     app = make_app(compare_lib, tmp_path)
     async with app.run_test(size=size) as pilot:
         await ui.wait_until(pilot, lambda: shown(app), timeout=15)
-        await pilot.press("space", "end", "space", "c")  # #3 and #1 selected
+        grid = app.screen.grid
+        await pilot.press("space", "end")
+        await ui.wait_until(pilot, lambda: grid.current is not None and grid.current.id == 1, timeout=15)
+        await pilot.press("space")
+        assert set(grid.selected) == {3, 1}
+        await pilot.press("c")
         await ui.wait_until(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.total == 3,
                             timeout=15)
         screen = app.screen
-        assert (screen.records["left"].id, screen.records["right"].id) == (3, 1)
+        assert (screen.records["left"].id, screen.records["right"].id) == (3, 1)  # the result's order
         await pilot.click("#right-previous")
         await ui.wait_until(pilot, lambda: screen.records["right"].id == 2, timeout=15)
         assert screen.active == "right"
@@ -166,3 +171,40 @@ async def test_compare_follows_a_deletion_made_elsewhere(compare_lib, tmp_path):
         compare_lib.trash([1, 3])
         await ui.wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen), timeout=15)
 
+
+
+async def test_a_change_read_before_a_swap_does_not_undo_the_swap(compare_lib, tmp_path, monkeypatch):
+    """The view's check for changes made elsewhere reads both sides in a worker; a swap made while it read
+    came back undone when its answer arrived (it showed the sides as they were when it started). Seen in CI
+    as the sides in the wrong order right after opening: the first check crossed the first placing."""
+    import threading
+
+    app = make_app(compare_lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.wait_until(pilot, lambda: shown(app), timeout=15)
+        await pilot.press("space", "right", "space", "c")  # #3 and #2
+        await ui.wait_until(pilot, lambda: pictures_shown(app), timeout=15)
+        screen = app.screen
+        assert (screen.records["left"].id, screen.records["right"].id) == (3, 2)
+        reading, go_on = threading.Event(), threading.Event()
+        real_get = compare_lib.get
+
+        def slow_get(image_id, *args, **kwargs):
+            if threading.current_thread() is not threading.main_thread():  # the check's worker
+                reading.set()
+                go_on.wait(10)
+            return real_get(image_id, *args, **kwargs)
+
+        monkeypatch.setattr(compare_lib, "get", slow_get)
+        compare_lib.toggle_favorite(1)  # a change elsewhere: the next tick's check reads both sides
+        await ui.wait_until(pilot, lambda: reading.is_set(), timeout=15)
+        await pilot.press("x")
+        assert (screen.records["left"].id, screen.records["right"].id) == (2, 3)
+        go_on.set()
+        await ui.wait_until(pilot, lambda: all(w.is_finished for w in app.workers if w.group == "compare-changes"),
+                            timeout=15)  # the worker ends once its answer is handled (call_from_thread waits)
+        assert (screen.records["left"].id, screen.records["right"].id) == (2, 3)
+        monkeypatch.setattr(compare_lib, "get", real_get)
+        seen = screen._token
+        await ui.wait_until(pilot, lambda: screen._token != seen, timeout=15)  # the next tick reads them again
+        assert (screen.records["left"].id, screen.records["right"].id) == (2, 3)

@@ -81,6 +81,9 @@ class CompareScreen(Screen[None]):
         self.active = "left"
         self._token: tuple[int, int] | None = None  # the library's change token the sides were read at
         self._checking = False
+        # counts every change of the sides on this screen: a worker's answer about sides that changed while it
+        # read (a swap, a step, the first placing) is stale, and is not applied over them
+        self._changes = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="compare-sides"):
@@ -92,20 +95,25 @@ class CompareScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._show_captions()
-        self.find_places()  # then the pictures and the table, the one first in the result on the left
+        self.find_places(self._changes)  # then the pictures and the table, the one first in the result on the left
         self.set_interval(POLL_SECONDS, self._poll_changes)
 
     # -- the result the sides step through, read in workers ---------------------------
 
     @work(thread=True, exclusive=True, group="compare-places", exit_on_error=False)
-    def find_places(self) -> None:
+    def find_places(self, changes: int) -> None:
         with self.library.connection():
-            self._token = self.library.change_token()  # before reading: no change missed
+            token = self.library.change_token()  # before reading: no change missed
             total = self.library.count(self.filters)
             places = {side: self.library.position(record.id, self.filters) for side, record in self.records.items()}
-        self.app.call_from_thread(self._placed, total, places)
+        self.app.call_from_thread(self._placed, token, total, places, changes)
 
-    def _placed(self, total: int, places: dict[str, int | None]) -> None:
+    def _placed(self, token: tuple[int, int], total: int, places: dict[str, int | None], changes: int) -> None:
+        if changes != self._changes:  # the sides changed meanwhile (a swap): place them again
+            self.find_places(self._changes)
+            return
+        self._token = token
+        self._changes += 1
         self.total = total
         self.places.update(places)
         left, right = places["left"], places["right"]
@@ -122,6 +130,7 @@ class CompareScreen(Screen[None]):
             self.app.call_from_thread(self._stepped, side, index, found[0])
 
     def _stepped(self, side: str, index: int, record: ImageRecord) -> None:
+        self._changes += 1
         self.records[side] = record
         self.places[side] = index
         self._show()
@@ -129,10 +138,10 @@ class CompareScreen(Screen[None]):
     def _poll_changes(self) -> None:
         if self._token is not None and not self._checking:
             self._checking = True
-            self._check_changes(self._token)
+            self._check_changes(self._token, self._changes)
 
     @work(thread=True, exclusive=True, group="compare-changes", exit_on_error=False)
-    def _check_changes(self, seen: tuple[int, int]) -> None:
+    def _check_changes(self, seen: tuple[int, int], changes: int) -> None:
         try:
             with self.library.connection():
                 token = self.library.change_token()
@@ -154,12 +163,15 @@ class CompareScreen(Screen[None]):
             return
         finally:
             self._checking = False
-        self.app.call_from_thread(self._followed, token, total, records, places, gone)
+        self.app.call_from_thread(self._followed, token, total, records, places, gone, changes)
 
     def _followed(self, token: tuple[int, int], total: int, records: dict[str, ImageRecord],
-                  places: dict[str, int | None], gone: list[int]) -> None:
+                  places: dict[str, int | None], gone: list[int], changes: int) -> None:
         """Show what another process changed: a side whose image went shows the one now at its place."""
+        if changes != self._changes:  # read before a swap or a step here: the next tick reads them again
+            return
         self._token = token
+        self._changes += 1
         if gone and not total:
             self.notify(f"{self._named(gone)} deleted elsewhere or no longer shared with you; no image is left "
                         "to compare.", title="Image gone", timeout=6)
@@ -245,6 +257,7 @@ class CompareScreen(Screen[None]):
         self.fetch(side, index)
 
     def action_swap(self) -> None:
+        self._changes += 1
         self.records = {"left": self.records["right"], "right": self.records["left"]}
         self.places = {"left": self.places["right"], "right": self.places["left"]}
         self._show()
