@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from contextlib import AbstractContextManager
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from peewee import chunked
 
@@ -265,10 +265,13 @@ class Library(Images, Search):
 
     # -- for views that read in worker threads ------------------------------------------------------
 
-    def connection(self) -> AbstractContextManager[Any]:
+    @contextmanager
+    def connection(self) -> Iterator[None]:
         """A block with a connection of this thread's own to the library's database, closed at its end: for
-        worker threads, so that a thread left idle keeps none open."""
-        return self.db.connection_context()
+        worker threads, so that a thread left idle keeps none open. It is one unit of work: the names a query
+        gives (in:COLLECTION) are looked up once in it (Search.looking_up_once)."""
+        with self.db.connection_context(), self.looking_up_once():
+            yield
 
     @boundary
     def change_token(self) -> tuple[int, int]:

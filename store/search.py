@@ -7,6 +7,7 @@ become ImageRecords (records.py) here: nothing above the store sees a Peewee row
 from __future__ import annotations
 
 import json
+import threading
 from collections import namedtuple
 from contextlib import contextmanager
 from dataclasses import replace
@@ -66,6 +67,11 @@ def _two_digits(n: int) -> int:
     return (n + step // 2) // step * step
 
 
+# Names a query resolves (in:COLLECTION, owner:NAME), looked up once per unit of work on a thread: the
+# `looking_up_once` block (Library.connection) keeps what it found, by (library, kind, name), to its end.
+_LOOKED_UP = threading.local()
+
+
 class Search(Collections):
     # -- the query, read ---------------------------------------------------------------------------
 
@@ -76,21 +82,51 @@ class Search(Collections):
         parsed = parse(filters.search)
         if not any(t.field in ("in", "owner") for group in parsed.groups for t in group):
             return parsed
-        names = None
         groups = []
         for group in parsed.groups:
             terms = []
             for term in group:
                 if term.field == "in":
-                    row = self._collection_row(term.value)
-                    term = replace(term, value=row.id if row is not None else -1)
+                    found = self._collection_id(term.value)
+                    term = replace(term, value=found if found is not None else -1)
                 elif term.field == "owner":
-                    if names is None:
-                        names = list(Account.select(Account.id, Account.name).tuples())
+                    names = self._looked_up(("owner",), lambda: list(Account.select(Account.id, Account.name).tuples()))
                     term = replace(term, value=tuple(i for i, n in names if term.value in n.casefold()))
                 terms.append(term)
             groups.append(tuple(terms))
         return replace(parsed, groups=tuple(groups))
+
+    @contextmanager
+    def looking_up_once(self) -> Iterator[None]:
+        """A unit of work (Library.connection) in which each name a query gives (in:COLLECTION, owner:NAME) is
+        looked up once: the gallery's query asks search_problem, count, page and estimates of one search, each
+        of which resolves it (five look-ups of one collection where one does)."""
+        if getattr(_LOOKED_UP, "names", None) is not None:
+            yield  # within an outer block: its look-ups serve
+            return
+        _LOOKED_UP.names = {}
+        try:
+            yield
+        finally:
+            _LOOKED_UP.names = None
+
+    def _looked_up(self, key: tuple, look_up):
+        """look_up(), or what it gave for `key` earlier in this thread's `looking_up_once` block."""
+        names = getattr(_LOOKED_UP, "names", None)
+        if names is None:
+            return look_up()
+        key = (self, *key)
+        if key not in names:
+            names[key] = look_up()
+        return names[key]
+
+    def _collection_id(self, name: str | int) -> int | None:
+        """The id of the acting account's collection a query's in: names, None if it has none of that name."""
+        def look_up() -> int | None:
+            row = self._collection_row(name)
+            return row.id if row is not None else None
+
+        return self._looked_up(("in", name), look_up)
 
     @boundary
     def search_problem(self, text: str, scope: str = SCOPE_MINE) -> str:
@@ -105,7 +141,7 @@ class Search(Collections):
                     "works in your own gallery, not the public one.")
         for group in parsed.groups:
             for term in group:
-                if term.field == "in" and self._collection_row(term.value) is None:
+                if term.field == "in" and self._collection_id(term.value) is None:
                     names = ", ".join(c.name for c in self.collections()[:5])
                     problem = f'No collection named "{cut(str(term.value), 24)}"' + (f" (yours: {names}" if names else "")
                     return (cut(problem, HINT_WIDTH - 2) + ")" if names else problem) + "."

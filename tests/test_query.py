@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import hashlib
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -287,6 +288,28 @@ def test_unknown_collection_is_a_problem_not_an_error(known):
     assert 'No collection named "nope"' in lib.search_problem("in:nope")
     assert lib.ids(Filters(search="in:nope")) == []
     assert lib.search_problem("ring in:\"my sheets\"") == ""
+
+
+def test_a_collection_named_in_a_query_is_looked_up_once_per_unit_of_work(known, monkeypatch):
+    """The gallery's query (one `connection` block: search_problem, query, the estimates) looked the collection
+    of an in: up five times; once now. A new block looks again: a collection renamed meanwhile is seen."""
+    lib, ids = known
+    looked = []
+    row_of = lib._collection_row
+    monkeypatch.setattr(lib, "_collection_row", lambda name: looked.append(name) or row_of(name))
+    filters = Filters(search='in:"my sheets" pixel', stacked=True)
+    with lib.connection():
+        assert lib.search_problem(filters.search) == ""
+        count, records = lib.query(filters, 0, 60)
+        assert lib.estimate(replace(filters, stacked=False)) == count
+        assert lib.count(filters) == len(records) == 2
+    assert looked == ["my sheets"]
+    lib.rename_collection("My Sheets", "Old Sheets")
+    looked.clear()
+    with lib.connection():
+        assert lib.search_problem(filters.search).startswith('No collection named "my sheets"')
+        assert lib.ids(filters) == []
+    assert looked == ["my sheets"]
 
 
 @pytest.mark.parametrize("sort", SORTS)

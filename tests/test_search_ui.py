@@ -145,6 +145,23 @@ async def test_a_query_hint_on_postgresql_too(lib, tmp_path, db_url):
         assert prompts(app) == ["pixel art ring, gold", "a necklace, pixel art"]
 
 
+async def test_the_gallery_looks_a_collection_of_a_query_up_once(lib, tmp_path, monkeypatch):
+    """One query of the gallery (its hint, the page, the counts) names the collection of in: once."""
+    shelf = lib.create_collection("Shelf")
+    lib.add_to_collection(lib.ids()[:2], shelf.id)
+    looked = []
+    row_of = lib._collection_row
+    monkeypatch.setattr(lib, "_collection_row", lambda name: looked.append(name) or row_of(name))
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.settle(pilot, app)
+        await pilot.press("slash")
+        app.screen.query_one("#search", Input).insert_text_at_cursor("in:shelf")  # as a paste: one query
+        await ui.wait_until(pilot, lambda: status(app).startswith("2 of 4 images"))
+        await ui.wait_until(pilot, lambda: not any(not w.is_finished and w.group == "query" for w in app.workers))
+        assert looked == ["shelf"]
+
+
 @pytest.mark.parametrize("size", SIZES)
 async def test_order_by_key_and_by_mouse(lib, tmp_path, size):
     app = make_app(lib, tmp_path)

@@ -157,7 +157,7 @@ def _line(record, width: int, owner: bool = False) -> str:
 def cmd_list(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 0:
         raise UserError("--limit must be 0 or more.")
-    with open_library(args) as library:
+    with open_library(args) as library, library.connection():  # one unit of work: in:NAME looked up once
         filters = _filters(library, args)
         problem = library.search_problem(filters.search, filters.scope)
         if problem:  # nothing listed: a script piping the ids into delete or export must not act on everything
