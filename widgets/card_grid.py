@@ -244,6 +244,13 @@ class CardGrid(Widget, can_focus=True):
                 self._fetch_page(self.source, key)
         return record
 
+    def record_if_read(self, index: int) -> ImageRecord | None:
+        """The image at an index if its page is in memory, else None; unlike `record_at` it never asks for a
+        page (a range selected across pages not read is read in one worker instead)."""
+        if self.source is None or not 0 <= index < self.total:
+            return None
+        return self._pages.get(index)
+
     def is_loading(self, index: int) -> bool:
         """The image at this index is being read (its card shows "Loading…")."""
         return self.source is not None and 0 <= index < self.total and self._pages.is_loading(index)
@@ -397,7 +404,7 @@ class CardGrid(Widget, can_focus=True):
         if self._anchor is None or not self.total:
             return
         low, high = sorted((self._anchor, self.cursor))
-        records = [self.record_at(i) for i in range(low, high + 1)]
+        records = [self.record_if_read(i) for i in range(low, high + 1)]
         known = [r for r in records if r is not None]
         if len(known) == len(records):
             self._range_read(self._pages.generation, self._anchor, {i for r in known for i in self._ids_of(r)})
