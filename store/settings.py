@@ -233,6 +233,22 @@ def load(environ: Mapping[str, str] | None = None, path: Path | None = None) -> 
         for name, variable, exc in refused))
 
 
+def for_demo(settings: Settings, folder: Path) -> Settings:
+    """The settings of a demo run (`--demo`): the user's, with what earlier demo runs changed in the app over
+    them (the demo library's own settings.toml), and that file the one the app writes what it changes to. A
+    demo never changes the user's settings file. The environment still wins; a bad demo file is not used
+    (nor written over) and said."""
+    path = folder / FILE_NAME
+    try:
+        values = read_file(path)
+    except SettingError as exc:
+        return replace(settings, path=path, problem=settings.problem or
+                       f"The demo's settings file {path} not used: {exc}; the demo uses your settings.")
+    own: dict[str, Any] = {name: value for name, value in values.items()  # checked by _check, as in load
+           if name not in ENV or settings.origin(name) != ENV[name]}
+    return replace(settings, **own, path=path, origins={**settings.origins, **{name: "file" for name in own}})
+
+
 _CACHE: dict[tuple, Settings] = {}
 
 

@@ -306,6 +306,20 @@ def test_doctor_and_demo_commands(capsys, tmp_path):
     assert code == 0 and "database integrity: ok" in out and "every one of your images has its file" in out
 
 
+def test_demo_without_library_fills_the_demo_library_and_says_so(capsys, tmp_path, monkeypatch):
+    """New-user test 4: `myimages demo` with `library` set in the settings file went into the demo library without
+    saying which one that is. It never touches the user's library, and it names the demo library and how to open it."""
+    own = tmp_path / "own"
+    monkeypatch.delenv("MYIMAGES_LIBRARY", raising=False)
+    Path(os.environ["MYIMAGES_CONFIG"]).write_text(f'library = "{own}"\n', encoding="utf-8")
+    code, out, _ = run(capsys, "demo", "--count", "3")
+    demo = Path(os.environ["MYIMAGES_DEMO"])
+    assert code == 0 and out.strip() == f"3 demo images added to the demo library {demo} (myimages --demo opens it)"
+    assert not own.exists()
+    code, out, _ = run(capsys, "--demo", "list", "--json")
+    assert len(json.loads(out)) == 3
+
+
 def test_doctor_fails_on_lost_files_paths_are_absolute_and_ids_counted_once(capsys, tmp_path, make_png, monkeypatch):
     """New-user test item 14: doctor exited 0 reporting lost files and said "1 of your images have lost their
     file"; --json printed paths relative to a relative --library; `delete 1 1` offered "trash restore 1 1"."""

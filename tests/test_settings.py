@@ -265,3 +265,29 @@ async def test_the_app_says_a_bad_environment_value_and_shows_the_trash(lib, tmp
         await pilot.press("t")
         await ui.wait_until(pilot, lambda: "#1" in ui.screen_text(app))
         assert not any("went wrong" in n for n in said)
+
+
+async def test_a_demo_run_keeps_what_it_changes_beside_the_demo_library(tmp_path, monkeypatch):
+    """`--demo` wrote the card size (any setting changed in the app) into the user's settings file. The demo
+    starts from the user's settings, keeps its own changes in the demo library's settings.toml, finds them
+    there next time, and leaves the user's file as it was."""
+    config_file().write_text(USER_FILE, encoding="utf-8")
+    handed = []
+    monkeypatch.setattr("tui.app.run", lambda path, **kw: handed.append((path, kw["settings"])) or 0)
+    assert cli.main(["--demo", "--images", "none", "--icons", "plain"]) == 0
+    demo, settings = handed[0]
+    assert demo == Path(os.environ["MYIMAGES_DEMO"]) and settings.path == demo / "settings.toml"
+    assert settings.card_size == "large" and settings.keymap == {"gallery.favorite": "ctrl+f"}  # the user's
+    app = MyImagesApp(Library(demo, account="alice"), images="none", downloads=tmp_path / "downloads",
+                      settings=settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.settle(pilot, app)
+        await pilot.press("minus")  # smaller cards, in the demo
+        await ui.wait_until(pilot, lambda: settings.path.exists()
+                            and 'card_size = "medium"' in settings.path.read_text(encoding="utf-8"))
+        await app.workers.wait_for_complete()
+    app.library.close()
+    assert config_file().read_text(encoding="utf-8") == USER_FILE
+    assert settings_module.current().card_size == "large"
+    assert cli.main(["--demo", "--images", "none", "--icons", "plain"]) == 0
+    assert handed[1][1].card_size == "medium" and handed[1][1].keymap == {"gallery.favorite": "ctrl+f"}

@@ -82,6 +82,8 @@ def cmd_tui(args: argparse.Namespace) -> int:
     settings = settings_module.current()
     if getattr(args, "demo", False):
         ensure_demo(args)
+        # what the user changes in the demo (card size, order, theme…) is kept with the demo library
+        settings = settings_module.for_demo(settings, library_path(args))
     from tui import terminal_colors
 
     terminal_colors.apply(args.colors or settings.colors)  # before the app (and Textual) start

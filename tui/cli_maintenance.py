@@ -13,8 +13,9 @@ from .cli_common import UserError, all_or_none, image_ids, open_library, progres
 
 def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
     """demo, doctor, reparse, config"""
-    p = sub.add_parser("demo", parents=[common], help="fill a library with generated demo images")
-    p.add_argument("--count", type=int, default=60, metavar="N")
+    p = sub.add_parser("demo", parents=[common], help="add generated images to the demo library (the one --demo "
+                       "opens; never your own), or to --library DIR")
+    p.add_argument("--count", type=int, default=60, metavar="N", help="how many to add (60)")
 
     p = sub.add_parser("doctor", parents=[common], help="check the library; remove orphans, remake thumbnails")
     p.add_argument("--remove-missing", action="store_true", help="drop records whose file is gone")
@@ -36,12 +37,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if not 1 <= args.count <= 1_000_000:  # a huge count would end in an OverflowError, not a sentence
         raise UserError("--count must be between 1 and 1,000,000.")
-    if not getattr(args, "library", None):
+    demo = not getattr(args, "library", None)  # the demo library, never the user's own
+    if demo:
         args.demo = True
     with open_library(args, create=True) as library:
         with progress_bar("Making demo images") as show:
             n = generate(library, args.count, progress=show)
-        print(f"{n:,} demo images added to {printable(str(library.root))}")
+        where = printable(str(library.root))
+        print(f"{n:,} demo images added to the demo library {where} (myimages --demo opens it)" if demo else
+              f"{n:,} demo images added to {where}")
     return 0
 
 
