@@ -281,7 +281,7 @@ def test_a_stacked_page_on_postgresql_is_the_window_functions_answer(library, mo
     from store import search
     from store.pages import LibrarySource
     from store.query import SORTS
-    from store.records import FAVORITES_ONLY, Count
+    from store.records import FAVORITES_ONLY, NON_FAVORITES, Count
 
     if not library.uses_postgres:
         pytest.skip("PostgreSQL only (SQLite stacks in its catalog)")
@@ -291,7 +291,9 @@ def test_a_stacked_page_on_postgresql_is_the_window_functions_answer(library, mo
         Filters(stacked=True, search="ring sort:random", seed=4),
         Filters(stacked=True, search="ring"), Filters(stacked=True, search="seed:>=9 sort:oldest"),
         Filters(stacked=True, search="-is:fav sort:largest"), Filters(stacked=True, favorite=FAVORITES_ONLY),
-        Filters(stacked=True, search="batch sort:prompt"), Filters(stacked=True, search="model:flux seed:<9")]
+        Filters(stacked=True, search="batch sort:prompt"), Filters(stacked=True, search="model:flux seed:<9"),
+        Filters(stacked=True, search="ring seed:>=3"), Filters(stacked=True, search="batch -is:fav sort:oldest"),
+        Filters(stacked=True, search="batch", favorite=NON_FAVORITES)]  # the walk's index and the table row both test
     for filters in cases:
         window = library._stacked_sql(filters)
         assert 0 < len(window) < library.count(replace(filters, stacked=False)) or not filters.search
@@ -317,6 +319,58 @@ def test_a_stacked_page_on_postgresql_is_the_window_functions_answer(library, mo
     assert not count.exact and str(count) == f"about {count.n}" and 8 <= count.n <= 20, count  # 25: no share
     monkeypatch.setattr(search, "ESTIMATE_ABOVE", 14)
     assert library.estimate(Filters(stacked=True)) == Count(14)  # cards counted: fewer than ESTIMATE_ABOVE + 1
+
+
+def test_a_stacked_page_on_postgresql_tests_the_indexed_fields_in_the_index(library, monkeypatch):
+    """A stacked page newest first walks the covering index (param_columns.LIVE_ORDER_INDEX) as a plain page does
+    (`_walk_where`): the fields it holds tested in the index, the prompt and the first-of-its-batch test on the
+    table row of an image that passed them; before, every walked image's table row was read (or every match of
+    each condition, as bitmaps, and sorted: 0.4-0.7 s for a rare combination at 1,000,000 images)."""
+    import pytest
+
+    if not library.uses_postgres:
+        pytest.skip("PostgreSQL only (SQLite stacks in its catalog)")
+    _batches(library)
+    library.db.execute_sql("VACUUM image")  # the visibility map an index-only scan needs (autovacuum's in use)
+    statements = []
+    execute = library.db.execute_sql
+    monkeypatch.setattr(library.db, "execute_sql", lambda sql, params=None, *a, **k: (
+        statements.append((sql, params)), execute(sql, params, *a, **k))[1])
+    filters = Filters(stacked=True, search="ring seed:>=3")
+    assert [(i, n) for i, n in library._stacked_page(filters, 0, 60)[0]] == library._stacked_sql(filters)
+    monkeypatch.undo()
+    [(sql, params)] = [(sql, params) for sql, params in statements if "mark0" in sql]  # the walk
+    library.db.execute_sql("SET enable_seqscan = off")
+    try:
+        plan = "\n".join(r[0] for r in library.db.execute_sql("EXPLAIN " + sql, params).fetchall())
+    finally:
+        library.db.execute_sql("RESET enable_seqscan")
+    assert "Index Only Scan using image_live_order" in plan and "Sort" not in plan, plan
+
+
+def test_a_stacked_result_the_planner_expects_many_of_is_counted_from_its_first_page(library, monkeypatch):
+    """On PostgreSQL, where the planner expects over SURE_TIMES times ESTIMATE_ABOVE images, a stacked query's
+    count is the planner's images times the first page's cards per image (its stacks' sizes), read without
+    reading matches until ESTIMATE_ABOVE + 1 cards (`_images_to_cards`); a short first page is the whole result,
+    counted exactly."""
+    import pytest
+
+    from store import search
+    from store.records import Count
+
+    if not library.uses_postgres:
+        pytest.skip("PostgreSQL only (SQLite stacks in its catalog)")
+    _batches(library)
+    library.db.execute_sql("ANALYZE image")
+    window = library._stacked_sql(Filters(stacked=True))  # 14 cards of 25 images
+    monkeypatch.setattr(search, "ESTIMATE_ABOVE", 3)
+    monkeypatch.setattr(search.Search, "_images_to_cards", lambda *a: pytest.fail("matches read to count cards"))
+    count, page = library.query(Filters(stacked=True), 0, 6)
+    assert [(r.id, r.stack) for r in page] == window[:6]
+    planned = library._planned(Image.select(Image.id).where(*library._where(Filters())))  # about the 25 images
+    assert planned > 6 and not count.exact, (planned, count)
+    assert count.n == search._two_digits(round(planned * 6 / sum(n for _, n in window[:6]))), count
+    assert library.query(Filters(stacked=True), 0, 60) == (Count(14), library.page(Filters(stacked=True), 0, 60))
 
 
 def test_a_page_on_postgresql_is_the_whole_result_sorted(library, monkeypatch):
