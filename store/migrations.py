@@ -18,7 +18,7 @@ from .catalog import CHANGE_LOG_SQL, POSTGRES_CHANGE_LOG_SQL, WATCHED_COLUMNS
 from .errors import StoreError
 from .models import MODELS, Setting
 
-LATEST = 17
+LATEST = 18
 VERSION_KEY = "schema_version"
 # An upgrade of a library with this many images is said before it starts (a step that makes the image table
 # again takes about a minute a million images): on the `myimages.upgrade` logger, which the command line
@@ -245,6 +245,18 @@ def _step_17_covering_order(db: Database, migrator: SchemaMigrator) -> None:
         add_param_columns(db)
 
 
+def _step_18_covering_orders(db: Database, migrator: SchemaMigrator) -> None:
+    # Issue 14/17: PostgreSQL's imported, largest and random orders are indexes of the images not in the trash
+    # that hold the fields a search tests, as the newest-first one is since schema 17 (param_columns.COVERING_ORDERS),
+    # made again under their names. SQLite sorts in its catalog: nothing to make.
+    from .param_columns import COVERING_ORDERS, add_param_columns
+
+    if is_postgres(db):
+        for name in COVERING_ORDERS:
+            db.execute_sql(f"DROP INDEX IF EXISTS {name}")
+        add_param_columns(db)
+
+
 STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _step_2_search_index,
     3: _step_3_catalog,
@@ -262,6 +274,7 @@ STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     15: _step_15_derived_order,
     16: _step_16_difference_hash,
     17: _step_17_covering_order,
+    18: _step_18_covering_orders,
 }
 
 

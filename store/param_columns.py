@@ -41,6 +41,16 @@ POSTGRES_COLUMNS = {
 }
 
 LIVE_ORDER_INDEX = "image_live_order"
+COVERED = "favorite, seed, steps, cfg, width, height, model, sampler"  # query_sql.COVERED_FIELDS' columns
+# the imported, largest and random orders (schema 18; before it, of every image and holding no field): the images
+# not in the trash in the order, with the fields a search tests, as LIVE_ORDER_INDEX is for newest first, so a
+# search in these orders tests them in the index too (search.py `_walk_where`); the random order's holds the date
+COVERING_ORDERS = {
+    "image_imported_order": "(owner_id, imported_at DESC, generated_at DESC, id DESC)",
+    "image_largest_order": "(owner_id, (width * height) DESC, generated_at DESC, id DESC)",
+    # one fixed shuffle of the ids (schema 14), which a seed enters at a place of its own (query_sql.random_walks)
+    "image_random_order": "(owner_id, hashint4(id), id)",
+}
 POSTGRES_INDEXES = (
     "CREATE INDEX IF NOT EXISTS image_seed_column ON image (seed)",
     "CREATE INDEX IF NOT EXISTS image_steps_column ON image (steps)",
@@ -53,7 +63,10 @@ POSTGRES_INDEXES = (
     # (COVERED_FIELDS), so a page's walk tests them in the index, reading no table row for those that fail
     # (an index-only scan: a page's ids, then their records); `in:` tests the id
     f"CREATE INDEX IF NOT EXISTS {LIVE_ORDER_INDEX} ON image (owner_id, generated_at DESC, id DESC) "
-    "INCLUDE (favorite, seed, steps, cfg, width, height, model, sampler) WHERE trashed_at IS NULL",
+    f"INCLUDE ({COVERED}) WHERE trashed_at IS NULL",
+    *(f"CREATE INDEX IF NOT EXISTS {name} ON image {keys} INCLUDE ({COVERED}"
+      f"{', generated_at' if 'generated_at' not in keys else ''}) WHERE trashed_at IS NULL"
+      for name, keys in COVERING_ORDERS.items()),
 )
 # schema 7's indexes over the same expressions, which the columns' indexes replace
 OLD_INDEXES = ("image_seed", "image_steps", "image_sampler_trgm")

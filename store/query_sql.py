@@ -48,12 +48,8 @@ SEARCH_INDEX_SQL = (
     # a phrase (schema 17): the prompt with its spaces made letters, so that trigrams span a space and only
     # prompts holding the phrase's words next to each other are candidates (`_phrase`)
     f"CREATE INDEX IF NOT EXISTS image_prompt_phrase_trgm ON image USING gin ({PHRASE_KEY} gin_trgm_ops)",
-    "CREATE INDEX IF NOT EXISTS image_imported_order ON image (owner_id, imported_at DESC, generated_at DESC, id DESC)",
-    "CREATE INDEX IF NOT EXISTS image_largest_order ON image (owner_id, (width * height) DESC, generated_at DESC, "
-    "id DESC)",
+    # (the imported, largest and random orders' indexes: param_columns.COVERING_ORDERS, since schema 18)
     f"CREATE INDEX IF NOT EXISTS image_prompt_order ON image (owner_id, ({PROMPT_KEY}), generated_at DESC, id DESC)",
-    # the random order (schema 14): one fixed shuffle of the ids, which a seed enters at a place of its own
-    "CREATE INDEX IF NOT EXISTS image_random_order ON image (owner_id, hashint4(id), id)",
     # is:cell, is:derived, is:clean newest first (schema 15): the few derived images in date order, where the
     # date index was walked past every other image to find them
     "CREATE INDEX IF NOT EXISTS image_derived_order ON image (owner_id, generated_at DESC, id DESC) "
@@ -152,8 +148,10 @@ def _term(term: Term, account_id: int, m=Image):
     return SQL("TRUE")
 
 
-# what the newest-first index of the images not in the trash holds (param_columns.LIVE_ORDER_INDEX) for a
-# search's fields: a term on these is tested in the index (search.py `_walk_where`)
+# what the order indexes of the images not in the trash hold (param_columns.LIVE_ORDER_INDEX, COVERING_ORDERS) for
+# a search's fields: a term on these is tested in the index (search.py `_walk_where`), in these orders (the prompt
+# A-Z order's key is an expression of the prompt, which an index-only scan cannot give: its index holds no fields)
+COVERING_SORTS = ("newest", "oldest", "imported", "largest", "random")
 COVERED_FIELDS = ("seed", "steps", "cfg", "width", "height", "size", "date", "id", "model", "sampler", "owner", "in")
 
 

@@ -24,7 +24,7 @@ from .image_collections import Collections
 from .migrations import is_postgres
 from .models import Account, Image, ImageCollection
 from .query import DEFAULT_SORT, HINT_WIDTH, SORTS, Parsed, cut, parse
-from .query_sql import after, before, covered_term, order_by, order_parts, precedes, where_clause
+from .query_sql import COVERING_SORTS, after, before, covered_term, order_by, order_parts, precedes, where_clause
 from .records import (FAVORITES_ONLY, NON_FAVORITES, SCOPE_MINE, SCOPE_PUBLIC, Count, Filters, ImageRecord, PageMark,
                       to_local)
 
@@ -399,8 +399,8 @@ class Search(Collections):
             order = [newest, Image.id.desc()] if self._sort(filters) == DEFAULT_SORT else self._order(filters)
             return self._records(self._select().where(*self._where(filters)).order_by(*order).offset(offset)
                                  .limit(limit)), None
-        # the page's ids along the order's index, then their records: newest first the index holds the fields a
-        # search tests most (`_walk_where`), so the walk reads no table row for an image those rule out
+        # the page's ids along the order's index, then their records: the index holds the fields a search tests
+        # most (`_walk_where`; not the prompt order's), so the walk reads no table row for an image those rule out
         clauses = self._walk_where(filters) if is_postgres(self.db) else self._where(filters)
 
         def select(part: list):
@@ -427,8 +427,9 @@ class Search(Collections):
             yield
 
     def _walk_where(self, filters: Filters, stacked: bool = False) -> list:
-        """`_where` for a page walked newest (or oldest) first on PostgreSQL: the conditions on what the order's
-        index holds (param_columns.LIVE_ORDER_INDEX: COVERED_FIELDS, and the favorites and collection filters)
+        """`_where` for a page walked in an order whose index holds the fields (query_sql.COVERING_SORTS: newest,
+        oldest, imported, largest, random) on PostgreSQL: the conditions on what the order's index holds
+        (param_columns.LIVE_ORDER_INDEX, COVERING_ORDERS: COVERED_FIELDS, and the favorites and collection filters)
         tested on the walked row, the others on its table row (EXISTS on the same id), so the walk reads a table
         row only for an image that passes the first. A query of alternatives (OR), or one all of whose
         conditions need the table row, is `_where` itself. `stacked`: and the image is the first of its batch
@@ -436,7 +437,7 @@ class Search(Collections):
         combination walks the index as the plain page does: 650 -> 25-110 ms at 1,000,000 images)."""
         parsed = self.parsed(filters)
         first = [self._first_of_batch(filters)] if stacked else []
-        if self._sort(filters) not in (DEFAULT_SORT, "oldest") or len(parsed.groups) != 1 or filters.batch is not None:
+        if self._sort(filters) not in COVERING_SORTS or len(parsed.groups) != 1 or filters.batch is not None:
             return [*self._where(filters), *first]
         covered = tuple(t for t in parsed.groups[0] if covered_term(t))
         rest = tuple(t for t in parsed.groups[0] if not covered_term(t))
