@@ -223,10 +223,12 @@ def measure_store(library: Library) -> dict:
     out["queries_first"] = stats(first)
     out["queries_again"] = stats(again)
     out["per_query_ms"] = {q: round(t * 1000, 1) for q, t in zip(QUERIES, first)}
+    out["per_query_again_ms"] = {q: round(t * 1000, 1) for q, t in zip(QUERIES, again)}
     sort_first = {s: store_query_s(library, Filters(sort=s, seed=3)) for s in SORTS}
     sort_filtered = {s: store_query_s(library, Filters(search="ring", favorite=FAVORITES_ONLY, sort=s, seed=3))
                      for s in SORTS}
     out["sorts_first_ms"] = {s: round(t * 1000, 1) for s, t in sort_first.items()}
+    out["sorts_filtered_ms"] = {s: round(t * 1000, 1) for s, t in sort_filtered.items()}
     out["sorts_then_filtered"] = stats(list(sort_filtered.values()))
     out["sorts_first"] = stats(list(sort_first.values()))
     # the gallery's default view stacks seed variations: one card per batch (on PostgreSQL the loaded
@@ -631,11 +633,25 @@ def postgres_report(r: dict) -> str:
                      lambda v: f"{v['sorts_then_filtered']['p95'] * 1000:.1f}"))
     rows.append(line("stacked (default view), median / p95 (ms)", lambda v: f"{v['stacked']['median'] * 1000:.1f} / "
                      f"{v['stacked']['p95'] * 1000:.1f}" if "stacked" in v else "–"))
-    for v in runs:
-        rows.append("slowest: " + ", ".join(f"`{q}` {t}" for q, t in sorted(v["per_query_ms"].items(),
-                                                                             key=lambda x: -x[1])[:8]))
-        rows.append("sorts: " + ", ".join(f"{k} {t}" for k, t in v["sorts_first_ms"].items()))
-        rows.append("stacked: " + ", ".join(f"`{k}` {t}" for k, t in v.get("stacked_ms", {}).items()))
+    rows.append(f"load average {r['load_at_start'][0]:.1f} at the start, {r['load_at_end'][0]:.1f} at the end")
+    for key, v in ((k, v) for k, v in r.items() if k.startswith("postgres_")):
+        rows.append(per_query_table(key.removeprefix("postgres_"), v))
+    return "\n".join(rows)
+
+
+def per_query_table(label: str, v: dict) -> str:
+    """Every query's time (first and again), slowest first, the ones at or above the p95 marked: which queries
+    decide the p95 of this run; then the sorts, the sorts after a search and favorites, the stacked views."""
+    p95 = v["queries_first"]["p95"] * 1000
+    again = v.get("per_query_again_ms", {})
+    rows = ["", f"{label}: store query per query, first time / again (ms); * at or above the p95 ({p95:.1f})",
+            "| query | first | again |", "|---|---|---|"]
+    for q, t in sorted(v["per_query_ms"].items(), key=lambda x: -x[1]):
+        rows.append(f"| `{q}`{' *' if t >= p95 else ''} | {t} | {again.get(q, '–')} |")
+    rows.append("sort change: " + ", ".join(f"{k} {t}" for k, t in v["sorts_first_ms"].items()))
+    if "sorts_filtered_ms" in v:
+        rows.append("sort then `ring` and favorites: " + ", ".join(f"{k} {t}" for k, t in v["sorts_filtered_ms"].items()))
+    rows.append("stacked: " + ", ".join(f"`{k}` {t}" for k, t in v.get("stacked_ms", {}).items()))
     return "\n".join(rows)
 
 
