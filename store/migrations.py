@@ -248,12 +248,16 @@ def _step_17_covering_order(db: Database, migrator: SchemaMigrator) -> None:
 def _step_18_covering_orders(db: Database, migrator: SchemaMigrator) -> None:
     # Issue 14/17: PostgreSQL's imported, largest and random orders are indexes of the images not in the trash
     # that hold the fields a search tests, as the newest-first one is since schema 17 (param_columns.COVERING_ORDERS),
-    # made again under their names. SQLite sorts in its catalog: nothing to make.
+    # and the derived images' order holds their derivation (query_sql.SEARCH_INDEX_SQL): made again under their
+    # names where they hold nothing. SQLite sorts in its catalog: nothing to make.
     from .param_columns import COVERING_ORDERS, add_param_columns
 
     if is_postgres(db):
-        for name in COVERING_ORDERS:
-            db.execute_sql(f"DROP INDEX IF EXISTS {name}")
+        made = dict(db.execute_sql("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'image'").fetchall())
+        for name in (*COVERING_ORDERS, "image_derived_order"):
+            if "INCLUDE" not in made.get(name, "INCLUDE"):
+                db.execute_sql(f"DROP INDEX {name}")
+        create_field_indexes(db)
         add_param_columns(db)
 
 

@@ -51,9 +51,10 @@ SEARCH_INDEX_SQL = (
     # (the imported, largest and random orders' indexes: param_columns.COVERING_ORDERS, since schema 18)
     f"CREATE INDEX IF NOT EXISTS image_prompt_order ON image (owner_id, ({PROMPT_KEY}), generated_at DESC, id DESC)",
     # is:cell, is:derived, is:clean newest first (schema 15): the few derived images in date order, where the
-    # date index was walked past every other image to find them
+    # date index was walked past every other image to find them; holding the derivation and the trash mark
+    # (schema 18), so their page and the count of up to ESTIMATE_ABOVE + 1 of them read no table row
     "CREATE INDEX IF NOT EXISTS image_derived_order ON image (owner_id, generated_at DESC, id DESC) "
-    "WHERE derivation <> ''",
+    "INCLUDE (derivation, trashed_at) WHERE derivation <> ''",
 )
 
 

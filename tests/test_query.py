@@ -779,6 +779,33 @@ def test_postgresql_searches_in_other_orders_test_the_indexed_fields_in_the_inde
         lib.db.execute_sql("RESET enable_seqscan")
 
 
+def test_postgresql_counts_derived_images_in_their_index(known, db_url):
+    """is:cell (is:derived, is:cleaned) is counted up to ESTIMATE_ABOVE + 1 from the derived images' order index
+    alone (schema 18: it holds the derivation and the trash mark), where each one's table row was read (1,001
+    rows, 55-80 ms at 1,000,000 images on a server just started)."""
+    if db_url is None:
+        pytest.skip("PostgreSQL only (SQLite searches its catalog)")
+    from peewee import SQL, fn
+
+    from store import search
+    from store.models import Image
+
+    lib, ids = known
+    for text, expected in (("is:cell", "e"), ("is:derived", "e f"), ("is:cleaned", "f"), ("-is:fav is:derived", "e f")):
+        assert lib.query(Filters(search=text), 0, 60)[0] == Count(len(expected.split())), text
+    lib.db.execute_sql("VACUUM image")  # the visibility map an index-only scan needs (autovacuum's in use)
+    lib.db.execute_sql("SET enable_seqscan = off")
+    lib.db.execute_sql("SET enable_bitmapscan = off")
+    try:
+        matches = Image.select(SQL("1")).where(*lib._where(Filters(search="is:cell")))
+        sql, params = Image.select(fn.COUNT(SQL("*"))).from_(matches.limit(search.ESTIMATE_ABOVE + 1).alias("m")).sql()
+        plan = "\n".join(r[0] for r in lib.db.execute_sql("EXPLAIN " + sql, params).fetchall())
+        assert "Index Only Scan using image_derived_order" in plan, plan
+    finally:
+        lib.db.execute_sql("RESET enable_seqscan")
+        lib.db.execute_sql("RESET enable_bitmapscan")
+
+
 def test_schema_18_gives_a_postgresql_library_its_covering_order_indexes(known, db_url):
     if db_url is None:
         pytest.skip("PostgreSQL only (SQLite sorts in its catalog)")
@@ -790,6 +817,9 @@ def test_schema_18_gives_a_postgresql_library_its_covering_order_indexes(known, 
     for name, keys in COVERING_ORDERS.items():  # as schema 17 left them: every image's, no field
         lib.db.execute_sql(f"DROP INDEX {name}")
         lib.db.execute_sql(f"CREATE INDEX {name} ON image {keys}")
+    lib.db.execute_sql("DROP INDEX image_derived_order")
+    lib.db.execute_sql("CREATE INDEX image_derived_order ON image (owner_id, generated_at DESC, id DESC) "
+                       "WHERE derivation <> ''")
     lib.db.execute_sql("UPDATE setting SET value = '17' WHERE key = 'schema_version'")
     lib.close()
     again = Library(lib.root, account="alice", database_url=db_url)
@@ -800,6 +830,7 @@ def test_schema_18_gives_a_postgresql_library_its_covering_order_indexes(known, 
                     .fetchall())
         for name in COVERING_ORDERS:
             assert "INCLUDE (favorite, seed" in made[name] and made[name].endswith("WHERE (trashed_at IS NULL)"), made
+        assert "INCLUDE (derivation, trashed_at)" in made["image_derived_order"], made
         assert again.ids(Filters(search="ring sort:largest")) == [ids["a"], ids["b"], ids["f"], ids["e"]]
     finally:
         again.close()
