@@ -17,7 +17,7 @@ from typing import Any, Iterable, Iterator, Sequence, cast
 import numpy as np
 from peewee import SQL, Case, NodeList, Ordering, chunked, fn
 
-from .catalog import Query
+from .catalog import Ordered, Query
 from .database import boundary
 from .errors import InTrash, NotFound
 from .image_collections import Collections
@@ -193,7 +193,7 @@ class Search(Collections):
         query = self._catalog_query(filters)
         return None if query is None or self.catalog is None else self.catalog.count(query)
 
-    def _selected(self, filters: Filters) -> np.ndarray | None:
+    def _selected(self, filters: Filters) -> np.ndarray | Ordered | None:
         """The catalog's answer (ids, newest first), or None to ask SQL (see `_catalog_query`)."""
         query = self._catalog_query(filters)
         return None if query is None or self.catalog is None else self.catalog.select(query)
@@ -580,9 +580,8 @@ class Search(Collections):
         shown only as the first image of its batch: its stack's card)."""
         filters = filters or Filters()
         selected = self._selected(filters)
-        if selected is not None:
-            where = np.flatnonzero(selected == image_id)
-            return int(where[0]) if where.size else None
+        if selected is not None and self.catalog is not None:
+            return self.catalog.place_of(selected, image_id)
         clauses = self._where(filters)
         clauses_here = [*clauses, self._first_of_batch(filters)] if filters.stacked else clauses
         # the walks of the order (order_parts: the random order's two); the image is in one of them, by its keys

@@ -429,10 +429,9 @@ def test_images_picked_by_id_are_those_a_pass_over_every_id_finds(tmp_path, make
 
 
 def test_a_word_searched_through_the_word_index_finds_its_prompts_without_loading_numpy_ma(tmp_path):
-    """A word searched through the word index (every word here: the prompts in a blob, BLOB_FROM 10, and WORD_LISTS_FROM 0)
-    finds the prompts holding it, in a
-    process of its own that has not loaded numpy.ma, which np.unique's first call imports (the first query paid
-    20-60 ms for it at 1,000,000 images)."""
+    """A word searched through the word index (every word here: the prompts in a blob, BLOB_FROM 10, and
+    WORD_LISTS_FROM 0) finds the prompts holding it, in a process of its own that has not loaded numpy.ma, which
+    np.unique's first call imports (the first query paid 20-60 ms for it at 1,000,000 images)."""
     words = "sword ring necklace potion shield gem orb".split()
     prompts = [f"{words[n % 7]} {words[n * 3 % 7]}, #{n} ringlet" if n % 5 else f"{words[n % 7]} #{n}"
                for n in range(200)]
@@ -456,3 +455,42 @@ def test_a_word_searched_through_the_word_index_finds_its_prompts_without_loadin
                 "gem | potion": lambda p: "gem" in p or "potion" in p, "zzz": lambda p: False}
     for query, holds in expected.items():
         assert answer["found"][query] == [i for i in ids if holds(prompts[i - 1])], query
+
+
+def test_every_image_in_a_kept_order_is_read_a_page_at_a_time_as_the_whole_order_gives(tmp_path, monkeypatch):
+    """Every image in a kept order (imported, prompt A-Z, largest, favorites first, random with a seed) is a walk of
+    that order read a page at a time (`Ordered`: no array of every id made for a page; a seed's walk through the
+    shuffle beyond SHUFFLED_UP_TO places, here 10, never made whole): its pages, its count, each image's position
+    and its ids are those of the order made whole, and the same as the filtered path gives less the image a
+    condition leaves out. A condition that lets few through (`id:1-5`) in the random order sorts them by their place
+    in the seed's walk, the seed's whole order not made: the same images in the same order."""
+    from store import catalog as catalog_module
+    from store.catalog import Ordered
+
+    monkeypatch.setattr(catalog_module, "SHUFFLED_UP_TO", 10)
+    prompts = [f"{'cherry apple banana'.split()[n % 3]} {n * 7 % 11}" for n in range(61)]
+    ids = _written(tmp_path / "lib", prompts)
+    lib = Library(tmp_path / "lib", account="alice")
+    lib.set_favorite(ids[5:40:3])
+    catalog = lib.catalog
+    left_out = ids[17]
+    for sort in ("imported", "prompt", "largest", "favorites", "random"):
+        for seed in ((0, 7, 59, 61, 2**31 - 1) if sort == "random" else (0,)):
+            filters = Filters(sort=sort, seed=seed)
+            result = catalog.select(lib._catalog_query(filters))
+            assert isinstance(result, Ordered) and f"random {seed}" not in catalog._orders
+            whole = lib.ids(filters)
+            assert sorted(whole) == sorted(ids) and len(set(whole)) == len(ids) == lib.count(filters)
+            paged = [r.id for offset in range(0, 70, 13) for r in lib.page(filters, offset, 13)]
+            assert paged == whole, (sort, seed)
+            assert [lib.position(i, filters) for i in whole] == list(range(len(whole)))
+            assert lib.position(10_000, filters) is None
+            few = lib.ids(Filters(search="id:1-5", sort=sort, seed=seed))
+            assert few == [i for i in whole if i <= 5] and f"random {seed}" not in catalog._orders, (sort, seed)
+            filtered = lib.ids(Filters(search=f"-id:{left_out}", sort=sort, seed=seed))
+            assert filtered == [i for i in whole if i != left_out], (sort, seed)
+    lib.trash([ids[3]])  # a change: the walk is of the catalog as it is now
+    whole = lib.ids(Filters(sort="random", seed=7))
+    assert sorted(whole) == sorted(i for i in ids if i != ids[3])
+    assert [lib.position(i, Filters(sort="random", seed=7)) for i in whole] == list(range(len(whole)))
+    lib.close()
