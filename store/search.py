@@ -535,9 +535,9 @@ class Search(Collections):
         sort says otherwise), read a batch at a time."""
         filters = replace(filters or Filters(), stacked=False)
         selected = self._selected(filters)
-        if selected is not None:
-            for chunk in chunked(selected, batch):
-                yield from self._records_by_id(chunk)
+        if selected is not None:  # (a result read a page at a time: sliced, never iterated)
+            for start in range(0, len(selected), batch):
+                yield from self._records_by_id(selected[start:start + batch])
             return
         clauses = self._where(filters)
         offset = 0

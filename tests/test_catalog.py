@@ -494,3 +494,38 @@ def test_every_image_in_a_kept_order_is_read_a_page_at_a_time_as_the_whole_order
     assert sorted(whole) == sorted(i for i in ids if i != ids[3])
     assert [lib.position(i, Filters(sort="random", seed=7)) for i in whole] == list(range(len(whole)))
     lib.close()
+
+
+def test_a_conditions_matches_newest_or_oldest_first_are_read_a_page_at_a_time_as_all_of_them_give(tmp_path,
+                                                                                                  monkeypatch):
+    """A condition's matches in the catalog's own order (newest or oldest first) are found a page at a time (`Ordered`
+    over `_Matches`: the mask read in growing pieces up to the page's last match, here pieces of 4 places; a page
+    further on makes them whole): pages, count, positions and ids are those of the images the condition holds for, in
+    that order, for a condition holding for most images, few, one and none, and after a change."""
+    from store.catalog import Ordered, _Matches
+
+    monkeypatch.setattr(_Matches, "FIRST_PIECE", 4)
+    prompts = [f"{'cherry apple banana'.split()[n % 3]} {n * 7 % 11}" for n in range(70)]
+    ids = _written(tmp_path / "lib", prompts)  # newest first
+    lib = Library(tmp_path / "lib", account="alice")
+    catalog = lib.catalog
+    conditions = {"a": lambda p: "a" in p, "cherry": lambda p: "cherry" in p, "apple 3": lambda p: "apple" in p and "3"
+                  in p, "-e": lambda p: "e" not in p, "banana 10": lambda p: "banana" in p and "10" in p,
+                  "zzz": lambda p: False}
+    for sort in ("newest", "oldest"):
+        for search, holds in conditions.items():
+            filters = Filters(search=search, sort=sort)
+            expected = [i for i in (ids if sort == "newest" else ids[::-1]) if holds(prompts[i - 1])]
+            assert isinstance(catalog.select(lib._catalog_query(filters)), Ordered)
+            assert lib.count(filters) == len(expected)
+            for size in (1, 7, 60):
+                paged = [r.id for offset in range(0, 75, size) for r in lib.page(filters, offset, size)]
+                assert paged == expected, (sort, search, size)
+            assert [lib.position(i, filters) for i in expected] == list(range(len(expected)))
+            assert lib.position(ids[0], filters) == (0 if holds(prompts[ids[0] - 1]) and sort == "newest" else
+                                                     expected.index(ids[0]) if ids[0] in expected else None)
+            assert lib.ids(filters) == expected
+    lib.set_favorite([ids[2]])  # a change: the matches of the catalog as it is now
+    lib.trash([ids[0]])
+    assert lib.ids(Filters(search="cherry")) == [i for i in ids[1:] if "cherry" in prompts[i - 1]]
+    lib.close()
