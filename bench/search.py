@@ -1,6 +1,6 @@
 """The search language and sort orders on 1,000,000 images against 100 (issue 14). Run by hand:
 
-    .venv/bin/python bench/search.py [--large 1000000] [--postgres] [--skip-app]
+    .venv/bin/python bench/search.py [--large 1000000] [--postgres] [--skip-app] [--against TREE [--rounds 3]]
 
 Makes (once, into bench/cache/) libraries whose every prompt is distinct and whose parameters
 vary (seed, steps, sampler, size, cfg, model, LoRAs, dates, favorites, derived images, a
@@ -10,6 +10,8 @@ With --postgres, the store queries on PostgreSQL at 100,000 and at the large siz
 in bench/cache/postgres-N: loaded once, brought up to date by the library's migrations after; --pg-setting
 shared_buffers=1GB for a server set up as README advises); with
 --scaling 1000,10000,100000,1000000 only the growth table (bench/README.md).
+With --against TREE, only the large library's store and app figures, TREE's code (main before a change) and
+this tree's alternately, --rounds pairs: old against new in one run, under the same load.
 Measures, on SQLite: building the catalog (time, memory of its arrays and of the process),
 the store query (count + first page of 60) for every query and every sort order, p95, and for a few
 stacked views (the gallery's default: seed variations as one card); in the
@@ -240,10 +242,12 @@ def measure_store(library: Library) -> dict:
     return out
 
 
-def in_child(call: str) -> dict:
-    """Run `search.<call>` in a process of its own (memory figures apart) and return its JSON answer."""
-    script = f"import asyncio, json, sys; sys.path.insert(0, {str(HERE)!r}); import search; print(json.dumps({call}))"
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+def in_child(call: str, tree: Path = ROOT) -> dict:
+    """Run `search.<call>` in a process of its own (memory figures apart) and return its JSON answer; `tree`: the
+    source tree whose code runs (another checkout's, for --against)."""
+    script = (f"import asyncio, json, sys; sys.path.insert(0, {str(tree / 'bench')!r}); import search; "
+              f"print(json.dumps({call}))")
+    out = subprocess.run([sys.executable, "-c", script], cwd=tree, capture_output=True, text=True)
     if out.returncode:
         raise RuntimeError(out.stderr[-3000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -492,9 +496,59 @@ async def _in_app(path: str, pages: int = 30) -> dict:
     return result
 
 
-def bench_app(path: Path) -> dict:
+def bench_app(path: Path, tree: Path = ROOT) -> dict:
     record_missing_hashes(path)
-    return in_child(f"asyncio.run(search._in_app({str(path)!r}))")
+    return in_child(f"asyncio.run(search._in_app({str(path)!r}))", tree)
+
+
+AB_FIGURES = (("store query p95", "queries_first", "p95"), ("store query median", "queries_first", "median"),
+              ("stacked p95", "stacked", "p95"), ("sort change p95", "sorts_first", "p95"),
+              ("sort then a filter p95", "sorts_then_filtered", "p95"), ("key to painted p95", "key_to_painted", "p95"),
+              ("PageDown p95", "pagedown", "p95"), ("End, slowest", "end_ms", "worst"),
+              ("Home, slowest", "home_ms", "worst"))
+
+
+def against(path: Path, other: Path, rounds: int, app: bool) -> dict:
+    """Another source tree's code (`other`: main before a change) against this one on the same library, alternately
+    (old, new, new, old, ...), each side's store figures and app figures in processes of their own: the pairs are
+    taken minutes apart at most, under the same load."""
+    runs: list[dict] = []
+    for n in range(rounds):
+        for side, tree in ((("old", other), ("new", ROOT)) if n % 2 == 0 else (("new", ROOT), ("old", other))):
+            load = os.getloadavg()[0]
+            figures = {"side": side, "load": load, "at": datetime.now().strftime("%H:%M:%S"),
+                       **in_child(f"search._sqlite_in_process({str(path)!r})", tree)}
+            if app:
+                figures.update(bench_app(path, tree))
+            runs.append(figures)
+            print(f"{side} {figures['at']} load {load:.1f}: " + ", ".join(
+                f"{label} {_figure(figures, key, kind) or 0:.1f}" for label, key, kind in AB_FIGURES
+                if key in figures), flush=True)
+    return {"library": str(path), "other": str(other), "runs": runs}
+
+
+def against_report(result: dict) -> str:
+    """Old and new side by side: each figure's values in run order, each target beside them."""
+    targets = {"store query p95": "≤ 30", "stacked p95": "≤ 30", "sort change p95": "≤ 30",
+               "sort then a filter p95": "≤ 30", "key to painted p95": "≤ 100", "PageDown p95": "≤ 50",
+               "End, slowest": "≤ 100", "Home, slowest": "≤ 100"}
+    runs = result["runs"]
+    rows = ["| figure (ms) | old | new | target |", "|---|---|---|---|"]
+    for label, key, kind in AB_FIGURES:
+        sides = {side: "; ".join(f"{_figure(r, key, kind):.1f}" for r in runs if r["side"] == side and key in r)
+                 for side in ("old", "new")}
+        if sides["old"] or sides["new"]:
+            rows.append(f"| {label} | {sides['old']} | {sides['new']} | {targets.get(label, '')} |")
+    rows.append("| RSS over a fresh process (MB) | " + " | ".join(
+        "; ".join(f"+{r['rss_delta_mb']:.1f}" for r in runs if r["side"] == side) for side in ("old", "new"))
+        + " | ≤ +150 |")
+    rows.append("| load average at each run | " + " | ".join(
+        "; ".join(f"{r['load']:.1f}" for r in runs if r["side"] == side) for side in ("old", "new")) + " | |")
+    for r in runs:
+        rows.append(f"{r['side']} {r['at']}: slowest " + ", ".join(
+            f"`{q}` {t}" for q, t in sorted(r["per_query_ms"].items(), key=lambda x: -x[1])[:5])
+            + "; sorts " + ", ".join(f"{k} {v}" for k, v in r["sorts_first_ms"].items()))
+    return "\n".join(rows)
 
 
 def bench_postgres(path: Path, settings: tuple[str, ...] = ()) -> dict:
@@ -582,9 +636,18 @@ def main() -> None:
     parser.add_argument("--scaling", metavar="N,N,…", help="only the growth table at these sizes (1000,10000,…)")
     parser.add_argument("--pg-setting", action="append", default=[], metavar="NAME=VALUE",
                         help="a PostgreSQL server setting (shared_buffers=1GB), repeatable")
+    parser.add_argument("--against", type=Path, metavar="TREE",
+                        help="only old against new on the large library: TREE's code (a checkout of main before a "
+                             "change: git archive main | tar -x -C TREE) and this tree's, alternately")
+    parser.add_argument("--rounds", type=int, default=3, help="--against: pairs of runs")
     args = parser.parse_args()
     CACHE.mkdir(exist_ok=True)
     RESULTS.mkdir(exist_ok=True)
+    if args.against:
+        compared = against(make_library(args.large), args.against.resolve(), args.rounds, not args.skip_app)
+        (RESULTS / "search-against.json").write_text(json.dumps(compared, indent=2))
+        print(against_report(compared))
+        return
     if args.scaling:
         grown = scaling([int(n) for n in args.scaling.split(",")])
         (RESULTS / "scaling.json").write_text(json.dumps(grown, indent=2))
@@ -672,54 +735,88 @@ def _parts(figures: dict) -> str:
     return f"{parts.get('RssAnon', 0):.0f} / {parts.get('RssFile', 0):.0f}" if parts else "–"
 
 
+def _figure(d: dict, key: str, kind: str = "p95") -> float | None:
+    """A figure of one side in ms (`kind`: p95, median, or "worst" of a list of ms), None when not measured."""
+    if key not in d:
+        return None
+    if kind == "worst":
+        return float(max(d[key]))
+    return d[key][kind] * 1000
+
+
+def _met(small: float | None, large: float | None, limit: float | None, ratio: float | None) -> str:
+    """Whether a target is met: an absolute one (`limit`, ms or MB) on both sides, a ratio (`ratio` times the small
+    side, plus `limit` when both are given: RSS ≤ small + 150) on the large side."""
+    if large is None or (ratio is not None and small is None) or (limit is None and ratio is None):
+        return ""
+    if ratio is not None:
+        ok = large <= small * ratio + (limit or 0) if ratio else large <= small + (limit or 0)
+    else:
+        ok = all(v is None or v <= limit for v in (small, large))
+    return "met" if ok else "**missed**"
+
+
 def report(r: dict) -> str:
+    """Both libraries side by side, each target beside its figures with whether it is met."""
     s, l = r["small"], r["large"]
 
-    def ms(d: dict, key: str, kind: str = "p95") -> str:
-        return f"{d[key][kind] * 1000:.1f}" if key in d else "–"
+    def cell(v: float | None, digits: int = 1) -> str:
+        return "–" if v is None else f"{v:.{digits}f}"
 
-    def worst(d: dict, key: str) -> str:
-        return f"{max(d[key]):.1f}" if key in d else "–"
+    rows = [f"| figure | {r['counts'][0]:,} images | {r['counts'][1]:,} images | target | met |",
+            "|---|---|---|---|---|"]
 
-    rows = [
-        f"| figure | {r['counts'][0]:,} images | {r['counts'][1]:,} images | target |",
-        "|---|---|---|---|",
-        f"| store query, every query first time, p95 (ms) | {ms(s, 'queries_first')} | {ms(l, 'queries_first')} | ≤ 30 |",
-        f"| store query, again (cached), p95 (ms) | {ms(s, 'queries_again')} | {ms(l, 'queries_again')} | |",
-        f"| sort change, first time, p95 (ms) | {ms(s, 'sorts_first')} | {ms(l, 'sorts_first')} | ≤ 30 |",
-        f"| sort then a filter, p95 (ms) | {ms(s, 'sorts_then_filtered')} | {ms(l, 'sorts_then_filtered')} | ≤ 30 |",
-        f"| key to painted grid, p95 (ms) | {ms(s, 'key_to_painted')} | {ms(l, 'key_to_painted')} | ≤ 100 |",
-        f"| PageDown to painted, p95 (ms) | {ms(s, 'pagedown')} | {ms(l, 'pagedown')} | ≤ 50 |",
-        f"| End, slowest of 3 (ms) | {worst(s, 'end_ms')} | {worst(l, 'end_ms')} | ≤ 100 |",
-        f"| Home, slowest of 3 (ms) | {worst(s, 'home_ms')} | {worst(l, 'home_ms')} | ≤ 100 |",
-        *(f"| `{name}` command, median (ms) | {s['cli'][name]['median'] * 1000:.0f} | "
-          f"{l['cli'][name]['median'] * 1000:.0f} | ≤ 1.5 × small |" for name in CLI_COMMANDS if name in s.get("cli", {})),
-        f"| catalog read from its saved file (ms) | {s['catalog_load_s'] * 1000:.0f} | "
-        f"{l['catalog_load_s'] * 1000:.0f} | |",
-        f"| catalog arrays (MB) | {s['catalog_arrays_mb']:.1f} | {l['catalog_arrays_mb']:.1f} | |",
-        f"| process RSS after the queries (MB) | {s['rss_after_queries_mb']:.0f} | {l['rss_after_queries_mb']:.0f} | "
-        f"≤ small + 150 |",
-        f"| of which anonymous / file pages (MB) | {_parts(s)} | {_parts(l)} | |",
-    ]
-    if "postgres_100000" in r:
-        p = r["postgres_100000"]
-        rows.append(f"| PostgreSQL 100,000 images: store query, first time, p95 (ms) | | {ms(p, 'queries_first')} | ≤ 50 |")
-    if "postgres_large" in r:
-        p = r["postgres_large"]
-        rows.append(f"| PostgreSQL store query, first time, p95 (ms) | | {ms(p, 'queries_first')} | ≤ 50 |")
-        rows.append(f"| PostgreSQL sort change, p95 (ms) | | {ms(p, 'sorts_first')} | ≤ 50 |")
+    def row(label: str, small: float | None, large: float | None, target: str, limit: float | None = None,
+            ratio: float | None = None, digits: int = 1) -> None:
+        rows.append(f"| {label} | {cell(small, digits)} | {cell(large, digits)} | {target} | "
+                    f"{_met(small, large, limit, ratio)} |")
+
+    for label, key, kind, target, limit in (
+            ("store query, every query first time, p95 (ms)", "queries_first", "p95", "≤ 30", 30),
+            ("store query, every query first time, median (ms)", "queries_first", "median", "", None),
+            ("store query, again (cached), p95 (ms)", "queries_again", "p95", "", None),
+            ("stacked view (the gallery's default), p95 (ms)", "stacked", "p95", "≤ 30 (any query)", 30),
+            ("sort change, first time, p95 (ms)", "sorts_first", "p95", "≤ 30", 30),
+            ("sort then a filter, p95 (ms)", "sorts_then_filtered", "p95", "≤ 30", 30),
+            ("key to painted grid, median (ms)", "key_to_painted", "median", "", None),
+            ("key to painted grid, p95 (ms)", "key_to_painted", "p95", "≤ 100", 100),
+            ("PageDown to painted, p95 (ms)", "pagedown", "p95", "≤ 50", 50),
+            ("End, slowest of 3 (ms)", "end_ms", "worst", "≤ 100", 100),
+            ("Home, slowest of 3 (ms)", "home_ms", "worst", "≤ 100", 100)):
+        row(label, _figure(s, key, kind), _figure(l, key, kind), target, limit)
+    for name in CLI_COMMANDS:
+        if name in s.get("cli", {}) and name in l.get("cli", {}):
+            row(f"`{name}` command, median (ms)", s["cli"][name]["median"] * 1000, l["cli"][name]["median"] * 1000,
+                "≤ 1.5 × small", ratio=1.5, digits=0)
+    def got(d: dict, key: str, scale: float = 1) -> float | None:
+        return d[key] * scale if key in d else None
+
+    row("catalog read from its saved file (ms)", got(s, "catalog_load_s", 1000), got(l, "catalog_load_s", 1000), "",
+        digits=0)
+    row("catalog arrays (MB)", got(s, "catalog_arrays_mb"), got(l, "catalog_arrays_mb"), "")
+    row("process RSS after the queries (MB)", got(s, "rss_after_queries_mb"), got(l, "rss_after_queries_mb"),
+        "≤ small + 150", limit=150, ratio=0, digits=0)
+    rows.append(f"| of which anonymous / file pages (MB) | {_parts(s)} | {_parts(l)} | | |")
+    for key, label in (("postgres_100000", "PostgreSQL 100,000 images"), ("postgres_large", "PostgreSQL")):
+        if key in r:
+            p = r[key]
+            for what, figure in (("store query, first time", "queries_first"), ("sort change", "sorts_first")):
+                row(f"{label}: {what}, p95 (ms)", None, _figure(p, figure), "≤ 50", 50)
     for label, d in (("small", s), ("large", l)):
         if "word_index_ab" in d:
             ab = d["word_index_ab"]
             rows.append(f"| word queries ({label}), store query p95 (ms): trigram index alone / with the word index | "
-                        f"{ab['trigrams']['p95'] * 1000:.1f} / {ab['words']['p95'] * 1000:.1f} | | |")
+                        f"{ab['trigrams']['p95'] * 1000:.1f} / {ab['words']['p95'] * 1000:.1f} | | | |")
     rows.append("")
+    rows.append(f"Load average at the start / end: {r.get('load_at_start', ['?'])[0]} / "
+                f"{r.get('load_at_end', ['?'])[0]}")
     rows.append(f"Slowest queries on {r['counts'][1]:,} (first time, ms): " + ", ".join(
         f"`{q}` {t}" for q, t in sorted(l["per_query_ms"].items(), key=lambda x: -x[1])[:6]))
     rows.append(f"Sort orders on {r['counts'][1]:,}, first time (ms): " + ", ".join(
         f"{k} {v}" for k, v in l["sorts_first_ms"].items()))
+    rows.append(f"Stacked views on {r['counts'][1]:,} (ms): " + ", ".join(
+        f"`{k}` {v}" for k, v in l.get("stacked_ms", {}).items()))
     return "\n".join(rows)
-
 
 if __name__ == "__main__":
     main()
