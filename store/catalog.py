@@ -1078,10 +1078,20 @@ class _Matches:
 
     FIRST_PIECE = 1 << 14  # places of the mask read first; each next piece twice as many
 
-    def __init__(self, mask: np.ndarray, reverse: bool = False) -> None:
+    def __init__(self, mask: np.ndarray, reverse: bool = False, count: int | None = None) -> None:
         self.mask, self.reverse = mask, reverse
-        self.count = int(np.count_nonzero(mask))
+        self.count = int(np.count_nonzero(mask)) if count is None else count
         self._whole: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, mask: np.ndarray, reverse: bool = False) -> "np.ndarray | _Matches":
+        """The matches read a page at a time, or for few of them (their positions no larger than the mask: one image
+        in 8 or fewer) their positions at once: a kept result then holds those, not a mask of every image."""
+        count = int(np.count_nonzero(mask))
+        if count * 8 > len(mask):
+            return cls(mask, reverse, count)
+        positions = np.flatnonzero(mask)
+        return positions[::-1] if reverse else positions
 
     @property
     def nbytes(self) -> int:
@@ -1821,7 +1831,7 @@ class Catalog:
         catalog's own order (`_Matches`)."""
         every = bool(mask.all())  # the whole library (one account's): the order as it is, not filtered
         if sort == "oldest":
-            return slice(None, None, -1) if every else _Matches(mask, reverse=True)
+            return slice(None, None, -1) if every else _Matches.of(mask, reverse=True)
         if sort == "favorites":  # favorites first, each part newest first
             if every:
                 return _FavoritesFirst(self._favorite)
@@ -1829,7 +1839,7 @@ class Catalog:
             favorite = self._favorite[positions]
             return np.concatenate([positions[favorite], positions[~favorite]])
         if sort not in self._KEPT_ORDERS:
-            return slice(None) if every else _Matches(mask)
+            return slice(None) if every else _Matches.of(mask)
         n = len(self._ids)
         if sort == "random" and seed and n > SHUFFLED_UP_TO and f"random {seed}" not in self._orders:
             if every:  # the seed's walk through the shuffle, never made whole
