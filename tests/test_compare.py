@@ -205,6 +205,6 @@ async def test_a_change_read_before_a_swap_does_not_undo_the_swap(compare_lib, t
                             timeout=15)  # the worker ends once its answer is handled (call_from_thread waits)
         assert (screen.records["left"].id, screen.records["right"].id) == (2, 3)
         monkeypatch.setattr(compare_lib, "get", real_get)
-        seen = screen._token
-        await ui.wait_until(pilot, lambda: screen._token != seen, timeout=15)  # the next tick reads them again
+        seen = screen.follower.token
+        await ui.wait_until(pilot, lambda: screen.follower.token != seen, timeout=15)  # the next tick reads them again
         assert (screen.records["left"].id, screen.records["right"].id) == (2, 3)

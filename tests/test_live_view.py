@@ -13,7 +13,7 @@ from textual.widgets import Static
 from store.catalog import change_token
 from store.importer import ImportOptions, import_files
 from store.library import Library
-from tui import gallery_screen
+from tui import following
 from tui.app import MyImagesApp
 from tui.gallery_screen import GalleryScreen
 from tui.info_screen import InfoScreen
@@ -169,7 +169,7 @@ async def test_public_gallery_follows_a_plan_change(tmp_path, make_png):
 
 
 async def test_refresh_key_reads_the_library_at_once(lib, tmp_path, monkeypatch):
-    monkeypatch.setattr(gallery_screen, "POLL_SECONDS", 3600)  # no polling: only the key
+    monkeypatch.setattr(following, "POLL_SECONDS", 3600)  # no polling: only the key
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
@@ -192,7 +192,7 @@ async def test_polling_runs_in_a_worker_and_costs_one_lookup(lib, tmp_path, monk
         return real(db, postgres)
 
     monkeypatch.setattr(library_module, "change_token", spy)
-    monkeypatch.setattr(gallery_screen, "POLL_SECONDS", 0.1)
+    monkeypatch.setattr(following, "POLL_SECONDS", 0.1)
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)

@@ -373,7 +373,7 @@ async def test_the_trash_follows_another_instance(lib, tmp_path, monkeypatch):
         assert trash_rows(app)[table.cursor_row] == on
         await pilot.press("escape")
         await gallery_shows(pilot, app, 4)
-        monkeypatch.setattr("tui.trash_screen.POLL_SECONDS", 3600)  # opened again, the list does not catch up
+        monkeypatch.setattr("tui.following.POLL_SECONDS", 3600)  # opened again, the list does not catch up
         await pilot.press("t")
         await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and len(trash_rows(app)) == 2)
         app.screen.query_one("#trash-table", DataTable).move_cursor(row=trash_rows(app).index(on))
@@ -407,3 +407,44 @@ async def test_restoring_into_a_source_folder_that_is_gone_is_refused_in_one_sen
         assert any(f"its source folder {folder} is not there" in n for n in said)
         assert len(trash_rows(app)) == 1 and not folder.exists() and library.trash_count() == 1
     library.close()
+
+
+async def test_a_check_read_before_a_restore_here_does_not_bring_its_row_back(lib, tmp_path, monkeypatch):
+    """The check for changes made elsewhere reads the list in a worker (tui/following.py); a restore made here
+    while it read must not come back undone when its older answer arrives."""
+    import threading
+
+    from textual.worker import get_current_worker
+
+    from store.library import Library
+
+    ids = lib.ids()
+    lib.trash(ids[:3])
+    other = Library(lib.root, account="alice")
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await gallery_shows(pilot, app, 3)
+        await pilot.press("t")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and len(trash_rows(app)) == 3)
+        read, go_on = threading.Event(), threading.Event()
+        real = lib.trashed
+
+        def slow_trashed(*args, **kwargs):
+            items = real(*args, **kwargs)
+            if get_current_worker().group == "trash-changes":  # the check, once it has read
+                read.set()
+                go_on.wait(10)
+            return items
+
+        monkeypatch.setattr(lib, "trashed", slow_trashed)
+        other.restore([int(trash_rows(app)[0][1:])])  # a change elsewhere: the next tick's check reads the list
+        await ui.wait_until(pilot, read.is_set, timeout=15)
+        left = trash_rows(app)[2]
+        app.screen.query_one("#trash-table", DataTable).move_cursor(row=1)
+        await pilot.press("r")  # here, while the check holds the list as it was
+        await ui.wait_until(pilot, lambda: trash_rows(app) == [left], timeout=10)
+        go_on.set()
+        await ui.wait_until(pilot, lambda: all(w.is_finished for w in app.workers if w.group == "trash-changes"),
+                            timeout=15)  # its answer handled (call_from_thread waits for it)
+        assert trash_rows(app) == [left]
+    other.close()

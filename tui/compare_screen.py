@@ -4,9 +4,9 @@ allows, over a table of their settings with the differing ones highlighted (stor
 One side is active (its border lit): ←/→ (h/l) step it through the gallery's current result (its order
 and filters), Tab makes the other side active, x swaps the sides; a click on a side makes it active and
 its ◀ ▶ buttons step it. Pictures are read and drawn in workers (widgets/large_picture.py), and so is
-every step (a page of one record). Esc closes. Like the gallery, it follows changes made elsewhere: every
-POLL_SECONDS a worker asks for the library's change token, and on a new one a side whose image is gone (deleted,
-no longer shared) steps to the image now at its place, with a notice; with no image left, the view closes.
+every step (a page of one record). Esc closes. Like the gallery, it follows changes made elsewhere
+(tui/following.py): on a new change token a side whose image is gone (deleted, no longer shared) steps to the
+image now at its place, with a notice; with no image left, the view closes.
 """
 from __future__ import annotations
 
@@ -20,16 +20,17 @@ from textual.screen import Screen
 from textual.widgets import Button, Static
 
 from store.compare import WORD, SettingRow, compare
-from store.errors import NotFound, StoreError
+from store.errors import NotFound
 from store.library import Library
 from store.records import Filters, ImageRecord
 from store.text import one_line
 from widgets.key_bar import KeyBar
 from widgets.large_picture import LargePicture
 
+from .following import LibraryFollower
+
 SIDES = ("left", "right")
 PROMPT_LINES = 2  # lines of each prompt in the table (the words row lists every change)
-POLL_SECONDS = 1.0  # how often the open view asks whether the library changed elsewhere (as the gallery)
 
 
 def _step_button(label: str, id: str) -> Button:
@@ -79,11 +80,10 @@ class CompareScreen(Screen[None]):
         self.places: dict[str, int | None] = {"left": None, "right": None}  # index in the result (None: not in it)
         self.total = 0
         self.active = "left"
-        self._token: tuple[int, int] | None = None  # the library's change token the sides were read at
-        self._checking = False
-        # counts every change of the sides on this screen: a worker's answer about sides that changed while it
-        # read (a swap, a step, the first placing) is stale, and is not applied over them
-        self._changes = 0
+        # changes made elsewhere; its version counts every change of the sides here (a swap, a step, the first
+        # placing): a worker's answer about sides that changed while it read is stale, and is not applied
+        self.follower = LibraryFollower(self, library, group="compare-changes", read=self._read_changes,
+                                        apply=self._followed, seen=lambda: (dict(self.records), dict(self.places)))
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="compare-sides"):
@@ -95,8 +95,8 @@ class CompareScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._show_captions()
-        self.find_places(self._changes)  # then the pictures and the table, the one first in the result on the left
-        self.set_interval(POLL_SECONDS, self._poll_changes)
+        self.find_places(self.follower.version)  # then the pictures and the table, the first in the result left
+        self.follower.start()
 
     # -- the result the sides step through, read in workers ---------------------------
 
@@ -109,11 +109,10 @@ class CompareScreen(Screen[None]):
         self.app.call_from_thread(self._placed, token, total, places, changes)
 
     def _placed(self, token: tuple[int, int], total: int, places: dict[str, int | None], changes: int) -> None:
-        if changes != self._changes:  # the sides changed meanwhile (a swap): place them again
-            self.find_places(self._changes)
+        if changes != self.follower.version:  # the sides changed meanwhile (a swap): place them again
+            self.find_places(self.follower.version)
             return
-        self._token = token
-        self._changes += 1
+        self.follower.read_at(token)
         self.total = total
         self.places.update(places)
         left, right = places["left"], places["right"]
@@ -130,48 +129,31 @@ class CompareScreen(Screen[None]):
             self.app.call_from_thread(self._stepped, side, index, found[0])
 
     def _stepped(self, side: str, index: int, record: ImageRecord) -> None:
-        self._changes += 1
+        self.follower.changed()
         self.records[side] = record
         self.places[side] = index
         self._show()
 
-    def _poll_changes(self) -> None:
-        if self._token is not None and not self._checking:
-            self._checking = True
-            self._check_changes(self._token, self._changes)
+    def _read_changes(self, seen: tuple[dict[str, ImageRecord], dict[str, int | None]], force: bool) -> tuple:
+        """(In the follower's worker.) The sides as the library has them now, from the sides shown (`seen`)."""
+        records, places = seen
+        total = self.library.count(self.filters)
+        gone = []
+        for side, record in list(records.items()):
+            try:
+                records[side] = self.library.get(record.id)
+            except NotFound:
+                gone.append(record.id)
+                at = min(places[side] or 0, total - 1)
+                found = self.library.page(self.filters, at, 1) if total else []
+                if found:
+                    records[side] = found[0]
+            places[side] = self.library.position(records[side].id, self.filters) if total else None
+        return total, records, places, gone
 
-    @work(thread=True, exclusive=True, group="compare-changes", exit_on_error=False)
-    def _check_changes(self, seen: tuple[int, int], changes: int) -> None:
-        try:
-            with self.library.connection():
-                token = self.library.change_token()
-                if token == seen:
-                    return
-                total = self.library.count(self.filters)
-                records, places, gone = dict(self.records), dict(self.places), []
-                for side, record in self.records.items():
-                    try:
-                        records[side] = self.library.get(record.id)
-                    except NotFound:
-                        gone.append(record.id)
-                        at = min(places[side] or 0, total - 1)
-                        found = self.library.page(self.filters, at, 1) if total else []
-                        if found:
-                            records[side] = found[0]
-                    places[side] = self.library.position(records[side].id, self.filters) if total else None
-        except StoreError:  # a busy or unreachable database: ask again at the next tick
-            return
-        finally:
-            self._checking = False
-        self.app.call_from_thread(self._followed, token, total, records, places, gone, changes)
-
-    def _followed(self, token: tuple[int, int], total: int, records: dict[str, ImageRecord],
-                  places: dict[str, int | None], gone: list[int], changes: int) -> None:
+    def _followed(self, token: tuple[int, int], answer: tuple) -> None:
         """Show what another process changed: a side whose image went shows the one now at its place."""
-        if changes != self._changes:  # read before a swap or a step here: the next tick reads them again
-            return
-        self._token = token
-        self._changes += 1
+        total, records, places, gone = answer
         if gone and not total:
             self.notify(f"{self._named(gone)} deleted elsewhere or no longer shared with you; no image is left "
                         "to compare.", title="Image gone", timeout=6)
@@ -201,7 +183,7 @@ class CompareScreen(Screen[None]):
     def _show_captions(self) -> None:
         for side in SIDES:
             record, place = self.records[side], self.places[side]
-            where = f"{place + 1:,} / {self.total}" if place is not None and self.total else \
+            where = f"{place + 1:,} / {self.total:,}" if place is not None and self.total else \
                 "…" if not self.total else "not in the result"
             caption = Text.assemble((f"#{record.id}", "bold"), f" · {where}", no_wrap=True, overflow="ellipsis")
             self.query_one(f"#{side}-caption", Static).update(caption)
@@ -257,7 +239,7 @@ class CompareScreen(Screen[None]):
         self.fetch(side, index)
 
     def action_swap(self) -> None:
-        self._changes += 1
+        self.follower.changed()
         self.records = {"left": self.records["right"], "right": self.records["left"]}
         self.places = {"left": self.places["right"], "right": self.places["left"]}
         self._show()

@@ -7,9 +7,9 @@ space (or a double click, or Keep) keeps another. d trashes the others of the gr
 of every group, each after a confirmation, through the store's merge: their favorites and
 collections move to the kept one. u brings the last merge back. [ and ] make the threshold
 stricter or looser. The screen answers with the ids it moved to the trash (the gallery's u
-restores them too). Like the gallery, the view follows changes made elsewhere: every POLL_SECONDS a worker asks
-for the library's change token, and when a member of a shown group has gone (trashed or erased in another
-instance or shell) the groups are found again, with a notice naming it.
+restores them too). Like the gallery, the view follows changes made elsewhere (tui/following.py): when a member
+of a shown group has gone (trashed or erased in another instance or shell) the groups are found again, with a
+notice naming it.
 """
 from __future__ import annotations
 
@@ -35,11 +35,11 @@ from widgets.thumbnail_cache import ThumbnailStrips
 from widgets.thumbnails import grid_image_class
 
 from .confirm_delete import ConfirmDeleteScreen
+from .following import LibraryFollower
 from .progress_screen import JobOutcome, ProgressScreen, run_without_progress
 from .picture_screen import PictureScreen
 
 TILE_MIN, TILE_MAX = 26, 56  # columns of a member's tile
-POLL_SECONDS = 1.0  # how often the open view asks whether the library changed elsewhere (as the gallery)
 
 
 def gone_elsewhere(ids: list[int]) -> str:
@@ -102,8 +102,12 @@ class DuplicatesScreen(Screen[list[int]]):
         self._strips = ThumbnailStrips() if grid_image_class(image_mode) is not None else None
         self._thumbs_wanted = False
         self.tiles: list[PictureTile] = []  # the shown group's members
-        self._token: tuple[int, int] | None = None  # the library's change token the groups were found at
-        self._busy = False  # a merge, an undo or a check is running: no check now
+        self._busy = False  # a merge or an undo is running: no check for changes made elsewhere now
+        self.follower = LibraryFollower(
+            self, library, group="duplicates-changes", apply=self._followed,
+            seen=lambda: [r.id for g in self.groups for r in g.records],
+            read=self._gone,
+            ready=lambda: self.loaded and not self._busy)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dup-view"):
@@ -128,7 +132,7 @@ class DuplicatesScreen(Screen[list[int]]):
         self._show_state()
         self.set_focus(self.query_one("#dup-groups", OptionList))
         self.find()
-        self.set_interval(POLL_SECONDS, self._poll_changes)
+        self.follower.start()
 
     # -- finding the groups, in a worker ------------------------------------------
 
@@ -165,8 +169,10 @@ class DuplicatesScreen(Screen[list[int]]):
 
     def _found(self, groups: list[DuplicateGroup], focus_group: int, token: tuple[int, int] | None = None) -> None:
         self.groups = groups
-        if token is not None:
-            self._token = token
+        if token is not None:  # found here, newer than what a check under way read
+            self.follower.read_at(token)
+        else:  # groups changed here (a merge): a check under way would take its members for gone elsewhere
+            self.follower.changed()
         self.keepers = {g.records[0].id: g.keep.id for g in groups}
         self.loaded = True
         options = self.query_one("#dup-groups", OptionList)
@@ -178,27 +184,12 @@ class DuplicatesScreen(Screen[list[int]]):
         self.set_focus(options)  # hidden while loading, it lost the focus
         self._show_group()
 
-    def _poll_changes(self) -> None:
-        if self.loaded and self._token is not None and not self._busy:
-            self._busy = True
-            self._check_changes(self._token, [r.id for g in self.groups for r in g.records])
-
-    @work(thread=True, exclusive=True, group="duplicates-changes", exit_on_error=False)
-    def _check_changes(self, seen: tuple[int, int], shown: list[int]) -> None:
-        try:
-            with self.library.connection():
-                token = self.library.change_token()
-                if token == seen:
-                    return
-                present = self.library.own_existing(shown)
-        except StoreError:  # a busy or unreachable database: ask again at the next tick
-            return
-        finally:
-            self._busy = False
-        self.app.call_from_thread(self._followed, token, [i for i in shown if i not in present])
+    def _gone(self, shown: list[int], force: bool) -> list[int]:
+        """(In the follower's worker.) The members shown that are no longer there."""
+        present = self.library.own_existing(shown)
+        return [i for i in shown if i not in present]
 
     def _followed(self, token: tuple[int, int], gone: list[int]) -> None:
-        self._token = token
         if gone and self.loaded:
             self.notify(f"{gone_elsewhere(gone)}: the groups are found again.", title="Duplicates changed",
                         timeout=6)

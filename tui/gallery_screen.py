@@ -41,6 +41,7 @@ from .collections_screen import AddToCollectionScreen
 from .compare_screen import CompareScreen
 from .confirm_delete import ConfirmDeleteScreen
 from .duplicates_screen import DuplicatesScreen
+from .following import LibraryFollower
 from .grid_editor_screen import GridEditorResult, GridEditorScreen
 from .help_screen import own_bindings, shown_keys
 from .import_screen import ImportScreen
@@ -84,7 +85,6 @@ def card_actions(*, plain: bool = False, public: bool = False) -> list[CardActio
 
 
 DELETE_CHUNK = 50  # images deleted per transaction by a bulk delete
-POLL_SECONDS = 1.0  # how often an open gallery asks whether the library changed elsewhere
 # What acts on every selected card (in this order in the status line); the other actions, on the current one.
 SELECTION_ACTIONS = ("download", "favorite", "delete", "collect", "clean")
 WRITE_ACTIONS = {"favorite", "clean", "delete", "collect", "select", "select_all", "sources", "undo_delete", "trash",
@@ -158,8 +158,10 @@ class GalleryScreen(Screen):
         self._warmed = False
         self._focus_grid_when_shown = False  # Enter in the search box: the grid gets the focus with the results
         self._read_only_said = 0.0
-        self._token: tuple[int, int] | None = None  # the library's change token when the grid was last loaded
-        self._checking = False
+        # changes made elsewhere (tui/following.py); its token: the library's when the grid was last loaded
+        self.follower = LibraryFollower(self, library, group="changes", read=self._read_changes,
+                                        apply=self._library_changed, seen=self._seen, ready=self._top_gallery,
+                                        rereads=True)
         self._collections = None  # the collections the dropdown lists, as last read by a change check
         self.hint = ""  # what in the search cannot be read (the grid keeps the last good result)
         self.hint_listed = False
@@ -206,7 +208,7 @@ class GalleryScreen(Screen):
         self.grid.stack_members = self._stack_members
         self.set_focus(self.grid)
         self.reload()
-        self.set_interval(POLL_SECONDS, self._poll_changes)
+        self.follower.start()
 
     def _stack_members(self, record: ImageRecord) -> set[int]:
         """Every image of a stack card's batch that the filters show (one indexed query: a batch is small), so
@@ -253,7 +255,7 @@ class GalleryScreen(Screen):
             self.app.call_from_thread(self._set_collections, self.library.collections())
             return
         if not worker.is_cancelled:
-            self._token = token
+            self.follower.token = token
             self.app.call_from_thread(self._show_result, filters, shown, total, first, keep_position, focus_index,
                                       images)
 
@@ -302,18 +304,16 @@ class GalleryScreen(Screen):
 
     # -- following the library -----------------------------------------------
     # Imports, deletions, favorites and plan changes made by another process (or
-    # another user) show by themselves: a timer asks a worker for the library's
-    # change token every second (one index look-up), and only a changed token
+    # another user) show by themselves (tui/following.py): only a changed token
     # reloads the grid, keeping the focused card.
 
-    def _poll_changes(self) -> None:
-        if self._token is None or self._checking:
-            return
+    def _top_gallery(self) -> bool:
+        """The public gallery on top follows the library for both."""
         galleries = [s for s in self.app.screen_stack if isinstance(s, GalleryScreen)]
-        if galleries and galleries[-1] is not self:
-            return  # the public gallery on top follows the library for both
-        self._checking = True
-        self.check_changes(self._token, self._shown_elsewhere(), set(self.grid.selected), force=False)
+        return not galleries or galleries[-1] is self
+
+    def _seen(self) -> tuple:
+        return self.follower.token, self._shown_elsewhere(), set(self.grid.selected)
 
     def _shown_elsewhere(self) -> dict[int, list[Screen]]:
         """The images the screens above this one show (dialogs, the large view), by id."""
@@ -326,39 +326,30 @@ class GalleryScreen(Screen):
                 shown.setdefault(image_id, []).append(screen)
         return shown
 
-    @work(thread=True, exclusive=True, group="changes", exit_on_error=False)
-    def check_changes(self, seen: tuple[int, int] | None, shown: dict[int, list[Screen]], selected: set[int],
-                      force: bool) -> None:
-        """Reload when the library changed since `seen`; close the dialogs of images that went away and
-        drop them from the selection."""
-        try:
-            with self.library.connection():
-                token = self.library.change_token()
-                if token == seen and not force:
-                    return
-                catalog = self.library.catalog
-                if not force and catalog is not None and seen is not None and seen[1] == -1:
-                    catalog.sync()  # the grid shows the catalog at version seen[0]: it takes changes in when due
-                    if catalog.version == seen[0]:
-                        return  # nothing taken in yet (another process's, batched): the grid would show the same
-                gone = []
-                for image_id in shown:
-                    try:
-                        self.library.get(image_id)
-                    except NotFound:
-                        gone.append(image_id)
-                unselect = selected - self.library.own_existing(selected) if selected else set()
-                account = self.library.refresh_account()
-                collections = None if self.public else self.library.collections()
-        except Exception:  # noqa: BLE001 - a busy or unreachable database: ask again at the next tick
-            return
-        finally:
-            self._checking = False
-        self.app.call_from_thread(self._library_changed, token, gone, [shown[i] for i in gone], unselect, account,
-                                  collections, force)
+    def _read_changes(self, seen: tuple, force: bool) -> tuple | None:
+        """(In the follower's worker, the library changed since the grid was loaded.) What went of the images
+        the screens above show and of the selection, the account and the collections; None when the grid would
+        show the same."""
+        since, shown, selected = seen
+        catalog = self.library.catalog
+        if not force and catalog is not None and since is not None and since[1] == -1:
+            catalog.sync()  # the grid shows the catalog at version since[0]: it takes changes in when due
+            if catalog.version == since[0]:
+                return None  # nothing taken in yet (another process's, batched): the grid would show the same
+        gone = []
+        for image_id in shown:
+            try:
+                self.library.get(image_id)
+            except NotFound:
+                gone.append(image_id)
+        unselect = selected - self.library.own_existing(selected) if selected else set()
+        account = self.library.refresh_account()
+        collections = None if self.public else self.library.collections()
+        return gone, [shown[i] for i in gone], unselect, account, collections, force
 
-    def _library_changed(self, token: tuple[int, int], gone: list[int], screens: list[list[Screen]],
-                         unselect: set[int], account, collections, force: bool) -> None:
+    def _library_changed(self, token: tuple[int, int], answer: tuple) -> None:
+        """Close the dialogs of images that went away, drop them from the selection, and reload the grid."""
+        gone, screens, unselect, account, collections, force = answer
         # A large view on this gallery is not closed: it follows the grid, which is read again below.
         closing = {screen for group in screens for screen in group
                    if not (isinstance(screen, ViewerScreen) and screen.gallery is self)}
@@ -380,7 +371,7 @@ class GalleryScreen(Screen):
                 self._collections = collections
                 self._set_collections(collections)
         self.grid.deselect(unselect.union(gone))
-        if self._token == token and not force:
+        if self.follower.token == token and not force:
             return  # a reload of this screen's own (after its own change) got there first
         if not force and any(w.node is self and w.group == "query" and not w.is_finished for w in self.app.workers):
             return  # a reload of its own is under way (with the card to focus): it would be cancelled; next tick
@@ -389,7 +380,7 @@ class GalleryScreen(Screen):
 
     def action_refresh(self) -> None:
         """Read the library again now (it also follows changes by itself within a second or two)."""
-        self.check_changes(None, self._shown_elsewhere(), set(self.grid.selected), force=True)
+        self.follower.check(force=True)
 
     def _empty_message(self) -> str:
         if self.public and self.total.n == 0:

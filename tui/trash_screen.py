@@ -6,9 +6,8 @@ app's one notification, and the list is read again); the
 gallery behind reloads when the dialog closes after a change. The store does the work
 (store/trash.py); a trashed image shows nowhere else.
 
-Like the gallery, the list follows changes made elsewhere (another instance, the command line): every
-POLL_SECONDS a worker asks for the library's change token, and a new one reads the list again, the cursor
-staying on its image while it is there.
+Like the gallery, the list follows changes made elsewhere (another instance, the command line;
+tui/following.py): a new change token reads the list again, the cursor staying on its image while it is there.
 """
 from __future__ import annotations
 
@@ -28,9 +27,9 @@ from widgets.key_bar import KeyBar
 
 from .confirm_delete import ConfirmDeleteScreen
 from .dialog import Dialog
+from .following import LibraryFollower
 
 PROMPT_WIDTH = 200  # characters of a prompt in its cell (the table crops to the width)
-POLL_SECONDS = 1.0  # how often the open trash asks whether the library changed elsewhere (as the gallery)
 
 
 class TrashScreen(Dialog[bool]):
@@ -52,8 +51,10 @@ class TrashScreen(Dialog[bool]):
         self.restored: list[int] = []
         self.erased: list[int] = []  # erased for good here (Delete forever, Empty trash): undo names this view
         self.loaded = False
-        self._token: tuple[int, int] | None = None  # the library's change token the list was read at
-        self._busy = False  # a change of ours or a check is running: no check now
+        self._busy = False  # a change of ours is running: no check for changes made elsewhere now
+        self.follower: LibraryFollower[None, list[TrashedImage]] = LibraryFollower(
+            self, library, group="trash-changes", apply=self._followed, read=lambda _, force: self.library.trashed(),
+            ready=lambda: not self._busy)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="trash-dialog"):
@@ -73,7 +74,7 @@ class TrashScreen(Dialog[bool]):
         table.add_columns("Image", "Deleted", "Erased on", "Prompt")
         self.set_focus(table)
         self.load()
-        self.set_interval(POLL_SECONDS, self._poll_changes)
+        self.follower.start()
 
     # -- reading and changing, off the UI thread ---------------------------
 
@@ -116,35 +117,17 @@ class TrashScreen(Dialog[bool]):
         self.app.call_from_thread(self.notify, message)
         self.app.call_from_thread(self._show, items, focus_index, token)
 
-    def _poll_changes(self) -> None:
-        if self._token is not None and not self._busy:
-            self._busy = True
-            self._check_changes(self._token)
-
-    @work(thread=True, exclusive=True, group="trash-changes", exit_on_error=False)
-    def _check_changes(self, seen: tuple[int, int]) -> None:
-        try:
-            with self.library.connection():
-                token = self.library.change_token()
-                if token == seen:
-                    return
-                items = self.library.trashed()
-        except Exception:  # noqa: BLE001 - a busy or unreachable database: ask again at the next tick
-            return
-        finally:
-            self._busy = False
-        self.app.call_from_thread(self._followed, items, token)
-
-    def _followed(self, items: list[TrashedImage], token: tuple[int, int]) -> None:
+    def _followed(self, token: tuple[int, int], items: list[TrashedImage]) -> None:
         """Show the list another process changed, the cursor on the image it was on (else at its row)."""
         current = self._current()
         row = current[1] if current is not None else 0
         if current is not None:
             row = next((i for i, item in enumerate(items) if item.record.id == current[0].record.id), row)
-        self._show(items, row, token)
+        self._show(items, row)
 
     def _show(self, items: list[TrashedImage], focus_index: int, token: tuple[int, int] | None = None) -> None:
-        self._token = token if token is not None else self._token
+        if token is not None:  # read here: newer than what a check under way read
+            self.follower.read_at(token)
         self.items = items
         self.loaded = True
         table = self.query_one("#trash-table", DataTable)
