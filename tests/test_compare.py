@@ -205,6 +205,6 @@ async def test_a_change_read_before_a_swap_does_not_undo_the_swap(compare_lib, t
                             timeout=15)  # the worker ends once its answer is handled (call_from_thread waits)
         assert (screen.records["left"].id, screen.records["right"].id) == (2, 3)
         monkeypatch.setattr(compare_lib, "get", real_get)
-        seen = screen.follower.token
-        await ui.wait_until(pilot, lambda: screen.follower.token != seen, timeout=15)  # the next tick reads them again
+        # a later tick reads them again (perhaps already has: wait for the view to be at the library's token)
+        await ui.wait_until(pilot, lambda: screen.follower.token == compare_lib.change_token(), timeout=15)
         assert (screen.records["left"].id, screen.records["right"].id) == (2, 3)
