@@ -19,7 +19,7 @@ from .image_collections import Collections
 from .models import Image, ImageCollection
 from .records import utc_now
 from .stacks import batch_key
-from .text import plural
+from .text import plural, storable
 
 if TYPE_CHECKING:
     from .library import Library
@@ -184,7 +184,7 @@ class Images(Collections):
                     "sha256": item.sha256,
                     "ext": item.ext,
                     "params": json.dumps(item.params or {}, ensure_ascii=False, default=str),
-                    "source_name": item.source_name,
+                    "source_name": storable(item.source_name),
                     "parent": item.parent_id,
                     "derivation": item.derivation,
                     "location": item.location,

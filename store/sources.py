@@ -49,13 +49,14 @@ from .metadata import METADATA_KEYS, parse_chunks, read_chunks
 from .models import Collection, Image, ImageCollection, LostImage, Source, SourceFile, TrashFile
 from .own_writes import quietly
 from .records import to_local, utc_now
-from .text import plural
+from .text import plural, storable
 
 LINK, COPY = "link", "copy"
 MODES = (LINK, COPY)
 GIVE_UP_AFTER = 60.0  # seconds a file may stay incomplete (unchanged) before it is read as it is
 LINK_SKIPPED = ("a symbolic link: not followed (deleting an image never goes through a link to a file that may be "
                 "outside your sources); add the folder it points to, or copy the file here")
+NOT_UTF8_SKIPPED = "its name is not UTF-8, so the library cannot keep where it is: rename it"
 EMPTY_FOR = 5.0  # seconds an empty file may stay empty before it is a bad file (said once), not one being written
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_TEXT_CHUNK = 16 * 1024 * 1024  # a compressed PNG text chunk is never inflated past this
@@ -248,9 +249,19 @@ def _too_many_pixels(width: int, height: int) -> bool:
 
 @dataclass
 class Seen:
-    relpath: str
+    relpath: str  # as stored (text.storable: a name that is not UTF-8 with its bytes escaped)
     size: int
     mtime_ns: int
+    real: str = ""  # the relative path on disk when it is not the stored one (a name that is not UTF-8)
+
+    @property
+    def on_disk(self) -> str:
+        return self.real or self.relpath
+
+
+def _seen(relpath: str, size: int, mtime_ns: int) -> Seen:
+    stored = storable(relpath)
+    return Seen(stored, size, mtime_ns, "" if stored == relpath else relpath)
 
 
 @dataclass
@@ -272,6 +283,9 @@ def index_file(path: Path, seen: Seen, mode: str) -> Indexed:
     result = Indexed(seen, str(path))
     if path.is_symlink():
         result.error = LINK_SKIPPED
+        return result
+    if seen.real and mode == LINK:  # its path could be neither stored nor shown as it is (copied: it is named so)
+        result.error = NOT_UTF8_SKIPPED
         return result
     try:
         with open(path, "rb") as handle:  # the walk has seen it is a file: one open, one read
@@ -362,20 +376,21 @@ def walk(root: Path, only: Iterable[Path] | None = None,
             try:
                 info = path.lstat()
             except OSError:
-                gone.add(relpath)
+                gone.add(storable(relpath))
                 continue
             if _is_image_name(path.name) and (path.is_symlink() or path.is_file()):  # a link: skipped, said
-                seen[relpath] = Seen(relpath, info.st_size, info.st_mtime_ns)
+                seen[storable(relpath)] = _seen(relpath, info.st_size, info.st_mtime_ns)
             elif path.is_dir() and not path.is_symlink():  # a folder moved in: everything under it
                 for sub in _walk_all(path, skipped):
-                    seen[sub.relpath_from(root)] = sub.seen(root)
+                    found = sub.seen(root)
+                    seen[found.relpath] = found
             elif not path.is_dir():
-                gone.add(relpath)
+                gone.add(storable(relpath))
         return seen, gone
     prefix = len(str(root).rstrip("/")) + 1
     for entry in _walk_all(root, skipped):
-        relpath = entry.path[prefix:]
-        seen[relpath] = Seen(relpath, entry.size, entry.mtime_ns)
+        found = _seen(entry.path[prefix:], entry.size, entry.mtime_ns)
+        seen[found.relpath] = found
     return seen, gone
 
 
@@ -390,7 +405,7 @@ class _Entry:
         return self.path[len(prefix):] if self.path.startswith(prefix) else Path(self.path).relative_to(root).as_posix()
 
     def seen(self, root: Path) -> Seen:
-        return Seen(self.relpath_from(root), self.size, self.mtime_ns)
+        return _seen(self.relpath_from(root), self.size, self.mtime_ns)
 
 
 def _is_image_name(name: str) -> bool:
@@ -442,6 +457,8 @@ def _walk_all(root: Path, skipped: frozenset[str] = frozenset()) -> Iterator[_En
 
 def _check_folder(library: Library, folder: Path | str) -> Path:
     path = Path(folder).expanduser()
+    if storable(str(path)) != str(path):
+        raise StoreError(f"The folder name {storable(str(path))} is not UTF-8: rename it to add it as a source.")
     try:
         path = path.resolve(strict=True)
     except (OSError, RuntimeError):  # the whole path: a relative or ~ one names where it was looked for
@@ -805,7 +822,7 @@ def _scan_source(library: Library, row: Source, only: Iterable[Path] | None, pro
         known = {}
         for part in chunked(list(seen) + list(gone), 500):
             known.update((f.relpath, f) for f in query.where(SourceFile.relpath.in_(part)))
-        for folder in {p.relative_to(root).as_posix() for p in only if p != root and not p.is_file()}:
+        for folder in {storable(p.relative_to(root).as_posix()) for p in only if p != root and not p.is_file()}:
             # a folder moved or deleted: the files recorded under it ("/" sorts just before "0")
             known.update((f.relpath, f) for f in query.where(SourceFile.relpath >= folder + "/",
                                                              SourceFile.relpath < folder + "0"))
@@ -874,13 +891,13 @@ def _read_files(root: Path, files: list[Seen], mode: str) -> Iterator[list[Index
         return
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1), thread_name_prefix="index") as pool:
         for part in parts:
-            yield list(pool.map(index_file, [root / f.relpath for f in part], part, [mode] * len(part)))
+            yield list(pool.map(index_file, [root / f.on_disk for f in part], part, [mode] * len(part)))
 
 
 def read_batch(root: str, files: list[Seen], mode: str) -> list[Indexed]:
     """One batch of files read (by a reader process)."""
     folder = Path(root)
-    return [index_file(folder / f.relpath, f, mode) for f in files]
+    return [index_file(folder / f.on_disk, f, mode) for f in files]
 
 
 def _record_batch(library: Library, row: Source, results: list[Indexed], known: dict[str, SourceFile],

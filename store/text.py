@@ -9,6 +9,7 @@ never interprets stored text as markup; see widgets.)
 """
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 
@@ -47,6 +48,17 @@ def _visible(ch: str) -> str:
     if _is_control(ch):
         return f"<U+{code:04X}>"
     return ch
+
+
+def storable(text: str) -> str:
+    """`text` as a database (SQLite, PostgreSQL) can hold it: a file name that is not UTF-8 (read by Python with its
+    bytes kept as lone surrogates, "surrogateescape") with those bytes escaped as `\\xe9`; any other text as it is.
+    The same name gives the same text every time, so a stored name is found again."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+    return text
 
 
 def printable(text: str | None, *, keep_newlines: bool = False) -> str:

@@ -283,6 +283,15 @@ class SourceWatcher:
                 self.on_notice(f"The source folders cannot be watched ({exc}): they are rescanned every "
                                f"{self.poll_every:g} s instead.")
             self.polling = True  # after the notice: whoever sees `polling` finds it said
+        except RuntimeError as exc:  # watchfiles' own (WatchfilesRustInternalError): the watch ended
+            if "decode path" not in str(exc):
+                self.on_notice(f"The source folders cannot be watched ({exc}): they are rescanned every "
+                               f"{self.poll_every:g} s instead.")
+                self.polling = True
+                return
+            # a name that is not UTF-8 (its notification cannot be handed on): watch again, and read everything
+            # again, as the notifications that came with it are lost (the scan says that file once, skipped)
+            self._full_scan = True
 
     def _poll(self) -> None:
         while not self._wake.is_set():

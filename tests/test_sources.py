@@ -12,9 +12,10 @@ import pytest
 
 from store.doctor import check
 from store.errors import NotFound, StoreError
+from store.importer import import_files
 from store.library import Library
 from store.records import FAVORITES_ONLY, Filters
-from store.sources import is_complete, png_text
+from store.sources import NOT_UTF8_SKIPPED, is_complete, png_text
 from store.watcher import SourceWatcher
 
 from .conftest import REAL_METADATA, png_bytes
@@ -1311,3 +1312,52 @@ def test_a_scan_the_app_starts_runs_in_a_session_of_its_own(tmp_path, monkeypatc
                       cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE, text=True,
                       start_new_session=True).communicate()[0]
     assert said.split()[0] != our_group and said.split()[-1] == ours
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_once_and_the_rest_is_read(library, tmp_path):
+    """A Latin-1 name (`caf\\xe9.png`, from an old archive) broke `source add`/`scan` with a UnicodeEncodeError
+    (its path cannot be stored as text): now it is a skipped file, said once, and the other files are read; a
+    folder copied in takes it in under its name with the byte escaped; `import` likewise."""
+    folder = tmp_path / "latin"
+    folder.mkdir()
+    (Path(os.fsdecode(bytes(folder) + b"/caf\xe9.png"))).write_bytes(a1111("a latin cafe", 1))
+    put(folder, "ok.png", a1111("a plain name", 2))
+    report = library.add_source(folder)
+    assert len(report.added) == 1 and [r for _p, r in report.bad] == [NOT_UTF8_SKIPPED]
+    assert prompts(library) == ["a plain name"]
+    assert library.sources()[0].bad == [("caf\\xe9.png", NOT_UTF8_SKIPPED)]
+    again = library.scan_sources()[0]
+    assert not again.bad and again.unchanged == 2  # said once
+    copied = tmp_path / "copied"
+    shutil.copytree(folder, copied)
+    assert len(library.add_source(copied, mode="copy").added) == 1  # the cafe, copied in by its content
+    cafe = next(r for r in library.page() if r.prompt == "a latin cafe")
+    assert library.get(cafe.id).source_name == "caf\\xe9.png"
+    imported = tmp_path / "imp"
+    imported.mkdir()
+    Path(os.fsdecode(bytes(imported) + b"/y\xe4k.png")).write_bytes(a1111("a latin yak", 3))
+    assert len(import_files(library, [imported]).imported) == 1
+    assert "a latin yak" in prompts(library)
+
+
+def test_a_file_name_that_is_not_utf8_leaves_the_watcher_watching(tmp_path):
+    """watchfiles cannot hand on a notification of a name that is not UTF-8: its watch ended, and with it the
+    watching of every source in the app and in `myimages watch`. Now the watch begins again (and reads again what
+    came with it); the bad name is said once, the next file is read."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    library = Library(tmp_path / "lib")
+    library.add_source(folder)
+    reports, notices = [], []
+    watcher = SourceWatcher(Library(tmp_path / "lib"), reports.append, notices.append).start()
+    try:
+        assert watcher.ready.wait(10)
+        Path(os.fsdecode(bytes(folder) + b"/caf\xe9.png")).write_bytes(a1111("a latin cafe", 1))
+        wait_for(lambda: library.sources()[0].bad, 10)
+        put(folder, "after.png", a1111("written after it", 2))
+        wait_for(lambda: library.total() == 1, 10)
+        assert watcher.running and not notices
+        assert [b for batch in reports for r in batch for b in r.bad].count(
+            (folder.resolve() / os.fsdecode(b"caf\xe9.png"), NOT_UTF8_SKIPPED)) == 1
+    finally:
+        watcher.stop()
