@@ -46,6 +46,11 @@ _RECORD_COLUMNS = ("id", "prompt", "negative_prompt", "model", "text_accuracy", 
 _RecordRow: Any = cast(Any, namedtuple)("_RecordRow", (*_RECORD_COLUMNS, "owner_name"))  # (fields not literal)
 _RECORDS_SQL = ("SELECT " + ", ".join(f"i.{c}" for c in _RECORD_COLUMNS) + ", a.name FROM image i JOIN account a "
                 "ON a.id = i.owner_id WHERE i.id IN ({})")
+# PostgreSQL: and each image's collections of the account (its names in order), in the same statement: one round
+# trip to the server fewer for every page (`_collections_of` asked for them apart)
+_RECORDS_WITH_COLLECTIONS_SQL = _RECORDS_SQL.replace(" FROM image i", ", ARRAY(SELECT c.name FROM image_collection ic "
+                                                     "JOIN collection c ON c.id = ic.collection_id WHERE ic.image_id = "
+                                                     "i.id AND c.owner_id = %s ORDER BY c.name) FROM image i", 1)
 
 # What a stacked result groups by (SQL): the batch key, or the image alone when it is in no batch.
 _STACK_KEY = Case(None, [(Image.batch.is_null() | (Image.batch == 0), 0 - Image.id)], Image.batch)
@@ -339,14 +344,22 @@ class Search(Collections):
             return []
         wanted = [int(i) for i in ids]
         rows: dict[int, Any] = {}
+        names: dict[int, list[str]] | None = {} if is_postgres(self.db) else None  # read with the rows
         date = Image.generated_at.python_value  # text on SQLite, a datetime on PostgreSQL: a naive datetime
         for chunk in chunked(wanted, 500):
-            sql = _RECORDS_SQL.format(", ".join([self.db.param] * len(chunk)))
-            for row in self.db.execute_sql(sql, chunk).fetchall():
+            marks = ", ".join([self.db.param] * len(chunk))
+            if names is None:
+                found = self.db.execute_sql(_RECORDS_SQL.format(marks), chunk).fetchall()
+            else:
+                found = self.db.execute_sql(_RECORDS_WITH_COLLECTIONS_SQL.format(marks), [self.account.id, *chunk])
+            for row in found:
+                if names is not None:
+                    names[row[0]] = list(row[-1] or [])
+                    row = row[:-1]
                 record = _RecordRow._make(row)
                 rows[record.id] = record._replace(generated_at=date(record.generated_at),
                                                   imported_at=date(record.imported_at))
-        return self._records([rows[i] for i in wanted if i in rows])
+        return self._records([rows[i] for i in wanted if i in rows], names)
 
     @boundary
     def page(self, filters: Filters | None = None, offset: int = 0, limit: int = 50,
@@ -612,9 +625,11 @@ class Search(Collections):
 
     # -- rows become records -----------------------------------------------------------------------
 
-    def _records(self, rows: Iterable[Any]) -> list[ImageRecord]:
+    def _records(self, rows: Iterable[Any], names: dict[int, list[str]] | None = None) -> list[ImageRecord]:
+        """Records of these rows; `names`: each one's collections, when read with them (else asked for here)."""
         rows = list(rows)
-        names = self._collections_of([r.id for r in rows])
+        if names is None:
+            names = self._collections_of([r.id for r in rows])
         return [self._record(r, names.get(r.id, [])) for r in rows]
 
     def _record(self, row: Any, collections: list[str]) -> ImageRecord:

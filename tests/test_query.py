@@ -271,6 +271,25 @@ def test_a_page_holds_the_records_read_one_by_one(known, db_url):
     assert lib.page(Filters(sort="oldest"), 0, 50) == [lib.get(i) for i in lib.ids(Filters(sort="oldest"))]
 
 
+def test_a_page_and_its_collections_are_one_statement_on_postgresql(known, db_url, monkeypatch):
+    """On PostgreSQL a page's records are read with each one's collections (the account's, in name order) in one
+    statement, a round trip to the server fewer for every page; the records are those `get` makes."""
+    if db_url is None:
+        pytest.skip("PostgreSQL only (SQLite reads its collections in process)")
+    lib, ids = known
+    shelf = lib.create_collection("Another shelf")
+    lib.add_to_collection([ids["a"], ids["b"]], shelf.id)
+    statements = []
+    execute = lib.db.execute_sql
+    monkeypatch.setattr(lib.db, "execute_sql", lambda sql, params=None, *a, **k: (
+        statements.append(sql), execute(sql, params, *a, **k))[1])
+    page = lib._records_by_id([ids["b"], ids["a"], ids["c"], ids["d"]])
+    monkeypatch.undo()
+    assert len(statements) == 1, statements
+    assert [r.collections for r in page] == [["Another shelf"], ["Another shelf", "My Sheets"], ["My Sheets"], []]
+    assert page == [lib.get(r.id) for r in page]
+
+
 def test_a_quote_inside_quotes_is_written_with_a_backslash(known):
     """New-user test 4 item 10: a collection named My "Best" could not be named by in:."""
     lib, ids = known
