@@ -102,7 +102,9 @@ for start in range(0, len(ids), 10):
 def kill_mid_work(args: list[str], at: float, timeout: float = 120) -> tuple[int, int]:
     """Run a child that prints "done total" lines; kill it (SIGKILL) once `done` passes `at` of `total`.
 
-    Returns the last (done, total) it reported: proof that the kill landed mid-work.
+    Returns the last (done, total) it reported before it died: proof that the kill landed mid-work. (Not the
+    line that decided the kill: on a busy machine the child goes on working, and reporting, until the kill lands;
+    its lines written meanwhile are read after its death.)
     """
     proc = subprocess.Popen([sys.executable, "-c", *args], cwd=ROOT, stdout=subprocess.PIPE, text=True,
                             env=dict(os.environ))
@@ -116,6 +118,8 @@ def kill_mid_work(args: list[str], at: float, timeout: float = 120) -> tuple[int
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        for line in proc.stdout.read().split("\n")[:-1]:  # what it reported between that line and its death
+            done, total = map(int, line.split())  # (the last piece, a line the kill may have cut, is left out)
         proc.stdout.close()
     assert 0 < done < total, f"the kill did not land mid-work: {done} of {total}"
     return done, total

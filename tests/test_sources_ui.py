@@ -296,7 +296,7 @@ async def test_cancel_stops_the_scan_of_an_added_source(tmp_path):
         shown = notices(app)
         await settle(pilot, app)
         await add_in_dialog(pilot, app, out)
-        await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen) and " of 4000" in screen_text(app),
+        await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen) and " of 4,000" in screen_text(app),
                          30)
         await pilot.press("escape")
         await pilot.pause()
