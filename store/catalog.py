@@ -2045,8 +2045,9 @@ class _Stacks:
 
 
 SHUFFLED_UP_TO = 100_000  # places a seed shuffles afresh (about 20 ms); beyond, an affine walk (a few ms)
-SORTED_BELOW = 8  # beyond SHUFFLED_UP_TO, a condition letting fewer than one image in this many through sorts its
-# matches by their place in the seed's walk (1-3 ms for 7,000) instead of making the seed's whole order (15-40 ms)
+SORTED_BELOW = 4  # beyond SHUFFLED_UP_TO, a condition letting fewer than one image in this many through sorts its
+# matches by their place in the seed's walk (1-3 ms for 7,000, 10-15 for `ring`'s 136,000 of a million) instead of
+# making the seed's whole order (30-60 ms of processor at a million; `ring sort:random` 43-66 -> 30-44 ms in all)
 
 
 def scramble(n: int, seed: int) -> np.ndarray:

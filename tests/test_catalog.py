@@ -462,8 +462,9 @@ def test_every_image_in_a_kept_order_is_read_a_page_at_a_time_as_the_whole_order
     that order read a page at a time (`Ordered`: no array of every id made for a page; a seed's walk through the
     shuffle beyond SHUFFLED_UP_TO places, here 10, never made whole): its pages, its count, each image's position
     and its ids are those of the order made whole, and the same as the filtered path gives less the image a
-    condition leaves out. A condition that lets few through (`id:1-5`) in the random order sorts them by their place
-    in the seed's walk, the seed's whole order not made: the same images in the same order."""
+    condition leaves out. A condition that lets few through (`id:1-5`, `id:1-13`: under one image in 4) in the random
+    order sorts them by their place in the seed's walk, the seed's whole order not made: the same images in the same
+    order."""
     from store import catalog as catalog_module
     from store.catalog import Ordered
 
@@ -485,8 +486,9 @@ def test_every_image_in_a_kept_order_is_read_a_page_at_a_time_as_the_whole_order
             assert paged == whole, (sort, seed)
             assert [lib.position(i, filters) for i in whole] == list(range(len(whole)))
             assert lib.position(10_000, filters) is None
-            few = lib.ids(Filters(search="id:1-5", sort=sort, seed=seed))
-            assert few == [i for i in whole if i <= 5] and f"random {seed}" not in catalog._orders, (sort, seed)
+            for last in (5, 13):  # 13 of 61: fewer than one image in SORTED_BELOW (4)
+                few = lib.ids(Filters(search=f"id:1-{last}", sort=sort, seed=seed))
+                assert few == [i for i in whole if i <= last] and f"random {seed}" not in catalog._orders, (sort, seed)
             filtered = lib.ids(Filters(search=f"-id:{left_out}", sort=sort, seed=seed))
             assert filtered == [i for i in whole if i != left_out], (sort, seed)
     lib.trash([ids[3]])  # a change: the walk is of the catalog as it is now
