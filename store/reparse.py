@@ -20,6 +20,7 @@ from .errors import StoreError
 from .metadata import Metadata, parse_chunks, read_chunks
 from .models import Image
 from .records import Filters, to_stored
+from .text import printable
 
 warnings.filterwarnings("ignore", category=PILImage.DecompressionBombWarning)
 
@@ -118,10 +119,14 @@ def _reparse(library: Any, image_ids: Iterable[int] | None, progress: Progress |
             row = Image.get_or_none((Image.id == image_id) & library._mine())
             if row is None:
                 raise StoreError("the image was deleted meanwhile")
-            path = library.files.original_path(row.sha256, row.ext)
+            # a linked image's file is where it is in its source folder; any other's is the library's own copy
+            path = row.location or library.files.original_path(row.sha256, row.ext)
             try:
                 meta = read_metadata(path)
             except FileNotFoundError:
+                if row.location:
+                    raise StoreError(f"its file {printable(row.location)} is not there (its source folder moved "
+                                     "or unmounted?)") from None
                 raise StoreError("its stored file is missing (`myimages doctor` reports these)") from None
             except (OSError, SyntaxError, ValueError, PILImage.DecompressionBombError) as exc:
                 raise StoreError(f"cannot read its stored file ({exc})") from None

@@ -49,6 +49,25 @@ def test_reparse_updates_what_old_parsers_read_and_nothing_set_by_hand(library, 
     assert reparse(library, [krea]).unchanged == 1  # a second pass changes nothing
 
 
+def test_reparse_reads_a_linked_image_where_its_file_is(library, tmp_path):
+    """An image linked from a source folder has no copy in the library: reparse failed on every one ("its stored
+    file is missing") while its file was there. It reads the file in the source folder."""
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+    (folder / "krea.png").write_bytes((GENERATORS / "krea2.png").read_bytes())
+    library.add_source(folder)
+    (image,) = library.page()
+    ImageRow.update(prompt='["30:28", 0]', model="old").where(ImageRow.id == image.id).execute()
+    from store.reparse import reparse
+
+    result = reparse(library, [image.id])
+    assert result.updated == [image.id] and not result.failed
+    assert library.get(image.id).model == "krea2_turbo_int8_convrot.safetensors"
+    (folder / "krea.png").unlink()
+    (failed,) = reparse(library, [image.id]).failed
+    assert "is not there" in failed[1]
+
+
 def test_reparse_command(tmp_path, capsys):
     folder = tmp_path / "lib"
     assert main(["import", "--library", str(folder), str(GENERATORS / "img2img_cropped.png")]) == 0
