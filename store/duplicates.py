@@ -203,9 +203,10 @@ def _pairs_within(values: np.ndarray, distance: int, step: Callable[[], None] | 
 
 
 def _keep_first(records: list[ImageRecord]) -> list[ImageRecord]:
-    """The one to keep first: the largest with metadata (a prompt); of the same size, a PNG (lossless: a lossy
-    WebP or JPEG of it is often the larger file, for pixel art), then the larger file, then the oldest import."""
-    return sorted(records, key=lambda r: (not r.prompt.strip(), -(r.width * r.height), r.ext != "png", -r.file_size,
+    """The one to keep first: an original, never an image derived from one (a cleaned copy, a grid cell); then the
+    largest with metadata (a prompt); of the same size, a PNG (lossless: a lossy WebP or JPEG of it is often the
+    larger file, for pixel art), then the larger file, then the oldest import."""
+    return sorted(records, key=lambda r: (bool(r.derivation or r.parent_id), not r.prompt.strip(), -(r.width * r.height), r.ext != "png", -r.file_size,
                                           r.id))
 
 
@@ -320,7 +321,10 @@ def find_groups(library: "Library", distance: int | None = None,
     by_p = set(pairs_of(phashes, by_phash, None))
     pairs = sorted(by_p | set(pairs_of(dhashes, by_dhash, fragile)))
     colours = _colour_signatures(library, ids, {k for pair in pairs for k in pair})
+    lineage = _lineage(library, ids)
     for i, j in pairs:
+        if ids[i] in lineage.get(int(ids[j]), ()) or ids[j] in lineage.get(int(ids[i]), ()):
+            continue  # one is made from the other (its background removed, a cell of it): not a duplicate of it
         if not _same_colours(colours.get(i), colours.get(j), pattern=(i, j) not in by_p):
             continue  # one shape in other colours (an item set of one style), or another pattern: not the same picture
         a, b = root(i), root(j)
@@ -343,6 +347,20 @@ def find_groups(library: "Library", distance: int | None = None,
     if progress is not None:
         progress(total, total)
     return groups
+
+
+def _lineage(library: "Library", ids: np.ndarray) -> dict[int, set[int]]:
+    """The images each derived image among `ids` was made from (its parent, the parent's parent, ...)."""
+    parents: dict[int, int] = dict(Image.select(Image.id, Image.parent).where(
+        library._mine(), Image.parent.is_null(False)).tuples())
+    out: dict[int, set[int]] = {}
+    for image_id in set(ids.tolist()) & parents.keys():
+        chain, step = set(), parents.get(image_id)
+        while step is not None and step not in chain:
+            chain.add(step)
+            step = parents.get(step)
+        out[image_id] = chain
+    return out
 
 
 def _distance(phashes: np.ndarray, by_phash: np.ndarray, dhashes: np.ndarray, by_dhash: np.ndarray,

@@ -72,6 +72,38 @@ def test_keeping_one_moves_favorites_and_collections_to_it_and_trashes_the_rest(
     assert library.duplicates() == []  # trashed images are not grouped
 
 
+def test_an_image_made_from_another_is_no_duplicate_of_it_and_never_the_one_kept(capsys, tmp_path, make_png):
+    """A cleaned copy (or a grid cell) was grouped with its original and proposed as the one to keep: `duplicates
+    --trash --yes` trashed the original of every cut-out (new-user test 5, item 2). It is no duplicate of what it
+    was made from, and in a real group the kept one is an original."""
+    from store.derived import add_derived, derived_image
+    from tui.cli import main
+
+    path = make_png(size=(200, 150))
+    noise = np.random.default_rng(5).integers(0, 255, (15, 20, 3), dtype=np.uint8)
+    PILImage.fromarray(noise).resize((200, 150), PILImage.BICUBIC).save(path)
+    folder = tmp_path / "cli"
+    library = ["--library", str(folder)]
+    assert main(["import", str(path), *library]) == 0
+    from store.library import Library
+
+    store = Library(folder, account="alice")
+    with PILImage.open(path) as picture:
+        cut = picture.convert("RGBA")  # the larger file, as a cleaned copy is
+    ((cleaned, _created),) = add_derived(store, 1, [derived_image(store, 1, cut, "background removed", "-clean")])
+    store.fill_perceptual_hashes()
+    capsys.readouterr()
+    assert main(["duplicates", "--trash", "--yes", *library]) == 0
+    assert capsys.readouterr().out == "No duplicates.\n" and library_total(folder) == 2
+    assert main(["import", *map(str, variants(path, tmp_path / "v")[:1]), *library]) == 0  # a real duplicate
+    store.fill_perceptual_hashes()
+    (group,) = store.duplicates()
+    assert group.keep.id == 1 and cleaned != group.keep.id
+    capsys.readouterr()
+    assert main(["duplicates", "--trash", "--yes", *library]) == 0
+    assert "  keep  #1" in capsys.readouterr().out and 1 not in {t.record.id for t in store.trashed()}
+
+
 def test_restoring_trashed_duplicates_takes_back_what_the_merge_gave(library, tmp_path, make_png):
     """New-user test items 3 and 4: restoring the trashed duplicates left their favorites and collections on
     the kept image. Now it loses what they gave, unless a duplicate still in the trash (or erased) gave it too."""
