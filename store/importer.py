@@ -56,7 +56,8 @@ class ImportReport:
     duplicates: list[tuple[Path, int]] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
     cancelled: bool = False
-    skipped: list[Path] = field(default_factory=list)  # a library's folder inside a folder imported: its own files
+    # folders inside a folder imported that are left out, with why: a library's (its own files), the downloads folder
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
     restored: list[tuple[Path, int]] = field(default_factory=list)  # its picture was in the trash: back now
 
     def summary(self) -> str:
@@ -107,9 +108,25 @@ def own_files_problem(library: Library, path: Path) -> str:
     return ""
 
 
+LIBRARY_SKIPPED = "a library's folder (its own files are never imported)"
+DOWNLOADS_SKIPPED = "the downloads folder (copies of your images the app wrote: they would come in again as new images)"
+
+
+def downloads_folder() -> Path | None:
+    """The app's downloads folder (`downloads` in the settings), resolved; None when it is not there yet. Neither a
+    source's scan nor an import reads it."""
+    from .settings import current
+
+    try:
+        return current().downloads.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+
+
 def collect_files(paths: Iterable[Path], recursive: bool, report: ImportReport) -> list[Path]:
-    """Files to import: those named, and image files inside the folders named (a library's folder met on
-    the way is skipped, and listed in report.skipped)."""
+    """Files to import: those named, and image files inside the folders named (a library's folder or the downloads
+    folder met on the way is skipped, and listed in report.skipped)."""
+    downloads = downloads_folder() if recursive else None
     found: list[Path] = []
     seen: set[Path] = set()
 
@@ -131,9 +148,14 @@ def collect_files(paths: Iterable[Path], recursive: bool, report: ImportReport) 
                     report.failed.append((Path(error.filename or top), f"cannot read folder: {error.strerror}"))
 
                 def libraries_left_out(folder: str, dirs: list[str]) -> bool:
-                    for name in [d for d in dirs if is_library(Path(folder, d))]:
-                        dirs.remove(name)
-                        report.skipped.append(Path(folder, name))
+                    for name in list(dirs):
+                        inside = Path(folder, name)
+                        why = LIBRARY_SKIPPED if is_library(inside) else \
+                            DOWNLOADS_SKIPPED if downloads is not None and os.path.realpath(inside) == str(downloads) \
+                            else ""
+                        if why:
+                            dirs.remove(name)
+                            report.skipped.append((inside, why))
                     dirs.sort()
                     return True
 

@@ -34,7 +34,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from peewee import IntegrityError, chunked, fn
 from PIL import Image as PILImage, PngImagePlugin
@@ -43,7 +43,7 @@ from .database import bulk_writing
 from .errors import BadImage, NotFound, StoreError
 from .file_lock import held
 from .identity import MARKER, is_library
-from .importer import EXTENSIONS, FORMATS, MAX_FILE_BYTES, ImportOptions, describe, prepare_bytes
+from .importer import EXTENSIONS, FORMATS, MAX_FILE_BYTES, ImportOptions, describe, downloads_folder, prepare_bytes
 from .library import Library, NewImage, bulk_insert
 from .metadata import METADATA_KEYS, parse_chunks, read_chunks
 from .models import Collection, Image, ImageCollection, LostImage, Source, SourceFile, TrashFile
@@ -101,6 +101,8 @@ class ScanReport:
     kept: int = 0  # files gone whose image stays: the library's own copy (imported), or another file of it
     in_trash: int = 0  # files of a picture that is in the trash: it stays there (restoring it is the user's call)
     unchanged: int = 0
+    # files changed in place (a tagger, an optimiser): their image updated, its favorite and collections kept
+    updated: int = 0
     bad: list[tuple[Path, str]] = field(default_factory=list)  # newly found bad files, with the reason
     waiting: list[Path] = field(default_factory=list)  # still being written: read at the next scan
     cancelled: bool = False
@@ -109,12 +111,12 @@ class ScanReport:
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.removed or self.moved or self.kept or self.bad or self.known or self.in_trash
+        return bool(self.added or self.updated or self.removed or self.moved or self.kept or self.bad or self.known or self.in_trash
                     or self.problem)
 
     def as_json(self) -> dict:
         return {"source": str(self.source), "added": self.added, "known": self.known, "removed": self.removed,
-                "moved": self.moved, "kept": self.kept, "in_trash": self.in_trash, "unchanged": self.unchanged,
+                "moved": self.moved, "kept": self.kept, "in_trash": self.in_trash, "unchanged": self.unchanged, "updated": self.updated,
                 "bad": [[str(p), r] for p, r in self.bad], "waiting": [str(p) for p in self.waiting],
                 "cancelled": self.cancelled, "problem": self.problem, "busy": self.busy}
 
@@ -123,7 +125,7 @@ class ScanReport:
         return cls(Path(data["source"]), added=list(data["added"]), known=int(data["known"]),
                    removed=int(data["removed"]), moved=int(data["moved"]), kept=int(data.get("kept", 0)),
                    in_trash=int(data.get("in_trash", 0)),
-                   unchanged=int(data["unchanged"]), bad=[(Path(p), r) for p, r in data["bad"]],
+                   unchanged=int(data["unchanged"]), updated=int(data.get("updated", 0)), bad=[(Path(p), r) for p, r in data["bad"]],
                    waiting=[Path(p) for p in data["waiting"]], cancelled=bool(data["cancelled"]),
                    problem=str(data["problem"]), busy=bool(data.get("busy", False)))
 
@@ -135,6 +137,8 @@ class ScanReport:
         parts = [text for count, text in (
             (self.known, f"{plural(self.known, 'image', 'was')} already in the library"),
             (self.in_trash, f"{plural(self.in_trash, 'image')} in the trash (left there)"),
+            (self.updated, f"{plural(self.updated, 'image')} changed in place (updated; favorite and collections "
+                           "kept)"),
             (self.removed, f"{self.removed:,} gone"), (self.moved, f"{self.moved:,} moved"),
             (self.kept, f"{plural(self.kept, 'file')} gone ({'its image stays' if self.kept == 1 else 'their images stay'}"
                         " in the library)"),
@@ -477,7 +481,7 @@ def _check_folder(library: Library, folder: Path | str) -> Path:
         if (folder / MARKER).is_file() and is_library(folder):
             raise StoreError(f"{path} is {'' if folder == path else 'inside '}the folder of another library "
                              f"({folder}): pick the folder your generator writes to.")
-    downloads = _downloads_folder()
+    downloads = downloads_folder()
     if downloads is not None and (path == downloads or downloads in path.parents):
         raise StoreError(f"{path} is {'' if path == downloads else 'inside '}the downloads folder ({downloads}), "
                          "where the app writes copies of your images: they would come back as new images; pick "
@@ -485,20 +489,10 @@ def _check_folder(library: Library, folder: Path | str) -> Path:
     return path
 
 
-def _downloads_folder() -> Path | None:
-    """The app's downloads folder (`downloads` in the settings), resolved; None when it is not there yet."""
-    from .settings import current
-
-    try:
-        return current().downloads.resolve(strict=True)
-    except (OSError, RuntimeError):
-        return None
-
-
 def _skipped_folders(library: Library) -> tuple[Path, ...]:
     """Folders a source's scan never reads: the library's own, and the downloads folder (copies of the library's
     images: downloaded or exported, they would come back as new images)."""
-    downloads = _downloads_folder()
+    downloads = downloads_folder()
     return (library.root.resolve(),) + ((downloads,) if downloads is not None else ())
 
 
@@ -606,7 +600,7 @@ def source_holding(library: Library, folder: Path) -> Path | None:
         folder = folder.expanduser().resolve()
     except (OSError, RuntimeError):
         return None
-    downloads = _downloads_folder()
+    downloads = downloads_folder()
     if downloads is not None and (folder == downloads or downloads in folder.parents):
         return None
     for row in _own_sources(library):
@@ -918,6 +912,11 @@ def _record(library: Library, row: Source, results: list[Indexed], known: dict[s
     ready = [(r, r.image) for r in results if r.image is not None]
     report.waiting.extend(r.path for r in results if r.incomplete)
     ids: list[tuple[int, bool]] = []
+    in_place = _changed_in_place(library, ready, known)
+    if in_place:
+        _update_in_place(library, in_place)
+        report.updated += len(in_place)
+        ready = [pair for pair in ready if pair[0].image_id is None]
     if ready:
         failed: list[tuple[int, str]] = []
         # a picture the user put in the trash stays there: a file of it appearing in a folder is no "undo"
@@ -962,6 +961,56 @@ def _record(library: Library, row: Source, results: list[Indexed], known: dict[s
                      "image": result.image_id, "error": result.error})
     with library.db.atomic():
         bulk_insert(library.db, SourceFile, rows, conflict=("source", "relpath"))
+
+
+def _changed_in_place(library: Library, ready: list[tuple[Indexed, NewImage]],
+                      known: dict[str, Any]) -> list[tuple[Indexed, NewImage]]:
+    """The linked files rewritten at their own place (same name, new content: a tagger adding a chunk, a lossless
+    optimiser) whose image has no other file and whose new content is no image of the library yet: each is still
+    its image (its id, favorite and collections), updated rather than made a new one while the old one is lost."""
+    candidates = {}
+    for result, image in ready:
+        previous = known.get(result.seen.relpath)
+        if image.location and previous is not None and previous.image_id:
+            candidates[previous.image_id] = (result, image)
+    if not candidates:
+        return []
+    ids = list(candidates)
+    own = {i for i, location in Image.select(Image.id, Image.location)
+           .where(Image.id.in_(ids), Image.owner == library.account.id, Image.trashed_at.is_null()).tuples()
+           if location == candidates[i][0].where}
+    files: dict[int, int] = {}
+    for (image_id,) in SourceFile.select(SourceFile.image).where(SourceFile.image.in_(ids)).tuples():
+        files[image_id] = files.get(image_id, 0) + 1
+    hashes = [image.sha256 for _result, image in candidates.values()]
+    taken = set(library.ids_by_hash(hashes)) | {h for h in hashes if hashes.count(h) > 1}
+    out = []
+    for image_id, (result, image) in candidates.items():
+        if image_id in own and files.get(image_id, 0) <= 1 and image.sha256 not in taken:
+            result.image_id = image_id
+            out.append((result, image))
+    return out
+
+
+def _update_in_place(library: Library, changed: list[tuple[Indexed, NewImage]]) -> None:
+    """The images of files changed in place take their new content and metadata; their date, favorite, collections
+    and what was given by hand stay (perceptual hashes, batch key and thumbnail are made again for the new content)."""
+    with library.db.atomic():
+        for result, image in changed:
+            row = Image.get_by_id(result.image_id)
+            try:
+                old = json.loads(row.params or "{}")
+            except ValueError:
+                old = {}
+            old = old if isinstance(old, dict) else {}
+            given = old["_given"] if isinstance(old.get("_given"), list) else []
+            params = dict(image.params or {})
+            params.update({k: v for k, v in old.items() if k.startswith("_") and k != "_format"})  # its date's origin
+            fields = {name: getattr(image, name) for name in ("prompt", "negative_prompt", "model", "text_accuracy")
+                      if name not in given}
+            Image.update(sha256=image.sha256, ext=image.ext, width=image.width, height=image.height,
+                         file_size=image.file_size, params=json.dumps(params, ensure_ascii=False, default=str),
+                         phash="", dhash="", batch=None, **fields).where(Image.id == result.image_id).execute()
 
 
 def _locations(image_ids: list[int]) -> dict[int, str]:

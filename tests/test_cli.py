@@ -432,6 +432,17 @@ def test_import_refuses_the_library_folder_and_what_is_in_it(capsys, lib_dir, tm
     assert len(out.splitlines()) == 2
 
 
+def test_import_leaves_out_the_downloads_folder_inside_a_folder(capsys, lib_dir, tmp_path, monkeypatch):
+    """New-user test 5, item 1: `import -r` of a folder holding the downloads folder took every download in again as
+    a new image (its text chunks differ from the original's); it is skipped, as a source's scan skips it."""
+    downloads = tmp_path / "dl"
+    monkeypatch.setenv("MYIMAGES_DOWNLOADS", str(downloads))
+    assert run(capsys, "export", "--library", str(lib_dir), "1", "--to", str(downloads))[0] == 0
+    code, out, _ = run(capsys, "import", "--library", str(lib_dir), str(tmp_path), "-r")
+    assert code == 0 and f"skipped: {downloads}: the downloads folder" in out and "0 imported" in out
+    assert len(run(capsys, "list", "--library", str(lib_dir))[1].splitlines()) == 2
+
+
 def test_importing_a_trashed_picture_says_it_came_back(capsys, lib_dir, tmp_path):
     """NEWUSER4 #20: it said "duplicate: … is already image #1" and "0 imported, 1 duplicate"."""
     from store.importer import ImportReport

@@ -88,6 +88,27 @@ def test_rename_move_and_delete_outside_keep_favorites_and_collections(library, 
     assert [r.prompt for r in back] == ["a blue ring"] and back[0].collections == ["Keep"]
 
 
+def test_a_file_rewritten_in_place_keeps_its_image_favorite_and_collections(library, outputs):
+    """A tagger or optimiser rewrites a watched file at its own place (same name and pixels, one more chunk, a temp
+    file renamed over it): it was a new image with a new id, and the favorite and collections were gone for good.
+    Now its image is updated (new content hash, size, metadata) and keeps its id, favorite and collections."""
+    library.add_source(outputs)
+    ring = next(r for r in library.page() if r.prompt == "a blue ring")
+    library.set_favorite([ring.id])
+    library.add_to_collection([ring.id], library.create_collection("Keep").id)
+    before = library.get(ring.id)
+    path = outputs / "day2" / "b.png"
+    tagged = png_bytes(colour=(2 * 7 % 256, 2 * 13 % 256, 90), text={
+        "parameters": "a blue ring, tagged\nSteps: 20, Sampler: Euler, CFG scale: 7, Seed: 2, Model: dreamshaper",
+        "Comment": "tagged by my tagger"})
+    put(outputs, "day2/.b.tmp", tagged).replace(path)
+    report = library.scan_sources()[0]
+    assert (report.updated, report.added, report.removed) == (1, [], 0) and "1 image changed in place" in report.summary()
+    after = library.get(ring.id)
+    assert after.favorite and after.collections == ["Keep"] and after.prompt == "a blue ring, tagged"
+    assert after.sha256 != before.sha256 and after.path == path.resolve() and library.total() == 2
+
+
 def test_a_file_moved_between_two_sources_keeps_its_image(library, outputs, tmp_path):
     """New-user test item 5: a move from one source to another, seen by the watcher (both paths in one look,
     the folder that lost the file first) or by a rescan of all (the other folder first), gave the image a new

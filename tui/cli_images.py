@@ -116,8 +116,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             print("myimages: import interrupted; what was imported so far is kept.", file=sys.stderr)
             return 130
-    for path in report.skipped:
-        print(f"skipped: {printable(str(path))}: a library's folder (its own files are never imported)")
+    for path, why in report.skipped:
+        print(f"skipped: {printable(str(path))}: {why}")
     for path, image_id in report.restored:
         print(f"restored: {printable(str(path))} is image #{image_id}, back from the trash")
     for path, image_id in report.duplicates:

@@ -87,8 +87,7 @@ async def take_completion(field: Input, folders_only: bool = False) -> bool:
 
 def detail_lines(report: ImportReport) -> list[str]:
     """What `myimages import` prints before its counts: each duplicate and failure."""
-    lines = [f"skipped: {printable(str(path))}: a library's folder (its own files are never imported)"
-             for path in report.skipped]
+    lines = [f"skipped: {printable(str(path))}: {why}" for path, why in report.skipped]
     lines += [f"restored: {printable(str(path))} is image #{image_id}, back from the trash"
               for path, image_id in report.restored]
     lines += [f"duplicate: {printable(str(path))} is already image #{image_id}" for path, image_id in report.duplicates]
