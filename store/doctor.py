@@ -35,6 +35,7 @@ from .errors import StoreError
 from .files import TMP_PREFIX, make_thumbnail, write_bytes_atomic
 from .library import Library
 from .models import Image as ImageRow
+from .models import Source as SourceRow
 from .sources import own_copies
 from .text import plural
 from .trash import trash_days
@@ -56,6 +57,8 @@ class DoctorReport:
     thumbnails_made: list[int] = field(default_factory=list)
     missing_originals: list[int] = field(default_factory=list)
     missing_linked: list[int] = field(default_factory=list)  # linked files not where the record says
+    # linked images whose source folder is not there (moved, a disk unmounted), by folder: kept until it is back
+    away: dict[str, list[int]] = field(default_factory=dict)
     # imported images an older version pointed at a file of the same picture in a source, now gone: they are
     # the library's own copy again (sources.own_copies)
     adopted: list[int] = field(default_factory=list)
@@ -112,6 +115,11 @@ class DoctorReport:
             out.append(f"{plural(len(self.adopted), 'imported image')} pointed at a file in a source folder that "
                        f"is gone: {'it shows' if len(self.adopted) == 1 else 'they show'} the library's own copy "
                        f"again: {_ids(self.adopted)}")
+        for folder, ids in sorted(self.away.items()):
+            n = len(ids)
+            out.append(f"{n:,} of your linked images {'is' if n == 1 else 'are'} in {folder}, which is not there "
+                       f"(moved, or a disk not mounted): {_ids(ids)}; {'it stays' if n == 1 else 'they stay'} in the "
+                       "library until the folder is back (`myimages source list` marks it), nothing to do")
         if self.missing_linked:
             n = len(self.missing_linked)
             out.append(f"{n:,} of your linked images' files {'is not where it was' if n == 1 else 'are not where they were'}: "
@@ -153,11 +161,17 @@ def _check(library: Library, min_age: float, remove_missing: bool) -> DoctorRepo
 def _check_own_records(library: Library, report: DoctorReport) -> None:
     query = (ImageRow.select(ImageRow.id, ImageRow.sha256, ImageRow.ext, ImageRow.location)
              .where(ImageRow.owner == library.account.id).order_by(ImageRow.id).tuples())
+    folders = [str(path) for (path,) in SourceRow.select(SourceRow.path)
+               .where(SourceRow.owner == library.account.id).tuples()]
     for image_id, sha256, ext, location in query.iterator():
         if location:  # a linked file in a source folder: its thumbnail is made when needed
             if not os.path.exists(location):
+                away = next((f for f in folders if location.startswith(f.rstrip("/") + "/")
+                             and not os.path.isdir(f)), None)
                 if not library.read_only and own_copies(library, [(image_id, sha256, ext)]):
                     report.adopted.append(image_id)  # an imported image an older version pointed at a twin
+                elif away is not None:  # a scan changes nothing for a folder that is not there: they are kept
+                    report.away.setdefault(away, []).append(image_id)
                 else:
                     report.missing_linked.append(image_id)
             continue

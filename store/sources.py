@@ -1354,6 +1354,10 @@ class SourceFiles:
     images: int = 0
     trashed: int = 0
     first: tuple[str, ...] = ()
+    # files that cannot be reached now (their folder unmounted or moved, or the file gone): not counted above, they
+    # stay where they are, and only the records go; `away`: the first few of their source folders that are not there
+    absent: int = 0
+    away: tuple[str, ...] = ()
 
     def named(self) -> str:
         """"a, b, c and 4 more"."""
@@ -1364,6 +1368,30 @@ class SourceFiles:
 
     def sentence(self, count: int, erase: bool) -> str:
         """What happens to them, for a question about deleting `count` images ("" when nothing happens)."""
+        reached = self._reached(count, erase)
+        return f"{reached} {self.unreached(count, erase)}" if reached and self.absent else \
+            reached or self.unreached(count, erase)
+
+    def unreached(self, count: int, erase: bool) -> str:
+        """What happens to the files that cannot be reached: nothing ("" when there are none)."""
+        if not self.absent:
+            return ""
+        from .text import printable
+
+        one = self.absent == 1
+        start = "Its file" if one and count == 1 else plural(self.absent, "file")
+        if self.away:
+            more = f" and {len(self.away) - 1:,} more" if len(self.away) > 1 else ""
+            why = (f"its source folder {printable(self.away[0])}{more} is not there (moved, or a disk not mounted)"
+                   if one else f"the source folder {printable(self.away[0])}{more} is not there (moved, or a disk "
+                   "not mounted)")
+        else:
+            why = "it is not where it was" if one else "they are not where they were"
+        record = "only the record is erased" if erase else "only the record goes to the trash"
+        return f"{start} cannot be reached: {why}. {record[0].upper()}{record[1:]}; the file{'' if one else 's'} " \
+               f"{'stays' if one else 'stay'} where {'it is' if one else 'they are'}."
+
+    def _reached(self, count: int, erase: bool) -> str:
         if not self.count:
             return ""
         n = self.count
@@ -1388,9 +1416,10 @@ def source_files(library: Library, image_ids: Iterable[int], first: int = FIRST_
     """The files in watched folders that deleting these images (to the trash, or for good) takes: every file of
     a link-mode source that is a linked image among them, and, for those in the trash, the files moved into it
     from their folders. Changes nothing (an imported image whose picture is also in a folder has none)."""
-    count = trashed = 0
+    count = trashed = absent = 0
     images: set[int] = set()
     paths: list[str] = []
+    away: set[str] = set()
     for part in chunked(sorted(set(image_ids)), 500):
         rows = list(SourceFile.select(SourceFile.image, SourceFile.relpath, Source.path, Image.sha256, Image.ext)
                     .join(Source).switch(SourceFile).join(Image)
@@ -1399,7 +1428,13 @@ def source_files(library: Library, image_ids: Iterable[int], first: int = FIRST_
         adopted = {image_id for image_id, _r, _f, sha256, ext in rows
                    if library.files.original_path(sha256, ext).is_file()}
         for image_id, relpath, folder, _sha, _ext in rows:
-            if image_id not in adopted:
+            if image_id in adopted:
+                continue
+            if not os.path.lexists(Path(folder) / relpath):  # trash and delete leave it: only its record goes
+                absent += 1
+                if not os.path.isdir(folder):
+                    away.add(folder)
+            else:
                 count += 1
                 images.add(image_id)
                 paths.append(str(Path(folder) / relpath))
@@ -1411,7 +1446,7 @@ def source_files(library: Library, image_ids: Iterable[int], first: int = FIRST_
             images.add(image_id)
             paths.append(original)
         paths = sorted(paths)[:first]  # only the first few are named
-    return SourceFiles(count, len(images), trashed, tuple(paths))
+    return SourceFiles(count, len(images), trashed, tuple(paths), absent, tuple(sorted(away)))
 
 
 @dataclass(frozen=True)

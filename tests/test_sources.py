@@ -279,6 +279,31 @@ def test_command_line_delete_says_what_happens_to_files_in_source_folders(tmp_pa
     assert main(["delete", "3", *library]) == 1 and "source folder" not in asked[-1]  # imported: nothing moves
 
 
+def test_deleting_an_image_whose_folder_is_not_there_says_its_file_stays(tmp_path, outputs, capsys, monkeypatch):
+    """New-user test 5 item 5: with its source folder moved away (a disk unmounted), deleting a linked image said
+    its file moves into the library's trash, and nothing moved. The question and the summary say the file cannot be
+    reached and stays; only the record goes to the trash, and the file is whole when the folder is back."""
+    from tui.cli import main
+
+    library = ["--library", str(tmp_path / "lib")]
+    assert main(["source", "add", str(outputs), *library]) == 0
+    before = (outputs / "a.png").read_bytes()
+    away = outputs.rename(tmp_path / "unplugged")
+    capsys.readouterr()
+    asked: list[str] = []
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda question: asked.append(question) or "y")
+    assert main(["delete", "1", *library]) == 0
+    unreached = (f"Its file cannot be reached: its source folder {outputs.resolve()} is not there (moved, or a disk "
+                 "not mounted). Only the record goes to the trash; the file stays where it is.")
+    assert unreached in asked[-1] and "moves into the library's trash" not in asked[-1]
+    out = capsys.readouterr().out
+    assert "1 image deleted: moved to the trash (" in out and unreached in out and "moved out of" not in out
+    assert not list((tmp_path / "lib" / "trash").glob("*"))  # nothing moved
+    away.rename(outputs)
+    assert (outputs / "a.png").read_bytes() == before
+
+
 def test_deleting_an_image_of_several_files_names_every_file(tmp_path, capsys, monkeypatch):
     """New-user test 3 item 1: one picture in three files of two sources is one image; deleting it takes all
     three (or it would come back at the next scan), and every question and summary counted and named only one."""
@@ -543,6 +568,21 @@ def test_doctor_reports_linked_files_that_are_gone(library, outputs):
     report = check(library, min_age=0)
     assert len(report.missing_linked) == 1 and any("not where" in line for line in report.lines())
     assert report.missing_originals == []
+
+
+def test_doctor_says_linked_images_of_a_folder_not_there_stay(library, outputs, tmp_path):
+    """New-user test 5 item 12: with a source folder unplugged, doctor called its images' files "not where they
+    were" and advised a scan that "drops the gone", which drops nothing for a folder not there."""
+    library.add_source(outputs)
+    away = outputs.rename(tmp_path / "unplugged")
+    lines = check(library, min_age=0).lines()
+    said = [line for line in lines if str(outputs.resolve()) in line]
+    assert len(said) == 1 and said[0].startswith(f"2 of your linked images are in {outputs.resolve()}, which is not "
+                                                 "there") and "stay in the library until the folder is back" in said[0]
+    assert not any("drops the gone" in line for line in lines)
+    assert library.scan_sources()[0].problem and library.total() == 2  # as said: nothing dropped
+    away.rename(outputs)
+    assert not check(library, min_age=0).away
 
 
 def test_real_generator_files_in_a_source(library, tmp_path):

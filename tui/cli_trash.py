@@ -93,6 +93,8 @@ def delete(library, ids: list[int], permanent: bool, yes: bool) -> int:
         print(f"{plural(n, 'image')} deleted: moved to the trash{_files_went(moved, 'moved out of')} (myimages "
               f"trash restore {printable(' '.join(str(i) for i in ids[:5]))}{' …' if len(ids) > 5 else ''} brings "
               f"{'it' if n == 1 else 'them'} back)")
+    if files.absent:
+        print(files.unreached(len(ids), erase=permanent))
     return 0
 
 

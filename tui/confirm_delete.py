@@ -92,10 +92,10 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
         self.app.call_from_thread(self._show_files, files)
 
     def _show_files(self, files: SourceFiles) -> None:
-        if self.is_mounted and files.count:
+        if self.is_mounted and (files.count or files.absent):
             line = self.query_one("#linked-files", Static)
-            line.update(files.sentence(self.count, erase=self.permanent)
-                        + ("" if self.permanent else f" Restoring puts {'it' if files.count == 1 else 'them'} back."))
+            back = f" Restoring puts {'it' if files.count == 1 else 'them'} back." if files.count else ""
+            line.update(files.sentence(self.count, erase=self.permanent) + ("" if self.permanent else back))
             line.display = True
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

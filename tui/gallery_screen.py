@@ -27,7 +27,8 @@ from store.history import SearchHistory
 from store.query import DEFAULT_SORT, SORT_NAMES, parse
 from store.records import FAVORITE_ALL, SCOPE_MINE, SCOPE_PUBLIC, Count, Filters, ImageRecord
 from store.settings import default_downloads
-from store.text import one_line, plural
+from store.sources import SourceFiles
+from store.text import one_line, plural, printable
 from widgets.card import CardAction, ImageCard
 from widgets.card_grid import PAGE_SIZE, SIZE_NAMES, CardGrid
 from widgets.filter_bar import ALL_COLLECTIONS, SEARCH_TIP, FilterBar
@@ -765,9 +766,13 @@ class GalleryScreen(Screen):
     def delete(self, ids: list[int]) -> None:
         """To the trash after the question; the grid then reloads where it was (a large view shows the next)."""
         deleted: list[int] = []
+        unreached: list[SourceFiles] = []  # files out of reach (a folder unmounted): they stay, only records go
 
         def trash(chunk: list[int]) -> list[int]:  # a transaction per chunk: cancel between them
+            files = self.library.source_files(chunk)
             self.library.trash(chunk)
+            if files.absent:
+                unreached.append(files)
             return chunk
 
         def finished(outcome: JobOutcome | None) -> None:
@@ -783,6 +788,13 @@ class GalleryScreen(Screen):
                 self.notify(f"Cancelled: moved {n:,} of {len(ids):,} images to the trash (u undoes).")
             elif outcome.error is None:
                 self.notify(f"Moved {plural(n, 'image')} to the trash: u undoes, t opens the trash.")
+            absent = sum(files.absent for files in unreached)
+            if absent:
+                folders = sorted({folder for files in unreached for folder in files.away})
+                where = f" (not there: {printable(', '.join(folders))})" if folders else ""
+                self.notify(f"{plural(absent, 'file')} of {'it' if n == 1 else 'them'} could not be reached{where}: "
+                            f"{'it stays' if absent == 1 else 'they stay'} where {'it is' if absent == 1 else 'they are'}"
+                            "; only the records went to the trash.", severity="warning", markup=False)
             self._refresh_collections()
             self.reload(keep_position=True)
             self._update_status()
