@@ -448,3 +448,33 @@ async def test_a_check_read_before_a_restore_here_does_not_bring_its_row_back(li
                             timeout=15)  # its answer handled (call_from_thread waits for it)
         assert trash_rows(app) == [left]
     other.close()
+
+
+async def test_deleting_an_image_whose_folder_is_not_there_says_its_file_stays(tmp_path):
+    """New-user test 5 item 5: with its source folder moved away (a disk unmounted), the question said the image's
+    file moves into the library's trash and the summary agreed, while nothing moved. Both say it cannot be reached
+    and stays; the record goes to the trash."""
+    from store.library import Library
+
+    from .test_sources import a1111, put
+
+    outputs = tmp_path / "outputs"
+    put(outputs, "owl.png", a1111("a wise owl", 3))
+    library = Library(tmp_path / "lib", account="alice")
+    library.add_source(outputs)
+    away = outputs.rename(tmp_path / "unplugged")
+    app = make_app(library, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        shown = ui.notices(app)
+        await gallery_shows(pilot, app, 1)
+        await pilot.press("d")
+        await on_screen(pilot, app, ConfirmDeleteScreen)
+        line = app.screen.query_one("#linked-files", Static)
+        await ui.wait_until(pilot, lambda: line.display and "Its file cannot be reached: its source folder "
+                            in text_of(line) and "the file stays where it is" in text_of(line))
+        assert "moves into" not in text_of(line) and "Restoring puts" not in text_of(line)
+        await pilot.click("#delete")
+        await ui.wait_until(pilot, lambda: any("could not be reached" in n for n in shown) and library.total() == 0,
+                            timeout=15)
+    library.close()
+    assert (away / "owl.png").is_file()
