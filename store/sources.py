@@ -955,7 +955,7 @@ def _record(library: Library, row: Source, results: list[Indexed], known: dict[s
         if previous is not None and previous.image_id and previous.image_id != result.image_id:
             scan.lost.add(previous.image_id)
         if result.error and (previous is None or previous.error != result.error):
-            report.bad.append((result.path, result.error))
+            report.bad.append((Path(storable(result.where)), result.error))  # a name not UTF-8: escaped
         rows.append({"source": row.id, "relpath": result.seen.relpath, "size": result.seen.size,
                      "mtime_ns": result.seen.mtime_ns, "sha256": result.image.sha256 if result.image else "",
                      "image": result.image_id, "error": result.error})
