@@ -794,7 +794,8 @@ class GalleryScreen(Screen):
                 where = f" (not there: {printable(', '.join(folders))})" if folders else ""
                 self.notify(f"{plural(absent, 'file')} of {'it' if n == 1 else 'them'} could not be reached{where}: "
                             f"{'it stays' if absent == 1 else 'they stay'} where {'it is' if absent == 1 else 'they are'}"
-                            "; only the records went to the trash.", severity="warning", markup=False)
+                            f"; only {'its record' if n == 1 else 'the records'} went to the trash.", severity="warning",
+                            markup=False)
             self._refresh_collections()
             self.reload(keep_position=True)
             self._update_status()
