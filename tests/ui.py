@@ -25,8 +25,11 @@ async def settle(pilot, app, rounds: int = 3) -> None:
     await pilot.pause()
 
 
-async def wait_until(pilot, condition, timeout: float = 5.0) -> float:
-    """Let the app run until `condition()` holds; returns the seconds it took (fails after `timeout`)."""
+async def wait_until(pilot, condition, timeout: float = 20.0) -> float:
+    """Let the app run until `condition()` holds; returns the seconds it took (fails after `timeout`).
+
+    The timeout is generous (it costs nothing when the condition comes): on a busy machine a worker's answer
+    took over 5 s (a tab completion at load 9)."""
     start = time.monotonic()
     while not condition():
         if time.monotonic() - start > timeout:
