@@ -835,8 +835,8 @@ def report(r: dict) -> str:
             rows.append(f"| word queries ({label}), store query p95 (ms): trigram index alone / with the word index | "
                         f"{ab['trigrams']['p95'] * 1000:.1f} / {ab['words']['p95'] * 1000:.1f} | | | |")
     rows.append("")
-    rows.append(f"Load average at the start / end: {r.get('load_at_start', ['?'])[0]} / "
-                f"{r.get('load_at_end', ['?'])[0]}")
+    rows.append(f"Load average at the start / end: {r.get('load_at_start', [0])[0]:.1f} / "
+                f"{r.get('load_at_end', [0])[0]:.1f}")
     rows.append(f"Slowest queries on {r['counts'][1]:,} (first time, ms): " + ", ".join(
         f"`{q}` {t}" for q, t in sorted(l["per_query_ms"].items(), key=lambda x: -x[1])[:6]))
     rows.append(f"Sort orders on {r['counts'][1]:,}, first time (ms): " + ", ".join(
