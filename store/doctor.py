@@ -36,7 +36,7 @@ from .files import TMP_PREFIX, make_thumbnail, write_bytes_atomic
 from .library import Library
 from .models import Image as ImageRow
 from .models import Source as SourceRow
-from .sources import own_copies
+from .sources import not_there, own_copies
 from .text import plural
 from .trash import trash_days
 
@@ -161,13 +161,13 @@ def _check(library: Library, min_age: float, remove_missing: bool) -> DoctorRepo
 def _check_own_records(library: Library, report: DoctorReport) -> None:
     query = (ImageRow.select(ImageRow.id, ImageRow.sha256, ImageRow.ext, ImageRow.location)
              .where(ImageRow.owner == library.account.id).order_by(ImageRow.id).tuples())
-    folders = [str(path) for (path,) in SourceRow.select(SourceRow.path)
+    folders = [(str(path), mounted) for (path, mounted) in SourceRow.select(SourceRow.path, SourceRow.mounted)
                .where(SourceRow.owner == library.account.id).tuples()]
     for image_id, sha256, ext, location in query.iterator():
         if location:  # a linked file in a source folder: its thumbnail is made when needed
             if not os.path.exists(location):
-                away = next((f for f in folders if location.startswith(f.rstrip("/") + "/")
-                             and not os.path.isdir(f)), None)
+                away = next((f for f, mounted in folders if location.startswith(f.rstrip("/") + "/")
+                             and not_there(f, mounted)), None)
                 if not library.read_only and own_copies(library, [(image_id, sha256, ext)]):
                     report.adopted.append(image_id)  # an imported image an older version pointed at a twin
                 elif away is not None:  # a scan changes nothing for a folder that is not there: they are kept

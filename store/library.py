@@ -352,16 +352,10 @@ class Library(Images, Search):
         return sources.remove_source(self, folder)
 
     @boundary
-    def source_removal_drops(self, folder: Path | str) -> int:
-        """How many images removing a source would drop from the library (to ask first): its linked images
-        no other source has. Copied ones stay (the library has their files), so do those another source has."""
-        from . import sources
-
-        return sources.removal_drops(self, sources.find_source(self, folder))
-
-    @boundary
     def source_removal(self, folder: Path | str) -> "SourceRemoval":
-        """source_removal_drops, with how many of its other images stay and why (own copy, another source, trash)."""
+        """What removing a source does (to ask first): how many images it drops from the library (`drops`: its
+        linked images no other source has), and how many of its other images stay and why (the library's own
+        copy, another source, the trash)."""
         from . import sources
 
         return sources.removal(self, sources.find_source(self, folder))

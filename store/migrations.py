@@ -18,7 +18,7 @@ from .catalog import CHANGE_LOG_SQL, POSTGRES_CHANGE_LOG_SQL, WATCHED_COLUMNS
 from .errors import StoreError
 from .models import MODELS, Setting
 
-LATEST = 18
+LATEST = 19
 VERSION_KEY = "schema_version"
 # An upgrade of a library with this many images is said before it starts (a step that makes the image table
 # again takes about a minute a million images): on the `myimages.upgrade` logger, which the command line
@@ -261,6 +261,17 @@ def _step_18_covering_orders(db: Database, migrator: SchemaMigrator) -> None:
         add_param_columns(db)
 
 
+def _step_19_mounted_sources(db: Database, migrator: SchemaMigrator) -> None:
+    # A source folder that is a mount point: while its disk is not mounted, the empty folder left is not there
+    # (a scan dropped every image as deleted). Sources added before are marked at their next scan.
+    from playhouse.migrate import migrate
+
+    from .models import Source
+
+    if "mounted" not in {c.name for c in db.get_columns("source")}:
+        migrate(migrator.add_column("source", "mounted", Source.mounted))
+
+
 STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _step_2_search_index,
     3: _step_3_catalog,
@@ -279,6 +290,7 @@ STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     16: _step_16_difference_hash,
     17: _step_17_covering_order,
     18: _step_18_covering_orders,
+    19: _step_19_mounted_sources,
 }
 
 

@@ -173,6 +173,9 @@ class Source(BaseModel):
     mode = CharField(default="link")  # link: files stay where they are; copy: imported into the library
     added_at = DateTimeField()
     scanned_at = DateTimeField(null=True)
+    # the folder is the top of a mounted disk (an external disk, a share): while none is mounted there, the
+    # empty folder left is not there (sources.not_there), its images kept
+    mounted = BooleanField(default=False)
 
     class Meta:
         indexes = ((("owner", "path"), True),)

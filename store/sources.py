@@ -82,7 +82,7 @@ class SourceRecord:
     bad: list[tuple[str, str]]  # (path inside the source, reason)
     scanned_at: datetime | None  # local time
     watched: bool = False
-    missing: bool = False  # the folder is not there (moved, deleted, a disk unmounted): its images are kept
+    missing: bool = False  # the folder is not there (moved, deleted, a disk unmounted: `not_there`): its images kept
 
     def as_json(self) -> dict:
         return {"path": str(self.path), "mode": self.mode, "images": self.images, "files": self.files,
@@ -649,7 +649,8 @@ def add_source(library: Library, folder: Path | str, mode: str = LINK, progress:
         raise StoreError(f"A source's mode is {' or '.join(MODES)}.")
     path = check_new_source(library, folder)
     with library.db.atomic():
-        row = Source.create(owner=library.account.id, path=str(path), mode=mode, added_at=utc_now())
+        row = Source.create(owner=library.account.id, path=str(path), mode=mode, added_at=utc_now(),
+                            mounted=os.path.ismount(path))
     with _scanning(library, row):
         scan = _scan_source(library, row, None, progress, cancel)
         if forget_if_cancelled and cancel is not None and cancel():  # asked, even if it read all in time
@@ -658,6 +659,14 @@ def add_source(library: Library, folder: Path | str, mode: str = LINK, progress:
             _remove(library, row)  # within the same hold: no other scan of it slips in before it is gone
             return scan.report
     return _settle(library, [scan])[0]
+
+
+def not_there(path: Path | str, mounted: bool) -> bool:
+    """The source folder is not there: gone (moved, deleted, on a disk not mounted), or it is the top of a
+    mounted disk (`Source.mounted`: an external disk, a share) and none is mounted there now. The empty folder
+    an unmounted disk leaves is not read as a folder whose files were all deleted: its images are kept, as for
+    a folder that is gone."""
+    return not os.path.isdir(path) or (mounted and not os.path.ismount(path))
 
 
 def list_sources(library: Library) -> list[SourceRecord]:
@@ -670,7 +679,7 @@ def list_sources(library: Library) -> list[SourceRecord]:
         bad = [(f.relpath, f.error) for f in files.where(SourceFile.error != "").order_by(SourceFile.relpath)]
         out.append(SourceRecord(row.id, Path(row.path), row.mode, images or 0, files.count(), bad,
                                 to_local(row.scanned_at) if row.scanned_at else None, watched,
-                                missing=not os.path.isdir(row.path)))
+                                missing=not_there(row.path, row.mounted)))
     return out
 
 
@@ -802,11 +811,17 @@ def _scan_source(library: Library, row: Source, only: Iterable[Path] | None, pro
         if any(p == root for p in only):
             only = None  # the folder itself changed (made again, moved back): look at all of it
     is_cancelled = cancel or (lambda: False)
+    if row.mounted and os.path.isdir(root) and not os.path.ismount(root):
+        report.problem = (f"No disk is mounted on the source folder {root} now (an external disk or a share was): "
+                          "nothing changed for it; it is read again once the disk is back.")
+        return scan
     try:
         seen, gone = walk(root, only, skip=_skipped_folders(library))
     except OSError as exc:  # gone or unmounted: nothing is dropped for it, it is said
         report.problem = f"Cannot read the source folder {root}: {exc.strerror or exc}; nothing changed for it."
         return scan
+    if not row.mounted and os.path.ismount(root):  # a disk mounted on it since it was added
+        Source.update(mounted=True).where(Source.id == row.id).execute()
     query = (SourceFile.select(SourceFile.id, SourceFile.relpath, SourceFile.size, SourceFile.mtime_ns,
                                SourceFile.image.alias("image_id"), SourceFile.error)
              .where(SourceFile.source == row.id).namedtuples())  # light rows: a rescan reads them all
@@ -1421,18 +1436,19 @@ def source_files(library: Library, image_ids: Iterable[int], first: int = FIRST_
     paths: list[str] = []
     away: set[str] = set()
     for part in chunked(sorted(set(image_ids)), 500):
-        rows = list(SourceFile.select(SourceFile.image, SourceFile.relpath, Source.path, Image.sha256, Image.ext)
+        rows = list(SourceFile.select(SourceFile.image, SourceFile.relpath, Source.path, Image.sha256, Image.ext,
+                                      Source.mounted)
                     .join(Source).switch(SourceFile).join(Image)
                     .where(SourceFile.image.in_(part), Source.mode == LINK, Image.location != "",
                            Image.trashed_at.is_null(), library._mine()).tuples())
-        adopted = {image_id for image_id, _r, _f, sha256, ext in rows
+        adopted = {image_id for image_id, _r, _f, sha256, ext, _m in rows
                    if library.files.original_path(sha256, ext).is_file()}
-        for image_id, relpath, folder, _sha, _ext in rows:
+        for image_id, relpath, folder, _sha, _ext, mounted in rows:
             if image_id in adopted:
                 continue
             if not os.path.lexists(Path(folder) / relpath):  # trash and delete leave it: only its record goes
                 absent += 1
-                if not os.path.isdir(folder):
+                if not_there(folder, mounted):
                     away.add(folder)
             else:
                 count += 1

@@ -129,8 +129,8 @@ class SourceWatcher:
         others from being watched (watchfiles refuses a path that is not there: all were polled instead)."""
         there: list[str] = []
         missing: list[str] = []
-        for source in self._safe(self.library.sources) or []:
-            (there if os.path.isdir(source.path) else missing).append(str(source.path))
+        for source in self._safe(self.library.sources) or []:  # an empty mount point is not there (not_there)
+            (missing if source.missing else there).append(str(source.path))
         return there, missing
 
     def _safe(self, call, *args):

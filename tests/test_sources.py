@@ -790,6 +790,49 @@ def test_a_missing_source_folder_leaves_the_others_watched_and_is_followed_once_
         watcher.stop()
 
 
+def test_a_mount_point_source_whose_disk_is_not_mounted_keeps_its_images(tmp_path, monkeypatch, capsys):
+    """A source folder that is a mount point (an external disk, a share) stays when its disk is unmounted, empty:
+    a scan dropped every image as deleted (new ids when the disk came back, the gallery empty meanwhile). Now it
+    is not there, as a folder that is gone: said, nothing changed, not watched, read again once the disk is back.
+    (Mounting simulated: os.path.ismount answers for the folder, the files leave it as an unmount takes them.)"""
+    import store.watcher
+    from tui.cli import main
+
+    monkeypatch.setattr(store.watcher, "CHECK_SOURCES_EVERY", 0.2)
+    disk, elsewhere = tmp_path / "disk", tmp_path / "on-the-disk"
+    mounted = {str(disk)}
+    real_ismount = os.path.ismount
+    monkeypatch.setattr(os.path, "ismount", lambda p: str(p) in mounted or real_ismount(p))
+    put(disk, "a.png", a1111("on the disk", 1))
+    put(disk, "sub/b.png", a1111("deeper on the disk", 2))
+    library = Library(tmp_path / "lib")
+    library.add_source(disk)
+    ids = sorted(library.ids())
+    library.set_favorite(ids[:1])
+    elsewhere.mkdir()
+    for entry in list(disk.iterdir()):  # unmounted: the mount point stays, empty
+        entry.rename(elsewhere / entry.name)
+    mounted.clear()
+    assert main(["source", "scan", "--library", str(tmp_path / "lib")]) == 1
+    assert f"No disk is mounted on the source folder {disk} now" in capsys.readouterr().out
+    assert sorted(library.ids()) == ids and library.sources()[0].missing
+    watcher = SourceWatcher(Library(tmp_path / "lib"), lambda _: None, lambda _: None).start()
+    try:
+        assert watcher.ready.wait(10)
+        assert watcher.missing == [str(disk)] and sorted(library.ids()) == ids
+        for entry in list(elsewhere.iterdir()):  # mounted again
+            entry.rename(disk / entry.name)
+        mounted.add(str(disk))
+        wait_for(lambda: watcher.folders == [str(disk)], 10)
+        assert sorted(library.ids()) == ids and library.get(ids[0]).favorite
+        (disk / "a.png").unlink()  # a file deleted for real: its image goes
+        wait_for(lambda: library.total() == 1, 10)
+        (disk / "sub" / "b.png").unlink()  # the last one too: an emptied folder that is mounted is read as it is
+        wait_for(lambda: library.total() == 0, 10)
+    finally:
+        watcher.stop()
+
+
 def sources_at(tmp_path, *names):
     """A library following empty folders of these names; (the library, the folders)."""
     library = Library(tmp_path / "lib")
@@ -885,8 +928,8 @@ def test_removing_a_source_asks_only_about_the_images_it_drops(tmp_path, outputs
     other = tmp_path / "other"
     put(other, "same.png", (outputs / "a.png").read_bytes())
     library.add_source(other)
-    assert library.source_removal_drops(copied) == 0 and library.source_removal_drops(other) == 0
-    assert library.source_removal_drops(outputs) == 1  # the ring; the diamond is in `other` too
+    assert library.source_removal(copied).drops == 0 and library.source_removal(other).drops == 0
+    assert library.source_removal(outputs).drops == 1  # the ring; the diamond is in `other` too
     assert main(["source", "remove", str(copied), *lib]) == 0  # no terminal, no --yes: nothing to ask
     assert "0 images dropped" in capsys.readouterr().out and library.total() == 4
     assert main(["source", "remove", str(outputs), *lib]) == 1
