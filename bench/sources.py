@@ -6,9 +6,16 @@ files (read + SHA-256: the least any indexer does), so machine noise cancels.
 
 Search and scrolling while indexing (the issue's 20 % bound) are measured `--repeat`
 times, each time idle (before and after) beside busy (while files//5 new pictures are
-indexed: by a child process as the app does, then added from the open app). A full
-run keeps its indexed library in bench/cache/sources-lib-N; `--busy-only` measures
-only those pairs on a copy of it.
+indexed: by a child process as the app does, then added from the open app), and
+printed as the median with the spread (lowest-highest) beside each run's figures.
+"Idle" is idle: the app's windows start only once its background work is done (the
+watcher's first rescan and its thumbnails of every image, the perceptual-hash pass),
+waited for as a condition, and so does the window after the indexing (the new images'
+thumbnails). Beside each window: the processor time the app's threads and the
+indexing processes took in it. A full run keeps its indexed library in
+bench/cache/sources-lib-N; `--busy-only` measures only those pairs on a copy of it
+(making it first if there is none, and bringing it to the current schema once, so that
+no copy spends its time upgrading).
 
 The folder: `--files` PNGs of 32x32 pixels in 100 sub-folders, each with an
 Automatic1111 `parameters` chunk (distinct prompt, seed, sampler), written once to
@@ -139,9 +146,90 @@ def indexing(target, *args) -> threading.Thread:
     return thread
 
 
-async def keys_in_app(library_root: Path, folder: Path) -> dict[str, float]:
+class Processor:
+    """Processor time over a window: this process's threads by name (from /proc, as the kernel counts them:
+    the main thread, the watcher, workers) and the processes it waited for since (the indexing child with its
+    readers), so a busy window says whose work it was."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self) -> None:
+        self.threads = self._threads()
+        self.children = self._children()
+        self.wall = time.perf_counter()
+
+    @staticmethod
+    def _children() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    @classmethod
+    def _threads(cls) -> dict[str, float]:
+        names = {t.native_id: t.name for t in threading.enumerate()}
+        out: dict[str, float] = {}
+        for task in Path("/proc/self/task").iterdir():
+            try:
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile
+            name = names.get(int(task.name), "other")
+            name = "main" if name == "MainThread" else "watcher" if name.startswith("myimages-") \
+                else "workers" if name.startswith("asyncio") else "catalog" if name.startswith("catalog") \
+                else "other"  # the bench's own threads (the indexing's pipes), Textual's, the readers' feeders
+            out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / cls.TICK
+        return out
+
+    def since(self) -> dict[str, float]:
+        """Seconds of processor per second of wall clock since this was made, by thread (and "children")."""
+        wall = max(1e-9, time.perf_counter() - self.wall)
+        now = self._threads()
+        out = {name: (now.get(name, 0.0) - self.threads.get(name, 0.0)) / wall for name in sorted(now)}
+        out["children"] = (self._children() - self.children) / wall
+        return {name: value for name, value in out.items() if value > 0.005 or name in ("main", "children")}
+
+
+def shares(split: dict[str, float]) -> str:
+    return " ".join(f"{name} {value:.2f}" for name, value in split.items())
+
+
+def background_done(app) -> bool:
+    """The app's own background work is over: the watcher's first rescan, a folder added since read again, files
+    waiting to be complete, its thumbnail walk over every image (store/sources.py ThumbnailWalk: it looks at every
+    linked image once after start, and at every new one), the start-up worker (trash, perceptual hashes). The
+    watcher's walk is private to it: read here, for the benchmark only."""
+    from peewee import fn
+
+    from store.models import Image
+
+    watcher = app.watcher
+    if any(w.group == "trash-expiry" and not w.is_finished for w in app.workers):
+        return False
+    if watcher is None:
+        return True
+    if not watcher.ready.is_set() or watcher.waiting or getattr(watcher, "_added", None) \
+            or getattr(watcher, "_rescan", None) is not None:
+        return False
+    walk = getattr(watcher, "_thumbnails", None)
+    if walk is None:
+        return True
+    newest = Image.select(fn.MAX(Image.id)).where(Image.owner == app.library.account.id).scalar() or 0
+    return walk.upto is None and newest <= walk.above
+
+
+async def wait_for_background(pilot, app, limit: float = 900.0) -> float:
+    """Seconds until the app's background work is done (background_done), checked every 0.2 s."""
+    start = time.perf_counter()
+    while not background_done(app):
+        if time.perf_counter() - start > limit:
+            raise RuntimeError(f"the app's background work was not done within {limit:.0f} s")
+        await pilot.pause(0.2)
+    return time.perf_counter() - start
+
+
+async def keys_in_app(library_root: Path, folder: Path) -> dict:
     """The open gallery (160x48): a search key typed, and PageDown, to the grid painted (p95, ms), idle (before
-    and after) and while `folder` is added from the app as its dialog does (store/scan_child.py, same account)."""
+    and after) and while `folder` is added from the app as its dialog does (store/scan_child.py, same account).
+    Each idle window begins once the app's background work is done (wait_for_background)."""
     from textual.widgets import Input
 
     from tests.ui import settle
@@ -149,11 +237,13 @@ async def keys_in_app(library_root: Path, folder: Path) -> dict[str, float]:
     from widgets.card_grid import CardGrid
 
     app = MyImagesApp(Library(library_root, account="bench"), images="none")
-    result: dict[str, float] = {}
+    result: dict = {}
 
     async with app.run_test(size=(160, 48)) as pilot:
         while not app.watcher.ready.is_set():
             await pilot.pause(0.05)
+        await settle(pilot, app)
+        result["wait_start"] = await wait_for_background(pilot, app)
         await settle(pilot, app)
         app.library.warm_up()
         screen = app.screen
@@ -180,9 +270,10 @@ async def keys_in_app(library_root: Path, folder: Path) -> dict[str, float]:
                 await asyncio.sleep(0.0005)
             return (painted[0] if painted else time.perf_counter()) - start
 
-        async def measure(seconds: float, busy: threading.Thread | None = None) -> tuple[list, list]:
+        async def measure(seconds: float, busy: threading.Thread | None = None) -> tuple[list, list, dict]:
             searches, pages = [], []
             words = iter(WORDS * 1000)
+            processor = Processor()
             deadline = time.perf_counter() + seconds
             while time.perf_counter() < deadline or (busy is not None and busy.is_alive()):
                 word = next(words)
@@ -195,18 +286,25 @@ async def keys_in_app(library_root: Path, folder: Path) -> dict[str, float]:
                 grid.focus()
                 await pilot.pause(0.05)
                 pages.append(await timed("pagedown"))
-            return searches, pages
+            if busy is not None:
+                busy.join()  # its processor time is counted once it is waited for
+            return searches, pages, processor.since()
 
-        searches, pages = await measure(IDLE_SECONDS)
+        searches, pages, result["cpu_idle"] = await measure(IDLE_SECONDS)
+        started = time.perf_counter()
         busy = indexing(run_in_child, Library(library_root, account="bench"), folder)
-        busy_searches, busy_pages = await measure(3.0, busy)
-        busy.join()
+        busy_searches, busy_pages, result["cpu_busy"] = await measure(3.0, busy)
+        result["indexed"] = time.perf_counter() - started
         result["search_busy"], result["page_busy"] = p95(busy_searches), p95(busy_pages)
         app.library.catalog.sync(at_once=True)  # idle again: everything taken in, then shown
         app.screen.reload(keep_position=True)
         await settle(pilot, app)
-        more_searches, more_pages = await measure(IDLE_SECONDS)
+        result["wait_after"] = await wait_for_background(pilot, app)  # the new images' thumbnails
+        await settle(pilot, app)
+        more_searches, more_pages, result["cpu_after"] = await measure(IDLE_SECONDS)
         result["search_idle"], result["page_idle"] = p95(searches + more_searches), p95(pages + more_pages)
+        result["search_before"], result["search_after"] = p95(searches), p95(more_searches)
+        result["page_before"], result["page_after"] = p95(pages), p95(more_pages)
         result["samples"] = f"{len(searches) + len(more_searches)} idle, {len(busy_searches)} busy"
     return result
 
@@ -281,26 +379,43 @@ def busy_pairs(root: Path, work: Path, files: int, repeat: int) -> list[dict]:
     for r in range(repeat):
         extra = work / f"extra{r}"
         write_files(extra, files // 5, seed=100 + r, tag=f"r{r}x", folders=20)
-        run = {"files": files // 5, "load_before": load()}
+        run: dict = {"files": files // 5, "load_before": load()}
         idle_cpu: list[float] = []
         busy_cpu: list[float] = []
+        processor = Processor()
         before = query_times(library, IDLE_SECONDS, cpu=idle_cpu)
-        run["store_busy"] = p95(query_times(library, 3.0, indexing(run_in_child, Library(root, account=f"child{r}"),
-                                                                   extra), cpu=busy_cpu))
+        run["store_cpu_idle"] = processor.since()
+        processor, started = Processor(), time.perf_counter()
+        busy = indexing(run_in_child, Library(root, account=f"child{r}"), extra)
+        run["store_busy"] = p95(query_times(library, 3.0, busy, cpu=busy_cpu))
+        busy.join()
+        run["store_cpu_busy"], run["store_indexed"] = processor.since(), time.perf_counter() - started
         library.catalog.sync(at_once=True)
-        run["store_idle"] = p95(before + query_times(library, IDLE_SECONDS, cpu=idle_cpu))
+        after = query_times(library, IDLE_SECONDS, cpu=idle_cpu)
+        run["store_idle"] = p95(before + after)
+        run["store_before"], run["store_after"] = p95(before), p95(after)
         run["store_cpu"] = f"{statistics.median(idle_cpu) * 1000:.1f} / {statistics.median(busy_cpu) * 1000:.1f}"
         run.update(asyncio.run(keys_in_app(root, extra)))
         run["load_after"] = load()
         runs.append(run)
         shutil.rmtree(extra, ignore_errors=True)
-        print(f"run {r + 1}: " + ", ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}"
+        print(f"run {r + 1}: " + ", ".join(f"{k} {v:.1f}" if isinstance(v, float) else
+                                           f"{k} {shares(v)}" if isinstance(v, dict) else f"{k} {v}"
                                            for k, v in run.items()), file=sys.stderr, flush=True)
     library.close()
     return runs
 
 
+def spread(values: list[float], unit: str = "", digits: int = 1) -> str:
+    """The median, then the lowest and highest in brackets (with one value: that value)."""
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}{unit}"
+    return (f"{statistics.median(values):.{digits}f}{unit} ({min(values):.{digits}f}–{max(values):.{digits}f}"
+            f"{unit})")
+
+
 def busy_rows(runs: list[dict]) -> list[tuple[str, str, str]]:
+    """Each figure: median (lowest–highest) idle / busy, the ratio's median and spread, then each run's values."""
     rows = []
     n = f"{runs[0]['files']:,}"
     for key, name in (("store", f"store search p95 (ms), idle / while {n} new files are indexed in a child "
@@ -310,14 +425,60 @@ def busy_rows(runs: list[dict]) -> list[tuple[str, str, str]]:
                       ("page", f"app: PageDown to grid painted p95 (ms), idle / while {n} new files are "
                                "added from the app")):
         ratios = [run[f"{key}_busy"] / run[f"{key}_idle"] for run in runs]
-        values = "; ".join(f"{run[f'{key}_idle']:.1f} / {run[f'{key}_busy']:.1f}" for run in runs)
-        rows.append((name, values, "≤ 1.2x idle (" + ", ".join(f"{x:.2f}x" for x in ratios)
-                     + f"; median {statistics.median(ratios):.2f}x)"))
+        idle, busy = [run[f"{key}_idle"] for run in runs], [run[f"{key}_busy"] for run in runs]
+        each = "; ".join(f"{run[f'{key}_before']:.1f}+{run[f'{key}_after']:.1f} / {run[f'{key}_busy']:.1f}"
+                         for run in runs)
+        rows.append((name, f"{spread(idle)} / {spread(busy)} [each run, idle before+after / busy: {each}]",
+                     f"≤ 1.2x idle: {spread(ratios, 'x', 2)} over {len(runs)}"))
+    for key, name in (("store", "  store pair: processor per second (threads of the searching process; children: "
+                                "the indexing child and its readers), idle / busy"),
+                      ("", "  app pair: processor per second (the app's threads; children: the indexing child and "
+                           "its readers), idle before / busy / idle after")):
+        if key:
+            values = "; ".join(f"{shares(run['store_cpu_idle'])} / {shares(run['store_cpu_busy'])}" for run in runs)
+        else:
+            values = "; ".join(f"{shares(run['cpu_idle'])} / {shares(run['cpu_busy'])} / {shares(run['cpu_after'])}"
+                               for run in runs)
+        rows.append((name, values, ""))
     rows.append(("  store search: processor time in the searching thread, median (ms), idle / busy",
                  "; ".join(run["store_cpu"] for run in runs), ""))
+    rows.append((f"  indexing {n} files: in the store pair / from the app (s)",
+                 f"{spread([run['store_indexed'] for run in runs])} / {spread([run['indexed'] for run in runs])}",
+                 ""))
+    rows.append(("  the app's background work: done after its start / after the indexing (s, waited before the "
+                 "idle windows)", f"{spread([run['wait_start'] for run in runs])} / "
+                 f"{spread([run['wait_after'] for run in runs])}", ""))
     rows.append(("  app key presses measured (each run)", "; ".join(run["samples"] for run in runs), ""))
     rows.append(("  load average (1/5/15 min) before each run", "; ".join(run["load_before"] for run in runs), ""))
     return rows
+
+
+def kept_library(kept: Path, folder: Path) -> None:
+    """The library `--busy-only` copies: made once if missing (the folder indexed in place, every thumbnail, the
+    perceptual hashes: what the app would otherwise do in its idle windows), and brought to the current schema
+    once if a version of the app before made it (else every copy would upgrade its 100,000 records first)."""
+    import sqlite3
+
+    from store.migrations import LATEST
+
+    if not (kept / ".done").exists():
+        shutil.rmtree(kept, ignore_errors=True)
+        started = time.perf_counter()
+        with Library(kept, account="bench") as library:
+            library.add_source(folder)
+            library.make_thumbnails()
+            library.fill_perceptual_hashes()
+        (kept / ".done").write_text("")
+        print(f"made the kept library {kept} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        return
+    with sqlite3.connect(kept / "library.db") as db:
+        version = int(db.execute("SELECT value FROM setting WHERE key = 'schema_version'").fetchone()[0])
+    if version < LATEST:
+        started = time.perf_counter()
+        with Library(kept, account="bench") as library:
+            library.fill_perceptual_hashes()  # an upgrade may ask for hashes again
+        print(f"upgraded the kept library from schema {version} to {LATEST} in {time.perf_counter() - started:.1f} s",
+              file=sys.stderr)
 
 
 def main() -> None:
@@ -327,14 +488,14 @@ def main() -> None:
     parser.add_argument("--busy-only", action="store_true",
                         help="only the idle/indexing pairs, on the library a full run kept in bench/cache")
     args = parser.parse_args()
-    folder = make_folder(args.files)
     kept = CACHE / f"sources-lib-{args.files}"
+    folder = CACHE / f"sources-{args.files}" if args.busy_only and (kept / ".done").exists() \
+        else make_folder(args.files)
     work = Path(tempfile.mkdtemp(prefix="myimages-bench-sources-"))
     rows = []
     try:
         if args.busy_only:
-            if not (kept / ".done").exists():
-                sys.exit(f"run bench/sources.py --files {args.files} once first (it keeps its library in {kept})")
+            kept_library(kept, folder)
             shutil.copytree(kept, work / "lib", ignore=shutil.ignore_patterns(".done"))
             print(f"| busy figures | {load()} |", file=sys.stderr)
             rows = busy_rows(busy_pairs(work / "lib", work, args.files, args.repeat))
@@ -361,7 +522,8 @@ def main() -> None:
         start = time.perf_counter()
         thumbs = library.make_thumbnails(limit=2000)
         thumb_rate = thumbs / (time.perf_counter() - start)
-        library.fill_perceptual_hashes()  # as the app does in the background once: idle is idle below
+        library.make_thumbnails()  # the rest, and the hashes: what the app would otherwise do in its idle windows
+        library.fill_perceptual_hashes()
         library.close()
         if not (kept / ".done").exists():  # for --busy-only runs
             shutil.rmtree(kept, ignore_errors=True)
