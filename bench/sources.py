@@ -128,10 +128,16 @@ def query_times(library: Library, seconds: float, busy: threading.Thread | None 
     """Store searches back to back for `seconds` (or, with `busy`, until that thread is done): their times
     (and, into `cpu`, the processor time each took in this thread: work this process did for it, without the
     wait for a core that the machine's load and the indexing processes add)."""
+    try:
+        from store.activity import note as typed
+    except ImportError:  # a version of the store before it
+        typed = None
     times = []
     deadline = time.perf_counter() + seconds
     words = iter(WORDS * 10_000)
     while time.perf_counter() < deadline or (busy is not None and busy.is_alive()):
+        if typed is not None:
+            typed()  # each search is typed by a user, as in the app (a scan child gives way meanwhile)
         start, work = time.perf_counter(), time.thread_time()
         library.query(Filters(search=next(words)), 0, 50)
         times.append(time.perf_counter() - start)
@@ -370,7 +376,7 @@ def load() -> str:
     return "load " + " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def busy_pairs(root: Path, work: Path, files: int, repeat: int) -> list[dict]:
+def busy_pairs(root: Path, work: Path, files: int, repeat: int, app: bool = True) -> list[dict]:
     """Idle and indexing figures side by side, `repeat` times: each time a new folder of files//5 pictures
     (not in the library yet) is indexed, first by a child process (store search measured here), then
     added from the open app (its search key and PageDown measured)."""
@@ -395,7 +401,8 @@ def busy_pairs(root: Path, work: Path, files: int, repeat: int) -> list[dict]:
         run["store_idle"] = p95(before + after)
         run["store_before"], run["store_after"] = p95(before), p95(after)
         run["store_cpu"] = f"{statistics.median(idle_cpu) * 1000:.1f} / {statistics.median(busy_cpu) * 1000:.1f}"
-        run.update(asyncio.run(keys_in_app(root, extra)))
+        if app:
+            run.update(asyncio.run(keys_in_app(root, extra)))
         run["load_after"] = load()
         runs.append(run)
         shutil.rmtree(extra, ignore_errors=True)
@@ -418,12 +425,13 @@ def busy_rows(runs: list[dict]) -> list[tuple[str, str, str]]:
     """Each figure: median (lowest–highest) idle / busy, the ratio's median and spread, then each run's values."""
     rows = []
     n = f"{runs[0]['files']:,}"
+    app = "page_busy" in runs[0]
     for key, name in (("store", f"store search p95 (ms), idle / while {n} new files are indexed in a child "
                                 "process as the app does"),
                       ("search", f"app: search key to grid painted p95 (ms), idle / while {n} new files are "
                                  "added from the app"),
                       ("page", f"app: PageDown to grid painted p95 (ms), idle / while {n} new files are "
-                               "added from the app")):
+                               "added from the app"))[:3 if app else 1]:
         ratios = [run[f"{key}_busy"] / run[f"{key}_idle"] for run in runs]
         idle, busy = [run[f"{key}_idle"] for run in runs], [run[f"{key}_busy"] for run in runs]
         each = "; ".join(f"{run[f'{key}_before']:.1f}+{run[f'{key}_after']:.1f} / {run[f'{key}_busy']:.1f}"
@@ -433,7 +441,7 @@ def busy_rows(runs: list[dict]) -> list[tuple[str, str, str]]:
     for key, name in (("store", "  store pair: processor per second (threads of the searching process; children: "
                                 "the indexing child and its readers), idle / busy"),
                       ("", "  app pair: processor per second (the app's threads; children: the indexing child and "
-                           "its readers), idle before / busy / idle after")):
+                           "its readers), idle before / busy / idle after"))[:2 if app else 1]:
         if key:
             values = "; ".join(f"{shares(run['store_cpu_idle'])} / {shares(run['store_cpu_busy'])}" for run in runs)
         else:
@@ -442,13 +450,17 @@ def busy_rows(runs: list[dict]) -> list[tuple[str, str, str]]:
         rows.append((name, values, ""))
     rows.append(("  store search: processor time in the searching thread, median (ms), idle / busy",
                  "; ".join(run["store_cpu"] for run in runs), ""))
-    rows.append((f"  indexing {n} files: in the store pair / from the app (s)",
-                 f"{spread([run['store_indexed'] for run in runs])} / {spread([run['indexed'] for run in runs])}",
-                 ""))
-    rows.append(("  the app's background work: done after its start / after the indexing (s, waited before the "
-                 "idle windows)", f"{spread([run['wait_start'] for run in runs])} / "
-                 f"{spread([run['wait_after'] for run in runs])}", ""))
-    rows.append(("  app key presses measured (each run)", "; ".join(run["samples"] for run in runs), ""))
+    if not app:
+        rows.append((f"  indexing {n} files in the store pair (s)", spread([run['store_indexed'] for run in runs]),
+                     ""))
+    else:
+        rows.append((f"  indexing {n} files: in the store pair / from the app (s)",
+                     f"{spread([run['store_indexed'] for run in runs])} / {spread([run['indexed'] for run in runs])}",
+                     ""))
+        rows.append(("  the app's background work: done after its start / after the indexing (s, waited before the "
+                     "idle windows)", f"{spread([run['wait_start'] for run in runs])} / "
+                     f"{spread([run['wait_after'] for run in runs])}", ""))
+        rows.append(("  app key presses measured (each run)", "; ".join(run["samples"] for run in runs), ""))
     rows.append(("  load average (1/5/15 min) before each run", "; ".join(run["load_before"] for run in runs), ""))
     return rows
 
@@ -458,6 +470,7 @@ def kept_library(kept: Path, folder: Path) -> None:
     perceptual hashes: what the app would otherwise do in its idle windows), and brought to the current schema
     once if a version of the app before made it (else every copy would upgrade its 100,000 records first)."""
     import sqlite3
+    from contextlib import closing
 
     from store.migrations import LATEST
 
@@ -468,23 +481,28 @@ def kept_library(kept: Path, folder: Path) -> None:
             library.add_source(folder)
             library.make_thumbnails()
             library.fill_perceptual_hashes()
+        (kept / ".complete").write_text("")
         (kept / ".done").write_text("")
         print(f"made the kept library {kept} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         return
-    with sqlite3.connect(kept / "library.db") as db:
+    with closing(sqlite3.connect(kept / "library.db")) as db:  # closed before the copy (its -wal goes then)
         version = int(db.execute("SELECT value FROM setting WHERE key = 'schema_version'").fetchone()[0])
-    if version < LATEST:
+    if version < LATEST or not (kept / ".complete").exists():
         started = time.perf_counter()
         with Library(kept, account="bench") as library:
+            library.make_thumbnails()  # an older full run made 2,000 of them
             library.fill_perceptual_hashes()  # an upgrade may ask for hashes again
-        print(f"upgraded the kept library from schema {version} to {LATEST} in {time.perf_counter() - started:.1f} s",
-              file=sys.stderr)
+        (kept / ".complete").write_text("")
+        print(f"brought the kept library from schema {version} to {LATEST}, with every thumbnail and hash, in "
+              f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3, help="idle/indexing pairs measured (default 3)")
+    parser.add_argument("--store-only", action="store_true",
+                        help="with --busy-only: the store search pairs only, not the app's (quicker)")
     parser.add_argument("--busy-only", action="store_true",
                         help="only the idle/indexing pairs, on the library a full run kept in bench/cache")
     args = parser.parse_args()
@@ -496,9 +514,9 @@ def main() -> None:
     try:
         if args.busy_only:
             kept_library(kept, folder)
-            shutil.copytree(kept, work / "lib", ignore=shutil.ignore_patterns(".done"))
+            shutil.copytree(kept, work / "lib", ignore=shutil.ignore_patterns(".done", ".complete"))
             print(f"| busy figures | {load()} |", file=sys.stderr)
-            rows = busy_rows(busy_pairs(work / "lib", work, args.files, args.repeat))
+            rows = busy_rows(busy_pairs(work / "lib", work, args.files, args.repeat, app=not args.store_only))
             return
         drop_caches()
         bare_cold = bare_loop(folder)
@@ -528,6 +546,7 @@ def main() -> None:
         if not (kept / ".done").exists():  # for --busy-only runs
             shutil.rmtree(kept, ignore_errors=True)
             shutil.copytree(work / "lib", kept)
+            (kept / ".complete").write_text("")
             (kept / ".done").write_text("")
         library = Library(work / "lib", account="bench")
         idle = query_p95(library, 3.0)

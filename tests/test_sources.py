@@ -1465,3 +1465,78 @@ def test_a_file_name_that_is_not_utf8_leaves_the_watcher_watching(tmp_path):
             (folder.resolve() / "caf\\xe9.png", NOT_UTF8_SKIPPED)) == 1  # shown escaped
     finally:
         watcher.stop()
+
+
+def test_a_scan_child_gives_way_while_the_user_works_and_takes_its_share_again_after(tmp_path, monkeypatch):
+    """The app tells its scan child when the user works (a key or a click within activity.QUIET_FOR) and when
+    the user has left it alone; the child's session runs GIVE_WAY lower meanwhile, at the app's level after.
+    The session's niceness is a plain file here, the clock the test's."""
+    import io
+
+    from store import activity
+    from store.scan_child import GIVE_WAY, GiveWay, tell
+
+    now = [1000.0]
+    monkeypatch.setattr(activity.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(activity, "_last", float("-inf"))
+    pipe = io.StringIO()
+    told = tell(pipe, activity.in_use(), False)
+    assert pipe.getvalue() == "" and told is False  # nobody works: nothing said
+    activity.note()  # a key
+    now[0] += activity.QUIET_FOR / 2
+    told = tell(pipe, activity.in_use(), told)
+    told = tell(pipe, activity.in_use(), told)  # said once, not at every look
+    assert pipe.getvalue() == "1\n" and told is True
+    now[0] += activity.QUIET_FOR
+    told = tell(pipe, activity.in_use(), told)
+    assert pipe.getvalue() == "1\n0\n" and told is False
+    pipe.close()
+    assert tell(pipe, True, told) is None  # the child has ended: nothing more is said
+
+    group = tmp_path / "autogroup"
+    group.write_text("untouched")
+    way = GiveWay(2, group=str(group))
+    way.follow(io.StringIO("1\n0\n1\n")).join(5)
+    assert group.read_text() == str(2 + GIVE_WAY) == str(way.niceness)
+    way.told(False)
+    assert group.read_text() == "2"
+    assert GiveWay(15).lowered == 19  # never past the lowest
+    nothing = GiveWay(None, group=str(group))  # no sessions with a niceness: what is told is dropped
+    nothing.told(True)
+    assert group.read_text() == "2"
+    refused = GiveWay(2, group=str(tmp_path / "no" / "autogroup"))
+    refused.told(True)
+    assert refused.niceness == 2 and refused.group is None
+
+
+def test_a_scan_child_follows_what_the_app_says_about_the_user(tmp_path, monkeypatch):
+    """The child the app starts reads what the app says on its stdin (with its session's niceness where
+    sessions have one), and the app's scan tells it when the user works."""
+    import store.read_child as read_child
+    import store.scan_child as scan_child
+    from store import activity
+
+    followed: list[tuple[int, int]] = []
+    monkeypatch.setattr(read_child, "IN_BACKGROUND", False)  # the child's main sets it: back after the test
+    monkeypatch.setattr(scan_child.os, "nice", lambda n: 0)  # this test's process keeps its own priority
+    monkeypatch.setattr(scan_child, "session_like_the_app", lambda: 3)
+    monkeypatch.setattr(scan_child.GiveWay, "follow", lambda way, lines: followed.append((way.normal, way.lowered)))
+    monkeypatch.setattr(scan_child.signal, "signal", lambda *args: None)
+    folder = tmp_path / "outputs"
+    put(folder, "0.png", a1111("give way 0", 0))
+    assert scan_child.main([str(tmp_path / "lib"), "alice", "--add", str(folder), "--nice", "10"]) == 0
+    assert followed == [(3, 3 + scan_child.GIVE_WAY)]
+    monkeypatch.undo()
+
+    said: list[str] = []
+    real_tell = scan_child.tell
+    monkeypatch.setattr(scan_child, "tell", lambda pipe, in_use, told: (said.append(in_use),
+                                                                          real_tell(pipe, in_use, told))[1])
+    activity.note()
+    library = Library(tmp_path / "lib2", account="alice")
+    reports = scan_child.run_in_child(library, folder)
+    assert len(reports[0].added) == 1 and said and said[0] is True
+    said.clear()
+    activity.note()  # a cancelled scan: the user waits for it to stop (a cancelled add undoes itself), no giving way
+    scan_child.run_in_child(library, cancel=lambda: True)
+    assert said[0] is True and said[-1] is False

@@ -372,3 +372,19 @@ async def test_two_skipped_files_both_show_at_80x24(tmp_path):
         assert "2 skipped" in screen_text(app)
         shown = screen_text(app)
         assert "Skipped broken.png: not an image" in shown and "Skipped notes.png: not an image" in shown, shown
+
+
+async def test_a_key_or_a_click_in_the_app_is_the_user_working(tmp_path, monkeypatch):
+    """What a scan child gives way to (store/scan_child.py GiveWay): the user's keys and clicks in the app."""
+    from store import activity
+
+    monkeypatch.setattr(activity, "_last", float("-inf"))
+    app = MyImagesApp(Library(tmp_path / "lib", account="alice"), images="none")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        monkeypatch.setattr(activity, "_last", float("-inf"))
+        await pilot.press("down")
+        assert activity.in_use()
+        monkeypatch.setattr(activity, "_last", float("-inf"))
+        await pilot.click(offset=(2, 2))
+        assert activity.in_use()

@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from store import activity
 from store.errors import StoreError, translate
 from store.library import DRIVER_ERRORS, Library
 from store.settings import Settings, changed as changed_settings, current as current_settings, save as save_settings
@@ -338,6 +339,7 @@ class MyImagesApp(App):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent):
             self._last_input = time.monotonic()
+            activity.note()  # a scan in a child process gives way meanwhile (store/scan_child.py)
             if isinstance(event, events.MouseMove) and not event.is_forwarded:
                 self._pointer.moved(event)
         if not isinstance(event, events.Key):
