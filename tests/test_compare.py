@@ -105,8 +105,11 @@ async def test_keys_open_compare_step_a_side_swap_and_close(compare_lib, tmp_pat
         assert (screen.records["left"].id, screen.records["right"].id) == (1, 3)
         await pilot.press("right")  # the right side is still the active one
         await ui.wait_until(pilot, lambda: screen.records["right"].id == 2, timeout=15)
-        await pilot.press("tab", "h")
-        await ui.wait_until(pilot, lambda: screen.records["left"].id == 2, timeout=15)
+        await pilot.press("tab", "h")  # onto #2, the right side's: over it, to #3 (new-user test 4: one image on
+        await ui.wait_until(pilot, lambda: screen.records["left"].id == 3, timeout=15)  # both sides, nothing differed
+        await pilot.press("h")  # the first already: nothing before it
+        await pilot.pause()
+        assert (screen.records["left"].id, screen.records["right"].id) == (3, 2)
         await pilot.press("escape")
         await ui.wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen), timeout=15)
 
@@ -129,8 +132,8 @@ async def test_mouse_steps_either_side(compare_lib, tmp_path, size):
         await pilot.click("#right-previous")
         await ui.wait_until(pilot, lambda: screen.records["right"].id == 2, timeout=15)
         assert screen.active == "right"
-        await pilot.click("#left-next")
-        await ui.wait_until(pilot, lambda: screen.records["left"].id == 2, timeout=15)
+        await pilot.click("#left-next")  # #2 is the right side's: over it, to #1
+        await ui.wait_until(pilot, lambda: screen.records["left"].id == 1, timeout=15)
         assert screen.active == "left"
         await pilot.click("#compare-right", offset=(10, 5))
         assert screen.active == "right"
@@ -170,6 +173,21 @@ async def test_compare_follows_a_deletion_made_elsewhere(compare_lib, tmp_path):
         assert "#1 · 2 / 2" in ui.screen_text(app)
         compare_lib.trash([1, 3])
         await ui.wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen), timeout=15)
+
+
+async def test_a_side_whose_image_went_never_shows_the_other_sides(compare_lib, tmp_path):
+    """New-user test 4: compare could show one image on both sides. #2 and #1 compared, #1 deleted elsewhere: the
+    image now at the right side's place is #2, the left side's; the right side shows the one beside it, #3."""
+    app = make_app(compare_lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.wait_until(pilot, lambda: shown(app), timeout=15)
+        await pilot.press("right", "space", "right", "space", "c")  # #2 and #1
+        await ui.wait_until(pilot, lambda: pictures_shown(app), timeout=15)
+        screen = app.screen
+        assert (screen.records["left"].id, screen.records["right"].id) == (2, 1)
+        compare_lib.trash([1])
+        await ui.wait_until(pilot, lambda: screen.total == 2, timeout=15)
+        assert (screen.records["left"].id, screen.records["right"].id) == (2, 3)
 
 
 

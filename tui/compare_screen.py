@@ -3,7 +3,7 @@ allows, over a table of their settings with the differing ones highlighted (stor
 
 One side is active (its border lit): ←/→ (h/l) step it through the gallery's current result (its order
 and filters), Tab makes the other side active, x swaps the sides; a click on a side makes it active and
-its ◀ ▶ buttons step it. Pictures are read and drawn in workers (widgets/large_picture.py), and so is
+its ◀ ▶ buttons step it (over the other side's image: never one image on both sides). Pictures are read and drawn in workers (widgets/large_picture.py), and so is
 every step (a page of one record). Esc closes. Like the gallery, it follows changes made elsewhere
 (tui/following.py): on a new change token a side whose image is gone (deleted, no longer shared) steps to the
 image now at its place, with a notice; with no image left, the view closes.
@@ -146,6 +146,9 @@ class CompareScreen(Screen[None]):
                 gone.append(record.id)
                 at = min(places[side] or 0, total - 1)
                 found = self.library.page(self.filters, at, 1) if total else []
+                other = records["right" if side == "left" else "left"]
+                if found and found[0].id == other.id and total > 1:  # the other side's: the one beside it
+                    found = self.library.page(self.filters, at + 1 if at + 1 < total else at - 1, 1)
                 if found:
                     records[side] = found[0]
             places[side] = self.library.position(records[side].id, self.filters) if total else None
@@ -232,6 +235,8 @@ class CompareScreen(Screen[None]):
             self.notify("This image is not in the gallery's current result: nothing to step through.", timeout=4)
             return
         index = place + delta
+        if index == self.places["right" if side == "left" else "left"]:
+            index += delta  # never one image on both sides (every row alike): over the other side's to the next
         if not 0 <= index < self.total:
             self.notify("The first image of the result." if index < 0 else "The last image of the result.",
                         timeout=2)
