@@ -4,12 +4,15 @@ full collections take while the gallery is used, on one or more libraries, at on
     nice -n 10 python bench/gc_pauses.py bench/cache/lib-100 [bench/cache/lib-100000] [--sizes 80x24,160x48]
 
 For each library and size, in the running app (headless, half-block thumbnails): 3 rounds of 10 PageDown and
-Home, then 6 searches typed into the search box, each step waited for (0.3 s). Printed: the full (generation 2)
+Home, then 6 searches typed into the search box, each step waited for (0.3 s), then the info, large view and
+help dialogs opened and closed (1 s each); then 2 more rounds and 3 searches. Printed: the full (generation 2)
 collections that ran on the UI thread meanwhile (how many, longest; thread CPU time, as the app's idle
 collector runs them), the objects the collector tracks when the app is idle (after a full collection), of
 them those of the types drawing makes (rich Style, Color, ColorTriplet, Segment; Textual Strip), and the
 "deep" collection the app runs after 30 s without input (tui/app.py: unfreeze, collect, freeze; "none" when
-the app's idle collector found none due), its pause brought about at once, twice (after each half of the run).
+the app's idle collector found none due), its pause brought about at once, twice (after each half of the run);
+and at the end what had died frozen: the garbage a collection of everything finds (what only a deep
+collection frees; it grows with what is left to it).
 Libraries are used in place (bench/run.py makes them in bench/cache); nothing is written but the app's own
 state (search history, locks).
 """
@@ -89,18 +92,26 @@ async def measure(path: Path, size: tuple[int, int]) -> dict:
                 for word in words:
                     box.value = word
                     await pilot.pause(0.6)
+                if half == 0:
+                    app.screen.grid.focus()
+                    await pilot.pause(0.3)
+                    for key in ("i", "enter", "question_mark"):  # info, large view, help
+                        await pilot.press(key)
+                        await pilot.pause(1.0)
+                        await pilot.press("escape")
+                        await pilot.pause(1.0)
                 gc.callbacks.remove(on_gc)  # not counted with the app's own collections
                 deep.append(after_a_long_pause(app))
                 gc.callbacks.append(on_gc)
             gc.callbacks.remove(on_gc)  # counting is not the app's either
             gc.unfreeze()
-            gc.collect()
+            frozen_garbage = gc.collect()
             objects = gc.get_objects()
             kinds = collections.Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in objects)
             result = {
                 "full collections": len(full), "longest full ms": max(full, default=0.0),
                 "full ms": [round(ms) for ms in full],
-                "deep ms": deep, "tracked": len(objects),
+                "deep ms": deep, "tracked": len(objects), "frozen garbage": frozen_garbage,
                 "drawn": sum(n for kind, n in kinds.items() if kind in DRAWN),
             }
             del objects
@@ -128,7 +139,8 @@ def main() -> None:
             r = json.loads(out.strip().splitlines()[-1])
             print(f"{library.name:>12} {size:>6}: full collections {r['full collections']:3d}, longest "
                   f"{r['longest full ms']:6.1f} ms; deep {', '.join('none' if d is None else f'{d:.0f}' for d in r['deep ms'])} ms; "
-                  f"tracked when idle {r['tracked']:,} (drawing's {r['drawn']:,}); every full: {r['full ms']}",
+                  f"tracked when idle {r['tracked']:,} (drawing's {r['drawn']:,}); died frozen {r['frozen garbage']:,}; "
+                  f"every full: {r['full ms']}",
                   flush=True)
 
 

@@ -234,7 +234,7 @@ async def test_a_cards_old_lines_are_freed_without_the_garbage_collector(lib, tm
     """Every line a card drew used to hold itself (Textual caches a whole line's division on the line), so
     paging left tens of thousands of objects to full collections on the UI thread; now they go at once."""
     import gc
-    import weakref
+    import sys
 
     from textual.geometry import Region
 
@@ -253,13 +253,128 @@ async def test_a_cards_old_lines_are_freed_without_the_garbage_collector(lib, tm
             width, height = card.outer_size
             assert card.record is not None
             await pilot.pause()  # painted: the compositor has cut these lines
-            lines = [weakref.ref(strip) for strip in card.render_lines(Region(0, 0, width, height))]
+            lines = list(card.render_lines(Region(0, 0, width, height)))
             await pilot.press("pagedown")
             await settle(pilot, app)
             assert card.record is not None and card.index >= grid(app).columns * grid(app).rows
-            assert all(line() is None for line in lines)
+            while lines:  # nothing holds them now (no cache in a line holds the line): freed when dropped
+                line = lines.pop()
+                assert sys.getrefcount(line) == 2  # `line` and the call's argument
         finally:
             gc.enable()
+
+
+def full_collection() -> None:
+    """A full garbage collection on this thread (gc.collect does nothing while another thread collects)."""
+    import gc
+    import time
+
+    done: list[bool] = []
+
+    def seen(phase, info):
+        if phase == "stop" and info["generation"] == 2 and on_ui_thread():
+            done.append(True)
+
+    gc.callbacks.append(seen)
+    try:
+        for _ in range(5000):
+            gc.collect()
+            if done:
+                return
+            time.sleep(0.001)
+    finally:
+        gc.callbacks.remove(seen)
+    raise AssertionError("no full collection could run")
+
+
+def test_a_line_cut_or_extended_to_itself_is_freed_without_the_garbage_collector():
+    """Textual caches a line's whole-width division (and its crop_extend to its own width) on the line itself:
+    every drawn line was garbage for the cycle collector, frozen with the rest between full collections."""
+    import sys
+
+    from rich.segment import Segment
+    from textual.strip import Strip
+
+    from widgets.textual_leaks import install
+
+    install()  # as the app does
+    strip = Strip([Segment("abc"), Segment("de")], 5)
+    assert strip.divide([5]) == [strip] and strip.crop_extend(0, 5, None) is strip
+    assert [line.text for line in strip.divide([2, 5])] == ["ab", "cde"]  # other cuts as before
+    assert sys.getrefcount(strip) == 2  # only `strip` (and the call's argument): nothing in it holds it
+
+
+async def test_a_closed_dialogs_lines_are_not_kept_alive(lib, tmp_path, monkeypatch):
+    """Textual's line caches (one per widget) were kept by an lru_cache on a method (Textual issue 6665): the
+    last 1,024 stayed alive after their widgets were gone, with every line they drew (at 160x48, ~90,000
+    objects more after each round of paging and dialogs, walked by each collection that walks everything)."""
+    import gc
+
+    from textual._styles_cache import StylesCache
+
+    from tui import app as app_module
+    from tui.help_screen import HelpScreen
+
+    for name in ("GC_FULL_AFTER", "GC_FORCE_AFTER", "GC_DEEP_AFTER"):  # the app's own collections wait
+        monkeypatch.setattr(app_module, name, 10**9)
+
+    def line_caches() -> int:
+        full_collection()
+        return sum(isinstance(o, StylesCache) for o in gc.get_objects())
+
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        gc.unfreeze()
+        counts = []
+        for _ in range(3):
+            await pilot.press("question_mark")
+            await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+            await pilot.pause()
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
+            await settle(pilot, app)
+            counts.append(line_caches())
+    assert counts[2] <= counts[0] + 2, counts  # the dialog's (dozens each time) went with it
+
+
+async def test_a_closed_large_views_lines_go_without_the_garbage_collector(lib, tmp_path, monkeypatch):
+    """A closed dialog's widgets are cycles that may have been frozen (tui/app.py) and wait for the rare
+    collection that walks everything; the lines they drew (the large view's picture: thousands of Segments,
+    Styles and Colors) no longer wait with them."""
+    import gc
+
+    from rich.segment import Segment
+
+    from tui import app as app_module
+
+    for name in ("GC_FULL_AFTER", "GC_FORCE_AFTER", "GC_DEEP_AFTER"):  # the app's own collections wait
+        monkeypatch.setattr(app_module, name, 10**9)
+
+    def segments() -> int:
+        return sum(isinstance(o, Segment) for o in gc.get_objects())
+
+    app = make_app(lib, tmp_path, images="halfcell")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        grid(app).focus()
+        await pilot.pause()
+        full_collection()
+        gc.disable()
+        try:
+            before = segments()
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, ViewerScreen) and app.screen.shown_key)
+            await pilot.pause()
+            drawn = segments()
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: not isinstance(app.screen, ViewerScreen))
+            await settle(pilot, app)
+            after = segments()
+        finally:
+            gc.enable()
+    assert drawn - before > 1000  # the picture was drawn
+    assert after - before < (drawn - before) / 10, (before, drawn, after)
 
 
 async def test_a_focus_change_restyles_no_card_and_repaints_not_the_whole_screen(lib, tmp_path, monkeypatch):

@@ -21,6 +21,7 @@ from store.library import DRIVER_ERRORS, Library
 from store.settings import Settings, changed as changed_settings, current as current_settings, save as save_settings
 from store.text import clipboard_safe, plural
 from widgets.cell_colours import use_colour_system
+from widgets.textual_leaks import install as stop_textual_leaks
 
 from .commands import GalleryCommands
 from .gallery_screen import GalleryScreen
@@ -34,7 +35,7 @@ GC_FULL_AFTER = 2  # young (generation 1) collections before a full one is due i
 #   each walks only what is newer than the last one's freeze, so a small step stays far under 50 ms
 GC_FORCE_AFTER = 10  # young collections since the last full one, after which it runs anyway (no pause came)
 GC_DEEP_AFTER = 30.0  # seconds without input before one collection also walks the frozen objects
-GC_DEEP_GROWTH = 1.25  # ... if they grew by a quarter since the last such one (see `_collect_when_idle`)
+GC_DEEP_GROWTH = 2.0  # ... if they doubled since start-up or the last such one (see `_collect_when_idle`)
 FAILURE_TIMEOUT = 12  # seconds an error stays on screen: time to read it
 BACKGROUND_SHARE = 0.25  # of the time an older library's background pass (perceptual hashes) may work: it rests the rest
 
@@ -75,6 +76,7 @@ class MyImagesApp(App):
     def __init__(self, library: Library, *, images: str = "auto", downloads: Path | None = None,
                  settings: Settings | None = None, plain_icons: bool = False) -> None:
         super().__init__()
+        stop_textual_leaks()  # lines of removed widgets kept alive and in cycles (widgets/textual_leaks.py)
         self.plain_icons = plain_icons  # the cards' buttons show their keys, not emoji (`--icons`)
         self.settings = settings if settings is not None else current_settings()
         self._gc_threshold = gc.get_threshold()
@@ -225,22 +227,34 @@ class MyImagesApp(App):
     # collections therefore wait for a pause in the user's input; young ones run as usual.
     # What survives a full collection is frozen (gc.freeze), so the next one walks only
     # what is newer (a few milliseconds instead of ~100): the long-lived objects (the
-    # catalog's records, the widgets, the modules) are not walked again and again. Once in
-    # a long pause (GC_DEEP_AFTER) one collection walks everything, frozen objects too, so
-    # cycles of screens closed since are freed as well. The first freeze, of what start-up made,
-    # comes without a full collection. That deep collection walks every object the app has (100,000 to
-    # 130,000: 100 to 300 ms on a loaded 2-core machine), so it runs only when the frozen objects grew by a
-    # quarter since the last one: what dies after being frozen is mostly freed at once by reference counting
-    # (a card's old lines, widgets/acyclic_strip.py; thumbnails, widgets/cell_lines.py), and what stays
-    # frozen as garbage is the odd closed screen's cycles.
+    # catalog's records, the widgets, the modules) are not walked again and again. The first freeze, of what
+    # start-up made, comes without a full collection.
+    # What dies after being frozen stays until a collection walks everything (unfreeze, collect, freeze):
+    # every object the app has (100,000 to 200,000: 100 to 400 ms on a loaded 2-core machine), far over the
+    # 50 ms a key may wait. Little dies frozen now: drawn lines are freed at once by reference counting and
+    # removed widgets' lines no longer stay alive (widgets/textual_leaks.py; thumbnails: widgets/cell_lines.py);
+    # what does is a closed dialog's widgets (cycles), without their lines (`_drop_closed_screens_lines`). So
+    # that collection (after GC_DEEP_AFTER without input) runs only once the frozen objects doubled since
+    # start-up or the last one: not in a usual session.
 
     def _idle_gc(self) -> None:
         self._last_input = time.monotonic()
         self._deep_collected = True  # nothing frozen yet: no deep collection is due
-        self._frozen_after_deep = 0  # objects frozen after the last deep collection (none yet: the first is due)
+        self._frozen_after_deep = 0  # objects frozen at start-up or after the last deep collection
         self._started_frozen = False  # start-up's objects are frozen without a full collection (below)
+        self._top_screen = self.screen
+        self.screen_change_signal.subscribe(self, self._drop_closed_screens_lines, immediate=True)
         gc.set_threshold(self._gc_threshold[0], self._gc_threshold[1], 1_000_000)
         self.set_interval(GC_IDLE_AFTER, self._collect_when_idle)
+
+    def _drop_closed_screens_lines(self, screen) -> None:
+        """A closed screen's widgets drop the lines they drew (Textual's line caches): those go at once, by
+        reference counting, while the widgets themselves (cycles) may have been frozen and wait for a deep
+        collection. A dialog's lines were most of what died frozen (120,000 objects a round at 160x48)."""
+        closed, self._top_screen = self._top_screen, screen
+        if closed is not None and closed not in self.screen_stack:
+            for widget in closed.walk_children(with_self=True):
+                widget.refresh()  # empties its line cache
 
     def _collect_when_idle(self) -> None:
         pending = gc.get_count()[2]
@@ -257,9 +271,11 @@ class MyImagesApp(App):
                 # the first time: what start-up made (modules, the catalog, the widgets) is long-lived but for a
                 # little garbage left to the first deep collection; walking it now took 75 ms at 100,000 images
                 gc.collect(1)
+                gc.freeze()
                 self._started_frozen = True
-            else:
-                gc.collect()
+                self._frozen_after_deep = gc.get_freeze_count()
+                return
+            gc.collect()
             gc.freeze()
             self._deep_collected = False
 

@@ -225,6 +225,9 @@ class ViewerScreen(Dialog[None]):
             return picture, CachedHalfcellImage.render_strips(cell_console(), picture, columns, rows)
         return picture, (columns, rows) if zoomed else None
 
+    def on_unmount(self) -> None:
+        self._drawn.clear()  # the pictures' lines go now, by reference counting, not with the screen (tui/app.py)
+
     def _drawn_now(self, key: tuple, drawn: tuple, box: tuple[int, int]) -> None:
         self._drawn.put(key, drawn)
         if key == self._key(self.record, self._box()) and self.is_attached:

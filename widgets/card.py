@@ -35,7 +35,6 @@ from textual.widget import Widget
 from store.records import ImageRecord
 from store.text import one_line
 
-from .acyclic_strip import AcyclicStrip
 from .highlight import highlight
 from .rgb_lines import RGBLines
 from .thumbnails import PictureWidget, fit_cells
@@ -417,7 +416,7 @@ class ImageCard(RGBLines, Widget):
         text = text.copy()
         text.truncate(width, pad=True)
         segments = [Segment(s.text, base + s.style if s.style else base) for s in text.render(self.app.console, end="")]
-        # (crop_extend would cache the line on itself when it is the width already: a cycle, see acyclic_strip)
+        # (crop_extend would cache the line on itself when it is the width already: a cycle, see textual_leaks)
         return Strip(segments, width).adjust_cell_length(width, base)
 
     def _render_lines(self) -> list[Strip]:
@@ -477,7 +476,7 @@ class ImageCard(RGBLines, Widget):
         filter or a page drew for 60-80 ms on the UI thread). The result is the same cells as Textual's: the
         snapshot tests compare them."""
         if self.has_class("-empty") and self._picture_widget is None:  # bound to nothing: what is under it
-            blank = AcyclicStrip.blank(crop.width, TextualStyle(background=self.background_colors[0]).rich_style)
+            blank = Strip.blank(crop.width, TextualStyle(background=self.background_colors[0]).rich_style)
             return [blank] * crop.height
         framed = self._framed_lines()
         if framed is None:  # a look this does not draw (another border, opacity, a title): Textual's way
@@ -515,18 +514,18 @@ class ImageCard(RGBLines, Widget):
         content_width = max(0, width - 2 - pad_left - pad_right)
         left_side = [Segment(box[1], edge(left_color))] + ([Segment(" " * pad_left, inner_style)] if pad_left else [])
         right_side = ([Segment(" " * pad_right, inner_style)] if pad_right else []) + [Segment(box[1], edge(right_color))]
-        blank = AcyclicStrip([*left_side[:1], Segment(" " * (width - 2), inner_style), right_side[-1]], width)
-        framed: list[Strip] = [AcyclicStrip([Segment(box[0][0], edge(top_color)),
+        blank = Strip([*left_side[:1], Segment(" " * (width - 2), inner_style), right_side[-1]], width)
+        framed: list[Strip] = [Strip([Segment(box[0][0], edge(top_color)),
                                             Segment(box[0][1] * max(0, width - 2), edge(top_color)),
                                             Segment(box[0][2], edge(top_color))], width)]
         framed += [blank] * pad_top
         for y in range(max(0, height - 2 - pad_top - pad_bottom)):
             line = lines[y] if y < len(lines) else Strip.blank(content_width, inner_style)
             line = line.adjust_cell_length(content_width, inner_style)
-            framed.append(AcyclicStrip([*left_side, *line, *right_side], width))
+            framed.append(Strip([*left_side, *line, *right_side], width))
         framed += [blank] * pad_bottom
         if height > 1:
-            framed.append(AcyclicStrip([Segment(box[2][0], edge(bottom_color)),
+            framed.append(Strip([Segment(box[2][0], edge(bottom_color)),
                                         Segment(box[2][1] * max(0, width - 2), edge(bottom_color)),
                                         Segment(box[2][2], edge(bottom_color))], width))
         self._framed, self._framed_from, self._framed_for = framed[:height], lines, key

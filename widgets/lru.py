@@ -42,5 +42,9 @@ class LRU(Generic[K, V]):
         with self._lock:
             return key in self._items
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
     def __len__(self) -> int:
         return len(self._items)

@@ -81,6 +81,9 @@ class CachedHalfcellImage(RGBLines, Widget):
         self._own = (self._picture, (width, height), strips)
         self.styles.width, self.styles.height = width, height
 
+    def on_unmount(self) -> None:
+        vars(self).pop("_own", None)  # its lines go now by reference counting, not with the widget (tui/app.py)
+
     def show(self, picture: Image.Image | None) -> None:
         """Show a picture (its lines are drawn at the next repaint, or taken from `prepare`)."""
         if picture is self._picture:
