@@ -128,6 +128,10 @@ async def test_a_query_it_cannot_read_gives_a_hint_and_keeps_the_last_result(lib
         app.screen.query_one("#search", Input).insert_text_at_cursor(" seed:x")  # as a paste would
         await ui.wait_until(pilot, lambda: status(app).startswith("⚠"))
         assert "not a number for seed" in status(app)
+        # new-user test 4: at 80x24 the line ended "· still showin…": the hint whole, the rest only as it fits
+        line = next(text for text in ui.screen_lines(app) if text.lstrip().startswith("⚠"))
+        assert "…" not in line and "e.g. seed:30, >=30 or 20-40." in line
+        assert ("still showing 2 of 4 images" in line) == (size[0] > 80)
         assert prompts(app) == before
         await pilot.press("backspace")
         await pilot.press("1", "2", "3")

@@ -414,8 +414,10 @@ class GalleryScreen(Screen):
             hint = "⚠ " + one_line(self.hint)
             room = self.query_one("#status", Static).content_size.width
             more = " · F1 lists them" if self.hint_listed and len(hint) + 16 <= room else ""
-            status = Text.assemble((hint, f"bold {self.app.current_theme.warning}"),
-                                   f"{more} · still showing {text}")
+            tail = f" · still showing {text}"
+            if len(hint) + len(more) + len(tail) > room:  # the hint whole (it says what to change), the rest short
+                tail = next((t for t in (" · last result kept", "") if len(hint) + len(more) + len(t) <= room), "")
+            status = Text.assemble((hint, f"bold {self.app.current_theme.warning}"), f"{more}{tail}")
         elif isinstance(self.focused, SearchInput) and not self.focused.value:
             status.append(" · " + SEARCH_TIP)
         line = self.query_one("#status", Static)
