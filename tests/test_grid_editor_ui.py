@@ -81,6 +81,26 @@ async def test_click_focuses_then_selects_and_the_fields_show_their_value(sheet_
         assert editor.cut_layout.rows == 9 and shown[-1] == "Rows: a number from 1 to 16; 99 was typed, 9 kept."
 
 
+async def test_first_click_on_the_focused_cell_keeps_it_and_letters_act_from_the_number_fields(sheet_library,
+                                                                                                  tmp_path):
+    """NEWUSER5 #4: a first click on the cell that has the focus only goes there (it used to unselect it); after
+    a click in Rows, `w` downloads (the field takes digits only, and used to swallow every letter)."""
+    app = MyImagesApp(sheet_library, images="halfcell", downloads=tmp_path / "downloads")
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = await open_editor(pilot, app)
+        assert editor.focus_cell == (0, 0) and len(editor.selected) == 4
+        await pilot.click(offset=cell_centre(editor, 0, 0))
+        assert editor.focus_cell == (0, 0) and len(editor.selected) == 4  # still selected
+        await pilot.click("#rows")
+        await pilot.press("w")
+        await wait_until(pilot, lambda: len(list((tmp_path / "downloads").glob("*.png"))) == 4)
+        assert app.screen is editor and editor.query_one("#rows", Input).value == "2"  # nothing typed into it
+        await pilot.click("#cols")
+        await pilot.press("end", "backspace", "3")  # digits still go into the field
+        await settle(pilot, app)
+        assert editor.cut_layout.cols == 3
+
+
 async def trimmed_preview(pilot, editor: GridEditorScreen) -> None:
     """t: the focused cell is shown trimmed, as it will be saved."""
     editor.set_focus(editor.query_one("#sheet"))

@@ -2,7 +2,7 @@
 
 The sheet is shown with the cut lines over it; the focused cell is shown large
 beside it, as it will be saved (trimmed, its background removed). A click on the
-sheet focuses a cell, a second click selects or unselects it. Rows and columns start at the detected grid and can be changed.
+sheet focuses a cell (even the focused one), a second click on it selects or unselects it. Rows and columns start at the detected grid and can be changed.
 Selected cells are saved to the library as derived images, or downloaded.
 """
 from __future__ import annotations
@@ -54,6 +54,18 @@ class SheetView(Container, can_focus=True):
     """
 
 
+class DigitsInput(Input):
+    """A number field that takes digits only: any other letter goes on to the editor's keys (s saves, w
+    downloads, …), as if the sheet had the focus, instead of being refused without a word."""
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        return character is not None and character.isdigit()
+
+    def on_key(self, event: events.Key) -> None:
+        if event.is_printable and not (event.character or "").isdigit():
+            event.prevent_default()  # not typed here (Input's own handler would refuse it and stop it): it bubbles
+
+
 class GridEditorScreen(Dialog[GridEditorResult | None]):
     BINDINGS = [
         Binding("escape", "close", "Close", id="grid.close"),
@@ -86,6 +98,7 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
         self.detected: grid_cut.Layout | None = None
         self.cut_layout: grid_cut.Layout | None = None
         self.focus_cell = (0, 0)
+        self._clicked: tuple[int, int] | None = None  # the cell clicked last (a second click selects it)
         self.selected: set[tuple[int, int]] = set()
         self.preview_base: Image.Image | None = None
         self.scale = (1.0, 1.0)
@@ -113,8 +126,8 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
     def _side_panel(self) -> list:
         image_class = grid_image_class(self.image_mode)
         cell_box = Container(*([image_class(None, id="cell-image")] if image_class else []), id="cell-box")
-        size = Horizontal(Label("Rows"), Input("", id="rows", type="integer", max_length=2),
-                          Label("Columns"), Input("", id="cols", type="integer", max_length=2), classes="grid-size")
+        size = Horizontal(Label("Rows"), DigitsInput("", id="rows", type="integer", max_length=2),
+                          Label("Columns"), DigitsInput("", id="cols", type="integer", max_length=2), classes="grid-size")
         buttons = Horizontal(*([Button("Save to library", id="save", variant="primary")] if self.can_save else []),
                              Button("Download", id="download"), Button("Close", id="close"), classes="buttons")
         return [Static("", id="cell-title"), cell_box, size, Static("Detecting the grid…", id="detected"),
@@ -346,9 +359,10 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
 
         cell = min(layout.cells, key=distance)  # the cell under it (or, between spans, the nearest)
         self.set_focus(self.query_one("#sheet", SheetView))
-        if cell == self.focus_cell:
+        if cell == self.focus_cell and self._clicked == cell:  # a second click on it
             self.action_toggle_cell()
-        else:
+        else:  # a first click only goes there, even on the focused cell: nothing is unselected by surprise
+            self._clicked = cell
             self.focus_cell = cell
             self.redraw()
 
@@ -359,6 +373,7 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
         self.set_layout(self._layout.rows, max(1, min(grid_cut.MAX_CELLS, self._layout.cols + delta)))
 
     def action_move(self, dx: int, dy: int) -> None:
+        self._clicked = None
         row, col = self.focus_cell
         self.focus_cell = (max(0, min(self._layout.rows - 1, row + dy)), max(0, min(self._layout.cols - 1, col + dx)))
         self.redraw()
