@@ -22,6 +22,7 @@ from .errors import StoreError
 from .files import display_image, output_folder, write_new_file
 from .library import Library
 from .metadata import OWN_KEY, build_a1111_text, build_own_chunk
+from .query import param
 from .records import ImageRecord
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -65,6 +66,15 @@ def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
     return chunks
 
 
+def _png_size(chunks: list[tuple[bytes, bytes]]) -> tuple[int, int] | None:
+    """Width and height from a PNG's header: the picture written (a grid item's, not its sheet's)."""
+    for kind, raw in chunks:
+        if kind == b"IHDR" and len(raw) >= 16:
+            width, height = struct.unpack(">II", raw[8:16])
+            return width, height
+    return None
+
+
 def _text_keyword(kind: bytes, raw: bytes) -> str:
     if kind not in (b"tEXt", b"iTXt", b"zTXt"):
         return ""
@@ -102,8 +112,10 @@ def with_metadata(record: ImageRecord, data: bytes, *, is_png: bool = True) -> b
     keywords = {_text_keyword(kind, raw) for kind, raw in chunks}
     extra = [own]
     if "parameters" not in keywords:
-        extra.append(_itxt("parameters", build_a1111_text(record.prompt, record.negative_prompt,
-                                                          record.model, record.text_accuracy)))
+        extra.append(_itxt("parameters", build_a1111_text(
+            record.prompt, record.negative_prompt, record.model, record.text_accuracy,
+            steps=param(record.params, "steps"), sampler=param(record.params, "sampler"),
+            seed=param(record.params, "seed"), size=_png_size(chunks))))
     parts = [PNG_SIGNATURE]
     inserted = False
     for kind, raw in chunks:

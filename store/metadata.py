@@ -994,16 +994,20 @@ def build_own_chunk(prompt: str, negative_prompt: str, model: str, text_accuracy
     )
 
 
-def build_a1111_text(prompt: str, negative_prompt: str, model: str, text_accuracy: str) -> str:
-    """The same settings as an Automatic1111 `parameters` text, for other tools."""
+def build_a1111_text(prompt: str, negative_prompt: str, model: str, text_accuracy: str, *,
+                     steps: object = None, sampler: object = None, seed: object = None,
+                     size: tuple[int, int] | None = None) -> str:
+    """The same settings as an Automatic1111 `parameters` text, for other tools (A1111's PNG Info, Civitai),
+    in A1111's order: every setting the library knows, whichever generator wrote the image."""
     text = prompt
     if negative_prompt:
         text += "\nNegative prompt: " + negative_prompt
     pairs = []
-    if text_accuracy:
-        pairs.append(f"CFG scale: {text_accuracy}")
-    if model:
-        pairs.append("Model: " + (json.dumps(model) if any(c in model for c in ",:\n") else model))
+    for name, value in (("Steps", steps), ("Sampler", sampler), ("CFG scale", text_accuracy), ("Seed", seed),
+                        ("Size", f"{size[0]}x{size[1]}" if size and all(size) else None), ("Model", model)):
+        if value not in (None, ""):
+            shown = str(value)
+            pairs.append(f"{name}: " + (json.dumps(shown) if any(c in shown for c in ",:\n") else shown))
     if pairs:
         text += "\n" + ", ".join(pairs)
     return text

@@ -232,3 +232,23 @@ def test_demo_sheets_know_their_items():
             bbox = mask.getbbox()
             assert bbox is not None
             assert box[0] <= bbox[0] and bbox[2] <= box[2]
+
+
+def test_an_exported_pngs_parameters_line_has_every_setting_the_library_knows(library, make_png, tmp_path):
+    """NEWUSER5 §17: an image from another generator (here: settings in its params, as ComfyUI's, InvokeAI's
+    and the demo's are kept) was exported with only 'CFG scale' and 'Model' in its A1111 `parameters` line:
+    A1111's PNG Info and Civitai saw it seedless and stepless."""
+    import json
+
+    from store.models import Image as ImageRow
+
+    import_files(library, [make_png(size=(40, 30))], ImportOptions(prompt="a red potion", model="pixel, v2",
+                                                                  text_accuracy="8.5"))
+    (record,) = library.page()
+    ImageRow.update(params=json.dumps({"noise_seed": 335608130539327, "steps": 13, "sampler_name": "dpmpp_sde"})
+                    ).where(ImageRow.id == record.id).execute()
+    (path,) = export_images(library, [library.get(record.id).id], tmp_path / "out")
+    with Image.open(path) as image:
+        settings = image.text["parameters"].splitlines()[-1]
+    assert settings == ('Steps: 13, Sampler: dpmpp_sde, CFG scale: 8.5, Seed: 335608130539327, Size: 40x30, '
+                        'Model: "pixel, v2"')
