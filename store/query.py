@@ -174,9 +174,23 @@ def _local_midnight(day: date) -> datetime:
     return local.astimezone(timezone.utc).replace(tzinfo=None)
 
 
+_RECENT = re.compile(r"(\d{1,5})([dwmy])")  # 7d, 2w, 3m, 1y: the last days, weeks, months (30 days), years
+
+
+def _days(recent: re.Match) -> int:
+    return int(recent.group(1)) * {"d": 1, "w": 7, "m": 30, "y": 365}[recent.group(2)]
+
+
 def _period(text: str, today: date) -> tuple[datetime, datetime]:
     """A day, month or year (local time) as [start, end) in naive UTC."""
     t = text.strip().lower()
+    recent = _RECENT.fullmatch(t)
+    if recent:  # 7d: the day the last seven days begin (date:7d..  date:..7d  date:<7d)
+        day = today - timedelta(days=max(0, _days(recent) - 1))
+        try:
+            return _local_midnight(day), _local_midnight(day + timedelta(days=1))
+        except (ValueError, OverflowError):
+            _fail(f'"{cut(text)}" goes back too far: give a date, e.g. 2026-11.', DATES_MORE)
     if t == "today":
         return _local_midnight(today), _local_midnight(today + timedelta(days=1))
     if t == "yesterday":
@@ -202,11 +216,9 @@ def _date_value(field: str, text: str, today: date) -> tuple:
     t = text.strip().lower()
     if not t:
         _fail(f"{field}: needs a date, e.g. {field}:7d or {field}:2026-11.", DATES_MORE)
-    recent = re.fullmatch(r"(\d{1,5})([dwmy])", t)
+    recent = _RECENT.fullmatch(t)
     if recent:
-        n, unit = int(recent.group(1)), recent.group(2)
-        days = n * {"d": 1, "w": 7, "m": 30, "y": 365}[unit]
-        since = today - timedelta(days=max(0, days - 1))  # 7d: today and the six days before
+        since = today - timedelta(days=max(0, _days(recent) - 1))  # 7d: today and the six days before
         try:
             return _local_midnight(since), None
         except (ValueError, OverflowError):
@@ -464,7 +476,7 @@ search (the same in the app's search box):
   source:outputs       images of a source folder whose path holds "outputs"
   seed:123  steps:>=30  cfg:5-7.5  width:>1000  height:<=768  size:1024x1024  id:10-20
   date:2026-11-25  date:2026-11  date:>2026-01-01  date:today  date:yesterday  date:7d
-  date:2026-01-01..2026-02-01  (imported: the same, for the import date)
+  date:2026-01-01..2026-02-01  date:2w..yesterday  date:<30d (older)  (imported: the same, import date)
   in:"My Sheets"  is:fav  -is:fav  is:cleaned  is:cell  is:derived  from:12
   in:"My \\"Best\\""     in quotes \\" is a quote, \\\\ a backslash
   sort:newest|oldest|imported|prompt|largest|random|favorites

@@ -99,6 +99,12 @@ def test_dates_are_local_days():
     assert month[1] - month[0] == timedelta(days=30)
     assert parse("date:>2026-11-24", today).groups[0][0].value == (start, None)
     assert parse("date:2026-11-24..2026-11-25", today).groups[0][0].value == (start - timedelta(days=1), end)
+    # NEWUSER5 §6: a range's end may be a recent day too ("7d is not a date ... e.g. 7d" before)
+    assert parse("date:7d..", today).groups[0][0].value == parse("date:7d", today).groups[0][0].value
+    assert parse("date:..7d", today).groups[0][0].value == (None, start - timedelta(days=5))
+    assert parse("date:<7d", today).groups[0][0].value == (None, start - timedelta(days=6))
+    assert parse("date:2w..yesterday", today).groups[0][0].value == (start - timedelta(days=13), start)
+    assert parse("imported:30d..", today).error == ""
 
 
 def test_two_orders_in_one_search_are_said():
