@@ -67,3 +67,6 @@ def translate(exc: BaseException) -> StoreError:
         return DatabaseFailed(f"The library database cannot be reached: {text}.")
     return DatabaseFailed(f"The library database failed: {text}.")
 
+
+class SettingsNotSaved(StoreError):
+    """The settings file cannot be read back to write a change into it (broken since it was loaded)."""

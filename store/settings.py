@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import threading
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -34,6 +35,7 @@ from typing import Any, Mapping
 
 import platformdirs
 
+from .errors import SettingsNotSaved
 from .files import TMP_PREFIX
 from .query import SORTS
 
@@ -289,6 +291,15 @@ def save(settings: Settings, **changes: object) -> Settings:
     return updated
 
 
+def _parse_problem(exc: Exception) -> str:
+    """tomlkit's reason in a few words: "line 8: Unexpected end of file" (its own ends "at line 8 col 17")."""
+    if isinstance(exc, UnicodeDecodeError):
+        return "it is not UTF-8 text"
+    line = getattr(exc, "line", None)
+    reason = re.sub(r"\s+at line \d+ col \d+\s*$", "", str(exc)).strip().rstrip(".")
+    return f"line {line}: {reason}" if line else reason
+
+
 def _write(path: Path, changes: dict[str, object]) -> None:
     import tomlkit
 
@@ -297,6 +308,11 @@ def _write(path: Path, changes: dict[str, object]) -> None:
     except FileNotFoundError:
         document = tomlkit.document()
         document.add(tomlkit.comment("My Images settings (myimages config show: the effective values)"))
+    except (tomlkit.exceptions.ParseError, UnicodeDecodeError) as exc:  # broken since it was read: left alone
+        names = ", ".join(name.replace("_", " ") for name in changes)
+        raise SettingsNotSaved(f"{names[:1].upper()}{names[1:]} not saved: the settings file {path} cannot be "
+                               f"read ({_parse_problem(exc)}); the change holds until the app quits. Fix the file "
+                               "and change it again to keep it.") from None
     for name, value in changes.items():
         document[name] = str(value) if isinstance(value, Path) else value
     path.parent.mkdir(parents=True, exist_ok=True)

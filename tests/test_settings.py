@@ -291,3 +291,23 @@ async def test_a_demo_run_keeps_what_it_changes_beside_the_demo_library(tmp_path
     assert settings_module.current().card_size == "large"
     assert cli.main(["--demo", "--images", "none", "--icons", "plain"]) == 0
     assert handed[1][1].card_size == "medium" and handed[1][1].keymap == {"gallery.favorite": "ctrl+f"}
+
+
+async def test_a_file_broken_while_the_app_runs_is_left_alone_and_said_in_words(lib, tmp_path):
+    """NEWUSER5 §9: a settings file broken after the app read it gave tomlkit's exception ("InvalidControlChar:
+    Control characters ...") when the app wrote a setting. Now one sentence names the setting, the file and the
+    line, and the file stays as the user left it."""
+    config_file().write_text(USER_FILE, encoding="utf-8")
+    app = MyImagesApp(lib, images="none", downloads=tmp_path / "downloads")
+    said = ui.notices(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.settle(pilot, app)
+        broken = config_file().read_text(encoding="utf-8") + 'card_size = "huge\n'
+        config_file().write_text(broken, encoding="utf-8")
+        await pilot.press("o")  # the next order: written back
+        await ui.wait_until(pilot, lambda: any("not saved" in n for n in said))
+        (notice,) = [n for n in said if "not saved" in n]
+        assert notice.startswith(f"Sort not saved: the settings file {config_file()} cannot be read (line ")
+        assert "Exception" not in notice and "InvalidControlChar" not in notice and "col " not in notice
+        assert app.screen.filters.sort == "oldest"  # the change holds for this run
+        assert config_file().read_text(encoding="utf-8") == broken

@@ -151,6 +151,9 @@ class MyImagesApp(App):
             self.call_from_thread(
                 self.notify, f"The settings file {settings.path} cannot be written ({exc.strerror}); the change "
                 "holds until the app quits.", title="Settings", severity="warning", markup=False)
+        except StoreError as exc:  # SettingsNotSaved: the file broke since it was read
+            self.call_from_thread(self.notify, str(exc), title="Settings", severity="warning", markup=False,
+                                  timeout=FAILURE_TIMEOUT)
 
     @work(thread=True, group="trash-expiry", exit_on_error=False)
     def _expire_trash(self) -> None:
