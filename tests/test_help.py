@@ -152,8 +152,9 @@ async def test_help_marks_a_key_the_keymap_gives_to_two_actions(lib, tmp_path, s
         await pilot.pause()
         marked = {row.binding_id: row.conflict for row in app.screen.rows if row.conflict}
         assert marked == {
-            "gallery.favorite": "d is also given to gallery.delete in your settings' [keymap]: only one runs.",
-            "gallery.delete": "d is also given to gallery.favorite in your settings' [keymap]: only one runs."}
+            "gallery.favorite": "d is also given to gallery.delete in your settings' [keymap]: d runs this one.",
+            "gallery.delete": "d is also given to gallery.favorite in your settings' [keymap]: d runs "
+                              "gallery.favorite, not this one."}  # NEWUSER5 §7: which one runs (Textual's rule)
         for description, other in (("Favorite", "gallery.delete"), ("Delete", "gallery.favorite")):
             for _ in range(20):  # at 80×24 the list scrolls (↓) to Delete's row
                 lines = [" ".join(line.split()) for line in ui.screen_lines(app)]

@@ -137,7 +137,8 @@ def test_config_show_names_unknown_ids_and_a_key_given_twice(capsys):
     out, err = capsys.readouterr()
     assert '"gallery.favorite" = "d"  # file' in out
     assert "'gallery.nothing': no key has that id" in err
-    assert '"d" is given to both gallery.favorite and gallery.delete' in err
+    assert '"d" is given to both gallery.favorite and gallery.delete: it runs gallery.favorite; gallery.delete ' \
+        'no longer has it.' in err  # NEWUSER5 §7: which one runs
     config_file().write_text(USER_FILE, encoding="utf-8")  # ctrl+f is free: nothing said
     assert cli.main(["config", "show"]) == 0 and capsys.readouterr().err == ""
 

@@ -22,7 +22,7 @@ from textual.widgets import Button, Input, Static
 
 from store.query import SEARCH_HELP
 
-from .keymap_check import Row, clashes
+from .keymap_check import Row, clashes, winner
 from .scrolling_modal import ReadingDialog
 
 OWN_PACKAGES = ("tui.", "widgets.")  # bindings of Textual's own widgets (an Input's cursor keys) are its business
@@ -115,12 +115,16 @@ def section_title(node: DOMNode) -> str:
 def conflict_note(app: App, binding: Binding, clashing: dict[str, list[str]]) -> str:
     """What the keymap's clashes (keymap_check.clashes) mean for this binding: '' if none of its keys clash."""
     name = binding.id or binding.action
+    keymap = getattr(app, "keymap", {}) or {}
     said = []
     for key in keys_of(app, binding):
         others = [other for other in clashing.get(key, []) if other != name]
         if others and name in clashing[key]:
-            said.append(f"{app.get_key_display(Binding(key, ''))} is also given to {' and '.join(others)}")
-    return "; ".join(said) + " in your settings' [keymap]: only one runs." if said else ""
+            shown, runs = app.get_key_display(Binding(key, "")), winner(keymap, clashing[key])
+            said.append(f"{shown} is also given to {' and '.join(others)} in your settings' [keymap]: " + (
+                "only one runs" if runs is None else f"{shown} runs this one" if runs == name else
+                f"{shown} runs {runs}, not this one"))
+    return "; ".join(said) + "." if said else ""
 
 
 def help_rows(screen: Screen) -> list[KeyRow]:

@@ -33,8 +33,19 @@ def clashes(keymap: Mapping[str, str], rows: Sequence[Row]) -> dict[str, list[st
             for key, names in holders.items() if len(names) > 1 and any(name in keymap for name in names)}
 
 
-def clash_sentence(key: str, names: Sequence[str]) -> str:
-    return f'[keymap] "{key}" is given to both {" and ".join(names)}: only one runs.'
+def winner(keymap: Mapping[str, str], names: Sequence[str]) -> str | None:
+    """Which of a clash's bindings a key runs: the one the keymap gave it (Textual takes the key from the
+    others), or None when the keymap gave it to several."""
+    rebound = [name for name in names if name in keymap]
+    return rebound[0] if len(rebound) == 1 else None
+
+
+def clash_sentence(key: str, names: Sequence[str], keymap: Mapping[str, str]) -> str:
+    runs = winner(keymap, names)
+    if runs is None:
+        return f'[keymap] "{key}" is given to both {" and ".join(names)}: only one runs.'
+    others = " and ".join(name for name in names if name != runs)
+    return f'[keymap] "{key}" is given to both {" and ".join(names)}: it runs {runs}; {others} no longer has it.'
 
 
 def keymap_problems(keymap: Mapping[str, str], table: Table | None = None) -> list[str]:
@@ -56,7 +67,7 @@ def keymap_problems(keymap: Mapping[str, str], table: Table | None = None) -> li
         for key, names in clashes(keymap, table[name]).items():
             if (key, frozenset(names)) not in seen:  # a subclass repeats its base's
                 seen.add((key, frozenset(names)))
-                problems.append(clash_sentence(key, names))
+                problems.append(clash_sentence(key, names, keymap))
     return problems
 
 
