@@ -72,6 +72,8 @@ async def test_delete_goes_to_the_trash_and_u_brings_it_back_where_it_was(lib, t
         await pilot.press("u")
         await gallery_shows(pilot, app, 6)
         assert lib.ids() == ids and lib.get(second) == before
+        # the cursor where it was at the delete (NEWUSER5 §3: it went to the first id restored, the oldest card)
+        await ui.wait_until(pilot, lambda: grid(app).cursor == 1 and grid(app).current.id == second)
         await pilot.press("u")  # nothing left to undo: said, nothing changes
         await ui.settle(pilot, app)
         assert lib.ids() == ids

@@ -169,6 +169,7 @@ class GalleryScreen(Screen):
         self.highlight_words: tuple[str, ...] = ()  # the searched words, marked in the cards' prompts
         self._seed = random.randrange(1, 2**31)  # the random order's: stable until Random is picked again
         self._last_deleted: list[int] = []  # what `u` brings back from the trash
+        self._cursor_at_delete: int | None = None  # where the cursor was when they were deleted (u goes back there)
         self._done_in_trash: dict[int, str] = {}  # id -> "restored" / "erased for good" in this window's trash view
         self._deleting: set[int] = set()  # what a delete asked for here moves to the trash (no "was deleted" notice)
 
@@ -769,6 +770,7 @@ class GalleryScreen(Screen):
         """To the trash after the question; the grid then reloads where it was (a large view shows the next)."""
         deleted: list[int] = []
         unreached: list[SourceFiles] = []  # files out of reach (a folder unmounted): they stay, only records go
+        cursor = self.grid.cursor
 
         def trash(chunk: list[int]) -> list[int]:  # a transaction per chunk: cancel between them
             files = self.library.source_files(chunk)
@@ -785,7 +787,7 @@ class GalleryScreen(Screen):
             n = len(deleted)
             self.grid.deselect(set(deleted))
             if deleted:
-                self._last_deleted = list(deleted)
+                self._last_deleted, self._cursor_at_delete = list(deleted), cursor
             if outcome.cancelled:
                 self.notify(f"Cancelled: moved {n:,} of {len(ids):,} images to the trash (u undoes).")
             elif outcome.error is None:
@@ -944,7 +946,10 @@ class GalleryScreen(Screen):
             if outcome.error is not None:
                 self._fail(outcome.error)
             self._refresh_collections()
-            self.run_query(self.filters, True, None, restored[0] if restored else None)
+            if len(restored) > 1 and self._cursor_at_delete is not None:  # the cursor where it was (NEWUSER5 §3)
+                self.run_query(self.filters, True, self._cursor_at_delete)
+            else:  # one image: back in its place, the focus on it
+                self.run_query(self.filters, True, None, restored[0] if restored else None)
 
         job = chunked_job(ids, restore, restored, "restored", DELETE_CHUNK)
         self._run_job(f"Restoring {len(ids):,} images", job, len(ids), finished)
@@ -986,7 +991,7 @@ class GalleryScreen(Screen):
         """The duplicates view (tui/duplicates_screen.py); what it moved to the trash, u brings back here too."""
         def closed(trashed: list[int] | None) -> None:
             if trashed:
-                self._last_deleted = list(trashed)
+                self._last_deleted, self._cursor_at_delete = list(trashed), None
                 self.grid.deselect(set(trashed))
                 self._refresh_collections()
                 self.reload(keep_position=True)
