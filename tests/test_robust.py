@@ -246,7 +246,9 @@ async def test_keys_typed_at_once_after_enter_or_escape_in_a_field(lib, tmp_path
         type_at_once(app, ["/", *"potion", "enter", "f"])  # search, back to the grid, favorite
         await settle(pilot, app)
         assert app.screen.query_one("#search", Input).value == "potion"
-        assert status(app).startswith("2 of 6") and grid(app).current.favorite
+        assert status(app).startswith("2 of 6")
+        # the library says it (the grid's copy of the record follows a moment later: seen stale once in CI)
+        await wait_until(pilot, lambda: lib.get(grid(app).current.id).favorite)
         type_at_once(app, ["/", "backspace", "escape", "f"])  # Esc: back to the grid, unfavorite
         await settle(pilot, app)
         assert app.screen.query_one("#search", Input).value == ""
