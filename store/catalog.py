@@ -7,7 +7,7 @@ a trigram index that is slow for common words. Only the page shown is then read
 from the database, by id.
 
 It stays true to the database, whoever writes to it: triggers append the id of
-every image inserted, changed or deleted (and every membership or plan change) to
+every image inserted, changed or deleted (and every membership, collection or plan change) to
 the `image_change` table, in the writer's own transaction. Before answering, the
 catalog looks at the last change's number (one index look-up) and, when it moved,
 reads the changes after the last one it has seen and patches itself; a catalog too
@@ -63,6 +63,13 @@ CHANGE_LOG_SQL = (
     f"INSERT INTO {CHANGE_TABLE}(image_id) VALUES (NULL); END",
     f"CREATE TRIGGER IF NOT EXISTS image_change_pu AFTER UPDATE OF plan ON account BEGIN "
     f"INSERT INTO {CHANGE_TABLE}(image_id) VALUES (NULL); END",
+    # a collection made, renamed or deleted (an empty one too): the dropdowns and the collections dialog follow
+    f"CREATE TRIGGER IF NOT EXISTS image_change_ci AFTER INSERT ON collection BEGIN "
+    f"INSERT INTO {CHANGE_TABLE}(image_id) VALUES (NULL); END",
+    f"CREATE TRIGGER IF NOT EXISTS image_change_cu AFTER UPDATE OF name ON collection BEGIN "
+    f"INSERT INTO {CHANGE_TABLE}(image_id) VALUES (NULL); END",
+    f"CREATE TRIGGER IF NOT EXISTS image_change_cd AFTER DELETE ON collection BEGIN "
+    f"INSERT INTO {CHANGE_TABLE}(image_id) VALUES (NULL); END",
     f"CREATE TRIGGER IF NOT EXISTS image_change_trim AFTER INSERT ON {CHANGE_TABLE} "
     f"WHEN new.seq % 1000 = 0 BEGIN DELETE FROM {CHANGE_TABLE} WHERE seq <= new.seq - {KEEP_CHANGES}; END",
 )
@@ -89,6 +96,9 @@ POSTGRES_CHANGE_LOG_SQL = (
     f"FOR EACH STATEMENT EXECUTE PROCEDURE {CHANGE_TABLE}_note()",
     "DROP TRIGGER IF EXISTS image_change_plan ON account",
     f"CREATE TRIGGER image_change_plan AFTER UPDATE OF plan ON account "
+    f"FOR EACH STATEMENT EXECUTE PROCEDURE {CHANGE_TABLE}_note()",
+    "DROP TRIGGER IF EXISTS image_change_collection ON collection",
+    f"CREATE TRIGGER image_change_collection AFTER INSERT OR DELETE OR UPDATE OF name ON collection "
     f"FOR EACH STATEMENT EXECUTE PROCEDURE {CHANGE_TABLE}_note()",
 )
 

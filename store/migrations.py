@@ -18,7 +18,7 @@ from .catalog import CHANGE_LOG_SQL, POSTGRES_CHANGE_LOG_SQL, WATCHED_COLUMNS
 from .errors import StoreError
 from .models import MODELS, Setting
 
-LATEST = 19
+LATEST = 20
 VERSION_KEY = "schema_version"
 # An upgrade of a library with this many images is said before it starts (a step that makes the image table
 # again takes about a minute a million images): on the `myimages.upgrade` logger, which the command line
@@ -272,6 +272,16 @@ def _step_19_mounted_sources(db: Database, migrator: SchemaMigrator) -> None:
         migrate(migrator.add_column("source", "mounted", Source.mounted))
 
 
+def _step_20_collection_changes(db: Database, migrator: SchemaMigrator) -> None:
+    # New-user test 5, items 10 and 11: a collection made, renamed or deleted elsewhere (an empty one too) is a
+    # change the open app follows (its dropdown, its "in NAME" status, the collections dialog): the change log
+    # gains triggers on the collection table.
+    if is_postgres(db):
+        create_change_log(db)
+        return
+    create_search_support(db)
+
+
 STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _step_2_search_index,
     3: _step_3_catalog,
@@ -291,6 +301,7 @@ STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     17: _step_17_covering_order,
     18: _step_18_covering_orders,
     19: _step_19_mounted_sources,
+    20: _step_20_collection_changes,
 }
 
 

@@ -107,6 +107,15 @@ def _unquoted(raw: str) -> str:
     return _ESCAPED.sub(r"\1", match.group(1)) if match else raw
 
 
+def collection_term(name: str) -> str:
+    """`in:NAME` as a search takes it back: quoted (with \\" and \\\\ inside) when the name holds a space, a quote
+    or a backslash."""
+    if name and not any(c.isspace() or c in '"\\' for c in name):
+        return f"in:{name}"
+    escaped = name.replace("\\", "\\\\").replace('"', '\\"')
+    return f'in:"{escaped}"'
+
+
 _NUMBER = r"\d+(?:\.\d*)?|\.\d+"
 _COMPARE = re.compile(rf"^(>=|<=|>|<|=)?({_NUMBER})$")
 _RANGE = re.compile(rf"^({_NUMBER})(?:-|\.\.)({_NUMBER})$")

@@ -24,7 +24,7 @@ from store.files import output_folder
 from store.library import Library
 from store.pages import LibrarySource
 from store.history import SearchHistory
-from store.query import DEFAULT_SORT, SORT_NAMES, parse
+from store.query import DEFAULT_SORT, SORT_NAMES, collection_term, parse
 from store.records import FAVORITE_ALL, SCOPE_MINE, SCOPE_PUBLIC, Count, Filters, ImageRecord
 from store.settings import default_downloads
 from store.sources import SourceFiles
@@ -263,12 +263,24 @@ class GalleryScreen(Screen):
 
     def _set_collections(self, collections) -> None:
         """The collection dropdown refilled; the collection looked at gone (deleted elsewhere): said, and the
-        dropdown goes back to All Images."""
+        dropdown goes back to All Images. One looked at renamed elsewhere: the dropdown and the status line take
+        the new name; a search's `in:OLD` is the user's text, left as typed: the reload's hint says it names no
+        collection, and a notice says what it was renamed to."""
+        bar = self.query_one("#filters", FilterBar)
         looked_at = self.filters.collection_id
         if looked_at is not None and looked_at != ALL_COLLECTIONS and all(c.id != looked_at for c in collections):
             self.notify("The collection you were looking at was deleted elsewhere: showing All Images.",
                         title="Collection gone", severity="warning")
-        self.query_one("#filters", FilterBar).set_collections(collections)
+        searched = {" ".join(str(term.value).split()).lower() for group in parse(self.filters.search).groups
+                    for term in group if term.field == "in"}
+        for collection in collections:
+            old = bar.collection_name(collection.id)
+            if old is not None and old != collection.name and old.lower() in searched:
+                self.notify(f'"{one_line(old)}" was renamed "{one_line(collection.name)}" elsewhere: '
+                            f"{one_line(collection_term(old))} finds it no more, "
+                            f"{one_line(collection_term(collection.name))} does.",
+                            title="Collection renamed", severity="warning", markup=False)
+        bar.set_collections(collections)
 
     def _show_result(self, filters: Filters, shown: Count, total: Count, first: list[ImageRecord] | None,
                      keep_position: bool, focus_index: int | None, images: Count | None = None) -> None:
