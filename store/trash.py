@@ -56,13 +56,9 @@ class TrashedImage:
     expires_at: datetime  # local, aware
 
 
-def _move(source: Path, target: Path, make_folder: bool = True) -> None:
-    """Move a file without ever replacing one: link + unlink on one file system, else copy + fsync + unlink.
-    Without `make_folder` (back into a source folder) a missing target folder is FileNotFoundError: a folder
-    that is gone (a disk not mounted) is never made again, where a file would hide under the mount point.
-
-    Safe to repeat after a kill: a target that is already the source is only unlinked from its old name.
-    """
+def _link(source: Path, target: Path, make_folder: bool) -> None:
+    """The first half of a move: the file under its new name too (a hard link on one file system, else a copy
+    fsynced and linked into place), never replacing a file. A target that is already the source is left as it is."""
     if make_folder:
         target.parent.mkdir(parents=True, exist_ok=True)
     elif not target.parent.is_dir():
@@ -81,18 +77,50 @@ def _move(source: Path, target: Path, make_folder: bool = True) -> None:
             os.fsync(handle.fileno())
         os.link(tmp, target)  # fails if the name was taken meanwhile: nothing replaced
         tmp.unlink()
-    fsync_dir(target.parent)
-    source.unlink(missing_ok=True)
-    fsync_dir(source.parent)
 
 
-def _free_name(path: Path) -> Path:
-    """The path, or "name (restored N).ext" beside it when another file took its place meanwhile."""
-    if not os.path.lexists(path):
+def _move_all(moves: list[tuple[Path, Path]], make_folder: bool = True) -> list[OSError | None]:
+    """Move files without ever replacing one; returns each move's error (None: moved).
+
+    Every new name is made durable (one fsync per folder) before any old name goes, then the old names'
+    folders are synced: a batch costs a few fsyncs, not three a file (400 linked files took 9 s one by one).
+    Without `make_folder` (back into a source folder) a missing target folder is FileNotFoundError: a folder
+    that is gone (a disk not mounted) is never made again, where a file would hide under the mount point.
+    Safe to repeat after a kill: a target that is already the source is only unlinked from its old name.
+    """
+    errors: list[OSError | None] = []
+    for source, target in moves:
+        try:
+            _link(source, target, make_folder)
+            errors.append(None)
+        except OSError as exc:
+            errors.append(exc)
+    linked = [move for move, error in zip(moves, errors) if error is None]
+    for folder in dict.fromkeys(target.parent for _, target in linked):
+        fsync_dir(folder)
+    for source, _ in linked:
+        source.unlink(missing_ok=True)
+    for folder in dict.fromkeys(source.parent for source, _ in linked):
+        fsync_dir(folder)
+    return errors
+
+
+def _move(source: Path, target: Path, make_folder: bool = True) -> None:
+    """Move one file (see _move_all); raises its error."""
+    error = _move_all([(source, target)], make_folder)[0]
+    if error is not None:
+        raise error
+
+
+def _free_name(path: Path, taken: set[Path] | None = None) -> Path:
+    """The path, or "name (restored N).ext" beside it when another file took its place meanwhile (or a move
+    of the same batch is about to: `taken`)."""
+    taken = taken or set()
+    if not os.path.lexists(path) and path not in taken:
         return path
     for n in range(1, 1000):
         candidate = path.with_name(f"{path.stem} (restored{'' if n == 1 else f' {n}'}){path.suffix}")
-        if not os.path.lexists(candidate):
+        if not os.path.lexists(candidate) and candidate not in taken:
             return candidate
     raise FileExistsError(errno.EEXIST, f"no free name for {path}")
 
@@ -160,6 +188,9 @@ def restore(library: "Library", image_ids: Iterable[int]) -> list[int]:
     return ids
 
 
+_BATCH = 200  # file moves made durable together, and recorded in one transaction
+
+
 def _finish(library: "Library", image_ids: list[int] | None = None) -> int:
     """Do the file moves the records ask for (all that are pending, or those of these images)."""
     query = (TrashFile.select(TrashFile.id, TrashFile.image, TrashFile.original, TrashFile.trashed, TrashFile.moved,
@@ -168,50 +199,92 @@ def _finish(library: "Library", image_ids: list[int] | None = None) -> int:
         query = query.where(TrashFile.image.in_(image_ids))
     else:
         query = query.where((TrashFile.moved == False) | Image.trashed_at.is_null())  # noqa: E712
+    rows = list(query.tuples())
     done = 0
-    for row_id, image_id, original, relative, moved, trashed_at, location, sha256 in list(query.tuples()):
-        trashed = library.root / relative
-        original = Path(original)
-        if trashed_at is not None:  # into the trash
-            if not moved:
-                if os.path.lexists(original) and (
-                        not os.path.lexists(trashed) or os.path.samefile(original, trashed)):
-                    _move(original, trashed)
-                with library.db.atomic():
-                    TrashFile.update(moved=True).where(TrashFile.id == row_id).execute()
-                done += 1
-            continue
-        # restored: back to its folder (beside it, if another file took its name meanwhile)
-        if os.path.lexists(trashed):
-            target = original if (os.path.lexists(original) and os.path.samefile(trashed, original)) \
-                else _free_name(original)
-            try:
-                _move(trashed, target, make_folder=False)
-            except FileNotFoundError:  # its folder went after the restore was recorded: tried again later
-                continue
-            _relink(library, image_id, sha256, original, target, location)
-        with library.db.atomic():
-            TrashFile.delete().where(TrashFile.id == row_id).execute()
-        done += 1
+    first_error: OSError | None = None
+    for batch in chunked(rows, _BATCH):
+        for finish, wanted in ((_finish_into, True), (_finish_back, False)):
+            part = [row for row in batch if (row[5] is not None) == wanted]
+            if part:
+                count, error = finish(library, part)
+                done += count
+                first_error = first_error or error
+    if first_error is not None:
+        raise first_error
     return done
 
 
-def _relink(library: "Library", image_id: int, sha256: str, original: Path, target: Path, location: str) -> None:
+def _finish_into(library: "Library", rows: list[tuple]) -> tuple[int, OSError | None]:
+    """Files of trashed images into the trash folder; the moves are recorded once they are durable."""
+    moves: list[tuple[Path, Path]] = []
+    movers: list[int] = []
+    settled: list[int] = []  # nothing to move (its file is gone, or not the one read): recorded as done
+    for row_id, _image, original, relative, moved, _trashed_at, _location, _sha in rows:
+        if moved:
+            continue
+        trashed, original = library.root / relative, Path(original)
+        if os.path.lexists(original) and (not os.path.lexists(trashed) or os.path.samefile(original, trashed)):
+            moves.append((original, trashed))
+            movers.append(row_id)
+        else:
+            settled.append(row_id)
+    errors = _move_all(moves)
+    settled += [row_id for row_id, error in zip(movers, errors) if error is None]
+    with library.db.atomic():
+        for chunk in chunked(settled, 500):
+            TrashFile.update(moved=True).where(TrashFile.id.in_(chunk)).execute()
+    return len(settled), next((error for error in errors if error is not None), None)
+
+
+def _finish_back(library: "Library", rows: list[tuple]) -> tuple[int, OSError | None]:
+    """Files of restored images back to their folders (beside their old name, if another file took it)."""
+    moves: list[tuple[Path, Path]] = []
+    movers: list[tuple] = []
+    settled: list[int] = []  # its trash file is gone: nothing to move back, the record goes
+    taken: set[Path] = set()
+    for row in rows:
+        trashed, original = library.root / row[3], Path(row[2])
+        if not os.path.lexists(trashed):
+            settled.append(row[0])
+            continue
+        same = os.path.lexists(original) and os.path.samefile(trashed, original)
+        target = original if same else _free_name(original, taken)
+        taken.add(target)
+        moves.append((trashed, target))
+        movers.append(row)
+    errors = _move_all(moves, make_folder=False)
+    error = None
+    sources = list(Source.select().where(Source.owner == library.account.id))
+    with library.db.atomic():
+        for (row_id, image_id, original, _rel, _moved, _at, location, sha256), (_, target), problem in zip(
+                movers, moves, errors):
+            if isinstance(problem, FileNotFoundError):
+                continue  # its folder went after the restore was recorded: tried again later
+            if problem is not None:
+                error = error or problem
+                continue
+            _relink(image_id, sha256, Path(original), target, location, sources)
+            settled.append(row_id)
+        for chunk in chunked(settled, 500):
+            TrashFile.delete().where(TrashFile.id.in_(chunk)).execute()
+    return len(settled), error
+
+
+def _relink(image_id: int, sha256: str, original: Path, target: Path, location: str, sources: list) -> None:
     """The source's record of a file put back, as it is now (a rescan then sees it unchanged)."""
     info = target.stat()
-    with library.db.atomic():
-        if target != original and location == str(original):
-            Image.update(location=str(target)).where(Image.id == image_id).execute()
-        for source in Source.select().where(Source.owner == library.account.id):
-            root = Path(source.path)
-            if root in target.parents:
-                row = {"source": source.id, "relpath": target.relative_to(root).as_posix(), "size": info.st_size,
-                       "mtime_ns": info.st_mtime_ns, "sha256": sha256, "image": image_id, "error": ""}
-                SourceFile.insert(**row).on_conflict(
-                    conflict_target=[SourceFile.source, SourceFile.relpath],
-                    update={getattr(SourceFile, k): v for k, v in row.items() if k not in ("source", "relpath")},
-                ).execute()
-                break
+    if target != original and location == str(original):
+        Image.update(location=str(target)).where(Image.id == image_id).execute()
+    for source in sources:
+        root = Path(source.path)
+        if root in target.parents:
+            row = {"source": source.id, "relpath": target.relative_to(root).as_posix(), "size": info.st_size,
+                   "mtime_ns": info.st_mtime_ns, "sha256": sha256, "image": image_id, "error": ""}
+            SourceFile.insert(**row).on_conflict(
+                conflict_target=[SourceFile.source, SourceFile.relpath],
+                update={getattr(SourceFile, k): v for k, v in row.items() if k not in ("source", "relpath")},
+            ).execute()
+            break
 
 
 def finish_moves(library: "Library") -> int:

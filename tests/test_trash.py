@@ -180,6 +180,36 @@ def test_a_restored_file_never_replaces_one_written_meanwhile(library, tmp_path)
     assert library.get(image_id).path == folder / "a (restored).png"
 
 
+def test_many_linked_files_move_in_batches_and_two_restores_of_one_name_keep_both(library, tmp_path, monkeypatch):
+    """NEWUSER5 #3: 400 linked files took 9 s to delete and as long to restore, three fsyncs and a commit a file.
+    A batch now syncs each folder once; and two images restored together to one old name both come back."""
+    from store import trash
+
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+    for n in range(30):
+        (folder / f"r{n:02d}.png").write_bytes(png_bytes(colour=(n, 9, 9), text={"parameters": f"batch {n}\nSeed: {n}"}))
+    library.add_source(folder)
+    ids = shown(library)
+    synced: list = []
+    monkeypatch.setattr(trash, "fsync_dir", synced.append)
+    library.trash(ids)
+    assert not list(folder.iterdir()) and len(synced) <= 2  # the trash folder once, the source folder once
+    synced.clear()
+    assert library.restore(ids) == 30 and len(list(folder.iterdir())) == 30 and len(synced) <= 2
+    # one name, two images: #a's file is trashed, a new file takes its name and becomes #b, #b is trashed too
+    (first,) = [i for i in ids if library.get(i).path.name == "r00.png"]
+    library.trash([first])
+    (folder / "r00.png").write_bytes(png_bytes(colour=(200, 1, 1), text={"parameters": "second\nSeed: 99"}))
+    library.scan_sources()
+    (second,) = set(shown(library)) - set(ids)
+    library.trash([second])
+    assert library.restore([first, second]) == 2
+    paths = {library.get(first).path, library.get(second).path}
+    assert paths == {folder / "r00.png", folder / "r00 (restored).png"} and all(p.exists() for p in paths)
+    assert not list((library.root / "trash").iterdir()) and not TrashFile.select().exists()
+
+
 def test_a_restore_never_makes_a_source_folder_that_is_gone(library, tmp_path, make_png):
     """NEWUSER4 #4: the folder was made again for the file (on a disk not mounted: hidden under the mount point)."""
     folder = tmp_path / "outputs"
