@@ -193,6 +193,38 @@ async def test_order_by_key_and_by_mouse(lib, tmp_path, size):
         await ui.wait_until(pilot, lambda: "first" not in status(app))
 
 
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_search_box_has_room_at_80_columns_and_the_dropdowns_keep_their_titles(lib, tmp_path, size):
+    """NEWUSER5 §11: at 80×24 the three dropdowns took all but 15 characters of the row from the search box.
+    Narrow, they show short values ("All", "Newest") under their full titles; the open list keeps the long names."""
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        query = 'steps:>=20 -potion "pixel"'
+        await pilot.press("slash", *query)
+        await ui.settle(pilot, app)
+        box = app.screen.query_one("#search", Input)
+        assert box.content_size.width > len(query)  # the whole search shows
+        top, middle = ui.screen_lines(app)[1:3]
+        for title in ("Favorites", "Collection", "Order (o)"):
+            assert title in top
+        values = ("All", "All", "Newest") if size[0] == 80 else ("All Images", "All Images", "Newest first")
+        for selector, value in zip(("#favorite-filter", "#collection-filter", "#sort-order"), values):
+            current = app.screen.query_one(f"{selector} > SelectCurrent")
+            assert current.size.height == 1  # one line inside: a value never wraps
+            assert f" {value} " in middle
+        await pilot.press("enter", "o")  # to the results; the next order shows short too
+        await ui.wait_until(pilot, lambda: app.screen.query_one("#sort-order", Select).value == "oldest")
+        await ui.settle(pilot, app)
+        assert (" Oldest " if size[0] == 80 else " Oldest first ") in ui.screen_lines(app)[2]
+        await pilot.click("#favorite-filter")  # the open list names each choice in full
+        await pilot.pause()
+        assert "Favorites Only" in ui.screen_text(app)
+        await pilot.press("down", "enter")
+        await ui.settle(pilot, app)
+        assert (" Only " if size[0] == 80 else " Favorites Only ") in ui.screen_lines(app)[2]
+
+
 async def test_random_order_is_stable_while_the_view_is_open(lib, tmp_path):
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(160, 48)) as pilot:

@@ -25,6 +25,15 @@ ALL_COLLECTIONS = -1  # the "All Images" entry of the collection dropdown
 SEARCH_TIP = ('F1 help · words -not "a phrase" a|b model: seed:>9 steps: cfg: size:WxH date:7d in:NAME is:fav lora: '
               'sort: ↑↓ history')
 SORT_OPTIONS = [(SORT_NAMES[s].capitalize(), s) for s in SORTS]
+# What a closed dropdown shows on a narrow bar (its box's title says what it is; the open list keeps the long
+# names): at 80 columns the long ones took all but 15 columns of the row from the search box.
+SHORT_LABELS = {
+    "#favorite-filter": {FAVORITE_ALL: "All", FAVORITES_ONLY: "Only", NON_FAVORITES: "None"},
+    "#collection-filter": {ALL_COLLECTIONS: "All"},
+    "#sort-order": {"newest": "Newest", "oldest": "Oldest", "imported": "Imported", "prompt": "Prompt A–Z",
+                    "largest": "Largest", "random": "Random", "favorites": "Favorites"},
+}
+NARROW_BELOW = 120  # the bar's width under which the dropdowns are narrow and show the short labels
 # Searches at most once in this time while keys come faster (a held key, a burst of typing): the first key
 # searches at once and the value the box holds then is searched when the time is up. (It waited this long after
 # every key before: 40 of the 60-100 ms from a key to its result on screen.)
@@ -47,6 +56,12 @@ class FilterBar(Horizontal):
     /* The open list as wide as its longest choice (at least the box's width): at 80 columns the choices
        wrapped in a list as narrow as the box ("All / Images", "Non-Favor / ites"); moved left to stay on screen. */
     FilterBar Select > SelectOverlay { width: auto; min-width: 100%; max-width: 60; constrain: inside inside; }
+    /* Narrow (80 columns): each dropdown as wide as its title ("Collection" needs 16) and its short values, the
+       search box gets the rest (31 columns at 80, where it had 19). */
+    FilterBar.-narrow #search { padding: 0 1; }
+    FilterBar.-narrow #favorite-filter { width: 15; }
+    FilterBar.-narrow #collection-filter { width: 16; min-width: 16; }
+    FilterBar.-narrow #sort-order { width: 16; }
     """
 
     @dataclass(eq=False)
@@ -91,6 +106,40 @@ class FilterBar(Horizontal):
                                 ("#sort-order", "Order (o)")):
             for current in self.query(f"{selector} > SelectCurrent"):
                 current.border_title = title
+        for selector in SHORT_LABELS:
+            for select in self.query(f"{selector}").results(Select):
+                self.watch(select, "value", self._relabel_on_change(select), init=False)
+
+    def on_resize(self) -> None:
+        narrow = self.size.width < NARROW_BELOW
+        if narrow != self.has_class("-narrow"):
+            self.set_class(narrow, "-narrow")
+            for selector in SHORT_LABELS:
+                for select in self.query(f"{selector}").results(Select):
+                    self._label(select)
+
+    def _relabel_on_change(self, select: Select):
+        def relabel() -> None:  # (after Select's own watcher, which shows the long label)
+            self._label(select)
+        return relabel
+
+    def _label(self, select: Select) -> None:
+        """The closed dropdown shows its value's short label on a narrow bar, the long one else."""
+        value = select.selection
+        long = next((prompt for prompt, v in self._options_of(select) if v == value), None)
+        short = SHORT_LABELS.get(f"#{select.id}", {}).get(value)
+        label = short if short is not None and self.has_class("-narrow") else long
+        if label is not None:
+            for current in select.query("SelectCurrent"):
+                current.update(label)
+
+    def _options_of(self, select: Select) -> list[tuple[object, object]]:
+        if select.id == "favorite-filter":
+            return FAVORITE_OPTIONS
+        if select.id == "sort-order":
+            return SORT_OPTIONS
+        return [(Text("All Images"), ALL_COLLECTIONS)] + [
+            (Text(f"{one_line(c.name)} ({c.count:,})"), c.id) for c in self._collections]
 
     @property
     def filters(self) -> Filters:
@@ -130,12 +179,11 @@ class FilterBar(Horizontal):
         self._collections = list(collections)
         select = self.query_one("#collection-filter", Select)
         current = select.value
-        options = [(Text("All Images"), ALL_COLLECTIONS)] + [
-            (Text(f"{one_line(c.name)} ({c.count:,})"), c.id) for c in collections
-        ]
+        options = self._options_of(select)
         with self.prevent(Select.Changed):
             select.set_options(options)
             select.value = current if any(c.id == current for c in collections) else ALL_COLLECTIONS
+        self._label(select)
         if current not in (ALL_COLLECTIONS, select.value):
             self._emit()
 
