@@ -533,3 +533,57 @@ def test_a_conditions_matches_newest_or_oldest_first_are_read_a_page_at_a_time_a
     lib.trash([ids[0]])
     assert lib.ids(Filters(search="cherry")) == [i for i in ids[1:] if "cherry" in prompts[i - 1]]
     lib.close()
+
+
+def test_a_change_leaving_every_image_in_its_place_copies_only_its_columns_and_keeps_the_orders(tmp_path):
+    """Changes made elsewhere that leave every image at its place (a favorite, a prompt and model, a width too wide
+    for its column's type) are written into copies of the changed columns only: the other columns stay the same
+    arrays and the kept orders not made from a changed column stay; a changed date moves the image (dropped and put
+    back). After each, every order and query answers as a catalog built from every row."""
+    import sqlite3
+
+    from store.catalog import Catalog
+
+    prompts = [f"{'cherry apple banana'.split()[n % 3]} {n * 7 % 11}" for n in range(40)]
+    ids = _written(tmp_path / "lib", prompts)
+    lib = Library(tmp_path / "lib", account="alice")
+    lib.warm_up()
+    catalog = lib.catalog
+    kept = ("imported", "prompt", "largest", "random")
+    assert all(sort in catalog._orders for sort in kept)
+
+    def elsewhere(sql: str, *args) -> None:
+        con = sqlite3.connect(tmp_path / "lib" / "library.db")
+        with con:
+            con.execute(sql, args)
+        con.close()
+        catalog.sync(at_once=True)
+
+    def answers(of: Catalog) -> list:
+        return [of.select(lib._catalog_query(Filters(search=search, sort=sort, seed=7))).tolist()
+                for sort in ("newest", "oldest", "imported", "prompt", "largest", "favorites", "random")
+                for search in ("", "apple", "zebra", "model:flux", "width:>100", "is:fav", "-is:fav cherry")]
+
+    def same_as_built() -> None:
+        assert answers(catalog) == answers(Catalog(lib.db))
+
+    columns = {name: getattr(catalog, "_" + name) for name in ("ids", "dates", "codes", "models", "width", "favorite")}
+    elsewhere(f"UPDATE image SET favorite = 1 WHERE id IN ({ids[3]}, {ids[10]}, {ids[31]})")
+    assert catalog._favorite is not columns["favorite"] and catalog._favorite.sum() == 3
+    assert all(getattr(catalog, "_" + name) is columns[name] for name in ("ids", "dates", "codes", "models", "width"))
+    assert all(sort in catalog._orders for sort in kept)
+    same_as_built()
+
+    elsewhere("UPDATE image SET prompt = 'zebra apple', model = 'flux-dev' WHERE id = ?", ids[5])
+    assert catalog._codes is not columns["codes"] and catalog._width is columns["width"]
+    assert "prompt" not in catalog._orders and all(sort in catalog._orders for sort in ("imported", "largest"))
+    same_as_built()
+
+    elsewhere("UPDATE image SET width = 70000 WHERE id = ?", ids[7])  # wider than the column's narrowed type
+    assert catalog._width.max() == 70000 and "largest" not in catalog._orders and "imported" in catalog._orders
+    same_as_built()
+
+    elsewhere("UPDATE image SET generated_at = '2027-01-01 00:00:00' WHERE id = ?", ids[20])  # moves: now newest
+    assert catalog._ids[0] == ids[20] and catalog._orders == {}
+    same_as_built()
+    lib.close()
