@@ -536,8 +536,8 @@ def test_a_conditions_matches_newest_or_oldest_first_are_read_a_page_at_a_time_a
 
 
 def test_a_change_leaving_every_image_in_its_place_copies_only_its_columns_and_keeps_the_orders(tmp_path):
-    """Changes made elsewhere that leave every image at its place (a favorite, a prompt and model, a width too wide
-    for its column's type) are written into copies of the changed columns only: the other columns stay the same
+    """Changes made elsewhere that leave every image at its place (a favorite, a collection made and an image put
+    in it, a prompt and model, a width too wide for its column's type) are written into copies of the changed columns only: the other columns stay the same
     arrays and the kept orders not made from a changed column stay; a changed date moves the image (dropped and put
     back). After each, every order and query answers as a catalog built from every row."""
     import sqlite3
@@ -573,6 +573,11 @@ def test_a_change_leaving_every_image_in_its_place_copies_only_its_columns_and_k
     assert all(getattr(catalog, "_" + name) is columns[name] for name in ("ids", "dates", "codes", "models", "width"))
     assert all(sort in catalog._orders for sort in kept)
     same_as_built()
+    seen = catalog.version
+    elsewhere("INSERT INTO collection (owner_id, name, created_at) SELECT id, 'Towers', '2026-01-01' FROM account")
+    elsewhere("INSERT INTO image_collection (image_id, collection_id) SELECT ?, id FROM collection", ids[4])
+    assert catalog.version == seen + 2 and all(sort in catalog._orders for sort in kept)
+    assert catalog.select(lib._catalog_query(Filters(search="in:Towers"))).tolist() == [ids[4]]
 
     elsewhere("UPDATE image SET prompt = 'zebra apple', model = 'flux-dev' WHERE id = ?", ids[5])
     assert catalog._codes is not columns["codes"] and catalog._width is columns["width"]
