@@ -44,6 +44,7 @@ from run import rss_mb, rss_parts_mb, stats, store_query_s  # noqa: E402
 from store.library import Library  # noqa: E402
 from store.query import SORTS  # noqa: E402
 from store.records import FAVORITES_ONLY, Filters  # noqa: E402
+from store.text import prompt_sort_key  # noqa: E402
 
 CACHE = HERE / "cache"
 RESULTS = HERE / "results"
@@ -87,7 +88,7 @@ def make_library(count: int) -> Path:
         params = {"Seed" if n % 2 else "seed": rng.randrange(2**32), "Steps" if n % 2 else "steps": rng.choice(
             [20, 25, 30, 40, 50]), "Sampler" if n % 2 else "sampler_name": rng.choice(SAMPLERS)}
         when = start + timedelta(seconds=rng.randrange(700 * 86400))
-        batch.append((owner, prompt, "blurry, lowres" if n % 3 == 0 else "", rng.choice(MODELS),
+        batch.append((owner, prompt, prompt_sort_key(prompt), "blurry, lowres" if n % 3 == 0 else "", rng.choice(MODELS),
                       str(rng.choice([3.5, 5, 6, 7, 7.5, 9])), when.isoformat(" "), (when + timedelta(days=1)).isoformat(" "),
                       width, height, rng.randrange(100_000, 5_000_000), f"{n:064x}", "png", int(n % 20 == 0),
                       json.dumps(params), f"img{n}.png", None, "cell 1,1" if n % 50 == 0 else ""))
@@ -212,9 +213,9 @@ def _write_hashes(path: Path) -> None:
 
 def _insert(con: sqlite3.Connection, rows: list[tuple]) -> None:
     con.executemany(
-        "INSERT INTO image (owner_id, prompt, negative_prompt, model, text_accuracy, generated_at, imported_at, "
-        "width, height, file_size, sha256, ext, favorite, params, source_name, parent_id, derivation, location) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'')", rows)
+        "INSERT INTO image (owner_id, prompt, prompt_key, negative_prompt, model, text_accuracy, generated_at, "
+        "imported_at, width, height, file_size, sha256, ext, favorite, params, source_name, parent_id, derivation, "
+        "location) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'')", rows)
 
 
 def _timed(library: Library, filters: Filters, processor: list[float]) -> float:
@@ -611,7 +612,7 @@ def bench_postgres(path: Path, settings: tuple[str, ...] = ()) -> dict:
         server.stop()
 
 
-COPIED = ("prompt", "negative_prompt", "model", "text_accuracy", "generated_at", "imported_at", "width", "height",
+COPIED = ("prompt", "prompt_key", "negative_prompt", "model", "text_accuracy", "generated_at", "imported_at", "width", "height",
           "file_size", "sha256", "ext", "favorite", "params", "source_name", "derivation")
 
 
@@ -640,7 +641,7 @@ def load_postgres(library: Library, path: Path) -> None:
             out = io.StringIO()
             writer = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC)  # "" a text, an empty field NULL
             for row in batch:
-                writer.writerow((owner, *row[:11], "t" if row[11] else "f", *row[12:], "", 0 if row[14] else n // 4 + 1))
+                writer.writerow((owner, *row[:12], "t" if row[12] else "f", *row[13:], "", 0 if row[15] else n // 4 + 1))
                 n += 1
             out.seek(0)
             cursor.copy_expert(f"COPY image ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", out)

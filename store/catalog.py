@@ -36,6 +36,7 @@ from peewee import Database, PeeweeException, chunked
 
 from .own_writes import own_writes
 from .query import DEFAULT_SORT, Parsed, Term, as_number, lora_names
+from .text import SORT_KEY_BYTES, prompt_sort_key
 
 CHANGE_TABLE = "image_change"
 PLACE_AT_MOST = 20_000  # changed rows put in place (found by searchsorted, one copy of each column: 4,000 new
@@ -167,7 +168,6 @@ def _cfg(value) -> float:
     return float(number) if number is not None else float("nan")
 
 
-RANK_BYTES = 48  # how much of a prompt the A-Z order reads on a large library
 KEEP_OCCURRENCES = 4  # searches whose occurrences are kept for the next letter typed
 KEEP_OCCURRENCES_UP_TO = 4_000_000  # occurrences (int32): 16 MB at most each
 TAIL_AT_MOST = 50_000  # values searched as strings beside the blob before a new blob is made with them
@@ -694,25 +694,44 @@ def _bytewise(blob: np.ndarray, found: np.ndarray, values: np.ndarray, pattern: 
 
 
 def _rank(inputs: tuple) -> np.ndarray:
-    """Each value's place in A-Z (code point) order (`_Strings.rank_inputs`). Many values are ranked by their
-    first RANK_BYTES bytes with numpy (values alike that far tie, and their images go newest first)."""
+    """Each value's place in prompt A-Z (`text.prompt_sort_key`: folded, its first SORT_KEY_BYTES bytes, compared
+    by code point as SQL compares image.prompt_key; `_Strings.rank_inputs`). Values of one key have one place (their
+    images go newest first). Many values are ranked with numpy by their first bytes, which are their key where those
+    are ASCII and the value neither starts nor ends with whitespace or ends with a byte that is not ASCII (a folding
+    there can only strip it); the others' keys are made one by one."""
     n, values, blob, starts, blobbed, tail = inputs
+    heads = np.zeros((n, SORT_KEY_BYTES), np.uint8)
+
+    def put(at: int, value: str) -> None:
+        key = prompt_sort_key(value).encode()
+        heads[at, :len(key)] = np.frombuffer(key, np.uint8)
+
     if values is not None:
-        ranked = np.array(sorted(range(n), key=values.__getitem__), np.int64)
+        for at, value in enumerate(values):
+            put(at, value)
     else:
         ends = np.append(starts[1:], len(blob)) - 1  # each value's NUL
-        columns = np.arange(RANK_BYTES)
-        heads = np.zeros((n, RANK_BYTES), np.uint8)
+        columns = np.arange(SORT_KEY_BYTES)
+        space = np.zeros(256, bool)
+        space[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True  # the ASCII str.strip() takes
         for first in range(0, blobbed, 65_536):  # in slices: the offsets of every byte at once would be 400 MB
             part = slice(first, min(first + 65_536, blobbed))
             where = starts[part, None] + columns
-            heads[part] = np.where(where < ends[part, None], blob[np.minimum(where, len(blob) - 1)], 0)
+            head = np.where(where < ends[part, None], blob[np.minimum(where, len(blob) - 1)], 0)
+            heads[part] = head
+            last = blob[np.maximum(ends[part] - 1, 0)]
+            folded = ((head >= 0x80).any(axis=1) | space[head[:, 0]] | (ends[part] == starts[part])
+                      | space[last] | (last >= 0x80))
+            for at in np.flatnonzero(folded) + first:
+                heads[at] = 0
+                put(int(at), bytes(blob[starts[at]:ends[at]]).decode(errors="replace"))
         for at, value in enumerate(tail, blobbed):  # values not in the blob yet
-            head = value.encode()[:RANK_BYTES]
-            heads[at, :len(head)] = np.frombuffer(head, np.uint8)
-        ranked = np.argsort(heads.view(f"S{RANK_BYTES}").ravel(), kind="stable")
+            put(at, value)
+    keys = heads.view(f"S{SORT_KEY_BYTES}").ravel()
+    ranked = np.argsort(keys, kind="stable")
+    in_order = keys[ranked]
     rank = np.empty(n, np.int32)
-    rank[ranked] = np.arange(n, dtype=np.int32)
+    rank[ranked] = np.cumsum(np.r_[True, in_order[1:] != in_order[:-1]]) - 1 if n else 0
     return rank
 
 

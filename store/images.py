@@ -19,7 +19,7 @@ from .image_collections import Collections
 from .models import Image, ImageCollection
 from .records import utc_now
 from .stacks import batch_key
-from .text import plural, storable
+from .text import plural, prompt_sort_key, storable
 
 if TYPE_CHECKING:
     from .library import Library
@@ -173,6 +173,7 @@ class Images(Collections):
                 rows.append({
                     "owner": self.account.id,
                     "prompt": item.prompt,
+                    "prompt_key": prompt_sort_key(item.prompt),
                     "negative_prompt": item.negative_prompt,
                     "model": item.model,
                     "text_accuracy": item.text_accuracy,

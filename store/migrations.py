@@ -17,8 +17,9 @@ from playhouse.migrate import PostgresqlMigrator, SchemaMigrator, SqliteMigrator
 from .catalog import CHANGE_LOG_SQL, POSTGRES_CHANGE_LOG_SQL, WATCHED_COLUMNS
 from .errors import StoreError
 from .models import MODELS, Setting
+from .text import SORT_KEY_BYTES, prompt_sort_key
 
-LATEST = 20
+LATEST = 21
 VERSION_KEY = "schema_version"
 # An upgrade of a library with this many images is said before it starts (a step that makes the image table
 # again takes about a minute a million images): on the `myimages.upgrade` logger, which the command line
@@ -282,6 +283,60 @@ def _step_20_collection_changes(db: Database, migrator: SchemaMigrator) -> None:
     create_search_support(db)
 
 
+# The prompt key (text.prompt_sort_key) of an ASCII prompt, made by the server (whose lower() follows its locale:
+# translate() is ASCII's alone); NULL for any other prompt, whose key Python makes (`_fill_prompt_keys`).
+_SPACE = "E' \\t\\n\\r\\x0b\\x0c\\x1c\\x1d\\x1e\\x1f'"  # what str.strip() takes of ASCII
+_ASCII_PROMPT_KEY_SQL = (
+    "CASE WHEN octet_length(prompt) <> char_length(prompt) THEN NULL "
+    f"WHEN btrim(prompt, {_SPACE}) = '' THEN chr(1114111) "  # NO_PROMPT_KEY
+    f"ELSE left(translate(btrim(prompt, {_SPACE}), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), "
+    f"{SORT_KEY_BYTES}) END"
+)
+SQLITE_PROMPT_ORDER = "CREATE INDEX IF NOT EXISTS image_prompt_order ON image (owner_id, prompt_key, generated_at DESC, id DESC)"
+
+
+def _fill_prompt_keys(db: Database) -> None:
+    """Give every image whose prompt key is NULL (PostgreSQL: a prompt that is not ASCII) or "" (SQLite: all) its
+    key, made by Python (text.prompt_sort_key), a few thousand rows a statement."""
+    if not is_postgres(db):
+        db.connection().create_function("myimages_prompt_key", 1, prompt_sort_key, deterministic=True)
+        db.execute_sql("UPDATE image SET prompt_key = myimages_prompt_key(prompt)")
+        return
+    last = 0
+    while rows := db.execute_sql("SELECT id, prompt FROM image WHERE prompt_key IS NULL AND id > %s ORDER BY id "
+                                 "LIMIT 5000", (last,)).fetchall():
+        values = [v for image_id, prompt in rows for v in (image_id, prompt_sort_key(prompt))]
+        db.execute_sql("UPDATE image SET prompt_key = v.key FROM (VALUES " + ", ".join(["(%s, %s)"] * len(rows))
+                       + ") AS v(id, key) WHERE image.id = v.id", values)
+        last = rows[-1][0]
+
+
+def _step_21_prompt_sort_key(db: Database, migrator: SchemaMigrator) -> None:
+    # New-user tests 4 (#21) and 5 (section 11): prompt A-Z collates case- and accent-folded ("Éclair" between "Eagle"
+    # and "Zebra"), images without a prompt last, alike on SQLite, PostgreSQL and the catalog: a stored key
+    # (image.prompt_key, text.prompt_sort_key) and its index, which on PostgreSQL holds the fields a search tests,
+    # as the other orders' do (param_columns.COVERING_ORDERS), where it was LOWER(prompt) in C order and no field.
+    from .param_columns import add_param_columns, present
+
+    if "prompt_key" not in present(db):
+        if is_postgres(db):  # one rewrite of the table, then Python's keys for the prompts that are not ASCII
+            db.execute_sql('ALTER TABLE image ADD COLUMN prompt_key TEXT COLLATE "C" '
+                           f"GENERATED ALWAYS AS ({_ASCII_PROMPT_KEY_SQL}) STORED")
+            db.execute_sql("ALTER TABLE image ALTER COLUMN prompt_key DROP EXPRESSION")
+        else:
+            db.execute_sql("ALTER TABLE image ADD COLUMN prompt_key TEXT NOT NULL DEFAULT ''")
+        _fill_prompt_keys(db)
+        if is_postgres(db):
+            db.execute_sql("ALTER TABLE image ALTER COLUMN prompt_key SET NOT NULL")
+    if is_postgres(db):
+        made = dict(db.execute_sql("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'image'").fetchall())
+        if "prompt_key" not in made.get("image_prompt_order", "prompt_key"):
+            db.execute_sql("DROP INDEX image_prompt_order")  # LOWER(prompt)'s (schema 7)
+        add_param_columns(db)
+    else:
+        db.execute_sql(SQLITE_PROMPT_ORDER)
+
+
 STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _step_2_search_index,
     3: _step_3_catalog,
@@ -302,6 +357,7 @@ STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     18: _step_18_covering_orders,
     19: _step_19_mounted_sources,
     20: _step_20_collection_changes,
+    21: _step_21_prompt_sort_key,
 }
 
 
@@ -371,6 +427,8 @@ def _migrate_to_latest(db: Database) -> int:
             db.create_tables(MODELS)
             create_search_support(db)
             add_param_columns(db)
+            if not is_postgres(db):
+                db.execute_sql(SQLITE_PROMPT_ORDER)
             _set_version(LATEST)
             return 0
         if version > LATEST:

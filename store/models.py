@@ -101,10 +101,24 @@ class NeverReusedId(AutoField):
         return node
 
 
+class SortKeyField(TextField):
+    """Text compared by code point, as prompt A-Z orders it (text.prompt_sort_key): COLLATE "C" on PostgreSQL,
+    whose default collation follows the server's locale; SQLite's own (BINARY) is that already."""
+
+    def ddl_datatype(self, ctx):
+        node = super().ddl_datatype(ctx)
+        if ctx.state.field_types.get("AUTO") == "SERIAL":  # PostgreSQL's type for an AutoField
+            return NodeList((node, SQL('COLLATE "C"')))
+        return node
+
+
 class Image(BaseModel):
     id = NeverReusedId()
     owner = ForeignKeyField(Account, backref="images", on_delete="CASCADE")
     prompt = TextField(default="")
+    # what prompt A-Z sorts by (text.prompt_sort_key, written with the prompt; schema 21): no default, so that a
+    # writer that leaves it out fails instead of sorting its images first
+    prompt_key = SortKeyField()
     negative_prompt = TextField(default="")
     model = TextField(default="")
     text_accuracy = TextField(default="")

@@ -50,6 +50,8 @@ COVERING_ORDERS = {
     "image_largest_order": "(owner_id, (width * height) DESC, generated_at DESC, id DESC)",
     # one fixed shuffle of the ids (schema 14), which a seed enters at a place of its own (query_sql.random_walks)
     "image_random_order": "(owner_id, hashint4(id), id)",
+    # prompt A-Z (schema 21): the stored key (text.prompt_sort_key; the column is COLLATE "C")
+    "image_prompt_order": "(owner_id, prompt_key, generated_at DESC, id DESC)",
 }
 POSTGRES_INDEXES = (
     "CREATE INDEX IF NOT EXISTS image_seed_column ON image (seed)",
@@ -94,4 +96,6 @@ def add_param_columns(db: Database) -> None:
     for index in OLD_INDEXES:
         db.execute_sql(f"DROP INDEX IF EXISTS {index}")
     for sql in POSTGRES_INDEXES:
+        if "prompt_key" in sql and "prompt_key" not in have:
+            continue  # an older schema on its way up: the step that adds the column (schema 21) makes it
         db.execute_sql(sql)

@@ -37,7 +37,6 @@ def number_sql(keys: tuple[str, ...]) -> str:
     return f"CAST({param_sql(keys, False)} AS NUMERIC)"
 
 
-PROMPT_KEY = 'LEFT(LOWER(prompt), 100) COLLATE "C"'  # what the prompt A-Z order sorts by
 PHRASE_KEY = "REPLACE(prompt, ' ', 'x')"  # what a phrase's candidates are found in (image_prompt_phrase_trgm)
 
 # Indexes for the fields and the orders (PostgreSQL; made by schema 7 and for every new library; the
@@ -48,19 +47,14 @@ SEARCH_INDEX_SQL = (
     # a phrase (schema 17): the prompt with its spaces made letters, so that trigrams span a space and only
     # prompts holding the phrase's words next to each other are candidates (`_phrase`)
     f"CREATE INDEX IF NOT EXISTS image_prompt_phrase_trgm ON image USING gin ({PHRASE_KEY} gin_trgm_ops)",
-    # (the imported, largest and random orders' indexes: param_columns.COVERING_ORDERS, since schema 18)
-    f"CREATE INDEX IF NOT EXISTS image_prompt_order ON image (owner_id, ({PROMPT_KEY}), generated_at DESC, id DESC)",
+    # (the imported, largest, random and prompt A-Z orders' indexes: param_columns.COVERING_ORDERS, since schema 18;
+    # prompt A-Z's on image.prompt_key since schema 21)
     # is:cell, is:derived, is:clean newest first (schema 15): the few derived images in date order, where the
     # date index was walked past every other image to find them; holding the derivation and the trash mark
     # (schema 18), so their page and the count of up to ESTIMATE_ABOVE + 1 of them read no table row
     "CREATE INDEX IF NOT EXISTS image_derived_order ON image (owner_id, generated_at DESC, id DESC) "
     "INCLUDE (derivation, trashed_at) WHERE derivation <> ''",
 )
-
-
-def prompt_key(m=Image):
-    """PROMPT_KEY on the image table `m`, its column qualified (the index's expression all the same)."""
-    return NodeList((fn.LEFT(fn.LOWER(m.prompt), SQL("100")), SQL('COLLATE "C"')))
 
 
 CFG_NUMBER = r"^\s*[0-9]+(\.[0-9]*)?\s*$"  # a text-accuracy value that is a number (param_columns.py)
@@ -150,9 +144,9 @@ def _term(term: Term, account_id: int, m=Image):
 
 
 # what the order indexes of the images not in the trash hold (param_columns.LIVE_ORDER_INDEX, COVERING_ORDERS) for
-# a search's fields: a term on these is tested in the index (search.py `_walk_where`), in these orders (the prompt
-# A-Z order's key is an expression of the prompt, which an index-only scan cannot give: its index holds no fields)
-COVERING_SORTS = ("newest", "oldest", "imported", "largest", "random")
+# a search's fields: a term on these is tested in the index (search.py `_walk_where`), in these orders (prompt A-Z
+# since schema 21, whose key is a column: image.prompt_key)
+COVERING_SORTS = ("newest", "oldest", "imported", "largest", "random", "prompt")
 COVERED_FIELDS = ("seed", "steps", "cfg", "width", "height", "size", "date", "id", "model", "sampler", "owner", "in")
 
 
@@ -185,8 +179,8 @@ def order_by(sort: str, seed: int = 0, m=Image) -> list:
         return [m.generated_at.asc(), m.id.asc()]
     if sort == "imported":
         return [m.imported_at.desc()] + newest
-    if sort == "prompt":  # the first PROMPT_KEY characters: the index holds them (prompts can be megabytes)
-        return [prompt_key(m).asc()] + newest
+    if sort == "prompt":  # the stored key (text.prompt_sort_key): folded, its first bytes, compared by code point
+        return [m.prompt_key.asc()] + newest
     if sort == "largest":
         return [(m.width * m.height).desc()] + newest
     if sort == "random":  # the seed's walks (random_walks) one after the other, each up or down the shuffle

@@ -20,7 +20,7 @@ from .errors import StoreError
 from .metadata import Metadata, parse_chunks, read_chunks
 from .models import Image
 from .records import Filters, to_stored
-from .text import printable
+from .text import printable, prompt_sort_key
 
 warnings.filterwarnings("ignore", category=PILImage.DecompressionBombWarning)
 
@@ -133,6 +133,8 @@ def _reparse(library: Any, image_ids: Iterable[int] | None, progress: Progress |
             changes = changes_for(row, meta)
             if changes:
                 changes["batch"] = None  # the settings changed: its batch key is made again (stacks.py)
+                if "prompt" in changes:
+                    changes["prompt_key"] = prompt_sort_key(changes["prompt"])
                 with library.db.atomic():
                     Image.update(**changes).where(Image.id == image_id).execute()
                 report.updated.append(image_id)

@@ -142,6 +142,25 @@ def one_line(text: str | None) -> str:
     return printable(" ".join((text or "").split()))
 
 
+# Prompt A-Z (every back end: the stored image.prompt_key, the in-memory catalog, `list --sort prompt`): the prompt
+# case- and accent-folded, compared by code point, by its first SORT_KEY_BYTES bytes (prompts can be megabytes;
+# prompts alike that far tie, and go newest first); an image without a prompt ("(no prompt)") after every other.
+SORT_KEY_BYTES = 48
+NO_PROMPT_KEY = "\U0010ffff"  # the last code point: after any folded prompt
+
+
+def prompt_sort_key(prompt: str | None) -> str:
+    """What prompt A-Z sorts a prompt by: "Éclair" and "eclair" alike, between "Eagle" and "Zebra" (NFKD, the
+    accents' combining marks left out, case-folded), the ends' whitespace left out; NO_PROMPT_KEY for none (blank).
+    The same for a prompt and its casefold() (the catalog ranks its case-folded values)."""
+    text = (prompt or "").strip()
+    if not text:
+        return NO_PROMPT_KEY
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().strip()
+    return folded.encode()[:SORT_KEY_BYTES].decode(errors="ignore")
+
+
 PLURAL_VERBS = {"was": "were", "is": "are", "has": "have"}  # what `plural` makes agree with the count
 
 

@@ -9,6 +9,7 @@ from store.catalog import BULK_CATCH_UP_EVERY, CATCH_UP_EVERY
 from store.importer import ImportOptions, import_files
 from store.library import Library
 from store.records import FAVORITES_ONLY, NON_FAVORITES, Filters
+from store.text import prompt_sort_key
 
 from .conftest import ROOT
 
@@ -343,10 +344,10 @@ def _written(root, prompts, first: int = 0) -> list[int]:
     with con:
         owner = con.execute("SELECT id FROM account WHERE name = 'alice'").fetchone()[0]
         con.executemany(
-            "INSERT INTO image (owner_id, prompt, negative_prompt, model, text_accuracy, generated_at, imported_at, "
-            "width, height, file_size, sha256, ext, favorite, params, source_name, derivation, location) "
-            "VALUES (?, ?, '', '', '', ?, ?, 64, 64, 1, ?, 'png', 0, '{}', '', '', '')",
-            [(owner, prompt, f"2026-01-01 {n // 3600:02}:{n // 60 % 60:02}:{n % 60:02}", "2026-01-02 00:00:00",
+            "INSERT INTO image (owner_id, prompt, prompt_key, negative_prompt, model, text_accuracy, generated_at, "
+            "imported_at, width, height, file_size, sha256, ext, favorite, params, source_name, derivation, location) "
+            "VALUES (?, ?, ?, '', '', '', ?, ?, 64, 64, 1, ?, 'png', 0, '{}', '', '', '')",
+            [(owner, prompt, prompt_sort_key(prompt), f"2026-01-01 {n // 3600:02}:{n // 60 % 60:02}:{n % 60:02}", "2026-01-02 00:00:00",
               f"{n:064x}") for n, prompt in enumerate(prompts, first)])
     con.close()
     return list(range(first + len(prompts), first, -1))

@@ -21,6 +21,7 @@ from store import library as library_module
 from store.catalog import Catalog
 from store.library import CATALOG_FILE, Library
 from store.records import Filters
+from store.text import prompt_sort_key
 from tui import cli
 
 COUNT = 24_000  # more than the catalog keeps as Python strings (BLOB_FROM)
@@ -42,14 +43,14 @@ def _generate(root) -> dict[int, dict]:
         when = start + timedelta(seconds=rng.randrange(400 * 86400))
         params = {"seed": rng.randrange(2**32), "steps": rng.choice([20, 30, 40]), "sampler": rng.choice(SAMPLERS)}
         written[n] = {"prompt": prompt, "when": when, "favorite": n % 11 == 0, **params}
-        rows.append((owner, prompt, "", "sdxl", "7", when.isoformat(" "), when.isoformat(" "), 512, 512, 1000,
+        rows.append((owner, prompt, prompt_sort_key(prompt), "", "sdxl", "7", when.isoformat(" "), when.isoformat(" "), 512, 512, 1000,
                      f"{n:064x}", "png", int(n % 11 == 0), json.dumps(params), f"img{n}.png", None, "", ""))
     con = sqlite3.connect(root / "library.db")
     with con:
         con.executemany(
-            "INSERT INTO image (owner_id, prompt, negative_prompt, model, text_accuracy, generated_at, imported_at, "
-            "width, height, file_size, sha256, ext, favorite, params, source_name, parent_id, derivation, location) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            "INSERT INTO image (owner_id, prompt, prompt_key, negative_prompt, model, text_accuracy, generated_at, "
+            "imported_at, width, height, file_size, sha256, ext, favorite, params, source_name, parent_id, derivation, "
+            "location) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
     con.close()
     return written
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import hashlib
+import json
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from store.library import NewImage
 from store.query import ALIASES, FIELD_LIST, FIELDS, HINT_WIDTH, SORTS, parse
 from store.records import FAVORITES_ONLY, SCOPE_PUBLIC, Count, Filters
+from store.text import prompt_sort_key
 
 # -- the parser -----------------------------------------------------------------
 
@@ -354,7 +356,9 @@ def test_sort_orders(known, sort):
                              reverse=True)
         assert len({records[i].imported_at for i in got}) < len(got)  # ties to break
     elif sort == "prompt":
-        assert [records[i].prompt.lower() for i in got] == sorted(r.prompt.lower() for r in records.values())
+        assert [prompt_sort_key(records[i].prompt) for i in got] == sorted(
+            prompt_sort_key(r.prompt) for r in records.values())
+        assert records[got[-1]].prompt == ""  # (no prompt) last
     elif sort == "largest":
         assert [records[i].width * records[i].height for i in got] == sorted(
             (r.width * r.height for r in records.values()), reverse=True)
@@ -367,6 +371,85 @@ def test_sort_orders(known, sort):
     assert [r.id for r in lib.page(Filters(sort=sort, seed=7), 2, 3)] == got[2:5]
     assert [r.id for r in lib.iter_images(Filters(sort=sort, seed=7), batch=2)] == got
     assert lib.position(got[3], Filters(sort=sort, seed=7)) == 3
+
+
+def opened_again_from(lib, version: int, db_url):
+    """The library recorded as schema `version`, closed and opened again: migrated to the latest schema."""
+    from store.library import Library
+    from store.migrations import LATEST
+
+    lib.db.execute_sql(f"UPDATE setting SET value = '{version}' WHERE key = 'schema_version'")
+    lib.close()
+    again = Library(lib.root, account="alice", database_url=db_url)
+    assert again.db.execute_sql("SELECT value FROM setting WHERE key = 'schema_version'").fetchone()[0] == str(LATEST)
+    return again
+
+
+COLLATED = ["Zebra", "éclair", "Eagle", "apple", "", "   ", "Ärger", "b", "ÉCLAIR pie", "eclair", "ﬁsh", "Fig"]
+# prompt A-Z: case and accents folded, ties newest first (the list above is newest first), no prompt last
+COLLATED_ORDER = ["apple", "Ärger", "b", "Eagle", "éclair", "eclair", "ÉCLAIR pie", "Fig", "ﬁsh", "Zebra", "", "   "]
+
+
+def test_prompt_order_folds_case_and_accents_and_puts_no_prompt_last(library, db_url, monkeypatch, capsys):
+    """New-user tests 4 (#21) and 5 (section 11): prompt A-Z is the same on SQLite's catalog (few prompts and many:
+    its numpy ranking), SQL (PostgreSQL, SQLite before its catalog) and `list --sort prompt`."""
+    from store.catalog import _Strings
+    from tui.cli import main
+
+    lib = library
+    lib.add_images([new(n, prompt, days=n) for n, prompt in enumerate(COLLATED)])
+    by_id = {r.id: r.prompt for r in lib.iter_images(Filters())}
+    assert [by_id[i] for i in lib.ids(Filters(sort="prompt"))] == COLLATED_ORDER
+    assert [r.prompt for r in lib.page(Filters(sort="prompt"), 3, 4)] == COLLATED_ORDER[3:7]
+    assert [r.prompt for r in lib.page(Filters(search="clair sort:prompt"), 0, 9)] == ["éclair", "eclair", "ÉCLAIR pie"]
+    if db_url is None:  # the catalog's ranking of many prompts (its blob), and SQLite's SQL (its index)
+        values = [v.casefold() for v in COLLATED] + ["  x", "x  ", "a" * 60 + " " * 3, "a" * 60 + "\u0301"]
+        loop, blob = _Strings(), _Strings()
+        blob.BLOB_FROM = 0
+        for v in values:
+            loop.code(v)
+            blob.code(v)
+        blob.prepare()
+        assert blob.rank().tolist() == loop.rank().tolist()
+        assert loop.rank()[values.index("éclair")] == loop.rank()[values.index("eclair")]  # one key, one place
+        monkeypatch.setattr(lib, "catalog", None)
+        assert [by_id[i] for i in lib.ids(Filters(sort="prompt"))] == COLLATED_ORDER
+        plan = lib.db.execute_sql("EXPLAIN QUERY PLAN SELECT id FROM image WHERE owner_id = 1 AND trashed_at IS NULL "
+                                  "ORDER BY prompt_key, generated_at DESC, id DESC LIMIT 60").fetchall()
+        assert "image_prompt_order" in str(plan) and "TEMP B-TREE" not in str(plan), plan
+    lib.close()
+    args = ["list", "--sort", "prompt", "--library", str(lib.root), "--account", "alice", "--json"]
+    assert main(args + (["--database-url", db_url] if db_url else [])) == 0
+    listed = [item["prompt"] for item in json.loads(capsys.readouterr().out)]
+    assert listed == COLLATED_ORDER
+
+
+def test_schema_21_gives_existing_images_their_prompt_key(known, db_url):
+    """An older library's images get their prompt keys: made by PostgreSQL for ASCII prompts, by Python for the
+    others; on both back ends each equals text.prompt_sort_key of its prompt, and prompt A-Z reads the new index."""
+
+    lib, ids = known
+    added = [i for i, _ in lib.add_images([new(10 + n, prompt, days=n)
+                                            for n, prompt in enumerate(COLLATED + [" Tab\tend\x1f ", "ÀB" * 40])])]
+    lib.db.execute_sql("DROP INDEX image_prompt_order")
+    lib.db.execute_sql("ALTER TABLE image DROP COLUMN prompt_key")
+    if db_url is not None:
+        lib.db.execute_sql('CREATE INDEX image_prompt_order ON image (owner_id, (LEFT(LOWER(prompt), 100) COLLATE "C"), '
+                           "generated_at DESC, id DESC)")  # as schema 7 made it
+    again = opened_again_from(lib, 20, db_url)
+    try:
+        rows = again.db.execute_sql("SELECT prompt, prompt_key FROM image").fetchall()
+        assert len(rows) == 6 + len(COLLATED) + 2
+        assert all(key == prompt_sort_key(prompt) for prompt, key in rows), rows
+        by_id = {r.id: r.prompt for r in again.iter_images(Filters())}
+        ordered = [by_id[i] for i in again.ids(Filters(sort="prompt")) if i in added[:len(COLLATED)]]
+        assert ordered == COLLATED_ORDER
+        if db_url is not None:
+            (definition,) = again.db.execute_sql(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'image_prompt_order'").fetchone()
+            assert "prompt_key" in definition and "INCLUDE (favorite" in definition, definition
+    finally:
+        again.close()
 
 
 def test_another_seed_is_another_shuffle_not_the_same_one_moved_on(tmp_path):
@@ -637,8 +720,6 @@ def test_schema_6_makes_a_version_5_library_follow_the_search_fields(tmp_path):
 def test_schema_11_gives_a_version_10_library_its_parameter_columns(known, db_url):
     """A library made before the parameters were columns (schema 10: on PostgreSQL, indexes over regular
     expressions of params) gains them, their indexes instead of the old ones, and searches as before."""
-    from store.library import Library
-    from store.migrations import LATEST
     from store.param_columns import POSTGRES_COLUMNS, SQLITE_COLUMNS, present
     from store.query import SAMPLER_KEYS, SEED_KEYS, STEPS_KEYS
     from store.query_sql import number_sql, param_sql
@@ -652,12 +733,8 @@ def test_schema_11_gives_a_version_10_library_its_parameter_columns(known, db_ur
         lib.db.execute_sql(f"CREATE INDEX image_steps ON image (({number_sql(STEPS_KEYS)}))")
         lib.db.execute_sql(f"CREATE INDEX image_sampler_trgm ON image USING gin "
                            f"(({param_sql(SAMPLER_KEYS, True)}) gin_trgm_ops)")
-    lib.db.execute_sql("UPDATE setting SET value = '10' WHERE key = 'schema_version'")
-    lib.close()
-    again = Library(lib.root, account="alice", database_url=db_url)
+    again = opened_again_from(lib, 10, db_url)
     try:
-        assert again.db.execute_sql("SELECT value FROM setting WHERE key = 'schema_version'").fetchone()[0] == \
-            str(LATEST)
         assert set(columns) <= present(again.db)
         if again.uses_postgres:
             indexes = {name for (name,) in again.db.execute_sql(
@@ -694,7 +771,8 @@ def test_postgresql_uses_the_field_indexes(known, db_url):
 
 
 def test_large_prompt_order_by_numpy_matches_python(monkeypatch):
-    from store.catalog import RANK_BYTES, _Strings
+    from store.catalog import _Strings
+    from store.text import SORT_KEY_BYTES as RANK_BYTES
 
     values = ["b", "", "a", "ab", "Ä", "a" * (RANK_BYTES - 1) + "z", "zz", "straße", "strasse", "é", "a" * (RANK_BYTES + 3)]
     loop, blob = _Strings(), _Strings()
@@ -747,18 +825,12 @@ def test_postgresql_pages_newest_first_test_the_indexed_fields_in_the_index(know
 def test_schema_17_gives_a_postgresql_library_its_covering_order_and_phrase_indexes(known, db_url):
     if db_url is None:
         pytest.skip("PostgreSQL only (SQLite searches its catalog)")
-    from store.library import Library
-    from store.migrations import LATEST
 
     lib, ids = known
     lib.db.execute_sql("DROP INDEX image_live_order")
     lib.db.execute_sql("DROP INDEX image_prompt_phrase_trgm")
-    lib.db.execute_sql("UPDATE setting SET value = '16' WHERE key = 'schema_version'")
-    lib.close()
-    again = Library(lib.root, account="alice", database_url=db_url)
+    again = opened_again_from(lib, 16, db_url)
     try:
-        assert again.db.execute_sql("SELECT value FROM setting WHERE key = 'schema_version'").fetchone()[0] == \
-            str(LATEST)
         indexes = {name for (name,) in again.db.execute_sql(
             "SELECT indexname FROM pg_indexes WHERE tablename = 'image'").fetchall()}
         assert {"image_live_order", "image_prompt_phrase_trgm"} <= indexes
@@ -834,8 +906,6 @@ def test_postgresql_counts_derived_images_in_their_index(known, db_url):
 def test_schema_18_gives_a_postgresql_library_its_covering_order_indexes(known, db_url):
     if db_url is None:
         pytest.skip("PostgreSQL only (SQLite sorts in its catalog)")
-    from store.library import Library
-    from store.migrations import LATEST
     from store.param_columns import COVERING_ORDERS
 
     lib, ids = known
@@ -845,12 +915,8 @@ def test_schema_18_gives_a_postgresql_library_its_covering_order_indexes(known, 
     lib.db.execute_sql("DROP INDEX image_derived_order")
     lib.db.execute_sql("CREATE INDEX image_derived_order ON image (owner_id, generated_at DESC, id DESC) "
                        "WHERE derivation <> ''")
-    lib.db.execute_sql("UPDATE setting SET value = '17' WHERE key = 'schema_version'")
-    lib.close()
-    again = Library(lib.root, account="alice", database_url=db_url)
+    again = opened_again_from(lib, 17, db_url)
     try:
-        assert again.db.execute_sql("SELECT value FROM setting WHERE key = 'schema_version'").fetchone()[0] == \
-            str(LATEST)
         made = dict(again.db.execute_sql("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'image'")
                     .fetchall())
         for name in COVERING_ORDERS:
