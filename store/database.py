@@ -16,9 +16,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
 
-from peewee import CharField, Database, Field, ForeignKeyField, IntegerField, SqliteDatabase, TextField, chunked
+from peewee import (CharField, Database, Field, ForeignKeyField, IntegerField, InterfaceError, OperationalError,
+                    PostgresqlDatabase, SqliteDatabase, TextField, chunked)
 from peewee import PeeweeException as PeeweeError
-from playhouse.db_url import connect as connect_url
+from playhouse.db_url import parse as parse_url
+from playhouse.db_url import schemes as url_schemes
 
 from . import settings
 from .catalog import Catalog
@@ -61,9 +63,64 @@ def catalog_of(db: Database, saved: Path | None = None, may_save: bool = False) 
         return catalog
 
 
+_GONE = ("server closed the connection", "terminating connection", "connection already closed",
+         "connection has been closed", "could not receive data from server", "could not send data to server")
+
+
+def _gone(exc: BaseException) -> bool:
+    """Whether an error says the connection to the server is lost (a restart, a dropped link, an admin's kill)."""
+    return isinstance(exc, (OperationalError, InterfaceError)) and any(w in str(exc).lower() for w in _GONE)
+
+
+class ReconnectingPostgres(PostgresqlDatabase):
+    """A PostgreSQL database whose connections come back after the server restarts or drops them.
+
+    Each thread keeps its own connection, and one that died stays dead: before, every later call on that
+    thread said "connection already closed" until the app was restarted (NEWUSER6 #2), while threads that
+    had not used theirs yet worked. Now a connection the driver knows is gone is opened again before the next
+    statement, and a BEGIN or a read that fails because the connection was gone runs once more on a new one
+    (it never reached a server that can answer it). A write outside a transaction, and anything inside one,
+    is not run again (it may have been done, or what the transaction did is gone with it): that call fails
+    with one sentence, and the next one connects again. peewee's ReconnectMixin retries every statement
+    outside a transaction, writes too, and does not look at the driver's own closed flag: not used for that.
+    """
+
+    def _fresh(self) -> None:
+        if not self.in_transaction() and not self.is_closed() and getattr(self.connection(), "closed", 0):
+            self.close()  # the next statement connects again
+
+    def execute_sql(self, sql, params=None, *args, **kwargs):
+        self._fresh()
+        try:
+            return super().execute_sql(sql, params, *args, **kwargs)
+        except (OperationalError, InterfaceError) as exc:
+            reads = str(sql).lstrip()[:6].upper() == "SELECT"
+            if not reads or self.in_transaction() or not _gone(exc):
+                raise
+            self.close()
+            return super().execute_sql(sql, params, *args, **kwargs)
+
+    def begin(self, *args, **kwargs):
+        self._fresh()
+        try:
+            return super().begin(*args, **kwargs)
+        except (OperationalError, InterfaceError) as exc:
+            if not _gone(exc):
+                raise
+            self.close()
+            return super().begin(*args, **kwargs)
+
+
+def _connect_postgres(url: str) -> Database:
+    options = parse_url(url)
+    return ReconnectingPostgres(options.pop("database"), **options)
+
+
 def _new_database(root: Path, url: str, read_only: bool = False) -> Database:
     if url:
-        return connect_url(url)
+        if url_schemes.get(url.split(":", 1)[0]) is not PostgresqlDatabase:
+            raise StoreError(f"{url.split(':', 1)[0]!r} databases are not supported: give a postgresql:// URL.")
+        return _connect_postgres(url)
     if read_only:
         return _read_only_sqlite(root / DB_NAME)
     return CountingSqliteDatabase(  # counts this process's commits, which its catalog takes in at once

@@ -62,6 +62,50 @@ def test_psycopg2_errors_become_store_errors(library, monkeypatch):
         library.collections()
 
 
+def test_a_postgresql_library_connects_again_after_the_server_drops_its_connections(
+        tmp_path, make_png, postgres_server):
+    """NEWUSER6 #2: after the server restarted, a thread whose connection had died said "connection already
+    closed" at every later call, until the app was restarted. Each thread now connects again: reads and
+    writes on this thread and on another one work once the server is there, and nothing is done twice."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psycopg2
+
+    name, url = postgres_server.new_database()
+    lib = Library(tmp_path / "lib", account="alice", database_url=url)
+    worker = ThreadPoolExecutor(max_workers=1)  # one thread that lives on, as the app's watcher does
+    try:
+        import_files(lib, [make_png(), make_png(colour=(1, 2, 3))], ImportOptions(prompt="kept"))
+        first, second = lib.ids(Filters())
+
+        def in_another_thread(call):
+            return worker.submit(call).result()
+
+        assert in_another_thread(lambda: lib.count(Filters())) == 2  # that thread has its own connection now
+
+        def drop_connections():  # as a server restart or an administrator's kill does
+            admin = psycopg2.connect(host="127.0.0.1", port=postgres_server.port, user="postgres", dbname=name)
+            admin.autocommit = True
+            with admin.cursor() as cursor:
+                cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                assert cursor.fetchone()[0] >= 2
+            admin.close()
+
+        drop_connections()
+        lib.set_favorite([first])  # a write in a transaction: its BEGIN meets the dead connection
+        assert lib.ids(Filters(search="is:fav")) == [first]
+        assert in_another_thread(lambda: lib.ids(Filters(search="is:fav"))) == [first]
+        drop_connections()
+        assert lib.count(Filters()) == 2  # a read
+        assert in_another_thread(lambda: lib.toggle_favorite(second)) is not None
+        assert sorted(lib.ids(Filters(search="is:fav"))) == sorted([first, second])
+    finally:
+        worker.shutdown()
+        lib.close()
+        postgres_server.drop_database(name)
+
+
 def test_a_locked_sqlite_library_says_busy(tmp_path, make_png):
     """A real lock held by another connection, with a short wait: LibraryLocked, not OperationalError."""
     import sqlite3
