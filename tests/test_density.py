@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tui.app import MyImagesApp
-from widgets.card import ImageCard
+from widgets.card import MONTHS, ImageCard
 from widgets.card_grid import CardGrid
 
 from . import ui
@@ -150,3 +150,28 @@ async def test_an_empty_card_draws_as_the_grid_under_it_and_answers_no_pointer(s
         await pilot.hover(card, offset=card.action_offset("favorite"))
         await pilot.pause()
         assert card.tooltip is None and card.shown_actions  # the buttons exist, laid out, but none answers
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_small_cards_show_the_day_and_month_where_the_full_date_does_not_fit(small_library, tmp_path, size):
+    """NEWUSER5 §11: small cards at 80×24 cut the date to "2026-11-…" (the day gone); they show "26 Nov"."""
+    app = make_app(small_library, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        card = app.screen.query_one("#card-0", ImageCard)
+        when = card.record.generated_at
+        iso, short = when.strftime("%Y-%m-%d"), f"{when.day} {MONTHS[when.month - 1]}"
+
+        def header() -> str:
+            box = card.region
+            return ui.screen_lines(app)[box.y + 1][box.x:box.right]
+
+        assert iso in header()  # medium cards: the whole date
+        await pilot.press("minus")
+        await ui.wait_until(pilot, lambda: grid(app).card_size == "small")
+        await ui.settle(pilot, app)
+        line = header()
+        assert "…" not in line
+        assert (iso in line) if card.content_size.width > len(iso) + 1 else line.rstrip(" │").endswith(f" {short}")
+        if size == (80, 24):
+            assert short in line

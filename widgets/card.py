@@ -120,6 +120,29 @@ def button_places(actions: list[CardAction], icons: list[str], width: int) -> li
 StripSource = Callable[[object, int, int], "list[list[Segment]] | None"]
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def card_date(record: ImageRecord, room: int, owner: bool = False) -> str:
+    """The card's date (after its owner in the public gallery) in `room` columns: 2026-11-26 where it fits, else
+    26 Nov (small cards at 80 columns cut the ISO date to "2026-11-…": the day, the useful part, was gone). The
+    owner's name gives way before the date does."""
+    when = record.generated_at
+    dates = (when.strftime("%Y-%m-%d"), f"{when.day} {MONTHS[when.month - 1]}")
+    if not owner:
+        return next((d for d in dates if len(d) <= room), dates[-1])
+    name = one_line(record.owner[:200])
+    for d in dates:
+        if cell_len(f"{name} · {d}") <= room:
+            return f"{name} · {d}"
+    left = room - len(f" · {dates[-1]}")
+    if left < 2:  # not even one letter of the name and its "…"
+        return dates[-1]
+    cut = Text(name)
+    cut.truncate(left, overflow="ellipsis")
+    return f"{cut.plain} · {dates[-1]}"
+
+
 class ImageCard(RGBLines, Widget):
     DEFAULT_CSS = """
     ImageCard {
@@ -355,11 +378,8 @@ class ImageCard(RGBLines, Widget):
         if record.stack > 1:  # a stack of seed variations (store/stacks.py): how many images it stands for
             check = Text.assemble(check, (f" {STACK_MARK}{record.stack}",
                                           self._style("image-card--stack")))
-        when = record.generated_at.strftime("%Y-%m-%d")
-        if self.owner_visible:
-            when = f"{one_line(record.owner[:200])} · {when}"
         room = max(0, width - 1 - check.cell_len)
-        date = Text(when, style=self._style("image-card--muted"))
+        date = Text(card_date(record, room, self.owner_visible), style=self._style("image-card--muted"))
         date.truncate(room, overflow="ellipsis")
         header = Text.assemble(check, " " * max(1, width - check.cell_len - date.cell_len), date)
         header.truncate(width)
