@@ -15,6 +15,16 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
     ],
     'tui.collections_screen.AddToCollectionScreen': [
         ('collections.close', 'close', 'escape'),
+        ('collections.rename', 'rename', 'f2'),
+        ('collections.delete', 'delete', 'ctrl+d,delete'),
+        ('collections.help', 'app.help', 'question_mark,f1'),
+        ('collections.palette', 'app.command_palette', 'ctrl+p'),
+    ],
+    'tui.collections_screen.ConfirmDeleteCollectionScreen': [
+        ('delete-collection.cancel', 'cancel', 'escape'),
+    ],
+    'tui.collections_screen.RenameCollectionScreen': [
+        ('rename-collection.close', 'close', 'escape'),
     ],
     'tui.compare_screen.CompareScreen': [
         ('compare.close', 'close', 'escape,q'),

@@ -1,9 +1,14 @@
-"""Add to collection: the account's collections as checkboxes, and "Create New Collection".
+"""Add to collection: the account's collections as checkboxes, "Create New Collection", rename and delete.
 
 Checking a box adds the image(s) to that collection at once, unchecking removes
-them. For several images a box is checked when all of them are in it.
+them. For several images a box is checked when all of them are in it. F2 renames
+the highlighted collection, Ctrl+D (or Delete on the list) deletes it, asking first
+when it holds images; its images stay in the library. The list follows collections
+made, renamed or deleted elsewhere (tui/following.py).
 """
 from __future__ import annotations
+
+from typing import Callable, TypeVar
 
 from rich.text import Text
 from textual import events, on
@@ -13,17 +18,23 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from store.errors import StoreError
+from store.errors import NotFound, StoreError
 from store.library import Library
+from store.records import CollectionRecord
 from store.text import one_line, plural
+from widgets.key_bar import KeyBar
 from widgets.typing_goes_to import typing_goes_to
 
-from .dialog import Dialog
+from .dialog import Dialog, Question
+from .following import LibraryFollower
+
+
+Done = TypeVar("Done")
 
 
 class CollectionList(SelectionList[int]):
     """The checkboxes: ↓ on the last one goes on to "Create New Collection…", and a letter typed here starts a
-    new collection's name there (its spaces then go into the name, never toggling a box)."""
+    new collection's name there (its spaces then go into the name, never toggling a box; `?` is the help's)."""
 
     def on_key(self, event: events.Key) -> None:
         name_box = self.screen.query_one("#new-collection", Input)
@@ -35,22 +46,46 @@ class CollectionList(SelectionList[int]):
             typing_goes_to(event, name_box)
 
 
+def names(collections: list[str]) -> str:
+    quoted = [f'"{one_line(name)}"' for name in collections]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
 class AddToCollectionScreen(Dialog[bool]):
-    """Answers True when any membership changed."""
+    """Answers True when any membership changed. `collections_changed` is called at once when a collection is
+    made, renamed or deleted here (the gallery's dropdown follows)."""
 
-    BINDINGS = [Binding("escape", "close", "Done", id="collections.close")]
+    HELP_TITLE = "Collections"
+    BINDINGS = [
+        Binding("escape", "close", "Done", id="collections.close"),
+        Binding("f2", "rename", "Rename", id="collections.rename", tooltip="Rename the highlighted collection"),
+        Binding("ctrl+d,delete", "delete", "Delete", id="collections.delete",
+                tooltip="Delete the highlighted collection (its images stay)"),
+        # a modal screen sees none of the app's keys but its priority ones: the help's, here (the list's typed
+        # letters go to the name field, `?` is kept for it), and the palette's shown in the key bar
+        Binding("question_mark,f1", "app.help", "Help", show=False, id="collections.help"),
+        Binding("ctrl+p", "app.command_palette", "palette", show=False, id="collections.palette"),
+    ]
 
-    def __init__(self, library: Library, image_ids: list[int]) -> None:
+    def __init__(self, library: Library, image_ids: list[int],
+                 collections_changed: Callable[[], None] | None = None) -> None:
         super().__init__()
         self.library = library
         self.image_ids = list(image_ids)
         self.changed = False
+        self.collections_changed = collections_changed
         # Read now, so that a StoreError (an image deleted meanwhile, another account's) reaches
         # the caller, which shows it, instead of failing while the dialog is drawn.
-        self._initial = self._selections()
+        self._token = library.change_token()  # before reading: a change made meanwhile is seen by the follower
+        collections, membership = self._read()
+        self._listed: list[CollectionRecord] = collections  # as the list shows them, in its order
+        self._membership = membership
+        self._initial = self._selections(collections, membership)
         # Whether all the images are in each collection, as this dialog made it: each toggle flips it once, in
         # order (two quick spaces are two toggles, even if both are handled after the second one)
         self._all_in = {selection.value: selection.initial_state for selection in self._initial}
+        self.follower: LibraryFollower[None, tuple[list[CollectionRecord], dict[int, int]]] = LibraryFollower(
+            self, library, group="collections-changes", read=lambda _seen, _force: self._read(), apply=self._followed)
 
     def compose(self) -> ComposeResult:
         n = len(self.image_ids)
@@ -62,13 +97,19 @@ class AddToCollectionScreen(Dialog[bool]):
             yield Input(placeholder="Create New Collection… (type a name, Enter)", id="new-collection",
                         select_on_focus=False)  # a name begun in the list goes on there
             with Horizontal(classes="buttons"):
+                yield Button("Rename…", id="rename-collection", disabled=not self._listed)
+                yield Button("Delete…", id="delete-collection", variant="error", disabled=not self._listed)
                 yield Button("Done", id="done", variant="primary")
+        yield KeyBar(more_action="app.help")
 
-    def _selections(self) -> list[Selection[int]]:
-        membership = self.library.membership(self.image_ids)
+    def _read(self) -> tuple[list[CollectionRecord], dict[int, int]]:
+        """The account's collections and how many of the images each holds (in the follower's worker too)."""
+        return self.library.collections(), self.library.membership(self.image_ids)
+
+    def _selections(self, collections: list[CollectionRecord], membership: dict[int, int]) -> list[Selection[int]]:
         n = len(self.image_ids)
         return [Selection(self._prompt(c, membership.get(c.id, 0)), c.id, membership.get(c.id, 0) == n)
-                for c in self.library.collections()]
+                for c in collections]
 
     def _prompt(self, collection, members: int) -> Text:
         """The collection's name and count; checked ones bold and marked in words too, not by colour alone."""
@@ -81,62 +122,252 @@ class AddToCollectionScreen(Dialog[bool]):
             return Text.assemble(one_line(collection.name), f"  ({count})  ", (f"{members:,} of {n:,} in it", "italic"))
         return Text.assemble(one_line(collection.name), (f"  ({count})", "dim"))
 
-    def _show_counts(self) -> None:
-        """After a change: every collection's count and state as the library has them now."""
+    def _show(self, collections: list[CollectionRecord], membership: dict[int, int]) -> None:
+        """The list as the library has it now, the highlighted collection kept where it is still listed. Only
+        the names and counts change in place when the same collections are listed, checked as they were."""
         listing = self.query_one("#collection-list", SelectionList)
-        membership = self.library.membership(self.image_ids)
-        by_id = {c.id: c for c in self.library.collections()}
-        for index in range(listing.option_count):
-            collection = by_id.get(listing.get_option_at_index(index).value)
-            if collection is not None:
-                listing.replace_option_prompt_at_index(index, self._prompt(collection, membership.get(collection.id, 0)))
+        n = len(self.image_ids)
+        same = [c.id for c in collections] == [c.id for c in self._listed] and all(
+            (membership.get(c.id, 0) == n) == (c.id in listing.selected) for c in collections)
+        self._listed, self._membership = collections, membership
+        if same:
+            for at, collection in enumerate(collections):
+                listing.replace_option_prompt_at_index(at, self._prompt(collection, membership.get(collection.id, 0)))
+        else:
+            index = listing.highlighted
+            kept = listing.get_option_at_index(index).value if index is not None and index < listing.option_count \
+                else None
+            selections = self._selections(collections, membership)
+            listing.clear_options()
+            listing.add_options(selections)
+            self._all_in = {selection.value: selection.initial_state for selection in selections}
+            ids = [c.id for c in collections]
+            if collections and (kept in ids or index is not None):
+                listing.highlighted = ids.index(kept) if kept in ids else min(index or 0, len(ids) - 1)
+        for button in self.query("#rename-collection, #delete-collection").results(Button):
+            button.disabled = not collections
+        if not collections and self.focused is listing:
+            self.set_focus(self.query_one("#new-collection", Input))
+        self.refresh_bindings()
+
+    def _read_again(self) -> None:
+        """After a change made here: the list from the library now (a read of the follower's under way is
+        dropped: it read before)."""
+        self.follower.changed()
+        try:
+            self._show(*self._read())
+        except StoreError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+
+    def _followed(self, token: tuple[int, int], answer: tuple[list[CollectionRecord], dict[int, int]]) -> None:
+        """(A change made elsewhere.) Collections deleted elsewhere leave the list, said in a short notice."""
+        collections, membership = answer
+        if (collections, membership) == (self._listed, self._membership):
+            return
+        self._say_gone({c.id for c in collections})
+        self._show(collections, membership)
+
+    def _say_gone(self, still: set[int]) -> None:
+        gone = [c.name for c in self._listed if c.id not in still]
+        if gone:
+            self.notify(f"{names(gone)} {'was' if len(gone) == 1 else 'were'} deleted elsewhere: "
+                        f"{'it is' if len(gone) == 1 else 'they are'} no longer listed.", title="Collection gone",
+                        severity="warning", markup=False)
+
+    def _made_here(self) -> None:
+        """A collection made, renamed or deleted in this dialog: the list and the gallery's dropdown now."""
+        self._read_again()
+        if self.collections_changed is not None:
+            self.collections_changed()
 
     def on_mount(self) -> None:
         listing = self.query_one("#collection-list", SelectionList)
         self.set_focus(listing if listing.option_count else self.query_one("#new-collection", Input))
+        self.follower.read_at(self._token)
+        self.follower.start()
 
     @on(SelectionList.SelectionToggled, "#collection-list")
     def _toggled(self, event: SelectionList.SelectionToggled) -> None:
         collection_id = event.selection.value
         adding = not self._all_in.get(collection_id, False)
-        try:
-            if adding:
-                n = self.library.add_to_collection(self.image_ids, collection_id)
-            else:
-                n = self.library.remove_from_collection(self.image_ids, collection_id)
-        except StoreError as exc:
-            self.notify(str(exc), severity="error", markup=False)
+        self.follower.changed()
+        n = self._attempt(lambda: (self.library.add_to_collection if adding else self.library.remove_from_collection)(
+            self.image_ids, collection_id))
+        if n is None:
             return
         self._all_in[collection_id] = adding
         if n:  # what this toggle did; nothing said when nothing changed
             self.notify(f"{'Added' if adding else 'Removed'} {plural(n, 'image')} "
                         f"{'to' if adding else 'from'} the collection.", markup=False)
             self.changed = True
+        self._read_again()
+
+    def _attempt(self, call: Callable[[], Done]) -> Done | None:
+        """What `call` (a store call) gives; None when it failed, said (a collection gone: by its name)."""
         try:
-            self._show_counts()
+            return call()
+        except NotFound as exc:
+            self._not_found(exc)
         except StoreError as exc:
             self.notify(str(exc), severity="error", markup=False)
+        return None
+
+    def _not_found(self, exc: NotFound) -> None:
+        """A collection acted on is gone (deleted elsewhere, before the list followed): said by its name, and the
+        list read again. Anything else not found (an image deleted meanwhile) is said as the store says it."""
+        try:
+            collections, membership = self._read()
+        except StoreError as again:
+            self.notify(str(again), severity="error", markup=False)
+            return
+        still = {c.id for c in collections}
+        if all(c.id in still for c in self._listed):
+            self.notify(str(exc), severity="error", markup=False)
+        self._say_gone(still)
+        self.follower.changed()
+        self._show(collections, membership)
 
     @on(Input.Submitted, "#new-collection")
     def _create(self, event: Input.Submitted) -> None:
         try:
             collection = self.library.create_collection(event.value)
             self.library.add_to_collection(self.image_ids, collection.id)
-            selections = self._selections()
         except StoreError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
         self.changed = True
         event.input.value = ""
+        self._made_here()
         listing = self.query_one("#collection-list", SelectionList)
-        listing.clear_options()
-        listing.add_options(selections)
-        self._all_in = {selection.value: selection.initial_state for selection in selections}
         self.set_focus(listing)
+        ids = [c.id for c in self._listed]
+        if collection.id in ids:
+            listing.highlighted = ids.index(collection.id)
         self.notify(f'Created "{one_line(collection.name)}" and added the image(s) to it.', markup=False)
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    # -- rename and delete the highlighted collection ---------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("rename", "delete") and not self._listed:
+            return None  # shown dimmed: no collection yet
+        return True
+
+    def _highlighted(self) -> CollectionRecord | None:
+        listing = self.query_one("#collection-list", SelectionList)
+        index = listing.highlighted
+        if index is None or index >= listing.option_count:
+            return None
+        value = listing.get_option_at_index(index).value
+        return next((c for c in self._listed if c.id == value), None)
+
+    def _current(self) -> CollectionRecord | None:
+        """The highlighted collection as the library has it now (its count too); None, said, when there is none
+        or it was deleted elsewhere."""
+        listed = self._highlighted()
+        if listed is None:
+            self.notify("No collection is highlighted: pick one in the list (↑ ↓) first.", markup=False)
+            return None
+        return self._attempt(lambda: self.library.collection(listed.id))
+
+    @on(Button.Pressed, "#rename-collection")
+    def action_rename(self) -> None:
+        collection = self._current()
+        if collection is None:
+            return
+
+        def renamed(record: CollectionRecord | None) -> None:
+            if record is None:
+                self._read_again()  # cancelled, or deleted elsewhere meanwhile (said by the rename dialog)
+                return
+            if record.name != collection.name:
+                self.notify(f'Renamed "{one_line(collection.name)}" to "{one_line(record.name)}".', markup=False)
+            self._made_here()
+
+        self.app.push_screen(RenameCollectionScreen(self.library, collection), renamed)
+
+    @on(Button.Pressed, "#delete-collection")
+    def action_delete(self) -> None:
+        collection = self._current()
+        if collection is None:
+            return
+        if collection.count == 0:  # nothing in it to think twice about (the command line asks nothing either)
+            self._delete(collection)
+            return
+        images = plural(collection.count, "image")
+        they = "It stays" if collection.count == 1 else "They stay"
+        question = ConfirmDeleteCollectionScreen(
+            f'Delete the collection "{one_line(collection.name)}" ({images})?',
+            f"{they} in the library, with {'its' if collection.count == 1 else 'their'} favorites and other "
+            "collections: only the collection goes. This cannot be undone.", "Delete collection", "delete")
+        self.app.push_screen(question, lambda yes: self._delete(collection) if yes else None)
+
+    def _delete(self, collection: CollectionRecord) -> None:
+        if self._attempt(lambda: self.library.delete_collection(collection.id)) is None:
+            return
+        kept = f"; its {plural(collection.count, 'image')} stay in the library" if collection.count > 1 else \
+            "; its image stays in the library" if collection.count else " (it was empty)"
+        self.notify(f'Deleted the collection "{one_line(collection.name)}"{kept}.', markup=False)
+        self.changed = True
+        self._made_here()
+
+    # -- closing --------------------------------------------------------------
+
+    @on(Button.Pressed, "#done")
+    def _done(self) -> None:
         self.dismiss(self.changed)
 
     def action_close(self) -> None:
         self.dismiss(self.changed)
+
+
+class ConfirmDeleteCollectionScreen(Question):
+    """Deleting a collection that holds images: asks first, naming it and its count (Cancel focused)."""
+
+    NAME = "collection"
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="delete-collection.cancel")]
+
+
+class RenameCollectionScreen(Dialog[CollectionRecord | None]):
+    """The new name of a collection, its current one to edit. A name refused (taken, empty) is said here and
+    the dialog stays; answers the renamed collection, or None."""
+
+    BINDINGS = [Binding("escape", "close", "Cancel", id="rename-collection.close")]
+
+    def __init__(self, library: Library, collection: CollectionRecord) -> None:
+        super().__init__()
+        self.library = library
+        self.collection = collection
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="rename-collection-dialog"):
+            yield Static(f'Rename the collection "{one_line(self.collection.name)}"', classes="title", markup=False)
+            yield Input(self.collection.name, id="collection-name")
+            yield Static("", id="rename-note", classes="hint", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Rename", id="rename", variant="primary")
+
+    def on_mount(self) -> None:
+        self.set_focus(self.query_one("#collection-name", Input))
+
+    @on(Input.Submitted, "#collection-name")
+    @on(Button.Pressed, "#rename")
+    def _rename(self) -> None:
+        name = self.query_one("#collection-name", Input).value
+        try:
+            record = self.library.rename_collection(self.collection.id, name)
+        except NotFound:
+            self.notify(f'"{one_line(self.collection.name)}" was deleted elsewhere: there is nothing to rename.',
+                        title="Collection gone", severity="warning", markup=False)
+            self.dismiss(None)
+            return
+        except StoreError as exc:  # a name taken, empty or too long: said here, nothing changed
+            note = self.query_one("#rename-note", Static)
+            note.update(Text(str(exc), style="bold red"))
+            self.set_focus(self.query_one("#collection-name", Input))
+            return
+        self.dismiss(record)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)

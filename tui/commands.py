@@ -1,8 +1,9 @@
-"""The gallery's actions in the command palette (ctrl+p)."""
+"""The gallery's actions in the command palette (ctrl+p); the collections dialog's when it is open."""
 from __future__ import annotations
 
 from functools import partial
 
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 
@@ -10,8 +11,12 @@ class GalleryCommands(Provider):
     """Every binding of the gallery screen, found by its description."""
 
     def _commands(self):
+        from .collections_screen import AddToCollectionScreen
         from .gallery_screen import GalleryScreen
 
+        top = self.screen  # the screen the palette was opened from
+        if isinstance(top, AddToCollectionScreen):  # the dialog's own actions, not the gallery's below it
+            return self._screen_commands(top) + self._help()
         screen = None
         for candidate in reversed(self.app.screen_stack):
             if isinstance(candidate, GalleryScreen):
@@ -26,11 +31,25 @@ class GalleryCommands(Provider):
             key = binding.key.split(",")[0]
             name = f"{binding.description} ({self.app.get_key_display(binding)})"
             commands.append((name, partial(screen.run_action, binding.action), f"key: {key}"))
-        help_key = next((b for b in self.app.BINDINGS if getattr(b, "action", None) == "help"), None)
-        if help_key is not None:
-            name = f"Help: every key and the search syntax ({self.app.get_key_display(help_key)})"
-            commands.append((name, self.app.action_help, "key: ?"))
+        return commands + self._help()
+
+    def _screen_commands(self, screen) -> list:
+        """A dialog's bindings (but its close key and the app's: the help comes after), by their tooltip (what they act on) or description."""
+        commands = []
+        for binding in screen.BINDINGS:
+            if binding.action == "close" or binding.action.startswith("app.") \
+                    or screen.check_action(binding.action, ()) is not True:
+                continue
+            name = f"{binding.tooltip or binding.description} ({self.app.get_key_display(binding)})"
+            commands.append((name, partial(screen.run_action, binding.action), f"key: {binding.key.split(',')[0]}"))
         return commands
+
+    def _help(self) -> list:
+        help_key = next((b for b in self.app.BINDINGS if isinstance(b, Binding) and b.action == "help"), None)
+        if help_key is None:
+            return []
+        name = f"Help: every key and the search syntax ({self.app.get_key_display(help_key)})"
+        return [(name, partial(self.app.run_action, "help"), "key: ?")]
 
     async def discover(self) -> Hits:
         for name, callback, help_text in self._commands():

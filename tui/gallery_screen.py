@@ -25,7 +25,7 @@ from store.library import Library
 from store.pages import LibrarySource
 from store.history import SearchHistory
 from store.query import DEFAULT_SORT, SORT_NAMES, collection_term, parse
-from store.records import FAVORITE_ALL, SCOPE_MINE, SCOPE_PUBLIC, Count, Filters, ImageRecord
+from store.records import FAVORITE_ALL, SCOPE_MINE, SCOPE_PUBLIC, CollectionRecord, Count, Filters, ImageRecord
 from store.settings import default_downloads
 from store.sources import SourceFiles
 from store.text import one_line, plural, printable
@@ -163,7 +163,8 @@ class GalleryScreen(Screen):
         self.follower = LibraryFollower(self, library, group="changes", read=self._read_changes,
                                         apply=self._library_changed, seen=self._seen, ready=self._top_gallery,
                                         rereads=True)
-        self._collections = None  # the collections the dropdown lists, as last read by a change check
+        # the collections the dropdown lists, as last read by a change check
+        self._collections: list[CollectionRecord] | None = None
         self.hint = ""  # what in the search cannot be read (the grid keeps the last good result)
         self.hint_listed = False
         self.highlight_words: tuple[str, ...] = ()  # the searched words, marked in the cards' prompts
@@ -565,6 +566,19 @@ class GalleryScreen(Screen):
         record = self._current()
         return [record.id] if record else []
 
+    def collections_changed_here(self) -> None:
+        """A collection made, renamed or deleted in the collections dialog: the dropdown and the status line now
+        (a change check read before is dropped: it would put the old names back, or say "elsewhere")."""
+        self.follower.changed()
+        try:
+            collections = self.library.collections()
+        except StoreError as exc:
+            self._fail(exc)
+            return
+        self._collections = collections
+        self.query_one("#filters", FilterBar).set_collections(collections)
+        self._update_status()
+
     def _refresh_collections(self) -> None:
         """The collection dropdown from the library (left as it is if the library cannot be read now)."""
         try:
@@ -844,7 +858,7 @@ class GalleryScreen(Screen):
                 self.reload(keep_position=True)
 
         try:
-            screen = AddToCollectionScreen(self.library, ids)
+            screen = AddToCollectionScreen(self.library, ids, self.collections_changed_here)
         except StoreError as exc:  # deleted meanwhile, or not the account's own
             self._fail(exc)
             return

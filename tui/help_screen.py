@@ -18,9 +18,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.dom import DOMNode
 from textual.screen import Screen
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Static
 
 from store.query import SEARCH_HELP
+from widgets.search_history import SearchInput
 
 from .keymap_check import Row, clashes, winner
 from .scrolling_modal import ReadingDialog
@@ -146,7 +147,8 @@ def help_rows(screen: Screen) -> list[KeyRow]:
             action = binding.action
             if node is screen and screen.check_action(action, ()) is False:
                 continue
-            rows.append(KeyRow(title, shown_keys(app, binding), binding.description or action, binding.id, action,
+            what = binding.tooltip or binding.description or action  # the longer tooltip where the key bar is short
+            rows.append(KeyRow(title, shown_keys(app, binding), what, binding.id, action,
                                conflict_note(app, binding, clashing)))
     if app.ENABLE_COMMAND_PALETTE:
         rows.append(KeyRow(section_title(app), app.get_key_display(Binding(app.COMMAND_PALETTE_BINDING, "")),
@@ -200,7 +202,8 @@ class HelpScreen(ReadingDialog):
         super().__init__()
         self.rows = help_rows(screen)
         self.title_text = f"Keys: {section_title(screen)}"
-        self.search = bool(screen.query(Input)) if search is None else search
+        # the search syntax where there is a search box (a dialog's name or path field is none)
+        self.search = bool(screen.query(SearchInput)) if search is None else search
         self.at_search = at_search and self.search  # opened from the search box: its syntax comes first
 
     def compose(self) -> ComposeResult:

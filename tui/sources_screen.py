@@ -15,7 +15,6 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
@@ -26,7 +25,7 @@ from store.scan_child import run_in_child
 from store.text import one_line, plural
 from widgets.typing_goes_to import typing_goes_to
 
-from .dialog import Dialog
+from .dialog import Dialog, Question
 from .import_screen import PathSuggester, take_completion, typed_path
 from .progress_screen import ProgressScreen
 
@@ -212,30 +211,10 @@ class SourcesScreen(Dialog[SourceRequest | None]):
         self.action_close()
 
 
-class SourceQuestion(ModalScreen[bool]):
-    """A question about a source folder, Cancel focused (Esc cancels, bound by each question with an id of its
-    own): True for the `yes` button."""
+class SourceQuestion(Question):
+    """A question about a source folder (dialog.Question)."""
 
-    def __init__(self, title: str, text: str, yes: str, yes_id: str) -> None:
-        super().__init__()
-        self.title_text, self.text, self.yes, self.yes_id = title, text, yes, yes_id
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="source-question-dialog"):
-            yield Static(self.title_text, classes="title", markup=False)
-            yield Static(self.text, id="source-question", markup=False)
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel", variant="primary")
-                yield Button(self.yes, id=self.yes_id, variant="error")
-
-    def on_mount(self) -> None:
-        self.set_focus(self.query_one("#cancel", Button))
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == self.yes_id)
-
-    def action_cancel(self) -> None:
-        self.dismiss(False)
+    NAME = "source"
 
 
 class ConfirmSourceScreen(SourceQuestion):

@@ -1,0 +1,169 @@
+"""The collections dialog (`a`): rename and delete the highlighted collection by key, mouse and command palette,
+the help from its list, and collections renamed or deleted elsewhere followed (new-user test 5, items 11, 15)."""
+from __future__ import annotations
+
+import pytest
+from textual.command import CommandPalette
+from textual.widgets import Input, SelectionList, Static
+
+from store.library import Library
+from tui import following
+from tui.collections_screen import AddToCollectionScreen, ConfirmDeleteCollectionScreen, RenameCollectionScreen
+from tui.gallery_screen import GalleryScreen
+from tui.help_screen import HelpScreen
+from widgets.filter_bar import FilterBar
+from widgets.key_bar import KeyBar
+
+from .test_dialogs import lib, make_app  # noqa: F401 - the same library of three images
+from .ui import notices, settle, wait_until
+
+SIZES = [(80, 24), pytest.param((160, 48), marks=pytest.mark.slow)]
+FOLLOW_WITHIN = 10.0  # seconds: a bound for a loaded machine (the app polls every second)
+
+
+def listed(app) -> list[str]:
+    listing = app.screen.query_one("#collection-list", SelectionList)
+    return [str(listing.get_option_at_index(i).prompt).split("  (")[0] for i in range(listing.option_count)]
+
+
+async def open_dialog(pilot, app, highlight: str | None = None) -> SelectionList:
+    await settle(pilot, app)
+    await pilot.press("a")
+    await wait_until(pilot, lambda: isinstance(app.screen, AddToCollectionScreen))
+    listing = app.screen.query_one("#collection-list", SelectionList)
+    if highlight is not None:
+        listing.highlighted = listed(app).index(highlight)
+    return listing
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
+async def test_rename_and_delete_a_collection_by_key(lib, tmp_path, size):
+    ids = lib.ids()
+    loot = lib.create_collection("Loot")
+    lib.add_to_collection(ids[:2], loot.id)
+    lib.create_collection("Keep")
+    lib.create_collection("Typo")
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        said = notices(app)
+        await open_dialog(pilot, app, highlight="Loot")
+        bar = app.screen.query_one(KeyBar).text
+        assert "f2 Rename" in bar and "^d Delete" in bar, bar
+        # F2: the name to edit; a name taken is said there and nothing changes
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: isinstance(app.screen, RenameCollectionScreen))
+        await pilot.press(*"keep", "enter")
+        await wait_until(pilot, lambda: "already exists" in str(app.screen.query_one("#rename-note", Static).render()))
+        assert sorted(c.name for c in lib.collections()) == ["Keep", "Loot", "Typo"]
+        await pilot.press("ctrl+u", *"Treasure", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, AddToCollectionScreen))
+        assert sorted(c.name for c in lib.collections()) == ["Keep", "Treasure", "Typo"]
+        assert listed(app) == ["Keep", "Treasure", "Typo"] and 'Renamed "Loot" to "Treasure".' in said
+        gallery = app.screen_stack[-2]
+        assert gallery.query_one("#filters", FilterBar).collection_name(loot.id) == "Treasure"  # the dropdown too
+        # Ctrl+D on a collection that holds images asks, naming it and its count; Cancel has the focus
+        listing = app.screen.query_one("#collection-list", SelectionList)
+        assert listing.highlighted == listed(app).index("Treasure")  # the renamed one stays highlighted
+        await pilot.press("ctrl+d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDeleteCollectionScreen))
+        question = str(app.screen.query_one("#collection-question-dialog .title", Static).render())
+        assert question == 'Delete the collection "Treasure" (2 images)?'
+        await pilot.press("enter")  # Cancel
+        await wait_until(pilot, lambda: isinstance(app.screen, AddToCollectionScreen))
+        assert "Treasure" in [c.name for c in lib.collections()]
+        await pilot.press("delete", "right", "enter")  # Delete on the list asks the same; → Enter deletes
+        await wait_until(pilot, lambda: "Treasure" not in [c.name for c in lib.collections()])
+        await wait_until(pilot, lambda: listed(app) == ["Keep", "Typo"])
+        assert lib.ids() == ids  # its images stay
+        assert 'Deleted the collection "Treasure"; its 2 images stay in the library.' in said
+        # an empty one goes without a question
+        listing.highlighted = listed(app).index("Typo")
+        await pilot.press("ctrl+d")
+        await wait_until(pilot, lambda: listed(app) == ["Keep"])
+        assert 'Deleted the collection "Typo" (it was empty).' in said
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
+        assert [c.name for c in lib.collections()] == ["Keep"]
+
+
+async def test_rename_and_delete_by_mouse_and_palette(lib, tmp_path):
+    first = lib.create_collection("First")
+    lib.create_collection("Second")
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_dialog(pilot, app, highlight="First")
+        await pilot.click("#rename-collection")
+        await wait_until(pilot, lambda: isinstance(app.screen, RenameCollectionScreen))
+        app.screen.query_one("#collection-name", Input).value = "Primero"
+        await pilot.click("#rename")
+        await wait_until(pilot, lambda: lib.collection(first.id).name == "Primero")
+        await wait_until(pilot, lambda: isinstance(app.screen, AddToCollectionScreen))
+        app.screen.query_one("#collection-list", SelectionList).highlighted = listed(app).index("Second")
+        await pilot.click("#delete-collection")  # empty: at once
+        await wait_until(pilot, lambda: [c.name for c in lib.collections()] == ["Primero"])
+        # the command palette offers the dialog's own actions
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"rename the")
+        await wait_until(pilot, lambda: "Rename the highlighted collection" in str(
+            app.screen.query_one("CommandList").get_option_at_index(0).prompt) if app.screen.query(
+            "CommandList") and app.screen.query_one("CommandList").option_count else False)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, RenameCollectionScreen))
+        assert app.screen.collection.name == "Primero"
+
+
+async def test_question_mark_and_f1_open_the_help_from_the_list(lib, tmp_path):
+    lib.create_collection("Loot")
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_dialog(pilot, app)
+        name_box = app.screen.query_one("#new-collection", Input)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert name_box.value == ""
+        assert {"collections.rename", "collections.delete"} <= {row.binding_id for row in app.screen.rows}
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, AddToCollectionScreen))
+        await pilot.press(*"what", "question_mark")  # in the name field a ? is typed
+        assert name_box.value == "what?"
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
+async def test_the_dialog_follows_a_collection_deleted_or_renamed_elsewhere(lib, tmp_path, size):
+    temp = lib.create_collection("Temp9")
+    keep = lib.create_collection("Keep")
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        said = notices(app)
+        await open_dialog(pilot, app, highlight="Temp9")
+        other = Library(lib.root, account="alice")
+        other.delete_collection(temp.id)
+        other.rename_collection(keep.id, "Kept")
+        await wait_until(pilot, lambda: listed(app) == ["Kept"], FOLLOW_WITHIN)
+        assert said == ['"Temp9" was deleted elsewhere: it is no longer listed.']
+        other.close()
+
+
+async def test_space_on_a_collection_deleted_elsewhere_names_it(lib, tmp_path, monkeypatch):
+    """Before the dialog has followed (no poll here): space on it says so by its name, never "No collection
+    #5.", and the list drops it."""
+    monkeypatch.setattr(following, "POLL_SECONDS", 3600.0)
+    gone = lib.create_collection("Gone")
+    lib.create_collection("Stays")
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        said = notices(app)
+        await open_dialog(pilot, app, highlight="Gone")
+        lib.delete_collection(gone.id)
+        await pilot.press("space")
+        await wait_until(pilot, lambda: listed(app) == ["Stays"])
+        assert said == ['"Gone" was deleted elsewhere: it is no longer listed.']
+        lib.delete_collection(lib.collection("Stays").id)
+        await pilot.press("f2")  # F2 on a collection gone meanwhile: the same words, no rename dialog
+        await wait_until(pilot, lambda: listed(app) == [])
+        assert isinstance(app.screen, AddToCollectionScreen)
+        assert said[1:] == ['"Stays" was deleted elsewhere: it is no longer listed.']
+        assert not any("No collection #" in text for text in said)
