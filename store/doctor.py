@@ -68,6 +68,10 @@ class DoctorReport:
     integrity: str = "ok"
     trash_expired: int = 0  # images in the trash longer than trash_days(), erased
     trash_moves: int = 0  # linked files' moves into or out of the trash a kill interrupted, finished
+    # files no record uses (or temporary ones) younger than doctor's minimum age: an import may be writing them
+    recent: list[Path] = field(default_factory=list)
+    recent_minutes: int = 10
+    erases: int = 0  # files in source folders of images erased for good, whose deletion a kill interrupted
 
     @property
     def clean(self) -> bool:
@@ -83,6 +87,11 @@ class DoctorReport:
                        "(run doctor again when it is done)")
         out.append(f"{plural(len(self.leftovers_removed), 'unfinished temporary file')} removed")
         out.append(f"{plural(len(self.orphans_removed), 'orphan file')} removed")
+        if self.recent:
+            n = len(self.recent)
+            out.append(f"{plural(n, 'file')} no record uses {'is' if n == 1 else 'are'} less than "
+                       f"{plural(self.recent_minutes, 'minute')} old and {'was' if n == 1 else 'were'} left (an import "
+                       "may be writing them): run `myimages doctor` again later")
         if self.left_alone:
             n = len(self.left_alone)
             out.append(f"{plural(n, 'file')} the library did not write {'was' if n == 1 else 'were'} left alone, "
@@ -95,6 +104,9 @@ class DoctorReport:
                        f"trash for more than {trash_days()} days: erased")
         if self.trash_moves:
             out.append(f"{plural(self.trash_moves, 'interrupted move')} of files into or out of the trash finished")
+        if self.erases:
+            out.append(f"{plural(self.erases, 'interrupted deletion')} of files in source folders finished "
+                       "(images deleted for good)")
         if self.unreadable:
             n = len(self.unreadable)
             out.append(f"{n:,} of your images' files cannot be read (check {'its' if n == 1 else 'their'} "
@@ -144,6 +156,7 @@ def _check(library: Library, min_age: float, remove_missing: bool) -> DoctorRepo
         report.integrity = ", ".join(r[0] for r in rows[:5])
     if not library.read_only:
         report.trash_moves = library.finish_trash_moves()
+        report.erases = library.finish_erases()
         report.trash_expired = library.expire_trash()
     _check_own_records(library, report)
     if remove_missing and report.missing_originals and not library.read_only:
@@ -227,25 +240,30 @@ def _remove_orphans(library: Library, report: DoctorReport, min_age: float) -> N
             here = Path(folder)
             ours = here.parent == top and _HASH_FOLDER.fullmatch(here.name) is not None
             candidates: dict[str, list[Path]] = {}
+            young: dict[str, list[Path]] = {}  # an import may be writing them: left, and said
             for name in names:
                 path = here / name
                 if not ours or path.is_symlink():
                     report.left_alone.append(path)
                     continue
-                if _age(path, now) < min_age:
-                    continue
+                recent = _age(path, now) < min_age
                 if _TEMPORARY.fullmatch(name):
-                    path.unlink(missing_ok=True)
-                    report.leftovers_removed.append(path)
+                    if recent:
+                        report.recent.append(path)
+                    else:
+                        path.unlink(missing_ok=True)
+                        report.leftovers_removed.append(path)
                     continue
                 match = pattern.fullmatch(name)
                 if match is None or not match.group(1).startswith(here.name):
                     report.left_alone.append(path)
                     continue
-                candidates.setdefault(match.group(1), []).append(path)
+                (young if recent else candidates).setdefault(match.group(1), []).append(path)
             for path in _unreferenced(candidates, kind):
                 path.unlink(missing_ok=True)
                 report.orphans_removed.append(path)
+            report.recent.extend(_unreferenced(young, kind))
+    report.recent_minutes = max(1, round(min_age / 60))
 
 
 def _age(path: Path, now: float) -> float:

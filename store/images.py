@@ -267,7 +267,11 @@ class Images(Collections):
         linked = sources.linked_paths(library, in_the_open)  # a trashed one's file is in the trash folder
         in_trash = trash.trash_files_of(library, ids)
         twins = sources.twin_files(library, ids)  # the same picture in a watched folder: not the image's file
-        self._delete_rows(ids, then=lambda: sources.leave_twins(library, twins))
+        def then() -> None:
+            sources.leave_twins(library, twins)
+            sources.mark_erasing(library, linked)
+
+        self._delete_rows(ids, then=then)
         for path in in_trash:  # the trash folder's copies of linked files: the library's own now
             path.unlink(missing_ok=True)
         problems = sources.delete_linked_files(library, linked)

@@ -103,6 +103,7 @@ class Library(Images, Search):
         self.files = FileStore(self.root)
         self.files_lock = FilesLock(self.root)
         self.catalog = None  # made once the database is open (close() may run before: a full disk)
+        self._erases_on_open = 0  # deletions of source files a kill interrupted, finished on opening
         self._refuse_missing_database(marker)
         self._create_database_file()
         try:
@@ -129,9 +130,15 @@ class Library(Images, Search):
         """Moves of linked files into or out of the trash that a kill interrupted are done on opening."""
         from . import trash
 
+        from . import sources
+
         try:
             trash._finish(self)
         except (StoreError, *DRIVER_ERRORS):  # noqa: BLE001 - never keeps a library from opening; doctor says
+            pass
+        try:
+            self._erases_on_open = sources.finish_erases(self)  # doctor (finish_erases) says how many
+        except (StoreError, *DRIVER_ERRORS):  # noqa: BLE001
             pass
 
     def _create_database_file(self) -> None:
@@ -450,6 +457,16 @@ class Library(Images, Search):
         if self.read_only:
             return 0
         return trash.finish_moves(self)
+
+    @boundary
+    def finish_erases(self) -> int:
+        """Finish deleting the source files of linked images erased for good when a kill stopped it."""
+        from . import sources
+
+        if self.read_only:
+            return 0
+        done, self._erases_on_open = sources.finish_erases(self) + self._erases_on_open, 0
+        return done
 
     # -- duplicates and near-duplicates (the work is in duplicates.py) -----------------------------
 

@@ -1314,35 +1314,80 @@ def is_watched(library: Library) -> bool:
 
 
 
+ERASING = "being deleted by My Images"  # an erased linked image's file not deleted yet (finish_erases after a kill)
+
+
+def _places(library: Library, linked: dict[int, list[tuple[Path, int, int]]]) -> dict[Path, tuple[int, str]]:
+    """Where each of these files is recorded: its source's id and its path in that source."""
+    roots = [(Path(row.path), row.id) for row in _own_sources(library)]
+    return {path: where for files in linked.values() for path, _, _ in files
+            for where in [next(((i, path.relative_to(root).as_posix()) for root, i in roots if root in path.parents),
+                                None)] if where is not None}
+
+
+def mark_erasing(library: Library, linked: dict[int, list[tuple[Path, int, int]]]) -> None:
+    """In the transaction that erases linked images: their files (`linked_paths`) are to be deleted.
+    The mark outlives the image rows (their `image` goes NULL), so a delete a kill stops is finished later,
+    never left as files no image is and a scan calls unchanged (NEWUSER6 #3)."""
+    for source_id, relpath in _places(library, linked).values():
+        SourceFile.update(error=ERASING).where(SourceFile.source == source_id, SourceFile.relpath == relpath).execute()
+
+
 def delete_linked_files(library: Library, linked: dict[int, list[tuple[Path, int, int]]]) -> list[str]:
-    """Delete the source files of deleted linked images (their records are gone already).
+    """Delete the source files of deleted linked images (their records are gone already, their files
+    marked ERASING by mark_erasing in the same transaction).
 
     Only a file that is still the one read (same size and modification time) is
     deleted; each one left is kept as a bad file of its source (so it is not
-    taken in again) and said in the result.
+    taken in again) and said in the result. The record of a file deleted (or gone) goes.
     """
     problems: list[str] = []
+    places = _places(library, linked)
+    done: list[tuple[int, str]] = []
+    left: list[tuple[int, str, str]] = []
     for files in linked.values():
         for path, size, mtime_ns in files:
+            where = places.get(path)
             try:
                 info = path.lstat()
                 if (info.st_size, info.st_mtime_ns) != (size, mtime_ns):
                     reason = "it changed since it was read"
                 else:
                     path.unlink()
+                    done += [where] if where else []
                     continue
             except FileNotFoundError:
+                done += [where] if where else []
                 continue
             except OSError as exc:
                 reason = exc.strerror or str(exc)
             problems.append(f"the file {path} was not deleted: {reason}")
-            row = source_of(library, path)
-            if row is not None:
-                with library.db.atomic():
-                    SourceFile.update(error=f"deleted in My Images but not from the disk: {reason}").where(
-                        SourceFile.source == row.id,
-                        SourceFile.relpath == path.relative_to(row.path).as_posix()).execute()
+            if where is not None:
+                left.append((*where, f"deleted in My Images but not from the disk: {reason}"))
+    with library.db.atomic():
+        for source_id, relpath in done:
+            SourceFile.delete().where(SourceFile.source == source_id, SourceFile.relpath == relpath,
+                                      SourceFile.image.is_null()).execute()
+        for source_id, relpath, error in left:
+            SourceFile.update(error=error).where(SourceFile.source == source_id,
+                                                 SourceFile.relpath == relpath).execute()
     return problems
+
+
+def finish_erases(library: Library) -> int:
+    """Deletions of erased linked images' files that a kill interrupted, done now (on opening, and by doctor);
+    returns how many files were still there. A file changed since it was read is left, and said in the
+    source's skipped files."""
+    rows = (SourceFile.select(SourceFile.relpath, SourceFile.size, SourceFile.mtime_ns, Source.path)
+            .join(Source).where(SourceFile.error == ERASING, SourceFile.image.is_null(),
+                                Source.owner == library.account.id).tuples())
+    linked: dict[int, list[tuple[Path, int, int]]] = {}
+    for n, (relpath, size, mtime_ns, folder) in enumerate(rows):
+        linked[n] = [(Path(folder) / relpath, size, mtime_ns)]
+    there = sum(1 for files in linked.values() if os.path.lexists(files[0][0]))  # the rest went before the kill
+    if linked:
+        delete_linked_files(library, linked)
+    return there
 
 
 def removal_drops(library: Library, row: Source) -> int:

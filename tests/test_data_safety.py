@@ -157,6 +157,22 @@ def test_doctor_waits_for_no_import(filled):
         assert check(library, min_age=0).orphans_removed == [orphan]
 
 
+def test_doctor_says_which_files_it_left_for_being_recent(filled):
+    """NEWUSER6 #4: after a killed import, doctor said "0 orphan files removed" and left 29 files no record uses
+    without a word (they were under its minimum age, as a running import's are). It now says so."""
+    orphans = [write_png(filled / "originals" / "cd" / (f"cd{n}{n}" + "cd" * 30 + ".png")) for n in range(3)]
+    used = next((filled / "originals").rglob("*.png"))
+    with Library(filled) as library:
+        report = check(library, min_age=600)
+        assert all(p.exists() for p in orphans) and not report.orphans_removed
+        assert sorted(report.recent) == sorted(orphans) and used not in report.recent
+        assert ("3 files no record uses are less than 10 minutes old and were left (an import may be writing them): "
+                "run `myimages doctor` again later") in report.lines()
+        age(orphans)
+        again = check(library, min_age=600)
+        assert sorted(again.orphans_removed) == sorted(orphans) and not again.recent
+
+
 # -- 2. doctor is per account -------------------------------------------------------------------------
 
 def test_doctor_reports_and_repairs_only_the_acting_account(tmp_path, make_png):

@@ -358,3 +358,48 @@ def test_killed_while_moving_to_the_trash_and_back(tmp_path, many_files, attempt
     again.restore([t.record.id for t in again.trashed()])
     assert again.total() == total and len(list(outputs.rglob("*.png"))) == 100
     again.close()
+
+
+ERASER = """
+import pathlib, sys
+from store.library import Library
+lib = Library(sys.argv[1], account="alice")
+ids = lib.ids()
+unlink, folder, done = pathlib.Path.unlink, pathlib.Path(sys.argv[2]), [0]
+
+def reporting_unlink(path, missing_ok=False):  # each file of the source folder deleted: said (the kill's mark)
+    unlink(path, missing_ok=missing_ok)
+    if folder in path.parents:
+        done[0] += 1
+        print(done[0], len(ids), flush=True)
+
+pathlib.Path.unlink = reporting_unlink
+lib.delete(ids)
+"""
+
+
+def test_killed_while_deleting_linked_files_for_good(tmp_path):
+    """NEWUSER6 #3: `delete --permanent` killed while it deleted the source files left the rest in the folder
+    for good: no image, no trash, doctor silent, and a scan called them unchanged. The files to delete are
+    marked in the transaction that erases the images, and the next opening (or doctor) finishes the job."""
+    from store.models import SourceFile
+
+    root, outputs = tmp_path / "lib", tmp_path / "outputs"
+    for i in range(120):
+        write_png(outputs / f"g{i:03d}.png", size=(48, 48), colour=(i, 255 - i, 7))
+    library = Library(root, account="alice")
+    library.add_source(outputs)
+    assert library.total() == 120
+    library.close()
+    done, total = kill_mid_work([ERASER, str(root), str(outputs)], at=0.3)
+    left = len(list(outputs.iterdir()))  # the rest is still there (one more may have gone before its line)
+    assert total == 120 and 120 - done - 1 <= left <= 120 - done
+    again = Library(root, account="alice")  # the next command: opening finishes the deletion
+    assert again.total() == 0 and list(outputs.iterdir()) == []
+    report = check(again, min_age=0)
+    assert f"{left} interrupted deletions of files in source folders finished" in "\n".join(report.lines())
+    assert not SourceFile.select().where(SourceFile.image.is_null()).exists()
+    write_png(outputs / "new.png", size=(48, 48), colour=(1, 2, 3))  # the folder is followed as before
+    (scan,) = again.scan_sources()
+    assert len(scan.added) == 1 and again.total() == 1
+    again.close()
