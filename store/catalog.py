@@ -294,7 +294,7 @@ class _Strings:
         self._word_starts = np.zeros(0, np.int64)
         self._word_offsets = np.zeros(1, np.int64)
         self._word_values = np.zeros(0, np.int32)
-        self._word_frequency: np.ndarray | None = None
+        self._lettered_asked = False
         self._lettered: _WordPart | None = None
 
     def __len__(self) -> int:
@@ -551,8 +551,8 @@ class _Strings:
     def _take_words(self, arrays: dict[str, np.ndarray]) -> None:
         self._words, self._word_starts = arrays["words"], arrays["word_starts"]
         self._word_offsets, self._word_values = arrays["word_offsets"], arrays["word_values"]
-        self._word_frequency = None  # of each byte in the words (counted when first needed)
         self._lettered = None  # the words that are not all digits (`lettered_words`)
+        self._lettered_asked = False  # since the words changed (`_lettered_if_asked_before`)
 
     def _by_words(self, pattern: bytes) -> bool:
         """Whether to search `pattern` through the word index: it lies within one word (word bytes alone), and it
@@ -564,15 +564,25 @@ class _Strings:
             len(self._postings(pattern[j:j + 3])[0]) for j in range(len(pattern) - 2)) >= WORD_LISTS_FROM
 
     def lettered_words(self) -> "_WordPart":
-        """The words with a byte that is not a digit, apart (made when first needed after the words change, and by
-        `Catalog.prepare_orders`). Most distinct words of a large library are numbers (a million prompts each with
-        its own number: 1,000,000 words of 1,000,051), and a pattern with a letter in it is never in one of them:
-        it looks through these alone (50 words there, not 6.9 MB)."""
+        """The words with a byte that is not a digit, apart (made by `Catalog.prepare_orders`, and by the second
+        search that wants them after the words change: `_lettered_if_asked_before`). Most distinct words of a large
+        library are numbers (a million prompts each with its own number: 1,000,000 words of 1,000,051), and a
+        pattern with a letter in it is never in one of them: it looks through these alone (50 words there, not
+        6.9 MB)."""
         if self._lettered is None:
             self._lettered = _WordPart.lettered(self._words, self._word_starts)
             if self._mapping is not None and self._lettered.words is not None:  # read through once to make it: the
                 self._mapping.release(self._words, self._word_starts)  # file's pages given back (14 MB at a million)
         return self._lettered
+
+    def _lettered_if_asked_before(self) -> "_WordPart | None":
+        """`lettered_words` once they are made or asked for before since the words changed; None the first time:
+        making them reads every word several times, where that search looks through every word once (a command's
+        one search, at 1,000,000 prompts: 6.9 MB once, where making them took 20-40 ms)."""
+        if self._lettered is None and not self._lettered_asked:
+            self._lettered_asked = True
+            return None
+        return self.lettered_words()
 
     def _with_word(self, pattern: bytes) -> np.ndarray:
         """The values of the indexed part of the blob that hold a word containing `pattern` (no separator in it:
@@ -580,13 +590,11 @@ class _Strings:
         words, word_starts, m = self._words, self._word_starts, len(pattern)
         if not len(words):
             return self._word_values[:0]
-        numbers, frequency = None, self._word_frequency
+        numbers, frequency = None, self._frequency  # (the blob's: a guide to the words' rarest byte)
         if not bool(_DIGIT[np.frombuffer(pattern, np.uint8)].all()):  # never in a word of digits alone
-            part = self.lettered_words()
-            if part.words is not None:
+            part = self._lettered_if_asked_before()
+            if part is not None and part.words is not None:
                 words, word_starts, numbers, frequency = part.words, part.starts, part.numbers, part.frequency
-        if frequency is None:
-            frequency = self._word_frequency = np.bincount(words, minlength=256)
         anchor = min(range(m), key=lambda j: frequency[pattern[j]])
         found = np.flatnonzero(words == pattern[anchor]) - anchor
         found = found[(found >= 0) & (found + m <= len(words))]
@@ -1291,6 +1299,7 @@ class Catalog:
         self._generation = 0  # counts changes of the arrays (`_forget`)
         self._orders: dict[str, np.ndarray] = {}  # a sort -> the positions of every image in that order
         self._images_of: _ImagesOf | None = None  # each prompt code's images (`_prompt_mask`), until a change
+        self._images_of_asked = False  # since that change (`_images_with`)
         self._where: np.ndarray | None = None  # each id's position (`_id_positions`), until a change
         self._stacks: _Stacks | None = None  # each image's stack (`_stacks_now`), until a change
 
@@ -1367,12 +1376,13 @@ class Catalog:
         if changed is None:
             self._orders.clear()
             self._images_of = self._where = self._stacks = None
+            self._images_of_asked = False
             return
         for sort in list(self._orders):
             if not changed.isdisjoint(_ORDER_COLUMNS[sort.split()[0]]):
                 del self._orders[sort]
         if "codes" in changed:
-            self._images_of = None
+            self._images_of, self._images_of_asked = None, False
         if "ids" in changed:
             self._where = None
         if "batches" in changed:
@@ -1713,9 +1723,13 @@ class Catalog:
         """For each image: is its prompt one of `matches` (a mask over the distinct prompts)? Few prompts go from
         them to their images (`_ImagesOf`) instead of a gather over every image's prompt code: fewer than one image
         in SCATTER_BELOW, or fewer than half where every prompt is one image's (distinct prompts: a position each,
-        1-2 ms for 136,000 of a million against 4-5 for the gather)."""
+        1-2 ms for 136,000 of a million against 4-5 for the gather). The first time after a change the gather
+        (made ahead by `prepare_orders`, else by the second search: a command's one search does not make them)."""
         n = len(self._codes)
         if n < SCATTER_FROM:
+            return matches[self._codes]
+        if self._images_of is None and not self._images_of_asked:
+            self._images_of_asked = True
             return matches[self._codes]
         found = np.flatnonzero(matches)
         images_of = self._images_of_prompts()
@@ -2013,9 +2027,11 @@ class Catalog:
                 result = self._ids[positions]  # a slice: a view of the ids
             if not query.stacked:
                 return self._keep(query, result)
-            whole = positions.whole() if isinstance(positions, _LAZY) else positions
-            stacked = self._stacks_now().first_of_each(whole)
             self._counts[_counted(replace(query, stacked=False))] = len(result)  # asked next: how many images
+            stacks = self._stacks_now()
+            if not stacks.count:  # nothing in the library stacks: the result as it is, still read a page at a time
+                return self._keep(query, result)
+            stacked = stacks.first_of_each(positions.whole() if isinstance(positions, _LAZY) else positions)
             if stacked is None:  # nothing in it stacks
                 return self._keep(query, result)
             result = self._keep(query, self._ids[stacked[0]])

@@ -593,3 +593,62 @@ def test_a_change_leaving_every_image_in_its_place_copies_only_its_columns_and_k
     assert catalog._ids[0] == ids[20] and catalog._orders == {}
     same_as_built()
     lib.close()
+
+
+def test_a_commands_one_search_makes_neither_each_prompts_images_nor_the_lettered_words(tmp_path, monkeypatch):
+    """A catalog read from its file (a command's process) answers its first word search with a gather over every
+    image's prompt and a look through every word, making neither each prompt's images nor the words with a letter
+    (each a pass or more over every image or word, for that one search); a second search makes them and uses
+    them. The same images either way."""
+    from store import catalog as catalog_module
+    from store.catalog import Catalog
+
+    monkeypatch.setattr(catalog_module, "SCATTER_FROM", 0)
+    monkeypatch.setattr(catalog_module, "WORD_LISTS_FROM", 0)  # every word through the word index
+    monkeypatch.setattr(catalog_module._Strings, "BLOB_FROM", 10)  # (300 prompts: indexed as many are)
+    words = "sword ring necklace potion shield gem orb".split()
+    prompts = [f"{words[n % 7]} {words[n * 3 % 7]} #{n}" for n in range(300)]
+    ids = _written(tmp_path / "lib", prompts)
+    lib = Library(tmp_path / "lib", account="alice")
+    lib.warm_up()
+    assert lib.catalog.wait_saved(30) and (tmp_path / "lib" / "catalog.bin").exists()
+    catalog = Catalog(lib.db, tmp_path / "lib" / "catalog.bin")  # as another process reads it
+    assert catalog.open_saved()
+
+    def found(search: str) -> list[int]:
+        return catalog.select(lib._catalog_query(Filters(search=search))).tolist()
+
+    assert found("swor") == [i for i in ids if "swor" in prompts[i - 1]]
+    assert catalog._images_of is None and catalog._prompt_strings._lettered is None
+    assert found("gem orb") == [i for i in ids if "gem" in prompts[i - 1] and "orb" in prompts[i - 1]]
+    assert catalog._images_of is not None and catalog._prompt_strings._lettered is not None
+    assert catalog._prompt_strings._lettered.words is not None  # (the words with a letter are few here)
+    assert found("ring #1") == [i for i in ids if "ring" in prompts[i - 1] and "#1" in prompts[i - 1]]
+    lib.close()
+
+
+def test_a_stacked_view_where_nothing_stacks_is_read_a_page_at_a_time_too(tmp_path, monkeypatch):
+    """In a library where no batch holds two images (nothing stacks), the gallery's stacked view of a broad search
+    is the plain one, read a page at a time: its first page does not make every match's position. Once two images
+    share a batch, that view shows one card for them."""
+    from dataclasses import replace
+
+    from store.catalog import Ordered, _Matches
+
+    monkeypatch.setattr(_Matches, "FIRST_PIECE", 4)
+    prompts = [f"{'cherry apple banana'.split()[n % 3]} {n}" for n in range(70)]
+    ids = _written(tmp_path / "lib", prompts)
+    lib = Library(tmp_path / "lib", account="alice")
+    for sort in ("newest", "oldest"):
+        stacked = Filters(search="a", sort=sort, stacked=True)
+        plain = lib.ids(replace(stacked, stacked=False))
+        result = lib.catalog.select(lib._catalog_query(stacked))
+        assert [r.id for r in lib.page(stacked, 0, 10)] == plain[:10] and lib.count(stacked) == len(plain)
+        assert isinstance(result, Ordered) and result._walk._whole is None, sort
+    stacked = Filters(search="a", stacked=True)
+    plain = lib.ids(replace(stacked, stacked=False))
+    lib.db.execute_sql("UPDATE image SET batch = 7 WHERE id IN (?, ?)", (plain[0], plain[1]))
+    lib.catalog.sync(at_once=True)
+    assert lib.count(stacked) == len(plain) - 1 and lib.count(replace(stacked, stacked=False)) == len(plain)
+    assert [r.id for r in lib.page(stacked, 0, 2)] == [plain[0], plain[2]]
+    lib.close()
