@@ -10,8 +10,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from .query import as_number, param
-from .records import ImageRecord, human_size
+from .query import as_number, param, seed_number
+from .records import ImageRecord, human_size, recorded
 
 # a word: up to a separator, without the full stop (or ; ! ?) that ends a sentence ("painting." is "painting")
 WORD = re.compile(r"[^\s,()\[\]{}<>|.;!?]+(?:[.;!?]+[^\s,()\[\]{}<>|.;!?]+)*")
@@ -55,13 +55,13 @@ def word_changes(left: str, right: str) -> tuple[tuple[str, ...], tuple[str, ...
 def _number(value) -> str:
     number = as_number(value)
     if number is None:
-        return "" if value in (None, "") else str(value)
+        return "" if value in (None, "") else recorded(str(value))
     return str(int(number)) if number == int(number) else f"{number:g}"
 
 
 def _setting(record: ImageRecord, name: str) -> str:
-    if name == "seed":
-        return _number(param(record.params, "seed"))
+    if name == "seed":  # a file's negative seed counts as none, as in a search
+        return _number(seed_number(record.params))
     if name == "steps":
         return _number(param(record.params, "steps"))
     if name == "cfg":

@@ -23,7 +23,7 @@ from .files import display_image, output_folder, write_new_file
 from .library import Library
 from .metadata import OWN_KEY, build_a1111_text, build_own_chunk
 from .query import param
-from .records import ImageRecord
+from .records import ImageRecord, recorded
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SLUG_LENGTH = 60
@@ -113,7 +113,7 @@ def with_metadata(record: ImageRecord, data: bytes, *, is_png: bool = True) -> b
     extra = [own]
     if "parameters" not in keywords:
         extra.append(_itxt("parameters", build_a1111_text(
-            record.prompt, record.negative_prompt, record.model, record.text_accuracy,
+            record.prompt, record.negative_prompt, record.model, recorded(record.text_accuracy),
             steps=param(record.params, "steps"), sampler=param(record.params, "sampler"),
             seed=param(record.params, "seed"), size=_png_size(chunks))))
     parts = [PNG_SIGNATURE]

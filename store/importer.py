@@ -30,7 +30,7 @@ from .records import STORED_MAX, STORED_MIN, DateOutOfRange, to_stored
 from .text import plural
 
 FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
-EXTENSIONS = {".png", ".jpg", ".jpeg", ".webp"}
+EXTENSIONS = {".png", ".jpg", ".jpeg", ".jfif", ".jpe", ".webp"}  # .jfif, .jpe: JPEG as browsers save it
 MAX_FILE_BYTES = 512 * 1024 * 1024
 
 # We refuse images past Pillow's pixel limit ourselves, with a clear reason;
@@ -59,6 +59,7 @@ class ImportReport:
     # folders inside a folder imported that are left out, with why: a library's (its own files), the downloads folder
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     restored: list[tuple[Path, int]] = field(default_factory=list)  # its picture was in the trash: back now
+    notes: list[tuple[Path, str]] = field(default_factory=list)  # imported, but part of its metadata not read: why
 
     def summary(self) -> str:
         back = f", {len(self.restored):,} restored from the trash" if self.restored else ""
@@ -279,6 +280,8 @@ def describe(new: NewImage, meta: Metadata, chunks: dict, path: Path, options: I
     new.params = dict(meta.params)
     if meta.source:
         new.params.setdefault("_format", meta.source)
+    if meta.note and options.prompt is None:
+        new.params["_note"] = meta.note  # info shows it where the prompt would be
     given = [key for key in ("prompt", "model", "text_accuracy") if getattr(options, key) is not None]
     if given:
         new.params["_given"] = given  # typed on the command line: `myimages reparse` leaves these alone
@@ -349,6 +352,8 @@ def import_files(
                 report.restored.append((prepared.path, image_id))
             else:
                 (report.imported if created else report.duplicates).append((prepared.path, image_id))
+            if created and prepared.image is not None and prepared.image.params.get("_note"):
+                report.notes.append((prepared.path, str(prepared.image.params["_note"])))
 
     def ordered() -> Iterator[Prepared]:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import") as pool:

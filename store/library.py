@@ -398,12 +398,14 @@ class Library(Images, Search):
         return len(trash.trash(self, image_ids))
 
     @boundary
-    def restore(self, image_ids: Iterable[int]) -> int:
-        """Bring trashed images back exactly: record, files, favorite, collections, place in the order."""
+    def restore(self, image_ids: Iterable[int], adopted: dict[int, str] | None = None) -> int:
+        """Bring trashed images back exactly: record, files, favorite, collections, place in the order. A linked
+        image whose folder is no longer followed comes back as the library's own copy: added to `adopted`
+        ({id: folder}, to say so; trash.restore)."""
         from . import trash
 
         self._check_writable()
-        return len(trash.restore(self, image_ids))
+        return len(trash.restore(self, image_ids, adopted))
 
     @boundary
     def trashed(self):

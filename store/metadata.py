@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ class Metadata:
     generated_at: str = ""  # ISO 8601 text as found, parsed by the importer
     params: dict[str, Any] = field(default_factory=dict)
     source: str = ""  # which format it came from: "a1111", "comfyui", ...
+    note: str = ""  # what could not be read, in words ("prompt too large: not read (…)"), kept as params["_note"]
 
 
 def _str(value: Any) -> str:
@@ -56,16 +58,16 @@ def _str(value: Any) -> str:
 
 
 def _number(value: Any) -> str:
-    """A guidance value as compact text: 7.0 -> "7", 8.5 -> "8.5"."""
+    """A guidance value as compact text: 7.0 -> "7", 8.5 -> "8.5"; nan or inf (a file's odd number) -> "", as
+    not recorded."""
     if isinstance(value, bool) or value is None:
         return ""
-    if isinstance(value, (int, float)):
-        return f"{value:g}"
     text = _str(value).strip()
     try:
-        return f"{float(text):g}"
-    except ValueError:
+        number = float(value if isinstance(value, (int, float)) else text)
+    except (ValueError, OverflowError):
         return text[:40]
+    return f"{number:g}" if math.isfinite(number) else ""
 
 
 def _json(text: str) -> Any:
@@ -748,6 +750,14 @@ def iso_date(text: str) -> str:
     return result
 
 
+def too_large_note(chunks: dict[str, str]) -> str:
+    """Why a file's prompt was not read when one of its metadata chunks is over MAX_CHUNK (no parser reads such a
+    text: a prompt of millions of characters would weigh on every search and every card), else ""."""
+    size = max((len(chunks[key]) for key in METADATA_KEYS if len(chunks.get(key) or "") > MAX_CHUNK), default=0)
+    return (f"prompt too large: not read ({size:,} characters of metadata; at most {MAX_CHUNK:,} are read)"
+            if size else "")
+
+
 def parse_chunks(chunks: dict[str, str]) -> Metadata:
     """The metadata of the first format that recognises the chunks, else empty; texts trimmed, date as ISO."""
     meta = Metadata()
@@ -762,6 +772,8 @@ def parse_chunks(chunks: dict[str, str]) -> Metadata:
     meta.prompt, meta.negative_prompt = meta.prompt.strip(), meta.negative_prompt.strip()
     meta.model, meta.text_accuracy = meta.model.strip(), meta.text_accuracy.strip()
     meta.generated_at = iso_date(meta.generated_at)
+    if not meta.prompt:
+        meta.note = too_large_note(chunks)
     for key in DATE_KEYS:
         if not meta.generated_at and chunks.get(key):
             meta.generated_at = iso_date(chunks[key])

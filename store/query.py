@@ -17,6 +17,7 @@ evaluates a Parsed in the SQLite catalog (catalog.py) and as SQL (library.py).
 from __future__ import annotations
 
 import functools
+import math
 import re
 from typing import Any, NoReturn
 from dataclasses import dataclass
@@ -119,6 +120,12 @@ def collection_term(name: str) -> str:
 _NUMBER = r"\d+(?:\.\d*)?|\.\d+"
 _COMPARE = re.compile(rf"^(>=|<=|>|<|=)?({_NUMBER})$")
 _RANGE = re.compile(rf"^({_NUMBER})(?:-|\.\.)({_NUMBER})$")
+# seed: also takes a minus (a file may say "Seed: -5"): seed:-5, seed:>-3, seed:-10..-1 (or -10--1: the first
+# dash after a number is the range's)
+_SIGNED = rf"-?(?:{_NUMBER})"
+_SIGNED_COMPARE = re.compile(rf"^(>=|<=|>|<|=)?({_SIGNED})$")
+_SIGNED_RANGE = re.compile(rf"^({_SIGNED})(?:-|\.\.)({_SIGNED})$")
+NEGATIVE_SEED = "Seeds are 0 or more: a negative seed in a file counts as no seed."
 _SIZE = re.compile(r"^(\d+)?[x×*](\d+)?$", re.IGNORECASE)
 
 
@@ -147,13 +154,14 @@ DATES_MORE = "Dates: 2026-11-25, 2026-11, 2026, today, yesterday, 7d, >2026-01-0
 
 def _number_value(field: str, text: str) -> tuple:
     text = text.strip()
-    match = _RANGE.match(text)
+    signed = field == "seed"
+    match = (_SIGNED_RANGE if signed else _RANGE).match(text)
     if match:
         low, high = _num(match.group(1)), _num(match.group(2))
         if low > high:
             low, high = high, low
-        return _whole(field, text, (low, high, True, True))
-    match = _COMPARE.match(text)
+        return _seed_bounds(_whole(field, text, (low, high, True, True)), signed)
+    match = (_SIGNED_COMPARE if signed else _COMPARE).match(text)
     if not match:
         if not text:
             _fail(f"{field}: needs a number, e.g. {field}:30, {field}:>=30 or {field}:20-40.")
@@ -161,12 +169,26 @@ def _number_value(field: str, text: str) -> tuple:
     op, number = match.group(1) or "=", _num(match.group(2))
     value = {"=": (number, number, True, True), ">": (number, None, False, True), ">=": (number, None, True, True),
              "<": (None, number, True, False), "<=": (None, number, True, True)}[op]
-    return _whole(field, text, value)
+    return _seed_bounds(_whole(field, text, value), signed)
+
+
+def _seed_bounds(value: tuple, signed: bool) -> tuple:
+    """A seed's range without its part below 0: a negative seed in a file is no seed a generator can use again
+    and counts as none (in every search engine and in --json), so a range wholly below 0 is said, not run."""
+    low, high, low_in, high_in = value
+    if not signed:
+        return value
+    if high is not None and (high < 0 or (high == 0 and not high_in)):
+        _fail(NEGATIVE_SEED)
+    if low is not None and low < 0:
+        low, low_in = 0, True
+    return low, high, low_in, high_in
 
 
 def _num(text: str) -> int | float:
     """Whole numbers stay exact (seeds go up to 2^64)."""
-    return int(text) if text.isdigit() else float(text)
+    digits = text[1:] if text.startswith("-") else text
+    return (-int(digits) if text.startswith("-") else int(digits)) if digits.isdigit() else float(text)
 
 
 def _whole(field: str, text: str, value: tuple) -> tuple:
@@ -453,16 +475,27 @@ def lora_names(prompt: str | None, listed) -> str:
 
 
 def as_number(value) -> float | None:
-    """A parameter as a number (the text "7.5", 30, "1234"), or None."""
+    """A parameter as a number (the text "7.5", 30, "1234"), or None (also for a file's nan or inf)."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # a whole number past a float's range
+            return None
+        return number if math.isfinite(number) else None
     try:
         number = float(str(value).strip())
     except ValueError:
         return None
-    return number if number == number else None
+    return number if math.isfinite(number) else None
+
+
+def seed_number(params: dict) -> int | None:
+    """The image's seed as a whole number, or None: not recorded, or negative (a file's "Seed: -5" is no seed a
+    generator can use again: it counts as none, as the catalog and the databases' seed column read it)."""
+    seed = whole_number(param(params, "seed"))
+    return seed if seed is not None and seed >= 0 else None
 
 
 def whole_number(value) -> int | None:
@@ -515,7 +548,7 @@ def term_holds(term: Term, record) -> bool:
         listed = next((params[k] for k in LORA_KEYS if k in params), None)
         return term.value in lora_names(record.prompt, listed)
     if f in ("seed", "steps", "cfg", "width", "height", "id"):
-        value = {"seed": lambda: as_number(param(params, "seed")), "steps": lambda: as_number(param(params, "steps")),
+        value = {"seed": lambda: seed_number(params), "steps": lambda: as_number(param(params, "steps")),
                  "cfg": lambda: as_number(record.text_accuracy), "width": lambda: record.width,
                  "height": lambda: record.height, "id": lambda: record.id}[f]()
         return value is not None and _within(value, v)

@@ -17,6 +17,11 @@ DATE_NOTES = {"file": " (from the file)", "modified": " (the file's modified tim
               "given": " (set by hand)"}
 
 
+def recorded(text: str) -> str:
+    """A setting's text as shown: "" (not recorded) for a file's nan or inf, which is no value (scripts get null)."""
+    return "" if text.strip().lower().lstrip("+-") in ("nan", "inf", "infinity") else text
+
+
 def utc_now() -> datetime:
     """Naive UTC, as stored."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
@@ -200,7 +205,7 @@ class ImageRecord:
         """The record for scripts (`--json` of list, info, trash list, duplicates): one type per key whatever
         the generator wrote: seed and steps whole numbers, text_accuracy a number (null when not recorded or
         not a number; `info --json` also gives the params as the file had them)."""
-        from .query import as_number, param, whole_number
+        from .query import as_number, param, seed_number, whole_number
 
         sampler = param(self.params, "sampler")
         return {
@@ -208,7 +213,7 @@ class ImageRecord:
             "prompt": self.prompt,
             "model": self.model,
             "text_accuracy": as_number(self.text_accuracy) if self.text_accuracy else None,
-            "seed": whole_number(param(self.params, "seed")),
+            "seed": seed_number(self.params),  # a file's negative seed counts as none, as in a search
             "steps": whole_number(param(self.params, "steps")),
             "sampler": str(sampler) if sampler is not None else None,
             "generated_at": self.generated_at.isoformat(),
@@ -232,7 +237,7 @@ class ImageRecord:
             ("Image", f"#{self.id}"),
             ("Owner", self.owner),
             ("Model", self.model or "unknown"),
-            ("Text accuracy", self.text_accuracy or "not recorded"),
+            ("Text accuracy", recorded(self.text_accuracy) or "not recorded"),
             ("Generated", self.generated_at.strftime("%Y-%m-%d %H:%M:%S %Z") + self.date_note),
             ("Imported", self.imported_at.strftime("%Y-%m-%d %H:%M:%S %Z")),
             ("Favorite", "yes" if self.favorite else "no"),
@@ -245,7 +250,8 @@ class ImageRecord:
             rows.append(("Imported from", self.source_name))
         if self.origin:
             rows.append(("Derived", self.origin))
-        rows.append(("Prompt", self.prompt or "(none)"))
+        note = self.params.get("_note") if not self.prompt else None  # "prompt too large: not read (…)"
+        rows.append(("Prompt", self.prompt or (f"({note})" if isinstance(note, str) and note else "(none)")))
         if self.negative_prompt:
             rows.append(("Negative prompt", self.negative_prompt))
         return rows

@@ -72,7 +72,9 @@ def changes_for(row: Any, meta: Metadata) -> dict[str, Any]:
         if new != old and (new or _looks_like_link(old.strip())):
             changes[name] = new
     params = dict(meta.params) if meta.params else {k: v for k, v in old_params.items() if not k.startswith("_")}
-    params.update({k: v for k, v in old_params.items() if k.startswith("_")})
+    params.update({k: v for k, v in old_params.items() if k.startswith("_") and k != "_note"})
+    if meta.note and "prompt" not in given:
+        params["_note"] = meta.note  # what is not read now; an old note of a text since made readable goes
     if meta.source:
         params["_format"] = meta.source
     date_from = old_params.get("_date_from")

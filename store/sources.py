@@ -105,6 +105,7 @@ class ScanReport:
     updated: int = 0
     bad: list[tuple[Path, str]] = field(default_factory=list)  # newly found bad files, with the reason
     waiting: list[Path] = field(default_factory=list)  # still being written: read at the next scan
+    notes: list[tuple[Path, str]] = field(default_factory=list)  # new images with part of their metadata not read
     cancelled: bool = False
     problem: str = ""  # the folder could not be read (unmounted, removed): nothing was changed for it
     busy: bool = False  # another scan of it was running (an add, another program): nothing read, look again later
@@ -118,7 +119,7 @@ class ScanReport:
         return {"source": str(self.source), "added": self.added, "known": self.known, "removed": self.removed,
                 "moved": self.moved, "kept": self.kept, "in_trash": self.in_trash, "unchanged": self.unchanged, "updated": self.updated,
                 "bad": [[str(p), r] for p, r in self.bad], "waiting": [str(p) for p in self.waiting],
-                "cancelled": self.cancelled, "problem": self.problem, "busy": self.busy}
+                "notes": [[str(p), r] for p, r in self.notes], "cancelled": self.cancelled, "problem": self.problem, "busy": self.busy}
 
     @classmethod
     def from_json(cls, data: dict) -> "ScanReport":
@@ -126,7 +127,8 @@ class ScanReport:
                    removed=int(data["removed"]), moved=int(data["moved"]), kept=int(data.get("kept", 0)),
                    in_trash=int(data.get("in_trash", 0)),
                    unchanged=int(data["unchanged"]), updated=int(data.get("updated", 0)), bad=[(Path(p), r) for p, r in data["bad"]],
-                   waiting=[Path(p) for p in data["waiting"]], cancelled=bool(data["cancelled"]),
+                   waiting=[Path(p) for p in data["waiting"]],
+                   notes=[(Path(p), r) for p, r in data.get("notes", [])], cancelled=bool(data["cancelled"]),
                    problem=str(data["problem"]), busy=bool(data.get("busy", False)))
 
     def summary(self) -> str:
@@ -142,6 +144,7 @@ class ScanReport:
             (self.removed, f"{self.removed:,} gone"), (self.moved, f"{self.moved:,} moved"),
             (self.kept, f"{plural(self.kept, 'file')} gone ({'its image stays' if self.kept == 1 else 'their images stay'}"
                         " in the library)"),
+            (len(self.notes), f"{plural(len(self.notes), 'prompt')} too large: not read"),
             (len(self.bad), f"{len(self.bad):,} skipped"), (len(self.waiting), f"{len(self.waiting):,} still being written"),
             (self.unchanged, f"{self.unchanged:,} unchanged")) if count]
         if self.added:
@@ -948,6 +951,8 @@ def _record(library: Library, row: Source, results: list[Indexed], known: dict[s
             if created:
                 report.added.append(image_id)
                 new_hashes.append(image.sha256)
+                if image.params.get("_note"):
+                    report.notes.append((Path(storable(result.where)), str(image.params["_note"])))
             elif image_id in trashed:
                 report.in_trash += 1
             else:
@@ -1020,7 +1025,8 @@ def _update_in_place(library: Library, changed: list[tuple[Indexed, NewImage]]) 
             old = old if isinstance(old, dict) else {}
             given = old["_given"] if isinstance(old.get("_given"), list) else []
             params = dict(image.params or {})
-            params.update({k: v for k, v in old.items() if k.startswith("_") and k != "_format"})  # its date's origin
+            params.update({k: v for k, v in old.items()  # its date's origin; what the new content says of itself
+                           if k.startswith("_") and k not in ("_format", "_note")})
             fields = {name: getattr(image, name) for name in ("prompt", "negative_prompt", "model", "text_accuracy")
                       if name not in given}
             Image.update(sha256=image.sha256, ext=image.ext, width=image.width, height=image.height,
@@ -1525,7 +1531,8 @@ class SourceRemoval:
         reasons = [text for n, text in ((self.own_copy, f"the library has its own copy of {self.own_copy:,}"),
                                         (self.elsewhere, f"another source holds {self.elsewhere:,}"),
                                         (self.trashed, f"{self.trashed:,} {'is' if self.trashed == 1 else 'are'} in "
-                                                       "the trash")) if n]
+                                                       "the trash (a restore keeps "
+                                                       f"{'it' if self.trashed == 1 else 'them'} as the library's own)")) if n]
         total = self.own_copy + self.elsewhere + self.trashed
         return f"{total:,} {'stays' if total == 1 else 'stay'}: {', '.join(reasons)}." if total else ""
 
@@ -1536,8 +1543,13 @@ def removal(library: Library, row: Source) -> SourceRemoval:
     elsewhere = SourceFile.select(SourceFile.image).where(SourceFile.source != row.id,
                                                           SourceFile.image.is_null(False))
     mine = Image.select(fn.COUNT(Image.id)).where(Image.id.in_(here), Image.owner == library.account.id)
+    # deleted images whose file went from this folder into the library's trash (no file of theirs is here now)
+    top = str(row.path).rstrip("/") + "/"
+    moved_out = TrashFile.select(TrashFile.image).where(fn.SUBSTR(TrashFile.original, 1, len(top)) == top)
     return SourceRemoval(
         drops=removal_drops(library, row),
         own_copy=mine.where(Image.location == "", Image.trashed_at.is_null()).scalar() or 0,
         elsewhere=mine.where(Image.location != "", Image.trashed_at.is_null(), Image.id.in_(elsewhere)).scalar() or 0,
-        trashed=mine.where(Image.trashed_at.is_null(False)).scalar() or 0)
+        trashed=Image.select(fn.COUNT(Image.id)).where(
+            Image.owner == library.account.id, Image.trashed_at.is_null(False),
+            Image.id.in_(here) | Image.id.in_(moved_out)).scalar() or 0)

@@ -29,10 +29,10 @@ from peewee import chunked
 
 from .duplicates import unmerge
 from .errors import StoreError
-from .files import TMP_PREFIX, fsync_dir
+from .files import TMP_PREFIX, fsync_dir, write_bytes_atomic
 from .models import Image, Source, SourceFile, TrashFile
 from .records import ImageRecord, to_local, utc_now
-from .text import plural
+from .text import plural, printable
 
 if TYPE_CHECKING:
     from .library import Library
@@ -159,18 +159,27 @@ def trash(library: "Library", image_ids: Iterable[int], then: Callable[[], objec
     return ids
 
 
-def restore(library: "Library", image_ids: Iterable[int]) -> list[int]:
-    """Bring trashed images back as they were (files of linked ones back into their folders)."""
+def restore(library: "Library", image_ids: Iterable[int],
+            adopted: dict[int, str] | None = None) -> list[int]:
+    """Bring trashed images back as they were (files of linked ones back into their folders).
+
+    A linked image whose folder is no longer a source (removed while it was in the trash) is not put back there,
+    where nothing would follow it: the library keeps its picture as its own copy (an imported image), and the
+    trash's file goes. Those are added to `adopted` ({image id: the folder its file was in})."""
     from . import sources
 
     ids = library._own_ids(image_ids, trashed=True)
     files = list(TrashFile.select().where(TrashFile.image.in_(ids)).order_by(TrashFile.id)) if ids else []
-    gone = {row.image_id: Path(row.original).parent for row in files if not Path(row.original).parent.is_dir()}
+    unfollowed = _unfollowed(library, files)
+    gone = {row.image_id: Path(row.original).parent for row in files
+            if row.image_id not in unfollowed and not Path(row.original).parent.is_dir()}
     if gone:  # never made again (a disk not mounted: the file would hide under the mount point)
         image_id, folder = next(iter(gone.items()))
         others = f" (and {plural(len(gone) - 1, 'other image')} whose folder is gone)" if len(gone) > 1 else ""
         raise StoreError(f"#{image_id}{others} cannot go back: its source folder {folder} is not there (moved, "
                          "or a disk not mounted); nothing was restored. Bring the folder back, then restore.")
+    kept = {image_id: folder for image_id, (folder, held) in unfollowed.items() if _keep_as_own(library, image_id, held)}
+    files = [row for row in files if row.image_id not in kept]
     back: dict[int, str] = {}
     for row in files:
         back.setdefault(row.image_id, row.original)
@@ -179,13 +188,62 @@ def restore(library: "Library", image_ids: Iterable[int]) -> list[int]:
             Image.update(trashed_at=None).where(library._mine(), Image.id.in_(chunk)).execute()
         for image_id, original in back.items():
             Image.update(location=original).where(Image.id == image_id).execute()
+        for chunk in chunked(sorted(kept), 500):  # the library's own now; their trash files go after the commit
+            Image.update(location="").where(Image.id.in_(chunk)).execute()
+            TrashFile.delete().where(TrashFile.image.in_(chunk)).execute()
         # one whose picture the library got a copy of meanwhile (a copying source, an import) is its own now
         sources.own_copies(library, Image.select(Image.id, Image.sha256, Image.ext)
                            .where(Image.id.in_(list(back))).tuples() if back else [])
         unmerge(ids)  # duplicates merged into a kept image take back what they gave it
     if files:
         _finish(library, list(back))
+    for image_id in kept:  # the picture is in originals/ now, and the records say so
+        held = unfollowed[image_id][1]
+        if held is not None:
+            with library.files_lock.removing():
+                held.unlink(missing_ok=True)
+    if adopted is not None:
+        adopted.update(kept)
     return ids
+
+
+def _unfollowed(library: "Library", files: list[TrashFile]) -> dict[int, tuple[str, Path | None]]:
+    """The images among these trash files whose every file was in a folder that no source of the account
+    follows now: {image id: (that folder, the file that holds the picture now: in the trash, or None)}."""
+    roots = [Path(p) for (p,) in Source.select(Source.path).where(Source.owner == library.account.id).tuples()]
+    by_image: dict[int, list[TrashFile]] = {}
+    for row in files:
+        by_image.setdefault(row.image_id, []).append(row)
+    out: dict[int, tuple[str, Path | None]] = {}
+    for image_id, rows in by_image.items():
+        if any(root == Path(row.original).parent or root in Path(row.original).parents
+               for row in rows for root in roots):
+            continue
+        held = next((library.root / row.trashed for row in rows if os.path.isfile(library.root / row.trashed)), None)
+        out[image_id] = (str(Path(rows[0].original).parent), held)
+    return out
+
+
+def _keep_as_own(library: "Library", image_id: int, held: Path | None) -> bool:
+    """The picture of a trashed linked image copied into the library's originals (a hard link when it can be: the
+    trash folder is in the library), synced, before the restore that makes it the library's own commits."""
+    if held is None:
+        return False
+    row = Image.get_or_none(Image.id == image_id)
+    if row is None:
+        return False
+    target = library.files.original_path(row.sha256, row.ext)
+    if target.is_file() and target.stat().st_size == held.stat().st_size:
+        return True
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(held, target)
+        fsync_dir(target.parent)
+    except FileExistsError:
+        return target.is_file()
+    except OSError:
+        write_bytes_atomic(target, held.read_bytes())
+    return True
 
 
 _BATCH = 200  # file moves made durable together, and recorded in one transaction
@@ -328,3 +386,16 @@ def trashed_ids(library: "Library", older_than_days: float | None = None) -> lis
     if older_than_days is not None:
         query = query.where(Image.trashed_at < utc_now() - timedelta(days=older_than_days))
     return [i for (i,) in query.order_by(Image.id).tuples()]
+
+
+def adopted_sentence(adopted: dict[int, str]) -> str:
+    """What a restore did with images whose source folder is no longer followed (Library.restore's `adopted`)."""
+    ids = sorted(adopted)
+    folders = sorted(set(adopted.values()))
+    named = ", ".join(printable(f) for f in folders[:2]) + (" …" if len(folders) > 2 else "")
+    if len(ids) == 1:
+        return (f"#{ids[0]}: its source folder {named} is no longer followed, so it is back as the library's own "
+                "copy (its file was not put back in that folder).")
+    shown = ", ".join(f"#{i}" for i in ids[:5]) + (" …" if len(ids) > 5 else "")
+    return (f"{shown}: their source folders ({named}) are no longer followed, so they are back as the library's "
+            "own copies (their files were not put back in those folders).")

@@ -455,3 +455,95 @@ def test_importing_a_trashed_picture_says_it_came_back(capsys, lib_dir, tmp_path
                                               f"duplicate: {tmp_path / 'in' / 'image2.png'} is already image #2",
                                               "0 imported, 1 restored from the trash, 1 duplicate, 0 failed"]
     assert detail_lines(ImportReport(restored=[(first, 1)])) == [f"restored: {first} is image #1, back from the trash"]
+
+
+def test_a_prompt_too_large_to_read_is_said_in_the_import_the_scan_and_info(capsys, tmp_path, make_png):
+    """New-user test 5 §11: a PNG whose A1111 text is 2.5 MB came in as "(no prompt)" without a word (the
+    parsers read at most metadata.MAX_CHUNK characters)."""
+    huge = "huge prompt word " * 150_000 + "\nSteps: 20, Sampler: Euler, CFG scale: 7, Seed: 5"
+    library = str(tmp_path / "lib")
+    path = make_png("huge.png", text={"parameters": huge})
+    code, out, _ = run(capsys, "import", "--library", library, str(path))
+    assert code == 0 and f"note: {path}: prompt too large: not read (2,550,049 characters" in out
+    code, out, _ = run(capsys, "info", "--library", library, "1")
+    assert "Prompt:" in out and "(prompt too large: not read (2,550,049 characters of metadata; at most 2,000,000" in out
+    make_png("src/huge.png", text={"parameters": huge + ", Model: other"})
+    code, out, _ = run(capsys, "source", "add", "--library", library, str(tmp_path / "in" / "src"))
+    assert code == 0 and "huge.png: prompt too large: not read" in out and "1 prompt too large: not read" in out
+
+
+def test_odd_numbers_from_a_file_nan_and_a_negative_seed(capsys, tmp_path, make_png):
+    """New-user test 5 §11: "CFG scale: nan" showed as "nan" in info (null in --json), and a file's "Seed: -5" was
+    -5 in --json while `seed:-5` said '"-5" is not a number' and `seed:<0` found nothing without a word."""
+    library = str(tmp_path / "lib")
+    odd = "odd numbers heron\nSteps: 99999999999999999999999, Sampler: Euler, CFG scale: nan, Seed: -5"
+    assert run(capsys, "import", "--library", library, str(make_png(text={"parameters": odd})))[0] == 0
+    code, out, _ = run(capsys, "info", "--library", library, "1")
+    assert "Text accuracy:   not recorded" in out and "nan" not in out
+    code, out, _ = run(capsys, "list", "--library", library, "--json")
+    assert json.loads(out)[0]["text_accuracy"] is None and json.loads(out)[0]["seed"] is None
+    for query in ("seed:-5", "seed:<0", "seed:-5--1", "seed:-10..-1"):
+        code, out, err = run(capsys, "list", "--library", library, "--search", query)
+        assert code == 1 and out == "" and "Seeds are 0 or more: a negative seed in a file counts as no seed." in err
+    for query in ("seed:-5..5", "seed:>-3", "seed:<=0"):  # read; the part below 0 matches nothing
+        code, out, err = run(capsys, "list", "--library", library, "--search", query)
+        assert code == 0 and "heron" not in out and "Seeds are" not in err
+    code, out, _ = run(capsys, "list", "--library", library, "--search", "steps:>100")
+    assert code == 0 and "heron" in out
+
+
+def test_an_image_in_the_trash_outlives_source_remove_and_comes_back_as_the_librarys_own(capsys, tmp_path, make_png):
+    """New-user test 5 §11: `source remove` did not count a deleted image of the folder, and `trash restore` put
+    its file back into the folder no longer followed: a linked image outside every source."""
+    library = str(tmp_path / "lib")
+    first = make_png("src/a.png")
+    make_png("src/b.png")
+    folder = str(first.parent)
+    assert run(capsys, "source", "add", "--library", library, folder)[0] == 0
+    ids = {Path(d["path"]).name: d["id"] for d in json.loads(run(capsys, "list", "--library", library, "--json")[1])}
+    assert run(capsys, "delete", "--library", library, str(ids["a.png"]), "--yes")[0] == 0
+    assert not first.exists()  # moved into the library's trash
+    code, out, err = run(capsys, "source", "remove", "--library", library, folder)  # no terminal: refused
+    assert code == 1 and "1 is in the trash (a restore keeps it as the library's own)" in err
+    assert run(capsys, "source", "remove", "--library", library, folder, "--yes")[0] == 0
+    code, out, _ = run(capsys, "trash", "restore", "--library", library, str(ids["a.png"]))
+    assert code == 0 and "1 image restored" in out
+    assert f"#{ids['a.png']}: its source folder {folder} is no longer followed, so it is back as the library's " \
+           "own copy" in out
+    assert not first.exists() and not any((tmp_path / "lib" / "trash").iterdir())
+    shown = json.loads(run(capsys, "info", "--library", library, str(ids["a.png"]), "--json")[1])
+    assert Path(shown["path"]).is_file() and Path(shown["path"]).is_relative_to(tmp_path / "lib" / "originals")
+    code, out, _ = run(capsys, "doctor", "--library", library)
+    assert code == 0, out
+
+
+def test_jfif_and_jpe_files_are_read_as_jpeg_by_import_and_sources(capsys, tmp_path):
+    """New-user test 5 §11: `.jfif` (a browser's name for a saved JPEG) was left out of imports and source folders."""
+    from PIL import Image
+
+    library = str(tmp_path / "lib")
+    names = ["saved.jfif", "old.JPE", "UPPER.JFIF"]
+    for folder in ("imp", "src"):
+        for n, name in enumerate(names):
+            (tmp_path / folder).mkdir(exist_ok=True)
+            Image.new("RGB", (24, 16), (40 * n + (folder == "src") * 7, 90, 30)).save(tmp_path / folder / name, "JPEG")
+    code, out, _ = run(capsys, "import", "--library", library, str(tmp_path / "imp"))
+    assert code == 0 and "3 imported" in out
+    code, out, _ = run(capsys, "source", "add", "--library", library, str(tmp_path / "src"))
+    assert code == 0 and "3 new images" in out
+    listed = json.loads(run(capsys, "list", "--library", library, "--json")[1])
+    assert sorted(Path(d["path"]).suffix for d in listed) == sorted([".jpg"] * 3 + [".jfif", ".JPE", ".JFIF"])
+
+
+def test_the_app_makes_no_library_among_other_files(capsys, tmp_path):
+    """New-user test 5 §11: `myimages --library DIR` on a folder holding only notes.txt opened "Your library is
+    empty." and wrote library.db, library.json and catalog.bin beside it; the command line refused the same
+    folder. The app now refuses it too, before anything is written, and says how to make a library there."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    code, out, err = run(capsys, "--library", str(folder))
+    assert code == 1 and out == ""
+    assert err.startswith(f"myimages: There is no library in {folder}, and it holds other files: check --library")
+    assert f"import images there first (myimages --library {folder} import PATH…)" in err
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]

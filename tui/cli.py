@@ -34,7 +34,8 @@ try:  # Ctrl+C while Python is still loading (a second or so): one line, not a t
         cli_sources,
         cli_trash,
     )
-    from .cli_common import Parser, UserError, common_options, library_path, open_library, user_sentence
+    from .cli_common import (Parser, UserError, common_options, library_path, open_library,
+                             refuse_a_folder_of_other_files, user_sentence)
 except KeyboardInterrupt:
     print("\nmyimages: interrupted.", file=sys.stderr)
     raise SystemExit(130) from None
@@ -84,6 +85,8 @@ def cmd_tui(args: argparse.Namespace) -> int:
         ensure_demo(args)
         # what the user changes in the demo (card size, order, theme…) is kept with the demo library
         settings = settings_module.for_demo(settings, library_path(args))
+    else:
+        refuse_a_folder_of_other_files(args)  # before anything is written there
     from tui import terminal_colors
 
     terminal_colors.apply(args.colors or settings.colors)  # before the app (and Textual) start

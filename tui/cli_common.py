@@ -5,6 +5,7 @@ The commands themselves are in the cli_*.py modules, one per group; tui/cli.py p
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -117,17 +118,39 @@ def open_library(args: argparse.Namespace, create: bool = False):
     return library
 
 
-def _refuse_no_library(args: argparse.Namespace) -> None:
+def _holds_a_library(args: argparse.Namespace, root: Path) -> bool:
+    """The folder holds a library (or what the store tells apart itself: a PostgreSQL library's folder, a
+    library's files without its records), as far as the command line need know before opening it."""
     from store.identity import read_marker
     from store.library import DB_NAME
 
-    root = library_path(args)
     if (root / DB_NAME).exists() or read_marker(root) is not None:
-        return
+        return True
     if getattr(args, "database_url", None):
-        return  # the store tells a PostgreSQL library's folder from another's (and one made before markers)
-    if (root / "originals").is_dir() or (root / "thumbs").is_dir():
-        return  # a library's files without its records: the store refuses it and says why, touching nothing
+        return True  # the store tells a PostgreSQL library's folder from another's (and one made before markers)
+    # a library's files without its records: the store refuses it and says why, touching nothing
+    return (root / "originals").is_dir() or (root / "thumbs").is_dir()
+
+
+def refuse_a_folder_of_other_files(args: argparse.Namespace) -> None:
+    """The app makes a library in a new or empty folder, never among other files (`--library ~/Pictures`, a
+    typo, would have filled a personal folder with library files): one sentence, nothing written."""
+    root = library_path(args)
+    if _holds_a_library(args, root) or not root.is_dir():
+        return
+    with os.scandir(root) as entries:
+        if next(entries, None) is None:
+            return
+    raise UserError(f"There is no library in {root}, and it holds other files: check --library (or the settings "
+                    f"file's library). A new or empty "
+                    f"folder becomes a library when the app opens it; to keep one among these files, import images "
+                    f"there first (myimages --library {root} import PATH…).")
+
+
+def _refuse_no_library(args: argparse.Namespace) -> None:
+    root = library_path(args)
+    if _holds_a_library(args, root):
+        return
     if getattr(args, "demo", False) and not getattr(args, "library", None):
         raise UserError("The demo library is not made yet: `myimages --demo` or `myimages demo` makes it.")
     raise UserError(f"There is no library in {root}: check --library, or import images there first "

@@ -122,6 +122,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"restored: {printable(str(path))} is image #{image_id}, back from the trash")
     for path, image_id in report.duplicates:
         print(f"duplicate: {printable(str(path))} is already image #{image_id}")
+    for path, note in report.notes:
+        print(f"note: {printable(str(path))}: {printable(note)}")
     for path, reason in report.failed:
         print(f"failed: {printable(str(path))}: {printable(reason)}", file=sys.stderr)
     if not (report.imported or report.restored or report.duplicates or report.failed or report.cancelled):

@@ -41,6 +41,8 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
 def _print_report(report) -> None:
     for path, reason in report.bad:
         print(f"skipped: {printable(str(path))}: {printable(reason)}", file=sys.stderr)
+    for path, note in report.notes:
+        print(f"note: {printable(str(path))}: {printable(note)}")
     print(f"{printable(str(report.source))}: {printable(report.summary())}")
 
 

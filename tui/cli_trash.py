@@ -10,6 +10,7 @@ import shutil
 import sys
 
 from store.text import one_line, plural, printable
+from store.trash import adopted_sentence
 
 from .cli_common import all_or_none, confirmed, image_ids, open_library
 
@@ -49,8 +50,11 @@ def cmd_trash(args: argparse.Namespace) -> int:
             ids = image_ids(args.ids)
             all_or_none(lambda i: library.require_own(i, trashed=True), ids, "nothing was restored",
                         known=library.own_existing(ids, trashed=True))
-            n = library.restore(ids)
+            adopted: dict[int, str] = {}
+            n = library.restore(ids, adopted)
             print(f"{plural(n, 'image')} restored")
+            if adopted:
+                print(adopted_sentence(adopted))
             return 0
         n = library.trash_count()
         if n == 0:
@@ -101,3 +105,4 @@ def delete(library, ids: list[int], permanent: bool, yes: bool) -> int:
 def _files_went(files, how: str) -> str:
     """"; 3 files moved out of your source folders: a, b, c" for a summary, or ""."""
     return f"; {plural(files.count, 'file')} {how} your source folders: {files.named()}" if files.count else ""
+

@@ -22,7 +22,7 @@ from textual.widgets import Button, DataTable, Static
 from store.errors import StoreError
 from store.library import Library
 from store.text import one_line, plural
-from store.trash import TrashedImage, trash_days
+from store.trash import TrashedImage, adopted_sentence, trash_days
 from widgets.key_bar import KeyBar
 
 from .confirm_delete import ConfirmDeleteScreen
@@ -95,9 +95,11 @@ class TrashScreen(Dialog[bool]):
             with self.library.connection():
                 try:
                     if what == "restore":
-                        n = self.library.restore(ids)
+                        adopted: dict[int, str] = {}
+                        n = self.library.restore(ids, adopted)
                         self.restored.extend(ids)
-                        message = f"Restored {plural(n, 'image')}."
+                        message = f"Restored {plural(n, 'image')}." + (
+                            f" {adopted_sentence(adopted)}" if adopted else "")
                     elif what == "forever":
                         n = self.library.delete_forever(ids)
                         self.erased.extend(ids)
