@@ -664,6 +664,17 @@ def add_source(library: Library, folder: Path | str, mode: str = LINK, progress:
     return _settle(library, [scan])[0]
 
 
+LOOK_FOR_FILES = 20  # recorded files looked for in a mount point with no disk mounted (`_holds_its_files`)
+
+
+def _holds_its_files(row: Source, root: Path) -> bool:
+    """Some of the files the source has records of are in the folder (a few looked for): the empty mount point an
+    unmounted disk leaves holds none of them (a program writing into it meanwhile makes new files, not these)."""
+    relpaths = (SourceFile.select(SourceFile.relpath).where(SourceFile.source == row.id, SourceFile.error == "")
+                .order_by(SourceFile.id).limit(LOOK_FOR_FILES).tuples())
+    return any(os.path.isfile(root / relpath) for (relpath,) in relpaths)
+
+
 def not_there(path: Path | str, mounted: bool) -> bool:
     """The source folder is not there: gone (moved, deleted, on a disk not mounted), or it is the top of a
     mounted disk (`Source.mounted`: an external disk, a share) and none is mounted there now. The empty folder
@@ -682,7 +693,10 @@ def list_sources(library: Library) -> list[SourceRecord]:
         bad = [(f.relpath, f.error) for f in files.where(SourceFile.error != "").order_by(SourceFile.relpath)]
         out.append(SourceRecord(row.id, Path(row.path), row.mode, images or 0, files.count(), bad,
                                 to_local(row.scanned_at) if row.scanned_at else None, watched,
-                                missing=not_there(row.path, row.mounted)))
+                                # a mount point holding its files with no disk mounted: a plain folder now (the next
+                                # scan, which the watcher makes when it sees it there, clears the flag)
+                                missing=not_there(row.path, row.mounted)
+                                and not (os.path.isdir(row.path) and _holds_its_files(row, Path(row.path)))))
     return out
 
 
@@ -815,9 +829,13 @@ def _scan_source(library: Library, row: Source, only: Iterable[Path] | None, pro
             only = None  # the folder itself changed (made again, moved back): look at all of it
     is_cancelled = cancel or (lambda: False)
     if row.mounted and os.path.isdir(root) and not os.path.ismount(root):
-        report.problem = (f"No disk is mounted on the source folder {root} now (an external disk or a share was): "
-                          "nothing changed for it; it is read again once the disk is back.")
-        return scan
+        if not _holds_its_files(row, root):
+            report.problem = (f"No disk is mounted on the source folder {root} now (an external disk or a share "
+                              "was): nothing changed for it; it is read again once the disk is back.")
+            return scan
+        # no disk is mounted there, yet the folder holds the source's own files (the disk's files copied to it, a
+        # share made a plain folder): it is an ordinary folder now, read as one (and said gone when it goes)
+        Source.update(mounted=False).where(Source.id == row.id).execute()
     try:
         seen, gone = walk(root, only, skip=_skipped_folders(library))
     except OSError as exc:  # gone or unmounted: nothing is dropped for it, it is said

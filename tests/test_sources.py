@@ -1540,3 +1540,34 @@ def test_a_scan_child_follows_what_the_app_says_about_the_user(tmp_path, monkeyp
     activity.note()  # a cancelled scan: the user waits for it to stop (a cancelled add undoes itself), no giving way
     scan_child.run_in_child(library, cancel=lambda: True)
     assert said[0] is True and said[-1] is False
+
+
+def test_a_mount_point_source_holding_its_files_without_a_disk_is_a_plain_folder_again(tmp_path, monkeypatch, capsys):
+    """The mount-point flag (schema 19) was never cleared: a source added as the top of a disk whose files later
+    live in a plain folder at that place (copied off the disk, a share made local) stayed 'not there' for good,
+    never read again. A folder with no disk mounted that holds the source's own files is read as a plain folder
+    and the flag goes; an empty mount point (the unmounted disk) is still not there."""
+    from store.models import Source
+    from tui.cli import main
+
+    disk = tmp_path / "disk"
+    mounted = {str(disk)}
+    real_ismount = os.path.ismount
+    monkeypatch.setattr(os.path, "ismount", lambda p: str(p) in mounted or real_ismount(p))
+    put(disk, "a.png", a1111("on the disk", 1))
+    library = Library(tmp_path / "lib")
+    library.add_source(disk)
+    assert Source.get().mounted
+    mounted.clear()  # no disk there now, but its files are (copied to the internal disk)
+    assert not library.sources()[0].missing
+    put(disk, "b.png", a1111("written since", 2))
+    assert main(["source", "scan", "--library", str(tmp_path / "lib")]) == 0
+    assert "1 new image" in capsys.readouterr().out
+    assert not Source.get().mounted and library.total() == 2
+    (disk / "a.png").unlink()
+    (disk / "b.png").unlink()
+    assert main(["source", "scan", "--library", str(tmp_path / "lib")]) == 0  # a plain folder emptied: read as it is
+    assert library.total() == 0
+    mounted.add(str(disk))  # a disk mounted there again: the flag comes back (the scan sets it)
+    assert main(["source", "scan", "--library", str(tmp_path / "lib")]) == 0
+    assert Source.get().mounted
