@@ -13,7 +13,7 @@ from tui.confirm_delete import ConfirmDeleteScreen
 from tui.gallery_screen import GalleryScreen
 from tui.trash_screen import TrashScreen
 
-from .ui import notices, settle, wait_until
+from .ui import notices, screen_text, settle, wait_until
 
 
 @pytest.fixture
@@ -124,3 +124,27 @@ async def test_collection_toggles_report_what_they_did_and_down_reaches_the_name
         await wait_until(pilot, lambda: any(c.name == "my set" for c in lib.collections()))
         members = lib.membership([first])
         assert members.get(loot.id, 0) == 0 and members.get(keep.id, 0) == 0  # no box toggled by the name
+
+
+async def test_the_progress_line_has_one_space_between_the_count_and_its_words(lib, tmp_path):
+    """New-user test 5 §11: '350 of 400  deleted', '800 of 1500  files read' (the progress dialog joined the count
+    and its words with two spaces)."""
+    import threading
+
+    from tui.progress_screen import ProgressScreen
+
+    go_on = threading.Event()
+
+    def job(progress, cancelled):
+        progress(350, 400, "deleted")
+        go_on.wait(20)
+
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        app.push_screen(ProgressScreen("Deleting", job, total=400))
+        try:
+            await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen) and "350 of" in screen_text(app))
+            assert "350 of 400 deleted" in screen_text(app)
+        finally:
+            go_on.set()

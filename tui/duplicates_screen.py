@@ -422,7 +422,7 @@ class DuplicatesScreen(Screen[list[int]]):
                         raise StoreError(f"{gone_elsewhere(gone)}; nothing of its group was moved. "
                                          "The groups are found again.") from None
                     done.extend(others)
-                    progress(n + 1, len(todo), f"kept #{keep}")
+                    progress(n + 1, len(todo), f"groups · kept #{keep}")
             return done
 
         def finished(outcome: JobOutcome | None) -> None:

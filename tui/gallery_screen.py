@@ -771,7 +771,7 @@ class GalleryScreen(Screen):
                 if cancelled():
                     break
                 written += export_images(self.library, [image_id], folder)
-                progress(n + 1, len(ids), f"#{image_id}")
+                progress(n + 1, len(ids), f"images · #{image_id}")
             return written
 
         def finished(outcome: JobOutcome | None) -> None:
@@ -879,7 +879,7 @@ class GalleryScreen(Screen):
 
         def job(progress, cancelled):
             return clean_images(self.library, ids, cancelled=cancelled,
-                                progress=lambda done, total, image_id: progress(done, total, f"#{image_id}"))
+                                progress=lambda done, total, image_id: progress(done, total, f"images · #{image_id}"))
 
         def finished(outcome: JobOutcome | None) -> None:
             if outcome is None:

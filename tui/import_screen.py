@@ -188,7 +188,7 @@ class ImportScreen(Dialog[list[int]]):
         def job(progress, cancelled):
             with self.library.connection():
                 return import_files(self.library, [path], options, cancel=cancelled,
-                                    progress=lambda done, total, item: progress(done, total, item.name))
+                                    progress=lambda done, total, item: progress(done, total, f"files · {item.name}"))
 
         self.app.push_screen(ProgressScreen(f"Importing {printable(str(path))}", job), self._finished)
 

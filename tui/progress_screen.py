@@ -1,6 +1,7 @@
 """Slow work with a progress bar, a running count and Cancel.
 
-The job runs in a thread worker; it receives `progress(done, total, text)` and
+The job runs in a thread worker; it receives `progress(done, total, text)` (shown as "350 of 400 deleted": the
+text names what is counted, then "· the item" when it names one: "files · a.png") and
 `cancelled()` and returns a result. The screen answers with a `JobOutcome`.
 """
 from __future__ import annotations
@@ -70,7 +71,7 @@ class ProgressScreen(ModalScreen[JobOutcome]):
             return  # "Cancelling…" stays on screen
         bar = self.query_one("#progress-bar", ProgressBar)
         bar.update(total=total, progress=done)
-        self.query_one("#progress-text", Static).update(Text(f"{done:,} of {total:,}  {text}".rstrip()))
+        self.query_one("#progress-text", Static).update(Text(f"{done:,} of {total:,} {text}".rstrip()))
 
     @work(thread=True, exclusive=True, group="job", exit_on_error=False)
     def run_job(self) -> JobOutcome:
