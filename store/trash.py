@@ -232,17 +232,20 @@ def _keep_as_own(library: "Library", image_id: int, held: Path | None) -> bool:
     row = Image.get_or_none(Image.id == image_id)
     if row is None:
         return False
+    from .sources import _thumbnail
+
     target = library.files.original_path(row.sha256, row.ext)
-    if target.is_file() and target.stat().st_size == held.stat().st_size:
-        return True
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(held, target)
-        fsync_dir(target.parent)
-    except FileExistsError:
-        return target.is_file()
-    except OSError:
-        write_bytes_atomic(target, held.read_bytes())
+    if not (target.is_file() and target.stat().st_size == held.stat().st_size):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(held, target)
+            fsync_dir(target.parent)
+        except FileExistsError:
+            if not target.is_file():
+                return False
+        except OSError:
+            write_bytes_atomic(target, held.read_bytes())
+    _thumbnail(library, row.sha256, str(target))  # an imported image has one (a linked one's is made when needed)
     return True
 
 
