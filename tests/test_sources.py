@@ -1571,3 +1571,21 @@ def test_a_mount_point_source_holding_its_files_without_a_disk_is_a_plain_folder
     mounted.add(str(disk))  # a disk mounted there again: the flag comes back (the scan sets it)
     assert main(["source", "scan", "--library", str(tmp_path / "lib")]) == 0
     assert Source.get().mounted
+
+
+def test_a_trashed_image_of_a_removed_source_is_counted_and_restored_as_the_librarys_own(library, outputs):
+    """New-user test 5 §11 (both back ends): the removal question counts an image whose file went from the folder
+    into the trash; restored after the removal, it is the library's own copy, not a file put back in a folder that
+    nothing follows."""
+    library.add_source(outputs)
+    gem = next(r.id for r in library.page(Filters(), limit=10) if r.prompt == "a red diamond")
+    library.trash([gem])
+    assert not (outputs / "a.png").exists()
+    going = library.source_removal(outputs)
+    assert going.drops == 1 and going.trashed == 1 and "1 is in the trash" in going.stay()
+    assert library.remove_source(outputs) == 1
+    adopted: dict[int, str] = {}
+    assert library.restore([gem], adopted) == 1 and adopted == {gem: str(outputs)}
+    record = library.get(gem)
+    assert not record.linked and record.path.is_file() and record.path.is_relative_to(library.root / "originals")
+    assert not (outputs / "a.png").exists() and not any((library.root / "trash").iterdir())
