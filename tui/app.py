@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gc
 import time
+import weakref
 from pathlib import Path
 
 # Imported before the App starts: textual-image queries the terminal at import.
@@ -35,7 +36,9 @@ GC_FULL_AFTER = 2  # young (generation 1) collections before a full one is due i
 #   each walks only what is newer than the last one's freeze, so a small step stays far under 50 ms
 GC_FORCE_AFTER = 10  # young collections since the last full one, after which it runs anyway (no pause came)
 GC_DEEP_AFTER = 30.0  # seconds without input before one collection also walks the frozen objects
-GC_DEEP_GROWTH = 2.0  # ... if they doubled since start-up or the last such one (see `_collect_when_idle`)
+GC_DEEP_GROWTH = 2.0  # ... if they doubled since the first long pause or the last such one (see `_collect_when_idle`)
+GC_DIALOG_UNFROZEN = 150_000  # objects left unfrozen while a dialog is open; past it they are frozen unwalked
+GC_LEAVING_WAIT = 4  # full collections that freeze nothing while a closed screen is still on its way out
 FAILURE_TIMEOUT = 12  # seconds an error stays on screen: time to read it
 BACKGROUND_SHARE = 0.25  # of the time an older library's background pass (perceptual hashes) may work: it rests the rest
 
@@ -238,14 +241,26 @@ class MyImagesApp(App):
     # removed widgets' lines no longer stay alive (widgets/textual_leaks.py; thumbnails: widgets/cell_lines.py);
     # what does is a closed dialog's widgets (cycles), without their lines (`_drop_closed_screens_lines`). So
     # that collection (after GC_DEEP_AFTER without input) runs only once the frozen objects doubled since
-    # start-up or the last one: not in a usual session.
+    # the first such pause or the last one: not in a usual session.
+    # A dialog (any screen over the gallery) is cycles too: frozen while it was open, its widgets died frozen
+    # when it closed (2,000-4,000 objects each; the deep collection was due after ~40 dialogs and took ~285 ms).
+    # So while one is open no full collection runs and nothing is frozen: its objects (its drawn lines: 40,000 to
+    # 130,000 at 160x48) stay in the oldest generation, walked by none; the first full collection after it
+    # closed frees its widgets (its lines went at once, `_drop_closed_screens_lines`), walking little. Young
+    # collections run as usual. Only past GC_DIALOG_UNFROZEN objects (a dialog used for long) they are frozen,
+    # without a walk: what of them dies is left to the deep collection. A closed screen is still reachable for a
+    # moment (Textual removes it; a worker of it ends): until it is gone (or GC_LEAVING_WAIT full collections)
+    # the full collections freeze nothing either.
 
     def _idle_gc(self) -> None:
         self._last_input = time.monotonic()
         self._deep_collected = True  # nothing frozen yet: no deep collection is due
-        self._frozen_after_deep = 0  # objects frozen at start-up or after the last deep collection
+        self._frozen_after_deep = 0  # objects frozen at the first long pause or after the last deep collection
+        self._settled = False  # the first long pause came (below)
         self._started_frozen = False  # start-up's objects are frozen without a full collection (below)
         self._top_screen = self.screen
+        self._leaving: list[weakref.ref] = []  # closed screens not yet collected
+        self._leaving_waited = 0  # full collections that froze nothing for them
         self.screen_change_signal.subscribe(self, self._drop_closed_screens_lines, immediate=True)
         gc.set_threshold(self._gc_threshold[0], self._gc_threshold[1], 1_000_000)
         self.set_interval(GC_IDLE_AFTER, self._collect_when_idle)
@@ -258,12 +273,28 @@ class MyImagesApp(App):
         if closed is not None and closed not in self.screen_stack:
             for widget in closed.walk_children(with_self=True):
                 widget.refresh()  # empties its line cache
+            self._leaving.append(weakref.ref(closed))
+
+    def _dialog_open(self) -> bool:
+        """A screen (a dialog, the trash, the public gallery...) is over the gallery the app opened with."""
+        return any(isinstance(screen, GalleryScreen) for screen in self.screen_stack[:-1])
 
     def _collect_when_idle(self) -> None:
         pending = gc.get_count()[2]
         idle = time.monotonic() - self._last_input
+        if self._started_frozen and self._dialog_open():
+            if pending > GC_FORCE_AFTER and len(gc.get_objects(generation=2)) > GC_DIALOG_UNFROZEN:
+                gc.freeze()  # no walk: it only moves the generations' lists
+                self._deep_collected = False
+            return
         if idle > GC_DEEP_AFTER and not self._deep_collected:
-            if gc.get_freeze_count() > self._frozen_after_deep * GC_DEEP_GROWTH:
+            if not self._settled:
+                # the first long pause: the gallery has drawn its thumbnails and read its pages; what is frozen
+                # now is what it lives with (start-up's freeze came before: at 160x48 half of it, so a deep
+                # collection of 210-280 ms was due in the first minute of a session)
+                self._settled = True
+                self._frozen_after_deep = gc.get_freeze_count()
+            elif gc.get_freeze_count() > self._frozen_after_deep * GC_DEEP_GROWTH:
                 gc.unfreeze()
                 gc.collect()
                 gc.freeze()
@@ -276,9 +307,13 @@ class MyImagesApp(App):
                 gc.collect(1)
                 gc.freeze()
                 self._started_frozen = True
-                self._frozen_after_deep = gc.get_freeze_count()
                 return
             gc.collect()
+            self._leaving = [ref for ref in self._leaving if ref() is not None]
+            if self._leaving and self._leaving_waited < GC_LEAVING_WAIT:
+                self._leaving_waited += 1  # frozen now, a closed screen would die frozen
+                return
+            self._leaving, self._leaving_waited = [], 0
             gc.freeze()
             self._deep_collected = False
 
