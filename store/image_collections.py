@@ -66,15 +66,21 @@ class Collections(Accounts):
         name = check_name("collection", name)
         try:
             with self.db.atomic():
-                taken = Collection.select().where(
-                    (fn.LOWER(Collection.name) == name.lower()) & (Collection.owner == self.account.id)
-                ).exists()
-                if taken:
-                    raise Duplicate(f'A collection named "{name}" already exists.')
+                self._check_free(name)
                 row = Collection.create(owner=self.account.id, name=name, created_at=utc_now())
-        except IntegrityError as exc:
+        except IntegrityError as exc:  # made by another process in between
+            self._check_free(name)
             raise Duplicate(f'A collection named "{name}" already exists.') from exc
         return CollectionRecord(row.id, row.name, 0)
+
+    def _check_free(self, name: str, but: int | None = None) -> None:
+        """Duplicate, naming the collection that has this name (names ignore case), if one has it (other than
+        collection `but`)."""
+        taken = Collection.get_or_none((fn.LOWER(Collection.name) == name.lower())
+                                       & (Collection.owner == self.account.id) & (Collection.id != (but or 0)))
+        if taken is not None:
+            same = "" if taken.name == name else f' (names ignore case: "{name}" is that name)'
+            raise Duplicate(f'A collection named "{taken.name}" already exists{same}.')
 
     @boundary
     def ensure_collection(self, name: str) -> CollectionRecord:
@@ -96,13 +102,7 @@ class Collections(Accounts):
         current = self.collection(name_or_id)
         new_name = check_name("collection", new_name)
         with self.db.atomic():
-            clash = Collection.select().where(
-                (fn.LOWER(Collection.name) == new_name.lower())
-                & (Collection.owner == self.account.id)
-                & (Collection.id != current.id)
-            ).exists()
-            if clash:
-                raise Duplicate(f'A collection named "{new_name}" already exists.')
+            self._check_free(new_name, but=current.id)
             Collection.update(name=new_name).where(Collection.id == current.id).execute()
         return CollectionRecord(current.id, new_name, current.count)
 

@@ -218,7 +218,8 @@ def test_info(capsys, lib_dir):
     (["info", "abc"], 'is not an image id'),
     (["favorite", "5"], "No image #5."),
     (["export", "1", "42", "--to", "/tmp/x"], "No image #42: nothing was exported (give the other 1 without it)."),
-    (["collection", "create", "jewels"], 'already exists'),
+    (["collection", "create", "jewels"], 'A collection named "Jewels" already exists (names ignore case: "jewels" '
+                                         'is that name).'),
     (["account", "create", " "], "An account name cannot be empty."),
     (["collection", "create", ""], "A collection name cannot be empty."),
     (["collection", "add", "Jewels", "7"], "No image #7."),
@@ -229,6 +230,29 @@ def test_user_mistakes_are_one_sentence(capsys, lib_dir, args, message):
     assert code != 0
     assert message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_many_trashed_ids_are_one_sentence_with_their_range(capsys, tmp_path, make_png):
+    """New-user test 5 item 11: `collection add` and `favorite` on 30 trashed ids said the whole sentence 30 times
+    (3,000 characters); now once, the ids as a range with their count."""
+    from store.importer import ImportOptions, import_files
+    from store.library import Library
+
+    library = Library(tmp_path / "many", account="alice")
+    ids = [import_files(library, [make_png(size=(8, 8), colour=(n, 9, 9))], ImportOptions(prompt=f"p{n}")).imported[0][1]
+           for n in range(32)]
+    library.create_collection("Keeps")
+    library.trash(ids[:30])
+    library.close()
+    first, last = ids[0], ids[29]
+    trashed = (f"Images #{first}–#{last} (30) are in the trash (myimages trash restore "
+               f"{' '.join(str(i) for i in ids[:5])} … brings them back)")
+    lib = ["--library", str(tmp_path / "many"), "--account", "alice"]
+    code, _, err = run(capsys, "collection", "add", "Keeps", *map(str, ids[:30]), *lib)
+    assert code == 1 and err == f'myimages: {trashed}: nothing was added to "Keeps".\n'
+    code, _, err = run(capsys, "favorite", *map(str, ids), "99999", *lib)
+    assert code == 1 and err == f"myimages: No image #99999; {trashed}: no image was marked (give the other 2 " \
+                                "without them).\n"
 
 
 def test_bad_option_exits_2(capsys, lib_dir):
@@ -286,6 +310,9 @@ def test_export_and_collections(capsys, lib_dir, tmp_path):
     assert "Blades  (1 image)" in out and "Jewels  (1 image)" in out
     assert run(capsys, "collection", "delete", "Blades", "--library", str(lib_dir), "--yes")[:2] == \
         (0, 'Collection "Blades" deleted (its image stays in the library)\n')  # not "its 1 images stay"
+    assert run(capsys, "collection", "create", "Empty", "--library", str(lib_dir))[0] == 0
+    assert run(capsys, "collection", "delete", "Empty", "--library", str(lib_dir))[:2] == \
+        (0, 'Collection "Empty" deleted (it was empty)\n')  # not "its 0 images stay"
     code, out, _ = run(capsys, "list", "--library", str(lib_dir), "--json")
     assert len(json.loads(out)) == 2
 

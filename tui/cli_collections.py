@@ -51,8 +51,9 @@ def cmd_collection(args: argparse.Namespace) -> int:
                 print("Nothing deleted.")
                 return 1
             c = library.delete_collection(c.id)
-            kept = "its image stays" if c.count == 1 else f"its {c.count:,} images stay"
-            print(f'Collection "{printable(c.name)}" deleted ({kept} in the library)')
+            kept = "it was empty" if not c.count else "its image stays in the library" if c.count == 1 else \
+                f"its {c.count:,} images stay in the library"
+            print(f'Collection "{printable(c.name)}" deleted ({kept})')
         else:
             c = library.collection(args.name)
             ids = image_ids(args.ids)

@@ -70,9 +70,11 @@ def all_or_none(check: Callable[[int], object], ids: Sequence[int], nothing: str
     NotYours) for every id, and when any fails, one UserError naming every such id and saying `nothing`
     ("nothing was exported"), with how to act on the others. Before anything is asked or changed. (As rm or
     cp would not: the contract's "bad input changes nothing", and a script piping ids learns of it.)"""
-    from store.errors import NotFound, NotYours
+    from store.errors import InTrash, NotFound, NotYours
 
     problems: list[tuple[int, str]] = []
+    trashed: list[int] = []
+    others: list[int] = []
     for image_id in ids:
         if image_id in known:  # found in one query beforehand: only the others are asked one by one
             continue
@@ -80,19 +82,53 @@ def all_or_none(check: Callable[[int], object], ids: Sequence[int], nothing: str
             check(image_id)
         except (NotFound, NotYours) as exc:
             problems.append((image_id, user_sentence(exc).rstrip(".")))
+            if isinstance(exc, InTrash):
+                trashed.append(image_id)
+            elif isinstance(exc, NotYours):
+                others.append(image_id)
     if not problems:
         return
     if len(ids) == 1:  # the store's own sentence: with one id, "nothing was done" goes without saying
         raise UserError(problems[0][1] + ".")
     bad = [i for i, _ in problems]
-    if all(text == f"No image #{i}" for i, text in problems):
-        said = f"No image #{bad[0]}" if len(bad) == 1 else \
-            "No images " + ", ".join(f"#{i}" for i in bad[:-1]) + f" and #{bad[-1]}"
-    else:
-        said = "; ".join(text for _, text in problems)
+    # one sentence a kind of problem, the ids of each as ranges and a count (30 trashed ids were 30 sentences)
+    missing = [i for i, text in problems if text == f"No image #{i}"]
+    grouped = set(missing) | set(trashed) | set(others)
+    parts = [f"No image #{missing[0]}" if len(missing) == 1 else f"No images {id_ranges(missing)}"] if missing else []
+    if len(trashed) > 1:
+        listed = " ".join(str(i) for i in trashed[:5]) + (" …" if len(trashed) > 5 else "")  # as delete says it
+        parts.append(f"Images {id_ranges(trashed)} are in the trash (myimages trash restore {listed} brings them "
+                     "back)")
+    if len(others) > 1:
+        parts.append(f"Images {id_ranges(others)} belong to other accounts: you can view and download them, not "
+                     "change them")
+    parts += [text for i, text in problems if i not in grouped or (len(trashed) == 1 and i in trashed)
+              or (len(others) == 1 and i in others)]
+    said = "; ".join(parts)
     rest = len(ids) - len(bad)
     others = f" (give the other {rest:,} without {'it' if len(bad) == 1 else 'them'})" if rest else ""
     raise UserError(f"{said}: {nothing}{others}.")
+
+
+def id_ranges(ids: Sequence[int]) -> str:
+    """Ids as a reader takes them in: "#7 and #9", "#3, #5 and #9", "#1719–#1748 (30)", "#2, #10–#20 and #31 (13)"
+    (runs of three or more as a range; past 4 parts, the first 3, "…" and the last; the count when a range or
+    "…" hides some)."""
+    runs: list[list[int]] = []
+    for i in sorted(set(ids)):
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    parts: list[str] = []
+    for low, high in runs:
+        if high - low >= 2:
+            parts.append(f"#{low}–#{high}")
+        else:
+            parts += [f"#{n}" for n in range(low, high + 1)]
+    shown = parts if len(parts) <= 4 else [*parts[:3], "…", parts[-1]]
+    text = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+    return text + (f" ({len(set(ids)):,})" if len(parts) < len(set(ids)) or len(shown) < len(parts) else "")
 
 
 def library_path(args: argparse.Namespace) -> Path:
