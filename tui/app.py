@@ -84,7 +84,7 @@ class MyImagesApp(App):
         self.settings = settings if settings is not None else current_settings()
         self._gc_threshold = gc.get_threshold()
         self._last_failure: tuple[str, float] = ("", 0.0)
-        self._key_order = KeyOrder(self)
+        self.key_order = KeyOrder(self)
         self._pointer = PointerLeave(self)
         self.library = library
         self.keymap: dict[str, str] = dict(self.settings.keymap)  # binding id -> keys (the help shows them)
@@ -401,12 +401,12 @@ class MyImagesApp(App):
         elif not event.is_forwarded:  # from the terminal
             if self._palette_not_laid_out(event):
                 return
-            if not self._key_order.arriving(event):
+            if not self.key_order.arriving(event):
                 await super().on_event(event)
-                self._key_order.handed_on(event)
-        elif not self._key_order.went_astray(event):  # back from its widget (sent again if the focus left it)
+                self.key_order.handed_on(event)
+        elif not self.key_order.went_astray(event):  # back from its widget (sent again if the focus left it)
             await super().on_event(event)  # its bindings run now
-            self._key_order.returned(event)
+            self.key_order.returned(event)
 
 
 def run(library_path: Path, *, account: str | None = None, database_url: str | None = None,

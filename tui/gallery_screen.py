@@ -93,6 +93,7 @@ WRITE_ACTIONS = {"favorite", "clean", "delete", "collect", "select", "select_all
 SELECTING = {"select", "select_all", "select_range", "invert_selection"}  # a read-only library still selects
 READ_ONLY_NOTICE = 3  # seconds: a burst of write keys in the public gallery is told once
 FOCUS_GRID_AT_MOST = 0.9  # seconds after Enter in the search box: the grid gets the focus even without results
+FOCUS_GRID_LATE = 4.0  # seconds a busy machine may add to that timer: the keys typed after Enter wait that long at most
 
 
 class GalleryScreen(Screen):
@@ -511,6 +512,8 @@ class GalleryScreen(Screen):
         else:
             self._focus_grid_when_shown = True
             self.set_timer(FOCUS_GRID_AT_MOST, self._focus_grid_now)
+            # the keys typed after Enter wait for the focus to move, however late the timer runs on a busy machine
+            self.app.key_order.focus_moves_soon(FOCUS_GRID_AT_MOST + FOCUS_GRID_LATE)
 
     def _focus_grid_now(self) -> None:
         if self._focus_grid_when_shown:

@@ -8,110 +8,236 @@ queued for one widget before the first of them has run:
 - after "/" moves the focus to the search box, the rest of "/diamond" would come
   back from the grid and run the gallery's bindings (d deletes, i opens info);
 - after Enter or Esc in a text field (bindings: they run when the key comes back),
-  the next letters would already be typed into the field.
+  the next letters would already be typed into the field;
+- a busy widget (a grid drawing a reload) hands its keys back late: the letters
+  typed once "/" has moved the focus to the search box would land there before
+  the ones still on their way back ("castle" typed as "astlec").
 
-`KeyOrder` fixes both: a key that comes back after the focus moved elsewhere is
-delivered again, to the widget focused now; and while a key that runs bindings
-(any non-printable key) is on its way, the keys after it wait, then go where the
-focus is once its bindings ran.
+`KeyOrder` fixes all three: a key that comes back after the focus moved elsewhere
+is delivered again, to the widget focused now, in its place; while a key that runs
+bindings (any non-printable key) is on its way, the keys after it wait, then go
+where the focus is once its bindings ran; and while a key is still on its way back
+from a widget that has lost the focus, the keys typed after it wait for it.
+
+"On its way" is known, not guessed from the time: each key handed to a widget is
+followed up its ancestors by a callback queued behind it (`call_later`, which runs
+after the messages already queued). Where the callback runs, the key has been
+dealt with; once it has run in the App, a key that has not come back was kept by a
+widget (a text field keeps the characters typed into it). A busy widget only delays
+the keys typed after it, never reorders them.
 """
 from __future__ import annotations
 
-from collections import OrderedDict
+import time
 
 from textual import events
 from textual.app import App
+from textual.dom import DOMNode
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input
 
-HOLD_AT_MOST = 0.1  # seconds: a key a widget keeps for itself never comes back; the next ones go on then
-# Enter, Esc or Tab in a text field: the focus moves through a few messages, which on a loaded machine
-# (or a busy app) can take longer than HOLD_AT_MOST; the next keys wait for it, a second at most.
+# Enter, Esc or Tab in a text field: the focus moves through a few messages once the key's bindings ran
+# (Input.Submitted, then the screen's handler). The next keys wait until the focus moves, this long at most
+# after the bindings ran (the focus may stay: Enter in a field with nothing to submit).
 LEAVE_FIELD_AT_MOST = 1.0
 FOCUS_POLL = 0.005  # seconds between looks at the focus after Enter/Esc/Tab in a text field
 LEAVE_FIELD_KEYS = {"enter", "escape", "tab", "shift+tab"}
-REMEMBERED = 256
+# Keys wait for keys on their way; a key's way can only be lost with a widget removed meanwhile (the callback
+# following it never runs): looked for this often while keys wait, and the waiting ends if that is so.
+LOOK_AGAIN = 0.5
+# The last resort (a key never resolved for a reason not foreseen): the keys waiting go on after this long.
+WAIT_AT_MOST = 10.0
 
 
 class KeyOrder:
     def __init__(self, app: App) -> None:
         self.app = app
-        self._targets: OrderedDict[int, tuple[int, Widget | None]] = OrderedDict()  # event id -> (order, widget)
+        # keys handed to a widget that have neither come back nor been kept by a widget:
+        # event id -> [order typed, widget focused when it arrived, the node its follower waits in]
+        self._on_the_way: dict[int, list] = {}
+        self._resent: dict[int, int] = {}  # keys sent again (event id -> order typed): they go on in their place
         self._count = 0
         self._waiting_for: int | None = None  # the key event whose bindings have yet to run
         self._waiting_target: Widget | None = None  # where that key went
         self._held: list[tuple[int, events.Key]] = []  # (order typed, key)
-        self._timer: Timer | None = None
+        self._timer: Timer | None = None  # looks for lost ways while keys wait
+        self._waiting_since = 0.0
+        self._focus_promised_until = 0.0  # a screen said the focus moves soon (see `focus_moves_soon`)
+
+    @property
+    def idle(self) -> bool:
+        """No key on its way, waiting or held: every key typed so far has been dealt with."""
+        return not (self._on_the_way or self._resent or self._held or self._waiting_for is not None)
+
+    def focus_moves_soon(self, at_most: float) -> None:
+        """The key being handled moves the focus later (Enter in the search box: once the results show): the
+        keys typed after it wait for that, `at_most` seconds at most, instead of LEAVE_FIELD_AT_MOST."""
+        self._focus_promised_until = time.monotonic() + at_most
 
     def _focused(self):
         """The focused widget, or None while the app has no screen (starting or closing)."""
         return self.app.focused if self.app.screen_stack else None
 
+    # -- the App's key handling calls these ------------------------------------------------------------
+
     def arriving(self, event: events.Key) -> bool:
         """A key from the terminal: False to let the App hand it on now, True if it waits its turn."""
-        self._count += 1
-        if self._waiting_for is not None:
-            self._held.append((self._count, event))
+        resent = id(event) in self._resent
+        if resent:  # in its place among the keys typed
+            order = self._resent.pop(id(event))
+        else:
+            self._count += 1
+            order = self._count
+        if self._waiting_for is not None or (not resent and (self._held or self._resent or self._strays())):
+            self._held.append((order, event))
+            self._look_later()
             return True
-        self._targets[id(event)] = (self._count, self._focused())
-        while len(self._targets) > REMEMBERED:  # keys widgets kept for themselves never come back
-            self._targets.popitem(last=False)
+        focused = self._focused()
+        self._on_the_way[id(event)] = [order, focused, None]
         if not event.is_printable:  # its bindings run when it comes back: the next keys wait for them
             self._waiting_for = id(event)
-            self._waiting_target = self._focused()
-            leaving = event.key in LEAVE_FIELD_KEYS and isinstance(self._focused(), Input)
-            self._timer = self.app.set_timer(LEAVE_FIELD_AT_MOST if leaving else HOLD_AT_MOST, self.release)
+            self._waiting_target = focused
+            self._focus_promised_until = 0.0
+        elif resent and not self._resent:
+            self._go_on()  # the keys typed meanwhile follow the last key sent again
         return False
 
     def handed_on(self, event: events.Key) -> None:
-        """The App dealt with a key from the terminal: if no widget got it (a priority binding), go on."""
-        if not event.is_forwarded and self._waiting_for == id(event):
-            self.release()
+        """The App dealt with a key from the terminal: follow it up from the widget it was handed to (if a
+        priority binding ran instead, it is done)."""
+        if id(event) not in self._on_the_way:
+            return
+        if event.is_forwarded and self.app.screen_stack:
+            self._follow(event, self.app.focused or self.app.screen)
+        else:
+            self._kept(event)
 
     def went_astray(self, event: events.Key) -> bool:
         """A key back from its widget: True if the focus left that widget meanwhile; it is then sent
         again, in its place among the keys typed, to the widget focused now."""
-        order, target = self._targets.pop(id(event), (0, None))
-        focused = self._focused()
-        if target is None or focused is None or focused is target or target in focused.ancestors:
+        entry = self._on_the_way.pop(id(event), None)
+        if entry is None or not self._astray(entry[1]):
             return False
-        self._held.append((order, events.Key(event.key, event.character)))
+        self._held.append((entry[0], events.Key(event.key, event.character)))
         if self._waiting_for == id(event):
             self.release()  # sent again: its bindings run then
-        elif self._waiting_for is None:
-            self._post_held()
+        else:
+            self._go_on()
         return True
 
     def returned(self, event: events.Key) -> None:
         """A key's bindings ran: the keys typed after it go on once what the bindings started is done.
 
         Enter, Esc and Tab in a text field usually move the focus, through messages (Input.Submitted)
-        that take a few hops: the next keys wait until the focus moves (HOLD_AT_MOST at most). After
-        any other key they wait for the next refresh only (arrows and Backspace repeat fast)."""
+        that take a few hops: the next keys wait until the focus moves (LEAVE_FIELD_AT_MOST at most, or
+        as long as a screen said with `focus_moves_soon`). After any other key they wait for the next
+        refresh only (arrows and Backspace repeat fast)."""
         if self._waiting_for != id(event):
             return
         if event.key in LEAVE_FIELD_KEYS and isinstance(self._waiting_target, Input):
-            self._release_when_focus_moves()
+            self._release_when_focus_moves(time.monotonic() + LEAVE_FIELD_AT_MOST)
         else:
             self.app.call_after_refresh(self.release)
 
-    def _release_when_focus_moves(self) -> None:
-        if self._waiting_for is None:
+    # -- following a key -------------------------------------------------------------------------------
+
+    def _follow(self, event: events.Key, node: DOMNode) -> None:
+        """Queue a look behind the key in `node`: when it runs, `node` has dealt with the key (and handed it
+        on to its parent, unless it kept it)."""
+        entry = self._on_the_way.get(id(event))
+        if entry is None:
             return
-        if self._focused() is not self._waiting_target:
+        entry[2] = node
+        if not node.call_later(self._followed, event, node):  # closed: the key went with it
+            self._kept(event)
+
+    def _followed(self, event: events.Key, node: DOMNode) -> None:
+        if id(event) not in self._on_the_way:  # back in the App already
+            return
+        parent = node.parent
+        if node is self.app or parent is None:
+            self._kept(event)  # it never reached the App: a widget kept it
+        else:
+            self._follow(event, parent)
+
+    def _kept(self, event: events.Key) -> None:
+        """A key a widget kept for itself (or a priority binding ran): it will not come back."""
+        self._on_the_way.pop(id(event), None)
+        if self._waiting_for == id(event):
             self.release()
         else:
-            self.app.set_timer(FOCUS_POLL, self._release_when_focus_moves)
+            self._go_on()
+
+    def _astray(self, target: Widget | None) -> bool:
+        """True if a key sent to `target` would now be sent elsewhere (the focus left it)."""
+        focused = self._focused()
+        return not (target is None or focused is None or focused is target or target in focused.ancestors)
+
+    def _strays(self) -> list[int]:
+        """The order of the keys still on their way back from a widget that has lost the focus since."""
+        return [entry[0] for entry in self._on_the_way.values() if self._astray(entry[1])]
+
+    # -- letting the held keys go ------------------------------------------------------------------------
+
+    def _release_when_focus_moves(self, deadline: float) -> None:
+        if self._waiting_for is None:
+            return
+        now = time.monotonic()
+        if self._focused() is not self._waiting_target or now > max(deadline, self._focus_promised_until):
+            self.release()
+        else:
+            self.app.set_timer(FOCUS_POLL, lambda: self._release_when_focus_moves(deadline))
 
     def release(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
+        """The key waited for has run its bindings (or will not): the next keys go on."""
         self._waiting_for = None
-        self._post_held()
+        self._focus_promised_until = 0.0
+        self._waiting_since = time.monotonic()
+        self._go_on()
 
-    def _post_held(self) -> None:
-        held, self._held = sorted(self._held, key=lambda item: item[0]), []
-        for _, event in held:
-            self.app.post_message(events.Key(event.key, event.character))
+    def _go_on(self) -> None:
+        """Send the held keys on, in the order typed: those typed before the first key still on its way back
+        from a widget that lost the focus; the others wait for it."""
+        if self._waiting_for is not None or not self._held:
+            return
+        strays = self._strays()
+        first_stray = min(strays) if strays else None
+        held = sorted(self._held, key=lambda item: item[0])
+        go = [item for item in held if first_stray is None or item[0] < first_stray]
+        self._held = held[len(go):]
+        if go:
+            self._waiting_since = time.monotonic()
+        for order, event in go:
+            key = events.Key(event.key, event.character)
+            self._resent[id(key)] = order
+            if not self.app.post_message(key):  # the app is closing
+                self._resent.pop(id(key))
+
+    def _look_later(self) -> None:
+        if self._timer is None:
+            self._waiting_since = time.monotonic()
+            self._timer = self.app.set_interval(LOOK_AGAIN, self._look)
+
+    def _look(self) -> None:
+        """While keys wait: a key whose follower waits in a node that has closed since will not come back
+        (nor will its follower run); after WAIT_AT_MOST every key waiting goes on."""
+        if not self._held and self._waiting_for is None and not self._resent:
+            if self._timer is not None:
+                self._timer.stop()
+            self._timer = None
+            return
+        if time.monotonic() - self._waiting_since > WAIT_AT_MOST:
+            self.app.log.warning("keys waited too long for the keys before them; they go on")
+            self._on_the_way.clear()
+            self._resent.clear()
+            self.release()
+            self._waiting_since = time.monotonic()
+            return
+        for key_id, entry in list(self._on_the_way.items()):
+            node = entry[2]
+            if node is not None and not node.is_running:
+                self._on_the_way.pop(key_id, None)
+                if self._waiting_for == key_id:
+                    self._waiting_for = None
+        self._go_on()
