@@ -6,6 +6,7 @@ import asyncio
 import threading
 
 import pytest
+from textual import events
 from textual.widgets import Checkbox, Input
 
 from store import importer
@@ -32,6 +33,9 @@ def outputs(tmp_path):
 
 def make_app(tmp_path):
     return MyImagesApp(Library(tmp_path / "lib", account="alice"), images="none", downloads=tmp_path / "dl")
+
+
+KEY_NAMES = {"/": "slash", "-": "minus", "_": "underscore", ".": "full_stop", " ": "space"}  # Textual's names
 
 
 def dialog(app) -> ImportScreen:
@@ -80,11 +84,15 @@ async def test_import_a_folder_from_the_app(tmp_path, outputs):
         await pilot.press("enter")  # subfolders too, by default
         await wait_until(pilot, lambda: "imported" in summary(app))
         assert summary(app) == "3 imported, 0 duplicates, 0 failed" and problem(app) == ""
-        # again, and a broken file beside them: the command line's lines
-        (outputs / "broken.png").write_bytes(b"not a png")
-        field.value = str(outputs)
-        await pilot.click("#import")
+        # the field is emptied and has the focus again (NEWUSER5 §11: the second path typed went nowhere, and
+        # Enter closed the dialog): a second path typed at once, then Enter, imports again
+        await wait_until(pilot, lambda: app.focused is field)
+        assert field.value == ""
+        (outputs / "broken.png").write_bytes(b"not a png")  # and a broken file beside them: the command line's lines
+        for key in [*str(outputs), "enter"]:
+            app.post_message(events.Key(KEY_NAMES.get(key, key), key if len(key) == 1 else None))
         await wait_until(pilot, lambda: "3 duplicates" in summary(app))
+        assert isinstance(app.screen, ImportScreen)
         lines = summary(app).splitlines()
         assert lines[-1] == "0 imported, 3 duplicates, 1 failed"
         assert f"duplicate: {outputs / 'a.png'} is already image #" in lines[0]
@@ -151,7 +159,7 @@ async def test_quoted_paths_import_and_tab_completes_before_the_suggestion(tmp_p
         field = app.screen.query_one("#import-path", Input)
         for typed in (f"'{picture}'", f'"{picture}"', str(picture).replace(" ", "\\ "), f"file://{picture}"
                       .replace(" ", "%20")):
-            app.screen.set_focus(field)  # after an import the focus is on Close
+            app.screen.set_focus(field)  # after an import the focus is on the emptied field
             field.value = typed
             await pilot.press("enter")
             await wait_until(pilot, lambda: "imported" in summary(app) or problem(app), 10)

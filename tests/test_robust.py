@@ -37,8 +37,17 @@ def record_notifications(app) -> list[tuple[str, str]]:
 def type_at_once(app, keys: str | list[str]) -> None:
     """Queue every key before the app handles any: a paste, fast typing, a laggy SSH link."""
     for key in keys:
-        name = {"/": "slash", " ": "space", "\n": "enter"}.get(key, key)
+        name = {"/": "slash", " ": "space", "\n": "enter", "-": "minus", "_": "underscore", ".": "full_stop"}.get(key, key)
         app.post_message(events.Key(name, key if len(key) == 1 else None))
+
+
+def type_while_the_grid_is_busy(app, keys: str | list[str]) -> None:
+    """type_at_once while the grid is busy (drawing a reload, say) until the app has handed it those keys: it
+    hands them back late, after the keys typed once the focus moved (NEWUSER5 §14)."""
+    busy = asyncio.Event()
+    grid(app).call_later(busy.wait)
+    type_at_once(app, keys)
+    app.call_later(busy.set)  # queued behind the keys: runs once the app has handed them on
 
 
 async def move_to(pilot, app, image_id: int) -> None:
@@ -254,10 +263,7 @@ async def test_text_typed_after_slash_keeps_its_order_while_the_grid_reloads(lib
             type_at_once(app, "astle")
 
         monkeypatch.setattr(GalleryScreen, "action_focus_search", focus_search)
-        busy = asyncio.Event()
-        grid(app).call_later(busy.wait)  # the grid is busy (drawing a reload)...
-        type_at_once(app, ["/", "ctrl+u", "c"])
-        app.call_later(busy.set)  # ...until the app has handed it the keys typed (queued behind them)
+        type_while_the_grid_is_busy(app, ["/", "ctrl+u", "c"])
         search = app.screen.query_one("#search", Input)
         await wait_until(pilot, lambda: search.value and app.key_order.idle)
         assert search.value == "castle"
@@ -339,6 +345,23 @@ async def test_keys_typed_at_once_into_a_new_collection(lib, tmp_path):
         type_at_once(app, ["a", *"Loot", "enter"])  # no collection yet: the name field has the focus
         await settle(pilot, app)
         assert lib.get(one.id).collections == ["Loot"]
+
+
+async def test_a_path_typed_at_once_into_the_import_dialog_while_the_grid_is_busy(lib, tmp_path, make_png):
+    """I, then a path and Enter in one burst, while the grid hands the keys back late: the path lands in the
+    import dialog's field (which has the focus once the dialog shows), whole and in order."""
+    from tui.import_screen import ImportScreen
+
+    picture = make_png()
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        before = len(lib.ids())
+        type_while_the_grid_is_busy(app, ["I", *str(picture), "enter"])
+        await wait_until(pilot, lambda: isinstance(app.screen, ImportScreen)
+                         and "1 imported" in str(app.screen.query_one("#import-counts").render()))
+        assert len(lib.ids()) == before + 1
+        assert app.focused is app.screen.query_one("#import-path", Input) and app.focused.value == ""  # NEWUSER5 §11
 
 
 # -- every screen usable at 80x24 ---------------------------------------------------------------------

@@ -205,8 +205,9 @@ class ImportScreen(Dialog[list[int]]):
         self.query_one("#import-details-scroll").display = bool(details)
         self.query_one("#import-details", Static).update(Text("\n".join(details)))
         self.query_one("#import-counts", Static).update(Text(report.summary(), style="bold"))
-        self.query_one("#import-path", Input).value = ""
-        self.set_focus(self.query_one("#close", Button))
+        field = self.query_one("#import-path", Input)
+        field.value = ""
+        self.set_focus(field)  # the next path can be typed at once (Enter on the empty field closes nothing)
 
     def _say(self, problem: str) -> None:
         self.query_one("#import-problem", Static).update(Text(problem, style="bold red") if problem else "")
