@@ -36,6 +36,21 @@ async def open_dialog(pilot, app, highlight: str | None = None) -> SelectionList
     return listing
 
 
+async def palette(pilot, app, typed: str, first: str) -> None:
+    """Ctrl+P, `typed`, and Enter once the first command found is `first`."""
+    await pilot.press("ctrl+p")
+    await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+
+    def found() -> str:
+        commands = app.screen.query("CommandList")
+        return str(commands.first().get_option_at_index(0).prompt).split("\n")[0] if commands and \
+            commands.first().option_count else ""  # the command's name (its key below it)
+
+    await pilot.press(*typed)
+    await wait_until(pilot, lambda: found() == first)
+    await pilot.press("enter")
+
+
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
 async def test_rename_and_delete_a_collection_by_key(lib, tmp_path, size):
     ids = lib.ids()
@@ -91,7 +106,10 @@ async def test_rename_and_delete_by_mouse_and_palette(lib, tmp_path):
     lib.create_collection("Second")
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await open_dialog(pilot, app, highlight="First")
+        await settle(pilot, app)
+        await palette(pilot, app, "rename or delete", "Rename or delete a collection (a, then f2 / ^d)")
+        await wait_until(pilot, lambda: isinstance(app.screen, AddToCollectionScreen))  # from the gallery's palette
+        app.screen.query_one("#collection-list", SelectionList).highlighted = listed(app).index("First")
         await pilot.click("#rename-collection")
         await wait_until(pilot, lambda: isinstance(app.screen, RenameCollectionScreen))
         app.screen.query_one("#collection-name", Input).value = "Primero"
@@ -102,13 +120,7 @@ async def test_rename_and_delete_by_mouse_and_palette(lib, tmp_path):
         await pilot.click("#delete-collection")  # empty: at once
         await wait_until(pilot, lambda: [c.name for c in lib.collections()] == ["Primero"])
         # the command palette offers the dialog's own actions
-        await pilot.press("ctrl+p")
-        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
-        await pilot.press(*"rename the")
-        await wait_until(pilot, lambda: "Rename the highlighted collection" in str(
-            app.screen.query_one("CommandList").get_option_at_index(0).prompt) if app.screen.query(
-            "CommandList") and app.screen.query_one("CommandList").option_count else False)
-        await pilot.press("enter")
+        await palette(pilot, app, "rename the", "Rename the highlighted collection (f2)")
         await wait_until(pilot, lambda: isinstance(app.screen, RenameCollectionScreen))
         assert app.screen.collection.name == "Primero"
 

@@ -31,18 +31,28 @@ class GalleryCommands(Provider):
             key = binding.key.split(",")[0]
             name = f"{binding.description} ({self.app.get_key_display(binding)})"
             commands.append((name, partial(screen.run_action, binding.action), f"key: {key}"))
+            if binding.action == "collect":  # renaming and deleting a collection are found by name from here too
+                rename, delete = (next(b for b in AddToCollectionScreen.BINDINGS if b.action == action)
+                                  for action in ("rename", "delete"))
+                name = (f"Rename or delete a collection ({self._first_key(binding)}, then {self._first_key(rename)} / "
+                        f"{self._first_key(delete)})")
+                commands.append((name, partial(screen.run_action, binding.action), f"key: {key}"))
         return commands + self._help()
 
     def _screen_commands(self, screen) -> list:
-        """A dialog's bindings (but its close key and the app's: the help comes after), by their tooltip (what they act on) or description."""
+        """A dialog's bindings (but its close key and the app's: the help comes after), by their tooltip (what they
+        act on) or description."""
         commands = []
         for binding in screen.BINDINGS:
             if binding.action == "close" or binding.action.startswith("app.") \
                     or screen.check_action(binding.action, ()) is not True:
                 continue
-            name = f"{binding.tooltip or binding.description} ({self.app.get_key_display(binding)})"
+            name = f"{binding.tooltip or binding.description} ({self._first_key(binding)})"
             commands.append((name, partial(screen.run_action, binding.action), f"key: {binding.key.split(',')[0]}"))
         return commands
+
+    def _first_key(self, binding: Binding) -> str:
+        return self.app.get_key_display(Binding(binding.key.split(",")[0], ""))
 
     def _help(self) -> list:
         help_key = next((b for b in self.app.BINDINGS if isinstance(b, Binding) and b.action == "help"), None)
