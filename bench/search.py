@@ -7,7 +7,8 @@ vary (seed, steps, sampler, size, cfg, model, LoRAs, dates, favorites, derived i
 collection), straight into the database (no image files: the store query does not read them;
 `prepare` links 64 shared pictures to every record for bench/run.py --distinct).
 With --postgres, the store queries on PostgreSQL at 100,000 and at the large size (the servers' folders kept
-in bench/cache/postgres-N: loaded once, brought up to date by the library's migrations after; --pg-setting
+in bench/cache/postgres-N: loaded once, brought up to date by the library's migrations after; --pg-date-order
+puts its image table in date order first, once (CLUSTER), as a library imported over time is stored; --pg-setting
 shared_buffers=1GB for a server set up as README advises); with
 --scaling 1000,10000,100000,1000000 only the growth table (bench/README.md).
 With --against TREE, only the large library's store and app figures, TREE's code (main before a change) and
@@ -579,10 +580,11 @@ def against_report(result: dict) -> str:
     return "\n".join(rows)
 
 
-def bench_postgres(path: Path, settings: tuple[str, ...] = ()) -> dict:
+def bench_postgres(path: Path, settings: tuple[str, ...] = (), date_order: bool = False) -> dict:
     """The same store queries on PostgreSQL: the SQLite rows copied into a server's database. The server's
     folder is kept (bench/cache/postgres-N: about 2.5 GB at 1,000,000): loaded the first time, started again
-    and brought up to date by the library's own migrations the next (delete the folder to load afresh)."""
+    and brought up to date by the library's own migrations the next (delete the folder to load afresh).
+    `date_order`: the image table is put in date order first (`cluster_by_date`, once: the folder remembers it)."""
     sys.path.insert(0, str(ROOT / "tests"))
     from postgres import Server
 
@@ -605,11 +607,36 @@ def bench_postgres(path: Path, settings: tuple[str, ...] = ()) -> dict:
         print(f"{path.name}: loaded in {result['load_s']:.0f} s{' (kept from a run before)' if result.get('reused') else ''}",
               flush=True)
         result["settings"] = list(settings)
+        if date_order:
+            result["clustered_s"] = cluster_by_date(library, folder)
+        correlation = library.db.execute_sql(
+            "SELECT correlation FROM pg_stats WHERE tablename = 'image' AND attname = 'generated_at'").fetchone()
+        result["date_correlation"] = correlation[0] if correlation else None  # the table's order against the date
         result.update(measure_store(library))
         library.close()
         return result
     finally:
         server.stop()
+
+
+def cluster_by_date(library: Library, folder: Path) -> float | None:
+    """The image table rewritten in date order (CLUSTER on its (owner_id, generated_at, id) index), as a library
+    imported over time is stored (an import takes a folder's files in name order). The generated library's rows are
+    in id order with random dates (correlation 0.004), so a page walked newest first reads a table page per row
+    (`ring pixel`: 2,766 pages, cold); in date order 162 (bench/README.md, fifth pass: the p95 did not improve).
+    Once per kept folder; its seconds."""
+    marker = folder / ".date-order"
+    if marker.exists():
+        return None
+    start = time.perf_counter()
+    (index,) = library.db.execute_sql("SELECT indexname FROM pg_indexes WHERE tablename = 'image' AND "
+                                      "indexdef LIKE '%%(owner_id, generated_at, id)'").fetchone()
+    library.db.execute_sql("SET maintenance_work_mem = '256MB'")
+    library.db.execute_sql(f'CLUSTER image USING "{index}"')
+    library.db.execute_sql("VACUUM ANALYZE image")
+    took = time.perf_counter() - start
+    marker.write_text(f"{took:.1f}\n")
+    return took
 
 
 COPIED = ("prompt", "prompt_key", "negative_prompt", "model", "text_accuracy", "generated_at", "imported_at", "width", "height",
@@ -662,6 +689,9 @@ def main() -> None:
     parser.add_argument("--skip-app", action="store_true")
     parser.add_argument("--only-postgres", action="store_true", help="PostgreSQL only, added to the last results")
     parser.add_argument("--scaling", metavar="N,N,…", help="only the growth table at these sizes (1000,10000,…)")
+    parser.add_argument("--pg-date-order", action="store_true",
+                        help="PostgreSQL: the image table put in date order first (CLUSTER, once per kept server), as a "
+                             "library imported over time is stored")
     parser.add_argument("--pg-setting", action="append", default=[], metavar="NAME=VALUE",
                         help="a PostgreSQL server setting (shared_buffers=1GB), repeatable")
     parser.add_argument("--against", type=Path, metavar="TREE",
@@ -698,7 +728,7 @@ def main() -> None:
     if args.postgres:
         for count in sorted({min(100_000, args.large), args.large}):  # 100,000 and the large library
             key = "postgres_large" if count == args.large else f"postgres_{count}"
-            result[key] = bench_postgres(make_library(count), tuple(args.pg_setting))
+            result[key] = bench_postgres(make_library(count), tuple(args.pg_setting), args.pg_date_order)
             print(key, json.dumps(result[key], indent=1), flush=True)
             (RESULTS / "search.json").write_text(json.dumps(result, indent=2))
     result["load_at_end"] = os.getloadavg()
