@@ -38,7 +38,7 @@ GC_FORCE_AFTER = 10  # young collections since the last full one, after which it
 GC_DEEP_AFTER = 30.0  # seconds without input before one collection also walks the frozen objects
 GC_DEEP_GROWTH = 2.0  # ... if they doubled since the first long pause or the last such one (see `_collect_when_idle`)
 GC_DIALOG_UNFROZEN = 150_000  # objects left unfrozen while a dialog is open; past it they are frozen unwalked
-GC_LEAVING_WAIT = 4  # full collections that freeze nothing while a closed screen is still on its way out
+GC_LEAVING_WAIT = 6  # idle steps that wait for a closed screen to be gone (`_leaving_waits`)
 FAILURE_TIMEOUT = 12  # seconds an error stays on screen: time to read it
 BACKGROUND_SHARE = 0.25  # of the time an older library's background pass (perceptual hashes) may work: it rests the rest
 
@@ -248,9 +248,9 @@ class MyImagesApp(App):
     # 130,000 at 160x48) stay in the oldest generation, walked by none; the first full collection after it
     # closed frees its widgets (its lines went at once, `_drop_closed_screens_lines`), walking little. Young
     # collections run as usual. Only past GC_DIALOG_UNFROZEN objects (a dialog used for long) they are frozen,
-    # without a walk: what of them dies is left to the deep collection. A closed screen is still reachable for a
-    # moment (Textual removes it; a worker of it ends): until it is gone (or GC_LEAVING_WAIT full collections)
-    # the full collections freeze nothing either.
+    # without a walk: what of them dies is left to the deep collection. A closed screen is alive for a moment
+    # after: no full collection runs while Textual removes it, none freezes while it is still alive after
+    # (`_leaving_waits`).
 
     def _idle_gc(self) -> None:
         self._last_input = time.monotonic()
@@ -260,7 +260,7 @@ class MyImagesApp(App):
         self._started_frozen = False  # start-up's objects are frozen without a full collection (below)
         self._top_screen = self.screen
         self._leaving: list[weakref.ref] = []  # closed screens not yet collected
-        self._leaving_waited = 0  # full collections that froze nothing for them
+        self._leaving_waited = 0  # steps that waited for them
         self.screen_change_signal.subscribe(self, self._drop_closed_screens_lines, immediate=True)
         gc.set_threshold(self._gc_threshold[0], self._gc_threshold[1], 1_000_000)
         self.set_interval(GC_IDLE_AFTER, self._collect_when_idle)
@@ -274,6 +274,17 @@ class MyImagesApp(App):
             for widget in closed.walk_children(with_self=True):
                 widget.refresh()  # empties its line cache
             self._leaving.append(weakref.ref(closed))
+
+    def _leaving_waits(self, collected: bool) -> bool:
+        """Wait for a closed screen, at most GC_LEAVING_WAIT idle steps in all: before a full collection while
+        Textual still removes it (its objects, a picture's lines, are alive: walked and frozen for nothing), after
+        one while it is still alive (something lets it go a moment later: frozen now, it would die frozen)."""
+        self._leaving = [ref for ref in self._leaving if ref() is not None]
+        waiting = [screen for ref in self._leaving if (screen := ref()) is not None and (collected or screen.is_running)]
+        if waiting and self._leaving_waited < GC_LEAVING_WAIT:
+            self._leaving_waited += 1
+            return True
+        return False
 
     def _dialog_open(self) -> bool:
         """A screen (a dialog, the trash, the public gallery...) is over the gallery the app opened with."""
@@ -308,10 +319,10 @@ class MyImagesApp(App):
                 gc.freeze()
                 self._started_frozen = True
                 return
+            if self._leaving_waits(collected=False):
+                return
             gc.collect()
-            self._leaving = [ref for ref in self._leaving if ref() is not None]
-            if self._leaving and self._leaving_waited < GC_LEAVING_WAIT:
-                self._leaving_waited += 1  # frozen now, a closed screen would die frozen
+            if self._leaving_waits(collected=True):
                 return
             self._leaving, self._leaving_waited = [], 0
             gc.freeze()
