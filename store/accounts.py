@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from peewee import Database, IntegrityError, chunked
+from peewee import Database, IntegrityError, chunked, fn
 
 from . import settings
 from .database import boundary
@@ -163,6 +163,14 @@ class Accounts:
         for chunk in chunked(list(dict.fromkeys(int(i) for i in image_ids)), 500):
             found.update(i for (i,) in Image.select(Image.id).where(self._mine(), Image.id.in_(chunk), *state).tuples())
         return found
+
+    @boundary
+    def own_extent(self) -> tuple[int, int]:
+        """How many images the account has outside the trash, and the highest id among them: a change of either
+        says images were added or brought back (or went), for views that only follow what they show."""
+        count, top = (Image.select(fn.COUNT(Image.id), fn.MAX(Image.id))
+                      .where(self._mine(), Image.trashed_at.is_null()).tuples().get())
+        return int(count or 0), int(top or 0)
 
     @boundary
     def require_own(self, image_id: int, trashed: bool | None = False) -> None:

@@ -86,6 +86,7 @@ class DuplicatesScreen(Screen[list[int]]):
         Binding("u", "undo", "Undo", id="duplicates.undo"),
         Binding("left_square_bracket", "threshold(-1)", "Stricter", id="duplicates.stricter"),
         Binding("right_square_bracket", "threshold(1)", "Looser", id="duplicates.looser"),
+        Binding("ctrl+r", "refresh", "Find again", show=False, id="duplicates.refresh"),
     ]
 
     def __init__(self, library: Library, image_mode: str, distance: int | None = None) -> None:
@@ -103,6 +104,7 @@ class DuplicatesScreen(Screen[list[int]]):
         self._thumbs_wanted = False
         self.tiles: list[PictureTile] = []  # the shown group's members
         self._busy = False  # a merge or an undo is running: no check for changes made elsewhere now
+        self._extent: tuple[int, int] | None = None  # own images' count and top id when the groups were found
         self.follower = LibraryFollower(
             self, library, group="duplicates-changes", apply=self._followed,
             seen=lambda: [r.id for g in self.groups for r in g.records],
@@ -153,12 +155,13 @@ class DuplicatesScreen(Screen[list[int]]):
             if not self.library.read_only:
                 self.library.fill_perceptual_hashes(progress=progress("Reading pictures"), cancel=cancelled)
             token = self.library.change_token()  # before comparing: no change missed
+            extent = self.library.own_extent()
             try:
                 groups = self.library.duplicates(self.distance, progress=progress("Comparing"), cancel=cancelled)
             except Cancelled:
                 return
         if not worker.is_cancelled:
-            self.app.call_from_thread(self._found, groups, focus_group, token)
+            self.app.call_from_thread(self._found, groups, focus_group, token, extent)
 
     def _progress(self, what: str, done: int, total: int) -> None:
         if self.loaded:
@@ -167,10 +170,12 @@ class DuplicatesScreen(Screen[list[int]]):
         self.query_one("#dup-progress-text", Static).update(
             f"{what}: {done:,} of {total:,}" if what == "Reading pictures" else f"{what}… (Esc stops)")
 
-    def _found(self, groups: list[DuplicateGroup], focus_group: int, token: tuple[int, int] | None = None) -> None:
+    def _found(self, groups: list[DuplicateGroup], focus_group: int, token: tuple[int, int] | None = None,
+               extent: tuple[int, int] | None = None) -> None:
         self.groups = groups
         if token is not None:  # found here, newer than what a check under way read
             self.follower.read_at(token)
+            self._extent = extent
         else:  # groups changed here (a merge): a check under way would take its members for gone elsewhere
             self.follower.changed()
         self.keepers = {g.records[0].id: g.keep.id for g in groups}
@@ -184,15 +189,28 @@ class DuplicatesScreen(Screen[list[int]]):
         self.set_focus(options)  # hidden while loading, it lost the focus
         self._show_group()
 
-    def _gone(self, shown: list[int], force: bool) -> list[int]:
-        """(In the follower's worker.) The members shown that are no longer there."""
+    def _gone(self, shown: list[int], force: bool) -> tuple[list[int], tuple[int, int]]:
+        """(In the follower's worker.) The members shown that are no longer there, and the account's images'
+        count and top id (images imported or restored elsewhere may make new groups: NEWUSER6 #5)."""
         present = self.library.own_existing(shown)
-        return [i for i in shown if i not in present]
+        return [i for i in shown if i not in present], self.library.own_extent()
 
-    def _followed(self, token: tuple[int, int], gone: list[int]) -> None:
-        if gone and self.loaded:
-            self.notify(f"{gone_elsewhere(gone)}: the groups are found again.", title="Duplicates changed",
-                        timeout=6)
+    def _followed(self, token: tuple[int, int], answer: tuple[list[int], tuple[int, int]]) -> None:
+        gone, extent = answer
+        if not self.loaded:
+            return
+        if gone:
+            why = gone_elsewhere(gone)
+        elif self._extent is not None and extent != self._extent:
+            why = "Images were imported or brought back from the trash elsewhere"
+        else:
+            return
+        self.notify(f"{why}: the groups are found again.", title="Duplicates changed", timeout=6)
+        self._reload(self.query_one("#dup-groups", OptionList).highlighted or 0)
+
+    def action_refresh(self) -> None:
+        """Find the groups again now (ctrl+r, as in the gallery)."""
+        if self.loaded and not self._busy:
             self._reload(self.query_one("#dup-groups", OptionList).highlighted or 0)
 
     @staticmethod
@@ -405,6 +423,7 @@ class DuplicatesScreen(Screen[list[int]]):
 
     def _merge(self, todo: list[tuple[int, list[int]]]) -> None:
         done: list[int] = []
+        extent: list[tuple[int, int]] = []
         self._busy = True  # what goes to the trash here is not "gone elsewhere"
 
         def job(progress, cancelled) -> list[int]:
@@ -423,10 +442,13 @@ class DuplicatesScreen(Screen[list[int]]):
                                          "The groups are found again.") from None
                     done.extend(others)
                     progress(n + 1, len(todo), f"groups · kept #{keep}")
+                extent.append(self.library.own_extent())  # what this merge left: not a change made elsewhere
             return done
 
         def finished(outcome: JobOutcome | None) -> None:
             self._busy = False
+            if extent:
+                self._extent = extent[0]
             if outcome is None:
                 return
             self.trashed.extend(done)
