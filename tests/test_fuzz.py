@@ -25,7 +25,7 @@ from tui.app import MyImagesApp
 # Keys a user may press (not the quit keys: the run must go on).
 KEYS = ["up", "down", "left", "right", "h", "j", "k", "l", "pageup", "pagedown", "home", "end", "enter",
         "escape", "tab", "shift+tab", "space", "ctrl+a", "slash", "f", "p", "s", "i", "g", "d", "a", "v",
-        "r", "R", "c", "C", "t", "w", "y", "backspace", "ctrl+p", "ctrl+r", "x", "o", "1", "2"]
+        "r", "R", "c", "C", "t", "w", "y", "backspace", "ctrl+p", "ctrl+r", "x", "o", "1", "2", "f2", "ctrl+d"]
 SIZES = [(80, 24), (160, 48), (100, 30), (60, 20), (120, 40)]
 
 
