@@ -1897,6 +1897,10 @@ class Catalog:
     # only those that cannot be worked out from a query's matches alone.
     _KEPT_ORDERS = ("imported", "prompt", "largest", "random")
 
+    def has_order(self, sort: str) -> bool:
+        """Whether this kept order is made (a command's catalog read from its file has none: they are not saved)."""
+        return sort in self._orders
+
     def _order(self, sort: str) -> np.ndarray:
         """The positions of every image in this order (cached until the catalog changes); "random" is one
         shuffle of the catalog, which a seed reads in an order of its own (`_positions`, `scramble`)."""

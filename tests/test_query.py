@@ -424,6 +424,37 @@ def test_prompt_order_folds_case_and_accents_and_puts_no_prompt_last(library, db
     assert listed == COLLATED_ORDER
 
 
+def test_prompt_order_of_every_image_on_sqlite_is_paged_by_its_index_until_the_catalog_has_it(tmp_path, monkeypatch):
+    """A command's catalog (read from its file) has no order made: `list --sort prompt` pages the stored key's index
+    instead of ranking every prompt (15-20 s at 1,000,000 images); the app's, once its orders are made, answers
+    itself. Both in the same order."""
+    from store import catalog as catalog_module
+    from store.library import Library
+
+    lib = Library(tmp_path / "lib", account="alice")
+    try:
+        lib.add_images([new(n, prompt, days=n) for n, prompt in enumerate(COLLATED)])
+        real = catalog_module._make_order
+
+        def not_ranked(sort, inputs):
+            assert sort != "prompt", "every prompt ranked for one page"
+            return real(sort, inputs)
+
+        monkeypatch.setattr(catalog_module, "_make_order", not_ranked)
+        assert lib._catalog_order(Filters(sort="prompt")) is None  # SQL
+        assert lib._catalog_order(Filters(search="clair", sort="prompt")) is not None  # a search: the catalog's
+        assert [r.prompt for r in lib.page(Filters(sort="prompt"), 0, 60)] == COLLATED_ORDER
+        assert [r.prompt for r in lib.iter_images(Filters(sort="prompt"), batch=5)] == COLLATED_ORDER
+        assert lib.position(lib.ids(Filters(sort="prompt"))[4], Filters(sort="prompt")) == 4
+        monkeypatch.setattr(catalog_module, "_make_order", real)
+        lib.catalog.prepare_orders()
+        assert lib.catalog.has_order("prompt")
+        assert lib._catalog_order(Filters(sort="prompt")) is not None  # the catalog answers now
+        assert [r.prompt for r in lib.page(Filters(sort="prompt"), 0, 60)] == COLLATED_ORDER
+    finally:
+        lib.close()
+
+
 def test_schema_21_gives_existing_images_their_prompt_key(known, db_url):
     """An older library's images get their prompt keys: made by PostgreSQL for ASCII prompts, by Python for the
     others; on both back ends each equals text.prompt_sort_key of its prompt, and prompt A-Z reads the new index."""
