@@ -74,7 +74,7 @@ def all_or_none(check: Callable[[int], object], ids: Sequence[int], nothing: str
 
     problems: list[tuple[int, str]] = []
     trashed: list[int] = []
-    others: list[int] = []
+    not_yours: list[int] = []
     for image_id in ids:
         if image_id in known:  # found in one query beforehand: only the others are asked one by one
             continue
@@ -85,7 +85,7 @@ def all_or_none(check: Callable[[int], object], ids: Sequence[int], nothing: str
             if isinstance(exc, InTrash):
                 trashed.append(image_id)
             elif isinstance(exc, NotYours):
-                others.append(image_id)
+                not_yours.append(image_id)
     if not problems:
         return
     if len(ids) == 1:  # the store's own sentence: with one id, "nothing was done" goes without saying
@@ -93,17 +93,17 @@ def all_or_none(check: Callable[[int], object], ids: Sequence[int], nothing: str
     bad = [i for i, _ in problems]
     # one sentence a kind of problem, the ids of each as ranges and a count (30 trashed ids were 30 sentences)
     missing = [i for i, text in problems if text == f"No image #{i}"]
-    grouped = set(missing) | set(trashed) | set(others)
+    grouped = set(missing) | set(trashed) | set(not_yours)
     parts = [f"No image #{missing[0]}" if len(missing) == 1 else f"No images {id_ranges(missing)}"] if missing else []
     if len(trashed) > 1:
         listed = " ".join(str(i) for i in trashed[:5]) + (" …" if len(trashed) > 5 else "")  # as delete says it
         parts.append(f"Images {id_ranges(trashed)} are in the trash (myimages trash restore {listed} brings them "
                      "back)")
-    if len(others) > 1:
-        parts.append(f"Images {id_ranges(others)} belong to other accounts: you can view and download them, not "
+    if len(not_yours) > 1:
+        parts.append(f"Images {id_ranges(not_yours)} belong to other accounts: you can view and download them, not "
                      "change them")
     parts += [text for i, text in problems if i not in grouped or (len(trashed) == 1 and i in trashed)
-              or (len(others) == 1 and i in others)]
+              or (len(not_yours) == 1 and i in not_yours)]
     said = "; ".join(parts)
     rest = len(ids) - len(bad)
     others = f" (give the other {rest:,} without {'it' if len(bad) == 1 else 'them'})" if rest else ""
