@@ -374,6 +374,27 @@ def _parse_cached(text: str, today: date) -> Parsed:
     return Parsed(result, error, sort, error_more=more)
 
 
+def without_sort(text: str) -> str:
+    """The query without its sort:NAME (order:NAME) parts, the rest as typed: the Order control has taken the
+    order over (`o`, the dropdown), so the search box no longer names another one."""
+    cuts, position = [], 0
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None or match.end() == position:
+            break
+        position = match.end()
+        field = match.group(2)
+        if field is not None and field.lower() in ("sort", "order"):
+            after = len(text[position:]) - len(text[position:].lstrip())
+            # the part and the spaces after it ("sort:oldest ring"), or before it at the end ("ring sort:oldest")
+            cuts.append((match.start(1), position + after) if after else (match.start(), position))
+    kept, last = [], 0
+    for start, end in cuts:
+        kept.append(text[last:start])
+        last = end
+    return "".join(kept) + text[last:]
+
+
 def plain_query(text: str) -> Parsed:
     """The search text as one prompt substring (the old behaviour), for callers that want it literally."""
     value = text.strip().casefold()

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from store.library import NewImage
-from store.query import ALIASES, FIELD_LIST, FIELDS, HINT_WIDTH, SORTS, parse
+from store.query import ALIASES, FIELD_LIST, FIELDS, HINT_WIDTH, SORTS, parse, without_sort
 from store.records import FAVORITES_ONLY, SCOPE_PUBLIC, Count, Filters
 from store.text import prompt_sort_key
 
@@ -1034,3 +1034,14 @@ def test_every_hint_fits_the_status_line(field, value):
 def test_the_lists_a_hint_refers_to_are_on_its_second_line():
     assert FIELD_LIST in parse("foo:bar").error_more and "favorites" in parse("sort:x").error_more
     assert parse("ring").error_more == ""
+
+
+def test_without_sort_leaves_the_rest_as_typed():
+    """What the search box keeps when `o` or the Order dropdown take the order over (NEWUSER6 §1)."""
+    assert without_sort("sort:oldest") == ""
+    assert without_sort("ring sort:oldest") == "ring"
+    assert without_sort("sort:oldest  ring -gem") == "ring -gem"
+    assert without_sort('ring ORDER:prompt "a  b"') == 'ring "a  b"'
+    assert without_sort('"sort:oldest" ring') == '"sort:oldest" ring'  # a phrase, not an order
+    assert without_sort("ring sort:bogus") == "ring"
+    assert parse(without_sort("model:xl sort:largest seed:>5")).sort is None

@@ -194,6 +194,42 @@ async def test_order_by_key_and_by_mouse(lib, tmp_path, size):
 
 
 @pytest.mark.parametrize("size", SIZES)
+async def test_sort_in_the_search_and_the_order_control_never_disagree(lib, tmp_path, size):
+    """NEWUSER6 §1: `sort:oldest` in the box won over the Order dropdown, which went on showing "Newest first"; `o`
+    then changed the dropdown's label only (and the order kept for the next start). Now the dropdown follows the
+    search's sort:, and `o` or the dropdown take the order over: the box's sort: part goes."""
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        select = app.screen.query_one("#sort-order", Select)
+        box = app.screen.query_one("#search", Input)
+        newest = [p for p, *_ in IMAGES]
+        await type_search(pilot, app, "sort:oldest")
+        await ui.wait_until(pilot, lambda: "oldest first" in status(app))
+        assert select.value == "oldest" and app.settings.sort == "oldest"
+        assert prompts(app) == newest[::-1][:len(prompts(app))]
+        await pilot.press("enter", "o")  # to the grid, the next order: the box no longer names another one
+        await ui.wait_until(pilot, lambda: "recently imported" in status(app))
+        await ui.settle(pilot, app)
+        assert select.value == "imported" and box.value == "" and app.settings.sort == "imported"
+        assert "oldest" not in status(app)
+        await type_search(pilot, app, "pixel sort:prompt")
+        await ui.wait_until(pilot, lambda: "prompt A–Z" in status(app))
+        await ui.settle(pilot, app)
+        assert select.value == "prompt" and prompts(app) == ["a necklace, pixel art", "pixel art ring, gold"]
+        await pilot.press("enter")
+        await pilot.click("#sort-order")  # the mouse: Largest first
+        await pilot.pause()
+        while select.query_one("SelectOverlay").highlighted != 4:
+            await pilot.press("down")
+        await pilot.press("enter")
+        await ui.wait_until(pilot, lambda: "largest first" in status(app))
+        await ui.settle(pilot, app)
+        assert box.value == "pixel" and select.value == "largest" and "prompt A–Z" not in status(app)
+        assert prompts(app) == ["pixel art ring, gold", "a necklace, pixel art"]  # 1024, then 512 wide
+
+
+@pytest.mark.parametrize("size", SIZES)
 async def test_the_search_box_has_room_at_80_columns_and_the_dropdowns_keep_their_titles(lib, tmp_path, size):
     """NEWUSER5 §11: at 80×24 the three dropdowns took all but 15 characters of the row from the search box.
     Narrow, they show short values ("All", "Newest") under their full titles; the open list keeps the long names."""

@@ -13,7 +13,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Select
 
 from store.history import SearchHistory
-from store.query import DEFAULT_SORT, SORT_NAMES, SORTS
+from store.query import DEFAULT_SORT, SORT_NAMES, SORTS, parse, without_sort
 from store.records import FAVORITE_ALL, FAVORITES_ONLY, NON_FAVORITES, CollectionRecord, Filters
 from store.text import one_line
 
@@ -197,7 +197,17 @@ class FilterBar(Horizontal):
         self._emit()
 
     def _emit(self) -> None:
+        self._follow_search_sort()
         self.post_message(self.Changed(self, self.filters))
+
+    def _follow_search_sort(self) -> None:
+        """One order in effect, shown in one place: a sort:NAME typed in the search sets the Order dropdown (and so
+        the order kept for the next start), as if picked there."""
+        parsed = parse(self.query_one("#search", Input).value)  # (a query it cannot read changes nothing yet)
+        select = self.query_one("#sort-order", Select)
+        if not parsed.error and parsed.sort in self.sorts and select.value != parsed.sort:
+            with self.prevent(Select.Changed):
+                select.value = parsed.sort
 
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
@@ -237,4 +247,12 @@ class FilterBar(Horizontal):
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
         event.stop()
+        if event.select.id == "sort-order":  # `o` or the dropdown: the search box stops naming another order
+            box = self.query_one("#search", Input)
+            if without_sort(box.value) != box.value:
+                with self.prevent(Input.Changed):
+                    box.value = without_sort(box.value)
+                if self._timer is not None:  # the search due reads the box now
+                    self._timer.stop()
+                    self._timer = None
         self._emit()
