@@ -36,6 +36,7 @@ from .files import TMP_PREFIX, make_thumbnail, write_bytes_atomic
 from .library import Library
 from .models import Image as ImageRow
 from .models import Source as SourceRow
+from .sources import _thumbnail as make_linked_thumbnail
 from .sources import not_there, own_copies
 from .text import plural
 from .trash import trash_days
@@ -63,6 +64,7 @@ class DoctorReport:
     # the library's own copy again (sources.own_copies)
     adopted: list[int] = field(default_factory=list)
     unreadable: list[int] = field(default_factory=list)
+    damaged: list[int] = field(default_factory=list)  # a file that is there but cannot be decoded (cut short…)
     records_removed: list[int] = field(default_factory=list)
     refused_removal: str = ""
     integrity: str = "ok"
@@ -76,7 +78,7 @@ class DoctorReport:
     @property
     def clean(self) -> bool:
         return not (self.leftovers_removed or self.orphans_removed or self.thumbnails_made or self.adopted
-                    or self.missing_originals or self.unreadable) and self.integrity == "ok"
+                    or self.missing_originals or self.unreadable or self.damaged) and self.integrity == "ok"
 
     def lines(self) -> list[str]:
         out = [f"database integrity: {self.integrity}"]
@@ -111,6 +113,11 @@ class DoctorReport:
             n = len(self.unreadable)
             out.append(f"{n:,} of your images' files cannot be read (check {'its' if n == 1 else 'their'} "
                        f"permissions): {_ids(self.unreadable)}")
+        if self.damaged:
+            n = len(self.damaged)
+            out.append(f"{n:,} of your images' files cannot be decoded (damaged, perhaps cut short): "
+                       f"{_ids(self.damaged)}; nothing was changed: put the whole file back (a linked one is taken "
+                       f"in again when it is written whole) or delete {'it' if n == 1 else 'them'}")
         if self.missing_originals:
             n = len(self.missing_originals)
             if self.records_removed:
@@ -187,6 +194,13 @@ def _check_own_records(library: Library, report: DoctorReport) -> None:
                     report.away.setdefault(away, []).append(image_id)
                 else:
                     report.missing_linked.append(image_id)
+            elif not library.read_only and not library.files.thumbnail_path(sha256).exists():
+                # its thumbnail is made here as the watcher would; one that cannot be is a file that cannot be
+                # decoded (a scan that read its header only took it in: the app showed "(no picture)")
+                if make_linked_thumbnail(library, sha256, location):
+                    report.thumbnails_made.append(image_id)
+                else:
+                    (report.damaged if os.access(location, os.R_OK) else report.unreadable).append(image_id)
             continue
         original = library.files.original_path(sha256, ext)
         if not original.exists():
@@ -208,9 +222,9 @@ def _check_own_records(library: Library, report: DoctorReport) -> None:
         except OSError as exc:
             if isinstance(exc, (PermissionError, FileNotFoundError)) or exc.errno is not None:
                 raise StoreError(f"Cannot write the thumbnail {thumb}: {exc.strerror or exc}.") from exc
-            report.unreadable.append(image_id)  # Pillow cannot decode it
+            report.damaged.append(image_id)  # Pillow cannot decode it
         except Exception:  # noqa: BLE001 - a damaged original is reported, never removed
-            report.unreadable.append(image_id)
+            report.damaged.append(image_id)
 
 
 def _remove_missing(library: Library, report: DoctorReport) -> None:

@@ -308,13 +308,16 @@ def index_file(path: Path, seen: Seen, mode: str) -> Indexed:
         return result
     waited = time.time() - seen.mtime_ns / 1e9
     png = png_text(data) if data.startswith(PNG_SIGNATURE) else None
-    if not (png is not None or is_complete(data)) and waited < (EMPTY_FOR if not data else GIVE_UP_AFTER):
+    complete = png is not None or is_complete(data)
+    if not complete and waited < (EMPTY_FOR if not data else GIVE_UP_AFTER):
         result.incomplete = True
         return result
     try:
         if mode == COPY:
             new, meta, chunks = prepare_bytes(data, path.name)
         else:
+            if not complete:  # cut short and left so (a generator or a copy that died): its pixels decoded, as
+                prepare_bytes(data, path.name)  # `import` does: a picture that is not whole is skipped with why
             new, meta, chunks = _read_png(data, path, png) if png is not None else _read_linked(data, path)
     except BadImage as exc:
         result.error = str(exc)

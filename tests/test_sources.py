@@ -396,6 +396,35 @@ def test_an_empty_file_is_a_skipped_file_after_a_few_seconds(library, tmp_path):
     assert library.scan_sources()[0].bad == [] and "still being written" not in library.scan_sources()[0].summary()
 
 
+def test_a_picture_cut_short_is_a_skipped_file_with_its_reason_and_taken_in_once_whole(library, tmp_path):
+    """NEWUSER6 §6: a PNG cut short (a generator or a copy that died), left so past the minute's wait, was linked
+    from its header alone: an image with "(no picture)" that `import` refused ("damaged image data (image file is
+    truncated)") and doctor did not name. Now it is a skipped file with import's reason, said once, taken in when
+    written whole; doctor names a linked image whose file cannot be decoded."""
+    folder = tmp_path / "src"
+    whole = a1111("a lantern festival", 5)
+    cut = put(folder, "cut.png", whole[:whole.index(b"IDAT") + 12])  # the header and its text, part of the pixels
+    os.utime(cut, (time.time() - 120,) * 2)
+    put(folder, "ok.png", a1111("a whole picture", 6))
+    reason = "damaged image data (image file is truncated)"
+    assert [r for _, r in import_files(library, [cut]).failed] == [reason]  # what import says of it
+    report = library.add_source(folder)
+    assert [(p.name, r) for p, r in report.bad] == [("cut.png", reason)] and prompts(library) == ["a whole picture"]
+    assert library.sources()[0].bad == [("cut.png", reason)]
+    assert library.scan_sources()[0].bad == []  # said once
+    cut.write_bytes(whole)  # written again, whole
+    again = library.scan_sources()[0]
+    assert len(again.added) == 1 and prompts(library) == ["a lantern festival", "a whole picture"]
+    # one linked while it was cut short (before this change): doctor names it, and changes nothing
+    lantern = next(r for r in library.page() if r.prompt == "a lantern festival")
+    library.files.thumbnail_path(lantern.sha256).unlink(missing_ok=True)
+    cut.write_bytes(whole[:whole.index(b"IDAT") + 12])
+    doctor = check(library)
+    assert doctor.damaged == [lantern.id] and not doctor.clean
+    assert any(f"cannot be decoded (damaged, perhaps cut short): #{lantern.id}" in line for line in doctor.lines())
+    assert cut.exists() and library.get(lantern.id).path == cut
+
+
 def test_a_linked_image_in_a_source_is_skipped_and_said(library, outputs, tmp_path):
     """New-user test 3 item 12: a symbolic link to an image in a source folder was ignored without a word. It is
     not followed (a delete must never go through it to a file outside the sources); it is a skipped file, said."""
