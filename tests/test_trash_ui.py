@@ -79,6 +79,42 @@ async def test_delete_goes_to_the_trash_and_u_brings_it_back_where_it_was(lib, t
         assert lib.ids() == ids
 
 
+@pytest.mark.parametrize("size", SIZES)
+async def test_u_walks_back_through_the_deletes_made_here(lib, tmp_path, size, monkeypatch):
+    """NEWUSER6 §7: after two deletes, a second `u` said "Nothing to undo: no image was deleted here" while the
+    first was still in the trash. `u` now walks back through this window's deletes, the last first, as an
+    editor's undo does, and what it says is true at each end (bounded: UNDO_LEVELS, 2 here)."""
+    from .test_robust import record_notifications
+
+    monkeypatch.setattr("tui.gallery_screen.UNDO_LEVELS", 2)
+    ids = lib.ids()
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await gallery_shows(pilot, app, 6)
+        shown = record_notifications(app)
+        deleted = []
+        for left in (5, 4, 3):
+            deleted.append(grid(app).current.id)
+            await pilot.press("d")
+            await on_screen(pilot, app, ConfirmDeleteScreen)
+            await pilot.click("#delete")
+            await gallery_shows(pilot, app, left)
+        assert sorted(t.record.id for t in lib.trashed()) == sorted(deleted)
+        await pilot.press("u")
+        await gallery_shows(pilot, app, 4)
+        await ui.wait_until(pilot, lambda: grid(app).current is not None and grid(app).current.id == deleted[2])
+        await pilot.press("u")  # the one before
+        await gallery_shows(pilot, app, 5)
+        await ui.wait_until(pilot, lambda: grid(app).current is not None and grid(app).current.id == deleted[1])
+        assert [m for _, m in shown if m.startswith("Restored")] == [
+            "Restored 1 image. u again undoes the delete before it.", "Restored 1 image."]
+        await pilot.press("u")  # the first is past the bound: said, it stays in the trash
+        await ui.wait_until(pilot, lambda: any(m.startswith("Nothing more") for _, m in shown), timeout=15)
+        assert [m for _, m in shown if m.startswith("Nothing")] == [
+            "Nothing more to undo: u brings back the last 2 deletes made here; the older ones are in the trash (t)."]
+        assert [t.record.id for t in lib.trashed()] == [deleted[0]] and len(lib.ids()) == len(ids) - 1
+
+
 async def test_u_says_what_was_restored_elsewhere_meanwhile(lib, tmp_path):
     """New-user test 3 item 4: `d` here, `myimages trash restore 7` in another shell, then `u` here said
     nothing at all. Now it names the image restored elsewhere, alone or beside those it restores."""

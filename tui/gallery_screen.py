@@ -86,6 +86,7 @@ def card_actions(*, plain: bool = False, public: bool = False) -> list[CardActio
 
 
 DELETE_CHUNK = 50  # images deleted per transaction by a bulk delete
+UNDO_LEVELS = 20  # deletes made in a window that `u` walks back through, the last first
 # What acts on every selected card (in this order in the status line); the other actions, on the current one.
 SELECTION_ACTIONS = ("download", "favorite", "delete", "collect", "clean")
 WRITE_ACTIONS = {"favorite", "clean", "delete", "collect", "select", "select_all", "sources", "undo_delete", "trash",
@@ -170,8 +171,12 @@ class GalleryScreen(Screen):
         self.hint_listed = False
         self.highlight_words: tuple[str, ...] = ()  # the searched words, marked in the cards' prompts
         self._seed = random.randrange(1, 2**31)  # the random order's: stable until Random is picked again
-        self._last_deleted: list[int] = []  # what `u` brings back from the trash
-        self._cursor_at_delete: int | None = None  # where the cursor was when they were deleted (u goes back there)
+        # this window's deletes, the last on top, each with where the cursor was (u goes back there): `u` walks
+        # back through them as an editor's undo does (NEWUSER6 §7: it was one level deep and then said, untrue,
+        # that no image was deleted here)
+        self._undo: list[tuple[list[int], int | None]] = []
+        self._undo_dropped = False  # deletes older than UNDO_LEVELS were let go (they stay in the trash)
+        self._undone = False  # a delete made here was undone
         self._done_in_trash: dict[int, str] = {}  # id -> "restored" / "erased for good" in this window's trash view
         self._deleting: set[int] = set()  # what a delete asked for here moves to the trash (no "was deleted" notice)
 
@@ -816,7 +821,7 @@ class GalleryScreen(Screen):
             n = len(deleted)
             self.grid.deselect(set(deleted))
             if deleted:
-                self._last_deleted, self._cursor_at_delete = list(deleted), cursor
+                self._remember_delete(deleted, cursor)
             if outcome.cancelled:
                 self.notify(f"Cancelled: moved {n:,} of {len(ids):,} images to the trash (u undoes).")
             elif outcome.error is None:
@@ -941,12 +946,23 @@ class GalleryScreen(Screen):
 
         self.app.push_screen(ImportScreen(self.library), closed)
 
+    def _remember_delete(self, ids: list[int], cursor: int | None) -> None:
+        self._undo.append((list(ids), cursor))
+        if len(self._undo) > UNDO_LEVELS:
+            del self._undo[0]
+            self._undo_dropped = True
+
     def action_undo_delete(self) -> None:
-        """Bring back what the last delete moved to the trash, where it was."""
-        ids = self._last_deleted
-        if not ids:
-            self.notify("Nothing to undo: no image was deleted here.", timeout=4)
+        """Bring back what the last delete not undone yet moved to the trash, where it was."""
+        if not self._undo:
+            if self._undo_dropped:
+                self.notify(f"Nothing more to undo: u brings back the last {UNDO_LEVELS} deletes made here; the "
+                            "older ones are in the trash (t).", timeout=6)
+            else:
+                self.notify("Nothing to undo: no image was deleted here." if not self._undone else
+                            "Nothing more to undo: every delete made here was undone.", timeout=4)
             return
+        ids, cursor = self._undo.pop()
         restored: list[int] = []
         back: list[int] = []  # restored elsewhere meanwhile (another instance, `myimages trash restore`)
         erased: list[int] = []  # erased elsewhere meanwhile
@@ -966,17 +982,23 @@ class GalleryScreen(Screen):
         def finished(outcome: JobOutcome | None) -> None:
             if outcome is None:
                 return
-            self._last_deleted = [i for i in ids if i not in set(restored) | set(back) | set(erased)]
+            left = [i for i in ids if i not in set(restored) | set(back) | set(erased)]
+            if left:  # cancelled or failed: the rest is undone by the next u
+                self._undo.append((left, cursor))
+            else:
+                self._undone = True
+            more = " u again undoes the delete before it." if self._undo and not left else ""
             elsewhere = _undone_meanwhile(back, erased, self._done_in_trash)
             if restored:  # back in place: the focus goes to the first one
-                self.notify(f"Restored {plural(len(restored), 'image')}." + (f" {elsewhere}" if elsewhere else ""))
+                self.notify(f"Restored {plural(len(restored), 'image')}." + (f" {elsewhere}" if elsewhere else "")
+                            + more)
             elif elsewhere and outcome.error is None:
-                self.notify(f"Nothing to undo: {elsewhere}", timeout=6)
+                self.notify(f"Nothing to undo: {elsewhere}{more}", timeout=6)
             if outcome.error is not None:
                 self._fail(outcome.error)
             self._refresh_collections()
-            if len(restored) > 1 and self._cursor_at_delete is not None:  # the cursor where it was (NEWUSER5 §3)
-                self.run_query(self.filters, True, self._cursor_at_delete)
+            if len(restored) > 1 and cursor is not None:  # the cursor where it was (NEWUSER5 §3)
+                self.run_query(self.filters, True, cursor)
             else:  # one image: back in its place, the focus on it
                 self.run_query(self.filters, True, None, restored[0] if restored else None)
 
@@ -1020,7 +1042,7 @@ class GalleryScreen(Screen):
         """The duplicates view (tui/duplicates_screen.py); what it moved to the trash, u brings back here too."""
         def closed(trashed: list[int] | None) -> None:
             if trashed:
-                self._last_deleted, self._cursor_at_delete = list(trashed), None
+                self._remember_delete(trashed, None)
                 self.grid.deselect(set(trashed))
                 self._refresh_collections()
                 self.reload(keep_position=True)
