@@ -353,6 +353,10 @@ def _parse_cached(text: str, today: date) -> Parsed:
             continue
         if field is None and re.fullmatch(r"[A-Za-z_]+:", raw):
             field, raw = raw[:-1], ""  # "seed:" with nothing after it yet
+            if field.lower() in ("sort", "order"):  # (it said 'Unknown field "sort:"', listing fields without it)
+                if not error:
+                    error, more = f"{field}: needs an order, e.g. {field}:oldest or {field}:prompt.", ORDERS_MORE
+                continue
         try:
             if field is None:
                 value = _unquoted(raw)

@@ -1045,3 +1045,16 @@ def test_without_sort_leaves_the_rest_as_typed():
     assert without_sort('"sort:oldest" ring') == '"sort:oldest" ring'  # a phrase, not an order
     assert without_sort("ring sort:bogus") == "ring"
     assert parse(without_sort("model:xl sort:largest seed:>5")).sort is None
+
+
+def test_sort_alone_asks_for_an_order_and_the_dropdown_names_them_as_the_status_line():
+    """NEWUSER6 §12: `sort:` alone said 'Unknown field "sort:"' and listed the fields without it; the Order
+    dropdown said "Prompt a–z" where the status line says "prompt A–Z"."""
+    from store.query import ORDERS_MORE, SORT_NAMES
+    from widgets.filter_bar import SORT_OPTIONS
+
+    for query in ("sort:", "ring sort:"):
+        assert (parse(query).error, parse(query).error_more) == (
+            "sort: needs an order, e.g. sort:oldest or sort:prompt.", ORDERS_MORE)
+    assert dict((v, label) for label, v in SORT_OPTIONS)["prompt"] == "Prompt A–Z"
+    assert all(label.lower() == SORT_NAMES[v].lower() for label, v in SORT_OPTIONS)

@@ -24,7 +24,7 @@ FAVORITE_OPTIONS = [("All Images", FAVORITE_ALL), ("Favorites Only", FAVORITES_O
 ALL_COLLECTIONS = -1  # the "All Images" entry of the collection dropdown
 SEARCH_TIP = ('F1 help · words -not "a phrase" a|b model: seed:>9 steps: cfg: size:WxH date:7d in:NAME is:fav lora: '
               'sort: ↑↓ history')
-SORT_OPTIONS = [(SORT_NAMES[s].capitalize(), s) for s in SORTS]
+SORT_OPTIONS = [(SORT_NAMES[s][:1].upper() + SORT_NAMES[s][1:], s) for s in SORTS]  # "Prompt A–Z" as the status says
 # What a closed dropdown shows on a narrow bar (its box's title says what it is; the open list keeps the long
 # names): at 80 columns the long ones took all but 15 columns of the row from the search box.
 SHORT_LABELS = {
