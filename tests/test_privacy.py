@@ -122,6 +122,9 @@ def test_favorites_are_their_owners_alone(two, capsys):
     assert code == 1 and "Favorites are yours alone" in err and out == ""
     code, out, err = cli(capsys, root, "bob", "list", "--public", "--sort", "favorites")
     assert code == 1 and "Favorites are yours alone" in err
+    for option in (["--favorites"], ["--collection", "Mine"]):  # NEWUSER6 §12: it said "only --search and
+        code, out, err = cli(capsys, root, "bob", "list", "--public", *option)  # --limit apply" (--sort does too)
+        assert code == 1 and out == "" and "--favorites, --non-favorites and --collection do not apply" in err
     code, out, _ = cli(capsys, root, "bob", "info", str(public_id))
     assert "Favorite:        no" in out
 

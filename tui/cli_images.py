@@ -92,7 +92,9 @@ def _filters(library, args: argparse.Namespace) -> Filters:
     favorite = FAVORITES_ONLY if args.favorites else NON_FAVORITES if args.non_favorites else FAVORITE_ALL
     if args.public:
         if favorite != FAVORITE_ALL or args.collection:
-            raise UserError("--public lists every free account's images: only --search and --limit apply.")
+            # (it said "only --search and --limit apply", though --sort, --seed and --json do too: NEWUSER6 §12)
+            raise UserError("--public lists every free account's images: favorites and collections are each "
+                            "account's own, so --favorites, --non-favorites and --collection do not apply.")
         if args.sort == "favorites":
             raise UserError("Favorites are yours alone: --sort favorites works without --public.")
         return Filters(search=args.search, scope=SCOPE_PUBLIC, sort=args.sort, seed=args.seed)
