@@ -104,6 +104,7 @@ class Library(Images, Search):
         self.files_lock = FilesLock(self.root)
         self.catalog = None  # made once the database is open (close() may run before: a full disk)
         self._erases_on_open = 0  # deletions of source files a kill interrupted, finished on opening
+        self._moves_on_open = 0  # moves of linked files into or out of the trash a kill interrupted, likewise
         self._refuse_missing_database(marker)
         self._create_database_file()
         try:
@@ -133,7 +134,7 @@ class Library(Images, Search):
         from . import sources
 
         try:
-            trash._finish(self)
+            self._moves_on_open = trash._finish(self)  # doctor (finish_trash_moves) says how many
         except (StoreError, *DRIVER_ERRORS):  # noqa: BLE001 - never keeps a library from opening; doctor says
             pass
         try:
@@ -458,7 +459,9 @@ class Library(Images, Search):
 
         if self.read_only:
             return 0
-        return trash.finish_moves(self)
+        # (a killed delete or restore was finished on opening without a word: NEWUSER6 §12)
+        done, self._moves_on_open = trash.finish_moves(self) + self._moves_on_open, 0
+        return done
 
     @boundary
     def finish_erases(self) -> int:

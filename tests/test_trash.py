@@ -249,6 +249,9 @@ def test_an_interrupted_move_is_finished_on_opening(library, tmp_path, db_url):
     third = Library(library.root, account="alice", database_url=db_url)
     assert original.exists() and third.get(image_id).path == original
     assert not list((library.root / "trash").iterdir())
+    # doctor says the crash was repaired (NEWUSER6 §12: it said nothing, the move done on opening)
+    assert "1 interrupted move of files into or out of the trash finished" in check(third).lines()
+    assert check(third).trash_moves == 0  # said once
 
 
 def test_a_version_7_library_gains_the_trash(tmp_path, make_png):
