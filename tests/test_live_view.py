@@ -286,7 +286,9 @@ async def test_gallery_follows_another_writer_on_both_back_ends(tmp_path, make_p
         add(other, make_png, "four", 9)
         await wait_until(pilot, lambda: status(app) == "4 of 4 images", FOLLOW_WITHIN)
         await settle(pilot, app)
-        assert grid(app).record_at(0).prompt == "four" and grid(app).current.favorite
+        # the grid was at its first card: it stays at the top, where the new image is (NEWUSER5 §11)
+        assert grid(app).record_at(0).prompt == "four" and grid(app).cursor == 0
+        assert grid(app).record_at(1).prompt == "three" and grid(app).record_at(1).favorite
     library.close()
 
 

@@ -388,3 +388,53 @@ async def test_a_key_or_a_click_in_the_app_is_the_user_working(tmp_path, monkeyp
         monkeypatch.setattr(activity, "_last", float("-inf"))
         await pilot.click(offset=(2, 2))
         assert activity.in_use()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_new_images_above_the_view_are_shown_at_the_top_or_said_where_they_are(tmp_path, size):
+    """NEWUSER5 §11: with the cursor on the first card, new files in a source landed above the top row, out of
+    sight, and nothing said where. At the top, the grid stays at the top (they show); further down, the cursor
+    stays on its image and the notice says that Home shows them."""
+    import os
+    import time
+
+    from widgets.card_grid import CardGrid
+
+    out = tmp_path / "out"
+    out.mkdir()
+    old = time.time() - 3600
+    for n in range(24):
+        path = out / f"old{n:02}.png"
+        path.write_bytes(a1111(f"old pear {n}", n))
+        os.utime(path, (old + n, old + n))
+    library = Library(tmp_path / "lib", account="alice")
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=size) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        await add_in_dialog(pilot, app, out)
+        await wait_until(pilot, lambda: any("24 new images" in text for text in shown), LOADED)
+        await pilot.press("escape")
+        grid = app.screen.query_one("#grid", CardGrid)
+        await wait_until(pilot, lambda: grid.total == 24 and grid.current is not None, LOADED)
+        await pilot.press("home")
+        await settle(pilot, app)
+        assert grid.current.prompt.startswith("old pear 23")
+        (out / "new0.png").write_bytes(a1111("new pear 0", 100))
+        # at the top: the newest shows on the first card, the cursor on it
+        await wait_until(pilot, lambda: "new pear 0" in screen_text(app) and any("1 new image from" in t for t in shown),
+                         LOADED)
+        await settle(pilot, app)
+        assert grid.cursor == 0 and grid.top_row == 0
+        assert not any("above the cards" in t for t in shown), shown
+        # further down: the cursor stays on its image; the notice says where the new one is
+        await pilot.press("end")
+        await wait_until(pilot, lambda: grid.current is not None)
+        last = grid.current.id
+        assert grid.top_row > 0
+        (out / "new1.png").write_bytes(a1111("new pear 1", 101))
+        await wait_until(pilot, lambda: any("above the cards shown: Home shows them" in t for t in shown), LOADED)
+        await wait_until(pilot, lambda: grid.current is not None)
+        assert grid.current.id == last and "new pear 1" not in screen_text(app)
+        await pilot.press("home")
+        await wait_until(pilot, lambda: "new pear 1" in screen_text(app))

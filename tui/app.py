@@ -208,20 +208,23 @@ class MyImagesApp(App):
     def _sources_reported(self, reports) -> None:
         from store.text import one_line
 
+        galleries = [s for s in self.screen_stack if isinstance(s, GalleryScreen)]
         for report in reports:
             where = one_line(str(report.source))
             if report.problem:
                 self.notify(report.problem, title="Source folder", severity="warning", markup=False)
                 continue
             if report.added:
-                n = len(report.added)
-                self.notify(f"{plural(n, 'new image')} from {where}", title="New images", markup=False)
+                text = f"{plural(len(report.added), 'new image')} from {where}"
+                if galleries:  # the gallery says it once it shows them, with where they are
+                    galleries[-1].images_arrived(list(report.added), text)
+                else:
+                    self.notify(text, title="New images", markup=False)
             if report.bad:
                 n = len(report.bad)
                 self.notify(f"{plural(n, 'file')} skipped in {where} (w shows why)",
                             title="Source folder", severity="warning", markup=False)
-        galleries = [s for s in self.screen_stack if isinstance(s, GalleryScreen)]
-        if galleries:
+        if galleries and not any(report.added for report in reports):
             galleries[-1].action_refresh()
 
     def _source_notice(self, text: str) -> None:

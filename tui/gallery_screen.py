@@ -87,6 +87,7 @@ def card_actions(*, plain: bool = False, public: bool = False) -> list[CardActio
 
 DELETE_CHUNK = 50  # images deleted per transaction by a bulk delete
 UNDO_LEVELS = 20  # deletes made in a window that `u` walks back through, the last first
+ARRIVED_LOOKED_UP = 50  # new images from a source whose places are looked up to say where they landed
 # What acts on every selected card (in this order in the status line); the other actions, on the current one.
 SELECTION_ACTIONS = ("download", "favorite", "delete", "collect", "clean")
 WRITE_ACTIONS = {"favorite", "clean", "delete", "collect", "select", "select_all", "sources", "undo_delete", "trash",
@@ -239,8 +240,13 @@ class GalleryScreen(Screen):
 
     @work(thread=True, exclusive=True, group="query", exit_on_error=False)
     def run_query(self, filters: Filters, keep_position: bool, focus_index: int | None,
-                  focus_id: int | None = None) -> None:
+                  focus_id: int | None = None, follow_top: bool = False,
+                  arrived: tuple[list[int], str] | None = None) -> None:
+        """`follow_top`: the grid was at its first card, and stays there when images land above it (the new ones
+        show). `arrived`: new images from a source and their notice, which says where they are once this result
+        shows (NEWUSER5 §11: they landed above the view and nothing said so)."""
         worker = get_current_worker()
+        where: int | None = None  # the first place of the new images in this result (None: not in it)
         try:
             with self.library.connection():
                 problem = self.library.search_problem(filters.search, filters.scope)
@@ -257,16 +263,23 @@ class GalleryScreen(Screen):
                     shown, first = self.library.query(filters, 0, PAGE_SIZE)
                 images = self.library.estimate(replace(filters, stacked=False)) if filters.stacked else shown
                 total = self.library.estimate(Filters(scope=filters.scope)) if filters.active else images
+                if arrived is not None:  # (a few of them tell: a whole folder's are looked up one by one)
+                    places = [self.library.position(i, filters) for i in arrived[0][:ARRIVED_LOOKED_UP]]
+                    where = min((p for p in places if p is not None), default=None)
                 if self.library.catalog is not None and self.library.catalog.behind:
                     # another process's latest changes are taken in a moment later: look again at the next tick
                     token = (self.library.catalog.version, -1)
         except NotFound:  # the collection filtered on was deleted meanwhile
             self.app.call_from_thread(self._set_collections, self.library.collections())
+            if arrived is not None:
+                self.app.call_from_thread(self._new_images_notice, arrived[1])
             return
         if not worker.is_cancelled:
             self.follower.token = token
             self.app.call_from_thread(self._show_result, filters, shown, total, first, keep_position, focus_index,
-                                      images)
+                                      images, follow_top, arrived, where)
+        elif arrived is not None:  # a newer reload took its place: the notice still comes
+            self.app.call_from_thread(self._new_images_notice, arrived[1])
 
     def _set_collections(self, collections) -> None:
         """The collection dropdown refilled; the collection looked at gone (deleted elsewhere): said, and the
@@ -290,7 +303,11 @@ class GalleryScreen(Screen):
         bar.set_collections(collections)
 
     def _show_result(self, filters: Filters, shown: Count, total: Count, first: list[ImageRecord] | None,
-                     keep_position: bool, focus_index: int | None, images: Count | None = None) -> None:
+                     keep_position: bool, focus_index: int | None, images: Count | None = None,
+                     follow_top: bool = False, arrived: tuple[list[int], str] | None = None,
+                     where: int | None = None) -> None:
+        if follow_top and self.grid.cursor == 0 and self.grid.top_row == 0:  # (not moved meanwhile)
+            focus_index = 0
         self.filters = filters
         self.shown, self.total = shown, total
         self.images = shown if images is None else images
@@ -301,6 +318,8 @@ class GalleryScreen(Screen):
         grid.load(LibrarySource(self.library, filters, shown.hint), shown, first, keep_position=keep_position,
                   focus_index=focus_index)
         self._update_status()
+        if arrived is not None:
+            self._new_images_notice(arrived[1], where)
         self._focus_grid_now()  # after Enter in the search box
         if not self._warmed:
             self._warmed = True
@@ -397,7 +416,28 @@ class GalleryScreen(Screen):
         if not force and any(w.node is self and w.group == "query" and not w.is_finished for w in self.app.workers):
             return  # a reload of its own is under way (with the card to focus): it would be cancelled; next tick
         current = self.grid.current
-        self.run_query(self.filters, True, None, current.id if current else None)
+        self.run_query(self.filters, True, None, current.id if current else None, self._at_top())
+
+    def _at_top(self) -> bool:
+        return self.grid.cursor == 0 and self.grid.top_row == 0
+
+    def images_arrived(self, ids: list[int], text: str) -> None:
+        """New images from a source folder: read the library again, then say where they are."""
+        current = self.grid.current
+        self.run_query(self.filters, True, None, current.id if current else None, self._at_top(), (ids, text))
+
+    def _new_images_notice(self, text: str, where: int | None = -1) -> None:
+        """`where`: the first new image's place in the result shown (None: not in it; -1: not known)."""
+        grid = self.grid
+        first_shown = grid.top_row * grid.columns
+        if where is None:
+            text += " (not in this view: the search or the filters leave them out)"
+        elif 0 <= where < first_shown:
+            text += " (above the cards shown: Home shows them)" if where < grid.columns * grid.rows else \
+                f" (above the cards shown, from card {where + 1:,})"
+        elif where >= first_shown + grid.columns * grid.rows:
+            text += f" (below the cards shown, from card {where + 1:,})"
+        self.notify(text, title="New images", markup=False)
 
     def action_refresh(self) -> None:
         """Read the library again now (it also follows changes by itself within a second or two)."""
