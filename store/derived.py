@@ -57,7 +57,8 @@ def open_original(library: Library, image_id: int) -> Image.Image:
             source.load()
             return display_image(source)
     except OSError as exc:
-        raise StoreError(f"The file of image #{image_id} cannot be read ({exc}); run `myimages doctor`.") from exc
+        raise StoreError(f"The file of image #{image_id} cannot be read ({exc.strerror or exc}); "
+                         "run `myimages doctor`.") from exc
 
 
 def require_may_save_from(library: Library, image_id: int) -> None:

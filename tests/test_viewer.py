@@ -256,3 +256,33 @@ async def test_info_values_use_the_panels_width_and_a_long_prompt_ends_in_an_ell
         caption_line = next(line for line in lines if "#1" in line and "lighthouse" in line)
         assert "…" in caption_line and "THE END" not in caption_line, caption_line
     library.close()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_a_picture_not_shown_says_why_and_g_says_so_as_s_does(lib, tmp_path, size):
+    """NEWUSER5 §11: the large view of a missing file said "--images none, or the file cannot be read" (the app
+    knows which); `g` on it gave the raw "[Errno 2] ... '/path'" where `s` and `b` say "(No such file or directory)"."""
+    newest = lib.get(lib.ids()[0])
+    newest.path.unlink()
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        shown_notices = notices(app)
+        await settle(pilot, app)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ViewerScreen) and app.screen.shown_key is not None)
+        text = "\n".join(screen_lines(app))
+        assert "its file is missing" in text and "--images none" not in text
+        await pilot.press("g")
+        await wait_until(pilot, lambda: any("cannot be read" in t for t in shown_notices))
+        await pilot.press("s")
+        await wait_until(pilot, lambda: len([t for t in shown_notices if "cannot be read" in t]) == 2)
+        g, s = [t for t in shown_notices if "cannot be read" in t]
+        assert g == s and "(No such file or directory)" in g and "Errno" not in g, (g, s)
+    app = MyImagesApp(lib, images="none", downloads=tmp_path / "downloads")
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        await pilot.press("down", "enter")  # a file that is there: pictures are off
+        await wait_until(pilot, lambda: isinstance(app.screen, ViewerScreen))
+        await settle(pilot, app)
+        text = "\n".join(screen_lines(app))
+        assert "(image not shown: pictures are off, --images none)" in text

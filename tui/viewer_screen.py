@@ -23,6 +23,7 @@ from store.text import field_value, one_line
 from widgets.key_bar import KeyBar
 from widgets.lru import LRU
 from widgets.thumbnails import (
+    PICTURES_OFF,
     CachedHalfcellImage,
     PictureWidget,
     cell_console,
@@ -32,6 +33,7 @@ from widgets.thumbnails import (
     large_image_class,
     load_full_picture,
     load_picture,
+    why_not_shown,
     zoom_window,
 )
 
@@ -42,7 +44,6 @@ if TYPE_CHECKING:
     from .gallery_screen import GalleryScreen
 
 LARGE_PIXELS = 1024
-MISSING = "(image not shown: --images none, or the file cannot be read)"
 DRAWN_KEPT = 6  # pictures drawn for the view kept in memory (stepping back and forth is instant)
 PAN_STEP = 0.25  # of the visible part, per arrow key while zoomed
 WRITE_ACTIONS = {"favorite", "delete", "clean", "undo_delete", "trash"}  # not in the public gallery (read only)
@@ -104,7 +105,7 @@ class ViewerScreen(Dialog[None]):
         with Vertical(id="viewer"):
             with Horizontal(id="viewer-body"):
                 with Center(id="viewer-box"):
-                    yield Static("Loading…" if large_image_class(self.mode) else MISSING, id="large-missing")
+                    yield Static("Loading…" if large_image_class(self.mode) else PICTURES_OFF, id="large-missing")
                 with VerticalScroll(id="viewer-info", can_focus=False):  # the keys stay the view's
                     yield Static("", id="viewer-info-table")
             yield Static("", id="viewer-caption")
@@ -203,7 +204,7 @@ class ViewerScreen(Dialog[None]):
             self.app.call_from_thread(self._drawn_now, key, drawn, box)
 
     def _draw(self, record: ImageRecord, box: tuple[int, int], zoomed: bool, centre: tuple[float, float]):
-        """(picture, strips or None) for a box of cells; (None, None) when the file cannot be read."""
+        """(picture, strips or None) for a box of cells; (None, why not) when the file cannot be read."""
         cells = large_draws_cells(self.mode)
         width, height = box
         if zoomed:
@@ -211,7 +212,7 @@ class ViewerScreen(Dialog[None]):
                 self._full = (record.path, load_full_picture(record.path))
             whole = self._full[1]
             if whole is None:
-                return None, None
+                return None, why_not_shown(record.path)
             cell = cell_pixels(cells)
             picture = whole.crop(zoom_window(whole.size, box, cell, centre))
             columns = max(1, min(width, -(-picture.width // cell[0])))
@@ -219,7 +220,7 @@ class ViewerScreen(Dialog[None]):
         else:
             picture = load_picture(record.path, LARGE_PIXELS)
             if picture is None:
-                return None, None
+                return None, why_not_shown(record.path)
             columns, rows = fit_cells(width, height, picture.width, picture.height)
         if cells:
             return picture, CachedHalfcellImage.render_strips(cell_console(), picture, columns, rows)
@@ -241,7 +242,7 @@ class ViewerScreen(Dialog[None]):
         found = self.query("#large-image")
         widget = found.first() if found else None
         if picture is None:
-            missing.update(MISSING)
+            missing.update(str(strips))  # why not
             missing.display = True
             if widget is not None:
                 widget.display = False

@@ -14,18 +14,17 @@ from textual.worker import get_current_worker
 
 from store.records import ImageRecord
 
-from .thumbnails import (CachedHalfcellImage, PictureWidget, cell_console, fit_cells, large_draws_cells,
-                         large_image_class, load_picture)
+from .thumbnails import (PICTURES_OFF, CachedHalfcellImage, PictureWidget, cell_console, fit_cells,
+                         large_draws_cells, large_image_class, load_picture, why_not_shown)
 
 LARGE_PIXELS = 1024
-MISSING = "(not shown: --images none, or the file cannot be read)"
 PictureKey = tuple[int, str, tuple[int, int]]  # what a drawing is for: (image id, path, the box in cells)
 
 
 class LargePicture(Center):
     DEFAULT_CSS = """
     LargePicture { width: 1fr; height: 1fr; align: center middle; }
-    LargePicture > .large-picture--note { width: auto; height: 1; color: $text-muted; }
+    LargePicture > .large-picture--note { width: auto; max-width: 100%; height: auto; color: $text-muted; }
     LargePicture > .large-picture--image { width: auto; height: 100%; }
     """
 
@@ -37,7 +36,7 @@ class LargePicture(Center):
         self._image: CachedHalfcellImage | PictureWidget | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("Loading…" if large_image_class(self.mode) else MISSING, classes="large-picture--note")
+        yield Static("Loading…" if large_image_class(self.mode) else PICTURES_OFF, classes="large-picture--note")
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._redraw)
@@ -69,8 +68,10 @@ class LargePicture(Center):
     def _decode(self, record: ImageRecord, key: PictureKey) -> None:
         worker = get_current_worker()
         picture = load_picture(record.path, LARGE_PIXELS)
-        strips = None
-        if picture is not None and large_draws_cells(self.mode):
+        strips: list | str | None = None  # for no picture: why not
+        if picture is None:
+            strips = why_not_shown(record.path)
+        elif large_draws_cells(self.mode):
             width, height = key[2]
             columns, rows = fit_cells(width, height, picture.width, picture.height)
             strips = CachedHalfcellImage.render_strips(cell_console(), picture, columns, rows)
@@ -83,7 +84,7 @@ class LargePicture(Center):
         self.shown_key = key
         note = self.query_one(".large-picture--note", Static)
         if picture is None:
-            note.update(MISSING)
+            note.update(str(strips))
             note.display = True
             if self._image is not None:
                 self._image.display = False

@@ -177,6 +177,28 @@ def load_picture(path: Path, max_side: int) -> Image.Image | None:
     return on_checkerboard(picture, square=max(2, max_side // 16))
 
 
+PICTURES_OFF = "(image not shown: pictures are off, --images none)"
+
+
+def why_not_shown(path: Path) -> str:
+    """Why a picture `load_picture` gave None for is not shown, in one line (read again to find out: called only
+    after a failure, in a worker). It said "--images none, or the file cannot be read" for both."""
+    try:
+        with Image.open(path) as source:
+            source.load()
+    except FileNotFoundError:
+        return f"(image not shown: its file is missing: {path})"
+    except Image.DecompressionBombError:
+        return "(image not shown: the picture is too large to open safely)"
+    except OSError as exc:
+        if exc.strerror:
+            return f"(image not shown: its file cannot be read: {exc.strerror})"
+        return "(image not shown: its file is not a picture that can be read)"
+    except ValueError:
+        return "(image not shown: its file is not a picture that can be read)"
+    return "(image not shown: its file cannot be read)"
+
+
 def load_full_picture(path: Path) -> Image.Image | None:
     """The whole picture at its own size (RGB; transparency on the checkerboard), or None if unreadable."""
     try:
