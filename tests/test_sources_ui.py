@@ -438,3 +438,34 @@ async def test_new_images_above_the_view_are_shown_at_the_top_or_said_where_they
         assert grid.current.id == last and "new pear 1" not in screen_text(app)
         await pilot.press("home")
         await wait_until(pilot, lambda: "new pear 1" in screen_text(app))
+
+
+async def test_down_on_the_last_folder_stays_there(tmp_path):
+    """NEWUSER5 §11: ↓ on the last folder went round to the first (and Delete then asked about that one); a
+    long skipped file's name and reason (3 lines at 80×24) were cut at 2."""
+    library = Library(tmp_path / "lib", account="alice")
+    (tmp_path / "first").mkdir()
+    long_name = "a_rather_long_file_name_that_someone_downloaded_from_a_generator_output_folder.png"
+    (tmp_path / "first" / long_name).write_bytes(b"a text file named as a picture")
+    for name in ("first", "second"):
+        (tmp_path / name).mkdir(exist_ok=True)
+        library.add_source(tmp_path / name)
+    app = MyImagesApp(library, images="none")
+    app.sources_changed = lambda: None
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("w")
+        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        await settle(pilot, app)
+        listed = app.screen.query_one("#source-list")
+        assert app.focused is listed and listed.highlighted == 0
+        assert "not an image Pillow can read" in screen_text(app)
+        await pilot.press("down", "down")
+        assert listed.highlighted == 1
+        await pilot.press("down")
+        assert listed.highlighted == 1
+        await pilot.press("up", "up")
+        assert listed.highlighted == 0
+        await pilot.press("end", "delete")  # Delete asks about the highlighted (last) one
+        await wait_until(pilot, lambda: not isinstance(app.screen, SourcesScreen))
+        assert "second" in screen_text(app)

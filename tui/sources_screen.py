@@ -54,6 +54,16 @@ class SourceList(OptionList):
     def on_key(self, event: events.Key) -> None:
         typing_goes_to(event, self.screen.query_one("#new-source", Input))
 
+    # ↓ on the last folder stays there (as the app's other lists do): it went round to the first, and Delete
+    # then asked about that one (NEWUSER5 §11)
+    def action_cursor_down(self) -> None:
+        if self.highlighted is None or self.highlighted < self.option_count - 1:
+            super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.highlighted is None or self.highlighted > 0:
+            super().action_cursor_up()
+
 
 class SourcesScreen(Dialog[SourceRequest | None]):
     BINDINGS = [
@@ -137,6 +147,7 @@ class SourcesScreen(Dialog[SourceRequest | None]):
     def _note(self, text: str, error: bool = False) -> None:
         note = self.query_one("#source-note", Static)
         note.update(Text(text, style="bold red" if error else ""))
+        note.display = bool(text)
 
     @on(Input.Submitted, "#new-source")
     @on(Button.Pressed, "#add")
