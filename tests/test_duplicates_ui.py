@@ -219,3 +219,26 @@ async def test_the_view_follows_restores_and_imports_made_elsewhere_and_ctrl_r_f
         assert len(screen.groups) == 2
         await pilot.press("ctrl+r")
         await ui.wait_until(pilot, lambda: screen.loaded and len(screen.groups) == 3, timeout=15)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_group_entries_from_ten_on_stay_on_one_line(tmp_path, size):
+    """NEWUSER5 §11: at 160×48 with 100+ groups, entries from 10 on wrapped onto two lines: the list kept 26
+    columns on a 160-column screen and its scroll bar took two of them."""
+    library = Library(tmp_path / "many", account="alice")
+    for n in range(11):
+        picture = noise_png(tmp_path / "in" / f"{n}.png", 10 + n)
+        import_files(library, [picture, *variants(picture, tmp_path / f"v{n}")[:1]])
+    app = make_app(library, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_view(pilot, app)
+        groups = screen.query_one("#dup-groups", OptionList)
+        assert groups.option_count == 11
+        groups.highlighted = 10
+        await ui.settle(pilot, app)
+        lines = ui.screen_lines(app)
+        tenth = [line for line in lines if "10. 2 images" in line]
+        assert tenth and "bits" in tenth[0], tenth
+        if size == (160, 48):
+            assert groups.size.width > 26
+    library.close()

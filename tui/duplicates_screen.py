@@ -215,7 +215,9 @@ class DuplicatesScreen(Screen[list[int]]):
 
     @staticmethod
     def _group_label(n: int, group: DuplicateGroup) -> Text:
-        return Text(f"{n + 1}. {len(group.records):,} images, ≤{group.distance} bits")
+        # one line each: cut with an ellipsis where the list is too narrow (it wrapped onto two)
+        return Text(f"{n + 1}. {len(group.records):,} images, ≤{group.distance} bits", no_wrap=True,
+                    overflow="ellipsis")
 
     # -- what is shown --------------------------------------------------------------
 
