@@ -865,6 +865,8 @@ def _scan_source(library: Library, row: Source, only: Iterable[Path] | None, pro
     removed = [f for rel, f in known.items() if rel not in seen]
     total = len(changed)
     done = read = 0
+    if progress and total:  # the count from the start: the first batch read took seconds to show any
+        progress(0, total)
 
     def batch_read(count: int) -> None:
         nonlocal read

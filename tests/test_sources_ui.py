@@ -275,6 +275,8 @@ async def test_adding_a_source_scans_in_a_child_process_with_progress(tmp_path, 
         await add_in_dialog(pilot, app, out)
         await wait_until(pilot, lambda: any("450 new images" in text for text in shown), 30)
         assert steps[-1] == (450, 450, "files read") and len(steps) >= 2
+        # the count from the start (NEWUSER5 §11: a 400-file folder showed "--%" and "Starting…" throughout)
+        assert steps[0] == (0, 450, "files read")
         await wait_until(pilot, lambda: "450 of 450 images" in screen_text(app), 5)
         assert library.total() == 450
 

@@ -44,9 +44,10 @@ def run_without_progress(job: Job) -> JobOutcome:
 class ProgressScreen(ModalScreen[JobOutcome]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="progress.cancel")]
 
-    def __init__(self, title: str, job: Job, total: int | None = None) -> None:
+    def __init__(self, title: str, job: Job, total: int | None = None, starting: str = "Starting…") -> None:
         super().__init__()
         self.title_text = title
+        self.starting = starting  # what it says until the first count
         self.job = job
         self.total = total
         self._cancel = threading.Event()
@@ -57,7 +58,7 @@ class ProgressScreen(ModalScreen[JobOutcome]):
         with Vertical(classes="dialog", id="progress-dialog"):
             yield Static(Text(self.title_text), classes="title")
             yield ProgressBar(total=self.total, id="progress-bar", show_eta=False)
-            yield Static("Starting…", id="progress-text")
+            yield Static(self.starting, id="progress-text")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", variant="warning")
 

@@ -314,7 +314,8 @@ def open_sources(gallery) -> None:
                     return undo_add(library, request.folder, request.copy)
                 return f"{one_line(str(reports[0].source))}: {reports[0].summary()}"
 
-            gallery.app.push_screen(ProgressScreen(f"Reading {one_line(request.folder)}", add, total=None),
+            gallery.app.push_screen(ProgressScreen(f"Reading {one_line(request.folder)}", add, total=None,
+                                                   starting="Looking for pictures in the folder…"),
                                     lambda outcome: done(outcome, "added"))
             return
 
