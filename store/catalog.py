@@ -594,7 +594,8 @@ class _Strings:
         if not bool(_DIGIT[np.frombuffer(pattern, np.uint8)].all()):  # never in a word of digits alone
             part = self._lettered_if_asked_before()
             if part is not None and part.words is not None:
-                words, word_starts, numbers, frequency = part.words, part.starts, part.numbers, part.frequency
+                words, word_starts, numbers = part.words, part.starts, part.numbers
+                frequency = part.frequency if part.frequency is not None else frequency
         anchor = min(range(m), key=lambda j: frequency[pattern[j]])
         found = np.flatnonzero(words == pattern[anchor]) - anchor
         found = found[(found >= 0) & (found + m <= len(words))]
@@ -730,9 +731,9 @@ def _rank(inputs: tuple) -> np.ndarray:
             last = blob[np.maximum(ends[part] - 1, 0)]
             folded = ((head >= 0x80).any(axis=1) | space[head[:, 0]] | (ends[part] == starts[part])
                       | space[last] | (last >= 0x80))
-            for at in np.flatnonzero(folded) + first:
-                heads[at] = 0
-                put(int(at), bytes(blob[starts[at]:ends[at]]).decode(errors="replace"))
+            for row in np.flatnonzero(folded) + first:
+                heads[row] = 0
+                put(int(row), bytes(blob[starts[row]:ends[row]]).decode(errors="replace"))
         for at, value in enumerate(tail, blobbed):  # values not in the blob yet
             put(at, value)
     keys = heads.view(f"S{SORT_KEY_BYTES}").ravel()

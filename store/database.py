@@ -86,7 +86,7 @@ class ReconnectingPostgres(PostgresqlDatabase):
     """
 
     def _fresh(self) -> None:
-        if not self.in_transaction() and not self.is_closed() and getattr(self.connection(), "closed", 0):
+        if not self.in_transaction() and not self.is_closed() and getattr(self.connection(), "closed", False):
             self.close()  # the next statement connects again
 
     def execute_sql(self, sql, params=None, *args, **kwargs):

@@ -352,8 +352,9 @@ def import_files(
                 report.restored.append((prepared.path, image_id))
             else:
                 (report.imported if created else report.duplicates).append((prepared.path, image_id))
-            if created and prepared.image is not None and prepared.image.params.get("_note"):
-                report.notes.append((prepared.path, str(prepared.image.params["_note"])))
+            note = (prepared.image.params or {}).get("_note") if created and prepared.image is not None else None
+            if note:
+                report.notes.append((prepared.path, str(note)))
 
     def ordered() -> Iterator[Prepared]:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import") as pool:

@@ -232,7 +232,8 @@ class Search(Collections):
         stored key's index (schema 21) in the same order (text.prompt_sort_key), where the catalog would rank every
         prompt first (`list --sort prompt` at 1,000,000 images: 15-20 s)."""
         query = self._catalog_query(filters)
-        if query is not None and self.catalog is not None and query.sort == "prompt" and query.parsed.empty \
+        if query is not None and self.catalog is not None and query.sort == "prompt" \
+                and (query.parsed.empty if query.parsed is not None else not query.search) \
                 and query.favorite is None and query.collection is None and not query.stacked and query.batch is None \
                 and not self.catalog.has_order("prompt"):
             return None

@@ -974,8 +974,9 @@ def _record(library: Library, row: Source, results: list[Indexed], known: dict[s
             if created:
                 report.added.append(image_id)
                 new_hashes.append(image.sha256)
-                if image.params.get("_note"):
-                    report.notes.append((Path(storable(result.where)), str(image.params["_note"])))
+                note = (image.params or {}).get("_note")
+                if note:
+                    report.notes.append((Path(storable(result.where)), str(note)))
             elif image_id in trashed:
                 report.in_trash += 1
             else:

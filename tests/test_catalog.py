@@ -637,7 +637,7 @@ def test_a_stacked_view_where_nothing_stacks_is_read_a_page_at_a_time_too(tmp_pa
 
     monkeypatch.setattr(_Matches, "FIRST_PIECE", 4)
     prompts = [f"{'cherry apple banana'.split()[n % 3]} {n}" for n in range(70)]
-    ids = _written(tmp_path / "lib", prompts)
+    _written(tmp_path / "lib", prompts)
     lib = Library(tmp_path / "lib", account="alice")
     for sort in ("newest", "oldest"):
         stacked = Filters(search="a", sort=sort, stacked=True)

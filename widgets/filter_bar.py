@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any, cast
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -27,7 +28,7 @@ SEARCH_TIP = ('F1 help · words -not "a phrase" a|b model: seed:>9 steps: cfg: s
 SORT_OPTIONS = [(SORT_NAMES[s][:1].upper() + SORT_NAMES[s][1:], s) for s in SORTS]  # "Prompt A–Z" as the status says
 # What a closed dropdown shows on a narrow bar (its box's title says what it is; the open list keeps the long
 # names): at 80 columns the long ones took all but 15 columns of the row from the search box.
-SHORT_LABELS = {
+SHORT_LABELS: dict[str, dict[Any, str]] = {
     "#favorite-filter": {FAVORITE_ALL: "All", FAVORITES_ONLY: "Only", NON_FAVORITES: "None"},
     "#collection-filter": {ALL_COLLECTIONS: "All"},
     "#sort-order": {"newest": "Newest", "oldest": "Oldest", "imported": "Imported", "prompt": "Prompt A–Z",
@@ -130,10 +131,10 @@ class FilterBar(Horizontal):
         short = SHORT_LABELS.get(f"#{select.id}", {}).get(value)
         label = short if short is not None and self.has_class("-narrow") else long
         if label is not None:
-            for current in select.query("SelectCurrent"):
-                current.update(label)
+            for current in select.query("SelectCurrent"):  # Textual exports no type for it: updated as a Static is
+                cast(Any, current).update(label)
 
-    def _options_of(self, select: Select) -> list[tuple[object, object]]:
+    def _options_of(self, select: Select) -> list[tuple[Any, Any]]:
         if select.id == "favorite-filter":
             return FAVORITE_OPTIONS
         if select.id == "sort-order":
