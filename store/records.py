@@ -238,6 +238,7 @@ class ImageRecord:
             ("Owner", self.owner),
             ("Model", self.model or "unknown"),
             ("Text accuracy", recorded(self.text_accuracy) or "not recorded"),
+            *self.setting_rows(),
             ("Generated", self.generated_at.strftime("%Y-%m-%d %H:%M:%S %Z") + self.date_note),
             ("Imported", self.imported_at.strftime("%Y-%m-%d %H:%M:%S %Z")),
             ("Favorite", "yes" if self.favorite else "no"),
@@ -255,6 +256,21 @@ class ImageRecord:
         if self.negative_prompt:
             rows.append(("Negative prompt", self.negative_prompt))
         return rows
+
+    def setting_rows(self) -> list[tuple[str, str]]:
+        """The generation settings the library read and a search finds the image by (seed:, steps:, sampler:,
+        lora:), those the file records (NEWUSER6 §11: only compare and --json showed them)."""
+        from .query import LORA_KEYS, lora_names, param, seed_number, whole_number
+
+        seed, steps, sampler = seed_number(self.params), whole_number(param(self.params, "steps")), \
+            param(self.params, "sampler")
+        listed = next((self.params[k] for k in LORA_KEYS if k in self.params), None)
+        loras = lora_names(self.prompt, listed).replace("\n", ", ")
+        size = self.params.get("Size")  # A1111's generation size (the file may be a crop or an upscale)
+        rows = [("Seed", str(seed) if seed is not None else ""), ("Steps", str(steps) if steps is not None else ""),
+                ("Sampler", " ".join(str(sampler).split()) if sampler is not None else ""), ("LoRAs", loras),
+                ("Generation size", str(size) if size and str(size) != f"{self.width}x{self.height}" else "")]
+        return [(label, text) for label, text in rows if text]
 
     @property
     def date_note(self) -> str:

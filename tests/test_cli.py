@@ -574,3 +574,20 @@ def test_the_app_makes_no_library_among_other_files(capsys, tmp_path):
     assert err.startswith(f"myimages: There is no library in {folder}, and it holds other files: check --library")
     assert f"import images there first (myimages --library {folder} import PATH…)" in err
     assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+
+
+def test_info_shows_the_settings_a_search_finds_an_image_by(capsys, tmp_path, make_png):
+    """NEWUSER6 §11: `info` (and `i` in the app, which shows the same rows) never showed the seed, steps, sampler,
+    LoRAs or generation size that seed:, steps:, sampler: and lora: find an image by."""
+    library = str(tmp_path / "lib")
+    text = ("a lantern <lora:paperCut:0.8>\nSteps: 28, Sampler: DPM++ 2M, CFG scale: 6, Seed: 1234567890, "
+            "Size: 1024x768, Lora hashes: \"inkWash: 0a1b2c\"")
+    assert run(capsys, "import", "--library", library, str(make_png(size=(64, 48), text={"parameters": text})))[0] == 0
+    code, out, _ = run(capsys, "info", "--library", library, "1")
+    assert code == 0
+    for line in ("Seed:            1234567890", "Steps:           28", "Sampler:         DPM++ 2M",
+                 "LoRAs:           inkwash, papercut", "Generation size: 1024x768"):
+        assert line in out
+    assert run(capsys, "import", "--library", library, str(make_png(size=(8, 8))))[0] == 0  # none recorded: none shown
+    code, out, _ = run(capsys, "info", "--library", library, "2")
+    assert not any(label in out for label in ("Seed:", "Steps:", "Sampler:", "LoRAs:", "Generation size:"))

@@ -462,6 +462,22 @@ async def test_info_modal(lib, tmp_path):
         assert not isinstance(app.screen, InfoScreen)
 
 
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_info_shows_the_generation_settings(lib, tmp_path, make_png, size):
+    """NEWUSER6 §11: `i` never showed the seed, steps, sampler or LoRAs that a search finds an image by."""
+    text = "a lantern <lora:paperCut:0.8>\nSteps: 28, Sampler: DPM++ 2M, CFG scale: 6, Seed: 1234567890"
+    import_files(lib, [make_png(text={"parameters": text})], ImportOptions(generated_at=datetime(2026, 6, 1)))
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        assert grid(app).current.prompt.startswith("a lantern")
+        await pilot.press("i")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, InfoScreen))
+        table = info_text(app)
+        for expected in ("Seed", "1234567890", "Steps", "28", "Sampler", "DPM++ 2M", "LoRAs", "papercut"):
+            assert expected in table
+
+
 async def test_download_never_overwrites(lib, tmp_path):
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
