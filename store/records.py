@@ -236,7 +236,7 @@ class ImageRecord:
         rows = [
             ("Image", f"#{self.id}"),
             ("Owner", self.owner),
-            ("Model", self.model or "unknown"),
+            ("Model", self.model or "not recorded"),  # (it said "unknown", which model:unknown does not find)
             ("Text accuracy", recorded(self.text_accuracy) or "not recorded"),
             *self.setting_rows(),
             ("Generated", self.generated_at.strftime("%Y-%m-%d %H:%M:%S %Z") + self.date_note),

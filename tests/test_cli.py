@@ -591,3 +591,4 @@ def test_info_shows_the_settings_a_search_finds_an_image_by(capsys, tmp_path, ma
     assert run(capsys, "import", "--library", library, str(make_png(size=(8, 8))))[0] == 0  # none recorded: none shown
     code, out, _ = run(capsys, "info", "--library", library, "2")
     assert not any(label in out for label in ("Seed:", "Steps:", "Sampler:", "LoRAs:", "Generation size:"))
+    assert "Model:           not recorded" in out  # NEWUSER6 §12: "unknown", which model:unknown did not find
