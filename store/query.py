@@ -359,6 +359,8 @@ def _parse_cached(text: str, today: date) -> Parsed:
                 continue
         try:
             if field is None:
+                if raw.endswith('"') and raw.count('"') == 1 and len(raw) > 1:
+                    raw = raw[:-1]  # `duck"`: a quote closed that was never opened, forgiven as `"duck` is
                 value = _unquoted(raw)
                 if not value.strip():
                     if minus:

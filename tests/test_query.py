@@ -1058,3 +1058,11 @@ def test_sort_alone_asks_for_an_order_and_the_dropdown_names_them_as_the_status_
             "sort: needs an order, e.g. sort:oldest or sort:prompt.", ORDERS_MORE)
     assert dict((v, label) for label, v in SORT_OPTIONS)["prompt"] == "Prompt A–Z"
     assert all(label.lower() == SORT_NAMES[v].lower() for label, v in SORT_OPTIONS)
+
+
+def test_a_quote_closed_but_never_opened_is_forgiven_as_one_opened_but_never_closed():
+    """NEWUSER6 §12: `"duck` found the ducks, `duck"` searched for `duck"` and found nothing."""
+    assert parse('duck"') == parse('"duck') == parse("duck")
+    assert parse('-duck"').groups[0][0].negate and parse('-duck"').groups[0][0].value == "duck"
+    assert parse('"a \\"b\\""').groups[0][0].value == 'a "b"'  # quotes inside a phrase as before
+    assert parse('"').error == "" and parse('"').empty
