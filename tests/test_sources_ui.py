@@ -20,10 +20,15 @@ def a1111(prompt: str, n: int) -> bytes:
     return png_bytes(colour=(n * 40 % 256, 80, 120), text={"parameters": f"{prompt}\nSteps: 20, Seed: {n}"})
 
 
-async def add_in_dialog(pilot, app, folder) -> None:
-    """`w`, then the folder's path typed into the sources dialog and Enter."""
+async def open_sources(pilot, app) -> None:
+    """`w`: the sources dialog, once it is the screen."""
     await pilot.press("w")
     await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+
+
+async def add_in_dialog(pilot, app, folder) -> None:
+    """`w`, then the folder's path typed into the sources dialog and Enter."""
+    await open_sources(pilot, app)
     await pilot.press(*str(folder), "enter")
 
 
@@ -37,8 +42,7 @@ async def test_add_a_source_from_the_gallery_and_follow_it(tmp_path, size):
     async with app.run_test(size=size) as pilot:
         shown = notices(app)
         await settle(pilot, app)
-        await pilot.press("w")
-        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        await open_sources(pilot, app)
         assert "You follow no folder yet." in screen_text(app) and "Add" in screen_text(app)
         await pilot.press(*str(out), "enter")
         await wait_until(pilot, lambda: any("1 new image" in text for text in shown), LOADED)
@@ -48,8 +52,7 @@ async def test_add_a_source_from_the_gallery_and_follow_it(tmp_path, size):
         await wait_until(pilot, lambda: "a second pear" in screen_text(app), LOADED)
         assert any(f"1 new image from {out}" in text for text in shown)
         # the dialog lists it, watched
-        await pilot.press("w")
-        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        await open_sources(pilot, app)
         listed = screen_text(app)
         assert "output" in listed and "2 images, watched)" in listed, listed
         await pilot.press("escape")
@@ -73,8 +76,7 @@ async def test_removing_a_source_asks_and_touches_no_file(tmp_path):
     app = MyImagesApp(library, images="none")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        await pilot.press("w")
-        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        await open_sources(pilot, app)
         await pilot.click("#remove")
         await wait_until(pilot, lambda: "Stop following" in screen_text(app))
         assert "Its 1 image" in screen_text(app)
@@ -94,8 +96,7 @@ async def test_a_source_folder_that_is_not_there_says_so_and_can_be_removed(tmp_
     app.sources_changed = lambda: None
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        await pilot.press("w")
-        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        await open_sources(pilot, app)
         assert "(link, 1 image, folder not there)" in screen_text(app)
         assert "The folder is not there" in str(app.screen.query_one("#source-bad").render())
         await pilot.click("#remove")
@@ -108,8 +109,7 @@ async def test_a_source_folder_that_is_not_there_says_so_and_can_be_removed(tmp_
         copied.mkdir()
         (copied / "b.png").write_bytes(a1111("copied in", 6))
         library.add_source(copied, "copy")
-        await pilot.press("w")
-        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        await open_sources(pilot, app)
         await pilot.press("delete")  # the list has the focus: its highlighted folder
         await wait_until(pilot, lambda: "Stop following" in screen_text(app))
         assert "No image leaves the library" in str(app.screen.query_one("#source-question").render())
@@ -206,8 +206,7 @@ async def test_the_path_completes_a_quoted_one_is_taken_and_tab_goes_from_the_li
     async with app.run_test(size=(80, 24)) as pilot:
         shown = notices(app)
         await settle(pilot, app)
-        await pilot.press("w")
-        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        await open_sources(pilot, app)
         box = app.screen.query_one("#new-source")
         assert app.focused is app.screen.query_one("#source-list")
         await pilot.press("tab")
@@ -239,8 +238,7 @@ async def test_a_path_typed_on_the_list_goes_into_add_a_folder(tmp_path, monkeyp
     async with app.run_test(size=(80, 24)) as pilot:
         shown = notices(app)
         await settle(pilot, app)
-        await pilot.press("w")
-        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        await open_sources(pilot, app)
         assert app.focused is app.screen.query_one("#source-list")
         await pilot.press(*"more", "enter")
         await wait_until(pilot, lambda: any("more: " in text for text in shown), LOADED)
@@ -331,8 +329,7 @@ async def test_a_folder_that_cannot_be_added_is_refused_in_the_dialog(tmp_path, 
     app = MyImagesApp(library, images="none")
     async with app.run_test(size=size) as pilot:
         await settle(pilot, app)
-        await pilot.press("w")
-        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        await open_sources(pilot, app)
         for line in ("Remove", "Add", "Close"):
             assert line in screen_text(app), screen_text(app)
         box = app.screen.query_one("#new-source")
@@ -371,8 +368,7 @@ async def test_two_skipped_files_both_show_at_80x24(tmp_path):
     app.sources_changed = lambda: None
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        await pilot.press("w")
-        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        await open_sources(pilot, app)
         await settle(pilot, app)
         assert "2 skipped" in screen_text(app)
         shown = screen_text(app)
@@ -459,8 +455,7 @@ async def test_down_on_the_last_folder_stays_there(tmp_path):
     app.sources_changed = lambda: None
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        await pilot.press("w")
-        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        await open_sources(pilot, app)
         await settle(pilot, app)
         listed = app.screen.query_one("#source-list")
         assert app.focused is listed and listed.highlighted == 0
