@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from io import BytesIO
 from pathlib import Path
@@ -86,8 +87,11 @@ class Terminal:
         own screenshot does not hold under Xvfb)."""
         self.display = display
         self.from_root = from_root
+        # what the terminal (and the app in it) says on stderr: read when its window goes away (a CI run saw kitty's
+        # window vanish at load 10-16, with nothing to tell whether kitty or the app ended)
+        self.errors = tempfile.TemporaryFile()
         self.process = subprocess.Popen(argv, env=display.env(**env), stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, start_new_session=True)
+                                        stderr=self.errors, start_new_session=True)
         found = display.run("xdotool", "search", "--sync", "--onlyvisible", "--pid", str(self.process.pid))
         self.window = found.stdout.split()[0].decode()
         display.run("xdotool", "windowfocus", "--sync", self.window)
@@ -105,7 +109,10 @@ class Terminal:
                                 "-depth", "8", "ppm:-")
         picture = Image.open(BytesIO(done.stdout)).convert("RGB")  # 8 bits: Pillow reads 16-bit PPM slowly
         if self.from_root:
-            found = self.display.run("xdotool", "getwindowgeometry", "--shell", self.window).stdout.decode()
+            try:
+                found = self.display.run("xdotool", "getwindowgeometry", "--shell", self.window).stdout.decode()
+            except subprocess.CalledProcessError:
+                raise AssertionError(f"the terminal's window is gone: {self.ended()}") from None
             geometry = dict(line.split("=") for line in found.split())
             x, y = int(geometry["X"]), int(geometry["Y"])
             picture = picture.crop((x, y, x + int(geometry["WIDTH"]), y + int(geometry["HEIGHT"])))
@@ -156,7 +163,20 @@ class Terminal:
         self.wait_for(painted, timeout, "the app to start")
         return self.wait_still()
 
+    def ended(self) -> str:
+        """How the terminal's process ended (or that it runs), with the end of what it wrote on stderr."""
+        try:
+            code = self.process.wait(2)
+        except subprocess.TimeoutExpired:
+            state = "the terminal still runs"
+        else:
+            state = f"the terminal ended with {code}"
+        self.errors.seek(0)
+        said = self.errors.read().decode(errors="replace")[-3000:]
+        return f"{state}; its stderr ended with:\n{said}" if said.strip() else f"{state}; it wrote nothing on stderr"
+
     def close(self) -> None:
+        self.errors.close()
         if self.process.poll() is None:
             self.process.terminate()
             try:
