@@ -3,7 +3,8 @@
     ring pixel            every word in the prompt (any case, partial, any order)
     "a quoted phrase"     the phrase as written (any case); \" is a quote in it, \\ a backslash
     -word  -model:x       excludes
-    a | b   a OR b        alternatives (each side is a group of conditions)
+    a | b   a OR b        alternatives: `|` joins the words (phrases, fields) beside it; the rest applies to
+                          all ("dragon | wyvern -blurry" is (dragon or wyvern) and not blurry)
     model:sdxl  sampler:euler  negative:blurry  lora:detail  owner:bob  file:sheet
     seed:123  steps:>=30  cfg:5-7.5  width:>1000  height:<=768  size:1024x1024  id:10-20
     date:2026-11-25  date:2026-11  date:>2026-01-01  date:today  date:yesterday  date:7d
@@ -36,6 +37,7 @@ FIELD_LIST = "model, seed, steps, cfg, sampler, width, height, size, negative, l
              "source, date, imported, id"
 MAX_QUERY = 2000  # characters read of a query (a paste of a whole prompt still searches)
 MAX_TERMS = 64
+MAX_GROUPS = 64  # alternatives multiplied out ("a | b c | d e | f" is 8 groups): at most this many
 
 SORTS = ("newest", "oldest", "imported", "prompt", "largest", "random", "favorites")
 SORT_NAMES = {"newest": "newest first", "oldest": "oldest first", "imported": "recently imported",
@@ -67,6 +69,8 @@ class Parsed:
     error: str = ""  # one short sentence about the first part that could not be read (fits 80 columns), or ""
     sort: str | None = None  # sort:NAME typed in the query
     error_more: str = ""  # the whole list that sentence refers to (every field, every order), for a second line
+    # the query as typed: every clause must hold, any term of a clause may (`groups` is this multiplied out)
+    clauses: tuple[tuple[Term, ...], ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -92,6 +96,8 @@ class Parsed:
         return None
 
     def describe(self) -> str:
+        if self.clauses:  # as typed: 'prompt contains "dragon" or "wyvern" and prompt lacks "blurry"'
+            return _describe_clauses(self.clauses)
         groups = [_describe_group(group) for group in self.groups if group]
         return " or ".join(f"({g})" if len(groups) > 1 and " and " in g else g for g in groups)
 
@@ -313,7 +319,8 @@ def parse(text: str | None, today: date | None = None) -> Parsed:
 
 @functools.lru_cache(maxsize=256)
 def _parse_cached(text: str, today: date) -> Parsed:
-    groups: list[list[Term]] = [[]]
+    clauses: list[list[Term]] = []  # each one must hold; any of its terms may (Google's OR: "a | b c" is (a or b) c)
+    joining = False  # a | was read: the next term is an alternative of the last one
     error = more = ""
     sort = None
     text = text[:MAX_QUERY]
@@ -329,8 +336,8 @@ def _parse_cached(text: str, today: date) -> Parsed:
         if not raw:
             continue
         if field is None and raw in ("|", "OR") and not minus:
-            if groups[-1]:
-                groups.append([])
+            if clauses and not joining:
+                joining = True
                 last_or = raw  # what the user typed, named if nothing follows it
             else:  # "| ring", "ring | | gem", a lone "OR": one side is empty
                 error = error or f"Nothing before {raw}: write both sides, e.g. ring {raw} necklace."
@@ -366,18 +373,30 @@ def _parse_cached(text: str, today: date) -> Parsed:
                     if minus:
                         raise _Unreadable("A lone - excludes nothing: write -word.")
                     continue
-                groups[-1].append(Term("prompt", value.casefold(), bool(minus), value))
+                term = Term("prompt", value.casefold(), bool(minus), value)
             else:
-                groups[-1].append(_term(field, raw, bool(minus), today))
+                term = _term(field, raw, bool(minus), today)
+            if joining:
+                clauses[-1].append(term)
+            else:
+                clauses.append([term])
+            joining = False
         except _Unreadable as exc:
             if not error:
                 error, more = str(exc), exc.more
         except Exception as exc:  # noqa: BLE001 - total: a surprise in a value is a hint, never a crash
             error = error or cut(f'Cannot read "{cut(raw)}": {exc}', HINT_WIDTH - 1) + "."
-    result = tuple(tuple(g) for g in groups if g)
-    if len(groups) > 1 and not groups[-1] and not error:
+    if joining and not error:
         error = f"Nothing after {last_or}: add the alternative, e.g. ring {last_or} necklace."
-    return Parsed(result, error, sort, error_more=more)
+    groups: list[tuple[Term, ...]] = [()]
+    for clause in clauses:  # multiplied out: any group may match, every term of a group must
+        groups = [(*group, term) for group in groups for term in clause]
+        if len(groups) > MAX_GROUPS:
+            groups = groups[:MAX_GROUPS]
+            error = error or f"At most {MAX_GROUPS} combinations of alternatives; the rest was left out."
+    result = tuple(g for g in groups if g)
+    return Parsed(result, error, sort, error_more=more,
+                  clauses=tuple(tuple(c) for c in clauses) if any(len(c) > 1 for c in clauses) else ())
 
 
 def without_sort(text: str) -> str:
@@ -439,6 +458,27 @@ def _describe_group(group: tuple[Term, ...]) -> str:
         else:
             parts.append(_describe(term))
         previous = kind
+    return " and ".join(parts)
+
+
+def _describe_clauses(clauses: tuple[tuple[Term, ...], ...]) -> str:
+    """Clauses that must all hold, each with its alternatives: 'prompt contains "dragon" or "wyvern" and prompt
+    lacks "blurry"' (a clause of one term is described as a group's terms are, words of the prompt together)."""
+    parts: list[str] = []
+    alone: list[Term] = []
+    for clause in (*clauses, None):
+        if clause is not None and len(clause) == 1:
+            alone.append(clause[0])
+            continue
+        if alone:
+            parts.append(_describe_group(tuple(alone)))
+            alone = []
+        if clause is None:
+            break
+        options = [_describe(term) for term in clause]
+        if all(t.field == "prompt" and not t.negate for t in clause):
+            options = ["prompt contains " + " or ".join(f'"{t.text}"' for t in clause)]
+        parts.append(" or ".join(options) if len(clauses) == 1 else "(" + " or ".join(options) + ")")
     return " and ".join(parts)
 
 
@@ -540,7 +580,8 @@ SEARCH_HELP = """\
 search (the same in the app's search box):
   ring pixel           every word in the prompt, any case, any order, partial
   "pixel art"  -blurry a phrase as written; a minus excludes
-  ring | necklace      alternatives (also OR)
+  ring | necklace      alternatives (also OR): | joins the two words (phrases, fields) beside it
+  gem | coin -blurry   the rest applies to each: (gem or coin) and not blurry
   model:sdxl  sampler:euler  negative:blurry  lora:detail  file:sheet  owner:bob
   source:outputs       images of a source folder whose path holds "outputs"
   seed:123  steps:>=30  cfg:5-7.5  width:>1000  height:<=768  size:1024x1024  id:10-20

@@ -34,10 +34,10 @@ def test_any_text_parses_or_hints_never_raises(text):
 
 
 def test_parser_reads_the_syntax():
-    p = parse('ring "pixel art" -blurry | necklace')
+    p = parse('ring "pixel art" -blurry | necklace')  # | joins the terms beside it (Google's OR: NEWUSER6 #9)
     assert [[(t.field, t.value, t.negate) for t in g] for g in p.groups] == [
         [("prompt", "ring", False), ("prompt", "pixel art", False), ("prompt", "blurry", True)],
-        [("prompt", "necklace", False)]]
+        [("prompt", "ring", False), ("prompt", "pixel art", False), ("prompt", "necklace", False)]]
     assert p.words == ("ring", "pixel art", "necklace") and not p.error
     assert parse("a OR b").groups == parse("a | b").groups
     assert parse("seed:100-200").groups[0][0].value == (100, 200, True, True)
@@ -56,6 +56,26 @@ def test_parser_reads_the_syntax():
 ])
 def test_an_operator_with_an_empty_side_is_a_hint(text, says):
     assert says in parse(text).error
+
+
+@pytest.mark.parametrize("text, groups, described", [
+    ('"red apple" | "gold coin" -pixel', [["red apple", "-pixel"], ["gold coin", "-pixel"]],
+     '(prompt contains "red apple" or "gold coin") and prompt lacks "pixel"'),
+    ("dragon | wyvern -blurry seed:>100", [["dragon", "-blurry", "seed"], ["wyvern", "-blurry", "seed"]],
+     '(prompt contains "dragon" or "wyvern") and prompt lacks "blurry" and seed > 100'),
+    ("a b | c d", [["a", "b", "d"], ["a", "c", "d"]], 'prompt contains "a" and (prompt contains "b" or "c") and '
+                                                      'prompt contains "d"'),
+    ("ring | necklace", [["ring"], ["necklace"]], 'prompt contains "ring" or "necklace"'),
+])
+def test_or_joins_the_terms_beside_it_and_the_rest_applies_to_every_alternative(text, groups, described):
+    """NEWUSER6 #9: `|` split the whole query, so "-pixel" after the last alternative applied to it alone
+    (red apples with "pixel" in the prompt were found). It now joins the two terms beside it, as Google's OR does."""
+    parsed = parse(text)
+    shown = [[("-" if t.negate else "") + (str(t.value) if t.field == "prompt" else t.field) for t in g]
+             for g in parsed.groups]
+    assert shown == groups and parsed.describe() == described and not parsed.error
+    many = parse(" ".join(f"a{n} | b{n}" for n in range(7)))  # 2**7 alternatives multiplied out
+    assert len(many.groups) == 64 and "At most 64 combinations" in many.error
 
 
 @pytest.mark.parametrize("text", ["-", "ring -", "- ring"])
