@@ -412,6 +412,8 @@ class MyImagesApp(App):
                 self._pointer.moved(event)
         if not isinstance(event, events.Key):
             await super().on_event(event)
+        elif not self.is_running:
+            return  # the app is closing (its screens go): a key held or on its way meanwhile has nothing to act on
         elif not event.is_forwarded:  # from the terminal
             if self._palette_not_laid_out(event):
                 return

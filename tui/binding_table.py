@@ -47,6 +47,7 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('duplicates.undo', 'undo', 'u'),
         ('duplicates.stricter', 'threshold(-1)', 'left_square_bracket'),
         ('duplicates.looser', 'threshold(1)', 'right_square_bracket'),
+        ('duplicates.refresh', 'refresh', 'ctrl+r'),
     ],
     'tui.duplicates_screen.GroupList': [
         ('duplicates.previous_group', 'cursor_up', 'up'),
