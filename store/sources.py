@@ -1349,10 +1349,15 @@ ERASING = "being deleted by My Images"  # an erased linked image's file not dele
 
 def _places(library: Library, linked: dict[int, list[tuple[Path, int, int]]]) -> dict[Path, tuple[int, str]]:
     """Where each of these files is recorded: its source's id and its path in that source."""
-    roots = [(Path(row.path), row.id) for row in _own_sources(library)]
-    return {path: where for files in linked.values() for path, _, _ in files
-            for where in [next(((i, path.relative_to(root).as_posix()) for root, i in roots if root in path.parents),
-                                None)] if where is not None}
+    roots = [(Path(row.path), row.id) for row in _own_sources(library)]  # one query for the batch (not source_of's)
+    places: dict[Path, tuple[int, str]] = {}
+    for files in linked.values():
+        for path, _, _ in files:
+            for root, source_id in roots:
+                if root in path.parents:
+                    places[path] = (source_id, path.relative_to(root).as_posix())
+                    break
+    return places
 
 
 def mark_erasing(library: Library, linked: dict[int, list[tuple[Path, int, int]]]) -> None:
