@@ -80,6 +80,15 @@ class DoctorReport:
         return not (self.leftovers_removed or self.orphans_removed or self.thumbnails_made or self.adopted
                     or self.missing_originals or self.unreadable or self.damaged) and self.integrity == "ok"
 
+    @property
+    def needs_user(self) -> bool:
+        """The report names something doctor did not put right and the user has to look at (or a part it could
+        not do now and asks to be run again for): `myimages doctor` exits 1. Images of a source folder that is not
+        there wait for it and need nothing; an `originals/` or `thumbs/` that is a link is a setup, not a fault."""
+        return bool(self.integrity != "ok" or (self.missing_originals and not self.records_removed)
+                    or self.unreadable or self.damaged or self.missing_linked or self.left_alone
+                    or self.busy or self.recent)
+
     def lines(self) -> list[str]:
         out = [f"database integrity: {self.integrity}"]
         if self.read_only:

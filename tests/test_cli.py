@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import datetime
@@ -331,6 +332,47 @@ def test_doctor_and_demo_commands(capsys, tmp_path):
     assert code == 0 and "12 demo images" in out
     code, out, _ = run(capsys, "doctor", "--library", str(tmp_path / "d"))
     assert code == 0 and "database integrity: ok" in out and "every one of your images has its file" in out
+
+
+def test_doctor_exit_codes_0_well_or_fixed_1_needs_you_2_could_not_run(capsys, tmp_path, make_png):
+    """Tidy #1: doctor exited 0 after naming a linked image whose file cannot be decoded (and files the library did
+    not write, damaged originals): a script running doctor learnt nothing. 0 all is well or put right; 1 something
+    needs the user; 2 doctor could not run. Fails without (0 for the damaged files, 1 for no library)."""
+    library = str(tmp_path / "lib")
+    picture = make_png("src/a.png")
+    own = make_png("b.png")
+    assert run(capsys, "source", "add", "--library", library, str(picture.parent))[0] == 0
+    assert run(capsys, "import", "--library", library, str(own))[0] == 0
+    code, out, err = run(capsys, "doctor", "--library", library)
+    assert code == 0 and "every one of your images has its file" in out, (out, err)
+    thumbs = tmp_path / "lib" / "thumbs"
+    shutil.rmtree(thumbs)  # put right by doctor: still 0
+    code, out, _ = run(capsys, "doctor", "--library", library)
+    assert code == 0 and "2 missing thumbnails made again" in out, out
+    whole = picture.read_bytes()  # the linked file cut short: doctor names it and can do nothing
+    picture.write_bytes(whole[:whole.index(b"IDAT") + 12])
+    shutil.rmtree(thumbs)
+    code, out, _ = run(capsys, "doctor", "--library", library)
+    assert code == 1 and "1 of your images' files cannot be decoded" in out, out
+    picture.write_bytes(whole)
+    assert run(capsys, "doctor", "--library", library)[0] == 0
+    stray = next((tmp_path / "lib" / "originals").iterdir()) / "notes.txt"  # a file the library did not write
+    stray.write_text("mine")
+    code, out, _ = run(capsys, "doctor", "--library", library)
+    assert code == 1 and "1 file the library did not write was left alone" in out and stray.exists(), out
+    stray.unlink()
+    original = Path(next(d["path"] for d in json.loads(run(capsys, "list", "--library", library, "--json")[1])
+                         if Path(d["path"]).is_relative_to(tmp_path / "lib")))
+    original.chmod(0o644)
+    original.write_bytes(b"not a picture at all")  # an own original damaged
+    shutil.rmtree(thumbs)
+    code, out, _ = run(capsys, "doctor", "--library", library)
+    assert code == 1 and "cannot be decoded" in out, out
+    code, out, err = run(capsys, "doctor", "--library", str(tmp_path / "nothing here"))
+    assert code == 2 and out == "" and err.startswith("myimages: There is no library in "), err
+    help_text = subprocess.run([sys.executable, "-m", "tui.cli", "doctor", "--help"], capture_output=True,
+                               text=True, cwd=ROOT).stdout
+    assert "exit codes:" in help_text and "2  doctor could not run" in help_text, help_text
 
 
 def test_demo_without_library_fills_the_demo_library_and_says_so(capsys, tmp_path, monkeypatch):

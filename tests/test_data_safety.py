@@ -55,7 +55,7 @@ def test_a_library_without_its_database_is_refused_and_doctor_removes_nothing(fi
         (filled / "library.db").unlink()
     code = main(["doctor", "--library", str(filled)])
     err = capsys.readouterr().err
-    assert code == 1 and "has lost its database file library.db (6 image files are still there)" in err
+    assert code == 2 and "has lost its database file library.db (6 image files are still there)" in err
     assert library_files(filled) == before
     assert not (filled / "library.db").exists() or (filled / "library.db").stat().st_size == 0
 
@@ -67,7 +67,7 @@ def test_files_without_records_or_marker_are_refused(tmp_path, capsys):
     write_png(folder / "thumbs" / "x" / "cat.png")
     age([mine])
     code = main(["doctor", "--library", str(folder)])
-    assert code == 1 and "holds 2 image files but no records" in capsys.readouterr().err
+    assert code == 2 and "holds 2 image files but no records" in capsys.readouterr().err
     assert mine.exists() and not (folder / "library.db").exists()
 
 
@@ -82,12 +82,12 @@ def test_postgres_library_opened_without_its_url_is_refused(tmp_path, postgres_s
         assert not (root / "library.db").exists()
         code = main(["doctor", "--library", str(root)])
         err = capsys.readouterr().err
-        assert code == 1 and "keeps its records in PostgreSQL" in err and "MYIMAGES_DATABASE_URL" in err
+        assert code == 2 and "keeps its records in PostgreSQL" in err and "MYIMAGES_DATABASE_URL" in err
         assert "@" in err and "postgresql://postgres@127.0.0.1" in err  # the server, never a password
         assert library_files(root) == before and not (root / "library.db").exists()
         # and the database with another folder: never taken for a new library there
         code = main(["doctor", "--remove-missing", "--library", str(tmp_path / "elsewhere"), "--database-url", url])
-        assert code == 1 and "belongs to another library folder" in capsys.readouterr().err
+        assert code == 2 and "belongs to another library folder" in capsys.readouterr().err
         with Library(root, account="alice", database_url=url) as library:
             assert library.total() == 1
     finally:

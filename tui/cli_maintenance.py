@@ -8,7 +8,17 @@ from pathlib import Path
 
 from store.text import printable
 
-from .cli_common import UserError, all_or_none, image_ids, open_library, progress_bar
+from .cli_common import UserError, all_or_none, image_ids, open_library, progress_bar, user_sentence
+
+
+DOCTOR_EXIT_CODES = """\
+exit codes:
+  0  all is well, or everything doctor found it put right
+  1  something needs you: a damaged database, images whose file is lost, damaged
+     or unreadable, files the library did not write in its folders, or a part
+     left for later (an import running, files too young to judge): each is named
+  2  doctor could not run (no library there, cannot open it, an error on the way)
+"""
 
 
 def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
@@ -17,7 +27,8 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
                        "opens; never your own), or to --library DIR")
     p.add_argument("--count", type=int, default=60, metavar="N", help="how many to add (60)")
 
-    p = sub.add_parser("doctor", parents=[common], help="check the library; remove orphans, remake thumbnails")
+    p = sub.add_parser("doctor", parents=[common], help="check the library; remove orphans, remake thumbnails",
+                       epilog=DOCTOR_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--remove-missing", action="store_true", help="drop records whose file is gone")
     p.add_argument("--min-age", type=float, default=600.0, metavar="SECONDS",
                    help="leave files younger than this alone (another import may be running)")
@@ -51,13 +62,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     from store.doctor import check
+    from store.errors import StoreError, translate
 
-    with open_library(args) as library:
-        report = check(library, min_age=args.min_age, remove_missing=args.remove_missing)
+    try:
+        with open_library(args) as library:
+            report = check(library, min_age=args.min_age, remove_missing=args.remove_missing)
+    except (StoreError, UserError, OSError) as exc:  # 2, not 1: a script must tell "could not look" from "found"
+        said = str(translate(exc)) if isinstance(exc, OSError) else user_sentence(exc)
+        print(f"myimages: {printable(said)}", file=sys.stderr)
+        return 2
     for line in report.lines():
         print(line)
-    # 1: the database is damaged, or images have lost their file (and keep their records): something to act on
-    return 0 if report.integrity == "ok" and not (report.missing_originals and not report.records_removed) else 1
+    return 1 if report.needs_user else 0  # DOCTOR_EXIT_CODES
 
 
 def cmd_reparse(args: argparse.Namespace) -> int:
