@@ -399,14 +399,15 @@ class Library(Images, Search):
         return len(trash.trash(self, image_ids))
 
     @boundary
-    def restore(self, image_ids: Iterable[int], adopted: dict[int, str] | None = None) -> int:
+    def restore(self, image_ids: Iterable[int], adopted: dict[int, str] | None = None, renamed=None) -> int:
         """Bring trashed images back exactly: record, files, favorite, collections, place in the order. A linked
         image whose folder is no longer followed comes back as the library's own copy: added to `adopted`
-        ({id: folder}, to say so; trash.restore)."""
+        ({id: folder}, to say so; trash.restore); a file put back under a new name (its old one taken meanwhile)
+        goes into `renamed` (trash.renamed_sentence says it)."""
         from . import trash
 
         self._check_writable()
-        return len(trash.restore(self, image_ids, adopted))
+        return len(trash.restore(self, image_ids, adopted, renamed))
 
     @boundary
     def trashed(self):

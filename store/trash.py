@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 from .settings import TRASH_DAYS as TRASH_DAYS  # noqa: E402 - trashed images older than this are erased
 TRASH_FOLDER = "trash"
 _TRASH_NAME = re.compile(r"\d+-\d+-.+")
+Renamed = dict[int, list[tuple[Path, Path]]]  # image id -> (old path, the new name its file went back under)
 
 
 def trash_days() -> int:
@@ -160,12 +161,14 @@ def trash(library: "Library", image_ids: Iterable[int], then: Callable[[], objec
 
 
 def restore(library: "Library", image_ids: Iterable[int],
-            adopted: dict[int, str] | None = None) -> list[int]:
+            adopted: dict[int, str] | None = None, renamed: Renamed | None = None) -> list[int]:
     """Bring trashed images back as they were (files of linked ones back into their folders).
 
     A linked image whose folder is no longer a source (removed while it was in the trash) is not put back there,
     where nothing would follow it: the library keeps its picture as its own copy (an imported image), and the
-    trash's file goes. Those are added to `adopted` ({image id: the folder its file was in})."""
+    trash's file goes. Those are added to `adopted` ({image id: the folder its file was in}). A file whose old
+    name another file took meanwhile goes back beside it under a new name: added to `renamed`
+    ({image id: [(old path, new path)]}, said by renamed_sentence)."""
     from . import sources
 
     ids = library._own_ids(image_ids, trashed=True)
@@ -196,7 +199,7 @@ def restore(library: "Library", image_ids: Iterable[int],
                            .where(Image.id.in_(list(back))).tuples() if back else [])
         unmerge(ids)  # duplicates merged into a kept image take back what they gave it
     if files:
-        _finish(library, list(back))
+        _finish(library, list(back), renamed)
     for image_id in kept:  # the picture is in originals/ now, and the records say so
         held = unfollowed[image_id][1]
         if held is not None:
@@ -252,7 +255,7 @@ def _keep_as_own(library: "Library", image_id: int, held: Path | None) -> bool:
 _BATCH = 200  # file moves made durable together, and recorded in one transaction
 
 
-def _finish(library: "Library", image_ids: list[int] | None = None) -> int:
+def _finish(library: "Library", image_ids: list[int] | None = None, renamed: Renamed | None = None) -> int:
     """Do the file moves the records ask for (all that are pending, or those of these images)."""
     query = (TrashFile.select(TrashFile.id, TrashFile.image, TrashFile.original, TrashFile.trashed, TrashFile.moved,
                               Image.trashed_at, Image.location, Image.sha256).join(Image))
@@ -267,7 +270,7 @@ def _finish(library: "Library", image_ids: list[int] | None = None) -> int:
         for finish, wanted in ((_finish_into, True), (_finish_back, False)):
             part = [row for row in batch if (row[5] is not None) == wanted]
             if part:
-                count, error = finish(library, part)
+                count, error = finish(library, part, renamed)
                 done += count
                 first_error = first_error or error
     if first_error is not None:
@@ -275,7 +278,7 @@ def _finish(library: "Library", image_ids: list[int] | None = None) -> int:
     return done
 
 
-def _finish_into(library: "Library", rows: list[tuple]) -> tuple[int, OSError | None]:
+def _finish_into(library: "Library", rows: list[tuple], _renamed: Renamed | None = None) -> tuple[int, OSError | None]:
     """Files of trashed images into the trash folder; the moves are recorded once they are durable."""
     moves: list[tuple[Path, Path]] = []
     movers: list[int] = []
@@ -297,7 +300,7 @@ def _finish_into(library: "Library", rows: list[tuple]) -> tuple[int, OSError | 
     return len(settled), next((error for error in errors if error is not None), None)
 
 
-def _finish_back(library: "Library", rows: list[tuple]) -> tuple[int, OSError | None]:
+def _finish_back(library: "Library", rows: list[tuple], renamed: Renamed | None = None) -> tuple[int, OSError | None]:
     """Files of restored images back to their folders (beside their old name, if another file took it)."""
     moves: list[tuple[Path, Path]] = []
     movers: list[tuple] = []
@@ -326,6 +329,8 @@ def _finish_back(library: "Library", rows: list[tuple]) -> tuple[int, OSError | 
                 continue
             _relink(image_id, sha256, Path(original), target, location, sources)
             settled.append(row_id)
+            if renamed is not None and target != Path(original):
+                renamed.setdefault(image_id, []).append((Path(original), target))
         for chunk in chunked(settled, 500):
             TrashFile.delete().where(TrashFile.id.in_(chunk)).execute()
     return len(settled), error
@@ -402,3 +407,21 @@ def adopted_sentence(adopted: dict[int, str]) -> str:
     shown = ", ".join(f"#{i}" for i in ids[:5]) + (" …" if len(ids) > 5 else "")
     return (f"{shown}: their source folders ({named}) are no longer followed, so they are back as the library's "
             "own copies (their files were not put back in those folders).")
+
+
+def renamed_sentence(renamed: Renamed) -> str:
+    """What a restore did with files whose old name another file took meanwhile (restore's `renamed`), plainly:
+    '#7: its old name a.png in /out is taken by another file now, so the restored file is named "a (restored).png".'
+    """
+    pairs = [(image_id, old, new) for image_id in sorted(renamed) for old, new in renamed[image_id]]
+    if not pairs:
+        return ""
+    if len(pairs) == 1:
+        image_id, old, new = pairs[0]
+        return (f"#{image_id}: its old name {printable(old.name)} in {printable(str(old.parent))} is taken by another "
+                f'file now, so the restored file is named "{printable(new.name)}" (the other file was not touched).')
+    named = "; ".join(f'#{image_id}\'s {printable(old.name)} is named "{printable(new.name)}"'
+                      for image_id, old, new in pairs[:3])
+    more = f"; and {plural(len(pairs) - 3, 'other file')}" if len(pairs) > 3 else ""
+    return (f"{len(pairs):,} restored files have new names, as their old names are taken by other files now (those "
+            f"were not touched): {named}{more}.")

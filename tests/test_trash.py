@@ -13,7 +13,7 @@ from store.library import Library
 from store.migrations import LATEST
 from store.models import Image, TrashFile
 from store.records import SCOPE_PUBLIC, Filters, utc_now
-from store.trash import TRASH_DAYS
+from store.trash import TRASH_DAYS, renamed_sentence
 
 from .conftest import png_bytes
 
@@ -175,10 +175,35 @@ def test_a_restored_file_never_replaces_one_written_meanwhile(library, tmp_path)
     (image_id,) = shown(library)
     library.trash([image_id])
     original.write_bytes(b"someone else's file")
-    library.restore([image_id])
+    renamed: dict = {}
+    library.restore([image_id], renamed=renamed)
     assert original.read_bytes() == b"someone else's file"
     assert library.get(image_id).path == folder / "a (restored).png"
+    # said plainly (a new-user test: "restored as … (restored).png" confused): the old name is taken, the new one
+    assert renamed == {image_id: [(original, folder / "a (restored).png")]}
+    assert renamed_sentence(renamed) == (
+        f'#{image_id}: its old name a.png in {folder} is taken by another file now, so the restored file is named '
+        '"a (restored).png" (the other file was not touched).')
 
+
+def test_the_command_line_says_plainly_that_a_restored_file_has_a_new_name(tmp_path, capsys):
+    """`myimages trash restore` said "1 image restored" alone while the file came back under another name."""
+    from tui.cli import main
+
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(png_bytes(colour=(1, 2, 3), text={"parameters": "first\nSeed: 1"}))
+    library = Library(tmp_path / "cli")
+    library.add_source(folder)
+    (image_id,) = shown(library)
+    library.trash([image_id])
+    library.close()
+    (folder / "a.png").write_bytes(b"someone else's file")
+    assert main(["trash", "restore", str(image_id), "--library", str(tmp_path / "cli")]) == 0
+    assert capsys.readouterr().out == (
+        "1 image restored\n"
+        f'#{image_id}: its old name a.png in {folder} is taken by another file now, so the restored file is named '
+        '"a (restored).png" (the other file was not touched).\n')
 
 def test_many_linked_files_move_in_batches_and_two_restores_of_one_name_keep_both(library, tmp_path, monkeypatch):
     """NEWUSER5 #3: 400 linked files took 9 s to delete and as long to restore, three fsyncs and a commit a file.
@@ -207,6 +232,12 @@ def test_many_linked_files_move_in_batches_and_two_restores_of_one_name_keep_bot
     assert library.restore([first, second]) == 2
     paths = {library.get(first).path, library.get(second).path}
     assert paths == {folder / "r00.png", folder / "r00 (restored).png"} and all(p.exists() for p in paths)
+    assert renamed_sentence({first: [(folder / "a.png", folder / "a (restored).png")], second: [
+        (folder / "b.png", folder / "b (restored).png"), (folder / "c.png", folder / "c (restored).png")],
+        second + 1: [(folder / "d.png", folder / "d (restored).png")]}) == (
+        "4 restored files have new names, as their old names are taken by other files now (those were not touched): "
+        f'#{first}\'s a.png is named "a (restored).png"; #{second}\'s b.png is named "b (restored).png"; '
+        f'#{second}\'s c.png is named "c (restored).png"; and 1 other file.')
     assert not list((library.root / "trash").iterdir()) and not TrashFile.select().exists()
 
 

@@ -517,3 +517,49 @@ async def test_deleting_an_image_whose_folder_is_not_there_says_its_file_stays(t
                             timeout=15)
     library.close()
     assert (away / "owl.png").is_file()
+
+
+async def test_a_restore_says_plainly_that_the_old_name_was_taken(tmp_path):
+    """A new-user test: a restored file whose old name another file took comes back as "a (restored).png", and the
+    trash view and u said only "Restored 1 image.". Both now say the old name is taken, so the file is named X."""
+    from store.library import Library
+
+    from .test_sources import a1111, put
+
+    outputs = tmp_path / "outputs"
+    put(outputs, "owl.png", a1111("a wise owl", 3))
+    put(outputs, "cat.png", a1111("a cat", 4))
+    library = Library(tmp_path / "lib", account="alice")
+    library.add_source(outputs)
+    owl, cat = sorted(library.ids(), key=lambda i: library.get(i).path.name != "owl.png")
+    library.trash([owl])
+    (outputs / "owl.png").write_bytes(b"someone else's file")
+    app = make_app(library, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        said = ui.notices(app)
+        await gallery_shows(pilot, app, 1)
+        await pilot.press("t")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and app.screen.loaded)
+        await on_screen(pilot, app, TrashScreen)
+        await pilot.press("r")
+        sentence = (f"#{owl}: its old name owl.png in {outputs} is taken by another file now, so the restored file is "
+                    'named "owl (restored).png" (the other file was not touched).')
+        await ui.wait_until(pilot, lambda: any(sentence in n for n in said), timeout=15)
+        assert f"Restored 1 image. {sentence}" in said
+        await pilot.press("escape")
+        await gallery_shows(pilot, app, 2)
+        # u after a delete, the name taken meanwhile: the same plain sentence
+        await ui.wait_until(pilot, lambda: grid(app).current is not None)
+        if grid(app).current.id != cat:  # two cards: the other one
+            await pilot.press("right")
+        assert grid(app).current.id == cat
+        await pilot.press("d")
+        await on_screen(pilot, app, ConfirmDeleteScreen)
+        await pilot.click("#delete")
+        await gallery_shows(pilot, app, 1)
+        (outputs / "cat.png").write_bytes(b"another file")
+        await pilot.press("u")
+        await ui.wait_until(pilot, lambda: any("cat (restored).png" in n for n in said), timeout=15)
+        assert any(n.startswith("Restored 1 image.") and f"#{cat}: its old name cat.png in {outputs} is taken by "
+                   'another file now, so the restored file is named "cat (restored).png"' in n for n in said), said
+    library.close()

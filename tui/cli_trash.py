@@ -10,7 +10,7 @@ import shutil
 import sys
 
 from store.text import one_line, plural, printable
-from store.trash import adopted_sentence
+from store.trash import Renamed, adopted_sentence, renamed_sentence
 
 from .cli_common import all_or_none, confirmed, image_ids, open_library
 
@@ -51,10 +51,13 @@ def cmd_trash(args: argparse.Namespace) -> int:
             all_or_none(lambda i: library.require_own(i, trashed=True), ids, "nothing was restored",
                         known=library.own_existing(ids, trashed=True))
             adopted: dict[int, str] = {}
-            n = library.restore(ids, adopted)
+            renamed: Renamed = {}
+            n = library.restore(ids, adopted, renamed)
             print(f"{plural(n, 'image')} restored")
             if adopted:
                 print(adopted_sentence(adopted))
+            if renamed:
+                print(renamed_sentence(renamed))
             return 0
         n = library.trash_count()
         if n == 0:

@@ -29,6 +29,7 @@ from store.records import FAVORITE_ALL, SCOPE_MINE, SCOPE_PUBLIC, CollectionReco
 from store.settings import default_downloads
 from store.sources import SourceFiles
 from store.text import one_line, plural, printable
+from store.trash import Renamed, renamed_sentence
 from widgets.card import CardAction, ImageCard
 from widgets.card_grid import PAGE_SIZE, SIZE_NAMES, CardGrid
 from widgets.filter_bar import ALL_COLLECTIONS, SEARCH_TIP, FilterBar
@@ -1007,16 +1008,18 @@ class GalleryScreen(Screen):
         back: list[int] = []  # restored elsewhere meanwhile (another instance, `myimages trash restore`)
         erased: list[int] = []  # erased elsewhere meanwhile
 
+        renamed: Renamed = {}  # files put back beside another that took their old name: said plainly
+
         def restore(chunk: list[int]) -> list[int]:
             try:
-                self.library.restore(chunk)
+                self.library.restore(chunk, renamed=renamed)
             except StoreError:  # some of them were erased or restored elsewhere meanwhile: the others
                 in_trash = self.library.own_existing(chunk, trashed=True)
                 outside = self.library.own_existing(chunk)
                 back.extend(i for i in chunk if i in outside)
                 erased.extend(i for i in chunk if i not in in_trash and i not in outside)
                 chunk = [i for i in chunk if i in in_trash]
-                self.library.restore(chunk)
+                self.library.restore(chunk, renamed=renamed)
             return chunk
 
         def finished(outcome: JobOutcome | None) -> None:
@@ -1031,7 +1034,8 @@ class GalleryScreen(Screen):
             elsewhere = _undone_meanwhile(back, erased, self._done_in_trash)
             if restored:  # back in place: the focus goes to the first one
                 self.notify(f"Restored {plural(len(restored), 'image')}." + (f" {elsewhere}" if elsewhere else "")
-                            + more)
+                            + more + (f" {renamed_sentence(renamed)}" if renamed else ""), markup=False,
+                            timeout=10 if renamed else None)
             elif elsewhere and outcome.error is None:
                 self.notify(f"Nothing to undo: {elsewhere}{more}", timeout=6)
             if outcome.error is not None:

@@ -11,6 +11,7 @@ tui/following.py): a new change token reads the list again, the cursor staying o
 """
 from __future__ import annotations
 
+from functools import partial
 from itertools import islice
 
 from textual import on, work
@@ -22,7 +23,7 @@ from textual.widgets import Button, DataTable, Static
 from store.errors import StoreError
 from store.library import Library
 from store.text import one_line, plural
-from store.trash import TrashedImage, adopted_sentence, trash_days
+from store.trash import Renamed, TrashedImage, adopted_sentence, renamed_sentence, trash_days
 from widgets.key_bar import KeyBar
 
 from .confirm_delete import ConfirmDeleteScreen
@@ -91,15 +92,19 @@ class TrashScreen(Dialog[bool]):
     @work(thread=True, exclusive=True, group="trash", exit_on_error=False)
     def _change(self, what: str, ids: list[int], focus_index: int) -> None:
         self._busy = True
+        timeout = 5.0  # seconds the notice stays: longer for one that says where files went
         try:
             with self.library.connection():
                 try:
                     if what == "restore":
                         adopted: dict[int, str] = {}
-                        n = self.library.restore(ids, adopted)
+                        renamed: Renamed = {}
+                        n = self.library.restore(ids, adopted, renamed)
                         self.restored.extend(ids)
                         message = f"Restored {plural(n, 'image')}." + (
-                            f" {adopted_sentence(adopted)}" if adopted else "")
+                            f" {adopted_sentence(adopted)}" if adopted else "") + (
+                            f" {renamed_sentence(renamed)}" if renamed else "")
+                        timeout = 10.0 if adopted or renamed else timeout
                     elif what == "forever":
                         n = self.library.delete_forever(ids)
                         self.erased.extend(ids)
@@ -116,7 +121,7 @@ class TrashScreen(Dialog[bool]):
                 token, items = self._read()
         finally:
             self._busy = False
-        self.app.call_from_thread(self.notify, message)
+        self.app.call_from_thread(partial(self.notify, message, markup=False, timeout=timeout))
         self.app.call_from_thread(self._show, items, focus_index, token)
 
     def _followed(self, token: tuple[int, int], items: list[TrashedImage]) -> None:
