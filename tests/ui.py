@@ -33,9 +33,20 @@ async def wait_until(pilot, condition, timeout: float = 20.0) -> float:
     start = time.monotonic()
     while not condition():
         if time.monotonic() - start > timeout:
-            raise AssertionError(f"not within {timeout} s")
+            raise AssertionError(f"not within {timeout} s; {what_is_shown(pilot.app)}")
         await pilot.pause(0.02)
     return time.monotonic() - start
+
+
+def what_is_shown(app) -> str:
+    """For a wait that failed: the screen on top, the focused widget, the workers and what the screen shows
+    (notices included)."""
+    try:
+        text = "\n".join(line.rstrip() for line in screen_lines(app) if line.strip())
+    except Exception as error:  # noqa: BLE001 (a failure message only: say why there is no text)
+        text = f"(no screenshot: {error!r})"
+    return (f"screen {type(app.screen).__name__ if app.screen_stack else None}, focused {app.focused!r}, "
+            f"workers {[(w.group, w.state.name) for w in app.workers]}\n{text}")
 
 
 _SVG_TEXT = re.compile(r'<text [^>]*?x="([\d.]+)"[^>]*?clip-path="url\(#[^)]*?-line-(\d+)\)">([^<]*)</text>')
