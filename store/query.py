@@ -262,10 +262,14 @@ def _date_value(field: str, text: str, today: date) -> tuple:
             return None, None
     for op in (">=", "<=", ">", "<"):
         if t.startswith(op):
+            if not t[len(op):].strip():  # (it said '"" is not a date')
+                _fail(f"{field}:{op} needs a date after it, e.g. {field}:{op}2026-01-01.", DATES_MORE)
             start, end = _period(t[len(op):], today)
             return {">=": (start, None), ">": (end, None), "<": (None, start), "<=": (None, end)}[op]
     if ".." in t:
         first, _, last = t.partition("..")
+        if not first.strip() and not last.strip():  # a range open at both ends was every image, without a word
+            _fail(f"{field}:.. needs a date on one side at least, e.g. {field}:7d..", DATES_MORE)
         low = _period(first, today)[0] if first else None
         high = _period(last, today)[1] if last else None
         if low and high and low >= high:  # reversed (today..yesterday is empty as written): swap

@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from store.library import NewImage
-from store.query import ALIASES, FIELD_LIST, FIELDS, HINT_WIDTH, SORTS, parse, without_sort
+from store.query import (ALIASES, DATE_FIELDS, FIELD_LIST, FIELDS, HINT_WIDTH, NUMBER_FIELDS, SORTS, parse,
+                         without_sort)
 from store.records import FAVORITES_ONLY, SCOPE_PUBLIC, Count, Filters
 from store.text import prompt_sort_key
 
@@ -104,11 +105,23 @@ def test_what_filters_nothing_is_not_described(text, shown):
     ("colour:red", "Unknown field"), ("seed:abc", "not a number"), ("seed:", "needs a number"),
     ("steps:1.5", "whole numbers"), ("date:2026-13-01", "not a date"), ("is:blue", "is:fav"),
     ("size:big", "not a size"), ("sort:upside", "not an order"),
+    ("date:..", "date:.. needs a date on one side"), ("imported:..", "imported:.. needs a date on one side"),
+    ("date:>", "date:> needs a date after it"), ("imported:<=", "imported:<= needs a date after it"),
 ])
 def test_bad_parts_give_one_sentence_and_the_rest_still_searches(text, says):
     parsed = parse(text + " ring")
     assert says in parsed.error
     assert ("prompt", "ring") in [(t.field, t.value) for g in parsed.groups for t in g]
+
+
+@pytest.mark.parametrize("field", sorted(NUMBER_FIELDS | DATE_FIELDS | {"size"}))
+@pytest.mark.parametrize("value", ["..", "-", ">", ">=", "<", "<=", "=", "x", "...", "-..", "..-"])
+def test_a_range_with_nothing_in_it_is_a_hint_on_every_range_field(field, value):
+    """A new-user test: date:.. was read as any date (every image, without a word); no range field takes a bound
+    with no value."""
+    parsed = parse(f"{field}:{value}")
+    assert parsed.error and len(parsed.error) <= HINT_WIDTH and not parsed.groups, parsed
+    assert '""' not in parsed.error  # (date:> said '"" is not a date')
 
 
 def test_dates_are_local_days():
@@ -194,6 +207,9 @@ CASES = [
     ("-is:fav ring", "a e f"), ("is:cell", "e"), ("is:cleaned", "f"), ("is:derived", "e f"), ("from:{a}", "e"),
     ("file:SHEET", "c"), ("date:2026-06-10", "a e"), ("date:2026-06", "a b e f"), ("date:<2026-06-01", "c d"),
     ("date:2026-06-08..2026-06-09", "b f"), ("id:{b}-{c}", "b c"), ("ring sort:oldest", "f b a e"),
+    # an image with no model (sampler, negative prompt, LoRA, seed) recorded is not flux (euler, ...): kept by the minus
+    ("-model:flux", "a c d e f"), ("-sampler:euler", "a c d e f"), ("-negative:blurry", "b c d e f"),
+    ("-lora:detail", "b c d e f"), ("-lora:detail -sampler:dpm -model:sdxl", "b c d e f"), ("-steps:>=30", "b d e f"),
 ]
 
 
