@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image, ImageChops
 
 from .derived import add_derived, derived_image, open_original
-from .errors import StoreError
+from .errors import StoreError, first_line
 from .files import display_image
 from .library import Library
 
@@ -304,7 +304,8 @@ def clean_images(library: Library, image_ids: list[int], model: str | None = Non
         except StoreError as exc:
             report.failed.append((image_id, str(exc)))
         except Exception as exc:  # noqa: BLE001 - one bad image never stops the rest
-            report.failed.append((image_id, f"{type(exc).__name__}: {exc}"))
+            detail = first_line(exc, fallback="")  # "KeyError: 'x'"; a bare "ValueError" when it says nothing
+            report.failed.append((image_id, f"{type(exc).__name__}{': ' + detail if detail else ''}"))
         if progress:
             progress(done, len(image_ids), image_id)
     return report

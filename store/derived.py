@@ -12,7 +12,7 @@ import os
 
 from PIL import Image
 
-from .errors import StoreError
+from .errors import StoreError, unreadable_file
 from .files import display_image, make_thumbnail
 from .library import Library, NewImage
 from .records import utc_now
@@ -56,9 +56,8 @@ def open_original(library: Library, image_id: int) -> Image.Image:
         with Image.open(record.path) as source:
             source.load()
             return display_image(source)
-    except OSError as exc:
-        raise StoreError(f"The file of image #{image_id} cannot be read ({exc.strerror or exc}); "
-                         "run `myimages doctor`.") from exc
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:  # gone, or not a picture
+        raise unreadable_file(image_id, record.path, exc) from exc
 
 
 def require_may_save_from(library: Library, image_id: int) -> None:

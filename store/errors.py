@@ -1,5 +1,7 @@
 """Errors the store raises. Each carries one sentence meant for the user."""
 
+import re
+
 
 class StoreError(Exception):
     """Base class: the message is shown to the user as it is."""
@@ -41,9 +43,42 @@ class FileFailed(StoreError):
     """A file (of the library, or one given to it) could not be read or written."""
 
 
-def _first_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split("\n")[0].split()).rstrip(".")
-    return text or type(exc).__name__
+_OBJECT_REPR = re.compile(r"\s*<[^<>]* (?:object )?at 0x[0-9a-fA-F]+>")  # "<_io.BytesIO object at 0x7f…>"
+
+
+def first_line(exc: BaseException, fallback: str | None = None) -> str:
+    """The first line of an exception's message, without the repr of an object in it (Pillow names the BytesIO it
+    read); `fallback` (else the exception's class name) when nothing is left."""
+    said = str(exc) if any(arg is not None for arg in exc.args) else ""  # str(SyntaxError()) is "None"
+    text = _OBJECT_REPR.sub("", said.split("\n")[0])
+    text = " ".join(text.split()).rstrip(".")
+    return text or (type(exc).__name__ if fallback is None else fallback)
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file operation failed, in a few words to end a sentence: the system's reason ("Permission denied"),
+    else the message's first line; never "None", never empty."""
+    return exc.strerror or first_line(exc, fallback="an error the system did not name")
+
+
+def unreadable_reason(exc: BaseException) -> str:
+    """Why a picture's file could not be read or decoded, in a few words to end a sentence: the system's reason
+    ("Permission denied"), "not an image Pillow can read" (a text file where the picture was), "damaged image data
+    (…)" (cut short). Never "None", never empty, never an object's repr."""
+    name = type(exc).__name__
+    if name == "UnidentifiedImageError":  # by name: this module does not load Pillow
+        return "not an image Pillow can read"
+    if name == "DecompressionBombError":
+        return "the picture is too large to decode safely"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    detail = first_line(exc, fallback="")
+    return f"damaged image data ({detail})" if detail else "damaged image data"
+
+
+def unreadable_file(image_id: int, path: object, exc: BaseException) -> FileFailed:
+    """The one sentence for an image whose file cannot be read or decoded (exported, cut, cleaned, read again)."""
+    return FileFailed(f"Image #{image_id}'s file {path} cannot be read: {unreadable_reason(exc)}.")
 
 
 def translate(exc: BaseException) -> StoreError:
@@ -56,9 +91,9 @@ def translate(exc: BaseException) -> StoreError:
         return exc
     if isinstance(exc, OSError):
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        reason = exc.strerror or _first_line(exc)
+        reason = exc.strerror or unreadable_reason(exc)  # no system reason: a picture Pillow could not decode
         return FileFailed(f"A file could not be read or written{where}: {reason}.")  # the path says which
-    text = _first_line(exc)
+    text = first_line(exc)
     lowered = text.lower()
     if "database is locked" in lowered or "database table is locked" in lowered or "lock timeout" in lowered:
         return LibraryLocked("The library is busy: another program kept its database locked too long; "

@@ -18,7 +18,7 @@ from typing import Iterable
 
 from PIL import Image
 
-from .errors import StoreError
+from .errors import StoreError, unreadable_file
 from .files import display_image, output_folder, write_new_file
 from .library import Library
 from .metadata import OWN_KEY, build_a1111_text, build_own_chunk
@@ -86,10 +86,9 @@ def png_with_metadata(record: ImageRecord) -> bytes:
     """The PNG bytes of an image with its prompt and settings written in."""
     try:
         data = record.path.read_bytes()
-    except OSError as exc:
-        raise StoreError(f"The file of image #{record.id} cannot be read ({exc.strerror}); run `myimages doctor`.") \
-            from exc
-    return with_metadata(record, data, is_png=record.ext == "png")
+        return with_metadata(record, data, is_png=record.ext == "png")
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:  # gone, not allowed, not a picture
+        raise unreadable_file(record.id, record.path, exc) from exc
 
 
 def with_metadata(record: ImageRecord, data: bytes, *, is_png: bool = True) -> bytes:

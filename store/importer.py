@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Iterator
 
 from PIL import Image, UnidentifiedImageError
 
-from .errors import BadImage, StoreError
+from .errors import BadImage, StoreError, os_reason, unreadable_reason
 from .duplicates import thumbnail_hashes
 from .files import make_thumbnail
 from .identity import is_library
@@ -146,7 +146,7 @@ def collect_files(paths: Iterable[Path], recursive: bool, report: ImportReport) 
             entries: Iterator[tuple[Path, list[str]]]
             if recursive:
                 def unreadable(error: OSError, top: Path = path) -> None:
-                    report.failed.append((Path(error.filename or top), f"cannot read folder: {error.strerror}"))
+                    report.failed.append((Path(error.filename or top), f"cannot read folder: {os_reason(error)}"))
 
                 def libraries_left_out(folder: str, dirs: list[str]) -> bool:
                     for name in list(dirs):
@@ -167,7 +167,7 @@ def collect_files(paths: Iterable[Path], recursive: bool, report: ImportReport) 
                 try:
                     entries = iter([(path, sorted(p.name for p in path.iterdir() if not p.is_dir()))])
                 except OSError as exc:
-                    report.failed.append((path, f"cannot read folder: {exc.strerror}"))
+                    report.failed.append((path, f"cannot read folder: {os_reason(exc)}"))
                     continue
             for folder, names in entries:
                 for name in names:
@@ -198,7 +198,7 @@ def prepare_bytes(data: bytes, name: str) -> tuple[NewImage, Metadata, dict]:
     except Image.DecompressionBombError as exc:
         raise BadImage(f"image too large ({exc})") from None
     except Exception as exc:  # noqa: BLE001 - truncated headers and other damage
-        raise BadImage(f"damaged image data ({exc})") from None
+        raise BadImage(unreadable_reason(exc)) from None
     with image:
         if image.format not in FORMATS:
             raise BadImage(f"unsupported format {image.format} (PNG, JPEG and WebP can be imported)")
@@ -212,7 +212,7 @@ def prepare_bytes(data: bytes, name: str) -> tuple[NewImage, Metadata, dict]:
         try:
             image.load()
         except Exception as exc:  # noqa: BLE001 - truncated or corrupt data
-            raise BadImage(f"damaged image data ({exc})") from None
+            raise BadImage(unreadable_reason(exc)) from None
         chunks = read_chunks(image)  # after load(): PNG text after the image data counts too
         meta = parse_chunks(chunks)
         try:

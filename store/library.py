@@ -40,7 +40,7 @@ from .database import (
     catalog_of,
     open_database,
 )
-from .errors import StoreError
+from .errors import StoreError, os_reason
 from .file_lock import FilesLock
 from .files import FileStore
 from .identity import (
@@ -97,7 +97,7 @@ class Library(Images, Search):
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"Cannot create the library folder {self.root}: {exc.strerror}.") from exc
+            raise StoreError(f"Cannot create the library folder {self.root}: {os_reason(exc)}.") from exc
         self.read_only = not _may_write(self.root, self.database_url)
         self.read_only_reason = "is read-only for you"
         self.files = FileStore(self.root)

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable
 
 from PIL import Image as PILImage
 
-from .errors import StoreError
+from .errors import StoreError, unreadable_reason
 from .metadata import Metadata, parse_chunks, read_chunks
 from .models import Image
 from .records import Filters, to_stored
@@ -131,7 +131,7 @@ def _reparse(library: Any, image_ids: Iterable[int] | None, progress: Progress |
                                      "or unmounted?)") from None
                 raise StoreError("its stored file is missing (`myimages doctor` reports these)") from None
             except (OSError, SyntaxError, ValueError, PILImage.DecompressionBombError) as exc:
-                raise StoreError(f"cannot read its stored file ({exc})") from None
+                raise StoreError(f"its file {path} cannot be read: {unreadable_reason(exc)}") from None
             changes = changes_for(row, meta)
             if changes:
                 changes["batch"] = None  # the settings changed: its batch key is made again (stacks.py)

@@ -35,7 +35,7 @@ from typing import Any, Mapping
 
 import platformdirs
 
-from .errors import SettingsNotSaved
+from .errors import SettingsNotSaved, os_reason
 from .files import TMP_PREFIX
 from .query import SORTS
 
@@ -196,7 +196,7 @@ def read_file(path: Path) -> dict[str, object]:
     except UnicodeDecodeError:
         raise SettingError("it is not UTF-8 text") from None
     except OSError as exc:
-        raise SettingError(f"it cannot be read ({exc.strerror})") from None
+        raise SettingError(f"it cannot be read ({os_reason(exc)})") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

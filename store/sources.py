@@ -40,7 +40,7 @@ from peewee import IntegrityError, chunked, fn
 from PIL import Image as PILImage, PngImagePlugin
 
 from .database import bulk_writing
-from .errors import BadImage, NotFound, StoreError
+from .errors import BadImage, NotFound, StoreError, os_reason
 from .file_lock import held
 from .identity import MARKER, is_library
 from .importer import EXTENSIONS, FORMATS, MAX_FILE_BYTES, ImportOptions, describe, downloads_folder, prepare_bytes
@@ -1395,7 +1395,7 @@ def delete_linked_files(library: Library, linked: dict[int, list[tuple[Path, int
                 done += [where] if where else []
                 continue
             except OSError as exc:
-                reason = exc.strerror or str(exc)
+                reason = os_reason(exc)
             problems.append(f"the file {path} was not deleted: {reason}")
             if where is not None:
                 left.append((*where, f"deleted in My Images but not from the disk: {reason}"))

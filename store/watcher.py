@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .errors import NotFound, StoreError
+from .errors import NotFound, StoreError, first_line
 from .library import Library
 from .sources import ScanReport, ThumbnailWalk, WatchMark
 
@@ -139,7 +139,7 @@ class SourceWatcher:
         except StoreError as exc:
             self.on_notice(str(exc))
         except Exception as exc:  # noqa: BLE001 - the watcher never dies of one bad moment
-            self.on_notice(f"Following the source folders failed: {exc}.")
+            self.on_notice(f"Following the source folders failed: {first_line(exc)}.")
         return None
 
     def _scan(self, paths: list[Path] | None) -> None:
@@ -280,13 +280,13 @@ class SourceWatcher:
                                f"= {inotify_limit()}): the sources are rescanned every {self.poll_every:g} s "
                                "instead. Raise the limit to follow them at once.")
             else:
-                self.on_notice(f"The source folders cannot be watched ({exc}): they are rescanned every "
-                               f"{self.poll_every:g} s instead.")
+                self.on_notice(f"The source folders cannot be watched ({first_line(exc)}): they are rescanned "
+                               f"every {self.poll_every:g} s instead.")
             self.polling = True  # after the notice: whoever sees `polling` finds it said
         except RuntimeError as exc:  # watchfiles' own (WatchfilesRustInternalError): the watch ended
             if "decode path" not in str(exc):
-                self.on_notice(f"The source folders cannot be watched ({exc}): they are rescanned every "
-                               f"{self.poll_every:g} s instead.")
+                self.on_notice(f"The source folders cannot be watched ({first_line(exc)}): they are rescanned "
+                               f"every {self.poll_every:g} s instead.")
                 self.polling = True
                 return
             # a name that is not UTF-8 (its notification cannot be handed on): watch again, and read everything

@@ -175,6 +175,55 @@ def test_export_jpeg_becomes_png(library, tmp_path):
         assert "jpeg prompt" in image.text["myimages"]
 
 
+def test_a_file_that_is_not_a_picture_is_named_with_its_reason_by_export_grid_and_reparse(library, make_png, tmp_path):
+    """Tidy #2: exporting an image whose file was replaced by a text file said "cannot be read (None)" (then a
+    bare "cannot identify image file <_io.BytesIO object at 0x…>"). Every such message is one sentence naming the
+    file and the reason. Fails without."""
+    from store.derived import open_original
+    from store.errors import StoreError
+    from store.reparse import reparse
+
+    import_files(library, [make_png()])
+    (record,) = library.page()
+    record.path.chmod(0o644)
+    record.path.write_text("my shopping list\n", encoding="utf-8")
+    said = f"Image #{record.id}'s file {record.path} cannot be read: not an image Pillow can read."
+    with pytest.raises(StoreError) as export:
+        export_images(library, [record.id], tmp_path / "out")
+    with pytest.raises(StoreError) as cut:
+        open_original(library, record.id)  # the grid editor's and clean background's reading
+    assert str(export.value) == said and str(cut.value) == said
+    assert reparse(library, [record.id]).failed == [
+        (record.id, f"its file {record.path} cannot be read: not an image Pillow can read")]
+    record.path.unlink()
+    with pytest.raises(StoreError) as gone:
+        export_images(library, [record.id], tmp_path / "out")
+    assert str(gone.value) == f"Image #{record.id}'s file {record.path} cannot be read: No such file or directory."
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_reasons_are_never_none_nor_an_objects_repr():
+    """Tidy #2: `exc.strerror` is None for an OSError the system did not raise (Pillow's), and Pillow names the
+    BytesIO it read: neither reaches a message."""
+    import io as io_module
+
+    from PIL import UnidentifiedImageError
+
+    from store.errors import os_reason, translate, unreadable_reason
+
+    with pytest.raises(UnidentifiedImageError) as unidentified:
+        Image.open(io_module.BytesIO(b"not a picture"))
+    assert unreadable_reason(unidentified.value) == "not an image Pillow can read"
+    assert str(translate(unidentified.value)) == "A file could not be read or written: not an image Pillow can read."
+    assert unreadable_reason(OSError("image file is truncated")) == "damaged image data (image file is truncated)"
+    assert unreadable_reason(SyntaxError()) == "damaged image data"
+    assert unreadable_reason(PermissionError(13, "Permission denied")) == "Permission denied"
+    assert os_reason(OSError()) == "an error the system did not name"
+    assert os_reason(OSError("disk on fire")) == "disk on fire"
+    for text in (unreadable_reason(unidentified.value), str(translate(OSError("at <x.Y object at 0x7f00>")))):
+        assert "None" not in text and "0x" not in text and "<" not in text
+
+
 @pytest.mark.parametrize("text", ["../../etc/passwd", "/absolute", "CON", "a" * 10_000, "", "...", "NUL.txt"])
 def test_slug_is_always_a_plain_name(text):
     name = slug(text)

@@ -17,7 +17,7 @@ from textual.widgets import Button
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from store import activity
-from store.errors import StoreError, translate
+from store.errors import StoreError, first_line, os_reason, translate
 from store.library import DRIVER_ERRORS, Library
 from store.settings import Settings, changed as changed_settings, current as current_settings, save as save_settings
 from store.text import clipboard_safe, plural
@@ -55,7 +55,7 @@ def failure_text(error: BaseException | None) -> str:
         return str(error)
     if isinstance(error, DRIVER_ERRORS):  # raised outside the Library's methods (a raw query in a worker)
         return str(translate(error))
-    detail = " ".join(str(error).split()) if error is not None else ""
+    detail = first_line(error, fallback="") if error is not None else ""  # never "None" (a bare SyntaxError)
     name = type(error).__name__ if error is not None else "error"
     return f"Something went wrong ({name}{': ' + detail if detail else ''}); the app goes on."
 
@@ -152,7 +152,7 @@ class MyImagesApp(App):
             save_settings(settings, **changes)
         except OSError as exc:
             self.call_from_thread(
-                self.notify, f"The settings file {settings.path} cannot be written ({exc.strerror}); the change "
+                self.notify, f"The settings file {settings.path} cannot be written ({os_reason(exc)}); the change "
                 "holds until the app quits.", title="Settings", severity="warning", markup=False)
         except StoreError as exc:  # SettingsNotSaved: the file broke since it was read
             self.call_from_thread(self.notify, str(exc), title="Settings", severity="warning", markup=False,
