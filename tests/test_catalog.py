@@ -536,6 +536,42 @@ def test_a_conditions_matches_newest_or_oldest_first_are_read_a_page_at_a_time_a
     lib.close()
 
 
+def test_a_conditions_matches_in_a_kept_order_are_read_a_page_at_a_time_as_the_whole_order_gives(tmp_path,
+                                                                                              monkeypatch):
+    """A condition holding for more than one image in 8, in a kept order (imported, prompt A-Z, largest, random with
+    and without a seed), is that order read a part at a time with the condition tested on its places (`_Matches` over
+    the order or the seed's walk, here pieces of 4 places): no test at every place of the order for a page. Pages,
+    count, positions and ids are the order's images the condition holds for, in that order; a seed's whole order is
+    not made. Few matches (one image in 8 or fewer) are made at once, as before."""
+    from store import catalog as catalog_module
+    from store.catalog import Ordered, _Matches
+
+    monkeypatch.setattr(_Matches, "FIRST_PIECE", 4)
+    monkeypatch.setattr(catalog_module, "SHUFFLED_UP_TO", 10)
+    prompts = [f"{'cherry apple banana'.split()[n % 3]} {n * 7 % 11}" for n in range(70)]
+    ids = _written(tmp_path / "lib", prompts)
+    lib = Library(tmp_path / "lib", account="alice")
+    catalog = lib.catalog
+    conditions = {"a": lambda p: "a" in p, "cherry": lambda p: "cherry" in p, "-e": lambda p: "e" not in p,
+                  "banana 10": lambda p: "banana" in p and "10" in p, "zzz": lambda p: False}
+    for sort in ("imported", "prompt", "largest", "random"):
+        for seed in ((0, 7, 59) if sort == "random" else (0,)):
+            order = lib.ids(Filters(sort=sort, seed=seed))
+            for search, holds in conditions.items():
+                filters = Filters(search=search, sort=sort, seed=seed)
+                expected = [i for i in order if holds(prompts[i - 1])]
+                kept = catalog.select(lib._catalog_query(filters))
+                assert isinstance(kept, Ordered) == (len(expected) * 8 > len(ids)), (sort, seed, search)
+                assert lib.count(filters) == len(expected)
+                for size in (1, 7, 60):
+                    paged = [r.id for offset in range(0, 75, size) for r in lib.page(filters, offset, size)]
+                    assert paged == expected, (sort, seed, search, size)
+                assert [lib.position(i, filters) for i in expected] == list(range(len(expected)))
+                assert lib.ids(filters) == expected, (sort, seed, search)
+                assert not any(key.startswith("random ") for key in catalog._orders), (sort, seed, search)
+    lib.close()
+
+
 def test_a_change_leaving_every_image_in_its_place_copies_only_its_columns_and_keeps_the_orders(tmp_path):
     """Changes made elsewhere that leave every image at its place (a favorite, a collection made and an image put
     in it, a prompt and model, a width too wide for its column's type) are written into copies of the changed columns only: the other columns stay the same
