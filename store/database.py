@@ -12,6 +12,7 @@ import functools
 import inspect
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
@@ -83,7 +84,54 @@ class ReconnectingPostgres(PostgresqlDatabase):
     is not run again (it may have been done, or what the transaction did is gone with it): that call fails
     with one sentence, and the next one connects again. peewee's ReconnectMixin retries every statement
     outside a transaction, writes too, and does not look at the driver's own closed flag: not used for that.
+
+    A connection closed at the end of a unit of work (`Library.connection()`) is kept for the next one, on any
+    thread (`_connect`, `_close`: at most IDLE_KEPT of them), where it was closed. playhouse.pool's pool keeps
+    every connection a thread takes until that thread closes it, so a thread that ends without closing its own
+    would hold a server process until the app exits: not used for that.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._idle: list[tuple[float, Any]] = []  # (when it was given back, connection), the latest last
+        self._idle_lock = threading.Lock()
+
+    def _connect(self) -> Any:
+        """A connection a unit of work gave back (`_close`) if one is kept and still answers, else a new one. The
+        app's workers each read in a `Library.connection()` block on a thread of their own: every search connected
+        anew, and a new server process plans its first statements on the image table without its caches (its
+        ~25 indexes' descriptions): 18 ms more for each search at load 4 (bench/README.md)."""
+        now = time.monotonic()
+        while True:
+            with self._idle_lock:
+                if not self._idle:
+                    break
+                given_back, conn = self._idle.pop()  # the latest: its server process's caches the warmest
+            if now - given_back < IDLE_KEPT_S and _answers(conn):
+                return conn
+            _close_quietly(conn)
+        return super()._connect()
+
+    def _close(self, conn: Any) -> None:
+        """Kept for the next unit of work (at most IDLE_KEPT, each for IDLE_KEPT_S) when it is sound and outside a
+        transaction, else closed. A thread that ends without closing its connection drops it as before (nothing
+        else holds it)."""
+        import psycopg2.extensions
+
+        if not getattr(conn, "closed", True) and \
+                conn.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+            with self._idle_lock:
+                if len(self._idle) < IDLE_KEPT:
+                    self._idle.append((time.monotonic(), conn))
+                    return
+        super()._close(conn)
+
+    def close_idle(self) -> None:
+        """Close the connections kept for later (the process is done with the library)."""
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        for _, conn in idle:
+            _close_quietly(conn)
 
     def _fresh(self) -> None:
         if not self.in_transaction() and not self.is_closed() and getattr(self.connection(), "closed", False):
@@ -109,6 +157,34 @@ class ReconnectingPostgres(PostgresqlDatabase):
                 raise
             self.close()
             return super().begin(*args, **kwargs)
+
+
+# PostgreSQL: connections a process keeps after a unit of work for the next one (ReconnectingPostgres._close), and
+# for how long: each is a server process (and one of the server's max_connections, 100 by default) held while idle
+IDLE_KEPT = 2
+IDLE_KEPT_S = 300.0
+
+
+def _answers(conn: Any) -> bool:
+    """Whether a kept connection is sound: outside a transaction and answering (one round trip; a server restart or
+    an administrator's kill leaves it dead with nothing said)."""
+    import psycopg2.extensions
+
+    try:
+        if conn.closed or conn.get_transaction_status() != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+            return False
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except Exception:  # noqa: BLE001 - any failure: not used again
+        return False
+
+
+def _close_quietly(conn: Any) -> None:
+    try:
+        conn.close()
+    except Exception:  # noqa: BLE001 - a dead connection may fail to close: it is dropped either way
+        pass
 
 
 def _connect_postgres(url: str) -> Database:

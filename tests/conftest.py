@@ -79,6 +79,7 @@ def db_url(request):
     db = library_module._DATABASES.pop(url, None)
     if db is not None:
         db.close()
+        db.close_idle()  # the connections kept for a next unit of work (store/database.py)
     server.drop_database(name)
 
 

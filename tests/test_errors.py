@@ -106,6 +106,62 @@ def test_a_postgresql_library_connects_again_after_the_server_drops_its_connecti
         postgres_server.drop_database(name)
 
 
+def test_a_postgresql_connection_is_kept_for_the_next_unit_of_work_but_never_a_dead_one(
+        tmp_path, make_png, postgres_server):
+    """The app reads each search in a `Library.connection()` block on a worker thread of its own, which connected
+    anew every time: a new server process, whose first plans on the image table read its indexes' descriptions
+    (18 ms more a search at load 4, bench/README.md). A block's connection now serves the next block, on any
+    thread; blocks at once each have their own, and at most IDLE_KEPT are kept after; one the server dropped
+    meanwhile is not used again: the next block connects anew and answers."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psycopg2
+
+    from store.database import IDLE_KEPT
+
+    name, url = postgres_server.new_database()
+    lib = Library(tmp_path / "lib", account="alice", database_url=url)
+
+    def server_processes(terminate: bool = False) -> set[int]:
+        admin = psycopg2.connect(host="127.0.0.1", port=postgres_server.port, user="postgres", dbname="postgres")
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute(f"SELECT pid{', pg_terminate_backend(pid)' if terminate else ''} FROM pg_stat_activity "
+                           "WHERE datname = %s", (name,))
+            pids = {row[0] for row in cursor.fetchall()}
+        admin.close()
+        return pids
+
+    def unit(together: threading.Barrier | None = None) -> int:
+        with lib.connection():
+            assert lib.count(Filters(search="kept")) == 1
+            if together is not None:
+                together.wait(timeout=30)  # every block open at once
+            return lib.db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+
+    def on_new_threads(count: int = 1) -> list[int]:  # a thread for each unit, as the app's thread workers
+        together = threading.Barrier(count) if count > 1 else None
+        with ThreadPoolExecutor(max_workers=count) as workers:
+            return [f.result() for f in [workers.submit(unit, together) for _ in range(count)]]
+
+    try:
+        import_files(lib, [make_png()], ImportOptions(prompt="kept"))
+        lib.close()  # this thread's connection given back
+        (first,) = on_new_threads()
+        assert on_new_threads() == [first]  # fails without: a server process of its own for every block
+        at_once = on_new_threads(IDLE_KEPT + 1)
+        assert len(set(at_once)) == IDLE_KEPT + 1
+        assert len(server_processes()) == IDLE_KEPT  # the others closed
+        dropped = server_processes(terminate=True)  # as a server restart or an administrator's kill does
+        (again,) = on_new_threads()
+        assert again not in dropped
+    finally:
+        lib.close()
+        lib.db.close_idle()
+        postgres_server.drop_database(name)
+
+
 def test_a_locked_sqlite_library_says_busy(tmp_path, make_png):
     """A real lock held by another connection, with a short wait: LibraryLocked, not OperationalError."""
     import sqlite3
