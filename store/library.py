@@ -410,11 +410,40 @@ class Library(Images, Search):
         return len(trash.restore(self, image_ids, adopted, renamed))
 
     @boundary
-    def trashed(self):
-        """The account's trashed images (TrashedImage), the most recently deleted first."""
+    def trashed(self, offset: int = 0, limit: int | None = None):
+        """The account's trashed images (TrashedImage), the most recently deleted first (`limit` of them from
+        `offset`: a page)."""
         from . import trash
 
-        return trash.trashed(self)
+        return trash.trashed(self, offset, limit)
+
+    @boundary
+    def trash_position(self, image_id: int) -> int | None:
+        """The place of a trashed image in the trash's order, or None when it is not in the trash."""
+        from . import trash
+
+        return trash.trash_position(self, image_id)
+
+    @boundary
+    def newest_trashed(self):
+        """When the last delete to the trash was (local, aware), or None: the trash is empty."""
+        from . import trash
+
+        return trash.newest_trashed(self)
+
+    @boundary
+    def count_trashed(self, until=None, excluding: Iterable[int] = ()) -> int:
+        """Trashed images deleted at `until` or before (all without it), less those `excluding`."""
+        from . import trash
+
+        return trash.count_trashed(self, until, excluding)
+
+    @boundary
+    def trashed_ids_after(self, after: int, size: int, until=None) -> list[int]:
+        """A batch of trashed ids above `after` (trash.walk_ids walks them all, a batch at a time)."""
+        from . import trash
+
+        return trash.trashed_ids_after(self, after, size, until)
 
     @boundary
     def trash_count(self) -> int:

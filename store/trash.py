@@ -21,9 +21,9 @@ import os
 import re
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from peewee import chunked
 
@@ -54,7 +54,8 @@ def trash_days() -> int:
 class TrashedImage:
     record: ImageRecord
     trashed_at: datetime  # local, aware
-    expires_at: datetime  # local, aware
+    expires_at: datetime  # local, aware: erased then (when the app starts, or doctor runs, after it)
+    restore_to: str = ""  # the source folder its file goes back into; "": the library's own copy (imported)
 
 
 def _link(source: Path, target: Path, make_folder: bool) -> None:
@@ -379,14 +380,81 @@ def trash_files_of(library: "Library", ids: list[int]) -> list[Path]:
     return out
 
 
-def trashed(library: "Library") -> list[TrashedImage]:
-    """The account's trashed images, the most recently deleted first."""
+def trashed(library: "Library", offset: int = 0, limit: int | None = None) -> list[TrashedImage]:
+    """The account's trashed images, the most recently deleted first (or `limit` of them from `offset`: a page
+    of the trash view, which never reads the whole trash)."""
     days = trash_days()
-    rows = list(library._select().where(library._mine(), Image.trashed_at.is_null(False))
-                .order_by(Image.trashed_at.desc(), Image.id.desc()))
+    query = (library._select().where(library._mine(), Image.trashed_at.is_null(False))
+             .order_by(Image.trashed_at.desc(), Image.id.desc()))
+    if limit is not None:
+        query = query.offset(offset).limit(limit)
+    rows = list(query)
     records = library._records(rows)
-    return [TrashedImage(record, to_local(row.trashed_at), to_local(row.trashed_at + timedelta(days=days)))
-            for record, row in zip(records, rows)]
+    folders: dict[int, str] = {}
+    for chunk in chunked([row.id for row in rows], 500):
+        for image_id, original in (TrashFile.select(TrashFile.image, TrashFile.original)
+                                   .where(TrashFile.image.in_(chunk)).order_by(TrashFile.id).tuples()):
+            folders.setdefault(image_id, str(Path(original).parent))
+    return [TrashedImage(record, to_local(row.trashed_at), to_local(row.trashed_at + timedelta(days=days)),
+                         folders.get(row.id, "")) for record, row in zip(records, rows)]
+
+
+def _stored(moment: datetime) -> datetime:
+    """An aware time as the database keeps it (naive UTC)."""
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def trash_position(library: "Library", image_id: int) -> int | None:
+    """Where this image is in the trash's order (newest-deleted first), or None when it is not in the trash."""
+    row = Image.get_or_none(library._mine(), Image.id == image_id, Image.trashed_at.is_null(False))
+    if row is None:
+        return None
+    at = row.trashed_at
+    return (Image.select().where(library._mine(), Image.trashed_at.is_null(False),
+                                 (Image.trashed_at > at) | ((Image.trashed_at == at) & (Image.id > image_id)))
+            .count())
+
+
+def newest_trashed(library: "Library") -> datetime | None:
+    """When the most recent delete to the trash was (local, aware), or None for an empty trash: what "every image in
+    the trash" means at the time of a select-all (a delete made after it is not selected)."""
+    row = (Image.select(Image.trashed_at).where(library._mine(), Image.trashed_at.is_null(False))
+           .order_by(Image.trashed_at.desc()).limit(1).tuples().first())
+    return to_local(row[0]) if row else None
+
+
+def count_trashed(library: "Library", until: datetime | None = None, excluding: Iterable[int] = ()) -> int:
+    """How many images are in the account's trash (deleted at `until` or before, when given), less `excluding`."""
+    query = Image.select().where(library._mine(), Image.trashed_at.is_null(False))
+    if until is not None:
+        query = query.where(Image.trashed_at <= _stored(until))
+    n = query.count()
+    for chunk in chunked(sorted(set(excluding)), 500):
+        n -= query.where(Image.id.in_(chunk)).count()
+    return n
+
+
+def trashed_ids_after(library: "Library", after: int, size: int, until: datetime | None = None) -> list[int]:
+    """The next `size` ids of trashed images above `after`, in id order (a walk through the trash that holds one
+    batch at a time: walk_ids)."""
+    query = Image.select(Image.id).where(library._mine(), Image.trashed_at.is_null(False), Image.id > after)
+    if until is not None:
+        query = query.where(Image.trashed_at <= _stored(until))
+    return [i for (i,) in query.order_by(Image.id).limit(size).tuples()]
+
+
+def walk_ids(library: "Library", size: int, until: datetime | None = None,
+             excluding: Iterable[int] = ()) -> Iterator[list[int]]:
+    """Every trashed image's id (deleted at `until` or before, but `excluding`), `size` at a time, each batch read
+    when the one before is done with: restoring or erasing a trash of a million images never holds all its ids.
+    Safe while the batches are restored or erased (the walk goes on from the last id it gave)."""
+    skip = set(excluding)
+    after = 0
+    while batch := library.trashed_ids_after(after, size, until):
+        after = batch[-1]
+        chunk = [i for i in batch if i not in skip]
+        if chunk:
+            yield chunk
 
 
 def trashed_ids(library: "Library", older_than_days: float | None = None) -> list[int]:

@@ -375,3 +375,70 @@ def test_command_line_delete_trash_list_restore_empty_and_permanent(capsys, tmp_
     code, out, _ = run("list", "--json")
     assert [d["id"] for d in json.loads(out)] == [2]
     assert run("trash", "list", "--json")[1].strip() == "[]"
+
+
+def test_command_line_restore_all_in_batches_and_list_says_where_each_goes_back(tmp_path, make_png, capsys,
+                                                                                  monkeypatch):
+    """`myimages trash restore --all` (the trash view's Restore all), a batch at a time; `trash list --json` says
+    where a restore puts each image's file (null: the library's own copy) and reads the trash a page at a time."""
+    import json
+
+    from tui import cli_trash
+    from tui.cli import main
+
+    monkeypatch.setattr(cli_trash, "RESTORE_BATCH", 2)
+    monkeypatch.setattr(cli_trash, "LIST_PAGE", 2)
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(png_bytes(colour=(1, 2, 3), text={"parameters": "linked\nSeed: 1"}))
+    library = Library(tmp_path / "cli")
+    library.add_source(folder)
+    for n in range(4):
+        import_files(library, [make_png()], ImportOptions(prompt=f"own {n}"))
+    ids = shown(library)
+    library.trash(ids)
+    library.close()
+
+    def run(*args):
+        code = main([*args, "--library", str(tmp_path / "cli")])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    code, out, _ = run("trash", "list", "--json")
+    listed = json.loads(out)
+    assert code == 0 and sorted(d["id"] for d in listed) == sorted(ids)
+    assert sorted(str(d["restore_to"]) for d in listed) == sorted([str(folder)] + ["None"] * 4)
+    code, out, _ = run("trash", "list")
+    assert code == 0 and len(out.splitlines()) == 5
+    code, _, err = run("trash", "restore")
+    assert code == 1 and "--all" in err
+    code, _, err = run("trash", "restore", str(ids[0]), "--all")
+    assert code == 1 and "not both" in err
+    code, out, _ = run("trash", "restore", "--all")
+    assert code == 0 and out == "5 images restored\n" and (folder / "a.png").exists()
+    assert run("trash", "list")[1] == "The trash is empty.\n"
+
+
+def test_the_trash_a_page_at_a_time_its_places_counts_and_a_walk_in_batches(library, five, monkeypatch):
+    """What the trash view reads instead of the whole trash: a page, an image's place, counts up to a moment and
+    less some ids, and every id a batch at a time (safe while the batches are restored)."""
+    from store import trash
+
+    ids = five
+    for image_id in ids:  # one delete each: ids[-1] is the newest delete, first in the trash's order
+        library.trash([image_id])
+    order = [t.record.id for t in library.trashed()]
+    assert [t.record.id for t in library.trashed(1, 2)] == order[1:3]
+    assert [library.trash_position(i) for i in order] == [0, 1, 2, 3, 4]
+    assert library.trash_position(12345) is None
+    until = library.newest_trashed()
+    assert until == library.trashed()[0].trashed_at
+    assert library.count_trashed() == 5 and library.count_trashed(until, {order[0], 12345}) == 4
+    library.trash([])  # nothing
+    seen: list[list[int]] = []
+    for batch in trash.walk_ids(library, 2, until, {order[1]}):
+        seen.append(batch)
+        library.restore(batch)  # the walk goes on from its last id
+    assert all(len(batch) <= 2 for batch in seen) and sorted(sum(seen, [])) == sorted(set(ids) - {order[1]})
+    assert [t.record.id for t in library.trashed()] == [order[1]]
+    assert all(t.restore_to == "" for t in library.trashed())  # imported: back as the library's own

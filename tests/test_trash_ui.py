@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Button, DataTable, OptionList, Static
+from textual.widgets import Button, OptionList, Static
 
 from tui.confirm_delete import ConfirmDeleteScreen
 from tui.gallery_screen import GalleryScreen
 from tui.trash_screen import TrashScreen
+from widgets.trash_list import TrashList
 
 from . import ui
 from .test_gallery import PROMPTS, card_prompts, grid, lib, make_app, status, text_of  # noqa: F401 - lib: a fixture
@@ -15,9 +16,14 @@ SIZES = [(80, 24), (160, 48)]
 
 
 
+def trash_list(app) -> TrashList:
+    return app.screen.query_one(TrashList)
+
+
 def trash_rows(app) -> list[str]:
-    table = app.screen.query_one("#trash-table", DataTable)
-    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+    """The images the trash lists ("#12"), those whose page is read (all of them in a small trash)."""
+    shown = trash_list(app)
+    return [f"#{item.record.id}" for item in map(shown.item_at, range(shown.total)) if item is not None]
 
 
 async def on_screen(pilot, app, kind) -> None:
@@ -403,18 +409,18 @@ async def test_the_trash_follows_another_instance(lib, tmp_path, monkeypatch):
         await gallery_shows(pilot, app, 3)
         await pilot.press("t")
         await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and len(trash_rows(app)) == 3)
-        table = app.screen.query_one("#trash-table", DataTable)
-        table.move_cursor(row=1)
+        table = trash_list(app)
+        table.move_to(1)
         on = trash_rows(app)[1]
         other.restore([int(trash_rows(app)[0][1:])])  # the row above the cursor goes; the cursor stays on its image
         await ui.wait_until(pilot, lambda: len(trash_rows(app)) == 2, timeout=10)
-        assert trash_rows(app)[table.cursor_row] == on
+        assert trash_rows(app)[table.cursor] == on
         await pilot.press("escape")
         await gallery_shows(pilot, app, 4)
         monkeypatch.setattr("tui.following.POLL_SECONDS", 3600)  # opened again, the list does not catch up
         await pilot.press("t")
         await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and len(trash_rows(app)) == 2)
-        app.screen.query_one("#trash-table", DataTable).move_cursor(row=trash_rows(app).index(on))
+        trash_list(app).move_to(trash_rows(app).index(on))
         other.delete_forever([int(on[1:])])
         await pilot.press("r")
         await ui.wait_until(pilot, lambda: len(trash_rows(app)) == 1, timeout=10)
@@ -478,7 +484,7 @@ async def test_a_check_read_before_a_restore_here_does_not_bring_its_row_back(li
         other.restore([int(trash_rows(app)[0][1:])])  # a change elsewhere: the next tick's check reads the list
         await ui.wait_until(pilot, read.is_set, timeout=15)
         left = trash_rows(app)[2]
-        app.screen.query_one("#trash-table", DataTable).move_cursor(row=1)
+        trash_list(app).move_to(1)
         await pilot.press("r")  # here, while the check holds the list as it was
         await ui.wait_until(pilot, lambda: trash_rows(app) == [left], timeout=10)
         go_on.set()
@@ -563,3 +569,272 @@ async def test_a_restore_says_plainly_that_the_old_name_was_taken(tmp_path):
         assert any(n.startswith("Restored 1 image.") and f"#{cat}: its old name cat.png in {outputs} is taken by "
                    'another file now, so the restored file is named "cat (restored).png"' in n for n in said), said
     library.close()
+
+
+def selected_count(app) -> str:
+    """The bulk bar's count ("" while it is hidden: nothing selected)."""
+    bar = app.screen.query_one("#trash-bulk-bar")
+    return text_of(app.screen.query_one("#trash-bulk-count", Static)) if bar.display else ""
+
+
+async def open_trash(pilot, app, rows: int) -> None:
+    await pilot.press("t")
+    await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and len(trash_rows(app)) == rows)
+    await on_screen(pilot, app, TrashScreen)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_trash_selection_by_key_restore_selected_and_delete_selected(lib, tmp_path, size):
+    """The trash selects as the gallery does: space, ctrl+a (the whole trash), Esc clears; the bar says how many,
+    and r / d act on the selection (d asks, saying how many and that it cannot be undone)."""
+    ids = lib.ids()
+    for image_id in ids[:4]:
+        lib.trash([image_id])
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await gallery_shows(pilot, app, 2)
+        await open_trash(pilot, app, 4)
+        assert selected_count(app) == ""
+        await pilot.press("space", "down", "space")
+        await ui.wait_until(pilot, lambda: selected_count(app) == "2 selected")
+        screen = ui.screen_text(app)
+        assert "Restore selected" in screen and "Delete selected permanently" in screen  # the bar, whole
+        first, second = (int(row[1:]) for row in trash_rows(app)[:2])
+        await pilot.press("r")  # restores the two selected, not the one under the cursor alone
+        await ui.wait_until(pilot, lambda: len(trash_rows(app)) == 2 and selected_count(app) == "")
+        assert first in lib.ids() and second in lib.ids() and lib.trash_count() == 2
+        await pilot.press("ctrl+a")
+        await ui.wait_until(pilot, lambda: selected_count(app) == "2 selected")
+        shown = trash_list(app)
+        assert all(shown.item_at(i) in shown.selection for i in range(2))
+        await pilot.press("space")  # out of the select-all
+        await ui.wait_until(pilot, lambda: selected_count(app) == "1 selected")
+        await pilot.press("escape")  # clears; the trash stays open
+        await ui.wait_until(pilot, lambda: selected_count(app) == "")
+        assert isinstance(app.screen, TrashScreen)
+        await pilot.press("ctrl+a")
+        await ui.wait_until(pilot, lambda: selected_count(app) == "2 selected")
+        await pilot.press("d")
+        await on_screen(pilot, app, ConfirmDeleteScreen)
+        assert text_of(app.screen.query_one("#question", Static)) == \
+            "Are you sure you want to delete these 2 images forever?"
+        assert "cannot be undone" in ui.screen_text(app)
+        await pilot.click("#delete")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and trash_rows(app) == [])
+        assert lib.trash_count() == 0 and sorted(lib.ids()) == sorted(ids[4:] + [first, second])
+        await on_screen(pilot, app, TrashScreen)
+        await pilot.press("escape")
+        await gallery_shows(pilot, app, 4)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_trash_selection_by_mouse_says_what_becomes_of_watched_files(tmp_path, size):
+    """A click on a line's check box selects it; Restore selected, Delete selected permanently (its question names
+    the files of watched folders it erases) and Clear are buttons; a double click shows the image large."""
+    from store.library import Library
+    from tui.picture_screen import PictureScreen
+
+    from .test_sources import a1111, put
+
+    outputs = tmp_path / "outputs"
+    for n, name in enumerate(["owl", "cat", "fox"]):
+        put(outputs, f"{name}.png", a1111(f"a {name}", n + 1))
+    library = Library(tmp_path / "lib", account="alice")
+    library.add_source(outputs)
+    for image_id in library.ids():
+        library.trash([image_id])
+    app = make_app(library, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        await open_trash(pilot, app, 3)
+        rows = trash_rows(app)
+        await pilot.click(TrashList, offset=(0, 1))  # the second line's check box
+        await ui.wait_until(pilot, lambda: selected_count(app) == "1 selected")
+        assert trash_list(app).cursor == 0  # a click on the box selects without moving
+        await pilot.click(TrashList, offset=(0, 2))
+        await ui.wait_until(pilot, lambda: selected_count(app) == "2 selected")
+        await pilot.click("#clear-selection")
+        await ui.wait_until(pilot, lambda: selected_count(app) == "")
+        await pilot.click(TrashList, offset=(0, 1))
+        await pilot.click(TrashList, offset=(0, 2))
+        await ui.wait_until(pilot, lambda: selected_count(app) == "2 selected")
+        await pilot.click("#delete-selected")
+        await on_screen(pilot, app, ConfirmDeleteScreen)
+        line = app.screen.query_one("#linked-files", Static)
+        await ui.wait_until(pilot, lambda: line.display and "2 files from your source folders, in the library's trash "
+                            "since the image was deleted, are erased too" in text_of(line))
+        assert text_of(app.screen.query_one("#question", Static)) == \
+            "Are you sure you want to delete these 2 images forever?"
+        await pilot.press("escape")  # Cancel: nothing erased
+        await on_screen(pilot, app, TrashScreen)
+        assert library.trash_count() == 3 and selected_count(app) == "2 selected"
+        await pilot.click("#restore-selected")
+        await ui.wait_until(pilot, lambda: trash_rows(app) == rows[:1] and selected_count(app) == "")
+        assert library.trash_count() == 1 and len(list(outputs.iterdir())) == 2  # their files back in the folder
+        await on_screen(pilot, app, TrashScreen)
+        await pilot.double_click(TrashList, offset=(10, 0))
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, PictureScreen))  # nothing to focus there
+        await pilot.press("escape")
+        await on_screen(pilot, app, TrashScreen)
+    library.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_restore_all_and_empty_trash_by_key_and_button_with_progress_and_cancel(lib, tmp_path, size,
+                                                                                      monkeypatch):
+    """R restores the whole trash and e empties it (both ask), in batches behind the progress dialog: Cancel stops
+    between batches and says how far it went; the buttons do the same."""
+    import threading
+
+    from tui.progress_screen import ProgressScreen
+    from tui.trash_screen import ConfirmRestoreAllScreen
+
+    from .test_robust import record_notifications
+
+    monkeypatch.setattr("tui.trash_screen.CHUNK", 1)
+    ids = lib.ids()
+    lib.trash(ids)
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        shown = record_notifications(app)
+        await ui.settle(pilot, app)
+        await open_trash(pilot, app, 6)
+        first_done, go_on = threading.Event(), threading.Event()
+        real = lib.restore
+
+        def held_restore(chunk, *args, **kwargs):  # the first batch restored, the job waits for the Cancel
+            n = real(chunk, *args, **kwargs)
+            first_done.set()
+            go_on.wait(10)
+            return n
+
+        monkeypatch.setattr(lib, "restore", held_restore)
+        await pilot.press("R")
+        await on_screen(pilot, app, ConfirmRestoreAllScreen)
+        assert "Restore all 6 images in the trash?" in ui.screen_text(app)
+        await pilot.click("#restore")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen) and first_done.is_set())
+        await pilot.click("#cancel")
+        go_on.set()
+        await ui.wait_until(pilot, lambda: any(m.startswith("Cancelled: restored") for _, m in shown), timeout=15)
+        assert [m for _, m in shown if m.startswith("Cancelled")] == [
+            "Cancelled: restored 1 of 6 images; the rest are still in the trash."]
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and len(trash_rows(app)) == 5)
+        monkeypatch.setattr(lib, "restore", real)
+        await on_screen(pilot, app, TrashScreen)
+        await pilot.click("#restore-all")
+        await on_screen(pilot, app, ConfirmRestoreAllScreen)
+        await pilot.click("#restore")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and trash_rows(app) == [], timeout=15)
+        assert lib.trash_count() == 0 and sorted(lib.ids()) == sorted(ids)
+        assert "Restored 5 images." in [m for _, m in shown]
+        await pilot.press("escape")
+        await gallery_shows(pilot, app, 6)
+        lib.trash(ids)
+        await open_trash(pilot, app, 6)
+        await pilot.press("e")
+        await on_screen(pilot, app, ConfirmDeleteScreen)
+        await pilot.press("escape")  # asks; Cancel keeps it all
+        await on_screen(pilot, app, TrashScreen)
+        assert lib.trash_count() == 6
+        await pilot.click("#empty")
+        await on_screen(pilot, app, ConfirmDeleteScreen)
+        assert text_of(app.screen.query_one("#question", Static)).startswith("Are you sure you want to empty the trash?")
+        await pilot.click("#delete")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and trash_rows(app) == [], timeout=15)
+        assert lib.trash_count() == 0 and lib.ids() == []
+        assert "Emptied the trash: 6 images erased." in [m for _, m in shown]
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_trash_shows_each_image_and_enter_p_i_show_it_large_its_prompt_and_info(tmp_path, make_png, size):
+    """Beside the list: the image under the cursor (its picture), when it was deleted, when it will be erased and
+    where a restore puts it; Enter shows it large (read only), p its prompt, i its info."""
+    from store.importer import ImportOptions, import_files
+    from store.library import Library
+    from tui.info_screen import InfoScreen
+    from tui.picture_screen import PictureScreen
+    from tui.prompt_screen import PromptScreen
+    from widgets.large_picture import LargePicture
+
+    from .test_sources import a1111, put
+
+    outputs = tmp_path / "outputs"
+    put(outputs, "owl.png", a1111("a wise owl in a linked file", 3))
+    library = Library(tmp_path / "lib", account="alice")
+    library.add_source(outputs)
+    (linked,) = library.ids()
+    import_files(library, [make_png()], ImportOptions(prompt="an imported lantern"))
+    (imported,) = set(library.ids()) - {linked}
+    library.trash([linked])
+    library.trash([imported])  # the newest delete: first
+    (newest, older) = library.trashed()
+    app = make_app(library, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        await open_trash(pilot, app, 2)
+        details = app.screen.query_one("#trash-details", Static)
+        await ui.wait_until(pilot, lambda: "an imported lantern" in text_of(details))
+        assert f"Deleted {newest.trashed_at:%Y-%m-%d %H:%M}" in text_of(details)
+        assert f"Erased {newest.expires_at:%Y-%m-%d} (in 30 days)" in text_of(details).replace("\n", " ")
+        assert "Restores into the gallery (the library's own copy)" in text_of(details).replace("\n", " ")
+        assert app.screen.query_one("#trash-picture", LargePicture).record.id == imported
+        await pilot.press("down")
+        await ui.wait_until(pilot, lambda: "a wise owl" in text_of(details))
+        assert f"Restores into {outputs}" in text_of(details).replace("\n", "")
+        assert app.screen.query_one("#trash-picture", LargePicture).record.id == linked
+        await pilot.press("enter")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, PictureScreen))  # nothing to focus there
+        assert f"#{linked}" in ui.screen_text(app)
+        await pilot.press("escape")
+        await on_screen(pilot, app, TrashScreen)
+        await pilot.press("p")
+        await on_screen(pilot, app, PromptScreen)
+        assert "a wise owl in a linked file" in ui.screen_text(app)
+        await pilot.press("escape")
+        await on_screen(pilot, app, TrashScreen)
+        await pilot.press("i")
+        await on_screen(pilot, app, InfoScreen)
+        assert f"Image #{linked}" in ui.screen_text(app)
+        await pilot.press("escape")
+        await on_screen(pilot, app, TrashScreen)
+        assert library.trash_count() == 2  # looking changed nothing
+    library.close()
+
+
+async def test_a_large_trash_is_read_a_page_at_a_time_and_select_all_holds_no_ids(lib, tmp_path, monkeypatch):
+    """The trash view never reads the whole trash: pages of PAGE rows as they come into view, ctrl+a counts
+    (it holds no ids), and restoring the selection walks the trash a batch at a time (a million-row trash)."""
+    monkeypatch.setattr("widgets.trash_list.PAGE", 2)
+    monkeypatch.setattr("tui.trash_screen.PAGE", 2)
+    monkeypatch.setattr("tui.trash_screen.CHUNK", 2)
+    ids = lib.ids()
+    lib.trash(ids)
+    asked: list = []
+    real = lib.trashed
+
+    def paged(offset=0, limit=None):
+        asked.append(limit)
+        assert limit is not None and limit <= 2, "the whole trash read"
+        return real(offset, limit)
+
+    def whole(*args, **kwargs):
+        raise AssertionError("every id of the trash read at once")
+
+    monkeypatch.setattr(lib, "trashed", paged)
+    monkeypatch.setattr(lib, "trashed_ids", whole)
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.settle(pilot, app)
+        await open_trash(pilot, app, 6)  # every line on screen: three pages read
+        await pilot.press("end")
+        await ui.wait_until(pilot, lambda: trash_list(app).cursor == 5 and trash_list(app).current is not None)
+        await pilot.press("ctrl+a")
+        await ui.wait_until(pilot, lambda: selected_count(app) == "6 selected")
+        await pilot.press("space")  # the last one out
+        await ui.wait_until(pilot, lambda: selected_count(app) == "5 selected")
+        kept = trash_list(app).current.record.id
+        await pilot.press("r")
+        await ui.wait_until(pilot, lambda: trash_rows(app) == [f"#{kept}"], timeout=15)
+        assert lib.trash_count() == 1 and set(lib.ids()) == set(ids) - {kept}
+        assert asked and all(limit == 2 for limit in asked)

@@ -175,12 +175,21 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('sources.complete', 'complete', 'tab'),
         ('sources.remove', 'remove', 'delete'),
     ],
+    'tui.trash_screen.ConfirmRestoreAllScreen': [
+        ('restore-all.cancel', 'cancel', 'escape'),
+    ],
     'tui.trash_screen.TrashScreen': [
         ('trash.close', 'close', 'escape'),
         ('trash.help', 'app.help', 'question_mark,f1'),
         ('trash.restore', 'restore', 'r'),
         ('trash.delete_forever', 'delete_forever', 'd,delete'),
         ('trash.empty', 'empty', 'e'),
+        ('trash.restore_all', 'restore_all', 'R'),
+        ('trash.select', 'select', 'space'),
+        ('trash.select_all', 'select_all', 'ctrl+a'),
+        ('trash.view', 'view', 'enter'),
+        ('trash.prompt', 'prompt', 'p'),
+        ('trash.info', 'info', 'i'),
     ],
     'tui.viewer_screen.ViewerScreen': [
         ('viewer.close', 'close', 'escape,enter,q'),
@@ -227,5 +236,13 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('search.history_back', 'history(-1)', 'up'),
         ('search.history_forward', 'history(1)', 'down'),
         ('search.clear', 'clear', 'ctrl+u'),
+    ],
+    'widgets.trash_list.TrashList': [
+        ('trash_list.up', 'move(-1)', 'up,k'),
+        ('trash_list.down', 'move(1)', 'down,j'),
+        ('trash_list.page_up', 'page(-1)', 'pageup'),
+        ('trash_list.page_down', 'page(1)', 'pagedown'),
+        ('trash_list.home', 'jump(0)', 'home'),
+        ('trash_list.end', 'jump(-1)', 'end'),
     ],
 }

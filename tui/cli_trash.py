@@ -8,21 +8,23 @@ import argparse
 import json
 import shutil
 import sys
+from itertools import chain
 
 from store.text import one_line, plural, printable
-from store.trash import Renamed, adopted_sentence, renamed_sentence
+from store.trash import Renamed, adopted_sentence, renamed_sentence, walk_ids
 
-from .cli_common import all_or_none, confirmed, image_ids, open_library
+from .cli_common import UserError, all_or_none, confirmed, image_ids, open_library, progress_bar
 
 
 def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
     p = sub.add_parser("trash", parents=[common],
-                       help="deleted images, kept for 30 days: list them, restore them, empty the trash")
+                       help="deleted images, kept for 30 days: list them, restore them (or all of them), empty the trash")
     tsub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=parser_class)
     a = tsub.add_parser("list", parents=[common], help="your trashed images, the most recently deleted first")
     a.add_argument("--json", action="store_true")
     a = tsub.add_parser("restore", parents=[common], help="bring images back from the trash, as they were")
-    a.add_argument("ids", nargs="+", metavar="ID")
+    a.add_argument("ids", nargs="*", metavar="ID")
+    a.add_argument("--all", action="store_true", help="every image in your trash (in batches)")
     a = tsub.add_parser("empty", parents=[common], help="erase every image in your trash (asks first)")
     a.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
 
@@ -30,16 +32,18 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
 def cmd_trash(args: argparse.Namespace) -> int:
     with open_library(args) as library:
         if args.action == "list":
-            items = library.trashed()
+            items = _every_trashed(library)
             if args.json:
                 print(json.dumps([dict(item.record.as_json(), trashed_at=item.trashed_at.isoformat(),
-                                       expires_at=item.expires_at.isoformat()) for item in items], indent=2))
+                                       expires_at=item.expires_at.isoformat(), restore_to=item.restore_to or None)
+                                  for item in items], indent=2))
                 return 0
-            if not items:
+            first = next(items, None)
+            if first is None:
                 print("The trash is empty.")
                 return 0
             width = shutil.get_terminal_size().columns if sys.stdout.isatty() else 100
-            for item in items:
+            for item in chain([first], items):
                 head = f"{item.record.id:>7}  deleted {item.trashed_at:%Y-%m-%d %H:%M}  " \
                        f"erased {item.expires_at:%Y-%m-%d}  "
                 prompt = one_line(item.record.prompt) or "(no prompt)"
@@ -47,12 +51,17 @@ def cmd_trash(args: argparse.Namespace) -> int:
                 print(head + (prompt if len(prompt) <= room else prompt[:room - 1] + "…"))
             return 0
         if args.action == "restore":
-            ids = image_ids(args.ids)
-            all_or_none(lambda i: library.require_own(i, trashed=True), ids, "nothing was restored",
-                        known=library.own_existing(ids, trashed=True))
             adopted: dict[int, str] = {}
             renamed: Renamed = {}
-            n = library.restore(ids, adopted, renamed)
+            if args.all == bool(args.ids):
+                raise UserError("Give the ids of the images to restore, or --all for the whole trash (not both).")
+            if args.all:
+                n = _restore_all(library, adopted, renamed)
+            else:
+                ids = image_ids(args.ids)
+                all_or_none(lambda i: library.require_own(i, trashed=True), ids, "nothing was restored",
+                            known=library.own_existing(ids, trashed=True))
+                n = library.restore(ids, adopted, renamed)
             print(f"{plural(n, 'image')} restored")
             if adopted:
                 print(adopted_sentence(adopted))
@@ -75,11 +84,35 @@ def cmd_trash(args: argparse.Namespace) -> int:
     return 0
 
 
+LIST_PAGE = 1000  # trashed images read at a time by `trash list` (a million-image trash is never held whole)
+RESTORE_BATCH = 200  # images restored per transaction by `trash restore --all`
+
+
+def _every_trashed(library):
+    """The account's trashed images, newest-deleted first, read a page at a time."""
+    offset = 0
+    while page := library.trashed(offset, LIST_PAGE):
+        yield from page
+        offset += len(page)
+
+
+def _restore_all(library, adopted: dict[int, str], renamed: Renamed) -> int:
+    """Every image in the trash back, a batch at a time (a progress bar on a terminal)."""
+    total = library.count_trashed()
+    done = 0
+    with progress_bar("Restoring") as show:
+        for batch in walk_ids(library, RESTORE_BATCH):
+            done += library.restore(batch, adopted, renamed)
+            if show is not None:
+                show(done, total)
+    return done
+
+
 def delete(library, ids: list[int], permanent: bool, yes: bool) -> int:
     """`myimages delete`: to the trash (or, --permanent, erased: also what is in the trash)."""
     from store.trash import trash_days
 
-    in_trash = {item.record.id for item in library.trashed()} if permanent else set()
+    in_trash = library.own_existing(ids, trashed=True) if permanent else set()
     # unknown ids fail before anything is asked or deleted
     all_or_none(library.require_own, ids, "nothing was deleted", known=in_trash | library.own_existing(ids))
     what = f"image #{ids[0]}" if len(ids) == 1 else f"these {len(ids):,} images"

@@ -1050,7 +1050,7 @@ class GalleryScreen(Screen):
         self._run_job(f"Restoring {len(ids):,} images", job, len(ids), finished)
 
     def action_trash(self) -> None:
-        trash = TrashScreen(self.library)
+        trash = TrashScreen(self.library, self.image_mode)
 
         def closed(restored: bool | None) -> None:
             self._done_in_trash.update({i: "restored" for i in trash.restored})  # undo says "in the trash"

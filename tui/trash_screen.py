@@ -1,36 +1,91 @@
-"""The trash: the account's deleted images, the most recently deleted first.
+"""The trash: the account's deleted images, the most recently deleted first, however many (a million too).
 
-Restore (r), delete forever (d, its own confirmation) and empty trash (e, asks too);
-Esc goes back. Every action is also a button. Reading and changing run in a worker (a failure is the
-app's one notification, and the list is read again); the
-gallery behind reloads when the dialog closes after a change. The store does the work
-(store/trash.py); a trashed image shows nowhere else.
+The list (widgets/trash_list.py) reads a page at a time; beside it the image under the cursor: its picture, when it
+was deleted, when it will be erased, where a restore puts it back and its prompt. Enter shows it large (read only),
+p its prompt, i its info.
+
+Space selects (or a click on a line's check box), ctrl+a selects the whole trash (without reading it: the
+selection is "every image deleted up to now but these"), Esc clears; the bar that says how many are selected has
+Restore selected and Delete selected permanently (which asks, saying how many, that it cannot be undone and what
+becomes of files of watched folders). Without a selection r restores and d deletes forever the image under the
+cursor. R restores the whole trash (asks), e empties it (asks). Several images go in batches behind the app's
+progress dialog (Cancel between batches; store/trash.py's walk_ids reads the trash a batch at a time); the list
+is read again after each change. Every action is also a button. The store does the work (store/trash.py); a
+trashed image shows nowhere else; the gallery behind reloads when the dialog closes after a restore.
 
 Like the gallery, the list follows changes made elsewhere (another instance, the command line;
 tui/following.py): a new change token reads the list again, the cursor staying on its image while it is there.
 """
 from __future__ import annotations
 
-from functools import partial
-from itertools import islice
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import chain, islice
+from typing import Callable, Iterator
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Static
+from textual.widgets import Button, Static
 
 from store.errors import StoreError
 from store.library import Library
-from store.text import one_line, plural
-from store.trash import Renamed, TrashedImage, adopted_sentence, renamed_sentence, trash_days
+from store.text import one_line, plural, printable
+from store.trash import Renamed, TrashedImage, adopted_sentence, renamed_sentence, trash_days, walk_ids
 from widgets.key_bar import KeyBar
+from widgets.large_picture import LargePicture
+from widgets.trash_list import PAGE, TrashList, TrashSelection, header
 
 from .confirm_delete import ConfirmDeleteScreen
-from .dialog import Dialog
+from .dialog import Dialog, Question
 from .following import LibraryFollower
+from .info_screen import InfoScreen
+from .picture_screen import PictureScreen
+from .progress_screen import JobOutcome, ProgressScreen
+from .prompt_screen import PromptScreen
 
-PROMPT_WIDTH = 200  # characters of a prompt in its cell (the table crops to the width)
+CHUNK = 50  # images restored or erased per transaction (Cancel between them), as the gallery's bulk delete
+PROMPT_LINES = 4  # lines of the prompt beside the list
+
+
+@dataclass
+class Snapshot:
+    """The list as read in a worker: how many, the page at the cursor, the cursor's place, the selection's count."""
+
+    token: tuple[int, int] | None
+    total: int
+    pages: dict[int, list[TrashedImage]]
+    cursor: int
+    selection: TrashSelection | None = None  # counted again (select-all), or without ids that left the trash
+
+
+@dataclass
+class Targets:
+    """What an action is on: some ids, or every image in the trash deleted up to `until` (None: now) but `ids`."""
+
+    count: int
+    ids: list[int]
+    everything: bool = False
+    until: datetime | None = None
+
+    def batches(self, library: Library) -> Iterator[list[int]]:
+        if self.everything:
+            return walk_ids(library, CHUNK, self.until, self.ids)
+        chunks = iter(self.ids)
+        return iter(lambda: list(islice(chunks, CHUNK)), [])
+
+    def all_ids(self, library: Library) -> list[int]:
+        """Every id (the delete question's files, read in its worker)."""
+        return list(chain.from_iterable(self.batches(library)))
+
+
+class ConfirmRestoreAllScreen(Question):
+    """Restoring the whole trash: asks first, saying how many."""
+
+    NAME = "restore-all"
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="restore-all.cancel")]
 
 
 class TrashScreen(Dialog[bool]):
@@ -43,168 +98,397 @@ class TrashScreen(Dialog[bool]):
         Binding("r", "restore", "Restore", id="trash.restore"),
         Binding("d,delete", "delete_forever", "Delete forever", id="trash.delete_forever"),
         Binding("e", "empty", "Empty trash", id="trash.empty"),
+        Binding("R", "restore_all", "Restore all", id="trash.restore_all"),
+        Binding("space", "select", "Select", id="trash.select"),
+        Binding("ctrl+a", "select_all", "Select all", id="trash.select_all"),
+        Binding("enter", "view", "View", id="trash.view"),
+        Binding("p", "prompt", "Prompt", id="trash.prompt"),
+        Binding("i", "info", "Info", id="trash.info"),
     ]
 
-    def __init__(self, library: Library) -> None:
+    def __init__(self, library: Library, image_mode: str = "none") -> None:
         super().__init__()
         self.library = library
-        self.items: list[TrashedImage] = []
+        self.image_mode = image_mode
         self.restored: list[int] = []
         self.erased: list[int] = []  # erased for good here (Delete forever, Empty trash): undo names this view
         self.loaded = False
         self._busy = False  # a change of ours is running: no check for changes made elsewhere now
-        self.follower: LibraryFollower[None, list[TrashedImage]] = LibraryFollower(
-            self, library, group="trash-changes", apply=self._followed, read=lambda _, force: self.library.trashed(),
-            ready=lambda: not self._busy)
+        self.follower: LibraryFollower[tuple[int | None, int, TrashSelection], Snapshot] = LibraryFollower(
+            self, library, group="trash-changes", apply=self._followed, read=self._read_followed,
+            seen=self._seen, ready=lambda: not self._busy)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="trash-dialog"):
             yield Static("Trash", classes="title")
-            yield Static(f"Deleted images are kept for {trash_days()} days, then erased.", classes="hint",
-                         id="trash-status")
-            yield DataTable(id="trash-table", cursor_type="row", zebra_stripes=True)
-            with Horizontal(classes="buttons"):
-                yield Button("Restore", id="restore", variant="primary")
-                yield Button("Delete forever", id="delete-forever", variant="error")
-                yield Button("Empty trash", id="empty", variant="error")
-                yield Button("Back", id="close")
+            with Horizontal(id="trash-status-row"):
+                yield Static(f"Deleted images are kept for {trash_days()} days, then erased.", classes="hint",
+                             id="trash-status")
+                with Horizontal(id="trash-bulk-bar"):
+                    yield Static("", id="trash-bulk-count")
+                    yield Button("Restore selected", id="restore-selected", variant="primary", compact=True)
+                    yield Button("Delete selected permanently", id="delete-selected", variant="error", compact=True)
+                    yield Button("Clear", id="clear-selection", compact=True)
+                    yield Static("Esc clears", id="trash-bulk-keys")
+            with Horizontal(id="trash-body"):
+                with Vertical(id="trash-list-side"):
+                    yield Static("", id="trash-header")
+                    yield TrashList(self._fetch, id="trash-list")
+                with Vertical(id="trash-preview"):
+                    yield LargePicture(self.image_mode, id="trash-picture")
+                    yield Static("", id="trash-details", markup=False)
+            with Horizontal(classes="buttons", id="trash-buttons"):
+                yield Button("Restore", id="restore", variant="primary", compact=True)
+                yield Button("Delete forever", id="delete-forever", variant="error", compact=True)
+                yield Button("Restore all", id="restore-all", compact=True)
+                yield Button("Empty trash", id="empty", variant="error", compact=True)
+                yield Button("Back", id="close", compact=True)
         yield KeyBar(more_action="app.help")  # the trash's keys, over the gallery's
 
+    @property
+    def trash_list(self) -> TrashList:
+        return self.query_one("#trash-list", TrashList)
+
     def on_mount(self) -> None:
-        table = self.query_one("#trash-table", DataTable)
-        table.add_columns("Image", "Deleted", "Erased on", "Prompt")
-        self.set_focus(table)
+        self.query_one("#trash-bulk-bar").display = False
+        self.set_focus(self.trash_list)
         self.load()
         self.follower.start()
 
-    # -- reading and changing, off the UI thread ---------------------------
+    def on_resize(self) -> None:
+        self.query_one("#trash-header", Static).update(Text(header(self.trash_list.size.width), no_wrap=True,
+                                                            overflow="ellipsis"))
 
-    def _read(self) -> tuple[tuple[int, int], list[TrashedImage]]:
-        token = self.library.change_token()  # before reading: no change missed
-        return token, self.library.trashed()
+    # -- reading, off the UI thread ---------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="trash", exit_on_error=False)
-    def load(self, focus_index: int = 0) -> None:
+    def _fetch(self, offset: int, limit: int) -> list[TrashedImage]:
+        """A page for the list (its worker)."""
         with self.library.connection():
-            token, items = self._read()
-        self.app.call_from_thread(self._show, items, focus_index, token)
+            return self.library.trashed(offset, limit)
+
+    def _snapshot(self, cursor: int, keep: int | None = None,
+                  selection: TrashSelection | None = None) -> Snapshot:
+        """Read in a worker: the count, the page at the cursor (on image `keep` while it is in the trash)."""
+        token = self.library.change_token()  # before reading: no change missed
+        total = self.library.count_trashed()
+        if keep is not None:
+            at = self.library.trash_position(keep)
+            cursor = at if at is not None else cursor
+        cursor = max(0, min(cursor, total - 1))
+        page = cursor // PAGE
+        pages = {page: self.library.trashed(page * PAGE, PAGE)} if total else {}
+        if selection is not None:
+            if selection.everything:
+                selection = TrashSelection(set(selection.ids), selection.until, self.library.count_trashed(
+                    selection.until, selection.ids))
+            elif selection.ids:
+                selection = TrashSelection(set(self.library.own_existing(selection.ids, trashed=True)))
+        return Snapshot(token, total, pages, cursor, selection)
 
     @work(thread=True, exclusive=True, group="trash", exit_on_error=False)
-    def _change(self, what: str, ids: list[int], focus_index: int) -> None:
-        self._busy = True
-        timeout = 5.0  # seconds the notice stays: longer for one that says where files went
-        try:
-            with self.library.connection():
-                try:
-                    if what == "restore":
-                        adopted: dict[int, str] = {}
-                        renamed: Renamed = {}
-                        n = self.library.restore(ids, adopted, renamed)
-                        self.restored.extend(ids)
-                        message = f"Restored {plural(n, 'image')}." + (
-                            f" {adopted_sentence(adopted)}" if adopted else "") + (
-                            f" {renamed_sentence(renamed)}" if renamed else "")
-                        timeout = 10.0 if adopted or renamed else timeout
-                    elif what == "forever":
-                        n = self.library.delete_forever(ids)
-                        self.erased.extend(ids)
-                        message = f"Deleted {plural(n, 'image')} forever."
-                    else:
-                        listed = [item.record.id for item in self.items]  # what the user saw go
-                        n = self.library.empty_trash()
-                        self.erased.extend(listed)
-                        message = f"Emptied the trash: {plural(n, 'image')} erased."
-                except StoreError:  # restored or erased elsewhere meanwhile: said (the app's handler), list read again
-                    token, items = self._read()
-                    self.app.call_from_thread(self._show, items, focus_index, token)
-                    raise
-                token, items = self._read()
-        finally:
-            self._busy = False
-        self.app.call_from_thread(partial(self.notify, message, markup=False, timeout=timeout))
-        self.app.call_from_thread(self._show, items, focus_index, token)
+    def load(self, cursor: int = 0, keep: int | None = None) -> None:
+        with self.library.connection():
+            snapshot = self._snapshot(cursor, keep, self.trash_list.selection)
+        self.app.call_from_thread(self._show, snapshot)
 
-    def _followed(self, token: tuple[int, int], items: list[TrashedImage]) -> None:
-        """Show the list another process changed, the cursor on the image it was on (else at its row)."""
-        current = self._current()
-        row = current[1] if current is not None else 0
-        if current is not None:
-            row = next((i for i, item in enumerate(items) if item.record.id == current[0].record.id), row)
-        self._show(items, row)
+    def _seen(self) -> tuple[int | None, int, TrashSelection]:
+        current = self.trash_list.current
+        return (current.record.id if current is not None else None), self.trash_list.cursor, self.trash_list.selection
 
-    def _show(self, items: list[TrashedImage], focus_index: int, token: tuple[int, int] | None = None) -> None:
-        if token is not None:  # read here: newer than what a check under way read
-            self.follower.read_at(token)
-        self.items = items
+    def _read_followed(self, seen: tuple[int | None, int, TrashSelection], force: bool) -> Snapshot:
+        keep, cursor, selection = seen
+        return self._snapshot(cursor, keep, selection)
+
+    def _followed(self, token: tuple[int, int], snapshot: Snapshot) -> None:
+        """Show the list another process changed, the cursor on the image it was on (else at its place)."""
+        snapshot.token = None  # the follower took it
+        self._show(snapshot)
+
+    def _show(self, snapshot: Snapshot) -> None:
+        if snapshot.token is not None:  # read here: newer than what a check under way read
+            self.follower.read_at(snapshot.token)
         self.loaded = True
-        table = self.query_one("#trash-table", DataTable)
-        table.clear()
-        for item in items:
-            prompt = one_line(item.record.prompt)[:PROMPT_WIDTH] or "(no prompt)"
-            table.add_row(f"#{item.record.id}", f"{item.trashed_at:%Y-%m-%d %H:%M}", f"{item.expires_at:%Y-%m-%d}",
-                          prompt, key=str(item.record.id))
-        if items:
-            table.move_cursor(row=min(focus_index, len(items) - 1))
-        n = len(items)
+        trash_list = self.trash_list
+        trash_list.load(snapshot.total, snapshot.pages, snapshot.cursor)
+        if snapshot.selection is not None:
+            trash_list.set_selection(snapshot.selection if snapshot.selection else TrashSelection())
+        n = snapshot.total
         self.query_one("#trash-status", Static).update(
             (f"{plural(n, 'image')} in the trash" if n else "The trash is empty")
-            + f"; deleted images are kept for {trash_days()} days, then erased.")
-        for button in ("#restore", "#delete-forever", "#empty"):
+            + f"; each is kept {trash_days()} days, then erased.")
+        for button in ("#restore", "#delete-forever", "#restore-all", "#empty"):
             self.query_one(button, Button).disabled = not n
+        self._show_selection()
+        if not n:
+            self._show_details(None)
 
-    def _current(self) -> tuple[TrashedImage, int] | None:
-        table = self.query_one("#trash-table", DataTable)
-        if not self.items or not 0 <= table.cursor_row < len(self.items):
-            return None
-        return self.items[table.cursor_row], table.cursor_row
+    @on(TrashList.Highlighted)
+    def _highlighted(self, event: TrashList.Highlighted) -> None:
+        self._show_details(event.item)
 
-    # -- actions -----------------------------------------------------------
+    def _show_details(self, item: TrashedImage | None) -> None:
+        picture = self.query_one("#trash-picture", LargePicture)
+        details = self.query_one("#trash-details", Static)
+        picture.display = item is not None
+        if item is None:
+            details.update("" if self.trash_list.total else "The trash is empty.")
+            return
+        picture.show(item.record)
+        days = (item.expires_at.date() - datetime.now(item.expires_at.tzinfo).date()).days
+        when = "today" if days <= 0 else "tomorrow" if days == 1 else f"in {days} days"
+        back = (f"into {printable(item.restore_to)}" if item.restore_to else
+                "into the gallery (the library's own copy)")
+        prompt = one_line(item.record.prompt) or "(no prompt)"
+        details.update(Text.assemble(
+            (f"#{item.record.id}", "bold"), f"  {item.record.width}×{item.record.height}\n",
+            ("Deleted ", "bold"), f"{item.trashed_at:%Y-%m-%d %H:%M}\n",
+            ("Erased ", "bold"), f"{item.expires_at:%Y-%m-%d} ({when})\n",
+            ("Restores ", "bold"), f"{back}\n",
+            (prompt, "italic")))
+
+    # -- the selection ------------------------------------------------------------------
+
+    @on(TrashList.SelectionChanged)
+    def _selection_changed(self) -> None:
+        self._show_selection()
+
+    def _show_selection(self) -> None:
+        count = len(self.trash_list.selection)
+        bar = self.query_one("#trash-bulk-bar")
+        if bar.display != (count > 0):
+            bar.display = count > 0
+            self.query_one("#trash-status").display = count == 0
+        if count:
+            self.query_one("#trash-bulk-count", Static).update(f"{count:,} selected")
+
+    def action_select(self) -> None:
+        item = self._current()
+        if item is not None:
+            self.trash_list.toggle(item)
+
+    def action_select_all(self) -> None:
+        if self.trash_list.total:
+            self._select_all()
+
+    @work(thread=True, exclusive=True, group="trash-select", exit_on_error=False)
+    def _select_all(self) -> None:
+        """Counted in a worker: "every image deleted up to the newest delete now" holds no ids."""
+        with self.library.connection():
+            until = self.library.newest_trashed()
+            total = self.library.count_trashed(until) if until is not None else 0
+        if until is not None:
+            self.app.call_from_thread(self._selected_all, until, total)
+
+    def _selected_all(self, until: datetime, total: int) -> None:
+        self.trash_list.select_everything(until, total)
+        self.notify(f"{plural(total, 'image')} selected: the whole trash.", timeout=3)
+
+    def _targets(self) -> Targets | None:
+        """The selection if there is one, else the image under the cursor."""
+        selection = self.trash_list.selection
+        if selection:
+            return Targets(len(selection), sorted(selection.ids), selection.everything, selection.until)
+        item = self._current()
+        return Targets(1, [item.record.id]) if item is not None else None
+
+    def _current(self) -> TrashedImage | None:
+        item = self.trash_list.current
+        if item is None and self.trash_list.is_loading(self.trash_list.cursor):
+            self.notify("Still loading: try again in a moment.", severity="warning", timeout=3)
+        return item
+
+    # -- changing: one image quietly, several behind the progress dialog ----------------------
+
+    def _run(self, title: str, targets: Targets, act: Callable[[list[int]], list[int]], verb: str,
+             finished: Callable[[list[int], JobOutcome], None]) -> None:
+        done: list[int] = []
+
+        def job(progress, cancelled) -> None:
+            for chunk in targets.batches(self.library):
+                if cancelled():
+                    break
+                done.extend(act(chunk))
+                progress(len(done), targets.count, verb)
+
+        def ended(outcome: JobOutcome | None) -> None:
+            self._busy = False
+            finished(done, outcome or JobOutcome(cancelled=True))
+
+        self._busy = True
+        if targets.count > 1 or targets.everything:
+            self.app.push_screen(ProgressScreen(title, job, total=targets.count), ended)
+        else:
+            self._run_quietly(job, ended)
+
+    @work(thread=True, group="trash-job", exit_on_error=False)
+    def _run_quietly(self, job, ended) -> None:
+        try:
+            outcome = JobOutcome(result=job(lambda done, total, text="": None, lambda: False))
+        except Exception as exc:  # noqa: BLE001 - handed to `ended`, shown as a notification
+            outcome = JobOutcome(error=exc)
+        self.app.call_from_thread(ended, outcome)
+
+    def _after(self, done: list[int], outcome: JobOutcome, message: str, timeout: float = 5) -> None:
+        """Say what was done (and a failure: the store's sentence), drop it from the selection, read the list again."""
+        if outcome.error is not None:
+            from .app import failure_text
+
+            self.notify(failure_text(outcome.error), title="Not done", severity="error", markup=False, timeout=12)
+        if message:
+            self.notify(message, markup=False, timeout=timeout)
+        selection = self.trash_list.selection
+        if outcome.cancelled or outcome.error is not None:
+            if not selection.everything:
+                selection.ids.difference_update(done)
+        else:
+            self.trash_list.clear_selection()
+        current = self.trash_list.current
+        self.load(self.trash_list.cursor, current.record.id if current is not None else None)
+
+    def _restore_chunk(self, adopted: dict[int, str], renamed: Renamed) -> Callable[[list[int]], list[int]]:
+        def act(chunk: list[int]) -> list[int]:
+            try:
+                self.library.restore(chunk, adopted, renamed)
+            except StoreError:  # some were restored or erased elsewhere meanwhile: the others (else it is said)
+                left = self.library.own_existing(chunk, trashed=True)
+                if len(left) == len(chunk) or len(chunk) == 1:
+                    raise
+                chunk = [i for i in chunk if i in left]
+                self.library.restore(chunk, adopted, renamed)
+            self.restored.extend(chunk)
+            return chunk
+        return act
+
+    def _erase_chunk(self, chunk: list[int]) -> list[int]:
+        try:
+            self.library.delete_forever(chunk)
+        except StoreError:  # some were restored or erased elsewhere meanwhile: the others (else it is said)
+            left = self.library.own_existing(chunk, trashed=True)
+            if len(left) == len(chunk) or len(chunk) == 1:
+                raise
+            chunk = [i for i in chunk if i in left]
+            self.library.delete_forever(chunk)
+        self.erased.extend(chunk)
+        return chunk
+
+    def restore(self, targets: Targets, title: str) -> None:
+        adopted: dict[int, str] = {}
+        renamed: Renamed = {}
+
+        def finished(done: list[int], outcome: JobOutcome) -> None:
+            said = (f" {adopted_sentence(adopted)}" if adopted else "") + (
+                f" {renamed_sentence(renamed)}" if renamed else "")
+            if outcome.cancelled:
+                message = f"Cancelled: restored {len(done):,} of {targets.count:,} images; the rest are still in " \
+                          "the trash." + said
+            else:
+                message = (f"Restored {plural(len(done), 'image')}." + said) if done else ""
+            self._after(done, outcome, message, 10 if said else 5)
+
+        self._run(title, targets, self._restore_chunk(adopted, renamed), "restored", finished)
+
+    def erase(self, targets: Targets, title: str, emptying: bool = False) -> None:
+        def finished(done: list[int], outcome: JobOutcome) -> None:
+            if outcome.cancelled:
+                message = f"Cancelled: deleted {len(done):,} of {targets.count:,} images forever; the rest are " \
+                          "still in the trash."
+            elif not done:
+                message = ""
+            elif emptying:
+                message = f"Emptied the trash: {plural(len(done), 'image')} erased."
+            else:
+                message = f"Deleted {plural(len(done), 'image')} forever."
+            self._after(done, outcome, message)
+
+        self._run(title, targets, self._erase_chunk, "deleted forever", finished)
+
+    # -- actions ------------------------------------------------------------------------
 
     def action_restore(self) -> None:
-        current = self._current()
-        if current is not None:
-            self._change("restore", [current[0].record.id], current[1])
+        targets = self._targets()
+        if targets is not None:
+            self.restore(targets, f"Restoring {plural(targets.count, 'image')}")
 
     def action_delete_forever(self) -> None:
-        current = self._current()
-        if current is None:
+        targets = self._targets()
+        if targets is None:
             return
-        item, row = current
+        record = self.trash_list.current.record if targets.count == 1 and not self.trash_list.selection and self.trash_list.current \
+            else None
 
         def answered(confirmed: bool | None) -> None:
             if confirmed:
-                self._change("forever", [item.record.id], row)
+                self.erase(targets, f"Deleting {plural(targets.count, 'image')} forever")
 
         self.app.push_screen(ConfirmDeleteScreen(
-            1, item.record, permanent=True, files=lambda: self.library.source_files([item.record.id])), answered)
+            targets.count, record, permanent=True,
+            files=lambda: self.library.source_files(targets.all_ids(self.library))), answered)
 
     def action_empty(self) -> None:
-        n = len(self.items)
+        n = self.trash_list.total
         if not n:
             return
+        targets = Targets(n, [], everything=True)
 
         def answered(confirmed: bool | None) -> None:
             if confirmed:
-                self._change("empty", [], 0)
+                self.erase(targets, f"Emptying the trash: {plural(n, 'image')}", emptying=True)
 
         question = f"Are you sure you want to empty the trash? {'Its image is' if n == 1 else f'Its {n:,} images are'} " \
                    "deleted forever."
         self.app.push_screen(ConfirmDeleteScreen(
-            n, permanent=True, question=question, files=lambda: self.library.source_files(self.library.trashed_ids())), answered)
+            n, permanent=True, question=question,
+            files=lambda: self.library.source_files(targets.all_ids(self.library))), answered)
+
+    def action_restore_all(self) -> None:
+        n = self.trash_list.total
+        if not n:
+            return
+        targets = Targets(n, [], everything=True)
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self.restore(targets, f"Restoring the whole trash: {plural(n, 'image')}")
+
+        self.app.push_screen(ConfirmRestoreAllScreen(
+            "Restore all", f"Restore {'the image' if n == 1 else f'all {n:,} images'} in the trash? "
+            f"{'It goes' if n == 1 else 'They go'} back into the gallery, and files of watched folders back into "
+            "their folders.", "Restore all", "restore"), answered)
+
+    def action_view(self) -> None:
+        item = self._current()
+        if item is not None:
+            self.app.push_screen(PictureScreen([item.record], 0, self.image_mode))
+
+    def action_prompt(self) -> None:
+        item = self._current()
+        if item is not None:
+            self.app.push_screen(PromptScreen(item.record))
+
+    def action_info(self) -> None:
+        item = self._current()
+        if item is not None:
+            self.app.push_screen(InfoScreen(item.record))
 
     def action_close(self) -> None:
+        if self.trash_list.selection:  # Esc clears the selection first, as in the gallery
+            self.trash_list.clear_selection()
+            return
         self.dismiss(bool(self.restored))
+
+    @on(TrashList.Opened)
+    def _opened(self) -> None:
+        self.action_view()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         action = {"restore": self.action_restore, "delete-forever": self.action_delete_forever,
-                  "empty": self.action_empty, "close": self.action_close}.get(event.button.id or "")
+                  "restore-all": self.action_restore_all, "empty": self.action_empty,
+                  "restore-selected": self.action_restore, "delete-selected": self.action_delete_forever,
+                  "clear-selection": self.trash_list.clear_selection,
+                  "close": lambda: self.dismiss(bool(self.restored))}.get(event.button.id or "")
         if action is not None:
             action()
-
-    @on(DataTable.RowSelected, "#trash-table")
-    def _row_chosen(self, event: DataTable.RowSelected) -> None:
-        event.stop()  # a click or Enter on a row only chooses it: r (or Restore) restores
 
 
 def chunked_job(ids: list[int], act, done: list[int], verb: str, size: int):
