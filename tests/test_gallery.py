@@ -1140,3 +1140,24 @@ async def test_download_into_a_folder_whose_parent_is_missing_says_so_and_makes_
         await settle(pilot, app)
         await pilot.press("s")
         await ui.wait_until(pilot, lambda: default.is_dir() and len(list(default.iterdir())) == 1)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_notices_that_timed_out_leave_nothing_drawn_on_the_terminal(lib, tmp_path, size):
+    """NEWUSER6 #10: a burst of notices (more than the screen holds: the notice rack scrolls to the newest) left
+    pieces of them drawn over the grid once they timed out. What the terminal shows is compared with what the
+    app holds (a screenshot, drawn afresh) and with the screen before the notices (widgets/textual_repaint.py)."""
+    app = make_app(lib, tmp_path)
+    app.driver_class = ui.TerminalCopy
+    async with app.run_test(size=size, headless=False, notifications=True) as pilot:
+        terminal = ui.TerminalCopy.running
+        await settle(pilot, app)
+        await ui.wait_until(pilot, lambda: terminal.lines() == ui.screen_lines(app))
+        before = terminal.lines()
+        for n in range(size[1] // 3):  # 4 lines and a gap each: more than fit; they go one by one, as typed
+            app.notify(f"Notice {n}: the public gallery is read only.", timeout=1 + n / 10)
+        await ui.wait_until(pilot, lambda: any("Notice" in line for line in terminal.lines()))
+        await ui.wait_until(pilot, lambda: not app.screen.query("Toast"))
+        await settle(pilot, app)
+        assert terminal.lines() == ui.screen_lines(app)
+        assert terminal.lines() == before

@@ -7,6 +7,7 @@ import re
 import time
 
 from rich.cells import cell_len
+from textual.drivers.headless_driver import HeadlessDriver
 
 
 async def settle(pilot, app, rounds: int = 3) -> None:
@@ -86,3 +87,49 @@ def notices(app) -> list[str]:
 
     app.notify = notify
     return shown
+
+
+_TERMINAL_OUTPUT = re.compile(r"\x1b\[(\d*);(\d*)H|(\x1b\[2J)|\x1b\[[0-9;?<=>]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"
+                              r"|\x1b[^\[\]]|(\n)|([^\x1b\n]+)")
+
+
+class TerminalCopy(HeadlessDriver):
+    """A driver for `app.run_test(headless=False)` that keeps the characters the app writes, where a terminal
+    would show them (`app.driver_class = TerminalCopy`; the one running is `TerminalCopy.running`).
+
+    Textual writes only the parts of the screen it finds changed: a part it misses stays as it was on a real
+    terminal, and here, while a screenshot (`screen_lines`) is drawn afresh from what the app holds."""
+
+    running: TerminalCopy | None = None
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        width, height = self._get_terminal_size()
+        self.cells = [[" "] * width for _ in range(height)]
+        self.x = self.y = 0
+        TerminalCopy.running = self
+
+    @property
+    def is_headless(self) -> bool:
+        return False  # the app writes to it
+
+    def write(self, data: str) -> None:
+        for move_row, move_column, clear, new_line, text in (m.groups() for m in _TERMINAL_OUTPUT.finditer(data)):
+            if move_row is not None:
+                self.y, self.x = int(move_row or 1) - 1, int(move_column or 1) - 1
+            elif clear:
+                self.cells = [[" "] * len(row) for row in self.cells]
+            elif new_line:
+                self.y, self.x = self.y + 1, 0
+            elif text:
+                for character in text:
+                    width = cell_len(character)
+                    if 0 <= self.y < len(self.cells) and 0 <= self.x < len(self.cells[self.y]):
+                        self.cells[self.y][self.x] = character
+                        for extra in range(1, width):  # a wide character covers the cells after it
+                            if self.x + extra < len(self.cells[self.y]):
+                                self.cells[self.y][self.x + extra] = ""
+                    self.x += width
+
+    def lines(self) -> list[str]:
+        return ["".join(row) for row in self.cells]

@@ -23,6 +23,7 @@ from store.settings import Settings, changed as changed_settings, current as cur
 from store.text import clipboard_safe, plural
 from widgets.cell_colours import use_colour_system
 from widgets.textual_leaks import install as stop_textual_leaks
+from widgets.textual_repaint import install as repaint_what_went
 
 from .commands import GalleryCommands
 from .gallery_screen import GalleryScreen
@@ -80,6 +81,7 @@ class MyImagesApp(App):
                  settings: Settings | None = None, plain_icons: bool = False) -> None:
         super().__init__()
         stop_textual_leaks()  # lines of removed widgets kept alive and in cycles (widgets/textual_leaks.py)
+        repaint_what_went()  # removed widgets left drawn on the terminal, e.g. timed-out notices (textual_repaint.py)
         self.plain_icons = plain_icons  # the cards' buttons show their keys, not emoji (`--icons`)
         self.settings = settings if settings is not None else current_settings()
         self._gc_threshold = gc.get_threshold()
