@@ -95,6 +95,7 @@ class ReconnectingPostgres(PostgresqlDatabase):
         super().__init__(*args, **kwargs)
         self._idle: list[tuple[float, Any]] = []  # (when it was given back, connection), the latest last
         self._idle_lock = threading.Lock()
+        self._serial_reads = threading.local()  # `serial`: per thread, as each thread has its connection
 
     def _connect(self) -> Any:
         """A connection a unit of work gave back (`_close`) if one is kept and still answers, else a new one. The
@@ -137,16 +138,31 @@ class ReconnectingPostgres(PostgresqlDatabase):
         if not self.in_transaction() and not self.is_closed() and getattr(self.connection(), "closed", False):
             self.close()  # the next statement connects again
 
+    @contextmanager
+    def serial(self) -> Iterator[None]:
+        """A block whose reads on this thread are planned without parallel workers (search.py `_serial`): each
+        SELECT goes with `SET LOCAL max_parallel_workers_per_gather = 0` before it in the same message, which holds
+        for that statement alone (the message's own transaction) or, inside a transaction, to its end. One round
+        trip for a read, where a transaction around the block took three more (BEGIN, SET LOCAL, COMMIT): on a
+        busy server each is a wait for a processor, 5-10 ms at load 8 (bench/README.md)."""
+        before = getattr(self._serial_reads, "on", False)
+        self._serial_reads.on = True
+        try:
+            yield
+        finally:
+            self._serial_reads.on = before
+
     def execute_sql(self, sql, params=None, *args, **kwargs):
         self._fresh()
+        reads = str(sql).lstrip()[:6].upper() == "SELECT"
+        sent = SERIAL_READ + sql if reads and getattr(self._serial_reads, "on", False) else sql
         try:
-            return super().execute_sql(sql, params, *args, **kwargs)
+            return super().execute_sql(sent, params, *args, **kwargs)
         except (OperationalError, InterfaceError) as exc:
-            reads = str(sql).lstrip()[:6].upper() == "SELECT"
             if not reads or self.in_transaction() or not _gone(exc):
                 raise
             self.close()
-            return super().execute_sql(sql, params, *args, **kwargs)
+            return super().execute_sql(sent, params, *args, **kwargs)
 
     def begin(self, *args, **kwargs):
         self._fresh()
@@ -158,6 +174,8 @@ class ReconnectingPostgres(PostgresqlDatabase):
             self.close()
             return super().begin(*args, **kwargs)
 
+
+SERIAL_READ = "SET LOCAL max_parallel_workers_per_gather = 0; "  # (ReconnectingPostgres.serial)
 
 # PostgreSQL: connections a process keeps after a unit of work for the next one (ReconnectingPostgres._close), and
 # for how long: each is a server process (and one of the server's max_connections, 100 by default) held while idle

@@ -444,12 +444,13 @@ class Search(Collections):
     def _serial(self) -> Iterator[None]:
         """A block whose queries PostgreSQL runs without parallel workers: a walk that stops after a page's rows
         is quick alone, where the planner's Gather of two workers (processes started for the query) gave its
-        first row only after 70-110 ms on a busy machine (SET LOCAL: to the end of the transaction)."""
-        if not is_postgres(self.db):
+        first row only after 70-110 ms on a busy machine (database.ReconnectingPostgres.serial: each read with its
+        own SET LOCAL, no transaction around the block)."""
+        serial = getattr(self.db, "serial", None)  # (SQLite: none)
+        if serial is None:
             yield
             return
-        with self.db.atomic():
-            self.db.execute_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+        with serial():
             yield
 
     def _walk_where(self, filters: Filters, stacked: bool = False) -> list:

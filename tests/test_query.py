@@ -491,6 +491,44 @@ def test_prompt_order_of_every_image_on_sqlite_is_paged_by_its_index_until_the_c
         lib.close()
 
 
+def test_a_walked_page_on_postgresql_is_read_serially_in_one_round_trip(tmp_path, postgres_server, monkeypatch):
+    """A page read along the order's index is planned without parallel workers (their start took 70-110 ms of a
+    page on a busy machine). That was a transaction around the walk: BEGIN, SET LOCAL and COMMIT, three round
+    trips more, each a wait for a processor on a busy server; each read of the walk now carries its own SET LOCAL.
+    The gallery's count and first page of the whole library: 4 round trips (the estimate's EXPLAIN, its count of
+    up to 1,001, the walk, the records), where they were 7; the same images in the same order."""
+    from store.library import Library
+
+    name, url = postgres_server.new_database()
+    lib = Library(tmp_path / "lib", account="alice", database_url=url)
+    try:
+        lib.add_images([new(n, f"image {n}", days=n) for n in range(70)])
+        wanted = [f"image {n}" for n in range(60)]
+        setting = "SELECT current_setting('max_parallel_workers_per_gather')"
+        with lib._serial():
+            assert lib.db.execute_sql(setting).fetchone()[0] == "0"
+        assert lib.db.execute_sql(setting).fetchone()[0] != "0"  # the server's own outside it
+        sent: list[str] = []
+        def counting(method: str):
+            real = getattr(lib.db, method)
+
+            def counted(*args, **kwargs):
+                sent.append(str(args[0])[:40] if method == "execute_sql" else method.upper())
+                return real(*args, **kwargs)
+            return counted
+
+        for method in ("execute_sql", "begin", "commit", "rollback"):  # every way a statement reaches the server
+            monkeypatch.setattr(lib.db, method, counting(method))
+        count, page = lib.query(Filters(), 0, 60)
+        assert (count.n, count.exact, [r.prompt for r in page]) == (70, True, wanted)
+        assert len(sent) == 4, sent  # fails without: 7 (BEGIN, SET LOCAL, COMMIT around the walk)
+    finally:
+        monkeypatch.undo()
+        lib.close()
+        lib.db.close_idle()
+        postgres_server.drop_database(name)
+
+
 def test_schema_21_gives_existing_images_their_prompt_key(known, db_url):
     """An older library's images get their prompt keys: made by PostgreSQL for ASCII prompts, by Python for the
     others; on both back ends each equals text.prompt_sort_key of its prompt, and prompt A-Z reads the new index."""
