@@ -230,3 +230,41 @@ def stacks_library():
 def test_stack_card(snap_compare, stacks_library, size):
     """A batch of seed variations as one card, its count in the header."""
     assert snap_compare(app_on(stacks_library), terminal_size=size, run_before=keys())
+
+
+@pytest.fixture(scope="module")
+def trash_library(fixed_libraries):
+    """Three imported images and one of a watched folder, deleted to the trash at fixed times (made after the fixed
+    libraries, which start from an empty FOLDER, under their lock)."""
+    root = FOLDER / "trash"
+    shutil.rmtree(root, ignore_errors=True)
+    library = Library(root / "library", account="alice")
+    for n, (prompt, model, colour) in enumerate(PROMPTS[:3]):
+        import_files(library, [write_png(root / "sources" / f"{n}.png", size=(48, 36), colour=colour)],
+                     ImportOptions(prompt=prompt, model=model, generated_at=datetime(2026, 5, 1 + n)))
+    write_png(root / "outputs" / "lantern.png", size=(40, 40), colour=(240, 180, 40))
+    library.add_source(root / "outputs")
+    ids = sorted(library.ids())
+    for n, image_id in enumerate(ids):
+        library.trash([image_id])
+        Image.update(trashed_at=datetime(2026, 5, 20, 9, 30) + timedelta(hours=n)).where(Image.id == image_id).execute()
+    Image.update(imported_at=IMPORTED).execute()
+    yield root / "library"
+    library.close()
+
+
+TRASH_SCREENS = {"trash": ("t",), "trash-selection": ("t", "space", "down", "down", "space")}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("name", [*TRASH_SCREENS, "trash-empty"])
+def test_trash_view(snap_compare, trash_library, fixed_libraries, name, size, monkeypatch):
+    """The trash: its list, the image under the cursor beside it (deleted, erased on, where a restore puts it), the
+    bar of a selection; and empty. Nothing is erased at start-up (the deletes are older than the trash's days), and
+    the days left count from a fixed day."""
+    from datetime import date
+
+    monkeypatch.setattr("store.library.Library.expire_trash", lambda self: 0)
+    monkeypatch.setattr("tui.trash_screen.today", lambda: date(2026, 5, 25))
+    root = fixed_libraries[1] if name == "trash-empty" else trash_library
+    assert snap_compare(app_on(root), terminal_size=size, run_before=keys(*TRASH_SCREENS.get(name, ("t",))))

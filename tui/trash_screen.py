@@ -19,7 +19,7 @@ tui/following.py): a new change token reads the list again, the cursor staying o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from itertools import chain, islice
 from typing import Callable, Iterator
 
@@ -48,6 +48,11 @@ from .prompt_screen import PromptScreen
 
 CHUNK = 50  # images restored or erased per transaction (Cancel between them), as the gallery's bulk delete
 PROMPT_LINES = 4  # lines of the prompt beside the list
+
+
+def today() -> date:
+    """The local date (the days left before an image is erased count from it)."""
+    return date.today()
 
 
 @dataclass
@@ -214,8 +219,8 @@ class TrashScreen(Dialog[bool]):
             trash_list.set_selection(snapshot.selection if snapshot.selection else TrashSelection())
         n = snapshot.total
         self.query_one("#trash-status", Static).update(
-            (f"{plural(n, 'image')} in the trash" if n else "The trash is empty")
-            + f"; each is kept {trash_days()} days, then erased.")
+            (f"{plural(n, 'image')} in the trash; each is kept" if n else
+             "The trash is empty; deleted images are kept") + f" {trash_days()} days, then erased.")
         for button in ("#restore", "#delete-forever", "#restore-all", "#empty"):
             self.query_one(button, Button).disabled = not n
         self._show_selection()
@@ -231,10 +236,10 @@ class TrashScreen(Dialog[bool]):
         details = self.query_one("#trash-details", Static)
         picture.display = item is not None
         if item is None:
-            details.update("" if self.trash_list.total else "The trash is empty.")
+            details.update("" if self.trash_list.total else "Images you delete wait here until they are erased.")
             return
         picture.show(item.record)
-        days = (item.expires_at.date() - datetime.now(item.expires_at.tzinfo).date()).days
+        days = (item.expires_at.date() - today()).days
         when = "today" if days <= 0 else "tomorrow" if days == 1 else f"in {days} days"
         back = (f"into {printable(item.restore_to)}" if item.restore_to else
                 "into the gallery (the library's own copy)")
