@@ -313,8 +313,13 @@ class Search(Collections):
     @boundary
     def query(self, filters: Filters | None = None, offset: int = 0, limit: int = 50) -> tuple[Count, list[ImageRecord]]:
         """The count (an estimate for a large result on PostgreSQL: `estimate`) and one page together: the
-        count picks the faster plan for the page."""
-        filters = filters or Filters()
+        count picks the faster plan for the page. One unit of work: a collection the search names (in:NAME) is
+        looked up once (`looking_up_once`), where the count and the page each resolved it (five statements on
+        PostgreSQL, each a round trip)."""
+        with self.looking_up_once():
+            return self._query(filters or Filters(), offset, limit)
+
+    def _query(self, filters: Filters, offset: int, limit: int) -> tuple[Count, list[ImageRecord]]:
         if filters.stacked and offset == 0 and limit > 0 and is_postgres(self.db) and self._counted(filters) is None:
             counted = self._stacked_from_page(filters, limit)
             if counted is not None:

@@ -373,6 +373,9 @@ def test_a_collection_named_in_a_query_is_looked_up_once_per_unit_of_work(known,
         assert lib.search_problem(filters.search).startswith('No collection named "my sheets"')
         assert lib.ids(filters) == []
     assert looked == ["my sheets"]
+    looked.clear()  # a query outside a block (a command, bench/search.py) is a unit of its own: once too
+    count, records = lib.query(replace(filters, search='in:"old sheets" pixel', stacked=False), 0, 60)
+    assert (count.n, len(records), looked) == (2, 2, ["old sheets"])  # fails without: the count and the page each
 
 
 @pytest.mark.parametrize("sort", SORTS)
