@@ -5,6 +5,10 @@
     -word  -model:x       excludes
     a | b   a OR b        alternatives: `|` joins the words (phrases, fields) beside it; the rest applies to
                           all ("dragon | wyvern -blurry" is (dragon or wyvern) and not blurry)
+    (a b) | (c -d)        parentheses group any part, nested too; -( … ) excludes what the group finds
+                          (De Morgan: -(a | b) is -a -b, -(a b) is -a | -b). A "(" groups when it starts a
+                          word (after its minus) and a ")" when it ends one, and they must pair up (else a
+                          hint); anywhere else, and in quotes, they are text: foo(bar), "(masterpiece:1.2)"
     model:sdxl  sampler:euler  negative:blurry  lora:detail  owner:bob  file:sheet
     seed:123  steps:>=30  cfg:5-7.5  width:>1000  height:<=768  size:1024x1024  id:10-20
     date:2026-11-25  date:2026-11  date:>2026-01-01  date:today  date:yesterday  date:7d
@@ -21,7 +25,7 @@ import functools
 import math
 import re
 from typing import Any, NoReturn
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 
 TEXT_FIELDS = {"model", "sampler", "negative", "lora", "owner", "file", "source"}
@@ -38,6 +42,7 @@ FIELD_LIST = "model, seed, steps, cfg, sampler, width, height, size, negative, l
 MAX_QUERY = 2000  # characters read of a query (a paste of a whole prompt still searches)
 MAX_TERMS = 64
 MAX_GROUPS = 64  # alternatives multiplied out ("a | b c | d e | f" is 8 groups): at most this many
+MAX_DEPTH = 16  # parentheses inside parentheses
 
 SORTS = ("newest", "oldest", "imported", "prompt", "largest", "random", "favorites")
 SORT_NAMES = {"newest": "newest first", "oldest": "oldest first", "imported": "recently imported",
@@ -64,13 +69,23 @@ class Term:
 
 
 @dataclass(frozen=True)
+class Group:
+    """A part of the query in parentheses, as typed: every clause must hold, any item of a clause may; `negate`
+    for -( … ). Only the description reads it: the store evaluates `Parsed.groups`, this multiplied out."""
+
+    clauses: tuple[tuple[Term | Group, ...], ...]
+    negate: bool = False
+
+
+@dataclass(frozen=True)
 class Parsed:
     groups: tuple[tuple[Term, ...], ...]  # any group may match; every term of a group must
     error: str = ""  # one short sentence about the first part that could not be read (fits 80 columns), or ""
     sort: str | None = None  # sort:NAME typed in the query
     error_more: str = ""  # the whole list that sentence refers to (every field, every order), for a second line
-    # the query as typed: every clause must hold, any term of a clause may (`groups` is this multiplied out)
-    clauses: tuple[tuple[Term, ...], ...] = ()
+    # the query as typed when it has alternatives or parentheses: every clause must hold, any item (a term, or a
+    # group in parentheses) of a clause may; `groups` is this multiplied out
+    clauses: tuple[tuple[Term | Group, ...], ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -103,7 +118,7 @@ class Parsed:
 
 
 _QUOTED = r'"((?:[^"\\]|\\.?)*)"?'  # in quotes \" is a " and \\ a \; the closing quote may be missing while typing
-_TOKEN = re.compile(r'\s*(-?)(?:([A-Za-z_]+):)?(' + _QUOTED.replace("(", "(?:", 1) + r'|\S+)')
+_BODY = re.compile(r'(-?)(?:([A-Za-z_]+):)?(' + _QUOTED.replace("(", "(?:", 1) + r'|\S+)')  # a term, from its minus
 _ESCAPED = re.compile(r'\\(["\\])')
 
 
@@ -323,31 +338,45 @@ def parse(text: str | None, today: date | None = None) -> Parsed:
 
 @functools.lru_cache(maxsize=256)
 def _parse_cached(text: str, today: date) -> Parsed:
-    clauses: list[list[Term]] = []  # each one must hold; any of its terms may (Google's OR: "a | b c" is (a or b) c)
-    joining = False  # a | was read: the next term is an alternative of the last one
+    # each frame is the query or a group in parentheses: its clauses each must hold, any item of a clause may
+    # (Google's OR: "a | b c" is (a or b) c); a group is an item of the frame around it
+    stack = [_Frame()]
     error = more = ""
     sort = None
     text = text[:MAX_QUERY]
-    position = 0
     terms = 0
     last_or = "|"
-    while position < len(text):
-        match = _TOKEN.match(text, position)
-        if match is None or match.end() == position:
-            break
-        position = match.end()
-        minus, field, raw = match.groups()
-        if not raw:
+    for kind, *part in _lex(text):
+        frame = stack[-1]
+        if kind == "open":
+            if len(stack) > MAX_DEPTH:
+                error = error or f"Parentheses go at most {MAX_DEPTH} deep; the rest was left out."
+                break
+            stack.append(_Frame(negate=part[0], word=part[1]))
             continue
+        if kind == "close":
+            if len(stack) == 1:
+                error = error or cut(f'A ) closes no (: quote "{cut(part[0], 16)}" to search for it.', HINT_WIDTH)
+                continue
+            if frame.joining:
+                error = error or f"Nothing after {last_or}: add the alternative, e.g. (ring {last_or} necklace)."
+            stack.pop()
+            if frame.clauses:  # "()" holds nothing: left out, as "" is
+                stack[-1].add(Group(tuple(tuple(c) for c in frame.clauses), frame.negate))
+            continue
+        minus, field, raw = part
         if field is None and raw in ("|", "OR") and not minus:
-            if clauses and not joining:
-                joining = True
+            if frame.clauses and not frame.joining:
+                frame.joining = True
                 last_or = raw  # what the user typed, named if nothing follows it
-            else:  # "| ring", "ring | | gem", a lone "OR": one side is empty
+            else:  # "| ring", "ring | | gem", a lone "OR", "(| ring)": one side is empty
                 error = error or f"Nothing before {raw}: write both sides, e.g. ring {raw} necklace."
             continue
         if field is None and raw == "-" and not minus:  # a lone minus: an exclusion not written yet
             error = error or 'A lone - excludes nothing: write -word (or "-" to search for a dash).'
+            continue
+        if field is None and not raw:  # "-)": the minus before a closing parenthesis
+            error = error or "A lone - excludes nothing: write -word or -(a | b)."
             continue
         terms += 1
         if terms > MAX_TERMS:
@@ -380,43 +409,147 @@ def _parse_cached(text: str, today: date) -> Parsed:
                 term = Term("prompt", value.casefold(), bool(minus), value)
             else:
                 term = _term(field, raw, bool(minus), today)
-            if joining:
-                clauses[-1].append(term)
-            else:
-                clauses.append([term])
-            joining = False
+            frame.add(term)
         except _Unreadable as exc:
             if not error:
                 error, more = str(exc), exc.more
         except Exception as exc:  # noqa: BLE001 - total: a surprise in a value is a hint, never a crash
             error = error or cut(f'Cannot read "{cut(raw)}": {exc}', HINT_WIDTH - 1) + "."
-    if joining and not error:
+    if len(stack) > 1 and not error:  # "(red apple" while it is typed, or "(masterpiece" meant as a word
+        error = cut(f'A ( is not closed: add a ), or quote "{cut(stack[-1].word, 16)}" to search for it.',
+                    HINT_WIDTH)
+    while len(stack) > 1:  # closed at the end: the rest still searches
+        frame = stack.pop()
+        if frame.joining and not error:
+            error = f"Nothing after {last_or}: add the alternative, e.g. ring {last_or} necklace."
+        if frame.clauses:
+            stack[-1].add(Group(tuple(tuple(c) for c in frame.clauses), frame.negate))
+    top = stack[0]
+    if top.joining and not error:
         error = f"Nothing after {last_or}: add the alternative, e.g. ring {last_or} necklace."
+    clauses = tuple(tuple(c) for c in top.clauses)
+    cut_short: list[bool] = []
+    groups = _alternatives(clauses, False, cut_short)
+    if cut_short:
+        error = error or f"At most {MAX_GROUPS} combinations of alternatives; the rest was left out."
+    grouped = any(len(c) > 1 or isinstance(c[0], Group) for c in clauses)
+    return Parsed(tuple(g for g in groups if g), error, sort, error_more=more, clauses=clauses if grouped else ())
+
+
+class _Frame:
+    """The query, or a group in parentheses while it is read: its clauses, each a list of alternatives."""
+
+    def __init__(self, negate: bool = False, word: str = "") -> None:
+        self.negate = negate  # -( … )
+        self.word = word  # the "(" and what follows it, as typed: named when it is not closed
+        self.clauses: list[list[Term | Group]] = []
+        self.joining = False  # a | was read: the next item is an alternative of the last one
+
+    def add(self, item: Term | Group) -> None:
+        if self.joining:
+            self.clauses[-1].append(item)
+        else:
+            self.clauses.append([item])
+        self.joining = False
+
+
+def _closers(raw: str) -> int:
+    """How many of the ")" ending an unquoted word close groups: those its own "(" do not close ("apple)" one,
+    "(a))" after its "(" one, "foo(bar)" and "in:(x)" none: a parenthesis inside a word is the word's)."""
+    run = len(raw) - len(raw.rstrip(")"))
+    depth = 0
+    for ch in raw[: len(raw) - run]:
+        if ch == "(":
+            depth += 1
+        elif ch == ")" and depth:
+            depth -= 1
+    return run - min(depth, run)
+
+
+def _lex(text: str):
+    """The query's parts in order: ("open", negated, word) for a "(" or "-(" that starts a term, ("close", word)
+    for a ")" that ends one (outside quotes), ("term", minus, field, raw) for the rest: each a term as `_BODY`
+    reads it, and "|" or "OR" as a term of its own."""
+    for kind, *part, _, _ in _spans(text):
+        yield (kind, *part)
+
+
+def _spans(text: str):
+    """`_lex`'s parts, each with where it starts and ends in `text` (a term from its minus to its end)."""
+    position, end_of_text = 0, len(text)
+    while True:
+        while position < end_of_text and text[position].isspace():
+            position += 1
+        if position >= end_of_text:
+            return
+        if text[position] == "(" or text.startswith("-(", position):
+            negate = text[position] == "-"
+            word = text[position:].split(None, 1)[0]
+            yield "open", negate, word, position, position + 1 + negate
+            position += 1 + negate
+            continue
+        match = _BODY.match(text, position)
+        if match is None:  # (\S+ reads any character that is not a space)
+            return
+        minus, field, raw = match.groups()
+        end = match.end()
+        closers = 0 if raw.startswith('"') else _closers(raw)
+        if closers:
+            raw, end = raw[:-closers], end - closers
+        if raw or minus or field:
+            yield "term", minus, field, raw, position, end
+        for n in range(closers):
+            yield "close", text[position:match.end()], end + n, end + n + 1
+        position = match.end()
+
+
+def _alternatives(clauses: tuple[tuple[Term | Group, ...], ...], negate: bool,
+                  cut_short: list[bool]) -> list[tuple[Term, ...]]:
+    """Clauses (every one must hold, any item of each may) as groups any of which may hold (every term of a group
+    must): what the catalog and SQL evaluate. Negated (-( … )) by De Morgan: not (a and b) is (not a) or (not b),
+    not (a or b) is (not a) and (not b), so a minus ends on single terms. At most MAX_GROUPS groups at each step
+    (`cut_short` then holds True): what is left out are alternatives, so the result is never more than asked."""
+    factors = [[_item_alternatives(item, negate, cut_short) for item in clause] for clause in clauses]
+    if not negate:  # each clause's items are alternatives; the clauses are multiplied out
+        return _product([_union(items, cut_short) for items in factors], cut_short)
+    return _union([_product(items, cut_short) for items in factors], cut_short)  # not every clause: any fails
+
+
+def _item_alternatives(item: Term | Group, negate: bool, cut_short: list[bool]) -> list[tuple[Term, ...]]:
+    if isinstance(item, Group):
+        return _alternatives(item.clauses, item.negate != negate, cut_short)
+    return [(replace(item, negate=not item.negate),)] if negate else [(item,)]
+
+
+def _product(factors: list[list[tuple[Term, ...]]], cut_short: list[bool]) -> list[tuple[Term, ...]]:
     groups: list[tuple[Term, ...]] = [()]
-    for clause in clauses:  # multiplied out: any group may match, every term of a group must
-        groups = [(*group, term) for group in groups for term in clause]
+    for factor in factors:  # (a term twice in a group is there once)
+        groups = list(dict.fromkeys(tuple(dict.fromkeys(g + h)) for g in groups for h in factor))
         if len(groups) > MAX_GROUPS:
             groups = groups[:MAX_GROUPS]
-            error = error or f"At most {MAX_GROUPS} combinations of alternatives; the rest was left out."
-    result = tuple(g for g in groups if g)
-    return Parsed(result, error, sort, error_more=more,
-                  clauses=tuple(tuple(c) for c in clauses) if any(len(c) > 1 for c in clauses) else ())
+            cut_short.append(True)
+    return groups
+
+
+def _union(alternatives: list[list[tuple[Term, ...]]], cut_short: list[bool]) -> list[tuple[Term, ...]]:
+    groups = list(dict.fromkeys(g for a in alternatives for g in a))
+    if len(groups) > MAX_GROUPS:
+        groups = groups[:MAX_GROUPS]
+        cut_short.append(True)
+    return groups
 
 
 def without_sort(text: str) -> str:
     """The query without its sort:NAME (order:NAME) parts, the rest as typed: the Order control has taken the
     order over (`o`, the dropdown), so the search box no longer names another one."""
-    cuts, position = [], 0
-    while position < len(text):
-        match = _TOKEN.match(text, position)
-        if match is None or match.end() == position:
-            break
-        position = match.end()
-        field = match.group(2)
+    cuts = []
+    for kind, *part, start, end in _spans(text):
+        field = part[1] if kind == "term" else None
         if field is not None and field.lower() in ("sort", "order"):
-            after = len(text[position:]) - len(text[position:].lstrip())
+            after = len(text[end:]) - len(text[end:].lstrip())
+            before = len(text[:start]) - len(text[:start].rstrip())
             # the part and the spaces after it ("sort:oldest ring"), or before it at the end ("ring sort:oldest")
-            cuts.append((match.start(1), position + after) if after else (match.start(), position))
+            cuts.append((start, end + after) if after else (start - before, end))
     kept, last = [], 0
     for start, end in cuts:
         kept.append(text[last:start])
@@ -465,25 +598,54 @@ def _describe_group(group: tuple[Term, ...]) -> str:
     return " and ".join(parts)
 
 
-def _describe_clauses(clauses: tuple[tuple[Term, ...], ...]) -> str:
+def _describe_clauses(clauses: tuple[tuple[Term | Group, ...], ...]) -> str:
     """Clauses that must all hold, each with its alternatives: 'prompt contains "dragon" or "wyvern" and prompt
-    lacks "blurry"' (a clause of one term is described as a group's terms are, words of the prompt together)."""
+    lacks "blurry"' (a clause of one term is described as a group's terms are, words of the prompt together); a
+    group in parentheses in parentheses, 'not (…)' when negated."""
     parts: list[str] = []
     alone: list[Term] = []
     for clause in (*clauses, None):
-        if clause is not None and len(clause) == 1:
-            alone.append(clause[0])
+        single = _single_term(clause[0]) if clause is not None and len(clause) == 1 else None
+        if single is not None:
+            alone.append(single)
             continue
         if alone:
             parts.append(_describe_group(tuple(alone)))
             alone = []
         if clause is None:
             break
-        options = [_describe(term) for term in clause]
-        if all(t.field == "prompt" and not t.negate for t in clause):
-            options = ["prompt contains " + " or ".join(f'"{t.text}"' for t in clause)]
+        if len(clause) == 1:  # a group alone
+            parts.append(_describe_item(clause[0]))
+            continue
+        options = [_describe_item(item) for item in clause]
+        if all(isinstance(t, Term) and t.field == "prompt" and not t.negate for t in clause):
+            options = ["prompt contains " + " or ".join(f'"{t.text}"' for t in clause if isinstance(t, Term))]
         parts.append(" or ".join(options) if len(clauses) == 1 else "(" + " or ".join(options) + ")")
     return " and ".join(parts)
+
+
+def _single_term(item: Term | Group) -> Term | None:
+    """The one term an item is: a term, or parentheses around one ((a), -(a) as -a, -(-a) as a), else None."""
+    negate = False
+    while isinstance(item, Group):
+        if len(item.clauses) != 1 or len(item.clauses[0]) != 1:
+            return None
+        negate, item = negate != item.negate, item.clauses[0][0]
+    return replace(item, negate=item.negate != negate) if negate else item
+
+
+def _describe_item(item: Term | Group) -> str:
+    single = _single_term(item)
+    if single is not None:
+        return _describe(single)
+    assert isinstance(item, Group)
+    negate = item.negate
+    while len(item.clauses) == 1 and len(item.clauses[0]) == 1:  # ((a b)), -((a b)): the innermost one's
+        inner = item.clauses[0][0]
+        assert isinstance(inner, Group)  # (else a single term)
+        negate, item = negate != inner.negate, inner
+    described = _describe_clauses(item.clauses)
+    return f"not ({described})" if negate else f"({described})"
 
 
 def _describe(term: Term) -> str:
@@ -593,6 +755,9 @@ search (the same in the app's search box):
   date:2026-01-01..2026-02-01  date:2w..yesterday  date:<30d (older)  (imported: the same, import date)
   in:"My Sheets"  is:fav  -is:fav  is:cleaned  is:cell  is:derived  from:12
   in:"My \\"Best\\""     in quotes \\" is a quote, \\\\ a backslash
+  (red apple) | gold   parentheses group any part: (red and apple) or gold
+  -(ring | gem)        a minus excludes the group: neither ring nor gem
+  "(masterpiece:1.2)"  in quotes or inside a word (foo(bar)) a parenthesis is text
   sort:newest|oldest|imported|prompt|largest|random|favorites
 """
 

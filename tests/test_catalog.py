@@ -369,7 +369,12 @@ def test_a_word_in_few_prompts_marks_their_images_as_a_gather_over_every_image_w
                    "gem orb": lambda p: "gem" in p and "orb" in p, "s": lambda p: "s" in p, "zzz": lambda p: False,
                    "ring -#2": lambda p: "ring" in p and "#2" not in p, "sword | gem": lambda p: "sword" in p or "gem" in p,
                    "gem | -sword -ring": lambda p: ("gem" in p or "sword" not in p) and "ring" not in p,
-                   "-gem -orb": lambda p: "gem" not in p and "orb" not in p}
+                   "-gem -orb": lambda p: "gem" not in p and "orb" not in p,
+                   "(sword ring) | (gem orb)": lambda p: "sword" in p and "ring" in p or "gem" in p and "orb" in p,
+                   "-(sword | gem) ring": lambda p: not ("sword" in p or "gem" in p) and "ring" in p,
+                   "-(sword ring) #1": lambda p: not ("sword" in p and "ring" in p) and "#1" in p,
+                   "(gem -(orb | #2)) | -(-shield)": lambda p: "gem" in p and not ("orb" in p or "#2" in p)
+                   or "shield" in p}
         plain = {q: lib.ids(Filters(search=q)) for q in queries}  # 300 images: below SCATTER_FROM, a gather
         assert catalog._images_of is None
         monkeypatch.setattr(catalog_module, "SCATTER_FROM", 0)

@@ -22,8 +22,8 @@ from store.text import prompt_sort_key
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.sampled_from(list('ab -:|"<>=.0123456789xXseditmoOR\\') + [
-    "seed:", "date:", "in:", "is:", "size:", "lora:", "cfg:", "steps:", "-", "..", "today", "7d"]),
+@given(st.lists(st.sampled_from(list('ab -:|"<>=.0123456789xXseditmoOR\\()') + [
+    "seed:", "date:", "in:", "is:", "size:", "lora:", "cfg:", "steps:", "-", "..", "today", "7d", "-(", ") "]),
     max_size=20).map("".join)
     | st.text(max_size=60))
 def test_any_text_parses_or_hints_never_raises(text):
@@ -77,6 +77,118 @@ def test_or_joins_the_terms_beside_it_and_the_rest_applies_to_every_alternative(
     assert shown == groups and parsed.describe() == described and not parsed.error
     many = parse(" ".join(f"a{n} | b{n}" for n in range(7)))  # 2**7 alternatives multiplied out
     assert len(many.groups) == 64 and "At most 64 combinations" in many.error
+
+
+def shown_groups(parsed) -> list[list[str]]:
+    return [[("-" if t.negate else "") + (str(t.value) if t.field == "prompt" else t.field) for t in g]
+            for g in parsed.groups]
+
+
+@pytest.mark.parametrize("text, groups, described", [
+    ("(red apple) | (gold coin)", [["red", "apple"], ["gold", "coin"]],
+     '(prompt contains "red" and "apple") or (prompt contains "gold" and "coin")'),
+    ("-(a | b) c", [["-a", "-b", "c"]], 'not (prompt contains "a" or "b") and prompt contains "c"'),
+    ("-(a b)", [["-a"], ["-b"]], 'not (prompt contains "a" and "b")'),  # De Morgan: either one missing
+    ("((a | b) c) | d", [["a", "c"], ["b", "c"], ["d"]],
+     '((prompt contains "a" or "b") and prompt contains "c") or prompt contains "d"'),
+    ("-(-a) ((b))", [["a", "b"]], 'prompt contains "a" and "b"'),
+    ("-(seed:>100 | model:flux) ring", [["-seed", "-model", "ring"]],
+     'not (seed > 100 or model contains "flux") and prompt contains "ring"'),
+    ('("red apple" | in:"My (Best)") is:fav', [["red apple", "is"], ["in", "is"]],
+     '(prompt contains "red apple" or in "My (Best)") and favorites'),
+    ("( a | b )  -( c )", [["a", "-c"], ["b", "-c"]], '(prompt contains "a" or "b") and prompt lacks "c"'),
+    ("-(a | -b) (c | d)", [["-a", "b", "c"], ["-a", "b", "d"]],
+     'not (prompt contains "a" or prompt lacks "b") and (prompt contains "c" or "d")'),
+    ("() ring", [["ring"]], 'prompt contains "ring"'),  # empty parentheses hold nothing, as "" does
+    # a parenthesis inside a word or quotes is the word's: SD prompts' weights are searched as written, quoted
+    ('"(masterpiece:1.2)" | "((best quality))"', [["(masterpiece:1.2)"], ["((best quality))"]],
+     'prompt contains "(masterpiece:1.2)" or "((best quality))"'),
+    ("(foo(bar) in:(x) | f(x))", [["foo(bar)", "in"], ["foo(bar)", "f(x)"]], None),
+])
+def test_parentheses_group_any_part_of_a_query(text, groups, described):
+    parsed = parse(text)
+    assert not parsed.error and shown_groups(parsed) == groups
+    if described is not None:
+        assert parsed.describe() == described
+
+
+@pytest.mark.parametrize("text, says", [
+    ("(masterpiece", 'A ( is not closed: add a ), or quote "(masterpiece" to search for it.'),
+    ("ring (red apple", 'A ( is not closed: add a ), or quote "(red" to search for it.'),
+    ("-(a | b", "A ( is not closed"), ("((a | b) c", "A ( is not closed"),
+    ("ring)", 'A ) closes no (: quote "ring)" to search for it.'), ("(a | b))", "A ) closes no ("),
+    ("a ) b", "A ) closes no ("),
+    ("(masterpiece:1.2)", 'Unknown field "masterpiece:": quote it to search the prompt for it.'),
+    ("(a |)", "Nothing after |: add the alternative, e.g. (ring | necklace)."), ("(| a)", "Nothing before |"),
+    ("(a) | ()", "Nothing after |"), ("a -)", "A lone - excludes nothing"),
+    ("(" * 17 + "a" + ")" * 17, "Parentheses go at most 16 deep; the rest was left out."),
+    ("-(a b c d e f g h i) -(j k l m n o p q)", "At most 64 combinations of alternatives"),
+])
+def test_an_unbalanced_parenthesis_is_a_hint(text, says):
+    parsed = parse(text)
+    assert says in parsed.error and len(parsed.error) <= HINT_WIDTH
+
+
+def test_a_query_cut_at_64_groups_finds_no_more_than_it_asks():
+    parsed = parse("-(a b c d e f g h i) -(j k l m n o p q)")  # 9 times 8 ways to be left out: 72
+    assert len(parsed.groups) == 64
+    assert all(len(g) == 2 and g[0].negate and g[1].negate for g in parsed.groups)
+
+
+# a query as a tree: ("w", word) or ("not", node), ("and", [nodes]), ("or", [nodes]); written out as text
+trees = st.recursive(
+    st.tuples(st.just("w"), st.sampled_from("abcd")),
+    lambda children: st.tuples(st.just("not"), children) | st.tuples(st.just("and"), st.lists(children, min_size=1,
+                                                                                              max_size=3))
+    | st.tuples(st.just("or"), st.lists(children, min_size=2, max_size=3)),
+    max_leaves=10)
+
+
+def written(node, spaced: bool) -> str:
+    """The tree as a query: | binds the items beside it, so a conjunction inside an alternative is in parentheses."""
+    def item(n) -> str:
+        if n[0] == "w":
+            return n[1]
+        if n[0] == "not":
+            inner = n[1]
+            return f"-{inner[1]}" if inner[0] == "w" and not spaced else f"-( {written(inner, spaced)} )" \
+                if spaced else f"-({written(inner, spaced)})"
+        return f"( {written(n, spaced)} )" if spaced else f"({written(n, spaced)})"
+
+    if node[0] == "and":
+        return " ".join(written(c, spaced) if c[0] == "or" else item(c) for c in node[1])
+    if node[0] == "or":
+        return " | ".join(item(c) for c in node[1])
+    return item(node)
+
+
+def holds(node, present: frozenset) -> bool:
+    kind = node[0]
+    if kind == "w":
+        return node[1] in present
+    if kind == "not":
+        return not holds(node[1], present)
+    return (all if kind == "and" else any)(holds(c, present) for c in node[1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(trees, st.booleans())
+def test_parentheses_and_negation_multiplied_out_find_what_the_query_says(tree, spaced):
+    """Any query of words, |, - and parentheses: its groups (what the catalog and SQL evaluate) hold for exactly
+    the prompts the query as written holds for, on every prompt made of a, b, c, d; cut at 64 groups (said), never
+    for one it does not hold for."""
+    text = written(tree, spaced)
+    parsed = parse(text)
+    cut_short = "At most 64" in parsed.error
+    assert not parsed.error or cut_short, (text, parsed.error)
+    parsed.describe()
+    for n in range(16):
+        present = frozenset(w for k, w in enumerate("abcd") if n >> k & 1)
+        found = not parsed.groups or any(all((t.value in present) != t.negate for t in g) for g in parsed.groups)
+        if cut_short:
+            assert not found or holds(tree, present), text
+        else:
+            assert found == holds(tree, present), (text, sorted(present))
 
 
 @pytest.mark.parametrize("text", ["-", "ring -", "- ring"])
@@ -210,6 +322,11 @@ CASES = [
     # an image with no model (sampler, negative prompt, LoRA, seed) recorded is not flux (euler, ...): kept by the minus
     ("-model:flux", "a c d e f"), ("-sampler:euler", "a c d e f"), ("-negative:blurry", "b c d e f"),
     ("-lora:detail", "b c d e f"), ("-lora:detail -sampler:dpm -model:sdxl", "b c d e f"), ("-steps:>=30", "b d e f"),
+    # parentheses: any part grouped, and negated (De Morgan)
+    ("(ruby velvet) | (necklace pixel)", "b c"), ("-(ring | necklace)", "d"), ("(ring -pixel) | is:cell", "b e f"),
+    ("-(model:sd | is:fav)", "d e f"), ("((ring)) -(-gold)", "a e"), ('-("pixel art" -necklace) ring', "b f"),
+    ("-(seed:>100 steps:>=30)", "b d e f"), ('in:"my sheets" (is:fav | -(ring))', "c"),
+    ("(seed:100-200 | width:>1000) -(lora:add | date:<2026-06-01)", "a"),
 ]
 
 

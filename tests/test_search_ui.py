@@ -139,6 +139,29 @@ async def test_a_query_it_cannot_read_gives_a_hint_and_keeps_the_last_result(lib
         assert not status(app).startswith("⚠")
 
 
+@pytest.mark.parametrize("size", SIZES)
+async def test_an_unclosed_parenthesis_is_a_hint_until_it_is_closed(lib, tmp_path, size):
+    """A "(" typed opens a group: until its ")" the line under the box says so and the grid keeps the last
+    result (it never searched for "(gold"); closed, the group searches, described as typed."""
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        await type_search(pilot, app, "ring")
+        before = prompts(app)
+        await pilot.press(*" (gold")
+        await ui.wait_until(pilot, lambda: status(app).startswith("⚠"))
+        line = next(text for text in ui.screen_lines(app) if text.lstrip().startswith("⚠"))
+        assert 'A ( is not closed: add a ), or quote "(gold" to search for it.' in line
+        assert prompts(app) == before and not app.screen.query("ErrorDialog")
+        await pilot.press("space", "|", "space", "v", "e", "l", "v", "e", "t", ")")
+        await ui.wait_until(pilot, lambda: prompts(app) == ["pixel art ring, gold", "Ruby ring on velvet"])
+        await type_search(pilot, app, "(ring gold) | -(ring | necklace)")
+        assert prompts(app) == ["pixel art ring, gold", "blue potion"]
+        if size[0] > 80:
+            assert ('(prompt contains "ring" and "gold") or not (prompt contains "ring" or "necklace")'
+                    in status(app))
+
+
 async def test_a_query_hint_on_postgresql_too(lib, tmp_path, db_url):
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
