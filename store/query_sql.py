@@ -83,6 +83,12 @@ def _between(expr, bounds: tuple):
     return clause
 
 
+# a LoRA's name in the generator's list ("name: hash, folder/name2: hash2", query.lora_names): in one of its
+# comma-separated items, before the item's colon and after its last slash; not its hash nor its folder (the
+# ILIKE before it finds the rows through lora_list's trigram index, this rules out those whose match is not a name)
+LORA_NAME_IN_LIST = "(^|,)([^,:]*/)?[^,:/]*{}[^,:/]*(:|,|$)"
+
+
 def _term(term: Term, account_id: int, m=Image):
     from .models import ImageCollection
 
@@ -104,7 +110,10 @@ def _term(term: Term, account_id: int, m=Image):
         return _like(SQL("sampler"), term.text)
     if f == "lora":  # the prompt's own trigram index serves the regular expression
         in_prompt = NodeList((m.prompt, SQL("~*"), Value("<(lora|lyco|locon):[^:>]*" + re.escape(term.text))))
-        return in_prompt | _like(SQL("lora_list"), term.text)
+        if any(c in term.text for c in "/,:"):  # no name in the list holds one
+            return in_prompt
+        return in_prompt | (_like(SQL("lora_list"), term.text) & NodeList((SQL("lora_list"), SQL("~*"), Value(
+            LORA_NAME_IN_LIST.format(re.escape(term.text))))))
     if f == "owner":
         return m.owner.in_(list(v)) if v else SQL("FALSE")
     if f == "in":

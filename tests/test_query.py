@@ -330,6 +330,24 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("lora:add", "a"), ("lora:abc", ""), ("-lora:abc", "a b c d"), ("lora:tweak", "b"), ("lora:loras", ""),
+    ("lora:sdxl", "c"), ("lora:SDXL/", ""), ("-lora:sdxl", "a b d"), ("lora:9f8e", ""), ("lora:detail | lora:more", "a b"),
+    ("lora:less", "c"), ("lora:light", "c"), ("lora:more,", ""),
+])
+def test_a_lora_is_found_by_its_name_not_its_hash_or_folder(library, text, expected):
+    """lora: reads the names in the generator's list ("name: hash, folder/name: hash"), as the catalog always did;
+    PostgreSQL also found an image by a hash or a folder there (lora:abc on a list holding "add_more: abc123")."""
+    added = library.add_images([
+        new(1, "p", params={"Lora hashes": "add_more: abc123, detail: 9f8e7d"}),
+        new(2, "p", params={"lora_name": "loras/SDXL/detail_tweaker.safetensors"}),
+        new(3, "p <lora:sdxl_light:0.5>", params={"Lora hashes": "hashless"}),
+        new(4, "p", params={}),
+    ])
+    ids = dict(zip("abcd", (i for i, _ in added)))
+    assert set(library.ids(Filters(search=text))) == {ids[k] for k in expected.split()}, text
+
+
 @pytest.mark.parametrize("text, expected", CASES)
 def test_each_field_and_operator(known, text, expected):
     lib, ids = known
