@@ -1,5 +1,6 @@
 """Errors the store raises. Each carries one sentence meant for the user."""
 
+import errno
 import re
 
 
@@ -89,6 +90,15 @@ def translate(exc: BaseException) -> StoreError:
     """
     if isinstance(exc, StoreError):
         return exc
+    hidden = exc.__context__
+    if "no transaction is active" in str(exc).lower() and hidden is not None and hidden is not exc:
+        # SQLite rolls a transaction back itself when the disk fills (SQLITE_FULL, and some I/O errors);
+        # peewee's rollback then fails with "cannot rollback - no transaction is active", which hid the reason
+        return translate(hidden)
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        return FileFailed(f"A file could not be written{where}: the disk is full ({exc.strerror or 'no space left'}); "
+                          "free some space and try again.")
     if isinstance(exc, OSError):
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
         reason = exc.strerror or unreadable_reason(exc)  # no system reason: a picture Pillow could not decode
@@ -98,6 +108,12 @@ def translate(exc: BaseException) -> StoreError:
     if "database is locked" in lowered or "database table is locked" in lowered or "lock timeout" in lowered:
         return LibraryLocked("The library is busy: another program kept its database locked too long; "
                              "try again in a moment.")
+    if "database or disk is full" in lowered:  # SQLite's SQLITE_FULL: the transaction was rolled back
+        return DatabaseFailed("The disk holding the library database is full: nothing was saved; free some "
+                              "space and try again.")
+    if "could not extend file" in lowered or "no space left on device" in lowered:  # PostgreSQL's server
+        return DatabaseFailed("The database server's disk is full: nothing was saved; ask whoever runs it to "
+                              "free some space, then try again.")
     if any(word in lowered for word in ("could not connect", "connection", "server closed", "terminating")):
         return DatabaseFailed(f"The library database cannot be reached: {text}.")
     return DatabaseFailed(f"The library database failed: {text}.")

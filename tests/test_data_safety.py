@@ -283,7 +283,7 @@ def test_a_failed_commit_leaves_no_file(tmp_path, make_png, monkeypatch):
 
         monkeypatch.setattr(Library, "_insert_rows", broken)
         report = import_files(library, [make_png(), make_png()])
-        assert len(report.failed) == 2 and "database or disk is full" in report.failed[0][1]
+        assert len(report.failed) == 2 and "disk holding the library database is full" in report.failed[0][1]
         assert library_files(library.root) == before
 
 

@@ -36,7 +36,10 @@ def _failing(exc):
     (peewee.DatabaseError("database disk image is malformed"), DatabaseFailed, "malformed"),
     (peewee.InterfaceError("connection already closed"), DatabaseFailed, "cannot be reached"),
     (peewee.IntegrityError("UNIQUE constraint failed"), DatabaseFailed, "UNIQUE"),
-    (OSError(28, "No space left on device", "/lib/originals/ab"), FileFailed, "No space left on device"),
+    (OSError(28, "No space left on device", "/lib/originals/ab"), FileFailed,
+     "(/lib/originals/ab): the disk is full (No space left on device)"),
+    (peewee.OperationalError('could not extend file "base/16384/2619": No space left on device'), DatabaseFailed,
+     "database server's disk is full"),
     (PermissionError(13, "Permission denied", "/lib/thumbs/x"), FileFailed, "Permission denied"),
 ])
 def test_driver_and_file_errors_become_store_errors(library, make_png, monkeypatch, exc, kind, words):
@@ -183,6 +186,38 @@ def test_a_locked_sqlite_library_says_busy(tmp_path, make_png):
     lib.close()
 
 
+def test_a_full_sqlite_library_says_the_disk_is_full_and_changes_nothing(tmp_path, make_png):
+    """New-user test 7 #3: with the disk full under an open library, `f` and `d` said "The library database
+    failed: cannot rollback - no transaction is active." SQLite rolls a transaction back itself when it cannot
+    grow the database (SQLITE_FULL), and peewee's rollback then failed and hid the reason. The database is held
+    at its size here (max_page_count, on every connection), as a full disk holds it."""
+    from store.database import store_call
+
+    lib = Library(tmp_path / "full", account="alice")
+    import_files(lib, [make_png() for _ in range(3)], ImportOptions(prompt="one"))
+    ids = lib.ids()
+    lib.db.execute_sql("CREATE TABLE scratch (x TEXT)")
+    pages = lib.db.execute_sql("PRAGMA page_count").fetchone()[0]
+    lib.db.pragma("max_page_count", pages, permanent=True)
+    with pytest.raises(DatabaseFailed) as full:  # a write of one statement: SQLite undoes the statement
+        for filled in range(10_000):  # fill what room the pages have left
+            lib.create_collection(f"{filled:05d} " + "x" * 90)
+    said = "The disk holding the library database is full: nothing was saved; free some space and try again."
+    assert str(full.value) == said
+    names = {c.name for c in lib.collections()}
+    with pytest.raises(DatabaseFailed) as refused:  # a transaction of several: SQLite undoes all of it
+        with store_call(lib.db), lib.db.atomic():
+            lib.db.execute_sql("INSERT INTO scratch VALUES ('first')")
+            for _ in range(100):
+                lib.db.execute_sql("INSERT INTO scratch VALUES (?)", ("x" * 4000,))
+    assert str(refused.value) == said
+    assert lib.db.execute_sql("SELECT count(*) FROM scratch").fetchone()[0] == 0
+    assert sorted(lib.ids()) == sorted(ids) and {c.name for c in lib.collections()} == names
+    lib.db.pragma("max_page_count", 1_000_000, permanent=True)  # space again: writes go through
+    assert lib.set_favorite(ids) == len(ids)
+    lib.close()
+
+
 def test_programming_errors_are_not_hidden(library, monkeypatch):
     monkeypatch.setattr(peewee.Database, "execute_sql", _failing(KeyError("bug")))
     with pytest.raises(KeyError):
@@ -236,5 +271,5 @@ def test_command_line_file_errors_outside_the_store_are_one_line(capsys, monkeyp
 
     monkeypatch.setitem(cli.COMMANDS, "list", full_disk)
     assert cli.main(["list"]) == 1
-    assert capsys.readouterr().err == ("myimages: A file could not be read or written "
-                                       "(/downloads/1-x.png): No space left on device.\n")
+    assert capsys.readouterr().err == ("myimages: A file could not be written (/downloads/1-x.png): the disk is "
+                                       "full (No space left on device); free some space and try again.\n")
