@@ -1,4 +1,4 @@
-"""Property-based tests: no input makes a metadata parser crash or take long."""
+"""Property-based tests: no input makes a metadata parser (or the search language's) crash or take long."""
 from __future__ import annotations
 
 import json
@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from store.export import slug
 from store.metadata import PARSERS, parse_chunks
+from store.query import HINT_WIDTH, parse, without_sort
 from store.text import one_line, printable
 
 from .hostile_inputs import hostile_inputs
@@ -73,3 +74,21 @@ def test_printable_text_has_no_control_characters(text):
 def test_slug_is_a_safe_file_name(text):
     name = slug(text)
     assert 0 < len(name) <= 60 and "/" not in name and ".." not in name and not name.startswith("-")
+
+
+QUERY_PARTS = list('ab -:|"()\\') + ["(", "-(", ")", " ) ", "seed:", "in:", "masterpiece:1.2", "x" * 30, "OR", "..",
+                                       "date:", "sort:", "sort:oldest", "is:fav"]
+
+
+@FAST
+@given(st.lists(st.sampled_from(QUERY_PARTS), max_size=30).map("".join) | st.text(max_size=80))
+def test_any_query_with_parentheses_parses_or_hints_in_one_line(text):
+    """Parentheses, quotes, minus signs and | in any order: a query or a hint that fits the status line at 80
+    columns, never an exception; the box's text without its order reads as the same query less its order."""
+    parsed = parse(text)
+    assert "\n" not in parsed.error and len(parsed.error) <= HINT_WIDTH, parsed.error
+    parsed.describe()
+    rest = parse(without_sort(text))
+    assert rest.sort is None
+    if not parsed.error:
+        assert rest.groups == parsed.groups, (text, without_sort(text))

@@ -1257,6 +1257,8 @@ def test_without_sort_leaves_the_rest_as_typed():
     assert without_sort('"sort:oldest" ring') == '"sort:oldest" ring'  # a phrase, not an order
     assert without_sort("ring sort:bogus") == "ring"
     assert parse(without_sort("model:xl sort:largest seed:>5")).sort is None
+    # in parentheses: the parentheses stay (it took "sort:oldest)" away with the group's end)
+    assert without_sort("(a sort:oldest) b") == "(a) b" and without_sort("-(sort:prompt ring)") == "-(ring)"
 
 
 def test_sort_alone_asks_for_an_order_and_the_dropdown_names_them_as_the_status_line():
