@@ -5,6 +5,7 @@ ones of free accounts (`_public`); a change needs the image to be its own (`_own
 """
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
@@ -14,7 +15,7 @@ from . import settings
 from .database import boundary
 from .errors import Duplicate, InTrash, NotFound, NotYours, StoreError
 from .file_lock import FilesLock
-from .files import FileStore
+from .files import DISK_RESERVE, FileStore
 from .models import PLANS, Account, Image
 from .records import AccountRecord, utc_now
 
@@ -43,6 +44,9 @@ def check_name(kind: str, name: str) -> str:
     return name
 
 
+ON_A_FULL_DISK = "is on a full disk"  # a read_only_reason: SQLite could not even open the database for writing
+
+
 class Accounts:
     """The acting account and the accounts of the library; what the acting account owns and sees."""
 
@@ -62,14 +66,28 @@ class Accounts:
     # -- the acting account ------------------------------------------------------------------------
 
     @boundary
+    def read_only_remedy(self) -> str:
+        """What the user can do about a library opened read only, to end a sentence ("" when nothing: the folder
+        is not theirs). For a full disk, whether space came back since it was opened: it opens for writing then."""
+        if not self.read_only or self.read_only_reason != ON_A_FULL_DISK:
+            return ""
+        try:
+            free = shutil.disk_usage(self.root).free
+        except OSError:
+            free = 0
+        if free >= 4 * DISK_RESERVE:
+            return f"there is room again ({free // 1024:,} KB free): open the library again to change it"
+        return "free some space on its disk, then open the library again"
+
     def require_writable(self) -> None:
         """Raise the read-only sentence unless this user may change the library."""
         self._check_writable()
 
     def _check_writable(self) -> None:
         if self.read_only:
+            remedy = self.read_only_remedy()
             raise StoreError(f"The library in {self.root} {self.read_only_reason}: you can browse, search and "
-                             "download, not change it.")
+                             "download, not change it" + (f"; {remedy}." if remedy else "."))
 
     def _ensure_account(self, name: str) -> AccountRecord:
         name = check_name("account", name)

@@ -44,6 +44,20 @@ class FileFailed(StoreError):
     """A file (of the library, or one given to it) could not be read or written."""
 
 
+class DiskFull(StoreError):
+    """The disk holding the library (or the database server's) is full: nothing more can be written until space
+    is freed, so work on many items stops at the first one instead of failing each (DatabaseDiskFull,
+    FileDiskFull)."""
+
+
+class DatabaseDiskFull(DatabaseFailed, DiskFull):
+    """The database cannot grow: its disk is full."""
+
+
+class FileDiskFull(FileFailed, DiskFull):
+    """A file cannot be written: its disk is full."""
+
+
 _OBJECT_REPR = re.compile(r"\s*<[^<>]* (?:object )?at 0x[0-9a-fA-F]+>")  # "<_io.BytesIO object at 0x7f…>"
 
 
@@ -97,7 +111,7 @@ def translate(exc: BaseException) -> StoreError:
         return translate(hidden)
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        return FileFailed(f"A file could not be written{where}: the disk is full ({exc.strerror or 'no space left'}); "
+        return FileDiskFull(f"A file could not be written{where}: the disk is full ({exc.strerror or 'no space left'}); "
                           "free some space and try again.")
     if isinstance(exc, OSError):
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
@@ -109,10 +123,10 @@ def translate(exc: BaseException) -> StoreError:
         return LibraryLocked("The library is busy: another program kept its database locked too long; "
                              "try again in a moment.")
     if "database or disk is full" in lowered:  # SQLite's SQLITE_FULL: the transaction was rolled back
-        return DatabaseFailed("The disk holding the library database is full: nothing was saved; free some "
+        return DatabaseDiskFull("The disk holding the library database is full: nothing was saved; free some "
                               "space and try again.")
     if "could not extend file" in lowered or "no space left on device" in lowered:  # PostgreSQL's server
-        return DatabaseFailed("The database server's disk is full: nothing was saved; ask whoever runs it to "
+        return DatabaseDiskFull("The database server's disk is full: nothing was saved; ask whoever runs it to "
                               "free some space, then try again.")
     if any(word in lowered for word in ("could not connect", "connection", "server closed", "terminating")):
         return DatabaseFailed(f"The library database cannot be reached: {text}.")

@@ -23,6 +23,8 @@ from .errors import StoreError
 THUMB_SIZE = 256
 TMP_PREFIX = ".tmp-"
 
+DISK_RESERVE = 512 * 1024  # bytes left free when storing a file: room for the database to commit
+
 
 def fsync_dir(folder: Path) -> None:
     try:

@@ -15,6 +15,7 @@ from peewee import chunked
 
 from .database import bulk_insert, boundary
 from .errors import StoreError
+from .files import DISK_RESERVE
 from .image_collections import Collections
 from .models import Image, ImageCollection
 from .records import utc_now
@@ -24,7 +25,12 @@ from .text import plural, prompt_sort_key, storable
 if TYPE_CHECKING:
     from .library import Library
 
-DISK_RESERVE = 512 * 1024  # bytes left free when storing a file: room for the database to commit
+DISK_FULL = "the disk holding the library is full"  # how a file refused for want of space starts its reason
+
+
+def is_disk_full(reason: str) -> bool:
+    """A reason `add_images` gave for a file it could not store: the disk is full (the next would fail too)."""
+    return reason.startswith(DISK_FULL)
 
 
 @dataclass
@@ -143,7 +149,10 @@ class Images(Collections):
                     written.append((item.sha256, item.ext))  # an original may be in place: removed if unused
                     if failed is None:
                         raise
-                    failed.append((index, f"cannot write to the library: {exc.strerror or exc}"))
+                    if exc.errno == errno.ENOSPC:
+                        failed.append((index, f"{DISK_FULL} ({_free_space(self.root)} free)"))
+                    else:
+                        failed.append((index, f"cannot write to the library: {exc.strerror or exc}"))
                     continue
             stored.append(item)
         return stored
@@ -317,3 +326,12 @@ class Images(Collections):
                 for sha256, ext in chunk:
                     if sha256 not in used:
                         self.files.remove(sha256, ext)
+
+
+def _free_space(root) -> str:
+    """The free space on the library's disk, in words ("512 KB"), for a message."""
+    try:
+        free = shutil.disk_usage(root).free
+    except OSError:
+        return "an unknown amount"
+    return f"{free // 1024:,} KB" if free < 10 * 1024 * 1024 else f"{free // (1024 * 1024):,} MB"

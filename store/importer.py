@@ -20,10 +20,11 @@ from typing import Callable, Iterable, Iterator
 
 from PIL import Image, UnidentifiedImageError
 
-from .errors import BadImage, StoreError, os_reason, unreadable_reason
+from .errors import BadImage, DiskFull, StoreError, os_reason, unreadable_reason
 from .duplicates import thumbnail_hashes
 from .files import make_thumbnail
 from .identity import is_library
+from .images import is_disk_full
 from .library import Library, NewImage
 from .metadata import Metadata, parse_chunks, read_chunks
 from .records import STORED_MAX, STORED_MIN, DateOutOfRange, to_stored
@@ -60,11 +61,15 @@ class ImportReport:
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     restored: list[tuple[Path, int]] = field(default_factory=list)  # its picture was in the trash: back now
     notes: list[tuple[Path, str]] = field(default_factory=list)  # imported, but part of its metadata not read: why
+    stopped: str = ""  # why the import stopped before the end (the disk is full): the rest was not tried
+    not_tried: int = 0
 
     def summary(self) -> str:
         back = f", {len(self.restored):,} restored from the trash" if self.restored else ""
         text = (f"{len(self.imported):,} imported{back}, {plural(len(self.duplicates), 'duplicate')}, "
                 f"{len(self.failed):,} failed")
+        if self.stopped:
+            return f"Stopped: {self.stopped.rstrip('.')}. {text}, {self.not_tried:,} not tried"
         return text + (" (cancelled)" if self.cancelled else "")
 
 
@@ -339,11 +344,18 @@ def import_files(
         try:
             results = library.add_images([p.image for p in items if p.image is not None], collection_ids,
                                          failed=failed, restored=restored)
-        except StoreError as exc:  # the database cannot take them (disk full, locked): none is imported
+        except DiskFull as exc:  # the next batches cannot fit either: stop, and say it once
+            report.stopped, report.not_tried = str(exc), report.not_tried + len(items)
+            return
+        except StoreError as exc:  # the database cannot take them (locked): none is imported
             report.failed.extend((p.path, str(exc)) for p in items)
             return
         refused = dict(failed)  # a file that did not fit on the disk: the others are imported
-        report.failed.extend((items[i].path, reason) for i, reason in failed)
+        full = [i for i, reason in failed if is_disk_full(reason)]
+        if full:  # this file and the rest of the batch did not fit: stop there
+            report.stopped = refused[full[0]]
+            report.not_tried += len(full)
+        report.failed.extend((items[i].path, reason) for i, reason in failed if not is_disk_full(reason))
         stored = [p for i, p in enumerate(items) if i not in refused]
         back = set(restored)
         for prepared, (image_id, created) in zip(stored, results):
@@ -388,8 +400,13 @@ def import_files(
             flush()
         if progress:
             progress(done, total, prepared.path)
+        if report.stopped:
+            break
         if is_cancelled():
             report.cancelled = done < total
             break
-    flush()
+    if not report.stopped:
+        flush()
+    if report.stopped:
+        report.not_tried += total - done
     return report

@@ -27,7 +27,7 @@ from peewee import chunked
 
 from . import settings
 from .catalog import change_token
-from .accounts import default_account_name
+from .accounts import ON_A_FULL_DISK, default_account_name
 from .database import (
     _CATALOGS,
     _DATABASES,
@@ -42,7 +42,7 @@ from .database import (
 )
 from .errors import StoreError, os_reason
 from .file_lock import FilesLock
-from .files import FileStore
+from .files import DISK_RESERVE, FileStore
 from .identity import (
     MARKER,
     POSTGRESQL,
@@ -56,7 +56,7 @@ from .identity import (
     server_of,
     write_marker,
 )
-from .images import DISK_RESERVE, Images, NewImage
+from .images import Images, NewImage
 from .migrations import LATEST, is_postgres, migrate_to_latest, schema_version
 from .models import Image, database
 from .search import Search
@@ -116,7 +116,7 @@ class Library(Images, Search):
                 raise StoreError(f"Cannot open the library database in {self.root}: {exc}.") from exc
             # SQLite cannot even make its shared-memory file: read the library as it is, change nothing
             self.close()
-            self.read_only, self.read_only_reason = True, "is on a full disk"
+            self.read_only, self.read_only_reason = True, ON_A_FULL_DISK
             try:
                 self._connect(marker)
             except Exception as again:  # noqa: BLE001

@@ -283,7 +283,8 @@ def test_a_failed_commit_leaves_no_file(tmp_path, make_png, monkeypatch):
 
         monkeypatch.setattr(Library, "_insert_rows", broken)
         report = import_files(library, [make_png(), make_png()])
-        assert len(report.failed) == 2 and "disk holding the library database is full" in report.failed[0][1]
+        assert not report.failed and report.not_tried == 2  # stopped: the next batch cannot fit either
+        assert "disk holding the library database is full" in report.stopped
         assert library_files(library.root) == before
 
 
@@ -316,8 +317,8 @@ def test_import_onto_a_small_disk_takes_what_fits(small_disk, tmp_path, capsys):
     assert 250_000 < sources[0].stat().st_size < 300_000
     root = small_disk / "lib"
     report = import_files(Library(root), sources)
-    assert 5 <= len(report.imported) < 12 and len(report.failed) == 12 - len(report.imported)
-    assert all("disk" in reason or "space" in reason for _path, reason in report.failed)
+    assert 5 <= len(report.imported) < 12 and not report.failed  # it stops at the first file that does not fit
+    assert report.not_tried == 12 - len(report.imported) and "disk holding the library is full" in report.stopped
     with Library(root) as library:  # no orphan: every file is a record's
         files = {p.name.split(".")[0] for p in library_files(root)}
         assert files == {r.sha256 for r in library.page(limit=100)}
@@ -334,6 +335,42 @@ def test_import_onto_a_small_disk_takes_what_fits(small_disk, tmp_path, capsys):
     assert len(capsys.readouterr().out.strip().splitlines()) == len(report.imported)
     assert main(["doctor", "--library", str(root)]) == 0
     assert "database integrity: ok" in capsys.readouterr().out
+
+
+def fill_disk(mount: Path) -> Path:
+    """Write zeros until the disk is full; the file that took the last blocks."""
+    filler = mount / "filler"
+    try:
+        with open(filler, "wb") as handle:
+            while True:
+                handle.write(b"\0" * 65536)
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC, exc
+    return filler
+
+
+def test_a_library_opened_on_a_full_disk_says_what_to_do_and_when_there_is_room_again(small_disk, make_png):
+    """New-user test 7 #4: an app started on a full disk said "Read only: this library is on a full disk, nothing
+    in it can be changed." for as long as it ran, also once space was freed. It says what to do, and that there
+    is room again once there is."""
+    root = small_disk / "lib"
+    with Library(root) as library:
+        import_files(library, [make_png()])
+        first = library.page()[0].id
+    filler = fill_disk(small_disk)
+    library = Library(root)
+    assert library.read_only and library.read_only_reason == "is on a full disk"
+    with pytest.raises(StoreError) as refused:
+        library.toggle_favorite(first)
+    assert str(refused.value).endswith("not change it; free some space on its disk, then open the library again.")
+    filler.unlink()
+    with pytest.raises(StoreError) as refused:
+        library.toggle_favorite(first)
+    assert "; there is room again (" in str(refused.value)
+    assert str(refused.value).endswith("KB free): open the library again to change it.")
+    library.close()
+    with Library(root) as again:
+        assert not again.read_only and again.toggle_favorite(first) is True
 
 
 def test_a_read_only_library_reads_and_refuses_writes_plainly(small_disk, make_png, tmp_path, capsys):
@@ -410,6 +447,29 @@ async def test_the_app_browses_a_read_only_library_and_says_so_on_a_write(small_
         await settle(pilot, app)
         assert app.is_running
     assert library.count(Filters(favorite="favorites")) == 0
+
+
+async def test_the_app_on_a_full_disk_says_what_to_do_and_when_there_is_room_again(small_disk, make_png):
+    from tui.app import MyImagesApp
+
+    from .ui import notices, settle, wait_until
+
+    root = small_disk / "lib"
+    with Library(root) as library:
+        import_files(library, [make_png(), make_png()])
+    filler = fill_disk(small_disk)
+    library = Library(root)
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=(80, 24)) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        await pilot.press("f")
+        await wait_until(pilot, lambda: any("free some space on its disk, then open the library again." in text
+                                            for text in shown))
+        filler.unlink()
+        await pilot.press("f")  # said at once, though a burst of write keys is told once: it has news
+        await wait_until(pilot, lambda: any("open the library again to change it." in text for text in shown))
+    library.close()
 
 
 def test_a_new_sqlite_database_follows_the_umask(tmp_path):

@@ -53,9 +53,45 @@ def test_import_on_a_full_or_read_only_disk(tmp_path, make_png, monkeypatch, err
     before = snapshot(library.root)
     full_disk(monkeypatch, error)
     report = import_files(library, [make_png(), make_png()])
-    assert not report.imported and len(report.failed) == 2
-    assert report.failed[0][1] == f"cannot write to the library: {os.strerror(error)}"
+    assert not report.imported
+    if error == errno.ENOSPC:  # the import stops at the first file: the next cannot fit either
+        assert not report.failed and report.not_tried == 2
+        assert report.stopped.startswith("the disk holding the library is full (")
+    else:
+        assert len(report.failed) == 2 and not report.stopped
+        assert report.failed[0][1] == f"cannot write to the library: {os.strerror(error)}"
     assert snapshot(library.root) == before  # no record, no file, no temporary file left
+
+
+def test_an_import_stops_once_the_disk_is_full_and_says_it_once(tmp_path, make_png, monkeypatch, capsys):
+    """New-user test 7 #5: an import onto a disk that filled tried every remaining file and said "10 imported,
+    0 duplicates, 2,990 failed", one identical line per file. It stops at the first file that does not fit."""
+    import shutil
+    from collections import namedtuple
+
+    from store import images as images_module
+    from tui import cli
+
+    library_root = tmp_path / "lib"
+    Library(library_root).close()
+    folder = tmp_path / "many"
+    for n in range(100):
+        write_png(folder / f"{n:03d}.png", colour=(n, 2 * n, 50))
+    real_usage, stored = shutil.disk_usage, []
+    usage = namedtuple("usage", "total used free")
+
+    def filling(path):  # room for 40 files, then 100 KB left
+        stored.append(path)
+        return real_usage(path) if len(stored) <= 40 else usage(10**9, 10**9 - 100 * 1024, 100 * 1024)
+
+    monkeypatch.setattr(images_module.shutil, "disk_usage", filling)
+    code = cli.main(["--library", str(library_root), "import", str(folder)])
+    out, err = capsys.readouterr()
+    assert code == 1 and "failed:" not in err
+    assert out.strip().endswith("Stopped: the disk holding the library is full (100 KB free). 40 imported, "
+                                "0 duplicates, 0 failed, 60 not tried")
+    with Library(library_root) as library:
+        assert library.total() == 40
 
 
 def test_export_on_a_full_disk(tmp_path, make_png, monkeypatch):

@@ -128,14 +128,15 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"note: {printable(str(path))}: {printable(note)}")
     for path, reason in report.failed:
         print(f"failed: {printable(str(path))}: {printable(reason)}", file=sys.stderr)
-    if not (report.imported or report.restored or report.duplicates or report.failed or report.cancelled):
+    if not (report.imported or report.restored or report.duplicates or report.failed or report.cancelled
+            or report.stopped):
         where = ", ".join(printable(str(p)) for p in args.paths[:3]) + (" …" if len(args.paths) > 3 else "")
         folders = not args.recursive and any(Path(p).is_dir() for p in args.paths)
         print(f"myimages: no PNG, JPEG or WebP images found in {where}"
               + (" (-r also looks in sub-folders)." if folders else "."), file=sys.stderr)
         return 1
     print(report.summary())
-    return 1 if report.failed else 0  # any file that could not be imported: a script must see it
+    return 1 if report.failed or report.stopped else 0  # any file that could not be imported: a script must see it
 
 
 def _is_number(text: str) -> bool:

@@ -162,7 +162,7 @@ class GalleryScreen(Screen):
         self.total = Count(0)
         self._warmed = False
         self._focus_grid_when_shown = False  # Enter in the search box: the grid gets the focus with the results
-        self._read_only_said = 0.0
+        self._read_only_said, self._read_only_text = 0.0, ""
         # changes made elsewhere (tui/following.py); its token: the library's when the grid was last loaded
         self.follower = LibraryFollower(self, library, group="changes", read=self._read_changes,
                                         apply=self._library_changed, seen=self._seen, ready=self._top_gallery,
@@ -1123,13 +1123,16 @@ class GalleryScreen(Screen):
             return None
 
     def say_read_only(self) -> None:
-        """Once for a burst of write keys, briefly."""
+        """Once for a burst of write keys, briefly; again at once when there is something new to say (a full
+        disk has room again)."""
         now = time.monotonic()
-        if now - self._read_only_said > READ_ONLY_NOTICE:
-            text = ("The public gallery is read only." if self.public else
-                    f"Read only: this library {self.library.read_only_reason}, nothing in it can be changed.")
+        remedy = "" if self.public else self.library.read_only_remedy()  # a statvfs: no wait
+        text = ("The public gallery is read only." if self.public else
+                f"Read only: this library {self.library.read_only_reason}, nothing in it can be changed"
+                + (f"; {remedy}." if remedy else "."))
+        if now - self._read_only_said > READ_ONLY_NOTICE or text != self._read_only_text:
             self.notify(text, severity="warning", timeout=READ_ONLY_NOTICE, markup=False)
-        self._read_only_said = now
+        self._read_only_said, self._read_only_text = now, text
 
     def on_key(self, event: events.Key) -> None:
         # A write key is not bound here (check_action): it reaches the screen unused.
