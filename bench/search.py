@@ -9,7 +9,8 @@ collection), straight into the database (no image files: the store query does no
 With --postgres, the store queries on PostgreSQL at 100,000 and at the large size (the servers' folders kept
 in bench/cache/postgres-N: loaded once, brought up to date by the library's migrations after; --pg-date-order
 puts its image table in date order first, once (CLUSTER), as a library imported over time is stored; --pg-setting
-shared_buffers=1GB for a server set up as README advises); with
+shared_buffers=1GB for a server set up as README advises; --pg-case restarted|cold|steady, what the server holds in
+memory: `bench_postgres`; --pg-only-large); with
 --scaling 1000,10000,100000,1000000 only the growth table (bench/README.md).
 With --against TREE, only the large library's store and app figures, TREE's code (main before a change) and
 this tree's alternately, --rounds pairs: old against new in one run, under the same load.
@@ -229,13 +230,25 @@ def _timed(library: Library, filters: Filters, processor: list[float]) -> float:
     return wall
 
 
-def measure_store(library: Library) -> dict:
+def measure_store(library: Library, server_cpu=None) -> dict:
     """Every query and every sort order: count + first page, the first time (nothing cached) and again; for the
-    first times, the processor time too (the `_cpu` figures)."""
+    first times, the processor time too (the `_cpu` figures); `server_cpu`: a function giving the database server
+    process's processor time (PostgreSQL), whose share of each first time is kept too (`server_cpu` figures)."""
     out: dict = {}
     cpu: dict[str, list[float]] = {"queries_first_cpu": [], "sorts_first_cpu": [], "sorts_then_filtered_cpu": [],
                                    "stacked_cpu": []}
-    first = [_timed(library, Filters(search=q), cpu["queries_first_cpu"]) for q in QUERIES]
+    served: list[float] = []
+
+    def first_time(q: str) -> float:
+        before = server_cpu() if server_cpu else 0.0
+        took = _timed(library, Filters(search=q), cpu["queries_first_cpu"])
+        served.append(server_cpu() - before if server_cpu else 0.0)
+        return took
+
+    first = [first_time(q) for q in QUERIES]
+    if server_cpu:
+        out["queries_first_server_cpu"] = stats(served)
+        out["per_query_server_cpu_ms"] = {q: round(t * 1000, 1) for q, t in zip(QUERIES, served)}
     again = [store_query_s(library, Filters(search=q)) for q in QUERIES]
     out["queries_first"] = stats(first)
     out["queries_again"] = stats(again)
@@ -580,17 +593,36 @@ def against_report(result: dict) -> str:
     return "\n".join(rows)
 
 
-def bench_postgres(path: Path, settings: tuple[str, ...] = (), date_order: bool = False) -> dict:
+PG_CASES = ("restarted", "cold", "steady")
+STEADY_BUFFERS = "shared_buffers=1GB"  # a team server's (README): a quarter of 4 GB of memory
+
+
+def bench_postgres(path: Path, settings: tuple[str, ...] = (), date_order: bool = False,
+                   case: str = "restarted") -> dict:
     """The same store queries on PostgreSQL: the SQLite rows copied into a server's database. The server's
     folder is kept (bench/cache/postgres-N: about 2.5 GB at 1,000,000): loaded the first time, started again
     and brought up to date by the library's own migrations the next (delete the folder to load afresh).
-    `date_order`: the image table is put in date order first (`cluster_by_date`, once: the folder remembers it)."""
+    `date_order`: the image table is put in date order first (`cluster_by_date`, once: the folder remembers it).
+
+    `case`, what the server holds in memory when the queries come (PG_CASES):
+    - "restarted": a server just started: its shared buffers empty, its files in the system's cache (as a
+      server restarted on a machine that stays up);
+    - "cold": the same with the server's files dropped from the system's cache first (`_evict`: this server's
+      files alone, as after a reboot): every page a query needs is read from the disk;
+    - "steady": a server that has been serving the library for a while, with the memory README asks for
+      (STEADY_BUFFERS unless `settings` give shared_buffers): the image table and its indexes in memory
+      (`_prewarm`: in shared buffers as far as they hold them, the rest in the system's cache)."""
     sys.path.insert(0, str(ROOT / "tests"))
     from postgres import Server
 
     folder = CACHE / f"postgres-{path.name.removeprefix('search-')}"
     loaded = folder / ".loaded"
-    server = Server(folder).start(*settings)
+    if case == "steady" and not any(s.startswith("shared_buffers=") for s in settings):
+        settings = (*settings, STEADY_BUFFERS)
+    server = Server(folder)
+    if case == "cold" and loaded.exists():
+        _evict(folder / "data")
+    server.start(*settings)
     try:
         if loaded.exists():
             library = Library(folder / "library", account="bench", database_url=server.url("bench"))
@@ -607,16 +639,84 @@ def bench_postgres(path: Path, settings: tuple[str, ...] = (), date_order: bool 
         print(f"{path.name}: loaded in {result['load_s']:.0f} s{' (kept from a run before)' if result.get('reused') else ''}",
               flush=True)
         result["settings"] = list(settings)
+        result["case"] = case
         if date_order:
             result["clustered_s"] = cluster_by_date(library, folder)
         correlation = library.db.execute_sql(
             "SELECT correlation FROM pg_stats WHERE tablename = 'image' AND attname = 'generated_at'").fetchone()
         result["date_correlation"] = correlation[0] if correlation else None  # the table's order against the date
-        result.update(measure_store(library))
+        if case == "steady":
+            result["prewarmed"] = _prewarm(library)
+        backend = library.db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+        result.update(measure_store(library, server_cpu=lambda: _process_cpu_s(backend)))
+        result.update(measure_gallery_units(library))
         library.close()
+        getattr(library.db, "close_idle", lambda: None)()  # (a tree from before connections were kept has none)
         return result
     finally:
         server.stop()
+
+
+def _evict(data: Path) -> int:
+    """Drop a server's files (and only them) from the system's page cache, as after a reboot; how many files."""
+    dropped = 0
+    for folder, _, names in os.walk(data):
+        for name in names:
+            try:
+                fd = os.open(os.path.join(folder, name), os.O_RDONLY)
+            except OSError:
+                continue
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+                dropped += 1
+            finally:
+                os.close(fd)
+    return dropped
+
+
+def _prewarm(library: Library) -> dict:
+    """The image table, its indexes and the collections' membership read into the server's memory (the contrib
+    extension pg_prewarm, in the benchmark's database): what a server that has served searches for a while holds.
+    The relations in shared buffers (MB, of their size) after it."""
+    db = library.db
+    db.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+    relations = [name for (name,) in db.execute_sql(
+        "SELECT c.relname FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid WHERE i.indrelid IN "
+        "('image'::regclass, 'image_collection'::regclass) ORDER BY pg_relation_size(c.oid)").fetchall()]
+    for name in [*relations, "image_collection", "image"]:  # the table last: read by every page's records
+        db.execute_sql("SELECT pg_prewarm(%s)", (name,))
+    size = db.execute_sql("SELECT sum(pg_relation_size(c.oid)) / 1048576.0 FROM pg_class c WHERE c.relname = ANY(%s)",
+                          ([*relations, "image_collection", "image"],)).fetchone()[0]
+    return {"relations": len(relations) + 2, "mb": float(size)}
+
+
+def _process_cpu_s(pid: int) -> float:
+    """A process's processor time so far (s), from the scheduler's own count (ns; /proc/PID/stat counts 10 ms ticks)."""
+    with open(f"/proc/{pid}/schedstat") as f:
+        return int(f.read().split()[0]) / 1e9
+
+
+def measure_gallery_units(library: Library) -> dict:
+    """Every query as the gallery asks it (tui/gallery_screen.py `run_query`): in a worker thread of its own, a
+    `Library.connection()` block with the search's problem, the change token, the count and first page, and the
+    library's total. On PostgreSQL each block connected anew before connections were kept (store/database.py)."""
+    import threading
+
+    def unit(filters: Filters, out: list) -> None:
+        start = time.perf_counter()
+        with library.connection():
+            library.search_problem(filters.search)
+            library.change_token()
+            library.query(filters, 0, 60)
+            library.estimate(Filters())
+        out.append(time.perf_counter() - start)
+
+    times: list[float] = []
+    for q in QUERIES:
+        worker = threading.Thread(target=unit, args=(Filters(search=q), times))
+        worker.start()
+        worker.join()
+    return {"gallery_units": stats(times), "per_gallery_unit_ms": {q: round(t * 1000, 1) for q, t in zip(QUERIES, times)}}
 
 
 def cluster_by_date(library: Library, folder: Path) -> float | None:
@@ -694,6 +794,13 @@ def main() -> None:
                              "library imported over time is stored")
     parser.add_argument("--pg-setting", action="append", default=[], metavar="NAME=VALUE",
                         help="a PostgreSQL server setting (shared_buffers=1GB), repeatable")
+    parser.add_argument("--pg-case", action="append", choices=PG_CASES, metavar="CASE",
+                        help="PostgreSQL: what the server holds in memory when the queries come (repeatable, each a "
+                             "server start of its own; default restarted): restarted (just started, its files in the "
+                             "system's cache), cold (its files dropped from that cache first, as after a reboot), "
+                             "steady (serving for a while: shared_buffers=1GB, the library's table and indexes in "
+                             "memory)")
+    parser.add_argument("--pg-only-large", action="store_true", help="PostgreSQL: the large library alone")
     parser.add_argument("--against", type=Path, metavar="TREE",
                         help="only old against new on the large library: TREE's code (a checkout of main before a "
                              "change: git archive main | tar -x -C TREE) and this tree's, alternately")
@@ -726,14 +833,22 @@ def main() -> None:
         print(label, json.dumps(result[label], indent=1), flush=True)
         (RESULTS / "search.json").write_text(json.dumps(result, indent=2))  # kept if a later part fails
     if args.postgres:
-        for count in sorted({min(100_000, args.large), args.large}):  # 100,000 and the large library
-            key = "postgres_large" if count == args.large else f"postgres_{count}"
-            result[key] = bench_postgres(make_library(count), tuple(args.pg_setting), args.pg_date_order)
-            print(key, json.dumps(result[key], indent=1), flush=True)
-            (RESULTS / "search.json").write_text(json.dumps(result, indent=2))
+        sizes = {args.large} if args.pg_only_large else {min(100_000, args.large), args.large}
+        for count in sorted(sizes):  # 100,000 and the large library
+            for case in args.pg_case or ["restarted"]:
+                key = ("postgres_large" if count == args.large else f"postgres_{count}") + (
+                    "" if case == "restarted" else f"_{case}")
+                result[key] = bench_postgres(make_library(count), tuple(args.pg_setting), args.pg_date_order, case)
+                result[key]["when"] = result["when"]
+                print(key, json.dumps(result[key], indent=1), flush=True)
+                (RESULTS / "search.json").write_text(json.dumps(result, indent=2))
     result["load_at_end"] = os.getloadavg()
     (RESULTS / "search.json").write_text(json.dumps(result, indent=2))
-    print(postgres_report(result) if args.only_postgres else report(result))
+    if args.only_postgres:  # this run's servers alone (the file keeps the earlier runs' figures beside them)
+        ran = {k: v for k, v in result.items() if not k.startswith("postgres_") or v.get("when") == result["when"]}
+        print(postgres_report(ran))
+    else:
+        print(report(result))
 
 
 def postgres_report(r: dict) -> str:
@@ -746,8 +861,18 @@ def postgres_report(r: dict) -> str:
         return f"| {label} | " + " | ".join(cell(v) for v in runs) + " |"
 
     rows.append(line("load (s)", lambda v: f"{v['load_s']:.0f}"))
+    rows.append(line("case (settings)", lambda v: f"{v.get('case', 'restarted')} ({', '.join(v['settings']) or 'default'})"))
     rows.append(line("store query, first time, median / p95 (ms)",
                      lambda v: f"{v['queries_first']['median'] * 1000:.1f} / {v['queries_first']['p95'] * 1000:.1f}"))
+    rows.append(line("  of it the server's processor, median / p95 (ms)",
+                     lambda v: f"{v['queries_first_server_cpu']['median'] * 1000:.1f} / "
+                               f"{v['queries_first_server_cpu']['p95'] * 1000:.1f}" if "queries_first_server_cpu" in v
+                     else "–"))
+    rows.append(line("  and the app's (the store's thread), median / p95 (ms)",
+                     lambda v: f"{v['queries_first_cpu']['median'] * 1000:.1f} / {v['queries_first_cpu']['p95'] * 1000:.1f}"))
+    rows.append(line("as the gallery asks it (a connection block on a thread), median / p95 (ms)",
+                     lambda v: f"{v['gallery_units']['median'] * 1000:.1f} / {v['gallery_units']['p95'] * 1000:.1f}"
+                     if "gallery_units" in v else "–"))
     rows.append(line("again, p95 (ms)", lambda v: f"{v['queries_again']['p95'] * 1000:.1f}"))
     rows.append(line("sort change, first time, p95 (ms)", lambda v: f"{v['sorts_first']['p95'] * 1000:.1f}"))
     rows.append(line("sort then a search and favorites, p95 (ms)",
@@ -765,10 +890,14 @@ def per_query_table(label: str, v: dict) -> str:
     decide the p95 of this run; then the sorts, the sorts after a search and favorites, the stacked views."""
     p95 = v["queries_first"]["p95"] * 1000
     again = v.get("per_query_again_ms", {})
-    rows = ["", f"{label}: store query per query, first time / again (ms); * at or above the p95 ({p95:.1f})",
-            "| query | first | again |", "|---|---|---|"]
+    server = v.get("per_query_server_cpu_ms", {})
+    unit = v.get("per_gallery_unit_ms", {})
+    rows = ["", f"{label}: store query per query, first time / again (ms); * at or above the p95 ({p95:.1f}); the "
+                "server's processor time of the first; the gallery's block (a connection, problem, token, query, total)",
+            "| query | first | again | server processor | gallery's block |", "|---|---|---|---|---|"]
     for q, t in sorted(v["per_query_ms"].items(), key=lambda x: -x[1]):
-        rows.append(f"| `{q}`{' *' if t >= p95 else ''} | {t} | {again.get(q, '–')} |")
+        rows.append(f"| `{q}`{' *' if t >= p95 else ''} | {t} | {again.get(q, '–')} | {server.get(q, '–')} | "
+                    f"{unit.get(q, '–')} |")
     rows.append("sort change: " + ", ".join(f"{k} {t}" for k, t in v["sorts_first_ms"].items()))
     if "sorts_filtered_ms" in v:
         rows.append("sort then `ring` and favorites: " + ", ".join(f"{k} {t}" for k, t in v["sorts_filtered_ms"].items()))
