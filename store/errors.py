@@ -20,6 +20,10 @@ class InTrash(NotFound):
         self.image_id = image_id
 
 
+class AlreadyFollowed(StoreError):
+    """A folder asked to be followed that a source of the account holds already: nothing to do, nothing changed."""
+
+
 class Duplicate(StoreError):
     """Something with that name or content already exists."""
 

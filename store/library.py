@@ -301,11 +301,28 @@ class Library(Images, Search):
                                   forget_if_cancelled=forget_if_cancelled, forgetting=forgetting)
 
     @boundary
-    def check_source(self, folder: Path | str) -> Path:
-        """The folder add_source would follow, resolved; StoreError with the reason it would refuse it."""
+    def check_source(self, folder: Path | str, mode: str | None = None) -> Path:
+        """The folder add_source would follow, resolved; StoreError with the reason it would refuse it
+        (AlreadyFollowed: a source holds it already). `mode`: the one it would be followed in ("link" or
+        "copy"), checked against the sources it would take in (None: not checked)."""
         from . import sources
 
-        return sources.check_new_source(self, folder)
+        return sources.check_new_source(self, folder, mode)
+
+    @boundary
+    def forget_added(self, folder: Path | str, taking_in=()) -> bool:
+        """After a cancelled add: the folder is no source, unless it took in the sources `taking_in` (asked with
+        sources_taken_in before the add) already; then it stays followed. Whether it is no source now."""
+        from . import sources
+
+        return sources.forget_add(self, folder, taking_in)
+
+    @boundary
+    def sources_taken_in(self, folder: Path | str):
+        """The account's sources inside `folder` (a folder check_source accepted) that adding it takes in."""
+        from . import sources
+
+        return sources.taken_in(self, Path(folder))
 
     @boundary
     def source_caution(self, folder: Path | str) -> str:

@@ -30,17 +30,17 @@ import os
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from peewee import IntegrityError, chunked, fn
+from peewee import IntegrityError, Value, chunked, fn
 from PIL import Image as PILImage, PngImagePlugin
 
 from .database import bulk_writing
-from .errors import BadImage, NotFound, StoreError, os_reason
+from .errors import AlreadyFollowed, BadImage, NotFound, StoreError, os_reason
 from .file_lock import held
 from .identity import MARKER, is_library
 from .importer import EXTENSIONS, FORMATS, MAX_FILE_BYTES, ImportOptions, describe, downloads_folder, prepare_bytes
@@ -109,17 +109,20 @@ class ScanReport:
     cancelled: bool = False
     problem: str = ""  # the folder could not be read (unmounted, removed): nothing was changed for it
     busy: bool = False  # another scan of it was running (an add, another program): nothing read, look again later
+    # sources inside this folder that it took in (`_take_in`): (their folder, their images), which keep their ids
+    taken_in: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed or self.moved or self.kept or self.bad or self.known or self.in_trash
-                    or self.problem)
+                    or self.problem or self.taken_in)
 
     def as_json(self) -> dict:
         return {"source": str(self.source), "added": self.added, "known": self.known, "removed": self.removed,
                 "moved": self.moved, "kept": self.kept, "in_trash": self.in_trash, "unchanged": self.unchanged, "updated": self.updated,
                 "bad": [[str(p), r] for p, r in self.bad], "waiting": [str(p) for p in self.waiting],
-                "notes": [[str(p), r] for p, r in self.notes], "cancelled": self.cancelled, "problem": self.problem, "busy": self.busy}
+                "notes": [[str(p), r] for p, r in self.notes], "cancelled": self.cancelled, "problem": self.problem, "busy": self.busy,
+                "taken_in": [[folder, images] for folder, images in self.taken_in]}
 
     @classmethod
     def from_json(cls, data: dict) -> "ScanReport":
@@ -129,13 +132,27 @@ class ScanReport:
                    unchanged=int(data["unchanged"]), updated=int(data.get("updated", 0)), bad=[(Path(p), r) for p, r in data["bad"]],
                    waiting=[Path(p) for p in data["waiting"]],
                    notes=[(Path(p), r) for p, r in data.get("notes", [])], cancelled=bool(data["cancelled"]),
-                   problem=str(data["problem"]), busy=bool(data.get("busy", False)))
+                   problem=str(data["problem"]), busy=bool(data.get("busy", False)),
+                   taken_in=[(str(folder), int(images)) for folder, images in data.get("taken_in", [])])
 
     def summary(self) -> str:
         """What the scan found, plainly: only the parts that happened ("Nothing new: 2 images were already in
         the library", not "0 new images, 2 already in the library, 0 unchanged")."""
         if self.problem:
             return self.problem
+        taken = "".join(self.took_in())
+        text = self._found()
+        if taken:  # the images of the folders taken in are not "new", nor counted as "unchanged"
+            return taken.rstrip() if text == "No images in the folder" else taken + text
+        return text
+
+    def took_in(self) -> list[str]:
+        """One sentence per source this folder took in (ending with a space)."""
+        return [f"{folder}, followed already, is now part of {self.source}: its {plural(images, 'image')} "
+                f"{'keeps its favorite and collections' if images == 1 else 'keep their favorites and collections'}. "
+                for folder, images in self.taken_in]
+
+    def _found(self) -> str:
         parts = [text for count, text in (
             (self.known, f"{plural(self.known, 'image', 'was')} already in the library"),
             (self.in_trash, f"{plural(self.in_trash, 'image')} in the trash (left there)"),
@@ -495,11 +512,13 @@ def _check_folder(library: Library, folder: Path | str) -> Path:
     return path
 
 
-def _skipped_folders(library: Library) -> tuple[Path, ...]:
-    """Folders a source's scan never reads: the library's own, and the downloads folder (copies of the library's
-    images: downloaded or exported, they would come back as new images)."""
+def _skipped_folders(library: Library, row: Source | None = None) -> tuple[Path, ...]:
+    """Folders a source's scan never reads: the library's own, the downloads folder (copies of the library's
+    images: downloaded or exported, they would come back as new images), and the account's sources inside `row`'s
+    folder (theirs to read, until it takes them in: `_take_in`)."""
     downloads = downloads_folder()
-    return (library.root.resolve(),) + ((downloads,) if downloads is not None else ())
+    inner = tuple(Path(other.path) for other in _inner_sources(library, Path(row.path))) if row is not None else ()
+    return (library.root.resolve(),) + ((downloads,) if downloads is not None else ()) + inner
 
 
 def source_caution(library: Library, path: Path) -> str:
@@ -599,6 +618,26 @@ def _own_sources(library: Library):
     return Source.select().where(Source.owner == library.account.id).order_by(Source.path)
 
 
+def _inner_sources(library: Library, folder: Path) -> list[Source]:
+    """The account's sources inside `folder` (not it): those following it takes in."""
+    return [row for row in _own_sources(library) if folder in Path(row.path).parents]
+
+
+def _deepest(roots: Iterable[tuple[Path, Any]], path: Path) -> Any:
+    """Of (folder, value) pairs, the value of the innermost folder holding `path` (None when none does): while a
+    source is being added that takes in the ones inside it, a file there is still theirs."""
+    best: tuple[int, Any] | None = None
+    for root, value in roots:
+        if (path == root or root in path.parents) and (best is None or len(root.parts) > best[0]):
+            best = (len(root.parts), value)
+    return None if best is None else best[1]
+
+
+def taken_in(library: Library, folder: Path) -> list[Path]:
+    """The account's sources that following `folder` takes in (check_new_source accepted it)."""
+    return [Path(row.path) for row in _inner_sources(library, folder)]
+
+
 def source_holding(library: Library, folder: Path) -> Path | None:
     """The account's source folder that `folder` is (or is inside of), None when none: files written there
     (an export) would be taken in as new images, unless it is the downloads folder, which scans skip."""
@@ -629,9 +668,12 @@ def find_source(library: Library, folder: Path | str) -> Source:
     return row
 
 
-def check_new_source(library: Library, folder: Path | str) -> Path:
-    """The folder `add_source` would follow (resolved), or StoreError with the one sentence why not.
-    Quick (a few stats and one small query): a dialog checks with it before the scan starts."""
+def check_new_source(library: Library, folder: Path | str, mode: str | None = None) -> Path:
+    """The folder `add_source` would follow (resolved), or StoreError with the one sentence why not
+    (AlreadyFollowed: a source of the account holds it, nothing to do). A folder holding sources of the account
+    takes them in (`_take_in`), unless they are followed in another `mode` (None: not checked), not there now,
+    or the top of a mounted disk. Quick (a few stats and one small query): a dialog checks with it before the
+    scan starts."""
     library.require_writable()
     path = _check_folder(library, folder)
     for other in _own_sources(library):
@@ -639,10 +681,30 @@ def check_new_source(library: Library, folder: Path | str) -> Path:
         if there == path:
             raise StoreError(f"{path} is already one of your sources.")
         if there in path.parents:
-            raise StoreError(f"{path} is inside {there}, which you follow already.")
+            raise AlreadyFollowed(f"{path} is inside {there}, which you follow already: its images are in your "
+                                  "library and new ones come in as they are written; nothing changed.")
         if path in there.parents:
-            raise StoreError(f"{path} holds {there}, which you follow already: remove that source first.")
+            _check_take_in(other, path, mode)
     return path
+
+
+def _check_take_in(inner: Source, path: Path, mode: str | None) -> None:
+    """Whether following `path` may take in the source `inner` inside it; StoreError with what to do if not."""
+    there = Path(inner.path)
+    if mode is not None and mode != inner.mode:
+        if inner.mode == COPY:
+            raise StoreError(f"{path} holds {there}, whose images you follow by copying them into the library: add "
+                             f"{path} copying too (--copy, or the Copy box) to take it in, or remove {there} first "
+                             "(its copied images stay).")
+        raise StoreError(f"{path} holds {there}, whose images you follow where they are (linked): add {path} linked "
+                         "too (without --copy, or the Copy box) to take it in with its favorites and collections.")
+    if inner.mounted:
+        raise StoreError(f"{path} holds {there}, the top of a disk you follow on its own so that its images stay "
+                         f"while it is not mounted: keep it so, and add the other folders of {path} one by one.")
+    if not_there(inner.path, inner.mounted):
+        raise StoreError(f"{path} holds {there}, which you follow but which is not there now (moved, or its disk "
+                         f"not mounted): add {path} once it is back, so that its images keep their favorites and "
+                         "collections.")
 
 
 def add_source(library: Library, folder: Path | str, mode: str = LINK, progress: Progress | None = None,
@@ -653,18 +715,58 @@ def add_source(library: Library, folder: Path | str, mode: str = LINK, progress:
     called as that begins (a child process tells its parent, which then lets it finish)."""
     if mode not in MODES:
         raise StoreError(f"A source's mode is {' or '.join(MODES)}.")
-    path = check_new_source(library, folder)
+    path = check_new_source(library, folder, mode)
     with library.db.atomic():
         row = Source.create(owner=library.account.id, path=str(path), mode=mode, added_at=utc_now(),
                             mounted=os.path.ismount(path))
     with _scanning(library, row):
+        # the sources inside it are not read by this scan (their files are theirs until it takes them in, after)
         scan = _scan_source(library, row, None, progress, cancel)
         if forget_if_cancelled and cancel is not None and cancel():  # asked, even if it read all in time
             if forgetting is not None:
                 forgetting()
             _remove(library, row)  # within the same hold: no other scan of it slips in before it is gone
             return scan.report
+        if not scan.report.cancelled and not scan.report.problem:
+            _take_in(library, row, scan, cancel)
     return _settle(library, [scan])[0]
+
+
+def _take_in(library: Library, row: Source, scan: _Scan, cancel: Callable[[], bool] | None = None) -> None:
+    """The account's sources inside `row`'s folder become part of it (after a whole scan of it, which left their
+    folders to them): in one transaction their file records move to it, their paths made relative to its folder,
+    and they go. Their images are not read again: they keep their ids, favorites, collections, dates and history
+    (the trash finds their files by their whole paths). Then what changed in those folders since they were read
+    last is read (as the watcher's look at a folder does)."""
+    inner = [other for other in _inner_sources(library, Path(row.path))]
+    if not inner:
+        return
+    root = Path(row.path)
+    with ExitStack() as holds:
+        for other in inner:  # a scan of one running now (the watcher's, another program's) ends first
+            holds.enter_context(_scanning(library, other))
+        inner = [other for other in inner if Source.select().where(Source.id == other.id).exists()]
+        taken: list[tuple[str, int]] = []
+        with library.db.atomic():
+            for other in inner:
+                images = (SourceFile.select(fn.COUNT(fn.DISTINCT(SourceFile.image)))
+                          .where(SourceFile.source == other.id, SourceFile.image.is_null(False)).scalar()) or 0
+                _rebase(row, other, Path(other.path).relative_to(root).as_posix() + "/")
+                taken.append((other.path, images))
+    scan.report.taken_in += taken
+    if taken:
+        more = _scan_source(library, row, [Path(folder) for folder, _images in taken], None, cancel)
+        scan.absorb(more)
+
+
+def _rebase(row: Source, other: Source, prefix: str) -> None:
+    """`other`'s file records made `row`'s (`prefix` before their paths), and `other` gone (in a transaction)."""
+    moved = SourceFile.select(Value(prefix).concat(SourceFile.relpath)).where(SourceFile.source == other.id)
+    # a file of it the outer source recorded too (a look at a few paths while both were followed): one record
+    SourceFile.delete().where(SourceFile.source == row.id, SourceFile.relpath.in_(moved)).execute()
+    SourceFile.update(source=row.id, relpath=Value(prefix).concat(SourceFile.relpath)).where(
+        SourceFile.source == other.id).execute()
+    Source.delete().where(Source.id == other.id).execute()
 
 
 LOOK_FOR_FILES = 20  # recorded files looked for in a mount point with no disk mounted (`_holds_its_files`)
@@ -711,6 +813,24 @@ def remove_source(library: Library, folder: Path | str) -> int:
         return _remove(library, row)
 
 
+def forget_add(library: Library, folder: Path | str, taking_in: Iterable[Path | str] = ()) -> bool:
+    """After an add was cancelled (or its process killed): the folder is not a source, unless it took in the
+    sources `taking_in` (`taken_in`, asked before the add) already, in which case forgetting it would drop their
+    images: it stays followed. Returns whether it is not a source now."""
+    try:
+        row = find_source(library, folder)
+    except NotFound:
+        return True  # cancelled before it was recorded, or forgotten by the add itself
+    wanted = [str(path) for path in taking_in]
+    if wanted and not (Source.select().where(Source.owner == library.account.id, Source.path.in_(wanted))
+                       .exists()):
+        return False  # they are part of it now (one transaction took them all in)
+    with _scanning(library, row):
+        if Source.select().where(Source.id == row.id).exists():
+            _remove(library, row)  # the sources inside it (not taken in) keep their images
+    return True
+
+
 def _remove(library: Library, row: Source) -> int:
     """Forget a source (its scanning lock held): its records, then its linked images no other source has."""
     image_ids = {i for (i,) in SourceFile.select(SourceFile.image)
@@ -749,7 +869,10 @@ def scan_many(library: Library, todo: list[tuple[Source, list[Path] | None]], pr
                 scans.append(_Scan(ScanReport(Path(row.path))))  # removed meanwhile: nothing to read
             else:
                 try:
-                    scans.append(_scan_source(library, row, only, progress, cancel))
+                    scan = _scan_source(library, row, only, progress, cancel)
+                    if only is None and not scan.report.cancelled and not scan.report.problem:
+                        _take_in(library, row, scan, cancel)  # an add that took in sources, stopped before it did
+                    scans.append(scan)
                 except IntegrityError:  # its records refused: gone while a few paths were read unlocked
                     if Source.select().where(Source.id == row.id).exists():
                         raise
@@ -764,12 +887,9 @@ def scan_folder(library: Library, folder: Path | str, progress: Progress | None 
 
 
 def source_of(library: Library, path: Path) -> Source | None:
-    """The account's source a path lies in (the watcher's events), or None."""
-    for row in _own_sources(library):
-        root = Path(row.path)
-        if path == root or root in path.parents:
-            return row
-    return None
+    """The account's source a path lies in (the watcher's events), or None: the innermost, while a folder being
+    added has not taken in the sources inside it yet."""
+    return _deepest(((Path(row.path), row) for row in _own_sources(library)), path)
 
 
 def scan_source(library: Library, row: Source, only: Iterable[Path] | None = None,
@@ -799,6 +919,18 @@ class _Scan:
     found: set[int] = field(default_factory=set)  # images already in the library, found at a file read now
     gone: set[int] = field(default_factory=set)  # images of files gone from the folder
     lost: set[int] = field(default_factory=set)  # images whose file here now holds another picture
+
+    def absorb(self, other: "_Scan") -> None:
+        """Another scan of the same source (its folders taken in, read after it) counted in this one."""
+        self.found |= other.found
+        self.gone |= other.gone
+        self.lost |= other.lost
+        mine, theirs = self.report, other.report
+        for name in ("known", "removed", "moved", "kept", "in_trash", "unchanged", "updated"):
+            setattr(mine, name, getattr(mine, name) + getattr(theirs, name))
+        for name in ("added", "bad", "waiting", "notes"):
+            getattr(mine, name).extend(getattr(theirs, name))
+        mine.cancelled = mine.cancelled or theirs.cancelled
 
 
 def _settle(library: Library, scans: list[_Scan]) -> list[ScanReport]:
@@ -840,7 +972,7 @@ def _scan_source(library: Library, row: Source, only: Iterable[Path] | None, pro
         # share made a plain folder): it is an ordinary folder now, read as one (and said gone when it goes)
         Source.update(mounted=False).where(Source.id == row.id).execute()
     try:
-        seen, gone = walk(root, only, skip=_skipped_folders(library))
+        seen, gone = walk(root, only, skip=_skipped_folders(library, row))
     except OSError as exc:  # gone or unmounted: nothing is dropped for it, it is said
         report.problem = f"Cannot read the source folder {root}: {exc.strerror or exc}; nothing changed for it."
         return scan
@@ -1353,10 +1485,9 @@ def _places(library: Library, linked: dict[int, list[tuple[Path, int, int]]]) ->
     places: dict[Path, tuple[int, str]] = {}
     for files in linked.values():
         for path, _, _ in files:
-            for root, source_id in roots:
-                if root in path.parents:
-                    places[path] = (source_id, path.relative_to(root).as_posix())
-                    break
+            found = _deepest(((root, (root, source_id)) for root, source_id in roots), path)
+            if found is not None and found[0] != path:
+                places[path] = (found[1], path.relative_to(found[0]).as_posix())
     return places
 
 

@@ -342,7 +342,7 @@ def _relink(image_id: int, sha256: str, original: Path, target: Path, location: 
     info = target.stat()
     if target != original and location == str(original):
         Image.update(location=str(target)).where(Image.id == image_id).execute()
-    for source in sources:
+    for source in sorted(sources, key=lambda row: -len(Path(row.path).parts)):  # the innermost (sources._deepest)
         root = Path(source.path)
         if root in target.parents:
             row = {"source": source.id, "relpath": target.relative_to(root).as_posix(), "size": info.st_size,

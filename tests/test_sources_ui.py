@@ -469,3 +469,40 @@ async def test_down_on_the_last_folder_stays_there(tmp_path):
         await pilot.press("end", "delete")  # Delete asks about the highlighted (last) one
         await wait_until(pilot, lambda: not isinstance(app.screen, SourcesScreen))
         assert "second" in screen_text(app)
+
+
+async def test_adding_a_folder_holding_a_source_takes_it_in_and_the_watch_follows_it(tmp_path):
+    """The sources dialog at 80×24, by keyboard: the folder holding a followed one takes it in (its images keep
+    their ids and favorites; it refused: 'remove that source first', fails without), the notice says it in one
+    sentence, the dialog lists the outer folder alone, and the app's watch follows it (a file written in either
+    folder comes in). A folder inside it is followed already: said, nothing changed."""
+    out = tmp_path / "out"
+    today = out / "today"
+    today.mkdir(parents=True)
+    (today / "a.png").write_bytes(a1111("an inner apple", 1))
+    (out / "x.png").write_bytes(a1111("an outer xylophone", 2))
+    library = Library(tmp_path / "lib", account="alice")
+    library.add_source(today)
+    (apple,) = library.page()
+    library.set_favorite([apple.id])
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=(80, 24)) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        await add_in_dialog(pilot, app, out)
+        sentence = f"{today}, followed already, is now part of {out}: its 1 image keeps its favorite and collections."
+        await wait_until(pilot, lambda: any(sentence in " ".join(text.split()) for text in shown), LOADED)
+        await wait_until(pilot, lambda: "xylophone" in screen_text(app), LOADED)
+        assert [s.path for s in library.sources()] == [out] and library.get(apple.id).favorite
+        await open_sources(pilot, app)
+        listed = screen_text(app)
+        assert "out  (link, 2 images" in listed and "today" not in listed, listed
+        await pilot.press(*str(today), "enter")  # typed on the list: it goes into the path field
+        await wait_until(pilot, lambda: "which you follow already" in str(app.screen.query_one("#source-note").render()))
+        assert isinstance(app.screen, SourcesScreen)
+        await pilot.press("escape")
+        (today / "b.png").write_bytes(a1111("bell", 3))  # the watch follows the outer folder, inner too
+        (out / "y.png").write_bytes(a1111("yak", 4))
+        await wait_until(pilot, lambda: "bell" in screen_text(app) and "yak" in screen_text(app),
+                         LOADED)
+        assert library.get(apple.id).favorite and library.total() == 4 and [s.path for s in library.sources()] == [out]

@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 
-from store.errors import NotFound
+from store.errors import AlreadyFollowed
 from store.text import plural, printable
 
 from .cli_common import UserError, confirmed, open_library, progress_bar
@@ -21,7 +21,8 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
     p = sub.add_parser("source", parents=[common],
                        help="folders your generators write to, followed by the library (indexed in place)")
     ssub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=parser_class)
-    a = ssub.add_parser("add", parents=[common], help="follow a folder: its images join your library now")
+    a = ssub.add_parser("add", parents=[common], help="follow a folder: its images join your library now (one holding "
+                       "folders you follow takes them in: their images keep their favorites and collections)")
     a.add_argument("folder")
     a.add_argument("--copy", action="store_true",
                    help="import the files into the library (and new ones as they come) instead of linking them")
@@ -50,6 +51,8 @@ def _add(library, folder, copy: bool) -> int:
     """Follow a folder and read it. Ctrl+C cancels the add as the app's Cancel does: the scan stops after the
     batch it is reading and the folder is not a source (with --copy, the images copied so far stay)."""
     stop = threading.Event()
+    taking_in = library.sources_taken_in(folder)  # a cancel must not forget the folder once it took them in
+    report = None
 
     def interrupted(*_) -> None:
         if stop.is_set():
@@ -67,10 +70,14 @@ def _add(library, folder, copy: bool) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
     if stop.is_set():
-        try:
-            library.remove_source(folder)  # the add forgot it itself, unless a second Ctrl+C came first
-        except NotFound:
-            pass
+        # the add forgot it itself, unless a second Ctrl+C came first; not once it took in the sources inside it
+        if not library.forget_added(folder, taking_in):
+            if report is not None:
+                _print_report(report)
+            else:
+                print(f"{printable(str(folder))} is followed: it took in {', '.join(printable(str(p)) for p in taking_in)}"
+                      " before the stop; the rest of it is read at the next scan.")
+            return 0
         kept = " (the images copied so far stay in the library)" if copy else ""
         print(f"Adding {printable(str(folder))} was cancelled: it is not a source{kept}.")
         return 130
@@ -81,7 +88,11 @@ def _add(library, folder, copy: bool) -> int:
 def cmd_source(args: argparse.Namespace) -> int:
     with open_library(args, create=args.action == "add") as library:
         if args.action == "add":
-            folder = library.check_source(args.folder)  # refused before anything is asked or read
+            try:  # refused before anything is asked or read
+                folder = library.check_source(args.folder, "copy" if args.copy else "link")
+            except AlreadyFollowed as exc:  # nothing to do: said, not an error
+                print(printable(str(exc)))
+                return 0
             caution = library.source_caution(folder)
             refusal = f"{caution.rstrip('.')}; add --yes to follow it anyway."
             if caution and not args.yes and not confirmed(f"{caution} Follow it?", refusal):

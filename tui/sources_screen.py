@@ -19,7 +19,7 @@ from textual.widgets import Button, Checkbox, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from store.errors import NotFound, StoreError
+from store.errors import AlreadyFollowed, StoreError
 from store.library import Library
 from store.scan_child import run_in_child
 from store.text import one_line, plural
@@ -157,12 +157,17 @@ class SourcesScreen(Dialog[SourceRequest | None]):
             self._note("Type the folder's path first.", error=True)
             self.set_focus(self.query_one("#new-source", Input))
             return
+        copy = self.query_one("#copy-source", Checkbox).value
         try:  # the reason it would be refused, here, before any scan (the store checks again when it adds)
-            path = self.library.check_source(typed_path(typed))  # quoted, or a file:// address: unwrapped
+            path = self.library.check_source(typed_path(typed), "copy" if copy else "link")  # quoted, file://: unwrapped
+        except AlreadyFollowed as exc:  # nothing to do, and no mistake: said plainly
+            self._note(str(exc))
+            self.set_focus(self.query_one("#new-source", Input))
+            return
         except StoreError as exc:
             self._refused(str(exc))
             return
-        request = SourceRequest("add", str(path), self.query_one("#copy-source", Checkbox).value)
+        request = SourceRequest("add", str(path), copy)
         self._looking = request
         self._note(f"Looking at {one_line(str(path))} …")
         self._look(path, request)
@@ -263,13 +268,14 @@ def source_removal(library: Library, folder: str) -> tuple[int | None, str]:
     return going.drops, going.stay()
 
 
-def undo_add(library: Library, folder: str, copy: bool) -> str:
+def undo_add(library: Library, folder: str, copy: bool, taking_in: list[Path] | None = None) -> str:
     """After Cancel: the folder is no longer a source. The add forgot it itself when it stopped; a child killed
-    before it could (or one that finished first) left it recorded, with some files."""
-    try:
-        library.remove_source(folder)
-    except NotFound:
-        pass  # cancelled before the folder was recorded, or forgotten by the add
+    before it could (or one that finished first) left it recorded, with some files. Not once it took in the
+    sources inside it (`taking_in`): then it stays followed, as said."""
+    if not library.forget_added(folder, taking_in or []):
+        taken = ", ".join(one_line(str(path)) for path in taking_in or [])
+        return f"{one_line(folder)} is followed: it took in {taken} before the cancel (their images keep their " \
+               "favorites and collections); the rest of it is read at the next scan."
     kept = " (the images copied so far stay in the library)" if copy else ""
     return f"Adding {one_line(folder)} was cancelled: it is not a source{kept}."
 
@@ -300,6 +306,12 @@ def open_sources(gallery) -> None:
         if request is None:
             return
         if request.action == "add":
+            try:
+                taking_in = library.sources_taken_in(request.folder)
+            except StoreError as exc:
+                gallery.notify(str(exc), title="Not added", severity="error", markup=False, timeout=12)
+                return
+
             def add(progress, cancelled):
                 def files_read(done: int, total: int) -> None:
                     progress(done, total, "files read")
@@ -311,7 +323,9 @@ def open_sources(gallery) -> None:
                     reports = [library.add_source(request.folder, "copy" if request.copy else "link",
                                                   progress=files_read, cancel=cancelled, forget_if_cancelled=True)]
                 if cancelled():  # a cancelled add follows nothing: what it read leaves the library again
-                    return undo_add(library, request.folder, request.copy)
+                    if reports and reports[0].taken_in:  # it took them in before the cancel: kept, said
+                        return f"{one_line(str(reports[0].source))}: {reports[0].summary()}"
+                    return undo_add(library, request.folder, request.copy, taking_in)
                 return f"{one_line(str(reports[0].source))}: {reports[0].summary()}"
 
             gallery.app.push_screen(ProgressScreen(f"Reading {one_line(request.folder)}", add, total=None,
