@@ -56,6 +56,10 @@ class NewImage:
     file_size: int | None = None  # when `data` is not given (linked files)
     phash: str | None = None  # perceptual hashes (duplicates.py); None: made later by fill_perceptual_hashes
     dhash: str | None = None
+    # an image that was in the library (a linked file that left its folder and came back: sources._bring_back):
+    # its id, never used by another (ids are never reused), and when it was first imported
+    keep_id: int | None = None
+    imported_at: Any = None  # naive UTC datetime
 
 
 class Images(Collections):
@@ -187,7 +191,7 @@ class Images(Collections):
                     "model": item.model,
                     "text_accuracy": item.text_accuracy,
                     "generated_at": item.generated_at or now,
-                    "imported_at": now,
+                    "imported_at": item.imported_at or now,
                     "width": item.width,
                     "height": item.height,
                     "file_size": len(item.data) if item.file_size is None else item.file_size,
@@ -203,8 +207,9 @@ class Images(Collections):
                     "batch": batch_key(self.account.id, item.prompt, item.negative_prompt, item.model,
                                        item.text_accuracy, item.width, item.height, item.params,
                                        derived=bool(item.derivation or item.parent_id)),
-                })
-            bulk_insert(self.db, Image, rows)
+                } | ({"id": item.keep_id} if item.keep_id is not None else {}))
+            bulk_insert(self.db, Image, [row for row in rows if "id" not in row])
+            bulk_insert(self.db, Image, [row for row in rows if "id" in row])  # (one set of columns per insert)
             new_ids = self._ids_by_hash([row["sha256"] for row in rows])
             results: list[tuple[int, bool]] = []
             created: set[str] = set()

@@ -19,7 +19,7 @@ from .errors import StoreError
 from .models import MODELS, Setting
 from .text import SORT_KEY_BYTES, prompt_sort_key
 
-LATEST = 21
+LATEST = 22
 VERSION_KEY = "schema_version"
 # An upgrade of a library with this many images is said before it starts (a step that makes the image table
 # again takes about a minute a million images): on the `myimages.upgrade` logger, which the command line
@@ -337,6 +337,18 @@ def _step_21_prompt_sort_key(db: Database, migrator: SchemaMigrator) -> None:
         db.execute_sql(SQLITE_PROMPT_ORDER)
 
 
+def _step_22_lost_records(db: Database, migrator: SchemaMigrator) -> None:
+    # New-user test: a linked file that left its folder and came back (moved out and back, written again by its
+    # generator) was a new image with a new id: what the image was (its id, dates, derived images) is kept with its
+    # favorite and collections, and it comes back as it was.
+    from playhouse.migrate import migrate
+
+    from .models import LostImage
+
+    if "record" not in {c.name for c in db.get_columns("lost_image")}:
+        migrate(migrator.add_column("lost_image", "record", LostImage.record))
+
+
 STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _step_2_search_index,
     3: _step_3_catalog,
@@ -358,6 +370,7 @@ STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     19: _step_19_mounted_sources,
     20: _step_20_collection_changes,
     21: _step_21_prompt_sort_key,
+    22: _step_22_lost_records,
 }
 
 

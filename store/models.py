@@ -219,6 +219,9 @@ class LostImage(BaseModel):
     favorite = BooleanField(default=False)
     collections = TextField(default="[]")  # JSON list of collection ids
     lost_at = DateTimeField()
+    # JSON: what the image was besides (its id, dates, parent and derived images: sources._lost_record), so that the
+    # same picture coming back into a source is that image again, with its id (schema 22); "" before
+    record = TextField(default="")
 
     class Meta:
         primary_key = CompositeKey("owner", "sha256")

@@ -12,8 +12,9 @@ time, content hash, the image it is, or why it is not one), so that:
   keeps its record, favorite and collections; the same picture in two places is
   one image;
 - a bad file is reported once (its reason is kept) and not read again until it changes;
-- a linked file deleted outside drops its image from the gallery, but its favorite
-  and collections are kept (`LostImage`) and come back if the same content does.
+- a linked file deleted outside drops its image from the gallery, but what it was (its id, dates, favorite,
+  collections, derived images) is kept (`LostImage`): if the same content comes back into a source, at its place
+  or elsewhere, it is that image again (`_bring_back`, `_restore_lost`).
 
 A file still being written is never read as an image: a PNG without its IEND chunk,
 a JPEG without its end marker, a WebP shorter than its RIFF header says, or an empty
@@ -1093,6 +1094,7 @@ def _record(library: Library, row: Source, results: list[Indexed], known: dict[s
     if ready:
         failed: list[tuple[int, str]] = []
         # a picture the user put in the trash stays there: a file of it appearing in a folder is no "undo"
+        _bring_back(library, [image for _, image in ready])  # a picture that left and came back: as it was
         ids = library.add_images([image for _, image in ready], failed=failed, restore_trashed=False)
         refused = dict(failed)
         for i, reason in failed:
@@ -1218,8 +1220,66 @@ def _relink_moved(library: Library, results: list[Indexed]) -> None:
                 Image.update(location=by_id[image.id].where).where(Image.id == image.id).execute()
 
 
+def _lost_record(image: Any) -> str:
+    """What a linked image dropped from the library (its file gone) was, besides its favorite and collections, for
+    `_bring_back`: its id, dates, parent and derived images."""
+    children = [i for (i,) in Image.select(Image.id).where(Image.parent == image.id).tuples()]
+    return json.dumps({"id": image.id, "imported_at": image.imported_at.isoformat(),
+                       "generated_at": image.generated_at.isoformat(), "parent": image.parent_id,
+                       "derivation": image.derivation, "children": children})
+
+
+def _read_record(entry: Any) -> dict:
+    try:
+        record = json.loads(entry.record or "{}")
+    except ValueError:
+        return {}
+    return record if isinstance(record, dict) and isinstance(record.get("id"), int) else {}
+
+
+def _bring_back(library: Library, images: list[NewImage]) -> None:
+    """The pictures among these (about to be added) that were images of the library until their file left its
+    folder (moved out, written again by its generator, deleted and put back): each is that image again, with
+    its id, import and generation dates, parent and derivation (its favorite, collections and derived images
+    come back with `_restore_lost`). Unless that id is in use (another account's rows never reuse one: never)."""
+    wanted = [image.sha256 for image in images if image.location]
+    if not wanted or not LostImage.select().where(LostImage.owner == library.account.id).exists():
+        return
+    records: dict[str, dict] = {}
+    for part in chunked(sorted(set(wanted)), 500):
+        for entry in LostImage.select().where(LostImage.owner == library.account.id, LostImage.sha256.in_(part),
+                                              LostImage.record != ""):
+            record = _read_record(entry)
+            if record:
+                records[entry.sha256] = record
+    if not records:
+        return
+    ids = [record["id"] for record in records.values()]
+    taken = {i for (i,) in Image.select(Image.id).where(Image.id.in_(ids)).tuples()}
+    parents = [record["parent"] for record in records.values() if isinstance(record.get("parent"), int)]
+    own = {i for (i,) in Image.select(Image.id).where(Image.id.in_(parents), Image.owner == library.account.id)
+           .tuples()} if parents else set()
+    for image in images:
+        was = records.get(image.sha256)
+        if was is None or was["id"] in taken:
+            continue
+        taken.add(was["id"])  # the same picture twice in a batch: the first is it
+        image.keep_id = was["id"]
+        image.imported_at = _when(was.get("imported_at"))
+        image.generated_at = _when(was.get("generated_at")) or image.generated_at
+        if was.get("parent") in own:
+            image.parent_id, image.derivation = was["parent"], str(was.get("derivation") or "")
+
+
+def _when(text: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+
+
 def _restore_lost(library: Library, hashes: list[str]) -> None:
-    """Favorites and collections of images whose content comes back into a source."""
+    """Favorites, collections and derived images of images whose content comes back into a source."""
     if not hashes or not LostImage.select().where(LostImage.owner == library.account.id).exists():
         return
     lost = list(LostImage.select().where(LostImage.owner == library.account.id, LostImage.sha256.in_(hashes)))
@@ -1242,6 +1302,10 @@ def _restore_lost(library: Library, hashes: list[str]) -> None:
             links = [{"image": image_id, "collection": c} for c in collections if c in own_collections]
             if links:
                 ImageCollection.insert_many(links).on_conflict_ignore().execute()
+            children = [c for c in _read_record(entry).get("children", []) if isinstance(c, int)]
+            if children and _read_record(entry)["id"] == image_id:  # it came back as itself: its derived images too
+                Image.update(parent=image_id).where(Image.id.in_(children), Image.parent.is_null(),
+                                                    Image.owner == library.account.id).execute()
             LostImage.delete().where(LostImage.owner == entry.owner, LostImage.sha256 == entry.sha256).execute()
 
 
@@ -1262,7 +1326,8 @@ def _drop_unlinked(library: Library, image_ids: set[int], keep_lost: bool) -> li
         return []
     dropped: list[int] = []
     for part in chunked(sorted(image_ids), 500):
-        rows = list(Image.select(Image.id, Image.sha256, Image.ext, Image.location, Image.favorite)
+        rows = list(Image.select(Image.id, Image.sha256, Image.ext, Image.location, Image.favorite,
+                                 Image.imported_at, Image.generated_at, Image.parent, Image.derivation)
                     .where(Image.id.in_(part), Image.owner == library.account.id,
                            Image.trashed_at.is_null()))  # a trashed one's file is in the trash folder (trash.py)
         remaining: dict[int, str] = {}
@@ -1283,12 +1348,13 @@ def _drop_unlinked(library: Library, image_ids: set[int], keep_lost: bool) -> li
                 if keep_lost:
                     collections = [c for (c,) in ImageCollection.select(ImageCollection.collection)
                                    .where(ImageCollection.image == image.id).tuples()]
-                    if image.favorite or collections:
-                        kept = {"favorite": image.favorite, "collections": json.dumps(collections),
-                                "lost_at": utc_now()}
-                        LostImage.insert(owner=library.account.id, sha256=image.sha256, **kept).on_conflict(
-                            conflict_target=[LostImage.owner, LostImage.sha256],
-                            update={getattr(LostImage, k): v for k, v in kept.items()}).execute()
+                    # kept for every image (not only favorites and those in collections): should the same picture
+                    # come back into a source, it is this image again (_bring_back), with its id
+                    kept = {"favorite": image.favorite, "collections": json.dumps(collections), "lost_at": utc_now(),
+                            "record": _lost_record(image)}
+                    LostImage.insert(owner=library.account.id, sha256=image.sha256, **kept).on_conflict(
+                        conflict_target=[LostImage.owner, LostImage.sha256],
+                        update={getattr(LostImage, k): v for k, v in kept.items()}).execute()
                 dropped.append(image.id)
     if dropped:
         library.forget(dropped)

@@ -774,7 +774,13 @@ def test_the_watcher_follows_new_moved_and_deleted_files(tmp_path, polling):
         wait_for(lambda: library.total() == 1 and library.page()[0].path.name == "moved.png", 5)
         moved = library.get(image.id)
         assert moved.favorite and moved.imported_at == image.imported_at
-        (other / "moved.png").unlink()
+        (other / "moved.png").rename(tmp_path / "moved.png")  # out of the sources, then back (a new-user test)
+        wait_for(lambda: library.total() == 0, 5)
+        (tmp_path / "moved.png").rename(folder / "back.png")
+        wait_for(lambda: library.total() == 1, 5)
+        back = library.page()[0]
+        assert (back.id, back.favorite, back.imported_at) == (image.id, True, image.imported_at)  # its image again
+        (folder / "back.png").unlink()
         wait_for(lambda: library.total() == 0, 5)
         assert not notices
     finally:
@@ -1789,4 +1795,74 @@ def test_source_add_of_a_parent_takes_the_inner_source_in_and_of_a_child_says_it
     assert [s["path"] for s in json.loads(capsys.readouterr().out)] == [str(out.resolve())]
     library = Library(tmp_path / "cli-lib")
     assert set(ids) < {r.id for r in library.page()} and library.total() == 4
+    library.close()
+
+
+def test_a_file_that_leaves_its_folder_and_comes_back_is_its_image_again(library, outputs, tmp_path):
+    """New-user test: a file moved out of a watched folder and back (or deleted and written again) was imported as a
+    new image: a new id and import date (its favorite and collections came back by its content, its id did not).
+    Now the same picture coming back, at its place or elsewhere in the sources, is that image again: its id,
+    import and generation dates, favorite and collections. Fails without (a new id)."""
+    library.add_source(outputs)
+    library.warm_up()  # SQLite: searches answered by the catalog, which must take the old id in again
+    ring = next(r for r in library.page() if r.prompt == "a blue ring")
+    diamond = next(r for r in library.page() if r.prompt == "a red diamond")
+    library.set_favorite([ring.id])
+    library.add_to_collection([ring.id], library.create_collection("Keep").id)
+    from PIL import Image as PILImage
+
+    from store import grid
+
+    with PILImage.open(ring.path) as picture:
+        layout = grid.layout_for(picture, rows=1, cols=2)
+    (cell,) = grid.cut(library, ring.id, layout, [(0, 0)], trimmed=False, save=True).saved_ids
+    away = tmp_path / "away"
+    away.mkdir()
+    shutil.move(outputs / "day2" / "b.png", away / "b.png")  # out of the folder (mv keeps the file's dates)
+    shutil.move(outputs / "a.png", away / "a.png")
+    assert library.scan_sources()[0].removed == 2 and library.total() == 1  # the cell: the library's own
+    assert library.get(cell).parent_id is None
+    shutil.move(away / "b.png", outputs / "day2" / "b.png")  # back at its place
+    shutil.copy(away / "a.png", outputs / "elsewhere.png")  # back elsewhere in the source, a new file of it
+    report = library.scan_sources()[0]
+    assert sorted(report.added) == sorted([ring.id, diamond.id])
+    back = library.get(ring.id)
+    assert back.favorite and back.collections == ["Keep"] and back.imported_at == ring.imported_at
+    assert back.generated_at == ring.generated_at and back.path == (outputs / "day2" / "b.png").resolve()
+    assert library.get(cell).parent_id == ring.id  # its derived image is its own again
+    assert library.get(diamond.id).path == (outputs / "elsewhere.png").resolve()
+    assert library.get(diamond.id).imported_at == diamond.imported_at and not library.get(diamond.id).favorite
+    assert sorted(r.id for r in library.page(Filters(search="blue ring"))) == sorted([ring.id, cell])  # searched
+    library.trash([diamond.id])  # a picture in the trash stays there when a file of it comes (as before)
+    put(outputs, "again.png", (away / "a.png").read_bytes())
+    assert library.scan_sources()[0].in_trash == 1 and library.trashed_ids() == [diamond.id]
+    assert library.total() == 2
+
+
+def test_a_library_of_schema_21_keeps_its_lost_favorites_and_gains_the_lost_images_records(tmp_path, outputs):
+    """Schema 22: lost_image gains `record` (what a dropped linked image was, for its return). A library of schema
+    21 with a lost favorite opens, and that favorite still comes back with its picture (as a new id: its record was
+    not kept then)."""
+    import sqlite3
+
+    from store.migrations import LATEST
+
+    library = Library(tmp_path / "lib")
+    library.add_source(outputs)
+    ring = next(r for r in library.page() if r.prompt == "a blue ring")
+    library.set_favorite([ring.id])
+    data = (outputs / "day2" / "b.png").read_bytes()
+    (outputs / "day2" / "b.png").unlink()
+    library.scan_sources()
+    library.close()
+    con = sqlite3.connect(tmp_path / "lib" / "library.db")
+    con.execute("ALTER TABLE lost_image DROP COLUMN record")
+    con.execute("UPDATE setting SET value = '21' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    library = Library(tmp_path / "lib")
+    assert library.db.execute_sql("SELECT value FROM setting WHERE key='schema_version'").fetchone()[0] == str(LATEST)
+    put(outputs, "back.png", data)
+    (new,) = library.scan_sources()[0].added
+    assert new != ring.id and library.get(new).favorite
     library.close()
