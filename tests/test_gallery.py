@@ -777,6 +777,41 @@ async def test_clean_selection_by_click_with_progress(lib, tmp_path):
         assert not grid(app).selected
 
 
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_cleaning_more_than_five_images_asks_first(lib, tmp_path, size):
+    """New-user test 7 #10: ctrl+a then b started cleaning every image of the result at once, without a word
+    (each becomes a new image). Above five it asks, Cancel focused: Esc and Enter keep everything as it was; the
+    Clean button (a click) cleans them."""
+    from tui.confirm_clean import ConfirmCleanScreen
+    from tui.progress_screen import ProgressScreen
+
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+a")
+        await ui.wait_until(pilot, lambda: len(grid(app).selected) == 6)
+        for answer in ("escape", "enter"):
+            await pilot.press("b")
+            await ui.wait_until(pilot, lambda: isinstance(app.screen, ConfirmCleanScreen))
+            text = ui.screen_text(app)
+            assert "Remove the background of 6 images?" in text and "Clean 6" in text and "Cancel" in text
+            await pilot.press(answer)
+            await ui.wait_until(pilot, lambda: not isinstance(app.screen, ConfirmCleanScreen))
+            await settle(pilot, app)
+            assert not isinstance(app.screen, ProgressScreen) and lib.total() == 6 and len(grid(app).selected) == 6
+        await pilot.press("escape", "home", "space", "right", "space")  # five or fewer: at once
+        await ui.wait_until(pilot, lambda: len(grid(app).selected) == 2)
+        await pilot.press("b")
+        await ui.wait_until(pilot, lambda: lib.total() == 8 and not isinstance(app.screen, ProgressScreen), 120)
+        await settle(pilot, app)
+        await pilot.press("ctrl+a", "b")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, ConfirmCleanScreen))
+        assert "Remove the background of 8 images?" in ui.screen_text(app)
+        await pilot.click("#clean")
+        # the 4 originals not cleaned yet each make a new image (the others have theirs, or are cleaned)
+        await ui.wait_until(pilot, lambda: lib.total() >= 12 and not isinstance(app.screen, ProgressScreen), 120)
+
+
 async def test_grid_editor_keyboard_path(tmp_path):
     from store.demo import iter_layout_sheets
 

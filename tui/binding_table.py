@@ -33,6 +33,9 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('compare.other_side', 'other_side', 'tab'),
         ('compare.swap', 'swap', 'x'),
     ],
+    'tui.confirm_clean.ConfirmCleanScreen': [
+        ('clean.cancel', 'cancel', 'escape'),
+    ],
     'tui.confirm_delete.ConfirmDeleteScreen': [
         ('delete.cancel', 'cancel', 'escape'),
     ],

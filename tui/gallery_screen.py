@@ -42,6 +42,7 @@ from .clipboard import copy_text
 from .collections_screen import AddToCollectionScreen
 from .compare_screen import CompareScreen
 from .confirm_delete import ConfirmDeleteScreen
+from .confirm_clean import CLEAN_ASKS_ABOVE, ConfirmCleanScreen
 from .duplicates_screen import DuplicatesScreen
 from .following import LibraryFollower
 from .grid_editor_screen import GridEditorResult, GridEditorScreen
@@ -920,7 +921,9 @@ class GalleryScreen(Screen):
 
     def action_clean(self) -> None:
         ids = self._targets()
-        if ids:
+        if len(ids) > CLEAN_ASKS_ABOVE:
+            self.app.push_screen(ConfirmCleanScreen(len(ids)), lambda yes: self.clean(ids) if yes else None)
+        elif ids:
             self.clean(ids)
 
     def clean(self, ids: list[int]) -> None:
