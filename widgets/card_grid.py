@@ -148,6 +148,17 @@ class CardGrid(Widget, can_focus=True):
             return self.grid
 
     @dataclass(eq=False)
+    class ThumbnailsDrawn(Message):
+        """Thumbnails were drawn into lines (in a worker), kept while they may be shown: thousands of objects
+        that reference counting alone frees (tui/app.py need not have its garbage collector walk them)."""
+
+        grid: CardGrid
+
+        @property
+        def control(self) -> CardGrid:
+            return self.grid
+
+    @dataclass(eq=False)
     class Opened(Message):
         """A card was opened (Enter or a double click)."""
 
@@ -581,17 +592,20 @@ class CardGrid(Widget, can_focus=True):
     def _make_thumbnails(self, visible: list[tuple], ahead: list[tuple]) -> None:
         """Draw the thumbnails on screen, telling the cards as they come, then those a page away."""
         worker = get_current_worker()
-        for n, key in enumerate(visible):
-            if worker.is_cancelled:
-                return
-            self.strips.make(key)
-            if n % 4 == 3 or n == len(visible) - 1:
-                self.app.call_from_thread(self._thumbnails_ready)
-        for key in ahead:
-            if worker.is_cancelled:
-                return
-            if not self.strips.drawn(key):
+        try:
+            for n, key in enumerate(visible):
+                if worker.is_cancelled:
+                    return
                 self.strips.make(key)
+                if n % 4 == 3 or n == len(visible) - 1:
+                    self.app.call_from_thread(self._thumbnails_ready)
+            for key in ahead:
+                if worker.is_cancelled:
+                    return
+                if not self.strips.drawn(key):
+                    self.strips.make(key)
+        finally:
+            self.post_message(self.ThumbnailsDrawn(self))
 
     def _thumbnails_ready(self) -> None:
         for card in self._cards:
