@@ -284,6 +284,37 @@ async def test_the_search_box_has_room_at_80_columns_and_the_dropdowns_keep_thei
         assert (" Only " if size[0] == 80 else " Favorites Only ") in ui.screen_lines(app)[2]
 
 
+async def test_a_typed_key_lays_nothing_out_and_a_long_search_scrolls_in_its_box(lib, tmp_path, monkeypatch):
+    """A character typed in the search box asks for no layout of the screen (Textual's Input asked for one at
+    every character, as its text grew: every widget of the gallery laid out and the whole screen drawn again per
+    key); the box still scrolls to show the end of a search longer than itself, and its placeholder when emptied."""
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.settle(pilot, app)
+        box = app.screen.query_one("#search", Input)
+        layouts: list[str] = []
+        refresh = box.refresh
+
+        def recorded(*regions, **kwargs):
+            if kwargs.get("layout"):
+                layouts.append(box.value)
+            return refresh(*regions, **kwargs)
+
+        monkeypatch.setattr(box, "refresh", recorded)
+        query = "ring rin ri " * 5 + "gold"  # every part of it finds an image: the grid is never emptied
+        await pilot.press("slash", *query)
+        await ui.settle(pilot, app)
+        assert status(app).startswith("1 of 4 images")
+        assert layouts == []
+        assert len(query) > box.content_size.width and box.scroll_x > 0
+        line = ui.screen_lines(app)[2]
+        assert "ri gold" in line and "ring rin ri ring" not in line  # the end shows, where the cursor is
+        await pilot.press("ctrl+u")
+        await ui.settle(pilot, app)
+        assert "Search…" in ui.screen_lines(app)[2]
+        assert layouts == []
+
+
 async def test_random_order_is_stable_while_the_view_is_open(lib, tmp_path):
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(160, 48)) as pilot:
