@@ -838,3 +838,30 @@ async def test_a_large_trash_is_read_a_page_at_a_time_and_select_all_holds_no_id
         await ui.wait_until(pilot, lambda: trash_rows(app) == [f"#{kept}"], timeout=15)
         assert lib.trash_count() == 1 and set(lib.ids()) == set(ids) - {kept}
         assert asked and all(limit == 2 for limit in asked)
+
+
+async def test_the_headers_box_selects_the_whole_trash_and_the_palette_has_the_trashs_actions(lib, tmp_path):
+    """A click on the box over the list selects the whole trash (ctrl+a by mouse), a second clears; ctrl+p in the
+    trash offers the trash's actions (it offered the gallery's, run on the gallery under it)."""
+    lib.trash(lib.ids()[:3])
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await gallery_shows(pilot, app, 3)
+        await open_trash(pilot, app, 3)
+        header = app.screen.query_one("#trash-header", Static)
+        assert text_of(header).startswith("☐ Image")
+        await pilot.click("#trash-header", offset=(0, 0))
+        await ui.wait_until(pilot, lambda: selected_count(app) == "3 selected" and text_of(header).startswith("☑"))
+        await pilot.click("#trash-header", offset=(0, 0))
+        await ui.wait_until(pilot, lambda: selected_count(app) == "")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"restore all")
+        await ui.wait_until(pilot, lambda: app.screen.query_one(OptionList).option_count > 0)
+        options = app.screen.query_one(OptionList)
+        assert "Restore all (R)" in str(options.get_option_at_index(0).prompt)
+        await pilot.press("enter")
+        await ui.wait_until(pilot, lambda: "Restore all 3 images in the trash?" in ui.screen_text(app))
+        await pilot.click("#restore")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and trash_rows(app) == [], timeout=15)
+        assert lib.trash_count() == 0

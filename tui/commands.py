@@ -1,4 +1,4 @@
-"""The gallery's actions in the command palette (ctrl+p); the collections dialog's when it is open."""
+"""The gallery's actions in the command palette (ctrl+p); the collections dialog's or the trash's when it is open."""
 from __future__ import annotations
 
 from functools import partial
@@ -14,8 +14,10 @@ class GalleryCommands(Provider):
         from .collections_screen import AddToCollectionScreen
         from .gallery_screen import GalleryScreen
 
+        from .trash_screen import TrashScreen
+
         top = self.screen  # the screen the palette was opened from
-        if isinstance(top, AddToCollectionScreen):  # the dialog's own actions, not the gallery's below it
+        if isinstance(top, (AddToCollectionScreen, TrashScreen)):  # the dialog's own actions, not the gallery's below
             return self._screen_commands(top) + self._help()
         screen = None
         for candidate in reversed(self.app.screen_stack):

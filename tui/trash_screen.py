@@ -36,7 +36,7 @@ from store.text import one_line, plural, printable
 from store.trash import Renamed, TrashedImage, adopted_sentence, renamed_sentence, trash_days, walk_ids
 from widgets.key_bar import KeyBar
 from widgets.large_picture import LargePicture
-from widgets.trash_list import PAGE, TrashList, TrashSelection, header
+from widgets.trash_list import PAGE, TrashHeader, TrashList, TrashSelection
 
 from .confirm_delete import ConfirmDeleteScreen
 from .dialog import Dialog, Question
@@ -137,7 +137,7 @@ class TrashScreen(Dialog[bool]):
                     yield Static("Esc clears", id="trash-bulk-keys")
             with Horizontal(id="trash-body"):
                 with Vertical(id="trash-list-side"):
-                    yield Static("", id="trash-header")
+                    yield TrashHeader("", id="trash-header")
                     yield TrashList(self._fetch, id="trash-list")
                 with Vertical(id="trash-preview"):
                     yield LargePicture(self.image_mode, id="trash-picture")
@@ -161,8 +161,19 @@ class TrashScreen(Dialog[bool]):
         self.follower.start()
 
     def on_resize(self) -> None:
-        self.query_one("#trash-header", Static).update(Text(header(self.trash_list.size.width), no_wrap=True,
-                                                            overflow="ellipsis"))
+        self._show_header()
+
+    def _show_header(self) -> None:
+        selection = self.trash_list.selection
+        self.query_one(TrashHeader).show(self.trash_list.scrollable_content_region.width,  # the list's columns
+                                         bool(selection) and len(selection) == self.trash_list.total)
+
+    @on(TrashHeader.BoxClicked)
+    def _header_box(self) -> None:
+        if self.trash_list.selection:
+            self.trash_list.clear_selection()
+        else:
+            self.action_select_all()
 
     # -- reading, off the UI thread ---------------------------------------------------
 
@@ -258,6 +269,7 @@ class TrashScreen(Dialog[bool]):
         self._show_selection()
 
     def _show_selection(self) -> None:
+        self._show_header()
         count = len(self.trash_list.selection)
         bar = self.query_one("#trash-bulk-bar")
         if bar.display != (count > 0):

@@ -26,6 +26,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widgets import Static
 
 from store.text import one_line
 from store.trash import TrashedImage
@@ -74,11 +75,31 @@ def columns(item: TrashedImage, width: int) -> Text:
 
 
 def header(width: int) -> str:
-    """The column names over the lines, aligned with `columns`."""
+    """The column names over the lines, aligned with `columns` (after the check box)."""
     if width < NARROW:
-        return " " * CHECK_WIDTH + f"{'Image':<7}  {'Deleted':<12}  Prompt"
-    names = " " * CHECK_WIDTH + f"{'Image':<8}  {'Deleted':<16}  " + (f"{'Erased on':<10}  " if width >= WIDE else "")
-    return names + "Prompt"
+        return f"{'Image':<7}  {'Deleted':<12}  Prompt"
+    return f"{'Image':<8}  {'Deleted':<16}  " + (f"{'Erased on':<10}  " if width >= WIDE else "") + "Prompt"
+
+
+class TrashHeader(Static):
+    """The column names over the list, after a check box for the whole trash: a click on it selects every image
+    (ctrl+a), or clears the selection when there is one."""
+
+    DEFAULT_CSS = """
+    TrashHeader { height: 1; color: $text-muted; text-style: bold; }
+    """
+
+    class BoxClicked(Message):
+        pass
+
+    def show(self, width: int, everything: bool) -> None:
+        self.update(Text(("☑ " if everything else "☐ ") + header(width), no_wrap=True, overflow="ellipsis"))
+        self.tooltip = "Clear the selection" if everything else "Select the whole trash (ctrl+a)"
+
+    def on_click(self, event: events.Click) -> None:
+        if event.x < CHECK_WIDTH:
+            event.stop()
+            self.post_message(self.BoxClicked())
 
 
 class TrashList(ScrollView, can_focus=True):
