@@ -9,7 +9,7 @@ help dialogs opened and closed (1 s each); then 2 more rounds and 3 searches. Pr
 collections that ran on the UI thread meanwhile (how many, longest; thread CPU time, as the app's idle
 collector runs them), the objects the collector tracks when the app is idle (after a full collection), of
 them those of the types drawing makes (rich Style, Color, ColorTriplet, Segment; Textual Strip), and the
-"deep" collection the app runs after 30 s without input (tui/app.py: unfreeze, collect, freeze; "none" when
+"deep" collection the app runs when the user is away (tui/app.py: unfreeze, collect, freeze; "none" when
 the app's idle collector found none due), its pause brought about at once, twice (after each half of the run);
 and at the end what had died frozen: the garbage a collection of everything finds (what only a deep
 collection frees; it grows with what is left to it).
@@ -37,9 +37,9 @@ DRAWN = {"rich.style.Style", "rich.color.Color", "rich.color_triplet.ColorTriple
 
 
 def after_a_long_pause(app) -> float | None:
-    """What the app's idle collector does after 30 s without input (tui/app.py `_collect_when_idle`, run here at
-    once): the ms of thread CPU of its deep collection, or None if it ran none."""
-    from tui.app import GC_DEEP_AFTER
+    """What the app's idle collector does when the user is away, 5 minutes without input (tui/app.py
+    `_collect_when_idle`, run here at once): the ms of thread CPU of its deep collection, or None if it ran none."""
+    from tui.app import GC_DEEP_AWAY
 
     ran: list[int] = []
 
@@ -47,7 +47,7 @@ def after_a_long_pause(app) -> float | None:
         if phase == "start" and info["generation"] == 2:
             ran.append(1)
 
-    app._last_input -= GC_DEEP_AFTER + 1  # the app's own clock of the last key (bench only)
+    app._last_input -= GC_DEEP_AWAY + 1  # the app's own clock of the last key (bench only)
     gc.callbacks.append(seen)
     start = time.thread_time()
     try:

@@ -1028,7 +1028,7 @@ async def test_full_garbage_collections_wait_for_a_pause_in_input(lib, tmp_path)
     import time
     import weakref
 
-    from tui.app import GC_DEEP_AFTER, GC_DEEP_GROWTH, GC_FULL_AFTER
+    from tui.app import GC_DEEP_AWAY, GC_DEEP_GROWTH, GC_FULL_AFTER
 
     class Node:
         pass
@@ -1044,7 +1044,7 @@ async def test_full_garbage_collections_wait_for_a_pause_in_input(lib, tmp_path)
                 if phase == "stop" and info["generation"] == 2 and threading.current_thread() is threading.main_thread():
                     ran.append(True)
 
-            app._last_input = time.monotonic() - GC_DEEP_AFTER - 1
+            app._last_input = time.monotonic() - GC_DEEP_AWAY - 1  # the user away (test_a_due_deep_collection...)
             settled = app._settled
             gc.callbacks.append(seen)
             try:
@@ -1127,6 +1127,70 @@ async def test_full_garbage_collections_wait_for_a_pause_in_input(lib, tmp_path)
         assert alive() is None and grown  # now it ran
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0  # nothing this app froze stays frozen after it
+
+
+async def test_a_due_deep_collection_waits_for_the_user_to_be_away(lib, tmp_path):
+    """The collection that walks every object (60 ms at load 6, 250-300 ms at load 10-16 at 160x48) ran after
+    30 s without input: a key then waited for it. Now, due, it waits for the terminal's window to go to the back
+    (a terminal that says so) or for 5 minutes without input; only if what is frozen tripled, 30 s do."""
+    import gc
+    import time
+    import weakref
+
+    from tui.app import GC_DEEP_AFTER, GC_DEEP_GROWTH, GC_DEEP_OVERDUE, GC_FULL_AFTER
+
+    class Node:
+        pass
+
+    def step(idle: float) -> None:
+        app._last_input = time.monotonic() - idle
+        app._collect_when_idle()
+
+    def frozen_garbage():
+        """A cycle that dies frozen (a full collection, as in a pause, freezes it): only a deep one frees it."""
+        cycle = Node()
+        cycle.me = cycle
+        young_collections(GC_FULL_AFTER)
+        step(1)
+        assert gc.get_count()[2] == 0
+        return weakref.ref(cycle)
+
+    def grow(times: float) -> list:
+        """Frozen objects until there are `times` as many as at the measure, and a tenth more (some frozen die)."""
+        made: list = []
+        while gc.get_freeze_count() <= app._frozen_after_deep * times * 1.1:
+            made += [[] for _ in range(int(app._frozen_after_deep * times * 1.1 - gc.get_freeze_count()) + 1000)]
+            young_collections(GC_FULL_AFTER)
+            step(1)
+        return made
+
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        young_collections(GC_FULL_AFTER)
+        step(1)  # start-up's objects frozen (unless the app's own timer did it already)
+        app._lines_drawn = False
+        app._deep_collected = False
+        step(GC_DEEP_AFTER + 1)
+        assert app._settled  # the first long pause takes the measure
+        alive = frozen_garbage()
+        kept = [grow(GC_DEEP_GROWTH)]  # alive till the end: the measure counts them
+        step(GC_DEEP_AFTER + 1)
+        assert alive() is not None and not app._deep_collected  # due, but the user may be back at any moment: waits
+        app.post_message(events.AppBlur())  # the terminal's window went to the back
+        await pilot.pause()
+        assert app._window_left is not None, (app.app_focus,)
+        app._last_input = time.monotonic() - 1
+        await ui.wait_until(pilot, lambda: alive() is None)  # the app's own step ran it
+        app.post_message(events.AppFocus())
+        await pilot.pause()
+        alive = frozen_garbage()
+        kept.append(grow(GC_DEEP_GROWTH))
+        step(GC_DEEP_AFTER + 1)
+        assert alive() is not None and not app._deep_collected  # due again, the window in front: it waits
+        kept.append(grow(GC_DEEP_OVERDUE))
+        step(GC_DEEP_AFTER + 1)
+        assert alive() is None and kept  # tripled: 30 s without input are enough
 
 
 async def test_a_dialog_is_not_frozen_while_open_and_goes_at_the_next_collection_after_it(lib, tmp_path,

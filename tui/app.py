@@ -36,8 +36,10 @@ GC_IDLE_AFTER = 0.5  # seconds without a key or mouse event before a full garbag
 GC_FULL_AFTER = 2  # young (generation 1) collections before a full one is due in a pause (Python's own is 10):
 #   each walks only what is newer than the last one's freeze, so a small step stays far under 50 ms
 GC_FORCE_AFTER = 10  # young collections since the last full one, after which it runs anyway (no pause came)
-GC_DEEP_AFTER = 30.0  # seconds without input before one collection also walks the frozen objects
+GC_DEEP_AFTER = 30.0  # seconds without input before one collection may also walk the frozen objects (deep)
 GC_DEEP_GROWTH = 2.0  # ... if they doubled since the first long pause or the last such one (see `_collect_when_idle`)
+GC_DEEP_AWAY = 300.0  # ... and the user is away: the terminal's window is not in front, or this long without input
+GC_DEEP_OVERDUE = 3.0  # ... or, what died frozen growing on, the frozen objects tripled: after GC_DEEP_AFTER then
 GC_DIALOG_UNFROZEN = 150_000  # objects left unfrozen while a dialog is open; past it they are frozen unwalked
 GC_LEAVING_WAIT = 6  # idle steps that wait for a closed screen to be gone (`_leaving_waits`)
 FAILURE_TIMEOUT = 12  # seconds an error stays on screen: time to read it
@@ -246,7 +248,9 @@ class MyImagesApp(App):
     # removed widgets' lines no longer stay alive (widgets/textual_leaks.py; thumbnails: widgets/cell_lines.py);
     # what does is a closed dialog's widgets (cycles), without their lines (`_drop_closed_screens_lines`). So
     # that collection (after GC_DEEP_AFTER without input) runs only once the frozen objects doubled since
-    # the first such pause or the last one: not in a usual session.
+    # the first such pause or the last one: not in a usual session. And then only when the user is away (a key
+    # that came during it waited): the terminal says its window went to the back, or GC_DEEP_AWAY without
+    # input; past GC_DEEP_OVERDUE times (what dies frozen grows on), GC_DEEP_AFTER without input will do.
     # Thumbnails drawn as lines (a page's: 25,000 objects at 160x48, acyclic: reference counting frees them) were
     # most of what each full collection walked. Once a batch is drawn (CardGrid.ThumbnailsDrawn) the next step
     # freezes without a full collection (a young one first), so full collections walk what came after them.
@@ -267,6 +271,7 @@ class MyImagesApp(App):
         self._settled = False  # the first long pause came (below)
         self._started_frozen = False  # start-up's objects are frozen without a full collection (below)
         self._lines_drawn = False  # thumbnails were drawn since the last step (`on_card_grid_thumbnails_drawn`)
+        self._window_left: float | None = None  # when the terminal said its window went to the back (`on_app_blur`)
         self._top_screen = self.screen
         self._leaving: list[weakref.ref] = []  # closed screens not yet collected
         self._leaving_waited = 0  # steps that waited for them
@@ -319,18 +324,9 @@ class MyImagesApp(App):
             gc.freeze()
             self._deep_collected = False
             return
-        if idle > GC_DEEP_AFTER and not self._deep_collected:
-            if not self._settled:
-                # the first long pause: the gallery has drawn its thumbnails and read its pages; what is frozen
-                # now is what it lives with (start-up's freeze came before: at 160x48 half of it, so a deep
-                # collection of 210-280 ms was due in the first minute of a session)
-                self._settled = True
-                self._frozen_after_deep = gc.get_freeze_count()
-            elif gc.get_freeze_count() > self._frozen_after_deep * GC_DEEP_GROWTH:
-                gc.unfreeze()
-                gc.collect()
-                gc.freeze()
-                self._frozen_after_deep = gc.get_freeze_count()
+        away = idle > GC_DEEP_AWAY or (self._window_left is not None and min(idle, time.monotonic() - self._window_left)
+                                        > GC_IDLE_AFTER)
+        if (idle > GC_DEEP_AFTER or away) and not self._deep_collected and not self._deep_waits(away):
             self._deep_collected = True
         elif (pending >= GC_FULL_AFTER and idle > GC_IDLE_AFTER) or pending > GC_FORCE_AFTER:
             if not self._started_frozen:
@@ -348,6 +344,26 @@ class MyImagesApp(App):
             self._leaving, self._leaving_waited = [], 0
             gc.freeze()
             self._deep_collected = False
+
+    def _deep_waits(self, away: bool) -> bool:
+        """After a long pause: the deep collection if it is due and the user is away (it walks every object: 60 ms
+        at load 6 and 250-300 ms at load 10-16 at 160x48, a stall if a key came meanwhile); True if it is due
+        but waits for that. The first long pause only takes the measure."""
+        frozen = gc.get_freeze_count()
+        if not self._settled:
+            # the first long pause: the gallery has drawn its thumbnails and read its pages; what is frozen
+            # now is what it lives with (start-up's freeze came before: at 160x48 half of it, so a deep
+            # collection of 210-280 ms was due in the first minute of a session)
+            self._settled = True
+            self._frozen_after_deep = frozen
+        elif frozen > self._frozen_after_deep * GC_DEEP_GROWTH:
+            if not away and frozen <= self._frozen_after_deep * GC_DEEP_OVERDUE:
+                return True
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
+            self._frozen_after_deep = gc.get_freeze_count()
+        return False
 
     def on_unmount(self) -> None:
         gc.set_threshold(*self._gc_threshold)  # as it was: other apps may run in this process (tests)
@@ -421,6 +437,10 @@ class MyImagesApp(App):
 
     def on_app_blur(self) -> None:
         self._pointer.left()  # another window has the focus: no hover, no tooltip left behind
+        self._window_left = time.monotonic()  # the user is away: a deep collection may run (`_deep_waits`)
+
+    def on_app_focus(self) -> None:
+        self._window_left = None
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent):
