@@ -41,9 +41,10 @@ class Collections(Accounts):
         row = self._collection_row(name_or_id)
         if row is None:
             raise NotFound(f'No collection "{name_or_id}".')
-        count = (ImageCollection.select().join(Image).where(ImageCollection.collection == row.id,
-                                                            Image.trashed_at.is_null()).count())
-        return CollectionRecord(row.id, row.name, count)
+        members = ImageCollection.select().join(Image).where(ImageCollection.collection == row.id)
+        count = members.where(Image.trashed_at.is_null()).count()
+        in_trash = members.where(Image.trashed_at.is_null(False)).count()
+        return CollectionRecord(row.id, row.name, count, in_trash)
 
     def _collection_row(self, name_or_id: str | int) -> Collection | None:
         """The account's collection `collection` names (without counting its images: a search resolves

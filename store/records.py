@@ -171,7 +171,18 @@ class AccountRecord:
 class CollectionRecord:
     id: int
     name: str
-    count: int = 0
+    count: int = 0  # its images not in the trash
+    in_trash: int = 0  # its images in the trash, which come back into it if restored (counted by `collection()`)
+
+    def trash_sentence(self) -> str:
+        """What deleting the collection does to its images in the trash ("" when none): they keep their
+        collections to get them back on restore, this one excepted once it is gone."""
+        if not self.in_trash:
+            return ""
+        one = self.in_trash == 1
+        count = "1 image" if one else f"{self.in_trash:,} images"
+        return (f"{count} of it {'is' if one else 'are'} in the trash: restored, {'it' if one else 'they'} will not "
+                "come back into it.")
 
 
 @dataclass

@@ -318,6 +318,16 @@ def test_export_and_collections(capsys, lib_dir, tmp_path):
         (0, 'Collection "Empty" deleted (it was empty)\n')  # not "its 0 images stay"
     code, out, _ = run(capsys, "list", "--library", str(lib_dir), "--json")
     assert len(json.loads(out)) == 2
+    # new-user test 7 #11: one whose only image is in the trash is not "empty": it asks, and says what it costs
+    assert run(capsys, "collection", "create", "Tmp", "--library", str(lib_dir))[0] == 0
+    assert run(capsys, "collection", "add", "Tmp", "1", "--library", str(lib_dir))[0] == 0
+    assert run(capsys, "delete", "1", "--yes", "--library", str(lib_dir))[0] == 0
+    code, out, err = run(capsys, "collection", "delete", "Tmp", "--library", str(lib_dir))
+    assert code == 1 and "add --yes" in err  # no terminal to ask on
+    assert "Tmp" in run(capsys, "collection", "list", "--library", str(lib_dir))[1]
+    assert run(capsys, "collection", "delete", "Tmp", "--library", str(lib_dir), "--yes")[:2] == \
+        (0, 'Collection "Tmp" deleted (it held only images in the trash). 1 image of it is in the trash: restored, '
+            'it will not come back into it.\n')
 
 
 def test_plain_output_neutralises_escape_sequences(capsys, tmp_path, make_png):

@@ -96,6 +96,23 @@ async def test_rename_and_delete_a_collection_by_key(lib, tmp_path, size):
         await pilot.press("ctrl+d")
         await wait_until(pilot, lambda: listed(app) == ["Keep"])
         assert 'Deleted the collection "Typo" (it was empty).' in said
+        # new-user test 7 #11: one whose images are all in the trash asks too, and says what a restore misses
+        trashed = lib.create_collection("Trashed")
+        lib.add_to_collection(ids[2:3], trashed.id)
+        lib.trash(ids[2:3])
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
+        await open_dialog(pilot, app, highlight="Trashed")
+        await pilot.press("ctrl+d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDeleteCollectionScreen))
+        text = str(app.screen.query_one("#collection-question", Static).render())
+        assert text.endswith("This cannot be undone. 1 image of it is in the trash: restored, it will not come back "
+                             "into it.")
+        await pilot.press("right", "enter")
+        await wait_until(pilot, lambda: listed(app) == ["Keep"])
+        assert [c.name for c in lib.collections()] == ["Keep"]
+        assert ('Deleted the collection "Trashed" (it held only images in the trash). 1 image of it is in the '
+                'trash: restored, it will not come back into it.') in said
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
         assert [c.name for c in lib.collections()] == ["Keep"]

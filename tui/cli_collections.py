@@ -45,15 +45,16 @@ def cmd_collection(args: argparse.Namespace) -> int:
             print(f'Collection "{printable(old.name)}" renamed to "{printable(c.name)}"')
         elif args.action == "delete":
             c = library.collection(args.name)
+            trash = c.trash_sentence()
             question = (f'Delete collection #{c.id} "{printable(c.name)}", which holds {plural(c.count, "image")}? '
-                        "The images stay in the library.")
-            if c.count and not args.yes and not confirmed(question):
+                        "The images stay in the library." + (f" {trash}" if trash else ""))
+            if (c.count or c.in_trash) and not args.yes and not confirmed(question):
                 print("Nothing deleted.")
                 return 1
             c = library.delete_collection(c.id)
-            kept = "it was empty" if not c.count else "its image stays in the library" if c.count == 1 else \
-                f"its {c.count:,} images stay in the library"
-            print(f'Collection "{printable(c.name)}" deleted ({kept})')
+            kept = ("it was empty" if not c.in_trash else "it held only images in the trash") if not c.count else \
+                "its image stays in the library" if c.count == 1 else f"its {c.count:,} images stay in the library"
+            print(f'Collection "{printable(c.name)}" deleted ({kept})' + (f". {trash}" if trash else ""))
         else:
             c = library.collection(args.name)
             ids = image_ids(args.ids)

@@ -287,10 +287,14 @@ class AddToCollectionScreen(Dialog[bool]):
 
     @on(Button.Pressed, "#delete-collection")
     def action_delete(self) -> None:
-        collection = self._current()
+        listed = self._current()
+        if listed is None:
+            return
+        collection = self._attempt(lambda: self.library.collection(listed.id))  # with its images in the trash
         if collection is None:
             return
-        if collection.count == 0:  # nothing in it to think twice about (the command line asks nothing either)
+        trash = collection.trash_sentence()
+        if collection.count == 0 and not trash:  # nothing in it to think twice about (nor does the command line)
             self._delete(collection)
             return
         images = plural(collection.count, "image")
@@ -298,15 +302,19 @@ class AddToCollectionScreen(Dialog[bool]):
         question = ConfirmDeleteCollectionScreen(
             f'Delete the collection "{one_line(collection.name)}" ({images})?',
             f"{they} in the library, with {'its' if collection.count == 1 else 'their'} favorites and other "
-            "collections: only the collection goes. This cannot be undone.", "Delete collection", "delete")
+            "collections: only the collection goes. This cannot be undone." + (f" {trash}" if trash else ""),
+            "Delete collection", "delete")
         self.app.push_screen(question, lambda yes: self._delete(collection) if yes else None)
 
     def _delete(self, collection: CollectionRecord) -> None:
         if self._attempt(lambda: self.library.delete_collection(collection.id)) is None:
             return
         kept = f"; its {plural(collection.count, 'image')} stay in the library" if collection.count > 1 else \
-            "; its image stays in the library" if collection.count else " (it was empty)"
-        self.notify(f'Deleted the collection "{one_line(collection.name)}"{kept}.', markup=False)
+            "; its image stays in the library" if collection.count else \
+            " (it held only images in the trash)" if collection.in_trash else " (it was empty)"
+        trash = collection.trash_sentence()
+        self.notify(f'Deleted the collection "{one_line(collection.name)}"{kept}.' + (f" {trash}" if trash else ""),
+                    markup=False)
         self.changed = True
         self._made_here()
 
