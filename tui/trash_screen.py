@@ -46,7 +46,7 @@ from .picture_screen import PictureScreen
 from .progress_screen import JobOutcome, ProgressScreen
 from .prompt_screen import PromptScreen
 
-CHUNK = 50  # images restored or erased per transaction (Cancel between them), as the gallery's bulk delete
+CHUNK = 200  # images restored or erased per transaction (Cancel between them), as the store moves files in
 PROMPT_LINES = 4  # lines of the prompt beside the list
 
 
@@ -75,15 +75,16 @@ class Targets:
     everything: bool = False
     until: datetime | None = None
 
-    def batches(self, library: Library) -> Iterator[list[int]]:
+    def batches(self, library: Library, size: int | None = None) -> Iterator[list[int]]:
+        size = size or CHUNK
         if self.everything:
-            return walk_ids(library, CHUNK, self.until, self.ids)
+            return walk_ids(library, size, self.until, self.ids)
         chunks = iter(self.ids)
-        return iter(lambda: list(islice(chunks, CHUNK)), [])
+        return iter(lambda: list(islice(chunks, size)), [])
 
     def all_ids(self, library: Library) -> list[int]:
-        """Every id (the delete question's files, read in its worker)."""
-        return list(chain.from_iterable(self.batches(library)))
+        """Every id (the delete question's files, read in its worker: ids only, a few thousand a query)."""
+        return list(chain.from_iterable(self.batches(library, 5000)))
 
 
 class ConfirmRestoreAllScreen(Question):
