@@ -1303,5 +1303,5 @@ async def test_notices_that_timed_out_leave_nothing_drawn_on_the_terminal(lib, t
         await ui.wait_until(pilot, lambda: any("Notice" in line for line in terminal.lines()))
         await ui.wait_until(pilot, lambda: not app.screen.query("Toast"))
         await settle(pilot, app)
-        assert terminal.lines() == ui.screen_lines(app)
+        await ui.wait_until(pilot, lambda: terminal.lines() == ui.screen_lines(app), timeout=5)  # a repaint may lag
         assert terminal.lines() == before
