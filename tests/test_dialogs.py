@@ -148,3 +148,58 @@ async def test_the_progress_line_has_one_space_between_the_count_and_its_words(l
             assert "350 of 400 deleted" in screen_text(app)
         finally:
             go_on.set()
+
+
+async def test_the_progress_dialog_takes_only_its_own_keys(lib, tmp_path):
+    """Tidy #3: the progress dialog's Cancel button had the focus, so Enter or Space (typed out of habit, or meant
+    for the gallery) cancelled an import; Ctrl+P opened the palette of the gallery's commands over the running job;
+    the key bar under it was the gallery's (/ Search, f Favorite… none of which works there). Now only Esc and c
+    cancel (its own key bar says Esc), every other key does nothing and is not kept for after: the gallery is as it
+    was. Fails without (Enter cancels)."""
+    import threading
+
+    from textual.widgets import Input
+
+    from tui.progress_screen import ProgressScreen
+
+    from .ui import screen_lines
+
+    go_on = threading.Event()
+
+    def job(progress, cancelled):
+        progress(1, 3, "deleted")
+        while not go_on.wait(0.01):
+            if cancelled():
+                return "stopped"
+        return "done"
+
+    outcomes: list = []
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        gallery = app.screen
+        before = [(r.id, r.favorite) for r in lib.page()]
+        app.push_screen(ProgressScreen("Deleting", job, total=3), outcomes.append)
+        await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen) and "1 of 3 deleted" in screen_text(app))
+        try:  # the job waits for go_on: set it whatever happens, or the app never ends
+            for keys in (("enter", "space"), ("d", "slash", "x", "f", "ctrl+p", "tab", "enter", "left", "enter")):
+                await pilot.press(*keys)
+                await pilot.pause()
+                assert isinstance(app.screen, ProgressScreen) and "1 of 3 deleted" in screen_text(app), keys
+            bar = screen_lines(app)[-1]
+            assert bar.lstrip().startswith("esc Cancel") and "Search" not in bar and "palette" not in bar, bar
+        finally:
+            go_on.set()
+        await wait_until(pilot, lambda: bool(outcomes))
+        assert outcomes == [outcomes[0]] and outcomes[0].result == "done" and not outcomes[0].cancelled
+        await settle(pilot, app)
+        assert app.screen is gallery and not isinstance(app.focused, Input)  # no search box, no dialog
+        assert [(r.id, r.favorite) for r in lib.page()] == before and not gallery.query_one(Input).value
+        for key in ("c", "escape"):  # its own keys cancel
+            go_on.clear()
+            outcomes.clear()
+            app.push_screen(ProgressScreen("Deleting", job, total=3), outcomes.append)
+            await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen) and "1 of 3" in screen_text(app))
+            await pilot.press(key)
+            await wait_until(pilot, lambda: bool(outcomes))
+            assert outcomes[0].result == "stopped" and outcomes[0].cancelled, key

@@ -382,6 +382,10 @@ class MyImagesApp(App):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "dialog_button":  # only on a dialog's button: elsewhere ← and → are the widgets' own
             return len(self._button_row()) > 1
+        if action == "command_palette" and self.screen_stack:
+            from .progress_screen import ProgressScreen
+
+            return not isinstance(self.screen, ProgressScreen)  # the gallery's commands, under a running job
         return True
 
     def action_dialog_button(self, step: int) -> None:

@@ -3,6 +3,12 @@
 The job runs in a thread worker; it receives `progress(done, total, text)` (shown as "350 of 400 deleted": the
 text names what is counted, then "· the item" when it names one: "files · a.png") and
 `cancelled()` and returns a result. The screen answers with a `JobOutcome`.
+
+The dialog takes only its own keys: Esc or c cancels (its key bar says so), the help and Ctrl+Q work as
+everywhere. Its Cancel button cannot take the focus, so Enter or Space typed out of habit (or meant for the
+gallery) no longer cancels an import; every other key does nothing and is not kept for later (the gallery under
+it changes when the job ends: a key typed blind would act on other cards); the command palette stays closed (it
+would run the gallery's commands under a running job).
 """
 from __future__ import annotations
 
@@ -18,6 +24,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, ProgressBar, Static
 from textual.worker import Worker, WorkerState
+
+from widgets.key_bar import KeyBar
 
 Job = Callable[[Callable[[int, int, str], None], Callable[[], bool]], Any]
 
@@ -42,7 +50,7 @@ def run_without_progress(job: Job) -> JobOutcome:
 
 
 class ProgressScreen(ModalScreen[JobOutcome]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="progress.cancel")]
+    BINDINGS = [Binding("escape,c", "cancel", "Cancel", id="progress.cancel")]
 
     def __init__(self, title: str, job: Job, total: int | None = None, starting: str = "Starting…") -> None:
         super().__init__()
@@ -60,10 +68,12 @@ class ProgressScreen(ModalScreen[JobOutcome]):
             yield ProgressBar(total=self.total, id="progress-bar", show_eta=False)
             yield Static(self.starting, id="progress-text")
             with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel", variant="warning")
+                cancel = Button("Cancel", id="cancel", variant="warning")
+                cancel.can_focus = False  # a click or Esc/c: never an Enter or Space meant for something else
+                yield cancel
+        yield KeyBar(more_action=None)  # its own keys, over the gallery's (which do nothing here)
 
     def on_mount(self) -> None:
-        self.set_focus(self.query_one("#cancel", Button))
         self.run_job()
 
     def _update(self, done: int, total: int, text: str) -> None:
