@@ -48,7 +48,9 @@ def install() -> None:
     _installed = True
     full_map = Compositor.__dict__.get("full_map")
     reflow = Compositor.__dict__.get("reflow")
-    if not isinstance(full_map, property) or full_map.fget is None or reflow is None:  # Textual changed
+    used = ("_full_map", "_visible_map", "_dirty_regions", "_full_map_invalidated", "size", "root")
+    if (not isinstance(full_map, property) or full_map.fget is None or reflow is None
+            or not all(hasattr(Compositor(), name) for name in used)):  # Textual changed: leave it as it is
         return
     make_full_map = full_map.fget
 
