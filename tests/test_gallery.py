@@ -713,6 +713,32 @@ async def test_thumbnails_are_drawn_in_a_worker_and_a_page_ahead(big_library, tm
     library.close()
 
 
+async def test_a_card_draws_again_when_its_own_thumbnail_is_made_not_when_any_is(lib, tmp_path, monkeypatch):
+    """The thumbnail worker tells the grid after every few thumbnails it makes: only the cards whose thumbnail is
+    now made draw again, not every card still waiting (a screen of new cards was drawn up to three times)."""
+    from widgets.thumbnail_cache import ThumbnailStrips
+
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        g = grid(app)
+        monkeypatch.setattr(g, "_make_thumbnails", lambda visible, ahead: None)  # made by hand below
+        g.strips = ThumbnailStrips()  # none made yet
+        cards = [card for card in app.screen.query(ImageCard) if card.record is not None]
+        assert len(cards) >= 3
+        for card in cards:
+            card.rehighlight()  # drawn again, without a thumbnail to show
+            card._render_lines()
+        assert all(card.thumbnail_key is not None for card in cards)
+        made = cards[1]
+        g.strips.make(made.thumbnail_key)
+        g._thumbnails_ready()
+        assert made._lines is None  # its picture is drawn at the next paint
+        assert all(card._lines is not None for card in cards if card is not made)  # the others keep their lines
+        await pilot.pause()
+        assert "▀" in "".join(line.text for line in made._render_lines()) and made.thumbnail_key is None
+
+
 async def test_key_bar_shows_the_keys_and_runs_them_on_click(lib, tmp_path):
     from widgets.key_bar import KeyBar
 

@@ -259,6 +259,13 @@ class ImageCard(RGBLines, Widget):
             self._lines = None
             self.refresh()
 
+    @property
+    def thumbnail_key(self) -> tuple | None:
+        """The thumbnail this card waits for (picture, columns, rows), or None: it waits for none."""
+        if not self._thumb_missing or self.record is None:
+            return None
+        return (self.record.thumbnail_path, *self.thumb_cells())
+
     def thumbnails_ready(self) -> None:
         """New thumbnail lines were made: draw again if this card was waiting for one."""
         if self._thumb_missing:

@@ -608,8 +608,12 @@ class CardGrid(Widget, can_focus=True):
             self.post_message(self.ThumbnailsDrawn(self))
 
     def _thumbnails_ready(self) -> None:
+        """Some thumbnails were made: the cards waiting for one of them draw again (not every card still waiting:
+        the worker tells after every few, and a screen of new cards was drawn up to three times)."""
         for card in self._cards:
-            card.thumbnails_ready()
+            key = card.thumbnail_key
+            if key is not None and self.strips.drawn(key):
+                card.thumbnails_ready()
 
     def scroll_rows(self, delta: int) -> None:
         top = max(0, min(self.top_row + delta, self._max_top()))
