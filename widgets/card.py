@@ -531,20 +531,10 @@ class ImageCard(RGBLines, Widget):
                styles.padding)
         if self._framed is not None and self._framed_from is lines and self._framed_for == key:
             return self._framed
-        inner = TextualStyle(background=base_background + background)
-        inner_style = inner.rich_style
-
-        def edge(color) -> Style:
-            return (inner + TextualStyle(foreground=base_background + color)).rich_style
-
-        pad_top, pad_right, pad_bottom, pad_left = styles.padding
-        content_width = max(0, width - 2 - pad_left - pad_right)
-        left_side = [Segment(box[1], edge(left_color))] + ([Segment(" " * pad_left, inner_style)] if pad_left else [])
-        right_side = ([Segment(" " * pad_right, inner_style)] if pad_right else []) + [Segment(box[1], edge(right_color))]
-        blank = Strip([*left_side[:1], Segment(" " * (width - 2), inner_style), right_side[-1]], width)
-        framed: list[Strip] = [Strip([Segment(box[0][0], edge(top_color)),
-                                            Segment(box[0][1] * max(0, width - 2), edge(top_color)),
-                                            Segment(box[0][2], edge(top_color))], width)]
+        pad_top, _, pad_bottom, _ = styles.padding
+        top_line, blank_line, bottom_line, left_side, right_side, inner_style, content_width = self._frame_parts(key)
+        blank = Strip(blank_line, width)  # (lines of its own: a card's lines are freed when it drops them)
+        framed: list[Strip] = [Strip(top_line, width)]
         framed += [blank] * pad_top
         for y in range(max(0, height - 2 - pad_top - pad_bottom)):
             line = lines[y] if y < len(lines) else Strip.blank(content_width, inner_style)
@@ -552,11 +542,41 @@ class ImageCard(RGBLines, Widget):
             framed.append(Strip([*left_side, *line, *right_side], width))
         framed += [blank] * pad_bottom
         if height > 1:
-            framed.append(Strip([Segment(box[2][0], edge(bottom_color)),
-                                        Segment(box[2][1] * max(0, width - 2), edge(bottom_color)),
-                                        Segment(box[2][2], edge(bottom_color))], width))
+            framed.append(Strip(bottom_line, width))
         self._framed, self._framed_from, self._framed_for = framed[:height], lines, key
         return self._framed
+
+    _frames: dict[tuple, tuple] = {}  # a frame's segments by look (`_framed_lines`' key), shared by every card
+
+    @classmethod
+    def _frame_parts(cls, key: tuple) -> tuple:
+        """The segments of a card's frame for a look (size, colours, border, padding): of its top line, a blank line
+        and its bottom line, either side of a content line; the inner style and the content width. The same for
+        every card of that look, so made once (each card worked out its styles and segments at each drawing)."""
+        parts = cls._frames.get(key)
+        if parts is not None:
+            return parts
+        width, _, base_background, background, top, top_color, left_color, right_color, bottom_color, padding = key
+        box = cls._BOXES[top]
+        inner = TextualStyle(background=base_background + background)
+        inner_style = inner.rich_style
+
+        def edge(color) -> Style:
+            return (inner + TextualStyle(foreground=base_background + color)).rich_style
+
+        _, pad_right, _, pad_left = padding
+        content_width = max(0, width - 2 - pad_left - pad_right)
+        left_side = [Segment(box[1], edge(left_color))] + ([Segment(" " * pad_left, inner_style)] if pad_left else [])
+        right_side = ([Segment(" " * pad_right, inner_style)] if pad_right else []) + [Segment(box[1], edge(right_color))]
+        blank = [*left_side[:1], Segment(" " * (width - 2), inner_style), right_side[-1]]
+        top_line = [Segment(box[0][0], edge(top_color)), Segment(box[0][1] * max(0, width - 2), edge(top_color)),
+                    Segment(box[0][2], edge(top_color))]
+        bottom_line = [Segment(box[2][0], edge(bottom_color)), Segment(box[2][1] * max(0, width - 2), edge(bottom_color)),
+                       Segment(box[2][2], edge(bottom_color))]
+        if len(cls._frames) > 64:  # themes and sizes come and go
+            cls._frames.clear()
+        parts = cls._frames[key] = (top_line, blank, bottom_line, left_side, right_side, inner_style, content_width)
+        return parts
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
