@@ -47,6 +47,22 @@ _THUMBNAIL = re.compile(r"([0-9a-f]{64})\.png")
 _TEMPORARY = re.compile(re.escape(TMP_PREFIX) + r"[a-z0-9_]{8}")
 
 
+def integrity_of_file(path: Path, most: int = 10) -> list[str]:
+    """What SQLite's integrity check says of a database file that cannot be opened as a library (damaged), read
+    only: its first `most` lines, or why it could not even look."""
+    import sqlite3
+
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = connection.execute(f"PRAGMA integrity_check({int(most)})").fetchall()
+        finally:
+            connection.close()
+    except sqlite3.Error as exc:
+        return [f"SQLite cannot check it: {exc}"]
+    return [str(row[0]) for row in rows]
+
+
 @dataclass
 class DoctorReport:
     leftovers_removed: list[Path] = field(default_factory=list)

@@ -2,6 +2,7 @@
 
 import errno
 import re
+from pathlib import Path
 
 
 class StoreError(Exception):
@@ -46,6 +47,21 @@ class DatabaseFailed(StoreError):
 
 class FileFailed(StoreError):
     """A file (of the library, or one given to it) could not be read or written."""
+
+
+class DatabaseDamaged(DatabaseFailed):
+    """The database file is damaged (a bad sector, a broken copy): SQLite reads garbage where pages should be."""
+
+    path: Path | None = None  # the SQLite file, when known (a library that could not open): doctor checks it
+
+
+DAMAGE_WORDS = ("database disk image is malformed", "file is not a database", "database corruption")
+
+
+def is_damage(exc: BaseException) -> bool:
+    """A driver error that says the database file is damaged (not locked, not full, not gone)."""
+    text = str(exc).lower()
+    return any(words in text for words in DAMAGE_WORDS)
 
 
 class DiskFull(StoreError):
@@ -126,6 +142,9 @@ def translate(exc: BaseException) -> StoreError:
     if "database is locked" in lowered or "database table is locked" in lowered or "lock timeout" in lowered:
         return LibraryLocked("The library is busy: another program kept its database locked too long; "
                              "try again in a moment.")
+    if is_damage(exc):
+        return DatabaseDamaged(f"The library database is damaged ({text}): nothing was changed; run `myimages doctor` "
+                               "to see what it can say.")
     if "database or disk is full" in lowered:  # SQLite's SQLITE_FULL: the transaction was rolled back
         return DatabaseDiskFull("The disk holding the library database is full: nothing was saved; free some "
                               "space and try again.")

@@ -40,7 +40,7 @@ from .database import (
     catalog_of,
     open_database,
 )
-from .errors import StoreError, os_reason
+from .errors import DatabaseDamaged, StoreError, first_line, is_damage, os_reason, translate
 from .file_lock import FilesLock
 from .files import DISK_RESERVE, FileStore
 from .identity import (
@@ -112,6 +112,8 @@ class Library(Images, Search):
         except StoreError:
             raise
         except Exception as exc:  # noqa: BLE001 - a corrupt or unreadable database file
+            if is_damage(exc):
+                raise self._damaged(exc) from exc
             if not self._disk_is_full(exc):
                 raise StoreError(f"Cannot open the library database in {self.root}: {exc}.") from exc
             # SQLite cannot even make its shared-memory file: read the library as it is, change nothing
@@ -121,11 +123,27 @@ class Library(Images, Search):
                 self._connect(marker)
             except Exception as again:  # noqa: BLE001
                 raise StoreError(f"Cannot open the library database in {self.root}: {again}.") from again
-        with database.bound(self.db):
-            self.account = self._ensure_account(account or default_account_name())
-            self.catalog = catalog_of(self.db, self.root / CATALOG_FILE, may_save=not self.read_only)
-            if not self.read_only:
-                self._finish_trash_moves()
+        try:
+            with database.bound(self.db):
+                self.account = self._ensure_account(account or default_account_name())
+                self.catalog = catalog_of(self.db, self.root / CATALOG_FILE, may_save=not self.read_only)
+                if not self.read_only:
+                    self._finish_trash_moves()
+        except DRIVER_ERRORS as exc:  # the first reads past the schema's: a file damaged in its middle shows here
+            self.close()
+            raise (self._damaged(exc) if is_damage(exc) else translate(exc)) from exc
+
+    def _damaged(self, exc: BaseException) -> DatabaseDamaged:
+        """The sentence for a library whose database file is damaged, with what to do."""
+        where = self._where_records_are()
+        if self.database_url:
+            return DatabaseDamaged(f"The library database {where} is damaged ({first_line(exc)}): nothing was "
+                                   "changed. Ask whoever runs the server to restore it from a backup.")
+        damaged = DatabaseDamaged(f"The library database {where} is damaged ({first_line(exc)}): nothing was "
+                                  f"changed. Restore it from a backup, or recover what it holds with `sqlite3 {where} "
+                                  ".recover`; `myimages doctor` says what SQLite finds.")
+        damaged.path = self.root / DB_NAME
+        return damaged
 
     def _finish_trash_moves(self) -> None:
         """Moves of linked files into or out of the trash that a kill interrupted are done on opening."""

@@ -472,6 +472,37 @@ async def test_the_app_on_a_full_disk_says_what_to_do_and_when_there_is_room_aga
     library.close()
 
 
+def test_a_database_damaged_in_its_middle_is_one_sentence_everywhere(tmp_path, make_png, capsys):
+    """New-user test 7 #17: a library.db whose middle was overwritten (a bad sector, a broken copy) ended `list`,
+    `doctor` and the app in a peewee.DatabaseError traceback: only the first read was guarded. Each says it in one
+    sentence, changes nothing, and doctor says what SQLite's own check finds (exit 1: something needs you)."""
+    from store.errors import DatabaseDamaged
+
+    root = tmp_path / "lib"
+    with Library(root) as library:
+        import_files(library, [make_png() for _ in range(30)], ImportOptions(prompt="a long prompt " * 20))
+    database_file = root / "library.db"
+    data = bytearray(database_file.read_bytes())
+    data[8192:20000] = b"U" * (20000 - 8192)
+    database_file.write_bytes(bytes(data))
+    names = sorted(p.name for p in root.iterdir())
+    with pytest.raises(DatabaseDamaged) as damaged:
+        Library(root)
+    said = str(damaged.value)
+    assert said.startswith(f"The library database {database_file} is damaged (database disk image is malformed): "
+                           "nothing was changed. Restore it from a backup")
+    for command, code in ((["list"], 1), (["doctor"], 1), (["info", "1"], 1)):
+        assert main([*command, "--library", str(root)]) == code
+        out, err = capsys.readouterr()
+        assert err == f"myimages: {said}\n" and "Traceback" not in out + err
+        if command == ["doctor"]:
+            assert out.startswith("database integrity:\n  ")
+    assert database_file.read_bytes() == bytes(data)
+    wal = root / "library.db-wal"  # SQLite's own files of an open (the damage keeps its last close from removing them)
+    assert not wal.exists() or wal.stat().st_size == 0
+    assert sorted(p.name for p in root.iterdir() if p.name not in {"library.db-shm", wal.name}) == names
+
+
 def test_a_new_sqlite_database_follows_the_umask(tmp_path):
     old = os.umask(0o002)
     try:

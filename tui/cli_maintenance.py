@@ -61,12 +61,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from store.doctor import check
-    from store.errors import StoreError, translate
+    from store.doctor import check, integrity_of_file
+    from store.errors import DatabaseDamaged, StoreError, translate
 
     try:
         with open_library(args) as library:
             report = check(library, min_age=args.min_age, remove_missing=args.remove_missing)
+    except DatabaseDamaged as exc:  # found, not "could not look": what SQLite's own check says of the file
+        print(f"myimages: {printable(str(exc))}", file=sys.stderr)
+        if exc.path is not None:
+            print("database integrity:")
+            for line in integrity_of_file(exc.path):
+                print(f"  {printable(line)}")
+        return 1
     except (StoreError, UserError, OSError) as exc:  # 2, not 1: a script must tell "could not look" from "found"
         said = str(translate(exc)) if isinstance(exc, OSError) else user_sentence(exc)
         print(f"myimages: {printable(said)}", file=sys.stderr)
