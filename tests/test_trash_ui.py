@@ -865,3 +865,42 @@ async def test_the_headers_box_selects_the_whole_trash_and_the_palette_has_the_t
         await pilot.click("#restore")
         await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and trash_rows(app) == [], timeout=15)
         assert lib.trash_count() == 0
+
+
+async def test_a_selection_made_while_the_list_is_read_again_is_kept(lib, tmp_path, monkeypatch):
+    """The list is read again in a worker (after a change here or elsewhere) with the selection as it was; a space
+    pressed meanwhile is not undone when that read arrives."""
+    import threading
+
+    from textual.worker import get_current_worker
+
+    from store.library import Library
+
+    lib.trash(lib.ids()[:3])
+    other = Library(lib.root, account="alice")
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await gallery_shows(pilot, app, 3)
+        await open_trash(pilot, app, 3)
+        await pilot.press("space")
+        await ui.wait_until(pilot, lambda: selected_count(app) == "1 selected")
+        reading, go_on = threading.Event(), threading.Event()
+        real = lib.own_existing
+
+        def slow_existing(*args, **kwargs):
+            found = real(*args, **kwargs)
+            if get_current_worker().group == "trash-changes":  # the check for changes made elsewhere, once it read
+                reading.set()
+                go_on.wait(10)
+            return found
+
+        monkeypatch.setattr(lib, "own_existing", slow_existing)
+        other.trash([lib.ids()[0]])  # a change elsewhere: the next check reads the list again
+        await ui.wait_until(pilot, reading.is_set, timeout=15)
+        await pilot.press("down", "space")  # while it reads
+        await ui.wait_until(pilot, lambda: selected_count(app) == "2 selected")
+        go_on.set()
+        await ui.wait_until(pilot, lambda: len(trash_rows(app)) == 4, timeout=15)
+        await ui.settle(pilot, app)
+        assert selected_count(app) == "2 selected"
+    other.close()

@@ -64,6 +64,7 @@ class Snapshot:
     pages: dict[int, list[TrashedImage]]
     cursor: int
     selection: TrashSelection | None = None  # counted again (select-all), or without ids that left the trash
+    asked: TrashSelection | None = None  # the selection as it was when read: one changed since is kept as it is
 
 
 @dataclass
@@ -194,23 +195,30 @@ class TrashScreen(Dialog[bool]):
         cursor = max(0, min(cursor, total - 1))
         page = cursor // PAGE
         pages = {page: self.library.trashed(page * PAGE, PAGE)} if total else {}
+        asked = selection
         if selection is not None:
             if selection.everything:
                 selection = TrashSelection(set(selection.ids), selection.until, self.library.count_trashed(
                     selection.until, selection.ids))
             elif selection.ids:
                 selection = TrashSelection(set(self.library.own_existing(selection.ids, trashed=True)))
-        return Snapshot(token, total, pages, cursor, selection)
+        return Snapshot(token, total, pages, cursor, selection, asked)
+
+    def load(self, cursor: int = 0, keep: int | None = None) -> None:
+        """Read the list again (in a worker), the cursor at `cursor`, or on image `keep` while it is in the trash."""
+        selection = self.trash_list.selection
+        self._load(cursor, keep, TrashSelection(set(selection.ids), selection.until, selection.total))
 
     @work(thread=True, exclusive=True, group="trash", exit_on_error=False)
-    def load(self, cursor: int = 0, keep: int | None = None) -> None:
+    def _load(self, cursor: int, keep: int | None, selection: TrashSelection) -> None:
         with self.library.connection():
-            snapshot = self._snapshot(cursor, keep, self.trash_list.selection)
+            snapshot = self._snapshot(cursor, keep, selection)
         self.app.call_from_thread(self._show, snapshot)
 
     def _seen(self) -> tuple[int | None, int, TrashSelection]:
-        current = self.trash_list.current
-        return (current.record.id if current is not None else None), self.trash_list.cursor, self.trash_list.selection
+        current, selection = self.trash_list.current, self.trash_list.selection
+        return ((current.record.id if current is not None else None), self.trash_list.cursor,
+                TrashSelection(set(selection.ids), selection.until, selection.total))  # a copy: read in a worker
 
     def _read_followed(self, seen: tuple[int | None, int, TrashSelection], force: bool) -> Snapshot:
         keep, cursor, selection = seen
@@ -227,7 +235,8 @@ class TrashScreen(Dialog[bool]):
         self.loaded = True
         trash_list = self.trash_list
         trash_list.load(snapshot.total, snapshot.pages, snapshot.cursor)
-        if snapshot.selection is not None:
+        now, asked = trash_list.selection, snapshot.asked
+        if snapshot.selection is not None and asked is not None and (now.ids, now.until) == (asked.ids, asked.until):
             trash_list.set_selection(snapshot.selection if snapshot.selection else TrashSelection())
         n = snapshot.total
         self.query_one("#trash-status", Static).update(
