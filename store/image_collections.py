@@ -173,6 +173,17 @@ class Collections(Accounts):
                 result[collection_id] = result.get(collection_id, 0) + n
         return result
 
+    @boundary
+    def members_among(self, image_ids: Iterable[int], collection_id: int) -> list[int]:
+        """Which of these images are in the collection (the account's own)."""
+        self._own_collection(collection_id)
+        ids = self._own_ids(image_ids)
+        found: list[int] = []
+        for chunk in chunked(ids, 500):
+            found += [i for (i,) in ImageCollection.select(ImageCollection.image).where(
+                ImageCollection.collection == collection_id, ImageCollection.image.in_(chunk)).tuples()]
+        return found
+
     def _collections_of(self, ids: Sequence[int]) -> dict[int, list[str]]:
         if not ids:
             return {}

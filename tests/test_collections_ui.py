@@ -52,6 +52,39 @@ async def palette(pilot, app, typed: str, first: str) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
+async def test_space_on_a_collection_some_images_are_in_cycles_back_to_how_it_was(lib, tmp_path, size):
+    """New-user test 7 #12: on a selection, space on "1 of 3 in it" added all three and a second space emptied the
+    collection: the member it had could not be got back. Space now goes all, none, as it was, all…"""
+    ids = lib.ids()
+    keepers = lib.create_collection("Keepers")
+    lib.add_to_collection(ids[1:2], keepers.id)
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        said = notices(app)
+        await settle(pilot, app)
+        await pilot.press("ctrl+a")
+        await pilot.pause()
+        await open_dialog(pilot, app, highlight="Keepers")
+        hint = str(app.screen.query_one("#collections-dialog .hint", Static).render())
+        assert hint.endswith("on one some of them are in, space gives all, none, then as it was")
+
+        def members() -> list[int]:
+            return sorted(lib.members_among(ids, keepers.id))
+
+        for expected, notice in (
+                (sorted(ids), "Added 2 images to the collection: all 3 are in it."),
+                ([], "Removed 3 images from the collection: none is in it."),
+                (ids[1:2], "Put back the 1 image that was in it when this dialog opened; space again adds them all."),
+                (sorted(ids), "Added 2 images to the collection: all 3 are in it.")):
+            shown = len(said)
+            await pilot.press("space")
+            await wait_until(pilot, lambda expected=expected, shown=shown: members() == expected and len(said) > shown)
+            assert said[-1] == notice
+        await pilot.click("#collection-list", offset=(4, 1))  # a click on the box: the next step, none
+        await wait_until(pilot, lambda: members() == [])
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
 async def test_rename_and_delete_a_collection_by_key(lib, tmp_path, size):
     ids = lib.ids()
     loot = lib.create_collection("Loot")

@@ -1,7 +1,8 @@
 """Add to collection: the account's collections as checkboxes, "Create New Collection", rename and delete.
 
 Checking a box adds the image(s) to that collection at once, unchecking removes
-them. For several images a box is checked when all of them are in it. F2 renames
+them. For several images a box is checked when all of them are in it; one that some of them are in cycles
+with space: all of them, none, then back to those it had. F2 renames
 the highlighted collection, Ctrl+D (or Delete on the list) deletes it, asking first
 when it holds images; its images stay in the library. The list follows collections
 made, renamed or deleted elsewhere (tui/following.py).
@@ -84,6 +85,10 @@ class AddToCollectionScreen(Dialog[bool]):
         # Whether all the images are in each collection, as this dialog made it: each toggle flips it once, in
         # order (two quick spaces are two toggles, even if both are handled after the second one)
         self._all_in = {selection.value: selection.initial_state for selection in self._initial}
+        # A box some of the images are in cycles: all in it, none, and back as it was (new-user test 7 #12: a
+        # second space emptied it, and the members it had before could not be got back): collection id ->
+        # [the images that were in it, where the cycle is: "mixed", "all" or "none"]
+        self._cycles: dict[int, list] = {}
         self.follower: LibraryFollower[None, tuple[list[CollectionRecord], dict[int, int]]] = LibraryFollower(
             self, library, group="collections-changes", read=lambda _seen, _force: self._read(), apply=self._followed)
 
@@ -92,7 +97,9 @@ class AddToCollectionScreen(Dialog[bool]):
         title = f"Add image #{self.image_ids[0]} to collections" if n == 1 else f"Add {n:,} images to collections"
         with Vertical(classes="dialog", id="collections-dialog"):
             yield Static(title, classes="title", markup=False)
-            yield Static("space checks or unchecks; changes apply at once", classes="hint")
+            yield Static("space checks or unchecks; changes apply at once" + (
+                "; on one some of them are in, space gives all, none, then as it was" if n > 1 else ""),
+                classes="hint")
             yield CollectionList(*self._initial, id="collection-list")
             yield Input(placeholder="Create New Collection… (type a name, Enter)", id="new-collection",
                         select_on_focus=False)  # a name begun in the list goes on there
@@ -189,6 +196,16 @@ class AddToCollectionScreen(Dialog[bool]):
     @on(SelectionList.SelectionToggled, "#collection-list")
     def _toggled(self, event: SelectionList.SelectionToggled) -> None:
         collection_id = event.selection.value
+        members = self._membership.get(collection_id, 0)
+        if collection_id not in self._cycles and 0 < members < len(self.image_ids) \
+                and not self._all_in.get(collection_id, False):
+            kept = self._attempt(lambda: self.library.members_among(self.image_ids, collection_id))
+            if kept is None:
+                return
+            self._cycles[collection_id] = [kept, "mixed"]
+        if collection_id in self._cycles:
+            self._cycle(collection_id)
+            return
         adding = not self._all_in.get(collection_id, False)
         self.follower.changed()
         n = self._attempt(lambda: (self.library.add_to_collection if adding else self.library.remove_from_collection)(
@@ -200,6 +217,28 @@ class AddToCollectionScreen(Dialog[bool]):
             self.notify(f"{'Added' if adding else 'Removed'} {plural(n, 'image')} "
                         f"{'to' if adding else 'from'} the collection.", markup=False)
             self.changed = True
+        self._read_again()
+
+    def _cycle(self, collection_id: int) -> None:
+        """The next step of a box that some of the images were in: all of them, none, then those it had."""
+        kept, state = self._cycles[collection_id]
+        self.follower.changed()
+        if state == "mixed":
+            n = self._attempt(lambda: self.library.add_to_collection(self.image_ids, collection_id))
+            said, step = f"Added {plural(n or 0, 'image')} to the collection: all {len(self.image_ids):,} are in it.", "all"
+        elif state == "all":
+            n = self._attempt(lambda: self.library.remove_from_collection(self.image_ids, collection_id))
+            said, step = f"Removed {plural(n or 0, 'image')} from the collection: none is in it.", "none"
+        else:
+            n = self._attempt(lambda: self.library.add_to_collection(kept, collection_id))
+            said, step = (f"Put back the {plural(len(kept), 'image')} that {'was' if len(kept) == 1 else 'were'} in it "
+                          "when this dialog opened; space again adds them all."), "mixed"
+        if n is None:
+            return
+        self._cycles[collection_id][1] = step
+        self._all_in[collection_id] = step == "all"
+        self.notify(said, markup=False)
+        self.changed = True
         self._read_again()
 
     def _attempt(self, call: Callable[[], Done]) -> Done | None:
