@@ -104,6 +104,11 @@ def batch_lib(tmp_path):
     library.close()
 
 
+def caption(app) -> str:
+    """The large view's caption line (its place in the result first)."""
+    return ui.screen_lines(app)[-2].strip()
+
+
 def stack_card(app) -> ImageCard:
     return next(c for c in app.screen.query(ImageCard) if c.record is not None and c.record.stack > 1)
 
@@ -120,6 +125,8 @@ async def test_a_stack_card_opens_its_members_and_esc_comes_back_to_it(batch_lib
         await pilot.press("end")  # a single image: Enter shows it large, as always
         await pilot.press("enter")
         await ui.wait_until(pilot, lambda: isinstance(app.screen, ViewerScreen), timeout=15)
+        # tidy #4: the large view said "3 / 3" (cards) beside the status line's "5 of 5 images"; fails without
+        await ui.wait_until(pilot, lambda: caption(app).startswith("3 / 3 cards · 5 images  #"))
         await pilot.press("escape")
         await ui.wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
         await pilot.press("home")
@@ -132,6 +139,7 @@ async def test_a_stack_card_opens_its_members_and_esc_comes_back_to_it(batch_lib
         assert sorted(r.id for r in members) == [1, 2, 3] and all(r.stack == 0 for r in members)
         await pilot.press("enter")  # in the stack, Enter shows an image large
         await ui.wait_until(pilot, lambda: isinstance(app.screen, ViewerScreen), timeout=15)
+        await ui.wait_until(pilot, lambda: caption(app).startswith("1 / 3  #"))  # its images, as the status line
         await pilot.press("escape")
         await ui.wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
         await pilot.press("escape")  # back to the stacks, on the stack card

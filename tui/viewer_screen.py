@@ -19,7 +19,7 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from store.records import ImageRecord
-from store.text import field_value, one_line
+from store.text import field_value, one_line, plural
 from widgets.key_bar import KeyBar
 from widgets.lru import LRU
 from widgets.thumbnails import (
@@ -144,9 +144,18 @@ class ViewerScreen(Dialog[None]):
             self.refresh_bindings()
             self._redraw()
 
-    def _show_caption(self, loading: bool = False) -> None:
+    def place_text(self) -> str:
+        """Where the image is in the gallery's result: "3 / 60" ("about 140,000" for a large result on
+        PostgreSQL). A result with stacks steps card by card: "2 / 21 cards · 60 images", the status line's
+        two counts, where "3 / 21" read as the third of 21 images with 60 in the gallery (tidy #4)."""
         place, _ = self.position
-        of = f"{place:,} / {self.grid.count}"  # "about 140,000" for a large result on PostgreSQL
+        cards, images = self.grid.count, self.gallery.images
+        if self.gallery.filters.stacked and self.gallery.filters.batch is None and cards.n < images.n:
+            return f"{place:,} / {plural(cards, 'card')} · {plural(images, 'image')}"
+        return f"{place:,} / {cards}"
+
+    def _show_caption(self, loading: bool = False) -> None:
+        of = self.place_text()
         record = self.record
         caption = Text.assemble((of, "bold"), "  ",
                                 f"#{record.id}  {record.width}×{record.height}  ",
