@@ -593,7 +593,7 @@ def against_report(result: dict) -> str:
     return "\n".join(rows)
 
 
-PG_CASES = ("restarted", "cold", "steady")
+PG_CASES = ("restarted", "cold", "steady", "autoprewarm")
 STEADY_BUFFERS = "shared_buffers=1GB"  # a team server's (README): a quarter of 4 GB of memory
 
 
@@ -611,17 +611,20 @@ def bench_postgres(path: Path, settings: tuple[str, ...] = (), date_order: bool 
       files alone, as after a reboot): every page a query needs is read from the disk;
     - "steady": a server that has been serving the library for a while, with the memory README asks for
       (STEADY_BUFFERS unless `settings` give shared_buffers): the image table and its indexes in memory
-      (`_prewarm`: in shared buffers as far as they hold them, the rest in the system's cache)."""
+      (`_prewarm`: in shared buffers as far as they hold them, the rest in the system's cache);
+    - "autoprewarm": the steady server, set up as README suggests for restarts (shared_preload_libraries =
+      pg_prewarm), stopped, its files dropped from the system's cache (a reboot) and started again: the queries
+      come once PostgreSQL's autoprewarm has read back the blocks it held (`autoprewarm_s`: how long that took)."""
     sys.path.insert(0, str(ROOT / "tests"))
     from postgres import Server
 
     folder = CACHE / f"postgres-{path.name.removeprefix('search-')}"
     loaded = folder / ".loaded"
-    if case == "steady" and not any(s.startswith("shared_buffers=") for s in settings):
+    if case in ("steady", "autoprewarm") and not any(s.startswith("shared_buffers=") for s in settings):
         settings = (*settings, STEADY_BUFFERS)
+    if case == "autoprewarm":
+        settings = (*settings, "shared_preload_libraries=pg_prewarm")
     server = Server(folder)
-    if case == "cold" and loaded.exists():
-        _evict(folder / "data")
     server.start(*settings)
     try:
         if loaded.exists():
@@ -645,8 +648,16 @@ def bench_postgres(path: Path, settings: tuple[str, ...] = (), date_order: bool 
         correlation = library.db.execute_sql(
             "SELECT correlation FROM pg_stats WHERE tablename = 'image' AND attname = 'generated_at'").fetchone()
         result["date_correlation"] = correlation[0] if correlation else None  # the table's order against the date
-        if case == "steady":
+        if case in ("steady", "autoprewarm"):
             result["prewarmed"] = _prewarm(library)
+        if case in ("cold", "autoprewarm"):  # a reboot: after the VACUUM ANALYZE above, which reads the table
+            library.close()
+            getattr(library.db, "close_idle", lambda: None)()
+            server.stop()  # (autoprewarm: its blocks listed as it stops)
+            result["evicted_files"] = _evict(folder / "data")
+            server.start(*settings)
+            if case == "autoprewarm":
+                result["autoprewarm_s"] = _wait_for_autoprewarm(library)
         backend = library.db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
         result.update(measure_store(library, server_cpu=lambda: _process_cpu_s(backend)))
         result.update(measure_gallery_units(library))
@@ -688,6 +699,21 @@ def _prewarm(library: Library) -> dict:
     size = db.execute_sql("SELECT sum(pg_relation_size(c.oid)) / 1048576.0 FROM pg_class c WHERE c.relname = ANY(%s)",
                           ([*relations, "image_collection", "image"],)).fetchone()[0]
     return {"relations": len(relations) + 2, "mb": float(size)}
+
+
+def _wait_for_autoprewarm(library: Library, limit: float = 600) -> float:
+    """Seconds from now until PostgreSQL's autoprewarm has read back the blocks the server held (its worker for
+    the database came and went; none within 10 s: nothing to read)."""
+    start = time.perf_counter()
+    seen = False
+    while time.perf_counter() - start < limit:
+        (workers,) = library.db.execute_sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autoprewarm worker'").fetchone()
+        seen = seen or workers > 0
+        if (seen and not workers) or (not seen and time.perf_counter() - start > 10):
+            break
+        time.sleep(0.1)
+    return time.perf_counter() - start
 
 
 def _process_cpu_s(pid: int) -> float:
@@ -799,7 +825,7 @@ def main() -> None:
                              "server start of its own; default restarted): restarted (just started, its files in the "
                              "system's cache), cold (its files dropped from that cache first, as after a reboot), "
                              "steady (serving for a while: shared_buffers=1GB, the library's table and indexes in "
-                             "memory)")
+                             "memory), autoprewarm (the steady server rebooted with pg_prewarm's autoprewarm)")
     parser.add_argument("--pg-only-large", action="store_true", help="PostgreSQL: the large library alone")
     parser.add_argument("--against", type=Path, metavar="TREE",
                         help="only old against new on the large library: TREE's code (a checkout of main before a "
