@@ -115,14 +115,14 @@ class Library(Images, Search):
             if is_damage(exc):
                 raise self._damaged(exc) from exc
             if not self._disk_is_full(exc):
-                raise StoreError(f"Cannot open the library database in {self.root}: {exc}.") from exc
+                raise StoreError(f"Cannot open the library database in {self.root}: {first_line(exc)}.") from exc
             # SQLite cannot even make its shared-memory file: read the library as it is, change nothing
             self.close()
             self.read_only, self.read_only_reason = True, ON_A_FULL_DISK
             try:
                 self._connect(marker)
             except Exception as again:  # noqa: BLE001
-                raise StoreError(f"Cannot open the library database in {self.root}: {again}.") from again
+                raise StoreError(f"Cannot open the library database in {self.root}: {first_line(again)}.") from again
         try:
             with database.bound(self.db):
                 self.account = self._ensure_account(account or default_account_name())

@@ -541,3 +541,35 @@ async def test_a_large_result_on_postgresql_says_about_until_its_end_is_read(tmp
             assert app.screen.query_one(CardGrid).current.prompt == "ring 13"
     finally:
         library.close()
+
+
+@pytest.mark.parametrize("key", ["enter", "ctrl+r"])
+async def test_a_search_that_could_not_run_is_said_and_run_again_by_enter_or_ctrl_r(lib, tmp_path, monkeypatch, key):
+    """New-user test 7 #23: with the database unreachable a moment, a search typed failed (a notice said why), and
+    then the box said "necklace" while the cards and the status stayed the last result; neither Enter nor Ctrl+R
+    ran it again once the database was back. The status line says it, and both keys run it."""
+    from store.errors import DatabaseFailed
+
+    down = {"now": False}
+    real_query = lib.query
+
+    def query(*args, **kwargs):
+        if down["now"]:
+            raise DatabaseFailed("The library database cannot be reached: connection refused.")
+        return real_query(*args, **kwargs)
+
+    monkeypatch.setattr(lib, "query", query)
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        said = ui.notices(app)
+        await ui.settle(pilot, app)
+        await type_search(pilot, app, "ring")
+        assert status(app).startswith("2 of 4 images")
+        down["now"] = True
+        await type_search(pilot, app, "necklace")
+        await ui.wait_until(pilot, lambda: "this search could not run: Enter or Ctrl+R tries again" in status(app))
+        assert any("cannot be reached" in text for text in said) and len(prompts(app)) == 2  # the last result kept
+        down["now"] = False
+        await pilot.press(key)
+        await ui.wait_until(pilot, lambda: status(app).startswith("1 of 4 images"))
+        assert prompts(app) == ["a necklace, pixel art"] and "could not run" not in status(app)
