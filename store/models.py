@@ -23,6 +23,8 @@ from peewee import (
     TextField,
 )
 
+from .text import disk_path, stored_path
+
 
 class ThreadBoundDatabase(DatabaseProxy):
     """The models' database: the one bound on this thread (`bound`), else the one bound last in the process.
@@ -101,6 +103,22 @@ class NeverReusedId(AutoField):
         return node
 
 
+class PathField(TextField):
+    """A file's path, any bytes kept (text.stored_path: a name that is not UTF-8, which neither SQLite nor
+    PostgreSQL text can hold as Python has it, is stored escaped and read back as it was). `absolute`: the paths
+    it holds begin at the root (else they are relative to a folder)."""
+
+    def __init__(self, *args, absolute: bool = True, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.absolute = absolute
+
+    def db_value(self, value):
+        return super().db_value(stored_path(value) if isinstance(value, str) else value)
+
+    def python_value(self, value):
+        return disk_path(value, self.absolute) if isinstance(value, str) else value
+
+
 class SortKeyField(TextField):
     """Text compared by code point, as prompt A-Z orders it (text.prompt_sort_key): COLLATE "C" on PostgreSQL,
     whose default collation follows the server's locale; SQLite's own (BINARY) is that already."""
@@ -136,7 +154,7 @@ class Image(BaseModel):
     derivation = TextField(default="")  # "background removed", "cell 2,3", ...
     # "" when the original is the library's own copy (originals/); else the absolute path of the
     # file in a watched source folder it stays in (see sources.py)
-    location = TextField(default="")
+    location = PathField(default="")
     trashed_at = DateTimeField(null=True)  # UTC, naive: in the trash since then (see trash.py); None: not trashed
     # perceptual hash, 16 hex digits (duplicates.py); "-": not comparable; NULL or "": not made yet (nullable: adding it
     # to an existing SQLite table needs no copy of the table, which would also drop its change-log triggers)
@@ -200,7 +218,7 @@ class SourceFile(BaseModel):
 
     id = AutoField()
     source = ForeignKeyField(Source, backref="files", on_delete="CASCADE")
-    relpath = TextField()
+    relpath = PathField(absolute=False)
     size = BigIntegerField()
     mtime_ns = BigIntegerField()
     sha256 = CharField(max_length=64, default="")
@@ -235,8 +253,8 @@ class TrashFile(BaseModel):
 
     id = AutoField()
     image = ForeignKeyField(Image, backref="trash_files", on_delete="CASCADE")
-    original = TextField()  # absolute path in the source folder
-    trashed = TextField()  # path relative to the library folder: trash/<image id>-<n>-<name>
+    original = PathField()  # absolute path in the source folder
+    trashed = PathField(absolute=False)  # path relative to the library folder: trash/<image id>-<n>-<name>
     moved = BooleanField(default=False)  # the file is there (False: the move may not have happened yet)
 
     class Meta:

@@ -217,6 +217,7 @@ class ImageRecord:
         the generator wrote: seed and steps whole numbers, text_accuracy a number (null when not recorded or
         not a number; `info --json` also gives the params as the file had them)."""
         from .query import as_number, param, seed_number, whole_number
+        from .text import shown_path  # (text imports this module)
 
         sampler = param(self.params, "sampler")
         return {
@@ -232,7 +233,7 @@ class ImageRecord:
             "collections": list(self.collections),
             "width": self.width,
             "height": self.height,
-            "path": str(self.path),
+            "path": shown_path(str(self.path)),
             "owner": self.owner,
             "negative_prompt": self.negative_prompt,
             "imported_at": self.imported_at.isoformat(),

@@ -25,6 +25,7 @@ from .migrations import is_postgres
 from .models import Account, Image, ImageCollection
 from .query import DEFAULT_SORT, HINT_WIDTH, SORTS, Parsed, cut, parse
 from .query_sql import COVERING_SORTS, after, before, covered_term, order_by, order_parts, precedes, where_clause
+from .text import disk_path
 from .records import (FAVORITES_ONLY, NON_FAVORITES, SCOPE_MINE, SCOPE_PUBLIC, Count, Filters, ImageRecord, PageMark,
                       to_local)
 
@@ -679,7 +680,7 @@ class Search(Collections):
             source_name=row.source_name,
             parent_id=row.parent_id,
             derivation=row.derivation,
-            path=Path(row.location) if row.location else self.files.original_path(row.sha256, row.ext),
+            path=Path(disk_path(row.location, True)) if row.location else self.files.original_path(row.sha256, row.ext),
             thumbnail_path=self._thumbnail_of(row),
             collections=collections,
             linked=bool(row.location),
@@ -690,5 +691,5 @@ class Search(Collections):
         """The library's thumbnail; for a linked image not yet given one, its file (the grid shrinks it)."""
         thumbnail = self.files.thumbnail_path(row.sha256)
         if row.location and not thumbnail.exists():
-            return Path(row.location)
+            return Path(disk_path(row.location, True))  # (plain SQL rows: as stored, models.PathField)
         return thumbnail

@@ -50,14 +50,13 @@ from .metadata import METADATA_KEYS, parse_chunks, read_chunks
 from .models import Collection, Image, ImageCollection, LostImage, Source, SourceFile, TrashFile
 from .own_writes import quietly
 from .records import to_local, utc_now
-from .text import plural, storable
+from .text import plural, shown_path, storable
 
 LINK, COPY = "link", "copy"
 MODES = (LINK, COPY)
 GIVE_UP_AFTER = 60.0  # seconds a file may stay incomplete (unchanged) before it is read as it is
 LINK_SKIPPED = ("a symbolic link: not followed (deleting an image never goes through a link to a file that may be "
                 "outside your sources); add the folder it points to, or copy the file here")
-NOT_UTF8_SKIPPED = "its name is not UTF-8, so the library cannot keep where it is: rename it"
 EMPTY_FOR = 5.0  # seconds an empty file may stay empty before it is a bad file (said once), not one being written
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_TEXT_CHUNK = 16 * 1024 * 1024  # a compressed PNG text chunk is never inflated past this
@@ -87,7 +86,7 @@ class SourceRecord:
 
     def as_json(self) -> dict:
         return {"path": str(self.path), "mode": self.mode, "images": self.images, "files": self.files,
-                "bad": [{"file": f, "reason": r} for f, r in self.bad],
+                "bad": [{"file": shown_path(f), "reason": r} for f, r in self.bad],
                 "scanned_at": self.scanned_at.isoformat() if self.scanned_at else None, "watched": self.watched,
                 "missing": self.missing}
 
@@ -274,19 +273,13 @@ def _too_many_pixels(width: int, height: int) -> bool:
 
 @dataclass
 class Seen:
-    relpath: str  # as stored (text.storable: a name that is not UTF-8 with its bytes escaped)
+    relpath: str  # as on disk (a name that is not UTF-8 with its bytes as lone surrogates: models.PathField)
     size: int
     mtime_ns: int
-    real: str = ""  # the relative path on disk when it is not the stored one (a name that is not UTF-8)
-
-    @property
-    def on_disk(self) -> str:
-        return self.real or self.relpath
 
 
 def _seen(relpath: str, size: int, mtime_ns: int) -> Seen:
-    stored = storable(relpath)
-    return Seen(stored, size, mtime_ns, "" if stored == relpath else relpath)
+    return Seen(relpath, size, mtime_ns)
 
 
 @dataclass
@@ -308,9 +301,6 @@ def index_file(path: Path, seen: Seen, mode: str) -> Indexed:
     result = Indexed(seen, str(path))
     if path.is_symlink():
         result.error = LINK_SKIPPED
-        return result
-    if seen.real and mode == LINK:  # its path could be neither stored nor shown as it is (copied: it is named so)
-        result.error = NOT_UTF8_SKIPPED
         return result
     try:
         with open(path, "rb") as handle:  # the walk has seen it is a file: one open, one read
@@ -404,16 +394,16 @@ def walk(root: Path, only: Iterable[Path] | None = None,
             try:
                 info = path.lstat()
             except OSError:
-                gone.add(storable(relpath))
+                gone.add(relpath)
                 continue
             if _is_image_name(path.name) and (path.is_symlink() or path.is_file()):  # a link: skipped, said
-                seen[storable(relpath)] = _seen(relpath, info.st_size, info.st_mtime_ns)
+                seen[relpath] = _seen(relpath, info.st_size, info.st_mtime_ns)
             elif path.is_dir() and not path.is_symlink():  # a folder moved in: everything under it
                 for sub in _walk_all(path, skipped):
                     found = sub.seen(root)
                     seen[found.relpath] = found
             elif not path.is_dir():
-                gone.add(storable(relpath))
+                gone.add(relpath)
         return seen, gone
     prefix = len(str(root).rstrip("/")) + 1
     for entry in _walk_all(root, skipped):
@@ -988,7 +978,7 @@ def _scan_source(library: Library, row: Source, only: Iterable[Path] | None, pro
         known = {}
         for part in chunked(list(seen) + list(gone), 500):
             known.update((f.relpath, f) for f in query.where(SourceFile.relpath.in_(part)))
-        for folder in {storable(p.relative_to(root).as_posix()) for p in only if p != root and not p.is_file()}:
+        for folder in {p.relative_to(root).as_posix() for p in only if p != root and not p.is_file()}:
             # a folder moved or deleted: the files recorded under it ("/" sorts just before "0")
             known.update((f.relpath, f) for f in query.where(SourceFile.relpath >= folder + "/",
                                                              SourceFile.relpath < folder + "0"))
@@ -1059,13 +1049,13 @@ def _read_files(root: Path, files: list[Seen], mode: str) -> Iterator[list[Index
         return
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1), thread_name_prefix="index") as pool:
         for part in parts:
-            yield list(pool.map(index_file, [root / f.on_disk for f in part], part, [mode] * len(part)))
+            yield list(pool.map(index_file, [root / f.relpath for f in part], part, [mode] * len(part)))
 
 
 def read_batch(root: str, files: list[Seen], mode: str) -> list[Indexed]:
     """One batch of files read (by a reader process)."""
     folder = Path(root)
-    return [index_file(folder / f.on_disk, f, mode) for f in files]
+    return [index_file(folder / f.relpath, f, mode) for f in files]
 
 
 def _record_batch(library: Library, row: Source, results: list[Indexed], known: dict[str, SourceFile],
@@ -1110,7 +1100,7 @@ def _record(library: Library, row: Source, results: list[Indexed], known: dict[s
                 new_hashes.append(image.sha256)
                 note = (image.params or {}).get("_note")
                 if note:
-                    report.notes.append((Path(storable(result.where)), str(note)))
+                    report.notes.append((Path(shown_path(result.where)), str(note)))
             elif image_id in trashed:
                 report.in_trash += 1
             else:
@@ -1133,7 +1123,7 @@ def _record(library: Library, row: Source, results: list[Indexed], known: dict[s
         if previous is not None and previous.image_id and previous.image_id != result.image_id:
             scan.lost.add(previous.image_id)
         if result.error and (previous is None or previous.error != result.error):
-            report.bad.append((Path(storable(result.where)), result.error))  # a name not UTF-8: escaped
+            report.bad.append((Path(shown_path(result.where)), result.error))  # a name not UTF-8: with U+FFFD
         rows.append({"source": row.id, "relpath": result.seen.relpath, "size": result.seen.size,
                      "mtime_ns": result.seen.mtime_ns, "sha256": result.image.sha256 if result.image else "",
                      "image": result.image_id, "error": result.error})

@@ -54,11 +54,82 @@ def storable(text: str) -> str:
     """`text` as a database (SQLite, PostgreSQL) can hold it: a file name that is not UTF-8 (read by Python with its
     bytes kept as lone surrogates, "surrogateescape") with those bytes escaped as `\\xe9`; any other text as it is.
     The same name gives the same text every time, so a stored name is found again."""
+    return _bytes_decoded(text, "backslashreplace")
+
+
+def shown_path(text: str) -> str:
+    """A path as it may be shown or written out (JSON): the bytes of a name that is not UTF-8 (kept by Python as
+    lone surrogates) shown as U+FFFD, "caf\\ufffd.png"."""
+    return _bytes_decoded(text, "replace")
+
+
+def _bytes_decoded(text: str, errors: str) -> str:
+    """`text` as it is if it is UTF-8; else its bytes decoded as UTF-8 with `errors` for those that are not."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return os.fsencode(text).decode("utf-8", "backslashreplace")
+        return os.fsencode(text).decode("utf-8", errors)
     return text
+
+
+# -- paths kept losslessly (models.PathField) ------------------------------------------------------
+# A name on Linux is any bytes; Python keeps those that are not UTF-8 as lone surrogates (U+DC80-U+DCFF), which
+# neither SQLite (through Python) nor PostgreSQL text can hold. Stored, such a path keeps its UTF-8 parts as they
+# are, and each part (between slashes) that is not UTF-8 is written after an empty part ("//", which no real path
+# holds) with those bytes as %XX and "%" as %25: /out/caf\udce9.png is stored "/out//caf%E9.png", the relative
+# path caf\udce9.png "/caf%E9.png" (a relative path never begins with a slash). A UTF-8 path is stored as it is,
+# so prefixes and joins in SQL hold for all ('today/' || '/caf%E9.png' is today/caf\udce9.png, stored).
+
+
+def _escape_part(part: str) -> str:
+    out = []
+    for ch in part:
+        code = ord(ch)
+        out.append(f"%{code - 0xDC00:02X}" if 0xDC80 <= code <= 0xDCFF else "%25" if ch == "%" else ch)
+    return "".join(out)
+
+
+def _unescape_part(part: str) -> str:
+    out, i = [], 0
+    while i < len(part):
+        if part[i] == "%" and i + 3 <= len(part):
+            code = int(part[i + 1:i + 3], 16)
+            out.append("%" if code == 0x25 else chr(0xDC00 + code))
+            i += 3
+        else:
+            out.append(part[i])
+            i += 1
+    return "".join(out)
+
+
+def stored_path(text: str) -> str:
+    """A path (relative or absolute) as the database keeps it (see above): a UTF-8 one as it is."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    absolute = text.startswith("/")
+    parts = (text[1:] if absolute else text).split("/")
+    body = "/".join("/" + _escape_part(part) if any(0xDC80 <= ord(ch) <= 0xDCFF for ch in part) else part
+                    for part in parts)
+    return "/" + body if absolute else body
+
+
+def disk_path(stored: str, absolute: bool) -> str:
+    """The path `stored_path` stored, as it is on disk (the bytes that are not UTF-8 as lone surrogates)."""
+    rooted = absolute and stored.startswith("/")
+    body = stored[1:] if rooted else stored
+    if "//" not in body and not body.startswith("/"):
+        return stored
+    out, escaped = [], False
+    for part in body.split("/"):
+        if part == "" and not escaped:
+            escaped = True
+            continue
+        out.append(_unescape_part(part) if escaped else part)
+        escaped = False
+    return ("/" if rooted else "") + "/".join(out)
 
 
 def printable(text: str | None, *, keep_newlines: bool = False) -> str:

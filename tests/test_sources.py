@@ -16,7 +16,7 @@ from store.errors import AlreadyFollowed, NotFound, StoreError
 from store.importer import import_files
 from store.library import Library
 from store.records import FAVORITES_ONLY, Filters
-from store.sources import NOT_UTF8_SKIPPED, is_complete, png_text
+from store.sources import is_complete, png_text
 from store.watcher import SourceWatcher
 
 from .conftest import REAL_METADATA, png_bytes
@@ -1456,36 +1456,30 @@ def test_a_scan_the_app_starts_runs_in_a_session_of_its_own(tmp_path, monkeypatc
     assert said.split()[0] != our_group and said.split()[-1] == ours
 
 
-def test_a_file_name_that_is_not_utf8_is_skipped_once_and_the_rest_is_read(library, tmp_path):
-    """A Latin-1 name (`caf\\xe9.png`, from an old archive) broke `source add`/`scan` with a UnicodeEncodeError
-    (its path cannot be stored as text): now it is a skipped file, said once, and the other files are read; a
-    folder copied in takes it in under its name with the byte escaped; `import` likewise."""
+def test_a_file_name_that_is_not_utf8_is_copied_and_imported_under_its_name_escaped(library, tmp_path):
+    """A Latin-1 name (`caf\\xe9.png`, from an old archive) broke `source add`/`scan` with a UnicodeEncodeError: a
+    folder copied in takes it in (its name kept as the image's with the byte escaped); `import` likewise. (A
+    linking source follows it where it is: test_a_linked_file_whose_name_is_not_utf8_is_followed_...)"""
     folder = tmp_path / "latin"
     folder.mkdir()
-    (Path(os.fsdecode(bytes(folder) + b"/caf\xe9.png"))).write_bytes(a1111("a latin cafe", 1))
+    raw(folder, b"caf\xe9.png").write_bytes(a1111("a latin cafe", 1))
     put(folder, "ok.png", a1111("a plain name", 2))
-    report = library.add_source(folder)
-    assert len(report.added) == 1 and [(p.name, r) for p, r in report.bad] == [("caf\\xe9.png", NOT_UTF8_SKIPPED)]
-    assert prompts(library) == ["a plain name"]
-    assert library.sources()[0].bad == [("caf\\xe9.png", NOT_UTF8_SKIPPED)]
-    again = library.scan_sources()[0]
-    assert not again.bad and again.unchanged == 2  # said once
-    copied = tmp_path / "copied"
-    shutil.copytree(folder, copied)
-    assert len(library.add_source(copied, mode="copy").added) == 1  # the cafe, copied in by its content
+    report = library.add_source(folder, mode="copy")
+    assert len(report.added) == 2 and not report.bad
     cafe = next(r for r in library.page() if r.prompt == "a latin cafe")
-    assert library.get(cafe.id).source_name == "caf\\xe9.png"
+    assert library.get(cafe.id).source_name == "caf\\xe9.png" and not cafe.linked
+    assert library.scan_sources()[0].unchanged == 2
     imported = tmp_path / "imp"
     imported.mkdir()
-    Path(os.fsdecode(bytes(imported) + b"/y\xe4k.png")).write_bytes(a1111("a latin yak", 3))
+    raw(imported, b"y\xe4k.png").write_bytes(a1111("a latin yak", 3))
     assert len(import_files(library, [imported]).imported) == 1
     assert "a latin yak" in prompts(library)
 
 
 def test_a_file_name_that_is_not_utf8_leaves_the_watcher_watching(tmp_path):
     """watchfiles cannot hand on a notification of a name that is not UTF-8: its watch ended, and with it the
-    watching of every source in the app and in `myimages watch`. Now the watch begins again (and reads again what
-    came with it); the bad name is said once, the next file is read."""
+    watching of every source in the app and in `myimages watch`. Now the watch begins again and reads again what
+    came with it: the file is taken in (it is followed like any other), and the next file is read."""
     folder = tmp_path / "out"
     folder.mkdir()
     library = Library(tmp_path / "lib")
@@ -1494,13 +1488,12 @@ def test_a_file_name_that_is_not_utf8_leaves_the_watcher_watching(tmp_path):
     watcher = SourceWatcher(Library(tmp_path / "lib"), reports.append, notices.append).start()
     try:
         assert watcher.ready.wait(10)
-        Path(os.fsdecode(bytes(folder) + b"/caf\xe9.png")).write_bytes(a1111("a latin cafe", 1))
-        wait_for(lambda: library.sources()[0].bad, 10)
-        put(folder, "after.png", a1111("written after it", 2))
+        raw(folder, b"caf\xe9.png").write_bytes(a1111("a latin cafe", 1))
         wait_for(lambda: library.total() == 1, 10)
-        assert watcher.running and not notices
-        assert [b for batch in reports for r in batch for b in r.bad].count(
-            (folder.resolve() / "caf\\xe9.png", NOT_UTF8_SKIPPED)) == 1  # shown escaped
+        put(folder, "after.png", a1111("written after it", 2))
+        wait_for(lambda: library.total() == 2, 10)
+        assert watcher.running and not notices and not library.sources()[0].bad
+        assert os.fsencode(next(r for r in library.page() if r.prompt == "a latin cafe").path).endswith(b"/caf\xe9.png")
     finally:
         watcher.stop()
 
@@ -1866,3 +1859,58 @@ def test_a_library_of_schema_21_keeps_its_lost_favorites_and_gains_the_lost_imag
     (new,) = library.scan_sources()[0].added
     assert new != ring.id and library.get(new).favorite
     library.close()
+
+
+def raw(folder: Path, name: bytes) -> Path:
+    """A path under `folder` whose name is these bytes (perhaps not UTF-8), as Python names it."""
+    return Path(os.fsdecode(bytes(folder) + b"/" + name))
+
+
+def test_a_linked_file_whose_name_is_not_utf8_is_followed_and_kept_as_it_is(library, tmp_path, capsys):
+    """A Latin-1 name (`caf\\xe9.png`, from an old archive) in a linking source was skipped ('its name is not
+    UTF-8: rename it'). Now it is an image like any other, on SQLite and PostgreSQL: its path kept to the byte
+    (stored escaped, read back as it was: models.PathField), shown with U+FFFD; rescans find it unchanged, a move
+    into a folder whose name is not UTF-8 keeps its image, the trash takes its file and puts it back. Files whose
+    UTF-8 names look like the escaped forms stay apart. Fails without (skipped)."""
+    folder = tmp_path / "latin"
+    folder.mkdir()
+    cafe = raw(folder, b"caf\xe9.png")
+    cafe.write_bytes(a1111("a latin cafe", 1))
+    put(folder, "caf%E9.png", a1111("a percent name", 2))  # what the escaped form looks like, as a real name
+    put(folder, "caf\\xe9.png", a1111("a backslash name", 3))
+    report = library.add_source(folder)
+    assert len(report.added) == 3 and not report.bad and library.sources()[0].bad == []
+    by_prompt = {r.prompt: r for r in library.page()}
+    record = by_prompt["a latin cafe"]
+    assert os.fsencode(record.path) == bytes(folder.resolve()) + b"/caf\xe9.png" and record.path.is_file()
+    assert by_prompt["a percent name"].path.name == "caf%E9.png"
+    assert record.as_json()["path"].endswith("/caf\ufffd.png")
+    library.set_favorite([record.id])
+    again = library.scan_sources()[0]
+    assert (again.added, again.removed, again.unchanged) == ([], 0, 3)
+    away = raw(folder, b"d\xe9j\xe0")
+    away.mkdir()
+    cafe.rename(raw(away, b"caf\xe9.png"))
+    moved = library.scan_sources()[0]
+    assert moved.moved == 1 and not moved.added
+    back = library.get(record.id)
+    assert back.favorite and os.fsencode(back.path) == bytes(folder.resolve()) + b"/d\xe9j\xe0/caf\xe9.png"
+    library.trash([record.id])
+    assert not back.path.exists()
+    assert library.restore([record.id]) == 1 and back.path.is_file()
+    assert library.scan_sources()[0].unchanged == 3
+    gone = raw(folder, b"n\xe9w.png")
+    gone.write_bytes(a1111("a latin new one", 4))
+    (new,) = library.scan_sources()[0].added
+    library.trash([new])
+    assert library.delete_forever([new]) == 1 and not gone.exists()  # deleted for good: its file too
+    assert library.scan_sources()[0].unchanged == 3
+    if not library.uses_postgres:  # kept as it was, in text any database holds
+        stored = {r for (r,) in library.db.execute_sql("SELECT relpath FROM source_file").fetchall()}
+        assert stored == {"/d%E9j%E0//caf%E9.png", "caf%E9.png", "caf\\xe9.png"}, stored
+        from tui.cli import main
+
+        capsys.readouterr()
+        assert main(["list", "--json", "--library", str(library.root)]) == 0
+        listed = json.loads(capsys.readouterr().out)
+        assert sorted(Path(r["path"]).name for r in listed) == ["caf%E9.png", "caf\\xe9.png", "caf\ufffd.png"]

@@ -506,3 +506,30 @@ async def test_adding_a_folder_holding_a_source_takes_it_in_and_the_watch_follow
         await wait_until(pilot, lambda: "bell" in screen_text(app) and "yak" in screen_text(app),
                          LOADED)
         assert library.get(apple.id).favorite and library.total() == 4 and [s.path for s in library.sources()] == [out]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_a_linked_file_whose_name_is_not_utf8_shows_with_a_replacement_character(tmp_path, size):
+    """A Latin-1 name followed in a linking source (it was skipped): its card, the large view and its info show
+    and open it, the name with U+FFFD where the byte is; nothing breaks on it. Fails without (no image)."""
+    import os
+    from pathlib import Path
+
+    from tui.info_screen import InfoScreen
+
+    folder = tmp_path / "latin"
+    folder.mkdir()
+    Path(os.fsdecode(bytes(folder) + b"/caf\xe9.png")).write_bytes(a1111("cafe", 5))
+    library = Library(tmp_path / "lib", account="alice")
+    library.add_source(folder)
+    app = MyImagesApp(library)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        await wait_until(pilot, lambda: "cafe" in screen_text(app))
+        await pilot.press("i")
+        await wait_until(pilot, lambda: isinstance(app.screen, InfoScreen))
+        values = " ".join(str(w.render()) for w in app.screen.query(".info-value"))
+        assert "caf\ufffd.png" in values and "\udce9" not in values, values
+        await pilot.press("escape", "enter")  # the large view opens the file itself
+        await pilot.pause()
+        assert app.is_running and "cannot be read" not in screen_text(app) and "missing" not in screen_text(app)
