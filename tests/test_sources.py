@@ -1914,3 +1914,25 @@ def test_a_linked_file_whose_name_is_not_utf8_is_followed_and_kept_as_it_is(libr
         assert main(["list", "--json", "--library", str(library.root)]) == 0
         listed = json.loads(capsys.readouterr().out)
         assert sorted(Path(r["path"]).name for r in listed) == ["caf%E9.png", "caf\\xe9.png", "caf\ufffd.png"]
+
+
+def test_a_running_watch_follows_the_folder_that_took_in_its_source(tmp_path, nested):
+    """`source add ~/out` on the command line while the app (or `myimages watch`) watches ~/out/today: the watch
+    learns of it (its look at the sources, every CHECK_SOURCES_EVERY seconds), watches ~/out instead, and files
+    written in either folder come in."""
+    out, today = nested
+    library = Library(tmp_path / "lib")
+    library.add_source(today)
+    notices: list[str] = []
+    watcher = SourceWatcher(Library(tmp_path / "lib"), None, notices.append).start()
+    try:
+        assert watcher.ready.wait(10)
+        assert watcher.folders == [str(today.resolve())]
+        Library(tmp_path / "lib").add_source(out)  # another program
+        wait_for(lambda: watcher.folders == [str(out.resolve())], 20)
+        put(out, "later/y.png", a1111("a later yak", 31))
+        put(today, "z.png", a1111("a later zebra", 32))
+        wait_for(lambda: library.total() == 6, 10)
+        assert not notices and [s.path for s in library.sources()] == [out.resolve()]
+    finally:
+        watcher.stop()
