@@ -36,7 +36,7 @@ from peewee import Database, PeeweeException, chunked
 
 from .own_writes import own_writes
 from .query import DEFAULT_SORT, Parsed, Term, as_number, lora_names
-from .text import SORT_KEY_BYTES, prompt_sort_key
+from .text import SORT_KEY_BYTES, fold, prompt_sort_key
 
 CHANGE_TABLE = "image_change"
 PLACE_AT_MOST = 20_000  # changed rows put in place (found by searchsorted, one copy of each column: 4,000 new
@@ -254,7 +254,8 @@ class _Memo(dict):
 
 
 class _Strings:
-    """Distinct values of a text column, case-folded, each with a code; which contain a text, cached.
+    """Distinct values of a text column, folded (text.fold: case and accents), each with a code; which contain a
+    text, cached.
 
     Few values are tested one by one. Many (a library's prompts) are also kept as one UTF-8
     blob, values apart by NUL: a search finds the text's occurrences with numpy, anchored on
@@ -303,7 +304,7 @@ class _Strings:
     def code(self, value: str | None) -> int:
         """The value's code. A value already in the blob alone gets a code of its own again (two codes,
         one value: searches and orders do not mind, and a lookup of every blob value would cost more)."""
-        folded = (value or "").casefold()
+        folded = fold(value)
         code = self.codes.get(folded)
         if code is None:
             code = len(self)
@@ -1243,7 +1244,7 @@ class Query:
 
 
 SAVED_MAGIC = b"MYIMAGES-CATALOG"
-SAVED_FORMAT = 5  # changes with _ARRAYS or the strings' arrays: an older file is then read no more
+SAVED_FORMAT = 6  # changes with _ARRAYS or the strings' arrays (6: values accent-folded): an older file is read no more
 _STRINGS_PARTS = ("blob", "starts", "frequency", "tri_keys", "tri_offsets", "tri_positions", "tri_values", "indexed",
                   "letters", "letter_bit", "words", "word_starts", "word_offsets", "word_values")
 SAVE_AFTER = KEEP_CHANGES // 2  # changes caught up since the file was written: write it again
@@ -1308,7 +1309,7 @@ class Catalog:
         self._own_writes_seen = -1  # this process's write count at that moment
         self._newest = -1  # the last change in the log when last looked (may be ahead of _seq)
         self._set_columns(None)
-        self._prompt_strings = _Strings()  # distinct prompts, case-folded (codes index these)
+        self._prompt_strings = _Strings()  # distinct prompts, folded (codes index these)
         self._strings = {"models": _Strings(), "negatives": _Strings(), "samplers": _Strings(), "loras": _Strings()}
         self._sizes: dict[Query, np.ndarray] = {}  # a stacked query's stack sizes, beside its result
         self._results: dict[Query, np.ndarray | Ordered] = {}
@@ -1730,7 +1731,7 @@ class Catalog:
     # -- answering -----------------------------------------------------------
 
     def _prompt_matches(self, text: str) -> np.ndarray:
-        """For each distinct prompt: does it contain `text` (case-folded)?"""
+        """For each distinct prompt: does it contain `text` (folded: text.fold)?"""
         return self._prompt_strings.containing(text)
 
     def _prompt_mask(self, text: str) -> np.ndarray:
@@ -2036,7 +2037,7 @@ class Catalog:
                 if found is not None:
                     mask &= found
             else:
-                text = query.search.strip().casefold()
+                text = fold(query.search.strip())
                 if text:
                     mask &= self._prompt_mask(text)
             if query.favorite is not None:

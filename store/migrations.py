@@ -19,7 +19,7 @@ from .errors import StoreError
 from .models import MODELS, Setting
 from .text import SORT_KEY_BYTES, prompt_sort_key
 
-LATEST = 22
+LATEST = 23
 VERSION_KEY = "schema_version"
 # An upgrade of a library with this many images is said before it starts (a step that makes the image table
 # again takes about a minute a million images): on the `myimages.upgrade` logger, which the command line
@@ -35,9 +35,13 @@ def is_postgres(db: Database) -> bool:
 def create_search_support(db: Database) -> None:
     """What fast search needs: a trigram index on PostgreSQL, the catalog's change log on SQLite."""
     if is_postgres(db):
+        from .param_columns import create_fold_function
+        from .query_sql import FOLD
+
         db.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        db.execute_sql(
-            "CREATE INDEX IF NOT EXISTS image_prompt_trgm ON image USING gin (prompt gin_trgm_ops)"
+        create_fold_function(db)
+        db.execute_sql(  # (of the folded prompt since schema 23)
+            f"CREATE INDEX IF NOT EXISTS image_prompt_trgm ON image USING gin ({FOLD}(prompt) gin_trgm_ops)"
         )
         create_field_indexes(db)
         create_change_log(db)
@@ -48,9 +52,11 @@ def create_search_support(db: Database) -> None:
 
 def create_field_indexes(db: Database) -> None:
     """PostgreSQL: indexes for the search language's fields (model, negative prompt, sampler, seed, steps)."""
+    from .param_columns import create_fold_function
     from .query_sql import SEARCH_INDEX_SQL
 
     if is_postgres(db):
+        create_fold_function(db)
         for sql in SEARCH_INDEX_SQL:
             db.execute_sql(sql)
 
@@ -349,6 +355,27 @@ def _step_22_lost_records(db: Database, migrator: SchemaMigrator) -> None:
         migrate(migrator.add_column("lost_image", "record", LostImage.record))
 
 
+# schema 23's indexes of the folded text, which replace those of the text as it is
+FOLDED_INDEXES = ("image_prompt_trgm", "image_prompt_phrase_trgm", "image_model_trgm", "image_negative_trgm",
+                  "image_sampler_column_trgm", "image_lora_list_trgm")
+
+
+def _step_23_folded_search(db: Database, migrator: SchemaMigrator) -> None:
+    # New-user test 7 #2: a search folds accents as it folds case ("eclair" finds "Éclair"). SQLite: the catalog's
+    # values are folded (text.fold; a saved catalog of the older format is built again). PostgreSQL: the trigram
+    # indexes are of the text folded by the server (query_sql.FOLD, an immutable function over unaccent), and the
+    # LoRA list column reads the names of a JSON list (Fooocus), where it was NULL: the table is rewritten once.
+    from .param_columns import add_param_columns
+
+    if not is_postgres(db):
+        return
+    for index in FOLDED_INDEXES:
+        db.execute_sql(f"DROP INDEX IF EXISTS {index}")
+    db.execute_sql("ALTER TABLE image DROP COLUMN IF EXISTS lora_list")
+    add_param_columns(db)  # the column again (a rewrite) and its index, with the fold function first
+    create_search_support(db)
+
+
 STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _step_2_search_index,
     3: _step_3_catalog,
@@ -371,6 +398,7 @@ STEPS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     20: _step_20_collection_changes,
     21: _step_21_prompt_sort_key,
     22: _step_22_lost_records,
+    23: _step_23_folded_search,
 }
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from peewee import Database, PostgresqlDatabase
 
 from .query import LORA_KEYS, SAMPLER_KEYS, SEED_KEYS, STEPS_KEYS
-from .query_sql import CFG_NUMBER, number_sql, param_sql
+from .query_sql import CFG_NUMBER, FOLD, number_sql, param_sql
 
 
 def _json_first(keys: tuple[str, ...]) -> str:
@@ -32,12 +32,23 @@ SQLITE_COLUMNS = {
     "lora_list": _json_first(LORA_KEYS),
 }
 
+# The LoRA list: a text ("name: hash, folder/name2: hash2", A1111) as it is, or a JSON list (Fooocus: [["name", 0.5],
+# ...], or of texts) as its items' names (an item's first text) apart by commas, as query.lora_names reads it (schema
+# 22; before, NULL for a list: lora: never found those images). Lists in a list go one deep.
+_LORA_LIST = (
+    f"COALESCE({param_sql(LORA_KEYS, True)}, regexp_replace(SUBSTRING(params FROM "
+    """'"(?:Lora hashes|loras|lora_name)":\\s*\\[((?:[^\\[\\]"]|"(?:[^"\\\\]|\\\\.)*"|\\[(?:[^\\[\\]"]|"(?:[^"\\\\]|\\\\.)*")*\\])*)\\]'), """
+    """'\\s*(?:\\[\\s*"((?:[^"\\\\]|\\\\.)*)"(?:[^\\[\\]"]|"(?:[^"\\\\]|\\\\.)*")*\\]|"((?:[^"\\\\]|\\\\.)*)"|\\[[^\\[\\]]*\\]|"""
+    """[^,\\[\\]"]*)\\s*(,|$)', '\\1\\2\\3', 'g'))"""
+)
+assert set(LORA_KEYS) == {"Lora hashes", "loras", "lora_name"}  # (the list's keys, written out above)
+
 POSTGRES_COLUMNS = {
     "seed": ("NUMERIC", number_sql(SEED_KEYS)),
     "steps": ("NUMERIC", number_sql(STEPS_KEYS)),
     "cfg": ("NUMERIC", f"CASE WHEN text_accuracy ~ '{CFG_NUMBER}' THEN CAST(TRIM(text_accuracy) AS NUMERIC) END"),
     "sampler": ("TEXT", param_sql(SAMPLER_KEYS, True)),
-    "lora_list": ("TEXT", param_sql(LORA_KEYS, True)),
+    "lora_list": ("TEXT", _LORA_LIST),
 }
 
 LIVE_ORDER_INDEX = "image_live_order"
@@ -57,8 +68,9 @@ POSTGRES_INDEXES = (
     "CREATE INDEX IF NOT EXISTS image_seed_column ON image (seed)",
     "CREATE INDEX IF NOT EXISTS image_steps_column ON image (steps)",
     "CREATE INDEX IF NOT EXISTS image_cfg_column ON image (cfg)",
-    "CREATE INDEX IF NOT EXISTS image_sampler_column_trgm ON image USING gin (sampler gin_trgm_ops)",
-    "CREATE INDEX IF NOT EXISTS image_lora_list_trgm ON image USING gin (lora_list gin_trgm_ops)",
+    # (of the text folded since schema 23: query_sql.FOLD)
+    f"CREATE INDEX IF NOT EXISTS image_sampler_column_trgm ON image USING gin ({FOLD}(sampler) gin_trgm_ops)",
+    f"CREATE INDEX IF NOT EXISTS image_lora_list_trgm ON image USING gin ({FOLD}(lora_list) gin_trgm_ops)",
     # is:cell (derivation LIKE 'cell%'): the few derived images, not a read of the table
     "CREATE INDEX IF NOT EXISTS image_derivation ON image (derivation text_pattern_ops) WHERE derivation <> ''",
     # newest first (schema 17): the images not in the trash in date order, with the short fields a search tests
@@ -81,6 +93,25 @@ def present(db: Database) -> set[str]:
     return {row[1] for row in db.execute_sql("PRAGMA table_xinfo(image)").fetchall()}
 
 
+def create_fold_function(db: Database) -> None:
+    """PostgreSQL: the search's case and accent folding (query_sql.FOLD, schema 23), an immutable function, so that
+    trigram indexes can hold what it gives: lower(unaccent(normalize(text, NFKD))). NFKD first, as text.fold does,
+    so that a mark unaccent's rules do not name is apart and left out too ("й" -> "и"); unaccent's rules then also
+    fold a few letters NFKD keeps (ø -> o, æ -> ae, ł -> l, đ -> d: such a word typed finds its plain form on
+    PostgreSQL alone). unaccent is in PostgreSQL's contrib, as pg_trgm is, and trusted (no superuser needed)."""
+    if not isinstance(db, PostgresqlDatabase):
+        return
+    db.execute_sql("CREATE EXTENSION IF NOT EXISTS unaccent")
+    (schema,) = db.execute_sql("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+                               "WHERE e.extname = 'unaccent'").fetchone()
+    (encoding,) = db.execute_sql("SHOW server_encoding").fetchone()
+    quoted = '"' + schema.replace('"', '""') + '"'
+    dictionary = "'" + quoted.replace("'", "''") + ".unaccent'"
+    text = "normalize($1, NFKD)" if encoding.upper() in ("UTF8", "UTF-8") else "$1"  # (normalize wants UTF-8)
+    db.execute_sql(f"CREATE OR REPLACE FUNCTION {FOLD}(text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE "
+                   f"AS $$ SELECT lower({quoted}.unaccent({dictionary}::regdictionary, {text})) $$")
+
+
 def add_param_columns(db: Database) -> None:
     """Give the image table its parameter columns (and, on PostgreSQL, their indexes) if it lacks them."""
     have = present(db)
@@ -93,6 +124,7 @@ def add_param_columns(db: Database) -> None:
                for name, (kind, expression) in POSTGRES_COLUMNS.items() if name not in have]
     if missing:  # one statement: the table is rewritten once
         db.execute_sql(f"ALTER TABLE image {', '.join(missing)}")
+    create_fold_function(db)
     for index in OLD_INDEXES:
         db.execute_sql(f"DROP INDEX IF EXISTS {index}")
     for sql in POSTGRES_INDEXES:

@@ -1,6 +1,6 @@
 """The search language: text typed in the search box (or `list --search`) -> a structured query.
 
-    ring pixel            every word in the prompt (any case, partial, any order)
+    ring pixel            every word in the prompt (any case or accent, partial, any order): text.fold
     "a quoted phrase"     the phrase as written (any case); \" is a quote in it, \\ a backslash
     -word  -model:x       excludes
     a | b   a OR b        alternatives: `|` joins the words (phrases, fields) beside it; the rest applies to
@@ -22,13 +22,19 @@ evaluates a Parsed in the SQLite catalog (catalog.py) and as SQL (library.py).
 from __future__ import annotations
 
 import functools
+import json
 import math
 import re
 from typing import Any, NoReturn
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 
+from .text import fold
+
 TEXT_FIELDS = {"model", "sampler", "negative", "lora", "owner", "file", "source"}
+# the text fields searched case- and accent-folded (text.fold), as prompt words and phrases are: "eclair" finds
+# "Éclair"; owner:, file: and source: fold case alone (names and paths)
+FOLDED_FIELDS = {"model", "sampler", "negative", "lora"}
 NUMBER_FIELDS = {"seed", "steps", "cfg", "width", "height", "id"}
 DATE_FIELDS = {"date", "imported"}
 FLAGS = {"fav": "fav", "favorite": "fav", "favourite": "fav", "favorites": "fav", "cleaned": "cleaned",
@@ -55,7 +61,8 @@ DEFAULT_SORT = "newest"
 class Term:
     """One condition. `value` by kind:
 
-    text fields and "prompt": the case-folded text to contain;
+    text fields and "prompt": the folded text to contain (text.fold: case and accents; owner:, file: and source:
+    case alone);
     numbers: (low, high, low_inclusive, high_inclusive), either end None for open;
     dates: (start, end) naive-UTC datetimes, start inclusive, end exclusive, either None;
     "is": the flag name; "from": an id; "in": a collection name (or id) as typed;
@@ -303,7 +310,7 @@ def _term(field: str, raw: str, negate: bool, today: date) -> Term:
     if key in TEXT_FIELDS:
         if not value.strip():
             _fail(f"{key}: needs some text, e.g. {key}:{'euler' if key == 'sampler' else 'xl'}.")
-        return Term(key, value.casefold(), negate, value)
+        return Term(key, fold(value) if key in FOLDED_FIELDS else value.casefold(), negate, value)
     if key in NUMBER_FIELDS:
         return Term(key, _number_value(key, value), negate, shown)
     if key in DATE_FIELDS:
@@ -406,7 +413,7 @@ def _parse_cached(text: str, today: date) -> Parsed:
                     if minus:
                         raise _Unreadable("A lone - excludes nothing: write -word.")
                     continue
-                term = Term("prompt", value.casefold(), bool(minus), value)
+                term = Term("prompt", fold(value), bool(minus), value)
             else:
                 term = _term(field, raw, bool(minus), today)
             frame.add(term)
@@ -559,7 +566,7 @@ def without_sort(text: str) -> str:
 
 def plain_query(text: str) -> Parsed:
     """The search text as one prompt substring (the old behaviour), for callers that want it literally."""
-    value = text.strip().casefold()
+    value = fold(text.strip())
     return Parsed(((Term("prompt", value, False, text.strip()),),) if value else ())
 
 
@@ -694,16 +701,28 @@ LORA_KEYS = ("Lora hashes", "loras", "lora_name")
 
 
 def lora_names(prompt: str | None, listed) -> str:
-    """LoRA names in the prompt (<lora:name:w>) and in the params' list ("name: hash, ..."), case-folded,
-    one a line ("" for none)."""
+    """LoRA names in the prompt (<lora:name:w>) and in the params' list, folded (text.fold), one a line ("" for
+    none). The list is text ("name: hash, folder/name2: hash2", A1111) or a JSON list (Fooocus:
+    [["name.safetensors", 0.5], ...], or of texts "name: w"), as the params hold it or as its JSON text (SQLite's
+    json_extract gives a list as text): a name is an item's first text, before its colon, after its last slash."""
     names: set[str] = set()
     if prompt and "<" in prompt:
-        names.update(m.group(1).strip().casefold() for m in _LORA_IN_PROMPT.finditer(prompt))
+        names.update(fold(m.group(1).strip()) for m in _LORA_IN_PROMPT.finditer(prompt))
+    if isinstance(listed, str) and listed.lstrip().startswith("["):
+        try:
+            listed = json.loads(listed)
+        except (ValueError, RecursionError):  # text that only starts like a list, or one too deep to read
+            pass
+    parts: list = []
     if isinstance(listed, str) and listed:
-        for part in listed.strip('"').split(","):
+        parts = listed.strip('"').split(",")
+    elif isinstance(listed, list):  # an item is a list ([name, weight, ...]) or a text
+        parts = [item[0] if isinstance(item, list) and item else item for item in listed]
+    for part in parts:
+        if isinstance(part, str):
             name = part.split(":")[0].strip().rsplit("/", 1)[-1]
             if name:
-                names.add(name.casefold())
+                names.add(fold(name))
     return "\n".join(sorted(names))
 
 
@@ -744,7 +763,7 @@ def whole_number(value) -> int | None:
 
 SEARCH_HELP = """\
 search (the same in the app's search box):
-  ring pixel           every word in the prompt, any case, any order, partial
+  ring pixel           every word in the prompt, any case or accent, any order, partial
   "pixel art"  -blurry a phrase as written; a minus excludes
   ring | necklace      alternatives (also OR): | joins the two words (phrases, fields) beside it
   gem | coin -blurry   the rest applies to each: (gem or coin) and not blurry
@@ -759,11 +778,14 @@ search (the same in the app's search box):
   -(ring | gem)        a minus excludes the group: neither ring nor gem
   "(masterpiece:1.2)"  in quotes or inside a word (foo(bar)) a parenthesis is text
   sort:newest|oldest|imported|prompt|largest|random|favorites
+  cafe  café           each finds both: accents fold as case does, in
+                       words, phrases, negative:, model:, sampler:, lora:
 """
 
 
 def _contains(text: str | None, term: Term) -> bool:
-    return term.value in (text or "").casefold()
+    return term.value in (fold(text) if term.field in FOLDED_FIELDS or term.field == "prompt" else
+                          (text or "").casefold())
 
 
 def term_holds(term: Term, record) -> bool:

@@ -1,6 +1,8 @@
 """The search language (query.py) as SQL for PostgreSQL: a WHERE clause and an ORDER BY.
 
-Words and text fields are ILIKE (the prompt's served by the pg_trgm index).
+Words and the folded text fields (query.FOLDED_FIELDS: negative, model, sampler, lora) are LIKE on the text folded
+by the server's FOLD function (case and accents: lower(unaccent(normalize(NFKD))), migrations.create_fold_function),
+the words folded by the same function; their pg_trgm indexes are of the folded text. owner, file and source: ILIKE.
 Parameters are columns the database derives from the params text with a regular
 expression, never cast to JSON (a damaged params value can never fail a search),
 each with its index (param_columns.py). A library on SQLite answers from its
@@ -37,13 +39,39 @@ def number_sql(keys: tuple[str, ...]) -> str:
     return f"CAST({param_sql(keys, False)} AS NUMERIC)"
 
 
-PHRASE_KEY = "REPLACE(prompt, ' ', 'x')"  # what a phrase's candidates are found in (image_prompt_phrase_trgm)
+FOLD = "myimages_fold"  # the server's case and accent folding (migrations.create_fold_function), immutable
+PHRASE_KEY = f"REPLACE({FOLD}(prompt), ' ', 'x')"  # what a phrase's candidates are found in (image_prompt_phrase_trgm)
+
+
+def folded(column):
+    """The column folded by the server (FOLD): what the folded fields' trigram indexes hold."""
+    return fn.myimages_fold(column)
+
+
+def _folded_pattern(text: str, spaces_as_x: bool = False):
+    """LIKE's pattern for `text` anywhere, folded by the server as the column is (a constant the planner works out
+    first, so the trigram index serves it), its %, _ and \\ escaped after folding."""
+    inner = r"replace(replace(replace(myimages_fold(%s), '\', '\\'), '%%', '\%%'), '_', '\_')"
+    if spaces_as_x:
+        inner = f"replace({inner}, ' ', 'x')"
+    return SQL(f"('%%' || {inner} || '%%')", [text])
+
+
+def _folded_like(column, text: str):
+    return NodeList((folded(column), SQL("LIKE"), _folded_pattern(text)))
+
+
+def _folded_regex(before: str, text: str, after: str):
+    """A regular expression (a constant): `before`, `text` folded by the server and taken literally, `after`."""
+    escaped = r"regexp_replace(myimages_fold(%s), '([^[:alnum:][:space:]])', '\\\1', 'g')"
+    return SQL(f"(%s || {escaped} || %s)", [before, text, after])
 
 # Indexes for the fields and the orders (PostgreSQL; made by schema 7 and for every new library; the
 # parameters' columns and their indexes by schema 11: param_columns.py).
 SEARCH_INDEX_SQL = (
-    "CREATE INDEX IF NOT EXISTS image_model_trgm ON image USING gin (model gin_trgm_ops)",
-    "CREATE INDEX IF NOT EXISTS image_negative_trgm ON image USING gin (negative_prompt gin_trgm_ops)",
+    # (of the text folded since schema 23)
+    f"CREATE INDEX IF NOT EXISTS image_model_trgm ON image USING gin ({FOLD}(model) gin_trgm_ops)",
+    f"CREATE INDEX IF NOT EXISTS image_negative_trgm ON image USING gin ({FOLD}(negative_prompt) gin_trgm_ops)",
     # a phrase (schema 17): the prompt with its spaces made letters, so that trigrams span a space and only
     # prompts holding the phrase's words next to each other are candidates (`_phrase`)
     f"CREATE INDEX IF NOT EXISTS image_prompt_phrase_trgm ON image USING gin ({PHRASE_KEY} gin_trgm_ops)",
@@ -66,8 +94,8 @@ def _phrase(m, text: str):
     at a space (every prompt holding both words is a candidate), this one's run across it ("pixel art" has
     "elx", "lxa", "xar", which "pixel, art" has not), so the planner reads only prompts that hold the words
     side by side, and the first rules out the few others (an x in the phrase: "pixelxart")."""
-    key = fn.REPLACE(m.prompt, SQL("' '"), SQL("'x'"))
-    return _like(m.prompt, text) & _like(key, text.replace(" ", "x"))
+    key = fn.REPLACE(folded(m.prompt), SQL("' '"), SQL("'x'"))
+    return _folded_like(m.prompt, text) & NodeList((key, SQL("LIKE"), _folded_pattern(text, spaces_as_x=True)))
 
 
 def _between(expr, bounds: tuple):
@@ -86,7 +114,8 @@ def _between(expr, bounds: tuple):
 # a LoRA's name in the generator's list ("name: hash, folder/name2: hash2", query.lora_names): in one of its
 # comma-separated items, before the item's colon and after its last slash; not its hash nor its folder (the
 # ILIKE before it finds the rows through lora_list's trigram index, this rules out those whose match is not a name)
-LORA_NAME_IN_LIST = "(^|,)([^,:]*/)?[^,:/]*{}[^,:/]*(:|,|$)"
+LORA_NAME_IN_LIST = ("(^|,)([^,:]*/)?[^,:/]*", "[^,:/]*(:|,|$)")  # (before and after the name searched for)
+LORA_IN_PROMPT = "<(lora|lyco|locon):[^:>]*"
 
 
 def _term(term: Term, account_id: int, m=Image):
@@ -100,20 +129,20 @@ def _term(term: Term, account_id: int, m=Image):
         read_from = SourceFile.select(SourceFile.image).join(Source).where(
             _like(Source.path, term.text), SourceFile.image.is_null(False))
         return _like(m.location, term.text) | m.id.in_(read_from)
-    text = {"prompt": m.prompt, "model": model, "negative": m.negative_prompt,
-            "file": m.source_name}.get(f)
+    if f == "file":
+        return _like(m.source_name, term.text)
+    text = {"prompt": m.prompt, "model": model, "negative": m.negative_prompt, "sampler": SQL("sampler")}.get(f)
     if text is not None:
         if f == "prompt" and " " in term.text.strip():
             return _phrase(m, term.text)
-        return _like(text, term.text)
-    if f == "sampler":
-        return _like(SQL("sampler"), term.text)
+        return _folded_like(text, term.text)
     if f == "lora":  # the prompt's own trigram index serves the regular expression
-        in_prompt = NodeList((m.prompt, SQL("~*"), Value("<(lora|lyco|locon):[^:>]*" + re.escape(term.text))))
+        in_prompt = NodeList((folded(m.prompt), SQL("~"), _folded_regex(LORA_IN_PROMPT, term.text, "")))
         if any(c in term.text for c in "/,:"):  # no name in the list holds one
             return in_prompt
-        return in_prompt | (_like(SQL("lora_list"), term.text) & NodeList((SQL("lora_list"), SQL("~*"), Value(
-            LORA_NAME_IN_LIST.format(re.escape(term.text))))))
+        names = folded(SQL("lora_list"))
+        return in_prompt | (_folded_like(SQL("lora_list"), term.text) & NodeList((names, SQL("~"), _folded_regex(
+            LORA_NAME_IN_LIST[0], term.text, LORA_NAME_IN_LIST[1]))))
     if f == "owner":
         return m.owner.in_(list(v)) if v else SQL("FALSE")
     if f == "in":

@@ -9,6 +9,7 @@ never interprets stored text as markup; see widgets.)
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import unicodedata
@@ -218,6 +219,67 @@ def one_line(text: str | None) -> str:
 # prompts alike that far tie, and go newest first); an image without a prompt ("(no prompt)") after every other.
 SORT_KEY_BYTES = 48
 NO_PROMPT_KEY = "\U0010ffff"  # the last code point: after any folded prompt
+
+
+# Search folds case and accents (query.py: prompt words, phrases, negative:, model:, sampler:, lora:): "eclair" finds
+# "Éclair", "cafe" "café", "uber" "über", and "café" finds "cafe" too. Both the text searched and the words typed are
+# folded alike: NFKD (compatibility forms too: "ﬁ" is "fi", "²" is "2"), every combining mark (accents, cedillas,
+# dakuten) left out, case-folded ("ß" is "ss"); what prompt A-Z sorts by is the same folding.
+_MARKS: dict[int, None] | None = None  # every combining character's code point -> None, for str.translate
+
+
+def _marks() -> dict[int, None]:
+    global _MARKS
+    if _MARKS is None:
+        # (all lie in U+0300..U+1EFFF: 18 ms to list, where every code point took 150)
+        _MARKS = {cp: None for cp in range(0x300, 0x1F000) if unicodedata.combining(chr(cp))}
+    return _MARKS
+
+
+def fold(text: str | None) -> str:
+    """`text` as a search compares it: case- and accent-folded ("Éclair" -> "eclair", "Straße" -> "strasse"). Made
+    character by character (`fold_char`), so a place in the folded text has its place in the original
+    (`folded_spans`)."""
+    if not text:
+        return ""
+    if text.isascii():
+        return text.lower()
+    return unicodedata.normalize("NFKD", text.casefold()).translate(_marks()).casefold()
+
+
+@functools.lru_cache(maxsize=8192)
+def fold_char(ch: str) -> str:
+    """One character folded: what it is in `fold` of any text holding it ("" for a combining mark)."""
+    return fold(ch)
+
+
+def folded_spans(text: str, word: str) -> list[tuple[int, int]]:
+    """Where `word` (folded) occurs in `text` folded, as (start, end) places in `text` itself: "eclair" in "An
+    Éclair" is (3, 9); a combining mark after a match's last letter ("e" + U+0301) is in its span."""
+    if not word or not text:
+        return []
+    if text.isascii():
+        folded, owner = text.lower(), None
+    else:
+        parts, owner = [], []
+        for at, ch in enumerate(text):
+            part = fold_char(ch)
+            parts.append(part)
+            owner.extend([at] * len(part))
+        folded = "".join(parts)
+    spans = []
+    start = folded.find(word)
+    while start >= 0:
+        end = start + len(word)
+        if owner is None:
+            spans.append((start, end))
+        else:
+            last = owner[end - 1] + 1
+            while last < len(text) and not fold_char(text[last]):  # its marks (a decomposed accent)
+                last += 1
+            spans.append((owner[start], last))
+        start = folded.find(word, end)
+    return spans
 
 
 def prompt_sort_key(prompt: str | None) -> str:

@@ -7,6 +7,7 @@ import hashlib
 import json
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -16,7 +17,7 @@ from store.library import NewImage
 from store.query import (ALIASES, DATE_FIELDS, FIELD_LIST, FIELDS, HINT_WIDTH, NUMBER_FIELDS, SORTS, parse,
                          without_sort)
 from store.records import FAVORITES_ONLY, SCOPE_PUBLIC, Count, Filters
-from store.text import prompt_sort_key
+from store.text import fold, prompt_sort_key
 
 # -- the parser -----------------------------------------------------------------
 
@@ -585,7 +586,7 @@ def test_prompt_order_folds_case_and_accents_and_puts_no_prompt_last(library, db
             blob.code(v)
         blob.prepare()
         assert blob.rank().tolist() == loop.rank().tolist()
-        assert loop.rank()[values.index("éclair")] == loop.rank()[values.index("eclair")]  # one key, one place
+        assert loop.code("éclair") == loop.code("eclair")  # one folded value (text.fold), one place
         monkeypatch.setattr(lib, "catalog", None)
         assert [by_id[i] for i in lib.ids(Filters(sort="prompt"))] == COLLATED_ORDER
         plan = lib.db.execute_sql("EXPLAIN QUERY PLAN SELECT id FROM image WHERE owner_id = 1 AND trashed_at IS NULL "
@@ -745,7 +746,7 @@ def test_the_prompt_blob_search_finds_what_a_loop_finds(values, queries):
         if query == queries[len(queries) // 2]:
             for value in values[len(values) // 2:]:  # values added between searches
                 strings.code(value.replace("\x00", ""))
-        for text in (query.casefold(), query.casefold() + "a"):  # and one letter more, as typed
+        for text in (fold(query), fold(query) + "a"):  # and one letter more, as typed
             expected = [text in v for v in strings.values]
             assert strings.containing(text).tolist() == expected
 
@@ -762,14 +763,14 @@ def test_the_trigram_index_finds_what_a_loop_finds(values, queries):
     strings.BLOB_FROM = 0
     held = {}
     for value in values[: len(values) // 2 + 1]:
-        held[strings.code(value)] = value.casefold()
+        held[strings.code(value)] = fold(value)
     strings.prepare()  # the blob and its trigram index
     assert strings._indexed
     for value in values[len(values) // 2 + 1:]:
-        held[strings.code(value)] = value.casefold()
+        held[strings.code(value)] = fold(value)
     strings.saved()  # the added values put in the blob, after its index
     for query in queries:
-        for text in (query.casefold(), query.casefold() + "a"):
+        for text in (fold(query), fold(query) + "a"):
             assert strings.containing(text).tolist() == [text in held[code] for code in range(len(strings))]
 
 
@@ -795,13 +796,13 @@ def test_the_word_index_finds_what_a_loop_finds(values, queries, word_hash):
         strings.BLOB_FROM = 0
         held = {}
         for value in values[: len(values) // 2 + 1]:
-            held[strings.code(value)] = value.casefold()
+            held[strings.code(value)] = fold(value)
         strings.prepare()  # the blob, its trigram and word indexes
         for value in values[len(values) // 2 + 1:]:
-            held[strings.code(value)] = value.casefold()
+            held[strings.code(value)] = fold(value)
         strings.saved()  # the added values put in the blob, after its indexes
         for query in queries:
-            text = query.casefold()
+            text = fold(query)
             assert strings._by_words(text.encode()) or len(strings._word_offsets) == 1  # (no word in any value)
             assert strings.containing(text).tolist() == [text in held[code] for code in range(len(strings))]
 
@@ -824,13 +825,13 @@ def test_a_word_with_a_letter_is_looked_for_among_the_words_that_are_not_numbers
         held = {}
         for word, number in values:
             value = f"{word} {number} {number * 7}"
-            held[strings.code(value)] = value.casefold()
+            held[strings.code(value)] = fold(value)
         strings.prepare()
         part = strings.lettered_words()
         lettered = {w for w, _ in values if w.strip("0123456789")}
-        assert part.words is None or len(part.numbers) == len({w.casefold() for w in lettered})
+        assert part.words is None or len(part.numbers) == len({fold(w) for w in lettered})
         for query in queries:
-            text = query.casefold()
+            text = fold(query)
             assert strings.containing(text).tolist() == [text in held[code] for code in range(len(strings))]
 
 
@@ -857,7 +858,7 @@ def test_the_word_index_answers_as_sqlite_like(values, queries):
         for query in queries:
             escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             like = {c for (c,) in con.execute("SELECT code FROM t WHERE value LIKE ? ESCAPE '\\'", (f"%{escaped}%",))}
-            found = strings.containing(query.casefold())
+            found = strings.containing(fold(query))
             assert {c for c in range(len(strings)) if found[c]} == like
     con.close()
 
@@ -1005,7 +1006,8 @@ def test_postgresql_uses_the_field_indexes(known, db_url):
                             ("cfg:5-7", "image_cfg_column"), ("model:sdxl", "image_model_trgm"),
                             ("sampler:euler", "image_sampler_column_trgm"), ("lora:detail", "image_lora_list_trgm"),
                             ("lora:detail", "image_prompt_trgm"), ("is:cell", "image_derivation"),
-                            ('"art ring"', "image_prompt_phrase_trgm")):
+                            ('"art ring"', "image_prompt_phrase_trgm"), ("Ŕíng", "image_prompt_trgm"),
+                            ("negative:blúrry", "image_negative_trgm")):
             sql, params = Image.select(Image.id).where(where_clause(parse(text), lib.account.id)).sql()
             plan = "\n".join(r[0] for r in lib.db.execute_sql("EXPLAIN " + sql, params).fetchall())
             assert index in plan, (text, plan)
@@ -1280,3 +1282,151 @@ def test_a_quote_closed_but_never_opened_is_forgiven_as_one_opened_but_never_clo
     assert parse('-duck"').groups[0][0].negate and parse('-duck"').groups[0][0].value == "duck"
     assert parse('"a \\"b\\""').groups[0][0].value == 'a "b"'  # quotes inside a phrase as before
     assert parse('"').error == "" and parse('"').empty
+
+
+# -- accents folded as case is (new-user test 7 #2) ------------------------------------------------------------
+
+FOLDED_PROMPTS = ["Éclair au chocolat", "eclair, plain", "Café crème on a table", "cafe sign", "Über alles",
+                  "STRASSE at night", "a dragon"]
+
+
+@pytest.fixture
+def accented(library):
+    added = library.add_images([
+        new(1, FOLDED_PROMPTS[0], model="Modèle Rêve", negative="flou, déformé",
+            params={"sampler": "Eulér a", "Lora hashes": "Détail_Tweaker: abc1"}),
+        new(2, FOLDED_PROMPTS[1], model="modele plain", negative="flou", params={"sampler": "euler"}),
+        new(3, FOLDED_PROMPTS[2] + " <lora:Crème:0.5>"), new(4, FOLDED_PROMPTS[3]), new(5, FOLDED_PROMPTS[4]),
+        new(6, FOLDED_PROMPTS[5]), new(7, FOLDED_PROMPTS[6], negative="Über-blurry"),
+    ])
+    return library, dict(zip("abcdefg", (i for i, _ in added)))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("eclair", "a b"), ("ÉCLAIR", "a b"), ("éclair", "a b"), ("Eclair", "a b"), ("cafe", "c d"), ("café", "c d"),
+    ("CAFÉ", "c d"), ("uber", "e"), ("über", "e"), ("ueber", ""), ('"cafe creme"', "c"), ('"café crème on"', "c"),
+    ("-eclair", "c d e f g"), ("-café -uber", "a b f g"), ("eclair | uber", "a b e"), ("-(cafe | eclair)", "e f g"),
+    ("straße", "f"), ("creme", "c"),
+    ("negative:deforme", "a"), ("negative:flou", "a b"), ("-negative:déformé", "b c d e f g"), ("negative:uber", "g"),
+    ("model:modele", "a b"), ("model:rêve", "a"), ("model:reve", "a"), ("-model:modèle", "c d e f g"),
+    ("sampler:euler", "a b"), ("sampler:EULÉR", "a b"), ("lora:detail", "a"), ("lora:crème", "c"),
+    ("lora:creme", "c"), ("-lora:creme", "a b d e f g"),
+])
+def test_a_search_folds_accents_as_it_folds_case(accented, text, expected):
+    """New-user test 7 #2: "eclair" found nothing where prompts said "Éclair" (case was folded, accents were not).
+    A word typed without accents finds its accented forms and one typed with them finds the plain ones too (as web
+    searches do), in prompt words, phrases, -word, negative:, model:, sampler: and lora:, on SQLite's catalog and on
+    PostgreSQL alike; the record-by-record test (`term_holds`, the matched fields) agrees."""
+    from store.query import matched_fields
+
+    lib, ids = accented
+    wanted = {ids[k] for k in expected.split()}
+    assert set(lib.ids(Filters(search=text))) == wanted, text
+    assert lib.count(Filters(search=text)) == len(wanted)
+    parsed = parse(text)
+    if len(parsed.groups) == 1 and not any(t.negate for t in parsed.groups[0]):
+        for record in lib.iter_images(Filters()):
+            assert bool(matched_fields(parsed, record)) == (record.id in wanted), (text, record.prompt)
+
+
+def test_a_query_and_the_words_to_mark_are_folded():
+    parsed = parse('Éclair "Café Crème" model:Modèle -ÜBER')
+    assert [t.value for t in parsed.groups[0]] == ["eclair", "cafe creme", "modele", "uber"]
+    assert [t.text for t in parsed.groups[0]] == ["Éclair", "Café Crème", "Modèle", "ÜBER"]  # as typed, described
+    assert parsed.words == ("eclair", "cafe creme")
+    assert 'prompt contains "Éclair" and "Café Crème"' in parsed.describe()
+    assert [t.value for t in parse("owner:Zoé file:Été").groups[0]] == ["zoé", "été"]  # names and paths: case alone
+
+
+def test_a_match_is_marked_at_its_places_in_the_original_text():
+    from store.text import folded_spans
+
+    assert folded_spans("An Éclair, an ÉCLAIR", "eclair") == [(3, 9), (14, 20)]
+    assert folded_spans("Cafe\u0301 au lait", "cafe") == [(0, 5)]  # a decomposed accent goes with its letter
+    assert folded_spans("Straße", "strasse") == [(0, 6)] and folded_spans("Straße", "ss") == [(4, 5)]
+    assert folded_spans("ﬁsh ﬁsh", "fish") == [(0, 3), (4, 7)]  # a ligature is two letters of one character
+    assert folded_spans("日本 Über", "uber") == [(3, 7)] and folded_spans("plain", "x") == []
+    text = "Ünïcödé ünicode"
+    for start, end in folded_spans(text, "unicode"):
+        assert fold(text[start:end]) == "unicode"
+
+
+FOOOCUS = Path("/work/shared/fixtures/real-metadata/fooocus.png")
+
+
+def fooocus_params(loras) -> dict:
+    """The params a real Fooocus file gives (store.metadata), with this LoRA list in place of its empty one (Fooocus
+    writes `loras` as a JSON list of [name, weight])."""
+    from PIL import Image as PILImage
+
+    from store.metadata import parse_chunks
+
+    with PILImage.open(FOOOCUS) as picture:
+        found = parse_chunks(picture.info)
+    assert found is not None and found.params["loras"] == []  # (the file as Fooocus wrote it)
+    return {**found.params, "loras": loras}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("lora:offset", "a"), ("lora:sd_xl_offset_example-lora_1.0", "a"), ("lora:detail", "b"), ("lora:DÉTAIL", "b"),
+    ("lora:[", ""), ("lora:0.1", ""), ("lora:safetensors", "a b"), ("lora:sdxl", ""), ("-lora:offset", "b c d"),
+    ("lora:style", "b"), ("lora:none", ""), ("lora:abc", ""),
+])
+def test_a_lora_in_a_json_list_is_found_by_its_name(library, text, expected):
+    """Fooocus writes `loras` as a JSON list: SQLite's catalog read the list's JSON text as names (lora:[ found an
+    empty list, lora:offset matched '[["sd_xl_offset…", 0.1]]' by accident) and PostgreSQL's lora_list column was
+    NULL for a list (never found). Both read the names of the list's items now (an item's first text)."""
+    added = library.add_images([
+        new(1, "a smiling goldfish", params=fooocus_params([["sd_xl_offset_example-lora_1.0.safetensors", 0.1]])),
+        new(2, "a smiling goldfish", params=fooocus_params([["SDXL/Détail.safetensors", 0.5, "abc"], "style_x : 1"])),
+        new(3, "a smiling goldfish", params=fooocus_params([])),
+        new(4, "a smiling goldfish", params=fooocus_params([[0.5, "none"]])),
+    ])
+    ids = dict(zip("abcd", (i for i, _ in added)))
+    assert set(library.ids(Filters(search=text))) == {ids[k] for k in expected.split()}, text
+    if library.uses_postgres:  # the column holds the names, as the catalog reads them
+        rows = dict(library.db.execute_sql("SELECT id, lora_list FROM image").fetchall())
+        assert rows[ids["a"]] == "sd_xl_offset_example-lora_1.0.safetensors" and rows[ids["c"]] == ""
+
+
+def test_schema_23_folds_the_search_indexes_and_reads_lora_lists(library, db_url):
+    """A schema 22 library: on PostgreSQL its trigram indexes were of the text as it is and its lora_list column
+    NULL for a JSON list; after the upgrade they are of the folded text (query_sql.FOLD) and the column holds the
+    list's names, so "eclair" finds "Éclair" through the index and lora: finds a Fooocus LoRA. On SQLite the step
+    changes nothing in the database (the catalog's saved file has a format of its own, catalog.SAVED_FORMAT)."""
+    from store.migrations import FOLDED_INDEXES
+    from store.param_columns import POSTGRES_INDEXES
+    from store.query import LORA_KEYS
+    from store.query_sql import SEARCH_INDEX_SQL, param_sql
+
+    lib = library
+    added = lib.add_images([new(1, "Éclair au chocolat", model="Modèle", params=fooocus_params([["offset.st", 1]])),
+                            new(2, "a dragon")])
+    if lib.uses_postgres:  # as schema 22 made them
+        for index in FOLDED_INDEXES:
+            lib.db.execute_sql(f"DROP INDEX {index}")
+        lib.db.execute_sql("ALTER TABLE image DROP COLUMN lora_list")
+        lib.db.execute_sql(f"ALTER TABLE image ADD COLUMN lora_list TEXT GENERATED ALWAYS AS "
+                           f"({param_sql(LORA_KEYS, True)}) STORED")
+        lib.db.execute_sql("CREATE INDEX image_prompt_trgm ON image USING gin (prompt gin_trgm_ops)")
+        for sql in (*SEARCH_INDEX_SQL, *POSTGRES_INDEXES):
+            if any(f" {index} " in sql for index in FOLDED_INDEXES):
+                lib.db.execute_sql(sql.replace("myimages_fold(", "(").replace("REPLACE((prompt)", "REPLACE(prompt"))
+        lib.db.execute_sql("DROP FUNCTION myimages_fold(text)")
+    again = opened_again_from(lib, 22, db_url)
+    try:
+        assert again.ids(Filters(search="eclair model:modele lora:offset")) == [added[0][0]]
+        if again.uses_postgres:
+            definitions = dict(again.db.execute_sql(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'image'").fetchall())
+            assert all("myimages_fold(" in definitions[index] for index in FOLDED_INDEXES), definitions
+            from store.models import Image
+            from store.query_sql import where_clause
+
+            sql, params = Image.select(Image.id).where(where_clause(parse("ÉCLAIR"), again.account.id)).sql()
+            with again.db.atomic():
+                again.db.execute_sql("SET LOCAL enable_seqscan = off")
+                plan = "\n".join(r[0] for r in again.db.execute_sql("EXPLAIN " + sql, params).fetchall())
+            assert "image_prompt_trgm" in plan and "%eclair%" in plan, plan  # the pattern folded when planned
+    finally:
+        again.close()

@@ -93,6 +93,20 @@ async def test_fields_as_you_type_and_highlighted_words(lib, tmp_path, size):
         assert marked(app.screen.query_one("#card-0", ImageCard)).casefold() == "pixel"
 
 
+@pytest.mark.parametrize("size", SIZES)
+async def test_a_word_without_accents_finds_and_marks_its_accented_forms(lib, tmp_path, size):
+    """New-user test 7 #2: "eclair" found nothing where prompts said "Éclair". Typed in the box it finds them now,
+    and the card marks "Éclair" itself, the characters of the prompt as shown."""
+    lib.add_images([new(10 + n, f"Éclair au chocolat no. {n}", n, 20, 512, 5 + n) for n in range(3)])
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        await type_search(pilot, app, "eclair")
+        assert status(app).startswith("3 of 7 images"), status(app)
+        assert prompts(app) == [f"Éclair au chocolat no. {n}" for n in range(3)][:len(prompts(app))]
+        await ui.wait_until(pilot, lambda: marked(app.screen.query_one("#card-0", ImageCard)) == "Éclair")
+
+
 async def test_a_key_searches_at_once_and_keys_in_a_burst_once_more(lib, tmp_path, monkeypatch):
     """The first key searches at once (no wait for more keys); keys coming faster than SEARCH_EVERY are searched
     together when it is up, with what the box holds then; Enter searches what is due at once."""
