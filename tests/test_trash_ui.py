@@ -584,9 +584,9 @@ async def open_trash(pilot, app, rows: int) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
-async def test_trash_selection_by_key_restore_selected_and_delete_selected(lib, tmp_path, size):
+async def test_trash_selection_by_key_restore_selected_and_delete_selected(lib, tmp_path, size, db_url):
     """The trash selects as the gallery does: space, ctrl+a (the whole trash), Esc clears; the bar says how many,
-    and r / d act on the selection (d asks, saying how many and that it cannot be undone)."""
+    and r / d act on the selection (d asks, saying how many and that it cannot be undone). SQLite and PostgreSQL."""
     ids = lib.ids()
     for image_id in ids[:4]:
         lib.trash([image_id])
