@@ -94,7 +94,8 @@ class SourceRecord:
 @dataclass
 class ScanReport:
     source: Path
-    added: list[int] = field(default_factory=list)  # new images
+    added: list[int] = field(default_factory=list)  # new images (and those `back`)
+    back: int = 0  # of `added`: images whose file had left the sources, back as they were (_bring_back)
     known: int = 0  # files that are images already in the library (another place, or linked again)
     removed: int = 0  # images that left the gallery with their file
     moved: int = 0  # files found at a new place (here) that left another (here or in another source)
@@ -118,7 +119,7 @@ class ScanReport:
                     or self.problem or self.taken_in)
 
     def as_json(self) -> dict:
-        return {"source": str(self.source), "added": self.added, "known": self.known, "removed": self.removed,
+        return {"source": str(self.source), "added": self.added, "back": self.back, "known": self.known, "removed": self.removed,
                 "moved": self.moved, "kept": self.kept, "in_trash": self.in_trash, "unchanged": self.unchanged, "updated": self.updated,
                 "bad": [[str(p), r] for p, r in self.bad], "waiting": [str(p) for p in self.waiting],
                 "notes": [[str(p), r] for p, r in self.notes], "cancelled": self.cancelled, "problem": self.problem, "busy": self.busy,
@@ -126,7 +127,8 @@ class ScanReport:
 
     @classmethod
     def from_json(cls, data: dict) -> "ScanReport":
-        return cls(Path(data["source"]), added=list(data["added"]), known=int(data["known"]),
+        return cls(Path(data["source"]), added=list(data["added"]), back=int(data.get("back", 0)),
+                   known=int(data["known"]),
                    removed=int(data["removed"]), moved=int(data["moved"]), kept=int(data.get("kept", 0)),
                    in_trash=int(data.get("in_trash", 0)),
                    unchanged=int(data["unchanged"]), updated=int(data.get("updated", 0)), bad=[(Path(p), r) for p, r in data["bad"]],
@@ -154,6 +156,8 @@ class ScanReport:
 
     def _found(self) -> str:
         parts = [text for count, text in (
+            (self.back, f"{plural(self.back, 'image')} back ({'its' if self.back == 1 else 'their'} file came back: "
+                        f"{'its' if self.back == 1 else 'their'} number, favorite and collections kept)"),
             (self.known, f"{plural(self.known, 'image', 'was')} already in the library"),
             (self.in_trash, f"{plural(self.in_trash, 'image')} in the trash (left there)"),
             (self.updated, f"{plural(self.updated, 'image')} changed in place (updated; favorite and collections "
@@ -164,8 +168,8 @@ class ScanReport:
             (len(self.notes), f"{plural(len(self.notes), 'prompt')} too large: not read"),
             (len(self.bad), f"{len(self.bad):,} skipped"), (len(self.waiting), f"{len(self.waiting):,} still being written"),
             (self.unchanged, f"{self.unchanged:,} unchanged")) if count]
-        if self.added:
-            text = ", ".join([plural(len(self.added), "new image"), *parts])
+        if len(self.added) > self.back:
+            text = ", ".join([plural(len(self.added) - self.back, "new image"), *parts])
         elif parts:
             text = "Nothing new: " + ", ".join(parts)
         else:
@@ -917,7 +921,7 @@ class _Scan:
         self.gone |= other.gone
         self.lost |= other.lost
         mine, theirs = self.report, other.report
-        for name in ("known", "removed", "moved", "kept", "in_trash", "unchanged", "updated"):
+        for name in ("back", "known", "removed", "moved", "kept", "in_trash", "unchanged", "updated"):
             setattr(mine, name, getattr(mine, name) + getattr(theirs, name))
         for name in ("added", "bad", "waiting", "notes"):
             getattr(mine, name).extend(getattr(theirs, name))
@@ -1097,6 +1101,7 @@ def _record(library: Library, row: Source, results: list[Indexed], known: dict[s
             result.image_id = image_id
             if created:
                 report.added.append(image_id)
+                report.back += image.keep_id == image_id
                 new_hashes.append(image.sha256)
                 note = (image.params or {}).get("_note")
                 if note:

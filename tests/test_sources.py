@@ -780,6 +780,7 @@ def test_the_watcher_follows_new_moved_and_deleted_files(tmp_path, polling):
         wait_for(lambda: library.total() == 1, 5)
         back = library.page()[0]
         assert (back.id, back.favorite, back.imported_at) == (image.id, True, image.imported_at)  # its image again
+        wait_for(lambda: any(r.back == 1 and r.added == [image.id] for batch in seen for r in batch), 5)
         (folder / "back.png").unlink()
         wait_for(lambda: library.total() == 0, 5)
         assert not notices
@@ -1818,7 +1819,9 @@ def test_a_file_that_leaves_its_folder_and_comes_back_is_its_image_again(library
     shutil.move(away / "b.png", outputs / "day2" / "b.png")  # back at its place
     shutil.copy(away / "a.png", outputs / "elsewhere.png")  # back elsewhere in the source, a new file of it
     report = library.scan_sources()[0]
-    assert sorted(report.added) == sorted([ring.id, diamond.id])
+    assert sorted(report.added) == sorted([ring.id, diamond.id]) and report.back == 2
+    assert report.summary() == "Nothing new: 2 images back (their file came back: their number, favorite and " \
+                               "collections kept), 1 unchanged"
     back = library.get(ring.id)
     assert back.favorite and back.collections == ["Keep"] and back.imported_at == ring.imported_at
     assert back.generated_at == ring.generated_at and back.path == (outputs / "day2" / "b.png").resolve()

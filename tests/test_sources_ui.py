@@ -26,6 +26,18 @@ async def open_sources(pilot, app) -> None:
     await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
 
 
+def following_a_favorite(tmp_path, folder, prompt: str, n: int):
+    """A library (alice's) following `folder` (made), which holds one picture (a.png, of this prompt), made a
+    favorite: (library, its record)."""
+    folder.mkdir(parents=True)
+    (folder / "a.png").write_bytes(a1111(prompt, n))
+    library = Library(tmp_path / "lib", account="alice")
+    library.add_source(folder)
+    (record,) = library.page()
+    library.set_favorite([record.id])
+    return library, record
+
+
 async def add_in_dialog(pilot, app, folder) -> None:
     """`w`, then the folder's path typed into the sources dialog and Enter."""
     await open_sources(pilot, app)
@@ -478,13 +490,8 @@ async def test_adding_a_folder_holding_a_source_takes_it_in_and_the_watch_follow
     folder comes in). A folder inside it is followed already: said, nothing changed."""
     out = tmp_path / "out"
     today = out / "today"
-    today.mkdir(parents=True)
-    (today / "a.png").write_bytes(a1111("an inner apple", 1))
+    library, apple = following_a_favorite(tmp_path, today, "an inner apple", 1)
     (out / "x.png").write_bytes(a1111("an outer xylophone", 2))
-    library = Library(tmp_path / "lib", account="alice")
-    library.add_source(today)
-    (apple,) = library.page()
-    library.set_favorite([apple.id])
     app = MyImagesApp(library, images="none")
     async with app.run_test(size=(80, 24)) as pilot:
         shown = notices(app)
@@ -533,3 +540,21 @@ async def test_a_linked_file_whose_name_is_not_utf8_shows_with_a_replacement_cha
         await pilot.press("escape", "enter")  # the large view opens the file itself
         await pilot.pause()
         assert app.is_running and "cannot be read" not in screen_text(app) and "missing" not in screen_text(app)
+
+
+async def test_a_file_that_comes_back_is_said_to_be_its_image_back(tmp_path):
+    """A file moved out of a followed folder and back (at 80×24): its card comes back with its favorite, and the
+    notice says it is back, not '1 new image' (fails without: it said '1 new image from …')."""
+    out = tmp_path / "out"
+    library, pear = following_a_favorite(tmp_path, out, "pear", 7)
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=(80, 24)) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        await wait_until(pilot, lambda: "pear" in screen_text(app), LOADED)
+        (out / "a.png").rename(tmp_path / "a.png")
+        await wait_until(pilot, lambda: "pear" not in screen_text(app), LOADED)
+        (tmp_path / "a.png").rename(out / "a.png")
+        await wait_until(pilot, lambda: any("1 image back from" in " ".join(text.split()) for text in shown), LOADED)
+        await wait_until(pilot, lambda: "pear" in screen_text(app) and "♥" in screen_text(app), LOADED)
+        assert not any("new image" in text for text in shown) and library.page()[0].id == pear.id

@@ -219,7 +219,12 @@ class MyImagesApp(App):
                 self.notify(report.problem, title="Source folder", severity="warning", markup=False)
                 continue
             if report.added:
-                text = f"{plural(len(report.added), 'new image')} from {where}"
+                new, back = len(report.added) - report.back, report.back
+                said = ([plural(new, "new image")] if new else []) + ([plural(back, "image") + " back"] if back else [])
+                text = f"{' and '.join(said)} from {where}" + (
+                    "" if not back else " (a file that had gone came back: the image it was, with its favorite and "
+                    "collections)" if back == 1 else " (files that had gone came back: the images they were, with "
+                    "their favorites and collections)")
                 if galleries:  # the gallery says it once it shows them, with where they are
                     galleries[-1].images_arrived(list(report.added), text)
                 else:
