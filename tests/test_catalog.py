@@ -434,6 +434,43 @@ def test_images_picked_by_id_are_those_a_pass_over_every_id_finds(tmp_path, make
     assert catalog._having_ids(np.array([max(ids) + 1])).tolist() == np.isin(catalog._ids, [max(ids) + 1]).tolist()
 
 
+def test_the_warm_up_reads_the_largest_collections_members_and_they_answer_as_read_when_asked(tmp_path):
+    """The warm-up reads the members of the largest collections (KEEP_MEMBERS): the first `in:NAME` or collection
+    filter on one of them reads no membership from the database (it read them from cold pages after a start), and
+    answers as the members read when asked do; a smaller collection is still read when asked, and a change of
+    membership is seen."""
+    ids = _written(tmp_path / "lib", [f"prompt {n}" for n in range(40)])
+    lib = Library(tmp_path / "lib", account="alice")
+    sizes = {"big": 12, "middle": 8, "small": 3, "tiny": 2, "one": 1}  # five: the four largest read ahead
+    collections = {}
+    for name, size in sizes.items():
+        collections[name] = lib.create_collection(name).id
+        lib.add_to_collection(ids[size:2 * size], collections[name])
+    expected = {name: ids[size:2 * size] for name, size in sizes.items()}
+    lib.warm_up()
+    catalog = lib.catalog
+    read: list[str] = []
+    execute = catalog.db.execute_sql
+
+    def recorded(sql, *args, **kwargs):
+        read.append(sql)
+        return execute(sql, *args, **kwargs)
+
+    catalog.db.execute_sql = recorded
+    try:
+        for name in ("big", "middle", "small", "tiny"):
+            assert lib.ids(Filters(search=f"in:{name}")) == expected[name]
+            assert lib.ids(Filters(collection_id=collections[name], search="prompt")) == expected[name]
+        assert not [sql for sql in read if "image_collection" in sql]
+        assert lib.ids(Filters(search="in:one")) == expected["one"]  # not read ahead: read when asked
+        assert [sql for sql in read if "image_collection" in sql]
+    finally:
+        catalog.db.execute_sql = execute
+    lib.add_to_collection([ids[0]], collections["big"])
+    assert lib.ids(Filters(search="in:big")) == [ids[0], *expected["big"]]
+    lib.close()
+
+
 def test_a_word_searched_through_the_word_index_finds_its_prompts_without_loading_numpy_ma(tmp_path):
     """A word searched through the word index (every word here: the prompts in a blob, BLOB_FROM 10, and
     WORD_LISTS_FROM 0) finds the prompts holding it, in a process of its own that has not loaded numpy.ma, which
