@@ -1430,3 +1430,17 @@ def test_schema_23_folds_the_search_indexes_and_reads_lora_lists(library, db_url
             assert "image_prompt_trgm" in plan and "%eclair%" in plan, plan  # the pattern folded when planned
     finally:
         again.close()
+
+
+def test_the_servers_fold_leaves_ascii_to_lower_and_folds_the_rest_as_unaccent_does(library):
+    """PostgreSQL's fold (query_sql.FOLD) takes ASCII apart, to lower() alone (5-6 us a row less at 1,000,000 images):
+    the same as the whole folding gives for every ASCII character; and what it folds, Python's text.fold folds alike
+    for the letters of the README's examples."""
+    if not library.uses_postgres:
+        pytest.skip("PostgreSQL only")
+    ascii_text = "".join(chr(c) for c in range(1, 128))
+    (fast, whole) = library.db.execute_sql(
+        "SELECT myimages_fold(%s), lower(unaccent(normalize(%s, NFKD)))", (ascii_text, ascii_text)).fetchone()
+    assert fast == whole == ascii_text.lower()
+    for text in ("Éclair", "CAFÉ crème", "Über", "Straße", "ﬁsh", "e\u0301clair", "йод"):
+        assert library.db.execute_sql("SELECT myimages_fold(%s)", (text,)).fetchone()[0] == fold(text), text
