@@ -15,7 +15,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Header, Input, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from store.derived import may_save_from
 from store.errors import NotFound, StoreError
@@ -164,6 +164,7 @@ class GalleryScreen(Screen):
         self._warmed = False
         self._focus_grid_when_shown = False  # Enter in the search box: the grid gets the focus with the results
         self._read_only_said, self._read_only_text = 0.0, ""
+        self._failed = False  # the last search could not run: Enter and Ctrl+R run the filter bar's again
         # changes made elsewhere (tui/following.py); its token: the library's when the grid was last loaded
         self.follower = LibraryFollower(self, library, group="changes", read=self._read_changes,
                                         apply=self._library_changed, seen=self._seen, ready=self._top_gallery,
@@ -313,7 +314,7 @@ class GalleryScreen(Screen):
         self.filters = filters
         self.shown, self.total = shown, total
         self.images = shown if images is None else images
-        self.hint = ""
+        self.hint, self._failed = "", False
         self._set_highlight(parse(filters.search).words)
         grid = self.grid
         grid.empty_message = self._empty_message()
@@ -442,7 +443,11 @@ class GalleryScreen(Screen):
         self.notify(text, title="New images", markup=False)
 
     def action_refresh(self) -> None:
-        """Read the library again now (it also follows changes by itself within a second or two)."""
+        """Read the library again now (it also follows changes by itself within a second or two); a search that
+        could not run, run again."""
+        if self._failed:
+            self._run_filters(self.query_one("#filters", FilterBar).filters)
+            return
         self.follower.check(force=True)
 
     def _empty_message(self) -> str:
@@ -504,14 +509,29 @@ class GalleryScreen(Screen):
 
     @on(FilterBar.Changed)
     def _filters_changed(self, event: FilterBar.Changed) -> None:
-        if event.filters.sort != self.filters.sort:
-            self.app.remember(sort=event.filters.sort)  # the order the gallery opens with next time
-        random_now = event.filters.sort == "random" or parse(event.filters.search).sort == "random"
+        self._run_filters(event.filters)
+
+    def _run_filters(self, filters: Filters) -> None:
+        """The filter bar's filters (the search, the dropdowns, the order) as the result to show."""
+        self._failed = False
+        if filters.sort != self.filters.sort:
+            self.app.remember(sort=filters.sort)  # the order the gallery opens with next time
+        random_now = filters.sort == "random" or parse(filters.search).sort == "random"
         if random_now and not self.filters.seed:  # Random picked (again): a new shuffle, stable while it stays
             self._seed = random.randrange(1, 2**31)
         seed = self._seed if random_now else 0
-        self.run_query(replace(event.filters, scope=self.scope, seed=seed, stacked=self.filters.stacked,
+        self.run_query(replace(filters, scope=self.scope, seed=seed, stacked=self.filters.stacked,
                                batch=self.filters.batch), False, None)
+
+    @on(Worker.StateChanged)
+    def _query_failed(self, event: Worker.StateChanged) -> None:
+        """A search that could not run (the database unreachable a moment: the app's notice says why) keeps the
+        last result, and the status line says that Enter or Ctrl+R runs it again (new-user test 7 #23: the box
+        said "owl" while the cards stayed "dragon", and neither key ran it again)."""
+        if event.worker.group == "query" and event.worker.node is self and event.state == WorkerState.ERROR:
+            self._failed = True
+            self.hint, self.hint_listed = "this search could not run: Enter or Ctrl+R tries again", False
+            self._update_status()
 
     # -- the search language: hints, the order, highlighted matches ------------------
 
@@ -554,6 +574,8 @@ class GalleryScreen(Screen):
     def _search_submitted(self, event: FilterBar.Submitted) -> None:
         """Enter in the search box: to the grid once it shows what was searched, so that the keys
         typed next (which wait for the focus to move: tui/key_order.py) act on those results."""
+        if self._failed:  # the search typed could not run: Enter tries again
+            self._run_filters(event.bar.filters)
         if event.bar.filters.search == self.filters.search:
             self.set_focus(self.grid)
         else:
