@@ -46,7 +46,7 @@ from .picture_screen import PictureScreen
 from .progress_screen import JobOutcome, ProgressScreen
 from .prompt_screen import PromptScreen
 
-CHUNK = 200  # images restored or erased per transaction (Cancel between them), as the store moves files in
+CHUNK = 1000  # images restored or erased per transaction (Cancel between them: bench/trash.py)
 PROMPT_LINES = 4  # lines of the prompt beside the list
 
 
