@@ -203,3 +203,25 @@ async def test_the_progress_dialog_takes_only_its_own_keys(lib, tmp_path):
             await pilot.press(key)
             await wait_until(pilot, lambda: bool(outcomes))
             assert outcomes[0].result == "stopped" and outcomes[0].cancelled, key
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_the_key_bar_under_a_dialog_shows_the_dialogs_keys(lib, tmp_path, size):
+    """Tidy #5: under the help, the import dialog or a question the key bar still said "/ Search  o Order  esc Back
+    ⏎ View  f Favorite…", keys that do nothing while the dialog is open. It shows the dialog's keys, and the
+    gallery's again once it closes. Fails without."""
+    from .ui import screen_lines
+
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        gallery_keys = screen_lines(app)[-1]
+        assert "Search" in gallery_keys
+        for key, words in (("question_mark", "esc Close"), ("I", "esc Close"), ("d", "esc Cancel")):
+            await pilot.press(key)
+            await wait_until(pilot, lambda: not isinstance(app.screen, GalleryScreen))
+            await wait_until(pilot, lambda words=words: screen_lines(app)[-1].strip().startswith(words))
+            assert "Search" not in screen_lines(app)[-1] and "Favorite" not in screen_lines(app)[-1], key
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
+            await wait_until(pilot, lambda: screen_lines(app)[-1] == gallery_keys)

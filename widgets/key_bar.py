@@ -4,6 +4,10 @@ Textual's Footer mounts a widget per key and mounts them all again whenever the
 focus moves (opening a dropdown, going to the search box): 50-150 ms each time
 on these machines, in the middle of the user's action. This bar is one widget
 that draws the same line and only repaints when the keys change.
+
+A dialog (a modal screen) opened over the bar's screen leaves the bar on show under it: the bar then shows the
+dialog's keys, not its own screen's, which do nothing while the dialog is open ("/ Search", "f Favorite" under
+the help or the import dialog).
 """
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 
 
@@ -39,16 +43,40 @@ class KeyBar(Widget):
         self._spans: list[tuple[int, int, str]] = []  # (start, end, key) of each entry on the line
         self._hover: str | None = None
         self._more_key: str | None = None
+        self._shown: Screen | None = None  # whose keys the bar shows: its screen's, or a dialog's over it
 
     def on_mount(self) -> None:
-        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
-        self._bindings_changed(self.screen)
+        self.app.screen_change_signal.subscribe(self, self._screen_changed)
+        self._show_keys_of(self.screen)
 
     def on_unmount(self) -> None:
-        self.screen.bindings_updated_signal.unsubscribe(self)
+        self.app.screen_change_signal.unsubscribe(self)
+        if self._shown is not None:
+            self._shown.bindings_updated_signal.unsubscribe(self)
+            self._shown = None
+
+    def _screen_changed(self, _top: Screen) -> None:
+        """A screen opened or closed: the keys of the dialogs over the bar's screen, the topmost's."""
+        if not self.is_attached:
+            return
+        stack = self.app.screen_stack
+        if self.screen not in stack:
+            return
+        above = stack[stack.index(self.screen) + 1:]
+        if all(isinstance(screen, ModalScreen) for screen in above):  # else a whole screen hides the bar
+            self._show_keys_of(above[-1] if above else self.screen)
+
+    def _show_keys_of(self, screen: Screen) -> None:
+        if screen is self._shown:
+            return
+        if self._shown is not None:
+            self._shown.bindings_updated_signal.unsubscribe(self)
+        self._shown = screen
+        screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        self._bindings_changed(screen)
 
     def _bindings_changed(self, screen: Screen) -> None:
-        if not self.is_attached or screen is not self.screen:
+        if not self.is_attached or screen is not self._shown:
             return
         keys = []
         palette = more = None
