@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import os
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -47,9 +48,46 @@ def model_name() -> str:
     return current().rembg_model
 
 
-def model_folder() -> str:
-    """Where rembg looks for NAME.onnx files first (U2NET_HOME, else ~/.u2net)."""
-    return os.environ.get("U2NET_HOME") or os.path.join(os.path.expanduser("~"), ".u2net")
+def model_folders(model: str) -> list[str]:
+    """The folders rembg looks in for MODEL.onnx, in its order, as rembg itself says.
+
+    rembg 2.0.86 reads `<home>/models/<model>/` then its older flat folder; home is
+    U2NET_HOME when set, else `$XDG_DATA_HOME/rembg` (or `~/.rembg`), and the flat folder
+    `$XDG_DATA_HOME/.u2net` (or `~/.u2net`). Asked of rembg's session class, so a
+    rembg that moves them is followed; without one (an unknown name), the fallback
+    is where its default model is looked for.
+    """
+    folders: list[str] = []
+    try:
+        from rembg.sessions import sessions_class
+
+        session_class = next((sc for sc in sessions_class if sc.name() == model), None)
+        if session_class is None:
+            session_class = next(sc for sc in sessions_class if sc.name() == "u2netp")
+        folders = [session_class.model_dir(), session_class.legacy_home()]
+    except Exception:  # noqa: BLE001 - an older rembg without these methods: its documented folder
+        folders = [os.environ.get("U2NET_HOME") or os.path.join(os.path.expanduser("~"), ".u2net")]
+    return list(dict.fromkeys(folders))
+
+
+@contextmanager
+def _quiet_download_log():
+    """rembg's downloader (pooch) logs "Downloading data from …" straight to stderr: over the
+    screen in the app, and before the app's own sentence when it fails offline."""
+    import logging
+
+    try:
+        import pooch  # type: ignore[import-untyped]
+    except ImportError:
+        yield
+        return
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _rembg_new_session():
@@ -96,17 +134,21 @@ def get_session(model: str | None = None):
         except Exception as exc:  # noqa: BLE001 - a broken or missing runtime
             raise BackgroundError(f"Background removal is not available: rembg cannot be loaded ({exc}).") from exc
         try:
-            session = new_session(model)
+            with _quiet_download_log():
+                session = new_session(model)
         except Exception as exc:  # noqa: BLE001 - offline without the file, unknown name, bad file
-            path = os.path.join(model_folder(), f"{model}.onnx")
+            folders = model_folders(model)
             if "onnx" in type(exc).__name__.lower() or "ONNX" in str(exc):
+                path = next((os.path.join(folder, f"{model}.onnx") for folder in folders
+                             if os.path.exists(os.path.join(folder, f"{model}.onnx"))), folders[0])
                 reason = f"the model file {path} is damaged ({exc})"
             elif isinstance(exc, (ValueError, KeyError)):
                 reason = f'"{model}" is not a rembg model name'
             else:
+                where = folders[0] + (f" (or {folders[1]})" if len(folders) > 1 else "")
                 reason = (f"the model file {model}.onnx is not on this machine and could not be downloaded. "
                           f"Connect to the network once (rembg downloads it), or put {model}.onnx in "
-                          f"{model_folder()}, or point U2NET_HOME at a folder holding it")
+                          f"{where}, or point U2NET_HOME at a folder holding it")
             raise BackgroundError(f"Cannot remove backgrounds: {reason}.") from exc
         _sessions[model] = session
         return session

@@ -122,6 +122,45 @@ def test_missing_model_offline_says_how_to_get_it(library, make_png, tmp_path, m
     assert library.total() == 1
 
 
+def _offline(monkeypatch):
+    """No network: rembg's real downloader (pooch) runs and its request fails at once."""
+    import requests
+
+    def refuse(*args, **kwargs):
+        raise requests.exceptions.ConnectionError("no network")
+
+    monkeypatch.setattr(requests, "get", refuse)
+    monkeypatch.setattr(requests, "head", refuse)
+
+
+def test_missing_model_names_the_folder_rembg_reads_under_xdg_data_home(library, make_png, tmp_path, monkeypatch,
+                                                                        capfd):
+    # With XDG_DATA_HOME set, rembg 2.0.86 reads $XDG_DATA_HOME/rembg/models/u2netp/ and $XDG_DATA_HOME/.u2net,
+    # not ~/.u2net, which the message named. The model put where the message says is then found.
+    import shutil
+
+    _offline(monkeypatch)
+    monkeypatch.delenv("U2NET_HOME", raising=False)
+    monkeypatch.delenv("REMBG_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setattr(background, "_sessions", {})
+    import_files(library, [make_png()])
+    (record,) = library.page()
+    with pytest.raises(BackgroundError) as exc:
+        clean_images(library, [record.id], model="u2netp")
+    message = str(exc.value)
+    folder = str(tmp_path / "data" / "rembg" / "models" / "u2netp")
+    assert f"put u2netp.onnx in {folder} (or {tmp_path / 'data' / '.u2net'})" in message, message
+    assert ".u2net," not in message.replace(str(tmp_path / "data" / ".u2net"), "")
+    assert "Downloading" not in capfd.readouterr().err  # rembg's downloader's line, before the sentence
+    assert library.total() == 1
+    from .conftest import SHARED
+
+    shutil.copy(SHARED / "models" / "u2netp.onnx", folder)  # the advice followed
+    assert background.get_session("u2netp") is not None
+
+
 def test_the_session_loads_without_rembgs_matting(tmp_path):
     # rembg's package __init__ imports its alpha matting (pymatting), whose numba functions compile on the first
     # import after an install: a minute or more before the first clean, for code the app never runs.
