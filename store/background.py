@@ -252,7 +252,7 @@ def clean_image_made(library: Library, image_id: int, model: str | None = None) 
     cleaned = remove_background(picture, model)
     thumbnail = cleaned_thumbnail(library.get(image_id).thumbnail_path, cleaned)
     ((new_id, created),) = add_derived(library, image_id, [derived_image(library, image_id, cleaned,
-                                                                        "background removed", "-clean", thumbnail)])
+                                                                        "background removed", thumbnail)])
     return new_id, created
 
 

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 
 from PIL import Image
 
 from .errors import StoreError, unreadable_file
 from .files import display_image, make_thumbnail
 from .library import Library, NewImage
-from .records import utc_now
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -25,17 +23,21 @@ def png_bytes(image: Image.Image) -> bytes:
 
 
 def derived_image(library: Library, source_id: int, picture: Image.Image, derivation: str,
-                  name_suffix: str, thumbnail: bytes | None = None) -> NewImage:
-    """A NewImage made from a picture cut or cleaned out of image `source_id`."""
+                  thumbnail: bytes | None = None) -> NewImage:
+    """A NewImage made from a picture cut or cleaned out of image `source_id`. It is the same generation:
+    it keeps its source's generation date (said to be the original's: params["_date_from"] = "original"),
+    so `date:` and newest-first put it beside its source, and its source's file name (a `file:` search finds
+    both; no made-up "-clean.png" name, and info shows no "Imported from" for it: it was not imported)."""
     record = library.get(source_id)
     data = png_bytes(picture)
-    stem = os.path.splitext(record.source_name or f"image-{record.id}")[0]
+    params = dict(record.params)
+    params["_date_from"] = "original"
     return NewImage(
         sha256=hashlib.sha256(data).hexdigest(), ext="png", data=data,
         thumbnail=thumbnail or make_thumbnail(picture),
         width=picture.width, height=picture.height, prompt=record.prompt,
         negative_prompt=record.negative_prompt, model=record.model, text_accuracy=record.text_accuracy,
-        generated_at=utc_now(), params=dict(record.params), source_name=f"{stem}{name_suffix}.png",
+        generated_at=record.generated_at, params=params, source_name=record.source_name,
         parent_id=record.id, derivation=derivation,
     )
 

@@ -283,7 +283,7 @@ def cut(library: Library, image_id: int, layout: Layout, cells: list[tuple[int, 
         piece = cut_cell(sheet, layout, row, col, trimmed=trimmed, cleaned=cleaned)
         suffix = f"_r{row + 1}c{col + 1}"
         if save:
-            pending.append(derived_image(library, image_id, piece, f"cell {row + 1},{col + 1}", suffix))
+            pending.append(derived_image(library, image_id, piece, f"cell {row + 1},{col + 1}"))
         if folder is not None:
             out = io.BytesIO()
             piece.save(out, "PNG")

@@ -259,7 +259,7 @@ class ImageRecord:
             ("File size", human_size(self.file_size)),
             ("File", str(self.path)),
         ]
-        if self.source_name:
+        if self.source_name and not self.derivation:  # a derived image was made here, not imported (its original's name)
             rows.append(("Imported from", self.source_name))
         if self.origin:
             rows.append(("Derived", self.origin))
@@ -287,7 +287,10 @@ class ImageRecord:
     @property
     def date_note(self) -> str:
         """Where the generation date came from, in words (empty when not recorded: older imports)."""
-        return DATE_NOTES.get(str(self.params.get("_date_from", "")), "")
+        source = str(self.params.get("_date_from", ""))
+        if source == "original":  # a derived image: its original's date (derived.derived_image)
+            return f" (the original's, #{self.parent_id})" if self.parent_id else " (its original's)"
+        return DATE_NOTES.get(source, "")
 
     @property
     def origin(self) -> str:

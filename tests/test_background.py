@@ -67,7 +67,7 @@ def test_clean_one_image_makes_a_derived_image(library, tmp_path):
         diff = [abs(a - b) for a, b in zip(thumb.getchannel("A").getdata(), small.getdata())]
         assert sum(diff) / len(diff) < 8
         assert thumb.convert("RGB").tobytes() == source_thumb.convert("RGB").tobytes()
-    assert library.page()[0].id == new_id  # newest: shown first
+    assert library.page()[0].id == new_id  # its original's date (NEWUSER7 #9), the newer id: shown first
 
 
 def test_clean_a_selection_goes_on_after_a_failure(library, make_png):

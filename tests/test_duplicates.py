@@ -90,7 +90,7 @@ def test_an_image_made_from_another_is_no_duplicate_of_it_and_never_the_one_kept
     store = Library(folder, account="alice")
     with PILImage.open(path) as picture:
         cut = picture.convert("RGBA")  # the larger file, as a cleaned copy is
-    ((cleaned, _created),) = add_derived(store, 1, [derived_image(store, 1, cut, "background removed", "-clean")])
+    ((cleaned, _created),) = add_derived(store, 1, [derived_image(store, 1, cut, "background removed")])
     store.fill_perceptual_hashes()
     capsys.readouterr()
     assert main(["duplicates", "--trash", "--yes", *library]) == 0

@@ -1,6 +1,8 @@
 """Grid detection, cutting, trimming, saving and downloading items; the command line forms."""
 from __future__ import annotations
 
+import json
+import os
 
 import numpy as np
 import pytest
@@ -222,3 +224,41 @@ def test_the_save_summary_tells_new_images_from_old_and_names_identical_cells(sa
     cells = [(0, 0), (0, 1), (1, 0), (1, 1)][:len(saved_ids)]
     result = grid.CutResult(cells, saved_ids, [], created=len(new_ids), new_ids=new_ids)
     assert result.saved_summary() == said
+
+
+def test_cells_and_cleaned_copies_keep_their_originals_date_and_name_no_file(library, tmp_path, capsys):
+    """New-user test 7 #9: a cell saved from a sheet and a cleaned copy said "Generated: <now> (the file's modified
+    time: no date in the file)" and "Imported from: 00009-3162891742-clean.png", a file that never existed; `date:`
+    did not find them beside their original and newest-first put them on top. They keep the original's date."""
+    sheet = list(iter_layout_sheets(size=384))[2]  # 3x3
+    path = tmp_path / "00009-3162891742.png"
+    sheet.image.save(path)
+    os.utime(path, (1741089600, 1741089600))  # 2025-03-04 12:00 UTC: the sheet's only date
+    import_files(library, [path], ImportOptions(prompt="nine items"))
+    (record,) = library.page()
+    newer = tmp_path / "newer.png"
+    Image.new("RGB", (64, 64), (10, 200, 10)).save(newer)
+    import_files(library, [newer], ImportOptions(prompt="a newer one"))
+    args = cli_args(library)
+    assert main(["grid", str(record.id), "--rows", "1", "--cols", "3", "--save", *args]) == 0
+    assert main(["clean", str(record.id), *args]) == 0
+    capsys.readouterr()
+    made = [r for r in library.iter_images() if r.parent_id == record.id]
+    assert len(made) == 4
+    for copy in made:
+        assert copy.generated_at == record.generated_at
+        assert copy.source_name == record.source_name  # `file:00009` finds them beside it
+        assert main(["info", str(copy.id), *args]) == 0
+        out = capsys.readouterr().out
+        generated = next(line for line in out.splitlines() if line.startswith("Generated"))
+        assert generated.endswith(f"2025-03-04 12:00:00 UTC (the original's, #{record.id})"), generated
+        assert "Imported from" not in out and "clean.png" not in out and "_r1c" not in out
+        assert f"from #{record.id}" in out or f"of #{record.id}" in out
+    assert main(["info", str(record.id), *args]) == 0
+    assert "Imported from:   00009-3162891742.png" in capsys.readouterr().out
+    assert main(["list", "--search", "date:2025-03", "--json", *args]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert sorted(item["id"] for item in listed) == sorted(r.id for r in [record, *made])
+    assert main(["list", "--json", *args]) == 0  # newest first: the newer import, then the sheet with its copies
+    newest_first = [item["id"] for item in json.loads(capsys.readouterr().out)]
+    assert newest_first[0] not in {r.id for r in [record, *made]}, newest_first
