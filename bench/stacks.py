@@ -27,6 +27,7 @@ sys.path.insert(0, str(HERE.parent))
 from store.library import Library  # noqa: E402
 from store.models import Image  # noqa: E402
 from store.records import Filters  # noqa: E402
+from store.text import prompt_sort_key  # noqa: E402
 
 CACHE = HERE / "cache"
 WORDS = ("sword shield potion ring amulet gem crown scroll bow axe helmet boots cloak staff wand key coin map lantern "
@@ -55,7 +56,7 @@ def make_library(count: int) -> Path:
             n += 1
             rows.append((owner, prompt, "", "model-x", "7", (when + timedelta(seconds=k)).isoformat(" "),
                          when.isoformat(" "), 1024, 1024, 1000, f"{n:064x}", "png",
-                         json.dumps({**settings, "seed": rng.randrange(2**32)})))
+                         json.dumps({**settings, "seed": rng.randrange(2**32)}), prompt_sort_key(prompt)))
         if len(rows) >= 50_000:
             _insert(con, rows)
             rows = []
@@ -69,8 +70,8 @@ def make_library(count: int) -> Path:
 def _insert(con: sqlite3.Connection, rows: list[tuple]) -> None:
     con.executemany(
         "INSERT INTO image (owner_id, prompt, negative_prompt, model, text_accuracy, generated_at, imported_at, "
-        "width, height, file_size, sha256, ext, params, location, favorite, source_name, derivation) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,'', 0, '', '')", rows)
+        "width, height, file_size, sha256, ext, params, prompt_key, location, favorite, source_name, derivation) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,'', 0, '', '')", rows)
 
 
 def timed(call, runs: int = 7) -> float:
