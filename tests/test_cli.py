@@ -646,3 +646,83 @@ def test_info_shows_the_settings_a_search_finds_an_image_by(capsys, tmp_path, ma
     code, out, _ = run(capsys, "info", "--library", library, "2")
     assert not any(label in out for label in ("Seed:", "Steps:", "Sampler:", "LoRAs:", "Generation size:"))
     assert "Model:           not recorded" in out  # NEWUSER6 §12: "unknown", which model:unknown did not find
+
+
+@pytest.fixture
+def five(tmp_path, capsys, make_png):
+    """Five images of alice's: #1-#3 "a red dragon", #4-#5 "a blue owl"; a collection "Keepers"."""
+    folder = tmp_path / "five"
+    for n in range(5):
+        prompt = "a red dragon" if n < 3 else "a blue owl"
+        assert run(capsys, "import", "--library", str(folder), "--account", "alice", str(make_png()),
+                   "--prompt", prompt)[0] == 0
+    assert run(capsys, "collection", "create", "Keepers", "--library", str(folder), "--account", "alice")[0] == 0
+    return ["--library", str(folder), "--account", "alice"]
+
+
+def favorites(capsys, lib):
+    code, out, _ = run(capsys, "list", "--favorites", "--ids", *lib)
+    assert code == 0
+    return sorted(int(line) for line in out.split())
+
+
+def test_ids_take_ranges_and_lists(capsys, five, tmp_path):
+    """NEWUSER7 #22: `export 1-5` and `favorite 1,2,3` said "is not an image id"."""
+    code, out, err = run(capsys, "favorite", "1-2", *five)
+    assert (code, out) == (0, "2 images marked as favorite\n")
+    assert run(capsys, "favorite", "#4,5", "--off", *five)[0] == 0
+    assert favorites(capsys, five) == [1, 2]
+    assert run(capsys, "favorite", "2,", "#3–#4", "1,5", *five)[1] == "5 images marked as favorite\n"
+    code, out, err = run(capsys, "export", "2-4", "--to", str(tmp_path / "out"), *five)
+    assert code == 0 and len(out.splitlines()) == 3
+    assert run(capsys, "collection", "add", "Keepers", "1-3", *five)[1] == '3 images added to "Keepers"\n'
+
+
+@pytest.mark.parametrize("ids, said", [
+    ("4-2", '"4-2" is a range backwards: write 2-4.'),
+    ("1-100001", '"1-100001" stands for 100,001 ids: a range may stand for at most 100,000 (give several, or '
+                 '--search "id:1-100001" for the images there are).'),
+    ("1-x", '"1-x" is not an image id (ids are whole numbers, as `myimages list` shows, or ranges as 10-20).'),
+    ("1-3,6", "No image #6: no image was marked (give the other 3 without it)."),
+    ("info 1-2", '`info` takes one image id, not "1-2".'),
+])
+def test_a_bad_range_is_one_sentence_and_changes_nothing(capsys, five, ids, said):
+    command = ids.split()[:-1] or ["favorite"]
+    code, out, err = run(capsys, *command, ids.split()[-1], *five)
+    assert (code, out, err) == (1, "", f"myimages: {said}\n")
+    assert favorites(capsys, five) == []
+
+
+def test_commands_on_images_take_a_search(capsys, five, tmp_path, monkeypatch):
+    """NEWUSER7 #22: every image a search finds, with the refusals of typed ids."""
+    assert run(capsys, "favorite", "--search", "dragon", *five)[1] == "3 images marked as favorite\n"
+    assert favorites(capsys, five) == [1, 2, 3]
+    assert run(capsys, "favorite", "--search", "-owl", "--off", *five)[1] == "3 images unmarked\n"
+    code, out, _ = run(capsys, "collection", "add", "Keepers", "--search", "owl", *five)
+    assert out == '2 images added to "Keepers"\n'
+    code, out, _ = run(capsys, "export", "--search", "in:Keepers", "--to", str(tmp_path / "out"), *five)
+    assert code == 0 and len(out.splitlines()) == 2
+    code, out, _ = run(capsys, "list", "--search", "id:2-4", "--ids", *five)
+    assert out == "4\n3\n2\n"  # bare ids for xargs, newest first
+    for args, said in (
+            (["favorite", "--search", "unicorn"], 'No image of yours matches "unicorn": no image was marked.'),
+            (["favorite", "1", "--search", "owl"], "Give image ids or --search, not both."),
+            (["favorite"], "Give image ids (12, 10-20, 1,2,3) or --search QUERY."),
+            (["favorite", "--search", " "], "--search needs a query (an empty one would be every image): no image "
+                                            "was marked."),
+            (["delete", "--search", "sedd:1", "--yes"], 'Unknown field "sedd:": quote it to search the prompt for '
+                                                       "it: nothing was deleted."),
+            # bob finds none of alice's images: a search acts on the account's own images only
+            (["delete", "--search", "dragon", "--yes", *five[:2], "--account", "bob"],
+             'No image of yours matches "dragon": nothing was deleted.')):
+        code, out, err = run(capsys, *args, *([] if "bob" in args else five))
+        assert (code, out, err.splitlines()[-1]) == (1, "", f"myimages: {said}"), args  # (bob: "is new, …" first)
+    asked = []
+    monkeypatch.setattr("tui.cli_common.sys.stdin.isatty", lambda: True, raising=False)
+    monkeypatch.setattr("builtins.input", lambda question: asked.append(question) or "n")
+    code, out, _ = run(capsys, "delete", "--search", "dragon", *five)
+    assert code == 1 and out == "Nothing deleted.\n"
+    assert asked[0].startswith('Are you sure you want to delete the 3 images the search "dragon" finds (#1–#3)?')
+    code, out, _ = run(capsys, "delete", "--search", "dragon", "--yes", *five)
+    assert code == 0 and out.startswith("3 images deleted: moved to the trash")
+    assert run(capsys, "list", "--ids", *five)[1] == "5\n4\n"

@@ -6,7 +6,7 @@ import sys
 
 from store.text import plural, printable
 
-from .cli_common import all_or_none, confirmed, image_ids, open_library
+from .cli_common import add_targets, all_or_none, confirmed, open_library, target_ids
 
 
 def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
@@ -25,7 +25,7 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
     for action, text in (("add", "add images to a collection"), ("remove", "take images out of a collection")):
         c = csub.add_parser(action, parents=[common], help=text)
         c.add_argument("name")
-        c.add_argument("ids", nargs="+", metavar="ID")
+        add_targets(c)
 
 
 def cmd_collection(args: argparse.Namespace) -> int:
@@ -57,7 +57,8 @@ def cmd_collection(args: argparse.Namespace) -> int:
             print(f'Collection "{printable(c.name)}" deleted ({kept})' + (f". {trash}" if trash else ""))
         else:
             c = library.collection(args.name)
-            ids = image_ids(args.ids)
+            ids = target_ids(library, args, f"nothing was {'added to' if args.action == 'add' else 'removed from'} "
+                             f'"{printable(c.name)}"')
             all_or_none(library.require_own, ids, f"nothing was {'added to' if args.action == 'add' else 'removed from'} "
                         f'"{printable(c.name)}"', known=library.own_existing(ids))
             if args.action == "add":

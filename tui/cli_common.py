@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,17 +42,75 @@ def common_options() -> argparse.ArgumentParser:
     return common
 
 
+MAX_RANGE = 100_000  # ids one range may stand for ("1-99999999" is a slip, not a wish)
+_RANGE = re.compile(r"#?([0-9]+)\s*[-–]\s*#?([0-9]+)")  # "10-20", "#10-#20", "#10–#20" (as messages print them)
+
+
 def image_ids(values: Sequence[str]) -> list[int]:
-    """Image ids as typed ("12" or "#12"); UserError for anything else."""
-    ids = []
+    """Image ids as typed: "12", "#12", ranges "10-20" (both ends in), lists "1,2,3" and "1,5-9"; UserError for
+    anything else, a range backwards or one standing for more than MAX_RANGE ids."""
+    ids: list[int] = []
     for value in values:
-        text = value.lstrip("#")
-        if not (text.isascii() and text.isdigit()):  # not "²", "①" or "٣", which str.isdigit() accepts
-            raise UserError(f'"{value}" is not an image id (ids are whole numbers, as `myimages list` shows).')
-        if int(text) > MAX_ID:
-            raise UserError(f"No image #{int(text)}.")
-        ids.append(int(text))
+        for part in value.split(","):
+            text = part.strip()
+            if not text and "," in value:  # "1,2," or "1, 2": a comma too many is no mistake
+                continue
+            ranged = _RANGE.fullmatch(text)
+            if ranged:
+                low, high = int(ranged[1]), int(ranged[2])
+                if low > high:
+                    raise UserError(f'"{text}" is a range backwards: write {high}-{low}.')
+                if high - low + 1 > MAX_RANGE:
+                    raise UserError(f'"{text}" stands for {high - low + 1:,} ids: a range may stand for at most '
+                                    f'{MAX_RANGE:,} (give several, or --search "id:{low}-{high}" for the images '
+                                    "there are).")
+                ids.extend(range(low, high + 1))
+                continue
+            text = text.lstrip("#")
+            if not (text.isascii() and text.isdigit()):  # not "²", "①" or "٣", which str.isdigit() accepts
+                raise UserError(f'"{part.strip() or value}" is not an image id (ids are whole numbers, as '
+                                "`myimages list` shows, or ranges as 10-20).")
+            if int(text) > MAX_ID:
+                raise UserError(f"No image #{int(text)}.")
+            ids.append(int(text))
     return list(dict.fromkeys(ids))  # an id typed twice is one image ("delete 3 3" deletes #3 once)
+
+
+def one_image_id(value: str, command: str) -> int:
+    """The one id of a command on one image (`info`, `grid`); a range or list there is one sentence."""
+    ids = image_ids([value])
+    if len(ids) != 1:
+        raise UserError(f'`{command}` takes one image id, not "{value}".')
+    return ids[0]
+
+
+def add_targets(parser: argparse.ArgumentParser) -> None:
+    """The images a command acts on: ids and ranges, or --search QUERY (every image the search finds)."""
+    parser.add_argument("ids", nargs="*", metavar="ID", help="image ids: 12, ranges 10-20, lists 1,2,3")
+    parser.add_argument("--search", metavar="QUERY", default=None,
+                        help="every image this search finds (the search language of `myimages list --help`)")
+
+
+def target_ids(library, args: argparse.Namespace, nothing: str) -> list[int]:
+    """The ids `add_targets` read: those typed, or every image of yours `--search` finds (newest first). One
+    sentence, and `nothing` ("nothing was exported") said, for neither or both, a bad query or no match."""
+    from store.records import Filters
+
+    if args.search is None:
+        if not args.ids:
+            raise UserError("Give image ids (12, 10-20, 1,2,3) or --search QUERY.")
+        return image_ids(args.ids)
+    if args.ids:
+        raise UserError("Give image ids or --search, not both.")
+    if not args.search.strip():
+        raise UserError(f"--search needs a query (an empty one would be every image): {nothing}.")
+    problem = library.search_problem(args.search)
+    if problem:
+        raise UserError(f"{problem.rstrip('.')}: {nothing}.")
+    ids = library.ids(Filters(search=args.search))
+    if not ids:
+        raise UserError(f'No image of yours matches "{one_line(args.search)}": {nothing}.')
+    return ids
 
 
 def user_sentence(exc: BaseException) -> str:

@@ -7,13 +7,13 @@ import sys
 
 from store.text import printable
 
-from .cli_common import all_or_none, image_ids, open_library
+from .cli_common import add_targets, all_or_none, one_image_id, open_library, target_ids
 
 
 def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
     """clean, grid"""
     p = sub.add_parser("clean", parents=[common], help="remove the background: each result is a new image")
-    p.add_argument("ids", nargs="+", metavar="ID")
+    add_targets(p)
     p.add_argument("--model", metavar="NAME", help="rembg model (default: $MYIMAGES_REMBG_MODEL or u2netp)")
 
     p = sub.add_parser("grid", parents=[common], help="cut a sheet into its items")
@@ -30,8 +30,8 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
 def cmd_clean(args: argparse.Namespace) -> int:
     from store.background import clean_images
 
-    ids = image_ids(args.ids)
     with open_library(args) as library:
+        ids = target_ids(library, args, "nothing was cleaned")
         all_or_none(library.require_own, ids, "nothing was cleaned", known=library.own_existing(ids))
         report = clean_images(library, ids, model=args.model)
     for source, new in report.created:
@@ -50,7 +50,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
     from store.derived import open_original
     from store.files import output_folder
 
-    (image_id,) = image_ids([args.id])
+    image_id = one_image_id(args.id, "grid")
     with open_library(args) as library:
         library.get(image_id)  # an image it may not read: said before its folder is made
         folder = output_folder(args.to) if args.to else None  # a missing parent said before anything else

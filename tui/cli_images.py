@@ -16,7 +16,7 @@ from store.records import FAVORITE_ALL, FAVORITES_ONLY, NON_FAVORITES, SCOPE_PUB
 from store.text import field_value, one_line, plural, printable
 
 from . import cli_trash
-from .cli_common import UserError, all_or_none, image_ids, open_library, progress_bar
+from .cli_common import UserError, add_targets, all_or_none, one_image_id, open_library, progress_bar, target_ids
 
 
 def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
@@ -44,24 +44,26 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
     p.add_argument("--collection", metavar="NAME", help="only images in this collection")
     p.add_argument("--limit", type=int, metavar="N", help="at most N images")
     p.add_argument("--public", action="store_true", help="the public gallery: every free account's images")
-    p.add_argument("--json", action="store_true", help="print a JSON array")
+    output = p.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print a JSON array")
+    output.add_argument("--ids", action="store_true", help="print only the ids, one a line (for xargs)")
 
     p = sub.add_parser("info", parents=[common], help="show everything about one image")
     p.add_argument("id")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("favorite", parents=[common], help="mark images as favorites (or not, with --off)")
-    p.add_argument("ids", nargs="+", metavar="ID")
+    add_targets(p)
     p.add_argument("--off", action="store_true", help="remove the favorite mark")
 
     p = sub.add_parser("delete", parents=[common], help="move images to the trash (restorable for 30 days)")
-    p.add_argument("ids", nargs="+", metavar="ID")
+    add_targets(p)
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     p.add_argument("--permanent", action="store_true",
                    help="erase the images and their files now (also images in the trash)")
 
     p = sub.add_parser("export", parents=[common], help="write images as PNG files with their metadata")
-    p.add_argument("ids", nargs="+", metavar="ID")
+    add_targets(p)
     p.add_argument("--to", required=True, metavar="DIR", help="target folder")
 
 
@@ -186,6 +188,12 @@ def cmd_list(args: argparse.Namespace) -> int:
                 out.append(data)
             print(json.dumps(out, indent=2))
             return 0
+        if args.ids:  # bare ids, one a line: `myimages list --search … --ids | xargs myimages export --to DIR`
+            for n, record in enumerate(records):
+                if args.limit is not None and n >= args.limit:
+                    break
+                print(record.id)
+            return 0
         width = shutil.get_terminal_size((100, 20)).columns if sys.stdout.isatty() else 10_000
         shown = 0
         for record in records:
@@ -207,7 +215,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    (image_id,) = image_ids([args.id])
+    image_id = one_image_id(args.id, "info")
     with open_library(args) as library:
         record = library.get(image_id)
     if args.json:
@@ -223,8 +231,8 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_favorite(args: argparse.Namespace) -> int:
-    ids = image_ids(args.ids)
     with open_library(args) as library:
+        ids = target_ids(library, args, f"no image was {'unmarked' if args.off else 'marked'}")
         all_or_none(library.require_own, ids, f"no image was {'unmarked' if args.off else 'marked'}",
                     known=library.own_existing(ids))
         n = library.set_favorite(ids, not args.off)
@@ -233,16 +241,16 @@ def cmd_favorite(args: argparse.Namespace) -> int:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
-    ids = image_ids(args.ids)
     with open_library(args) as library:
-        return cli_trash.delete(library, ids, args.permanent, args.yes)
+        ids = target_ids(library, args, "nothing was deleted")
+        return cli_trash.delete(library, ids, args.permanent, args.yes, search=args.search)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from store.export import export_images
 
-    ids = image_ids(args.ids)
     with open_library(args) as library:
+        ids = target_ids(library, args, "nothing was exported")
         all_or_none(library.get, ids, "nothing was exported", known=library.own_existing(ids))
         paths = export_images(library, ids, Path(args.to))
         source = library.source_holding(Path(args.to))

@@ -13,7 +13,7 @@ from itertools import chain
 from store.text import one_line, plural, printable
 from store.trash import Renamed, adopted_sentence, renamed_sentence, walk_ids
 
-from .cli_common import UserError, all_or_none, confirmed, image_ids, open_library, progress_bar
+from .cli_common import UserError, all_or_none, confirmed, id_ranges, image_ids, open_library, progress_bar
 
 
 def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
@@ -108,7 +108,7 @@ def _restore_all(library, adopted: dict[int, str], renamed: Renamed) -> int:
     return done
 
 
-def delete(library, ids: list[int], permanent: bool, yes: bool) -> int:
+def delete(library, ids: list[int], permanent: bool, yes: bool, search: str | None = None) -> int:
     """`myimages delete`: to the trash (or, --permanent, erased: also what is in the trash)."""
     from store.trash import trash_days
 
@@ -116,6 +116,9 @@ def delete(library, ids: list[int], permanent: bool, yes: bool) -> int:
     # unknown ids fail before anything is asked or deleted
     all_or_none(library.require_own, ids, "nothing was deleted", known=in_trash | library.own_existing(ids))
     what = f"image #{ids[0]}" if len(ids) == 1 else f"these {len(ids):,} images"
+    if search is not None:  # how many the search found, and which search: said before anything goes
+        what = (f"the {'image' if len(ids) == 1 else f'{len(ids):,} images'} the search "
+                f'"{printable(one_line(search))}" finds ({id_ranges(ids).removesuffix(f" ({len(ids):,})")})')
     after = "This cannot be undone." if permanent else \
         f"It can be restored for {trash_days()} days (myimages trash restore)."
     files = library.source_files(ids)  # every file of these images in watched folders goes with them
