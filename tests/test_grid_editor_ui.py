@@ -159,3 +159,50 @@ async def test_a_sheet_read_before_the_side_panel_is_there_is_shown_once_it_is(s
         assert cell_picture(editor) == usual
         await pilot.press("r")
         assert editor.query_one("#rows", Input).value == "3" and len(editor.selected) == 6
+
+
+@pytest.mark.parametrize("key", ["question_mark", "f1"])
+async def test_question_mark_and_f1_open_the_keys_of_the_grid_editor_and_the_hint_follows_the_keymap(
+        sheet_library, tmp_path, key):
+    """NEWUSER7 #13: ? and F1 did nothing in the grid editor (a dialog: the app's own ? does not reach it), and
+    its hint under the sheet was fixed text, a remapped key shown nowhere."""
+    from tui.help_screen import HelpScreen
+
+    app = MyImagesApp(sheet_library, images="halfcell", downloads=tmp_path / "downloads")
+    app.keymap = {"grid.save": "ctrl+s"}
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.set_keymap(app.keymap)
+        editor = await open_editor(pilot, app)
+        text = " ".join(" ".join(screen_lines(app)).split())
+        assert "^s save" in text and " s save" not in text and "? keys" in text and "Esc close" in text
+        await pilot.press(key)
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause()
+        help_screen = app.screen
+        assert help_screen.title_text == "Keys: Grid editor"
+        save = next(row for row in help_screen.rows if row.binding_id == "grid.save")
+        assert save.keys == "^s" and save.description == "Save to library"
+        await pilot.press("end")
+        await wait_until(pilot, lambda: any("Save to library" in line for line in screen_lines(app)))
+        assert any("^s" in line and "Save to library" in line for line in screen_lines(app))
+        await pilot.press(key)  # the same key closes it, back in the editor
+        await wait_until(pilot, lambda: app.screen is editor)
+
+
+@pytest.mark.parametrize("opener, title", [("p", "Keys: Prompt"), ("i", "Keys: Image information")])
+async def test_question_mark_opens_the_keys_of_the_prompt_and_info_dialogs(sheet_library, tmp_path, opener, title):
+    """NEWUSER7 #13: the prompt (p) and info (i) dialogs ignored ? and F1 too."""
+    from tui.help_screen import HelpScreen
+
+    app = MyImagesApp(sheet_library, images="none", downloads=tmp_path / "downloads")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press(opener)
+        await wait_until(pilot, lambda: type(app.screen).__name__ in ("PromptScreen", "InfoScreen"))
+        dialog = app.screen
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert app.screen.title_text == title
+        assert any(row.description == "Close" for row in app.screen.rows)
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: app.screen is dialog)

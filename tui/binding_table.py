@@ -95,6 +95,7 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
     ],
     'tui.grid_editor_screen.GridEditorScreen': [
         ('grid.close', 'close', 'escape'),
+        ('grid.help', 'app.help', 'question_mark,f1'),
         ('grid.up', 'move(0,-1)', 'up,k'),
         ('grid.down', 'move(0,1)', 'down,j'),
         ('grid.left', 'move(-1,0)', 'left,h'),
@@ -131,6 +132,7 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('dialog.top', "scroll_body('home')", 'home'),
         ('dialog.bottom', "scroll_body('end')", 'end'),
         ('info.close', 'close', 'escape,q,i'),
+        ('info.help', 'app.help', 'question_mark,f1'),
     ],
     'tui.picture_screen.PictureScreen': [
         ('picture.close', 'close', 'escape,enter,q'),
@@ -149,6 +151,7 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('dialog.top', "scroll_body('home')", 'home'),
         ('dialog.bottom', "scroll_body('end')", 'end'),
         ('prompt.close', 'close', 'escape,q'),
+        ('prompt.help', 'app.help', 'question_mark,f1'),
         ('prompt.copy', 'copy', 'c,y'),
     ],
     'tui.scrolling_modal.ReadingDialog': [

@@ -30,6 +30,7 @@ from widgets.thumbnails import (CachedHalfcellImage, PictureWidget, cell_console
                                 on_checkerboard)
 
 from .dialog import Dialog
+from .help_screen import keys_of
 from .progress_screen import JobOutcome, ProgressScreen
 
 PREVIEW_PIXELS = 320
@@ -67,8 +68,10 @@ class DigitsInput(Input):
 
 
 class GridEditorScreen(Dialog[GridEditorResult | None]):
+    HELP_TITLE = "Grid editor"
     BINDINGS = [
         Binding("escape", "close", "Close", id="grid.close"),
+        Binding("question_mark,f1", "app.help", "Help", show=False, id="grid.help"),
         Binding("up,k", "move(0,-1)", "Up", show=False, id="grid.up"),
         Binding("down,j", "move(0,1)", "Down", show=False, id="grid.down"),
         Binding("left,h", "move(-1,0)", "Left", show=False, id="grid.left"),
@@ -120,8 +123,26 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
                     if image_class:
                         yield image_class(None, id="sheet-image")
                 yield Vertical(id="grid-side")
-            yield Static("arrows or a click move · space or a second click selects · a all · r/R rows · "
-                         "c/C columns · s save · w download · Esc close", classes="hint")
+            yield Static(self.hint(), classes="hint", markup=False)
+
+    def key(self, binding_id: str) -> str:
+        """The first key of one of the editor's bindings as the user's keymap has it, as shown ("Esc", "?")."""
+        binding = next(b for b in self.BINDINGS if isinstance(b, Binding) and b.id == binding_id)
+        keys = keys_of(self.app, binding)
+        if not keys:
+            return ""
+        return "Esc" if keys[0] == "escape" else self.app.get_key_display(Binding(keys[0], ""))
+
+    def hint(self) -> str:
+        """The keys under the sheet, from the bindings (a keymap's keys shown); Save only where it may save."""
+        moves = [self.key(f"grid.{way}") for way in ("up", "down", "left", "right")]
+        parts = ["arrows" if moves == ["↑", "↓", "←", "→"] else "/".join(moves), "or a click move"], \
+            [self.key("grid.toggle"), "or a second click selects"], [self.key("grid.select_all"), "all"], \
+            [f"{self.key('grid.rows_more')}/{self.key('grid.rows_fewer')}", "rows"], \
+            [f"{self.key('grid.cols_more')}/{self.key('grid.cols_fewer')}", "columns"], \
+            [self.key("grid.save") if self.can_save else "", "save"], [self.key("grid.download"), "download"], \
+            [self.key("grid.help"), "keys"], [self.key("grid.close"), "close"]
+        return " · ".join(f"{key} {what}" for key, what in parts if key.strip("/"))
 
     def _side_panel(self) -> list:
         image_class = grid_image_class(self.image_mode)
@@ -131,8 +152,13 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
         buttons = Horizontal(*([Button("Save to library", id="save", variant="primary")] if self.can_save else []),
                              Button("Download", id="download"), Button("Close", id="close"), classes="buttons")
         return [Static("", id="cell-title"), cell_box, size, Static("Detecting the grid…", id="detected"),
-                Checkbox("Trim to content (t)", id="trim"), Checkbox("Remove background (b)", id="clean"),
+                Checkbox(self._with_key("Trim to content", "grid.trim"), id="trim"),
+                Checkbox(self._with_key("Remove background", "grid.clean"), id="clean"),
                 Static("", id="chosen"), buttons]
+
+    def _with_key(self, label: str, binding_id: str) -> Text:
+        key = self.key(binding_id)
+        return Text(f"{label} ({key})" if key else label)
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#sheet", SheetView))

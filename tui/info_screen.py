@@ -14,7 +14,11 @@ from .scrolling_modal import ReadingDialog
 
 
 class InfoScreen(ReadingDialog):
-    BINDINGS = [Binding("escape,q,i", "close", "Close", id="info.close")]
+    HELP_TITLE = "Image information"
+    BINDINGS = [
+        Binding("escape,q,i", "close", "Close", id="info.close"),
+        Binding("question_mark,f1", "app.help", "Help", show=False, id="info.help"),
+    ]
 
     def __init__(self, record: ImageRecord) -> None:
         super().__init__()

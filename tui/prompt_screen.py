@@ -18,8 +18,10 @@ from .scrolling_modal import ScrollingModal
 
 
 class PromptScreen(ScrollingModal[None]):
+    HELP_TITLE = "Prompt"
     BINDINGS = [
         Binding("escape,q", "close", "Close", id="prompt.close"),
+        Binding("question_mark,f1", "app.help", "Help", show=False, id="prompt.help"),
         Binding("c,y", "copy", "Copy", id="prompt.copy"),
     ]
 
