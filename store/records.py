@@ -1,6 +1,7 @@
 """Plain records the store hands out; widgets and the command line never see Peewee rows."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -283,6 +284,31 @@ class ImageRecord:
                 ("Sampler", " ".join(str(sampler).split()) if sampler is not None else ""), ("LoRAs", loras),
                 ("Generation size", str(size) if size and str(size) != f"{self.width}x{self.height}" else "")]
         return [(label, text) for label, text in rows if text]
+
+    def settings_text(self) -> str:
+        """The image's prompt and settings as A1111/Forge write them (and paste back in one go, "Read generation
+        parameters"): the prompt, "Negative prompt: …", then "Steps: 30, Sampler: …, CFG scale: 7, Seed: …,
+        Size: WxH, Model: …", only the fields the image has (NEWUSER7 #15: the prompt dialog's Copy settings)."""
+        from .query import param, seed_number, whole_number
+
+        seed, steps, sampler = seed_number(self.params), whole_number(param(self.params, "steps")), \
+            param(self.params, "sampler")
+        size = self.params.get("Size")  # the generation size when the file gives it (a crop or an upscale)
+        fields = [("Steps", str(steps) if steps is not None else ""),
+                  ("Sampler", " ".join(str(sampler).split()) if sampler is not None else ""),
+                  ("CFG scale", recorded(self.text_accuracy).strip()),
+                  ("Seed", str(seed) if seed is not None else ""),
+                  ("Size", str(size) if size else f"{self.width}x{self.height}" if self.width and self.height else ""),
+                  ("Model", " ".join(self.model.split()))]
+        lines = [self.prompt] if self.prompt else []
+        if self.negative_prompt:
+            lines.append(f"Negative prompt: {self.negative_prompt}")
+        # a value with a comma or colon in quotes, as A1111 writes it (its infotext's quote())
+        settings = ", ".join(f"{label}: {json.dumps(text, ensure_ascii=False) if ',' in text or ':' in text else text}"
+                             for label, text in fields if text)
+        if settings:
+            lines.append(settings)
+        return "\n".join(lines)
 
     @property
     def date_note(self) -> str:

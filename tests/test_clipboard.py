@@ -11,6 +11,8 @@ from store.library import Library
 from tui.app import MyImagesApp
 from tui.prompt_screen import PromptScreen
 
+from . import ui
+
 # Ends bracketed paste, then a command and Enter; an OSC 52 that would rewrite the
 # clipboard; C1 CSI, DEL, a bidi override, zero-width and NUL characters; CR line ends.
 HOSTILE = ("a cat\x1b[201~\nrm -rf ~\n\x1b]52;c;ZXZpbA==\x07 \x9b31m x\x7fy \u202eevil\u202c \u200bz\x00 end\r\n"
@@ -70,3 +72,65 @@ async def test_copy_button_sends_no_control_characters(hostile_lib, tmp_path, co
         assert copies["terminal"][-1] == CLEAN
         for text in copies["terminal"] + copies["system"]:
             assert_plain(text)
+
+
+A1111 = ("a red fox, (night:1.2)\nNegative prompt: blurry, lowres\nSteps: 30, Sampler: DPM++ 2M, Schedule type: Karras, "
+         "CFG scale: 7, Seed: 1234, Size: 512x768, Model hash: abc123, Model: dreamshaper_8")
+SETTINGS = ("a red fox, (night:1.2)\nNegative prompt: blurry, lowres\n"
+            "Steps: 30, Sampler: DPM++ 2M, CFG scale: 7, Seed: 1234, Size: 512x768, Model: dreamshaper_8")
+
+
+@pytest.fixture
+def settings_lib(tmp_path, make_png):
+    library = Library(tmp_path / "settings", account="alice")
+    import_files(library, [make_png(text={"parameters": A1111})])
+    import_files(library, [make_png(size=(40, 30))], ImportOptions(prompt="a plain cat"))
+    yield library
+    library.close()
+
+
+def test_the_settings_text_is_what_a1111_pastes_back_only_the_fields_the_image_has(settings_lib):
+    """New-user test 7 #15: the settings block of the prompt dialog's Copy settings."""
+    plain, fox = sorted(settings_lib.iter_images(), key=lambda r: bool(r.negative_prompt))
+    assert fox.settings_text() == SETTINGS
+    assert plain.settings_text() == "a plain cat\nSize: 40x30"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_the_prompt_dialog_copies_the_negative_prompt_and_the_settings(settings_lib, tmp_path, copies, size):
+    """New-user test 7 #15: the dialog showed the negative prompt but Copy copied only the prompt; no way to copy
+    the settings. Copy negative (n, shown when there is one) and Copy settings (s), on one line at 80×24."""
+    fox = next(r for r in settings_lib.iter_images() if r.negative_prompt)
+    app = MyImagesApp(settings_lib, images="none", downloads=tmp_path / "downloads")
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        app.push_screen(PromptScreen(fox))
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, PromptScreen) and app.screen.query("#close"))
+        buttons = [app.screen.query_one(f"#{name}") for name in ("copy", "copy-negative", "copy-settings", "close")]
+        await ui.wait_until(pilot, lambda: all(b.region.width for b in buttons))
+        screen = app.screen.region
+        assert len({b.region.y for b in buttons}) == 1  # one line
+        assert all(screen.contains_region(b.region) for b in buttons), [b.region for b in buttons]
+        await pilot.press("n")
+        await ui.wait_until(pilot, lambda: copies["terminal"] == ["blurry, lowres"])
+        await pilot.press("s")
+        await ui.wait_until(pilot, lambda: copies["terminal"][-1] == SETTINGS)
+        await pilot.click("#copy-negative")
+        await pilot.click("#copy-settings")
+        await ui.wait_until(pilot, lambda: copies["terminal"][-2:] == ["blurry, lowres", SETTINGS])
+        assert copies["system"] == copies["terminal"]
+        await pilot.press("c")
+        await ui.wait_until(pilot, lambda: copies["terminal"][-1] == "a red fox, (night:1.2)")
+
+
+async def test_without_a_negative_prompt_there_is_no_copy_negative(settings_lib, tmp_path, copies):
+    plain = next(r for r in settings_lib.iter_images() if not r.negative_prompt)
+    app = MyImagesApp(settings_lib, images="none", downloads=tmp_path / "downloads")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.settle(pilot, app)
+        app.push_screen(PromptScreen(plain))
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, PromptScreen) and app.screen.query("#close"))
+        assert not app.screen.query("#copy-negative")
+        await pilot.press("n")
+        await pilot.press("s")
+        await ui.wait_until(pilot, lambda: copies["terminal"] == ["a plain cat\nSize: 40x30"])

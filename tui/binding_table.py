@@ -153,6 +153,8 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('prompt.close', 'close', 'escape,q'),
         ('prompt.help', 'app.help', 'question_mark,f1'),
         ('prompt.copy', 'copy', 'c,y'),
+        ('prompt.copy_negative', 'copy_negative', 'n'),
+        ('prompt.copy_settings', 'copy_settings', 's'),
     ],
     'tui.scrolling_modal.ReadingDialog': [
         ('dialog.scroll_up', "scroll_body('up')", 'up'),

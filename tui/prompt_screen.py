@@ -1,4 +1,4 @@
-"""The full prompt, scrollable, with a Copy button."""
+"""The full prompt, scrollable, with Copy, Copy negative (when there is one) and Copy settings buttons."""
 from __future__ import annotations
 
 from rich.text import Text
@@ -23,6 +23,8 @@ class PromptScreen(ScrollingModal[None]):
         Binding("escape,q", "close", "Close", id="prompt.close"),
         Binding("question_mark,f1", "app.help", "Help", show=False, id="prompt.help"),
         Binding("c,y", "copy", "Copy", id="prompt.copy"),
+        Binding("n", "copy_negative", "Copy negative", id="prompt.copy_negative"),
+        Binding("s", "copy_settings", "Copy settings", id="prompt.copy_settings"),
     ]
 
     def __init__(self, record: ImageRecord, highlight_words: tuple[str, ...] = ()) -> None:
@@ -42,6 +44,9 @@ class PromptScreen(ScrollingModal[None]):
                                  id="negative-text")
             with Horizontal(classes="buttons"):
                 yield Button("Copy", id="copy", variant="primary")
+                if self.record.negative_prompt:
+                    yield Button("Copy negative", id="copy-negative")
+                yield Button("Copy settings", id="copy-settings")
                 yield Button("Close", id="close")
 
     def on_mount(self) -> None:
@@ -50,6 +55,10 @@ class PromptScreen(ScrollingModal[None]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "copy":
             self.action_copy()
+        elif event.button.id == "copy-negative":
+            self.action_copy_negative()
+        elif event.button.id == "copy-settings":
+            self.action_copy_settings()
         else:
             self.dismiss(None)
 
@@ -57,3 +66,16 @@ class PromptScreen(ScrollingModal[None]):
         # The prompt as stored, less its control characters (newlines and tabs stay).
         self.notify(copy_text(self.app, self.record.prompt), title="Copied", markup=False)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # No negative prompt: no Copy negative key (nor button) to offer.
+        return bool(self.record.negative_prompt) if action == "copy_negative" else True
+
+    def action_copy_negative(self) -> None:
+        if self.record.negative_prompt:
+            self.notify(copy_text(self.app, self.record.negative_prompt, "Negative prompt"), title="Copied",
+                        markup=False)
+
+    def action_copy_settings(self) -> None:
+        # The A1111/Forge block (prompt, negative prompt, settings), which those paste back in one go.
+        self.notify(copy_text(self.app, self.record.settings_text(), "Prompt and settings"), title="Copied",
+                    markup=False)
