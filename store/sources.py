@@ -14,7 +14,8 @@ time, content hash, the image it is, or why it is not one), so that:
 - a bad file is reported once (its reason is kept) and not read again until it changes;
 - a linked file deleted outside drops its image from the gallery, but what it was (its id, dates, favorite,
   collections, derived images) is kept (`LostImage`): if the same content comes back into a source, at its place
-  or elsewhere, it is that image again (`_bring_back`, `_restore_lost`).
+  or elsewhere, it is that image again (`_bring_back`, `_restore_lost`). So is a linked image a removed source
+  dropped: following its folder again (at a new path once renamed, or the same one with --copy) brings each back.
 
 A file still being written is never read as an image: a PNG without its IEND chunk,
 a JPEG without its end marker, a WebP shorter than its RIFF header says, or an empty
@@ -801,7 +802,10 @@ def list_sources(library: Library) -> list[SourceRecord]:
 
 
 def remove_source(library: Library, folder: Path | str) -> int:
-    """Stop following a folder and drop its linked images' records (files on disk are never touched)."""
+    """Stop following a folder and drop its linked images' records (files on disk are never touched). What each
+    dropped image was (id, dates, favorite, collections) is kept as for a file that left its folder (`LostImage`):
+    following a folder with the same pictures again (the folder renamed, or the same one to copy it) brings it
+    back as it was."""
     library.require_writable()
     row = find_source(library, folder)
     with _scanning(library, row):  # a scan of it running now (the watcher's, another program's) ends first
@@ -822,18 +826,19 @@ def forget_add(library: Library, folder: Path | str, taking_in: Iterable[Path | 
         return False  # they are part of it now (one transaction took them all in)
     with _scanning(library, row):
         if Source.select().where(Source.id == row.id).exists():
-            _remove(library, row)  # the sources inside it (not taken in) keep their images
+            _remove(library, row, keep_lost=False)  # the sources inside it (not taken in) keep their images
     return True
 
 
-def _remove(library: Library, row: Source) -> int:
-    """Forget a source (its scanning lock held): its records, then its linked images no other source has."""
+def _remove(library: Library, row: Source, keep_lost: bool = True) -> int:
+    """Forget a source (its scanning lock held): its records, then its linked images no other source has (what
+    they were kept in LostImage, unless `keep_lost` is off: an add cancelled, whose images were new)."""
     image_ids = {i for (i,) in SourceFile.select(SourceFile.image)
                  .where(SourceFile.source == row.id, SourceFile.image.is_null(False)).tuples()}
     with library.db.atomic():
         SourceFile.delete().where(SourceFile.source == row.id).execute()
         Source.delete().where(Source.id == row.id).execute()
-    return len(_drop_unlinked(library, image_ids, keep_lost=False))
+    return len(_drop_unlinked(library, image_ids, keep_lost=keep_lost))
 
 
 def scan_all(library: Library, progress: Progress | None = None,
@@ -1237,7 +1242,7 @@ def _bring_back(library: Library, images: list[NewImage]) -> None:
     folder (moved out, written again by its generator, deleted and put back): each is that image again, with
     its id, import and generation dates, parent and derivation (its favorite, collections and derived images
     come back with `_restore_lost`). Unless that id is in use (another account's rows never reuse one: never)."""
-    wanted = [image.sha256 for image in images if image.location]
+    wanted = [image.sha256 for image in images]  # a linked file, or a copying source's (the folder copied now)
     if not wanted or not LostImage.select().where(LostImage.owner == library.account.id).exists():
         return
     records: dict[str, dict] = {}
@@ -1620,12 +1625,17 @@ def finish_erases(library: Library) -> int:
 def removal_drops(library: Library, row: Source) -> int:
     """The images removing the source drops (as remove_source does, without changing anything): linked
     ones, not in the trash, that no other source has a file of."""
+    return Image.select(fn.COUNT(Image.id)).where(Image.id.in_(_drops(library, row))).scalar() or 0
+
+
+def _drops(library: Library, row: Source) -> Any:
+    """The ids removal_drops counts, as a sub-query."""
     here = SourceFile.select(SourceFile.image).where(SourceFile.source == row.id, SourceFile.image.is_null(False))
     elsewhere = SourceFile.select(SourceFile.image).where(SourceFile.source != row.id,
                                                           SourceFile.image.is_null(False))
-    return (Image.select(fn.COUNT(Image.id))
-            .where(Image.id.in_(here), Image.id.not_in(elsewhere), Image.owner == library.account.id,
-                   Image.location != "", Image.trashed_at.is_null()).scalar()) or 0
+    return Image.select(Image.id).where(Image.id.in_(here), Image.id.not_in(elsewhere),
+                                        Image.owner == library.account.id, Image.location != "",
+                                        Image.trashed_at.is_null())
 
 
 FIRST_FILES = 3  # files named in a question or summary before "and N more"
@@ -1746,6 +1756,28 @@ class SourceRemoval:
     own_copy: int = 0
     elsewhere: int = 0
     trashed: int = 0
+    favorites: int = 0  # of `drops`: favorites, and images in a collection (their names, the first few)
+    collected: int = 0
+    collections: tuple[str, ...] = ()
+    more_collections: int = 0
+
+    def curation(self) -> str:
+        """"2 of them are favorites, 4 are in the collection Keepers." ("" when none is either)."""
+        parts = []
+        if self.favorites:
+            parts.append("it is a favorite" if self.drops == 1 else
+                         f"{self.favorites:,} of them {'is a favorite' if self.favorites == 1 else 'are favorites'}")
+        if self.collected:
+            names = ", ".join(self.collections) + (f" and {self.more_collections:,} more" if self.more_collections
+                                                   else "")
+            where = f"the collection{'' if len(self.collections) + self.more_collections == 1 else 's'} {names}"
+            if self.drops == 1:
+                parts.append(f"{'' if parts else 'it is '}in {where}")
+            else:
+                who = f"{self.collected:,}{'' if parts else ' of them'}"
+                parts.append(f"{who} {'is' if self.collected == 1 else 'are'} in {where}")
+        text = (" and " if self.drops == 1 else ", ").join(parts)
+        return f"{text[:1].upper()}{text[1:]}." if text else ""
 
     def stay(self) -> str:
         """"3 stay: the library has its own copy of 2, another source holds 1." ("" when none stays)."""
@@ -1767,7 +1799,19 @@ def removal(library: Library, row: Source) -> SourceRemoval:
     # deleted images whose file went from this folder into the library's trash (no file of theirs is here now)
     top = str(row.path).rstrip("/") + "/"
     moved_out = TrashFile.select(TrashFile.image).where(fn.SUBSTR(TrashFile.original, 1, len(top)) == top)
+    drops = _drops(library, row)
+    collected = ImageCollection.select(ImageCollection.image).where(ImageCollection.image.in_(drops))
+    names = [name for (name,) in Collection.select(Collection.name).join(ImageCollection)
+             .where(ImageCollection.image.in_(drops)).distinct().order_by(Collection.name).limit(FIRST_FILES + 1)
+             .tuples()]
+    counted = len(names) if len(names) <= FIRST_FILES else (
+        Collection.select(fn.COUNT(fn.DISTINCT(ImageCollection.collection))).join(ImageCollection)
+        .where(ImageCollection.image.in_(drops)).scalar() or 0)
     return SourceRemoval(
+        favorites=Image.select(fn.COUNT(Image.id)).where(Image.id.in_(drops), Image.favorite == True)  # noqa: E712
+        .scalar() or 0,
+        collected=Image.select(fn.COUNT(Image.id)).where(Image.id.in_(drops), Image.id.in_(collected)).scalar() or 0,
+        collections=tuple(names[:FIRST_FILES]), more_collections=max(0, counted - FIRST_FILES),
         drops=removal_drops(library, row),
         own_copy=mine.where(Image.location == "", Image.trashed_at.is_null()).scalar() or 0,
         elsewhere=mine.where(Image.location != "", Image.trashed_at.is_null(), Image.id.in_(elsewhere)).scalar() or 0,

@@ -981,8 +981,9 @@ def test_removing_a_source_asks_only_about_the_images_it_drops(tmp_path, outputs
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     monkeypatch.setattr("builtins.input", lambda question: asked.append(question) or "n")
     assert main(["source", "remove", str(outputs), *lib]) == 1
-    assert "drop its 1 image from the library (with their favorites and collections)? 2 stay: the library has its " \
-           "own copy of 1, another source holds 1. The files stay" in asked[-1]
+    assert "drop its 1 image from the library? If you follow a folder with these pictures again (the folder renamed, " \
+           "or this one with --copy), they come back with their ids, favorites and collections. 2 stay: the library " \
+           "has its own copy of 1, another source holds 1. No file is touched." in asked[-1]
 
 
 def test_source_add_asks_before_following_the_home_folder(tmp_path, monkeypatch, capsys):
@@ -1009,7 +1010,7 @@ def test_source_add_asks_before_following_the_home_folder(tmp_path, monkeypatch,
     assert len(asked) == 2 and "is your home folder" in asked[0] and asked[0].endswith("Follow it? [y/N] ")
     assert main(["source", "remove", "~", "--yes", *lib]) == 0
     assert main(["source", "add", "~", "--yes", *lib]) == 0 and len(asked) == 2  # not asked
-    assert "1 new image" in capsys.readouterr().out
+    assert "1 image back" in capsys.readouterr().out  # the image the remove dropped (item 6 of new-user test 7)
 
 
 def test_watch_follows_until_stopped(tmp_path, outputs):
@@ -1939,3 +1940,62 @@ def test_a_running_watch_follows_the_folder_that_took_in_its_source(tmp_path, ne
         assert not notices and [s.path for s in library.sources()] == [out.resolve()]
     finally:
         watcher.stop()
+
+
+def test_moving_a_source_by_removing_it_and_adding_the_new_path_keeps_its_images(library, outputs, tmp_path, capsys,
+                                                                                 monkeypatch):
+    """New-user test 7 item 6 (data loss): a watched folder renamed on disk, `source remove OLD`, `source add NEW`:
+    every favorite and collection of its images was gone for good, new ids, and the question did not say what went.
+    Now removing a source remembers what each dropped image was (as for a file that left its folder): following a
+    folder with those pictures again (renamed, or the same one with --copy) brings each back with its id, dates,
+    favorite and collections; the question counts them and says so. On SQLite and PostgreSQL. Fails without (new ids,
+    no favorite)."""
+    from tui.cli import main
+
+    cli = ["--library", str(library.root), "--account", "alice"] + (
+        ["--database-url", library.database_url] if library.database_url else [])
+    library.add_source(outputs)
+    library.warm_up()  # SQLite: searches answered by the catalog, which must take the old ids in again
+    ring = next(r for r in library.page() if r.prompt == "a blue ring")
+    diamond = next(r for r in library.page() if r.prompt == "a red diamond")
+    library.set_favorite([ring.id, diamond.id])
+    keepers = library.create_collection("Keepers").id
+    library.add_to_collection([ring.id], keepers)
+    moved = outputs.rename(tmp_path / "renamed")
+    going = library.source_removal(outputs)
+    assert (going.drops, going.favorites, going.collected, going.collections) == (2, 2, 1, ("Keepers",))
+    assert going.curation() == "2 of them are favorites, 1 is in the collection Keepers."
+    asked: list[str] = []
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda question: asked.append(question) or "n")
+    assert main(["source", "remove", str(outputs), *cli]) == 1 and library.total() == 2
+    assert "drop its 2 images from the library? 2 of them are favorites, 1 is in the collection Keepers. If you " \
+           "follow a folder with these pictures again (the folder renamed, or this one with --copy), they come " \
+           "back with their ids, favorites and collections. No file is touched." in asked[-1]
+    capsys.readouterr()
+    assert main(["source", "remove", str(outputs), "--yes", *cli]) == 0
+    assert "2 images dropped from the library, no file touched. If you follow a folder with these pictures again" \
+           in capsys.readouterr().out and library.total() == 0
+    assert main(["source", "add", str(moved), *cli]) == 0
+    assert "2 images back" in capsys.readouterr().out
+    back = library.get(ring.id)
+    assert back.favorite and back.collections == ["Keepers"] and back.imported_at == ring.imported_at
+    assert back.path == (moved / "day2" / "b.png").resolve() and library.get(diamond.id).favorite
+    assert sorted(r.id for r in library.page(Filters(search="in:Keepers"))) == [ring.id]  # searched
+    # the same folder again, to copy it now: the same images, the library's own
+    library.remove_source(moved)
+    library.add_source(moved, "copy")
+    copied = library.get(ring.id)
+    assert not copied.linked and copied.favorite and copied.collections == ["Keepers"] and library.total() == 2
+    # a single image: said in the singular
+    one = tmp_path / "one"
+    put(one, "x.png", a1111("a lone star", 40))
+    library.add_source(one)
+    (star,) = [r.id for r in library.page(Filters(search="lone star"))]
+    library.set_favorite([star])
+    library.add_to_collection([star], keepers)
+    assert library.source_removal(one).curation() == "It is a favorite and in the collection Keepers."
+    library.remove_source(one)
+    put(tmp_path / "two", "x.png", (one / "x.png").read_bytes())
+    library.add_source(tmp_path / "two")
+    assert library.get(star).favorite

@@ -104,9 +104,14 @@ async def test_a_source_folder_that_is_not_there_says_so_and_can_be_removed(tmp_
     (out / "a.png").write_bytes(a1111("on a disk", 5))
     library = Library(tmp_path / "lib", account="alice")
     library.add_source(out)
+    (image_id,) = [r.id for r in library.page()]
+    library.set_favorite([image_id])
+    library.add_to_collection([image_id], library.create_collection("Keepers").id)
     (tmp_path / "disk").rename(tmp_path / "unmounted")
     app = MyImagesApp(library, images="none")
     app.sources_changed = lambda: None
+    shown: list[str] = []
+    app.notify = lambda message, **kw: shown.append(str(message))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         await open_sources(pilot, app)
@@ -114,10 +119,15 @@ async def test_a_source_folder_that_is_not_there_says_so_and_can_be_removed(tmp_
         assert "The folder is not there" in str(app.screen.query_one("#source-bad").render())
         await pilot.click("#remove")
         await wait_until(pilot, lambda: "Stop following" in screen_text(app))
-        assert "Its 1 image leaves the library, with its favorite" in str(
-            app.screen.query_one("#source-question").render())
+        # new-user test 7 item 6: what goes is counted, and that it comes back is said (fails without)
+        question = str(app.screen.query_one("#source-question").render())
+        assert "Its 1 image leaves the library. It is a favorite and in the collection Keepers. If you follow a " \
+               "folder with this picture again, it comes back with its favorite and collections. No file is " \
+               "touched." in " ".join(question.split()), question
+        assert "Keepers" in screen_text(app) and "No file is touched" in screen_text(app)  # all of it fits in 80x24
         await pilot.press("tab", "enter")
         await wait_until(pilot, lambda: library.sources() == [] and library.total() == 0, 10)
+        await wait_until(pilot, lambda: any("comes back with its favorite" in text for text in shown))
         copied = tmp_path / "copied"  # a copying source: its images stay, and the question says so
         copied.mkdir()
         (copied / "b.png").write_bytes(a1111("copied in", 6))
@@ -128,6 +138,10 @@ async def test_a_source_folder_that_is_not_there_says_so_and_can_be_removed(tmp_
         assert "No image leaves the library" in str(app.screen.query_one("#source-question").render())
         await pilot.press("tab", "enter")
         await wait_until(pilot, lambda: library.sources() == [] and library.total() == 1, 10)
+        # the folder, renamed, followed again: the image is back with its number, favorite and collection
+        library.add_source(tmp_path / "unmounted" / "out")
+        back = library.get(image_id)
+        assert back.favorite and back.collections == ["Keepers"]
 
 
 async def test_adding_a_bad_folder_says_why(tmp_path):

@@ -33,9 +33,16 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
     a = ssub.add_parser("scan", parents=[common], help="look again now (reads only what changed)")
     a.add_argument("folder", nargs="?")
     a = ssub.add_parser("remove", parents=[common],
-                        help="stop following a folder and drop its linked images' records (the files stay)")
+                        help="stop following a folder and drop its linked images (the files stay); what each was "
+                        "(id, favorite, collections) is kept: following a folder with these pictures again (renamed, "
+                        "or with --copy) brings them back",
+                        description="Stop following a folder: its linked images no other source holds leave the "
+                        "library (the files are not touched). What each was (its id, dates, favorite and "
+                        "collections) is kept: follow a folder with the same pictures again (the folder renamed or "
+                        "moved, or this one with --copy) and they come back as they were.")
     a.add_argument("folder")
-    a.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    a.add_argument("--yes", "-y", action="store_true",
+                   help="do not ask before dropping its images (asked on a terminal; refused without one)")
     sub.add_parser("watch", parents=[common], help="follow every source folder until interrupted (for a service)")
 
 
@@ -85,6 +92,11 @@ def _add(library, folder, copy: bool) -> int:
     return 0
 
 
+# said when removing a source drops images (sources.remove_source keeps what each was)
+BACK_AGAIN = ("If you follow a folder with these pictures again (the folder renamed, or this one with --copy), "
+              "they come back with their ids, favorites and collections.")
+
+
 def cmd_source(args: argparse.Namespace) -> int:
     with open_library(args, create=args.action == "add") as library:
         if args.action == "add":
@@ -111,18 +123,17 @@ def cmd_source(args: argparse.Namespace) -> int:
             going = library.source_removal(args.folder)  # copied ones stay: nothing to ask about then
             count = going.drops
             stay = f" {going.stay()}" if going.stay() else ""
-            question = (f"Stop following {args.folder} and drop its {plural(count, 'image')} from "
-                        f"the library (with their favorites and collections)?{stay} The files stay where they are.")
+            kept = f" {going.curation()}" if going.curation() else ""
+            question = (f"Stop following {args.folder} and drop its {plural(count, 'image')} from the library?{kept} "
+                        f"{BACK_AGAIN}{stay} No file is touched.")
             refusal = (f"Not removing {args.folder} without confirmation: its {plural(count, 'image')} would leave "
-                       f"the library with their favorites and collections;{stay} Add --yes.") if stay else \
-                (f"Not removing {args.folder} without confirmation: its {plural(count, 'image')} would leave "
-                 "the library with their favorites and collections; add --yes.")
+                       f"the library.{kept}{stay} Add --yes.")
             if count and not args.yes and not confirmed(question, refusal):
                 print("Nothing changed.")
                 return 1
             dropped = library.remove_source(args.folder)
             print(f"No longer following {printable(args.folder)}; {plural(dropped, 'image')} "
-                  "dropped from the library, no file touched.")
+                  "dropped from the library, no file touched." + (f" {BACK_AGAIN}" if dropped else ""))
             return 0
         sources = library.sources()
         if args.json:

@@ -245,13 +245,17 @@ class ConfirmRemoveSourceScreen(SourceQuestion):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="remove-source.cancel")]
 
-    def __init__(self, folder: str, count: int | None, stay: str = "") -> None:
-        """`stay`: how many of its other images stay and why (SourceRemoval.stay)."""
+    def __init__(self, folder: str, count: int | None, stay: str = "", curation: str = "") -> None:
+        """`stay`: how many of its other images stay and why (SourceRemoval.stay); `curation`: how many of those
+        that go are favorites and in collections (SourceRemoval.curation)."""
         if count is None or count:
             images = "linked images" if count is None else plural(count, "image")
-            what = (f"Its {images} {'leaves' if count == 1 else 'leave'} the library, with "
+            what = (f"Its {images} {'leaves' if count == 1 else 'leave'} the library. "
+                    f"{curation + ' ' if curation else ''}"
+                    f"If you follow a folder with {'this picture' if count == 1 else 'these pictures'} again, "
+                    f"{'it comes' if count == 1 else 'they come'} back with "
                     f"{'its favorite and collections' if count == 1 else 'their favorites and collections'}. "
-                    f"{stay + ' ' if stay else ''}The files stay where they are.")
+                    f"{stay + ' ' if stay else ''}No file is touched.")
         else:  # a copying source's images are the library's own
             what = ("No image leaves the library (its images were copied into it, or another source has them "
                     "too): the library only stops following the folder. No file is touched.")
@@ -259,13 +263,14 @@ class ConfirmRemoveSourceScreen(SourceQuestion):
         self.folder, self.count = folder, count
 
 
-def source_removal(library: Library, folder: str) -> tuple[int | None, str]:
-    """How many images removing the source drops (None when that cannot be told now), and which stay and why."""
+def source_removal(library: Library, folder: str) -> tuple[int | None, str, str]:
+    """How many images removing the source drops (None when that cannot be told now), which stay and why, and how
+    many of those that go are favorites and in collections."""
     try:
         going = library.source_removal(folder)
     except StoreError:
-        return None, ""
-    return going.drops, going.stay()
+        return None, "", ""
+    return going.drops, going.stay(), going.curation()
 
 
 def undo_add(library: Library, folder: str, copy: bool, taking_in: list[Path] | None = None) -> str:
@@ -339,8 +344,12 @@ def open_sources(gallery) -> None:
 
             def remove(progress, cancelled):
                 n = library.remove_source(request.folder)
+                back = (f" Follow a folder with {'this picture' if n == 1 else 'these pictures'} again and "
+                        f"{'it comes' if n == 1 else 'they come'} back with "
+                        f"{'its favorite and collections' if n == 1 else 'their favorites and collections'}.") \
+                    if n else ""
                 return f"No longer following {one_line(request.folder)}: {plural(n, 'image')} left " \
-                       "the library (no file touched)."
+                       f"the library (no file touched).{back}"
 
             gallery.app.push_screen(ProgressScreen(f"Removing {one_line(request.folder)}", remove, total=None),
                                     lambda outcome: done(outcome, "removed"))
