@@ -229,3 +229,25 @@ async def test_space_on_a_collection_deleted_elsewhere_names_it(lib, tmp_path, m
         assert isinstance(app.screen, AddToCollectionScreen)
         assert said[1:] == ['"Stays" was deleted elsewhere: it is no longer listed.']
         assert not any("No collection #" in text for text in said)
+
+
+async def test_creating_a_collection_says_how_many_images_it_added(lib, tmp_path):
+    """New-user test 7 #21: it said 'Created "Dragons" and added the image(s) to it.'; the count is known."""
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        said = notices(app)
+        await settle(pilot, app)
+        await pilot.press("ctrl+a")
+        await pilot.pause()
+        await open_dialog(pilot, app)
+        app.screen.query_one("#new-collection", Input).focus()
+        await pilot.press(*"Dragons", "enter")
+        await wait_until(pilot, lambda: 'Created "Dragons" and added the 3 images to it.' in said)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, AddToCollectionScreen))
+        await pilot.press("escape")  # the selection cleared: the image under the cursor
+        await pilot.pause()
+        await open_dialog(pilot, app)
+        app.screen.query_one("#new-collection", Input).focus()
+        await pilot.press(*"Owls", "enter")
+        await wait_until(pilot, lambda: 'Created "Owls" and added the image to it.' in said)

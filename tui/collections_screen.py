@@ -282,7 +282,8 @@ class AddToCollectionScreen(Dialog[bool]):
         ids = [c.id for c in self._listed]
         if collection.id in ids:
             listing.highlighted = ids.index(collection.id)
-        self.notify(f'Created "{one_line(collection.name)}" and added the image(s) to it.', markup=False)
+        added = "the image" if len(self.image_ids) == 1 else f"the {plural(len(self.image_ids), 'image')}"
+        self.notify(f'Created "{one_line(collection.name)}" and added {added} to it.', markup=False)
 
     # -- rename and delete the highlighted collection ---------------------------
 
