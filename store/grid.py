@@ -157,7 +157,7 @@ def layout_for(image: Image.Image, rows: int | None = None, cols: int | None = N
             raise StoreError(f"The number of {name} must be between 1 and {MAX_CELLS}.")
     if (rows or 1) > image.height or (cols or 1) > image.width:  # every cell at least one pixel
         raise StoreError(f"This image is {image.width}×{image.height} pixels: it cannot be cut into "
-                         f"{rows or 1} rows and {cols or 1} columns.")
+                         f"{plural(rows or 1, 'row')} and {plural(cols or 1, 'column')}.")
     found = found or detect(image)
     rows = rows or found.rows
     cols = cols or found.cols

@@ -262,3 +262,9 @@ def test_cells_and_cleaned_copies_keep_their_originals_date_and_name_no_file(lib
     assert main(["list", "--json", *args]) == 0  # newest first: the newer import, then the sheet with its copies
     newest_first = [item["id"] for item in json.loads(capsys.readouterr().out)]
     assert newest_first[0] not in {r.id for r in [record, *made]}, newest_first
+
+
+def test_a_layout_too_fine_for_the_picture_says_column_not_columns_for_one():
+    """New-user test 7 #21: `grid 1 --rows 2` on a 1x1 image said "2 rows and 1 columns"."""
+    with pytest.raises(StoreError, match=r"cannot be cut into 2 rows and 1 column\.$"):
+        grid.layout_for(Image.new("RGB", (1, 1)), rows=2)
