@@ -1696,7 +1696,7 @@ class SourceFiles:
             start = "Its file from your source folder" if n == 1 and count == 1 else \
                 f"Its {n:,} files from your source folders (the same picture in each)" if count == 1 else \
                 f"{plural(n, 'file')} from your source folders"
-            return f"{start}, in the library's trash since the image was deleted, {'is' if n == 1 else 'are'} " \
+            return f"{start}, in the library's trash since {'the image was' if count == 1 else 'the images were'} deleted, {'is' if n == 1 else 'are'} " \
                    f"erased too: {self.named()}."
         verb = ("is deleted too" if n == 1 else "are deleted too") if erase else \
             ("moves into the library's trash" if n == 1 else "move into the library's trash")

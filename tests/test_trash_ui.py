@@ -662,7 +662,7 @@ async def test_trash_selection_by_mouse_says_what_becomes_of_watched_files(tmp_p
         await on_screen(pilot, app, ConfirmDeleteScreen)
         line = app.screen.query_one("#linked-files", Static)
         await ui.wait_until(pilot, lambda: line.display and "2 files from your source folders, in the library's trash "
-                            "since the image was deleted, are erased too" in text_of(line))
+                            "since the images were deleted, are erased too" in text_of(line))
         assert text_of(app.screen.query_one("#question", Static)) == \
             "Are you sure you want to delete these 2 images forever?"
         await pilot.press("escape")  # Cancel: nothing erased
