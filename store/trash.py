@@ -175,13 +175,30 @@ def restore(library: "Library", image_ids: Iterable[int],
     ids = library._own_ids(image_ids, trashed=True)
     files = list(TrashFile.select().where(TrashFile.image.in_(ids)).order_by(TrashFile.id)) if ids else []
     unfollowed = _unfollowed(library, files)
-    gone = {row.image_id: Path(row.original).parent for row in files
-            if row.image_id not in unfollowed and not Path(row.original).parent.is_dir()}
+    roots = {Path(row.path): row for row in Source.select().where(Source.owner == library.account.id)}
+    gone: dict[int, Path] = {}  # the source folder is not there: refused
+    moved: dict[int, tuple[Path, Path]] = {}  # only a folder inside a source that is there: (that folder, source)
+    for row in files:
+        parent = Path(row.original).parent
+        if row.image_id in unfollowed or parent.is_dir():
+            continue
+        root = sources._deepest(((path, path) for path in roots), parent)
+        if root is None or sources.not_there(str(root), roots[root].mounted):
+            gone.setdefault(row.image_id, root or parent)
+        else:
+            moved.setdefault(row.image_id, (parent, root))
     if gone:  # never made again (a disk not mounted: the file would hide under the mount point)
         image_id, folder = next(iter(gone.items()))
         others = f" (and {plural(len(gone) - 1, 'other image')} whose folder is gone)" if len(gone) > 1 else ""
         raise StoreError(f"#{image_id}{others} cannot go back: its source folder {folder} is not there (moved, "
                          "or a disk not mounted); nothing was restored. Bring the folder back, then restore.")
+    # a folder inside a source renamed or moved away (the source is there): not made again under its old name,
+    # where nothing of the user's is now; the picture is the library's own copy, as for a source no longer followed
+    for image_id, (folder, root) in moved.items():
+        if image_id not in unfollowed:
+            held = next((library.root / row.trashed for row in files if row.image_id == image_id
+                         and os.path.isfile(library.root / row.trashed)), None)
+            unfollowed[image_id] = (FolderGone(str(folder), str(root)), held)
     kept = {image_id: folder for image_id, (folder, held) in unfollowed.items() if _keep_as_own(library, image_id, held)}
     files = [row for row in files if row.image_id not in kept]
     back: dict[int, str] = {}
@@ -464,8 +481,52 @@ def trashed_ids(library: "Library", older_than_days: float | None = None) -> lis
     return [i for (i,) in query.order_by(Image.id).tuples()]
 
 
+class FolderGone(str):
+    """In a restore's `adopted`: the folder an image's file was in, inside a source that is still followed and
+    there, is not there any more (renamed or moved away by the user): the image is back as the library's own."""
+
+    source: str
+
+    def __new__(cls, folder: str, source: str) -> "FolderGone":
+        made = super().__new__(cls, folder)
+        made.source = source
+        return made
+
+
 def adopted_sentence(adopted: dict[int, str]) -> str:
-    """What a restore did with images whose source folder is no longer followed (Library.restore's `adopted`)."""
+    """What a restore did with images whose source folder is no longer followed, or whose folder inside a source is
+    not there any more (Library.restore's `adopted`)."""
+    inside = {i: f for i, f in adopted.items() if isinstance(f, FolderGone)}
+    unfollowed = {i: f for i, f in adopted.items() if i not in inside}
+    return " ".join(text for text in (_unfollowed_sentence(unfollowed), _gone_sentence(inside)) if text)
+
+
+def _gone_sentence(adopted: dict[int, FolderGone]) -> str:
+    if not adopted:
+        return ""
+    ids = sorted(adopted)
+    first = adopted[ids[0]]
+    place = f"{printable(_inside(first))} in your source {printable(first.source)}"
+    if len(ids) == 1:
+        return (f"#{ids[0]}: its folder {place} is not there any more (renamed or moved), so it is back as the "
+                "library's own copy (no file was put in your folders).")
+    shown = ", ".join(f"#{i}" for i in ids[:5]) + (" …" if len(ids) > 5 else "")
+    more = " and others" if len({str(f) for f in adopted.values()}) > 1 else ""
+    return (f"{shown}: their folders ({place}{more}) are not there any more (renamed or moved), so they are back "
+            "as the library's own copies (no file was put in your folders).")
+
+
+def _inside(folder: FolderGone) -> str:
+    """The folder as a path inside its source, with a slash: "griffins/"."""
+    try:
+        return str(Path(folder).relative_to(folder.source)) + "/"
+    except ValueError:
+        return str(folder)
+
+
+def _unfollowed_sentence(adopted: dict[int, str]) -> str:
+    if not adopted:
+        return ""
     ids = sorted(adopted)
     folders = sorted(set(adopted.values()))
     named = ", ".join(printable(f) for f in folders[:2]) + (" …" if len(folders) > 2 else "")

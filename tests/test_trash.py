@@ -13,7 +13,7 @@ from store.library import Library
 from store.migrations import LATEST
 from store.models import Image, TrashFile
 from store.records import SCOPE_PUBLIC, Filters, utc_now
-from store.trash import TRASH_DAYS, renamed_sentence
+from store.trash import TRASH_DAYS, adopted_sentence, renamed_sentence
 
 from .conftest import png_bytes
 
@@ -255,11 +255,39 @@ def test_a_restore_never_makes_a_source_folder_that_is_gone(library, tmp_path, m
     folder.rename(tmp_path / "away")
     with pytest.raises(StoreError) as refused:
         library.restore([own, linked])
-    assert str(refused.value) == (f"#{linked} cannot go back: its source folder {folder / 'day1'} is not there (moved, "
+    assert str(refused.value) == (f"#{linked} cannot go back: its source folder {folder} is not there (moved, "
                                   "or a disk not mounted); nothing was restored. Bring the folder back, then restore.")
     assert not folder.exists() and library.trash_count() == 2  # nothing made, nothing restored
     (tmp_path / "away").rename(folder)
     assert library.restore([own, linked]) == 2 and original.exists() and library.get(linked).path == original
+
+
+def test_an_image_whose_folder_inside_a_source_was_renamed_is_restored_as_the_librarys_own(library, tmp_path):
+    """New-user test 7 item 8: a sub-folder of a followed source renamed while an image of it was in the trash: the
+    restore was refused, calling the sub-folder "its source folder" (the source was there), and worked only once the
+    old folder was made again by hand. Now the image is back as the library's own copy (its old folder is not made
+    again), and the restore says which folder of which source is not there. Fails without (refused)."""
+    folder = tmp_path / "gen"
+    original = folder / "griffins" / "g.png"
+    original.parent.mkdir(parents=True)
+    original.write_bytes(png_bytes(colour=(7, 5, 6), text={"parameters": "a griffin\nSeed: 4"}))
+    (folder / "other.png").write_bytes(png_bytes(colour=(8, 5, 6), text={"parameters": "an owl\nSeed: 5"}))
+    library.add_source(folder)
+    griffin = next(r.id for r in library.page() if r.path.name == "g.png")
+    library.set_favorite([griffin])
+    library.trash([griffin])
+    (folder / "griffins").rename(folder / "griffins-old")
+    adopted: dict[int, str] = {}
+    assert library.restore([griffin], adopted) == 1
+    record = library.get(griffin)
+    assert not record.linked and record.path.is_file() and record.favorite
+    assert record.path.is_relative_to(library.root / "originals") and not (folder / "griffins").exists()
+    assert adopted_sentence(adopted) == (
+        f"#{griffin}: its folder griffins/ in your source {folder} is not there any more (renamed or moved), so it "
+        "is back as the library's own copy (no file was put in your folders).")
+    assert not any((library.root / "trash").iterdir()) and not TrashFile.select().exists()
+    library.scan_sources()  # the source's next look keeps it (its file there is gone, its copy is the library's)
+    assert library.get(griffin).path == record.path and library.total() == 2
 
 
 def test_an_interrupted_move_is_finished_on_opening(library, tmp_path, db_url):
