@@ -67,12 +67,3 @@ def require_may_save_from(library: Library, image_id: int) -> None:
     the user may change the library, and the image is the acting account's (another's public one is read only)."""
     library.require_writable()
     library.require_own(image_id)
-
-
-def may_save_from(library: Library, image_id: int) -> bool:
-    """Whether `require_may_save_from` lets it through (the grid editor offers Save then)."""
-    try:
-        require_may_save_from(library, image_id)
-    except StoreError:
-        return False
-    return True

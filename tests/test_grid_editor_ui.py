@@ -206,3 +206,35 @@ async def test_question_mark_opens_the_keys_of_the_prompt_and_info_dialogs(sheet
         assert any(row.description == "Close" for row in app.screen.rows)
         await pilot.press("f1")
         await wait_until(pilot, lambda: app.screen is dialog)
+
+
+async def test_public_gallery_editor_offers_no_save_and_its_key_says_why(sheet_library, tmp_path):
+    """NEWUSER7 #16: on another account's sheet in the public gallery the hint still said "s save" and `s` did
+    nothing, silently. Now the hint and the help leave Save out and `s` says why, once for a burst of presses."""
+    from tui.gallery_screen import GalleryScreen
+    from tui.help_screen import HelpScreen
+
+    carol = Library(sheet_library.root, account="carol")
+    path = tmp_path / "carol-sheet.png"
+    list(iter_layout_sheets(size=256))[2].image.save(path)
+    import_files(carol, [path], ImportOptions(prompt="carol's items"))
+    totals = (sheet_library.total(), carol.total())
+    app = MyImagesApp(sheet_library, images="halfcell", downloads=tmp_path / "downloads")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("v", "slash", *"carol", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen) and app.screen.public
+                         and app.screen.grid.current is not None and "carol" in app.screen.grid.current.prompt)
+        editor = await open_editor(pilot, app)
+        assert editor.record.prompt == "carol's items" and not editor.query("#save")
+        text = " ".join(" ".join(screen_lines(app)).split())
+        assert "w download" in text and "save ·" not in text, text
+        shown = notices(app)
+        await pilot.press("s", "s", "s")
+        await settle(pilot, app)
+        assert shown == ["The public gallery is read only: w downloads the items."]
+        assert app.screen is editor and (sheet_library.total(), carol.total()) == totals
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert not any(row.binding_id == "grid.save" for row in app.screen.rows)
+    carol.close()

@@ -17,7 +17,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Header, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from store.derived import may_save_from
+from store.derived import require_may_save_from
 from store.errors import NotFound, StoreError
 from store.export import export_images
 from store.files import output_folder
@@ -45,7 +45,7 @@ from .confirm_delete import ConfirmDeleteScreen
 from .confirm_clean import CLEAN_ASKS_ABOVE, ConfirmCleanScreen
 from .duplicates_screen import DuplicatesScreen
 from .following import LibraryFollower
-from .grid_editor_screen import GridEditorResult, GridEditorScreen
+from .grid_editor_screen import GridEditorResult, GridEditorScreen, editor_key
 from .help_screen import own_bindings, shown_keys
 from .import_screen import ImportScreen
 from .info_screen import InfoScreen
@@ -984,7 +984,7 @@ class GalleryScreen(Screen):
     def open_grid_editor(self, record: ImageRecord) -> None:
         try:
             screen = GridEditorScreen(self.library, record, self.image_mode, self.app.downloads,
-                                      can_save=may_save_from(self.library, record.id))
+                                      save_refused=self._save_refused(record))
         except StoreError as exc:
             self._fail(exc)
             return
@@ -994,6 +994,16 @@ class GalleryScreen(Screen):
                 self.show_new_image(result.saved_ids[0])
 
         self.app.push_screen(screen, closed)
+
+    def _save_refused(self, record: ImageRecord) -> str:
+        """Why the grid editor may not save the items cut from `record` ("" if it may)."""
+        try:
+            require_may_save_from(self.library, record.id)
+        except StoreError as exc:
+            if self.public:
+                return f"The public gallery is read only: {editor_key(self.app, 'grid.download')} downloads the items."
+            return str(exc)
+        return ""
 
     def action_select(self) -> None:
         record = self._current()

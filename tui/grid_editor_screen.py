@@ -7,13 +7,14 @@ Selected cells are saved to the library as derived images, or downloaded.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 from rich.text import Text
 from textual import events, on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, Static
@@ -38,6 +39,7 @@ CELL_PREVIEWS_KEPT = 32  # focused cells trimmed or cleaned for the preview, kep
 LINE = (255, 0, 200)
 FOCUS = (255, 220, 0)
 CHOSEN = (40, 220, 90)
+READ_ONLY_NOTICE = 3  # seconds: the save key pressed again and again where saving is refused is answered once
 
 
 @dataclass
@@ -67,6 +69,19 @@ class DigitsInput(Input):
             event.prevent_default()  # not typed here (Input's own handler would refuse it and stop it): it bubbles
 
 
+def editor_binding(binding_id: str) -> Binding:
+    return next(b for b in GridEditorScreen.BINDINGS if isinstance(b, Binding) and b.id == binding_id)
+
+
+def editor_key(app: App, binding_id: str) -> str:
+    """The first key of one of the editor's bindings as the user's keymap has it, as shown ("Esc", "?"); "" if
+    the keymap leaves it none."""
+    keys = keys_of(app, editor_binding(binding_id))
+    if not keys:
+        return ""
+    return "Esc" if keys[0] == "escape" else app.get_key_display(Binding(keys[0], ""))
+
+
 class GridEditorScreen(Dialog[GridEditorResult | None]):
     HELP_TITLE = "Grid editor"
     BINDINGS = [
@@ -89,13 +104,17 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
     ]
 
     def __init__(self, library: Library, record: ImageRecord, image_mode: str, downloads: Path,
-                 *, can_save: bool = True) -> None:
+                 *, save_refused: str = "") -> None:
+        """`save_refused`: why the items may not be saved to the library (another account's image in the public
+        gallery, a read-only library), said when the save key is pressed; "" where saving is allowed."""
         super().__init__()
         self.library = library
         self.record = record
         self.image_mode = image_mode
         self.downloads = downloads
-        self.can_save = can_save
+        self.save_refused = save_refused
+        self.can_save = not save_refused
+        self._refusal_said = -float(READ_ONLY_NOTICE)  # when the save key was last answered (time.monotonic)
         # Read, detected and shrunk once, in a worker (`load_sheet`); until then the editor says "Detecting…".
         self.sheet: Image.Image | None = None
         self.detected: grid_cut.Layout | None = None
@@ -126,12 +145,7 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
             yield Static(self.hint(), classes="hint", markup=False)
 
     def key(self, binding_id: str) -> str:
-        """The first key of one of the editor's bindings as the user's keymap has it, as shown ("Esc", "?")."""
-        binding = next(b for b in self.BINDINGS if isinstance(b, Binding) and b.id == binding_id)
-        keys = keys_of(self.app, binding)
-        if not keys:
-            return ""
-        return "Esc" if keys[0] == "escape" else self.app.get_key_display(Binding(keys[0], ""))
+        return editor_key(self.app, binding_id)
 
     def hint(self) -> str:
         """The keys under the sheet, from the bindings (a keymap's keys shown); Save only where it may save."""
@@ -213,7 +227,19 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.sheet is None and action != "close":
             return False  # still reading the sheet
-        return True
+        return action != "save" or self.can_save  # the help leaves Save out where it may not save
+
+    def on_key(self, event: events.Key) -> None:
+        """The save key where saving is refused (not bound then: check_action) says why, once for a burst."""
+        if not self.can_save and event.key in keys_of(self.app, editor_binding("grid.save")):
+            event.stop()
+            self._say_save_refused()
+
+    def _say_save_refused(self) -> None:
+        now = time.monotonic()
+        if now - self._refusal_said > READ_ONLY_NOTICE:
+            self.notify(self.save_refused, severity="warning", timeout=READ_ONLY_NOTICE, markup=False)
+        self._refusal_said = now
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.redraw)
@@ -456,6 +482,8 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
     def action_save(self) -> None:
         if self.can_save:
             self._run(save=True)
+        else:
+            self._say_save_refused()
 
     def action_download(self) -> None:
         self._run(save=False)
