@@ -10,6 +10,7 @@ from .database import boundary
 from .errors import Duplicate, NotFound
 from .models import Collection, Image, ImageCollection
 from .records import CollectionRecord, utc_now
+from .text import natural_key
 
 
 class Collections(Accounts):
@@ -22,9 +23,10 @@ class Collections(Accounts):
             .join(Image, JOIN.LEFT_OUTER, on=((ImageCollection.image == Image.id) & Image.trashed_at.is_null()))
             .where(Collection.owner == self.account.id)
             .group_by(Collection.id, Collection.name)
-            .order_by(fn.LOWER(Collection.name))
         )
-        return [CollectionRecord(c.id, c.name, c.n) for c in query]
+        # natural order ("Batch 2" before "Batch 10", NEWUSER7 #21): the dialog, the filter's dropdown, `collection list`
+        rows = sorted(query, key=lambda c: (natural_key(c.name), c.name, c.id))
+        return [CollectionRecord(c.id, c.name, c.n) for c in rows]
 
     def _own_collection(self, collection_id: int) -> Collection:
         row = Collection.get_or_none((Collection.id == collection_id) & (Collection.owner == self.account.id))

@@ -297,6 +297,13 @@ def prompt_sort_key(prompt: str | None) -> str:
 PLURAL_VERBS = {"was": "were", "is": "are", "has": "have"}  # what `plural` makes agree with the count
 
 
+def natural_key(name: str) -> list[str | int]:
+    """A name's place in a list people number ("Batch 2" before "Batch 10"): case and accents folded, each run of
+    digits compared as a number (text at even places, numbers at odd: two keys always compare)."""
+    parts = re.split(r"([0-9]+)", fold(name))
+    return [int(part) if i % 2 else part for i, part in enumerate(parts)]
+
+
 def count_text(count: int | Count) -> str:
     """A count as the user reads it, with thousands separators: "270,000" ("about 140,000" for an estimate).
     Only for text; `--json` keeps plain numbers."""

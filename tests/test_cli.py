@@ -726,3 +726,13 @@ def test_commands_on_images_take_a_search(capsys, five, tmp_path, monkeypatch):
     code, out, _ = run(capsys, "delete", "--search", "dragon", "--yes", *five)
     assert code == 0 and out.startswith("3 images deleted: moved to the trash")
     assert run(capsys, "list", "--ids", *five)[1] == "5\n4\n"
+
+
+def test_collections_are_listed_in_natural_order(capsys, lib_dir):
+    """New-user test 7 #21: `Collection number 1, 10, 11 … 2`: numbered batches in plain string order. The store
+    lists them as people number them (the dialog, the dropdown and `collection list` all take its list)."""
+    for name in ("Batch 10", "batch 2", "Batch 1", "Éclairs", "Batch 2b", "Ant"):
+        assert run(capsys, "collection", "create", name, "--library", str(lib_dir))[0] == 0
+    code, out, _ = run(capsys, "collection", "list", "--library", str(lib_dir))
+    names = [line.split("  ")[-2].strip() for line in out.splitlines()]
+    assert names == ["Ant", "Batch 1", "batch 2", "Batch 2b", "Batch 10", "Éclairs", "Jewels"]
