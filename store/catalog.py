@@ -1861,8 +1861,13 @@ class Catalog:
         if f in ("file", "source"):  # read when asked (rare, and file names are one per image)
             pattern = "%" + v.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             patterns: tuple[str, ...] = (pattern,)
-            if f == "file":
-                sql = "SELECT id FROM image WHERE source_name LIKE ? ESCAPE '\\'"
+            if f == "file":  # the name it was read under, or any of its files' (one picture in many places)
+                sql = ("SELECT id, '' FROM image WHERE source_name LIKE ? ESCAPE '\\' UNION ALL SELECT image_id, "
+                       "relpath FROM source_file WHERE relpath LIKE ? ESCAPE '\\' AND image_id IS NOT NULL")
+                patterns = (pattern, pattern)
+                rows = self.db.execute_sql(sql, patterns).fetchall()
+                found = [(m,) for m, relpath in rows if not relpath or v in relpath.rsplit("/", 1)[-1].casefold()]
+                return self._having_ids(np.fromiter((m for (m,) in found), np.int64, len(found)))
             else:  # linked from a folder whose path holds it, or read from one (a copying source's images)
                 sql = ("SELECT id FROM image WHERE location LIKE ? ESCAPE '\\' UNION SELECT f.image_id FROM "
                        "source_file f JOIN source s ON s.id = f.source_id WHERE s.path LIKE ? ESCAPE '\\' "

@@ -792,6 +792,9 @@ def term_holds(term: Term, record) -> bool:
     """Whether one (unnegated) term holds for an ImageRecord, as the store evaluates it; for `matched` lists."""
     f, v = term.field, term.value
     params = getattr(record, "params", {}) or {}
+    if f == "file" and getattr(record, "linked", False) and any(  # any of its files in the watched folders
+            _contains(path.name, term) for path in (record.path, *(getattr(record, "also_at", None) or ()))):
+        return True
     text = {"prompt": "prompt", "model": "model", "negative": "negative_prompt", "file": "source_name"}.get(f)
     if text is not None:
         return _contains(getattr(record, text), term)

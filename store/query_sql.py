@@ -129,8 +129,12 @@ def _term(term: Term, account_id: int, m=Image):
         read_from = SourceFile.select(SourceFile.image).join(Source).where(
             _like(Source.path, term.text), SourceFile.image.is_null(False))
         return _like(m.location, term.text) | m.id.in_(read_from)
-    if f == "file":
-        return _like(m.source_name, term.text)
+    if f == "file":  # the name it was read under, or any of its files' in the watched folders (one picture, many)
+        from .models import SourceFile
+
+        named = SourceFile.select(SourceFile.image).where(
+            _like(fn.regexp_replace(SourceFile.relpath, "^.*/", ""), term.text), SourceFile.image.is_null(False))
+        return _like(m.source_name, term.text) | m.id.in_(named)
     text = {"prompt": m.prompt, "model": model, "negative": m.negative_prompt, "sampler": SQL("sampler")}.get(f)
     if text is not None:
         if f == "prompt" and " " in term.text.strip():

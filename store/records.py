@@ -212,6 +212,9 @@ class ImageRecord:
     linked: bool = False  # its file is in a watched source folder (`path`), not a copy in the library
     batch: int = 0  # its batch key (store/stacks.py); 0: not part of a batch
     stack: int = 0  # shown stacked: how many images of its batch its card stands for (2 or more: a stack)
+    # a linked image's other files (the same picture elsewhere in watched folders: one image), read for one image
+    # (Library.get, the info screen); None: not read (a page's records)
+    also_at: tuple[Path, ...] | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The record for scripts (`--json` of list, info, trash list, duplicates): one type per key whatever
@@ -235,6 +238,7 @@ class ImageRecord:
             "width": self.width,
             "height": self.height,
             "path": shown_path(str(self.path)),
+            **({} if self.also_at is None else {"paths": [shown_path(str(p)) for p in (self.path, *self.also_at)]}),
             "owner": self.owner,
             "negative_prompt": self.negative_prompt,
             "imported_at": self.imported_at.isoformat(),
@@ -260,6 +264,8 @@ class ImageRecord:
             ("File size", human_size(self.file_size)),
             ("File", str(self.path)),
         ]
+        if self.also_at:  # the same picture in other places of the sources: one image, every file of it
+            rows.append(("Also at", "\n".join(str(p) for p in self.also_at)))
         if self.source_name and not self.derivation:  # a derived image was made here, not imported (its original's name)
             rows.append(("Imported from", self.source_name))
         if self.origin:

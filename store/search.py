@@ -605,7 +605,17 @@ class Search(Collections):
             if Image.select().where(self._mine(), Image.id == image_id).exists():
                 raise InTrash(image_id)
             raise NotFound(f"No image #{image_id}.")
-        return self._records(rows)[0]
+        record = self._records(rows)[0]
+        record.also_at = tuple(self.other_files(record))
+        return record
+
+    @boundary
+    def other_files(self, record: ImageRecord) -> list[Path]:
+        """A linked image's other files in the watched folders (the same picture in several places is one image),
+        besides `record.path`: `info` lists them ("Also at"). None for the library's own copy."""
+        from .sources import other_files
+
+        return other_files(self, record) if record.linked else []  # type: ignore[arg-type]
 
     @boundary
     def position(self, image_id: int, filters: Filters | None = None) -> int | None:

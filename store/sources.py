@@ -1426,6 +1426,15 @@ def linked_paths(library: Library, image_ids: Iterable[int]) -> dict[int, list[t
     return out
 
 
+def other_files(library: Library, record: Any) -> list[Path]:
+    """A linked image's files in link-mode sources besides its own (`record.path`): the same picture in other
+    places, one image (`info` lists them: "Also at")."""
+    query = (SourceFile.select(SourceFile.relpath, Source.path).join(Source)
+             .where(SourceFile.image == record.id, Source.mode == LINK).tuples())
+    paths = sorted({Path(folder) / relpath for relpath, folder in query})
+    return [path for path in paths if path != record.path]
+
+
 def missing_linked(library: Library) -> list[int]:
     """The account's linked images whose file is not where the record says (for doctor)."""
     query = (Image.select(Image.id, Image.location)

@@ -1999,3 +1999,33 @@ def test_moving_a_source_by_removing_it_and_adding_the_new_path_keeps_its_images
     put(tmp_path / "two", "x.png", (one / "x.png").read_bytes())
     library.add_source(tmp_path / "two")
     assert library.get(star).favorite
+
+
+def test_one_picture_in_several_places_shows_and_finds_every_file(library, outputs, tmp_path, capsys):
+    """New-user test 7 item 14: the same picture under other names in other watched folders is one image, but `info`
+    showed one file, `--json` one path and `file:twin` found nothing. Now info lists the others ("Also at"), --json
+    has `paths`, and file: matches any of its files' names (source: did), on SQLite (the catalog) and PostgreSQL.
+    Fails without (no "Also at", no paths, file:twin finds nothing)."""
+    from tui.cli import main
+
+    cli = ["--library", str(library.root), "--account", "alice"] + (
+        ["--database-url", library.database_url] if library.database_url else [])
+    library.add_source(outputs)
+    library.warm_up()
+    (ring,) = [r for r in library.page() if r.prompt == "a blue ring"]
+    elsewhere = tmp_path / "elsewhere"
+    put(elsewhere, "deep/twin.png", (outputs / "day2" / "b.png").read_bytes())
+    library.add_source(elsewhere)
+    record = library.get(ring.id)
+    assert record.path == (outputs / "day2" / "b.png").resolve()
+    assert record.also_at == ((elsewhere / "deep" / "twin.png").resolve(),)
+    assert ("Also at", str((elsewhere / "deep" / "twin.png").resolve())) in record.info_rows()
+    assert main(["info", str(ring.id), "--json", *cli]) == 0
+    assert json.loads(capsys.readouterr().out)["paths"] == [str(record.path), str(record.also_at[0])]
+    assert main(["info", str(ring.id), *cli]) == 0
+    assert f"Also at:         {record.also_at[0]}" in capsys.readouterr().out
+    assert [r.id for r in library.page(Filters(search="file:twin"))] == [ring.id]
+    assert [r.id for r in library.page(Filters(search="file:deep"))] == []  # a folder's name is no file name
+    assert [r.id for r in library.page(Filters(search="source:elsewhere"))] == [ring.id]
+    assert library.count(Filters(search="file:b.png")) == 1 and library.count(Filters(search="-file:twin")) == 1
+    assert library.get(next(r.id for r in library.page() if r.prompt == "a red diamond")).also_at == ()

@@ -572,3 +572,31 @@ async def test_a_file_that_comes_back_is_said_to_be_its_image_back(tmp_path):
         await wait_until(pilot, lambda: any("1 image back from" in " ".join(text.split()) for text in shown), LOADED)
         await wait_until(pilot, lambda: "pear" in screen_text(app) and "♥" in screen_text(app), LOADED)
         assert not any("new image" in text for text in shown) and library.page()[0].id == pear.id
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_info_lists_every_file_of_one_picture_in_several_places(tmp_path, size):
+    """New-user test 7 item 14 in the app: `i` on an image whose picture is also a file in another watched folder
+    shows that file too ("Also at"), read off the UI thread. Fails without (one file)."""
+    from tui.info_screen import InfoScreen
+
+    out, other = tmp_path / "out", tmp_path / "other"
+    out.mkdir()
+    other.mkdir()
+    (out / "a.png").write_bytes(a1111("one picture", 8))
+    (other / "twin.png").write_bytes((out / "a.png").read_bytes())
+    library = Library(tmp_path / "lib", account="alice")
+    library.add_source(out)
+    library.add_source(other)
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        await pilot.press("i")
+        await wait_until(pilot, lambda: isinstance(app.screen, InfoScreen))
+        labels = [str(label.render()) for label in app.screen.query(".info-label")]
+        values = [str(value.render()) for value in app.screen.query(".info-value")]
+        assert "Also at" in labels and values[labels.index("Also at")] == str((other / "twin.png").resolve())
+        app.screen.query_one("#info-scroll").scroll_end(animate=False)  # below the fold at 80x24
+        await wait_until(pilot, lambda: "Also at" in screen_text(app) and "twin.png" in screen_text(app))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, InfoScreen))

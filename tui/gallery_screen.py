@@ -807,7 +807,21 @@ class GalleryScreen(Screen):
     def action_info(self) -> None:
         record = self._current()
         if record:
-            self.app.push_screen(InfoScreen(record))
+            if record.linked and record.also_at is None:
+                self._info_with_files(record)  # its other files in the watched folders, read off the UI thread
+            else:
+                self.app.push_screen(InfoScreen(record))
+
+    @work(thread=True, group="info", exclusive=True, exit_on_error=False)
+    def _info_with_files(self, record: ImageRecord) -> None:
+        try:
+            record = replace(record, also_at=tuple(self.library.other_files(record)))
+        except StoreError:
+            pass  # shown with its one file
+        self.app.call_from_thread(self._show_info, record)
+
+    def _show_info(self, record: ImageRecord) -> None:
+        self.app.push_screen(InfoScreen(record))
 
     def _run_job(self, title: str, job, total: int, finished) -> None:
         """Slow work off the UI thread: with a progress bar and Cancel for a selection, quietly for one image."""
