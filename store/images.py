@@ -88,7 +88,8 @@ class Images(Collections):
     @boundary
     def add_images(self, items: Sequence[NewImage], collection_ids: Sequence[int] = (),
                    failed: list[tuple[int, str]] | None = None,
-                   restore_trashed: bool = True, restored: list[int] | None = None) -> list[tuple[int, bool]]:
+                   restore_trashed: bool = True, restored: list[int] | None = None,
+                   kept: list[int] | None = None) -> list[tuple[int, bool]]:
         """Store files, then rows; returns (id, created) per item, created False for a duplicate.
 
         An imported image in the trash that is imported again comes back (the user asked for it again);
@@ -97,7 +98,7 @@ class Images(Collections):
         is (id, False), as a duplicate's).
         An item with its data (imported, or from a copying source) whose picture the library only links (a
         file in a watched folder) gets its copy stored, and the image becomes the library's own: the file in
-        the folder may go, the picture stays, as importing promised.
+        the folder may go, the picture stays, as importing promised. With `kept` given, their ids are added there.
 
         Files are written first (atomically), under the files lock shared, which
         is held until the rows commit: a delete or `doctor` never removes a file
@@ -121,9 +122,10 @@ class Images(Collections):
                 present = self._ids_by_hash([item.sha256 for item in items])
                 linked = self._linked_among(present, items)
                 stored = self._store_files(items, present, linked, written, failed)
-                results = self._insert_rows(stored, collection_ids, restore_trashed,
-                                            [linked[item.sha256] for item in stored if item.sha256 in linked],
-                                            restored)
+                adopted = [linked[item.sha256] for item in stored if item.sha256 in linked]
+                results = self._insert_rows(stored, collection_ids, restore_trashed, adopted, restored)
+                if kept is not None:
+                    kept.extend(adopted)
             written.clear()  # committed: the files are referenced now
         finally:
             self._remove_unreferenced(written)

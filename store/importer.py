@@ -28,7 +28,7 @@ from .images import is_disk_full
 from .library import Library, NewImage
 from .metadata import Metadata, parse_chunks, read_chunks
 from .records import STORED_MAX, STORED_MIN, DateOutOfRange, to_stored
-from .text import plural
+from .text import plural, printable
 
 FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".jfif", ".jpe", ".webp"}  # .jfif, .jpe: JPEG as browsers save it
@@ -60,13 +60,24 @@ class ImportReport:
     # folders inside a folder imported that are left out, with why: a library's (its own files), the downloads folder
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     restored: list[tuple[Path, int]] = field(default_factory=list)  # its picture was in the trash: back now
+    # of `duplicates`: images the library only linked (a file in a watched folder), whose copy the import stored:
+    # the library's own now (deleting one no longer touches the folder's file)
+    kept: set[int] = field(default_factory=set)
     notes: list[tuple[Path, str]] = field(default_factory=list)  # imported, but part of its metadata not read: why
     stopped: str = ""  # why the import stopped before the end (the disk is full): the rest was not tried
     not_tried: int = 0
 
+    def duplicate_line(self, path: Path, image_id: int) -> str:
+        """"duplicate: PATH is already image #7", saying when the import made a linked image the library's own."""
+        kept = " (linked from a watched folder; now also kept in the library)" if image_id in self.kept else ""
+        return f"duplicate: {printable(str(path))} is already image #{image_id}{kept}"
+
     def summary(self) -> str:
         back = f", {len(self.restored):,} restored from the trash" if self.restored else ""
-        text = (f"{len(self.imported):,} imported{back}, {plural(len(self.duplicates), 'duplicate')}, "
+        kept = sum(image_id in self.kept for _, image_id in self.duplicates)
+        some = "" if kept == len(self.duplicates) else f"{kept:,} of them "
+        also = f" ({some}linked from a watched folder: now also kept in the library)" if kept else ""
+        text = (f"{len(self.imported):,} imported{back}, {plural(len(self.duplicates), 'duplicate')}{also}, "
                 f"{len(self.failed):,} failed")
         if self.stopped:
             return f"Stopped: {self.stopped.rstrip('.')}. {text}, {self.not_tried:,} not tried"
@@ -341,9 +352,10 @@ def import_files(
             return
         failed: list[tuple[int, str]] = []
         restored: list[int] = []
+        kept: list[int] = []
         try:
             results = library.add_images([p.image for p in items if p.image is not None], collection_ids,
-                                         failed=failed, restored=restored)
+                                         failed=failed, restored=restored, kept=kept)
         except DiskFull as exc:  # the next batches cannot fit either: stop, and say it once
             report.stopped, report.not_tried = str(exc), report.not_tried + len(items)
             return
@@ -358,6 +370,7 @@ def import_files(
         report.failed.extend((items[i].path, reason) for i, reason in failed if not is_disk_full(reason))
         stored = [p for i, p in enumerate(items) if i not in refused]
         back = set(restored)
+        report.kept.update(kept)
         for prepared, (image_id, created) in zip(stored, results):
             if image_id in back:  # the first file of the picture brought it back; another is a duplicate
                 back.discard(image_id)

@@ -2029,3 +2029,24 @@ def test_one_picture_in_several_places_shows_and_finds_every_file(library, outpu
     assert [r.id for r in library.page(Filters(search="source:elsewhere"))] == [ring.id]
     assert library.count(Filters(search="file:b.png")) == 1 and library.count(Filters(search="-file:twin")) == 1
     assert library.get(next(r.id for r in library.page() if r.prompt == "a red diamond")).also_at == ()
+
+
+def test_importing_files_a_source_links_says_they_are_now_kept_in_the_library(library, outputs, capsys):
+    """New-user test 7 item 1: importing files a source already links said "0 imported, 2 duplicates" and "is
+    already image #7", yet each was copied into the library and became its own (deleting it no longer moves the
+    folder's file). Now the line and the counts say so; a duplicate of an image already the library's own does not.
+    Fails without (no such words)."""
+    from tui.cli import main
+
+    cli = ["--library", str(library.root), "--account", "alice"] + (
+        ["--database-url", library.database_url] if library.database_url else [])
+    library.add_source(outputs)
+    ring = next(r.id for r in library.page() if r.prompt == "a blue ring")
+    assert main(["import", str(outputs / "day2" / "b.png"), *cli]) == 0
+    out = capsys.readouterr().out
+    assert f"is already image #{ring} (linked from a watched folder; now also kept in the library)" in out
+    assert "0 imported, 1 duplicate (linked from a watched folder: now also kept in the library), 0 failed" in out
+    assert not library.get(ring).linked
+    assert main(["import", str(outputs / "day2" / "b.png"), *cli]) == 0  # the library's own already: a duplicate
+    out = capsys.readouterr().out
+    assert f"is already image #{ring}\n" in out and "0 imported, 1 duplicate, 0 failed" in out

@@ -125,7 +125,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     for path, image_id in report.restored:
         print(f"restored: {printable(str(path))} is image #{image_id}, back from the trash")
     for path, image_id in report.duplicates:
-        print(f"duplicate: {printable(str(path))} is already image #{image_id}")
+        print(report.duplicate_line(path, image_id))
     for path, note in report.notes:
         print(f"note: {printable(str(path))}: {printable(note)}")
     for path, reason in report.failed:

@@ -90,7 +90,7 @@ def detail_lines(report: ImportReport) -> list[str]:
     lines = [f"skipped: {printable(str(path))}: {why}" for path, why in report.skipped]
     lines += [f"restored: {printable(str(path))} is image #{image_id}, back from the trash"
               for path, image_id in report.restored]
-    lines += [f"duplicate: {printable(str(path))} is already image #{image_id}" for path, image_id in report.duplicates]
+    lines += [report.duplicate_line(path, image_id) for path, image_id in report.duplicates]
     lines += [f"note: {printable(str(path))}: {printable(note)}" for path, note in report.notes]
     lines += [f"failed: {printable(str(path))}: {printable(reason)}" for path, reason in report.failed]
     if len(lines) > DETAILS_AT_MOST:
