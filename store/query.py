@@ -117,11 +117,21 @@ class Parsed:
                 return str(term.value)
         return None
 
+    @property
+    def matches_nothing(self) -> bool:
+        """Whether every alternative asks for a condition and its opposite (`is:fav -is:fav`, `owl -owl`)."""
+        return bool(self.groups) and all(
+            any(u.field == t.field and u.value == t.value and u.negate != t.negate for t in group for u in group)
+            for group in self.groups)
+
     def describe(self) -> str:
         if self.clauses:  # as typed: 'prompt contains "dragon" or "wyvern" and prompt lacks "blurry"'
-            return _describe_clauses(self.clauses)
-        groups = [_describe_group(group) for group in self.groups if group]
-        return " or ".join(f"({g})" if len(groups) > 1 and " and " in g else g for g in groups)
+            described = _describe_clauses(self.clauses)
+        else:
+            groups = [_describe_group(group) for group in self.groups if group]
+            described = " or ".join(f"({g})" if len(groups) > 1 and " and " in g else g for g in groups)
+        # `is:fav -is:fav` read "(favorites and non-favorites)", like "all" (NEWUSER7 #21): say it finds nothing
+        return f"matches nothing: {described}" if described and self.matches_nothing else described
 
 
 _QUOTED = r'"((?:[^"\\]|\\.?)*)"?'  # in quotes \" is a " and \\ a \; the closing quote may be missing while typing

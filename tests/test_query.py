@@ -1444,3 +1444,15 @@ def test_the_servers_fold_leaves_ascii_to_lower_and_folds_the_rest_as_unaccent_d
     assert fast == whole == ascii_text.lower()
     for text in ("Éclair", "CAFÉ crème", "Über", "Straße", "ﬁsh", "e\u0301clair", "йод"):
         assert library.db.execute_sql("SELECT myimages_fold(%s)", (text,)).fetchone()[0] == fold(text), text
+
+
+def test_a_condition_and_its_opposite_are_described_as_matching_nothing():
+    """New-user test 7 #21: `list --search 'is:fav -is:fav'` said "(favorites and non-favorites)", which reads like
+    "all", and found 0."""
+    assert parse("is:fav -is:fav").describe() == "matches nothing: favorites and non-favorites"
+    assert parse("owl -owl").describe() == 'matches nothing: prompt contains "owl" and prompt lacks "owl"'
+    assert parse("(is:fav -is:fav) | (owl -owl)").matches_nothing
+    assert not parse("is:fav | -is:fav").matches_nothing and parse("is:fav | -is:fav").describe() == \
+        "favorites or non-favorites"
+    assert not parse("owl | (cat -cat)").matches_nothing and not parse("is:fav").matches_nothing
+    assert parse("").describe() == ""
