@@ -10,7 +10,7 @@ from .database import boundary
 from .errors import Duplicate, NotFound
 from .models import Collection, Image, ImageCollection
 from .records import CollectionRecord, utc_now
-from .text import natural_key
+from .text import natural_key, quoted
 
 
 class Collections(Accounts):
@@ -42,7 +42,7 @@ class Collections(Accounts):
         """
         row = self._collection_row(name_or_id)
         if row is None:
-            raise NotFound(f'No collection "{name_or_id}".')
+            raise NotFound(f"No collection {quoted(str(name_or_id))}.")
         members = ImageCollection.select().join(Image).where(ImageCollection.collection == row.id)
         count = members.where(Image.trashed_at.is_null()).count()
         in_trash = members.where(Image.trashed_at.is_null(False)).count()
@@ -73,7 +73,7 @@ class Collections(Accounts):
                 row = Collection.create(owner=self.account.id, name=name, created_at=utc_now())
         except IntegrityError as exc:  # made by another process in between
             self._check_free(name)
-            raise Duplicate(f'A collection named "{name}" already exists.') from exc
+            raise Duplicate(f"A collection named {quoted(name)} already exists.") from exc
         return CollectionRecord(row.id, row.name, 0)
 
     def _check_free(self, name: str, but: int | None = None) -> None:
@@ -82,8 +82,8 @@ class Collections(Accounts):
         taken = Collection.get_or_none((fn.LOWER(Collection.name) == name.lower())
                                        & (Collection.owner == self.account.id) & (Collection.id != (but or 0)))
         if taken is not None:
-            same = "" if taken.name == name else f' (names ignore case: "{name}" is that name)'
-            raise Duplicate(f'A collection named "{taken.name}" already exists{same}.')
+            same = "" if taken.name == name else f" (names ignore case: {quoted(name)} is that name)"
+            raise Duplicate(f"A collection named {quoted(taken.name)} already exists{same}.")
 
     @boundary
     def ensure_collection(self, name: str) -> CollectionRecord:

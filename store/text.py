@@ -304,6 +304,14 @@ def natural_key(name: str) -> list[str | int]:
     return [int(part) if i % 2 else part for i, part in enumerate(parts)]
 
 
+def quoted(name: str) -> str:
+    """A name in a sentence, in quotes: "Dragons"; one that holds a straight double quote in typographic ones,
+    “My "Best" \\ one”, not "My "Best" \\ one" (NEWUSER7 #21: quotes inside quotes). Control characters made
+    visible and one line (`one_line`)."""
+    name = one_line(name)
+    return f"“{name}”" if '"' in name else f'"{name}"'
+
+
 def count_text(count: int | Count) -> str:
     """A count as the user reads it, with thousands separators: "270,000" ("about 140,000" for an estimate).
     Only for text; `--json` keeps plain numbers."""

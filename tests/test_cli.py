@@ -736,3 +736,16 @@ def test_collections_are_listed_in_natural_order(capsys, lib_dir):
     code, out, _ = run(capsys, "collection", "list", "--library", str(lib_dir))
     names = [line.split("  ")[-2].strip() for line in out.splitlines()]
     assert names == ["Ant", "Batch 1", "batch 2", "Batch 2b", "Batch 10", "Éclairs", "Jewels"]
+
+
+def test_a_collection_name_with_quotes_is_not_put_in_quotes_of_the_same_kind(capsys, lib_dir):
+    """New-user test 7 #21: `Collection "My "Best" \\ one" created`, quotes inside quotes."""
+    name = 'My "Best" \\ one'
+    assert run(capsys, "collection", "create", name, "--library", str(lib_dir))[:2] == \
+        (0, 'Collection “My "Best" \\ one” created\n')
+    assert run(capsys, "collection", "add", name, "1", "--library", str(lib_dir))[1] == \
+        '1 image added to “My "Best" \\ one”\n'
+    code, _, err = run(capsys, "collection", "create", name, "--library", str(lib_dir))
+    assert code == 1 and 'A collection named “My "Best" \\ one” already exists.' in err
+    assert run(capsys, "collection", "rename", "Jewels", "Gems", "--library", str(lib_dir))[1] == \
+        'Collection "Jewels" renamed to "Gems"\n'  # a name without a quote: as before

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from store.text import plural, printable
+from store.text import plural, printable, quoted
 
 from .cli_common import add_targets, all_or_none, confirmed, open_library, target_ids
 
@@ -38,15 +38,15 @@ def cmd_collection(args: argparse.Namespace) -> int:
                 print("No collections yet: `myimages collection create NAME` makes one.", file=sys.stderr)
         elif args.action == "create":
             c = library.create_collection(args.name)
-            print(f'Collection "{printable(c.name)}" created')
+            print(f'Collection {quoted(c.name)} created')
         elif args.action == "rename":
             old = library.collection(args.name)
             c = library.rename_collection(old.id, args.new_name)
-            print(f'Collection "{printable(old.name)}" renamed to "{printable(c.name)}"')
+            print(f'Collection {quoted(old.name)} renamed to {quoted(c.name)}')
         elif args.action == "delete":
             c = library.collection(args.name)
             trash = c.trash_sentence()
-            question = (f'Delete collection #{c.id} "{printable(c.name)}", which holds {plural(c.count, "image")}? '
+            question = (f'Delete collection #{c.id} {quoted(c.name)}, which holds {plural(c.count, "image")}? '
                         "The images stay in the library." + (f" {trash}" if trash else ""))
             if (c.count or c.in_trash) and not args.yes and not confirmed(question):
                 print("Nothing deleted.")
@@ -54,17 +54,17 @@ def cmd_collection(args: argparse.Namespace) -> int:
             c = library.delete_collection(c.id)
             kept = ("it was empty" if not c.in_trash else "it held only images in the trash") if not c.count else \
                 "its image stays in the library" if c.count == 1 else f"its {c.count:,} images stay in the library"
-            print(f'Collection "{printable(c.name)}" deleted ({kept})' + (f". {trash}" if trash else ""))
+            print(f'Collection {quoted(c.name)} deleted ({kept})' + (f". {trash}" if trash else ""))
         else:
             c = library.collection(args.name)
             ids = target_ids(library, args, f"nothing was {'added to' if args.action == 'add' else 'removed from'} "
-                             f'"{printable(c.name)}"')
+                             + quoted(c.name))
             all_or_none(library.require_own, ids, f"nothing was {'added to' if args.action == 'add' else 'removed from'} "
-                        f'"{printable(c.name)}"', known=library.own_existing(ids))
+                        + quoted(c.name), known=library.own_existing(ids))
             if args.action == "add":
                 n = library.add_to_collection(ids, c.id)
-                print(f'{plural(n, "image")} added to "{printable(c.name)}"')
+                print(f'{plural(n, "image")} added to {quoted(c.name)}')
             else:
                 n = library.remove_from_collection(ids, c.id)
-                print(f'{plural(n, "image")} removed from "{printable(c.name)}"')
+                print(f'{plural(n, "image")} removed from {quoted(c.name)}')
     return 0

@@ -22,7 +22,7 @@ from textual.widgets.selection_list import Selection
 from store.errors import NotFound, StoreError
 from store.library import Library
 from store.records import CollectionRecord
-from store.text import one_line, plural
+from store.text import one_line, plural, quoted
 from widgets.key_bar import KeyBar
 from widgets.typing_goes_to import typing_goes_to
 
@@ -48,8 +48,8 @@ class CollectionList(SelectionList[int]):
 
 
 def names(collections: list[str]) -> str:
-    quoted = [f'"{one_line(name)}"' for name in collections]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    shown = [quoted(name) for name in collections]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
 class AddToCollectionScreen(Dialog[bool]):
@@ -283,7 +283,7 @@ class AddToCollectionScreen(Dialog[bool]):
         if collection.id in ids:
             listing.highlighted = ids.index(collection.id)
         added = "the image" if len(self.image_ids) == 1 else f"the {plural(len(self.image_ids), 'image')}"
-        self.notify(f'Created "{one_line(collection.name)}" and added {added} to it.', markup=False)
+        self.notify(f'Created {quoted(collection.name)} and added {added} to it.', markup=False)
 
     # -- rename and delete the highlighted collection ---------------------------
 
@@ -320,7 +320,7 @@ class AddToCollectionScreen(Dialog[bool]):
                 self._read_again()  # cancelled, or deleted elsewhere meanwhile (said by the rename dialog)
                 return
             if record.name != collection.name:
-                self.notify(f'Renamed "{one_line(collection.name)}" to "{one_line(record.name)}".', markup=False)
+                self.notify(f'Renamed {quoted(collection.name)} to {quoted(record.name)}.', markup=False)
             self._made_here()
 
         self.app.push_screen(RenameCollectionScreen(self.library, collection), renamed)
@@ -340,7 +340,7 @@ class AddToCollectionScreen(Dialog[bool]):
         images = plural(collection.count, "image")
         they = "It stays" if collection.count == 1 else "They stay"
         question = ConfirmDeleteCollectionScreen(
-            f'Delete the collection "{one_line(collection.name)}" ({images})?',
+            f'Delete the collection {quoted(collection.name)} ({images})?',
             f"{they} in the library, with {'its' if collection.count == 1 else 'their'} favorites and other "
             "collections: only the collection goes. This cannot be undone." + (f" {trash}" if trash else ""),
             "Delete collection", "delete")
@@ -353,7 +353,7 @@ class AddToCollectionScreen(Dialog[bool]):
             "; its image stays in the library" if collection.count else \
             " (it held only images in the trash)" if collection.in_trash else " (it was empty)"
         trash = collection.trash_sentence()
-        self.notify(f'Deleted the collection "{one_line(collection.name)}"{kept}.' + (f" {trash}" if trash else ""),
+        self.notify(f'Deleted the collection {quoted(collection.name)}{kept}.' + (f" {trash}" if trash else ""),
                     markup=False)
         self.changed = True
         self._made_here()
@@ -388,7 +388,7 @@ class RenameCollectionScreen(Dialog[CollectionRecord | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="rename-collection-dialog"):
-            yield Static(f'Rename the collection "{one_line(self.collection.name)}"', classes="title", markup=False)
+            yield Static(f'Rename the collection {quoted(self.collection.name)}', classes="title", markup=False)
             yield Input(self.collection.name, id="collection-name")
             yield Static("", id="rename-note", classes="hint", markup=False)
             with Horizontal(classes="buttons"):
@@ -405,7 +405,7 @@ class RenameCollectionScreen(Dialog[CollectionRecord | None]):
         try:
             record = self.library.rename_collection(self.collection.id, name)
         except NotFound:
-            self.notify(f'"{one_line(self.collection.name)}" was deleted elsewhere: there is nothing to rename.',
+            self.notify(f'{quoted(self.collection.name)} was deleted elsewhere: there is nothing to rename.',
                         title="Collection gone", severity="warning", markup=False)
             self.dismiss(None)
             return
