@@ -1,6 +1,7 @@
 """Errors the store raises. Each carries one sentence meant for the user."""
 
 import errno
+import os
 import re
 from pathlib import Path
 
@@ -113,7 +114,33 @@ def unreadable_reason(exc: BaseException) -> str:
 
 def unreadable_file(image_id: int, path: object, exc: BaseException) -> FileFailed:
     """The one sentence for an image whose file cannot be read or decoded (exported, cut, cleaned, read again)."""
+    gone = folder_gone(path) if isinstance(exc, FileNotFoundError) else ""
+    if gone:
+        return FileFailed(f"Image #{image_id}'s file {path} cannot be reached: {gone}.")
     return FileFailed(f"Image #{image_id}'s file {path} cannot be read: {unreadable_reason(exc)}.")
+
+
+def folder_gone(path: object) -> str:
+    """When a file is missing because a folder on its way is not there (a source folder renamed or moved, a disk
+    not mounted), that in a few words: "its folder /out/mv2 is not there (moved or renamed, or a disk not mounted):
+    bring it back, or see your sources (w, `myimages source list`)"; "" when the folders are there (the file alone
+    is gone) or the path is not one."""
+    try:
+        folder = os.path.abspath(os.fspath(path))  # type: ignore[call-overload]
+    except TypeError:
+        return ""
+    missing = ""
+    folder = os.path.dirname(folder)
+    while folder and not os.path.isdir(folder):
+        missing, folder = folder, os.path.dirname(folder)
+        if folder == missing:
+            break
+    if not missing:
+        return ""
+    from .text import printable
+
+    return (f"its folder {printable(missing)} is not there (moved or renamed, or a disk not mounted): bring it "
+            "back, or see your sources (w, `myimages source list`)")
 
 
 def translate(exc: BaseException) -> StoreError:

@@ -2050,3 +2050,26 @@ def test_importing_files_a_source_links_says_they_are_now_kept_in_the_library(li
     assert main(["import", str(outputs / "day2" / "b.png"), *cli]) == 0  # the library's own already: a duplicate
     out = capsys.readouterr().out
     assert f"is already image #{ring}\n" in out and "0 imported, 1 duplicate, 0 failed" in out
+
+
+def test_a_file_whose_source_folder_is_not_there_says_so_when_read(library, outputs, tmp_path):
+    """New-user test 7 item 18: saving (s) or cutting an image whose source folder was renamed said only "cannot be
+    read: No such file or directory", which reads as the image lost. Now it says the folder is not there and what
+    to do; a file alone gone (its folder there) still says it is missing. Fails without."""
+    from store.errors import StoreError
+    from store.export import png_with_metadata
+
+    library.add_source(outputs)
+    ring = library.get(next(r.id for r in library.page() if r.prompt == "a blue ring"))
+    diamond = library.get(next(r.id for r in library.page() if r.prompt == "a red diamond"))
+    outputs.rename(tmp_path / "moved")
+    with pytest.raises(StoreError) as refused:
+        png_with_metadata(ring)
+    assert str(refused.value) == (
+        f"Image #{ring.id}'s file {ring.path} cannot be reached: its folder {outputs.resolve()} is not there (moved "
+        "or renamed, or a disk not mounted): bring it back, or see your sources (w, `myimages source list`).")
+    (tmp_path / "moved").rename(outputs)
+    (outputs / "a.png").unlink()
+    with pytest.raises(StoreError) as refused:
+        png_with_metadata(diamond)
+    assert str(refused.value).endswith("cannot be read: No such file or directory.")

@@ -15,6 +15,8 @@ from rich.segment import Segment
 from textual.strip import Strip
 from textual.widget import Widget
 
+from store.errors import folder_gone
+
 # textual-image asks the terminal what it can do when imported; that must happen
 # before the app starts reading input, so this module is imported early by tui.app.
 # First wait for the terminal to answer at all (see `wait_for_the_terminal`).
@@ -187,7 +189,8 @@ def why_not_shown(path: Path) -> str:
         with Image.open(path) as source:
             source.load()
     except FileNotFoundError:
-        return f"(image not shown: its file is missing: {path})"
+        gone = folder_gone(path)  # a source folder renamed or not mounted: said so, not "missing"
+        return f"(image not shown: {gone})" if gone else f"(image not shown: its file is missing: {path})"
     except Image.DecompressionBombError:
         return "(image not shown: the picture is too large to open safely)"
     except OSError as exc:
