@@ -452,3 +452,53 @@ def test_the_catalog_stacks_the_first_of_each_batch_in_any_order():
                 stacked[0].tolist(), stacked[1].tolist())
             assert got == reference(as_array.tolist(), batches), (n, keys)
     assert _Stacks(np.array([5, 6, 0, 7], np.int64)).first_of_each(slice(None)) is None  # nothing stacks
+
+
+async def test_the_selection_stays_through_a_stack_and_a_new_search_and_esc_clears_it(batch_lib, tmp_path):
+    """NEWUSER7 #7: Enter on a stack card, or any new search, dropped the whole selection without a word. Now it
+    stays: the stack's images show selected inside it, Esc goes back out of the stack with the selection, a
+    search adds to it (ctrl+a adds its result) and the bulk bar counts them all; Esc in the gallery clears it."""
+    from textual.widgets import Static
+
+    app = make_app(batch_lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.wait_until(pilot, lambda: status(app).startswith("5 of 5 images · 3 cards"), timeout=15)
+        await ui.settle(pilot, app)
+        while grid(app).current.stack != 3:
+            await pilot.press("right")
+        stack_index = grid(app).cursor
+        await pilot.press("space")  # the stack: #1-#3
+        others = [i for i in range(grid(app).total) if i != stack_index]
+        await pilot.press(*(["right"] if others[0] > stack_index else ["left"]), "space")
+        await ui.wait_until(pilot, lambda: len(grid(app).selected) == 4)
+        chosen = set(grid(app).selected)
+        count = app.screen.query_one("#bulk-count", Static)
+        while grid(app).cursor != stack_index:
+            await pilot.press("left" if grid(app).cursor > stack_index else "right")
+        await pilot.press("enter")  # into the stack
+        await ui.wait_until(pilot, lambda: status(app).startswith("3 of 5 images · one stack"), timeout=15)
+        await ui.settle(pilot, app)
+        assert grid(app).selected == chosen and str(count.render()) == "4 selected"
+        assert str(app.screen.query_one("#bulk-keys", Static).render()).endswith("Esc goes back")
+        first = grid(app).current.id
+        await pilot.press("space")  # one of its images unselected in there
+        await ui.wait_until(pilot, lambda: grid(app).selected == chosen - {first})
+        await pilot.press("escape")  # back out: the rest of the selection is still there
+        await ui.wait_until(pilot, lambda: app.screen.filters.batch is None and grid(app).total == 3, timeout=15)
+        await ui.settle(pilot, app)
+        assert grid(app).selected == chosen - {first} and str(count.render()) == "3 selected"
+        assert str(app.screen.query_one("#bulk-keys", Static).render()).endswith("Esc clears")
+        missing = ({1, 2, 3, 4, 5} - chosen).pop()
+        shown = ui.notices(app)
+        await pilot.press("slash", *f"id:{missing}", "enter")  # a new search adds to the selection
+        await ui.wait_until(pilot, lambda: grid(app).total == 1 and grid(app).current is not None
+                            and grid(app).current.id == missing, timeout=15)
+        await ui.settle(pilot, app)
+        assert grid(app).selected == chosen - {first} and str(count.render()) == "3 selected"
+        await pilot.press("ctrl+a")
+        await ui.wait_until(pilot, lambda: missing in grid(app).selected)
+        assert grid(app).selected == (chosen - {first}) | {missing} and str(count.render()) == "4 selected"
+        assert shown[-1] == "1 image selected, 4 in all."
+        await pilot.press("escape")  # Esc clears it, all of it
+        await ui.wait_until(pilot, lambda: not grid(app).selected)
+        assert batch_lib.total() == 5

@@ -505,7 +505,8 @@ class GalleryScreen(Screen):
     def _selection_keys(self) -> Text:
         """The keys that act on the selection, as bound now (the user's keymap too)."""
         keys = [shown_keys(self.app, b) for b in own_bindings(GalleryScreen) if b.action in SELECTION_ACTIONS]
-        return Text(" ".join(keys) + " act on them · Esc clears", no_wrap=True, overflow="ellipsis")
+        escape = "Esc goes back" if self.filters.batch is not None else "Esc clears"  # an opened stack: out first
+        return Text(" ".join(keys) + f" act on them · {escape}", no_wrap=True, overflow="ellipsis")
 
     @on(FilterBar.Changed)
     def _filters_changed(self, event: FilterBar.Changed) -> None:
@@ -706,10 +707,10 @@ class GalleryScreen(Screen):
     def action_back(self) -> None:
         if not self.grid.has_focus:
             self.set_focus(self.grid)
-        elif self.grid.selected or self.filters.batch is None:
-            self.grid.clear_selection()
+        elif self.filters.batch is not None:
+            self.close_stack()  # out of an opened stack first: the selection made around it stays
         else:
-            self.close_stack()
+            self.grid.clear_selection()
 
     # -- variation stacks (store/stacks.py) ---------------------------------------------
 
@@ -1155,13 +1156,16 @@ class GalleryScreen(Screen):
         shown = self._shown_ids()
         if shown is not None:
             self.grid.end_range()
-            self.grid.select_ids(shown - self.grid.selected)
+            selected = self.grid.selected  # images selected in other results stay selected
+            self.grid.select_ids((selected - shown) | (shown - selected))
 
     def action_select_all(self) -> None:
         shown = self._shown_ids()
         if shown is not None:
-            self.grid.select_ids(shown)
-            self.notify(f"{len(shown):,} images selected.")
+            others = len(self.grid.selected - shown)  # selected in other results: they stay selected
+            self.grid.select_ids(self.grid.selected | shown)
+            self.notify(f"{plural(len(shown), 'image')} selected"
+                        + (f", {len(shown) + others:,} in all." if others else "."))
 
     def _shown_ids(self) -> set[int] | None:
         """Every id the filters let through (None, said, if the library cannot be read now)."""

@@ -233,9 +233,8 @@ class CardGrid(Widget, can_focus=True):
             target = 0
         if not keep_position and focus_index is None:
             self.end_range()  # a new result: the range's indexes mean other images
-        if not keep_position and focus_index is None and self._selected:
-            self._selected = set()
-            self._selection_changed(refresh=False)  # the cards are drawn again below
+        # The selection (ids) stays: a new search, a stack opened and closed, another order or filter add to it
+        # ("the dragons, then the wyverns"); images deleted or gone elsewhere leave it (`deselect`), Esc clears it.
         # Shown and hidden by inline styles, not CSS classes: a class change restyles every card.
         self.set_class(self.total == 0, "-empty", update=False)
         self.query_one("#cards").display = self.total > 0
