@@ -14,6 +14,8 @@
     date:2026-11-25  date:2026-11  date:>2026-01-01  date:today  date:yesterday  date:7d
     date:2026-01-01..2026-02-01   (imported: takes the same)
     in:COLLECTION  is:fav  is:cleaned  is:cell  is:derived  from:ID
+    night:1.3  http://x   a word before a colon that is no field is prompt text, as if quoted ("(night:1.3)"
+                          searches "night:1.3"), unless it looks like a field mistyped (`modle:`: a hint)
 
 `parse` is total: any string gives a Parsed; a part it cannot read is left out and
 `error` says what is wrong in one sentence (the rest still searches). The store
@@ -310,12 +312,41 @@ def _date_value(field: str, text: str, today: date) -> tuple:
     return _period(t, today)
 
 
+FIELD_NAMES = frozenset(FIELDS | set(ALIASES) | {"sort", "order"})
+
+
+def _distance(a: str, b: str) -> int:
+    """Edits (a letter added, left out, changed, or two side by side swapped) from a to b."""
+    before, row = None, list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        now = [i]
+        for j, y in enumerate(b, 1):
+            cost = min(row[j] + 1, now[j - 1] + 1, row[j - 1] + (x != y))
+            if before is not None and i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                cost = min(cost, before[j - 2] + 1)
+            now.append(cost)
+        before, row = row, now
+    return row[-1]
+
+
+def looks_like_a_field(word: str) -> bool:
+    """Whether an unknown `word:` is likely a field name mistyped (`modle:`, `sedd:`, `negativ:`, `mod:`): the start
+    of one, or one or two edits from one (one for words of up to five letters: `night:` is two from `height:`,
+    and `(night:1.3)` is a weight of a Stable Diffusion prompt, searched as its text)."""
+    word = word.lower()
+    room = 1 if len(word) <= 5 else 2
+    return any(name.startswith(word) or _distance(word, name) <= room for name in FIELD_NAMES)
+
+
 def _term(field: str, raw: str, negate: bool, today: date) -> Term:
     """One `field:value` token as a Term; raises _Unreadable with the sentence to show."""
     key = ALIASES.get(field.lower(), field.lower())
     value = _unquoted(raw) if raw.startswith('"') else raw.strip('"')
     shown = f"{'-' if negate else ''}{field}:{raw}"
     if key not in FIELDS:
+        if not looks_like_a_field(field):  # "(night:1.3)", "detail_tweaker:0.7", "http://x": prompt text, as typed
+            text = f"{field}:{value}"
+            return Term("prompt", fold(text), negate, text)
         _fail(f'Unknown field "{cut(field)}:": quote it to search the prompt for it.', FIELDS_MORE)
     if key in TEXT_FIELDS:
         if not value.strip():
@@ -786,7 +817,7 @@ search (the same in the app's search box):
   in:"My \\"Best\\""     in quotes \\" is a quote, \\\\ a backslash
   (red apple) | gold   parentheses group any part: (red and apple) or gold
   -(ring | gem)        a minus excludes the group: neither ring nor gem
-  "(masterpiece:1.2)"  in quotes or inside a word (foo(bar)) a parenthesis is text
+  (night:1.3)  x(y)    text: a word: that is no field (nor a typo of one); ( ) inside a word or quotes
   sort:newest|oldest|imported|prompt|largest|random|favorites
   cafe  café           each finds both: accents fold as case does, in
                        words, phrases, negative:, model:, sampler:, lora:

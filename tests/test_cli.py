@@ -163,14 +163,14 @@ def test_a_search_starting_with_a_dash_is_a_query(capsys, lib_dir):
     assert "--search -blurry" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("query", ["foo:bar", "gem |", "id:1-", "size:768", "|", "OR", "(masterpiece", "ring)"])
+@pytest.mark.parametrize("query", ["modle:bar", "gem |", "id:1-", "size:768", "|", "OR", "(masterpiece", "ring)"])
 def test_a_query_it_cannot_read_lists_nothing_and_fails(capsys, lib_dir, query):
     """A script piping `list` into delete or export must not act on every image."""
     for extra in ([], ["--json"]):
         code, out, err = run(capsys, "list", "--library", str(lib_dir), "--search", query, *extra)
         assert code == 1 and out == "" and err.startswith("myimages: ") and "Traceback" not in err
-    if query == "foo:bar":  # the short hint, then every field on a second line
-        assert err.splitlines()[0] == 'myimages: Unknown field "foo:": quote it to search the prompt for it.'
+    if query == "modle:bar":  # the short hint, then every field on a second line
+        assert err.splitlines()[0] == 'myimages: Unknown field "modle:": quote it to search the prompt for it.'
         assert err.splitlines()[1].startswith("Fields: model, seed")
     if query == "(masterpiece":
         assert err == 'myimages: A ( is not closed: add a ), or quote "(masterpiece" to search for it.\n'

@@ -119,7 +119,7 @@ def test_parentheses_group_any_part_of_a_query(text, groups, described):
     ("-(a | b", "A ( is not closed"), ("((a | b) c", "A ( is not closed"),
     ("ring)", 'A ) closes no (: quote "ring)" to search for it.'), ("(a | b))", "A ) closes no ("),
     ("a ) b", "A ) closes no ("),
-    ("(masterpiece:1.2)", 'Unknown field "masterpiece:": quote it to search the prompt for it.'),
+    ("(modle:sdxl)", 'Unknown field "modle:": quote it to search the prompt for it.'),
     ("(a |)", "Nothing after |: add the alternative, e.g. (ring | necklace)."), ("(| a)", "Nothing before |"),
     ("(a) | ()", "Nothing after |"), ("a -)", "A lone - excludes nothing"),
     ("(" * 17 + "a" + ")" * 17, "Parentheses go at most 16 deep; the rest was left out."),
@@ -215,7 +215,7 @@ def test_what_filters_nothing_is_not_described(text, shown):
 
 
 @pytest.mark.parametrize("text, says", [
-    ("colour:red", "Unknown field"), ("seed:abc", "not a number"), ("seed:", "needs a number"),
+    ("modle:red", "Unknown field"), ("seed:abc", "not a number"), ("seed:", "needs a number"),
     ("steps:1.5", "whole numbers"), ("date:2026-13-01", "not a date"), ("is:blue", "is:fav"),
     ("size:big", "not a size"), ("sort:upside", "not an order"),
     ("date:..", "date:.. needs a date on one side"), ("imported:..", "imported:.. needs a date on one side"),
@@ -328,6 +328,8 @@ CASES = [
     ("-(model:sd | is:fav)", "d e f"), ("((ring)) -(-gold)", "a e"), ('-("pixel art" -necklace) ring', "b f"),
     ("-(seed:>100 steps:>=30)", "b d e f"), ('in:"my sheets" (is:fav | -(ring))', "c"),
     ("(seed:100-200 | width:>1000) -(lora:add | date:<2026-06-01)", "a"),
+    # a word before a colon that is no field and no likely misspelt one is prompt text (NEWUSER7 #19: SD weights)
+    ("(DetailTweaker:0.8)", "a"), ("detailtweaker:0.8 | necklace", "a c"), ("-(tweaker:0.8) ring", "b e f"),
 ]
 
 
@@ -1246,7 +1248,7 @@ def test_every_hint_fits_the_status_line(field, value):
 
 
 def test_the_lists_a_hint_refers_to_are_on_its_second_line():
-    assert FIELD_LIST in parse("foo:bar").error_more and "favorites" in parse("sort:x").error_more
+    assert FIELD_LIST in parse("modle:bar").error_more and "favorites" in parse("sort:x").error_more
     assert parse("ring").error_more == ""
 
 
@@ -1456,3 +1458,20 @@ def test_a_condition_and_its_opposite_are_described_as_matching_nothing():
         "favorites or non-favorites"
     assert not parse("owl | (cat -cat)").matches_nothing and not parse("is:fav").matches_nothing
     assert parse("").describe() == ""
+
+
+@pytest.mark.parametrize("text, searched", [
+    ("(night:1.3)", ["night:1.3"]), ("detail_tweaker:0.7", ["detail_tweaker:0.7"]),
+    ("best quality:", ["best", "quality:"]), ("http://x", ["http://x"]), ("-(light:1.2) ring", ["-light:1.2", "ring"]),
+    ("((masterpiece:1.2)) foo:\"a b\"", ["masterpiece:1.2", "foo:a b"]), ("night:", ["night:"]),
+])
+def test_a_word_before_a_colon_that_is_no_field_is_prompt_text(text, searched):
+    """NEWUSER7 #19: a weighted fragment of a pasted prompt, `(night:1.3)`, said 'Unknown field "night:"'."""
+    parsed = parse(text)
+    assert not parsed.error and shown_groups(parsed) == [searched]
+
+
+@pytest.mark.parametrize("text", ["modle:sdxl", "sedd:1", "smapler:euler", "negativ:blurry", "mod:sd", "widht:512",
+                                  "weight:512", "negative_promt:x", "-(stpes:30)"])
+def test_a_likely_misspelt_field_keeps_its_hint(text):
+    assert parse(text).error.startswith("Unknown field ")

@@ -457,7 +457,7 @@ def test_two_instances_merge_their_search_history(tmp_path):
     first.add("gem")
     second.add("ring")  # again: moves to the end, once
     assert SearchHistory(tmp_path, "alice").entries == second.entries == ["sword", "gem", "ring"]
-    assert not first.add("foo:bar") and not first.add("seed:abc")  # not readable: not kept
+    assert not first.add("modle:bar") and not first.add("seed:abc")  # not readable: not kept
     assert SearchHistory(tmp_path, "alice").entries == ["sword", "gem", "ring"]
 
 
@@ -501,9 +501,9 @@ async def test_hints_and_descriptions_fit_the_status_line(lib, tmp_path, size):
     async with app.run_test(size=size) as pilot:
         await ui.settle(pilot, app)
         room = app.screen.query_one("#status", Static).content_size.width
-        for query, says in [("foo:bar", 'Unknown field "foo:"'), ("sort:bogus", '"bogus" is not an order'),
+        for query, says in [("modle:bar", 'Unknown field "modle:"'), ("sort:bogus", '"bogus" is not an order'),
                             ("ring date:soon", "not a date"), ("ring imported:", "needs a date"),
-                            ("nosuchfieldatall:x", 'Unknown field "nosuchfield…:"')]:
+                            ("negative_promt:x", 'Unknown field "negative_pr…:"')]:
             await type_search(pilot, app, query)
             await ui.wait_until(pilot, lambda: status(app).startswith("⚠"))
             hint = status(app).split(" · ")[0]
