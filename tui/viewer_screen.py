@@ -89,7 +89,8 @@ class ViewerScreen(Dialog[None]):
         self.zoomed = False
         self.centre = (0.5, 0.5)  # the middle of what a zoomed view shows, as fractions of the picture
         self.shown_key: tuple | None = None  # what the picture on screen is (tests: it is the current one)
-        self._drawn: LRU[tuple, tuple] = LRU(DRAWN_KEPT)  # key -> (picture, strips), a few of them
+        self._drawn: LRU[tuple, tuple] = LRU(DRAWN_KEPT)  # key -> (picture, strips[, note]), a few of them
+        self.note = ""  # what the picture shown is instead of the file ("thumbnail: its folder … is not there")
         self._full: tuple | None = None  # (path, the whole picture) for the 1:1 view
         self._direction = 1
 
@@ -166,6 +167,9 @@ class ViewerScreen(Dialog[None]):
         elif self.zoomed:
             caption = Text.assemble(("1:1", "reverse"), " arrows or h j k l pan · z fit · ", caption,
                                     no_wrap=True, overflow="ellipsis")
+        elif self.note:  # its thumbnail, the file not reachable (its folder not there)
+            caption = Text.assemble(("thumbnail: the file is not reachable", "reverse"), " ", caption,
+                                    no_wrap=True, overflow="ellipsis")
         self.query_one("#viewer-caption", Static).update(caption)
 
     def _show_info(self) -> None:
@@ -227,10 +231,18 @@ class ViewerScreen(Dialog[None]):
             columns = max(1, min(width, -(-picture.width // cell[0])))
             rows = max(1, min(height, -(-picture.height // cell[1])))
         else:
-            picture = load_picture(record.path, LARGE_PIXELS)
+            picture, note = load_picture(record.path, LARGE_PIXELS), ""
             if picture is None:
-                return None, why_not_shown(record.path)
+                why = why_not_shown(record.path)
+                # its folder not there (renamed, a disk not mounted): the thumbnail the library keeps, said as one
+                picture = load_picture(record.thumbnail_path, LARGE_PIXELS) if "is not there" in why else None
+                if picture is None:
+                    return None, why
+                note = why.strip("()").removeprefix("image not shown: ")
             columns, rows = fit_cells(width, height, picture.width, picture.height)
+            if note:
+                strips = CachedHalfcellImage.render_strips(cell_console(), picture, columns, rows) if cells else None
+                return picture, strips, note
         if cells:
             return picture, CachedHalfcellImage.render_strips(cell_console(), picture, columns, rows)
         return picture, (columns, rows) if zoomed else None
@@ -244,9 +256,13 @@ class ViewerScreen(Dialog[None]):
             self._show_picture(key, *drawn)
             self._draw_ahead(box)
 
-    def _show_picture(self, key: tuple, picture, strips) -> None:
-        """Show a drawn picture in the one picture widget of the view (made on the first, then reused)."""
+    def _show_picture(self, key: tuple, picture, strips, note: str = "") -> None:
+        """Show a drawn picture in the one picture widget of the view (made on the first, then reused); `note`:
+        what it is instead of the file (its thumbnail, the file not reachable), said in the caption."""
         self.shown_key = key
+        if note != self.note:
+            self.note = note
+            self._show_caption()
         missing = self.query_one("#large-missing", Static)
         found = self.query("#large-image")
         widget = found.first() if found else None
