@@ -213,8 +213,9 @@ class ImageRecord:
     batch: int = 0  # its batch key (store/stacks.py); 0: not part of a batch
     stack: int = 0  # shown stacked: how many images of its batch its card stands for (2 or more: a stack)
     # a linked image's other files (the same picture elsewhere in watched folders: one image), read for one image
-    # (Library.get, the info screen); None: not read (a page's records)
-    also_at: tuple[Path, ...] | None = None
+    # (Library.get, the info screen); None: not read (a page's records). Not compared: a record read by get() is
+    # equal to the same record of a page
+    also_at: tuple[Path, ...] | None = field(default=None, compare=False)
 
     def as_json(self) -> dict[str, Any]:
         """The record for scripts (`--json` of list, info, trash list, duplicates): one type per key whatever
