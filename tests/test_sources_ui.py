@@ -574,12 +574,9 @@ async def test_a_file_that_comes_back_is_said_to_be_its_image_back(tmp_path):
         assert not any("new image" in text for text in shown) and library.page()[0].id == pear.id
 
 
-@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
-async def test_info_lists_every_file_of_one_picture_in_several_places(tmp_path, size):
-    """New-user test 7 item 14 in the app: `i` on an image whose picture is also a file in another watched folder
-    shows that file too ("Also at"), read off the UI thread. Fails without (one file)."""
-    from tui.info_screen import InfoScreen
-
+def one_picture_in_two_folders(tmp_path):
+    """A library following two folders that hold the same picture (one image), under other names: (library, the
+    second folder, holding twin.png)."""
     out, other = tmp_path / "out", tmp_path / "other"
     out.mkdir()
     other.mkdir()
@@ -588,6 +585,16 @@ async def test_info_lists_every_file_of_one_picture_in_several_places(tmp_path, 
     library = Library(tmp_path / "lib", account="alice")
     library.add_source(out)
     library.add_source(other)
+    return library, other
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_info_lists_every_file_of_one_picture_in_several_places(tmp_path, size):
+    """New-user test 7 item 14 in the app: `i` on an image whose picture is also a file in another watched folder
+    shows that file too ("Also at"), read off the UI thread. Fails without (one file)."""
+    from tui.info_screen import InfoScreen
+
+    library, other = one_picture_in_two_folders(tmp_path)
     app = MyImagesApp(library, images="none")
     async with app.run_test(size=size) as pilot:
         await settle(pilot, app)
@@ -629,3 +636,19 @@ async def test_the_large_view_of_an_image_whose_source_folder_is_not_there_says_
         await pilot.press("s")
         await wait_until(pilot, lambda: any("cannot be reached" in text for text in shown))
         assert any(f"its folder {out} is not there" in " ".join(text.split()) for text in shown), shown
+
+
+async def test_the_large_views_info_panel_lists_every_file_of_one_picture(tmp_path):
+    """New-user test 7 item 14 in the large view: its info panel (i) names the picture's other files in watched
+    folders ("Also at"), read off the UI thread, as the info dialog does. Fails without."""
+    from tui.viewer_screen import ViewerScreen
+
+    library, other = one_picture_in_two_folders(tmp_path)
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ViewerScreen))
+        await pilot.press("i")
+        table = app.screen.query_one("#viewer-info-table")
+        await wait_until(pilot, lambda: "Also at" in str(table.render()) and "twin.png" in str(table.render()))

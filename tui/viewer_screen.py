@@ -8,6 +8,7 @@ kept, and the next one is drawn ahead while the user looks at this one.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -18,6 +19,7 @@ from textual.containers import Center, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
+from store.errors import StoreError
 from store.records import ImageRecord
 from store.text import field_value, one_line, plural
 from widgets.key_bar import KeyBar
@@ -175,11 +177,26 @@ class ViewerScreen(Dialog[None]):
     def _show_info(self) -> None:
         """Each field's name, then its value on the panel's whole width (beside "Negative prompt" a value had
         ten columns left at 80×24: a model's name and a path came in ten-character pieces)."""
+        if self.record.linked and self.record.also_at is None:
+            self._read_other_files(self.record)  # its other files in the watched folders ("Also at"), then again
         lines = Text()
         for label, value in self.record.info_rows():
             lines.append_text(Text.assemble((label, "bold"), "\n", field_value(value), "\n"))
         lines.rstrip()
         self.query_one("#viewer-info-table", Static).update(lines)
+
+    @work(thread=True, exclusive=True, group="other-files", exit_on_error=False)
+    def _read_other_files(self, record: ImageRecord) -> None:
+        try:
+            also_at = tuple(self.gallery.library.other_files(record))
+        except StoreError:
+            also_at = ()
+        self.app.call_from_thread(self._got_other_files, record, also_at)
+
+    def _got_other_files(self, record: ImageRecord, also_at: tuple) -> None:
+        if self.is_attached and self.record.id == record.id and self.record.also_at is None:
+            self.record = replace(self.record, also_at=also_at)
+            self._show_info()
 
     # -- drawing ------------------------------------------------------------------
 
