@@ -398,7 +398,7 @@ def _parse_cached(text: str, today: date) -> Parsed:
         frame = stack[-1]
         if kind == "open":
             if len(stack) > MAX_DEPTH:
-                error = error or f"Parentheses go at most {MAX_DEPTH} deep; the rest was left out."
+                error = error or f"Parentheses go at most {MAX_DEPTH} deep: nothing was searched."
                 break
             stack.append(_Frame(negate=part[0], word=part[1]))
             continue
@@ -409,8 +409,10 @@ def _parse_cached(text: str, today: date) -> Parsed:
             if frame.joining:
                 error = error or f"Nothing after {last_or}: add the alternative, e.g. (ring {last_or} necklace)."
             stack.pop()
-            if frame.clauses:  # "()" holds nothing: left out, as "" is
+            if frame.clauses:
                 stack[-1].add(Group(tuple(tuple(c) for c in frame.clauses), frame.negate))
+            elif not error:  # "()", "-()": nothing to look for (it found every image, without a word)
+                error = 'Empty parentheses hold nothing to look for, e.g. (ring | gem); quote "()".'
             continue
         minus, field, raw = part
         if field is None and raw in ("|", "OR") and not minus:
@@ -428,7 +430,7 @@ def _parse_cached(text: str, today: date) -> Parsed:
             continue
         terms += 1
         if terms > MAX_TERMS:
-            error = error or f"A query can have at most {MAX_TERMS} parts; the rest was left out."
+            error = error or f"A query can have at most {MAX_TERMS} parts: nothing was searched."
             break
         if field is not None and field.lower() in ("sort", "order"):
             if raw.lower() in SORTS:
@@ -479,7 +481,7 @@ def _parse_cached(text: str, today: date) -> Parsed:
     cut_short: list[bool] = []
     groups = _alternatives(clauses, False, cut_short)
     if cut_short:
-        error = error or f"At most {MAX_GROUPS} combinations of alternatives; the rest was left out."
+        error = error or f"At most {MAX_GROUPS} combinations of alternatives: nothing was searched; write fewer."
     grouped = any(len(c) > 1 or isinstance(c[0], Group) for c in clauses)
     return Parsed(tuple(g for g in groups if g), error, sort, error_more=more, clauses=clauses if grouped else ())
 

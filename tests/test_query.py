@@ -100,7 +100,6 @@ def shown_groups(parsed) -> list[list[str]]:
     ("( a | b )  -( c )", [["a", "-c"], ["b", "-c"]], '(prompt contains "a" or "b") and prompt lacks "c"'),
     ("-(a | -b) (c | d)", [["-a", "b", "c"], ["-a", "b", "d"]],
      'not (prompt contains "a" or prompt lacks "b") and (prompt contains "c" or "d")'),
-    ("() ring", [["ring"]], 'prompt contains "ring"'),  # empty parentheses hold nothing, as "" does
     # a parenthesis inside a word or quotes is the word's: SD prompts' weights are searched as written, quoted
     ('"(masterpiece:1.2)" | "((best quality))"', [["(masterpiece:1.2)"], ["((best quality))"]],
      'prompt contains "(masterpiece:1.2)" or "((best quality))"'),
@@ -121,9 +120,13 @@ def test_parentheses_group_any_part_of_a_query(text, groups, described):
     ("a ) b", "A ) closes no ("),
     ("(modle:sdxl)", 'Unknown field "modle:": quote it to search the prompt for it.'),
     ("(a |)", "Nothing after |: add the alternative, e.g. (ring | necklace)."), ("(| a)", "Nothing before |"),
-    ("(a) | ()", "Nothing after |"), ("a -)", "A lone - excludes nothing"),
-    ("(" * 17 + "a" + ")" * 17, "Parentheses go at most 16 deep; the rest was left out."),
-    ("-(a b c d e f g h i) -(j k l m n o p q)", "At most 64 combinations of alternatives"),
+    ("(a) | ()", "Empty parentheses hold nothing"), ("a -)", "A lone - excludes nothing"),
+    # new-user test 8: an empty group found every image without a word; "the rest was left out" where nothing
+    # was searched
+    ("()", 'Empty parentheses hold nothing to look for, e.g. (ring | gem); quote "()".'),
+    ("-( )", "Empty parentheses hold nothing"),
+    ("(" * 17 + "a" + ")" * 17, "Parentheses go at most 16 deep: nothing was searched."),
+    ("-(a b c d e f g h i) -(j k l m n o p q)", "At most 64 combinations of alternatives: nothing was searched"),
 ])
 def test_an_unbalanced_parenthesis_is_a_hint(text, says):
     parsed = parse(text)
