@@ -743,14 +743,15 @@ SAMPLER_KEYS = ("sampler", "Sampler", "sampler_name", "ksamplerName", "scheduler
 LORA_KEYS = ("Lora hashes", "loras", "lora_name")
 
 
-def lora_names(prompt: str | None, listed) -> str:
-    """LoRA names in the prompt (<lora:name:w>) and in the params' list, folded (text.fold), one a line ("" for
-    none). The list is text ("name: hash, folder/name2: hash2", A1111) or a JSON list (Fooocus:
+def lora_names(prompt: str | None, listed, folded: bool = True) -> str:
+    """LoRA names in the prompt (<lora:name:w>) and in the params' list, folded (text.fold; `folded=False`: as
+    written, for showing), one a line ("" for none). The list is text ("name: hash, folder/name2: hash2", A1111) or a JSON list (Fooocus:
     [["name.safetensors", 0.5], ...], or of texts "name: w"), as the params hold it or as its JSON text (SQLite's
     json_extract gives a list as text): a name is an item's first text, before its colon, after its last slash."""
     names: set[str] = set()
+    shown = fold if folded else str
     if prompt and "<" in prompt:
-        names.update(fold(m.group(1).strip()) for m in _LORA_IN_PROMPT.finditer(prompt))
+        names.update(shown(m.group(1).strip()) for m in _LORA_IN_PROMPT.finditer(prompt))
     if isinstance(listed, str) and listed.lstrip().startswith("["):
         try:
             listed = json.loads(listed)
@@ -765,8 +766,8 @@ def lora_names(prompt: str | None, listed) -> str:
         if isinstance(part, str):
             name = part.split(":")[0].strip().rsplit("/", 1)[-1]
             if name:
-                names.add(fold(name))
-    return "\n".join(sorted(names))
+                names.add(shown(name))
+    return "\n".join(sorted(names, key=lambda name: (fold(name), name)))
 
 
 def as_number(value) -> float | None:

@@ -285,7 +285,7 @@ class ImageRecord:
         seed, steps, sampler = seed_number(self.params), whole_number(param(self.params, "steps")), \
             param(self.params, "sampler")
         listed = next((self.params[k] for k in LORA_KEYS if k in self.params), None)
-        loras = lora_names(self.prompt, listed).replace("\n", ", ")
+        loras = lora_names(self.prompt, listed, folded=False).replace("\n", ", ")  # as written: names to copy
         size = self.params.get("Size")  # A1111's generation size (the file may be a crop or an upscale)
         rows = [("Seed", str(seed) if seed is not None else ""), ("Steps", str(steps) if steps is not None else ""),
                 ("Sampler", " ".join(str(sampler).split()) if sampler is not None else ""), ("LoRAs", loras),

@@ -640,7 +640,7 @@ def test_info_shows_the_settings_a_search_finds_an_image_by(capsys, tmp_path, ma
     code, out, _ = run(capsys, "info", "--library", library, "1")
     assert code == 0
     for line in ("Seed:            1234567890", "Steps:           28", "Sampler:         DPM++ 2M",
-                 "LoRAs:           inkwash, papercut", "Generation size: 1024x768"):
+                 "LoRAs:           inkWash, paperCut", "Generation size: 1024x768"):  # as written (NEWUSER8 #4)
         assert line in out
     assert run(capsys, "import", "--library", library, str(make_png(size=(8, 8))))[0] == 0  # none recorded: none shown
     code, out, _ = run(capsys, "info", "--library", library, "2")

@@ -474,7 +474,7 @@ async def test_info_shows_the_generation_settings(lib, tmp_path, make_png, size)
         await pilot.press("i")
         await ui.wait_until(pilot, lambda: isinstance(app.screen, InfoScreen))
         table = info_text(app)
-        for expected in ("Seed", "1234567890", "Steps", "28", "Sampler", "DPM++ 2M", "LoRAs", "papercut"):
+        for expected in ("Seed", "1234567890", "Steps", "28", "Sampler", "DPM++ 2M", "LoRAs", "paperCut"):  # as written (NEWUSER8 #4)
             assert expected in table
 
 

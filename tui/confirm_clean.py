@@ -20,5 +20,5 @@ class ConfirmCleanScreen(Question):
             f"Remove the background of {count:,} images?",
             f"Each result is a new image beside its original ({count:,} new images); the originals stay. "
             "On many images this takes a while: Esc in the progress dialog stops it, and the copies made so far "
-            "stay (is:cleaned date:today finds them).",
+            "stay (is:cleaned imported:today finds them).",
             f"Clean {count:,}", "clean")

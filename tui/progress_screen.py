@@ -4,7 +4,8 @@ The job runs in a thread worker; it receives `progress(done, total, text)` (show
 text names what is counted, then "· the item" when it names one: "files · a.png") and
 `cancelled()` and returns a result. The screen answers with a `JobOutcome`.
 
-The dialog takes only its own keys: Esc or c cancels (its key bar says so), the help and Ctrl+Q work as
+The dialog takes only its own keys: Esc cancels (its key bar says so; no letter does: "/cat" typed blind
+cancelled an import), the help and Ctrl+Q work as
 everywhere. Its Cancel button cannot take the focus, so Enter or Space typed out of habit (or meant for the
 gallery) no longer cancels an import; every other key does nothing and is not kept for later (the gallery under
 it changes when the job ends: a key typed blind would act on other cards); the command palette stays closed (it
@@ -50,7 +51,7 @@ def run_without_progress(job: Job) -> JobOutcome:
 
 
 class ProgressScreen(ModalScreen[JobOutcome]):
-    BINDINGS = [Binding("escape,c", "cancel", "Cancel", id="progress.cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="progress.cancel")]  # no letter: typing blind cancelled
 
     def __init__(self, title: str, job: Job, total: int | None = None, starting: str = "Starting…") -> None:
         super().__init__()
