@@ -140,8 +140,9 @@ class Library(Images, Search):
             return DatabaseDamaged(f"The library database {where} is damaged ({first_line(exc)}): nothing was "
                                    "changed. Ask whoever runs the server to restore it from a backup.")
         damaged = DatabaseDamaged(f"The library database {where} is damaged ({first_line(exc)}): nothing was "
-                                  f"changed. Restore it from a backup, or recover what it holds with `sqlite3 {where} "
-                                  ".recover`; `myimages doctor` says what SQLite finds.")
+                                  "changed. Restore it from a backup, or recover what it holds into a new file with "
+                                  f"`sqlite3 {where} .recover | sqlite3 recovered.db` and put that in its place; "
+                                  "`myimages doctor` says what SQLite finds.")
         damaged.path = self.root / DB_NAME
         return damaged
 

@@ -66,7 +66,7 @@ async def test_space_on_a_collection_some_images_are_in_cycles_back_to_how_it_wa
         await pilot.pause()
         await open_dialog(pilot, app, highlight="Keepers")
         hint = str(app.screen.query_one("#collections-dialog .hint", Static).render())
-        assert hint.endswith("on one some of them are in, space gives all, none, then as it was")
+        assert hint == "space checks or unchecks, at once; one some are in: all, none, as it was"  # one line
 
         def members() -> list[int]:
             return sorted(lib.members_among(ids, keepers.id))
@@ -139,8 +139,9 @@ async def test_rename_and_delete_a_collection_by_key(lib, tmp_path, size):
         await pilot.press("ctrl+d")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDeleteCollectionScreen))
         text = str(app.screen.query_one("#collection-question", Static).render())
-        assert text.endswith("This cannot be undone. 1 image of it is in the trash: restored, it will not come back "
-                             "into it.")
+        assert text == ("It holds no image outside the trash. 1 image of it is in the trash: restored, it will not "
+                        "come back into it. This cannot be undone.")  # not "(0 images)? They stay…" (NEWUSER8 #6)
+        assert str(app.screen.query_one(".title", Static).render()) == 'Delete the collection "Trashed"?'
         await pilot.press("right", "enter")
         await wait_until(pilot, lambda: listed(app) == ["Keep"])
         assert [c.name for c in lib.collections()] == ["Keep"]

@@ -491,12 +491,17 @@ def test_a_database_damaged_in_its_middle_is_one_sentence_everywhere(tmp_path, m
     said = str(damaged.value)
     assert said.startswith(f"The library database {database_file} is damaged (database disk image is malformed): "
                            "nothing was changed. Restore it from a backup")
+    assert said.endswith(f"`sqlite3 {database_file} .recover | sqlite3 recovered.db` and put that in its place; "
+                         "`myimages doctor` says what SQLite finds.")
     for command, code in ((["list"], 1), (["doctor"], 1), (["info", "1"], 1)):
         assert main([*command, "--library", str(root)]) == code
         out, err = capsys.readouterr()
-        assert err == f"myimages: {said}\n" and "Traceback" not in out + err
-        if command == ["doctor"]:
+        assert "Traceback" not in out + err
+        if command == ["doctor"]:  # which does not send the user to doctor (new-user test 8 #8)
             assert out.startswith("database integrity:\n  ")
+            assert err == f"myimages: {said.replace('; `myimages doctor` says what SQLite finds', '')}\n"
+        else:
+            assert err == f"myimages: {said}\n"
     assert database_file.read_bytes() == bytes(data)
     wal = root / "library.db-wal"  # SQLite's own files of an open (the damage keeps its last close from removing them)
     assert not wal.exists() or wal.stat().st_size == 0

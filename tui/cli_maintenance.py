@@ -68,7 +68,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         with open_library(args) as library:
             report = check(library, min_age=args.min_age, remove_missing=args.remove_missing)
     except DatabaseDamaged as exc:  # found, not "could not look": what SQLite's own check says of the file
-        print(f"myimages: {printable(str(exc))}", file=sys.stderr)
+        said = str(exc).replace("; `myimages doctor` says what SQLite finds", "")  # (this is doctor)
+        print(f"myimages: {printable(said)}", file=sys.stderr)
         if exc.path is not None:
             print("database integrity:")
             for line in integrity_of_file(exc.path):

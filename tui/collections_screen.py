@@ -97,9 +97,8 @@ class AddToCollectionScreen(Dialog[bool]):
         title = f"Add image #{self.image_ids[0]} to collections" if n == 1 else f"Add {n:,} images to collections"
         with Vertical(classes="dialog", id="collections-dialog"):
             yield Static(title, classes="title", markup=False)
-            yield Static("space checks or unchecks; changes apply at once" + (
-                "; on one some of them are in, space gives all, none, then as it was" if n > 1 else ""),
-                classes="hint")
+            yield Static("space checks or unchecks, at once; one some are in: all, none, as it was" if n > 1 else
+                         "space checks or unchecks; changes apply at once", classes="hint")  # one line at 80x24
             yield CollectionList(*self._initial, id="collection-list")
             yield Input(placeholder="Create New Collection… (type a name, Enter)", id="new-collection",
                         select_on_focus=False)  # a name begun in the list goes on there
@@ -339,11 +338,15 @@ class AddToCollectionScreen(Dialog[bool]):
             return
         images = plural(collection.count, "image")
         they = "It stays" if collection.count == 1 else "They stay"
-        question = ConfirmDeleteCollectionScreen(
-            f'Delete the collection {quoted(collection.name)} ({images})?',
-            f"{they} in the library, with {'its' if collection.count == 1 else 'their'} favorites and other "
-            "collections: only the collection goes. This cannot be undone." + (f" {trash}" if trash else ""),
-            "Delete collection", "delete")
+        if collection.count:
+            title = f"Delete the collection {quoted(collection.name)} ({images})?"
+            text = (f"{they} in the library, with {'its' if collection.count == 1 else 'their'} favorites and "
+                    "other collections: only the collection goes. This cannot be undone."
+                    + (f" {trash}" if trash else ""))
+        else:  # only images in the trash (new-user test 8 #6: "(0 images)? They stay in the library" read wrong)
+            title = f"Delete the collection {quoted(collection.name)}?"
+            text = f"It holds no image outside the trash. {trash} This cannot be undone."
+        question = ConfirmDeleteCollectionScreen(title, text, "Delete collection", "delete")
         self.app.push_screen(question, lambda yes: self._delete(collection) if yes else None)
 
     def _delete(self, collection: CollectionRecord) -> None:
