@@ -15,7 +15,7 @@ from widgets.filter_bar import FilterBar
 from widgets.key_bar import KeyBar
 
 from .test_dialogs import lib, make_app  # noqa: F401 - the same library of three images
-from .ui import notices, settle, wait_until
+from .ui import notices, screen_text, settle, wait_until
 
 SIZES = [(80, 24), pytest.param((160, 48), marks=pytest.mark.slow)]
 FOLLOW_WITHIN = 10.0  # seconds: a bound for a loaded machine (the app polls every second)
@@ -66,7 +66,9 @@ async def test_space_on_a_collection_some_images_are_in_cycles_back_to_how_it_wa
         await pilot.pause()
         await open_dialog(pilot, app, highlight="Keepers")
         hint = str(app.screen.query_one("#collections-dialog .hint", Static).render())
-        assert hint == "space checks or unchecks, at once; one some are in: all, none, as it was"  # one line
+        assert hint == "space checks or unchecks; partly in: all, none, then as it was"  # one line:
+        text = screen_text(app)
+        assert "Rename…" in text and "Done" in text  # the buttons show at 80x24 (new-user test 8 #14)
 
         def members() -> list[int]:
             return sorted(lib.members_among(ids, keepers.id))

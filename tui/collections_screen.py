@@ -97,7 +97,7 @@ class AddToCollectionScreen(Dialog[bool]):
         title = f"Add image #{self.image_ids[0]} to collections" if n == 1 else f"Add {n:,} images to collections"
         with Vertical(classes="dialog", id="collections-dialog"):
             yield Static(title, classes="title", markup=False)
-            yield Static("space checks or unchecks, at once; one some are in: all, none, as it was" if n > 1 else
+            yield Static("space checks or unchecks; partly in: all, none, then as it was" if n > 1 else
                          "space checks or unchecks; changes apply at once", classes="hint")  # one line at 80x24
             yield CollectionList(*self._initial, id="collection-list")
             yield Input(placeholder="Create New Collection… (type a name, Enter)", id="new-collection",
