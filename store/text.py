@@ -151,6 +151,25 @@ def printable(text: str | None, *, keep_newlines: bool = False) -> str:
     return "".join(out)
 
 
+def shell_path(path: str) -> str:
+    """A path as text that names that file and no other: as it is when it is valid text; a name that is not UTF-8
+    (its bytes kept as lone surrogates, os.fsdecode) in the shell's $'…' form, each such byte as \\xNN. Dropping
+    the byte (clipboard_safe drops lone surrogates) named another file: "caf.png" for caf\\xe9.png."""
+    if not any("\udc80" <= ch <= "\udcff" for ch in path):
+        return path
+    out = []
+    for ch in path:
+        if "\udc80" <= ch <= "\udcff":
+            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
+        elif ch in "\\'":
+            out.append("\\" + ch)
+        elif _is_control(ch):
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "$'" + "".join(out) + "'"
+
+
 def clipboard_safe(text: str | None) -> str:
     """`text` as it may go to a clipboard: every control character removed but newline and tab.
 

@@ -556,6 +556,39 @@ async def test_a_linked_file_whose_name_is_not_utf8_shows_with_a_replacement_cha
         assert app.is_running and "cannot be read" not in screen_text(app) and "missing" not in screen_text(app)
 
 
+async def test_the_path_of_a_file_whose_name_is_not_utf8_is_copied_as_a_shell_writes_it(tmp_path, monkeypatch):
+    """New-user test 8 #7: `y` on caf\\xe9.png copied "…/caf.png" (the byte dropped), a path naming another file,
+    and said it copied "caf\ufffd.png". It copies $'…/caf\\xe9.png', which a shell reads back as the file."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    from textual.app import App
+
+    sent: list[str] = []
+    monkeypatch.setattr(App, "copy_to_clipboard", lambda app, text: sent.append(text))
+    monkeypatch.setattr("pyperclip.copy", lambda text: None)
+    folder = tmp_path / "latin"
+    folder.mkdir()
+    real = bytes(folder) + b"/caf\xe9.png"
+    Path(os.fsdecode(real)).write_bytes(a1111("cafe", 5))
+    (folder / "caf.png").write_bytes(b"another file")  # what the dropped byte named
+    library = Library(tmp_path / "lib", account="alice")
+    library.add_source(folder)
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=(80, 24)) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        await wait_until(pilot, lambda: "cafe" in screen_text(app))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: bool(sent))
+        assert sent == [f"$'{folder}/caf\\xe9.png'"]
+        assert any("Its name is not UTF-8: copied as a shell writes it." in text for text in shown)
+    echoed = subprocess.run(["bash", "-c", f"printf %s {sent[0]}"], capture_output=True, check=True).stdout
+    assert echoed == real
+    library.close()
+
+
 async def test_a_file_that_comes_back_is_said_to_be_its_image_back(tmp_path):
     """A file moved out of a followed folder and back (at 80×24): its card comes back with its favorite, and the
     notice says it is back, not '1 new image' (fails without: it said '1 new image from …')."""

@@ -28,7 +28,7 @@ from store.query import DEFAULT_SORT, SORT_NAMES, collection_term, parse
 from store.records import FAVORITE_ALL, SCOPE_MINE, SCOPE_PUBLIC, CollectionRecord, Count, Filters, ImageRecord
 from store.settings import default_downloads
 from store.sources import SourceFiles
-from store.text import one_line, plural, printable
+from store.text import one_line, plural, printable, shell_path
 from store.trash import Renamed, renamed_sentence
 from widgets.card import CardAction, ImageCard
 from widgets.card_grid import PAGE_SIZE, SIZE_NAMES, CardGrid
@@ -800,10 +800,14 @@ class GalleryScreen(Screen):
             self.copy_path(record, folder=True)
 
     def copy_path(self, record: ImageRecord, *, folder: bool = False) -> None:
-        """The image's file path (or its folder) to the clipboards, control characters removed."""
+        """The image's file path (or its folder) to the clipboards, control characters removed; a name that is not
+        UTF-8 in the shell's $'…' form (new-user test 8 #7: the byte was dropped, naming another file)."""
         path = record.path.parent if folder else record.path
-        said = copy_text(self.app, str(path), "Folder" if folder else "File path")
-        self.notify(f"{said}\n{one_line(str(path))}", title="Copied", markup=False)
+        text = shell_path(str(path))
+        said = copy_text(self.app, text, "Folder" if folder else "File path")
+        if text != str(path):
+            said += " Its name is not UTF-8: copied as a shell writes it."
+        self.notify(f"{said}\n{one_line(text)}", title="Copied", markup=False)
 
     def action_info(self) -> None:
         record = self._current()
