@@ -1091,10 +1091,13 @@ async def test_full_garbage_collections_wait_for_a_pause_in_input(lib, tmp_path)
         await pilot.press("right")
         assert app._last_input > seen  # keys count as input
         await settle(pilot, app)
-        app._lines_drawn = False  # no thumbnails drawn since (what follows then: test_drawn_thumbnails_are_frozen...)
-        young_collections(GC_FULL_AFTER)
-        app._last_input = time.monotonic()
-        app._collect_when_idle()
+        for _ in range(3):  # (CI once saw the count at 0 here: reset by a collection the app did not make)
+            app._lines_drawn = False  # no thumbnails drawn since (what follows then: test_drawn_thumbnails_are...)
+            young_collections(GC_FULL_AFTER)
+            app._last_input = time.monotonic()
+            app._collect_when_idle()
+            if gc.get_count()[2] >= GC_FULL_AFTER:
+                break
         assert gc.get_count()[2] >= GC_FULL_AFTER  # input a moment ago: it waits
         gc.unfreeze()
         app._started_frozen = app._settled = False  # as right after start-up (the app's own timer may have run)
