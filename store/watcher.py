@@ -25,6 +25,7 @@ from .library import Library
 from .sources import ScanReport, ThumbnailWalk, WatchMark
 
 RETRY_AFTER = 0.3  # seconds before a file that was still being written is looked at again
+UNDECODABLE_TRIES = 3  # watches in a row that end on a name not UTF-8 before they begin: then rescans
 CHECK_SOURCES_EVERY = 5.0  # seconds: sources added or removed by another process are picked up
 POLL_EVERY = 2.0  # seconds between rescans when the system cannot watch
 
@@ -45,6 +46,7 @@ class SourceWatcher:
         self.on_reports = on_reports or (lambda reports: None)
         self.on_notice = on_notice or (lambda text: None)
         self.polling = force_polling
+        self._undecodable = 0  # watches in a row that ended on a name not UTF-8 before they began
         self.poll_every = poll_every
         self.thumbnails = thumbnails
         self.full_scans_apart = full_scans_apart
@@ -254,6 +256,7 @@ class SourceWatcher:
                 rust_timeout=int(RETRY_AFTER * 1000), yield_on_timeout=True, raise_interrupt=False,
                 ignore_permission_denied=False)  # True would also hide the watch limit (watchfiles 1.3)
             for changes in changes_seen:
+                self._undecodable = 0  # the watch runs
                 if self._full_scan:  # the watch is in place now: nothing written from here on is missed
                     self._full_scan = False
                     self._begin_rescan()
@@ -292,6 +295,14 @@ class SourceWatcher:
             # a name that is not UTF-8 (its notification cannot be handed on): watch again, and read everything
             # again, as the notifications that came with it are lost (the scan says that file once, skipped)
             self._full_scan = True
+            self._undecodable += 1
+            if self._undecodable >= UNDECODABLE_TRIES:
+                # the watch ends before it begins, each time (a folder whose name is not UTF-8: watchfiles reads
+                # every name when it sets the watch up): it was made again for good and nothing was ever read
+                # (new-user test 8 #18); rescanning every few seconds follows the sources instead
+                self.on_notice("A folder in the sources has a name that is not UTF-8, which the system's watch "
+                               f"cannot hand on: the sources are rescanned every {self.poll_every:g} s instead.")
+                self.polling = True
 
     def _poll(self) -> None:
         while not self._wake.is_set():

@@ -1500,6 +1500,30 @@ def test_a_file_name_that_is_not_utf8_leaves_the_watcher_watching(tmp_path):
         watcher.stop()
 
 
+def test_a_folder_whose_name_is_not_utf8_leaves_the_sources_followed(tmp_path):
+    """New-user test 8 #18: a folder whose name is not UTF-8 inside a watched source (out/dossier-\\xe9t\\xe9) ended
+    every watch before it began (watchfiles reads each name as it sets the watch up), so the watch was made again
+    for good and no file ever came in from any source, without a word. After a few such tries it says so and
+    rescans the sources every few seconds: the files come in."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    inner = raw(folder, b"dossier-\xe9t\xe9")
+    inner.mkdir()
+    library = Library(tmp_path / "lib")
+    library.add_source(folder)
+    reports, notices = [], []
+    watcher = SourceWatcher(Library(tmp_path / "lib"), reports.append, notices.append, poll_every=0.5).start()
+    try:
+        assert watcher.ready.wait(20)
+        put(folder, "after.png", a1111("written after it", 2))
+        wait_for(lambda: library.total() == 1, 20)
+        raw(inner, b"\xe9t\xe9.png").write_bytes(a1111("a summer one", 3))
+        wait_for(lambda: library.total() == 2, 20)
+        assert watcher.polling and len(notices) == 1 and "not UTF-8" in notices[0]
+    finally:
+        watcher.stop()
+
+
 def test_a_scan_child_gives_way_while_the_user_works_and_takes_its_share_again_after(tmp_path, monkeypatch):
     """The app tells its scan child when the user works (a key or a click within activity.QUIET_FOR) and when
     the user has left it alone; the child's session runs GIVE_WAY lower meanwhile, at the app's level after.
