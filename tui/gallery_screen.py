@@ -49,7 +49,7 @@ from .grid_editor_screen import GridEditorResult, GridEditorScreen, editor_key
 from .help_screen import own_bindings, shown_keys
 from .import_screen import ImportScreen
 from .info_screen import InfoScreen
-from .progress_screen import JobOutcome, ProgressScreen
+from .progress_screen import JobOutcome, ProgressScreen, run_without_progress
 from .prompt_screen import PromptScreen
 from .sources_screen import open_sources
 from .trash_screen import TrashScreen, chunked_job
@@ -837,11 +837,7 @@ class GalleryScreen(Screen):
 
     @work(thread=True, group="quick-job", exit_on_error=False)
     def _run_quietly(self, job, finished) -> None:
-        try:
-            outcome = JobOutcome(result=job(lambda done, total, text="": None, lambda: False))
-        except Exception as exc:  # noqa: BLE001 - handed to `finished`, shown as a notification
-            outcome = JobOutcome(error=exc)
-        self.app.call_from_thread(finished, outcome)
+        self.app.call_from_thread(finished, run_without_progress(job))  # a failure is handed to `finished`
 
     def action_download(self) -> None:
         ids = self._targets()

@@ -43,7 +43,7 @@ from .dialog import Dialog, Question
 from .following import LibraryFollower
 from .info_screen import InfoScreen
 from .picture_screen import PictureScreen
-from .progress_screen import JobOutcome, ProgressScreen
+from .progress_screen import JobOutcome, ProgressScreen, run_without_progress
 from .prompt_screen import PromptScreen
 
 CHUNK = 1000  # images restored or erased per transaction (Cancel between them: bench/trash.py)
@@ -349,11 +349,7 @@ class TrashScreen(Dialog[bool]):
 
     @work(thread=True, group="trash-job", exit_on_error=False)
     def _run_quietly(self, job, ended) -> None:
-        try:
-            outcome = JobOutcome(result=job(lambda done, total, text="": None, lambda: False))
-        except Exception as exc:  # noqa: BLE001 - handed to `ended`, shown as a notification
-            outcome = JobOutcome(error=exc)
-        self.app.call_from_thread(ended, outcome)
+        self.app.call_from_thread(ended, run_without_progress(job))  # a failure is handed to `ended`
 
     def _after(self, done: list[int], outcome: JobOutcome, message: str, timeout: float = 5) -> None:
         """Say what was done (and a failure: the store's sentence), drop it from the selection, read the list again."""
