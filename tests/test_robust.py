@@ -364,6 +364,30 @@ async def test_a_path_typed_at_once_into_the_import_dialog_while_the_grid_is_bus
         assert app.focused is app.screen.query_one("#import-path", Input) and app.focused.value == ""  # NEWUSER5 §11
 
 
+async def test_keys_after_an_enter_that_keeps_the_focus_in_a_field_are_not_held(lib, tmp_path, monkeypatch):
+    """Enter on a path the import dialog refuses keeps the focus in its field: the keys typed right after go
+    there once the dialog has said why, not after a fixed wait for a focus change that never comes (up to a
+    second: LEAVE_FIELD_AT_MOST, made 60 s here so that waiting for it cannot pass)."""
+    from tui import key_order
+    from tui.import_screen import ImportScreen
+
+    monkeypatch.setattr(key_order, "LEAVE_FIELD_AT_MOST", 60.0)
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("I")
+        await wait_until(pilot, lambda: isinstance(app.screen, ImportScreen))
+        field = app.screen.query_one("#import-path", Input)
+        nowhere = str(tmp_path / "nowhere")
+        type_at_once(app, [*nowhere, "enter", *"/x"])
+        await wait_until(pilot, lambda: field.value == nowhere + "/x", timeout=10)
+        assert app.focused is field and app.key_order.idle
+        problem = str(app.screen.query_one("#import-problem", Static).render())
+        assert problem == f"There is no file or folder at {nowhere}."
+        type_at_once(app, ["escape"])  # Esc in the field: the dialog closes, the next key acts in the gallery
+        await wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
+
+
 # -- every screen usable at 80x24 ---------------------------------------------------------------------
 
 

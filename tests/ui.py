@@ -17,6 +17,7 @@ async def settle(pilot, app, rounds: int = 3) -> None:
     query), so a cancelled worker counts as finished here.
     """
     await pilot.pause()
+    await keys_dealt_with(pilot, app)
     for _ in range(rounds):
         running = [w for w in app.workers if not w.is_finished]
         if not running:
@@ -24,6 +25,17 @@ async def settle(pilot, app, rounds: int = 3) -> None:
         await asyncio.gather(*(w.wait() for w in running), return_exceptions=True)
         await pilot.pause()
     await pilot.pause()
+
+
+async def keys_dealt_with(pilot, app, timeout: float = 20.0) -> None:
+    """Until every key typed so far has gone where it was typed (tui/key_order.py holds keys typed after Enter
+    in a field until what the Enter set off has run)."""
+    order = getattr(app, "key_order", None)
+    start = time.monotonic()
+    while order is not None and not order.idle:
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"keys still on their way after {timeout} s; {what_is_shown(app)}")
+        await pilot.pause(0.005)
 
 
 async def wait_until(pilot, condition, timeout: float = 20.0) -> float:

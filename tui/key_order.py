@@ -38,10 +38,11 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 # Enter, Esc or Tab in a text field: the focus moves through a few messages once the key's bindings ran
-# (Input.Submitted, then the screen's handler). The next keys wait until the focus moves, this long at most
-# after the bindings ran (the focus may stay: Enter in a field with nothing to submit).
+# (Input.Submitted, then the screen's handler). The next keys wait until those handlers have run (followed up
+# the field's ancestors), and, while the field's screen has a worker under way, until the focus moves, this
+# long at most after the bindings ran (the focus may stay: Enter on a path that is refused).
 LEAVE_FIELD_AT_MOST = 1.0
-FOCUS_POLL = 0.005  # seconds between looks at the focus after Enter/Esc/Tab in a text field
+FOCUS_POLL = 0.005  # seconds between looks at the focus while a worker of the field's screen is under way
 LEAVE_FIELD_KEYS = {"enter", "escape", "tab", "shift+tab"}
 # Keys wait for keys on their way; a key's way can only be lost with a widget removed meanwhile (the callback
 # following it never runs): looked for this often while keys wait, and the waiting ends if that is so.
@@ -136,7 +137,7 @@ class KeyOrder:
         if self._waiting_for != id(event):
             return
         if event.key in LEAVE_FIELD_KEYS and isinstance(self._waiting_target, Input):
-            self._release_when_focus_moves(time.monotonic() + LEAVE_FIELD_AT_MOST)
+            self._follow_through(self._waiting_target, time.monotonic() + LEAVE_FIELD_AT_MOST, again=True)
         else:
             self.app.call_after_refresh(self.release)
 
@@ -180,14 +181,58 @@ class KeyOrder:
 
     # -- letting the held keys go ------------------------------------------------------------------------
 
-    def _release_when_focus_moves(self, deadline: float) -> None:
+    def _follow_through(self, node: DOMNode, deadline: float, again: bool) -> None:
+        """After Enter, Esc or Tab in a text field: follow what the key posted (Input.Submitted) up the field's
+        ancestors, as `_follow` does a key. In each node the look is queued twice: once behind the messages
+        already there, once more behind those their handlers posted to the node itself (the search box's
+        Submitted posts the filter bar's). Once it has gone through the App, every handler has run and any
+        focus they asked for has moved."""
+        if self._waiting_for is None:
+            return
+        if self._focused() is not self._waiting_target:  # what the focus change sets off runs first (Blurred)
+            self.app.call_after_refresh(self._release_for, self._waiting_for)
+            return
+        if again:
+            queued = node.call_later(self._follow_through, node, deadline, False)
+        elif node.parent is None:  # through the App
+            self._release_when_settled(deadline)
+            return
+        else:
+            queued = node.parent.call_later(self._follow_through, node.parent, deadline, True)
+        if not queued:  # the node closed meanwhile (a dialog dismissed): the focus is elsewhere
+            self.release()
+
+    def _release_when_settled(self, deadline: float) -> None:
+        """Every handler of the key has run and the focus is still in the field: the next keys go on after
+        the next refresh, unless the field's screen has work under way that may move the focus once done
+        (a worker: the sources dialog looks at a folder first) or a screen said the focus moves soon; those
+        are waited for, until LEAVE_FIELD_AT_MOST after the key (or what the screen said)."""
         if self._waiting_for is None:
             return
         now = time.monotonic()
-        if self._focused() is not self._waiting_target or now > max(deadline, self._focus_promised_until):
-            self.release()
+        if now < self._focus_promised_until or self._screen_busy():
+            if self._focused() is not self._waiting_target or now > max(deadline, self._focus_promised_until):
+                self.release()
+            else:
+                self.app.set_timer(FOCUS_POLL, lambda: self._release_when_settled(deadline))
         else:
-            self.app.set_timer(FOCUS_POLL, lambda: self._release_when_focus_moves(deadline))
+            self.app.call_after_refresh(self._release_for, self._waiting_for)
+
+    def _release_for(self, key_id: int) -> None:
+        if self._waiting_for == key_id:
+            self.release()
+
+    def _screen_busy(self) -> bool:
+        """A worker of the waited-for field's screen (or of a widget on it) is pending or running."""
+        target = self._waiting_target
+        if target is None or not target.is_attached:
+            return False
+        screen = target.screen
+        for worker in self.app.workers:
+            node = worker.node
+            if not worker.is_finished and (node is screen or (isinstance(node, Widget) and screen in node.ancestors)):
+                return True
+        return False
 
     def release(self) -> None:
         """The key waited for has run its bindings (or will not): the next keys go on."""
@@ -209,7 +254,9 @@ class KeyOrder:
         if go:
             self._waiting_since = time.monotonic()
         for order, event in go:
-            key = events.Key(event.key, event.character)
+            # sent by the App, whatever callback this runs in: a key bubbles no further than the node it was
+            # sent by (Textual stops a message at its sender), so one sent from a dialog's callback never came back
+            key = events.Key(event.key, event.character).set_sender(self.app)
             self._resent[id(key)] = order
             if not self.app.post_message(key):  # the app is closing
                 self._resent.pop(id(key))
