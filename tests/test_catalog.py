@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from datetime import datetime, timedelta
 
 from store.catalog import BULK_CATCH_UP_EVERY, CATCH_UP_EVERY
@@ -18,6 +19,16 @@ def add(library, make_png, prompt, days_ago=0):
     date = datetime(2026, 6, 1, 12, 0) - timedelta(days=days_ago)
     report = import_files(library, [make_png()], ImportOptions(prompt=prompt, generated_at=date))
     return report.imported[0][1]
+
+
+def in_thread(lib, call, done: list):
+    """Run call() in a thread of its own (with its own database connection); its result goes into `done`."""
+    def run():
+        with lib.db.connection_context():
+            done.append(call())
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
 
 
 def other_process(root, code):
@@ -180,21 +191,13 @@ def test_a_search_does_not_wait_for_the_catalog_being_saved(tmp_path, make_png, 
     monkeypatch.setattr(files, "write_atomic", held)
     second, third = add(lib, make_png, "banana", 2), add(lib, make_png, "cherry", 1)
 
-    def in_thread(call, done):
-        def run():
-            with lib.db.connection_context():
-                done.append(call())
-        thread = threading.Thread(target=run)
-        thread.start()
-        return thread
-
     caught_up: list = []
-    in_thread(lambda: lib.ids(Filters()), caught_up).join(30)  # two changes caught up: a save starts
+    in_thread(lib, lambda: lib.ids(Filters()), caught_up).join(30)  # two changes caught up: a save starts
     assert caught_up == [[third, second, first]]
     assert started.wait(30)
     fourth = add(lib, make_png, "banana split")
     found: list = []
-    searching = in_thread(lambda: lib.ids(Filters(search="banana")), found)
+    searching = in_thread(lib, lambda: lib.ids(Filters(search="banana")), found)
     searching.join(30)  # before the save is released: it never comes if the search waits for it
     still_saving = not lib.catalog.wait_saved(0)
     release.set()
@@ -731,3 +734,38 @@ def test_a_stacked_view_where_nothing_stacks_is_read_a_page_at_a_time_too(tmp_pa
     assert lib.count(stacked) == len(plain) - 1 and lib.count(replace(stacked, stacked=False)) == len(plain)
     assert [r.id for r in lib.page(stacked, 0, 2)] == [plain[0], plain[2]]
     lib.close()
+
+
+def test_the_first_page_does_not_wait_for_a_first_build_in_another_thread(tmp_path, make_png, monkeypatch):
+    """A library opened with no saved catalog: while the warm-up builds it (40 s at 1,000,000 images), the
+    gallery's first page (no search, newest first) comes from SQL at once. Before, it waited for the whole build
+    and the gallery said "0 of 0 images" meanwhile."""
+    from store import catalog as catalog_module
+
+    lib = Library(tmp_path / "lib", account="alice")
+    ids = [add(lib, make_png, p, d) for d, p in enumerate(["apple", "banana", "cherry"])]
+    assert not lib.catalog.ready
+    building, release = threading.Event(), threading.Event()
+    real = catalog_module.Catalog._build
+
+    def slow_build(self):  # the build, held (under the catalog's lock) until the test has its page
+        building.set()
+        release.wait(60)
+        real(self)
+
+    monkeypatch.setattr(catalog_module.Catalog, "_build", slow_build)
+
+    built: list = []
+    builder = in_thread(lib, lib.warm_up, built)
+    assert building.wait(30)
+    page: list = []
+    reader = in_thread(lib, lambda: lib.query(Filters(), 0, 60), page)
+    reader.join(30)  # it never comes before the release if the page waits for the build
+    answered = bool(page)
+    release.set()
+    builder.join(60)
+    reader.join(60)
+    assert answered
+    count, records = page[0]
+    assert count.n == 3 and [r.id for r in records] == ids
+    assert lib.catalog.ready and lib.ids(Filters(search="an")) == [ids[1]]

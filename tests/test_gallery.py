@@ -1334,3 +1334,35 @@ async def test_notices_that_timed_out_leave_nothing_drawn_on_the_terminal(lib, t
         await settle(pilot, app)
         await ui.wait_until(pilot, lambda: terminal.lines() == ui.screen_lines(app), timeout=5)  # a repaint may lag
         assert terminal.lines() == before
+
+
+async def test_the_status_says_the_library_is_being_read_until_its_first_result(lib, tmp_path, monkeypatch):
+    """Until the first result shows, the status line says the library is being read, and, once that takes a
+    while as the search index is made, why: never "0 of 0 images" over an empty grid, which reads as a library
+    emptied (a million images with no saved index: 40 s). A search waiting for the index says so too."""
+    import threading
+
+    from store.catalog import Catalog
+    from tui import gallery_screen
+
+    gate = threading.Event()
+    real = lib.query
+
+    def held(*args, **kwargs):  # each query waits for the gate: the index being made
+        gate.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lib, "query", held)
+    monkeypatch.setattr(gallery_screen, "READING_SLOW", 0.0)
+    monkeypatch.setattr(Catalog, "ready", property(lambda self: False))
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.wait_until(pilot, lambda: status(app) == f"{gallery_screen.READING} {gallery_screen.INDEXING}")
+        gate.set()
+        await ui.wait_until(pilot, lambda: status(app).startswith("6 of 6 images"))
+        gate.clear()
+        await pilot.press("slash", *"ring")
+        await ui.wait_until(pilot, lambda: status(app).startswith(f"Searching… {gallery_screen.INDEXING}"))
+        assert status(app).endswith("still showing 6 of 6 images")
+        gate.set()
+        await ui.wait_until(pilot, lambda: status(app).startswith("1 of 6 images"))

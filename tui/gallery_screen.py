@@ -96,6 +96,11 @@ WRITE_ACTIONS = {"favorite", "clean", "delete", "collect", "select", "select_all
                  "duplicates", "import", "select_range", "invert_selection"}
 SELECTING = {"select", "select_all", "select_range", "invert_selection"}  # a read-only library still selects
 READ_ONLY_NOTICE = 3  # seconds: a burst of write keys in the public gallery is told once
+# the status line until the first result shows; past READING_SLOW seconds while the search index is made (a library
+# opened with no index saved, or one too old to catch up: 1,000,000 images take 40 s on 2 quiet cores) it says so
+READING = "Reading the library…"
+INDEXING = "making its search index, once (about 4 s per 100,000 images)"
+READING_SLOW = 2.0
 FOCUS_GRID_AT_MOST = 0.9  # seconds after Enter in the search box: the grid gets the focus even without results
 FOCUS_GRID_LATE = 4.0  # seconds a busy machine may add to that timer: the keys typed after Enter wait that long at most
 
@@ -162,6 +167,9 @@ class GalleryScreen(Screen):
         self.images = Count(0)  # images the filters let through
         self.total = Count(0)
         self._warmed = False
+        self._answered = False  # a result has been shown (until then the status line says it is being read)
+        self._query_started: float | None = None  # when the query under way started (run_query)
+        self._mounted_at = time.monotonic()
         self._focus_grid_when_shown = False  # Enter in the search box: the grid gets the focus with the results
         self._read_only_said, self._read_only_text = 0.0, ""
         self._failed = False  # the last search could not run: Enter and Ctrl+R run the filter bar's again
@@ -220,7 +228,9 @@ class GalleryScreen(Screen):
         self._refresh_collections()
         self.grid.stack_members = self._stack_members
         self.set_focus(self.grid)
+        self._mounted_at = time.monotonic()
         self.reload()
+        self.set_timer(READING_SLOW + 0.1, self._update_status)  # still reading then: the status says why
         self.follower.start()
 
     def _stack_members(self, record: ImageRecord) -> set[int]:
@@ -248,6 +258,17 @@ class GalleryScreen(Screen):
         """`follow_top`: the grid was at its first card, and stays there when images land above it (the new ones
         show). `arrived`: new images from a source and their notice, which says where they are once this result
         shows (NEWUSER5 §11: they landed above the view and nothing said so)."""
+        started = time.monotonic()
+        self._query_started = started
+        self.app.call_from_thread(self.set_timer, READING_SLOW + 0.1, self._update_status)  # slow: says why
+        try:
+            self._query(filters, keep_position, focus_index, focus_id, follow_top, arrived)
+        finally:
+            if self._query_started == started:
+                self._query_started = None
+
+    def _query(self, filters: Filters, keep_position: bool, focus_index: int | None, focus_id: int | None,
+               follow_top: bool, arrived: tuple[list[int], str] | None) -> None:
         worker = get_current_worker()
         where: int | None = None  # the first place of the new images in this result (None: not in it)
         try:
@@ -312,6 +333,7 @@ class GalleryScreen(Screen):
         if follow_top and self.grid.cursor == 0 and self.grid.top_row == 0:  # (not moved meanwhile)
             focus_index = 0
         self.filters = filters
+        self._answered, self._query_started = True, None
         self.shown, self.total = shown, total
         self.images = shown if images is None else images
         self.hint, self._failed = "", False
@@ -465,6 +487,17 @@ class GalleryScreen(Screen):
         return self.query_one("#filters", FilterBar).collection_name(self.filters.collection_id)
 
     def _update_status(self) -> None:
+        catalog = self.library.catalog
+        indexing = catalog is not None and not catalog.ready
+        if not self._answered and not self.hint:  # no answer yet: not "0 of 0 images", which reads as an empty library
+            slow = indexing and time.monotonic() - self._mounted_at > READING_SLOW
+            self.query_one("#status", Static).update(Text(f"{READING} {INDEXING}" if slow else READING), layout=False)
+            return
+        started = self._query_started
+        if indexing and started is not None and time.monotonic() - started > READING_SLOW:  # a search waits for it
+            self.query_one("#status", Static).update(
+                Text(f"Searching… {INDEXING} · still showing {self.images} of {self.total} images"), layout=False)
+            return
         text = f"{self.images} of {self.total} images"
         if self.filters.active:
             text += " · " + one_line(self.filters.describe(self._collection_name()))
@@ -537,7 +570,7 @@ class GalleryScreen(Screen):
     # -- the search language: hints, the order, highlighted matches ------------------
 
     def _show_hint(self, problem: str, listed_in_help: bool = False) -> None:
-        self.hint = problem
+        self.hint, self._query_started = problem, None
         self.hint_listed = listed_in_help  # the hint refers to every field or order: F1's search help lists them
         self._update_status()
         self._focus_grid_now()
