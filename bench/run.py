@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import contextlib
 import dataclasses
 import gc
@@ -36,8 +37,13 @@ from store.records import FAVORITES_ONLY, NON_FAVORITES, Filters  # noqa: E402
 CACHE = HERE / "cache"
 RESULTS = HERE / "results"
 # the figures are taken with the default settings, never the settings file of whoever runs them (a card size or a
-# sort order chosen in the app changes what a screen draws); a path with no file means every default
-os.environ.setdefault("MYIMAGES_CONFIG", str(CACHE / "no-settings.toml"))
+# sort order chosen in the app changes what a screen draws); a path with no file means every default. A file of
+# this run's own, gone at its end: the app keeps what it is shown (a `sort:oldest` typed in bench/search.py's
+# queries is the order the next start opens with), and one kept file made the next run's app open oldest first
+SETTINGS = CACHE / f"settings-{os.getpid()}.toml"
+if "MYIMAGES_CONFIG" not in os.environ:  # (the run's child processes have it: the same file)
+    os.environ["MYIMAGES_CONFIG"] = str(SETTINGS)
+    atexit.register(SETTINGS.unlink, missing_ok=True)
 QUERIES = ["sword", "diamond", "pixel art", "potion", "set of 16", "ring", "zzz-no-match", "qx", "a", "s",
            "po", "xy", "enchanted ring", "16-bit game sprite", "4x4", "shiny", "golden key", "grid",
            "mushroom", "retro RPG item"]
