@@ -268,6 +268,23 @@ def _same_colours(a: tuple[np.ndarray, np.ndarray] | None, b: tuple[np.ndarray, 
         fine <= (PATTERN_TOLERANCE if pattern else FINE_TOLERANCE)
 
 
+def same_picture(before: bytes, after: bytes, before_size: tuple[int, int], after_size: tuple[int, int]) -> bool:
+    """Whether two thumbnails (PNG bytes, as files.make_thumbnail makes them) of pictures of these sizes show one
+    picture, by the rules `find_groups` pairs images by: their pHashes within `max_distance()` bits (their dHashes
+    when either pHash is fragile), and their colours alike. A flat or tiny picture (no hash) by its colours alone: a
+    red square and a blue one are two pictures."""
+    a, b = thumbnail_hashes(before, *before_size), thumbnail_hashes(after, *after_size)
+    pattern = False
+    if a is not None and b is not None:
+        for x, y in zip(a, b):  # the pHashes; the dHashes when a pHash is fragile ("-")
+            if x != "-" and y != "-":
+                if int(np.bitwise_count(np.uint64(int(x, 16) ^ int(y, 16)))) > max_distance():
+                    return False
+                break
+            pattern = True
+    return _same_colours(_colour_signature(io.BytesIO(before)), _colour_signature(io.BytesIO(after)), pattern)
+
+
 def _hex_values(hashes: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
     """The 64-bit values of hashes, and which of them are values (not "-", "" or None: 0 in their place)."""
     usable = np.array([bool(h) and h != "-" for h in hashes], bool)

@@ -50,6 +50,7 @@ from .library import Library, NewImage, bulk_insert
 from .metadata import METADATA_KEYS, parse_chunks, read_chunks
 from .models import Collection, Image, ImageCollection, LostImage, Source, SourceFile, TrashFile
 from .own_writes import quietly
+from .query import seed_number
 from .records import to_local, utc_now
 from .text import plural, shown_path, storable
 
@@ -113,6 +114,9 @@ class ScanReport:
     busy: bool = False  # another scan of it was running (an add, another program): nothing read, look again later
     # sources inside this folder that it took in (`_take_in`): (their folder, their images), which keep their ids
     taken_in: list[tuple[str, int]] = field(default_factory=list)
+    # files that now hold another picture, whose image left the library (its favorite and collections kept for its
+    # return, `_bring_back`): (the file, the image it held, the image it holds now)
+    replaced: list[tuple[Path, int, int]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -124,7 +128,8 @@ class ScanReport:
                 "moved": self.moved, "kept": self.kept, "in_trash": self.in_trash, "unchanged": self.unchanged, "updated": self.updated,
                 "bad": [[str(p), r] for p, r in self.bad], "waiting": [str(p) for p in self.waiting],
                 "notes": [[str(p), r] for p, r in self.notes], "cancelled": self.cancelled, "problem": self.problem, "busy": self.busy,
-                "taken_in": [[folder, images] for folder, images in self.taken_in]}
+                "taken_in": [[folder, images] for folder, images in self.taken_in],
+                "replaced": [[str(p), old, new] for p, old, new in self.replaced]}
 
     @classmethod
     def from_json(cls, data: dict) -> "ScanReport":
@@ -136,14 +141,15 @@ class ScanReport:
                    waiting=[Path(p) for p in data["waiting"]],
                    notes=[(Path(p), r) for p, r in data.get("notes", [])], cancelled=bool(data["cancelled"]),
                    problem=str(data["problem"]), busy=bool(data.get("busy", False)),
-                   taken_in=[(str(folder), int(images)) for folder, images in data.get("taken_in", [])])
+                   taken_in=[(str(folder), int(images)) for folder, images in data.get("taken_in", [])],
+                   replaced=[(Path(p), int(old), int(new)) for p, old, new in data.get("replaced", [])])
 
     def summary(self) -> str:
         """What the scan found, plainly: only the parts that happened ("Nothing new: 2 images were already in
         the library", not "0 new images, 2 already in the library, 0 unchanged")."""
         if self.problem:
             return self.problem
-        taken = "".join(self.took_in())
+        taken = "".join(self.took_in()) + "".join(self.replaced_sentences())
         text = self._found()
         if taken:  # the images of the folders taken in are not "new", nor counted as "unchanged"
             return taken.rstrip() if text == "No images in the folder" else taken + text
@@ -154,6 +160,11 @@ class ScanReport:
         return [f"{folder}, followed already, is now part of {self.source}: its {plural(images, 'image')} "
                 f"{'keeps its favorite and collections' if images == 1 else 'keep their favorites and collections'}. "
                 for folder, images in self.taken_in]
+
+    def replaced_sentences(self) -> list[str]:
+        """One sentence per file that now holds another picture (ending with a space)."""
+        return [f"{path.name} now holds another picture, #{new}: #{old}, the picture it held, left the library (its "
+                "favorite and collections come back with it if its file comes back). " for path, old, new in self.replaced]
 
     def _found(self) -> str:
         parts = [text for count, text in (
@@ -919,12 +930,14 @@ class _Scan:
     found: set[int] = field(default_factory=set)  # images already in the library, found at a file read now
     gone: set[int] = field(default_factory=set)  # images of files gone from the folder
     lost: set[int] = field(default_factory=set)  # images whose file here now holds another picture
+    replaced: dict[int, tuple[Path, int]] = field(default_factory=dict)  # of `lost`: (the file, the image it holds)
 
     def absorb(self, other: "_Scan") -> None:
         """Another scan of the same source (its folders taken in, read after it) counted in this one."""
         self.found |= other.found
         self.gone |= other.gone
         self.lost |= other.lost
+        self.replaced.update(other.replaced)
         mine, theirs = self.report, other.report
         for name in ("back", "known", "removed", "moved", "kept", "in_trash", "unchanged", "updated"):
             setattr(mine, name, getattr(mine, name) + getattr(theirs, name))
@@ -950,6 +963,7 @@ def _settle(library: Library, scans: list[_Scan]) -> list[ScanReport]:
         said |= removed
         report.removed += len(removed)
         report.kept = len(scan.gone - dropped - moved - in_trash)
+        report.replaced = [(path, old, new) for old, (path, new) in sorted(scan.replaced.items()) if old in dropped]
     return [scan.report for scan in scans]
 
 
@@ -1132,6 +1146,8 @@ def _record(library: Library, row: Source, results: list[Indexed], known: dict[s
         previous = known.get(result.seen.relpath)
         if previous is not None and previous.image_id and previous.image_id != result.image_id:
             scan.lost.add(previous.image_id)
+            if result.image_id:
+                scan.replaced[previous.image_id] = (Path(shown_path(result.where)), result.image_id)
         if result.error and (previous is None or previous.error != result.error):
             report.bad.append((Path(shown_path(result.where)), result.error))  # a name not UTF-8: with U+FFFD
         rows.append({"source": row.id, "relpath": result.seen.relpath, "size": result.seen.size,
@@ -1145,7 +1161,11 @@ def _changed_in_place(library: Library, ready: list[tuple[Indexed, NewImage]],
                       known: dict[str, Any]) -> list[tuple[Indexed, NewImage]]:
     """The linked files rewritten at their own place (same name, new content: a tagger adding a chunk, a lossless
     optimiser) whose image has no other file and whose new content is no image of the library yet: each is still
-    its image (its id, favorite and collections), updated rather than made a new one while the old one is lost."""
+    its image (its id, favorite and collections), updated rather than made a new one while the old one is lost.
+
+    Unless the file now holds another picture (a name a generator uses again: latest.png, a counter started over,
+    `_another_picture`): that is a new image, and the one it held leaves the library as a deleted file's does (its
+    favorite and collections kept for its return); the scan says so (`ScanReport.replaced`)."""
     candidates = {}
     for result, image in ready:
         previous = known.get(result.seen.relpath)
@@ -1154,9 +1174,10 @@ def _changed_in_place(library: Library, ready: list[tuple[Indexed, NewImage]],
     if not candidates:
         return []
     ids = list(candidates)
-    own = {i for i, location in Image.select(Image.id, Image.location)
-           .where(Image.id.in_(ids), Image.owner == library.account.id, Image.trashed_at.is_null()).tuples()
-           if location == candidates[i][0].where}
+    own = {row.id: row for row in Image.select(Image.id, Image.location, Image.sha256, Image.width, Image.height,
+                                                Image.params, Image.prompt)
+           .where(Image.id.in_(ids), Image.owner == library.account.id, Image.trashed_at.is_null())
+           if row.location == candidates[row.id][0].where}
     files: dict[int, int] = {}
     for (image_id,) in SourceFile.select(SourceFile.image).where(SourceFile.image.in_(ids)).tuples():
         files[image_id] = files.get(image_id, 0) + 1
@@ -1164,10 +1185,45 @@ def _changed_in_place(library: Library, ready: list[tuple[Indexed, NewImage]],
     taken = set(library.ids_by_hash(hashes)) | {h for h in hashes if hashes.count(h) > 1}
     out = []
     for image_id, (result, image) in candidates.items():
-        if image_id in own and files.get(image_id, 0) <= 1 and image.sha256 not in taken:
+        if image_id in own and files.get(image_id, 0) <= 1 and image.sha256 not in taken \
+                and not _another_picture(library, own[image_id], result.where, image):
             result.image_id = image_id
             out.append((result, image))
     return out
+
+
+def _another_picture(library: Library, old: Any, where: str, image: NewImage) -> bool:
+    """Whether a file rewritten at its own place holds another picture than its image's (`old`, its row).
+
+    By their pixels when the library has the old picture's thumbnail (a tagger's or an optimiser's rewrite is the same
+    picture; by the rules duplicates go by, `duplicates.same_picture`); else, the old pixels gone with its file, by
+    what the generator recorded: another size or another seed is another picture (a tagger or a metadata editor
+    changes neither); without a seed on both sides, another prompt."""
+    from .duplicates import same_picture
+
+    try:
+        before = library.files.thumbnail_path(old.sha256).read_bytes()
+    except OSError:
+        before = None
+    if before is not None:
+        _thumbnail(library, image.sha256, where)  # made now, as the watcher would make it (the grid shows it)
+        try:
+            after = library.files.thumbnail_path(image.sha256).read_bytes()
+        except OSError:
+            after = None  # not readable as a picture: its metadata tells
+        if after is not None:
+            return not same_picture(before, after, (old.width, old.height), (image.width, image.height))
+    if (old.width, old.height) != (image.width, image.height):
+        return True
+    try:
+        params = json.loads(old.params or "{}")
+    except ValueError:
+        params = {}
+    seeds = seed_number(params if isinstance(params, dict) else {}), seed_number(image.params or {})
+    if None not in seeds:
+        return seeds[0] != seeds[1]
+    prompts = (old.prompt or "").strip(), (image.prompt or "").strip()
+    return all(prompts) and prompts[0] != prompts[1]
 
 
 def _update_in_place(library: Library, changed: list[tuple[Indexed, NewImage]]) -> None:

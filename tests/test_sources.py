@@ -89,11 +89,15 @@ def test_rename_move_and_delete_outside_keep_favorites_and_collections(library, 
     assert [r.prompt for r in back] == ["a blue ring"] and back[0].collections == ["Keep"]
 
 
-def test_a_file_rewritten_in_place_keeps_its_image_favorite_and_collections(library, outputs):
+@pytest.mark.parametrize("thumbnails", [False, True], ids=["no-thumbnail", "thumbnail"])
+def test_a_file_rewritten_in_place_keeps_its_image_favorite_and_collections(library, outputs, thumbnails):
     """A tagger or optimiser rewrites a watched file at its own place (same name and pixels, one more chunk, a temp
     file renamed over it): it was a new image with a new id, and the favorite and collections were gone for good.
-    Now its image is updated (new content hash, size, metadata) and keeps its id, favorite and collections."""
+    Now its image is updated (new content hash, size, metadata) and keeps its id, favorite and collections; also
+    when the library has the old picture's thumbnail to compare the new one with (the same picture)."""
     library.add_source(outputs)
+    if thumbnails:
+        assert library.make_thumbnails() == 2
     ring = next(r for r in library.page() if r.prompt == "a blue ring")
     library.set_favorite([ring.id])
     library.add_to_collection([ring.id], library.create_collection("Keep").id)
@@ -108,6 +112,44 @@ def test_a_file_rewritten_in_place_keeps_its_image_favorite_and_collections(libr
     after = library.get(ring.id)
     assert after.favorite and after.collections == ["Keep"] and after.prompt == "a blue ring, tagged"
     assert after.sha256 != before.sha256 and after.path == path.resolve() and library.total() == 2
+
+
+@pytest.mark.parametrize("thumbnails,seed", [(False, 77), (False, None), (True, 2)],
+                         ids=["by-seed", "by-prompt", "by-pixels"])
+def test_a_file_rewritten_with_another_picture_is_a_new_image_and_the_old_one_keeps_its_favorite(
+        library, outputs, thumbnails, seed):
+    """NEWUSER7 #26: a name a generator uses again (latest.png) written over with another picture kept the old
+    image's id, favorite and collections: the new picture, never looked at, was a favorite in "Keep", and the old one
+    left without a word. Now the new picture is a new image, the old one leaves as a deleted file's does (favorite
+    and collections kept for its return) and the scan says so. With the old picture's thumbnail the pixels decide
+    (here the same seed, another colour); without it, the seed the generator recorded (another seed), or the prompt
+    when there is no seed to compare."""
+    library.add_source(outputs)
+    ring = next(r for r in library.page() if r.prompt == "a blue ring")
+    library.set_favorite([ring.id])
+    library.add_to_collection([ring.id], library.create_collection("Keep").id)
+    if thumbnails:
+        assert library.make_thumbnails() == 2
+    path = outputs / "day2" / "b.png"
+    old = path.read_bytes()
+    settings = "" if seed is None else f"\nSteps: 20, Sampler: Euler, CFG scale: 7, Seed: {seed}, Model: dreamshaper"
+    other = png_bytes(colour=(10, 200, 240), text={"parameters": "PICTURE B a throwaway" + settings})
+    put(outputs, "day2/.b.tmp", other).replace(path)
+    report = library.scan_sources()[0]
+    (new,) = report.added
+    assert new != ring.id and (report.updated, report.removed) == (0, 1)
+    assert report.replaced == [(path.resolve(), ring.id, new)]
+    assert report.summary().startswith(f"b.png now holds another picture, #{new}: #{ring.id}, the picture it held, "
+                                       "left the library (its favorite and collections come back with it if its file "
+                                       "comes back). 1 new image, 1 gone")
+    fresh = library.get(new)
+    assert fresh.prompt == "PICTURE B a throwaway" and not fresh.favorite and fresh.collections == []
+    with pytest.raises(NotFound):
+        library.get(ring.id)
+    put(outputs, "day3/b-again.png", old)  # the old picture comes back: as it was
+    assert library.scan_sources()[0].back == 1
+    back = library.get(ring.id)
+    assert back.favorite and back.collections == ["Keep"] and back.prompt == "a blue ring"
 
 
 def test_a_file_moved_between_two_sources_keeps_its_image(library, outputs, tmp_path):

@@ -45,6 +45,31 @@ async def add_in_dialog(pilot, app, folder) -> None:
     await pilot.press(*str(folder), "enter")
 
 
+async def test_a_watched_name_written_over_with_another_picture_is_said(tmp_path):
+    """NEWUSER7 #26: latest.png written over (temp file + rename, as generators do) with another picture while the
+    app watches: a new image, and a notice that the one it held left the library (its favorite kept for its
+    return); the favorite is not on the new picture."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "latest.png").write_bytes(a1111("PICTURE A the best one", 1))
+    library = Library(tmp_path / "lib", account="alice")
+    library.add_source(out)
+    (first,) = library.ids()
+    library.set_favorite([first])
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=(80, 24)) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        (out / ".latest.tmp").write_bytes(a1111("PICTURE B a throwaway", 2))
+        (out / ".latest.tmp").replace(out / "latest.png")
+        await wait_until(pilot, lambda: any("now holds another picture" in text for text in shown), LOADED)
+        (second,) = library.ids()
+        assert second != first and not library.get(second).favorite
+        assert f"latest.png now holds another picture, #{second}: #{first}, the picture it held, left the library" \
+            in next(text for text in shown if "now holds another picture" in text)
+        await wait_until(pilot, lambda: "PICTURE B" in screen_text(app), LOADED)
+
+
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 async def test_add_a_source_from_the_gallery_and_follow_it(tmp_path, size):
     out = tmp_path / "ComfyUI" / "output"

@@ -229,6 +229,8 @@ class MyImagesApp(App):
                     galleries[-1].images_arrived(list(report.added), text)
                 else:
                     self.notify(text, title="New images", markup=False)
+            if report.replaced:  # a name used again for another picture (latest.png): the image it held left
+                self.notify("".join(report.replaced_sentences()).strip(), title="Source folder", markup=False)
             if report.bad:
                 n = len(report.bad)
                 self.notify(f"{plural(n, 'file')} skipped in {where} (w shows why)",
