@@ -29,6 +29,7 @@ import hashlib
 import io
 import json
 import os
+import shlex
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -52,7 +53,7 @@ from .models import Collection, Image, ImageCollection, LostImage, Source, Sourc
 from .own_writes import quietly
 from .query import seed_number
 from .records import to_local, utc_now
-from .text import plural, shown_path, storable
+from .text import plural, shell_path, shown_path, storable
 
 LINK, COPY = "link", "copy"
 MODES = (LINK, COPY)
@@ -695,6 +696,12 @@ def check_new_source(library: Library, folder: Path | str, mode: str | None = No
     return path
 
 
+def _typed(path: Path) -> str:
+    """A path as typed in a shell command: quoted when it must be; a name not UTF-8 in the $'…' form."""
+    text = shell_path(str(path))
+    return text if text != str(path) else shlex.quote(text)
+
+
 def _check_take_in(inner: Source, path: Path, mode: str | None) -> None:
     """Whether following `path` may take in the source `inner` inside it; StoreError with what to do if not."""
     there = Path(inner.path)
@@ -708,10 +715,11 @@ def _check_take_in(inner: Source, path: Path, mode: str | None) -> None:
     if inner.mounted:
         raise StoreError(f"{path} holds {there}, the top of a disk you follow on its own so that its images stay "
                          f"while it is not mounted: keep it so, and add the other folders of {path} one by one.")
-    if not_there(inner.path, inner.mounted):
-        raise StoreError(f"{path} holds {there}, which you follow but which is not there now (moved, or its disk "
-                         f"not mounted): add {path} once it is back, so that its images keep their favorites and "
-                         "collections.")
+    if not_there(inner.path, inner.mounted):  # renamed or moved (NEWUSER8 #15: the way out was not said)
+        raise StoreError(f"{path} holds {there}, which you follow but which is not there now. Renamed or moved it? "
+                         f"Stop following it (myimages source remove {_typed(there)} --yes, or "
+                         f"Remove in the sources dialog, w), then add {path}: its images found in it come back with "
+                         "their favorites and collections. Its disk not mounted? Add it once it is back.")
 
 
 def add_source(library: Library, folder: Path | str, mode: str = LINK, progress: Progress | None = None,

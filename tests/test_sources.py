@@ -1758,10 +1758,21 @@ def test_a_source_followed_otherwise_is_not_taken_in_and_the_sentence_says_what_
     library.add_source(today)
     with pytest.raises(StoreError, match="add .* linked too .* to take it in with its favorites and collections[.]$"):
         library.add_source(out, mode="copy")
+    favorite = library.page()[0].id
+    library.set_favorite([favorite])
     shutil.move(today, out / "elsewhere")  # not there now: its images are kept until it is back
-    with pytest.raises(StoreError, match="not there now .* add .* once it is back"):
+    with pytest.raises(StoreError) as refused:
         library.add_source(out)
+    # NEWUSER8 #15: it said only "add it once it is back", for a folder renamed inside the one added
+    assert str(refused.value) == (
+        f"{out.resolve()} holds {today.resolve()}, which you follow but which is not there now. Renamed or moved it? "
+        f"Stop following it (myimages source remove {today.resolve()} --yes, or Remove in the sources dialog, w), then "
+        f"add {out.resolve()}: its images found in it come back with their favorites and collections. Its disk not "
+        "mounted? Add it once it is back.")
     assert [s.path for s in library.sources()] == [today.resolve()] and library.total() == 3
+    library.remove_source(today)  # the way the sentence gives works
+    library.add_source(out)
+    assert library.get(favorite).favorite and library.total() == 4
 
 
 def test_a_cancelled_add_of_a_folder_holding_a_source_leaves_that_source_as_it_was(library, nested):
