@@ -17,6 +17,7 @@ goes through the library's ordinary delete: rows first, then files under the fil
 from __future__ import annotations
 
 import errno
+import filecmp
 import os
 import re
 import shutil
@@ -40,7 +41,8 @@ if TYPE_CHECKING:
 from .settings import TRASH_DAYS as TRASH_DAYS  # noqa: E402 - trashed images older than this are erased
 TRASH_FOLDER = "trash"
 _TRASH_NAME = re.compile(r"\d+-\d+-.+")
-Renamed = dict[int, list[tuple[Path, Path]]]  # image id -> (old path, the new name its file went back under)
+Renamed = dict[int, list[tuple[Path, Path]]]  # image id -> (old path, the new name its file went back under; the old
+# path again: the same bytes were there, the image is that file)
 
 
 def trash_days() -> int:
@@ -318,11 +320,26 @@ def _finish_into(library: "Library", rows: list[tuple], _renamed: Renamed | None
     return len(settled), next((error for error in errors if error is not None), None)
 
 
+def _same_bytes(original: Path, trashed: Path) -> bool:
+    """Whether the file now at a restored file's old name is a copy of it, byte for byte (a regular file, not a
+    link: the user's own copy put back, or the generator's same picture written again)."""
+    try:
+        return original.is_file() and not original.is_symlink() and \
+            original.stat().st_size == trashed.stat().st_size and filecmp.cmp(original, trashed, shallow=False)
+    except OSError:
+        return False
+
+
 def _finish_back(library: "Library", rows: list[tuple], renamed: Renamed | None = None) -> tuple[int, OSError | None]:
-    """Files of restored images back to their folders (beside their old name, if another file took it)."""
+    """Files of restored images back to their folders (beside their old name, if another file took it).
+
+    When the file at the old name is the very same bytes (written back meanwhile), no second file is made: the image
+    is that file again, and its copy in the trash goes once that is recorded (NEWUSER8 #16: a byte-identical
+    "a (restored).png" was put beside it); `renamed` gets (old path, old path) for it."""
     moves: list[tuple[Path, Path]] = []
     movers: list[tuple] = []
     settled: list[int] = []  # its trash file is gone: nothing to move back, the record goes
+    identical: list[tuple] = []  # its old name holds the same bytes: linked to that file, the trash's copy goes
     taken: set[Path] = set()
     for row in rows:
         trashed, original = library.root / row[3], Path(row[2])
@@ -330,6 +347,10 @@ def _finish_back(library: "Library", rows: list[tuple], renamed: Renamed | None 
             settled.append(row[0])
             continue
         same = os.path.lexists(original) and os.path.samefile(trashed, original)
+        if not same and original not in taken and _same_bytes(original, trashed):
+            identical.append(row)
+            taken.add(original)
+            continue
         target = original if same else _free_name(original, taken)
         taken.add(target)
         moves.append((trashed, target))
@@ -349,8 +370,17 @@ def _finish_back(library: "Library", rows: list[tuple], renamed: Renamed | None 
             settled.append(row_id)
             if renamed is not None and target != Path(original):
                 renamed.setdefault(image_id, []).append((Path(original), target))
+        for row_id, image_id, original, _rel, _moved, _at, location, sha256 in identical:
+            _relink(image_id, sha256, Path(original), Path(original), location, sources)
+            settled.append(row_id)
+            if renamed is not None:
+                renamed.setdefault(image_id, []).append((Path(original), Path(original)))
         for chunk in chunked(settled, 500):
             TrashFile.delete().where(TrashFile.id.in_(chunk)).execute()
+    if identical:
+        with library.files_lock.removing():  # recorded: the trash's copies of files that are back in their place go
+            for row in identical:
+                (library.root / row[3]).unlink(missing_ok=True)
     return len(settled), error
 
 
@@ -542,9 +572,30 @@ def renamed_sentence(renamed: Renamed) -> str:
     """What a restore did with files whose old name another file took meanwhile (restore's `renamed`), plainly:
     '#7: its old name a.png in /out is taken by another file now, so the restored file is named "a (restored).png".'
     """
-    pairs = [(image_id, old, new) for image_id in sorted(renamed) for old, new in renamed[image_id]]
+    found = [(image_id, old) for image_id in sorted(renamed) for old, new in renamed[image_id] if old == new]
+    pairs = [(image_id, old, new) for image_id in sorted(renamed) for old, new in renamed[image_id] if old != new]
+    said = _found_sentence(found)
     if not pairs:
+        return said
+    return " ".join(filter(None, (_renamed_sentence(pairs), said)))
+
+
+def _found_sentence(found: list[tuple[int, Path]]) -> str:
+    """Restored files whose old name holds the same bytes now: the images are those files, no copy made."""
+    if not found:
         return ""
+    if len(found) == 1:
+        image_id, old = found[0]
+        return (f"#{image_id}: its old name {printable(old.name)} in {printable(str(old.parent))} holds the same "
+                "file now, byte for byte: the image is that file again, and its copy in the trash was removed (no "
+                "second file made).")
+    named = ", ".join(f"#{image_id} {printable(old.name)}" for image_id, old in found[:3])
+    more = f" and {plural(len(found) - 3, 'other')}" if len(found) > 3 else ""
+    return (f"{len(found):,} restored images found the same file at their old names, byte for byte ({named}{more}): "
+            "each is that file again, and their copies in the trash were removed (no second file made).")
+
+
+def _renamed_sentence(pairs: list[tuple[int, Path, Path]]) -> str:
     if len(pairs) == 1:
         image_id, old, new = pairs[0]
         return (f"#{image_id}: its old name {printable(old.name)} in {printable(str(old.parent))} is taken by another "

@@ -186,6 +186,40 @@ def test_a_restored_file_never_replaces_one_written_meanwhile(library, tmp_path)
         '"a (restored).png" (the other file was not touched).')
 
 
+def test_a_restored_file_whose_same_bytes_were_written_back_meanwhile_is_not_made_twice(tmp_path, capsys):
+    """NEWUSER8 #16: the user put the same file back (a backup) while its image was in the trash; the restore put
+    a byte-identical "a (restored).png" beside it. Now the image is linked to the file that is there, the trash's
+    copy goes, and the restore says so. A file of other bytes at the name is still kept apart (the test above)."""
+    from tui.cli import main
+
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+    data = png_bytes(colour=(1, 2, 3), text={"parameters": "first\nSeed: 1"})
+    (folder / "a.png").write_bytes(data)
+    library = Library(tmp_path / "cli")
+    library.add_source(folder)
+    (image_id,) = shown(library)
+    library.set_favorite([image_id])
+    library.trash([image_id])
+    assert not (folder / "a.png").exists()
+    (folder / "a.png").write_bytes(data)  # the backup put back
+    assert library.scan_sources()[0].in_trash == 1
+    library.close()
+    assert main(["trash", "restore", str(image_id), "--library", str(tmp_path / "cli")]) == 0
+    assert capsys.readouterr().out == (
+        "1 image restored\n"
+        f"#{image_id}: its old name a.png in {folder} holds the same file now, byte for byte: the image is that file "
+        "again, and its copy in the trash was removed (no second file made).\n")
+    assert sorted(p.name for p in folder.iterdir()) == ["a.png"] and (folder / "a.png").read_bytes() == data
+    library = Library(tmp_path / "cli")
+    record = library.get(image_id)
+    assert record.path == folder / "a.png" and record.favorite
+    assert not list((library.root / "trash").iterdir())
+    report = library.scan_sources()[0]
+    assert (report.unchanged, report.added, report.removed) == (1, [], 0)  # the source's record follows it
+    library.close()
+
+
 def test_the_command_line_says_plainly_that_a_restored_file_has_a_new_name(tmp_path, capsys):
     """`myimages trash restore` said "1 image restored" alone while the file came back under another name."""
     from tui.cli import main
