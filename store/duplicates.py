@@ -203,10 +203,12 @@ def _pairs_within(values: np.ndarray, distance: int, step: Callable[[], None] | 
 
 
 def _keep_first(records: list[ImageRecord]) -> list[ImageRecord]:
-    """The one to keep first: an original, never an image derived from one (a cleaned copy, a grid cell); then the
+    """The one to keep first: an original, never an image derived from one (a cleaned copy, a grid cell) nor a
+    copy this app exported and was given back (its `myimages` chunk says so: params `_export_of`); then the
     largest with metadata (a prompt); of the same size, a PNG (lossless: a lossy WebP or JPEG of it is often the
     larger file, for pixel art), then the larger file, then the oldest import."""
-    return sorted(records, key=lambda r: (bool(r.derivation or r.parent_id), not r.prompt.strip(), -(r.width * r.height), r.ext != "png", -r.file_size,
+    return sorted(records, key=lambda r: (bool(r.derivation or r.parent_id), bool(r.params.get("_export_of")),
+                                          not r.prompt.strip(), -(r.width * r.height), r.ext != "png", -r.file_size,
                                           r.id))
 
 

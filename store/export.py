@@ -86,18 +86,20 @@ def png_with_metadata(record: ImageRecord) -> bytes:
     """The PNG bytes of an image with its prompt and settings written in."""
     try:
         data = record.path.read_bytes()
-        return with_metadata(record, data, is_png=record.ext == "png")
+        return with_metadata(record, data, is_png=record.ext == "png", export_of=record.sha256)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:  # gone, not allowed, not a picture
         raise unreadable_file(record.id, record.path, exc) from exc
 
 
-def with_metadata(record: ImageRecord, data: bytes, *, is_png: bool = True) -> bytes:
+def with_metadata(record: ImageRecord, data: bytes, *, is_png: bool = True, export_of: str = "") -> bytes:
     """Picture bytes (a PNG, or another format converted to one) with `record`'s prompt and settings written in:
-    an image's own file, or a part cut out of it (the grid editor's items)."""
+    an image's own file, or a part cut out of it (the grid editor's items). `export_of`: the content hash of the
+    image the bytes are a copy of (a whole image exported), which its chunk records: imported again, the copy is
+    known as one (duplicates keep the original, NEWUSER7 #28)."""
     own = _itxt(
         OWN_KEY,
         build_own_chunk(record.prompt, record.negative_prompt, record.model, record.text_accuracy,
-                        record.generated_at.isoformat(), record.params),
+                        record.generated_at.isoformat(), record.params, export_of=export_of),
     )
     try:
         chunks = _png_chunks(data) if is_png else None

@@ -98,14 +98,17 @@ def parse_own(chunks: dict[str, str]) -> Metadata | None:
     data = _json(chunks.get(OWN_KEY, ""))
     if not isinstance(data, dict):
         return None
-    params = data.get("params")
+    params = _safe_params(data.get("params"))
+    # a file this app wrote (an export) is a copy: of the image with this content hash when it says ("?": an export
+    # of an older version, which did not say); duplicates keep the original before it (NEWUSER7 #28)
+    params["_export_of"] = _str(data.get("export_of")) or "?"
     return Metadata(
         prompt=_str(data.get("prompt")),
         negative_prompt=_str(data.get("negative_prompt")),
         model=_str(data.get("model")),
         text_accuracy=_str(data.get("text_accuracy")),
         generated_at=_str(data.get("generated_at")),
-        params=_safe_params(params) if isinstance(params, dict) else {},
+        params=params,
         source="myimages",
     )
 
@@ -992,7 +995,7 @@ def read_chunks(image: ChunkSource, pixels: Image.Image | None = None) -> dict[s
 
 
 def build_own_chunk(prompt: str, negative_prompt: str, model: str, text_accuracy: str,
-                    generated_at: str, params: dict[str, Any]) -> str:
+                    generated_at: str, params: dict[str, Any], export_of: str = "") -> str:
     return json.dumps(
         {
             "prompt": prompt,
@@ -1001,6 +1004,7 @@ def build_own_chunk(prompt: str, negative_prompt: str, model: str, text_accuracy
             "text_accuracy": text_accuracy,
             "generated_at": generated_at,
             "params": params,
+            **({"export_of": export_of} if export_of else {}),
         },
         ensure_ascii=False,
     )

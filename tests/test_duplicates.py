@@ -72,6 +72,30 @@ def test_keeping_one_moves_favorites_and_collections_to_it_and_trashes_the_rest(
     assert library.duplicates() == []  # trashed images are not grouped
 
 
+def test_the_original_is_kept_before_its_export_imported_again(library, tmp_path, make_png):
+    """NEWUSER7 #28: an image exported (its bytes and the app's `myimages` chunk: a larger file) and imported again
+    was the one kept, and the generator's original would have gone to the trash. The export's chunk now says what it
+    is a copy of; an export of an older version (its chunk without it) is known as a copy all the same."""
+    from store.export import export_images
+    from store.models import Image as ImageRow
+
+    path = make_png(size=(200, 150))
+    noise = np.random.default_rng(5).integers(0, 255, (15, 20, 3), dtype=np.uint8)
+    PILImage.fromarray(noise).resize((200, 150), PILImage.BICUBIC).save(path)
+    ((_, original),) = import_files(library, [path], ImportOptions(prompt="blue wyvern")).imported
+    (exported,) = export_images(library, [original], tmp_path / "exp")
+    ((_, copy),) = import_files(library, [exported]).imported
+    assert library.get(copy).file_size > library.get(original).file_size  # the export is the larger file
+    assert library.get(copy).params["_export_of"] == library.get(original).sha256
+    library.fill_perceptual_hashes()
+    (group,) = library.duplicates()
+    assert group.keep.id == original and [o.id for o in group.others] == [copy]
+    params = dict(library.get(copy).params, _export_of="?")  # as an older version's export reads
+    ImageRow.update(params=json.dumps(params)).where(ImageRow.id == copy).execute()
+    (group,) = library.duplicates()
+    assert group.keep.id == original
+
+
 def test_an_image_made_from_another_is_no_duplicate_of_it_and_never_the_one_kept(capsys, tmp_path, make_png):
     """A cleaned copy (or a grid cell) was grouped with its original and proposed as the one to keep: `duplicates
     --trash --yes` trashed the original of every cut-out (new-user test 5, item 2). It is no duplicate of what it
