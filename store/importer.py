@@ -28,10 +28,12 @@ from .images import is_disk_full
 from .library import Library, NewImage
 from .metadata import Metadata, parse_chunks, read_chunks
 from .records import STORED_MAX, STORED_MIN, DateOutOfRange, to_stored
-from .text import plural, printable
+from .text import plural, printable, quoted
 
 FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".jfif", ".jpe", ".webp"}  # .jfif, .jpe: JPEG as browsers save it
+# pictures in formats the library does not take: a folder import counts and names them (NEWUSER7 #30)
+OTHER_IMAGE_EXTENSIONS = {".gif", ".bmp", ".tif", ".tiff", ".avif", ".heic", ".heif", ".jxl", ".jp2", ".tga", ".psd"}
 MAX_FILE_BYTES = 512 * 1024 * 1024
 
 # We refuse images past Pillow's pixel limit ourselves, with a clear reason;
@@ -49,6 +51,7 @@ class ImportOptions:
     generated_at: datetime | None = None
     collection: str | None = None
     recursive: bool = False
+    hidden: bool = False  # with `recursive`: hidden folders met on the way too (.cache, .local; one named is read)
 
 
 @dataclass
@@ -66,11 +69,45 @@ class ImportReport:
     notes: list[tuple[Path, str]] = field(default_factory=list)  # imported, but part of its metadata not read: why
     stopped: str = ""  # why the import stopped before the end (the disk is full): the rest was not tried
     not_tried: int = 0
+    other_formats: list[Path] = field(default_factory=list)  # pictures in folders named, in formats not taken
+    hidden: list[Path] = field(default_factory=list)  # hidden folders met on the way and left out
+
+    def left_out_lines(self, take_hidden: str = "name it, or add --hidden") -> list[str]:
+        """What a folder import left out besides the folders in `skipped`, one line each: pictures in other formats
+        and hidden folders (`take_hidden`: how to take them in), counted, the first three named."""
+        lines = []
+        if self.other_formats:
+            names = _first_names([p.name for p in self.other_formats])
+            count = len(self.other_formats)
+            lines.append(f"{plural(count, 'file')} in other formats {'was' if count == 1 else 'were'} left out "
+                         f"({names}): only PNG, JPEG and WebP are imported.")
+        if self.hidden:
+            names = _first_names([str(p) for p in self.hidden])
+            lines.append(f"{plural(len(self.hidden), 'hidden folder', 'was')} left out ({names}), as caches and "
+                         f"settings usually are: to import one, {take_hidden}.")
+        return lines
 
     def duplicate_line(self, path: Path, image_id: int) -> str:
         """"duplicate: PATH is already image #7", saying when the import made a linked image the library's own."""
         kept = " (linked from a watched folder; now also kept in the library)" if image_id in self.kept else ""
         return f"duplicate: {printable(str(path))} is already image #{image_id}{kept}"
+
+    def not_applied(self, options: ImportOptions) -> str:
+        """One sentence when values given for the files (--prompt, --model, --text-accuracy, --date) were not
+        applied to pictures already in the library (duplicates, and those back from the trash: each keeps what it
+        has), saying that a --collection was all the same; "" otherwise (NEWUSER7 #25: said nothing)."""
+        given = [flag for flag, value in (("--prompt", options.prompt), ("--model", options.model),
+                                          ("--text-accuracy", options.text_accuracy), ("--date", options.generated_at))
+                 if value is not None]
+        ids = sorted({image_id for _, image_id in self.duplicates + self.restored})
+        if not given or not ids:
+            return ""
+        flags = ", ".join(given[:-1]) + (" and " if len(given) > 1 else "") + given[-1]
+        which = f"the image that was already in the library (#{ids[0]}), which keeps its own" if len(ids) == 1 else \
+            f"the {len(ids):,} images that were already in the library, which keep their own"
+        added = f"; {'it was' if len(ids) == 1 else 'they were'} added to {quoted(options.collection)} all the same" \
+            if options.collection else ""
+        return f"{flags} {'was' if len(given) == 1 else 'were'} not applied to {which}{added}."
 
     def summary(self) -> str:
         back = f", {len(self.restored):,} restored from the trash" if self.restored else ""
@@ -82,6 +119,13 @@ class ImportReport:
         if self.stopped:
             return f"Stopped: {self.stopped.rstrip('.')}. {text}, {self.not_tried:,} not tried"
         return text + (" (cancelled)" if self.cancelled else "")
+
+
+def _first_names(names: list[str]) -> str:
+    shown = [printable(name) for name in names[:3]]
+    if len(names) > 3:
+        return ", ".join(shown) + f" and {len(names) - 3:,} more"
+    return ", ".join(shown[:-1]) + (" and " if len(shown) > 1 else "") + shown[-1]
 
 
 def parse_date(text: str) -> datetime:
@@ -140,9 +184,10 @@ def downloads_folder() -> Path | None:
         return None
 
 
-def collect_files(paths: Iterable[Path], recursive: bool, report: ImportReport) -> list[Path]:
+def collect_files(paths: Iterable[Path], recursive: bool, report: ImportReport, hidden: bool = False) -> list[Path]:
     """Files to import: those named, and image files inside the folders named (a library's folder or the downloads
-    folder met on the way is skipped, and listed in report.skipped)."""
+    folder met on the way is skipped, and listed in report.skipped; a hidden folder met on the way, unless `hidden`,
+    is left out and listed in report.hidden; pictures in other formats in report.other_formats)."""
     downloads = downloads_folder() if recursive else None
     found: list[Path] = []
     seen: set[Path] = set()
@@ -173,6 +218,9 @@ def collect_files(paths: Iterable[Path], recursive: bool, report: ImportReport) 
                         if why:
                             dirs.remove(name)
                             report.skipped.append((inside, why))
+                        elif name.startswith(".") and not hidden:  # caches, icon themes, settings: never meant
+                            dirs.remove(name)
+                            report.hidden.append(inside)
                     dirs.sort()
                     return True
 
@@ -187,8 +235,11 @@ def collect_files(paths: Iterable[Path], recursive: bool, report: ImportReport) 
                     continue
             for folder, names in entries:
                 for name in names:
-                    if Path(name).suffix.lower() in EXTENSIONS:
+                    suffix = Path(name).suffix.lower()
+                    if suffix in EXTENSIONS:
                         add(folder / name)
+                    elif suffix in OTHER_IMAGE_EXTENSIONS:
+                        report.other_formats.append(folder / name)
         elif path.exists() or path.is_symlink():
             add(path)
         else:
@@ -337,7 +388,7 @@ def import_files(
         problem = own_files_problem(library, path)
         if problem:
             raise StoreError(problem)
-    files = collect_files(given, options.recursive, report)
+    files = collect_files(given, options.recursive, report, options.hidden)
     collection_ids = [library.ensure_collection(options.collection).id] if options.collection else []
     total = len(files)
     is_cancelled = (cancel.is_set if isinstance(cancel, threading.Event) else cancel) or (lambda: False)

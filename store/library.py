@@ -344,12 +344,13 @@ class Library(Images, Search):
         return sources.taken_in(self, Path(folder))
 
     @boundary
-    def source_caution(self, folder: Path | str) -> str:
-        """For a folder check_source accepted: why following it may be far more than meant (the home folder,
-        the filesystem's root, a folder holding the library), one sentence to ask about; '' if nothing."""
+    def source_caution(self, folder: Path | str, importing: bool = False) -> str:
+        """For a folder check_source accepted: why following it (or, `importing`, importing it with its folders) may
+        be far more than meant (the home folder, the filesystem's root, a folder holding the library), one sentence
+        to ask about; '' if nothing."""
         from . import sources
 
-        return sources.source_caution(self, Path(folder))
+        return sources.source_caution(self, Path(folder), importing)
 
     @boundary
     def source_holding(self, folder: Path | str) -> Path | None:

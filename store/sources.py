@@ -529,7 +529,7 @@ def _skipped_folders(library: Library, row: Source | None = None) -> tuple[Path,
     return (library.root.resolve(),) + ((downloads,) if downloads is not None else ()) + inner
 
 
-def source_caution(library: Library, path: Path) -> str:
+def source_caution(library: Library, path: Path, importing: bool = False) -> str:
     """Why following the folder `check_new_source` accepted may be far more than meant, in one sentence
     to ask about ('' for an ordinary folder): the filesystem's root, the home folder or one holding it,
     a folder holding the library (whose own files are skipped), the top of a mounted disk, or a folder that
@@ -537,21 +537,22 @@ def source_caution(library: Library, path: Path) -> str:
     or far more than pictures: WIDE_OTHERS files that are not images, over twice the images seen. A
     generator's output folder holds pictures (and perhaps a text file each); a data disk, a projects or
     documents folder holds mostly other files, and every picture in it (icons, textures, screenshots) would join.
-    The look may take up to LOOK_SECONDS: call it off the UI thread."""
+    The look may take up to LOOK_SECONDS: call it off the UI thread. `importing`: for `import -r` (NEWUSER7 #32),
+    which copies what it finds, and skips a library's folder in it without a word needed."""
     try:
         home: Path | None = Path.home().resolve()
     except (RuntimeError, KeyError, OSError):  # no home folder to be found (no HOME, no passwd entry)
         home = None
     root = library.root.resolve()
-    everything = "every image in it and in all its folders would join your library"
+    join = "would be copied into your library" if importing else "would join your library"
+    everything = f"every image in it and in all its folders {join}"
     if path == Path(path.anchor):
-        return f"{path} is the root of the filesystem: every image on this computer you may read would join " \
-               "your library."
+        return f"{path} is the root of the filesystem: every image on this computer you may read {join}."
     if home is not None and path == home:
         return f"{path} is your home folder: {everything}."
     if home is not None and path in home.parents:
         return f"{path} holds your home folder ({home}): {everything}."
-    if path in root.parents:
+    if path in root.parents and not importing:
         return f"{path} holds the library folder {root} (its files are skipped): {everything}."
     if os.path.ismount(path):
         return f"{path} is the top of a mounted disk: {everything}."

@@ -40,6 +40,25 @@ def test_import_summary_and_duplicates(capsys, tmp_path, make_png):
     assert code == 0 and "duplicate:" in out and "is already image #1" in out
 
 
+def test_import_says_values_given_were_not_applied_to_an_image_already_in_the_library(capsys, tmp_path, make_png):
+    """NEWUSER7 #25: `import --prompt X --collection C` of a file already in the library put it in C but left its
+    prompt, without a word. Now one sentence says what was and was not applied; no values given: no sentence."""
+    path, library = make_png(), str(tmp_path / "l")
+    assert run(capsys, "import", "--library", library, str(path), "--prompt", "first")[0] == 0
+    code, out, err = run(capsys, "import", "--library", library, str(path), "--prompt", "OVERRIDE", "--model", "m2",
+                         "--collection", "NewCol")
+    assert code == 0 and out.splitlines()[-2:] == [
+        '--prompt and --model were not applied to the image that was already in the library (#1), which keeps its '
+        'own; it was added to "NewCol" all the same.', "0 imported, 1 duplicate, 0 failed"]
+    code, out, err = run(capsys, "list", "--library", library)
+    assert "first" in out and "OVERRIDE" not in out and "[NewCol]" in out
+    code, out, err = run(capsys, "import", "--library", library, str(path), str(make_png()), "--date", "2026-01-02")
+    assert out.splitlines()[-2] == ("--date was not applied to the image that was already in the library (#1), "
+                                    "which keeps its own.")
+    code, out, err = run(capsys, "import", "--library", library, str(path), "--collection", "NewCol")
+    assert "not applied" not in out
+
+
 def test_import_reports_failures(capsys, tmp_path):
     code, out, err = run(capsys, "import", "--library", str(tmp_path / "l"), "-r", str(REAL_METADATA))
     assert code == 1  # any file not imported: a script must see it
@@ -69,6 +88,52 @@ def test_importing_a_folder_without_images_says_so(capsys, tmp_path):
     code, out, err = run(capsys, "import", "--library", str(tmp_path / "l"), str(empty))
     assert code == 1 and out == ""
     assert err.strip() == f"myimages: no PNG, JPEG or WebP images found in {empty} (-r also looks in sub-folders)."
+
+
+def test_importing_a_folder_of_other_formats_says_how_many_were_left_out_and_why(capsys, tmp_path, make_png):
+    """NEWUSER7 #30: a folder of GIF/BMP/TIFF/AVIF said only "no PNG, JPEG or WebP images found … (-r also looks in
+    sub-folders)", not a word of the files left out (and -r would not have helped: no sub-folder)."""
+    fmt = tmp_path / "fmt"
+    fmt.mkdir()
+    for name in ("a.gif", "b.bmp", "c.tiff", "d.avif", "notes.txt"):
+        (fmt / name).write_bytes(b"whatever")
+    code, out, err = run(capsys, "import", "--library", str(tmp_path / "l"), str(fmt))
+    assert code == 1 and out == ""
+    assert err.strip() == (f"myimages: no PNG, JPEG or WebP images found in {fmt}. 4 files in other formats were left "
+                           "out (a.gif, b.bmp, c.tiff and 1 more): only PNG, JPEG and WebP are imported.")
+    shutil.copy(make_png(), fmt / "e.png")
+    code, out, err = run(capsys, "import", "--library", str(tmp_path / "l"), str(fmt))
+    assert code == 0 and out.splitlines()[-2:] == [
+        "4 files in other formats were left out (a.gif, b.bmp, c.tiff and 1 more): only PNG, JPEG and WebP are "
+        "imported.", "1 imported, 0 duplicates, 0 failed"]
+
+
+def test_import_r_leaves_hidden_folders_out_and_asks_before_the_home_folder(capsys, tmp_path, make_png, monkeypatch):
+    """NEWUSER7 #32: `import ~ -r` asked nothing and took in caches and icon themes from hidden folders. Hidden
+    folders met on the way are left out and counted (named, or with --hidden, they are read); a very wide folder
+    (the home folder here) is asked about first as `source add` asks (no terminal: refused, nothing imported)."""
+    home, library = tmp_path / "home", str(tmp_path / "l")
+    for name in ("a.png", "sub/s.png", ".cache/thumbnails/t.png", ".local/share/icons/i.png", "sub/.hid/h.png"):
+        (home / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(make_png(), home / name)
+    monkeypatch.setenv("HOME", str(tmp_path / "elsewhere"))
+    code, out, err = run(capsys, "import", "--library", library, str(home), "-r")
+    assert code == 0 and out.splitlines() == [
+        f"3 hidden folders were left out ({home / '.cache'}, {home / '.local'} and {home / 'sub' / '.hid'}), as "
+        "caches and settings usually are: to import one, name it, or add --hidden.", "2 imported, 0 duplicates, 0 failed"]
+    code, out, err = run(capsys, "import", "--library", library, str(home / ".cache"), "-r")
+    assert code == 0 and out.strip() == "1 imported, 0 duplicates, 0 failed"  # named: read
+    code, out, err = run(capsys, "import", "--library", library, str(home), "-r", "--hidden")
+    assert code == 0 and out.splitlines()[-1] == "2 imported, 3 duplicates, 0 failed"
+    monkeypatch.setenv("HOME", str(home))
+    (home / "more.png").write_bytes((home / "a.png").read_bytes())
+    shutil.copy(make_png(), home / "new.png")
+    code, out, err = run(capsys, "import", "--library", library, str(home), "-r")
+    assert code == 1 and out == "" and err.strip() == (
+        f"myimages: {home} is your home folder: every image in it and in all its folders would be copied into your "
+        "library: nothing was imported; add --yes to import it anyway.")
+    code, out, err = run(capsys, "import", "--library", library, str(home), "-r", "--yes")
+    assert code == 0 and out.splitlines()[-1] == "1 imported, 3 duplicates, 0 failed"
 
 
 def test_text_accuracy_must_be_a_number(capsys, tmp_path, make_png):

@@ -197,3 +197,42 @@ async def test_the_library_folder_is_refused_and_a_library_inside_skipped(tmp_pa
         await wait_until(pilot, lambda: "0 failed" in summary(app))
         assert f"skipped: {tmp_path / 'lib'}: a library's folder" in summary(app)
         assert summary(app).endswith("0 imported, 3 duplicates, 0 failed") and app.library.ids() == before
+
+
+@pytest.mark.parametrize("size", [(80, 24), pytest.param((160, 48), marks=pytest.mark.slow)], ids=["80x24", "160x48"])
+async def test_the_home_folder_is_imported_only_once_confirmed_and_without_its_hidden_folders(tmp_path, monkeypatch,
+                                                                                                size):
+    """NEWUSER7 #32: I, then ~, imported the home folder at once, caches and icon themes from its hidden folders
+    too. Now the dialog looks at the folder in a worker and asks as `w` does (Cancel focused: Enter imports
+    nothing), and hidden folders met on the way are left out, counted and named in the summary."""
+    from tui.import_screen import ConfirmWideImportScreen
+
+    home = tmp_path / "home"
+    write_png(home / "pictures" / "a.png", colour=(10, 20, 30))
+    write_png(home / ".cache" / "thumbnails" / "t.png", colour=(40, 50, 60))
+    monkeypatch.setenv("HOME", str(home))
+    app = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        await pilot.press("I")
+        field = app.screen.query_one("#import-path", Input)
+        field.value = "~"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWideImportScreen))
+        question = str(app.screen.query_one("#import-question").render())
+        assert f"{home} is your home folder" in question and "would be copied into your library" in question
+        assert str(app.screen.query_one(".title").render()) == f"Import {home}?"
+        text = "\n".join(screen_lines(app))
+        for words in ("Cancel", "Import it"):
+            assert words in text, words
+        await pilot.press("enter")  # Cancel has the focus
+        await wait_until(pilot, lambda: isinstance(app.screen, ImportScreen))
+        assert problem(app) == f"Nothing was imported from {home}." and app.library.ids() == []
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmWideImportScreen))
+        await pilot.click("#import-wide")
+        await wait_until(pilot, lambda: "imported" in summary(app))
+        assert summary(app).splitlines() == [
+            f"1 hidden folder was left out ({home / '.cache'}), as caches and settings usually are: to import one, "
+            "type its path.", "1 imported, 0 duplicates, 0 failed"]
+        assert len(app.library.ids()) == 1

@@ -120,6 +120,9 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('dialog.bottom', "scroll_body('end')", 'end'),
         ('help.close', 'close', 'escape,q,question_mark,f1'),
     ],
+    'tui.import_screen.ConfirmWideImportScreen': [
+        ('wide-import.cancel', 'cancel', 'escape'),
+    ],
     'tui.import_screen.ImportScreen': [
         ('import.close', 'close', 'escape'),
         ('import.complete', 'complete', 'tab'),

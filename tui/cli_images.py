@@ -16,7 +16,8 @@ from store.records import FAVORITE_ALL, FAVORITES_ONLY, NON_FAVORITES, SCOPE_PUB
 from store.text import field_value, one_line, plural, printable
 
 from . import cli_trash
-from .cli_common import UserError, add_targets, all_or_none, one_image_id, open_library, progress_bar, target_ids
+from .cli_common import (UserError, add_targets, all_or_none, confirmed, one_image_id, open_library, progress_bar,
+                         target_ids)
 
 
 def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
@@ -25,10 +26,14 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
 
     p = sub.add_parser("import", parents=[common], help="import PNG, JPEG and WebP files and folders")
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--recursive", "-r", action="store_true", help="also look in sub-folders")
-    p.add_argument("--prompt", help="the prompt (overrides the file's)")
-    p.add_argument("--model", help="the model name (overrides the file's)")
-    p.add_argument("--text-accuracy", metavar="VALUE", help="the text-accuracy setting (overrides the file's)")
+    p.add_argument("--recursive", "-r", action="store_true", help="also look in sub-folders (not hidden ones)")
+    p.add_argument("--hidden", action="store_true", help="with -r: hidden folders too (.cache, .local: left out "
+                                                         "unless named or this is given)")
+    p.add_argument("--yes", "-y", action="store_true",
+                   help="do not ask before importing a very wide folder with -r (your home folder, /, a mounted disk)")
+    p.add_argument("--prompt", help="the prompt (overrides the file's; an image already in the library keeps its own)")
+    p.add_argument("--model", help="the model name (overrides the file's, as --prompt)")
+    p.add_argument("--text-accuracy", metavar="VALUE", help="the text-accuracy setting (overrides the file's, as --prompt)")
     p.add_argument("--collection", metavar="NAME", help="also add the images to this collection")
     p.add_argument("--date", metavar="ISO", help="generation date, e.g. 2026-03-01 or 2026-03-01T14:30")
 
@@ -112,14 +117,18 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.text_accuracy is not None and not _is_number(args.text_accuracy):
         raise UserError(f'--text-accuracy takes a number, e.g. 7 or 7.5, not "{printable(args.text_accuracy)}".')
     options = ImportOptions(prompt=args.prompt, model=args.model, text_accuracy=args.text_accuracy,
-                            generated_at=date, collection=args.collection, recursive=args.recursive)
-    with open_library(args, create=True) as library, progress_bar("Importing") as show:
-        cancel = threading.Event()
-        try:
-            report = import_files(library, args.paths, options, progress=show, cancel=cancel)
-        except KeyboardInterrupt:
-            print("myimages: import interrupted; what was imported so far is kept.", file=sys.stderr)
-            return 130
+                            generated_at=date, collection=args.collection, recursive=args.recursive,
+                            hidden=args.hidden)
+    with open_library(args, create=True) as library:
+        if args.recursive and not args.yes:
+            _ask_before_a_wide_import(library, args.paths)
+        with progress_bar("Importing") as show:
+            cancel = threading.Event()
+            try:
+                report = import_files(library, args.paths, options, progress=show, cancel=cancel)
+            except KeyboardInterrupt:
+                print("myimages: import interrupted; what was imported so far is kept.", file=sys.stderr)
+                return 130
     for path, why in report.skipped:
         print(f"skipped: {printable(str(path))}: {why}")
     for path, image_id in report.restored:
@@ -133,12 +142,45 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not (report.imported or report.restored or report.duplicates or report.failed or report.cancelled
             or report.stopped):
         where = ", ".join(printable(str(p)) for p in args.paths[:3]) + (" …" if len(args.paths) > 3 else "")
-        folders = not args.recursive and any(Path(p).is_dir() for p in args.paths)
+        folders = not args.recursive and any(_has_folders(Path(p)) for p in args.paths)
+        left_out = "".join(f" {line}" for line in report.left_out_lines())
         print(f"myimages: no PNG, JPEG or WebP images found in {where}"
-              + (" (-r also looks in sub-folders)." if folders else "."), file=sys.stderr)
+              + (" (-r also looks in sub-folders)." if folders else ".") + left_out, file=sys.stderr)
         return 1
+    for line in report.left_out_lines():
+        print(line)
+    if report.not_applied(options):
+        print(report.not_applied(options))
     print(report.summary())
     return 1 if report.failed or report.stopped else 0  # any file that could not be imported: a script must see it
+
+
+def _has_folders(path: Path) -> bool:
+    try:
+        return path.is_dir() and any(entry.is_dir() for entry in path.iterdir())
+    except OSError:
+        return False
+
+
+def _ask_before_a_wide_import(library, paths: list[str]) -> None:
+    """A folder imported with -r that is very wide (your home folder, /, a mounted disk, far more than pictures:
+    `source add`'s question, NEWUSER7 #32) is asked about first; UserError when the answer is no (or there is no
+    terminal to ask on and no --yes)."""
+    from store.importer import own_files_problem
+
+    for text in paths:
+        path = Path(text)
+        if not path.is_dir() or own_files_problem(library, path):  # the library's own: refused by the import
+            continue
+        try:
+            caution = library.source_caution(path.resolve(), importing=True)
+        except (OSError, RuntimeError):
+            continue
+        if not caution:
+            continue
+        refusal = f"{caution.rstrip('.')}: nothing was imported; add --yes to import it anyway."
+        if not confirmed(f"{caution} Import it?", refusal):
+            raise UserError(f"Nothing was imported from {printable(str(path))}.")
 
 
 def _is_number(text: str) -> bool:

@@ -13,18 +13,20 @@ import urllib.parse
 from pathlib import Path
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.suggester import Suggester
 from textual.widgets import Button, Checkbox, Input, Static
+from textual.worker import get_current_worker
 
+from store.errors import StoreError
 from store.importer import EXTENSIONS, ImportOptions, ImportReport, import_files, own_files_problem
 from store.library import Library
-from store.text import printable
+from store.text import one_line, printable
 
-from .dialog import Dialog
+from .dialog import Dialog, Question
 from .progress_screen import JobOutcome, ProgressScreen
 
 LISTED_AT_MOST = 5000  # names looked at per folder while completing (a huge folder completes from its first ones)
@@ -93,6 +95,7 @@ def detail_lines(report: ImportReport) -> list[str]:
     lines += [report.duplicate_line(path, image_id) for path, image_id in report.duplicates]
     lines += [f"note: {printable(str(path))}: {printable(note)}" for path, note in report.notes]
     lines += [f"failed: {printable(str(path))}: {printable(reason)}" for path, reason in report.failed]
+    lines += report.left_out_lines("type its path")  # other formats, hidden folders: counted
     if len(lines) > DETAILS_AT_MOST:
         lines = lines[:DETAILS_AT_MOST] + [f"… and {len(lines) - DETAILS_AT_MOST} more"]
     return lines
@@ -143,6 +146,7 @@ class ImportScreen(Dialog[list[int]]):
         self.library = library
         self.imported: list[int] = []
         self.report: ImportReport | None = None
+        self._looking: Path | None = None  # the folder being looked at before a recursive import (`_look`)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="import-dialog"):
@@ -184,7 +188,44 @@ class ImportScreen(Dialog[list[int]]):
             self._say(problem)
             return
         options = ImportOptions(recursive=self.query_one("#import-recursive", Checkbox).value)
+        if options.recursive and path.is_dir():  # a very wide folder (the home folder, /) is asked about first
+            self._looking = path
+            self._say(f"Looking at {one_line(str(path))} …", error=False)
+            self._look(path, options)
+            return
+        self._run(path, options)
 
+    @work(thread=True, exclusive=True, group="import-look", exit_on_error=False)
+    def _look(self, path: Path, options: ImportOptions) -> None:
+        """Whether the folder is very wide, as `source add` asks (a bounded walk, up to about a second), off the UI
+        thread (NEWUSER7 #32: the home folder was imported, caches and all, without a word)."""
+        try:
+            caution = self.library.source_caution(path.resolve(), importing=True)
+        except (StoreError, OSError, RuntimeError):
+            caution = ""
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._looked, path, options, caution)
+
+    def _looked(self, path: Path, options: ImportOptions, caution: str) -> None:
+        if self._looking != path or self.app.screen is not self:
+            return  # another path asked for since, or the dialog closed
+        self._looking = None
+        self._say("")
+        if not caution:
+            self._run(path, options)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._run(path, options)
+            else:
+                self._say(f"Nothing was imported from {printable(str(path))}.")
+                self.set_focus(self.query_one("#import-path", Input))
+
+        self.app.push_screen(ConfirmWideImportScreen(f"Import {one_line(str(path))}?", caution, "Import it",
+                                                     "import-wide"), answered)
+
+    def _run(self, path: Path, options: ImportOptions) -> None:
         def job(progress, cancelled):
             with self.library.connection():
                 return import_files(self.library, [path], options, cancel=cancelled,
@@ -209,9 +250,18 @@ class ImportScreen(Dialog[list[int]]):
         field.value = ""
         self.set_focus(field)  # the next path can be typed at once (Enter on the empty field closes nothing)
 
-    def _say(self, problem: str) -> None:
-        self.query_one("#import-problem", Static).update(Text(problem, style="bold red") if problem else "")
+    def _say(self, problem: str, error: bool = True) -> None:
+        self.query_one("#import-problem", Static).update(Text(problem, style="bold red" if error else "")
+                                                         if problem else "")
 
     @on(Button.Pressed, "#close")
     def action_close(self) -> None:
         self.dismiss(self.imported)
+
+
+class ConfirmWideImportScreen(Question):
+    """Importing a very wide folder with its subfolders (the home folder, /, a mounted disk, far more than pictures):
+    asks first, saying why, as following one does."""
+
+    NAME = "import"
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="wide-import.cancel")]
