@@ -77,11 +77,22 @@ class Accounts:
             free = 0
         if free >= 4 * DISK_RESERVE:
             return f"there is room again ({free // 1024:,} KB free): open the library again to change it"
-        return "free some space on its disk, then open the library again"
+        return ("free some space on its disk, or erase images in the trash to free theirs (t in the app, `myimages "
+                "trash empty`), then open the library again")
 
     def require_writable(self) -> None:
         """Raise the read-only sentence unless this user may change the library."""
         self._check_writable()
+
+    def may_erase(self) -> bool:
+        """Whether images may be erased for good: in a library this user may change, and on a full disk too (erasing
+        makes room: store/room.py)."""
+        return not self.read_only or self.read_only_reason == ON_A_FULL_DISK
+
+    def _check_erasable(self) -> None:
+        """Raise the read-only sentence unless images may be erased (may_erase)."""
+        if not self.may_erase():
+            self._check_writable()
 
     def _check_writable(self) -> None:
         if self.read_only:

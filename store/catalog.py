@@ -1322,6 +1322,14 @@ class Catalog:
         self._where: np.ndarray | None = None  # each id's position (`_id_positions`), until a change
         self._stacks: _Stacks | None = None  # each image's stack (`_stacks_now`), until a change
 
+    def reopened(self, db: Database, may_save: bool) -> None:
+        """The library's database opened again, for writing (a full disk: Library.open_for_erasing): read from
+        `db` from now on; this process's writes through it are taken in at once."""
+        with self._lock:
+            self.db = db
+            self.may_save = may_save and self.saved is not None
+            self._own_writes_seen = -1
+
     def _set_columns(self, columns: list[np.ndarray] | None) -> None:
         if self._mapping is not None and columns is not None:
             kept = {id(c) for c in columns}

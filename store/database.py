@@ -64,6 +64,19 @@ def catalog_of(db: Database, saved: Path | None = None, may_save: bool = False) 
         return catalog
 
 
+def catalog_moved(old: Database, new: Database, may_save: bool) -> Catalog | None:
+    """The catalog of `old` made the catalog of `new`, the same library's database opened again (for writing: a
+    full disk, Library.open_for_erasing); None when `old` has none (or `new` has one already)."""
+    with _OPEN_LOCK:
+        catalog, theirs = _CATALOGS.get(id(old)), _CATALOGS.get(id(new))
+        if catalog is None or catalog.db is not old or (theirs is not None and theirs.db is new):
+            return None
+        del _CATALOGS[id(old)]
+        catalog.reopened(new, may_save)
+        _CATALOGS[id(new)] = catalog
+        return catalog
+
+
 _GONE = ("server closed the connection", "terminating connection", "connection already closed",
          "connection has been closed", "could not receive data from server", "could not send data to server")
 

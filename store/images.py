@@ -272,12 +272,23 @@ class Images(Collections):
         leaves only orphan files, which `doctor` removes. A linked image's file
         in its source folder is deleted too, if it is still the file that was
         read (same size and modification time); otherwise it is left, and said.
+
+        Erasing frees room, so it is tried on a full disk too (a library opened read only on one, or one whose disk
+        filled since): room.py gives the database the room it needs to commit first.
         """
+        from . import room
+
+        self._check_erasable()
+        ids = self._own_ids(image_ids, trashed=None)
+        return room.erase(cast("Library", self), ids, self._erase_now)
+
+    def _erase_now(self, ids: list[int]) -> int:
+        """`delete`'s work, on the library as it is (inside a store call)."""
         from . import sources, trash
 
         library = cast("Library", self)  # what sources.py and trash.py take: this library's façade
         self._check_writable()
-        ids = self._own_ids(image_ids, trashed=None)
+        ids = self._own_ids(ids, trashed=None)
         in_the_open = [i for chunk in chunked(ids, 500) for (i,) in Image.select(Image.id).where(
             Image.id.in_(chunk), Image.trashed_at.is_null()).tuples()]
         linked = sources.linked_paths(library, in_the_open)  # a trashed one's file is in the trash folder

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from peewee import chunked
 
-from . import settings
+from . import room, settings
 from .catalog import change_token
 from .accounts import ON_A_FULL_DISK, default_account_name
 from .database import (
@@ -37,6 +37,7 @@ from .database import (
     boundary,
     bulk_insert,
     store_call,
+    catalog_moved,
     catalog_of,
     open_database,
 )
@@ -129,6 +130,8 @@ class Library(Images, Search):
                 self.catalog = catalog_of(self.db, self.root / CATALOG_FILE, may_save=not self.read_only)
                 if not self.read_only:
                     self._finish_trash_moves()
+            if not self.read_only and not self.database_url:
+                room.keep_reserve(self.root)  # room to erase images on a full disk, later (store/room.py)
         except DRIVER_ERRORS as exc:  # the first reads past the schema's: a file damaged in its middle shows here
             self.close()
             raise (self._damaged(exc) if is_damage(exc) else translate(exc)) from exc
@@ -179,6 +182,39 @@ class Library(Images, Search):
         self.db.connect(reuse_if_open=True)
         with database.bound(self.db):
             self.identity = self._open_schema(marker)
+
+    def open_for_erasing(self) -> None:
+        """A library opened read only on a full disk, its database opened for writing: erasing images frees their room
+        (store/room.py). SQLite needs a little room to open for writing and commit, which the library's disk reserve
+        gives when the disk has none. StoreError: the read-only sentence for a library this user may not change;
+        room.no_room_sentence when no room can be found. Not a store call: it changes the database the calls use."""
+        if not self.read_only:
+            return
+        self._check_erasable()
+        db = self._writable_database()
+        if db is None and room.release_reserve(self.root):
+            db = self._writable_database()
+        if db is None:
+            raise StoreError(room.no_room_sentence(self.root))
+        old, self.db = self.db, db
+        database.initialize(db)
+        if self.catalog is not None:
+            self.catalog = catalog_moved(old, db, may_save=True) or catalog_of(db, self.root / CATALOG_FILE, True)
+        self.read_only, self.read_only_reason = False, "is read-only for you"
+        if not old.is_closed():
+            old.close()  # this thread's connection; another thread's ends with its unit of work
+
+    def _writable_database(self):
+        """This library's database opened for writing (its -shm and -wal made), or None when the disk has no room."""
+        db = open_database(self.root, self.database_url)
+        try:
+            db.connect(reuse_if_open=True)
+            db.execute_sql("SELECT count(*) FROM sqlite_master").fetchone()  # the first read makes the -shm file
+        except DRIVER_ERRORS:
+            if not db.is_closed():
+                db.close()
+            return None
+        return db
 
     def _disk_is_full(self, exc: Exception) -> bool:
         if self.database_url or self.read_only or "disk" not in str(exc).lower():
@@ -495,16 +531,17 @@ class Library(Images, Search):
 
     @boundary
     def delete_forever(self, image_ids: Iterable[int]) -> int:
-        """Erase images that are in the trash (NotFound for one that is not)."""
-        self._check_writable()
+        """Erase images that are in the trash (NotFound for one that is not); on a full disk too (store/room.py)."""
+        self._check_erasable()
         return self.delete(self._own_ids(image_ids, trashed=True))
 
     @boundary
     def empty_trash(self, older_than_days: float | None = None) -> int:
-        """Erase every trashed image (or those trashed more than `older_than_days` ago); returns how many."""
+        """Erase every trashed image (or those trashed more than `older_than_days` ago); returns how many. On a full
+        disk too (store/room.py)."""
         from . import trash
 
-        self._check_writable()
+        self._check_erasable()
         ids = trash.trashed_ids(self, older_than_days)
         for chunk in chunked(ids, 500):
             self.delete(chunk)

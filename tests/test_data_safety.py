@@ -362,7 +362,8 @@ def test_a_library_opened_on_a_full_disk_says_what_to_do_and_when_there_is_room_
     assert library.read_only and library.read_only_reason == "is on a full disk"
     with pytest.raises(StoreError) as refused:
         library.toggle_favorite(first)
-    assert str(refused.value).endswith("not change it; free some space on its disk, then open the library again.")
+    assert str(refused.value).endswith("not change it; free some space on its disk, or erase images in the trash to "
+                                       "free theirs (t in the app, `myimages trash empty`), then open the library again.")
     filler.unlink()
     with pytest.raises(StoreError) as refused:
         library.toggle_favorite(first)
@@ -423,8 +424,8 @@ def test_another_users_library_is_read_only_for_a_second_user():
         assert exported.code == 0, exported
         refused = bob.run(main, ["collection", "create", "Mine", "--library", str(library)], umask=0o022)
         assert refused.code == 1 and "is read-only for you" in refused.stderr, refused
-        assert sorted(p.name for p in library.iterdir()) == [".files.lock", "library.db", "library.json",
-                                                              "originals", "thumbs"]
+        assert sorted(p.name for p in library.iterdir()) == [".files.lock", "disk-reserve", "library.db",
+                                                              "library.json", "originals", "thumbs"]
 
 
 async def test_the_app_browses_a_read_only_library_and_says_so_on_a_write(small_disk, make_png):
@@ -464,11 +465,119 @@ async def test_the_app_on_a_full_disk_says_what_to_do_and_when_there_is_room_aga
         shown = notices(app)
         await settle(pilot, app)
         await pilot.press("f")
-        await wait_until(pilot, lambda: any("free some space on its disk, then open the library again." in text
+        await wait_until(pilot, lambda: any("free some space on its disk, or erase images in the trash" in text
                                             for text in shown))
         filler.unlink()
         await pilot.press("f")  # said at once, though a burst of write keys is told once: it has news
         await wait_until(pilot, lambda: any("open the library again to change it." in text for text in shown))
+    library.close()
+
+
+def read_only_app(root: Path):
+    """The library in `root`, which opens read only, and the app on it: (library, app)."""
+    from tui.app import MyImagesApp
+
+    library = Library(root)
+    assert library.read_only
+    return library, MyImagesApp(library, images="none")
+
+
+def noisy_library(mount: Path, tmp_path: Path, images: int) -> tuple[Path, list[int], dict[int, list[Path]]]:
+    """A library on `mount` (made 6 MB) with `images` pictures of about 480 KB that do not compress, all but the
+    last in the trash: (its folder, the ids, each trashed image's files)."""
+    subprocess.run(["mount", "-o", "remount,size=6m", str(mount)], check=True)
+    from PIL import Image
+
+    sources = []
+    for n in range(images):
+        sources.append(tmp_path / "in" / f"noise{n}.png")
+        sources[-1].parent.mkdir(parents=True, exist_ok=True)
+        Image.frombytes("RGB", (400, 400), os.urandom(400 * 400 * 3)).save(sources[-1])
+    root = mount / "lib"
+    with Library(root) as library:
+        assert not import_files(library, sources).failed
+        ids = sorted(library.ids())
+        library.trash(ids[:-1])
+        files = {item.record.id: [item.record.path, item.record.thumbnail_path] for item in library.trashed()}
+    assert all(path.exists() for paths in files.values() for path in paths) and len(files) == images - 1
+    return root, ids, files
+
+
+def test_on_a_full_disk_the_trash_is_erased_to_make_room(small_disk, tmp_path, capsys):
+    """New-user test 8 #11: on a full disk neither `trash empty` nor `delete --permanent` (nor the app) could erase
+    the library's own trash: "free some space", with no way to. The library keeps a reserve (disk-reserve, 512 KB
+    of its own) that gives SQLite the room to commit the erase first; the files go after. Fails without (exit 1,
+    "you can browse, search and download, not change it")."""
+    root, ids, files = noisy_library(small_disk, tmp_path, 4)
+    reserve = root / "disk-reserve"
+    assert reserve.stat().st_size == 512 * 1024 and not reserve.read_bytes().strip(b"\0")
+    fill_disk(small_disk)
+    capsys.readouterr()
+    assert main(["delete", "--permanent", str(ids[0]), str(ids[1]), "--yes", "--library", str(root)]) == 0
+    assert capsys.readouterr().out.startswith("2 images deleted (erased)")
+    assert not any(path.exists() for path in files[ids[0]] + files[ids[1]])  # their files went, after the commit
+    assert all(path.exists() for path in files[ids[2]])
+    assert reserve.exists()  # made again: the erase freed more than twice its size
+    fill_disk(small_disk)  # full again: a library opened now is read only, and its trash can still be erased
+    library = Library(root)
+    assert library.read_only and [item.record.id for item in library.trashed()] == [ids[2]]
+    assert library.empty_trash() == 1 and not library.read_only
+    assert not any(path.exists() for path in files[ids[2]]) and library.ids() == [ids[3]] and library.trashed() == []
+    assert library.get(ids[3]).path.exists()
+    library.close()
+    with Library(root) as library:
+        report = check(library, min_age=0)
+        assert report.integrity == "ok" and report.clean
+
+
+def test_on_a_full_disk_without_the_reserve_an_erase_says_so_and_changes_nothing(small_disk, tmp_path, capsys):
+    root, ids, files = noisy_library(small_disk, tmp_path, 2)
+    (root / "disk-reserve").unlink()  # a library older than the reserve, on a disk that filled before it opened
+    fill_disk(small_disk)
+    capsys.readouterr()
+    assert main(["trash", "empty", "--yes", "--library", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "is full: even erasing images needs a little room for the database to record it" in err, err
+    assert "nothing was erased: free some space on its disk, then try again." in err
+    assert all(path.exists() for path in files[ids[0]])
+    with Library(root) as library:
+        assert [item.record.id for item in library.trashed()] == [ids[0]]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_the_app_on_a_full_disk_opens_the_trash_and_empties_it(small_disk, tmp_path, size):
+    """New-user test 8 #11: on a full disk `t` did not open the trash (the read-only notice instead). It opens, Empty
+    trash erases (which makes room) and the library is no longer read only. Fails without (t refused)."""
+    from tui.confirm_delete import ConfirmDeleteScreen
+    from tui.trash_screen import TrashScreen
+
+    from .ui import notices, settle, wait_until
+
+    root, ids, files = noisy_library(small_disk, tmp_path, 3)
+    fill_disk(small_disk)
+    library, app = read_only_app(root)
+    async with app.run_test(size=size) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        assert "read only" in app.screen.sub_title
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and app.screen.loaded)
+        await settle(pilot, app)
+        await pilot.press("r")  # a restore needs room: said, nothing asked
+        await wait_until(pilot, lambda: any("is on a full disk" in text for text in shown))
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
+        await settle(pilot, app)
+        await pilot.click("#delete")
+        await wait_until(pilot, lambda: any(text.startswith("Emptied the trash: 2 images erased. That made room: the "
+                                                            "library is no longer read only.") for text in shown))
+        await wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and app.screen.trash_list.total == 0)
+        await settle(pilot, app)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, TrashScreen))
+        await settle(pilot, app)
+        assert "read only" not in app.screen.sub_title
+    assert not any(path.exists() for paths in files.values() for path in paths) and library.ids() == [ids[2]]
     library.close()
 
 
@@ -556,26 +665,28 @@ def read_only_root(tmp_path, make_png):
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
 async def test_a_read_only_library_says_so_at_once(read_only_root, size):
     """The header marks it; every write key (and the card buttons) says "read only" before any question or
-    dialog; selecting and downloading still work."""
-    from tui.app import MyImagesApp
+    dialog; selecting, downloading and looking in the trash still work."""
     from tui.gallery_screen import GalleryScreen
+    from tui.trash_screen import TrashScreen
 
-    from .ui import notices, screen_text, settle
+    from .ui import notices, screen_text, settle, wait_until
 
-    library = Library(read_only_root)
-    assert library.read_only
-    app = MyImagesApp(library, images="none")
+    library, app = read_only_app(read_only_root)
     async with app.run_test(size=size) as pilot:
         shown = notices(app)
         await settle(pilot, app)
         assert "read only" in screen_text(app).splitlines()[0]
-        for key in ["d", "I", "a", "b", "w", "t", "f"]:
+        for key in ["d", "I", "a", "b", "w", "f"]:
             shown.clear()
             app.screen._read_only_said = 0.0  # each key is said (a burst is said once)
             await pilot.press(key)
             await pilot.pause()
             assert isinstance(app.screen, GalleryScreen), key  # no question, no dialog first
             assert any("Read only: this library is read-only for you" in text for text in shown), (key, shown)
+        await pilot.press("t")  # the trash opens, to look (new-user test 8 #11): its changes say "read-only" there
+        await wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and app.screen.loaded)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
         await pilot.press("space", "ctrl+a")
         assert app.screen.grid.selected
         await pilot.press("enter", "f")  # the large view too

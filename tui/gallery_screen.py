@@ -711,10 +711,11 @@ class GalleryScreen(Screen):
     @property
     def blocked(self) -> set[str]:
         """The actions this gallery refuses (said at once): every write in the public gallery; in a library
-        this user may not change (or on a full disk), every write but selecting (downloads still work)."""
+        this user may not change (or on a full disk), every write but selecting (downloads still work) and the trash."""
         if self.public:
             return WRITE_ACTIONS
-        return WRITE_ACTIONS - SELECTING if self.library.read_only else set()
+        # the trash opens to look, and on a full disk to erase from it (which makes room: store/room.py)
+        return WRITE_ACTIONS - SELECTING - {"trash"} if self.library.read_only else set()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.public and action == "public_view":
@@ -1134,8 +1135,12 @@ class GalleryScreen(Screen):
 
     def action_trash(self) -> None:
         trash = TrashScreen(self.library, self.image_mode)
+        read_only = self.library.read_only
 
         def closed(restored: bool | None) -> None:
+            if self.library.read_only != read_only:  # erasing on a full disk opened it for writing (store/room.py)
+                self.sub_title = self._account_line(self.library.account)
+                self.refresh_bindings()
             self._done_in_trash.update({i: "restored" for i in trash.restored})  # undo says "in the trash"
             self._done_in_trash.update({i: "erased for good" for i in trash.erased})
             if restored:

@@ -411,6 +411,8 @@ class TrashScreen(Dialog[bool]):
         self._run(title, targets, self._restore_chunk(adopted, renamed), "restored", finished)
 
     def erase(self, targets: Targets, title: str, emptying: bool = False) -> None:
+        read_only = self.library.read_only  # a full disk (store/room.py): erasing opens it for writing
+
         def finished(done: list[int], outcome: JobOutcome) -> None:
             if outcome.cancelled:
                 message = f"Cancelled: deleted {len(done):,} of {targets.count:,} images forever; the rest are " \
@@ -421,18 +423,36 @@ class TrashScreen(Dialog[bool]):
                 message = f"Emptied the trash: {plural(len(done), 'image')} erased."
             else:
                 message = f"Deleted {plural(len(done), 'image')} forever."
+            if message and read_only and not self.library.read_only:
+                message += " That made room: the library is no longer read only."
             self._after(done, outcome, message)
 
         self._run(title, targets, self._erase_chunk, "deleted forever", finished)
 
     # -- actions ------------------------------------------------------------------------
 
+    def _refused(self, erasing: bool = False) -> bool:
+        """Whether the library refuses this change (said): a library read only for this user refuses every one; on
+        a full disk a restore is refused, an erase is not (it makes room: store/room.py)."""
+        if erasing and self.library.may_erase():
+            return False
+        try:
+            self.library.require_writable()
+        except StoreError as exc:
+            self.notify(str(exc), title="Read only", severity="warning", markup=False, timeout=12)
+            return True
+        return False
+
     def action_restore(self) -> None:
+        if self._refused():
+            return
         targets = self._targets()
         if targets is not None:
             self.restore(targets, f"Restoring {plural(targets.count, 'image')}")
 
     def action_delete_forever(self) -> None:
+        if self._refused(erasing=True):
+            return
         targets = self._targets()
         if targets is None:
             return
@@ -449,7 +469,7 @@ class TrashScreen(Dialog[bool]):
 
     def action_empty(self) -> None:
         n = self.trash_list.total
-        if not n:
+        if not n or self._refused(erasing=True):
             return
         targets = Targets(n, [], everything=True)
 
@@ -465,7 +485,7 @@ class TrashScreen(Dialog[bool]):
 
     def action_restore_all(self) -> None:
         n = self.trash_list.total
-        if not n:
+        if not n or self._refused():
             return
         targets = Targets(n, [], everything=True)
 
