@@ -1098,17 +1098,21 @@ def _record_batch(library: Library, row: Source, results: list[Indexed], known: 
     Linked images commit with the file records that make them the source's: a scan killed half-way (a
     cancelled add's child) never leaves an image no source holds, which removing the source could not find.
     Copies are the library's own either way; their files are written outside the database's write lock."""
+    # before the write transaction (SQLite's holds the write lock from its start): a file rewritten at its own place
+    # is decoded to tell whether it holds another picture, which a tagger's pass over thousands of files would hold it
+    # for seconds
+    other = _other_pictures(library, [(r, r.image) for r in results if r.image is not None], known)
     with library.db.atomic() if row.mode == LINK else nullcontext():
-        _record(library, row, results, known, scan)
+        _record(library, row, results, known, scan, other)
 
 
 def _record(library: Library, row: Source, results: list[Indexed], known: dict[str, SourceFile],
-            scan: _Scan) -> None:
+            scan: _Scan, other: set[int]) -> None:
     report = scan.report
     ready = [(r, r.image) for r in results if r.image is not None]
     report.waiting.extend(r.path for r in results if r.incomplete)
     ids: list[tuple[int, bool]] = []
-    in_place = _changed_in_place(library, ready, known)
+    in_place = _changed_in_place(library, ready, known, other)
     if in_place:
         _update_in_place(library, in_place)
         report.updated += len(in_place)
@@ -1166,27 +1170,45 @@ def _record(library: Library, row: Source, results: list[Indexed], known: dict[s
         bulk_insert(library.db, SourceFile, rows, conflict=("source", "relpath"))
 
 
-def _changed_in_place(library: Library, ready: list[tuple[Indexed, NewImage]],
-                      known: dict[str, Any]) -> list[tuple[Indexed, NewImage]]:
-    """The linked files rewritten at their own place (same name, new content: a tagger adding a chunk, a lossless
-    optimiser) whose image has no other file and whose new content is no image of the library yet: each is still
-    its image (its id, favorite and collections), updated rather than made a new one while the old one is lost.
-
-    Unless the file now holds another picture (a name a generator uses again: latest.png, a counter started over,
-    `_another_picture`): that is a new image, and the one it held leaves the library as a deleted file's does (its
-    favorite and collections kept for its return); the scan says so (`ScanReport.replaced`)."""
+def _rewritten(ready: list[tuple[Indexed, NewImage]], known: dict[str, Any]) -> dict[int, tuple[Indexed, NewImage]]:
+    """The linked files read again at a place where an image's file was: {that image: (the file, what it is now)}."""
     candidates = {}
     for result, image in ready:
         previous = known.get(result.seen.relpath)
         if image.location and previous is not None and previous.image_id:
             candidates[previous.image_id] = (result, image)
+    return candidates
+
+
+def _other_pictures(library: Library, ready: list[tuple[Indexed, NewImage]], known: dict[str, Any]) -> set[int]:
+    """The images whose file, rewritten at its own place, now holds another picture (`_another_picture`)."""
+    candidates = _rewritten(ready, known)
+    if not candidates:
+        return set()
+    rows = Image.select(Image.id, Image.location, Image.sha256, Image.width, Image.height, Image.params,
+                        Image.prompt).where(Image.id.in_(list(candidates)), Image.owner == library.account.id,
+                                            Image.trashed_at.is_null())
+    return {row.id for row in rows if row.location == candidates[row.id][0].where  # its own place
+            and row.sha256 != candidates[row.id][1].sha256  # not the same bytes (a file touched)
+            and _another_picture(library, row, row.location, candidates[row.id][1])}
+
+
+def _changed_in_place(library: Library, ready: list[tuple[Indexed, NewImage]],
+                      known: dict[str, Any], other: set[int]) -> list[tuple[Indexed, NewImage]]:
+    """The linked files rewritten at their own place (same name, new content: a tagger adding a chunk, a lossless
+    optimiser) whose image has no other file and whose new content is no image of the library yet: each is still
+    its image (its id, favorite and collections), updated rather than made a new one while the old one is lost.
+
+    Unless the file now holds another picture (a name a generator uses again: latest.png, a counter started over,
+    `other`, from `_other_pictures`): that is a new image, and the one it held leaves the library as a deleted file's
+    does (its favorite and collections kept for its return); the scan says so (`ScanReport.replaced`)."""
+    candidates = _rewritten(ready, known)
     if not candidates:
         return []
     ids = list(candidates)
-    own = {row.id: row for row in Image.select(Image.id, Image.location, Image.sha256, Image.width, Image.height,
-                                                Image.params, Image.prompt)
-           .where(Image.id.in_(ids), Image.owner == library.account.id, Image.trashed_at.is_null())
-           if row.location == candidates[row.id][0].where}
+    own = {i for i, location in Image.select(Image.id, Image.location)
+           .where(Image.id.in_(ids), Image.owner == library.account.id, Image.trashed_at.is_null()).tuples()
+           if location == candidates[i][0].where}
     files: dict[int, int] = {}
     for (image_id,) in SourceFile.select(SourceFile.image).where(SourceFile.image.in_(ids)).tuples():
         files[image_id] = files.get(image_id, 0) + 1
@@ -1194,8 +1216,7 @@ def _changed_in_place(library: Library, ready: list[tuple[Indexed, NewImage]],
     taken = set(library.ids_by_hash(hashes)) | {h for h in hashes if hashes.count(h) > 1}
     out = []
     for image_id, (result, image) in candidates.items():
-        if image_id in own and files.get(image_id, 0) <= 1 and image.sha256 not in taken \
-                and not _another_picture(library, own[image_id], result.where, image):
+        if image_id in own and files.get(image_id, 0) <= 1 and image.sha256 not in taken and image_id not in other:
             result.image_id = image_id
             out.append((result, image))
     return out

@@ -152,6 +152,30 @@ def test_a_file_rewritten_with_another_picture_is_a_new_image_and_the_old_one_ke
     assert back.favorite and back.collections == ["Keep"] and back.prompt == "a blue ring"
 
 
+def test_a_rewritten_file_is_decoded_outside_the_write_transaction(library, outputs, monkeypatch):
+    """Telling another picture from the same one decodes the new file (a tagger's pass: thousands of them); SQLite's
+    write transaction holds the write lock from its start, so the decoding comes before it, and a touched file (the
+    same bytes) is not decoded at all."""
+    from store import sources
+
+    library.add_source(outputs)
+    assert library.make_thumbnails() == 2
+    seen: list[bool] = []
+    real = sources._another_picture
+
+    def watched(library_, *args):
+        seen.append(library_.db.in_transaction())
+        return real(library_, *args)
+
+    monkeypatch.setattr(sources, "_another_picture", watched)
+    path = outputs / "day2" / "b.png"
+    os.utime(path, (time.time() + 5,) * 2)  # touched: the same bytes
+    library.scan_sources()
+    assert seen == []
+    put(outputs, "day2/.b.tmp", png_bytes(colour=(10, 200, 240))).replace(path)
+    assert library.scan_sources()[0].replaced and seen == [False]
+
+
 def test_a_file_moved_between_two_sources_keeps_its_image(library, outputs, tmp_path):
     """New-user test item 5: a move from one source to another, seen by the watcher (both paths in one look,
     the folder that lost the file first) or by a rescan of all (the other folder first), gave the image a new
