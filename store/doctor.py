@@ -122,7 +122,8 @@ class DoctorReport:
         if self.left_alone:
             n = len(self.left_alone)
             out.append(f"{plural(n, 'file')} the library did not write {'was' if n == 1 else 'were'} left alone, "
-                       f"e.g. {self.left_alone[0]}")
+                       f"e.g. {self.left_alone[0]}: move {'it' if n == 1 else 'them'} out of the library's folders "
+                       f"(or delete {'it' if n == 1 else 'them'}); doctor never deletes a file it did not write")
         for path in self.not_walked:
             out.append(f"{path} is a link, not a folder of the library: it was not looked into")
         out.append(f"{plural(len(self.thumbnails_made), 'missing thumbnail')} made again")

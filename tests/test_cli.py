@@ -437,6 +437,9 @@ def test_doctor_exit_codes_0_well_or_fixed_1_needs_you_2_could_not_run(capsys, t
     stray.write_text("mine")
     code, out, _ = run(capsys, "doctor", "--library", library)
     assert code == 1 and "1 file the library did not write was left alone" in out and stray.exists(), out
+    # what to do about it (new-user test 8 #13: "left alone", exit 1 and no advice)
+    assert "notes.txt: move it out of the library's folders (or delete it); doctor never deletes a file it did not " \
+           "write" in " ".join(out.split()), out
     stray.unlink()
     original = Path(next(d["path"] for d in json.loads(run(capsys, "list", "--library", library, "--json")[1])
                          if Path(d["path"]).is_relative_to(tmp_path / "lib")))

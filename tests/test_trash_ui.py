@@ -292,7 +292,7 @@ async def test_the_app_erases_what_is_older_than_the_trash_days_at_start_up(lib,
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
 async def test_the_trash_has_its_own_help_and_key_bar(tmp_path, make_png, size):
     """? and F1 open the trash's help; the bottom bar shows the trash's keys (r, d, e), not the gallery's;
-    an empty trash draws nothing stray in its table."""
+    an empty trash draws nothing stray in its table, and its bar offers no key for images (new-user test 8 #13)."""
     from store.importer import import_files
     from store.library import Library
     from tui.help_screen import HelpScreen
@@ -306,7 +306,10 @@ async def test_the_trash_has_its_own_help_and_key_bar(tmp_path, make_png, size):
         await on_screen(pilot, app, TrashScreen)
         lines = ui.screen_lines(app)
         assert "▉" not in "\n".join(lines[1:-1])  # the empty table: no lone cursor block
-        bar = lines[-1]
+        assert " ".join(lines[-1].split()) == "esc Back ? Help", lines[-1]
+        library.trash(library.ids())  # elsewhere: the trash view follows, and its keys for images come
+        await ui.wait_until(pilot, lambda: "r Restore" in ui.screen_lines(app)[-1])
+        bar = ui.screen_lines(app)[-1]
         assert "r Restore" in bar and "d Delete forever" in bar and "e Empty trash" in bar, bar
         assert "Favorite" not in bar and "Search" not in bar, bar
         for key in ("question_mark", "f1"):
@@ -860,6 +863,7 @@ async def test_the_headers_box_selects_the_whole_trash_and_the_palette_has_the_t
         await ui.wait_until(pilot, lambda: app.screen.query_one(OptionList).option_count > 0)
         options = app.screen.query_one(OptionList)
         assert "Restore all (R)" in str(options.get_option_at_index(0).prompt)
+        assert "key:" not in str(options.get_option_at_index(0).prompt)  # its key said once (new-user test 8 #13)
         await pilot.press("enter")
         await ui.wait_until(pilot, lambda: "Restore all 3 images in the trash?" in ui.screen_text(app))
         await pilot.click("#restore")
@@ -904,3 +908,99 @@ async def test_a_selection_made_while_the_list_is_read_again_is_kept(lib, tmp_pa
         await ui.settle(pilot, app)
         assert selected_count(app) == "2 selected"
     other.close()
+
+
+async def large_view(pilot, app) -> None:
+    """Until the trash's large view is on top, its work done (it has nothing to focus)."""
+    from tui.trash_screen import TrashPictureScreen
+
+    await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashPictureScreen))
+    await ui.settle(pilot, app)
+
+
+def key_bar(app) -> str:
+    return " ".join(ui.screen_lines(app)[-1].split())
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_large_view_of_the_trash_goes_through_it_and_says_what_its_keys_do(lib, tmp_path, size):
+    """New-user test 8 #9: Enter in the trash showed `← Previous → Next` on `1 / 1`, and f, d did nothing, said
+    nothing. One image: no ←/→ on the bar; several: → goes to the next in the trash (the list's cursor follows);
+    f, d, r say what to do with an image in the trash. Fails without (→ Next on 1 / 1; 1 / 1 with three)."""
+
+    ids = lib.ids()
+    lib.trash([ids[0]])
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        shown = ui.notices(app)
+        await gallery_shows(pilot, app, 5)
+        await open_trash(pilot, app, 1)
+        await pilot.press("enter")
+        await large_view(pilot, app)
+        caption = text_of(app.screen.query_one("#picture-caption", Static))
+        assert caption.startswith(f"1 / 1  #{ids[0]}") and "Next" not in key_bar(app) and "Previous" not in key_bar(app)
+        await pilot.press("f")
+        await ui.wait_until(pilot, lambda: "This image is in the trash: Esc, then r restores it or d deletes it "
+                                           "forever." in shown)
+        await pilot.press("escape")
+        await on_screen(pilot, app, TrashScreen)
+        lib.trash([ids[1]])
+        lib.trash([ids[2]])  # elsewhere: the trash view follows
+        await ui.wait_until(pilot, lambda: len(trash_rows(app)) == 3)
+        await on_screen(pilot, app, TrashScreen)
+        rows = trash_rows(app)
+        await pilot.press("home", "enter")
+        await large_view(pilot, app)
+        assert text_of(app.screen.query_one("#picture-caption", Static)).startswith(f"1 / 3  {rows[0]}")
+        assert "Next" in key_bar(app)
+        await pilot.press("right")
+        await ui.wait_until(pilot, lambda: text_of(app.screen.query_one("#picture-caption", Static))
+                            .startswith(f"2 / 3  {rows[1]}"))
+        await pilot.press("right", "right", "left")  # no further than the last
+        await ui.wait_until(pilot, lambda: text_of(app.screen.query_one("#picture-caption", Static))
+                            .startswith(f"2 / 3  {rows[1]}"))
+        await pilot.press("escape")
+        await on_screen(pilot, app, TrashScreen)
+        assert trash_list(app).cursor == 1  # where the large view was
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_trash_bar_without_a_dangling_esc_an_empty_trash_without_image_keys_and_q(lib, tmp_path, size):
+    """New-user test 8 #13: at 80×24 the bulk bar ended in a dangling `Esc` (its "Esc clears" cut); an empty trash's
+    key bar kept ⏎ View, p Prompt, i Info; `q` did nothing in the trash. Fails without."""
+    lib.trash(lib.ids()[:2])
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await gallery_shows(pilot, app, 4)
+        await open_trash(pilot, app, 2)
+        assert "Restore" in key_bar(app) and ("View" in key_bar(app)) == (size[0] > 80)
+        await pilot.press("space")
+        await ui.wait_until(pilot, lambda: selected_count(app) == "1 selected")
+        await ui.settle(pilot, app)
+        bar = next(line for line in ui.screen_lines(app) if "1 selected" in line)
+        assert "Clear" in bar and ("Esc clears" in bar if size[0] > 80 else "Esc" not in bar), bar
+        await pilot.press("escape", "e")
+        await on_screen(pilot, app, ConfirmDeleteScreen)
+        await pilot.click("#delete")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and trash_rows(app) == [])
+        await on_screen(pilot, app, TrashScreen)
+        await ui.wait_until(pilot, lambda: "Restore" not in key_bar(app))
+        assert not any(word in key_bar(app) for word in ("View", "Prompt", "Info", "Select", "Empty")), key_bar(app)
+        await pilot.press("q")
+        await gallery_shows(pilot, app, 4)
+
+
+async def test_the_trash_says_its_new_count_at_once_after_a_change(lib, tmp_path, monkeypatch):
+    """New-user test 8 #13: right after a cancelled Restore all the trash still said the count from before it until
+    the list was read again. The count is said at once. Fails without (with the list's reading held back here, the
+    old count stays)."""
+    lib.trash(lib.ids()[:3])
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await gallery_shows(pilot, app, 3)
+        await open_trash(pilot, app, 3)
+        monkeypatch.setattr(TrashScreen, "load", lambda self, cursor=0, keep=None: None)  # not read again
+        monkeypatch.setattr(TrashScreen, "_followed", lambda self, token, snapshot: None)
+        await pilot.press("space", "down", "space", "r")
+        await ui.wait_until(pilot, lambda: lib.trash_count() == 1)
+        await ui.wait_until(pilot, lambda: "1 image in the trash" in text_of(app.screen.query_one("#trash-status", Static)))

@@ -189,8 +189,15 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
     'tui.trash_screen.ConfirmRestoreAllScreen': [
         ('restore-all.cancel', 'cancel', 'escape'),
     ],
+    'tui.trash_screen.TrashPictureScreen': [
+        ('picture.close', 'close', 'escape,enter,q'),
+        ('picture.previous', 'step(-1)', 'left,h'),
+        ('picture.next', 'step(1)', 'right,l'),
+        ('picture.help', 'app.help', 'question_mark,f1'),
+        ('trash-picture.in_trash', 'in_trash', 'f,d,delete,r,a,b'),
+    ],
     'tui.trash_screen.TrashScreen': [
-        ('trash.close', 'close', 'escape'),
+        ('trash.close', 'close', 'escape,q'),
         ('trash.help', 'app.help', 'question_mark,f1'),
         ('trash.restore', 'restore', 'r'),
         ('trash.delete_forever', 'delete_forever', 'd,delete'),

@@ -30,15 +30,14 @@ class GalleryCommands(Provider):
         for binding in GalleryScreen.BINDINGS:
             if screen.check_action(binding.action, ()) is False:
                 continue
-            key = binding.key.split(",")[0]
-            name = f"{binding.description} ({self.app.get_key_display(binding)})"
-            commands.append((name, partial(screen.run_action, binding.action), f"key: {key}"))
+            name = f"{binding.description} ({self.app.get_key_display(binding)})"  # its key once (NEWUSER8 #13)
+            commands.append((name, partial(screen.run_action, binding.action)))
             if binding.action == "collect":  # renaming and deleting a collection are found by name from here too
                 rename, delete = (next(b for b in AddToCollectionScreen.BINDINGS if b.action == action)
                                   for action in ("rename", "delete"))
                 name = (f"Rename or delete a collection ({self._first_key(binding)}, then {self._first_key(rename)} / "
                         f"{self._first_key(delete)})")
-                commands.append((name, partial(screen.run_action, binding.action), f"key: {key}"))
+                commands.append((name, partial(screen.run_action, binding.action)))
         return commands + self._help()
 
     def _screen_commands(self, screen) -> list:
@@ -50,7 +49,7 @@ class GalleryCommands(Provider):
                     or screen.check_action(binding.action, ()) is not True:
                 continue
             name = f"{binding.tooltip or binding.description} ({self._first_key(binding)})"
-            commands.append((name, partial(screen.run_action, binding.action), f"key: {binding.key.split(',')[0]}"))
+            commands.append((name, partial(screen.run_action, binding.action)))
         return commands
 
     def _first_key(self, binding: Binding) -> str:
@@ -61,15 +60,15 @@ class GalleryCommands(Provider):
         if help_key is None:
             return []
         name = f"Help: every key and the search syntax ({self.app.get_key_display(help_key)})"
-        return [(name, partial(self.app.run_action, "help"), "key: ?")]
+        return [(name, partial(self.app.run_action, "help"))]
 
     async def discover(self) -> Hits:
-        for name, callback, help_text in self._commands():
-            yield DiscoveryHit(name, callback, help=help_text)
+        for name, callback in self._commands():  # the key is in the name: no help line under it saying it again
+            yield DiscoveryHit(name, callback)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for name, callback, help_text in self._commands():
+        for name, callback in self._commands():
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+                yield Hit(score, matcher.highlight(name), callback)

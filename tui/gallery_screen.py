@@ -514,7 +514,7 @@ class GalleryScreen(Screen):
             hint = "⚠ " + one_line(self.hint)
             room = self.query_one("#status", Static).content_size.width
             more = " · F1 lists them" if self.hint_listed and len(hint) + 16 <= room else ""
-            tail = f" · still showing {text}"
+            tail = f" · last result kept: {text}"  # one wording, the count left out when short of room (NEWUSER8 #13)
             if len(hint) + len(more) + len(tail) > room:  # the hint whole (it says what to change), the rest short
                 tail = next((t for t in (" · last result kept", "") if len(hint) + len(more) + len(t) <= room), "")
             status = Text.assemble((hint, f"bold {self.app.current_theme.warning}"), f"{more}{tail}")

@@ -1,4 +1,5 @@
-"""A few images large, one at a time (the duplicates view's Enter): ←/→ step through them, Esc closes."""
+"""A few images large, one at a time (the duplicates view's Enter; the trash's, tui/trash_screen.py): ←/→ step
+through them, Esc closes."""
 from __future__ import annotations
 
 from rich.text import Text
@@ -40,10 +41,20 @@ class PictureScreen(Dialog[None]):
     def on_mount(self) -> None:
         self._caption()
 
+    def position(self) -> tuple[int, int]:
+        """The place of the image shown among those ←/→ go through, and how many they are."""
+        return self.index, len(self.records)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "step" and self.position()[1] <= 1:
+            return False  # one image: no ←/→ on the bar (new-user test 8 #9)
+        return True
+
     def _caption(self) -> None:
         record = self.records[self.index]
+        index, total = self.position()
         self.query_one("#picture-caption", Static).update(Text.assemble(
-            (f"{self.index + 1:,} / {len(self.records):,}", "bold"),
+            (f"{index + 1:,} / {total:,}", "bold"),
             f"  #{record.id}  {record.width}×{record.height} {record.ext.upper()} {human_size(record.file_size)}  ",
             one_line(record.prompt) or "(no prompt)", no_wrap=True, overflow="ellipsis"))
 

@@ -1,8 +1,8 @@
 """The trash: the account's deleted images, the most recently deleted first, however many (a million too).
 
 The list (widgets/trash_list.py) reads a page at a time; beside it the image under the cursor: its picture, when it
-was deleted, when it will be erased, where a restore puts it back and its prompt. Enter shows it large (read only),
-p its prompt, i its info.
+was deleted, when it will be erased, where a restore puts it back and its prompt. Enter shows it large (read only; ←/→
+go through the trash, the list's cursor following), p its prompt, i its info.
 
 Space selects (or a click on a line's check box), ctrl+a selects the whole trash (without reading it: the
 selection is "every image deleted up to now but these"), Esc clears; the bar that says how many are selected has
@@ -95,12 +95,46 @@ class ConfirmRestoreAllScreen(Question):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="restore-all.cancel")]
 
 
+class TrashPictureScreen(PictureScreen):
+    """The trash's large view (Enter in the trash): ←/→ go through the trash's list, whose cursor follows (a page not
+    read yet is read, and the image shown once it is); the keys that change an image in the gallery's large view
+    say what to do with one in the trash instead of nothing (new-user test 8 #9)."""
+
+    HELP_TITLE = "Large view (trash)"
+    BINDINGS = [Binding("f,d,delete,r,a,b", "in_trash", "In the trash", show=False, id="trash-picture.in_trash")]
+
+    def __init__(self, trash: "TrashScreen", item: TrashedImage, place: int) -> None:
+        super().__init__([item.record], 0, trash.image_mode)
+        self.trash = trash
+        self.place = place
+
+    def position(self) -> tuple[int, int]:
+        return self.place, self.trash.trash_list.total
+
+    def action_step(self, delta: int) -> None:
+        trash_list = self.trash.trash_list
+        trash_list.move_to(self.place + delta)  # its Highlighted brings the image here (follow)
+        trash_list.want(trash_list.cursor)
+
+    def follow(self, item: TrashedImage, place: int) -> None:
+        """Show this image of the trash (the list's cursor is on it)."""
+        self.place, self.records, self.index = place, [item.record], 0
+        self.query_one("#picture-large", LargePicture).show(item.record)
+        self._caption()
+        self.refresh_bindings()
+
+    def action_in_trash(self) -> None:
+        self.notify("This image is in the trash: Esc, then r restores it or d deletes it forever.", timeout=5)
+
+
 class TrashScreen(Dialog[bool]):
     """Answers True when something was restored (the gallery then reloads and shows it)."""
 
     HELP_TITLE = "Trash"
+    # at 80 columns the bulk bar has no room for its "Esc clears" (it showed a dangling "Esc": NEWUSER8 #13)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
-        Binding("escape", "close", "Back", id="trash.close"),
+        Binding("escape,q", "close", "Back", id="trash.close"),
         Binding("question_mark,f1", "app.help", "Help", show=False, id="trash.help"),
         Binding("r", "restore", "Restore", id="trash.restore"),
         Binding("d,delete", "delete_forever", "Delete forever", id="trash.delete_forever"),
@@ -164,6 +198,14 @@ class TrashScreen(Dialog[bool]):
 
     def on_resize(self) -> None:
         self._show_header()
+
+    ON_AN_IMAGE = {"restore", "delete_forever", "empty", "restore_all", "select", "select_all", "view", "prompt", "info"}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """An empty trash offers none of the actions on its images (its key bar kept ⏎ View, p Prompt, i Info)."""
+        if action in self.ON_AN_IMAGE and self.loaded and not self.trash_list.total:
+            return False
+        return True
 
     def _show_header(self) -> None:
         selection = self.trash_list.selection
@@ -239,18 +281,26 @@ class TrashScreen(Dialog[bool]):
         if snapshot.selection is not None and asked is not None and (now.ids, now.until) == (asked.ids, asked.until):
             trash_list.set_selection(snapshot.selection if snapshot.selection else TrashSelection())
         n = snapshot.total
-        self.query_one("#trash-status", Static).update(
-            (f"{plural(n, 'image')} in the trash; each is kept" if n else
-             "The trash is empty; deleted images are kept") + f" {trash_days()} days, then erased.")
+        self._say_count(n)
         for button in ("#restore", "#delete-forever", "#restore-all", "#empty"):
             self.query_one(button, Button).disabled = not n
+        self.refresh_bindings()  # the key bar: an empty trash's has no keys for images
         self._show_selection()
         if not n:
             self._show_details(None)
 
+    def _say_count(self, n: int) -> None:
+        self.query_one("#trash-status", Static).update(
+            (f"{plural(n, 'image')} in the trash; each is kept" if n else
+             "The trash is empty; deleted images are kept") + f" {trash_days()} days, then erased.")
+
     @on(TrashList.Highlighted)
     def _highlighted(self, event: TrashList.Highlighted) -> None:
         self._show_details(event.item)
+        if event.item is not None:  # the large view opened from here shows the image under the cursor
+            for screen in self.app.screen_stack:
+                if isinstance(screen, TrashPictureScreen) and screen.trash is self:
+                    screen.follow(event.item, self.trash_list.cursor)
 
     def _show_details(self, item: TrashedImage | None) -> None:
         picture = self.query_one("#trash-picture", LargePicture)
@@ -365,6 +415,8 @@ class TrashScreen(Dialog[bool]):
                 selection.ids.difference_update(done)
         else:
             self.trash_list.clear_selection()
+        if done:  # the count at once, the list read again after (it said the count before a cancel for a moment)
+            self._say_count(max(0, self.trash_list.total - len(done)))
         current = self.trash_list.current
         self.load(self.trash_list.cursor, current.record.id if current is not None else None)
 
@@ -501,7 +553,7 @@ class TrashScreen(Dialog[bool]):
     def action_view(self) -> None:
         item = self._current()
         if item is not None:
-            self.app.push_screen(PictureScreen([item.record], 0, self.image_mode))
+            self.app.push_screen(TrashPictureScreen(self, item, self.trash_list.cursor))
 
     def action_prompt(self) -> None:
         item = self._current()

@@ -206,6 +206,11 @@ class TrashList(ScrollView, can_focus=True):
                     for s in line.render(self.app.console)]
         return Strip(segments, width).crop(0, width).simplify()
 
+    def want(self, index: int) -> None:
+        """Read the page of this place if it is not read yet (one not drawn: a large view steps through the list)."""
+        if self.is_loading(index):
+            self._want(index // PAGE)
+
     def _want(self, page: int) -> None:
         key = (self._generation, page)
         if key not in self._asked:
