@@ -173,7 +173,7 @@ class CollectionRecord:
     id: int
     name: str
     count: int = 0  # its images not in the trash
-    in_trash: int = 0  # its images in the trash, which come back into it if restored (counted by `collection()`)
+    in_trash: int = 0  # its images in the trash, which come back into it if restored
 
     def trash_sentence(self) -> str:
         """What deleting the collection does to its images in the trash ("" when none): they keep their

@@ -806,6 +806,22 @@ def test_collections_are_listed_in_natural_order(capsys, lib_dir):
     assert names == ["Ant", "Batch 1", "batch 2", "Batch 2b", "Batch 10", "Éclairs", "Jewels"]
 
 
+def test_collection_list_counts_the_images_in_the_trash(capsys, lib_dir):
+    """New-user test 8 #6: a collection whose images are all in the trash was listed "(0 images)", as if empty,
+    before a `collection delete --yes`. Fails without (no trash count)."""
+    assert run(capsys, "collection", "add", "Jewels", "1", "--library", str(lib_dir))[0] == 0
+    assert run(capsys, "collection", "create", "Half", "--library", str(lib_dir))[0] == 0
+    assert run(capsys, "collection", "add", "Half", "1", "2", "--library", str(lib_dir))[0] == 0
+    assert run(capsys, "delete", "1", "2", "--yes", "--library", str(lib_dir))[0] == 0
+    assert run(capsys, "collection", "create", "Empty", "--library", str(lib_dir))[0] == 0
+    code, out, _ = run(capsys, "collection", "list", "--library", str(lib_dir))
+    assert code == 0 and [line.strip().split("  ", 1)[1] for line in out.splitlines()] == [
+        "Empty  (0 images)", "Half  (0 images, 2 in the trash)", "Jewels  (0 images, 2 in the trash)"]
+    assert run(capsys, "trash", "restore", "2", "--library", str(lib_dir))[0] == 0
+    out = run(capsys, "collection", "list", "--library", str(lib_dir))[1]
+    assert "Half  (1 image, 1 in the trash)" in out and "Jewels  (1 image, 1 in the trash)" in out
+
+
 def test_a_collection_name_with_quotes_is_not_put_in_quotes_of_the_same_kind(capsys, lib_dir):
     """New-user test 7 #21: `Collection "My "Best" \\ one" created`, quotes inside quotes."""
     name = 'My "Best" \\ one'

@@ -504,3 +504,18 @@ def test_the_trash_a_page_at_a_time_its_places_counts_and_a_walk_in_batches(libr
     assert all(len(batch) <= 2 for batch in seen) and sorted(sum(seen, [])) == sorted(set(ids) - {order[1]})
     assert [t.record.id for t in library.trashed()] == [order[1]]
     assert all(t.restore_to == "" for t in library.trashed())  # imported: back as the library's own
+
+
+def test_collections_count_their_images_in_the_trash(tmp_path, make_png, db_url):
+    """New-user test 8 #6: `collections()` (collection list, the dialog) counted the images outside the trash only,
+    so a collection all in the trash read as empty. It counts those in the trash apart, on both back ends."""
+    library = Library(tmp_path / "lib", account="alice", database_url=db_url)
+    import_files(library, [make_png() for _ in range(3)], ImportOptions(prompt="x"))
+    ids = sorted(library.ids())
+    half, empty = library.create_collection("Half"), library.create_collection("Empty")
+    library.add_to_collection(ids, half.id)
+    library.trash(ids[:2])
+    counts = {c.name: (c.count, c.in_trash) for c in library.collections()}
+    assert counts == {"Half": (1, 2), "Empty": (0, 0)}
+    assert (library.collection("Half").count, library.collection("Half").in_trash) == (1, 2) and empty.count == 0
+    library.close()

@@ -33,7 +33,8 @@ def cmd_collection(args: argparse.Namespace) -> int:
         if args.action == "list":
             collections = library.collections()
             for c in collections:
-                print(f"{c.id:>5}  {printable(c.name)}  ({plural(c.count, 'image')})")
+                trash = f", {c.in_trash:,} in the trash" if c.in_trash else ""  # not empty (new-user test 8 #6)
+                print(f"{c.id:>5}  {printable(c.name)}  ({plural(c.count, 'image')}{trash})")
             if not collections:
                 print("No collections yet: `myimages collection create NAME` makes one.", file=sys.stderr)
         elif args.action == "create":
