@@ -616,12 +616,21 @@ async def test_the_path_of_a_file_whose_name_is_not_utf8_is_copied_as_a_shell_wr
 
 async def test_a_file_that_comes_back_is_said_to_be_its_image_back(tmp_path):
     """A file moved out of a followed folder and back (at 80×24): its card comes back with its favorite, and the
-    notice says it is back, not '1 new image' (fails without: it said '1 new image from …')."""
+    notice says it is back, not '1 new image' (fails without: it said '1 new image from …'), under the title
+    "Images back" (new-user test 8 #10; fails without: "New images")."""
     out = tmp_path / "out"
     library, pear = following_a_favorite(tmp_path, out, "pear", 7)
     app = MyImagesApp(library, images="none")
     async with app.run_test(size=(80, 24)) as pilot:
         shown = notices(app)
+        titles: list[str] = []
+        recording = app.notify
+
+        def notify(message, *args, **kwargs):
+            titles.append(kwargs.get("title", ""))
+            return recording(message, *args, **kwargs)
+
+        app.notify = notify  # type: ignore[method-assign]
         await settle(pilot, app)
         await wait_until(pilot, lambda: "pear" in screen_text(app), LOADED)
         (out / "a.png").rename(tmp_path / "a.png")
@@ -630,6 +639,8 @@ async def test_a_file_that_comes_back_is_said_to_be_its_image_back(tmp_path):
         await wait_until(pilot, lambda: any("1 image back from" in " ".join(text.split()) for text in shown), LOADED)
         await wait_until(pilot, lambda: "pear" in screen_text(app) and "♥" in screen_text(app), LOADED)
         assert not any("new image" in text for text in shown) and library.page()[0].id == pear.id
+        back = next(n for n, text in enumerate(shown) if "1 image back from" in " ".join(text.split()))
+        assert titles[back] == "Images back" and "New images" not in titles
 
 
 def one_picture_in_two_folders(tmp_path):

@@ -225,10 +225,11 @@ class MyImagesApp(App):
                     "" if not back else " (a file that had gone came back: the image it was, with its favorite and "
                     "collections)" if back == 1 else " (files that had gone came back: the images they were, with "
                     "their favorites and collections)")
+                title = "New images" if new else "Images back"  # "1 image back" titled so (new-user test 8 #10)
                 if galleries:  # the gallery says it once it shows them, with where they are
-                    galleries[-1].images_arrived(list(report.added), text)
+                    galleries[-1].images_arrived(list(report.added), text, title)
                 else:
-                    self.notify(text, title="New images", markup=False)
+                    self.notify(text, title=title, markup=False)
             if report.replaced:  # a name used again for another picture (latest.png): the image it held left
                 self.notify("".join(report.replaced_sentences()).strip(), title="Source folder", markup=False)
             if report.bad:

@@ -254,7 +254,7 @@ class GalleryScreen(Screen):
     @work(thread=True, exclusive=True, group="query", exit_on_error=False)
     def run_query(self, filters: Filters, keep_position: bool, focus_index: int | None,
                   focus_id: int | None = None, follow_top: bool = False,
-                  arrived: tuple[list[int], str] | None = None) -> None:
+                  arrived: tuple[list[int], str, str] | None = None) -> None:
         """`follow_top`: the grid was at its first card, and stays there when images land above it (the new ones
         show). `arrived`: new images from a source and their notice, which says where they are once this result
         shows (NEWUSER5 §11: they landed above the view and nothing said so)."""
@@ -268,7 +268,7 @@ class GalleryScreen(Screen):
                 self._query_started = None
 
     def _query(self, filters: Filters, keep_position: bool, focus_index: int | None, focus_id: int | None,
-               follow_top: bool, arrived: tuple[list[int], str] | None) -> None:
+               follow_top: bool, arrived: tuple[list[int], str, str] | None) -> None:
         worker = get_current_worker()
         where: int | None = None  # the first place of the new images in this result (None: not in it)
         try:
@@ -296,14 +296,14 @@ class GalleryScreen(Screen):
         except NotFound:  # the collection filtered on was deleted meanwhile
             self.app.call_from_thread(self._set_collections, self.library.collections())
             if arrived is not None:
-                self.app.call_from_thread(self._new_images_notice, arrived[1])
+                self.app.call_from_thread(self._new_images_notice, arrived[1], -1, arrived[2])
             return
         if not worker.is_cancelled:
             self.follower.token = token
             self.app.call_from_thread(self._show_result, filters, shown, total, first, keep_position, focus_index,
                                       images, follow_top, arrived, where)
         elif arrived is not None:  # a newer reload took its place: the notice still comes
-            self.app.call_from_thread(self._new_images_notice, arrived[1])
+            self.app.call_from_thread(self._new_images_notice, arrived[1], -1, arrived[2])
 
     def _set_collections(self, collections) -> None:
         """The collection dropdown refilled; the collection looked at gone (deleted elsewhere): said, and the
@@ -328,7 +328,7 @@ class GalleryScreen(Screen):
 
     def _show_result(self, filters: Filters, shown: Count, total: Count, first: list[ImageRecord] | None,
                      keep_position: bool, focus_index: int | None, images: Count | None = None,
-                     follow_top: bool = False, arrived: tuple[list[int], str] | None = None,
+                     follow_top: bool = False, arrived: tuple[list[int], str, str] | None = None,
                      where: int | None = None) -> None:
         if follow_top and self.grid.cursor == 0 and self.grid.top_row == 0:  # (not moved meanwhile)
             focus_index = 0
@@ -344,7 +344,7 @@ class GalleryScreen(Screen):
                   focus_index=focus_index)
         self._update_status()
         if arrived is not None:
-            self._new_images_notice(arrived[1], where)
+            self._new_images_notice(arrived[1], where, arrived[2])
         self._focus_grid_now()  # after Enter in the search box
         if not self._warmed:
             self._warmed = True
@@ -446,12 +446,12 @@ class GalleryScreen(Screen):
     def _at_top(self) -> bool:
         return self.grid.cursor == 0 and self.grid.top_row == 0
 
-    def images_arrived(self, ids: list[int], text: str) -> None:
-        """New images from a source folder: read the library again, then say where they are."""
+    def images_arrived(self, ids: list[int], text: str, title: str = "New images") -> None:
+        """New images from a source folder (or images back): read the library again, then say where they are."""
         current = self.grid.current
-        self.run_query(self.filters, True, None, current.id if current else None, self._at_top(), (ids, text))
+        self.run_query(self.filters, True, None, current.id if current else None, self._at_top(), (ids, text, title))
 
-    def _new_images_notice(self, text: str, where: int | None = -1) -> None:
+    def _new_images_notice(self, text: str, where: int | None = -1, title: str = "New images") -> None:
         """`where`: the first new image's place in the result shown (None: not in it; -1: not known)."""
         grid = self.grid
         first_shown = grid.top_row * grid.columns
@@ -462,7 +462,7 @@ class GalleryScreen(Screen):
                 f" (above the cards shown, from card {where + 1:,})"
         elif where >= first_shown + grid.columns * grid.rows:
             text += f" (below the cards shown, from card {where + 1:,})"
-        self.notify(text, title="New images", markup=False)
+        self.notify(text, title=title, markup=False)
 
     def action_refresh(self) -> None:
         """Read the library again now (it also follows changes by itself within a second or two); a search that
