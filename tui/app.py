@@ -22,6 +22,7 @@ from store.library import DRIVER_ERRORS, Library
 from store.settings import Settings, changed as changed_settings, current as current_settings, save as save_settings
 from store.text import clipboard_safe, plural
 from widgets.cell_colours import use_colour_system
+from widgets.dimmed_backdrop import install as dim_backdrops_quickly
 from widgets.textual_leaks import install as stop_textual_leaks
 from widgets.textual_repaint import install as repaint_what_went
 
@@ -84,6 +85,7 @@ class MyImagesApp(App):
         super().__init__()
         stop_textual_leaks()  # lines of removed widgets kept alive and in cycles (widgets/textual_leaks.py)
         repaint_what_went()  # removed widgets left drawn on the terminal, e.g. timed-out notices (textual_repaint.py)
+        dim_backdrops_quickly()  # a dialog's first paint blended the gallery under it twice (widgets/dimmed_backdrop.py)
         self.plain_icons = plain_icons  # the cards' buttons show their keys, not emoji (`--icons`)
         self.settings = settings if settings is not None else current_settings()
         self._gc_threshold = gc.get_threshold()
