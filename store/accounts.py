@@ -132,6 +132,15 @@ class Accounts:
         return [AccountRecord(a.id, a.name, a.plan) for a in Account.select().order_by(Account.name)]
 
     @boundary
+    def public_owners(self, limit: int = 4) -> list[str]:
+        """The names of other accounts whose images are public (free, with images outside the trash), in name order, at
+        most `limit`: an empty gallery says whose images the public gallery holds."""
+        theirs = Image.select(Image.id).where(Image.owner == Account.id, Image.trashed_at.is_null())
+        return [name for (name,) in Account.select(Account.name).where(
+            Account.plan == "free", Account.id != self.account.id, fn.EXISTS(theirs)).order_by(Account.name)
+            .limit(limit).tuples()]
+
+    @boundary
     def create_account(self, name: str) -> AccountRecord:
         """A new free account (for example for a new user of a shared library)."""
         self._check_writable()

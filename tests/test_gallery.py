@@ -607,6 +607,24 @@ async def test_empty_library_message(tmp_path, size):
         assert app.is_running
 
 
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_an_empty_library_names_the_public_gallery_when_teammates_share(lib, tmp_path, size):
+    """New-user test 7 #27: a new teammate on a shared library saw "Your library is empty" and the demo, with no
+    word of the public gallery that holds the team's images. Fails without (no mention of it)."""
+    dave = Library(lib.root, account="dave")
+    app = make_app(dave, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        await ui.wait_until(pilot, lambda: "public gallery" in text_of(app.screen.query_one("#grid-empty", Static)))
+        on_screen = " ".join(screen_text(app).split())
+        assert f"The public gallery holds {len(PROMPTS)} images of alice: press v to see them." in on_screen, on_screen
+        assert "Press I to import" in on_screen and "--demo" not in on_screen
+        await pilot.press("v")
+        await ui.wait_until(pilot, lambda: app.screen.public and status(app) == f"{len(PROMPTS)} of "
+                            f"{len(PROMPTS)} images")
+    dave.close()
+
+
 @pytest.fixture(scope="module")
 def big_library(tmp_path_factory):
     from store.demo import generate

@@ -37,6 +37,15 @@ def two(tmp_path, make_png, db_url, monkeypatch):
     yield root, alice, carol, bob, private_id, public_id
 
 
+def test_public_owners_are_the_other_free_accounts_with_images(two):
+    """What an empty gallery names (new-user test 7 #27): free accounts other than the acting one, with images
+    outside the trash; a premium account's are private, a trashed image is no one's to see."""
+    root, alice, carol, bob, private_id, public_id = two
+    assert bob.public_owners() == ["carol"] and carol.public_owners() == [] and alice.public_owners() == ["carol"]
+    carol.trash([public_id])
+    assert bob.public_owners() == []
+
+
 def test_visibility_follows_the_plan(two):
     root, alice, carol, bob, private_id, public_id = two
     public = Filters(scope=SCOPE_PUBLIC)

@@ -167,6 +167,7 @@ class GalleryScreen(Screen):
         self.images = Count(0)  # images the filters let through
         self.total = Count(0)
         self._warmed = False
+        self._others: tuple[Count, list[str]] | None = None  # an empty library: the public gallery's count and owners
         self._answered = False  # a result has been shown (until then the status line says it is being read)
         self._query_started: float | None = None  # when the query under way started (run_query)
         self._mounted_at = time.monotonic()
@@ -287,6 +288,9 @@ class GalleryScreen(Screen):
                     shown, first = self.library.query(filters, 0, PAGE_SIZE)
                 images = self.library.estimate(replace(filters, stacked=False)) if filters.stacked else shown
                 total = self.library.estimate(Filters(scope=filters.scope)) if filters.active else images
+                others = None
+                if not self.public and not filters.active and total.n == 0:  # what a new teammate can look at
+                    others = (self.library.estimate(Filters(scope=SCOPE_PUBLIC)), self.library.public_owners())
                 if arrived is not None:  # (a few of them tell: a whole folder's are looked up one by one)
                     places = [self.library.position(i, filters) for i in arrived[0][:ARRIVED_LOOKED_UP]]
                     where = min((p for p in places if p is not None), default=None)
@@ -301,7 +305,7 @@ class GalleryScreen(Screen):
         if not worker.is_cancelled:
             self.follower.token = token
             self.app.call_from_thread(self._show_result, filters, shown, total, first, keep_position, focus_index,
-                                      images, follow_top, arrived, where)
+                                      images, follow_top, arrived, where, others)
         elif arrived is not None:  # a newer reload took its place: the notice still comes
             self.app.call_from_thread(self._new_images_notice, arrived[1], -1, arrived[2])
 
@@ -329,7 +333,7 @@ class GalleryScreen(Screen):
     def _show_result(self, filters: Filters, shown: Count, total: Count, first: list[ImageRecord] | None,
                      keep_position: bool, focus_index: int | None, images: Count | None = None,
                      follow_top: bool = False, arrived: tuple[list[int], str, str] | None = None,
-                     where: int | None = None) -> None:
+                     where: int | None = None, others: tuple[Count, list[str]] | None = None) -> None:
         if follow_top and self.grid.cursor == 0 and self.grid.top_row == 0:  # (not moved meanwhile)
             focus_index = 0
         self.filters = filters
@@ -337,6 +341,7 @@ class GalleryScreen(Screen):
         self.shown, self.total = shown, total
         self.images = shown if images is None else images
         self.hint, self._failed = "", False
+        self._others = others
         self._set_highlight(parse(filters.search).words)
         grid = self.grid
         grid.empty_message = self._empty_message()
@@ -476,9 +481,17 @@ class GalleryScreen(Screen):
         if self.public and self.total.n == 0:
             return "No public images yet: the images of free accounts appear here.\n\nPress v to go back."
         if self.total.n == 0 and not self.filters.active:
-            return ("Your library is empty.\n\nPress I to import a file or a folder of images, or w to follow the "
-                    "folder your generator writes to.\nOn the command line:  myimages import PATH…  "
-                    "(or try the demo library:  myimages --demo)")
+            start = ("Your library is empty.\n\nPress I to import a file or a folder of images, or w to follow the "
+                     "folder your generator writes to.\n")
+            public, owners = self._others or (None, [])
+            if public is not None and public.n:  # a teammate's first look (new-user test 7 #27): the team's images
+                names = [one_line(name) for name in owners[:3]] + (["others"] if len(owners) > 3 else [])
+                whose = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+                return (start + f"The public gallery holds {public} {'image' if public.n == 1 else 'images'}"
+                        + (f" of {whose}" if whose else "")
+                        + ": press v to see them.\nOn the command line:  myimages import PATH…  ·  myimages list "
+                        "--public")
+            return start + "On the command line:  myimages import PATH…  (or try the demo library:  myimages --demo)"
         description = self.filters.describe(self._collection_name())
         return (f"No images match: {one_line(description)}.\n\n"
                 "Clear the search (/ then delete the text) or set the dropdowns back to All Images.")
