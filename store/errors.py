@@ -174,7 +174,7 @@ def translate(exc: BaseException) -> StoreError:
                                "to see what it can say.")
     if "database or disk is full" in lowered:  # SQLite's SQLITE_FULL: the transaction was rolled back
         return DatabaseDiskFull("The disk holding the library database is full: nothing was saved; free some "
-                              "space and try again.")
+                              "space (erasing images in the trash frees theirs) and try again.")
     if "could not extend file" in lowered or "no space left on device" in lowered:  # PostgreSQL's server
         return DatabaseDiskFull("The database server's disk is full: nothing was saved; ask whoever runs it to "
                               "free some space, then try again.")

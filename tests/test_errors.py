@@ -202,7 +202,8 @@ def test_a_full_sqlite_library_says_the_disk_is_full_and_changes_nothing(tmp_pat
     with pytest.raises(DatabaseFailed) as full:  # a write of one statement: SQLite undoes the statement
         for filled in range(10_000):  # fill what room the pages have left
             lib.create_collection(f"{filled:05d} " + "x" * 90)
-    said = "The disk holding the library database is full: nothing was saved; free some space and try again."
+    said = ("The disk holding the library database is full: nothing was saved; free some space (erasing images in "
+            "the trash frees theirs) and try again.")  # the trash can be erased on a full disk (new-user test 8 #11)
     assert str(full.value) == said
     names = {c.name for c in lib.collections()}
     with pytest.raises(DatabaseFailed) as refused:  # a transaction of several: SQLite undoes all of it
