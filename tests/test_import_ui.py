@@ -13,7 +13,7 @@ from store import importer
 from store.library import Library
 from tui.app import MyImagesApp
 from tui.gallery_screen import GalleryScreen
-from tui.import_screen import ImportScreen, complete_path
+from tui.import_screen import ImportScreen, complete_path, tab_completion
 from tui.progress_screen import ProgressScreen
 
 from .conftest import write_png
@@ -59,6 +59,74 @@ def test_completion_reads_the_folder(outputs):
     assert complete_path(str(outputs) + "/n") is None  # not an image
     assert complete_path(str(outputs) + "/zz") is None and complete_path("") is None
     assert complete_path("/") is None and complete_path("/t") is not None  # the bare root: no /bin/
+
+
+def generated(tmp_path):
+    """gen/batch2x (top.png, dirlink/d.png, exported/e.png) and gen/batch3 (f.png): the folders of NEWUSER7 #29."""
+    gen = tmp_path / "gen"
+    write_png(gen / "batch2x" / "top.png", colour=(1, 2, 3))
+    write_png(gen / "batch2x" / "dirlink" / "d.png", colour=(4, 5, 6))
+    write_png(gen / "batch2x" / "exported" / "e.png", colour=(7, 8, 9))
+    write_png(gen / "batch3" / "f.png", colour=(10, 11, 12))
+    return gen
+
+
+def test_tab_completes_what_the_matches_share_and_never_goes_into_a_folder(tmp_path):
+    """NEWUSER7 #29: Tab took the first match, going down into the first sub-folder of the folder typed."""
+    gen = generated(tmp_path)
+    shared = tab_completion(f"{gen}/b")
+    assert shared is not None and shared.value == f"{gen}/batch" and shared.matches == ("batch2x/", "batch3/")
+    one = tab_completion(f"{gen}/batch2")  # one matches: its whole name
+    assert one is not None and one.value == f"{gen}/batch2x/" and not one.to_list
+    inside = tab_completion(f"{gen}/batch2x/")  # a folder named whole: not completed further, its names listed
+    assert inside is not None and inside.value == f"{gen}/batch2x/" and inside.to_list
+    assert inside.matches == ("dirlink/", "exported/", "top.png")
+    folders = tab_completion(f"{gen}/batch2x/", folders_only=True)
+    assert folders is not None and folders.matches == ("dirlink/", "exported/")
+    whole = tab_completion(f"{gen}/batch2x/top.png")  # a file named whole: nothing to add or to list
+    assert whole is not None and whole.value == f"{gen}/batch2x/top.png" and not whole.to_list
+    assert tab_completion(f"{gen}/z") is None and tab_completion("") is None
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_tab_tab_enter_imports_the_folder_typed_not_its_first_subfolder(tmp_path, size):
+    """NEWUSER7 #29: Tab, Tab, Enter on …/batch2x imported batch2x/dirlink/. Now Tab adds only what the matches
+    share and lists them when several do, a second Tab lists what is in the folder typed, and the next Tab goes
+    on to the next field; Enter imports the folder typed. Fails without (1 imported: dirlink/'s picture)."""
+    gen = generated(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        await pilot.press("I")
+        await wait_until(pilot, lambda: isinstance(app.screen, ImportScreen))
+        field = app.screen.query_one("#import-path", Input)
+        matches = app.screen.query_one("#import-matches")
+
+        def listed() -> str:
+            return str(matches.render()) if matches.display else ""
+
+        field.value = f"{gen}/b"
+        await pilot.press("tab")  # two match: what they share, and the matches on a line
+        await wait_until(pilot, lambda: field.value == f"{gen}/batch")
+        await wait_until(pilot, lambda: listed() == "2 match: batch2x/  batch3/")
+        assert app.focused is field
+        await pilot.press("2", "tab")  # one matches: its whole name; the line goes
+        await wait_until(pilot, lambda: field.value == f"{gen}/batch2x/" and listed() == "")
+        await pilot.press("tab")  # nothing to add: what is in it, listed, the folder kept
+        await wait_until(pilot, lambda: listed() == "3 in it: dirlink/  exported/  top.png")
+        assert field.value == f"{gen}/batch2x/" and app.focused is field
+        await settle(pilot, app)
+        assert any("3 in it: dirlink/  exported/  top.png" in line for line in screen_lines(app))  # on screen
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "imported" in summary(app))
+        assert summary(app) == "3 imported, 0 duplicates, 0 failed"  # batch2x and its subfolders, not dirlink/
+        await wait_until(pilot, lambda: app.focused is field)
+        field.value = f"{gen}/batch3/"
+        await pilot.press("tab")  # what is in it
+        await wait_until(pilot, lambda: listed() == "1 in it: f.png")
+        await pilot.press("tab")  # then on to the next field, the path kept
+        await wait_until(pilot, lambda: app.focused is app.screen.query_one("#import-recursive", Checkbox))
+        assert field.value == f"{gen}/batch3/"
 
 
 async def test_import_a_folder_from_the_app(tmp_path, outputs):

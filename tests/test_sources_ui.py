@@ -276,6 +276,31 @@ async def test_the_path_completes_a_quoted_one_is_taken_and_tab_goes_from_the_li
         assert {s.path for s in library.sources()} == {followed.resolve(), spaced.resolve()}
 
 
+async def test_tab_does_not_go_down_into_the_folder_typed(tmp_path):
+    """NEWUSER7 #29, the sources dialog: Tab on …/cp3 gave …/cp3/, and the next Tab …/cp3/sub/ (its first
+    folder), so Tab, Tab, Enter followed a folder the user never chose. Now the second Tab lists the folders in
+    it and the third goes on to the next field, the path kept. Fails without (…/cp3/sub/)."""
+    _outputs(tmp_path / "cp3" / "sub", 1)
+    _outputs(tmp_path / "cp3" / "two", 1)
+    library = Library(tmp_path / "lib", account="alice")
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await open_sources(pilot, app)
+        box = app.screen.query_one("#new-source")
+        matches = app.screen.query_one("#source-matches")
+        assert app.focused is box
+        box.value = str(tmp_path / "cp")
+        await pilot.press("tab")
+        await wait_until(pilot, lambda: box.value == str(tmp_path / "cp3") + "/")
+        await pilot.press("tab")
+        await wait_until(pilot, lambda: matches.display and str(matches.render()) == "2 in it: sub/  two/")
+        assert box.value == str(tmp_path / "cp3") + "/" and app.focused is box
+        await pilot.press("tab")
+        await wait_until(pilot, lambda: app.focused is not box)
+        assert box.value == str(tmp_path / "cp3") + "/" and library.sources() == []
+
+
 async def test_a_path_typed_on_the_list_goes_into_add_a_folder(tmp_path, monkeypatch):
     """New-user test item 12: with a folder followed already the dialog opens on the list; a path typed there
     (and Enter) did nothing until the "Add a folder" field was clicked."""
@@ -721,3 +746,4 @@ async def test_the_large_views_info_panel_lists_every_file_of_one_picture(tmp_pa
         await pilot.press("i")
         table = app.screen.query_one("#viewer-info-table")
         await wait_until(pilot, lambda: "Also at" in str(table.render()) and "twin.png" in str(table.render()))
+

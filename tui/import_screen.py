@@ -10,6 +10,7 @@ import asyncio
 import os
 import shlex
 import urllib.parse
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
@@ -29,23 +30,28 @@ from store.text import one_line, printable
 from .dialog import Dialog, Question
 from .progress_screen import JobOutcome, ProgressScreen
 
-LISTED_AT_MOST = 5000  # names looked at per folder while completing (a huge folder completes from its first ones)
+LISTED_AT_MOST = 5000  # names looked at per folder for the suggestion (a huge folder suggests from its first ones)
+TAB_LISTED_AT_MOST = 100_000  # names read per folder on Tab (off the event loop); past them Tab completes nothing
 DETAILS_AT_MOST = 200  # duplicate and failure lines shown in the summary (the counts are always whole)
 
 
-def complete_path(text: str, folders_only: bool = False) -> str | None:
-    """`text` completed to the first image file or folder it begins (folders end with "/"), or None. Not the
-    bare root "/": its first folder (/bin/) is no guess at what the user wants, and beside the sources dialog's
-    note about "/" it read as if that note were about /bin/ (new-user test 3 item 13)."""
+def path_matches(text: str, folders_only: bool = False,
+                 at_most: int = LISTED_AT_MOST) -> tuple[str, list[str], bool] | None:
+    """The names in `text`'s folder that begin its last part (image files and folders, folders ending with "/";
+    no hidden one unless that part begins with "."), sorted: (that part, the names, whether the folder held more
+    than `at_most` names, so that some may be missing). None for an empty path, the bare root "/" (its first
+    folder, /bin/, is no guess at what the user wants: new-user test 3 item 13) and a folder that cannot be read."""
     if not text or text.strip() == os.sep:
         return None
     typed = Path(os.path.expanduser(text))
     folder, start = (typed, "") if text.endswith(os.sep) else (typed.parent, typed.name)
+    names = []
+    more = False
     try:
         with os.scandir(folder) as entries:
-            names = []
             for n, entry in enumerate(entries):
-                if n >= LISTED_AT_MOST:
+                if n >= at_most:
+                    more = True
                     break
                 if entry.name.startswith(start) and (start.startswith(".") or not entry.name.startswith(".")):
                     is_dir = entry.is_dir()
@@ -53,15 +59,62 @@ def complete_path(text: str, folders_only: bool = False) -> str | None:
                         names.append(entry.name + (os.sep if is_dir else ""))
     except OSError:
         return None
-    if not names:
+    return start, sorted(names), more
+
+
+def complete_path(text: str, folders_only: bool = False) -> str | None:
+    """`text` completed to the first image file or folder it begins, or None: the dimmed suggestion, which only
+    → takes (Tab completes as a shell does: `tab_completion`)."""
+    found = path_matches(text, folders_only)
+    if not found or not found[1]:
         return None
-    best = min(names)
-    completed = text + best[len(start):]
+    start, names, _more = found
+    completed = text + names[0][len(start):]
     return completed if completed != text else None
 
 
+@dataclass(frozen=True)
+class TabCompletion:
+    """What Tab makes of a typed path, as a shell's Tab does: `value` is the text with what every match shares
+    added (the whole name, a folder's with its "/", when one matches; the same text when they share nothing
+    more), `matches` the names that begin what was typed, or the names in the folder it names whole."""
+    value: str
+    matches: tuple[str, ...]
+    more: bool  # the folder held more names than were read: nothing is completed, the names are some of them
+    inside: bool  # the text named a folder whole (ending in "/"): the matches are what is in it
+
+    @property
+    def to_list(self) -> bool:
+        """Whether the matches are worth a line: several, or what is in a folder the text names whole."""
+        return len(self.matches) > 1 or self.more or self.inside
+
+
+def tab_completion(text: str, folders_only: bool = False) -> TabCompletion | None:
+    """None when nothing matches. A path that names a folder whole (ending in "/") is not completed further:
+    Tab does not go down into it (new-user test 7 #29), it lists what is there."""
+    found = path_matches(text, folders_only, at_most=TAB_LISTED_AT_MOST)
+    if not found or not found[1]:
+        return None
+    start, names, more = found
+    shared = os.path.commonprefix(names) if start and not more else start  # a name not read may not share it
+    return TabCompletion(text + shared[len(start):], tuple(names), more, inside=not start)
+
+
+def matches_line(completion: TabCompletion, width: int = 100) -> str:
+    """The matches on a line of about `width` characters: as many names as fit, then how many in all."""
+    names = list(completion.matches)
+    count = f"more than {len(names):,}" if completion.more else f"{len(names):,}"
+    what = "in it" if completion.inside else "match"
+    shown = ""
+    for n, name in enumerate(names):
+        if len(shown) + len(name) > width:
+            return f"{count} {what}: {shown}… (type more)"
+        shown += printable(name) + ("  " if n < len(names) - 1 else "")
+    return f"{count} {what}: {shown}"
+
+
 class PathSuggester(Suggester):
-    """Textual's suggestion (shown dimmed after the cursor; → or Tab takes it) from the file system."""
+    """Textual's suggestion (shown dimmed after the cursor; → at the end takes it) from the file system."""
 
     def __init__(self, folders_only: bool = False) -> None:
         super().__init__(use_cache=False, case_sensitive=True)
@@ -71,20 +124,47 @@ class PathSuggester(Suggester):
         return await asyncio.to_thread(complete_path, value, self.folders_only)
 
 
-async def take_completion(field: Input, folders_only: bool = False) -> bool:
-    """Tab in a path field: take the suggestion (Input's own → at the end does), or, when it has not come yet,
-    the completion looked up now (off the event loop). False when there is nothing to complete."""
-    before = field.value
-    field.cursor_position = len(field.value)
-    field.action_cursor_right()
-    if field.value != before:
-        return True
-    completed = await asyncio.to_thread(complete_path, before, folders_only) if before else None
-    if completed and field.value == before:  # nothing typed meanwhile
-        field.value = completed
-        field.cursor_position = len(completed)
-        return True
-    return False
+class PathTab:
+    """Tab in a path field, as a shell's (new-user test 7 #29: Tab took the dimmed suggestion, the first
+    sub-folder, so Tab, Tab, Enter imported a folder the user never chose): Tab adds what every match shares (a
+    folder's "/" when one folder matches) and lists the matches when several do; a Tab with nothing to add lists
+    them (or what is in the folder the path names) once, and the next one leaves the field. It never picks one
+    match among several, and never goes down into a folder the path names whole."""
+
+    def __init__(self, field: Input, matches: Static, folders_only: bool = False) -> None:
+        self.field, self.matches, self.folders_only = field, matches, folders_only
+        self.listed_for: str | None = None  # the text whose matches the line shows
+
+    async def press(self) -> bool:
+        """True when Tab did something in the field; False when the focus should go on."""
+        field = self.field
+        before = field.value
+        completion = await asyncio.to_thread(tab_completion, before, self.folders_only) if before else None
+        if field.value != before:  # typed meanwhile: the field keeps the focus, and the new text
+            return True
+        if completion is None:  # nothing to complete
+            return False
+        if completion.value != before:
+            field.value = completion.value
+            field.cursor_position = len(completion.value)
+            if len(completion.matches) > 1:
+                self._list(completion)
+            return True
+        if completion.to_list and self.listed_for != before:
+            self._list(completion)
+            return True
+        return False
+
+    def _list(self, completion: TabCompletion) -> None:
+        self.listed_for = completion.value
+        self.matches.update(matches_line(completion))
+        self.matches.display = True
+
+    def typed(self, value: str) -> None:
+        """The field changed: the line of matches goes when the text is no longer the one it lists for."""
+        if value != self.listed_for:
+            self.listed_for = None
+            self.matches.display = False
 
 
 def detail_lines(report: ImportReport) -> list[str]:
@@ -151,8 +231,12 @@ class ImportScreen(Dialog[list[int]]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="import-dialog"):
             yield Static("Import images", classes="title")
-            yield Static("A PNG, JPEG or WebP file, or a folder of them (Tab or → completes).", classes="hint")
-            yield Input(placeholder="~/outputs", id="import-path", suggester=PathSuggester())
+            yield Static("A PNG, JPEG or WebP file, or a folder of them (Tab completes, → takes the suggestion).",
+                         classes="hint")
+            self.path_tab = PathTab(Input(placeholder="~/outputs", id="import-path", suggester=PathSuggester()),
+                                    Static("", id="import-matches", classes="hint", markup=False))
+            yield self.path_tab.field
+            yield self.path_tab.matches  # Tab's matches, when several
             yield Checkbox("Folders: their subfolders too", value=True, id="import-recursive")
             yield Static("", id="import-problem")
             with VerticalScroll(id="import-details-scroll"):
@@ -167,12 +251,15 @@ class ImportScreen(Dialog[list[int]]):
         self.set_focus(self.query_one("#import-path", Input))
 
     async def action_complete(self) -> None:
-        """Tab in the path: take the suggestion (Input's own → at the end does), or, when it has not come yet,
-        the completion looked up now (off the event loop); else the next field."""
-        field = self.query_one("#import-path", Input)
-        if self.focused is field and await take_completion(field):
+        """Tab in the path completes it as a shell does (`PathTab`); else, or when nothing is left to complete,
+        the next field."""
+        if self.focused is self.path_tab.field and await self.path_tab.press():
             return
         self.focus_next()
+
+    @on(Input.Changed, "#import-path")
+    def _typed(self, event: Input.Changed) -> None:
+        self.path_tab.typed(event.value)
 
     @on(Input.Submitted, "#import-path")
     @on(Button.Pressed, "#import")

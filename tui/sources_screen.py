@@ -26,7 +26,7 @@ from store.text import one_line, plural
 from widgets.typing_goes_to import typing_goes_to
 
 from .dialog import Dialog, Question
-from .import_screen import PathSuggester, take_completion, typed_path
+from .import_screen import PathSuggester, PathTab, typed_path
 from .progress_screen import ProgressScreen
 
 
@@ -86,8 +86,12 @@ class SourcesScreen(Dialog[SourceRequest | None]):
             yield SourceList(*self._options(), id="source-list")
             with SkippedFiles(id="source-details"):
                 yield Static(self._details(0), id="source-bad", markup=False)
-            yield Input(placeholder="Add a folder: type its path (Tab or → completes), Enter", id="new-source",
-                        suggester=PathSuggester(folders_only=True), select_on_focus=False)  # a path begun on the list goes on
+            self.path_tab = PathTab(
+                Input(placeholder="Add a folder: type its path (Tab completes), Enter", id="new-source",
+                      suggester=PathSuggester(folders_only=True), select_on_focus=False),  # a path begun on the list goes on
+                Static("", id="source-matches", classes="hint", markup=False), folders_only=True)
+            yield self.path_tab.field
+            yield self.path_tab.matches  # Tab's matches, when several
             # why a typed folder cannot be added, or the whole path a relative one stands for
             yield Static("", id="source-note", classes="hint", markup=False)
             yield Checkbox("Copy its images into the library (else they stay where they are)", id="copy-source")
@@ -128,9 +132,9 @@ class SourcesScreen(Dialog[SourceRequest | None]):
         self.set_focus(self.query_one("#new-source" if not self.sources else "#source-list"))
 
     async def action_complete(self) -> None:
-        """Tab in the path: completes it to a folder (as the import dialog's does); else the next field."""
-        field = self.query_one("#new-source", Input)
-        if self.focused is field and await take_completion(field, folders_only=True):
+        """Tab in the path completes it to a folder as a shell does (as the import dialog's does); else, or when
+        nothing is left to complete, the next field."""
+        if self.focused is self.path_tab.field and await self.path_tab.press():
             return
         self.focus_next()
 
@@ -140,6 +144,7 @@ class SourcesScreen(Dialog[SourceRequest | None]):
 
     @on(Input.Changed, "#new-source")
     def _typed(self, event: Input.Changed) -> None:
+        self.path_tab.typed(event.value)
         typed = event.value.strip()
         whole = str(typed_path(typed).absolute()) if typed else ""
         self._note(f"That is {whole}" if whole and whole != typed else "")
