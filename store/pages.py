@@ -25,14 +25,19 @@ class LibrarySource:
         self.total = total  # how many there are (or are estimated to be: None where unknown), for page plans
         self._marks: dict[int, PageMark] = {}  # by the index just past each page read (pages read by threads)
         self._lock = threading.Lock()
+        self._count_lock = threading.Lock()
+        self._exact: int | None = None
 
     def count(self) -> int:
-        """Exactly (the grid asks when an estimated count was too high: store/search.py `estimate`); kept, so that
-        a page near the end is read from there."""
-        with self.library.db.connection_context():
-            total = self.library.count(self.filters)
-        self.total = total
-        return total
+        """Exactly (the grid asks on End and when an estimated count was too high: store/search.py `estimate`);
+        kept, so that a page near the end is read from there. Counted once: End asks in the grid's worker while
+        a far page's `fetch` may ask in another, and a million matches take a while to count."""
+        with self._count_lock:
+            if self._exact is None:
+                with self.library.db.connection_context():
+                    self._exact = self.library.count(self.filters)
+            self.total = self._exact
+            return self._exact
 
     def fetch(self, offset: int, limit: int) -> list[ImageRecord]:
         """Called by the grid's page worker (a thread of its own: a connection of its own). A page FAR rows or more

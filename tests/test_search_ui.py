@@ -11,6 +11,7 @@ from textual.widgets import Input, Select, Static
 
 from store.history import SearchHistory
 from store.library import Library, NewImage
+from store.records import Filters
 from store.settings import Settings
 from tui.app import MyImagesApp
 from tui.prompt_screen import PromptScreen
@@ -524,10 +525,9 @@ async def test_hints_and_descriptions_fit_the_status_line(lib, tmp_path, size):
             assert line.tooltip is None
 
 
-async def test_a_large_result_on_postgresql_says_about_until_its_end_is_read(tmp_path, db_url, monkeypatch):
-    """PostgreSQL counts a result of more than ESTIMATE_ABOVE images by the planner's estimate: the status line
-    says "about N" until the grid reads the result's end (a short page), then the exact count. (A few thousand
-    images and pages of 60 in use; 3 and 8 here, so 14 images show it.)"""
+def estimated_library(tmp_path, db_url, monkeypatch, page_size: int) -> Library:
+    """An empty PostgreSQL library whose results above 3 images are counted by an estimate, read in pages of
+    `page_size` (skips on SQLite, whose catalog counts exactly)."""
     if db_url is None:
         pytest.skip("PostgreSQL only (SQLite's catalog counts exactly)")
     from store import search
@@ -535,9 +535,16 @@ async def test_a_large_result_on_postgresql_says_about_until_its_end_is_read(tmp
     from widgets import card_grid
 
     monkeypatch.setattr(search, "ESTIMATE_ABOVE", 3)
-    monkeypatch.setattr(card_grid, "PAGE_SIZE", 8)
-    monkeypatch.setattr(gallery_screen, "PAGE_SIZE", 8)
-    library = Library(tmp_path / "many", account="alice", database_url=db_url)
+    monkeypatch.setattr(card_grid, "PAGE_SIZE", page_size)
+    monkeypatch.setattr(gallery_screen, "PAGE_SIZE", page_size)
+    return Library(tmp_path / "many", account="alice", database_url=db_url)
+
+
+async def test_a_large_result_on_postgresql_says_about_until_its_end_is_read(tmp_path, db_url, monkeypatch):
+    """PostgreSQL counts a result of more than ESTIMATE_ABOVE images by the planner's estimate: the status line
+    says "about N" until the grid reads the result's end (a short page), then the exact count. (A few thousand
+    images and pages of 60 in use; 3 and 8 here, so 14 images show it.)"""
+    library = estimated_library(tmp_path, db_url, monkeypatch, page_size=8)
     library.add_images([new(n, f"ring {n}", n, 20, 512, n) for n in range(14)])
     library.db.execute_sql("ANALYZE image")  # the planner's estimate: about 14
     app = MyImagesApp(library, images="none", downloads=tmp_path / "downloads", settings=Settings(stacks=False))
@@ -554,6 +561,36 @@ async def test_a_large_result_on_postgresql_says_about_until_its_end_is_read(tmp
             await pilot.press("escape", "end")  # the last page read: 6 images, so 14 in all
             await ui.wait_until(pilot, lambda: status(app).startswith("14 of 14 images"))
             assert app.screen.query_one(CardGrid).current.prompt == "ring 13"
+    finally:
+        library.close()
+
+
+async def test_end_on_a_stacked_estimate_counts_the_cards_and_keeps_the_images_count(tmp_path, db_url, monkeypatch):
+    """NEWUSER7 #24: on PostgreSQL, stacks on, no search, End then Home said "about 3,200 of 3,175 images · 3,175
+    cards": the cards' exact count had taken the library's images' place (an estimate of 3,224). The cards are
+    counted exactly on End (the page at the estimated end alone left "over 3,120 cards" when the estimate was
+    short), the images' count stays what it was. Fails without ("about 25 of over 8 images · over 8 cards")."""
+    from .test_stacks import _batches
+
+    library = estimated_library(tmp_path, db_url, monkeypatch, page_size=4)
+    _batches(library)  # 25 images in batches
+    library.db.execute_sql("ANALYZE image")
+    app = MyImagesApp(library, images="none", downloads=tmp_path / "downloads", settings=Settings(stacks=True))
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await ui.settle(pilot, app)
+            images = re.match(r"about (\d+) of about \1 images", status(app))
+            assert images, status(app)
+            await pilot.press("end")
+            await ui.wait_until(pilot, lambda: re.search(r" · \d+ cards", status(app)))  # exact: no "about"
+            await ui.settle(pilot, app)
+            cards = library.count(Filters(stacked=True))
+            assert app.screen.grid.cursor == cards - 1  # on the last card
+            said = f"about {images[1]} of about {images[1]} images · {cards} cards"
+            assert status(app).startswith(said), status(app)
+            await pilot.press("home")
+            await ui.settle(pilot, app)
+            assert status(app).startswith(said), status(app)
     finally:
         library.close()
 

@@ -360,10 +360,16 @@ class GalleryScreen(Screen):
         """The grid read the end of a result first counted by an estimate (or found the estimate short)."""
         count = event.count
         self.shown = count
-        if not self.filters.stacked:  # a stacked result's count is of cards: its images' count stays
+        # a stacked result's count is of cards: its images' counts stay (the library's total took the cards'
+        # count, "about 3,200 of 3,175 images · 3,175 cards": NEWUSER7 #24)
+        if not self.filters.stacked:
             self.images = count
-        if not self.filters.active:
-            self.total = count
+            if not self.filters.active:
+                self.total = count
+        elif not self.images.exact and self.images.n < count.n:  # an estimate below the cards: at least as many
+            self.images = Count(count.n, exact=False, at_least=True)
+            if not self.filters.active:
+                self.total = self.images
         self._update_status()
 
     @work(thread=True, group="catalog", exit_on_error=False)

@@ -182,6 +182,7 @@ class CardGrid(Widget, can_focus=True):
         self.owner_visible = owner_visible
         self.source: GridSource | None = None
         self.count = Count(0)  # an estimate until a page finds the result's end (see the module's text)
+        self._to_end: tuple[int, int] | None = None  # End on an estimate: (the result's generation, the cursor)
         self.columns = 1
         self.rows = 1
         self._selected: set[int] = set()  # changed only by the selection's methods (see `selected`)
@@ -309,12 +310,16 @@ class CardGrid(Widget, can_focus=True):
         self.app.call_from_thread(self._counted_exactly, generation, total)
 
     def _counted_exactly(self, generation: int, total: int) -> None:
-        if generation != self._pages.generation or self.count.exact:
+        if generation != self._pages.generation:
             return
-        self.count = Count(total)
-        self.post_message(self.Counted(self, self.count))
-        self._total_changed()
-        self._refresh_cards()
+        to_end, self._to_end = self._to_end, None
+        if not self.count.exact:
+            self.count = Count(total)
+            self.post_message(self.Counted(self, self.count))
+            self._total_changed()
+            self._refresh_cards()
+        if to_end is not None and to_end[0] == generation and self.cursor == to_end[1]:  # not moved since End
+            self._set_cursor(self.total - 1)
 
     def _total_changed(self) -> None:
         self.set_class(self.total == 0, "-empty", update=False)
@@ -661,6 +666,12 @@ class CardGrid(Widget, can_focus=True):
     def action_jump(self, where: int) -> None:
         self._set_cursor(0 if where == 0 else self.total - 1)
         self._moved()
+        if where != 0 and not self.count.exact and self.source is not None:
+            # End on an estimate: the result is counted exactly (in a worker), and the cursor goes on to its last
+            # card unless moved meanwhile. The page at the estimated end alone may not reach it (an estimate short
+            # of the cards read "over 3,120 cards" after End: NEWUSER7 #24).
+            self._to_end = (self._pages.generation, self.cursor)
+            self._count_exactly(self.source, self._pages.generation)
 
     def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
         event.stop()
