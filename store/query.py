@@ -823,7 +823,7 @@ search (the same in the app's search box):
   (night:1.3)  x(y)    text: a word: that is no field (nor a typo of one); ( ) inside a word or quotes
   sort:newest|oldest|imported|prompt|largest|random|favorites
   cafe  café           each finds both: accents fold as case does, in
-                       words, phrases, negative:, model:, sampler:, lora:
+                       words, phrases, negative:, model:, sampler:, lora:, in:
 """
 
 
@@ -847,7 +847,7 @@ def term_holds(term: Term, record) -> bool:
     if f == "owner":
         return v in record.owner.casefold() if isinstance(v, str) else True
     if f == "in":
-        return any(c.casefold() == str(v).casefold() for c in record.collections) if isinstance(v, str) else True
+        return any(fold(c) == fold(str(v)) for c in record.collections) if isinstance(v, str) else True
     if f == "sampler":
         return _contains(str(param(params, "sampler") or ""), term)
     if f == "lora":

@@ -127,10 +127,15 @@ class Search(Collections):
         return names[key]
 
     def _collection_id(self, name: str | int) -> int | None:
-        """The id of the acting account's collection a query's in: names, None if it has none of that name."""
+        """The id of the acting account's collection a query's in: names, None if it has none of that name. A
+        name is matched as typed (any case) first, then with accents folded too, where one collection has it
+        (`in:cafe` is "Café"; beside "Cafè" it is neither: `search_problem` says so)."""
         def look_up() -> int | None:
             row = self._collection_row(name)
-            return row.id if row is not None else None
+            if row is not None:
+                return row.id
+            alike = self._collections_folding_to(name) if isinstance(name, str) else []
+            return alike[0][0] if len(alike) == 1 else None
 
         return self._looked_up(("in", name), look_up)
 
@@ -148,6 +153,10 @@ class Search(Collections):
         for group in parsed.groups:
             for term in group:
                 if term.field == "in" and self._collection_id(term.value) is None:
+                    alike = [n for _i, n in self._collections_folding_to(str(term.value))]
+                    if len(alike) > 1:  # "Café" and "Cafè" for in:cafe: not one of them picked
+                        return cut(f'in:{cut(str(term.value), 16)} could be "{cut(alike[0], 16)}" or '
+                                   f'"{cut(alike[1], 16)}": write the name with its accents.', HINT_WIDTH)
                     names = ", ".join(c.name for c in self.collections()[:5])
                     problem = f'No collection named "{cut(str(term.value), 24)}"' + (f" (yours: {names}" if names else "")
                     return (cut(problem, HINT_WIDTH - 2) + ")" if names else problem) + "."

@@ -494,6 +494,28 @@ def test_unknown_collection_is_a_problem_not_an_error(known):
     assert lib.search_problem("ring in:\"my sheets\"") == ""
 
 
+def test_in_folds_accents_as_the_rest_of_search(known):
+    """NEWUSER8 #17: `in:cafe` said 'No collection named "cafe" (yours: Café, …)' though every other text field
+    folds accents, on SQLite and on PostgreSQL alike. A name is matched as typed (any case) first, then with
+    accents folded where one collection has it; beside a second that folds alike, the hint names both. Fails
+    without (no collection named "cafe")."""
+    lib, ids = known
+    cafe = lib.create_collection("Café")
+    lib.add_to_collection([ids["b"]], cafe.id)
+    for text in ("in:cafe", "in:CAFE", "in:café", "in:CAFÉ", 'in:"cafe"', "ring in:cafe"):
+        assert lib.search_problem(text) == "", text
+        assert lib.ids(Filters(search=text)) == [ids["b"]], text
+    assert set(lib.ids(Filters(search="-in:cafe"))) == set(ids.values()) - {ids["b"]}
+    other = lib.create_collection("Cafè")
+    lib.add_to_collection([ids["d"]], other.id)
+    assert lib.search_problem("in:cafe") == 'in:cafe could be "Café" or "Cafè": write the name with its accents.'
+    assert lib.ids(Filters(search="in:cafe")) == []
+    assert lib.ids(Filters(search="in:CAFÈ")) == [ids["d"]] and lib.ids(Filters(search="in:café")) == [ids["b"]]
+    plain = lib.create_collection("Cafe")  # a name as typed (any case) comes first
+    lib.add_to_collection([ids["a"]], plain.id)
+    assert lib.search_problem("in:CAFE") == "" and lib.ids(Filters(search="in:CAFE")) == [ids["a"]]
+
+
 def test_a_collection_named_in_a_query_is_looked_up_once_per_unit_of_work(known, monkeypatch):
     """The gallery's query (one `connection` block: search_problem, query, the estimates) looked the collection
     of an in: up five times; once now. A new block looks again: a collection renamed meanwhile is seen."""

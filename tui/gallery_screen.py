@@ -28,7 +28,7 @@ from store.query import DEFAULT_SORT, SORT_NAMES, collection_term, parse
 from store.records import FAVORITE_ALL, SCOPE_MINE, SCOPE_PUBLIC, CollectionRecord, Count, Filters, ImageRecord
 from store.settings import default_downloads
 from store.sources import SourceFiles
-from store.text import one_line, plural, printable, shell_path
+from store.text import fold, one_line, plural, printable, shell_path
 from store.trash import Renamed, renamed_sentence
 from widgets.card import CardAction, ImageCard
 from widgets.card_grid import PAGE_SIZE, SIZE_NAMES, CardGrid
@@ -319,11 +319,11 @@ class GalleryScreen(Screen):
         if looked_at is not None and looked_at != ALL_COLLECTIONS and all(c.id != looked_at for c in collections):
             self.notify("The collection you were looking at was deleted elsewhere: showing All Images.",
                         title="Collection gone", severity="warning")
-        searched = {" ".join(str(term.value).split()).lower() for group in parse(self.filters.search).groups
+        searched = {fold(" ".join(str(term.value).split())) for group in parse(self.filters.search).groups
                     for term in group if term.field == "in"}
         for collection in collections:
             old = bar.collection_name(collection.id)
-            if old is not None and old != collection.name and old.lower() in searched:
+            if old is not None and old != collection.name and fold(old) in searched:
                 self.notify(f'"{one_line(old)}" was renamed "{one_line(collection.name)}" elsewhere: '
                             f"{one_line(collection_term(old))} finds it no more, "
                             f"{one_line(collection_term(collection.name))} does.",
