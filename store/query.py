@@ -4,7 +4,8 @@
     "a quoted phrase"     the phrase as written (any case); \" is a quote in it, \\ a backslash
     -word  -model:x       excludes
     a | b   a OR b        alternatives: `|` joins the words (phrases, fields) beside it; the rest applies to
-                          all ("dragon | wyvern -blurry" is (dragon or wyvern) and not blurry)
+                          all ("dragon | wyvern -blurry" is (dragon or wyvern) and not blurry); a | needs no
+                          spaces ("red|gold" is "red | gold"): only in quotes is it text ("a|b")
     (a b) | (c -d)        parentheses group any part, nested too; -( … ) excludes what the group finds
                           (De Morgan: -(a | b) is -a -b, -(a b) is -a | -b). A "(" groups when it starts a
                           word (after its minus) and a ")" when it ends one, and they must pair up (else a
@@ -137,7 +138,9 @@ class Parsed:
 
 
 _QUOTED = r'"((?:[^"\\]|\\.?)*)"?'  # in quotes \" is a " and \\ a \; the closing quote may be missing while typing
-_BODY = re.compile(r'(-?)(?:([A-Za-z_]+):)?(' + _QUOTED.replace("(", "(?:", 1) + r'|\S+)')  # a term, from its minus
+# a term, from its minus; outside quotes a "|" is a term of its own wherever it stands: "red|gold" is "red | gold"
+# (NEWUSER8 #3: it was one word, found in no prompt, without a word said), and "[cow|horse]" is "[cow" or "horse]"
+_BODY = re.compile(r'(-?)(?:([A-Za-z_]+):)?(' + _QUOTED.replace("(", "(?:", 1) + r'|[^\s|]+|\|)')
 _ESCAPED = re.compile(r'\\(["\\])')
 
 
@@ -809,7 +812,7 @@ SEARCH_HELP = """\
 search (the same in the app's search box):
   ring pixel           every word in the prompt, any case or accent, any order, partial
   "pixel art"  -blurry a phrase as written; a minus excludes
-  ring | necklace      alternatives (also OR): | joins the two words (phrases, fields) beside it
+  ring | necklace      alternatives (also OR, or red|gold): | joins the words (phrases, fields) beside it
   gem | coin -blurry   the rest applies to each: (gem or coin) and not blurry
   model:sdxl  sampler:euler  negative:blurry  lora:detail  file:sheet  owner:bob
   source:outputs       images of a source folder whose path holds "outputs"

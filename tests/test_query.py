@@ -85,6 +85,19 @@ def shown_groups(parsed) -> list[list[str]]:
             for g in parsed.groups]
 
 
+@pytest.mark.parametrize("text, same_as", [
+    ("red|gold", "red | gold"), ("red|gold -blurry", "red | gold -blurry"), ("red |(gold coin)", "red | (gold coin)"),
+    ("-(ring|gem) pixel", "-(ring | gem) pixel"), ("model:sdxl|model:flux", "model:sdxl | model:flux"),
+    ("[cow|horse]", "[cow | horse]"), ("a||b", "a | | b"), ("ring|", "ring |"),
+])
+def test_a_bar_inside_a_word_is_or(text, same_as):
+    """NEWUSER8 #3: `red|gold` (no spaces) was one word, found in no prompt, without a hint. Outside quotes a `|`
+    is OR wherever it stands; in quotes it is text. Fails without (one prompt term "red|gold")."""
+    parsed, spaced = parse(text), parse(same_as)
+    assert (parsed.groups, parsed.error, parsed.describe()) == (spaced.groups, spaced.error, spaced.describe())
+    assert shown_groups(parse('"red|gold"')) == [["red|gold"]] and not parse('"red|gold"').error
+
+
 @pytest.mark.parametrize("text, groups, described", [
     ("(red apple) | (gold coin)", [["red", "apple"], ["gold", "coin"]],
      '(prompt contains "red" and "apple") or (prompt contains "gold" and "coin")'),
@@ -333,6 +346,8 @@ CASES = [
     ("(seed:100-200 | width:>1000) -(lora:add | date:<2026-06-01)", "a"),
     # a word before a colon that is no field and no likely misspelt one is prompt text (NEWUSER7 #19: SD weights)
     ("(DetailTweaker:0.8)", "a"), ("detailtweaker:0.8 | necklace", "a c"), ("-(tweaker:0.8) ring", "b e f"),
+    # a | without spaces is OR too (NEWUSER8 #3: one literal word, nothing found); in quotes it is text
+    ("necklace|ruby", "b c f"), ("velvet|(necklace pixel)", "b c"), ("-(ring|necklace)", "d"), ('"necklace|ruby"', ""),
 ]
 
 
