@@ -117,6 +117,24 @@ async def test_a_keymap_in_the_file_rebinds_an_action(lib, tmp_path):
         assert any(r.binding_id == "gallery.favorite" and r.keys == "^f" for r in app.screen.rows)
 
 
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_a_rebound_key_keeps_its_place_in_the_key_bar(lib, tmp_path, size):
+    """NEWUSER7 #21: with "viewer.next" = "n" the large view's bar lost "Next" at 80x24 (Textual lists a rebound
+    key last: at 160x48 it came after "g Grid"); before, "→ Next" was second. The bar keeps the bindings' declared
+    order whatever their keys. Fails without (80x24: no "n Next"; 160x48: it is last)."""
+    from widgets.key_bar import KeyBar
+
+    config_file().write_text('[keymap]\n"viewer.next" = "n"\n', encoding="utf-8")
+    app = MyImagesApp(lib, images="none", downloads=tmp_path / "downloads")
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        await pilot.press("enter")
+        await ui.wait_until(pilot, lambda: type(app.screen).__name__ == "ViewerScreen")
+        bar = app.screen.query_one(KeyBar)
+        await ui.wait_until(pilot, lambda: " n Next " in bar.text)
+        assert bar.text.index(" Close ") < bar.text.index(" n Next ") < bar.text.index(" Previous "), bar.text
+
+
 async def test_a_keymap_id_that_names_no_key_is_said(lib, tmp_path):
     config_file().write_text('[keymap]\n"gallery.favourite" = "ctrl+f"\n"gallery.delete" = "x"\n', encoding="utf-8")
     app = MyImagesApp(lib, images="none", downloads=tmp_path / "downloads")

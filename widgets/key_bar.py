@@ -11,12 +11,25 @@ the help or the import dialog).
 """
 from __future__ import annotations
 
+import functools
+
 from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
+
+
+@functools.lru_cache(maxsize=256)
+def declared_order(node_class: type) -> dict[str, int]:
+    """Where each binding of a class (its bases' first, as Textual merges them) is declared: by id, else action."""
+    order: dict[str, int] = {}
+    for cls in reversed(node_class.__mro__):
+        for item in vars(cls).get("BINDINGS", ()):
+            binding = item if isinstance(item, Binding) else Binding(*item)
+            order.setdefault(binding.id or binding.action, len(order))
+    return order
 
 
 class KeyBar(Widget):
@@ -78,16 +91,21 @@ class KeyBar(Widget):
     def _bindings_changed(self, screen: Screen) -> None:
         if not self.is_attached or screen is not self._shown:
             return
-        keys = []
+        placed = []
         palette = more = None
-        for key, (_node, binding, enabled, _tooltip) in screen.active_bindings.items():
+        nodes: dict[int, int] = {}  # each node's rank: the focused widget's keys first, as Textual lists them
+        for n, (key, (node, binding, enabled, _tooltip)) in enumerate(screen.active_bindings.items()):
             entry = (key, self.app.get_key_display(Binding(key, "")), binding.description, enabled)
             if binding.action == "app.command_palette" or key == self.app.COMMAND_PALETTE_BINDING:
                 palette = entry
             elif binding.action == self.more_action:
                 more = more or entry
             elif binding.show:
-                keys.append(entry)
+                rank = nodes.setdefault(id(node), len(nodes))
+                placed.append((rank, declared_order(type(node)).get(binding.id or binding.action, 10_000 + n), entry))
+        # in the order the bindings are declared: a key a keymap moved is listed where its binding is (Textual
+        # puts a rebound key last: "→ Next", second in the large view's bar, fell off it as "n Next", NEWUSER7 #21)
+        keys = [entry for _rank, _place, entry in sorted(placed, key=lambda p: p[:2])]
         unique, seen = [], set()
         for shown in keys:  # one entry per description: the first
             if shown[2] not in seen:
