@@ -242,3 +242,41 @@ async def test_group_entries_from_ten_on_stay_on_one_line(tmp_path, size):
         if size == (160, 48):
             assert groups.size.width > 26
     library.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_every_member_shown_is_whole_and_the_others_are_said(tmp_path, size):
+    """NEWUSER7 #21: at 80x24 the second member's tile was cut at the screen's edge (26 columns each where 51
+    are left beside the list) and the third was off screen with only a scroll bar to hint at it. Three members
+    share 80 columns now, each whole; a fourth at 80x24 is a scroll away, and the caption says so. Fails
+    without (the second tile ends past the tiles' box)."""
+    library = Library(tmp_path / "four", account="alice")
+    first = noise_png(tmp_path / "in" / "first.png", 1)
+    import_files(library, [first], ImportOptions(prompt="first picture"))
+    fourth = tmp_path / "v1" / "first-low.jpg"
+    fourth.parent.mkdir(parents=True, exist_ok=True)
+    with PILImage.open(first) as picture:
+        picture.convert("RGB").save(fourth, "JPEG", quality=40)
+    import_files(library, [*variants(first, tmp_path / "v1")[:2], fourth])  # 4 members
+    app = make_app(library, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_view(pilot, app)
+        box = screen.query_one("#dup-tiles").region
+        caption = screen.query_one("#dup-caption")
+        await ui.wait_until(pilot, lambda: len(screen.tiles) == 4 and screen.tiles[0].region.width > 0)
+        await ui.settle(pilot, app)
+        seen = [t for t in screen.tiles if t.region.width and t.region.x < box.right and t.region.right > box.x]
+        whole = [t for t in seen if box.x <= t.region.x and t.region.right <= box.right]
+        cut = [t for t in seen if t not in whole]
+        assert not cut, [(t.record.id, t.region) for t in cut]
+        assert whole == screen.tiles[: len(whole)] and len(whole) == (3 if size[0] == 80 else 4)
+        lines = "\n".join(ui.screen_lines(app))
+        assert lines.count("has a prompt") + lines.count("no prompt") == len(whole)
+        said = text_of(caption)
+        assert said.startswith("3 of 4 shown, ← → for the others.") if size[0] == 80 else "shown" not in said
+        if size[0] == 80:
+            await pilot.press("right", "right", "right")  # the fourth, scrolled into view whole
+            await ui.settle(pilot, app)
+            fourth = screen.tiles[3]
+            assert box.x <= fourth.region.x and fourth.region.right <= box.right
+    library.close()

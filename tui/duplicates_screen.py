@@ -39,7 +39,10 @@ from .following import LibraryFollower
 from .progress_screen import JobOutcome, ProgressScreen, run_without_progress
 from .picture_screen import PictureScreen
 
-TILE_MIN, TILE_MAX = 26, 56  # columns of a member's tile
+# columns of a member's tile: at least its lines' ("1024×1024 PNG", "#12345 ★ keep": 13, within its border and
+# padding), so that three members share 80 columns beside the list (26 columns each cut the second and hid the
+# third: NEWUSER7 #21)
+TILE_MIN, TILE_MAX = 17, 56
 
 
 def gone_elsewhere(ids: list[int]) -> str:
@@ -103,6 +106,7 @@ class DuplicatesScreen(Screen[list[int]]):
         self._strips = ThumbnailStrips() if grid_image_class(image_mode) is not None else None
         self._thumbs_wanted = False
         self.tiles: list[PictureTile] = []  # the shown group's members
+        self._caption = ""  # the shown group's caption (what fits of its members is said before it)
         self._busy = False  # a merge or an undo is running: no check for changes made elsewhere now
         self._extent: tuple[int, int] | None = None  # own images' count and top id when the groups were found
         self.follower = LibraryFollower(
@@ -279,16 +283,21 @@ class DuplicatesScreen(Screen[list[int]]):
         prompted = [r.id for r in group.records if r.prompt.strip()]
         if not kept.prompt.strip() and prompted:  # the metadata stays with the file: say what would go
             caption += f" #{keep} has no prompt; #{prompted[0]} has one."
+        self._caption = caption
         self.query_one("#dup-caption", Static).update(Text(caption))
 
     def _size_tiles(self) -> None:
-        """The members share the width (a scroll when they cannot all have TILE_MIN columns)."""
+        """The members share the width, each whole: as many as have TILE_MIN columns, the others a scroll away
+        (← →), which the caption says."""
         if not self.tiles:
             return
         room = self.query_one("#dup-tiles").size.width
-        width = max(TILE_MIN, min(TILE_MAX, room // len(self.tiles)))
+        shown = max(1, min(len(self.tiles), room // TILE_MIN))
+        width = max(TILE_MIN, min(TILE_MAX, room // shown))
         for tile in self.tiles:
             tile.styles.width = width
+        hidden = f"{shown} of {len(self.tiles)} shown, ← → for the others. " if shown < len(self.tiles) else ""
+        self.query_one("#dup-caption", Static).update(Text(hidden + self._caption))
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._size_tiles)
