@@ -254,3 +254,24 @@ async def test_creating_a_collection_says_how_many_images_it_added(lib, tmp_path
         app.screen.query_one("#new-collection", Input).focus()
         await pilot.press(*"Owls", "enter")
         await wait_until(pilot, lambda: 'Created "Owls" and added the image to it.' in said)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_a_long_name_is_cut_not_its_count_and_state(lib, tmp_path, size):
+    """NEWUSER7 #21: "▐X▌ Collection number 1 with a rather long name to test tru…": the name's cut took the count
+    and "✓ all in it" with it, so only the box's colour told checked from unchecked. Fails without (neither shows)."""
+    ids = lib.ids()
+    long = lib.create_collection("Collection number 1 with a rather long name to test truncation of labels")
+    lib.add_to_collection(ids, long.id)
+    wide = lib.create_collection("龍" * 40)  # two cells a character
+    lib.add_to_collection(ids[:2], wide.id)
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+a")
+        await pilot.pause()
+        await open_dialog(pilot, app)
+        await settle(pilot, app)
+        text = screen_text(app)
+        assert "Collection number 1 with a" in text and "(3 images)  ✓ all in it" in text, text
+        assert "龍龍" in text and "(2 images)  2 of 3 in it" in text, text

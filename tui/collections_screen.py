@@ -32,6 +32,9 @@ from .following import LibraryFollower
 
 Done = TypeVar("Done")
 
+LINE_ROOM = 56  # characters of a collection's line in the dialog (72 columns, less its frame, the list's, the box)
+NAME_AT_LEAST = 12  # of a long name, however long its count and state
+
 
 class CollectionList(SelectionList[int]):
     """The checkboxes: ↓ on the last one goes on to "Create New Collection…", and a letter typed here starts a
@@ -118,15 +121,25 @@ class AddToCollectionScreen(Dialog[bool]):
                 for c in collections]
 
     def _prompt(self, collection, members: int) -> Text:
-        """The collection's name and count; checked ones bold and marked in words too, not by colour alone."""
+        """The collection's name and count; checked ones bold and marked in words too, not by colour alone. A
+        long name is cut, not its count and state (NEWUSER7 #21: "… with a rather long name to test tru…" hid
+        "(6,368 images)  ✓ all in it", and only the box's colour told checked from not)."""
         n = len(self.image_ids)
         count = plural(collection.count, "image")
+        state = ""
         if members == n:
-            return Text.assemble((one_line(collection.name), "bold"), f"  ({count})  ",
-                                 ("✓ in it" if n == 1 else "✓ all in it", "bold"))
+            state = "✓ in it" if n == 1 else "✓ all in it"
+        elif members:
+            state = f"{members:,} of {n:,} in it"
+        tail = f"  ({count})" + (f"  {state}" if state else "")
+        cut = Text(one_line(collection.name))  # in cells: a wide character takes two
+        cut.truncate(max(NAME_AT_LEAST, LINE_ROOM - len(tail)), overflow="ellipsis")
+        name = cut.plain
+        if members == n:
+            return Text.assemble((name, "bold"), f"  ({count})  ", (state, "bold"))
         if members:
-            return Text.assemble(one_line(collection.name), f"  ({count})  ", (f"{members:,} of {n:,} in it", "italic"))
-        return Text.assemble(one_line(collection.name), (f"  ({count})", "dim"))
+            return Text.assemble(name, f"  ({count})  ", (state, "italic"))
+        return Text.assemble(name, (f"  ({count})", "dim"))
 
     def _show(self, collections: list[CollectionRecord], membership: dict[int, int]) -> None:
         """The list as the library has it now, the highlighted collection kept where it is still listed. Only
