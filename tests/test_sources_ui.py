@@ -747,3 +747,24 @@ async def test_the_large_views_info_panel_lists_every_file_of_one_picture(tmp_pa
         table = app.screen.query_one("#viewer-info-table")
         await wait_until(pilot, lambda: "Also at" in str(table.render()) and "twin.png" in str(table.render()))
 
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_a_long_source_path_is_cut_in_its_middle(tmp_path, size):
+    """NEWUSER7 #21: at 80x24 a long source path was cut at its end, so two sources named "output" under
+    different tools looked alike. It is cut in its middle, at separators, keeping its end. Fails without (the
+    end, "session-42/batch-7", is not shown)."""
+    from tui.sources_screen import PATH_ROOM, middle_cut
+
+    deep = tmp_path / "very" / "long" / "path" / "to" / "a" / "generator" / "output" / "folder" / "session-42" / "batch-7"
+    _outputs(deep, 1)
+    library = Library(tmp_path / "lib", account="alice")
+    library.add_source(deep)
+    cut = middle_cut(str(deep))
+    assert len(cut) <= PATH_ROOM and cut.endswith("/session-42/batch-7") and "/…/" in cut
+    assert middle_cut("/short/path") == "/short/path"
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        await open_sources(pilot, app)
+        await settle(pilot, app)
+        assert cut in screen_text(app), screen_text(app)

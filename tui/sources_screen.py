@@ -30,6 +30,21 @@ from .import_screen import PathSuggester, PathTab, typed_path
 from .progress_screen import ProgressScreen
 
 
+PATH_ROOM = 60  # characters of a source's path under its name: the list's width at 80x24
+
+
+def middle_cut(path: str, room: int = PATH_ROOM) -> str:
+    """A long path cut in its middle, at separators: "/tmp/tester/…/session-42/batch-7" (NEWUSER7 #21: cut at its
+    end, two sources named "output" under different tools looked alike)."""
+    if len(path) <= room:
+        return path
+    head = path[: room // 3]
+    head = head[: head.rfind("/") + 1] or head
+    tail = path[len(path) - (room - len(head) - 1):]
+    slash = tail.find("/")
+    return head + "…" + (tail[slash:] if 0 <= slash < len(tail) - 1 else tail)
+
+
 @dataclass
 class SourceRequest:
     """What the user asked for: add `folder` (copying or not), or remove it."""
@@ -112,7 +127,7 @@ class SourcesScreen(Dialog[SourceRequest | None]):
             # there without cutting the name or the state)
             label = Text.assemble((one_line(source.path.name or str(source.path)), "bold"),
                                   f"  ({source.mode}, {images}{bad}, {watched})\n",
-                                  (one_line(str(source.path)), "dim"))
+                                  (middle_cut(one_line(str(source.path))), "dim"))
             options.append(Option(label, id=str(source.id)))
         return options
 
