@@ -252,6 +252,20 @@ def test_kitty_version_decides_the_kitty_protocol(answer, environ, draws):
     assert kitty_draws_placeholders(answer, environ) is draws
 
 
+@pytest.mark.parametrize("term, fit, icons", [
+    ("linux", True, "plain"), ("dumb", None, "plain"), ("linux-16color", True, "plain"), ("vt220", None, "plain"),
+    ("xterm-256color", True, "emoji"), ("xterm-256color", None, "emoji"), ("mlterm", False, "plain"), ("", None, "emoji"),
+])
+def test_auto_icons_are_plain_where_the_terminal_has_no_emoji(term, fit, icons):
+    """NEWUSER7 #21: TERM=linux (the Linux text console, no emoji glyphs) and TERM=dumb got emoji buttons, drawn as
+    blanks or diamonds there. Such a TERM is plain without asking the terminal. Fails without (no auto_icons)."""
+    from widgets.graphics_support import auto_icons
+
+    asked = []
+    assert auto_icons({"TERM": term}, lambda: asked.append(term) or fit) == icons
+    assert asked == ([] if term.split("-")[0] in ("linux", "dumb", "vt220") else [term])
+
+
 def test_mlterm_draws_an_emoji_narrower_so_auto_takes_plain_icons(display, tmp_path):
     """mlterm 3.9 draws 🪄 one cell wide where Textual counts two, which moved card borders; asked with a
     cursor-position question in the real terminal, the app finds it out (and `--icons auto` then shows keys)."""

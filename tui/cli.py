@@ -56,8 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "truecolor (default: $MYIMAGES_COLORS, the settings file's, else auto)")
     parser.add_argument("--icons", choices=ICON_SETS, default=None,
                         help="the card buttons' icons: emoji, plain (each button shows its key) or auto (plain "
-                             "where the terminal draws emoji narrower; default: $MYIMAGES_ICONS, the settings "
-                             "file's, else auto)")
+                             "where the terminal draws emoji narrower or none, as TERM=linux; default: "
+                             "$MYIMAGES_ICONS, the settings file's, else auto)")
     parser.add_argument("--downloads", metavar="DIR", help="where downloads go")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for group in (cli_images, cli_collections, cli_derived, cli_accounts, cli_maintenance, cli_sources, cli_trash,
@@ -93,10 +93,10 @@ def cmd_tui(args: argparse.Namespace) -> int:
     icons = args.icons or settings.icons
     if icons == "auto":
         from tui.gallery_screen import icon_samples
-        from widgets.graphics_support import emoji_fit
+        from widgets.graphics_support import auto_icons, emoji_fit
 
         # asked of the terminal before Textual reads its input
-        icons = "plain" if emoji_fit(icon_samples()) is False else "emoji"
+        icons = auto_icons(os.environ, lambda: emoji_fit(icon_samples()))
     from tui.app import run
 
     downloads = Path(args.downloads).expanduser() if args.downloads else settings.downloads

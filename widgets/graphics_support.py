@@ -80,6 +80,20 @@ def cell_widths(samples: list[str], timeout: float = ANSWER_WAIT) -> list[int] |
     return widths
 
 
+# terminals with no emoji glyphs at all: the Linux text console draws them as blanks or diamonds, and a terminal
+# that calls itself dumb (or an old VT) draws none either (NEWUSER7 #21: `--icons auto` chose emoji there)
+NO_EMOJI_TERMS = ("linux", "dumb", "vt100", "vt102", "vt220")
+
+
+def auto_icons(environ, fit) -> str:
+    """What `--icons auto` picks: "plain" (each button shows its key) where the terminal has no emoji (its TERM
+    says so: nothing is asked) or draws them narrower than Textual counts them (`fit()`, asking it: `emoji_fit`),
+    else "emoji"."""
+    if environ.get("TERM", "").split("-")[0] in NO_EMOJI_TERMS:
+        return "plain"
+    return "plain" if fit() is False else "emoji"
+
+
 def emoji_fit(samples: list[str]) -> bool | None:
     """Does the terminal draw each sample as many cells wide as Textual counts it? None: it did not say.
     mlterm 3.9 draws 🪄 (Unicode 13) one cell wide where Textual counts two: a card's border moved."""
