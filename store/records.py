@@ -220,7 +220,8 @@ class ImageRecord:
     def as_json(self) -> dict[str, Any]:
         """The record for scripts (`--json` of list, info, trash list, duplicates): one type per key whatever
         the generator wrote: seed and steps whole numbers, text_accuracy a number (null when not recorded or
-        not a number; `info --json` also gives the params as the file had them)."""
+        not a number), the text fields text ("" when not recorded: prompt, model, negative_prompt and sampler,
+        which was null, NEWUSER7 #21); `info --json` also gives the params as the file had them."""
         from .query import as_number, param, seed_number, whole_number
         from .text import shown_path  # (text imports this module)
 
@@ -232,7 +233,7 @@ class ImageRecord:
             "text_accuracy": as_number(self.text_accuracy) if self.text_accuracy else None,
             "seed": seed_number(self.params),  # a file's negative seed counts as none, as in a search
             "steps": whole_number(param(self.params, "steps")),
-            "sampler": str(sampler) if sampler is not None else None,
+            "sampler": str(sampler) if sampler is not None else "",  # text, "" when not recorded, as prompt and model
             "generated_at": self.generated_at.isoformat(),
             "favorite": self.favorite,
             "collections": list(self.collections),

@@ -13,7 +13,7 @@ import pytest
 
 from tui.cli import main
 
-from .conftest import REAL_METADATA, ROOT
+from .conftest import REAL_METADATA, ROOT, write_png
 
 
 def run(capsys, *args):
@@ -184,6 +184,22 @@ def test_json_gives_numbers_whatever_the_generator_wrote(capsys, tmp_path):
         assert {k: shown[k] for k in ("seed", "steps", "sampler", "text_accuracy")} == \
             {k: data[k] for k in ("seed", "steps", "sampler", "text_accuracy")}
         assert set(data) - {"generated_at_source", "matched"} <= set(shown)
+
+
+def test_json_text_fields_not_recorded_are_empty_text_not_null(capsys, tmp_path):
+    """NEWUSER7 #21: an image with no metadata gave "prompt": "", "model": "", "negative_prompt": "" but
+    "sampler": null, two conventions among the text fields (README: "sampler text"), so d["sampler"].lower() broke
+    where d["model"].lower() did not. Numbers stay null. Fails without (sampler None)."""
+    library = str(tmp_path / "lib")
+    write_png(tmp_path / "bare.png", colour=(1, 2, 3))
+    assert run(capsys, "import", "--library", library, str(tmp_path / "bare.png"))[0] == 0
+    for command in (("list", "--library", library, "--json"), ("info", "--library", library, "1", "--json")):
+        code, out, _ = run(capsys, *command)
+        data = json.loads(out)
+        data = data[0] if isinstance(data, list) else data
+        assert code == 0 and {k: data[k] for k in ("prompt", "model", "negative_prompt", "sampler")} == dict.fromkeys(
+            ("prompt", "model", "negative_prompt", "sampler"), ""), command
+        assert data["seed"] is None and data["steps"] is None and data["text_accuracy"] is None
 
 
 def test_a_seed_without_the_random_order_is_said(capsys, lib_dir):
