@@ -229,12 +229,14 @@ async def test_the_key_bar_under_a_dialog_shows_the_dialogs_keys(lib, tmp_path, 
             await wait_until(pilot, lambda: screen_lines(app)[-1] == gallery_keys)
 
 
-async def test_a_dialogs_backdrop_is_the_gallery_dimmed_cell_for_cell_as_textual_draws_it(tmp_path, monkeypatch):
+@pytest.mark.parametrize("theme", ["textual-dark", "ansi-dark"])
+async def test_a_dialogs_backdrop_is_the_gallery_dimmed_cell_for_cell_as_textual_draws_it(tmp_path, monkeypatch, theme):
     """Issue 11: a dialog's first paint blended the whole gallery under it with Textual's BackgroundScreen, twice
     (95-160 ms of the UI thread at 160x48 on 100,000 images, every dialog). widgets/dimmed_backdrop.py draws it
     instead (each distinct style dimmed once): the screen's lines are the segments Textual's way gives, thumbnail
     cells and text alike. Fails without (the backdrop is not drawn by DimmedScreen)."""
     from PIL import Image
+    from textual.geometry import Region
     from textual.renderables.background_screen import BackgroundScreen
     from textual.visual import RichVisual, Visual
 
@@ -260,6 +262,7 @@ async def test_a_dialogs_backdrop_is_the_gallery_dimmed_cell_for_cell_as_textual
     app = MyImagesApp(library, images="halfcell", downloads=tmp_path / "downloads")
     try:
         async with app.run_test(size=(160, 48)) as pilot:
+            app.theme = theme  # (an ANSI theme dims to ANSI colours: Textual's way, and its ANSI filter on them)
             await settle(pilot, app)
             await pilot.press("d")
             await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
@@ -271,6 +274,14 @@ async def test_a_dialogs_backdrop_is_the_gallery_dimmed_cell_for_cell_as_textual
             shown = [list(dialog.render_line(y)) for y in range(height)]
             assert drawn, "the backdrop was not drawn by DimmedScreen"
             assert shown == [list(line) for line in textual]
+            # and as the screen hands its lines on, through the app's line filters (Textual's ANSI one is left out
+            # for lines of dimmed styles it would leave as they are)
+            filtered = []
+            for line in textual:
+                for line_filter in app.get_line_filters():
+                    line = line.apply_filter(line_filter, dialog.background_colors[1])
+                filtered.append(list(line))
+            assert [list(line) for line in dialog.render_lines(Region(0, 0, width, height))] == filtered
             colours = {segment.style.bgcolor for line in shown for segment in line if segment.style}
             assert len(colours) > 100  # the thumbnails' cells were there, dimmed
             await pilot.press("escape")

@@ -15,12 +15,15 @@ Textual's way.
 """
 from __future__ import annotations
 
+import operator
+from typing import Sequence
 from rich.color import Color as RichColor, ColorType
 from rich.color_triplet import ColorTriplet
 from rich.segment import Segment
 from rich.style import Style as RichStyle
 from textual.color import Color
 from textual.css.styles import RulesMap
+from textual.filter import ANSIToTruecolor, LineFilter
 from textual.renderables.background_screen import BackgroundScreen
 from textual.screen import Screen
 from textual.strip import Strip
@@ -36,16 +39,25 @@ _installed = False
 
 class DimmedStyles:
     """The dimmed style of each style drawn under a dialog, for one look (the dimming colour, the dialog screen's
-    base style and link style): worked out once, kept while the look stays (at most KEPT)."""
+    base style and link style): worked out once, kept while the look stays (at most KEPT); and the lines of the last
+    paint, whose segments a paint that finds the same ones again (the screen shown, then its size given) takes as
+    they are."""
 
     def __init__(self) -> None:
         self.look: tuple | None = None
         self._styles: dict[RichStyle | None, RichStyle] = {}
         self._colours: dict[RichColor, RichColor] = {}
+        self._plain_base = False  # the look's base style is colours alone (`_plain`)
+        self.stable: set[RichStyle] = set()  # dimmed styles Textual's ANSI filter leaves as they are (`AnsiSkipped`)
+        self.last: list[tuple[list[Segment], Strip]] = []  # the last paint: each line's segments and its dimmed line
+        self.filters: dict[LineFilter, LineFilter] = {}  # Textual's ANSI filter -> this screen's `AnsiSkipped`
 
     def of(self, look: tuple) -> dict[RichStyle | None, RichStyle]:
         if look != self.look or len(self._styles) > KEPT:
-            self.look, self._styles, self._colours = look, {}, {}
+            self.look, self._styles, self._colours, self.last = look, {}, {}, []
+            self.stable = set()
+            _, base, _ = look
+            self._plain_base = not (base.link or base.meta) and base == RichStyle.from_color(base.color, base.bgcolor)
         return self._styles
 
     def dimmed(self, style: RichStyle | None) -> RichStyle:
@@ -53,23 +65,23 @@ class DimmedStyles:
         screen's base style and links as `Widget.post_render` adds them."""
         assert self.look is not None
         color, base, link = self.look
-        plain = self._plain(style, color, base) if color.ansi is None and not color.auto else None
-        if plain is not None:
-            return plain
-        (segment,) = BackgroundScreen.process_segments([Segment(" ", style)], color)
-        dimmed = segment.style
-        if base:
-            dimmed = base + dimmed
-        if link and dimmed is not None and "@click" in dimmed.meta:
-            dimmed = dimmed + link
-        assert dimmed is not None
+        dimmed = self._plain(style, color) if self._plain_base and color.ansi is None and not color.auto else None
+        if dimmed is None:
+            (segment,) = BackgroundScreen.process_segments([Segment(" ", style)], color)
+            dimmed = segment.style
+            if base:
+                dimmed = base + dimmed
+            if link and dimmed is not None and "@click" in dimmed.meta:
+                dimmed = dimmed + link
+            assert dimmed is not None
+        if _ansi_leaves(dimmed):
+            self.stable.add(dimmed)
         return dimmed
 
-    def _plain(self, style: RichStyle | None, color: Color, base: RichStyle) -> RichStyle | None:
+    def _plain(self, style: RichStyle | None, color: Color) -> RichStyle | None:
         """A style of two true colours and nothing else under a base of nothing but colours (a thumbnail's cell under
         a dialog): the same result, the colours blended here (as `Color.blend` does) and kept, a Style made once."""
-        if (style is None or style != RichStyle.from_color(style.color, style.bgcolor) or base.link or base.meta
-                or base != RichStyle.from_color(base.color, base.bgcolor)):
+        if style is None or style != RichStyle.from_color(style.color, style.bgcolor):
             return None
         fg, bg = self._colour(style.color, color), self._colour(style.bgcolor, color)
         if fg is None or bg is None:
@@ -87,6 +99,32 @@ class DimmedStyles:
             dimmed = self._colours[rich_color] = RichColor(f"#{r:02x}{g:02x}{b:02x}", _TRUECOLOR, None,
                                                            ColorTriplet(r, g, b))
         return dimmed
+
+
+def _ansi_leaves(style: RichStyle) -> bool:
+    """Textual's ANSI filter (`ANSIToTruecolor.truecolor_style`) returns this style as it is: its colours are true
+    colours and it is not dim with a colour."""
+    color, bgcolor = style.color, style.bgcolor
+    return ((color is None or color.triplet is not None) and (bgcolor is None or bgcolor.triplet is not None)
+            and not (style.dim and color is not None))
+
+
+class AnsiSkipped(LineFilter):
+    """Textual's ANSI filter for a dialog's screen: a line made of dimmed styles it would leave as they are
+    (`DimmedStyles.stable`, the whole backdrop but for ANSI themes) is left as it is without a look at each segment
+    (it looked each one up in a cache of 1,024 styles, too few for a screen of thumbnails); any other line goes
+    through it."""
+
+    def __init__(self, ansi: ANSIToTruecolor, styles: DimmedStyles) -> None:
+        super().__init__(enabled=ansi.enabled)
+        self._ansi = ansi
+        self._styles = styles
+
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        stable = self._styles.stable
+        if all(style in stable for _, style, _ in segments):
+            return segments
+        return self._ansi.apply(segments, background)
 
 
 class DimmedScreen(Visual):
@@ -109,20 +147,28 @@ class DimmedScreen(Visual):
         dimmed = self._styles.dimmed
         # (what Textual's BackgroundScreen renders too: the lower screen's compositor, the whole screen)
         lines = self._below._compositor.render_strips()[:height]
-        strips = []
-        for line in lines:
+        last = self._styles.last
+        made: list[tuple[list[Segment], Strip]] = []
+        for y, line in enumerate(lines):
             if line.cell_length != width:  # cropped or left short by Rich: drawn Textual's way
+                self._styles.last = []
                 return self._textual().render_strips(width, height, style, options)
+            below = list(line)
+            if y < len(last) and len(last[y][0]) == len(below) and all(map(operator.is_, last[y][0], below)):
+                made.append(last[y])  # the same segments as at the last paint: the same line
+                continue
             segments = []
-            for text, segment_style, control in line:
+            for text, segment_style, control in below:
                 if control or "\n" in text:
+                    self._styles.last = []
                     return self._textual().render_strips(width, height, style, options)
                 new = styles.get(segment_style)
                 if new is None:
                     new = styles[segment_style] = dimmed(segment_style)
                 segments.append(Segment(text, new))
-            strips.append(Strip(segments, width))
-        return strips
+            made.append((below, Strip(segments, width)))
+        self._styles.last = made
+        return [strip for _, strip in made]
 
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
         return self._textual().get_optimal_width(rules, container_width)
@@ -138,13 +184,30 @@ def install() -> None:
         return
     _installed = True
     render = Screen.render
+    get_line_filters = Screen.get_line_filters
 
     def render_dimmed(self: Screen):
         renderable = render(self)
         if type(renderable) is BackgroundScreen:
-            styles = self.__dict__.setdefault("_dimmed_styles", DimmedStyles())
-            return DimmedScreen(self, renderable.screen, renderable.color, styles)
+            return DimmedScreen(self, renderable.screen, renderable.color, _styles_of(self))
         return renderable
 
-    render_dimmed.__doc__ = render.__doc__
+    def line_filters(self: Widget) -> Sequence[LineFilter]:
+        filters = get_line_filters(self)
+        if self.styles.background.a >= 1:  # opaque: no backdrop
+            return filters
+        styles = _styles_of(self)  # (a Screen: the method is set on Screen)
+        return [styles.filters.setdefault(f, AnsiSkipped(f, styles)) if type(f) is ANSIToTruecolor else f
+                for f in filters]
+
+    render_dimmed.__doc__, line_filters.__doc__ = render.__doc__, get_line_filters.__doc__
     Screen.render = render_dimmed  # type: ignore[method-assign]
+    Screen.get_line_filters = line_filters  # type: ignore[method-assign]
+
+
+def _styles_of(screen: Widget) -> DimmedStyles:
+    """A dialog screen's dimmed styles (they go with it)."""
+    styles = screen.__dict__.get("_dimmed_styles")
+    if styles is None:
+        styles = screen.__dict__["_dimmed_styles"] = DimmedStyles()
+    return styles
