@@ -270,6 +270,11 @@ def cut(library: Library, image_id: int, layout: Layout, cells: list[tuple[int, 
     if save:
         require_may_save_from(library, image_id)  # said before any work, not after cutting
     record = library.get(image_id)
+    if save and not (trimmed or cleaned) and layout.box(0, 0) == (0, 0, record.width, record.height):
+        # one cell, the whole picture: a byte-different copy of the image, not an item (NEWUSER7 #21: "1 item
+        # saved as 1 new image #11")
+        raise StoreError("The grid is one cell, the whole picture: nothing to cut, nothing saved. Give it rows or "
+                         "columns, or trim or clean the cell.")
     if folder is not None:
         folder = output_folder(folder, parents=parents)
     sheet = open_original(library, image_id)

@@ -167,6 +167,19 @@ def test_cut_refuses_cells_outside_the_grid(sheet_in_library):
         grid.cut(library, record.id, grid.detect(sheet.image), [(3, 0)], save=True)
 
 
+def test_saving_a_one_cell_grid_of_the_whole_picture_is_refused(sheet_in_library, tmp_path):
+    """NEWUSER7 #21: `s` on a 1x1 grid said "1 item saved as 1 new image #11": a byte-different copy of the
+    whole picture. Nothing is cut then: one sentence, nothing saved. Trimmed or cleaned, or written to a folder,
+    it is still made. Fails without (a new image)."""
+    library, record, sheet = sheet_in_library
+    whole = grid.layout_for(sheet.image, rows=1, cols=1)
+    with pytest.raises(StoreError, match="nothing to cut, nothing saved"):
+        grid.cut(library, record.id, whole, [(0, 0)], save=True)
+    assert library.total() == 1
+    assert grid.cut(library, record.id, whole, [(0, 0)], folder=tmp_path / "out").written  # a file is asked for
+    assert len(grid.cut(library, record.id, whole, [(0, 0)], trimmed=True, save=True).saved_ids) == 1
+
+
 def cli_args(library) -> list[str]:
     args = ["--library", str(library.root), "--account", "alice"]
     return args + (["--database-url", library.database_url] if library.database_url else [])
