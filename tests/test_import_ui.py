@@ -55,7 +55,8 @@ def problem(app) -> str:
 def test_completion_reads_the_folder(outputs):
     assert complete_path(str(outputs.parent / "outp")) == str(outputs) + "/"
     assert complete_path(str(outputs) + "/d") == str(outputs / "day2") + "/"
-    assert complete_path(str(outputs) + "/") == str(outputs / "a.png")  # the first; not notes.txt
+    assert complete_path(str(outputs) + "/") is None  # a folder named whole: no guess inside it (NEWUSER7 #29)
+    assert complete_path(str(outputs) + "/a") == str(outputs / "a.png")  # an image; not notes.txt
     assert complete_path(str(outputs) + "/n") is None  # not an image
     assert complete_path(str(outputs) + "/zz") is None and complete_path("") is None
     assert complete_path("/") is None and complete_path("/t") is not None  # the bare root: no /bin/

@@ -64,7 +64,11 @@ def path_matches(text: str, folders_only: bool = False,
 
 def complete_path(text: str, folders_only: bool = False) -> str | None:
     """`text` completed to the first image file or folder it begins, or None: the dimmed suggestion, which only
-    → takes (Tab completes as a shell does: `tab_completion`)."""
+    → takes (Tab completes as a shell does: `tab_completion`). None for a path that names a folder whole (ending
+    in "/"): its first sub-folder, dimmed after it, read as the path chosen (NEWUSER7 #29's …/batch2x/dirlink/);
+    Tab lists what is in it."""
+    if text.endswith(os.sep):
+        return None
     found = path_matches(text, folders_only)
     if not found or not found[1]:
         return None
@@ -231,8 +235,7 @@ class ImportScreen(Dialog[list[int]]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="import-dialog"):
             yield Static("Import images", classes="title")
-            yield Static("A PNG, JPEG or WebP file, or a folder of them (Tab completes, → takes the suggestion).",
-                         classes="hint")
+            yield Static("A PNG, JPEG or WebP file, or a folder of them (Tab completes).", classes="hint")
             self.path_tab = PathTab(Input(placeholder="~/outputs", id="import-path", suggester=PathSuggester()),
                                     Static("", id="import-matches", classes="hint", markup=False))
             yield self.path_tab.field
