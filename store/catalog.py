@@ -1297,6 +1297,7 @@ class Catalog:
         self.saved = saved  # the catalog's file (see `save`); None: never kept on disk
         self.may_save = may_save and saved is not None
         self._lock = threading.RLock()
+        self._building = False  # a build (every row read) under way, in the thread holding the lock
         self._seq = -1  # the last change applied; -1: not built
         self._saved_seq = -1  # the change the file was written or read at
         self._saver: threading.Thread | None = None  # writing the file (save_soon)
@@ -1416,6 +1417,13 @@ class Catalog:
             self._stacks = None
 
     def _build(self) -> None:
+        self._building = True
+        try:
+            self._build_now()
+        finally:
+            self._building = False
+
+    def _build_now(self) -> None:
         self._prompt_strings = _Strings()
         self._strings = {name: _Strings() for name in self._strings}
         parts: list[tuple[np.ndarray, ...]] = []
@@ -1442,10 +1450,12 @@ class Catalog:
 
     def open_saved(self) -> bool:
         """Read the catalog from its file when it is not in memory yet (no rows read); True when it is now.
-        While another thread holds the catalog (building it: 40 s for 1,000,000 images), False at once: the
-        caller asks SQL instead of waiting (the gallery's first page came only after the whole build)."""
-        if not self._lock.acquire(blocking=False):
-            return self._seq >= 0
+        While another thread builds it (40 s for 1,000,000 images), False at once: the caller asks SQL instead
+        of waiting (the gallery's first page came only after the whole build). Another thread reading it from
+        its file or catching up is waited for (milliseconds; SQL's count of a stacked view is seconds)."""
+        while not self._lock.acquire(timeout=0.05):
+            if self._building and self._seq < 0:
+                return False
         try:
             if self._seq < 0:
                 self._load()

@@ -1384,3 +1384,40 @@ async def test_the_status_says_the_library_is_being_read_until_its_first_result(
         assert status(app).endswith("still showing 6 of 6 images")
         gate.set()
         await ui.wait_until(pilot, lambda: status(app).startswith("1 of 6 images"))
+
+
+async def test_start_up_asks_one_query_and_reads_collections_off_the_ui_thread(lib, tmp_path, monkeypatch):
+    """The gallery's first result is asked once: the filter bar's first Changed (one per dropdown) asked it three
+    more times, each a stacked count (5 s at 1,000,000 images when they ran side by side). The collection dropdown's
+    counts are read in a worker (85 ms on the UI thread at 1,000,000)."""
+    import threading
+
+    from tui.gallery_screen import GalleryScreen
+
+    asked: list = []
+    real_run_query = GalleryScreen.run_query
+
+    def counted(self, filters, *args, **kwargs):
+        asked.append(filters)
+        return real_run_query(self, filters, *args, **kwargs)
+
+    monkeypatch.setattr(GalleryScreen, "run_query", counted)
+    readers: list = []
+    real_collections = lib.collections
+
+    def collections(*args, **kwargs):
+        readers.append(threading.current_thread() is threading.main_thread())
+        return real_collections(*args, **kwargs)
+
+    monkeypatch.setattr(lib, "collections", collections)
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await ui.wait_until(pilot, lambda: status(app).startswith("6 of 6 images"))
+        await settle(pilot, app)
+        assert len(asked) == 1, asked
+        assert readers and not any(readers)
+        await pilot.press("slash", *"ring")  # each new search is asked once (as typed: at most every 40 ms)
+        await ui.wait_until(pilot, lambda: status(app).startswith("1 of 6 images"))
+        searched = [f.search for f in asked]
+        assert searched[-1] == "ring" and all(a != b for a, b in zip(searched, searched[1:])), searched
