@@ -21,16 +21,25 @@
    their caches 15,000 of the 130,000 objects the deep collection walks (tui/app.py). Here a cache is made the
    first time it is asked for (the same cache, the same size: only when it comes is changed).
 
+4. A worker sets itself as the current worker (`active_worker`) in its task's context, and keeps its task: worker,
+   task, context, worker, a cycle that outlives the work. Every finished worker (the grid's pages and thumbnails,
+   each query, each follower's read: some 40 in a benchmark run) was garbage only the cycle collector could free,
+   and those frozen while they ran (tui/app.py freezes after each batch of thumbnails) died frozen, left to the
+   rare collection that walks everything. Here a worker's task clears it from its context when the work is done
+   (nothing runs in that context after), so the worker is freed by reference counting once nothing holds it.
+
 `install()` is run once by the app; each patch checks that Textual still has what it replaces.
 """
 from __future__ import annotations
 
+import inspect
 from functools import lru_cache
 from typing import Iterable, Sequence
 
 from textual._styles_cache import StylesCache
 from textual.cache import FIFOCache
 from textual.strip import Strip
+from textual.worker import Worker, active_worker
 
 INNER_OUTER_KEPT = 1024  # colour pairs (Textual's own size, now for every widget together)
 
@@ -113,6 +122,21 @@ def _lazy_strip_caches() -> None:
     Strip.__init__ = __init__  # type: ignore[method-assign]
 
 
+def _workers_let_go() -> None:
+    run = getattr(Worker, "_run", None)
+    if run is None or not inspect.iscoroutinefunction(run):  # Textual changed: leave it
+        return
+
+    async def _run(self: Worker, app) -> None:
+        try:
+            await run(self, app)
+        finally:
+            active_worker.set(None)  # type: ignore[arg-type]  # the task's own context: it no longer holds the worker
+
+    _run.__doc__ = run.__doc__
+    Worker._run = _run  # type: ignore[method-assign]
+
+
 def install() -> None:
     """Apply the workarounds (once per process)."""
     global _installed
@@ -122,3 +146,4 @@ def install() -> None:
     _keyed_by_colours()
     _acyclic_strips()
     _lazy_strip_caches()
+    _workers_let_go()
