@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from peewee import JOIN, Case, IntegrityError, chunked, fn
+from peewee import IntegrityError, chunked, fn
 
 from .accounts import Accounts, check_name
 from .database import boundary
@@ -16,19 +16,24 @@ from .text import fold, natural_key, quoted
 class Collections(Accounts):
     @boundary
     def collections(self) -> list[CollectionRecord]:
-        """The account's collections, each with how many of its images are outside the trash and in it."""
-        count = fn.COUNT(Image.id)
-        trashed = fn.SUM(Case(None, [(Image.trashed_at.is_null(False), 1)], 0))  # a missing image (no row) is NULL
-        query = (
-            Collection.select(Collection.id, Collection.name, count.alias("n"), trashed.alias("t"))
-            .join(ImageCollection, JOIN.LEFT_OUTER)
-            .join(Image, JOIN.LEFT_OUTER, on=(ImageCollection.image == Image.id))
-            .where(Collection.owner == self.account.id)
-            .group_by(Collection.id, Collection.name)
-        )
+        """The account's collections, each with how many of its images are outside the trash and in it.
+
+        Counted from the memberships alone (an index), then the members in the trash from the account's images
+        in the trash (an index): a collection holds only its owner's images, and a membership goes with its image
+        (foreign keys). Joining every member to its image row took 66 ms at 100,000 images (6 ms so), on the UI
+        thread where the collections dialog opens (issue 11)."""
+        own = Collection.owner == self.account.id
+        members = dict(Collection.select(Collection.id, fn.COUNT(ImageCollection.image)).join(ImageCollection)
+                       .where(own).group_by(Collection.id).tuples())
+        trashed = dict(Collection.select(Collection.id, fn.COUNT(ImageCollection.image)).join(ImageCollection)
+                       .join(Image, on=(ImageCollection.image == Image.id))
+                       .where(own, Image.owner == self.account.id, Image.trashed_at.is_null(False))
+                       .group_by(Collection.id).tuples())
         # natural order ("Batch 2" before "Batch 10", NEWUSER7 #21): the dialog, the filter's dropdown, `collection list`
-        rows = sorted(query, key=lambda c: (natural_key(c.name), c.name, c.id))
-        return [CollectionRecord(c.id, c.name, c.n - int(c.t or 0), int(c.t or 0)) for c in rows]
+        rows = sorted(Collection.select(Collection.id, Collection.name).where(own),
+                      key=lambda c: (natural_key(c.name), c.name, c.id))
+        return [CollectionRecord(c.id, c.name, members.get(c.id, 0) - trashed.get(c.id, 0), trashed.get(c.id, 0))
+                for c in rows]
 
     def _own_collection(self, collection_id: int) -> Collection:
         row = Collection.get_or_none((Collection.id == collection_id) & (Collection.owner == self.account.id))
