@@ -1445,6 +1445,7 @@ class Catalog:
         self._forget()
         for strings in (self._prompt_strings, *self._strings.values()):
             strings.prepare()  # the search blob now, not on the first key typed
+        self._stacks_now()  # saved with the arrays: the gallery's first (stacked) count does not make them
 
     # -- kept on disk: a command answers without reading every row -----------
 
@@ -1524,12 +1525,17 @@ class Catalog:
         if not self.may_save or self._seq < 0:
             return None
         arrays = {name: column for (name, _), column in zip(_ARRAYS, self._columns())}
+        stacks = self._stacks
+        if stacks is not None:  # (made from these arrays: dropped when the batch keys change)
+            arrays[STACKS_ARRAY] = stacks.codes
         strings = {}
         for key, values in (("prompts", self._prompt_strings), *self._strings.items()):
             strings[key] = (values, values.saved())
         with self.db.atomic("DEFERRED"):
             header = {"format": SAVED_FORMAT, "library": self._library_id(), "seq": self._seq,
                       "change": self._change_at(self._seq), "arrays": []}
+        if stacks is not None:
+            header["stacks"] = stacks.count
         return _Snapshot(arrays, strings, header)
 
     def _write(self, snapshot: _Snapshot) -> bool:
@@ -1602,6 +1608,7 @@ class Catalog:
             strings = {key: _Strings.loaded({part: arrays[f"{key}.{part}"] for part in _STRINGS_PARTS})
                        for key in self._strings}
             columns = [arrays[name] for name, _ in _ARRAYS]
+            stacks = _Stacks.loaded(arrays.get(STACKS_ARRAY), header.get("stacks"), len(columns[0]))
         except (ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError):  # damaged: read every row instead
             return False
         if any(len(c) != len(columns[0]) for c in columns) or not _codes_fit(columns, prompts, strings):
@@ -1615,6 +1622,7 @@ class Catalog:
         if len(columns[0]) >= LARGE:
             _give_back_large_blocks()
         self._forget()
+        self._stacks = stacks
         return True
 
     def sync(self, *, at_once: bool = False) -> None:
@@ -2167,15 +2175,20 @@ def _counted(query: Query) -> Query:
     return replace(query, sort=DEFAULT_SORT, seed=0) if query.sort != DEFAULT_SORT or query.seed else query
 
 
+STACKS_ARRAY = "stacks.codes"  # in the saved file: each image's stack (`_Stacks.codes`), with the header's "stacks"
+
+
 class _Stacks:
     """Which images can stack: each image's stack as a small number (0, 1, 2, ...), or -1 for an image that stands
     alone (batch 0, no batch, or a batch of one image in the whole catalog). Made once per change of the arrays (a
     sort of the batch keys, 0.1 s on a million images), so that a stacked query is a few passes over its matches
     instead of a sort of their 64-bit keys each time (0.1-0.9 s on a million)."""
 
-    def __init__(self, batches: np.ndarray) -> None:
+    def __init__(self, batches: np.ndarray | None) -> None:
         self.codes = np.zeros(0, np.int32)  # (none kept while nothing stacks: 4 MB at a million images)
         self.count = 0  # stacks of 2 images or more
+        if batches is None:  # (`loaded`)
+            return
         batched = np.flatnonzero(batches != 0)
         if batched.size < 2:
             return
@@ -2192,6 +2205,18 @@ class _Stacks:
         renumbered = np.cumsum(sizes > 1) - 1  # the batches of 2 or more, numbered again from 0
         self.codes = np.full(len(batches), -1, np.int32)
         self.codes[batched[order[stacked]]] = renumbered[group[stacked]]
+
+    @classmethod
+    def loaded(cls, codes: np.ndarray | None, count: object, images: int) -> "_Stacks | None":
+        """The stacks saved with the catalog's arrays (saved file's "stacks.codes" and header "stacks"), or None
+        (a file saved before they were made, or not matching its arrays: made again when first needed)."""
+        if codes is None or not isinstance(count, int) or count < 0 or codes.dtype != np.int32:
+            return None
+        if (len(codes) != images and len(codes) != 0) or (count > 0) != (len(codes) > 0):
+            return None
+        stacks = cls(None)
+        stacks.codes, stacks.count = codes, count
+        return stacks
 
     def first_of_each(self, positions: np.ndarray | slice) -> tuple[np.ndarray, np.ndarray] | None:
         """The positions with only the first (in their order) of each stack left, and how many of the positions
