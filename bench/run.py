@@ -431,7 +431,7 @@ async def bench_in_app(path: Path) -> dict:
 
 
 async def modals_and_changes(app, pilot, library: Library, meter: StallMeter, settle) -> None:
-    """The large view, the grid editor, and changes made by another process that the gallery follows."""
+    """The large view, the grid editor, the dialogs, and changes made by another process that the gallery follows."""
     from tui.gallery_screen import GalleryScreen
 
     gallery = app.screen
@@ -451,6 +451,21 @@ async def modals_and_changes(app, pilot, library: Library, meter: StallMeter, se
         await pilot.press("escape")
         await pilot.press("right")
         await settle()
+    meter.phase = "dialogs"
+    # every dialog over the gallery draws the gallery dimmed under it (widgets/dimmed_backdrop.py) at its first
+    # paint: info, prompt, the delete question, collections (its counts read on open), help, the trash view
+    for key in ("i", "p", "d", "a", "question_mark", "t"):
+        await pilot.press(key)
+        await settle()
+        await pilot.press("escape")
+        await settle()
+        assert app.screen is gallery, f"{key}: a dialog stayed open ({app.screen})"
+    await pilot.press("space", "right", "space", "f")  # two selected: the progress dialog, which closes when done
+    await settle()
+    await pilot.press("f")  # (as they were)
+    await settle()
+    await pilot.press("escape")  # the selection cleared
+    await settle()
     meter.phase = "following changes"
     with meter.aside():
         other = Library(library.root, account=library.account.name)
