@@ -451,15 +451,17 @@ async def modals_and_changes(app, pilot, library: Library, meter: StallMeter, se
         await pilot.press("escape")
         await pilot.press("right")
         await settle()
-    meter.phase = "dialogs"
     # every dialog over the gallery draws the gallery dimmed under it (widgets/dimmed_backdrop.py) at its first
     # paint: info, prompt, the delete question, collections (its counts read on open), help, the trash view
-    for key in ("i", "p", "d", "a", "question_mark", "t"):
+    for key, name in (("i", "info"), ("p", "prompt"), ("d", "delete"), ("a", "collections"), ("question_mark", "help"),
+                      ("t", "trash")):
+        meter.phase = f"dialog: {name}"
         await pilot.press(key)
         await settle()
         await pilot.press("escape")
         await settle()
         assert app.screen is gallery, f"{key}: a dialog stayed open ({app.screen})"
+    meter.phase = "dialog: progress"
     await pilot.press("space", "right", "space", "f")  # two selected: the progress dialog, which closes when done
     await settle()
     await pilot.press("f")  # (as they were)
