@@ -546,6 +546,12 @@ class _Strings:
                                   _word_index(self._blob, self._starts))))
         self._occurrences.clear()
 
+    def _give_back(self, *arrays: np.ndarray) -> None:
+        """The pages of these arrays of the saved file, read through once, no longer kept in this process (read
+        again from the file, mostly the system's cache, when a search wants them)."""
+        if self._mapping is not None:
+            self._mapping.release(*arrays)
+
     def _word_arrays(self) -> tuple[np.ndarray, ...]:
         return self._words, self._word_starts, self._word_offsets, self._word_values
 
@@ -592,7 +598,8 @@ class _Strings:
         if not len(words):
             return self._word_values[:0]
         numbers, frequency = None, self._frequency  # (the blob's: a guide to the words' rarest byte)
-        if not bool(_DIGIT[np.frombuffer(pattern, np.uint8)].all()):  # never in a word of digits alone
+        digits = bool(_DIGIT[np.frombuffer(pattern, np.uint8)].all())
+        if not digits:  # never in a word of digits alone
             part = self._lettered_if_asked_before()
             if part is not None and part.words is not None:
                 words, word_starts, numbers = part.words, part.starts, part.numbers
@@ -607,17 +614,25 @@ class _Strings:
         first, end = self._word_offsets[held], self._word_offsets[held + 1]
         lengths = end - first
         if len(held) == 1:
-            return self._word_values[int(first[0]):int(end[0])]
-        places = np.repeat(first - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) + np.arange(
-            int(lengths.sum()))
-        return self._word_values[places]
+            values = self._word_values[int(first[0]):int(end[0])]
+        else:
+            places = np.repeat(first - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) + np.arange(
+                int(lengths.sum()))
+            values = self._word_values[places]
+        if digits:  # every word looked through, and many lists read ("16" in a million numbered prompts: 50,000 words
+            self._give_back(*self._word_arrays())  # and their lists): their pages given back, 54 MB not kept
+        return values
 
     def _holding(self, byte: int) -> np.ndarray:
         """Which values of the blob hold this byte: from the letter bits where they say, else one pass over it."""
         n = self._blobbed
         bit, known = int(self._letter_bit[byte]), len(self._letters)
+        if not n or not self._frequency[byte]:  # in no value (its count in the blob: a letter nobody typed in a
+            return np.zeros(n, bool)  # prompt, 'q' among a million, was a 130 ms pass over the 54 MB of text)
         if bit == 255 or not known:
-            return np.logical_or.reduceat(self._blob == byte, self._starts) if n else np.zeros(0, bool)
+            mask = np.logical_or.reduceat(self._blob == byte, self._starts)
+            self._give_back(self._blob, self._starts)  # the text read once (a rare byte): not kept in memory
+            return mask
         mask = np.empty(n, bool)
         np.not_equal(self._letters & np.uint64(1 << bit), 0, out=mask[:known])
         if known < n:  # values added since the letters were made
@@ -1618,6 +1633,7 @@ class Catalog:
         self._mapping = _Mapping(data)
         for values in (prompts, *strings.values()):
             values._mapping = self._mapping
+            values._give_back(values._word_values)  # read whole by its check (`loaded`): 31 MB at a million prompts
         self._seq = self._saved_seq = seq
         if len(columns[0]) >= LARGE:
             _give_back_large_blocks()
