@@ -230,6 +230,44 @@ def test_thumbnails_are_kept_as_data_the_collector_does_not_walk(lib, tmp_path):
     assert "(no picture)" in "".join(segment.text for line in missing for segment in line)
 
 
+@pytest.mark.parametrize("size", [(27, 14), (11, 4), (49, 25), (1, 1), (3, 20)])
+def test_thumbnails_are_drawn_as_textual_images_half_cells_draw_them(lib, size):
+    """A thumbnail's packed lines are made from its pixels in a few array operations (`cell_lines.halfcell`), 13
+    times quicker than a rich Style and two Colors per cell, cell for cell what textual-image's renderer gives,
+    simplified and packed; on 16 colours the pictures are still drawn by textual-image (Rich maps the colours)."""
+    import random
+
+    from PIL import Image
+    from rich.segment import Segment
+
+    from widgets import cell_colours
+    from widgets.cell_lines import halfcell, pack, unpack
+    from widgets.thumbnails import GRID_PIXELS, CachedHalfcellImage, cell_console, load_picture
+
+    def textual_image(picture, width, height):
+        strips = CachedHalfcellImage.render_strips(cell_console(), picture, width, height)
+        return tuple(pack(list(Segment.simplify(strip))) for strip in strips)
+
+    rng = random.Random(size[0])
+    noise = Image.frombytes("RGB", (37, 23), bytes(rng.randrange(256) for _ in range(37 * 23 * 3)))
+    pictures = [load_picture(record.thumbnail_path, GRID_PIXELS) for record in lib.page()[:3]]
+    pictures += [noise, Image.new("RGB", (64, 40), (10, 20, 30)), Image.linear_gradient("L").convert("RGB")]
+    for picture in pictures:
+        assert picture is not None
+        assert halfcell(picture, *size) == textual_image(picture, *size)
+    key = (lib.page()[0].thumbnail_path, *size)
+    expected = textual_image(load_picture(key[0], GRID_PIXELS), *size)
+    assert thumbnail_cache.ThumbnailStrips().make(key) == unpack(expected)
+    was = cell_colours.draws_true_colour()
+    cell_colours.use_colour_system("standard")
+    try:
+        sixteen = textual_image(load_picture(key[0], GRID_PIXELS), *size)  # mapped to the 16 by `for_terminal`
+        assert sixteen != expected
+        assert thumbnail_cache.ThumbnailStrips().make(key) == unpack(sixteen)
+    finally:
+        cell_colours.use_colour_system("truecolor" if was else "standard")
+
+
 async def test_a_cards_old_lines_are_freed_without_the_garbage_collector(lib, tmp_path, monkeypatch):
     """Every line a card drew used to hold itself (Textual caches a whole line's division on the line), so
     paging left tens of thousands of objects to full collections on the UI thread; now they go at once."""

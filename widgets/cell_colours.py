@@ -93,6 +93,11 @@ def use_colour_system(system: str | None) -> None:
         threading.Thread(target=_table, name="sixteen-colour table", daemon=True).start()
 
 
+def draws_true_colour() -> bool:
+    """Pictures are drawn in their own colours (`for_terminal` leaves them unchanged)."""
+    return not _state.sixteen
+
+
 def for_terminal(picture: Image.Image) -> Image.Image:
     """The picture as half-block cells should draw it on this terminal: mapped to the 16 ANSI colours when those
     are all it shows, else unchanged (256 colours: Rich's own mapping keeps hues)."""

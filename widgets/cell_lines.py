@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Iterable, Union
 
+import numpy as np
+from PIL import Image
 from rich.color import Color, ColorType
 from rich.color_triplet import ColorTriplet
 from rich.segment import Segment
@@ -49,6 +51,26 @@ def pack(segments: Iterable[Segment]) -> Line:
     for text, style, _ in segments:
         items += (text, colours_of(style))
     return tuple(items)
+
+
+def halfcell(picture: Image.Image, width: int, height: int) -> tuple[Line, ...]:
+    """A picture drawn in `width` x `height` half-block cells ("▀", the upper pixel the foreground, the lower one
+    the background), packed: what textual-image's half-cell renderer gives, simplified and packed (the picture scaled
+    to width x 2*height with Pillow's default filter, a run of cells of one colour pair one item), made from the
+    pixels in a few array operations instead of a rich Style and two Colors per cell (3.6 ms a thumbnail of 27x14
+    cells, most of the time the grid took to show a screen of pictures not drawn before)."""
+    pixels = np.asarray(picture.convert("RGB").resize((width, 2 * height)), dtype=np.uint64)
+    rgb = pixels[..., 0] << 16 | pixels[..., 1] << 8 | pixels[..., 2]
+    cells = rgb[0::2] << 24 | rgb[1::2]  # (height, width): the foreground's 0xRRGGBB << 24 | the background's
+    lines = []
+    for row in cells:
+        starts = np.flatnonzero(np.concatenate(([True], row[1:] != row[:-1])))
+        runs = np.diff(starts, append=width).tolist()
+        items: list = []
+        for run, colours in zip(runs, row[starts].tolist()):
+            items += ("▀" * run, colours)
+        lines.append(tuple(items))
+    return tuple(lines)
 
 
 def _color(rgb: int) -> Color:

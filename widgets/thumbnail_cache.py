@@ -9,7 +9,8 @@ from PIL import Image
 from rich.segment import Segment
 from rich.text import Text
 
-from .cell_lines import Line, pack, unpack
+from .cell_colours import draws_true_colour
+from .cell_lines import Line, halfcell, pack, unpack
 from .lru import LRU
 from .thumbnails import GRID_PIXELS, PICTURE_CACHE_SIZE, STRIP_CACHE_SIZE, CachedHalfcellImage, cell_console, load_picture
 
@@ -77,16 +78,19 @@ class ThumbnailStrips:
             return lines
         path, width, height = key
         picture = self.pictures.get(path)
-        if picture is None:
-            label = Text("(no picture)", style="dim", justify="center")
-            label.truncate(width, pad=True)
-            blank = [Segment(" " * width)]
-            drawn = [blank] * (height // 2) + [list(label.render(self._console, end=""))] + \
-                [blank] * (height - height // 2 - 1)
+        if picture is not None and draws_true_colour():
+            packed = halfcell(picture, width, height)  # the pixels' colours as they are, straight to packed lines
         else:
-            drawn = [list(Segment.simplify(strip))
-                     for strip in CachedHalfcellImage.render_strips(self._console, picture, width, height)]
-        packed = tuple(pack(line) for line in drawn)
+            if picture is None:
+                label = Text("(no picture)", style="dim", justify="center")
+                label.truncate(width, pad=True)
+                blank = [Segment(" " * width)]
+                drawn = [blank] * (height // 2) + [list(label.render(self._console, end=""))] + \
+                    [blank] * (height - height // 2 - 1)
+            else:  # the 16 colours: textual-image and Rich's mapping (`cell_colours.for_terminal`)
+                drawn = [list(Segment.simplify(strip))
+                         for strip in CachedHalfcellImage.render_strips(self._console, picture, width, height)]
+            packed = tuple(pack(line) for line in drawn)
         lines = unpack(packed)  # one Style per colour pair, not textual-image's one per cell
         self._packed.put(key, packed)
         self._drawn.put(key, lines)
