@@ -757,6 +757,30 @@ async def test_a_card_draws_again_when_its_own_thumbnail_is_made_not_when_any_is
         assert "▀" in "".join(line.text for line in made._render_lines()) and made.thumbnail_key is None
 
 
+@pytest.mark.parametrize("slow", [False, True])
+async def test_a_screen_of_thumbnails_is_told_to_the_cards_once_unless_they_come_slowly(lib, tmp_path, monkeypatch,
+                                                                                       slow):
+    """The thumbnail worker told the grid after every 4 thumbnails, each time a paint of the cards: a screen of
+    thumbnails made in a few milliseconds was painted three times (End on a million images). It now tells once when
+    the screen's are made, and as they come only when making them takes long (large pictures read)."""
+    from widgets import card_grid
+
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        g = grid(app)
+        visible = [key for key in g._keys_for(g.top_row * g.columns)]
+        assert len(visible) >= 5
+        if slow:
+            monkeypatch.setattr(card_grid, "THUMBNAILS_TOLD_AFTER", 0.0)
+        told = []
+        monkeypatch.setattr(g, "_thumbnails_ready", lambda: told.append(sum(g.strips.drawn(k) for k in visible)))
+        g.strips = card_grid.ThumbnailStrips()  # none made yet
+        g._make_thumbnails(visible, [])
+        await settle(pilot, app)
+        assert told == (list(range(1, len(visible) + 1)) if slow else [len(visible)])
+
+
 async def test_key_bar_shows_the_keys_and_runs_them_on_click(lib, tmp_path):
     from widgets.key_bar import KeyBar
 

@@ -12,6 +12,7 @@ page past the end has the source count exactly (in a worker). `Counted` says so.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Set
 from dataclasses import dataclass
 from typing import Protocol
@@ -37,6 +38,7 @@ from .thumbnails import CachedHalfcellImage
 
 PAGE_SIZE = 60
 CARD_FRAME = 2  # cells of border across a card (left and right, top and bottom)
+THUMBNAILS_TOLD_AFTER = 0.05  # seconds of thumbnails made before the cards are told (`_make_thumbnails`)
 CARD_LINES = 4  # the lines of a card besides its thumbnail and prompt: border (2), date, buttons
 
 
@@ -596,12 +598,16 @@ class CardGrid(Widget, can_focus=True):
     def _make_thumbnails(self, visible: list[tuple], ahead: list[tuple]) -> None:
         """Draw the thumbnails on screen, telling the cards as they come, then those a page away."""
         worker = get_current_worker()
+        told = time.monotonic()
         try:
             for n, key in enumerate(visible):
                 if worker.is_cancelled:
                     return
                 self.strips.make(key)
-                if n % 4 == 3 or n == len(visible) - 1:
+                # the grid is told (a paint of the cards made) when all are made, or as they come when they are
+                # slow (large pictures read): a screen of quick ones was painted three times, every 4 thumbnails
+                if n == len(visible) - 1 or time.monotonic() - told >= THUMBNAILS_TOLD_AFTER:
+                    told = time.monotonic()
                     self.app.call_from_thread(self._thumbnails_ready)
             for key in ahead:
                 if worker.is_cancelled:
