@@ -169,7 +169,7 @@ class GalleryScreen(Screen):
         self._warmed = False
         self._others: tuple[Count, list[str]] | None = None  # an empty library: the public gallery's count and owners
         self._answered = False  # a result has been shown (until then the status line says it is being read)
-        self._query_started: float | None = None  # when the query under way started (run_query)
+        self._query_started: float | None = None  # when the result on its way was asked for (`_ask`)
         self._pending: Filters | None = None  # the filters of the result asked for and not shown yet
         self._mounted_at = time.monotonic()
         self._focus_grid_when_shown = False  # Enter in the search box: the grid gets the focus with the results
@@ -254,8 +254,10 @@ class GalleryScreen(Screen):
         self._ask(self.filters, keep_position, focus_index)
 
     def _ask(self, filters: Filters, *args, **kwargs) -> None:
-        """run_query, its filters kept as the result on its way (`_run_filters` does not ask for it again)."""
-        self._pending = filters
+        """run_query, its filters kept as the result on its way (`_run_filters` does not ask for it again), and
+        when it was asked: still on its way READING_SLOW later, the status line says why (`_update_status`)."""
+        self._pending, self._query_started = filters, time.monotonic()
+        self.set_timer(READING_SLOW + 0.1, self._update_status)
         self.run_query(filters, *args, **kwargs)
 
     @work(thread=True, exclusive=True, group="query", exit_on_error=False)
@@ -265,17 +267,6 @@ class GalleryScreen(Screen):
         """`follow_top`: the grid was at its first card, and stays there when images land above it (the new ones
         show). `arrived`: new images from a source and their notice, which says where they are once this result
         shows (NEWUSER5 §11: they landed above the view and nothing said so)."""
-        started = time.monotonic()
-        self._query_started = started
-        self.app.call_from_thread(self.set_timer, READING_SLOW + 0.1, self._update_status)  # slow: says why
-        try:
-            self._query(filters, keep_position, focus_index, focus_id, follow_top, arrived)
-        finally:
-            if self._query_started == started:
-                self._query_started = None
-
-    def _query(self, filters: Filters, keep_position: bool, focus_index: int | None, focus_id: int | None,
-               follow_top: bool, arrived: tuple[list[int], str, str] | None) -> None:
         worker = get_current_worker()
         where: int | None = None  # the first place of the new images in this result (None: not in it)
         try:
@@ -321,7 +312,7 @@ class GalleryScreen(Screen):
         the new name; a search's `in:OLD` is the user's text, left as typed: the reload's hint says it names no
         collection, and a notice says what it was renamed to."""
         if answered:  # the answer to the query on its way (its collection was gone)
-            self._pending = None
+            self._pending = self._query_started = None
         bar = self.query_one("#filters", FilterBar)
         looked_at = self.filters.collection_id
         if looked_at is not None and looked_at != ALL_COLLECTIONS and all(c.id != looked_at for c in collections):
@@ -595,7 +586,7 @@ class GalleryScreen(Screen):
         last result, and the status line says that Enter or Ctrl+R runs it again (new-user test 7 #23: the box
         said "owl" while the cards stayed "dragon", and neither key ran it again)."""
         if event.worker.group == "query" and event.worker.node is self and event.state == WorkerState.ERROR:
-            self._failed, self._pending = True, None
+            self._failed, self._pending, self._query_started = True, None, None
             self.hint, self.hint_listed = "this search could not run: Enter or Ctrl+R tries again", False
             self._update_status()
 
