@@ -177,10 +177,7 @@ async def test_selecting_a_stack_card_selects_its_images(batch_lib, tmp_path):
 
     app = make_app(batch_lib, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await ui.wait_until(pilot, lambda: status(app).startswith("5 of 5 images · 3 cards"), timeout=15)
-        await ui.settle(pilot, app)
-        while grid(app).current.stack != 3:
-            await pilot.press("right")
+        await to_the_stack_of_three(pilot, app)
         await pilot.press("d")  # nothing selected: the top image, and the question says so
         await ui.wait_until(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
         assert str(app.screen.query_one("#question", Static).render()).endswith(
@@ -223,6 +220,14 @@ async def test_double_click_opens_a_stack_and_s_turns_stacking_off_and_is_rememb
         await ui.wait_until(pilot, lambda: settings.exists() and "stacks = false" in settings.read_text(), timeout=15)
         await pilot.press("S")
         await ui.wait_until(pilot, lambda: status(app).startswith("5 of 5 images · 3 cards"), timeout=15)
+
+
+async def to_the_stack_of_three(pilot, app) -> None:
+    """batch_lib's gallery shown (its 3 cards), the cursor on its card of three images."""
+    await ui.wait_until(pilot, lambda: status(app).startswith("5 of 5 images · 3 cards"), timeout=15)
+    await ui.settle(pilot, app)
+    while grid(app).current.stack != 3:
+        await pilot.press("right")
 
 
 def test_an_image_made_from_another_never_stacks_with_it(library, tmp_path):
@@ -462,10 +467,7 @@ async def test_the_selection_stays_through_a_stack_and_a_new_search_and_esc_clea
 
     app = make_app(batch_lib, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await ui.wait_until(pilot, lambda: status(app).startswith("5 of 5 images · 3 cards"), timeout=15)
-        await ui.settle(pilot, app)
-        while grid(app).current.stack != 3:
-            await pilot.press("right")
+        await to_the_stack_of_three(pilot, app)
         stack_index = grid(app).cursor
         await pilot.press("space")  # the stack: #1-#3
         others = [i for i in range(grid(app).total) if i != stack_index]
