@@ -54,6 +54,7 @@ class SourceWatcher:
         self._added: list[str] = []  # folders added since the last watch began: read again once it is in place
         self.missing: list[str] = []  # those not there (moved, deleted, a disk unmounted): looked for again
         self._said: dict[str, str] = {}  # a source's problem said once, not again at every rescan
+        self._failing: str | None = None  # the failure said last, until a call works again (`_failed`)
         self._stop = threading.Event()
         self._wake = threading.Event()  # stop, or the sources changed: watch again
         self._thread: threading.Thread | None = None
@@ -137,12 +138,23 @@ class SourceWatcher:
 
     def _safe(self, call, *args):
         try:
-            return call(*args)
+            result = call(*args)
         except StoreError as exc:
-            self.on_notice(str(exc))
+            self._failed(str(exc))
         except Exception as exc:  # noqa: BLE001 - the watcher never dies of one bad moment
-            self.on_notice(f"Following the source folders failed: {first_line(exc)}.")
+            self._failed(f"Following the source folders failed: {first_line(exc)}.")
+        else:
+            self._failing = None
+            return result
         return None
+
+    def _failed(self, text: str) -> None:
+        """A failure said once while it lasts: the watcher asks the database every RETRY_AFTER seconds (its
+        thumbnails, its folders), and a server that cannot be reached said so at each of them, a pile of the same
+        notice over the app (new-user test 10 #1). Said again after a call that worked."""
+        if text != self._failing:
+            self._failing = text
+            self.on_notice(text)
 
     def _scan(self, paths: list[Path] | None) -> None:
         if paths is not None:
@@ -237,8 +249,9 @@ class SourceWatcher:
             self.on_notice(f"Cannot start a rescan of the source folders: {exc.strerror or exc}; rescanning here.")
             return self._safe(self.library.scan_sources)
         except StoreError as exc:
-            self.on_notice(str(exc))
+            self._failed(str(exc))
             return None
+        self._failing = None
         return None if self._stop.is_set() else reports
 
     def _watch(self) -> None:

@@ -2174,3 +2174,60 @@ def test_a_file_whose_source_folder_is_not_there_says_so_when_read(library, outp
     with pytest.raises(StoreError) as refused:
         png_with_metadata(diamond)
     assert str(refused.value).endswith("cannot be read: No such file or directory.")
+
+
+def test_a_database_out_of_reach_is_said_once_by_the_watcher_and_followed_again_after(tmp_path, postgres_server,
+                                                                                       monkeypatch):
+    """New-user test 10 #1: with the team's PostgreSQL server down, the app's watcher said "The library database cannot
+    be reached" at each of its calls (its thumbnails every 0.3 s, its folders every 5 s), and the notices piled up
+    over the whole screen, in every open app, for as long as it lasted. Said once while it lasts; once the server is
+    back, a file written meanwhile comes in. Fails without (a notice every round: 10 and more in 3 s)."""
+    import psycopg2
+
+    from store import watcher as watcher_module
+
+    monkeypatch.setattr(watcher_module, "CHECK_SOURCES_EVERY", 0.5)
+    name, url = postgres_server.new_database()
+    folder = tmp_path / "out"
+    put(folder, "first.png", a1111("first of all", 1))
+    library = Library(tmp_path / "lib", account="alice", database_url=url)
+    library.add_source(folder)
+    notices: list[str] = []
+
+    def connections(allowed: bool) -> None:  # as a server stopped, or an administrator closing the database, does
+        admin = psycopg2.connect(host="127.0.0.1", port=postgres_server.port, user="postgres", dbname="postgres")
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}')
+            if not allowed:
+                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        admin.close()
+
+    watched = Library(tmp_path / "lib", account="alice", database_url=url)
+    calls: list[str] = []  # the watcher's calls that ask the database, each round
+
+    def counted(method):
+        def call(*args, **kwargs):
+            calls.append(method.__name__)
+            return method(*args, **kwargs)
+        return call
+
+    watched.sources = counted(watched.sources)  # type: ignore[method-assign]
+    watched.walk_thumbnails = counted(watched.walk_thumbnails)  # type: ignore[method-assign]
+    watcher = SourceWatcher(watched, lambda _reports: None, notices.append).start()
+    try:
+        assert watcher.ready.wait(30) and notices == []
+        connections(False)
+        wait_for(lambda: notices, 10)
+        asked = len(calls)
+        wait_for(lambda: len(calls) >= asked + 8, 20)  # rounds of the outage, each failing
+        assert 1 <= len(notices) <= 2 and len(set(notices)) == len(notices), notices
+        assert any("cannot be reached" in text or "not currently accepting connections" in text for text in notices)
+        put(folder, "meanwhile.png", a1111("written while the server was away", 2))
+        connections(True)
+        wait_for(lambda: library.total() == 2, 20)
+    finally:
+        connections(True)
+        watcher.stop()
+        library.close()
+        postgres_server.drop_database(name)  # WITH (FORCE): the connections kept for a next unit of work too
