@@ -71,6 +71,17 @@ class DiskFull(StoreError):
     FileDiskFull)."""
 
 
+class NoRoomToErase(StoreError):
+    """An erase on a full disk that found no room for the database to record it (store/room.py): `erased` holds the
+    ids it erased before it stopped, of `total` asked for (the rest were not), and the sentence says how many."""
+
+    def __init__(self, root: Path, erased: list[int] | None = None, total: int = 0) -> None:
+        from .room import no_room_sentence
+
+        self.root, self.erased, self.total = root, list(erased or []), total
+        super().__init__(no_room_sentence(root, len(self.erased), total))
+
+
 class DatabaseDiskFull(DatabaseFailed, DiskFull):
     """The database cannot grow: its disk is full."""
 

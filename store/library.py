@@ -41,7 +41,7 @@ from .database import (
     catalog_of,
     open_database,
 )
-from .errors import DatabaseDamaged, StoreError, first_line, is_damage, os_reason, translate
+from .errors import DatabaseDamaged, NoRoomToErase, StoreError, first_line, is_damage, os_reason, translate
 from .file_lock import FilesLock
 from .files import DISK_RESERVE, FileStore
 from .identity import (
@@ -195,7 +195,7 @@ class Library(Images, Search):
         if db is None and room.release_reserve(self.root):
             db = self._writable_database()
         if db is None:
-            raise StoreError(room.no_room_sentence(self.root))
+            raise NoRoomToErase(self.root)
         old, self.db = self.db, db
         database.initialize(db)
         if self.catalog is not None:
@@ -543,8 +543,15 @@ class Library(Images, Search):
 
         self._check_erasable()
         ids = trash.trashed_ids(self, older_than_days)
+        done: list[int] = []
         for chunk in chunked(ids, 500):
-            self.delete(chunk)
+            try:
+                self.delete(chunk)
+            except NoRoomToErase as exc:  # the disk filled: how many of all were erased, not of this chunk
+                if not done:
+                    raise
+                raise NoRoomToErase(self.root, done + exc.erased, len(ids)) from None
+            done.extend(chunk)
         return len(ids)
 
     @boundary

@@ -17,8 +17,9 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .errors import DiskFull, StoreError
+from .errors import DiskFull, NoRoomToErase
 from .files import DISK_RESERVE
+from .text import plural
 
 if TYPE_CHECKING:
     from .library import Library
@@ -83,42 +84,56 @@ def _ours(path: Path) -> bool:
         return False
 
 
-def no_room_sentence(root: Path) -> str:
+def no_room_sentence(root: Path, erased: int = 0, total: int = 0) -> str:
+    """The disk has no room for the database to record an erase; `erased` of `total` were erased before it stopped
+    (erasing in parts: each part that commits frees its files' room for the next, until one finds none)."""
+    done = (f"{erased:,} of the {plural(total, 'image')} were erased, the other {total - erased:,} were not"
+            if erased else "nothing was erased")
     return (f"The disk holding the library in {root} is full: even erasing images needs a little room for the "
-            f"database to record it (about {RESERVE_SIZE // 1024} KB), and there is none; nothing was erased: free "
-            "some space on its disk, then try again.")
+            f"database to record it (about {RESERVE_SIZE // 1024} KB), and there is none{' left' if erased else ''}; "
+            f"{done}: free some space on its disk, then try again.")
 
 
 def erase(library: "Library", ids: list[int], erase_now: Callable[[list[int]], int]) -> int:
     """Erase these images with `erase_now` (rows first, then files), also on a full disk: the reserve makes room
-    for the database when the disk has none. Returns how many were erased."""
+    for the database when the disk has none. Returns how many were erased. NoRoomToErase when the disk has no
+    room for some of them: its sentence says how many were erased, and `erased` which."""
     if library.read_only:
         library.open_for_erasing()  # a full disk: writable now, the reserve given up if need be; else the sentence
     if library.uses_postgres:  # its database is on the server: a full disk there is not helped here
         with library.bound():
             return erase_now(ids)
+    erased: list[int] = []
     try:
-        return _in_parts(library, ids, erase_now)
+        return _in_parts(library, ids, erase_now, erased)
+    except NoRoomToErase:
+        raise NoRoomToErase(library.root, erased, len(ids)) from None
     finally:
         keep_reserve(library.root, 2 * RESERVE_SIZE)  # given up to make room: back once the erase freed enough
 
 
-def _in_parts(library: "Library", ids: list[int], erase_now: Callable[[list[int]], int]) -> int:
+def _in_parts(library: "Library", ids: list[int], erase_now: Callable[[list[int]], int], erased: list[int]) -> int:
     """`erase_now(ids)`; on a full disk, again once the reserve is gone, then in halves (each half that commits
-    frees its files' room for the next)."""
+    frees its files' room for the next). The ids of each part that commits go into `erased`: when a later part
+    finds no room (new-user test 10, K2: "nothing was erased" was said after earlier halves had been)."""
     try:
         with library.bound():
-            return erase_now(ids)
+            n = erase_now(ids)
+        erased.extend(ids)
+        return n
     except DiskFull:
         if not ids:
             raise
         with library.bound():
             left = sorted(library.own_existing(ids, trashed=None))  # a commit after the erase failed: done
         if len(left) < len(ids):
-            return len(ids) - len(left) + (_in_parts(library, left, erase_now) if left else 0)
+            kept = set(left)
+            erased.extend(i for i in ids if i not in kept)
+            return len(ids) - len(left) + (_in_parts(library, left, erase_now, erased) if left else 0)
         if release_reserve(library.root):
-            return _in_parts(library, ids, erase_now)
+            return _in_parts(library, ids, erase_now, erased)
         if len(ids) == 1:
-            raise StoreError(no_room_sentence(library.root)) from None
+            raise NoRoomToErase(library.root) from None
         half = len(ids) // 2
-        return _in_parts(library, ids[:half], erase_now) + _in_parts(library, ids[half:], erase_now)
+        first = _in_parts(library, ids[:half], erase_now, erased)
+        return first + _in_parts(library, ids[half:], erase_now, erased)

@@ -581,6 +581,77 @@ async def test_the_app_on_a_full_disk_opens_the_trash_and_empties_it(small_disk,
     library.close()
 
 
+def trash_that_fills_the_disk(tmp_path, make_png, monkeypatch, images: int = 4) -> tuple[Path, list[int]]:
+    """A library whose trash holds `images` images, on a disk that (as the store sees it) has room to record the
+    erase of one image at a time, and none for the third: the database's commit says the disk is full for more
+    than one image at once, or for that one. Its folder and the trashed ids, oldest first."""
+    from store.errors import DatabaseDiskFull
+    from store.images import Images
+
+    root = tmp_path / "lib"
+    with Library(root) as library:
+        import_files(library, [make_png() for _ in range(images)])
+        ids = sorted(library.ids())
+        library.trash(ids)
+    real = Images._erase_now
+
+    def erase_now(self, part):
+        if len(part) > 1 or ids[2] in part:
+            raise DatabaseDiskFull("The disk holding the library database is full: nothing was saved.")
+        return real(self, part)
+
+    monkeypatch.setattr(Images, "_erase_now", erase_now)
+    return root, ids
+
+
+def test_an_erase_the_disk_stops_part_way_says_how_many_it_erased(tmp_path, make_png, monkeypatch, capsys):
+    """New-user test 10, K2: on a full disk an erase is tried in halves, each half that commits making room for
+    the next; when a later half found no room the whole said "nothing was erased", though the earlier halves had
+    been erased for good. It says how many of how many, and the trash holds the others. Fails without ("nothing was
+    erased")."""
+    root, ids = trash_that_fills_the_disk(tmp_path, make_png, monkeypatch)
+    capsys.readouterr()
+    assert main(["trash", "empty", "--yes", "--library", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "2 of the 4 images were erased, the other 2 were not: free some space on its disk, then try again." in err
+    assert "nothing was erased" not in err
+    with Library(root) as library:
+        assert sorted(item.record.id for item in library.trashed()) == ids[2:]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_the_trash_says_how_many_an_erase_stopped_by_the_disk_erased(tmp_path, make_png, monkeypatch, size):
+    """New-user test 10, K2, in the app: Empty trash on a disk that filled part-way said "nothing was erased" (a
+    second try of the rest found no room either) though half the trash was gone, or "Emptied the trash". It says how
+    many of how many were erased; the list holds the others. Fails without ("nothing was erased")."""
+    from tui.app import MyImagesApp
+    from tui.confirm_delete import ConfirmDeleteScreen
+    from tui.trash_screen import TrashScreen
+
+    from .ui import notices, settle, wait_until
+
+    root, ids = trash_that_fills_the_disk(tmp_path, make_png, monkeypatch)
+    library = Library(root)
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=size) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and app.screen.loaded)
+        await settle(pilot, app)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
+        await settle(pilot, app)
+        await pilot.click("#delete")
+        await wait_until(pilot, lambda: any("were erased" in text or "nothing was erased" in text for text in shown))
+        said = " ".join(shown)
+        assert "2 of the 4 images were erased, the other 2 were not" in said, shown
+        assert "nothing was erased" not in said and "Emptied the trash" not in said
+        await wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and app.screen.trash_list.total == 2)
+    assert sorted(item.record.id for item in library.trashed()) == ids[2:]
+    library.close()
+
+
 def test_a_database_damaged_in_its_middle_is_one_sentence_everywhere(tmp_path, make_png, capsys):
     """New-user test 7 #17: a library.db whose middle was overwritten (a bad sector, a broken copy) ended `list`,
     `doctor` and the app in a peewee.DatabaseError traceback: only the first read was guarded. Each says it in one

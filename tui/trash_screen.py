@@ -30,7 +30,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
-from store.errors import StoreError
+from store.errors import NoRoomToErase, StoreError
 from store.library import Library
 from store.text import one_line, plural, printable
 from store.trash import Renamed, TrashedImage, adopted_sentence, renamed_sentence, trash_days, walk_ids
@@ -384,7 +384,11 @@ class TrashScreen(Dialog[bool]):
             for chunk in targets.batches(self.library):
                 if cancelled():
                     break
-                done.extend(act(chunk))
+                try:
+                    done.extend(act(chunk))
+                except NoRoomToErase as exc:  # the disk stopped an erase part-way: what it erased is done, and
+                    done.extend(exc.erased)   # the sentence counts the whole job's (new-user test 10, K2)
+                    raise NoRoomToErase(exc.root, done, targets.count) from None
                 progress(len(done), targets.count, verb)
 
         def ended(outcome: JobOutcome | None) -> None:
@@ -437,6 +441,9 @@ class TrashScreen(Dialog[bool]):
     def _erase_chunk(self, chunk: list[int]) -> list[int]:
         try:
             self.library.delete_forever(chunk)
+        except NoRoomToErase as exc:  # a full disk: trying the rest again finds no more room ("nothing was erased")
+            self.erased.extend(exc.erased)
+            raise
         except StoreError:  # some were restored or erased elsewhere meanwhile: the others (else it is said)
             left = self.library.own_existing(chunk, trashed=True)
             if len(left) == len(chunk) or len(chunk) == 1:
@@ -471,7 +478,7 @@ class TrashScreen(Dialog[bool]):
                           "still in the trash."
             elif not done:
                 message = ""
-            elif emptying:
+            elif emptying and outcome.error is None:
                 message = f"Emptied the trash: {plural(len(done), 'image')} erased."
             else:
                 message = f"Deleted {plural(len(done), 'image')} forever."
