@@ -581,6 +581,55 @@ async def test_the_app_on_a_full_disk_opens_the_trash_and_empties_it(small_disk,
     library.close()
 
 
+async def empty_the_trash(pilot, app) -> None:
+    """`t`, `e` and the question's Delete: the trash emptied as a user does."""
+    from tui.confirm_delete import ConfirmDeleteScreen
+    from tui.trash_screen import TrashScreen
+
+    from .ui import settle, wait_until
+
+    await pilot.press("t")
+    await wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and app.screen.loaded)
+    await settle(pilot, app)
+    await pilot.press("e")
+    await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
+    await settle(pilot, app)
+    await pilot.click("#delete")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_an_app_that_opened_on_a_full_disk_follows_its_sources_once_an_erase_made_room(small_disk, tmp_path,
+                                                                                            size):
+    """New-user test 10, K3: an app that opened a library read only (a full disk) never watched its source folders,
+    and went on not watching them after Empty trash made room and the library writable: a new file of the generator
+    never came in until the app was restarted. It follows them from then on. Fails without (the file never comes)."""
+    from tui.trash_screen import TrashScreen
+
+    from .ui import notices, settle, wait_until
+
+    root, ids, files = noisy_library(small_disk, tmp_path, 3)
+    out = tmp_path / "out"
+    write_png(out / "first.png", colour=(10, 200, 30))
+    with Library(root) as library:
+        library.add_source(out)
+        assert library.total() == 2
+    fill_disk(small_disk)
+    library, app = read_only_app(root)
+    async with app.run_test(size=size) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        await empty_the_trash(pilot, app)
+        await wait_until(pilot, lambda: any("the library is no longer read only" in text for text in shown))
+        await wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and app.screen.trash_list.total == 0)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, TrashScreen))
+        await wait_until(pilot, lambda: app.watcher is not None and app.watcher.ready.is_set())
+        write_png(out / "second.png", colour=(200, 10, 30))  # the generator writes another
+        await wait_until(pilot, lambda: any("1 new image from" in text for text in shown), timeout=30)
+        assert library.total() == 3
+    library.close()
+
+
 def trash_that_fills_the_disk(tmp_path, make_png, monkeypatch, images: int = 4) -> tuple[Path, list[int]]:
     """A library whose trash holds `images` images, on a disk that (as the store sees it) has room to record the
     erase of one image at a time, and none for the third: the database's commit says the disk is full for more
@@ -625,7 +674,6 @@ async def test_the_trash_says_how_many_an_erase_stopped_by_the_disk_erased(tmp_p
     second try of the rest found no room either) though half the trash was gone, or "Emptied the trash". It says how
     many of how many were erased; the list holds the others. Fails without ("nothing was erased")."""
     from tui.app import MyImagesApp
-    from tui.confirm_delete import ConfirmDeleteScreen
     from tui.trash_screen import TrashScreen
 
     from .ui import notices, settle, wait_until
@@ -636,13 +684,7 @@ async def test_the_trash_says_how_many_an_erase_stopped_by_the_disk_erased(tmp_p
     async with app.run_test(size=size) as pilot:
         shown = notices(app)
         await settle(pilot, app)
-        await pilot.press("t")
-        await wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and app.screen.loaded)
-        await settle(pilot, app)
-        await pilot.press("e")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
-        await settle(pilot, app)
-        await pilot.click("#delete")
+        await empty_the_trash(pilot, app)
         await wait_until(pilot, lambda: any("were erased" in text or "nothing was erased" in text for text in shown))
         said = " ".join(shown)
         assert "2 of the 4 images were erased, the other 2 were not" in said, shown

@@ -200,6 +200,12 @@ class MyImagesApp(App):
                                      lambda text: self._from_watcher(self._source_notice, text),
                                      full_scans_apart=True).start()
 
+    def library_writable_again(self) -> None:
+        """The library, opened read only on a full disk, became writable (an erase made room: store/room.py): its
+        sources are followed from now on, as they would have been from the start (new-user test 10, K3)."""
+        if getattr(self, "watcher", None) is None and not self.library.read_only:
+            self._follow_sources()
+
     def _from_watcher(self, callback, *args) -> None:
         try:
             self.call_from_thread(callback, *args)

@@ -1172,6 +1172,9 @@ class GalleryScreen(Screen):
             if self.library.read_only != read_only:  # erasing on a full disk opened it for writing (store/room.py)
                 self.sub_title = self._account_line(self.library.account)
                 self.refresh_bindings()
+                writable_again = getattr(self.app, "library_writable_again", None)
+                if writable_again is not None:  # the sources, not followed while it was read only
+                    writable_again()
             self._done_in_trash.update({i: "restored" for i in trash.restored})  # undo says "in the trash"
             self._done_in_trash.update({i: "erased for good" for i in trash.erased})
             if restored:
