@@ -396,6 +396,33 @@ async def test_favorite_by_key_and_by_click(lib, tmp_path, db_url):  # both back
         assert card.icons[0] == "♡" and "♥" not in screen_text(app)
 
 
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_a_click_where_the_screen_draws_a_heart_toggles_that_cards_favorite(lib, tmp_path, size):
+    """New-user test 10, K1 (last session: a click on a card's ♡ at 80x24 in tmux "did not toggle in one quick try").
+    Not reproduced in tmux (80x24 and 160x48, medium and small cards: every click on the cell drawn ♡ toggled; SGR
+    coordinates are 1-based, and the cell left of the ♡ is the card's border). This clicks where the screen, as
+    drawn, shows each ♡ (not where the card says its button is, as click_action does), so a drift between the
+    drawing and the hit test fails here."""
+    from rich.cells import cell_len
+
+    from .ui import screen_lines
+
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        hearts = [(cell_len(line[:column]), y) for y, line in enumerate(screen_lines(app))
+                  for column, char in enumerate(line) if char == "♡"]
+        cards = {card.record.id for card in app.screen.query(ImageCard) if card.record is not None
+                 and card.region.height and card.region.y + card.region.height <= size[1]}
+        assert len(hearts) == len(cards) >= 4, (hearts, cards)
+        for x, y in hearts:
+            await pilot.click(offset=(x, y))
+            await pilot.pause()
+        await settle(pilot, app)
+        assert {r.id for r in lib.page(Filters(favorite="favorites"), limit=100)} == cards
+        assert "♡" not in screen_text(app) and screen_text(app).count("♥") == len(cards)
+
+
 async def test_unfavorite_leaves_favorites_filter_at_once(lib, tmp_path, db_url):  # both back ends
     lib.set_favorite([r.id for r in lib.page()[:2]])
     app = make_app(lib, tmp_path)
