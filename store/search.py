@@ -622,11 +622,13 @@ class Search(Collections):
 
     @boundary
     def other_files(self, record: ImageRecord) -> list[Path]:
-        """A linked image's other files in the watched folders (the same picture in several places is one image),
-        besides `record.path`: `info` lists them ("Also at"). None for the library's own copy."""
+        """An image's other files in the watched folders (the same picture in several places is one image),
+        besides `record.path`: `info` lists them ("Also at"). The library's own copy (an imported image) has them too
+        when its picture is also a file in a watched folder (new-user test 10 #2: `file:` found it there, `info`
+        did not name it)."""
         from .sources import other_files
 
-        return other_files(self, record) if record.linked else []  # type: ignore[arg-type]
+        return other_files(self, record)  # type: ignore[arg-type]
 
     @boundary
     def position(self, image_id: int, filters: Filters | None = None) -> int | None:

@@ -1513,8 +1513,8 @@ def linked_paths(library: Library, image_ids: Iterable[int]) -> dict[int, list[t
 
 
 def other_files(library: Library, record: Any) -> list[Path]:
-    """A linked image's files in link-mode sources besides its own (`record.path`): the same picture in other
-    places, one image (`info` lists them: "Also at")."""
+    """An image's files in link-mode sources besides its own (`record.path`): the same picture in other places, one
+    image (`info` lists them: "Also at"); an imported image's are the files of its picture in the watched folders."""
     query = (SourceFile.select(SourceFile.relpath, Source.path).join(Source)
              .where(SourceFile.image == record.id, Source.mode == LINK).tuples())
     paths = sorted({Path(folder) / relpath for relpath, folder in query})

@@ -247,6 +247,24 @@ def test_an_imported_image_keeps_its_copy_and_never_moves_a_twin_in_a_source(lib
     assert check(library, min_age=0).missing_originals == []
 
 
+def test_info_names_an_imported_images_file_in_a_watched_folder(library, imported_twin, capsys):
+    """New-user test 10 #2: an imported image (the library's own copy) whose picture is also a file in a watched
+    folder: `file:c3` found it, `source list` counted it, but `info` (and `--json` `paths`) named only the library's
+    copy, so nothing said where that file is. It is "Also at", on SQLite and PostgreSQL. Fails without (none)."""
+    from tui.cli import main
+
+    me = imported_twin
+    record = library.get(me.id)
+    assert record.path == me.copy and record.also_at == (me.twin.resolve(),)
+    assert ("Also at", str(me.twin.resolve())) in record.info_rows()
+    assert [r.id for r in library.page(Filters(search="file:c3"))] == [me.id]
+    cli = ["--library", str(library.root), "--account", "alice"] + (
+        ["--database-url", library.database_url] if library.database_url else [])
+    capsys.readouterr()
+    assert main(["info", str(me.id), "--json", *cli]) == 0
+    assert json.loads(capsys.readouterr().out)["paths"] == [str(me.copy), str(me.twin.resolve())]
+
+
 def test_erasing_an_imported_image_leaves_a_twin_in_a_source(library, imported_twin, outputs):
     """New-user test item 2: `delete --permanent` of an imported image erased the identical file in a
     watched folder. The library's copy is erased; the twin stays, said once in `source list`, not taken in again."""

@@ -668,6 +668,41 @@ async def test_a_file_that_comes_back_is_said_to_be_its_image_back(tmp_path):
         assert titles[back] == "Images back" and "New images" not in titles
 
 
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_info_of_an_imported_image_names_its_file_in_a_watched_folder(tmp_path, size):
+    """New-user test 10 #2 in the app: `i` on an imported image whose picture is also a file in a watched folder
+    named only the library's copy. It shows that file too ("Also at"), read off the UI thread. Fails without."""
+    from store.importer import ImportOptions, import_files
+
+    picture = tmp_path / "gen" / "castle.png"
+    picture.parent.mkdir()
+    picture.write_bytes(a1111("a castle", 9))
+    library = Library(tmp_path / "lib", account="alice")
+    import_files(library, [picture], ImportOptions())
+    (tmp_path / "out").mkdir()
+    twin = tmp_path / "out" / "c3.png"
+    twin.write_bytes(picture.read_bytes())
+    library.add_source(tmp_path / "out")
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        await info_says_also_at(pilot, app, twin)
+    library.close()
+
+
+async def info_says_also_at(pilot, app, path) -> None:
+    """`i`: the info dialog's "Also at" is `path`, shown once scrolled to (below the fold at 80x24)."""
+    from tui.info_screen import InfoScreen
+
+    await pilot.press("i")
+    await wait_until(pilot, lambda: isinstance(app.screen, InfoScreen))
+    labels = [str(label.render()) for label in app.screen.query(".info-label")]
+    values = [str(value.render()) for value in app.screen.query(".info-value")]
+    assert "Also at" in labels and values[labels.index("Also at")] == str(path.resolve())
+    app.screen.query_one("#info-scroll").scroll_end(animate=False)
+    await wait_until(pilot, lambda: "Also at" in screen_text(app) and path.name in screen_text(app))
+
+
 def one_picture_in_two_folders(tmp_path):
     """A library following two folders that hold the same picture (one image), under other names: (library, the
     second folder, holding twin.png)."""
@@ -692,13 +727,7 @@ async def test_info_lists_every_file_of_one_picture_in_several_places(tmp_path, 
     app = MyImagesApp(library, images="none")
     async with app.run_test(size=size) as pilot:
         await settle(pilot, app)
-        await pilot.press("i")
-        await wait_until(pilot, lambda: isinstance(app.screen, InfoScreen))
-        labels = [str(label.render()) for label in app.screen.query(".info-label")]
-        values = [str(value.render()) for value in app.screen.query(".info-value")]
-        assert "Also at" in labels and values[labels.index("Also at")] == str((other / "twin.png").resolve())
-        app.screen.query_one("#info-scroll").scroll_end(animate=False)  # below the fold at 80x24
-        await wait_until(pilot, lambda: "Also at" in screen_text(app) and "twin.png" in screen_text(app))
+        await info_says_also_at(pilot, app, other / "twin.png")
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, InfoScreen))
 

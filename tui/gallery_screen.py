@@ -877,8 +877,8 @@ class GalleryScreen(Screen):
     def action_info(self) -> None:
         record = self._current()
         if record:
-            if record.linked and record.also_at is None:
-                self._info_with_files(record)  # its other files in the watched folders, read off the UI thread
+            if record.also_at is None:
+                self._info_with_files(record)  # its (other) files in the watched folders, read off the UI thread
             else:
                 self.app.push_screen(InfoScreen(record))
 

@@ -177,7 +177,7 @@ class ViewerScreen(Dialog[None]):
     def _show_info(self) -> None:
         """Each field's name, then its value on the panel's whole width (beside "Negative prompt" a value had
         ten columns left at 80×24: a model's name and a path came in ten-character pieces)."""
-        if self.record.linked and self.record.also_at is None:
+        if self.record.also_at is None:
             self._read_other_files(self.record)  # its other files in the watched folders ("Also at"), then again
         lines = Text()
         for label, value in self.record.info_rows():
