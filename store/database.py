@@ -295,11 +295,13 @@ def _stored_as(field) -> type | None:
     return None
 
 
-def bulk_insert(db: Database, model, rows: list[dict[str, Any]], conflict: Sequence[str] = ()) -> None:
+def bulk_insert(db: Database, model, rows: list[dict[str, Any]], conflict: Sequence[str] = (),
+                keep_existing: bool = False) -> None:
     """Insert many rows with few statements (SQLite: up to 500 rows in one; PostgreSQL: one prepared statement,
     executemany): peewee builds SQL per row, which costs more than the insert itself on a large import or scan.
 
-    `conflict`: the unique columns; a row that clashes there updates the other columns instead.
+    `conflict`: the unique columns; a row that clashes there updates the other columns instead, or with
+    `keep_existing` is left out (the row there stays as it is).
     Values go through each field's own conversion, so they are stored as peewee stores them.
     """
     if not rows:
@@ -321,7 +323,8 @@ def bulk_insert(db: Database, model, rows: list[dict[str, Any]], conflict: Seque
             targets = [model._meta.fields[name].column_name for name in conflict]
             updates = ", ".join(f"{quote(f.column_name)} = EXCLUDED.{quote(f.column_name)}"
                                 for f in fields if f.column_name not in targets)
-            sql += f" ON CONFLICT ({', '.join(quote(t) for t in targets)}) DO UPDATE SET {updates}"
+            sql += f" ON CONFLICT ({', '.join(quote(t) for t in targets)}) " + (
+                "DO NOTHING" if keep_existing else f"DO UPDATE SET {updates}")
         return sql
 
     fixed = [f.db_value(f.default() if callable(f.default) else f.default) for f in defaults]

@@ -210,8 +210,11 @@ class Images(Collections):
                                        item.text_accuracy, item.width, item.height, item.params,
                                        derived=bool(item.derivation or item.parent_id)),
                 } | ({"id": item.keep_id} if item.keep_id is not None else {}))
-            bulk_insert(self.db, Image, [row for row in rows if "id" not in row])
-            bulk_insert(self.db, Image, [row for row in rows if "id" in row])  # (one set of columns per insert)
+            # another process adding the same picture meanwhile (the app's watcher and `myimages watch` on one
+            # folder, on PostgreSQL, whose transactions do not wait for each other's reads): its row is the image,
+            # not a failure of the whole batch ("duplicate key value violates unique constraint", new-user test 10)
+            for part in ([row for row in rows if "id" not in row], [row for row in rows if "id" in row]):
+                bulk_insert(self.db, Image, part, conflict=("owner", "sha256"), keep_existing=True)
             new_ids = self._ids_by_hash([row["sha256"] for row in rows])
             results: list[tuple[int, bool]] = []
             created: set[str] = set()

@@ -2249,3 +2249,40 @@ def test_a_database_out_of_reach_is_said_once_by_the_watcher_and_followed_again_
         watcher.stop()
         library.close()
         postgres_server.drop_database(name)  # WITH (FORCE): the connections kept for a next unit of work too
+
+
+def test_a_picture_another_process_adds_meanwhile_is_that_image_not_a_failure(tmp_path, postgres_server):
+    """New-user test 10: the app's watcher and `myimages watch` (the README's user service) following one folder on
+    PostgreSQL: both read a new file and both add its image; the second one's batch failed ("The library database
+    failed: duplicate key value violates unique constraint "image_owner_id_sha256"", a notice in the app), as its
+    transaction does not wait for the other's read. The picture the other process added meanwhile is the image
+    (one row); nothing fails. Fails without (the IntegrityError)."""
+    from store.importer import import_files
+
+    name, url = postgres_server.new_database()
+    picture = put(tmp_path / "gen", "castle.png", a1111("a castle", 9))
+    app = Library(tmp_path / "lib", account="alice", database_url=url)
+    watch = Library(tmp_path / "lib", account="alice", database_url=url)  # another process's, on its own connection
+    real = app._ids_by_hash
+    others: list = []
+
+    def read_before_the_other_commits(hashes):
+        found = real(hashes)
+        if app.db.in_transaction() and not others:  # the insert's own look, inside its transaction: the other
+            worker = threading.Thread(target=lambda: others.append(import_files(watch, [picture])))  # adds it now
+            worker.start()
+            worker.join(30)
+        return found
+
+    app._ids_by_hash = read_before_the_other_commits  # type: ignore[method-assign]
+    try:
+        report = import_files(app, [picture])
+        assert others and [i for _, i in others[0].imported] and not others[0].failed
+        assert not report.failed, report.failed
+        (image_id,) = [i for _, i in others[0].imported]
+        assert [i for _, i in report.imported + report.duplicates] == [image_id]
+        assert app.total() == 1 and watch.total() == 1
+    finally:
+        app.close()
+        watch.close()
+        postgres_server.drop_database(name)
