@@ -187,6 +187,8 @@ def test_account_commands(two, capsys):
     assert "* bob  free" in out and "  alice  premium  (images private)" in out
     code, out, err = cli(capsys, root, "bob", "account", "set-plan", "alice", "free")
     assert code == 1 and "only your own plan" in err
+    # new-user test 10 #3: an admin setting up a team's second account is told how (README's team set-up)
+    assert 'as that account, `myimages --account alice account set-plan alice free`.' in err
     assert cli(capsys, root, "bob", "account", "set-plan", "bob", "premium")[1] == \
         "bob: Premium — your images are private\n"
     assert "created" in cli(capsys, root, "bob", "account", "create", "erin")[1]

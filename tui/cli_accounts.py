@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 
 from store.text import printable
 
@@ -36,7 +37,9 @@ def cmd_account(args: argparse.Namespace) -> int:
             print(f'Account "{printable(account.name)}" created: {account.privacy_text.split(" — ")[0]}')
         else:
             if " ".join(args.name.split()) != me.name:
-                raise UserError(f'You can change only your own plan (you are "{me.name}").')
+                name = printable(" ".join(args.name.split()))  # the way to it, for the one setting up a team
+                raise UserError(f'You can change only your own plan (you are "{printable(me.name)}"): as that account, '
+                                f'`myimages --account {shlex.quote(name)} account set-plan {shlex.quote(name)} {args.plan}`.')
             account = library.set_plan(args.plan)
             print(f"{printable(account.name)}: {account.privacy_text}")
     return 0
