@@ -408,15 +408,47 @@ async def bench_in_app(path: Path) -> dict:
                 await asyncio.sleep(0.001)
             complete.append(time.perf_counter() - start)
             await key
-        for name in ("end", "home"):  # key to the cards showing the last (first) page, read in a worker if need be
+        # End and Home: from the key to the first frame the app displays in which every card of the last (first)
+        # screen shows its record and its thumbnail (App.post_display_hook, called after each frame is made): what
+        # the user waits for. The figure before 2026-11-27 stopped when Pilot found the process idle after the key
+        # (`press` and `pause` each wait for 20 ms slices with under 1 ms of processor time), which counted Pilot's
+        # idle test (40-60 ms) and the thumbnails of the screen a page away; kept beside it as "through Pilot".
+        frame_done: list[float] = []
+        expected_first = [-1]
+
+        def every_picture_shown() -> bool:
+            if grid.top_row * grid.columns != expected_first[0]:
+                return False
+            return all(card.record is not None and card._lines is not None and not card._thumb_missing
+                       for card in cards if card.index is not None)
+
+        real_display_hook = app.post_display_hook
+
+        def display_hook() -> None:
+            real_display_hook()
+            if not frame_done and expected_first[0] >= 0 and every_picture_shown():
+                frame_done.append(time.perf_counter())
+
+        app.post_display_hook = display_hook
+        for name in ("end", "home"):
+            total_rows = -(-grid.total // grid.columns)
+            expected_first[0] = 0 if name == "home" else max(0, total_rows - grid.rows) * grid.columns
+            frame_done.clear()
             start = time.perf_counter()
+            if every_picture_shown():  # there already (End at 100 images after 200 PageDowns): nothing to wait for
+                frame_done.append(start)
             await pilot.press(name)
             await pilot.pause()
             while any(card.loading_record for card in app.screen.query(ImageCard)) \
                     and time.perf_counter() - start < 10:
                 await asyncio.sleep(0.0005)
-            result[f"{name}_s"] = time.perf_counter() - start
+            result[f"{name}_pilot_s"] = time.perf_counter() - start
+            while not frame_done and time.perf_counter() - start < 10:
+                await asyncio.sleep(0.0005)
+            result[f"{name}_s"] = frame_done[0] - start if frame_done else 10.0
+            expected_first[0] = -1
             await settle()
+        app.post_display_hook = real_display_hook
         await modals_and_changes(app, pilot, library, meter, settle)
         result["ui_stall_ms"] = meter.stop()
         result["pagedown"] = stats(pages)
@@ -727,8 +759,11 @@ def report(r: dict) -> str:
         row("PageDown, p95 (ms)", s["pagedown"]["p95"], l["pagedown"]["p95"], target="≤ 50 ms"),
         row("PageDown to every thumbnail drawn, p95 (ms)", s["pagedown_thumbnails"]["p95"],
             l["pagedown_thumbnails"]["p95"]),
-        row("End (ms)", s["end_s"], l["end_s"], target="≤ 100 ms"),
-        *([row("Home (ms)", s["home_s"], l["home_s"], target="≤ 100 ms")] if "home_s" in l else []),
+        row("End, key to every picture on screen (ms)", s["end_s"], l["end_s"], target="≤ 100 ms"),
+        row("Home, key to every picture on screen (ms)", s["home_s"], l["home_s"], target="≤ 100 ms"),
+        *([row("End through Pilot's idle test, the figure before (ms)", s["end_pilot_s"], l["end_pilot_s"]),
+           row("Home through Pilot's idle test, the figure before (ms)", s["home_pilot_s"], l["home_pilot_s"])]
+          if "end_pilot_s" in l else []),
         f"| mounted card widgets after scrolling | {s['mounted_cards']} | {l['mounted_cards']} | | same |",
         f"| RSS after search, filters, scroll (MB) | {s['rss_mb_after']:.0f} | {l['rss_mb_after']:.0f} | "
         f"+{l['rss_mb_after'] - s['rss_mb_after']:.0f} MB | ≤ +{150 if r['large'] >= 1_000_000 else 50} MB |",
