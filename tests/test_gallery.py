@@ -808,6 +808,90 @@ async def test_a_screen_of_thumbnails_is_told_to_the_cards_once_unless_they_come
         assert told == (list(range(1, len(visible) + 1)) if slow else [len(visible)])
 
 
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_end_paints_the_last_cards_with_their_pictures_not_first_without(big_library, tmp_path, monkeypatch,
+                                                                               size):
+    """End on a page not read yet: the page's worker draws the thumbnails of the cards on screen before it hands the
+    records over, so the cards go from "Loading…" to their records with their pictures in one frame. Before, every
+    frame between showed the records without pictures (End on a million images: "Loading…", the records, then the
+    pictures, three paints). Slow pictures are left to the thumbnail worker after THUMBNAILS_TOLD_AFTER (not here)."""
+    from widgets import card_grid
+
+    monkeypatch.setattr(card_grid, "THUMBNAILS_TOLD_AFTER", 30.0)  # however loaded the machine, all made first
+    library = Library(big_library, account="alice")
+    app = make_app(library, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        await pilot.press("S")  # every image its card
+        await settle(pilot, app)
+        g = grid(app)
+        cards = list(app.screen.query(ImageCard))
+        assert g.record_if_read(g.total - 1) is None  # the last page is not read yet
+        without: list[list[int]] = []  # each frame: the cards showing a record but no picture
+        real_hook = app.post_display_hook
+
+        def frame() -> None:
+            real_hook()
+            without.append([c.index for c in cards if c.record is not None and c._thumb_missing])
+
+        app.post_display_hook = frame
+        await pilot.press("end")
+        await ui.wait_until(pilot, lambda: g.cursor == g.total - 1 and not any(c.loading_record for c in cards))
+        await settle(pilot, app)
+        app.post_display_hook = real_hook
+        shown = [c for c in cards if c.record is not None]
+        assert shown and all(c.index >= g.total - len(cards) for c in shown)
+        assert all("▀" in "".join(line.text for line in c._render_lines()) for c in shown)  # their pictures
+        assert without and not any(without)  # and no frame showed one of them without its picture
+    library.close()
+
+
+async def test_the_thumbnails_a_page_away_wait_for_the_screens_to_be_painted(lib, tmp_path, monkeypatch):
+    """The thumbnail worker makes the pictures of the screen a page away only after the frame showing the screen's own
+    pictures: made at once, they held the interpreter while the UI thread painted (a Home's pictures painted 20 ms
+    after they were made, at a million images)."""
+    from widgets import card_grid
+
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        g = grid(app)
+        visible = g._keys_for(g.top_row * g.columns)
+        assert len(visible) >= 5
+        ahead = [(path, w // 2, h // 2) for path, w, h in visible]  # other sizes: made again
+        events: list[str] = []
+        strips = card_grid.ThumbnailStrips()  # none made yet
+        real_make = strips.make
+
+        def make(key):
+            events.append("ahead" if key in ahead else "visible")
+            return real_make(key)
+
+        monkeypatch.setattr(strips, "make", make)
+        g.strips = strips
+        worker = g._make_thumbnails
+        monkeypatch.setattr(g, "_make_thumbnails", lambda visible, ahead: None)  # run once, by hand below
+        cards = [card for card in app.screen.query(ImageCard) if card.record is not None]
+        for card in cards:
+            card.rehighlight()  # drawn again, waiting for its thumbnail
+            card._render_lines()
+        assert all(card.thumbnail_key is not None for card in cards)
+        real_hook = app.post_display_hook
+
+        def frame() -> None:
+            real_hook()
+            events.append("frame")
+
+        app.post_display_hook = frame
+        worker(visible, ahead)
+        await settle(pilot, app)
+        app.post_display_hook = real_hook
+        made = [e for e in events if e != "frame"]
+        assert made == ["visible"] * len(visible) + ["ahead"] * len(ahead)
+        first_ahead = events.index("ahead")
+        assert "frame" in events[events.index("visible") + len(visible):first_ahead]  # painted in between
+
+
 async def test_key_bar_shows_the_keys_and_runs_them_on_click(lib, tmp_path):
     from widgets.key_bar import KeyBar
 

@@ -12,6 +12,7 @@ page past the end has the source count exactly (in a worker). `Counted` says so.
 """
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Set
 from dataclasses import dataclass
@@ -34,11 +35,12 @@ from .card import CardAction, ImageCard
 from .page_cache import PageCache, PageKey
 from .scroll_indicator import ScrollIndicator
 from .thumbnail_cache import ThumbnailStrips
-from .thumbnails import CachedHalfcellImage
+from .thumbnails import CachedHalfcellImage, fit_cells
 
 PAGE_SIZE = 60
 CARD_FRAME = 2  # cells of border across a card (left and right, top and bottom)
 THUMBNAILS_TOLD_AFTER = 0.05  # seconds of thumbnails made before the cards are told (`_make_thumbnails`)
+PAINT_AWAITED = 0.5  # seconds at most the thumbnail worker waits for the screen's pictures to be painted
 CARD_LINES = 4  # the lines of a card besides its thumbnail and prompt: border (2), date, buttons
 
 
@@ -61,6 +63,16 @@ CARD_SIZES = {  # at 80×24 (a grid of 79×18 cells) and 160×48 (159×42):
 }
 SIZE_NAMES = list(CARD_SIZES)
 DEFAULT_CARD_SIZE = "medium"
+
+
+@dataclass(frozen=True)
+class OnScreen:
+    """The cards on screen when a page was asked for: indexes [first, end), each card's thumbnail box in cells."""
+
+    first: int
+    end: int
+    width: int
+    height: int
 
 
 class GridSource(Protocol):
@@ -254,7 +266,7 @@ class CardGrid(Widget, can_focus=True):
         if record is None:
             key = self._pages.request(index)
             if key is not None:
-                self._fetch_page(self.source, key)
+                self._fetch_page(self.source, key, self._on_screen() if self._is_on_screen(index) else None)
         return record
 
     def record_if_read(self, index: int) -> ImageRecord | None:
@@ -268,16 +280,53 @@ class CardGrid(Widget, can_focus=True):
         """The image at this index is being read (its card shows "Loading…")."""
         return self.source is not None and 0 <= index < self.total and self._pages.is_loading(index)
 
+    def _is_on_screen(self, index: int) -> bool:
+        first = self.top_row * self.columns
+        return first <= index < first + len(self._cards)
+
+    def _on_screen(self) -> OnScreen | None:
+        """What a page's worker needs to draw the thumbnails of the cards on screen (None: the cards draw none)."""
+        if not self.draws_cells or not self._cards:
+            return None
+        width, height = self._cards[0].thumb_box  # (every card is as large as the others)
+        if width <= 0 or height <= 0:
+            return None
+        first = self.top_row * self.columns
+        return OnScreen(first, first + len(self._cards), width, height)
+
     @work(thread=True, group="pages", exit_on_error=False)
-    def _fetch_page(self, source: GridSource, key: PageKey) -> None:
-        """Read one page of records off the UI thread (a database round trip, more on PostgreSQL)."""
+    def _fetch_page(self, source: GridSource, key: PageKey, on_screen: OnScreen | None = None) -> None:
+        """Read one page of records off the UI thread (a database round trip, more on PostgreSQL); when the page holds
+        cards on screen, draw their thumbnails too before handing it over, so that those cards are painted once, with
+        their pictures (End on a million images: "Loading…", then the records, then their pictures, three paints)."""
         size = self._pages.page_size
         try:
             rows = source.fetch(key[1] * size, size)
         except Exception:
             self.app.call_from_thread(self._pages.failed, key)  # asked again at the next repaint
             raise
+        if on_screen is not None and self._make_on_screen(key[1] * size, rows, on_screen):
+            self.post_message(self.ThumbnailsDrawn(self))
         self.app.call_from_thread(self._page_ready, key, rows)
+
+    def _make_on_screen(self, start: int, rows: list[ImageRecord], on_screen: OnScreen) -> bool:
+        """Draw the thumbnails of the records from index `start` that are on screen, for THUMBNAILS_TOLD_AFTER at
+        most (slow pictures are left to the thumbnail worker, after the records are shown); True if any was made."""
+        worker = get_current_worker()
+        until = time.monotonic() + THUMBNAILS_TOLD_AFTER
+        made = False
+        for index in range(max(start, on_screen.first), min(start + len(rows), on_screen.end)):
+            record = rows[index - start]
+            key = (record.thumbnail_path, *fit_cells(on_screen.width, on_screen.height, record.width, record.height))
+            if not self.strips.drawn(key):
+                try:
+                    self.strips.make(key)
+                except Exception:  # noqa: BLE001 (the thumbnail worker draws it again and reports why it cannot)
+                    return made
+                made = True
+            if worker.is_cancelled or time.monotonic() > until:
+                break
+        return made
 
     def _page_ready(self, key: PageKey, rows: list[ImageRecord]) -> None:
         if not self._pages.add(key, rows):
@@ -609,6 +658,13 @@ class CardGrid(Widget, can_focus=True):
                 if n == len(visible) - 1 or time.monotonic() - told >= THUMBNAILS_TOLD_AFTER:
                     told = time.monotonic()
                     self.app.call_from_thread(self._thumbnails_ready)
+            if visible:  # the screen's pictures painted before those a page away are made: not both at once
+                painted = threading.Event()
+                self.app.call_from_thread(self.call_after_refresh, painted.set)
+                until = time.monotonic() + PAINT_AWAITED
+                while not painted.wait(0.01) and time.monotonic() < until:
+                    if worker.is_cancelled:
+                        return
             for key in ahead:
                 if worker.is_cancelled:
                     return
