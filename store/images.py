@@ -297,8 +297,10 @@ class Images(Collections):
         linked = sources.linked_paths(library, in_the_open)  # a trashed one's file is in the trash folder
         in_trash = trash.trash_files_of(library, ids)
         twins = sources.twin_files(library, ids)  # the same picture in a watched folder: not the image's file
+        shared = sources.shared_files(library, in_the_open)  # in a folder another account follows: not ours alone
         def then() -> None:
             sources.leave_twins(library, twins)
+            sources.leave_twins(library, shared, sources.SHARED_LEFT)
             sources.mark_erasing(library, linked)
 
         self._delete_rows(ids, then=then)

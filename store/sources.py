@@ -1485,16 +1485,48 @@ def twin_files(library: Library, image_ids: Iterable[int]) -> list[int]:
     return out
 
 
-def leave_twins(library: Library, files: list[int]) -> None:
+def shared_files(library: Library, image_ids: Iterable[int]) -> list[int]:
+    """The files of these linked images (SourceFile ids) that lie in a folder another account follows too: not
+    this account's to move or delete (`others_folders`), left in place when the image is erased (`leave_twins`)."""
+    theirs = others_folders(library)
+    if not theirs:
+        return []
+    out: list[int] = []
+    for part in chunked(sorted(set(image_ids)), 500):
+        for file_id, relpath, folder in (SourceFile.select(SourceFile.id, SourceFile.relpath, Source.path)
+                                         .join(Source).switch(SourceFile).join(Image)
+                                         .where(SourceFile.image.in_(part), Image.location != "",
+                                                Image.trashed_at.is_null(), Source.mode == LINK).tuples()):
+            if in_others_folder(Path(folder) / relpath, theirs):
+                out.append(file_id)
+    return out
+
+
+def others_folders(library: Library) -> list[Path]:
+    """The folders other accounts follow (any mode). A file in one of them is also theirs: its image in their
+    library (or their copy's source) leaves with it, so this account never moves it into the trash or deletes it
+    (new-user test 10: bob's `delete --permanent` of his image of a file both followed deleted the file, and
+    alice's image of it left her library; never delete what you cannot prove is yours)."""
+    return [Path(path) for (path,) in Source.select(Source.path).where(Source.owner != library.account.id).tuples()]
+
+
+def in_others_folder(path: Path, theirs: list[Path]) -> bool:
+    return any(path == folder or folder in path.parents for folder in theirs)
+
+
+def leave_twins(library: Library, files: list[int], reason: str | None = None) -> None:
     """Files whose image (an imported one) was erased: they stay in their folder, untouched, and are said once
-    in `source list`; one that changes later is read again like any new file."""
+    in `source list`; one that changes later is read again like any new file. `reason`: what `source list`
+    says (TWIN_LEFT unless given)."""
     with library.db.atomic():
         for part in chunked(files, 500):
-            SourceFile.update(image=None, error=TWIN_LEFT).where(SourceFile.id.in_(part)).execute()
+            SourceFile.update(image=None, error=reason or TWIN_LEFT).where(SourceFile.id.in_(part)).execute()
 
 
 TWIN_LEFT = ("the same picture was deleted from the library for good (its copy in the library, or the file "
              "in the library's trash, was erased); this file was left here")
+SHARED_LEFT = ("its image was deleted from the library for good; this file was left here, as another account "
+               "follows its folder too")
 
 
 def linked_paths(library: Library, image_ids: Iterable[int]) -> dict[int, list[tuple[Path, int, int]]]:
@@ -1503,12 +1535,15 @@ def linked_paths(library: Library, image_ids: Iterable[int]) -> dict[int, list[t
     none (linked_only)."""
     out: dict[int, list[tuple[Path, int, int]]] = {}
     ids = linked_only(library, image_ids)
+    theirs = others_folders(library) if ids else []
     for part in chunked(ids, 500):
         query = (SourceFile.select(SourceFile.image, SourceFile.relpath, SourceFile.size, SourceFile.mtime_ns,
                                    Source.path)
                  .join(Source).where(SourceFile.image.in_(part), Source.mode == LINK).tuples())
         for image_id, relpath, size, mtime_ns, folder in query:
-            out.setdefault(image_id, []).append((Path(folder) / relpath, size, mtime_ns))
+            path = Path(folder) / relpath
+            if not in_others_folder(path, theirs):  # another account's too: left where it is (shared_files)
+                out.setdefault(image_id, []).append((path, size, mtime_ns))
     return out
 
 
@@ -1812,6 +1847,7 @@ def source_files(library: Library, image_ids: Iterable[int], first: int = FIRST_
     images: set[int] = set()
     paths: list[str] = []
     away: set[str] = set()
+    theirs = others_folders(library)
     for part in chunked(sorted(set(image_ids)), 500):
         rows = list(SourceFile.select(SourceFile.image, SourceFile.relpath, Source.path, Image.sha256, Image.ext,
                                       Source.mounted)
@@ -1821,8 +1857,8 @@ def source_files(library: Library, image_ids: Iterable[int], first: int = FIRST_
         adopted = {image_id for image_id, _r, _f, sha256, ext, _m in rows
                    if library.files.original_path(sha256, ext).is_file()}
         for image_id, relpath, folder, _sha, _ext, mounted in rows:
-            if image_id in adopted:
-                continue
+            if image_id in adopted or in_others_folder(Path(folder) / relpath, theirs):
+                continue  # the library's own copy; a file another account follows too (linked_paths)
             if not os.path.lexists(Path(folder) / relpath):  # trash and delete leave it: only its record goes
                 absent += 1
                 if not_there(folder, mounted):

@@ -16,7 +16,7 @@ from store.errors import AlreadyFollowed, NotFound, StoreError
 from store.importer import import_files
 from store.library import Library
 from store.records import FAVORITES_ONLY, Filters
-from store.sources import is_complete, png_text
+from store.sources import SHARED_LEFT, is_complete, png_text
 from store.watcher import SourceWatcher
 
 from .conftest import REAL_METADATA, png_bytes
@@ -2286,3 +2286,45 @@ def test_a_picture_another_process_adds_meanwhile_is_that_image_not_a_failure(tm
         app.close()
         watch.close()
         postgres_server.drop_database(name)
+
+
+def test_a_file_two_accounts_follow_is_never_moved_or_deleted_by_one_of_them(library, tmp_path, capsys):
+    """New-user test 10: alice and bob both followed the team's output folder; bob's `delete --permanent` of his
+    image of tower.png deleted the file, and alice's image of it left her library for good (her picture lost by
+    another account's delete); bob's delete to the trash moved the file out of the folder likewise. A file in a
+    folder another account follows is not this account's alone: its delete, to the trash or for good, leaves the
+    file where it is (said once in `source list`, not taken in again), and the other account's image keeps it. Fails
+    without (the file deleted, alice's image gone)."""
+    from tui.cli import main
+
+    folder = tmp_path / "team-out"
+    tower = put(folder, "tower.png", a1111("a lone tower", 77))
+    put(folder, "gate.png", a1111("a gate", 78))
+    bob = Library(library.root, account="bob", database_url=library.database_url)
+    try:
+        library.add_source(folder)
+        bob.add_source(folder)
+        (alices,) = [r.id for r in library.page(Filters(search="tower"))]
+        (bobs,) = [r.id for r in bob.page(Filters(search="tower"))]
+        assert bob.source_files([bobs]).count == 0  # the question names no file that goes with it
+        bob.trash([bobs])
+        assert tower.is_file() and library.get(alices).path == tower.resolve()
+        bob.restore([bobs])
+        assert bob.get(bobs).path == tower.resolve()
+        bob.delete([bobs])  # for good, not from the trash
+        assert tower.is_file() and library.get(alices).path == tower.resolve()
+        assert ("tower.png", SHARED_LEFT) in [(str(f), reason) for f, reason in bob.sources()[0].bad]
+        assert not bob.scan_sources()[0].added and bob.total() == 1  # left, not taken in again
+        (bob_gate,) = [r.id for r in bob.page(Filters(search="gate"))]
+        bob.trash([bob_gate])
+        bob.empty_trash()  # trashed, then erased: the file stayed in the folder all along
+        assert (folder / "gate.png").is_file() and library.total() == 2
+        assert library.scan_sources()[0].removed == 0 and library.total() == 2
+        cli = ["--library", str(library.root), "--account", "alice"] + (
+            ["--database-url", library.database_url] if library.database_url else [])
+        capsys.readouterr()
+        assert main(["delete", "--permanent", "--yes", str(alices), *cli]) == 0
+        assert capsys.readouterr().out.startswith("1 image deleted (erased)\n")  # no file named: none goes
+        assert tower.is_file()
+    finally:
+        bob.close()
