@@ -268,6 +268,36 @@ def test_thumbnails_are_drawn_as_textual_images_half_cells_draw_them(lib, size):
         cell_colours.use_colour_system("truecolor" if was else "standard")
 
 
+def test_unpacked_lines_have_the_colours_rich_makes():
+    """`unpack` makes its Colors without Color.from_triplet (a third of the time): they must be what it makes, name,
+    type and triplet, so that styles compare, hash and print as Rich's own (a Rich upgrade that changes them fails
+    here)."""
+    import random
+
+    from rich.color import Color
+    from rich.color_triplet import ColorTriplet
+    from rich.segment import Segment
+    from rich.style import Style
+
+    from widgets.cell_lines import unpack
+
+    def rich(rgb: int) -> Color:
+        return Color.from_triplet(ColorTriplet(rgb >> 16, rgb >> 8 & 0xFF, rgb & 0xFF))
+
+    rng = random.Random(3)
+    pairs = [(0, 0xFFFFFF), (0x0A0B0C, 0x00FF00)] + [(rng.randrange(1 << 24), rng.randrange(1 << 24)) for _ in range(500)]
+    line = tuple(item for fg, bg in pairs for item in ("▀", fg << 24 | bg))
+    made = unpack([line])[0]
+    expected = [Segment("▀", Style.from_color(rich(fg), rich(bg))) for fg, bg in pairs]
+    assert made == expected
+    for segment, want in zip(made, expected):
+        assert segment.style is not None and want.style is not None
+        assert str(segment.style) == str(want.style) and hash(segment.style) == hash(want.style)
+        for colour, rich_colour in ((segment.style.color, want.style.color), (segment.style.bgcolor, want.style.bgcolor)):
+            assert type(colour) is Color and type(colour.triplet) is ColorTriplet
+            assert tuple(colour) == tuple(rich_colour)
+
+
 async def test_a_cards_old_lines_are_freed_without_the_garbage_collector(lib, tmp_path, monkeypatch):
     """Every line a card drew used to hold itself (Textual caches a whole line's division on the line), so
     paging left tens of thousands of objects to full collections on the UI thread; now they go at once."""
