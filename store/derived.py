@@ -23,13 +23,14 @@ def png_bytes(image: Image.Image) -> bytes:
 
 
 def derived_image(library: Library, source_id: int, picture: Image.Image, derivation: str,
-                  thumbnail: bytes | None = None) -> NewImage:
+                  thumbnail: bytes | None = None, data: bytes | None = None) -> NewImage:
     """A NewImage made from a picture cut or cleaned out of image `source_id`. It is the same generation:
     it keeps its source's generation date (said to be the original's: params["_date_from"] = "original"),
     so `date:` and newest-first put it beside its source, and its source's file name (a `file:` search finds
-    both; no made-up "-clean.png" name, and info shows no "Imported from" for it: it was not imported)."""
+    both; no made-up "-clean.png" name, and info shows no "Imported from" for it: it was not imported).
+    `data`: the picture's `png_bytes`, when made already."""
     record = library.get(source_id)
-    data = png_bytes(picture)
+    data = png_bytes(picture) if data is None else data
     params = dict(record.params)
     params["_date_from"] = "original"
     return NewImage(

@@ -174,3 +174,88 @@ def test_the_session_loads_without_rembgs_matting(tmp_path):
               "from rembg import remove; print(loaded, callable(remove))")
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["[]", "True"], out
+
+
+def refined_the_first_way(picture: Image.Image) -> np.ndarray:
+    """The cleaned alpha as the refinement was first written: rembg's mask of the whole picture, then numpy
+    throughout on one thread (the colour distance, its objects, those rembg touched, the ramp, the cut)."""
+    from scipy import ndimage
+
+    rgb = np.asarray(picture)
+    mask = np.asarray(background.get_session("u2netp").predict(picture)[0].convert("L"))
+    colour = background.plain_background(rgb)
+    if colour is None:
+        return mask
+    distance = np.abs(rgb.astype(np.int16) - colour.astype(np.int16)).max(axis=2).astype(np.uint8)
+    step = 2 if min(distance.shape) >= 512 else 1
+    different = distance[::step, ::step] > (background.EDGE_LOW + background.EDGE_HIGH) // 2
+    labels, count = ndimage.label(different, structure=np.ones((3, 3)))
+    touched = np.unique(labels[(mask[::step, ::step] >= 128) & different])
+    touched = touched[touched > 0]
+    if count == 0 or touched.size == 0:
+        return mask
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    chosen = sizes >= sizes[touched].min() * 0.25
+    chosen[0] = False
+    chosen[touched] = True
+    keep = background._grow(chosen[labels]).repeat(step, axis=0).repeat(step, axis=1)[:rgb.shape[0], :rgb.shape[1]]
+    ramp = np.clip((distance.astype(float) - background.EDGE_LOW) * (255 / (background.EDGE_HIGH - background.EDGE_LOW)),
+                   0, 255).astype(np.uint8)
+    return np.where(keep, ramp, 0).astype(np.uint8)
+
+
+@pytest.mark.parametrize("size", [(1024, 1024), (1023, 771), (320, 320), "noise"])
+def test_the_cleaned_picture_is_the_one_refined_on_one_thread(size):
+    # the helper thread and the work moved onto Pillow change no pixel: even sizes, odd ones (the kept area at half
+    # resolution cut to size), small ones (full resolution) and a picture without a plain background
+    if size == "noise":
+        picture = Image.fromarray(np.random.default_rng(4).integers(0, 256, (600, 500, 3), dtype=np.uint8))
+    else:
+        picture = render_sheet([ItemSpec("sword", "iron"), ItemSpec("axe", "iron")] * 2, 2, 2,
+                               size=1024).image.resize(size)
+    cleaned = remove_background(picture)
+    assert cleaned.convert("RGB").tobytes() == picture.tobytes()
+    assert np.array_equal(np.asarray(cleaned.getchannel("A")), refined_the_first_way(picture))
+
+
+def test_a_clean_stores_the_picture_and_thumbnail_made_one_after_the_other(library, tmp_path):
+    # encoded here while the thumbnail is made on the helper: the same bytes as one after the other
+    from store.derived import png_bytes
+
+    path = tmp_path / "sheet.png"
+    render_sheet([ItemSpec("sword", "iron")] * 4, 2, 2, size=1024).image.save(path)
+    import_files(library, [path])
+    (original,) = library.page()
+    cleaned = library.get(clean_image(library, original.id))
+    with Image.open(original.path) as source:
+        expected = remove_background(source)
+    assert cleaned.path.read_bytes() == png_bytes(expected)
+    assert cleaned.thumbnail_path.read_bytes() == background.cleaned_thumbnail(original.thumbnail_path, expected)
+
+
+def test_the_models_threads_stop_spinning_when_a_run_ends():
+    # onnxruntime's default keeps the model's threads spinning after a run: a core kept busy (30 ms and more on
+    # 2 cores) against the cut, the encoding, the UI thread and the next image
+    session = background.get_session("u2netp")
+    assert session.inner_session.get_session_options().get_session_config_entry("session.force_spinning_stop") == "1"
+
+
+def test_both_runs_one_part_on_the_helper_and_raises_after_both_ended():
+    import threading
+    import time
+
+    assert background.both(lambda: threading.current_thread().name, lambda: 2)[0].startswith("myimages-clean")
+    ended = []
+
+    def slow():
+        time.sleep(0.05)
+        ended.append(True)
+
+    def fails():
+        raise ValueError("second")
+
+    with pytest.raises(ValueError, match="second"):
+        background.both(slow, fails)
+    assert ended  # not left running
+    with pytest.raises(KeyError):
+        background.both(lambda: {}["x"], lambda: 1)
