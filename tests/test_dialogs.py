@@ -2,6 +2,8 @@
 counts as they change and its checked boxes plainly; y and Y copy the image's path and folder."""
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from textual.widgets import Button, SelectionList
 
@@ -287,3 +289,48 @@ async def test_a_dialogs_backdrop_is_the_gallery_dimmed_cell_for_cell_as_textual
             await pilot.press("escape")
     finally:
         library.close()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_a_dialog_is_laid_out_once_as_it_opens(lib, tmp_path, size):
+    """Issue 11: a dialog shown was laid out, then at once again on the Resize its own layout sent it (the same
+    size), the dimmed gallery under it drawn each time, all in one stall of the UI thread (the trash a third time,
+    for its breakpoint classes). Now no two layouts of a dialog come in one go: a task that counts the event loop's
+    turns (every millisecond) notes the turn of each layout (Textual's layout signal), each dialog of the gallery."""
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        turn = 0
+
+        async def count_turns() -> None:
+            nonlocal turn
+            while True:
+                turn += 1
+                await asyncio.sleep(0.001)
+
+        layouts: dict[str, list[int]] = {}
+
+        def shown(screen) -> None:
+            name = type(screen).__name__
+            if screen.is_modal and name not in layouts:
+                layouts[name] = []
+                screen.screen_layout_refresh_signal.subscribe(  # (the app: the screen is not running yet)
+                    app, lambda _: layouts[name].append(turn), immediate=True)
+
+        app.screen_change_signal.subscribe(app, shown, immediate=True)
+        counting = asyncio.create_task(count_turns())
+        try:
+            for key in ("i", "p", "d", "a", "t"):
+                await pilot.press(key)
+                await settle(pilot, app)
+                assert app.screen.is_modal
+                if key == "t":
+                    assert app.screen.has_class("-wide" if size[0] >= 100 else "-narrow")
+                await pilot.press("escape")
+                await settle(pilot, app)
+                assert isinstance(app.screen, GalleryScreen)
+        finally:
+            counting.cancel()
+        assert set(layouts) == {"InfoScreen", "PromptScreen", "ConfirmDeleteScreen", "AddToCollectionScreen",
+                                "TrashScreen"}
+        assert all(turns and len(set(turns)) == len(turns) for turns in layouts.values()), layouts

@@ -167,3 +167,27 @@ async def test_help_marks_a_key_the_keymap_gives_to_two_actions(lib, tmp_path, s
             assert at is not None and "⚠ d is also given to" in lines[at + 1], lines
             assert other in lines[at + 1] or other in lines[at + 2]  # wrapped at 80×24
         assert not any(row.conflict for row in app.screen.rows if row.binding_id not in marked)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
+async def test_each_table_of_the_help_is_drawn_at_one_width(lib, tmp_path, size, monkeypatch):
+    """Issue 11: the help's tables (most of its first paint) were drawn at the list's width, then again two
+    columns narrower once its scroll bar showed; its place is kept from the start now."""
+    from tui.help_screen import RenderedOnce
+
+    widths: dict[int, set[int]] = {}
+    real = RenderedOnce._strips
+
+    def strips(self, width, style):
+        widths.setdefault(id(self), set()).add(width)
+        return real(self, width, style)
+
+    monkeypatch.setattr(RenderedOnce, "_strips", strips)
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        await pilot.press("question_mark")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await ui.settle(pilot, app)
+        assert app.screen.query_one("#help-scroll", VerticalScroll).show_vertical_scrollbar
+        assert len(widths) >= 4 and all(len(drawn) == 1 for drawn in widths.values()), widths

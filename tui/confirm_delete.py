@@ -11,7 +11,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from store.errors import StoreError
@@ -20,11 +19,14 @@ from store.sources import SourceFiles
 from store.text import one_line
 from store.trash import trash_days
 
+from .dialog import Modal
+
 PROMPT_START = 40  # characters of the prompt that name the image in the question
 
 
-class ConfirmDeleteScreen(ModalScreen[bool]):
+class ConfirmDeleteScreen(Modal[bool]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="delete.cancel")]
+    AUTO_FOCUS = "#cancel"
 
     def __init__(self, count: int, record: ImageRecord | None = None, *, permanent: bool = False,
                  question: str | None = None, files: Callable[[], SourceFiles] | None = None,

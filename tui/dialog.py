@@ -5,30 +5,81 @@ key (Escape, bound by each dialog with an id of its own, so a keymap can change 
 answer something else when closed (what was imported, whether anything changed) override `action_close`.
 The questions (ConfirmDeleteScreen, Question) and the progress dialog bind Escape to `cancel` instead:
 a question answers False, the progress dialog cancels its job and stays until the job has stopped.
+
+Every one of them is a `Modal`: laid out and drawn once at its first paint (issue 11), not twice.
 """
 from __future__ import annotations
 
 from typing import TypeVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 Result = TypeVar("Result")
 
 
-class Dialog(ModalScreen[Result]):
+class Modal(ModalScreen[Result]):
+    """A ModalScreen laid out and drawn once when it is shown (issue 11).
+
+    Textual lays a screen out when it is shown, and that layout sends the screen a Resize (it was "shown" at
+    that size), on which Textual laid it out and drew it again at the same size, with every screen under it
+    laid out again too; only then did it set the classes of `HORIZONTAL_BREAKPOINTS` (the trash's), which
+    restyled the dialog and laid it out a third time. All of it in one go on the UI thread: the dialog's
+    widgets and the dimmed gallery under it drawn two or three times at its first paint. Here the breakpoint
+    classes are set before anything is laid out, and a Resize to the size every screen of the stack is
+    already laid out at is not acted on (what changed since asks for its own layout, as it does any time). A
+    real change of the terminal's size goes the way Textual takes it."""
+
+    _resumed = False
+
+    # (Textual calls each class's own handler of an event, these before Screen's and Widget's)
+    async def _on_compose(self, event: events.Compose) -> None:
+        self._set_breakpoints(self.app.size)
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        if not self._resumed:  # styled as it was mounted, a moment ago: not all of it again
+            self._resumed = True
+            event.refresh_styles = False
+
+    async def _on_resize(self, event: events.Resize) -> None:
+        if all(screen.outer_size == event.size for screen in self.app.screen_stack):
+            event.stop()
+            event.prevent_default()  # (Screen's own handler: the layout again)
+            self._set_breakpoints(event.size)
+
+    def _set_breakpoints(self, size: Size) -> None:
+        """The classes of the screen's (or the app's) breakpoints at this size, as Textual sets them on a
+        Resize."""
+        horizontal = (self.app.HORIZONTAL_BREAKPOINTS if self.HORIZONTAL_BREAKPOINTS is None
+                      else self.HORIZONTAL_BREAKPOINTS) or []
+        vertical = (self.app.VERTICAL_BREAKPOINTS if self.VERTICAL_BREAKPOINTS is None
+                    else self.VERTICAL_BREAKPOINTS) or []
+        classes = {name: False for _, name in horizontal + vertical}
+        for dimension, breakpoints in ((size.width, horizontal), (size.height, vertical)):
+            for at, name in sorted(breakpoints, reverse=True):
+                if dimension >= at:
+                    classes[name] = True
+                    break
+        if classes:
+            self.update_classes(classes, animate=False)
+
+
+class Dialog(Modal[Result]):
     def action_close(self) -> None:
         """Close without an answer: the caller gets None."""
         self.dismiss(None)
 
 
-class Question(ModalScreen[bool]):
+class Question(Modal[bool]):
     """A question, Cancel focused (Esc cancels, bound by each question with an id of its own): True for the `yes`
     button. `NAME` names its box and its text (`NAME-question-dialog`, `NAME-question`)."""
 
     NAME = "question"
+    AUTO_FOCUS = "#cancel"
 
     def __init__(self, title: str, text: str, yes: str, yes_id: str) -> None:
         super().__init__()

@@ -22,11 +22,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from widgets.key_bar import KeyBar
+
+from .dialog import Modal
 
 Job = Callable[[Callable[[int, int, str], None], Callable[[], bool]], Any]
 
@@ -50,7 +51,7 @@ def run_without_progress(job: Job) -> JobOutcome:
         return JobOutcome(error=exc)
 
 
-class ProgressScreen(ModalScreen[JobOutcome]):
+class ProgressScreen(Modal[JobOutcome]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="progress.cancel")]  # no letter: typing blind cancelled
 
     def __init__(self, title: str, job: Job, total: int | None = None, starting: str = "Starting…") -> None:

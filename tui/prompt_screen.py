@@ -19,6 +19,7 @@ from .scrolling_modal import ScrollingModal
 
 class PromptScreen(ScrollingModal[None]):
     HELP_TITLE = "Prompt"
+    AUTO_FOCUS = "#copy"  # (not the scrolling body first, then Copy: each styled what is in the body again)
     BINDINGS = [
         Binding("escape,q", "close", "Close", id="prompt.close"),
         Binding("question_mark,f1", "app.help", "Help", show=False, id="prompt.help"),

@@ -34,6 +34,8 @@ class ReadingDialog(ScrollingModal[None]):
     """A dialog to read (info, help): its one button, Close, has the focus; the button or the close key
     (the subclass's binding) close it."""
 
+    AUTO_FOCUS = "#close"  # (not the scrolling body first: each focus change styled every widget in it again)
+
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#close"))
 

@@ -133,6 +133,7 @@ class TrashScreen(Dialog[bool]):
     HELP_TITLE = "Trash"
     # at 80 columns the bulk bar has no room for its "Esc clears" (it showed a dangling "Esc": NEWUSER8 #13)
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    AUTO_FOCUS = "#trash-list"
     BINDINGS = [
         Binding("escape,q", "close", "Back", id="trash.close"),
         Binding("question_mark,f1", "app.help", "Help", show=False, id="trash.help"),
