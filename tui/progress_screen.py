@@ -1,7 +1,8 @@
 """Slow work with a progress bar, a running count and Cancel.
 
 The job runs in a thread worker; it receives `progress(done, total, text)` (shown as "350 of 400 deleted": the
-text names what is counted, then "· the item" when it names one: "files · a.png") and
+text names what is counted, then "· the item" when it names one: "files · a.png"; it never waits for the screen:
+the latest count is kept, and the screen shows it when it can: one message at a time however fast they come) and
 `cancelled()` and returns a result. The screen answers with a `JobOutcome`.
 
 The dialog takes only its own keys: Esc cancels (its key bar says so; no letter does: "/cat" typed blind
@@ -22,6 +23,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
@@ -54,6 +56,9 @@ def run_without_progress(job: Job) -> JobOutcome:
 class ProgressScreen(Modal[JobOutcome]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="progress.cancel")]  # no letter: typing blind cancelled
 
+    class Progressed(Message):
+        """The job has a new count (`ProgressScreen._latest`)."""
+
     def __init__(self, title: str, job: Job, total: int | None = None, starting: str = "Starting…") -> None:
         super().__init__()
         self.title_text = title
@@ -63,6 +68,8 @@ class ProgressScreen(Modal[JobOutcome]):
         self._cancel = threading.Event()
         self._quitting = False
         self._done: tuple[int, int] | None = None  # the last progress shown (done, total)
+        self._progress_lock = threading.Lock()
+        self._latest: tuple[int, int, str] | None = None  # the job's last count, not shown yet
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="progress-dialog"):
@@ -86,10 +93,22 @@ class ProgressScreen(Modal[JobOutcome]):
         bar.update(total=total, progress=done)
         self.query_one("#progress-text", Static).update(Text(f"{done:,} of {total:,} {text}".rstrip()))
 
+    def on_progress_screen_progressed(self, event: Progressed) -> None:
+        event.stop()
+        with self._progress_lock:
+            latest, self._latest = self._latest, None
+        if latest is not None:
+            self._update(*latest)
+
     @work(thread=True, exclusive=True, group="job", exit_on_error=False)
     def run_job(self) -> JobOutcome:
         def progress(done: int, total: int, text: str = "") -> None:
-            self.app.call_from_thread(self._update, done, total, text)
+            # Not call_from_thread, which waits for the UI thread (a repaint per item; 38 ms at worst under load):
+            # the count is kept, and a message posted unless one is on its way (it will show this count).
+            with self._progress_lock:
+                on_its_way, self._latest = self._latest is not None, (done, total, text)
+            if not on_its_way:
+                self.post_message(self.Progressed())
 
         try:
             result = self.job(progress, self._cancel.is_set)
