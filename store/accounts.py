@@ -13,16 +13,23 @@ from peewee import Database, IntegrityError, chunked, fn
 
 from . import settings
 from .database import boundary
-from .errors import Duplicate, InTrash, NotFound, NotYours, StoreError
+from .errors import Duplicate, InTrash, NoSuchAccount, NotFound, NotYours, StoreError
 from .file_lock import FilesLock
 from .files import DISK_RESERVE, FileStore
-from .models import PLANS, Account, Image
+from .models import PLANS, Account, Collection, Image, LostImage, Source
 from .records import AccountRecord, utc_now
+from .text import plural
 
 if TYPE_CHECKING:
     from .catalog import Catalog
 
 MAX_NAME = 100
+# What a new account name does when the library opens (Library(unknown_account=…)): made (a command that adds or
+# changes something, the app), refused with NoSuchAccount (a command that only reads: a typo in --account made a
+# permanent account, new-user test 10 #5), or stood in for by an account of no images, made nowhere (account delete,
+# doctor; and any command on a library opened read only, where nothing can be made: it sees the public images)
+MAKE, REFUSE, STAND_IN = "make", "refuse", "stand in"
+NAMES_SHOWN = 10  # the accounts a sentence names, at most
 
 
 def default_account_name() -> str:
@@ -100,11 +107,15 @@ class Accounts:
             raise StoreError(f"The library in {self.root} {self.read_only_reason}: you can browse, search and "
                              "download, not change it" + (f"; {remedy}." if remedy else "."))
 
-    def _ensure_account(self, name: str) -> AccountRecord:
+    def _ensure_account(self, name: str, unknown: str = MAKE) -> AccountRecord:
         name = check_name("account", name)
         row = Account.get_or_none(Account.name == name)
-        if row is None and self.read_only:
+        if row is None and (self.read_only or unknown == STAND_IN):  # a read-only library makes no account anyway
             return AccountRecord(0, name, "free")  # no images of its own; it sees the public ones
+        if row is None and unknown == REFUSE:
+            raise NoSuchAccount(f'There is no account "{name}" in this library ({self._accounts_there()}); an account '
+                                "is made the first time it is used to add or change something (import, favorite, "
+                                "collection create…), not by a command that only reads.")
         if row is None:
             others = [a for (a,) in Account.select(Account.name).order_by(Account.name).limit(6).tuples()]
             try:
@@ -118,6 +129,15 @@ class Accounts:
                     self.new_account_note = (f'Account "{name}" is new, made just now: it is free, so its images '
                                              f"are public (the other accounts: {shown}).")
         return AccountRecord(row.id, row.name, row.plan)
+
+    @staticmethod
+    def _accounts_there() -> str:
+        """"the accounts there are: alice, bob", or that there is none."""
+        names = [a for (a,) in Account.select(Account.name).order_by(Account.name).limit(NAMES_SHOWN + 1).tuples()]
+        if not names:
+            return "it has no account yet"
+        shown = ", ".join(names[:NAMES_SHOWN]) + (", …" if len(names) > NAMES_SHOWN else "")
+        return f"the account{'s there are' if len(names) > 1 else ' there is'}: {shown}"
 
     @boundary
     def refresh_account(self) -> AccountRecord:
@@ -148,6 +168,54 @@ class Accounts:
         if Account.select().where(Account.name == name).exists():
             raise Duplicate(f'An account named "{name}" already exists.')
         return self._ensure_account(name)
+
+    @boundary
+    def delete_account(self, name: str) -> None:
+        """Remove an account that owns nothing: no images (in the trash or not), no collections, no source folders,
+        nothing kept of images that left with a folder. Otherwise NotFound or a StoreError saying what it still owns;
+        nothing else is ever deleted (a mistyped --account made a permanent account, new-user test 10 #5)."""
+        self._check_writable()
+        name = check_name("account", name)
+        row = Account.get_or_none(Account.name == name)
+        if row is None:
+            raise NoSuchAccount(f'There is no account "{name}" in this library ({self._accounts_there()}): nothing '
+                                "was deleted.")
+        owned = self._owned_by(row.id)
+        if not owned:
+            with self.db.atomic():  # one statement that checks again: an import by it meanwhile keeps the account
+                gone = Account.delete().where(Account.id == row.id, *[~fn.EXISTS(q) for q in self._owned_queries(row.id)]
+                                              ).execute()
+            if gone:
+                return
+            owned = self._owned_by(row.id) or ["something it was given meanwhile"]
+        raise StoreError(f'Account "{name}" still owns {", ".join(owned[:-1]) + " and " if len(owned) > 1 else ""}'
+                         f'{owned[-1]}: nothing was deleted (an account is deleted only when it owns nothing).')
+
+    @staticmethod
+    def _owned_queries(account_id: int) -> list:
+        return [Image.select(Image.id).where(Image.owner == account_id),
+                Collection.select(Collection.id).where(Collection.owner == account_id),
+                Source.select(Source.id).where(Source.owner == account_id),
+                LostImage.select(LostImage.sha256).where(LostImage.owner == account_id)]
+
+    @staticmethod
+    def _owned_by(account_id: int) -> list[str]:
+        """What an account owns, in words ("3 images (1 in the trash)", "2 collections"…); [] for nothing."""
+        images, trashed = (Image.select(fn.COUNT(Image.id), fn.COUNT(Image.trashed_at))
+                           .where(Image.owner == account_id).tuples().get())
+        owned = []
+        if images:
+            owned.append(plural(int(images), "image") + (f" ({int(trashed)} in the trash)" if trashed else ""))
+        collections = Collection.select().where(Collection.owner == account_id).count()
+        if collections:
+            owned.append(plural(collections, "collection"))
+        folders = Source.select().where(Source.owner == account_id).count()
+        if folders:
+            owned.append(plural(folders, "source folder"))
+        kept = LostImage.select().where(LostImage.owner == account_id).count()
+        if kept:
+            owned.append(f"what {plural(kept, 'image')} that left with their files had (kept for their return)")
+        return owned
 
     @boundary
     def set_plan(self, plan: str) -> AccountRecord:

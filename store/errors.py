@@ -26,6 +26,10 @@ class AlreadyFollowed(StoreError):
     """A folder asked to be followed that a source of the account holds already: nothing to do, nothing changed."""
 
 
+class NoSuchAccount(NotFound):
+    """An account name the library does not know, given to a command that only reads (it is not made then)."""
+
+
 class Duplicate(StoreError):
     """Something with that name or content already exists."""
 

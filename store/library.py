@@ -27,7 +27,7 @@ from peewee import chunked
 
 from . import room, settings
 from .catalog import change_token
-from .accounts import ON_A_FULL_DISK, default_account_name
+from .accounts import MAKE, ON_A_FULL_DISK, default_account_name
 from .database import (
     _CATALOGS,
     _DATABASES,
@@ -41,7 +41,7 @@ from .database import (
     catalog_of,
     open_database,
 )
-from .errors import DatabaseDamaged, NoRoomToErase, StoreError, first_line, is_damage, os_reason, translate
+from .errors import DatabaseDamaged, NoRoomToErase, NoSuchAccount, StoreError, first_line, is_damage, os_reason, translate
 from .file_lock import FilesLock
 from .files import DISK_RESERVE, FileStore
 from .identity import (
@@ -90,7 +90,10 @@ class Library(Images, Search):
     """One library seen by one account: the methods of its parts (accounts.py, image_collections.py,
     search.py, images.py) and the opening, sources, trash and duplicates below."""
 
-    def __init__(self, root: Path | str, account: str | None = None, database_url: str | None = None):
+    def __init__(self, root: Path | str, account: str | None = None, database_url: str | None = None,
+                 unknown_account: str = MAKE):
+        """`unknown_account`: what an account name the library does not know does (accounts.py MAKE, REFUSE,
+        STAND_IN): made (the default), refused with NoSuchAccount, or stood in for, made nowhere."""
         self.root = Path(root).expanduser()
         self.database_url = database_url or settings.current().database_url or None
         marker = read_marker(self.root)
@@ -126,12 +129,15 @@ class Library(Images, Search):
                 raise StoreError(f"Cannot open the library database in {self.root}: {first_line(again)}.") from again
         try:
             with database.bound(self.db):
-                self.account = self._ensure_account(account or default_account_name())
+                self.account = self._ensure_account(account or default_account_name(), unknown_account)
                 self.catalog = catalog_of(self.db, self.root / CATALOG_FILE, may_save=not self.read_only)
                 if not self.read_only:
                     self._finish_trash_moves()
             if not self.read_only and not self.database_url:
                 room.keep_reserve(self.root)  # room to erase images on a full disk, later (store/room.py)
+        except NoSuchAccount:
+            self.close()
+            raise
         except DRIVER_ERRORS as exc:  # the first reads past the schema's: a file damaged in its middle shows here
             self.close()
             raise (self._damaged(exc) if is_damage(exc) else translate(exc)) from exc

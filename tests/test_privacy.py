@@ -196,16 +196,74 @@ def test_account_commands(two, capsys):
 
 def test_a_new_account_name_is_said_not_made_silently(capsys, tmp_path, make_png):
     """NEWUSER4 #17: `--account carol` (a typo, perhaps) made a public account without a word. Scripts keep
-    working (it is still made, exit 0); the first account of a new library is no news."""
+    working (a command that adds or changes something still makes it, exit 0); the first account of a new
+    library is no news."""
     folder = str(tmp_path / "acc-lib")
     assert main(["import", "--library", folder, str(make_png())]) == 0
     assert "Account" not in capsys.readouterr().err
-    assert main(["--account", "carol", "list", "--library", folder]) == 0
+    assert main(["--account", "carol", "collection", "create", "Mine", "--library", folder]) == 0
     err = capsys.readouterr().err
     assert err.splitlines()[0] == ('myimages: Account "carol" is new, made just now: it is free, so its images are '
                                    "public (the other accounts: alice).")
     assert main(["--account", "carol", "list", "--library", folder]) == 0
     assert "Account" not in capsys.readouterr().err  # said once, when made
+
+
+def accounts_of(root, db_url) -> list[str]:
+    with Library(root, account="alice", database_url=db_url) as library:
+        return [a.name for a in library.accounts()]
+
+
+def test_a_command_that_only_reads_makes_no_account(two, capsys, tmp_path, db_url):
+    """New-user test 10 #5: `myimages --account alcie list` (a typo) made a permanent public account in the shared
+    library. A command that only reads now says there is no such account, names those there are, and exits 1,
+    making none; a command that adds or changes something still makes it (README: "when first used")."""
+    root, alice, carol, bob, private_id, public_id = two
+    before = accounts_of(root, db_url)
+    said = ('myimages: There is no account "alcie" in this library (the accounts there are: alice, bob, carol); an '
+            "account is made the first time it is used to add or change something (import, favorite, collection "
+            "create…), not by a command that only reads.\n")
+    for args in (["list"], ["list", "--public", "--json"], ["info", str(public_id)], ["info", str(public_id), "--json"],
+                 ["export", str(public_id), "--to", str(tmp_path / "out")], ["collection", "list"], ["trash", "list"],
+                 ["source", "list"], ["account", "show"], ["account", "list"], ["duplicates", "--json"]):
+        assert cli(capsys, root, "alcie", *args) == (1, "", said), args
+    assert cli(capsys, root, "alcie", "doctor")[0] == 0  # it checks the library, as any account, and makes none
+    assert accounts_of(root, db_url) == before == ["alice", "bob", "carol"]
+    assert not (tmp_path / "out").exists()
+    # a command that changes something makes it, and says so, as before
+    code, out, err = cli(capsys, root, "dave", "collection", "create", "Mine")
+    assert code == 0 and 'Account "dave" is new, made just now' in err
+    assert "dave" in accounts_of(root, db_url)
+
+
+def test_account_delete_removes_only_an_account_that_owns_nothing(two, capsys, tmp_path, db_url):
+    """New-user test 10 #5: a mistyped account could not be removed. `account delete NAME` removes an account
+    with no images (in the trash or not), collections or source folders; otherwise one sentence says what it
+    still owns and nothing changes. It makes no account of the one acting either."""
+    root, alice, carol, bob, private_id, public_id = two
+    assert cli(capsys, root, "alice", "account", "create", "alcie")[0] == 0
+
+    def delete(name, acting="alice"):
+        code, out, err = cli(capsys, root, acting, "account", "delete", name)
+        return code, (out + err).strip()
+
+    assert delete("alcie", acting="nobody") == (0, 'Account "alcie" deleted (it owned nothing).')
+    assert accounts_of(root, db_url) == ["alice", "bob", "carol"]  # nor was "nobody" made
+    assert delete("alcie") == (1, 'myimages: There is no account "alcie" in this library (the accounts there are: '
+                                  "alice, bob, carol): nothing was deleted.")
+    assert delete("alice") == (1, 'myimages: Account "alice" still owns 1 image and 1 collection: nothing was deleted '
+                                  "(an account is deleted only when it owns nothing).")
+    carol.trash([public_id])
+    assert delete("carol") == (1, 'myimages: Account "carol" still owns 1 image (1 in the trash): nothing was '
+                                  "deleted (an account is deleted only when it owns nothing).")
+    folder = tmp_path / "bobs-out"
+    folder.mkdir()
+    bob.add_source(folder)
+    assert delete("bob") == (1, 'myimages: Account "bob" still owns 1 source folder: nothing was deleted (an account '
+                                "is deleted only when it owns nothing).")
+    assert accounts_of(root, db_url) == ["alice", "bob", "carol"]
+    assert alice.count(Filters(search="")) == 1  # nothing of theirs went
+    assert carol.trashed_ids() == [public_id] and alice.collections()[0].name == "Alice's"
 
 
 async def test_the_app_says_a_new_account(tmp_path, make_png):

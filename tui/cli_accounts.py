@@ -1,4 +1,4 @@
-"""`myimages account show|list|create|set-plan`: accounts and their plans on the command line."""
+"""`myimages account show|list|create|set-plan|delete`: accounts and their plans on the command line."""
 from __future__ import annotations
 
 import argparse
@@ -20,10 +20,18 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
     a = asub.add_parser("set-plan", parents=[common], help="change your plan: free or premium")
     a.add_argument("name")
     a.add_argument("plan", choices=["free", "premium"])
+    a = asub.add_parser("delete", parents=[common],
+                        help="remove an account that owns nothing (a mistyped --account): no images, in the trash or "
+                             "not, no collections, no source folders; otherwise it says what it still owns")
+    a.add_argument("name")
 
 
 def cmd_account(args: argparse.Namespace) -> int:
-    with open_library(args, create=args.action == "create") as library:
+    from store.accounts import STAND_IN
+
+    # show and list only read: an unknown --account is said, not made; delete needs no account of its own
+    with open_library(args, create=args.action == "create", reads=args.action in ("show", "list"),
+                      account=STAND_IN if args.action == "delete" else "") as library:
         me = library.account
         if args.action == "show":
             print(f"{printable(me.name)}: {me.privacy_text}")
@@ -32,6 +40,9 @@ def cmd_account(args: argparse.Namespace) -> int:
                 mark = "*" if account.id == me.id else " "
                 print(f"{mark} {printable(account.name)}  {account.plan}  "
                       f"({'images public' if account.public else 'images private'})")
+        elif args.action == "delete":
+            library.delete_account(args.name)
+            print(f'Account "{printable(" ".join(args.name.split()))}" deleted (it owned nothing).')
         elif args.action == "create":
             account = library.create_account(args.name)
             print(f'Account "{printable(account.name)}" created: {account.privacy_text.split(" — ")[0]}')

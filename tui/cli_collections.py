@@ -29,7 +29,7 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
 
 
 def cmd_collection(args: argparse.Namespace) -> int:
-    with open_library(args, create=args.action == "create") as library:
+    with open_library(args, create=args.action == "create", reads=args.action == "list") as library:
         if args.action == "list":
             collections = library.collections()
             for c in collections:

@@ -198,16 +198,20 @@ def library_path(args: argparse.Namespace) -> Path:
     return locations.default_library()
 
 
-def open_library(args: argparse.Namespace, create: bool = False):
+def open_library(args: argparse.Namespace, create: bool = False, reads: bool = False, account: str = ""):
     """The library the arguments name. Only a command that adds to a library (import, demo, source add,
     watch, creating a collection or an account) makes a new one: any other says there is none, creating
-    nothing (`--library /typo list` used to make an empty library at /typo)."""
+    nothing (`--library /typo list` used to make an empty library at /typo). `reads`: the command only reads,
+    and an account name the library does not know is refused, not made (`--account alcie list` made a
+    permanent account, new-user test 10 #5). `account`: what an unknown one does instead (accounts.py)."""
+    from store.accounts import MAKE, REFUSE
     from store.library import Library
 
     if not create:
         _refuse_no_library(args)
     library = Library(library_path(args), account=getattr(args, "account", None),
-                      database_url=getattr(args, "database_url", None))
+                      database_url=getattr(args, "database_url", None),
+                      unknown_account=account or (REFUSE if reads else MAKE))
     if library.new_account_note:  # a new name in --account or MYIMAGES_ACCOUNT: perhaps a typo
         print(f"myimages: {printable(library.new_account_note)}", file=sys.stderr)
     return library

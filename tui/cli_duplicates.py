@@ -34,7 +34,7 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
     if args.trash and args.json and not args.yes:
         raise UserError("With --json, --trash needs --yes (there is no question to answer in JSON): nothing "
                         "was trashed.")
-    with open_library(args) as library:
+    with open_library(args, reads=not args.trash) as library:
         if not library.read_only:
             with progress_bar("Reading pictures") as show:
                 library.fill_perceptual_hashes(progress=show)

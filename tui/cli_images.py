@@ -206,7 +206,7 @@ def _line(record, width: int, owner: bool = False) -> str:
 def cmd_list(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 0:
         raise UserError("--limit must be 0 or more.")
-    with open_library(args) as library, library.connection():  # one unit of work: in:NAME looked up once
+    with open_library(args, reads=True) as library, library.connection():  # one unit of work: in:NAME looked up once
         filters = _filters(library, args)
         problem = library.search_problem(filters.search, filters.scope)
         if problem:  # nothing listed: a script piping the ids into delete or export must not act on everything
@@ -258,7 +258,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     image_id = one_image_id(args.id, "info")
-    with open_library(args) as library:
+    with open_library(args, reads=True) as library:
         record = library.get(image_id)
     if args.json:
         data = record.as_json()
@@ -291,7 +291,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from store.export import export_images
 
-    with open_library(args) as library:
+    with open_library(args, reads=True) as library:
         ids = target_ids(library, args, "nothing was exported")
         all_or_none(library.get, ids, "nothing was exported", known=library.own_existing(ids))
         paths = export_images(library, ids, Path(args.to))

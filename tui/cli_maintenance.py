@@ -61,11 +61,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
+    from store.accounts import STAND_IN
     from store.doctor import check, integrity_of_file
     from store.errors import DatabaseDamaged, StoreError, translate
 
     try:
-        with open_library(args) as library:
+        # an account the library does not know is not made: it has no records to check (new-user test 10 #5)
+        with open_library(args, account=STAND_IN) as library:
             report = check(library, min_age=args.min_age, remove_missing=args.remove_missing)
     except DatabaseDamaged as exc:  # found, not "could not look": what SQLite's own check says of the file
         said = str(exc).replace("; `myimages doctor` says what SQLite finds", "")  # (this is doctor)

@@ -98,7 +98,7 @@ BACK_AGAIN = ("If you follow a folder with these pictures again (the folder rena
 
 
 def cmd_source(args: argparse.Namespace) -> int:
-    with open_library(args, create=args.action == "add") as library:
+    with open_library(args, create=args.action == "add", reads=args.action == "list") as library:
         if args.action == "add":
             try:  # refused before anything is asked or read
                 folder = library.check_source(args.folder, "copy" if args.copy else "link")

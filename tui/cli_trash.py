@@ -30,7 +30,7 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
 
 
 def cmd_trash(args: argparse.Namespace) -> int:
-    with open_library(args) as library:
+    with open_library(args, reads=args.action == "list") as library:
         if args.action == "list":
             items = _every_trashed(library)
             if args.json:
