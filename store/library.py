@@ -379,6 +379,14 @@ class Library(Images, Search):
         return sources.forget_add(self, folder, taking_in)
 
     @boundary
+    def source_shared_note(self, folder: Path | str) -> str:
+        """One sentence when another account follows this folder (or one holding it, or inside it): its files are
+        theirs too, and this account's deletes leave them in place; '' otherwise."""
+        from . import sources
+
+        return sources.shared_note(self, Path(folder))
+
+    @boundary
     def sources_taken_in(self, folder: Path | str):
         """The account's sources inside `folder` (a folder check_source accepted) that adding it takes in."""
         from . import sources

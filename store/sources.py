@@ -49,7 +49,7 @@ from .identity import MARKER, is_library
 from .importer import EXTENSIONS, FORMATS, MAX_FILE_BYTES, ImportOptions, describe, downloads_folder, prepare_bytes
 from .library import Library, NewImage, bulk_insert
 from .metadata import METADATA_KEYS, parse_chunks, read_chunks
-from .models import Collection, Image, ImageCollection, LostImage, Source, SourceFile, TrashFile
+from .models import Account, Collection, Image, ImageCollection, LostImage, Source, SourceFile, TrashFile
 from .own_writes import quietly
 from .query import seed_number
 from .records import to_local, utc_now
@@ -1508,6 +1508,31 @@ def others_folders(library: Library) -> list[Path]:
     (new-user test 10: bob's `delete --permanent` of his image of a file both followed deleted the file, and
     alice's image of it left her library; never delete what you cannot prove is yours)."""
     return [Path(path) for (path,) in Source.select(Source.path).where(Source.owner != library.account.id).tuples()]
+
+
+def shared_note(library: Library, folder: Path) -> str:
+    """One sentence when another account follows this folder, a folder holding it or one inside it: what that means
+    for this account's deletes (`shared_files`: since 05d304e they leave such files in place); '' when none does.
+    `source add` said nothing of it, and the deletes then surprised (new-user test 10, note)."""
+    folder = Path(folder)
+    overlapping: dict[str, list[Path]] = {}
+    for name, path in (Source.select(Account.name, Source.path).join(Account)
+                       .where(Source.owner != library.account.id).order_by(Account.name, Source.path).tuples()):
+        path = Path(path)
+        if path == folder or path in folder.parents or folder in path.parents:
+            overlapping.setdefault(name, []).append(path)
+    if not overlapping:
+        return ""
+    names = list(overlapping)
+    who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    paths = sorted({p for ps in overlapping.values() for p in ps})
+    places = ["this folder" if p == folder else f"{shown_path(str(p))}, {'which holds it' if p in folder.parents else 'inside it'}"
+              for p in paths[:3]]
+    where = ("; ".join(places) if len(places) > 1 and any("," in p for p in places) else ", ".join(places)) + (
+        ", …" if len(paths) > 3 else "")
+    return (f"{'Account' if len(names) == 1 else 'Accounts'} {who} follow{'s' if len(names) == 1 else ''} {where}: "
+            "the files there are theirs as well, so deleting your images of them (to the trash or for good) leaves "
+            "those files where they are, and their images keep them.")
 
 
 def in_others_folder(path: Path, theirs: list[Path]) -> bool:

@@ -2328,3 +2328,36 @@ def test_a_file_two_accounts_follow_is_never_moved_or_deleted_by_one_of_them(lib
         assert tower.is_file()
     finally:
         bob.close()
+
+
+def test_adding_a_folder_another_account_follows_says_so_and_what_it_means(library, tmp_path, capsys):
+    """New-user test 10 (note): since 05d304e, deleting an image of a file in a folder another account follows too
+    leaves the file in place; `source add` of such a folder said nothing of it. It says in one line who follows it
+    (the folder, one holding it, or one inside it) and what it means for deletes; nothing for a folder no one else
+    follows. Fails without (only the scan's summary)."""
+    from tui.cli import main
+
+    team = tmp_path / "team-out"
+    put(team / "day1", "tower.png", a1111("a lone tower", 77))
+    mine = tmp_path / "mine"
+    put(mine, "gate.png", a1111("a gate", 78))
+    library.add_source(team)  # alice's
+    cli = ["--library", str(library.root), "--account", "bob"] + (
+        ["--database-url", library.database_url] if library.database_url else [])
+    meaning = ("the files there are theirs as well, so deleting your images of them (to the trash or for good) leaves "
+               "those files where they are, and their images keep them.")
+    capsys.readouterr()
+    assert main(["source", "add", str(team), *cli]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [f"{team}: 1 new image", f"Account alice follows this folder: {meaning}"]
+    assert main(["source", "add", str(mine), *cli]) == 0
+    assert capsys.readouterr().out.splitlines() == [f"{mine}: 1 new image"]  # no one else follows it
+    carol = ["--library", str(library.root), "--account", "carol"] + cli[4:]
+    assert main(["source", "add", str(team / "day1"), *carol]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (f"Accounts alice and bob follow {team}, which holds it: "
+                                                        f"{meaning}")
+    assert main(["source", "add", str(tmp_path), "--yes", *["--library", str(library.root), "--account", "dan"],
+                 *cli[4:]]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        f"Accounts alice, bob and carol follow {mine}, inside it; {team}, inside it; {team / 'day1'}, inside it: "
+        f"{meaning}")

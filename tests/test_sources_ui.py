@@ -797,3 +797,24 @@ async def test_a_long_source_path_is_cut_in_its_middle(tmp_path, size):
         await open_sources(pilot, app)
         await settle(pilot, app)
         assert cut in screen_text(app), screen_text(app)
+
+
+async def test_adding_a_folder_another_account_follows_says_so_in_the_app(tmp_path):
+    """New-user test 10 (note): a folder another account follows, added with `w`: the notice says who follows it and
+    what that means for deletes (since 05d304e they leave its files in place), as `source add` does. Fails without."""
+    team = tmp_path / "team-out"
+    team.mkdir()
+    (team / "tower.png").write_bytes(a1111("a lone tower", 7))
+    with Library(tmp_path / "lib", account="alice") as alice:
+        alice.add_source(team)
+    library = Library(tmp_path / "lib", account="bob")
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=(80, 24)) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        await add_in_dialog(pilot, app, team)
+        await wait_until(pilot, lambda: any("1 new image" in text for text in shown), LOADED)
+        (said,) = [text for text in shown if "1 new image" in text]
+        assert said.endswith("Account alice follows this folder: the files there are theirs as well, so deleting "
+                             "your images of them (to the trash or for good) leaves those files where they are, and "
+                             "their images keep them."), said

@@ -89,6 +89,9 @@ def _add(library, folder, copy: bool) -> int:
         print(f"Adding {printable(str(folder))} was cancelled: it is not a source{kept}.")
         return 130
     _print_report(report)
+    shared = library.source_shared_note(folder)
+    if shared:
+        print(printable(shared))
     return 0
 
 

@@ -351,7 +351,8 @@ def open_sources(gallery) -> None:
                     if reports and reports[0].taken_in:  # it took them in before the cancel: kept, said
                         return f"{one_line(str(reports[0].source))}: {reports[0].summary()}"
                     return undo_add(library, request.folder, request.copy, taking_in)
-                return f"{one_line(str(reports[0].source))}: {reports[0].summary()}"
+                shared = library.source_shared_note(request.folder)  # another account follows it: what that means
+                return f"{one_line(str(reports[0].source))}: {reports[0].summary()}" + (f" {shared}" if shared else "")
 
             gallery.app.push_screen(ProgressScreen(f"Reading {one_line(request.folder)}", add, total=None,
                                                    starting="Looking for pictures in the folder…"),
