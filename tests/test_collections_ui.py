@@ -15,7 +15,7 @@ from widgets.filter_bar import FilterBar
 from widgets.key_bar import KeyBar
 
 from .test_dialogs import lib, make_app  # noqa: F401 - the same library of three images
-from .ui import notices, screen_text, settle, wait_until
+from .ui import collections_read, notices, screen_text, settle, wait_until
 
 SIZES = [(80, 24), pytest.param((160, 48), marks=pytest.mark.slow)]
 FOLLOW_WITHIN = 10.0  # seconds: a bound for a loaded machine (the app polls every second)
@@ -30,6 +30,7 @@ async def open_dialog(pilot, app, highlight: str | None = None) -> SelectionList
     await settle(pilot, app)
     await pilot.press("a")
     await wait_until(pilot, lambda: isinstance(app.screen, AddToCollectionScreen))
+    await collections_read(pilot)
     listing = app.screen.query_one("#collection-list", SelectionList)
     if highlight is not None:
         listing.highlighted = listed(app).index(highlight)
@@ -107,6 +108,7 @@ async def test_rename_and_delete_a_collection_by_key(lib, tmp_path, size):
         assert sorted(c.name for c in lib.collections()) == ["Keep", "Loot", "Typo"]
         await pilot.press("ctrl+u", *"Treasure", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, AddToCollectionScreen))
+        await collections_read(pilot)
         assert sorted(c.name for c in lib.collections()) == ["Keep", "Treasure", "Typo"]
         assert listed(app) == ["Keep", "Treasure", "Typo"] and 'Renamed "Loot" to "Treasure".' in said
         gallery = app.screen_stack[-2]
@@ -162,6 +164,7 @@ async def test_rename_and_delete_by_mouse_and_palette(lib, tmp_path):
         await settle(pilot, app)
         await palette(pilot, app, "rename or delete", "Rename or delete a collection (a, then f2 / ^d)")
         await wait_until(pilot, lambda: isinstance(app.screen, AddToCollectionScreen))  # from the gallery's palette
+        await collections_read(pilot)
         app.screen.query_one("#collection-list", SelectionList).highlighted = listed(app).index("First")
         await pilot.click("#rename-collection")
         await wait_until(pilot, lambda: isinstance(app.screen, RenameCollectionScreen))
@@ -169,6 +172,7 @@ async def test_rename_and_delete_by_mouse_and_palette(lib, tmp_path):
         await pilot.click("#rename")
         await wait_until(pilot, lambda: lib.collection(first.id).name == "Primero")
         await wait_until(pilot, lambda: isinstance(app.screen, AddToCollectionScreen))
+        await collections_read(pilot)
         app.screen.query_one("#collection-list", SelectionList).highlighted = listed(app).index("Second")
         await pilot.click("#delete-collection")  # empty: at once
         await wait_until(pilot, lambda: [c.name for c in lib.collections()] == ["Primero"])

@@ -3,6 +3,7 @@ counts as they change and its checked boxes plainly; y and Y copy the image's pa
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 from textual.widgets import Button, SelectionList
@@ -15,7 +16,7 @@ from tui.confirm_delete import ConfirmDeleteScreen
 from tui.gallery_screen import GalleryScreen
 from tui.trash_screen import TrashScreen
 
-from .ui import notices, screen_text, settle, wait_until
+from .ui import collections_read, notices, screen_text, settle, wait_until
 
 
 @pytest.fixture
@@ -68,6 +69,7 @@ async def test_collection_counts_follow_changes_and_states_are_plain(lib, tmp_pa
         await settle(pilot, app)
         await pilot.press("a")
         assert isinstance(app.screen, AddToCollectionScreen)
+        await collections_read(pilot)
         listing = app.screen.query_one("#collection-list", SelectionList)
 
         def prompt() -> str:
@@ -111,6 +113,7 @@ async def test_collection_toggles_report_what_they_did_and_down_reaches_the_name
         await settle(pilot, app)
         await pilot.press("a")
         assert isinstance(app.screen, AddToCollectionScreen)
+        await collections_read(pilot)
         listing = app.screen.query_one("#collection-list", SelectionList)
         listing.post_message(SelectionList.SelectionToggled(listing, 0))  # two quick spaces: both handled
         listing.post_message(SelectionList.SelectionToggled(listing, 0))  # after the box is back as it was
@@ -371,3 +374,48 @@ async def test_a_dialog_is_laid_out_once_as_it_opens(lib, tmp_path, size):
         assert set(layouts) == {"InfoScreen", "PromptScreen", "ConfirmDeleteScreen", "AddToCollectionScreen",
                                 "TrashScreen"}
         assert all(turns and len(set(turns)) == len(turns) for turns in layouts.values()), layouts
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_the_collections_dialog_shows_at_once_and_reads_its_counts_in_a_worker(lib, tmp_path, monkeypatch, size):
+    """Issue 11: the collections and their counts (tens of milliseconds for a collection of a million images) were
+    read on the UI thread as the dialog opened and after each toggle. Now the dialog shows at once saying it reads
+    them, its name box takes a name meanwhile, and the counts come from a worker: here the read is held until the
+    dialog has been seen, and no read runs on the UI thread."""
+    loot = lib.create_collection("Loot")
+    first = lib.ids()[0]
+    lib.add_to_collection(lib.ids()[1:], loot.id)
+    hold, release = threading.Event(), threading.Event()  # reads held once the dialog is asked for
+    on_ui_thread: list[bool] = []
+    real = Library.collections
+
+    def collections(self, *args, **kwargs):
+        if hold.is_set():
+            here = threading.current_thread() is threading.main_thread()
+            on_ui_thread.append(here)
+            if not here:
+                release.wait(20)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Library, "collections", collections)
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        hold.set()
+        await pilot.press("a")
+        await wait_until(pilot, lambda: "Reading the collections…" in screen_text(app))
+        dialog = app.screen
+        assert isinstance(dialog, AddToCollectionScreen) and not dialog.loaded
+        listing = dialog.query_one("#collection-list", SelectionList)
+        assert listing.option_count == 0 and app.focused is listing
+        await pilot.press(*"Owls")  # typed in the list: a new collection's name, in its box
+        assert dialog.query_one("#new-collection").value == "Owls"
+        release.set()
+        await collections_read(pilot)
+        assert str(listing.get_option_at_index(0).prompt) == "Loot  (2 images)"
+        assert "Reading the collections…" not in screen_text(app) and "Loot  (2 images)" in screen_text(app)
+        app.screen.set_focus(listing)
+        await pilot.press("space")  # the first box, once read: checked, and counted again in a worker
+        await wait_until(pilot, lambda: str(listing.get_option_at_index(0).prompt) == "Loot  (3 images)  ✓ in it")
+        assert first in lib.members_among([first], loot.id)
+        assert on_ui_thread and not any(on_ui_thread), on_ui_thread

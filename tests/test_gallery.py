@@ -582,6 +582,7 @@ async def test_add_to_collection_single_and_bulk(lib, tmp_path, db_url):  # both
         one = grid(app).current
         await pilot.press("a")
         assert isinstance(app.screen, AddToCollectionScreen)
+        await ui.collections_read(pilot)
         listing = app.screen.query_one("#collection-list", SelectionList)
         assert listing.selected == []
         await pilot.press("space")  # check "Existing"
@@ -594,6 +595,7 @@ async def test_add_to_collection_single_and_bulk(lib, tmp_path, db_url):  # both
         await pilot.press("space", "right", "space")
         two = sorted(grid(app).selected)
         await pilot.click("#bulk-collect")
+        await ui.collections_read(pilot)
         listing = app.screen.query_one("#collection-list", SelectionList)
         assert listing.selected == []  # not all of the selection is in either
         await pilot.press("space")
@@ -1122,6 +1124,7 @@ async def test_escape_sequences_are_neutralised_everywhere(tmp_path, make_png):
             assert "[b]bold[/b] [@click=app.quit]q[/]" in everything_shown()
             await pilot.press("escape")
         await pilot.press("a")
+        await ui.collections_read(pilot)
         clean(everything_shown())
         await pilot.press("escape", "s")  # download: the notification names the file
         await pilot.pause()

@@ -38,6 +38,14 @@ async def keys_dealt_with(pilot, app, timeout: float = 20.0) -> None:
         await pilot.pause(0.005)
 
 
+async def collections_read(pilot) -> None:
+    """The collections dialog on top, its list as read last: it reads the collections and counts in a worker when
+    it opens and after each change made in it (issue 11; a worker's answer is shown before it finishes)."""
+    app = pilot.app
+    await wait_until(pilot, lambda: getattr(app.screen, "loaded", False) and not any(
+        worker.group == "collections-read" and not worker.is_finished for worker in app.workers))
+
+
 async def wait_until(pilot, condition, timeout: float = 20.0) -> float:
     """Let the app run until `condition()` holds; returns the seconds it took (fails after `timeout`).
 

@@ -6,10 +6,16 @@ with space: all of them, none, then back to those it had. F2 renames
 the highlighted collection, Ctrl+D (or Delete on the list) deletes it, asking first
 when it holds images; its images stay in the library. The list follows collections
 made, renamed or deleted elsewhere (tui/following.py).
+
+The collections, their counts and which of the images each holds are read in a worker (counting a collection of a
+million images takes tens of milliseconds): the dialog shows at once, saying it is reading them, and its name box
+works meanwhile; so after each change made here (issue 11).
 """
 from __future__ import annotations
 
 from typing import Callable, TypeVar
+
+from textual.worker import get_current_worker
 
 from rich.text import Text
 from textual import events, on
@@ -78,22 +84,20 @@ class AddToCollectionScreen(Dialog[bool]):
         self.image_ids = list(image_ids)
         self.changed = False
         self.collections_changed = collections_changed
-        # Read now, so that a StoreError (an image deleted meanwhile, another account's) reaches
-        # the caller, which shows it, instead of failing while the dialog is drawn.
-        self._token = library.change_token()  # before reading: a change made meanwhile is seen by the follower
-        collections, membership = self._read()
-        self._listed: list[CollectionRecord] = collections  # as the list shows them, in its order
-        self._membership = membership
-        self._initial = self._selections(collections, membership)
+        self.loaded = False  # the first read (in a worker, `_read_in_worker`) has been shown
+        self._reading: int | None = None  # the version of the read under way (the follower waits for it)
+        self._listed: list[CollectionRecord] = []  # as the list shows them, in its order
+        self._membership: dict[int, int] = {}
         # Whether all the images are in each collection, as this dialog made it: each toggle flips it once, in
         # order (two quick spaces are two toggles, even if both are handled after the second one)
-        self._all_in = {selection.value: selection.initial_state for selection in self._initial}
+        self._all_in: dict[int, bool] = {}
         # A box some of the images are in cycles: all in it, none, and back as it was (new-user test 7 #12: a
         # second space emptied it, and the members it had before could not be got back): collection id ->
         # [the images that were in it, where the cycle is: "mixed", "all" or "none"]
         self._cycles: dict[int, list] = {}
         self.follower: LibraryFollower[None, tuple[list[CollectionRecord], dict[int, int]]] = LibraryFollower(
-            self, library, group="collections-changes", read=lambda _seen, _force: self._read(), apply=self._followed)
+            self, library, group="collections-changes", read=lambda _seen, _force: self._read(), apply=self._followed,
+            ready=lambda: self._reading is None)
 
     def compose(self) -> ComposeResult:
         n = len(self.image_ids)
@@ -102,18 +106,60 @@ class AddToCollectionScreen(Dialog[bool]):
             yield Static(title, classes="title", markup=False)
             yield Static("space checks or unchecks; partly in: all, none, then as it was" if n > 1 else
                          "space checks or unchecks; changes apply at once", classes="hint")  # one line at 80x24
-            yield CollectionList(*self._initial, id="collection-list")
+            yield Static("Reading the collections…", classes="hint", id="collections-loading")
+            yield CollectionList(id="collection-list")
             yield Input(placeholder="Create New Collection… (type a name, Enter)", id="new-collection",
                         select_on_focus=False)  # a name begun in the list goes on there
             with Horizontal(classes="buttons"):
-                yield Button("Rename…", id="rename-collection", disabled=not self._listed)
-                yield Button("Delete…", id="delete-collection", variant="error", disabled=not self._listed)
+                yield Button("Rename…", id="rename-collection", disabled=True)  # until a collection is listed
+                yield Button("Delete…", id="delete-collection", variant="error", disabled=True)
                 yield Button("Done", id="done", variant="primary")
         yield KeyBar(more_action="app.help")
 
     def _read(self) -> tuple[list[CollectionRecord], dict[int, int]]:
-        """The account's collections and how many of the images each holds (in the follower's worker too)."""
+        """The account's collections and how many of the images each holds (in a worker: ours, the follower's)."""
         return self.library.collections(), self.library.membership(self.image_ids)
+
+    def _read_in_worker(self, then: Callable[[list[CollectionRecord], dict[int, int]], None] | None = None) -> None:
+        """Read the collections and counts in a worker, then show them (`then`, by default `_show`). A read started
+        before a later change of ours (or a newer read) is dropped when it comes back."""
+        self.follower.changed()  # (a check of the follower's under way read before: dropped too)
+        version = self._reading = self.follower.version
+        self.run_worker(lambda: self._read_here(version, then or self._show), thread=True, exclusive=True,
+                        group="collections-read", exit_on_error=False)
+
+    def _read_here(self, version: int, then: Callable[[list[CollectionRecord], dict[int, int]], None]) -> None:
+        """(The worker.)"""
+        try:
+            with self.library.connection():
+                token = self.library.change_token()  # before reading: a change made meanwhile is followed
+                answer = self._read()
+        except StoreError as exc:
+            self.app.call_from_thread(self._read_failed, version, exc)
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._read_arrived, version, token, answer, then)
+
+    def _read_arrived(self, version: int, token: tuple[int, int], answer: tuple[list[CollectionRecord], dict[int, int]],
+                      then: Callable[[list[CollectionRecord], dict[int, int]], None]) -> None:
+        if version != self.follower.version or not self.is_attached:
+            return
+        self._reading = None
+        self.follower.read_at(token)
+        if not self.loaded:
+            self.loaded = True
+            self.query_one("#collections-loading").display = False
+        then(*answer)
+
+    def _read_failed(self, version: int, exc: StoreError) -> None:
+        """The images are gone or not the account's (deleted meanwhile, another account's): said; the dialog
+        that had nothing to show yet closes."""
+        if version != self.follower.version or not self.is_attached:
+            return
+        self._reading = None
+        self.notify(str(exc), title="Not done", severity="error", markup=False, timeout=12)
+        if not self.loaded:
+            self.dismiss(False)
 
     def _selections(self, collections: list[CollectionRecord], membership: dict[int, int]) -> list[Selection[int]]:
         n = len(self.image_ids)
@@ -142,10 +188,12 @@ class AddToCollectionScreen(Dialog[bool]):
         return Text.assemble(name, (f"  ({count})", "dim"))
 
     def _show(self, collections: list[CollectionRecord], membership: dict[int, int]) -> None:
-        """The list as the library has it now, the highlighted collection kept where it is still listed. Only
-        the names and counts change in place when the same collections are listed, checked as they were."""
+        """The list as the library has it now, the highlighted collection kept where it is still listed (the
+        first one at first). Only the names and counts change in place when the same collections are listed,
+        checked as they were."""
         listing = self.query_one("#collection-list", SelectionList)
         n = len(self.image_ids)
+        first = not self._all_in and not listing.option_count
         same = [c.id for c in collections] == [c.id for c in self._listed] and all(
             (membership.get(c.id, 0) == n) == (c.id in listing.selected) for c in collections)
         self._listed, self._membership = collections, membership
@@ -161,7 +209,7 @@ class AddToCollectionScreen(Dialog[bool]):
             listing.add_options(selections)
             self._all_in = {selection.value: selection.initial_state for selection in selections}
             ids = [c.id for c in collections]
-            if collections and (kept in ids or index is not None):
+            if collections and (kept in ids or index is not None or first):
                 listing.highlighted = ids.index(kept) if kept in ids else min(index or 0, len(ids) - 1)
         for button in self.query("#rename-collection, #delete-collection").results(Button):
             button.disabled = not collections
@@ -169,14 +217,10 @@ class AddToCollectionScreen(Dialog[bool]):
             self.set_focus(self.query_one("#new-collection", Input))
         self.refresh_bindings()
 
-    def _read_again(self) -> None:
-        """After a change made here: the list from the library now (a read of the follower's under way is
-        dropped: it read before)."""
-        self.follower.changed()
-        try:
-            self._show(*self._read())
-        except StoreError as exc:
-            self.notify(str(exc), severity="error", markup=False)
+    def _read_again(self, then: Callable[[list[CollectionRecord], dict[int, int]], None] | None = None) -> None:
+        """After a change made here: the list from the library now, read in a worker (a read of the follower's
+        under way is dropped: it read before)."""
+        self._read_in_worker(then)
 
     def _followed(self, token: tuple[int, int], answer: tuple[list[CollectionRecord], dict[int, int]]) -> None:
         """(A change made elsewhere.) Collections deleted elsewhere leave the list, said in a short notice."""
@@ -193,17 +237,18 @@ class AddToCollectionScreen(Dialog[bool]):
                         f"{'it is' if len(gone) == 1 else 'they are'} no longer listed.", title="Collection gone",
                         severity="warning", markup=False)
 
-    def _made_here(self) -> None:
+    def _made_here(self, then: Callable[[list[CollectionRecord], dict[int, int]], None] | None = None) -> None:
         """A collection made, renamed or deleted in this dialog: the list and the gallery's dropdown now."""
-        self._read_again()
+        self._read_again(then)
         if self.collections_changed is not None:
             self.collections_changed()
 
     def on_mount(self) -> None:
-        listing = self.query_one("#collection-list", SelectionList)
-        self.set_focus(listing if listing.option_count else self.query_one("#new-collection", Input))
-        self.follower.read_at(self._token)
-        self.follower.start()
+        # the list has the focus while it is read (a letter typed there goes on in the name box); with no
+        # collection, the name box has it then (`_show`)
+        self.set_focus(self.query_one("#collection-list", SelectionList))
+        self._read_in_worker()
+        self.follower.start()  # (it looks once the first read has given it its token)
 
     @on(SelectionList.SelectionToggled, "#collection-list")
     def _toggled(self, event: SelectionList.SelectionToggled) -> None:
@@ -266,17 +311,15 @@ class AddToCollectionScreen(Dialog[bool]):
     def _not_found(self, exc: NotFound) -> None:
         """A collection acted on is gone (deleted elsewhere, before the list followed): said by its name, and the
         list read again. Anything else not found (an image deleted meanwhile) is said as the store says it."""
-        try:
-            collections, membership = self._read()
-        except StoreError as again:
-            self.notify(str(again), severity="error", markup=False)
-            return
-        still = {c.id for c in collections}
-        if all(c.id in still for c in self._listed):
-            self.notify(str(exc), severity="error", markup=False)
-        self._say_gone(still)
-        self.follower.changed()
-        self._show(collections, membership)
+
+        def read(collections: list[CollectionRecord], membership: dict[int, int]) -> None:
+            still = {c.id for c in collections}
+            if all(c.id in still for c in self._listed):
+                self.notify(str(exc), severity="error", markup=False)
+            self._say_gone(still)
+            self._show(collections, membership)
+
+        self._read_in_worker(read)
 
     @on(Input.Submitted, "#new-collection")
     def _create(self, event: Input.Submitted) -> None:
@@ -288,12 +331,16 @@ class AddToCollectionScreen(Dialog[bool]):
             return
         self.changed = True
         event.input.value = ""
-        self._made_here()
-        listing = self.query_one("#collection-list", SelectionList)
-        self.set_focus(listing)
-        ids = [c.id for c in self._listed]
-        if collection.id in ids:
-            listing.highlighted = ids.index(collection.id)
+
+        def read(collections: list[CollectionRecord], membership: dict[int, int]) -> None:
+            self._show(collections, membership)
+            listing = self.query_one("#collection-list", SelectionList)
+            self.set_focus(listing)
+            ids = [c.id for c in self._listed]
+            if collection.id in ids:
+                listing.highlighted = ids.index(collection.id)
+
+        self._made_here(read)
         added = "the image" if len(self.image_ids) == 1 else f"the {plural(len(self.image_ids), 'image')}"
         self.notify(f'Created {quoted(collection.name)} and added {added} to it.', markup=False)
 

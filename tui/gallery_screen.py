@@ -1009,12 +1009,8 @@ class GalleryScreen(Screen):
                 self._refresh_collections()
                 self.reload(keep_position=True)
 
-        try:
-            screen = AddToCollectionScreen(self.library, ids, self.collections_changed_here)
-        except StoreError as exc:  # deleted meanwhile, or not the account's own
-            self._fail(exc)
-            return
-        self.app.push_screen(screen, closed)
+        # (the dialog reads in a worker: images deleted meanwhile, or not the account's own, it says and closes)
+        self.app.push_screen(AddToCollectionScreen(self.library, ids, self.collections_changed_here), closed)
 
     def show_new_image(self, image_id: int) -> None:
         """Reload the grid and put the focus on an image that was just made."""
