@@ -5,7 +5,8 @@
 Makes (once, into bench/cache/) libraries whose every prompt is distinct and whose parameters
 vary (seed, steps, sampler, size, cfg, model, LoRAs, dates, favorites, derived images, a
 collection), straight into the database (no image files: the store query does not read them;
-`prepare` links 64 shared pictures to every record for bench/run.py --distinct).
+`prepare` links 64 shared pictures, crops of real generated images made by bench/pictures.py, to every record for
+bench/run.py --distinct).
 With --postgres, the store queries on PostgreSQL at 100,000 and at the large size (the servers' folders kept
 in bench/cache/postgres-N: loaded once, brought up to date by the library's migrations after; --pg-date-order
 puts its image table in date order first, once (CLUSTER), as a library imported over time is stored; --pg-setting
@@ -41,6 +42,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
+import pictures  # noqa: E402
+from pictures import PICTURES  # noqa: E402
 from run import rss_mb, rss_parts_mb, stats, store_query_s  # noqa: E402
 
 from store.library import Library  # noqa: E402
@@ -106,36 +109,17 @@ def make_library(count: int) -> Path:
     return path
 
 
-PICTURES = 64  # distinct pictures a generated library's records share (hard links: a file may have 65,000)
-
-
 def share_pictures(path: Path) -> Path:
     """Give every record of a generated library an original and a thumbnail (once): hard links to one of
-    PICTURES small PNGs, so the app can draw a million cards on a few MB of pictures (and under 5 GB of disk:
-    the links are directory entries)."""
-    import io
+    PICTURES pictures that look like generated ones (`bench/pictures.py`), so the app can draw a million cards on
+    a few MB of pictures (and under 5 GB of disk: the links are directory entries)."""
     import os
-
-    from PIL import Image, ImageDraw
-
-    from store.files import make_thumbnail
 
     marker = path / ".pictures"
     if marker.exists():
         return path
     print(f"linking pictures for {path.name} (once)…", flush=True)
-    shared = path / "shared-pictures"
-    shared.mkdir(exist_ok=True)
-    sources = []
-    for n in range(PICTURES):
-        picture = Image.new("RGB", (512, 512), (40 + n * 3, 90, 200 - n * 2))
-        ImageDraw.Draw(picture).ellipse((96 + n, 96, 416 - n, 416), fill=(230, 200 - n * 2, 60))
-        out = io.BytesIO()
-        picture.save(out, "PNG")
-        original, thumbnail = shared / f"{n}.png", shared / f"{n}.thumb.png"
-        original.write_bytes(out.getvalue())
-        thumbnail.write_bytes(make_thumbnail(picture))
-        sources.append((original, thumbnail))
+    sources = pictures.write_new(path / "shared-pictures")
     con = sqlite3.connect(path / "library.db")
     made: set[str] = set()
     for image_id, sha256, ext in con.execute("SELECT id, sha256, ext FROM image"):
@@ -152,18 +136,6 @@ def share_pictures(path: Path) -> Path:
     con.close()
     marker.write_text("done\n")
     return path
-
-
-def _picture_hashes(path: Path) -> list[tuple[str, str]]:
-    from PIL import Image
-
-    from store.duplicates import picture_hashes
-
-    hashes = []
-    for n in range(PICTURES):
-        with Image.open(path / "shared-pictures" / f"{n}.png") as picture:
-            hashes.append(picture_hashes(picture))
-    return hashes
 
 
 def prepare(count: int) -> Path:
@@ -184,7 +156,7 @@ def prepare(count: int) -> Path:
                 con.execute("INSERT INTO image_collection (image_id, collection_id) SELECT id, ? FROM image "
                             "WHERE id % ? = 0", (collection, every))
         con.close()
-        _write_hashes(path)
+        pictures.write_hashes(path)
         print(f"batch keys and the catalog of {path.name} (once)…", flush=True)
         library = Library(path, account="bench")
         library.fill_batches()  # as the app's background pass would make them (minutes at 1,000,000)
@@ -197,20 +169,8 @@ def prepare(count: int) -> Path:
         missing = con.execute("SELECT 1 FROM image WHERE dhash IS NULL LIMIT 1").fetchone()
         con.close()
         if missing:
-            _write_hashes(path)
+            pictures.write_hashes(path)
     return path
-
-
-def _write_hashes(path: Path) -> None:
-    """The perceptual hashes of the shared pictures, as the app's background pass would record them (it would
-    take hours)."""
-    hashes = _picture_hashes(path)
-    con = sqlite3.connect(path / "library.db")
-    with con:
-        for column, which in (("phash", 0), ("dhash", 1)):
-            cases = " ".join(f"WHEN {n} THEN '{h[which]}'" for n, h in enumerate(hashes))
-            con.execute(f"UPDATE image SET {column} = CASE id % {PICTURES} {cases} END")
-    con.close()
 
 
 def _insert(con: sqlite3.Connection, rows: list[tuple]) -> None:
