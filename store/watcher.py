@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .errors import NotFound, StoreError, first_line
+from .errors import DatabaseFailed, NotFound, StoreError, first_line
 from .library import Library
 from .sources import ScanReport, ThumbnailWalk, WatchMark
 
@@ -40,11 +40,15 @@ def inotify_limit() -> str:
 class SourceWatcher:
     def __init__(self, library: Library, on_reports: Callable[[list[ScanReport]], None] | None = None,
                  on_notice: Callable[[str], None] | None = None, *, force_polling: bool = False,
-                 poll_every: float = POLL_EVERY, thumbnails: bool = True, full_scans_apart: bool = False) -> None:
-        """`full_scans_apart`: full rescans in a child process (the app: its own process stays quick)."""
+                 poll_every: float = POLL_EVERY, thumbnails: bool = True, full_scans_apart: bool = False,
+                 on_database_failure: Callable[[str], None] | None = None) -> None:
+        """`full_scans_apart`: full rescans in a child process (the app: its own process stays quick).
+        `on_database_failure`: where a failure of the library database goes (a server that cannot be reached, a full
+        disk), which is not the source folders' (default: `on_notice`)."""
         self.library = library
         self.on_reports = on_reports or (lambda reports: None)
         self.on_notice = on_notice or (lambda text: None)
+        self.on_database_failure = on_database_failure or self.on_notice
         self.polling = force_polling
         self._undecodable = 0  # watches in a row that ended on a name not UTF-8 before they began
         self.poll_every = poll_every
@@ -140,7 +144,7 @@ class SourceWatcher:
         try:
             result = call(*args)
         except StoreError as exc:
-            self._failed(str(exc))
+            self._failed(str(exc), database=isinstance(exc, DatabaseFailed))
         except Exception as exc:  # noqa: BLE001 - the watcher never dies of one bad moment
             self._failed(f"Following the source folders failed: {first_line(exc)}.")
         else:
@@ -148,13 +152,15 @@ class SourceWatcher:
             return result
         return None
 
-    def _failed(self, text: str) -> None:
+    def _failed(self, text: str, database: bool = False) -> None:
         """A failure said once while it lasts: the watcher asks the database every RETRY_AFTER seconds (its
         thumbnails, its folders), and a server that cannot be reached said so at each of them, a pile of the same
         notice over the app (new-user test 10 #1). Said again after a call that worked."""
         if text != self._failing:
             self._failing = text
-            self.on_notice(text)
+            # the database's failure is not the source folders': an account that follows none got it under
+            # "Source folders" (new-user test 10, note)
+            (self.on_database_failure if database else self.on_notice)(text)
 
     def _scan(self, paths: list[Path] | None) -> None:
         if paths is not None:
@@ -249,7 +255,7 @@ class SourceWatcher:
             self.on_notice(f"Cannot start a rescan of the source folders: {exc.strerror or exc}; rescanning here.")
             return self._safe(self.library.scan_sources)
         except StoreError as exc:
-            self._failed(str(exc))
+            self._failed(str(exc), database=isinstance(exc, DatabaseFailed))
             return None
         self._failing = None
         return None if self._stop.is_set() else reports

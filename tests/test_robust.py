@@ -21,13 +21,13 @@ from .ui import wait_until
 from .test_gallery import PROMPTS, grid, lib, make_app, screen_text, settle, status  # noqa: F401 - lib is a fixture
 
 
-def record_notifications(app) -> list[tuple[str, str]]:
-    """Every notification the app shows from now on, as (severity, message)."""
+def record_notifications(app, of: str = "severity") -> list[tuple[str, str]]:
+    """Every notification the app shows from now on, as (severity, message); `of="title"`: (title, message)."""
     shown: list[tuple[str, str]] = []
     notify = app.notify
 
     def recording(message, *args, **kwargs):
-        shown.append((kwargs.get("severity", "information"), str(message)))
+        shown.append((kwargs.get(of, "information" if of == "severity" else ""), str(message)))
         return notify(message, *args, **kwargs)
 
     app.notify = recording

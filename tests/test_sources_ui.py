@@ -818,3 +818,25 @@ async def test_adding_a_folder_another_account_follows_says_so_in_the_app(tmp_pa
         assert said.endswith("Account alice follows this folder: the files there are theirs as well, so deleting "
                              "your images of them (to the trash or for good) leaves those files where they are, and "
                              "their images keep them."), said
+
+
+async def test_the_watchers_notice_that_the_database_failed_is_titled_for_the_database(tmp_path):
+    """New-user test 10 (note): with the server down, the watcher's one notice "The library database cannot be
+    reached: …" was titled "Source folders", also in the app of an account that follows no folder. It is titled
+    "Library database" now; a source folder's own problems keep their title. Fails without."""
+    from store.errors import DatabaseFailed
+
+    from .test_robust import record_notifications
+
+    library = Library(tmp_path / "lib", account="bob")  # follows no folder
+    down = "The library database cannot be reached: connection to server at \"127.0.0.1\", port 5 failed."
+
+    def unreachable():
+        raise DatabaseFailed(down)
+
+    library.sources = unreachable  # what the watcher asks the database first, at every round
+    app = MyImagesApp(library, images="none")
+    shown = record_notifications(app, of="title")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: any(text == down for _, text in shown), LOADED)
+        assert [title for title, text in shown if text == down] == ["Library database"]

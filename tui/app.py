@@ -198,7 +198,9 @@ class MyImagesApp(App):
 
         self.watcher = SourceWatcher(self.library, lambda reports: self._from_watcher(self._sources_reported, reports),
                                      lambda text: self._from_watcher(self._source_notice, text),
-                                     full_scans_apart=True).start()
+                                     full_scans_apart=True,
+                                     on_database_failure=lambda text: self._from_watcher(self._database_notice, text)
+                                     ).start()
 
     def library_writable_again(self) -> None:
         """The library, opened read only on a full disk, became writable (an erase made room: store/room.py): its
@@ -249,6 +251,11 @@ class MyImagesApp(App):
 
     def _source_notice(self, text: str) -> None:
         self.notify(text, title="Source folders", severity="warning", markup=False, timeout=FAILURE_TIMEOUT)
+
+    def _database_notice(self, text: str) -> None:
+        """The watcher's one notice that the library database failed (cannot be reached, a full disk): titled for
+        what it is, not "Source folders", which an account following no folder got too (new-user test 10, note)."""
+        self.notify(text, title="Library database", severity="warning", markup=False, timeout=FAILURE_TIMEOUT)
 
     # Every repaint leaves cyclic garbage (Textual's strips cache themselves), and
     # a full collection walks every object: 50-150 ms on a large library, a
