@@ -284,22 +284,37 @@ def test_mlterm_draws_an_emoji_narrower_so_auto_takes_plain_icons(display, tmp_p
         terminal.close()
 
 
-async def test_plain_icons_show_each_buttons_key(tmp_path):
+@pytest.mark.parametrize("keymap, favorite, delete", [
+    ({}, "f", "d"),
+    # new-user test 11 #4: with `"gallery.favorite" = "ctrl+f"` every card still said f (TERM=linux), a key that did
+    # nothing then; each button shows the key that runs it now (fails without: ["f", …, "d", …])
+    ({"gallery.favorite": "ctrl+f", "gallery.delete": "x"}, "^f", "x")])
+async def test_plain_icons_show_each_buttons_key(tmp_path, keymap, favorite, delete):
     from tui.app import MyImagesApp
     from widgets.card import ImageCard
+    from widgets.card_grid import CardGrid
 
     from store.demo import generate
+
+    from .ui import screen_text
 
     library = Library(tmp_path / "lib", account="alice")
     generate(library, 3)
     app = MyImagesApp(library, images="halfcell", plain_icons=True)
+    app.keymap = keymap
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await app.workers.wait_for_complete()
         cards = [card for card in app.screen.query(ImageCard) if card.record is not None]
         assert cards
         for card in cards:
-            assert card.icons == ["F" if card.record.favorite else "f", "p", "b", "s", "i", "g", "d", "a"]
+            assert card.icons == [favorite.upper() if card.record.favorite else favorite, "p", "b", "s", "i", "g",
+                                  delete, "a"]
+        assert favorite in screen_text(app) or favorite.upper() in screen_text(app)
+        current = app.screen.query_one(CardGrid).current
+        await pilot.press("ctrl+f" if favorite == "^f" else favorite)  # the key the button shows runs it
+        await pilot.pause()
+        assert library.get(current.id).favorite != current.favorite
     library.close()
 
 

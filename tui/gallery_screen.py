@@ -46,7 +46,7 @@ from .confirm_clean import CLEAN_ASKS_ABOVE, ConfirmCleanScreen
 from .duplicates_screen import DuplicatesScreen
 from .following import LibraryFollower
 from .grid_editor_screen import GridEditorResult, GridEditorScreen, editor_key
-from .help_screen import own_bindings, shown_keys
+from .help_screen import keys_of, own_bindings, shown_keys
 from .import_screen import ImportScreen
 from .info_screen import InfoScreen
 from .progress_screen import JobOutcome, ProgressScreen, run_without_progress
@@ -80,11 +80,25 @@ def icon_samples() -> list[str]:
     return [icon for a in CARD_ACTIONS for icon in (a.icon, a.icon_on) if icon]  # on the public gallery only reading actions exist
 
 
-def card_actions(*, plain: bool = False, public: bool = False) -> list[CardAction]:
+def card_actions(*, plain: bool = False, public: bool = False,
+                 keys: dict[str, str] | None = None) -> list[CardAction]:
+    """The cards' buttons. `plain`: each shows its key; `keys`: the key each action has now, as shown (a keymap
+    moved it: `"gallery.favorite" = "ctrl+f"` left every card saying f, a key that did nothing then)."""
     actions = [a for a in CARD_ACTIONS if not public or a.name in PUBLIC_NAMES]
     if plain:
-        actions = [CardAction(a.name, PLAIN_ICONS[a.name][0], a.tooltip, PLAIN_ICONS[a.name][1]) for a in actions]
+        actions = [CardAction(a.name, icon, a.tooltip, on) for a in actions
+                   for icon, on in [plain_icon(a.name, (keys or {}).get(a.name))]]
     return actions
+
+
+def plain_icon(name: str, shown: str | None) -> tuple[str, str]:
+    """A plain button's icon and, for the favorite, its icon when on: the key that runs the action (`shown`, as the
+    key bar shows it; "" when the keymap leaves it none, None when it is the one declared)."""
+    letter, on = PLAIN_ICONS[name]
+    if shown is None or shown == letter:
+        return letter, on
+    shown = shown or "·"  # no key: the button is clicked, and shows no key that would do nothing
+    return shown, ((shown.upper() if shown.upper() != shown else "♥") if on else "")
 
 
 DELETE_CHUNK = 50  # images deleted per transaction by a bulk delete
@@ -211,7 +225,7 @@ class GalleryScreen(Screen):
                     yield Button("Add to Collection", id="bulk-collect", variant="primary", compact=True)
                     yield Button("Clear Selection", id="bulk-clear", compact=True)
                     yield Static("", id="bulk-keys")
-        yield CardGrid(card_actions(plain=self.app.plain_icons, public=self.public),
+        yield CardGrid(card_actions(plain=self.app.plain_icons, public=self.public, keys=self._card_keys()),
                        grid_image_class(self.image_mode),
                        id="grid", owner_visible=self.public, card_size=self.app.settings.card_size)
         yield KeyBar()
@@ -552,6 +566,15 @@ class GalleryScreen(Screen):
         if count:
             self.query_one("#bulk-count", Static).update(f"{count:,} selected")
             self.query_one("#bulk-keys", Static).update(self._selection_keys(), layout=False)
+
+    def _card_keys(self) -> dict[str, str]:
+        """The first key of each card action's binding as bound now (the user's keymap too), as shown: "" for none."""
+        keys: dict[str, str] = {}
+        for binding in own_bindings(GalleryScreen):
+            if binding.action in PLAIN_ICONS and binding.action not in keys:
+                first = keys_of(self.app, binding)[:1]
+                keys[binding.action] = self.app.get_key_display(Binding(first[0], "")) if first else ""
+        return keys
 
     def _selection_keys(self) -> Text:
         """The keys that act on the selection, as bound now (the user's keymap too)."""

@@ -70,8 +70,8 @@ class ButtonPlace:
 def button_places(actions: list[CardAction], icons: list[str], width: int) -> list[ButtonPlace]:
     """The actions row's buttons at a content width: 3-cell slots (icon in the middle) where all fit so; else
     the icons at their drawn widths with a space after every one-cell icon (♡ ⬇ ℹ 🗑: terminals often draw such
-    a glyph wider than its cell, over whatever comes next) and never three icons in a row without one; the cells
-    left go to the other gaps first, spread evenly (a space of two or more is split between its neighbours'
+    a glyph wider than its cell, over whatever comes next) or key name ("^f"), and never three icons in a row
+    without one; the cells left go to the other gaps first, spread evenly (a space of two or more is split between its neighbours'
     click areas, one cell is nobody's); as many buttons as fit so, and, if not all do, ⋯ last for the rest."""
     count = len(actions)
     if count and width >= SLOT * count:
@@ -82,10 +82,13 @@ def button_places(actions: list[CardAction], icons: list[str], width: int) -> li
         buttons = list(zip(actions[:shown], widths[:shown]))
         return buttons + [(MORE, cell_len(MORE.icon))] * (shown < count)
 
+    # a space after a one-cell icon, and after a key's name (a plain icon a keymap gave: "^fp" read as one)
+    apart = [glyphs == 1 or icon.isascii() for icon, glyphs in zip(icons, widths)]
+
     def spaces(buttons: list[tuple[CardAction, int]]) -> list[int]:  # the spaces after each but the last one
         gaps: list[int] = []
-        for _, glyphs in buttons[:-1]:  # after a one-cell icon, and after two icons that touch
-            gaps.append(int(glyphs == 1 or (bool(gaps) and gaps[-1] == 0)))
+        for index in range(len(buttons) - 1):  # after those, and after two icons that touch
+            gaps.append(int(apart[index] or (bool(gaps) and gaps[-1] == 0)))
         return gaps
 
     def needs(buttons: list[tuple[CardAction, int]]) -> int:
