@@ -193,6 +193,10 @@ def translate(exc: BaseException) -> StoreError:
     if "could not extend file" in lowered or "no space left on device" in lowered:  # PostgreSQL's server
         return DatabaseDiskFull("The database server's disk is full: nothing was saved; ask whoever runs it to "
                               "free some space, then try again.")
+    if "foreign key" in lowered:  # SQLite's "FOREIGN KEY constraint failed", PostgreSQL's "violates foreign key …"
+        return DatabaseFailed("Nothing was saved: what the change refers to was deleted meanwhile (an image or a "
+                              "collection, by another window or command; or the acting account itself, by `myimages "
+                              "account delete`: open the library again to act as it).")
     if any(word in lowered for word in ("could not connect", "connection", "server closed", "terminating")):
         return DatabaseFailed(f"The library database cannot be reached: {text}.")
     return DatabaseFailed(f"The library database failed: {text}.")

@@ -7,7 +7,7 @@ from peewee import IntegrityError, chunked, fn
 
 from .accounts import Accounts, check_name
 from .database import boundary
-from .errors import Duplicate, NotFound
+from .errors import Duplicate, NotFound, translate
 from .models import Collection, Image, ImageCollection
 from .records import CollectionRecord, utc_now
 from .text import fold, natural_key, quoted
@@ -88,6 +88,8 @@ class Collections(Accounts):
                 row = Collection.create(owner=self.account.id, name=name, created_at=utc_now())
         except IntegrityError as exc:  # made by another process in between
             self._check_free(name)
+            if "foreign key" in str(exc).lower():  # not a name taken: the account was deleted meanwhile
+                raise translate(exc) from exc
             raise Duplicate(f"A collection named {quoted(name)} already exists.") from exc
         return CollectionRecord(row.id, row.name, 0)
 

@@ -276,3 +276,26 @@ async def test_the_app_says_a_new_account(tmp_path, make_png):
     said = ui.notices(app)
     async with app.run_test(size=(80, 24)) as pilot:
         await ui.wait_until(pilot, lambda: any('Account "bobb" is new' in n for n in said))
+
+
+def test_a_change_by_an_account_deleted_meanwhile_is_one_sentence(tmp_path, db_url, make_png):
+    """An app open as an account that owned nothing, while `account delete` removed it (new-user test 11): its next
+    change was "The library database failed: FOREIGN KEY constraint failed." Now one sentence that says what
+    happened and what to do; nothing is saved. Fails without (the raw constraint)."""
+    root = tmp_path / "lib"
+    alice = Library(root, account="alice", database_url=db_url)
+    eve = Library(root, account="eve", database_url=db_url)
+    try:
+        alice.delete_account("eve")
+        with pytest.raises(StoreError) as caught:
+            eve.create_collection("Mine")
+        assert str(caught.value) == (
+            "Nothing was saved: what the change refers to was deleted meanwhile (an image or a collection, by another "
+            "window or command; or the acting account itself, by `myimages account delete`: open the library again "
+            "to act as it).")
+        (failed,) = import_files(eve, [make_png()]).failed  # the app's import said the raw constraint too
+        assert failed[1].endswith(str(caught.value)), failed
+        assert [c.name for c in alice.collections()] == [] and [a.name for a in alice.accounts()] == ["alice"]
+    finally:
+        eve.close()
+        alice.close()
