@@ -316,13 +316,14 @@ def clean_image_made(library: Library, image_id: int, model: str | None = None) 
     """Remove the background of one image: (the cleaned image's id, whether it is new).
     Not new when the image was cleaned before: the same cleaned picture is in the library."""
     library.require_own(image_id)
-    picture = open_original(library, image_id)
+    record = library.get(image_id)  # read once (three times before: 1 ms each)
+    picture = open_original(library, image_id, record)
     cleaned = remove_background(picture, model)
-    source_thumbnail = library.get(image_id).thumbnail_path
     # the thumbnail on the helper thread while the picture is encoded here
-    thumbnail, data = both(lambda: cleaned_thumbnail(source_thumbnail, cleaned), lambda: png_bytes(cleaned))
+    thumbnail, data = both(lambda: cleaned_thumbnail(record.thumbnail_path, cleaned), lambda: png_bytes(cleaned))
     ((new_id, created),) = add_derived(library, image_id, [derived_image(library, image_id, cleaned,
-                                                                        "background removed", thumbnail, data)])
+                                                                        "background removed", thumbnail, data,
+                                                                        record)])
     return new_id, created
 
 

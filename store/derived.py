@@ -14,6 +14,7 @@ from PIL import Image
 from .errors import StoreError, unreadable_file
 from .files import display_image, make_thumbnail
 from .library import Library, NewImage
+from .records import ImageRecord
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -23,13 +24,14 @@ def png_bytes(image: Image.Image) -> bytes:
 
 
 def derived_image(library: Library, source_id: int, picture: Image.Image, derivation: str,
-                  thumbnail: bytes | None = None, data: bytes | None = None) -> NewImage:
+                  thumbnail: bytes | None = None, data: bytes | None = None,
+                  record: ImageRecord | None = None) -> NewImage:
     """A NewImage made from a picture cut or cleaned out of image `source_id`. It is the same generation:
     it keeps its source's generation date (said to be the original's: params["_date_from"] = "original"),
     so `date:` and newest-first put it beside its source, and its source's file name (a `file:` search finds
     both; no made-up "-clean.png" name, and info shows no "Imported from" for it: it was not imported).
-    `data`: the picture's `png_bytes`, when made already."""
-    record = library.get(source_id)
+    `data`: the picture's `png_bytes`, when made already; `record`: image `source_id`'s, when read already."""
+    record = library.get(source_id) if record is None else record
     data = png_bytes(picture) if data is None else data
     params = dict(record.params)
     params["_date_from"] = "original"
@@ -52,9 +54,10 @@ def add_derived(library: Library, source_id: int, items: list[NewImage]) -> list
         raise StoreError(f"Cannot write to the library: {exc.strerror or exc}.") from exc
 
 
-def open_original(library: Library, image_id: int) -> Image.Image:
-    """Image `image_id`'s original, ready to show or cut (oriented, in a displayable mode)."""
-    record = library.get(image_id)
+def open_original(library: Library, image_id: int, record: ImageRecord | None = None) -> Image.Image:
+    """Image `image_id`'s original, ready to show or cut (oriented, in a displayable mode); `record`: its record,
+    when read already."""
+    record = library.get(image_id) if record is None else record
     try:
         with Image.open(record.path) as source:
             source.load()
