@@ -225,7 +225,8 @@ def test_a_command_that_only_reads_makes_no_account(two, capsys, tmp_path, db_ur
             "create…), not by a command that only reads.\n")
     for args in (["list"], ["list", "--public", "--json"], ["info", str(public_id)], ["info", str(public_id), "--json"],
                  ["export", str(public_id), "--to", str(tmp_path / "out")], ["collection", "list"], ["trash", "list"],
-                 ["source", "list"], ["account", "show"], ["account", "list"], ["duplicates", "--json"]):
+                 ["source", "list"], ["source", "scan"], ["watch"], ["account", "show"], ["account", "list"],
+                 ["duplicates", "--json"]):
         assert cli(capsys, root, "alcie", *args) == (1, "", said), args
     assert cli(capsys, root, "alcie", "doctor")[0] == 0  # it checks the library, as any account, and makes none
     assert accounts_of(root, db_url) == before == ["alice", "bob", "carol"]

@@ -101,7 +101,8 @@ BACK_AGAIN = ("If you follow a folder with these pictures again (the folder rena
 
 
 def cmd_source(args: argparse.Namespace) -> int:
-    with open_library(args, create=args.action == "add", reads=args.action == "list") as library:
+    # list reads; scan follows only the folders the account has: a name the library does not know is said, not made
+    with open_library(args, create=args.action == "add", reads=args.action in ("list", "scan")) as library:
         if args.action == "add":
             try:  # refused before anything is asked or read
                 folder = library.check_source(args.folder, "copy" if args.copy else "link")
@@ -160,7 +161,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     from store.watcher import SourceWatcher
 
     stop = threading.Event()
-    with open_library(args) as library:
+    with open_library(args, reads=True) as library:  # an unknown name follows nothing: said, not made
         if not library.sources():
             print("You follow no folder yet: `myimages source add DIR` first.", file=sys.stderr)
             return 1
