@@ -249,6 +249,9 @@ def test_account_delete_removes_only_an_account_that_owns_nothing(two, capsys, t
         return code, (out + err).strip()
 
     assert delete("alcie", acting="nobody") == (0, 'Account "alcie" deleted (it owned nothing).')
+    # creating one as itself: made once, said once (it was made on opening, said so, then "already exists", exit 1)
+    assert cli(capsys, root, "alcie", "account", "create", "alcie") == (0, 'Account "alcie" created: Free\n', "")
+    assert delete("alcie", acting="alcie") == (0, 'Account "alcie" deleted (it owned nothing).')
     assert accounts_of(root, db_url) == ["alice", "bob", "carol"]  # nor was "nobody" made
     assert delete("alcie") == (1, 'myimages: There is no account "alcie" in this library (the accounts there are: '
                                   "alice, bob, carol): nothing was deleted.")

@@ -29,9 +29,10 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
 def cmd_account(args: argparse.Namespace) -> int:
     from store.accounts import STAND_IN
 
-    # show and list only read: an unknown --account is said, not made; delete needs no account of its own
+    # show and list only read: an unknown --account is said, not made; create and delete need no account of their
+    # own (`--account zed account create zed` made zed on opening, said so, then "already exists", exit 1)
     with open_library(args, create=args.action == "create", reads=args.action in ("show", "list"),
-                      account=STAND_IN if args.action == "delete" else "") as library:
+                      account=STAND_IN if args.action in ("create", "delete") else "") as library:
         me = library.account
         if args.action == "show":
             print(f"{printable(me.name)}: {me.privacy_text}")
