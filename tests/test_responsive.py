@@ -251,7 +251,8 @@ def test_thumbnails_are_drawn_as_textual_images_half_cells_draw_them(lib, size):
     rng = random.Random(size[0])
     noise = Image.frombytes("RGB", (37, 23), bytes(rng.randrange(256) for _ in range(37 * 23 * 3)))
     pictures = [load_picture(record.thumbnail_path, GRID_PIXELS) for record in lib.page()[:3]]
-    pictures += [noise, Image.new("RGB", (64, 40), (10, 20, 30)), Image.linear_gradient("L").convert("RGB")]
+    pictures += [noise, Image.new("RGB", (64, 40), (10, 20, 30)), Image.linear_gradient("L").convert("RGB"),
+                 Image.linear_gradient("L")]
     for picture in pictures:
         assert picture is not None
         assert halfcell(picture, *size) == textual_image(picture, *size)

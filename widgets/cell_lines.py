@@ -58,21 +58,32 @@ def halfcell(picture: Image.Image, width: int, height: int) -> tuple[Line, ...]:
     the background), packed: what textual-image's half-cell renderer gives, simplified and packed (the picture scaled
     to width x 2*height with Pillow's default filter, a run of cells of one colour pair one item), made from the
     pixels in a few array operations instead of a rich Style and two Colors per cell (3.6 ms a thumbnail of 27x14
-    cells, most of the time the grid took to show a screen of pictures not drawn before)."""
-    pixels = np.asarray(picture.convert("RGB").resize((width, 2 * height)), dtype=np.uint64)
+    cells, most of the time the grid took to show a screen of pictures not drawn before); the runs of every row are
+    found at once, not row by row (half the time on a picture of varied colours, 0.22 -> 0.11 ms at 21x14 cells)."""
+    rgb_picture = picture if picture.mode == "RGB" else picture.convert("RGB")
+    pixels = np.asarray(rgb_picture.resize((width, 2 * height)), dtype=np.uint64)
     rgb = pixels[..., 0] << 16 | pixels[..., 1] << 8 | pixels[..., 2]
     cells = rgb[0::2] << 24 | rgb[1::2]  # (height, width): the foreground's 0xRRGGBB << 24 | the background's
+    # every run of the picture at once: where a row starts or its colours change, and how far to the next such place
+    # (a row's last run ends where the next row starts: every row starts one)
+    starts = np.ones(cells.shape, dtype=bool)
+    starts[:, 1:] = cells[:, 1:] != cells[:, :-1]
+    places = np.flatnonzero(starts)
+    runs = np.diff(places, append=cells.size).tolist()
+    colours = cells.ravel()[places].tolist()
+    ends = np.cumsum(starts.sum(axis=1)).tolist()
     lines = []
-    for row in cells:
-        starts = np.flatnonzero(np.concatenate(([True], row[1:] != row[:-1])))
-        runs = np.diff(starts, append=width).tolist()
+    first = 0
+    for end in ends:
         items: list = []
-        for run, colours in zip(runs, row[starts].tolist()):
-            items += ("▀" * run, colours)
+        for run, pair in zip(runs[first:end], colours[first:end]):
+            items += ("▀" * run, pair)
         lines.append(tuple(items))
+        first = end
     return tuple(lines)
 
 
+_MISSING = object()
 _tuple = tuple.__new__  # the named tuples below made without their generated __new__, a Python call each
 
 
@@ -84,23 +95,31 @@ def _color(rgb: int) -> Color:
 
 
 def unpack(lines: Iterable[Line]) -> list[list[Segment]]:
-    """Packed lines (a thumbnail's) as Segments again, one Style per colour pair among them."""
-    styles: dict[Colours, Style] = {}
+    """Packed lines (a thumbnail's) as Segments again, one Style per colour pair among them. One loop with nothing
+    called per run but what makes a new Style, Color or Segment (each Segment without its generated __new__): a
+    picture of varied colours has a new colour pair in most of its runs (300 at 21x14 cells)."""
+    styles: dict[Colours, Style | None] = {None: None}
     colors: dict[int, Color] = {}
-
-    def style_of(colours: Colours) -> Style | None:
-        if colours is None:
-            return None
-        style = styles.get(colours)
-        if style is None:
-            if isinstance(colours, str):
-                style = Style.parse(colours)
-            else:
-                fg, bg = colours >> 24, colours & 0xFFFFFF
-                fg_color = colors.get(fg) or colors.setdefault(fg, _color(fg))
-                bg_color = colors.get(bg) or colors.setdefault(bg, _color(bg))
-                style = Style.from_color(fg_color, bg_color)
-            styles[colours] = style
-        return style
-
-    return [[Segment(line[i], style_of(line[i + 1])) for i in range(0, len(line), 2)] for line in lines]
+    from_color = Style.from_color
+    made = []
+    for line in lines:
+        segments = []
+        for i in range(0, len(line), 2):
+            colours = line[i + 1]
+            style = styles.get(colours, _MISSING)
+            if style is _MISSING:
+                if isinstance(colours, str):
+                    style = Style.parse(colours)
+                else:
+                    fg, bg = colours >> 24, colours & 0xFFFFFF
+                    fg_color = colors.get(fg)
+                    if fg_color is None:
+                        fg_color = colors[fg] = _color(fg)
+                    bg_color = colors.get(bg)
+                    if bg_color is None:
+                        bg_color = colors[bg] = _color(bg)
+                    style = from_color(fg_color, bg_color)
+                styles[colours] = style
+            segments.append(_tuple(Segment, (line[i], style, None)))
+        made.append(segments)
+    return made
