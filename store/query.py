@@ -817,6 +817,7 @@ search (the same in the app's search box):
   model:sdxl  sampler:euler  negative:blurry  lora:detail  file:sheet  owner:bob
   source:outputs       images of a source folder whose path holds "outputs"
   seed:123  steps:>=30  cfg:5-7.5  width:>1000  height:<=768  size:1024x1024  id:10-20
+                       (width, height, size: the picture's pixels, not the generation size in the file)
   date:2026-11-25  date:2026-11  date:>2026-01-01  date:today  date:yesterday  date:7d
   date:2026-01-01..2026-02-01  date:2w..yesterday  date:<30d (older)  (imported: the same, import date)
   in:"My Sheets"  is:fav  -is:fav  is:cleaned  is:cell  is:derived  from:12

@@ -849,3 +849,12 @@ def test_a_collection_name_with_quotes_is_not_put_in_quotes_of_the_same_kind(cap
     assert code == 1 and 'A collection named “My "Best" \\ one” already exists.' in err
     assert run(capsys, "collection", "rename", "Jewels", "Gems", "--library", str(lib_dir))[1] == \
         'Collection "Jewels" renamed to "Gems"\n'  # a name without a quote: as before
+
+
+def test_the_search_help_says_size_is_the_pictures_pixels(capsys):
+    """New-user test 11 #7: `size:512x400` found nothing though info said "Generation size: 512x400": width, height
+    and size are the pixels (info's Dimensions). The help (`list --help`, and `?` in the app) says so."""
+    with pytest.raises(SystemExit):
+        main(["list", "--help"])
+    assert "(width, height, size: the picture's pixels, not the generation size in the file)" in \
+        capsys.readouterr().out
