@@ -858,3 +858,12 @@ def test_the_search_help_says_size_is_the_pictures_pixels(capsys):
         main(["list", "--help"])
     assert "(width, height, size: the picture's pixels, not the generation size in the file)" in \
         capsys.readouterr().out
+
+
+def test_collection_list_and_account_list_print_json_for_scripts(capsys, lib_dir):
+    """New-user test 11 #9: `list`, `info`, `trash list` and `source list` had --json, `collection list` and `account
+    list` did not ("unrecognized arguments: --json"): a script had to parse their text."""
+    code, out, _ = run(capsys, "collection", "list", "--json", "--library", str(lib_dir))
+    assert code == 0 and json.loads(out) == [{"id": 1, "name": "Jewels", "images": 1, "in_trash": 0}]
+    code, out, _ = run(capsys, "account", "list", "--json", "--library", str(lib_dir))
+    assert code == 0 and json.loads(out) == [{"name": "alice", "plan": "free", "public": True, "you": True}]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 
 from store.text import printable
@@ -14,7 +15,8 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
     p = sub.add_parser("account", parents=[common], help="accounts and their plans (free: public, premium: private)")
     asub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=parser_class)
     asub.add_parser("show", parents=[common], help="the acting account and its plan")
-    asub.add_parser("list", parents=[common], help="every account of the library")
+    a = asub.add_parser("list", parents=[common], help="every account of the library")
+    a.add_argument("--json", action="store_true", help="print a JSON array: name, plan, public, you (the acting one)")
     a = asub.add_parser("create", parents=[common], help="create a free account")
     a.add_argument("name")
     a = asub.add_parser("set-plan", parents=[common], help="change your plan: free or premium")
@@ -36,6 +38,9 @@ def cmd_account(args: argparse.Namespace) -> int:
         me = library.account
         if args.action == "show":
             print(f"{printable(me.name)}: {me.privacy_text}")
+        elif args.action == "list" and args.json:  # for scripts (new-user test 11 #9)
+            print(json.dumps([{"name": a.name, "plan": a.plan, "public": a.public, "you": a.id == me.id}
+                              for a in library.accounts()], ensure_ascii=False, indent=2))
         elif args.action == "list":
             for account in library.accounts():
                 mark = "*" if account.id == me.id else " "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from store.text import plural, printable, quoted
@@ -13,7 +14,8 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
     """collection and its actions"""
     p = sub.add_parser("collection", parents=[common], help="list and change collections")
     csub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=parser_class)
-    csub.add_parser("list", parents=[common], help="collections and their sizes")
+    c = csub.add_parser("list", parents=[common], help="collections and their sizes")
+    c.add_argument("--json", action="store_true", help="print a JSON array: id, name, images, in_trash")
     c = csub.add_parser("create", parents=[common], help="create a collection")
     c.add_argument("name")
     c = csub.add_parser("rename", parents=[common], help="rename a collection")
@@ -32,6 +34,10 @@ def cmd_collection(args: argparse.Namespace) -> int:
     with open_library(args, create=args.action == "create", reads=args.action == "list") as library:
         if args.action == "list":
             collections = library.collections()
+            if args.json:  # for scripts, as list, trash list and source list have it (new-user test 11 #9)
+                print(json.dumps([{"id": c.id, "name": c.name, "images": c.count, "in_trash": c.in_trash}
+                                  for c in collections], ensure_ascii=False, indent=2))
+                return 0
             for c in collections:
                 trash = f", {c.in_trash:,} in the trash" if c.in_trash else ""  # not empty (new-user test 8 #6)
                 print(f"{c.id:>5}  {printable(c.name)}  ({plural(c.count, 'image')}{trash})")
