@@ -117,6 +117,8 @@ def share_pictures(path: Path) -> Path:
 
     marker = path / ".pictures"
     if marker.exists():
+        if pictures.vary_in_place(path):  # a library linked to the flat pictures of before 2026-11-27 03:05
+            print(f"{path.name}: its shared pictures made varied, in place (once)", flush=True)
         return path
     print(f"linking pictures for {path.name} (once)…", flush=True)
     sources = pictures.write_new(path / "shared-pictures")
