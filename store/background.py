@@ -302,9 +302,45 @@ def remove_background(image: Image.Image, model: str | None = None) -> Image.Ima
     mask = masks[0]
     for other in masks[1:]:  # models that answer with several masks: keep what any of them keeps
         mask = ImageChops.lighter(mask, other)
-    alpha = refine_mask(rgb, np.asarray(mask), picture, parts=parts)
-    result.putalpha(Image.fromarray(alpha, "L"))
-    return result
+    alpha = Image.fromarray(refine_mask(rgb, np.asarray(mask), picture, parts=parts), "L")
+    result.putalpha(alpha)
+    return without_hidden_colours(result, alpha)
+
+
+_VISIBLE = [0] + [255] * 255  # a point table: 255 where a pixel shows at all
+
+
+def without_hidden_colours(picture: Image.Image, alpha: Image.Image) -> Image.Image:
+    """The RGBA picture with the colours of its fully transparent pixels cleared to transparent black, as rembg's
+    own cut leaves them: nobody sees them, and a real picture's colours kept under its removed background cost
+    the PNG encode most of its time and the file most of its size (a 1824x1248 ComfyUI output: 112 -> 32-59 ms,
+    1.6 MB -> 0.2-0.7 MB)."""
+    out = Image.new("RGBA", picture.size, 0)
+    out.paste(picture, mask=alpha.point(_VISIBLE))  # in C: 8 ms at 2.3 megapixels
+    return out
+
+
+def cleaned_before(library: Library, image_id: int, cleaned: Image.Image, sha256: str) -> int | None:
+    """A cleaned copy of image `image_id` made before, with the same picture as `cleaned` but other bytes: one
+    made before the colours under its transparent pixels were cleared (`without_hidden_colours`, 2026-11-27), so
+    that cleaning it again says "cleaned before" as it did, not a second copy. None if there is none (the same
+    bytes are found by `add_derived` itself)."""
+    from .records import Filters
+
+    wanted: np.ndarray | None = None
+    for record in library.page(Filters(search=f"from:{image_id} is:cleaned"), limit=20):
+        if record.sha256 == sha256 or (record.width, record.height) != cleaned.size:
+            continue
+        try:
+            with Image.open(record.path) as stored:
+                earlier = stored.convert("RGBA")
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+            continue  # gone or unreadable: not the same picture, as far as can be told
+        if wanted is None:
+            wanted = np.asarray(cleaned)
+        if np.array_equal(np.asarray(without_hidden_colours(earlier, earlier.getchannel("A"))), wanted):
+            return record.id
+    return None
 
 
 def clean_image(library: Library, image_id: int, model: str | None = None) -> int:
@@ -321,9 +357,11 @@ def clean_image_made(library: Library, image_id: int, model: str | None = None) 
     cleaned = remove_background(picture, model)
     # the thumbnail on the helper thread while the picture is encoded here
     thumbnail, data = both(lambda: cleaned_thumbnail(record.thumbnail_path, cleaned), lambda: png_bytes(cleaned))
-    ((new_id, created),) = add_derived(library, image_id, [derived_image(library, image_id, cleaned,
-                                                                        "background removed", thumbnail, data,
-                                                                        record)])
+    item = derived_image(library, image_id, cleaned, "background removed", thumbnail, data, record)
+    earlier = cleaned_before(library, image_id, cleaned, item.sha256)
+    if earlier is not None:
+        return earlier, False
+    ((new_id, created),) = add_derived(library, image_id, [item])
     return new_id, created
 
 

@@ -213,9 +213,55 @@ def test_the_cleaned_picture_is_the_one_refined_on_one_thread(size):
     else:
         picture = render_sheet([ItemSpec("sword", "iron"), ItemSpec("axe", "iron")] * 2, 2, 2,
                                size=1024).image.resize(size)
-    cleaned = remove_background(picture)
-    assert cleaned.convert("RGB").tobytes() == picture.tobytes()
-    assert np.array_equal(np.asarray(cleaned.getchannel("A")), refined_the_first_way(picture))
+    cleaned = np.asarray(remove_background(picture))
+    alpha = cleaned[..., 3]
+    assert np.array_equal(alpha, refined_the_first_way(picture))
+    shown = alpha != 0
+    assert np.array_equal(cleaned[..., :3][shown], np.asarray(picture.convert("RGB"))[shown])
+    assert not cleaned[~shown].any()  # what nobody sees is transparent black, as rembg's own cut leaves it
+
+
+def test_the_colours_under_the_removed_background_are_cleared_and_the_file_is_smaller(library, tmp_path):
+    # a real generated picture (ComfyUI, tests/fixtures/generators/SOURCES.md): its colours were kept under the
+    # transparent pixels, most of the PNG encode's time and of the file's size
+    from pathlib import Path
+
+    from store.derived import png_bytes
+
+    source = Path(__file__).parent / "fixtures" / "generators" / "huggingface-space.png"
+    import_files(library, [source])
+    (original,) = library.page()
+    cleaned = library.get(clean_image(library, original.id))
+    with Image.open(cleaned.path) as stored:
+        pixels = np.asarray(stored.convert("RGBA"))
+    hidden = pixels[..., 3] == 0
+    assert hidden.any() and not pixels[hidden].any()
+    with Image.open(original.path) as picture:
+        kept = picture.convert("RGBA")
+    kept.putalpha(Image.fromarray(pixels[..., 3], "L"))  # the same cut with the colours kept, as before
+    assert len(cleaned.path.read_bytes()) < len(png_bytes(kept))
+
+
+def test_an_image_cleaned_before_its_hidden_colours_were_cleared_is_still_cleaned_before(library, tmp_path):
+    # a cleaned copy made by an earlier version kept the colours under its transparent pixels: other bytes, the same
+    # picture to the eye; cleaning the image again says "cleaned before", it makes no second copy
+    from store.derived import add_derived, derived_image
+
+    path = tmp_path / "sheet.png"
+    render_sheet([ItemSpec("sword", "iron")] * 4, 2, 2, size=512).image.save(path)
+    import_files(library, [path])
+    (original,) = library.page()
+    with Image.open(original.path) as source:
+        now = remove_background(source)
+        earlier = source.convert("RGBA")
+    earlier.putalpha(now.getchannel("A"))  # as the earlier version stored it
+    ((old_id, created),) = add_derived(library, original.id, [derived_image(library, original.id, earlier,
+                                                                            "background removed")])
+    assert created and library.count() == 2
+    report = clean_images(library, [original.id])
+    assert report.existing == [(original.id, old_id)] and not report.created
+    assert library.count() == 2
+    assert "cleaned before" in report.summary()
 
 
 def test_a_clean_stores_the_picture_and_thumbnail_made_one_after_the_other(library, tmp_path):
