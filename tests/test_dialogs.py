@@ -276,13 +276,16 @@ async def test_a_dialogs_backdrop_is_the_gallery_dimmed_cell_for_cell_as_textual
     """Issue 11: a dialog's first paint blended the whole gallery under it with Textual's BackgroundScreen, twice
     (95-160 ms of the UI thread at 160x48 on 100,000 images, every dialog). widgets/dimmed_backdrop.py draws it
     instead (each distinct style dimmed once): the screen's lines are the segments Textual's way gives, thumbnail
-    cells and text alike. Fails without (the backdrop is not drawn by DimmedScreen)."""
+    cells and text alike. Fails without (the backdrop is not drawn by DimmedScreen). A second dialog over the same
+    gallery dims none of its styles again (each dialog dimmed them all: 3,000 colour pairs, 20-25 ms of the first
+    paint of each dialog in bench/run.py's figure 9 at 1,000,000 images; fails without: as many as the first)."""
     from PIL import Image
     from textual.geometry import Region
     from textual.renderables.background_screen import BackgroundScreen
     from textual.visual import RichVisual, Visual
 
-    from widgets.dimmed_backdrop import DimmedScreen
+    from tui.info_screen import InfoScreen
+    from widgets.dimmed_backdrop import DimmedScreen, DimmedStyles
 
     library = Library(tmp_path / "backdrop-lib", account="alice")
     pictures = []
@@ -301,32 +304,49 @@ async def test_a_dialogs_backdrop_is_the_gallery_dimmed_cell_for_cell_as_textual
         return render_strips(self, *args, **kwargs)
 
     monkeypatch.setattr(DimmedScreen, "render_strips", counted)
+    dimmed: list[int] = []
+    dim = DimmedStyles.dimmed
+
+    def dimmed_counted(self, style):
+        dimmed.append(1)
+        return dim(self, style)
+
+    monkeypatch.setattr(DimmedStyles, "dimmed", dimmed_counted)
     app = MyImagesApp(library, images="halfcell", downloads=tmp_path / "downloads")
     try:
         async with app.run_test(size=(160, 48)) as pilot:
             app.theme = theme  # (an ANSI theme dims to ANSI colours: Textual's way, and its ANSI filter on them)
             await settle(pilot, app)
-            await pilot.press("d")
-            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
-            await settle(pilot, app)
-            dialog, gallery = app.screen, app.screen_stack[-2]
-            width, height = dialog.size
-            textual = Visual.to_strips(dialog, RichVisual(dialog, BackgroundScreen(gallery, dialog.styles.background)),
-                                       width, height, dialog.visual_style)
-            shown = [list(dialog.render_line(y)) for y in range(height)]
-            assert drawn, "the backdrop was not drawn by DimmedScreen"
-            assert shown == [list(line) for line in textual]
-            # and as the screen hands its lines on, through the app's line filters (Textual's ANSI one is left out
-            # for lines of dimmed styles it would leave as they are)
-            filtered = []
-            for line in textual:
-                for line_filter in app.get_line_filters():
-                    line = line.apply_filter(line_filter, dialog.background_colors[1])
-                filtered.append(list(line))
-            assert [list(line) for line in dialog.render_lines(Region(0, 0, width, height))] == filtered
-            colours = {segment.style.bgcolor for line in shown for segment in line if segment.style}
-            assert len(colours) > 100  # the thumbnails' cells were there, dimmed
-            await pilot.press("escape")
+
+            def assert_dimmed_as_textual_draws_it() -> None:
+                dialog, gallery = app.screen, app.screen_stack[-2]
+                width, height = dialog.size
+                textual = Visual.to_strips(dialog, RichVisual(dialog, BackgroundScreen(gallery,
+                                                                                       dialog.styles.background)),
+                                           width, height, dialog.visual_style)
+                shown = [list(dialog.render_line(y)) for y in range(height)]
+                assert drawn, "the backdrop was not drawn by DimmedScreen"
+                assert shown == [list(line) for line in textual]
+                # and as the screen hands its lines on, through the app's line filters (Textual's ANSI one is left
+                # out for lines of dimmed styles it would leave as they are)
+                filtered = []
+                for line in textual:
+                    for line_filter in app.get_line_filters():
+                        line = line.apply_filter(line_filter, dialog.background_colors[1])
+                    filtered.append(list(line))
+                assert [list(line) for line in dialog.render_lines(Region(0, 0, width, height))] == filtered
+                colours = {segment.style.bgcolor for line in shown for segment in line if segment.style}
+                assert len(colours) > 100  # the thumbnails' cells were there, dimmed
+
+            for key, kind in (("d", ConfirmDeleteScreen), ("i", InfoScreen)):
+                dimmed.clear()
+                await pilot.press(key)
+                await wait_until(pilot, lambda kind=kind: isinstance(app.screen, kind))
+                await settle(pilot, app)
+                assert_dimmed_as_textual_draws_it()
+                assert len(dimmed) > 100 if key == "d" else len(dimmed) < 20, len(dimmed)
+                await pilot.press("escape")
+                await settle(pilot, app)
     finally:
         library.close()
 

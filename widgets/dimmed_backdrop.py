@@ -7,11 +7,12 @@ is some 7,000 segments (a thumbnail is a segment per cell, most of them colours 
 paint drew it twice (the screen shown, then its size given): 95-160 ms of the UI thread at 100,000 images, every
 dialog (info, prompt, delete, collections, help, trash, progress).
 
-Here the same lines are made from the lower screen's lines, each distinct style dimmed once per paint (a thumbnail's
-two colours blended with integer arithmetic where the result is plain colours, Textual's own code for any other
-style) and kept for the next paint of the same dialog: the cells are the same as Textual's (tests/test_dialogs.py
-compares them segment by segment). Anything unusual (a lower screen of another width, a control segment) is drawn
-Textual's way.
+Here the same lines are made from the lower screen's lines, each distinct style dimmed once (a thumbnail's two
+colours blended with integer arithmetic where the result is plain colours, Textual's own code for any other style)
+and kept for the next paint and the next dialog of the same look (every dialog has the same: a thumbnail's colours
+are dimmed once, not again by each dialog opened over them; issue 11): the cells are the same as Textual's
+(tests/test_dialogs.py compares them segment by segment). Anything unusual (a lower screen of another width, a
+control segment) is drawn Textual's way.
 """
 from __future__ import annotations
 
@@ -32,40 +33,68 @@ from textual.visual import RenderOptions, RichVisual, Visual
 from textual.widget import Widget
 
 KEPT = 20_000  # dimmed styles kept between paints (a screen of thumbnails has some 4,000 colour pairs)
+LOOKS_KEPT = 4  # looks whose dimmed styles are kept (one, unless the theme changes)
 
 _TRUECOLOR = ColorType.TRUECOLOR
+_HEX = [f"{value:02x}" for value in range(256)]
 _installed = False
 
 
+class Look:
+    """What one look (the dimming colour, the dialog screen's base style and link style) makes of each style and
+    colour: worked out once, kept for every dialog of that look (at most KEPT styles)."""
+
+    def __init__(self, look: tuple) -> None:
+        self.styles: dict[RichStyle | None, RichStyle] = {}
+        self.colours: dict[RichColor, RichColor] = {}
+        self.stable: set[RichStyle] = set()  # dimmed styles Textual's ANSI filter leaves as they are (`AnsiSkipped`)
+        color, base, _ = look
+        self.plain_base = not (base.link or base.meta) and base == RichStyle.from_color(base.color, base.bgcolor)
+        # each channel's value blended with the dimming colour, as `Color.blend` does it (`_colour`)
+        r2, g2, b2, factor = color.r, color.g, color.b, color.a
+        self.channels = tuple([int(v + (other - v) * factor) for v in range(256)] for other in (r2, g2, b2))
+
+
+_looks: dict[tuple, Look] = {}  # the looks seen, the last used last (the UI thread's)
+
+
+def look_of(look: tuple) -> Look:
+    kept = _looks.pop(look, None)
+    if kept is None or len(kept.styles) > KEPT:
+        kept = Look(look)
+    _looks[look] = kept
+    while len(_looks) > LOOKS_KEPT:
+        del _looks[next(iter(_looks))]
+    return kept
+
+
 class DimmedStyles:
-    """The dimmed style of each style drawn under a dialog, for one look (the dimming colour, the dialog screen's
-    base style and link style): worked out once, kept while the look stays (at most KEPT); and the lines of the last
-    paint, whose segments a paint that finds the same ones again (the screen shown, then its size given) takes as
-    they are."""
+    """One dialog screen's backdrop: its look's dimmed styles (`Look`, shared by the dialogs of that look), and the
+    lines of its last paint, whose segments a paint that finds the same ones again takes as they are."""
 
     def __init__(self) -> None:
         self.look: tuple | None = None
-        self._styles: dict[RichStyle | None, RichStyle] = {}
-        self._colours: dict[RichColor, RichColor] = {}
-        self._plain_base = False  # the look's base style is colours alone (`_plain`)
-        self.stable: set[RichStyle] = set()  # dimmed styles Textual's ANSI filter leaves as they are (`AnsiSkipped`)
+        self._look: Look | None = None
         self.last: list[tuple[list[Segment], Strip]] = []  # the last paint: each line's segments and its dimmed line
         self.filters: dict[LineFilter, LineFilter] = {}  # Textual's ANSI filter -> this screen's `AnsiSkipped`
 
+    @property
+    def stable(self) -> set[RichStyle]:
+        return self._look.stable if self._look is not None else set()
+
     def of(self, look: tuple) -> dict[RichStyle | None, RichStyle]:
-        if look != self.look or len(self._styles) > KEPT:
-            self.look, self._styles, self._colours, self.last = look, {}, {}, []
-            self.stable = set()
-            _, base, _ = look
-            self._plain_base = not (base.link or base.meta) and base == RichStyle.from_color(base.color, base.bgcolor)
-        return self._styles
+        if look != self.look or self._look is None or len(self._look.styles) > KEPT:
+            if look != self.look:
+                self.last = []
+            self.look, self._look = look, look_of(look)
+        return self._look.styles
 
     def dimmed(self, style: RichStyle | None) -> RichStyle:
         """What Textual draws for a segment of this style under the dialog: `BackgroundScreen`'s blend, then the
         screen's base style and links as `Widget.post_render` adds them."""
-        assert self.look is not None
+        assert self.look is not None and self._look is not None
         color, base, link = self.look
-        dimmed = self._plain(style, color) if self._plain_base and color.ansi is None and not color.auto else None
+        dimmed = self._plain(style, color) if self._look.plain_base and color.ansi is None and not color.auto else None
         if dimmed is None:
             (segment,) = BackgroundScreen.process_segments([Segment(" ", style)], color)
             dimmed = segment.style
@@ -75,7 +104,7 @@ class DimmedStyles:
                 dimmed = dimmed + link
             assert dimmed is not None
         if _ansi_leaves(dimmed):
-            self.stable.add(dimmed)
+            self._look.stable.add(dimmed)
         return dimmed
 
     def _plain(self, style: RichStyle | None, color: Color) -> RichStyle | None:
@@ -91,13 +120,15 @@ class DimmedStyles:
     def _colour(self, rich_color: RichColor | None, color: Color) -> RichColor | None:
         if rich_color is None or rich_color.type is not _TRUECOLOR or rich_color.triplet is None:
             return None
-        dimmed = self._colours.get(rich_color)
+        assert self._look is not None
+        colours = self._look.colours
+        dimmed = colours.get(rich_color)
         if dimmed is None:
             r1, g1, b1 = rich_color.triplet
-            r2, g2, b2, factor, _, _ = color
-            r, g, b = int(r1 + (r2 - r1) * factor), int(g1 + (g2 - g1) * factor), int(b1 + (b2 - b1) * factor)
-            dimmed = self._colours[rich_color] = RichColor(f"#{r:02x}{g:02x}{b:02x}", _TRUECOLOR, None,
-                                                           ColorTriplet(r, g, b))
+            reds, greens, blues = self._look.channels
+            r, g, b = reds[r1], greens[g1], blues[b1]
+            dimmed = colours[rich_color] = RichColor("#" + _HEX[r] + _HEX[g] + _HEX[b], _TRUECOLOR, None,
+                                                     ColorTriplet(r, g, b))
         return dimmed
 
 
