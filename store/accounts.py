@@ -115,7 +115,7 @@ class Accounts:
         if row is None and unknown == REFUSE:
             raise NoSuchAccount(f'There is no account "{name}" in this library ({self._accounts_there()}); an account '
                                 "is made the first time it is used to add or change something (import, favorite, "
-                                "collection create…), not by a command that only reads.")
+                                "collection create…), not by a command that only reads.", name)
         if row is None:
             others = [a for (a,) in Account.select(Account.name).order_by(Account.name).limit(6).tuples()]
             try:

@@ -29,6 +29,10 @@ class AlreadyFollowed(StoreError):
 class NoSuchAccount(NotFound):
     """An account name the library does not know, given to a command that only reads (it is not made then)."""
 
+    def __init__(self, message: str, name: str = "") -> None:
+        super().__init__(message)
+        self.name = name  # the account named: the command line says how to make it
+
 
 class Duplicate(StoreError):
     """Something with that name or content already exists."""

@@ -6,6 +6,7 @@ first one's private and public images.
 from __future__ import annotations
 
 import json
+import shlex
 
 import pytest
 
@@ -222,7 +223,8 @@ def test_a_command_that_only_reads_makes_no_account(two, capsys, tmp_path, db_ur
     before = accounts_of(root, db_url)
     said = ('myimages: There is no account "alcie" in this library (the accounts there are: alice, bob, carol); an '
             "account is made the first time it is used to add or change something (import, favorite, collection "
-            "create…), not by a command that only reads.\n")
+            "create…), not by a command that only reads; `myimages account create alcie --library "
+            f"{shlex.quote(str(root))}` makes it now, adding nothing else.\n")
     for args in (["list"], ["list", "--public", "--json"], ["info", str(public_id)], ["info", str(public_id), "--json"],
                  ["export", str(public_id), "--to", str(tmp_path / "out")], ["collection", "list"], ["trash", "list"],
                  ["source", "list"], ["source", "scan"], ["watch"], ["account", "show"], ["account", "list"],
@@ -235,6 +237,12 @@ def test_a_command_that_only_reads_makes_no_account(two, capsys, tmp_path, db_ur
     code, out, err = cli(capsys, root, "dave", "collection", "create", "Mine")
     assert code == 0 and 'Account "dave" is new, made just now' in err
     assert "dave" in accounts_of(root, db_url)
+    # the command the sentence names works as written: a new teammate who only wants to read is not stuck
+    made = shlex.split(said.split("`")[1])
+    assert made[0] == "myimages" and main(made[1:]) == 0
+    assert capsys.readouterr().out == 'Account "alcie" created: Free\n'
+    code, out, _ = cli(capsys, root, "alcie", "list", "--public", "--json")
+    assert code == 0 and [d["id"] for d in json.loads(out)] == [public_id]
 
 
 def test_account_delete_removes_only_an_account_that_owns_nothing(two, capsys, tmp_path, db_url):

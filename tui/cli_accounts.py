@@ -17,7 +17,8 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
     asub.add_parser("show", parents=[common], help="the acting account and its plan")
     a = asub.add_parser("list", parents=[common], help="every account of the library")
     a.add_argument("--json", action="store_true", help="print a JSON array: name, plan, public, you (the acting one)")
-    a = asub.add_parser("create", parents=[common], help="create a free account")
+    a = asub.add_parser("create", parents=[common], help="create a free account (a command that only reads makes "
+                                                         "none: a new teammate who only reads makes theirs so)")
     a.add_argument("name")
     a = asub.add_parser("set-plan", parents=[common], help="change your plan: free or premium")
     a.add_argument("name")

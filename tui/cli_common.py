@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shlex
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -207,14 +208,27 @@ def open_library(args: argparse.Namespace, create: bool = False, reads: bool = F
     from store.accounts import MAKE, REFUSE
     from store.library import Library
 
+    from store.errors import NoSuchAccount
+
     if not create:
         _refuse_no_library(args)
-    library = Library(library_path(args), account=getattr(args, "account", None),
-                      database_url=getattr(args, "database_url", None),
-                      unknown_account=account or (REFUSE if reads else MAKE))
+    try:
+        library = Library(library_path(args), account=getattr(args, "account", None),
+                          database_url=getattr(args, "database_url", None),
+                          unknown_account=account or (REFUSE if reads else MAKE))
+    except NoSuchAccount as exc:  # a new teammate who only wants to read: the command that makes the account
+        raise UserError(f"{str(exc).rstrip('.')}; `{make_account_command(args, exc.name)}` makes it now, adding "
+                        "nothing else.") from exc
     if library.new_account_note:  # a new name in --account or MYIMAGES_ACCOUNT: perhaps a typo
         print(f"myimages: {printable(library.new_account_note)}", file=sys.stderr)
     return library
+
+
+def make_account_command(args: argparse.Namespace, name: str) -> str:
+    """The command that makes account `name` in the library the arguments name, as it can be typed."""
+    where = (f" --library {shlex.quote(str(library_path(args)))}" if getattr(args, "library", None) else
+             " --demo" if getattr(args, "demo", False) else "")
+    return f"myimages account create {shlex.quote(name)}{where}"
 
 
 def _holds_a_library(args: argparse.Namespace, root: Path) -> bool:
