@@ -16,6 +16,7 @@ from .database import boundary
 from .errors import Duplicate, InTrash, NoSuchAccount, NotFound, NotYours, StoreError
 from .file_lock import FilesLock
 from .files import DISK_RESERVE, FileStore
+from .history import history_path
 from .models import PLANS, Account, Collection, Image, LostImage, Source
 from .records import AccountRecord, utc_now
 from .text import plural
@@ -185,7 +186,11 @@ class Accounts:
             with self.db.atomic():  # one statement that checks again: an import by it meanwhile keeps the account
                 gone = Account.delete().where(Account.id == row.id, *[~fn.EXISTS(q) for q in self._owned_queries(row.id)]
                                               ).execute()
-            if gone:
+            if gone:  # committed: its searches go too, the one file the history keeps under its name
+                try:
+                    history_path(self.root, row.name).unlink(missing_ok=True)
+                except OSError:
+                    pass  # a file nobody reads any more; the account is gone, as asked
                 return
             owned = self._owned_by(row.id) or ["something it was given meanwhile"]
         raise StoreError(f'Account "{name}" still owns {", ".join(owned[:-1]) + " and " if len(owned) > 1 else ""}'

@@ -6,6 +6,7 @@ reading the file as it is now, adding to that, and writing it back (temp file + 
 the user starts walking it (Up in the search box). A query with a part that cannot be read, or that names
 what is not there (`in:nope`: the `problem` given, the library's search_problem), is not kept.
 A library that cannot be written (read only, a full disk) keeps them in memory for the session.
+`account delete` removes the account's file (history_path), the `.lock` beside it left: another instance may hold it.
 """
 from __future__ import annotations
 
@@ -22,11 +23,16 @@ from .query import parse
 KEEP = 50
 
 
+def history_path(root: Path | str, account: str) -> Path:
+    """The file of an account's last searches in the library folder `root` (`account delete` removes it too)."""
+    key = hashlib.sha256(account.encode()).hexdigest()[:16]  # any account name is a safe file name
+    return Path(root) / ".search-history" / f"{key}.json"
+
+
 class SearchHistory:
     def __init__(self, root: Path | str, account: str, problem: Callable[[str], str] | None = None) -> None:
         self.problem = problem  # what is wrong with a query ("" when nothing): such a query is not kept
-        key = hashlib.sha256(account.encode()).hexdigest()[:16]  # any account name is a safe file name
-        self.path = Path(root) / ".search-history" / f"{key}.json"
+        self.path = history_path(root, account)
         self.entries: list[str] = []
         self.refresh()
 

@@ -14,6 +14,7 @@ from store import grid
 from store.background import clean_image
 from store.errors import NotFound, NotYours, StoreError
 from store.export import export_images
+from store.history import SearchHistory
 from store.importer import ImportOptions, import_files
 from store.library import Library
 from store.records import SCOPE_PUBLIC, Filters
@@ -256,7 +257,13 @@ def test_account_delete_removes_only_an_account_that_owns_nothing(two, capsys, t
         code, out, err = cli(capsys, root, acting, "account", "delete", name)
         return code, (out + err).strip()
 
+    histories = {name: SearchHistory(root, name) for name in ("alcie", "alice")}
+    for history in histories.values():
+        assert history.add("dragon") and history.path.exists()
     assert delete("alcie", acting="nobody") == (0, 'Account "alcie" deleted (it owned nothing).')
+    # its searches went with it (a new "alcie" would have found them); only its own file
+    assert not histories["alcie"].path.exists() and histories["alice"].path.exists()
+    assert SearchHistory(root, "alice").entries == ["dragon"]
     # creating one as itself: made once, said once (it was made on opening, said so, then "already exists", exit 1)
     assert cli(capsys, root, "alcie", "account", "create", "alcie") == (0, 'Account "alcie" created: Free\n', "")
     assert delete("alcie", acting="alcie") == (0, 'Account "alcie" deleted (it owned nothing).')
