@@ -15,7 +15,7 @@ from store.text import printable
 from tui.info_screen import InfoScreen
 
 from .test_cli import run
-from .test_gallery import make_app, settle, text_of
+from .test_gallery import make_app, settle
 
 
 def dump(path) -> list[str]:
@@ -162,7 +162,7 @@ async def test_info_screen_marks_continuation_lines(tmp_path, make_png):
         await settle(pilot, app)
         await pilot.press("i")
         assert isinstance(app.screen, InfoScreen)
-        values = [text_of(w) for w in app.screen.query("#info-table .info-value")]
+        values = [value for _label, value in app.screen.rows]
         prompt = next(v for v in values if v.startswith("a red cat"))
         assert prompt.split("\n") == ["a red cat", "│ Owner: bob", "│ Model: trusted-model", "│ ",
                                       "│ File: /etc/passwd"]

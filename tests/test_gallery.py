@@ -75,7 +75,7 @@ def text_of(widget) -> str:
 
 
 def info_text(app) -> str:
-    return "\n".join(text_of(w) for w in app.screen.query("#info-table Static"))
+    return "\n".join(f"{label}\n{value}" for label, value in app.screen.rows)
 
 
 async def click_action(pilot, card: int, action: str) -> None:

@@ -599,7 +599,7 @@ async def test_a_linked_file_whose_name_is_not_utf8_shows_with_a_replacement_cha
         await wait_until(pilot, lambda: "cafe" in screen_text(app))
         await pilot.press("i")
         await wait_until(pilot, lambda: isinstance(app.screen, InfoScreen))
-        values = " ".join(str(w.render()) for w in app.screen.query(".info-value"))
+        values = " ".join(value for _label, value in app.screen.rows)
         assert "caf\ufffd.png" in values and "\udce9" not in values, values
         await pilot.press("escape", "enter")  # the large view opens the file itself
         await pilot.pause()
@@ -696,8 +696,8 @@ async def info_says_also_at(pilot, app, path) -> None:
 
     await pilot.press("i")
     await wait_until(pilot, lambda: isinstance(app.screen, InfoScreen))
-    labels = [str(label.render()) for label in app.screen.query(".info-label")]
-    values = [str(value.render()) for value in app.screen.query(".info-value")]
+    labels = [label for label, _value in app.screen.rows]
+    values = [value for _label, value in app.screen.rows]
     assert "Also at" in labels and values[labels.index("Also at")] == str(path.resolve())
     app.screen.query_one("#info-scroll").scroll_end(animate=False)
     await wait_until(pilot, lambda: "Also at" in screen_text(app) and path.name in screen_text(app))
