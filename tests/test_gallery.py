@@ -1103,7 +1103,8 @@ async def test_escape_sequences_are_neutralised_everywhere(tmp_path, make_png):
         await settle(pilot, app)
 
         def everything_shown() -> str:
-            parts = [text_of(w) for w in app.screen.query(Static)]
+            parts = [text_of(w) for w in app.screen.query(Static) if w.id != "info-table"]
+            parts += [f"{label} {value}" for label, value in getattr(app.screen, "rows", [])]  # info's, as drawn
             parts += [card.prompt_text + "\n" + card.header_text for card in app.screen.query(ImageCard)]
             parts.append(screen_text(app))
             parts.append(app.screen.sub_title or "")
@@ -1122,6 +1123,7 @@ async def test_escape_sequences_are_neutralised_everywhere(tmp_path, make_png):
             await pilot.press(key)
             clean(everything_shown())
             assert "[b]bold[/b] [@click=app.quit]q[/]" in everything_shown()
+            assert "[b]bold[/b]" in screen_text(app)  # drawn as typed, not taken as markup
             await pilot.press("escape")
         await pilot.press("a")
         await ui.collections_read(pilot)

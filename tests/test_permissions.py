@@ -67,6 +67,9 @@ def test_teammates_read_and_export_each_others_public_images(postgres_server):
             for folder in {p.parent for p in written} | {p.parent.parent for p in written}:
                 assert mode_of(folder) == 0o2775 and folder.stat().st_gid == team.gid, folder
 
+            # a teammate's account is made by a command that adds or changes something, not by a read (2a80d7e)
+            made = bob.run(main, ["account", "create", bob.name], env=env)
+            assert made.code == 0, made
             seen = bob.run(main, ["list", "--public", "--json"], env=env)
             assert seen.code == 0, seen
             (image,) = json.loads(seen.stdout)
