@@ -1512,7 +1512,8 @@ class Catalog:
 
     def wait_saved(self, timeout: float | None = None) -> bool:
         """Wait for a save in progress (or asked for) to end; False if it is still going after `timeout`."""
-        saver = self._saver
+        with self._lock:  # save_soon makes and starts its thread under the lock: one read outside could find it
+            saver = self._saver  # made and not yet started, which join refuses (seen in CI: a watcher's close)
         if saver is not None:
             saver.join(timeout)
             return not saver.is_alive()

@@ -866,3 +866,47 @@ def test_a_query_waits_for_the_saved_catalog_being_read_by_another_thread(tmp_pa
     holder.join(30)
     reader.join(30)
     assert waited and opened == [True]
+
+
+def test_waiting_for_a_save_being_started_waits_for_it(tmp_path, make_png, monkeypatch):
+    """A library closed on one thread (the watcher's, at the app's end) while another starts the catalog's save:
+    wait_saved found the save's thread made and not yet started, and join raised "cannot join thread before it is
+    started" (CI, 6fbf172, an exception in the thread myimages-watch)."""
+    import types
+
+    from store import catalog as catalog_module
+
+    lib = Library(tmp_path / "lib", account="alice")
+    add(lib, make_png, "apple")
+    lib.warm_up()
+    catalog = lib.catalog
+    assert catalog.wait_saved(30)
+    starting, go = threading.Event(), threading.Event()
+
+    class SlowStart(threading.Thread):  # the save's thread made, its start held until the test lets it go
+        def start(self) -> None:
+            starting.set()
+            go.wait(30)
+            super().start()
+
+    monkeypatch.setattr(catalog_module, "threading", types.SimpleNamespace(Thread=SlowStart, RLock=threading.RLock))
+    saving = threading.Thread(target=catalog.save_soon)
+    saving.start()
+    assert starting.wait(30)
+    waited: list = []
+    failed: list = []
+
+    def wait() -> None:
+        try:
+            waited.append(catalog.wait_saved(30))
+        except RuntimeError as exc:
+            failed.append(str(exc))
+
+    waiting = threading.Thread(target=wait)
+    waiting.start()
+    waiting.join(0.3)  # without the lock it fails at once; with it, it waits for the save's start
+    go.set()
+    saving.join(30)
+    waiting.join(30)
+    assert failed == [] and waited == [True]
+    lib.close()
