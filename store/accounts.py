@@ -183,7 +183,12 @@ class Accounts:
                                 "was deleted.")
         owned = self._owned_by(row.id)
         if not owned:
-            with self.db.atomic():  # one statement that checks again: an import by it meanwhile keeps the account
+            with self.db.atomic():  # checked again in the delete itself: an import by it meanwhile keeps the account
+                if self.uses_postgres:  # its row locked first: a write by it not yet committed (which holds a key
+                    # lock on the row) is waited for, and the delete, a statement of its own, then sees it; without,
+                    # the delete's check ran on a snapshot taken before that write committed, and the cascade took
+                    # the images or collection just made with it
+                    list(Account.select(Account.id).where(Account.id == row.id).for_update())
                 gone = Account.delete().where(Account.id == row.id, *[~fn.EXISTS(q) for q in self._owned_queries(row.id)]
                                               ).execute()
             if gone:  # committed: its searches go too, the one file the history keeps under its name

@@ -318,3 +318,41 @@ def test_a_change_by_an_account_deleted_meanwhile_is_one_sentence(tmp_path, db_u
     finally:
         eve.close()
         alice.close()
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_account_delete_waits_for_a_write_by_that_account_not_yet_committed(tmp_path, db_url):
+    """PostgreSQL: a collection made by the account in a transaction still open when `account delete` runs. The
+    delete's own check could not see it, and once it committed the account went, and the collection with it
+    (ON DELETE CASCADE). Now the delete waits for that write and finds the account owns something."""
+    import threading
+
+    import psycopg2
+
+    from store.errors import StoreError
+
+    admin = Library(tmp_path / "lib", account="alice", database_url=db_url)
+    Library(tmp_path / "lib", account="dave", database_url=db_url).close()  # owns nothing
+    writer = psycopg2.connect(db_url)
+    cursor = writer.cursor()
+    cursor.execute("INSERT INTO collection (owner_id, name, created_at) "
+                   "SELECT id, 'Dave''s', now() FROM account WHERE name = 'dave'")  # not committed yet
+    said: list[str] = []
+
+    def delete() -> None:
+        try:
+            admin.delete_account("dave")
+            said.append("deleted")
+        except StoreError as exc:
+            said.append(str(exc))
+
+    deleting = threading.Thread(target=delete)
+    deleting.start()
+    deleting.join(0.5)  # it waits for the write's lock on the account's row (with or without this change)
+    writer.commit()
+    deleting.join(30)
+    cursor.execute("SELECT COUNT(*) FROM collection WHERE name = 'Dave''s'")
+    assert cursor.fetchone()[0] == 1
+    assert said and "still owns" in said[0], said
+    writer.close()
+    admin.close()
