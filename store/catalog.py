@@ -1507,13 +1507,13 @@ class Catalog:
             self._save_wanted = True
             if self._saver is not None:
                 return
-            self._saver = threading.Thread(target=self._save_while_wanted, name="catalog-save")
-            self._saver.start()
+            saver = threading.Thread(target=self._save_while_wanted, name="catalog-save")
+            saver.start()  # started before it is shown: wait_saved, reading without the lock, never joins one that
+            self._saver = saver  # is not yet (the thread clears it under this lock, so only after this line)
 
     def wait_saved(self, timeout: float | None = None) -> bool:
         """Wait for a save in progress (or asked for) to end; False if it is still going after `timeout`."""
-        with self._lock:  # save_soon makes and starts its thread under the lock: one read outside could find it
-            saver = self._saver  # made and not yet started, which join refuses (seen in CI: a watcher's close)
+        saver = self._saver  # not under the lock, held for a whole build or catch-up: a close would wait for those
         if saver is not None:
             saver.join(timeout)
             return not saver.is_alive()
