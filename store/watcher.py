@@ -58,7 +58,7 @@ class SourceWatcher:
         self._added: list[str] = []  # folders added since the last watch began: read again once it is in place
         self.missing: list[str] = []  # those not there (moved, deleted, a disk unmounted): looked for again
         self._said: dict[str, str] = {}  # a source's problem said once, not again at every rescan
-        self._failing: str | None = None  # the failure said last, until a call works again (`_failed`)
+        self._failing: dict[str, str] = {}  # each call's failure said, until that call works again (`_failed`)
         self._stop = threading.Event()
         self._wake = threading.Event()  # stop, or the sources changed: watch again
         self._thread: threading.Thread | None = None
@@ -141,23 +141,27 @@ class SourceWatcher:
         return there, missing
 
     def _safe(self, call, *args):
+        key = getattr(call, "__name__", "call")
         try:
             result = call(*args)
         except StoreError as exc:
-            self._failed(str(exc), database=isinstance(exc, DatabaseFailed))
+            self._failed(str(exc), database=isinstance(exc, DatabaseFailed), key=key)
         except Exception as exc:  # noqa: BLE001 - the watcher never dies of one bad moment
-            self._failed(f"Following the source folders failed: {first_line(exc)}.")
+            self._failed(f"Following the source folders failed: {first_line(exc)}.", key=key)
         else:
-            self._failing = None
+            self._failing.pop(key, None)
             return result
         return None
 
-    def _failed(self, text: str, database: bool = False) -> None:
+    def _failed(self, text: str, database: bool = False, key: str = "call") -> None:
         """A failure said once while it lasts: the watcher asks the database every RETRY_AFTER seconds (its
         thumbnails, its folders), and a server that cannot be reached said so at each of them, a pile of the same
-        notice over the app (new-user test 10 #1). Said again after a call that worked."""
-        if text != self._failing:
-            self._failing = text
+        notice over the app (new-user test 10 #1). Kept per call (`key`) and said again after that call worked:
+        on a full disk the reads work and the writes fail, and a read that worked made the write's failure said
+        again at every round."""
+        said = text in self._failing.values()
+        self._failing[key] = text
+        if not said:
             # the database's failure is not the source folders': an account that follows none got it under
             # "Source folders" (new-user test 10, note)
             (self.on_database_failure if database else self.on_notice)(text)
@@ -255,9 +259,9 @@ class SourceWatcher:
             self.on_notice(f"Cannot start a rescan of the source folders: {exc.strerror or exc}; rescanning here.")
             return self._safe(self.library.scan_sources)
         except StoreError as exc:
-            self._failed(str(exc), database=isinstance(exc, DatabaseFailed))
+            self._failed(str(exc), database=isinstance(exc, DatabaseFailed), key="scan_in_child")
             return None
-        self._failing = None
+        self._failing.pop("scan_in_child", None)
         return None if self._stop.is_set() else reports
 
     def _watch(self) -> None:

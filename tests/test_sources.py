@@ -2361,3 +2361,40 @@ def test_adding_a_folder_another_account_follows_says_so_and_what_it_means(libra
     assert capsys.readouterr().out.splitlines()[-1] == (
         f"Accounts alice, bob and carol follow {mine}, inside it; {team}, inside it; {team / 'day1'}, inside it: "
         f"{meaning}")
+
+
+def test_a_failure_the_watcher_meets_is_said_once_while_other_calls_work(tmp_path, monkeypatch):
+    """A full disk: the watcher's reads (its folders) work and a write fails at every round. The failure was said
+    once, then again after each read that worked (one call's success cleared it): a notice at each round, the pile
+    5b37483 meant to stop. Now each call's failure is kept until that call works again."""
+    from store import watcher as watcher_module
+    from store.errors import DatabaseDiskFull
+
+    monkeypatch.setattr(watcher_module, "CHECK_SOURCES_EVERY", 0.2)
+    folder = tmp_path / "out"
+    put(folder, "first.png", a1111("first of all", 1))
+    watched = Library(tmp_path / "lib", account="alice")
+    watched.add_source(folder)
+    rounds: list[int] = []
+    real_sources = watched.sources
+
+    def sources():  # a read: works
+        rounds.append(1)
+        return real_sources()
+
+    def walk_thumbnails(*args, **kwargs):  # a write on a full disk: fails, the same sentence every time
+        raise DatabaseDiskFull("The disk holding the library is full.")
+
+    watched.sources = sources  # type: ignore[method-assign]
+    watched.walk_thumbnails = walk_thumbnails  # type: ignore[method-assign]
+    notices: list[str] = []
+    watcher = SourceWatcher(watched, lambda _reports: None, notices.append,
+                            on_database_failure=notices.append).start()
+    try:
+        wait_for(lambda: notices, 10)
+        seen = len(rounds)
+        wait_for(lambda: len(rounds) >= seen + 6, 20)  # six more rounds of folders read, thumbnails failing
+        assert notices == ["The disk holding the library is full."]
+    finally:
+        watcher.stop()
+        watched.close()
