@@ -184,10 +184,10 @@ class Accounts:
         owned = self._owned_by(row.id)
         if not owned:
             with self.db.atomic():  # checked again in the delete itself: an import by it meanwhile keeps the account
-                if self.uses_postgres:  # its row locked first: a write by it not yet committed (which holds a key
-                    # lock on the row) is waited for, and the delete, a statement of its own, then sees it; without,
-                    # the delete's check ran on a snapshot taken before that write committed, and the cascade took
-                    # the images or collection just made with it
+                if self.db.for_update:  # PostgreSQL (SQLite has no FOR UPDATE, nor needs it): the row locked
+                    # first, a write by the account not yet committed (holding a key lock on the row) is waited for,
+                    # and the delete, a statement of its own, then sees it; without, the delete's check ran on a
+                    # snapshot from before that write committed, and the cascade took what it had just made
                     list(Account.select(Account.id).where(Account.id == row.id).for_update())
                 gone = Account.delete().where(Account.id == row.id, *[~fn.EXISTS(q) for q in self._owned_queries(row.id)]
                                               ).execute()
