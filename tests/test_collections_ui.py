@@ -279,3 +279,32 @@ async def test_a_long_name_is_cut_not_its_count_and_state(lib, tmp_path, size):
         text = screen_text(app)
         assert "Collection number 1 with a" in text and "(3 images)  ✓ all in it" in text, text
         assert "龍龍" in text and "(2 images)  2 of 3 in it" in text, text
+
+
+async def test_a_collection_made_in_the_dialog_reaches_the_dropdown_read_off_the_ui_thread(lib, tmp_path):
+    """The gallery's collection dropdown after a collection made, renamed or deleted in the dialog: read with each
+    collection's count on the UI thread (85 ms at 1,000,000 images), where start-up reads it in a worker."""
+    import threading
+
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        gallery = app.screen
+        real = gallery.library.collections
+        threads: list[bool] = []
+
+        def collections(*args, **kwargs):
+            threads.append(threading.current_thread() is threading.main_thread())
+            return real(*args, **kwargs)
+
+        gallery.library.collections = collections  # type: ignore[method-assign]
+        await open_dialog(pilot, app)
+        app.screen.query_one("#new-collection", Input).focus()
+        await pilot.press(*"Dragons", "enter")
+        from textual.widgets import Select
+
+        from .test_gallery import select_labels
+
+        select = gallery.query_one("#collection-filter", Select)
+        await wait_until(pilot, lambda: any("Dragons" in label for label in select_labels(select)))
+        assert threads and not any(threads), threads

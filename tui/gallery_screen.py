@@ -722,14 +722,7 @@ class GalleryScreen(Screen):
         """A collection made, renamed or deleted in the collections dialog: the dropdown and the status line now
         (a change check read before is dropped: it would put the old names back, or say "elsewhere")."""
         self.follower.changed()
-        try:
-            collections = self.library.collections()
-        except StoreError as exc:
-            self._fail(exc)
-            return
-        self._collections = collections
-        self.query_one("#filters", FilterBar).set_collections(collections)
-        self._update_status()
+        self._refresh_collections()  # read in a worker, as at start-up: each collection's count (85 ms at 1,000,000)
 
     @work(thread=True, exclusive=True, group="collections", exit_on_error=False)
     def _refresh_collections(self) -> None:
@@ -746,7 +739,9 @@ class GalleryScreen(Screen):
 
     def _show_collections(self, collections) -> None:
         if self.is_attached:
+            self._collections = collections
             self.query_one("#filters", FilterBar).set_collections(collections)
+            self._update_status()
 
     def _succeeded(self, outcome: JobOutcome | None) -> TypeGuard[JobOutcome]:
         """A job's outcome to act on: not closed without one, not failed (said)."""
