@@ -350,7 +350,9 @@ class GalleryScreen(Screen):
         if follow_top and self.grid.cursor == 0 and self.grid.top_row == 0:  # (not moved meanwhile)
             focus_index = 0
         self.filters = filters
-        self._answered, self._query_started, self._pending = True, None, None
+        self._answered = True
+        if filters == self._pending:  # a newer ask on its way keeps its own (its time, the index-wait timer)
+            self._query_started, self._pending = None, None
         self.shown, self.total = shown, total
         self.images = shown if images is None else images
         self.hint, self._failed = "", False
