@@ -660,8 +660,8 @@ class CardGrid(Widget, can_focus=True):
                     self.app.call_from_thread(self._thumbnails_ready)
             if visible:  # the screen's pictures painted before those a page away are made: not both at once
                 painted = threading.Event()
-                self.app.call_from_thread(self.call_after_refresh, painted.set)
-                until = time.monotonic() + PAINT_AWAITED
+                # (posting a message is thread-safe: no round trip to the UI thread, nor one when it is closing)
+                until = time.monotonic() + (PAINT_AWAITED if self.call_after_refresh(painted.set) else 0)
                 while not painted.wait(0.01) and time.monotonic() < until:
                     if worker.is_cancelled:
                         return
