@@ -308,3 +308,22 @@ async def test_a_collection_made_in_the_dialog_reaches_the_dropdown_read_off_the
         select = gallery.query_one("#collection-filter", Select)
         await wait_until(pilot, lambda: any("Dragons" in label for label in select_labels(select)))
         assert threads and not any(threads), threads
+
+
+async def test_a_read_that_fails_unexpectedly_is_said_and_the_dialog_not_left_waiting(lib, tmp_path):
+    """Anything but a StoreError in the dialog's read (a bug, a driver's own error): it stayed "Reading the
+    collections…" and its follower stopped, waiting for a read that had ended. Said, and the dialog closes."""
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        said = notices(app)
+        await settle(pilot, app)
+        gallery = app.screen
+
+        def broken(*args, **kwargs):
+            raise ValueError("a driver's own error")
+
+        gallery.library.membership = broken  # type: ignore[method-assign]
+        await pilot.press("a")
+        await wait_until(pilot, lambda: any("Reading the collections failed" in text for text in said))
+        await wait_until(pilot, lambda: app.screen is gallery)
+        assert app.is_running

@@ -25,7 +25,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from store.errors import NotFound, StoreError
+from store.errors import NotFound, StoreError, first_line
 from store.library import Library
 from store.records import CollectionRecord
 from store.text import one_line, plural, quoted
@@ -136,6 +136,10 @@ class AddToCollectionScreen(Dialog[bool]):
                 answer = self._read()
         except StoreError as exc:
             self.app.call_from_thread(self._read_failed, version, exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - said as the app says a failed worker's; the dialog not left waiting
+            self.app.call_from_thread(self._read_failed, version, StoreError(f"Reading the collections failed: "
+                                                                             f"{first_line(exc)}."))
             return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._read_arrived, version, token, answer, then)
@@ -386,10 +390,7 @@ class AddToCollectionScreen(Dialog[bool]):
 
     @on(Button.Pressed, "#delete-collection")
     def action_delete(self) -> None:
-        listed = self._current()
-        if listed is None:
-            return
-        collection = self._attempt(lambda: self.library.collection(listed.id))  # with its images in the trash
+        collection = self._current()  # as the library has it now, with its images in the trash
         if collection is None:
             return
         trash = collection.trash_sentence()
