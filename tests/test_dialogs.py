@@ -441,22 +441,58 @@ async def test_the_collections_dialog_shows_at_once_and_reads_its_counts_in_a_wo
         assert on_ui_thread and not any(on_ui_thread), on_ui_thread
 
 
+async def open_info(pilot, app) -> None:
+    """The info dialog of the focused image, opened and settled."""
+    from tui.info_screen import InfoScreen
+
+    await settle(pilot, app)
+    await pilot.press("i")
+    await wait_until(pilot, lambda: isinstance(app.screen, InfoScreen))
+    await settle(pilot, app)
+
+
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
 async def test_the_info_dialog_draws_its_rows_with_one_widget(lib, tmp_path, size):
     """Issue 11: the info dialog's first paint styled, laid out and drew a Static per label and per value (34),
     55 ms of UI-thread work at 1,000,000 images; one widget draws all the rows now, the same text in the same
     places (the info snapshots are cell for cell the same). Fails without (26 Statics here, no `rows`)."""
-    from tui.info_screen import InfoScreen
 
     app = make_app(lib, tmp_path)
     async with app.run_test(size=size) as pilot:
-        await settle(pilot, app)
-        await pilot.press("i")
-        await wait_until(pilot, lambda: isinstance(app.screen, InfoScreen))
-        await settle(pilot, app)
+        await open_info(pilot, app)
         screen = app.screen
         assert len(screen.query("#info-scroll Static")) == 1
         assert [label for label, _value in screen.rows][:3] == ["Image", "Owner", "Model"]
         shown = screen_text(app)
         assert all(label in shown for label, _value in screen.rows[:4]), shown
         assert f"Owner              {dict(screen.rows)['Owner']}" in shown, shown
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_the_info_dialogs_rows_are_drawn_once_at_each_width(lib, tmp_path, size, monkeypatch):
+    """Issue 11: a Rich table in a Static of automatic height is drawn twice, once to count its lines and once to
+    draw them; the info dialog's rows are drawn once per width (widgets/rich_once.py, as the help's tables).
+    Fails without (each width drawn twice)."""
+    from rich.table import Table
+
+    from tui import info_screen
+
+    ours: list[Table] = []
+    real_table, real_render = info_screen.info_table, Table.__rich_console__
+    widths: list[int] = []
+
+    def info_table(rows):
+        ours.append(real_table(rows))
+        return ours[-1]
+
+    def render(self, console, options):
+        if any(self is table for table in ours):
+            widths.append(options.max_width)
+        return real_render(self, console, options)
+
+    monkeypatch.setattr(info_screen, "info_table", info_table)
+    monkeypatch.setattr(Table, "__rich_console__", render)
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await open_info(pilot, app)
+        assert widths and len(widths) == len(set(widths)), widths

@@ -173,7 +173,7 @@ async def test_help_marks_a_key_the_keymap_gives_to_two_actions(lib, tmp_path, s
 async def test_each_table_of_the_help_is_drawn_at_one_width(lib, tmp_path, size, monkeypatch):
     """Issue 11: the help's tables (most of its first paint) were drawn at the list's width, then again two
     columns narrower once its scroll bar showed; its place is kept from the start now."""
-    from tui.help_screen import RenderedOnce
+    from widgets.rich_once import RenderedOnce
 
     widths: dict[int, set[int]] = {}
     real = RenderedOnce._strips

@@ -17,15 +17,13 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.dom import DOMNode
-from textual.css.styles import RulesMap
 from textual.screen import Screen
-from textual.strip import Strip
-from textual.style import Style
-from textual.visual import RenderOptions, RichVisual, Visual
 from textual.widgets import Button, Static
 
 from store.query import SEARCH_HELP
 from widgets.search_history import SearchInput
+
+from widgets.rich_once import RichOnce
 
 from .keymap_check import Row, clashes, winner
 from .scrolling_modal import ReadingDialog
@@ -195,42 +193,6 @@ def search_syntax() -> Group:
             parts.append(Padding(Text(line.strip()), (0, 0, 0, 2)))
     parts.append(Text(SEARCH_KEYS))
     return Group(*parts)
-
-
-class RenderedOnce(Visual):
-    """A Rich renderable drawn once per width: its height is the number of lines of that drawing. Textual drew a
-    Rich table twice, once to count its lines (the scrolling list's height) and once to draw it; the help's
-    tables of keys and the search syntax are most of its first paint (issue 11: 60 ms of 80 at 160x48)."""
-
-    def __init__(self, widget: Static, renderable) -> None:
-        self._widget = widget
-        self._rich = RichVisual(widget, renderable)
-        self._drawn: tuple[int, Style, list[Strip]] | None = None
-
-    def _strips(self, width: int, style: Style) -> list[Strip]:
-        if self._drawn is None or self._drawn[:2] != (width, style):
-            self._drawn = (width, style, self._rich.render_strips(width, None, style, None))  # type: ignore[arg-type]
-        return self._drawn[2]
-
-    def render_strips(self, width: int, height: int | None, style: Style, options: RenderOptions) -> list[Strip]:
-        return list(self._strips(width, style)[:height])
-
-    def get_height(self, rules: RulesMap, width: int) -> int:
-        return len(self._strips(width, self._widget.visual_style))
-
-    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
-        return self._rich.get_optimal_width(rules, container_width)
-
-
-class RichOnce(Static):
-    """A Static showing a Rich renderable drawn once per width (`RenderedOnce`)."""
-
-    def __init__(self, renderable, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._once = RenderedOnce(self, renderable)
-
-    def render(self) -> Visual:
-        return self._once
 
 
 class HelpScreen(ReadingDialog):

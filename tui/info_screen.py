@@ -10,6 +10,7 @@ from textual.widgets import Button, Static
 
 from store.records import ImageRecord
 from store.text import field_value
+from widgets.rich_once import RichOnce
 
 from .scrolling_modal import ReadingDialog
 
@@ -46,6 +47,6 @@ class InfoScreen(ReadingDialog):
         with Vertical(classes="dialog", id="info-dialog"):
             yield Static(f"Image #{self.record.id}", classes="title")
             with VerticalScroll(id="info-scroll"):
-                yield Static(info_table(self.rows), id="info-table")
+                yield RichOnce(info_table(self.rows), id="info-table")  # drawn once, not to measure then to draw
             with Horizontal(classes="buttons"):
                 yield Button("Close", id="close", variant="primary")
