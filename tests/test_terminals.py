@@ -391,9 +391,11 @@ LATE_ANSWERS = [
 ]
 
 
-def keys_of(answer: str) -> list:
+def keys_of(answer: str, at: float) -> list:
     """The events Textual's input parser makes of a terminal's answer, as the app's input thread gets them (the
-    parser is Textual's own, not public: a test cannot type bytes otherwise)."""
+    parser is Textual's own, not public: a test cannot type bytes otherwise), timed as in a terminal whose answer
+    arrives at `at` (time.monotonic()'s scale): the keys the parser makes at once at `at`, those it gives out when it
+    gives up on a sequence (a string answer's end) ESCAPE_DELAY later, however long this thread took to make them."""
     import time
 
     from textual import constants
@@ -401,11 +403,35 @@ def keys_of(answer: str) -> list:
 
     parser = XTermParser()
     made = list(parser.feed(answer))
+    for event in made:
+        event.time = at
     deadline = time.monotonic() + constants.ESCAPE_DELAY + 0.05  # it gives up on an unknown sequence then
+    given_up = []
     while time.monotonic() < deadline:
-        made += list(parser.tick())
+        given_up += list(parser.tick())
         time.sleep(0.01)
-    return made
+    given_up += list(parser.tick())  # past the deadline: whatever it was waiting on is out now
+    for event in given_up:
+        event.time = at + constants.ESCAPE_DELAY
+    return made + given_up
+
+
+class HeldTimers:
+    """`LateReplies`' release timers, run when the test says: the time between two keys is the keys' own (their
+    `time`), not how long the test's thread took between them (a pause of 30 ms let a held `[` go as typed)."""
+
+    def __init__(self) -> None:
+        self.waiting: list = []
+
+    def __call__(self, delay: float, callback):
+        self.waiting.append(callback)
+        return lambda: self.waiting.remove(callback) if callback in self.waiting else None
+
+    def run_out(self) -> None:
+        """The time the keys held may wait has passed, with nothing more from the terminal."""
+        waiting, self.waiting = self.waiting, []
+        for callback in waiting:
+            callback()
 
 
 async def test_late_terminal_answers_are_not_typed(small_library):
@@ -413,6 +439,8 @@ async def test_late_terminal_answers_are_not_typed(small_library):
     rest typed into the search box). Fed as Textual's parser makes them, through the filter the app's driver
     puts after its parser (run_test has a driver of its own): the grid and the search box get nothing; keys the
     user types, `[` included, arrive in order."""
+    import time
+
     from textual import events
     from textual.widgets import Input
 
@@ -422,18 +450,22 @@ async def test_late_terminal_answers_are_not_typed(small_library):
 
     from . import ui
 
-    made, made_again = ([keys_of(answer) for answer in LATE_ANSWERS] for _ in range(2))  # fresh events for each
+    start = time.monotonic()
+    # fresh events for each round, each answer a second after the one before
+    made, made_again = ([keys_of(answer, start + round_ * 10 + n) for n, answer in enumerate(LATE_ANSWERS)]
+                        for round_ in range(2))
     assert all(any(getattr(event, "key", "") == "question_mark" for event in keys) for keys in made[:2])
     app = MyImagesApp(small_library, images="halfcell")
     assert app.driver_class.__name__.endswith("LateAnswersDropped")  # the driver it runs with in a terminal
     async with app.run_test(size=(80, 24)) as pilot:
-        replies = LateReplies(app.post_message)  # as the driver's input thread
+        timers = HeldTimers()
+        replies = LateReplies(app.post_message, timers)  # as the driver's input thread
         await ui.settle(pilot, app)
         grid = app.screen.query_one(CardGrid)
         grid.focus()
         await pilot.press("right")
         place, stack = grid.cursor, list(app.screen_stack)
-        for event in [event for keys in made for event in keys]:  # each answer made 0.15 s after the one before
+        for event in [event for keys in made for event in keys]:
             replies.process(event)
         await ui.settle(pilot, app)
         assert app.screen_stack == stack, f"{app.screen} opened"
@@ -444,11 +476,39 @@ async def test_late_terminal_answers_are_not_typed(small_library):
         for event in [event for keys in made_again for event in keys]:
             replies.process(event)
         await ui.settle(pilot, app)
-        assert search.value == "" and replies.dropped[-1] == "^_Gi=31;OK\\"
+        assert search.value == "" and not timers.waiting
+        assert replies.dropped[-3:] == ["^[?62;c", "^P>|XTerm(379)^\\", "^_Gi=31;OK\\"]
+        typed = time.monotonic() + 30
         for character, key in [("[", "left_square_bracket"), ("1", "1"), ("]", "right_square_bracket"),
                                ("x", "x"), ("[", "left_square_bracket")]:
-            replies.process(events.Key(key, character))
+            key_event = events.Key(key, character)
+            key_event.time = typed  # pasted: together, as an answer's keys come
+            replies.process(key_event)
+        await ui.wait_until(pilot, lambda: search.value == "[1]x")
+        assert len(timers.waiting) == 1  # the last `[` waits: it may begin an answer
+        timers.run_out()
         await ui.wait_until(pilot, lambda: search.value == "[1]x[")
+
+
+def test_a_lone_bracket_goes_on_as_typed_after_a_moment():
+    """The real timer (a thread) lets a `[` that nothing followed go on, BURST seconds later."""
+    import threading
+
+    from textual import events
+
+    from tui.terminal_replies import LateReplies
+
+    sent: list = []
+    arrived = threading.Event()
+
+    def send(message) -> None:
+        sent.append(message)
+        arrived.set()
+
+    replies = LateReplies(send)
+    replies.process(events.Key("left_square_bracket", "["))
+    assert arrived.wait(timeout=20)  # however busy the machine: its coming is what is tested, not when
+    assert [message.character for message in sent] == ["["]
 
 
 async def test_a_tooltip_goes_when_the_pointer_leaves_the_window(small_library, monkeypatch):

@@ -15,6 +15,9 @@ else goes on as typed, in order (a `[` or `^` typed last goes on `BURST` seconds
 It sits in the driver's input thread, where the parser's keys come out (`Driver.process_message`, public): there
 the keys' order and timing are the terminal's, before the app's own handling of fast typing (tui/key_order.py)
 sees them. Textual gives no hook before its parser.
+
+The wait for the rest of an answer is a timer (`start_timer`, a `threading.Timer` by default); a test gives one it
+runs itself, so that a pause of the test's own thread is not taken for the terminal's silence.
 """
 from __future__ import annotations
 
@@ -32,6 +35,18 @@ STRING_END_WAIT = 0.15
 LONGEST = 256  # characters in an answer at most
 CSI_PARAMETERS = set("0123456789;:?>=<$ ")
 STRING_KINDS = {"P", "_", "]"}  # DCS (XTVERSION), APC (Kitty graphics), OSC (colours)
+
+
+# starts a timer: calls the callback after the delay (seconds) unless the function it returns is called first
+StartTimer = Callable[[float, Callable[[], None]], Callable[[], None]]
+
+
+def start_thread_timer(delay: float, callback: Callable[[], None]) -> Callable[[], None]:
+    """The real timer: a daemon thread that calls `callback` after `delay` seconds; returns its cancel."""
+    timer = threading.Timer(delay, callback)
+    timer.daemon = True
+    timer.start()
+    return timer.cancel
 
 
 def is_complete(text: str) -> bool | None:
@@ -61,11 +76,12 @@ def is_complete(text: str) -> bool | None:
 class LateReplies:
     """Takes the input thread's messages in order and sends them on (`send`), less terminal answers."""
 
-    def __init__(self, send: Callable[[Message], object]) -> None:
+    def __init__(self, send: Callable[[Message], object], start_timer: StartTimer = start_thread_timer) -> None:
         self._send = send
+        self._start_timer = start_timer
         self._held: list[events.Key] = []
         self._lock = threading.Lock()  # the input thread and the release timer's thread
-        self._timer: threading.Timer | None = None
+        self._cancel_timer: Callable[[], None] | None = None
         self._round = 0  # which hold a release timer belongs to
         self.dropped: list[str] = []  # the answers dropped (the last ten), for the tests
 
@@ -105,18 +121,16 @@ class LateReplies:
     def _hold(self, key: events.Key) -> None:
         self._held.append(key)
         self._round += 1
-        if self._timer is not None:
-            self._timer.cancel()
+        if self._cancel_timer is not None:
+            self._cancel_timer()
         held = "".join(item.character or "" for item in self._held)
-        self._timer = threading.Timer(self._wait(held), self._release, args=(self._round,))
-        self._timer.daemon = True
-        self._timer.start()
+        self._cancel_timer = self._start_timer(self._wait(held), partial(self._release, self._round))
 
     def _let_go(self) -> list[Message]:
         self._round += 1  # a timer already running lets nothing go
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        if self._cancel_timer is not None:
+            self._cancel_timer()
+            self._cancel_timer = None
         held, self._held = self._held, []
         return list(held)
 
