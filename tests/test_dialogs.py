@@ -397,6 +397,62 @@ async def test_a_dialog_is_laid_out_once_as_it_opens(lib, tmp_path, size):
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_a_dialog_over_the_large_view_is_laid_out_once_with_the_gallery_hidden_at_an_old_size(lib, tmp_path,
+                                                                                                   size):
+    """Issue 11 (review of the Modal): a dialog skipped the Resize its own layout sends it only when every screen of
+    the stack was at that size, the gallery hidden under the large view too. After the terminal changed size with
+    a dialog over the large view, the hidden gallery kept its old size (Textual lays it out when it is shown again),
+    and every dialog opened over the large view then was laid out twice in one go. Now only the screens drawn with
+    the dialog count. Fails without (two layouts of the delete question in one turn of the event loop)."""
+    app = make_app(lib, tmp_path)
+    other = (size[0] + 20, size[1] + 6)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        gallery = app.screen
+        await pilot.press("enter")  # the large view, opaque, over the gallery
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ViewerScreen")
+        await settle(pilot, app)
+        viewer = app.screen
+        await pilot.press("p")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "PromptScreen")
+        await settle(pilot, app)
+        await pilot.resize_terminal(*other)
+        await wait_until(pilot, lambda: app.screen.outer_size == other and viewer.outer_size == other)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is viewer)
+        await settle(pilot, app)
+        assert gallery.outer_size != other  # (hidden: laid out when shown again)
+        turn = 0
+
+        async def count_turns() -> None:
+            nonlocal turn
+            while True:
+                turn += 1
+                await asyncio.sleep(0.001)
+
+        layouts: list[int] = []
+
+        def shown(screen) -> None:
+            if type(screen).__name__ == "ConfirmDeleteScreen" and not layouts:
+                layouts.append(-1)
+                screen.screen_layout_refresh_signal.subscribe(app, lambda _: layouts.append(turn), immediate=True)
+
+        app.screen_change_signal.subscribe(app, shown, immediate=True)
+        counting = asyncio.create_task(count_turns())
+        try:
+            await pilot.press("d")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmDeleteScreen")
+            await settle(pilot, app)
+        finally:
+            counting.cancel()
+        turns = layouts[1:]
+        assert turns and len(set(turns)) == len(turns), turns
+        assert app.screen.outer_size == other
+        await pilot.press("escape", "escape")
+        await wait_until(pilot, lambda: app.screen is gallery and gallery.outer_size == other)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
 async def test_the_collections_dialog_shows_at_once_and_reads_its_counts_in_a_worker(lib, tmp_path, monkeypatch, size):
     """Issue 11: the collections and their counts (tens of milliseconds for a collection of a million images) were
     read on the UI thread as the dialog opened and after each toggle. Now the dialog shows at once saying it reads

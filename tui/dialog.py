@@ -16,7 +16,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Static
 
 Result = TypeVar("Result")
@@ -30,9 +30,9 @@ class Modal(ModalScreen[Result]):
     laid out again too; only then did it set the classes of `HORIZONTAL_BREAKPOINTS` (the trash's), which
     restyled the dialog and laid it out a third time. All of it in one go on the UI thread: the dialog's
     widgets and the dimmed gallery under it drawn two or three times at its first paint. Here the breakpoint
-    classes are set before anything is laid out, and a Resize to the size every screen of the stack is
-    already laid out at is not acted on (what changed since asks for its own layout, as it does any time). A
-    real change of the terminal's size goes the way Textual takes it."""
+    classes are set before anything is laid out, and a Resize to the size this screen and those drawn under it
+    (`_drawn_with`) are already laid out at is not acted on (what changed since asks for its own layout, as it
+    does any time). A real change of the terminal's size goes the way Textual takes it."""
 
     _resumed = False
 
@@ -46,10 +46,23 @@ class Modal(ModalScreen[Result]):
             event.refresh_styles = False
 
     async def _on_resize(self, event: events.Resize) -> None:
-        if all(screen.outer_size == event.size for screen in self.app.screen_stack):
+        if all(screen.outer_size == event.size for screen in self._drawn_with()):
             event.stop()
             event.prevent_default()  # (Screen's own handler: the layout again)
             self._set_breakpoints(event.size)
+
+    def _drawn_with(self) -> list[Screen]:
+        """This screen and those a Resize lays out with it: the screens under it down to the first opaque one (as
+        Textual draws and resizes them). A screen hidden under an opaque one is not (it keeps its old size after a
+        change of the terminal's size until it is shown again, when Textual lays it out): its size says nothing of
+        this one's."""
+        stack = self.app.screen_stack
+        screens: list[Screen] = [self]
+        for screen in reversed(stack[:stack.index(self)] if self in stack else []):
+            screens.append(screen)
+            if screen.styles.background.a >= 1:
+                break
+        return screens
 
     def _set_breakpoints(self, size: Size) -> None:
         """The classes of the screen's (or the app's) breakpoints at this size, as Textual sets them on a
