@@ -135,6 +135,46 @@ async def test_a_rebound_key_keeps_its_place_in_the_key_bar(lib, tmp_path, size)
         assert bar.text.index(" Close ") < bar.text.index(" n Next ") < bar.text.index(" Previous "), bar.text
 
 
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_the_large_view_follows_the_keymap_of_the_gallery(lib, tmp_path, size):
+    """NEWUSER11: after "gallery.favorite" = "ctrl+f" the large view still favourited with f and its key bar said
+    "f Favorite" (its binding has an id of its own, viewer.favorite). A large-view binding doing what a gallery
+    binding does takes the gallery's keys from the keymap (keymap_check.FOLLOWS): f does nothing there, ctrl+f
+    favourites, the key bar and the help (?) say ^f. Fails without (f favourited)."""
+    from widgets.key_bar import KeyBar
+
+    config_file().write_text(USER_FILE, encoding="utf-8")
+    app = MyImagesApp(lib, images="none", downloads=tmp_path / "downloads")
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        record = app.screen.query_one("#grid").current
+        await pilot.press("enter")
+        await ui.wait_until(pilot, lambda: type(app.screen).__name__ == "ViewerScreen")
+        bar = app.screen.query_one(KeyBar)
+        await ui.wait_until(pilot, lambda: " ^f Favorite " in bar.text)
+        assert " f Favorite " not in bar.text
+        await pilot.press("f")
+        await ui.settle(pilot, app)
+        assert not lib.get(record.id).favorite and type(app.screen).__name__ == "ViewerScreen"
+        await pilot.press("ctrl+f")
+        await ui.wait_until(pilot, lambda: lib.get(record.id).favorite)
+        await pilot.press("question_mark")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert any(r.binding_id == "viewer.favorite" and r.keys == "^f" for r in app.screen.rows)
+
+
+def test_a_large_view_binding_the_keymap_names_keeps_its_own_keys():
+    """Only a binding the keymap leaves alone follows the gallery's; one of another action never does."""
+    from tui.keymap_check import keymap_problems, with_followers
+
+    keymap = {"gallery.favorite": "ctrl+f", "viewer.info": "I", "gallery.info": "ctrl+i", "gallery.quit": "x"}
+    followed = with_followers(keymap)
+    assert followed == {**keymap, "viewer.favorite": "ctrl+f"}  # viewer.info is the user's; no viewer.quit
+    # a key taken from another of the large view's actions is said, with the large view's names
+    assert '[keymap] "d" is given to both viewer.favorite and viewer.delete: it runs viewer.favorite; viewer.delete ' \
+        "no longer has it." in keymap_problems({"gallery.favorite": "d"})
+
+
 async def test_a_keymap_id_that_names_no_key_is_said(lib, tmp_path):
     config_file().write_text('[keymap]\n"gallery.favourite" = "ctrl+f"\n"gallery.delete" = "x"\n', encoding="utf-8")
     app = MyImagesApp(lib, images="none", downloads=tmp_path / "downloads")

@@ -29,6 +29,7 @@ from widgets.textual_repaint import install as repaint_what_went
 from .commands import GalleryCommands
 from .gallery_screen import GalleryScreen
 from .key_order import KeyOrder
+from .keymap_check import with_followers
 from .pointer import PointerLeave
 from .terminal_replies import dropping_late_answers
 
@@ -93,7 +94,8 @@ class MyImagesApp(App):
         self.key_order = KeyOrder(self)
         self._pointer = PointerLeave(self)
         self.library = library
-        self.keymap: dict[str, str] = dict(self.settings.keymap)  # binding id -> keys (the help shows them)
+        # binding id -> keys (the help shows them); the large view's keys follow the gallery's (keymap_check.FOLLOWS)
+        self.keymap: dict[str, str] = with_followers(self.settings.keymap)
         self.image_mode = images
         self.downloads = downloads or self.settings.downloads
 

@@ -16,6 +16,28 @@ from typing import Mapping, Sequence
 Row = tuple[str, str, str]  # a binding: (its id, or "" when it has none; its action; its keys, "f,F")
 Table = Mapping[str, Sequence[Row]]  # "module.Class" -> the bindings it offers (its own and its bases')
 
+# The large view does to the image it shows what the gallery does to the card under the cursor: a binding of its
+# with the same action as the gallery's binding of the same name ("viewer.favorite", "gallery.favorite") takes the
+# keys the keymap gives the gallery's, unless the keymap names it too (NEWUSER11: after "gallery.favorite" =
+# "ctrl+f" the large view still took f).
+FOLLOWS = {"viewer": "gallery"}
+
+
+def with_followers(keymap: Mapping[str, str], table: Table | None = None) -> dict[str, str]:
+    """`keymap` and the bindings that follow a binding it rebinds (`FOLLOWS`), given the same keys."""
+    if table is None:
+        from .binding_table import BINDINGS
+
+        table = BINDINGS
+    actions = {binding_id: action for rows in table.values() for binding_id, action, _ in rows if binding_id}
+    followed = dict(keymap)
+    for binding_id, action in actions.items():
+        screen, _, name = binding_id.partition(".")
+        leader = f"{FOLLOWS[screen]}.{name}" if screen in FOLLOWS else ""
+        if leader in keymap and binding_id not in keymap and actions.get(leader) == action:
+            followed[binding_id] = keymap[leader]
+    return followed
+
 
 def keys_of(keys: str) -> list[str]:
     return [key.strip() for key in keys.split(",") if key.strip()]
@@ -62,6 +84,7 @@ def keymap_problems(keymap: Mapping[str, str], table: Table | None = None) -> li
     if unknown:
         problems.append(f"[keymap] {', '.join(repr(k) for k in unknown)}: no key has that id (? shows each "
                         "key's id); the others apply.")
+    keymap = with_followers(keymap, table)  # "gallery.favorite" = "d" takes d from the large view's Delete too
     seen: set[tuple[str, frozenset[str]]] = set()
     for name in sorted(table):
         for key, names in clashes(keymap, table[name]).items():
