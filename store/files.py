@@ -18,7 +18,7 @@ from typing import Callable, Iterator
 
 from PIL import Image, ImageOps
 
-from .errors import StoreError
+from .errors import StoreError, os_reason
 
 THUMB_SIZE = 256
 TMP_PREFIX = ".tmp-"
@@ -113,6 +113,30 @@ def output_folder(folder: Path | str, *, parents: bool = False) -> Path:
         folder.mkdir(parents=parents, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"Cannot make the folder {folder}: {exc.strerror or exc}.") from exc
+    return folder
+
+
+def writable_folder(folder: Path | str, *, may_be_missing: bool = False) -> Path:
+    """A folder the user chose for the app to write into from now on (the downloads folder), absolute: it must be
+    there, be a folder and take a new file (a temporary one is made and removed: the only sure test, root
+    included); else StoreError with one sentence. `may_be_missing`: a missing one is taken (the default downloads
+    folder, made with its parents at the first download)."""
+    text = str(folder).strip()
+    if not text:
+        raise StoreError("Type the path of a folder.")
+    folder = Path(os.path.expanduser(text)).absolute()
+    if not folder.exists():
+        if may_be_missing:
+            return folder
+        raise StoreError(f"There is no folder {folder}: make it first, or choose one that is there.")
+    if not folder.is_dir():
+        raise StoreError(f"{folder} is a file, not a folder.")
+    try:
+        fd, tmp = _new_temporary(folder)
+    except OSError as exc:
+        raise StoreError(f"{folder} cannot be written to ({os_reason(exc).lower()}).") from None
+    os.close(fd)
+    tmp.unlink()
     return folder
 
 

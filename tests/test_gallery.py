@@ -1595,3 +1595,57 @@ async def test_a_finished_worker_is_freed_by_reference_counting(lib, tmp_path):
             assert finished() is None, "a finished worker outlived every reference but its own cycle"
         finally:
             gc.enable()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_the_download_folder_is_chosen_in_the_app_and_kept(lib, tmp_path, size, monkeypatch):
+    """NEWUSER11 #8: the downloads folder was chosen only by --downloads, MYIMAGES_DOWNLOADS or the settings file.
+    ctrl+s in the gallery (and "Download folder" in the command palette) asks for it: a folder that is not there,
+    a file, or one that takes no file is said in one sentence and nothing changes; a folder that is there is used
+    from then on and kept in the settings file. Fails without (ctrl+s did nothing)."""
+    import store.files
+    from store import settings as settings_module
+    from tui.download_folder_screen import DownloadFolderScreen
+
+    monkeypatch.delenv("MYIMAGES_DOWNLOADS")  # the default folder, ~/Downloads/myimages (never written here)
+    before = settings_module.current().downloads
+    locked, chosen, a_file = tmp_path / "locked", tmp_path / "mine", tmp_path / "notes.txt"
+    locked.mkdir()
+    chosen.mkdir()
+    a_file.write_text("not a folder", encoding="utf-8")
+    real = store.files._new_temporary
+
+    def refused(folder):  # a mode-555 folder, as the system refuses it (root ignores modes)
+        if folder == locked:
+            raise PermissionError(13, "Permission denied")
+        return real(folder)
+
+    monkeypatch.setattr(store.files, "_new_temporary", refused)
+    app = MyImagesApp(lib, images="halfcell")
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        said = ui.notices(app)
+        await pilot.press("ctrl+s")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, DownloadFolderScreen))
+        field = app.screen.query_one("#download-folder", Input)
+        assert field.value == str(before)
+        problem = app.screen.query_one("#download-folder-problem", Static)
+        for typed, sentence in ((tmp_path / "not-there", f"There is no folder {tmp_path / 'not-there'}: make it "
+                                 "first, or choose one that is there."),
+                                (a_file, f"{a_file} is a file, not a folder."),
+                                (locked, f"{locked} cannot be written to (permission denied).")):
+            field.value = str(typed)
+            await pilot.press("enter")
+            await ui.wait_until(pilot, lambda sentence=sentence: text_of(problem) == sentence)
+            assert isinstance(app.screen, DownloadFolderScreen) and app.downloads == before
+        assert not settings_module.settings_path().exists()  # nothing changed
+        field.value = str(chosen)
+        await pilot.press("enter")
+        await ui.wait_until(pilot, lambda: not isinstance(app.screen, DownloadFolderScreen))
+        assert app.downloads == chosen
+        await ui.wait_until(pilot, lambda: any(f"Downloads go to {chosen} from now on. Kept in the settings file."
+                                               == n for n in said))
+        await pilot.press("s")
+        await ui.wait_until(pilot, lambda: len(list(chosen.iterdir())) == 1)
+        await app.workers.wait_for_complete()
+    assert settings_module.current().downloads == chosen

@@ -98,6 +98,7 @@ class MyImagesApp(App):
         self.keymap: dict[str, str] = with_followers(self.settings.keymap)
         self.image_mode = images
         self.downloads = downloads or self.settings.downloads
+        self._downloads_given = downloads is not None  # --downloads: it wins over the settings at every start
 
     def get_driver_class(self):
         """Textual's driver for this terminal, dropping terminal answers that come too late (they came as keys)."""
@@ -153,6 +154,17 @@ class MyImagesApp(App):
         self.settings = changed_settings(before, **changes)
         if not before.problem:
             self._write_settings(before, changes)
+
+    def choose_downloads(self, folder: Path) -> None:
+        """The downloads folder chosen in the app (tui/download_folder_screen.py): used from now on, and kept in the
+        settings file, unless that file is not used."""
+        self.downloads = folder
+        origin = "--downloads" if self._downloads_given else self.settings.origin("downloads")
+        self.remember(downloads=str(folder))
+        kept = ("" if self.settings.problem else
+                f" {origin} chooses again at the next start." if origin.startswith(("MYIMAGES_", "--")) else
+                " Kept in the settings file.")
+        self.notify(f"Downloads go to {folder} from now on.{kept}", title="Download folder", markup=False)
 
     @work(thread=True, group="settings", exit_on_error=False)
     def _write_settings(self, settings: Settings, changes: dict) -> None:

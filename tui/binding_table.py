@@ -39,6 +39,10 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
     'tui.confirm_delete.ConfirmDeleteScreen': [
         ('delete.cancel', 'cancel', 'escape'),
     ],
+    'tui.download_folder_screen.DownloadFolderScreen': [
+        ('download-folder.close', 'close', 'escape'),
+        ('download-folder.complete', 'complete', 'tab'),
+    ],
     'tui.duplicates_screen.DuplicatesScreen': [
         ('duplicates.close', 'close', 'escape'),
         ('duplicates.previous', 'member(-1)', 'left,h'),
@@ -69,6 +73,7 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('gallery.prompt', 'prompt', 'p'),
         ('gallery.clean', 'clean', 'b'),
         ('gallery.download', 'download', 's'),
+        ('gallery.download_folder', 'download_folder', 'ctrl+s'),
         ('gallery.info', 'info', 'i'),
         ('gallery.grid', 'grid', 'g'),
         ('gallery.delete', 'delete', 'd'),

@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the card buttons' icons: emoji, plain (each button shows its key) or auto (plain "
                              "where the terminal draws emoji narrower or none, as TERM=linux; default: "
                              "$MYIMAGES_ICONS, the settings file's, else auto)")
-    parser.add_argument("--downloads", metavar="DIR", help="where downloads go")
+    parser.add_argument("--downloads", metavar="DIR",
+                        help="where downloads go (ctrl+s in the app chooses one and keeps it in the settings)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for group in (cli_images, cli_collections, cli_derived, cli_accounts, cli_maintenance, cli_sources, cli_trash,
                   cli_duplicates):
@@ -99,7 +100,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
         icons = auto_icons(os.environ, lambda: emoji_fit(icon_samples()))
     from tui.app import run
 
-    downloads = Path(args.downloads).expanduser() if args.downloads else settings.downloads
+    downloads = Path(args.downloads).expanduser() if args.downloads else None  # None: the settings' (the app knows)
     return run(library_path(args), account=getattr(args, "account", None),
                database_url=getattr(args, "database_url", None), images=args.images or settings.images,
                downloads=downloads, settings=settings, plain_icons=icons == "plain")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeGuard
 
 from rich.text import Text
@@ -47,6 +48,7 @@ from .duplicates_screen import DuplicatesScreen
 from .following import LibraryFollower
 from .grid_editor_screen import GridEditorResult, GridEditorScreen, editor_key
 from .help_screen import keys_of, own_bindings, shown_keys
+from .download_folder_screen import DownloadFolderScreen
 from .import_screen import ImportScreen
 from .info_screen import InfoScreen
 from .progress_screen import JobOutcome, ProgressScreen, run_without_progress
@@ -133,6 +135,7 @@ class GalleryScreen(Screen):
         Binding("p", "prompt", "Prompt", id="gallery.prompt"),
         Binding("b", "clean", "Clean bg", id="gallery.clean"),
         Binding("s", "download", "Download", id="gallery.download"),
+        Binding("ctrl+s", "download_folder", "Download folder", show=False, id="gallery.download_folder"),
         Binding("i", "info", "Info", id="gallery.info"),
         Binding("g", "grid", "Grid", id="gallery.grid"),
         Binding("d", "delete", "Delete", id="gallery.delete"),
@@ -928,6 +931,14 @@ class GalleryScreen(Screen):
         ids = self._targets()
         if ids:
             self.download(ids)
+
+    def action_download_folder(self) -> None:
+        """Where downloads go, chosen in a dialog (kept in the settings file)."""
+        def chosen(folder: Path | None) -> None:
+            if folder is not None:
+                self.app.choose_downloads(folder)
+
+        self.app.push_screen(DownloadFolderScreen(self.app.downloads), chosen)
 
     def download(self, ids: list[int]) -> None:
         """One image to the downloads folder; several to a new folder of their own in it, with one summary."""

@@ -171,6 +171,23 @@ class PathTab:
             self.matches.display = False
 
 
+class CompletesAPath:
+    """Mixed into a dialog with a path field (`path_tab`, a PathTab, made in compose) and Tab bound to `complete`:
+    Tab completes the path as a shell does; else, or when nothing is left to complete, the focus goes on; the line
+    of matches goes once the text changes."""
+
+    path_tab: PathTab
+
+    async def action_complete(self) -> None:
+        if self.focused is self.path_tab.field and await self.path_tab.press():  # type: ignore[attr-defined]
+            return
+        self.focus_next()  # type: ignore[attr-defined]
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input is self.path_tab.field:
+            self.path_tab.typed(event.value)
+
+
 def detail_lines(report: ImportReport) -> list[str]:
     """What `myimages import` prints before its counts: each duplicate and failure."""
     lines = [f"skipped: {printable(str(path))}: {why}" for path, why in report.skipped]
@@ -216,7 +233,7 @@ def path_problem(text: str) -> str | None:
     return None
 
 
-class ImportScreen(Dialog[list[int]]):
+class ImportScreen(CompletesAPath, Dialog[list[int]]):
     """Answers the ids of the images imported (in order), for the gallery to show them."""
 
     BINDINGS = [
@@ -252,17 +269,6 @@ class ImportScreen(Dialog[list[int]]):
     def on_mount(self) -> None:
         self.query_one("#import-details-scroll").display = False
         self.set_focus(self.query_one("#import-path", Input))
-
-    async def action_complete(self) -> None:
-        """Tab in the path completes it as a shell does (`PathTab`); else, or when nothing is left to complete,
-        the next field."""
-        if self.focused is self.path_tab.field and await self.path_tab.press():
-            return
-        self.focus_next()
-
-    @on(Input.Changed, "#import-path")
-    def _typed(self, event: Input.Changed) -> None:
-        self.path_tab.typed(event.value)
 
     @on(Input.Submitted, "#import-path")
     @on(Button.Pressed, "#import")

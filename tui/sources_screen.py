@@ -26,7 +26,7 @@ from store.text import one_line, plural
 from widgets.typing_goes_to import typing_goes_to
 
 from .dialog import Dialog, Question
-from .import_screen import PathSuggester, PathTab, typed_path
+from .import_screen import CompletesAPath, PathSuggester, PathTab, typed_path
 from .progress_screen import ProgressScreen
 
 
@@ -80,7 +80,7 @@ class SourceList(OptionList):
             super().action_cursor_up()
 
 
-class SourcesScreen(Dialog[SourceRequest | None]):
+class SourcesScreen(CompletesAPath, Dialog[SourceRequest | None]):
     BINDINGS = [
         Binding("escape", "close", "Close", id="sources.close"),
         Binding("tab", "complete", "Complete the path", show=False, id="sources.complete"),
@@ -146,20 +146,12 @@ class SourcesScreen(Dialog[SourceRequest | None]):
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#new-source" if not self.sources else "#source-list"))
 
-    async def action_complete(self) -> None:
-        """Tab in the path completes it to a folder as a shell does (as the import dialog's does); else, or when
-        nothing is left to complete, the next field."""
-        if self.focused is self.path_tab.field and await self.path_tab.press():
-            return
-        self.focus_next()
-
     @on(OptionList.OptionHighlighted, "#source-list")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
         self.query_one("#source-bad", Static).update(self._details(event.option_index))
 
     @on(Input.Changed, "#new-source")
-    def _typed(self, event: Input.Changed) -> None:
-        self.path_tab.typed(event.value)
+    def _typed(self, event: Input.Changed) -> None:  # (the line of Tab's matches: CompletesAPath)
         typed = event.value.strip()
         whole = str(typed_path(typed).absolute()) if typed else ""
         self._note(f"That is {whole}" if whole and whole != typed else "")
