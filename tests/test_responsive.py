@@ -1,7 +1,9 @@
 """Nothing slow on the UI thread: page reads, decoding, grid detection, bulk deletes and downloads run in workers."""
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import threading
 
 import pytest
@@ -173,10 +175,9 @@ async def test_forced_kitty_thumbnails_load_in_a_worker(lib, tmp_path, monkeypat
 
 
 
-@pytest.mark.parametrize("size", [(80, 24), pytest.param((160, 48), marks=pytest.mark.slow)], ids=["80x24", "160x48"])
-async def test_ctrl_q_on_a_progress_dialog_cancels_the_work_then_quits(lib, tmp_path, monkeypatch, size):
-    # Ctrl+Q while a progress bar shows (here a bulk delete; a bulk clean runs on the same dialog): the work stops
-    # after the chunk it is on (nothing half-done), then the app ends and says how far it got.
+def app_in_a_bulk_delete(lib, tmp_path, monkeypatch):
+    """An app whose bulk delete (10 at a time) waits after its first chunk until `go_on` is set; its exit
+    messages are kept in `exits`."""
     monkeypatch.setattr(gallery_screen, "DELETE_CHUNK", 10)
     first_chunk_done, go_on = threading.Event(), threading.Event()
     real = Library.trash
@@ -184,7 +185,7 @@ async def test_ctrl_q_on_a_progress_dialog_cancels_the_work_then_quits(lib, tmp_
     def delete(self, ids):
         n = real(self, ids)
         first_chunk_done.set()
-        go_on.wait(10)  # until the test has pressed Ctrl+Q
+        go_on.wait(10)  # until the test has asked the app to quit
         return n
 
     monkeypatch.setattr(Library, "trash", delete)
@@ -193,11 +194,23 @@ async def test_ctrl_q_on_a_progress_dialog_cancels_the_work_then_quits(lib, tmp_
     real_exit = app.exit
     app.exit = lambda *args, message=None, **kwargs: (exits.append(str(message)),
                                                       real_exit(*args, message=message, **kwargs))
+    return app, exits, first_chunk_done, go_on
+
+
+async def start_deleting_everything(pilot, app, first_chunk_done) -> None:
+    await settle(pilot, app)
+    await pilot.press("ctrl+a", "d")
+    await pilot.click("#delete")
+    await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen) and first_chunk_done.is_set())
+
+
+@pytest.mark.parametrize("size", [(80, 24), pytest.param((160, 48), marks=pytest.mark.slow)], ids=["80x24", "160x48"])
+async def test_ctrl_q_on_a_progress_dialog_cancels_the_work_then_quits(lib, tmp_path, monkeypatch, size):
+    # Ctrl+Q while a progress bar shows (here a bulk delete; a bulk clean runs on the same dialog): the work stops
+    # after the chunk it is on (nothing half-done), then the app ends and says how far it got.
+    app, exits, first_chunk_done, go_on = app_in_a_bulk_delete(lib, tmp_path, monkeypatch)
     async with app.run_test(size=size) as pilot:
-        await settle(pilot, app)
-        await pilot.press("ctrl+a", "d")
-        await pilot.click("#delete")
-        await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen) and first_chunk_done.is_set())
+        await start_deleting_everything(pilot, app, first_chunk_done)
         await pilot.press("ctrl+q")
         await wait_until(pilot, lambda: "Quitting: cancelling" in screen_text(app))
         assert app.return_code is None  # not before the work has stopped
@@ -205,6 +218,29 @@ async def test_ctrl_q_on_a_progress_dialog_cancels_the_work_then_quits(lib, tmp_
         await wait_until(pilot, lambda: app.return_code is not None)
     assert exits and "cancelled after 10 of 150" in exits[-1] and "nothing was half-written" in exits[-1]
     assert lib.total() == COUNT - 10  # the chunk done before Ctrl+Q is kept; no other was started
+
+
+async def test_sigint_on_a_progress_dialog_cancels_the_work_then_quits_as_ctrl_q_does(lib, tmp_path, monkeypatch):
+    # `kill -INT` (a Ctrl+C sent from outside; in the app Ctrl+C is a key) during an import: asyncio cancelled the
+    # app's task, the screen went blank and the thread worker went on importing to the end (NEWUSER12 F3). Now it
+    # is Ctrl+Q: the work stops after the chunk it is on, the app ends saying how far it got, exit code 130.
+    app, exits, first_chunk_done, go_on = app_in_a_bulk_delete(lib, tmp_path, monkeypatch)
+    received: list[int] = []  # the signal, when nothing else takes it (without the fix): not pytest's interrupt
+    before = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await start_deleting_everything(pilot, app, first_chunk_done)
+            os.kill(os.getpid(), signal.SIGINT)
+            await wait_until(pilot, lambda: "Quitting: cancelling" in screen_text(app) or received)
+            assert not received and app.return_code is None  # the app took it; not before the work has stopped
+            go_on.set()
+            await wait_until(pilot, lambda: app.return_code is not None)
+        assert app.interrupted_by == signal.SIGINT  # `run` returns 130
+    finally:
+        go_on.set()
+        signal.signal(signal.SIGINT, before)
+    assert exits and "cancelled after 10 of 150" in exits[-1] and "nothing was half-written" in exits[-1]
+    assert lib.total() == COUNT - 10  # the chunk done before the signal is kept; no other was started
 
 
 def test_thumbnails_are_kept_as_data_the_collector_does_not_walk(lib, tmp_path):

@@ -1,7 +1,9 @@
 """The My Images application: a thin App that opens the library and the gallery."""
 from __future__ import annotations
 
+import asyncio
 import gc
+import signal
 import time
 import weakref
 from pathlib import Path
@@ -99,6 +101,8 @@ class MyImagesApp(App):
         self.image_mode = images
         self.downloads = downloads or self.settings.downloads
         self._downloads_given = downloads is not None  # --downloads: it wins over the settings at every start
+        self.interrupted_by: int | None = None  # SIGINT or SIGTERM received: the app quit as Ctrl+Q quits (run)
+        self._signals: dict[int, object] = {}  # the signals handled, and their handlers before
 
     def get_driver_class(self):
         """Textual's driver for this terminal, dropping terminal answers that come too late (they came as keys)."""
@@ -117,6 +121,25 @@ class MyImagesApp(App):
                                        stacks=self.settings.stacks))
         self._follow_sources()
         self._expire_trash()
+        self._quit_on_signals()
+
+    def _quit_on_signals(self) -> None:
+        """SIGINT (`kill -INT`, a Ctrl+C sent from outside: in the app Ctrl+C is a key) and SIGTERM quit as Ctrl+Q
+        does: slow work on a progress dialog stops after its item, then the app ends and says how far it got.
+        Without this asyncio cancelled the app's task: the screen went blank while a thread worker (an import)
+        went on to its end, and only then did the process exit."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            before = signal.getsignal(signum)
+            try:
+                loop.add_signal_handler(signum, self._signalled, signum)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no such signals
+                continue
+            self._signals[signum] = before
+
+    def _signalled(self, signum: int) -> None:
+        self.interrupted_by = signum
+        self.call_next(self.action_quit)
 
     # -- the settings file (store/settings.py) --------------------------------------------
 
@@ -408,6 +431,11 @@ class MyImagesApp(App):
         watcher = getattr(self, "watcher", None)
         if watcher is not None:
             watcher.stop()
+        loop = asyncio.get_running_loop()
+        for signum, before in self._signals.items():  # as they were: another app, or pytest, may run after it
+            loop.remove_signal_handler(signum)
+            signal.signal(signum, before)  # type: ignore[arg-type]
+        self._signals.clear()
 
     def _button_row(self) -> list[Button]:
         """The buttons beside the focused one in a dialog (the focused one among them); else none."""
@@ -509,7 +537,8 @@ def run(library_path: Path, *, account: str | None = None, database_url: str | N
         plain_icons: bool = False) -> int:
     library = Library(library_path, account=account, database_url=database_url)
     try:
-        MyImagesApp(library, images=images, downloads=downloads, settings=settings, plain_icons=plain_icons).run()
+        app = MyImagesApp(library, images=images, downloads=downloads, settings=settings, plain_icons=plain_icons)
+        app.run()
     finally:
         library.close()
-    return 0
+    return 0 if app.interrupted_by is None else 128 + app.interrupted_by  # 130 after SIGINT, as a shell says
