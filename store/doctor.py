@@ -3,16 +3,18 @@
 For the acting account's records (a doctor run never reports or touches another
 account's images, and says only counts about the library as a whole):
 - missing thumbnails, made again from the original;
+- missing or damaged mini thumbnails (files.MINI_SIZE, what the cards draw), made again from the thumbnail: a
+  cache, so neither a fault nor a reason to run doctor again;
 - records whose original file is gone: reported, and removed on request.
 
 For the library folder as a whole:
 - leftover temporary files from writes that never finished;
-- orphan files: originals or thumbnails that no record of any account points to
+- orphan files: originals, thumbnails or minis that no record of any account points to
   (a crash between writing the files and committing the record, or after a
   delete committed).
 
 A file is only ever removed when all of these hold: it lies inside the library's
-own `originals/` or `thumbs/` folder (not reached through a link); its name is
+own `originals/`, `thumbs/` or `minis/` folder (not reached through a link); its name is
 one the library itself writes (a content hash, or a temporary name); no record
 of any account points to it; and no import is running in any process (the files
 lock, see file_lock.py, held exclusively for the whole pass). Anything else
@@ -32,7 +34,7 @@ from peewee import chunked
 from PIL import Image
 
 from .errors import StoreError
-from .files import TMP_PREFIX, make_thumbnail, write_bytes_atomic
+from .files import TMP_PREFIX, make_thumbnail
 from .library import Library
 from .models import Image as ImageRow
 from .models import Source as SourceRow
@@ -72,6 +74,7 @@ class DoctorReport:
     busy: bool = False  # another process was importing: nothing was removed
     read_only: bool = False
     thumbnails_made: list[int] = field(default_factory=list)
+    minis_made: list[int] = field(default_factory=list)  # missing or damaged minis made again (not a fault)
     missing_originals: list[int] = field(default_factory=list)
     missing_linked: list[int] = field(default_factory=list)  # linked files not where the record says
     # linked images whose source folder is not there (moved, a disk unmounted), by folder: kept until it is back
@@ -127,6 +130,8 @@ class DoctorReport:
         for path in self.not_walked:
             out.append(f"{path} is a link, not a folder of the library: it was not looked into")
         out.append(f"{plural(len(self.thumbnails_made), 'missing thumbnail')} made again")
+        if self.minis_made:
+            out.append(f"{plural(len(self.minis_made), 'missing or damaged mini thumbnail')} made again")
         if self.trash_expired:
             out.append(f"{self.trash_expired:,} of your images {'was' if self.trash_expired == 1 else 'were'} in the "
                        f"trash for more than {trash_days()} days: erased")
@@ -227,13 +232,18 @@ def _check_own_records(library: Library, report: DoctorReport) -> None:
                     report.thumbnails_made.append(image_id)
                 else:
                     (report.damaged if os.access(location, os.R_OK) else report.unreadable).append(image_id)
+            elif not library.read_only:
+                _check_mini(library, report, image_id, sha256)
             continue
         original = library.files.original_path(sha256, ext)
         if not original.exists():
             report.missing_originals.append(image_id)
             continue
         thumb = library.files.thumbnail_path(sha256)
-        if thumb.exists() or library.read_only:
+        if library.read_only:
+            continue
+        if thumb.exists():
+            _check_mini(library, report, image_id, sha256)
             continue
         try:
             data = original.read_bytes()
@@ -243,7 +253,7 @@ def _check_own_records(library: Library, report: DoctorReport) -> None:
         try:
             with Image.open(io.BytesIO(data)) as image:
                 image.load()
-                write_bytes_atomic(thumb, make_thumbnail(image))
+                library.files.put_thumbnail(sha256, make_thumbnail(image))  # and its mini
             report.thumbnails_made.append(image_id)
         except OSError as exc:
             if isinstance(exc, (PermissionError, FileNotFoundError)) or exc.errno is not None:
@@ -251,6 +261,23 @@ def _check_own_records(library: Library, report: DoctorReport) -> None:
             report.damaged.append(image_id)  # Pillow cannot decode it
         except Exception:  # noqa: BLE001 - a damaged original is reported, never removed
             report.damaged.append(image_id)
+
+
+def _check_mini(library: Library, report: DoctorReport, image_id: int, sha256: str) -> None:
+    """An image with a thumbnail: its mini made again from it if it is missing or cannot be decoded."""
+    try:
+        with Image.open(library.files.mini_path(sha256)) as mini:
+            mini.load()
+        return
+    except Exception:  # noqa: BLE001 - missing, cut short, not a picture: made again
+        pass
+    try:
+        made = library.files.make_mini(sha256)
+    except OSError as exc:
+        raise StoreError(f"Cannot write the mini thumbnail {library.files.mini_path(sha256)}: "
+                         f"{exc.strerror or exc}.") from exc
+    if made:  # (a thumbnail that cannot be read: the card shows the original's, or nothing, as before)
+        report.minis_made.append(image_id)
 
 
 def _remove_missing(library: Library, report: DoctorReport) -> None:
@@ -264,8 +291,9 @@ def _remove_missing(library: Library, report: DoctorReport) -> None:
 
 
 def _library_folders(library: Library, report: DoctorReport) -> Iterator[tuple[str, Path]]:
-    """("originals" | "thumbs", the folder) for each of the library's own folders that is a real folder."""
-    for kind, top in (("originals", library.files.originals), ("thumbs", library.files.thumbs)):
+    """("originals" | "thumbs" | "minis", the folder) for each of the library's own folders that is a real folder."""
+    files = library.files
+    for kind, top in (("originals", files.originals), ("thumbs", files.thumbs), ("minis", files.minis)):
         if top.is_symlink():
             report.not_walked.append(top)
         elif top.is_dir():

@@ -610,6 +610,16 @@ class Library(Images, Search):
         return duplicates.fill_hashes(self, progress=progress, cancel=cancel, share=share)
 
     @boundary
+    def make_minis(self, cancel=None, share: float = 1.0) -> int:
+        """Make the mini thumbnails an older library lacks (store/minis.py; run in the background, working at most
+        `share` of the time); 0 at once when the library is read-only for this account (the thumbnails are read)."""
+        from . import minis
+
+        if self.read_only:
+            return 0
+        return minis.make_missing(self.files, cancel=cancel, share=share)
+
+    @boundary
     def fill_batches(self, cancel=None) -> int:
         """Make the batch key (variation stacks) of images that have none yet (an older library)."""
         from . import stacks

@@ -216,6 +216,10 @@ class ImageRecord:
     # (Library.get, the info screen); None: not read (a page's records). Not compared: a record read by get() is
     # equal to the same record of a page
     also_at: tuple[Path, ...] | None = field(default=None, compare=False)
+    # its mini thumbnail (files.MINI_SIZE, what the half-cell cards draw), where the library keeps it; None: it has
+    # none there (a linked image not given a thumbnail yet). The file may not be made yet (an older library's, made
+    # by store/minis.py in the background): the thumbnail is read then
+    mini_path: Path | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The record for scripts (`--json` of list, info, trash list, duplicates): one type per key whatever

@@ -684,6 +684,7 @@ class Search(Collections):
         if owner is None:
             account = getattr(row, "owner_account", None)  # a model row joined to its account (`_select`)
             owner = account.name if account is not None else self.account.name
+        thumbnail, mini = self._thumbnail_of(row)
         return ImageRecord(
             id=row.id,
             owner=owner,
@@ -704,15 +705,17 @@ class Search(Collections):
             parent_id=row.parent_id,
             derivation=row.derivation,
             path=Path(disk_path(row.location, True)) if row.location else self.files.original_path(row.sha256, row.ext),
-            thumbnail_path=self._thumbnail_of(row),
+            thumbnail_path=thumbnail,
+            mini_path=mini,
             collections=collections,
             linked=bool(row.location),
             batch=row.batch or 0,
         )
 
-    def _thumbnail_of(self, row: Any) -> Path:
-        """The library's thumbnail; for a linked image not yet given one, its file (the grid shrinks it)."""
+    def _thumbnail_of(self, row: Any) -> tuple[Path, Path | None]:
+        """The library's thumbnail and mini; for a linked image not yet given one, its file (the grid shrinks it)
+        and no mini."""
         thumbnail = self.files.thumbnail_path(row.sha256)
         if row.location and not thumbnail.exists():
-            return Path(disk_path(row.location, True))  # (plain SQL rows: as stored, models.PathField)
-        return thumbnail
+            return Path(disk_path(row.location, True)), None  # (plain SQL rows: as stored, models.PathField)
+        return thumbnail, self.files.mini_path(row.sha256)

@@ -1604,7 +1604,7 @@ def make_thumbnails(library: Library, cancel: Callable[[], bool] | None = None, 
 
 def _thumbnail(library: Library, sha256: str, location: str) -> bool:
     """A linked image's thumbnail made in the library unless it has one; whether one was made."""
-    from .files import make_thumbnail, write_bytes_atomic
+    from .files import make_thumbnail
 
     thumb = library.files.thumbnail_path(sha256)
     if thumb.exists():
@@ -1614,7 +1614,7 @@ def _thumbnail(library: Library, sha256: str, location: str) -> bool:
             image.draft("RGB", (512, 512))
             image.load()
             data = make_thumbnail(image)
-        write_bytes_atomic(thumb, data, durable=False)
+        library.files.put_thumbnail(sha256, data, durable=False)  # and its mini
         return True
     except Exception:  # noqa: BLE001 - a file that cannot be read keeps showing itself (or nothing)
         return False

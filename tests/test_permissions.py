@@ -60,7 +60,7 @@ def test_teammates_read_and_export_each_others_public_images(postgres_server):
             done = alice.run(main, ["import", str(sheet), "--prompt", "a shared diamond"], env=env)
             assert done.code == 0, done
             written = [p for p in library.rglob("*") if p.is_file() and p.parent.name != library.name]
-            assert len(written) == 2  # the original and its thumbnail
+            assert len(written) == 3  # the original, its thumbnail and its mini
             for path in written:
                 info = path.stat()
                 assert (info.st_uid, info.st_gid, mode_of(path)) == (alice.uid, team.gid, 0o664), path

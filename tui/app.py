@@ -121,6 +121,7 @@ class MyImagesApp(App):
                                        stacks=self.settings.stacks))
         self._follow_sources()
         self._expire_trash()
+        self._make_minis()
         self._quit_on_signals()
 
     def _quit_on_signals(self) -> None:
@@ -218,6 +219,15 @@ class MyImagesApp(App):
                 if self.library.fill_batches(cancel=lambda: worker.is_cancelled):  # variation stacks (stacks.py)
                     self.call_from_thread(self._batches_made)
                 self.library.fill_perceptual_hashes(cancel=lambda: worker.is_cancelled, share=BACKGROUND_SHARE)
+
+    @work(thread=True, group="minis", exit_on_error=False)
+    def _make_minis(self) -> None:
+        """A library older than mini thumbnails gets them (store/minis.py), from where the last run stopped, at most
+        BACKGROUND_SHARE of the time: the cards read the thumbnails meanwhile. Nothing for a library that has them."""
+        if self.library.read_only:
+            return
+        worker = get_current_worker()
+        self.library.make_minis(cancel=lambda: worker.is_cancelled, share=BACKGROUND_SHARE)
 
     def _batches_made(self) -> None:
         """An older library got its batch keys: the gallery shows its stacks now."""

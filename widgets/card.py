@@ -37,7 +37,7 @@ from store.text import one_line
 
 from .highlight import highlight
 from .rgb_lines import RGBLines
-from .thumbnails import PictureWidget, fit_cells
+from .thumbnails import PictureWidget, fit_cells, grid_picture
 
 SLOT = 3  # cells per action button when the card is wide enough for every button at that width
 PROMPT_LINES = 2  # lines of prompt on a card (small cards: `prompt_lines` = 1)
@@ -267,7 +267,7 @@ class ImageCard(RGBLines, Widget):
         """The thumbnail this card waits for (picture, columns, rows), or None: it waits for none."""
         if not self._thumb_missing or self.record is None:
             return None
-        return (self.record.thumbnail_path, *self.thumb_cells())
+        return (grid_picture(self.record), *self.thumb_cells())
 
     def thumbnails_ready(self) -> None:
         """New thumbnail lines were made: draw again if this card was waiting for one."""
@@ -470,7 +470,7 @@ class ImageCard(RGBLines, Widget):
         thumb = [blank] * box_height
         if self._strips is not None and box_height > 0:
             cells_w, cells_h = self.thumb_cells()
-            pictures = self._strips(self.record.thumbnail_path, cells_w, cells_h)
+            pictures = self._strips(grid_picture(self.record), cells_w, cells_h)
             if pictures is None:
                 self._thumb_missing = True
             else:

@@ -35,7 +35,7 @@ from .card import CardAction, ImageCard
 from .page_cache import PageCache, PageKey
 from .scroll_indicator import ScrollIndicator
 from .thumbnail_cache import ThumbnailStrips
-from .thumbnails import CachedHalfcellImage, fit_cells
+from .thumbnails import CachedHalfcellImage, fit_cells, grid_picture
 
 PAGE_SIZE = 60
 CARD_FRAME = 2  # cells of border across a card (left and right, top and bottom)
@@ -317,7 +317,7 @@ class CardGrid(Widget, can_focus=True):
         made = False
         for index in range(max(start, on_screen.first), min(start + len(rows), on_screen.end)):
             record = rows[index - start]
-            key = (record.thumbnail_path, *fit_cells(on_screen.width, on_screen.height, record.width, record.height))
+            key = (grid_picture(record), *fit_cells(on_screen.width, on_screen.height, record.width, record.height))
             if not self.strips.drawn(key):
                 try:
                     self.strips.make(key)
@@ -631,7 +631,7 @@ class CardGrid(Widget, can_focus=True):
             if record is not None:
                 width, height = card.thumb_cells(record)
                 if width and height:
-                    keys.append((record.thumbnail_path, width, height))
+                    keys.append((grid_picture(record), width, height))
         return keys
 
     def _make_wanted_thumbnails(self) -> None:

@@ -18,19 +18,24 @@ DRAWN_KEPT = 48  # thumbnails kept as Segments until told otherwise (`keep_drawn
 
 
 class ThumbnailCache:
-    """Least-recently-used cache of grid pictures, keyed by thumbnail path."""
+    """Least-recently-used cache of grid pictures, keyed by thumbnail path (or by the files to try in turn, a mini
+    and its thumbnail: `thumbnails.grid_picture`)."""
 
     def __init__(self, size: int = PICTURE_CACHE_SIZE):
-        self._items: LRU[Path, Image.Image | None] = LRU(size)  # filled from the grid's thumbnail thread too
+        self._items: LRU[Path | tuple[Path, ...], Image.Image | None] = LRU(size)  # filled from the thumbnail thread too
 
-    def peek(self, path: Path) -> tuple[bool, Image.Image | None]:
+    def peek(self, path: Path | tuple[Path, ...]) -> tuple[bool, Image.Image | None]:
         """(True, picture) if it is in memory; (False, None) if it must be read first (`get`, in a worker)."""
         return self._items.lookup(path)
 
-    def get(self, path: Path) -> Image.Image | None:
+    def get(self, path: Path | tuple[Path, ...]) -> Image.Image | None:
+        """The picture of a file, or of the first of several files that can be read (None: none can)."""
         known, picture = self._items.lookup(path)
         if not known:
-            picture = load_picture(path, GRID_PIXELS)
+            for one in path if isinstance(path, tuple) else (path,):
+                picture = load_picture(one, GRID_PIXELS)
+                if picture is not None:
+                    break
             self._items.put(path, picture)
         return picture
 

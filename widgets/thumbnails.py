@@ -16,6 +16,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from store.errors import folder_gone
+from store.files import MINI_SIZE
+from store.records import ImageRecord
 
 # textual-image asks the terminal what it can do when imported; that must happen
 # before the app starts reading input, so this module is imported early by tui.app.
@@ -43,7 +45,7 @@ AUTO_FALLS_BACK = AutoRenderable is TGPRenderable and not kitty_draws_placeholde
 # and real pixels in the grid too where that is known to be clean (a kitty 0.28 or later)
 AUTO_GRID_KITTY = AutoRenderable is TGPRenderable and kitty_in_the_grid(TERMINAL_VERSION)
 
-GRID_PIXELS = 64  # thumbnails are shrunk to this before reaching the renderer
+GRID_PIXELS = MINI_SIZE  # thumbnails are shrunk to this before reaching the renderer (a mini is so already)
 STRIP_CACHE_SIZE = 160  # drawn thumbnails kept: several screens of 15 to 40 cards (about 100 KB each)
 PICTURE_CACHE_SIZE = 120  # small pictures kept to draw again at another size
 CHECKER = ((200, 200, 200), (245, 245, 245))
@@ -163,6 +165,14 @@ def on_checkerboard(image: Image.Image, square: int = 4) -> Image.Image:
             board.paste(light, (x, y))
     board.paste(image, (0, 0), image)
     return board
+
+
+def grid_picture(record: ImageRecord) -> Path | tuple[Path, ...]:
+    """What a half-cell card reads for its record's picture (the first element of its thumbnail keys): the mini, made
+    to the size the grid draws (GRID_PIXELS) and read ten times faster than the thumbnail, then the thumbnail where
+    the mini is not made yet or cannot be read (`ThumbnailCache.get` tries them in turn). The Kitty and Sixel modes
+    read the thumbnail."""
+    return record.thumbnail_path if record.mini_path is None else (record.mini_path, record.thumbnail_path)
 
 
 def load_picture(path: Path, max_side: int) -> Image.Image | None:

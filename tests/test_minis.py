@@ -1,0 +1,150 @@
+"""Mini thumbnails (store/files.py MINI_SIZE, store/minis.py): made on import, remade by the background pass for a
+library older than them, removed with the picture, looked after by doctor, and what the half-cell cards draw."""
+from __future__ import annotations
+
+from PIL import Image
+
+from store import minis
+from store.doctor import check
+from store.files import MINI_SIZE
+from store.importer import ImportOptions, import_files
+from store.library import Library
+from widgets.thumbnails import GRID_PIXELS, load_picture
+
+from .conftest import write_png
+
+
+def _pixels(path):
+    picture = load_picture(path, GRID_PIXELS)
+    assert picture is not None, path
+    return picture.size, picture.tobytes()
+
+
+def test_import_makes_the_mini_the_grid_would_have_drawn(library, make_png):
+    import_files(library, [make_png(size=(900, 600)), make_png(size=(40, 30), mode="RGBA")])
+    for record in library.page():
+        assert record.mini_path == library.files.mini_path(record.sha256) and record.mini_path.exists()
+        with Image.open(record.mini_path) as mini:
+            assert max(mini.size) <= MINI_SIZE
+        # the card shows the same pixels from the mini as it showed from the thumbnail: nothing on screen changes
+        assert _pixels(record.mini_path) == _pixels(record.thumbnail_path)
+    assert {p for p in library.files.walk() if p.is_relative_to(library.files.minis)} == \
+        {r.mini_path for r in library.page()}
+
+
+def test_delete_removes_the_mini(library, make_png):
+    import_files(library, [make_png(), make_png()])
+    gone, kept = library.page()
+    library.delete([gone.id])
+    assert not gone.mini_path.exists() and not gone.thumbnail_path.exists()
+    assert kept.mini_path.exists()
+
+
+def _older_library(library, count):
+    """A library as an older version left it: thumbnails, no minis, no pass begun."""
+    for record in library.page():
+        record.mini_path.unlink()
+    (library.files.root / minis.MARK).unlink(missing_ok=True)
+    return sorted(library.page(), key=lambda r: r.sha256)
+
+
+def test_the_pass_makes_every_missing_mini_once_and_goes_on_where_it_stopped(tmp_path, db_url, make_png):
+    alice = Library(tmp_path / "lib", account="alice", database_url=db_url)
+    bob = Library(tmp_path / "lib", account="bob", database_url=db_url)
+    try:
+        import_files(alice, [make_png() for _ in range(4)])
+        records = _older_library(alice, 4)
+        folders = sorted({r.sha256[:2] for r in records})
+        # cancelled at once: nothing made, nothing marked
+        assert alice.make_minis(cancel=lambda: True) == 0 and minis.progress(alice.files) == ""
+        # a pass that stopped after its first folder: the next goes on from the second (the first's minis, were
+        # they gone since, are not looked for again)
+        first = [r for r in records if r.sha256[:2] == folders[0]]
+        answers = iter([False] * (1 + len(first)) + [True] * 100)  # (asked before each folder and each mini)
+        assert alice.make_minis(cancel=lambda: next(answers)) == len(first)
+        assert minis.progress(alice.files) == folders[0] and all(r.mini_path.exists() for r in first)
+        first[0].mini_path.unlink()
+        # another account (a shared library) may write: it makes them for everyone
+        assert bob.make_minis() == len(records) - len(first)
+        assert minis.all_made(alice.files) and bob.make_minis() == 0
+        assert [r.mini_path.exists() for r in records] == [r not in first[:1] for r in records]
+        assert _pixels(records[-1].mini_path) == _pixels(records[-1].thumbnail_path)
+    finally:
+        bob.close()
+        alice.close()
+
+
+def test_the_pass_writes_nothing_for_an_account_that_may_not_write(library, make_png):
+    import_files(library, [make_png()])
+    (record,) = _older_library(library, 1)
+    library.read_only = True  # (as a library opened read-only: tests/test_permissions.py opens one so)
+    assert library.make_minis() == 0 and not record.mini_path.exists()
+    assert minis.progress(library.files) == ""
+
+
+def test_doctor_remakes_missing_and_damaged_minis_and_removes_orphan_ones(tmp_path, make_png):
+    library = Library(tmp_path / "lib", account="alice")
+    try:
+        import_files(library, [make_png() for _ in range(3)], ImportOptions(prompt="x"))
+        missing, damaged, fine = library.page()
+        missing.mini_path.unlink()
+        damaged.mini_path.write_bytes(damaged.mini_path.read_bytes()[:40])  # cut short
+        kept = fine.mini_path.read_bytes()
+        orphan = library.files.mini_path("cd" * 32)
+        orphan.parent.mkdir(parents=True, exist_ok=True)
+        orphan.write_bytes(kept)
+        report = check(library, min_age=0)
+        assert sorted(report.minis_made) == sorted([missing.id, damaged.id])
+        assert _pixels(damaged.mini_path) == _pixels(damaged.thumbnail_path) and missing.mini_path.exists()
+        assert fine.mini_path.read_bytes() == kept  # a mini of a record is not an orphan
+        assert report.orphans_removed == [orphan] and not orphan.exists()
+        assert not report.needs_user and "2 missing or damaged mini thumbnails made again" in report.lines()
+        assert check(library, min_age=0).minis_made == []
+    finally:
+        library.close()
+
+
+async def _card_colours(library, size) -> set:
+    """The true colours of the cells the only card of the gallery draws its picture with, once it has drawn it."""
+    from tui.app import MyImagesApp
+    from widgets.card import ImageCard
+
+    app = MyImagesApp(library, images="halfcell")
+    async with app.run_test(size=size) as pilot:
+        card = app.screen.query(ImageCard).first()
+
+        def colours() -> set:
+            found = set()
+            for y in range(card.size.height):
+                for segment in card.render_line(y):
+                    style = segment.style
+                    if segment.text and set(segment.text) == {"▀"} and style and style.bgcolor and style.color:
+                        found |= {style.color.triplet, style.bgcolor.triplet}
+            return found
+
+        for _ in range(500):
+            await pilot.pause()
+            if card.record is not None and card.thumbnail_key is None and colours():
+                break
+        await app.workers.wait_for_complete()
+        return colours()
+
+
+async def test_a_card_draws_the_mini_and_the_thumbnail_while_there_is_none(tmp_path):
+    """The mini is what a half-cell card reads: a mini of another colour than its thumbnail shows on the card (at
+    80x24 and 160x48); with the mini gone (an older library's, the pass not done), the thumbnail does."""
+    from rich.color_triplet import ColorTriplet
+
+    red, blue = ColorTriplet(255, 0, 0), ColorTriplet(0, 0, 255)
+    library = Library(tmp_path / "lib", account="alice")
+    try:
+        import_files(library, [write_png(tmp_path / "in" / "a.png", size=(64, 64), colour=(0, 0, 255))])
+        (record,) = library.page()
+        Image.new("RGB", (MINI_SIZE, MINI_SIZE), (255, 0, 0)).save(record.mini_path)
+        for size in ((80, 24), (160, 48)):
+            assert await _card_colours(library, size) == {red}
+        assert minis.all_made(library.files)  # (the app's pass looked: nothing left to make)
+        record.mini_path.unlink()
+        assert await _card_colours(library, (80, 24)) == {blue}
+    finally:
+        library.close()
