@@ -23,6 +23,7 @@ from PIL import Image, UnidentifiedImageError
 from .errors import BadImage, DiskFull, StoreError, os_reason, unreadable_reason
 from .duplicates import thumbnail_hashes
 from .files import make_thumbnail
+from .formats import EXTENSIONS, FORMAT_NAMES, FORMATS, OTHER_IMAGE_EXTENSIONS
 from .identity import is_library
 from .images import is_disk_full
 from .library import Library, NewImage
@@ -30,10 +31,6 @@ from .metadata import Metadata, parse_chunks, read_chunks
 from .records import STORED_MAX, STORED_MIN, DateOutOfRange, to_stored
 from .text import plural, printable, quoted
 
-FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
-EXTENSIONS = {".png", ".jpg", ".jpeg", ".jfif", ".jpe", ".webp"}  # .jfif, .jpe: JPEG as browsers save it
-# pictures in formats the library does not take: a folder import counts and names them (NEWUSER7 #30)
-OTHER_IMAGE_EXTENSIONS = {".gif", ".bmp", ".tif", ".tiff", ".avif", ".heic", ".heif", ".jxl", ".jp2", ".tga", ".psd"}
 MAX_FILE_BYTES = 512 * 1024 * 1024
 
 # We refuse images past Pillow's pixel limit ourselves, with a clear reason;
@@ -80,7 +77,7 @@ class ImportReport:
             names = _first_names([p.name for p in self.other_formats])
             count = len(self.other_formats)
             lines.append(f"{plural(count, 'file')} in other formats {'was' if count == 1 else 'were'} left out "
-                         f"({names}): only PNG, JPEG and WebP are imported.")
+                         f"({names}): only {FORMAT_NAMES} are imported.")
         if self.hidden:
             names = _first_names([str(p) for p in self.hidden])
             lines.append(f"{plural(len(self.hidden), 'hidden folder', 'was')} left out ({names}), as caches and "
@@ -268,15 +265,13 @@ def prepare_bytes(data: bytes, name: str) -> tuple[NewImage, Metadata, dict]:
         raise BadImage(unreadable_reason(exc)) from None
     with image:
         if image.format not in FORMATS:
-            raise BadImage(f"unsupported format {image.format} (PNG, JPEG and WebP can be imported)")
+            raise BadImage(f"unsupported format {image.format} ({FORMAT_NAMES} can be imported)")
         width, height = image.size
         if Image.MAX_IMAGE_PIXELS and width * height > Image.MAX_IMAGE_PIXELS:
             raise BadImage(
                 f"image too large: {width}x{height} pixels is over the limit of {Image.MAX_IMAGE_PIXELS:,}"
             )
-        if getattr(image, "n_frames", 1) > 1:
-            raise BadImage("animated images are not supported")
-        try:
+        try:  # the first frame of an animation (or page of a TIFF): what the library shows of it
             image.load()
         except Exception as exc:  # noqa: BLE001 - truncated or corrupt data
             raise BadImage(unreadable_reason(exc)) from None

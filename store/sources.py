@@ -46,7 +46,8 @@ from .database import bulk_writing
 from .errors import AlreadyFollowed, BadImage, NotFound, StoreError, os_reason
 from .file_lock import held
 from .identity import MARKER, is_library
-from .importer import EXTENSIONS, FORMATS, MAX_FILE_BYTES, ImportOptions, describe, downloads_folder, prepare_bytes
+from .formats import EXTENSIONS, FORMATS
+from .importer import MAX_FILE_BYTES, ImportOptions, describe, downloads_folder, prepare_bytes
 from .library import Library, NewImage, bulk_insert
 from .metadata import METADATA_KEYS, parse_chunks, read_chunks
 from .models import Account, Collection, Image, ImageCollection, LostImage, Source, SourceFile, TrashFile
@@ -360,7 +361,7 @@ def _read_linked(data: bytes, path: Path):
     except Exception:  # noqa: BLE001 - Pillow's own reasons, said by prepare_bytes
         return prepare_bytes(data, path.name)  # raises BadImage with the reason
     with image:
-        if image.format not in FORMATS or getattr(image, "n_frames", 1) > 1 or _too_many_pixels(*image.size):
+        if image.format not in FORMATS or _too_many_pixels(*image.size):  # (an animation: its first frame)
             return prepare_bytes(data, path.name)  # raises BadImage with the reason
         # decodes pixels only to look for hidden (stealth) metadata
         if image.format == "PNG":

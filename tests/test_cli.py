@@ -87,7 +87,7 @@ def test_importing_a_folder_without_images_says_so(capsys, tmp_path):
     (empty / "sub").mkdir(parents=True)
     code, out, err = run(capsys, "import", "--library", str(tmp_path / "l"), str(empty))
     assert code == 1 and out == ""
-    assert err.strip() == f"myimages: no PNG, JPEG or WebP images found in {empty} (-r also looks in sub-folders)."
+    assert err.strip() == f"myimages: no PNG, JPEG, WebP, GIF, TIFF or AVIF images found in {empty} (-r also looks in sub-folders)."
 
 
 def test_importing_a_folder_of_other_formats_says_how_many_were_left_out_and_why(capsys, tmp_path, make_png):
@@ -95,17 +95,18 @@ def test_importing_a_folder_of_other_formats_says_how_many_were_left_out_and_why
     sub-folders)", not a word of the files left out (and -r would not have helped: no sub-folder)."""
     fmt = tmp_path / "fmt"
     fmt.mkdir()
-    for name in ("a.gif", "b.bmp", "c.tiff", "d.avif", "notes.txt"):
+    for name in ("a.bmp", "b.heic", "c.psd", "d.jxl", "notes.txt"):  # (GIF, TIFF and AVIF are imported now)
         (fmt / name).write_bytes(b"whatever")
     code, out, err = run(capsys, "import", "--library", str(tmp_path / "l"), str(fmt))
     assert code == 1 and out == ""
-    assert err.strip() == (f"myimages: no PNG, JPEG or WebP images found in {fmt}. 4 files in other formats were left "
-                           "out (a.gif, b.bmp, c.tiff and 1 more): only PNG, JPEG and WebP are imported.")
+    assert err.strip() == (f"myimages: no PNG, JPEG, WebP, GIF, TIFF or AVIF images found in {fmt}. 4 files in other "
+                           "formats were left out (a.bmp, b.heic, c.psd and 1 more): only PNG, JPEG, WebP, GIF, TIFF "
+                           "and AVIF are imported.")
     shutil.copy(make_png(), fmt / "e.png")
     code, out, err = run(capsys, "import", "--library", str(tmp_path / "l"), str(fmt))
     assert code == 0 and out.splitlines()[-2:] == [
-        "4 files in other formats were left out (a.gif, b.bmp, c.tiff and 1 more): only PNG, JPEG and WebP are "
-        "imported.", "1 imported, 0 duplicates, 0 failed"]
+        "4 files in other formats were left out (a.bmp, b.heic, c.psd and 1 more): only PNG, JPEG, WebP, GIF, TIFF "
+        "and AVIF are imported.", "1 imported, 0 duplicates, 0 failed"]
 
 
 def test_import_r_leaves_hidden_folders_out_and_asks_before_the_home_folder(capsys, tmp_path, make_png, monkeypatch):

@@ -66,8 +66,8 @@ def make_bad_files(folder):
     (folder / "truncated.png").write_bytes(good[: len(good) // 2])
     (folder / "text.png").write_bytes(b"hello, I am not an image\n" * 20)
     out = io.BytesIO()
-    Image.new("RGB", (8, 8)).save(out, "GIF")
-    (folder / "animated.png").write_bytes(out.getvalue())
+    Image.new("RGB", (8, 8)).save(out, "BMP")
+    (folder / "bitmap.png").write_bytes(out.getvalue())  # a format not taken, whatever its name
     # past Pillow's pixel limit, tiny on disk
     big = io.BytesIO()
     Image.new("1", (12000, 12000)).save(big, "PNG")
@@ -76,8 +76,6 @@ def make_bad_files(folder):
     Image.new("RGB", (64, 64), "green").save(out, "JPEG")
     jpeg = out.getvalue()
     (folder / "truncated.jpg").write_bytes(jpeg[: len(jpeg) // 3])
-    frames = [Image.new("RGB", (16, 16), colour) for colour in ("red", "blue")]
-    frames[0].save(folder / "animated.webp", save_all=True, append_images=frames[1:], duration=100)
     (folder / "good.png").write_bytes(good)
     os.symlink(folder, folder / "loop")  # a symlink loop in the folder
     os.symlink(folder / "nowhere.png", folder / "dangling.png")
@@ -92,19 +90,58 @@ def test_bad_files_are_reported_and_skipped(library, make_png, tmp_path):
     report = import_files(library, [folder, tmp_path / "missing.png"])
     reasons = {p.name: reason for p, reason in report.failed}
     assert [p.name for p, _ in report.imported] == ["good.png"]
-    assert set(reasons) == {"empty.png", "truncated.png", "text.png", "animated.png", "bomb.png",
-                            "truncated.jpg", "missing.png", "animated.webp", "dangling.png"}
-    assert reasons["animated.webp"] == "animated images are not supported"
+    assert set(reasons) == {"empty.png", "truncated.png", "text.png", "bitmap.png", "bomb.png",
+                            "truncated.jpg", "missing.png", "dangling.png"}
     assert reasons["dangling.png"] == "not a regular file"
     again = import_files(library, [folder], ImportOptions(recursive=True))  # the loop is not followed
     assert [p.name for p, _ in again.duplicates] == ["good.png"]
     assert reasons["empty.png"] == "empty file"
     assert "not an image" in reasons["text.png"]
-    assert "GIF" in reasons["animated.png"]
+    assert reasons["bitmap.png"] == "unsupported format BMP (PNG, JPEG, WebP, GIF, TIFF and AVIF can be imported)"
     assert "too large" in reasons["bomb.png"]
     assert "damaged" in reasons["truncated.png"] and "damaged" in reasons["truncated.jpg"]
     assert reasons["missing.png"] == "no such file or folder"
     assert [r.id for r in library.iter_images()][1:] == before
+
+
+def test_gif_tiff_and_avif_are_imported_by_their_first_frame_and_kept_as_they_are(library, tmp_path):
+    """NEWUSER7 #30: a folder import counted GIF, TIFF and AVIF pictures and left them out (only PNG, JPEG and WebP
+    were taken), though Pillow reads them (AVIF too, here). They are imported: the library keeps the file as it is
+    (same bytes, its own extension), and an animation or a TIFF of pages is shown by its first frame (the thumbnail,
+    the size, an export); an animated WebP likewise, refused before. Formats no generator writes (BMP) are still
+    counted and named. Fails without (they were left out; the animated WebP failed)."""
+    import hashlib
+
+    from store.formats import AVIF
+
+    folder = tmp_path / "formats"
+    folder.mkdir()
+    frames = [Image.new("RGB", (40, 30), colour) for colour in ((250, 0, 0), (0, 0, 250))]
+    frames[0].save(folder / "anim.gif", save_all=True, append_images=frames[1:], duration=100)
+    frames[0].save(folder / "pages.tiff", save_all=True, append_images=frames[1:])
+    frames[0].save(folder / "anim.webp", save_all=True, append_images=frames[1:], duration=100)
+    Image.new("I;16", (40, 30), 40000).save(folder / "deep.tif")  # 16 bits a pixel, as scanners write
+    if AVIF:
+        frames[0].save(folder / "still.avif")
+    frames[0].save(folder / "flat.bmp")
+    report = import_files(library, [folder])
+    assert report.failed == []
+    assert sorted(p.name for p, _ in report.imported) == sorted(
+        ["anim.gif", "pages.tiff", "anim.webp", "deep.tif"] + (["still.avif"] if AVIF else []))
+    assert [p.name for p in report.other_formats] == ["flat.bmp"]
+    assert report.left_out_lines()[0].endswith("(flat.bmp): only PNG, JPEG, WebP, GIF, TIFF and AVIF are imported.")
+    exported = tmp_path / "out"
+    for path, image_id in report.imported:
+        record = library.get(image_id)
+        assert (record.width, record.height) == (40, 30)
+        assert record.path.suffix == {".tif": ".tiff"}.get(path.suffix, path.suffix)
+        assert hashlib.sha256(record.path.read_bytes()).digest() == hashlib.sha256(path.read_bytes()).digest()
+        [written] = export_images(library, [image_id], exported)
+        with Image.open(written) as picture:  # a PNG of the first frame (red), its metadata in it
+            assert picture.format == "PNG" and picture.size == (40, 30)
+            colour = picture.convert("RGB").getpixel((20, 15))
+        if path.name != "deep.tif":
+            assert colour[0] > 200 and colour[2] < 50, (path.name, colour)
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads everything")

@@ -144,7 +144,7 @@ async def test_import_a_folder_from_the_app(tmp_path, outputs):
         field.value = str(outputs / "notes.txt")
         await pilot.press("enter")
         # Enter after an Enter that kept the focus in the field waits for the focus to move (tui/key_order.py)
-        await wait_until(pilot, lambda: problem(app) == "notes.txt is not a PNG, JPEG or WebP file.")
+        await wait_until(pilot, lambda: problem(app) == "notes.txt is not a PNG, JPEG, WebP, GIF, TIFF or AVIF file.")
         field.value = str(tmp_path) + "/"
         await pilot.press(*"outp")
         await wait_until(pilot, lambda: field.value == str(tmp_path / "outp"))

@@ -2398,3 +2398,26 @@ def test_a_failure_the_watcher_meets_is_said_once_while_other_calls_work(tmp_pat
     finally:
         watcher.stop()
         watched.close()
+
+
+def test_a_source_follows_gif_tiff_and_avif_pictures_too(library, tmp_path):
+    """A generator's folder of GIF, TIFF or AVIF outputs (ComfyUI and Forge can save AVIF) showed nothing: the scan
+    took PNG, JPEG and WebP only. They are linked in place like the others, an animation by its first frame. Fails
+    without (nothing added)."""
+    from PIL import Image
+
+    from store.formats import AVIF
+
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+    frames = [Image.new("RGB", (24, 16), colour) for colour in ("red", "blue")]
+    frames[0].save(folder / "anim.gif", save_all=True, append_images=frames[1:], duration=100)
+    frames[0].save(folder / "pages.tif", save_all=True, append_images=frames[1:])
+    if AVIF:
+        frames[0].save(folder / "still.avif")
+    report = library.add_source(folder)
+    assert len(report.added) == (3 if AVIF else 2) and not report.bad
+    records = list(library.page())
+    assert {r.path.name for r in records} == {"anim.gif", "pages.tif"} | ({"still.avif"} if AVIF else set())
+    assert all(r.linked and (r.width, r.height) == (24, 16) for r in records)
+    assert library.make_thumbnails() == len(records)

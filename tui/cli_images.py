@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from store.formats import FORMAT_NAMES, FORMAT_NAMES_OR
 from store.records import FAVORITE_ALL, FAVORITES_ONLY, NON_FAVORITES, SCOPE_PUBLIC, Filters
 from store.text import field_value, one_line, plural, printable
 
@@ -24,7 +25,7 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
     """import, list, info, favorite, delete, export"""
     from store.query import SEARCH_HELP, SORTS
 
-    p = sub.add_parser("import", parents=[common], help="import PNG, JPEG and WebP files and folders")
+    p = sub.add_parser("import", parents=[common], help=f"import {FORMAT_NAMES} files and folders")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--recursive", "-r", action="store_true", help="also look in sub-folders (not hidden ones)")
     p.add_argument("--hidden", action="store_true", help="with -r: hidden folders too (.cache, .local: left out "
@@ -144,7 +145,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         where = ", ".join(printable(str(p)) for p in args.paths[:3]) + (" …" if len(args.paths) > 3 else "")
         folders = not args.recursive and any(_has_folders(Path(p)) for p in args.paths)
         left_out = "".join(f" {line}" for line in report.left_out_lines())
-        print(f"myimages: no PNG, JPEG or WebP images found in {where}"
+        print(f"myimages: no {FORMAT_NAMES_OR} images found in {where}"
               + (" (-r also looks in sub-folders)." if folders else ".") + left_out, file=sys.stderr)
         return 1
     for line in report.left_out_lines():

@@ -23,7 +23,8 @@ from textual.widgets import Button, Checkbox, Input, Static
 from textual.worker import get_current_worker
 
 from store.errors import StoreError
-from store.importer import EXTENSIONS, ImportOptions, ImportReport, import_files, own_files_problem
+from store.formats import EXTENSIONS, FORMAT_NAMES_OR
+from store.importer import ImportOptions, ImportReport, import_files, own_files_problem
 from store.library import Library
 from store.text import one_line, printable
 
@@ -227,7 +228,7 @@ def path_problem(text: str) -> str | None:
     if not path.exists():
         return f"There is no file or folder at {printable(str(path))}."
     if path.is_file() and path.suffix.lower() not in EXTENSIONS:
-        return f"{printable(path.name)} is not a PNG, JPEG or WebP file."
+        return f"{printable(path.name)} is not a {FORMAT_NAMES_OR} file."
     if not os.access(path, os.R_OK | (os.X_OK if path.is_dir() else 0)):
         return f"{printable(str(path))} cannot be read (permission denied)."
     return None
@@ -252,7 +253,7 @@ class ImportScreen(CompletesAPath, Dialog[list[int]]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="import-dialog"):
             yield Static("Import images", classes="title")
-            yield Static("A PNG, JPEG or WebP file, or a folder of them (Tab completes).", classes="hint")
+            yield Static(f"A {FORMAT_NAMES_OR} file, or a folder of them (Tab completes).", classes="hint")
             self.path_tab = PathTab(Input(placeholder="~/outputs", id="import-path", suggester=PathSuggester()),
                                     Static("", id="import-matches", classes="hint", markup=False))
             yield self.path_tab.field
