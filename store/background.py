@@ -25,7 +25,8 @@ from typing import Callable, NamedTuple, TypeVar
 import numpy as np
 from PIL import Image, ImageChops
 
-from .derived import add_derived, derived_image, open_original, png_bytes
+from . import png_writer
+from .derived import add_derived, derived_image, open_original
 from .errors import StoreError, first_line
 from .files import display_image
 from .library import Library
@@ -37,9 +38,10 @@ EDGE_LOW, EDGE_HIGH = 10, 40  # colour distance ramp for soft edges
 _sessions: dict[str, object] = {}
 _lock = threading.Lock()
 
-# One thread beside the caller's, for the work on the picture alone while rembg and the model work on it (and the
-# thumbnail while the cleaned picture is encoded). Its tasks never wait for it.
-_helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="myimages-clean")
+# Threads beside the caller's: for the work on the picture alone while rembg and the model work on it, and, while
+# the cleaned picture's first half is PNG-encoded on the caller's, its second half and the thumbnail. Its tasks
+# never wait for it.
+_helper = ThreadPoolExecutor(max_workers=2, thread_name_prefix="myimages-clean")
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -355,8 +357,9 @@ def clean_image_made(library: Library, image_id: int, model: str | None = None) 
     record = library.get(image_id)  # read once (three times before: 1 ms each)
     picture = open_original(library, image_id, record)
     cleaned = remove_background(picture, model)
-    # the thumbnail on the helper thread while the picture is encoded here
-    thumbnail, data = both(lambda: cleaned_thumbnail(record.thumbnail_path, cleaned), lambda: png_bytes(cleaned))
+    # the thumbnail on a helper thread while the picture is encoded here and on the other
+    thumbnail, data = both(lambda: cleaned_thumbnail(record.thumbnail_path, cleaned),
+                           lambda: png_writer.png_bytes(cleaned, _helper))
     item = derived_image(library, image_id, cleaned, "background removed", thumbnail, data, record)
     earlier = cleaned_before(library, image_id, cleaned, item.sha256)
     if earlier is not None:
