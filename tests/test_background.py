@@ -328,3 +328,50 @@ def test_both_runs_one_part_on_the_helper_and_raises_after_both_ended():
     with pytest.raises(KeyError):
         background.both(lambda: {}["x"], lambda: 1)
 
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_the_two_thread_resize_is_pillows_pixel_for_pixel(mode):
+    # Pillow's two passes done apart (rows in two halves, columns in two halves) on both threads give Pillow's own
+    # resize, whichever pass it runs first (Pillow 13 runs the columns first when the height loses far more)
+    assert background._passes_are_pillows()
+    rng = np.random.default_rng(11 if mode == "L" else 12)
+    sizes = [((1824, 1248), (320, 320)), ((320, 320), (1824, 1248)), ((768, 1344), (320, 320)),
+             ((320, 320), (768, 1344)), ((1024, 1024), (320, 320)), ((1, 7), (320, 320)), ((320, 320), (1, 1))]
+    sizes += [((int(rng.integers(1, 1400)), int(rng.integers(1, 1400))),
+               (int(rng.integers(1, 1400)), int(rng.integers(1, 1400)))) for _ in range(60)]
+    for (width, height), size in sizes:
+        channels = (height, width, 3) if mode == "RGB" else (height, width)
+        picture = Image.fromarray(rng.integers(0, 256, channels, dtype=np.uint8), mode)
+        assert np.array_equal(np.asarray(background.resize_on_two_threads(picture, size)),
+                              np.asarray(picture.resize(size, Image.Resampling.LANCZOS))), ((width, height), size)
+
+
+@pytest.mark.parametrize("name", ["comfyui-anima.png", "sheet"])
+def test_the_mask_is_rembgs_own_with_its_resizes_on_two_threads(name, monkeypatch):
+    # the app resizes the picture for the model and the model's mask back itself, half on a helper thread; the mask
+    # is the one rembg.remove cuts with (`session.predict`'s), pixel for pixel, on a real picture and on a sheet
+    import threading
+    from pathlib import Path
+
+    if name == "sheet":
+        picture = render_sheet([ItemSpec("sword", "iron")] * 4, 2, 2, size=1024).image.convert("RGB")
+    else:
+        with Image.open(Path(__file__).parent / "fixtures" / "generators" / name) as source:
+            picture = source.convert("RGB")
+    session = background.get_session("u2netp")
+    expected = np.asarray(session.predict(picture)[0])
+    threads = set()
+    resize = Image.Image.resize
+
+    def noted(self, *args, **kwargs):
+        threads.add(threading.current_thread().name.startswith("myimages-clean"))
+        return resize(self, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "resize", noted)
+    (mask,) = background.predict(session, picture)
+    monkeypatch.undo()
+    assert threads == {True, False}  # on this thread and on the helper
+    assert np.array_equal(np.asarray(mask), expected)
+    if name != "sheet":  # no plain background: the cut's alpha is that mask, as in rembg.remove's cut
+        assert np.array_equal(np.asarray(remove_background(picture).getchannel("A")), expected)
+
