@@ -178,7 +178,19 @@ def get_session(model: str | None = None):
 
 def plain_background(rgb: np.ndarray) -> np.ndarray | None:
     """The background colour if the picture's border is one plain colour."""
-    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).astype(np.int16)
+    return _plain_border(np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]))
+
+
+def plain_background_of(picture: Image.Image) -> np.ndarray | None:
+    """`plain_background` of an RGB picture, read from its border alone (not a copy of the whole: 3-5 ms at
+    1824x1248)."""
+    width, height = picture.size
+    sides = [(0, 0, width, 1), (0, height - 1, width, height), (0, 0, 1, height), (width - 1, 0, width, height)]
+    return _plain_border(np.concatenate([np.asarray(picture.crop(box)).reshape(-1, 3) for box in sides]))
+
+
+def _plain_border(border: np.ndarray) -> np.ndarray | None:
+    border = border.astype(np.int16)
     colour = np.median(border, axis=0)
     close = np.abs(border - colour).max(axis=1) <= PLAIN_TOLERANCE
     return colour if close.mean() >= PLAIN_SHARE else None
@@ -224,8 +236,8 @@ def plain_parts(picture: Image.Image, rgb: np.ndarray | None = None,
                 colour: np.ndarray | None = None) -> _Plain | None:
     """The picture's objects on its plain background (`colour`, found if not given), or None (not plain, or
     nothing on it)."""
-    rgb = np.asarray(picture) if rgb is None else rgb
-    colour = plain_background(rgb) if colour is None else colour
+    if colour is None:
+        colour = plain_background_of(picture) if rgb is None else plain_background(rgb)
     if colour is None:
         return None
     from scipy import ndimage
@@ -245,11 +257,15 @@ def plain_parts(picture: Image.Image, rgb: np.ndarray | None = None,
                   np.asarray(distance_image.point(_RAMP_TABLE)))  # _RAMP[distance], in C: 5x faster
 
 
-def refine_mask(rgb: np.ndarray, rembg_alpha: np.ndarray, picture: Image.Image | None = None,
+def refine_mask(rgb: np.ndarray | None, rembg_alpha: np.ndarray, picture: Image.Image | None = None,
                 parts: _Plain | None | bool = True) -> np.ndarray:
-    """rembg's alpha, refined by a plain background when there is one (`parts`: `plain_parts` made already)."""
+    """rembg's alpha, refined by a plain background when there is one (`parts`: `plain_parts` made already; the
+    picture's `rgb` or the `picture` itself are needed only when not)."""
     if parts is True:
-        parts = plain_parts(picture if picture is not None else Image.fromarray(rgb, "RGB"), rgb)
+        if picture is None:
+            assert rgb is not None
+            picture = Image.fromarray(rgb, "RGB")
+        parts = plain_parts(picture, rgb)
     if not isinstance(parts, _Plain):
         return rembg_alpha
     step, labels, different = parts.step, parts.labels, parts.different
@@ -394,13 +410,12 @@ def remove_background(image: Image.Image, model: str | None = None) -> Image.Ima
     if picture.mode != "RGB":
         picture = picture.convert("RGB")
     picture.load()  # read by two threads from here on: nothing left to load lazily
-    rgb = np.asarray(picture)
-    (parts, result), masks = both(lambda: (plain_parts(picture, rgb), picture.convert("RGBA")),
+    (parts, result), masks = both(lambda: (plain_parts(picture), picture.convert("RGBA")),
                                   lambda: [m.convert("L") for m in predict(session, picture)])
     mask = masks[0]
     for other in masks[1:]:  # models that answer with several masks: keep what any of them keeps
         mask = ImageChops.lighter(mask, other)
-    alpha = Image.fromarray(refine_mask(rgb, np.asarray(mask), picture, parts=parts), "L")
+    alpha = Image.fromarray(refine_mask(None, np.asarray(mask), picture, parts=parts), "L")
     result.putalpha(alpha)
     return without_hidden_colours(result, alpha)
 

@@ -375,3 +375,28 @@ def test_the_mask_is_rembgs_own_with_its_resizes_on_two_threads(name, monkeypatc
     if name != "sheet":  # no plain background: the cut's alpha is that mask, as in rembg.remove's cut
         assert np.array_equal(np.asarray(remove_background(picture).getchannel("A")), expected)
 
+
+def test_the_plain_background_read_from_the_border_alone_is_the_one_read_from_the_whole():
+    from pathlib import Path
+
+    rng = np.random.default_rng(3)
+    pictures = [sheet.image.convert("RGB") for sheet in iter_layout_sheets(size=256)]
+    with Image.open(Path(__file__).parent / "fixtures" / "generators" / "comfyui-anima.png") as source:
+        pictures.append(source.convert("RGB"))
+    pictures += [Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8), "RGB")
+                 for w, h in ((1, 1), (1, 9), (9, 1), (40, 30))]
+    pictures += [Image.new("RGB", (w, h), (20, 30, 40)) for w, h in ((1, 1), (2, 5), (300, 200))]
+    for picture in pictures:
+        whole, border = background.plain_background(np.asarray(picture)), background.plain_background_of(picture)
+        assert (whole is None and border is None) or np.array_equal(whole, border), picture.size
+    assert background.plain_background_of(pictures[0]) is not None and background.plain_background_of(pictures[-4]) is None
+
+
+def test_a_clean_reads_the_border_alone_to_find_a_plain_background(monkeypatch):
+    # not a numpy copy of the whole picture on the calling thread before the model (3-5 ms at 1824x1248)
+    def whole(rgb):
+        raise AssertionError("the whole picture was read")
+
+    monkeypatch.setattr(background, "plain_background", whole)
+    sheet = render_sheet([ItemSpec("sword", "iron")], 1, 1, size=320)
+    assert remove_background(sheet.image).getchannel("A").getextrema() == (0, 255)
