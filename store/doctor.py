@@ -89,6 +89,7 @@ class DoctorReport:
     integrity: str = "ok"
     trash_expired: int = 0  # images in the trash longer than trash_days(), erased
     trash_moves: int = 0  # linked files' moves into or out of the trash a kill interrupted, finished
+    lost_forgotten: int = 0  # linked pictures gone from their folders for longer than trash_days(): forgotten
     # files no record uses (or temporary ones) younger than doctor's minimum age: an import may be writing them
     recent: list[Path] = field(default_factory=list)
     recent_minutes: int = 10
@@ -135,6 +136,11 @@ class DoctorReport:
         if self.trash_expired:
             out.append(f"{self.trash_expired:,} of your images {'was' if self.trash_expired == 1 else 'were'} in the "
                        f"trash for more than {trash_days()} days: erased")
+        if self.lost_forgotten:
+            n = self.lost_forgotten
+            out.append(f"{plural(n, 'linked picture')} gone from {'its' if n == 1 else 'their'} folder for more than "
+                       f"{trash_days()} days: forgotten (should {'it' if n == 1 else 'one'} come back, it is a new "
+                       "image)")
         if self.trash_moves:
             out.append(f"{plural(self.trash_moves, 'interrupted move')} of files into or out of the trash finished")
         if self.erases:
@@ -196,6 +202,7 @@ def _check(library: Library, min_age: float, remove_missing: bool) -> DoctorRepo
         report.trash_moves = library.finish_trash_moves()
         report.erases = library.finish_erases()
         report.trash_expired = library.expire_trash()
+        report.lost_forgotten = library.expire_lost()
     _check_own_records(library, report)
     if remove_missing and report.missing_originals and not library.read_only:
         _remove_missing(library, report)

@@ -578,6 +578,14 @@ class Library(Images, Search):
         return self.empty_trash(trash.trash_days())
 
     @boundary
+    def expire_lost(self) -> int:
+        """Forget linked pictures gone from their folders for longer than trash_days() (sources.expire_lost:
+        doctor, and every full rescan of the sources)."""
+        from . import sources
+
+        return sources.expire_lost(self)
+
+    @boundary
     def finish_trash_moves(self) -> int:
         """Finish moves of linked files into or out of the trash that a kill interrupted."""
         from . import trash

@@ -16,6 +16,7 @@ time, content hash, the image it is, or why it is not one), so that:
   collections, derived images) is kept (`LostImage`): if the same content comes back into a source, at its place
   or elsewhere, it is that image again (`_bring_back`, `_restore_lost`). So is a linked image a removed source
   dropped: following its folder again (at a new path once renamed, or the same one with --copy) brings each back.
+  What is kept is forgotten after the trash's days (`expire_lost`: doctor, and every full rescan).
 
 A file still being written is never read as an image: a PNG without its IEND chunk,
 a JPEG without its end marker, a WebP shorter than its RIFF header says, or an empty
@@ -35,7 +36,7 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -864,7 +865,26 @@ def _remove(library: Library, row: Source, keep_lost: bool = True) -> int:
 
 def scan_all(library: Library, progress: Progress | None = None,
              cancel: Callable[[], bool] | None = None) -> list[ScanReport]:
-    return scan_many(library, [(row, None) for row in _own_sources(library)], progress=progress, cancel=cancel)
+    """Every source of the account scanned whole (`source scan`, the app's rescan at start); then what it kept of
+    pictures gone from their folders for longer than the trash keeps a deleted image is forgotten (`expire_lost`)."""
+    reports = scan_many(library, [(row, None) for row in _own_sources(library)], progress=progress, cancel=cancel)
+    if not (cancel and cancel()):
+        expire_lost(library)
+    return reports
+
+
+def expire_lost(library: Library, days: int | None = None) -> int:
+    """Forget what was kept of this account's linked images whose file left its folder (`LostImage`: their id,
+    favorite, collections, to be that image again should the picture come back) once they have been gone for more
+    than `days` (default: the trash's days, MYIMAGES_TRASH_DAYS or trash_days, 30). A picture deleted outside the
+    app is remembered as long as one deleted in it can be restored; without an end the rows grew with every file a
+    generator wrote again or a user deleted, for good. Returns how many were forgotten."""
+    from .trash import trash_days
+
+    if library.read_only:
+        return 0
+    before = utc_now() - timedelta(days=trash_days() if days is None else days)
+    return LostImage.delete().where(LostImage.owner == library.account.id, LostImage.lost_at < before).execute()
 
 
 def scan_many(library: Library, todo: list[tuple[Source, list[Path] | None]], progress: Progress | None = None,

@@ -2421,3 +2421,48 @@ def test_a_source_follows_gif_tiff_and_avif_pictures_too(library, tmp_path):
     assert {r.path.name for r in records} == {"anim.gif", "pages.tif"} | ({"still.avif"} if AVIF else set())
     assert all(r.linked and (r.width, r.height) == (24, 16) for r in records)
     assert library.make_thumbnails() == len(records)
+
+
+def test_what_is_kept_of_a_file_gone_from_its_folder_is_forgotten_after_the_trash_days(library, outputs, tmp_path,
+                                                                                       monkeypatch):
+    """What a linked image was (its id, favorite, collections: `LostImage`) was kept forever once its file left the
+    folder, a row for every file a generator wrote again or a user deleted. It is kept as long as the trash keeps a
+    deleted image (trash_days, 30 by default), then forgotten by a full rescan of the sources and by doctor, which
+    says so; the picture coming back after that is a new image. Before, it is that image again. Fails without (the
+    picture came back as its old image after 31 days; doctor said nothing)."""
+    from datetime import timedelta
+
+    import store.sources
+    from store.records import utc_now
+
+    library.add_source(outputs)
+    ring = next(r for r in library.page() if r.prompt == "a blue ring")
+    library.set_favorite([ring.id])
+    away = tmp_path / "away"
+    away.mkdir()
+    shutil.move(outputs / "day2" / "b.png", away / "b.png")
+    shutil.move(outputs / "a.png", away / "a.png")
+    assert library.scan_sources()[0].removed == 2
+    assert check(library).lost_forgotten == 0  # gone a moment ago: kept
+    later = utc_now() + timedelta(days=31)
+    monkeypatch.setattr(store.sources, "utc_now", lambda: later)
+    library.scan_sources()  # the full rescan forgets both
+    monkeypatch.undo()
+    shutil.move(away / "b.png", outputs / "day2" / "b.png")
+    report = library.scan_sources()[0]
+    assert report.back == 0 and len(report.added) == 1 and report.added[0] != ring.id
+    assert not library.get(report.added[0]).favorite
+
+    again = next(r for r in library.page() if r.prompt == "a blue ring")  # the new image of b.png
+    shutil.move(outputs / "day2" / "b.png", away / "b.png")
+    library.scan_sources()
+    monkeypatch.setattr(store.sources, "utc_now", lambda: utc_now() + timedelta(days=29))
+    assert check(library).lost_forgotten == 0  # 29 days: still kept
+    monkeypatch.setattr(store.sources, "utc_now", lambda: utc_now() + timedelta(days=31))
+    doctor = check(library)
+    assert doctor.lost_forgotten == 1
+    assert "1 linked picture gone from its folder for more than 30 days: forgotten (should it come back, it is a " \
+           "new image)" in doctor.lines()
+    monkeypatch.undo()
+    shutil.move(away / "b.png", outputs / "day2" / "b.png")
+    assert library.scan_sources()[0].added != [again.id]
