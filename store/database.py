@@ -296,16 +296,18 @@ def _stored_as(field) -> type | None:
 
 
 def bulk_insert(db: Database, model, rows: list[dict[str, Any]], conflict: Sequence[str] = (),
-                keep_existing: bool = False) -> None:
+                keep_existing: bool = False, returning: str = "") -> list:
     """Insert many rows with few statements (SQLite: up to 500 rows in one; PostgreSQL: one prepared statement,
     executemany): peewee builds SQL per row, which costs more than the insert itself on a large import or scan.
 
     `conflict`: the unique columns; a row that clashes there updates the other columns instead, or with
     `keep_existing` is left out (the row there stays as it is).
+    `returning`: a column whose values, for the rows this call wrote, are returned (RETURNING: with
+    `keep_existing`, the rows not left out; PostgreSQL then sends up to 500 rows a statement too); else [].
     Values go through each field's own conversion, so they are stored as peewee stores them.
     """
     if not rows:
-        return
+        return []
     fields = [model._meta.fields[name] for name in rows[0]]
     defaults = [f for f in model._meta.sorted_fields  # peewee fills these in itself, not the database
                 if f.name not in rows[0] and f.default is not None and not f.primary_key]
@@ -325,6 +327,8 @@ def bulk_insert(db: Database, model, rows: list[dict[str, Any]], conflict: Seque
                                 for f in fields if f.column_name not in targets)
             sql += f" ON CONFLICT ({', '.join(quote(t) for t in targets)}) " + (
                 "DO NOTHING" if keep_existing else f"DO UPDATE SET {updates}")
+        if returning:
+            sql += f" RETURNING {quote(model._meta.fields[returning].column_name)}"
         return sql
 
     fixed = [f.db_value(f.default() if callable(f.default) else f.default) for f in defaults]
@@ -335,17 +339,22 @@ def bulk_insert(db: Database, model, rows: list[dict[str, Any]], conflict: Seque
                for value, (_, kind, convert) in zip([row[name] for name, _, _ in given], given)] + fixed
               for row in rows]
     cursor = db.cursor()
-    if isinstance(db, SqliteDatabase):
+    written: list = []
+    if isinstance(db, SqliteDatabase) or returning:  # (executemany returns no rows)
         # many rows per statement: SQLite keeps a statement journal (the pages a statement changed, to undo
         # that statement alone) for each statement in a transaction that has triggers or foreign keys; per row
         # that journal was most of a large scan's time (writes to temporary files)
-        per = max(1, min(500, db.connection().getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(fields)))
+        per = max(1, min(500, db.connection().getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(fields))) \
+            if isinstance(db, SqliteDatabase) else 500
         for part in chunked(values, per):
             cursor.execute(statement(len(part)), [value for row in part for value in row])
-        return
+            if returning:
+                written += [value for (value,) in cursor.fetchall()]
+        return written
     sql = statement(1)
     for part in chunked(values, 500):
         cursor.executemany(sql, part)
+    return written
 
 
 # -- the store's boundary ------------------------------------------------------

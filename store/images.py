@@ -213,16 +213,19 @@ class Images(Collections):
             # another process adding the same picture meanwhile (the app's watcher and `myimages watch` on one
             # folder, on PostgreSQL, whose transactions do not wait for each other's reads): its row is the image,
             # not a failure of the whole batch ("duplicate key value violates unique constraint", new-user test 10)
+            inserted: set[str] = set()  # the pictures whose row this insert wrote (not another process's)
             for part in ([row for row in rows if "id" not in row], [row for row in rows if "id" in row]):
-                bulk_insert(self.db, Image, part, conflict=("owner", "sha256"), keep_existing=True)
+                inserted.update(bulk_insert(self.db, Image, part, conflict=("owner", "sha256"), keep_existing=True,
+                                            returning="sha256"))
             new_ids = self._ids_by_hash([row["sha256"] for row in rows])
             results: list[tuple[int, bool]] = []
             created: set[str] = set()
             for item in items:
                 if item.sha256 in present:
                     results.append((present[item.sha256], False))
-                elif item.sha256 in created:
-                    results.append((new_ids[item.sha256], False))  # the same file twice in one batch
+                elif item.sha256 in created or item.sha256 not in inserted:
+                    # the same file twice in one batch; or the other process's row: already there, not made here
+                    results.append((new_ids[item.sha256], False))
                 else:
                     created.add(item.sha256)
                     results.append((new_ids[item.sha256], True))

@@ -2256,7 +2256,8 @@ def test_a_picture_another_process_adds_meanwhile_is_that_image_not_a_failure(tm
     PostgreSQL: both read a new file and both add its image; the second one's batch failed ("The library database
     failed: duplicate key value violates unique constraint "image_owner_id_sha256"", a notice in the app), as its
     transaction does not wait for the other's read. The picture the other process added meanwhile is the image
-    (one row); nothing fails. Fails without (the IntegrityError)."""
+    (one row), said as already there (a duplicate), not as imported; nothing fails. Fails without (the
+    IntegrityError; then, without RETURNING, "imported")."""
     from store.importer import import_files
 
     name, url = postgres_server.new_database()
@@ -2280,7 +2281,8 @@ def test_a_picture_another_process_adds_meanwhile_is_that_image_not_a_failure(tm
         assert others and [i for _, i in others[0].imported] and not others[0].failed
         assert not report.failed, report.failed
         (image_id,) = [i for _, i in others[0].imported]
-        assert [i for _, i in report.imported + report.duplicates] == [image_id]
+        # said as already there, not as made by this import (review of 487559e: it said "imported")
+        assert report.imported == [] and [i for _, i in report.duplicates] == [image_id]
         assert app.total() == 1 and watch.total() == 1
     finally:
         app.close()
@@ -2466,3 +2468,21 @@ def test_what_is_kept_of_a_file_gone_from_its_folder_is_forgotten_after_the_tras
     monkeypatch.undo()
     shutil.move(away / "b.png", outputs / "day2" / "b.png")
     assert library.scan_sources()[0].added != [again.id]
+
+
+def test_bulk_insert_returns_only_the_rows_it_wrote(library):
+    """An insert that leaves out the rows already there (keep_existing) says which it wrote (RETURNING), so that a
+    picture another process added meanwhile is not said to be made by this one (SQLite and PostgreSQL)."""
+    from store.database import bulk_insert
+    from store.models import Collection
+    from store.records import utc_now
+
+    with library.bound():
+        account, now = library.account.id, utc_now()
+        Collection.create(owner=account, name="there", created_at=now)
+        rows = [{"owner": account, "name": name, "created_at": now} for name in ("there", "new", "other")]
+        with library.db.atomic():
+            written = bulk_insert(library.db, Collection, rows, conflict=("owner", "name"), keep_existing=True,
+                                  returning="name")
+        assert sorted(written) == ["new", "other"]
+        assert bulk_insert(library.db, Collection, [{"owner": account, "name": "more", "created_at": now}]) == []
