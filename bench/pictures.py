@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from store.files import make_thumbnail  # noqa: E402
+from store.files import make_mini, make_thumbnail  # noqa: E402
 
 PICTURES = 64  # distinct pictures a generated library's records share (hard links: a file may have 65,000)
 SOURCES = ROOT / "tests" / "fixtures" / "generators"
@@ -134,6 +134,8 @@ def vary_in_place(library: Path) -> bool:
         data, thumbnail = encoded(n, sources)
         _overwrite(shared / f"{n}.png", data)
         _overwrite(shared / f"{n}.thumb.png", thumbnail)
+        if (shared / f"{n}.mini.png").exists():  # (bench/search.py share_minis)
+            _overwrite(shared / f"{n}.mini.png", make_mini(thumbnail))
     write_hashes(library)
     (library / MARKER).write_text("done\n")
     return True

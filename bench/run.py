@@ -244,6 +244,7 @@ async def bench_in_app(path: Path) -> dict:
 
     from tui.app import MyImagesApp
     from widgets.card import ImageCard
+    from widgets.thumbnail_cache import ThumbnailStrips
 
     library = Library(path, account="bench")
     app = MyImagesApp(library, images="halfcell")
@@ -414,6 +415,7 @@ async def bench_in_app(path: Path) -> dict:
         # (`press` and `pause` each wait for 20 ms slices with under 1 ms of processor time), which counted Pilot's
         # idle test (40-60 ms) and the thumbnails of the screen a page away; kept beside it as "through Pilot".
         frame_done: list[float] = []
+        cpu_done: list[float] = []  # the process's processor time at that frame (steadier than wall time under load)
         expected_first = [-1]
 
         def every_picture_shown() -> bool:
@@ -428,26 +430,50 @@ async def bench_in_app(path: Path) -> dict:
             real_display_hook()
             if not frame_done and expected_first[0] >= 0 and every_picture_shown():
                 frame_done.append(time.perf_counter())
+                cpu_done.append(time.process_time())
+
+        async def end_and_home(suffix: str = "", fresh: bool = False) -> None:
+            """End, then Home: result[f"end{suffix}_s"] and result[f"home{suffix}_s"]; with `fresh`, each key with no
+            thumbnail in memory (as after a long scroll), else the medium cards' figure through Pilot beside it."""
+            for name in ("end", "home"):
+                total_rows = -(-grid.total // grid.columns)
+                expected_first[0] = 0 if name == "home" else max(0, total_rows - grid.rows) * grid.columns
+                if fresh:
+                    grid.strips = ThumbnailStrips()
+                    grid.strips.keep_drawn(3 * len(cards))
+                    await pilot.pause()
+                frame_done.clear()
+                cpu_done.clear()
+                start, cpu = time.perf_counter(), time.process_time()
+                if every_picture_shown():  # there already (End at 100 images after 200 PageDowns): nothing to wait
+                    frame_done.append(start)
+                    cpu_done.append(cpu)
+                await pilot.press(name)
+                if not fresh:
+                    await pilot.pause()
+                    while any(card.loading_record for card in app.screen.query(ImageCard)) \
+                            and time.perf_counter() - start < 10:
+                        await asyncio.sleep(0.0005)
+                    result[f"{name}_pilot_s"] = time.perf_counter() - start
+                while not frame_done and time.perf_counter() - start < 10:
+                    await asyncio.sleep(0.0005)
+                result[f"{name}{suffix}_s"] = frame_done[0] - start if frame_done else 10.0
+                result[f"{name}{suffix}_cpu_s"] = cpu_done[0] - cpu if cpu_done else 10.0
+                expected_first[0] = -1
+                await settle()
 
         app.post_display_hook = display_hook
-        for name in ("end", "home"):
-            total_rows = -(-grid.total // grid.columns)
-            expected_first[0] = 0 if name == "home" else max(0, total_rows - grid.rows) * grid.columns
-            frame_done.clear()
-            start = time.perf_counter()
-            if every_picture_shown():  # there already (End at 100 images after 200 PageDowns): nothing to wait for
-                frame_done.append(start)
-            await pilot.press(name)
-            await pilot.pause()
-            while any(card.loading_record for card in app.screen.query(ImageCard)) \
-                    and time.perf_counter() - start < 10:
-                await asyncio.sleep(0.0005)
-            result[f"{name}_pilot_s"] = time.perf_counter() - start
-            while not frame_done and time.perf_counter() - start < 10:
-                await asyncio.sleep(0.0005)
-            result[f"{name}_s"] = frame_done[0] - start if frame_done else 10.0
-            expected_first[0] = -1
-            await settle()
+        await end_and_home()
+        # the same with small cards (40 on screen at 160x48: four times the medium ones' pictures to read and draw),
+        # each key with no picture in memory (End's last screen was never shown; Home's was, before the scrolling)
+        grid.set_card_size("small")
+        await settle()
+        cards = list(app.screen.query(ImageCard))
+        result["small_cards"] = sum(card.index is not None for card in cards)
+        await end_and_home("_small", fresh=True)
+        grid.set_card_size("medium")
+        await settle()
+        cards = list(app.screen.query(ImageCard))
         app.post_display_hook = real_display_hook
         await modals_and_changes(app, pilot, library, meter, settle)
         result["ui_stall_ms"] = meter.stop()
@@ -790,6 +816,13 @@ def report(r: dict) -> str:
             l["pagedown_thumbnails"]["p95"]),
         row("End, key to every picture on screen (ms)", s["end_s"], l["end_s"], target="≤ 100 ms"),
         row("Home, key to every picture on screen (ms)", s["home_s"], l["home_s"], target="≤ 100 ms"),
+        *([row(f"End, small cards ({l['small_cards']} on screen), key to every picture (ms)", s["end_small_s"],
+               l["end_small_s"], target="≤ 100 ms"),
+           row("Home, small cards, key to every picture (ms)", s["home_small_s"], l["home_small_s"],
+               target="≤ 100 ms"),
+           row("End, small cards, the process's processor time (ms)", s["end_small_cpu_s"], l["end_small_cpu_s"]),
+           row("Home, small cards, the process's processor time (ms)", s["home_small_cpu_s"], l["home_small_cpu_s"])]
+          if "end_small_s" in l else []),
         *([row("End through Pilot's idle test, the figure before (ms)", s["end_pilot_s"], l["end_pilot_s"]),
            row("Home through Pilot's idle test, the figure before (ms)", s["home_pilot_s"], l["home_pilot_s"])]
           if "end_pilot_s" in l else []),

@@ -140,6 +140,43 @@ def share_pictures(path: Path) -> Path:
     return path
 
 
+def share_minis(path: Path) -> Path:
+    """Give every record of a generated library its mini thumbnail (once): a hard link to its shared picture's mini,
+    made by the store's own `make_mini` from that picture's thumbnail. What the app's background pass
+    (store/minis.py) would make, but in a minute and on no disk (the pass would write a million files, hours of
+    work); the pass is then marked done, as it would mark it."""
+    import os
+
+    from store import minis
+    from store.files import make_mini, write_bytes_atomic
+
+    marker = path / ".minis"
+    if marker.exists():
+        return path
+    print(f"linking mini thumbnails for {path.name} (once)…", flush=True)
+    shared = path / "shared-pictures"
+    sources = []
+    for n in range(PICTURES):
+        mini = shared / f"{n}.mini.png"
+        mini.write_bytes(make_mini((shared / f"{n}.thumb.png").read_bytes()))
+        sources.append(mini)
+    con = sqlite3.connect(path / "library.db")
+    made: set[str] = set()
+    for image_id, sha256 in con.execute("SELECT id, sha256 FROM image"):
+        folder = path / "minis" / sha256[:2]
+        if str(folder) not in made:
+            folder.mkdir(parents=True, exist_ok=True)
+            made.add(str(folder))
+        try:
+            os.link(sources[image_id % PICTURES], folder / f"{sha256}.png")
+        except FileExistsError:
+            pass
+    con.close()
+    write_bytes_atomic(path / minis.MARK, minis.DONE.encode("ascii"))
+    marker.write_text("done\n")
+    return path
+
+
 def prepare(count: int) -> Path:
     """A generated library ready for bench/run.py --distinct: three collections (the app's filter figures pick
     them), every record with a shared picture, and its catalog saved (made once)."""
@@ -147,7 +184,7 @@ def prepare(count: int) -> Path:
     marker = path / ".prepared"
     if not marker.exists():
         Library(path, account="bench").close()  # a library made by an older schema is brought up to date first
-    path = share_pictures(path)
+    path = share_minis(share_pictures(path))
     if not marker.exists():
         con = sqlite3.connect(path / "library.db")
         with con:
