@@ -6,6 +6,7 @@ ones of free accounts (`_public`); a change needs the image to be its own (`_own
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
@@ -62,7 +63,8 @@ class Accounts:
     root: Path
     db: Database
     account: AccountRecord
-    read_only: bool
+    _read_only: bool
+    _erasing: threading.local  # .now: this thread erases on a full disk (Library.open_for_erasing)
     read_only_reason: str
     files: FileStore
     files_lock: FilesLock
@@ -91,6 +93,16 @@ class Accounts:
     def require_writable(self) -> None:
         """Raise the read-only sentence unless this user may change the library."""
         self._check_writable()
+
+    @property
+    def read_only(self) -> bool:
+        """The library may not be changed (`read_only_reason` says why); but for the thread erasing images on a full
+        disk, while it erases (Library.open_for_erasing)."""
+        return self._read_only and not getattr(self._erasing, "now", False)
+
+    @read_only.setter
+    def read_only(self, value: bool) -> None:
+        self._read_only = value
 
     def may_erase(self) -> bool:
         """Whether images may be erased for good: in a library this user may change, and on a full disk too (erasing

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
@@ -102,6 +103,8 @@ class Library(Images, Search):
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"Cannot create the library folder {self.root}: {os_reason(exc)}.") from exc
+        self._erasing = threading.local()  # erasing on a full disk: writable for that thread (open_for_erasing)
+        self._opened_for_erasing = False  # the database opened again, for writing, by a first erase on a full disk
         self.read_only = not _may_write(self.root, self.database_url)
         self.read_only_reason = "is read-only for you"
         self.files = FileStore(self.root)
@@ -189,26 +192,41 @@ class Library(Images, Search):
         with database.bound(self.db):
             self.identity = self._open_schema(marker)
 
-    def open_for_erasing(self) -> None:
-        """A library opened read only on a full disk, its database opened for writing: erasing images frees their room
-        (store/room.py). SQLite needs a little room to open for writing and commit, which the library's disk reserve
-        gives when the disk has none. StoreError: the read-only sentence for a library this user may not change;
-        room.no_room_sentence when no room can be found. Not a store call: it changes the database the calls use."""
+    @contextmanager
+    def open_for_erasing(self) -> Iterator[None]:
+        """For an erase in a library opened read only on a full disk: erasing images frees their room (store/room.py).
+        Its database is opened for writing (once; SQLite needs a little room to open for writing and commit, which the
+        library's disk reserve gives when the disk has none), and the library is writable for the erase alone: for
+        the thread erasing, while the block runs (another thread's import or change meanwhile is refused, as before
+        the erase). After it the library stays writable only if the erase made room: the disk reserve is there again
+        (room.keep_reserve, at the end of the erase, makes it with twice its size free); else it is read only again
+        (one erase, however little it freed, left it writable for the rest of the session). StoreError: the read-only
+        sentence for a library this user may not change; room.no_room_sentence when no room can be found. Not a store
+        call: it changes the database the calls use."""
         if not self.read_only:
+            yield
             return
         self._check_erasable()
-        db = self._writable_database()
-        if db is None and room.release_reserve(self.root):
+        if not self._opened_for_erasing:
             db = self._writable_database()
-        if db is None:
-            raise NoRoomToErase(self.root)
-        old, self.db = self.db, db
-        database.initialize(db)
-        if self.catalog is not None:
-            self.catalog = catalog_moved(old, db, may_save=True) or catalog_of(db, self.root / CATALOG_FILE, True)
-        self.read_only, self.read_only_reason = False, "is read-only for you"
-        if not old.is_closed():
-            old.close()  # this thread's connection; another thread's ends with its unit of work
+            if db is None and room.release_reserve(self.root):
+                db = self._writable_database()
+            if db is None:
+                raise NoRoomToErase(self.root)
+            old, self.db = self.db, db
+            database.initialize(db)
+            if self.catalog is not None:
+                self.catalog = catalog_moved(old, db, may_save=True) or catalog_of(db, self.root / CATALOG_FILE, True)
+            if not old.is_closed():
+                old.close()  # this thread's connection; another thread's ends with its unit of work
+            self._opened_for_erasing = True
+        self._erasing.now = True
+        try:
+            yield
+        finally:
+            self._erasing.now = False
+            if room.has_reserve(self.root):  # room made: writable from now on, for every thread
+                self.read_only, self.read_only_reason = False, "is read-only for you"
 
     def _writable_database(self):
         """This library's database opened for writing (its -shm and -wal made), or None when the disk has no room."""

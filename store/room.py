@@ -63,6 +63,11 @@ def keep_reserve(root: Path, needs: int = KEEP_FROM) -> bool:
     return True
 
 
+def has_reserve(root: Path) -> bool:
+    """Whether the reserve is there (ours): on a disk that was full, an erase made room (Library.open_for_erasing)."""
+    return _ours(root / RESERVE_FILE)
+
+
 def release_reserve(root: Path) -> int:
     """Delete the reserve (when it is ours: see `_ours`); the bytes freed (0: there was none)."""
     path = root / RESERVE_FILE
@@ -98,8 +103,11 @@ def erase(library: "Library", ids: list[int], erase_now: Callable[[list[int]], i
     """Erase these images with `erase_now` (rows first, then files), also on a full disk: the reserve makes room
     for the database when the disk has none. Returns how many were erased. NoRoomToErase when the disk has no
     room for some of them: its sentence says how many were erased, and `erased` which."""
-    if library.read_only:
-        library.open_for_erasing()  # a full disk: writable now, the reserve given up if need be; else the sentence
+    with library.open_for_erasing():  # a full disk: writable for the erase, the reserve given up if need be
+        return _erase(library, ids, erase_now)
+
+
+def _erase(library: "Library", ids: list[int], erase_now: Callable[[list[int]], int]) -> int:
     if library.uses_postgres:  # its database is on the server: a full disk there is not helped here
         with library.bound():
             return erase_now(ids)

@@ -545,6 +545,46 @@ def test_on_a_full_disk_without_the_reserve_an_erase_says_so_and_changes_nothing
         assert [item.record.id for item in library.trashed()] == [ids[0]]
 
 
+def test_an_erase_on_a_full_disk_leaves_the_library_writable_only_when_it_made_room(small_disk, make_png):
+    """Library.open_for_erasing left a library opened read only on a full disk writable for the rest of the session,
+    however little the erase freed: after erasing a small image (the reserve given up to record it, the disk full
+    again) an import or a favourite went on to fail on the disk. The library is writable for the erase alone (for the
+    thread erasing; another thread meanwhile is refused), and after it only when the erase made room (the disk
+    reserve is back); else read only again, with the same sentence. Fails without (read_only was False after it)."""
+    subprocess.run(["mount", "-o", "remount,size=6m", str(small_disk)], check=True)  # room for the reserve
+    root = small_disk / "lib"
+    with Library(root) as library:
+        import_files(library, [make_png(), make_png(), make_png()])
+        ids = sorted(library.ids())
+        library.trash(ids[:2])
+    assert (root / "disk-reserve").exists()
+    fill_disk(small_disk)
+    library = Library(root)
+    assert library.read_only and library.read_only_reason == "is on a full disk"
+    seen_by_another_thread: list[bool] = []
+    real = library._erase_now
+
+    def erase_now(part):
+        thread = threading.Thread(target=lambda: seen_by_another_thread.append(library.read_only))
+        thread.start()
+        thread.join()
+        assert not library.read_only  # this thread erases
+        return real(part)
+
+    library._erase_now = erase_now  # type: ignore[method-assign]
+    assert library.delete_forever([ids[0]]) == 1  # a small image: the reserve went to record it, and is not back
+    assert seen_by_another_thread == [True]
+    assert not (root / "disk-reserve").exists()
+    assert library.read_only and library.read_only_reason == "is on a full disk"
+    with pytest.raises(StoreError, match="is on a full disk: you can browse"):
+        library.toggle_favorite(ids[2])
+    (small_disk / "filler").unlink()  # room again: the next erase makes the reserve again, and the library writable
+    assert library.delete_forever([ids[1]]) == 1
+    assert (root / "disk-reserve").exists() and not library.read_only
+    assert library.toggle_favorite(ids[2]) is True
+    library.close()
+
+
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 async def test_the_app_on_a_full_disk_opens_the_trash_and_empties_it(small_disk, tmp_path, size):
     """New-user test 8 #11: on a full disk `t` did not open the trash (the read-only notice instead). It opens, Empty
