@@ -120,11 +120,13 @@ class ScanReport:
     # files that now hold another picture, whose image left the library (its favorite and collections kept for its
     # return, `_bring_back`): (the file, the image it held, the image it holds now)
     replaced: list[tuple[Path, int, int]] = field(default_factory=list)
+    # folders under the source that could not be read (permissions): (the folder, the reason, its images kept)
+    unreadable: list[tuple[Path, str, int]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed or self.moved or self.kept or self.bad or self.known or self.in_trash
-                    or self.problem or self.taken_in)
+                    or self.problem or self.taken_in or self.unreadable)
 
     def as_json(self) -> dict:
         return {"source": str(self.source), "added": self.added, "back": self.back, "known": self.known, "removed": self.removed,
@@ -132,7 +134,8 @@ class ScanReport:
                 "bad": [[str(p), r] for p, r in self.bad], "waiting": [str(p) for p in self.waiting],
                 "notes": [[str(p), r] for p, r in self.notes], "cancelled": self.cancelled, "problem": self.problem, "busy": self.busy,
                 "taken_in": [[folder, images] for folder, images in self.taken_in],
-                "replaced": [[str(p), old, new] for p, old, new in self.replaced]}
+                "replaced": [[str(p), old, new] for p, old, new in self.replaced],
+                "unreadable": [[str(p), reason, images] for p, reason, images in self.unreadable]}
 
     @classmethod
     def from_json(cls, data: dict) -> "ScanReport":
@@ -145,14 +148,15 @@ class ScanReport:
                    notes=[(Path(p), r) for p, r in data.get("notes", [])], cancelled=bool(data["cancelled"]),
                    problem=str(data["problem"]), busy=bool(data.get("busy", False)),
                    taken_in=[(str(folder), int(images)) for folder, images in data.get("taken_in", [])],
-                   replaced=[(Path(p), int(old), int(new)) for p, old, new in data.get("replaced", [])])
+                   replaced=[(Path(p), int(old), int(new)) for p, old, new in data.get("replaced", [])],
+                   unreadable=[(Path(p), str(reason), int(images)) for p, reason, images in data.get("unreadable", [])])
 
     def summary(self) -> str:
         """What the scan found, plainly: only the parts that happened ("Nothing new: 2 images were already in
         the library", not "0 new images, 2 already in the library, 0 unchanged")."""
         if self.problem:
             return self.problem
-        taken = "".join(self.took_in()) + "".join(self.replaced_sentences())
+        taken = "".join(self.took_in()) + "".join(self.replaced_sentences()) + "".join(self.unreadable_sentences())
         text = self._found()
         if taken:  # the images of the folders taken in are not "new", nor counted as "unchanged"
             return taken.rstrip() if text == "No images in the folder" else taken + text
@@ -168,6 +172,16 @@ class ScanReport:
         """One sentence per file that now holds another picture (ending with a space)."""
         return [f"{path.name} now holds another picture, #{new}: #{old}, the picture it held, left the library (its "
                 "favorite and collections come back with it if its file comes back). " for path, old, new in self.replaced]
+
+    def unreadable_sentences(self) -> list[str]:
+        """One sentence per folder of the source that could not be read (ending with a space): its images stay."""
+        def kept(images: int) -> str:
+            if not images:
+                return "nothing in it was read"
+            return f"its {plural(images, 'image')} {'stays' if images == 1 else 'stay'} in the library"
+
+        return [f"{folder} cannot be read ({reason.lower()}): {kept(images)}; it is read again once it can be. "
+                for folder, reason, images in self.unreadable]
 
     def _found(self) -> str:
         parts = [text for count, text in (
@@ -393,12 +407,14 @@ def _read_png(data: bytes, path: Path, png: PngChunks):
 
 # -- walking a folder --------------------------------------------------------------------------
 
-def walk(root: Path, only: Iterable[Path] | None = None,
-         skip: Iterable[Path] = ()) -> tuple[dict[str, Seen], set[str]]:
+def walk(root: Path, only: Iterable[Path] | None = None, skip: Iterable[Path] = (),
+         unreadable: dict[str, str] | None = None) -> tuple[dict[str, Seen], set[str]]:
     """Image files under `root` (or just the paths in `only`): {relative path: Seen}, and the
     relative paths in `only` that are no longer there. Links and hidden names are not followed (a link with an
     image's name is listed, to be skipped with its reason, LINK_SKIPPED), nor
-    the folders in `skip` (the library's own, in a source that holds it) or any other library's folder."""
+    the folders in `skip` (the library's own, in a source that holds it) or any other library's folder.
+    A folder under `root` that cannot be read (permissions) goes in `unreadable` ({its path: the reason}): what it
+    holds is neither seen nor gone. `root` itself unreadable raises OSError."""
     seen: dict[str, Seen] = {}
     gone: set[str] = set()
     skipped = frozenset(str(p) for p in skip)
@@ -408,24 +424,35 @@ def walk(root: Path, only: Iterable[Path] | None = None,
                 relpath = path.relative_to(root).as_posix()
             except ValueError:
                 continue
-            if _in_skipped(root, path, skipped):
-                continue
             try:
+                if _in_skipped(root, path, skipped):
+                    continue
                 info = path.lstat()
+            except PermissionError as exc:  # in a folder that cannot be read now (or is it): not gone
+                if unreadable is None:
+                    raise
+                unreadable.setdefault(str(Path(exc.filename).parent if exc.filename else path.parent),
+                                      exc.strerror or str(exc))
+                continue
             except OSError:
                 gone.add(relpath)
                 continue
             if _is_image_name(path.name) and (path.is_symlink() or path.is_file()):  # a link: skipped, said
                 seen[relpath] = _seen(relpath, info.st_size, info.st_mtime_ns)
             elif path.is_dir() and not path.is_symlink():  # a folder moved in: everything under it
-                for sub in _walk_all(path, skipped):
-                    found = sub.seen(root)
-                    seen[found.relpath] = found
+                try:
+                    for sub in _walk_all(path, skipped, unreadable):
+                        found = sub.seen(root)
+                        seen[found.relpath] = found
+                except OSError as exc:  # the folder itself cannot be read (its mode changed): not gone
+                    if unreadable is None:
+                        raise
+                    unreadable.setdefault(str(path), exc.strerror or str(exc))
             elif not path.is_dir():
                 gone.add(relpath)
         return seen, gone
     prefix = len(str(root).rstrip("/")) + 1
-    for entry in _walk_all(root, skipped):
+    for entry in _walk_all(root, skipped, unreadable):
         found = _seen(entry.path[prefix:], entry.size, entry.mtime_ns)
         seen[found.relpath] = found
     return seen, gone
@@ -443,6 +470,14 @@ class _Entry:
 
     def seen(self, root: Path) -> Seen:
         return _seen(self.relpath_from(root), self.size, self.mtime_ns)
+
+
+def _is_file(path: Path) -> bool:
+    """Whether `path` is a file; False when it cannot be told (in a folder that cannot be read)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def _is_image_name(name: str) -> bool:
@@ -463,7 +498,8 @@ def _in_skipped(root: Path, path: Path, skipped: frozenset[str]) -> bool:
     return False
 
 
-def _walk_all(root: Path, skipped: frozenset[str] = frozenset()) -> Iterator[_Entry]:
+def _walk_all(root: Path, skipped: frozenset[str] = frozenset(),
+              unreadable: dict[str, str] | None = None) -> Iterator[_Entry]:
     stack = [str(root)]
     while stack:
         folder = stack.pop()
@@ -482,11 +518,16 @@ def _walk_all(root: Path, skipped: frozenset[str] = frozenset()) -> Iterator[_En
                     elif (entry.is_file(follow_symlinks=False) or entry.is_symlink()) and _is_image_name(entry.name):
                         info = entry.stat(follow_symlinks=False)  # a link's own: it is skipped, and said once
                         yield _Entry(entry.path, info.st_size, info.st_mtime_ns)
+                except PermissionError as exc:  # listed, not searchable: what it holds is not gone
+                    if unreadable is not None:
+                        unreadable.setdefault(folder, exc.strerror or str(exc))
                 except OSError:
                     continue
-        except OSError:
+        except OSError as exc:
             if folder == str(root):
                 raise
+            if unreadable is not None and isinstance(exc, PermissionError):
+                unreadable.setdefault(folder, exc.strerror or str(exc))
             continue  # an unreadable sub-folder: the rest is still followed
 
 
@@ -1015,8 +1056,9 @@ def _scan_source(library: Library, row: Source, only: Iterable[Path] | None, pro
         # no disk is mounted there, yet the folder holds the source's own files (the disk's files copied to it, a
         # share made a plain folder): it is an ordinary folder now, read as one (and said gone when it goes)
         Source.update(mounted=False).where(Source.id == row.id).execute()
+    unreadable: dict[str, str] = {}  # folders under it that cannot be read: their files are not gone
     try:
-        seen, gone = walk(root, only, skip=_skipped_folders(library, row))
+        seen, gone = walk(root, only, skip=_skipped_folders(library, row), unreadable=unreadable)
     except OSError as exc:  # gone or unmounted: nothing is dropped for it, it is said
         report.problem = f"Cannot read the source folder {root}: {exc.strerror or exc}; nothing changed for it."
         return scan
@@ -1031,14 +1073,23 @@ def _scan_source(library: Library, row: Source, only: Iterable[Path] | None, pro
         known = {}
         for part in chunked(list(seen) + list(gone), 500):
             known.update((f.relpath, f) for f in query.where(SourceFile.relpath.in_(part)))
-        for folder in {p.relative_to(root).as_posix() for p in only if p != root and not p.is_file()}:
+        for folder in {p.relative_to(root).as_posix() for p in only if p != root and not _is_file(p)}:
             # a folder moved or deleted: the files recorded under it ("/" sorts just before "0")
             known.update((f.relpath, f) for f in query.where(SourceFile.relpath >= folder + "/",
                                                              SourceFile.relpath < folder + "0"))
     changed = [s for rel, s in seen.items()
                if rel not in known or (known[rel].size, known[rel].mtime_ns) != (s.size, s.mtime_ns)]
     report.unchanged = len(seen) - len(changed)
-    removed = [f for rel, f in known.items() if rel not in seen]
+    held = {Path(folder).relative_to(root).as_posix(): reason for folder, reason in unreadable.items()
+            if Path(folder) != root and root in Path(folder).parents}
+
+    def under(rel: str, folder: str) -> bool:
+        return rel == folder or rel.startswith(folder + "/")
+
+    removed = [f for rel, f in known.items() if rel not in seen and not any(under(rel, folder) for folder in held)]
+    report.unreadable = [(root / folder, reason, sum(1 for rel, f in known.items()
+                                                      if under(rel, folder) and f.image_id is not None))
+                         for folder, reason in sorted(held.items())]
     total = len(changed)
     done = read = 0
     if progress and total:  # the count from the start: the first batch read took seconds to show any

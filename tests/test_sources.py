@@ -2486,3 +2486,45 @@ def test_bulk_insert_returns_only_the_rows_it_wrote(library):
                                   returning="name")
         assert sorted(written) == ["new", "other"]
         assert bulk_insert(library.db, Collection, [{"owner": account, "name": "more", "created_at": now}]) == []
+
+
+def test_a_folder_of_a_source_that_cannot_be_read_keeps_its_images_and_is_said(library, outputs, monkeypatch):
+    # NEWUSER12 F1: `chmod 000 outputs/day2` made a rescan drop day2's images as deleted ("Nothing new: 1 gone")
+    # with no word of why, and the watcher's scan of the folder itself named the whole source unreadable. A folder
+    # that cannot be read is not a folder whose files were deleted: its images stay, one sentence names it.
+    library.add_source(outputs)
+    assert prompts(library) == ["a blue ring", "a red diamond"]
+    favorite = next(r for r in library.page() if r.prompt == "a blue ring")
+    library.set_favorite([favorite.id])
+    day2 = str(outputs.resolve() / "day2")
+    real_scandir = os.scandir
+
+    def scandir(path=".", *args):  # as the mode 000 does to anyone without CAP_DAC_OVERRIDE (the tests run as root)
+        if str(path) == day2:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path, *args)
+
+    monkeypatch.setattr("store.sources.os.scandir", scandir)
+    (report,) = library.scan_sources()
+    assert prompts(library) == ["a blue ring", "a red diamond"] and library.get(favorite.id).favorite
+    assert report.removed == 0 and report.unreadable == [(Path(day2), "Permission denied", 1)]
+    assert f"{day2} cannot be read (permission denied): its 1 image stays in the library; it is read again once " \
+           "it can be." in report.summary()
+    real_stat = os.stat
+
+    def stat(path, *args, **kwargs):  # a file in it cannot be looked at either
+        if str(path).startswith(day2 + "/"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr("pathlib.os.stat", stat)
+    monkeypatch.setattr("pathlib.os.lstat", lambda path, *args, **kwargs: stat(path, follow_symlinks=False))
+    # the watcher's events for the folder whose mode changed, and for a file in it
+    (report,) = library.scan_paths([Path(day2), Path(day2) / "b.png"])
+    assert not report.problem and report.removed == 0 and report.unreadable and report.unreadable[0][0] == Path(day2)
+    monkeypatch.setattr("pathlib.os.stat", real_stat)
+    monkeypatch.setattr("pathlib.os.lstat", os.lstat)
+    assert prompts(library) == ["a blue ring", "a red diamond"]
+    monkeypatch.setattr("store.sources.os.scandir", real_scandir)  # readable again: nothing to say, nothing new
+    (report,) = library.scan_sources()
+    assert not report.unreadable and not report.added and report.removed == 0 and library.get(favorite.id).favorite

@@ -840,3 +840,35 @@ async def test_the_watchers_notice_that_the_database_failed_is_titled_for_the_da
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: any(text == down for _, text in shown), LOADED)
         assert [title for title, text in shown if text == down] == ["Library database"]
+
+
+async def test_a_folder_in_a_source_that_cannot_be_read_is_named_and_its_images_stay(tmp_path, monkeypatch):
+    """NEWUSER12 F1: `chmod 000 out/day2` while the app watched said "Cannot read the source folder out: …;
+    nothing changed for it", naming the whole source; the next rescan then dropped day2's images as deleted. Now
+    the notice names day2 and says its images stay, and they do."""
+    import os
+
+    library, record = following_a_favorite(tmp_path, tmp_path / "out" / "day2", "a heron in the reeds", 3)
+    library.remove_source(tmp_path / "out" / "day2")
+    library.add_source(tmp_path / "out")  # out is the source; day2 a folder in it
+    day2 = str((tmp_path / "out" / "day2").resolve())
+    real_scandir = os.scandir
+
+    def scandir(path=".", *args):  # as the mode 000 does to anyone without CAP_DAC_OVERRIDE (the tests run as root)
+        if str(path) == day2:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path, *args)
+
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=(80, 24)) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        await wait_until(pilot, lambda: app.watcher is not None and app.watcher.ready.is_set(), LOADED)
+        monkeypatch.setattr("store.sources.os.scandir", scandir)
+        os.chmod(day2, 0o700)  # the watch's event for the folder whose mode changed
+        await wait_until(pilot, lambda: any("cannot be read" in text for text in shown), LOADED)
+        said = next(text for text in shown if "cannot be read" in text)
+        assert f"{day2} cannot be read (permission denied): its 1 image stays in the library" in said
+        assert not any("Cannot read the source folder" in text for text in shown)
+        assert library.ids() == [record.id] and library.get(record.id).favorite
+        await wait_until(pilot, lambda: "heron" in screen_text(app), LOADED)  # still in the gallery

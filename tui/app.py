@@ -289,6 +289,9 @@ class MyImagesApp(App):
                     self.notify(text, title=title, markup=False)
             if report.replaced:  # a name used again for another picture (latest.png): the image it held left
                 self.notify("".join(report.replaced_sentences()).strip(), title="Source folder", markup=False)
+            if report.unreadable:  # a folder in it that cannot be read (its mode): its images stay, it is said
+                self.notify("".join(report.unreadable_sentences()).strip(), title="Source folder", severity="warning",
+                            markup=False)
             if report.bad:
                 n = len(report.bad)
                 self.notify(f"{plural(n, 'file')} skipped in {where} (w shows why)",
