@@ -82,6 +82,22 @@ def _text_keyword(kind: bytes, raw: bytes) -> str:
     return body.split(b"\x00", 1)[0].decode("latin-1", "replace")
 
 
+A1111_FORMATS = ("a1111", "civitai")  # params read from an A1111-style infotext: every pair is a setting
+SETTINGS_WRITTEN = {"steps", "sampler", "cfg scale", "seed", "size", "model"}  # those settings_text() writes
+
+
+def infotext(record: ImageRecord) -> str:
+    """A whole image's `parameters` as A1111 writes them: Copy settings' text (its generation size as the file
+    records it, not the picture's pixels: an upscale's or a crop's differ; NEWUSER12 F6), then, for a file that
+    came with an A1111 infotext, every other pair it had (Clip skip, Hires upscale, Model hash, Denoising
+    strength…), as A1111's PNG Info and "Send to txt2img" read them."""
+    if record.params.get("_format") not in A1111_FORMATS:
+        return record.settings_text()
+    return record.settings_text(others=[(key, str(value)) for key, value in record.params.items()
+                                        if not key.startswith("_") and key.lower() not in SETTINGS_WRITTEN
+                                        and value not in (None, "")])
+
+
 def png_with_metadata(record: ImageRecord) -> bytes:
     """The PNG bytes of an image with its prompt and settings written in."""
     try:
@@ -113,10 +129,10 @@ def with_metadata(record: ImageRecord, data: bytes, *, is_png: bool = True, expo
     keywords = {_text_keyword(kind, raw) for kind, raw in chunks}
     extra = [own]
     if "parameters" not in keywords:
-        extra.append(_itxt("parameters", build_a1111_text(
+        extra.append(_itxt("parameters", infotext(record) if export_of else build_a1111_text(
             record.prompt, record.negative_prompt, record.model, recorded(record.text_accuracy),
             steps=param(record.params, "steps"), sampler=param(record.params, "sampler"),
-            seed=param(record.params, "seed"), size=_png_size(chunks))))
+            seed=param(record.params, "seed"), size=_png_size(chunks))))  # a grid item: its own size
     parts = [PNG_SIGNATURE]
     inserted = False
     for kind, raw in chunks:

@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 FAVORITE_ALL = "all"
 FAVORITES_ONLY = "favorites"
@@ -72,6 +72,12 @@ def human_size(n: float) -> str:
         if n < 1024 or unit == "GB":
             return f"{n:.1f} {unit}"
     return f"{n:.1f} GB"
+
+
+def _quoted(value: str) -> str:
+    """A setting's value as A1111's infotext writes it: in JSON quotes when it holds a comma, a colon or a line
+    break (its `quote()`), else as it is."""
+    return json.dumps(value, ensure_ascii=False) if any(c in value for c in ",:\n") else value
 
 
 @dataclass(frozen=True)
@@ -297,10 +303,11 @@ class ImageRecord:
                 ("Generation size", str(size) if size and str(size) != f"{self.width}x{self.height}" else "")]
         return [(label, text) for label, text in rows if text]
 
-    def settings_text(self) -> str:
+    def settings_text(self, others: Iterable[tuple[str, str]] = ()) -> str:
         """The image's prompt and settings as A1111/Forge write them (and paste back in one go, "Read generation
         parameters"): the prompt, "Negative prompt: …", then "Steps: 30, Sampler: …, CFG scale: 7, Seed: …,
-        Size: WxH, Model: …", only the fields the image has (NEWUSER7 #15: the prompt dialog's Copy settings)."""
+        Size: WxH, Model: …", only the fields the image has (NEWUSER7 #15: the prompt dialog's Copy settings);
+        `others`, more (label, value) pairs after them (an export's, `export.infotext`)."""
         from .query import param, seed_number, whole_number
 
         seed, steps, sampler = seed_number(self.params), whole_number(param(self.params, "steps")), \
@@ -311,13 +318,12 @@ class ImageRecord:
                   ("CFG scale", recorded(self.text_accuracy).strip()),
                   ("Seed", str(seed) if seed is not None else ""),
                   ("Size", str(size) if size else f"{self.width}x{self.height}" if self.width and self.height else ""),
-                  ("Model", " ".join(self.model.split()))]
+                  ("Model", " ".join(self.model.split())), *others]
         lines = [self.prompt] if self.prompt else []
         if self.negative_prompt:
             lines.append(f"Negative prompt: {self.negative_prompt}")
-        # a value with a comma or colon in quotes, as A1111 writes it (its infotext's quote())
-        settings = ", ".join(f"{label}: {json.dumps(text, ensure_ascii=False) if ',' in text or ':' in text else text}"
-                             for label, text in fields if text)
+        # a value with a comma, colon or line break in quotes, as A1111 writes it (its infotext's quote())
+        settings = ", ".join(f"{label}: {_quoted(text)}" for label, text in fields if text)
         if settings:
             lines.append(settings)
         return "\n".join(lines)

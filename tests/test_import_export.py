@@ -298,6 +298,33 @@ def test_doctor_leaves_young_files_alone(library):
     assert young.exists()
 
 
+@pytest.mark.parametrize(("name", "pixels", "wanted"), [
+    # ComfyUI's comfy-image-saver node: A1111 text whose generation size is half the picture's (a 2x upscale)
+    ("comfyui-comfy-image-saver.jpeg", (1024, 1024), ["Size: 512x512", "Model hash: 217daae812", "Version: ComfyUI"]),
+    # Civitai: Clip skip, and its resources as JSON (quoted, as A1111 quotes a value with a comma)
+    ("civitai.jpeg", (1024, 1024), ["Size: 1024x1024", "Clip skip: 2", 'Civitai resources: "[{']),
+])
+def test_an_exported_a1111_files_parameters_keep_its_generation_size_and_every_setting(library, tmp_path, name,
+                                                                                        pixels, wanted):
+    """NEWUSER12 F6: a download (or export) of an A1111-style JPEG rebuilt its `parameters` from six fields with
+    `Size` = the picture's pixels (1024x1024 for a file that says 512x512) and dropped the rest (Clip skip, Model
+    hash, Version): pasted into A1111 it made another picture. Copy settings' text, then every other pair."""
+    from .generator_expectations import GENERATORS
+
+    import_files(library, [GENERATORS / name])
+    (record,) = library.page()
+    assert (record.width, record.height) == pixels
+    (path,) = export_images(library, [record.id], tmp_path / "out")
+    with Image.open(path) as image:
+        image.load()
+        text = image.text["parameters"]
+    assert text.startswith(record.settings_text())  # the prompt, the negative prompt, Copy settings' line
+    settings = text.splitlines()[-1]
+    for pair in wanted:
+        assert pair in settings
+    assert settings.count("Size: ") == settings.count("CFG scale: ") == 1  # no setting twice (the file: "CFG Scale")
+
+
 def test_demo_library(library):
     assert generate(library, 60) == 60
     assert library.total() == 60
