@@ -11,7 +11,9 @@ from store.importer import ImportOptions, import_files
 from store.library import Library
 from widgets.thumbnails import GRID_PIXELS, load_picture
 
+from . import ui
 from .conftest import write_png
+from .test_duplicates_ui import dup_lib  # noqa: F401 - a fixture
 
 
 def _pixels(path):
@@ -104,6 +106,17 @@ def test_doctor_remakes_missing_and_damaged_minis_and_removes_orphan_ones(tmp_pa
         library.close()
 
 
+def _drawn_colours(widget) -> set:
+    """The true colours of the half-block cells a widget draws (a card's or a tile's picture)."""
+    found = set()
+    for y in range(widget.size.height):
+        for segment in widget.render_line(y):
+            style = segment.style
+            if segment.text and set(segment.text) == {"▀"} and style and style.bgcolor and style.color:
+                found |= {style.color.triplet, style.bgcolor.triplet}
+    return found
+
+
 async def _card_colours(library, size) -> set:
     """The true colours of the cells the only card of the gallery draws its picture with, once it has drawn it."""
     from tui.app import MyImagesApp
@@ -112,22 +125,10 @@ async def _card_colours(library, size) -> set:
     app = MyImagesApp(library, images="halfcell")
     async with app.run_test(size=size) as pilot:
         card = app.screen.query(ImageCard).first()
-
-        def colours() -> set:
-            found = set()
-            for y in range(card.size.height):
-                for segment in card.render_line(y):
-                    style = segment.style
-                    if segment.text and set(segment.text) == {"▀"} and style and style.bgcolor and style.color:
-                        found |= {style.color.triplet, style.bgcolor.triplet}
-            return found
-
-        for _ in range(500):
-            await pilot.pause()
-            if card.record is not None and card.thumbnail_key is None and colours():
-                break
+        await ui.wait_until(pilot, lambda: card.record is not None and card.thumbnail_key is None
+                            and bool(_drawn_colours(card)), timeout=15)
         await app.workers.wait_for_complete()
-        return colours()
+        return _drawn_colours(card)
 
 
 async def test_a_card_draws_the_mini_and_the_thumbnail_while_there_is_none(tmp_path):
@@ -148,3 +149,26 @@ async def test_a_card_draws_the_mini_and_the_thumbnail_while_there_is_none(tmp_p
         assert await _card_colours(library, (80, 24)) == {blue}
     finally:
         library.close()
+
+
+async def test_the_duplicates_view_draws_the_minis(dup_lib, tmp_path):
+    """The duplicates view's tiles read the minis too (the same pixels, ten times faster): a red mini shows red."""
+    from rich.color_triplet import ColorTriplet
+
+    from widgets.picture_tile import PictureTile
+
+    from .test_duplicates_ui import open_view
+    from .test_gallery import make_app
+
+    for record in dup_lib.page():
+        Image.new("RGB", (MINI_SIZE, MINI_SIZE), (255, 0, 0)).save(record.mini_path)
+    app = make_app(dup_lib, tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_view(pilot, app)
+        tiles = list(screen.query(PictureTile))
+
+        def drawn() -> bool:
+            return bool(tiles) and all(not tile.thumb_missing and _drawn_colours(tile) for tile in tiles)
+
+        await ui.wait_until(pilot, drawn, timeout=15)
+        assert all(_drawn_colours(tile) == {ColorTriplet(255, 0, 0)} for tile in tiles)

@@ -32,7 +32,7 @@ from store.text import plural
 from widgets.key_bar import KeyBar
 from widgets.picture_tile import PictureTile
 from widgets.thumbnail_cache import ThumbnailStrips
-from widgets.thumbnails import grid_image_class
+from widgets.thumbnails import grid_image_class, grid_picture
 
 from .confirm_delete import ConfirmDeleteScreen
 from .following import LibraryFollower
@@ -347,8 +347,8 @@ class DuplicatesScreen(Screen[list[int]]):
         keys = []
         for tile in self.tiles:
             columns, rows = tile.thumb_cells()
-            if columns and rows and not self._strips.drawn((tile.record.thumbnail_path, columns, rows)):
-                keys.append((tile.record.thumbnail_path, columns, rows))
+            if columns and rows and not self._strips.drawn((grid_picture(tile.record), columns, rows)):
+                keys.append((grid_picture(tile.record), columns, rows))
         if keys:
             self._make_thumbnails(self._strips, keys)
 

@@ -20,7 +20,7 @@ from store.records import ImageRecord
 
 from .card import StripSource
 from .rgb_lines import RGBLines
-from .thumbnails import fit_cells
+from .thumbnails import fit_cells, grid_picture
 
 
 class PictureTile(RGBLines, Widget):
@@ -104,7 +104,7 @@ class PictureTile(RGBLines, Widget):
         top = 1 + (box - rows) // 2
         if not columns or not top <= y < top + rows:
             return Strip.blank(width, base)
-        pictures = self._strips(self.record.thumbnail_path, columns, rows) if self._strips is not None else None
+        pictures = self._strips(grid_picture(self.record), columns, rows) if self._strips is not None else None
         if pictures is None:
             self.thumb_missing = self._strips is not None
             if self._strips is None and y == top + rows // 2:
