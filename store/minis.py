@@ -14,6 +14,7 @@ a million thumbnails' names costs a second of processor). Pictures stored since 
 """
 from __future__ import annotations
 
+import errno
 import os
 import re
 import time
@@ -52,8 +53,9 @@ def make_missing(files: FileStore, cancel: Callable[[], bool] | None = None, sha
     """Make the minis the library's thumbnails lack, from where the last pass stopped; how many were made.
 
     With `share` below 1 it rests after each mini so that it works at most that share of the time (the app's pass:
-    the processor stays free for the app). Stops at once when `cancel()` answers True; the next pass goes on from
-    the folder it was in."""
+    the processor stays free for the app). Stops at once when `cancel()` answers True, or when the disk is full; the
+    next pass goes on from the folder it was in. A mini that cannot be written for another reason is left out (the
+    card reads the thumbnail; `doctor` makes it, or says why it cannot)."""
     is_cancelled = cancel or (lambda: False)
     done = progress(files)
     if done == DONE or not files.thumbs.is_dir():
@@ -70,8 +72,12 @@ def make_missing(files: FileStore, cancel: Callable[[], bool] | None = None, sha
             if is_cancelled():
                 return made
             began = time.perf_counter()
-            if files.make_mini(thumb[:-4]):
-                made += 1
+            try:
+                made += files.make_mini(thumb[:-4])
+            except OSError as exc:  # a cache: the card reads the thumbnail meanwhile, `doctor` says why it cannot
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    return made  # a full disk: the next start goes on from this folder
+                continue  # (a folder another account made that this one may not write to: the others are made)
             if share < 1.0:
                 rest = (time.perf_counter() - began) * (1.0 - share) / share
                 time.sleep(rest)  # (a mini takes 2 ms: a cancel is seen within 10 ms)

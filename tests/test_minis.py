@@ -2,6 +2,8 @@
 library older than them, removed with the picture, looked after by doctor, and what the half-cell cards draw."""
 from __future__ import annotations
 
+import os
+
 from PIL import Image
 
 from store import minis
@@ -74,6 +76,31 @@ def test_the_pass_makes_every_missing_mini_once_and_goes_on_where_it_stopped(tmp
     finally:
         bob.close()
         alice.close()
+
+
+def test_the_pass_stops_on_a_full_disk_and_goes_past_a_mini_it_may_not_write(tmp_path, make_png, monkeypatch):
+    import errno
+
+    library = Library(tmp_path / "lib", account="alice")
+    try:
+        import_files(library, [make_png() for _ in range(3)])
+        records = _older_library(library, 3)
+        real = library.files.make_mini
+        refused: dict[str, int] = {}
+
+        def make_mini(sha256):
+            if sha256 in refused:
+                raise OSError(refused[sha256], os.strerror(refused[sha256]))
+            return real(sha256)
+
+        monkeypatch.setattr(library.files, "make_mini", make_mini)
+        refused[records[0].sha256] = errno.ENOSPC
+        assert library.make_minis() == 0 and minis.progress(library.files) == ""  # (no error: tried again later)
+        refused[records[0].sha256] = errno.EACCES
+        assert library.make_minis() == 2 and minis.all_made(library.files)
+        assert [r.mini_path.exists() for r in records] == [False, True, True]
+    finally:
+        library.close()
 
 
 def test_the_pass_writes_nothing_for_an_account_that_may_not_write(library, make_png):
