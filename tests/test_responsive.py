@@ -220,6 +220,21 @@ async def test_ctrl_q_on_a_progress_dialog_cancels_the_work_then_quits(lib, tmp_
     assert lib.total() == COUNT - 10  # the chunk done before Ctrl+Q is kept; no other was started
 
 
+async def test_ctrl_c_on_a_progress_dialog_cancels_the_work_as_esc_does(lib, tmp_path, monkeypatch):
+    # NEWUSER12 F4: Ctrl+C, the terminal's stop key, pressed twice during an import did nothing at all (the dialog
+    # takes only its own keys; Textual's "press q to quit" hint is the app's, which a dialog does not reach). It
+    # cancels as Esc does: after the chunk it is on, the app goes on.
+    app, exits, first_chunk_done, go_on = app_in_a_bulk_delete(lib, tmp_path, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await start_deleting_everything(pilot, app, first_chunk_done)
+        await pilot.press("ctrl+c")
+        await wait_until(pilot, lambda: "Cancelling after the current item" in screen_text(app))
+        go_on.set()
+        await wait_until(pilot, lambda: not isinstance(app.screen, ProgressScreen))
+        assert app.is_running and app.return_code is None and not exits
+    assert lib.total() == COUNT - 10  # the chunk done before Ctrl+C is kept; no other was started
+
+
 async def test_sigint_on_a_progress_dialog_cancels_the_work_then_quits_as_ctrl_q_does(lib, tmp_path, monkeypatch):
     # `kill -INT` (a Ctrl+C sent from outside; in the app Ctrl+C is a key) during an import: asyncio cancelled the
     # app's task, the screen went blank and the thread worker went on importing to the end (NEWUSER12 F3). Now it

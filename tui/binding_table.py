@@ -149,7 +149,7 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('picture.help', 'app.help', 'question_mark,f1'),
     ],
     'tui.progress_screen.ProgressScreen': [
-        ('progress.cancel', 'cancel', 'escape'),
+        ('progress.cancel', 'cancel', 'escape,ctrl+c'),
     ],
     'tui.prompt_screen.PromptScreen': [
         ('dialog.scroll_up', "scroll_body('up')", 'up'),
