@@ -297,10 +297,10 @@ class Images(Collections):
         ids = self._own_ids(ids, trashed=None)
         in_the_open = [i for chunk in chunked(ids, 500) for (i,) in Image.select(Image.id).where(
             Image.id.in_(chunk), Image.trashed_at.is_null()).tuples()]
-        linked = sources.linked_paths(library, in_the_open)  # a trashed one's file is in the trash folder
+        shared: list[int] = []  # files in a folder another account follows too: not ours alone, left in place
+        linked = sources.linked_paths(library, in_the_open, shared)  # a trashed one's file is in the trash folder
         in_trash = trash.trash_files_of(library, ids)
         twins = sources.twin_files(library, ids)  # the same picture in a watched folder: not the image's file
-        shared = sources.shared_files(library, in_the_open)  # in a folder another account follows: not ours alone
         def then() -> None:
             sources.leave_twins(library, twins)
             sources.leave_twins(library, shared, sources.SHARED_LEFT)

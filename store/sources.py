@@ -1557,23 +1557,6 @@ def twin_files(library: Library, image_ids: Iterable[int]) -> list[int]:
     return out
 
 
-def shared_files(library: Library, image_ids: Iterable[int]) -> list[int]:
-    """The files of these linked images (SourceFile ids) that lie in a folder another account follows too: not
-    this account's to move or delete (`others_folders`), left in place when the image is erased (`leave_twins`)."""
-    theirs = others_folders(library)
-    if not theirs:
-        return []
-    out: list[int] = []
-    for part in chunked(sorted(set(image_ids)), 500):
-        for file_id, relpath, folder in (SourceFile.select(SourceFile.id, SourceFile.relpath, Source.path)
-                                         .join(Source).switch(SourceFile).join(Image)
-                                         .where(SourceFile.image.in_(part), Image.location != "",
-                                                Image.trashed_at.is_null(), Source.mode == LINK).tuples()):
-            if in_others_folder(Path(folder) / relpath, theirs):
-                out.append(file_id)
-    return out
-
-
 def others_folders(library: Library) -> list[Path]:
     """The folders other accounts follow (any mode). A file in one of them is also theirs: its image in their
     library (or their copy's source) leaves with it, so this account never moves it into the trash or deletes it
@@ -1584,7 +1567,7 @@ def others_folders(library: Library) -> list[Path]:
 
 def shared_note(library: Library, folder: Path) -> str:
     """One sentence when another account follows this folder, a folder holding it or one inside it: what that means
-    for this account's deletes (`shared_files`: since 05d304e they leave such files in place); '' when none does.
+    for this account's deletes (`linked_paths`' shared files: since 05d304e they leave such files in place); '' when none does.
     `source add` said nothing of it, and the deletes then surprised (new-user test 10, note)."""
     folder = Path(folder)
     overlapping: dict[str, list[Path]] = {}
@@ -1626,21 +1609,26 @@ SHARED_LEFT = ("its image was deleted from the library for good; this file was l
                "follows its folder too")
 
 
-def linked_paths(library: Library, image_ids: Iterable[int]) -> dict[int, list[tuple[Path, int, int]]]:
+def linked_paths(library: Library, image_ids: Iterable[int],
+                 shared: list[int] | None = None) -> dict[int, list[tuple[Path, int, int]]]:
     """For linked images: every file in a link-mode source that is this image, with the size and
     modification time it had when read (proof that the file there now is the same). An imported image has
-    none (linked_only)."""
+    none (linked_only). A file in a folder another account follows too is not this account's to move or delete
+    (`others_folders`): it is left out, and its SourceFile id added to `shared` when given (an erase leaves it in
+    place, `leave_twins`), from the same one look at the files."""
     out: dict[int, list[tuple[Path, int, int]]] = {}
     ids = linked_only(library, image_ids)
     theirs = others_folders(library) if ids else []
     for part in chunked(ids, 500):
-        query = (SourceFile.select(SourceFile.image, SourceFile.relpath, SourceFile.size, SourceFile.mtime_ns,
-                                   Source.path)
+        query = (SourceFile.select(SourceFile.id, SourceFile.image, SourceFile.relpath, SourceFile.size,
+                                   SourceFile.mtime_ns, Source.path)
                  .join(Source).where(SourceFile.image.in_(part), Source.mode == LINK).tuples())
-        for image_id, relpath, size, mtime_ns, folder in query:
+        for file_id, image_id, relpath, size, mtime_ns, folder in query:
             path = Path(folder) / relpath
-            if not in_others_folder(path, theirs):  # another account's too: left where it is (shared_files)
+            if not in_others_folder(path, theirs):
                 out.setdefault(image_id, []).append((path, size, mtime_ns))
+            elif shared is not None:
+                shared.append(file_id)
     return out
 
 

@@ -2528,3 +2528,31 @@ def test_a_folder_of_a_source_that_cannot_be_read_keeps_its_images_and_is_said(l
     monkeypatch.setattr("store.sources.os.scandir", real_scandir)  # readable again: nothing to say, nothing new
     (report,) = library.scan_sources()
     assert not report.unreadable and not report.added and report.removed == 0 and library.get(favorite.id).favorite
+
+
+def test_an_erase_looks_at_its_linked_files_once(library, tmp_path, monkeypatch):
+    """An erase looked up the linked images' files twice: those to delete (linked_paths) and those another account's
+    folder holds, to leave (shared_files), each reading the sources of every other account and the files again. One
+    look now sorts them. What it does is the same: the shared file is left and said, the other deleted. Fails
+    without (two looks)."""
+    import store.sources
+
+    folder, own = tmp_path / "team-out", tmp_path / "mine"
+    tower = put(folder, "tower.png", a1111("a lone tower", 77))
+    gate = put(own, "gate.png", a1111("a gate", 78))
+    bob = Library(library.root, account="bob", database_url=library.database_url)
+    try:
+        library.add_source(folder)
+        bob.add_source(folder)
+        bob.add_source(own)
+        ids = [r.id for r in bob.page()]
+        looks: list[int] = []
+        real = store.sources.others_folders
+        monkeypatch.setattr(store.sources, "others_folders", lambda lib: looks.append(1) or real(lib))
+        assert bob.delete(ids) == 2
+        assert len(looks) == 1
+        assert tower.is_file() and not gate.exists()  # alice's folder too: left; bob's own: deleted with its image
+        assert ("tower.png", SHARED_LEFT) in [(str(f), reason) for source in bob.sources() for f, reason in source.bad]
+        assert library.total() == 1
+    finally:
+        bob.close()
