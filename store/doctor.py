@@ -35,6 +35,7 @@ from PIL import Image
 
 from .errors import StoreError
 from .files import TMP_PREFIX, make_thumbnail
+from .formats import STORED_EXTENSIONS
 from .library import Library
 from .models import Image as ImageRow
 from .models import Source as SourceRow
@@ -44,7 +45,7 @@ from .text import plural
 from .trash import trash_days
 
 _HASH_FOLDER = re.compile(r"[0-9a-f]{2}")
-_ORIGINAL = re.compile(r"([0-9a-f]{64})\.(png|jpg|webp)")
+_ORIGINAL = re.compile(r"([0-9a-f]{64})\.(" + "|".join(STORED_EXTENSIONS) + ")")
 _THUMBNAIL = re.compile(r"([0-9a-f]{64})\.png")
 _TEMPORARY = re.compile(re.escape(TMP_PREFIX) + r"[a-z0-9_]{8}")
 

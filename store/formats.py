@@ -11,6 +11,8 @@ from PIL import features
 AVIF = features.check("avif") is True
 # Pillow's format -> the extension of the library's copy
 FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif", "TIFF": "tiff", **({"AVIF": "avif"} if AVIF else {})}
+# the extensions of the library's copies (originals/), whatever this Pillow reads: doctor knows them as the library's
+STORED_EXTENSIONS = ("png", "jpg", "webp", "gif", "tiff", "avif")
 # .jfif, .jpe: JPEG as browsers save it
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".jfif", ".jpe", ".webp", ".gif", ".tif", ".tiff", *((".avif",) if AVIF else ())}
 _NAMES = ["PNG", "JPEG", "WebP", "GIF", "TIFF", *(["AVIF"] if AVIF else [])]
