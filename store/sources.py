@@ -277,7 +277,28 @@ def is_complete(data: bytes) -> bool:
         return data.rstrip(b"\0\r\n\t ").endswith(b"\xff\xd9")
     if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
         return len(data) >= 8 + int.from_bytes(data[4:8], "little")
-    return bool(data)  # not an image format we know: read it, and refuse it with the reason
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return data.rstrip(b"\0").endswith(b";")  # its trailer
+    if data[4:8] == b"ftyp":  # AVIF (and its kin): whole boxes, up to the end of the file
+        return _whole_boxes(data)
+    return bool(data)  # not an image format we know (TIFF: offsets anywhere): read it, refused with the reason
+
+
+def _whole_boxes(data: bytes) -> bool:
+    """Whether an ISO media file (AVIF) is whole: its top-level boxes, each its size long, end where the data does."""
+    at = 0
+    while at + 8 <= len(data):
+        size = int.from_bytes(data[at:at + 4], "big")
+        if size == 1:  # a 64-bit size after the type
+            if at + 16 > len(data):
+                return False
+            size = int.from_bytes(data[at + 8:at + 16], "big")
+        elif size == 0:  # to the end of the file
+            return True
+        if size < 8:
+            return True  # not boxes after all: read it, refused with the reason
+        at += size
+    return at == len(data)
 
 
 class _PngText:

@@ -730,6 +730,27 @@ def test_half_written_files_wait(tmp_path):
         assert not is_complete(data[:cut])
 
 
+def test_half_written_gif_and_avif_files_wait(tmp_path):
+    """GIF and AVIF are followed in sources too (13b949e): one cut short while its generator writes it waits for the
+    rest (a GIF's trailer, an AVIF's last box), as a PNG, JPEG or WebP does, instead of being said bad once. Fails
+    without (a cut file counted complete)."""
+    import io
+
+    from PIL import Image
+
+    from store.formats import AVIF
+
+    frames = [Image.new("RGB", (24, 16), colour) for colour in ("red", "blue")]
+    kinds = ["GIF"] + (["AVIF"] if AVIF else [])
+    for kind in kinds:
+        out = io.BytesIO()
+        frames[0].save(out, kind, **({"save_all": True, "append_images": frames[1:]} if kind == "GIF" else {}))
+        data = out.getvalue()
+        assert is_complete(data), kind
+        for cut in (10, len(data) // 2, len(data) - 1):
+            assert not is_complete(data[:cut]), (kind, cut)
+
+
 def test_a_half_written_file_is_read_once_complete(library, tmp_path):
     folder = tmp_path / "out"
     folder.mkdir()
