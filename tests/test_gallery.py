@@ -517,6 +517,21 @@ async def test_download_never_overwrites(lib, tmp_path):
         assert files == [f"{record.id}-mana-potion (2).png", f"{record.id}-mana-potion.png"]
 
 
+async def test_the_first_download_says_how_to_choose_another_folder(lib, tmp_path):
+    """NEWUSER11 #8: a user who sees where `s` saved asks "can I choose?": the first download's notice of the run
+    says the key (as the keymap has it), the next ones do not repeat it. Fails without (nothing said)."""
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        said = ui.notices(app)
+        await pilot.press("s")
+        await ui.wait_until(pilot, lambda: len(said) == 1)
+        assert said[0].startswith("Saved ") and said[0].endswith(".png (^s: another download folder)")
+        await pilot.press("s")
+        await ui.wait_until(pilot, lambda: len(said) == 2)
+        assert said[1].endswith(" (2).png")
+
+
 async def test_delete_cancel_paths_then_delete(lib, tmp_path, db_url):  # both back ends
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:

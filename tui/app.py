@@ -101,6 +101,7 @@ class MyImagesApp(App):
         self.image_mode = images
         self.downloads = downloads or self.settings.downloads
         self._downloads_given = downloads is not None  # --downloads: it wins over the settings at every start
+        self.download_folder_told = False  # the first download's notice says how to choose another folder
         self.interrupted_by: int | None = None  # SIGINT or SIGTERM received: the app quit as Ctrl+Q quits (run)
         self._signals: dict[int, object] = {}  # the signals handled, and their handlers before
 

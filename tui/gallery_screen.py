@@ -932,6 +932,15 @@ class GalleryScreen(Screen):
         if ids:
             self.download(ids)
 
+    def _download_folder_hint(self) -> str:
+        """Once a run, after the first download: how to choose another folder (NEWUSER11 #8: "can I choose?")."""
+        key = shown_keys(self.app, next(b for b in self.BINDINGS if isinstance(b, Binding)
+                                        and b.id == "gallery.download_folder"))
+        if self.app.download_folder_told or not key:
+            return ""
+        self.app.download_folder_told = True
+        return f" ({key}: another download folder)"
+
     def action_download_folder(self) -> None:
         """Where downloads go, chosen in a dialog (kept in the settings file)."""
         def chosen(folder: Path | None) -> None:
@@ -964,9 +973,10 @@ class GalleryScreen(Screen):
             if outcome.cancelled:
                 self.notify(f"Cancelled: downloaded {len(written):,} of {len(ids):,} images to {folder}", markup=False)
             elif len(written) == 1:
-                self.notify(f"Saved {written[0]}", title="Downloaded", markup=False)
+                self.notify(f"Saved {written[0]}{self._download_folder_hint()}", title="Downloaded", markup=False)
             else:
-                self.notify(f"Downloaded {len(written):,} images to {folder}", title="Downloaded", markup=False)
+                self.notify(f"Downloaded {len(written):,} images to {folder}{self._download_folder_hint()}",
+                            title="Downloaded", markup=False)
 
         self._run_job(f"Downloading {len(ids):,} images", job, len(ids), finished)
 
