@@ -163,6 +163,26 @@ async def test_the_large_view_follows_the_keymap_of_the_gallery(lib, tmp_path, s
         assert any(r.binding_id == "viewer.favorite" and r.keys == "^f" for r in app.screen.rows)
 
 
+async def test_the_trashs_large_view_follows_the_keymap_of_the_gallerys(lib, tmp_path):
+    """With "viewer.next" = "n" the gallery's large view stepped on n, and the trash's (the same large view, of the
+    trash: picture.next) still took only →. It follows it (keymap_check.FOLLOWS). Fails without (n did nothing)."""
+    from tui.trash_screen import TrashPictureScreen, TrashScreen
+
+    config_file().write_text('[keymap]\n"viewer.next" = "n"\n', encoding="utf-8")
+    lib.trash(lib.ids())
+    app = MyImagesApp(lib, images="none", downloads=tmp_path / "downloads")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.settle(pilot, app)
+        await pilot.press("t")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and app.screen.loaded)
+        await ui.settle(pilot, app)
+        await pilot.press("enter")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashPictureScreen))
+        assert app.screen.position() == (0, 3)
+        await pilot.press("n")
+        await ui.wait_until(pilot, lambda: app.screen.position() == (1, 3))
+
+
 def test_a_large_view_binding_the_keymap_names_keeps_its_own_keys():
     """Only a binding the keymap leaves alone follows the gallery's; one of another action never does."""
     from tui.keymap_check import keymap_problems, with_followers
@@ -170,6 +190,9 @@ def test_a_large_view_binding_the_keymap_names_keeps_its_own_keys():
     keymap = {"gallery.favorite": "ctrl+f", "viewer.info": "I", "gallery.info": "ctrl+i", "gallery.quit": "x"}
     followed = with_followers(keymap)
     assert followed == {**keymap, "viewer.favorite": "ctrl+f"}  # viewer.info is the user's; no viewer.quit
+    # the trash's and the duplicates view's large view (picture.*) follows the gallery's large view
+    assert with_followers({"viewer.next": "n", "viewer.close": "x"}) == {
+        "viewer.next": "n", "viewer.close": "x", "picture.next": "n", "picture.close": "x"}
     # a key taken from another of the large view's actions is said, with the large view's names
     assert '[keymap] "d" is given to both viewer.favorite and viewer.delete: it runs viewer.favorite; viewer.delete ' \
         "no longer has it." in keymap_problems({"gallery.favorite": "d"})

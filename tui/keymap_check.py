@@ -19,8 +19,9 @@ Table = Mapping[str, Sequence[Row]]  # "module.Class" -> the bindings it offers 
 # The large view does to the image it shows what the gallery does to the card under the cursor: a binding of its
 # with the same action as the gallery's binding of the same name ("viewer.favorite", "gallery.favorite") takes the
 # keys the keymap gives the gallery's, unless the keymap names it too (NEWUSER11: after "gallery.favorite" =
-# "ctrl+f" the large view still took f).
-FOLLOWS = {"viewer": "gallery"}
+# "ctrl+f" the large view still took f). The large view of the trash and of the duplicates view (picture_screen.py,
+# "picture.next") likewise follows the gallery's large view ("viewer.next").
+FOLLOWS = {"viewer": "gallery", "picture": "viewer"}
 
 
 def with_followers(keymap: Mapping[str, str], table: Table | None = None) -> dict[str, str]:
@@ -31,11 +32,15 @@ def with_followers(keymap: Mapping[str, str], table: Table | None = None) -> dic
         table = BINDINGS
     actions = {binding_id: action for rows in table.values() for binding_id, action, _ in rows if binding_id}
     followed = dict(keymap)
-    for binding_id, action in actions.items():
-        screen, _, name = binding_id.partition(".")
-        leader = f"{FOLLOWS[screen]}.{name}" if screen in FOLLOWS else ""
-        if leader in keymap and binding_id not in keymap and actions.get(leader) == action:
-            followed[binding_id] = keymap[leader]
+    more = True
+    while more:  # a follower's follower (picture after viewer after gallery) takes what its leader took
+        more = False
+        for binding_id, action in actions.items():
+            screen, _, name = binding_id.partition(".")
+            leader = f"{FOLLOWS[screen]}.{name}" if screen in FOLLOWS else ""
+            if leader in followed and binding_id not in followed and actions.get(leader) == action:
+                followed[binding_id] = followed[leader]
+                more = True
     return followed
 
 
