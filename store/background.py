@@ -397,27 +397,44 @@ def predict(session, picture: Image.Image) -> list[Image.Image]:
     return [resize_on_two_threads(mask, picture.size) for mask in masks]
 
 
-def remove_background(image: Image.Image, model: str | None = None) -> Image.Image:
-    """An RGBA copy of the picture with its background transparent.
+def _cut_parts(image: Image.Image, model: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """The picture's RGBA pixels, opaque (a new array, the picture's colours), and the alpha of its cut.
 
-    The session's mask is what `rembg.remove` would cut with (its default
-    options); the cut itself is done here, once, after the refinement.
-    What needs the picture alone (its RGBA copy, `plain_parts`) is made on
-    the helper thread while rembg resizes the picture for the model.
+    The session's mask is what `rembg.remove` would cut with (its default options), refined here. What needs the
+    picture alone (its RGBA copy, `plain_parts`) is made on a helper thread while rembg and the model work.
     """
     session = get_session(model)
     picture = display_image(image)
     if picture.mode != "RGB":
         picture = picture.convert("RGB")
     picture.load()  # read by two threads from here on: nothing left to load lazily
-    (parts, result), masks = both(lambda: (plain_parts(picture), picture.convert("RGBA")),
-                                  lambda: [m.convert("L") for m in predict(session, picture)])
+    (parts, rgba), masks = both(lambda: (plain_parts(picture), np.array(picture.convert("RGBA"))),
+                                lambda: [m.convert("L") for m in predict(session, picture)])
     mask = masks[0]
     for other in masks[1:]:  # models that answer with several masks: keep what any of them keeps
         mask = ImageChops.lighter(mask, other)
-    alpha = Image.fromarray(refine_mask(None, np.asarray(mask), picture, parts=parts), "L")
-    result.putalpha(alpha)
-    return without_hidden_colours(result, alpha)
+    return rgba, refine_mask(None, np.asarray(mask), picture, parts=parts)
+
+
+# Per alpha value, what an opaque RGBA pixel (as a little-endian 32-bit number) is ANDed with: its colour and that
+# alpha, or transparent black where the alpha is 0.
+_CUT = np.array([0] + [(value << 24) | 0x00FFFFFF for value in range(1, 256)], "<u4")
+
+
+def cut_in_place(rgba: np.ndarray, alpha: np.ndarray) -> None:
+    """Opaque RGBA pixels given the alpha of the cut, in place; the colours of the pixels nobody sees (alpha 0)
+    cleared to transparent black, as rembg's own cut leaves them (see `without_hidden_colours`). The same pixels
+    when done again: it may finish rows done in part. In numpy by a table: 2.8 ms at 1824x1248, where Pillow's
+    putalpha and masked paste took 7.3 and a copy to numpy for the PNG 1.2 more."""
+    pixels = rgba.view("<u4").reshape(alpha.shape)
+    np.bitwise_and(pixels, np.take(_CUT, alpha), out=pixels)
+
+
+def remove_background(image: Image.Image, model: str | None = None) -> Image.Image:
+    """An RGBA copy of the picture with its background transparent (`_cut_parts`, `cut_in_place`)."""
+    rgba, alpha = _cut_parts(image, model)
+    cut_in_place(rgba, alpha)
+    return Image.fromarray(rgba, "RGBA")
 
 
 _VISIBLE = [0] + [255] * 255  # a point table: 255 where a pixel shows at all
@@ -466,11 +483,12 @@ def clean_image_made(library: Library, image_id: int, model: str | None = None) 
     Not new when the image was cleaned before: the same cleaned picture is in the library."""
     library.require_own(image_id)
     record = library.get(image_id)  # read once (three times before: 1 ms each)
-    picture = open_original(library, image_id, record)
-    cleaned = remove_background(picture, model)
-    # the thumbnail on a helper thread while the picture is encoded here and on the other
-    thumbnail, data = both(lambda: cleaned_thumbnail(record.thumbnail_path, cleaned),
-                           lambda: png_writer.png_bytes(cleaned, _helper))
+    rgba, alpha = _cut_parts(open_original(library, image_id, record), model)
+    # the thumbnail on a helper thread while the picture is cut and encoded in two halves, here and on the other
+    thumbnail, data = both(lambda: cleaned_thumbnail(record.thumbnail_path, Image.fromarray(alpha, "L")),
+                           lambda: png_writer.array_png_bytes(
+                               rgba, _helper, lambda start, stop, rows: cut_in_place(rows, alpha[start:stop])))
+    cleaned = Image.frombuffer("RGBA", (alpha.shape[1], alpha.shape[0]), rgba, "raw", "RGBA", 0, 1)  # not a copy
     item = derived_image(library, image_id, cleaned, "background removed", thumbnail, data, record)
     earlier = cleaned_before(library, image_id, cleaned, item.sha256)
     if earlier is not None:
@@ -480,14 +498,16 @@ def clean_image_made(library: Library, image_id: int, model: str | None = None) 
 
 
 def cleaned_thumbnail(source_thumbnail: Path, cleaned: Image.Image) -> bytes | None:
-    """The source's thumbnail with the cleaned image's alpha: the same as making one
-    from the cleaned image, for a fraction of the work. None if the source has none."""
+    """The source's thumbnail with the cleaned image's alpha (`cleaned`: the cleaned image, or its alpha alone, an
+    L picture): the same as making one from the cleaned image, for a fraction of the work. None if the source has
+    none."""
     try:
         with Image.open(source_thumbnail) as stored:
             thumb = stored.convert("RGB")
     except (OSError, ValueError):
         return None
-    thumb.putalpha(cleaned.getchannel("A").resize(thumb.size, Image.Resampling.LANCZOS, reducing_gap=1.0))
+    alpha = cleaned if cleaned.mode == "L" else cleaned.getchannel("A")
+    thumb.putalpha(alpha.resize(thumb.size, Image.Resampling.LANCZOS, reducing_gap=1.0))
     out = io.BytesIO()
     thumb.save(out, "PNG", compress_level=1)
     return out.getvalue()

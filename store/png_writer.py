@@ -15,6 +15,7 @@ from __future__ import annotations
 import struct
 import zlib
 from concurrent.futures import Executor
+from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -66,24 +67,45 @@ def png_bytes(picture: Image.Image, executor: Executor | None = None) -> bytes:
     the bytes are the same either way."""
     if picture.mode not in _COLOUR_TYPES:
         raise ValueError(f"only RGB and RGBA pictures are written here, not {picture.mode}")
-    colour_type, channels = _COLOUR_TYPES[picture.mode]
-    width, height = picture.size
-    rows = np.asarray(picture).reshape(height, width * channels)
+    return array_png_bytes(np.asarray(picture), executor)
+
+
+Prepare = Callable[[int, int, np.ndarray], None]
+
+
+def array_png_bytes(pixels: np.ndarray, executor: Executor | None = None, prepare: Prepare | None = None) -> bytes:
+    """`png_bytes` of a picture's pixels (height x width x 3 or 4, uint8). `prepare(start, stop, rows)`, when
+    given, finishes rows start..stop (`pixels[start:stop]`, changed in place) on the thread that compresses them,
+    just before; the row above the second half is finished apart, on a copy. It must give the same row whatever
+    part of it is finished already."""
+    height, width, channels = pixels.shape
+    colour_type = {3: 2, 4: 6}[channels]
+    rows = pixels.reshape(height, width * channels)
     split = height // 2 if rows.nbytes >= TWO_THREADS_FROM and height >= 2 else height
+
+    def half(start: int, stop: int, above: np.ndarray | None) -> tuple[bytes, int, int]:
+        if prepare is not None:
+            prepare(start, stop, pixels[start:stop])
+            if above is not None:
+                prepare(start - 1, start, above)
+        flat_above = None if above is None else above.reshape(width * channels)
+        return _compressed_rows(rows[start:stop], flat_above, stop == height)
+
     if split < height:
+        above = pixels[split - 1:split].copy()  # before either half changes it
         if executor is None:
-            tail, tail_adler, tail_length = _compressed_rows(rows[split:], rows[split - 1], True)
-            head, head_adler, _ = _compressed_rows(rows[:split], None, False)
+            tail, tail_adler, tail_length = half(split, height, above)
+            head, head_adler, _ = half(0, split, None)
         else:
-            second = executor.submit(_compressed_rows, rows[split:], rows[split - 1], True)
+            second = executor.submit(half, split, height, above)
             try:
-                head, head_adler, _ = _compressed_rows(rows[:split], None, False)
+                head, head_adler, _ = half(0, split, None)
             finally:
                 tail, tail_adler, tail_length = second.result()  # never left running, whatever happened here
         adler = adler32_combine(head_adler, tail_adler, tail_length)
         stream = b"".join((_ZLIB_HEADER, head, tail, struct.pack(">I", adler)))
     else:
-        body, adler, _ = _compressed_rows(rows, None, True)
+        body, adler, _ = half(0, height, None)
         stream = b"".join((_ZLIB_HEADER, body, struct.pack(">I", adler)))
     header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
     return b"".join((_SIGNATURE, _chunk(b"IHDR", header), _chunk(b"IDAT", stream), _chunk(b"IEND", b"")))

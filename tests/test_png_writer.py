@@ -99,3 +99,26 @@ def test_adler32_combine_is_zlibs():
             zlib.adler32(first + second)
     ones = b"\xff" * 300_000  # sums that wrap the modulus many times
     assert png_writer.adler32_combine(zlib.adler32(ones), zlib.adler32(ones), len(ones)) == zlib.adler32(ones * 2)
+
+
+def test_rows_are_finished_by_the_thread_that_compresses_them():
+    # `prepare` finishes each half on its own thread just before it is compressed (the clean's cut); the row above
+    # the second half is finished apart, on a copy; the bytes are those of the finished picture
+    import threading
+
+    picture = noise("RGBA", (640, 480), 9)
+    finished = np.asarray(picture).copy()
+    finished[::3] = 0
+    calls = []
+
+    def prepare(start, stop, rows):
+        calls.append((start, stop, threading.current_thread().name))
+        rows[(np.arange(start, stop) % 3 == 0)] = 0
+
+    with ThreadPoolExecutor(1, thread_name_prefix="other") as executor:
+        pixels = np.asarray(picture).copy()
+        data = png_writer.array_png_bytes(pixels, executor, prepare)
+    assert data == png_writer.png_bytes(Image.fromarray(finished, "RGBA"))
+    assert np.array_equal(pixels, finished)
+    assert sorted((start, stop) for start, stop, _ in calls) == [(0, 240), (239, 240), (240, 480)]
+    assert all(name.startswith("other") == (start >= 239) for start, _, name in calls)
