@@ -388,28 +388,38 @@ _MODEL_INPUT = {"U2netpSession": (320, 320), "U2netSession": (320, 320)}
 def predict(session, picture: Image.Image) -> list[Image.Image]:
     """`session.predict(picture)`, the same masks: the resizes on two threads when rembg's session is one of
     `_MODEL_INPUT`'s."""
+    return predict_beside(session, picture, lambda: None)[0]
+
+
+def predict_beside(session, picture: Image.Image, beside: Callable[[], T]) -> tuple[list[Image.Image], T]:
+    """`predict`, and `beside()` run on a helper thread while the model runs (not while the picture is resized for
+    it, which takes both threads): the masks and what `beside` gave."""
     size = _MODEL_INPUT.get(type(session).__name__) if type(session).__module__.startswith("rembg.") else None
     if size is None or picture.mode != "RGB":
-        return session.predict(picture)
-    masks = session.predict(resize_on_two_threads(picture, size))
+        other, masks = both(beside, lambda: session.predict(picture))
+        return masks, other
+    small = resize_on_two_threads(picture, size)
+    other, masks = both(beside, lambda: session.predict(small))
     if any(mask.size != size or mask.mode != "L" for mask in masks):  # not the rembg this was written for
-        return session.predict(picture)
-    return [resize_on_two_threads(mask, picture.size) for mask in masks]
+        return session.predict(picture), other
+    return [resize_on_two_threads(mask, picture.size) for mask in masks], other
 
 
 def _cut_parts(image: Image.Image, model: str | None) -> tuple[np.ndarray, np.ndarray]:
     """The picture's RGBA pixels, opaque (a new array, the picture's colours), and the alpha of its cut.
 
     The session's mask is what `rembg.remove` would cut with (its default options), refined here. What needs the
-    picture alone (its RGBA copy, `plain_parts`) is made on a helper thread while rembg and the model work.
+    picture alone (its RGBA copy, `plain_parts`) is made on a helper thread while the model works (after the
+    resize for it: not three threads on two cores then).
     """
     session = get_session(model)
     picture = display_image(image)
     if picture.mode != "RGB":
         picture = picture.convert("RGB")
     picture.load()  # read by two threads from here on: nothing left to load lazily
-    (parts, rgba), masks = both(lambda: (plain_parts(picture), np.array(picture.convert("RGBA"))),
-                                lambda: [m.convert("L") for m in predict(session, picture)])
+    masks, (parts, rgba) = predict_beside(session, picture,
+                                          lambda: (plain_parts(picture), np.array(picture.convert("RGBA"))))
+    masks = [m if m.mode == "L" else m.convert("L") for m in masks]
     mask = masks[0]
     for other in masks[1:]:  # models that answer with several masks: keep what any of them keeps
         mask = ImageChops.lighter(mask, other)

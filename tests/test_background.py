@@ -421,3 +421,22 @@ def test_the_cut_in_numpy_is_pillows_putalpha_and_masked_paste():
         background.cut_in_place(rgba[:500], alpha[:500])  # a part first, then the whole
         background.cut_in_place(rgba, alpha)
         assert np.array_equal(rgba, np.asarray(expected))
+
+
+def test_the_work_on_the_picture_alone_runs_beside_the_model_not_beside_the_resize_for_it(monkeypatch):
+    # the resize for the model takes both threads: the RGBA copy and plain_parts wait for it, then run while the
+    # model does (three threads on two cores slowed the resize before)
+    events = []
+    resize = background.resize_on_two_threads
+
+    def noted(picture, size):
+        out = resize(picture, size)
+        events.append(("resized", size))
+        return out
+
+    monkeypatch.setattr(background, "resize_on_two_threads", noted)
+    picture = render_sheet([ItemSpec("sword", "iron")], 1, 1, size=640).image.convert("RGB")
+    session = background.get_session("u2netp")
+    masks, other = background.predict_beside(session, picture, lambda: events.append("beside") or 7)
+    assert other == 7 and masks[0].size == picture.size
+    assert events.index("beside") > events.index(("resized", (320, 320)))
