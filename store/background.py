@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +30,7 @@ from .derived import add_derived, derived_image, open_original
 from .errors import StoreError, first_line
 from .files import display_image
 from .library import Library
+from .records import ImageRecord
 
 PLAIN_TOLERANCE = 16  # max channel difference still counted as the background colour
 PLAIN_SHARE = 0.9  # share of border pixels that must be that colour
@@ -491,9 +492,18 @@ def clean_image(library: Library, image_id: int, model: str | None = None) -> in
 def clean_image_made(library: Library, image_id: int, model: str | None = None) -> tuple[int, bool]:
     """Remove the background of one image: (the cleaned image's id, whether it is new).
     Not new when the image was cleaned before: the same cleaned picture is in the library."""
+    record = _record_to_clean(library, image_id)
+    return _store_cut(library, record, *_cut_parts(open_original(library, image_id, record), model))
+
+
+def _record_to_clean(library: Library, image_id: int) -> ImageRecord:
     library.require_own(image_id)
-    record = library.get(image_id)  # read once (three times before: 1 ms each)
-    rgba, alpha = _cut_parts(open_original(library, image_id, record), model)
+    return library.get(image_id)  # read once (three times before: 1 ms each)
+
+
+def _store_cut(library: Library, record: ImageRecord, rgba: np.ndarray, alpha: np.ndarray) -> tuple[int, bool]:
+    """The cut (`_cut_parts`) of image `record` encoded and stored: `clean_image_made`'s answer."""
+    image_id = record.id
     # the thumbnail on a helper thread while the picture is cut and encoded in two halves, here and on the other
     thumbnail, data = both(lambda: cleaned_thumbnail(record.thumbnail_path, Image.fromarray(alpha, "L")),
                            lambda: png_writer.array_png_bytes(
@@ -576,31 +586,61 @@ class CleanReport:
         return [f"{id_list([i for i, _ in self.failed])} were not cleaned; the first: {self.failed[0][1]}"]
 
 
+# The thread that reads and cuts the next image of a selection while this one is encoded and stored (never the
+# helper's: its tasks wait for none of the helper's).
+_ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="myimages-clean-next")
+
+Cut = tuple[ImageRecord, np.ndarray, np.ndarray]
+
+
+def _cut_ahead(library: Library, image_id: int, model: str | None) -> Future[Cut]:
+    """Image `image_id` read and cut on the `_ahead` thread (its record read here: the database is this thread's);
+    a failure is the future's, raised when its result is asked for. It writes nothing."""
+    try:
+        record = _record_to_clean(library, image_id)
+    except Exception as exc:  # noqa: BLE001 - said in its turn, as if it had been read then
+        failed: Future[Cut] = Future()
+        failed.set_exception(exc)
+        return failed
+    return _ahead.submit(lambda: (record, *_cut_parts(open_original(library, image_id, record), model)))
+
+
 def clean_images(library: Library, image_ids: list[int], model: str | None = None,
                  progress: Callable[[int, int, int], None] | None = None,
                  cancelled: Callable[[], bool] = lambda: False) -> CleanReport:
-    """Clean several images; a failure on one is reported and the rest go on."""
+    """Clean several images; a failure on one is reported and the rest go on.
+
+    The next image is read and cut (the model) on another thread while this one is encoded and stored: its
+    stores stay on this thread, one after the other, and a cancel stops before the next store (the cut made ahead
+    is dropped; it wrote nothing)."""
     report = CleanReport([], [], asked=len(image_ids))
     get_session(model)  # no model: one clear error before anything starts
-    for done, image_id in enumerate(image_ids, start=1):
-        if cancelled():
-            report.cancelled = True
-            break
-        try:
-            new_id, created = clean_image_made(library, image_id, model)
-            if created:
-                report.created.append((image_id, new_id))
-            elif library.get(new_id).parent_id == image_id:
-                report.existing.append((image_id, new_id))
-            else:  # the cleaned picture of another image (of this run or before) with the same pixels
-                report.identical.append((image_id, new_id))
-        except BackgroundError:
-            raise
-        except StoreError as exc:
-            report.failed.append((image_id, str(exc)))
-        except Exception as exc:  # noqa: BLE001 - one bad image never stops the rest
-            detail = first_line(exc, fallback="")  # "KeyError: 'x'"; a bare "ValueError" when it says nothing
-            report.failed.append((image_id, f"{type(exc).__name__}{': ' + detail if detail else ''}"))
-        if progress:
-            progress(done, len(image_ids), image_id)
+    ahead: Future[Cut] | None = None
+    try:
+        for done, image_id in enumerate(image_ids, start=1):
+            if cancelled():
+                report.cancelled = True
+                break
+            cut = ahead if ahead is not None else _cut_ahead(library, image_id, model)
+            ahead = _cut_ahead(library, image_ids[done], model) if done < len(image_ids) else None
+            try:
+                new_id, created = _store_cut(library, *cut.result())
+                if created:
+                    report.created.append((image_id, new_id))
+                elif library.get(new_id).parent_id == image_id:
+                    report.existing.append((image_id, new_id))
+                else:  # the cleaned picture of another image (of this run or before) with the same pixels
+                    report.identical.append((image_id, new_id))
+            except BackgroundError:
+                raise
+            except StoreError as exc:
+                report.failed.append((image_id, str(exc)))
+            except Exception as exc:  # noqa: BLE001 - one bad image never stops the rest
+                detail = first_line(exc, fallback="")  # "KeyError: 'x'"; a bare "ValueError" when it says nothing
+                report.failed.append((image_id, f"{type(exc).__name__}{': ' + detail if detail else ''}"))
+            if progress:
+                progress(done, len(image_ids), image_id)
+    finally:
+        if ahead is not None:  # a cancel, or an error that ends the run: nothing left running
+            wait([ahead])
     return report

@@ -440,3 +440,59 @@ def test_the_work_on_the_picture_alone_runs_beside_the_model_not_beside_the_resi
     masks, other = background.predict_beside(session, picture, lambda: events.append("beside") or 7)
     assert other == 7 and masks[0].size == picture.size
     assert events.index("beside") > events.index(("resized", (320, 320)))
+
+
+def test_a_selection_cuts_the_next_image_while_this_one_is_stored(library, make_png, monkeypatch):
+    # the model on image N+1 runs on another thread while image N is encoded and stored (here); the stores stay on
+    # the calling thread, in order
+    import threading
+
+    import_files(library, [make_png(size=(64, 64)), make_png(size=(64, 64)), make_png(size=(64, 64))])
+    ids = [r.id for r in library.page()]
+    cut_started = {image_id: threading.Event() for image_id in ids}
+    stored = []
+    cut_parts, store_cut = background._cut_parts, background._store_cut
+
+    def noted_cut(picture, model):
+        image_id = next(i for i in ids if library.get(i).width == picture.width and i not in stored
+                        and not cut_started[i].is_set())
+        cut_started[image_id].set()
+        return cut_parts(picture, model)
+
+    def noted_store(lib, record, rgba, alpha):
+        assert threading.current_thread() is threading.main_thread()
+        following = ids.index(record.id) + 1
+        if following < len(ids):  # the next one's cut has begun before this one is stored
+            assert cut_started[ids[following]].wait(timeout=60)
+        stored.append(record.id)
+        return store_cut(lib, record, rgba, alpha)
+
+    monkeypatch.setattr(background, "_cut_parts", noted_cut)
+    monkeypatch.setattr(background, "_store_cut", noted_store)
+    report = clean_images(library, ids)
+    assert stored == ids and [source for source, _ in report.created] == ids
+
+
+def test_a_cancel_drops_the_cut_made_ahead_and_writes_nothing_more(library, make_png):
+    import_files(library, [make_png(size=(64, 64)), make_png(size=(64, 64)), make_png(size=(64, 64))])
+    ids = [r.id for r in library.page()]
+    files = sorted(p for p in library.root.rglob("*") if p.is_file())
+    calls = []
+    report = clean_images(library, ids, cancelled=lambda: bool(calls.append(1)) or len(calls) > 1)
+    assert report.cancelled and [source for source, _ in report.created] == ids[:1]
+    assert library.total() == 4
+    made = sorted(p for p in library.root.rglob("*") if p.is_file() and p not in files)
+    new = library.get(report.created[0][1])
+    assert not [p for p in made if p.name.startswith(".tmp-")]
+    assert {p for p in made if "originals" in p.parts} == {new.path}  # the next one's cut stored nothing
+
+
+def test_a_selection_whose_second_image_cannot_be_read_says_so_in_its_turn(library, make_png):
+    import_files(library, [make_png(size=(64, 64)), make_png(size=(64, 64))])
+    first, second = [r.id for r in library.page()]
+    library.get(second).path.unlink()  # read ahead, while the first is stored: failed in its own turn
+    seen = []
+    report = clean_images(library, [first, second], progress=lambda done, total, image_id: seen.append(image_id))
+    assert [s for s, _ in report.created] == [first]
+    assert report.failed[0][0] == second and "cannot be read" in report.failed[0][1]
+    assert seen == [first, second]
