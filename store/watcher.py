@@ -14,7 +14,9 @@ are made in the background while nothing else happens.
 """
 from __future__ import annotations
 
+import json
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -23,6 +25,7 @@ from typing import Callable
 from .errors import DatabaseFailed, NotFound, StoreError, first_line
 from .library import Library
 from .sources import ScanReport, ThumbnailWalk, WatchMark
+from .text import printable
 
 RETRY_AFTER = 0.3  # seconds before a file that was still being written is looked at again
 UNDECODABLE_TRIES = 3  # watches in a row that end on a name not UTF-8 before they begin: then rescans
@@ -35,6 +38,22 @@ def inotify_limit() -> str:
         return open("/proc/sys/fs/inotify/max_user_watches").read().strip()
     except OSError:
         return "?"
+
+
+def cannot_watch(exc: Exception, poll_every: float) -> str:
+    """The sentence for a watch that could not be set up: the folder it could not watch, and why, in words
+    (watchfiles says "Permission denied (os error 13) about [\"/out/day2\"]": NEWUSER12 F2)."""
+    found = re.match(r"(.*?) \(os error \d+\)(?: about \[(.*)\])?$", first_line(exc), re.S)
+    reason, folders = getattr(exc, "strerror", None) or first_line(exc), []
+    if found:
+        reason = found.group(1)
+        try:
+            folders = [str(f) for f in json.loads(f"[{found.group(2) or ''}]")]
+        except ValueError:
+            folders = []
+    where, they = (", ".join(printable(f) for f in folders), "the source folders") if folders else \
+        ("The source folders", "they")
+    return f"{where} cannot be watched ({reason[:1].lower() + reason[1:]}): {they} are rescanned every {poll_every:g} s instead."
 
 
 class SourceWatcher:
@@ -58,6 +77,7 @@ class SourceWatcher:
         self._added: list[str] = []  # folders added since the last watch began: read again once it is in place
         self.missing: list[str] = []  # those not there (moved, deleted, a disk unmounted): looked for again
         self._said: dict[str, str] = {}  # a source's problem said once, not again at every rescan
+        self._said_unreadable: dict[str, list[tuple[str, str]]] = {}  # likewise its folders that cannot be read
         self._failing: dict[str, str] = {}  # each call's failure said, until that call works again (`_failed`)
         self._stop = threading.Event()
         self._wake = threading.Event()  # stop, or the sources changed: watch again
@@ -224,6 +244,14 @@ class SourceWatcher:
                 self._said[where] = report.problem
             elif whole:
                 self._said.pop(where, None)
+            # likewise a folder in it that cannot be read: said once, not at every rescan while it lasts
+            unreadable = sorted((str(folder), reason) for folder, reason, _images in report.unreadable)
+            if unreadable and self._said_unreadable.get(where) == unreadable:
+                report.unreadable = []
+            elif unreadable:
+                self._said_unreadable[where] = unreadable
+            elif whole:
+                self._said_unreadable.pop(where, None)
             fresh.append(report)
         reports = fresh
         now = time.monotonic()
@@ -306,13 +334,11 @@ class SourceWatcher:
                                f"= {inotify_limit()}): the sources are rescanned every {self.poll_every:g} s "
                                "instead. Raise the limit to follow them at once.")
             else:
-                self.on_notice(f"The source folders cannot be watched ({first_line(exc)}): they are rescanned "
-                               f"every {self.poll_every:g} s instead.")
+                self.on_notice(cannot_watch(exc, self.poll_every))
             self.polling = True  # after the notice: whoever sees `polling` finds it said
         except RuntimeError as exc:  # watchfiles' own (WatchfilesRustInternalError): the watch ended
             if "decode path" not in str(exc):
-                self.on_notice(f"The source folders cannot be watched ({first_line(exc)}): they are rescanned "
-                               f"every {self.poll_every:g} s instead.")
+                self.on_notice(cannot_watch(exc, self.poll_every))
                 self.polling = True
                 return
             # a name that is not UTF-8 (its notification cannot be handed on): watch again, and read everything

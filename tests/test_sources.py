@@ -1032,6 +1032,51 @@ def test_the_watch_limit_falls_back_to_polling(tmp_path):
         watcher.stop()
 
 
+def test_a_folder_that_cannot_be_watched_is_named_in_words(tmp_path, monkeypatch):
+    """NEWUSER12 F2: one unreadable folder in a source made the app say "The source folders cannot be watched
+    (Permission denied (os error 13) about ["/…/2026-11-29"]): they are rescanned every 2 s instead.": watchfiles'
+    own text, a JSON list in it. The folder is named and the reason said in words. (Made by watchfiles as root is
+    not refused: its error is raised here as watchfiles raises it.)"""
+    import watchfiles
+
+    folder = tmp_path / "out"
+    put(folder, "day2/a.png", a1111("a heron", 1))
+    library = Library(tmp_path / "lib")
+    library.add_source(folder)
+    day2 = str((folder / "day2").resolve())
+
+    def refused(*args, **kwargs):
+        raise PermissionError(f'Permission denied (os error 13) about ["{day2}"]')
+
+    monkeypatch.setattr(watchfiles, "watch", refused)
+    real_scandir, real_scan = os.scandir, Library.scan_sources
+    scans: list[int] = []
+
+    def scandir(path=".", *args):  # as its mode does to anyone but root
+        if str(path) == day2:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path, *args)
+
+    def scan_sources(self, *args, **kwargs):
+        scans.append(1)
+        return real_scan(self, *args, **kwargs)
+
+    monkeypatch.setattr("store.sources.os.scandir", scandir)
+    monkeypatch.setattr(Library, "scan_sources", scan_sources)
+    notices: list[str] = []
+    reports: list = []
+    watcher = SourceWatcher(Library(tmp_path / "lib"), on_reports=reports.extend, on_notice=notices.append,
+                            poll_every=0.3).start()
+    try:
+        wait_for(lambda: watcher.polling and len(scans) >= 4, 15)  # a few rescans, every 0.3 s
+    finally:
+        watcher.stop()
+    assert notices == [f"{day2} cannot be watched (permission denied): the source folders are rescanned every 0.3 s "
+                       "instead."]
+    # the folder that cannot be read is said once, not at every rescan while it lasts
+    assert [report.unreadable for report in reports if report.unreadable] == [[(Path(day2), "Permission denied", 1)]]
+
+
 # -- the command line ------------------------------------------------------------------------------
 
 def test_source_commands(tmp_path, outputs, capsys):
