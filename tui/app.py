@@ -24,7 +24,7 @@ from store.library import DRIVER_ERRORS, Library
 from store.settings import Settings, changed as changed_settings, current as current_settings, save as save_settings
 from store.text import clipboard_safe, plural
 from widgets.cell_colours import use_colour_system
-from widgets.dimmed_backdrop import install as dim_backdrops_quickly
+from widgets.dimmed_backdrop import DimAhead, install as dim_backdrops_quickly
 from widgets.textual_leaks import install as stop_textual_leaks
 from widgets.textual_repaint import install as repaint_what_went
 
@@ -94,6 +94,8 @@ class MyImagesApp(App):
         self._gc_threshold = gc.get_threshold()
         self._last_failure: tuple[str, float] = ("", 0.0)
         self.key_order = KeyOrder(self)
+        # the colours of what is shown dimmed while idle, before a dialog over it asks for them (issue 11)
+        self.dim_ahead = DimAhead(self, lambda: self._last_input, lambda screen: isinstance(screen, GalleryScreen))
         self._pointer = PointerLeave(self)
         self.library = library
         # binding id -> keys (the help shows them); the large view's keys follow the gallery's (keymap_check.FOLLOWS)
@@ -117,6 +119,7 @@ class MyImagesApp(App):
             self.notify(self.library.new_account_note, title="New account", severity="warning", markup=False,
                         timeout=FAILURE_TIMEOUT)
         self._idle_gc()
+        self.screen_change_signal.subscribe(self, lambda _screen: self.dim_ahead.changed())
         self._pointer.start()
         self.push_screen(GalleryScreen(self.library, self.image_mode, sort=self.settings.sort,
                                        stacks=self.settings.stacks))
@@ -355,6 +358,7 @@ class MyImagesApp(App):
 
     def on_card_grid_thumbnails_drawn(self) -> None:
         self._lines_drawn = True
+        self.dim_ahead.changed()
 
     def _drop_closed_screens_lines(self, screen) -> None:
         """A closed screen's widgets drop the lines they drew (Textual's line caches): those go at once, by

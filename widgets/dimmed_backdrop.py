@@ -13,16 +13,20 @@ and kept for the next paint and the next dialog of the same look (every dialog h
 are dimmed once, not again by each dialog opened over them; issue 11): the cells are the same as Textual's
 (tests/test_dialogs.py compares them segment by segment). Anything unusual (a lower screen of another width, a
 control segment) is drawn Textual's way.
+
+The first dialog over a screen of new pictures still dimmed their colours at its first paint (about 20 ms of it at
+160x48): `DimAhead` dims them before, while the app is idle after the screen changed, a few milliseconds at a time.
 """
 from __future__ import annotations
 
 import operator
-from typing import Sequence
+import time
+from typing import TYPE_CHECKING, Callable, Sequence
 from rich.color import Color as RichColor, ColorType
 from rich.color_triplet import ColorTriplet
 from rich.segment import Segment
 from rich.style import Style as RichStyle
-from textual.color import Color
+from textual.color import Color, ColorParseError
 from textual.css.styles import RulesMap
 from textual.filter import ANSIToTruecolor, LineFilter
 from textual.renderables.background_screen import BackgroundScreen
@@ -32,6 +36,15 @@ from textual.style import Style
 from textual.visual import RenderOptions, RichVisual, Visual
 from textual.widget import Widget
 
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.timer import Timer
+
+DIALOG_ALPHA = 0.6  # a dialog's screen is its theme's background at 60% (Textual's ModalScreen: `$background 60%`)
+AHEAD_AFTER = 0.3  # seconds without a key, a click or a change of the screen before its colours are dimmed ahead
+AHEAD_SLICE = 0.004  # seconds of dimming ahead in one turn of the event loop (a key waits no longer)
+AHEAD_BATCH = 64  # styles dimmed between two looks at the clock
+AHEAD_PAUSE = 0.01  # seconds between two slices (the event loop's other work goes first)
 KEPT = 20_000  # dimmed styles kept between paints (a screen of thumbnails has some 4,000 colour pairs)
 LOOKS_KEPT = 4  # looks whose dimmed styles are kept (one, unless the theme changes)
 
@@ -40,19 +53,79 @@ _HEX = [f"{value:02x}" for value in range(256)]
 _installed = False
 
 
-class Look:
-    """What one look (the dimming colour, the dialog screen's base style and link style) makes of each style and
-    colour: worked out once, kept for every dialog of that look (at most KEPT styles)."""
+class Blend:
+    """What one dimming colour makes of true colours and of styles of two true colours and nothing else (a thumbnail's
+    cell): worked out once, kept for every look of that colour (at most KEPT styles), by the dialogs drawn and ahead of
+    them (`DimAhead`)."""
 
-    def __init__(self, look: tuple) -> None:
-        self.styles: dict[RichStyle | None, RichStyle] = {}
+    def __init__(self, color: Color) -> None:
+        self.color = color
         self.colours: dict[RichColor, RichColor] = {}
-        self.stable: set[RichStyle] = set()  # dimmed styles Textual's ANSI filter leaves as they are (`AnsiSkipped`)
-        color, base, _ = look
-        self.plain_base = not (base.link or base.meta) and base == RichStyle.from_color(base.color, base.bgcolor)
+        self.plain: dict[RichStyle | None, RichStyle] = {}  # a style of two true colours -> its dimmed style
+        self.other: set[RichStyle | None] = set()  # styles seen that are not such (`plain_style` answers None)
+        # the dimmed styles, which Textual's ANSI filter leaves as they are (true colours, not dim): hashed here, as
+        # they are made (while idle, when dimmed ahead), not by the dialog's first paint
+        self.stable: set[RichStyle] = set()
         # each channel's value blended with the dimming colour, as `Color.blend` does it (`_colour`)
         r2, g2, b2, factor = color.r, color.g, color.b, color.a
         self.channels = tuple([int(v + (other - v) * factor) for v in range(256)] for other in (r2, g2, b2))
+
+    def plain_style(self, style: RichStyle | None) -> RichStyle | None:
+        """A style of two true colours and nothing else, dimmed: the colours blended here (as `Color.blend` does) and
+        kept, a Style made once. None for any other style."""
+        dimmed = self.plain.get(style)
+        if dimmed is not None or style in self.other:
+            return dimmed
+        fg = bg = None
+        if style is not None and style == RichStyle.from_color(style.color, style.bgcolor):
+            fg, bg = self._colour(style.color), self._colour(style.bgcolor)
+        if style is None or fg is None or bg is None:
+            self.other.add(style)
+            return None
+        dimmed = self.plain[style] = RichStyle.from_color(fg, bg)
+        self.stable.add(dimmed)
+        return dimmed
+
+    def _colour(self, rich_color: RichColor | None) -> RichColor | None:
+        if rich_color is None or rich_color.type is not _TRUECOLOR or rich_color.triplet is None:
+            return None
+        colours = self.colours
+        dimmed = colours.get(rich_color)
+        if dimmed is None:
+            r1, g1, b1 = rich_color.triplet
+            reds, greens, blues = self.channels
+            r, g, b = reds[r1], greens[g1], blues[b1]
+            dimmed = colours[rich_color] = RichColor("#" + _HEX[r] + _HEX[g] + _HEX[b], _TRUECOLOR, None,
+                                                     ColorTriplet(r, g, b))
+        return dimmed
+
+
+_blends: dict[Color, Blend] = {}  # the dimming colours seen, the last used last
+
+
+def blend_of(color: Color) -> Blend:
+    kept = _blends.pop(color, None)
+    if kept is None or len(kept.plain) + len(kept.other) > KEPT:
+        kept = Blend(color)
+    _blends[color] = kept
+    while len(_blends) > LOOKS_KEPT:
+        del _blends[next(iter(_blends))]
+    return kept
+
+
+class Look:
+    """What one look (the dimming colour, the dialog screen's base style and link style) makes of each style: worked
+    out once, kept for every dialog of that look (at most KEPT styles). A style of two true colours under a base of
+    nothing but colours is its colour's `Blend`'s (what was dimmed ahead comes with it)."""
+
+    def __init__(self, look: tuple) -> None:
+        color, base, _ = look
+        plain_base = not (base.link or base.meta) and base == RichStyle.from_color(base.color, base.bgcolor)
+        self.blend = blend_of(color) if plain_base and color.ansi is None and not color.auto else None
+        blend = self.blend
+        self.styles: dict[RichStyle | None, RichStyle] = dict(blend.plain) if blend is not None else {}
+        # dimmed styles Textual's ANSI filter leaves as they are (`AnsiSkipped`)
+        self.stable: set[RichStyle] = set(blend.stable) if blend is not None else set()
 
 
 _looks: dict[tuple, Look] = {}  # the looks seen, the last used last (the UI thread's)
@@ -60,12 +133,19 @@ _looks: dict[tuple, Look] = {}  # the looks seen, the last used last (the UI thr
 
 def look_of(look: tuple) -> Look:
     kept = _looks.pop(look, None)
-    if kept is None or len(kept.styles) > KEPT:
-        kept = Look(look)
+    if kept is None or len(kept.styles) > KEPT or (kept.blend is not None
+                                                   and _blends.get(kept.blend.color) is not kept.blend):
+        kept = Look(look)  # (its colour's blend was dropped since, one of too many styles: the new one's)
     _looks[look] = kept
     while len(_looks) > LOOKS_KEPT:
         del _looks[next(iter(_looks))]
     return kept
+
+
+def forget() -> None:
+    """Drop every dimmed style kept (a test starts from none)."""
+    _looks.clear()
+    _blends.clear()
 
 
 class DimmedStyles:
@@ -94,7 +174,8 @@ class DimmedStyles:
         screen's base style and links as `Widget.post_render` adds them."""
         assert self.look is not None and self._look is not None
         color, base, link = self.look
-        dimmed = self._plain(style, color) if self._look.plain_base and color.ansi is None and not color.auto else None
+        blend = self._look.blend
+        dimmed = blend.plain_style(style) if blend is not None else None
         if dimmed is None:
             (segment,) = BackgroundScreen.process_segments([Segment(" ", style)], color)
             dimmed = segment.style
@@ -105,30 +186,6 @@ class DimmedStyles:
             assert dimmed is not None
         if _ansi_leaves(dimmed):
             self._look.stable.add(dimmed)
-        return dimmed
-
-    def _plain(self, style: RichStyle | None, color: Color) -> RichStyle | None:
-        """A style of two true colours and nothing else under a base of nothing but colours (a thumbnail's cell under
-        a dialog): the same result, the colours blended here (as `Color.blend` does) and kept, a Style made once."""
-        if style is None or style != RichStyle.from_color(style.color, style.bgcolor):
-            return None
-        fg, bg = self._colour(style.color, color), self._colour(style.bgcolor, color)
-        if fg is None or bg is None:
-            return None
-        return RichStyle.from_color(fg, bg)
-
-    def _colour(self, rich_color: RichColor | None, color: Color) -> RichColor | None:
-        if rich_color is None or rich_color.type is not _TRUECOLOR or rich_color.triplet is None:
-            return None
-        assert self._look is not None
-        colours = self._look.colours
-        dimmed = colours.get(rich_color)
-        if dimmed is None:
-            r1, g1, b1 = rich_color.triplet
-            reds, greens, blues = self._look.channels
-            r, g, b = reds[r1], greens[g1], blues[b1]
-            dimmed = colours[rich_color] = RichColor("#" + _HEX[r] + _HEX[g] + _HEX[b], _TRUECOLOR, None,
-                                                     ColorTriplet(r, g, b))
         return dimmed
 
 
@@ -206,6 +263,103 @@ class DimmedScreen(Visual):
 
     def get_height(self, rules: RulesMap, width: int) -> int:
         return self._textual().get_height(rules, width)
+
+
+class DimAhead:
+    """The colours of the screen shown dimmed before a dialog asks for them (issue 11): the first dialog over the
+    gallery dimmed its colours at its first paint (2,800 colour pairs of the bench's pictures at 160x48, about 20 ms
+    of that one stall). Once the app has been idle for AHEAD_AFTER after the screen changed (`changed`: thumbnails
+    drawn, another screen shown), the styles of its lines not dimmed yet are dimmed in slices of AHEAD_SLICE, each
+    in a turn of the event loop of its own; a key, a click or a change of the screen drops what is left (it starts
+    again once idle). They go into the `Blend` of the colour a dialog dims with (`dialog_colour`), which every look
+    of that colour takes: the dialog's first paint then only looks them up. The same blend as a dialog's, so the
+    same colours. Only the screens `wanted` (the gallery): a large picture's thousands of colours, dimmed ahead at
+    each image viewed, would soon fill the blend past KEPT, which drops the gallery's with them."""
+
+    def __init__(self, app: App, last_input: Callable[[], float], wanted: Callable[[Screen], bool]) -> None:
+        self._app = app
+        self._last_input = last_input  # when the last key or mouse event came (time.monotonic)
+        self._wanted = wanted  # the screens whose colours are dimmed ahead
+        self._timer: Timer | None = None
+        self._todo: list[RichStyle] = []
+        self._screen: Screen | None = None  # the screen the styles being dimmed are of
+        self._blend: Blend | None = None
+        self._colours: dict[str, Color | None] = {}  # the theme -> its dialogs' dimming colour
+        self.passes = 0  # passes that finished: the styles of the screen, as it was then, dimmed
+
+    @property
+    def busy(self) -> bool:
+        """A pass is waiting for the app to be idle, or under way."""
+        return self._timer is not None
+
+    def changed(self) -> None:
+        """What the screen shows changed: what was left to dim is dropped; dimmed again once the app is idle."""
+        self._todo = []
+        self._later(AHEAD_AFTER, self._begin)
+
+    def _later(self, delay: float, then: Callable[[], None]) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self._app.set_timer(delay, then)
+
+    def _idle(self) -> bool:
+        """Nothing typed or clicked for AHEAD_AFTER (or else the pass starts again that long after it)."""
+        wait = AHEAD_AFTER - (time.monotonic() - self._last_input())
+        if wait > 0:
+            self._todo = []
+            self._later(wait, self._begin)
+            return False
+        return True
+
+    def dialog_colour(self) -> Color | None:
+        """The colour a dialog dims the screen under it with in this theme (Textual's ModalScreen: `$background 60%`;
+        none when dialogs are not translucent, in ANSI colours)."""
+        app = self._app
+        if app.ansi_color:
+            return None
+        if app.theme not in self._colours:
+            try:
+                color: Color | None = Color.parse(app.get_css_variables()["background"]).with_alpha(DIALOG_ALPHA)
+            except (KeyError, ColorParseError):
+                color = None
+            self._colours[app.theme] = color if color is not None and color.ansi is None and not color.auto else None
+        return self._colours[app.theme]
+
+    def _begin(self) -> None:
+        self._timer = None
+        if not self._idle():
+            return
+        stack = self._app.screen_stack
+        screen = stack[-1] if stack else None  # (none: the app is ending)
+        color = self.dialog_colour()
+        if screen is None or color is None or not self._wanted(screen) or screen.styles.background.a < 1:
+            return  # (a dialog has dimmed what is under it)
+        blend = blend_of(color)
+        # (the same lines a dialog's backdrop draws: `DimmedScreen`)
+        styles = {style for strip in screen._compositor.render_strips() for _, style, _ in strip}
+        self._todo = [style for style in styles if style is not None and style not in blend.plain
+                      and style not in blend.other]
+        self._screen, self._blend = screen, blend
+        self._later(AHEAD_PAUSE, self._step)
+
+    def _step(self) -> None:
+        self._timer = None
+        if not self._idle():
+            return
+        todo, blend = self._todo, self._blend
+        stack = self._app.screen_stack
+        if not stack or stack[-1] is not self._screen or blend is None or _blends.get(blend.color) is not blend:
+            self._todo = []  # another screen, or the blend was dropped (too many styles, another theme)
+            return
+        end = time.perf_counter() + AHEAD_SLICE
+        while todo and time.perf_counter() < end:
+            for style in todo[-AHEAD_BATCH:]:
+                blend.plain_style(style)
+            del todo[-AHEAD_BATCH:]
+        if todo:
+            self._later(AHEAD_PAUSE, self._step)
+        else:
+            self.passes += 1
 
 
 def install() -> None:
