@@ -327,3 +327,107 @@ async def test_a_read_that_fails_unexpectedly_is_said_and_the_dialog_not_left_wa
         await wait_until(pilot, lambda: any("Reading the collections failed" in text for text in said))
         await wait_until(pilot, lambda: app.screen is gallery)
         assert app.is_running
+
+
+@pytest.fixture(scope="module")
+def many_images(tmp_path_factory):
+    """A library of 2,000 images (the demo's) and an empty collection, "Big"."""
+    from store.demo import generate
+
+    root = tmp_path_factory.mktemp("many") / "lib"
+    library = Library(root, account="alice")
+    generate(library, 2_000)
+    library.create_collection("Big")
+    library.close()
+    return root
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_a_large_selection_goes_into_a_collection_in_a_worker_with_progress_and_cancel(many_images, tmp_path,
+                                                                                           monkeypatch, size):
+    """Issue 11: checking a box in the collections dialog added (or removed) the whole selection on the UI thread,
+    ten thousand images in one stall. Now a toggle writes in a worker, a batch at a time; above 500 images behind the
+    progress dialog, whose Cancel stops between two batches and is said with how far it got; a store error is said
+    and the list shows the library as it is. Fails without (the writes ran on the UI thread, no progress dialog)."""
+    import threading
+
+    from store.errors import StoreError
+    from tui.progress_screen import ProgressScreen
+
+    library = Library(many_images, account="alice")
+    big = next(c for c in library.collections() if c.name == "Big")
+    library.remove_from_collection(library.ids(), big.id)  # (as the fixture made it, whatever ran before)
+    on_ui_thread: list[bool] = []
+    held, release = threading.Event(), threading.Event()
+    real_add, real_remove = Library.add_to_collection, Library.remove_from_collection
+
+    def add(self, ids, collection_id):
+        on_ui_thread.append(threading.current_thread() is threading.main_thread())
+        return real_add(self, ids, collection_id)
+
+    def remove(self, ids, collection_id):
+        on_ui_thread.append(threading.current_thread() is threading.main_thread())
+        if held.is_set():  # the first batch goes, then the write waits here until the cancel is in
+            held.clear()
+            removed = real_remove(self, ids, collection_id)
+            release.wait(20)
+            return removed
+        return real_remove(self, ids, collection_id)
+
+    monkeypatch.setattr(Library, "add_to_collection", add)
+    monkeypatch.setattr(Library, "remove_from_collection", remove)
+    app = make_app(library, tmp_path)
+    try:
+        async with app.run_test(size=size) as pilot:
+            said = notices(app)
+            await settle(pilot, app)
+            await pilot.press("S", "ctrl+a")  # every image its card, all of them selected
+            await wait_until(pilot, lambda: len(app.screen.grid.selected) == 2_000)
+            await open_dialog(pilot, app, highlight="Big")
+            dialog = app.screen
+            shown: list[str] = []
+            app.screen_change_signal.subscribe(app, lambda screen: shown.append(
+                getattr(screen, "title_text", "") if isinstance(screen, ProgressScreen) else ""), immediate=True)
+            # checked: all 2,000 go in, in a worker, behind the progress dialog
+            await pilot.press("space")
+            await wait_until(pilot, lambda: app.screen is dialog and "Added 2,000 images to the collection." in said)
+            assert 'Adding 2,000 images to "Big"' in shown
+            await collections_read(pilot)
+            assert library.collection(big.id).count == 2_000
+            assert "(2,000 images)  ✓ all in it" in screen_text(app)
+            # unchecked, and cancelled after the first batch of 500: said, the rest still in it
+            held.set()
+            await pilot.press("space")
+            await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen))
+            await wait_until(pilot, lambda: not held.is_set())  # the first batch is being written
+            await pilot.press("escape")
+            release.set()
+            await wait_until(pilot, lambda: app.screen is dialog and any(s.startswith("Cancelled after 500 of 2,000 ")
+                                                                         for s in said))
+            assert [s for s in said if s.startswith("Cancelled")][-1] == (
+                "Cancelled after 500 of 2,000 images: removed 500 images from the collection; the rest were not "
+                "touched.")
+            await collections_read(pilot)
+            assert library.collection(big.id).count == 1_500
+            assert "(1,500 images)  1,500 of 2,000 in it" in screen_text(app)
+            # a store error: said, nothing changed, the list as the library has it
+            monkeypatch.setattr(Library, "remove_from_collection", lambda *args: (_ for _ in ()).throw(
+                StoreError("The library is locked by another program: try again in a moment.")))
+            await pilot.press("space")  # (the step after a cancel: the same, removing)
+            await wait_until(pilot, lambda: "The library is locked by another program: try again in a moment." in said)
+            await wait_until(pilot, lambda: app.screen is dialog)
+            await collections_read(pilot)
+            assert library.collection(big.id).count == 1_500
+            assert "1,500 of 2,000 in it" in screen_text(app)
+            # a new collection takes the 2,000 the same way
+            app.screen.query_one("#new-collection", Input).focus()
+            name = f"Huge {size[0]}"  # (the library is the module's)
+            await pilot.press(*name, "enter")
+            await wait_until(pilot, lambda: f'Created "{name}" and added the 2,000 images to it.' in said)
+            assert f'Adding 2,000 images to "{name}"' in shown
+            await collections_read(pilot)
+            assert f"{name}  (2,000 images)  ✓ all in it" in screen_text(app)
+            assert on_ui_thread and not any(on_ui_thread)
+    finally:
+        release.set()
+        library.close()

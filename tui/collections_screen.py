@@ -9,10 +9,13 @@ made, renamed or deleted elsewhere (tui/following.py).
 
 The collections, their counts and which of the images each holds are read in a worker (counting a collection of a
 million images takes tens of milliseconds): the dialog shows at once, saying it is reading them, and its name box
-works meanwhile; so after each change made here (issue 11).
+works meanwhile; so after each change made here (issue 11). The images are added and removed in a worker too, a
+toggle after the other (ten thousand selected took the UI thread for as long as the write took): above BULK_ABOVE
+images with the progress dialog and Cancel, which stops between two batches and says how far it got.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 from textual.worker import get_current_worker
@@ -34,10 +37,13 @@ from widgets.typing_goes_to import typing_goes_to
 
 from .dialog import Dialog, Question
 from .following import LibraryFollower
+from .progress_screen import JobOutcome, ProgressScreen, run_without_progress
 
 
 Done = TypeVar("Done")
 
+BULK_ABOVE = 500  # images written by one toggle above which the progress dialog shows (with Cancel)
+WRITE_BATCH = 500  # images added or removed at a time (a cancel stops between two)
 LINE_ROOM = 56  # characters of a collection's line in the dialog (72 columns, less its frame, the list's, the box)
 NAME_AT_LEAST = 12  # of a long name, however long its count and state
 
@@ -54,6 +60,28 @@ class CollectionList(SelectionList[int]):
             name_box.focus()
         else:
             typing_goes_to(event, name_box)
+
+
+@dataclass
+class Write:
+    """One toggle's write, planned on the UI thread and made in a worker: add (or remove) `images` to the collection;
+    `kept` first reads which of the dialog's images it holds (a box some are in: its first step)."""
+
+    collection_id: int
+    adding: bool
+    images: list[int]
+    step: str | None  # the step a box some images were in goes to ("all", "none", "mixed"); None: a plain box
+    kept: bool = False
+    created: CollectionRecord | None = None  # a collection just made here, which the images go into
+
+
+@dataclass
+class Written:
+    """What a write did: how many images changed, of how many it went through before it ended or was cancelled."""
+
+    changed: int
+    done: int
+    kept: list[int] | None
 
 
 def names(collections: list[str]) -> str:
@@ -95,6 +123,9 @@ class AddToCollectionScreen(Dialog[bool]):
         # second space emptied it, and the members it had before could not be got back): collection id ->
         # [the images that were in it, where the cycle is: "mixed", "all" or "none"]
         self._cycles: dict[int, list] = {}
+        # the collections toggled (and writes planned: a collection made here), waiting for the write before them
+        self._writes: list[int | Write] = []
+        self._writing = False  # a toggle's write is under way (`_write_next`)
         self.follower: LibraryFollower[None, tuple[list[CollectionRecord], dict[int, int]]] = LibraryFollower(
             self, library, group="collections-changes", read=lambda _seen, _force: self._read(), apply=self._followed,
             ready=lambda: self._reading is None)
@@ -256,50 +287,106 @@ class AddToCollectionScreen(Dialog[bool]):
 
     @on(SelectionList.SelectionToggled, "#collection-list")
     def _toggled(self, event: SelectionList.SelectionToggled) -> None:
-        collection_id = event.selection.value
-        members = self._membership.get(collection_id, 0)
-        if collection_id not in self._cycles and 0 < members < len(self.image_ids) \
-                and not self._all_in.get(collection_id, False):
-            kept = self._attempt(lambda: self.library.members_among(self.image_ids, collection_id))
-            if kept is None:
-                return
-            self._cycles[collection_id] = [kept, "mixed"]
-        if collection_id in self._cycles:
-            self._cycle(collection_id)
-            return
-        adding = not self._all_in.get(collection_id, False)
-        self.follower.changed()
-        n = self._attempt(lambda: (self.library.add_to_collection if adding else self.library.remove_from_collection)(
-            self.image_ids, collection_id))
-        if n is None:
-            return
-        self._all_in[collection_id] = adding
-        if n:  # what this toggle did; nothing said when nothing changed
-            self.notify(f"{'Added' if adding else 'Removed'} {plural(n, 'image')} "
-                        f"{'to' if adding else 'from'} the collection.", markup=False)
-            self.changed = True
-        self._read_again()
+        self._writes.append(event.selection.value)
+        self._write_next()
 
-    def _cycle(self, collection_id: int) -> None:
-        """The next step of a box that some of the images were in: all of them, none, then those it had."""
-        kept, state = self._cycles[collection_id]
-        self.follower.changed()
-        if state == "mixed":
-            n = self._attempt(lambda: self.library.add_to_collection(self.image_ids, collection_id))
-            said, step = f"Added {plural(n or 0, 'image')} to the collection: all {len(self.image_ids):,} are in it.", "all"
-        elif state == "all":
-            n = self._attempt(lambda: self.library.remove_from_collection(self.image_ids, collection_id))
-            said, step = f"Removed {plural(n or 0, 'image')} from the collection: none is in it.", "none"
-        else:
-            n = self._attempt(lambda: self.library.add_to_collection(kept, collection_id))
-            said, step = (f"Put back the {plural(len(kept), 'image')} that {'was' if len(kept) == 1 else 'were'} in it "
-                          "when this dialog opened; space again adds them all."), "mixed"
-        if n is None:
+    def _plan(self, collection_id: int) -> Write:
+        """What the next toggle of this box writes, as the writes before it left it."""
+        n = len(self.image_ids)
+        members = self._membership.get(collection_id, 0)
+        first = collection_id not in self._cycles and 0 < members < n and not self._all_in.get(collection_id, False)
+        if first or collection_id in self._cycles:  # the next step of a box some of the images were in
+            state = "mixed" if first else self._cycles[collection_id][1]
+            if state == "mixed":
+                return Write(collection_id, True, self.image_ids, "all", kept=first)
+            if state == "all":
+                return Write(collection_id, False, self.image_ids, "none")
+            return Write(collection_id, True, self._cycles[collection_id][0], "mixed")
+        return Write(collection_id, not self._all_in.get(collection_id, False), self.image_ids, None)
+
+    def _write_next(self) -> None:
+        """The next toggle's write, once the one before it has ended: in a worker, with the progress dialog when it
+        is large."""
+        if self._writing or not self._writes or not self.is_attached:
             return
-        self._cycles[collection_id][1] = step
-        self._all_in[collection_id] = step == "all"
-        self.notify(said, markup=False)
-        self.changed = True
+        item = self._writes.pop(0)
+        write = item if isinstance(item, Write) else self._plan(item)
+        self._writing = True
+        self.changed = True  # (the gallery reads again when the dialog closes, even before the write has ended)
+        self.follower.changed()  # (a read under way is of before this write)
+        library, verb = self.library, "added" if write.adding else "removed"
+
+        def job(progress: Callable[[int, int, str], None], cancelled: Callable[[], bool]) -> Written:
+            with library.connection():  # (the worker's own, closed at the end)
+                kept = library.members_among(self.image_ids, write.collection_id) if write.kept else None
+                change = library.add_to_collection if write.adding else library.remove_from_collection
+                changed = done = 0
+                total = len(write.images)
+                for at in range(0, total, WRITE_BATCH):
+                    if cancelled():
+                        break
+                    batch = write.images[at:at + WRITE_BATCH]
+                    changed += change(batch, write.collection_id)  # (each batch its own transaction)
+                    done += len(batch)
+                    progress(done, total, f"images {verb}")
+            return Written(changed, done, kept)
+
+        def finished(outcome: JobOutcome | None) -> None:
+            self._writing = False
+            if outcome is not None and self.is_attached:
+                self._written(write, outcome)
+            self._write_next()
+
+        if len(write.images) > BULK_ABOVE:
+            name = write.created.name if write.created is not None else next(
+                (c.name for c in self._listed if c.id == write.collection_id), None)
+            where = quoted(name) if name is not None else "the collection"
+            title = (f"Adding {len(write.images):,} images to {where}" if write.adding else
+                     f"Removing {len(write.images):,} images from {where}")
+            self.app.push_screen(ProgressScreen(title, job, total=len(write.images)), finished)
+        else:
+            self.run_worker(lambda: self.app.call_from_thread(finished, run_without_progress(job)), thread=True,
+                            group="collections-write", exit_on_error=False)
+
+    def _written(self, write: Write, outcome: JobOutcome) -> None:
+        """Said: what the write did, or why it did not (the list then read again, as the library has it)."""
+        if outcome.error is not None:
+            if isinstance(outcome.error, NotFound):
+                self._not_found(outcome.error)
+            else:
+                from .app import failure_text
+
+                self.notify(failure_text(outcome.error), title="Not done", severity="error", markup=False)
+                self._read_again()
+            return
+        written: Written = outcome.result
+        if write.created is not None:
+            self._created(write.created, written, outcome.cancelled)
+            return
+        collection_id, n, to = write.collection_id, written.changed, "to" if write.adding else "from"
+        if written.kept is not None:
+            self._cycles[collection_id] = [written.kept, "mixed"]
+        if outcome.cancelled:  # the box stays at its step: space again goes on with the same
+            self.notify(f"Cancelled after {written.done:,} of {len(write.images):,} images: "
+                        f"{'added' if write.adding else 'removed'} {plural(n, 'image')} {to} the collection; the rest "
+                        "were not touched.", title="Cancelled", severity="warning", markup=False)
+        elif write.step is not None:
+            self._cycles[collection_id][1] = write.step
+            self._all_in[collection_id] = write.step == "all"
+            if write.step == "all":
+                said = f"Added {plural(n, 'image')} to the collection: all {len(self.image_ids):,} are in it."
+            elif write.step == "none":
+                said = f"Removed {plural(n, 'image')} from the collection: none is in it."
+            else:
+                kept = write.images
+                said = (f"Put back the {plural(len(kept), 'image')} that {'was' if len(kept) == 1 else 'were'} in it "
+                        "when this dialog opened; space again adds them all.")
+            self.notify(said, markup=False)
+        else:
+            self._all_in[collection_id] = write.adding
+            if n:  # what this toggle did; nothing said when nothing changed
+                self.notify(f"{'Added' if write.adding else 'Removed'} {plural(n, 'image')} {to} the collection.",
+                            markup=False)
         self._read_again()
 
     def _attempt(self, call: Callable[[], Done]) -> Done | None:
@@ -329,12 +416,18 @@ class AddToCollectionScreen(Dialog[bool]):
     def _create(self, event: Input.Submitted) -> None:
         try:
             collection = self.library.create_collection(event.value)
-            self.library.add_to_collection(self.image_ids, collection.id)
         except StoreError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
         self.changed = True
         event.input.value = ""
+        if self.collections_changed is not None:
+            self.collections_changed()  # (the gallery's dropdown)
+        self._writes.append(Write(collection.id, True, self.image_ids, None, created=collection))
+        self._write_next()
+
+    def _created(self, collection: CollectionRecord, written: Written, cancelled: bool) -> None:
+        """A collection made here has its images: said, and the list read again with it highlighted."""
 
         def read(collections: list[CollectionRecord], membership: dict[int, int]) -> None:
             self._show(collections, membership)
@@ -344,7 +437,13 @@ class AddToCollectionScreen(Dialog[bool]):
             if collection.id in ids:
                 listing.highlighted = ids.index(collection.id)
 
-        self._made_here(read)
+        self._read_again(read)
+        if cancelled:
+            self.notify(f"Created {quoted(collection.name)}; cancelled after {written.done:,} of "
+                        f"{len(self.image_ids):,} images: {plural(written.changed, 'image')} added to it, the rest "
+                        "were not touched.", title="Cancelled", severity="warning", markup=False)
+            return
+        self._all_in[collection.id] = True
         added = "the image" if len(self.image_ids) == 1 else f"the {plural(len(self.image_ids), 'image')}"
         self.notify(f'Created {quoted(collection.name)} and added {added} to it.', markup=False)
 
