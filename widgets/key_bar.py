@@ -22,6 +22,16 @@ from textual.widget import Widget
 
 
 @functools.lru_cache(maxsize=256)
+def declared_keys(node_class: type) -> dict[str, list[str]]:
+    """The keys each binding of a class is declared with, in their order: by id, else action."""
+    keys: dict[str, list[str]] = {}
+    for cls in reversed(node_class.__mro__):
+        for item in vars(cls).get("BINDINGS", ()):
+            binding = item if isinstance(item, Binding) else Binding(*item)
+            keys.setdefault(binding.id or binding.action, [key.strip() for key in binding.key.split(",")])
+    return keys
+
+
 def declared_order(node_class: type) -> dict[str, int]:
     """Where each binding of a class (its bases' first, as Textual merges them) is declared: by id, else action."""
     order: dict[str, int] = {}
@@ -102,10 +112,16 @@ class KeyBar(Widget):
                 more = more or entry
             elif binding.show:
                 rank = nodes.setdefault(id(node), len(nodes))
-                placed.append((rank, declared_order(type(node)).get(binding.id or binding.action, 10_000 + n), entry))
+                name = binding.id or binding.action
+                # a binding of two keys shows its first ("escape,ctrl+c": esc), whichever Textual lists first
+                keymap: dict[str, str] = getattr(self.app, "keymap", {})  # (a user's keys for a binding id)
+                bound = ([k.strip() for k in keymap[binding.id].split(",")] if binding.id in keymap
+                         else declared_keys(type(node)).get(name, []))
+                first = bound.index(key) if key in bound else len(bound)
+                placed.append((rank, declared_order(type(node)).get(name, 10_000 + n), first, entry))
         # in the order the bindings are declared: a key a keymap moved is listed where its binding is (Textual
         # puts a rebound key last: "→ Next", second in the large view's bar, fell off it as "n Next", NEWUSER7 #21)
-        keys = [entry for _rank, _place, entry in sorted(placed, key=lambda p: p[:2])]
+        keys = [entry for _rank, _place, _first, entry in sorted(placed, key=lambda p: p[:3])]
         unique, seen = [], set()
         for shown in keys:  # one entry per description: the first
             if shown[2] not in seen:
