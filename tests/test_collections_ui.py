@@ -427,6 +427,24 @@ async def test_a_large_selection_goes_into_a_collection_in_a_worker_with_progres
             assert f'Adding 2,000 images to "{name}"' in shown
             await collections_read(pilot)
             assert f"{name}  (2,000 images)  ✓ all in it" in screen_text(app)
+            # a Cancel that comes after the last batch: all done, said so, not "cancelled"
+            last = sorted(app.screen.image_ids)[-1]
+            late, go_on = threading.Event(), threading.Event()
+
+            def remove_then_wait(self, ids, collection_id):
+                removed = real_remove(self, ids, collection_id)
+                if last in ids:
+                    late.set()
+                    go_on.wait(20)
+                return removed
+
+            monkeypatch.setattr(Library, "remove_from_collection", remove_then_wait)
+            await pilot.press("space")
+            await wait_until(pilot, late.is_set)
+            await pilot.press("escape")
+            go_on.set()
+            await wait_until(pilot, lambda: app.screen is dialog and "Removed 2,000 images from the collection." in said)
+            assert not any(s.startswith("Cancelled after 2,000") for s in said)
             assert on_ui_thread and not any(on_ui_thread)
     finally:
         release.set()

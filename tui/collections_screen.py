@@ -360,13 +360,14 @@ class AddToCollectionScreen(Dialog[bool]):
                 self._read_again()
             return
         written: Written = outcome.result
+        cancelled = outcome.cancelled and written.done < len(write.images)  # (not a Cancel after the last batch)
         if write.created is not None:
-            self._created(write.created, written, outcome.cancelled)
+            self._created(write.created, written, cancelled)
             return
         collection_id, n, to = write.collection_id, written.changed, "to" if write.adding else "from"
         if written.kept is not None:
             self._cycles[collection_id] = [written.kept, "mixed"]
-        if outcome.cancelled:  # the box stays at its step: space again goes on with the same
+        if cancelled:  # the box stays at its step: space again goes on with the same
             self.notify(f"Cancelled after {written.done:,} of {len(write.images):,} images: "
                         f"{'added' if write.adding else 'removed'} {plural(n, 'image')} {to} the collection; the rest "
                         "were not touched.", title="Cancelled", severity="warning", markup=False)
