@@ -872,3 +872,22 @@ async def test_a_folder_in_a_source_that_cannot_be_read_is_named_and_its_images_
         assert not any("Cannot read the source folder" in text for text in shown)
         assert library.ids() == [record.id] and library.get(record.id).favorite
         await wait_until(pilot, lambda: "heron" in screen_text(app), LOADED)  # still in the gallery
+
+
+async def test_files_deleted_outside_the_app_are_said_to_have_left(tmp_path):
+    """NEWUSER12 F9: 498 files moved out of a watched folder left the gallery with no word (their coming back
+    was said: "498 images back …"). Now the count falling is said, and that they come back with their files."""
+    library, record = following_a_favorite(tmp_path, tmp_path / "out", "a crane at dawn", 4)
+    (tmp_path / "out" / "b.png").write_bytes(a1111("a second crane", 5))
+    library.scan_sources()
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=(80, 24)) as pilot:
+        shown = notices(app)
+        await settle(pilot, app)
+        await wait_until(pilot, lambda: app.watcher is not None and app.watcher.ready.is_set(), LOADED)
+        (tmp_path / "out" / "a.png").unlink()
+        await wait_until(pilot, lambda: any("left the library" in text for text in shown), LOADED)
+        said = next(text for text in shown if "left the library" in text)
+        assert said == (f"1 image left the library: its file in {(tmp_path / 'out').resolve()} was deleted or moved "
+                        "away; if it comes back, so does the image, with its favorite and collections.")
+        assert len(library.ids()) == 1

@@ -293,6 +293,14 @@ class MyImagesApp(App):
                     self.notify(text, title=title, markup=False)
             if report.replaced:  # a name used again for another picture (latest.png): the image it held left
                 self.notify("".join(report.replaced_sentences()).strip(), title="Source folder", markup=False)
+            left = report.removed - len(report.replaced)  # files deleted or moved away outside the app
+            if left > 0:  # the count fell: why, and that they come back (NEWUSER12 F9: 498 left without a word)
+                one = left == 1
+                self.notify(f"{plural(left, 'image')} left the library: {'its file' if one else 'their files'} in "
+                            f"{where} {'was' if one else 'were'} deleted or moved away; if {'it comes' if one else 'they come'} "
+                            f"back, so {'does the image' if one else 'do the images'}, with "
+                            f"{'its favorite' if one else 'their favorites'} and collections.", title="Images gone",
+                            markup=False)
             if report.unreadable:  # a folder in it that cannot be read (its mode): its images stay, it is said
                 self.notify("".join(report.unreadable_sentences()).strip(), title="Source folder", severity="warning",
                             markup=False)
