@@ -558,6 +558,25 @@ def test_ctrl_c_while_the_command_line_loads_says_one_line(tmp_path):
     assert out.returncode == 130 and out.stderr.strip() == "myimages: interrupted.", out.stderr
 
 
+def test_an_import_interrupted_says_so_after_its_progress_bar(capsys, tmp_path, make_png, monkeypatch):
+    """NEWUSER12 F5: Ctrl+C during `myimages import` in a terminal printed "import interrupted" and then the
+    progress bar once more ("Importing ━━━━╺━━━ 516 of 3,000 …" the last line, as if it still ran)."""
+    import store.importer
+
+    def interrupted(library, paths, options, progress=None, cancel=None):
+        progress(1, 10, Path(paths[0]))  # the bar is on the screen
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store.importer, "import_files", interrupted)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a terminal: the bar is drawn
+    code, _, err = run(capsys, "import", "--library", str(tmp_path / "lib"), str(make_png()))
+    import re
+
+    lines = [line for line in re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", err).splitlines() if line.strip()]  # no escapes
+    assert code == 130 and "Importing" in err
+    assert lines[-1] == "myimages: import interrupted; what was imported so far is kept."
+
+
 def test_dates_at_the_ends_of_the_calendar(capsys, tmp_path, make_png, east_of_utc):
     """NEWUSER4 #1: EXIF's 9999:12:31 placeholder counts as no date; a date given out of range is refused in one
     sentence; a library that stored such a date (an older version) still lists and shows it."""

@@ -123,13 +123,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     with open_library(args, create=True) as library:
         if args.recursive and not args.yes:
             _ask_before_a_wide_import(library, args.paths)
-        with progress_bar("Importing") as show:
-            cancel = threading.Event()
-            try:
+        try:
+            with progress_bar("Importing") as show:
+                cancel = threading.Event()
                 report = import_files(library, args.paths, options, progress=show, cancel=cancel)
-            except KeyboardInterrupt:
-                print("myimages: import interrupted; what was imported so far is kept.", file=sys.stderr)
-                return 130
+        except KeyboardInterrupt:  # said once the bar is gone: it was drawn again after it (NEWUSER12 F5)
+            print("myimages: import interrupted; what was imported so far is kept.", file=sys.stderr)
+            return 130
     for path, why in report.skipped:
         print(f"skipped: {printable(str(path))}: {why}")
     for path, image_id in report.restored:
