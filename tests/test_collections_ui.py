@@ -449,3 +449,39 @@ async def test_a_large_selection_goes_into_a_collection_in_a_worker_with_progres
     finally:
         release.set()
         library.close()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_deleting_a_large_collection_in_the_dialog_runs_in_a_worker(many_images, tmp_path, monkeypatch, size):
+    """Issue 11: deleting a collection in the dialog deleted its memberships on the UI thread (a million rows for a
+    collection of a million images). Now in a worker, said when done as before. Fails without (on the UI thread)."""
+    import threading
+
+    library = Library(many_images, account="alice")
+    doomed = library.create_collection(f"Doomed {size[0]}")
+    library.add_to_collection(library.ids(), doomed.id)
+    threads: list[bool] = []
+    real = Library.delete_collection
+
+    def delete_collection(self, *args, **kwargs):
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Library, "delete_collection", delete_collection)
+    app = make_app(library, tmp_path)
+    try:
+        async with app.run_test(size=size) as pilot:
+            said = notices(app)
+            await open_dialog(pilot, app, highlight=doomed.name)
+            await pilot.press("ctrl+d")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDeleteCollectionScreen))
+            assert f'"{doomed.name}" (2,000 images)?' in str(
+                app.screen.query_one("#collection-question-dialog .title", Static).render())
+            await pilot.press("right", "enter")
+            await wait_until(pilot, lambda: f'Deleted the collection "{doomed.name}"; its 2,000 images stay in the '
+                                            'library.' in said)
+            await wait_until(pilot, lambda: doomed.name not in listed(app))
+            assert doomed.name not in [c.name for c in library.collections()]
+            assert len(library.ids()) == 2_000 and threads == [False]
+    finally:
+        library.close()

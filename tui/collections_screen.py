@@ -511,8 +511,31 @@ class AddToCollectionScreen(Dialog[bool]):
         self.app.push_screen(question, lambda yes: self._delete(collection) if yes else None)
 
     def _delete(self, collection: CollectionRecord) -> None:
-        if self._attempt(lambda: self.library.delete_collection(collection.id)) is None:
+        """Deleted in a worker: its memberships go with it (a million rows for a collection of a million images,
+        seconds of the UI thread); said when done, or why not (a collection gone meanwhile: by its name)."""
+
+        def delete() -> None:
+            try:
+                with self.library.connection():
+                    self.library.delete_collection(collection.id)
+            except Exception as exc:  # noqa: BLE001 - said on the UI thread
+                self.app.call_from_thread(self._delete_failed, exc)
+                return
+            self.app.call_from_thread(self._deleted, collection)
+
+        self.run_worker(delete, thread=True, group="collections-delete", exit_on_error=False)
+
+    def _delete_failed(self, exc: BaseException) -> None:
+        if not self.is_attached:
             return
+        if isinstance(exc, NotFound):
+            self._not_found(exc)
+            return
+        from .app import failure_text
+
+        self.notify(failure_text(exc), title="Not done", severity="error", markup=False)
+
+    def _deleted(self, collection: CollectionRecord) -> None:
         kept = f"; its {plural(collection.count, 'image')} stay in the library" if collection.count > 1 else \
             "; its image stays in the library" if collection.count else \
             " (it held only images in the trash)" if collection.in_trash else " (it was empty)"
@@ -520,7 +543,10 @@ class AddToCollectionScreen(Dialog[bool]):
         self.notify(f'Deleted the collection {quoted(collection.name)}{kept}.' + (f" {trash}" if trash else ""),
                     markup=False)
         self.changed = True
-        self._made_here()
+        if self.is_attached:
+            self._made_here()
+        elif self.collections_changed is not None:
+            self.collections_changed()  # (the dialog closed meanwhile: the gallery's dropdown all the same)
 
     # -- closing --------------------------------------------------------------
 
