@@ -217,6 +217,15 @@ def make_mini(thumbnail: bytes | Image.Image) -> bytes:
     return out.getvalue()
 
 
+def mini_or_none(thumbnail: bytes) -> bytes | None:
+    """`make_mini`, or None when the thumbnail's bytes are not a picture Pillow reads: the mini is the card's
+    shortcut, never a reason to refuse an image; the card then draws the thumbnail (doctor makes the mini)."""
+    try:
+        return make_mini(thumbnail)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
 class FileStore:
     """Where a library's files live, and the only code that writes them."""
 
@@ -242,9 +251,10 @@ class FileStore:
         """Write an image's thumbnail (replacing one there) and its mini (synced unless `durable` is False, or, left
         out, as the store's files are)."""
         durable = self.durable if durable is None else durable
-        mini = make_mini(thumbnail)
+        mini = mini_or_none(thumbnail)
         write_bytes_atomic(self.thumbnail_path(sha256), thumbnail, durable=durable)
-        write_bytes_atomic(self.mini_path(sha256), mini, durable=durable)
+        if mini is not None:
+            write_bytes_atomic(self.mini_path(sha256), mini, durable=durable)
 
     def make_mini(self, sha256: str) -> bool:
         """Write an image's mini again from its thumbnail; False if the thumbnail cannot be read (none made)."""
@@ -273,8 +283,10 @@ class FileStore:
             wrote = True
         mini = self.mini_path(sha256)
         if not mini.exists():  # (made from the thumbnail given: the one kept is the same picture)
-            write_bytes_atomic(mini, make_mini(thumbnail), durable=self.durable)
-            wrote = True
+            mini_data = mini_or_none(thumbnail)
+            if mini_data is not None:
+                write_bytes_atomic(mini, mini_data, durable=self.durable)
+                wrote = True
         return wrote
 
     def remove(self, sha256: str, ext: str) -> None:

@@ -36,6 +36,21 @@ def test_import_makes_the_mini_the_grid_would_have_drawn(library, make_png):
         {r.mini_path for r in library.page()}
 
 
+def test_a_thumbnail_no_mini_can_be_made_of_still_stores_the_image(tmp_path):
+    """The mini is a shortcut for the cards: a thumbnail Pillow cannot read (the store's callers may give any bytes)
+    stores the image and its thumbnail, without a mini, and refuses nothing."""
+    from store.files import FileStore
+    files = FileStore(tmp_path)
+    sha = "ab" * 32
+    assert files.store(sha, "png", b"original", b"not a picture")
+    assert files.original_path(sha, "png").read_bytes() == b"original"
+    assert files.thumbnail_path(sha).read_bytes() == b"not a picture"
+    assert not files.mini_path(sha).exists()
+    files.put_thumbnail(sha, b"still not a picture")
+    assert files.thumbnail_path(sha).read_bytes() == b"still not a picture"
+    assert not files.mini_path(sha).exists()
+
+
 def test_delete_removes_the_mini(library, make_png):
     import_files(library, [make_png(), make_png()])
     gone, kept = library.page()
