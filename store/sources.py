@@ -751,8 +751,9 @@ def check_new_source(library: Library, folder: Path | str, mode: str | None = No
     path = _check_folder(library, folder)
     for other in _own_sources(library):
         there = Path(other.path)
-        if there == path:
-            raise StoreError(f"{path} is already one of your sources.")
+        if there == path:  # nothing to do, as for a folder inside it (`source add` exits 0 for both: NEWUSER12 F10)
+            raise AlreadyFollowed(f"{path} is already one of your sources: its images are in your library and new "
+                                  "ones come in as they are written; nothing changed.")
         if there in path.parents:
             raise AlreadyFollowed(f"{path} is inside {there}, which you follow already: its images are in your "
                                   "library and new ones come in as they are written; nothing changed.")

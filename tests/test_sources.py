@@ -1077,6 +1077,25 @@ def test_a_folder_that_cannot_be_watched_is_named_in_words(tmp_path, monkeypatch
     assert [report.unreadable for report in reports if report.unreadable] == [[(Path(day2), "Permission denied", 1)]]
 
 
+def test_source_add_of_a_folder_followed_already_is_nothing_to_do_as_one_inside_it(tmp_path, outputs, capsys):
+    """NEWUSER12 F10: `source add` of a folder followed already said "myimages: … is already one of your
+    sources." on stderr and exited 1, while a folder inside it was said on stdout with exit 0: both change
+    nothing, and a script could not tell them from a failure alike."""
+    from tui.cli import main
+
+    lib = ["--library", str(tmp_path / "cli-lib")]
+    assert main(["source", "add", str(outputs), *lib]) == 0
+    capsys.readouterr()
+    for folder in (outputs, outputs / "day2"):
+        assert main(["source", "add", str(folder), *lib]) == 0
+        out, err = capsys.readouterr()
+        assert err == "" and out.rstrip().endswith("which you follow already: its images are in your library and new "
+                                                   "ones come in as they are written; nothing changed."
+                                                   if folder != outputs else
+                                                   "is already one of your sources: its images are in your library "
+                                                   "and new ones come in as they are written; nothing changed.")
+
+
 # -- the command line ------------------------------------------------------------------------------
 
 def test_source_commands(tmp_path, outputs, capsys):
