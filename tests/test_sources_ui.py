@@ -39,6 +39,20 @@ def following_a_favorite(tmp_path, folder, prompt: str, n: int):
     return library, record
 
 
+def two_followed(tmp_path, prompt: str, n: int):
+    """`following_a_favorite` of out/a.png (this prompt), and a second picture in out/b.png: (library, a's record)."""
+    library, record = following_a_favorite(tmp_path, tmp_path / "out", prompt, n)
+    (tmp_path / "out" / "b.png").write_bytes(a1111(f"a second picture, {n + 1}", n + 1))
+    library.scan_sources()
+    return library, record
+
+
+async def watched(pilot, app) -> None:
+    """The app shown and its watch in place: a file changed from now on is an event."""
+    await settle(pilot, app)
+    await wait_until(pilot, lambda: app.watcher is not None and app.watcher.ready.is_set(), LOADED)
+
+
 async def add_in_dialog(pilot, app, folder) -> None:
     """`w`, then the folder's path typed into the sources dialog and Enter."""
     await open_sources(pilot, app)
@@ -877,17 +891,31 @@ async def test_a_folder_in_a_source_that_cannot_be_read_is_named_and_its_images_
 async def test_files_deleted_outside_the_app_are_said_to_have_left(tmp_path):
     """NEWUSER12 F9: 498 files moved out of a watched folder left the gallery with no word (their coming back
     was said: "498 images back …"). Now the count falling is said, and that they come back with their files."""
-    library, record = following_a_favorite(tmp_path, tmp_path / "out", "a crane at dawn", 4)
-    (tmp_path / "out" / "b.png").write_bytes(a1111("a second crane", 5))
-    library.scan_sources()
+    library, record = two_followed(tmp_path, "a crane at dawn", 4)
     app = MyImagesApp(library, images="none")
     async with app.run_test(size=(80, 24)) as pilot:
         shown = notices(app)
-        await settle(pilot, app)
-        await wait_until(pilot, lambda: app.watcher is not None and app.watcher.ready.is_set(), LOADED)
+        await watched(pilot, app)
         (tmp_path / "out" / "a.png").unlink()
         await wait_until(pilot, lambda: any("left the library" in text for text in shown), LOADED)
         said = next(text for text in shown if "left the library" in text)
         assert said == (f"1 image left the library: its file in {(tmp_path / 'out').resolve()} was deleted or moved "
                         "away; if it comes back, so does the image, with its favorite and collections.")
         assert len(library.ids()) == 1
+
+
+async def test_the_large_view_of_an_image_whose_file_was_deleted_says_its_file_left(tmp_path):
+    """NEWUSER12 F8: the large view on a linked image whose file was rm'd in the generator's folder said "Image #N
+    was deleted elsewhere or is no longer shared with you": neither is what happened. The sentence names it too."""
+    library, record = two_followed(tmp_path, "an egret, late", 6)
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=(80, 24)) as pilot:
+        shown = notices(app)
+        await watched(pilot, app)
+        await pilot.press("/", *"an egret, late", "escape", "enter")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ViewerScreen")
+        (tmp_path / "out" / "a.png").unlink()
+        await wait_until(pilot, lambda: any("the large view shows the next one" in text for text in shown), LOADED)
+        said = next(text for text in shown if "the large view shows the next one" in text)
+        assert f"Image #{record.id} was deleted elsewhere, its file left its source folder, or it is no longer " \
+               "shared with you" in said

@@ -450,7 +450,10 @@ class GalleryScreen(Screen):
         for image_id, showing in zip(gone, screens):
             if image_id in self._deleting:
                 continue  # deleted here (from a large view, say), not elsewhere
-            text = f"Image #{image_id} was deleted elsewhere or is no longer shared with you"
+            # a linked image also goes when its file leaves its source folder (NEWUSER12 F8: "deleted elsewhere" alone
+            # for a file rm'd in the generator's folder)
+            text = f"Image #{image_id} was deleted elsewhere, its file left its source folder, or it is no longer shared " \
+                   "with you"
             if any(screen in closing for screen in showing):
                 self.notify(f"{text}; its dialog was closed.", title="Closed", severity="warning")
             else:  # this gallery's large view: it goes on with the next image
