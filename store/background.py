@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple, TypeVar
 
 import numpy as np
+import pyspng  # type: ignore[import-untyped]
 from PIL import Image, ImageChops
 
 from . import png_writer
@@ -406,6 +408,67 @@ def predict_beside(session, picture: Image.Image, beside: Callable[[], T]) -> tu
     return [resize_on_two_threads(mask, picture.size) for mask in masks], other
 
 
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_SPNG_MODES = {2: "RGB", 6: "RGBA"}  # PNG colour type: the mode Pillow gives it at 8 bits
+# Chunks after which Pillow's picture is not the plain pixels: a transparent colour (an RGB picture becomes RGBA)
+# and an EXIF orientation (`display_image` turns the picture), which text chunks may carry too.
+_PILLOWS_CHUNKS = (b"tRNS", b"eXIf")
+_PILLOWS_TEXTS = (b"Raw profile type exif", b"Raw profile type APP1", b"XML:com.adobe.xmp")
+
+
+def _pixels_alone(data: bytes) -> bool:
+    """Whether the PNG's chunks say nothing that changes the picture Pillow makes of its pixels (see
+    `_PILLOWS_CHUNKS`); False if they cannot be walked to the end."""
+    at = 8
+    while at + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[at:at + 8])
+        if kind in _PILLOWS_CHUNKS:
+            return False
+        keyword = data[at + 8:at + 8 + min(length, 80)].split(b"\0")[0]
+        if kind in (b"tEXt", b"zTXt", b"iTXt") and keyword in _PILLOWS_TEXTS:
+            return False
+        if kind == b"IEND":
+            return True
+        at += 12 + length
+    return False
+
+
+def spng_picture(data: bytes) -> Image.Image | None:
+    """The picture of PNG bytes decoded by libspng (pyspng: 19 ms where Pillow takes 31 on a 1824x1248 ComfyUI
+    output), when its pixels are exactly Pillow's: 8-bit RGB or RGBA, not interlaced, nothing that Pillow or
+    `display_image` would apply (`_pixels_alone`), no bigger than Pillow opens without a word. None for anything
+    else (a palette, grey, 16 bits, interlaced, not a PNG) or if libspng fails: Pillow reads it then."""
+    if data[:8] != _PNG_SIGNATURE or data[12:16] != b"IHDR" or len(data) < 33:
+        return None
+    width, height, depth, colour_type, _, _, interlace = struct.unpack(">IIBBBBB", data[16:29])
+    mode = _SPNG_MODES.get(colour_type)
+    limit = Image.MAX_IMAGE_PIXELS
+    if mode is None or depth != 8 or interlace or (limit is not None and width * height > limit):
+        return None
+    if not _pixels_alone(data):
+        return None
+    try:
+        pixels = pyspng.load(data)
+    except Exception:  # noqa: BLE001 - whatever libspng refuses, Pillow reads (or says why not) in its turn
+        return None
+    if pixels.dtype != np.uint8 or pixels.shape != (height, width, len(mode)):
+        return None
+    return Image.fromarray(pixels, mode)
+
+
+def original_to_clean(library: Library, image_id: int, record: ImageRecord) -> Image.Image:
+    """Image `image_id`'s original as `open_original` gives it, decoded by libspng when it is a PNG whose pixels
+    that gives exactly (`spng_picture`), else by Pillow (which also says, in one sentence, why it cannot be read)."""
+    picture = None
+    try:
+        with open(record.path, "rb") as source:
+            if source.read(8) == _PNG_SIGNATURE:  # another kind of file is not read twice
+                picture = spng_picture(_PNG_SIGNATURE + source.read())
+    except OSError:
+        pass  # Pillow says why, below
+    return open_original(library, image_id, record) if picture is None else picture
+
+
 def _cut_parts(image: Image.Image, model: str | None) -> tuple[np.ndarray, np.ndarray]:
     """The picture's RGBA pixels, opaque (a new array, the picture's colours), and the alpha of its cut.
 
@@ -493,7 +556,7 @@ def clean_image_made(library: Library, image_id: int, model: str | None = None) 
     """Remove the background of one image: (the cleaned image's id, whether it is new).
     Not new when the image was cleaned before: the same cleaned picture is in the library."""
     record = _record_to_clean(library, image_id)
-    return _store_cut(library, record, *_cut_parts(open_original(library, image_id, record), model))
+    return _store_cut(library, record, *_cut_parts(original_to_clean(library, image_id, record), model))
 
 
 def _record_to_clean(library: Library, image_id: int) -> ImageRecord:
@@ -602,7 +665,7 @@ def _cut_ahead(library: Library, image_id: int, model: str | None) -> Future[Cut
         failed: Future[Cut] = Future()
         failed.set_exception(exc)
         return failed
-    return _ahead.submit(lambda: (record, *_cut_parts(open_original(library, image_id, record), model)))
+    return _ahead.submit(lambda: (record, *_cut_parts(original_to_clean(library, image_id, record), model)))
 
 
 def clean_images(library: Library, image_ids: list[int], model: str | None = None,
