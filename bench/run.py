@@ -466,11 +466,14 @@ async def bench_in_app(path: Path) -> dict:
         await end_and_home()
         # the same with small cards (40 on screen at 160x48: four times the medium ones' pictures to read and draw),
         # each key with no picture in memory (End's last screen was never shown; Home's was, before the scrolling)
+        meter.phase = "card size"
         grid.set_card_size("small")
         await settle()
         cards = list(app.screen.query(ImageCard))
         result["small_cards"] = sum(card.index is not None for card in cards)
+        meter.phase = "End/Home, small cards"
         await end_and_home("_small", fresh=True)
+        meter.phase = "card size"
         grid.set_card_size("medium")
         await settle()
         cards = list(app.screen.query(ImageCard))
