@@ -379,7 +379,7 @@ async def bench_in_app(path: Path) -> dict:
         meter.phase = "scrolling"
         grid.focus()
         await pilot.pause()
-        cards = list(app.screen.query(ImageCard))
+        cards = [card for card in app.screen.query(ImageCard) if card.display]  # (not other sizes')
         painted: list[float] = []
         real_page = grid.action_page
 
@@ -469,14 +469,14 @@ async def bench_in_app(path: Path) -> dict:
         meter.phase = "card size"
         grid.set_card_size("small")
         await settle()
-        cards = list(app.screen.query(ImageCard))
+        cards = [card for card in app.screen.query(ImageCard) if card.display]  # (not other sizes')
         result["small_cards"] = sum(card.index is not None for card in cards)
         meter.phase = "End/Home, small cards"
         await end_and_home("_small", fresh=True)
         meter.phase = "card size"
         grid.set_card_size("medium")
         await settle()
-        cards = list(app.screen.query(ImageCard))
+        cards = [card for card in app.screen.query(ImageCard) if card.display]  # (not other sizes')
         app.post_display_hook = real_display_hook
         await modals_and_changes(app, pilot, library, meter, settle)
         result["ui_stall_ms"] = meter.stop()

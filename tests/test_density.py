@@ -175,3 +175,37 @@ async def test_small_cards_show_the_day_and_month_where_the_full_date_does_not_f
         assert (iso in line) if card.content_size.width > len(iso) + 1 else line.rstrip(" │").endswith(f" {short}")
         if size == (80, 24):
             assert short in line
+
+
+async def test_a_card_size_switch_mounts_no_widget_and_restyles_no_card(small_library, tmp_path, monkeypatch):
+    """Small cards at 160×48 are 40, medium ones 10: the cards another size shows stay mounted, hidden, so that
+    a switch mounts none (issue 11: mounting 30 cards, their styles and component classes, was half of the 53-87
+    ms the UI thread stalled for), and narrow cards lose their padding by their own style, set where it changes,
+    not by a class on the grid that restyled every card (the other third)."""
+    app = make_app(small_library, tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ui.settle(pilot, app)
+        g = grid(app)
+        g.focus()
+        await ui.wait_until(pilot, lambda: len(app.screen.query(ImageCard)) == 40)  # the spares, after a paint
+        await ui.settle(pilot, app)
+        widgets = set(app.screen.query("*"))
+        restyled: list = []
+        update_nodes = app.stylesheet.update_nodes
+
+        def restyle(nodes, animate=False):
+            nodes = list(nodes)
+            restyled.extend(nodes)
+            return update_nodes(nodes, animate=animate)
+
+        monkeypatch.setattr(app.stylesheet, "update_nodes", restyle)
+        for key, size, shown in (("minus", "small", 40), ("plus", "medium", 10), ("minus", "small", 40)):
+            await pilot.press(key)
+            await ui.wait_until(pilot, lambda size=size: g.card_size == size)
+            await ui.settle(pilot, app)
+            assert set(app.screen.query("*")) == widgets, size  # nothing mounted, nothing removed
+            cards = [card for card in app.screen.query(ImageCard) if card.display]
+            assert len(cards) == capacity(app) == shown and all(card.region for card in cards), size
+            assert all(card.record is None for card in app.screen.query(ImageCard) if not card.display)
+            assert (size == "small") == all(card.styles.padding.left == 0 for card in cards)
+        assert not [node for node in restyled if isinstance(node, ImageCard)]

@@ -220,6 +220,7 @@ class ImageCard(RGBLines, Widget):
         self._thumb_missing = False
         self.loading_record = False  # bound to an index whose record is still being read
         self.prompt_lines = PROMPT_LINES
+        self._padded = True  # the CSS's padding (`set_padded`)
 
     # -- binding -----------------------------------------------------------
 
@@ -248,6 +249,15 @@ class ImageCard(RGBLines, Widget):
         if not same:
             self._lines = None
             self.refresh()
+
+    def set_padded(self, padded: bool) -> None:
+        """A column of padding either side of the content (the CSS's), or none (narrow cards: room for every
+        button). An inline style, set only where it changes: a CSS class on the grid restyled every card."""
+        if padded != self._padded:
+            self._padded = padded
+            self.styles.padding = None if padded else 0
+            self._content_for = None
+            self._lines = None
 
     def set_prompt_lines(self, lines: int) -> None:
         """Lines of prompt under the thumbnail (the card size's)."""

@@ -1,7 +1,8 @@
 """The virtualized card grid.
 
 Only the cards that fit the screen exist (one pool of `ImageCard` widgets, sized
-to the grid's rows and columns); scrolling rebinds them to other images. Rows
+to the grid's rows and columns at the card size that shows the most; those the size shown
+does not need stay mounted, hidden); scrolling rebinds them to other images. Rows
 come from a `GridSource` a page at a time and are cached per page (`widgets/page_cache.py`),
 so a library of 100,000 images costs no more than one of 100.
 
@@ -39,6 +40,7 @@ from .thumbnails import CachedHalfcellImage, fit_cells, grid_picture
 
 PAGE_SIZE = 60
 CARD_FRAME = 2  # cells of border across a card (left and right, top and bottom)
+SPARES_AT_ONCE = 10  # hidden cards mounted after each paint (`_mount_spares`)
 THUMBNAILS_TOLD_AFTER = 0.05  # seconds of thumbnails made before the cards are told (`_make_thumbnails`)
 PAINT_AWAITED = 0.5  # seconds at most the thumbnail worker waits for the screen's pictures to be painted
 CARD_LINES = 4  # the lines of a card besides its thumbnail and prompt: border (2), date, buttons
@@ -89,7 +91,6 @@ class CardGrid(Widget, can_focus=True):
     DEFAULT_CSS = """
     CardGrid { height: 1fr; width: 1fr; }
     CardGrid #cards { layout: grid; grid-gutter: 0; height: 1fr; width: 1fr; }
-    CardGrid #cards.-narrow ImageCard { padding: 0; }
     CardGrid #grid-empty {
         width: 1fr; height: 1fr; content-align: center middle; text-align: center;
         color: $text-muted; display: none;
@@ -209,7 +210,10 @@ class CardGrid(Widget, can_focus=True):
         self.draws_cells = image_class is not None and issubclass(image_class, CachedHalfcellImage)
         self.strips = ThumbnailStrips()
         self._pages = PageCache(PAGE_SIZE)
-        self._cards: list[ImageCard] = []
+        self._cards: list[ImageCard] = []  # the cards on screen: the first of `_pool`
+        self._pool: list[ImageCard] = []  # every card mounted, in slot order; those past `_cards` hidden
+        self._pool_size = 0  # the cards the card size that shows the most needs here
+        self._spares_wanted = False
         self._thumbnails_wanted = False
 
     def watch_has_focus(self, _has_focus: bool) -> None:
@@ -497,8 +501,9 @@ class CardGrid(Widget, can_focus=True):
             self.card_size = name
             self._layout_cards()
 
-    def _layout_cards(self) -> None:
-        size = CARD_SIZES[self.card_size]
+    def _geometry(self, name: str) -> tuple[int, int, int, int, int, bool]:
+        """The layout at a card size on this grid: columns, rows, card width and height, the gutter, narrow."""
+        size = CARD_SIZES[name]
         width = max(1, self.size.width - 1)
         height = max(1, self.size.height)
         columns = max(1, min(size.max_columns, width // size.min_width))
@@ -511,11 +516,12 @@ class CardGrid(Widget, can_focus=True):
         card_height = CARD_LINES + size.prompt_lines + max(2, int(thumb_width * size.thumb_rows_per_column))
         rows = max(1, height // card_height)
         card_height = height // rows  # what is left over goes to the thumbnails
+        return columns, rows, card_width, card_height, gutter, narrow
+
+    def _layout_cards(self) -> None:
+        size = CARD_SIZES[self.card_size]
+        columns, rows, card_width, card_height, gutter, narrow = self._geometry(self.card_size)
         container = self.query_one("#cards", Container)
-        if container.has_class("-narrow") != narrow:
-            container.set_class(narrow, "-narrow")
-        for card in self._cards:
-            card.set_prompt_lines(size.prompt_lines)
         container.styles.grid_size_columns = columns
         container.styles.grid_columns = str(card_width)
         container.styles.grid_gutter_vertical = gutter  # between columns
@@ -524,24 +530,63 @@ class CardGrid(Widget, can_focus=True):
         self.columns, self.rows = columns, rows
         wanted = columns * rows
         self.strips.keep_drawn(3 * wanted)  # the screen and the ones a page up and down (`_make_thumbnails`)
+        # The pool holds the cards of the size that shows the most here; those this size does not show stay
+        # mounted, hidden and bound to nothing, so that a change of card size mounts none (issue 11: mounting
+        # 30 cards, their styles and component classes, was half of the 53-87 ms that small cards took).
+        self._pool_size = max(c * r for c, r, *_ in map(self._geometry, CARD_SIZES))
         with self.app.batch_update():
-            if len(self._cards) > wanted:
-                extra = self._cards[wanted:]
-                self._cards = self._cards[:wanted]
-                for card in extra:
+            if len(self._pool) > self._pool_size:  # a smaller terminal
+                for card in self._pool[self._pool_size:]:
                     card.remove()
-            elif len(self._cards) < wanted:
-                new = [ImageCard(i, self.actions, strips=self._card_strips if self.draws_cells else None,
-                                 image_class=None if self.draws_cells else self.image_class)
-                       for i in range(len(self._cards), wanted)]
-                for card in new:
-                    card.set_prompt_lines(size.prompt_lines)
-                self._cards.extend(new)
-                container.mount_all(new)
+                del self._pool[self._pool_size:]
+            for card in self._pool[wanted:]:
+                if card.display:
+                    card.show(None, None, selected=False, current=False)
+                    card.display = False
+            for card in self._pool[:wanted]:
+                if not card.display:
+                    card.display = True
+            if len(self._pool) < wanted:  # the cards on screen are mounted now, the spare ones after a paint
+                self._pool.extend(self._mount_cards(wanted - len(self._pool), shown=True))
+            self._cards = self._pool[:wanted]
+            for card in self._pool:
+                card.set_prompt_lines(size.prompt_lines)
+                card.set_padded(not narrow)
+        if len(self._pool) < self._pool_size and not self._spares_wanted:
+            self._spares_wanted = True
+            self.call_after_refresh(self._mount_spares)
         self._set_cursor(self.cursor, force=True)
+
+    def _mount_cards(self, count: int, *, shown: bool) -> list[ImageCard]:
+        """Mount `count` more cards at the pool's end (laid out at the card size's geometry by `_layout_cards`)."""
+        size = CARD_SIZES[self.card_size]
+        narrow = self._geometry(self.card_size)[5]
+        new = [ImageCard(i, self.actions, strips=self._card_strips if self.draws_cells else None,
+                         image_class=None if self.draws_cells else self.image_class)
+               for i in range(len(self._pool), len(self._pool) + count)]
+        for card in new:
+            card.set_prompt_lines(size.prompt_lines)
+            card.set_padded(not narrow)
+            if not shown:
+                card.display = False
+        self.query_one("#cards", Container).mount_all(new)
+        return new
+
+    def _mount_spares(self) -> None:
+        """Mount the hidden cards another card size needs, a few after each paint (each is a stall of its own)."""
+        self._spares_wanted = False
+        if not self.is_attached:
+            return
+        count = min(SPARES_AT_ONCE, self._pool_size - len(self._pool))
+        if count > 0:
+            self._pool.extend(self._mount_cards(count, shown=False))
+        if len(self._pool) < self._pool_size:
+            self._spares_wanted = True
+            self.call_after_refresh(self._mount_spares)
 
     @property
     def mounted_cards(self) -> int:
+        """The card widgets mounted: those on screen and the hidden ones another card size shows."""
         return len(self.query(ImageCard))
 
     def _max_top(self) -> int:
