@@ -242,15 +242,21 @@ def test_the_colours_under_the_removed_background_are_cleared_and_the_file_is_sm
     assert len(cleaned.path.read_bytes()) < len(png_bytes(kept))
 
 
+def _imported_sheet(library, tmp_path, size: int):
+    """A sheet of four iron swords (size x size) imported: its record."""
+    path = tmp_path / "sheet.png"
+    render_sheet([ItemSpec("sword", "iron")] * 4, 2, 2, size=size).image.save(path)
+    import_files(library, [path])
+    (original,) = library.page()
+    return original
+
+
 def test_an_image_cleaned_before_its_hidden_colours_were_cleared_is_still_cleaned_before(library, tmp_path):
     # a cleaned copy made by an earlier version kept the colours under its transparent pixels: other bytes, the same
     # picture to the eye; cleaning the image again says "cleaned before", it makes no second copy
     from store.derived import add_derived, derived_image
 
-    path = tmp_path / "sheet.png"
-    render_sheet([ItemSpec("sword", "iron")] * 4, 2, 2, size=512).image.save(path)
-    import_files(library, [path])
-    (original,) = library.page()
+    original = _imported_sheet(library, tmp_path, 512)
     with Image.open(original.path) as source:
         now = remove_background(source)
         earlier = source.convert("RGBA")
@@ -269,10 +275,7 @@ def test_a_clean_stores_the_picture_and_thumbnail_made_one_after_the_other(libra
     # other on one thread, by the two-thread PNG writer (Pillow's one-thread encoder before: 93 ms at 1824x1248)
     from store.png_writer import png_bytes
 
-    path = tmp_path / "sheet.png"
-    render_sheet([ItemSpec("sword", "iron")] * 4, 2, 2, size=1024).image.save(path)
-    import_files(library, [path])
-    (original,) = library.page()
+    original = _imported_sheet(library, tmp_path, 1024)
     cleaned = library.get(clean_image(library, original.id))
     with Image.open(original.path) as source:
         expected = remove_background(source)
@@ -285,10 +288,7 @@ def test_an_image_cleaned_when_pillow_wrote_the_png_is_still_cleaned_before(libr
     # image again says "cleaned before"; it makes no second copy
     from store.derived import add_derived, derived_image, png_bytes
 
-    path = tmp_path / "sheet.png"
-    render_sheet([ItemSpec("sword", "iron")] * 4, 2, 2, size=1024).image.save(path)
-    import_files(library, [path])
-    (original,) = library.page()
+    original = _imported_sheet(library, tmp_path, 1024)
     with Image.open(original.path) as source:
         now = remove_background(source)
     ((old_id, created),) = add_derived(library, original.id, [derived_image(
