@@ -188,16 +188,31 @@ def display_image(image: Image.Image) -> Image.Image:
     return image if image.mode == mode else image.convert(mode)
 
 
-def make_thumbnail(image: Image.Image) -> bytes:
-    """PNG bytes of a small copy (at most THUMB_SIZE px on its long side)."""
+def _thumbnail_picture(image: Image.Image) -> Image.Image:
+    """A small copy (at most THUMB_SIZE px on its long side), what the thumbnail's PNG holds."""
     picture = display_image(image)
     scale = min(1.0, THUMB_SIZE / max(picture.size))
     size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
     # reducing_gap=1: reduce() by a whole factor first, then Lanczos for the rest (4x faster than 3.0)
-    thumb = picture.resize(size, Image.Resampling.LANCZOS, reducing_gap=1.0) if scale < 1 else picture
+    return picture.resize(size, Image.Resampling.LANCZOS, reducing_gap=1.0) if scale < 1 else picture
+
+
+def _png(picture: Image.Image) -> bytes:
     out = io.BytesIO()
-    thumb.save(out, "PNG", compress_level=1)
+    picture.save(out, "PNG", compress_level=1)
     return out.getvalue()
+
+
+def make_thumbnail(image: Image.Image) -> bytes:
+    """PNG bytes of a small copy (at most THUMB_SIZE px on its long side)."""
+    return _png(_thumbnail_picture(image))
+
+
+def make_thumbnail_and_mini(image: Image.Image) -> tuple[bytes, bytes]:
+    """The thumbnail's PNG bytes and its mini's, the mini shrunk from the thumbnail's picture still in memory (the
+    same pixels as from its PNG, which is lossless), not from the PNG decoded again: an import's thumbnail, once."""
+    thumb = _thumbnail_picture(image)
+    return _png(thumb), make_mini(thumb)
 
 
 def make_mini(thumbnail: bytes | Image.Image) -> bytes:
@@ -267,8 +282,9 @@ class FileStore:
         write_bytes_atomic(self.mini_path(sha256), data, durable=self.durable)
         return True
 
-    def store(self, sha256: str, ext: str, data: bytes, thumbnail: bytes) -> bool:
-        """Put an original, its thumbnail and its mini in place (content-addressed: kept if present).
+    def store(self, sha256: str, ext: str, data: bytes, thumbnail: bytes, mini: bytes | None = None) -> bool:
+        """Put an original, its thumbnail and its mini in place (content-addressed: kept if present). `mini`: made
+        already (`make_thumbnail_and_mini`), else made here from the thumbnail's bytes.
 
         Returns whether anything was written (False: both were there already).
         """
@@ -281,11 +297,11 @@ class FileStore:
         if not thumb.exists():
             write_bytes_atomic(thumb, thumbnail, durable=self.durable)
             wrote = True
-        mini = self.mini_path(sha256)
-        if not mini.exists():  # (made from the thumbnail given: the one kept is the same picture)
-            mini_data = mini_or_none(thumbnail)
+        mini_path = self.mini_path(sha256)
+        if not mini_path.exists():  # (made from the thumbnail given: the one kept is the same picture)
+            mini_data = mini if mini is not None else mini_or_none(thumbnail)
             if mini_data is not None:
-                write_bytes_atomic(mini, mini_data, durable=self.durable)
+                write_bytes_atomic(mini_path, mini_data, durable=self.durable)
                 wrote = True
         return wrote
 

@@ -54,6 +54,7 @@ class NewImage:
     derivation: str = ""
     location: str = ""  # a file in a watched source folder, linked where it is: no copy is stored (data unused)
     file_size: int | None = None  # when `data` is not given (linked files)
+    mini: bytes | None = None  # the mini thumbnail's PNG when made with the thumbnail; None: made from it on store
     phash: str | None = None  # perceptual hashes (duplicates.py); None: made later by fill_perceptual_hashes
     dhash: str | None = None
     # an image that was in the library (a linked file that left its folder and came back: sources._bring_back):
@@ -149,7 +150,7 @@ class Images(Collections):
                     free = shutil.disk_usage(self.root).free
                     if free < len(item.data) + len(item.thumbnail) + DISK_RESERVE:
                         raise OSError(errno.ENOSPC, f"not enough free disk space ({free // 1024:,} KB free)")
-                    if self.files.store(item.sha256, item.ext, item.data, item.thumbnail):
+                    if self.files.store(item.sha256, item.ext, item.data, item.thumbnail, item.mini):
                         written.append((item.sha256, item.ext))
                 except OSError as exc:
                     written.append((item.sha256, item.ext))  # an original may be in place: removed if unused

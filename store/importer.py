@@ -22,7 +22,7 @@ from PIL import Image, UnidentifiedImageError
 
 from .errors import BadImage, DiskFull, StoreError, os_reason, unreadable_reason
 from .duplicates import thumbnail_hashes
-from .files import make_thumbnail
+from .files import make_thumbnail_and_mini
 from .formats import EXTENSIONS, FORMAT_NAMES, FORMATS, OTHER_IMAGE_EXTENSIONS
 from .identity import is_library
 from .images import is_disk_full
@@ -278,7 +278,7 @@ def prepare_bytes(data: bytes, name: str) -> tuple[NewImage, Metadata, dict]:
         chunks = read_chunks(image)  # after load(): PNG text after the image data counts too
         meta = parse_chunks(chunks)
         try:
-            thumbnail = make_thumbnail(image)
+            thumbnail, mini = make_thumbnail_and_mini(image)
         except Exception as exc:  # noqa: BLE001
             raise BadImage(f"cannot make a thumbnail ({exc})") from None
         ext = FORMATS[image.format]
@@ -294,6 +294,7 @@ def prepare_bytes(data: bytes, name: str) -> tuple[NewImage, Metadata, dict]:
         ext=ext,
         data=data,
         thumbnail=thumbnail,
+        mini=mini,
         width=width,
         height=height,
         source_name=name,

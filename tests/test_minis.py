@@ -36,6 +36,25 @@ def test_import_makes_the_mini_the_grid_would_have_drawn(library, make_png):
         {r.mini_path for r in library.page()}
 
 
+def test_an_import_makes_the_mini_from_the_thumbnail_in_memory_not_from_its_png(library, make_png, monkeypatch):
+    """The importer has the thumbnail's picture in memory: its mini is shrunk from it (the same pixels, the PNG
+    being lossless), not from the thumbnail's PNG decoded again (about 1.5 ms an image)."""
+    from store import files
+
+    given: list[type] = []
+    make_mini = files.make_mini
+
+    def spied(thumbnail):
+        given.append(type(thumbnail))
+        return make_mini(thumbnail)
+
+    monkeypatch.setattr(files, "make_mini", spied)
+    import_files(library, [make_png(size=(900, 600)), make_png(size=(40, 30), mode="RGBA")])
+    assert len(given) == 2 and bytes not in given
+    for record in library.page():
+        assert _pixels(record.mini_path) == _pixels(record.thumbnail_path)
+
+
 def test_a_thumbnail_no_mini_can_be_made_of_still_stores_the_image(tmp_path):
     """The mini is a shortcut for the cards: a thumbnail Pillow cannot read (the store's callers may give any bytes)
     stores the image and its thumbnail, without a mini, and refuses nothing."""
