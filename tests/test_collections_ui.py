@@ -485,3 +485,90 @@ async def test_deleting_a_large_collection_in_the_dialog_runs_in_a_worker(many_i
             assert len(library.ids()) == 2_000 and threads == [False]
     finally:
         library.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
+async def test_rename_and_delete_read_the_collection_in_a_worker(lib, tmp_path, monkeypatch, size):
+    """Issue 11: F2 and Ctrl+D read the highlighted collection's count on the UI thread before asking (tens of
+    milliseconds for a collection of a million images). Now in a worker: while the read is held, the list still
+    answers ↑, and a second F2 or Ctrl+D opens no second question; the question gives the count as the library has
+    it then; a collection deleted meanwhile is said once, by its name. Fails without (the held read held the UI
+    thread: ↑ was answered only after the rename dialog had opened)."""
+    import threading
+
+    from tui.dialog import Dialog
+
+    monkeypatch.setattr(following, "POLL_SECONDS", 3600.0)  # (only this dialog's own reads)
+    ids = lib.ids()
+    loot = lib.create_collection("Loot")
+    lib.add_to_collection(ids[:2], loot.id)
+    lib.create_collection("Keep")
+    held, entered, left = [False], threading.Event(), threading.Event()
+    threads: list[bool] = []
+    real = Library.collection
+
+    def collection(self, *args, **kwargs):
+        if held[0]:  # once: this read waits until the test lets it go (at most 5 s)
+            held[0] = False
+            threads.append(threading.current_thread() is threading.main_thread())
+            entered.set()
+            release.wait(5)
+            left.set()
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Library, "collection", collection)
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        said = notices(app)
+        opened: list[str] = []
+        app.screen_change_signal.subscribe(app, lambda screen: opened.append(type(screen).__name__), immediate=True)
+
+        async def held_read(key: str) -> None:
+            """`key` on Loot with its read held; `key` again and ↑ while it is held, then the read let go."""
+            nonlocal release
+            listing = app.screen.query_one("#collection-list", SelectionList)
+            at = listing.highlighted = listed(app).index("Loot")
+            release, held[0] = threading.Event(), True
+            entered.clear(), left.clear()
+            await pilot.press(key)
+            await wait_until(pilot, entered.is_set)
+            await pilot.press(key, "up")
+            await wait_until(pilot, lambda: listing.highlighted == at - 1)
+            assert not left.is_set()  # the UI answered while the read was held
+            release.set()
+
+        release = threading.Event()
+        await open_dialog(pilot, app)
+        assert listed(app) == ["Keep", "Loot"]
+        dialog = app.screen
+        await held_read("f2")
+        await wait_until(pilot, lambda: isinstance(app.screen, RenameCollectionScreen))
+        assert app.screen.collection.name == "Loot"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is dialog)
+        await collections_read(pilot)
+        assert opened.count("RenameCollectionScreen") == 1
+        lib.add_to_collection(ids[2:], loot.id)  # elsewhere, since the list was read: the question says 3
+        await held_read("ctrl+d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDeleteCollectionScreen))
+        question = str(app.screen.query_one("#collection-question-dialog .title", Static).render())
+        assert question == 'Delete the collection "Loot" (3 images)?'
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is dialog)
+        assert opened.count("ConfirmDeleteCollectionScreen") == 1
+        # deleted elsewhere while its read is held: said once, by its name, and the list drops it
+        listing = app.screen.query_one("#collection-list", SelectionList)
+        listing.highlighted = listed(app).index("Loot")
+        release, held[0] = threading.Event(), True
+        entered.clear()
+        await pilot.press("f2")
+        await wait_until(pilot, entered.is_set)
+        other = Library(lib.root, account="alice")
+        other.delete_collection(loot.id)
+        other.close()
+        release.set()
+        await wait_until(pilot, lambda: listed(app) == ["Keep"])
+        assert said == ['"Loot" was deleted elsewhere: it is no longer listed.']
+        assert app.screen is dialog and opened.count("RenameCollectionScreen") == 1
+        assert threads == [False, False, False]
+        assert not any(isinstance(screen, Dialog) and screen is not dialog for screen in app.screen_stack)

@@ -9,14 +9,15 @@ made, renamed or deleted elsewhere (tui/following.py).
 
 The collections, their counts and which of the images each holds are read in a worker (counting a collection of a
 million images takes tens of milliseconds): the dialog shows at once, saying it is reading them, and its name box
-works meanwhile; so after each change made here (issue 11). The images are added and removed in a worker too, a
+works meanwhile; so after each change made here, and the highlighted collection before F2 and Ctrl+D ask about it
+(issue 11). The images are added and removed in a worker too, a
 toggle after the other (ten thousand selected took the UI thread for as long as the write took): above BULK_ABOVE
 images with the progress dialog and Cancel, which stops between two batches and says how far it got.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import Callable
 
 from textual.worker import get_current_worker
 
@@ -39,8 +40,6 @@ from .dialog import Dialog, Question
 from .following import LibraryFollower
 from .progress_screen import JobOutcome, ProgressScreen, run_without_progress
 
-
-Done = TypeVar("Done")
 
 BULK_ABOVE = 500  # images written by one toggle above which the progress dialog shows (with Cancel)
 WRITE_BATCH = 500  # images added or removed at a time (a cancel stops between two)
@@ -126,6 +125,7 @@ class AddToCollectionScreen(Dialog[bool]):
         # the collections toggled (and writes planned: a collection made here), waiting for the write before them
         self._writes: list[int | Write] = []
         self._writing = False  # a toggle's write is under way (`_write_next`)
+        self._asking = False  # the highlighted collection is being read for a rename or delete (`_current`)
         self.follower: LibraryFollower[None, tuple[list[CollectionRecord], dict[int, int]]] = LibraryFollower(
             self, library, group="collections-changes", read=lambda _seen, _force: self._read(), apply=self._followed,
             ready=lambda: self._reading is None)
@@ -390,16 +390,6 @@ class AddToCollectionScreen(Dialog[bool]):
                             markup=False)
         self._read_again()
 
-    def _attempt(self, call: Callable[[], Done]) -> Done | None:
-        """What `call` (a store call) gives; None when it failed, said (a collection gone: by its name)."""
-        try:
-            return call()
-        except NotFound as exc:
-            self._not_found(exc)
-        except StoreError as exc:
-            self.notify(str(exc), severity="error", markup=False)
-        return None
-
     def _not_found(self, exc: NotFound) -> None:
         """A collection acted on is gone (deleted elsewhere, before the list followed): said by its name, and the
         list read again. Anything else not found (an image deleted meanwhile) is said as the store says it."""
@@ -463,21 +453,51 @@ class AddToCollectionScreen(Dialog[bool]):
         value = listing.get_option_at_index(index).value
         return next((c for c in self._listed if c.id == value), None)
 
-    def _current(self) -> CollectionRecord | None:
-        """The highlighted collection as the library has it now (its count too); None, said, when there is none
-        or it was deleted elsewhere."""
+    def _current(self, then: Callable[[CollectionRecord], None]) -> None:
+        """`then` the highlighted collection as the library has it now (its count too), read in a worker (counting
+        a collection of a million images takes tens of milliseconds); said instead when there is none or it was
+        deleted elsewhere. One read at a time: a key pressed again while it runs is not a second question."""
         listed = self._highlighted()
         if listed is None:
             self.notify("No collection is highlighted: pick one in the list (↑ ↓) first.", markup=False)
-            return None
-        return self._attempt(lambda: self.library.collection(listed.id))
+            return
+        if self._asking:
+            return
+        self._asking = True
+
+        def read() -> None:
+            try:
+                with self.library.connection():
+                    collection = self.library.collection(listed.id)
+            except Exception as exc:  # noqa: BLE001 - said on the UI thread
+                self.app.call_from_thread(self._current_arrived, listed, None, exc, then)
+                return
+            self.app.call_from_thread(self._current_arrived, listed, collection, None, then)
+
+        self.run_worker(read, thread=True, group="collections-current", exit_on_error=False)
+
+    def _current_arrived(self, listed: CollectionRecord, collection: CollectionRecord | None,
+                         exc: BaseException | None, then: Callable[[CollectionRecord], None]) -> None:
+        self._asking = False
+        if not self.is_attached or self.app.screen is not self:  # closed, or another dialog over it meanwhile
+            return
+        if collection is not None:
+            then(collection)
+        elif isinstance(exc, NotFound):  # deleted elsewhere: said by its name, once (the list may have said it)
+            if any(c.id == listed.id for c in self._listed):
+                self._not_found(exc)
+            else:
+                self._read_again()
+        else:
+            from .app import failure_text
+
+            self.notify(failure_text(exc), title="Not done", severity="error", markup=False)
 
     @on(Button.Pressed, "#rename-collection")
     def action_rename(self) -> None:
-        collection = self._current()
-        if collection is None:
-            return
+        self._current(self._ask_rename)
 
+    def _ask_rename(self, collection: CollectionRecord) -> None:
         def renamed(record: CollectionRecord | None) -> None:
             if record is None:
                 self._read_again()  # cancelled, or deleted elsewhere meanwhile (said by the rename dialog)
@@ -490,9 +510,9 @@ class AddToCollectionScreen(Dialog[bool]):
 
     @on(Button.Pressed, "#delete-collection")
     def action_delete(self) -> None:
-        collection = self._current()  # as the library has it now, with its images in the trash
-        if collection is None:
-            return
+        self._current(self._ask_delete)  # as the library has it now, with its images in the trash
+
+    def _ask_delete(self, collection: CollectionRecord) -> None:
         trash = collection.trash_sentence()
         if collection.count == 0 and not trash:  # nothing in it to think twice about (nor does the command line)
             self._delete(collection)
