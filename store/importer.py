@@ -36,6 +36,9 @@ MAX_FILE_BYTES = 512 * 1024 * 1024
 # We refuse images past Pillow's pixel limit ourselves, with a clear reason;
 # the warning Pillow prints between one and two times the limit is noise.
 warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+# A TIFF cut short is refused with its reason ("not an image Pillow can read"); the warning Pillow prints on the way
+# landed in the middle of `myimages watch`'s and `import`'s output.
+warnings.filterwarnings("ignore", message="Truncated File Read", category=UserWarning)
 
 
 @dataclass

@@ -19,9 +19,12 @@ time, content hash, the image it is, or why it is not one), so that:
   What is kept is forgotten after the trash's days (`expire_lost`: doctor, and every full rescan).
 
 A file still being written is never read as an image: a PNG without its IEND chunk,
-a JPEG without its end marker, a WebP shorter than its RIFF header says, or an empty
+a JPEG without its end marker, a WebP shorter than its RIFF header says, a GIF without its trailer, an AVIF whose
+last box is cut, a TIFF whose directory, values, strips or tiles lie past its end, or an empty
 file, is left for the next scan (or the watcher's retry), not rejected: for up to a minute, and an empty
-file for a few seconds (then it is a bad file, "empty file", said once, as `source list` says it).
+file for a few seconds (then it is a bad file, "empty file", said once, as `source list` says it). A file of no
+format whose structure says so (the first bytes of one, or not an image at all) that does not read is read again
+likewise until it has not changed for those few seconds, and only then said bad (`is_complete`, `index_file`).
 """
 from __future__ import annotations
 
@@ -38,7 +41,7 @@ from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Literal
 
 from peewee import IntegrityError, Value, chunked, fn
 from PIL import Image as PILImage, PngImagePlugin
@@ -62,7 +65,9 @@ MODES = (LINK, COPY)
 GIVE_UP_AFTER = 60.0  # seconds a file may stay incomplete (unchanged) before it is read as it is
 LINK_SKIPPED = ("a symbolic link: not followed (deleting an image never goes through a link to a file that may be "
                 "outside your sources); add the folder it points to, or copy the file here")
-EMPTY_FOR = 5.0  # seconds an empty file may stay empty before it is a bad file (said once), not one being written
+# seconds an empty file, or one that is no format whose structure says whether it is whole (is_complete) and does
+# not read, must stay unchanged before it is a bad file (said once), not one being written
+SETTLED_AFTER = 5.0
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_TEXT_CHUNK = 16 * 1024 * 1024  # a compressed PNG text chunk is never inflated past this
 BATCH = 400
@@ -269,8 +274,9 @@ def _text_chunk(kind: bytes, body: bytes) -> tuple[str, str]:
                                      translated.decode("utf-8", "replace"))
 
 
-def is_complete(data: bytes) -> bool:
-    """Whether the file holds a whole image (its writer has finished), judged from its structure."""
+def is_complete(data: bytes) -> bool | None:
+    """Whether the file holds a whole image (its writer has finished), judged from its structure; None when its
+    structure cannot say (no format it knows): then only reading it can."""
     if data.startswith(PNG_SIGNATURE):
         return png_text(data) is not None
     if data.startswith(b"\xff\xd8"):
@@ -281,7 +287,64 @@ def is_complete(data: bytes) -> bool:
         return data.rstrip(b"\0").endswith(b";")  # its trailer
     if data[4:8] == b"ftyp":  # AVIF (and its kin): whole boxes, up to the end of the file
         return _whole_boxes(data)
-    return bool(data)  # not an image format we know (TIFF: offsets anywhere): read it, refused with the reason
+    if data[:4] in TIFF_SIGNATURES:
+        return _whole_tiff(data)
+    return None if data else False  # no format it can judge (yet: a few bytes of one): whole if it reads
+
+
+TIFF_SIGNATURES = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")  # little- and big-endian; TIFF and BigTIFF
+TIFF_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8,
+                   18: 8}  # bytes of one value of each field type
+TIFF_PARTS = ((273, 279), (324, 325))  # (strip offsets, strip byte counts), (tile offsets, tile byte counts)
+TIFF_POINTERS = (330, 34665, 34853)  # fields that point at other directories: SubIFDs, Exif, GPS
+MAX_TIFF_DIRECTORIES = 10_000
+
+
+def _whole_tiff(data: bytes) -> bool:
+    """Whether a TIFF (or BigTIFF) is whole: each directory of its chain, every value and other directory they point
+    to, and every strip and tile lie inside the data. Its parts may be anywhere (Pillow writes the first directory
+    first, libtiff last, its offset in the header once written), so its end says nothing."""
+    order: Literal["little", "big"] = "little" if data[:2] == b"II" else "big"
+    big = data[2:4] in (b"+\0", b"\0+")
+    word, count_size, entry_size = (8, 8, 20) if big else (4, 2, 12)
+    end = len(data)
+
+    def number(at: int, size: int) -> int:
+        return int.from_bytes(data[at:at + size], order)
+
+    if end < 2 * word:
+        return False
+    at = number(word, word)  # the first directory (0 until libtiff has written it)
+    seen: set[int] = set()
+    while at:
+        if at in seen or len(seen) >= MAX_TIFF_DIRECTORIES:
+            return True  # a loop: not a file being written; read it (refused with the reason)
+        seen.add(at)
+        if at + count_size > end:
+            return False
+        entries = at + count_size
+        after = entries + number(at, count_size) * entry_size
+        if after + word > end:
+            return False
+        parts: dict[int, list[int]] = {}
+        for entry in range(entries, after, entry_size):
+            tag, kind, count = number(entry, 2), number(entry + 2, 2), number(entry + 4, word)
+            size = TIFF_TYPE_SIZES.get(kind, 0) * count
+            place = entry + 4 + word
+            if size > word:  # the values are elsewhere: at this offset
+                place = number(place, word)
+                if place + size > end:
+                    return False
+            if kind in (3, 4, 13, 16, 18) and (tag in TIFF_POINTERS or any(tag in pair for pair in TIFF_PARTS)):
+                width = TIFF_TYPE_SIZES[kind]
+                parts[tag] = [number(place + i * width, width) for i in range(count)]
+        for offsets, sizes in TIFF_PARTS:
+            if any(start + size > end for start, size in zip(parts.get(offsets, ()), parts.get(sizes, ()))):
+                return False
+        if any(pointer + count_size > end for tag in TIFF_POINTERS for pointer in parts.get(tag, ())):
+            return False
+        at = number(after, word)
+    return bool(seen)
 
 
 def _whole_boxes(data: bytes) -> bool:
@@ -368,20 +431,23 @@ def index_file(path: Path, seen: Seen, mode: str) -> Indexed:
     if len(data) > MAX_FILE_BYTES:
         result.error = f"file too large (over {MAX_FILE_BYTES // (1024 * 1024)} MB)"
         return result
-    waited = time.time() - seen.mtime_ns / 1e9
+    waited = time.time() - seen.mtime_ns / 1e9  # how long it has not changed
     png = png_text(data) if data.startswith(PNG_SIGNATURE) else None
-    complete = png is not None or is_complete(data)
-    if not complete and waited < (EMPTY_FOR if not data else GIVE_UP_AFTER):
+    complete = True if png is not None else is_complete(data)
+    if complete is False and waited < (SETTLED_AFTER if not data else GIVE_UP_AFTER):
         result.incomplete = True
         return result
     try:
         if mode == COPY:
             new, meta, chunks = prepare_bytes(data, path.name)
         else:
-            if not complete:  # cut short and left so (a generator or a copy that died): its pixels decoded, as
-                prepare_bytes(data, path.name)  # `import` does: a picture that is not whole is skipped with why
+            if not complete:  # cut short and left so (a generator or a copy that died), or a structure it cannot
+                prepare_bytes(data, path.name)  # judge: its pixels decoded, as `import` does (skipped with why)
             new, meta, chunks = _read_png(data, path, png) if png is not None else _read_linked(data, path)
     except BadImage as exc:
+        if complete is None and waited < SETTLED_AFTER:  # perhaps the first bytes of a file being written: it is
+            result.incomplete = True  # read again, and said bad only once it has stopped changing
+            return result
         result.error = str(exc)
         return result
     result.image = describe(new, meta, chunks, path, ImportOptions())

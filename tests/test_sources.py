@@ -751,6 +751,71 @@ def test_half_written_gif_and_avif_files_wait(tmp_path):
             assert not is_complete(data[:cut]), (kind, cut)
 
 
+def tiff_files() -> dict[str, bytes]:
+    """TIFFs as Pillow writes them (its first directory first) and as libtiff does (LZW, deflate, JPEG: its directory
+    last), two pages, and a BigTIFF."""
+    import io
+
+    from PIL import Image
+
+    picture = Image.radial_gradient("L").convert("RGB").resize((120, 80))
+    files = {}
+    for name, options in (("raw", {}), ("lzw", {"compression": "tiff_lzw"}),
+                          ("deflate", {"compression": "tiff_adobe_deflate"}), ("jpeg", {"compression": "jpeg"}),
+                          ("pages", {"save_all": True, "append_images": [picture.rotate(90)]}),
+                          ("big", {"big_tiff": True})):
+        out = io.BytesIO()
+        picture.save(out, "TIFF", **options)
+        files[name] = out.getvalue()
+    return files
+
+
+def test_half_written_tiff_files_wait():
+    """A TIFF's parts may be anywhere in it: it is whole when its directories, their values and its strips or tiles
+    all lie inside the file. Fails without (any TIFF counted complete: one caught half written was said damaged)."""
+    for name, data in tiff_files().items():
+        assert is_complete(data) is True, name
+        # (Pillow's pages end on 4 bytes no part needs: a file without them is whole)
+        for cut in (4, 8, 12, 40, len(data) // 3, len(data) // 2, len(data) - 5):
+            assert is_complete(data[:cut]) is False, (name, cut)
+        start = 8 if name == "big" else 4  # libtiff's header before its directory is written: no offset yet
+        assert is_complete(data[:start] + bytes(start) + data[2 * start:]) is False, name
+    assert is_complete(b"") is False and is_complete(b"II") is None and is_complete(b"not a picture") is None
+
+
+def test_a_half_written_tiff_or_unknown_file_waits_until_it_stops_changing(library, tmp_path):
+    """A TIFF caught half written by a watched source was read, said damaged ("not an image Pillow can read") and
+    read again only once it changed; a PNG or JPEG waited. Now a TIFF waits for its missing parts as they do (up to
+    a minute unchanged), and a file whose first bytes name no format yet, or that is no picture at all, is read
+    again until it has not changed for a few seconds: only then is it said bad. Fails without (each said bad at
+    once)."""
+    tiffs = tiff_files()
+    for mode, data in (("link", tiffs["lzw"]), ("copy", tiffs["deflate"])):
+        folder = tmp_path / mode
+        folder.mkdir()
+        library.add_source(folder, mode=mode)
+        slow = put(folder, "slow.tiff", data[:len(data) // 2])
+        first = put(folder, "first.tiff", data[:2])  # its first two bytes: no format yet
+        junk = put(folder, "junk.png", b"a text file named as a picture")
+        report = library.scan_paths([slow, first, junk])[0]
+        assert sorted(p.name for p in report.waiting) == ["first.tiff", "junk.png", "slow.tiff"], mode
+        assert not report.bad and not report.added, (mode, report.bad)
+        with open(slow, "ab") as handle:
+            handle.write(data[len(data) // 2:])
+        first.write_bytes(data)
+        for path in (first, junk):
+            os.utime(path, (time.time() - 10,) * 2)  # unchanged for a while now
+        report = library.scan_paths([slow, first, junk])[0]
+        assert len(report.added) == 1 and report.known == 1 and not report.waiting, (mode, report)
+        assert [(p.name, r) for p, r in report.bad] == [("junk.png", "not an image Pillow can read")], mode
+    # one still cut short once it has not changed for the minute: decoded, and skipped with its reason
+    cut = put(tmp_path / "link", "cut.tiff", tiffs["raw"][:len(tiffs["raw"]) // 2])
+    assert library.scan_paths([cut])[0].waiting == [cut]
+    os.utime(cut, (time.time() - 120,) * 2)
+    report = library.scan_paths([cut])[0]
+    assert not report.waiting and [p.name for p, _ in report.bad] == ["cut.tiff"], report
+
+
 def test_a_half_written_file_is_read_once_complete(library, tmp_path):
     folder = tmp_path / "out"
     folder.mkdir()

@@ -1,7 +1,9 @@
 """Watched sources in the app (issue 13): added from the gallery, followed while it runs."""
 from __future__ import annotations
 
+import os
 import re
+import time
 
 import pytest
 from textual.widgets import Static
@@ -451,6 +453,8 @@ async def test_two_skipped_files_both_show_at_80x24(tmp_path):
     (folder / "a.png").write_bytes(a1111("kept", 5))
     (folder / "broken.png").write_bytes(b"not a picture at all")
     (folder / "notes.png").write_bytes(b"a text file named as a picture")
+    for name in ("broken.png", "notes.png"):  # there a while (a fresh one is read again until it stops changing)
+        os.utime(folder / name, (time.time() - 60,) * 2)
     library = Library(tmp_path / "lib", account="alice")
     library.add_source(folder)
     app = MyImagesApp(library, images="none")
@@ -537,6 +541,7 @@ async def test_down_on_the_last_folder_stays_there(tmp_path):
     (tmp_path / "first").mkdir()
     long_name = "a_rather_long_file_name_that_someone_downloaded_from_a_generator_output_folder.png"
     (tmp_path / "first" / long_name).write_bytes(b"a text file named as a picture")
+    os.utime(tmp_path / "first" / long_name, (time.time() - 60,) * 2)  # there a while: said bad at once
     for name in ("first", "second"):
         (tmp_path / name).mkdir(exist_ok=True)
         library.add_source(tmp_path / name)
