@@ -173,22 +173,24 @@ LIBRARY_SKIPPED = "a library's folder (its own files are never imported)"
 DOWNLOADS_SKIPPED = "the downloads folder (copies of your images the app wrote: they would come in again as new images)"
 
 
-def downloads_folder() -> Path | None:
-    """The app's downloads folder (`downloads` in the settings), resolved; None when it is not there yet. Neither a
-    source's scan nor an import reads it."""
+def downloads_folder(library: Library) -> Path | None:
+    """The downloads folder of the program using `library` (`--downloads DIR`, or the app's: Library.downloads),
+    else the settings' `downloads`, resolved; None when it is not there yet. Neither a source's scan nor an import
+    reads it."""
     from .settings import current
 
     try:
-        return current().downloads.resolve(strict=True)
+        return (library.downloads or current().downloads).resolve(strict=True)
     except (OSError, RuntimeError):
         return None
 
 
-def collect_files(paths: Iterable[Path], recursive: bool, report: ImportReport, hidden: bool = False) -> list[Path]:
+def collect_files(paths: Iterable[Path], recursive: bool, report: ImportReport, hidden: bool = False,
+                  downloads: Path | None = None) -> list[Path]:
     """Files to import: those named, and image files inside the folders named (a library's folder or the downloads
-    folder met on the way is skipped, and listed in report.skipped; a hidden folder met on the way, unless `hidden`,
-    is left out and listed in report.hidden; pictures in other formats in report.other_formats)."""
-    downloads = downloads_folder() if recursive else None
+    folder, `downloads`, met on the way is skipped, and listed in report.skipped; a hidden folder met on the way,
+    unless `hidden`, is left out and listed in report.hidden; pictures in other formats in report.other_formats)."""
+    downloads = downloads if recursive else None
     found: list[Path] = []
     seen: set[Path] = set()
 
@@ -387,7 +389,8 @@ def import_files(
         problem = own_files_problem(library, path)
         if problem:
             raise StoreError(problem)
-    files = collect_files(given, options.recursive, report, options.hidden)
+    files = collect_files(given, options.recursive, report, options.hidden,
+                          downloads_folder(library) if options.recursive else None)
     collection_ids = [library.ensure_collection(options.collection).id] if options.collection else []
     total = len(files)
     is_cancelled = (cancel.is_set if isinstance(cancel, threading.Event) else cancel) or (lambda: False)

@@ -92,10 +92,15 @@ class Library(Images, Search):
     search.py, images.py) and the opening, sources, trash and duplicates below."""
 
     def __init__(self, root: Path | str, account: str | None = None, database_url: str | None = None,
-                 unknown_account: str = MAKE):
+                 unknown_account: str = MAKE, downloads: Path | str | None = None):
         """`unknown_account`: what an account name the library does not know does (accounts.py MAKE, REFUSE,
-        STAND_IN): made (the default), refused with NoSuchAccount, or stood in for, made nowhere."""
+        STAND_IN): made (the default), refused with NoSuchAccount, or stood in for, made nowhere. `downloads`: the
+        downloads folder of the program using it, when not the settings' (`--downloads DIR`; the app sets the one
+        it writes to, `downloads` below)."""
         self.root = Path(root).expanduser()
+        # where this program writes copies of the library's images: a source's scan and an import leave it out
+        # (importer.downloads_folder); None: the settings' `downloads`
+        self.downloads = Path(downloads).expanduser() if downloads else None
         self.database_url = database_url or settings.current().database_url or None
         marker = read_marker(self.root)
         self._refuse_wrong_back_end(marker)

@@ -45,6 +45,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--forget-if-cancelled", action="store_true",
                         help="a cancelled add leaves no source behind")
     parser.add_argument("--nice", type=int, default=0)
+    parser.add_argument("--downloads", metavar="DIR", help="the program's downloads folder, which scans leave out")
     args = parser.parse_args(argv)
     niceness = None
     if args.nice:
@@ -59,7 +60,7 @@ def main(argv: list[str]) -> int:
         print(json.dumps({"done": done, "total": total}), flush=True)
 
     try:
-        with Library(args.root, account=args.account) as library:
+        with Library(args.root, account=args.account, downloads=args.downloads) as library:
             if args.add:
                 reports = [library.add_source(args.add, COPY if args.copy else LINK, progress=progress,
                                               cancel=stop.is_set, forget_if_cancelled=args.forget_if_cancelled,
@@ -174,7 +175,7 @@ def run_in_child(library: Library, add: Path | str | None = None, copy: bool = F
     if library.database_url:
         env["MYIMAGES_DATABASE_URL"] = library.database_url
     command = [sys.executable, "-m", "store.scan_child", str(library.root), library.account.name,
-               "--nice", str(niceness)]
+               "--nice", str(niceness)] + (["--downloads", str(library.downloads)] if library.downloads else [])
     if add is not None:
         command += ["--add", str(Path(add).expanduser().absolute())] + (["--copy"] if copy else []) \
             + (["--forget-if-cancelled"] if forget_if_cancelled else [])

@@ -642,7 +642,7 @@ def _check_folder(library: Library, folder: Path | str) -> Path:
         if (folder / MARKER).is_file() and is_library(folder):
             raise StoreError(f"{path} is {'' if folder == path else 'inside '}the folder of another library "
                              f"({folder}): pick the folder your generator writes to.")
-    downloads = downloads_folder()
+    downloads = downloads_folder(library)
     if downloads is not None and (path == downloads or downloads in path.parents):
         raise StoreError(f"{path} is {'' if path == downloads else 'inside '}the downloads folder ({downloads}), "
                          "where the app writes copies of your images: they would come back as new images; pick "
@@ -654,7 +654,7 @@ def _skipped_folders(library: Library, row: Source | None = None) -> tuple[Path,
     """Folders a source's scan never reads: the library's own, the downloads folder (copies of the library's
     images: downloaded or exported, they would come back as new images), and the account's sources inside `row`'s
     folder (theirs to read, until it takes them in: `_take_in`)."""
-    downloads = downloads_folder()
+    downloads = downloads_folder(library)
     inner = tuple(Path(other.path) for other in _inner_sources(library, Path(row.path))) if row is not None else ()
     return (library.root.resolve(),) + ((downloads,) if downloads is not None else ()) + inner
 
@@ -784,7 +784,7 @@ def source_holding(library: Library, folder: Path) -> Path | None:
         folder = folder.expanduser().resolve()
     except (OSError, RuntimeError):
         return None
-    downloads = downloads_folder()
+    downloads = downloads_folder(library)
     if downloads is not None and (folder == downloads or downloads in folder.parents):
         return None
     for row in _own_sources(library):

@@ -631,6 +631,30 @@ def test_import_leaves_out_the_downloads_folder_inside_a_folder(capsys, lib_dir,
     assert len(run(capsys, "list", "--library", str(lib_dir))[1].splitlines()) == 2
 
 
+def test_downloads_given_on_the_command_line_are_left_out_too(capsys, lib_dir, tmp_path):
+    """`--downloads DIR` given on the command line alone (not in the settings) was not left out: `import -r` of a
+    folder holding it, a source holding it (its scan, the watch's rescans in their child process) and `source add`
+    of it took the app's own downloads in again as new images. The skip list read the settings alone; it reads the
+    program's folder now (Library.downloads). Fails without (each took the download in)."""
+    from store.library import Library
+    from store.scan_child import run_in_child
+
+    out = tmp_path / "out"
+    downloads = out / "dl"
+    downloads.mkdir(parents=True)
+    given = ["--library", str(lib_dir)]
+    assert run(capsys, "--downloads", str(downloads), "export", *given, "1", "--to", str(downloads))[0] == 0
+    code, out_text, err = run(capsys, "--downloads", str(downloads), "import", *given, str(out), "-r")
+    assert f"skipped: {downloads}: the downloads folder" in out_text and "no PNG, JPEG" in err and code == 1
+    code, _, err = run(capsys, "--downloads", str(downloads), "source", "add", *given, str(downloads))
+    assert code == 1 and f"is the downloads folder ({downloads})" in err
+    code, out_text, _ = run(capsys, "--downloads", str(downloads), "source", "add", *given, str(out))
+    assert code == 0 and "No images in the folder" in out_text, out_text
+    with Library(lib_dir, account="alice", downloads=downloads) as library:  # the app's rescans
+        assert [report.added for report in run_in_child(library, niceness=0)] == [[]]
+    assert len(run(capsys, "list", *given)[1].splitlines()) == 2
+
+
 def test_importing_a_trashed_picture_says_it_came_back(capsys, lib_dir, tmp_path):
     """NEWUSER4 #20: it said "duplicate: … is already image #1" and "0 imported, 1 duplicate"."""
     from store.importer import ImportReport

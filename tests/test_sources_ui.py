@@ -534,6 +534,31 @@ async def test_new_images_above_the_view_are_shown_at_the_top_or_said_where_they
         await wait_until(pilot, lambda: "new pear 1" in screen_text(app))
 
 
+async def test_the_apps_downloads_given_on_the_command_line_are_not_taken_in_by_the_watch(tmp_path):
+    """The app opened with `--downloads DIR` (not in the settings) inside a followed folder: a download (s) was
+    taken in by the watch as a new image, the skip list reading the settings' folder alone. Fails without (the
+    download came in as image #2)."""
+    from store.records import Filters
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.png").write_bytes(a1111("a kept pear", 5))
+    library = Library(tmp_path / "lib", account="alice")
+    library.add_source(out)
+    app = MyImagesApp(library, images="none", downloads=out / "dl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await wait_until(pilot, lambda: app.watcher is not None and app.watcher.ready.is_set(), LOADED)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: (out / "dl").is_dir() and len(list((out / "dl").iterdir())) == 1, LOADED)
+        (out / "b.png").write_bytes(a1111("a later pear", 6))  # written after the download: seen after it
+        await wait_until(pilot, lambda: "a later pear" in screen_text(app), LOADED)
+        assert sorted(r.prompt.split("\n")[0] for r in library.page(Filters(), limit=10)) == ["a kept pear",
+                                                                                           "a later pear"]
+        await app.workers.wait_for_complete()
+    library.close()
+
+
 async def test_down_on_the_last_folder_stays_there(tmp_path):
     """NEWUSER5 §11: ↓ on the last folder went round to the first (and Delete then asked about that one); a
     long skipped file's name and reason (3 lines at 80×24) were cut at 2."""

@@ -103,6 +103,7 @@ class MyImagesApp(App):
         self.image_mode = images
         self.downloads = downloads or self.settings.downloads
         self._downloads_given = downloads is not None  # --downloads: it wins over the settings at every start
+        library.downloads = self.downloads  # what the sources' scans and imports leave out: where the app writes
         self.download_folder_told = False  # the first download's notice says how to choose another folder
         self.interrupted_by: int | None = None  # SIGINT or SIGTERM received: the app quit as Ctrl+Q quits (run)
         self._signals: dict[int, object] = {}  # the signals handled, and their handlers before
@@ -186,7 +187,7 @@ class MyImagesApp(App):
     def choose_downloads(self, folder: Path) -> None:
         """The downloads folder chosen in the app (tui/download_folder_screen.py): used from now on, and kept in the
         settings file, unless that file is not used."""
-        self.downloads = folder
+        self.downloads = self.library.downloads = folder
         origin = "--downloads" if self._downloads_given else self.settings.origin("downloads")
         self.remember(downloads=str(folder))
         kept = ("" if self.settings.problem else

@@ -215,7 +215,8 @@ def open_library(args: argparse.Namespace, create: bool = False, reads: bool = F
     try:
         library = Library(library_path(args), account=getattr(args, "account", None),
                           database_url=getattr(args, "database_url", None),
-                          unknown_account=account or (REFUSE if reads else MAKE))
+                          unknown_account=account or (REFUSE if reads else MAKE),
+                          downloads=getattr(args, "downloads", None))
     except NoSuchAccount as exc:  # a new teammate who only wants to read: the command that makes the account
         raise UserError(f"{str(exc).rstrip('.')}; `{make_account_command(args, exc.name)}` makes it now, adding "
                         "nothing else.") from exc
