@@ -1666,3 +1666,48 @@ async def test_the_download_folder_is_chosen_in_the_app_and_kept(lib, tmp_path, 
         await ui.wait_until(pilot, lambda: len(list(chosen.iterdir())) == 1)
         await app.workers.wait_for_complete()
     assert settings_module.current().downloads == chosen
+
+
+async def test_a_megabyte_prompt_is_shown_cut_and_copied_whole(tmp_path, make_png):
+    """NEWUSER13 #1: a file's prompt of 1.2 MB (metadata is read up to 2,000,000 characters) was laid out whole: info
+    stalled the UI for 10 s, the prompt dialog 12 s, the large view 3 s (and as long again to close them). Each shows
+    at most SHOWN_CHARS (a line LINE_CHARS) and says how many more; Copy copies the whole prompt."""
+    from store.text import LINE_CHARS, SHOWN_CHARS
+
+    prompt = " ".join(["dragon sword, ring of gold"] * 45_000)  # 1,214,999 characters
+    negative = "blurry, " * 40_000
+    library = Library(tmp_path / "long-lib", account="alice")
+    import_files(library, [make_png(text={"parameters": f"{prompt}\nNegative prompt: {negative}\nSteps: 20, Seed: 1"})],
+                 ImportOptions())
+    assert library.page()[0].prompt == prompt
+    app = make_app(library, tmp_path)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot, app)
+            assert len(app.screen.query(ImageCard).first().prompt_text) < 200
+            await pilot.press("p")
+            assert isinstance(app.screen, PromptScreen)
+            text = text_of(app.screen.query_one("#prompt-text", Static))
+            assert text.startswith(prompt[:SHOWN_CHARS]) and len(text) < SHOWN_CHARS + 100
+            assert text.endswith(f"… ({len(prompt) - SHOWN_CHARS:,} more characters, not shown)")
+            assert len(text_of(app.screen.query_one("#negative-text", Static))) < SHOWN_CHARS + 100
+            await pilot.click("#copy")
+            assert app.clipboard == prompt  # the whole prompt, not what is shown
+            await pilot.press("escape", "i")
+            await settle(pilot, app)
+            assert isinstance(app.screen, InfoScreen)
+            rows = dict(app.screen.rows)
+            assert rows["Prompt"].startswith(prompt[:100]) and len(rows["Prompt"]) < SHOWN_CHARS + 100
+            assert len(rows["Negative prompt"]) < SHOWN_CHARS + 100
+            await pilot.press("escape", "enter")
+            await ui.wait_until(pilot, lambda: isinstance(app.screen, ViewerScreen))
+            caption = str(app.screen.query_one("#viewer-caption").render())
+            assert len(caption) < LINE_CHARS + 100
+            await pilot.press("i")
+            await settle(pilot, app)
+            panel = str(app.screen.query_one("#viewer-info-table", Static).render())
+            assert prompt[:100] in panel and len(panel) < 3 * SHOWN_CHARS
+            await pilot.press("escape")
+            assert app.is_running
+    finally:
+        library.close()

@@ -9,7 +9,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
 from store.records import ImageRecord
-from store.text import field_value
+from store.text import field_value, shown
 from widgets.rich_once import RichOnce
 
 from .scrolling_modal import ReadingDialog
@@ -40,8 +40,8 @@ class InfoScreen(ReadingDialog):
     def __init__(self, record: ImageRecord) -> None:
         super().__init__()
         self.record = record
-        self.rows: list[tuple[str, str]] = [(label, field_value(value)) for label, value in record.info_rows()]
-        """The rows as shown: (label, value), the value with its continuation marks."""
+        self.rows: list[tuple[str, str]] = [(label, field_value(shown(value))) for label, value in record.info_rows()]
+        """The rows as shown: (label, value), the value with its continuation marks (a megabyte prompt cut)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="info-dialog"):

@@ -8,7 +8,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
 from store.records import ImageRecord
-from store.text import printable
+from store.text import printable, shown
 
 from widgets.highlight import highlight
 
@@ -37,11 +37,12 @@ class PromptScreen(ScrollingModal[None]):
         with Vertical(classes="dialog", id="prompt-dialog"):
             yield Static(f"Prompt of image #{self.record.id}", classes="title")
             with VerticalScroll(id="prompt-scroll"):
-                yield Static(highlight(Text(printable(self.record.prompt, keep_newlines=True) or "(no prompt)"),
+                # At most SHOWN_CHARS of each (a prompt can be megabytes); Copy copies the whole text.
+                yield Static(highlight(Text(printable(shown(self.record.prompt), keep_newlines=True) or "(no prompt)"),
                                        self.highlight_words), id="prompt-text")
                 if self.record.negative_prompt:
                     yield Static("Negative prompt", classes="subtitle")
-                    yield Static(Text(printable(self.record.negative_prompt, keep_newlines=True)),
+                    yield Static(Text(printable(shown(self.record.negative_prompt), keep_newlines=True)),
                                  id="negative-text")
             with Horizontal(classes="buttons"):
                 yield Button("Copy", id="copy", variant="primary")

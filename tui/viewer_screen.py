@@ -21,7 +21,7 @@ from textual.worker import get_current_worker
 
 from store.errors import StoreError
 from store.records import ImageRecord
-from store.text import field_value, one_line, plural
+from store.text import field_value, one_line, plural, shown
 from widgets.key_bar import KeyBar
 from widgets.lru import LRU
 from widgets.thumbnails import (
@@ -181,7 +181,7 @@ class ViewerScreen(Dialog[None]):
             self._read_other_files(self.record)  # its other files in the watched folders ("Also at"), then again
         lines = Text()
         for label, value in self.record.info_rows():
-            lines.append_text(Text.assemble((label, "bold"), "\n", field_value(value), "\n"))
+            lines.append_text(Text.assemble((label, "bold"), "\n", field_value(shown(value)), "\n"))
         lines.rstrip()
         self.query_one("#viewer-info-table", Static).update(lines)
 
