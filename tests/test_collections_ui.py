@@ -15,7 +15,7 @@ from widgets.filter_bar import FilterBar
 from widgets.key_bar import KeyBar
 
 from .test_dialogs import lib, make_app  # noqa: F401 - the same library of three images
-from .ui import collections_read, notices, screen_text, settle, wait_until
+from .ui import HeldCall, collections_read, notices, screen_text, settle, wait_until
 
 SIZES = [(80, 24), pytest.param((160, 48), marks=pytest.mark.slow)]
 FOLLOW_WITHIN = 10.0  # seconds: a bound for a loaded machine (the app polls every second)
@@ -494,8 +494,6 @@ async def test_rename_and_delete_read_the_collection_in_a_worker(lib, tmp_path, 
     answers ↑, and a second F2 or Ctrl+D opens no second question; the question gives the count as the library has
     it then; a collection deleted meanwhile is said once, by its name. Fails without (the held read held the UI
     thread: ↑ was answered only after the rename dialog had opened)."""
-    import threading
-
     from tui.dialog import Dialog
 
     monkeypatch.setattr(following, "POLL_SECONDS", 3600.0)  # (only this dialog's own reads)
@@ -503,20 +501,7 @@ async def test_rename_and_delete_read_the_collection_in_a_worker(lib, tmp_path, 
     loot = lib.create_collection("Loot")
     lib.add_to_collection(ids[:2], loot.id)
     lib.create_collection("Keep")
-    held, entered, left = [False], threading.Event(), threading.Event()
-    threads: list[bool] = []
-    real = Library.collection
-
-    def collection(self, *args, **kwargs):
-        if held[0]:  # once: this read waits until the test lets it go (at most 5 s)
-            held[0] = False
-            threads.append(threading.current_thread() is threading.main_thread())
-            entered.set()
-            release.wait(5)
-            left.set()
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(Library, "collection", collection)
+    read = HeldCall(monkeypatch, Library, "collection")
     app = make_app(lib, tmp_path)
     async with app.run_test(size=size) as pilot:
         said = notices(app)
@@ -525,19 +510,16 @@ async def test_rename_and_delete_read_the_collection_in_a_worker(lib, tmp_path, 
 
         async def held_read(key: str) -> None:
             """`key` on Loot with its read held; `key` again and ↑ while it is held, then the read let go."""
-            nonlocal release
             listing = app.screen.query_one("#collection-list", SelectionList)
             at = listing.highlighted = listed(app).index("Loot")
-            release, held[0] = threading.Event(), True
-            entered.clear(), left.clear()
+            read.hold()
             await pilot.press(key)
-            await wait_until(pilot, entered.is_set)
+            await wait_until(pilot, read.entered.is_set)
             await pilot.press(key, "up")
             await wait_until(pilot, lambda: listing.highlighted == at - 1)
-            assert not left.is_set()  # the UI answered while the read was held
-            release.set()
+            assert not read.left.is_set()  # the UI answered while the read was held
+            read.release()
 
-        release = threading.Event()
         await open_dialog(pilot, app)
         assert listed(app) == ["Keep", "Loot"]
         dialog = app.screen
@@ -559,16 +541,15 @@ async def test_rename_and_delete_read_the_collection_in_a_worker(lib, tmp_path, 
         # deleted elsewhere while its read is held: said once, by its name, and the list drops it
         listing = app.screen.query_one("#collection-list", SelectionList)
         listing.highlighted = listed(app).index("Loot")
-        release, held[0] = threading.Event(), True
-        entered.clear()
+        read.hold()
         await pilot.press("f2")
-        await wait_until(pilot, entered.is_set)
+        await wait_until(pilot, read.entered.is_set)
         other = Library(lib.root, account="alice")
         other.delete_collection(loot.id)
         other.close()
-        release.set()
+        read.release()
         await wait_until(pilot, lambda: listed(app) == ["Keep"])
         assert said == ['"Loot" was deleted elsewhere: it is no longer listed.']
         assert app.screen is dialog and opened.count("RenameCollectionScreen") == 1
-        assert threads == [False, False, False]
+        assert read.threads == [False, False, False]
         assert not any(isinstance(screen, Dialog) and screen is not dialog for screen in app.screen_stack)

@@ -108,3 +108,45 @@ async def test_the_public_gallery_has_no_selection(lib, tmp_path):
         await ui.wait_until(pilot, lambda: any("read only" in n for n in said))
         await ui.settle(pilot, app)
         assert not grid(app).selected
+
+
+async def test_select_all_and_invert_of_a_large_result_are_made_in_a_worker(lib, tmp_path, monkeypatch):
+    """Issue 11: ctrl+a and * read every id the filters show and made the selection on the UI thread (a third of a
+    second at 1,000,000 images). Above SELECT_AT_ONCE images shown (here none), in a worker: while the read is held
+    the grid still moves and keeps its own selection changes; a ctrl+a or * pressed meanwhile is done after it, in
+    order; d says to wait instead of deleting the current image alone. Fails without (the held read held the UI
+    thread: → was answered only after it)."""
+    from tui import gallery_screen
+    from tui.gallery_screen import GalleryScreen
+
+    monkeypatch.setattr(gallery_screen, "SELECT_AT_ONCE", 0, raising=False)
+    read = ui.HeldCall(monkeypatch, Library, "ids")
+    app = make_app(lib, tmp_path)
+    said = ui.notices(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.settle(pilot, app)
+        everything = set(lib.ids())
+        await pilot.press("space")
+        first = ids_at(app, 0)
+        await ui.wait_until(pilot, lambda: grid(app).selected == first)
+        read.hold()
+        await pilot.press("ctrl+a")
+        await ui.wait_until(pilot, read.entered.is_set)
+        await pilot.press("right")
+        await ui.wait_until(pilot, lambda: grid(app).cursor == 1)
+        assert not read.left.is_set()  # the grid answered while the read was held
+        await pilot.press("asterisk", "d")  # * after it; d waits for the selection
+        await ui.wait_until(pilot, lambda: "Still selecting: try again in a moment." in said)
+        read.release()
+        await ui.wait_until(pilot, lambda: "6 images selected." in said and not grid(app).selected)  # all, inverted
+        assert isinstance(app.screen, GalleryScreen)
+        assert set(lib.ids()) == everything  # nothing deleted
+        # a card selected while the read is held stays selected: it is inverted with the rest
+        read.hold()
+        await pilot.press("asterisk")
+        await ui.wait_until(pilot, read.entered.is_set)
+        await pilot.press("space")
+        await ui.wait_until(pilot, lambda: grid(app).selected == ids_at(app, 1))
+        read.release()
+        await ui.wait_until(pilot, lambda: grid(app).selected == everything - ids_at(app, 1))
+        assert read.threads == [False, False]

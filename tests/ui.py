@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import threading
 import time
 
 from rich.cells import cell_len
@@ -153,3 +154,34 @@ class TerminalCopy(HeadlessDriver):
 
     def lines(self) -> list[str]:
         return ["".join(row) for row in self.cells]
+
+
+class HeldCall:
+    """A method of a class (a store call) whose next call after `hold()` waits until `release()` (at most 5 s), noting
+    whether it ran on the UI thread (`threads`): what a test does while a worker's read is under way."""
+
+    def __init__(self, monkeypatch, cls, name: str) -> None:
+        self.entered, self.left, self._release = threading.Event(), threading.Event(), threading.Event()
+        self.held = False
+        self.threads: list[bool] = []
+        real = getattr(cls, name)
+
+        def call(obj, *args, **kwargs):
+            if self.held:  # once
+                self.held = False
+                self.threads.append(threading.current_thread() is threading.main_thread())
+                self.entered.set()
+                self._release.wait(5)
+                self.left.set()
+            return real(obj, *args, **kwargs)
+
+        monkeypatch.setattr(cls, name, call)
+
+    def hold(self) -> None:
+        self._release = threading.Event()
+        self.entered.clear()
+        self.left.clear()
+        self.held = True
+
+    def release(self) -> None:
+        self._release.set()

@@ -1,6 +1,7 @@
 """The main screen: filters, status line, bulk bar and the card grid."""
 from __future__ import annotations
 
+import gc
 import random
 import time
 from dataclasses import replace
@@ -104,6 +105,8 @@ def plain_icon(name: str, shown: str | None) -> tuple[str, str]:
 
 
 DELETE_CHUNK = 50  # images deleted per transaction by a bulk delete
+SELECT_CHUNK = 50_000  # ids a select-all worker adds to a set in one call (a few ms of the interpreter each)
+SELECT_AT_ONCE = 20_000  # images shown up to which select all and invert are made on the UI thread (a few ms)
 UNDO_LEVELS = 20  # deletes made in a window that `u` walks back through, the last first
 ARRIVED_LOOKED_UP = 50  # new images from a source whose places are looked up to say where they landed
 # What acts on every selected card (in this order in the status line); the other actions, on the current one.
@@ -210,6 +213,7 @@ class GalleryScreen(Screen):
         self._undone = False  # a delete made here was undone
         self._done_in_trash: dict[int, str] = {}  # id -> "restored" / "erased for good" in this window's trash view
         self._deleting: set[int] = set()  # what a delete asked for here moves to the trash (no "was deleted" notice)
+        self._select_keys: list[str] = []  # select all / invert keys whose worker is under way (`_select_shown`)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -407,7 +411,9 @@ class GalleryScreen(Screen):
         return not galleries or galleries[-1] is self
 
     def _seen(self) -> tuple:
-        return self.follower.token, self._shown_elsewhere(), set(self.grid.selected)
+        # the selection itself, copied in the worker (`_read_changes`): a copy here, at every poll, took 56 ms of
+        # the UI thread each second with a million images selected
+        return self.follower.token, self._shown_elsewhere(), self.grid.selected
 
     def _shown_elsewhere(self) -> dict[int, list[Screen]]:
         """The images the screens above this one show (dialogs, the large view), by id."""
@@ -425,6 +431,7 @@ class GalleryScreen(Screen):
         the screens above show and of the selection, the account and the collections; None when the grid would
         show the same."""
         since, shown, selected = seen
+        selected = set(selected)  # (one call, whole: the UI thread changes the selection only between two)
         catalog = self.library.catalog
         if not force and catalog is not None and since is not None and since[1] == -1:
             catalog.sync()  # the grid shows the catalog at version since[0]: it takes changes in when due
@@ -720,7 +727,10 @@ class GalleryScreen(Screen):
         return record
 
     def _targets(self) -> list[int]:
-        """The selection if there is one, else the current image."""
+        """The selection if there is one, else the current image; none, said, while a select all is being made."""
+        if self._select_keys:
+            self.notify("Still selecting: try again in a moment.", severity="warning")
+            return []
         if self.grid.selected:
             return sorted(self.grid.selected)
         record = self._current()
@@ -1265,27 +1275,81 @@ class GalleryScreen(Screen):
 
     def action_invert_selection(self) -> None:
         """*: every image the filters show that is not selected, and none that is."""
-        shown = self._shown_ids()
-        if shown is not None:
-            self.grid.end_range()
-            selected = self.grid.selected  # images selected in other results stay selected
-            self.grid.select_ids((selected - shown) | (shown - selected))
+        self.grid.end_range()
+        self._select_shown("invert")
 
     def action_select_all(self) -> None:
-        shown = self._shown_ids()
-        if shown is not None:
-            others = len(self.grid.selected - shown)  # selected in other results: they stay selected
-            self.grid.select_ids(self.grid.selected | shown)
-            self.notify(f"{plural(len(shown), 'image')} selected"
-                        + (f", {len(shown) + others:,} in all." if others else "."))
+        self._select_shown("all")
 
-    def _shown_ids(self) -> set[int] | None:
-        """Every id the filters let through (None, said, if the library cannot be read now)."""
+    def _select_shown(self, how: str) -> None:
+        """Select all ("all") or invert the selection ("invert") in what the filters show. Above SELECT_AT_ONCE
+        images shown, the ids are read and the new selection made in a worker (a million ids took a third of a
+        second of the UI thread, issue 11): a select all or invert pressed meanwhile is done after the ones before
+        it, on the same ids, and a key acting on the selection says to wait (`_targets`)."""
+        if not self._select_keys and self.grid.total <= SELECT_AT_ONCE:  # a small result: at once, as keys come
+            try:
+                shown = set(self.library.ids(self.filters))
+            except StoreError as exc:
+                self._fail(exc)
+                return
+            self._select_keys = [how]
+            self._shown_selected(self.grid.selection_changes, [how], *self._made_selection(shown, [how]))
+            return
+        self._select_keys.append(how)
+        if len(self._select_keys) == 1:
+            self._read_shown(self.filters)
+
+    @work(thread=True, group="select-shown", exit_on_error=False)
+    def _read_shown(self, filters: Filters) -> None:
+        """(The worker.)"""
         try:
-            return set(self.library.ids(self.filters))
-        except StoreError as exc:
-            self._fail(exc)
-            return None
+            with self.library.connection():
+                ids = self.library.ids(filters)
+            shown: set[int] = set()
+            for at in range(0, len(ids), SELECT_CHUNK):  # a piece at a time: the UI thread gets the interpreter
+                shown.update(ids[at:at + SELECT_CHUNK])
+            while not get_current_worker().is_cancelled:
+                changes, keys = self.grid.selection_changes, list(self._select_keys)
+                selected, notices = self._made_selection(shown, keys)
+                # the young collections, a million-id set in them, are looked through here and not by the next
+                # collection the UI thread sets off (70 ms at 1,000,000 images): then they are old
+                gc.collect(1)
+                if self.app.call_from_thread(self._shown_selected, changes, keys, selected, notices):
+                    return  # else the selection changed, or a key came, meanwhile: made again from it
+        except Exception as exc:  # noqa: BLE001 - said on the UI thread, and the keys waiting dropped
+            if not get_current_worker().is_cancelled:
+                self.app.call_from_thread(self._shown_failed, exc)
+
+    def _made_selection(self, shown: set[int], keys: list[str]) -> tuple[set[int], list[str]]:
+        """The selection after the keys (select all, invert) on the ids shown, and what to say of it."""
+        selected = set(self.grid.selected)  # (one call, whole: the UI thread changes it only between two)
+        notices = []
+        for how in keys:
+            if how == "all":
+                others = len(selected - shown)  # selected in other results: they stay selected
+                selected |= shown
+                notices.append(f"{plural(len(shown), 'image')} selected"
+                               + (f", {len(shown) + others:,} in all." if others else "."))
+            else:
+                selected ^= shown
+        return selected, notices
+
+    def _shown_selected(self, changes: int, keys: list[str], selected: set[int], notices: list[str]) -> bool:
+        """The selection made in the worker, taken when it was made from the selection as it is and for every key
+        pressed; False (the worker makes it again) otherwise."""
+        if self.grid.selection_changes != changes or self._select_keys != keys:
+            return False
+        self._select_keys = []
+        self.grid.select_ids(selected, handed_over=True)
+        for text in notices:
+            self.notify(text)
+        return True
+
+    def _shown_failed(self, exc: BaseException) -> None:
+        from .app import failure_text
+
+        self._select_keys = []
+        self.notify(failure_text(exc), title="Not done", severity="error", markup=False, timeout=12)
 
     def say_read_only(self) -> None:
         """Once for a burst of write keys, briefly; again at once when there is something new to say (a full
