@@ -1711,3 +1711,28 @@ async def test_a_megabyte_prompt_is_shown_cut_and_copied_whole(tmp_path, make_pn
             assert app.is_running
     finally:
         library.close()
+
+
+async def test_bulk_delete_leaves_out_images_deleted_elsewhere_while_it_asked(lib, tmp_path, db_url):  # both back ends
+    """NEWUSER13 #2: 34 selected, `d`; while the question was open, 2 of them were deleted from the command line (or
+    by the same account's other app). Delete refused the whole selection, "Image #70 is in the trash: restore it
+    first.", and deleted nothing. The others go to the trash; the two are said."""
+    ids = lib.ids()
+    app = make_app(lib, tmp_path)
+    said = ui.notices(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+a", "d")
+        assert isinstance(app.screen, ConfirmDeleteScreen)
+        lib.trash(ids[1:3])  # elsewhere, the question still open
+        await pilot.click("#delete")
+        await settle(pilot, app)
+        assert lib.total() == 0
+        assert sorted(t.record.id for t in lib.trashed()) == sorted(ids)
+        assert any(n.startswith("Moved 4 images to the trash") and
+                   n.endswith("2 images of the 6 had been deleted elsewhere meanwhile (or are no longer yours).")
+                   for n in said), said
+        assert not grid(app).selected
+        await pilot.press("u")  # undo brings back the four deleted here
+        await settle(pilot, app)
+        assert lib.total() == 4

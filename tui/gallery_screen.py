@@ -1002,9 +1002,16 @@ class GalleryScreen(Screen):
         """To the trash after the question; the grid then reloads where it was (a large view shows the next)."""
         deleted: list[int] = []
         unreached: list[SourceFiles] = []  # files out of reach (a folder unmounted): they stay, only records go
+        gone: list[int] = []  # deleted elsewhere while the question was open (NEWUSER13 #2): left out, said
         cursor = self.grid.cursor
 
         def trash(chunk: list[int]) -> list[int]:  # a transaction per chunk: cancel between them
+            here = self.library.own_existing(chunk)
+            if len(here) < len(chunk):  # the store refuses the whole chunk for one image not there ("in the trash")
+                gone.extend(i for i in chunk if i not in here)
+                chunk = [i for i in chunk if i in here]
+                if not chunk:
+                    return []
             files = self.library.source_files(chunk)
             self.library.trash(chunk)
             if files.absent:
@@ -1017,13 +1024,15 @@ class GalleryScreen(Screen):
             if outcome.error is not None:
                 self._fail(outcome.error)
             n = len(deleted)
-            self.grid.deselect(set(deleted))
+            self.grid.deselect(set(deleted).union(gone))
             if deleted:
                 self._remember_delete(deleted, cursor)
+            meanwhile = f" {plural(len(gone), 'image')} of the {len(ids):,} had been deleted elsewhere meanwhile " \
+                f"(or {'is' if len(gone) == 1 else 'are'} no longer yours)." if gone else ""
             if outcome.cancelled:
-                self.notify(f"Cancelled: moved {n:,} of {len(ids):,} images to the trash (u undoes).")
+                self.notify(f"Cancelled: moved {n:,} of {len(ids):,} images to the trash (u undoes).{meanwhile}")
             elif outcome.error is None:
-                self.notify(f"Moved {plural(n, 'image')} to the trash: u undoes, t opens the trash.")
+                self.notify(f"Moved {plural(n, 'image')} to the trash: u undoes, t opens the trash.{meanwhile}")
             absent = sum(files.absent for files in unreached)
             if absent:
                 folders = sorted({folder for files in unreached for folder in files.away})
