@@ -50,10 +50,14 @@ class Collections(Accounts):
         row = self._collection_row(name_or_id)
         if row is None:
             raise NotFound(f"No collection {quoted(str(name_or_id))}.")
-        members = ImageCollection.select().join(Image).where(ImageCollection.collection == row.id)
-        count = members.where(Image.trashed_at.is_null()).count()
-        in_trash = members.where(Image.trashed_at.is_null(False)).count()
-        return CollectionRecord(row.id, row.name, count, in_trash)
+        # as `collections` counts: the memberships alone (an index), less its members among the account's images in
+        # the trash (an index); joining every member to its image row took 56 ms for 10,309 members of 1,000,000
+        # images (0.7 ms so), before the collections dialog's rename and delete (issue 11)
+        members = ImageCollection.select().where(ImageCollection.collection == row.id).count()
+        in_trash = (ImageCollection.select().join(Image, on=(ImageCollection.image == Image.id))
+                    .where(ImageCollection.collection == row.id, Image.owner == self.account.id,
+                           Image.trashed_at.is_null(False)).count())
+        return CollectionRecord(row.id, row.name, members - in_trash, in_trash)
 
     def _collection_row(self, name_or_id: str | int) -> Collection | None:
         """The account's collection `collection` names (without counting its images: a search resolves
