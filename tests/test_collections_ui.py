@@ -553,3 +553,36 @@ async def test_rename_and_delete_read_the_collection_in_a_worker(lib, tmp_path, 
         assert app.screen is dialog and opened.count("RenameCollectionScreen") == 1
         assert read.threads == [False, False, False]
         assert not any(isinstance(screen, Dialog) and screen is not dialog for screen in app.screen_stack)
+
+
+async def test_a_rename_is_written_in_a_worker(lib, tmp_path, monkeypatch):
+    """Issue 11: the rename dialog renamed on the UI thread, and the store reads the collection's count first (tens
+    of milliseconds for a million images). Now in a worker: the name box still answers while the write is held,
+    Enter again renames nothing more, a name refused is said there as before. Fails without (the held write held the
+    UI thread: ← was answered only after the dialog had closed)."""
+    lib.create_collection("Loot")
+    lib.create_collection("Keep")
+    write = HeldCall(monkeypatch, Library, "rename_collection")
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        said = notices(app)
+        await open_dialog(pilot, app, highlight="Loot")
+        dialog = app.screen
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: isinstance(app.screen, RenameCollectionScreen))
+        rename = app.screen
+        name_box = rename.query_one("#collection-name", Input)
+        await pilot.press("ctrl+u", *"keep", "enter")  # taken: said in the dialog, which stays
+        await wait_until(pilot, lambda: "already exists" in str(rename.query_one("#rename-note", Static).render()))
+        write.hold()
+        await pilot.press("ctrl+u", *"Treasure", "enter")
+        await wait_until(pilot, write.entered.is_set)
+        at = name_box.cursor_position
+        await pilot.press("enter", "left")
+        await wait_until(pilot, lambda: name_box.cursor_position == at - 1)
+        assert not write.left.is_set() and app.screen is rename  # the box answered while the write was held
+        write.release()
+        await wait_until(pilot, lambda: app.screen is dialog and 'Renamed "Loot" to "Treasure".' in said)
+        await collections_read(pilot)
+        assert listed(app) == ["Keep", "Treasure"] and write.threads == [False]
+        assert said.count('Renamed "Loot" to "Treasure".') == 1
