@@ -10,6 +10,7 @@ from tui.trash_screen import TrashScreen
 from widgets.trash_list import TrashList
 
 from . import ui
+from .test_robust import type_at_once
 from .test_gallery import PROMPTS, card_prompts, grid, lib, make_app, status, text_of  # noqa: F401 - lib: a fixture
 
 SIZES = [(80, 24), (160, 48)]
@@ -1004,3 +1005,28 @@ async def test_the_trash_says_its_new_count_at_once_after_a_change(lib, tmp_path
         await pilot.press("space", "down", "space", "r")
         await ui.wait_until(pilot, lambda: lib.trash_count() == 1)
         await ui.wait_until(pilot, lambda: "1 image in the trash" in text_of(app.screen.query_one("#trash-status", Static)))
+
+
+async def test_r_twice_at_once_restores_one_and_says_it_is_busy(lib, tmp_path):
+    """NEWUSER13 #3: `r r` typed at once: the first restored the image under the cursor, the second acted on the same
+    image, still on the list until it was read again: "Not done: Image #42 is not in the trash." The second key now
+    says the last change is still being made, and changes nothing."""
+    ids = lib.ids()
+    lib.trash(ids[:3])
+    app = make_app(lib, tmp_path)
+    said = ui.notices(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await gallery_shows(pilot, app, 3)
+        await pilot.press("t")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and app.screen.loaded)
+        await on_screen(pilot, app, TrashScreen)
+        first = trash_list(app).current.record.id
+        type_at_once(app, "rr")  # both queued before the app handles either
+        await ui.wait_until(pilot, lambda: len(trash_rows(app)) == 2)
+        await on_screen(pilot, app, TrashScreen)
+        assert lib.trash_count() == 2 and first in lib.ids()
+        assert "Still busy with the last change: try again in a moment." in said, said
+        assert not any("not in the trash" in n for n in said), said
+        await pilot.press("r")  # the list read again: r acts on the image now under the cursor
+        await ui.wait_until(pilot, lambda: len(trash_rows(app)) == 1)
+        assert lib.trash_count() == 1

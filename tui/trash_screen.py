@@ -156,6 +156,7 @@ class TrashScreen(Dialog[bool]):
         self.erased: list[int] = []  # erased for good here (Delete forever, Empty trash): undo names this view
         self.loaded = False
         self._busy = False  # a change of ours is running: no check for changes made elsewhere now
+        self._stale = False  # a change of ours is made and the list not read again yet: it still shows what changed
         self.follower: LibraryFollower[tuple[int | None, int, TrashSelection], Snapshot] = LibraryFollower(
             self, library, group="trash-changes", apply=self._followed, read=self._read_followed,
             seen=self._seen, ready=lambda: not self._busy)
@@ -254,8 +255,12 @@ class TrashScreen(Dialog[bool]):
 
     @work(thread=True, exclusive=True, group="trash", exit_on_error=False)
     def _load(self, cursor: int, keep: int | None, selection: TrashSelection) -> None:
-        with self.library.connection():
-            snapshot = self._snapshot(cursor, keep, selection)
+        try:
+            with self.library.connection():
+                snapshot = self._snapshot(cursor, keep, selection)
+        except BaseException:  # said by the app (its worker failure): the keys are not held back for a list not read
+            self.app.call_from_thread(setattr, self, "_stale", False)
+            raise
         self.app.call_from_thread(self._show, snapshot)
 
     def _seen(self) -> tuple[int | None, int, TrashSelection]:
@@ -276,6 +281,7 @@ class TrashScreen(Dialog[bool]):
         if snapshot.token is not None:  # read here: newer than what a check under way read
             self.follower.read_at(snapshot.token)
         self.loaded = True
+        self._stale = False
         trash_list = self.trash_list
         trash_list.load(snapshot.total, snapshot.pages, snapshot.cursor)
         now, asked = trash_list.selection, snapshot.asked
@@ -362,7 +368,12 @@ class TrashScreen(Dialog[bool]):
         self.notify(f"{plural(total, 'image')} selected: the whole trash.", timeout=3)
 
     def _targets(self) -> Targets | None:
-        """The selection if there is one, else the image under the cursor."""
+        """The selection if there is one, else the image under the cursor; none while a change of ours runs or the
+        list does not show it yet: `r r` restored the image and then said "Image #42 is not in the trash" of the same
+        image, still on the list (NEWUSER13 #3)."""
+        if self._busy or self._stale:
+            self.notify("Still busy with the last change: try again in a moment.", severity="warning", timeout=3)
+            return None
         selection = self.trash_list.selection
         if selection:
             return Targets(len(selection), sorted(selection.ids), selection.everything, selection.until)
@@ -423,6 +434,7 @@ class TrashScreen(Dialog[bool]):
         if done:  # the count at once, the list read again after (it said the count before a cancel for a moment)
             self._say_count(max(0, self.trash_list.total - len(done)))
         current = self.trash_list.current
+        self._stale = True
         self.load(self.trash_list.cursor, current.record.id if current is not None else None)
 
     def _restore_chunk(self, adopted: dict[int, str], renamed: Renamed) -> Callable[[list[int]], list[int]]:
