@@ -14,7 +14,7 @@ from tui.confirm_delete import ConfirmDeleteScreen
 from tui.sources_screen import SourcesScreen
 
 from .conftest import png_bytes
-from .ui import notices, screen_text, settle, wait_until
+from .ui import HeldCall, notices, screen_text, settle, wait_until
 
 LOADED = 15  # seconds: waits on a loaded machine (2 cores shared); the speed targets are bench/sources.py's figures
 
@@ -24,9 +24,9 @@ def a1111(prompt: str, n: int) -> bytes:
 
 
 async def open_sources(pilot, app) -> None:
-    """`w`: the sources dialog, once it is the screen."""
+    """`w`: the sources dialog, once it is the screen and has read the folders (in a worker)."""
     await pilot.press("w")
-    await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+    await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen) and app.screen.loaded)
 
 
 def following_a_favorite(tmp_path, folder, prompt: str, n: int):
@@ -949,3 +949,41 @@ async def test_the_large_view_of_an_image_whose_file_was_deleted_says_its_file_l
         said = next(text for text in shown if "the large view shows the next one" in text)
         assert f"Image #{record.id} was deleted elsewhere, its file left its source folder, or it is no longer " \
                "shared with you" in said
+
+
+async def test_the_folders_and_what_a_removal_drops_are_counted_in_workers(tmp_path, monkeypatch):
+    """Issue 11: `w` counted each source's images and files on the UI thread before the dialog showed, and Remove
+    counted what the removal drops there too (half a second for a folder of a million pictures). Now both in
+    workers: while each count is held, the app still answers keys; then the list and the question show as before.
+    Fails without (the held count held the UI thread)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.png").write_bytes(a1111("kept on disk", 3))
+    library = Library(tmp_path / "lib", account="alice")
+    library.add_source(out)
+    listing, removal = HeldCall(monkeypatch, Library, "sources"), HeldCall(monkeypatch, Library, "source_removal")
+    app = MyImagesApp(library, images="none")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        listing.hold()
+        await pilot.press("w")
+        await wait_until(pilot, listing.entered.is_set)
+        await wait_until(pilot, lambda: isinstance(app.screen, SourcesScreen))
+        assert "Reading the followed folders…" in screen_text(app)
+        await pilot.press(*"/tm")  # typed on the list: into "Add a folder", while the count is held
+        await wait_until(pilot, lambda: app.screen.query_one("#new-source").value == "/tm")
+        assert not listing.left.is_set()
+        listing.release()
+        await wait_until(pilot, lambda: app.screen.loaded and "(link, 1 image, " in screen_text(app))
+        removal.hold()
+        await pilot.click("#remove")
+        await wait_until(pilot, removal.entered.is_set)
+        await pilot.press("t")  # the gallery answers (the trash view opens) while the removal is counted
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "TrashScreen")
+        assert not removal.left.is_set()
+        await pilot.press("escape")
+        removal.release()
+        await wait_until(pilot, lambda: "Stop following" in screen_text(app))
+        assert "Its 1 image" in screen_text(app)
+        assert listing.threads == [False] and removal.threads == [False]
+    library.close()

@@ -90,17 +90,19 @@ class SourcesScreen(CompletesAPath, Dialog[SourceRequest | None]):
     def __init__(self, library: Library) -> None:
         super().__init__()
         self.library = library
-        self.sources = library.sources()  # read before opening: a StoreError reaches the caller
+        # read in a worker once the dialog shows (`_read_sources`): each source's images and files counted take
+        # half a second for a folder of a million pictures (issue 11)
+        self.sources: list = []
+        self.loaded = False
         self._looking: SourceRequest | None = None  # the folder being looked at before it is followed
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="sources-dialog"):
             yield Static("Source folders", classes="title")
-            yield Static("Their images join your library where they are; new ones appear as they are written."
-                         + (" Delete removes the highlighted one." if self.sources else ""), classes="hint")
-            yield SourceList(*self._options(), id="source-list")
+            yield Static(self._hint(), classes="hint", id="sources-hint")
+            yield SourceList(Option(Text("Reading the followed folders…"), disabled=True), id="source-list")
             with SkippedFiles(id="source-details"):
-                yield Static(self._details(0), id="source-bad", markup=False)
+                yield Static("", id="source-bad", markup=False)
             self.path_tab = PathTab(
                 Input(placeholder="Add a folder: type its path (Tab completes), Enter", id="new-source",
                       suggester=PathSuggester(folders_only=True), select_on_focus=False),  # a path begun on the list goes on
@@ -111,9 +113,13 @@ class SourcesScreen(CompletesAPath, Dialog[SourceRequest | None]):
             yield Static("", id="source-note", classes="hint", markup=False)
             yield Checkbox("Copy its images into the library (else they stay where they are)", id="copy-source")
             with Horizontal(classes="buttons"):
-                yield Button("Remove", id="remove", variant="error", disabled=not self.sources)
+                yield Button("Remove", id="remove", variant="error", disabled=True)  # until a folder is listed
                 yield Button("Add", id="add", variant="primary")
                 yield Button("Close", id="close")
+
+    def _hint(self) -> str:
+        return ("Their images join your library where they are; new ones appear as they are written."
+                + (" Delete removes the highlighted one." if self.sources else ""))
 
     def _options(self) -> list[Option]:
         if not self.sources:
@@ -144,7 +150,42 @@ class SourcesScreen(CompletesAPath, Dialog[SourceRequest | None]):
         return "\n".join(f"Skipped {one_line(name)}: {one_line(reason)}" for name, reason in source.bad)
 
     def on_mount(self) -> None:
-        self.set_focus(self.query_one("#new-source" if not self.sources else "#source-list"))
+        self.set_focus(self.query_one("#source-list"))  # (a path typed there goes into "Add a folder")
+        self._read_sources()
+
+    @work(thread=True, exclusive=True, group="sources-read", exit_on_error=False)
+    def _read_sources(self) -> None:
+        try:
+            with self.library.connection():
+                sources = self.library.sources()
+        except Exception as exc:  # noqa: BLE001 - said on the UI thread
+            self.app.call_from_thread(self._sources_failed, exc)
+            return
+        self.app.call_from_thread(self._sources_read, sources)
+
+    def _sources_read(self, sources: list) -> None:
+        if not self.is_attached:
+            return
+        self.sources, self.loaded = sources, True
+        listing = self.query_one("#source-list", SourceList)
+        listing.clear_options()
+        listing.add_options(self._options())
+        if sources:
+            listing.highlighted = 0
+        self.query_one("#sources-hint", Static).update(self._hint())
+        self.query_one("#source-bad", Static).update(self._details(0))
+        self.query_one("#remove", Button).disabled = not sources
+        if not sources and self.focused is listing:
+            self.set_focus(self.query_one("#new-source", Input))
+
+    def _sources_failed(self, exc: BaseException) -> None:
+        """The library cannot be read now: said, and the dialog, which has nothing to show, closes."""
+        if not self.is_attached:
+            return
+        from .app import failure_text
+
+        self.notify(failure_text(exc), title="Not done", severity="error", markup=False, timeout=12)
+        self.dismiss(None)
 
     @on(OptionList.OptionHighlighted, "#source-list")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -300,11 +341,7 @@ def undo_add(library: Library, folder: str, copy: bool, taking_in: list[Path] | 
 def open_sources(gallery) -> None:
     """The gallery's `w`: the sources dialog, then the scan (progress bar, Cancel) or the removal it asks for."""
     library = gallery.library
-    try:
-        screen = SourcesScreen(library)
-    except StoreError as exc:
-        gallery.notify(str(exc), severity="error", markup=False)
-        return
+    screen = SourcesScreen(library)
 
     def done(outcome, verb: str) -> None:
         if outcome is None:
@@ -367,7 +404,14 @@ def open_sources(gallery) -> None:
             gallery.app.push_screen(ProgressScreen(f"Removing {one_line(request.folder)}", remove, total=None),
                                     lambda outcome: done(outcome, "removed"))
 
-        gallery.app.push_screen(ConfirmRemoveSourceScreen(request.folder, *source_removal(library, request.folder)),
-                                confirmed)
+        def ask(removal: tuple[int | None, str, str]) -> None:
+            gallery.app.push_screen(ConfirmRemoveSourceScreen(request.folder, *removal), confirmed)
+
+        def count() -> None:  # what the removal drops, counted in a worker (half a second for a million pictures)
+            with library.connection():
+                removal = source_removal(library, request.folder)
+            gallery.app.call_from_thread(ask, removal)
+
+        gallery.run_worker(count, thread=True, group="source-removal", exit_on_error=False)
 
     gallery.app.push_screen(screen, answered)
