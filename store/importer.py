@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import threading
 import warnings
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -264,8 +265,10 @@ def prepare_bytes(data: bytes, name: str) -> tuple[NewImage, Metadata, dict]:
         image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise BadImage("not an image Pillow can read") from None
-    except Image.DecompressionBombError as exc:
-        raise BadImage(f"image too large ({exc})") from None
+    except Image.DecompressionBombError as exc:  # over twice the limit: Pillow does not even open it
+        pixels = re.search(r"\((\d+) pixels\)", str(exc))  # its size, said as the case below says it, not Pillow's
+        size = f"{int(pixels.group(1)):,} pixels" if pixels else "its size"  # words ("decompression bomb DOS attack")
+        raise BadImage(f"image too large: {size} is over the limit of {Image.MAX_IMAGE_PIXELS:,}") from None
     except Exception as exc:  # noqa: BLE001 - truncated headers and other damage
         raise BadImage(unreadable_reason(exc)) from None
     with image:

@@ -16,7 +16,7 @@ from store.importer import ImportOptions, import_files
 from store.library import Library
 from store.records import Filters
 
-from .conftest import REAL_METADATA, png_bytes
+from .conftest import REAL_METADATA, png_bytes, write_png
 
 
 def test_import_real_generator_folder(library):
@@ -367,3 +367,17 @@ def test_an_exported_pngs_parameters_line_has_every_setting_the_library_knows(li
         settings = image.text["parameters"].splitlines()[-1]
     assert settings == ('Steps: 13, Sampler: dpmpp_sde, CFG scale: 8.5, Seed: 335608130539327, Size: 40x30, '
                         'Model: "pixel, v2"')
+
+
+def test_a_picture_far_over_the_pixel_limit_is_refused_in_the_words_of_one_just_over(library, tmp_path, monkeypatch):
+    """NEWUSER13 #4: a 20000×20000 PNG was refused with Pillow's own text, "image too large (Image size (400000000
+    pixels) exceeds limit of 178956970 pixels, could be decompression bomb DOS attack.)", beside a 12000×12000 one's
+    "image too large: 12000x12000 pixels is over the limit of 89,478,485". Both now read alike."""
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1_000)  # the limit made small: these pictures stay small
+    folder = tmp_path / "large"
+    write_png(folder / "just-over.png", size=(40, 40))  # 1,600 pixels: over the limit, under twice it
+    write_png(folder / "far-over.png", size=(64, 64))  # 4,096 pixels: over twice the limit (Pillow will not open it)
+    report = import_files(library, [folder])
+    reasons = {p.name: reason for p, reason in report.failed}
+    assert reasons == {"just-over.png": "image too large: 40x40 pixels is over the limit of 1,000",
+                       "far-over.png": "image too large: 4,096 pixels is over the limit of 1,000"}
