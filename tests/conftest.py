@@ -41,6 +41,7 @@ def hermetic(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("MYIMAGES_ACCOUNT", "alice")
     monkeypatch.setenv("MYIMAGES_CONFIG", str(base / "settings.toml"))  # never the developer's own file
     monkeypatch.delenv("MYIMAGES_DATABASE_URL", raising=False)
+    monkeypatch.delenv("TMUX", raising=False)  # a copy never lands in the tmux buffer of the one running the tests
     yield base
 
 

@@ -1,6 +1,8 @@
 """Copy never carries control characters: what reaches either clipboard is plain text."""
 from __future__ import annotations
 
+import shutil
+import subprocess
 import unicodedata
 
 import pytest
@@ -134,3 +136,32 @@ async def test_without_a_negative_prompt_there_is_no_copy_negative(settings_lib,
         await pilot.press("n")
         await pilot.press("s")
         await ui.wait_until(pilot, lambda: copies["terminal"] == ["a plain cat\nSize: 40x30"])
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+async def test_in_tmux_a_copy_also_lands_in_tmux_s_paste_buffer(hostile_lib, tmp_path, monkeypatch):
+    """NEWUSER13 #5: in tmux with its default settings (set-clipboard external), an application's OSC 52 is dropped:
+    "Prompt copied to the terminal clipboard." and nothing was copied anywhere (no X display: no system clipboard).
+    Inside tmux the text also goes into tmux's paste buffer (`tmux load-buffer -w`), and the notice says so. A real
+    tmux server on a socket of the test's own, with tmux's default set-clipboard."""
+    socket = tmp_path / "tmux-socket"
+    subprocess.run(["tmux", "-f", "/dev/null", "-S", str(socket), "new-session", "-d", "-s", "t", "sleep 60"],
+                   check=True)
+    try:
+        pid = subprocess.run(["tmux", "-S", str(socket), "display-message", "-p", "#{pid}"], check=True,
+                             capture_output=True, text=True).stdout.strip()
+        monkeypatch.setenv("TMUX", f"{socket},{pid},0")  # as tmux sets it for the programs inside it
+        monkeypatch.setattr("pyperclip.copy", lambda text: (_ for _ in ()).throw(RuntimeError("no display")))
+        app = MyImagesApp(hostile_lib, images="none", downloads=tmp_path / "downloads")
+        said = ui.notices(app)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await ui.settle(pilot, app)
+            await pilot.press("p")
+            assert isinstance(app.screen, PromptScreen)
+            await pilot.click("#copy")
+            await pilot.pause()
+        buffer = subprocess.run(["tmux", "-S", str(socket), "show-buffer"], check=True, capture_output=True).stdout
+        assert buffer.decode() == CLEAN
+        assert "Prompt copied to the terminal clipboard and tmux's paste buffer." in said, said
+    finally:
+        subprocess.run(["tmux", "-S", str(socket), "kill-server"], capture_output=True)
