@@ -238,3 +238,24 @@ async def test_public_gallery_editor_offers_no_save_and_its_key_says_why(sheet_l
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
         assert not any(row.binding_id == "grid.save" for row in app.screen.rows)
     carol.close()
+
+
+async def test_rows_and_columns_keys_past_their_bounds_say_so_and_one_download_is_one_item(sheet_library, tmp_path):
+    """NEWUSER13 #6: `c` pressed at 16 columns (or `R` at 1 row) did nothing and said nothing, where typing 17 in
+    the field was told the bounds; a download of one cell said "Downloaded 1 items"."""
+    app = MyImagesApp(sheet_library, images="halfcell", downloads=tmp_path / "downloads")
+    said = notices(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = await open_editor(pilot, app)
+        await pilot.press("R", "R")  # 2 rows, then 1, then the bound
+        await settle(pilot, app)
+        assert editor.cut_layout.rows == 1 and said == ["At least 1 row."], said
+        await pilot.press(*["c"] * 15)
+        await settle(pilot, app)
+        assert editor.cut_layout.cols == 16 and said[1:] == ["At most 16 columns."], said
+        await pilot.press(*["C"] * 15)  # back to 1 column: one cell, the whole picture, selected
+        await settle(pilot, app)
+        assert (editor.cut_layout.rows, editor.cut_layout.cols) == (1, 1) and editor.selected == {(0, 0)}
+        await pilot.press("w")
+        await wait_until(pilot, lambda: any(n.startswith("Downloaded") for n in said))
+        assert f"Downloaded 1 item to {tmp_path / 'downloads'}" in said, said

@@ -26,6 +26,7 @@ from store.errors import StoreError
 from store.library import Library
 from store.records import ImageRecord
 from store.settings import default_downloads
+from store.text import plural
 from widgets.lru import LRU
 from widgets.thumbnails import (CachedHalfcellImage, PictureWidget, cell_console, fit_cells, grid_image_class,
                                 on_checkerboard)
@@ -419,10 +420,19 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
             self.redraw()
 
     def action_rows(self, delta: int) -> None:
-        self.set_layout(max(1, min(grid_cut.MAX_CELLS, self._layout.rows + delta)), self._layout.cols)
+        self.set_layout(self._bounded(self._layout.rows + delta, "row"), self._layout.cols)
 
     def action_cols(self, delta: int) -> None:
-        self.set_layout(self._layout.rows, max(1, min(grid_cut.MAX_CELLS, self._layout.cols + delta)))
+        self.set_layout(self._layout.rows, self._bounded(self._layout.cols + delta, "column"))
+
+    def _bounded(self, wanted: int, what: str) -> int:
+        """`wanted` rows or columns kept from 1 to MAX_CELLS; past either end it says so (`c` pressed at 16 columns
+        did nothing and said nothing, where typing 17 was told the bounds: NEWUSER13 #6)."""
+        if 1 <= wanted <= grid_cut.MAX_CELLS:
+            return wanted
+        self.notify(f"At most {grid_cut.MAX_CELLS} {what}s." if wanted > 1 else f"At least 1 {what}.",
+                    severity="warning", timeout=3)
+        return max(1, min(grid_cut.MAX_CELLS, wanted))
 
     def action_move(self, dx: int, dy: int) -> None:
         self._clicked = None
@@ -474,7 +484,7 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
                 self.dismiss(GridEditorResult(result.saved_ids, []))
             else:
                 where = result.written[0].parent if result.written else self.downloads
-                self.notify(f"Downloaded {len(result.written):,} items to {where}", markup=False)
+                self.notify(f"Downloaded {plural(len(result.written), 'item')} to {where}", markup=False)
 
         title = "Saving items to the library" if save else "Downloading items"
         self.app.push_screen(ProgressScreen(title, job, total=len(cells)), finished)
