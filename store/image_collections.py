@@ -29,11 +29,14 @@ class Collections(Accounts):
                        .join(Image, on=(ImageCollection.image == Image.id))
                        .where(own, Image.owner == self.account.id, Image.trashed_at.is_null(False))
                        .group_by(Collection.id).tuples())
-        # natural order ("Batch 2" before "Batch 10", NEWUSER7 #21): the dialog, the filter's dropdown, `collection list`
-        rows = sorted(Collection.select(Collection.id, Collection.name).where(own),
-                      key=lambda c: (natural_key(c.name), c.name, c.id))
-        return [CollectionRecord(c.id, c.name, members.get(c.id, 0) - trashed.get(c.id, 0), trashed.get(c.id, 0))
-                for c in rows]
+        return [CollectionRecord(i, name, members.get(i, 0) - trashed.get(i, 0), trashed.get(i, 0))
+                for i, name in self._collection_names()]
+
+    def _collection_names(self) -> list[tuple[int, str]]:
+        """The account's collections (id, name) in natural order ("Batch 2" before "Batch 10", NEWUSER7 #21: the
+        dialog, the filter's dropdown, `collection list`), without counting their images."""
+        rows = Collection.select(Collection.id, Collection.name).where(Collection.owner == self.account.id).tuples()
+        return sorted(rows, key=lambda c: (natural_key(c[1]), c[1], c[0]))
 
     def _own_collection(self, collection_id: int) -> Collection:
         row = Collection.get_or_none((Collection.id == collection_id) & (Collection.owner == self.account.id))
