@@ -32,6 +32,8 @@ from .models import Image, ImageCollection, MergedImage, MergeGain
 from .records import ImageRecord
 
 if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
     from .library import Library
 
 BATCH = 200
@@ -75,14 +77,18 @@ def picture_hashes(image) -> tuple[str, str]:
     return phash, str(imagehash.dhash(image))
 
 
-def thumbnail_hashes(thumbnail: bytes, width: int, height: int) -> tuple[str, str] | None:
-    """The hashes at import, from the thumbnail just made (a 256 px PNG: about a millisecond, not a decode
-    of the whole picture); None when they cannot be made (fill_hashes tries again from the file)."""
+def thumbnail_hashes(thumbnail: "bytes | PILImage.Image", width: int, height: int) -> tuple[str, str] | None:
+    """The hashes of a picture of `width` x `height` pixels, from its thumbnail (a 256 px PNG, not a decode of the
+    whole picture): its bytes, or (an import, which has just made it) its picture still in memory, the same pixels
+    (PNG is lossless: the same hashes), not its PNG decoded again. None when they cannot be made (fill_hashes tries
+    again from the file)."""
     if min(width, height) < MIN_SIDE:
         return NOT_COMPARED
     try:
         from PIL import Image as PILImage
 
+        if not isinstance(thumbnail, bytes):
+            return picture_hashes(thumbnail)
         with PILImage.open(io.BytesIO(thumbnail)) as image:
             return picture_hashes(image)
     except Exception:  # noqa: BLE001

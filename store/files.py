@@ -16,7 +16,7 @@ import io
 import os
 import secrets
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
 from PIL import Image, ImageOps
 
@@ -208,11 +208,21 @@ def make_thumbnail(image: Image.Image) -> bytes:
     return _png(_thumbnail_picture(image))
 
 
-def make_thumbnail_and_mini(image: Image.Image) -> tuple[bytes, bytes]:
+class Thumbnail(NamedTuple):
+    """An import's thumbnail, made once: what thumbs/ and minis/ keep, and its picture in memory."""
+
+    png: bytes
+    mini: bytes  # shrunk from `picture` (the same pixels as from `png`, which is lossless), not from `png` decoded
+    # the thumbnail's pixels (perhaps the image given itself, when small: used while that is open), from which the
+    # import makes the perceptual hashes (duplicates.thumbnail_hashes), not from `png` decoded again
+    picture: Image.Image
+
+
+def make_thumbnail_and_mini(image: Image.Image) -> Thumbnail:
     """The thumbnail's PNG bytes and its mini's, the mini shrunk from the thumbnail's picture still in memory (the
     same pixels as from its PNG, which is lossless), not from the PNG decoded again: an import's thumbnail, once."""
     thumb = _thumbnail_picture(image)
-    return _png(thumb), make_mini(thumb)
+    return Thumbnail(_png(thumb), make_mini(thumb), thumb)
 
 
 def make_mini(thumbnail: bytes | Image.Image) -> bytes:

@@ -286,7 +286,7 @@ def prepare_bytes(data: bytes, name: str) -> tuple[NewImage, Metadata, dict]:
         chunks = read_chunks(image)  # after load(): PNG text after the image data counts too
         meta = parse_chunks(chunks)
         try:
-            thumbnail, mini = make_thumbnail_and_mini(image)
+            thumbnail = make_thumbnail_and_mini(image)
         except Exception as exc:  # noqa: BLE001
             raise BadImage(f"cannot make a thumbnail ({exc})") from None
         ext = FORMATS[image.format]
@@ -296,13 +296,14 @@ def prepare_bytes(data: bytes, name: str) -> tuple[NewImage, Metadata, dict]:
                 width, height = ImageOps.exif_transpose(image).size
             except Exception:  # noqa: BLE001
                 pass
-    hashes = thumbnail_hashes(thumbnail, width, height)
+        # from the thumbnail's picture in memory (the image itself when small: while it is open), not its PNG
+        hashes = thumbnail_hashes(thumbnail.picture, width, height)
     new = NewImage(
         sha256=hashlib.sha256(data).hexdigest(),
         ext=ext,
         data=data,
-        thumbnail=thumbnail,
-        mini=mini,
+        thumbnail=thumbnail.png,
+        mini=thumbnail.mini,
         width=width,
         height=height,
         source_name=name,

@@ -433,3 +433,44 @@ def test_a_thin_part_in_other_colours_is_not_a_duplicate(library, tmp_path):
     report = import_files(library, [cyan, silver, jpeg])
     ids = {Path(source).name: image_id for source, image_id in report.imported}
     assert [{r.id for r in g.records} for g in library.duplicates()] == [{ids["cyan.png"], ids["cyan.jpg"]}]
+
+
+def test_an_import_hashes_the_thumbnail_in_memory_the_same_as_its_png(tmp_path, monkeypatch):
+    """The importer has the thumbnail's picture in memory: its perceptual hashes are made from it, not from the
+    thumbnail's PNG decoded again (as 84d7469 did for the mini), and are the very same (PNG is lossless), on every
+    real generator file and on small pictures of each mode (a small one's thumbnail is the picture itself, hashed
+    while it is open). Fails without (the PNG's bytes given)."""
+    import io
+
+    import store.importer
+    from store.duplicates import thumbnail_hashes
+    from store.importer import prepare_bytes
+
+    from .generator_expectations import GENERATORS as FIXTURES
+
+    files = {path.name: path.read_bytes() for folder in (FIXTURES, REAL_METADATA, REAL_METADATA / "edge")
+             for path in sorted(folder.iterdir()) if path.is_file() and path.suffix != ".md" and path.stat().st_size}
+    gradient = PILImage.radial_gradient("L").resize((300, 200))
+    transparent = gradient.convert("P")
+    transparent.info["transparency"] = 0
+    for name, picture in (("grey.png", gradient), ("small-rgba.png", gradient.resize((40, 30)).convert("RGBA")),
+                          ("transparent.png", transparent), ("sixteen.png", gradient.convert("I;16")),
+                          ("small.jpg", gradient.resize((60, 40)).convert("RGB"))):
+        out = io.BytesIO()
+        picture.save(out, "JPEG" if name.endswith(".jpg") else "PNG")
+        files[name] = out.getvalue()
+    given: list[type] = []
+
+    def spied(thumbnail, width, height):
+        given.append(type(thumbnail))
+        return thumbnail_hashes(thumbnail, width, height)
+
+    monkeypatch.setattr(store.importer, "thumbnail_hashes", spied)
+    compared = 0
+    for name, data in files.items():
+        new, _meta, _chunks = prepare_bytes(data, name)
+        from_png = thumbnail_hashes(new.thumbnail, new.width, new.height)
+        assert from_png is not None and (new.phash, new.dhash) == from_png, name
+        compared += from_png != ("-", "-")
+    assert len(given) == len(files) and bytes not in given
+    assert compared >= 25  # real pictures, not placeholders too small to compare
