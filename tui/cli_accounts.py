@@ -30,12 +30,12 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
 
 
 def cmd_account(args: argparse.Namespace) -> int:
-    from store.accounts import STAND_IN
+    from store.accounts import MAKE, REFUSE, STAND_IN
 
     # show and list only read: an unknown --account is said, not made; create and delete need no account of their
     # own (`--account zed account create zed` made zed on opening, said so, then "already exists", exit 1)
-    with open_library(args, create=args.action == "create", reads=args.action in ("show", "list"),
-                      account=STAND_IN if args.action in ("create", "delete") else "") as library:
+    unknown = STAND_IN if args.action in ("create", "delete") else REFUSE if args.action in ("show", "list") else MAKE
+    with open_library(args, create=args.action == "create", unknown_account=unknown) as library:
         me = library.account
         if args.action == "show":
             print(f"{printable(me.name)}: {me.privacy_text}")

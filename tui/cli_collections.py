@@ -31,7 +31,10 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
 
 
 def cmd_collection(args: argparse.Namespace) -> int:
-    with open_library(args, create=args.action == "create", reads=args.action == "list") as library:
+    from store.accounts import MAKE, REFUSE
+
+    with open_library(args, create=args.action == "create",
+                      unknown_account=REFUSE if args.action == "list" else MAKE) as library:
         if args.action == "list":
             collections = library.collections()
             if args.json:  # for scripts, as list, trash list and source list have it (new-user test 11 #9)

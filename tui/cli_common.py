@@ -199,13 +199,14 @@ def library_path(args: argparse.Namespace) -> Path:
     return locations.default_library()
 
 
-def open_library(args: argparse.Namespace, create: bool = False, reads: bool = False, account: str = ""):
+def open_library(args: argparse.Namespace, create: bool = False, unknown_account: str | None = None):
     """The library the arguments name. Only a command that adds to a library (import, demo, source add,
     watch, creating a collection or an account) makes a new one: any other says there is none, creating
-    nothing (`--library /typo list` used to make an empty library at /typo). `reads`: the command only reads,
-    and an account name the library does not know is refused, not made (`--account alcie list` made a
-    permanent account, new-user test 10 #5). `account`: what an unknown one does instead (accounts.py)."""
-    from store.accounts import MAKE, REFUSE
+    nothing (`--library /typo list` used to make an empty library at /typo). `unknown_account`: what an account
+    name the library does not know does (store.accounts MAKE, REFUSE, STAND_IN; None: MAKE, as a command that
+    adds or changes something does): a command that only reads REFUSEs it (`--account alcie list` made a
+    permanent account, new-user test 10 #5)."""
+    from store.accounts import MAKE
     from store.library import Library
 
     from store.errors import NoSuchAccount
@@ -215,7 +216,7 @@ def open_library(args: argparse.Namespace, create: bool = False, reads: bool = F
     try:
         library = Library(library_path(args), account=getattr(args, "account", None),
                           database_url=getattr(args, "database_url", None),
-                          unknown_account=account or (REFUSE if reads else MAKE),
+                          unknown_account=unknown_account or MAKE,
                           downloads=getattr(args, "downloads", None))
     except NoSuchAccount as exc:  # a new teammate who only wants to read: the command that makes the account
         raise UserError(f"{str(exc).rstrip('.')}; `{make_account_command(args, exc.name)}` makes it now, adding "

@@ -29,12 +29,14 @@ def _describe(record) -> str:
 
 
 def cmd_duplicates(args: argparse.Namespace) -> int:
+    from store.accounts import MAKE, REFUSE
+
     if args.distance is not None and not 0 <= args.distance <= 16:
         raise UserError("--distance must be between 0 and 16.")
     if args.trash and args.json and not args.yes:
         raise UserError("With --json, --trash needs --yes (there is no question to answer in JSON): nothing "
                         "was trashed.")
-    with open_library(args, reads=not args.trash) as library:
+    with open_library(args, unknown_account=MAKE if args.trash else REFUSE) as library:
         if not library.read_only:
             with progress_bar("Reading pictures") as show:
                 library.fill_perceptual_hashes(progress=show)

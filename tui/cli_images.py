@@ -205,9 +205,12 @@ def _line(record, width: int, owner: bool = False) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from store.accounts import REFUSE
+
     if args.limit is not None and args.limit < 0:
         raise UserError("--limit must be 0 or more.")
-    with open_library(args, reads=True) as library, library.connection():  # one unit of work: in:NAME looked up once
+    # (a command that only reads: an account name the library does not know is said, not made)
+    with open_library(args, unknown_account=REFUSE) as library, library.connection():  # in:NAME looked up once
         filters = _filters(library, args)
         problem = library.search_problem(filters.search, filters.scope)
         if problem:  # nothing listed: a script piping the ids into delete or export must not act on everything
@@ -258,8 +261,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    from store.accounts import REFUSE
+
     image_id = one_image_id(args.id, "info")
-    with open_library(args, reads=True) as library:
+    with open_library(args, unknown_account=REFUSE) as library:
         record = library.get(image_id)
     if args.json:
         data = record.as_json()
@@ -290,9 +295,10 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from store.accounts import REFUSE
     from store.export import export_images
 
-    with open_library(args, reads=True) as library:
+    with open_library(args, unknown_account=REFUSE) as library:
         ids = target_ids(library, args, "nothing was exported")
         all_or_none(library.get, ids, "nothing was exported", known=library.own_existing(ids))
         paths = export_images(library, ids, Path(args.to))

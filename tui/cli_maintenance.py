@@ -67,7 +67,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
     try:
         # an account the library does not know is not made: it has no records to check (new-user test 10 #5)
-        with open_library(args, account=STAND_IN) as library:
+        with open_library(args, unknown_account=STAND_IN) as library:
             report = check(library, min_age=args.min_age, remove_missing=args.remove_missing)
     except DatabaseDamaged as exc:  # found, not "could not look": what SQLite's own check says of the file
         said = str(exc).replace("; `myimages doctor` says what SQLite finds", "")  # (this is doctor)

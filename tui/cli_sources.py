@@ -101,8 +101,11 @@ BACK_AGAIN = ("If you follow a folder with these pictures again (the folder rena
 
 
 def cmd_source(args: argparse.Namespace) -> int:
+    from store.accounts import MAKE, REFUSE
+
     # list reads; scan follows only the folders the account has: a name the library does not know is said, not made
-    with open_library(args, create=args.action == "add", reads=args.action in ("list", "scan")) as library:
+    with open_library(args, create=args.action == "add",
+                      unknown_account=REFUSE if args.action in ("list", "scan") else MAKE) as library:
         if args.action == "add":
             try:  # refused before anything is asked or read
                 folder = library.check_source(args.folder, "copy" if args.copy else "link")
@@ -158,10 +161,11 @@ def cmd_source(args: argparse.Namespace) -> int:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
+    from store.accounts import REFUSE
     from store.watcher import SourceWatcher
 
     stop = threading.Event()
-    with open_library(args, reads=True) as library:  # an unknown name follows nothing: said, not made
+    with open_library(args, unknown_account=REFUSE) as library:  # an unknown name follows nothing: said, not made
         if not library.sources():
             print("You follow no folder yet: `myimages source add DIR` first.", file=sys.stderr)
             return 1

@@ -30,7 +30,9 @@ def add_parsers(sub, common: argparse.ArgumentParser, parser_class) -> None:
 
 
 def cmd_trash(args: argparse.Namespace) -> int:
-    with open_library(args, reads=args.action == "list") as library:
+    from store.accounts import MAKE, REFUSE
+
+    with open_library(args, unknown_account=REFUSE if args.action == "list" else MAKE) as library:
         if args.action == "list":
             items = _every_trashed(library)
             if args.json:
