@@ -645,16 +645,16 @@ class GalleryScreen(Screen):
     def action_card_size(self, step: int) -> None:
         """+ and -: the next card size up or down (small, medium, large), kept in the settings file."""
         grid = self.grid
-        index = SIZE_NAMES.index(grid.card_size) + step
+        index = SIZE_NAMES.index(grid.wanted_size) + step  # (from a switch still drawing its thumbnails too)
         if not 0 <= index < len(SIZE_NAMES):
-            self.notify(f"The cards are already {grid.card_size}: {'-' if step > 0 else '+'} makes them "
+            self.notify(f"The cards are already {grid.wanted_size}: {'-' if step > 0 else '+'} makes them "
                         f"{'smaller' if step > 0 else 'bigger'}.", timeout=3)
             return
         grid.set_card_size(SIZE_NAMES[index])
-        self.app.remember(card_size=grid.card_size)
+        self.app.remember(card_size=grid.wanted_size)
         for screen in self.app.screen_stack:  # the gallery under the public one follows
             if isinstance(screen, GalleryScreen) and screen is not self:
-                screen.grid.set_card_size(grid.card_size)
+                screen.grid.set_card_size(grid.wanted_size)
 
     def action_cycle_sort(self) -> None:
         self.query_one("#filters", FilterBar).cycle_sort()
