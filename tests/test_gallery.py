@@ -1736,3 +1736,30 @@ async def test_bulk_delete_leaves_out_images_deleted_elsewhere_while_it_asked(li
         await pilot.press("u")  # undo brings back the four deleted here
         await settle(pilot, app)
         assert lib.total() == 4
+
+
+async def test_a_card_button_outside_the_selection_acts_on_that_card_alone(lib, tmp_path):
+    """NEWUSER13 #7: with #53 selected, a click on the ♡ of another card (#51) favorited #53, not the card clicked;
+    its 🗑 (and Delete in its ⋯ menu, titled "Image #52") asked to delete #53. A card's button acts on the selection
+    when its card is part of it, else on its card alone."""
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        first = app.screen.query_one("#card-0", ImageCard).record
+        second = app.screen.query_one("#card-1", ImageCard).record
+        await pilot.press("space")  # the first card selected
+        assert grid(app).selected == {first.id}
+        await click_action(pilot, 1, "favorite")
+        await settle(pilot, app)
+        assert lib.get(second.id).favorite and not lib.get(first.id).favorite
+        assert grid(app).selected == {first.id}  # the selection as it was
+        await click_action(pilot, 1, "delete")
+        assert isinstance(app.screen, ConfirmDeleteScreen)
+        assert text_of(app.screen.query_one("#question", Static)).startswith(
+            f"Are you sure you want to delete image #{second.id},")
+        await pilot.press("escape")
+        await click_action(pilot, 0, "favorite")  # a card of the selection: the selection
+        await settle(pilot, app)
+        assert lib.get(first.id).favorite and lib.get(second.id).favorite
+        await pilot.press("right", "space", "d")  # the second selected too; the key: the selection
+        assert text_of(app.screen.query_one("#question", Static)) == "Are you sure you want to delete these 2 images?"

@@ -195,6 +195,7 @@ class GalleryScreen(Screen):
         self._focus_grid_when_shown = False  # Enter in the search box: the grid gets the focus with the results
         self._read_only_said, self._read_only_text = 0.0, ""
         self._failed = False  # the last search could not run: Enter and Ctrl+R run the filter bar's again
+        self._card_alone = False  # a card's own button on a card outside the selection: it acts on that card alone
         # changes made elsewhere (tui/following.py); its token: the library's when the grid was last loaded
         self.follower = LibraryFollower(self, library, group="changes", read=self._read_changes,
                                         apply=self._library_changed, seen=self._seen, ready=self._top_gallery,
@@ -696,7 +697,7 @@ class GalleryScreen(Screen):
         if event.action in self.blocked:
             self.say_read_only()  # a write button where writing is refused: said, not silently ignored
             return
-        await self.run_action(event.action)  # runs check_action first, as a key would
+        await self._on_card(event.record.id, event.action)
 
     async def _menu_chosen(self, action: str | None) -> None:
         if action is None:
@@ -704,7 +705,19 @@ class GalleryScreen(Screen):
         if action in self.blocked:
             self.say_read_only()
             return
-        await self.run_action(action)  # on the current card: the one whose ⋯ was pressed
+        current = self.grid.current  # the card whose ⋯ was pressed
+        if current is not None:
+            await self._on_card(current.id, action)
+
+    async def _on_card(self, image_id: int, action: str) -> None:
+        """A card's button (or its ⋯ menu) acts on the selection when that card is part of it, else on that card
+        alone: a ♡ clicked on a card outside the selection favorited the selected cards, 🗑 (or Delete in the menu
+        titled "Image #52") asked to delete the selected #53 (NEWUSER13 #7)."""
+        self._card_alone = image_id not in self.grid.selected
+        try:
+            await self.run_action(action)  # runs check_action first, as a key would
+        finally:
+            self._card_alone = False
 
     @on(CardGrid.Opened)
     def _opened(self) -> None:
@@ -731,7 +744,7 @@ class GalleryScreen(Screen):
         if self._select_keys:
             self.notify("Still selecting: try again in a moment.", severity="warning")
             return []
-        if self.grid.selected:
+        if self.grid.selected and not self._card_alone:
             return sorted(self.grid.selected)
         record = self._current()
         return [record.id] if record else []
@@ -845,7 +858,7 @@ class GalleryScreen(Screen):
 
     def action_favorite(self) -> None:
         """One image: toggled. A selection: every image a favorite, or none if they all were."""
-        if self.grid.selected:
+        if self.grid.selected and not self._card_alone:
             self.favorite_selection(sorted(self.grid.selected))
             return
         record = self._current()
