@@ -250,6 +250,7 @@ async def test_a_click_on_a_drawn_button_runs_it_at_every_card_size(lib, tmp_pat
 
 
 async def test_the_more_button_offers_a_small_cards_hidden_actions(lib, tmp_path):
+    """…and the keys it names choose in it (NEWUSER13 #8: typed in the menu, d or i did nothing and said nothing)."""
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
@@ -265,6 +266,16 @@ async def test_the_more_button_offers_a_small_cards_hidden_actions(lib, tmp_path
         await pilot.press(*["down"] * hidden.index("collect"), "enter")
         await ui.wait_until(pilot, lambda: isinstance(app.screen, AddToCollectionScreen))
         assert app.screen.image_ids == [card.record.id]
+        await pilot.press("escape")
+        await ui.wait_until(pilot, lambda: not isinstance(app.screen, AddToCollectionScreen))
+        for key, then in (("x", CardMenu), ("d", ConfirmDeleteScreen)):  # x: no action's key, the menu stays
+            if not isinstance(app.screen, CardMenu):
+                await pilot.click("#card-1", offset=card.action_offset("more"))
+                await ui.wait_until(pilot, lambda: isinstance(app.screen, CardMenu))
+            await pilot.press(key)
+            await ui.wait_until(pilot, lambda kind=then: isinstance(app.screen, kind))
+        assert text_of(app.screen.query_one("#question", Static)).startswith(
+            f"Are you sure you want to delete image #{card.record.id},")
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
@@ -1763,3 +1774,4 @@ async def test_a_card_button_outside_the_selection_acts_on_that_card_alone(lib, 
         assert lib.get(first.id).favorite and lib.get(second.id).favorite
         await pilot.press("right", "space", "d")  # the second selected too; the key: the selection
         assert text_of(app.screen.query_one("#question", Static)) == "Are you sure you want to delete these 2 images?"
+

@@ -692,7 +692,10 @@ class GalleryScreen(Screen):
     @on(CardGrid.ActionRequested)
     async def _card_action(self, event: CardGrid.ActionRequested) -> None:
         if event.action == "more":  # a small card's ⋯: the buttons it has no room for, in a menu
-            self.app.push_screen(CardMenu(event.record.id, list(event.hidden)), self._menu_chosen)
+            names = {a.name for a in event.hidden}
+            keys = {key: b.action for b in self.BINDINGS if isinstance(b, Binding) and b.action in names
+                    for key in keys_of(self.app, b)}  # the keys the menu names run its actions in it too
+            self.app.push_screen(CardMenu(event.record.id, list(event.hidden), keys), self._menu_chosen)
             return
         if event.action in self.blocked:
             self.say_read_only()  # a write button where writing is refused: said, not silently ignored
