@@ -32,20 +32,42 @@ def make_app(library, tmp_path):
     return MyImagesApp(library, images="none", downloads=tmp_path / "downloads")
 
 
-def gradient_library(tmp_path, count: int = 4) -> Library:
+def gradient_library(tmp_path, count: int = 4, size: tuple[int, int] = (96, 64)) -> Library:
     """Pictures of many colours (a thumbnail is a segment per cell, most of them colours of their own)."""
     from PIL import Image
 
     library = Library(tmp_path / "gradients-lib", account="alice")
     pictures = []
     for n in range(count):
-        red, green = Image.linear_gradient("L").resize((96, 64)), Image.radial_gradient("L").resize((96, 64))
+        red, green = Image.linear_gradient("L").resize(size), Image.radial_gradient("L").resize(size)
         path = tmp_path / "in" / f"g{n}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        Image.merge("RGB", (red, green, Image.new("L", (96, 64), 60 * n % 256 + n // 5))).save(path)
+        Image.merge("RGB", (red, green, Image.new("L", size, 60 * n % 256 + n // 5))).save(path)
         pictures.append(path)
     import_files(library, pictures, ImportOptions(prompt="a gradient ring"))
     return library
+
+
+def counted_blends(monkeypatch) -> list[int]:
+    """Every dimmed style kept dropped (a test starts from none); from now on, one item per colour blended (by a
+    dialog's paint or ahead of it: widgets/dimmed_backdrop.py)."""
+    from widgets.dimmed_backdrop import Blend, forget
+
+    forget()
+    return counted_calls(monkeypatch, Blend, "_colour")
+
+
+def counted_calls(monkeypatch, owner: type, name: str) -> list[int]:
+    """From now on, one item per call of the method."""
+    calls: list[int] = []
+    method = getattr(owner, name)
+
+    def counted(self, *args, **kwargs):
+        calls.append(1)
+        return method(self, *args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    return calls
 
 
 @pytest.mark.parametrize("size", [(80, 24), pytest.param((160, 48), marks=pytest.mark.slow)], ids=["80x24", "160x48"])
@@ -306,22 +328,8 @@ async def test_a_dialogs_backdrop_is_the_gallery_dimmed_cell_for_cell_as_textual
 
     forget()  # (the dimmed styles of an earlier test's pictures)
     library = gradient_library(tmp_path)
-    drawn: list[int] = []
-    render_strips = DimmedScreen.render_strips
-
-    def counted(self, *args, **kwargs):
-        drawn.append(1)
-        return render_strips(self, *args, **kwargs)
-
-    monkeypatch.setattr(DimmedScreen, "render_strips", counted)
-    dimmed: list[int] = []
-    dim = DimmedStyles.dimmed
-
-    def dimmed_counted(self, style):
-        dimmed.append(1)
-        return dim(self, style)
-
-    monkeypatch.setattr(DimmedStyles, "dimmed", dimmed_counted)
+    drawn = counted_calls(monkeypatch, DimmedScreen, "render_strips")
+    dimmed = counted_calls(monkeypatch, DimmedStyles, "dimmed")
     app = MyImagesApp(library, images="halfcell", downloads=tmp_path / "downloads")
     try:
         async with app.run_test(size=(160, 48)) as pilot:
@@ -370,17 +378,7 @@ async def test_the_first_dialog_finds_the_gallerys_colours_dimmed_while_the_app_
     once the gallery has painted and the app is idle, a few milliseconds at a time (widgets/dimmed_backdrop.py
     `DimAhead`): the first dialog's paint blends no colour at all, nor the next one's after End showed other
     pictures. Fails without (hundreds blended at that paint)."""
-    from widgets.dimmed_backdrop import Blend, forget
-
-    forget()
-    blended: list[int] = []
-    colour = Blend._colour
-
-    def counted(self, rich_color):
-        blended.append(1)
-        return colour(self, rich_color)
-
-    monkeypatch.setattr(Blend, "_colour", counted)
+    blended = counted_blends(monkeypatch)
     library = gradient_library(tmp_path, 30)
     app = MyImagesApp(library, images="halfcell", downloads=tmp_path / "downloads")
     try:
@@ -407,6 +405,78 @@ async def test_the_first_dialog_finds_the_gallerys_colours_dimmed_while_the_app_
             await wait_until(pilot, lambda: type(app.screen).__name__ == "InfoScreen")
             await settle(pilot, app)
             assert blended == []
+    finally:
+        library.close()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_thumbnails_just_drawn_are_dimmed_ahead_without_a_long_idle(tmp_path, monkeypatch, size):
+    """Issue 11: the gallery's colours were dimmed ahead only after 0.3 s without a key, each pass reading the whole
+    screen (`DimAhead`); a dialog opened sooner after new pictures showed (bench/run.py: info straight after the
+    grid editor) dimmed them all at its first paint: 45-61 ms instead of 28. Now the colours of the thumbnails just
+    drawn are dimmed soon (AHEAD_SOON idle) from their own lines, without a look at the screen. The pass over the
+    whole screen is put off here past the test's end: after End, the info dialog's paint still blends (almost)
+    nothing. Fails without (hundreds: End's thumbnails)."""
+    from widgets import dimmed_backdrop
+
+    blended = counted_blends(monkeypatch)
+    library = gradient_library(tmp_path, 30)
+    app = MyImagesApp(library, images="halfcell", downloads=tmp_path / "downloads")
+    try:
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot, app)
+            await wait_until(pilot, lambda: app.dim_ahead.passes and not app.dim_ahead.busy)  # the screen's text too
+            monkeypatch.setattr(dimmed_backdrop, "AHEAD_AFTER", 600.0)  # no whole screen's pass from now on
+            await pilot.press("end")
+            await settle(pilot, app)
+            await wait_until(pilot, lambda: not app.dim_ahead.pending)
+            assert len(blended) > 100  # End's thumbnails, dimmed ahead
+            blended.clear()
+            await pilot.press("i")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "InfoScreen")
+            await settle(pilot, app)
+            assert len(blended) < 20, len(blended)
+    finally:
+        library.close()
+
+
+async def test_a_second_dialog_takes_the_backdrop_lines_the_first_one_drew(tmp_path):
+    """Issue 11: each dialog made its backdrop's lines anew at its first paint (7,000 segments at 160x48) and ran
+    them through Textual's ANSI filter again: 10-15 ms of every dialog's first paint. The lines are now kept per look
+    (`Look.last`), for the next dialog over the same screen: the delete question, then the info dialog, show the very
+    same line objects where the gallery shows the same. Fails without (none the same: each dialog kept its own)."""
+    from widgets.dimmed_backdrop import DimmedScreen, forget
+
+    forget()
+    library = gradient_library(tmp_path, 8)
+    made: list[tuple[str, list]] = []
+    render_strips = DimmedScreen.render_strips
+
+    def kept(self, *args, **kwargs):
+        strips = render_strips(self, *args, **kwargs)
+        made.append((type(self._widget).__name__, strips))
+        return strips
+
+    app = MyImagesApp(library, images="halfcell", downloads=tmp_path / "downloads")
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(DimmedScreen, "render_strips", kept)
+            async with app.run_test(size=(160, 48)) as pilot:
+                await settle(pilot, app)
+                await pilot.press("d")
+                await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
+                await settle(pilot, app)
+                await pilot.press("escape")
+                await settle(pilot, app)
+                first = [strips for name, strips in made if name == "ConfirmDeleteScreen"][-1]
+                made.clear()
+                await pilot.press("i")
+                await wait_until(pilot, lambda: type(app.screen).__name__ == "InfoScreen")
+                await settle(pilot, app)
+                second = [strips for name, strips in made if name == "InfoScreen"][0]
+                assert len(second) == len(first) == 48
+                # (all but the key bar's line, which shows the keys of the screen on top)
+                assert sum(new is old for new, old in zip(second, first)) >= len(first) - 1
     finally:
         library.close()
 

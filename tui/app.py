@@ -24,6 +24,7 @@ from store.library import DRIVER_ERRORS, Library
 from store.settings import Settings, changed as changed_settings, current as current_settings, save as save_settings
 from store.text import clipboard_safe, plural
 from widgets.cell_colours import use_colour_system
+from widgets.colour_codes import use_output
 from widgets.dimmed_backdrop import DimAhead, install as dim_backdrops_quickly
 from widgets.textual_leaks import install as stop_textual_leaks
 from widgets.textual_repaint import install as repaint_what_went
@@ -115,6 +116,7 @@ class MyImagesApp(App):
     def on_mount(self) -> None:
         # 16 colours: pictures keep their hues (widgets/cell_colours.py); headless (tests) draws nothing
         use_colour_system(None if self.is_headless else self.console.color_system)
+        use_output(None if self.is_headless else self.console.color_system)  # (widgets/colour_codes.py)
         self._apply_settings()
         if self.library.new_account_note:  # a new name in --account or MYIMAGES_ACCOUNT: perhaps a typo
             self.notify(self.library.new_account_note, title="New account", severity="warning", markup=False,

@@ -15,12 +15,17 @@ are dimmed once, not again by each dialog opened over them; issue 11): the cells
 control segment) is drawn Textual's way.
 
 The first dialog over a screen of new pictures still dimmed their colours at its first paint (about 20 ms of it at
-160x48): `DimAhead` dims them before, while the app is idle after the screen changed, a few milliseconds at a time.
+160x48): `DimAhead` dims them before, while the app is idle after the screen changed, a few milliseconds at a time:
+the thumbnails just drawn soon after (`dim_later`: from their own lines, 0.05 s without a key), the rest of the
+screen (text, borders) once idle for longer (0.3 s: it reads the whole screen). The lines a backdrop is made of are
+kept per look (`Look.last`): the next dialog over the same screen takes them, with what Textual's line filters made
+of them (kept on each line).
 """
 from __future__ import annotations
 
 import operator
 import time
+from collections import deque
 from typing import TYPE_CHECKING, Callable, Sequence
 from rich.color import Color as RichColor, ColorType
 from rich.color_triplet import ColorTriplet
@@ -36,12 +41,17 @@ from textual.style import Style
 from textual.visual import RenderOptions, RichVisual, Visual
 from textual.widget import Widget
 
+from .colour_codes import make_style_codes
+
 if TYPE_CHECKING:
     from textual.app import App
     from textual.timer import Timer
 
 DIALOG_ALPHA = 0.6  # a dialog's screen is its theme's background at 60% (Textual's ModalScreen: `$background 60%`)
 AHEAD_AFTER = 0.3  # seconds without a key, a click or a change of the screen before its colours are dimmed ahead
+AHEAD_SOON = 0.05  # the same for the colours of thumbnails just drawn (`dim_later`): no look at the whole screen
+AHEAD_COLLECT = 0.002  # seconds spent gathering the styles of thumbnails just drawn, in one turn of the event loop
+DRAWN_QUEUED = 64  # thumbnails drawn and waiting to be dimmed ahead (more: the whole screen's pass finds them)
 AHEAD_SLICE = 0.004  # seconds of dimming ahead in one turn of the event loop (a key waits no longer)
 AHEAD_BATCH = 64  # styles dimmed between two looks at the clock
 AHEAD_PAUSE = 0.01  # seconds between two slices (the event loop's other work goes first)
@@ -49,6 +59,7 @@ KEPT = 20_000  # dimmed styles kept between paints (a screen of thumbnails has s
 LOOKS_KEPT = 4  # looks whose dimmed styles are kept (one, unless the theme changes)
 
 _TRUECOLOR = ColorType.TRUECOLOR
+_drawn: deque[list[list[Segment]]] = deque(maxlen=DRAWN_QUEUED)  # thumbnails' lines, from any thread (`dim_later`)
 _HEX = [f"{value:02x}" for value in range(256)]
 _installed = False
 
@@ -77,13 +88,17 @@ class Blend:
         if dimmed is not None or style in self.other:
             return dimmed
         fg = bg = None
-        if style is not None and style == RichStyle.from_color(style.color, style.bgcolor):
-            fg, bg = self._colour(style.color), self._colour(style.bgcolor)
+        # (what `style == RichStyle.from_color(style.color, style.bgcolor)` says, Style's equality being that of
+        # these fields, without making a style to compare: a third of the time of a new colour pair)
+        if (style is not None and not style._attributes and not style._set_attributes and style._link is None
+                and style._meta is None):
+            fg, bg = self._colour(style._color), self._colour(style._bgcolor)
         if style is None or fg is None or bg is None:
             self.other.add(style)
             return None
         dimmed = self.plain[style] = RichStyle.from_color(fg, bg)
         self.stable.add(dimmed)
+        make_style_codes((dimmed,))  # its terminal codes too, as a paint would (colour_codes.py)
         return dimmed
 
     def _colour(self, rich_color: RichColor | None) -> RichColor | None:
@@ -101,6 +116,12 @@ class Blend:
 
 
 _blends: dict[Color, Blend] = {}  # the dimming colours seen, the last used last
+
+
+def dim_later(lines: list[list[Segment]]) -> None:
+    """Lines of a thumbnail just drawn (on any thread): their colours are dimmed ahead soon (`DimAhead`), without
+    the look at the whole screen a dimming ahead after another change takes."""
+    _drawn.append(lines)
 
 
 def blend_of(color: Color) -> Blend:
@@ -126,6 +147,11 @@ class Look:
         self.styles: dict[RichStyle | None, RichStyle] = dict(blend.plain) if blend is not None else {}
         # dimmed styles Textual's ANSI filter leaves as they are (`AnsiSkipped`)
         self.stable: set[RichStyle] = set(blend.stable) if blend is not None else set()
+        # the last backdrop drawn in this look, by any dialog: each line's segments below and its dimmed line. A
+        # dialog whose screen below shows the same segments takes the same lines, and with them what Textual's
+        # line filters made of them (kept on each line: `Strip.apply_filter`): 10-15 ms of each dialog's first
+        # paint at 160x48 after the first dialog
+        self.last: list[tuple[list[Segment], Strip]] = []
 
 
 _looks: dict[tuple, Look] = {}  # the looks seen, the last used last (the UI thread's)
@@ -146,27 +172,36 @@ def forget() -> None:
     """Drop every dimmed style kept (a test starts from none)."""
     _looks.clear()
     _blends.clear()
+    _skipping.clear()
+    _painting.look = None
 
 
 class DimmedStyles:
     """One dialog screen's backdrop: its look's dimmed styles (`Look`, shared by the dialogs of that look), and the
-    lines of its last paint, whose segments a paint that finds the same ones again takes as they are."""
+    lines of the look's last paint (`Look.last`), whose segments a paint that finds the same ones again takes as they
+    are."""
 
     def __init__(self) -> None:
         self.look: tuple | None = None
         self._look: Look | None = None
-        self.last: list[tuple[list[Segment], Strip]] = []  # the last paint: each line's segments and its dimmed line
-        self.filters: dict[LineFilter, LineFilter] = {}  # Textual's ANSI filter -> this screen's `AnsiSkipped`
 
     @property
     def stable(self) -> set[RichStyle]:
         return self._look.stable if self._look is not None else set()
 
+    @property
+    def last(self) -> list[tuple[list[Segment], Strip]]:
+        return self._look.last if self._look is not None else []
+
+    @last.setter
+    def last(self, lines: list[tuple[list[Segment], Strip]]) -> None:
+        if self._look is not None:
+            self._look.last = lines
+
     def of(self, look: tuple) -> dict[RichStyle | None, RichStyle]:
         if look != self.look or self._look is None or len(self._look.styles) > KEPT:
-            if look != self.look:
-                self.last = []
             self.look, self._look = look, look_of(look)
+        _painting.look = self._look
         return self._look.styles
 
     def dimmed(self, style: RichStyle | None) -> RichStyle:
@@ -197,22 +232,33 @@ def _ansi_leaves(style: RichStyle) -> bool:
             and not (style.dim and color is not None))
 
 
-class AnsiSkipped(LineFilter):
-    """Textual's ANSI filter for a dialog's screen: a line made of dimmed styles it would leave as they are
-    (`DimmedStyles.stable`, the whole backdrop but for ANSI themes) is left as it is without a look at each segment
-    (it looked each one up in a cache of 1,024 styles, too few for a screen of thumbnails); any other line goes
-    through it."""
+class _Painting:
+    look: Look | None = None  # the look of the backdrop drawn last (`DimmedStyles.of`): the one being filtered
 
-    def __init__(self, ansi: ANSIToTruecolor, styles: DimmedStyles) -> None:
+
+_painting = _Painting()
+
+
+class AnsiSkipped(LineFilter):
+    """Textual's ANSI filter for dialogs' screens: a line made of dimmed styles it would leave as they are (the look's
+    `stable`, the whole backdrop but for ANSI themes) is left as it is without a look at each segment (it looked each
+    one up in a cache of 1,024 styles, too few for a screen of thumbnails); any other line goes through it. One per
+    ANSI filter, shared by every dialog: what it made of a line is kept on the line (`Strip.apply_filter`), and the
+    lines are shared by the dialogs of a look (`Look.last`)."""
+
+    def __init__(self, ansi: ANSIToTruecolor) -> None:
         super().__init__(enabled=ansi.enabled)
         self._ansi = ansi
-        self._styles = styles
 
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
-        stable = self._styles.stable
+        look = _painting.look
+        stable = look.stable if look is not None else set()
         if all(style in stable for _, style, _ in segments):
             return segments
         return self._ansi.apply(segments, background)
+
+
+_skipping: dict[LineFilter, AnsiSkipped] = {}  # Textual's ANSI filters -> theirs for dialogs (`AnsiSkipped`)
 
 
 class DimmedScreen(Visual):
@@ -285,6 +331,8 @@ class DimAhead:
         self._screen: Screen | None = None  # the screen the styles being dimmed are of
         self._blend: Blend | None = None
         self._colours: dict[str, Color | None] = {}  # the theme -> its dialogs' dimming colour
+        self._whole_due = False  # the whole screen's styles are to be dimmed ahead (after a change), not only new
+        # thumbnails'
         self.passes = 0  # passes that finished: the styles of the screen, as it was then, dimmed
 
     @property
@@ -292,19 +340,26 @@ class DimAhead:
         """A pass is waiting for the app to be idle, or under way."""
         return self._timer is not None
 
+    @property
+    def pending(self) -> bool:
+        """Styles of the screen, or thumbnails drawn, wait to be dimmed ahead."""
+        return bool(_drawn) or bool(self._todo)
+
     def changed(self) -> None:
-        """What the screen shows changed: what was left to dim is dropped; dimmed again once the app is idle."""
+        """What the screen shows changed: what was left to dim is dropped; dimmed again once the app is idle (the
+        thumbnails just drawn first, `dim_later`: AHEAD_SOON, then the whole screen: AHEAD_AFTER)."""
         self._todo = []
-        self._later(AHEAD_AFTER, self._begin)
+        self._whole_due = True
+        self._later(AHEAD_SOON if _drawn else AHEAD_AFTER, self._begin)
 
     def _later(self, delay: float, then: Callable[[], None]) -> None:
         if self._timer is not None:
             self._timer.stop()
         self._timer = self._app.set_timer(delay, then)
 
-    def _idle(self) -> bool:
-        """Nothing typed or clicked for AHEAD_AFTER (or else the pass starts again that long after it)."""
-        wait = AHEAD_AFTER - (time.monotonic() - self._last_input())
+    def _idle(self, after: float) -> bool:
+        """Nothing typed or clicked for `after` seconds (or else the pass starts again that long after it)."""
+        wait = after - (time.monotonic() - self._last_input())
         if wait > 0:
             self._todo = []
             self._later(wait, self._begin)
@@ -327,7 +382,8 @@ class DimAhead:
 
     def _begin(self) -> None:
         self._timer = None
-        if not self._idle():
+        soon = bool(_drawn)
+        if not self._idle(AHEAD_SOON if soon else AHEAD_AFTER):
             return
         stack = self._app.screen_stack
         screen = stack[-1] if stack else None  # (none: the app is ending)
@@ -335,8 +391,15 @@ class DimAhead:
         if screen is None or color is None or not self._wanted(screen) or screen.styles.background.a < 1:
             return  # (a dialog has dimmed what is under it)
         blend = blend_of(color)
-        # (the same lines a dialog's backdrop draws: `DimmedScreen`)
-        styles = {style for strip in screen._compositor.render_strips() for _, style, _ in strip}
+        styles: set[RichStyle | None] = set()
+        if soon:  # the thumbnails drawn since: their lines' styles (a card's cells are the thumbnail's own)
+            end = time.perf_counter() + AHEAD_COLLECT
+            while _drawn and time.perf_counter() < end:
+                for line in _drawn.popleft():
+                    styles.update([style for _, style, _ in line])
+        else:  # the whole screen: the same lines a dialog's backdrop draws (`DimmedScreen`)
+            self._whole_due = False
+            styles = {style for strip in screen._compositor.render_strips() for _, style, _ in strip}
         self._todo = [style for style in styles if style is not None and style not in blend.plain
                       and style not in blend.other]
         self._screen, self._blend = screen, blend
@@ -344,7 +407,7 @@ class DimAhead:
 
     def _step(self) -> None:
         self._timer = None
-        if not self._idle():
+        if not self._idle(AHEAD_SOON):
             return
         todo, blend = self._todo, self._blend
         stack = self._app.screen_stack
@@ -358,6 +421,10 @@ class DimAhead:
             del todo[-AHEAD_BATCH:]
         if todo:
             self._later(AHEAD_PAUSE, self._step)
+        elif _drawn:  # more thumbnails: theirs next
+            self._later(AHEAD_PAUSE, self._begin)
+        elif self._whole_due:  # then the rest of the screen (its text, its borders), once idle for longer
+            self._later(AHEAD_AFTER, self._begin)
         else:
             self.passes += 1
 
@@ -381,9 +448,7 @@ def install() -> None:
         filters = get_line_filters(self)
         if self.styles.background.a >= 1:  # opaque: no backdrop
             return filters
-        styles = _styles_of(self)  # (a Screen: the method is set on Screen)
-        return [styles.filters.setdefault(f, AnsiSkipped(f, styles)) if type(f) is ANSIToTruecolor else f
-                for f in filters]
+        return [_skipping.setdefault(f, AnsiSkipped(f)) if type(f) is ANSIToTruecolor else f for f in filters]
 
     render_dimmed.__doc__, line_filters.__doc__ = render.__doc__, get_line_filters.__doc__
     Screen.render = render_dimmed  # type: ignore[method-assign]

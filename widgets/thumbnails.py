@@ -36,6 +36,7 @@ from textual_image.widget import HalfcellImage, Image as AutoImage, SixelImage, 
 from textual_image.widget._base import Image as PictureWidget  # noqa: E402
 
 from .cell_colours import for_terminal  # noqa: E402
+from .colour_codes import make_codes  # noqa: E402
 from .rgb_lines import RGBLines  # noqa: E402
 from .sixel_image import CleanSixelImage  # noqa: E402
 
@@ -65,7 +66,9 @@ class CachedHalfcellImage(RGBLines, Widget):
     def render_strips(console, picture: Image.Image, width: int, height: int) -> list[Strip]:
         renderable = HalfcellRenderable(for_terminal(picture), width=width, height=height)
         segments = list(console.render(renderable, console.options.update(width=width, height=height)))
-        return [Strip(line, width) for line in list(Segment.split_and_crop_lines(segments, width, pad=True, include_new_lines=False))[:height]]
+        strips = [Strip(line, width) for line in list(Segment.split_and_crop_lines(segments, width, pad=True, include_new_lines=False))[:height]]
+        make_codes(strips)  # (drawn in a worker: there, not by the UI thread's paint; widgets/colour_codes.py)
+        return strips
 
     def __init__(self, image: Image.Image | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id)

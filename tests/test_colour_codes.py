@@ -1,0 +1,58 @@
+"""Issue 11: a picture's colour codes are made where its lines are drawn (a worker), not by the paint
+(widgets/colour_codes.py)."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from rich.style import Style
+from textual.strip import Strip
+
+from tui.app import MyImagesApp
+from tui.viewer_screen import ViewerScreen
+
+from . import ui
+from .test_dialogs import gradient_library
+from .ui import settle, wait_until
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_pictures_colour_codes_are_made_off_the_ui_thread(tmp_path, monkeypatch, size):
+    """In a terminal, Textual turns each update into escape sequences on the UI thread, and a style drawn the first
+    time gets its colour codes made then. A picture in half-block cells is thousands of new styles (the large view's
+    7,000 at 160x48: some 25 ms of its paint in a true-colour terminal, never seen headless). Now the worker that
+    draws a picture's lines makes them. The app writes to a terminal here (`TerminalCopy`, true colour): the paints
+    of the thumbnails, then of the large view, find the codes of their cells made (a cell: two true colours and
+    nothing else; the screen's own styles, labels and blanks, are Textual's business). Fails without (400-1,600
+    cells' codes made by the paint)."""
+    monkeypatch.setenv("COLORTERM", "truecolor")  # (read as the app's console is made)
+    made_here: list = []  # cells' styles the paint found without their codes (`Strip.render_style` makes them)
+    render_style = Strip.render_style.__func__
+
+    def counted(cls, style, text, color_system):
+        if style._ansi is None and style == Style.from_color(style.color, style.bgcolor) \
+                and style.color is not None and style.color.triplet is not None \
+                and style.bgcolor is not None and style.bgcolor.triplet is not None:
+            assert threading.current_thread() is threading.main_thread()
+            made_here.append(style)
+        return render_style(cls, style, text, color_system)
+
+    monkeypatch.setattr(Strip, "render_style", classmethod(counted))
+    library = gradient_library(tmp_path, 6, size=(320, 240))
+    app = MyImagesApp(library, images="halfcell", downloads=tmp_path / "downloads")
+    app.driver_class = ui.TerminalCopy
+    try:
+        async with app.run_test(size=size, headless=False) as pilot:
+            assert app.console.color_system == "truecolor"
+            await settle(pilot, app)
+            terminal = ui.TerminalCopy.running
+            await wait_until(pilot, lambda: "▀" in "".join(terminal.lines()))  # thumbnails written to the terminal
+            assert len(made_here) < 50, len(made_here)
+            made_here.clear()
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, ViewerScreen))
+            await settle(pilot, app)
+            await wait_until(pilot, lambda: sum(line.count("▀") for line in terminal.lines()) > size[0] * size[1] // 3)
+            assert len(made_here) < 50, len(made_here)
+    finally:
+        library.close()
