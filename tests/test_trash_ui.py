@@ -1,6 +1,8 @@
 """The trash in the app (issue 16): delete to the trash, u undoes, the trash view; keys, mouse, 80×24, 160×48."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 from textual.widgets import Button, OptionList, Static
 
@@ -1030,3 +1032,31 @@ async def test_r_twice_at_once_restores_one_and_says_it_is_busy(lib, tmp_path):
         await pilot.press("r")  # the list read again: r acts on the image now under the cursor
         await ui.wait_until(pilot, lambda: len(trash_rows(app)) == 1)
         assert lib.trash_count() == 1
+
+
+async def test_u_pressed_while_the_delete_runs_undoes_it_once_done(lib, tmp_path, monkeypatch):
+    """NEWUSER13 #9: `d`, Delete, then `u` at once: "Nothing to undo: no image was deleted here." (the delete still
+    ran, in a worker), and the image stayed in the trash. The undo now waits for the delete, then brings it back."""
+    gate = threading.Event()
+    trash = lib.trash
+
+    def slow_trash(ids):  # the delete under way while u is pressed, however fast the machine
+        assert gate.wait(20)
+        return trash(ids)
+
+    monkeypatch.setattr(lib, "trash", slow_trash)
+    app = make_app(lib, tmp_path)
+    said = ui.notices(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await gallery_shows(pilot, app, 6)
+        record = grid(app).current
+        await pilot.press("d")
+        await on_screen(pilot, app, ConfirmDeleteScreen)
+        await pilot.click("#delete")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
+        await pilot.press("u")
+        gate.set()
+        await ui.wait_until(pilot, lambda: any(n.startswith("Restored 1 image") for n in said))
+        await gallery_shows(pilot, app, 6)
+        assert lib.get(record.id).id == record.id and lib.trash_count() == 0
+        assert not any(n.startswith("Nothing to undo") for n in said), said

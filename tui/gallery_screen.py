@@ -196,6 +196,8 @@ class GalleryScreen(Screen):
         self._read_only_said, self._read_only_text = 0.0, ""
         self._failed = False  # the last search could not run: Enter and Ctrl+R run the filter bar's again
         self._card_alone = False  # a card's own button on a card outside the selection: it acts on that card alone
+        self._deletes_running = 0  # deletes asked for here and not done yet
+        self._undo_waiting = False  # u pressed while one ran: undone once it is done
         # changes made elsewhere (tui/following.py); its token: the library's when the grid was last loaded
         self.follower = LibraryFollower(self, library, group="changes", read=self._read_changes,
                                         apply=self._library_changed, seen=self._seen, ready=self._top_gallery,
@@ -1064,8 +1066,10 @@ class GalleryScreen(Screen):
         def answered(confirmed: bool | None) -> None:
             if confirmed:
                 self._deleting = set(ids)
+                self._deletes_running += 1
                 job = chunked_job(ids, trash, deleted, "deleted", DELETE_CHUNK)
-                self._run_job(f"Deleting {len(ids):,} images", job, len(ids), finished)
+                self._run_job(f"Deleting {len(ids):,} images", job, len(ids),
+                              lambda outcome: self._delete_ended(finished, outcome))
 
         record = None
         if len(ids) == 1:  # named in the question
@@ -1183,8 +1187,21 @@ class GalleryScreen(Screen):
             del self._undo[0]
             self._undo_dropped = True
 
+    def _delete_ended(self, finished, outcome: JobOutcome | None) -> None:
+        """A delete's end: what it says, then an undo asked for while it ran (`u` right after Delete said "Nothing
+        to undo: no image was deleted here.", and the image stayed in the trash: NEWUSER13 #9)."""
+        self._deletes_running -= 1
+        finished(outcome)
+        if self._undo_waiting and not self._deletes_running:
+            self._undo_waiting = False
+            self.action_undo_delete()
+
     def action_undo_delete(self) -> None:
-        """Bring back what the last delete not undone yet moved to the trash, where it was."""
+        """Bring back what the last delete not undone yet moved to the trash, where it was (asked while a delete
+        runs: once it is done)."""
+        if self._deletes_running:
+            self._undo_waiting = True
+            return
         if not self._undo:
             if self._undo_dropped:
                 self.notify(f"Nothing more to undo: u brings back the last {UNDO_LEVELS} deletes made here; the "
