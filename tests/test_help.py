@@ -191,3 +191,41 @@ async def test_each_table_of_the_help_is_drawn_at_one_width(lib, tmp_path, size,
         await ui.settle(pilot, app)
         assert app.screen.query_one("#help-scroll", VerticalScroll).show_vertical_scrollbar
         assert len(widths) >= 4 and all(len(drawn) == 1 for drawn in widths.values()), widths
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
+async def test_the_help_opened_again_draws_none_of_its_tables(lib, tmp_path, size, monkeypatch):
+    """Issue 11: each help drew its tables of keys and the search syntax again (15-20 ms of its first paint at
+    160x48, in a terminal). Drawn lines are kept for what they show (widgets/rich_once.py, a key: the rows), so the
+    help opened again over the same screen draws no table; with another keymap, the rows differ and are drawn.
+    Fails without (as many tables drawn the second time as the first)."""
+    from rich.table import Table
+
+    from widgets.rich_once import forget
+
+    forget()  # (earlier tests' helps)
+    drawn: list[int] = []
+    real = Table.__rich_console__
+
+    def counted(self, console, options):
+        drawn.append(1)
+        return real(self, console, options)
+
+    monkeypatch.setattr(Table, "__rich_console__", counted)
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        for time in ("first", "again"):
+            drawn.clear()
+            await pilot.press("question_mark")
+            await ui.wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+            await ui.settle(pilot, app)
+            assert len(drawn) >= 4 if time == "first" else drawn == [], (time, len(drawn))
+            await pilot.press("escape")
+            await ui.wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
+        app.keymap = {**app.keymap, "gallery.favorite": "F"}  # other keys shown: that table is drawn again
+        drawn.clear()
+        await pilot.press("question_mark")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await ui.settle(pilot, app)
+        assert drawn and "F" in ui.screen_text(app)

@@ -216,7 +216,9 @@ class HelpScreen(ReadingDialog):
                     yield from self._search_syntax()
                 for section in dict.fromkeys(row.section for row in self.rows):
                     yield Static(section, classes="subtitle")
-                    yield RichOnce(rows_table([r for r in self.rows if r.section == section]), classes="help-keys")
+                    rows = [r for r in self.rows if r.section == section]
+                    # (drawn once for every help showing the same rows: widgets/rich_once.py)
+                    yield RichOnce(rows_table(rows), key=("help keys", tuple(rows)), classes="help-keys")
                 if self.search and not self.at_search:
                     yield from self._search_syntax()
             with Horizontal(classes="buttons"):
@@ -224,4 +226,4 @@ class HelpScreen(ReadingDialog):
 
     def _search_syntax(self) -> ComposeResult:
         yield Static("Searching", classes="subtitle", id="help-search-title")
-        yield RichOnce(search_syntax(), id="help-search")
+        yield RichOnce(search_syntax(), key=("search syntax", SEARCH_HELP, SEARCH_KEYS), id="help-search")
