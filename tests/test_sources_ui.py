@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 
 import pytest
@@ -555,6 +556,61 @@ async def test_the_apps_downloads_given_on_the_command_line_are_not_taken_in_by_
         await wait_until(pilot, lambda: "a later pear" in screen_text(app), LOADED)
         assert sorted(r.prompt.split("\n")[0] for r in library.page(Filters(), limit=10)) == ["a kept pear",
                                                                                            "a later pear"]
+        await app.workers.wait_for_complete()
+    library.close()
+
+
+async def test_a_full_disk_during_an_add_is_said_in_one_notice(tmp_path, monkeypatch):
+    """NEWUSER12 F7: a folder added with w on a full disk showed the same sentence in two notices, the add's own
+    ("Not added") and the watcher's, which read the folder next and failed on the same full disk ("Library
+    database"). One failure is one notice now: a sentence still on the screen is not shown again. The disk is full
+    here as the store sees it when it records the folder's images (as tests/test_data_safety.py's full disks); the
+    add runs in the app's process (as when no child process can be had). Fails without (the sentence twice)."""
+    from store import sources
+    from store.errors import DatabaseDiskFull
+
+    full = ("The disk holding the library database is full: nothing was saved; free some space (erasing images in "
+            "the trash frees theirs) and try again.")
+    tried: list[str] = []
+
+    def record_batch(*args, **kwargs):
+        tried.append(threading.current_thread().name)
+        raise DatabaseDiskFull(full)
+
+    def no_child(*args, **kwargs):
+        raise OSError("no child process here")
+
+    monkeypatch.setattr(sources, "_record_batch", record_batch)
+    monkeypatch.setattr("tui.sources_screen.run_in_child", no_child)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.png").write_bytes(a1111("a pear on a full disk", 5))
+    library = Library(tmp_path / "lib", account="alice")
+    app = MyImagesApp(library, images="none")
+    handled: list[str] = []
+    real_notice = app._database_notice
+
+    def database_notice(text: str) -> None:
+        real_notice(text)
+        handled.append(text)
+
+    app._database_notice = database_notice
+    async with app.run_test(size=(80, 24)) as pilot:
+        shown, titles = notices(app), []
+        counted = app.notify
+
+        def notify(message, *args, **kwargs):
+            titles.append(kwargs.get("title"))
+            return counted(message, *args, **kwargs)
+
+        app.notify = notify
+        await settle(pilot, app)
+        await add_in_dialog(pilot, app, out)
+        # the add failed, then the watcher read the folder and failed on the same disk, and the app took its notice
+        await wait_until(pilot, lambda: "myimages-watch" in tried and handled == [full], LOADED)
+        await settle(pilot, app)
+        assert shown.count(full) == 1, shown
+        assert "Not added" in titles and "Library database" not in titles, titles
         await app.workers.wait_for_complete()
     library.close()
 

@@ -14,6 +14,7 @@ from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import CommandList, CommandPalette
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen
 from textual.widgets import Button
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -93,7 +94,7 @@ class MyImagesApp(App):
         self.plain_icons = plain_icons  # the cards' buttons show their keys, not emoji (`--icons`)
         self.settings = settings if settings is not None else current_settings()
         self._gc_threshold = gc.get_threshold()
-        self._last_failure: tuple[str, float] = ("", 0.0)
+        self._failures_shown: dict[str, float] = {}  # each failure's sentence: when it was shown (`say_failure`)
         self.key_order = KeyOrder(self)
         # the colours of what is shown dimmed while idle, before a dialog over it asks for them (issue 11)
         self.dim_ahead = DimAhead(self, lambda: self._last_input, lambda screen: isinstance(screen, GalleryScreen))
@@ -320,7 +321,7 @@ class MyImagesApp(App):
     def _database_notice(self, text: str) -> None:
         """The watcher's one notice that the library database failed (cannot be reached, a full disk): titled for
         what it is, not "Source folders", which an account following no folder got too (new-user test 10, note)."""
-        self.notify(text, title="Library database", severity="warning", markup=False, timeout=FAILURE_TIMEOUT)
+        self.say_failure(text, "Library database", "warning")
 
     # Every repaint leaves cyclic garbage (Textual's strips cache themselves), and
     # a full collection walks every object: 50-150 ms on a large library, a
@@ -526,12 +527,19 @@ class MyImagesApp(App):
         if event.state != WorkerState.ERROR:
             return
         self.log.error(f"worker {event.worker.name!r} failed: {event.worker.error!r}")
-        message = failure_text(event.worker.error)
+        self.say_failure(failure_text(event.worker.error), "Not done")
+
+    def say_failure(self, text: str, title: str, severity: SeverityLevel = "error") -> None:
+        """A failure's sentence as a notice, unless it is still on the screen (shown less than FAILURE_TIMEOUT ago):
+        one failure met by two parts of the app is one notice, under the first one's title (a folder added on a
+        full disk: the add's own failure and the watcher's, which read the folder next, NEWUSER12 F7)."""
         now = time.monotonic()
-        if self._last_failure[0] == message and now - self._last_failure[1] < FAILURE_TIMEOUT:
-            return  # the same reason is still on the screen
-        self._last_failure = (message, now)
-        self.notify(message, title="Not done", severity="error", markup=False, timeout=FAILURE_TIMEOUT)
+        self._failures_shown = {said: when for said, when in self._failures_shown.items()
+                                if now - when < FAILURE_TIMEOUT}
+        if text in self._failures_shown:
+            return
+        self._failures_shown[text] = now
+        self.notify(text, title=title, severity=severity, markup=False, timeout=FAILURE_TIMEOUT)
 
     def on_app_blur(self) -> None:
         self._pointer.left()  # another window has the focus: no hover, no tooltip left behind

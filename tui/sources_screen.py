@@ -347,7 +347,7 @@ def open_sources(gallery) -> None:
         if outcome is None:
             return
         if outcome.error is not None:
-            gallery.notify(str(outcome.error), title=f"Not {verb}", severity="error", markup=False, timeout=12)
+            gallery.app.say_failure(str(outcome.error), f"Not {verb}")  # the watcher's, the same, is not said again
         elif outcome.result is not None:
             gallery.notify(outcome.result, title="Cancelled" if outcome.cancelled else f"Source {verb}",
                            markup=False, severity="warning" if outcome.cancelled else "information")
@@ -363,7 +363,7 @@ def open_sources(gallery) -> None:
             try:
                 taking_in = library.sources_taken_in(request.folder)
             except StoreError as exc:
-                gallery.notify(str(exc), title="Not added", severity="error", markup=False, timeout=12)
+                gallery.app.say_failure(str(exc), "Not added")
                 return
 
             def add(progress, cancelled):
