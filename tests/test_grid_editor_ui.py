@@ -3,6 +3,8 @@ the rows and columns fields show their value after editing; the focused cell is 
 background removed, drawn in a worker."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 from textual.widgets import Input
 
@@ -259,3 +261,33 @@ async def test_rows_and_columns_keys_past_their_bounds_say_so_and_one_download_i
         await pilot.press("w")
         await wait_until(pilot, lambda: any(n.startswith("Downloaded") for n in said))
         assert f"Downloaded 1 item to {tmp_path / 'downloads'}" in said, said
+
+
+async def test_keys_typed_while_the_grid_is_detected_are_answered(sheet_library, tmp_path, monkeypatch):
+    """NEWUSER13 #10: `g` then `r r c s` at once on a 4000×4000 sheet: the keys came while the grid was being
+    detected and went nowhere, without a word (the editor then showed the detected 4 × 4, nothing saved). They are
+    answered, once for the burst; once the cells are shown the keys act."""
+    from store import grid as grid_cut
+
+    gate = threading.Event()
+    detect = grid_cut.detect
+
+    def slow_detect(sheet):  # detection under way while the keys come, however fast the machine
+        assert gate.wait(20)
+        return detect(sheet)
+
+    monkeypatch.setattr(grid_cut, "detect", slow_detect)
+    app = MyImagesApp(sheet_library, images="halfcell", downloads=tmp_path / "downloads")
+    said = notices(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("g")
+        await wait_until(pilot, lambda: isinstance(app.screen, GridEditorScreen))
+        editor = app.screen
+        await pilot.press("r", "r", "c", "s")
+        assert said == ["Still detecting the grid: try that key again once the cells are shown."], said
+        gate.set()
+        await wait_until(pilot, lambda: editor.sheet is not None)
+        await settle(pilot, app)
+        await pilot.press("r")
+        assert editor.cut_layout.rows == 3

@@ -116,6 +116,7 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
         self.save_refused = save_refused
         self.can_save = not save_refused
         self._refusal_said = -float(READ_ONLY_NOTICE)  # when the save key was last answered (time.monotonic)
+        self._waiting_said = -float(READ_ONLY_NOTICE)  # when a key pressed before the grid was shown was answered
         # Read, detected and shrunk once, in a worker (`load_sheet`); until then the editor says "Detecting…".
         self.sheet: Image.Image | None = None
         self.detected: grid_cut.Layout | None = None
@@ -231,10 +232,25 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
         return action != "save" or self.can_save  # the help leaves Save out where it may not save
 
     def on_key(self, event: events.Key) -> None:
-        """The save key where saving is refused (not bound then: check_action) says why, once for a burst."""
+        """The save key where saving is refused (not bound then: check_action) says why, once for a burst; so do
+        the editor's keys while the grid is still being detected (`g` then `r r c s` at once: the four keys went
+        nowhere, silently, and the detected grid was saved by nobody: NEWUSER13 #10)."""
+        if self.sheet is None and event.key in self._waiting_keys():
+            event.stop()
+            now = time.monotonic()
+            if now - self._waiting_said > READ_ONLY_NOTICE:
+                self.notify("Still detecting the grid: try that key again once the cells are shown.",
+                            severity="warning", timeout=READ_ONLY_NOTICE)
+            self._waiting_said = now
+            return
         if not self.can_save and event.key in keys_of(self.app, editor_binding("grid.save")):
             event.stop()
             self._say_save_refused()
+
+    def _waiting_keys(self) -> set[str]:
+        """The keys of the editor's actions that need the sheet (all but Close and Help)."""
+        return {key for binding in self.BINDINGS if isinstance(binding, Binding)
+                and binding.id not in ("grid.close", "grid.help") for key in keys_of(self.app, binding)}
 
     def _say_save_refused(self) -> None:
         now = time.monotonic()
