@@ -59,6 +59,7 @@ KEPT = 20_000  # dimmed styles kept between paints (a screen of thumbnails has s
 LOOKS_KEPT = 4  # looks whose dimmed styles are kept (one, unless the theme changes)
 
 _TRUECOLOR = ColorType.TRUECOLOR
+_style_of = operator.itemgetter(1)  # a Segment's style
 _drawn: deque[list[list[Segment]]] = deque(maxlen=DRAWN_QUEUED)  # thumbnails' lines, from any thread (`dim_later`)
 _HEX = [f"{value:02x}" for value in range(256)]
 _installed = False
@@ -253,7 +254,7 @@ class AnsiSkipped(LineFilter):
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
         look = _painting.look
         stable = look.stable if look is not None else set()
-        if all(style in stable for _, style, _ in segments):
+        if stable.issuperset(map(_style_of, segments)):  # (in C: a Python loop was 5 ms of a dialog's first paint)
             return segments
         return self._ansi.apply(segments, background)
 
