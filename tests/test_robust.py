@@ -613,3 +613,25 @@ async def test_a_locked_library_on_the_ui_thread_is_a_notice(lib, tmp_path, monk
         await pilot.press("escape", "ctrl+r")
         await settle(pilot, app)
         assert status(app).startswith("6 of 6")
+
+
+async def test_a_long_burst_of_keys_costs_each_key_a_look_at_the_focus_not_one_per_key_on_its_way(lib, tmp_path,
+                                                                                                  monkeypatch):
+    """NEWUSER13 #11: 17,000 characters typed into the search box at once (tmux send-keys; a paste where the
+    terminal has no bracketed paste) stalled the app for minutes: each key arriving looked at every key still on
+    its way (N²/2 looks: 204,000 for 639 characters). Now each key looks at the widgets keys are on their way to,
+    a few. Counted, not timed: the looks at the focus for 600 characters typed at once."""
+    from tui import key_order
+
+    looks = []
+    astray = key_order.KeyOrder._astray
+    monkeypatch.setattr(key_order.KeyOrder, "_astray", lambda self, target: looks.append(1) or astray(self, target))
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("slash")
+        text = "ab " * 200
+        type_at_once(app, text)
+        search = app.screen.query_one("#search", Input)
+        await wait_until(pilot, lambda: search.value == text and app.key_order.idle, timeout=60)
+        assert len(looks) < 10 * len(text), len(looks)
