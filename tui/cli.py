@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "where the terminal draws emoji narrower or none, as TERM=linux; default: "
                              "$MYIMAGES_ICONS, the settings file's, else auto)")
     parser.add_argument("--downloads", metavar="DIR",
-                        help="where downloads go (ctrl+s in the app chooses one and keeps it in the settings)")
+                        help="where downloads go (ctrl+s in the app chooses one and keeps it in the settings); "
+                             "imports and followed folders leave that folder out")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for group in (cli_images, cli_collections, cli_derived, cli_accounts, cli_maintenance, cli_sources, cli_trash,
                   cli_duplicates):
