@@ -530,13 +530,14 @@ class MyImagesApp(App):
         self.say_failure(failure_text(event.worker.error), "Not done")
 
     def say_failure(self, text: str, title: str, severity: SeverityLevel = "error") -> None:
-        """A failure's sentence as a notice, unless it is still on the screen (shown less than FAILURE_TIMEOUT ago):
-        one failure met by two parts of the app is one notice, under the first one's title (a folder added on a
-        full disk: the add's own failure and the watcher's, which read the folder next, NEWUSER12 F7)."""
+        """A failure's sentence as a notice, unless it is still on the screen (shown less than FAILURE_TIMEOUT ago,
+        alone or within a longer notice): one failure met by two parts of the app is one notice, under the first
+        one's title (a folder added on a full disk: the add's own failure and the watcher's, which read the folder
+        next, NEWUSER12 F7)."""
         now = time.monotonic()
         self._failures_shown = {said: when for said, when in self._failures_shown.items()
                                 if now - when < FAILURE_TIMEOUT}
-        if text in self._failures_shown:
+        if any(text in said for said in self._failures_shown):  # (a sentence said within a longer notice too)
             return
         self._failures_shown[text] = now
         self.notify(text, title=title, severity=severity, markup=False, timeout=FAILURE_TIMEOUT)

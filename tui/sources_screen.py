@@ -343,10 +343,15 @@ def open_sources(gallery) -> None:
     library = gallery.library
     screen = SourcesScreen(library)
 
-    def done(outcome, verb: str) -> None:
+    def done(outcome, verb: str, folder: str | None = None) -> None:
         if outcome is None:
             return
-        if outcome.error is not None:
+        if outcome.error is not None and folder is not None and followed_all_the_same(folder):
+            # the add recorded the folder before its images failed (a full disk): followed, read at the next scan
+            gallery.app.say_failure(f"{outcome.error} {one_line(folder)} is followed all the same: its pictures are "
+                                    "read at the next scan, once the library can take them.", "Added, not read",
+                                    severity="warning")
+        elif outcome.error is not None:
             gallery.app.say_failure(str(outcome.error), f"Not {verb}")  # the watcher's, the same, is not said again
         elif outcome.result is not None:
             gallery.notify(outcome.result, title="Cancelled" if outcome.cancelled else f"Source {verb}",
@@ -355,6 +360,13 @@ def open_sources(gallery) -> None:
         if watcher_changed:
             watcher_changed()
         gallery.reload(keep_position=True)
+
+    def followed_all_the_same(folder: str) -> bool:
+        """A failed add left the folder followed (it is recorded before its images are)."""
+        try:
+            return library.source_holding(folder) is not None
+        except StoreError:
+            return False
 
     def answered(request: SourceRequest | None) -> None:
         if request is None:
@@ -385,7 +397,7 @@ def open_sources(gallery) -> None:
 
             gallery.app.push_screen(ProgressScreen(f"Reading {one_line(request.folder)}", add, total=None,
                                                    starting="Looking for pictures in the folder…"),
-                                    lambda outcome: done(outcome, "added"))
+                                    lambda outcome: done(outcome, "added", request.folder))
             return
 
         def confirmed(yes: bool | None) -> None:
