@@ -56,6 +56,7 @@ from .library import Library, NewImage, bulk_insert
 from .metadata import METADATA_KEYS, parse_chunks, read_chunks
 from .models import Account, Collection, Image, ImageCollection, LostImage, Source, SourceFile, TrashFile
 from .own_writes import quietly
+from .pieces import in_order
 from .query import seed_number
 from .records import to_local, utc_now
 from .text import plural, shell_path, shown_path, storable
@@ -2021,7 +2022,8 @@ def source_files(library: Library, image_ids: Iterable[int], first: int = FIRST_
     paths: list[str] = []
     away: set[str] = set()
     theirs = others_folders(library)
-    for part in chunked(sorted(set(image_ids)), 500):
+    # (in order a piece at a time: a million sorted at once held the UI thread's interpreter lock, issue 11)
+    for part in chunked(in_order(list(image_ids), unique=True), 500):
         rows = list(SourceFile.select(SourceFile.image, SourceFile.relpath, Source.path, Image.sha256, Image.ext,
                                       Source.mounted)
                     .join(Source).switch(SourceFile).join(Image)

@@ -25,6 +25,7 @@ from store.export import export_images
 from store.files import output_folder
 from store.library import Library
 from store.pages import LibrarySource
+from store.pieces import in_order, set_of
 from store.history import SearchHistory
 from store.query import DEFAULT_SORT, SORT_NAMES, collection_term, parse
 from store.records import FAVORITE_ALL, SCOPE_MINE, SCOPE_PUBLIC, CollectionRecord, Count, Filters, ImageRecord
@@ -745,12 +746,13 @@ class GalleryScreen(Screen):
         return record
 
     def _targets(self) -> list[int]:
-        """The selection if there is one, else the current image; none, said, while a select all is being made."""
+        """The selection if there is one, else the current image; none, said, while a select all is being made.
+        Not in order: each action's worker sorts them (`in_order`; a million sorted here held the UI thread 66 ms)."""
         if self._select_keys:
             self.notify("Still selecting: try again in a moment.", severity="warning")
             return []
         if self.grid.selected and not self._card_alone:
-            return sorted(self.grid.selected)
+            return list(self.grid.selected)  # (one copy: 11-31 ms at a million)
         record = self._current()
         return [record.id] if record else []
 
@@ -864,7 +866,7 @@ class GalleryScreen(Screen):
     def action_favorite(self) -> None:
         """One image: toggled. A selection: every image a favorite, or none if they all were."""
         if self.grid.selected and not self._card_alone:
-            self.favorite_selection(sorted(self.grid.selected))
+            self.favorite_selection(list(self.grid.selected))  # (in order in the worker)
             return
         record = self._current()
         if record:
@@ -872,8 +874,9 @@ class GalleryScreen(Screen):
 
     def favorite_selection(self, ids: list[int]) -> None:
         def job(progress, cancelled):
-            value = self.library.favorites_among(ids) < len(ids)
-            changed = self.library.set_favorite(ids, value)
+            ordered = in_order(ids)
+            value = self.library.favorites_among(ordered) < len(ordered)
+            changed = self.library.set_favorite(ordered, value)
             progress(len(ids), len(ids))
             return value, changed
 
@@ -990,7 +993,7 @@ class GalleryScreen(Screen):
             # parent of a folder the user set is said, and nothing is made
             output_folder(downloads, parents=downloads == default_downloads())
             written = []
-            for n, image_id in enumerate(ids):
+            for n, image_id in enumerate(in_order(ids)):
                 if cancelled():
                     break
                 written += export_images(self.library, [image_id], folder)
@@ -1065,9 +1068,13 @@ class GalleryScreen(Screen):
 
         def answered(confirmed: bool | None) -> None:
             if confirmed:
-                self._deleting = set(ids)
                 self._deletes_running += 1
-                job = chunked_job(ids, trash, deleted, "deleted", DELETE_CHUNK)
+
+                def job(progress, cancelled):  # in order, and the set, made here: 66 ms and more of the UI thread
+                    ordered = in_order(ids)
+                    self._deleting = set_of(ordered)
+                    return chunked_job(ordered, trash, deleted, "deleted", DELETE_CHUNK)(progress, cancelled)
+
                 self._run_job(f"Deleting {len(ids):,} images", job, len(ids),
                               lambda outcome: self._delete_ended(finished, outcome))
 
@@ -1111,7 +1118,7 @@ class GalleryScreen(Screen):
         from store.background import clean_images
 
         def job(progress, cancelled):
-            return clean_images(self.library, ids, cancelled=cancelled,
+            return clean_images(self.library, in_order(ids), cancelled=cancelled,
                                 progress=lambda done, total, image_id: progress(done, total, f"images · #{image_id}"))
 
         def finished(outcome: JobOutcome | None) -> None:
@@ -1278,7 +1285,8 @@ class GalleryScreen(Screen):
     def action_compare(self) -> None:
         """Two images side by side with their settings (tui/compare_screen.py): the two selected, or the one
         selected and the current one."""
-        ids = sorted(self.grid.selected)
+        selected = self.grid.selected
+        ids = sorted(selected) if len(selected) <= 2 else []  # (a million sorted here held the UI thread 66 ms)
         current = self.grid.current
         if len(ids) == 1 and current is not None and current.id != ids[0]:
             ids.append(current.id)
