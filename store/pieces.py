@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Iterable, Iterator
 from itertools import islice
+from typing import Protocol
 
 import numpy as np
 
@@ -35,10 +36,23 @@ def in_order(ids: Collection[int], unique: bool = False) -> list[int]:
     array.sort()
     if unique:
         array = array[np.concatenate(([True], array[1:] != array[:-1]))]
-    ordered: list[int] = []
+    return listed(array)
+
+
+class Sliced(Protocol):
+    """A numpy array of ids, or what reads as one a slice at a time (catalog.Ordered)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, part: slice) -> np.ndarray: ...
+
+
+def listed(array: Sliced) -> list[int]:
+    """A numpy array of ids as a list, made a piece at a time (`tolist` of a million: one call, 20-40 ms)."""
+    made: list[int] = []
     for start in range(0, len(array), PIECE):
-        ordered.extend(array[start:start + PIECE].tolist())
-    return ordered
+        made.extend(array[start:start + PIECE].tolist())
+    return made
 
 
 def set_of(ids: Iterable[int]) -> set[int]:

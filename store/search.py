@@ -22,6 +22,7 @@ from .database import boundary
 from .errors import InTrash, NotFound
 from .image_collections import Collections
 from .migrations import is_postgres
+from .pieces import listed
 from .models import Account, Image, ImageCollection
 from .query import DEFAULT_SORT, HINT_WIDTH, SORTS, Parsed, cut, parse
 from .query_sql import COVERING_SORTS, after, before, covered_term, order_by, order_parts, precedes, where_clause
@@ -601,7 +602,7 @@ class Search(Collections):
         filters = replace(filters or Filters(), stacked=False)
         selected = self._selected(filters)
         if selected is not None:
-            return selected.tolist()
+            return listed(selected)  # (a piece at a time: select all's worker held the UI thread's lock with it)
         query = (
             Image.select(Image.id)
             .where(*self._where(filters))

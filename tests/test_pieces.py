@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
+
 from store import pieces
 
 
@@ -14,6 +16,7 @@ def test_pieces_give_what_one_call_gives(monkeypatch):
     assert pieces.in_order(ids, unique=True) == sorted(set(ids))
     assert pieces.in_order(ids[:3], unique=True) == sorted(set(ids[:3]))
     assert pieces.set_of(ids) == set(ids)
+    assert pieces.listed(np.array(ids)) == ids
     assert [len(piece) for piece in pieces.pieces(range(10))] == [4, 4, 2]
     as_set, as_list = set(ids), list(ids)
     pieces.empty(as_set)

@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from store import pieces
 from store.importer import ImportOptions, import_files
 from store.library import Library
 from tui.app import MyImagesApp
@@ -123,6 +124,7 @@ async def test_select_all_and_invert_of_a_large_result_are_made_in_a_worker(lib,
     from tui.gallery_screen import GalleryScreen
 
     monkeypatch.setattr(gallery_screen, "SELECT_AT_ONCE", 0, raising=False)
+    monkeypatch.setattr(pieces, "PIECE", 2)  # made a few ids at a time (store/pieces.py)
     read = ui.HeldCall(monkeypatch, Library, "ids")
     app = make_app(lib, tmp_path)
     said = ui.notices(app)
@@ -216,3 +218,26 @@ async def test_the_selection_is_put_in_order_off_the_ui_thread(lib, tmp_path, mo
         await ui.wait_until(pilot, lambda: any(n.startswith("Moved 6 images to the trash") for n in said), timeout=15)
         assert trashed == sorted(everything) and lib.ids() == []
         assert set(everything) not in sorted_on_ui
+
+
+async def test_a_large_select_all_is_frozen_unwalked(lib, tmp_path, monkeypatch):
+    """Issue 11: select all's worker walked its million-id sets with a young collection (60 ms holding the
+    interpreter lock, so the UI thread), and the next full collection, on the UI thread, walked them again. The
+    new selection is now frozen without a walk: in no generation the collector walks. Fails without (it was in the
+    oldest one)."""
+    import gc
+
+    from tui import gallery_screen
+
+    monkeypatch.setattr(gallery_screen, "SELECT_AT_ONCE", 0, raising=False)
+    app = make_app(lib, tmp_path)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await ui.settle(pilot, app)
+            await pilot.press("ctrl+a")
+            await ui.wait_until(pilot, lambda: len(grid(app).selected) == 6)
+            selected = grid(app).selected
+            assert gc.is_tracked(selected)
+            assert not any(o is selected for g in range(3) for o in gc.get_objects(generation=g))
+    finally:
+        gc.unfreeze()

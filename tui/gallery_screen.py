@@ -1,7 +1,6 @@
 """The main screen: filters, status line, bulk bar and the card grid."""
 from __future__ import annotations
 
-import gc
 import random
 import time
 from dataclasses import replace
@@ -25,7 +24,7 @@ from store.export import export_images
 from store.files import output_folder
 from store.library import Library
 from store.pages import LibrarySource
-from store.pieces import in_order, set_of
+from store.pieces import empty, in_order, pieces, set_of
 from store.history import SearchHistory
 from store.query import DEFAULT_SORT, SORT_NAMES, collection_term, parse
 from store.records import FAVORITE_ALL, SCOPE_MINE, SCOPE_PUBLIC, CollectionRecord, Count, Filters, ImageRecord
@@ -106,7 +105,6 @@ def plain_icon(name: str, shown: str | None) -> tuple[str, str]:
 
 
 DELETE_CHUNK = 50  # images deleted per transaction by a bulk delete
-SELECT_CHUNK = 50_000  # ids a select-all worker adds to a set in one call (a few ms of the interpreter each)
 SELECT_AT_ONCE = 20_000  # images shown up to which select all and invert are made on the UI thread (a few ms)
 UNDO_LEVELS = 20  # deletes made in a window that `u` walks back through, the last first
 ARRIVED_LOOKED_UP = 50  # new images from a source whose places are looked up to say where they landed
@@ -1355,33 +1353,42 @@ class GalleryScreen(Screen):
         try:
             with self.library.connection():
                 ids = self.library.ids(filters)
-            shown: set[int] = set()
-            for at in range(0, len(ids), SELECT_CHUNK):  # a piece at a time: the UI thread gets the interpreter
-                shown.update(ids[at:at + SELECT_CHUNK])
+            # a piece at a time (store/pieces.py): one call on a million ids held the interpreter, and so the UI
+            # thread, 69-138 ms
+            shown = set_of(ids)
+            empty(ids)
             while not get_current_worker().is_cancelled:
                 changes, keys = self.grid.selection_changes, list(self._select_keys)
-                selected, notices = self._made_selection(shown, keys)
-                # the young collections, a million-id set in them, are looked through here and not by the next
-                # collection the UI thread sets off (70 ms at 1,000,000 images): then they are old
-                gc.collect(1)
+                try:
+                    selected, notices = self._made_selection(shown, keys)
+                except RuntimeError:  # the selection changed while it was read: made again from it
+                    continue
+                # the million-id sets out of the generations the collector walks, unwalked: a young collection
+                # walked them (70 ms set off by the UI thread; 60 ms holding the interpreter lock here)
+                self.app.freeze_unwalked()
                 if self.app.call_from_thread(self._shown_selected, changes, keys, selected, notices):
+                    empty(shown)
                     return  # else the selection changed, or a key came, meanwhile: made again from it
+                empty(selected)
         except Exception as exc:  # noqa: BLE001 - said on the UI thread, and the keys waiting dropped
             if not get_current_worker().is_cancelled:
                 self.app.call_from_thread(self._shown_failed, exc)
 
     def _made_selection(self, shown: set[int], keys: list[str]) -> tuple[set[int], list[str]]:
-        """The selection after the keys (select all, invert) on the ids shown, and what to say of it."""
-        selected = set(self.grid.selected)  # (one call, whole: the UI thread changes it only between two)
+        """The selection after the keys (select all, invert) on the ids shown, and what to say of it. Made a piece
+        at a time (`store.pieces`): in a worker, RuntimeError when the UI thread changed the selection meanwhile."""
+        selected = set_of(self.grid.selected)
         notices = []
         for how in keys:
             if how == "all":
-                others = len(selected - shown)  # selected in other results: they stay selected
-                selected |= shown
+                for piece in pieces(shown):
+                    selected.update(piece)
+                others = len(selected) - len(shown)  # selected in other results: they stay selected
                 notices.append(f"{plural(len(shown), 'image')} selected"
-                               + (f", {len(shown) + others:,} in all." if others else "."))
+                               + (f", {len(selected):,} in all." if others else "."))
             else:
-                selected ^= shown
+                for piece in pieces(shown):
+                    selected.symmetric_difference_update(piece)
         return selected, notices
 
     def _shown_selected(self, changes: int, keys: list[str], selected: set[int], notices: list[str]) -> bool:
