@@ -440,6 +440,67 @@ async def test_thumbnails_just_drawn_are_dimmed_ahead_without_a_long_idle(tmp_pa
         library.close()
 
 
+async def test_only_the_thumbnails_on_screen_are_dimmed_soon(tmp_path, monkeypatch):
+    """Issue 11: the thumbnails a page away, drawn ahead, were dimmed soon too: three times the colours a dialog over
+    the screen needs, while scrolling. Only the lines of the cards on screen are handed to the dimming now
+    (`CardGrid.shown_thumbnails`). Fails without (End's thumbnails a page away handed over too)."""
+    from collections import deque
+
+    from widgets import dimmed_backdrop
+
+    handed: list = []
+
+    class Recorded(deque):
+        def append(self, lines) -> None:
+            handed.append(lines)
+            super().append(lines)
+
+    monkeypatch.setattr(dimmed_backdrop, "_drawn", Recorded(maxlen=dimmed_backdrop.DRAWN_QUEUED))
+    library = gradient_library(tmp_path, 60)
+    app = MyImagesApp(library, images="halfcell", downloads=tmp_path / "downloads")
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(pilot, app)
+            await pilot.press("end")
+            await settle(pilot, app)
+            handed.clear()
+            await pilot.press("home")
+            await settle(pilot, app)
+            await wait_until(pilot, lambda: handed and not app.dim_ahead.pending)
+            shown = app.screen.grid.shown_thumbnails()
+            assert shown and all(any(lines is one for one in shown) for lines in handed)
+    finally:
+        library.close()
+
+
+async def test_thumbnails_are_not_dimmed_soon_when_the_kept_colours_are_full(tmp_path, monkeypatch):
+    """Issue 11: dimming the thumbnails just shown soon after each change filled the kept dimmed styles (KEPT) every
+    few screens while scrolling; each time all were dropped and freed at once on the UI thread, and dimmed again:
+    400,000 colours while bench/run.py scrolled a million images, and its scrolling stall went 35 -> 44-53 ms. With
+    less room than a screen's (SOON_ROOM), the thumbnails shown are not dimmed soon: the whole screen's pass, once
+    idle for longer, drops and dims them (as before). Fails without (End's thumbnails dimmed, the kept ones dropped)."""
+    from widgets import dimmed_backdrop
+
+    blended = counted_blends(monkeypatch)
+    library = gradient_library(tmp_path, 30)
+    app = MyImagesApp(library, images="halfcell", downloads=tmp_path / "downloads")
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(pilot, app)
+            await wait_until(pilot, lambda: app.dim_ahead.passes and not app.dim_ahead.busy)
+            (blend,) = dimmed_backdrop._blends.values()
+            room = dimmed_backdrop.SOON_ROOM // 2  # less than a screen's worth left
+            monkeypatch.setattr(dimmed_backdrop, "KEPT", len(blend.plain) + len(blend.other) + room)
+            monkeypatch.setattr(dimmed_backdrop, "AHEAD_AFTER", 600.0)  # (the whole screen's pass after the test)
+            blended.clear()
+            await pilot.press("end")
+            await settle(pilot, app)
+            await wait_until(pilot, lambda: not app.dim_ahead.pending)
+            assert blended == [] and list(dimmed_backdrop._blends.values()) == [blend]
+    finally:
+        library.close()
+
+
 async def test_a_second_dialog_takes_the_backdrop_lines_the_first_one_drew(tmp_path):
     """Issue 11: each dialog made its backdrop's lines anew at its first paint (7,000 segments at 160x48) and ran
     them through Textual's ANSI filter again: 10-15 ms of every dialog's first paint. The lines are now kept per look

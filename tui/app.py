@@ -26,7 +26,8 @@ from store.settings import Settings, changed as changed_settings, current as cur
 from store.text import clipboard_safe, plural
 from widgets.cell_colours import use_colour_system
 from widgets.colour_codes import use_output
-from widgets.dimmed_backdrop import DimAhead, install as dim_backdrops_quickly
+from widgets.card_grid import CardGrid
+from widgets.dimmed_backdrop import DimAhead, dim_later, install as dim_backdrops_quickly
 from widgets.textual_leaks import install as stop_textual_leaks
 from widgets.textual_repaint import install as repaint_what_went
 
@@ -368,8 +369,10 @@ class MyImagesApp(App):
         gc.set_threshold(self._gc_threshold[0], self._gc_threshold[1], 1_000_000)
         self.set_interval(GC_IDLE_AFTER, self._collect_when_idle)
 
-    def on_card_grid_thumbnails_drawn(self) -> None:
+    def on_card_grid_thumbnails_drawn(self, message: CardGrid.ThumbnailsDrawn) -> None:
         self._lines_drawn = True
+        for lines in message.grid.shown_thumbnails():  # theirs dimmed soon (only those on screen: those a page
+            dim_later(lines)  # away too were 300,000 colours dimmed while scrolling a million images, thrice KEPT)
         self.dim_ahead.changed()
 
     def _drop_closed_screens_lines(self, screen) -> None:

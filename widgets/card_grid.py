@@ -19,6 +19,7 @@ from collections.abc import Callable, Set
 from dataclasses import dataclass
 from typing import Protocol
 
+from rich.segment import Segment
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -805,6 +806,16 @@ class CardGrid(Widget, can_focus=True):
                     self.strips.make(key)
         finally:
             self.post_message(self.ThumbnailsDrawn(self))
+
+    def shown_thumbnails(self) -> list[list[list[Segment]]]:
+        """The lines of the thumbnails the cards on screen show (drawn, kept): what a dialog's backdrop would dim."""
+        shown = []
+        for card in self._cards:
+            if card.record is not None and card.display:
+                lines = self.strips.get((grid_picture(card.record), *card.thumb_cells()))
+                if lines is not None:
+                    shown.append(lines)
+        return shown
 
     def _thumbnails_ready(self) -> None:
         """Some thumbnails were made: the cards waiting for one of them draw again (not every card still waiting:

@@ -16,8 +16,8 @@ control segment) is drawn Textual's way.
 
 The first dialog over a screen of new pictures still dimmed their colours at its first paint (about 20 ms of it at
 160x48): `DimAhead` dims them before, while the app is idle after the screen changed, a few milliseconds at a time:
-the thumbnails just drawn soon after (`dim_later`: from their own lines, 0.05 s without a key), the rest of the
-screen (text, borders) once idle for longer (0.3 s: it reads the whole screen). The lines a backdrop is made of are
+the thumbnails on screen soon after new ones were drawn (`dim_later`: from their own lines, 0.05 s without a key),
+the rest of the screen (text, borders) once idle for longer (0.3 s: it reads the whole screen). The lines a backdrop is made of are
 kept per look (`Look.last`): the next dialog over the same screen takes them, with what Textual's line filters made
 of them (kept on each line).
 """
@@ -51,7 +51,8 @@ DIALOG_ALPHA = 0.6  # a dialog's screen is its theme's background at 60% (Textua
 AHEAD_AFTER = 0.3  # seconds without a key, a click or a change of the screen before its colours are dimmed ahead
 AHEAD_SOON = 0.05  # the same for the colours of thumbnails just drawn (`dim_later`): no look at the whole screen
 AHEAD_COLLECT = 0.002  # seconds spent gathering the styles of thumbnails just drawn, in one turn of the event loop
-DRAWN_QUEUED = 64  # thumbnails drawn and waiting to be dimmed ahead (more: the whole screen's pass finds them)
+SOON_ROOM = 4_000  # styles a dimming of thumbnails just shown may add (a screen's); with less room, none is made
+DRAWN_QUEUED = 64  # thumbnails shown and waiting to be dimmed ahead (more: the whole screen's pass finds them)
 AHEAD_SLICE = 0.004  # seconds of dimming ahead in one turn of the event loop (a key waits no longer)
 AHEAD_BATCH = 64  # styles dimmed between two looks at the clock
 AHEAD_PAUSE = 0.01  # seconds between two slices (the event loop's other work goes first)
@@ -60,7 +61,7 @@ LOOKS_KEPT = 4  # looks whose dimmed styles are kept (one, unless the theme chan
 
 _TRUECOLOR = ColorType.TRUECOLOR
 _style_of = operator.itemgetter(1)  # a Segment's style
-_drawn: deque[list[list[Segment]]] = deque(maxlen=DRAWN_QUEUED)  # thumbnails' lines, from any thread (`dim_later`)
+_drawn: deque[list[list[Segment]]] = deque(maxlen=DRAWN_QUEUED)  # thumbnails' lines shown (`dim_later`)
 _HEX = [f"{value:02x}" for value in range(256)]
 _installed = False
 
@@ -120,8 +121,9 @@ _blends: dict[Color, Blend] = {}  # the dimming colours seen, the last used last
 
 
 def dim_later(lines: list[list[Segment]]) -> None:
-    """Lines of a thumbnail just drawn (on any thread): their colours are dimmed ahead soon (`DimAhead`), without
-    the look at the whole screen a dimming ahead after another change takes."""
+    """Lines of a thumbnail just shown (the gallery gives those of its cards on screen once new ones are drawn):
+    their colours are dimmed ahead soon (`DimAhead`), without the look at the whole screen a dimming ahead after
+    another change takes."""
     _drawn.append(lines)
 
 
@@ -391,6 +393,13 @@ class DimAhead:
         color = self.dialog_colour()
         if screen is None or color is None or not self._wanted(screen) or screen.styles.background.a < 1:
             return  # (a dialog has dimmed what is under it)
+        kept = _blends.get(color)
+        if soon and kept is not None and len(kept.plain) + len(kept.other) > KEPT - SOON_ROOM:
+            # no room left: the styles kept are dropped, and the screen's dimmed again, by the whole screen's pass
+            # only (freeing 20,000 styles at each few screens of new pictures was a stall of its own while scrolling)
+            _drawn.clear()
+            self._later(AHEAD_AFTER, self._begin)
+            return
         blend = blend_of(color)
         styles: set[RichStyle | None] = set()
         if soon:  # the thumbnails drawn since: their lines' styles (a card's cells are the thumbnail's own)

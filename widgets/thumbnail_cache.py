@@ -11,7 +11,6 @@ from rich.text import Text
 
 from .cell_colours import draws_true_colour
 from .colour_codes import make_codes
-from .dimmed_backdrop import dim_later
 from .cell_lines import Line, halfcell, pack, unpack
 from .lru import LRU
 from .thumbnails import GRID_PIXELS, PICTURE_CACHE_SIZE, STRIP_CACHE_SIZE, CachedHalfcellImage, cell_console, load_picture
@@ -82,7 +81,6 @@ class ThumbnailStrips:
         if known and packed is not None:
             lines = unpack(packed)
             make_codes(lines)  # (here, on the worker's thread, not by the paint: colour_codes.py)
-            dim_later(lines)  # (dimmed ahead soon, for a dialog's backdrop: dimmed_backdrop.py)
             self._drawn.put(key, lines)
             return lines
         path, width, height = key
@@ -102,7 +100,6 @@ class ThumbnailStrips:
             packed = tuple(pack(line) for line in drawn)
         lines = unpack(packed)  # one Style per colour pair, not textual-image's one per cell
         make_codes(lines)
-        dim_later(lines)
         self._packed.put(key, packed)
         self._drawn.put(key, lines)
         return lines
