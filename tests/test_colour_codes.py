@@ -17,14 +17,15 @@ from .ui import settle, wait_until
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
-async def test_pictures_colour_codes_are_made_off_the_ui_thread(tmp_path, monkeypatch, size):
+async def test_a_large_pictures_colour_codes_are_made_off_the_ui_thread(tmp_path, monkeypatch, size):
     """In a terminal, Textual turns each update into escape sequences on the UI thread, and a style drawn the first
-    time gets its colour codes made then. A picture in half-block cells is thousands of new styles (the large view's
-    7,000 at 160x48: some 25 ms of its paint in a true-colour terminal, never seen headless). Now the worker that
-    draws a picture's lines makes them. The app writes to a terminal here (`TerminalCopy`, true colour): the paints
-    of the thumbnails, then of the large view, find the codes of their cells made (a cell: two true colours and
-    nothing else; the screen's own styles, labels and blanks, are Textual's business). Fails without (400-1,600
-    cells' codes made by the paint)."""
+    time gets its colour codes made then. A large picture in half-block cells is thousands of new styles (the large
+    view's 7,000 at 160x48: some 25 ms of its paint in a true-colour terminal, never seen headless). Now the worker
+    that draws a large picture's lines makes them. The app writes to a terminal here (`TerminalCopy`, true colour):
+    the paint of the large view finds the codes of its cells made (a cell: two true colours and nothing else; the
+    screen's own styles, labels and blanks, are Textual's business). Fails without (400-1,600 cells' codes made by
+    the paint). The thumbnails' codes are left to the paint: made in the thumbnail worker, they lengthened the first
+    End with small cards on a million images (bench/run.py: 99 -> 106-143 ms, key to every picture)."""
     monkeypatch.setenv("COLORTERM", "truecolor")  # (read as the app's console is made)
     made_here: list = []  # cells' styles the paint found without their codes (`Strip.render_style` makes them)
     render_style = Strip.render_style.__func__
@@ -47,7 +48,6 @@ async def test_pictures_colour_codes_are_made_off_the_ui_thread(tmp_path, monkey
             await settle(pilot, app)
             terminal = ui.TerminalCopy.running
             await wait_until(pilot, lambda: "▀" in "".join(terminal.lines()))  # thumbnails written to the terminal
-            assert len(made_here) < 50, len(made_here)
             made_here.clear()
             await pilot.press("enter")
             await wait_until(pilot, lambda: isinstance(app.screen, ViewerScreen))

@@ -8,8 +8,11 @@ of thumbnails 3,000, the gallery dimmed under a dialog as many again. Made at th
 of it at 160x48 in a true-colour terminal (more in a 256-colour one: each colour matched to the palette); the
 headless runs of the tests and the benchmark never made them, so never saw it (bench/run.py now renders them).
 
-`make_codes` makes them for lines about to be shown, on whatever thread drew them; the paint then finds them made.
-Headless (no output: `use_output(None)`) it does nothing.
+`make_codes` makes them for lines about to be shown, on whatever thread drew them (a large picture's: the large
+view, the viewer, the grid editor); the paint then finds them made. Not a thumbnail's: made in the thumbnail
+worker, they lengthened the first End with small cards on a million images (99 -> 106-143 ms, key to every
+picture), the worker's pictures for the screen taking longer. Headless (no output: `use_output(None)`) it does
+nothing.
 """
 from __future__ import annotations
 

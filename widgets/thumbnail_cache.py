@@ -10,7 +10,6 @@ from rich.segment import Segment
 from rich.text import Text
 
 from .cell_colours import draws_true_colour
-from .colour_codes import make_codes
 from .cell_lines import Line, halfcell, pack, unpack
 from .lru import LRU
 from .thumbnails import GRID_PIXELS, PICTURE_CACHE_SIZE, STRIP_CACHE_SIZE, CachedHalfcellImage, cell_console, load_picture
@@ -80,7 +79,6 @@ class ThumbnailStrips:
         known, packed = self._packed.lookup(key)
         if known and packed is not None:
             lines = unpack(packed)
-            make_codes(lines)  # (here, on the worker's thread, not by the paint: colour_codes.py)
             self._drawn.put(key, lines)
             return lines
         path, width, height = key
@@ -99,7 +97,6 @@ class ThumbnailStrips:
                          for strip in CachedHalfcellImage.render_strips(self._console, picture, width, height)]
             packed = tuple(pack(line) for line in drawn)
         lines = unpack(packed)  # one Style per colour pair, not textual-image's one per cell
-        make_codes(lines)
         self._packed.put(key, packed)
         self._drawn.put(key, lines)
         return lines
