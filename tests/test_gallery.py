@@ -893,9 +893,9 @@ async def test_the_thumbnails_a_page_away_wait_for_the_screens_to_be_painted(lib
         strips = card_grid.ThumbnailStrips()  # none made yet
         real_make = strips.make
 
-        def make(key):
+        def make(key, codes=False):
             events.append("ahead" if key in ahead else "visible")
-            return real_make(key)
+            return real_make(key, codes)
 
         monkeypatch.setattr(strips, "make", make)
         g.strips = strips

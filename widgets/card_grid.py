@@ -803,7 +803,7 @@ class CardGrid(Widget, can_focus=True):
                 if worker.is_cancelled:
                     return
                 if not self.strips.drawn(key):
-                    self.strips.make(key)
+                    self.strips.make(key, codes=True)  # (a page away: off the screen's path, its codes made too)
         finally:
             self.post_message(self.ThumbnailsDrawn(self))
 

@@ -10,6 +10,7 @@ from rich.segment import Segment
 from rich.text import Text
 
 from .cell_colours import draws_true_colour
+from .colour_codes import make_codes
 from .cell_lines import Line, halfcell, pack, unpack
 from .lru import LRU
 from .thumbnails import GRID_PIXELS, PICTURE_CACHE_SIZE, STRIP_CACHE_SIZE, CachedHalfcellImage, cell_console, load_picture
@@ -74,11 +75,16 @@ class ThumbnailStrips:
         kept only packed takes a few milliseconds to unpack, a screen of them too long for the UI thread)."""
         return self._drawn.get(key)
 
-    def make(self, key: tuple) -> list[list[Segment]]:
-        """The thumbnail's lines: unpacked if it is kept packed, else its picture read and drawn."""
+    def make(self, key: tuple, codes: bool = False) -> list[list[Segment]]:
+        """The thumbnail's lines: unpacked if it is kept packed, else its picture read and drawn. With `codes`, their
+        styles' terminal codes made too (colour_codes.py), for a thumbnail drawn ahead: the paint that shows it then
+        has none to make (a screen of new thumbnails: 20-35 ms of a PageDown's paint on a million images). Not for
+        those the screen waits for: made there, they lengthened End with small cards (99 -> 106-143 ms)."""
         known, packed = self._packed.lookup(key)
         if known and packed is not None:
             lines = unpack(packed)
+            if codes:
+                make_codes(lines)
             self._drawn.put(key, lines)
             return lines
         path, width, height = key
@@ -97,6 +103,8 @@ class ThumbnailStrips:
                          for strip in CachedHalfcellImage.render_strips(self._console, picture, width, height)]
             packed = tuple(pack(line) for line in drawn)
         lines = unpack(packed)  # one Style per colour pair, not textual-image's one per cell
+        if codes:
+            make_codes(lines)
         self._packed.put(key, packed)
         self._drawn.put(key, lines)
         return lines
