@@ -8,11 +8,11 @@ of thumbnails 3,000, the gallery dimmed under a dialog as many again. Made at th
 of it at 160x48 in a true-colour terminal (more in a 256-colour one: each colour matched to the palette); the
 headless runs of the tests and the benchmark never made them, so never saw it (bench/run.py now renders them).
 
-`make_codes` makes them for lines about to be shown, on whatever thread drew them (a large picture's: the large
-view, the viewer, the grid editor); the paint then finds them made. Not a thumbnail's: made in the thumbnail
-worker, they lengthened the first End with small cards on a million images (99 -> 106-143 ms, key to every
-picture), the worker's pictures for the screen taking longer. Headless (no output: `use_output(None)`) it does
-nothing.
+`make_codes` makes them for lines about to be shown, on whatever thread drew them: a large picture's (the large
+view, the viewer, the grid editor) and the thumbnails drawn a page ahead (`ThumbnailStrips.make(codes=True)`); the
+paint then finds them made. Not the thumbnails the screen waits for: made in that worker, they lengthened the
+first End with small cards on a million images (99 -> 106-143 ms, key to every picture). Headless (no output:
+`use_output(None)`) it does nothing.
 """
 from __future__ import annotations
 
@@ -40,23 +40,14 @@ def use_output(system: str | None) -> None:
 
 
 def make_codes(lines: Iterable[Iterable[Segment]]) -> None:
-    """Make the terminal codes of every style in these lines that has none yet (a few microseconds each), kept on
-    the style, where `Strip.render_style` looks first (`Strip.render_ansi` keeps them there only when it makes them,
-    not when it answers from its cache for an equal style)."""
-    system = _output.system
-    if system is None:
-        return
-    render_ansi = Strip.render_ansi
-    seen: set[int] = set()
-    for line in lines:
-        for _, style, _ in line:
-            if style is not None and style._ansi is None and id(style) not in seen:
-                seen.add(id(style))
-                style._ansi = render_ansi(style, system)  # (kept on the style: a cached answer is not)
+    """Make the terminal codes of every style in these lines that has none yet (`make_style_codes`)."""
+    make_style_codes(style for line in lines for _, style, _ in line if style is not None)
 
 
 def make_style_codes(styles: Iterable[Style]) -> None:
-    """The same for styles (`make_codes`)."""
+    """Make the codes of each style that has none yet (a few microseconds each), kept on the style, where
+    `Strip.render_style` looks first (`Strip.render_ansi` keeps them there only when it makes them, not when it
+    answers from its cache for an equal style); a style met again has them by then."""
     system = _output.system
     if system is None:
         return

@@ -17,9 +17,9 @@ control segment) is drawn Textual's way.
 The first dialog over a screen of new pictures still dimmed their colours at its first paint (about 20 ms of it at
 160x48): `DimAhead` dims them before, while the app is idle after the screen changed, a few milliseconds at a time:
 the thumbnails on screen soon after new ones were drawn (`dim_later`: from their own lines, 0.05 s without a key),
-the rest of the screen (text, borders) once idle for longer (0.3 s: it reads the whole screen). The lines a backdrop is made of are
-kept per look (`Look.last`): the next dialog over the same screen takes them, with what Textual's line filters made
-of them (kept on each line).
+the rest of the screen (text, borders) once idle for longer (0.3 s: it reads the whole screen). The lines a backdrop
+is made of are kept per look (`Look.last`): the next dialog over the same screen takes them, with what Textual's
+line filters made of them (kept on each line).
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 DIALOG_ALPHA = 0.6  # a dialog's screen is its theme's background at 60% (Textual's ModalScreen: `$background 60%`)
 AHEAD_AFTER = 0.3  # seconds without a key, a click or a change of the screen before its colours are dimmed ahead
-AHEAD_SOON = 0.05  # the same for the colours of thumbnails just drawn (`dim_later`): no look at the whole screen
+AHEAD_SOON = 0.05  # the same for the thumbnails on screen once new ones are drawn (`dim_later`): no whole screen
 AHEAD_COLLECT = 0.002  # seconds spent gathering the styles of thumbnails just drawn, in one turn of the event loop
 SOON_ROOM = 4_000  # styles a dimming of thumbnails just shown may add (a screen's); with less room, none is made
 DRAWN_QUEUED = 64  # thumbnails shown and waiting to be dimmed ahead (more: the whole screen's pass finds them)
