@@ -87,10 +87,10 @@ SETTINGS_WRITTEN = {"steps", "sampler", "cfg scale", "seed", "size", "model"}  #
 
 
 def infotext(record: ImageRecord) -> str:
-    """A whole image's `parameters` as A1111 writes them: Copy settings' text (its generation size as the file
-    records it, not the picture's pixels: an upscale's or a crop's differ; NEWUSER12 F6), then, for a file that
-    came with an A1111 infotext, every other pair it had (Clip skip, Hires upscale, Model hash, Denoising
-    strength…), as A1111's PNG Info and "Send to txt2img" read them."""
+    """A whole image's `parameters` as A1111 writes them, and what the prompt dialog's Copy settings copies:
+    `settings_text` (its generation size as the file records it, not the picture's pixels: an upscale's or a crop's
+    differ; NEWUSER12 F6), then, for a file that came with an A1111 infotext, every other pair it had (Clip skip,
+    Hires upscale, Model hash, Denoising strength…), as A1111's PNG Info and "Send to txt2img" read them."""
     if record.params.get("_format") not in A1111_FORMATS:
         return record.settings_text()
     return record.settings_text(others=[(key, str(value)) for key, value in record.params.items()

@@ -306,8 +306,8 @@ class ImageRecord:
     def settings_text(self, others: Iterable[tuple[str, str]] = ()) -> str:
         """The image's prompt and settings as A1111/Forge write them (and paste back in one go, "Read generation
         parameters"): the prompt, "Negative prompt: …", then "Steps: 30, Sampler: …, CFG scale: 7, Seed: …,
-        Size: WxH, Model: …", only the fields the image has (NEWUSER7 #15: the prompt dialog's Copy settings);
-        `others`, more (label, value) pairs after them (an export's, `export.infotext`)."""
+        Size: WxH, Model: …", only the fields the image has (NEWUSER7 #15); `others`, more (label, value) pairs
+        after them (`export.infotext`: the file's other settings, what the prompt dialog's Copy settings copies)."""
         from .query import param, seed_number, whole_number
 
         seed, steps, sampler = seed_number(self.params), whole_number(param(self.params, "steps")), \

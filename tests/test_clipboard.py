@@ -8,6 +8,7 @@ import unicodedata
 import pytest
 from textual.app import App
 
+from store.export import infotext
 from store.importer import ImportOptions, import_files
 from store.library import Library
 from tui.app import MyImagesApp
@@ -77,9 +78,11 @@ async def test_copy_button_sends_no_control_characters(hostile_lib, tmp_path, co
 
 
 A1111 = ("a red fox, (night:1.2)\nNegative prompt: blurry, lowres\nSteps: 30, Sampler: DPM++ 2M, Schedule type: Karras, "
-         "CFG scale: 7, Seed: 1234, Size: 512x768, Model hash: abc123, Model: dreamshaper_8")
+         "CFG scale: 7, Seed: 1234, Size: 512x768, Model hash: abc123, Model: dreamshaper_8, Clip skip: 2")
 SETTINGS = ("a red fox, (night:1.2)\nNegative prompt: blurry, lowres\n"
             "Steps: 30, Sampler: DPM++ 2M, CFG scale: 7, Seed: 1234, Size: 512x768, Model: dreamshaper_8")
+# Copy settings: those, then every other setting the file had (NEWUSER12 F6: what an export writes, Clip skip too)
+COPIED = SETTINGS + ", Schedule type: Karras, Model hash: abc123, Clip skip: 2"
 
 
 @pytest.fixture
@@ -92,7 +95,8 @@ def settings_lib(tmp_path, make_png):
 
 
 def test_the_settings_text_is_what_a1111_pastes_back_only_the_fields_the_image_has(settings_lib):
-    """New-user test 7 #15: the settings block of the prompt dialog's Copy settings."""
+    """New-user test 7 #15: the settings block of the prompt dialog's Copy settings, its first six fields (since
+    NEWUSER12 F6 the dialog copies `export.infotext`: these, then the file's other settings)."""
     plain, fox = sorted(settings_lib.iter_images(), key=lambda r: bool(r.negative_prompt))
     assert fox.settings_text() == SETTINGS
     assert plain.settings_text() == "a plain cat\nSize: 40x30"
@@ -101,7 +105,8 @@ def test_the_settings_text_is_what_a1111_pastes_back_only_the_fields_the_image_h
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 async def test_the_prompt_dialog_copies_the_negative_prompt_and_the_settings(settings_lib, tmp_path, copies, size):
     """New-user test 7 #15: the dialog showed the negative prompt but Copy copied only the prompt; no way to copy
-    the settings. Copy negative (n, shown when there is one) and Copy settings (s), on one line at 80×24."""
+    the settings. Copy negative (n, shown when there is one) and Copy settings (s), on one line at 80×24. Copy settings
+    gives every setting the file had, as a download writes them (NEWUSER12 F6: only six, Clip skip lost on paste)."""
     fox = next(r for r in settings_lib.iter_images() if r.negative_prompt)
     app = MyImagesApp(settings_lib, images="none", downloads=tmp_path / "downloads")
     async with app.run_test(size=size) as pilot:
@@ -116,10 +121,11 @@ async def test_the_prompt_dialog_copies_the_negative_prompt_and_the_settings(set
         await pilot.press("n")
         await ui.wait_until(pilot, lambda: copies["terminal"] == ["blurry, lowres"])
         await pilot.press("s")
-        await ui.wait_until(pilot, lambda: copies["terminal"][-1] == SETTINGS)
+        await ui.wait_until(pilot, lambda: copies["terminal"][-1] == COPIED)
+        assert COPIED == infotext(fox)  # what an export writes into the file
         await pilot.click("#copy-negative")
         await pilot.click("#copy-settings")
-        await ui.wait_until(pilot, lambda: copies["terminal"][-2:] == ["blurry, lowres", SETTINGS])
+        await ui.wait_until(pilot, lambda: copies["terminal"][-2:] == ["blurry, lowres", COPIED])
         assert copies["system"] == copies["terminal"]
         await pilot.press("c")
         await ui.wait_until(pilot, lambda: copies["terminal"][-1] == "a red fox, (night:1.2)")

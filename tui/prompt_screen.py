@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
+from store.export import infotext
 from store.records import ImageRecord
 from store.text import printable, shown
 
@@ -78,6 +79,7 @@ class PromptScreen(ScrollingModal[None]):
                         markup=False)
 
     def action_copy_settings(self) -> None:
-        # The A1111/Forge block (prompt, negative prompt, settings), which those paste back in one go.
-        self.notify(copy_text(self.app, self.record.settings_text(), "Prompt and settings"), title="Copied",
-                    markup=False)
+        # The A1111/Forge block (prompt, negative prompt, settings), which those paste back in one go: the same text
+        # an export or a download writes into the file (`export.infotext`), every setting an A1111-style file had
+        # (Clip skip, Model hash…), not six of them (NEWUSER12 F6: Clip skip was lost on paste)
+        self.notify(copy_text(self.app, infotext(self.record), "Prompt and settings"), title="Copied", markup=False)
