@@ -14,7 +14,7 @@ from peewee import Database, IntegrityError, chunked, fn
 
 from . import settings
 from .database import boundary
-from .errors import Duplicate, InTrash, NoSuchAccount, NotFound, NotYours, StoreError
+from .errors import Duplicate, InTrash, NoImage, NoSuchAccount, NotFound, NotYours, StoreError
 from .file_lock import FilesLock
 from .files import DISK_RESERVE, FileStore
 from .history import history_path
@@ -279,7 +279,7 @@ class Accounts:
                 if Image.select().where(Image.id == image_id, self._public(), Image.trashed_at.is_null()).exists():
                     raise NotYours(f"Image #{image_id} belongs to another account: you can view and "
                                    "download it, not change it.")
-                raise NotFound(f"No image #{image_id}.")
+                raise NoImage(image_id)
         return wanted
 
     @boundary

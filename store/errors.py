@@ -14,6 +14,15 @@ class NotFound(StoreError):
     """An image or collection that does not exist for the acting account."""
 
 
+class NoImage(NotFound):
+    """An image id the acting account cannot read: none, erased, or another account's that is private or in its
+    trash. The app, which only asks for images it has shown, says it went away meanwhile (`image_id`)."""
+
+    def __init__(self, image_id: int) -> None:
+        super().__init__(f"No image #{image_id}.")
+        self.image_id = image_id
+
+
 class InTrash(NotFound):
     """An image of the account's own that is in the trash: not found until it is restored."""
 

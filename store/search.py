@@ -19,7 +19,7 @@ from peewee import SQL, Case, NodeList, Ordering, chunked, fn
 
 from .catalog import Ordered, Query
 from .database import boundary
-from .errors import InTrash, NotFound
+from .errors import InTrash, NoImage
 from .image_collections import Collections
 from .migrations import is_postgres
 from .pieces import listed
@@ -618,7 +618,7 @@ class Search(Collections):
         if not rows:
             if Image.select().where(self._mine(), Image.id == image_id).exists():
                 raise InTrash(image_id)
-            raise NotFound(f"No image #{image_id}.")
+            raise NoImage(image_id)
         record = self._records(rows)[0]
         record.also_at = tuple(self.other_files(record))
         return record

@@ -10,6 +10,7 @@ from textual.widgets import Input, Static
 
 from store.importer import ImportOptions, import_files
 from store.library import Library
+from tui import following
 from tui.collections_screen import AddToCollectionScreen
 from tui.confirm_delete import ConfirmDeleteScreen
 from tui.gallery_screen import GalleryScreen
@@ -140,7 +141,7 @@ async def test_add_to_collection_on_an_image_deleted_meanwhile(lib, tmp_path, db
         await pilot.press("a")
         await settle(pilot, app)
         assert app.is_running and not isinstance(app.screen, AddToCollectionScreen)
-        assert any("No image" in message for _, message in shown), shown
+        assert any("was deleted elsewhere" in message for _, message in shown), shown  # (it said "No image #6.")
 
 
 async def test_grid_editor_on_an_image_smaller_than_its_cells(tmp_path, make_png):
@@ -210,20 +211,32 @@ async def test_public_gallery_has_no_checkbox_bulk_bar_or_write_action(lib, tmp_
         assert "Delete" not in palette_text
 
 
-async def test_public_gallery_of_a_deleted_image(lib, tmp_path, make_png):
-    """Another account deletes its image while it is on screen: reading actions say so, no crash."""
+async def test_public_gallery_of_a_deleted_image(lib, tmp_path, make_png, monkeypatch):
+    """Another account deletes its image while it is on screen: reading actions say so, no crash. They say what
+    happened, as the view does when it follows (NEWUSER13: `s` said only "No image #19.", the command line's words
+    for an id typed; the app had shown it)."""
+    monkeypatch.setattr(following, "POLL_SECONDS", 3600.0)  # the keys come before the view follows (< 1 s)
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         carol = await public_gallery(lib, tmp_path, make_png, pilot, app)
         shown = record_notifications(app)
-        carol.delete([carol.page()[0].id])
-        for key in ("s", "g", "a", "space"):
+        castle = carol.page()[0].id
+        carol.delete([castle])
+        gone = f"Image #{castle} was deleted elsewhere, its file left its source folder, or it is no longer shared " \
+            "with you."
+        for key in ("s", "g"):  # download, the grid editor: each reads the image
+            await pilot.press(key)
+            await wait_until(pilot, lambda: len(shown) == 1)
+            assert shown.pop() == ("error", gone)
+            await settle(pilot, app)
+            assert isinstance(app.screen, GalleryScreen)
+        for key in ("a", "space"):
             await pilot.press(key)
             await settle(pilot, app)
             if app.screen is not None and not isinstance(app.screen, GalleryScreen):
                 await pilot.press("escape")
         assert app.is_running and isinstance(app.screen, GalleryScreen)
-        assert any("No image" in m for _, m in shown), shown
+        assert not any("No image" in m for _, m in shown), shown
 
 
 # -- keys go where they were typed ------------------------------------------------------------------

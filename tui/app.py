@@ -32,6 +32,7 @@ from widgets.textual_leaks import install as stop_textual_leaks
 from widgets.textual_repaint import install as repaint_what_went
 
 from .commands import GalleryCommands
+from .following import error_text
 from .gallery_screen import GalleryScreen
 from .key_order import KeyOrder
 from .keymap_check import with_followers
@@ -62,7 +63,7 @@ Worker.StateChanged.bubble = True
 def failure_text(error: BaseException | None) -> str:
     """One sentence for the user: a StoreError says it itself; anything else is named."""
     if isinstance(error, StoreError):
-        return str(error)
+        return error_text(error)
     if isinstance(error, DRIVER_ERRORS):  # raised outside the Library's methods (a raw query in a worker)
         return str(translate(error))
     detail = first_line(error, fallback="") if error is not None else ""  # never "None" (a bare SyntaxError)

@@ -37,7 +37,7 @@ from widgets.key_bar import KeyBar
 from widgets.typing_goes_to import typing_goes_to
 
 from .dialog import Dialog, Question
-from .following import LibraryFollower
+from .following import LibraryFollower, error_text
 from .progress_screen import JobOutcome, ProgressScreen, run_without_progress
 
 
@@ -192,7 +192,7 @@ class AddToCollectionScreen(Dialog[bool]):
         if version != self.follower.version or not self.is_attached:
             return
         self._reading = None
-        self.notify(str(exc), title="Not done", severity="error", markup=False, timeout=12)
+        self.notify(error_text(exc), title="Not done", severity="error", markup=False, timeout=12)
         if not self.loaded:
             self.dismiss(False)
 
@@ -397,7 +397,7 @@ class AddToCollectionScreen(Dialog[bool]):
         def read(collections: list[CollectionRecord], membership: dict[int, int]) -> None:
             still = {c.id for c in collections}
             if all(c.id in still for c in self._listed):
-                self.notify(str(exc), severity="error", markup=False)
+                self.notify(error_text(exc), severity="error", markup=False)
             self._say_gone(still)
             self._show(collections, membership)
 

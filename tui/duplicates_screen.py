@@ -35,7 +35,7 @@ from widgets.thumbnail_cache import ThumbnailStrips
 from widgets.thumbnails import grid_image_class, grid_picture
 
 from .confirm_delete import ConfirmDeleteScreen
-from .following import LibraryFollower
+from .following import LibraryFollower, error_text
 from .progress_screen import JobOutcome, ProgressScreen, run_without_progress
 from .picture_screen import PictureScreen
 
@@ -469,7 +469,7 @@ class DuplicatesScreen(Screen[list[int]]):
                 self.notify(f"Moved {plural(n, 'image')} to the trash: u brings "
                             f"{'it' if n == 1 else 'them'} back.")
             if outcome.error is not None:
-                self.notify(str(outcome.error), title="Not done", severity="error", markup=False, timeout=12)
+                self.notify(error_text(outcome.error), title="Not done", severity="error", markup=False, timeout=12)
             gone = set(done)
             index = self.query_one("#dup-groups", OptionList).highlighted or 0
             if outcome.error is not None:
@@ -501,7 +501,7 @@ class DuplicatesScreen(Screen[list[int]]):
             with self.library.connection():
                 n = self.library.restore(ids)
         except StoreError as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="Not done", severity="error", markup=False)
+            self.app.call_from_thread(self.notify, error_text(exc), title="Not done", severity="error", markup=False)
             return
         self.app.call_from_thread(self._restored, ids, n)
 

@@ -16,9 +16,26 @@ from typing import Any, Callable, Generic, TypeVar
 
 from textual.screen import Screen
 
+from store.errors import NoImage
 from store.library import Library
 
 POLL_SECONDS = 1.0  # how often an open screen asks whether the library changed elsewhere
+
+
+
+def gone_sentence(image_id: int) -> str:
+    """An image shown a moment ago that the account can no longer read, as every part of the app says it (without
+    its full stop): a following screen that drops it, an action on it that came too late."""
+    return f"Image #{image_id} was deleted elsewhere, its file left its source folder, or it is no longer shared " \
+        "with you"
+
+
+def error_text(error: BaseException) -> str:
+    """An error's sentence as a screen says it: the store's own, but for an image the app showed and cannot read any
+    more (`NoImage`: the store says "No image #19.", the command line's words for an id typed), which went away
+    meanwhile, said so (NEWUSER13: `s` on a public image its owner had just deleted said only "No image #19.")."""
+    return f"{gone_sentence(error.image_id)}." if isinstance(error, NoImage) else str(error)
+
 
 Token = tuple[int, int]
 Seen = TypeVar("Seen")  # what the screen shows, as the check reads from (taken on the UI thread)

@@ -46,7 +46,7 @@ from .compare_screen import CompareScreen
 from .confirm_delete import ConfirmDeleteScreen
 from .confirm_clean import CLEAN_ASKS_ABOVE, ConfirmCleanScreen
 from .duplicates_screen import DuplicatesScreen
-from .following import LibraryFollower
+from .following import LibraryFollower, error_text, gone_sentence
 from .grid_editor_screen import GridEditorResult, GridEditorScreen, editor_key
 from .help_screen import keys_of, own_bindings, shown_keys
 from .download_folder_screen import DownloadFolderScreen
@@ -461,8 +461,7 @@ class GalleryScreen(Screen):
                 continue  # deleted here (from a large view, say), not elsewhere
             # a linked image also goes when its file leaves its source folder (NEWUSER12 F8: "deleted elsewhere" alone
             # for a file rm'd in the generator's folder)
-            text = f"Image #{image_id} was deleted elsewhere, its file left its source folder, or it is no longer shared " \
-                   "with you"
+            text = gone_sentence(image_id)
             if any(screen in closing for screen in showing):
                 self.notify(f"{text}; its dialog was closed.", title="Closed", severity="warning")
             else:  # this gallery's large view: it goes on with the next image
@@ -786,7 +785,7 @@ class GalleryScreen(Screen):
         return outcome is not None and outcome.error is None
 
     def _fail(self, exc: BaseException) -> None:
-        self.notify(str(exc), title="Not done", severity="error", markup=False, timeout=12)  # time to read it
+        self.notify(error_text(exc), title="Not done", severity="error", markup=False, timeout=12)  # time to read it
 
     def _account_line(self, account) -> str:
         """The header's subtitle: who you are, and a library you may not change said at once."""

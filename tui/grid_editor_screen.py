@@ -32,6 +32,7 @@ from widgets.thumbnails import (CachedHalfcellImage, PictureWidget, cell_console
                                 on_checkerboard)
 
 from .dialog import Dialog
+from .following import error_text
 from .help_screen import keys_of
 from .progress_screen import JobOutcome, ProgressScreen
 
@@ -209,7 +210,7 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
                                   (preview.width / sheet.width, preview.height / sheet.height))
 
     def _load_failed(self, exc: StoreError) -> None:
-        self.notify(str(exc), title="Not done", severity="error", markup=False, timeout=12)
+        self.notify(error_text(exc), title="Not done", severity="error", markup=False, timeout=12)
         self.dismiss(None)
 
     def _sheet_ready(self, sheet: Image.Image, detected: grid_cut.Layout, base: Image.Image, scale) -> None:
@@ -492,7 +493,7 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
             if outcome is None:
                 return
             if outcome.error is not None:
-                self.notify(str(outcome.error), title="Not done", severity="error", markup=False)
+                self.notify(error_text(outcome.error), title="Not done", severity="error", markup=False)
                 return
             result = outcome.result
             if save:
