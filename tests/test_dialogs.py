@@ -6,16 +6,19 @@ import asyncio
 import threading
 
 import pytest
-from textual.widgets import Button, SelectionList
+from textual.selection import Selection
+from textual.widgets import Button, Input, SelectionList
 
 from store.importer import ImportOptions, import_files
 from store.library import Library
 from tui.app import MyImagesApp
 from tui.collections_screen import AddToCollectionScreen
 from tui.confirm_delete import ConfirmDeleteScreen
+from tui.dialog import Modal, Question
 from tui.gallery_screen import GalleryScreen
 from tui.trash_screen import TrashScreen
 
+from .test_clipboard import copies  # noqa: F401 - a fixture
 from .ui import collections_read, notices, screen_text, settle, wait_until
 
 
@@ -743,3 +746,75 @@ async def test_the_info_dialogs_rows_are_drawn_once_at_each_width(lib, tmp_path,
     async with app.run_test(size=size) as pilot:
         await open_info(pilot, app)
         assert widths and len(widths) == len(set(widths)), widths
+
+
+# -- Ctrl+C in a dialog ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_ctrl_c_in_a_question_cancels_it_as_esc_does(lib, tmp_path, size):
+    """NEWUSER13: Ctrl+C in a question (delete, empty the trash, …) did nothing and said nothing (Textual's Ctrl+C
+    copies the text selected with the mouse, and there was none). It answers as Esc does: nothing is done."""
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
+        await pilot.press("ctrl+c")
+        await wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
+        assert lib.total() == 3  # nothing deleted
+        lib.trash([lib.ids()[0]])
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, TrashScreen) and app.screen.query("#empty"))
+        await settle(pilot, app)
+        for key in ("e", "R"):  # Empty trash, Restore all: each a question
+            await pilot.press(key)
+            await wait_until(pilot, lambda: isinstance(app.screen, (Question, ConfirmDeleteScreen)))
+            await pilot.press("ctrl+c")
+            await wait_until(pilot, lambda: isinstance(app.screen, TrashScreen))
+        assert len(lib.trashed()) == 1 and lib.total() == 2  # neither erased nor restored
+        await pilot.press("ctrl+c")  # the trash view is a dialog too: closed as Esc closes it
+        await wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
+
+
+@pytest.mark.parametrize("key", ["i", "p", "question_mark", "ctrl+s", "I"])
+async def test_ctrl_c_closes_a_dialog_as_esc_does_or_copies_the_text_selected(lib, tmp_path, key, copies):
+    """Ctrl+C does in every dialog what its Esc does (info, prompt, help, the download folder and import with the
+    focus in their path field); with text selected with the mouse it copies that, as Textual's Ctrl+C does."""
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press(key)
+        await wait_until(pilot, lambda: isinstance(app.screen, Modal))
+        dialog = app.screen
+        await settle(pilot, app)
+        if isinstance(app.focused, Input) and app.focused.selected_text:  # a path field, its text selected as it
+            # opens: Ctrl+C copies that, as Textual's field does
+            await pilot.press("ctrl+c")
+            await wait_until(pilot, lambda: copies["terminal"] == [app.focused.value])
+            await pilot.press("end")  # nothing selected
+            copies["terminal"].clear()
+        title = dialog.query(".title").first()
+        dialog.selections = {title: Selection(None, None)}  # as a drag of the mouse over it selects it
+        await pilot.press("ctrl+c")
+        await wait_until(pilot, lambda: copies["terminal"])
+        assert app.screen is dialog and copies["terminal"] == [dialog.get_selected_text()]
+        dialog.selections = {}
+        await pilot.press("ctrl+c")
+        await wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
+
+
+def test_every_dialog_takes_ctrl_c_for_what_its_esc_does():
+    """Every modal screen of the app: Ctrl+C runs `stop` (no dialog binds it to anything else), which runs the
+    action its Escape is bound to, an action it has; every dialog shown (a class no other derives from) binds
+    Escape."""
+    from tui.help_screen import bound_classes, own_bindings
+
+    dialogs = [cls for cls in bound_classes() if issubclass(cls, Modal) and cls.__module__ != "tui.dialog"]
+    assert len(dialogs) > 20
+    for cls in dialogs:
+        on_ctrl_c = [b.action for b in own_bindings(cls) if "ctrl+c" in b.key.split(",")]
+        assert on_ctrl_c[-1:] == ["stop"], cls  # (the last binding of a key is the one Textual keeps)
+        assert callable(getattr(cls, f"action_{cls.escape_action()}", None)), cls
+        if not cls.__subclasses__():
+            assert any("escape" in b.key.split(",") for b in own_bindings(cls)), cls

@@ -291,3 +291,51 @@ async def test_keys_typed_while_the_grid_is_detected_are_answered(sheet_library,
         await settle(pilot, app)
         await pilot.press("r")
         assert editor.cut_layout.rows == 3
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_esc_in_a_field_leaves_the_field_and_a_second_esc_closes_the_editor(sheet_library, tmp_path, size):
+    """NEWUSER13: Esc typed in the Rows or Columns field closed the whole editor (a user who meant "leave the
+    field" lost it). Esc there now leaves the field for the sheet, as Enter does, keeping what was typed (a number
+    out of range is said and put back, as when the field is left otherwise); a second Esc closes. Ctrl+C does
+    what Esc does."""
+    app = MyImagesApp(sheet_library, images="halfcell", downloads=tmp_path / "downloads")
+    async with app.run_test(size=size) as pilot:
+        editor = await open_editor(pilot, app)
+        sheet = editor.query_one("#sheet")
+        await pilot.click("#rows")
+        await pilot.press("end", "backspace", "3", "escape")
+        await wait_until(pilot, lambda: app.focused is sheet)
+        assert app.screen is editor and editor.cut_layout.rows == 3  # the edit kept
+        shown = notices(app)
+        await pilot.click("#cols")
+        await pilot.press("end", "backspace", "0", "ctrl+c")  # out of range: said and put back, the editor open
+        await wait_until(pilot, lambda: app.focused is sheet)
+        assert app.screen is editor and editor.query_one("#cols", Input).value == "2"
+        assert shown == ["Columns: a number from 1 to 16; 0 was typed, 2 kept."], shown
+        await pilot.press("escape")  # from the sheet: closes
+        await wait_until(pilot, lambda: not isinstance(app.screen, GridEditorScreen))
+
+
+async def test_ctrl_c_closes_the_editor_while_it_detects_the_grid(sheet_library, tmp_path, monkeypatch):
+    """Ctrl+C, like Esc, closes the editor before the grid is detected (every other key waits for the cells)."""
+    from tui import grid_editor_screen
+
+    started, go_on = threading.Event(), threading.Event()
+    detect = grid_editor_screen.grid_cut.detect
+
+    def slow_detect(sheet):
+        started.set()
+        go_on.wait(10)
+        return detect(sheet)
+
+    monkeypatch.setattr(grid_editor_screen.grid_cut, "detect", slow_detect)
+    app = MyImagesApp(sheet_library, images="halfcell", downloads=tmp_path / "downloads")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("g")
+        await wait_until(pilot, lambda: isinstance(app.screen, GridEditorScreen) and started.is_set())
+        await pilot.press("ctrl+c")
+        await wait_until(pilot, lambda: not isinstance(app.screen, GridEditorScreen))
+        go_on.set()
+        await settle(pilot, app)

@@ -11,9 +11,11 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('app.next_button', 'dialog_button(1)', 'right'),
     ],
     'tui.card_menu.CardMenu': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
         ('card_menu.close', 'close', 'escape'),
     ],
     'tui.collections_screen.AddToCollectionScreen': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
         ('collections.close', 'close', 'escape'),
         ('collections.rename', 'rename', 'f2'),
         ('collections.delete', 'delete', 'ctrl+d,delete'),
@@ -21,9 +23,11 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('collections.palette', 'app.command_palette', 'ctrl+p'),
     ],
     'tui.collections_screen.ConfirmDeleteCollectionScreen': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
         ('delete-collection.cancel', 'cancel', 'escape'),
     ],
     'tui.collections_screen.RenameCollectionScreen': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
         ('rename-collection.close', 'close', 'escape'),
     ],
     'tui.compare_screen.CompareScreen': [
@@ -34,12 +38,24 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('compare.swap', 'swap', 'x'),
     ],
     'tui.confirm_clean.ConfirmCleanScreen': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
         ('clean.cancel', 'cancel', 'escape'),
     ],
     'tui.confirm_delete.ConfirmDeleteScreen': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
         ('delete.cancel', 'cancel', 'escape'),
     ],
+    'tui.dialog.Dialog': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
+    ],
+    'tui.dialog.Modal': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
+    ],
+    'tui.dialog.Question': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
+    ],
     'tui.download_folder_screen.DownloadFolderScreen': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
         ('download-folder.close', 'close', 'escape'),
         ('download-folder.complete', 'complete', 'tab'),
     ],
@@ -99,6 +115,7 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('gallery.quit', 'app.quit', 'q'),
     ],
     'tui.grid_editor_screen.GridEditorScreen': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
         ('grid.close', 'close', 'escape'),
         ('grid.help', 'app.help', 'question_mark,f1'),
         ('grid.up', 'move(0,-1)', 'up,k'),
@@ -117,6 +134,7 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('grid.download', 'download', 'w'),
     ],
     'tui.help_screen.HelpScreen': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
         ('dialog.scroll_up', "scroll_body('up')", 'up'),
         ('dialog.scroll_down', "scroll_body('down')", 'down'),
         ('dialog.page_up', "scroll_body('page_up')", 'pageup'),
@@ -126,13 +144,16 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('help.close', 'close', 'escape,q,question_mark,f1'),
     ],
     'tui.import_screen.ConfirmWideImportScreen': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
         ('wide-import.cancel', 'cancel', 'escape'),
     ],
     'tui.import_screen.ImportScreen': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
         ('import.close', 'close', 'escape'),
         ('import.complete', 'complete', 'tab'),
     ],
     'tui.info_screen.InfoScreen': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
         ('dialog.scroll_up', "scroll_body('up')", 'up'),
         ('dialog.scroll_down', "scroll_body('down')", 'down'),
         ('dialog.page_up', "scroll_body('page_up')", 'pageup'),
@@ -143,15 +164,18 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('info.help', 'app.help', 'question_mark,f1'),
     ],
     'tui.picture_screen.PictureScreen': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
         ('picture.close', 'close', 'escape,enter,q'),
         ('picture.previous', 'step(-1)', 'left,h'),
         ('picture.next', 'step(1)', 'right,l'),
         ('picture.help', 'app.help', 'question_mark,f1'),
     ],
     'tui.progress_screen.ProgressScreen': [
-        ('progress.cancel', 'cancel', 'escape,ctrl+c'),
+        ('dialog.stop', 'stop', 'ctrl+c'),
+        ('progress.cancel', 'cancel', 'escape'),
     ],
     'tui.prompt_screen.PromptScreen': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
         ('dialog.scroll_up', "scroll_body('up')", 'up'),
         ('dialog.scroll_down', "scroll_body('down')", 'down'),
         ('dialog.page_up', "scroll_body('page_up')", 'pageup'),
@@ -165,6 +189,7 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('prompt.copy_settings', 'copy_settings', 's'),
     ],
     'tui.scrolling_modal.ReadingDialog': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
         ('dialog.scroll_up', "scroll_body('up')", 'up'),
         ('dialog.scroll_down', "scroll_body('down')", 'down'),
         ('dialog.page_up', "scroll_body('page_up')", 'pageup'),
@@ -173,6 +198,7 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('dialog.bottom', "scroll_body('end')", 'end'),
     ],
     'tui.scrolling_modal.ScrollingModal': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
         ('dialog.scroll_up', "scroll_body('up')", 'up'),
         ('dialog.scroll_down', "scroll_body('down')", 'down'),
         ('dialog.page_up', "scroll_body('page_up')", 'pageup'),
@@ -181,20 +207,28 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('dialog.bottom', "scroll_body('end')", 'end'),
     ],
     'tui.sources_screen.ConfirmRemoveSourceScreen': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
         ('remove-source.cancel', 'cancel', 'escape'),
     ],
     'tui.sources_screen.ConfirmSourceScreen': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
         ('wide-source.cancel', 'cancel', 'escape'),
     ],
+    'tui.sources_screen.SourceQuestion': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
+    ],
     'tui.sources_screen.SourcesScreen': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
         ('sources.close', 'close', 'escape'),
         ('sources.complete', 'complete', 'tab'),
         ('sources.remove', 'remove', 'delete'),
     ],
     'tui.trash_screen.ConfirmRestoreAllScreen': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
         ('restore-all.cancel', 'cancel', 'escape'),
     ],
     'tui.trash_screen.TrashPictureScreen': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
         ('picture.close', 'close', 'escape,enter,q'),
         ('picture.previous', 'step(-1)', 'left,h'),
         ('picture.next', 'step(1)', 'right,l'),
@@ -202,6 +236,7 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('trash-picture.in_trash', 'in_trash', 'f,d,delete,r,a,b'),
     ],
     'tui.trash_screen.TrashScreen': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
         ('trash.close', 'close', 'escape,q'),
         ('trash.help', 'app.help', 'question_mark,f1'),
         ('trash.restore', 'restore', 'r'),
@@ -215,6 +250,7 @@ BINDINGS: dict[str, list[tuple[str, str, str]]] = {  # class -> (id, action, key
         ('trash.info', 'info', 'i'),
     ],
     'tui.viewer_screen.ViewerScreen': [
+        ('dialog.stop', 'stop', 'ctrl+c'),
         ('viewer.close', 'close', 'escape,enter,q'),
         ('viewer.next', 'step(1)', 'right,l'),
         ('viewer.previous', 'step(-1)', 'left,h'),

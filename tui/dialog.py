@@ -6,6 +6,10 @@ answer something else when closed (what was imported, whether anything changed) 
 The questions (ConfirmDeleteScreen, Question) and the progress dialog bind Escape to `cancel` instead:
 a question answers False, the progress dialog cancels its job and stays until the job has stopped.
 
+Ctrl+C, the key a terminal user stops things with, does in every one of them what its Escape does (`Modal`'s
+`dialog.stop`); with text selected with the mouse it copies it instead, as Textual's Ctrl+C does (NEWUSER13: in a
+question it did nothing and said nothing).
+
 Every one of them is a `Modal`: laid out and drawn once at its first paint (issue 11), not twice.
 """
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import TypeVar
 
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
 from textual.screen import ModalScreen, Screen
@@ -34,7 +39,31 @@ class Modal(ModalScreen[Result]):
     (`_drawn_with`) are already laid out at is not acted on (what changed since asks for its own layout, as it
     does any time). A real change of the terminal's size goes the way Textual takes it."""
 
+    # Textual's Ctrl+C in a screen copies the text selected with the mouse, and without any does nothing (a modal
+    # screen does not reach the app's "press ctrl+q to quit" either): here it also cancels or closes, as Escape does
+    BINDINGS = [Binding("ctrl+c", "stop", "Cancel or close, as Esc does (text selected: copy it)", show=False,
+                        id="dialog.stop")]
+
     _resumed = False
+
+    async def action_stop(self) -> None:
+        """Ctrl+C: the text selected with the mouse copied (Textual's Ctrl+C, which this binding replaces), else what
+        Escape does here (`escape_action`), whichever key the user's keymap gives that now."""
+        selected = self.get_selected_text()
+        if selected:
+            self.app.copy_to_clipboard(selected)
+        else:
+            await self.run_action(self.escape_action())
+
+    @classmethod
+    def escape_action(cls) -> str:
+        """The action this dialog binds Escape to (`close`, `cancel`), from its bindings and its bases'; one that
+        binds none: a question's `cancel`, any other dialog's `close`."""
+        for klass in cls.__mro__:
+            for binding in vars(klass).get("BINDINGS", ()):
+                if isinstance(binding, Binding) and "escape" in (key.strip() for key in binding.key.split(",")):
+                    return binding.action
+        return "cancel" if hasattr(cls, "action_cancel") else "close"
 
     # (Textual calls each class's own handler of an event, these before Screen's and Widget's)
     async def _on_compose(self, event: events.Compose) -> None:

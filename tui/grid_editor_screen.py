@@ -87,7 +87,8 @@ def editor_key(app: App, binding_id: str) -> str:
 class GridEditorScreen(Dialog[GridEditorResult | None]):
     HELP_TITLE = "Grid editor"
     BINDINGS = [
-        Binding("escape", "close", "Close", id="grid.close"),
+        Binding("escape", "close", "Close", tooltip="Close (in the Rows or Columns field: back to the sheet)",
+                id="grid.close"),
         Binding("question_mark,f1", "app.help", "Help", show=False, id="grid.help"),
         Binding("up,k", "move(0,-1)", "Up", show=False, id="grid.up"),
         Binding("down,j", "move(0,1)", "Down", show=False, id="grid.down"),
@@ -228,8 +229,8 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
         self.redraw()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.sheet is None and action != "close":
-            return False  # still reading the sheet
+        if self.sheet is None and action not in ("close", "stop"):
+            return False  # still reading the sheet (Esc and Ctrl+C close it)
         return action != "save" or self.can_save  # the help leaves Save out where it may not save
 
     def on_key(self, event: events.Key) -> None:
@@ -514,6 +515,15 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
 
     def action_download(self) -> None:
         self._run(save=False)
+
+    def action_close(self) -> None:
+        """Esc (or Ctrl+C) in the Rows or Columns field leaves the field for the sheet, as Enter does: a number typed
+        there is the grid already, anything else is said and put back (`_size_left`); a second Esc closes the editor.
+        It closed the editor at once (NEWUSER13: a user who meant "leave the field" lost the editor)."""
+        if isinstance(self.focused, DigitsInput):
+            self.set_focus(self.query_one("#sheet", SheetView))
+            return
+        super().action_close()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         {"save": self.action_save, "download": self.action_download, "close": self.action_close}[event.button.id or ""]()

@@ -6,7 +6,7 @@ the latest count is kept, and the screen shows it when it can: one message at a 
 `cancelled()` and returns a result. The screen answers with a `JobOutcome`.
 
 The dialog takes only its own keys: Esc cancels (its key bar says so; no letter does: "/cat" typed blind
-cancelled an import; Ctrl+C does, the key a terminal stops things with), the help and Ctrl+Q work as
+cancelled an import; Ctrl+C does, the key a terminal stops things with, as in every dialog: `Modal`), the help and Ctrl+Q work as
 everywhere. Its Cancel button cannot take the focus, so Enter or Space typed out of habit (or meant for the
 gallery) no longer cancels an import; every other key does nothing and is not kept for later (the gallery under
 it changes when the job ends: a key typed blind would act on other cards); the command palette stays closed (it
@@ -54,8 +54,8 @@ def run_without_progress(job: Job) -> JobOutcome:
 
 
 class ProgressScreen(Modal[JobOutcome]):
-    # no letter: typing blind cancelled; Ctrl+C too, a terminal's stop key (it did nothing here: NEWUSER12 F4)
-    BINDINGS = [Binding("escape,ctrl+c", "cancel", "Cancel", id="progress.cancel")]
+    # no letter: typing blind cancelled (Ctrl+C cancels too, as in every dialog: `Modal`'s; NEWUSER12 F4)
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="progress.cancel")]
 
     class Progressed(Message):
         """The job has a new count (`ProgressScreen._latest`)."""
