@@ -79,6 +79,23 @@ def storable(text: str) -> str:
     return _bytes_decoded(text, "backslashreplace")
 
 
+_BYTE_ESCAPE = re.compile(r"\\x([89a-fA-F][0-9a-fA-F])")  # \xe9: a byte of a name that is not UTF-8, as shown
+
+
+def unescaped(text: str) -> str:
+    """A path as typed or shown with its bytes that are not UTF-8 escaped (`storable`, `printable`: "caf\\xe9.png")
+    as Python names that file (those bytes as lone surrogates, os.fsdecode); any other text as it is. The caller
+    tries the text as it is first: a name may hold a backslash itself."""
+    if "\\x" not in text:
+        return text
+    out, at = bytearray(), 0
+    for match in _BYTE_ESCAPE.finditer(text):
+        out += os.fsencode(text[at:match.start()])
+        out.append(int(match.group(1), 16))
+        at = match.end()
+    return os.fsdecode(bytes(out + os.fsencode(text[at:])))
+
+
 def shown_path(text: str) -> str:
     """A path as it may be shown or written out (JSON): the bytes of a name that is not UTF-8 (kept by Python as
     lone surrogates) shown as U+FFFD, "caf\\ufffd.png"."""
@@ -167,8 +184,10 @@ def printable(text: str | None, *, keep_newlines: bool = False) -> str:
             out.append(ch)
         elif _is_control(ch):
             out.append(_visible(ch))
-        elif unicodedata.category(ch) == "Cs":  # lone surrogate from bad decoding
-            out.append("\ufffd")
+        elif unicodedata.category(ch) == "Cs":  # lone surrogate: from bad decoding, or a byte of a file name that is not
+            # UTF-8 (os.fsdecode), shown escaped as the import names such a file and a user can type it, "caf\\xe9.png"
+            # (it was "caf\ufffd.png" beside "caf\\xe9.png" for one file: NEWUSER8 #7)
+            out.append(f"\\x{ord(ch) - 0xDC00:02x}" if "\udc80" <= ch <= "\udcff" else "\ufffd")
         else:
             out.append(ch)
     return "".join(out)

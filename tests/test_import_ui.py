@@ -7,7 +7,7 @@ import threading
 
 import pytest
 from textual import events
-from textual.widgets import Checkbox, Input
+from textual.widgets import Checkbox, Input, Static
 
 from store import importer
 from store.library import Library
@@ -89,6 +89,42 @@ def test_tab_completes_what_the_matches_share_and_never_goes_into_a_folder(tmp_p
     assert tab_completion(f"{gen}/z") is None and tab_completion("") is None
 
 
+async def open_import(pilot, app) -> tuple[Input, Static]:
+    """The import dialog opened with I: its path field and its line of matches."""
+    await settle(pilot, app)
+    await pilot.press("I")
+    await wait_until(pilot, lambda: isinstance(app.screen, ImportScreen))
+    return app.screen.query_one("#import-path", Input), app.screen.query_one("#import-matches", Static)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_tab_shows_a_name_that_is_not_utf8_escaped_and_the_import_reads_it(tmp_path, size):
+    """NEWUSER13: Tab completion showed a folder whose name is not UTF-8 (Latin-1 bytes) as "dir\\udcff/",
+    Python's escape, which nobody can type. It shows "dir\\xff/" (the byte as a user types it and as the import
+    names such a file), lists "caf\\xe9.png" in it, and Enter imports the real file. Fails without."""
+    import os
+    from pathlib import Path
+
+    gen = tmp_path / "gen"
+    folder = os.fsdecode(os.fsencode(str(gen)) + b"/dir\xff")
+    write_png(Path(os.fsdecode(os.fsencode(folder) + b"/caf\xe9.png")), colour=(1, 2, 3))
+    app = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        field, matches = await open_import(pilot, app)
+        field.value = f"{gen}/d"
+        await pilot.press("tab")
+        await wait_until(pilot, lambda: field.value == f"{gen}/dir\\xff/")
+        await pilot.press("tab")  # what is in it
+        await wait_until(pilot, lambda: matches.display and str(matches.render()) == "1 in it: caf\\xe9.png")
+        await pilot.press("c", "tab")
+        await wait_until(pilot, lambda: field.value == f"{gen}/dir\\xff/caf\\xe9.png")
+        await settle(pilot, app)
+        assert any("dir\\xff/caf\\xe9.png" in line for line in screen_lines(app))  # as it is shown
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "imported" in summary(app))
+        assert summary(app) == "1 imported, 0 duplicates, 0 failed"
+
+
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
 async def test_tab_tab_enter_imports_the_folder_typed_not_its_first_subfolder(tmp_path, size):
     """NEWUSER7 #29: Tab, Tab, Enter on …/batch2x imported batch2x/dirlink/. Now Tab adds only what the matches
@@ -97,11 +133,7 @@ async def test_tab_tab_enter_imports_the_folder_typed_not_its_first_subfolder(tm
     gen = generated(tmp_path)
     app = make_app(tmp_path)
     async with app.run_test(size=size) as pilot:
-        await settle(pilot, app)
-        await pilot.press("I")
-        await wait_until(pilot, lambda: isinstance(app.screen, ImportScreen))
-        field = app.screen.query_one("#import-path", Input)
-        matches = app.screen.query_one("#import-matches")
+        field, matches = await open_import(pilot, app)
 
         def listed() -> str:
             return str(matches.render()) if matches.display else ""

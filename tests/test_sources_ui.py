@@ -685,9 +685,11 @@ async def test_adding_a_folder_holding_a_source_takes_it_in_and_the_watch_follow
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
-async def test_a_linked_file_whose_name_is_not_utf8_shows_with_a_replacement_character(tmp_path, size):
+async def test_a_linked_file_whose_name_is_not_utf8_shows_with_the_byte_escaped(tmp_path, size):
     """A Latin-1 name followed in a linking source (it was skipped): its card, the large view and its info show
-    and open it, the name with U+FFFD where the byte is; nothing breaks on it. Fails without (no image)."""
+    and open it; nothing breaks on it. Fails without (no image). Info shows the name one way, the byte escaped as
+    a user types it ("caf\\xe9.png"): its File row had U+FFFD, "caf\ufffd.png", and Imported from
+    "caf\\xe9.png", one file two ways (NEWUSER8 #7)."""
     import os
     from pathlib import Path
 
@@ -704,8 +706,10 @@ async def test_a_linked_file_whose_name_is_not_utf8_shows_with_a_replacement_cha
         await wait_until(pilot, lambda: "cafe" in screen_text(app))
         await pilot.press("i")
         await wait_until(pilot, lambda: isinstance(app.screen, InfoScreen))
-        values = " ".join(value for _label, value in app.screen.rows)
-        assert "caf\ufffd.png" in values and "\udce9" not in values, values
+        rows = dict(app.screen.rows)
+        assert rows["File"].endswith("/latin/caf\\xe9.png") and rows["Imported from"] == "caf\\xe9.png", rows
+        values = " ".join(rows.values())
+        assert "\ufffd" not in values and "\udce9" not in values, values
         await pilot.press("escape", "enter")  # the large view opens the file itself
         await pilot.pause()
         assert app.is_running and "cannot be read" not in screen_text(app) and "missing" not in screen_text(app)

@@ -26,7 +26,7 @@ from store.errors import StoreError
 from store.formats import EXTENSIONS, FORMAT_NAMES_OR
 from store.importer import ImportOptions, ImportReport, import_files, own_files_problem
 from store.library import Library
-from store.text import one_line, printable
+from store.text import one_line, printable, storable, unescaped
 
 from .dialog import Dialog, Question
 from .progress_screen import JobOutcome, ProgressScreen
@@ -36,12 +36,23 @@ TAB_LISTED_AT_MOST = 100_000  # names read per folder on Tab (off the event loop
 DETAILS_AT_MOST = 200  # duplicate and failure lines shown in the summary (the counts are always whole)
 
 
+def on_disk(path: str) -> str:
+    """A path as typed, or, when nothing is there, with its \\xNN escapes read as the bytes they stand for, when
+    that names something: a name that is not UTF-8 as completion shows it and a user types it ("dir\\xff/")."""
+    if os.path.lexists(path):
+        return path
+    raw = unescaped(path)
+    return raw if raw != path and os.path.lexists(raw) else path
+
+
 def path_matches(text: str, folders_only: bool = False,
                  at_most: int = LISTED_AT_MOST) -> tuple[str, list[str], bool] | None:
     """The names in `text`'s folder that begin its last part (image files and folders, folders ending with "/";
     no hidden one unless that part begins with "."), sorted: (that part, the names, whether the folder held more
     than `at_most` names, so that some may be missing). None for an empty path, the bare root "/" (its first
-    folder, /bin/, is no guess at what the user wants: new-user test 3 item 13) and a folder that cannot be read."""
+    folder, /bin/, is no guess at what the user wants: new-user test 3 item 13) and a folder that cannot be read.
+    A name that is not UTF-8 is given with those bytes escaped ("dir\\xff/", `storable`: it showed as
+    "dir\\udcff/", NEWUSER13), as it can be typed; the folder typed so is read (`on_disk`)."""
     if not text or text.strip() == os.sep:
         return None
     typed = Path(os.path.expanduser(text))
@@ -49,15 +60,16 @@ def path_matches(text: str, folders_only: bool = False,
     names = []
     more = False
     try:
-        with os.scandir(folder) as entries:
+        with os.scandir(on_disk(str(folder))) as entries:
             for n, entry in enumerate(entries):
                 if n >= at_most:
                     more = True
                     break
-                if entry.name.startswith(start) and (start.startswith(".") or not entry.name.startswith(".")):
+                name = storable(entry.name)
+                if name.startswith(start) and (start.startswith(".") or not name.startswith(".")):
                     is_dir = entry.is_dir()
-                    if is_dir or not folders_only and Path(entry.name).suffix.lower() in EXTENSIONS:
-                        names.append(entry.name + (os.sep if is_dir else ""))
+                    if is_dir or not folders_only and Path(name).suffix.lower() in EXTENSIONS:
+                        names.append(name + (os.sep if is_dir else ""))
     except OSError:
         return None
     return start, sorted(names), more
@@ -204,13 +216,17 @@ def detail_lines(report: ImportReport) -> list[str]:
 
 
 def typed_path(text: str) -> Path:
-    """The path the user means: as typed, or, when nothing is there, unquoted as a shell reads it (what
+    """The path the user means: as typed (its \\xNN escapes read as the bytes of a name that is not UTF-8 when only
+    that names something: `on_disk`), or, when nothing is there, unquoted as a shell reads it (what
     drag-and-drop and "copy as path" give: '/tmp/with space/a.png', "…", /tmp/with\\ space/a.png) or a
     file:// address."""
     text = text.strip()
     path = Path(os.path.expanduser(text))
     if path.exists():
         return path
+    raw = Path(unescaped(str(path)))  # a name that is not UTF-8, its bytes escaped as completion shows them
+    if raw != path and raw.exists():
+        return raw
     if text.startswith("file://"):
         return Path(os.path.expanduser(urllib.parse.unquote(urllib.parse.urlparse(text).path)))
     try:
