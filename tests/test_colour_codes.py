@@ -16,19 +16,12 @@ from .test_dialogs import gradient_library
 from .ui import settle, wait_until
 
 
-@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
-async def test_a_large_pictures_colour_codes_are_made_off_the_ui_thread(tmp_path, monkeypatch, size):
-    """In a terminal, Textual turns each update into escape sequences on the UI thread, and a style drawn the first
-    time gets its colour codes made then. A large picture in half-block cells is thousands of new styles (the large
-    view's 7,000 at 160x48: some 25 ms of its paint in a true-colour terminal, never seen headless). Now the worker
-    that draws a large picture's lines makes them. The app writes to a terminal here (`TerminalCopy`, true colour):
-    the paint of the large view finds the codes of its cells made (a cell: two true colours and nothing else; the
-    screen's own styles, labels and blanks, are Textual's business). Fails without (400-1,600 cells' codes made by
-    the paint). The thumbnails' codes are left to the paint: made in the thumbnail worker, they lengthened the first
-    End with small cards on a million images (bench/run.py: 99 -> 106-143 ms, key to every picture)."""
+def codes_made_by_the_paint(monkeypatch) -> list[Style]:
+    """The app's console true colour (set before the app is made); from now on, every picture cell's style the paint
+    finds without its codes (`Strip.render_style` makes them then), one item each."""
     monkeypatch.setenv("COLORTERM", "truecolor")  # (read as the app's console is made)
-    made_here: list = []  # cells' styles the paint found without their codes (`Strip.render_style` makes them)
-    render_style = Strip.render_style.__func__
+    made_here: list[Style] = []
+    render_style = Strip.render_style.__func__  # type: ignore[attr-defined]
 
     def counted(cls, style, text, color_system):
         if style._ansi is None and style == Style.from_color(style.color, style.bgcolor) \
@@ -39,6 +32,19 @@ async def test_a_large_pictures_colour_codes_are_made_off_the_ui_thread(tmp_path
         return render_style(cls, style, text, color_system)
 
     monkeypatch.setattr(Strip, "render_style", classmethod(counted))
+    return made_here
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_a_large_pictures_colour_codes_are_made_off_the_ui_thread(tmp_path, monkeypatch, size):
+    """In a terminal, Textual turns each update into escape sequences on the UI thread, and a style drawn the first
+    time gets its colour codes made then. A large picture in half-block cells is thousands of new styles (the large
+    view's 7,000 at 160x48: some 25 ms of its paint in a true-colour terminal, never seen headless). Now the worker
+    that draws a large picture's lines makes them. The app writes to a terminal here (`TerminalCopy`, true colour):
+    the paint of the large view finds the codes of its cells made (a cell: two true colours and nothing else; the
+    screen's own styles, labels and blanks, are Textual's business). Fails without (400-1,600 cells' codes made by
+    the paint). The thumbnails': see the two tests below."""
+    made_here = codes_made_by_the_paint(monkeypatch)
     library = gradient_library(tmp_path, 6, size=(320, 240))
     app = MyImagesApp(library, images="halfcell", downloads=tmp_path / "downloads")
     app.driver_class = ui.TerminalCopy
@@ -80,3 +86,34 @@ def test_a_thumbnail_drawn_ahead_has_its_colour_codes_made_one_on_screen_not(tmp
         assert styles and all(style._ansi for style in styles)
     finally:
         use_output(None)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_a_new_card_sizes_thumbnails_have_their_codes_made_before_it_is_shown(tmp_path, monkeypatch, size):
+    """A change of card size draws the thumbnails the new size shows in a worker before its cards are laid out
+    (widgets/card_grid.py, `set_card_size`); that worker makes their codes too, so the frame that shows the 40
+    small cards at 160x48 does not (on a million images it was the longest stall left: 46-55 ms, 8 of it the
+    codes). Fails without (the paint made 480 cells' codes at 80x24, 2,016 at 160x48)."""
+    made_here = codes_made_by_the_paint(monkeypatch)
+    library = gradient_library(tmp_path, 40, size=(320, 240))
+    app = MyImagesApp(library, images="halfcell", downloads=tmp_path / "downloads")
+    app.driver_class = ui.TerminalCopy
+    try:
+        async with app.run_test(size=size, headless=False) as pilot:
+            from widgets.card import ImageCard
+
+            await settle(pilot, app)
+            terminal = ui.TerminalCopy.running
+            await wait_until(pilot, lambda: "▀" in "".join(terminal.lines()))
+            shown = [card for card in app.screen.query(ImageCard) if card.display and card.record is not None]
+            made_here.clear()
+            await pilot.press("minus")
+            await wait_until(pilot, lambda: app.screen.grid.card_size == "small")
+            await settle(pilot, app)
+            small = [card for card in app.screen.query(ImageCard) if card.display and card.record is not None]
+            assert len(small) > len(shown)
+            await wait_until(pilot, lambda: all(card.thumbnail_key is None for card in small))
+            await settle(pilot, app)
+            assert len(made_here) < 50, len(made_here)
+    finally:
+        library.close()

@@ -424,6 +424,53 @@ def test_a_line_cut_or_extended_to_itself_is_freed_without_the_garbage_collector
     assert sys.getrefcount(strip) == 2  # only `strip` (and the call's argument): nothing in it holds it
 
 
+def test_a_blank_line_is_cut_by_slicing_into_the_pieces_textual_makes(monkeypatch):
+    """At a change of card size, the containers' blank lines under the cards were cut at every card's edge by
+    Rich's `Segment.divide`, cell by cell (300 lines in 20 pieces: 5-8 ms of the frame). A line of one run of
+    single-width characters is cut by slicing now, any other line as before, into the pieces Textual makes."""
+    import random
+
+    from rich.segment import Segment
+    from rich.style import Style
+    from textual.strip import Strip
+
+    from widgets.textual_leaks import install
+
+    install()  # as the app does
+    real_divide = Segment.divide
+    measured: list[int] = []
+
+    def divide(segments, cuts):
+        measured.append(len(segments))
+        return real_divide(segments, cuts)
+
+    def textuals(line: Strip, cuts: list[int]) -> list[tuple]:  # Strip.divide's own way
+        cuts = [cut for cut in cuts if cut <= line.cell_length]
+        starts = [0, *cuts]
+        return [(Strip(piece, cut - start).text, cut - start, [s.style for s in piece if s.text])
+                for piece, cut, start in zip(real_divide(list(line), cuts), cuts, starts)]
+
+    chance = random.Random(5)
+    blank = Strip([Segment(" " * 160, Style(bgcolor="#102030"))], 160)
+    others = [Strip([Segment("ab", Style(bold=True)), Segment("cd")], 4), Strip([Segment("日本 ab")], 7)]
+    for line in [blank, Strip([Segment("x" * 40)], 40), *others]:
+        for _ in range(30):
+            cuts = sorted(set(chance.sample(range(0, line.cell_length + 1), chance.randint(1, min(6, line.cell_length)))))
+            if cuts[-1] != line.cell_length and chance.random() < 0.7:
+                cuts.append(line.cell_length)
+            expected = textuals(line, cuts)
+            measured.clear()
+            monkeypatch.setattr(Segment, "divide", divide)
+            pieces = Strip(list(line), line.cell_length).divide(cuts)
+            monkeypatch.setattr(Segment, "divide", real_divide)
+            assert [(p.text, p.cell_length, [s.style for s in p if s.text]) for p in pieces] == expected, cuts
+            if line in others or cuts == [line.cell_length]:
+                continue
+            assert measured == [], "a line of single-width characters cut cell by cell"
+    cuts = list(range(8, 161, 8))
+    assert blank.divide(cuts) is blank.divide(cuts)  # kept on the line, as Textual keeps it
+
+
 def test_a_lines_caches_are_made_when_first_used():
     """Textual's Strip made its 7 caches (each an object the collector tracks) with every line: a tenth of what
     each full collection walked while paging, 15,000 of the objects the deep collection walks at 160x48."""

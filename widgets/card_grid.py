@@ -558,7 +558,7 @@ class CardGrid(Widget, can_focus=True):
             for key in keys:
                 if worker.is_cancelled or time.monotonic() > until:
                     break  # (the rest: the thumbnail worker, after the cards are shown)
-                self.strips.make(key)
+                self.strips.make(key, codes=True)  # (their terminal codes too: widgets/colour_codes.py)
         except Exception:  # noqa: BLE001 (the thumbnail worker draws it again and reports why it cannot)
             pass
         if not worker.is_cancelled:

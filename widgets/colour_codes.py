@@ -9,10 +9,10 @@ of it at 160x48 in a true-colour terminal (more in a 256-colour one: each colour
 headless runs of the tests and the benchmark never made them, so never saw it (bench/run.py now renders them).
 
 `make_codes` makes them for lines about to be shown, on whatever thread drew them: a large picture's (the large
-view, the viewer, the grid editor) and the thumbnails drawn a page ahead (`ThumbnailStrips.make(codes=True)`); the
-paint then finds them made. Not the thumbnails the screen waits for: made in that worker, they lengthened the
-first End with small cards on a million images (99 -> 106-143 ms, key to every picture). Headless (no output:
-`use_output(None)`) it does nothing.
+view, the viewer, the grid editor), the thumbnails drawn a page ahead (`ThumbnailStrips.make(codes=True)`) and those
+a new card size shows, drawn before its cards are (`CardGrid.set_card_size`); the paint then finds them made. Not
+the thumbnails the screen waits for: made in that worker, they lengthened the first End with small cards on a
+million images (99 -> 106-143 ms, key to every picture). Headless (no output: `use_output(None)`) it does nothing.
 """
 from __future__ import annotations
 
