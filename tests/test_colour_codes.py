@@ -8,6 +8,7 @@ import pytest
 from rich.style import Style
 from textual.strip import Strip
 
+from store.library import Library
 from tui.app import MyImagesApp
 from tui.viewer_screen import ViewerScreen
 
@@ -35,6 +36,14 @@ def codes_made_by_the_paint(monkeypatch) -> list[Style]:
     return made_here
 
 
+def app_in_a_terminal(tmp_path, pictures: int) -> tuple[MyImagesApp, Library]:
+    """The app on a library of so many gradient pictures, writing to a true-colour terminal (`ui.TerminalCopy`)."""
+    library = gradient_library(tmp_path, pictures, size=(320, 240))
+    app = MyImagesApp(library, images="halfcell", downloads=tmp_path / "downloads")
+    app.driver_class = ui.TerminalCopy
+    return app, library
+
+
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
 async def test_a_large_pictures_colour_codes_are_made_off_the_ui_thread(tmp_path, monkeypatch, size):
     """In a terminal, Textual turns each update into escape sequences on the UI thread, and a style drawn the first
@@ -45,9 +54,7 @@ async def test_a_large_pictures_colour_codes_are_made_off_the_ui_thread(tmp_path
     screen's own styles, labels and blanks, are Textual's business). Fails without (400-1,600 cells' codes made by
     the paint). The thumbnails': see the two tests below."""
     made_here = codes_made_by_the_paint(monkeypatch)
-    library = gradient_library(tmp_path, 6, size=(320, 240))
-    app = MyImagesApp(library, images="halfcell", downloads=tmp_path / "downloads")
-    app.driver_class = ui.TerminalCopy
+    app, library = app_in_a_terminal(tmp_path, 6)
     try:
         async with app.run_test(size=size, headless=False) as pilot:
             assert app.console.color_system == "truecolor"
@@ -95,9 +102,7 @@ async def test_a_new_card_sizes_thumbnails_have_their_codes_made_before_it_is_sh
     small cards at 160x48 does not (on a million images it was the longest stall left: 46-55 ms, 8 of it the
     codes). Fails without (the paint made 480 cells' codes at 80x24, 2,016 at 160x48)."""
     made_here = codes_made_by_the_paint(monkeypatch)
-    library = gradient_library(tmp_path, 40, size=(320, 240))
-    app = MyImagesApp(library, images="halfcell", downloads=tmp_path / "downloads")
-    app.driver_class = ui.TerminalCopy
+    app, library = app_in_a_terminal(tmp_path, 40)
     try:
         async with app.run_test(size=size, headless=False) as pilot:
             from widgets.card import ImageCard
