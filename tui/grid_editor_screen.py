@@ -119,6 +119,7 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
         self.can_save = not save_refused
         self._refusal_said = -float(READ_ONLY_NOTICE)  # when the save key was last answered (time.monotonic)
         self._waiting_said = -float(READ_ONLY_NOTICE)  # when a key pressed before the grid was shown was answered
+        self._held: list[tuple[str, str | None]] = []  # other keys typed before the grid was shown (`on_key`)
         # Read, detected and shrunk once, in a worker (`load_sheet`); until then the editor says "Detecting…".
         self.sheet: Image.Image | None = None
         self.detected: grid_cut.Layout | None = None
@@ -221,12 +222,24 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
         self.sheet, self.detected, self.cut_layout = sheet, detected, detected
         self.preview_base, self.scale = base, scale
         self.selected = set(detected.cells)
+        typed = {name: self._typed(name) for name in ("#rows", "#cols")}
         for name, value in (("#rows", detected.rows), ("#cols", detected.cols)):
             field = self.query_one(name, Input)
-            with field.prevent(Input.Changed):
-                field.value = str(value)
+            if typed[name] is None:  # a number typed while the grid was being detected stays (Tab 3 at once)
+                with field.prevent(Input.Changed):
+                    field.value = str(value)
         self.query_one("#detected", Static).update(f"Detected: {detected.rows} × {detected.cols}")
         self.redraw()
+        if typed["#rows"] is not None or typed["#cols"] is not None:
+            self.set_layout(typed["#rows"] or detected.rows, typed["#cols"] or detected.cols)
+        held, self._held = self._held, []
+        for key, character in held:  # typed meanwhile (`g`, Tab, 3 at once): now, in their order
+            self.app.post_message(events.Key(key, character))
+
+    def _typed(self, name: str) -> int | None:
+        """The rows or columns typed in a field before the grid was shown, if it is a number the editor takes."""
+        value = self.query_one(name, Input).value
+        return int(value) if value.isdigit() and 1 <= int(value) <= grid_cut.MAX_CELLS else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.sheet is None and action not in ("close", "stop"):
@@ -236,7 +249,8 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
     def on_key(self, event: events.Key) -> None:
         """The save key where saving is refused (not bound then: check_action) says why, once for a burst; so do
         the editor's keys while the grid is still being detected (`g` then `r r c s` at once: the four keys went
-        nowhere, silently, and the detected grid was saved by nobody: NEWUSER13 #10)."""
+        nowhere, silently, and the detected grid was saved by nobody: NEWUSER13 #10). Other keys typed meanwhile
+        (`g`, Tab, 3 at once) wait for the grid, then go where they were typed (NEWUSER14)."""
         if self.sheet is None and event.key in self._waiting_keys():
             event.stop()
             now = time.monotonic()
@@ -245,9 +259,20 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
                             severity="warning", timeout=READ_ONLY_NOTICE)
             self._waiting_said = now
             return
+        if self.sheet is None and event.key not in self._closing_keys():
+            event.stop()  # Tab, digits…: they go where they were typed once the fields show the grid (`_sheet_ready`)
+            event.prevent_default()
+            self._held.append((event.key, event.character))
+            return
         if not self.can_save and event.key in keys_of(self.app, editor_binding("grid.save")):
             event.stop()
             self._say_save_refused()
+
+    def _closing_keys(self) -> set[str]:
+        """The keys of Close, Help and the dialogs' Ctrl+C: they act at once, the grid detected or not."""
+        return {key for klass in type(self).__mro__ for binding in vars(klass).get("BINDINGS", ())
+                if isinstance(binding, Binding) and binding.id in ("grid.close", "grid.help", "dialog.stop")
+                for key in keys_of(self.app, binding)}
 
     def _waiting_keys(self) -> set[str]:
         """The keys of the editor's actions that need the sheet (all but Close and Help)."""
@@ -401,6 +426,8 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
             return
         for name, value, what in (("#rows", self._layout.rows, "Rows"), ("#cols", self._layout.cols, "Columns")):
             field = self.query_one(name, Input)
+            if field.has_focus:  # the field Tab went to, maybe typed in already (Tab 3 Tab 5 at once): left as it is,
+                continue  # its text selected as Tab made it, the next digit replacing it; checked when it is left
             if field.value != str(value):
                 self.notify(f"{what}: a number from 1 to {grid_cut.MAX_CELLS}; {field.value or 'nothing'} was "
                             f"typed, {value} kept.", title="Grid", severity="warning", markup=False)
