@@ -1775,3 +1775,24 @@ async def test_a_card_button_outside_the_selection_acts_on_that_card_alone(lib, 
         await pilot.press("right", "space", "d")  # the second selected too; the key: the selection
         assert text_of(app.screen.query_one("#question", Static)) == "Are you sure you want to delete these 2 images?"
 
+
+
+async def test_command_palette_names_each_key_as_the_key_bar_does(lib, tmp_path):
+    """NEWUSER14: the palette said "Bigger cards (plus,equals_sign)" and "Help: … (question_mark,f1)": a binding
+    with two keys was shown by its raw names. It shows the first key as the key bar does, the keymap's if set."""
+    app = make_app(lib, tmp_path)
+    app.keymap = {"gallery.smaller_cards": "underscore"}
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"cards")
+        await ui.wait_until(pilot, lambda: app.screen.query_one(OptionList).option_count >= 2)
+        options = app.screen.query_one(OptionList)
+        names = [str(options.get_option_at_index(n).prompt) for n in range(options.option_count)]
+        assert "Bigger cards (+)" in names and "Smaller cards (_)" in names, names
+        await pilot.press(*["backspace"] * 5, *"help")
+        await ui.wait_until(pilot, lambda: any(str(options.get_option_at_index(n).prompt).startswith("Help")
+                                               for n in range(options.option_count)))
+        names = [str(options.get_option_at_index(n).prompt) for n in range(options.option_count)]
+        assert "Help: every key and the search syntax (?)" in names, names

@@ -6,6 +6,8 @@ from functools import partial
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from .help_screen import keys_of
+
 
 class GalleryCommands(Provider):
     """Every binding of the gallery screen, found by its description."""
@@ -30,7 +32,7 @@ class GalleryCommands(Provider):
         for binding in GalleryScreen.BINDINGS:
             if screen.check_action(binding.action, ()) is False:
                 continue
-            name = f"{binding.description} ({self.app.get_key_display(binding)})"  # its key once (NEWUSER8 #13)
+            name = self._named(binding.description, binding)  # its key once (NEWUSER8 #13)
             commands.append((name, partial(screen.run_action, binding.action)))
             if binding.action == "collect":  # renaming and deleting a collection are found by name from here too
                 rename, delete = (next(b for b in AddToCollectionScreen.BINDINGS if b.action == action)
@@ -48,18 +50,25 @@ class GalleryCommands(Provider):
             if binding.action == "close" or binding.action.startswith("app.") \
                     or screen.check_action(binding.action, ()) is not True:
                 continue
-            name = f"{binding.tooltip or binding.description} ({self._first_key(binding)})"
+            name = self._named(binding.tooltip or binding.description, binding)
             commands.append((name, partial(screen.run_action, binding.action)))
         return commands
 
     def _first_key(self, binding: Binding) -> str:
-        return self.app.get_key_display(Binding(binding.key.split(",")[0], ""))
+        """The first key that runs the binding now (the keymap's, else its own), as the key bar shows it: "+", not
+        "plus,equals_sign" (NEWUSER14)."""
+        keys = keys_of(self.app, binding)
+        return self.app.get_key_display(Binding(keys[0], "")) if keys else ""
+
+    def _named(self, name: str, binding: Binding) -> str:
+        key = self._first_key(binding)
+        return f"{name} ({key})" if key else name
 
     def _help(self) -> list:
         help_key = next((b for b in self.app.BINDINGS if isinstance(b, Binding) and b.action == "help"), None)
         if help_key is None:
             return []
-        name = f"Help: every key and the search syntax ({self.app.get_key_display(help_key)})"
+        name = self._named("Help: every key and the search syntax", help_key)
         return [(name, partial(self.app.run_action, "help"))]
 
     async def discover(self) -> Hits:
