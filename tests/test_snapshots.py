@@ -143,6 +143,13 @@ SCREENS = {
     "help": ("question_mark",),
     "cards-small": ("minus",),  # the default (medium) is "gallery"
     "cards-large": ("plus",),
+    # the other dialogs (NEWUSER14: issue 11 asks for each modal at both sizes)
+    "import": ("I",),
+    "sources": ("w",),
+    "download-folder": ("ctrl+s",),
+    "clean-question": ("ctrl+a", "b"),
+    "collection-rename": ("a", "f2"),
+    "collection-delete": ("a", "ctrl+d"),
 }
 
 
@@ -253,7 +260,8 @@ def trash_library(fixed_libraries):
     library.close()
 
 
-TRASH_SCREENS = {"trash": ("t",), "trash-selection": ("t", "space", "down", "down", "space")}
+TRASH_SCREENS = {"trash": ("t",), "trash-selection": ("t", "space", "down", "down", "space"),
+                 "trash-restore-all": ("t", "R"), "trash-large-view": ("t", "enter")}
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
