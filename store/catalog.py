@@ -35,7 +35,7 @@ import numpy as np
 from peewee import Database, PeeweeException, chunked
 
 from .own_writes import own_writes
-from .query import DEFAULT_SORT, Parsed, Term, as_number, lora_names
+from .query import DEFAULT_SORT, Parsed, Term, as_number, id_bounds, lora_names
 from .text import SORT_KEY_BYTES, fold, prompt_sort_key
 
 CHANGE_TABLE = "image_change"
@@ -1932,8 +1932,14 @@ class Catalog:
             return self._number(self._cfg, v, None)
         if f in ("width", "height"):
             return self._number(getattr(self, "_" + f), v, NO_NUMBER)
-        if f == "id":
-            return self._number(self._ids, v, 0)
+        if f == "id":  # a range, or a list of ids and ranges (id:9,15,20-30): the ids at once, each range after
+            ranges = id_bounds(v)
+            ids = [low for low, high, low_in, high_in in ranges if low == high and low_in and high_in and low < 2**62]
+            mask = np.isin(self._ids, np.array(ids, np.int64))
+            for bounds in ranges:
+                if not (bounds[0] == bounds[1] and bounds[0] in ids):
+                    mask |= self._number(self._ids, bounds, 0)
+            return mask
         if f == "size":
             mask = np.ones(self._ids.shape, np.bool_)
             for values, bounds in zip((self._width, self._height), v):

@@ -11,7 +11,7 @@
                           word (after its minus) and a ")" when it ends one, and they must pair up (else a
                           hint); anywhere else, and in quotes, they are text: foo(bar), "(masterpiece:1.2)"
     model:sdxl  sampler:euler  negative:blurry  lora:detail  owner:bob  file:sheet
-    seed:123  steps:>=30  cfg:5-7.5  width:>1000  height:<=768  size:1024x1024  id:10-20
+    seed:123  steps:>=30  cfg:5-7.5  width:>1000  height:<=768  size:1024x1024  id:10-20  id:9,15,20-30
     date:2026-11-25  date:2026-11  date:>2026-01-01  date:today  date:yesterday  date:7d
     date:2026-01-01..2026-02-01   (imported: takes the same)
     in:COLLECTION  is:fav  is:cleaned  is:cell  is:derived  from:ID
@@ -195,8 +195,22 @@ ORDERS_MORE = f"Orders: {', '.join(SORTS)}."
 DATES_MORE = "Dates: 2026-11-25, 2026-11, 2026, today, yesterday, 7d, >2026-01-01, 2026-01-01..2026-02-01."
 
 
+def id_bounds(value: tuple) -> tuple[tuple, ...]:
+    """An id: term's ranges, each (low, high, low_inclusive, high_inclusive): one, or several for a list as the
+    commands take ids (id:9,15,20-30, `_number_value`)."""
+    return value if value and isinstance(value[0], tuple) else (value,)
+
+
 def _number_value(field: str, text: str) -> tuple:
     text = text.strip()
+    if field == "id":  # as the commands take ids: #12 too, and lists (1,2,5-9), the search box alike (NEWUSER13)
+        parts = [part.strip().lstrip("#") for part in text.split(",")]
+        if len(parts) > 1:
+            values = tuple(_number_value(field, part) for part in parts if part)  # "1,2," or "1, 2": no mistake
+            if not values:
+                _fail("id: needs a number, e.g. id:30, id:>=30, id:20-40 or id:9,15.")
+            return values if len(values) > 1 else values[0]
+        text = parts[0]
     signed = field == "seed"
     match = (_SIGNED_RANGE if signed else _RANGE).match(text)
     if match:
@@ -208,6 +222,8 @@ def _number_value(field: str, text: str) -> tuple:
     if not match:
         if not text:
             _fail(f"{field}: needs a number, e.g. {field}:30, {field}:>=30 or {field}:20-40.")
+        if field == "id":
+            _fail(f'"{cut(text)}" is not a number for id: e.g. id:30, >=30, 20-40 or 9,15.')
         _fail(f'"{cut(text)}" is not a number for {field}: e.g. {field}:30, >=30 or 20-40.')
     op, number = match.group(1) or "=", _num(match.group(2))
     value = {"=": (number, number, True, True), ">": (number, None, False, True), ">=": (number, None, True, True),
@@ -709,6 +725,9 @@ def _describe(term: Term) -> str:
     if f in TEXT_FIELDS:
         label = {"negative": "negative prompt", "file": "file name", "source": "source folder"}.get(f, f)
         return f'{label} {"lacks" if term.negate else "contains"} "{term.text}"'
+    if f == "id":
+        ranges = [_range_words(bounds) for bounds in id_bounds(v)]
+        return f"{no}id {', '.join(ranges[:-1]) + ' or ' if len(ranges) > 1 else ''}{ranges[-1]}"
     if f in NUMBER_FIELDS:
         return f"{no}{f} {_range_words(v)}"
     if f in DATE_FIELDS:
@@ -818,6 +837,7 @@ search (the same in the app's search box):
   source:outputs       images of a source folder whose path holds "outputs"
   seed:123  steps:>=30  cfg:5-7.5  width:>1000  height:<=768  size:1024x1024  id:10-20
                        (width, height, size: the picture's pixels, not the generation size in the file)
+  id:9,15  id:#12      ids as the commands take them: lists, with ranges (id:1,5-9)
   date:2026-11-25  date:2026-11  date:>2026-01-01  date:today  date:yesterday  date:7d
   date:2026-01-01..2026-02-01  date:2w..yesterday  date:<30d (older)  (imported: the same, import date)
   in:"My Sheets"  is:fav  -is:fav  is:cleaned  is:cell  is:derived  from:12
@@ -861,7 +881,7 @@ def term_holds(term: Term, record) -> bool:
         value = {"seed": lambda: seed_number(params), "steps": lambda: as_number(param(params, "steps")),
                  "cfg": lambda: as_number(record.text_accuracy), "width": lambda: record.width,
                  "height": lambda: record.height, "id": lambda: record.id}[f]()
-        return value is not None and _within(value, v)
+        return value is not None and any(_within(value, bounds) for bounds in (id_bounds(v) if f == "id" else (v,)))
     if f == "size":
         return all(b is None or _within(n, b) for n, b in zip((record.width, record.height), v))
     if f in ("date", "imported"):

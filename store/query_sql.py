@@ -15,7 +15,7 @@ import re
 from peewee import SQL, Case, Expression, FieldAlias, NodeList, Ordering, Tuple, Value, fn
 
 from .models import Image
-from .query import DEFAULT_SORT, Parsed, Term
+from .query import DEFAULT_SORT, Parsed, Term, id_bounds
 
 
 def _like(column, text: str):
@@ -153,8 +153,16 @@ def _term(term: Term, account_id: int, m=Image):
         return m.id.in_(ImageCollection.select(ImageCollection.image).where(ImageCollection.collection == v))
     if f in ("seed", "steps", "cfg"):
         return _between(SQL(f), v)
-    if f in ("width", "height", "id"):
-        return _between({"width": m.width, "height": m.height, "id": m.id}[f], v)
+    if f == "id":  # a range, or a list of ids and ranges (id:9,15,20-30)
+        ranges = id_bounds(v)
+        ids = [low for low, high, low_in, high_in in ranges if low == high and low_in and high_in]
+        clause = m.id.in_(ids) if ids else None
+        for bounds in ranges:
+            if not (bounds[0] == bounds[1] and bounds[0] in ids):
+                clause = _between(m.id, bounds) if clause is None else clause | _between(m.id, bounds)
+        return clause
+    if f in ("width", "height"):
+        return _between({"width": m.width, "height": m.height}[f], v)
     if f == "size":
         clause = SQL("TRUE")
         for column, bounds in zip((m.width, m.height), v):

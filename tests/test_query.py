@@ -48,6 +48,11 @@ def test_parser_reads_the_syntax():
     assert parse("sort:random").sort == "random"
     assert "Nothing after" in parse("ring |").error
     assert parse("size:1024x768").groups[0][0].value == ((1024, 1024, True, True), (768, 768, True, True))
+    # ids as the commands take them (NEWUSER13: "\"9,15\" is not a number for id")
+    assert parse("id:9,15,20-30").groups[0][0].value == ((9, 9, True, True), (15, 15, True, True), (20, 30, True, True))
+    assert parse("id:9,15").describe() == "id 9 or 15" and parse("-id:9,20-30").describe() == "not id 9 or 20–30"
+    assert parse("id:#12").groups[0][0].value == (12, 12, True, True) and not parse("id:9,15,").error
+    assert parse("id:9,x").error == '"x" is not a number for id: e.g. id:30, >=30, 20-40 or 9,15.'
 
 
 @pytest.mark.parametrize("text, says", [
@@ -336,6 +341,9 @@ CASES = [
     ("-is:fav ring", "a e f"), ("is:cell", "e"), ("is:cleaned", "f"), ("is:derived", "e f"), ("from:{a}", "e"),
     ("file:SHEET", "c"), ("date:2026-06-10", "a e"), ("date:2026-06", "a b e f"), ("date:<2026-06-01", "c d"),
     ("date:2026-06-08..2026-06-09", "b f"), ("id:{b}-{c}", "b c"), ("ring sort:oldest", "f b a e"),
+    # ids as the commands take them (NEWUSER13: id:9,15 was refused in the search box): #12, lists with ranges
+    ("id:{a},{c}", "a c"), ("id:#{b}", "b"), ("-id:{a},{c}-{d}", "b e f"), ("id:{a},{e}-{f} ring", "a e f"),
+    ("id:{a},{b}, | is:cell", "a b e"), ("id:>={e},{a}", "a e f"),
     # an image with no model (sampler, negative prompt, LoRA, seed) recorded is not flux (euler, ...): kept by the minus
     ("-model:flux", "a c d e f"), ("-sampler:euler", "a c d e f"), ("-negative:blurry", "b c d e f"),
     ("-lora:detail", "b c d e f"), ("-lora:detail -sampler:dpm -model:sdxl", "b c d e f"), ("-steps:>=30", "b d e f"),

@@ -95,6 +95,21 @@ async def test_fields_as_you_type_and_highlighted_words(lib, tmp_path, size):
 
 
 @pytest.mark.parametrize("size", SIZES)
+async def test_the_search_box_takes_ids_as_the_commands_do(lib, tmp_path, size):
+    """NEWUSER13: id:9,15 in the search box said '"9,15" is not a number for id', while every command takes ids
+    so (1,2,5-9, #12): one query language. The box finds them; the status line says which."""
+    first, second, third, fourth = sorted(lib.ids())
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await ui.settle(pilot, app)
+        await type_search(pilot, app, f"id:{first},{third}-{fourth}")
+        assert not status(app).startswith("⚠") and status(app).startswith("3 of 4 images"), status(app)
+        assert f"id {first} or {third}–{fourth}" in status(app)
+        await type_search(pilot, app, f"-id:#{second},{fourth}")
+        assert sorted(prompts(app)) == ["a necklace, pixel art", "pixel art ring, gold"], status(app)
+
+
+@pytest.mark.parametrize("size", SIZES)
 async def test_a_word_without_accents_finds_and_marks_its_accented_forms(lib, tmp_path, size):
     """New-user test 7 #2: "eclair" found nothing where prompts said "Éclair". Typed in the box it finds them now,
     and the card marks "Éclair" itself, the characters of the prompt as shown."""
