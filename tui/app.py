@@ -10,7 +10,7 @@ from pathlib import Path
 
 # Imported before the App starts: textual-image queries the terminal at import.
 import widgets.thumbnails  # noqa: F401
-from textual import events, on, work
+from textual import events, on
 from textual.app import App
 from textual.binding import Binding
 from textual.command import CommandList, CommandPalette
@@ -24,6 +24,7 @@ from store.errors import StoreError, first_line, os_reason, translate
 from store.library import DRIVER_ERRORS, Library
 from store.settings import Settings, changed as changed_settings, current as current_settings, save as save_settings
 from store.text import clipboard_safe, plural
+from widgets.workers import work
 from widgets.cell_colours import use_colour_system
 from widgets.colour_codes import use_output
 from widgets.card_grid import CardGrid

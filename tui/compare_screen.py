@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -24,6 +24,7 @@ from store.errors import NotFound
 from store.library import Library
 from store.records import Filters, ImageRecord
 from store.text import one_line
+from widgets.workers import work
 from widgets.key_bar import KeyBar
 from widgets.large_picture import LargePicture
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -19,6 +18,7 @@ from store.sources import SourceFiles
 from store.text import one_line
 from store.trash import trash_days
 
+from widgets.workers import work
 from .dialog import Modal
 
 PROMPT_START = 40  # characters of the prompt that name the image in the question

@@ -14,7 +14,7 @@ notice naming it.
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, HorizontalScroll, Vertical
@@ -29,6 +29,7 @@ from store.library import Library
 from store.records import human_size
 from store.settings import MAX_DUPLICATE_DISTANCE as MAX_DISTANCE  # the threshold's range, in bits
 from store.text import plural
+from widgets.workers import work
 from widgets.key_bar import KeyBar
 from widgets.picture_tile import PictureTile
 from widgets.thumbnail_cache import ThumbnailStrips

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeGuard
 
 from rich.text import Text
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import Reactive
@@ -32,6 +32,7 @@ from store.settings import default_downloads
 from store.sources import SourceFiles
 from store.text import fold, one_line, plural, printable, shell_path
 from store.trash import Renamed, renamed_sentence
+from widgets.workers import work
 from widgets.card import CardAction, ImageCard
 from widgets.card_grid import PAGE_SIZE, SIZE_NAMES, CardGrid
 from widgets.filter_bar import ALL_COLLECTIONS, SEARCH_TIP, FilterBar

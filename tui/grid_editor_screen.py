@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 from rich.text import Text
-from textual import events, on, work
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
@@ -27,6 +27,7 @@ from store.library import Library
 from store.records import ImageRecord
 from store.settings import default_downloads
 from store.text import plural
+from widgets.workers import work
 from widgets.lru import LRU
 from widgets.thumbnails import (CachedHalfcellImage, PictureWidget, cell_console, fit_cells, grid_image_class,
                                 on_checkerboard)

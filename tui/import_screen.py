@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -28,6 +28,7 @@ from store.importer import ImportOptions, ImportReport, import_files, own_files_
 from store.library import Library
 from store.text import one_line, printable, storable, unescaped
 
+from widgets.workers import work
 from .dialog import Dialog, Question
 from .progress_screen import JobOutcome, ProgressScreen
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any, Callable, cast
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -27,6 +26,7 @@ from textual.message import Message
 from textual.widgets import Button, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
+from widgets.workers import work
 from widgets.key_bar import KeyBar
 
 from .dialog import Modal

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -23,6 +23,7 @@ from store.errors import AlreadyFollowed, StoreError
 from store.library import Library
 from store.scan_child import run_in_child
 from store.text import one_line, plural
+from widgets.workers import work
 from widgets.typing_goes_to import typing_goes_to
 
 from .dialog import Dialog, Question

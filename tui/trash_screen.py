@@ -24,7 +24,7 @@ from itertools import chain, islice
 from typing import Callable, Iterator
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -34,6 +34,7 @@ from store.errors import NoRoomToErase, StoreError
 from store.library import Library
 from store.text import one_line, plural, printable
 from store.trash import Renamed, TrashedImage, adopted_sentence, renamed_sentence, trash_days, walk_ids
+from widgets.workers import work
 from widgets.key_bar import KeyBar
 from widgets.large_picture import LargePicture
 from widgets.trash_list import PAGE, TrashHeader, TrashList, TrashSelection

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import events, work
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical, VerticalScroll
@@ -22,6 +22,7 @@ from textual.worker import get_current_worker
 from store.errors import StoreError
 from store.records import ImageRecord
 from store.text import field_value, one_line, plural, shown
+from widgets.workers import work
 from widgets.key_bar import KeyBar
 from widgets.lru import LRU
 from widgets.thumbnails import (

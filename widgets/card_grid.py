@@ -21,7 +21,7 @@ from typing import Protocol
 
 from rich.segment import Segment
 from rich.text import Text
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
@@ -34,6 +34,7 @@ from textual.worker import get_current_worker
 from store.pieces import empty
 from store.records import Count, ImageRecord
 
+from .workers import work
 from .card import CardAction, ImageCard
 from .page_cache import PageCache, PageKey
 from .scroll_indicator import ScrollIndicator

@@ -6,7 +6,6 @@ the shrunk picture. Until then it says "Loading…"; a file that cannot be read 
 """
 from __future__ import annotations
 
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import Center
 from textual.widgets import Static
@@ -14,6 +13,7 @@ from textual.worker import get_current_worker
 
 from store.records import ImageRecord
 
+from .workers import work
 from .thumbnails import (PICTURES_OFF, CachedHalfcellImage, PictureWidget, cell_console, fit_cells,
                          large_draws_cells, large_image_class, load_picture, why_not_shown)
 

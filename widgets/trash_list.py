@@ -19,7 +19,7 @@ from typing import Callable
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual import events, work
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -30,6 +30,8 @@ from textual.widgets import Static
 
 from store.text import one_line
 from store.trash import TrashedImage
+
+from .workers import work
 
 PAGE = 100  # rows read at a time
 KEEP = 12  # pages kept (the ones near the cursor are read again when they were dropped)
