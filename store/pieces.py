@@ -28,11 +28,14 @@ def in_order(ids: Collection[int], unique: bool = False) -> list[int]:
     interpreter lock."""
     if len(ids) <= PIECE:
         return sorted(set(ids) if unique else ids)
-    array = np.empty(len(ids), dtype=np.int64)
-    at = 0
-    for piece in pieces(ids):
-        array[at:at + len(piece)] = piece
-        at += len(piece)
+    if hasattr(ids, "__array__"):  # numpy's (a Selection: store/selection.py): copied in one call, without a list
+        array = np.array(ids, dtype=np.int64)
+    else:
+        array = np.empty(len(ids), dtype=np.int64)
+        at = 0
+        for piece in pieces(ids):
+            array[at:at + len(piece)] = piece
+            at += len(piece)
     array.sort()
     if unique:
         array = array[np.concatenate(([True], array[1:] != array[:-1]))]
@@ -52,14 +55,6 @@ def listed(array: Sliced) -> list[int]:
     made: list[int] = []
     for start in range(0, len(array), PIECE):
         made.extend(array[start:start + PIECE].tolist())
-    return made
-
-
-def set_of(ids: Iterable[int]) -> set[int]:
-    """The ids as a new set, made a piece at a time."""
-    made: set[int] = set()
-    for piece in pieces(ids):
-        made.update(piece)
     return made
 
 

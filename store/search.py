@@ -23,6 +23,7 @@ from .errors import InTrash, NoImage
 from .image_collections import Collections
 from .migrations import is_postgres
 from .pieces import listed
+from .selection import Selection
 from .models import Account, Image, ImageCollection
 from .query import DEFAULT_SORT, HINT_WIDTH, SORTS, Parsed, cut, parse
 from .query_sql import COVERING_SORTS, after, before, covered_term, order_by, order_parts, precedes, where_clause
@@ -610,6 +611,17 @@ class Search(Collections):
             .tuples()
         )
         return [i for (i,) in query]
+
+    @boundary
+    def selection(self, filters: Filters | None = None) -> Selection:
+        """The ids the filters let through as a Selection (select all, invert): the catalog's array sorted, without a
+        list of a million ids made (store/selection.py)."""
+        filters = replace(filters or Filters(), stacked=False)
+        selected = self._selected(filters)
+        if selected is not None:
+            return Selection(np.asarray(selected[0:len(selected)]))
+        query = Image.select(Image.id).where(*self._where(filters)).tuples()
+        return Selection(i for (i,) in query)
 
     @boundary
     def get(self, image_id: int) -> ImageRecord:

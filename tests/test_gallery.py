@@ -265,7 +265,7 @@ async def test_the_more_button_offers_a_small_cards_hidden_actions(lib, tmp_path
         assert [o.id for o in menu.options] == hidden
         await pilot.press(*["down"] * hidden.index("collect"), "enter")
         await ui.wait_until(pilot, lambda: isinstance(app.screen, AddToCollectionScreen))
-        assert app.screen.image_ids == [card.record.id]
+        assert list(app.screen.image_ids) == [card.record.id]
         await pilot.press("escape")
         await ui.wait_until(pilot, lambda: not isinstance(app.screen, AddToCollectionScreen))
         for key, then in (("x", CardMenu), ("d", ConfirmDeleteScreen)):  # x: no action's key, the menu stays

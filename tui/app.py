@@ -440,13 +440,6 @@ class MyImagesApp(App):
             gc.freeze()
             self._deep_collected = False
 
-    def freeze_unwalked(self) -> None:
-        """(Any thread.) Freeze what the collector tracks, without walking it: a worker's new selection of a million
-        ids, which a young collection walked holding the interpreter lock (60 ms). What of it dies frozen is left
-        to the deep collection, as for a dialog's objects frozen unwalked (`_collect_when_idle`)."""
-        gc.freeze()
-        self._deep_collected = False
-
     def _deep_waits(self, away: bool) -> bool:
         """After a long pause: the deep collection if it is due and the user is away (it walks every object: 60 ms
         at load 6 and 250-300 ms at load 10-16 at 160x48, a stall if a key came meanwhile); True if it is due

@@ -101,7 +101,9 @@ class ConfirmDeleteScreen(Modal[bool]):
             line.display = True
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.files = None  # (what it holds, a selection of a million ids, is not kept by the dialog once answered)
         self.dismiss(event.button.id == "delete")
 
     def action_cancel(self) -> None:
+        self.files = None
         self.dismiss(False)

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Collection, Set
 from dataclasses import replace
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeGuard
 
@@ -24,9 +26,10 @@ from store.export import export_images
 from store.files import output_folder
 from store.library import Library
 from store.pages import LibrarySource
-from store.pieces import empty, in_order, pieces, set_of
+from store.pieces import empty, in_order
 from store.history import SearchHistory
 from store.query import DEFAULT_SORT, SORT_NAMES, collection_term, parse
+from store.selection import Selection
 from store.records import FAVORITE_ALL, SCOPE_MINE, SCOPE_PUBLIC, CollectionRecord, Count, Filters, ImageRecord
 from store.settings import default_downloads
 from store.sources import SourceFiles
@@ -108,6 +111,8 @@ def plain_icon(name: str, shown: str | None) -> tuple[str, str]:
 DELETE_CHUNK = 50  # images deleted per transaction by a bulk delete
 SELECT_AT_ONCE = 20_000  # images shown up to which select all and invert are made on the UI thread (a few ms)
 UNDO_LEVELS = 20  # deletes made in a window that `u` walks back through, the last first
+LOOKED_UP_ONE_BY_ONE = 50  # ids a dialog shows up to which the follower reads each (more: as the selection)
+GONE_NAMED = 5  # images gone elsewhere named per dialog closed for them (a million gone: not a notice each)
 ARRIVED_LOOKED_UP = 50  # new images from a source whose places are looked up to say where they landed
 # What acts on every selected card (in this order in the status line); the other actions, on the current one.
 SELECTION_ACTIONS = ("download", "favorite", "delete", "collect", "clean")
@@ -211,11 +216,11 @@ class GalleryScreen(Screen):
         # this window's deletes, the last on top, each with where the cursor was (u goes back there): `u` walks
         # back through them as an editor's undo does (NEWUSER6 §7: it was one level deep and then said, untrue,
         # that no image was deleted here)
-        self._undo: list[tuple[list[int], int | None]] = []
+        self._undo: list[tuple[Selection, int | None]] = []
         self._undo_dropped = False  # deletes older than UNDO_LEVELS were let go (they stay in the trash)
         self._undone = False  # a delete made here was undone
         self._done_in_trash: dict[int, str] = {}  # id -> "restored" / "erased for good" in this window's trash view
-        self._deleting: set[int] = set()  # what a delete asked for here moves to the trash (no "was deleted" notice)
+        self._deleting: Set[int] = Selection()  # what a delete asked for here moves to the trash (no "was deleted" notice)
         self._select_keys: list[str] = []  # select all / invert keys whose worker is under way (`_select_shown`)
 
     def compose(self) -> ComposeResult:
@@ -414,19 +419,21 @@ class GalleryScreen(Screen):
         return not galleries or galleries[-1] is self
 
     def _seen(self) -> tuple:
-        # the selection itself, copied in the worker (`_read_changes`): a copy here, at every poll, took 56 ms of
-        # the UI thread each second with a million images selected
+        # the selection and the dialogs' images as they are, read in the worker (`_read_changes`): with a million
+        # images selected, a copy of the selection here took 56 ms of the UI thread at every poll, and the ids of a
+        # collections dialog over them, put in a dict by id, 300-440 ms (issue 11)
         return self.follower.token, self._shown_elsewhere(), self.grid.selected
 
-    def _shown_elsewhere(self) -> dict[int, list[Screen]]:
-        """The images the screens above this one show (dialogs, the large view), by id."""
-        shown: dict[int, list[Screen]] = {}
+    def _shown_elsewhere(self) -> list[tuple[Screen, Collection[int]]]:
+        """The screens above this one that show images (dialogs, the large view), each with the ids it shows (a
+        dialog's, as it holds them: not copied)."""
+        shown: list[tuple[Screen, Collection[int]]] = []
         stack = self.app.screen_stack
         for screen in stack[stack.index(self) + 1:] if self in stack else []:
             record = getattr(screen, "record", None)
-            ids = [record.id] if isinstance(record, ImageRecord) else getattr(screen, "image_ids", [])
-            for image_id in ids:
-                shown.setdefault(image_id, []).append(screen)
+            ids = (record.id,) if isinstance(record, ImageRecord) else getattr(screen, "image_ids", ())
+            if ids:
+                shown.append((screen, ids))
         return shown
 
     def _read_changes(self, seen: tuple, force: bool) -> tuple | None:
@@ -434,22 +441,31 @@ class GalleryScreen(Screen):
         the screens above show and of the selection, the account and the collections; None when the grid would
         show the same."""
         since, shown, selected = seen
-        selected = set(selected)  # (one call, whole: the UI thread changes the selection only between two)
         catalog = self.library.catalog
         if not force and catalog is not None and since is not None and since[1] == -1:
             catalog.sync()  # the grid shows the catalog at version since[0]: it takes changes in when due
             if catalog.version == since[0]:
                 return None  # nothing taken in yet (another process's, batched): the grid would show the same
-        gone = []
-        for image_id in shown:
-            try:
-                self.library.get(image_id)
-            except NotFound:
-                gone.append(image_id)
-        unselect = selected - self.library.own_existing(selected) if selected else set()
+        unselect = selected - self.library.own_existing(selected) if selected else Selection()
+        showing: dict[int, list[Screen]] = {}  # the images gone that a screen above shows -> those screens
+        for screen, ids in shown:
+            if len(ids) <= LOOKED_UP_ONE_BY_ONE:  # (a public image too: `get`)
+                missing: Collection[int] = [i for i in ids if not self._still_there(i)]
+            else:  # a dialog over a selection (its own images): as the selection is looked at
+                missing = ids & unselect if ids is selected else Selection(ids) - self.library.own_existing(ids)
+            for image_id in list(islice(missing, GONE_NAMED)):
+                showing.setdefault(image_id, []).append(screen)
         account = self.library.refresh_account()
         collections = None if self.public else self.library.collections()
-        return gone, [shown[i] for i in gone], unselect, account, collections, force
+        return list(showing), list(showing.values()), unselect, account, collections, force
+
+    def _still_there(self, image_id: int) -> bool:
+        """(In a worker.) The image can still be read here."""
+        try:
+            self.library.get(image_id)
+        except NotFound:
+            return False
+        return True
 
     def _library_changed(self, token: tuple[int, int], answer: tuple) -> None:
         """Close the dialogs of images that went away, drop them from the selection, and reload the grid."""
@@ -476,7 +492,7 @@ class GalleryScreen(Screen):
             if collections != self._collections:
                 self._collections = collections
                 self._set_collections(collections)
-        self.grid.deselect(unselect.union(gone))
+        self.grid.deselect(unselect | gone)
         if self.follower.token == token and not force:
             return  # a reload of this screen's own (after its own change) got there first
         if not force and any(w.node is self and w.group == "query" and not w.is_finished for w in self.app.workers):
@@ -743,16 +759,17 @@ class GalleryScreen(Screen):
                         else "No image here.", severity="warning")
         return record
 
-    def _targets(self) -> list[int]:
+    def _targets(self) -> Selection:
         """The selection if there is one, else the current image; none, said, while a select all is being made.
-        Not in order: each action's worker sorts them (`in_order`; a million sorted here held the UI thread 66 ms)."""
+        The grid's own selection, as it is: nothing changes a Selection, and a copy of a million ids here (a list)
+        took 31-40 ms of the UI thread at each d, s, f, b or a (issue 11)."""
         if self._select_keys:
             self.notify("Still selecting: try again in a moment.", severity="warning")
-            return []
+            return Selection()
         if self.grid.selected and not self._card_alone:
-            return list(self.grid.selected)  # (one copy: 11-31 ms at a million)
+            return self.grid.selected
         record = self._current()
-        return [record.id] if record else []
+        return Selection((record.id,)) if record else Selection()
 
     def collections_changed_here(self) -> None:
         """A collection made, renamed or deleted in the collections dialog: the dropdown and the status line now
@@ -864,13 +881,13 @@ class GalleryScreen(Screen):
     def action_favorite(self) -> None:
         """One image: toggled. A selection: every image a favorite, or none if they all were."""
         if self.grid.selected and not self._card_alone:
-            self.favorite_selection(list(self.grid.selected))  # (in order in the worker)
+            self.favorite_selection(self.grid.selected)  # (in order in the worker)
             return
         record = self._current()
         if record:
             self.toggle_favorite(record)
 
-    def favorite_selection(self, ids: list[int]) -> None:
+    def favorite_selection(self, ids: Collection[int]) -> None:
         def job(progress, cancelled):
             ordered = in_order(ids)
             value = self.library.favorites_among(ordered) < len(ordered)
@@ -981,7 +998,7 @@ class GalleryScreen(Screen):
 
         self.app.push_screen(DownloadFolderScreen(self.app.downloads), chosen)
 
-    def download(self, ids: list[int]) -> None:
+    def download(self, ids: Collection[int]) -> None:
         """One image to the downloads folder; several to a new folder of their own in it, with one summary."""
         downloads = self.app.downloads
         folder = downloads if len(ids) == 1 else downloads / time.strftime("selection-%Y-%m-%d-%H%M%S")
@@ -1017,9 +1034,11 @@ class GalleryScreen(Screen):
         if ids:
             self.delete(ids)
 
-    def delete(self, ids: list[int]) -> None:
+    def delete(self, ids: Collection[int]) -> None:
         """To the trash after the question; the grid then reloads where it was (a large view shows the next)."""
-        deleted: list[int] = []
+        ids = Selection.of(ids)
+        deleted: list[int] = []  # (the worker's: what it moved is handed over as a Selection, `moved`)
+        moved: list[Selection] = []
         unreached: list[SourceFiles] = []  # files out of reach (a folder unmounted): they stay, only records go
         gone: list[int] = []  # deleted elsewhere while the question was open (NEWUSER13 #2): left out, said
         cursor = self.grid.cursor
@@ -1042,10 +1061,11 @@ class GalleryScreen(Screen):
                 return
             if outcome.error is not None:
                 self._fail(outcome.error)
-            n = len(deleted)
-            self.grid.deselect(set(deleted).union(gone))
-            if deleted:
-                self._remember_delete(deleted, cursor)
+            done = moved[0] if moved else Selection(deleted)
+            n = len(done)
+            self.grid.deselect(done | gone)  # (a million ids in sets here held the UI thread 244-308 ms: issue 11)
+            if done:
+                self._remember_delete(done, cursor)
             meanwhile = f" {plural(len(gone), 'image')} of the {len(ids):,} had been deleted elsewhere meanwhile " \
                 f"(or {'is' if len(gone) == 1 else 'are'} no longer yours)." if gone else ""
             if outcome.cancelled:
@@ -1068,10 +1088,15 @@ class GalleryScreen(Screen):
             if confirmed:
                 self._deletes_running += 1
 
-                def job(progress, cancelled):  # in order, and the set, made here: 66 ms and more of the UI thread
+                def job(progress, cancelled):  # in order here: 66 ms and more of the UI thread
                     ordered = in_order(ids)
-                    self._deleting = set_of(ordered)
-                    return chunked_job(ordered, trash, deleted, "deleted", DELETE_CHUNK)(progress, cancelled)
+                    self._deleting = ids
+                    try:
+                        return chunked_job(ordered, trash, deleted, "deleted", DELETE_CHUNK)(progress, cancelled)
+                    finally:  # what it moved as one array, and its lists freed a piece at a time, here
+                        moved.append(Selection(deleted))
+                        empty(deleted)
+                        empty(ordered)
 
                 self._run_job(f"Deleting {len(ids):,} images", job, len(ids),
                               lambda outcome: self._delete_ended(finished, outcome))
@@ -1112,7 +1137,7 @@ class GalleryScreen(Screen):
         elif ids:
             self.clean(ids)
 
-    def clean(self, ids: list[int]) -> None:
+    def clean(self, ids: Collection[int]) -> None:
         from store.background import clean_images
 
         def job(progress, cancelled):
@@ -1137,7 +1162,7 @@ class GalleryScreen(Screen):
                 self.grid.clear_selection()
                 self.show_new_image(shown[-1][1])
 
-        title = "Removing the background" + (f" of {len(ids):,} images" if len(ids) > 1 else f" of #{ids[0]}")
+        title = "Removing the background" + (f" of {len(ids):,} images" if len(ids) > 1 else f" of #{next(iter(ids))}")
         self.app.push_screen(ProgressScreen(title, job, total=len(ids)), finished)
 
     def action_grid(self) -> None:
@@ -1186,8 +1211,8 @@ class GalleryScreen(Screen):
 
         self.app.push_screen(ImportScreen(self.library), closed)
 
-    def _remember_delete(self, ids: list[int], cursor: int | None) -> None:
-        self._undo.append((list(ids), cursor))
+    def _remember_delete(self, ids: Collection[int], cursor: int | None) -> None:
+        self._undo.append((Selection.of(ids), cursor))
         if len(self._undo) > UNDO_LEVELS:
             del self._undo[0]
             self._undo_dropped = True
@@ -1234,18 +1259,27 @@ class GalleryScreen(Screen):
                 self.library.restore(chunk, renamed=renamed)
             return chunk
 
+        done: list[tuple[Selection, int, int | None]] = []  # (made in the worker) what is left, how many restored, the first
+
+        def job(progress, cancelled):
+            try:
+                return chunked_job(ids, restore, restored, "restored", DELETE_CHUNK)(progress, cancelled)
+            finally:  # (here: the old list of what was left, a set of them made for each id, froze the UI thread)
+                done.append((ids - restored - back - erased, len(restored), restored[0] if restored else None))
+                empty(restored)
+
         def finished(outcome: JobOutcome | None) -> None:
             if outcome is None:
                 return
-            left = [i for i in ids if i not in set(restored) | set(back) | set(erased)]
+            left, count, first = done[0] if done else (ids - restored - back - erased, len(restored), None)
             if left:  # cancelled or failed: the rest is undone by the next u
                 self._undo.append((left, cursor))
             else:
                 self._undone = True
             more = " u again undoes the delete before it." if self._undo and not left else ""
             elsewhere = _undone_meanwhile(back, erased, self._done_in_trash)
-            if restored:  # back in place: the focus goes to the first one
-                self.notify(f"Restored {plural(len(restored), 'image')}." + (f" {elsewhere}" if elsewhere else "")
+            if count:  # back in place: the focus goes to the first one
+                self.notify(f"Restored {plural(count, 'image')}." + (f" {elsewhere}" if elsewhere else "")
                             + more + (f" {renamed_sentence(renamed)}" if renamed else ""), markup=False,
                             timeout=10 if renamed else None)
             elif elsewhere and outcome.error is None:
@@ -1253,12 +1287,11 @@ class GalleryScreen(Screen):
             if outcome.error is not None:
                 self._fail(outcome.error)
             self._refresh_collections()
-            if len(restored) > 1 and cursor is not None:  # the cursor where it was (NEWUSER5 §3)
+            if count > 1 and cursor is not None:  # the cursor where it was (NEWUSER5 §3)
                 self._ask(self.filters, True, cursor)
             else:  # one image: back in its place, the focus on it
-                self._ask(self.filters, True, None, restored[0] if restored else None)
+                self._ask(self.filters, True, None, first)
 
-        job = chunked_job(ids, restore, restored, "restored", DELETE_CHUNK)
         self._run_job(f"Restoring {len(ids):,} images", job, len(ids), finished)
 
     def action_trash(self) -> None:
@@ -1307,7 +1340,7 @@ class GalleryScreen(Screen):
         def closed(trashed: list[int] | None) -> None:
             if trashed:
                 self._remember_delete(trashed, None)
-                self.grid.deselect(set(trashed))
+                self.grid.deselect(trashed)
                 self._refresh_collections()
                 self.reload(keep_position=True)
                 self._update_status()
@@ -1336,7 +1369,7 @@ class GalleryScreen(Screen):
         it, on the same ids, and a key acting on the selection says to wait (`_targets`)."""
         if not self._select_keys and self.grid.total <= SELECT_AT_ONCE:  # a small result: at once, as keys come
             try:
-                shown = set(self.library.ids(self.filters))
+                shown = self.library.selection(self.filters)
             except StoreError as exc:
                 self._fail(exc)
                 return
@@ -1352,52 +1385,39 @@ class GalleryScreen(Screen):
         """(The worker.)"""
         try:
             with self.library.connection():
-                ids = self.library.ids(filters)
-            # a piece at a time (store/pieces.py): one call on a million ids held the interpreter, and so the UI
-            # thread, 69-138 ms
-            shown = set_of(ids)
-            empty(ids)
+                # numpy's arrays (store/selection.py): as Python sets, a million ids held the interpreter, and so the
+                # UI thread, 69-138 ms at each step, and the collector walked them
+                shown = self.library.selection(filters)
             while not get_current_worker().is_cancelled:
-                changes, keys = self.grid.selection_changes, list(self._select_keys)
-                try:
-                    selected, notices = self._made_selection(shown, keys)
-                except RuntimeError:  # the selection changed while it was read: made again from it
-                    continue
-                # the million-id sets out of the generations the collector walks, unwalked: a young collection
-                # walked them (70 ms set off by the UI thread; 60 ms holding the interpreter lock here)
-                self.app.freeze_unwalked()
+                changes, keys = self.grid.selection_changes, list(self._select_keys)  # (read before the selection)
+                selected, notices = self._made_selection(shown, keys)
                 if self.app.call_from_thread(self._shown_selected, changes, keys, selected, notices):
-                    empty(shown)
                     return  # else the selection changed, or a key came, meanwhile: made again from it
-                empty(selected)
         except Exception as exc:  # noqa: BLE001 - said on the UI thread, and the keys waiting dropped
             if not get_current_worker().is_cancelled:
                 self.app.call_from_thread(self._shown_failed, exc)
 
-    def _made_selection(self, shown: set[int], keys: list[str]) -> tuple[set[int], list[str]]:
-        """The selection after the keys (select all, invert) on the ids shown, and what to say of it. Made a piece
-        at a time (`store.pieces`): in a worker, RuntimeError when the UI thread changed the selection meanwhile."""
-        selected = set_of(self.grid.selected)
+    def _made_selection(self, shown: Selection, keys: list[str]) -> tuple[Selection, list[str]]:
+        """The selection after the keys (select all, invert) on the ids shown, and what to say of it."""
+        selected = self.grid.selected
         notices = []
         for how in keys:
             if how == "all":
-                for piece in pieces(shown):
-                    selected.update(piece)
+                selected = selected | shown
                 others = len(selected) - len(shown)  # selected in other results: they stay selected
                 notices.append(f"{plural(len(shown), 'image')} selected"
                                + (f", {len(selected):,} in all." if others else "."))
             else:
-                for piece in pieces(shown):
-                    selected.symmetric_difference_update(piece)
+                selected = selected ^ shown
         return selected, notices
 
-    def _shown_selected(self, changes: int, keys: list[str], selected: set[int], notices: list[str]) -> bool:
+    def _shown_selected(self, changes: int, keys: list[str], selected: Selection, notices: list[str]) -> bool:
         """The selection made in the worker, taken when it was made from the selection as it is and for every key
         pressed; False (the worker makes it again) otherwise."""
         if self.grid.selection_changes != changes or self._select_keys != keys:
             return False
         self._select_keys = []
-        self.grid.select_ids(selected, handed_over=True)
+        self.grid.select_ids(selected)
         for text in notices:
             self.notify(text)
         return True

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Set
+from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,8 +31,8 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from store.pieces import empty
 from store.records import Count, ImageRecord
+from store.selection import Selection
 
 from .workers import work
 from .card import CardAction, ImageCard
@@ -46,7 +46,6 @@ CARD_FRAME = 2  # cells of border across a card (left and right, top and bottom)
 SPARES_AT_ONCE = 10  # hidden cards mounted after each paint (`_mount_spares`)
 THUMBNAILS_TOLD_AFTER = 0.05  # seconds of thumbnails made before the cards are told (`_make_thumbnails`)
 PAINT_AWAITED = 0.5  # seconds at most the thumbnail worker waits for the screen's pictures to be painted
-FREED_AT_ONCE = 20_000  # ids of a selection replaced above which a worker frees it (`_replace_selection`)
 CARD_LINES = 4  # the lines of a card besides its thumbnail and prompt: border (2), date, buttons
 
 
@@ -197,7 +196,7 @@ class CardGrid(Widget, can_focus=True):
         self.selectable = not owner_visible  # the public gallery (owners shown) is read only
         self.range_mode = False  # V: moving selects from the anchor to the cursor
         self._anchor: int | None = None  # where a range (V, shift+arrows) started
-        self._range_base: set[int] = set()  # what was selected before the range
+        self._range_base = Selection()  # what was selected before the range
         self.actions = actions
         self.image_class = image_class
         self.owner_visible = owner_visible
@@ -206,7 +205,9 @@ class CardGrid(Widget, can_focus=True):
         self._to_end: tuple[int, int] | None = None  # End on an estimate: (the result's generation, the cursor)
         self.columns = 1
         self.rows = 1
-        self._selected: set[int] = set()  # changed only by the selection's methods (see `selected`)
+        # changed only by the selection's methods (see `selected`), each change a new Selection: one sorted array
+        # that nothing changes, handed to dialogs and workers as it is (store/selection.py)
+        self._selected = Selection()
         self._selection_changes = 0  # bumped at each change (`selection_changes`)
         # The ids a stack card (record.stack > 1) stands for, given by the screen that knows the library:
         # selecting the card selects them all, as select-all does (None: a card is its own image only).
@@ -404,8 +405,9 @@ class CardGrid(Widget, can_focus=True):
     # -- selection: it changes here only, and each change is posted (SelectionChanged) ------------
 
     @property
-    def selected(self) -> Set[int]:
-        """The ids of the selected images (read only: the methods below change it)."""
+    def selected(self) -> Selection:
+        """The ids of the selected images: a Selection, which nothing changes (the methods below put another in
+        its place), so that a dialog or a worker takes it as it is, a million ids copied by none."""
         return self._selected
 
     @property
@@ -417,10 +419,7 @@ class CardGrid(Widget, can_focus=True):
     def toggle_selected(self, record: ImageRecord) -> None:
         """Select the card's image (a stack card: every image of its stack), or unselect it."""
         ids = self._ids_of(record)
-        if record.id in self._selected:
-            self._selected -= ids
-        else:
-            self._selected |= ids
+        self._selected = self._selected - ids if record.id in self._selected else self._selected | ids
         self._selection_changed()
 
     def _ids_of(self, record: ImageRecord) -> Set[int]:
@@ -429,35 +428,23 @@ class CardGrid(Widget, can_focus=True):
             return {record.id, *self.stack_members(record)}
         return {record.id}
 
-    def select_ids(self, ids: Set[int], *, handed_over: bool = False) -> None:
-        """Select these ids and no others. `handed_over`: `ids` is a new set the caller keeps no hold of, taken as
-        it is (a copy of a million ids takes tens of milliseconds)."""
-        self._replace_selection(ids if handed_over and isinstance(ids, set) else set(ids))
+    def select_ids(self, ids: Iterable[int]) -> None:
+        """Select these ids and no others (a Selection is taken as it is: a large one is made in a worker)."""
+        self._selected = Selection.of(ids)
         self._selection_changed()
 
-    def deselect(self, ids: Set[int]) -> None:
+    def deselect(self, ids: Iterable[int]) -> None:
         """Drop these ids from the selection (images deleted or hidden elsewhere)."""
-        if self._selected & ids:
-            self._selected -= ids
+        left = self._selected - ids
+        if left is not self._selected:
+            self._selected = left
             self._selection_changed()
 
     def clear_selection(self) -> None:
         self.end_range()
         if self._selected:
-            self._replace_selection(set())
+            self._selected = Selection()  # (a million ids: one block freed, at once)
             self._selection_changed()
-
-    def _replace_selection(self, ids: set[int]) -> None:
-        """`ids` selected in place of the selection, which a worker frees above FREED_AT_ONCE ids: a million freed
-        here held the UI thread 54-85 ms (issue 11)."""
-        old, self._selected = self._selected, ids
-        if len(old) > FREED_AT_ONCE:
-            self._free(old)
-
-    @work(thread=True, group="free-selection", exit_on_error=False, description="freeing a selection")
-    def _free(self, ids: set[int]) -> None:
-        """(The worker.) A selection no longer held here, freed a piece at a time (`store.pieces.empty`)."""
-        empty(ids)
 
     def _selection_changed(self, *, refresh: bool = True) -> None:
         self._selection_changes += 1
@@ -473,7 +460,7 @@ class CardGrid(Widget, can_focus=True):
             self.end_range()
             return
         self.range_mode = True
-        self._anchor, self._range_base = self.cursor, set(self._selected)
+        self._anchor, self._range_base = self.cursor, self._selected
         self._select_range()
 
     def end_range(self) -> None:
@@ -486,7 +473,7 @@ class CardGrid(Widget, can_focus=True):
             self.action_move(dx, dy)
             return
         if self._anchor is None:
-            self._anchor, self._range_base = self.cursor, set(self._selected)
+            self._anchor, self._range_base = self.cursor, self._selected
         self._move(dx, dy)
         self._select_range()
 
@@ -510,10 +497,10 @@ class CardGrid(Widget, can_focus=True):
 
     @work(thread=True, exclusive=True, group="range", exit_on_error=False)
     def _read_range(self, source: GridSource, generation: int, anchor: int, low: int, high: int) -> None:
-        ids = {i for record in source.fetch(low, high - low + 1) for i in self._ids_of(record)}
+        ids = Selection(i for record in source.fetch(low, high - low + 1) for i in self._ids_of(record))
         self.app.call_from_thread(self._range_read, generation, anchor, ids)
 
-    def _range_read(self, generation: int, anchor: int, ids: set[int]) -> None:
+    def _range_read(self, generation: int, anchor: int, ids: Set[int]) -> None:
         if generation == self._pages.generation and anchor == self._anchor:
             self.select_ids(self._range_base | ids)
 
