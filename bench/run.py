@@ -543,6 +543,25 @@ async def modals_and_changes(app, pilot, library: Library, meter: StallMeter, se
         await pilot.press("escape")
         await settle()
         assert app.screen is gallery, f"{key}: a dialog stayed open ({app.screen})"
+    # every image selected (a million at 1,000,000: issue 11): the delete question, then Cancel; the collections
+    # dialog over them, open long enough for the gallery's follower to poll, then Esc; then Esc clears them
+    meter.phase = "select all, d, Cancel"
+    await pilot.press("ctrl+a")
+    await settle()
+    await pilot.press("d")
+    await settle()
+    await pilot.press("escape")
+    await settle()
+    assert app.screen is gallery and len(gallery.grid.selected) == gallery.grid.total
+    meter.phase = "select all, a, Esc"
+    await pilot.press("a")
+    await settle()
+    await asyncio.sleep(2.5)  # (the follower polls every second)
+    await pilot.press("escape")
+    await settle()
+    await pilot.press("escape")  # the selection cleared
+    await settle()
+    assert app.screen is gallery and not gallery.grid.selected
     meter.phase = "dialog: progress"
     await pilot.press("space", "right", "space", "f")  # two selected: the progress dialog, which closes when done
     await settle()
