@@ -804,6 +804,20 @@ async def test_ctrl_c_closes_a_dialog_as_esc_does_or_copies_the_text_selected(li
         await wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
 
 
+async def test_a_dialogs_help_lists_its_ctrl_c_after_its_esc(lib, tmp_path):
+    """The help (?) over a dialog: Ctrl+C's row ("Same as Esc") comes right after the Esc row, not first."""
+    from tui.help_screen import help_rows
+    from tui.prompt_screen import PromptScreen
+
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        ids = [row.binding_id for row in help_rows(app.screen)]
+        assert ids.index("dialog.stop") == ids.index("prompt.close") + 1 > 1, ids
+
+
 def test_every_dialog_takes_ctrl_c_for_what_its_esc_does():
     """Every modal screen of the app: Ctrl+C runs `stop` (no dialog binds it to anything else), which runs the
     action its Escape is bound to, an action it has; every dialog shown (a class no other derives from) binds

@@ -41,8 +41,7 @@ class Modal(ModalScreen[Result]):
 
     # Textual's Ctrl+C in a screen copies the text selected with the mouse, and without any does nothing (a modal
     # screen does not reach the app's "press ctrl+q to quit" either): here it also cancels or closes, as Escape does
-    BINDINGS = [Binding("ctrl+c", "stop", "Cancel or close, as Esc does (text selected: copy it)", show=False,
-                        id="dialog.stop")]
+    BINDINGS = [Binding("ctrl+c", "stop", "Same as Esc; copies selected text", show=False, id="dialog.stop")]
 
     _resumed = False
 

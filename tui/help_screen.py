@@ -130,6 +130,15 @@ def conflict_note(app: App, binding: Binding, clashing: dict[str, list[str]]) ->
     return "; ".join(said) + "." if said else ""
 
 
+def esc_then_ctrl_c(bindings: list[Binding]) -> list[Binding]:
+    """A dialog's bindings with its Ctrl+C ("Same as Esc": `Modal`'s, its base's, so listed first) right after the
+    binding of its Escape."""
+    stop = [binding for binding in bindings if binding.id == "dialog.stop"]
+    rest = [binding for binding in bindings if binding.id != "dialog.stop"]
+    at = next((n + 1 for n, binding in enumerate(rest) if "escape" in binding.key.split(",")), len(rest))
+    return rest[:at] + stop + rest[at:]
+
+
 def help_rows(screen: Screen) -> list[KeyRow]:
     """Every key the screen offers, grouped: the screen's, its widgets', then the app's."""
     app = screen.app
@@ -145,7 +154,7 @@ def help_rows(screen: Screen) -> list[KeyRow]:
     for node in nodes:
         title = section_title(node)
         clashing = clashes(keymap, binding_rows(type(node))) if keymap else {}
-        for binding in own_bindings(type(node)):
+        for binding in esc_then_ctrl_c(own_bindings(type(node))):
             action = binding.action
             if node is screen and screen.check_action(action, ()) is False:
                 continue
