@@ -32,7 +32,9 @@ cell by cell (issue 11).
 5. The same cuts made in a line of one run of single-width characters (the blank lines of the containers under
    the cards, cut at every card's edge and then hidden by the cards) are made by slicing its text, not by
    Rich's `Segment.divide`, which measures every cut cell by cell: at a change of card size 300 such lines were
-   cut in 20 pieces each, 5-8 ms of the frame that shows the new cards (issue 11). The pieces are the same.
+   cut in 20 pieces each, 5-8 ms of the frame that shows the new cards (issue 11). The pieces are the same, and
+   kept for every line alike (the same characters, style and cuts: a screen's blank lines are a few kinds), not
+   on each line: cutting one still made 20 lines (17 us).
 
 `install()` is run once by the app; each patch checks that Textual still has what it replaces.
 """
@@ -51,6 +53,9 @@ from textual.worker import Worker, active_worker
 INNER_OUTER_KEPT = 1024  # colour pairs (Textual's own size, now for every widget together)
 
 _installed = False
+
+CUT_LINES_KEPT = 256  # lines of one run of characters, cut (5.): a screen's blank lines are a few alike
+_cut_lines: dict[tuple, list[Strip]] = {}
 
 
 def _keyed_by_colours() -> None:
@@ -81,15 +86,16 @@ def _acyclic_strips() -> None:
         if len(segments) == 1 and segments[0].control is None:  # (5.) a blank line, most likely
             text, style, _ = segments[0]
             if len(text) == self.cell_length and text.isascii():  # every character one cell
-                key = tuple(cuts)
-                cache = self._divide_cache
-                pieces = cache.get(key)
+                key = (text, style, *cuts)
+                pieces = _cut_lines.get(key)
                 if pieces is None:
                     pieces, start = [], 0
                     for cut in cuts:
                         pieces.append(Strip([Segment(text[start:cut], style)] if cut > start else [], cut - start))
                         start = cut
-                    cache[key] = pieces
+                    if len(_cut_lines) >= CUT_LINES_KEPT:
+                        _cut_lines.clear()
+                    _cut_lines[key] = pieces
                 return pieces
         return divide(self, cuts)
 
