@@ -36,6 +36,13 @@ cell by cell (issue 11).
    kept for every line alike (the same characters, style and cuts: a screen's blank lines are a few kinds), not
    on each line: cutting one still made 20 lines (17 us).
 
+6. `OptionList._move_page` (PageUp/PageDown) reads the highlighted option's line before the list's first layout
+   has made its lines: KeyError, and the app ended with a traceback. In tmux, `a` then PageUp at once (the
+   collections dialog just opened) did it; the slow fuzz run (seed 3) found it too (NEWUSER14). The command
+   palette's list had the same fault (guarded in tui/app.py since the fuzz test found it). Here a page key on a
+   list not laid out yet does nothing, in every option list (the collections', the sources', the duplicates'
+   groups, the ⋯ menu, the palette).
+
 `install()` is run once by the app; each patch checks that Textual still has what it replaces.
 """
 from __future__ import annotations
@@ -164,6 +171,22 @@ def _workers_let_go() -> None:
     Worker._run = _run  # type: ignore[method-assign]
 
 
+def _paging_before_layout() -> None:
+    from textual.widgets import OptionList
+
+    move_page = getattr(OptionList, "_move_page", None)
+    if move_page is None:  # Textual changed: leave it
+        return
+
+    def _move_page(self: OptionList, direction: int) -> None:
+        try:
+            move_page(self, direction)
+        except (KeyError, IndexError):  # its lines are not made yet (no layout): nothing to page through
+            pass
+
+    OptionList._move_page = _move_page  # type: ignore[method-assign]
+
+
 def install() -> None:
     """Apply the workarounds (once per process)."""
     global _installed
@@ -174,3 +197,4 @@ def install() -> None:
     _acyclic_strips()
     _lazy_strip_caches()
     _workers_let_go()
+    _paging_before_layout()
