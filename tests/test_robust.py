@@ -612,6 +612,26 @@ async def test_page_keys_in_a_list_just_opened(lib, tmp_path, keys):
         assert isinstance(app.screen, GalleryScreen)
 
 
+async def test_a_palette_search_started_as_the_palette_closes_ends_quietly(lib, tmp_path):
+    """Found by the slow fuzz run (test_fuzz_long[10], after 3,306 events; NEWUSER14): the palette's search worker
+    (Textual's, exit_on_error) started when its list was already gone (the palette closing under fast keys) and
+    ended the app: NoMatches("No nodes match 'CommandList' on CommandPalette"). Such a search ends quietly."""
+    from textual.command import CommandInput, CommandList, CommandPalette
+
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        palette = app.screen
+        await palette.query_one(CommandList).remove()  # as the palette closes: its list gone…
+        palette.query_one(CommandInput).value = "f"  # …and a letter typed meanwhile starts a search
+        await settle(pilot, app)
+        assert app.is_running
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
+
+
 async def test_a_locked_library_on_the_ui_thread_is_a_notice(lib, tmp_path, monkeypatch):
     """Reads made on the UI thread (opening the gallery, select all, the collections) fail with a notice."""
     def locked(*args, **kwargs):
