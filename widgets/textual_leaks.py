@@ -209,7 +209,8 @@ def _palette_search_after_close() -> None:
             pass
 
     _gather_commands.__doc__ = gather.__doc__
-    CommandPalette._gather_commands = work(exclusive=True, group=group)(_gather_commands)  # type: ignore[method-assign]
+    CommandPalette._gather_commands = work(  # type: ignore[method-assign]
+        exclusive=True, group=group, exit_on_error=False)(_gather_commands)  # any other failure: said, the app goes on
 
 
 def install() -> None:
