@@ -672,3 +672,60 @@ async def test_a_long_burst_of_keys_costs_each_key_a_look_at_the_focus_not_one_p
         search = app.screen.query_one("#search", Input)
         await wait_until(pilot, lambda: search.value == text and app.key_order.idle, timeout=60)
         assert len(looks) < 10 * len(text), len(looks)
+
+
+@pytest.mark.parametrize("dialog", ["delete", "clean", "info"])
+async def test_a_dialog_answered_twice_at_once_is_answered_once(lib, tmp_path, dialog):
+    """Found by the slow fuzz run (test_fuzz_long[13], after 2,399 events; NEWUSER14): a question's button pressed
+    twice before the first press was dealt with (two clicks, Enter twice at once) dismissed it twice: its answer,
+    already given, ended the app (InvalidStateError), and the second dismissal would pop the screen under it. The
+    second answer is not given; the gallery stays."""
+    from textual.widgets import Button
+
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        if dialog == "clean":
+            await pilot.press("ctrl+a")
+        await pilot.press({"delete": "d", "clean": "b", "info": "i"}[dialog])
+        await wait_until(pilot, lambda: not isinstance(app.screen, GalleryScreen))
+        await settle(pilot, app)
+        closing = app.screen.query_one("#cancel" if dialog != "info" else "#close", Button)
+        closing.press()
+        closing.press()  # queued behind the first
+        await settle(pilot, app)
+        assert app.is_running and isinstance(app.screen, GalleryScreen) and len(app.screen_stack) == 2
+        assert lib.total() == len(PROMPTS)
+
+
+async def test_a_large_view_closing_as_the_grid_moves_follows_nothing(lib, tmp_path):
+    """Found by the slow fuzz run (seeds 10 and 12; NEWUSER14): the grid's cursor moved as the large view closed,
+    and the view, told to follow, looked for its caption, gone with it: NoMatches, the app ended."""
+    from tui.viewer_screen import ViewerScreen
+
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ViewerScreen))
+        await settle(pilot, app)
+        view = app.screen
+        await view.query_one("#viewer-caption").remove()  # as it closes
+        view.follow()
+        await settle(pilot, app)
+        assert app.is_running
+
+
+async def test_a_grid_editor_closed_before_its_panel_was_laid_out_shows_nothing(lib, tmp_path):
+    """Found by the slow fuzz run (seed 11; NEWUSER14): the editor closed between its panel's mount and its first
+    layout; the sheet, read meanwhile, was then shown into fields gone with it: NoMatches '#rows', the app ended."""
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("g")
+        await wait_until(pilot, lambda: isinstance(app.screen, GridEditorScreen) and app.screen.sheet is not None)
+        editor = app.screen
+        await editor.query_one("#grid-side").remove_children()  # as it closes
+        editor._side_laid_out()  # its panel's first layout, come late
+        await settle(pilot, app)
+        assert app.is_running

@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from textual import events
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
@@ -68,7 +69,19 @@ class Modal(ModalScreen[Result]):
     async def _on_compose(self, event: events.Compose) -> None:
         self._set_breakpoints(self.app.size)
 
+    _gone = False  # dismissed already (`dismiss`)
+
+    def dismiss(self, result: Result | None = None) -> AwaitComplete:
+        """Once: a second answer queued behind the first (two clicks on a button, Enter twice at once, a click and
+        Esc) gave the answer again, already given (InvalidStateError: the app ended; the slow fuzz run, seed 13),
+        and would pop the screen under this one. NEWUSER14."""
+        if self._gone:
+            return AwaitComplete()
+        self._gone = True
+        return super().dismiss(result)
+
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        self._gone = False  # shown (again): it may be dismissed
         if not self._resumed:  # styled as it was mounted, a moment ago: not all of it again
             self._resumed = True
             event.refresh_styles = False

@@ -192,7 +192,10 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
         self.call_after_refresh(self._side_laid_out)
 
     def _side_laid_out(self) -> None:
-        """The panel is there and laid out (the cell's box has its size): the sheet can be shown."""
+        """The panel is there and laid out (the cell's box has its size): the sheet can be shown; unless the editor
+        closed meanwhile, its panel gone with it (fuzz seed 11: NoMatches '#rows')."""
+        if not self.query("#rows"):
+            return
         self._side_mounted = True
         if self._waiting_sheet is not None:
             self._sheet_ready(*self._waiting_sheet)

@@ -173,7 +173,9 @@ class ViewerScreen(Dialog[None]):
         elif self.note:  # its thumbnail, the file not reachable (its folder not there)
             caption = Text.assemble(("thumbnail: the file is not reachable", "reverse"), " ", caption,
                                     no_wrap=True, overflow="ellipsis")
-        self.query_one("#viewer-caption", Static).update(caption)
+        shown = self.query("#viewer-caption")  # none once the view closed (the grid moved as it closed: fuzz seed 10)
+        if shown:
+            shown.first(Static).update(caption)
 
     def _show_info(self) -> None:
         """Each field's name, then its value on the panel's whole width (beside "Negative prompt" a value had
