@@ -1501,6 +1501,22 @@ async def test_download_into_a_folder_whose_parent_is_missing_says_so_and_makes_
         await ui.wait_until(pilot, lambda: default.is_dir() and len(list(default.iterdir())) == 1)
 
 
+async def test_the_compositor_workarounds_are_in_place(tmp_path):
+    """widgets/textual_repaint.py mends a fault in Textual's compositor, its private API (there is no public way to
+    mend it): if Textual moved or changed what it replaces, the workaround is left out and the app runs on, and this
+    fails loudly, so that the change is seen (NEWUSER6 #10)."""
+    from widgets import textual_repaint
+
+    library = Library(tmp_path / "lib", account="alice")
+    app = MyImagesApp(library, downloads=tmp_path / "downloads")
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert textual_repaint.INSTALLED, "Textual's compositor changed: see widgets/textual_repaint.py"
+    finally:
+        library.close()
+
+
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
 async def test_notices_that_timed_out_leave_nothing_drawn_on_the_terminal(lib, tmp_path, size):
     """NEWUSER6 #10: a burst of notices (more than the screen holds: the notice rack scrolls to the newest) left
