@@ -19,7 +19,7 @@ from tui.gallery_screen import GalleryScreen
 from tui.trash_screen import TrashScreen
 
 from .test_clipboard import copies  # noqa: F401 - a fixture
-from .ui import collections_read, notices, screen_text, settle, wait_until
+from .ui import collections_read, notices, screen_lines, screen_text, settle, wait_until
 
 
 @pytest.fixture
@@ -245,8 +245,6 @@ async def test_the_progress_dialog_takes_only_its_own_keys(lib, tmp_path):
 
     from tui.progress_screen import ProgressScreen
 
-    from .ui import screen_lines
-
     go_on = threading.Event()
 
     def job(progress, cancelled):
@@ -321,18 +319,28 @@ async def test_a_dialogs_backdrop_is_the_gallery_dimmed_cell_for_cell_as_textual
     gallery dims none of its styles again (each dialog dimmed them all: 3,000 colour pairs, 20-25 ms of the first
     paint of each dialog in bench/run.py's figure 9 at 1,000,000 images; fails without: as many as the first). With
     true colours, the first dialog neither: the gallery's were dimmed ahead while it was idle (`DimAhead`), and
-    they are Textual's colours too."""
+    they are Textual's colours too; every line of the backdrop is then left as it is by Textual's ANSI filter
+    (`AnsiSkipped`, which tells the dimmed styles by identity)."""
     from textual.geometry import Region
     from textual.renderables.background_screen import BackgroundScreen
     from textual.visual import RichVisual, Visual
 
     from tui.info_screen import InfoScreen
-    from widgets.dimmed_backdrop import DimmedScreen, DimmedStyles, forget
+    from widgets.dimmed_backdrop import AnsiSkipped, DimmedScreen, DimmedStyles, forget
 
     forget()  # (the dimmed styles of an earlier test's pictures)
     library = gradient_library(tmp_path)
     drawn = counted_calls(monkeypatch, DimmedScreen, "render_strips")
     dimmed = counted_calls(monkeypatch, DimmedStyles, "dimmed")
+    passed_on: list[bool] = []  # each line a dialog's screen filtered: whether Textual's ANSI filter had to look at it
+    skip_or_filter = AnsiSkipped.apply
+
+    def recorded(self, segments, background):
+        filtered = skip_or_filter(self, segments, background)
+        passed_on.append(filtered is not segments)
+        return filtered
+
+    monkeypatch.setattr(AnsiSkipped, "apply", recorded)
     app = MyImagesApp(library, images="halfcell", downloads=tmp_path / "downloads")
     try:
         async with app.run_test(size=(160, 48)) as pilot:
@@ -363,11 +371,14 @@ async def test_a_dialogs_backdrop_is_the_gallery_dimmed_cell_for_cell_as_textual
                 await wait_until(pilot, lambda: app.dim_ahead.passes and not app.dim_ahead.busy)
             for key, kind in (("d", ConfirmDeleteScreen), ("i", InfoScreen)):
                 dimmed.clear()
+                passed_on.clear()
                 await pilot.press(key)
                 await wait_until(pilot, lambda kind=kind: isinstance(app.screen, kind))
                 await settle(pilot, app)
                 assert_dimmed_as_textual_draws_it()
                 assert len(dimmed) > 100 if key == "d" and theme != "textual-dark" else len(dimmed) < 20, len(dimmed)
+                if theme == "textual-dark":  # every line of dimmed true colours: left as it is, not looked at again
+                    assert (passed_on or key != "d") and not any(passed_on), passed_on
                 await pilot.press("escape")
                 await settle(pilot, app)
     finally:
@@ -476,12 +487,14 @@ async def test_only_the_thumbnails_on_screen_are_dimmed_soon(tmp_path, monkeypat
         library.close()
 
 
-async def test_thumbnails_are_not_dimmed_soon_when_the_kept_colours_are_full(tmp_path, monkeypatch):
-    """Issue 11: dimming the thumbnails just shown soon after each change filled the kept dimmed styles (KEPT) every
-    few screens while scrolling; each time all were dropped and freed at once on the UI thread, and dimmed again:
-    400,000 colours while bench/run.py scrolled a million images, and its scrolling stall went 35 -> 44-53 ms. With
-    less room than a screen's (SOON_ROOM), the thumbnails shown are not dimmed soon: the whole screen's pass, once
-    idle for longer, drops and dims them (as before). Fails without (End's thumbnails dimmed, the kept ones dropped)."""
+async def test_thumbnails_are_dimmed_soon_however_many_screens_were_dimmed_before(tmp_path, monkeypatch):
+    """Issue 11: the kept dimmed styles (KEPT) filled every few screens of new pictures on a million images; they
+    were then dropped all at once (a stall while scrolling), so bc62424 stopped dimming the thumbnails just shown
+    once less than a screen's room was left, and a dialog opened within AHEAD_AFTER of scrolling that far dimmed
+    them at its first paint. Now the least recently seen styles go one for each new one (`Blend`): with the kept
+    ones full, End's thumbnails are still dimmed soon, in the same blend, which stays full and is not emptied, and
+    the info dialog's paint blends (almost) nothing. Fails without (nothing dimmed soon: End's colours blended at
+    the dialog's paint)."""
     from widgets import dimmed_backdrop
 
     blended = counted_blends(monkeypatch)
@@ -492,14 +505,96 @@ async def test_thumbnails_are_not_dimmed_soon_when_the_kept_colours_are_full(tmp
             await settle(pilot, app)
             await wait_until(pilot, lambda: app.dim_ahead.passes and not app.dim_ahead.busy)
             (blend,) = dimmed_backdrop._blends.values()
-            room = dimmed_backdrop.SOON_ROOM // 2  # less than a screen's worth left
-            monkeypatch.setattr(dimmed_backdrop, "KEPT", len(blend.plain) + len(blend.other) + room)
-            monkeypatch.setattr(dimmed_backdrop, "AHEAD_AFTER", 600.0)  # (the whole screen's pass after the test)
+            kept = len(blend.plain) + 50  # full after a few of End's colours
+            monkeypatch.setattr(dimmed_backdrop, "KEPT", kept)
+            monkeypatch.setattr(dimmed_backdrop, "AHEAD_AFTER", 600.0)  # no whole screen's pass from now on
             blended.clear()
             await pilot.press("end")
             await settle(pilot, app)
             await wait_until(pilot, lambda: not app.dim_ahead.pending)
-            assert blended == [] and list(dimmed_backdrop._blends.values()) == [blend]
+            assert len(blended) > 100  # End's thumbnails, dimmed soon
+            assert list(dimmed_backdrop._blends.values()) == [blend] and len(blend.plain) == kept
+            blended.clear()
+            await pilot.press("i")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "InfoScreen")
+            await settle(pilot, app)
+            assert len(blended) < 20, len(blended)
+    finally:
+        library.close()
+
+
+def test_kept_dimmed_styles_go_one_at_a_time_the_least_recently_seen_first(monkeypatch):
+    """Issue 11: past KEPT, each new dimmed style drops the one least recently seen on a screen (`Blend.seen`), never
+    a pile at once (20,000 styles freed in one go were a stall while scrolling), and the dimmed colours are bounded
+    too (COLOURS_KEPT). The dimmed styles kept are those Textual's ANSI filter is told to leave (`stable`). Fails
+    without (all kept until the blend was replaced as a whole)."""
+    from rich.color import Color as RichColor
+    from rich.style import Style as RichStyle
+    from textual.color import Color
+
+    from widgets import dimmed_backdrop
+
+    monkeypatch.setattr(dimmed_backdrop, "KEPT", 100)
+    monkeypatch.setattr(dimmed_backdrop, "COLOURS_KEPT", 150, raising=False)
+    blend = dimmed_backdrop.Blend(Color(10, 20, 30, 0.6))
+    styles = [RichStyle.from_color(RichColor.from_rgb(n % 256, n // 256, 7), RichColor.from_rgb(3, n % 256, n // 256))
+              for n in range(1_000)]
+    text = RichStyle(bold=True, color="red")  # not two true colours: dimmed Textual's way, remembered as such
+    watched = styles[0]
+    sizes = []
+    for n, style in enumerate(styles):
+        assert blend.plain_style(style) is not None
+        sizes.append(len(blend.plain))
+        if n % 20 == 0:
+            assert blend.seen([watched, None, text]) == [text]  # (on screen again: the last to go)
+    assert sizes == [min(n + 1, 100) for n in range(1_000)]  # one in, one out: never emptied
+    assert watched in blend.plain and styles[1] not in blend.plain and all(s in blend.plain for s in styles[-99:])
+    assert blend.dropped == 900 and len(blend.colours) == 150
+    assert blend.plain_style(text) is None and blend.seen([text]) == []
+    dimmed = [style for style in blend.plain.values() if style is not None]
+    assert set(blend.stable) == set(map(id, dimmed)) and len(dimmed) == 99
+
+
+@pytest.mark.parametrize("compositor", ["read", "gone"])
+async def test_the_screen_below_is_read_from_textuals_compositor_or_drawn_textuals_way(tmp_path, compositor):
+    """Issue 11: a dialog's backdrop and the dimming ahead read the screen's lines from Textual's compositor
+    (`screen_lines`: Textual's private API, which its own BackgroundScreen reads; it has no public way). Read: this
+    Textual still has it, and its lines are what the screen shows (this fails loudly if Textual changes it). Gone
+    (as under a Textual without it): the dialog draws the screen below Textual's way, the same cells, and the app
+    runs on. Fails without (no such guard: the private attribute was read as it is, in two places)."""
+    from textual.renderables.background_screen import BackgroundScreen
+    from textual.visual import RichVisual, Visual
+
+    from widgets import dimmed_backdrop
+
+    dimmed_backdrop.forget()
+    library = gradient_library(tmp_path, 8)
+    app = MyImagesApp(library, images="halfcell", downloads=tmp_path / "downloads")
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            async with app.run_test(size=(80, 24)) as pilot:
+                await settle(pilot, app)
+                if compositor == "read":
+                    assert dimmed_backdrop.COMPOSITOR_READ, "Textual's compositor changed: see widgets/dimmed_backdrop.py"
+                    lines = dimmed_backdrop.screen_lines(app.screen)
+                    assert lines is not None and [line.text for line in lines] == screen_lines(app)
+                else:
+                    patch.setattr(dimmed_backdrop, "_Compositor", None)  # (no such thing in this Textual)
+                    assert dimmed_backdrop.screen_lines(app.screen) is None
+                await pilot.press("end")  # (then idle: the dimming ahead of the whole screen comes)
+                await settle(pilot, app)
+                await wait_until(pilot, lambda: not app.dim_ahead.busy)
+                await pilot.press("d")
+                await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
+                await settle(pilot, app)
+                dialog, gallery = app.screen, app.screen_stack[-2]
+                width, height = dialog.size
+                textual = Visual.to_strips(dialog, RichVisual(dialog, BackgroundScreen(gallery, dialog.styles.background)),
+                                           width, height, dialog.visual_style)
+                assert [list(dialog.render_line(y)) for y in range(height)] == [list(line) for line in textual]
+                await pilot.press("escape")
+                await wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
+                assert app.is_running
     finally:
         library.close()
 

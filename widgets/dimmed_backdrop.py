@@ -10,7 +10,8 @@ dialog (info, prompt, delete, collections, help, trash, progress).
 Here the same lines are made from the lower screen's lines, each distinct style dimmed once (a thumbnail's two
 colours blended with integer arithmetic where the result is plain colours, Textual's own code for any other style)
 and kept for the next paint and the next dialog of the same look (every dialog has the same: a thumbnail's colours
-are dimmed once, not again by each dialog opened over them; issue 11): the cells are the same as Textual's
+are dimmed once, not again by each dialog opened over them; issue 11; at most KEPT of them, the least recently seen
+on a screen going one for each new one: `Blend`): the cells are the same as Textual's
 (tests/test_dialogs.py compares them segment by segment). Anything unusual (a lower screen of another width, a
 control segment) is drawn Textual's way.
 
@@ -20,13 +21,22 @@ the thumbnails on screen soon after new ones were drawn (`dim_later`: from their
 the rest of the screen (text, borders) once idle for longer (0.3 s: it reads the whole screen). The lines a backdrop
 is made of are kept per look (`Look.last`): the next dialog over the same screen takes them, with what Textual's
 line filters made of them (kept on each line).
+
+The lines of the screen below are read from its compositor (`screen_lines`: `Screen._compositor.render_strips()`),
+Textual's private API: its own `BackgroundScreen` reads them the same way, and Textual 8.2 has no public way to get
+a screen's lines as drawn (`App.export_screenshot` reads the same attribute, for the top screen only, as SVG; each
+widget's `render_lines` is public, but the screen's lines are those cut where widgets cover each other, which only
+the compositor knows). `COMPOSITOR_READ` says whether this Textual still has it (tests/test_dialogs.py fails
+loudly if not); without it a dialog draws the screen below Textual's way and nothing is dimmed ahead from the whole
+screen (the thumbnails just drawn still are, from their own lines): slower, never a crash.
 """
 from __future__ import annotations
 
+import inspect
 import operator
 import time
-from collections import deque
-from typing import TYPE_CHECKING, Callable, Sequence
+from collections import OrderedDict, deque
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 from rich.color import Color as RichColor, ColorType
 from rich.color_triplet import ColorTriplet
 from rich.segment import Segment
@@ -44,6 +54,7 @@ from textual.widget import Widget
 from .colour_codes import make_style_codes
 
 if TYPE_CHECKING:
+    from textual._compositor import Compositor
     from textual.app import App
     from textual.timer import Timer
 
@@ -51,12 +62,13 @@ DIALOG_ALPHA = 0.6  # a dialog's screen is its theme's background at 60% (Textua
 AHEAD_AFTER = 0.3  # seconds without a key, a click or a change of the screen before its colours are dimmed ahead
 AHEAD_SOON = 0.05  # the same for the thumbnails on screen once new ones are drawn (`dim_later`): no whole screen
 AHEAD_COLLECT = 0.002  # seconds spent gathering the styles of thumbnails just drawn, in one turn of the event loop
-SOON_ROOM = 4_000  # styles a dimming of thumbnails just shown may add (a screen's); with less room, none is made
 DRAWN_QUEUED = 64  # thumbnails shown and waiting to be dimmed ahead (more: the whole screen's pass finds them)
 AHEAD_SLICE = 0.004  # seconds of dimming ahead in one turn of the event loop (a key waits no longer)
 AHEAD_BATCH = 64  # styles dimmed between two looks at the clock
 AHEAD_PAUSE = 0.01  # seconds between two slices (the event loop's other work goes first)
-KEPT = 20_000  # dimmed styles kept between paints (a screen of thumbnails has some 4,000 colour pairs)
+KEPT = 20_000  # dimmed styles kept per dimming colour (a screen of thumbnails has some 4,000 colour pairs): past it,
+# each new one drops the one least recently seen on a screen (`Blend.plain`), so none is dropped in bulk
+COLOURS_KEPT = 2 * KEPT  # dimmed colours kept (`Blend.colours`): past it, each new one drops the oldest
 LOOKS_KEPT = 4  # looks whose dimmed styles are kept (one, unless the theme changes)
 
 _TRUECOLOR = ColorType.TRUECOLOR
@@ -66,19 +78,54 @@ _HEX = [f"{value:02x}" for value in range(256)]
 _installed = False
 
 
+def _compositor_class() -> type[Compositor] | None:
+    """Textual's compositor, if it still draws a screen's lines with `render_strips(size=None)` (what `screen_lines`
+    reads); else None."""
+    try:
+        from textual._compositor import Compositor
+    except ImportError:
+        return None
+    method = Compositor.__dict__.get("render_strips")
+    try:
+        drawn = callable(method) and list(inspect.signature(method).parameters) == ["self", "size"]
+    except (TypeError, ValueError):
+        drawn = False
+    return Compositor if drawn else None
+
+
+_Compositor = _compositor_class()
+COMPOSITOR_READ = _Compositor is not None  # this Textual's screens' lines can be read (`screen_lines`)
+
+
+def screen_lines(screen: Screen) -> list[Strip] | None:
+    """The lines a screen shows, as its compositor draws them (Textual's private API, see the module), or None when
+    this Textual has no such thing (the caller then does without)."""
+    compositor: Compositor | None = getattr(screen, "_compositor", None)
+    if _Compositor is None or type(compositor) is not _Compositor:
+        return None
+    lines = compositor.render_strips()
+    return lines if type(lines) is list and (not lines or type(lines[0]) is Strip) else None
+
+
 class Blend:
     """What one dimming colour makes of true colours and of styles of two true colours and nothing else (a thumbnail's
-    cell): worked out once, kept for every look of that colour (at most KEPT styles), by the dialogs drawn and ahead of
-    them (`DimAhead`)."""
+    cell): worked out once, kept for every look of that colour, by the dialogs drawn and ahead of them (`DimAhead`).
+
+    At most KEPT styles, the least recently seen on a screen going first (`seen`), one for each new one: the kept
+    styles were dropped all at once when they filled (every few screens of new pictures on a million images),
+    which was a stall of its own while scrolling, so the thumbnails just shown were no longer dimmed soon once
+    they were nearly full, and a dialog opened soon after scrolling that far dimmed them at its first paint."""
 
     def __init__(self, color: Color) -> None:
         self.color = color
-        self.colours: dict[RichColor, RichColor] = {}
-        self.plain: dict[RichStyle | None, RichStyle] = {}  # a style of two true colours -> its dimmed style
-        self.other: set[RichStyle | None] = set()  # styles seen that are not such (`plain_style` answers None)
-        # the dimmed styles, which Textual's ANSI filter leaves as they are (true colours, not dim): hashed here, as
-        # they are made (while idle, when dimmed ahead), not by the dialog's first paint
-        self.stable: set[RichStyle] = set()
+        self.colours: OrderedDict[RichColor, RichColor] = OrderedDict()  # the oldest first (at most COLOURS_KEPT)
+        # a style seen -> its dimmed style when it is of two true colours and nothing else, else None (a style a
+        # dialog dims Textual's way): the least recently seen on a screen first
+        self.plain: OrderedDict[RichStyle | None, RichStyle | None] = OrderedDict()
+        # the dimmed styles in `plain` by their id (each is a style of its own), which Textual's ANSI filter leaves
+        # as they are (true colours, not dim): told by identity (`AnsiSkipped`), not hashed by the dialog's paint
+        self.stable: dict[int, RichStyle] = {}
+        self.dropped = 0  # styles dropped, the least recently seen (past KEPT)
         # each channel's value blended with the dimming colour, as `Color.blend` does it (`_colour`)
         r2, g2, b2, factor = color.r, color.g, color.b, color.a
         self.channels = tuple([int(v + (other - v) * factor) for v in range(256)] for other in (r2, g2, b2))
@@ -86,8 +133,9 @@ class Blend:
     def plain_style(self, style: RichStyle | None) -> RichStyle | None:
         """A style of two true colours and nothing else, dimmed: the colours blended here (as `Color.blend` does) and
         kept, a Style made once. None for any other style."""
-        dimmed = self.plain.get(style)
-        if dimmed is not None or style in self.other:
+        plain = self.plain
+        dimmed = plain.get(style)
+        if dimmed is not None or style in plain:
             return dimmed
         fg = bg = None
         # (what `style == RichStyle.from_color(style.color, style.bgcolor)` says, Style's equality being that of
@@ -95,13 +143,30 @@ class Blend:
         if (style is not None and not style._attributes and not style._set_attributes and style._link is None
                 and style._meta is None):
             fg, bg = self._colour(style._color), self._colour(style._bgcolor)
-        if style is None or fg is None or bg is None:
-            self.other.add(style)
-            return None
-        dimmed = self.plain[style] = RichStyle.from_color(fg, bg)
-        self.stable.add(dimmed)
-        make_style_codes((dimmed,))  # its terminal codes too, as a paint would (colour_codes.py)
+        if style is not None and fg is not None and bg is not None:
+            dimmed = RichStyle.from_color(fg, bg)
+            self.stable[id(dimmed)] = dimmed
+            make_style_codes((dimmed,))  # its terminal codes too, as a paint would (colour_codes.py)
+        plain[style] = dimmed
+        if len(plain) > KEPT:  # the one least recently seen goes (one for one: never a pile freed at once)
+            _, gone = plain.popitem(last=False)
+            if gone is not None:
+                del self.stable[id(gone)]
+            self.dropped += 1
         return dimmed
+
+    def seen(self, styles: Iterable[RichStyle | None]) -> list[RichStyle]:
+        """The styles of a screen shown: those kept become the most recently seen (the last to go), the others are
+        returned (to be dimmed)."""
+        plain = self.plain
+        touch = plain.move_to_end
+        new = []
+        for style in styles:
+            if style in plain:
+                touch(style)
+            elif style is not None:
+                new.append(style)
+        return new
 
     def _colour(self, rich_color: RichColor | None) -> RichColor | None:
         if rich_color is None or rich_color.type is not _TRUECOLOR or rich_color.triplet is None:
@@ -114,6 +179,8 @@ class Blend:
             r, g, b = reds[r1], greens[g1], blues[b1]
             dimmed = colours[rich_color] = RichColor("#" + _HEX[r] + _HEX[g] + _HEX[b], _TRUECOLOR, None,
                                                      ColorTriplet(r, g, b))
+            if len(colours) > COLOURS_KEPT:
+                colours.popitem(last=False)
         return dimmed
 
 
@@ -129,7 +196,7 @@ def dim_later(lines: list[list[Segment]]) -> None:
 
 def blend_of(color: Color) -> Blend:
     kept = _blends.pop(color, None)
-    if kept is None or len(kept.plain) + len(kept.other) > KEPT:
+    if kept is None:
         kept = Blend(color)
     _blends[color] = kept
     while len(_blends) > LOOKS_KEPT:
@@ -139,22 +206,43 @@ def blend_of(color: Color) -> Blend:
 
 class Look:
     """What one look (the dimming colour, the dialog screen's base style and link style) makes of each style: worked
-    out once, kept for every dialog of that look (at most KEPT styles). A style of two true colours under a base of
-    nothing but colours is its colour's `Blend`'s (what was dimmed ahead comes with it)."""
+    out once, kept for every dialog of that look. A style of two true colours under a base of nothing but colours is
+    its colour's `Blend`'s (`plain`: what was dimmed ahead comes with it), any other the look's own (`own`, at most
+    KEPT, the oldest going first)."""
 
     def __init__(self, look: tuple) -> None:
         color, base, _ = look
         plain_base = not (base.link or base.meta) and base == RichStyle.from_color(base.color, base.bgcolor)
         self.blend = blend_of(color) if plain_base and color.ansi is None and not color.auto else None
         blend = self.blend
-        self.styles: dict[RichStyle | None, RichStyle] = dict(blend.plain) if blend is not None else {}
-        # dimmed styles Textual's ANSI filter leaves as they are (`AnsiSkipped`)
-        self.stable: set[RichStyle] = set(blend.stable) if blend is not None else set()
+        self.plain: dict[RichStyle | None, RichStyle | None] = blend.plain if blend is not None else {}
+        self.own: OrderedDict[RichStyle | None, RichStyle] = OrderedDict()  # the other styles dimmed, the oldest first
+        # the dimmed styles in `own` that Textual's ANSI filter leaves as they are, by id (`AnsiSkipped`), and how
+        # many of `own` have each (Rich's Style addition may answer two with the same style)
+        self.stable: dict[int, RichStyle] = {}
+        self._uses: dict[int, int] = {}
         # the last backdrop drawn in this look, by any dialog: each line's segments below and its dimmed line. A
         # dialog whose screen below shows the same segments takes the same lines, and with them what Textual's
         # line filters made of them (kept on each line: `Strip.apply_filter`): 10-15 ms of each dialog's first
         # paint at 160x48 after the first dialog
         self.last: list[tuple[list[Segment], Strip]] = []
+
+    def keep(self, style: RichStyle | None, dimmed: RichStyle) -> None:
+        """A style this look dims Textual's way (not its blend's): kept in `own`, the oldest going past KEPT."""
+        own = self.own
+        if style in own:
+            return
+        own[style] = dimmed
+        if _ansi_leaves(dimmed):
+            self.stable[id(dimmed)] = dimmed
+            self._uses[id(dimmed)] = self._uses.get(id(dimmed), 0) + 1
+        if len(own) > KEPT:
+            _, gone = own.popitem(last=False)
+            uses = self._uses.get(id(gone), 0) - 1
+            if uses > 0:
+                self._uses[id(gone)] = uses
+            elif uses == 0:
+                del self._uses[id(gone)], self.stable[id(gone)]
 
 
 _looks: dict[tuple, Look] = {}  # the looks seen, the last used last (the UI thread's)
@@ -162,9 +250,8 @@ _looks: dict[tuple, Look] = {}  # the looks seen, the last used last (the UI thr
 
 def look_of(look: tuple) -> Look:
     kept = _looks.pop(look, None)
-    if kept is None or len(kept.styles) > KEPT or (kept.blend is not None
-                                                   and _blends.get(kept.blend.color) is not kept.blend):
-        kept = Look(look)  # (its colour's blend was dropped since, one of too many styles: the new one's)
+    if kept is None or (kept.blend is not None and _blends.get(kept.blend.color) is not kept.blend):
+        kept = Look(look)  # (its colour's blend was dropped since, one of too many colours: the new one's)
     _looks[look] = kept
     while len(_looks) > LOOKS_KEPT:
         del _looks[next(iter(_looks))]
@@ -189,10 +276,6 @@ class DimmedStyles:
         self._look: Look | None = None
 
     @property
-    def stable(self) -> set[RichStyle]:
-        return self._look.stable if self._look is not None else set()
-
-    @property
     def last(self) -> list[tuple[list[Segment], Strip]]:
         return self._look.last if self._look is not None else []
 
@@ -201,15 +284,15 @@ class DimmedStyles:
         if self._look is not None:
             self._look.last = lines
 
-    def of(self, look: tuple) -> dict[RichStyle | None, RichStyle]:
-        if look != self.look or self._look is None or len(self._look.styles) > KEPT:
+    def of(self, look: tuple) -> Look:
+        if look != self.look or self._look is None:
             self.look, self._look = look, look_of(look)
         _painting.look = self._look
-        return self._look.styles
+        return self._look
 
     def dimmed(self, style: RichStyle | None) -> RichStyle:
         """What Textual draws for a segment of this style under the dialog: `BackgroundScreen`'s blend, then the
-        screen's base style and links as `Widget.post_render` adds them."""
+        screen's base style and links as `Widget.post_render` adds them (kept: the look's blend's or its own)."""
         assert self.look is not None and self._look is not None
         color, base, link = self.look
         blend = self._look.blend
@@ -222,8 +305,7 @@ class DimmedStyles:
             if link and dimmed is not None and "@click" in dimmed.meta:
                 dimmed = dimmed + link
             assert dimmed is not None
-        if _ansi_leaves(dimmed):
-            self._look.stable.add(dimmed)
+            self._look.keep(style, dimmed)
         return dimmed
 
 
@@ -243,11 +325,11 @@ _painting = _Painting()
 
 
 class AnsiSkipped(LineFilter):
-    """Textual's ANSI filter for dialogs' screens: a line made of dimmed styles it would leave as they are (the look's
-    `stable`, the whole backdrop but for ANSI themes) is left as it is without a look at each segment (it looked each
-    one up in a cache of 1,024 styles, too few for a screen of thumbnails); any other line goes through it. One per
-    ANSI filter, shared by every dialog: what it made of a line is kept on the line (`Strip.apply_filter`), and the
-    lines are shared by the dialogs of a look (`Look.last`)."""
+    """Textual's ANSI filter for dialogs' screens: a line made of dimmed styles it would leave as they are (the blend's
+    and the look's `stable`, told by identity: the whole backdrop but for ANSI themes) is left as it is without a look
+    at each segment (it looked each one up in a cache of 1,024 styles, too few for a screen of thumbnails); any other
+    line goes through it. One per ANSI filter, shared by every dialog: what it made of a line is kept on the line
+    (`Strip.apply_filter`), and the lines are shared by the dialogs of a look (`Look.last`)."""
 
     def __init__(self, ansi: ANSIToTruecolor) -> None:
         super().__init__(enabled=ansi.enabled)
@@ -255,9 +337,14 @@ class AnsiSkipped(LineFilter):
 
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
         look = _painting.look
-        stable = look.stable if look is not None else set()
-        if stable.issuperset(map(_style_of, segments)):  # (in C: a Python loop was 5 ms of a dialog's first paint)
-            return segments
+        if look is not None:
+            # the styles' ids, less the blend's dimmed styles', then the look's own (in C, with no Style hashed: a
+            # Python loop was 5 ms of a dialog's first paint)
+            styles = set(map(id, map(_style_of, segments)))
+            if look.blend is not None:
+                styles = styles.difference(look.blend.stable)
+            if not styles or look.stable.keys() >= styles:
+                return segments
         return self._ansi.apply(segments, background)
 
 
@@ -280,10 +367,14 @@ class DimmedScreen(Visual):
         widget = self._widget
         link = widget.link_style if widget.auto_links else None
         look = (self._color, style.rich_style, link)
-        styles = self._styles.of(look)
-        dimmed = self._styles.dimmed
+        kept = self._styles.of(look)
+        plain, own, dimmed = kept.plain.get, kept.own.get, self._styles.dimmed
         # (what Textual's BackgroundScreen renders too: the lower screen's compositor, the whole screen)
-        lines = self._below._compositor.render_strips()[:height]
+        lines = screen_lines(self._below)
+        if lines is None:  # (this Textual draws its screens otherwise: see the module)
+            self._styles.last = []
+            return self._textual().render_strips(width, height, style, options)
+        lines = lines[:height]
         last = self._styles.last
         made: list[tuple[list[Segment], Strip]] = []
         for y, line in enumerate(lines):
@@ -299,9 +390,11 @@ class DimmedScreen(Visual):
                 if control or "\n" in text:
                     self._styles.last = []
                     return self._textual().render_strips(width, height, style, options)
-                new = styles.get(segment_style)
+                new = plain(segment_style)  # (a thumbnail's cell: its blend's)
                 if new is None:
-                    new = styles[segment_style] = dimmed(segment_style)
+                    new = own(segment_style)
+                    if new is None:
+                        new = dimmed(segment_style)
                 segments.append(Segment(text, new))
             made.append((below, Strip(segments, width)))
         self._styles.last = made
@@ -323,7 +416,7 @@ class DimAhead:
     again once idle). They go into the `Blend` of the colour a dialog dims with (`dialog_colour`), which every look
     of that colour takes: the dialog's first paint then only looks them up. The same blend as a dialog's, so the
     same colours. Only the screens `wanted` (the gallery): a large picture's thousands of colours, dimmed ahead at
-    each image viewed, would soon fill the blend past KEPT, which drops the gallery's with them."""
+    each image viewed, would soon push the gallery's out of the blend (KEPT)."""
 
     def __init__(self, app: App, last_input: Callable[[], float], wanted: Callable[[Screen], bool]) -> None:
         self._app = app
@@ -393,13 +486,6 @@ class DimAhead:
         color = self.dialog_colour()
         if screen is None or color is None or not self._wanted(screen) or screen.styles.background.a < 1:
             return  # (a dialog has dimmed what is under it)
-        kept = _blends.get(color)
-        if soon and kept is not None and len(kept.plain) + len(kept.other) > KEPT - SOON_ROOM:
-            # no room left: the styles kept are dropped, and the screen's dimmed again, by the whole screen's pass
-            # only (freeing 20,000 styles at each few screens of new pictures was a stall of its own while scrolling)
-            _drawn.clear()
-            self._later(AHEAD_AFTER, self._begin)
-            return
         blend = blend_of(color)
         styles: set[RichStyle | None] = set()
         if soon:  # the thumbnails drawn since: their lines' styles (a card's cells are the thumbnail's own)
@@ -409,9 +495,11 @@ class DimAhead:
                     styles.update([style for _, style, _ in line])
         else:  # the whole screen: the same lines a dialog's backdrop draws (`DimmedScreen`)
             self._whole_due = False
-            styles = {style for strip in screen._compositor.render_strips() for _, style, _ in strip}
-        self._todo = [style for style in styles if style is not None and style not in blend.plain
-                      and style not in blend.other]
+            lines = screen_lines(screen)
+            if lines is None:  # (this Textual draws its screens otherwise: the thumbnails' lines only; the module)
+                return
+            styles = {style for strip in lines for _, style, _ in strip}
+        self._todo = blend.seen(styles)  # (those kept are now the last to go)
         self._screen, self._blend = screen, blend
         self._later(AHEAD_PAUSE, self._step)
 
@@ -422,7 +510,7 @@ class DimAhead:
         todo, blend = self._todo, self._blend
         stack = self._app.screen_stack
         if not stack or stack[-1] is not self._screen or blend is None or _blends.get(blend.color) is not blend:
-            self._todo = []  # another screen, or the blend was dropped (too many styles, another theme)
+            self._todo = []  # another screen, or the blend was dropped (another theme)
             return
         end = time.perf_counter() + AHEAD_SLICE
         while todo and time.perf_counter() < end:
