@@ -193,7 +193,7 @@ def _paging_before_layout() -> None:
 
 
 def _palette_search_after_close() -> None:
-    from textual import work
+    from .workers import work  # (described by its name: widgets/workers.py)
     from textual.command import CommandPalette
     from textual.css.query import NoMatches
 
