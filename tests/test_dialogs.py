@@ -682,7 +682,10 @@ async def test_a_dialog_is_laid_out_once_as_it_opens(lib, tmp_path, size):
             counting.cancel()
         assert set(layouts) == {"InfoScreen", "PromptScreen", "ConfirmDeleteScreen", "AddToCollectionScreen",
                                 "TrashScreen"}
-        assert all(turns and len(set(turns)) == len(turns) for turns in layouts.values()), layouts
+        # the first layout alone in its turn; a later one may follow another at once: Textual lays a scroll
+        # container out again when its scroll bar comes (the info dialog at 80x24, a message later), and under load
+        # that fell in the same millisecond (CI, load 4.5: InfoScreen [4, 18, 18])
+        assert all(turns and turns[0] not in turns[1:] for turns in layouts.values()), layouts
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
