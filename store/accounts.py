@@ -8,7 +8,10 @@ from __future__ import annotations
 import shutil
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Set
+from typing import TYPE_CHECKING, Iterable, Sequence, overload
+
+import numpy as np
 
 from peewee import Database, IntegrityError, chunked, fn
 
@@ -20,6 +23,7 @@ from .files import DISK_RESERVE, FileStore
 from .history import history_path
 from .models import PLANS, Account, Collection, Image, LostImage, Source
 from .records import AccountRecord, utc_now
+from .selection import Selection
 from .text import plural
 
 if TYPE_CHECKING:
@@ -263,30 +267,47 @@ class Accounts:
         """What the acting account may read: its own images and every public one."""
         return self._mine() | self._public()
 
-    def _own_ids(self, image_ids: Iterable[int], trashed: bool | None = False) -> list[int]:
+    @overload
+    def _own_ids(self, image_ids: Selection, trashed: bool | None = False) -> Selection: ...  # type: ignore[overload-overlap]
+
+    @overload
+    def _own_ids(self, image_ids: Iterable[int], trashed: bool | None = False) -> list[int]: ...
+
+    def _own_ids(self, image_ids: Iterable[int], trashed: bool | None = False) -> list[int] | Selection:
         """The ids, all of them the account's own; NotFound names the first that is not.
 
         `trashed`: False, images not in the trash (a trashed image is not found); True, only
-        trashed ones; None, either."""
-        wanted = list(dict.fromkeys(int(i) for i in image_ids))
-        found = self.own_existing(wanted, trashed)
-        for image_id in wanted:
-            if image_id not in found:
-                if trashed and Image.select().where(self._mine(), Image.id == image_id).exists():
-                    raise NotFound(f"Image #{image_id} is not in the trash.")
-                if trashed is False and Image.select().where(self._mine(), Image.id == image_id).exists():
-                    raise InTrash(image_id)
-                if Image.select().where(Image.id == image_id, self._public(), Image.trashed_at.is_null()).exists():
-                    raise NotYours(f"Image #{image_id} belongs to another account: you can view and "
-                                   "download it, not change it.")
-                raise NoImage(image_id)
+        trashed ones; None, either. A Selection (a million selected: store/selection.py) is checked and handed back
+        as it is, each id once already, without a list, a dict and a set of every id made and freed in single calls
+        (each holds the interpreter lock, and so the UI thread, tens of milliseconds)."""
+        if isinstance(image_ids, Selection):
+            missing: Sequence[int] | Selection = image_ids - self.own_existing(image_ids, trashed)
+            wanted: list[int] | Selection = image_ids
+        else:
+            wanted = list(dict.fromkeys(int(i) for i in image_ids))
+            found = self.own_existing(wanted, trashed)
+            missing = [i for i in wanted if i not in found]
+        for image_id in missing[:1]:  # the first that is not
+            if trashed and Image.select().where(self._mine(), Image.id == image_id).exists():
+                raise NotFound(f"Image #{image_id} is not in the trash.")
+            if trashed is False and Image.select().where(self._mine(), Image.id == image_id).exists():
+                raise InTrash(image_id)
+            if Image.select().where(Image.id == image_id, self._public(), Image.trashed_at.is_null()).exists():
+                raise NotYours(f"Image #{image_id} belongs to another account: you can view and "
+                               "download it, not change it.")
+            raise NoImage(image_id)
         return wanted
 
     @boundary
-    def own_existing(self, image_ids: Iterable[int], trashed: bool | None = False) -> set[int]:
+    def own_existing(self, image_ids: Iterable[int], trashed: bool | None = False) -> Set[int]:
         """Those of the ids that are the account's own images (no error for the rest); `trashed` as in
-        `_own_ids`: by default only images outside the trash."""
+        `_own_ids`: by default only images outside the trash. Of a Selection, a Selection (made of arrays, no set of
+        a million ids)."""
         state = [] if trashed is None else [Image.trashed_at.is_null(not trashed)]
+        if isinstance(image_ids, Selection):
+            parts = [np.fromiter((i for (i,) in Image.select(Image.id).where(self._mine(), Image.id.in_(chunk), *state)
+                                  .tuples()), dtype=np.int64) for chunk in chunked(image_ids, 500)]
+            return Selection(np.concatenate(parts)) if parts else Selection()
         found: set[int] = set()
         for chunk in chunked(list(dict.fromkeys(int(i) for i in image_ids)), 500):
             found.update(i for (i,) in Image.select(Image.id).where(self._mine(), Image.id.in_(chunk), *state).tuples())

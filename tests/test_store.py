@@ -155,6 +155,34 @@ def test_accounts_do_not_see_each_other(filled):
     assert bob.collections() == []
 
 
+def test_a_selection_is_checked_and_counted_as_it_is(filled):
+    """Issue 11: the collections dialog over a million selected images and the gallery's follower checked them
+    through a list, a dict and a set of every id, each made and freed in one call in their worker (the interpreter
+    lock held, so the UI thread late, tens of milliseconds). A Selection is checked as it is: own_existing answers
+    a Selection, _own_ids hands the same one back, and the answers and errors are a list's. Fails without (a set and
+    a list came back)."""
+    from store.errors import NoImage
+    from store.selection import Selection
+
+    library, ids, weapons = filled
+    mine = sorted(ids.values())
+    selection = Selection(mine)
+    assert library._own_ids(selection) is selection
+    found = library.own_existing(Selection([*mine, 999_999]))
+    assert isinstance(found, Selection) and found == set(mine) == library.own_existing([*mine, 999_999])
+    assert library.membership(selection) == library.membership(mine) == {weapons.id: 2}
+    assert library.members_among(selection, weapons.id) == library.members_among(mine, weapons.id)
+    library.trash([ids["ruby"]])
+    assert library.own_existing(selection) == set(mine) - {ids["ruby"]}
+    assert library.own_existing(selection, trashed=True) == {ids["ruby"]}
+    for wanted in (selection, mine):
+        with pytest.raises(NotFound) as raised:
+            library._own_ids(wanted)
+        assert "#%d" % ids["ruby"] in str(raised.value)
+    with pytest.raises(NoImage):
+        library.membership(Selection([mine[0], 999_999]))
+
+
 def test_two_libraries_each_use_their_own_database(library, make_png, tmp_path):
     """A call binds its library's database (store/database.py `boundary`): stepping through one
     library's images while using another library in between, and two threads each on their own."""
