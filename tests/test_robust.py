@@ -612,6 +612,14 @@ async def test_page_keys_in_a_list_just_opened(lib, tmp_path, keys):
         assert isinstance(app.screen, GalleryScreen)
 
 
+async def opened(pilot, app, key: str, screen_class):
+    """The screen `key` opens, once it is on top (settled first)."""
+    await settle(pilot, app)
+    await pilot.press(key)
+    await wait_until(pilot, lambda: isinstance(app.screen, screen_class))
+    return app.screen
+
+
 async def test_a_palette_search_started_as_the_palette_closes_ends_quietly(lib, tmp_path):
     """Found by the slow fuzz run (test_fuzz_long[10], after 3,306 events; NEWUSER14): the palette's search worker
     (Textual's, exit_on_error) started when its list was already gone (the palette closing under fast keys) and
@@ -620,10 +628,7 @@ async def test_a_palette_search_started_as_the_palette_closes_ends_quietly(lib, 
 
     app = make_app(lib, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot, app)
-        await pilot.press("ctrl+p")
-        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
-        palette = app.screen
+        palette = await opened(pilot, app, "ctrl+p", CommandPalette)
         await palette.query_one(CommandList).remove()  # as the palette closes: its list gone…
         palette.query_one(CommandInput).value = "f"  # …and a letter typed meanwhile starts a search
         await settle(pilot, app)
@@ -729,3 +734,22 @@ async def test_a_grid_editor_closed_before_its_panel_was_laid_out_shows_nothing(
         editor._side_laid_out()  # its panel's first layout, come late
         await settle(pilot, app)
         assert app.is_running
+
+
+async def test_a_dialog_closed_from_under_another_screen_can_still_be_closed(lib, tmp_path):
+    """The slow fuzz run, seed 12 (NEWUSER14): a dialog dismissed while another screen was over it (the help, opened
+    from it; a follower closes a dialog whose image went elsewhere) had its answer given, but Textual popped the
+    screen on top instead; shown again, its Esc gave the answer again: InvalidStateError, the app ended. Now that
+    Esc closes it."""
+    from tui.help_screen import HelpScreen
+
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        info = await opened(pilot, app, "i", InfoScreen)
+        await opened(pilot, app, "question_mark", HelpScreen)
+        info.dismiss(None)  # from under the help
+        await settle(pilot, app)
+        await wait_until(pilot, lambda: app.screen is info)
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert app.is_running and isinstance(app.screen, GalleryScreen)

@@ -14,6 +14,7 @@ Every one of them is a `Modal`: laid out and drawn once at its first paint (issu
 """
 from __future__ import annotations
 
+from asyncio import InvalidStateError
 from typing import TypeVar
 
 from textual import events
@@ -78,7 +79,11 @@ class Modal(ModalScreen[Result]):
         if self._gone:
             return AwaitComplete()
         self._gone = True
-        return super().dismiss(result)
+        try:
+            return super().dismiss(result)
+        except InvalidStateError:  # answered already, from under another screen (Textual popped that one instead:
+            # the help over it; fuzz seed 12): shown again, its Esc closes it
+            return self.app.pop_screen() if self.app.screen is self else AwaitComplete()
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         self._gone = False  # shown (again): it may be dismissed
