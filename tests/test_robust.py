@@ -753,3 +753,17 @@ async def test_a_dialog_closed_from_under_another_screen_can_still_be_closed(lib
         await pilot.press("escape")
         await settle(pilot, app)
         assert app.is_running and isinstance(app.screen, GalleryScreen)
+
+
+async def test_my_images_twice_at_once_from_the_public_gallery(lib, tmp_path):
+    """The slow fuzz run, seed 17 (after 3,683 events; NEWUSER14): `v` twice at once in the public gallery ran its
+    "My images" twice: the second dismissal gave its answer again (InvalidStateError) and the app ended."""
+    app = make_app(lib, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        public = await opened(pilot, app, "v", GalleryScreen)
+        await wait_until(pilot, lambda: app.screen is public and len(app.screen_stack) == 3)
+        await settle(pilot, app)
+        public.action_my_view()
+        public.action_my_view()  # the second `v`, handled before the first's dismissal is done
+        await settle(pilot, app)
+        assert app.is_running and len(app.screen_stack) == 2

@@ -832,7 +832,14 @@ class GalleryScreen(Screen):
         self.app.push_screen(GalleryScreen(self.library, self.image_mode, public=True, sort=self.filters.sort,
                                            stacks=self.stacks))
 
+    _left = False  # the public gallery dismissed already (`action_my_view`)
+
     def action_my_view(self) -> None:
+        """Back from the public gallery: once, and only from on top (`v v` at once dismissed it twice: the screen
+        under it popped too, or the answer given again ended the app; fuzz seed 17, NEWUSER14)."""
+        if self._left or self.app.screen is not self:
+            return
+        self._left = True
         self.dismiss()
 
     def action_focus_search(self) -> None:
