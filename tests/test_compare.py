@@ -226,3 +226,25 @@ async def test_a_change_read_before_a_swap_does_not_undo_the_swap(compare_lib, t
         # a later tick reads them again (perhaps already has: wait for the view to be at the library's token)
         await ui.wait_until(pilot, lambda: screen.follower.token == compare_lib.change_token(), timeout=15)
         assert (screen.records["left"].id, screen.records["right"].id) == (2, 3)
+
+
+async def test_compare_closed_from_under_the_help_can_still_be_closed(compare_lib, tmp_path):
+    """NEWUSER14: Textual's `dismiss` pops the screen on top, whichever it is. The compare view closed from under the
+    help (its follower, when its images went elsewhere) was answered while the help was popped instead; shown
+    again, its Esc answered again: InvalidStateError, the app ended (as dialogs did before 08036c3). Fails without."""
+    from tui.help_screen import HelpScreen
+
+    app = make_app(compare_lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.wait_until(pilot, lambda: shown(app), timeout=15)
+        await pilot.press("space", "right", "space", "c")
+        await ui.wait_until(pilot, lambda: pictures_shown(app), timeout=15)
+        screen = app.screen
+        await pilot.press("question_mark")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), timeout=15)
+        screen.dismiss(None)  # from under the help
+        await ui.settle(pilot, app)
+        await ui.wait_until(pilot, lambda: app.screen is screen, timeout=15)
+        await pilot.press("escape")
+        await ui.settle(pilot, app)
+        assert app.is_running and isinstance(app.screen, GalleryScreen)

@@ -280,3 +280,22 @@ async def test_every_member_shown_is_whole_and_the_others_are_said(tmp_path, siz
             fourth = screen.tiles[3]
             assert box.x <= fourth.region.x and fourth.region.right <= box.right
     library.close()
+
+
+async def test_the_view_closed_from_under_the_help_can_still_be_closed(dup_lib, tmp_path):
+    """NEWUSER14: Textual's `dismiss` pops the screen on top, whichever it is. The duplicates view closed from under
+    the help was answered while the help was popped instead; shown again, its Esc answered again:
+    InvalidStateError, the app ended (as dialogs did before 08036c3). Fails without."""
+    from tui.help_screen import HelpScreen
+
+    app = make_app(dup_lib, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_view(pilot, app)
+        await pilot.press("question_mark")
+        await ui.wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), timeout=15)
+        screen.dismiss([])  # from under the help
+        await ui.settle(pilot, app)
+        await ui.wait_until(pilot, lambda: app.screen is screen, timeout=15)
+        await pilot.press("escape")
+        await ui.settle(pilot, app)
+        assert app.is_running and isinstance(app.screen, GalleryScreen)

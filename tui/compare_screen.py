@@ -28,6 +28,7 @@ from widgets.workers import work
 from widgets.key_bar import KeyBar
 from widgets.large_picture import LargePicture
 
+from .dialog import AnsweredOnce
 from .following import LibraryFollower
 
 SIDES = ("left", "right")
@@ -61,7 +62,7 @@ class CompareSide(Vertical):
             screen.activate(self.side)
 
 
-class CompareScreen(Screen[None]):
+class CompareScreen(AnsweredOnce[None], Screen[None]):
     HELP_TITLE = "Compare"
     BINDINGS = [
         Binding("escape,q", "close", "Back", id="compare.close"),

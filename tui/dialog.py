@@ -15,7 +15,7 @@ Every one of them is a `Modal`: laid out and drawn once at its first paint (issu
 from __future__ import annotations
 
 from asyncio import InvalidStateError
-from typing import TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from textual import events
 from textual.app import ComposeResult
@@ -29,7 +29,40 @@ from textual.widgets import Button, Static
 Result = TypeVar("Result")
 
 
-class Modal(ModalScreen[Result]):
+if TYPE_CHECKING:
+    _Answering = Screen
+else:  # (a mixin, not a Screen: Textual's CSS follows a class's first DOM base, here ModalScreen or Screen)
+    _Answering = Generic
+
+
+class AnsweredOnce(_Answering[Result]):
+    """A screen (every dialog, the compare and duplicates views) whose answer is given once, whatever asks twice.
+    Put before the Screen class: `class Modal(AnsweredOnce[Result], ModalScreen[Result])`.
+
+    Two answers queued one behind the other (two clicks on a button, Enter twice at once, a click and Esc) gave the
+    answer again, already given (InvalidStateError: the app ended; the slow fuzz run, seed 13), and would pop the
+    screen under this one. And Textual's `dismiss` gives the answer, then pops the screen on top, whichever it is: a
+    screen dismissed from under another (the help opened from it; a follower closing a view whose images went
+    elsewhere) stayed on the stack answered, the one over it popped instead; shown again, its Esc answered again
+    (seed 12). Now a second answer does nothing, and an answered screen shown again closes on its Esc. NEWUSER14."""
+
+    _answered = False  # dismissed already (`dismiss`)
+
+    def dismiss(self, result: Result | None = None) -> AwaitComplete:
+        if self._answered:
+            return AwaitComplete()
+        self._answered = True
+        try:
+            return super().dismiss(result)
+        except InvalidStateError:  # answered already, from under another screen: closed now
+            return self.app.pop_screen() if self.app.screen is self else AwaitComplete()
+
+    # (Textual calls each class's own handler of an event: this one as well as a subclass's)
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        self._answered = False  # shown (again): it may be dismissed
+
+
+class Modal(AnsweredOnce[Result], ModalScreen[Result]):
     """A ModalScreen laid out and drawn once when it is shown (issue 11).
 
     Textual lays a screen out when it is shown, and that layout sends the screen a Resize (it was "shown" at
@@ -70,23 +103,7 @@ class Modal(ModalScreen[Result]):
     async def _on_compose(self, event: events.Compose) -> None:
         self._set_breakpoints(self.app.size)
 
-    _gone = False  # dismissed already (`dismiss`)
-
-    def dismiss(self, result: Result | None = None) -> AwaitComplete:
-        """Once: a second answer queued behind the first (two clicks on a button, Enter twice at once, a click and
-        Esc) gave the answer again, already given (InvalidStateError: the app ended; the slow fuzz run, seed 13),
-        and would pop the screen under this one. NEWUSER14."""
-        if self._gone:
-            return AwaitComplete()
-        self._gone = True
-        try:
-            return super().dismiss(result)
-        except InvalidStateError:  # answered already, from under another screen (Textual popped that one instead:
-            # the help over it; fuzz seed 12): shown again, its Esc closes it
-            return self.app.pop_screen() if self.app.screen is self else AwaitComplete()
-
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
-        self._gone = False  # shown (again): it may be dismissed
         if not self._resumed:  # styled as it was mounted, a moment ago: not all of it again
             self._resumed = True
             event.refresh_styles = False

@@ -36,6 +36,7 @@ from widgets.thumbnail_cache import ThumbnailStrips
 from widgets.thumbnails import grid_image_class, grid_picture
 
 from .confirm_delete import ConfirmDeleteScreen
+from .dialog import AnsweredOnce
 from .following import LibraryFollower, error_text
 from .progress_screen import JobOutcome, ProgressScreen, run_without_progress
 from .picture_screen import PictureScreen
@@ -77,7 +78,7 @@ def member_lines(record) -> list[str]:
             "has a prompt" if record.prompt.strip() else "no prompt"]
 
 
-class DuplicatesScreen(Screen[list[int]]):
+class DuplicatesScreen(AnsweredOnce[list[int]], Screen[list[int]]):
     HELP_TITLE = "Duplicates"
     BINDINGS = [
         Binding("escape", "close", "Back", id="duplicates.close"),
