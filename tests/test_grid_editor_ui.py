@@ -263,6 +263,23 @@ async def test_rows_and_columns_keys_past_their_bounds_say_so_and_one_download_i
         assert f"Downloaded 1 item to {tmp_path / 'downloads'}" in said, said
 
 
+async def test_a_cut_refused_again_and_again_is_said_once(tmp_path, make_png):
+    """NEWUSER14 #6: on a 1x1 picture, `r r r c c` stacked five notices, three of them the same sentence."""
+    library = Library(tmp_path / "tiny", account="alice")
+    import_files(library, [make_png(size=(1, 1))], ImportOptions(prompt="one pixel"))
+    app = MyImagesApp(library, images="halfcell", downloads=tmp_path / "downloads")
+    said = notices(app)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_editor(pilot, app)
+            await pilot.press("r", "r", "r", "c", "c")
+            await settle(pilot, app)
+            assert said == ["This image is 1×1 pixels: it cannot be cut into 2 rows and 1 column.",
+                            "This image is 1×1 pixels: it cannot be cut into 1 row and 2 columns."], said
+    finally:
+        library.close()
+
+
 def detection_held(monkeypatch) -> threading.Event:
     """The grid's detection waits for the event returned (set it to let it go on): under way while keys come,
     however fast the machine."""

@@ -393,8 +393,8 @@ class GridEditorScreen(Dialog[GridEditorResult | None]):
             return
         try:
             layout = grid_cut.layout_for(self.sheet, rows, cols, found=self.detected)
-        except StoreError as exc:
-            self.notify(str(exc), severity="warning", markup=False)
+        except StoreError as exc:  # (once while it is shown: `r r r` on a 1x1 picture said it thrice, NEWUSER14 #6)
+            self.app.say_failure(str(exc), "Not done", "warning")  # type: ignore[attr-defined]
             return
         changed = (layout.rows, layout.cols) != (self._layout.rows, self._layout.cols)
         self.cut_layout = layout
