@@ -323,7 +323,12 @@ async def test_gallery_looks_again_when_the_catalog_answered_before_taking_chang
                         "import", str(source), "--prompt", "newest", "--date", "2026-06-01T12:00:00"],
                        cwd=ROOT, check=True, capture_output=True)
         await wait_until(pilot, lambda: lib.catalog.behind, FOLLOW_WITHIN + 1)  # a reload saw the old answer
-        await pilot.pause(1.5)  # a poll or two inside the window: still the old answer
+        follower = app.screen.follower
+        checks: list[bool] = []
+        check = follower.check
+        follower.check = lambda force=False: (checks.append(force), check(force))[1]  # type: ignore[method-assign]
+        # two polls' checks done inside the window (a condition, not a time: NEWUSER14): still the old answer
+        await wait_until(pilot, lambda: len(checks) >= 2 and not follower.checking, FOLLOW_WITHIN + 2)
         assert status(app) == "4 of 4 images"
         now[0] += lib.catalog.catch_up_every  # the window passes: the next poll's reload takes it in
         await wait_until(pilot, lambda: status(app) == "5 of 5 images", FOLLOW_WITHIN + 1)
