@@ -1812,3 +1812,35 @@ async def test_command_palette_names_each_key_as_the_key_bar_does(lib, tmp_path)
                                                for n in range(options.option_count)))
         names = [str(options.get_option_at_index(n).prompt) for n in range(options.option_count)]
         assert "Help: every key and the search syntax (?)" in names, names
+
+
+async def test_a_delete_waiting_for_a_busy_library_says_so(lib, tmp_path, monkeypatch):
+    """NEWUSER14 #5: a delete while another program held the library's write lock closed its question and said
+    nothing for up to 30 s (SQLite's busy timeout), then was done. One image's work not done after a moment is
+    now said; the delete still waits, and is done once the lock goes. Fails without (no notice)."""
+    import sqlite3
+
+    import tui.gallery_screen
+
+    from .ui import notices, wait_until
+
+    monkeypatch.setattr(tui.gallery_screen, "STILL_AT_WORK_AFTER", 0.3)
+    app = make_app(lib, tmp_path)
+    said = notices(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        record = grid(app).current
+        holder = sqlite3.connect(lib.root / "library.db", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another program writing
+        try:
+            await pilot.press("d")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
+            await pilot.click("#delete")
+            await wait_until(pilot, lambda: any(text.startswith("Still at it") for text in said), 10)
+            assert lib.get(record.id)  # not deleted yet: waiting
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        await wait_until(pilot, lambda: status(app) == "5 of 5 images", 15)
+        assert [t.record.id for t in lib.trashed()] == [record.id]
+        assert sum(text.startswith("Still at it") for text in said) == 1

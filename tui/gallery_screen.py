@@ -112,6 +112,7 @@ DELETE_CHUNK = 50  # images deleted per transaction by a bulk delete
 SELECT_AT_ONCE = 20_000  # images shown up to which select all and invert are made on the UI thread (a few ms)
 UNDO_LEVELS = 20  # deletes made in a window that `u` walks back through, the last first
 LOOKED_UP_ONE_BY_ONE = 50  # ids a dialog shows up to which the follower reads each (more: as the selection)
+STILL_AT_WORK_AFTER = 1.5  # seconds after which one image's work not done yet is said (a library busy elsewhere)
 GONE_NAMED = 5  # images gone elsewhere named per dialog closed for them (a million gone: not a notice each)
 ARRIVED_LOOKED_UP = 50  # new images from a source whose places are looked up to say where they landed
 # What acts on every selected card (in this order in the status line); the other actions, on the current one.
@@ -973,11 +974,21 @@ class GalleryScreen(Screen):
         self.app.push_screen(InfoScreen(record))
 
     def _run_job(self, title: str, job, total: int, finished) -> None:
-        """Slow work off the UI thread: with a progress bar and Cancel for a selection, quietly for one image."""
+        """Slow work off the UI thread: with a progress bar and Cancel for a selection, quietly for one image (and
+        said if it takes long: a delete while another program held the library's write lock waited up to 30 s
+        without a word, NEWUSER14 #5)."""
         if total > 1:
             self.app.push_screen(ProgressScreen(title, job, total=total), finished)
-        else:
-            self._run_quietly(job, finished)
+            return
+        still = self.set_timer(STILL_AT_WORK_AFTER, lambda: self.notify(
+            "Still at it: waiting for the library (another program may be writing to it; up to 30 s).",
+            title="Waiting", markup=False))
+
+        def ended(outcome: JobOutcome) -> None:
+            still.stop()
+            finished(outcome)
+
+        self._run_quietly(job, ended)
 
     @work(thread=True, group="quick-job", exit_on_error=False)
     def _run_quietly(self, job, finished) -> None:
