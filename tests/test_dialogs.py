@@ -51,6 +51,21 @@ def gradient_library(tmp_path, count: int = 4, size: tuple[int, int] = (96, 64))
     return library
 
 
+async def end_then_info(pilot, app, blended: list, kept_as_it_should=lambda: True) -> None:
+    """End: its thumbnails' colours dimmed ahead (more than 100 blended, and `kept_as_it_should()`); then the info
+    dialog, whose first paint finds them dimmed (fewer than 20 blended by it)."""
+    await pilot.press("end")
+    await settle(pilot, app)
+    await wait_until(pilot, lambda: not app.dim_ahead.pending)
+    assert len(blended) > 100  # End's thumbnails, dimmed ahead
+    assert kept_as_it_should()
+    blended.clear()
+    await pilot.press("i")
+    await wait_until(pilot, lambda: type(app.screen).__name__ == "InfoScreen")
+    await settle(pilot, app)
+    assert len(blended) < 20, len(blended)
+
+
 def counted_blends(monkeypatch) -> list[int]:
     """Every dimmed style kept dropped (a test starts from none); from now on, one item per colour blended (by a
     dialog's paint or ahead of it: widgets/dimmed_backdrop.py)."""
@@ -441,15 +456,7 @@ async def test_thumbnails_just_drawn_are_dimmed_ahead_without_a_long_idle(tmp_pa
             await settle(pilot, app)
             await wait_until(pilot, lambda: app.dim_ahead.passes and not app.dim_ahead.busy)  # the screen's text too
             monkeypatch.setattr(dimmed_backdrop, "AHEAD_AFTER", 600.0)  # no whole screen's pass from now on
-            await pilot.press("end")
-            await settle(pilot, app)
-            await wait_until(pilot, lambda: not app.dim_ahead.pending)
-            assert len(blended) > 100  # End's thumbnails, dimmed ahead
-            blended.clear()
-            await pilot.press("i")
-            await wait_until(pilot, lambda: type(app.screen).__name__ == "InfoScreen")
-            await settle(pilot, app)
-            assert len(blended) < 20, len(blended)
+            await end_then_info(pilot, app, blended)
     finally:
         library.close()
 
@@ -509,16 +516,8 @@ async def test_thumbnails_are_dimmed_soon_however_many_screens_were_dimmed_befor
             monkeypatch.setattr(dimmed_backdrop, "KEPT", kept)
             monkeypatch.setattr(dimmed_backdrop, "AHEAD_AFTER", 600.0)  # no whole screen's pass from now on
             blended.clear()
-            await pilot.press("end")
-            await settle(pilot, app)
-            await wait_until(pilot, lambda: not app.dim_ahead.pending)
-            assert len(blended) > 100  # End's thumbnails, dimmed soon
-            assert list(dimmed_backdrop._blends.values()) == [blend] and len(blend.plain) == kept
-            blended.clear()
-            await pilot.press("i")
-            await wait_until(pilot, lambda: type(app.screen).__name__ == "InfoScreen")
-            await settle(pilot, app)
-            assert len(blended) < 20, len(blended)
+            await end_then_info(pilot, app, blended, lambda: list(dimmed_backdrop._blends.values()) == [blend]
+                                and len(blend.plain) == kept)
     finally:
         library.close()
 
